@@ -1,0 +1,96 @@
+/**
+ * Admin API (JSON) under /_iamlab/, guarded by the admin bearer token: sandbox accounts
+ * (create / list / get / delete with everything they own) and, where enabled, the test clock.
+ */
+import { Hono } from "hono";
+import type { Env } from "../env";
+import { getDb } from "../store/db";
+import { createAccount, deleteAccount, getAccount, listAccounts } from "../store/accounts";
+import { newAccountId } from "../lib/ids";
+import { now, setClockOffset, clockOffset } from "../lib/time";
+
+export const admin = new Hono<{ Bindings: Env }>();
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+}
+
+function safeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return d === 0;
+}
+
+admin.use("*", async (c, next) => {
+  const token = c.env.IAMLAB_ADMIN_TOKEN;
+  if (!token) return json(404, { error: "AdminApiDisabled", message: "The admin API is disabled: set IAMLAB_ADMIN_TOKEN." });
+  const auth = c.req.header("authorization") ?? "";
+  if (!auth.startsWith("Bearer ") || !safeEqual(auth.slice(7), token))
+    return json(401, { error: "Unauthorized", message: "A valid admin bearer token is required." });
+  await next();
+});
+
+const ACCOUNT_ID = /^\d{12}$/;
+const ALIAS = /^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$/;
+
+admin.post("/accounts", async (c) => {
+  let body: { accountId?: unknown; alias?: unknown } = {};
+  const text = await c.req.text();
+  if (text) {
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      return json(400, { error: "InvalidRequest", message: "Body must be JSON." });
+    }
+  }
+  if (body.accountId !== undefined && (typeof body.accountId !== "string" || !ACCOUNT_ID.test(body.accountId)))
+    return json(400, { error: "InvalidAccountId", message: "accountId must be 12 digits." });
+  if (body.alias !== undefined && (typeof body.alias !== "string" || !ALIAS.test(body.alias)))
+    return json(400, { error: "InvalidAlias", message: "alias must be 3-63 lower-case letters, digits and single hyphens." });
+  const db = getDb(c.env.DB);
+  const alias = (body.alias as string | undefined) ?? null;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const id = (body.accountId as string | undefined) ?? newAccountId();
+    try {
+      const created = await createAccount(db, id, alias, now());
+      if (created) return json(201, created);
+    } catch (e) {
+      if (alias && String(e).includes("UNIQUE")) return json(409, { error: "AliasTaken", message: `The alias ${alias} is already in use.` });
+      throw e;
+    }
+    if (body.accountId !== undefined) return json(409, { error: "AccountExists", message: `Account ${id} already exists.` });
+  }
+  return json(503, { error: "Retry", message: "Could not allocate an account id." });
+});
+
+admin.get("/accounts", async (c) => {
+  const rows = await listAccounts(getDb(c.env.DB));
+  return json(200, { accounts: rows.map((r) => ({ accountId: r.id, alias: r.alias, createDate: r.createDate })) });
+});
+
+admin.get("/accounts/:id", async (c) => {
+  const row = await getAccount(getDb(c.env.DB), c.req.param("id"));
+  if (!row) return json(404, { error: "NoSuchAccount", message: `Account ${c.req.param("id")} does not exist.` });
+  return json(200, { accountId: row.id, alias: row.alias, createDate: row.createDate, generation: row.generation });
+});
+
+admin.delete("/accounts/:id", async (c) => {
+  const id = c.req.param("id");
+  const deleted = await deleteAccount(getDb(c.env.DB), id);
+  if (!deleted) return json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
+  return json(200, { deleted: id });
+});
+
+admin.get("/clock", (c) => json(200, { now: new Date(now()).toISOString(), offsetMs: clockOffset() }));
+admin.post("/clock", async (c) => {
+  if (c.env.IAMLAB_TEST_CLOCK !== "true")
+    return json(403, { error: "ClockDisabled", message: "Set IAMLAB_TEST_CLOCK=true to move the sandbox clock." });
+  const body = (await c.req.json().catch(() => null)) as { offsetMs?: unknown; setTo?: unknown } | null;
+  if (body && typeof body.offsetMs === "number" && Number.isFinite(body.offsetMs)) setClockOffset(body.offsetMs);
+  else if (body && typeof body.setTo === "string" && !Number.isNaN(Date.parse(body.setTo))) setClockOffset(Date.parse(body.setTo) - Date.now());
+  else return json(400, { error: "InvalidRequest", message: "Send {offsetMs: number} or {setTo: ISO date}." });
+  return json(200, { now: new Date(now()).toISOString(), offsetMs: clockOffset() });
+});
+
+admin.all("*", (c) => json(404, { error: "NotFound", message: `No admin route ${c.req.method} ${c.req.path}` }));

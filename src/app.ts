@@ -1,0 +1,102 @@
+/**
+ * The Hono app: the admin API under /_iamlab/, and the AWS Query endpoint for everything else.
+ * Query flow: parse → authenticate → find action → decode input → authorize → handle → XML.
+ */
+import { Hono, type Context } from "hono";
+import type { Env } from "./env";
+import { admin } from "./admin/routes";
+import { AwsError, errors } from "./protocol/errors";
+import { parseForm, decodeInput, type FlatParams } from "./protocol/query";
+import { NAMESPACES, errorXml, successXml } from "./protocol/xml";
+import { authenticate, noSessions, type SessionResolver } from "./auth/authenticate";
+import { findAction, VERSIONS } from "./services/registry";
+import type { ActionContext, RequestInfo } from "./services/action";
+import { authorizeCall } from "./authz/authorize";
+import { getDb } from "./store/db";
+import { ensureDefaultAccount } from "./store/accounts";
+import { newRequestId } from "./lib/ids";
+import { now } from "./lib/time";
+
+export const app = new Hono<{ Bindings: Env }>();
+
+app.route("/_iamlab", admin);
+app.all("*", (c) => handleQuery(c));
+
+let bootstrap: Promise<void> | null = null;
+function ensureBootstrapped(env: Env): Promise<void> {
+  if (!bootstrap) {
+    const keyId = env.IAMLAB_ROOT_ACCESS_KEY_ID;
+    const secret = env.IAMLAB_ROOT_SECRET_ACCESS_KEY;
+    bootstrap = keyId && secret
+      ? ensureDefaultAccount(getDb(env.DB), env.IAMLAB_DEFAULT_ACCOUNT_ID ?? "123456789012", keyId, secret, now())
+      : Promise.resolve();
+    bootstrap.catch(() => (bootstrap = null));
+  }
+  return bootstrap;
+}
+
+/** Filled in by the STS layer (sessions/); until then temporary credentials are rejected. */
+let sessionResolver: SessionResolver = noSessions;
+export function setSessionResolver(r: SessionResolver): void {
+  sessionResolver = r;
+}
+
+const MAX_BODY = 1024 * 1024;
+
+async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
+  const requestId = newRequestId();
+  let ns: string = NAMESPACES.iam;
+  try {
+    await ensureBootstrapped(c.env);
+    const raw = c.req.raw;
+    if (raw.method !== "POST" && raw.method !== "GET")
+      throw new AwsError("InvalidAction", `The HTTP method ${raw.method} is not supported.`, 400);
+    const body = new Uint8Array(await raw.arrayBuffer());
+    if (body.length > MAX_BODY) throw new AwsError("RequestEntityTooLarge", "Request body is too large.", 413);
+    const url = new URL(raw.url);
+    const params: FlatParams = raw.method === "POST" ? parseForm(new TextDecoder().decode(body)) : new Map();
+    for (const [k, v] of url.searchParams) if (!k.startsWith("X-Amz-") && !params.has(k)) params.set(k, v);
+
+    const t = now();
+    const { caller, signature } = await authenticate({ method: raw.method, url, headers: raw.headers }, body, getDb(c.env.DB), sessionResolver, t);
+    const actionName = params.get("Action");
+    const def = actionName ? findAction(signature.service, actionName) : undefined;
+    if (def) ns = NAMESPACES[def.service];
+    else if (signature.service === "sts") ns = NAMESPACES.sts;
+    const version = params.get("Version");
+    if (!def || (version !== undefined && version !== VERSIONS[def.service]))
+      throw new AwsError("InvalidAction", `Could not find operation ${actionName ?? ""} for version ${version ?? "NO_VERSION_SPECIFIED"}`, 400);
+
+    const request: RequestInfo = {
+      requestId,
+      now: t,
+      sourceIp: raw.headers.get("cf-connecting-ip") ?? "127.0.0.1",
+      region: signature.region,
+      userAgent: raw.headers.get("user-agent") ?? "",
+      secureTransport: url.protocol === "https:",
+    };
+    const ctx: ActionContext = {
+      env: c.env,
+      db: getDb(c.env.DB),
+      caller,
+      request,
+      waitUntil: (p) => c.executionCtx.waitUntil(p),
+    };
+    const input = decodeInput(def.input, params);
+    if (def.authorize) await authorizeCall(ctx, `${def.service}:${def.name}`, await def.authorize(input, ctx));
+    const result = await def.handler(input, ctx);
+    return xml(200, successXml(ns, def.name, result ?? undefined, requestId), requestId);
+  } catch (e) {
+    const err = e instanceof AwsError ? e : internal(e, requestId);
+    return xml(err.status, errorXml(ns, err.type, err.code, err.message, requestId), requestId);
+  }
+}
+
+function internal(e: unknown, requestId: string): AwsError {
+  console.error(`[${requestId}] unhandled error`, e instanceof Error ? (e.stack ?? e.message) : e);
+  return errors.serviceFailure();
+}
+
+function xml(status: number, body: string, requestId: string): Response {
+  return new Response(body, { status, headers: { "content-type": "text/xml", "x-amzn-RequestId": requestId } });
+}

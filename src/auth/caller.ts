@@ -1,0 +1,39 @@
+/** Who is calling: the typed result of authentication, handed to authorization and handlers. */
+export type PrincipalKind = "root" | "user" | "assumedRole" | "federatedUser" | "service" | "anonymous";
+
+export interface CallerPrincipal {
+  kind: PrincipalKind;
+  account: string;
+  /** arn:aws:iam::A:root, arn:aws:iam::A:user/path/bob, arn:aws:sts::A:assumed-role/R/s … */
+  arn: string;
+  /** aws:userid — A (root), AIDA…, AROA…:session, A:name (federated) */
+  userId: string;
+  username?: string;
+  /** IAM ARN (with path) of the role behind an assumed-role session */
+  roleArn?: string;
+  serviceName?: string;
+}
+
+export interface Caller {
+  principal: CallerPrincipal;
+  accessKeyId: string;
+  /** account generation read with the key: the version of the authorization data this request sees */
+  generation: number;
+  /** IAM user id (AIDA…) or role id (AROA…) whose policies apply; undefined for root */
+  entityId?: string;
+  /** temporary credentials (session token) */
+  session?: CallerSession;
+}
+
+export interface CallerSession {
+  tokenIssueTime: number;
+  expiration: number;
+  mfaAuthenticated: boolean;
+  mfaAuthTime?: number;
+  /** GetSessionToken / GetFederationToken sessions may not call most IAM/STS actions */
+  kind: "assumedRole" | "sessionToken" | "federation";
+  sessionPolicyIds?: string[];
+  tags?: Record<string, string>;
+  sourceIdentity?: string;
+  chainDepth?: number;
+}

@@ -1,0 +1,20 @@
+/** Bindings and configuration of the Worker (wrangler.toml vars + secrets). */
+import type { SessionsDO } from "./sessions/sessions-do";
+import type { ConsistencyDO } from "./consistency/consistency-do";
+
+export interface Env {
+  DB: D1Database;
+  SESSIONS: DurableObjectNamespace<SessionsDO>;
+  CONSISTENCY: DurableObjectNamespace<ConsistencyDO>;
+  /** The account that exists on first start (default 123456789012). */
+  IAMLAB_DEFAULT_ACCOUNT_ID?: string;
+  /** Root access key of the default account; both must be set for it to be created. */
+  IAMLAB_ROOT_ACCESS_KEY_ID?: string;
+  IAMLAB_ROOT_SECRET_ACCESS_KEY?: string;
+  /** Bearer token of the admin API under /_iamlab/; the admin API is off when unset. */
+  IAMLAB_ADMIN_TOKEN?: string;
+  /** Secret that makes STS session tokens unforgeable. */
+  IAMLAB_TOKEN_KEY?: string;
+  /** "true" enables POST /_iamlab/clock (tests and labs shift the sandbox's clock). Never on a shared deploy. */
+  IAMLAB_TEST_CLOCK?: string;
+}

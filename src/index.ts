@@ -1,0 +1,7 @@
+/** Worker entry: the Hono app and the Durable Object classes. */
+import { app } from "./app";
+
+export { SessionsDO } from "./sessions/sessions-do";
+export { ConsistencyDO } from "./consistency/consistency-do";
+
+export default app;

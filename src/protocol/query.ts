@@ -1,0 +1,160 @@
+/**
+ * AWS Query protocol request decoding (pure): form body / query string → flat params →
+ * a typed input object, driven by the action's shape. `X.member.N` lists,
+ * `X.entry.N.key/value` maps and nested structures are handled generically.
+ */
+import { errors } from "./errors";
+import type { Fields, InferFields, Shape } from "./shapes";
+
+export type FlatParams = Map<string, string>;
+
+/** Decodes `a=b&c=d` (`+` and `%20` both mean a space, as AWS does). Malformed escapes are a 400. */
+export function parseForm(text: string): FlatParams {
+  const out: FlatParams = new Map();
+  if (!text) return out;
+  for (const part of text.split("&")) {
+    if (!part) continue;
+    const eq = part.indexOf("=");
+    const rawK = eq < 0 ? part : part.slice(0, eq);
+    const rawV = eq < 0 ? "" : part.slice(eq + 1);
+    out.set(decode(rawK), decode(rawV));
+  }
+  return out;
+}
+
+function decode(s: string): string {
+  const plus = s.includes("+") ? s.replace(/\+/g, " ") : s;
+  if (!plus.includes("%")) return plus;
+  try {
+    return decodeURIComponent(plus);
+  } catch {
+    throw errors.malformedQueryString(`Invalid URL encoding in: ${s.slice(0, 64)}`);
+  }
+}
+
+interface Problem { path: string; message: string }
+
+/** camelCase member name as AWS prints it in validation messages (`UserName` → `userName`). */
+function memberName(name: string): string {
+  return name.charAt(0).toLowerCase() + name.slice(1);
+}
+
+function describe(v: string): string {
+  return `'${v}'`;
+}
+
+function decodeShape(shape: Shape, params: FlatParams, prefix: string, path: string, problems: Problem[]): unknown {
+  switch (shape.kind) {
+    case "string": {
+      const v = params.get(prefix);
+      if (v === undefined) return undefined;
+      if (shape.min !== undefined && v.length < shape.min)
+        problems.push({ path, message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${shape.min}` });
+      else if (shape.max !== undefined && v.length > shape.max)
+        problems.push({ path, message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}` });
+      else if (shape.pattern && !shape.pattern.test(v))
+        problems.push({ path, message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${shape.patternText ?? shape.pattern.source}` });
+      else if (shape.enum && !shape.enum.includes(v))
+        problems.push({ path, message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must satisfy enum value set: [${shape.enum.join(", ")}]` });
+      return v;
+    }
+    case "integer": {
+      const v = params.get(prefix);
+      if (v === undefined) return undefined;
+      if (!/^-?\d+$/.test(v.trim())) {
+        problems.push({ path, message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must be a number` });
+        return undefined;
+      }
+      const n = Number(v.trim());
+      if (shape.min !== undefined && n < shape.min)
+        problems.push({ path, message: `Value '${n}' at '${path}' failed to satisfy constraint: Member must have value greater than or equal to ${shape.min}` });
+      else if (shape.max !== undefined && n > shape.max)
+        problems.push({ path, message: `Value '${n}' at '${path}' failed to satisfy constraint: Member must have value less than or equal to ${shape.max}` });
+      return n;
+    }
+    case "boolean": {
+      const v = params.get(prefix);
+      if (v === undefined) return undefined;
+      const l = v.toLowerCase();
+      if (l !== "true" && l !== "false") {
+        problems.push({ path, message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must be a boolean` });
+        return undefined;
+      }
+      return l === "true";
+    }
+    case "timestamp": {
+      const v = params.get(prefix);
+      if (v === undefined) return undefined;
+      const t = /^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : Date.parse(v);
+      if (Number.isNaN(t)) {
+        problems.push({ path, message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must be a timestamp` });
+        return undefined;
+      }
+      return new Date(t);
+    }
+    case "list": {
+      const items: unknown[] = [];
+      // An empty list is sent as `X=` by botocore.
+      const present = params.has(prefix) || hasPrefix(params, `${prefix}.member.`);
+      for (let i = 1; ; i++) {
+        const p = `${prefix}.member.${i}`;
+        if (!params.has(p) && !hasPrefix(params, `${p}.`)) break;
+        items.push(decodeShape(shape.member, params, p, `${path}.${i}.member`, problems));
+      }
+      if (!present) return undefined;
+      if (shape.max !== undefined && items.length > shape.max)
+        problems.push({ path, message: `Value '[${items.length} items]' at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}` });
+      if (shape.min !== undefined && items.length < shape.min)
+        problems.push({ path, message: `Value '[]' at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${shape.min}` });
+      return items;
+    }
+    case "map": {
+      const out: Record<string, unknown> = {};
+      let any = false;
+      for (let i = 1; ; i++) {
+        const k = params.get(`${prefix}.entry.${i}.key`);
+        if (k === undefined) break;
+        any = true;
+        out[k] = decodeShape(shape.value, params, `${prefix}.entry.${i}.value`, `${path}.${k}`, problems);
+      }
+      return any ? out : undefined;
+    }
+    case "struct":
+      return decodeFields(shape.fields, params, prefix ? `${prefix}.` : "", path ? `${path}.` : "", problems);
+  }
+}
+
+const prefixCache = new WeakMap<FlatParams, string[]>();
+function hasPrefix(params: FlatParams, p: string): boolean {
+  let keys = prefixCache.get(params);
+  if (!keys) {
+    keys = [...params.keys()];
+    prefixCache.set(params, keys);
+  }
+  return keys.some((k) => k.startsWith(p));
+}
+
+function decodeFields(fields: Fields, params: FlatParams, prefix: string, path: string, problems: Problem[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, shape] of Object.entries(fields)) {
+    const fieldPath = `${path}${memberName(name)}`;
+    const v = decodeShape(shape, params, `${prefix}${name}`, fieldPath, problems);
+    if (v === undefined) {
+      if (shape.required) problems.push({ path: fieldPath, message: `Value null at '${fieldPath}' failed to satisfy constraint: Member must not be null` });
+      continue;
+    }
+    out[name] = v;
+  }
+  return out;
+}
+
+/** Decodes and validates an action's input; throws AWS's ValidationError listing every problem. */
+export function decodeInput<F extends Fields>(fields: F, params: FlatParams): InferFields<F> {
+  const problems: Problem[] = [];
+  const out = decodeFields(fields, params, "", "", problems);
+  if (problems.length) {
+    const n = problems.length;
+    throw errors.validation(`${n} validation error${n > 1 ? "s" : ""} detected: ${problems.map((p) => p.message).join("; ")}`);
+  }
+  return out as InferFields<F>;
+}

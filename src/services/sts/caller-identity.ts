@@ -1,0 +1,13 @@
+/** sts:GetCallerIdentity — needs no permission and cannot be denied. */
+import { defineAction } from "../action";
+
+export const GetCallerIdentity = defineAction({
+  service: "sts",
+  name: "GetCallerIdentity",
+  input: {},
+  handler: (_input, { caller }) => ({
+    UserId: caller.principal.userId,
+    Account: caller.principal.account,
+    Arn: caller.principal.arn,
+  }),
+});

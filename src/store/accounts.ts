@@ -1,0 +1,77 @@
+/** Accounts (tenancy) and their root keys. */
+import { eq, sql } from "drizzle-orm";
+import type { Db } from "./db";
+import * as t from "./schema";
+import { isoSeconds } from "../lib/clock";
+import { newAccessKeyId, newSecretAccessKey } from "../lib/ids";
+
+export interface AccountRow { id: string; alias: string | null; createDate: string; generation: number }
+
+export async function getAccount(db: Db, id: string): Promise<AccountRow | undefined> {
+  return db.select({ id: t.accounts.id, alias: t.accounts.alias, createDate: t.accounts.createDate, generation: t.accounts.generation })
+    .from(t.accounts).where(eq(t.accounts.id, id)).get();
+}
+
+export async function listAccounts(db: Db): Promise<AccountRow[]> {
+  return db.select({ id: t.accounts.id, alias: t.accounts.alias, createDate: t.accounts.createDate, generation: t.accounts.generation })
+    .from(t.accounts).orderBy(t.accounts.createDate, t.accounts.id).all();
+}
+
+export interface CreatedAccount { accountId: string; alias: string | null; rootAccessKeyId: string; rootSecretAccessKey: string; createDate: string }
+
+/** Creates an account and its root key in one batch; false when the id is taken. */
+export async function createAccount(db: Db, id: string, alias: string | null, now: number, rootKey?: { id: string; secret: string }): Promise<CreatedAccount | null> {
+  const createDate = isoSeconds(now);
+  const key = rootKey ?? { id: newAccessKeyId(id, false), secret: newSecretAccessKey() };
+  const [ins] = await db.batch([
+    db.insert(t.accounts).values({ id, alias, createDate }).onConflictDoNothing().returning({ id: t.accounts.id }),
+    // Only write the key when the account row was new (same batch = one transaction).
+    db.run(sql`INSERT INTO access_keys (access_key_id, account_id, user_id, user_name, secret, status, create_date)
+      SELECT ${key.id}, ${id}, NULL, NULL, ${key.secret}, 'Active', ${createDate}
+      WHERE changes() = 1`),
+    // A taken alias violates the primary key and rolls the whole batch back.
+    ...(alias ? [db.run(sql`INSERT INTO account_aliases (alias, account_id) SELECT ${alias}, ${id} WHERE changes() = 1`)] : []),
+  ]);
+  if (ins.length === 0) return null;
+  return { accountId: id, alias, rootAccessKeyId: key.id, rootSecretAccessKey: key.secret, createDate };
+}
+
+/** Ensures the configured default account and its root key exist (idempotent). */
+export async function ensureDefaultAccount(db: Db, id: string, keyId: string, secret: string, now: number): Promise<void> {
+  const createDate = isoSeconds(now);
+  await db.batch([
+    db.insert(t.accounts).values({ id, alias: null, createDate }).onConflictDoNothing(),
+    db.insert(t.accessKeys).values({ accessKeyId: keyId, accountId: id, userId: null, userName: null, secret, status: "Active", createDate })
+      .onConflictDoUpdate({ target: t.accessKeys.accessKeyId, set: { secret, accountId: id, userId: null, status: "Active" } }),
+  ]);
+}
+
+/** Every table that holds account-owned rows; deleting an account clears them all in one batch. */
+const ACCOUNT_TABLES = [
+  "access_keys", "users", "groups", "group_members", "roles", "policies", "policy_versions",
+  "policy_attachments", "inline_policies", "tags", "instance_profiles", "account_aliases",
+] as const;
+
+export async function deleteAccount(db: Db, id: string): Promise<boolean> {
+  const extra = await listAccountTables(db);
+  const res = await db.batch([
+    db.delete(t.accounts).where(eq(t.accounts.id, id)).returning({ id: t.accounts.id }),
+    ...extra.map((table) => db.run(sql`DELETE FROM ${sql.identifier(table)} WHERE account_id = ${id}`)),
+  ]);
+  return res[0].length > 0;
+}
+
+/** Tables added by later migrations are found by their account_id column, so deletion never misses one. */
+async function listAccountTables(db: Db): Promise<string[]> {
+  const rows = await db.all<{ name: string }>(sql`SELECT m.name AS name FROM sqlite_master m
+    WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_cf_%' AND m.name != 'accounts'
+    AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) p WHERE p.name = 'account_id')`);
+  const names = rows.map((r) => r.name);
+  for (const known of ACCOUNT_TABLES) if (!names.includes(known)) throw new Error(`table ${known} missing`);
+  return names;
+}
+
+/** Bumps the authorization generation; call inside the same batch as the write it covers. */
+export function bumpGeneration(db: Db, accountId: string) {
+  return db.update(t.accounts).set({ generation: sql`${t.accounts.generation} + 1` }).where(eq(t.accounts.id, accountId));
+}

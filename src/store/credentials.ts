@@ -1,0 +1,30 @@
+/** The hot-path lookup: an access key, its account's generation and its user, in one query. */
+import { sql } from "drizzle-orm";
+import type { Db } from "./db";
+
+export interface KeyLookup {
+  accessKeyId: string;
+  accountId: string;
+  secret: string;
+  status: string;
+  generation: number;
+  userId: string | null;
+  userName: string | null;
+  userArn: string | null;
+}
+
+export async function lookupAccessKey(db: Db, accessKeyId: string): Promise<KeyLookup | undefined> {
+  const rows = await db.all<{
+    access_key_id: string; account_id: string; secret: string; status: string; generation: number;
+    user_id: string | null; user_name: string | null; arn: string | null;
+  }>(sql`SELECT k.access_key_id, k.account_id, k.secret, k.status, a.generation, k.user_id, u.user_name, u.arn
+    FROM access_keys k JOIN accounts a ON a.id = k.account_id
+    LEFT JOIN users u ON u.user_id = k.user_id
+    WHERE k.access_key_id = ${accessKeyId}`);
+  const r = rows[0];
+  if (!r) return undefined;
+  return {
+    accessKeyId: r.access_key_id, accountId: r.account_id, secret: r.secret, status: r.status,
+    generation: r.generation, userId: r.user_id, userName: r.user_name, userArn: r.arn,
+  };
+}

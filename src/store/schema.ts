@@ -1,0 +1,202 @@
+/**
+ * D1 schema (drizzle). Every row of an account carries `account_id`; every query is scoped by it.
+ * Names are stored twice: as given, and lower-cased for AWS's case-insensitive uniqueness.
+ * `accounts.generation` is bumped in the same batch as every write that changes who can do what,
+ * so isolate caches keyed by (account, generation) stay correct.
+ */
+import { sqliteTable, text, integer, primaryKey, uniqueIndex, index } from "drizzle-orm/sqlite-core";
+
+export const accounts = sqliteTable("accounts", {
+  id: text("id").primaryKey(),
+  alias: text("alias"),
+  createDate: text("create_date").notNull(),
+  generation: integer("generation").notNull().default(0),
+  /** eventual-consistency mode: off | fixed | random (JSON settings in consistency_config) */
+  consistencyMode: text("consistency_mode").notNull().default("off"),
+  consistencyConfig: text("consistency_config"),
+});
+
+export const accessKeys = sqliteTable(
+  "access_keys",
+  {
+    accessKeyId: text("access_key_id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    /** null for the account's root keys */
+    userId: text("user_id"),
+    userName: text("user_name"),
+    secret: text("secret").notNull(),
+    status: text("status").notNull().default("Active"),
+    createDate: text("create_date").notNull(),
+    lastUsedDate: text("last_used_date"),
+    lastUsedService: text("last_used_service"),
+    lastUsedRegion: text("last_used_region"),
+  },
+  (t) => [index("access_keys_account_user").on(t.accountId, t.userId)],
+);
+
+export const users = sqliteTable(
+  "users",
+  {
+    userId: text("user_id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    userName: text("user_name").notNull(),
+    nameLower: text("name_lower").notNull(),
+    path: text("path").notNull().default("/"),
+    arn: text("arn").notNull(),
+    createDate: text("create_date").notNull(),
+    permissionsBoundary: text("permissions_boundary"),
+    passwordLastUsed: text("password_last_used"),
+  },
+  (t) => [uniqueIndex("users_account_name").on(t.accountId, t.nameLower)],
+);
+
+export const groups = sqliteTable(
+  "groups",
+  {
+    groupId: text("group_id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    groupName: text("group_name").notNull(),
+    nameLower: text("name_lower").notNull(),
+    path: text("path").notNull().default("/"),
+    arn: text("arn").notNull(),
+    createDate: text("create_date").notNull(),
+  },
+  (t) => [uniqueIndex("groups_account_name").on(t.accountId, t.nameLower)],
+);
+
+export const groupMembers = sqliteTable(
+  "group_members",
+  {
+    accountId: text("account_id").notNull(),
+    groupId: text("group_id").notNull(),
+    userId: text("user_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.userId] }), index("group_members_user").on(t.userId)],
+);
+
+export const roles = sqliteTable(
+  "roles",
+  {
+    roleId: text("role_id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    roleName: text("role_name").notNull(),
+    nameLower: text("name_lower").notNull(),
+    path: text("path").notNull().default("/"),
+    arn: text("arn").notNull(),
+    createDate: text("create_date").notNull(),
+    assumeRolePolicyDocument: text("assume_role_policy_document").notNull(),
+    description: text("description"),
+    maxSessionDuration: integer("max_session_duration").notNull().default(3600),
+    permissionsBoundary: text("permissions_boundary"),
+    lastUsedDate: text("last_used_date"),
+    lastUsedRegion: text("last_used_region"),
+  },
+  (t) => [uniqueIndex("roles_account_name").on(t.accountId, t.nameLower)],
+);
+
+/** Customer-managed policies (AWS-managed ones live in aws_managed_policies, shared by all accounts). */
+export const policies = sqliteTable(
+  "policies",
+  {
+    policyId: text("policy_id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    policyName: text("policy_name").notNull(),
+    nameLower: text("name_lower").notNull(),
+    path: text("path").notNull().default("/"),
+    arn: text("arn").notNull(),
+    defaultVersionId: text("default_version_id").notNull(),
+    /** next numeric version; version ids are never reused */
+    nextVersion: integer("next_version").notNull().default(2),
+    description: text("description"),
+    createDate: text("create_date").notNull(),
+    updateDate: text("update_date").notNull(),
+  },
+  (t) => [uniqueIndex("policies_account_name").on(t.accountId, t.nameLower), uniqueIndex("policies_arn").on(t.arn)],
+);
+
+export const policyVersions = sqliteTable(
+  "policy_versions",
+  {
+    accountId: text("account_id").notNull(),
+    policyId: text("policy_id").notNull(),
+    versionId: text("version_id").notNull(),
+    document: text("document").notNull(),
+    createDate: text("create_date").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.policyId, t.versionId] })],
+);
+
+export const awsManagedPolicies = sqliteTable("aws_managed_policies", {
+  policyName: text("policy_name").primaryKey(),
+  policyId: text("policy_id").notNull(),
+  arn: text("arn").notNull().unique(),
+  path: text("path").notNull(),
+  defaultVersionId: text("default_version_id").notNull(),
+  createDate: text("create_date").notNull(),
+  updateDate: text("update_date").notNull(),
+  description: text("description"),
+  document: text("document").notNull(),
+});
+
+/** Managed-policy attachments of users, groups and roles (customer or AWS-managed, by ARN). */
+export const policyAttachments = sqliteTable(
+  "policy_attachments",
+  {
+    accountId: text("account_id").notNull(),
+    /** user | group | role */
+    entityType: text("entity_type").notNull(),
+    entityId: text("entity_id").notNull(),
+    policyArn: text("policy_arn").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.entityType, t.entityId, t.policyArn] }),
+    index("policy_attachments_policy").on(t.accountId, t.policyArn),
+  ],
+);
+
+export const inlinePolicies = sqliteTable(
+  "inline_policies",
+  {
+    accountId: text("account_id").notNull(),
+    entityType: text("entity_type").notNull(),
+    entityId: text("entity_id").notNull(),
+    policyName: text("policy_name").notNull(),
+    document: text("document").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.entityType, t.entityId, t.policyName] })],
+);
+
+/** Tags of users, roles, policies, instance profiles, MFA devices … keyed by resource id. */
+export const tags = sqliteTable(
+  "tags",
+  {
+    accountId: text("account_id").notNull(),
+    resourceType: text("resource_type").notNull(),
+    resourceId: text("resource_id").notNull(),
+    key: text("key").notNull(),
+    keyLower: text("key_lower").notNull(),
+    value: text("value").notNull(),
+    position: integer("position").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.resourceType, t.resourceId, t.keyLower] })],
+);
+
+export const instanceProfiles = sqliteTable(
+  "instance_profiles",
+  {
+    instanceProfileId: text("instance_profile_id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    instanceProfileName: text("instance_profile_name").notNull(),
+    nameLower: text("name_lower").notNull(),
+    path: text("path").notNull().default("/"),
+    arn: text("arn").notNull(),
+    createDate: text("create_date").notNull(),
+    roleId: text("role_id"),
+  },
+  (t) => [uniqueIndex("instance_profiles_account_name").on(t.accountId, t.nameLower), index("instance_profiles_role").on(t.roleId)],
+);
+
+export const accountAliases = sqliteTable("account_aliases", {
+  alias: text("alias").primaryKey(),
+  accountId: text("account_id").notNull().unique(),
+});
