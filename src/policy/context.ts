@@ -1,0 +1,42 @@
+/**
+ * The request context as the matchers see it: condition keys by lower-cased name, with the keys AWS
+ * derives from the principal filled in when the caller did not provide them.
+ */
+import type { AuthzRequest, ContextValue, Principal } from "./types.js";
+
+export type RequestContext = Map<string, ContextValue>;
+
+const PRINCIPAL_TYPE: Record<Principal["kind"], string> = {
+  root: "Account",
+  user: "User",
+  assumedRole: "AssumedRole",
+  federatedUser: "FederatedUser",
+  service: "Service",
+  anonymous: "Anonymous",
+};
+
+export function buildContext(req: AuthzRequest): RequestContext {
+  const m: RequestContext = new Map();
+  const p = req.principal;
+  if (p.kind !== "anonymous" && p.kind !== "service") {
+    m.set("aws:userid", p.userId);
+    m.set("aws:principalaccount", p.account);
+    m.set("aws:principalarn", p.kind === "assumedRole" && p.roleArn ? p.roleArn : p.arn);
+    if (p.username !== undefined) m.set("aws:username", p.username);
+  }
+  if (p.kind === "service" && p.serviceName) m.set("aws:principalservicename", p.serviceName);
+  m.set("aws:principaltype", PRINCIPAL_TYPE[p.kind]);
+  const c = req.context;
+  for (const k in c) {
+    const v = c[k];
+    if (v !== undefined) m.set(k.toLowerCase(), v);
+  }
+  return m;
+}
+
+/** Values of a key as a list; null when the key is absent. An empty list is "present but empty". */
+export function contextValues(ctx: RequestContext, key: string): readonly string[] | null {
+  const v = ctx.get(key);
+  if (v === undefined) return null;
+  return typeof v === "string" ? [v] : v;
+}

@@ -1,0 +1,19 @@
+/** The policy engine's public API. Pure and synchronous; imports only src/lib. */
+export type { PolicyKind, PolicySource, PolicySourceType, Principal, AuthzRequest, PolicySet, ContextValue } from "./types.js";
+export { parsePolicy, policySizeWithoutWhitespace } from "./document.js";
+export type { CompiledPolicy, CompiledStatement, ParseOptions, ParseResult } from "./document.js";
+export { evaluate } from "./evaluate.js";
+export type { Decision } from "./evaluate.js";
+export type {
+  ConditionExplanation,
+  DecisionReason,
+  DecisionValue,
+  ElementMatch,
+  Explanation,
+  PolicyExplanation,
+  PrincipalMatchKind,
+  StatementExplanation,
+} from "./explain.js";
+export { accessDeniedMessage, MALFORMED } from "./messages.js";
+export type { AccessDeniedOptions } from "./messages.js";
+export { CompiledPolicyCache, PolicyParseError } from "./cache.js";

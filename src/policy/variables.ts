@@ -1,0 +1,91 @@
+/**
+ * Policy variables: `${aws:username}`, `${aws:PrincipalTag/team}`, `${*}`, `${?}`, `${$}`, and defaults
+ * `${aws:PrincipalTag/team, 'none'}`. Only documents with Version 2012-10-17 substitute them; in older
+ * documents the text is literal. Substituted values are literal (their `*`/`?` are not wildcards).
+ */
+import { escapeLiteral, LIT_QMARK, LIT_STAR } from "./glob.js";
+import type { RequestContext } from "./context.js";
+
+export interface VariableRef {
+  /** Lower-cased condition key name, e.g. `aws:principaltag/team`. */
+  key: string;
+  /** As written, for explanations. */
+  name: string;
+  default?: string;
+}
+
+/** A string with variables: literal pieces (already escaped for glob use) and references. */
+export interface Template {
+  parts: Array<string | VariableRef>;
+  variables: VariableRef[];
+}
+
+const DEFAULT_RE = /^([^,]+?)\s*,\s*'([^']*)'\s*$/;
+
+/**
+ * Splits `s` into a template, or returns null when it has no variables.
+ * `${*}` `${?}` `${$}` become literal characters in the pattern.
+ */
+export function parseTemplate(s: string): Template | null {
+  if (s.indexOf("${") < 0) return null;
+  const parts: Array<string | VariableRef> = [];
+  const variables: VariableRef[] = [];
+  let lit = "";
+  let i = 0;
+  while (i < s.length) {
+    const open = s.indexOf("${", i);
+    if (open < 0) {
+      lit += s.slice(i);
+      break;
+    }
+    const close = s.indexOf("}", open + 2);
+    if (close < 0) {
+      lit += s.slice(i);
+      break;
+    }
+    lit += s.slice(i, open);
+    const inner = s.slice(open + 2, close).trim();
+    i = close + 1;
+    if (inner === "*") lit += LIT_STAR;
+    else if (inner === "?") lit += LIT_QMARK;
+    else if (inner === "$") lit += "$";
+    else {
+      const m = DEFAULT_RE.exec(inner);
+      const name = m ? (m[1] ?? "").trim() : inner;
+      const ref: VariableRef = { key: name.toLowerCase(), name };
+      if (m) ref.default = m[2] ?? "";
+      if (lit) parts.push(lit);
+      lit = "";
+      parts.push(ref);
+      variables.push(ref);
+    }
+  }
+  if (lit) parts.push(lit);
+  if (variables.length === 0) return { parts: [parts.join("")], variables };
+  return { parts, variables };
+}
+
+/**
+ * Substitutes the request context into a template. Returns null when a variable has no
+ * (single) value and no default: AWS then treats that value as not matching.
+ * `lower` lower-cases substituted values for case-insensitive comparisons.
+ */
+export function resolveTemplate(t: Template, ctx: RequestContext, lower: boolean): string | null {
+  let out = "";
+  for (const p of t.parts) {
+    if (typeof p === "string") {
+      out += p;
+      continue;
+    }
+    const v = ctx.get(p.key);
+    let value: string | undefined;
+    if (typeof v === "string") value = v;
+    else if (Array.isArray(v) && v.length === 1) value = v[0];
+    if (value === undefined) {
+      if (p.default === undefined) return null;
+      value = p.default;
+    }
+    out += escapeLiteral(lower ? value.toLowerCase() : value);
+  }
+  return out;
+}
