@@ -1,8 +1,13 @@
 import { defineConfig } from "vitest/config";
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { readMigrations, LOCAL_DEFAULTS } from "./src/tools/sandbox";
 
-// Three projects: pure modules in Node (fast), Worker-runtime tests in workerd via
-// @cloudflare/vitest-pool-workers, and integration tests that drive the real AWS SDKs
-// over HTTP against the Worker served by Miniflare.
+// Three projects:
+// - unit: pure modules (protocol, policy engine, lib) in Node — fast;
+// - workers: code that needs the Workers runtime (D1 store, Durable Objects, alarms) inside workerd
+//   through @cloudflare/vitest-pool-workers, with the migrations applied in setup;
+// - integration: the real AWS SDKs (and the AWS CLI where installed) over HTTP against the Worker
+//   served by Miniflare, exactly as `npm start` serves it.
 export default defineConfig({
   test: {
     projects: [
@@ -11,6 +16,35 @@ export default defineConfig({
           name: "unit",
           environment: "node",
           include: ["test/unit/**/*.test.ts", "test/policy/**/*.test.ts"],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(async () => ({
+            main: "./src/index.ts",
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ...LOCAL_DEFAULTS,
+                TEST_MIGRATIONS: (await readMigrations()).map((m) => ({ name: m.name, queries: m.statements })),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          setupFiles: ["./test/workers/setup.ts"],
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          environment: "node",
+          include: ["test/integration/**/*.test.ts"],
+          globalSetup: ["./test/integration/global-setup.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
         },
       },
     ],

@@ -20,6 +20,10 @@ import { now } from "./lib/time";
 export const app = new Hono<{ Bindings: Env }>();
 
 app.route("/_iamlab", admin);
+app.onError((e, c) => {
+  console.error("admin API error", e instanceof Error ? (e.stack ?? e.message) : e);
+  return c.json({ error: "InternalError", message: "The request failed; see the server log." }, 500);
+});
 app.all("*", (c) => handleQuery(c));
 
 let bootstrap: Promise<void> | null = null;

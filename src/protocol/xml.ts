@@ -19,10 +19,12 @@ export type XmlValue =
   | readonly XmlValue[]
   | { readonly [k: string]: XmlValue };
 
-const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;", "\r": "&#13;" };
-const ESC_RE = /[&<>"'\r]/g;
+// Text content only (we never write user data into attributes): AWS leaves quotes unescaped.
+const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;" };
+const ESC_RE = /[&<>\r]/g;
+const ESC_TEST = /[&<>\r]/;
 export function esc(s: string): string {
-  return ESC_RE.test(s) ? s.replace(ESC_RE, (c) => ESC[c]!) : s;
+  return ESC_TEST.test(s) ? s.replace(ESC_RE, (c) => ESC[c]!) : s;
 }
 
 function body(v: XmlValue): string {

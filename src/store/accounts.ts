@@ -23,16 +23,17 @@ export interface CreatedAccount { accountId: string; alias: string | null; rootA
 export async function createAccount(db: Db, id: string, alias: string | null, now: number, rootKey?: { id: string; secret: string }): Promise<CreatedAccount | null> {
   const createDate = isoSeconds(now);
   const key = rootKey ?? { id: newAccessKeyId(id, false), secret: newSecretAccessKey() };
-  const [ins] = await db.batch([
-    db.insert(t.accounts).values({ id, alias, createDate }).onConflictDoNothing().returning({ id: t.accounts.id }),
-    // Only write the key when the account row was new (same batch = one transaction).
-    db.run(sql`INSERT INTO access_keys (access_key_id, account_id, user_id, user_name, secret, status, create_date)
-      SELECT ${key.id}, ${id}, NULL, NULL, ${key.secret}, 'Active', ${createDate}
-      WHERE changes() = 1`),
-    // A taken alias violates the primary key and rolls the whole batch back.
-    ...(alias ? [db.run(sql`INSERT INTO account_aliases (alias, account_id) SELECT ${alias}, ${id} WHERE changes() = 1`)] : []),
-  ]);
-  if (ins.length === 0) return null;
+  const d1 = db.$client;
+  const stmts = [
+    d1.prepare("INSERT INTO accounts (id, alias, create_date) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING id").bind(id, alias, createDate),
+    // Only write the key (and alias) when the account row was new: same batch = one transaction.
+    d1.prepare(`INSERT INTO access_keys (access_key_id, account_id, user_id, user_name, secret, status, create_date)
+      SELECT ?, ?, NULL, NULL, ?, 'Active', ? WHERE changes() = 1`).bind(key.id, id, key.secret, createDate),
+  ];
+  // A taken alias violates the primary key and rolls the whole batch back.
+  if (alias) stmts.push(d1.prepare("INSERT INTO account_aliases (alias, account_id) SELECT ?, ? WHERE changes() = 1").bind(alias, id));
+  const [ins] = await d1.batch<{ id: string }>(stmts);
+  if (!ins || ins.results.length === 0) return null;
   return { accountId: id, alias, rootAccessKeyId: key.id, rootSecretAccessKey: key.secret, createDate };
 }
 
@@ -54,11 +55,12 @@ const ACCOUNT_TABLES = [
 
 export async function deleteAccount(db: Db, id: string): Promise<boolean> {
   const extra = await listAccountTables(db);
-  const res = await db.batch([
-    db.delete(t.accounts).where(eq(t.accounts.id, id)).returning({ id: t.accounts.id }),
-    ...extra.map((table) => db.run(sql`DELETE FROM ${sql.identifier(table)} WHERE account_id = ${id}`)),
+  const d1 = db.$client;
+  const res = await d1.batch<{ id: string }>([
+    d1.prepare("DELETE FROM accounts WHERE id = ? RETURNING id").bind(id),
+    ...extra.map((table) => d1.prepare(`DELETE FROM "${table}" WHERE account_id = ?`).bind(id)),
   ]);
-  return res[0].length > 0;
+  return (res[0]?.results.length ?? 0) > 0;
 }
 
 /** Tables added by later migrations are found by their account_id column, so deletion never misses one. */

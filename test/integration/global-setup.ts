@@ -1,0 +1,22 @@
+/** Starts one sandbox (in memory, random port) for the integration tests. */
+import type { TestProject } from "vitest/node";
+import { startSandbox, type Sandbox } from "../../src/tools/sandbox";
+
+let sandbox: Sandbox | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+  sandbox = await startSandbox({ port: 0, persistTo: false });
+  project.provide("iamlabUrl", sandbox.url);
+  project.provide("iamlabVars", sandbox.vars);
+}
+
+export async function teardown(): Promise<void> {
+  await sandbox?.stop();
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    iamlabUrl: string;
+    iamlabVars: Record<string, string>;
+  }
+}
