@@ -40,6 +40,15 @@ CREATE TABLE `aws_managed_policies` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `aws_managed_policies_arn_unique` ON `aws_managed_policies` (`arn`);--> statement-breakpoint
+CREATE TABLE `deletion_tasks` (
+	`task_id` text PRIMARY KEY NOT NULL,
+	`account_id` text NOT NULL,
+	`role_arn` text NOT NULL,
+	`status` text NOT NULL,
+	`reason` text,
+	`create_date` text NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `group_members` (
 	`account_id` text NOT NULL,
 	`group_id` text NOT NULL,

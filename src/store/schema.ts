@@ -200,3 +200,13 @@ export const accountAliases = sqliteTable("account_aliases", {
   alias: text("alias").primaryKey(),
   accountId: text("account_id").notNull().unique(),
 });
+
+/** Asynchronous IAM tasks that clients poll (DeleteServiceLinkedRole → GetServiceLinkedRoleDeletionStatus). */
+export const deletionTasks = sqliteTable("deletion_tasks", {
+  taskId: text("task_id").primaryKey(),
+  accountId: text("account_id").notNull(),
+  roleArn: text("role_arn").notNull(),
+  status: text("status").notNull(),
+  reason: text("reason"),
+  createDate: text("create_date").notNull(),
+});

@@ -1,9 +1,11 @@
 import { applyD1Migrations, env } from "cloudflare:test";
+import type { Env as WorkerEnv } from "../../src/env";
 
-declare module "cloudflare:test" {
-  interface ProvidedEnv {
-    DB: D1Database;
-    TEST_MIGRATIONS: { name: string; queries: string[] }[];
+declare global {
+  namespace Cloudflare {
+    interface Env extends WorkerEnv {
+      TEST_MIGRATIONS: { name: string; queries: string[] }[];
+    }
   }
 }
 
