@@ -224,7 +224,7 @@ function resourceFormatError(r: string): string | undefined {
   const afterArn = r.slice(first + 1);
   const second = afterArn.indexOf(":");
   const partition = second < 0 ? afterArn : afterArn.slice(0, second);
-  if (!/^aws(-[a-z]+)*$/.test(partition)) {
+  if (!/^aws(-[a-z]+)*$/.test(partition) && !/[*?]/.test(partition)) {
     const rest = second < 0 ? [] : afterArn.slice(second + 1).split(":");
     const seg = (i: number): string => {
       const v = rest[i];

@@ -1,0 +1,24 @@
+/** Runs the whole case corpus: one test per case line in test/policy/cases/*.json. */
+import { describe, expect, it } from "vitest";
+import { accessDeniedMessage, evaluate } from "../../src/policy/index.js";
+import { buildCase, loadCases } from "./corpus.js";
+
+const cases = loadCases();
+
+describe("policy case corpus", () => {
+  it("has at least 400 cases", () => {
+    expect(cases.length).toBeGreaterThanOrEqual(400);
+  });
+
+  it.each(cases.map((c) => [`${c.file}: ${c.name}`, c] as const))("%s", (_name, c) => {
+    const { req, set } = buildCase(c);
+    const d = evaluate(req, set);
+    const got = { decision: d.decision, reason: d.reason, deniedBy: d.deniedBy?.type };
+    const want: Record<string, string | undefined> = { decision: c.expect, reason: c.reason ?? d.reason, deniedBy: c.deniedBy ?? got.deniedBy };
+    expect(got, JSON.stringify(d.explanation, null, 1)).toEqual(want);
+    if (c.message) expect(accessDeniedMessage(req, d)).toBe(c.message);
+    // The explanation is the decision's own record.
+    expect(d.explanation.decision).toBe(d.decision);
+    expect(d.explanation.reason).toBe(d.reason);
+  });
+});
