@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
-import { readMigrations, LOCAL_DEFAULTS } from "./src/tools/sandbox";
+import { readMigrations, LOCAL_DEFAULTS } from "./src/tools/sandbox.ts";
 
 // Three projects:
 // - unit: pure modules (protocol, policy engine, lib) in Node — fast;
