@@ -50,6 +50,7 @@ const MAX_BODY = 1024 * 1024;
 async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
   const requestId = newRequestId();
   let ns: string = NAMESPACES.iam;
+  let ctx: ActionContext | undefined;
   try {
     await ensureBootstrapped(c.env);
     const raw = c.req.raw;
@@ -79,20 +80,21 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
       userAgent: raw.headers.get("user-agent") ?? "",
       secureTransport: url.protocol === "https:",
     };
-    const ctx: ActionContext = {
+    ctx = {
       env: c.env,
       db: getDb(c.env.DB),
       caller,
       request,
       waitUntil: (p) => c.executionCtx.waitUntil(p),
+      explain: raw.headers.get("x-iamlab-explain") === "true",
     };
     const input = decodeInput(def.input, params);
     if (def.authorize) await authorizeCall(ctx, `${def.service}:${def.name}`, await def.authorize(input, ctx));
     const result = await def.handler(input, ctx);
-    return xml(200, successXml(ns, def.name, result ?? undefined, requestId), requestId);
+    return xml(200, successXml(ns, def.name, result ?? undefined, requestId), requestId, ctx.explain ? ctx.decisionId : undefined);
   } catch (e) {
     const err = e instanceof AwsError ? e : internal(e, requestId);
-    return xml(err.status, errorXml(ns, err.type, err.code, err.message, requestId), requestId);
+    return xml(err.status, errorXml(ns, err.type, err.code, err.message, requestId), requestId, ctx?.decisionId);
   }
 }
 
@@ -101,6 +103,9 @@ function internal(e: unknown, requestId: string): AwsError {
   return errors.serviceFailure();
 }
 
-function xml(status: number, body: string, requestId: string): Response {
-  return new Response(body, { status, headers: { "content-type": "text/xml", "x-amzn-RequestId": requestId } });
+function xml(status: number, body: string, requestId: string, decisionId?: string): Response {
+  const headers: Record<string, string> = { "content-type": "text/xml", "x-amzn-RequestId": requestId };
+  // Resolve through GET /_iamlab/decisions/<id> for the full explanation.
+  if (decisionId) headers["x-iamlab-decision-id"] = decisionId;
+  return new Response(body, { status, headers });
 }

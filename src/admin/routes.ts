@@ -8,6 +8,7 @@ import { getDb } from "../store/db";
 import { createAccount, deleteAccount, getAccount, listAccounts } from "../store/accounts";
 import { newAccountId } from "../lib/ids";
 import { now, setClockOffset, clockOffset } from "../lib/time";
+import { getDecision } from "../authz/decisions";
 
 export const admin = new Hono<{ Bindings: Env }>();
 
@@ -80,6 +81,12 @@ admin.delete("/accounts/:id", async (c) => {
   const deleted = await deleteAccount(getDb(c.env.DB), id);
   if (!deleted) return json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
   return json(200, { deleted: id });
+});
+
+admin.get("/decisions/:id", (c) => {
+  const rec = getDecision(c.req.param("id"));
+  if (!rec) return json(404, { error: "NoSuchDecision", message: "Unknown or expired decision id (decisions are kept per isolate, the latest 1000)." });
+  return json(200, rec);
 });
 
 admin.get("/clock", (c) => json(200, { now: new Date(now()).toISOString(), offsetMs: clockOffset() }));

@@ -32,7 +32,8 @@ export interface CallerSession {
   mfaAuthTime?: number;
   /** GetSessionToken / GetFederationToken sessions may not call most IAM/STS actions */
   kind: "assumedRole" | "sessionToken" | "federation";
-  sessionPolicyIds?: string[];
+  /** session policies (inline `Policy` and the documents of `PolicyArns`), as JSON, each with an id for explanations */
+  sessionPolicies?: { id: string; json: string }[];
   tags?: Record<string, string>;
   sourceIdentity?: string;
   chainDepth?: number;

@@ -1,15 +1,148 @@
 /**
- * Authorization of one call: gathers the caller's policies and asks the engine.
- * Until the policy engine lands, the root user is allowed and everyone else implicitly denied.
+ * Authorization of one call: gathers the caller's policies (one D1 query on a cache miss, none
+ * when the account's generation is unchanged), builds the request context from the real request,
+ * and asks the pure engine. Denials carry AWS's message; every decision can be explained.
  */
 import type { ActionContext, AuthzTarget } from "../services/action";
 import { errors } from "../protocol/errors";
+import {
+  accessDeniedMessage,
+  CompiledPolicyCache,
+  evaluate,
+  type AuthzRequest,
+  type Decision,
+  type PolicySet,
+  type PolicySource,
+  type Principal,
+  type ContextValue,
+} from "../policy/index";
+import { loadPrincipalPolicies, type PolicyRow } from "../store/authz";
+import { isoSeconds } from "../lib/clock";
+import type { Caller } from "../auth/caller";
+import { recordDecision } from "./decisions";
+
+const compiled = new CompiledPolicyCache(4096);
+
+interface PrincipalPolicies { set: PolicySet; tags: Record<string, string> }
+
+/** (account, entity, generation) → compiled policies; a bumped generation simply misses. */
+const principalCache = new Map<string, PrincipalPolicies>();
+const PRINCIPAL_CACHE_MAX = 2048;
+
+function fnv(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(36) + s.length.toString(36);
+}
+
+function compile(rows: PolicyRow[]): PrincipalPolicies {
+  const identity: PolicySource[] = [];
+  let boundary: PolicySource[] | undefined;
+  const tags: Record<string, string> = {};
+  for (const r of rows) {
+    if (r.slot === "tag") {
+      tags[r.id] = r.body;
+      continue;
+    }
+    if (r.body === null || r.body === undefined) continue; // attachment of a policy deleted under us
+    const key = r.version ? `${r.id}@${r.version}` : `${r.id}#${fnv(r.body)}`;
+    const kind = r.slot === "boundary" ? "boundary" : "identity";
+    const source: PolicySource = { id: r.id, type: r.slot, policy: compiled.get(key, r.body, kind) };
+    if (r.slot === "boundary") (boundary ??= []).push(source);
+    else identity.push(source);
+  }
+  const set: PolicySet = { identity };
+  if (boundary) set.boundary = boundary;
+  return { set, tags };
+}
+
+async function principalPolicies(ctx: ActionContext): Promise<PrincipalPolicies> {
+  const c = ctx.caller;
+  if (!c.entityId || (c.principal.kind !== "user" && c.principal.kind !== "assumedRole" && c.principal.kind !== "federatedUser"))
+    return { set: { identity: [] }, tags: {} };
+  const kind = c.principal.kind === "assumedRole" ? "role" : "user";
+  const key = `${c.principal.account}/${kind}/${c.entityId}/${c.generation}`;
+  let hit = principalCache.get(key);
+  if (!hit) {
+    hit = compile(await loadPrincipalPolicies(ctx.db, c.principal.account, kind, c.entityId));
+    if (principalCache.size >= PRINCIPAL_CACHE_MAX) principalCache.clear();
+    principalCache.set(key, hit);
+  }
+  return hit;
+}
+
+/** The global condition keys AWS sets from the request itself. */
+export function requestContext(ctx: ActionContext, tags: Record<string, string>, extra: Record<string, ContextValue> | undefined): Record<string, ContextValue> {
+  const r = ctx.request;
+  const c = ctx.caller;
+  const out: Record<string, ContextValue> = {
+    "aws:SourceIp": r.sourceIp,
+    "aws:RequestedRegion": r.region,
+    "aws:CurrentTime": isoSeconds(r.now),
+    "aws:EpochTime": String(Math.floor(r.now / 1000)),
+    "aws:SecureTransport": String(r.secureTransport),
+    "aws:UserAgent": r.userAgent,
+    "aws:ViaAWSService": "false",
+  };
+  const s = c.session;
+  if (s) {
+    out["aws:TokenIssueTime"] = isoSeconds(s.tokenIssueTime);
+    out["aws:MultiFactorAuthPresent"] = String(s.mfaAuthenticated);
+    if (s.mfaAuthenticated && s.mfaAuthTime !== undefined) out["aws:MultiFactorAuthAge"] = String(Math.max(0, Math.floor((r.now - s.mfaAuthTime) / 1000)));
+    if (s.sourceIdentity) out["aws:SourceIdentity"] = s.sourceIdentity;
+  }
+  // Session tags win over the principal's own tags (AWS).
+  const allTags = { ...tags, ...(s?.tags ?? {}) };
+  for (const [k, v] of Object.entries(allTags)) out[`aws:PrincipalTag/${k}`] = v;
+  if (extra) Object.assign(out, extra);
+  return out;
+}
+
+function principalOf(c: Caller): Principal {
+  const p = c.principal;
+  const out: Principal = { kind: p.kind, account: p.account, arn: p.arn, userId: p.userId };
+  if (p.username !== undefined) out.username = p.username;
+  if (p.roleArn !== undefined) out.roleArn = p.roleArn;
+  if (p.serviceName !== undefined) out.serviceName = p.serviceName;
+  return out;
+}
+
+/** Session policies that narrow a session, compiled once per session. */
+function sessionPolicies(c: Caller): PolicySource[] | undefined {
+  const docs = c.session?.sessionPolicies;
+  if (!docs) return undefined;
+  return docs.map((d) => ({ id: d.id, type: "session" as const, policy: compiled.get(`${d.id}#${fnv(d.json)}`, d.json, "session") }));
+}
+
+export interface AuthorizationResult { request: AuthzRequest; decision: Decision; decisionId: string }
+
+/** Evaluates without throwing (the simulator and explanations use this). */
+export async function decide(ctx: ActionContext, action: string, target: AuthzTarget): Promise<AuthorizationResult> {
+  const { set, tags } = await principalPolicies(ctx);
+  const policies: PolicySet = { ...set };
+  const session = sessionPolicies(ctx.caller);
+  if (session) policies.session = session;
+  if (target.resourcePolicies?.length) {
+    policies.resource = target.resourcePolicies.map((r) => ({ id: r.id, type: "resource" as const, policy: compiled.get(`${r.id}#${fnv(r.json)}`, r.json, r.kind ?? "resource") }));
+    if (target.requireResourceAllow) policies.requireResourceAllow = true;
+  }
+  const request: AuthzRequest = {
+    principal: principalOf(ctx.caller),
+    action,
+    resource: target.resource,
+    resourceAccount: target.resourceAccount ?? ctx.caller.principal.account,
+    context: requestContext(ctx, tags, target.context),
+  };
+  const decision = evaluate(request, policies);
+  const decisionId = recordDecision(ctx, request, decision);
+  return { request, decision, decisionId };
+}
 
 export async function authorizeCall(ctx: ActionContext, action: string, target: AuthzTarget): Promise<void> {
-  const p = ctx.caller.principal;
-  const resourceAccount = target.resourceAccount ?? p.account;
-  if (p.kind === "root" && resourceAccount === p.account) return;
-  throw errors.accessDenied(
-    `User: ${p.arn} is not authorized to perform: ${action} on resource: ${target.resource} because no identity-based policy allows the ${action} action`,
-  );
+  const { request, decision, decisionId } = await decide(ctx, action, target);
+  ctx.decisionId = decisionId;
+  if (decision.decision !== "allow") throw errors.accessDenied(accessDeniedMessage(request, decision));
 }

@@ -27,6 +27,10 @@ export interface AuthzTarget {
   resourceAccount?: string;
   /** extra request context keys (aws:RequestTag/…, iam:PolicyARN, sts:ExternalId …) */
   context?: Record<string, string | string[]>;
+  /** resource-based policies of the target (a role's trust policy for sts:AssumeRole …) */
+  resourcePolicies?: { id: string; json: string; kind?: "resource" | "trust" }[];
+  /** the resource policy must allow even in the same account (trust policies) */
+  requireResourceAllow?: boolean;
 }
 
 export interface ActionContext {
@@ -35,6 +39,10 @@ export interface ActionContext {
   caller: Caller;
   request: RequestInfo;
   waitUntil(p: Promise<unknown>): void;
+  /** set by authorization: the id under which the decision's explanation can be fetched */
+  decisionId?: string;
+  /** the client asked for the explanation of every decision (x-iamlab-explain: true) */
+  explain?: boolean;
 }
 
 export interface ActionDef<F extends Fields = Fields> {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { getDb } from "../../src/store/db";
 import { createAccount, deleteAccount, ensureDefaultAccount, getAccount } from "../../src/store/accounts";
 import { lookupAccessKey } from "../../src/store/credentials";
+import type { ConsistencyDO } from "../../src/consistency/consistency-do";
 
 describe("accounts store (D1 inside workerd)", () => {
   it("creates an account with its root key atomically and refuses a taken id", async () => {
@@ -44,6 +45,6 @@ describe("Durable Object bindings", () => {
     const stub = env.SESSIONS.get(env.SESSIONS.idFromName("123456789012"));
     expect(await stub.ping()).toBe("ok");
     const c = env.CONSISTENCY.get(env.CONSISTENCY.idFromName("123456789012"));
-    expect(await runInDurableObject(c, (instance) => instance.ping())).toBe("ok");
+    expect(await runInDurableObject(c, (instance) => (instance as unknown as ConsistencyDO).ping())).toBe("ok");
   });
 });
