@@ -210,3 +210,89 @@ export const deletionTasks = sqliteTable("deletion_tasks", {
   reason: text("reason"),
   createDate: text("create_date").notNull(),
 });
+
+// ---- Account security (MFA, passwords, credential report, Access Advisor) ----
+
+/** Virtual MFA devices (and the root user's, with user_id 'root'). */
+export const mfaDevices = sqliteTable(
+  "mfa_devices",
+  {
+    serialNumber: text("serial_number").primaryKey(),
+    accountId: text("account_id").notNull(),
+    deviceName: text("device_name").notNull(),
+    path: text("path").notNull().default("/"),
+    /** base32 TOTP seed (secret) */
+    seed: text("seed").notNull(),
+    /** null while unassigned; an IAM user id or 'root' */
+    userId: text("user_id"),
+    enableDate: text("enable_date"),
+    createDate: text("create_date").notNull(),
+    /** last TOTP time step accepted: a code cannot be replayed */
+    lastTimeStep: integer("last_time_step"),
+  },
+  (t) => [index("mfa_devices_account_user").on(t.accountId, t.userId)],
+);
+
+export const loginProfiles = sqliteTable("login_profiles", {
+  userId: text("user_id").primaryKey(),
+  accountId: text("account_id").notNull(),
+  /** pbkdf2-sha256$iterations$salt$hash */
+  passwordHash: text("password_hash").notNull(),
+  createDate: text("create_date").notNull(),
+  passwordResetRequired: integer("password_reset_required", { mode: "boolean" }).notNull().default(false),
+  passwordLastChanged: text("password_last_changed").notNull(),
+});
+
+/** Previous password hashes, for PasswordReusePrevention. */
+export const passwordHistory = sqliteTable(
+  "password_history",
+  {
+    accountId: text("account_id").notNull(),
+    userId: text("user_id").notNull(),
+    passwordHash: text("password_hash").notNull(),
+    changedAt: text("changed_at").notNull(),
+  },
+  (t) => [index("password_history_user").on(t.userId, t.changedAt)],
+);
+
+export const passwordPolicies = sqliteTable("password_policies", {
+  accountId: text("account_id").primaryKey(),
+  /** the policy as AWS's PasswordPolicy fields, JSON */
+  policy: text("policy").notNull(),
+});
+
+export const credentialReports = sqliteTable("credential_reports", {
+  accountId: text("account_id").primaryKey(),
+  state: text("state").notNull(),
+  generatedTime: text("generated_time").notNull(),
+  content: text("content"),
+});
+
+/** Last authenticated use per principal, service and (for tracked services) action — Access Advisor. */
+export const accessActivity = sqliteTable(
+  "access_activity",
+  {
+    accountId: text("account_id").notNull(),
+    principalArn: text("principal_arn").notNull(),
+    /** the IAM entity the activity counts for (user / role ARN); groups and policies aggregate their members */
+    entityArn: text("entity_arn").notNull(),
+    service: text("service").notNull(),
+    /** "" for the service-level row */
+    action: text("action").notNull().default(""),
+    lastAuthenticated: text("last_authenticated").notNull(),
+    region: text("region").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.entityArn, t.service, t.action] })],
+);
+
+export const accessAdvisorJobs = sqliteTable("access_advisor_jobs", {
+  jobId: text("job_id").primaryKey(),
+  accountId: text("account_id").notNull(),
+  arn: text("arn").notNull(),
+  granularity: text("granularity").notNull(),
+  status: text("status").notNull(),
+  creationDate: text("creation_date").notNull(),
+  completionDate: text("completion_date"),
+  /** the computed report, JSON */
+  result: text("result"),
+});
