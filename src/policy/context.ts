@@ -4,7 +4,8 @@
  */
 import type { AuthzRequest, ContextValue, Principal } from "./types.js";
 
-export type RequestContext = Map<string, ContextValue>;
+/** Lower-cased key → values (a single value is a one-element list). */
+export type RequestContext = Map<string, readonly string[]>;
 
 const PRINCIPAL_TYPE: Record<Principal["kind"], string> = {
   root: "Account",
@@ -19,24 +20,22 @@ export function buildContext(req: AuthzRequest): RequestContext {
   const m: RequestContext = new Map();
   const p = req.principal;
   if (p.kind !== "anonymous" && p.kind !== "service") {
-    m.set("aws:userid", p.userId);
-    m.set("aws:principalaccount", p.account);
-    m.set("aws:principalarn", p.kind === "assumedRole" && p.roleArn ? p.roleArn : p.arn);
-    if (p.username !== undefined) m.set("aws:username", p.username);
+    m.set("aws:userid", [p.userId]);
+    m.set("aws:principalaccount", [p.account]);
+    m.set("aws:principalarn", [p.kind === "assumedRole" && p.roleArn ? p.roleArn : p.arn]);
+    if (p.username !== undefined) m.set("aws:username", [p.username]);
   }
-  if (p.kind === "service" && p.serviceName) m.set("aws:principalservicename", p.serviceName);
-  m.set("aws:principaltype", PRINCIPAL_TYPE[p.kind]);
+  if (p.kind === "service" && p.serviceName) m.set("aws:principalservicename", [p.serviceName]);
+  m.set("aws:principaltype", [PRINCIPAL_TYPE[p.kind]]);
   const c = req.context;
   for (const k in c) {
-    const v = c[k];
-    if (v !== undefined) m.set(k.toLowerCase(), v);
+    const v: ContextValue | undefined = c[k];
+    if (v !== undefined) m.set(k.toLowerCase(), typeof v === "string" ? [v] : v);
   }
   return m;
 }
 
 /** Values of a key as a list; null when the key is absent. An empty list is "present but empty". */
 export function contextValues(ctx: RequestContext, key: string): readonly string[] | null {
-  const v = ctx.get(key);
-  if (v === undefined) return null;
-  return typeof v === "string" ? [v] : v;
+  return ctx.get(key) ?? null;
 }

@@ -78,9 +78,7 @@ export function resolveTemplate(t: Template, ctx: RequestContext, lower: boolean
       continue;
     }
     const v = ctx.get(p.key);
-    let value: string | undefined;
-    if (typeof v === "string") value = v;
-    else if (Array.isArray(v) && v.length === 1) value = v[0];
+    let value = v !== undefined && v.length === 1 ? v[0] : undefined;
     if (value === undefined) {
       if (p.default === undefined) return null;
       value = p.default;

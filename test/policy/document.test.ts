@@ -134,7 +134,7 @@ describe("parsePolicy: valid documents", () => {
     expect(Object.isFrozen(p)).toBe(true);
     expect(Object.isFrozen(p.statements)).toBe(true);
     expect(Object.isFrozen(p.statements[0])).toBe(true);
-    expect([...p.statements[0]!.action.exact]).toEqual(["iam:getuser"]);
+    expect([...p.statements[0]!.action.exact]).toEqual([["iam:getuser", "IAM:GetUser"]]);
     expect(p.statements[0]!.action.globs.map((g) => g.value)).toEqual(["s3:Get*"]);
     expect(p.statements[0]!.sid).toBe("A1");
     expect(p.variables).toBe(true);

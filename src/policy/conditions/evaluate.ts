@@ -23,32 +23,34 @@ export interface CompiledCondition {
   test?: ValueTest;
 }
 
-function satisfies(c: CompiledCondition, ctx: RequestContext, vals: readonly string[] | null): { matched: boolean; missing: boolean } {
+const MATCHED = 1;
+const MISSING = 2;
+
+/** Bit flags: MATCHED | MISSING (no allocation on the hot path). */
+function satisfies(c: CompiledCondition, ctx: RequestContext, vals: readonly string[] | null): number {
   const test = c.test!;
-  const present = vals !== null && vals.length > 0;
   const { setOperator, ifExists } = c.parsed;
-  if (!present) {
-    if (setOperator === "ForAllValues") return { matched: true, missing: true };
-    if (setOperator === "ForAnyValue") return { matched: ifExists && vals === null, missing: true };
-    return { matched: ifExists || c.negated, missing: true };
+  if (vals === null || vals.length === 0) {
+    if (setOperator === "ForAllValues") return MATCHED | MISSING;
+    if (setOperator === "ForAnyValue") return ifExists && vals === null ? MATCHED | MISSING : MISSING;
+    return ifExists || c.negated ? MATCHED | MISSING : MISSING;
   }
-  const list = vals!;
   if (setOperator === "ForAllValues") {
-    for (let i = 0; i < list.length; i++) if (test(list[i]!, ctx) === c.negated) return { matched: false, missing: false };
-    return { matched: true, missing: false };
+    for (let i = 0; i < vals.length; i++) if (test(vals[i]!, ctx) === c.negated) return 0;
+    return MATCHED;
   }
   if (setOperator === "ForAnyValue") {
-    for (let i = 0; i < list.length; i++) if (test(list[i]!, ctx) !== c.negated) return { matched: true, missing: false };
-    return { matched: false, missing: false };
+    for (let i = 0; i < vals.length; i++) if (test(vals[i]!, ctx) !== c.negated) return MATCHED;
+    return 0;
   }
   let any = false;
-  for (let i = 0; i < list.length; i++) {
-    if (test(list[i]!, ctx)) {
+  for (let i = 0; i < vals.length; i++) {
+    if (test(vals[i]!, ctx)) {
       any = true;
       break;
     }
   }
-  return { matched: any !== c.negated, missing: false };
+  return any !== c.negated ? MATCHED : 0;
 }
 
 export function evaluateCondition(c: CompiledCondition, ctx: RequestContext): ConditionExplanation {
@@ -64,7 +66,9 @@ export function evaluateCondition(c: CompiledCondition, ctx: RequestContext): Co
       if ((want === "true" && absent) || (want === "false" && !absent)) matched = true;
     }
   } else {
-    ({ matched, missing } = satisfies(c, ctx, vals));
+    const r = satisfies(c, ctx, vals);
+    matched = (r & MATCHED) !== 0;
+    missing = (r & MISSING) !== 0;
   }
   return { operator: c.operatorName, key: c.key, values: c.values as string[], contextValues: vals, matched, missing };
 }

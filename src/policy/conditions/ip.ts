@@ -92,12 +92,62 @@ export function parseCidr(s: string): Cidr | null {
   return { v6: ip.v6, network: ip.value & mask, mask };
 }
 
+/** IPv4 as an unsigned 32-bit number (no BigInt on the hot path); null for anything else. */
+function fastV4(s: string): number | null {
+  let n = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return null;
+    } else if (c === 46) {
+      if (digits === 0 || ++dots > 3) return null;
+      n = n * 256 + octet;
+      octet = 0;
+      digits = 0;
+    } else return null;
+  }
+  if (dots !== 3 || digits === 0) return null;
+  return n * 256 + octet;
+}
+
+interface ParsedRequestIp {
+  v4: number | null;
+  ip: IpValue | null;
+}
+
+// One request carries one source IP that many conditions test: remember the last parse.
+let lastText: string | undefined;
+let lastParsed: ParsedRequestIp = { v4: null, ip: null };
+
+function parseRequestIp(s: string): ParsedRequestIp {
+  if (s === lastText) return lastParsed;
+  const v4 = fastV4(s);
+  lastParsed = { v4, ip: v4 === null ? parseIp(s) : { v6: false, value: BigInt(v4) } };
+  lastText = s;
+  return lastParsed;
+}
+
 function compileIp(values: readonly string[]): ValueTest {
   const cidrs = values.map(parseCidr).filter((c): c is Cidr => c !== null);
+  const v4 = cidrs.filter((c) => !c.v6).map((c) => ({ network: Number(c.network), mask: Number(c.mask) }));
+  const v6 = cidrs.filter((c) => c.v6);
   return (cv) => {
-    const ip = parseIp(cv);
-    if (!ip) return false;
-    for (const c of cidrs) if (c.v6 === ip.v6 && (ip.value & c.mask) === c.network) return true;
+    const r = parseRequestIp(cv);
+    if (r.v4 !== null) {
+      for (let i = 0; i < v4.length; i++) {
+        const c = v4[i]!;
+        // >>> 0 keeps the AND unsigned.
+        if (((r.v4 & c.mask) >>> 0) === c.network) return true;
+      }
+      return false;
+    }
+    const ip = r.ip;
+    if (!ip || !ip.v6) return false;
+    for (const c of v6) if ((ip.value & c.mask) === c.network) return true;
     return false;
   };
 }

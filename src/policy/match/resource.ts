@@ -75,6 +75,8 @@ interface ResourcePattern {
   value: string;
   test?: ArnTest;
   template?: Template;
+  /** Last substitution of the template and its compiled test (a principal's variables rarely change). */
+  memo?: { resolved: string; test: ArnTest };
 }
 
 export interface CompiledResourceElement {
@@ -96,6 +98,9 @@ export function compileResourceElement(
   return Object.freeze({ not, values: Object.freeze([...values]), patterns: Object.freeze(patterns) });
 }
 
+const NO_RESOURCE: ElementMatch = Object.freeze({ element: "Resource", matched: false });
+const NOT_RESOURCE_APPLIES: ElementMatch = Object.freeze({ element: "NotResource", matched: true });
+
 export function matchResource(el: CompiledResourceElement, target: ResourceTarget, ctx: RequestContext): ElementMatch {
   let hit: string | undefined;
   let unresolved: string[] | undefined;
@@ -113,11 +118,17 @@ export function matchResource(el: CompiledResourceElement, target: ResourceTarge
       (unresolved ??= []).push(p.value);
       continue;
     }
-    if (matchResolved(resolved, target)) {
+    let memo = p.memo;
+    if (!memo || memo.resolved !== resolved) {
+      memo = { resolved, test: compileArnTest(resolved) };
+      p.memo = memo;
+    }
+    if (memo.test(target)) {
       hit = p.value;
       break;
     }
   }
+  if (hit === undefined && !unresolved) return el.not ? NOT_RESOURCE_APPLIES : NO_RESOURCE;
   const element = el.not ? "NotResource" : "Resource";
   const matched = el.not ? hit === undefined : hit !== undefined;
   const m: ElementMatch = { element, matched };
