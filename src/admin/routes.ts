@@ -9,6 +9,8 @@ import { createAccount, deleteAccount, getAccount, listAccounts } from "../store
 import { newAccountId } from "../lib/ids";
 import { now, setClockOffset, clockOffset } from "../lib/time";
 import { getDecision } from "../authz/decisions";
+import { parseConfig } from "../consistency/delay";
+import { setConsistency } from "../consistency/client";
 
 export const admin = new Hono<{ Bindings: Env }>();
 
@@ -81,6 +83,43 @@ admin.delete("/accounts/:id", async (c) => {
   const deleted = await deleteAccount(getDb(c.env.DB), id);
   if (!deleted) return json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
   return json(200, { deleted: id });
+});
+
+// ---- eventual consistency (per account) ----
+function consistencyStub(env: Env, id: string) {
+  return env.CONSISTENCY.get(env.CONSISTENCY.idFromName(id));
+}
+
+admin.get("/accounts/:id/consistency", async (c) => {
+  const id = c.req.param("id");
+  if (!(await getAccount(getDb(c.env.DB), id))) return json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
+  const stub = consistencyStub(c.env, id);
+  const { config, paused } = await stub.getConfig();
+  return json(200, { accountId: id, ...config, paused, pendingChanges: await stub.pendingChanges(now()) });
+});
+
+admin.put("/accounts/:id/consistency", async (c) => {
+  const id = c.req.param("id");
+  const db = getDb(c.env.DB);
+  if (!(await getAccount(db, id))) return json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
+  const cfg = parseConfig(await c.req.json().catch(() => null));
+  if (typeof cfg === "string") return json(400, { error: "InvalidConsistencyConfig", message: cfg });
+  await setConsistency(c.env, db, id, cfg);
+  return json(200, { accountId: id, ...cfg });
+});
+
+admin.post("/accounts/:id/consistency/flush", async (c) => {
+  const id = c.req.param("id");
+  const flushed = await consistencyStub(c.env, id).flush(now());
+  return json(200, { accountId: id, flushed });
+});
+
+admin.post("/accounts/:id/consistency/pause", async (c) => {
+  const id = c.req.param("id");
+  const body = (await c.req.json().catch(() => ({}))) as { paused?: unknown };
+  const paused = body.paused !== false;
+  await consistencyStub(c.env, id).setPaused(paused);
+  return json(200, { accountId: id, paused });
 });
 
 admin.get("/decisions/:id", (c) => {

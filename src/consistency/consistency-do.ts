@@ -1,13 +1,157 @@
 /**
- * Per-account eventual-consistency simulation (one Durable Object per account): the pending
- * change log and its visibility times. The eventual-consistency issue fills it in; with mode
- * `off` (the default) the request path never calls it.
+ * Per-account eventual-consistency simulation (one Durable Object per account, named by id).
+ * It owns the pending-change log: each permission-relevant write creates a new account
+ * generation that becomes visible to the data plane at `visibleAt` (FIFO, so a later change is
+ * never visible before an earlier one). Before each write the DO captures the snapshot of the
+ * generation being replaced, so the data plane can keep serving it until the change propagates.
+ * With mode `off` (the default) nobody calls this object on the request path.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
+import { delayFor, OFF, type ConsistencyConfig } from "./delay";
+import { captureSnapshot, type AccountSnapshot } from "./snapshot";
+import { getDb } from "../store/db";
+
+interface LogEntry { generation: number; writtenAt: number; visibleAt: number }
+
+interface State {
+  config: ConsistencyConfig;
+  paused: boolean;
+  /** number of changes recorded so far (drives the seeded random delays) */
+  counter: number;
+  log: LogEntry[];
+}
+
+export interface ConsistencyView {
+  mode: ConsistencyConfig["mode"];
+  /** the generation the data plane sees now */
+  visibleGeneration: number;
+  latestGeneration: number;
+  pending: number;
+  paused: boolean;
+  /** present when visibleGeneration < latestGeneration and the caller does not hold it yet */
+  snapshot?: AccountSnapshot;
+}
+
+export interface PendingChange { generation: number; writtenAt: string; visibleAt: string; remainingMs: number }
 
 export class ConsistencyDO extends DurableObject<Env> {
+  private state: State | undefined;
+
   async ping(): Promise<string> {
     return "ok";
+  }
+
+  private async load(): Promise<State> {
+    if (!this.state) this.state = (await this.ctx.storage.get<State>("state")) ?? { config: OFF, paused: false, counter: 0, log: [] };
+    return this.state;
+  }
+
+  private async save(): Promise<void> {
+    await this.ctx.storage.put("state", this.state);
+  }
+
+  /** The first generation in the log that is not yet visible, or -1. */
+  private firstPending(s: State, now: number): number {
+    if (s.paused) return s.log.length ? 0 : -1;
+    return s.log.findIndex((e) => e.visibleAt > now);
+  }
+
+  /** Drops log entries and snapshots that are now visible to everyone. */
+  private async prune(s: State, now: number): Promise<void> {
+    const i = this.firstPending(s, now);
+    const done = i < 0 ? s.log.length : i;
+    if (done === 0) return;
+    const dropped = s.log.splice(0, done);
+    const keep = s.log.length ? s.log[0]!.generation - 1 : Infinity;
+    const stale = dropped.map((e) => e.generation - 1).filter((g) => g < keep);
+    if (s.log.length === 0) stale.push(...dropped.map((e) => e.generation));
+    await this.ctx.storage.delete(stale.map((g) => `snap:${g}`));
+    await this.save();
+  }
+
+  async configure(config: ConsistencyConfig): Promise<void> {
+    const s = await this.load();
+    s.config = config;
+    if (config.mode === "off") {
+      s.log = [];
+      s.paused = false;
+      await this.ctx.storage.deleteAll();
+    }
+    await this.save();
+  }
+
+  async getConfig(): Promise<{ config: ConsistencyConfig; paused: boolean }> {
+    const s = await this.load();
+    return { config: s.config, paused: s.paused };
+  }
+
+  /** What the data plane sees now; the snapshot is sent only if `have` is not that generation. */
+  async view(now: number, latestGeneration: number, have?: number): Promise<ConsistencyView> {
+    const s = await this.load();
+    await this.prune(s, now);
+    const i = this.firstPending(s, now);
+    const base = { mode: s.config.mode, latestGeneration, paused: s.paused };
+    if (i < 0) return { ...base, visibleGeneration: latestGeneration, pending: 0 };
+    const visible = s.log[i]!.generation - 1;
+    const out: ConsistencyView = { ...base, visibleGeneration: visible, pending: s.log.length - i };
+    if (have !== visible) {
+      const snap = await this.ctx.storage.get<AccountSnapshot>(`snap:${visible}`);
+      if (snap) out.snapshot = snap;
+    }
+    return out;
+  }
+
+  /** Before a write: keep the snapshot of the generation it replaces (captured from D1 once). */
+  async prepareWrite(accountId: string, currentGeneration: number): Promise<void> {
+    const s = await this.load();
+    if (s.config.mode === "off") return;
+    const key = `snap:${currentGeneration}`;
+    if ((await this.ctx.storage.get(key)) !== undefined) return;
+    const snap = await captureSnapshot(getDb(this.env.DB), accountId);
+    // Concurrent writes may have moved on already; store what D1 holds for that generation.
+    await this.ctx.storage.put(`snap:${snap.generation}`, snap);
+  }
+
+  /** After a write that moved the account from `from` to `to`: log when it becomes visible. */
+  async commitWrite(from: number, to: number, now: number): Promise<void> {
+    const s = await this.load();
+    if (s.config.mode === "off" || to <= from) return;
+    let prevVisible = s.log.length ? s.log[s.log.length - 1]!.visibleAt : 0;
+    for (let g = from + 1; g <= to; g++) {
+      const visibleAt = Math.max(now + delayFor(s.config, s.counter++), prevVisible);
+      prevVisible = visibleAt;
+      s.log.push({ generation: g, writtenAt: now, visibleAt });
+    }
+    await this.save();
+  }
+
+  async pendingChanges(now: number): Promise<PendingChange[]> {
+    const s = await this.load();
+    await this.prune(s, now);
+    const i = this.firstPending(s, now);
+    if (i < 0) return [];
+    return s.log.slice(i).map((e) => ({
+      generation: e.generation,
+      writtenAt: new Date(e.writtenAt).toISOString(),
+      visibleAt: new Date(e.visibleAt).toISOString(),
+      remainingMs: s.paused ? -1 : Math.max(0, e.visibleAt - now),
+    }));
+  }
+
+  /** Makes every pending change visible now. */
+  async flush(now: number): Promise<number> {
+    const s = await this.load();
+    const n = s.log.length;
+    s.paused = false;
+    for (const e of s.log) e.visibleAt = Math.min(e.visibleAt, now);
+    await this.prune(s, now);
+    return n;
+  }
+
+  async setPaused(paused: boolean): Promise<void> {
+    const s = await this.load();
+    s.paused = paused;
+    await this.save();
   }
 }

@@ -1,0 +1,45 @@
+/**
+ * The request path's side of the eventual-consistency simulation. The account's mode is read
+ * with the access key (accounts.consistency_mode), so mode `off` costs no Durable Object call.
+ */
+import { eq } from "drizzle-orm";
+import type { Env } from "../env";
+import type { Db } from "../store/db";
+import * as t from "../store/schema";
+import type { ConsistencyConfig } from "./delay";
+import type { AccountSnapshot } from "./snapshot";
+import type { ConsistencyView } from "./consistency-do";
+
+export async function setConsistency(env: Env, db: Db, accountId: string, cfg: ConsistencyConfig): Promise<void> {
+  const stub = env.CONSISTENCY.get(env.CONSISTENCY.idFromName(accountId));
+  await stub.configure(cfg);
+  await db.update(t.accounts).set({ consistencyMode: cfg.mode, consistencyConfig: JSON.stringify(cfg) }).where(eq(t.accounts.id, accountId));
+}
+
+// Snapshots by (account, generation): immutable, so an isolate may keep them.
+const snapshots = new Map<string, AccountSnapshot>();
+
+/** The data plane's view for a lagging account: the visible generation and, if it is not the latest, its snapshot. */
+export async function dataPlaneView(env: Env, accountId: string, latestGeneration: number, now: number): Promise<{ view: ConsistencyView; snapshot?: AccountSnapshot }> {
+  const stub = env.CONSISTENCY.get(env.CONSISTENCY.idFromName(accountId));
+  const view = await stub.view(now, latestGeneration, haveGeneration(accountId));
+  if (view.visibleGeneration >= latestGeneration) return { view };
+  const key = `${accountId}/${view.visibleGeneration}`;
+  const snap = view.snapshot ?? snapshots.get(key);
+  if (view.snapshot) {
+    if (snapshots.size > 256) snapshots.clear();
+    snapshots.set(key, view.snapshot);
+    lastHeld.set(accountId, view.visibleGeneration);
+  }
+  return snap ? { view, snapshot: snap } : { view };
+}
+
+const lastHeld = new Map<string, number>();
+function haveGeneration(accountId: string): number | undefined {
+  const g = lastHeld.get(accountId);
+  return g !== undefined && snapshots.has(`${accountId}/${g}`) ? g : undefined;
+}
+
+export function stub(env: Env, accountId: string) {
+  return env.CONSISTENCY.get(env.CONSISTENCY.idFromName(accountId));
+}

@@ -1,0 +1,65 @@
+/**
+ * The data plane's view of an account at one generation: everything authentication and
+ * authorization read (access keys, each principal's policy rows, roles for AssumeRole).
+ * With eventual consistency on, the Durable Object keeps the snapshot of each generation that
+ * may still be the visible one, so a request sees exactly one whole generation, never half a change.
+ */
+import { sql } from "drizzle-orm";
+import type { Db } from "../store/db";
+import type { KeyLookup } from "../store/credentials";
+import { loadPrincipalPolicies, type PolicyRow } from "../store/authz";
+
+export interface RoleView {
+  roleId: string;
+  roleName: string;
+  path: string;
+  arn: string;
+  assumeRolePolicyDocument: string;
+  maxSessionDuration: number;
+  permissionsBoundary: string | null;
+}
+
+export interface AccountSnapshot {
+  accountId: string;
+  generation: number;
+  keys: Record<string, KeyLookup>;
+  /** "user/<id>" | "role/<id>" → policy rows as loadPrincipalPolicies returns them */
+  principals: Record<string, PolicyRow[]>;
+  /** lower-cased role name → role */
+  roles: Record<string, RoleView>;
+}
+
+export async function captureSnapshot(db: Db, accountId: string): Promise<AccountSnapshot> {
+  const [gen] = await db.all<{ generation: number }>(sql`SELECT generation FROM accounts WHERE id = ${accountId}`);
+  const keys = await db.all<{
+    access_key_id: string; secret: string; status: string; user_id: string | null; user_name: string | null; arn: string | null;
+  }>(sql`SELECT k.access_key_id, k.secret, k.status, k.user_id, u.user_name, u.arn
+    FROM access_keys k LEFT JOIN users u ON u.user_id = k.user_id WHERE k.account_id = ${accountId}`);
+  const users = await db.all<{ user_id: string }>(sql`SELECT user_id FROM users WHERE account_id = ${accountId}`);
+  const roles = await db.all<{
+    role_id: string; role_name: string; name_lower: string; path: string; arn: string;
+    assume_role_policy_document: string; max_session_duration: number; permissions_boundary: string | null;
+  }>(sql`SELECT role_id, role_name, name_lower, path, arn, assume_role_policy_document, max_session_duration, permissions_boundary
+    FROM roles WHERE account_id = ${accountId}`);
+  const generation = gen?.generation ?? 0;
+  const snap: AccountSnapshot = { accountId, generation, keys: {}, principals: {}, roles: {} };
+  for (const k of keys) {
+    snap.keys[k.access_key_id] = {
+      accessKeyId: k.access_key_id, accountId, secret: k.secret, status: k.status, generation,
+      userId: k.user_id, userName: k.user_name, userArn: k.arn,
+    };
+  }
+  const loads = [
+    ...users.map(async (u) => [`user/${u.user_id}`, await loadPrincipalPolicies(db, accountId, "user", u.user_id)] as const),
+    ...roles.map(async (r) => [`role/${r.role_id}`, await loadPrincipalPolicies(db, accountId, "role", r.role_id)] as const),
+  ];
+  for (const [k, rows] of await Promise.all(loads)) snap.principals[k] = rows;
+  for (const r of roles) {
+    snap.roles[r.name_lower] = {
+      roleId: r.role_id, roleName: r.role_name, path: r.path, arn: r.arn,
+      assumeRolePolicyDocument: r.assume_role_policy_document, maxSessionDuration: r.max_session_duration,
+      permissionsBoundary: r.permissions_boundary,
+    };
+  }
+  return snap;
+}
