@@ -16,6 +16,7 @@ import { getDb } from "./store/db";
 import { ensureDefaultAccount } from "./store/accounts";
 import { newRequestId } from "./lib/ids";
 import { now } from "./lib/time";
+import { sessionResolverFor } from "./sessions/resolver";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -63,7 +64,7 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     for (const [k, v] of url.searchParams) if (!k.startsWith("X-Amz-") && !params.has(k)) params.set(k, v);
 
     const t = now();
-    const { caller, signature } = await authenticate({ method: raw.method, url, headers: raw.headers }, body, getDb(c.env.DB), sessionResolver, t);
+    const { caller, signature } = await authenticate({ method: raw.method, url, headers: raw.headers }, body, getDb(c.env.DB), sessionResolver === noSessions ? sessionResolverFor(c.env) : sessionResolver, t);
     const actionName = params.get("Action");
     const def = actionName ? findAction(signature.service, actionName) : undefined;
     if (def) ns = NAMESPACES[def.service];

@@ -37,4 +37,10 @@ export interface CallerSession {
   tags?: Record<string, string>;
   sourceIdentity?: string;
   chainDepth?: number;
+  /** STS: the session's id in its account's SessionsDO */
+  sessionId?: string;
+  /** STS: managed session policies as passed (their documents are in sessionPolicies) */
+  policyArns?: string[];
+  /** STS: lower-cased keys of session tags that pass on through role chaining */
+  transitiveTagKeys?: string[];
 }

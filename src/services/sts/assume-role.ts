@@ -1,0 +1,161 @@
+/**
+ * sts:AssumeRole. Authorization (before the handler): the role's trust policy is the resource
+ * policy that must allow (requireResourceAllow), the caller's identity policies the other side —
+ * a trust policy naming the caller grants on its own in the same account, one naming the account
+ * delegates to identity policies, and across accounts both sides must allow (the engine's rules).
+ * A missing role is denied like an untrusted one (AWS never reveals existence).
+ * The handler then checks what needs the role (durations), the session tags / source identity
+ * permissions (sts:TagSession, sts:SetSourceIdentity on the same role), and issues the session
+ * in the role account's SessionsDO.
+ */
+import { defineAction, type ActionContext, type AuthzTarget } from "../action";
+import { s } from "../../protocol/shapes";
+import { errors } from "../../protocol/errors";
+import { assumedRoleArn, parseArn } from "../../lib/arn";
+import { isoSeconds } from "../../lib/clock";
+import { authorizeCall } from "../../authz/authorize";
+import { findRole, recordRoleUse, type AssumableRole } from "../../sessions/store";
+import { issueSession } from "../../sessions/issue";
+import {
+  invalidParameter,
+  loadSessionPolicies,
+  packedPolicySize,
+  requestMfa,
+  sessionTags,
+  stsShapes,
+  tagContext,
+} from "./common";
+
+const input = {
+  RoleArn: s.string({ required: true, min: 20, max: 2048 }),
+  RoleSessionName: s.string({ required: true, min: 2, max: 64, pattern: /^[\w+=,.@-]*$/, patternText: "[\\w+=,.@-]*" }),
+  PolicyArns: stsShapes.policyArns(),
+  Policy: stsShapes.sessionPolicy(),
+  DurationSeconds: stsShapes.roleDurationSeconds(),
+  Tags: stsShapes.tags(),
+  TransitiveTagKeys: stsShapes.tagKeys(),
+  ExternalId: s.string({ min: 2, max: 1224, pattern: /^[\w+=,.@:/-]*$/, patternText: "[\\w+=,.@:\\/-]*" }),
+  SerialNumber: stsShapes.serialNumber(),
+  TokenCode: stsShapes.tokenCode(),
+  SourceIdentity: stsShapes.sourceIdentity(),
+};
+
+/** What authorize() found, for the handler (same input object, same request). */
+const resolved = new WeakMap<object, { role: AssumableRole; account: string; target: AuthzTarget }>();
+
+function notAuthorized(ctx: ActionContext, roleArn: string) {
+  return errors.accessDenied(`User: ${ctx.caller.principal.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+}
+
+export const AssumeRole = defineAction({
+  service: "sts",
+  name: "AssumeRole",
+  input,
+  async authorize(i, ctx) {
+    if (ctx.caller.principal.kind === "root") throw errors.accessDenied("Roles may not be assumed by root accounts.");
+    const arn = parseArn(i.RoleArn);
+    const m = arn && arn.service === "iam" && /^\d{12}$/.test(arn.account) ? /^role(\/(?:.*\/)?)([^/]+)$/.exec(arn.resource) : null;
+    if (!arn || !m) throw errors.validation(`${i.RoleArn} is invalid`);
+    const path = m[1]!;
+    const role = await findRole(ctx.db, arn.account, m[2]!);
+    if (!role || role.path !== path) throw notAuthorized(ctx, i.RoleArn);
+
+    const tags = sessionTags(i.Tags);
+    const context: Record<string, string | string[]> = {
+      "sts:RoleSessionName": i.RoleSessionName,
+      ...tagContext(tags),
+    };
+    if (i.ExternalId !== undefined) context["sts:ExternalId"] = i.ExternalId;
+    if (i.SourceIdentity !== undefined) context["sts:SourceIdentity"] = i.SourceIdentity;
+    if (i.TransitiveTagKeys?.length) context["sts:TransitiveTagKeys"] = i.TransitiveTagKeys;
+    if (requestMfa(i.SerialNumber, i.TokenCode)) {
+      context["aws:MultiFactorAuthPresent"] = "true";
+      context["aws:MultiFactorAuthAge"] = "0";
+    }
+    const target: AuthzTarget = {
+      resource: role.arn,
+      resourceAccount: arn.account,
+      context,
+      resourcePolicies: [{ id: role.arn, json: role.assumeRolePolicyDocument, kind: "trust" }],
+      requireResourceAllow: true,
+    };
+    resolved.set(i, { role, account: arn.account, target });
+    return target;
+  },
+  async handler(i, ctx) {
+    const found = resolved.get(i);
+    if (!found) throw notAuthorized(ctx, i.RoleArn);
+    const { role, account, target } = found;
+    const caller = ctx.caller;
+    const prev = caller.session;
+    const now = ctx.request.now;
+
+    const duration = i.DurationSeconds ?? 3600;
+    if (prev && duration > 3600)
+      throw errors.validation("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.");
+    if (duration > role.maxSessionDuration)
+      throw errors.validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");
+
+    // Session tags: the request's, plus the transitive ones inherited through a role chain.
+    const requestTags = sessionTags(i.Tags);
+    const requestKeys = new Set(Object.keys(requestTags ?? {}).map((k) => k.toLowerCase()));
+    const transitive = new Set<string>();
+    for (const k of i.TransitiveTagKeys ?? []) {
+      if (!requestKeys.has(k.toLowerCase())) throw invalidParameter("The specified transitive tag key must be included in the requested tags.");
+      transitive.add(k.toLowerCase());
+    }
+    let tags: Record<string, string> | undefined;
+    const inheritedKeys = prev?.transitiveTagKeys ?? [];
+    if (inheritedKeys.length && prev?.tags) {
+      tags = {};
+      for (const [k, v] of Object.entries(prev.tags)) if (inheritedKeys.includes(k.toLowerCase())) tags[k] = v;
+      for (const k of requestKeys)
+        if (inheritedKeys.includes(k)) throw invalidParameter("One or more of the specified transitive tag keys can't be set because they conflict with incoming transitive tag keys.");
+      for (const k of inheritedKeys) transitive.add(k);
+    }
+    if (requestTags) tags = { ...(tags ?? {}), ...requestTags };
+    if (tags && Object.keys(tags).length > 50) throw invalidParameter("The number of session tags exceeds the limit of 50.");
+
+    // Source identity: set once in a chain, never changed.
+    const sourceIdentity = prev?.sourceIdentity ?? i.SourceIdentity;
+    if (prev?.sourceIdentity !== undefined && i.SourceIdentity !== undefined && i.SourceIdentity !== prev.sourceIdentity)
+      throw errors.accessDenied(`User: ${caller.principal.arn} is not authorized to perform: sts:SetSourceIdentity on resource: ${role.arn}`);
+    if (sourceIdentity?.toLowerCase().startsWith("aws:"))
+      throw errors.validation("SourceIdentity cannot start with the 'aws:' prefix.");
+
+    // The trust policy must also allow tagging the session / setting its source identity.
+    if (requestTags || inheritedKeys.length) await authorizeCall(ctx, "sts:TagSession", target);
+    if (i.SourceIdentity !== undefined) await authorizeCall(ctx, "sts:SetSourceIdentity", target);
+
+    const sessionPolicies = await loadSessionPolicies(ctx.db, account, i.Policy, i.PolicyArns);
+    const packed = await packedPolicySize(i.Policy, i.PolicyArns, tags);
+    const mfa = requestMfa(i.SerialNumber, i.TokenCode);
+
+    const assumedRoleId = `${role.roleId}:${i.RoleSessionName}`;
+    const arn = assumedRoleArn(account, role.roleName, i.RoleSessionName);
+    const { credentials } = await issueSession(ctx.env, now, {
+      account,
+      kind: "assumedRole",
+      principal: { kind: "assumedRole", account, arn, userId: assumedRoleId, roleArn: role.arn },
+      entityId: role.roleId,
+      entityKind: "role",
+      issuedAt: now,
+      expiresAt: now + duration * 1000,
+      ...(sessionPolicies ? { sessionPolicies } : {}),
+      ...(i.PolicyArns?.length ? { policyArns: i.PolicyArns.map((p) => p.arn ?? "") } : {}),
+      ...(tags ? { tags } : {}),
+      ...(transitive.size ? { transitiveTagKeys: [...transitive] } : {}),
+      ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
+      mfaAuthenticated: mfa || (prev?.mfaAuthenticated ?? false),
+      ...(mfa ? { mfaAuthTime: now } : prev?.mfaAuthTime !== undefined ? { mfaAuthTime: prev.mfaAuthTime } : {}),
+      chainDepth: prev ? (prev.chainDepth ?? 0) + 1 : 0,
+    });
+    ctx.waitUntil(recordRoleUse(ctx.db, account, role.roleId, isoSeconds(now), ctx.request.region).catch(() => undefined));
+    return {
+      Credentials: credentials,
+      AssumedRoleUser: { AssumedRoleId: assumedRoleId, Arn: arn },
+      PackedPolicySize: i.Policy !== undefined || i.PolicyArns?.length || tags ? packed : undefined,
+      SourceIdentity: sourceIdentity,
+    };
+  },
+});

@@ -1,0 +1,104 @@
+/**
+ * Authentication of temporary credentials (requests with X-Amz-Security-Token).
+ *
+ * Hot path: MAC check of the token (no I/O) → expiry from the token → the session record from the
+ * isolate cache (filled from the account's SessionsDO on a miss, kept until the session expires)
+ * → ONE D1 read: the account generation (keys the authorizer's policy cache, as for permanent
+ * keys) and whether the role/user behind the session still exists, so deleting a role makes its
+ * sessions fail at once in every isolate. That read costs what the permanent-key lookup costs; the
+ * Durable Object round trip is paid once per session per isolate.
+ */
+import type { Env } from "../env";
+import type { Caller } from "../auth/caller";
+import type { SessionResolver } from "../auth/authenticate";
+import { errors } from "../protocol/errors";
+import { accountOfAccessKeyId } from "../lib/ids";
+import { getDb } from "../store/db";
+import { verifyToken } from "./token";
+import { sessionsStub, tokenKey } from "./issue";
+import { sessionLiveness } from "./store";
+import type { SessionRecord } from "./types";
+
+const CACHE_MAX = 10_000;
+/** sessionId → verified record; entries die with their session. */
+const cache = new Map<string, SessionRecord>();
+
+function cached(sessionId: string, now: number): SessionRecord | undefined {
+  const r = cache.get(sessionId);
+  if (r && r.expiresAt <= now) {
+    cache.delete(sessionId);
+    return undefined;
+  }
+  return r;
+}
+
+function remember(r: SessionRecord): void {
+  if (cache.size >= CACHE_MAX) {
+    // Drop the oldest eighth (Map iterates in insertion order).
+    let n = CACHE_MAX >> 3;
+    for (const k of cache.keys()) {
+      cache.delete(k);
+      if (--n <= 0) break;
+    }
+  }
+  cache.set(r.sessionId, r);
+}
+
+/** Forget a session in this isolate (tests, explicit revocation). */
+export function forgetSession(sessionId: string): void {
+  cache.delete(sessionId);
+}
+
+export function callerOf(r: SessionRecord, generation: number): Caller {
+  const session: NonNullable<Caller["session"]> = {
+    tokenIssueTime: r.issuedAt,
+    expiration: r.expiresAt,
+    mfaAuthenticated: r.mfaAuthenticated,
+    kind: r.kind,
+    chainDepth: r.chainDepth,
+    sessionId: r.sessionId,
+  };
+  if (r.mfaAuthTime !== undefined) session.mfaAuthTime = r.mfaAuthTime;
+  if (r.sessionPolicies) session.sessionPolicies = r.sessionPolicies;
+  if (r.policyArns) session.policyArns = r.policyArns;
+  if (r.tags) session.tags = r.tags;
+  if (r.transitiveTagKeys) session.transitiveTagKeys = r.transitiveTagKeys;
+  if (r.sourceIdentity !== undefined) session.sourceIdentity = r.sourceIdentity;
+  const caller: Caller = { principal: r.principal, accessKeyId: r.accessKeyId, generation, session };
+  if (r.entityId) caller.entityId = r.entityId;
+  return caller;
+}
+
+export async function resolveSession(env: Env, accessKeyId: string, token: string, now: number): Promise<{ secret: string; caller: Caller }> {
+  const key = tokenKey(env);
+  const account = accountOfAccessKeyId(accessKeyId);
+  if (!key || !account || !accessKeyId.startsWith("ASIA")) throw errors.invalidClientTokenId();
+  const claims = await verifyToken(key, accessKeyId, token);
+  if (!claims || claims.account !== account) throw errors.invalidClientTokenId();
+  if (claims.expiresAt <= now) throw errors.expiredToken();
+  let rec = cached(claims.sessionId, now);
+  if (!rec) {
+    const fetched = await sessionsStub(env, account).get(claims.sessionId);
+    if (!fetched || fetched.accessKeyId !== accessKeyId) throw errors.invalidClientTokenId();
+    rec = fetched;
+    remember(rec);
+  }
+  const live = await sessionLiveness(getDb(env.DB), account, rec.entityKind, rec.entityId);
+  if (!live || !live.exists) {
+    forgetSession(rec.sessionId);
+    throw errors.invalidClientTokenId();
+  }
+  return { secret: rec.secretAccessKey, caller: callerOf(rec, live.generation) };
+}
+
+const resolvers = new WeakMap<Env, SessionResolver>();
+
+/** The SessionResolver for this Worker's bindings (what app.ts hands to authenticate()). */
+export function sessionResolverFor(env: Env): SessionResolver {
+  let r = resolvers.get(env);
+  if (!r) {
+    r = { resolve: (accessKeyId, token, now) => resolveSession(env, accessKeyId, token, now) };
+    resolvers.set(env, r);
+  }
+  return r;
+}

@@ -1,0 +1,57 @@
+/** The few D1 reads STS needs: the role to assume, a key's account, and a session's liveness. */
+import type { Db } from "../store/db";
+
+export interface AssumableRole {
+  roleId: string;
+  roleName: string;
+  path: string;
+  arn: string;
+  assumeRolePolicyDocument: string;
+  maxSessionDuration: number;
+}
+
+export async function findRole(db: Db, accountId: string, name: string): Promise<AssumableRole | undefined> {
+  const row = await db.$client
+    .prepare(`SELECT role_id AS roleId, role_name AS roleName, path, arn,
+        assume_role_policy_document AS assumeRolePolicyDocument, max_session_duration AS maxSessionDuration
+      FROM roles WHERE account_id = ? AND name_lower = ?`)
+    .bind(accountId, name.toLowerCase())
+    .first<AssumableRole>();
+  return row ?? undefined;
+}
+
+/** RoleLastUsed (not an authorization change: no generation bump). */
+export async function recordRoleUse(db: Db, accountId: string, roleId: string, date: string, region: string): Promise<void> {
+  await db.$client
+    .prepare("UPDATE roles SET last_used_date = ?, last_used_region = ? WHERE account_id = ? AND role_id = ?")
+    .bind(date, region, accountId, roleId)
+    .run();
+}
+
+/** Account of a permanent key stored in D1 (keys such as AKIAIOSFODNN7EXAMPLE don't encode theirs). */
+export async function accountOfStoredKey(db: Db, accessKeyId: string): Promise<string | undefined> {
+  const row = await db.$client.prepare("SELECT account_id AS a FROM access_keys WHERE access_key_id = ?").bind(accessKeyId).first<{ a: string }>();
+  return row?.a;
+}
+
+/**
+ * One D1 round trip per session request: the account's generation (which keys the authorizer's
+ * policy cache, exactly as for permanent keys) and whether the session's role or user still exists.
+ * undefined = the account is gone.
+ */
+export async function sessionLiveness(
+  db: Db,
+  accountId: string,
+  entityKind: "role" | "user" | "root",
+  entityId: string | undefined,
+): Promise<{ generation: number; exists: boolean } | undefined> {
+  const exists =
+    entityKind === "role"
+      ? "EXISTS (SELECT 1 FROM roles WHERE account_id = ?1 AND role_id = ?2)"
+      : entityKind === "user"
+        ? "EXISTS (SELECT 1 FROM users WHERE account_id = ?1 AND user_id = ?2)"
+        : "1";
+  const stmt = db.$client.prepare(`SELECT generation, ${exists} AS ok FROM accounts WHERE id = ?1`);
+  const row = await (entityKind === "root" ? stmt.bind(accountId) : stmt.bind(accountId, entityId ?? "")).first<{ generation: number; ok: number }>();
+  return row ? { generation: row.generation, exists: row.ok === 1 } : undefined;
+}

@@ -1,0 +1,96 @@
+/**
+ * Session tokens: opaque to clients, unforgeable without the server's key.
+ *
+ *   token = base64( payload ‖ HMAC-SHA256(key, "iamlab-sts" ‖ accessKeyId ‖ payload) )
+ *   payload = version (1 byte) ‖ session id (16 bytes) ‖ expiry (8 bytes, epoch ms, big-endian)
+ *             ‖ account id (12 ASCII digits)
+ *
+ * The MAC covers the access key id, so a token only works with the key it was issued with; the
+ * expiry is inside the MAC, so an expired token is recognised (ExpiredToken) without a lookup and
+ * a tampered one (InvalidClientTokenId) before any Durable Object is asked.
+ */
+const VERSION = 1;
+const PAYLOAD_LEN = 1 + 16 + 8 + 12;
+const MAC_LEN = 32;
+const enc = new TextEncoder();
+
+export interface TokenClaims {
+  sessionId: string;
+  account: string;
+  expiresAt: number;
+}
+
+const keys = new Map<string, Promise<CryptoKey>>();
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let k = keys.get(secret);
+  if (!k) {
+    k = crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    keys.set(secret, k);
+  }
+  return k;
+}
+
+function macInput(accessKeyId: string, payload: Uint8Array): Uint8Array {
+  const prefix = enc.encode(`iamlab-sts\n${accessKeyId}\n`);
+  const out = new Uint8Array(prefix.length + payload.length);
+  out.set(prefix, 0);
+  out.set(payload, prefix.length);
+  return out;
+}
+
+function toBase64(b: Uint8Array): string {
+  let s = "";
+  for (const x of b) s += String.fromCharCode(x);
+  return btoa(s);
+}
+
+function fromBase64(s: string): Uint8Array | null {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(s) || s.length % 4 !== 0) return null;
+  try {
+    const bin = atob(s);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+
+/** 16 random bytes as 32 hex characters. */
+export function newSessionId(): string {
+  return hex(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+export async function signToken(secret: string, accessKeyId: string, claims: TokenClaims): Promise<string> {
+  if (!/^[0-9a-f]{32}$/.test(claims.sessionId) || !/^\d{12}$/.test(claims.account)) throw new Error("bad token claims");
+  const payload = new Uint8Array(PAYLOAD_LEN);
+  payload[0] = VERSION;
+  for (let i = 0; i < 16; i++) payload[1 + i] = parseInt(claims.sessionId.slice(2 * i, 2 * i + 2), 16);
+  new DataView(payload.buffer).setBigUint64(17, BigInt(Math.floor(claims.expiresAt)));
+  payload.set(enc.encode(claims.account), 25);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret), macInput(accessKeyId, payload)));
+  const out = new Uint8Array(PAYLOAD_LEN + MAC_LEN);
+  out.set(payload, 0);
+  out.set(mac, PAYLOAD_LEN);
+  return toBase64(out);
+}
+
+/** The claims of an authentic token for this access key id, or null (forged, altered, other key). */
+export async function verifyToken(secret: string, accessKeyId: string, token: string): Promise<TokenClaims | null> {
+  const raw = fromBase64(token);
+  if (!raw || raw.length !== PAYLOAD_LEN + MAC_LEN || raw[0] !== VERSION) return null;
+  const payload = raw.subarray(0, PAYLOAD_LEN);
+  const mac = raw.subarray(PAYLOAD_LEN);
+  // crypto.subtle.verify compares in constant time.
+  const ok = await crypto.subtle.verify("HMAC", await hmacKey(secret), mac, macInput(accessKeyId, payload));
+  if (!ok) return null;
+  const account = new TextDecoder().decode(payload.subarray(25, 37));
+  if (!/^\d{12}$/.test(account)) return null;
+  return {
+    sessionId: hex(payload.subarray(1, 17)),
+    expiresAt: Number(new DataView(payload.buffer, payload.byteOffset).getBigUint64(17)),
+    account,
+  };
+}
