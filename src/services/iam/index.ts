@@ -1,5 +1,11 @@
 import type { ActionDef } from "../action";
+import { roleActions } from "./roles";
+import { serviceLinkedRoleActions } from "./service-linked-roles";
+import { instanceProfileActions } from "./instance-profiles";
 
 // Each family file exports its actions; add the family's array here.
 export const iamActions: ActionDef[] = [
+  ...roleActions,
+  ...serviceLinkedRoleActions,
+  ...instanceProfileActions,
 ] as ActionDef[];
