@@ -5,7 +5,9 @@
 import type { AuthzRequest, ContextValue, Principal } from "./types.js";
 
 /** Lower-cased key → values (a single value is a one-element list). */
-export type RequestContext = Map<string, readonly string[]>;
+export interface RequestContext {
+  get(key: string): readonly string[] | undefined;
+}
 
 const PRINCIPAL_TYPE: Record<Principal["kind"], string> = {
   root: "Account",
@@ -16,8 +18,21 @@ const PRINCIPAL_TYPE: Record<Principal["kind"], string> = {
   anonymous: "Anonymous",
 };
 
+/** Built on first use: decisions without conditions or policy variables never pay for it. */
+class LazyContext implements RequestContext {
+  private map: Map<string, readonly string[]> | null = null;
+  constructor(private readonly req: AuthzRequest) {}
+  get(key: string): readonly string[] | undefined {
+    return (this.map ??= normalize(this.req)).get(key);
+  }
+}
+
 export function buildContext(req: AuthzRequest): RequestContext {
-  const m: RequestContext = new Map();
+  return new LazyContext(req);
+}
+
+function normalize(req: AuthzRequest): Map<string, readonly string[]> {
+  const m = new Map<string, readonly string[]>();
   const p = req.principal;
   if (p.kind !== "anonymous" && p.kind !== "service") {
     m.set("aws:userid", [p.userId]);

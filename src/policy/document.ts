@@ -9,10 +9,11 @@
 import { parseArn } from "../lib/arn.js";
 import type { CompiledCondition } from "./conditions/evaluate.js";
 import { parseOperatorName } from "./conditions/registry.js";
-import { compileActionElement, type CompiledActionElement } from "./match/action.js";
+import { compileActionElement, matchAction, type CompiledActionElement } from "./match/action.js";
 import { compilePrincipalElement, type CompiledPrincipalElement, type PrincipalBlock } from "./match/principal.js";
 import { compileResourceElement, type CompiledResourceElement } from "./match/resource.js";
 import { MALFORMED } from "./messages.js";
+import type { ElementMatch, StatementExplanation } from "./explain.js";
 import type { PolicyKind } from "./types.js";
 
 export interface CompiledStatement {
@@ -25,6 +26,8 @@ export interface CompiledStatement {
   /** null when the statement has no Principal/NotPrincipal (identity-side policies). */
   principal: CompiledPrincipalElement | null;
   conditions: readonly CompiledCondition[];
+  /** The (frozen, shared) explanation of this statement when the Action element does not match. */
+  actionMiss: StatementExplanation;
 }
 
 export interface CompiledPolicy {
@@ -37,6 +40,41 @@ export interface CompiledPolicy {
   statements: readonly CompiledStatement[];
   /** Characters without whitespace (AWS's size limits count these). */
   size: number;
+  /** Which statements an action reaches (memoized per lower-cased action; see actionHits). */
+  readonly actionCache: Map<string, ActionHits>;
+  /** Every statement's action-miss explanation, copied then overwritten by the statements an action reaches. */
+  readonly missTemplate: readonly StatementExplanation[];
+}
+
+/** For one action: the statements whose Action/NotAction element lets it through, with the match. */
+export interface ActionHits {
+  indexes: readonly number[];
+  matches: readonly ElementMatch[];
+}
+
+const ACTION_CACHE_LIMIT = 256;
+
+/**
+ * The statements of `policy` that `actionLower` reaches. Action matching depends only on the statement
+ * and the action, so it is memoized per policy (bounded); the other elements are matched per request.
+ */
+export function actionHits(policy: CompiledPolicy, actionLower: string): ActionHits {
+  const cached = policy.actionCache.get(actionLower);
+  if (cached) return cached;
+  const indexes: number[] = [];
+  const matches: ElementMatch[] = [];
+  const stmts = policy.statements;
+  for (let i = 0; i < stmts.length; i++) {
+    const m = matchAction(stmts[i]!.action, actionLower);
+    if (m.matched || m.value !== undefined) {
+      indexes.push(i);
+      matches.push(m);
+    }
+  }
+  const hits: ActionHits = Object.freeze({ indexes: Object.freeze(indexes), matches: Object.freeze(matches) });
+  if (policy.actionCache.size >= ACTION_CACHE_LIMIT) policy.actionCache.clear();
+  policy.actionCache.set(actionLower, hits);
+  return hits;
 }
 
 export type ParseResult = { ok: true; policy: CompiledPolicy } | { ok: false; message: string };
@@ -355,9 +393,18 @@ function compileStatement(s: RawStatement, variables: boolean): CompiledStatemen
   const actionValues = s.action ?? s.notAction ?? [];
   const resourceValues = s.resource ?? s.notResource;
   const principalBlockValue = s.principal ?? s.notPrincipal;
+  const effect = s.effect === "Deny" ? "Deny" : "Allow";
+  const actionMiss: StatementExplanation = {
+    index: s.index,
+    effect,
+    matched: false,
+    action: Object.freeze({ element: s.action === undefined ? "NotAction" : "Action", matched: false }),
+  };
+  if (s.sid !== undefined) actionMiss.sid = s.sid;
   const out: CompiledStatement = {
     index: s.index,
-    effect: s.effect === "Deny" ? "Deny" : "Allow",
+    effect,
+    actionMiss: Object.freeze(actionMiss),
     action: compileActionElement(actionValues, s.action === undefined),
     resource: resourceValues ? compileResourceElement(resourceValues, s.resource === undefined, variables) : null,
     principal: principalBlockValue ? compilePrincipalElement(principalBlockValue, s.principal === undefined) : null,
@@ -380,11 +427,14 @@ export function parsePolicy(json: string, kind: PolicyKind, options: ParseOption
     if (options.requireVersion2012 && version !== "2012-10-17") fail(MALFORMED.version);
     validate(statements, kind);
     const variables = version === "2012-10-17";
+    const compiled = Object.freeze(statements.map((s) => compileStatement(s, variables)));
     const policy: CompiledPolicy = {
       kind,
       variables,
-      statements: Object.freeze(statements.map((s) => compileStatement(s, variables))),
+      statements: compiled,
       size: policySizeWithoutWhitespace(json),
+      actionCache: new Map(),
+      missTemplate: Object.freeze(compiled.map((s) => s.actionMiss)),
     };
     if (version !== undefined) policy.version = version;
     if (id !== undefined) policy.id = id;

@@ -11,9 +11,10 @@
  */
 import { buildContext, type RequestContext } from "./context.js";
 import { evaluateCondition } from "./conditions/evaluate.js";
-import type { CompiledStatement } from "./document.js";
+import { actionHits, type CompiledStatement } from "./document.js";
 import type {
   ConditionExplanation,
+  ElementMatch,
   DecisionReason,
   DecisionValue,
   Explanation,
@@ -21,7 +22,6 @@ import type {
   PrincipalMatchKind,
   StatementExplanation,
 } from "./explain.js";
-import { matchAction } from "./match/action.js";
 import { matchPrincipal } from "./match/principal.js";
 import { matchResource, resourceTarget, type ResourceTarget } from "./match/resource.js";
 import type { AuthzRequest, PolicySet, PolicySource, PolicySourceType, Principal } from "./types.js";
@@ -65,8 +65,8 @@ const GRANT_STRENGTH: Record<PrincipalMatchKind, number> = {
   account: 1,
 };
 
-function evaluateStatement(s: CompiledStatement, st: State): StatementExplanation {
-  const action = matchAction(s.action, st.actionLower);
+/** One statement the action reached (`action` is its Action/NotAction result, memoized per policy). */
+function evaluateStatement(s: CompiledStatement, action: ElementMatch, st: State): StatementExplanation {
   const se: StatementExplanation = { index: s.index, effect: s.effect, matched: false, action };
   if (s.sid !== undefined) se.sid = s.sid;
   if (!action.matched) return se;
@@ -100,20 +100,20 @@ function evaluateSources(sources: readonly PolicySource[], st: State, level?: nu
   const result: TypeResult = { allow: false };
   for (let i = 0; i < sources.length; i++) {
     const src = sources[i]!;
-    const stmts = src.policy.statements;
-    const pe: PolicyExplanation = {
-      type: src.type,
-      id: src.id,
-      allows: false,
-      denies: false,
-      statements: new Array<StatementExplanation>(stmts.length),
-    };
+    const policy = src.policy;
+    const stmts = policy.statements;
+    const hits = actionHits(policy, st.actionLower);
+    // Statements the action does not reach keep their precomputed (shared, frozen) explanation.
+    const explained = policy.missTemplate.slice();
+    const pe: PolicyExplanation = { type: src.type, id: src.id, allows: false, denies: false, statements: explained };
     if (src.name !== undefined) pe.name = src.name;
     if (level !== undefined) pe.level = level;
-    for (let j = 0; j < stmts.length; j++) {
+    const idx = hits.indexes;
+    for (let h = 0; h < idx.length; h++) {
+      const j = idx[h]!;
       const s = stmts[j]!;
-      const se = evaluateStatement(s, st);
-      pe.statements[j] = se;
+      const se = evaluateStatement(s, hits.matches[h]!, st);
+      explained[j] = se;
       if (!se.matched) continue;
       if (s.effect === "Deny") {
         pe.denies = true;

@@ -1,6 +1,8 @@
 /**
  * The explanation of a decision. Every matcher fills in its own part while it evaluates, so what is
  * reported is exactly what was decided (nothing is re-derived afterwards).
+ * Treat it as read-only: common outcomes (an Action that does not match, a Resource that does not match)
+ * are shared frozen objects built when the policy was compiled.
  */
 import type { PolicySourceType } from "./types.js";
 
