@@ -2,10 +2,16 @@ import type { ActionDef } from "../action";
 import { roleActions } from "./roles";
 import { serviceLinkedRoleActions } from "./service-linked-roles";
 import { instanceProfileActions } from "./instance-profiles";
+import { userActions } from "./users";
+import { groupActions } from "./groups";
+import { accessKeyActions } from "./access-keys";
 
 // Each family file exports its actions; add the family's array here.
 export const iamActions: ActionDef[] = [
   ...roleActions,
   ...serviceLinkedRoleActions,
   ...instanceProfileActions,
+  ...userActions,
+  ...groupActions,
+  ...accessKeyActions,
 ] as ActionDef[];

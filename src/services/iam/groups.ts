@@ -1,0 +1,177 @@
+/** IAM groups: Create/Get/List/Update/DeleteGroup, Add/RemoveUserToGroup, ListGroupsForUser. */
+import { defineAction, type ActionContext, type ActionDef } from "../action";
+import { common } from "../../protocol/shapes";
+import { errors } from "../../protocol/errors";
+import { iamArn } from "../../lib/arn";
+import { isoSeconds } from "../../lib/clock";
+import { newUniqueId } from "../../lib/ids";
+import * as store from "../../store/iam-groups";
+import type { GroupRow } from "../../store/iam-groups";
+import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, notFound, page, paging, pathPrefix } from "./common";
+import { listedUser, userResource } from "./users";
+
+const groupName = () => ({ ...common.name(128), required: true as const });
+const existingUserName = () => ({ ...common.name(128), required: true as const });
+
+const groupMemo = new WeakMap<object, Promise<GroupRow | undefined>>();
+
+/** The group row, read once per request (authorize needs its ARN with path, the handler its data). */
+function lookupGroup(ctx: ActionContext, input: object, name: string): Promise<GroupRow | undefined> {
+  let p = groupMemo.get(input);
+  if (!p) groupMemo.set(input, (p = store.getGroupByName(ctx.db, ctx.caller.principal.account, name)));
+  return p;
+}
+
+async function groupResource(ctx: ActionContext, input: object, name: string): Promise<string> {
+  const g = await lookupGroup(ctx, input, name);
+  return g?.arn ?? iamArn(ctx.caller.principal.account, "group", "/", name);
+}
+
+function group(g: GroupRow) {
+  return { Path: g.path, GroupName: g.groupName, GroupId: g.groupId, Arn: g.arn, CreateDate: g.createDate };
+}
+
+export const CreateGroup = defineAction({
+  service: "iam",
+  name: "CreateGroup",
+  input: { Path: common.path(), GroupName: groupName() },
+  authorize: (i, ctx) => ({ resource: iamArn(ctx.caller.principal.account, "group", i.Path ?? "/", i.GroupName) }),
+  handler: async (i, ctx) => {
+    const account = ctx.caller.principal.account;
+    const path = i.Path ?? "/";
+    const row: GroupRow = {
+      groupId: newUniqueId("AGPA"),
+      groupName: i.GroupName,
+      path,
+      arn: iamArn(account, "group", path, i.GroupName),
+      createDate: isoSeconds(ctx.request.now),
+    };
+    const res = await store.createGroup(ctx.db, account, row);
+    if (!res.ok) {
+      if (res.reason === "exists") throw alreadyExists.group(i.GroupName);
+      throw errors.limitExceeded(`Cannot exceed quota for GroupsPerAccount: ${store.GROUPS_PER_ACCOUNT}`);
+    }
+    return { Group: group(row) };
+  },
+});
+
+export const GetGroup = defineAction({
+  service: "iam",
+  name: "GetGroup",
+  input: { GroupName: groupName(), ...paging },
+  authorize: async (i, ctx) => ({ resource: await groupResource(ctx, i, i.GroupName) }),
+  handler: async (i, ctx) => {
+    const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
+    const r = await store.getGroupWithUsers(ctx.db, ctx.caller.principal.account, i.GroupName, {
+      afterNameLower: decodeMarker(i.Marker),
+      limit: max + 1,
+    });
+    if (!r) throw notFound.group(i.GroupName);
+    const pg = page(r.users, max, (u) => u.nameLower);
+    return { Group: group(r.group), Users: pg.items.map(listedUser), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+  },
+});
+
+export const ListGroups = defineAction({
+  service: "iam",
+  name: "ListGroups",
+  input: { PathPrefix: pathPrefix(), ...paging },
+  authorize: (i, ctx) => ({ resource: iamArn(ctx.caller.principal.account, "group", i.PathPrefix ?? "/", "") }),
+  handler: async (i, ctx) => {
+    const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
+    const rows = await store.listGroups(ctx.db, ctx.caller.principal.account, {
+      pathPrefix: i.PathPrefix,
+      afterNameLower: decodeMarker(i.Marker),
+      limit: max + 1,
+    });
+    const pg = page(rows, max, (g) => g.nameLower);
+    return { Groups: pg.items.map(group), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+  },
+});
+
+export const UpdateGroup = defineAction({
+  service: "iam",
+  name: "UpdateGroup",
+  input: { GroupName: groupName(), NewPath: common.path(), NewGroupName: common.name(128, false) },
+  authorize: async (i, ctx) => ({ resource: await groupResource(ctx, i, i.GroupName) }),
+  handler: async (i, ctx) => {
+    const account = ctx.caller.principal.account;
+    const g = await lookupGroup(ctx, i, i.GroupName);
+    if (!g) throw notFound.group(i.GroupName);
+    const newName = i.NewGroupName ?? g.groupName;
+    const newPath = i.NewPath ?? g.path;
+    const res = await store.updateGroup(ctx.db, account, g.groupName, { newName, newPath, newArn: iamArn(account, "group", newPath, newName) });
+    if (!res.ok) throw res.reason === "exists" ? alreadyExists.group(newName) : notFound.group(i.GroupName);
+    return undefined;
+  },
+});
+
+const DELETE_GROUP_CONFLICT: Record<store.GroupDeleteBlocker, string> = {
+  members: "Cannot delete entity, must remove users from group first.",
+  inlinePolicies: "Cannot delete entity, must delete policies first.",
+  attachedPolicies: "Cannot delete entity, must detach all policies first.",
+};
+
+export const DeleteGroup = defineAction({
+  service: "iam",
+  name: "DeleteGroup",
+  input: { GroupName: groupName() },
+  authorize: async (i, ctx) => ({ resource: await groupResource(ctx, i, i.GroupName) }),
+  handler: async (i, ctx) => {
+    const res = await store.deleteGroup(ctx.db, ctx.caller.principal.account, i.GroupName);
+    if (res.ok) return undefined;
+    if (res.reason === "notFound") throw notFound.group(i.GroupName);
+    throw errors.deleteConflict(DELETE_GROUP_CONFLICT[res.blocker]);
+  },
+});
+
+function membershipError(r: Exclude<store.MembershipResult, { ok: true }>, groupName: string, userName: string): Error {
+  if (r.reason === "noUser") return notFound.user(userName);
+  if (r.reason === "noGroup") return notFound.group(groupName);
+  return errors.limitExceeded(`Cannot exceed quota for GroupsPerUser: ${store.GROUPS_PER_USER}`);
+}
+
+export const AddUserToGroup = defineAction({
+  service: "iam",
+  name: "AddUserToGroup",
+  input: { GroupName: groupName(), UserName: existingUserName() },
+  authorize: async (i, ctx) => ({ resource: await groupResource(ctx, i, i.GroupName) }),
+  handler: async (i, ctx) => {
+    const r = await store.addUserToGroup(ctx.db, ctx.caller.principal.account, i.GroupName, i.UserName);
+    if (!r.ok) throw membershipError(r, i.GroupName, i.UserName);
+    return undefined;
+  },
+});
+
+export const RemoveUserFromGroup = defineAction({
+  service: "iam",
+  name: "RemoveUserFromGroup",
+  input: { GroupName: groupName(), UserName: existingUserName() },
+  authorize: async (i, ctx) => ({ resource: await groupResource(ctx, i, i.GroupName) }),
+  handler: async (i, ctx) => {
+    const r = await store.removeUserFromGroup(ctx.db, ctx.caller.principal.account, i.GroupName, i.UserName);
+    if (!r.ok) throw membershipError(r, i.GroupName, i.UserName);
+    return undefined;
+  },
+});
+
+export const ListGroupsForUser = defineAction({
+  service: "iam",
+  name: "ListGroupsForUser",
+  input: { UserName: existingUserName(), ...paging },
+  authorize: async (i, ctx) => ({ resource: await userResource(ctx, i, i.UserName) }),
+  handler: async (i, ctx) => {
+    const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
+    const rows = await store.listGroupsForUser(ctx.db, ctx.caller.principal.account, i.UserName, {
+      afterNameLower: decodeMarker(i.Marker),
+      limit: max + 1,
+    });
+    if (!rows) throw notFound.user(i.UserName);
+    const pg = page(rows, max, (g) => g.nameLower);
+    return { Groups: pg.items.map(group), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+  },
+});
+
+export const groupActions = [
+  CreateGroup, GetGroup, ListGroups, UpdateGroup, DeleteGroup, AddUserToGroup, RemoveUserFromGroup, ListGroupsForUser,
+] as unknown as ActionDef[];

@@ -1,0 +1,269 @@
+/**
+ * IAM users and their tags in D1. Every query is scoped by account; every write that changes
+ * who can do what carries the account's generation bump in the same batch (one transaction).
+ * Limits (users per account, tags per user) are enforced inside the SQL statements, so
+ * concurrent requests cannot overshoot them.
+ *
+ * Tags of a user live in `tags` with resource_type 'user' and resource_id = the user id (AIDA…).
+ */
+import type { Db } from "./db";
+import { bumpGeneration } from "./accounts";
+
+export const USERS_PER_ACCOUNT = 5000;
+export const TAGS_PER_RESOURCE = 50;
+
+export interface UserRow {
+  userId: string;
+  userName: string;
+  path: string;
+  arn: string;
+  createDate: string;
+  permissionsBoundary: string | null;
+  passwordLastUsed: string | null;
+}
+
+export interface TagRow { Key: string; Value: string }
+
+const USER_COLS = `user_id AS userId, user_name AS userName, path, arn, create_date AS createDate,
+  permissions_boundary AS permissionsBoundary, password_last_used AS passwordLastUsed`;
+
+/** The generation bump as a raw D1 statement, to sit in a `d1.batch` next to raw writes. */
+export function bumpStmt(db: Db, accountId: string): D1PreparedStatement {
+  const q = bumpGeneration(db, accountId).toSQL();
+  return db.$client.prepare(q.sql).bind(...q.params);
+}
+
+/** The bump only when the statement just before it in the batch changed a row. */
+export function bumpIfChangedStmt(db: Db, accountId: string): D1PreparedStatement {
+  return db.$client.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ? AND changes() > 0").bind(accountId);
+}
+
+export async function getUserByName(db: Db, accountId: string, name: string): Promise<UserRow | undefined> {
+  const r = await db.$client
+    .prepare(`SELECT ${USER_COLS} FROM users WHERE account_id = ? AND name_lower = ?`)
+    .bind(accountId, name.toLowerCase())
+    .first<UserRow>();
+  return r ?? undefined;
+}
+
+export async function getUserById(db: Db, accountId: string, userId: string): Promise<UserRow | undefined> {
+  const r = await db.$client
+    .prepare(`SELECT ${USER_COLS} FROM users WHERE account_id = ? AND user_id = ?`)
+    .bind(accountId, userId)
+    .first<UserRow>();
+  return r ?? undefined;
+}
+
+/** A user with its tags, in one round trip. */
+export async function getUserWithTags(db: Db, accountId: string, name: string): Promise<{ user: UserRow; tags: TagRow[] } | undefined> {
+  const d1 = db.$client;
+  const [u, t] = await d1.batch([
+    d1.prepare(`SELECT ${USER_COLS} FROM users WHERE account_id = ? AND name_lower = ?`).bind(accountId, name.toLowerCase()),
+    d1.prepare(`SELECT t.key AS Key, t.value AS Value FROM tags t JOIN users u ON u.user_id = t.resource_id
+      WHERE u.account_id = ? AND u.name_lower = ? AND t.account_id = ? AND t.resource_type = 'user' ORDER BY t.position, t.key_lower`)
+      .bind(accountId, name.toLowerCase(), accountId),
+  ]);
+  const user = (u?.results[0] as UserRow | undefined) ?? undefined;
+  if (!user) return undefined;
+  return { user, tags: (t?.results ?? []) as TagRow[] };
+}
+
+/** Users in name order after `afterNameLower`, at most `limit` rows, optionally under a path prefix. */
+export async function listUsers(
+  db: Db, accountId: string, o: { pathPrefix?: string; afterNameLower?: string; limit: number },
+): Promise<(UserRow & { nameLower: string })[]> {
+  const prefix = o.pathPrefix ?? "/";
+  const r = await db.$client
+    .prepare(`SELECT ${USER_COLS}, name_lower AS nameLower FROM users
+      WHERE account_id = ?1 AND substr(path, 1, length(?2)) = ?2 AND name_lower > ?3 ORDER BY name_lower LIMIT ?4`)
+    .bind(accountId, prefix, o.afterNameLower ?? "", o.limit)
+    .all<UserRow & { nameLower: string }>();
+  return r.results;
+}
+
+/** Whether a managed policy (customer-managed in this account, or AWS-managed) exists under this ARN. */
+export async function managedPolicyExists(db: Db, accountId: string, arn: string): Promise<boolean> {
+  const r = await db.$client
+    .prepare(`SELECT EXISTS (SELECT 1 FROM policies WHERE account_id = ? AND arn = ?)
+      OR EXISTS (SELECT 1 FROM aws_managed_policies WHERE arn = ?) AS ok`)
+    .bind(accountId, arn, arn)
+    .first<{ ok: number }>();
+  return (r?.ok ?? 0) === 1;
+}
+
+export type CreateUserResult = { ok: true; user: UserRow; tags: TagRow[] } | { ok: false; reason: "exists" | "limit" };
+
+/**
+ * Inserts a user (and its tags) unless the account already holds USERS_PER_ACCOUNT users.
+ * A concurrent create of the same name (any case) hits the unique index: "exists".
+ */
+export async function createUser(
+  db: Db, accountId: string,
+  u: { userId: string; userName: string; path: string; arn: string; createDate: string; permissionsBoundary: string | null; tags: TagRow[] },
+): Promise<CreateUserResult> {
+  const d1 = db.$client;
+  const stmts: D1PreparedStatement[] = [
+    d1.prepare(`INSERT INTO users (user_id, account_id, user_name, name_lower, path, arn, create_date, permissions_boundary)
+      SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM users WHERE account_id = ?) < ?`)
+      .bind(u.userId, accountId, u.userName, u.userName.toLowerCase(), u.path, u.arn, u.createDate, u.permissionsBoundary, accountId, USERS_PER_ACCOUNT),
+    bumpIfChangedStmt(db, accountId),
+    ...u.tags.map((t, i) =>
+      d1.prepare(`INSERT INTO tags (account_id, resource_type, resource_id, key, key_lower, value, position)
+        SELECT ?, 'user', ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM users WHERE user_id = ?)`)
+        .bind(accountId, u.userId, t.Key, t.Key.toLowerCase(), t.Value, i, u.userId)),
+  ];
+  try {
+    const [ins] = await d1.batch(stmts);
+    if ((ins?.meta.changes ?? 0) === 0) return { ok: false, reason: "limit" };
+  } catch (e) {
+    if (isUnique(e)) return { ok: false, reason: "exists" };
+    throw e;
+  }
+  return {
+    ok: true,
+    user: { userId: u.userId, userName: u.userName, path: u.path, arn: u.arn, createDate: u.createDate, permissionsBoundary: u.permissionsBoundary, passwordLastUsed: null },
+    tags: u.tags,
+  };
+}
+
+export type UpdateUserResult = { ok: true } | { ok: false; reason: "notFound" | "exists" };
+
+/** Renames and/or moves a user; its ARN and the denormalized user_name of its keys follow. */
+export async function updateUser(
+  db: Db, accountId: string, name: string, change: { newName: string; newPath: string; newArn: string },
+): Promise<UpdateUserResult> {
+  const d1 = db.$client;
+  try {
+    const [upd] = await d1.batch([
+      d1.prepare(`UPDATE users SET user_name = ?, name_lower = ?, path = ?, arn = ? WHERE account_id = ? AND name_lower = ?`)
+        .bind(change.newName, change.newName.toLowerCase(), change.newPath, change.newArn, accountId, name.toLowerCase()),
+      bumpIfChangedStmt(db, accountId),
+      d1.prepare(`UPDATE access_keys SET user_name = ? WHERE account_id = ? AND user_id = (SELECT user_id FROM users WHERE account_id = ? AND name_lower = ?)`)
+        .bind(change.newName, accountId, accountId, change.newName.toLowerCase()),
+    ]);
+    if ((upd?.meta.changes ?? 0) === 0) return { ok: false, reason: "notFound" };
+    return { ok: true };
+  } catch (e) {
+    if (isUnique(e)) return { ok: false, reason: "exists" };
+    throw e;
+  }
+}
+
+export type DeleteBlocker = "loginProfile" | "accessKeys" | "mfaDevices" | "inlinePolicies" | "attachedPolicies" | "groups";
+export type DeleteUserResult = { ok: true } | { ok: false; reason: "notFound" } | { ok: false; reason: "conflict"; blocker: DeleteBlocker };
+
+/**
+ * Deletes a user only while nothing hangs off it (login profile, keys, MFA devices, inline or
+ * attached policies, group memberships): the checks are part of the DELETE itself, so a concurrent AddUserToGroup or
+ * CreateAccessKey either lands before (and blocks the delete) or finds no user.
+ */
+export async function deleteUser(db: Db, accountId: string, name: string, retry = true): Promise<DeleteUserResult> {
+  const d1 = db.$client;
+  const lower = name.toLowerCase();
+  const [del] = await d1.batch([
+    d1.prepare(`DELETE FROM users WHERE account_id = ?1 AND name_lower = ?2
+      AND NOT EXISTS (SELECT 1 FROM login_profiles l WHERE l.user_id = users.user_id)
+      AND NOT EXISTS (SELECT 1 FROM access_keys k WHERE k.account_id = ?1 AND k.user_id = users.user_id)
+      AND NOT EXISTS (SELECT 1 FROM mfa_devices d WHERE d.account_id = ?1 AND d.user_id = users.user_id)
+      AND NOT EXISTS (SELECT 1 FROM inline_policies p WHERE p.entity_type = 'user' AND p.entity_id = users.user_id)
+      AND NOT EXISTS (SELECT 1 FROM policy_attachments a WHERE a.entity_type = 'user' AND a.entity_id = users.user_id)
+      AND NOT EXISTS (SELECT 1 FROM group_members m WHERE m.user_id = users.user_id)
+      RETURNING user_id`).bind(accountId, lower),
+    bumpIfChangedStmt(db, accountId),
+    // Tags of users that no longer exist (this one, if it was just deleted).
+    d1.prepare(`DELETE FROM tags WHERE account_id = ?1 AND resource_type = 'user'
+      AND NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = tags.resource_id)`).bind(accountId),
+    d1.prepare(`DELETE FROM password_history WHERE account_id = ?1
+      AND NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = password_history.user_id)`).bind(accountId),
+  ]);
+  if ((del?.results.length ?? 0) > 0) return { ok: true };
+  const r = await d1
+    .prepare(`SELECT u.user_id AS id,
+        EXISTS (SELECT 1 FROM login_profiles l WHERE l.user_id = u.user_id) AS login,
+        EXISTS (SELECT 1 FROM access_keys k WHERE k.account_id = ?1 AND k.user_id = u.user_id) AS keys,
+        EXISTS (SELECT 1 FROM mfa_devices d WHERE d.account_id = ?1 AND d.user_id = u.user_id) AS mfa,
+        EXISTS (SELECT 1 FROM inline_policies p WHERE p.entity_type = 'user' AND p.entity_id = u.user_id) AS inl,
+        EXISTS (SELECT 1 FROM policy_attachments a WHERE a.entity_type = 'user' AND a.entity_id = u.user_id) AS att,
+        EXISTS (SELECT 1 FROM group_members m WHERE m.user_id = u.user_id) AS grp
+      FROM users u WHERE u.account_id = ?1 AND u.name_lower = ?2`)
+    .bind(accountId, lower)
+    .first<{ id: string; login: number; keys: number; mfa: number; inl: number; att: number; grp: number }>();
+  if (!r) return { ok: false, reason: "notFound" };
+  // The order of AWS's documented clean-up steps for DeleteUser.
+  const blocker: DeleteBlocker | undefined = r.login ? "loginProfile" : r.keys ? "accessKeys" : r.mfa ? "mfaDevices"
+    : r.inl ? "inlinePolicies" : r.att ? "attachedPolicies" : r.grp ? "groups" : undefined;
+  if (!blocker) return retry ? deleteUser(db, accountId, name, false) : { ok: false, reason: "notFound" }; // freed meanwhile
+  return { ok: false, reason: "conflict", blocker };
+}
+
+// ---- tags -------------------------------------------------------------------------------
+
+/** Tags of a user by position, after position `afterPosition`, at most `limit`; undefined when no such user. */
+export async function listUserTags(
+  db: Db, accountId: string, name: string, o: { afterPosition?: number; limit: number },
+): Promise<(TagRow & { position: number })[] | undefined> {
+  const d1 = db.$client;
+  const [u, t] = await d1.batch([
+    d1.prepare(`SELECT user_id FROM users WHERE account_id = ? AND name_lower = ?`).bind(accountId, name.toLowerCase()),
+    d1.prepare(`SELECT t.key AS Key, t.value AS Value, t.position AS position FROM tags t JOIN users u ON u.user_id = t.resource_id
+      WHERE u.account_id = ? AND u.name_lower = ? AND t.account_id = ? AND t.resource_type = 'user' AND t.position > ?
+      ORDER BY t.position LIMIT ?`)
+      .bind(accountId, name.toLowerCase(), accountId, o.afterPosition ?? -1, o.limit),
+  ]);
+  if ((u?.results.length ?? 0) === 0) return undefined;
+  return (t?.results ?? []) as (TagRow & { position: number })[];
+}
+
+export type TagResult = { ok: true } | { ok: false; reason: "notFound" | "limit" };
+
+/**
+ * Adds or overwrites tags of a user. The 50-tag limit is a condition of every insert: the tags
+ * that stay (those not being written now) plus the ones written must fit. Within one batch the
+ * condition is the same for every statement, so either all tags land or none does.
+ */
+export async function tagUser(db: Db, accountId: string, name: string, tags: TagRow[]): Promise<TagResult> {
+  const d1 = db.$client;
+  const lower = name.toLowerCase();
+  const keys = tags.map((t) => t.Key.toLowerCase());
+  const keyList = keys.map(() => "?").join(", ");
+  const userSub = `(SELECT user_id FROM users WHERE account_id = ? AND name_lower = ?)`;
+  const stmts = tags.map((t) =>
+    d1.prepare(`INSERT INTO tags (account_id, resource_type, resource_id, key, key_lower, value, position)
+      SELECT ?, 'user', u.user_id, ?, ?, ?,
+        COALESCE((SELECT MAX(position) FROM tags WHERE resource_type = 'user' AND resource_id = u.user_id), -1) + 1
+      FROM users u WHERE u.account_id = ? AND u.name_lower = ?
+        AND (SELECT COUNT(*) FROM tags x WHERE x.resource_type = 'user' AND x.resource_id = u.user_id AND x.key_lower NOT IN (${keyList})) + ? <= ?
+      ON CONFLICT (resource_type, resource_id, key_lower) DO UPDATE SET key = excluded.key, value = excluded.value`)
+      .bind(accountId, t.Key, t.Key.toLowerCase(), t.Value, accountId, lower, ...keys, keys.length, TAGS_PER_RESOURCE));
+  const res = await d1.batch([
+    ...stmts,
+    d1.prepare(`UPDATE accounts SET generation = generation + 1 WHERE id = ? AND EXISTS ${userSub}`).bind(accountId, accountId, lower),
+  ]);
+  if ((res[0]?.meta.changes ?? 0) > 0) return { ok: true };
+  const exists = await d1.prepare(`SELECT 1 AS x FROM users WHERE account_id = ? AND name_lower = ?`).bind(accountId, lower).first();
+  return { ok: false, reason: exists ? "limit" : "notFound" };
+}
+
+/** Removes tags by key (case-insensitively); false when there is no such user. Unknown keys are ignored. */
+export async function untagUser(db: Db, accountId: string, name: string, keys: string[]): Promise<boolean> {
+  const d1 = db.$client;
+  const lower = name.toLowerCase();
+  const userSub = `(SELECT user_id FROM users WHERE account_id = ? AND name_lower = ?)`;
+  const stmts: D1PreparedStatement[] = [
+    d1.prepare(`SELECT 1 AS x FROM users WHERE account_id = ? AND name_lower = ?`).bind(accountId, lower),
+  ];
+  if (keys.length > 0) {
+    stmts.push(
+      d1.prepare(`DELETE FROM tags WHERE resource_type = 'user' AND resource_id = ${userSub} AND key_lower IN (${keys.map(() => "?").join(", ")})`)
+        .bind(accountId, lower, ...keys.map((k) => k.toLowerCase())),
+      bumpIfChangedStmt(db, accountId),
+    );
+  }
+  const [u] = await d1.batch(stmts);
+  return (u?.results.length ?? 0) > 0;
+}
+
+function isUnique(e: unknown): boolean {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.includes("UNIQUE constraint failed") || m.includes("PRIMARY KEY");
+}

@@ -1,0 +1,358 @@
+/** IAM users with the real @aws-sdk/client-iam: lifecycle, tags, boundaries, pagination, conflicts, races. */
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  AddUserToGroupCommand, CreateAccessKeyCommand, CreateGroupCommand, CreateUserCommand, DeleteAccessKeyCommand,
+  DeleteUserCommand, GetUserCommand, IAMServiceException, ListAccessKeysCommand, ListUserTagsCommand, ListUsersCommand,
+  RemoveUserFromGroupCommand, TagUserCommand, UntagUserCommand, UpdateUserCommand, type IAMClient,
+} from "@aws-sdk/client-iam";
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { accountCreds, createAccount, iam, rawSigned, sts, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
+
+async function expectErr(p: Promise<unknown>, code: string, status: number, message?: string | RegExp): Promise<IAMServiceException> {
+  const e = await p.then(() => { throw new Error(`expected ${code}`); }, (err: unknown) => err);
+  expect(e).toBeInstanceOf(IAMServiceException);
+  const se = e as IAMServiceException;
+  // `Code` is the wire's Error/Code (the SDK's `name` is its class name, e.g. NoSuchEntityException).
+  expect({ code: codeOf(se), status: se.$metadata.httpStatusCode }).toEqual({ code, status });
+  if (typeof message === "string") expect(se.message).toBe(message);
+  else if (message) expect(se.message).toMatch(message);
+  return se;
+}
+
+function codeOf(e: unknown): string | undefined {
+  return (e as { Code?: string }).Code;
+}
+
+let acct: NewAccount;
+let creds: Creds;
+let client: IAMClient;
+let A: string;
+
+beforeAll(async () => {
+  acct = await createAccount();
+  creds = accountCreds(acct);
+  client = iam(creds);
+  A = acct.accountId;
+});
+
+describe("CreateUser / GetUser", () => {
+  it("creates a user with AWS's id, ARN and date shapes and reads it back", async () => {
+    const out = await client.send(new CreateUserCommand({ UserName: "alice" }));
+    const u = out.User!;
+    expect(u.UserName).toBe("alice");
+    expect(u.Path).toBe("/");
+    expect(u.Arn).toBe(`arn:aws:iam::${A}:user/alice`);
+    expect(u.UserId).toMatch(/^AIDA[A-Z2-7]{17}$/);
+    expect(u.CreateDate).toBeInstanceOf(Date);
+    expect(Math.abs(u.CreateDate!.getTime() - Date.now())).toBeLessThan(60_000);
+    expect(u.Tags).toBeUndefined();
+    expect(u.PermissionsBoundary).toBeUndefined();
+
+    const got = await client.send(new GetUserCommand({ UserName: "ALICE" }));
+    expect(got.User).toEqual(u);
+  });
+
+  it("keeps a path, tags and a permissions boundary (shown by CreateUser and GetUser, not by ListUsers)", async () => {
+    const boundary = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    const out = await client.send(new CreateUserCommand({
+      UserName: "bob", Path: "/eng/backend/", PermissionsBoundary: boundary,
+      Tags: [{ Key: "team", Value: "red" }, { Key: "cost-center", Value: "42" }],
+    }));
+    expect(out.User!.Arn).toBe(`arn:aws:iam::${A}:user/eng/backend/bob`);
+    expect(out.User!.PermissionsBoundary).toEqual({ PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: boundary });
+    expect(out.User!.Tags).toEqual([{ Key: "team", Value: "red" }, { Key: "cost-center", Value: "42" }]);
+
+    const got = await client.send(new GetUserCommand({ UserName: "bob" }));
+    expect(got.User).toEqual(out.User);
+
+    const list = await client.send(new ListUsersCommand({ PathPrefix: "/eng/" }));
+    expect(list.Users).toEqual([{ Path: "/eng/backend/", UserName: "bob", UserId: out.User!.UserId, Arn: out.User!.Arn, CreateDate: out.User!.CreateDate }]);
+  });
+
+  it("writes the User element in AWS's order on the wire", async () => {
+    const r = await rawSigned({ Action: "GetUser", Version: "2010-05-08", UserName: "bob" }, { service: "iam", creds });
+    expect(r.status).toBe(200);
+    expect(r.text).toMatch(new RegExp(
+      `<GetUserResult><User><Path>/eng/backend/</Path><UserName>bob</UserName><UserId>AIDA[A-Z2-7]{17}</UserId><Arn>arn:aws:iam::${A}:user/eng/backend/bob</Arn>` +
+      `<CreateDate>\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ</CreateDate><PermissionsBoundary><PermissionsBoundaryType>Policy</PermissionsBoundaryType>` +
+      `<PermissionsBoundaryArn>arn:aws:iam::aws:policy/ReadOnlyAccess</PermissionsBoundaryArn></PermissionsBoundary>` +
+      `<Tags><member><Key>team</Key><Value>red</Value></member><member><Key>cost-center</Key><Value>42</Value></member></Tags></User></GetUserResult>`,
+    ));
+  });
+
+  it("GetUser without UserName as the root user answers AWS's root form", async () => {
+    const out = await client.send(new GetUserCommand({}));
+    expect(out.User!.UserId).toBe(A);
+    expect(out.User!.Arn).toBe(`arn:aws:iam::${A}:root`);
+    expect(out.User!.CreateDate).toBeInstanceOf(Date);
+    expect(out.User!.UserName).toBeUndefined();
+    expect(out.User!.Path).toBeUndefined();
+    const r = await rawSigned({ Action: "GetUser", Version: "2010-05-08" }, { service: "iam", creds });
+    expect(r.text).toMatch(new RegExp(`<GetUserResult><User><UserId>${A}</UserId><Arn>arn:aws:iam::${A}:root</Arn><CreateDate>[0-9T:-]+Z</CreateDate></User></GetUserResult>`));
+  });
+
+  it("names are unique case-insensitively: EntityAlreadyExists 409", async () => {
+    await expectErr(client.send(new CreateUserCommand({ UserName: "Alice" })), "EntityAlreadyExists", 409, "User with name Alice already exists.");
+  });
+
+  it("validates names, paths and tags with AWS's messages", async () => {
+    await expectErr(client.send(new CreateUserCommand({ UserName: "bad name!" })), "ValidationError", 400,
+      "1 validation error detected: Value 'bad name!' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+");
+    await expectErr(client.send(new CreateUserCommand({ UserName: "x".repeat(65) })), "ValidationError", 400,
+      `1 validation error detected: Value '${"x".repeat(65)}' at 'userName' failed to satisfy constraint: Member must have length less than or equal to 64`);
+    await expectErr(client.send(new CreateUserCommand({ UserName: "p1", Path: "nopath" })), "ValidationError", 400,
+      /Value 'nopath' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern/);
+    await expectErr(client.send(new CreateUserCommand({ UserName: "t1", Tags: [{ Key: "aws:x", Value: "1" }] })), "InvalidInput", 400,
+      "User-defined tag keys can't start with 'aws:', as this prefix is reserved for AWS-defined tags.");
+    await expectErr(client.send(new CreateUserCommand({ UserName: "t1", Tags: [{ Key: "k", Value: "1" }, { Key: "K", Value: "2" }] })), "InvalidInput", 400,
+      "Duplicate tag keys found. Please note that Tag keys are case insensitive.");
+    await expectErr(client.send(new GetUserCommand({ UserName: "t1" })), "NoSuchEntity", 404);
+  });
+
+  it("a permissions boundary must be an existing managed policy", async () => {
+    await expectErr(client.send(new CreateUserCommand({ UserName: "b1", PermissionsBoundary: `arn:aws:iam::${A}:policy/nope` })), "NoSuchEntity", 404,
+      `Scope ARN: arn:aws:iam::${A}:policy/nope does not exist or is not attachable.`);
+    await expectErr(client.send(new CreateUserCommand({ UserName: "b1", PermissionsBoundary: "arn:aws:iam::aws:policy/NoSuchManagedPolicyXyz" })), "NoSuchEntity", 404,
+      "Scope ARN: arn:aws:iam::aws:policy/NoSuchManagedPolicyXyz does not exist or is not attachable.");
+    await expectErr(client.send(new CreateUserCommand({ UserName: "b1", PermissionsBoundary: "not-an-arn-but-long-enough" })), "InvalidInput", 400,
+      "ARN not-an-arn-but-long-enough is not valid.");
+    await expectErr(client.send(new GetUserCommand({ UserName: "b1" })), "NoSuchEntity", 404);
+  });
+
+  it("a missing user is NoSuchEntity 404 with AWS's message", async () => {
+    await expectErr(client.send(new GetUserCommand({ UserName: "nobody" })), "NoSuchEntity", 404, "The user with name nobody cannot be found.");
+  });
+
+  it("20 parallel CreateUser of one name: exactly one wins, the rest are EntityAlreadyExists", async () => {
+    const names = Array.from({ length: 20 }, (_, i) => (i % 2 ? "Racer" : "racer"));
+    const res = await Promise.allSettled(names.map((n) => client.send(new CreateUserCommand({ UserName: n }))));
+    const ok = res.filter((r) => r.status === "fulfilled");
+    expect(ok).toHaveLength(1);
+    for (const r of res) if (r.status === "rejected") expect(codeOf(r.reason)).toBe("EntityAlreadyExists");
+    const list = await client.send(new ListUsersCommand({}));
+    expect(list.Users!.filter((u) => u.UserName!.toLowerCase() === "racer")).toHaveLength(1);
+  });
+});
+
+describe("ListUsers", () => {
+  let c: IAMClient;
+  beforeAll(async () => {
+    c = iam(accountCreds(await createAccount()));
+    for (const [n, p] of [["u3", "/"], ["U1", "/a/"], ["u5", "/a/b/"], ["u2", "/"], ["u4", "/ab/"]] as const)
+      await c.send(new CreateUserCommand({ UserName: n, Path: p }));
+  });
+
+  it("lists users in name order, paginated with MaxItems / Marker / IsTruncated", async () => {
+    const seen: string[] = [];
+    let marker: string | undefined;
+    let pages = 0;
+    do {
+      const out = await c.send(new ListUsersCommand({ MaxItems: 2, Marker: marker }));
+      pages++;
+      seen.push(...out.Users!.map((u) => u.UserName!));
+      expect(out.Users!.length).toBeLessThanOrEqual(2);
+      if (out.IsTruncated) expect(out.Marker).toBeTruthy();
+      else expect(out.Marker).toBeUndefined();
+      marker = out.IsTruncated ? out.Marker : undefined;
+    } while (marker);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(["U1", "u2", "u3", "u4", "u5"]);
+  });
+
+  it("filters by PathPrefix (a plain string prefix, as AWS does)", async () => {
+    const names = async (p: string) => (await c.send(new ListUsersCommand({ PathPrefix: p }))).Users!.map((u) => u.UserName);
+    expect(await names("/a/")).toEqual(["U1", "u5"]);
+    expect(await names("/a")).toEqual(["U1", "u4", "u5"]);
+    expect(await names("/zzz/")).toEqual([]);
+  });
+
+  it("rejects MaxItems outside 1..1000 and a foreign Marker", async () => {
+    await expectErr(c.send(new ListUsersCommand({ MaxItems: 0 })), "ValidationError", 400,
+      "1 validation error detected: Value '0' at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to 1");
+    await expectErr(c.send(new ListUsersCommand({ Marker: "%%%" })), "ValidationError", 400);
+  });
+});
+
+describe("UpdateUser", () => {
+  it("renames and moves a user: new ARN, same id; the old name is gone; keys follow and still authenticate", async () => {
+    const created = (await client.send(new CreateUserCommand({ UserName: "carol" }))).User!;
+    const key = (await client.send(new CreateAccessKeyCommand({ UserName: "carol" }))).AccessKey!;
+    const kc = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
+    expect((await sts(kc).send(new GetCallerIdentityCommand({}))).Arn).toBe(`arn:aws:iam::${A}:user/carol`);
+
+    await client.send(new UpdateUserCommand({ UserName: "carol", NewUserName: "caroline", NewPath: "/ops/" }));
+    const got = (await client.send(new GetUserCommand({ UserName: "caroline" }))).User!;
+    expect(got.UserId).toBe(created.UserId);
+    expect(got.Path).toBe("/ops/");
+    expect(got.Arn).toBe(`arn:aws:iam::${A}:user/ops/caroline`);
+    await expectErr(client.send(new GetUserCommand({ UserName: "carol" })), "NoSuchEntity", 404, "The user with name carol cannot be found.");
+
+    const keys = await client.send(new ListAccessKeysCommand({ UserName: "caroline" }));
+    expect(keys.AccessKeyMetadata!.map((k) => k.UserName)).toEqual(["caroline"]);
+    const who = await sts(kc).send(new GetCallerIdentityCommand({}));
+    expect(who.Arn).toBe(`arn:aws:iam::${A}:user/ops/caroline`);
+    expect(who.UserId).toBe(created.UserId);
+
+    // Path only; then a case-only rename of the same user is allowed.
+    await client.send(new UpdateUserCommand({ UserName: "caroline", NewPath: "/" }));
+    await client.send(new UpdateUserCommand({ UserName: "caroline", NewUserName: "Caroline" }));
+    expect((await client.send(new GetUserCommand({ UserName: "caroline" }))).User!.Arn).toBe(`arn:aws:iam::${A}:user/Caroline`);
+    await client.send(new DeleteAccessKeyCommand({ UserName: "Caroline", AccessKeyId: key.AccessKeyId }));
+  });
+
+  it("a rename onto a taken name is EntityAlreadyExists; a missing user NoSuchEntity", async () => {
+    await client.send(new CreateUserCommand({ UserName: "dave" }));
+    await expectErr(client.send(new UpdateUserCommand({ UserName: "dave", NewUserName: "ALICE" })), "EntityAlreadyExists", 409, "User with name ALICE already exists.");
+    await expectErr(client.send(new UpdateUserCommand({ UserName: "ghost", NewUserName: "x" })), "NoSuchEntity", 404, "The user with name ghost cannot be found.");
+    await expectErr(client.send(new UpdateUserCommand({ UserName: "dave", NewPath: "bad" })), "ValidationError", 400);
+  });
+});
+
+describe("DeleteUser", () => {
+  it("refuses while access keys or group memberships remain (DeleteConflict 409), then deletes", async () => {
+    await client.send(new CreateUserCommand({ UserName: "erin", Tags: [{ Key: "a", Value: "1" }] }));
+    const key = (await client.send(new CreateAccessKeyCommand({ UserName: "erin" }))).AccessKey!;
+    await expectErr(client.send(new DeleteUserCommand({ UserName: "erin" })), "DeleteConflict", 409, "Cannot delete entity, must delete access keys first.");
+    await client.send(new DeleteAccessKeyCommand({ UserName: "erin", AccessKeyId: key.AccessKeyId }));
+
+    await client.send(new CreateGroupCommand({ GroupName: "erin-group" }));
+    await client.send(new AddUserToGroupCommand({ GroupName: "erin-group", UserName: "erin" }));
+    await expectErr(client.send(new DeleteUserCommand({ UserName: "erin" })), "DeleteConflict", 409, "Cannot delete entity, must remove users from group first.");
+    await client.send(new RemoveUserFromGroupCommand({ GroupName: "erin-group", UserName: "erin" }));
+
+    await client.send(new DeleteUserCommand({ UserName: "erin" }));
+    await expectErr(client.send(new GetUserCommand({ UserName: "erin" })), "NoSuchEntity", 404);
+    await expectErr(client.send(new DeleteUserCommand({ UserName: "erin" })), "NoSuchEntity", 404, "The user with name erin cannot be found.");
+
+    // A new user of the same name starts clean (the old tags went with the old user).
+    const again = await client.send(new CreateUserCommand({ UserName: "erin" }));
+    expect(again.User!.Tags).toBeUndefined();
+    expect((await client.send(new ListUserTagsCommand({ UserName: "erin" }))).Tags).toEqual([]);
+  });
+
+  it("refuses while managed or inline policies remain", async (t) => {
+    const { AttachUserPolicyCommand, DetachUserPolicyCommand, PutUserPolicyCommand, DeleteUserPolicyCommand } = await import("@aws-sdk/client-iam");
+    await client.send(new CreateUserCommand({ UserName: "frank" }));
+    try {
+      await client.send(new AttachUserPolicyCommand({ UserName: "frank", PolicyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" }));
+    } catch (e) {
+      if (codeOf(e) === "InvalidAction") return t.skip(); // attachments not served yet
+      throw e;
+    }
+    await expectErr(client.send(new DeleteUserCommand({ UserName: "frank" })), "DeleteConflict", 409, "Cannot delete entity, must detach all policies first.");
+    await client.send(new DetachUserPolicyCommand({ UserName: "frank", PolicyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" }));
+    await client.send(new PutUserPolicyCommand({
+      UserName: "frank", PolicyName: "inline",
+      PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "iam:GetUser", Resource: "*" }] }),
+    }));
+    await expectErr(client.send(new DeleteUserCommand({ UserName: "frank" })), "DeleteConflict", 409, "Cannot delete entity, must delete policies first.");
+    await client.send(new DeleteUserPolicyCommand({ UserName: "frank", PolicyName: "inline" }));
+    await client.send(new DeleteUserCommand({ UserName: "frank" }));
+  });
+});
+
+describe("TagUser / UntagUser / ListUserTags", () => {
+  it("adds, overwrites (case-insensitive keys, position kept), lists with pagination and removes tags", async () => {
+    await client.send(new CreateUserCommand({ UserName: "gina", Tags: [{ Key: "env", Value: "dev" }] }));
+    await client.send(new TagUserCommand({ UserName: "gina", Tags: [{ Key: "team", Value: "blue" }, { Key: "ENV", Value: "prod" }] }));
+    const all = await client.send(new ListUserTagsCommand({ UserName: "gina" }));
+    expect(all.Tags).toEqual([{ Key: "ENV", Value: "prod" }, { Key: "team", Value: "blue" }]);
+    expect(all.IsTruncated).toBe(false);
+
+    const p1 = await client.send(new ListUserTagsCommand({ UserName: "gina", MaxItems: 1 }));
+    expect(p1.Tags).toEqual([{ Key: "ENV", Value: "prod" }]);
+    expect(p1.IsTruncated).toBe(true);
+    const p2 = await client.send(new ListUserTagsCommand({ UserName: "gina", MaxItems: 1, Marker: p1.Marker }));
+    expect(p2.Tags).toEqual([{ Key: "team", Value: "blue" }]);
+    expect(p2.IsTruncated).toBe(false);
+
+    await client.send(new UntagUserCommand({ UserName: "gina", TagKeys: ["env", "not-there"] }));
+    expect((await client.send(new ListUserTagsCommand({ UserName: "gina" }))).Tags).toEqual([{ Key: "team", Value: "blue" }]);
+    expect((await client.send(new GetUserCommand({ UserName: "gina" }))).User!.Tags).toEqual([{ Key: "team", Value: "blue" }]);
+  });
+
+  it("a missing user is NoSuchEntity for all three", async () => {
+    const m = "The user with name nobody cannot be found.";
+    await expectErr(client.send(new TagUserCommand({ UserName: "nobody", Tags: [{ Key: "a", Value: "b" }] })), "NoSuchEntity", 404, m);
+    await expectErr(client.send(new UntagUserCommand({ UserName: "nobody", TagKeys: ["a"] })), "NoSuchEntity", 404, m);
+    await expectErr(client.send(new ListUserTagsCommand({ UserName: "nobody" })), "NoSuchEntity", 404, m);
+  });
+
+  it("holds at most 50 tags: LimitExceeded, and 10 parallel TagUser of 10 new keys each leave exactly 50", async () => {
+    await client.send(new CreateUserCommand({ UserName: "hank" }));
+    const batch = (b: number) => Array.from({ length: 10 }, (_, i) => ({ Key: `k${b}-${i}`, Value: String(i) }));
+    const res = await Promise.allSettled(Array.from({ length: 10 }, (_, b) => client.send(new TagUserCommand({ UserName: "hank", Tags: batch(b) }))));
+    expect(res.filter((r) => r.status === "fulfilled")).toHaveLength(5);
+    for (const r of res) if (r.status === "rejected") {
+      expect(codeOf(r.reason)).toBe("LimitExceeded");
+      expect((r.reason as IAMServiceException).$metadata.httpStatusCode).toBe(409);
+    }
+    const tags = (await client.send(new ListUserTagsCommand({ UserName: "hank" }))).Tags!;
+    expect(tags).toHaveLength(50);
+    // Whole requests landed, never parts of one.
+    const groups = new Set(tags.map((t) => t.Key!.split("-")[0]));
+    expect(groups.size).toBe(5);
+    // Overwriting existing keys still fits.
+    await client.send(new TagUserCommand({ UserName: "hank", Tags: [{ Key: tags[0]!.Key!, Value: "new" }] }));
+    await expectErr(client.send(new TagUserCommand({ UserName: "hank", Tags: [{ Key: "one-more", Value: "x" }] })), "LimitExceeded", 409,
+      "The number of tags has reached the maximum limit.");
+  });
+});
+
+describe("an IAM user's own credentials", () => {
+  it("authenticate as the user (GetCallerIdentity) and are authorized against the user's own ARN", async () => {
+    const u = (await client.send(new CreateUserCommand({ UserName: "ivan", Path: "/dev/" }))).User!;
+    const k = (await client.send(new CreateAccessKeyCommand({ UserName: "ivan" }))).AccessKey!;
+    const kc = { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! };
+    const who = await sts(kc).send(new GetCallerIdentityCommand({}));
+    expect(who).toMatchObject({ Arn: u.Arn, UserId: u.UserId, Account: A });
+    // No policy allows anything yet: GetUser (no UserName = the caller) is denied on the user's ARN.
+    await expectErr(iam(kc).send(new GetUserCommand({})), "AccessDenied", 403,
+      `User: ${u.Arn} is not authorized to perform: iam:GetUser on resource: ${u.Arn} because no identity-based policy allows the iam:GetUser action`);
+    await expectErr(iam(kc).send(new ListUsersCommand({})), "AccessDenied", 403,
+      `User: ${u.Arn} is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::${A}:user/ because no identity-based policy allows the iam:ListUsers action`);
+  });
+
+  it("GetUser without UserName returns the calling user once a policy allows it", async (t) => {
+    const { PutUserPolicyCommand } = await import("@aws-sdk/client-iam");
+    const u = (await client.send(new CreateUserCommand({ UserName: "judy", Tags: [{ Key: "x", Value: "y" }] }))).User!;
+    try {
+      await client.send(new PutUserPolicyCommand({
+        UserName: "judy", PolicyName: "self",
+        PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["iam:GetUser", "iam:*AccessKey*"], Resource: u.Arn }] }),
+      }));
+    } catch (e) {
+      if (codeOf(e) === "InvalidAction") return t.skip(); // inline policies not served yet
+      throw e;
+    }
+    const k = (await client.send(new CreateAccessKeyCommand({ UserName: "judy" }))).AccessKey!;
+    const self = iam({ accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! });
+    let out;
+    for (let i = 0; ; i++) {
+      try { out = await self.send(new GetUserCommand({})); break; } catch (e) {
+        if (codeOf(e) !== "AccessDenied" || i > 20) throw e;
+        await new Promise((r) => setTimeout(r, 100)); // the policy engine may cache by generation briefly
+      }
+    }
+    expect(out.User).toEqual({ ...u, Tags: [{ Key: "x", Value: "y" }] });
+    // The user's own keys without UserName.
+    const keys = await self.send(new ListAccessKeysCommand({}));
+    expect(keys.AccessKeyMetadata!.map((m) => m.AccessKeyId)).toEqual([k.AccessKeyId]);
+  });
+});
+
+describe("wire details", () => {
+  it("DeleteUser answers with an empty result element", async () => {
+    await client.send(new CreateUserCommand({ UserName: "wire1" }));
+    const r = await rawSigned({ Action: "DeleteUser", Version: "2010-05-08", UserName: "wire1" }, { service: "iam", creds });
+    expect(r.status).toBe(200);
+    expect(r.text).toMatch(/^<DeleteUserResponse xmlns="https:\/\/iam.amazonaws.com\/doc\/2010-05-08\/"><ResponseMetadata><RequestId>[0-9a-f-]{36}<\/RequestId><\/ResponseMetadata><\/DeleteUserResponse>$/);
+  });
+
+  it("a missing UserName on CreateUser is a ValidationError", async () => {
+    const r = await rawSigned({ Action: "CreateUser", Version: "2010-05-08" }, { service: "iam", creds });
+    expect(r.status).toBe(400);
+    expect(xmlValue(r.text, "Code")).toBe("ValidationError");
+    expect(xmlValue(r.text, "Message")).toBe("1 validation error detected: Value null at 'userName' failed to satisfy constraint: Member must not be null");
+  });
+});
