@@ -434,7 +434,8 @@ export function parsePolicy(json: string, kind: PolicyKind, options: ParseOption
       statements: compiled,
       size: policySizeWithoutWhitespace(json),
       actionCache: new Map(),
-      missTemplate: Object.freeze(compiled.map((s) => s.actionMiss)),
+      // Not frozen: slice() of a frozen array takes a slow path in V8.
+      missTemplate: compiled.map((s) => s.actionMiss),
     };
     if (version !== undefined) policy.version = version;
     if (id !== undefined) policy.id = id;
