@@ -1,0 +1,77 @@
+/**
+ * The extra Miniflare instances of the server benchmark (the real sandbox comes from
+ * src/tools/sandbox.ts startSandbox()): the fixed-body baseline, and the bench-only counting
+ * build of the real Worker. Options mirror startSandbox's; keep them in step with it.
+ */
+import { build } from "esbuild";
+import { Miniflare } from "miniflare";
+import path from "node:path";
+import { applyMigrations, LOCAL_DEFAULTS, ROOT } from "../../src/tools/sandbox";
+
+const COMPAT = { compatibilityDate: "2026-04-20", compatibilityFlags: ["nodejs_compat"] };
+
+async function bundle(entry: string): Promise<string> {
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["module", "main"],
+    external: ["cloudflare:*", "node:*"],
+    write: false,
+    logLevel: "silent",
+  });
+  return out.outputFiles[0]!.text;
+}
+
+export interface Instance { url: string; stop(): Promise<void> }
+
+export async function startBaseline(): Promise<Instance> {
+  const script = await bundle(path.join(ROOT, "bench/lib/baseline-worker.ts"));
+  const mf = new Miniflare({
+    modules: [{ type: "ESModule", path: path.join(ROOT, "bench/baseline.js"), contents: script }],
+    ...COMPAT,
+    d1Databases: { DB: "bench-baseline" },
+    host: "127.0.0.1",
+    port: 0,
+  });
+  try {
+    const url = (await mf.ready).toString().replace(/\/$/, "");
+    const db = await mf.getD1Database("DB");
+    await db.batch([
+      db.prepare("CREATE TABLE IF NOT EXISTS bench (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"),
+      db.prepare("INSERT OR REPLACE INTO bench (id, v) VALUES (1, '123456789012')"),
+    ]);
+    return { url, stop: () => mf.dispose() };
+  } catch (e) {
+    await mf.dispose();
+    throw e;
+  }
+}
+
+/** The real Worker wrapped by bench/lib/counting-worker.ts (D1 / Durable Object calls per request). */
+export async function startCounting(): Promise<Instance> {
+  const script = await bundle(path.join(ROOT, "bench/lib/counting-worker.ts"));
+  const mf = new Miniflare({
+    modules: [{ type: "ESModule", path: path.join(ROOT, "bench/counting.js"), contents: script }],
+    ...COMPAT,
+    bindings: { ...LOCAL_DEFAULTS },
+    d1Databases: { DB: "00000000-0000-0000-0000-000000000000" },
+    durableObjects: {
+      SESSIONS: { className: "SessionsDO", useSQLite: true },
+      CONSISTENCY: { className: "ConsistencyDO", useSQLite: true },
+    },
+    host: "127.0.0.1",
+    port: 0,
+  });
+  try {
+    const url = (await mf.ready).toString().replace(/\/$/, "");
+    await applyMigrations(await mf.getD1Database("DB"));
+    return { url, stop: () => mf.dispose() };
+  } catch (e) {
+    await mf.dispose();
+    throw e;
+  }
+}
