@@ -1,5 +1,7 @@
 /** Roles and service-linked roles with the real @aws-sdk/client-iam against the sandbox. */
 import { beforeAll, describe, expect, it } from "vitest";
+import { execFile, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
 import {
   AddRoleToInstanceProfileCommand,
   AttachRolePolicyCommand,
@@ -23,7 +25,7 @@ import {
   type IAMClient,
   type Role,
 } from "@aws-sdk/client-iam";
-import { accountCreds, createAccount, iam, rawSigned, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
+import { accountCreds, createAccount, iam, rawSigned, url, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
 
 async function awsError(p: Promise<unknown>): Promise<IAMServiceException> {
   const e = await p.then(
@@ -543,4 +545,35 @@ describe("accounts are isolated", () => {
     // Same name is free there.
     await other.send(new CreateRoleCommand({ RoleName: "app-role", AssumeRolePolicyDocument: TRUST }));
   });
+});
+
+const hasAwsCli = spawnSync("aws", ["--version"], { stdio: "ignore" }).status === 0;
+
+describe.skipIf(!hasAwsCli)("AWS CLI round trip", () => {
+  const run = async (creds: Creds, ...args: string[]) => {
+    const { stdout } = await promisify(execFile)("aws", ["iam", ...args, "--endpoint-url", url(), "--output", "json"], {
+      env: { ...process.env, AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_DEFAULT_REGION: "us-east-1", AWS_PAGER: "" },
+    });
+    return stdout.trim() ? JSON.parse(stdout) : {};
+  };
+
+  it("create-role / get-role / list-roles: botocore decodes the URL-encoded trust policy (even with %)", async () => {
+    const a = await createAccount();
+    const cr = accountCreds(a);
+    const doc = trustFor(a.accountId);
+    const created = await run(cr, "create-role", "--role-name", "cli-role", "--path", "/cli/", "--assume-role-policy-document", doc, "--max-session-duration", "7200");
+    expect(created.Role.Arn).toBe(`arn:aws:iam::${a.accountId}:role/cli/cli-role`);
+    expect(created.Role.AssumeRolePolicyDocument).toEqual(JSON.parse(doc));
+    const got = await run(cr, "get-role", "--role-name", "cli-role");
+    expect(got.Role.AssumeRolePolicyDocument).toEqual(JSON.parse(doc));
+    expect(got.Role.MaxSessionDuration).toBe(7200);
+    expect(got.Role.RoleLastUsed).toEqual({});
+    await run(cr, "create-role", "--role-name", "cli-role-2", "--assume-role-policy-document", TRUST);
+    const listed = await run(cr, "list-roles", "--page-size", "1");
+    expect(listed.Roles.map((r: Role) => r.RoleName)).toEqual(["cli-role", "cli-role-2"]);
+    await run(cr, "create-instance-profile", "--instance-profile-name", "cli-ip");
+    await run(cr, "add-role-to-instance-profile", "--instance-profile-name", "cli-ip", "--role-name", "cli-role");
+    const ip = await run(cr, "get-instance-profile", "--instance-profile-name", "cli-ip");
+    expect(ip.InstanceProfile.Roles[0].AssumeRolePolicyDocument).toEqual(JSON.parse(doc));
+  }, 30_000);
 });
