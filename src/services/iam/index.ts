@@ -5,6 +5,14 @@ import { instanceProfileActions } from "./instance-profiles";
 import { userActions } from "./users";
 import { groupActions } from "./groups";
 import { accessKeyActions } from "./access-keys";
+import { mfaActions } from "./mfa";
+import { simulatorActions } from "./simulator";
+import { policyActions } from "./policies";
+import { policyVersionActions } from "./policy-versions";
+import { attachmentActions } from "./attachments";
+import { inlinePolicyActions } from "./inline-policies";
+import { boundaryActions } from "./boundaries";
+import { accountActions } from "./account";
 
 // Each family file exports its actions; add the family's array here.
 export const iamActions: ActionDef[] = [
@@ -14,4 +22,12 @@ export const iamActions: ActionDef[] = [
   ...userActions,
   ...groupActions,
   ...accessKeyActions,
+  ...mfaActions,
+  ...simulatorActions,
+  ...policyActions,
+  ...policyVersionActions,
+  ...attachmentActions,
+  ...inlinePolicyActions,
+  ...boundaryActions,
+  ...accountActions,
 ] as ActionDef[];

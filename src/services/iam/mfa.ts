@@ -1,0 +1,276 @@
+/**
+ * Virtual MFA devices: Create/Delete, Enable/Deactivate/Resync (two consecutive RFC 6238 codes),
+ * ListMFADevices, ListVirtualMFADevices, GetMFADevice and tags. The root user's devices are
+ * assigned to user id 'root' (root caller without UserName).
+ */
+import { defineAction, type ActionDef, type ActionContext } from "../action";
+import { common, s } from "../../protocol/shapes";
+import { AwsError, errors } from "../../protocol/errors";
+import { iamArn, rootArn } from "../../lib/arn";
+import { isoSeconds } from "../../lib/clock";
+import { toBase64 } from "../../lib/encoding";
+import { consecutiveStep, newTotpSeed, timeStep } from "../../lib/totp";
+import { qrPng } from "../../lib/qr";
+import { getAccount } from "../../store/accounts";
+import * as store from "../../store/iam-mfa";
+import { DEFAULT_MAX_ITEMS, decodeMarker, page, paging, requestTagContext, validateTags } from "./common";
+import { resolveTarget, targetResource } from "./security-targets";
+
+// ---------------------------------------------------------------- shapes and messages
+
+const serialNumber = () =>
+  s.string({ required: true, min: 9, max: 256, pattern: /^[\w+=/:,.@-]+$/, patternText: "[\\w+=/:,.@-]+" });
+const authenticationCode = () => s.string({ required: true, min: 6, max: 6, pattern: /^\d+$/, patternText: "[\\d]+" });
+const optionalUserName = () => common.name(128, false);
+const tagKeys = () =>
+  s.list(s.string({ min: 1, max: 128, pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, patternText: "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+" }), { required: true, max: 50 });
+
+export const mfaErrors = {
+  noSuchDevice: (serial: string) => errors.noSuchEntity(`VirtualMFADevice with serial number ${serial} does not exist.`),
+  exists: () => errors.entityAlreadyExists("MFADevice entity at the same path and name already exists."),
+  inUse: () => errors.entityAlreadyExists("MFA Device is already in use."),
+  stillInUse: () => errors.deleteConflict("MFA Device is already in use."),
+  invalidForUser: () => errors.noSuchEntity("MFA Device invalid for user."),
+  invalidCode: () => new AwsError("InvalidAuthenticationCode", "Authentication code for device is not valid.", 403),
+  limit: () => errors.limitExceeded("Cannot exceed quota for MFADevicesPerUser: 8"),
+};
+
+/** EnableMFADevice: AuthenticationCode1 may be up to 4 steps (2 minutes) old. */
+const ENABLE_WINDOW = { before: 4, after: 0 };
+/** ResyncMFADevice: a device whose clock drifted up to 20 minutes either way. */
+const RESYNC_WINDOW = { before: 40, after: 40 };
+
+function deviceArn(account: string, path: string, name: string): string {
+  return iamArn(account, "mfa", path, name);
+}
+
+/** The AWS User element of an assigned device (the root user shows its ARN and account id). */
+async function deviceUser(ctx: ActionContext, d: store.MfaDeviceWithUser) {
+  if (d.userId === null) return undefined;
+  const account = ctx.caller.principal.account;
+  if (d.userId === store.ROOT_USER_ID) {
+    const a = await getAccount(ctx.db, account);
+    return { UserId: account, Arn: rootArn(account), CreateDate: a?.createDate };
+  }
+  return {
+    Path: d.userPath ?? undefined,
+    UserName: d.userName ?? undefined,
+    UserId: d.userId,
+    Arn: d.userArn ?? undefined,
+    CreateDate: d.userCreateDate ?? undefined,
+    PasswordLastUsed: d.userPasswordLastUsed ?? undefined,
+  };
+}
+
+/** Two consecutive codes around now, or InvalidAuthenticationCode. */
+async function codesStep(seed: string, code1: string, code2: string, now: number, window: { before: number; after: number }): Promise<number> {
+  const cur = timeStep(now);
+  const step = await consecutiveStep(seed, code1, code2, cur - window.before, cur + window.after);
+  if (step === null) throw mfaErrors.invalidCode();
+  return step;
+}
+
+// ---------------------------------------------------------------- actions
+
+export const CreateVirtualMFADevice = defineAction({
+  service: "iam",
+  name: "CreateVirtualMFADevice",
+  input: {
+    Path: common.path(),
+    VirtualMFADeviceName: s.string({ required: true, min: 1, max: 226, pattern: /^[\w+=,.@-]+$/, patternText: "[\\w+=,.@-]+" }),
+    Tags: common.tags(),
+  },
+  authorize: (i, ctx) => ({
+    resource: deviceArn(ctx.caller.principal.account, i.Path ?? "/", i.VirtualMFADeviceName),
+    context: requestTagContext(i.Tags),
+  }),
+  handler: async (i, ctx) => {
+    const tags = i.Tags ?? [];
+    validateTags(tags);
+    const account = ctx.caller.principal.account;
+    const path = i.Path ?? "/";
+    const serial = deviceArn(account, path, i.VirtualMFADeviceName);
+    const seed = newTotpSeed();
+    const alias = (await getAccount(ctx.db, account))?.alias ?? null;
+    // AWS: otpauth://totp/$virtualMFADeviceName@$AccountName?secret=$Base32String
+    const uri = `otpauth://totp/${encodeURIComponent(i.VirtualMFADeviceName)}@${encodeURIComponent(alias ?? account)}?secret=${seed}`;
+    const png = await qrPng(uri);
+    const ok = await store.insertDevice(ctx.db, account, {
+      serialNumber: serial, deviceName: i.VirtualMFADeviceName, path, seed, createDate: isoSeconds(ctx.request.now),
+    }, tags);
+    if (!ok) throw mfaErrors.exists();
+    return {
+      VirtualMFADevice: {
+        SerialNumber: serial,
+        // Blobs: base64 of the base32 seed text, and of the PNG.
+        Base32StringSeed: btoa(seed),
+        QRCodePNG: toBase64(png),
+        Tags: tags.length ? tags.map((t) => ({ Key: t.Key, Value: t.Value })) : undefined,
+      },
+    };
+  },
+});
+
+export const EnableMFADevice = defineAction({
+  service: "iam",
+  name: "EnableMFADevice",
+  input: { UserName: optionalUserName(), SerialNumber: serialNumber(), AuthenticationCode1: authenticationCode(), AuthenticationCode2: authenticationCode() },
+  authorize: async (i, ctx) => ({ resource: await targetResource(ctx, i, i.UserName, true) }),
+  handler: async (i, ctx) => {
+    const target = await resolveTarget(ctx, i, i.UserName, true);
+    const account = ctx.caller.principal.account;
+    const dev = await store.getDevice(ctx.db, account, i.SerialNumber);
+    if (!dev) throw mfaErrors.noSuchDevice(i.SerialNumber);
+    if (dev.userId !== null) throw mfaErrors.inUse();
+    const step = await codesStep(dev.seed, i.AuthenticationCode1, i.AuthenticationCode2, ctx.request.now, ENABLE_WINDOW);
+    const res = await store.enableDevice(ctx.db, account, i.SerialNumber, target.userId, isoSeconds(ctx.request.now), step + 1);
+    if (res.ok) return undefined;
+    if (res.reason === "notFound") throw mfaErrors.noSuchDevice(i.SerialNumber);
+    if (res.reason === "inUse") throw mfaErrors.inUse();
+    throw mfaErrors.limit();
+  },
+});
+
+export const DeactivateMFADevice = defineAction({
+  service: "iam",
+  name: "DeactivateMFADevice",
+  input: { UserName: optionalUserName(), SerialNumber: serialNumber() },
+  authorize: async (i, ctx) => ({ resource: await targetResource(ctx, i, i.UserName, true) }),
+  handler: async (i, ctx) => {
+    const target = await resolveTarget(ctx, i, i.UserName, true);
+    if (!(await store.deactivateDevice(ctx.db, ctx.caller.principal.account, i.SerialNumber, target.userId))) throw mfaErrors.invalidForUser();
+    return undefined;
+  },
+});
+
+export const ResyncMFADevice = defineAction({
+  service: "iam",
+  name: "ResyncMFADevice",
+  input: { UserName: optionalUserName(), SerialNumber: serialNumber(), AuthenticationCode1: authenticationCode(), AuthenticationCode2: authenticationCode() },
+  authorize: async (i, ctx) => ({ resource: await targetResource(ctx, i, i.UserName, true) }),
+  handler: async (i, ctx) => {
+    const target = await resolveTarget(ctx, i, i.UserName, true);
+    const account = ctx.caller.principal.account;
+    const dev = await store.getDevice(ctx.db, account, i.SerialNumber);
+    if (!dev || dev.userId !== target.userId) throw mfaErrors.invalidForUser();
+    const step = await codesStep(dev.seed, i.AuthenticationCode1, i.AuthenticationCode2, ctx.request.now, RESYNC_WINDOW);
+    // The codes just used are spent; a device whose clock ran ahead keeps its newer step.
+    await store.setLastTimeStep(ctx.db, account, i.SerialNumber, target.userId, step + 1);
+    return undefined;
+  },
+});
+
+export const DeleteVirtualMFADevice = defineAction({
+  service: "iam",
+  name: "DeleteVirtualMFADevice",
+  input: { SerialNumber: serialNumber() },
+  authorize: (i) => ({ resource: i.SerialNumber }),
+  handler: async (i, ctx) => {
+    const res = await store.deleteDevice(ctx.db, ctx.caller.principal.account, i.SerialNumber);
+    if (res === "notFound") throw mfaErrors.noSuchDevice(i.SerialNumber);
+    if (res === "inUse") throw mfaErrors.stillInUse();
+    return undefined;
+  },
+});
+
+export const ListMFADevices = defineAction({
+  service: "iam",
+  name: "ListMFADevices",
+  input: { UserName: optionalUserName(), ...paging },
+  authorize: async (i, ctx) => ({ resource: await targetResource(ctx, i, i.UserName, true) }),
+  handler: async (i, ctx) => {
+    const target = await resolveTarget(ctx, i, i.UserName, true);
+    const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
+    const rows = await store.listUserDevices(ctx.db, ctx.caller.principal.account, target.userId, decodeMarker(i.Marker), max + 1);
+    const pg = page(rows, max, (d) => d.serialNumber);
+    return {
+      MFADevices: pg.items.map((d) => ({ UserName: target.userName, SerialNumber: d.serialNumber, EnableDate: d.enableDate ?? undefined })),
+      IsTruncated: pg.IsTruncated,
+      Marker: pg.Marker,
+    };
+  },
+});
+
+export const ListVirtualMFADevices = defineAction({
+  service: "iam",
+  name: "ListVirtualMFADevices",
+  input: { AssignmentStatus: s.string({ enum: ["Assigned", "Unassigned", "Any"] as const }), ...paging },
+  authorize: () => ({ resource: "*" }),
+  handler: async (i, ctx) => {
+    const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
+    const status = (i.AssignmentStatus ?? "Any") as store.AssignmentStatus;
+    const rows = await store.listVirtualDevices(ctx.db, ctx.caller.principal.account, status, decodeMarker(i.Marker), max + 1);
+    const pg = page(rows, max, (d) => d.serialNumber);
+    const devices = [];
+    for (const d of pg.items)
+      devices.push({
+        SerialNumber: d.serialNumber,
+        User: await deviceUser(ctx, d),
+        EnableDate: d.enableDate ?? undefined,
+        Tags: d.tags.length ? d.tags.map((t) => ({ Key: t.Key, Value: t.Value })) : undefined,
+      });
+    return { VirtualMFADevices: devices, IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+  },
+});
+
+export const GetMFADevice = defineAction({
+  service: "iam",
+  name: "GetMFADevice",
+  input: { SerialNumber: serialNumber(), UserName: optionalUserName() },
+  authorize: async (i, ctx) => ({ resource: await targetResource(ctx, i, i.UserName, true) }),
+  handler: async (i, ctx) => {
+    const target = await resolveTarget(ctx, i, i.UserName, true);
+    const dev = await store.getDevice(ctx.db, ctx.caller.principal.account, i.SerialNumber);
+    if (!dev || dev.userId !== target.userId) throw mfaErrors.invalidForUser();
+    return { UserName: target.userName, SerialNumber: dev.serialNumber, EnableDate: dev.enableDate ?? undefined };
+  },
+});
+
+export const TagMFADevice = defineAction({
+  service: "iam",
+  name: "TagMFADevice",
+  input: { SerialNumber: serialNumber(), Tags: { ...common.tags(), required: true as const } },
+  authorize: (i) => ({ resource: i.SerialNumber, context: requestTagContext(i.Tags) }),
+  handler: async (i, ctx) => {
+    validateTags(i.Tags);
+    if (!(await store.tagDevice(ctx.db, ctx.caller.principal.account, i.SerialNumber, i.Tags))) throw mfaErrors.noSuchDevice(i.SerialNumber);
+    return undefined;
+  },
+});
+
+export const UntagMFADevice = defineAction({
+  service: "iam",
+  name: "UntagMFADevice",
+  input: { SerialNumber: serialNumber(), TagKeys: tagKeys() },
+  authorize: (i) => ({ resource: i.SerialNumber, context: { "aws:TagKeys": i.TagKeys } }),
+  handler: async (i, ctx) => {
+    if (!(await store.untagDevice(ctx.db, ctx.caller.principal.account, i.SerialNumber, i.TagKeys))) throw mfaErrors.noSuchDevice(i.SerialNumber);
+    return undefined;
+  },
+});
+
+export const ListMFADeviceTags = defineAction({
+  service: "iam",
+  name: "ListMFADeviceTags",
+  input: { SerialNumber: serialNumber(), ...paging },
+  authorize: (i) => ({ resource: i.SerialNumber }),
+  handler: async (i, ctx) => {
+    const account = ctx.caller.principal.account;
+    const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
+    const after = decodeMarker(i.Marker);
+    const afterPosition = after === undefined ? undefined : Number(after);
+    if (afterPosition !== undefined && !Number.isInteger(afterPosition)) throw errors.validation("Invalid Marker.");
+    const [dev, rows] = await Promise.all([
+      store.getDevice(ctx.db, account, i.SerialNumber),
+      store.listDeviceTags(ctx.db, account, i.SerialNumber, afterPosition, max + 1),
+    ]);
+    if (!dev) throw mfaErrors.noSuchDevice(i.SerialNumber);
+    const pg = page(rows, max, (t) => String(t.position));
+    return { Tags: pg.items.map((t) => ({ Key: t.Key, Value: t.Value })), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+  },
+});
+
+export const mfaActions = [
+  CreateVirtualMFADevice, EnableMFADevice, DeactivateMFADevice, ResyncMFADevice, DeleteVirtualMFADevice,
+  ListMFADevices, ListVirtualMFADevices, GetMFADevice, TagMFADevice, UntagMFADevice, ListMFADeviceTags,
+] as unknown as ActionDef[];
