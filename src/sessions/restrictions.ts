@@ -13,7 +13,8 @@
 import type { Caller } from "../auth/caller";
 import { AwsError, errors } from "../protocol/errors";
 
-const SESSION_TOKEN_STS = new Set(["assumerole", "getcalleridentity"]);
+// sts:TagSession / sts:SetSourceIdentity are permissions checked during AssumeRole, not separate calls.
+const SESSION_TOKEN_STS = new Set(["assumerole", "getcalleridentity", "tagsession", "setsourceidentity"]);
 const FEDERATION_STS = new Set(["getcalleridentity"]);
 
 /** null = the call may proceed to policy evaluation; otherwise the error to answer. */

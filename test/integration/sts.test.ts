@@ -306,6 +306,18 @@ describe("restrictions of session credentials (enforced by the authorizer)", () 
     const out = await sts(rootA).send(new GetSessionTokenCommand({}));
     await expectErr(iam(credsOf(out.Credentials)).send(new ListUsersCommand({})), "InvalidClientTokenId", 403);
   });
+
+  it.runIf(restrictionsWired)("GetSessionToken credentials may AssumeRole (chaining limits apply); federation credentials may not", async () => {
+    const st = credsOf((await sts(alice.creds).send(new GetSessionTokenCommand({}))).Credentials);
+    await expectErr(assume(st, "trusts-alice", { DurationSeconds: 3601 }), "ValidationError", 400,
+      "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.");
+    const out = await assume(st, "trusts-alice", { Tags: [{ Key: "k", Value: "v" }] });
+    expect(out.AssumedRoleUser!.Arn).toBe(`arn:aws:sts::${A.accountId}:assumed-role/trusts-alice/s1`);
+    const fed = credsOf((await sts(rootA).send(new GetFederationTokenCommand({ Name: "fed2" }))).Credentials);
+    await expectErr(assume(fed, "trusts-alice"), "AccessDenied", 403);
+    await expectErr(iam(fed).send(new ListUsersCommand({})), "InvalidClientTokenId", 403);
+    await sts(fed).send(new GetCallerIdentityCommand({}));
+  });
 });
 
 /** Tests that need IAM policy actions (PutUserPolicy / PutRolePolicy) skip until those are registered. */
