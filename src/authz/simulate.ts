@@ -1,0 +1,460 @@
+/**
+ * The IAM policy simulator's core: policies + a simulated request → AWS's EvaluationResults.
+ * Pure and synchronous (no D1): the service layer gathers a principal's policies and hands them in.
+ * Every decision comes from the same engine that authorizes live requests (src/policy evaluate);
+ * this file only maps the engine's explanation onto AWS's output shapes:
+ *
+ * - one EvaluationResult per action (AWS's current behaviour); with ResourceArns every resource gets a
+ *   ResourceSpecificResult and the top-level EvalDecision is the most restrictive of them;
+ * - MatchedStatements: the Deny statements that matched when explicitly denied, the Allow statements of the
+ *   identity and resource policies that matched when allowed, none on an implicit deny; positions from the
+ *   source text (statement-positions.ts);
+ * - MissingContextValues: condition keys (and policy variables) used by statements the request reached
+ *   (action and resource matched) whose value was not in the request context;
+ * - EvalDecisionDetails: absent for `*` in the same account, empty for a named resource in the same
+ *   account, per side ("IAM Policy" / "Resource Policy") across accounts;
+ * - PermissionsBoundaryDecisionDetail when a boundary is simulated, OrganizationsDecisionDetail when SCPs are.
+ */
+import {
+  evaluate,
+  parsePolicy,
+  type AuthzRequest,
+  type CompiledPolicy,
+  type ContextValue,
+  type Decision,
+  type PolicyExplanation,
+  type PolicyKind,
+  type PolicySet,
+  type PolicySource,
+  type PolicySourceType,
+  type Principal,
+} from "../policy/index";
+import { actionResourceTypes } from "../data/catalog";
+import { parseArn } from "../lib/arn";
+import { XmlMap, type XmlValue } from "../protocol/xml";
+import { statementPositions, type StatementSpan } from "./statement-positions";
+
+export type SimDecision = "allowed" | "explicitDeny" | "implicitDeny";
+
+/** A policy as the simulator reports it. */
+export interface SimPolicy {
+  /** SourcePolicyId: `PolicyInputList.1`, a managed policy's name, `user_bob_inline`, `ResourcePolicy` … */
+  id: string;
+  /** SourcePolicyType as AWS reports it: "IAM Policy" for identity-side policies, "resource" … */
+  type: string;
+  /** The document exactly as stored / sent (positions are computed on it). */
+  json: string;
+  policy: CompiledPolicy;
+}
+
+export interface SimulationInput {
+  principal: Principal;
+  /** Identity-based policies: the entity's (user + its groups, or role) and PolicyInputList. */
+  identity: SimPolicy[];
+  /** undefined = no permissions boundary in the simulation. */
+  boundary?: SimPolicy[];
+  /** iamlab extension (not reachable through AWS's API): session policies of a simulated session. */
+  session?: SimPolicy[];
+  resourcePolicy?: SimPolicy;
+  /** iamlab extension: SCP levels (root → account); undefined = the account is in no organization. */
+  scps?: SimPolicy[][];
+  actions: string[];
+  /** Empty = `*` (AWS's default). */
+  resources: string[];
+  /** Account id owning resources whose ARN names none (and the resource policy); default = principal's. */
+  resourceOwner?: string;
+  context: Record<string, ContextValue>;
+}
+
+export interface SimStatement {
+  SourcePolicyId: string;
+  SourcePolicyType: string;
+  StartPosition?: { Line: number; Column: number };
+  EndPosition?: { Line: number; Column: number };
+}
+
+/** One engine evaluation, kept so callers can record it as an explainable decision. */
+export interface SimEvaluation {
+  request: AuthzRequest;
+  decision: Decision;
+}
+
+export interface SimulationOutput {
+  /** Serializer-ready EvaluationResult objects, one per action, in input order. */
+  results: Array<{ [k: string]: XmlValue }>;
+  /** evaluations[i] = the engine evaluations behind results[i] (one per resource). */
+  evaluations: SimEvaluation[][];
+}
+
+export type CompileResult = { ok: true; policy: SimPolicy } | { ok: false; message: string };
+
+/** Parses one simulator input document (identity, boundary, session or resource policy). */
+export function compileSimPolicy(id: string, type: string, json: string, kind: PolicyKind): CompileResult {
+  const r = parsePolicy(json, kind);
+  if (!r.ok) return { ok: false, message: r.message };
+  return { ok: true, policy: { id, type, json, policy: r.policy } };
+}
+
+const DECISION: Record<Decision["decision"], SimDecision> = {
+  allow: "allowed",
+  explicitDeny: "explicitDeny",
+  implicitDeny: "implicitDeny",
+};
+
+const RESTRICTIVENESS: Record<SimDecision, number> = { allowed: 0, implicitDeny: 1, explicitDeny: 2 };
+
+interface Sources {
+  byKey: Map<string, SimPolicy>;
+  set: PolicySet;
+}
+
+function sources(input: SimulationInput): Sources {
+  const byKey = new Map<string, SimPolicy>();
+  // Explanations name policies by (type, id); the same managed policy attached twice is the same document.
+  const toSource = (type: PolicySourceType) => (p: SimPolicy): PolicySource => {
+    byKey.set(`${type}:${p.id}`, p);
+    return { id: p.id, type, policy: p.policy };
+  };
+  const set: PolicySet = { identity: input.identity.map(toSource("identity")) };
+  if (input.boundary) set.boundary = input.boundary.map(toSource("boundary"));
+  if (input.session) set.session = input.session.map(toSource("session"));
+  if (input.resourcePolicy) set.resource = [toSource("resource")(input.resourcePolicy)];
+  if (input.scps) set.scps = input.scps.map((lvl) => lvl.map(toSource("scp")));
+  return { byKey, set };
+}
+
+/** The account a resource belongs to: its ARN's account, else ResourceOwner, else the caller's. */
+function resourceAccount(resource: string, input: SimulationInput): string {
+  const a = resource === "*" ? null : parseArn(resource);
+  if (a && /^\d{12}$/.test(a.account)) return a.account;
+  return input.resourceOwner ?? input.principal.account;
+}
+
+const VARIABLE = /\$\{([^}]*)\}/g;
+
+/** Condition keys referenced as policy variables in a string (`${aws:username}`, `${k, 'default'}`). */
+export function variableKeys(s: string): string[] {
+  const out: string[] = [];
+  for (const m of s.matchAll(VARIABLE)) {
+    const name = m[1]!.replace(/\s*,\s*'[^']*'\s*$/, "").trim();
+    if (name === "*" || name === "?" || name === "$" || name === "") continue;
+    out.push(name);
+  }
+  return out;
+}
+
+function addKey(out: string[], seen: Set<string>, key: string): void {
+  const k = key.toLowerCase();
+  if (seen.has(k)) return;
+  seen.add(k);
+  out.push(key);
+}
+
+/** Keys the request reached but the context lacks, from the engine's own explanation. */
+function missingKeys(policies: readonly PolicyExplanation[], provided: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const p of policies) {
+    for (const s of p.statements) {
+      for (const v of s.resource?.unresolved ?? []) {
+        for (const k of variableKeys(v)) if (!provided.has(k.toLowerCase())) addKey(out, seen, k);
+      }
+      for (const c of s.conditions ?? []) {
+        if (c.contextValues === null && !provided.has(c.key.toLowerCase())) addKey(out, seen, c.key);
+        for (const v of c.values) for (const k of variableKeys(v)) if (!provided.has(k.toLowerCase())) addKey(out, seen, k);
+      }
+    }
+  }
+  return out;
+}
+
+/** AWS's way of naming the resource of an aggregate result over several ARNs: the resource type's pattern. */
+function aggregateResourceName(action: string, resources: string[]): string {
+  if (resources.length === 1) return resources[0]!;
+  const colon = action.indexOf(":");
+  const types = colon > 0 ? actionResourceTypes(action.slice(0, colon), action.slice(colon + 1)) : [];
+  const first = resources[0]!;
+  const fits = (pattern: string) =>
+    new RegExp(`^${pattern.split(/\$\{[^}]*\}/).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(first);
+  const t = types.find((rt) => rt.arnPattern && fits(rt.arnPattern)) ?? types[0];
+  if (!t?.arnPattern) return "*";
+  return t.arnPattern.replaceAll("${Partition}", "aws").replaceAll("${Region}", "*");
+}
+
+export interface SimulateOptions {
+  /** Lower-cased names of the keys given in ContextEntries (everything else may be "missing"). */
+  provided: ReadonlySet<string>;
+}
+
+interface PerResource {
+  resource: string;
+  decision: SimDecision;
+  matched: SimStatement[];
+  missing: string[];
+  crossAccount: boolean;
+  sides: { identity: SimDecision; resource: SimDecision };
+  boundaryAllows?: boolean;
+  orgAllows?: boolean;
+}
+
+function sideDecision(policies: readonly PolicyExplanation[], type: PolicySourceType): SimDecision {
+  let allow = false;
+  for (const p of policies) {
+    if (p.type !== type) continue;
+    if (p.denies) return "explicitDeny";
+    if (p.allows) allow = true;
+  }
+  return allow ? "allowed" : "implicitDeny";
+}
+
+export function simulate(input: SimulationInput, options: SimulateOptions): SimulationOutput {
+  const { byKey, set } = sources(input);
+  const spans = new Map<SimPolicy, StatementSpan[]>();
+  const spanOf = (p: SimPolicy, index: number): StatementSpan | undefined => {
+    let s = spans.get(p);
+    if (!s) spans.set(p, (s = statementPositions(p.json)));
+    return s[index];
+  };
+  const statement = (p: SimPolicy, index: number): SimStatement => {
+    const out: SimStatement = { SourcePolicyId: p.id, SourcePolicyType: p.type };
+    const span = spanOf(p, index);
+    if (span) {
+      out.StartPosition = span.StartPosition;
+      out.EndPosition = span.EndPosition;
+    }
+    return out;
+  };
+
+  const resources = input.resources.length ? input.resources : ["*"];
+  const results: SimulationOutput["results"] = [];
+  const evaluations: SimEvaluation[][] = [];
+
+  for (const action of input.actions) {
+    const per: PerResource[] = [];
+    const evals: SimEvaluation[] = [];
+    for (const resource of resources) {
+      const request: AuthzRequest = {
+        principal: input.principal,
+        action,
+        resource,
+        resourceAccount: resourceAccount(resource, input),
+        context: input.context,
+      };
+      const decision = evaluate(request, set);
+      evals.push({ request, decision });
+      const ex = decision.explanation;
+      const value = DECISION[decision.decision];
+      const matched: SimStatement[] = [];
+      if (value !== "implicitDeny") {
+        const effect = value === "explicitDeny" ? "Deny" : "Allow";
+        for (const pe of ex.policies) {
+          if (effect === "Allow" && pe.type !== "identity" && pe.type !== "resource") continue;
+          const src = byKey.get(`${pe.type}:${pe.id}`);
+          if (!src) continue;
+          for (const st of pe.statements) if (st.matched && st.effect === effect) matched.push(statement(src, st.index));
+        }
+      }
+      const r: PerResource = {
+        resource,
+        decision: value,
+        matched,
+        missing: missingKeys(ex.policies, options.provided),
+        crossAccount: ex.crossAccount,
+        sides: { identity: sideDecision(ex.policies, "identity"), resource: sideDecision(ex.policies, "resource") },
+      };
+      if (set.boundary) {
+        const b = ex.policies.filter((p) => p.type === "boundary");
+        r.boundaryAllows = b.some((p) => p.allows) && !b.some((p) => p.denies);
+      }
+      if (set.scps) {
+        const levels = new Map<number, PolicyExplanation[]>();
+        for (const p of ex.policies) if (p.type === "scp") levels.set(p.level ?? 0, [...(levels.get(p.level ?? 0) ?? []), p]);
+        r.orgAllows =
+          set.scps.every((_, l) => (levels.get(l) ?? []).some((p) => p.allows)) && !ex.policies.some((p) => p.type === "scp" && p.denies);
+      }
+      per.push(r);
+    }
+    evaluations.push(evals);
+    results.push(input.resources.length ? aggregate(action, per, input.resources) : single(action, per[0]!));
+  }
+  return { results, evaluations };
+}
+
+function details(r: PerResource): XmlMap {
+  if (!r.crossAccount) return new XmlMap([]);
+  return new XmlMap([
+    ["IAM Policy", r.sides.identity],
+    ["Resource Policy", r.sides.resource],
+  ]);
+}
+
+/** ResourceArns omitted: one result on `*`. */
+function single(action: string, r: PerResource): { [k: string]: XmlValue } {
+  return {
+    EvalActionName: action,
+    EvalResourceName: "*",
+    EvalDecision: r.decision,
+    MatchedStatements: r.matched as unknown as XmlValue,
+    MissingContextValues: r.missing,
+    OrganizationsDecisionDetail: r.orgAllows === undefined ? undefined : { AllowedByOrganizations: r.orgAllows },
+    PermissionsBoundaryDecisionDetail:
+      r.boundaryAllows === undefined ? undefined : { AllowedByPermissionsBoundary: r.boundaryAllows },
+    EvalDecisionDetails: r.crossAccount ? details(r) : undefined,
+  };
+}
+
+function sameStatement(a: SimStatement, b: SimStatement): boolean {
+  return (
+    a.SourcePolicyId === b.SourcePolicyId &&
+    a.StartPosition?.Line === b.StartPosition?.Line &&
+    a.StartPosition?.Column === b.StartPosition?.Column
+  );
+}
+
+/** ResourceArns given: the aggregate (most restrictive) decision, with one ResourceSpecificResult per ARN. */
+function aggregate(action: string, per: PerResource[], resources: string[]): { [k: string]: XmlValue } {
+  let decision: SimDecision = "allowed";
+  for (const r of per) if (RESTRICTIVENESS[r.decision] > RESTRICTIVENESS[decision]) decision = r.decision;
+  const matched: SimStatement[] = [];
+  for (const r of per) {
+    if (r.decision !== decision) continue;
+    for (const s of r.matched) if (!matched.some((m) => sameStatement(m, s))) matched.push(s);
+  }
+  const withBoundary = per.filter((r) => r.boundaryAllows !== undefined);
+  const withOrg = per.filter((r) => r.orgAllows !== undefined);
+  const cross = per.find((r) => r.crossAccount);
+  return {
+    EvalActionName: action,
+    EvalResourceName: aggregateResourceName(action, resources),
+    EvalDecision: decision,
+    MatchedStatements: matched as unknown as XmlValue,
+    MissingContextValues: [],
+    OrganizationsDecisionDetail: withOrg.length ? { AllowedByOrganizations: withOrg.every((r) => r.orgAllows) } : undefined,
+    PermissionsBoundaryDecisionDetail: withBoundary.length
+      ? { AllowedByPermissionsBoundary: withBoundary.every((r) => r.boundaryAllows) }
+      : undefined,
+    EvalDecisionDetails: cross ? details(cross) : new XmlMap([]),
+    ResourceSpecificResults: per.map((r) => ({
+      EvalResourceName: r.resource,
+      EvalResourceDecision: r.decision,
+      MatchedStatements: r.matched as unknown as XmlValue,
+      MissingContextValues: r.missing.length ? r.missing : undefined,
+      EvalDecisionDetails: r.crossAccount ? details(r) : undefined,
+      PermissionsBoundaryDecisionDetail:
+        r.boundaryAllows === undefined ? undefined : { AllowedByPermissionsBoundary: r.boundaryAllows },
+    })),
+  };
+}
+
+// ---- ContextEntries --------------------------------------------------------------------------------
+
+export const CONTEXT_KEY_TYPES = [
+  "string",
+  "stringList",
+  "numeric",
+  "numericList",
+  "boolean",
+  "booleanList",
+  "ip",
+  "ipList",
+  "binary",
+  "binaryList",
+  "date",
+  "dateList",
+] as const;
+
+export interface ContextEntryInput {
+  ContextKeyName?: string;
+  ContextKeyValues?: string[];
+  ContextKeyType?: string;
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(\/(3[0-2]|[12]?\d))?$/;
+const IPV6 = /^[0-9a-f:.]+(\/(12[0-8]|1[01]\d|[1-9]?\d))?$/i;
+
+function validValue(type: string, v: string): boolean {
+  switch (type.replace(/List$/, "")) {
+    case "numeric":
+      return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v.trim());
+    case "boolean":
+      return /^(true|false)$/i.test(v.trim());
+    case "ip":
+      return IPV4.test(v) || (v.includes(":") && IPV6.test(v));
+    case "date":
+      return /^\d+$/.test(v) || !Number.isNaN(Date.parse(v));
+    case "binary":
+      return /^[A-Za-z0-9+/]*={0,2}$/.test(v) && v.length % 4 === 0;
+    default:
+      return true;
+  }
+}
+
+export type ContextParse =
+  | { ok: true; context: Record<string, ContextValue>; provided: Set<string> }
+  | { ok: false; message: string };
+
+/**
+ * ContextEntries → request context. List types are multi-valued keys; a value that does not read as its
+ * declared type is AWS's InvalidInput. A key given twice keeps the last entry.
+ */
+export function contextFromEntries(entries: readonly ContextEntryInput[] | undefined): ContextParse {
+  const context: Record<string, ContextValue> = {};
+  const provided = new Set<string>();
+  for (const e of entries ?? []) {
+    const name = e.ContextKeyName;
+    if (!name) continue;
+    const type = e.ContextKeyType ?? "string";
+    const values = e.ContextKeyValues ?? [];
+    for (const v of values) {
+      if (!validValue(type, v)) return { ok: false, message: `Invalid value ${v} for context key ${name} of type ${type}.` };
+    }
+    for (const k of Object.keys(context)) if (k.toLowerCase() === name.toLowerCase()) delete context[k];
+    context[name] = type.endsWith("List") || values.length !== 1 ? [...values] : values[0]!;
+    provided.add(name.toLowerCase());
+  }
+  return { ok: true, context, provided };
+}
+
+// ---- GetContextKeysFor* ------------------------------------------------------------------------------
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/**
+ * Every condition key a policy references, AWS's way: in document order, condition keys plus keys used
+ * as policy variables (`${aws:username}` in a Resource, a condition value …) in 2012-10-17 documents.
+ */
+export function contextKeysOf(jsonTexts: readonly string[]): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const text of jsonTexts) {
+    let doc: Json;
+    try {
+      doc = JSON.parse(text) as Json;
+    } catch {
+      continue;
+    }
+    if (!doc || typeof doc !== "object" || Array.isArray(doc)) continue;
+    const variables = doc.Version === "2012-10-17";
+    const st = doc.Statement;
+    const list = Array.isArray(st) ? st : st ? [st] : [];
+    const strings = (v: Json | undefined): string[] =>
+      typeof v === "string" ? [v] : Array.isArray(v) ? v.flatMap((x) => strings(x)) : v && typeof v === "object" ? Object.values(v).flatMap((x) => strings(x)) : [];
+    for (const s of list) {
+      if (!s || typeof s !== "object" || Array.isArray(s)) continue;
+      for (const [element, value] of Object.entries(s)) {
+        if (element === "Condition" && value && typeof value === "object" && !Array.isArray(value)) {
+          for (const block of Object.values(value)) {
+            if (!block || typeof block !== "object" || Array.isArray(block)) continue;
+            for (const [key, v] of Object.entries(block)) {
+              addKey(out, seen, key);
+              if (variables) for (const x of strings(v)) for (const k of variableKeys(x)) addKey(out, seen, k);
+            }
+          }
+        } else if (variables && (element === "Resource" || element === "NotResource")) {
+          for (const x of strings(value)) for (const k of variableKeys(x)) addKey(out, seen, k);
+        }
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,293 @@
+/**
+ * The IAM policy simulator: SimulatePrincipalPolicy, SimulateCustomPolicy,
+ * GetContextKeysForPrincipalPolicy, GetContextKeysForCustomPolicy.
+ *
+ * Decisions come from the live engine (src/authz/simulate.ts maps them onto AWS's shapes); a principal's
+ * policies are gathered with the authorizer's own query (store/authz.ts loadPrincipalPolicies).
+ *
+ * SourcePolicyId / SourcePolicyType as AWS returns them today: `PolicyInputList.N` /
+ * `PermissionsBoundaryPolicyInputList.N` for input documents, the policy name for managed policies,
+ * `<user|group|role>_<entity name>_<policy name>` for inline ones, all with type "IAM Policy";
+ * `ResourcePolicy` with type "resource" for the resource-based policy.
+ *
+ * Session policies (iamlab goes beyond AWS here; AWS's API has no parameter for them and SDKs cannot
+ * send one): a session policy caps a session exactly like a permissions boundary caps its entity — the
+ * effective permissions are the intersection of the identity policies and the session policy, and an
+ * explicit Deny in either wins. To simulate "role R with session policy S", call SimulatePrincipalPolicy
+ * with PolicySourceArn = R and PermissionsBoundaryPolicyInputList = [S] (when R has no boundary), or,
+ * when R has a boundary B as well, run it twice (once with [B], once with [S]) and take the more
+ * restrictive answer. The pure core (simulateCore's `session` input) takes session policies directly.
+ *
+ * x-iamlab-explain: true — every engine evaluation behind the returned page is recorded like a live
+ * decision; the response's x-iamlab-decision-id header then lists the call's own decision id followed by
+ * one id per (EvaluationResult, resource), comma-separated, each resolvable via GET /_iamlab/decisions/<id>.
+ */
+import { defineAction, type ActionContext, type ActionDef } from "../action";
+import { common, s } from "../../protocol/shapes";
+import { AwsError, errors } from "../../protocol/errors";
+import { parseArn } from "../../lib/arn";
+import { loadPrincipalPolicies, type PolicyRow } from "../../store/authz";
+import { getUserByName } from "../../store/iam-users";
+import { getGroupByName } from "../../store/iam-groups";
+import { getRoleByName } from "../../store/iam-roles";
+import { groupNamesOfUser, loadGroupPolicies } from "../../store/iam-simulator";
+import type { Principal } from "../../policy/index";
+import { recordDecision } from "../../authz/decisions";
+import {
+  compileSimPolicy,
+  contextFromEntries,
+  contextKeysOf,
+  CONTEXT_KEY_TYPES,
+  simulate,
+  type SimPolicy,
+  type SimulationInput,
+} from "../../authz/simulate";
+import { DEFAULT_MAX_ITEMS, decodeMarker, encodeMarker, notFound, paging } from "./common";
+
+const IAM_POLICY = "IAM Policy";
+
+const contextEntry = s.struct({
+  ContextKeyName: s.string({ min: 5, max: 256 }),
+  ContextKeyValues: s.list(s.string()),
+  ContextKeyType: s.string({ enum: CONTEXT_KEY_TYPES }),
+});
+
+const simulationFields = {
+  PermissionsBoundaryPolicyInputList: s.list(common.policyDocument(false)),
+  ActionNames: s.list(s.string({ min: 3, max: 128 }), { required: true }),
+  ResourceArns: s.list(s.string({ min: 1, max: 2048 })),
+  ResourcePolicy: common.policyDocument(false),
+  ResourceOwner: s.string({ min: 1, max: 2048 }),
+  CallerArn: s.string({ min: 1, max: 2048 }),
+  ContextEntries: s.list(contextEntry),
+  ResourceHandlingOption: s.string({ min: 1, max: 64 }),
+  ...paging,
+};
+
+// ---- the entity behind PolicySourceArn ---------------------------------------------------------
+
+interface Entity {
+  kind: "user" | "group" | "role";
+  id: string;
+  name: string;
+  arn: string;
+  policies: SimPolicy[];
+  boundary?: SimPolicy[];
+}
+
+function policyName(arn: string): string {
+  return arn.slice(arn.lastIndexOf("/") + 1);
+}
+
+function compileStored(id: string, json: string, kind: "identity" | "boundary"): SimPolicy | undefined {
+  const r = compileSimPolicy(id, IAM_POLICY, json, kind);
+  return r.ok ? r.policy : undefined; // stored documents were validated when written
+}
+
+/** Authorizer rows → simulator policies, named as AWS names them. */
+function fromRows(rows: PolicyRow[], entityNames: (type: string, id: string) => string): { policies: SimPolicy[]; boundary?: SimPolicy[] } {
+  const policies: SimPolicy[] = [];
+  let boundary: SimPolicy[] | undefined;
+  for (const r of rows) {
+    if (r.slot === "tag" || r.body === null || r.body === undefined) continue;
+    if (r.slot === "boundary") {
+      const p = compileStored(policyName(r.id), r.body, "boundary");
+      if (p) (boundary ??= []).push(p);
+      continue;
+    }
+    let id: string;
+    const inline = /^(user|group|role)\/([^:]+):inline\/(.+)$/.exec(r.id);
+    if (inline) id = `${inline[1]}_${entityNames(inline[1]!, inline[2]!)}_${inline[3]}`;
+    else id = policyName(r.id);
+    const p = compileStored(id, r.body, "identity");
+    if (p) policies.push(p);
+  }
+  const out: { policies: SimPolicy[]; boundary?: SimPolicy[] } = { policies };
+  if (boundary) out.boundary = boundary;
+  return out;
+}
+
+const ENTITY = /^(user|group|role)(\/.*)?\/([^/]+)$/;
+
+async function loadEntity(ctx: ActionContext, arn: string): Promise<Entity> {
+  const account = ctx.caller.principal.account;
+  const a = parseArn(arn);
+  const m = a && a.service === "iam" ? ENTITY.exec(a.resource) : null;
+  if (!a || !m) throw errors.invalidInput(`Invalid Entity Arn: ${arn} does not clearly define entity type and name.`);
+  const kind = m[1] as Entity["kind"];
+  const name = m[3]!;
+  const missing = (): AwsError => notFound[kind](name);
+  if (a.account !== account) throw missing();
+  if (kind === "user") {
+    const u = await getUserByName(ctx.db, account, name);
+    if (!u || u.arn !== arn) throw missing();
+    const [rows, groups] = await Promise.all([
+      loadPrincipalPolicies(ctx.db, account, "user", u.userId),
+      groupNamesOfUser(ctx.db, account, u.userId),
+    ]);
+    return { kind, id: u.userId, name: u.userName, arn: u.arn, ...fromRows(rows, (t, id) => (t === "group" ? (groups.get(id) ?? id) : u.userName)) };
+  }
+  if (kind === "role") {
+    const r = await getRoleByName(ctx.db, account, name);
+    if (!r || r.arn !== arn) throw missing();
+    const rows = await loadPrincipalPolicies(ctx.db, account, "role", r.roleId);
+    return { kind, id: r.roleId, name: r.roleName, arn: r.arn, ...fromRows(rows, () => r.roleName) };
+  }
+  const g = await getGroupByName(ctx.db, account, name);
+  if (!g || g.arn !== arn) throw missing();
+  const rows = await loadGroupPolicies(ctx.db, account, g.groupId);
+  return { kind, id: g.groupId, name: g.groupName, arn: g.arn, ...fromRows(rows, () => g.groupName) };
+}
+
+// ---- shared input handling -----------------------------------------------------------------------
+
+function compileInputs(docs: string[] | undefined, prefix: string, kind: "identity" | "boundary"): SimPolicy[] {
+  return (docs ?? []).map((json, i) => {
+    const r = compileSimPolicy(`${prefix}.${i + 1}`, IAM_POLICY, json, kind);
+    if (!r.ok) throw errors.malformedPolicy(r.message);
+    return r.policy;
+  });
+}
+
+function accountOfOwner(owner: string): string {
+  if (/^\d{12}$/.test(owner)) return owner;
+  const a = parseArn(owner);
+  if (!a || !/^\d{12}$/.test(a.account)) throw errors.invalidInput(`Invalid ResourceOwner: ${owner}. The owner must be an account ARN such as arn:aws:iam::123456789012:root.`);
+  return a.account;
+}
+
+/** CallerArn must name an IAM user (AWS: not an assumed role, federated user or service). */
+async function callerPrincipal(ctx: ActionContext, callerArn: string): Promise<Principal> {
+  const a = parseArn(callerArn);
+  const m = a && a.service === "iam" ? /^user(\/.*)?\/([^/]+)$/.exec(a.resource) : null;
+  if (!a || !m || !/^\d{12}$/.test(a.account)) throw errors.invalidInput(`Invalid CallerArn: ${callerArn}. Only the ARN of an IAM user can be specified.`);
+  const name = m[2]!;
+  const own = a.account === ctx.caller.principal.account ? await getUserByName(ctx.db, a.account, name) : undefined;
+  return { kind: "user", account: a.account, arn: callerArn, userId: own?.userId ?? `AIDA${name.toUpperCase().slice(0, 17)}`, username: name };
+}
+
+function entityPrincipal(e: Entity, account: string): Principal {
+  if (e.kind === "user") return { kind: "user", account, arn: e.arn, userId: e.id, username: e.name };
+  if (e.kind === "role")
+    return { kind: "assumedRole", account, arn: `arn:aws:sts::${account}:assumed-role/${e.name}/SimulatedSession`, userId: `${e.id}:SimulatedSession`, roleArn: e.arn };
+  return { kind: "user", account, arn: e.arn, userId: e.id };
+}
+
+function callerAsPrincipal(ctx: ActionContext): Principal {
+  const p = ctx.caller.principal;
+  const out: Principal = { kind: "user", account: p.account, arn: p.arn, userId: p.userId };
+  if (p.username !== undefined) out.username = p.username;
+  return out;
+}
+
+type SimFields = {
+  PermissionsBoundaryPolicyInputList?: string[];
+  ActionNames: string[];
+  ResourceArns?: string[];
+  ResourcePolicy?: string;
+  ResourceOwner?: string;
+  CallerArn?: string;
+  ContextEntries?: Array<{ ContextKeyName?: string; ContextKeyValues?: string[]; ContextKeyType?: string }>;
+  ResourceHandlingOption?: string;
+  Marker?: string;
+  MaxItems?: number;
+};
+
+async function run(ctx: ActionContext, i: SimFields, principal: Principal, identity: SimPolicy[], boundary: SimPolicy[] | undefined) {
+  const parsed = contextFromEntries(i.ContextEntries);
+  if (!parsed.ok) throw errors.invalidInput(parsed.message);
+  const start = Number(decodeMarker(i.Marker) ?? "0");
+  if (!Number.isInteger(start) || start < 0 || start > i.ActionNames.length) throw errors.validation("Invalid Marker.");
+  const maxItems = i.MaxItems ?? DEFAULT_MAX_ITEMS;
+  const actions = i.ActionNames.slice(start, start + maxItems);
+
+  const input: SimulationInput = {
+    principal,
+    identity,
+    actions,
+    resources: i.ResourceArns ?? [],
+    context: parsed.context,
+  };
+  if (boundary) input.boundary = boundary;
+  if (i.ResourcePolicy !== undefined) {
+    const r = compileSimPolicy("ResourcePolicy", "resource", i.ResourcePolicy, "resource");
+    if (!r.ok) throw errors.malformedPolicy(r.message);
+    input.resourcePolicy = r.policy;
+  }
+  if (i.ResourceOwner !== undefined) input.resourceOwner = accountOfOwner(i.ResourceOwner);
+
+  const out = simulate(input, { provided: parsed.provided });
+  if (ctx.explain) {
+    const ids = out.evaluations.flatMap((evals) => evals.map((e) => recordDecision(ctx, e.request, e.decision)));
+    ctx.decisionId = [ctx.decisionId, ...ids].filter(Boolean).join(",");
+  }
+  const next = start + actions.length;
+  const truncated = next < i.ActionNames.length;
+  return { EvaluationResults: out.results, IsTruncated: truncated, Marker: truncated ? encodeMarker(String(next)) : undefined };
+}
+
+// ---- actions -------------------------------------------------------------------------------------
+
+export const SimulatePrincipalPolicy = defineAction({
+  service: "iam",
+  name: "SimulatePrincipalPolicy",
+  input: { PolicySourceArn: { ...common.arn(), required: true as const }, PolicyInputList: s.list(common.policyDocument(false)), ...simulationFields },
+  authorize: (i) => ({ resource: i.PolicySourceArn }),
+  handler: async (i, ctx) => {
+    const identityInputs = compileInputs(i.PolicyInputList, "PolicyInputList", "identity");
+    const boundaryInputs = i.PermissionsBoundaryPolicyInputList ? compileInputs(i.PermissionsBoundaryPolicyInputList, "PermissionsBoundaryPolicyInputList", "boundary") : undefined;
+    const entity = await loadEntity(ctx, i.PolicySourceArn);
+    if (i.ResourcePolicy !== undefined && i.CallerArn === undefined && entity.kind !== "user")
+      throw errors.invalidInput("CallerArn is required when ResourcePolicy is specified and PolicySourceArn is not the ARN of an IAM user.");
+    const principal = i.CallerArn !== undefined ? await callerPrincipal(ctx, i.CallerArn) : entityPrincipal(entity, ctx.caller.principal.account);
+    // PermissionsBoundaryPolicyInputList replaces the entity's own boundary (AWS).
+    const boundary = boundaryInputs?.length ? boundaryInputs : entity.boundary;
+    return run(ctx, i, principal, [...entity.policies, ...identityInputs], boundary);
+  },
+});
+
+export const SimulateCustomPolicy = defineAction({
+  service: "iam",
+  name: "SimulateCustomPolicy",
+  input: { PolicyInputList: s.list(common.policyDocument(false), { required: true }), ...simulationFields },
+  authorize: () => ({ resource: "*" }),
+  handler: async (i, ctx) => {
+    const identity = compileInputs(i.PolicyInputList, "PolicyInputList", "identity");
+    const boundaryInputs = i.PermissionsBoundaryPolicyInputList ? compileInputs(i.PermissionsBoundaryPolicyInputList, "PermissionsBoundaryPolicyInputList", "boundary") : undefined;
+    if (i.ResourcePolicy !== undefined && i.CallerArn === undefined)
+      throw errors.invalidInput("CallerArn is required when ResourcePolicy is specified.");
+    const principal = i.CallerArn !== undefined ? await callerPrincipal(ctx, i.CallerArn) : callerAsPrincipal(ctx);
+    return run(ctx, i, principal, identity, boundaryInputs?.length ? boundaryInputs : undefined);
+  },
+});
+
+export const GetContextKeysForPrincipalPolicy = defineAction({
+  service: "iam",
+  name: "GetContextKeysForPrincipalPolicy",
+  input: { PolicySourceArn: { ...common.arn(), required: true as const }, PolicyInputList: s.list(common.policyDocument(false)) },
+  authorize: (i) => ({ resource: i.PolicySourceArn }),
+  handler: async (i, ctx) => {
+    const inputs = compileInputs(i.PolicyInputList, "PolicyInputList", "identity");
+    const entity = await loadEntity(ctx, i.PolicySourceArn);
+    const docs = [...entity.policies, ...(entity.boundary ?? []), ...inputs].map((p) => p.json);
+    return { ContextKeyNames: contextKeysOf(docs) };
+  },
+});
+
+export const GetContextKeysForCustomPolicy = defineAction({
+  service: "iam",
+  name: "GetContextKeysForCustomPolicy",
+  input: { PolicyInputList: s.list(common.policyDocument(false), { required: true }) },
+  authorize: () => ({ resource: "*" }),
+  handler: (i) => {
+    const inputs = compileInputs(i.PolicyInputList, "PolicyInputList", "identity");
+    return { ContextKeyNames: contextKeysOf(inputs.map((p) => p.json)) };
+  },
+});
+
+export const simulatorActions = [
+  SimulatePrincipalPolicy,
+  SimulateCustomPolicy,
+  GetContextKeysForPrincipalPolicy,
+  GetContextKeysForCustomPolicy,
+] as unknown as ActionDef[];

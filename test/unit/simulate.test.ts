@@ -1,0 +1,289 @@
+import { describe, expect, it } from "vitest";
+import { statementOffsets, statementPositions } from "../../src/authz/statement-positions";
+import {
+  compileSimPolicy,
+  contextFromEntries,
+  contextKeysOf,
+  simulate,
+  variableKeys,
+  type SimPolicy,
+  type SimulationInput,
+} from "../../src/authz/simulate";
+import { XmlMap } from "../../src/protocol/xml";
+import type { Principal } from "../../src/policy/index";
+
+const ACCT = "111122223333";
+const OTHER = "444455556666";
+const alice: Principal = { kind: "user", account: ACCT, arn: `arn:aws:iam::${ACCT}:user/alice`, userId: "AIDAALICE", username: "alice" };
+
+function pol(id: string, doc: unknown, kind: "identity" | "boundary" | "resource" = "identity", type = "IAM Policy"): SimPolicy {
+  const json = typeof doc === "string" ? doc : JSON.stringify(doc);
+  const r = compileSimPolicy(id, type, json, kind);
+  if (!r.ok) throw new Error(r.message);
+  return r.policy;
+}
+
+const allow = (action: string | string[], resource: string | string[] = "*", extra: object = {}) => ({ Effect: "Allow", Action: action, Resource: resource, ...extra });
+const deny = (action: string | string[], resource: string | string[] = "*", extra: object = {}) => ({ Effect: "Deny", Action: action, Resource: resource, ...extra });
+const doc = (...Statement: object[]) => ({ Version: "2012-10-17", Statement });
+
+function run(over: Partial<SimulationInput>, provided: string[] = []) {
+  const input: SimulationInput = { principal: alice, identity: [], actions: ["s3:GetObject"], resources: [], context: {}, ...over };
+  return simulate(input, { provided: new Set(provided.map((k) => k.toLowerCase())) });
+}
+
+describe("statement positions", () => {
+  it("compact document: starts right after `[`, ends right after `}` (AWS: Line 1 Column 38)", () => {
+    const json = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}';
+    const [p] = statementPositions(json);
+    expect(p!.StartPosition).toEqual({ Line: 1, Column: 38 });
+    expect(json[p!.StartPosition.Column - 1]).toBe("{");
+    expect(json[p!.EndPosition.Column - 2]).toBe("}");
+    expect(p!.EndPosition).toEqual({ Line: 1, Column: json.length - 1 });
+  });
+
+  it("spaced document as json.dumps writes it (AWS: Column 41)", () => {
+    const json = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}';
+    expect(statementPositions(json)[0]!.StartPosition).toEqual({ Line: 1, Column: 41 });
+  });
+
+  it("pretty-printed AdministratorAccess: Line 3 Column 17 → Line 8 Column 6 (AWS)", () => {
+    const json = ["{", '  "Version": "2012-10-17",', '  "Statement": [', "    {", '      "Effect": "Allow",', '      "Action": "*",', '      "Resource": "*"', "    }", "  ]", "}"].join("\n");
+    expect(statementPositions(json)).toEqual([{ StartPosition: { Line: 3, Column: 17 }, EndPosition: { Line: 8, Column: 6 } }]);
+  });
+
+  it("several statements: each starts after its comma; strings with brackets, braces, quotes and escapes do not confuse it", () => {
+    const json = '{"Statement":[{"Sid":"A","Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/{x}[y]\\"z\\\\"} , {"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringLike":{"k":["],{"]}}}],"Version":"2012-10-17"}';
+    const spans = statementOffsets(json);
+    expect(spans).toHaveLength(2);
+    expect(json.slice(spans[0]![0], spans[0]![1])).toMatch(/^\{"Sid":"A".*\}$/);
+    expect(json.slice(spans[1]![0], spans[1]![1])).toMatch(/^ \{"Effect":"Deny".*\}\}\}$/);
+    expect(JSON.parse(json.slice(spans[1]![0], spans[1]![1])).Effect).toBe("Deny");
+  });
+
+  it("a single-object Statement starts after its colon; CRLF line ends count one line each", () => {
+    const json = '{\r\n"Version":"2012-10-17",\r\n"Statement":\r\n  {"Effect":"Allow","Action":"*","Resource":"*"}\r\n}';
+    const [p] = statementPositions(json);
+    expect(p!.StartPosition).toEqual({ Line: 3, Column: 13 });
+    expect(p!.EndPosition).toEqual({ Line: 4, Column: 49 });
+  });
+
+  it("Statement nested in other keys is not taken; the last top-level Statement wins", () => {
+    const json = '{"Id":{"Statement":[{}]},"Statement":[{"a":1}],"Statement":[{"b":1},{"c":1}]}';
+    const spans = statementOffsets(json);
+    expect(spans.map(([s, e]) => json.slice(s, e))).toEqual(['{"b":1}', '{"c":1}']);
+  });
+
+  it("tolerates truncated or odd text without throwing", () => {
+    expect(statementOffsets("")).toEqual([]);
+    expect(statementOffsets("[1,2]")).toEqual([]);
+    expect(statementOffsets('{"Statement":[{"Effect":"Allow"')).toHaveLength(1);
+    expect(statementOffsets('{"Statement":"x"}')).toEqual([]);
+  });
+});
+
+describe("simulate core", () => {
+  it("allowed: one result on `*`, the matched Allow statement with its position, no EvalDecisionDetails", () => {
+    const p = pol("PolicyInputList.1", doc(allow("s3:GetObject")));
+    const end = p.json.length - 1; // right after the statement's `}` (before `]}`)
+    const { results } = run({ identity: [p] });
+    expect(results).toEqual([
+      {
+        EvalActionName: "s3:GetObject",
+        EvalResourceName: "*",
+        EvalDecision: "allowed",
+        MatchedStatements: [{ SourcePolicyId: "PolicyInputList.1", SourcePolicyType: "IAM Policy", StartPosition: { Line: 1, Column: 38 }, EndPosition: { Line: 1, Column: end } }],
+        MissingContextValues: [],
+        OrganizationsDecisionDetail: undefined,
+        PermissionsBoundaryDecisionDetail: undefined,
+        EvalDecisionDetails: undefined,
+      },
+    ]);
+  });
+
+  it("implicitDeny when nothing allows: no matched statements", () => {
+    const { results } = run({ identity: [pol("PolicyInputList.1", doc(allow("s3:PutObject")))] });
+    expect(results[0]!.EvalDecision).toBe("implicitDeny");
+    expect(results[0]!.MatchedStatements).toEqual([]);
+  });
+
+  it("explicitDeny lists only the Deny statements", () => {
+    const p = pol("PolicyInputList.1", doc(allow("s3:*"), deny("s3:GetObject")));
+    const r = run({ identity: [p] }).results[0]!;
+    expect(r.EvalDecision).toBe("explicitDeny");
+    const denyAt = p.json.indexOf(',{"Effect":"Deny"') + 2; // 1-based column right after the comma
+    expect(r.MatchedStatements).toEqual([
+      { SourcePolicyId: "PolicyInputList.1", SourcePolicyType: "IAM Policy", StartPosition: { Line: 1, Column: denyAt }, EndPosition: { Line: 1, Column: p.json.length - 1 } },
+    ]);
+  });
+
+  it("allow statements of several policies all appear, in policy order", () => {
+    const r = run({ identity: [pol("PolicyInputList.1", doc(allow("s3:Get*"))), pol("ReadOnlyAccess", doc(allow("s3:*")))] }).results[0]!;
+    expect((r.MatchedStatements as Array<{ SourcePolicyId: string }>).map((m) => m.SourcePolicyId)).toEqual(["PolicyInputList.1", "ReadOnlyAccess"]);
+  });
+
+  it("conditions: MissingContextValues lists the keys the request reached but did not supply", () => {
+    const p = pol(
+      "PolicyInputList.1",
+      doc(
+        allow("s3:GetObject", "*", { Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" }, Bool: { "aws:MultiFactorAuthPresent": "true" } } }),
+        allow("ec2:*", "*", { Condition: { StringEquals: { "ec2:Region": "us-east-1" } } }),
+      ),
+    );
+    const missing = run({ identity: [p] }).results[0]!;
+    expect(missing.EvalDecision).toBe("implicitDeny");
+    expect(missing.MissingContextValues).toEqual(["aws:SourceIp", "aws:MultiFactorAuthPresent"]);
+
+    const ctx = contextFromEntries([
+      { ContextKeyName: "aws:SourceIp", ContextKeyValues: ["10.1.2.3"], ContextKeyType: "ip" },
+      { ContextKeyName: "aws:MultiFactorAuthPresent", ContextKeyValues: ["true"], ContextKeyType: "boolean" },
+    ]);
+    if (!ctx.ok) throw new Error(ctx.message);
+    const ok = simulate({ principal: alice, identity: [p], actions: ["s3:GetObject"], resources: [], context: ctx.context }, { provided: ctx.provided }).results[0]!;
+    expect(ok.EvalDecision).toBe("allowed");
+    expect(ok.MissingContextValues).toEqual([]);
+
+    const partial = contextFromEntries([{ ContextKeyName: "aws:sourceip", ContextKeyValues: ["192.168.0.1"], ContextKeyType: "ip" }]);
+    if (!partial.ok) throw new Error(partial.message);
+    const r = simulate({ principal: alice, identity: [p], actions: ["s3:GetObject"], resources: [], context: partial.context }, { provided: partial.provided }).results[0]!;
+    expect(r.EvalDecision).toBe("implicitDeny");
+    expect(r.MissingContextValues).toEqual(["aws:MultiFactorAuthPresent"]);
+  });
+
+  it("unresolved policy variables in a Resource count as missing keys", () => {
+    const p = pol("PolicyInputList.1", doc(allow("s3:GetObject", "arn:aws:s3:::b/${aws:PrincipalTag/team}/*")));
+    const r = run({ identity: [p], resources: ["arn:aws:s3:::b/red/x"] }).results[0]!;
+    expect(r.EvalDecision).toBe("implicitDeny");
+    const rsr = (r.ResourceSpecificResults as Array<Record<string, unknown>>)[0]!;
+    expect(rsr.MissingContextValues).toEqual(["aws:PrincipalTag/team"]);
+    expect(r.MissingContextValues).toEqual([]);
+  });
+
+  it("ResourceArns: one result per action, ResourceSpecificResults per ARN, the most restrictive decision on top", () => {
+    const p = pol("PolicyInputList.1", doc(allow("s3:GetObject", "arn:aws:s3:::good/*"), deny("s3:GetObject", "arn:aws:s3:::bad/*")));
+    const { results } = run({ identity: [p], resources: ["arn:aws:s3:::good/x", "arn:aws:s3:::bad/x", "arn:aws:s3:::other/x"] });
+    expect(results).toHaveLength(1);
+    const r = results[0]!;
+    expect(r.EvalDecision).toBe("explicitDeny");
+    expect(r.EvalResourceName).toBe("arn:aws:s3:::${BucketName}/${ObjectName}");
+    expect(r.EvalDecisionDetails).toEqual(new XmlMap([]));
+    const rsr = r.ResourceSpecificResults as Array<Record<string, unknown>>;
+    expect(rsr.map((x) => [x.EvalResourceName, x.EvalResourceDecision])).toEqual([
+      ["arn:aws:s3:::good/x", "allowed"],
+      ["arn:aws:s3:::bad/x", "explicitDeny"],
+      ["arn:aws:s3:::other/x", "implicitDeny"],
+    ]);
+    expect(r.MatchedStatements).toEqual(rsr[1]!.MatchedStatements);
+  });
+
+  it("a single ResourceArn is the top-level EvalResourceName", () => {
+    const r = run({ identity: [pol("PolicyInputList.1", doc(allow("s3:GetObject")))], resources: ["arn:aws:s3:::b/k"] }).results[0]!;
+    expect(r.EvalResourceName).toBe("arn:aws:s3:::b/k");
+    expect(r.EvalDecision).toBe("allowed");
+  });
+
+  it("permissions boundary caps the identity policies and is reported", () => {
+    const admin = pol("AdministratorAccess", doc(allow("*")));
+    const boundary = [pol("PermissionsBoundaryPolicyInputList.1", doc(allow("s3:*")), "boundary")];
+    const { results } = run({ identity: [admin], boundary, actions: ["s3:GetObject", "iam:CreateUser"] });
+    expect(results.map((r) => [r.EvalDecision, r.PermissionsBoundaryDecisionDetail])).toEqual([
+      ["allowed", { AllowedByPermissionsBoundary: true }],
+      ["implicitDeny", { AllowedByPermissionsBoundary: false }],
+    ]);
+    // boundary statements are not MatchedStatements
+    expect(results[0]!.MatchedStatements).toEqual([expect.objectContaining({ SourcePolicyId: "AdministratorAccess" })]);
+  });
+
+  it("session policies (iamlab extension) intersect like a boundary", () => {
+    const admin = pol("AdministratorAccess", doc(allow("*")));
+    const session = [pol("session", doc(allow("s3:GetObject")), "identity")];
+    const { results } = run({ identity: [admin], session, actions: ["s3:GetObject", "s3:PutObject"] });
+    expect(results.map((r) => r.EvalDecision)).toEqual(["allowed", "implicitDeny"]);
+  });
+
+  it("same-account resource policy naming the caller allows on its own", () => {
+    const rp = pol("ResourcePolicy", doc({ Effect: "Allow", Principal: { AWS: alice.arn }, Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*" }), "resource", "resource");
+    const r = run({ identity: [], resourcePolicy: rp, resources: ["arn:aws:s3:::b/k"] }).results[0]!;
+    expect(r.EvalDecision).toBe("allowed");
+    expect(r.MatchedStatements).toEqual([expect.objectContaining({ SourcePolicyId: "ResourcePolicy", SourcePolicyType: "resource" })]);
+  });
+
+  it("cross account (ResourceOwner): both sides must allow; EvalDecisionDetails per side", () => {
+    const rp = pol("ResourcePolicy", doc({ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCT}:root` }, Action: "s3:GetObject", Resource: "*" }), "resource", "resource");
+    const idAllow = pol("PolicyInputList.1", doc(allow("s3:GetObject")));
+    const both = run({ identity: [idAllow], resourcePolicy: rp, resources: ["arn:aws:s3:::b/k"], resourceOwner: OTHER }).results[0]!;
+    expect(both.EvalDecision).toBe("allowed");
+    expect(both.EvalDecisionDetails).toEqual(new XmlMap([["IAM Policy", "allowed"], ["Resource Policy", "allowed"]]));
+    const rsr = (both.ResourceSpecificResults as Array<Record<string, unknown>>)[0]!;
+    expect(rsr.EvalDecisionDetails).toEqual(new XmlMap([["IAM Policy", "allowed"], ["Resource Policy", "allowed"]]));
+
+    const onlyIdentity = run({ identity: [idAllow], resources: ["arn:aws:s3:::b/k"], resourceOwner: OTHER }).results[0]!;
+    expect(onlyIdentity.EvalDecision).toBe("implicitDeny");
+    expect(onlyIdentity.EvalDecisionDetails).toEqual(new XmlMap([["IAM Policy", "allowed"], ["Resource Policy", "implicitDeny"]]));
+
+    // the ARN's own account wins over ResourceOwner
+    const own = run({ identity: [idAllow], resources: [`arn:aws:sqs:us-east-1:${ACCT}:q`], resourceOwner: OTHER, actions: ["s3:GetObject"] }).results[0]!;
+    expect(own.EvalDecision).toBe("allowed");
+  });
+
+  it("SCPs (iamlab input for Organizations): OrganizationsDecisionDetail", () => {
+    const admin = pol("AdministratorAccess", doc(allow("*")));
+    const scp = [[pol("FullAWSAccess", doc(allow("*")))], [pol("DenyIam", doc(allow("*"), deny("iam:*")))]];
+    const { results } = run({ identity: [admin], scps: scp, actions: ["s3:GetObject", "iam:CreateUser"] });
+    expect(results.map((r) => [r.EvalDecision, r.OrganizationsDecisionDetail])).toEqual([
+      ["allowed", { AllowedByOrganizations: true }],
+      ["explicitDeny", { AllowedByOrganizations: false }],
+    ]);
+  });
+
+  it("keeps the engine evaluations for explanation records", () => {
+    const out = run({ identity: [pol("PolicyInputList.1", doc(allow("s3:*")))], actions: ["s3:GetObject", "s3:PutObject"], resources: ["arn:aws:s3:::a/1", "arn:aws:s3:::a/2"] });
+    expect(out.evaluations.map((e) => e.map((x) => `${x.request.action} ${x.request.resource} ${x.decision.decision}`))).toEqual([
+      ["s3:GetObject arn:aws:s3:::a/1 allow", "s3:GetObject arn:aws:s3:::a/2 allow"],
+      ["s3:PutObject arn:aws:s3:::a/1 allow", "s3:PutObject arn:aws:s3:::a/2 allow"],
+    ]);
+  });
+});
+
+describe("context entries", () => {
+  it("typed values: lists stay lists, scalars are strings", () => {
+    const r = contextFromEntries([
+      { ContextKeyName: "aws:TagKeys", ContextKeyValues: ["a", "b"], ContextKeyType: "stringList" },
+      { ContextKeyName: "s3:max-keys", ContextKeyValues: ["10"], ContextKeyType: "numeric" },
+      { ContextKeyName: "aws:CurrentTime", ContextKeyValues: ["2026-01-01T00:00:00Z"], ContextKeyType: "date" },
+      { ContextKeyName: "aws:SourceIp", ContextKeyValues: ["2001:db8::1"], ContextKeyType: "ip" },
+    ]);
+    expect(r.ok && r.context).toEqual({ "aws:TagKeys": ["a", "b"], "s3:max-keys": "10", "aws:CurrentTime": "2026-01-01T00:00:00Z", "aws:SourceIp": "2001:db8::1" });
+  });
+
+  it.each([
+    ["numeric", "ten"],
+    ["boolean", "yes"],
+    ["ip", "10.0.0.300"],
+    ["date", "not a date"],
+    ["binary", "%%%"],
+    ["ipList", "nope"],
+  ])("a %s value %s is InvalidInput", (type, value) => {
+    const r = contextFromEntries([{ ContextKeyName: "aws:SomeKey", ContextKeyValues: [value], ContextKeyType: type }]);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.message).toBe(`Invalid value ${value} for context key aws:SomeKey of type ${type}.`);
+  });
+});
+
+describe("context keys of policies", () => {
+  it("AWS's documented example: variable in Resource, then the condition key", () => {
+    const p =
+      '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:*","Resource":"arn:aws:dynamodb:us-west-2:123456789012:table/${aws:username}","Condition":{"DateGreaterThan":{"aws:CurrentTime":"2015-08-16T12:00:00Z"}}}}';
+    expect(contextKeysOf([p])).toEqual(["aws:username", "aws:CurrentTime"]);
+  });
+
+  it("dedupes case-insensitively across policies, reads condition-value variables, ignores 2008 variables and ${*}", () => {
+    const a = JSON.stringify(doc(allow("s3:*", "*", { Condition: { StringEquals: { "s3:prefix": ["${aws:username}/*", "${*}"] }, Bool: { "aws:SecureTransport": "true" } } })));
+    const b = JSON.stringify({ Version: "2008-10-17", Statement: [allow("s3:*", "arn:aws:s3:::${aws:userid}", { Condition: { Bool: { "AWS:securetransport": "true" } } })] });
+    expect(contextKeysOf([a, b])).toEqual(["s3:prefix", "aws:username", "aws:SecureTransport"]);
+  });
+
+  it("variable names with defaults", () => {
+    expect(variableKeys("arn:aws:s3:::b/${aws:PrincipalTag/team, 'none'}/${$}/${aws:userid}")).toEqual(["aws:PrincipalTag/team", "aws:userid"]);
+  });
+});
