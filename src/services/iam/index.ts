@@ -6,6 +6,7 @@ import { userActions } from "./users";
 import { groupActions } from "./groups";
 import { accessKeyActions } from "./access-keys";
 import { mfaActions } from "./mfa";
+import { simulatorActions } from "./simulator";
 
 // Each family file exports its actions; add the family's array here.
 export const iamActions: ActionDef[] = [
@@ -16,4 +17,5 @@ export const iamActions: ActionDef[] = [
   ...groupActions,
   ...accessKeyActions,
   ...mfaActions,
+  ...simulatorActions,
 ] as ActionDef[];
