@@ -7,6 +7,12 @@ import { groupActions } from "./groups";
 import { accessKeyActions } from "./access-keys";
 import { mfaActions } from "./mfa";
 import { simulatorActions } from "./simulator";
+import { policyActions } from "./policies";
+import { policyVersionActions } from "./policy-versions";
+import { attachmentActions } from "./attachments";
+import { inlinePolicyActions } from "./inline-policies";
+import { boundaryActions } from "./boundaries";
+import { accountActions } from "./account";
 
 // Each family file exports its actions; add the family's array here.
 export const iamActions: ActionDef[] = [
@@ -18,4 +24,10 @@ export const iamActions: ActionDef[] = [
   ...accessKeyActions,
   ...mfaActions,
   ...simulatorActions,
+  ...policyActions,
+  ...policyVersionActions,
+  ...attachmentActions,
+  ...inlinePolicyActions,
+  ...boundaryActions,
+  ...accountActions,
 ] as ActionDef[];

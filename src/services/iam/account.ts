@@ -1,0 +1,208 @@
+/**
+ * Account-level actions: GetAccountAuthorizationDetails, GetAccountSummary and the account alias
+ * (Create/Delete/ListAccountAliases).
+ */
+import { defineAction, type ActionDef } from "../action";
+import { s } from "../../protocol/shapes";
+import { errors } from "../../protocol/errors";
+import { XmlMap } from "../../protocol/xml";
+import {
+  accountCounts, authDetailsExtras, authDetailsPage, createAlias, deleteAlias, listAliases,
+  SECTION_ORDER, type AuthSection, type RoleRow, type UserRow, type GroupRow,
+} from "../../store/iam-account";
+import type { PolicyRow } from "../../store/iam-policies";
+import { DEFAULT_MAX_ITEMS, decodeMarker, encodeMarker, paging } from "./common";
+import { account, encodeDocument, policyOut } from "./policies";
+
+const FILTERS = ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"] as const;
+
+const SECTION_CODE: Record<AuthSection, string> = { user: "U", group: "G", role: "R", policy: "P" };
+
+function boundaryOut(arn: string | null) {
+  return arn ? { PermissionsBoundaryType: "PermissionsBoundaryPolicy", PermissionsBoundaryArn: arn } : undefined;
+}
+
+export const getAccountAuthorizationDetailsAction = defineAction({
+  service: "iam",
+  name: "GetAccountAuthorizationDetails",
+  input: { Filter: s.list(s.string({ enum: FILTERS })), ...paging },
+  authorize: () => ({ resource: "*" }),
+  async handler(i, ctx) {
+    const acct = account(ctx);
+    const f = new Set(i.Filter && i.Filter.length ? i.Filter : FILTERS);
+    const sections: AuthSection[] = [];
+    if (f.has("User")) sections.push("user");
+    if (f.has("Group")) sections.push("group");
+    if (f.has("Role")) sections.push("role");
+    if (f.has("LocalManagedPolicy") || f.has("AWSManagedPolicy")) sections.push("policy");
+    const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
+    let after: { section: AuthSection; key: string } | undefined;
+    const key = decodeMarker(i.Marker);
+    if (key !== undefined) {
+      const section = SECTION_ORDER.find((s) => SECTION_CODE[s] === key[0]);
+      if (!section || key[1] !== "\n") throw errors.validation("Invalid Marker.");
+      after = { section, key: key.slice(2) };
+    }
+    const pg = await authDetailsPage(ctx.db, acct, {
+      sections, localPolicies: f.has("LocalManagedPolicy"), awsPolicies: f.has("AWSManagedPolicy"), after, limit: max,
+    });
+    const x = await authDetailsExtras(ctx.db, acct, pg);
+    const inlineList = (id: string) => (x.inline.get(id) ?? []).map((p) => ({ PolicyName: p.name, PolicyDocument: encodeDocument(p.document) }));
+    const tagsOf = (id: string) => x.tags.get(id);
+
+    const UserDetailList = [];
+    const GroupDetailList = [];
+    const RoleDetailList = [];
+    const Policies = [];
+    for (const it of pg.items) {
+      if (it.section === "user") {
+        const u: UserRow = it.row;
+        UserDetailList.push({
+          Path: u.path, UserName: u.name, UserId: u.id, Arn: u.arn, CreateDate: u.createDate,
+          UserPolicyList: inlineList(u.id),
+          GroupList: x.groupsOfUser.get(u.id) ?? [],
+          AttachedManagedPolicies: x.attached.get(u.id) ?? [],
+          PermissionsBoundary: boundaryOut(u.boundary),
+          Tags: tagsOf(u.id) ?? [],
+        });
+      } else if (it.section === "group") {
+        const g: GroupRow = it.row;
+        GroupDetailList.push({
+          Path: g.path, GroupName: g.name, GroupId: g.id, Arn: g.arn, CreateDate: g.createDate,
+          GroupPolicyList: inlineList(g.id),
+          AttachedManagedPolicies: x.attached.get(g.id) ?? [],
+        });
+      } else if (it.section === "role") {
+        const r: RoleRow = it.row;
+        const roleBasic = {
+          Path: r.path, RoleName: r.name, RoleId: r.id, Arn: r.arn, CreateDate: r.createDate,
+          AssumeRolePolicyDocument: encodeDocument(r.trust),
+        };
+        RoleDetailList.push({
+          ...roleBasic,
+          InstanceProfileList: (x.instanceProfiles.get(r.id) ?? []).map((ip) => ({
+            Path: ip.path, InstanceProfileName: ip.name, InstanceProfileId: ip.id, Arn: ip.arn, CreateDate: ip.createDate,
+            Roles: [roleBasic],
+          })),
+          RolePolicyList: inlineList(r.id),
+          AttachedManagedPolicies: x.attached.get(r.id) ?? [],
+          PermissionsBoundary: boundaryOut(r.boundary),
+          Tags: tagsOf(r.id) ?? [],
+          RoleLastUsed: r.lastUsedDate ? { LastUsedDate: r.lastUsedDate, Region: r.lastUsedRegion ?? undefined } : {},
+        });
+      } else {
+        const p: PolicyRow = it.row;
+        const versions = p.awsManaged
+          ? [{ Document: encodeDocument(x.awsDocuments.get(p.arn) ?? ""), VersionId: p.defaultVersionId, IsDefaultVersion: true, CreateDate: p.updateDate }]
+          : (x.versions.get(p.policyId) ?? []).map((v) => ({
+              Document: encodeDocument(v.document), VersionId: v.versionId, IsDefaultVersion: v.versionId === p.defaultVersionId, CreateDate: v.createDate,
+            }));
+        const base = policyOut(p, { description: true });
+        Policies.push({ ...base, Tags: undefined, PolicyVersionList: versions });
+      }
+    }
+    const last = pg.items[pg.items.length - 1];
+    let Marker: string | undefined;
+    if (pg.more && last) {
+      const k = last.section === "policy" ? last.sortKey : last.row.sortKey;
+      Marker = encodeMarker(`${SECTION_CODE[last.section]}\n${k}`);
+    }
+    return { UserDetailList, GroupDetailList, RoleDetailList, Policies, IsTruncated: pg.more, Marker };
+  },
+});
+
+export const getAccountSummaryAction = defineAction({
+  service: "iam",
+  name: "GetAccountSummary",
+  input: {},
+  authorize: () => ({ resource: "*" }),
+  async handler(_i, ctx) {
+    const c = await accountCounts(ctx.db, account(ctx));
+    // Keys and quotas as AWS returns them (IAM API reference, GetAccountSummary).
+    const entries: Array<[string, number]> = [
+      ["GroupPolicySizeQuota", 5120],
+      ["InstanceProfilesQuota", 1000],
+      ["Policies", c.policies],
+      ["GroupsPerUserQuota", 10],
+      ["InstanceProfiles", c.instanceProfiles],
+      ["AttachedPoliciesPerUserQuota", 10],
+      ["Users", c.users],
+      ["PoliciesQuota", 1500],
+      ["Providers", 0],
+      ["AccountMFAEnabled", 0],
+      ["AccessKeysPerUserQuota", 2],
+      ["AssumeRolePolicySizeQuota", 2048],
+      ["PolicyVersionsInUseQuota", 10000],
+      ["GlobalEndpointTokenVersion", 1],
+      ["VersionsPerPolicyQuota", 5],
+      ["AttachedPoliciesPerGroupQuota", 10],
+      ["PolicySizeQuota", 6144],
+      ["Groups", c.groups],
+      ["AccountSigningCertificatesPresent", 0],
+      ["UsersQuota", 5000],
+      ["ServerCertificatesQuota", 20],
+      ["MFADevices", 0],
+      ["UserPolicySizeQuota", 2048],
+      ["PolicyVersionsInUse", c.attachments],
+      ["ServerCertificates", 0],
+      ["Roles", c.roles],
+      ["RolesQuota", 1000],
+      ["SigningCertificatesPerUserQuota", 2],
+      ["MFADevicesInUse", 0],
+      ["RolePolicySizeQuota", 10240],
+      ["AttachedPoliciesPerRoleQuota", 10],
+      ["AccountAccessKeysPresent", c.rootKeys > 0 ? 1 : 0],
+      ["GroupsQuota", 300],
+    ];
+    return { SummaryMap: new XmlMap(entries) };
+  },
+});
+
+const aliasShape = () =>
+  s.string({
+    required: true, min: 3, max: 63,
+    pattern: /^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$/,
+    patternText: "^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$",
+  });
+
+export const createAccountAliasAction = defineAction({
+  service: "iam",
+  name: "CreateAccountAlias",
+  input: { AccountAlias: aliasShape() },
+  authorize: () => ({ resource: "*" }),
+  async handler(i, ctx) {
+    if ((await createAlias(ctx.db, account(ctx), i.AccountAlias)) === "taken")
+      throw errors.entityAlreadyExists(`The account alias ${i.AccountAlias} already exists.`);
+    return undefined;
+  },
+});
+
+export const deleteAccountAliasAction = defineAction({
+  service: "iam",
+  name: "DeleteAccountAlias",
+  input: { AccountAlias: aliasShape() },
+  authorize: () => ({ resource: "*" }),
+  async handler(i, ctx) {
+    if (!(await deleteAlias(ctx.db, account(ctx), i.AccountAlias)))
+      throw errors.noSuchEntity(`The account alias ${i.AccountAlias} cannot be found.`);
+    return undefined;
+  },
+});
+
+export const listAccountAliasesAction = defineAction({
+  service: "iam",
+  name: "ListAccountAliases",
+  input: { ...paging },
+  authorize: () => ({ resource: "*" }),
+  async handler(_i, ctx) {
+    return { AccountAliases: await listAliases(ctx.db, account(ctx)), IsTruncated: false };
+  },
+});
+
+export const accountActions = [
+  getAccountAuthorizationDetailsAction,
+  getAccountSummaryAction,
+  createAccountAliasAction,
+  deleteAccountAliasAction,
+  listAccountAliasesAction,
+] as unknown as ActionDef[];

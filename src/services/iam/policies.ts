@@ -1,0 +1,312 @@
+/**
+ * Customer- and AWS-managed policies: CreatePolicy, GetPolicy, ListPolicies, DeletePolicy,
+ * TagPolicy/UntagPolicy/ListPolicyTags, ListEntitiesForPolicy — plus the helpers the other
+ * policy families share (ARN checks, URL-encoded documents, the read-only AWS-managed rule).
+ */
+import { defineAction, type ActionDef, type ActionContext } from "../action";
+import { common, s } from "../../protocol/shapes";
+import { errors } from "../../protocol/errors";
+import { parseArn, iamArn } from "../../lib/arn";
+import { isoSeconds } from "../../lib/clock";
+import { newUniqueId } from "../../lib/ids";
+import { parsePolicy, policySizeWithoutWhitespace } from "../../policy/index";
+import {
+  createPolicy, deletePolicy, getPolicy, getTags, isAwsManagedArn, listEntitiesForPolicy, listPolicies,
+  tagResource, untagResource, type PolicyRow, type TagRow,
+} from "../../store/iam-policies";
+import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, page, paging, pathPrefix, requestTagContext, validateTags } from "./common";
+
+export const MANAGED_POLICY_SIZE_LIMIT = 6144;
+
+// Required variants of the common shapes with a literal `required: true`, so the decoded input
+// types them as present (common.name(max) types `required` as a plain boolean).
+export const req = {
+  name: (max: number) => s.string({ required: true, min: 1, max, pattern: /^[\w+=,.@-]+$/, patternText: "[\\w+=,.@-]+" }),
+  arn: () => s.string({ required: true, min: 20, max: 2048 }),
+  policyDocument: () =>
+    s.string({ required: true, min: 1, max: 131072, pattern: /^[\u0009\u000A\u000D\u0020-\u00FF]+$/su, patternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+" }),
+};
+
+/** Documents are returned URL-encoded, as AWS does (botocore unquotes them, the JS SDK does not). */
+export function encodeDocument(doc: string): string {
+  return encodeURIComponent(doc);
+}
+
+/** AWS answers InvalidInput for a PolicyArn that is not an IAM policy ARN. */
+export function checkPolicyArn(arn: string): void {
+  const a = parseArn(arn);
+  if (!a || a.service !== "iam" || !a.resource.startsWith("policy/") || a.resource.length <= "policy/".length)
+    throw errors.invalidInput(`ARN ${arn} is not valid.`);
+}
+
+export const policyNotFound = (arn: string) => errors.noSuchEntity(`Policy ${arn} was not found.`);
+
+/**
+ * AWS-managed policies belong to the `aws` account: no caller, not even a root user, may change
+ * them, and AWS denies the call as a cross-account request no resource-based policy allows.
+ */
+export function denyAwsManagedWrite(ctx: ActionContext, action: string, arn: string): void {
+  if (!isAwsManagedArn(arn)) return;
+  const a = `iam:${action}`;
+  throw errors.accessDenied(
+    `User: ${ctx.caller.principal.arn} is not authorized to perform: ${a} on resource: policy ${arn} because no resource-based policy allows the ${a} action`,
+  );
+}
+
+export function validateDocument(doc: string, kind: "identity", managed: boolean): void {
+  const r = parsePolicy(doc, kind, managed ? { requireVersion2012: true } : {});
+  if (!r.ok) throw errors.malformedPolicy(r.message);
+}
+
+export function validateManagedDocument(doc: string): void {
+  validateDocument(doc, "identity", true);
+  if (policySizeWithoutWhitespace(doc) > MANAGED_POLICY_SIZE_LIMIT)
+    throw errors.limitExceeded(`Cannot exceed quota for PolicySize: ${MANAGED_POLICY_SIZE_LIMIT}`);
+}
+
+/** The Policy structure in AWS's element order; Description/Tags only where AWS shows them. */
+export function policyOut(p: PolicyRow, o: { description?: boolean; tags?: TagRow[] } = {}) {
+  return {
+    PolicyName: p.policyName,
+    PolicyId: p.policyId,
+    Arn: p.arn,
+    Path: p.path,
+    DefaultVersionId: p.defaultVersionId,
+    AttachmentCount: p.attachmentCount,
+    PermissionsBoundaryUsageCount: p.boundaryCount,
+    IsAttachable: true,
+    Description: o.description ? (p.description ?? undefined) : undefined,
+    CreateDate: p.createDate,
+    UpdateDate: p.updateDate,
+    Tags: o.tags && o.tags.length ? o.tags : undefined,
+  };
+}
+
+export const account = (ctx: ActionContext) => ctx.caller.principal.account;
+
+/** Loads a policy for an action on it: InvalidInput for a bad ARN, NoSuchEntity when absent. */
+export async function requirePolicy(ctx: ActionContext, arn: string): Promise<PolicyRow> {
+  checkPolicyArn(arn);
+  const p = await getPolicy(ctx.db, account(ctx), arn);
+  if (!p) throw policyNotFound(arn);
+  return p;
+}
+
+const policyArnField = { PolicyArn: req.arn() };
+
+export const createPolicyAction = defineAction({
+  service: "iam",
+  name: "CreatePolicy",
+  input: {
+    PolicyName: req.name(128),
+    Path: common.path(),
+    PolicyDocument: req.policyDocument(),
+    Description: s.string({ max: 1000 }),
+    Tags: common.tags(),
+  },
+  authorize: (i, ctx) => ({
+    resource: iamArn(account(ctx), "policy", i.Path ?? "/", i.PolicyName),
+    context: requestTagContext(i.Tags),
+  }),
+  async handler(i, ctx) {
+    const tags = i.Tags ?? [];
+    validateTags(tags);
+    validateManagedDocument(i.PolicyDocument);
+    const acct = account(ctx);
+    const path = i.Path ?? "/";
+    const now = isoSeconds(ctx.request.now);
+    const p: PolicyRow = {
+      policyId: newUniqueId("ANPA"),
+      policyName: i.PolicyName,
+      path,
+      arn: iamArn(acct, "policy", path, i.PolicyName),
+      defaultVersionId: "v1",
+      description: i.Description ?? null,
+      createDate: now,
+      updateDate: now,
+      attachmentCount: 0,
+      boundaryCount: 0,
+      awsManaged: false,
+    };
+    let created: boolean;
+    try {
+      created = await createPolicy(ctx.db, acct, { ...p, description: i.Description, document: i.PolicyDocument, createDate: now, tags });
+    } catch (e) {
+      if (e instanceof Error && /UNIQUE constraint failed: policies\.arn/.test(e.message)) created = false;
+      else throw e;
+    }
+    if (!created) throw alreadyExists.policy(i.PolicyName);
+    return { Policy: policyOut(p, { description: true, tags }) };
+  },
+});
+
+export const getPolicyAction = defineAction({
+  service: "iam",
+  name: "GetPolicy",
+  input: policyArnField,
+  authorize: (i) => ({ resource: i.PolicyArn }),
+  async handler(i, ctx) {
+    const p = await requirePolicy(ctx, i.PolicyArn);
+    const tags = p.awsManaged ? [] : await getTags(ctx.db, account(ctx), "policy", p.policyId);
+    return { Policy: policyOut(p, { description: true, tags }) };
+  },
+});
+
+export const listPoliciesAction = defineAction({
+  service: "iam",
+  name: "ListPolicies",
+  input: {
+    Scope: s.string({ enum: ["All", "AWS", "Local"] }),
+    OnlyAttached: s.boolean(),
+    PathPrefix: s.string({ min: 1, max: 512, pattern: /^((\/[A-Za-z0-9.,+@=_-]+)*)\/$/, patternText: "((/[A-Za-z0-9\\.,\\+@=_-]+)*)/" }),
+    PolicyUsageFilter: s.string({ enum: ["PermissionsPolicy", "PermissionsBoundary"] }),
+    ...paging,
+  },
+  authorize: () => ({ resource: "*" }),
+  async handler(i, ctx) {
+    const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
+    const key = decodeMarker(i.Marker);
+    let after: { name: string; arn: string } | undefined;
+    if (key !== undefined) {
+      const nl = key.indexOf("\n");
+      if (nl < 0) throw errors.validation("Invalid Marker.");
+      after = { name: key.slice(0, nl), arn: key.slice(nl + 1) };
+    }
+    const rows = await listPolicies(ctx.db, account(ctx), {
+      scope: (i.Scope ?? "All") as "All" | "AWS" | "Local",
+      onlyAttached: i.OnlyAttached ?? false,
+      usage: i.PolicyUsageFilter as "PermissionsPolicy" | "PermissionsBoundary" | undefined,
+      pathPrefix: i.PathPrefix ?? "/",
+      after,
+      limit: max + 1,
+    });
+    const pg = page(rows, max, (p) => `${p.policyName}\n${p.arn}`);
+    return { Policies: pg.items.map((p) => policyOut(p)), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+  },
+});
+
+export const deletePolicyAction = defineAction({
+  service: "iam",
+  name: "DeletePolicy",
+  input: policyArnField,
+  authorize: (i, ctx) => {
+    denyAwsManagedWrite(ctx, "DeletePolicy", i.PolicyArn);
+    return { resource: i.PolicyArn };
+  },
+  async handler(i, ctx) {
+    checkPolicyArn(i.PolicyArn);
+    const r = await deletePolicy(ctx.db, account(ctx), i.PolicyArn);
+    if (r === "notFound") throw policyNotFound(i.PolicyArn);
+    if (r === "attached") throw errors.deleteConflict("Cannot delete a policy attached to entities.");
+    if (r === "versions")
+      throw errors.deleteConflict(
+        "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.",
+      );
+    return undefined;
+  },
+});
+
+const tagKeysField = s.list(s.string({ min: 1, max: 128 }), { required: true, max: 50 });
+
+export const tagPolicyAction = defineAction({
+  service: "iam",
+  name: "TagPolicy",
+  input: { ...policyArnField, Tags: { ...common.tags(), required: true as const } },
+  authorize: (i, ctx) => {
+    denyAwsManagedWrite(ctx, "TagPolicy", i.PolicyArn);
+    return { resource: i.PolicyArn, context: requestTagContext(i.Tags) };
+  },
+  async handler(i, ctx) {
+    const p = await requirePolicy(ctx, i.PolicyArn);
+    const acct = account(ctx);
+    const existing = await getTags(ctx.db, acct, "policy", p.policyId);
+    validateTags(i.Tags, existing.map((t) => t.Key.toLowerCase()));
+    if (!(await tagResource(ctx.db, acct, "policy", p.policyId, i.Tags)))
+      throw errors.limitExceeded("The number of tags has reached the maximum limit.");
+    return undefined;
+  },
+});
+
+export const untagPolicyAction = defineAction({
+  service: "iam",
+  name: "UntagPolicy",
+  input: { ...policyArnField, TagKeys: tagKeysField },
+  authorize: (i, ctx) => {
+    denyAwsManagedWrite(ctx, "UntagPolicy", i.PolicyArn);
+    return { resource: i.PolicyArn, context: { "aws:TagKeys": i.TagKeys } };
+  },
+  async handler(i, ctx) {
+    const p = await requirePolicy(ctx, i.PolicyArn);
+    await untagResource(ctx.db, account(ctx), "policy", p.policyId, i.TagKeys);
+    return undefined;
+  },
+});
+
+export const listPolicyTagsAction = defineAction({
+  service: "iam",
+  name: "ListPolicyTags",
+  input: { ...policyArnField, ...paging },
+  authorize: (i) => ({ resource: i.PolicyArn }),
+  async handler(i, ctx) {
+    const p = await requirePolicy(ctx, i.PolicyArn);
+    const all = p.awsManaged ? [] : await getTags(ctx.db, account(ctx), "policy", p.policyId);
+    return tagPage(all, i.Marker, i.MaxItems);
+  },
+});
+
+/** Tag lists are short (≤ 50): paginate them in memory by position. */
+export function tagPage(all: TagRow[], marker: string | undefined, maxItems: number | undefined) {
+  const max = maxItems ?? DEFAULT_MAX_ITEMS;
+  const key = decodeMarker(marker);
+  const start = key === undefined ? 0 : Number(key);
+  if (!Number.isInteger(start) || start < 0) throw errors.validation("Invalid Marker.");
+  const rows = all.slice(start, start + max + 1).map((t, n) => ({ t, n: start + n }));
+  const pg = page(rows, max, (r) => String(r.n + 1));
+  return { Tags: pg.items.map((r) => r.t), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+}
+
+export const listEntitiesForPolicyAction = defineAction({
+  service: "iam",
+  name: "ListEntitiesForPolicy",
+  input: {
+    ...policyArnField,
+    EntityFilter: s.string({ enum: ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"] }),
+    PathPrefix: pathPrefix(),
+    PolicyUsageFilter: s.string({ enum: ["PermissionsPolicy", "PermissionsBoundary"] }),
+    ...paging,
+  },
+  authorize: (i) => ({ resource: i.PolicyArn }),
+  async handler(i, ctx) {
+    await requirePolicy(ctx, i.PolicyArn);
+    const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
+    const f = i.EntityFilter;
+    const types: Array<"user" | "group" | "role"> =
+      f === "User" ? ["user"] : f === "Group" ? ["group"] : f === "Role" ? ["role"] : f === undefined ? ["group", "user", "role"] : [];
+    const rows = await listEntitiesForPolicy(ctx.db, account(ctx), i.PolicyArn, {
+      types,
+      usage: i.PolicyUsageFilter as "PermissionsPolicy" | "PermissionsBoundary" | undefined,
+      pathPrefix: i.PathPrefix ?? "/",
+      after: decodeMarker(i.Marker),
+      limit: max + 1,
+    });
+    const pg = page(rows, max, (r) => r.sortKey);
+    return {
+      PolicyGroups: pg.items.filter((r) => r.type === "group").map((r) => ({ GroupName: r.name, GroupId: r.id })),
+      PolicyUsers: pg.items.filter((r) => r.type === "user").map((r) => ({ UserName: r.name, UserId: r.id })),
+      PolicyRoles: pg.items.filter((r) => r.type === "role").map((r) => ({ RoleName: r.name, RoleId: r.id })),
+      IsTruncated: pg.IsTruncated,
+      Marker: pg.Marker,
+    };
+  },
+});
+
+export const policyActions = [
+  createPolicyAction,
+  getPolicyAction,
+  listPoliciesAction,
+  deletePolicyAction,
+  tagPolicyAction,
+  untagPolicyAction,
+  listPolicyTagsAction,
+  listEntitiesForPolicyAction,
+] as unknown as ActionDef[];
