@@ -6,7 +6,9 @@ import {
   RemoveUserFromGroupCommand, TagUserCommand, UntagUserCommand, UpdateUserCommand, type IAMClient,
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-import { accountCreds, createAccount, iam, rawSigned, sts, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { accountCreds, createAccount, iam, rawSigned, sts, url, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
 
 async function expectErr(p: Promise<unknown>, code: string, status: number, message?: string | RegExp): Promise<IAMServiceException> {
   const e = await p.then(() => { throw new Error(`expected ${code}`); }, (err: unknown) => err);
@@ -355,4 +357,34 @@ describe("wire details", () => {
     expect(xmlValue(r.text, "Code")).toBe("ValidationError");
     expect(xmlValue(r.text, "Message")).toBe("1 validation error detected: Value null at 'userName' failed to satisfy constraint: Member must not be null");
   });
+});
+
+// The AWS CLI (pyenv's v1 honours --endpoint-url everywhere; see WIRE.md). Skipped when `aws` is not installed.
+const awsCli = await promisify(execFile)("aws", ["--version"]).then(() => true, () => false);
+
+describe.skipIf(!awsCli)("AWS CLI round trip", () => {
+  async function cli(c: Creds, ...args: string[]): Promise<Record<string, unknown>> {
+    const { stdout } = await promisify(execFile)("aws", [...args, "--endpoint-url", url(), "--output", "json"], {
+      env: { ...process.env, AWS_ACCESS_KEY_ID: c.accessKeyId, AWS_SECRET_ACCESS_KEY: c.secretAccessKey, AWS_DEFAULT_REGION: "us-east-1", AWS_PAGER: "", AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" },
+    });
+    return stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {};
+  }
+
+  it("create-user / list-users (following markers) / create-access-key → sts get-caller-identity / delete-user conflict", async () => {
+    // Each CLI start costs seconds on a loaded machine: four CLI calls, the rest through the SDK.
+    const c = accountCreds(await createAccount());
+    const created = (await cli(c, "iam", "create-user", "--user-name", "cli-user", "--path", "/cli/", "--tags", "Key=team,Value=red",
+      "--permissions-boundary", "arn:aws:iam::aws:policy/ReadOnlyAccess")).User as Record<string, unknown>;
+    expect(created).toMatchObject({ UserName: "cli-user", Path: "/cli/", Tags: [{ Key: "team", Value: "red" }],
+      PermissionsBoundary: { PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" } });
+    const sdk = iam(c);
+    expect((await sdk.send(new GetUserCommand({ UserName: "cli-user" }))).User!.Arn).toBe(created.Arn);
+    await sdk.send(new CreateUserCommand({ UserName: "cli-user-2" }));
+    const listed = await cli(c, "iam", "list-users", "--page-size", "1");
+    expect((listed.Users as { UserName: string }[]).map((u) => u.UserName)).toEqual(["cli-user", "cli-user-2"]);
+    const key = (await sdk.send(new CreateAccessKeyCommand({ UserName: "cli-user" }))).AccessKey!;
+    const who = await cli({ accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! }, "sts", "get-caller-identity");
+    expect(who.Arn).toBe(created.Arn);
+    await expect(cli(c, "iam", "delete-user", "--user-name", "cli-user")).rejects.toThrow(/DeleteConflict\) when calling the DeleteUser operation: Cannot delete entity, must delete access keys first\./);
+  }, 90_000);
 });
