@@ -13,6 +13,8 @@ import { attachmentActions } from "./attachments";
 import { inlinePolicyActions } from "./inline-policies";
 import { boundaryActions } from "./boundaries";
 import { accountActions } from "./account";
+import { passwordPolicyActions } from "./password-policy";
+import { loginProfileActions } from "./login-profiles";
 
 // Each family file exports its actions; add the family's array here.
 export const iamActions: ActionDef[] = [
@@ -30,4 +32,6 @@ export const iamActions: ActionDef[] = [
   ...inlinePolicyActions,
   ...boundaryActions,
   ...accountActions,
+  ...passwordPolicyActions,
+  ...loginProfileActions,
 ] as ActionDef[];
