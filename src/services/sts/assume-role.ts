@@ -40,6 +40,12 @@ const input = {
   SourceIdentity: stsShapes.sourceIdentity(),
 };
 
+/** The trust policy of a role that does not exist: its only principal (the reserved account 000000000000) is no caller. */
+const TRUSTS_NOBODY = JSON.stringify({
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::000000000000:root" }, Action: "sts:AssumeRole" }],
+});
+
 /** What authorize() found, for the handler (same input object, same request). */
 const resolved = new WeakMap<object, { role: AssumableRole; account: string; target: AuthzTarget }>();
 
@@ -57,8 +63,10 @@ export const AssumeRole = defineAction({
     const m = arn && arn.service === "iam" && /^\d{12}$/.test(arn.account) ? /^role(\/(?:.*\/)?)([^/]+)$/.exec(arn.resource) : null;
     if (!arn || !m) throw errors.validation(`${i.RoleArn} is invalid`);
     const path = m[1]!;
-    const role = await findRole(ctx.db, arn.account, m[2]!);
-    if (!role || role.path !== path) throw notAuthorized(ctx, i.RoleArn);
+    const found = await findRole(ctx.db, arn.account, m[2]!);
+    // A missing role is evaluated as a role that trusts nobody, so the answer (and its message) is
+    // exactly that of an existing role that does not trust the caller: existence is never revealed.
+    const role = found && found.path === path ? found : undefined;
 
     const tags = sessionTags(i.Tags);
     const context: Record<string, string | string[]> = {
@@ -73,13 +81,13 @@ export const AssumeRole = defineAction({
       context["aws:MultiFactorAuthAge"] = "0";
     }
     const target: AuthzTarget = {
-      resource: role.arn,
+      resource: role?.arn ?? i.RoleArn,
       resourceAccount: arn.account,
       context,
-      resourcePolicies: [{ id: role.arn, json: role.assumeRolePolicyDocument, kind: "trust" }],
+      resourcePolicies: [{ id: role?.arn ?? i.RoleArn, json: role?.assumeRolePolicyDocument ?? TRUSTS_NOBODY, kind: "trust" }],
       requireResourceAllow: true,
     };
-    resolved.set(i, { role, account: arn.account, target });
+    if (role) resolved.set(i, { role, account: arn.account, target });
     return target;
   },
   async handler(i, ctx) {
