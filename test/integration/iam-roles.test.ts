@@ -451,9 +451,9 @@ describe("service-linked roles", () => {
   });
 
   it("carries the service's AWS-managed policy", async (ctx) => {
-    let attached: Awaited<ReturnType<IAMClient["send"]>> | undefined;
-    await unlessMissing(ctx, c.send(new ListAttachedRolePoliciesCommand({ RoleName: "AWSServiceRoleForElasticBeanstalk" })).then((o) => (attached = o)));
-    expect((attached as { AttachedPolicies?: unknown[] }).AttachedPolicies).toEqual([
+    let attached: { AttachedPolicies?: unknown[] } = {};
+    await unlessMissing(ctx, c.send(new ListAttachedRolePoliciesCommand({ RoleName: "AWSServiceRoleForElasticBeanstalk" })).then((o) => { attached = o; }));
+    expect(attached.AttachedPolicies).toEqual([
       { PolicyName: "AWSElasticBeanstalkServiceRolePolicy", PolicyArn: "arn:aws:iam::aws:policy/aws-service-role/AWSElasticBeanstalkServiceRolePolicy" },
     ]);
   });
