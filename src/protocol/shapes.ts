@@ -60,7 +60,7 @@ export const s = {
 
 // Common IAM/STS field shapes, with the patterns AWS documents.
 const NAME = /^[\w+=,.@-]+$/;
-const PATH = /^(\u002F)|(\u002F[\u0021-\u007E]+\u002F)$/;
+const PATH = /^(?:\u002F|\u002F[\u0021-\u007E]+\u002F)$/;
 export const common = {
   name: (max: number, required = true) =>
     s.string({ required, min: 1, max, pattern: NAME, patternText: "[\\w+=,.@-]+" }),

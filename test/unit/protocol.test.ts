@@ -98,3 +98,13 @@ describe("XML serializer", () => {
     );
   });
 });
+
+describe("common shapes", () => {
+  it("paths must start and end with a slash", () => {
+    const shape = { Path: common.path() };
+    expect(decodeInput(shape, parseForm("Path=%2F"))).toEqual({ Path: "/" });
+    expect(decodeInput(shape, parseForm("Path=%2Fdev%2Fteam%2F"))).toEqual({ Path: "/dev/team/" });
+    expect(() => decodeInput(shape, parseForm("Path=%2Ffoo"))).toThrowError(/regular expression pattern/);
+    expect(() => decodeInput(shape, parseForm("Path=foo%2F"))).toThrowError(/regular expression pattern/);
+  });
+});
