@@ -174,6 +174,19 @@ describe("SimulateCustomPolicy", () => {
     });
   });
 
+  it("a role trust policy as ResourcePolicy: sts:AssumeRole allowed for the named caller", async () => {
+    const caller = `arn:aws:iam::${A}:user/sim-caller`;
+    const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: caller }, Action: "sts:AssumeRole" }] });
+    const r = await client.send(new SimulateCustomPolicyCommand({
+      PolicyInputList: [doc(allow("sts:AssumeRole"))],
+      ActionNames: ["sts:AssumeRole"],
+      ResourceArns: [`arn:aws:iam::${A}:role/target`],
+      ResourcePolicy: trust,
+      CallerArn: caller,
+    }));
+    expect(r.EvaluationResults![0]).toMatchObject({ EvalDecision: "allowed" });
+  });
+
   it("pagination: MaxItems / Marker / IsTruncated over the EvaluationResults", async () => {
     const actions = ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "sqs:SendMessage", "iam:GetUser"];
     const seen: string[] = [];

@@ -210,7 +210,12 @@ async function run(ctx: ActionContext, i: SimFields, principal: Principal, ident
   };
   if (boundary) input.boundary = boundary;
   if (i.ResourcePolicy !== undefined) {
-    const r = compileSimPolicy("ResourcePolicy", "resource", i.ResourcePolicy, "resource");
+    // A role trust policy (no Resource element) is a resource-based policy too.
+    let r = compileSimPolicy("ResourcePolicy", "resource", i.ResourcePolicy, "resource");
+    if (!r.ok) {
+      const trust = compileSimPolicy("ResourcePolicy", "resource", i.ResourcePolicy, "trust");
+      if (trust.ok) r = trust;
+    }
     if (!r.ok) throw errors.malformedPolicy(r.message);
     input.resourcePolicy = r.policy;
   }
