@@ -54,14 +54,16 @@ export async function getUserById(db: Db, accountId: string, userId: string): Pr
   return r ?? undefined;
 }
 
-/** A user with its tags, in one round trip. */
-export async function getUserWithTags(db: Db, accountId: string, name: string): Promise<{ user: UserRow; tags: TagRow[] } | undefined> {
+/** A user (by name, or by id when `byId`) with its tags, in one round trip. */
+export async function getUserWithTags(db: Db, accountId: string, nameOrId: string, byId = false): Promise<{ user: UserRow; tags: TagRow[] } | undefined> {
   const d1 = db.$client;
+  const where = byId ? "u.user_id = ?2" : "u.name_lower = ?2";
+  const key = byId ? nameOrId : nameOrId.toLowerCase();
   const [u, t] = await d1.batch([
-    d1.prepare(`SELECT ${USER_COLS} FROM users WHERE account_id = ? AND name_lower = ?`).bind(accountId, name.toLowerCase()),
+    d1.prepare(`SELECT ${USER_COLS} FROM users u WHERE u.account_id = ?1 AND ${where}`).bind(accountId, key),
     d1.prepare(`SELECT t.key AS Key, t.value AS Value FROM tags t JOIN users u ON u.user_id = t.resource_id
-      WHERE u.account_id = ? AND u.name_lower = ? AND t.account_id = ? AND t.resource_type = 'user' ORDER BY t.position, t.key_lower`)
-      .bind(accountId, name.toLowerCase(), accountId),
+      WHERE u.account_id = ?1 AND ${where} AND t.account_id = ?1 AND t.resource_type = 'user' ORDER BY t.position, t.key_lower`)
+      .bind(accountId, key),
   ]);
   const user = (u?.results[0] as UserRow | undefined) ?? undefined;
   if (!user) return undefined;
@@ -160,21 +162,24 @@ export type DeleteUserResult = { ok: true } | { ok: false; reason: "notFound" } 
 export async function deleteUser(db: Db, accountId: string, name: string, retry = true): Promise<DeleteUserResult> {
   const d1 = db.$client;
   const lower = name.toLowerCase();
+  // The id, to clear the user's tags and password history by key once the user row is gone.
+  const id = (await d1.prepare(`SELECT user_id AS id FROM users WHERE account_id = ? AND name_lower = ?`).bind(accountId, lower).first<{ id: string }>())?.id;
+  if (!id) return { ok: false, reason: "notFound" };
   const [del] = await d1.batch([
-    d1.prepare(`DELETE FROM users WHERE account_id = ?1 AND name_lower = ?2
+    d1.prepare(`DELETE FROM users WHERE account_id = ?1 AND user_id = ?2
       AND NOT EXISTS (SELECT 1 FROM login_profiles l WHERE l.user_id = users.user_id)
       AND NOT EXISTS (SELECT 1 FROM access_keys k WHERE k.account_id = ?1 AND k.user_id = users.user_id)
       AND NOT EXISTS (SELECT 1 FROM mfa_devices d WHERE d.account_id = ?1 AND d.user_id = users.user_id)
       AND NOT EXISTS (SELECT 1 FROM inline_policies p WHERE p.entity_type = 'user' AND p.entity_id = users.user_id)
       AND NOT EXISTS (SELECT 1 FROM policy_attachments a WHERE a.entity_type = 'user' AND a.entity_id = users.user_id)
       AND NOT EXISTS (SELECT 1 FROM group_members m WHERE m.user_id = users.user_id)
-      RETURNING user_id`).bind(accountId, lower),
+      RETURNING user_id`).bind(accountId, id),
     bumpIfChangedStmt(db, accountId),
-    // Tags of users that no longer exist (this one, if it was just deleted).
-    d1.prepare(`DELETE FROM tags WHERE account_id = ?1 AND resource_type = 'user'
-      AND NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = tags.resource_id)`).bind(accountId),
-    d1.prepare(`DELETE FROM password_history WHERE account_id = ?1
-      AND NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = password_history.user_id)`).bind(accountId),
+    // Only when the user row is really gone (deleted just now).
+    d1.prepare(`DELETE FROM tags WHERE resource_type = 'user' AND resource_id = ?1
+      AND NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = ?1)`).bind(id),
+    d1.prepare(`DELETE FROM password_history WHERE user_id = ?1
+      AND NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = ?1)`).bind(id),
   ]);
   if ((del?.results.length ?? 0) > 0) return { ok: true };
   const r = await d1

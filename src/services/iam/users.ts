@@ -123,9 +123,10 @@ export const GetUser = defineAction({
       return { User: { UserId: p.account, Arn: rootArn(p.account), CreateDate: acct?.createDate } };
     }
     if (i.UserName === undefined && p.kind !== "user") throw nonUserCredentials();
-    const name = i.UserName ?? (await store.getUserById(ctx.db, p.account, p.userId))?.userName ?? p.username ?? "";
-    const r = await store.getUserWithTags(ctx.db, p.account, name);
-    if (!r) throw notFound.user(name);
+    const r = i.UserName !== undefined
+      ? await store.getUserWithTags(ctx.db, p.account, i.UserName)
+      : await store.getUserWithTags(ctx.db, p.account, p.userId, true);
+    if (!r) throw notFound.user(i.UserName ?? p.username ?? "");
     return { User: fullUser(r.user, r.tags) };
   },
 });
