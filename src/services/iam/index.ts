@@ -15,6 +15,7 @@ import { boundaryActions } from "./boundaries";
 import { accountActions } from "./account";
 import { passwordPolicyActions } from "./password-policy";
 import { loginProfileActions } from "./login-profiles";
+import { credentialReportActions } from "./credential-report";
 
 // Each family file exports its actions; add the family's array here.
 export const iamActions: ActionDef[] = [
@@ -34,4 +35,5 @@ export const iamActions: ActionDef[] = [
   ...accountActions,
   ...passwordPolicyActions,
   ...loginProfileActions,
+  ...credentialReportActions,
 ] as ActionDef[];
