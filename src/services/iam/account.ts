@@ -19,7 +19,7 @@ const FILTERS = ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolic
 const SECTION_CODE: Record<AuthSection, string> = { user: "U", group: "G", role: "R", policy: "P" };
 
 function boundaryOut(arn: string | null) {
-  return arn ? { PermissionsBoundaryType: "PermissionsBoundaryPolicy", PermissionsBoundaryArn: arn } : undefined;
+  return arn ? { PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: arn } : undefined;
 }
 
 export const getAccountAuthorizationDetailsAction = defineAction({
