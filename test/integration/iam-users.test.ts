@@ -7,6 +7,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { execFile } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { promisify } from "node:util";
 import { accountCreds, createAccount, iam, rawSigned, sts, url, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
 
@@ -250,6 +251,44 @@ describe("DeleteUser", () => {
     await expectErr(client.send(new DeleteUserCommand({ UserName: "frank" })), "DeleteConflict", 409, "Cannot delete entity, must delete policies first.");
     await client.send(new DeleteUserPolicyCommand({ UserName: "frank", PolicyName: "inline" }));
     await client.send(new DeleteUserCommand({ UserName: "frank" }));
+  });
+});
+
+function totp(seedBase32: string, step: number): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = 0, value = 0;
+  const bytes: number[] = [];
+  for (const ch of seedBase32.replace(/=+$/, "")) {
+    value = (value << 5) | alphabet.indexOf(ch);
+    bits += 5;
+    if (bits >= 8) { bytes.push((value >>> (bits - 8)) & 0xff); bits -= 8; }
+  }
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(step));
+  const h = createHmac("sha1", Buffer.from(bytes)).update(msg).digest();
+  const o = h[h.length - 1]! & 0xf;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
+
+describe("DeleteUser and sign-in credentials", () => {
+  it("refuses while a login profile or an MFA device remains", async () => {
+    const { CreateLoginProfileCommand, DeleteLoginProfileCommand, CreateVirtualMFADeviceCommand, EnableMFADeviceCommand,
+      DeactivateMFADeviceCommand, DeleteVirtualMFADeviceCommand } = await import("@aws-sdk/client-iam");
+    await client.send(new CreateUserCommand({ UserName: "lola" }));
+    await client.send(new CreateLoginProfileCommand({ UserName: "lola", Password: "Str0ng!Passw0rd-xyz" }));
+    await expectErr(client.send(new DeleteUserCommand({ UserName: "lola" })), "DeleteConflict", 409, "Cannot delete entity, must delete login profile first.");
+    await client.send(new DeleteLoginProfileCommand({ UserName: "lola" }));
+
+    const dev = (await client.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "lola-mfa" }))).VirtualMFADevice!;
+    const seed = new TextDecoder().decode(dev.Base32StringSeed!);
+    const step = Math.floor(Date.now() / 30_000);
+    await client.send(new EnableMFADeviceCommand({
+      UserName: "lola", SerialNumber: dev.SerialNumber, AuthenticationCode1: totp(seed, step - 1), AuthenticationCode2: totp(seed, step),
+    }));
+    await expectErr(client.send(new DeleteUserCommand({ UserName: "lola" })), "DeleteConflict", 409, "Cannot delete entity, must delete MFA device first.");
+    await client.send(new DeactivateMFADeviceCommand({ UserName: "lola", SerialNumber: dev.SerialNumber }));
+    await client.send(new DeleteVirtualMFADeviceCommand({ SerialNumber: dev.SerialNumber }));
+    await client.send(new DeleteUserCommand({ UserName: "lola" }));
   });
 });
 
