@@ -84,7 +84,7 @@ export function policyDocument(i: number, accountId: string): string {
         Sid: "ReadBenchUsers",
         Effect: "Allow",
         Action: "iam:GetUser",
-        Resource: `arn:aws:iam::${accountId}:user/bench-user-*`,
+        Resource: `arn:aws:iam::${accountId}:user/bench/bench-user-*`,
         Condition: { IpAddress: { "aws:SourceIp": ["127.0.0.0/8", "::1/128"] }, StringEquals: { "aws:RequestedRegion": "us-east-1" } },
       },
       { Sid: "AssumeBenchRoles", Effect: "Allow", Action: "sts:AssumeRole", Resource: `arn:aws:iam::${accountId}:role/bench-role-*` },
