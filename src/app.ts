@@ -8,7 +8,7 @@ import { admin } from "./admin/routes";
 import { AwsError, errors } from "./protocol/errors";
 import { parseForm, decodeInput, type FlatParams } from "./protocol/query";
 import { NAMESPACES, errorXml, successXml } from "./protocol/xml";
-import { authenticate, noSessions, type SessionResolver } from "./auth/authenticate";
+import { authenticate } from "./auth/authenticate";
 import { findAction, VERSIONS } from "./services/registry";
 import type { ActionContext, RequestInfo } from "./services/action";
 import { authorizeCall } from "./authz/authorize";
@@ -17,6 +17,7 @@ import { ensureDefaultAccount } from "./store/accounts";
 import { newRequestId } from "./lib/ids";
 import { now } from "./lib/time";
 import { sessionResolverFor } from "./sessions/resolver";
+import { sessionApiRestriction } from "./sessions/restrictions";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -40,12 +41,6 @@ function ensureBootstrapped(env: Env): Promise<void> {
   return bootstrap;
 }
 
-/** Filled in by the STS layer (sessions/); until then temporary credentials are rejected. */
-let sessionResolver: SessionResolver = noSessions;
-export function setSessionResolver(r: SessionResolver): void {
-  sessionResolver = r;
-}
-
 const MAX_BODY = 1024 * 1024;
 
 async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
@@ -64,7 +59,7 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     for (const [k, v] of url.searchParams) if (!k.startsWith("X-Amz-") && !params.has(k)) params.set(k, v);
 
     const t = now();
-    const { caller, signature } = await authenticate({ method: raw.method, url, headers: raw.headers }, body, getDb(c.env.DB), sessionResolver === noSessions ? sessionResolverFor(c.env) : sessionResolver, t);
+    const { caller, signature } = await authenticate({ method: raw.method, url, headers: raw.headers }, body, getDb(c.env.DB), sessionResolverFor(c.env), t);
     const actionName = params.get("Action");
     const def = actionName ? findAction(signature.service, actionName) : undefined;
     if (def) ns = NAMESPACES[def.service];
@@ -90,6 +85,9 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
       explain: raw.headers.get("x-iamlab-explain") === "true",
     };
     const input = decodeInput(def.input, params);
+    // What temporary credentials may never call, whatever their policies say (AWS).
+    const restricted = sessionApiRestriction(caller, def.service, def.name);
+    if (restricted) throw restricted;
     if (def.authorize) await authorizeCall(ctx, `${def.service}:${def.name}`, await def.authorize(input, ctx));
     const result = await def.handler(input, ctx);
     return xml(200, successXml(ns, def.name, result ?? undefined, requestId), requestId, ctx.explain ? ctx.decisionId : undefined);

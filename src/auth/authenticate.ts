@@ -11,11 +11,6 @@ export interface SessionResolver {
   resolve(accessKeyId: string, token: string, now: number): Promise<{ secret: string; caller: Caller }>;
 }
 
-export const noSessions: SessionResolver = {
-  resolve() {
-    return Promise.reject(errors.invalidClientTokenId());
-  },
-};
 
 export interface Authenticated {
   caller: Caller;

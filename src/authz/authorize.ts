@@ -59,8 +59,15 @@ function compile(rows: PolicyRow[]): PrincipalPolicies {
   return { set, tags };
 }
 
+// A federated user issued by the root user has root's permissions, narrowed by its session policy.
+const ROOT_FEDERATION: PrincipalPolicies = {
+  set: { identity: [{ id: "root", type: "identity", policy: compiled.get("iamlab:root-federation", '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}', "identity") }] },
+  tags: {},
+};
+
 async function principalPolicies(ctx: ActionContext): Promise<PrincipalPolicies> {
   const c = ctx.caller;
+  if (c.principal.kind === "federatedUser" && !c.entityId) return ROOT_FEDERATION;
   if (!c.entityId || (c.principal.kind !== "user" && c.principal.kind !== "assumedRole" && c.principal.kind !== "federatedUser"))
     return { set: { identity: [] }, tags: {} };
   const kind = c.principal.kind === "assumedRole" ? "role" : "user";

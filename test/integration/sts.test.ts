@@ -4,7 +4,6 @@
  * the sandbox clock, deleted role), cross-account, GetSessionToken, GetFederationToken,
  * GetAccessKeyInfo, GetCallerIdentity for every kind of session.
  */
-import { readFileSync } from "node:fs";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   AssumeRoleCommand,
@@ -300,16 +299,14 @@ describe("GetAccessKeyInfo", () => {
   });
 });
 
-/** The authorizer calls sessionApiRestriction() once the lead wires it (src/authz). */
-const restrictionsWired = readFileSync(new URL("../../src/authz/authorize.ts", import.meta.url), "utf8").includes("sessionApiRestriction");
 
 describe("restrictions of session credentials (enforced by the authorizer)", () => {
-  it.runIf(restrictionsWired)("GetSessionToken credentials without MFA cannot call IAM", async () => {
+  it("GetSessionToken credentials without MFA cannot call IAM", async () => {
     const out = await sts(rootA).send(new GetSessionTokenCommand({}));
     await expectErr(iam(credsOf(out.Credentials)).send(new ListUsersCommand({})), "InvalidClientTokenId", 403);
   });
 
-  it.runIf(restrictionsWired)("GetSessionToken credentials may AssumeRole (chaining limits apply); federation credentials may not", async () => {
+  it("GetSessionToken credentials may AssumeRole (chaining limits apply); federation credentials may not", async () => {
     const st = credsOf((await sts(alice.creds).send(new GetSessionTokenCommand({}))).Credentials);
     await expectErr(assume(st, "trusts-alice", { DurationSeconds: 3601 }), "ValidationError", 400,
       "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.");
