@@ -137,22 +137,22 @@ export async function listPolicies(db: Db, accountId: string, q: ListPoliciesQue
 }
 
 export function listPoliciesStmt(db: Db, accountId: string, q: ListPoliciesQuery): D1PreparedStatement {
-  // ?1 path prefix, ?2 account, ?3/?4 name and ARN of the marker, ?5 limit
+  // ?1 path prefix, ?2 account, ?3/?4 name and ARN of the marker, ?5 limit.
+  // Every filter runs inside its branch, and each branch stops at `limit` rows in (name, arn)
+  // order — the AWS branch walks its primary key (policy_name) — so only the rows of the page
+  // are joined with the usage counts.
+  const used =
+    q.usage === "PermissionsPolicy" ? "SELECT policy_arn FROM ac"
+    : q.usage === "PermissionsBoundary" ? "SELECT policy_arn FROM bc"
+    : "SELECT policy_arn FROM ac UNION ALL SELECT policy_arn FROM bc";
+  const marker = q.after ? "AND policy_name >= ?3 AND (policy_name > ?3 OR arn > ?4)" : "";
+  const branch = (from: string, aws: 0 | 1, onlyUsed: boolean) => `SELECT * FROM (
+      SELECT policy_id, policy_name, path, arn, default_version_id, description, create_date, update_date, ${aws} AS aws
+      FROM ${from} AND substr(path, 1, length(?1)) = ?1 ${marker} ${onlyUsed ? `AND arn IN (${used})` : ""}
+      ORDER BY policy_name, arn LIMIT ?5)`;
   const parts: string[] = [];
-  if (q.scope !== "Local")
-    parts.push(`SELECT policy_id, policy_name, path, arn, default_version_id, description, create_date, update_date, 1 AS aws
-      FROM aws_managed_policies WHERE substr(path, 1, length(?1)) = ?1`);
-  if (q.scope !== "AWS")
-    parts.push(`SELECT policy_id, policy_name, path, arn, default_version_id, description, create_date, update_date, 0 AS aws
-      FROM policies WHERE account_id = ?2 AND substr(path, 1, length(?1)) = ?1`);
-  const where: string[] = [];
-  if (q.onlyAttached) {
-    if (q.usage === "PermissionsPolicy") where.push("COALESCE(ac.n, 0) > 0");
-    else if (q.usage === "PermissionsBoundary") where.push("COALESCE(bc.n, 0) > 0");
-    else where.push("(COALESCE(ac.n, 0) > 0 OR COALESCE(bc.n, 0) > 0)");
-  }
-  if (q.awsOnlyIfUsed) where.push("(p.aws = 0 OR COALESCE(ac.n, 0) > 0 OR COALESCE(bc.n, 0) > 0)");
-  if (q.after) where.push("(p.policy_name > ?3 OR (p.policy_name = ?3 AND p.arn > ?4))");
+  if (q.scope !== "Local") parts.push(branch("aws_managed_policies WHERE 1", 1, q.onlyAttached || !!q.awsOnlyIfUsed));
+  if (q.scope !== "AWS") parts.push(branch("policies WHERE account_id = ?2", 0, q.onlyAttached));
   const sql = `WITH ac AS (SELECT policy_arn, COUNT(*) AS n FROM policy_attachments WHERE account_id = ?2 GROUP BY policy_arn),
     bc AS (SELECT permissions_boundary AS policy_arn, COUNT(*) AS n FROM (
       SELECT permissions_boundary FROM users WHERE account_id = ?2 AND permissions_boundary IS NOT NULL
@@ -160,7 +160,6 @@ export function listPoliciesStmt(db: Db, accountId: string, q: ListPoliciesQuery
     p AS (${parts.join(" UNION ALL ")})
     SELECT p.*, COALESCE(ac.n, 0) AS attachment_count, COALESCE(bc.n, 0) AS boundary_count
     FROM p LEFT JOIN ac ON ac.policy_arn = p.arn LEFT JOIN bc ON bc.policy_arn = p.arn
-    ${where.length ? "WHERE " + where.join(" AND ") : ""}
     ORDER BY p.policy_name, p.arn LIMIT ?5`;
   return db.$client.prepare(sql).bind(q.pathPrefix, accountId, q.after?.name ?? null, q.after?.arn ?? null, q.limit);
 }
