@@ -16,6 +16,7 @@ import { accountActions } from "./account";
 import { passwordPolicyActions } from "./password-policy";
 import { loginProfileActions } from "./login-profiles";
 import { credentialReportActions } from "./credential-report";
+import { accessAdvisorActions } from "./access-advisor";
 
 // Each family file exports its actions; add the family's array here.
 export const iamActions: ActionDef[] = [
@@ -36,4 +37,5 @@ export const iamActions: ActionDef[] = [
   ...passwordPolicyActions,
   ...loginProfileActions,
   ...credentialReportActions,
+  ...accessAdvisorActions,
 ] as ActionDef[];
