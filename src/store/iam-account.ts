@@ -153,7 +153,7 @@ export async function authDetailsExtras(db: Db, accountId: string, page: AuthDet
 
 export interface AccountCounts {
   users: number; groups: number; roles: number; policies: number; instanceProfiles: number;
-  attachments: number; rootKeys: number;
+  attachments: number; rootKeys: number; mfaDevices: number; mfaDevicesInUse: number; rootMfa: number;
 }
 
 export async function accountCounts(db: Db, accountId: string): Promise<AccountCounts> {
@@ -164,7 +164,10 @@ export async function accountCounts(db: Db, accountId: string): Promise<AccountC
       (SELECT COUNT(*) FROM policies WHERE account_id = ?1) AS policies,
       (SELECT COUNT(*) FROM instance_profiles WHERE account_id = ?1) AS instanceProfiles,
       (SELECT COUNT(*) FROM policy_attachments WHERE account_id = ?1) AS attachments,
-      (SELECT COUNT(*) FROM access_keys WHERE account_id = ?1 AND user_id IS NULL) AS rootKeys`).bind(accountId).first<AccountCounts>();
+      (SELECT COUNT(*) FROM access_keys WHERE account_id = ?1 AND user_id IS NULL) AS rootKeys,
+      (SELECT COUNT(*) FROM mfa_devices WHERE account_id = ?1) AS mfaDevices,
+      (SELECT COUNT(*) FROM mfa_devices WHERE account_id = ?1 AND user_id IS NOT NULL) AS mfaDevicesInUse,
+      (SELECT COUNT(*) FROM mfa_devices WHERE account_id = ?1 AND user_id = 'root') AS rootMfa`).bind(accountId).first<AccountCounts>();
   return r!;
 }
 

@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   AddUserToGroupCommand, AttachGroupPolicyCommand, AttachRolePolicyCommand, AttachUserPolicyCommand, CreateAccountAliasCommand,
-  AddRoleToInstanceProfileCommand, CreateGroupCommand, CreateInstanceProfileCommand, CreatePolicyCommand, CreatePolicyVersionCommand,
+  AddRoleToInstanceProfileCommand, CreateVirtualMFADeviceCommand, CreateGroupCommand, CreateInstanceProfileCommand, CreatePolicyCommand, CreatePolicyVersionCommand,
   CreateRoleCommand, CreateUserCommand, DeleteAccountAliasCommand, GetAccountAuthorizationDetailsCommand, GetAccountSummaryCommand,
   IAMServiceException, ListAccountAliasesCommand, PutGroupPolicyCommand, PutRolePermissionsBoundaryCommand, PutRolePolicyCommand,
   PutUserPermissionsBoundaryCommand, PutUserPolicyCommand, type IAMClient,
@@ -170,6 +170,10 @@ describe("GetAccountSummary", () => {
       SigningCertificatesPerUserQuota: 2, AccountAccessKeysPresent: 1, AccountMFAEnabled: 0, GlobalEndpointTokenVersion: 1,
     });
     expect(m.PolicyVersionsInUse).toBe(4);
+    expect(m).toMatchObject({ MFADevices: 0, MFADevicesInUse: 0 });
+    const mfa = await client.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "summary-mfa" }));
+    expect(mfa.VirtualMFADevice!.SerialNumber).toBeTruthy();
+    expect((await client.send(new GetAccountSummaryCommand({}))).SummaryMap).toMatchObject({ MFADevices: 1, MFADevicesInUse: 0, AccountMFAEnabled: 0 });
     expect(Object.keys(m)).toHaveLength(33);
     const raw = await rawSigned({ Action: "GetAccountSummary", Version: "2010-05-08" }, { service: "iam", creds });
     expect(raw.text).toContain("<SummaryMap><entry><key>");
