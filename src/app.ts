@@ -18,6 +18,9 @@ import { newRequestId } from "./lib/ids";
 import { now } from "./lib/time";
 import { sessionResolverFor } from "./sessions/resolver";
 import { sessionApiRestriction } from "./sessions/restrictions";
+import { dataPlaneFor } from "./consistency/client";
+import { afterWrite, beforeWrite, isWriteAction } from "./consistency/writes";
+import { recordUsage } from "./services/usage";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -59,7 +62,7 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     for (const [k, v] of url.searchParams) if (!k.startsWith("X-Amz-") && !params.has(k)) params.set(k, v);
 
     const t = now();
-    const { caller, signature } = await authenticate({ method: raw.method, url, headers: raw.headers }, body, getDb(c.env.DB), sessionResolverFor(c.env), t);
+    const { caller, signature } = await authenticate({ method: raw.method, url, headers: raw.headers }, body, getDb(c.env.DB), sessionResolverFor(c.env), dataPlaneFor(c.env), t);
     const actionName = params.get("Action");
     const def = actionName ? findAction(signature.service, actionName) : undefined;
     if (def) ns = NAMESPACES[def.service];
@@ -84,16 +87,21 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
       waitUntil: (p) => c.executionCtx.waitUntil(p),
       explain: raw.headers.get("x-iamlab-explain") === "true",
     };
+    ctx.waitUntil(recordUsage(ctx, def.service, def.name));
     const input = decodeInput(def.input, params);
     // What temporary credentials may never call, whatever their policies say (AWS).
     const restricted = sessionApiRestriction(caller, def.service, def.name);
     if (restricted) throw restricted;
     if (def.authorize) await authorizeCall(ctx, `${def.service}:${def.name}`, await def.authorize(input, ctx));
+    // Eventual consistency (accounts not in mode `off` only): snapshot before, log after.
+    const lagging = caller.consistency !== undefined && isWriteAction(def.service, def.name);
+    if (lagging) await beforeWrite(c.env, caller);
     const result = await def.handler(input, ctx);
-    return xml(200, successXml(ns, def.name, result ?? undefined, requestId), requestId, ctx.explain ? ctx.decisionId : undefined);
+    if (lagging) await afterWrite(c.env, ctx.db, caller, t);
+    return xml(200, successXml(ns, def.name, result ?? undefined, requestId), requestId, ctx.explain ? ctx.decisionId : undefined, caller.consistency?.pending);
   } catch (e) {
     const err = e instanceof AwsError ? e : internal(e, requestId);
-    return xml(err.status, errorXml(ns, err.type, err.code, err.message, requestId), requestId, ctx?.decisionId);
+    return xml(err.status, errorXml(ns, err.type, err.code, err.message, requestId), requestId, ctx?.decisionId, ctx?.caller.consistency?.pending);
   }
 }
 
@@ -102,9 +110,11 @@ function internal(e: unknown, requestId: string): AwsError {
   return errors.serviceFailure();
 }
 
-function xml(status: number, body: string, requestId: string, decisionId?: string): Response {
+function xml(status: number, body: string, requestId: string, decisionId?: string, pendingChanges?: number): Response {
   const headers: Record<string, string> = { "content-type": "text/xml", "x-amzn-RequestId": requestId };
   // Resolve through GET /_iamlab/decisions/<id> for the full explanation.
   if (decisionId) headers["x-iamlab-decision-id"] = decisionId;
+  // Eventual consistency: how many changes of the caller's account have not reached the data plane yet.
+  if (pendingChanges !== undefined) headers["x-iamlab-pending-changes"] = String(pendingChanges);
   return new Response(body, { status, headers });
 }

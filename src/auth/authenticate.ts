@@ -1,45 +1,86 @@
 /** Authentication: SigV4 → key (or session) lookup → clock → signature → typed Caller. */
 import { errors } from "../protocol/errors";
 import { checkTime, parseSignature, verifySignature, type RawRequest, type SignedRequestInfo } from "./sigv4";
-import type { Caller } from "./caller";
-import { lookupAccessKey } from "../store/credentials";
+import type { Caller, CallerConsistency } from "./caller";
+import { accountState, lookupAccessKey, type KeyLookup } from "../store/credentials";
 import type { Db } from "../store/db";
 import { rootArn } from "../lib/arn";
+import { accountOfAccessKeyId } from "../lib/ids";
 
 /** Resolves temporary credentials (X-Amz-Security-Token); the STS layer provides it. */
 export interface SessionResolver {
   resolve(accessKeyId: string, token: string, now: number): Promise<{ secret: string; caller: Caller }>;
 }
 
+/**
+ * The eventual-consistency simulation's view for an account whose mode is not `off`: which
+ * generation the data plane sees, and its snapshot when that is not the latest. Never called for
+ * accounts in mode `off` (the key lookup already says so).
+ */
+export interface DataPlane {
+  view(accountId: string, mode: string, latestGeneration: number, now: number): Promise<CallerConsistency>;
+}
 
 export interface Authenticated {
   caller: Caller;
   signature: SignedRequestInfo;
 }
 
-export async function authenticate(raw: RawRequest, body: Uint8Array, db: Db, sessions: SessionResolver, now: number): Promise<Authenticated> {
+function callerOfKey(key: KeyLookup, generation: number): Caller {
+  return key.userId
+    ? {
+        principal: { kind: "user", account: key.accountId, arn: key.userArn ?? "", userId: key.userId, username: key.userName ?? "" },
+        accessKeyId: key.accessKeyId,
+        generation,
+        entityId: key.userId,
+      }
+    : {
+        principal: { kind: "root", account: key.accountId, arn: rootArn(key.accountId), userId: key.accountId },
+        accessKeyId: key.accessKeyId,
+        generation,
+      };
+}
+
+/** A permanent key as the data plane sees it: the latest row, or the lagging snapshot's. */
+async function permanentKey(db: Db, dataPlane: DataPlane, id: string, now: number): Promise<{ key: KeyLookup | undefined; consistency?: CallerConsistency }> {
+  const key = await lookupAccessKey(db, id);
+  let account: string | undefined;
+  let latest: { generation: number; consistencyMode: string } | undefined;
+  if (key) {
+    if (!key.consistencyMode || key.consistencyMode === "off") return { key };
+    account = key.accountId;
+    latest = { generation: key.generation, consistencyMode: key.consistencyMode };
+  } else {
+    // A deleted key keeps working while the deletion propagates: find its account from the id.
+    account = accountOfAccessKeyId(id) ?? undefined;
+    if (!account) return { key: undefined };
+    latest = await accountState(db, account);
+    if (!latest || latest.consistencyMode === "off") return { key: undefined };
+  }
+  const consistency = await dataPlane.view(account, latest.consistencyMode, latest.generation, now);
+  if (!consistency.snapshot) return { key, consistency };
+  const old = consistency.snapshot.keys[id];
+  return { key: old ? { ...old, generation: consistency.visibleGeneration } : undefined, consistency };
+}
+
+export async function authenticate(raw: RawRequest, body: Uint8Array, db: Db, sessions: SessionResolver, dataPlane: DataPlane, now: number): Promise<Authenticated> {
   const info = parseSignature(raw);
   if (!info) throw errors.missingAuthenticationToken();
   let secret: string;
   let caller: Caller;
   if (info.securityToken !== undefined) {
     ({ secret, caller } = await sessions.resolve(info.accessKeyId, info.securityToken, now));
+    const c = caller.consistency;
+    if (c) {
+      caller.consistency = await dataPlane.view(caller.principal.account, c.mode, c.latestGeneration, now);
+      caller.generation = caller.consistency.visibleGeneration;
+    }
   } else {
-    const key = info.accessKeyId.startsWith("ASIA") ? undefined : await lookupAccessKey(db, info.accessKeyId);
+    const { key, consistency } = info.accessKeyId.startsWith("ASIA") ? { key: undefined } : await permanentKey(db, dataPlane, info.accessKeyId, now);
     if (!key || key.status !== "Active") throw errors.invalidClientTokenId();
     secret = key.secret;
-    caller = key.userId
-      ? {
-          principal: { kind: "user", account: key.accountId, arn: key.userArn ?? "", userId: key.userId, username: key.userName ?? "" },
-          accessKeyId: key.accessKeyId,
-          generation: key.generation,
-          entityId: key.userId,
-        }
-      : {
-          principal: { kind: "root", account: key.accountId, arn: rootArn(key.accountId), userId: key.accountId },
-          accessKeyId: key.accessKeyId,
-          generation: key.generation,
-        };
+    caller = callerOfKey(key, consistency?.visibleGeneration ?? key.generation);
+    if (consistency) caller.consistency = consistency;
   }
   checkTime(info, now);
   await verifySignature(raw, body, info, secret);

@@ -1,4 +1,5 @@
 /** Who is calling: the typed result of authentication, handed to authorization and handlers. */
+import type { AccountSnapshot } from "../consistency/snapshot";
 export type PrincipalKind = "root" | "user" | "assumedRole" | "federatedUser" | "service" | "anonymous";
 
 export interface CallerPrincipal {
@@ -21,8 +22,21 @@ export interface Caller {
   generation: number;
   /** IAM user id (AIDA…) or role id (AROA…) whose policies apply; undefined for root */
   entityId?: string;
+  /** eventual consistency: present only when the account's mode is not `off` */
+  consistency?: CallerConsistency;
   /** temporary credentials (session token) */
   session?: CallerSession;
+}
+
+export interface CallerConsistency {
+  mode: string;
+  /** newest generation in D1 (the control plane's view) */
+  latestGeneration: number;
+  /** the generation this request's data plane sees */
+  visibleGeneration: number;
+  pending: number;
+  /** the visible generation's snapshot, when it is not the latest */
+  snapshot?: AccountSnapshot;
 }
 
 export interface CallerSession {

@@ -74,7 +74,10 @@ async function principalPolicies(ctx: ActionContext): Promise<PrincipalPolicies>
   const key = `${c.principal.account}/${kind}/${c.entityId}/${c.generation}`;
   let hit = principalCache.get(key);
   if (!hit) {
-    hit = compile(await loadPrincipalPolicies(ctx.db, c.principal.account, kind, c.entityId));
+    // A lagging account (eventual consistency) is read from the visible generation's snapshot.
+    const snap = c.consistency?.snapshot;
+    const rows = snap ? (snap.principals[`${kind}/${c.entityId}`] ?? []) : await loadPrincipalPolicies(ctx.db, c.principal.account, kind, c.entityId);
+    hit = compile(rows);
     if (principalCache.size >= PRINCIPAL_CACHE_MAX) principalCache.clear();
     principalCache.set(key, hit);
   }

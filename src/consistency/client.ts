@@ -9,6 +9,8 @@ import * as t from "../store/schema";
 import type { ConsistencyConfig } from "./delay";
 import type { AccountSnapshot } from "./snapshot";
 import type { ConsistencyView } from "./consistency-do";
+import type { DataPlane } from "../auth/authenticate";
+import type { CallerConsistency } from "../auth/caller";
 
 export async function setConsistency(env: Env, db: Db, accountId: string, cfg: ConsistencyConfig): Promise<void> {
   const stub = env.CONSISTENCY.get(env.CONSISTENCY.idFromName(accountId));
@@ -42,4 +44,16 @@ function haveGeneration(accountId: string): number | undefined {
 
 export function stub(env: Env, accountId: string) {
   return env.CONSISTENCY.get(env.CONSISTENCY.idFromName(accountId));
+}
+
+/** The DataPlane the request path hands to authenticate(). */
+export function dataPlaneFor(env: Env): DataPlane {
+  return {
+    async view(accountId, mode, latestGeneration, now) {
+      const { view, snapshot } = await dataPlaneView(env, accountId, latestGeneration, now);
+      const out: CallerConsistency = { mode, latestGeneration, visibleGeneration: view.visibleGeneration, pending: view.pending };
+      if (snapshot) out.snapshot = snapshot;
+      return out;
+    },
+  };
 }

@@ -88,7 +88,9 @@ export async function resolveSession(env: Env, accessKeyId: string, token: strin
     forgetSession(rec.sessionId);
     throw errors.invalidClientTokenId();
   }
-  return { secret: rec.secretAccessKey, caller: callerOf(rec, live.generation) };
+  const caller = callerOf(rec, live.generation);
+  if (live.consistencyMode !== "off") caller.consistency = { mode: live.consistencyMode, latestGeneration: live.generation, visibleGeneration: live.generation, pending: 0 };
+  return { secret: rec.secretAccessKey, caller };
 }
 
 const resolvers = new WeakMap<Env, SessionResolver>();

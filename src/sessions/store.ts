@@ -44,14 +44,14 @@ export async function sessionLiveness(
   accountId: string,
   entityKind: "role" | "user" | "root",
   entityId: string | undefined,
-): Promise<{ generation: number; exists: boolean } | undefined> {
+): Promise<{ generation: number; exists: boolean; consistencyMode: string } | undefined> {
   const exists =
     entityKind === "role"
       ? "EXISTS (SELECT 1 FROM roles WHERE account_id = ?1 AND role_id = ?2)"
       : entityKind === "user"
         ? "EXISTS (SELECT 1 FROM users WHERE account_id = ?1 AND user_id = ?2)"
         : "1";
-  const stmt = db.$client.prepare(`SELECT generation, ${exists} AS ok FROM accounts WHERE id = ?1`);
-  const row = await (entityKind === "root" ? stmt.bind(accountId) : stmt.bind(accountId, entityId ?? "")).first<{ generation: number; ok: number }>();
-  return row ? { generation: row.generation, exists: row.ok === 1 } : undefined;
+  const stmt = db.$client.prepare(`SELECT generation, consistency_mode, ${exists} AS ok FROM accounts WHERE id = ?1`);
+  const row = await (entityKind === "root" ? stmt.bind(accountId) : stmt.bind(accountId, entityId ?? "")).first<{ generation: number; ok: number; consistency_mode: string }>();
+  return row ? { generation: row.generation, exists: row.ok === 1, consistencyMode: row.consistency_mode } : undefined;
 }

@@ -11,13 +11,15 @@ export interface KeyLookup {
   userId: string | null;
   userName: string | null;
   userArn: string | null;
+  /** the account's eventual-consistency mode (off | fixed | random); read with the key so `off` costs nothing */
+  consistencyMode?: string;
 }
 
 export async function lookupAccessKey(db: Db, accessKeyId: string): Promise<KeyLookup | undefined> {
   const rows = await db.all<{
     access_key_id: string; account_id: string; secret: string; status: string; generation: number;
-    user_id: string | null; user_name: string | null; arn: string | null;
-  }>(sql`SELECT k.access_key_id, k.account_id, k.secret, k.status, a.generation, k.user_id, u.user_name, u.arn
+    user_id: string | null; user_name: string | null; arn: string | null; consistency_mode: string;
+  }>(sql`SELECT k.access_key_id, k.account_id, k.secret, k.status, a.generation, k.user_id, u.user_name, u.arn, a.consistency_mode
     FROM access_keys k JOIN accounts a ON a.id = k.account_id
     LEFT JOIN users u ON u.user_id = k.user_id
     WHERE k.access_key_id = ${accessKeyId}`);
@@ -26,5 +28,15 @@ export async function lookupAccessKey(db: Db, accessKeyId: string): Promise<KeyL
   return {
     accessKeyId: r.access_key_id, accountId: r.account_id, secret: r.secret, status: r.status,
     generation: r.generation, userId: r.user_id, userName: r.user_name, userArn: r.arn,
+    consistencyMode: r.consistency_mode,
   };
+}
+
+/** Generation and consistency mode of an account (the deleted-key path of a lagging account). */
+export async function accountState(db: Db, accountId: string): Promise<{ generation: number; consistencyMode: string } | undefined> {
+  const rows = await db.all<{ generation: number; consistency_mode: string }>(
+    sql`SELECT generation, consistency_mode FROM accounts WHERE id = ${accountId}`,
+  );
+  const r = rows[0];
+  return r ? { generation: r.generation, consistencyMode: r.consistency_mode } : undefined;
 }

@@ -97,8 +97,7 @@ describe("Access Advisor", () => {
       "ValidationError", 400, /Member must satisfy enum value set: \[SERVICE_LEVEL, ACTION_LEVEL\]/);
   });
 
-  // TODO(recordActivity): un-skip once the request path calls recordActivity (src/store/access-activity.ts) via ctx.waitUntil.
-  it.skip("shows a service as used only after a real call, with the caller, region and date (ACTION_LEVEL: the action)", async () => {
+  it("shows a service as used only after a real call, with the caller, region and date (ACTION_LEVEL: the action)", async () => {
     await client.send(new CreateUserCommand({ UserName: "worker" }));
     await client.send(new PutUserPolicyCommand({ UserName: "worker", PolicyName: "w", PolicyDocument: doc([{ Effect: "Allow", Action: ["iam:ListUsers", "s3:ListAllMyBuckets"], Resource: "*" }]) }));
     const userArn = `arn:aws:iam::${account.accountId}:user/worker`;

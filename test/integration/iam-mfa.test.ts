@@ -3,10 +3,11 @@ import { inflateSync } from "node:zlib";
 import {
   CreateAccessKeyCommand, CreateUserCommand, CreateVirtualMFADeviceCommand, DeactivateMFADeviceCommand, DeleteUserCommand,
   DeleteVirtualMFADeviceCommand, EnableMFADeviceCommand, GetMFADeviceCommand, ListMFADevicesCommand, ListMFADeviceTagsCommand,
-  ListVirtualMFADevicesCommand, PutUserPolicyCommand, ResyncMFADeviceCommand, TagMFADeviceCommand, UntagMFADeviceCommand,
+  ListVirtualMFADevicesCommand, ListUsersCommand, PutUserPolicyCommand, ResyncMFADeviceCommand, TagMFADeviceCommand, UntagMFADeviceCommand,
   type IAMClient,
 } from "@aws-sdk/client-iam";
-import { accountCreds, createAccount, iam, rawSigned, xmlValue, type NewAccount } from "../helpers/sandbox";
+import { accountCreds, createAccount, iam, rawSigned, sts, xmlValue, type NewAccount } from "../helpers/sandbox";
+import { GetSessionTokenCommand } from "@aws-sdk/client-sts";
 import { codeOf, expectAwsError } from "../helpers/aws-errors";
 import { hotp, timeStep } from "../../src/lib/totp";
 
@@ -257,5 +258,50 @@ describe("ListVirtualMFADevices pagination and MFA device tags", () => {
 });
 
 describe("DeleteUser and MFA", () => {
-  it.todo("DeleteUser refuses a user with an MFA device (DeleteConflict) — needs the users helper's check, see report");
+  it("DeleteUser refuses a user with an MFA device until it is deactivated", async () => {
+    await client.send(new CreateUserCommand({ UserName: "has-mfa" }));
+    const { serial, seed } = await newDevice("dev-has-mfa");
+    await client.send(new EnableMFADeviceCommand({ UserName: "has-mfa", SerialNumber: serial, ...(await enableCodes(seed)) }));
+    await expectAwsError(client.send(new DeleteUserCommand({ UserName: "has-mfa" })), "DeleteConflict", 409,
+      "Cannot delete entity, must delete MFA device first.");
+    await client.send(new DeactivateMFADeviceCommand({ UserName: "has-mfa", SerialNumber: serial }));
+    await client.send(new DeleteUserCommand({ UserName: "has-mfa" }));
+  });
+});
+
+describe("MFA-authenticated sessions (the classic 'deny unless MFA' lab)", () => {
+  it("denies the long-term key, allows an MFA session token, refuses a wrong or replayed code", async () => {
+    await client.send(new CreateUserCommand({ UserName: "mfa-lab" }));
+    await client.send(new PutUserPolicyCommand({
+      UserName: "mfa-lab", PolicyName: "admin-with-mfa",
+      PolicyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Action: "*", Resource: "*" },
+          { Effect: "Deny", NotAction: ["sts:GetSessionToken", "iam:ListMFADevices"], Resource: "*", Condition: { BoolIfExists: { "aws:MultiFactorAuthPresent": "false" } } },
+        ],
+      }),
+    }));
+    const key = (await client.send(new CreateAccessKeyCommand({ UserName: "mfa-lab" }))).AccessKey!;
+    const longTerm = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
+    const { serial, seed } = await newDevice("mfa-lab-device");
+    await client.send(new EnableMFADeviceCommand({ UserName: "mfa-lab", SerialNumber: serial, ...(await enableCodes(seed)) }));
+
+    await expectAwsError(iam(longTerm).send(new ListUsersCommand({})), "AccessDenied", 403,
+      /with an explicit deny in an identity-based policy$/);
+
+    const wrong = await hotp(seed, timeStep(Date.now()) + 5);
+    await expectAwsError(sts(longTerm).send(new GetSessionTokenCommand({ SerialNumber: serial, TokenCode: wrong })), "AccessDenied", 403,
+      "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.");
+
+    const code = await hotp(seed, timeStep(Date.now()));
+    const out = await sts(longTerm).send(new GetSessionTokenCommand({ SerialNumber: serial, TokenCode: code }));
+    const c = out.Credentials!;
+    const session = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
+    const users = await iam(session).send(new ListUsersCommand({}));
+    expect(users.Users!.some((u) => u.UserName === "mfa-lab")).toBe(true);
+
+    // the same code cannot be used twice
+    await expectAwsError(sts(longTerm).send(new GetSessionTokenCommand({ SerialNumber: serial, TokenCode: code })), "AccessDenied", 403);
+  });
 });

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   ChangePasswordCommand, CreateAccessKeyCommand, CreateLoginProfileCommand, CreateUserCommand, DeleteAccountPasswordPolicyCommand,
-  DeleteLoginProfileCommand, GetAccountPasswordPolicyCommand, GetLoginProfileCommand, PutUserPolicyCommand,
+  DeleteLoginProfileCommand, DeleteUserCommand, GetAccountPasswordPolicyCommand, GetLoginProfileCommand, PutUserPolicyCommand,
   UpdateAccountPasswordPolicyCommand, UpdateLoginProfileCommand, type IAMClient,
 } from "@aws-sdk/client-iam";
 import { accountCreds, createAccount, iam, type NewAccount } from "../helpers/sandbox";
@@ -156,5 +156,12 @@ describe("ChangePassword", () => {
 });
 
 describe("DeleteUser and login profiles", () => {
-  it.todo("DeleteUser refuses a user with a login profile (DeleteConflict 'Cannot delete entity, must delete login profile first.') — the users helper adds the check");
+  it("DeleteUser refuses a user with a login profile until it is deleted", async () => {
+    await client.send(new CreateUserCommand({ UserName: "has-console" }));
+    await client.send(new CreateLoginProfileCommand({ UserName: "has-console", Password: "Correct-Horse-9" }));
+    await expectAwsError(client.send(new DeleteUserCommand({ UserName: "has-console" })), "DeleteConflict", 409,
+      "Cannot delete entity, must delete login profile first.");
+    await client.send(new DeleteLoginProfileCommand({ UserName: "has-console" }));
+    await client.send(new DeleteUserCommand({ UserName: "has-console" }));
+  });
 });

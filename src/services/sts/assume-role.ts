@@ -76,7 +76,7 @@ export const AssumeRole = defineAction({
     if (i.ExternalId !== undefined) context["sts:ExternalId"] = i.ExternalId;
     if (i.SourceIdentity !== undefined) context["sts:SourceIdentity"] = i.SourceIdentity;
     if (i.TransitiveTagKeys?.length) context["sts:TransitiveTagKeys"] = i.TransitiveTagKeys;
-    if (requestMfa(i.SerialNumber, i.TokenCode)) {
+    if (await requestMfa(ctx, i)) {
       context["aws:MultiFactorAuthPresent"] = "true";
       context["aws:MultiFactorAuthAge"] = "0";
     }
@@ -137,7 +137,7 @@ export const AssumeRole = defineAction({
 
     const sessionPolicies = await loadSessionPolicies(ctx.db, account, i.Policy, i.PolicyArns);
     const packed = await packedPolicySize(i.Policy, i.PolicyArns, tags);
-    const mfa = requestMfa(i.SerialNumber, i.TokenCode);
+    const mfa = await requestMfa(ctx, i);
 
     const assumedRoleId = `${role.roleId}:${i.RoleSessionName}`;
     const arn = assumedRoleArn(account, role.roleName, i.RoleSessionName);

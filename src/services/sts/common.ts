@@ -4,6 +4,8 @@ import { AwsError, errors } from "../../protocol/errors";
 import { parsePolicy } from "../../policy/index";
 import type { Db } from "../../store/db";
 import type { Caller } from "../../auth/caller";
+import type { ActionContext } from "../action";
+import { ROOT_USER_ID, verifyMfaCode } from "../../store/iam-mfa";
 
 const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
 const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
@@ -53,10 +55,26 @@ export function tagContext(tags: Record<string, string> | undefined): Record<str
 }
 
 /** MFA given with the request: both SerialNumber and TokenCode, or neither. */
-export function requestMfa(serial: string | undefined, code: string | undefined): boolean {
+const verified = new WeakMap<object, boolean>();
+
+/**
+ * SerialNumber + TokenCode of a request, checked against the caller's MFA device (TOTP, no replay).
+ * false = no MFA given; throws AWS's AccessDenied when the code does not validate. Memoized per
+ * request input, because a code can be accepted only once.
+ */
+export async function requestMfa(ctx: ActionContext, input: { SerialNumber?: string; TokenCode?: string }): Promise<boolean> {
+  const { SerialNumber: serial, TokenCode: code } = input;
   if (serial === undefined && code === undefined) return false;
-  if (serial === undefined || code === undefined)
-    throw errors.accessDenied("MultiFactorAuthentication failed with invalid MFA one time pass code.");
+  const memo = verified.get(input);
+  if (memo !== undefined) return memo;
+  const c = ctx.caller;
+  const owner = c.principal.kind === "root" ? ROOT_USER_ID : c.principal.kind === "user" && !c.session ? c.entityId : undefined;
+  const ok =
+    serial !== undefined && code !== undefined && owner !== undefined &&
+    (await verifyMfaCode(ctx.db, c.principal.account, serial, code, ctx.request.now, owner));
+  if (!ok)
+    throw errors.accessDenied("MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.");
+  verified.set(input, true);
   return true;
 }
 

@@ -18,7 +18,7 @@ export const GetSessionToken = defineAction({
   async handler(i, ctx) {
     const caller = ctx.caller;
     requireLongTermCredentials(caller, "GetSessionToken");
-    const mfa = requestMfa(i.SerialNumber, i.TokenCode);
+    const mfa = await requestMfa(ctx, i);
     const isRoot = caller.principal.kind === "root";
     const duration = isRoot ? Math.min(i.DurationSeconds ?? 3600, 3600) : (i.DurationSeconds ?? 43200);
     const now = ctx.request.now;

@@ -1,0 +1,33 @@
+/**
+ * The write side of the eventual-consistency simulation, called around IAM write actions of
+ * lagging accounts only: before the write the Durable Object keeps the snapshot of the generation
+ * being replaced; after it, the new generation(s) are logged with their visibility times.
+ */
+import type { Env } from "../env";
+import type { Caller } from "../auth/caller";
+import type { Db } from "../store/db";
+import { accountState } from "../store/credentials";
+import { getAction } from "../data/catalog";
+import { stub } from "./client";
+
+/** IAM actions whose access level changes state (everything but Read and List). */
+export function isWriteAction(service: string, action: string): boolean {
+  if (service !== "iam") return false;
+  const level = getAction(service, action)?.accessLevel;
+  return level !== undefined && level !== "Read" && level !== "List";
+}
+
+export async function beforeWrite(env: Env, caller: Caller): Promise<void> {
+  const c = caller.consistency;
+  if (!c) return;
+  await stub(env, caller.principal.account).prepareWrite(caller.principal.account, c.latestGeneration);
+}
+
+export async function afterWrite(env: Env, db: Db, caller: Caller, now: number): Promise<void> {
+  const c = caller.consistency;
+  if (!c) return;
+  const state = await accountState(db, caller.principal.account);
+  if (!state || state.generation <= c.latestGeneration) return;
+  await stub(env, caller.principal.account).commitWrite(c.latestGeneration, state.generation, now);
+  c.pending += state.generation - c.latestGeneration;
+}
