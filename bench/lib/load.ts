@@ -67,7 +67,8 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
   let transport = 0;
   let exhausted = 0;
   const opts: Record<string, unknown> = {
-    url: u.origin,
+    // autocannon takes the path from the URL (a top-level `path` option is ignored).
+    url: new URL(o.request?.path ?? "/", u.origin).toString(),
     connections: o.connections,
     pipelining: 1,
     duration: o.durationSec,
@@ -90,7 +91,6 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
     ];
   } else if (o.request) {
     opts.method = o.request.method;
-    opts.path = o.request.path;
     opts.headers = o.request.headers;
     opts.body = o.request.body;
   }
