@@ -7,7 +7,8 @@ import type { Env } from "../env";
 import type { Db } from "../store/db";
 import * as t from "../store/schema";
 import type { ConsistencyConfig } from "./delay";
-import type { AccountSnapshot } from "./snapshot";
+import type { AccountSnapshot, RoleView } from "./snapshot";
+import { accountState } from "../store/credentials";
 import type { ConsistencyView } from "./consistency-do";
 import type { DataPlane } from "../auth/authenticate";
 import type { CallerConsistency } from "../auth/caller";
@@ -56,4 +57,22 @@ export function dataPlaneFor(env: Env): DataPlane {
       return out;
     },
   };
+}
+
+/**
+ * The role sts:AssumeRole sees: from the visible snapshot when the role's account lags (a new role
+ * is not assumable yet, a trust-policy edit has not arrived), else undefined = read D1 as usual.
+ */
+export async function laggingRole(env: Env, db: Db, caller: { principal: { account: string }; consistency?: CallerConsistency }, accountId: string, name: string, now: number): Promise<{ found: boolean; role?: RoleView } | undefined> {
+  let snap: AccountSnapshot | undefined;
+  if (accountId === caller.principal.account) {
+    snap = caller.consistency?.snapshot;
+  } else {
+    const st = await accountState(db, accountId);
+    if (!st || st.consistencyMode === "off") return undefined;
+    snap = (await dataPlaneView(env, accountId, st.generation, now)).snapshot;
+  }
+  if (!snap) return undefined;
+  const role = snap.roles[name.toLowerCase()];
+  return role ? { found: true, role } : { found: false };
 }

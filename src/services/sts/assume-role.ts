@@ -16,6 +16,7 @@ import { isoSeconds } from "../../lib/clock";
 import { authorizeCall } from "../../authz/authorize";
 import { findRole, recordRoleUse, type AssumableRole } from "../../sessions/store";
 import { issueSession } from "../../sessions/issue";
+import { laggingRole } from "../../consistency/client";
 import {
   invalidParameter,
   loadSessionPolicies,
@@ -63,7 +64,9 @@ export const AssumeRole = defineAction({
     const m = arn && arn.service === "iam" && /^\d{12}$/.test(arn.account) ? /^role(\/(?:.*\/)?)([^/]+)$/.exec(arn.resource) : null;
     if (!arn || !m) throw errors.validation(`${i.RoleArn} is invalid`);
     const path = m[1]!;
-    const found = await findRole(ctx.db, arn.account, m[2]!);
+    // Eventual consistency: a lagging account answers from the data plane's snapshot.
+    const lag = await laggingRole(ctx.env, ctx.db, ctx.caller, arn.account, m[2]!, ctx.request.now);
+    const found = lag ? lag.role : await findRole(ctx.db, arn.account, m[2]!);
     // A missing role is evaluated as a role that trusts nobody, so the answer (and its message) is
     // exactly that of an existing role that does not trust the caller: existence is never revealed.
     const role = found && found.path === path ? found : undefined;
