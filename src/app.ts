@@ -18,7 +18,8 @@ import { newRequestId } from "./lib/ids";
 import { now } from "./lib/time";
 import { sessionResolverFor } from "./sessions/resolver";
 import { sessionApiRestriction } from "./sessions/restrictions";
-import { dataPlaneFor } from "./consistency/client";
+import { dataPlaneFor, setConsistency } from "./consistency/client";
+import { defaultConsistency } from "./consistency/defaults";
 import { afterWrite, beforeWrite, isWriteAction } from "./consistency/writes";
 import { recordUsage } from "./services/usage";
 
@@ -36,8 +37,12 @@ function ensureBootstrapped(env: Env): Promise<void> {
   if (!bootstrap) {
     const keyId = env.IAMLAB_ROOT_ACCESS_KEY_ID;
     const secret = env.IAMLAB_ROOT_SECRET_ACCESS_KEY;
+    const id = env.IAMLAB_DEFAULT_ACCOUNT_ID ?? "123456789012";
     bootstrap = keyId && secret
-      ? ensureDefaultAccount(getDb(env.DB), env.IAMLAB_DEFAULT_ACCOUNT_ID ?? "123456789012", keyId, secret, now())
+      ? ensureDefaultAccount(getDb(env.DB), id, keyId, secret, now()).then(async (created) => {
+          const cfg = defaultConsistency(env);
+          if (created && cfg.mode !== "off") await setConsistency(env, getDb(env.DB), id, cfg);
+        })
       : Promise.resolve();
     bootstrap.catch(() => (bootstrap = null));
   }

@@ -15,6 +15,8 @@ export interface Env {
   IAMLAB_ADMIN_TOKEN?: string;
   /** Secret that makes STS session tokens unforgeable. */
   IAMLAB_TOKEN_KEY?: string;
+  /** Default eventual-consistency mode of new accounts, JSON: {"mode":"fixed","delayMs":5000} | {"mode":"random","minMs":1000,"maxMs":8000,"seed":7} | {"mode":"off"} (default). */
+  IAMLAB_CONSISTENCY?: string;
   /** "true" enables POST /_iamlab/clock (tests and labs shift the sandbox's clock). Never on a shared deploy. */
   IAMLAB_TEST_CLOCK?: string;
 }

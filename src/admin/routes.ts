@@ -11,6 +11,9 @@ import { now, setClockOffset, clockOffset } from "../lib/time";
 import { getDecision } from "../authz/decisions";
 import { parseConfig } from "../consistency/delay";
 import { setConsistency } from "../consistency/client";
+import { assumeRoleAsService } from "../services/sts/service-sessions";
+import { AwsError } from "../protocol/errors";
+import { defaultConsistency } from "../consistency/defaults";
 
 export const admin = new Hono<{ Bindings: Env }>();
 
@@ -57,7 +60,11 @@ admin.post("/accounts", async (c) => {
     const id = (body.accountId as string | undefined) ?? newAccountId();
     try {
       const created = await createAccount(db, id, alias, now());
-      if (created) return json(201, created);
+      if (created) {
+        const cfg = defaultConsistency(c.env);
+        if (cfg.mode !== "off") await setConsistency(c.env, db, id, cfg);
+        return json(201, created);
+      }
     } catch (e) {
       if (alias && String(e).includes("UNIQUE")) return json(409, { error: "AliasTaken", message: `The alias ${alias} is already in use.` });
       throw e;
@@ -120,6 +127,29 @@ admin.post("/accounts/:id/consistency/pause", async (c) => {
   const paused = body.paused !== false;
   await consistencyStub(c.env, id).setPaused(paused);
   return json(200, { accountId: id, paused });
+});
+
+// ---- a service assuming a role (labs that emulate EC2, Lambda …) ----
+admin.post("/accounts/:id/service-sessions", async (c) => {
+  const id = c.req.param("id");
+  const db = getDb(c.env.DB);
+  if (!(await getAccount(db, id))) return json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
+  const b = (await c.req.json().catch(() => null)) as { service?: unknown; roleName?: unknown; roleArn?: unknown; sessionName?: unknown; durationSeconds?: unknown } | null;
+  const roleName = typeof b?.roleName === "string" ? b.roleName : typeof b?.roleArn === "string" ? b.roleArn.split("/").pop() : undefined;
+  if (!b || typeof b.service !== "string" || !roleName)
+    return json(400, { error: "InvalidRequest", message: "Send {service: 'ec2.amazonaws.com', roleName | roleArn, sessionName?, durationSeconds?}." });
+  try {
+    const out = await assumeRoleAsService(c.env, db, id, {
+      service: b.service,
+      roleName,
+      sessionName: typeof b.sessionName === "string" ? b.sessionName : `${b.service.split(".")[0]}-session`,
+      durationSeconds: typeof b.durationSeconds === "number" ? b.durationSeconds : 3600,
+    }, now());
+    return json(201, out);
+  } catch (e) {
+    if (e instanceof AwsError) return json(e.status, { error: e.code, message: e.message });
+    throw e;
+  }
 });
 
 admin.get("/decisions/:id", (c) => {

@@ -37,14 +37,15 @@ export async function createAccount(db: Db, id: string, alias: string | null, no
   return { accountId: id, alias, rootAccessKeyId: key.id, rootSecretAccessKey: key.secret, createDate };
 }
 
-/** Ensures the configured default account and its root key exist (idempotent). */
-export async function ensureDefaultAccount(db: Db, id: string, keyId: string, secret: string, now: number): Promise<void> {
+/** Ensures the configured default account and its root key exist (idempotent); true when the account was new. */
+export async function ensureDefaultAccount(db: Db, id: string, keyId: string, secret: string, now: number): Promise<boolean> {
   const createDate = isoSeconds(now);
-  await db.batch([
-    db.insert(t.accounts).values({ id, alias: null, createDate }).onConflictDoNothing(),
+  const [inserted] = await db.batch([
+    db.insert(t.accounts).values({ id, alias: null, createDate }).onConflictDoNothing().returning({ id: t.accounts.id }),
     db.insert(t.accessKeys).values({ accessKeyId: keyId, accountId: id, userId: null, userName: null, secret, status: "Active", createDate })
       .onConflictDoUpdate({ target: t.accessKeys.accessKeyId, set: { secret, accountId: id, userId: null, status: "Active" } }),
   ]);
+  return inserted.length > 0;
 }
 
 /** Every table that holds account-owned rows; deleting an account clears them all in one batch. */

@@ -4,5 +4,6 @@ import { AssumeRole } from "./assume-role";
 import { GetSessionToken } from "./session-token";
 import { GetFederationToken } from "./federation-token";
 import { GetAccessKeyInfo } from "./access-key-info";
+import { DecodeAuthorizationMessage } from "./decode-authorization-message";
 
-export const stsActions: ActionDef[] = [GetCallerIdentity, AssumeRole, GetSessionToken, GetFederationToken, GetAccessKeyInfo] as ActionDef[];
+export const stsActions: ActionDef[] = [GetCallerIdentity, AssumeRole, GetSessionToken, GetFederationToken, GetAccessKeyInfo, DecodeAuthorizationMessage] as unknown as ActionDef[];
