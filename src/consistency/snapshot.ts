@@ -8,16 +8,13 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../store/db";
 import type { KeyLookup } from "../store/credentials";
 import { loadPrincipalPolicies, type PolicyRow } from "../store/authz";
+import type { RoleRow } from "../store/iam-roles";
 
-export interface RoleView {
-  roleId: string;
-  roleName: string;
-  path: string;
-  arn: string;
-  assumeRolePolicyDocument: string;
-  maxSessionDuration: number;
-  permissionsBoundary: string | null;
-}
+/** A role as AssumeRole reads it (from D1 or from a snapshot). */
+export type RoleView = Pick<
+  RoleRow,
+  "roleId" | "roleName" | "path" | "arn" | "assumeRolePolicyDocument" | "maxSessionDuration" | "permissionsBoundary"
+>;
 
 export interface AccountSnapshot {
   accountId: string;

@@ -1,32 +1,5 @@
-/** The few D1 reads STS needs: the role to assume, a key's account, and a session's liveness. */
+/** The few D1 reads STS needs beyond the IAM store: a key's account and a session's liveness. */
 import type { Db } from "../store/db";
-
-export interface AssumableRole {
-  roleId: string;
-  roleName: string;
-  path: string;
-  arn: string;
-  assumeRolePolicyDocument: string;
-  maxSessionDuration: number;
-}
-
-export async function findRole(db: Db, accountId: string, name: string): Promise<AssumableRole | undefined> {
-  const row = await db.$client
-    .prepare(`SELECT role_id AS roleId, role_name AS roleName, path, arn,
-        assume_role_policy_document AS assumeRolePolicyDocument, max_session_duration AS maxSessionDuration
-      FROM roles WHERE account_id = ? AND name_lower = ?`)
-    .bind(accountId, name.toLowerCase())
-    .first<AssumableRole>();
-  return row ?? undefined;
-}
-
-/** RoleLastUsed (not an authorization change: no generation bump). */
-export async function recordRoleUse(db: Db, accountId: string, roleId: string, date: string, region: string): Promise<void> {
-  await db.$client
-    .prepare("UPDATE roles SET last_used_date = ?, last_used_region = ? WHERE account_id = ? AND role_id = ?")
-    .bind(date, region, accountId, roleId)
-    .run();
-}
 
 /** Account of a permanent key stored in D1 (keys such as AKIAIOSFODNN7EXAMPLE don't encode theirs). */
 export async function accountOfStoredKey(db: Db, accessKeyId: string): Promise<string | undefined> {

@@ -243,10 +243,10 @@ export async function deleteRoleRow(db: Db, accountId: string, roleId: string, o
 }
 
 /** Called by sts:AssumeRole on success (RoleLastUsed). Not an authorization change: no bump. */
-export async function recordRoleUse(db: Db, roleId: string, use: { date: string; region: string }): Promise<void> {
+export async function recordRoleUse(db: Db, accountId: string, roleId: string, use: { date: string; region: string }): Promise<void> {
   await db.$client
-    .prepare("UPDATE roles SET last_used_date = ?, last_used_region = ? WHERE role_id = ?")
-    .bind(use.date, use.region, roleId)
+    .prepare("UPDATE roles SET last_used_date = ?, last_used_region = ? WHERE account_id = ? AND role_id = ?")
+    .bind(use.date, use.region, accountId, roleId)
     .run();
 }
 

@@ -14,9 +14,10 @@ import { errors } from "../../protocol/errors";
 import { assumedRoleArn, parseArn } from "../../lib/arn";
 import { isoSeconds } from "../../lib/clock";
 import { authorizeCall } from "../../authz/authorize";
-import { findRole, recordRoleUse, type AssumableRole } from "../../sessions/store";
+import { getRoleByName, recordRoleUse } from "../../store/iam-roles";
 import { issueSession } from "../../sessions/issue";
 import { laggingRole } from "../../consistency/client";
+import type { RoleView } from "../../consistency/snapshot";
 import {
   invalidParameter,
   loadSessionPolicies,
@@ -48,7 +49,7 @@ const TRUSTS_NOBODY = JSON.stringify({
 });
 
 /** What authorize() found, for the handler (same input object, same request). */
-const resolved = new WeakMap<object, { role: AssumableRole; account: string; target: AuthzTarget }>();
+const resolved = new WeakMap<object, { role: RoleView; account: string; target: AuthzTarget }>();
 
 function notAuthorized(ctx: ActionContext, roleArn: string) {
   return errors.accessDenied(`User: ${ctx.caller.principal.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
@@ -66,7 +67,7 @@ export const AssumeRole = defineAction({
     const path = m[1]!;
     // Eventual consistency: a lagging account answers from the data plane's snapshot.
     const lag = await laggingRole(ctx.env, ctx.db, ctx.caller, arn.account, m[2]!, ctx.request.now);
-    const found = lag ? lag.role : await findRole(ctx.db, arn.account, m[2]!);
+    const found = lag ? lag.role : await getRoleByName(ctx.db, arn.account, m[2]!);
     // A missing role is evaluated as a role that trusts nobody, so the answer (and its message) is
     // exactly that of an existing role that does not trust the caller: existence is never revealed.
     const role = found && found.path === path ? found : undefined;
@@ -161,7 +162,7 @@ export const AssumeRole = defineAction({
       ...(mfa ? { mfaAuthTime: now } : prev?.mfaAuthTime !== undefined ? { mfaAuthTime: prev.mfaAuthTime } : {}),
       chainDepth: prev ? (prev.chainDepth ?? 0) + 1 : 0,
     });
-    ctx.waitUntil(recordRoleUse(ctx.db, account, role.roleId, isoSeconds(now), ctx.request.region).catch(() => undefined));
+    ctx.waitUntil(recordRoleUse(ctx.db, account, role.roleId, { date: isoSeconds(now), region: ctx.request.region }).catch(() => undefined));
     return {
       Credentials: credentials,
       AssumedRoleUser: { AssumedRoleId: assumedRoleId, Arn: arn },
