@@ -220,7 +220,7 @@ const SCENARIOS: Scenario[] = [
 // ---------------------------------------------------------------------------------------------
 // D1 round trips per request, on the counting instance
 
-interface Count { d1: number; batches: number; statements: number; doCalls: number; sql: string; status: number }
+interface Count { d1: number; batches: number; statements: number; doCalls: number; sql: string; status: number; d1Background: number; doBackground: number }
 interface Counts { cold?: Count; warm?: Count; error?: string }
 
 function readCount(r: { status: number; headers: Headers }): Count | undefined {
@@ -232,6 +232,8 @@ function readCount(r: { status: number; headers: Headers }): Count | undefined {
     statements: Number(r.headers.get("x-bench-d1-statements")),
     doCalls: Number(r.headers.get("x-bench-do")),
     sql: decodeURIComponent(r.headers.get("x-bench-sql") ?? ""),
+    d1Background: Number(r.headers.get("x-bench-d1-background") ?? 0),
+    doBackground: Number(r.headers.get("x-bench-do-background") ?? 0),
     status: r.status,
   };
 }
@@ -476,7 +478,8 @@ async function main(): Promise<void> {
   lines.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const row of rows) {
     const c = counts.get(row.s.id);
-    const d1 = row.s.baseline === "d1" ? "1" : row.s.baseline ? "0" : c?.warm ? `${c.warm.d1}${c.warm.batches ? ` (${c.warm.batches} batch)` : ""} (${c.cold?.d1 ?? "?"})` : c?.error ? "error" : "–";
+    const fmtCount = (x: Count | undefined, n: number | undefined, bg: number | undefined): string => (x ? `${n}${bg ? ` + ${bg} bg` : ""}` : "?");
+    const d1 = row.s.baseline === "d1" ? "1" : row.s.baseline ? "0" : c?.warm ? `${fmtCount(c.warm, c.warm.d1 - c.warm.d1Background, c.warm.d1Background)} (${fmtCount(c.cold, c.cold && c.cold.d1 - c.cold.d1Background, c.cold?.d1Background)})` : c?.error ? "error" : "–";
     const dos = row.s.baseline ? "0" : c?.warm ? `${c.warm.doCalls} (${c.cold?.doCalls ?? "?"})` : "–";
     if (row.skipped) {
       lines.push(`| ${row.s.name} | ${row.conns} | skipped: ${row.skipped.replace(/\|/g, "/")} | | | | | | | | ${d1} | ${dos} |`);
@@ -491,7 +494,7 @@ async function main(): Promise<void> {
   lines.push("");
   lines.push("Peer references: GetCallerIdentity (root and session) vs moto ~200 req/s, ListUsers vs moto 130–200 req/s (issue 9; shown as the range of ratios); GetUser vs moto ~370 req/s (PERFORMANCE.md, same machine kind). Goals: ≥ 10× the peer, p99 < 5 ms at 1 connection for authorized reads, ≥ 70 % of the baseline for GetCallerIdentity / GetUser (PERFORMANCE.md).");
   lines.push("");
-  lines.push("D1 round trips: counted on a bench-only build of the same Worker (bench/lib/counting-worker.ts wraps the D1 and Durable Object bindings per request in counting proxies; nothing is added to the real hot path). A batch counts as one round trip. \"cold\" = first request after a write that bumps the account generation (isolate caches miss); \"warm\" = 4th request in a row.");
+  lines.push("D1 round trips: counted on a bench-only build of the same Worker (bench/lib/counting-worker.ts wraps the D1 and Durable Object bindings per request in counting proxies; nothing is added to the real hot path). A batch counts as one round trip; \"+ N bg\" = calls still pending when the response was ready (write-behind work in ctx.waitUntil: not on the response's latency, but they take D1 capacity). \"cold\" = first request after a write that bumps the account generation (isolate caches miss); \"warm\" = 4th request in a row.");
   lines.push("");
   const sqlLines = [...counts].filter(([, c]) => c.warm || c.error);
   if (sqlLines.length) {
@@ -503,8 +506,8 @@ async function main(): Promise<void> {
     lines.push("", "</details>", "");
   }
   if (profiles.size) {
-    lines.push(`Where the time goes (counting build, ${PROFILE_N} sequential requests per scenario, means in ms; local workerd's clock advances during CPU work, ~1 ms granularity averaged out):`, "");
-    lines.push("| scenario | client round trip | in the Worker | D1 waits | DO waits | Worker CPU + runtime (rest) |");
+    lines.push(`Where the time goes (counting build, ${PROFILE_N} sequential requests per scenario, means in ms; D1/DO busy = time at least one call was pending before the response; local workerd's clock advances during CPU work, ~1 ms granularity averaged out):`, "");
+    lines.push("| scenario | client round trip | in the Worker | D1 busy | DO busy | Worker CPU + runtime (rest) |");
     lines.push("|---|---:|---:|---:|---:|---:|");
     for (const [id, p] of profiles) {
       const name = SCENARIOS.find((x) => x.id === id)?.name ?? "(floor) one trivial D1 `SELECT 1`, nothing else";

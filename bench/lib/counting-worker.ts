@@ -11,13 +11,26 @@ import { lookupAccessKey } from "../../src/store/credentials";
 import { getDb } from "../../src/store/db";
 export * from "../../src/index";
 
-interface Counter { d1: number; d1Batch: number; d1Statements: number; doCalls: number; sql: string[]; d1Ms: number; doMs: number }
+/** Time during which at least one call of a kind was pending (overlapping calls are not double counted). */
+class Busy {
+  ms = 0;
+  pending = 0;
+  private since = 0;
+  enter(): void {
+    if (this.pending++ === 0) this.since = performance.now();
+  }
+  leave(): void {
+    if (--this.pending === 0) this.ms += performance.now() - this.since;
+  }
+}
+
+interface Counter { d1: number; d1Batch: number; d1Statements: number; doCalls: number; sql: string[]; d1Busy: Busy; doBusy: Busy }
 
 // Local workerd (unlike production) advances the clock during CPU work, so wall time per phase is
 // measurable here; it has ~1 ms granularity, so callers average over many requests.
-function timed<T>(p: Promise<T>, add: (ms: number) => void): Promise<T> {
-  const t = performance.now();
-  return p.finally(() => add(performance.now() - t));
+function timed<T>(p: Promise<T>, busy: Busy): Promise<T> {
+  busy.enter();
+  return p.finally(() => busy.leave());
 }
 
 const RPC_SKIP = new Set<string | symbol>(["then", "id", "name", "constructor", Symbol.toPrimitive, Symbol.toStringTag]);
@@ -33,7 +46,7 @@ function countingStatement(real: D1PreparedStatement, sql: string, c: Counter, r
           c.d1++;
           c.d1Statements++;
           c.sql.push(sql);
-          return timed((v as (...a: unknown[]) => Promise<unknown>).apply(target, args), (ms) => (c.d1Ms += ms));
+          return timed((v as (...a: unknown[]) => Promise<unknown>).apply(target, args), c.d1Busy);
         };
       }
       return (v as (...a: unknown[]) => unknown).bind(target);
@@ -56,7 +69,7 @@ function countingD1(real: D1Database, c: Counter): D1Database {
           c.d1Batch++;
           c.d1Statements += stmts.length;
           c.sql.push(`batch(${stmts.length})`);
-          return timed((v as (s: D1PreparedStatement[]) => Promise<unknown>).call(target, stmts.map((s) => realOf.get(s) ?? s)), (ms) => (c.d1Ms += ms));
+          return timed((v as (s: D1PreparedStatement[]) => Promise<unknown>).call(target, stmts.map((s) => realOf.get(s) ?? s)), c.d1Busy);
         };
       }
       if (prop === "exec") {
@@ -64,7 +77,7 @@ function countingD1(real: D1Database, c: Counter): D1Database {
           c.d1++;
           c.d1Statements++;
           c.sql.push(sql);
-          return timed((v as (s: string) => Promise<unknown>).call(target, sql), (ms) => (c.d1Ms += ms));
+          return timed((v as (s: string) => Promise<unknown>).call(target, sql), c.d1Busy);
         };
       }
       // withSession() etc. would bypass the count: flag it loudly rather than undercount silently.
@@ -84,7 +97,7 @@ function countingStub<T extends object>(stub: T, c: Counter): T {
         const r = Reflect.apply(v as (...a: unknown[]) => unknown, target, args);
         // RPC calls return a thenable (JsRpcPromise), not a Promise.
         return r !== null && (typeof r === "object" || typeof r === "function") && typeof (r as PromiseLike<unknown>).then === "function"
-          ? timed(Promise.resolve(r as PromiseLike<unknown>), (ms) => (c.doMs += ms))
+          ? timed(Promise.resolve(r as PromiseLike<unknown>), c.doBusy)
           : r;
       };
     },
@@ -129,14 +142,18 @@ export default {
       res.headers.set("x-bench-do-ms", "0");
       return res;
     }
-    const c: Counter = { d1: 0, d1Batch: 0, d1Statements: 0, doCalls: 0, sql: [], d1Ms: 0, doMs: 0 };
+    const c: Counter = { d1: 0, d1Batch: 0, d1Statements: 0, doCalls: 0, sql: [], d1Busy: new Busy(), doBusy: new Busy() };
     const wrapped: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(env)) wrapped[k] = isD1(v) ? countingD1(v, c) : isNamespace(v) ? countingNamespace(v, c) : v;
     const res = await (worker as unknown as { fetch: Fetch }).fetch(req, wrapped, ctx);
     const out = new Response(res.body, res);
     out.headers.set("x-bench-ms", String(performance.now() - t0));
-    out.headers.set("x-bench-d1-ms", String(c.d1Ms));
-    out.headers.set("x-bench-do-ms", String(c.doMs));
+    // Calls still pending when the response is ready are write-behind work (ctx.waitUntil): they
+    // cost D1 capacity but not this response's latency. Busy time counts finished calls only.
+    out.headers.set("x-bench-d1-background", String(c.d1Busy.pending));
+    out.headers.set("x-bench-do-background", String(c.doBusy.pending));
+    out.headers.set("x-bench-d1-ms", String(c.d1Busy.ms));
+    out.headers.set("x-bench-do-ms", String(c.doBusy.ms));
     out.headers.set("x-bench-d1", String(c.d1));
     out.headers.set("x-bench-d1-batches", String(c.d1Batch));
     out.headers.set("x-bench-d1-statements", String(c.d1Statements));
