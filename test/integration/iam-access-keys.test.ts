@@ -234,10 +234,11 @@ describe("non-User credentials", () => {
       }
     }
     const rc = iam({ accessKeyId: role.AccessKeyId!, secretAccessKey: role.SecretAccessKey!, sessionToken: role.SessionToken! });
+    // Thunks, sent one at a time: a rejection must never wait unobserved for its turn.
     for (const call of [
-      rc.send(new ListAccessKeysCommand({})),
-      rc.send(new CreateAccessKeyCommand({})),
-      rc.send(new DeleteAccessKeyCommand({ AccessKeyId: k.AccessKeyId })),
-    ]) await expectErr(call, "ValidationError", 400, "Must specify userName when calling with non-User credentials");
+      () => rc.send(new ListAccessKeysCommand({})),
+      () => rc.send(new CreateAccessKeyCommand({})),
+      () => rc.send(new DeleteAccessKeyCommand({ AccessKeyId: k.AccessKeyId })),
+    ]) await expectErr(call(), "ValidationError", 400, "Must specify userName when calling with non-User credentials");
   });
 });
