@@ -1,12 +1,14 @@
 /**
- * What the authorizer needs about a principal, in ONE D1 round trip: every identity policy
- * (managed — customer or AWS — and inline, of the user and its groups, or of the role), the
- * permissions boundary document, and the principal's tags (aws:PrincipalTag/*).
+ * The one policy loader. What the authorizer needs about a principal, in ONE D1 round trip: every
+ * identity policy (managed — customer or AWS — and inline, of the user and its groups, or of the
+ * role), the permissions boundary document, and the principal's tags (aws:PrincipalTag/*).
+ * The snapshot of the data plane and the policy simulator use it too; the simulator also asks for
+ * a group (never a caller: its own policies only, no boundary).
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "./db";
 
-export type EntityKind = "user" | "role";
+export type EntityKind = "user" | "role" | "group";
 
 export interface PolicyRow {
   /** identity | boundary | tag */
@@ -20,15 +22,19 @@ export interface PolicyRow {
 }
 
 export async function loadPrincipalPolicies(db: Db, accountId: string, kind: EntityKind, entityId: string): Promise<PolicyRow[]> {
-  // Entities whose policies apply: the user and its groups, or the role.
+  // Entities whose policies apply: the user and its groups, the role, or the group.
   const entities =
     kind === "user"
       ? sql`SELECT 'user' AS t, ${entityId} AS id UNION ALL SELECT 'group', gm.group_id FROM group_members gm WHERE gm.account_id = ${accountId} AND gm.user_id = ${entityId}`
-      : sql`SELECT 'role' AS t, ${entityId} AS id`;
+      : kind === "role"
+        ? sql`SELECT 'role' AS t, ${entityId} AS id`
+        : sql`SELECT 'group' AS t, ${entityId} AS id`;
   const boundaryOf =
     kind === "user"
       ? sql`SELECT permissions_boundary AS arn FROM users WHERE account_id = ${accountId} AND user_id = ${entityId}`
-      : sql`SELECT permissions_boundary AS arn FROM roles WHERE account_id = ${accountId} AND role_id = ${entityId}`;
+      : kind === "role"
+        ? sql`SELECT permissions_boundary AS arn FROM roles WHERE account_id = ${accountId} AND role_id = ${entityId}`
+        : sql`SELECT NULL AS arn`;
   return db.all<PolicyRow>(sql`
     WITH ents AS (${entities})
     SELECT 'identity' AS slot, pa.policy_arn AS id,

@@ -1,16 +1,18 @@
-/** loadPolicyDocuments (the authorizer's loader) against D1 inside workerd: one query, every kind of policy. */
+/** loadPrincipalPolicies (the one policy loader: authorizer, snapshot, simulator) against D1 inside workerd: one query, every kind of policy. */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { getDb } from "../../src/store/db";
 import { createAccount } from "../../src/store/accounts";
-import { createPolicy, createVersion, loadPolicyDocuments, setDefaultVersion } from "../../src/store/iam-policies";
+import { createPolicy, createVersion, setDefaultVersion } from "../../src/store/iam-policies";
+import { addUserToGroup } from "../../src/store/iam-groups";
+import { loadPrincipalPolicies, type PolicyRow } from "../../src/store/authz";
 import { attachPolicy, putInline, setBoundary } from "../../src/store/iam-attachments";
 
 const ACCT = "909090909090";
 const doc = (a: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: a, Resource: "*" }] });
 
-describe("loadPolicyDocuments", () => {
-  it("returns attached (customer default version + AWS-managed), inline and boundary policies of the given entities only", async () => {
+describe("loadPrincipalPolicies", () => {
+  it("returns attached (customer default version + AWS-managed), inline and boundary policies of the principal (and its groups) only", async () => {
     const db = getDb(env.DB);
     await createAccount(db, ACCT, null, Date.now());
     const d1 = env.DB;
@@ -31,25 +33,30 @@ describe("loadPolicyDocuments", () => {
     expect(await putInline(db, ACCT, "user", "u1", "in1", doc("sqs:*"), 10)).toBe("ok");
     expect(await putInline(db, ACCT, "role", "r1", "in-r", doc("sns:*"), 10)).toBe("ok");
     expect(await setBoundary(db, ACCT, "user", "u1", "arn:aws:iam::aws:policy/PowerUserAccess")).toBe("ok");
+    expect(await addUserToGroup(db, ACCT, "g1", "u1")).toEqual({ ok: true });
 
     const gen0 = (await d1.prepare("SELECT generation FROM accounts WHERE id = ?").bind(ACCT).first<{ generation: number }>())!.generation;
     expect(gen0).toBeGreaterThanOrEqual(6);
 
-    const out = await loadPolicyDocuments(db, ACCT, [{ type: "user", id: "AIDAUSER1" }, { type: "group", id: "AGPAGROUP1" }]);
-    expect(out.managed.map((m) => [m.entityType, m.entityId, m.arn, m.defaultVersionId]).sort()).toEqual([
-      ["group", "AGPAGROUP1", "arn:aws:iam::aws:policy/ReadOnlyAccess", expect.stringMatching(/^v\d+$/)],
-      ["user", "AIDAUSER1", arn, "v2"],
+    const identity = (rows: PolicyRow[]) => rows.filter((r) => r.slot === "identity");
+    const out = await loadPrincipalPolicies(db, ACCT, "user", "AIDAUSER1");
+    const managed = identity(out).filter((r) => r.version !== "");
+    expect(managed.map((m) => [m.id, m.version]).sort()).toEqual([
+      ["arn:aws:iam::aws:policy/ReadOnlyAccess", expect.stringMatching(/^v\d+$/)],
+      [arn, "v2"],
     ].sort());
-    expect(out.managed.find((m) => m.arn === arn)!.document).toBe(doc("s3:V2"));
-    expect(out.managed.find((m) => m.arn === arn)!.policyId).toBe("ANPAP1");
-    expect(JSON.parse(out.managed.find((m) => m.entityType === "group")!.document).Statement).toBeDefined();
-    expect(out.inline).toEqual([{ entityType: "user", entityId: "AIDAUSER1", policyName: "in1", document: doc("sqs:*") }]);
-    expect(out.boundaries.map((b) => [b.entityId, b.arn])).toEqual([["AIDAUSER1", "arn:aws:iam::aws:policy/PowerUserAccess"]]);
+    expect(managed.find((m) => m.id === arn)!.body).toBe(doc("s3:V2"));
+    expect(JSON.parse(managed.find((m) => m.id.endsWith("/ReadOnlyAccess"))!.body).Statement).toBeDefined();
+    expect(identity(out).filter((r) => r.version === "")).toEqual([{ slot: "identity", id: "user/AIDAUSER1:inline/in1", version: "", body: doc("sqs:*") }]);
+    expect(out.filter((r) => r.slot === "boundary").map((b) => b.id)).toEqual(["arn:aws:iam::aws:policy/PowerUserAccess"]);
+    expect(out.filter((r) => r.slot === "tag")).toEqual([]);
 
-    const role = await loadPolicyDocuments(db, ACCT, [{ type: "role", id: "AROAROLE1" }]);
-    expect(role).toEqual({ managed: [], inline: [{ entityType: "role", entityId: "AROAROLE1", policyName: "in-r", document: doc("sns:*") }], boundaries: [] });
+    // A group (the simulator): its own policies only.
+    expect((await loadPrincipalPolicies(db, ACCT, "group", "AGPAGROUP1")).map((r) => [r.slot, r.id])).toEqual([["identity", "arn:aws:iam::aws:policy/ReadOnlyAccess"]]);
+    const role = await loadPrincipalPolicies(db, ACCT, "role", "AROAROLE1");
+    expect(role).toEqual([{ slot: "identity", id: "role/AROAROLE1:inline/in-r", version: "", body: doc("sns:*") }]);
     // Scoped by account.
-    expect(await loadPolicyDocuments(db, "111111111111", [{ type: "user", id: "AIDAUSER1" }])).toEqual({ managed: [], inline: [], boundaries: [] });
-    expect(await loadPolicyDocuments(db, ACCT, [])).toEqual({ managed: [], inline: [], boundaries: [] });
+    expect(await loadPrincipalPolicies(db, "111111111111", "user", "AIDAUSER1")).toEqual([]);
+    expect(await loadPrincipalPolicies(db, ACCT, "user", "AIDANOSUCHUSER")).toEqual([]);
   });
 });

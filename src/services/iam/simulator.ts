@@ -30,7 +30,7 @@ import { loadPrincipalPolicies, type PolicyRow } from "../../store/authz";
 import { getUserByName } from "../../store/iam-users";
 import { getGroupByName } from "../../store/iam-groups";
 import { getRoleByName } from "../../store/iam-roles";
-import { groupNamesOfUser, loadGroupPolicies } from "../../store/iam-simulator";
+import { groupNamesOfUser } from "../../store/iam-simulator";
 import type { Principal } from "../../policy/index";
 import { recordDecision } from "../../authz/decisions";
 import {
@@ -135,7 +135,7 @@ async function loadEntity(ctx: ActionContext, arn: string): Promise<Entity> {
   }
   const g = await getGroupByName(ctx.db, account, name);
   if (!g || g.arn !== arn) throw missing();
-  const rows = await loadGroupPolicies(ctx.db, account, g.groupId);
+  const rows = await loadPrincipalPolicies(ctx.db, account, "group", g.groupId);
   return { kind, id: g.groupId, name: g.groupName, arn: g.arn, ...fromRows(rows, () => g.groupName) };
 }
 
