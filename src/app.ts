@@ -22,6 +22,7 @@ import { dataPlaneFor, setConsistency } from "./consistency/client";
 import { defaultConsistency } from "./consistency/defaults";
 import { afterWrite, beforeWrite, isWriteAction } from "./consistency/writes";
 import { recordUsage } from "./services/usage";
+import { authCacheTtl, invalidateAccount } from "./auth/cache";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -67,7 +68,7 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     for (const [k, v] of url.searchParams) if (!k.startsWith("X-Amz-") && !params.has(k)) params.set(k, v);
 
     const t = now();
-    const { caller, signature } = await authenticate({ method: raw.method, url, headers: raw.headers }, body, getDb(c.env.DB), sessionResolverFor(c.env), dataPlaneFor(c.env), t);
+    const { caller, signature } = await authenticate({ method: raw.method, url, headers: raw.headers }, body, getDb(c.env.DB), sessionResolverFor(c.env), dataPlaneFor(c.env), t, authCacheTtl(c.env));
     const actionName = params.get("Action");
     const def = actionName ? findAction(signature.service, actionName) : undefined;
     if (def) ns = NAMESPACES[def.service];
@@ -99,9 +100,16 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     if (restricted) throw restricted;
     if (def.authorize) await authorizeCall(ctx, `${def.service}:${def.name}`, await def.authorize(input, ctx));
     // Eventual consistency (accounts not in mode `off` only): snapshot before, log after.
-    const lagging = caller.consistency !== undefined && isWriteAction(def.service, def.name);
+    const writes = isWriteAction(def.service, def.name);
+    const lagging = caller.consistency !== undefined && writes;
     if (lagging) await beforeWrite(c.env, caller);
-    const result = await def.handler(input, ctx);
+    let result;
+    try {
+      result = await def.handler(input, ctx);
+    } finally {
+      // Whatever this write changed, this isolate's cached keys and sessions of the account are stale.
+      if (writes) invalidateAccount(caller.principal.account);
+    }
     if (lagging) await afterWrite(c.env, ctx.db, caller, t);
     return xml(200, successXml(ns, def.name, result ?? undefined, requestId), requestId, ctx.explain ? ctx.decisionId : undefined, caller.consistency?.pending);
   } catch (e) {

@@ -6,6 +6,7 @@ import { accountState, lookupAccessKey, type KeyLookup } from "../store/credenti
 import type { Db } from "../store/db";
 import { rootArn } from "../lib/arn";
 import { accountOfAccessKeyId } from "../lib/ids";
+import { cachedLookup } from "./cache";
 
 /** Resolves temporary credentials (X-Amz-Security-Token); the STS layer provides it. */
 export interface SessionResolver {
@@ -42,8 +43,8 @@ function callerOfKey(key: KeyLookup, generation: number): Caller {
 }
 
 /** A permanent key as the data plane sees it: the latest row, or the lagging snapshot's. */
-async function permanentKey(db: Db, dataPlane: DataPlane, id: string, now: number): Promise<{ key: KeyLookup | undefined; consistency?: CallerConsistency }> {
-  const key = await lookupAccessKey(db, id);
+async function permanentKey(db: Db, dataPlane: DataPlane, id: string, now: number, ttl: number): Promise<{ key: KeyLookup | undefined; consistency?: CallerConsistency }> {
+  const key = await cachedLookup(`key:${id}`, ttl, (k: KeyLookup) => k.accountId, () => lookupAccessKey(db, id));
   let account: string | undefined;
   let latest: { generation: number; consistencyMode: string } | undefined;
   if (key) {
@@ -63,7 +64,7 @@ async function permanentKey(db: Db, dataPlane: DataPlane, id: string, now: numbe
   return { key: old ? { ...old, generation: consistency.visibleGeneration } : undefined, consistency };
 }
 
-export async function authenticate(raw: RawRequest, body: Uint8Array, db: Db, sessions: SessionResolver, dataPlane: DataPlane, now: number): Promise<Authenticated> {
+export async function authenticate(raw: RawRequest, body: Uint8Array, db: Db, sessions: SessionResolver, dataPlane: DataPlane, now: number, cacheTtlMs = 0): Promise<Authenticated> {
   const info = parseSignature(raw);
   if (!info) throw errors.missingAuthenticationToken();
   let secret: string;
@@ -76,7 +77,7 @@ export async function authenticate(raw: RawRequest, body: Uint8Array, db: Db, se
       caller.generation = caller.consistency.visibleGeneration;
     }
   } else {
-    const { key, consistency } = info.accessKeyId.startsWith("ASIA") ? { key: undefined } : await permanentKey(db, dataPlane, info.accessKeyId, now);
+    const { key, consistency } = info.accessKeyId.startsWith("ASIA") ? { key: undefined } : await permanentKey(db, dataPlane, info.accessKeyId, now, cacheTtlMs);
     if (!key || key.status !== "Active") throw errors.invalidClientTokenId();
     secret = key.secret;
     caller = callerOfKey(key, consistency?.visibleGeneration ?? key.generation);

@@ -7,18 +7,30 @@ import type { ActionContext } from "./action";
 import { recordAccessKeyUse } from "../store/iam-access-keys";
 import { recordActivity } from "../store/access-activity";
 
+// What this isolate already wrote, per minute: a burst of calls costs one write, not one per call.
+// (AWS reports last use to the minute; Access Advisor's own data lags by hours.)
+const written = new Set<string>();
+const WRITTEN_MAX = 20_000;
+function firstThisMinute(key: string): boolean {
+  if (written.has(key)) return false;
+  if (written.size >= WRITTEN_MAX) written.clear();
+  written.add(key);
+  return true;
+}
+
 export async function recordUsage(ctx: ActionContext, service: string, action: string): Promise<void> {
   const c = ctx.caller;
   const r = ctx.request;
+  const minute = Math.floor(r.now / 60_000);
   try {
     const writes: Promise<void>[] = [];
-    if (c.accessKeyId.startsWith("AKIA") && !c.session)
+    if (c.accessKeyId.startsWith("AKIA") && !c.session && firstThisMinute(`k|${c.accessKeyId}|${minute}|${service}|${r.region}`))
       writes.push(recordAccessKeyUse(ctx.db, c.accessKeyId, { date: r.now, service, region: r.region }));
     const p = c.principal;
     const entityArn = p.kind === "user" ? p.arn : p.kind === "assumedRole" ? p.roleArn : undefined;
-    if (entityArn)
+    if (entityArn && firstThisMinute(`a|${entityArn}|${p.arn}|${minute}|${service}|${action}|${r.region}`))
       writes.push(recordActivity(ctx.db, { accountId: p.account, principalArn: p.arn, entityArn, service, action, region: r.region, now: r.now }));
-    await Promise.all(writes);
+    if (writes.length) await Promise.all(writes);
   } catch (e) {
     console.error(`[${r.requestId}] recording last-used data failed`, e instanceof Error ? e.message : e);
   }

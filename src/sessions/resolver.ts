@@ -17,6 +17,7 @@ import { getDb } from "../store/db";
 import { verifyToken } from "./token";
 import { sessionsStub, tokenKey } from "./issue";
 import { sessionLiveness } from "./store";
+import { authCacheTtl, cachedLookup } from "../auth/cache";
 import type { SessionRecord } from "./types";
 
 const CACHE_MAX = 10_000;
@@ -83,7 +84,12 @@ export async function resolveSession(env: Env, accessKeyId: string, token: strin
     rec = fetched;
     remember(rec);
   }
-  const live = await sessionLiveness(getDb(env.DB), account, rec.entityKind, rec.entityId);
+  const entityKind = rec.entityKind;
+  const entityId = rec.entityId;
+  // Cached per isolate like permanent keys (src/auth/cache.ts): IAM writes to the account invalidate it.
+  const live = await cachedLookup(`live:${account}:${entityKind}:${entityId ?? ""}`, authCacheTtl(env), () => account, () =>
+    sessionLiveness(getDb(env.DB), account, entityKind, entityId),
+  );
   if (!live || !live.exists) {
     forgetSession(rec.sessionId);
     throw errors.invalidClientTokenId();

@@ -1,0 +1,54 @@
+/**
+ * The isolate's cache of what authentication reads from D1 (access-key rows, session liveness),
+ * so a warm request pays no D1 round trip. Correctness:
+ * - every IAM write in this isolate invalidates its account at once (`invalidateAccount`), so with
+ *   one isolate (the local sandbox, the tests) a change is visible to the very next request;
+ * - other isolates of a deployed Worker see a change within the TTL (IAMLAB_AUTH_CACHE_MS, default
+ *   1000 ms; 0 disables the cache) — a bounded, honest eventual consistency, as IAM itself has.
+ * Misses are not cached (a new key must work at once). Times are real time, not the sandbox clock.
+ */
+interface Entry<T> { value: T; expires: number; epoch: number }
+
+const entries = new Map<string, Entry<unknown>>();
+const epochs = new Map<string, number>();
+const MAX = 10_000;
+
+function epochOf(account: string): number {
+  return epochs.get(account) ?? 0;
+}
+
+/** Drops everything cached for `account` (its keys, sessions, generation). */
+export function invalidateAccount(account: string): void {
+  epochs.set(account, epochOf(account) + 1);
+}
+
+export async function cachedLookup<T>(
+  key: string,
+  ttlMs: number,
+  accountOf: (v: T) => string | undefined,
+  load: () => Promise<T | undefined>,
+): Promise<T | undefined> {
+  const now = Date.now();
+  const hit = entries.get(key) as Entry<T> | undefined;
+  if (hit && hit.expires > now) {
+    const account = accountOf(hit.value);
+    if (account !== undefined && hit.epoch === epochOf(account)) return hit.value;
+  }
+  const value = await load();
+  if (value === undefined || ttlMs <= 0) {
+    entries.delete(key);
+    return value;
+  }
+  const account = accountOf(value);
+  if (account === undefined) return value;
+  if (entries.size >= MAX) entries.clear();
+  entries.set(key, { value, expires: now + ttlMs, epoch: epochOf(account) });
+  return value;
+}
+
+export function authCacheTtl(env: { IAMLAB_AUTH_CACHE_MS?: string }): number {
+  const raw = env.IAMLAB_AUTH_CACHE_MS;
+  if (raw === undefined || raw === "") return 1000;
+  const n = Number(raw);
+  return Number.isFinite(n) && n >= 0 ? n : 1000;
+}
