@@ -106,12 +106,23 @@ export async function checkBoundary(ctx: ActionContext, arn: string): Promise<vo
     throw errors.noSuchEntity(`Scope ARN: ${arn} does not exist or is not attachable.`);
 }
 
+const withTagsMemo = new WeakMap<object, ReturnType<typeof store.getUserWithTags>>();
+function userWithTags(ctx: ActionContext, input: object, name: string): ReturnType<typeof store.getUserWithTags> {
+  let p = withTagsMemo.get(input);
+  if (!p) withTagsMemo.set(input, (p = store.getUserWithTags(ctx.db, ctx.caller.principal.account, name)));
+  return p;
+}
+
 export const GetUser = defineAction({
   service: "iam",
   name: "GetUser",
   input: { UserName: common.name(128, false) },
   authorize: async (i, ctx) => {
-    if (i.UserName !== undefined) return { resource: await userResource(ctx, i, i.UserName) };
+    if (i.UserName !== undefined) {
+      // One D1 round trip for the whole call: the handler reuses this read.
+      const r = await userWithTags(ctx, i, i.UserName);
+      return { resource: r?.user.arn ?? iamArn(ctx.caller.principal.account, "user", "/", i.UserName) };
+    }
     const p = ctx.caller.principal;
     if (p.kind === "user" || p.kind === "root") return { resource: p.arn };
     throw nonUserCredentials();
@@ -124,7 +135,7 @@ export const GetUser = defineAction({
     }
     if (i.UserName === undefined && p.kind !== "user") throw nonUserCredentials();
     const r = i.UserName !== undefined
-      ? await store.getUserWithTags(ctx.db, p.account, i.UserName)
+      ? await userWithTags(ctx, i, i.UserName)
       : await store.getUserWithTags(ctx.db, p.account, p.userId, true);
     if (!r) throw notFound.user(i.UserName ?? p.username ?? "");
     return { User: fullUser(r.user, r.tags) };
