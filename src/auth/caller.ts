@@ -1,22 +1,9 @@
 /** Who is calling: the typed result of authentication, handed to authorization and handlers. */
 import type { AccountSnapshot } from "../consistency/snapshot";
-export type PrincipalKind = "root" | "user" | "assumedRole" | "federatedUser" | "service" | "anonymous";
-
-export interface CallerPrincipal {
-  kind: PrincipalKind;
-  account: string;
-  /** arn:aws:iam::A:root, arn:aws:iam::A:user/path/bob, arn:aws:sts::A:assumed-role/R/s … */
-  arn: string;
-  /** aws:userid — A (root), AIDA…, AROA…:session, A:name (federated) */
-  userId: string;
-  username?: string;
-  /** IAM ARN (with path) of the role behind an assumed-role session */
-  roleArn?: string;
-  serviceName?: string;
-}
+import type { Principal } from "../policy/index";
 
 export interface Caller {
-  principal: CallerPrincipal;
+  principal: Principal;
   accessKeyId: string;
   /** account generation read with the key: the version of the authorization data this request sees */
   generation: number;

@@ -13,7 +13,6 @@ import {
   type Decision,
   type PolicySet,
   type PolicySource,
-  type Principal,
   type ContextValue,
 } from "../policy/index";
 import { loadPrincipalPolicies, type PolicyRow } from "../store/authz";
@@ -111,15 +110,6 @@ export function requestContext(ctx: ActionContext, tags: Record<string, string>,
   return out;
 }
 
-function principalOf(c: Caller): Principal {
-  const p = c.principal;
-  const out: Principal = { kind: p.kind, account: p.account, arn: p.arn, userId: p.userId };
-  if (p.username !== undefined) out.username = p.username;
-  if (p.roleArn !== undefined) out.roleArn = p.roleArn;
-  if (p.serviceName !== undefined) out.serviceName = p.serviceName;
-  return out;
-}
-
 /** Session policies that narrow a session, compiled once per session. */
 function sessionPolicies(c: Caller): PolicySource[] | undefined {
   const docs = c.session?.sessionPolicies;
@@ -140,7 +130,7 @@ export async function decide(ctx: ActionContext, action: string, target: AuthzTa
     if (target.requireResourceAllow) policies.requireResourceAllow = true;
   }
   const request: AuthzRequest = {
-    principal: principalOf(ctx.caller),
+    principal: ctx.caller.principal,
     action,
     resource: target.resource,
     resourceAccount: target.resourceAccount ?? ctx.caller.principal.account,

@@ -1,5 +1,6 @@
 /** What a per-account SessionsDO stores about one set of temporary credentials. */
-import type { CallerPrincipal, CallerSession } from "../auth/caller";
+import type { CallerSession } from "../auth/caller";
+import type { Principal } from "../policy/index";
 
 export type SessionKind = CallerSession["kind"];
 
@@ -10,7 +11,7 @@ export interface SessionRecord {
   /** the account that issued the session (= the DO's name) */
   account: string;
   kind: SessionKind;
-  principal: CallerPrincipal;
+  principal: Principal;
   /** whose identity policies apply: the role (AROA…) or the IAM user (AIDA…); absent for root */
   entityId?: string;
   entityKind: "role" | "user" | "root";
