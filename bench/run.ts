@@ -20,9 +20,12 @@ import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { seed, createAccount, SEED, type Fixture, type Account } from "./lib/seed";
+import { seed, createAccount, iamClient, SEED, type Fixture, type Account } from "./lib/seed";
 import { signRequest, signBatch, send, type SignedRequest, type SignOptions } from "./lib/sign";
 import { runLoad, type LoadResult } from "./lib/load";
+
+import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateUserCommand } from "@aws-sdk/client-iam";
+import { LOCAL_DEFAULTS } from "../src/tools/sandbox";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const T0 = Date.now();
@@ -138,6 +141,30 @@ const missing = (fx: Fixture, ...actions: string[]): string | undefined => {
 /** CreateUser writes go to a fresh account per run (5000 users per account is an IAM quota). */
 const CREATE_USER_MAX = 4900;
 
+/**
+ * Eventual consistency's cost on the same authorized call: an account with one user, read by a
+ * user with IAMReadOnlyAccess, in mode `off` or `fixed` (nothing pending: the DO is asked each time).
+ */
+async function consistencyFixture(url: string, mode: "off" | "fixed"): Promise<SignedRequest> {
+  const acct = await createAccount(url);
+  if (mode === "fixed") {
+    const r = await fetch(`${url}/_iamlab/accounts/${acct.accountId}/consistency`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${LOCAL_DEFAULTS.IAMLAB_ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ mode: "fixed", delayMs: 5000 }),
+    });
+    if (r.status !== 200) throw new Error(`PUT consistency: ${r.status} ${await r.text()}`);
+  }
+  const c = iamClient(url, acct.root);
+  await c.send(new CreateUserCommand({ UserName: "reader" }));
+  await c.send(new AttachUserPolicyCommand({ UserName: "reader", PolicyArn: "arn:aws:iam::aws:policy/IAMReadOnlyAccess" }));
+  const k = (await c.send(new CreateAccessKeyCommand({ UserName: "reader" }))).AccessKey!;
+  if (mode === "fixed") {
+    await fetch(`${url}/_iamlab/accounts/${acct.accountId}/consistency/flush`, { method: "POST", headers: { authorization: `Bearer ${LOCAL_DEFAULTS.IAMLAB_ADMIN_TOKEN}` } });
+  }
+  return iamReq(url, { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! }, { Action: "GetUser", UserName: "reader" });
+}
+
 const SCENARIOS: Scenario[] = [
   {
     id: "baseline",
@@ -206,6 +233,20 @@ const SCENARIOS: Scenario[] = [
     expectStatus: 200,
     skip: (fx) => missing(fx, "iam:CreateRole", "sts:AssumeRole") ?? (!fx.roleArn || !fx.caller ? "no role or caller" : undefined),
     prepare: async (url, fx) => ({ request: await stsReq(url, fx.caller!.creds, { Action: "AssumeRole", RoleArn: fx.roleArn!, RoleSessionName: "bench-load", DurationSeconds: "3600" }) }),
+  },
+  {
+    id: "ec-off",
+    name: "GetUser as IAMReadOnlyAccess user, consistency mode off",
+    expectStatus: 200,
+    skip: (fx) => missing(fx, "iam:CreateUser", "iam:AttachUserPolicy", "iam:CreateAccessKey"),
+    prepare: async (url) => ({ request: await consistencyFixture(url, "off") }),
+  },
+  {
+    id: "ec-fixed",
+    name: "same call, consistency mode fixed (5 s, nothing pending)",
+    expectStatus: 200,
+    skip: (fx) => missing(fx, "iam:CreateUser", "iam:AttachUserPolicy", "iam:CreateAccessKey"),
+    prepare: async (url) => ({ request: await consistencyFixture(url, "fixed") }),
   },
   {
     id: "session-gci",
