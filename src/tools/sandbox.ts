@@ -9,6 +9,7 @@ import { Miniflare } from "miniflare";
 import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { splitSqlStatements } from "../data/build/sql";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -61,36 +62,7 @@ export async function bundleWorker(): Promise<string> {
 export async function readMigrations(): Promise<{ name: string; statements: string[] }[]> {
   const dir = path.join(ROOT, "migrations");
   const files = (await readdir(dir)).filter((f) => f.endsWith(".sql")).sort();
-  return Promise.all(files.map(async (name) => ({ name, statements: splitSql(await readFile(path.join(dir, name), "utf8")) })));
-}
-
-/** Splits a migration into statements on `;` outside quotes and comments. */
-export function splitSql(sql: string): string[] {
-  const out: string[] = [];
-  let cur = "";
-  let quote: string | null = null;
-  for (let i = 0; i < sql.length; i++) {
-    const ch = sql[i]!;
-    if (quote) {
-      cur += ch;
-      if (ch === quote) {
-        if (sql[i + 1] === quote) cur += sql[++i];
-        else quote = null;
-      }
-    } else if (ch === "'" || ch === '"' || ch === "`") {
-      quote = ch;
-      cur += ch;
-    } else if (ch === "-" && sql[i + 1] === "-") {
-      const nl = sql.indexOf("\n", i);
-      i = nl < 0 ? sql.length : nl;
-      cur += "\n";
-    } else if (ch === ";") {
-      if (cur.trim()) out.push(cur.trim());
-      cur = "";
-    } else cur += ch;
-  }
-  if (cur.trim()) out.push(cur.trim());
-  return out;
+  return Promise.all(files.map(async (name) => ({ name, statements: splitSqlStatements(await readFile(path.join(dir, name), "utf8")) })));
 }
 
 export async function applyMigrations(db: D1Database): Promise<string[]> {

@@ -135,23 +135,25 @@ function oversizedRow(
 }
 
 /**
- * Splits SQL text into statements on `;` outside string literals, dropping `--` line
- * comments and blank text. Enough for the files this project generates (no `/* *\/`
- * comments, no quoted identifiers containing `;`), not a general SQL lexer.
+ * Splits SQL text into statements (each ending in `;`, except unterminated trailing text) on `;`
+ * outside '…', "…" and `…` quotes (a doubled quote stays inside), dropping `--` line comments and
+ * blank text. Enough for the migrations this project has and generates (no `/* *\/` comments),
+ * not a general SQL lexer. Used by the seed build's tests and by the local sandbox's migrator.
  */
 export function splitSqlStatements(sql: string): string[] {
   const out: string[] = [];
   let current = "";
-  let inString = false;
+  let quote: string | null = null;
   for (let i = 0; i < sql.length; i++) {
-    const ch = sql[i];
-    if (inString) {
+    const ch = sql[i]!;
+    if (quote) {
       current += ch;
-      if (ch === "'") inString = false; // a doubled '' re-enters on the next character
-      continue;
-    }
-    if (ch === "'") {
-      inString = true;
+      if (ch === quote) {
+        if (sql[i + 1] === quote) current += sql[++i];
+        else quote = null;
+      }
+    } else if (ch === "'" || ch === '"' || ch === "`") {
+      quote = ch;
       current += ch;
     } else if (ch === "-" && sql[i + 1] === "-") {
       const eol = sql.indexOf("\n", i);
