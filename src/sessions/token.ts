@@ -9,10 +9,11 @@
  * expiry is inside the MAC, so an expired token is recognised (ExpiredToken) without a lookup and
  * a tampered one (InvalidClientTokenId) before any Durable Object is asked.
  */
+import { fromBase64, toBase64, toHex, utf8 } from "../lib/encoding";
+
 const VERSION = 1;
 const PAYLOAD_LEN = 1 + 16 + 8 + 12;
 const MAC_LEN = 32;
-const enc = new TextEncoder();
 
 export interface TokenClaims {
   sessionId: string;
@@ -24,43 +25,26 @@ const keys = new Map<string, Promise<CryptoKey>>();
 function hmacKey(secret: string): Promise<CryptoKey> {
   let k = keys.get(secret);
   if (!k) {
-    k = crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    k = crypto.subtle.importKey("raw", utf8.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
     keys.set(secret, k);
   }
   return k;
 }
 
 function macInput(accessKeyId: string, payload: Uint8Array): Uint8Array {
-  const prefix = enc.encode(`iamlab-sts\n${accessKeyId}\n`);
+  const prefix = utf8.encode(`iamlab-sts\n${accessKeyId}\n`);
   const out = new Uint8Array(prefix.length + payload.length);
   out.set(prefix, 0);
   out.set(payload, prefix.length);
   return out;
 }
 
-function toBase64(b: Uint8Array): string {
-  let s = "";
-  for (const x of b) s += String.fromCharCode(x);
-  return btoa(s);
-}
-
-function fromBase64(s: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(s) || s.length % 4 !== 0) return null;
-  try {
-    const bin = atob(s);
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
-  } catch {
-    return null;
-  }
-}
-
-const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+/** Only canonical base64 (atob alone would also take whitespace and missing padding). */
+const CANONICAL_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** 16 random bytes as 32 hex characters. */
 export function newSessionId(): string {
-  return hex(crypto.getRandomValues(new Uint8Array(16)));
+  return toHex(crypto.getRandomValues(new Uint8Array(16)));
 }
 
 export async function signToken(secret: string, accessKeyId: string, claims: TokenClaims): Promise<string> {
@@ -69,7 +53,7 @@ export async function signToken(secret: string, accessKeyId: string, claims: Tok
   payload[0] = VERSION;
   for (let i = 0; i < 16; i++) payload[1 + i] = parseInt(claims.sessionId.slice(2 * i, 2 * i + 2), 16);
   new DataView(payload.buffer).setBigUint64(17, BigInt(Math.floor(claims.expiresAt)));
-  payload.set(enc.encode(claims.account), 25);
+  payload.set(utf8.encode(claims.account), 25);
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret), macInput(accessKeyId, payload)));
   const out = new Uint8Array(PAYLOAD_LEN + MAC_LEN);
   out.set(payload, 0);
@@ -79,7 +63,7 @@ export async function signToken(secret: string, accessKeyId: string, claims: Tok
 
 /** The claims of an authentic token for this access key id, or null (forged, altered, other key). */
 export async function verifyToken(secret: string, accessKeyId: string, token: string): Promise<TokenClaims | null> {
-  const raw = fromBase64(token);
+  const raw = CANONICAL_BASE64.test(token) && token.length % 4 === 0 ? fromBase64(token) : null;
   if (!raw || raw.length !== PAYLOAD_LEN + MAC_LEN || raw[0] !== VERSION) return null;
   const payload = raw.subarray(0, PAYLOAD_LEN);
   const mac = raw.subarray(PAYLOAD_LEN);
@@ -89,7 +73,7 @@ export async function verifyToken(secret: string, accessKeyId: string, token: st
   const account = new TextDecoder().decode(payload.subarray(25, 37));
   if (!/^\d{12}$/.test(account)) return null;
   return {
-    sessionId: hex(payload.subarray(1, 17)),
+    sessionId: toHex(payload.subarray(1, 17)),
     expiresAt: Number(new DataView(payload.buffer, payload.byteOffset).getBigUint64(17)),
     account,
   };
