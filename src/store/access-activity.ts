@@ -4,6 +4,7 @@
  * jobs of GenerateServiceLastAccessedDetails (access_advisor_jobs).
  */
 import type { Db } from "./db";
+import { isoSeconds } from "../lib/clock";
 
 /** Services whose actions Access Advisor reports one by one (AWS: IAM, EC2, Lambda, S3 management actions). */
 export const TRACKED_SERVICES: ReadonlySet<string> = new Set(["iam", "ec2", "lambda", "s3"]);
@@ -21,10 +22,6 @@ export interface ActivityInput {
   region: string;
   /** epoch ms */
   now: number;
-}
-
-function isoSeconds(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 /**

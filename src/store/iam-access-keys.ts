@@ -5,6 +5,7 @@
  */
 import type { Db } from "./db";
 import { bumpIfChangedStmt } from "./iam-users";
+import { isoSeconds } from "../lib/clock";
 
 export const ACCESS_KEYS_PER_USER = 2;
 
@@ -150,7 +151,7 @@ export interface KeyUse {
 export async function recordAccessKeyUse(db: Db, keyId: string, use: KeyUse): Promise<void> {
   const ms = typeof use.date === "number" ? use.date : use.date instanceof Date ? use.date.getTime() : Date.parse(use.date);
   if (!Number.isFinite(ms)) return;
-  const minute = new Date(Math.floor(ms / 60_000) * 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const minute = isoSeconds(Math.floor(ms / 60_000) * 60_000);
   await db.$client
     .prepare(`UPDATE access_keys SET last_used_date = ?2, last_used_service = ?3, last_used_region = ?4
       WHERE access_key_id = ?1 AND (last_used_date IS NULL OR last_used_date < ?2

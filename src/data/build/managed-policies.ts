@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { buildInserts, type SqlValue } from "./sql";
+import { isoSeconds } from "../../lib/clock";
 
 export interface ManagedPolicyRow {
   readonly policyName: string;
@@ -49,10 +50,10 @@ function str(obj: Record<string, unknown>, key: string, where: string): string {
 }
 
 /** `2015-02-06T18:39:46.000Z` → `2015-02-06T18:39:46Z`, the form IAM's API returns. */
-export function isoSeconds(date: string): string {
+function apiDate(date: string): string {
   const ms = Date.parse(date);
   if (Number.isNaN(ms)) throw new Error(`not a date: ${date}`);
-  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+  return isoSeconds(ms);
 }
 
 /** `arn:aws:iam::aws:policy/service-role/X` → `/service-role/`. */
@@ -106,8 +107,8 @@ export function managedPolicyRows(json: unknown): ManagedPolicyRow[] {
       arn,
       path: pathFromArn(arn),
       defaultVersionId,
-      createDate: isoSeconds(str(p, "createdDate", policyName)),
-      updateDate: isoSeconds(str(p, "lastUpdatedDate", policyName)),
+      createDate: apiDate(str(p, "createdDate", policyName)),
+      updateDate: apiDate(str(p, "lastUpdatedDate", policyName)),
       description: null,
       document: JSON.stringify(version["document"]),
     });
