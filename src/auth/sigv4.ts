@@ -7,6 +7,7 @@ import { AwsV4Signer } from "aws4fetch";
 import { errors } from "../protocol/errors";
 import { parseAmzDate } from "../lib/clock";
 import { toHex, utf8 } from "../lib/encoding";
+import { timingSafeEqual } from "../lib/crypto";
 
 export interface SignedRequestInfo {
   accessKeyId: string;
@@ -183,9 +184,3 @@ function overrideSignedHeaders(signer: AwsV4Signer, signed: string[], req: RawRe
     .join("\n");
 }
 
-function timingSafeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}

@@ -4,6 +4,7 @@
  * compared in constant time. Also the password-policy checks with IAM's messages.
  */
 import { fromBase64, toBase64, utf8 } from "./encoding";
+import { timingSafeEqual } from "./crypto";
 
 export const PBKDF2_ITERATIONS = 100_000;
 const SALT_BYTES = 16;
@@ -20,15 +21,6 @@ export async function hashPassword(password: string, iterations = PBKDF2_ITERATI
   return `pbkdf2-sha256$${iterations}$${toBase64(salt)}$${toBase64(hash)}`;
 }
 
-function equalConstantTime(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  const subtle = crypto.subtle as SubtleCrypto & { timingSafeEqual?: (a: ArrayBufferView, b: ArrayBufferView) => boolean };
-  if (typeof subtle.timingSafeEqual === "function") return subtle.timingSafeEqual(a, b);
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
-}
-
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, iter, saltText, hashText] = stored.split("$");
   if (scheme !== "pbkdf2-sha256" || !iter || !saltText || !hashText) return false;
@@ -36,7 +28,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const salt = fromBase64(saltText);
   const expected = fromBase64(hashText);
   if (!Number.isInteger(iterations) || iterations < 1 || !salt || !expected) return false;
-  return equalConstantTime(await derive(password, salt, iterations), expected);
+  return timingSafeEqual(await derive(password, salt, iterations), expected);
 }
 
 /** The account password policy as AWS's PasswordPolicy fields (absent = not set). */

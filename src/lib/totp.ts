@@ -3,6 +3,7 @@
  * virtual MFA apps (and AWS) use. Seeds are base32 text (RFC 4648, no padding).
  */
 import { base32Decode, base32Encode } from "./encoding";
+import { timingSafeEqual } from "./crypto";
 
 export const TOTP_STEP_SECONDS = 30;
 export const TOTP_DIGITS = 6;
@@ -53,9 +54,7 @@ export async function matchingSteps(seedBase32: string, code: string, from: numb
   const out: number[] = [];
   for (let step = from; step <= to; step++) {
     const expected = await hotpWithKey(key, step);
-    let diff = 0;
-    for (let i = 0; i < TOTP_DIGITS; i++) diff |= expected.charCodeAt(i) ^ code.charCodeAt(i);
-    if (diff === 0) out.push(step);
+    if (timingSafeEqual(expected, code)) out.push(step);
   }
   return out;
 }
