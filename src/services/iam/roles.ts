@@ -82,8 +82,8 @@ function boundaryOf(role: RoleRow) {
   return role.permissionsBoundary ? { PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: role.permissionsBoundary } : undefined;
 }
 
-/** The Role element in AWS's member order, as GetRole / UpdateRoleDescription show it. */
-export function roleView(role: RoleRow, tags: TagRow[]) {
+/** The members every Role element starts with, in AWS's member order. */
+function roleBaseView(role: RoleRow) {
   return {
     Path: role.path,
     RoleName: role.roleName,
@@ -91,8 +91,22 @@ export function roleView(role: RoleRow, tags: TagRow[]) {
     Arn: role.arn,
     CreateDate: role.createDate,
     AssumeRolePolicyDocument: encodeDocument(role.assumeRolePolicyDocument),
+  };
+}
+
+/** ListRoles leaves out PermissionsBoundary, Tags and RoleLastUsed (AWS: "use GetRole"). */
+export function roleListView(role: RoleRow) {
+  return {
+    ...roleBaseView(role),
     Description: role.description ?? undefined,
     MaxSessionDuration: role.maxSessionDuration,
+  };
+}
+
+/** The Role element in AWS's member order, as GetRole / UpdateRoleDescription show it. */
+export function roleView(role: RoleRow, tags: TagRow[]) {
+  return {
+    ...roleListView(role),
     PermissionsBoundary: boundaryOf(role),
     Tags: tags.length ? tags : undefined,
     // Present (empty) even for a role never used.
@@ -100,29 +114,10 @@ export function roleView(role: RoleRow, tags: TagRow[]) {
   };
 }
 
-/** ListRoles leaves out PermissionsBoundary, Tags and RoleLastUsed (AWS: "use GetRole"). */
-export function roleListView(role: RoleRow) {
-  return {
-    Path: role.path,
-    RoleName: role.roleName,
-    RoleId: role.roleId,
-    Arn: role.arn,
-    CreateDate: role.createDate,
-    AssumeRolePolicyDocument: encodeDocument(role.assumeRolePolicyDocument),
-    Description: role.description ?? undefined,
-    MaxSessionDuration: role.maxSessionDuration,
-  };
-}
-
 /** CreateRole / CreateServiceLinkedRole answer without Description, MaxSessionDuration and RoleLastUsed. */
 export function roleCreatedView(role: RoleRow, tags: TagRow[]) {
   return {
-    Path: role.path,
-    RoleName: role.roleName,
-    RoleId: role.roleId,
-    Arn: role.arn,
-    CreateDate: role.createDate,
-    AssumeRolePolicyDocument: encodeDocument(role.assumeRolePolicyDocument),
+    ...roleBaseView(role),
     PermissionsBoundary: boundaryOf(role),
     Tags: tags.length ? tags : undefined,
   };
