@@ -15,8 +15,8 @@ import {
   removeRoleFromProfile,
   type InstanceProfileView,
 } from "../../store/iam-instance-profiles";
-import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, notFound, page, paging, pathPrefix, requestTagContext, validateTags } from "./common";
-import { encodeDocument, requireRole, roleName, roleTarget, tagPage } from "./roles";
+import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, notFound, page, paging, pathPrefix, requestTagContext, tagPage, validateTags } from "./common";
+import { encodeDocument, requireRole, roleName, roleTarget } from "./roles";
 
 const profileArnOf = (account: string, name: string, path = "/") => iamArn(account, "instance-profile", path, name);
 

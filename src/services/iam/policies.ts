@@ -14,7 +14,7 @@ import {
   createPolicy, deletePolicy, getPolicy, getTags, isAwsManagedArn, listEntitiesForPolicy, listPolicies,
   tagResource, untagResource, type PolicyRow, type TagRow,
 } from "../../store/iam-policies";
-import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, page, paging, pathPrefix, requestTagContext, validateTags } from "./common";
+import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, page, paging, pathPrefix, requestTagContext, tagPage, validateTags } from "./common";
 
 export const MANAGED_POLICY_SIZE_LIMIT = 6144;
 
@@ -253,17 +253,6 @@ export const listPolicyTagsAction = defineAction({
     return tagPage(all, i.Marker, i.MaxItems);
   },
 });
-
-/** Tag lists are short (≤ 50): paginate them in memory by position. */
-export function tagPage(all: TagRow[], marker: string | undefined, maxItems: number | undefined) {
-  const max = maxItems ?? DEFAULT_MAX_ITEMS;
-  const key = decodeMarker(marker);
-  const start = key === undefined ? 0 : Number(key);
-  if (!Number.isInteger(start) || start < 0) throw errors.validation("Invalid Marker.");
-  const rows = all.slice(start, start + max + 1).map((t, n) => ({ t, n: start + n }));
-  const pg = page(rows, max, (r) => String(r.n + 1));
-  return { Tags: pg.items.map((r) => r.t), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
-}
 
 export const listEntitiesForPolicyAction = defineAction({
   service: "iam",

@@ -24,7 +24,7 @@ import {
   type RoleRow,
   type TagRow,
 } from "../../store/iam-roles";
-import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, encodeMarker, notFound, page, paging, pathPrefix, requestTagContext, validateTags } from "./common";
+import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, notFound, page, paging, pathPrefix, requestTagContext, tagPage, validateTags } from "./common";
 
 // ---------------------------------------------------------------- shared pieces
 
@@ -314,22 +314,6 @@ export const ListRoleTags = defineAction({
     return tagPage(await listTags(ctx.db, role.accountId, "role", role.roleId), i.Marker, i.MaxItems);
   },
 });
-
-/** Tag lists are small (≤ 50): page them in memory by position. */
-export function tagPage(tags: TagRow[], marker: string | undefined, maxItems: number | undefined) {
-  const max = maxItems ?? DEFAULT_MAX_ITEMS;
-  const after = decodeMarker(marker);
-  const start = after === undefined ? 0 : Number(after);
-  if (!Number.isInteger(start) || start < 0) throw errors.validation("Invalid Marker.");
-  const rest = tags.slice(start);
-  const items = rest.slice(0, max);
-  const truncated = rest.length > max;
-  return {
-    Tags: items,
-    IsTruncated: truncated,
-    Marker: truncated ? encodeMarker(String(start + max)) : undefined,
-  };
-}
 
 export const roleActions = [
   CreateRole, GetRole, ListRoles, UpdateRole, UpdateRoleDescription, UpdateAssumeRolePolicy, DeleteRole,
