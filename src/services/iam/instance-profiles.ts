@@ -1,11 +1,11 @@
 /** IAM instance profiles: Create/Get/List/Delete, one role per profile, tags. */
 import { defineAction, type ActionContext } from "../action";
-import { common, s } from "../../protocol/shapes";
+import { common } from "../../protocol/shapes";
 import { errors } from "../../protocol/errors";
 import { iamArn } from "../../lib/arn";
 import { isoSeconds } from "../../lib/clock";
 import { newUniqueId } from "../../lib/ids";
-import { assertRoleModifiable, listTags, putTags, removeTags, type TagRow } from "../../store/iam-roles";
+import { assertRoleModifiable, listTags, type TagRow } from "../../store/iam-roles";
 import {
   addRoleToProfile,
   deleteInstanceProfileRow,
@@ -15,8 +15,8 @@ import {
   removeRoleFromProfile,
   type InstanceProfileView,
 } from "../../store/iam-instance-profiles";
-import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, notFound, page, paging, pathPrefix, requestTagContext, tagPage, validateTags } from "./common";
-import { encodeDocument, requireRole, roleName, roleTarget } from "./roles";
+import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, notFound, page, paging, pathPrefix, requestTagContext, validateTags } from "./common";
+import { encodeDocument, requireRole, resourceTagActions, roleName, roleTarget } from "./roles";
 
 const profileArnOf = (account: string, name: string, path = "/") => iamArn(account, "instance-profile", path, name);
 
@@ -184,42 +184,18 @@ export const RemoveRoleFromInstanceProfile = defineAction({
   },
 });
 
-export const TagInstanceProfile = defineAction({
-  service: "iam",
-  name: "TagInstanceProfile",
-  input: { InstanceProfileName: NAME(), Tags: { ...common.tags(), required: true as const } },
-  authorize: async (i, ctx) => ({ ...(await profileTarget(ctx, i.InstanceProfileName)), context: requestTagContext(i.Tags) }),
-  handler: async (i, ctx) => {
-    const p = await requireProfile(ctx, i.InstanceProfileName);
-    const existing = await listTags(ctx.db, p.accountId, "instance-profile", p.instanceProfileId);
-    validateTags(i.Tags, existing.map((t) => t.Key.toLowerCase()));
-    if (!(await putTags(ctx.db, p.accountId, "instance-profile", p.instanceProfileId, i.Tags, false)))
-      throw notFound.instanceProfile(i.InstanceProfileName);
-    return undefined;
+export const [TagInstanceProfile, UntagInstanceProfile, ListInstanceProfileTags] = resourceTagActions({
+  title: "InstanceProfile",
+  field: "InstanceProfileName",
+  name: NAME,
+  tagType: "instance-profile",
+  principalTags: false,
+  target: profileTarget,
+  find: async (ctx, name) => {
+    const p = await requireProfile(ctx, name);
+    return { accountId: p.accountId, id: p.instanceProfileId };
   },
-});
-
-export const UntagInstanceProfile = defineAction({
-  service: "iam",
-  name: "UntagInstanceProfile",
-  input: { InstanceProfileName: NAME(), TagKeys: s.list(s.string({ required: true, min: 1, max: 128 }), { required: true, max: 50 }) },
-  authorize: async (i, ctx) => ({ ...(await profileTarget(ctx, i.InstanceProfileName)), context: { "aws:TagKeys": i.TagKeys } }),
-  handler: async (i, ctx) => {
-    const p = await requireProfile(ctx, i.InstanceProfileName);
-    await removeTags(ctx.db, p.accountId, "instance-profile", p.instanceProfileId, i.TagKeys, false);
-    return undefined;
-  },
-});
-
-export const ListInstanceProfileTags = defineAction({
-  service: "iam",
-  name: "ListInstanceProfileTags",
-  input: { InstanceProfileName: NAME(), ...paging },
-  authorize: (i, ctx) => profileTarget(ctx, i.InstanceProfileName),
-  handler: async (i, ctx) => {
-    const p = await requireProfile(ctx, i.InstanceProfileName);
-    return tagPage(await listTags(ctx.db, p.accountId, "instance-profile", p.instanceProfileId), i.Marker, i.MaxItems);
-  },
+  notFound: notFound.instanceProfile,
 });
 
 export const instanceProfileActions = [

@@ -133,9 +133,12 @@ export async function validateBoundaryArn(ctx: ActionContext, arn: string): Prom
 }
 
 const tagList = () => common.tags();
+type TagsField = ReturnType<typeof tagList> & { required: true };
+const tagKeys = () => s.list(s.string({ required: true, min: 1, max: 128 }), { required: true, max: 50 });
 
 /** common.name/policyDocument take `required` as a plain boolean; pin it for the input types. */
 export const roleName = () => ({ ...common.name(64), required: true as const });
+export type NameField = ReturnType<typeof roleName>;
 export const policyDocument = () => ({ ...common.policyDocument(), required: true as const });
 
 // ---------------------------------------------------------------- actions
@@ -277,42 +280,72 @@ export const DeleteRole = defineAction({
   },
 });
 
-export const TagRole = defineAction({
-  service: "iam",
-  name: "TagRole",
-  input: { RoleName: roleName(), Tags: { ...tagList(), required: true as const } },
-  authorize: async (i, ctx) => ({ ...(await roleTarget(ctx, i.RoleName)), context: requestTagContext(i.Tags) }),
-  handler: async (i, ctx) => {
-    const role = await requireRole(ctx, i.RoleName);
-    const existing = await listTags(ctx.db, role.accountId, "role", role.roleId);
-    validateTags(i.Tags, existing.map((t) => t.Key.toLowerCase()));
-    // Role tags are aws:PrincipalTag values: a change of who can do what.
-    if (!(await putTags(ctx.db, role.accountId, "role", role.roleId, i.Tags, true))) throw notFound.role(i.RoleName);
-    return undefined;
-  },
-});
+/**
+ * Tag…, Untag… and List…Tags of a role or an instance profile: the three actions differ only by the
+ * entity (its name field, lookup, tag resource type, and whether its tags are aws:PrincipalTag values).
+ */
+export function resourceTagActions(e: {
+  title: "Role" | "InstanceProfile";
+  field: "RoleName" | "InstanceProfileName";
+  name: () => NameField;
+  tagType: "role" | "instance-profile";
+  /** the tags are aws:PrincipalTag values, so changing them changes who can do what (generation bump) */
+  principalTags: boolean;
+  target: (ctx: ActionContext, name: string) => Promise<{ resource: string }>;
+  find: (ctx: ActionContext, name: string) => Promise<{ accountId: string; id: string }>;
+  notFound: (name: string) => AwsError;
+}) {
+  const nameOf = (i: object) => (i as Record<string, string>)[e.field]!;
+  const Tag = defineAction({
+    service: "iam",
+    name: `Tag${e.title}`,
+    input: { [e.field]: e.name(), Tags: { ...tagList(), required: true as const } } as { Name: NameField; Tags: TagsField },
+    authorize: async (i, ctx) => ({ ...(await e.target(ctx, nameOf(i))), context: requestTagContext(i.Tags) }),
+    handler: async (i, ctx) => {
+      const r = await e.find(ctx, nameOf(i));
+      const existing = await listTags(ctx.db, r.accountId, e.tagType, r.id);
+      validateTags(i.Tags, existing.map((t) => t.Key.toLowerCase()));
+      if (!(await putTags(ctx.db, r.accountId, e.tagType, r.id, i.Tags, e.principalTags))) throw e.notFound(nameOf(i));
+      return undefined;
+    },
+  });
+  const Untag = defineAction({
+    service: "iam",
+    name: `Untag${e.title}`,
+    input: { [e.field]: e.name(), TagKeys: tagKeys() } as { Name: NameField; TagKeys: ReturnType<typeof tagKeys> },
+    authorize: async (i, ctx) => ({ ...(await e.target(ctx, nameOf(i))), context: { "aws:TagKeys": i.TagKeys } }),
+    handler: async (i, ctx) => {
+      const r = await e.find(ctx, nameOf(i));
+      await removeTags(ctx.db, r.accountId, e.tagType, r.id, i.TagKeys, e.principalTags);
+      return undefined;
+    },
+  });
+  const ListTags = defineAction({
+    service: "iam",
+    name: `List${e.title}Tags`,
+    input: { [e.field]: e.name(), ...paging } as { Name: NameField; Marker: typeof paging.Marker; MaxItems: typeof paging.MaxItems },
+    authorize: (i, ctx) => e.target(ctx, nameOf(i)),
+    handler: async (i, ctx) => {
+      const r = await e.find(ctx, nameOf(i));
+      return tagPage(await listTags(ctx.db, r.accountId, e.tagType, r.id), i.Marker, i.MaxItems);
+    },
+  });
+  return [Tag, Untag, ListTags] as const;
+}
 
-export const UntagRole = defineAction({
-  service: "iam",
-  name: "UntagRole",
-  input: { RoleName: roleName(), TagKeys: s.list(s.string({ required: true, min: 1, max: 128 }), { required: true, max: 50 }) },
-  authorize: async (i, ctx) => ({ ...(await roleTarget(ctx, i.RoleName)), context: { "aws:TagKeys": i.TagKeys } }),
-  handler: async (i, ctx) => {
-    const role = await requireRole(ctx, i.RoleName);
-    await removeTags(ctx.db, role.accountId, "role", role.roleId, i.TagKeys, true);
-    return undefined;
+export const [TagRole, UntagRole, ListRoleTags] = resourceTagActions({
+  title: "Role",
+  field: "RoleName",
+  name: roleName,
+  tagType: "role",
+  // Role tags are aws:PrincipalTag values: a change of who can do what.
+  principalTags: true,
+  target: roleTarget,
+  find: async (ctx, name) => {
+    const role = await requireRole(ctx, name);
+    return { accountId: role.accountId, id: role.roleId };
   },
-});
-
-export const ListRoleTags = defineAction({
-  service: "iam",
-  name: "ListRoleTags",
-  input: { RoleName: roleName(), ...paging },
-  authorize: (i, ctx) => roleTarget(ctx, i.RoleName),
-  handler: async (i, ctx) => {
-    const role = await requireRole(ctx, i.RoleName);
-    return tagPage(await listTags(ctx.db, role.accountId, "role", role.roleId), i.Marker, i.MaxItems);
-  },
+  notFound: notFound.role,
 });
 
 export const roleActions = [
