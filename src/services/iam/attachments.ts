@@ -49,44 +49,38 @@ export const entityNotFound = (type: PolicyEntityType, name: string) => notFound
 
 const QUOTA = { user: "PoliciesPerUser", group: "PoliciesPerGroup", role: "PoliciesPerRole" } as const;
 
-function attachAction(type: PolicyEntityType) {
+/** Attach…Policy / Detach…Policy: same input, target and checks; `apply` does the write and maps its outcome. */
+function policyArnAction(type: PolicyEntityType, verb: "Attach" | "Detach", apply: (ctx: ActionContext, name: string, arn: string) => Promise<void>) {
   const E = ENTITY[type];
   return defineAction({
     service: "iam",
-    name: `Attach${E.title}Policy`,
+    name: `${verb}${E.title}Policy`,
     input: { [E.field]: req.name(E.max), PolicyArn: req.arn() } as { Name: ReturnType<typeof req.name>; PolicyArn: ReturnType<typeof req.arn> },
     authorize: (i, ctx) => entityTarget(ctx, type, nameOf(i, type), { "iam:PolicyARN": i.PolicyArn }),
     async handler(i, ctx) {
       const name = nameOf(i, type);
       checkPolicyArn(i.PolicyArn);
       await guardRole(ctx, type, name);
-      const r = await attachPolicy(ctx.db, account(ctx), type, name, i.PolicyArn);
-      if (r === "noEntity") throw entityNotFound(type, name);
-      if (r === "noPolicy") throw notFound.policy(i.PolicyArn);
-      if (r === "limit") throw errors.limitExceeded(`Cannot exceed quota for ${QUOTA[type]}: ${MAX_ATTACHED_POLICIES}`);
+      await apply(ctx, name, i.PolicyArn);
       return undefined;
     },
   });
 }
 
-function detachAction(type: PolicyEntityType) {
-  const E = ENTITY[type];
-  return defineAction({
-    service: "iam",
-    name: `Detach${E.title}Policy`,
-    input: { [E.field]: req.name(E.max), PolicyArn: req.arn() } as { Name: ReturnType<typeof req.name>; PolicyArn: ReturnType<typeof req.arn> },
-    authorize: (i, ctx) => entityTarget(ctx, type, nameOf(i, type), { "iam:PolicyARN": i.PolicyArn }),
-    async handler(i, ctx) {
-      const name = nameOf(i, type);
-      checkPolicyArn(i.PolicyArn);
-      await guardRole(ctx, type, name);
-      const r = await detachPolicy(ctx.db, account(ctx), type, name, i.PolicyArn);
-      if (r === "noEntity") throw entityNotFound(type, name);
-      if (r === "notAttached") throw policyNotFound(i.PolicyArn);
-      return undefined;
-    },
+const attachAction = (type: PolicyEntityType) =>
+  policyArnAction(type, "Attach", async (ctx, name, arn) => {
+    const r = await attachPolicy(ctx.db, account(ctx), type, name, arn);
+    if (r === "noEntity") throw entityNotFound(type, name);
+    if (r === "noPolicy") throw notFound.policy(arn);
+    if (r === "limit") throw errors.limitExceeded(`Cannot exceed quota for ${QUOTA[type]}: ${MAX_ATTACHED_POLICIES}`);
   });
-}
+
+const detachAction = (type: PolicyEntityType) =>
+  policyArnAction(type, "Detach", async (ctx, name, arn) => {
+    const r = await detachPolicy(ctx.db, account(ctx), type, name, arn);
+    if (r === "noEntity") throw entityNotFound(type, name);
+    if (r === "notAttached") throw policyNotFound(arn);
+  });
 
 const policyPathPrefix = () =>
   s.string({ min: 1, max: 512, pattern: /^((\/[A-Za-z0-9.,+@=_-]+)*)\/$/, patternText: "((/[A-Za-z0-9\\.,\\+@=_-]+)*)/" });
