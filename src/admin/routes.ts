@@ -10,6 +10,7 @@ import { newAccountId } from "../lib/ids";
 import { now, setClockOffset, clockOffset } from "../lib/time";
 import { getDecision } from "../authz/decisions";
 import { invalidateAccount } from "../auth/cache";
+import { timingSafeEqual } from "../lib/crypto";
 import { parseConfig } from "../consistency/delay";
 import { setConsistency } from "../consistency/client";
 import { assumeRoleAsService } from "../services/sts/service-sessions";
@@ -22,18 +23,12 @@ function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 }
 
-function safeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return d === 0;
-}
 
 admin.use("*", async (c, next) => {
   const token = c.env.IAMLAB_ADMIN_TOKEN;
   if (!token) return json(404, { error: "AdminApiDisabled", message: "The admin API is disabled: set IAMLAB_ADMIN_TOKEN." });
   const auth = c.req.header("authorization") ?? "";
-  if (!auth.startsWith("Bearer ") || !safeEqual(auth.slice(7), token))
+  if (!auth.startsWith("Bearer ") || !timingSafeEqual(auth.slice(7), token))
     return json(401, { error: "Unauthorized", message: "A valid admin bearer token is required." });
   await next();
 });

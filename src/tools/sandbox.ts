@@ -9,7 +9,7 @@ import { Miniflare } from "miniflare";
 import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import { splitSqlStatements } from "../data/build/sql";
+import { splitSqlStatements } from "../data/build/sql.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
