@@ -7,7 +7,7 @@ import type { Env } from "./env";
 import { admin } from "./admin/routes";
 import { AwsError, errors } from "./protocol/errors";
 import { parseForm, decodeInput, type FlatParams } from "./protocol/query";
-import { NAMESPACES, errorXml, successXml } from "./protocol/xml";
+import { NAMESPACES, errorXml, resultXml, successXmlFromResult } from "./protocol/xml";
 import { authenticate } from "./auth/authenticate";
 import { findAction, VERSIONS } from "./services/registry";
 import type { ActionContext, RequestInfo } from "./services/action";
@@ -22,7 +22,8 @@ import { dataPlaneFor, setConsistency } from "./consistency/client";
 import { defaultConsistency } from "./consistency/defaults";
 import { afterWrite, beforeWrite, isWriteAction } from "./consistency/writes";
 import { recordUsage } from "./services/usage";
-import { authCacheTtl, invalidateAccount } from "./auth/cache";
+import { authCacheTtl, invalidateAccount, peek, remember } from "./auth/cache";
+import { isCacheableRead, readCacheKey, type CachedRead } from "./services/read-cache";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -98,7 +99,14 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     // What temporary credentials may never call, whatever their policies say (AWS).
     const restricted = sessionApiRestriction(caller, def.service, def.name);
     if (restricted) throw restricted;
-    if (def.authorize) await authorizeCall(ctx, `${def.service}:${def.name}`, await def.authorize(input, ctx));
+    // IAM reads are served from the isolate's read cache when nothing changed since (same account
+    // epoch, within the TTL): the authorization target and the serialized result are reused, but the
+    // caller is still authorized on every call.
+    const readKey = isCacheableRead(def.service, def.name) && !ctx.explain ? readCacheKey(caller, def.name, params) : undefined;
+    const cached = readKey ? peek<CachedRead>(readKey, caller.principal.account) : undefined;
+    const target = cached ? cached.target : def.authorize ? await def.authorize(input, ctx) : undefined;
+    if (target) await authorizeCall(ctx, `${def.service}:${def.name}`, target);
+    if (cached) return xml(200, successXmlFromResult(ns, def.name, cached.resultElement, requestId), requestId, ctx.explain ? ctx.decisionId : undefined, caller.consistency?.pending);
     // Eventual consistency (accounts not in mode `off` only): snapshot before, log after.
     const writes = isWriteAction(def.service, def.name);
     const lagging = caller.consistency !== undefined && writes;
@@ -107,11 +115,13 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     try {
       result = await def.handler(input, ctx);
     } finally {
-      // Whatever this write changed, this isolate's cached keys and sessions of the account are stale.
+      // Whatever this write changed, this isolate's cached keys, sessions and reads of the account are stale.
       if (writes) invalidateAccount(caller.principal.account);
     }
     if (lagging) await afterWrite(c.env, ctx.db, caller, t);
-    return xml(200, successXml(ns, def.name, result ?? undefined, requestId), requestId, ctx.explain ? ctx.decisionId : undefined, caller.consistency?.pending);
+    const resultElement = resultXml(def.name, result ?? undefined);
+    if (readKey) remember<CachedRead>(readKey, caller.principal.account, { target, resultElement }, authCacheTtl(c.env));
+    return xml(200, successXmlFromResult(ns, def.name, resultElement, requestId), requestId, ctx.explain ? ctx.decisionId : undefined, caller.consistency?.pending);
   } catch (e) {
     const err = e instanceof AwsError ? e : internal(e, requestId);
     return xml(err.status, errorXml(ns, err.type, err.code, err.message, requestId), requestId, ctx?.decisionId, ctx?.caller.consistency?.pending);

@@ -52,3 +52,20 @@ export function authCacheTtl(env: { IAMLAB_AUTH_CACHE_MS?: string }): number {
   const n = Number(raw);
   return Number.isFinite(n) && n >= 0 ? n : 1000;
 }
+
+/** A value cached for `account` and still valid (same epoch, within its TTL), or undefined. */
+export function peek<T>(key: string, account: string): T | undefined {
+  const hit = entries.get(key) as Entry<T> | undefined;
+  if (!hit) return undefined;
+  if (hit.expires <= Date.now() || hit.epoch !== epochOf(account)) {
+    entries.delete(key);
+    return undefined;
+  }
+  return hit.value;
+}
+
+export function remember<T>(key: string, account: string, value: T, ttlMs: number): void {
+  if (ttlMs <= 0) return;
+  if (entries.size >= MAX) entries.clear();
+  entries.set(key, { value, expires: Date.now() + ttlMs, epoch: epochOf(account) });
+}

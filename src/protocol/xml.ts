@@ -56,8 +56,16 @@ export const NAMESPACES = {
 } as const;
 
 export function successXml(ns: string, action: string, result: XmlValue | undefined, requestId: string): string {
-  const res = result === undefined ? "" : `<${action}Result>${body(result)}</${action}Result>`;
-  return `<${action}Response xmlns="${ns}">${res}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`;
+  return successXmlFromResult(ns, action, resultXml(action, result), requestId);
+}
+
+/** The `<XResult>…</XResult>` element of a result ("" for actions without output). */
+export function resultXml(action: string, result: XmlValue | undefined): string {
+  return result === undefined ? "" : `<${action}Result>${body(result)}</${action}Result>`;
+}
+
+export function successXmlFromResult(ns: string, action: string, resultElement: string, requestId: string): string {
+  return `<${action}Response xmlns="${ns}">${resultElement}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`;
 }
 
 export function errorXml(ns: string, type: string, code: string, message: string, requestId: string): string {

@@ -6,6 +6,7 @@
 import type { ActionContext } from "./action";
 import { recordAccessKeyUse } from "../store/iam-access-keys";
 import { recordActivity } from "../store/access-activity";
+import { invalidateAccount } from "../auth/cache";
 
 // What this isolate already wrote, per minute: a burst of calls costs one write, not one per call.
 // (AWS reports last use to the minute; Access Advisor's own data lags by hours.)
@@ -30,7 +31,11 @@ export async function recordUsage(ctx: ActionContext, service: string, action: s
     const entityArn = p.kind === "user" ? p.arn : p.kind === "assumedRole" ? p.roleArn : undefined;
     if (entityArn && firstThisMinute(`a|${entityArn}|${p.arn}|${minute}|${service}|${action}|${r.region}`))
       writes.push(recordActivity(ctx.db, { accountId: p.account, principalArn: p.arn, entityArn, service, action, region: r.region, now: r.now }));
-    if (writes.length) await Promise.all(writes);
+    if (writes.length) {
+      await Promise.all(writes);
+      // Last-used data is part of IAM reads (GetAccessKeyLastUsed, RoleLastUsed, Access Advisor).
+      invalidateAccount(p.account);
+    }
   } catch (e) {
     console.error(`[${r.requestId}] recording last-used data failed`, e instanceof Error ? e.message : e);
   }

@@ -17,6 +17,7 @@ import { authorizeCall } from "../../authz/authorize";
 import { getRoleByName, recordRoleUse } from "../../store/iam-roles";
 import { issueSession } from "../../sessions/issue";
 import { laggingRole } from "../../consistency/client";
+import { invalidateAccount } from "../../auth/cache";
 import type { RoleView } from "../../consistency/snapshot";
 import {
   invalidParameter,
@@ -162,7 +163,8 @@ export const AssumeRole = defineAction({
       ...(mfa ? { mfaAuthTime: now } : prev?.mfaAuthTime !== undefined ? { mfaAuthTime: prev.mfaAuthTime } : {}),
       chainDepth: prev ? (prev.chainDepth ?? 0) + 1 : 0,
     });
-    ctx.waitUntil(recordRoleUse(ctx.db, account, role.roleId, { date: isoSeconds(now), region: ctx.request.region }).catch(() => undefined));
+    // RoleLastUsed is part of GetRole: drop the account's cached reads once it is written.
+    ctx.waitUntil(recordRoleUse(ctx.db, account, role.roleId, { date: isoSeconds(now), region: ctx.request.region }).then(() => invalidateAccount(account), () => undefined));
     return {
       Credentials: credentials,
       AssumedRoleUser: { AssumedRoleId: assumedRoleId, Arn: arn },

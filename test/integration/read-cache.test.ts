@@ -1,0 +1,56 @@
+/** The isolate read cache never serves a stale or unauthorized answer. */
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  AttachUserPolicyCommand, CreateAccessKeyCommand, CreateUserCommand, GetAccessKeyLastUsedCommand, IAMServiceException,
+  ListUsersCommand, TagUserCommand, ListUserTagsCommand, DetachUserPolicyCommand,
+} from "@aws-sdk/client-iam";
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { accountCreds, createAccount, iam, sts, type NewAccount } from "../helpers/sandbox";
+
+let acct: NewAccount;
+let root: ReturnType<typeof iam>;
+beforeAll(async () => {
+  acct = await createAccount();
+  root = iam(accountCreds(acct));
+});
+
+describe("isolate read cache", () => {
+  it("a read right after a write shows the write", async () => {
+    expect((await root.send(new ListUsersCommand({}))).Users).toEqual([]);
+    await root.send(new CreateUserCommand({ UserName: "first" }));
+    expect((await root.send(new ListUsersCommand({}))).Users!.map((u) => u.UserName)).toEqual(["first"]);
+    expect((await root.send(new ListUserTagsCommand({ UserName: "first" }))).Tags).toEqual([]);
+    await root.send(new TagUserCommand({ UserName: "first", Tags: [{ Key: "k", Value: "v" }] }));
+    expect((await root.send(new ListUserTagsCommand({ UserName: "first" }))).Tags).toEqual([{ Key: "k", Value: "v" }]);
+  });
+
+  it("a cached answer is still authorized for each caller", async () => {
+    await root.send(new CreateUserCommand({ UserName: "reader" }));
+    await root.send(new AttachUserPolicyCommand({ UserName: "reader", PolicyArn: "arn:aws:iam::aws:policy/IAMReadOnlyAccess" }));
+    await root.send(new CreateUserCommand({ UserName: "nobody" }));
+    const rk = (await root.send(new CreateAccessKeyCommand({ UserName: "reader" }))).AccessKey!;
+    const nk = (await root.send(new CreateAccessKeyCommand({ UserName: "nobody" }))).AccessKey!;
+    const reader = iam({ accessKeyId: rk.AccessKeyId!, secretAccessKey: rk.SecretAccessKey! });
+    await reader.send(new ListUsersCommand({}));
+    await reader.send(new ListUsersCommand({}));
+    const e = await iam({ accessKeyId: nk.AccessKeyId!, secretAccessKey: nk.SecretAccessKey! }).send(new ListUsersCommand({})).catch((x: unknown) => x);
+    expect((e as IAMServiceException).name).toBe("AccessDenied");
+    await root.send(new DetachUserPolicyCommand({ UserName: "reader", PolicyArn: "arn:aws:iam::aws:policy/IAMReadOnlyAccess" }));
+    const e2 = await reader.send(new ListUsersCommand({})).catch((x: unknown) => x);
+    expect((e2 as IAMServiceException).name).toBe("AccessDenied");
+  });
+
+  it("last-used data written after a call reaches the next read", async () => {
+    await root.send(new CreateUserCommand({ UserName: "user3" }));
+    const k = (await root.send(new CreateAccessKeyCommand({ UserName: "user3" }))).AccessKey!;
+    const before = await root.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.AccessKeyId! }));
+    expect(before.AccessKeyLastUsed!.ServiceName).toBe("N/A");
+    await sts({ accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! }, "eu-west-1").send(new GetCallerIdentityCommand({}));
+    let after = before;
+    for (let i = 0; i < 50 && after.AccessKeyLastUsed!.ServiceName === "N/A"; i++) {
+      await new Promise((r) => setTimeout(r, 20)); // written after the response (waitUntil)
+      after = await root.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.AccessKeyId! }));
+    }
+    expect(after.AccessKeyLastUsed).toMatchObject({ ServiceName: "sts", Region: "eu-west-1" });
+  });
+});
