@@ -136,7 +136,12 @@ export async function decide(ctx: ActionContext, action: string, target: AuthzTa
     resourceAccount: target.resourceAccount ?? ctx.caller.principal.account,
     context: requestContext(ctx, tags, target.context),
   };
-  const decision = evaluate(request, policies);
+  // Most calls are allowed and nobody reads their explanation: decide without recording it. A denial
+  // always carries one (recordDecision keeps it under the decision id), so it is evaluated again with
+  // the explanation on — the same matchers, this time recording.
+  const explain = ctx.explain === true;
+  let decision = evaluate(request, policies, { explain });
+  if (!explain && decision.decision !== "allow") decision = evaluate(request, policies, { explain: true });
   const decisionId = recordDecision(ctx, request, decision);
   return { request, decision, decisionId };
 }

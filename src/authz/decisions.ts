@@ -23,6 +23,7 @@ export interface DecisionRecord {
 const MAX = 1000;
 const records = new Map<string, DecisionRecord>();
 
+/** `d` must carry its full explanation when it is kept (every denial; allows when ctx.explain). */
 export function recordDecision(ctx: ActionContext, request: AuthzRequest, d: Decision): string {
   const id = `${ctx.request.requestId}:${records.size.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   if (d.decision === "allow" && !ctx.explain) return id;

@@ -31,6 +31,23 @@ export function buildContext(req: AuthzRequest): RequestContext {
   return new LazyContext(req);
 }
 
+/**
+ * Request keys lower-cased, remembered: the same few dozen key names (aws:SourceIp, aws:PrincipalTag/…)
+ * come with every request, and a remembered string keeps its hash for the Map below. Bounded.
+ */
+const lowerKeys = new Map<string, string>();
+const LOWER_KEYS_LIMIT = 4096;
+
+function lowerKey(k: string): string {
+  let l = lowerKeys.get(k);
+  if (l === undefined) {
+    l = k.toLowerCase();
+    if (lowerKeys.size >= LOWER_KEYS_LIMIT) lowerKeys.clear();
+    lowerKeys.set(k, l);
+  }
+  return l;
+}
+
 function normalize(req: AuthzRequest): Map<string, readonly string[]> {
   const m = new Map<string, readonly string[]>();
   const p = req.principal;
@@ -45,7 +62,7 @@ function normalize(req: AuthzRequest): Map<string, readonly string[]> {
   const c = req.context;
   for (const k in c) {
     const v: ContextValue | undefined = c[k];
-    if (v !== undefined) m.set(k.toLowerCase(), typeof v === "string" ? [v] : v);
+    if (v !== undefined) m.set(lowerKey(k), typeof v === "string" ? [v] : v);
   }
   return m;
 }

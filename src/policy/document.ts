@@ -388,6 +388,7 @@ function compileStatement(s: RawStatement, variables: boolean): CompiledStatemen
       negated: parsed.operator !== "Null" && parsed.operator.negated,
     };
     if (parsed.operator !== "Null") compiled.test = parsed.operator.compile(c.values, { variables });
+    else compiled.nullWants = Object.freeze(c.values.map((v) => v.toLowerCase()));
     return Object.freeze(compiled);
   });
   const actionValues = s.action ?? s.notAction ?? [];

@@ -31,7 +31,19 @@ export interface Decision {
   /** Which policy type produced the final deny, for AWS's message wording. */
   reason: DecisionReason;
   deniedBy?: { type: PolicySourceType; id: string; sid?: string };
+  /**
+   * Why. With `{ explain: false }` this is a shared, frozen minimal explanation (decision, reason,
+   * crossAccount; empty `steps` and `policies`): re-run with explain on to get the full record.
+   */
   explanation: Explanation;
+}
+
+export interface EvaluateOptions {
+  /**
+   * Record the explanation (every policy, reached statement and condition, and the steps). Default true.
+   * When false the matchers decide without recording and the same decision, reason and deniedBy are returned.
+   */
+  explain?: boolean;
 }
 
 interface State {
@@ -39,7 +51,9 @@ interface State {
   target: ResourceTarget;
   ctx: RequestContext;
   principal: Principal;
-  policies: PolicyExplanation[];
+  /** null when not explaining. */
+  policies: PolicyExplanation[] | null;
+  steps: string[] | null;
 }
 
 interface Deny {
@@ -65,211 +79,317 @@ const GRANT_STRENGTH: Record<PrincipalMatchKind, number> = {
   account: 1,
 };
 
-/** One statement the action reached (`action` is its Action/NotAction result, memoized per policy). */
-function evaluateStatement(s: CompiledStatement, action: ElementMatch, st: State): StatementExplanation {
-  const se: StatementExplanation = { index: s.index, effect: s.effect, matched: false, action };
-  if (s.sid !== undefined) se.sid = s.sid;
-  if (!action.matched) return se;
+/**
+ * One statement the action reached (`action` is its Action/NotAction result, memoized per policy).
+ * Returns the statement's Principal match kind when it matched (`true` without a Principal element),
+ * false otherwise. Records into `se` when explaining (`se` is null otherwise).
+ */
+function evaluateStatement(
+  s: CompiledStatement,
+  action: ElementMatch,
+  st: State,
+  se: StatementExplanation | null,
+): PrincipalMatchKind | boolean {
+  if (!action.matched) return false;
+  const explain = se !== null;
   if (s.resource) {
-    const r = matchResource(s.resource, st.target, st.ctx);
-    se.resource = r;
-    if (!r.matched) return se;
+    const r = matchResource(s.resource, st.target, st.ctx, explain);
+    if (se) se.resource = r;
+    if (!r.matched) return false;
   }
+  let kind: PrincipalMatchKind | true = true;
   if (s.principal) {
-    const p = matchPrincipal(s.principal, st.principal);
-    se.principal = p;
-    if (!p.matched) return se;
+    const p = matchPrincipal(s.principal, st.principal, explain);
+    if (se) se.principal = p;
+    if (!p.matched) return false;
+    kind = p.principalMatch ?? true;
   }
   const conds = s.conditions;
   if (conds.length > 0) {
-    const out: ConditionExplanation[] = new Array<ConditionExplanation>(conds.length);
-    let all = true;
-    for (let i = 0; i < conds.length; i++) {
-      const e = evaluateCondition(conds[i]!, st.ctx);
-      out[i] = e;
-      if (!e.matched) all = false;
+    if (se) {
+      // Every condition is evaluated and recorded, even after one fails.
+      const out: ConditionExplanation[] = [];
+      let all = true;
+      for (let i = 0; i < conds.length; i++) if (!evaluateCondition(conds[i]!, st.ctx, out)) all = false;
+      se.conditions = out;
+      if (!all) return false;
+    } else {
+      for (let i = 0; i < conds.length; i++) if (!evaluateCondition(conds[i]!, st.ctx, null)) return false;
     }
-    se.conditions = out;
-    if (!all) return se;
   }
-  se.matched = true;
+  if (se) se.matched = true;
+  return kind;
+}
+
+function newStatementExplanation(s: CompiledStatement, action: ElementMatch): StatementExplanation {
+  const se: StatementExplanation = { index: s.index, effect: s.effect, matched: false, action };
+  if (s.sid !== undefined) se.sid = s.sid;
   return se;
 }
 
 function evaluateSources(sources: readonly PolicySource[], st: State, level?: number): TypeResult {
   const result: TypeResult = { allow: false };
+  const explain = st.policies !== null;
   for (let i = 0; i < sources.length; i++) {
     const src = sources[i]!;
     const policy = src.policy;
     const stmts = policy.statements;
     const hits = actionHits(policy, st.actionLower);
-    // Statements the action does not reach keep their precomputed (shared, frozen) explanation.
-    const explained = policy.missTemplate.slice();
-    const pe: PolicyExplanation = { type: src.type, id: src.id, allows: false, denies: false, statements: explained };
-    if (src.name !== undefined) pe.name = src.name;
-    if (level !== undefined) pe.level = level;
+    let pe: PolicyExplanation | null = null;
+    if (explain) {
+      // Statements the action does not reach keep their precomputed (shared, frozen) explanation.
+      pe = { type: src.type, id: src.id, allows: false, denies: false, statements: policy.missTemplate.slice() };
+      if (src.name !== undefined) pe.name = src.name;
+      if (level !== undefined) pe.level = level;
+      st.policies!.push(pe);
+    } else if (result.deny) {
+      // Deciding only: the first Deny of this policy type is the one reported; nothing later changes it.
+      break;
+    }
     const idx = hits.indexes;
     for (let h = 0; h < idx.length; h++) {
       const j = idx[h]!;
       const s = stmts[j]!;
-      const se = evaluateStatement(s, hits.matches[h]!, st);
-      explained[j] = se;
-      if (!se.matched) continue;
+      // Deciding only: once this type allows, a further Allow changes nothing unless it could name the
+      // caller more strongly (resource policies).
+      if (!pe && s.effect === "Allow" && result.allow && (s.principal === null || GRANT_STRENGTH[result.grant ?? "account"] >= 5))
+        continue;
+      let se: StatementExplanation | null = null;
+      if (pe) se = pe.statements[j] = newStatementExplanation(s, hits.matches[h]!);
+      const kind = evaluateStatement(s, hits.matches[h]!, st, se);
+      if (kind === false) continue;
       if (s.effect === "Deny") {
-        pe.denies = true;
+        if (pe) pe.denies = true;
         if (!result.deny) {
           result.deny = { type: src.type, id: src.id };
           if (s.sid !== undefined) result.deny.sid = s.sid;
+          if (!pe) break;
         }
       } else {
-        pe.allows = true;
+        if (pe) pe.allows = true;
         result.allow = true;
-        const kind = se.principal?.principalMatch;
-        if (kind && (!result.grant || GRANT_STRENGTH[kind] > GRANT_STRENGTH[result.grant])) result.grant = kind;
+        if (kind !== true && (!result.grant || GRANT_STRENGTH[kind] > GRANT_STRENGTH[result.grant])) result.grant = kind;
       }
     }
-    st.policies.push(pe);
   }
   return result;
 }
 
 const EMPTY: TypeResult = { allow: false };
 
-function finish(
-  decision: DecisionValue,
-  reason: DecisionReason,
-  explanation: Omit<Explanation, "decision" | "reason">,
-  deny?: Deny,
-): Decision {
-  const d: Decision = { decision, reason, explanation: { decision, reason, ...explanation } };
+type ExplanationExtras = Pick<Explanation, "crossAccount" | "resourceGrant">;
+
+const NOTHING: readonly never[] = Object.freeze([]);
+const REASON_DECISION: Record<DecisionReason, DecisionValue> = {
+  allowed: "allow",
+  alwaysAllowed: "allow",
+  rootUser: "allow",
+  explicitDeny: "explicitDeny",
+  scpDeny: "explicitDeny",
+  rcpDeny: "explicitDeny",
+  noIdentityAllow: "implicitDeny",
+  noResourceAllow: "implicitDeny",
+  noBoundaryAllow: "implicitDeny",
+  noSessionAllow: "implicitDeny",
+  noScpAllow: "implicitDeny",
+  noRcpAllow: "implicitDeny",
+};
+/** The minimal explanations returned with `{ explain: false }`: one frozen object per crossAccount × reason. */
+const MINIMAL = [false, true].map((crossAccount) => {
+  const byReason = {} as Record<DecisionReason, Explanation>;
+  for (const reason of Object.keys(REASON_DECISION) as DecisionReason[]) {
+    byReason[reason] = Object.freeze({
+      decision: REASON_DECISION[reason],
+      reason,
+      crossAccount,
+      steps: NOTHING as unknown as string[],
+      policies: NOTHING as unknown as PolicyExplanation[],
+    });
+  }
+  return byReason;
+});
+
+function finish(st: State, reason: DecisionReason, extras: ExplanationExtras, deny?: Deny): Decision {
+  const decision = REASON_DECISION[reason];
+  let explanation: Explanation;
+  if (st.policies === null) explanation = MINIMAL[extras.crossAccount ? 1 : 0]![reason];
+  else {
+    explanation = { decision, reason, crossAccount: extras.crossAccount, steps: st.steps!, policies: st.policies };
+    if (extras.resourceGrant) explanation.resourceGrant = extras.resourceGrant;
+  }
+  const d: Decision = { decision, reason, explanation };
   if (deny) d.deniedBy = deny;
   return d;
 }
 
-export function evaluate(req: AuthzRequest, policies: PolicySet): Decision {
+function step(st: State, text: string): void {
+  if (st.steps !== null) st.steps.push(text);
+}
+
+export function evaluate(req: AuthzRequest, policies: PolicySet, options?: EvaluateOptions): Decision {
+  const explain = options?.explain ?? true;
   const p = req.principal;
   const actionLower = req.action.toLowerCase();
   const resourceAccount = req.resourceAccount ?? p.account;
   const crossAccount = resourceAccount !== p.account;
-  const steps: string[] = [];
   const st: State = {
     actionLower,
     target: resourceTarget(req.resource),
     ctx: buildContext(req),
     principal: p,
-    policies: [],
+    policies: explain ? [] : null,
+    steps: explain ? [] : null,
   };
-  const base = { crossAccount, steps, policies: st.policies };
+  const base: ExplanationExtras = { crossAccount };
 
   if (actionLower === "sts:getcalleridentity") {
-    steps.push("sts:GetCallerIdentity is always allowed");
-    return finish("allow", "alwaysAllowed", base);
+    step(st, "sts:GetCallerIdentity is always allowed");
+    return finish(st, "alwaysAllowed", base);
   }
 
   const isRoot = p.kind === "root";
   const isServiceOrAnonymous = p.kind === "service" || p.kind === "anonymous";
   const orgApplies = !p.serviceLinkedRole && !isServiceOrAnonymous;
-
-  // 1. Evaluate every applicable policy (each matcher records its own explanation).
-  const scpLevels = orgApplies && policies.scps ? policies.scps.map((lvl, i) => evaluateSources(lvl, st, i)) : null;
-  const rcpLevels = orgApplies && policies.rcps ? policies.rcps.map((lvl, i) => evaluateSources(lvl, st, i)) : null;
-  const resource = policies.resource ? evaluateSources(policies.resource, st) : EMPTY;
   const identitySide = !isRoot && !isServiceOrAnonymous;
-  const identity = identitySide ? evaluateSources(policies.identity, st) : EMPTY;
-  const boundary = identitySide && policies.boundary ? evaluateSources(policies.boundary, st) : null;
-  const session = identitySide && policies.session ? evaluateSources(policies.session, st) : null;
+
+  // 1. Evaluate every applicable policy (each matcher records its own explanation), in the order in which
+  //    an explicit deny is reported: SCPs, RCPs, resource, identity, boundary, session. Deciding only
+  //    (explain off), the first explicit deny ends the evaluation.
+  let scpLevels: TypeResult[] | null = null;
+  let rcpLevels: TypeResult[] | null = null;
+  let resource = EMPTY;
+  let identity = EMPTY;
+  let boundary: TypeResult | null = null;
+  let session: TypeResult | null = null;
+  if (orgApplies && policies.scps) {
+    scpLevels = [];
+    for (let i = 0; i < policies.scps.length; i++) {
+      const lvl = evaluateSources(policies.scps[i]!, st, i);
+      scpLevels.push(lvl);
+      if (lvl.deny && !explain) break;
+    }
+  }
+  let denied = !explain && scpLevels !== null && scpLevels[scpLevels.length - 1]?.deny !== undefined;
+  if (!denied && orgApplies && policies.rcps) {
+    rcpLevels = [];
+    for (let i = 0; i < policies.rcps.length; i++) {
+      const lvl = evaluateSources(policies.rcps[i]!, st, i);
+      rcpLevels.push(lvl);
+      if (lvl.deny && !explain) break;
+    }
+    denied = !explain && rcpLevels[rcpLevels.length - 1]?.deny !== undefined;
+  }
+  if (!denied && policies.resource) {
+    resource = evaluateSources(policies.resource, st);
+    denied = !explain && resource.deny !== undefined;
+  }
+  if (!denied && identitySide) {
+    identity = evaluateSources(policies.identity, st);
+    denied = !explain && identity.deny !== undefined;
+    if (!denied && policies.boundary) {
+      boundary = evaluateSources(policies.boundary, st);
+      denied = !explain && boundary.deny !== undefined;
+    }
+    if (!denied && policies.session) session = evaluateSources(policies.session, st);
+  }
 
   // 2. Explicit deny anywhere wins.
-  for (const lvl of scpLevels ?? []) {
-    if (lvl.deny) {
-      steps.push("explicit deny in a service control policy");
-      return finish("explicitDeny", "scpDeny", base, lvl.deny);
+  if (scpLevels) {
+    for (let i = 0; i < scpLevels.length; i++) {
+      const deny = scpLevels[i]!.deny;
+      if (deny) {
+        step(st, "explicit deny in a service control policy");
+        return finish(st, "scpDeny", base, deny);
+      }
     }
   }
-  for (const lvl of rcpLevels ?? []) {
-    if (lvl.deny) {
-      steps.push("explicit deny in a resource control policy");
-      return finish("explicitDeny", "rcpDeny", base, lvl.deny);
+  if (rcpLevels) {
+    for (let i = 0; i < rcpLevels.length; i++) {
+      const deny = rcpLevels[i]!.deny;
+      if (deny) {
+        step(st, "explicit deny in a resource control policy");
+        return finish(st, "rcpDeny", base, deny);
+      }
     }
   }
-  for (const r of [resource, identity, boundary, session]) {
-    if (r?.deny) {
-      steps.push(`explicit deny in a ${r.deny.type} policy`);
-      return finish("explicitDeny", "explicitDeny", base, r.deny);
-    }
+  const deny = resource.deny ?? identity.deny ?? boundary?.deny ?? session?.deny;
+  if (deny) {
+    step(st, `explicit deny in a ${deny.type} policy`);
+    return finish(st, "explicitDeny", base, deny);
   }
-  steps.push("no explicit deny");
+  step(st, "no explicit deny");
 
   // 3. Organizations: every level must allow.
   if (scpLevels) {
     if (!scpLevels.every((l) => l.allow)) {
-      steps.push("a service control policy level has no Allow");
-      return finish("implicitDeny", "noScpAllow", base);
+      step(st, "a service control policy level has no Allow");
+      return finish(st, "noScpAllow", base);
     }
-    steps.push("every SCP level allows");
-  } else if (policies.scps && !orgApplies) steps.push("SCPs do not apply to this principal");
+    step(st, "every SCP level allows");
+  } else if (policies.scps && !orgApplies) step(st, "SCPs do not apply to this principal");
   if (rcpLevels) {
     if (!rcpLevels.every((l) => l.allow)) {
-      steps.push("a resource control policy level has no Allow");
-      return finish("implicitDeny", "noRcpAllow", base);
+      step(st, "a resource control policy level has no Allow");
+      return finish(st, "noRcpAllow", base);
     }
-    steps.push("every RCP level allows");
+    step(st, "every RCP level allows");
   }
 
   // 4. Principals with no identity side: root (own account), services, anonymous.
   if (isRoot && !crossAccount) {
-    steps.push("the root user of the resource's account is allowed");
-    return finish("allow", "rootUser", base);
+    step(st, "the root user of the resource's account is allowed");
+    return finish(st, "rootUser", base);
   }
   if (isServiceOrAnonymous) {
     if (resource.allow) {
-      steps.push("a resource-based policy allows the service/anonymous principal");
-      return finish("allow", "allowed", base);
+      step(st, "a resource-based policy allows the service/anonymous principal");
+      return finish(st, "allowed", base);
     }
-    steps.push("no resource-based policy allows");
-    return finish("implicitDeny", "noResourceAllow", base);
+    step(st, "no resource-based policy allows");
+    return finish(st, "noResourceAllow", base);
   }
 
   // 5. Same-account resource-based grants.
   if (resource.allow && !crossAccount && resource.grant) {
     const strength = GRANT_STRENGTH[resource.grant];
     if (strength >= 5) {
-      steps.push("a resource-based policy names the caller: allowed on its own");
-      return finish("allow", "allowed", { ...base, resourceGrant: "direct" });
+      step(st, "a resource-based policy names the caller: allowed on its own");
+      return finish(st, "allowed", { crossAccount, resourceGrant: "direct" });
     }
     if (strength >= 3) {
-      steps.push("a resource-based policy names the role: limited by boundary and session policies");
-      if (boundary && !boundary.allow) return finish("implicitDeny", "noBoundaryAllow", { ...base, resourceGrant: "roleArn" });
-      if (session && !session.allow) return finish("implicitDeny", "noSessionAllow", { ...base, resourceGrant: "roleArn" });
-      return finish("allow", "allowed", { ...base, resourceGrant: "roleArn" });
+      step(st, "a resource-based policy names the role: limited by boundary and session policies");
+      const roleArn: ExplanationExtras = { crossAccount, resourceGrant: "roleArn" };
+      if (boundary && !boundary.allow) return finish(st, "noBoundaryAllow", roleArn);
+      if (session && !session.allow) return finish(st, "noSessionAllow", roleArn);
+      return finish(st, "allowed", roleArn);
     }
-    steps.push("a resource-based policy names the account: delegated to identity-based policies");
+    step(st, "a resource-based policy names the account: delegated to identity-based policies");
   }
-  const resourceGrant = resource.allow ? { resourceGrant: "delegated" as const } : {};
+  const withGrant: ExplanationExtras = resource.allow ? { crossAccount, resourceGrant: "delegated" } : base;
 
   // 6. Identity side: identity allow → boundary → session.
   if (isRoot) {
-    steps.push("the root user's identity side allows everything");
+    step(st, "the root user's identity side allows everything");
   } else {
     if (!identity.allow) {
-      steps.push("no identity-based policy allows");
-      return finish("implicitDeny", "noIdentityAllow", { ...base, ...resourceGrant });
+      step(st, "no identity-based policy allows");
+      return finish(st, "noIdentityAllow", withGrant);
     }
     if (boundary && !boundary.allow) {
-      steps.push("the permissions boundary does not allow");
-      return finish("implicitDeny", "noBoundaryAllow", { ...base, ...resourceGrant });
+      step(st, "the permissions boundary does not allow");
+      return finish(st, "noBoundaryAllow", withGrant);
     }
     if (session && !session.allow) {
-      steps.push("no session policy allows");
-      return finish("implicitDeny", "noSessionAllow", { ...base, ...resourceGrant });
+      step(st, "no session policy allows");
+      return finish(st, "noSessionAllow", withGrant);
     }
-    steps.push("identity side allows");
+    step(st, "identity side allows");
   }
 
   // 7. Cross account (or a mandatory resource policy such as a trust policy): the resource side must allow too.
   if ((crossAccount || policies.requireResourceAllow) && !resource.allow) {
-    steps.push(crossAccount ? "cross-account: no resource-based policy allows" : "no resource-based policy allows");
-    return finish("implicitDeny", "noResourceAllow", base);
+    step(st, crossAccount ? "cross-account: no resource-based policy allows" : "no resource-based policy allows");
+    return finish(st, "noResourceAllow", base);
   }
-  return finish("allow", "allowed", { ...base, ...resourceGrant });
+  return finish(st, "allowed", withGrant);
 }

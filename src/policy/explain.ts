@@ -3,6 +3,8 @@
  * reported is exactly what was decided (nothing is re-derived afterwards).
  * Treat it as read-only: common outcomes (an Action that does not match, a Resource that does not match)
  * are shared frozen objects built when the policy was compiled.
+ * `evaluate(…, { explain: false })` runs the same matchers with recording off: they return shared frozen
+ * outcomes, and the decision carries a shared frozen minimal Explanation (no steps, no policies).
  */
 import type { PolicySourceType } from "./types.js";
 

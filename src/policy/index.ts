@@ -3,7 +3,7 @@ export type { PolicyKind, PolicySource, PolicySourceType, Principal, AuthzReques
 export { parsePolicy, policySizeWithoutWhitespace } from "./document.js";
 export type { CompiledPolicy, CompiledStatement, ParseOptions, ParseResult } from "./document.js";
 export { evaluate } from "./evaluate.js";
-export type { Decision } from "./evaluate.js";
+export type { Decision, EvaluateOptions } from "./evaluate.js";
 export type {
   ConditionExplanation,
   DecisionReason,

@@ -77,13 +77,16 @@ export function resolveTemplate(t: Template, ctx: RequestContext, lower: boolean
       out += p;
       continue;
     }
-    const v = ctx.get(p.key);
-    let value = v !== undefined && v.length === 1 ? v[0] : undefined;
-    if (value === undefined) {
-      if (p.default === undefined) return null;
-      value = p.default;
-    }
+    const value = variableValue(p, ctx);
+    if (value === null) return null;
     out += escapeLiteral(lower ? value.toLowerCase() : value);
   }
   return out;
+}
+
+/** The value a variable takes (as in the request, not escaped): its single context value, else its default, else null. */
+export function variableValue(ref: VariableRef, ctx: RequestContext): string | null {
+  const v = ctx.get(ref.key);
+  if (v !== undefined && v.length === 1) return v[0]!;
+  return ref.default ?? null;
 }

@@ -151,7 +151,8 @@ describe("enforcement with real SDK clients", () => {
   });
 
   it("a denial's explanation is resolvable through the admin API", async () => {
-    const u = await userWith();
+    // The live path decides without an explanation; a denial is evaluated again to record the full one.
+    const u = await userWith({ inline: allow("iam:GetUser") });
     let decisionId: string | undefined;
     const client = iam(u.creds);
     try {
@@ -163,7 +164,15 @@ describe("enforcement with real SDK clients", () => {
     expect(decisionId).toBeTruthy();
     const r = await adminFetch(`/decisions/${encodeURIComponent(decisionId!)}`);
     expect(r.status).toBe(200);
-    const body = (await r.json()) as { decision: string; reason: string; request: { action: string } };
+    const body = (await r.json()) as {
+      decision: string;
+      reason: string;
+      request: { action: string };
+      explanation: { steps: string[]; policies: Array<{ statements: Array<{ action: { matched: boolean } }> }> };
+    };
     expect(body).toMatchObject({ decision: "implicitDeny", reason: "noIdentityAllow", request: { action: "iam:ListUsers" } });
+    expect(body.explanation.steps).toContain("no identity-based policy allows");
+    expect(body.explanation.policies).toHaveLength(1);
+    expect(body.explanation.policies[0]!.statements[0]!.action.matched).toBe(false);
   });
 });

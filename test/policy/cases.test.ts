@@ -20,5 +20,16 @@ describe("policy case corpus", () => {
     // The explanation is the decision's own record.
     expect(d.explanation.decision).toBe(d.decision);
     expect(d.explanation.reason).toBe(d.reason);
+
+    // Deciding without recording the explanation gives the same decision, reason and denying policy.
+    const quick = evaluate(req, set, { explain: false });
+    expect({ decision: quick.decision, reason: quick.reason, deniedBy: quick.deniedBy }).toEqual({
+      decision: d.decision,
+      reason: d.reason,
+      deniedBy: d.deniedBy,
+    });
+    if (c.message) expect(accessDeniedMessage(req, quick)).toBe(c.message);
+    expect(quick.explanation).toMatchObject({ decision: d.decision, reason: d.reason, crossAccount: d.explanation.crossAccount, policies: [] });
+    expect(Object.isFrozen(quick.explanation)).toBe(true);
   });
 });

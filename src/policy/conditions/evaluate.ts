@@ -21,6 +21,8 @@ export interface CompiledCondition {
   negated: boolean;
   /** Undefined for Null. */
   test?: ValueTest;
+  /** Null only: the policy values lower-cased ("true" / "false"). */
+  nullWants?: readonly string[];
 }
 
 const MATCHED = 1;
@@ -53,22 +55,31 @@ function satisfies(c: CompiledCondition, ctx: RequestContext, vals: readonly str
   return any !== c.negated ? MATCHED : 0;
 }
 
-export function evaluateCondition(c: CompiledCondition, ctx: RequestContext): ConditionExplanation {
+/**
+ * Evaluates one condition; when `record` is given, appends its explanation there.
+ * Returns whether the condition is satisfied.
+ */
+export function evaluateCondition(c: CompiledCondition, ctx: RequestContext, record: ConditionExplanation[] | null): boolean {
   const vals = contextValues(ctx, c.keyLower);
-  let matched: boolean;
-  let missing: boolean;
+  let r: number;
   if (c.parsed.operator === "Null") {
     const absent = vals === null || vals.length === 0;
-    missing = absent;
-    matched = false;
-    for (const v of c.values) {
-      const want = v.toLowerCase();
-      if ((want === "true" && absent) || (want === "false" && !absent)) matched = true;
+    r = absent ? MISSING : 0;
+    for (let i = 0; i < c.values.length; i++) {
+      const want = c.nullWants![i];
+      if ((want === "true" && absent) || (want === "false" && !absent)) r |= MATCHED;
     }
-  } else {
-    const r = satisfies(c, ctx, vals);
-    matched = (r & MATCHED) !== 0;
-    missing = (r & MISSING) !== 0;
+  } else r = satisfies(c, ctx, vals);
+  const matched = (r & MATCHED) !== 0;
+  if (record !== null) {
+    record.push({
+      operator: c.operatorName,
+      key: c.key,
+      values: c.values as string[],
+      contextValues: vals,
+      matched,
+      missing: (r & MISSING) !== 0,
+    });
   }
-  return { operator: c.operatorName, key: c.key, values: c.values as string[], contextValues: vals, matched, missing };
+  return matched;
 }

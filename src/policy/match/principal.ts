@@ -62,66 +62,102 @@ export function compilePrincipalElement(block: PrincipalBlock, not: boolean): Co
   return Object.freeze({ not, wildcard, accounts, arns, services, federated, canonicalUsers, values: Object.freeze(values) });
 }
 
-interface Link {
-  kind: PrincipalMatchKind;
-  test: (el: CompiledPrincipalElement) => string | undefined;
-}
+/** The identities of a caller, strongest first (constant lists: no allocation per match). */
+const ROOT_CHAIN: readonly PrincipalMatchKind[] = Object.freeze(["account"]);
+const OWN_CHAIN: readonly PrincipalMatchKind[] = Object.freeze(["principal", "account"]);
+const SESSION_CHAIN: readonly PrincipalMatchKind[] = Object.freeze(["principal", "role", "account"]);
+const SERVICE_CHAIN: readonly PrincipalMatchKind[] = Object.freeze(["service"]);
+const NO_CHAIN: readonly PrincipalMatchKind[] = Object.freeze([]);
 
-/** The identities of a caller, strongest first. */
-function chain(p: Principal): Link[] {
-  const account: Link = { kind: "account", test: (el) => el.accounts.get(p.account) };
-  const own = (arn: string): Link => ({ kind: "principal", test: (el) => (el.arns.has(arn) ? arn : undefined) });
+function chain(p: Principal): readonly PrincipalMatchKind[] {
   switch (p.kind) {
     case "root":
-      return [account];
+      return ROOT_CHAIN;
     case "user":
     case "federatedUser":
-      return [own(p.arn), account];
-    case "assumedRole": {
-      const links = [own(p.arn)];
-      const roleArn = p.roleArn;
-      if (roleArn) links.push({ kind: "role", test: (el) => (el.arns.has(roleArn) ? roleArn : undefined) });
-      links.push(account);
-      return links;
-    }
-    case "service": {
-      const name = (p.serviceName ?? p.arn).toLowerCase();
-      return [{ kind: "service", test: (el) => (el.services.has(name) ? name : undefined) }];
-    }
+      return OWN_CHAIN;
+    case "assumedRole":
+      return p.roleArn ? SESSION_CHAIN : OWN_CHAIN;
+    case "service":
+      return SERVICE_CHAIN;
     case "anonymous":
-      return [];
+      return NO_CHAIN;
   }
 }
 
-function extraLinks(p: Principal): Link[] {
-  const links: Link[] = [];
-  const fed = p.federated;
-  if (fed) links.push({ kind: "federated", test: (el) => (el.federated.has(fed) ? fed : undefined) });
-  const cu = p.canonicalUser;
-  if (cu) links.push({ kind: "canonicalUser", test: (el) => (el.canonicalUsers.has(cu) ? cu : undefined) });
-  return links;
+/** The policy value that names the caller's identity of this kind, or undefined. */
+function linkValue(el: CompiledPrincipalElement, p: Principal, kind: PrincipalMatchKind): string | undefined {
+  switch (kind) {
+    case "account":
+      return el.accounts.get(p.account);
+    case "principal":
+      return el.arns.has(p.arn) ? p.arn : undefined;
+    case "role":
+      return p.roleArn !== undefined && el.arns.has(p.roleArn) ? p.roleArn : undefined;
+    case "service": {
+      if (el.services.size === 0) return undefined;
+      const name = (p.serviceName ?? p.arn).toLowerCase();
+      return el.services.has(name) ? name : undefined;
+    }
+    case "federated":
+      return p.federated && el.federated.has(p.federated) ? p.federated : undefined;
+    case "canonicalUser":
+      return p.canonicalUser && el.canonicalUsers.has(p.canonicalUser) ? p.canonicalUser : undefined;
+    case "wildcard":
+      return el.wildcard ? "*" : undefined;
+  }
 }
 
-export function matchPrincipal(el: CompiledPrincipalElement, p: Principal): ElementMatch {
+// Deciding only (explain off): shared outcomes without the matching value.
+const PRINCIPAL_MATCHED = Object.fromEntries(
+  (["wildcard", "account", "role", "principal", "service", "federated", "canonicalUser"] as const).map((kind) => [
+    kind,
+    Object.freeze<ElementMatch>({ element: "Principal", matched: true, principalMatch: kind }),
+  ]),
+) as Record<PrincipalMatchKind, ElementMatch>;
+const NO_PRINCIPAL: ElementMatch = Object.freeze({ element: "Principal", matched: false });
+const NOT_PRINCIPAL_APPLIES: ElementMatch = Object.freeze({ element: "NotPrincipal", matched: true });
+const NOT_PRINCIPAL_EXCLUDES: ElementMatch = Object.freeze({ element: "NotPrincipal", matched: false });
+
+/**
+ * Principal / NotPrincipal against the caller. With `explain` the result names the policy value that
+ * matched (or excluded); without, it is a shared frozen outcome (still carrying `principalMatch`, which
+ * the decision needs).
+ */
+export function matchPrincipal(el: CompiledPrincipalElement, p: Principal, explain = true): ElementMatch {
   if (!el.not) {
-    const links = [...extraLinks(p), ...chain(p)];
-    for (const l of links) {
-      const v = l.test(el);
-      if (v !== undefined) return { element: "Principal", matched: true, value: v, principalMatch: l.kind };
+    let kind: PrincipalMatchKind | undefined;
+    let v: string | undefined;
+    if (p.federated && (v = linkValue(el, p, "federated")) !== undefined) kind = "federated";
+    else if (p.canonicalUser && (v = linkValue(el, p, "canonicalUser")) !== undefined) kind = "canonicalUser";
+    else {
+      const links = chain(p);
+      for (let i = 0; i < links.length; i++) {
+        v = linkValue(el, p, links[i]!);
+        if (v !== undefined) {
+          kind = links[i]!;
+          break;
+        }
+      }
+      if (kind === undefined && el.wildcard) {
+        kind = "wildcard";
+        v = "*";
+      }
     }
-    if (el.wildcard) return { element: "Principal", matched: true, value: "*", principalMatch: "wildcard" };
-    return { element: "Principal", matched: false };
+    if (kind === undefined) return NO_PRINCIPAL;
+    return explain ? { element: "Principal", matched: true, value: v, principalMatch: kind } : PRINCIPAL_MATCHED[kind];
   }
   // NotPrincipal: excluded only when every link of the chain is named (or "*" is named).
-  if (el.wildcard) return { element: "NotPrincipal", matched: false, value: "*" };
+  if (el.wildcard) return explain ? { element: "NotPrincipal", matched: false, value: "*" } : NOT_PRINCIPAL_EXCLUDES;
   const links = chain(p);
-  if (links.length === 0) return { element: "NotPrincipal", matched: true };
+  if (links.length === 0) return NOT_PRINCIPAL_APPLIES;
   let named: string | undefined;
-  for (const l of links) {
-    const v = l.test(el);
-    if (v === undefined) return { element: "NotPrincipal", matched: true };
+  for (let i = 0; i < links.length; i++) {
+    const v = linkValue(el, p, links[i]!);
+    if (v === undefined) return NOT_PRINCIPAL_APPLIES;
     named ??= v;
   }
+  if (!explain) return NOT_PRINCIPAL_EXCLUDES;
   const m: ElementMatch = { element: "NotPrincipal", matched: false };
   if (named !== undefined) m.value = named;
   return m;

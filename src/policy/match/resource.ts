@@ -5,7 +5,7 @@
  */
 import { parseArn, type Arn } from "../../lib/arn.js";
 import { compileGlob, globMatch } from "../glob.js";
-import { parseTemplate, resolveTemplate, type Template } from "../variables.js";
+import { parseTemplate, resolveTemplate, variableValue, type Template } from "../variables.js";
 import type { RequestContext } from "../context.js";
 import type { ElementMatch } from "../explain.js";
 
@@ -75,8 +75,11 @@ interface ResourcePattern {
   value: string;
   test?: ArnTest;
   template?: Template;
-  /** Last substitution of the template and its compiled test (a principal's variables rarely change). */
-  memo?: { resolved: string; test: ArnTest };
+  /**
+   * The variable values of the last substitution and the compiled test of the result (a principal's
+   * variables rarely change): the same values reuse the test without building the string again.
+   */
+  memo?: { inputs: readonly string[]; test: ArnTest };
 }
 
 export interface CompiledResourceElement {
@@ -98,10 +101,40 @@ export function compileResourceElement(
   return Object.freeze({ not, values: Object.freeze([...values]), patterns: Object.freeze(patterns) });
 }
 
+/** The test of a pattern with variables for this request; null when a variable has no value (no match). */
+function templateTest(p: ResourcePattern, ctx: RequestContext): ArnTest | null {
+  const vars = p.template!.variables;
+  const memo = p.memo;
+  let same = memo !== undefined;
+  for (let i = 0; i < vars.length; i++) {
+    const v = variableValue(vars[i]!, ctx);
+    if (v === null) return null;
+    if (same && memo!.inputs[i] !== v) same = false;
+  }
+  if (same) return memo!.test;
+  const resolved = resolveTemplate(p.template!, ctx, false)!;
+  const inputs = vars.map((r) => variableValue(r, ctx)!);
+  p.memo = { inputs, test: compileArnTest(resolved) };
+  return p.memo.test;
+}
+
 const NO_RESOURCE: ElementMatch = Object.freeze({ element: "Resource", matched: false });
 const NOT_RESOURCE_APPLIES: ElementMatch = Object.freeze({ element: "NotResource", matched: true });
+// Deciding only (explain off): the outcome without the matching value or the unresolved variables.
+const RESOURCE_MATCHED: ElementMatch = Object.freeze({ element: "Resource", matched: true });
+const NOT_RESOURCE_EXCLUDES: ElementMatch = Object.freeze({ element: "NotResource", matched: false });
 
-export function matchResource(el: CompiledResourceElement, target: ResourceTarget, ctx: RequestContext): ElementMatch {
+/**
+ * Resource / NotResource against the request's resource. With `explain` the result names the policy
+ * value that matched and the values whose variables could not be resolved; without, it is a shared
+ * frozen outcome.
+ */
+export function matchResource(
+  el: CompiledResourceElement,
+  target: ResourceTarget,
+  ctx: RequestContext,
+  explain = true,
+): ElementMatch {
   let hit: string | undefined;
   let unresolved: string[] | undefined;
   for (let i = 0; i < el.patterns.length; i++) {
@@ -113,22 +146,18 @@ export function matchResource(el: CompiledResourceElement, target: ResourceTarge
       }
       continue;
     }
-    const resolved = resolveTemplate(p.template!, ctx, false);
-    if (resolved === null) {
-      (unresolved ??= []).push(p.value);
+    const test = templateTest(p, ctx);
+    if (test === null) {
+      if (explain) (unresolved ??= []).push(p.value);
       continue;
     }
-    let memo = p.memo;
-    if (!memo || memo.resolved !== resolved) {
-      memo = { resolved, test: compileArnTest(resolved) };
-      p.memo = memo;
-    }
-    if (memo.test(target)) {
+    if (test(target)) {
       hit = p.value;
       break;
     }
   }
   if (hit === undefined && !unresolved) return el.not ? NOT_RESOURCE_APPLIES : NO_RESOURCE;
+  if (!explain) return el.not ? NOT_RESOURCE_EXCLUDES : RESOURCE_MATCHED;
   const element = el.not ? "NotResource" : "Resource";
   const matched = el.not ? hit === undefined : hit !== undefined;
   const m: ElementMatch = { element, matched };

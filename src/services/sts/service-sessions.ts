@@ -44,7 +44,7 @@ export async function assumeRoleAsService(env: Env, db: Db, account: string, i: 
     resourceAccount: account,
     context: { "aws:PrincipalServiceName": i.service, "sts:RoleSessionName": i.sessionName, "aws:CurrentTime": isoSeconds(now) },
   };
-  const d = evaluate(req, { identity: [], resource: [{ id: role.arn, type: "resource", policy: trust.policy }], requireResourceAllow: true });
+  const d = evaluate(req, { identity: [], resource: [{ id: role.arn, type: "resource", policy: trust.policy }], requireResourceAllow: true }, { explain: false });
   if (d.decision !== "allow") throw errors.accessDenied(accessDeniedMessage(req, d));
   const assumedRoleId = `${role.roleId}:${i.sessionName}`;
   const arn = assumedRoleArn(account, role.roleName, i.sessionName);
