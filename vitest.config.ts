@@ -10,6 +10,7 @@ import { readMigrations, LOCAL_DEFAULTS } from "./src/tools/sandbox.ts";
 //   served by Miniflare, exactly as `npm start` serves it.
 export default defineConfig({
   test: {
+    reporters: ["default", "./test/helpers/summary-reporter.ts"],
     projects: [
       {
         test: {
