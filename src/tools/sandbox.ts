@@ -84,6 +84,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const persist = opts.persistTo === undefined ? false : opts.persistTo;
   const mf = new Miniflare({
     modules: [{ type: "ESModule", path: path.join(ROOT, "src/index.js"), contents: script }],
+    modulesRoot: ROOT,
     compatibilityDate: "2026-04-20",
     compatibilityFlags: ["nodejs_compat"],
     bindings: vars,
