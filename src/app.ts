@@ -22,7 +22,7 @@ import { dataPlaneFor, setConsistency } from "./consistency/client";
 import { defaultConsistency } from "./consistency/defaults";
 import { afterWrite, beforeWrite, isWriteAction } from "./consistency/writes";
 import { recordUsage } from "./services/usage";
-import { authCacheTtl, invalidateAccount, peek, remember } from "./auth/cache";
+import { authCacheTtl, invalidateAfterWrite, peek, remember } from "./auth/cache";
 import { isCacheableRead, readCacheKey, type CachedRead } from "./services/read-cache";
 
 export const app = new Hono<{ Bindings: Env }>();
@@ -116,7 +116,7 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
       result = await def.handler(input, ctx);
     } finally {
       // Whatever this write changed, this isolate's cached keys, sessions and reads of the account are stale.
-      if (writes) invalidateAccount(caller.principal.account);
+      if (writes) invalidateAfterWrite(caller.principal.account, def.name);
     }
     if (lagging) await afterWrite(c.env, ctx.db, caller, t);
     const resultElement = resultXml(def.name, result ?? undefined);

@@ -6,7 +6,7 @@ import { accountState, lookupAccessKey, type KeyLookup } from "../store/credenti
 import type { Db } from "../store/db";
 import { rootArn } from "../lib/arn";
 import { accountOfAccessKeyId } from "../lib/ids";
-import { cachedLookup } from "./cache";
+import { cachedLookup, rootKeyScope } from "./cache";
 
 /** Resolves temporary credentials (X-Amz-Security-Token); the STS layer provides it. */
 export interface SessionResolver {
@@ -42,9 +42,18 @@ function callerOfKey(key: KeyLookup, generation: number): Caller {
       };
 }
 
+/**
+ * Cache scope of a key row. Root keys of accounts without eventual consistency live in their own
+ * scope: most IAM writes cannot change them (only the access-key actions can), so a stream of root
+ * writes keeps its key cached. Everything else is dropped by any write to the account.
+ */
+export function keyCacheScope(k: KeyLookup): string {
+  return k.userId === null && (k.consistencyMode ?? "off") === "off" ? rootKeyScope(k.accountId) : k.accountId;
+}
+
 /** A permanent key as the data plane sees it: the latest row, or the lagging snapshot's. */
 async function permanentKey(db: Db, dataPlane: DataPlane, id: string, now: number, ttl: number): Promise<{ key: KeyLookup | undefined; consistency?: CallerConsistency }> {
-  const key = await cachedLookup(`key:${id}`, ttl, (k: KeyLookup) => k.accountId, () => lookupAccessKey(db, id));
+  const key = await cachedLookup(`key:${id}`, ttl, keyCacheScope, () => lookupAccessKey(db, id));
   let account: string | undefined;
   let latest: { generation: number; consistencyMode: string } | undefined;
   if (key) {

@@ -17,6 +17,20 @@ function epochOf(account: string): number {
   return epochs.get(account) ?? 0;
 }
 
+/** The scope of an account's root-key rows (see authenticate.ts keyCacheScope). */
+export function rootKeyScope(account: string): string {
+  return `${account}#root`;
+}
+
+/** IAM actions that can change a root key row (root manages its own keys without a UserName). */
+const ROOT_KEY_ACTIONS = new Set(["CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey"]);
+
+/** After an IAM write: drop the account's cached data, and its root keys when the action can touch them. */
+export function invalidateAfterWrite(account: string, action: string): void {
+  invalidateAccount(account);
+  if (ROOT_KEY_ACTIONS.has(action)) invalidateAccount(rootKeyScope(account));
+}
+
 /** Drops everything cached for `account` (its keys, sessions, generation). */
 export function invalidateAccount(account: string): void {
   epochs.set(account, epochOf(account) + 1);

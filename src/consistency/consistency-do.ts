@@ -118,7 +118,9 @@ export class ConsistencyDO extends DurableObject<Env> {
     const s = await this.load();
     if (s.config.mode === "off" || to <= from) return;
     let prevVisible = s.log.length ? s.log[s.log.length - 1]!.visibleAt : 0;
-    for (let g = from + 1; g <= to; g++) {
+    // Concurrent writes may report overlapping ranges: log each generation once.
+    const lastLogged = s.log.length ? s.log[s.log.length - 1]!.generation : from;
+    for (let g = Math.max(from, lastLogged) + 1; g <= to; g++) {
       const visibleAt = Math.max(now + delayFor(s.config, s.counter++), prevVisible);
       prevVisible = visibleAt;
       s.log.push({ generation: g, writtenAt: now, visibleAt });

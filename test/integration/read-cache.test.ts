@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   AttachUserPolicyCommand, CreateAccessKeyCommand, CreateUserCommand, GetAccessKeyLastUsedCommand, IAMServiceException,
-  ListUsersCommand, TagUserCommand, ListUserTagsCommand, DetachUserPolicyCommand,
+  ListUsersCommand, TagUserCommand, ListUserTagsCommand, DetachUserPolicyCommand, UpdateAccessKeyCommand,
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { accountCreds, createAccount, iam, sts, type NewAccount } from "../helpers/sandbox";
@@ -38,6 +38,19 @@ describe("isolate read cache", () => {
     await root.send(new DetachUserPolicyCommand({ UserName: "reader", PolicyArn: "arn:aws:iam::aws:policy/IAMReadOnlyAccess" }));
     const e2 = await reader.send(new ListUsersCommand({})).catch((x: unknown) => x);
     expect((e2 as IAMServiceException).name).toBe("AccessDenied");
+  });
+
+  it("a root key cached across other writes is still dropped at once when root deactivates it", async () => {
+    const other = await createAccount();
+    const r = iam(accountCreds(other));
+    const second = (await r.send(new CreateAccessKeyCommand({}))).AccessKey!;
+    const k2 = { accessKeyId: second.AccessKeyId!, secretAccessKey: second.SecretAccessKey! };
+    expect((await sts(k2).send(new GetCallerIdentityCommand({}))).Arn).toBe(`arn:aws:iam::${other.accountId}:root`);
+    await r.send(new CreateUserCommand({ UserName: "unrelated-write" }));
+    expect((await sts(k2).send(new GetCallerIdentityCommand({}))).Account).toBe(other.accountId);
+    await r.send(new UpdateAccessKeyCommand({ AccessKeyId: k2.accessKeyId, Status: "Inactive" }));
+    const e = await sts(k2).send(new GetCallerIdentityCommand({})).catch((x: unknown) => x);
+    expect((e as Error).name).toBe("InvalidClientTokenId");
   });
 
   it("last-used data written after a call reaches the next read", async () => {
