@@ -2,6 +2,7 @@
 import type { Env } from "../env";
 import { errors } from "../protocol/errors";
 import { newAccessKeyId, newSecretAccessKey } from "../lib/ids";
+import { assumedRoleArn } from "../lib/arn";
 import { newSessionId, signToken } from "./token";
 import type { SessionRecord } from "./types";
 
@@ -43,4 +44,35 @@ export async function issueSession(env: Env, now: number, s: NewSession): Promis
       Expiration: new Date(record.expiresAt),
     },
   };
+}
+
+/** What sets one role session apart from another; the rest follows from the role. */
+export type RoleSessionOptions = Omit<NewSession, "account" | "kind" | "principal" | "entityId" | "entityKind" | "issuedAt" | "expiresAt">;
+
+/**
+ * A session of `role` (AssumeRole, or a service assuming its role): the assumed-role principal
+ * `arn:aws:sts::A:assumed-role/ROLE/SESSION` with id `AROA…:SESSION`.
+ */
+export async function issueRoleSession(
+  env: Env,
+  now: number,
+  account: string,
+  role: { roleId: string; roleName: string; arn: string },
+  sessionName: string,
+  durationSeconds: number,
+  options: RoleSessionOptions,
+): Promise<{ credentials: Credentials; assumedRoleUser: { AssumedRoleId: string; Arn: string } }> {
+  const assumedRoleId = `${role.roleId}:${sessionName}`;
+  const arn = assumedRoleArn(account, role.roleName, sessionName);
+  const { credentials } = await issueSession(env, now, {
+    account,
+    kind: "assumedRole",
+    principal: { kind: "assumedRole", account, arn, userId: assumedRoleId, roleArn: role.arn },
+    entityId: role.roleId,
+    entityKind: "role",
+    issuedAt: now,
+    expiresAt: now + durationSeconds * 1000,
+    ...options,
+  });
+  return { credentials, assumedRoleUser: { AssumedRoleId: assumedRoleId, Arn: arn } };
 }

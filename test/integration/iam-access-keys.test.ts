@@ -9,7 +9,7 @@ import {
   IAMServiceException, ListAccessKeysCommand, ListUsersCommand, UpdateAccessKeyCommand, type IAMClient,
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSServiceException } from "@aws-sdk/client-sts";
-import { accountCreds, createAccount, iam, rawSigned, sts, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
+import { accountCreds, createAccount, iam, rawSigned, sts, type Creds, type NewAccount } from "../helpers/sandbox";
 
 function codeOf(e: unknown): string | undefined {
   return (e as { Code?: string }).Code;

@@ -11,11 +11,11 @@
 import { defineAction, type ActionContext, type AuthzTarget } from "../action";
 import { s } from "../../protocol/shapes";
 import { errors } from "../../protocol/errors";
-import { assumedRoleArn, parseArn } from "../../lib/arn";
+import { parseArn } from "../../lib/arn";
 import { isoSeconds } from "../../lib/clock";
 import { authorizeCall } from "../../authz/authorize";
 import { getRoleByName, recordRoleUse } from "../../store/iam-roles";
-import { issueSession } from "../../sessions/issue";
+import { issueRoleSession } from "../../sessions/issue";
 import { laggingRole } from "../../consistency/client";
 import { invalidateAccount } from "../../auth/cache";
 import type { RoleView } from "../../consistency/snapshot";
@@ -144,16 +144,7 @@ export const AssumeRole = defineAction({
     const packed = await packedPolicySize(i.Policy, i.PolicyArns, tags);
     const mfa = await requestMfa(ctx, i);
 
-    const assumedRoleId = `${role.roleId}:${i.RoleSessionName}`;
-    const arn = assumedRoleArn(account, role.roleName, i.RoleSessionName);
-    const { credentials } = await issueSession(ctx.env, now, {
-      account,
-      kind: "assumedRole",
-      principal: { kind: "assumedRole", account, arn, userId: assumedRoleId, roleArn: role.arn },
-      entityId: role.roleId,
-      entityKind: "role",
-      issuedAt: now,
-      expiresAt: now + duration * 1000,
+    const { credentials, assumedRoleUser } = await issueRoleSession(ctx.env, now, account, role, i.RoleSessionName, duration, {
       ...(sessionPolicies ? { sessionPolicies } : {}),
       ...(i.PolicyArns?.length ? { policyArns: i.PolicyArns.map((p) => p.arn ?? "") } : {}),
       ...(tags ? { tags } : {}),
@@ -167,7 +158,7 @@ export const AssumeRole = defineAction({
     ctx.waitUntil(recordRoleUse(ctx.db, account, role.roleId, { date: isoSeconds(now), region: ctx.request.region }).then(() => invalidateAccount(account), () => undefined));
     return {
       Credentials: credentials,
-      AssumedRoleUser: { AssumedRoleId: assumedRoleId, Arn: arn },
+      AssumedRoleUser: assumedRoleUser,
       PackedPolicySize: i.Policy !== undefined || i.PolicyArns?.length || tags ? packed : undefined,
       SourceIdentity: sourceIdentity,
     };

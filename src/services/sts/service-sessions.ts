@@ -8,9 +8,8 @@ import type { Env } from "../../env";
 import type { Db } from "../../store/db";
 import { getRoleByName } from "../../store/iam-roles";
 import { evaluate, parsePolicy, accessDeniedMessage, type AuthzRequest } from "../../policy/index";
-import { assumedRoleArn } from "../../lib/arn";
 import { isoSeconds } from "../../lib/clock";
-import { issueSession, type Credentials } from "../../sessions/issue";
+import { issueRoleSession, type Credentials } from "../../sessions/issue";
 import { errors } from "../../protocol/errors";
 
 export interface ServiceAssumeInput {
@@ -46,18 +45,6 @@ export async function assumeRoleAsService(env: Env, db: Db, account: string, i: 
   };
   const d = evaluate(req, { identity: [], resource: [{ id: role.arn, type: "resource", policy: trust.policy }], requireResourceAllow: true }, { explain: false });
   if (d.decision !== "allow") throw errors.accessDenied(accessDeniedMessage(req, d));
-  const assumedRoleId = `${role.roleId}:${i.sessionName}`;
-  const arn = assumedRoleArn(account, role.roleName, i.sessionName);
-  const { credentials } = await issueSession(env, now, {
-    account,
-    kind: "assumedRole",
-    principal: { kind: "assumedRole", account, arn, userId: assumedRoleId, roleArn: role.arn },
-    entityId: role.roleId,
-    entityKind: "role",
-    issuedAt: now,
-    expiresAt: now + i.durationSeconds * 1000,
-    mfaAuthenticated: false,
-    chainDepth: 0,
-  });
-  return { Credentials: credentials, AssumedRoleUser: { AssumedRoleId: assumedRoleId, Arn: arn } };
+  const { credentials, assumedRoleUser } = await issueRoleSession(env, now, account, role, i.sessionName, i.durationSeconds, { mfaAuthenticated: false, chainDepth: 0 });
+  return { Credentials: credentials, AssumedRoleUser: assumedRoleUser };
 }
