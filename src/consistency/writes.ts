@@ -14,7 +14,8 @@ import { stub } from "./client";
 export function isWriteAction(service: string, action: string): boolean {
   if (service !== "iam") return false;
   const level = getAction(service, action)?.accessLevel;
-  return level !== undefined && level !== "Read" && level !== "List";
+  // Unknown to the catalogue: treat as a write (invalidating too much is safe, too little is not).
+  return level === undefined || (level !== "Read" && level !== "List");
 }
 
 export async function beforeWrite(env: Env, caller: Caller): Promise<void> {
