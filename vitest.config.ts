@@ -44,6 +44,9 @@ export default defineConfig({
           environment: "node",
           include: ["test/integration/**/*.test.ts"],
           globalSetup: ["./test/integration/global-setup.ts"],
+          // One sandbox serves every file, and some files move its clock (expiry, captured
+          // signatures): files run one after another so no request is signed across a clock jump.
+          fileParallelism: false,
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
