@@ -69,7 +69,8 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     for (const [k, v] of url.searchParams) if (!k.startsWith("X-Amz-") && !params.has(k)) params.set(k, v);
 
     const t = now();
-    const { caller, signature } = await authenticate({ method: raw.method, url, headers: raw.headers }, body, getDb(c.env.DB), sessionResolverFor(c.env), dataPlaneFor(c.env), t, authCacheTtl(c.env));
+    const db = getDb(c.env.DB);
+    const { caller, signature } = await authenticate({ method: raw.method, url, headers: raw.headers }, body, db, sessionResolverFor(c.env), dataPlaneFor(c.env), t, authCacheTtl(c.env));
     const actionName = params.get("Action");
     const def = actionName ? findAction(signature.service, actionName) : undefined;
     if (def) ns = NAMESPACES[def.service];
@@ -88,7 +89,7 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     };
     ctx = {
       env: c.env,
-      db: getDb(c.env.DB),
+      db,
       caller,
       request,
       waitUntil: (p) => c.executionCtx.waitUntil(p),
@@ -118,7 +119,7 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
       // Whatever this write changed, this isolate's cached keys, sessions and reads of the account are stale.
       if (writes) invalidateAfterWrite(caller.principal.account, def.name);
     }
-    if (lagging) await afterWrite(c.env, ctx.db, caller, t);
+    if (lagging) await afterWrite(c.env, db, caller, t);
     const resultElement = resultXml(def.name, result ?? undefined);
     if (readKey) remember<CachedRead>(readKey, caller.principal.account, { target, resultElement }, authCacheTtl(c.env));
     return xml(200, successXmlFromResult(ns, def.name, resultElement, requestId), requestId, ctx.explain ? ctx.decisionId : undefined, caller.consistency?.pending);

@@ -1,21 +1,11 @@
 import { describe, expect, it, afterEach } from "vitest";
 import http from "node:http";
-import { GetCallerIdentityCommand, STSServiceException } from "@aws-sdk/client-sts";
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { Hash } from "@smithy/hash-node";
 import { accountCreds, adminFetch, createAccount, rawSigned, rootCreds, setClock, sts, url, xmlValue } from "../helpers/sandbox";
+import { expectAwsError } from "../helpers/aws-errors";
 
-async function expectAwsError(p: Promise<unknown>, code: string, status: number, message?: RegExp): Promise<void> {
-  const e = await p.then(
-    () => { throw new Error("expected an error"); },
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(STSServiceException);
-  const se = e as STSServiceException;
-  expect(se.name).toBe(code);
-  expect(se.$metadata.httpStatusCode).toBe(status);
-  if (message) expect(se.message).toMatch(message);
-}
 
 afterEach(async () => {
   await setClock(0);

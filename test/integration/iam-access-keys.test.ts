@@ -5,24 +5,16 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, DeleteUserCommand, GetAccessKeyLastUsedCommand,
-  IAMServiceException, ListAccessKeysCommand, ListUsersCommand, UpdateAccessKeyCommand, type IAMClient,
+  CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, DeleteUserCommand, GetAccessKeyLastUsedCommand, ListAccessKeysCommand, ListUsersCommand, UpdateAccessKeyCommand, type IAMClient,
 } from "@aws-sdk/client-iam";
-import { GetCallerIdentityCommand, STSServiceException } from "@aws-sdk/client-sts";
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { accountCreds, createAccount, iam, rawSigned, sts, type Creds, type NewAccount } from "../helpers/sandbox";
+import { expectAwsError as expectErr } from "../helpers/aws-errors";
 
 function codeOf(e: unknown): string | undefined {
   return (e as { Code?: string }).Code;
 }
 
-async function expectErr(p: Promise<unknown>, code: string, status: number, message?: string | RegExp): Promise<void> {
-  const e = await p.then(() => { throw new Error(`expected ${code}`); }, (err: unknown) => err);
-  expect(e instanceof IAMServiceException || e instanceof STSServiceException).toBe(true);
-  const se = e as IAMServiceException;
-  expect({ code: codeOf(se) ?? se.name, status: se.$metadata.httpStatusCode }).toEqual({ code, status });
-  if (typeof message === "string") expect(se.message).toBe(message);
-  else if (message) expect(se.message).toMatch(message);
-}
 
 let acct: NewAccount;
 let creds: Creds;

@@ -3,23 +3,14 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   AddUserToGroupCommand, AttachGroupPolicyCommand, AttachRolePolicyCommand, AttachUserPolicyCommand, CreateAccountAliasCommand,
   AddRoleToInstanceProfileCommand, CreateVirtualMFADeviceCommand, CreateGroupCommand, CreateInstanceProfileCommand, CreatePolicyCommand, CreatePolicyVersionCommand,
-  CreateRoleCommand, CreateUserCommand, DeleteAccountAliasCommand, GetAccountAuthorizationDetailsCommand, GetAccountSummaryCommand,
-  IAMServiceException, ListAccountAliasesCommand, PutGroupPolicyCommand, PutRolePermissionsBoundaryCommand, PutRolePolicyCommand,
+  CreateRoleCommand, CreateUserCommand, DeleteAccountAliasCommand, GetAccountAuthorizationDetailsCommand, GetAccountSummaryCommand, ListAccountAliasesCommand, PutGroupPolicyCommand, PutRolePermissionsBoundaryCommand, PutRolePolicyCommand,
   PutUserPermissionsBoundaryCommand, PutUserPolicyCommand, type IAMClient,
 } from "@aws-sdk/client-iam";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { accountCreds, adminFetch, createAccount, iam, rawSigned, url, type Creds, type NewAccount } from "../helpers/sandbox";
+import { expectAwsError as expectErr } from "../helpers/aws-errors";
 
-async function expectErr(p: Promise<unknown>, code: string, status: number, message?: string | RegExp): Promise<IAMServiceException> {
-  const e = await p.then(() => { throw new Error(`expected ${code}`); }, (err: unknown) => err);
-  expect(e).toBeInstanceOf(IAMServiceException);
-  const se = e as IAMServiceException;
-  expect({ code: (se as { Code?: string }).Code ?? se.name, status: se.$metadata.httpStatusCode }).toEqual({ code, status });
-  if (typeof message === "string") expect(se.message).toBe(message);
-  else if (message) expect(se.message).toMatch(message);
-  return se;
-}
 
 const doc = (action = "s3:GetObject", resource = "*") =>
   JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: action, Resource: resource }] });

@@ -5,19 +5,12 @@ import {
   IAMServiceException, ListGroupsCommand, ListGroupsForUserCommand, RemoveUserFromGroupCommand, UpdateGroupCommand, type IAMClient,
 } from "@aws-sdk/client-iam";
 import { accountCreds, createAccount, iam, rawSigned, type Creds } from "../helpers/sandbox";
+import { expectAwsError as expectErr } from "../helpers/aws-errors";
 
 function codeOf(e: unknown): string | undefined {
   return (e as { Code?: string }).Code;
 }
 
-async function expectErr(p: Promise<unknown>, code: string, status: number, message?: string | RegExp): Promise<void> {
-  const e = await p.then(() => { throw new Error(`expected ${code}`); }, (err: unknown) => err);
-  expect(e).toBeInstanceOf(IAMServiceException);
-  const se = e as IAMServiceException;
-  expect({ code: codeOf(se), status: se.$metadata.httpStatusCode }).toEqual({ code, status });
-  if (typeof message === "string") expect(se.message).toBe(message);
-  else if (message) expect(se.message).toMatch(message);
-}
 
 let client: IAMClient;
 let creds: Creds;

@@ -7,7 +7,6 @@ import {
   DeleteInstanceProfileCommand,
   DeleteRoleCommand,
   GetInstanceProfileCommand,
-  IAMServiceException,
   ListInstanceProfileTagsCommand,
   ListInstanceProfilesCommand,
   ListInstanceProfilesForRoleCommand,
@@ -17,24 +16,12 @@ import {
   type IAMClient,
 } from "@aws-sdk/client-iam";
 import { accountCreds, createAccount, iam, rawSigned, type Creds, type NewAccount } from "../helpers/sandbox";
+import { expectAwsError } from "../helpers/aws-errors";
 
 function codeOf(e: unknown): string | undefined {
   return (e as { Code?: string }).Code;
 }
 
-async function expectAwsError(p: Promise<unknown>, code: string, status: number, message?: string | RegExp): Promise<IAMServiceException> {
-  const e = await p.then(
-    () => { throw new Error(`expected ${code}`); },
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(IAMServiceException);
-  const se = e as IAMServiceException;
-  // `Code` is the wire's Error/Code (the SDK's `name` is its class name, e.g. NoSuchEntityException).
-  expect({ code: codeOf(se), status: se.$metadata.httpStatusCode }).toEqual({ code, status });
-  if (typeof message === "string") expect(se.message).toBe(message);
-  else if (message) expect(se.message).toMatch(message);
-  return se;
-}
 
 const TRUST = JSON.stringify({
   Version: "2012-10-17",

@@ -3,22 +3,14 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   AttachGroupPolicyCommand, AttachRolePolicyCommand, AttachUserPolicyCommand, CreateGroupCommand, CreatePolicyCommand,
   CreatePolicyVersionCommand, CreateRoleCommand, CreateUserCommand, DeletePolicyCommand, DeletePolicyVersionCommand,
-  DetachUserPolicyCommand, GetPolicyCommand, GetPolicyVersionCommand, IAMServiceException, ListEntitiesForPolicyCommand,
+  DetachUserPolicyCommand, GetPolicyCommand, GetPolicyVersionCommand, ListEntitiesForPolicyCommand,
   ListPoliciesCommand, ListPolicyTagsCommand, ListPolicyVersionsCommand, PutUserPermissionsBoundaryCommand,
   DeleteUserPermissionsBoundaryCommand, SetDefaultPolicyVersionCommand, TagPolicyCommand, UntagPolicyCommand,
   type IAMClient, type Policy,
 } from "@aws-sdk/client-iam";
 import { accountCreds, createAccount, iam, rawSigned, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
+import { expectAwsError as expectErr } from "../helpers/aws-errors";
 
-async function expectErr(p: Promise<unknown>, code: string, status: number, message?: string | RegExp): Promise<IAMServiceException> {
-  const e = await p.then(() => { throw new Error(`expected ${code}`); }, (err: unknown) => err);
-  expect(e).toBeInstanceOf(IAMServiceException);
-  const se = e as IAMServiceException;
-  expect({ code: (se as { Code?: string }).Code ?? se.name, status: se.$metadata.httpStatusCode }).toEqual({ code, status });
-  if (typeof message === "string") expect(se.message).toBe(message);
-  else if (message) expect(se.message).toMatch(message);
-  return se;
-}
 
 const doc = (action = "s3:GetObject", resource = "*") =>
   JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: action, Resource: resource }] });

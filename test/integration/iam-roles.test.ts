@@ -26,6 +26,7 @@ import {
   type Role,
 } from "@aws-sdk/client-iam";
 import { accountCreds, createAccount, iam, rawSigned, url, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
+import { expectAwsError } from "../helpers/aws-errors";
 
 async function awsError(p: Promise<unknown>): Promise<IAMServiceException> {
   const e = await p.then(
@@ -40,14 +41,6 @@ function codeOf(e: unknown): string | undefined {
   return (e as { Code?: string }).Code;
 }
 
-async function expectAwsError(p: Promise<unknown>, code: string, status: number, message?: string | RegExp): Promise<IAMServiceException> {
-  const e = await awsError(p);
-  // `Code` is the wire's Error/Code (the SDK's `name` is its class name, e.g. NoSuchEntityException).
-  expect({ code: codeOf(e), status: e.$metadata.httpStatusCode }).toEqual({ code, status });
-  if (typeof message === "string") expect(e.message).toBe(message);
-  else if (message) expect(e.message).toMatch(message);
-  return e;
-}
 
 const TRUST = JSON.stringify({
   Version: "2012-10-17",

@@ -2,21 +2,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   AddUserToGroupCommand, AttachUserPolicyCommand, CreateAccessKeyCommand, CreateGroupCommand, CreatePolicyCommand, CreateRoleCommand,
-  CreateUserCommand, GetContextKeysForCustomPolicyCommand, GetContextKeysForPrincipalPolicyCommand, IAMServiceException,
+  CreateUserCommand, GetContextKeysForCustomPolicyCommand, GetContextKeysForPrincipalPolicyCommand,
   PutGroupPolicyCommand, PutRolePolicyCommand, PutUserPermissionsBoundaryCommand, SimulateCustomPolicyCommand,
   SimulatePrincipalPolicyCommand, type IAMClient,
 } from "@aws-sdk/client-iam";
 import { accountCreds, adminFetch, createAccount, iam, rawSigned, type Creds, type NewAccount } from "../helpers/sandbox";
+import { expectAwsError as expectErr } from "../helpers/aws-errors";
 
-async function expectErr(p: Promise<unknown>, code: string, status: number, message?: string | RegExp): Promise<IAMServiceException> {
-  const e = await p.then(() => { throw new Error(`expected ${code}`); }, (err: unknown) => err);
-  expect(e).toBeInstanceOf(IAMServiceException);
-  const se = e as IAMServiceException;
-  expect({ code: (se as { Code?: string }).Code, status: se.$metadata.httpStatusCode }).toEqual({ code, status });
-  if (typeof message === "string") expect(se.message).toBe(message);
-  else if (message) expect(se.message).toMatch(message);
-  return se;
-}
 
 const doc = (...Statement: object[]) => JSON.stringify({ Version: "2012-10-17", Statement });
 const allow = (Action: string | string[], Resource: string | string[] = "*", extra: object = {}) => ({ Effect: "Allow", Action, Resource, ...extra });

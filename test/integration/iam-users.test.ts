@@ -10,17 +10,8 @@ import { execFile } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { promisify } from "node:util";
 import { accountCreds, createAccount, iam, rawSigned, sts, url, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
+import { expectAwsError as expectErr } from "../helpers/aws-errors";
 
-async function expectErr(p: Promise<unknown>, code: string, status: number, message?: string | RegExp): Promise<IAMServiceException> {
-  const e = await p.then(() => { throw new Error(`expected ${code}`); }, (err: unknown) => err);
-  expect(e).toBeInstanceOf(IAMServiceException);
-  const se = e as IAMServiceException;
-  // `Code` is the wire's Error/Code (the SDK's `name` is its class name, e.g. NoSuchEntityException).
-  expect({ code: codeOf(se), status: se.$metadata.httpStatusCode }).toEqual({ code, status });
-  if (typeof message === "string") expect(se.message).toBe(message);
-  else if (message) expect(se.message).toMatch(message);
-  return se;
-}
 
 function codeOf(e: unknown): string | undefined {
   return (e as { Code?: string }).Code;
