@@ -52,6 +52,7 @@ function ensureBootstrapped(env: Env): Promise<void> {
 }
 
 const MAX_BODY = 1024 * 1024;
+const utf8Decoder = new TextDecoder();
 
 async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
   const requestId = newRequestId();
@@ -65,7 +66,7 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     const body = new Uint8Array(await raw.arrayBuffer());
     if (body.length > MAX_BODY) throw new AwsError("RequestEntityTooLarge", "Request body is too large.", 413);
     const url = new URL(raw.url);
-    const params: FlatParams = raw.method === "POST" ? parseForm(new TextDecoder().decode(body)) : new Map();
+    const params: FlatParams = raw.method === "POST" ? parseForm(utf8Decoder.decode(body)) : new Map();
     for (const [k, v] of url.searchParams) if (!k.startsWith("X-Amz-") && !params.has(k)) params.set(k, v);
 
     const t = now();
@@ -95,7 +96,8 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
       waitUntil: (p) => c.executionCtx.waitUntil(p),
       explain: raw.headers.get("x-iamlab-explain") === "true",
     };
-    ctx.waitUntil(recordUsage(ctx, def.service, def.name));
+    const usage = recordUsage(ctx, def.service, def.name);
+    if (usage) ctx.waitUntil(usage);
     const input = decodeInput(def.input, params);
     // What temporary credentials may never call, whatever their policies say (AWS).
     const restricted = sessionApiRestriction(caller, def.service, def.name);

@@ -52,10 +52,19 @@ export async function startBaseline(): Promise<Instance> {
 }
 
 /** The real Worker wrapped by bench/lib/counting-worker.ts (D1 / Durable Object calls per request). */
-export async function startCounting(): Promise<Instance> {
-  const script = await bundle(path.join(ROOT, "bench/lib/counting-worker.ts"));
+export function startCounting(): Promise<Instance> {
+  return startWrapped("bench/lib/counting-worker.ts");
+}
+
+/** The real Worker wrapped by bench/lib/loop-worker.ts (in-isolate replay: the Worker's own µs per request). */
+export function startLoop(inspectorPort?: number): Promise<Instance> {
+  return startWrapped("bench/lib/loop-worker.ts", inspectorPort);
+}
+
+async function startWrapped(entry: string, inspectorPort?: number): Promise<Instance> {
+  const script = await bundle(path.join(ROOT, entry));
   const mf = new Miniflare({
-    modules: [{ type: "ESModule", path: path.join(ROOT, "bench/counting.js"), contents: script }],
+    modules: [{ type: "ESModule", path: path.join(ROOT, entry.replace(/\.ts$/, ".js")), contents: script }],
     ...COMPAT,
     bindings: { ...LOCAL_DEFAULTS },
     d1Databases: { DB: "00000000-0000-0000-0000-000000000000" },
@@ -65,6 +74,7 @@ export async function startCounting(): Promise<Instance> {
     },
     host: "127.0.0.1",
     port: 0,
+    ...(inspectorPort !== undefined ? { inspectorPort } : {}),
   });
   try {
     const url = (await mf.ready).toString().replace(/\/$/, "");

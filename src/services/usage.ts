@@ -19,23 +19,33 @@ function firstThisMinute(key: string): boolean {
   return true;
 }
 
-export async function recordUsage(ctx: ActionContext, service: string, action: string): Promise<void> {
+/**
+ * The last-used writes this call needs, or undefined when this isolate already wrote them this
+ * minute (the common case: no promise, no waitUntil on the hot path).
+ */
+export function recordUsage(ctx: ActionContext, service: string, action: string): Promise<void> | undefined {
   const c = ctx.caller;
   const r = ctx.request;
   const minute = Math.floor(r.now / 60_000);
+  const keyUse = c.accessKeyId.startsWith("AKIA") && !c.session && firstThisMinute(`k|${c.accessKeyId}|${minute}|${service}|${r.region}`);
+  const p = c.principal;
+  const entityArn = p.kind === "user" ? p.arn : p.kind === "assumedRole" ? p.roleArn : undefined;
+  const activity = entityArn !== undefined && firstThisMinute(`a|${entityArn}|${p.arn}|${minute}|${service}|${action}|${r.region}`);
+  if (!keyUse && !activity) return undefined;
+  return write(ctx, service, action, keyUse, activity ? entityArn : undefined);
+}
+
+async function write(ctx: ActionContext, service: string, action: string, keyUse: boolean, entityArn: string | undefined): Promise<void> {
+  const c = ctx.caller;
+  const r = ctx.request;
+  const p = c.principal;
   try {
     const writes: Promise<void>[] = [];
-    if (c.accessKeyId.startsWith("AKIA") && !c.session && firstThisMinute(`k|${c.accessKeyId}|${minute}|${service}|${r.region}`))
-      writes.push(recordAccessKeyUse(ctx.db, c.accessKeyId, { date: r.now, service, region: r.region }));
-    const p = c.principal;
-    const entityArn = p.kind === "user" ? p.arn : p.kind === "assumedRole" ? p.roleArn : undefined;
-    if (entityArn && firstThisMinute(`a|${entityArn}|${p.arn}|${minute}|${service}|${action}|${r.region}`))
-      writes.push(recordActivity(ctx.db, { accountId: p.account, principalArn: p.arn, entityArn, service, action, region: r.region, now: r.now }));
-    if (writes.length) {
-      await Promise.all(writes);
-      // Last-used data is part of IAM reads (GetAccessKeyLastUsed, RoleLastUsed, Access Advisor).
-      invalidateAccount(p.account);
-    }
+    if (keyUse) writes.push(recordAccessKeyUse(ctx.db, c.accessKeyId, { date: r.now, service, region: r.region }));
+    if (entityArn) writes.push(recordActivity(ctx.db, { accountId: p.account, principalArn: p.arn, entityArn, service, action, region: r.region, now: r.now }));
+    await Promise.all(writes);
+    // Last-used data is part of IAM reads (GetAccessKeyLastUsed, RoleLastUsed, Access Advisor).
+    invalidateAccount(p.account);
   } catch (e) {
     console.error(`[${r.requestId}] recording last-used data failed`, e instanceof Error ? e.message : e);
   }

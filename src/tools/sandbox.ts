@@ -32,6 +32,8 @@ export interface SandboxOptions {
   vars?: Record<string, string>;
   /** log the Worker's console output */
   verbose?: boolean;
+  /** expose the V8 inspector (bench/profile.ts takes CPU profiles through it) */
+  inspectorPort?: number;
 }
 
 export interface Sandbox {
@@ -101,6 +103,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     port: opts.port ?? 8787,
     https: opts.https ?? false,
     verbose: opts.verbose ?? false,
+    ...(opts.inspectorPort !== undefined ? { inspectorPort: opts.inspectorPort } : {}),
   });
   try {
     const url = (await mf.ready).toString().replace(/\/$/, "");

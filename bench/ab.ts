@@ -1,0 +1,52 @@
+/**
+ * Quick A/B check of the hot path (`npm run bench:quick`): the fixed-body baseline and the main
+ * read scenarios at one connection, interleaved over a few rounds (so drift hits all of them
+ * alike), medians printed with the ratio to the baseline. Minutes faster than `npm run bench`;
+ * writes nothing. Use it between changes, then run the full bench for the issue note.
+ */
+import { startSandbox } from "../src/tools/sandbox";
+import { startBaseline } from "./lib/instances";
+import { runLoad } from "./lib/load";
+import { seed } from "./lib/seed";
+import { signRequest, type SignedRequest } from "./lib/sign";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_DURATION ?? 3);
+const CONNS = Number(process.env.BENCH_CONNECTIONS ?? 1);
+
+const sb = await startSandbox({ port: 0, persistTo: false });
+const base = await startBaseline();
+try {
+  const fx = await seed(sb.url);
+  const sign = (creds: Parameters<typeof signRequest>[0]["creds"], service: "iam" | "sts", params: Record<string, string>): Promise<SignedRequest> =>
+    signRequest({ url: sb.url, creds, service, params });
+  const cells: { name: string; url: string; request: SignedRequest; expect: number }[] = [
+    { name: "baseline (fixed body)", url: base.url, request: { method: "POST", path: "/", headers: {}, body: "Action=GetCallerIdentity&Version=2011-06-15" }, expect: 200 },
+    { name: "GetCallerIdentity (root)", url: sb.url, request: await sign(fx.account.root, "sts", { Action: "GetCallerIdentity" }), expect: 200 },
+    { name: "GetUser (10 policies)", url: sb.url, request: await sign(fx.caller!.creds, "iam", { Action: "GetUser", UserName: "bench-user-007" }), expect: 200 },
+    { name: "ListUsers (100)", url: sb.url, request: await sign(fx.account.root, "iam", { Action: "ListUsers", MaxItems: "100" }), expect: 200 },
+    { name: "GCI (caller user)", url: sb.url, request: await sign(fx.caller!.creds, "sts", { Action: "GetCallerIdentity" }), expect: 200 },
+    { name: "GetUser (root)", url: sb.url, request: await sign(fx.account.root, "iam", { Action: "GetUser", UserName: "bench-user-007" }), expect: 200 },
+    { name: "denied ListUsers (403)", url: sb.url, request: await sign(fx.denied!.creds, "iam", { Action: "ListUsers" }), expect: 403 },
+  ];
+  const rps = new Map<string, number[]>(cells.map((c) => [c.name, []]));
+  const p99 = new Map<string, number[]>(cells.map((c) => [c.name, []]));
+  for (const c of cells) await runLoad({ url: c.url, connections: CONNS, durationSec: 1, request: c.request, expectStatus: c.expect }); // warm-up
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const c of cells) {
+      const res = await runLoad({ url: c.url, connections: CONNS, durationSec: SECONDS, request: c.request, expectStatus: c.expect });
+      if (res.errors) console.error(`${c.name}: ${res.errors} errors ${JSON.stringify(res.statuses)}`);
+      rps.get(c.name)!.push(res.rps);
+      p99.get(c.name)!.push(res.p99);
+    }
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const b = median(rps.get(cells[0]!.name)!);
+  console.log(`${CONNS} connection(s), ${ROUNDS} rounds × ${SECONDS} s, medians:`);
+  for (const c of cells) {
+    const m = median(rps.get(c.name)!);
+    console.log(`  ${c.name.padEnd(28)} ${m.toFixed(0).padStart(6)} req/s  ${(m / b).toFixed(2)}×  p99 ${median(p99.get(c.name)!).toFixed(2)} ms   [${rps.get(c.name)!.map((x) => x.toFixed(0)).join(", ")}]`);
+  }
+} finally {
+  await Promise.allSettled([sb.stop(), base.stop()]);
+}

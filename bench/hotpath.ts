@@ -1,0 +1,43 @@
+/**
+ * The Worker's own cost per request, without HTTP (`npm run bench:hotpath`): seeds the loop build
+ * (bench/lib/loop-worker.ts) like the server benchmark, then replays each scenario's pre-signed
+ * request n times inside the isolate and prints µs per request (best of a few rounds).
+ * Used before/after hot-path changes; the figures go into the performance issue's note.
+ */
+import { startLoop } from "./lib/instances";
+import { seed } from "./lib/seed";
+import { send, signRequest, type Creds, type SignedRequest } from "./lib/sign";
+
+const N = Number(process.argv[2] ?? 2000);
+const ROUNDS = Number(process.argv[3] ?? 5);
+
+const inst = await startLoop();
+try {
+  const fx = await seed(inst.url);
+  const sign = (creds: Creds, service: "iam" | "sts", params: Record<string, string>): Promise<SignedRequest> => signRequest({ url: inst.url, creds, service, params });
+  const scenarios: [string, SignedRequest][] = [
+    ["GetCallerIdentity (root)", await sign(fx.account.root, "sts", { Action: "GetCallerIdentity" })],
+    ["GetUser (10 policies w/ conditions)", await sign(fx.caller!.creds, "iam", { Action: "GetUser", UserName: "bench-user-007" })],
+    ["ListUsers (root, 100)", await sign(fx.account.root, "iam", { Action: "ListUsers", MaxItems: "100" })],
+    ["ListUsers denied (403)", await sign(fx.denied!.creds, "iam", { Action: "ListUsers" })],
+    ["GetCallerIdentity (session)", await sign(fx.session!, "sts", { Action: "GetCallerIdentity" })],
+  ];
+  console.log(`Worker time per request, in-isolate replay (${N} × best of ${ROUNDS}), commit-as-bundled`);
+  for (const [name, r] of scenarios) {
+    await send(inst.url, r); // warm the caches over HTTP once
+    let best = Infinity;
+    let statuses = "";
+    for (let i = 0; i < ROUNDS; i++) {
+      const res = await fetch(`${inst.url}/__loop`, {
+        method: "POST",
+        body: JSON.stringify({ n: N, url: `${inst.url}/`, method: r.method, headers: r.headers, body: r.body }),
+      });
+      const j = (await res.json()) as { usPerRequest: number; statuses: Record<string, number> };
+      best = Math.min(best, j.usPerRequest);
+      statuses = Object.entries(j.statuses).map(([s, n]) => `${s}×${n}`).join(" ");
+    }
+    console.log(`  ${name.padEnd(40)} ${best.toFixed(1).padStart(7)} µs   (${statuses})`);
+  }
+} finally {
+  await inst.stop();
+}
