@@ -22,7 +22,7 @@ import { dataPlaneFor, setConsistency } from "./consistency/client";
 import { defaultConsistency } from "./consistency/defaults";
 import { afterWrite, beforeWrite, isWriteAction } from "./consistency/writes";
 import { recordUsage } from "./services/usage";
-import { authCacheTtl, invalidateAfterWrite, peek, remember } from "./auth/cache";
+import { authCacheTtl, invalidateAccount, invalidateAfterWrite, peek, readScope, remember } from "./auth/cache";
 import { isCacheableRead, readCacheKey, type CachedRead } from "./services/read-cache";
 
 export const app = new Hono<{ Bindings: Env }>();
@@ -106,7 +106,7 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     // epoch, within the TTL): the authorization target and the serialized result are reused, but the
     // caller is still authorized on every call.
     const readKey = isCacheableRead(def.service, def.name) && !ctx.explain ? readCacheKey(caller, def.name, params) : undefined;
-    const cached = readKey ? peek<CachedRead>(readKey, caller.principal.account) : undefined;
+    const cached = readKey ? peek<CachedRead>(readKey, readScope(caller.principal.account)) : undefined;
     const target = cached ? cached.target : def.authorize ? await def.authorize(input, ctx) : undefined;
     if (target) await authorizeCall(ctx, `${def.service}:${def.name}`, target);
     if (cached) return xml(200, successXmlFromResult(ns, def.name, cached.resultElement, requestId), requestId, ctx.explain ? ctx.decisionId : undefined, caller.consistency?.pending);
@@ -120,10 +120,12 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     } finally {
       // Whatever this write changed, this isolate's cached keys, sessions and reads of the account are stale.
       if (writes) invalidateAfterWrite(caller.principal.account, def.name);
+      // Generate* (credential report, last-accessed jobs) are Read-level but start work later reads show.
+      else if (def.name.startsWith("Generate")) invalidateAccount(readScope(caller.principal.account));
     }
     if (lagging) await afterWrite(c.env, db, caller, t);
     const resultElement = resultXml(def.name, result ?? undefined);
-    if (readKey) remember<CachedRead>(readKey, caller.principal.account, { target, resultElement }, authCacheTtl(c.env));
+    if (readKey) remember<CachedRead>(readKey, readScope(caller.principal.account), { target, resultElement }, authCacheTtl(c.env));
     return xml(200, successXmlFromResult(ns, def.name, resultElement, requestId), requestId, ctx.explain ? ctx.decisionId : undefined, caller.consistency?.pending);
   } catch (e) {
     const err = e instanceof AwsError ? e : internal(e, requestId);

@@ -9,7 +9,7 @@ import { createAccount, deleteAccount, getAccount, listAccounts } from "../store
 import { newAccountId } from "../lib/ids";
 import { now, setClockOffset, clockOffset } from "../lib/time";
 import { getDecision } from "../authz/decisions";
-import { invalidateAccount, rootKeyScope } from "../auth/cache";
+import { invalidateEverything } from "../auth/cache";
 import { timingSafeEqual } from "../lib/crypto";
 import { parseConfig } from "../consistency/delay";
 import { setConsistency } from "../consistency/client";
@@ -84,8 +84,7 @@ admin.get("/accounts/:id", async (c) => {
 admin.delete("/accounts/:id", async (c) => {
   const id = c.req.param("id");
   const deleted = await deleteAccount(getDb(c.env.DB), id);
-  invalidateAccount(id);
-  invalidateAccount(rootKeyScope(id));
+  invalidateEverything(id);
   if (!deleted) return json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
   return json(200, { deleted: id });
 });
@@ -110,8 +109,7 @@ admin.put("/accounts/:id/consistency", async (c) => {
   const cfg = parseConfig(await c.req.json().catch(() => null));
   if (typeof cfg === "string") return json(400, { error: "InvalidConsistencyConfig", message: cfg });
   await setConsistency(c.env, db, id, cfg);
-  invalidateAccount(id);
-  invalidateAccount(rootKeyScope(id));
+  invalidateEverything(id);
   return json(200, { accountId: id, ...cfg });
 });
 

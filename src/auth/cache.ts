@@ -22,13 +22,30 @@ export function rootKeyScope(account: string): string {
   return `${account}#root`;
 }
 
+/**
+ * The scope of an account's cached IAM read results. Reads also show last-used data (access keys,
+ * roles, Access Advisor), which traffic writes behind the response: those writes drop the reads
+ * only, not the keys and sessions that authentication caches.
+ */
+export function readScope(account: string): string {
+  return `${account}#reads`;
+}
+
 /** IAM actions that can change a root key row (root manages its own keys without a UserName). */
 const ROOT_KEY_ACTIONS = new Set(["CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey"]);
 
 /** After an IAM write: drop the account's cached data, and its root keys when the action can touch them. */
 export function invalidateAfterWrite(account: string, action: string): void {
   invalidateAccount(account);
+  invalidateAccount(readScope(account));
   if (ROOT_KEY_ACTIONS.has(action)) invalidateAccount(rootKeyScope(account));
+}
+
+/** Everything cached for the account, whatever its scope (admin changes, account deletion). */
+export function invalidateEverything(account: string): void {
+  invalidateAccount(account);
+  invalidateAccount(readScope(account));
+  invalidateAccount(rootKeyScope(account));
 }
 
 /** Drops everything cached for `account` (its keys, sessions, generation). */

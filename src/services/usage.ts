@@ -6,13 +6,13 @@
 import type { ActionContext } from "./action";
 import { recordAccessKeyUse } from "../store/iam-access-keys";
 import { recordActivity } from "../store/access-activity";
-import { invalidateAccount } from "../auth/cache";
+import { invalidateAccount, readScope } from "../auth/cache";
 
 // What this isolate already wrote, per minute: a burst of calls costs one write, not one per call.
 // (AWS reports last use to the minute; Access Advisor's own data lags by hours.)
 const written = new Set<string>();
 const WRITTEN_MAX = 20_000;
-function firstThisMinute(key: string): boolean {
+export function firstThisMinute(key: string): boolean {
   if (written.has(key)) return false;
   if (written.size >= WRITTEN_MAX) written.clear();
   written.add(key);
@@ -45,7 +45,7 @@ async function write(ctx: ActionContext, service: string, action: string, keyUse
     if (entityArn) writes.push(recordActivity(ctx.db, { accountId: p.account, principalArn: p.arn, entityArn, service, action, region: r.region, now: r.now }));
     await Promise.all(writes);
     // Last-used data is part of IAM reads (GetAccessKeyLastUsed, RoleLastUsed, Access Advisor).
-    invalidateAccount(p.account);
+    invalidateAccount(readScope(p.account));
   } catch (e) {
     console.error(`[${r.requestId}] recording last-used data failed`, e instanceof Error ? e.message : e);
   }

@@ -17,7 +17,8 @@ import { authorizeCall } from "../../authz/authorize";
 import { getRoleByName, recordRoleUse } from "../../store/iam-roles";
 import { issueRoleSession } from "../../sessions/issue";
 import { laggingRole } from "../../consistency/client";
-import { invalidateAccount } from "../../auth/cache";
+import { authCacheTtl, cachedLookup, invalidateAccount, readScope } from "../../auth/cache";
+import { firstThisMinute } from "../usage";
 import type { RoleView } from "../../consistency/snapshot";
 import {
   invalidParameter,
@@ -68,7 +69,8 @@ export const AssumeRole = defineAction({
     const path = m[1]!;
     // Eventual consistency: a lagging account answers from the data plane's snapshot.
     const lag = await laggingRole(ctx.env, ctx.db, ctx.caller, arn.account, m[2]!, ctx.request.now);
-    const found = lag ? lag.role : await getRoleByName(ctx.db, arn.account, m[2]!);
+    // Otherwise the latest row, cached in the isolate like key rows (dropped by any write to the role's account).
+    const found = lag ? lag.role : await cachedLookup(`role:${arn.account}/${m[2]!.toLowerCase()}`, authCacheTtl(ctx.env), (r) => r.accountId, () => getRoleByName(ctx.db, arn.account, m[2]!));
     // A missing role is evaluated as a role that trusts nobody, so the answer (and its message) is
     // exactly that of an existing role that does not trust the caller: existence is never revealed.
     const role = found && found.path === path ? found : undefined;
@@ -154,8 +156,10 @@ export const AssumeRole = defineAction({
       ...(mfa ? { mfaAuthTime: now } : prev?.mfaAuthTime !== undefined ? { mfaAuthTime: prev.mfaAuthTime } : {}),
       chainDepth: prev ? (prev.chainDepth ?? 0) + 1 : 0,
     });
-    // RoleLastUsed is part of GetRole: drop the account's cached reads once it is written.
-    ctx.waitUntil(recordRoleUse(ctx.db, account, role.roleId, { date: isoSeconds(now), region: ctx.request.region }).then(() => invalidateAccount(account), () => undefined));
+    // RoleLastUsed is part of GetRole: drop the account's cached reads once it is written. Like
+    // key last-used, at most once a minute per role and region (AWS's own last-used data lags by hours).
+    if (firstThisMinute(`r|${account}|${role.roleId}|${Math.floor(now / 60_000)}|${ctx.request.region}`))
+      ctx.waitUntil(recordRoleUse(ctx.db, account, role.roleId, { date: isoSeconds(now), region: ctx.request.region }).then(() => invalidateAccount(readScope(account)), () => undefined));
     return {
       Credentials: credentials,
       AssumedRoleUser: assumedRoleUser,
