@@ -66,8 +66,9 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     const body = new Uint8Array(await raw.arrayBuffer());
     if (body.length > MAX_BODY) throw new AwsError("RequestEntityTooLarge", "Request body is too large.", 413);
     const url = new URL(raw.url);
-    const params: FlatParams = raw.method === "POST" ? parseForm(utf8Decoder.decode(body)) : new Map();
-    for (const [k, v] of url.searchParams) if (!k.startsWith("X-Amz-") && !params.has(k)) params.set(k, v);
+    const form = raw.method === "POST" ? utf8Decoder.decode(body) : "";
+    const params: FlatParams = raw.method === "POST" ? parseForm(form) : new Map();
+    if (url.search) for (const [k, v] of url.searchParams) if (!k.startsWith("X-Amz-") && !params.has(k)) params.set(k, v);
 
     const t = now();
     const db = getDb(c.env.DB);
@@ -105,7 +106,7 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     // IAM reads are served from the isolate's read cache when nothing changed since (same account
     // epoch, within the TTL): the authorization target and the serialized result are reused, but the
     // caller is still authorized on every call.
-    const readKey = isCacheableRead(def.service, def.name) && !ctx.explain ? readCacheKey(caller, def.name, params) : undefined;
+    const readKey = isCacheableRead(def.service, def.name) && !ctx.explain ? readCacheKey(caller, def.name, form, url.search) : undefined;
     const cached = readKey ? peek<CachedRead>(readKey, readScope(caller.principal.account)) : undefined;
     const target = cached ? cached.target : def.authorize ? await def.authorize(input, ctx) : undefined;
     if (target) await authorizeCall(ctx, `${def.service}:${def.name}`, target);

@@ -6,7 +6,6 @@
 import { getAction } from "../data/catalog";
 import type { Caller } from "../auth/caller";
 import type { AuthzTarget } from "./action";
-import type { FlatParams } from "../protocol/query";
 
 export interface CachedRead {
   target: AuthzTarget | undefined;
@@ -26,8 +25,11 @@ export function isCacheableRead(service: string, action: string): boolean {
   return ok;
 }
 
-/** The caller (some reads are relative to it) and every parameter, in a canonical order. */
-export function readCacheKey(caller: Caller, action: string, params: FlatParams): string {
-  const parts = [...params].filter(([k]) => k !== "Action" && k !== "Version").sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `read|${caller.principal.account}|${caller.principal.arn}|${caller.session ? caller.accessKeyId : ""}|${action}|${JSON.stringify(parts)}`;
+/**
+ * The caller (some reads are relative to it) and the request's input exactly as sent (form body
+ * and query string): equal text means equal parameters. Clients that order parameters differently
+ * only miss each other's entries — and the text needs no sorting or re-encoding per request.
+ */
+export function readCacheKey(caller: Caller, action: string, body: string, search: string): string {
+  return `read|${caller.principal.account}|${caller.principal.arn}|${caller.session ? caller.accessKeyId : ""}|${action}|${search}|${body}`;
 }
