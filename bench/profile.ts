@@ -37,6 +37,7 @@ try {
     "get-user": () => signRequest({ url: sb.url, creds: fx.caller!.creds, service: "iam", params: { Action: "GetUser", UserName: "bench-user-007" } }),
     "list-users": () => signRequest({ url: sb.url, creds: fx.account.root, service: "iam", params: { Action: "ListUsers", MaxItems: "100" } }),
     denied: () => signRequest({ url: sb.url, creds: fx.denied!.creds, service: "iam", params: { Action: "ListUsers" } }),
+    "assume-role": () => signRequest({ url: sb.url, creds: fx.caller!.creds, service: "sts", params: { Action: "AssumeRole", RoleArn: fx.roleArn!, RoleSessionName: "prof", DurationSeconds: "3600" } }),
     "session-gci": () => signRequest({ url: sb.url, creds: fx.session!, service: "sts", params: { Action: "GetCallerIdentity" } }),
   };
   const make = reqs[scenario];
