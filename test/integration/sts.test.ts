@@ -18,7 +18,9 @@ import {
   CreateRoleCommand,
   CreateUserCommand,
   DeleteRoleCommand,
+  GetRoleCommand,
   ListRolesCommand,
+  UpdateAssumeRolePolicyCommand,
   ListUsersCommand,
   PutRolePolicyCommand,
   PutUserPolicyCommand,
@@ -131,6 +133,36 @@ describe("AssumeRole: who may assume", () => {
     await expectErr(assume(alice.creds, "external", { ExternalId: "ext-2" }), "AccessDenied", 403);
     const ok = await assume(alice.creds, "external", { ExternalId: "ext-1" });
     expect(ok.AssumedRoleUser!.Arn).toContain(":assumed-role/external/s1");
+  });
+});
+
+describe("AssumeRole: the role as it is now (the isolate caches role rows)", () => {
+  it("a trust policy edit and a deletion apply to the very next AssumeRole", async () => {
+    const iamA = iam(rootA);
+    await newRole(iamA, "edited", trust({ AWS: alice.arn }));
+    await assume(alice.creds, "edited"); // the role row is now cached
+    await iamA.send(new UpdateAssumeRolePolicyCommand({ RoleName: "edited", PolicyDocument: trust({ AWS: bobB.arn }) }));
+    await expectErr(assume(alice.creds, "edited"), "AccessDenied", 403);
+    await iamA.send(new UpdateAssumeRolePolicyCommand({ RoleName: "edited", PolicyDocument: trust({ AWS: alice.arn }) }));
+    await assume(alice.creds, "edited");
+    await iamA.send(new DeleteRoleCommand({ RoleName: "edited" }));
+    await expectErr(assume(alice.creds, "edited"), "AccessDenied", 403);
+  });
+
+  it("RoleLastUsed reaches GetRole right after AssumeRole, although GetRole's answer was cached", async () => {
+    const iamA = iam(rootA);
+    await newRole(iamA, "last-used", trust({ AWS: alice.arn }));
+    expect((await iamA.send(new GetRoleCommand({ RoleName: "last-used" }))).Role!.RoleLastUsed).toEqual({});
+    await assume(alice.creds, "last-used");
+    // Written after the response (waitUntil); the cached read must be dropped then, well before
+    // the read cache's own 1-second lifetime would.
+    let used: { LastUsedDate?: Date; Region?: string } | undefined;
+    for (const t0 = Date.now(); Date.now() - t0 < 600; await new Promise((r) => setTimeout(r, 20))) {
+      used = (await iamA.send(new GetRoleCommand({ RoleName: "last-used" }))).Role!.RoleLastUsed;
+      if (used?.LastUsedDate) break;
+    }
+    expect(used?.Region).toBe("us-east-1");
+    expect(Math.abs(used!.LastUsedDate!.getTime() - Date.now())).toBeLessThan(60_000);
   });
 });
 
