@@ -2,7 +2,8 @@
 import { errors } from "../protocol/errors";
 import { checkTime, parseSignature, verifySignature, type RawRequest, type SignedRequestInfo } from "./sigv4";
 import type { Caller, CallerConsistency } from "./caller";
-import { accountState, lookupAccessKey, type KeyLookup } from "../store/credentials";
+import { accountState, lookupAccessKeyWithPolicies, type KeyLookup } from "../store/credentials";
+import type { PolicyRow } from "../store/authz";
 import type { Db } from "../store/db";
 import { rootArn } from "../lib/arn";
 import { accountOfAccessKeyId } from "../lib/ids";
@@ -52,12 +53,17 @@ export function keyCacheScope(k: KeyLookup): string {
 }
 
 /** A permanent key as the data plane sees it: the latest row, or the lagging snapshot's. */
-async function permanentKey(db: Db, dataPlane: DataPlane, id: string, now: number, ttl: number): Promise<{ key: KeyLookup | undefined; consistency?: CallerConsistency }> {
-  const key = await cachedLookup(`key:${id}`, ttl, keyCacheScope, () => lookupAccessKey(db, id));
+async function permanentKey(db: Db, dataPlane: DataPlane, id: string, now: number, ttl: number): Promise<{ key: KeyLookup | undefined; consistency?: CallerConsistency; prefetched?: PolicyRow[] }> {
+  let prefetched: PolicyRow[] | undefined;
+  const key = await cachedLookup(`key:${id}`, ttl, keyCacheScope, async () => {
+    const r = await lookupAccessKeyWithPolicies(db, id);
+    prefetched = r.policies;
+    return r.key;
+  });
   let account: string | undefined;
   let latest: { generation: number; consistencyMode: string } | undefined;
   if (key) {
-    if (!key.consistencyMode || key.consistencyMode === "off") return { key };
+    if (!key.consistencyMode || key.consistencyMode === "off") return prefetched && key.userId ? { key, prefetched } : { key };
     account = key.accountId;
     latest = { generation: key.generation, consistencyMode: key.consistencyMode };
   } else {
@@ -86,11 +92,12 @@ export async function authenticate(raw: RawRequest, body: Uint8Array, db: Db, se
       caller.generation = caller.consistency.visibleGeneration;
     }
   } else {
-    const { key, consistency } = info.accessKeyId.startsWith("ASIA") ? { key: undefined } : await permanentKey(db, dataPlane, info.accessKeyId, now, cacheTtlMs);
+    const { key, consistency, prefetched } = info.accessKeyId.startsWith("ASIA") ? { key: undefined } : await permanentKey(db, dataPlane, info.accessKeyId, now, cacheTtlMs);
     if (!key || key.status !== "Active") throw errors.invalidClientTokenId();
     secret = key.secret;
     caller = callerOfKey(key, consistency?.visibleGeneration ?? key.generation);
     if (consistency) caller.consistency = consistency;
+    if (prefetched) caller.prefetchedPolicies = prefetched;
   }
   checkTime(info, now);
   await verifySignature(raw, body, info, secret);

@@ -1,6 +1,7 @@
 /** Who is calling: the typed result of authentication, handed to authorization and handlers. */
 import type { AccountSnapshot } from "../consistency/snapshot";
 import type { Principal } from "../policy/index";
+import type { PolicyRow } from "../store/authz";
 
 export interface Caller {
   principal: Principal;
@@ -13,6 +14,12 @@ export interface Caller {
   consistency?: CallerConsistency;
   /** temporary credentials (session token) */
   session?: CallerSession;
+  /**
+   * The user's policy rows at `generation`, read in the same round trip as a key that was not
+   * cached (accounts in consistency mode `off` only): the authorizer compiles these instead of
+   * querying again when its own cache misses too.
+   */
+  prefetchedPolicies?: PolicyRow[];
 }
 
 export interface CallerConsistency {

@@ -75,7 +75,12 @@ async function principalPolicies(ctx: ActionContext): Promise<PrincipalPolicies>
   if (!hit) {
     // A lagging account (eventual consistency) is read from the visible generation's snapshot.
     const snap = c.consistency?.snapshot;
-    const rows = snap ? (snap.principals[`${kind}/${c.entityId}`] ?? []) : await loadPrincipalPolicies(ctx.db, c.principal.account, kind, c.entityId);
+    // Otherwise the rows read together with the caller's key, or one query.
+    const rows = snap
+      ? (snap.principals[`${kind}/${c.entityId}`] ?? [])
+      : kind === "user" && c.prefetchedPolicies
+        ? c.prefetchedPolicies
+        : await loadPrincipalPolicies(ctx.db, c.principal.account, kind, c.entityId);
     hit = compile(rows);
     if (principalCache.size >= PRINCIPAL_CACHE_MAX) principalCache.clear();
     principalCache.set(key, hit);

@@ -5,7 +5,7 @@
  * The snapshot of the data plane and the policy simulator use it too; the simulator also asks for
  * a group (never a caller: its own policies only, no boundary).
  */
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "./db";
 
 export type EntityKind = "user" | "role" | "group";
@@ -21,42 +21,53 @@ export interface PolicyRow {
   body: string;
 }
 
-export async function loadPrincipalPolicies(db: Db, accountId: string, kind: EntityKind, entityId: string): Promise<PolicyRow[]> {
+export function loadPrincipalPolicies(db: Db, accountId: string, kind: EntityKind, entityId: string): Promise<PolicyRow[]> {
+  return db.all<PolicyRow>(principalPoliciesSql(kind, sql`SELECT ${accountId} AS acct, ${entityId} AS eid`));
+}
+
+/**
+ * The same rows for the user who owns an access key (none for a root key), to be batched with the
+ * key lookup: a request whose cached key was dropped gets its key and its policies in ONE round trip.
+ */
+export function principalPoliciesOfKeySql(accessKeyId: string): SQL {
+  return principalPoliciesSql("user", sql`SELECT account_id AS acct, user_id AS eid FROM access_keys WHERE access_key_id = ${accessKeyId} AND user_id IS NOT NULL`);
+}
+
+/** `me` is a one-row (or empty) CTE naming the principal: acct, eid. */
+function principalPoliciesSql(kind: EntityKind, me: SQL): SQL {
   // Entities whose policies apply: the user and its groups, the role, or the group.
   const entities =
     kind === "user"
-      ? sql`SELECT 'user' AS t, ${entityId} AS id UNION ALL SELECT 'group', gm.group_id FROM group_members gm WHERE gm.account_id = ${accountId} AND gm.user_id = ${entityId}`
-      : kind === "role"
-        ? sql`SELECT 'role' AS t, ${entityId} AS id`
-        : sql`SELECT 'group' AS t, ${entityId} AS id`;
+      ? sql`SELECT 'user' AS t, me.eid AS id FROM me UNION ALL SELECT 'group', gm.group_id FROM group_members gm JOIN me ON gm.account_id = me.acct AND gm.user_id = me.eid`
+      : sql`SELECT ${kind} AS t, me.eid AS id FROM me`;
   const boundaryOf =
     kind === "user"
-      ? sql`SELECT permissions_boundary AS arn FROM users WHERE account_id = ${accountId} AND user_id = ${entityId}`
+      ? sql`SELECT u.permissions_boundary AS arn FROM users u JOIN me ON u.account_id = me.acct AND u.user_id = me.eid`
       : kind === "role"
-        ? sql`SELECT permissions_boundary AS arn FROM roles WHERE account_id = ${accountId} AND role_id = ${entityId}`
+        ? sql`SELECT r.permissions_boundary AS arn FROM roles r JOIN me ON r.account_id = me.acct AND r.role_id = me.eid`
         : sql`SELECT NULL AS arn`;
-  return db.all<PolicyRow>(sql`
-    WITH ents AS (${entities})
+  return sql`
+    WITH me AS (${me}), ents AS (${entities})
     SELECT 'identity' AS slot, pa.policy_arn AS id,
            COALESCE(p.default_version_id, am.default_version_id, '') AS version,
            COALESCE(pv.document, am.document) AS body
       FROM policy_attachments pa JOIN ents e ON e.t = pa.entity_type AND e.id = pa.entity_id
-      LEFT JOIN policies p ON p.account_id = ${accountId} AND p.arn = pa.policy_arn
+      JOIN me ON pa.account_id = me.acct
+      LEFT JOIN policies p ON p.account_id = me.acct AND p.arn = pa.policy_arn
       LEFT JOIN policy_versions pv ON pv.policy_id = p.policy_id AND pv.version_id = p.default_version_id
       LEFT JOIN aws_managed_policies am ON am.arn = pa.policy_arn
-     WHERE pa.account_id = ${accountId}
     UNION ALL
     SELECT 'identity', ip.entity_type || '/' || ip.entity_id || ':inline/' || ip.policy_name, '', ip.document
       FROM inline_policies ip JOIN ents e ON e.t = ip.entity_type AND e.id = ip.entity_id
-     WHERE ip.account_id = ${accountId}
+      JOIN me ON ip.account_id = me.acct
     UNION ALL
     SELECT 'boundary', b.arn, COALESCE(p.default_version_id, am.default_version_id, ''), COALESCE(pv.document, am.document)
-      FROM (${boundaryOf}) b
-      LEFT JOIN policies p ON p.account_id = ${accountId} AND p.arn = b.arn
+      FROM (${boundaryOf}) b JOIN me
+      LEFT JOIN policies p ON p.account_id = me.acct AND p.arn = b.arn
       LEFT JOIN policy_versions pv ON pv.policy_id = p.policy_id AND pv.version_id = p.default_version_id
       LEFT JOIN aws_managed_policies am ON am.arn = b.arn
      WHERE b.arn IS NOT NULL
     UNION ALL
-    SELECT 'tag', t.key, '', t.value FROM tags t
-     WHERE t.account_id = ${accountId} AND t.resource_type = ${kind} AND t.resource_id = ${entityId}`);
+    SELECT 'tag', t.key, '', t.value FROM tags t JOIN me
+     ON t.account_id = me.acct AND t.resource_type = ${kind} AND t.resource_id = me.eid`;
 }

@@ -1,5 +1,7 @@
 /** The drizzle handle over D1. */
 import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
+import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
+import type { SQL } from "drizzle-orm";
 import * as schema from "./schema";
 
 export type Db = DrizzleD1Database<typeof schema> & { $client: D1Database };
@@ -12,4 +14,12 @@ export function getDb(d1: D1Database): Db {
     cache.set(d1, db);
   }
   return db;
+}
+
+const dialect = new SQLiteAsyncDialect();
+
+/** A drizzle `sql` query as a D1 statement, for `d1.batch` (drizzle's raw queries cannot be batched on D1). */
+export function statement(db: Db, query: SQL): D1PreparedStatement {
+  const q = dialect.sqlToQuery(query);
+  return db.$client.prepare(q.sql).bind(...q.params);
 }

@@ -6,6 +6,7 @@ import { createAccount } from "../../src/store/accounts";
 import { createPolicy, createVersion, setDefaultVersion } from "../../src/store/iam-policies";
 import { addUserToGroup } from "../../src/store/iam-groups";
 import { loadPrincipalPolicies, type PolicyRow } from "../../src/store/authz";
+import { lookupAccessKeyWithPolicies } from "../../src/store/credentials";
 import { attachPolicy, putInline, setBoundary } from "../../src/store/iam-attachments";
 
 const ACCT = "909090909090";
@@ -58,5 +59,17 @@ describe("loadPrincipalPolicies", () => {
     // Scoped by account.
     expect(await loadPrincipalPolicies(db, "111111111111", "user", "AIDAUSER1")).toEqual([]);
     expect(await loadPrincipalPolicies(db, ACCT, "user", "AIDANOSUCHUSER")).toEqual([]);
+
+    // The hot path's cold read: a key and its user's policies in one batch, same rows as above.
+    await d1.batch([
+      d1.prepare("INSERT INTO access_keys (access_key_id, account_id, user_id, user_name, secret, create_date) VALUES ('AKIAUSERKEY1', ?, 'AIDAUSER1', 'u1', 's', ?)").bind(ACCT, now),
+      d1.prepare("INSERT INTO access_keys (access_key_id, account_id, user_id, user_name, secret, create_date) VALUES ('AKIAROOTKEY1', ?, NULL, NULL, 's', ?)").bind(ACCT, now),
+    ]);
+    const byKey = await lookupAccessKeyWithPolicies(db, "AKIAUSERKEY1");
+    expect(byKey.key).toMatchObject({ accountId: ACCT, userId: "AIDAUSER1", userName: "u1", generation: gen0 });
+    const sort = (rows: PolicyRow[]) => [...rows].sort((a, b) => `${a.slot}${a.id}`.localeCompare(`${b.slot}${b.id}`));
+    expect(sort(byKey.policies)).toEqual(sort(out));
+    expect(await lookupAccessKeyWithPolicies(db, "AKIAROOTKEY1")).toMatchObject({ key: { userId: null }, policies: [] });
+    expect(await lookupAccessKeyWithPolicies(db, "AKIANOSUCHKEY")).toEqual({ key: undefined, policies: [] });
   });
 });
