@@ -7,6 +7,8 @@
  *   1000 ms; 0 disables the cache) — a bounded, honest eventual consistency, as IAM itself has.
  * Misses are not cached (a new key must work at once). Times are real time, not the sandbox clock.
  */
+import { setBounded } from "../lib/bounded";
+
 interface Entry<T> { value: T; expires: number; epoch: number }
 
 const entries = new Map<string, Entry<unknown>>();
@@ -72,8 +74,7 @@ export async function cachedLookup<T>(
   }
   const account = accountOf(value);
   if (account === undefined) return value;
-  if (entries.size >= MAX) entries.clear();
-  entries.set(key, { value, expires: now + ttlMs, epoch: epochOf(account) });
+  setBounded(entries, key, { value, expires: now + ttlMs, epoch: epochOf(account) }, MAX);
   return value;
 }
 
@@ -97,6 +98,5 @@ export function peek<T>(key: string, account: string): T | undefined {
 
 export function remember<T>(key: string, account: string, value: T, ttlMs: number): void {
   if (ttlMs <= 0) return;
-  if (entries.size >= MAX) entries.clear();
-  entries.set(key, { value, expires: Date.now() + ttlMs, epoch: epochOf(account) });
+  setBounded(entries, key, { value, expires: Date.now() + ttlMs, epoch: epochOf(account) }, MAX);
 }

@@ -9,6 +9,7 @@ import { errors } from "../protocol/errors";
 import { parseAmzDate } from "../lib/clock";
 import { toHex, utf8 } from "../lib/encoding";
 import { timingSafeEqual } from "../lib/crypto";
+import { setBounded } from "../lib/bounded";
 
 export interface SignedRequestInfo {
   accessKeyId: string;
@@ -39,7 +40,6 @@ const MAX_SKEW_MS = 15 * 60 * 1000;
 /** Reads the SigV4 fields; null when the request carries no signature at all. */
 export function parseSignature(req: RawRequest): SignedRequestInfo | null {
   const auth = req.headers.get("authorization");
-  const q = req.url.searchParams;
   if (auth !== null) {
     if (!auth.startsWith("AWS4-HMAC-SHA256 ")) {
       if (auth.startsWith("AWS4-")) throw errors.incompleteSignature(`Unsupported AWS 'algorithm': '${auth.split(" ")[0]}'`);
@@ -60,6 +60,8 @@ export function parseSignature(req: RawRequest): SignedRequestInfo | null {
     const token = req.headers.get("x-amz-security-token");
     return build(fields.get("Credential")!, fields.get("SignedHeaders")!, fields.get("Signature")!, amzDate!, false, undefined, token ?? undefined);
   }
+  if (req.url.search === "") return null;
+  const q = req.url.searchParams;
   if (q.has("X-Amz-Signature") || q.has("X-Amz-Credential") || q.get("X-Amz-Algorithm")) {
     const missing: string[] = [];
     for (const f of ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders", "X-Amz-Date"]) {
@@ -125,7 +127,7 @@ export function checkTime(info: SignedRequestInfo, now: number): void {
 }
 
 // Signing keys (kSigning, imported once as an HMAC CryptoKey) per secret/date/region/service.
-// Bounded: a sandbox sees few distinct keys per day, and clearing only costs re-derivation.
+// Bounded: a sandbox sees few distinct keys per day, and eviction only costs re-derivation.
 const signingKeys = new Map<string, Promise<CryptoKey>>();
 const KEY_CACHE_MAX = 2048;
 const HMAC = { name: "HMAC", hash: "SHA-256" } as const;
@@ -147,9 +149,8 @@ function signingKey(secret: string, date: string, region: string, service: strin
   const id = `${date}/${region}/${service}/${secret}`;
   let k = signingKeys.get(id);
   if (!k) {
-    if (signingKeys.size >= KEY_CACHE_MAX) signingKeys.clear();
     k = deriveSigningKey(secret, date, region, service);
-    signingKeys.set(id, k);
+    setBounded(signingKeys, id, k, KEY_CACHE_MAX);
     k.catch(() => signingKeys.delete(id));
   }
   return k;

@@ -19,6 +19,7 @@ import { loadPrincipalPolicies, type PolicyRow } from "../store/authz";
 import { isoSeconds } from "../lib/clock";
 import type { Caller } from "../auth/caller";
 import { recordDecision } from "./decisions";
+import { setBounded } from "../lib/bounded";
 
 const compiled = new CompiledPolicyCache(4096);
 
@@ -82,8 +83,7 @@ async function principalPolicies(ctx: ActionContext): Promise<PrincipalPolicies>
         ? c.prefetchedPolicies
         : await loadPrincipalPolicies(ctx.db, c.principal.account, kind, c.entityId);
     hit = compile(rows);
-    if (principalCache.size >= PRINCIPAL_CACHE_MAX) principalCache.clear();
-    principalCache.set(key, hit);
+    setBounded(principalCache, key, hit, PRINCIPAL_CACHE_MAX);
   }
   return hit;
 }
