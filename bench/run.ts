@@ -24,7 +24,7 @@ import { seed, createAccount, iamClient, SEED, type Fixture, type Account } from
 import { signRequest, signBatch, send, type SignedRequest, type SignOptions } from "./lib/sign";
 import { runLoad, type LoadResult } from "./lib/load";
 
-import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateUserCommand } from "@aws-sdk/client-iam";
+import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from "@aws-sdk/client-iam";
 import { LOCAL_DEFAULTS } from "../src/tools/sandbox";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -110,7 +110,12 @@ function startServer(): Promise<Urls> {
 // Scenarios
 
 interface Peer { rps: [number, number]; source: string }
-interface Prepared { request?: SignedRequest; batch?: SignedRequest[] }
+interface Prepared { request?: SignedRequest; batch?: SignedRequest[]; cycle?: SignedRequest[] }
+
+/** Request i of a prepared scenario for the sequential probes (a cycle's first tenant stands for all). */
+function pick(p: Prepared, i: number): SignedRequest {
+  return p.batch ? p.batch[i]! : p.cycle ? p.cycle[0]! : p.request!;
+}
 interface Scenario {
   id: string;
   name: string;
@@ -137,6 +142,41 @@ const missing = (fx: Fixture, ...actions: string[]): string | undefined => {
   }
   return undefined;
 };
+
+/** A class on a shared sandbox: this many learners, each in their own account. */
+const CLASS_SIZE = 100;
+const classes = new Map<string, Promise<SignedRequest[]>>();
+
+/**
+ * One learner per account, as a training lab sets them up: an IAM user with IAMReadOnlyAccess and an
+ * inline policy with a condition, calling GetUser on themselves. Seeded once per server.
+ */
+function classFixture(url: string): Promise<SignedRequest[]> {
+  let p = classes.get(url);
+  if (!p) {
+    p = (async () => {
+      const out: SignedRequest[] = new Array(CLASS_SIZE);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (next < CLASS_SIZE) {
+            const i = next++;
+            const acct = await createAccount(url);
+            const c = iamClient(url, acct.root);
+            await c.send(new CreateUserCommand({ UserName: "learner" }));
+            await c.send(new AttachUserPolicyCommand({ UserName: "learner", PolicyArn: "arn:aws:iam::aws:policy/IAMReadOnlyAccess" }));
+            await c.send(new PutUserPolicyCommand({ UserName: "learner", PolicyName: "lab-fence", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "iam:*", Resource: "*", Condition: { StringNotEquals: { "aws:RequestedRegion": "us-east-1" } } }] }) }));
+            const k = (await c.send(new CreateAccessKeyCommand({ UserName: "learner" }))).AccessKey!;
+            out[i] = await iamReq(url, { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! }, { Action: "GetUser" });
+          }
+        }),
+      );
+      return out;
+    })();
+    classes.set(url, p);
+  }
+  return p;
+}
 
 /** CreateUser writes go to a fresh account per run (5000 users per account is an IAM quota). */
 const CREATE_USER_MAX = 4900;
@@ -249,6 +289,14 @@ const SCENARIOS: Scenario[] = [
     prepare: async (url) => ({ request: await consistencyFixture(url, "fixed") }),
   },
   {
+    id: "class",
+    name: `GetUser by ${CLASS_SIZE} learners, each in their own account (round-robin)`,
+    expectStatus: 200,
+    peer: PEER_GETUSER,
+    skip: (fx) => missing(fx, "iam:CreateUser", "iam:AttachUserPolicy", "iam:CreateAccessKey"),
+    prepare: async (url) => ({ cycle: await classFixture(url) }),
+  },
+  {
     id: "session-gci",
     name: "GetCallerIdentity with AssumeRole session credentials",
     expectStatus: 200,
@@ -288,8 +336,7 @@ async function countRoundTrips(s: Scenario, url: string, fx: Fixture): Promise<C
   };
   const p = await s.prepare(url, fx, 4);
   const one = async (i: number): Promise<Count | undefined> => {
-    const req = p.batch ? p.batch[i]! : p.request!;
-    return readCount(await send(url, req));
+    return readCount(await send(url, pick(p, i)));
   };
   await bump();
   const cold = await one(0);
@@ -307,7 +354,7 @@ async function profile(s: Scenario, url: string, fx: Fixture, n: number): Promis
   let total = 0, d1 = 0, doMs = 0, client = 0;
   for (let i = 0; i < n; i++) {
     const t = performance.now();
-    const r = await send(url, p.batch ? p.batch[i]! : p.request!);
+    const r = await send(url, pick(p, i));
     client += performance.now() - t;
     total += Number(r.headers.get("x-bench-ms"));
     d1 += Number(r.headers.get("x-bench-d1-ms"));
@@ -420,7 +467,7 @@ async function main(): Promise<void> {
     // Probe: one request, to report a wrong status with its message (the load still runs).
     try {
       const probe = await s.prepare(url, fx, 1);
-      const r = await send(url, probe.batch ? probe.batch[0]! : probe.request!);
+      const r = await send(url, pick(probe, 0));
       if (r.status !== s.expectStatus) {
         const code = /<Code>([^<]*)<\/Code>/.exec(r.text)?.[1];
         const msg = /<Message>([^<]*)<\/Message>/.exec(r.text)?.[1];
@@ -432,7 +479,7 @@ async function main(): Promise<void> {
         }
         notes.push(`${s.name}: expected HTTP ${s.expectStatus}, got ${r.status} ${code ?? ""}: ${msg ?? r.text.slice(0, 200)}`);
       }
-      if (!probe.batch) await runLoad({ url, connections: 1, durationSec: 0.5, request: probe.request, expectStatus: s.expectStatus });
+      if (!probe.batch) await runLoad({ url, connections: 1, durationSec: 0.5, ...probe, expectStatus: s.expectStatus });
     } catch (e) {
       notes.push(`${s.name}: probe failed: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -513,7 +560,7 @@ async function main(): Promise<void> {
   lines.push(`- machine: ${machine}`);
   lines.push(`- load average (1/5/15 min) at start ${loadStart.map((l) => l.toFixed(2)).join(" / ")}, at end ${loadEnd.map((l) => l.toFixed(2)).join(" / ")} — client and server share these cores, and anything else running on the machine skews the figures`);
   lines.push(`- commit ${gitHead()} (working tree as bundled); autocannon ${versionOf("autocannon")}, miniflare ${versionOf("miniflare")}, workerd ${versionOf("workerd")}`);
-  lines.push(`- method: Worker served by Miniflare directly (startSandbox), in memory; load from autocannon in a separate process, requests SigV4-signed in advance (CreateUser: a batch of distinct pre-signed requests); ${DURATION} s per cell after a warm-up; latencies exact (µs) from per-response timings, all statuses included`);
+  lines.push(`- method: Worker served by Miniflare directly (startSandbox), in memory; load from autocannon in a separate process, requests SigV4-signed in advance (CreateUser: a batch of distinct pre-signed requests; the class: one pre-signed request per learner, replayed round-robin); ${DURATION} s per cell after a warm-up; latencies exact (µs) from per-response timings, all statuses included`);
   lines.push(`- seed: account ${fx.account.accountId}, ${fx.counts.users} users, ${fx.counts.roles} roles, ${fx.counts.policies} customer policies; caller with ${fx.caller?.attached ?? 0} attached policies (IpAddress, StringEquals, StringLike, Bool, NotIpAddress Deny)`, "");
   lines.push("| scenario | conns | req/s | p50 ms | p99 ms | errors | non-2xx | × baseline | × 1-D1 baseline | × peer | D1 round trips warm (cold) | DO calls warm (cold) |");
   lines.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");

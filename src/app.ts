@@ -7,10 +7,10 @@ import type { Env } from "./env";
 import { admin } from "./admin/routes";
 import { AwsError, errors } from "./protocol/errors";
 import { parseForm, decodeInput, type FlatParams } from "./protocol/query";
-import { NAMESPACES, errorXml, resultXml, successXmlFromResult } from "./protocol/xml";
+import { NAMESPACES, errorXml, resultXml, successXmlFromResult, type XmlValue } from "./protocol/xml";
 import { authenticate } from "./auth/authenticate";
 import { findAction, VERSIONS } from "./services/registry";
-import type { ActionContext, RequestInfo } from "./services/action";
+import type { ActionContext, AuthzTarget, RequestInfo } from "./services/action";
 import { authorizeCall } from "./authz/authorize";
 import { getDb } from "./store/db";
 import { ensureDefaultAccount } from "./store/accounts";
@@ -22,7 +22,7 @@ import { dataPlaneFor, setConsistency } from "./consistency/client";
 import { defaultConsistency } from "./consistency/defaults";
 import { afterWrite, beforeWrite, isWriteAction } from "./consistency/writes";
 import { recordUsage } from "./services/usage";
-import { authCacheTtl, invalidateAccount, invalidateAfterWrite, peek, readScope, remember } from "./auth/cache";
+import { authCacheTtl, forget, invalidateAccount, invalidateAfterWrite, peek, readScope, remember, type RefreshTicket } from "./auth/cache";
 import { isCacheableRead, readCacheKey, type CachedRead } from "./services/read-cache";
 
 export const app = new Hono<{ Bindings: Env }>();
@@ -72,7 +72,7 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
 
     const t = now();
     const db = getDb(c.env.DB);
-    const { caller, signature } = await authenticate({ method: raw.method, url, headers: raw.headers }, body, db, sessionResolverFor(c.env), dataPlaneFor(c.env), t, authCacheTtl(c.env));
+    const { caller, signature } = await authenticate({ method: raw.method, url, headers: raw.headers }, body, db, sessionResolverFor(c.env), dataPlaneFor(c.env), t, authCacheTtl(c.env), (p) => c.executionCtx.waitUntil(p));
     const actionName = params.get("Action");
     const def = actionName ? findAction(signature.service, actionName) : undefined;
     if (def) ns = NAMESPACES[def.service];
@@ -107,10 +107,19 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     // epoch, within the TTL): the authorization target and the serialized result are reused, but the
     // caller is still authorized on every call.
     const readKey = isCacheableRead(def.service, def.name) && !ctx.explain ? readCacheKey(caller, def.name, form, url.search) : undefined;
-    const cached = readKey ? peek<CachedRead>(readKey, readScope(caller.principal.account)) : undefined;
+    const peeked = readKey ? peek<CachedRead>(readKey, readScope(caller.principal.account), authCacheTtl(c.env)) : undefined;
+    const cached = peeked?.value;
     const target = cached ? cached.target : def.authorize ? await def.authorize(input, ctx) : undefined;
     if (target) await authorizeCall(ctx, `${def.service}:${def.name}`, target);
-    if (cached) return xml(200, successXmlFromResult(ns, def.name, cached.resultElement, requestId), requestId, ctx.explain ? ctx.decisionId : undefined, caller.consistency?.pending);
+    if (cached) {
+      // Past half its life, the read is redone behind the response so steady readers never wait.
+      const ticket = peeked.refresh;
+      if (ticket) {
+        const actx = ctx;
+        ctx.waitUntil(refreshRead(def.name, async () => [def.authorize ? await def.authorize(input, actx) : undefined, await def.handler(input, actx)], ticket, authCacheTtl(c.env)));
+      }
+      return xml(200, successXmlFromResult(ns, def.name, cached.resultElement, requestId), requestId, ctx.explain ? ctx.decisionId : undefined, caller.consistency?.pending);
+    }
     // Eventual consistency (accounts not in mode `off` only): snapshot before, log after.
     const writes = isWriteAction(def.service, def.name);
     const lagging = caller.consistency !== undefined && writes;
@@ -131,6 +140,16 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
   } catch (e) {
     const err = e instanceof AwsError ? e : internal(e, requestId);
     return xml(err.status, errorXml(ns, err.type, err.code, err.message, requestId), requestId, ctx?.decisionId, ctx?.caller.consistency?.pending);
+  }
+}
+
+/** Re-runs a cached IAM read (its authorize step and handler: reads only) and caches the fresh result. */
+async function refreshRead(action: string, read: () => Promise<[AuthzTarget | undefined, XmlValue | undefined]>, ticket: RefreshTicket, ttl: number): Promise<void> {
+  try {
+    const [target, result] = await read();
+    remember<CachedRead>(ticket.key, ticket.account, { target, resultElement: resultXml(action, result ?? undefined) }, ttl, ticket);
+  } catch {
+    forget(ticket.key); // e.g. the entity is gone: the next request answers for itself
   }
 }
 

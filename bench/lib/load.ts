@@ -34,6 +34,8 @@ export interface LoadOptions {
   /** one request replayed, or a batch whose requests are each sent once, in order, across all connections */
   request?: SignedRequest;
   batch?: SignedRequest[];
+  /** requests replayed round-robin across all connections (many tenants at once) */
+  cycle?: SignedRequest[];
   /** status that counts as success (403 for the AccessDenied scenario) */
   expectStatus?: number;
 }
@@ -85,6 +87,17 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
           const i = next++;
           if (i >= batch.length) exhausted++;
           const r = batch[i % batch.length]!;
+          return { ...req, method: r.method, path: r.path, headers: r.headers, body: r.body };
+        },
+      },
+    ];
+  } else if (o.cycle) {
+    const cycle = o.cycle;
+    let next = 0;
+    opts.requests = [
+      {
+        setupRequest: (req: Record<string, unknown>) => {
+          const r = cycle[next++ % cycle.length]!;
           return { ...req, method: r.method, path: r.path, headers: r.headers, body: r.body };
         },
       },

@@ -53,13 +53,13 @@ export function keyCacheScope(k: KeyLookup): string {
 }
 
 /** A permanent key as the data plane sees it: the latest row, or the lagging snapshot's. */
-async function permanentKey(db: Db, dataPlane: DataPlane, id: string, now: number, ttl: number): Promise<{ key: KeyLookup | undefined; consistency?: CallerConsistency; prefetched?: PolicyRow[] }> {
+async function permanentKey(db: Db, dataPlane: DataPlane, id: string, now: number, ttl: number, background?: (p: Promise<unknown>) => void): Promise<{ key: KeyLookup | undefined; consistency?: CallerConsistency; prefetched?: PolicyRow[] }> {
   let prefetched: PolicyRow[] | undefined;
   const key = await cachedLookup(`key:${id}`, ttl, keyCacheScope, async () => {
     const r = await lookupAccessKeyWithPolicies(db, id);
     prefetched = r.policies;
     return r.key;
-  });
+  }, background);
   let account: string | undefined;
   let latest: { generation: number; consistencyMode: string } | undefined;
   if (key) {
@@ -79,7 +79,8 @@ async function permanentKey(db: Db, dataPlane: DataPlane, id: string, now: numbe
   return { key: old ? { ...old, generation: consistency.visibleGeneration } : undefined, consistency };
 }
 
-export async function authenticate(raw: RawRequest, body: Uint8Array, db: Db, sessions: SessionResolver, dataPlane: DataPlane, now: number, cacheTtlMs = 0): Promise<Authenticated> {
+/** `background` (the request's waitUntil) lets cached key rows be refreshed behind the response. */
+export async function authenticate(raw: RawRequest, body: Uint8Array, db: Db, sessions: SessionResolver, dataPlane: DataPlane, now: number, cacheTtlMs = 0, background?: (p: Promise<unknown>) => void): Promise<Authenticated> {
   const info = parseSignature(raw);
   if (!info) throw errors.missingAuthenticationToken();
   let secret: string;
@@ -92,7 +93,7 @@ export async function authenticate(raw: RawRequest, body: Uint8Array, db: Db, se
       caller.generation = caller.consistency.visibleGeneration;
     }
   } else {
-    const { key, consistency, prefetched } = info.accessKeyId.startsWith("ASIA") ? { key: undefined } : await permanentKey(db, dataPlane, info.accessKeyId, now, cacheTtlMs);
+    const { key, consistency, prefetched } = info.accessKeyId.startsWith("ASIA") ? { key: undefined } : await permanentKey(db, dataPlane, info.accessKeyId, now, cacheTtlMs, background);
     if (!key || key.status !== "Active") throw errors.invalidClientTokenId();
     secret = key.secret;
     caller = callerOfKey(key, consistency?.visibleGeneration ?? key.generation);

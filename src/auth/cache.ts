@@ -9,7 +9,7 @@
  */
 import { setBounded } from "../lib/bounded";
 
-interface Entry<T> { value: T; expires: number; epoch: number }
+interface Entry<T> { value: T; expires: number; epoch: number; refreshing?: boolean }
 
 const entries = new Map<string, Entry<unknown>>();
 const epochs = new Map<string, number>();
@@ -60,12 +60,21 @@ export async function cachedLookup<T>(
   ttlMs: number,
   accountOf: (v: T) => string | undefined,
   load: () => Promise<T | undefined>,
+  background?: (p: Promise<unknown>) => void,
 ): Promise<T | undefined> {
   const now = Date.now();
   const hit = entries.get(key) as Entry<T> | undefined;
   if (hit && hit.expires > now) {
     const account = accountOf(hit.value);
-    if (account !== undefined && hit.epoch === epochOf(account)) return hit.value;
+    if (account !== undefined && hit.epoch === epochOf(account)) {
+      // Refresh ahead: an entry in use past half its lifetime is reloaded behind the response, so
+      // steady traffic never waits for D1 and a change elsewhere still shows within the TTL.
+      if (background && !hit.refreshing && now - (hit.expires - ttlMs) >= ttlMs / 2) {
+        hit.refreshing = true;
+        background(refresh(key, hit, account, ttlMs, accountOf, load));
+      }
+      return hit.value;
+    }
   }
   const value = await load();
   if (value === undefined || ttlMs <= 0) {
@@ -78,6 +87,19 @@ export async function cachedLookup<T>(
   return value;
 }
 
+async function refresh<T>(key: string, hit: Entry<T>, account: string, ttlMs: number, accountOf: (v: T) => string | undefined, load: () => Promise<T | undefined>): Promise<void> {
+  const started = Date.now();
+  try {
+    const value = await load();
+    // A write in this isolate meanwhile (new epoch) or a newer entry wins over what was read.
+    if (entries.get(key) !== hit || epochOf(account) !== hit.epoch) return;
+    if (value === undefined || accountOf(value) !== account) entries.delete(key);
+    else setBounded(entries, key, { value, expires: started + ttlMs, epoch: hit.epoch }, MAX);
+  } catch {
+    hit.refreshing = false; // the entry stays until it expires; the next request may try again
+  }
+}
+
 export function authCacheTtl(env: { IAMLAB_AUTH_CACHE_MS?: string }): number {
   const raw = env.IAMLAB_AUTH_CACHE_MS;
   if (raw === undefined || raw === "") return 1000;
@@ -86,17 +108,36 @@ export function authCacheTtl(env: { IAMLAB_AUTH_CACHE_MS?: string }): number {
 }
 
 /** A value cached for `account` and still valid (same epoch, within its TTL), or undefined. */
-export function peek<T>(key: string, account: string): T | undefined {
+/** When a cached value is due for a refresh ahead: the epoch and time the reload started from. */
+export interface RefreshTicket { key: string; account: string; epoch: number; started: number }
+
+/**
+ * A value cached for `account` and still valid (same epoch, within its TTL), or undefined. With
+ * `ttlMs`, an entry past half its life also comes with a ticket (once at a time): the caller reloads
+ * it behind the response and hands the ticket to `remember` (or `forget` when the reload fails).
+ */
+export function peek<T>(key: string, account: string, ttlMs?: number): { value: T; refresh?: RefreshTicket } | undefined {
   const hit = entries.get(key) as Entry<T> | undefined;
   if (!hit) return undefined;
-  if (hit.expires <= Date.now() || hit.epoch !== epochOf(account)) {
+  const now = Date.now();
+  if (hit.expires <= now || hit.epoch !== epochOf(account)) {
     entries.delete(key);
     return undefined;
   }
-  return hit.value;
+  if (ttlMs !== undefined && !hit.refreshing && now - (hit.expires - ttlMs) >= ttlMs / 2) {
+    hit.refreshing = true;
+    return { value: hit.value, refresh: { key, account, epoch: hit.epoch, started: now } };
+  }
+  return { value: hit.value };
 }
 
-export function remember<T>(key: string, account: string, value: T, ttlMs: number): void {
+/** Caches `value`; with a refresh ticket, only if nothing was written to the account since it was issued. */
+export function remember<T>(key: string, account: string, value: T, ttlMs: number, ticket?: RefreshTicket): void {
   if (ttlMs <= 0) return;
-  setBounded(entries, key, { value, expires: Date.now() + ttlMs, epoch: epochOf(account) }, MAX);
+  if (ticket && epochOf(account) !== ticket.epoch) return;
+  setBounded(entries, key, { value, expires: (ticket?.started ?? Date.now()) + ttlMs, epoch: epochOf(account) }, MAX);
+}
+
+export function forget(key: string): void {
+  entries.delete(key);
 }

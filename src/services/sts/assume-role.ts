@@ -70,7 +70,7 @@ export const AssumeRole = defineAction({
     // Eventual consistency: a lagging account answers from the data plane's snapshot.
     const lag = await laggingRole(ctx.env, ctx.db, ctx.caller, arn.account, m[2]!, ctx.request.now);
     // Otherwise the latest row, cached in the isolate like key rows (dropped by any write to the role's account).
-    const found = lag ? lag.role : await cachedLookup(`role:${arn.account}/${m[2]!.toLowerCase()}`, authCacheTtl(ctx.env), (r) => r.accountId, () => getRoleByName(ctx.db, arn.account, m[2]!));
+    const found = lag ? lag.role : await cachedLookup(`role:${arn.account}/${m[2]!.toLowerCase()}`, authCacheTtl(ctx.env), (r) => r.accountId, () => getRoleByName(ctx.db, arn.account, m[2]!), ctx.waitUntil);
     // A missing role is evaluated as a role that trusts nobody, so the answer (and its message) is
     // exactly that of an existing role that does not trust the caller: existence is never revealed.
     const role = found && found.path === path ? found : undefined;
