@@ -9,7 +9,7 @@ import { createAccount, deleteAccount, getAccount, listAccounts } from "../store
 import { newAccountId } from "../lib/ids";
 import { now, setClockOffset, clockOffset } from "../lib/time";
 import { getDecision } from "../authz/decisions";
-import { invalidateEverything } from "../auth/cache";
+import { invalidateAll, invalidateEverything } from "../auth/cache";
 import { timingSafeEqual } from "../lib/crypto";
 import { parseConfig } from "../consistency/delay";
 import { setConsistency } from "../consistency/client";
@@ -164,6 +164,8 @@ admin.post("/clock", async (c) => {
   if (body && typeof body.offsetMs === "number" && Number.isFinite(body.offsetMs)) setClockOffset(body.offsetMs);
   else if (body && typeof body.setTo === "string" && !Number.isNaN(Date.parse(body.setTo))) setClockOffset(Date.parse(body.setTo) - Date.now());
   else return json(400, { error: "InvalidRequest", message: "Send {offsetMs: number} or {setTo: ISO date}." });
+  // Cached reads may depend on "now" (credential-report age, key ages): start afresh.
+  invalidateAll();
   return json(200, { now: new Date(now()).toISOString(), offsetMs: clockOffset() });
 });
 

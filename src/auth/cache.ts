@@ -5,6 +5,8 @@
  *   one isolate (the local sandbox, the tests) a change is visible to the very next request;
  * - other isolates of a deployed Worker see a change within the TTL (IAMLAB_AUTH_CACHE_MS, default
  *   1000 ms; 0 disables the cache) — a bounded, honest eventual consistency, as IAM itself has.
+ *   The local sandbox is one isolate, so `npm start` uses a longer TTL (src/tools/sandbox.ts): there
+ *   it only bounds changes made behind the Worker's back (`wrangler d1 execute --local`).
  * Misses are not cached (a new key must work at once). Times are real time, not the sandbox clock.
  */
 import { setBounded } from "../lib/bounded";
@@ -15,8 +17,17 @@ const entries = new Map<string, Entry<unknown>>();
 const epochs = new Map<string, number>();
 const MAX = 10_000;
 
+// Bumped when everything must go (the test clock moved: cached reads may depend on "now"). Epochs
+// only grow, so the sum never repeats a value an entry was stored with.
+let globalEpoch = 0;
+
 function epochOf(account: string): number {
-  return epochs.get(account) ?? 0;
+  return (epochs.get(account) ?? 0) + globalEpoch;
+}
+
+/** Drops everything cached in this isolate, for every account. */
+export function invalidateAll(): void {
+  globalEpoch++;
 }
 
 /** The scope of an account's root-key rows (see authenticate.ts keyCacheScope). */
@@ -52,7 +63,7 @@ export function invalidateEverything(account: string): void {
 
 /** Drops everything cached for `account` (its keys, sessions, generation). */
 export function invalidateAccount(account: string): void {
-  epochs.set(account, epochOf(account) + 1);
+  epochs.set(account, (epochs.get(account) ?? 0) + 1);
 }
 
 export async function cachedLookup<T>(

@@ -21,6 +21,9 @@ export const LOCAL_DEFAULTS = {
   IAMLAB_ADMIN_TOKEN: "iamlab-local-admin-token",
   IAMLAB_TOKEN_KEY: "iamlab-local-session-token-key-change-me",
   IAMLAB_TEST_CLOCK: "true",
+  // One isolate serves everything locally and every write invalidates its account at once, so the
+  // TTL only bounds edits made behind the Worker's back (wrangler d1 execute --local). Deploys keep 1 s.
+  IAMLAB_AUTH_CACHE_MS: "10000",
 } as const;
 
 export interface SandboxOptions {

@@ -1,6 +1,6 @@
 /** The isolate cache of authentication data: TTL, per-account invalidation, refresh ahead. */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { cachedLookup, forget, invalidateAccount, peek, remember } from "../../src/auth/cache";
+import { cachedLookup, forget, invalidateAccount, invalidateAll, peek, remember } from "../../src/auth/cache";
 
 const TTL = 1000;
 let n = 0;
@@ -101,5 +101,20 @@ describe("cachedLookup", () => {
     remember(k, A, "v4", TTL);
     forget(k);
     expect(peek<string>(k, A)).toBeUndefined();
+  });
+
+  it("invalidateAll (the test clock moved) drops every account's entries and pending refreshes", () => {
+    const k1 = key();
+    const k2 = key();
+    remember(k1, "555555555555", "a", TTL);
+    remember(k2, "666666666666", "b", TTL);
+    vi.advanceTimersByTime(600);
+    const ticket = peek<string>(k2, "666666666666", TTL)!.refresh!;
+    invalidateAll();
+    expect(peek<string>(k1, "555555555555")).toBeUndefined();
+    remember(k2, "666666666666", "b2", TTL, ticket);
+    expect(peek<string>(k2, "666666666666")).toBeUndefined();
+    remember(k1, "555555555555", "a2", TTL);
+    expect(peek<string>(k1, "555555555555")!.value).toBe("a2");
   });
 });
