@@ -7,7 +7,8 @@
 import { startSandbox } from "../src/tools/sandbox";
 import { startBaseline } from "./lib/instances";
 import { runLoad } from "./lib/load";
-import { seed } from "./lib/seed";
+import { createAccount, iamClient, seed } from "./lib/seed";
+import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateUserCommand } from "@aws-sdk/client-iam";
 import { signRequest, type SignedRequest } from "./lib/sign";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -20,11 +21,19 @@ try {
   const fx = await seed(sb.url);
   const sign = (creds: Parameters<typeof signRequest>[0]["creds"], service: "iam" | "sts", params: Record<string, string>): Promise<SignedRequest> =>
     signRequest({ url: sb.url, creds, service, params });
+  // A second reader: one AWS-managed policy, in an account of its own.
+  const acct = await createAccount(sb.url);
+  const c = iamClient(sb.url, acct.root);
+  await c.send(new CreateUserCommand({ UserName: "reader" }));
+  await c.send(new AttachUserPolicyCommand({ UserName: "reader", PolicyArn: "arn:aws:iam::aws:policy/IAMReadOnlyAccess" }));
+  const rk = (await c.send(new CreateAccessKeyCommand({ UserName: "reader" }))).AccessKey!;
+  const reader = { accessKeyId: rk.AccessKeyId!, secretAccessKey: rk.SecretAccessKey! };
   const cells: { name: string; url: string; request: SignedRequest; expect: number }[] = [
     { name: "baseline (fixed body)", url: base.url, request: { method: "POST", path: "/", headers: {}, body: "Action=GetCallerIdentity&Version=2011-06-15" }, expect: 200 },
     { name: "GetCallerIdentity (root)", url: sb.url, request: await sign(fx.account.root, "sts", { Action: "GetCallerIdentity" }), expect: 200 },
     { name: "GetUser (10 policies)", url: sb.url, request: await sign(fx.caller!.creds, "iam", { Action: "GetUser", UserName: "bench-user-007" }), expect: 200 },
     { name: "ListUsers (100)", url: sb.url, request: await sign(fx.account.root, "iam", { Action: "ListUsers", MaxItems: "100" }), expect: 200 },
+    { name: "GetUser (IAMReadOnly user)", url: sb.url, request: await sign(reader, "iam", { Action: "GetUser", UserName: "reader" }), expect: 200 },
     { name: "GCI (caller user)", url: sb.url, request: await sign(fx.caller!.creds, "sts", { Action: "GetCallerIdentity" }), expect: 200 },
     { name: "GetUser (root)", url: sb.url, request: await sign(fx.account.root, "iam", { Action: "GetUser", UserName: "bench-user-007" }), expect: 200 },
     { name: "denied ListUsers (403)", url: sb.url, request: await sign(fx.denied!.creds, "iam", { Action: "ListUsers" }), expect: 403 },
