@@ -37,6 +37,8 @@ try {
     "get-user": () => signRequest({ url: sb.url, creds: fx.caller!.creds, service: "iam", params: { Action: "GetUser", UserName: "bench-user-007" } }),
     "list-users": () => signRequest({ url: sb.url, creds: fx.account.root, service: "iam", params: { Action: "ListUsers", MaxItems: "100" } }),
     denied: () => signRequest({ url: sb.url, creds: fx.denied!.creds, service: "iam", params: { Action: "ListUsers" } }),
+    // A write that succeeds every time (same tag again): one D1 batch, caches invalidated.
+    "tag-user": () => signRequest({ url: sb.url, creds: fx.account.root, service: "iam", params: { Action: "TagUser", UserName: "bench-user-007", "Tags.member.1.Key": "team", "Tags.member.1.Value": "blue" } }),
     "assume-role": () => signRequest({ url: sb.url, creds: fx.caller!.creds, service: "sts", params: { Action: "AssumeRole", RoleArn: fx.roleArn!, RoleSessionName: "prof", DurationSeconds: "3600" } }),
     "session-gci": () => signRequest({ url: sb.url, creds: fx.session!, service: "sts", params: { Action: "GetCallerIdentity" } }),
   };
