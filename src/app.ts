@@ -22,7 +22,7 @@ import { dataPlaneFor, setConsistency } from "./consistency/client";
 import { defaultConsistency } from "./consistency/defaults";
 import { afterWrite, beforeWrite, isWriteAction } from "./consistency/writes";
 import { recordUsage } from "./services/usage";
-import { authCacheTtl, forget, invalidateAccount, invalidateAfterWrite, peek, readScope, remember, type RefreshTicket } from "./auth/cache";
+import { authCacheTtl, forget, invalidateAccount, invalidateAfterWrite, peek, readScope, readTicket, remember, type RefreshTicket } from "./auth/cache";
 import { isCacheableRead, readCacheKey, type CachedRead } from "./services/read-cache";
 
 export const app = new Hono<{ Bindings: Env }>();
@@ -109,14 +109,16 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     const readKey = isCacheableRead(def.service, def.name) && !ctx.explain ? readCacheKey(caller, def.name, form, url.search) : undefined;
     const peeked = readKey ? peek<CachedRead>(readKey, readScope(caller.principal.account), authCacheTtl(c.env)) : undefined;
     const cached = peeked?.value;
+    // A read that misses is cached only if no write to the account lands while it runs.
+    const ticket = readKey && !cached ? readTicket(readKey, readScope(caller.principal.account)) : undefined;
     const target = cached ? cached.target : def.authorize ? await def.authorize(input, ctx) : undefined;
     if (target) await authorizeCall(ctx, `${def.service}:${def.name}`, target);
     if (cached) {
       // Past half its life, the read is redone behind the response so steady readers never wait.
-      const ticket = peeked.refresh;
-      if (ticket) {
+      const refresh = peeked.refresh;
+      if (refresh) {
         const actx = ctx;
-        ctx.waitUntil(refreshRead(def.name, async () => [def.authorize ? await def.authorize(input, actx) : undefined, await def.handler(input, actx)], ticket, authCacheTtl(c.env)));
+        ctx.waitUntil(refreshRead(def.name, async () => [def.authorize ? await def.authorize(input, actx) : undefined, await def.handler(input, actx)], refresh, authCacheTtl(c.env)));
       }
       return xml(200, successXmlFromResult(ns, def.name, cached.resultElement, requestId), requestId, ctx.explain ? ctx.decisionId : undefined, caller.consistency?.pending);
     }
@@ -135,7 +137,7 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     }
     if (lagging) await afterWrite(c.env, db, caller, t);
     const resultElement = resultXml(def.name, result ?? undefined);
-    if (readKey) remember<CachedRead>(readKey, readScope(caller.principal.account), { target, resultElement }, authCacheTtl(c.env));
+    if (ticket) remember<CachedRead>(ticket.key, ticket.account, { target, resultElement }, authCacheTtl(c.env), ticket);
     return xml(200, successXmlFromResult(ns, def.name, resultElement, requestId), requestId, ctx.explain ? ctx.decisionId : undefined, caller.consistency?.pending);
   } catch (e) {
     const err = e instanceof AwsError ? e : internal(e, requestId);

@@ -20,6 +20,8 @@ const MAX = 10_000;
 // Bumped when everything must go (the test clock moved: cached reads may depend on "now"). Epochs
 // only grow, so the sum never repeats a value an entry was stored with.
 let globalEpoch = 0;
+// Counts every invalidation: a load that overlapped one may have read the state before a write.
+let invalidations = 0;
 
 function epochOf(account: string): number {
   return (epochs.get(account) ?? 0) + globalEpoch;
@@ -28,6 +30,7 @@ function epochOf(account: string): number {
 /** Drops everything cached in this isolate, for every account. */
 export function invalidateAll(): void {
   globalEpoch++;
+  invalidations++;
 }
 
 /** The scope of an account's root-key rows (see authenticate.ts keyCacheScope). */
@@ -64,6 +67,7 @@ export function invalidateEverything(account: string): void {
 /** Drops everything cached for `account` (its keys, sessions, generation). */
 export function invalidateAccount(account: string): void {
   epochs.set(account, (epochs.get(account) ?? 0) + 1);
+  invalidations++;
 }
 
 export async function cachedLookup<T>(
@@ -87,13 +91,15 @@ export async function cachedLookup<T>(
       return hit.value;
     }
   }
+  const before = invalidations;
   const value = await load();
   if (value === undefined || ttlMs <= 0) {
     entries.delete(key);
     return value;
   }
   const account = accountOf(value);
-  if (account === undefined) return value;
+  // A write landed while we were reading: what we read may predate it, so it is used, not kept.
+  if (account === undefined || invalidations !== before) return value;
   setBounded(entries, key, { value, expires: now + ttlMs, epoch: epochOf(account) }, MAX);
   return value;
 }
@@ -142,7 +148,12 @@ export function peek<T>(key: string, account: string, ttlMs?: number): { value: 
   return { value: hit.value };
 }
 
-/** Caches `value`; with a refresh ticket, only if nothing was written to the account since it was issued. */
+/** A ticket for a value about to be read from D1: `remember` keeps it only if no write to the account came in between. */
+export function readTicket(key: string, account: string): RefreshTicket {
+  return { key, account, epoch: epochOf(account), started: Date.now() };
+}
+
+/** Caches `value`; with a ticket, only if nothing was written to the account since it was issued. */
 export function remember<T>(key: string, account: string, value: T, ttlMs: number, ticket?: RefreshTicket): void {
   if (ttlMs <= 0) return;
   if (ticket && epochOf(account) !== ticket.epoch) return;

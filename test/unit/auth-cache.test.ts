@@ -1,6 +1,6 @@
 /** The isolate cache of authentication data: TTL, per-account invalidation, refresh ahead. */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { cachedLookup, forget, invalidateAccount, invalidateAll, peek, remember } from "../../src/auth/cache";
+import { cachedLookup, forget, invalidateAccount, invalidateAll, peek, readTicket, remember } from "../../src/auth/cache";
 
 const TTL = 1000;
 let n = 0;
@@ -116,5 +116,29 @@ describe("cachedLookup", () => {
     expect(peek<string>(k2, "666666666666")).toBeUndefined();
     remember(k1, "555555555555", "a2", TTL);
     expect(peek<string>(k1, "555555555555")!.value).toBe("a2");
+  });
+
+  it("a load or a read that overlaps a write is used but not kept (it may predate the write)", async () => {
+    const k = key();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    const load = async () => {
+      calls++;
+      if (calls === 1) await gate;
+      return { account: "777777777777", v: calls };
+    };
+    const pending = cachedLookup(k, TTL, (x) => x.account, load);
+    invalidateAccount("777777777777"); // e.g. DeleteAccessKey committed while the lookup was in flight
+    release();
+    expect((await pending)!.v).toBe(1);
+    expect((await cachedLookup(k, TTL, (x) => x.account, load))!.v).toBe(2); // not served from cache
+    expect((await cachedLookup(k, TTL, (x) => x.account, load))!.v).toBe(2); // this one was kept
+
+    const r = key();
+    const t = readTicket(r, "888888888888");
+    invalidateAccount("888888888888"); // CreateUser finished while ListUsers was reading
+    remember(r, "888888888888", "list without the new user", TTL, t);
+    expect(peek<string>(r, "888888888888")).toBeUndefined();
   });
 });
