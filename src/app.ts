@@ -135,7 +135,12 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
       // Generate* (credential report, last-accessed jobs) are Read-level but start work later reads show.
       else if (def.name.startsWith("Generate")) invalidateAccount(readScope(caller.principal.account));
     }
-    if (lagging) await afterWrite(c.env, db, caller, t);
+    if (lagging) {
+      await afterWrite(c.env, db, caller, t);
+      // Now the Durable Object knows the write is pending: drop anything cached in between
+      // (e.g. the data plane's "quiet at this generation").
+      invalidateAccount(caller.principal.account);
+    }
     const resultElement = resultXml(def.name, result ?? undefined);
     if (ticket) remember<CachedRead>(ticket.key, ticket.account, { target, resultElement }, authCacheTtl(c.env), ticket);
     return xml(200, successXmlFromResult(ns, def.name, resultElement, requestId), requestId, ctx.explain ? ctx.decisionId : undefined, caller.consistency?.pending);

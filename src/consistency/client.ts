@@ -12,6 +12,7 @@ import { accountState } from "../store/credentials";
 import type { ConsistencyView } from "./consistency-do";
 import type { DataPlane } from "../auth/authenticate";
 import type { CallerConsistency } from "../auth/caller";
+import { authCacheTtl, peek, readTicket, remember } from "../auth/cache";
 
 export async function setConsistency(env: Env, db: Db, accountId: string, cfg: ConsistencyConfig): Promise<void> {
   const stub = env.CONSISTENCY.get(env.CONSISTENCY.idFromName(accountId));
@@ -47,11 +48,22 @@ export function stub(env: Env, accountId: string) {
   return env.CONSISTENCY.get(env.CONSISTENCY.idFromName(accountId));
 }
 
-/** The DataPlane the request path hands to authenticate(). */
+/**
+ * The DataPlane the request path hands to authenticate(). A quiet account (nothing pending, the
+ * latest generation visible) stays quiet until its next write, and every write in this isolate
+ * drops the account's cache scope: so "quiet at generation G" is remembered and the Durable Object
+ * is asked again only when the caller's generation moves or the TTL ends. A write made in another
+ * isolate shows up as a new generation on the caller's key row within the TTL, and is then asked
+ * about as usual (until then its pending count reads 0 here).
+ */
 export function dataPlaneFor(env: Env): DataPlane {
   return {
     async view(accountId, mode, latestGeneration, now) {
+      const quietKey = `quiet:${accountId}`;
+      if (peek<number>(quietKey, accountId)?.value === latestGeneration) return { mode, latestGeneration, visibleGeneration: latestGeneration, pending: 0 };
+      const ticket = readTicket(quietKey, accountId);
       const { view, snapshot } = await dataPlaneView(env, accountId, latestGeneration, now);
+      if (view.pending === 0 && view.visibleGeneration >= latestGeneration && !snapshot) remember(quietKey, accountId, latestGeneration, authCacheTtl(env), ticket);
       const out: CallerConsistency = { mode, latestGeneration, visibleGeneration: view.visibleGeneration, pending: view.pending };
       if (snapshot) out.snapshot = snapshot;
       return out;
