@@ -125,7 +125,7 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     // Eventual consistency (accounts not in mode `off` only): snapshot before, log after.
     const writes = isWriteAction(def.service, def.name);
     const lagging = caller.consistency !== undefined && writes;
-    if (lagging) await beforeWrite(c.env, caller);
+    const writeTicket = lagging ? await beforeWrite(c.env, caller) : undefined;
     let result;
     try {
       result = await def.handler(input, ctx);
@@ -134,12 +134,17 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
       if (writes) invalidateAfterWrite(caller.principal.account, def.name);
       // Generate* (credential report, last-accessed jobs) are Read-level but start work later reads show.
       else if (def.name.startsWith("Generate")) invalidateAccount(readScope(caller.principal.account));
-    }
-    if (lagging) {
-      await afterWrite(c.env, db, caller, t);
-      // Now the Durable Object knows the write is pending: drop anything cached in between
-      // (e.g. the data plane's "quiet at this generation").
-      invalidateAccount(caller.principal.account);
+      if (lagging) {
+        // Log what the write changed and free the account's write slot, even when the write failed.
+        try {
+          await afterWrite(c.env, db, caller, t, writeTicket);
+        } catch (e) {
+          console.error(`[${requestId}] eventual consistency: logging the write failed`, e instanceof Error ? e.message : e);
+        }
+        // Now the Durable Object knows the write is pending: drop anything cached in between
+        // (e.g. the data plane's "quiet at this generation").
+        invalidateAccount(caller.principal.account);
+      }
     }
     const resultElement = resultXml(def.name, result ?? undefined);
     if (ticket) remember<CachedRead>(ticket.key, ticket.account, { target, resultElement }, authCacheTtl(c.env), ticket);

@@ -11,6 +11,7 @@ import type { Env } from "../env";
 import { delayFor, OFF, type ConsistencyConfig } from "./delay";
 import { captureSnapshot, type AccountSnapshot } from "./snapshot";
 import { getDb } from "../store/db";
+import { accountState } from "../store/credentials";
 
 interface LogEntry { generation: number; writtenAt: number; visibleAt: number }
 
@@ -33,10 +34,18 @@ export interface ConsistencyView {
   snapshot?: AccountSnapshot;
 }
 
+/** A write in progress on a lagging account (see prepareWrite). */
+export interface WriteTicket { token: string; generation: number }
+
+/** How long a write may hold the account's write slot if its Worker never reports back. */
+const WRITE_SLOT_MS = 10_000;
+
 export interface PendingChange { generation: number; writtenAt: string; visibleAt: string; remainingMs: number }
 
 export class ConsistencyDO extends DurableObject<Env> {
   private state: State | undefined;
+  /** the write currently between prepareWrite and commitWrite (in memory: a lost slot only expires) */
+  private slot: { token: string; until: number; released: Promise<void>; release: () => void } | undefined;
 
   async ping(): Promise<string> {
     return "ok";
@@ -102,30 +111,61 @@ export class ConsistencyDO extends DurableObject<Env> {
     return out;
   }
 
-  /** Before a write: keep the snapshot of the generation it replaces (captured from D1 once). */
-  async prepareWrite(accountId: string, currentGeneration: number): Promise<void> {
+  /**
+   * Before a write: wait for the account's write slot (one write at a time, so every generation a
+   * write replaces gets its snapshot and two writes never share a "before"), then keep the snapshot
+   * of the generation D1 holds now (captured once per generation). Returns the slot's ticket with
+   * that generation; commitWrite must follow, whether the write succeeded or not.
+   */
+  async prepareWrite(accountId: string, _callerGeneration: number): Promise<WriteTicket | undefined> {
     const s = await this.load();
-    if (s.config.mode === "off") return;
-    const key = `snap:${currentGeneration}`;
-    if ((await this.ctx.storage.get(key)) !== undefined) return;
-    const snap = await captureSnapshot(getDb(this.env.DB), accountId);
-    // Concurrent writes may have moved on already; store what D1 holds for that generation.
-    await this.ctx.storage.put(`snap:${snap.generation}`, snap);
+    if (s.config.mode === "off") return undefined;
+    for (let slot = this.slot; slot && slot.until > Date.now(); slot = this.slot) {
+      await Promise.race([slot.released, new Promise((r) => setTimeout(r, Math.max(1, slot!.until - Date.now())))]);
+    }
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const token = crypto.randomUUID();
+    this.slot = { token, until: Date.now() + WRITE_SLOT_MS, released, release };
+    try {
+      const db = getDb(this.env.DB);
+      const generation = (await accountState(db, accountId))?.generation ?? 0;
+      if ((await this.ctx.storage.get(`snap:${generation}`)) === undefined) {
+        // No other write of this account runs while we hold the slot: the capture is consistent.
+        const snap = await captureSnapshot(db, accountId);
+        await this.ctx.storage.put(`snap:${snap.generation}`, snap);
+      }
+      return { token, generation };
+    } catch (e) {
+      this.releaseSlot(token);
+      throw e;
+    }
   }
 
-  /** After a write that moved the account from `from` to `to`: log when it becomes visible. */
-  async commitWrite(from: number, to: number, now: number): Promise<void> {
-    const s = await this.load();
-    if (s.config.mode === "off" || to <= from) return;
-    let prevVisible = s.log.length ? s.log[s.log.length - 1]!.visibleAt : 0;
-    // Concurrent writes may report overlapping ranges: log each generation once.
-    const lastLogged = s.log.length ? s.log[s.log.length - 1]!.generation : from;
-    for (let g = Math.max(from, lastLogged) + 1; g <= to; g++) {
-      const visibleAt = Math.max(now + delayFor(s.config, s.counter++), prevVisible);
-      prevVisible = visibleAt;
-      s.log.push({ generation: g, writtenAt: now, visibleAt });
+  private releaseSlot(token: string | undefined): void {
+    const slot = this.slot;
+    if (!slot || slot.token !== token) return;
+    this.slot = undefined;
+    slot.release();
+  }
+
+  /** After a write that moved the account from `from` to `to` (possibly not at all): log when it becomes visible, free the slot. */
+  async commitWrite(from: number, to: number, now: number, token?: string): Promise<void> {
+    try {
+      const s = await this.load();
+      if (s.config.mode === "off" || to <= from) return;
+      let prevVisible = s.log.length ? s.log[s.log.length - 1]!.visibleAt : 0;
+      // Writes of callers without a slot (mode switched meanwhile) may report overlapping ranges: log each generation once.
+      const lastLogged = s.log.length ? s.log[s.log.length - 1]!.generation : from;
+      for (let g = Math.max(from, lastLogged) + 1; g <= to; g++) {
+        const visibleAt = Math.max(now + delayFor(s.config, s.counter++), prevVisible);
+        prevVisible = visibleAt;
+        s.log.push({ generation: g, writtenAt: now, visibleAt });
+      }
+      await this.save();
+    } finally {
+      this.releaseSlot(token);
     }
-    await this.save();
   }
 
   async pendingChanges(now: number): Promise<PendingChange[]> {

@@ -9,6 +9,7 @@ import type { Db } from "../store/db";
 import { accountState } from "../store/credentials";
 import { getAction } from "../data/catalog";
 import { stub } from "./client";
+import type { WriteTicket } from "./consistency-do";
 
 /** IAM actions whose access level changes state (everything but Read and List). */
 export function isWriteAction(service: string, action: string): boolean {
@@ -18,17 +19,19 @@ export function isWriteAction(service: string, action: string): boolean {
   return level === undefined || (level !== "Read" && level !== "List");
 }
 
-export async function beforeWrite(env: Env, caller: Caller): Promise<void> {
+/** Takes the account's write slot in its Durable Object (lagging accounts only). */
+export async function beforeWrite(env: Env, caller: Caller): Promise<WriteTicket | undefined> {
   const c = caller.consistency;
-  if (!c) return;
-  await stub(env, caller.principal.account).prepareWrite(caller.principal.account, c.latestGeneration);
+  if (!c) return undefined;
+  return stub(env, caller.principal.account).prepareWrite(caller.principal.account, c.latestGeneration);
 }
 
-export async function afterWrite(env: Env, db: Db, caller: Caller, now: number): Promise<void> {
+/** Logs the generations the write created (if any) and frees the slot; called whether the write succeeded or not. */
+export async function afterWrite(env: Env, db: Db, caller: Caller, now: number, ticket: WriteTicket | undefined): Promise<void> {
   const c = caller.consistency;
-  if (!c) return;
-  const state = await accountState(db, caller.principal.account);
-  if (!state || state.generation <= c.latestGeneration) return;
-  await stub(env, caller.principal.account).commitWrite(c.latestGeneration, state.generation, now);
-  c.pending += state.generation - c.latestGeneration;
+  if (!c || !ticket) return;
+  const state = await accountState(db, caller.principal.account).catch(() => undefined);
+  const to = state?.generation ?? ticket.generation;
+  await stub(env, caller.principal.account).commitWrite(ticket.generation, to, now, ticket.token);
+  if (to > ticket.generation) c.pending += to - ticket.generation;
 }

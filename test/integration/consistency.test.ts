@@ -138,6 +138,22 @@ describe("eventual consistency (mode fixed, one hour: nothing propagates unless 
     expect(r.headers.get("x-iamlab-pending-changes")).toBeNull();
   });
 
+  it("concurrent writes each become one pending change, in order; a failing write in between blocks nothing", async () => {
+    const doc = (a: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: a, Resource: "*" }] });
+    const arns = await Promise.all(["a", "b", "c", "d"].map(async (n) => (await root.send(new CreatePolicyCommand({ PolicyName: `p-${n}`, PolicyDocument: doc(`s3:Get${n}`) }))).Policy!.Arn!));
+    await root.send(new CreateUserCommand({ UserName: "busy" }));
+    await setMode({ mode: "fixed", delayMs: 3_600_000 });
+    const results = await Promise.all([
+      ...arns.map((a) => code(root.send(new AttachUserPolicyCommand({ UserName: "busy", PolicyArn: a })))),
+      code(root.send(new CreateUserCommand({ UserName: "busy" }))), // EntityAlreadyExists: changes nothing
+    ]);
+    expect(results).toEqual(["OK", "OK", "OK", "OK", "EntityAlreadyExistsException"]); // the SDK's class name for EntityAlreadyExists
+    const gens = (await pending()).map((p) => p.generation);
+    expect(gens).toHaveLength(4);
+    expect(gens).toEqual([...gens].sort((x, y) => x - y));
+    expect(new Set(gens).size).toBe(4);
+  });
+
   it("rejects an invalid configuration", async () => {
     const r = await adminFetch(`/accounts/${acct.accountId}/consistency`, { method: "PUT", body: JSON.stringify({ mode: "random", minMs: 10, maxMs: 5 }) });
     expect(r.status).toBe(400);

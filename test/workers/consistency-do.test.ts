@@ -1,0 +1,58 @@
+/**
+ * ConsistencyDO's write slot: writes of a lagging account run one at a time, so every generation a
+ * write replaces has its snapshot — two concurrent writes used to share one "before", and the
+ * intermediate generation then had no snapshot (the data plane saw the later one early).
+ */
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { getDb } from "../../src/store/db";
+import { createAccount } from "../../src/store/accounts";
+
+const ACCT = "515151515151";
+
+async function bump(): Promise<number> {
+  await env.DB.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ?").bind(ACCT).run();
+  return (await env.DB.prepare("SELECT generation FROM accounts WHERE id = ?").bind(ACCT).first<{ generation: number }>())!.generation;
+}
+
+describe("ConsistencyDO write slot", () => {
+  it("serializes concurrent writes and keeps a snapshot of every generation they replace", async () => {
+    await createAccount(getDb(env.DB), ACCT, null, Date.now());
+    const stub = env.CONSISTENCY.get(env.CONSISTENCY.idFromName(ACCT));
+    await stub.configure({ mode: "fixed", delayMs: 5_000 });
+    const g0 = (await env.DB.prepare("SELECT generation FROM accounts WHERE id = ?").bind(ACCT).first<{ generation: number }>())!.generation;
+
+    // Two writers arrive together, both having seen generation g0.
+    const a = await stub.prepareWrite(ACCT, g0);
+    let bGot = false;
+    const bPending = stub.prepareWrite(ACCT, g0).then((t) => ((bGot = true), t));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(bGot).toBe(false); // B waits for A's slot
+    expect(a!.generation).toBe(g0);
+    const g1 = await bump(); // A's write
+    await stub.commitWrite(a!.generation, g1, 1_000, a!.token);
+    const b = await bPending;
+    expect(b!.generation).toBe(g1); // B's "before" is A's "after", not g0
+    const g2 = await bump(); // B's write
+    await stub.commitWrite(b!.generation, g2, 2_000, b!.token);
+
+    // (views in time order: the DO forgets what everyone sees)
+    const start = await stub.view(1_500, g2);
+    expect(start).toMatchObject({ visibleGeneration: g0, pending: 2 });
+    expect(start.snapshot?.generation).toBe(g0);
+    // At 6.5 s: A's change is visible, B's is not — the data plane must get g1's snapshot.
+    const mid = await stub.view(6_500, g2);
+    expect(mid).toMatchObject({ visibleGeneration: g1, pending: 1 });
+    expect(mid.snapshot?.generation).toBe(g1);
+    expect(await stub.view(7_500, g2)).toMatchObject({ visibleGeneration: g2, pending: 0 });
+  });
+
+  it("a failed write (no generation change) still frees the slot", async () => {
+    const stub = env.CONSISTENCY.get(env.CONSISTENCY.idFromName(ACCT));
+    const t = await stub.prepareWrite(ACCT, 0);
+    await stub.commitWrite(t!.generation, t!.generation, Date.now(), t!.token); // e.g. EntityAlreadyExists
+    const next = await stub.prepareWrite(ACCT, 0); // would hang if the slot were still held
+    expect(next!.generation).toBe(t!.generation);
+    await stub.commitWrite(next!.generation, next!.generation, Date.now(), next!.token);
+  });
+});
