@@ -45,7 +45,7 @@ export interface PendingChange { generation: number; writtenAt: string; visibleA
 export class ConsistencyDO extends DurableObject<Env> {
   private state: State | undefined;
   /** the write currently between prepareWrite and commitWrite (in memory: a lost slot only expires) */
-  private slot: { token: string; until: number; released: Promise<void>; release: () => void } | undefined;
+  private slot: { token: string; until: number; released: Promise<void>; release: () => void; generation?: number } | undefined;
 
   async ping(): Promise<string> {
     return "ok";
@@ -101,9 +101,20 @@ export class ConsistencyDO extends DurableObject<Env> {
     await this.prune(s, now);
     const i = this.firstPending(s, now);
     const base = { mode: s.config.mode, latestGeneration, paused: s.paused };
-    if (i < 0) return { ...base, visibleGeneration: latestGeneration, pending: 0 };
-    const visible = s.log[i]!.generation - 1;
-    const out: ConsistencyView = { ...base, visibleGeneration: visible, pending: s.log.length - i };
+    let visible = i < 0 ? latestGeneration : s.log[i]!.generation - 1;
+    let pending = i < 0 ? 0 : s.log.length - i;
+    // A write between D1 and its commitWrite: its generation is in D1 but not in the log yet. It
+    // must not show early: the data plane keeps the generation the write started from.
+    const slot = this.slot;
+    if (slot?.generation !== undefined && slot.until > Date.now()) {
+      const lastLogged = s.log.length ? s.log[s.log.length - 1]!.generation : -1;
+      if (latestGeneration > Math.max(slot.generation, lastLogged)) {
+        visible = Math.min(visible, slot.generation);
+        pending += 1;
+      }
+    }
+    if (visible >= latestGeneration) return { ...base, visibleGeneration: latestGeneration, pending: 0 };
+    const out: ConsistencyView = { ...base, visibleGeneration: visible, pending };
     if (have !== visible) {
       const snap = await this.ctx.storage.get<AccountSnapshot>(`snap:${visible}`);
       if (snap) out.snapshot = snap;
@@ -129,12 +140,14 @@ export class ConsistencyDO extends DurableObject<Env> {
     this.slot = { token, until: Date.now() + WRITE_SLOT_MS, released, release };
     try {
       const db = getDb(this.env.DB);
-      const generation = (await accountState(db, accountId))?.generation ?? 0;
+      let generation = (await accountState(db, accountId))?.generation ?? 0;
       if ((await this.ctx.storage.get(`snap:${generation}`)) === undefined) {
         // No other write of this account runs while we hold the slot: the capture is consistent.
         const snap = await captureSnapshot(db, accountId);
         await this.ctx.storage.put(`snap:${snap.generation}`, snap);
+        generation = snap.generation;
       }
+      if (this.slot?.token === token) this.slot.generation = generation;
       return { token, generation };
     } catch (e) {
       this.releaseSlot(token);

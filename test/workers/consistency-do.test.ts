@@ -30,6 +30,10 @@ describe("ConsistencyDO write slot", () => {
     expect(bGot).toBe(false); // B waits for A's slot
     expect(a!.generation).toBe(g0);
     const g1 = await bump(); // A's write
+    // Written to D1, not yet reported: the data plane must not see it yet.
+    const between = await stub.view(900, g1);
+    expect(between).toMatchObject({ visibleGeneration: g0, pending: 1 });
+    expect(between.snapshot?.generation).toBe(g0);
     await stub.commitWrite(a!.generation, g1, 1_000, a!.token);
     const b = await bPending;
     expect(b!.generation).toBe(g1); // B's "before" is A's "after", not g0
