@@ -7,7 +7,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../store/db";
 import type { KeyLookup } from "../store/credentials";
-import { loadPrincipalPolicies, type PolicyRow } from "../store/authz";
+import { loadAccountPolicies, type PolicyRow } from "../store/authz";
 import type { RoleRow } from "../store/iam-roles";
 
 /** A role as AssumeRole reads it (from D1 or from a snapshot). */
@@ -46,11 +46,10 @@ export async function captureSnapshot(db: Db, accountId: string): Promise<Accoun
       userId: k.user_id, userName: k.user_name, userArn: k.arn,
     };
   }
-  const loads = [
-    ...users.map(async (u) => [`user/${u.user_id}`, await loadPrincipalPolicies(db, accountId, "user", u.user_id)] as const),
-    ...roles.map(async (r) => [`role/${r.role_id}`, await loadPrincipalPolicies(db, accountId, "role", r.role_id)] as const),
-  ];
-  for (const [k, rows] of await Promise.all(loads)) snap.principals[k] = rows;
+  // Two queries for every principal of the account (they were one per user and per role).
+  const [userPolicies, rolePolicies] = await Promise.all([loadAccountPolicies(db, accountId, "user"), loadAccountPolicies(db, accountId, "role")]);
+  for (const u of users) snap.principals[`user/${u.user_id}`] = userPolicies.get(u.user_id) ?? [];
+  for (const r of roles) snap.principals[`role/${r.role_id}`] = rolePolicies.get(r.role_id) ?? [];
   for (const r of roles) {
     snap.roles[r.name_lower] = {
       roleId: r.role_id, roleName: r.role_name, path: r.path, arn: r.arn,

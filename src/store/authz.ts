@@ -33,41 +33,59 @@ export function principalPoliciesOfKeySql(accessKeyId: string): SQL {
   return principalPoliciesSql("user", sql`SELECT account_id AS acct, user_id AS eid FROM access_keys WHERE access_key_id = ${accessKeyId} AND user_id IS NOT NULL`);
 }
 
-/** `me` is a one-row (or empty) CTE naming the principal: acct, eid. */
-function principalPoliciesSql(kind: EntityKind, me: SQL): SQL {
-  // Entities whose policies apply: the user and its groups, the role, or the group.
+/**
+ * `me` is a CTE of principals (acct, eid): one row (or none) for the authorizer, every user or every
+ * role of an account for the consistency snapshot. With `withOwner` each row also says whose it is.
+ */
+function principalPoliciesSql(kind: EntityKind, me: SQL, withOwner = false): SQL {
+  // Entities whose policies apply, per principal: the user and its groups, the role, or the group.
   const entities =
     kind === "user"
-      ? sql`SELECT 'user' AS t, me.eid AS id FROM me UNION ALL SELECT 'group', gm.group_id FROM group_members gm JOIN me ON gm.account_id = me.acct AND gm.user_id = me.eid`
-      : sql`SELECT ${kind} AS t, me.eid AS id FROM me`;
+      ? sql`SELECT me.eid AS owner, 'user' AS t, me.eid AS id FROM me UNION ALL SELECT me.eid, 'group', gm.group_id FROM group_members gm JOIN me ON gm.account_id = me.acct AND gm.user_id = me.eid`
+      : sql`SELECT me.eid AS owner, ${kind} AS t, me.eid AS id FROM me`;
   const boundaryOf =
     kind === "user"
-      ? sql`SELECT u.permissions_boundary AS arn FROM users u JOIN me ON u.account_id = me.acct AND u.user_id = me.eid`
+      ? sql`SELECT me.eid AS owner, u.permissions_boundary AS arn FROM users u JOIN me ON u.account_id = me.acct AND u.user_id = me.eid`
       : kind === "role"
-        ? sql`SELECT r.permissions_boundary AS arn FROM roles r JOIN me ON r.account_id = me.acct AND r.role_id = me.eid`
-        : sql`SELECT NULL AS arn`;
+        ? sql`SELECT me.eid AS owner, r.permissions_boundary AS arn FROM roles r JOIN me ON r.account_id = me.acct AND r.role_id = me.eid`
+        : sql`SELECT me.eid AS owner, NULL AS arn FROM me`;
+  const owner = (col: SQL): SQL => (withOwner ? sql`, ${col} AS owner` : sql``);
   return sql`
     WITH me AS (${me}), ents AS (${entities})
     SELECT 'identity' AS slot, pa.policy_arn AS id,
            COALESCE(p.default_version_id, am.default_version_id, '') AS version,
-           COALESCE(pv.document, am.document) AS body
+           COALESCE(pv.document, am.document) AS body${owner(sql`e.owner`)}
       FROM policy_attachments pa JOIN ents e ON e.t = pa.entity_type AND e.id = pa.entity_id
-      JOIN me ON pa.account_id = me.acct
+      JOIN me ON me.eid = e.owner AND pa.account_id = me.acct
       LEFT JOIN policies p ON p.account_id = me.acct AND p.arn = pa.policy_arn
       LEFT JOIN policy_versions pv ON pv.policy_id = p.policy_id AND pv.version_id = p.default_version_id
       LEFT JOIN aws_managed_policies am ON am.arn = pa.policy_arn
     UNION ALL
-    SELECT 'identity', ip.entity_type || '/' || ip.entity_id || ':inline/' || ip.policy_name, '', ip.document
+    SELECT 'identity', ip.entity_type || '/' || ip.entity_id || ':inline/' || ip.policy_name, '', ip.document${owner(sql`e.owner`)}
       FROM inline_policies ip JOIN ents e ON e.t = ip.entity_type AND e.id = ip.entity_id
-      JOIN me ON ip.account_id = me.acct
+      JOIN me ON me.eid = e.owner AND ip.account_id = me.acct
     UNION ALL
-    SELECT 'boundary', b.arn, COALESCE(p.default_version_id, am.default_version_id, ''), COALESCE(pv.document, am.document)
-      FROM (${boundaryOf}) b JOIN me
+    SELECT 'boundary', b.arn, COALESCE(p.default_version_id, am.default_version_id, ''), COALESCE(pv.document, am.document)${owner(sql`b.owner`)}
+      FROM (${boundaryOf}) b JOIN me ON me.eid = b.owner
       LEFT JOIN policies p ON p.account_id = me.acct AND p.arn = b.arn
       LEFT JOIN policy_versions pv ON pv.policy_id = p.policy_id AND pv.version_id = p.default_version_id
       LEFT JOIN aws_managed_policies am ON am.arn = b.arn
      WHERE b.arn IS NOT NULL
     UNION ALL
-    SELECT 'tag', t.key, '', t.value FROM tags t JOIN me
+    SELECT 'tag', t.key, '', t.value${owner(sql`me.eid`)} FROM tags t JOIN me
      ON t.account_id = me.acct AND t.resource_type = ${kind} AND t.resource_id = me.eid`;
 }
+
+/** Every user's (or role's) policy rows in one account, by user or role id: the consistency snapshot's read. */
+export async function loadAccountPolicies(db: Db, accountId: string, kind: "user" | "role"): Promise<Map<string, PolicyRow[]>> {
+  const me = kind === "user" ? sql`SELECT account_id AS acct, user_id AS eid FROM users WHERE account_id = ${accountId}` : sql`SELECT account_id AS acct, role_id AS eid FROM roles WHERE account_id = ${accountId}`;
+  const rows = await db.all<PolicyRow & { owner: string }>(principalPoliciesSql(kind, me, true));
+  const out = new Map<string, PolicyRow[]>();
+  for (const { owner, ...row } of rows) {
+    let list = out.get(owner);
+    if (!list) out.set(owner, (list = []));
+    list.push(row);
+  }
+  return out;
+}
+

@@ -5,7 +5,7 @@ import { getDb } from "../../src/store/db";
 import { createAccount } from "../../src/store/accounts";
 import { createPolicy, createVersion, setDefaultVersion } from "../../src/store/iam-policies";
 import { addUserToGroup } from "../../src/store/iam-groups";
-import { loadPrincipalPolicies, type PolicyRow } from "../../src/store/authz";
+import { loadAccountPolicies, loadPrincipalPolicies, type PolicyRow } from "../../src/store/authz";
 import { lookupAccessKeyWithPolicies } from "../../src/store/credentials";
 import { attachPolicy, putInline, setBoundary } from "../../src/store/iam-attachments";
 
@@ -71,5 +71,14 @@ describe("loadPrincipalPolicies", () => {
     expect(sort(byKey.policies)).toEqual(sort(out));
     expect(await lookupAccessKeyWithPolicies(db, "AKIAROOTKEY1")).toMatchObject({ key: { userId: null }, policies: [] });
     expect(await lookupAccessKeyWithPolicies(db, "AKIANOSUCHKEY")).toEqual({ key: undefined, policies: [] });
+
+    // The consistency snapshot's read: every user's / role's rows in one query each, same rows.
+    const users = await loadAccountPolicies(db, ACCT, "user");
+    expect(sort(users.get("AIDAUSER1")!)).toEqual(sort(out));
+    expect(sort(users.get("AIDAUSER2")!)).toEqual(sort(await loadPrincipalPolicies(db, ACCT, "user", "AIDAUSER2")));
+    expect([...users.keys()].sort()).toEqual(["AIDAUSER1", "AIDAUSER2"]);
+    const roles = await loadAccountPolicies(db, ACCT, "role");
+    expect([...roles.entries()]).toEqual([["AROAROLE1", role]]);
+    expect((await loadAccountPolicies(db, "111111111111", "user")).size).toBe(0);
   });
 });
