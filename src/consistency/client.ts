@@ -7,7 +7,7 @@ import type { Env } from "../env";
 import type { Db } from "../store/db";
 import * as t from "../store/schema";
 import type { ConsistencyConfig } from "./delay";
-import type { AccountSnapshot, RoleView } from "./snapshot";
+import { unpackSnapshot, type AccountSnapshot, type RoleView } from "./snapshot";
 import { accountState } from "../store/credentials";
 import type { ConsistencyView } from "./consistency-do";
 import type { DataPlane } from "../auth/authenticate";
@@ -29,10 +29,11 @@ export async function dataPlaneView(env: Env, accountId: string, latestGeneratio
   const view = await stub.view(now, latestGeneration, haveGeneration(accountId));
   if (view.visibleGeneration >= latestGeneration) return { view };
   const key = `${accountId}/${view.visibleGeneration}`;
-  const snap = view.snapshot ?? snapshots.get(key);
-  if (view.snapshot) {
+  const sent = view.snapshot ? unpackSnapshot(view.snapshot) : undefined;
+  const snap = sent ?? snapshots.get(key);
+  if (sent) {
     if (snapshots.size > 256) snapshots.clear();
-    snapshots.set(key, view.snapshot);
+    snapshots.set(key, sent);
     lastHeld.set(accountId, view.visibleGeneration);
   }
   return snap ? { view, snapshot: snap } : { view };

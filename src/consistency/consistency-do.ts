@@ -9,7 +9,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { delayFor, OFF, type ConsistencyConfig } from "./delay";
-import { captureSnapshot, type AccountSnapshot } from "./snapshot";
+import { captureSnapshot, docRefs, packSnapshot, type PackedSnapshot, type WireSnapshot } from "./snapshot";
 import { getDb } from "../store/db";
 import { accountState } from "../store/credentials";
 
@@ -30,8 +30,8 @@ export interface ConsistencyView {
   latestGeneration: number;
   pending: number;
   paused: boolean;
-  /** present when visibleGeneration < latestGeneration and the caller does not hold it yet */
-  snapshot?: AccountSnapshot;
+  /** present when visibleGeneration < latestGeneration and the caller does not hold it yet (unpack with unpackSnapshot) */
+  snapshot?: WireSnapshot;
 }
 
 /** A write in progress on a lagging account (see prepareWrite). */
@@ -76,6 +76,12 @@ export class ConsistencyDO extends DurableObject<Env> {
     const stale = dropped.map((e) => e.generation - 1).filter((g) => g < keep);
     if (s.log.length === 0) stale.push(...dropped.map((e) => e.generation));
     await this.ctx.storage.delete(stale.map((g) => `snap:${g}`));
+    // Nothing pending: no snapshot will be asked for again, nor the documents they share (unless a
+    // write is between prepare and commit: its "before" snapshot is needed next).
+    if (s.log.length === 0 && !(this.slot && this.slot.until > Date.now())) {
+      await this.deletePrefix("snap:");
+      await this.deletePrefix("doc:");
+    }
     await this.save();
   }
 
@@ -116,10 +122,39 @@ export class ConsistencyDO extends DurableObject<Env> {
     if (visible >= latestGeneration) return { ...base, visibleGeneration: latestGeneration, pending: 0 };
     const out: ConsistencyView = { ...base, visibleGeneration: visible, pending };
     if (have !== visible) {
-      const snap = await this.ctx.storage.get<AccountSnapshot>(`snap:${visible}`);
-      if (snap) out.snapshot = snap;
+      const snap = await this.ctx.storage.get<PackedSnapshot>(`snap:${visible}`);
+      if (snap) out.snapshot = { ...snap, docs: await this.getDocs(docRefs(snap)) };
     }
     return out;
+  }
+
+  // Storage calls take at most 128 keys each.
+  private async getDocs(refs: string[]): Promise<Record<string, string>> {
+    const docs: Record<string, string> = {};
+    for (let i = 0; i < refs.length; i += 128) {
+      const got = await this.ctx.storage.get<string>(refs.slice(i, i + 128).map((r) => `doc:${r}`));
+      for (const [k, v] of got) docs[k.slice(4)] = v;
+    }
+    return docs;
+  }
+
+  private async putDocs(docs: Map<string, string>): Promise<void> {
+    const refs = [...docs.keys()];
+    for (let i = 0; i < refs.length; i += 128) {
+      const chunk = refs.slice(i, i + 128).map((r) => `doc:${r}`);
+      const have = await this.ctx.storage.get(chunk);
+      const missing: Record<string, string> = {};
+      for (const k of chunk) if (!have.has(k)) missing[k] = docs.get(k.slice(4))!;
+      if (Object.keys(missing).length) await this.ctx.storage.put(missing);
+    }
+  }
+
+  private async deletePrefix(prefix: string): Promise<void> {
+    for (;;) {
+      const keys = [...(await this.ctx.storage.list({ prefix, limit: 128 })).keys()];
+      if (!keys.length) return;
+      await this.ctx.storage.delete(keys);
+    }
   }
 
   /**
@@ -144,7 +179,9 @@ export class ConsistencyDO extends DurableObject<Env> {
       if ((await this.ctx.storage.get(`snap:${generation}`)) === undefined) {
         // No other write of this account runs while we hold the slot: the capture is consistent.
         const snap = await captureSnapshot(db, accountId);
-        await this.ctx.storage.put(`snap:${snap.generation}`, snap);
+        const { packed, docs } = await packSnapshot(snap);
+        await this.putDocs(docs);
+        await this.ctx.storage.put(`snap:${snap.generation}`, packed);
         generation = snap.generation;
       }
       if (this.slot?.token === token) this.slot.generation = generation;

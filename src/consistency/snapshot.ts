@@ -59,3 +59,65 @@ export async function captureSnapshot(db: Db, accountId: string): Promise<Accoun
   }
   return snap;
 }
+
+/**
+ * How a snapshot is stored in the Durable Object and sent to the Worker: each distinct policy
+ * document once, by content hash. One copy per principal would not fit: a hundred users with
+ * ReadOnlyAccess attached is ~100 copies of a 40 KB document, over the DO's per-value limit.
+ */
+export interface PackedRow { slot: PolicyRow["slot"]; id: string; version: string; /** tag value */ body?: string; /** document hash */ doc?: string }
+export interface PackedSnapshot extends Omit<AccountSnapshot, "principals"> {
+  principals: Record<string, PackedRow[]>;
+}
+/** A packed snapshot with the documents it references, as the DO sends it. */
+export interface WireSnapshot extends PackedSnapshot {
+  docs: Record<string, string>;
+}
+
+async function sha256(text: string): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  let out = "";
+  for (const b of d) out += b.toString(16).padStart(2, "0");
+  return out;
+}
+
+export async function packSnapshot(snap: AccountSnapshot): Promise<{ packed: PackedSnapshot; docs: Map<string, string> }> {
+  const hashOf = new Map<string, string>();
+  const docs = new Map<string, string>();
+  const principals: Record<string, PackedRow[]> = {};
+  for (const [who, rows] of Object.entries(snap.principals)) {
+    const out: PackedRow[] = [];
+    for (const r of rows) {
+      if (r.slot === "tag" || r.body === null || r.body === undefined) {
+        out.push({ slot: r.slot, id: r.id, version: r.version, ...(r.body !== null && r.body !== undefined ? { body: r.body } : {}) });
+        continue;
+      }
+      let h = hashOf.get(r.body);
+      if (!h) {
+        h = await sha256(r.body);
+        hashOf.set(r.body, h);
+        docs.set(h, r.body);
+      }
+      out.push({ slot: r.slot, id: r.id, version: r.version, doc: h });
+    }
+    principals[who] = out;
+  }
+  return { packed: { ...snap, principals }, docs };
+}
+
+/** Back to rows; every row of one document shares one string. */
+export function unpackSnapshot(w: WireSnapshot): AccountSnapshot {
+  const principals: Record<string, PolicyRow[]> = {};
+  for (const [who, rows] of Object.entries(w.principals)) {
+    principals[who] = rows.map((r) => ({ slot: r.slot, id: r.id, version: r.version, body: r.doc !== undefined ? (w.docs[r.doc] ?? "") : (r.body ?? "") }));
+  }
+  const { docs: _docs, ...rest } = w;
+  return { ...rest, principals };
+}
+
+/** The document hashes a packed snapshot references. */
+export function docRefs(p: PackedSnapshot): string[] {
+  const refs = new Set<string>();
+  for (const rows of Object.values(p.principals)) for (const r of rows) if (r.doc !== undefined) refs.add(r.doc);
+  return [...refs];
+}

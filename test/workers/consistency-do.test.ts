@@ -3,10 +3,11 @@
  * write replaces has its snapshot — two concurrent writes used to share one "before", and the
  * intermediate generation then had no snapshot (the data plane saw the later one early).
  */
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { getDb } from "../../src/store/db";
 import { createAccount } from "../../src/store/accounts";
+import { unpackSnapshot } from "../../src/consistency/snapshot";
 
 const ACCT = "515151515151";
 
@@ -58,5 +59,36 @@ describe("ConsistencyDO write slot", () => {
     const next = await stub.prepareWrite(ACCT, 0); // would hang if the slot were still held
     expect(next!.generation).toBe(t!.generation);
     await stub.commitWrite(next!.generation, next!.generation, Date.now(), next!.token);
+  });
+
+  it("stores each policy document once: 150 users with ReadOnlyAccess fit (one copy each used to overflow the DO's value limit)", async () => {
+    const A = "525252525252";
+    await createAccount(getDb(env.DB), A, null, Date.now());
+    const now = "2026-01-01T00:00:00Z";
+    const stmts: D1PreparedStatement[] = [];
+    for (let i = 0; i < 150; i++) {
+      stmts.push(env.DB.prepare("INSERT INTO users (user_id, account_id, user_name, name_lower, path, arn, create_date) VALUES (?, ?, ?, ?, '/', ?, ?)").bind(`AIDABIG${i}`, A, `u${i}`, `u${i}`, `arn:aws:iam::${A}:user/u${i}`, now));
+      stmts.push(env.DB.prepare("INSERT INTO policy_attachments (account_id, entity_type, entity_id, policy_arn) VALUES (?, 'user', ?, 'arn:aws:iam::aws:policy/ReadOnlyAccess')").bind(A, `AIDABIG${i}`));
+    }
+    await env.DB.batch(stmts);
+    const stub = env.CONSISTENCY.get(env.CONSISTENCY.idFromName(A));
+    await stub.configure({ mode: "fixed", delayMs: 5_000 });
+    const t = await stub.prepareWrite(A, 0);
+    const g0 = t!.generation;
+    await env.DB.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ?").bind(A).run();
+    await stub.commitWrite(g0, g0 + 1, 1_000, t!.token);
+    const view = await stub.view(2_000, g0 + 1);
+    expect(view.visibleGeneration).toBe(g0);
+    expect(Object.keys(view.snapshot!.docs)).toHaveLength(1);
+    const snap = unpackSnapshot(view.snapshot!);
+    const rows = snap.principals["user/AIDABIG149"]!;
+    expect(rows.map((r) => [r.slot, r.id])).toEqual([["identity", "arn:aws:iam::aws:policy/ReadOnlyAccess"]]);
+    expect(JSON.parse(rows[0]!.body).Statement.length).toBeGreaterThan(0);
+    expect(snap.principals["user/AIDABIG0"]![0]!.body).toBe(rows[0]!.body);
+    const stored = async (): Promise<string[]> => runInDurableObject(stub, async (_o, state) => [...(await state.storage.list()).keys()].filter((k) => /^(snap|doc):/.test(k)));
+    expect((await stored()).filter((k) => k.startsWith("doc:"))).toHaveLength(1);
+    // Once nothing is pending, the snapshots and their documents are dropped.
+    expect(await stub.view(7_000, g0 + 1)).toMatchObject({ visibleGeneration: g0 + 1, pending: 0 });
+    expect(await stored()).toEqual([]);
   });
 });
