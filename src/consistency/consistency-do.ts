@@ -163,11 +163,14 @@ export class ConsistencyDO extends DurableObject<Env> {
    * of the generation D1 holds now (captured once per generation). Returns the slot's ticket with
    * that generation; commitWrite must follow, whether the write succeeded or not.
    */
-  async prepareWrite(accountId: string, _callerGeneration: number): Promise<WriteTicket | undefined> {
+  async prepareWrite(accountId: string): Promise<WriteTicket | undefined> {
     const s = await this.load();
     if (s.config.mode === "off") return undefined;
     for (let slot = this.slot; slot && slot.until > Date.now(); slot = this.slot) {
-      await Promise.race([slot.released, new Promise((r) => setTimeout(r, Math.max(1, slot!.until - Date.now())))]);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const expired = new Promise<void>((r) => (timer = setTimeout(r, Math.max(1, slot!.until - Date.now()))));
+      await Promise.race([slot.released, expired]);
+      clearTimeout(timer);
     }
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));

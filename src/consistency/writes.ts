@@ -23,7 +23,7 @@ export function isWriteAction(service: string, action: string): boolean {
 export async function beforeWrite(env: Env, caller: Caller): Promise<WriteTicket | undefined> {
   const c = caller.consistency;
   if (!c) return undefined;
-  return stub(env, caller.principal.account).prepareWrite(caller.principal.account, c.latestGeneration);
+  return stub(env, caller.principal.account).prepareWrite(caller.principal.account);
 }
 
 /** Logs the generations the write created (if any) and frees the slot; called whether the write succeeded or not. */

@@ -155,9 +155,9 @@ describe("AssumeRole: the role as it is now (the isolate caches role rows)", () 
     expect((await iamA.send(new GetRoleCommand({ RoleName: "last-used" }))).Role!.RoleLastUsed).toEqual({});
     await assume(alice.creds, "last-used");
     // Written after the response (waitUntil); the cached read must be dropped then, well before
-    // the read cache's own 1-second lifetime would.
+    // the read cache's own lifetime (10 s in the local sandbox) would.
     let used: { LastUsedDate?: Date; Region?: string } | undefined;
-    for (const t0 = Date.now(); Date.now() - t0 < 600; await new Promise((r) => setTimeout(r, 20))) {
+    for (const t0 = Date.now(); Date.now() - t0 < 3000; await new Promise((r) => setTimeout(r, 20))) {
       used = (await iamA.send(new GetRoleCommand({ RoleName: "last-used" }))).Role!.RoleLastUsed;
       if (used?.LastUsedDate) break;
     }

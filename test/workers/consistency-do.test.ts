@@ -24,9 +24,9 @@ describe("ConsistencyDO write slot", () => {
     const g0 = (await env.DB.prepare("SELECT generation FROM accounts WHERE id = ?").bind(ACCT).first<{ generation: number }>())!.generation;
 
     // Two writers arrive together, both having seen generation g0.
-    const a = await stub.prepareWrite(ACCT, g0);
+    const a = await stub.prepareWrite(ACCT);
     let bGot = false;
-    const bPending = stub.prepareWrite(ACCT, g0).then((t) => ((bGot = true), t));
+    const bPending = stub.prepareWrite(ACCT).then((t) => ((bGot = true), t));
     await new Promise((r) => setTimeout(r, 50));
     expect(bGot).toBe(false); // B waits for A's slot
     expect(a!.generation).toBe(g0);
@@ -54,9 +54,9 @@ describe("ConsistencyDO write slot", () => {
 
   it("a failed write (no generation change) still frees the slot", async () => {
     const stub = env.CONSISTENCY.get(env.CONSISTENCY.idFromName(ACCT));
-    const t = await stub.prepareWrite(ACCT, 0);
+    const t = await stub.prepareWrite(ACCT);
     await stub.commitWrite(t!.generation, t!.generation, Date.now(), t!.token); // e.g. EntityAlreadyExists
-    const next = await stub.prepareWrite(ACCT, 0); // would hang if the slot were still held
+    const next = await stub.prepareWrite(ACCT); // would hang if the slot were still held
     expect(next!.generation).toBe(t!.generation);
     await stub.commitWrite(next!.generation, next!.generation, Date.now(), next!.token);
   });
@@ -73,7 +73,7 @@ describe("ConsistencyDO write slot", () => {
     await env.DB.batch(stmts);
     const stub = env.CONSISTENCY.get(env.CONSISTENCY.idFromName(A));
     await stub.configure({ mode: "fixed", delayMs: 5_000 });
-    const t = await stub.prepareWrite(A, 0);
+    const t = await stub.prepareWrite(A);
     const g0 = t!.generation;
     await env.DB.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ?").bind(A).run();
     await stub.commitWrite(g0, g0 + 1, 1_000, t!.token);
