@@ -92,6 +92,12 @@ export async function authenticate(raw: RawRequest, body: Uint8Array, db: Db, se
       caller.consistency = await dataPlane.view(caller.principal.account, c.mode, c.latestGeneration, now);
       caller.generation = caller.consistency.visibleGeneration;
     }
+    if (caller.entityDeleted) {
+      // Deleted in D1: the session lives on only while the visible generation still has its role or user.
+      const kind = caller.principal.kind === "assumedRole" ? "role" : "user";
+      const snap = caller.consistency?.snapshot;
+      if (!snap || !caller.entityId || !(`${kind}/${caller.entityId}` in snap.principals)) throw errors.invalidClientTokenId();
+    }
   } else {
     const { key, consistency, prefetched } = info.accessKeyId.startsWith("ASIA") ? { key: undefined } : await permanentKey(db, dataPlane, info.accessKeyId, now, cacheTtlMs, background);
     if (!key || key.status !== "Active") throw errors.invalidClientTokenId();

@@ -20,6 +20,8 @@ export interface Caller {
    * querying again when its own cache misses too.
    */
   prefetchedPolicies?: PolicyRow[];
+  /** session of a role/user already deleted in D1 (lagging accounts): valid while the visible snapshot still has it */
+  entityDeleted?: boolean;
 }
 
 export interface CallerConsistency {

@@ -90,12 +90,15 @@ export async function resolveSession(env: Env, accessKeyId: string, token: strin
   const live = await cachedLookup(`live:${account}:${entityKind}:${entityId ?? ""}`, authCacheTtl(env), () => account, () =>
     sessionLiveness(getDb(env.DB), account, entityKind, entityId),
   );
-  if (!live || !live.exists) {
+  // A deleted role or user ends its sessions; on a lagging account only once the deletion is
+  // visible to the data plane (authenticate checks the visible snapshot).
+  if (!live || (!live.exists && live.consistencyMode === "off")) {
     forgetSession(rec.sessionId);
     throw errors.invalidClientTokenId();
   }
   const caller = callerOf(rec, live.generation);
   if (live.consistencyMode !== "off") caller.consistency = { mode: live.consistencyMode, latestGeneration: live.generation, visibleGeneration: live.generation, pending: 0 };
+  if (!live.exists) caller.entityDeleted = true;
   return { secret: rec.secretAccessKey, caller };
 }
 

@@ -5,7 +5,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import {
-  AttachUserPolicyCommand, CreateAccessKeyCommand, CreatePolicyCommand, CreatePolicyVersionCommand, CreateRoleCommand,
+  AttachRolePolicyCommand, AttachUserPolicyCommand, CreateAccessKeyCommand, DeleteRoleCommand, DeleteRolePolicyCommand, DetachRolePolicyCommand, PutRolePolicyCommand, CreatePolicyCommand, CreatePolicyVersionCommand, CreateRoleCommand,
   CreateUserCommand, DeleteAccessKeyCommand, DeleteUserCommand, DetachUserPolicyCommand, GetUserCommand,
   ListUsersCommand, UpdateAssumeRolePolicyCommand, ListAccessKeysCommand,
 } from "@aws-sdk/client-iam";
@@ -79,6 +79,37 @@ describe("eventual consistency (mode fixed, one hour: nothing propagates unless 
     expect(await code(assume())).toBe("OK");
     await flush();
     expect(await code(assume())).toBe("AccessDenied");
+  });
+
+  it("a session revocation (AWSRevokeOlderSessions) and a role deletion reach the role's sessions only when they propagate", async () => {
+    const admin = (await root.send(new CreatePolicyCommand({ PolicyName: "all", PolicyDocument: adminPolicy }))).Policy!.Arn!;
+    const erin = await userWithKey("erin", admin);
+    const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${acct.accountId}:user/erin` }, Action: "sts:AssumeRole" }] });
+    const role = (await root.send(new CreateRoleCommand({ RoleName: "ops", AssumeRolePolicyDocument: trust }))).Role!;
+    await root.send(new AttachRolePolicyCommand({ RoleName: "ops", PolicyArn: "arn:aws:iam::aws:policy/IAMReadOnlyAccess" }));
+    await setMode({ mode: "fixed", delayMs: 3_600_000 });
+    const c = (await sts(erin).send(new AssumeRoleCommand({ RoleArn: role.Arn!, RoleSessionName: "s1" }))).Credentials!;
+    const session = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
+    const list = () => code(iam(session).send(new ListUsersCommand({})));
+    expect(await list()).toBe("OK");
+    // The console's "Revoke active sessions": an inline deny for tokens issued before now.
+    const revoke = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "*", Resource: "*", Condition: { DateLessThan: { "aws:TokenIssueTime": new Date(Date.now() + 1000).toISOString() } } }] });
+    await root.send(new PutRolePolicyCommand({ RoleName: "ops", PolicyName: "AWSRevokeOlderSessions", PolicyDocument: revoke }));
+    expect(await list()).toBe("OK");
+    await flush();
+    expect(await list()).toBe("AccessDenied");
+
+    const c2 = (await sts(erin).send(new AssumeRoleCommand({ RoleArn: role.Arn!, RoleSessionName: "s2" }))).Credentials!;
+    const s2 = { accessKeyId: c2.AccessKeyId!, secretAccessKey: c2.SecretAccessKey!, sessionToken: c2.SessionToken! };
+    await root.send(new DeleteRolePolicyCommand({ RoleName: "ops", PolicyName: "AWSRevokeOlderSessions" }));
+    await flush();
+    expect((await sts(s2).send(new GetCallerIdentityCommand({}))).Arn).toContain(":assumed-role/ops/s2");
+    await root.send(new DetachRolePolicyCommand({ RoleName: "ops", PolicyArn: "arn:aws:iam::aws:policy/IAMReadOnlyAccess" }));
+    await root.send(new DeleteRoleCommand({ RoleName: "ops" }));
+    expect((await sts(s2).send(new GetCallerIdentityCommand({}))).Arn).toContain(":assumed-role/ops/s2");
+    expect(await code(iam(s2).send(new ListUsersCommand({})))).toBe("OK");
+    await flush();
+    expect(await code(sts(s2).send(new GetCallerIdentityCommand({})))).toBe("InvalidClientTokenId");
   });
 
   it("a detached policy still allows, then denies", async () => {
