@@ -1,30 +1,14 @@
 /**
  * The extra Miniflare instances of the server benchmark (the real sandbox comes from
- * src/tools/sandbox.ts startSandbox()): the fixed-body baseline, and the bench-only counting
- * build of the real Worker. Options mirror startSandbox's; keep them in step with it.
+ * src/tools/sandbox.ts startSandbox()): the fixed-body baseline, and the bench-only counting and
+ * loop builds of the real Worker (bundled by sandbox.ts's own bundle()). Miniflare options mirror
+ * startSandbox's; keep them in step with it.
  */
-import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import path from "node:path";
-import { applyMigrations, LOCAL_DEFAULTS, ROOT } from "../../src/tools/sandbox";
+import { applyMigrations, bundle, LOCAL_DEFAULTS, ROOT } from "../../src/tools/sandbox";
 
 const COMPAT = { compatibilityDate: "2026-04-20", compatibilityFlags: ["nodejs_compat"] };
-
-async function bundle(entry: string): Promise<string> {
-  const out = await build({
-    entryPoints: [entry],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
-    external: ["cloudflare:*", "node:*"],
-    write: false,
-    logLevel: "silent",
-  });
-  return out.outputFiles[0]!.text;
-}
 
 export interface Instance { url: string; stop(): Promise<void> }
 

@@ -46,9 +46,10 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
-export async function bundleWorker(): Promise<string> {
+/** Bundles a Worker entry as the sandbox serves it (also used for the bench-only builds in bench/lib). */
+export async function bundle(entry: string): Promise<string> {
   const out = await build({
-    entryPoints: [path.join(ROOT, "src/index.ts")],
+    entryPoints: [entry],
     bundle: true,
     format: "esm",
     platform: "neutral",
@@ -62,6 +63,10 @@ export async function bundleWorker(): Promise<string> {
     logLevel: "silent",
   });
   return out.outputFiles[0]!.text;
+}
+
+export function bundleWorker(): Promise<string> {
+  return bundle(path.join(ROOT, "src/index.ts"));
 }
 
 export async function readMigrations(): Promise<{ name: string; statements: string[] }[]> {
