@@ -9,6 +9,7 @@ import worker from "../../src/index";
 import { parseSignature, verifySignature } from "../../src/auth/sigv4";
 import { lookupAccessKey } from "../../src/store/credentials";
 import { getDb } from "../../src/store/db";
+import { replay, type ReplaySpec } from "./replay";
 export * from "../../src/index";
 
 /** Time during which at least one call of a kind was pending (overlapping calls are not double counted). */
@@ -130,6 +131,8 @@ export default {
     const t0 = performance.now();
     const pathname = new URL(req.url).pathname;
     if (pathname === "/__bench/sigv4") return sigv4Micro(req, env.DB as D1Database);
+    // The Worker's own µs per request: the real bindings, no counting proxies, no HTTP.
+    if (pathname === "/__bench/loop") return Response.json(await replay((await req.json()) as ReplaySpec, (worker as unknown as { fetch: Fetch }).fetch as never, env, ctx));
     if (pathname === "/__bench/d1ping") {
       // The floor: one trivial D1 round trip from this Worker, timed like the real ones.
       await req.arrayBuffer();
