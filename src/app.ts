@@ -1,17 +1,17 @@
 /**
  * The Hono app: the admin API under /_iamlab/, and the AWS Query endpoint for everything else.
- * Query flow: parse → authenticate → find action → decode input → authorize → handle → XML.
+ * Query flow: parse → authenticate → find action → decode input → runAction (read cache, authorize,
+ * handle, write bookkeeping: src/services/run-action.ts) → XML.
  */
 import { Hono, type Context } from "hono";
 import type { Env } from "./env";
 import { admin } from "./admin/routes";
 import { AwsError, errors } from "./protocol/errors";
 import { parseForm, decodeInput, type FlatParams } from "./protocol/query";
-import { NAMESPACES, errorXml, resultXml, successXmlFromResult, type XmlValue } from "./protocol/xml";
+import { NAMESPACES, errorXml, successXmlFromResult } from "./protocol/xml";
 import { authenticate } from "./auth/authenticate";
 import { findAction, VERSIONS } from "./services/registry";
-import type { ActionContext, AuthzTarget, RequestInfo } from "./services/action";
-import { authorizeCall } from "./authz/authorize";
+import type { ActionContext, RequestInfo } from "./services/action";
 import { getDb } from "./store/db";
 import { ensureDefaultAccount } from "./store/accounts";
 import { newRequestId } from "./lib/ids";
@@ -20,10 +20,10 @@ import { sessionResolverFor } from "./sessions/resolver";
 import { sessionApiRestriction } from "./sessions/restrictions";
 import { dataPlaneFor, setConsistency } from "./consistency/client";
 import { defaultConsistency } from "./consistency/defaults";
-import { afterWrite, beforeWrite, isWriteAction } from "./consistency/writes";
 import { recordUsage } from "./services/usage";
-import { authCacheTtl, forget, invalidateAccount, invalidateAfterWrite, peek, readScope, readTicket, remember, type RefreshTicket } from "./auth/cache";
-import { isCacheableRead, readCacheKey, type CachedRead } from "./services/read-cache";
+import { authCacheTtl } from "./auth/cache";
+import { isCacheableRead, readCacheKey } from "./services/read-cache";
+import { runAction } from "./services/run-action";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -103,65 +103,12 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     // What temporary credentials may never call, whatever their policies say (AWS).
     const restricted = sessionApiRestriction(caller, def.service, def.name);
     if (restricted) throw restricted;
-    // IAM reads are served from the isolate's read cache when nothing changed since (same account
-    // epoch, within the TTL): the authorization target and the serialized result are reused, but the
-    // caller is still authorized on every call.
     const readKey = isCacheableRead(def.service, def.name) && !ctx.explain ? readCacheKey(caller, def.name, form, url.search) : undefined;
-    const peeked = readKey ? peek<CachedRead>(readKey, readScope(caller.principal.account), authCacheTtl(c.env)) : undefined;
-    const cached = peeked?.value;
-    // A read that misses is cached only if no write to the account lands while it runs.
-    const ticket = readKey && !cached ? readTicket(readKey, readScope(caller.principal.account)) : undefined;
-    const target = cached ? cached.target : def.authorize ? await def.authorize(input, ctx) : undefined;
-    if (target) await authorizeCall(ctx, `${def.service}:${def.name}`, target);
-    if (cached) {
-      // Past half its life, the read is redone behind the response so steady readers never wait.
-      const refresh = peeked.refresh;
-      if (refresh) {
-        const actx = ctx;
-        ctx.waitUntil(refreshRead(def.name, async () => [def.authorize ? await def.authorize(input, actx) : undefined, await def.handler(input, actx)], refresh, authCacheTtl(c.env)));
-      }
-      return xml(200, successXmlFromResult(ns, def.name, cached.resultElement, requestId), requestId, ctx.explain ? ctx.decisionId : undefined, caller.consistency?.pending);
-    }
-    // Eventual consistency (accounts not in mode `off` only): snapshot before, log after.
-    const writes = isWriteAction(def.service, def.name);
-    const lagging = caller.consistency !== undefined && writes;
-    const writeTicket = lagging ? await beforeWrite(c.env, caller) : undefined;
-    let result;
-    try {
-      result = await def.handler(input, ctx);
-    } finally {
-      // Whatever this write changed, this isolate's cached keys, sessions and reads of the account are stale.
-      if (writes) invalidateAfterWrite(caller.principal.account, def.name);
-      // Generate* (credential report, last-accessed jobs) are Read-level but start work later reads show.
-      else if (def.name.startsWith("Generate")) invalidateAccount(readScope(caller.principal.account));
-      if (lagging) {
-        // Log what the write changed and free the account's write slot, even when the write failed.
-        try {
-          await afterWrite(c.env, db, caller, t, writeTicket);
-        } catch (e) {
-          console.error(`[${requestId}] eventual consistency: logging the write failed`, e instanceof Error ? e.message : e);
-        }
-        // Now the Durable Object knows the write is pending: drop anything cached in between
-        // (e.g. the data plane's "quiet at this generation").
-        invalidateAccount(caller.principal.account);
-      }
-    }
-    const resultElement = resultXml(def.name, result ?? undefined);
-    if (ticket) remember<CachedRead>(ticket.key, ticket.account, { target, resultElement }, authCacheTtl(c.env), ticket);
+    const resultElement = await runAction(def, input, ctx, readKey);
     return xml(200, successXmlFromResult(ns, def.name, resultElement, requestId), requestId, ctx.explain ? ctx.decisionId : undefined, caller.consistency?.pending);
   } catch (e) {
     const err = e instanceof AwsError ? e : internal(e, requestId);
     return xml(err.status, errorXml(ns, err.type, err.code, err.message, requestId), requestId, ctx?.decisionId, ctx?.caller.consistency?.pending);
-  }
-}
-
-/** Re-runs a cached IAM read (its authorize step and handler: reads only) and caches the fresh result. */
-async function refreshRead(action: string, read: () => Promise<[AuthzTarget | undefined, XmlValue | undefined]>, ticket: RefreshTicket, ttl: number): Promise<void> {
-  try {
-    const [target, result] = await read();
-    remember<CachedRead>(ticket.key, ticket.account, { target, resultElement: resultXml(action, result ?? undefined) }, ttl, ticket);
-  } catch {
-    forget(ticket.key); // e.g. the entity is gone: the next request answers for itself
   }
 }
 

@@ -1,0 +1,72 @@
+/**
+ * Authorizes and runs one decoded action, with the isolate caches and the eventual-consistency
+ * bookkeeping around it (app.ts does the protocol and authentication, this the rest):
+ * - IAM reads go through the isolate's read cache: a hit reuses the authorization target and the
+ *   serialized result, but the caller is still authorized on every call; past half its life an entry
+ *   is redone behind the response; a miss is cached only if no write to the account landed meanwhile;
+ * - writes drop the account's caches and, on a lagging account, take the account's write slot and
+ *   log their change with its Durable Object (even when they fail, so the slot is freed).
+ * Returns the `<XResult>` element.
+ */
+import type { ActionContext, ActionDef, AuthzTarget } from "./action";
+import type { Fields, InferFields } from "../protocol/shapes";
+import { resultXml, type XmlValue } from "../protocol/xml";
+import { authorizeCall } from "../authz/authorize";
+import { authCacheTtl, forget, invalidateAccount, invalidateAfterWrite, peek, readScope, readTicket, remember, type RefreshTicket } from "../auth/cache";
+import type { CachedRead } from "./read-cache";
+import { afterWrite, beforeWrite, isWriteAction } from "../consistency/writes";
+
+export async function runAction<F extends Fields>(def: ActionDef<F>, input: InferFields<F>, ctx: ActionContext, readKey: string | undefined): Promise<string> {
+  const action = `${def.service}:${def.name}`;
+  const account = ctx.caller.principal.account;
+  const ttl = authCacheTtl(ctx.env);
+  const peeked = readKey ? peek<CachedRead>(readKey, readScope(account), ttl) : undefined;
+  if (peeked) {
+    if (peeked.value.target) await authorizeCall(ctx, action, peeked.value.target);
+    const refresh = peeked.refresh;
+    if (refresh) ctx.waitUntil(refreshRead(def.name, async () => [def.authorize ? await def.authorize(input, ctx) : undefined, await def.handler(input, ctx)], refresh, ttl));
+    return peeked.value.resultElement;
+  }
+  const ticket = readKey ? readTicket(readKey, readScope(account)) : undefined;
+  const target = def.authorize ? await def.authorize(input, ctx) : undefined;
+  if (target) await authorizeCall(ctx, action, target);
+  const resultElement = resultXml(def.name, (await handle(def, input, ctx)) ?? undefined);
+  if (ticket) remember<CachedRead>(ticket.key, ticket.account, { target, resultElement }, ttl, ticket);
+  return resultElement;
+}
+
+async function handle<F extends Fields>(def: ActionDef<F>, input: InferFields<F>, ctx: ActionContext): Promise<XmlValue | undefined> {
+  const caller = ctx.caller;
+  const account = caller.principal.account;
+  const writes = isWriteAction(def.service, def.name);
+  const lagging = caller.consistency !== undefined && writes;
+  const slot = lagging ? await beforeWrite(ctx.env, caller) : undefined;
+  try {
+    return await def.handler(input, ctx);
+  } finally {
+    // Whatever this write changed, this isolate's cached keys, sessions and reads of the account are stale.
+    if (writes) invalidateAfterWrite(account, def.name);
+    // Generate* (credential report, last-accessed jobs) are Read-level but start work later reads show.
+    else if (def.name.startsWith("Generate")) invalidateAccount(readScope(account));
+    if (lagging) {
+      try {
+        await afterWrite(ctx.env, ctx.db, caller, ctx.request.now, slot);
+      } catch (e) {
+        console.error(`[${ctx.request.requestId}] eventual consistency: logging the write failed`, e instanceof Error ? e.message : e);
+      }
+      // Now the Durable Object knows the write is pending: drop anything cached in between
+      // (e.g. the data plane's "quiet at this generation").
+      invalidateAccount(account);
+    }
+  }
+}
+
+/** Re-runs a cached IAM read (its authorize step and handler: reads only) and caches the fresh result. */
+async function refreshRead(action: string, read: () => Promise<[AuthzTarget | undefined, XmlValue | undefined]>, ticket: RefreshTicket, ttl: number): Promise<void> {
+  try {
+    const [target, result] = await read();
+    remember<CachedRead>(ticket.key, ticket.account, { target, resultElement: resultXml(action, result ?? undefined) }, ttl, ticket);
+  } catch {
+    forget(ticket.key); // e.g. the entity is gone: the next request answers for itself
+  }
+}
