@@ -35,7 +35,8 @@ export interface MfaDeviceWithUser extends MfaDeviceRow {
 
 export interface UserRef { userId: string; userName: string; path: string; arn: string; createDate: string; passwordLastUsed: string | null }
 
-export interface TagRow { Key: string; Value: string }
+import type { TagRow } from "./tags";
+export type { TagRow };
 
 const DEVICE_COLS = `d.serial_number AS serialNumber, d.device_name AS deviceName, d.path AS path, d.seed AS seed,
   d.user_id AS userId, d.enable_date AS enableDate, d.create_date AS createDate, d.last_time_step AS lastTimeStep`;

@@ -76,7 +76,8 @@ export async function getPolicy(db: Db, accountId: string, arn: string): Promise
   return row ? toPolicy(row) : undefined;
 }
 
-export type TagRow = { Key: string; Value: string };
+import type { TagRow } from "./tags";
+export type { TagRow };
 
 export async function getTags(db: Db, accountId: string, resourceType: string, resourceId: string): Promise<TagRow[]> {
   const { results } = await db.$client

@@ -277,7 +277,8 @@ export async function getDeletionTask(db: Db, accountId: string, taskId: string)
 
 // ---------------------------------------------------------------- tags (roles, instance profiles)
 
-export type TagRow = { Key: string; Value: string };
+import type { TagRow } from "./tags";
+export type { TagRow };
 export type TaggedResource = "role" | "instance-profile";
 
 /** The table and id column that own a tagged resource, for existence guards. */

@@ -22,7 +22,8 @@ export interface UserRow {
   passwordLastUsed: string | null;
 }
 
-export interface TagRow { Key: string; Value: string }
+import type { TagRow } from "./tags";
+export type { TagRow };
 
 const USER_COLS = `user_id AS userId, user_name AS userName, path, arn, create_date AS createDate,
   permissions_boundary AS permissionsBoundary, password_last_used AS passwordLastUsed`;
