@@ -150,9 +150,9 @@ admin.post("/accounts/:id/service-sessions", async (c) => {
   }
 });
 
-admin.get("/decisions/:id", (c) => {
-  const rec = getDecision(c.req.param("id"));
-  if (!rec) return json(404, { error: "NoSuchDecision", message: "Unknown or expired decision id (decisions are kept per isolate, the latest 1000)." });
+admin.get("/decisions/:id", async (c) => {
+  const rec = await getDecision(c.req.param("id"), getDb(c.env.DB));
+  if (!rec) return json(404, { error: "NoSuchDecision", message: "Unknown or expired decision id (decisions are kept for a day)." });
   return json(200, rec);
 });
 

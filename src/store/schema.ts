@@ -296,3 +296,19 @@ export const accessAdvisorJobs = sqliteTable("access_advisor_jobs", {
   /** the computed report, JSON */
   result: text("result"),
 });
+
+/**
+ * Explanations of recent authorization decisions (denials, and allows the client asked to explain),
+ * so a decision id resolves in any isolate of a deployed Worker, not only the one that decided.
+ * Kept for a day; `record` is the DecisionRecord as JSON (src/authz/decisions.ts).
+ */
+export const decisions = sqliteTable(
+  "decisions",
+  {
+    decisionId: text("decision_id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+    record: text("record").notNull(),
+  },
+  (t) => [index("decisions_created").on(t.createdAt)],
+);

@@ -13,8 +13,8 @@ export const DecodeAuthorizationMessage = defineAction({
   name: "DecodeAuthorizationMessage",
   input: { EncodedMessage: s.string({ required: true, min: 1, max: 10240 }) },
   authorize: () => ({ resource: "*" }),
-  handler(i, ctx) {
-    const rec = getDecision(i.EncodedMessage);
+  async handler(i, ctx) {
+    const rec = await getDecision(i.EncodedMessage, ctx.db);
     // Only the account that was denied may read the details.
     if (!rec || rec.accountId !== ctx.caller.principal.account)
       throw new AwsError("InvalidAuthorizationMessageException", "The encoded message is invalid or could not be decoded.", 400);
