@@ -20,7 +20,8 @@ const MAX = 10_000;
 // Bumped when everything must go (the test clock moved: cached reads may depend on "now"). Epochs
 // only grow, so the sum never repeats a value an entry was stored with.
 let globalEpoch = 0;
-// Counts every invalidation: a load that overlapped one may have read the state before a write.
+// Counts invalidations of what cachedLookup holds (keys, roles, sessions; not IAM reads, which have
+// their own tickets): a load that overlapped one may have read the state before a write.
 let invalidations = 0;
 
 function epochOf(account: string): number {
@@ -44,8 +45,9 @@ export function rootKeyScope(account: string): string {
  * only, not the keys and sessions that authentication caches.
  */
 export function readScope(account: string): string {
-  return `${account}#reads`;
+  return `${account}${READS}`;
 }
+const READS = "#reads";
 
 /** IAM actions that can change a root key row (root manages its own keys without a UserName). */
 const ROOT_KEY_ACTIONS = new Set(["CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey"]);
@@ -67,7 +69,7 @@ export function invalidateEverything(account: string): void {
 /** Drops everything cached for `account` (its keys, sessions, generation). */
 export function invalidateAccount(account: string): void {
   epochs.set(account, (epochs.get(account) ?? 0) + 1);
-  invalidations++;
+  if (!account.endsWith(READS)) invalidations++;
 }
 
 export async function cachedLookup<T>(
