@@ -8,6 +8,7 @@ import { startSandbox } from "../src/tools/sandbox";
 import { startBaseline } from "./lib/instances";
 import { runLoad } from "./lib/load";
 import { createAccount, iamClient, seed } from "./lib/seed";
+import { hotScenarios, signScenario } from "./lib/scenarios";
 import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateUserCommand } from "@aws-sdk/client-iam";
 import { signRequest, type SignedRequest } from "./lib/sign";
 
@@ -28,15 +29,14 @@ try {
   await c.send(new AttachUserPolicyCommand({ UserName: "reader", PolicyArn: "arn:aws:iam::aws:policy/IAMReadOnlyAccess" }));
   const rk = (await c.send(new CreateAccessKeyCommand({ UserName: "reader" }))).AccessKey!;
   const reader = { accessKeyId: rk.AccessKeyId!, secretAccessKey: rk.SecretAccessKey! };
+  const hot = hotScenarios(fx);
   const cells: { name: string; url: string; request: SignedRequest; expect: number }[] = [
     { name: "baseline (fixed body)", url: base.url, request: { method: "POST", path: "/", headers: {}, body: "Action=GetCallerIdentity&Version=2011-06-15" }, expect: 200 },
-    { name: "GetCallerIdentity (root)", url: sb.url, request: await sign(fx.account.root, "sts", { Action: "GetCallerIdentity" }), expect: 200 },
-    { name: "GetUser (10 policies)", url: sb.url, request: await sign(fx.caller!.creds, "iam", { Action: "GetUser", UserName: "bench-user-007" }), expect: 200 },
-    { name: "ListUsers (100)", url: sb.url, request: await sign(fx.account.root, "iam", { Action: "ListUsers", MaxItems: "100" }), expect: 200 },
+    ...(await Promise.all(["gci-root", "get-user", "list-users"].map(async (id) => ({ name: hot[id]!.name, url: sb.url, request: await signScenario(sb.url, hot[id]!), expect: hot[id]!.expect })))),
     { name: "GetUser (IAMReadOnly user)", url: sb.url, request: await sign(reader, "iam", { Action: "GetUser", UserName: "reader" }), expect: 200 },
     { name: "GCI (caller user)", url: sb.url, request: await sign(fx.caller!.creds, "sts", { Action: "GetCallerIdentity" }), expect: 200 },
     { name: "GetUser (root)", url: sb.url, request: await sign(fx.account.root, "iam", { Action: "GetUser", UserName: "bench-user-007" }), expect: 200 },
-    { name: "denied ListUsers (403)", url: sb.url, request: await sign(fx.denied!.creds, "iam", { Action: "ListUsers" }), expect: 403 },
+    { name: hot.denied!.name, url: sb.url, request: await signScenario(sb.url, hot.denied!), expect: 403 },
   ];
   const rps = new Map<string, number[]>(cells.map((c) => [c.name, []]));
   const p99 = new Map<string, number[]>(cells.map((c) => [c.name, []]));
@@ -54,7 +54,7 @@ try {
   console.log(`${CONNS} connection(s), ${ROUNDS} rounds × ${SECONDS} s, medians:`);
   for (const c of cells) {
     const m = median(rps.get(c.name)!);
-    console.log(`  ${c.name.padEnd(28)} ${m.toFixed(0).padStart(6)} req/s  ${(m / b).toFixed(2)}×  p99 ${median(p99.get(c.name)!).toFixed(2)} ms   [${rps.get(c.name)!.map((x) => x.toFixed(0)).join(", ")}]`);
+    console.log(`  ${c.name.padEnd(40)} ${m.toFixed(0).padStart(6)} req/s  ${(m / b).toFixed(2)}×  p99 ${median(p99.get(c.name)!).toFixed(2)} ms   [${rps.get(c.name)!.map((x) => x.toFixed(0)).join(", ")}]`);
   }
 } finally {
   await Promise.allSettled([sb.stop(), base.stop()]);

@@ -6,7 +6,8 @@
  */
 import { startLoop } from "./lib/instances";
 import { seed } from "./lib/seed";
-import { send, signRequest, type Creds, type SignedRequest } from "./lib/sign";
+import { send, type SignedRequest } from "./lib/sign";
+import { hotScenarios, signScenario } from "./lib/scenarios";
 
 const N = Number(process.argv[2] ?? 2000);
 const ROUNDS = Number(process.argv[3] ?? 5);
@@ -14,15 +15,9 @@ const ROUNDS = Number(process.argv[3] ?? 5);
 const inst = await startLoop();
 try {
   const fx = await seed(inst.url);
-  const sign = (creds: Creds, service: "iam" | "sts", params: Record<string, string>): Promise<SignedRequest> => signRequest({ url: inst.url, creds, service, params });
-  const scenarios: [string, SignedRequest][] = [
-    ["GetCallerIdentity (root)", await sign(fx.account.root, "sts", { Action: "GetCallerIdentity" })],
-    ["GetUser (10 policies w/ conditions)", await sign(fx.caller!.creds, "iam", { Action: "GetUser", UserName: "bench-user-007" })],
-    ["ListUsers (root, 100)", await sign(fx.account.root, "iam", { Action: "ListUsers", MaxItems: "100" })],
-    ["ListUsers denied (403)", await sign(fx.denied!.creds, "iam", { Action: "ListUsers" })],
-    ["GetCallerIdentity (session)", await sign(fx.session!, "sts", { Action: "GetCallerIdentity" })],
-    ["AssumeRole (creates a session: 1 DO call)", await sign(fx.caller!.creds, "sts", { Action: "AssumeRole", RoleArn: fx.roleArn!, RoleSessionName: "hot", DurationSeconds: "3600" })],
-  ];
+  const all = hotScenarios(fx);
+  const scenarios: [string, SignedRequest][] = [];
+  for (const id of ["gci-root", "get-user", "list-users", "denied", "session-gci", "assume-role"]) scenarios.push([all[id]!.name, await signScenario(inst.url, all[id]!)]);
   console.log(`Worker time per request, in-isolate replay (${N} × best of ${ROUNDS}), commit-as-bundled`);
   for (const [name, r] of scenarios) {
     await send(inst.url, r); // warm the caches over HTTP once

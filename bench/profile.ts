@@ -9,7 +9,8 @@ import { createRequire } from "node:module";
 import { writeFile } from "node:fs/promises";
 import { startLoop } from "./lib/instances";
 import { seed } from "./lib/seed";
-import { send, signRequest, type SignedRequest } from "./lib/sign";
+import { send } from "./lib/sign";
+import { hotScenarios, signScenario } from "./lib/scenarios";
 
 const require = createRequire(import.meta.url);
 // Node 20 has no global WebSocket; `ws` is already installed (miniflare depends on it).
@@ -31,21 +32,10 @@ const INSPECTOR = 9329;
 const sb = await startLoop(INSPECTOR);
 try {
   const fx = await seed(sb.url);
-  const A = fx.account.accountId;
-  const reqs: Record<string, () => Promise<SignedRequest>> = {
-    "gci-root": () => signRequest({ url: sb.url, creds: fx.account.root, service: "sts", params: { Action: "GetCallerIdentity" } }),
-    "get-user": () => signRequest({ url: sb.url, creds: fx.caller!.creds, service: "iam", params: { Action: "GetUser", UserName: "bench-user-007" } }),
-    "list-users": () => signRequest({ url: sb.url, creds: fx.account.root, service: "iam", params: { Action: "ListUsers", MaxItems: "100" } }),
-    denied: () => signRequest({ url: sb.url, creds: fx.denied!.creds, service: "iam", params: { Action: "ListUsers" } }),
-    // A write that succeeds every time (same tag again): one D1 batch, caches invalidated.
-    "tag-user": () => signRequest({ url: sb.url, creds: fx.account.root, service: "iam", params: { Action: "TagUser", UserName: "bench-user-007", "Tags.member.1.Key": "team", "Tags.member.1.Value": "blue" } }),
-    "assume-role": () => signRequest({ url: sb.url, creds: fx.caller!.creds, service: "sts", params: { Action: "AssumeRole", RoleArn: fx.roleArn!, RoleSessionName: "prof", DurationSeconds: "3600" } }),
-    "session-gci": () => signRequest({ url: sb.url, creds: fx.session!, service: "sts", params: { Action: "GetCallerIdentity" } }),
-  };
-  const make = reqs[scenario];
-  if (!make) throw new Error(`unknown scenario ${scenario}; one of ${Object.keys(reqs).join(", ")}`);
-  const req = await make();
-  void A;
+  const all = hotScenarios(fx);
+  const chosen = all[scenario];
+  if (!chosen) throw new Error(`unknown scenario ${scenario}; one of ${Object.keys(all).join(", ")}`);
+  const req = await signScenario(sb.url, chosen);
 
   const targets = (await (await fetch(`http://127.0.0.1:${INSPECTOR}/json`)).json()) as { webSocketDebuggerUrl: string; title?: string; id?: string }[];
   const target = targets.find((t) => !/internal|proxy/i.test(`${t.title ?? ""} ${t.id ?? ""}`)) ?? targets[0];

@@ -86,7 +86,7 @@ export async function cachedLookup<T>(
     if (account !== undefined && hit.epoch === epochOf(account)) {
       // Refresh ahead: an entry in use past half its lifetime is reloaded behind the response, so
       // steady traffic never waits for D1 and a change elsewhere still shows within the TTL.
-      if (background && !hit.refreshing && now - (hit.expires - ttlMs) >= ttlMs / 2) {
+      if (background && dueForRefresh(hit, now, ttlMs)) {
         hit.refreshing = true;
         background(refresh(key, hit, account, ttlMs, accountOf, load));
       }
@@ -104,6 +104,11 @@ export async function cachedLookup<T>(
   if (account === undefined || invalidations !== before) return value;
   setBounded(entries, key, { value, expires: now + ttlMs, epoch: epochOf(account) }, MAX);
   return value;
+}
+
+/** Past half its lifetime and not being reloaded yet (entries live `ttlMs` from when they were loaded). */
+function dueForRefresh(hit: Entry<unknown>, now: number, ttlMs: number): boolean {
+  return !hit.refreshing && now - (hit.expires - ttlMs) >= ttlMs / 2;
 }
 
 async function refresh<T>(key: string, hit: Entry<T>, account: string, ttlMs: number, accountOf: (v: T) => string | undefined, load: () => Promise<T | undefined>): Promise<void> {
@@ -126,7 +131,6 @@ export function authCacheTtl(env: { IAMLAB_AUTH_CACHE_MS?: string }): number {
   return Number.isFinite(n) && n >= 0 ? n : 1000;
 }
 
-/** A value cached for `account` and still valid (same epoch, within its TTL), or undefined. */
 /** When a cached value is due for a refresh ahead: the epoch and time the reload started from. */
 export interface RefreshTicket { key: string; account: string; epoch: number; started: number }
 
@@ -143,7 +147,7 @@ export function peek<T>(key: string, account: string, ttlMs?: number): { value: 
     entries.delete(key);
     return undefined;
   }
-  if (ttlMs !== undefined && !hit.refreshing && now - (hit.expires - ttlMs) >= ttlMs / 2) {
+  if (ttlMs !== undefined && dueForRefresh(hit, now, ttlMs)) {
     hit.refreshing = true;
     return { value: hit.value, refresh: { key, account, epoch: hit.epoch, started: now } };
   }

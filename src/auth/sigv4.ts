@@ -8,7 +8,7 @@
 import { errors } from "../protocol/errors";
 import { parseAmzDate } from "../lib/clock";
 import { toHex, utf8 } from "../lib/encoding";
-import { timingSafeEqual } from "../lib/crypto";
+import { sha256Hex, timingSafeEqual } from "../lib/crypto";
 import { setBounded } from "../lib/bounded";
 
 export interface SignedRequestInfo {
@@ -154,11 +154,6 @@ function signingKey(secret: string, date: string, region: string, service: strin
     k.catch(() => signingKeys.delete(id));
   }
   return k;
-}
-
-export async function sha256Hex(body: Uint8Array | string): Promise<string> {
-  const data = typeof body === "string" ? utf8.encode(body) : body;
-  return toHex(await crypto.subtle.digest("SHA-256", data));
 }
 
 /** RFC 3986 on top of encodeURIComponent (which leaves !'()* alone). */

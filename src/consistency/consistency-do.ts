@@ -37,6 +37,11 @@ export interface ConsistencyView {
 /** A write in progress on a lagging account (see prepareWrite). */
 export interface WriteTicket { token: string; generation: number }
 
+/** Storage calls take at most 128 keys each. */
+function* storageChunks(keys: string[]): Generator<string[]> {
+  for (let i = 0; i < keys.length; i += 128) yield keys.slice(i, i + 128);
+}
+
 /** How long a write may hold the account's write slot if its Worker never reports back. */
 const WRITE_SLOT_MS = 10_000;
 
@@ -78,7 +83,7 @@ export class ConsistencyDO extends DurableObject<Env> {
     await this.ctx.storage.delete(stale.map((g) => `snap:${g}`));
     // Nothing pending: no snapshot will be asked for again, nor the documents they share (unless a
     // write is between prepare and commit: its "before" snapshot is needed next).
-    if (s.log.length === 0 && !(this.slot && this.slot.until > Date.now())) {
+    if (s.log.length === 0 && !this.heldSlot()) {
       await this.deletePrefix("snap:");
       await this.deletePrefix("doc:");
     }
@@ -111,8 +116,8 @@ export class ConsistencyDO extends DurableObject<Env> {
     let pending = i < 0 ? 0 : s.log.length - i;
     // A write between D1 and its commitWrite: its generation is in D1 but not in the log yet. It
     // must not show early: the data plane keeps the generation the write started from.
-    const slot = this.slot;
-    if (slot?.generation !== undefined && slot.until > Date.now()) {
+    const slot = this.heldSlot();
+    if (slot?.generation !== undefined) {
       const lastLogged = s.log.length ? s.log[s.log.length - 1]!.generation : -1;
       if (latestGeneration > Math.max(slot.generation, lastLogged)) {
         visible = Math.min(visible, slot.generation);
@@ -128,20 +133,16 @@ export class ConsistencyDO extends DurableObject<Env> {
     return out;
   }
 
-  // Storage calls take at most 128 keys each.
   private async getDocs(refs: string[]): Promise<Record<string, string>> {
     const docs: Record<string, string> = {};
-    for (let i = 0; i < refs.length; i += 128) {
-      const got = await this.ctx.storage.get<string>(refs.slice(i, i + 128).map((r) => `doc:${r}`));
-      for (const [k, v] of got) docs[k.slice(4)] = v;
+    for (const chunk of storageChunks(refs.map((r) => `doc:${r}`))) {
+      for (const [k, v] of await this.ctx.storage.get<string>(chunk)) docs[k.slice(4)] = v;
     }
     return docs;
   }
 
   private async putDocs(docs: Map<string, string>): Promise<void> {
-    const refs = [...docs.keys()];
-    for (let i = 0; i < refs.length; i += 128) {
-      const chunk = refs.slice(i, i + 128).map((r) => `doc:${r}`);
+    for (const chunk of storageChunks([...docs.keys()].map((r) => `doc:${r}`))) {
       const have = await this.ctx.storage.get(chunk);
       const missing: Record<string, string> = {};
       for (const k of chunk) if (!have.has(k)) missing[k] = docs.get(k.slice(4))!;
@@ -166,9 +167,10 @@ export class ConsistencyDO extends DurableObject<Env> {
   async prepareWrite(accountId: string): Promise<WriteTicket | undefined> {
     const s = await this.load();
     if (s.config.mode === "off") return undefined;
-    for (let slot = this.slot; slot && slot.until > Date.now(); slot = this.slot) {
+    for (let slot = this.heldSlot(); slot; slot = this.heldSlot()) {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const expired = new Promise<void>((r) => (timer = setTimeout(r, Math.max(1, slot!.until - Date.now()))));
+      const until = slot.until;
+      const expired = new Promise<void>((r) => (timer = setTimeout(r, Math.max(1, until - Date.now()))));
       await Promise.race([slot.released, expired]);
       clearTimeout(timer);
     }
@@ -193,6 +195,11 @@ export class ConsistencyDO extends DurableObject<Env> {
       this.releaseSlot(token);
       throw e;
     }
+  }
+
+  /** The write slot if a write holds it (an abandoned one counts as free once it expires). */
+  private heldSlot() {
+    return this.slot && this.slot.until > Date.now() ? this.slot : undefined;
   }
 
   private releaseSlot(token: string | undefined): void {

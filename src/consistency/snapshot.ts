@@ -9,6 +9,7 @@ import type { Db } from "../store/db";
 import type { KeyLookup } from "../store/credentials";
 import { loadAccountPolicies, type PolicyRow } from "../store/authz";
 import type { RoleRow } from "../store/iam-roles";
+import { sha256Hex } from "../lib/crypto";
 
 /** A role as AssumeRole reads it (from D1 or from a snapshot). */
 export type RoleView = Pick<
@@ -74,13 +75,6 @@ export interface WireSnapshot extends PackedSnapshot {
   docs: Record<string, string>;
 }
 
-async function sha256(text: string): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  let out = "";
-  for (const b of d) out += b.toString(16).padStart(2, "0");
-  return out;
-}
-
 export async function packSnapshot(snap: AccountSnapshot): Promise<{ packed: PackedSnapshot; docs: Map<string, string> }> {
   const hashOf = new Map<string, string>();
   const docs = new Map<string, string>();
@@ -88,13 +82,13 @@ export async function packSnapshot(snap: AccountSnapshot): Promise<{ packed: Pac
   for (const [who, rows] of Object.entries(snap.principals)) {
     const out: PackedRow[] = [];
     for (const r of rows) {
-      if (r.slot === "tag" || r.body === null || r.body === undefined) {
-        out.push({ slot: r.slot, id: r.id, version: r.version, ...(r.body !== null && r.body !== undefined ? { body: r.body } : {}) });
+      if (r.slot === "tag") {
+        out.push({ slot: r.slot, id: r.id, version: r.version, body: r.body });
         continue;
       }
       let h = hashOf.get(r.body);
       if (!h) {
-        h = await sha256(r.body);
+        h = await sha256Hex(r.body);
         hashOf.set(r.body, h);
         docs.set(h, r.body);
       }

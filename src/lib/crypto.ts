@@ -1,4 +1,10 @@
-/** Crypto helpers shared by SigV4, passwords and TOTP. */
+/** Crypto helpers shared by SigV4, passwords, TOTP and the consistency snapshots. */
+import { toHex, utf8 } from "./encoding";
+
+/** SHA-256 of bytes or UTF-8 text, as lower-case hex. */
+export async function sha256Hex(data: Uint8Array | string): Promise<string> {
+  return toHex(await crypto.subtle.digest("SHA-256", typeof data === "string" ? utf8.encode(data) : data));
+}
 
 type TimingSafeSubtle = SubtleCrypto & { timingSafeEqual?: (a: ArrayBufferView, b: ArrayBufferView) => boolean };
 

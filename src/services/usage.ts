@@ -6,13 +6,15 @@
 import type { ActionContext } from "./action";
 import { recordAccessKeyUse } from "../store/iam-access-keys";
 import { recordActivity } from "../store/access-activity";
+import { recordRoleUse } from "../store/iam-roles";
+import { isoSeconds } from "../lib/clock";
 import { invalidateAccount, readScope } from "../auth/cache";
 
 // What this isolate already wrote, per minute: a burst of calls costs one write, not one per call.
 // (AWS reports last use to the minute; Access Advisor's own data lags by hours.)
 const written = new Set<string>();
 const WRITTEN_MAX = 20_000;
-export function firstThisMinute(key: string): boolean {
+function firstThisMinute(key: string): boolean {
   if (written.has(key)) return false;
   if (written.size >= WRITTEN_MAX) written.clear();
   written.add(key);
@@ -49,4 +51,14 @@ async function write(ctx: ActionContext, service: string, action: string, keyUse
   } catch (e) {
     console.error(`[${r.requestId}] recording last-used data failed`, e instanceof Error ? e.message : e);
   }
+}
+
+/**
+ * RoleLastUsed after an AssumeRole, like key last-used at most once a minute per role and region
+ * (AWS's own last-used data lags by hours); it is part of GetRole, so the account's cached reads go.
+ */
+export function recordRoleUsage(ctx: ActionContext, account: string, roleId: string): void {
+  const r = ctx.request;
+  if (!firstThisMinute(`r|${account}|${roleId}|${Math.floor(r.now / 60_000)}|${r.region}`)) return;
+  ctx.waitUntil(recordRoleUse(ctx.db, account, roleId, { date: isoSeconds(r.now), region: r.region }).then(() => invalidateAccount(readScope(account)), () => undefined));
 }

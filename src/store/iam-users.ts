@@ -7,7 +7,6 @@
  * Tags of a user live in `tags` with resource_type 'user' and resource_id = the user id (AIDA…).
  */
 import type { Db } from "./db";
-import { bumpGeneration } from "./accounts";
 
 export const USERS_PER_ACCOUNT = 5000;
 export const TAGS_PER_RESOURCE = 50;
@@ -27,12 +26,6 @@ export type { TagRow };
 
 const USER_COLS = `user_id AS userId, user_name AS userName, path, arn, create_date AS createDate,
   permissions_boundary AS permissionsBoundary, password_last_used AS passwordLastUsed`;
-
-/** The generation bump as a raw D1 statement, to sit in a `d1.batch` next to raw writes. */
-export function bumpStmt(db: Db, accountId: string): D1PreparedStatement {
-  const q = bumpGeneration(db, accountId).toSQL();
-  return db.$client.prepare(q.sql).bind(...q.params);
-}
 
 /** The bump only when the statement just before it in the batch changed a row. */
 export function bumpIfChangedStmt(db: Db, accountId: string): D1PreparedStatement {

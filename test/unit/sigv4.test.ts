@@ -4,7 +4,8 @@
  * in test/integration/foundation.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { canonicalRequest, parseSignature, sha256Hex, verifySignature, type RawRequest } from "../../src/auth/sigv4";
+import { canonicalRequest, parseSignature, verifySignature, type RawRequest } from "../../src/auth/sigv4";
+import { sha256Hex } from "../../src/lib/crypto";
 
 const EMPTY = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 

@@ -12,13 +12,12 @@ import { defineAction, type ActionContext, type AuthzTarget } from "../action";
 import { s } from "../../protocol/shapes";
 import { errors } from "../../protocol/errors";
 import { parseArn } from "../../lib/arn";
-import { isoSeconds } from "../../lib/clock";
 import { authorizeCall } from "../../authz/authorize";
-import { getRoleByName, recordRoleUse } from "../../store/iam-roles";
+import { getRoleByName } from "../../store/iam-roles";
 import { issueRoleSession } from "../../sessions/issue";
 import { laggingRole } from "../../consistency/client";
-import { authCacheTtl, cachedLookup, invalidateAccount, readScope } from "../../auth/cache";
-import { firstThisMinute } from "../usage";
+import { authCacheTtl, cachedLookup } from "../../auth/cache";
+import { recordRoleUsage } from "../usage";
 import type { RoleView } from "../../consistency/snapshot";
 import {
   invalidParameter,
@@ -156,10 +155,7 @@ export const AssumeRole = defineAction({
       ...(mfa ? { mfaAuthTime: now } : prev?.mfaAuthTime !== undefined ? { mfaAuthTime: prev.mfaAuthTime } : {}),
       chainDepth: prev ? (prev.chainDepth ?? 0) + 1 : 0,
     });
-    // RoleLastUsed is part of GetRole: drop the account's cached reads once it is written. Like
-    // key last-used, at most once a minute per role and region (AWS's own last-used data lags by hours).
-    if (firstThisMinute(`r|${account}|${role.roleId}|${Math.floor(now / 60_000)}|${ctx.request.region}`))
-      ctx.waitUntil(recordRoleUse(ctx.db, account, role.roleId, { date: isoSeconds(now), region: ctx.request.region }).then(() => invalidateAccount(readScope(account)), () => undefined));
+    recordRoleUsage(ctx, account, role.roleId);
     return {
       Credentials: credentials,
       AssumedRoleUser: assumedRoleUser,
