@@ -46,8 +46,6 @@ async function handle<F extends Fields>(def: ActionDef<F>, input: InferFields<F>
   } finally {
     // Whatever this write changed, this isolate's cached keys, sessions and reads of the account are stale.
     if (writes) invalidateAfterWrite(account, def.name);
-    // Generate* (credential report, last-accessed jobs) are Read-level but start work later reads show.
-    else if (def.name.startsWith("Generate")) invalidateAccount(readScope(account));
     if (lagging) {
       try {
         await afterWrite(ctx.env, ctx.db, caller, ctx.request.now, slot);
