@@ -8,6 +8,7 @@ import type { Env } from "./env";
 import { admin } from "./admin/routes";
 import { AwsError, errors } from "./protocol/errors";
 import { parseForm, decodeInput, type FlatParams } from "./protocol/query";
+import { readBodyLimited } from "./protocol/body";
 import { NAMESPACES, errorXml, successXmlFromResult } from "./protocol/xml";
 import { authenticate } from "./auth/authenticate";
 import { findAction, VERSIONS } from "./services/registry";
@@ -51,7 +52,6 @@ function ensureBootstrapped(env: Env): Promise<void> {
   return bootstrap;
 }
 
-const MAX_BODY = 1024 * 1024;
 const utf8Decoder = new TextDecoder();
 
 async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
@@ -63,8 +63,7 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     const raw = c.req.raw;
     if (raw.method !== "POST" && raw.method !== "GET")
       throw new AwsError("InvalidAction", `The HTTP method ${raw.method} is not supported.`, 400);
-    const body = new Uint8Array(await raw.arrayBuffer());
-    if (body.length > MAX_BODY) throw new AwsError("RequestEntityTooLarge", "Request body is too large.", 413);
+    const body = await readBodyLimited(raw);
     const url = new URL(raw.url);
     const form = raw.method === "POST" ? utf8Decoder.decode(body) : "";
     const params: FlatParams = raw.method === "POST" ? parseForm(form) : new Map();
@@ -103,7 +102,7 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     // What temporary credentials may never call, whatever their policies say (AWS).
     const restricted = sessionApiRestriction(caller, def.service, def.name);
     if (restricted) throw restricted;
-    const readKey = isCacheableRead(def.service, def.name) && !ctx.explain ? readCacheKey(caller, def.name, form, url.search) : undefined;
+    const readKey = isCacheableRead(def.service, def.name) && !ctx.explain ? readCacheKey(caller, def.name, input) : undefined;
     const resultElement = await runAction(def, input, ctx, readKey);
     return xml(200, successXmlFromResult(ns, def.name, resultElement, requestId), requestId, ctx.explain ? ctx.decisionId : undefined, caller.consistency?.pending);
   } catch (e) {

@@ -9,13 +9,15 @@
  *   it only bounds changes made behind the Worker's back (`wrangler d1 execute --local`).
  * Misses are not cached (a new key must work at once). Times are real time, not the sandbox clock.
  */
-import { setBounded } from "../lib/bounded";
+import { BoundedMap, estimateBytes } from "../lib/bounded";
 
 interface Entry<T> { value: T; expires: number; epoch: number; refreshing?: boolean }
 
-const entries = new Map<string, Entry<unknown>>();
-const epochs = new Map<string, number>();
+// Bounded in count and in bytes (IAM read results can be large; one isolate serves every tenant).
 const MAX = 10_000;
+const MAX_BYTES = 24 * 1024 * 1024;
+const entries = new BoundedMap<string, Entry<unknown>>(MAX, MAX_BYTES, (e, k) => 2 * k.length + estimateBytes(e.value));
+const epochs = new Map<string, number>();
 
 // Bumped when everything must go (the test clock moved: cached reads may depend on "now"). Epochs
 // only grow, so the sum never repeats a value an entry was stored with.
@@ -102,7 +104,7 @@ export async function cachedLookup<T>(
   const account = accountOf(value);
   // A write landed while we were reading: what we read may predate it, so it is used, not kept.
   if (account === undefined || invalidations !== before) return value;
-  setBounded(entries, key, { value, expires: now + ttlMs, epoch: epochOf(account) }, MAX);
+  entries.set(key, { value, expires: now + ttlMs, epoch: epochOf(account) });
   return value;
 }
 
@@ -118,7 +120,7 @@ async function refresh<T>(key: string, hit: Entry<T>, account: string, ttlMs: nu
     // A write in this isolate meanwhile (new epoch) or a newer entry wins over what was read.
     if (entries.get(key) !== hit || epochOf(account) !== hit.epoch) return;
     if (value === undefined || accountOf(value) !== account) entries.delete(key);
-    else setBounded(entries, key, { value, expires: started + ttlMs, epoch: hit.epoch }, MAX);
+    else entries.set(key, { value, expires: started + ttlMs, epoch: hit.epoch });
   } catch {
     hit.refreshing = false; // the entry stays until it expires; the next request may try again
   }
@@ -163,7 +165,7 @@ export function readTicket(key: string, account: string): RefreshTicket {
 export function remember<T>(key: string, account: string, value: T, ttlMs: number, ticket?: RefreshTicket): void {
   if (ttlMs <= 0) return;
   if (ticket && epochOf(account) !== ticket.epoch) return;
-  setBounded(entries, key, { value, expires: (ticket?.started ?? Date.now()) + ttlMs, epoch: epochOf(account) }, MAX);
+  entries.set(key, { value, expires: (ticket?.started ?? Date.now()) + ttlMs, epoch: epochOf(account) });
 }
 
 export function forget(key: string): void {

@@ -9,7 +9,7 @@ import { errors } from "../protocol/errors";
 import { parseAmzDate } from "../lib/clock";
 import { toHex, utf8 } from "../lib/encoding";
 import { sha256Hex, timingSafeEqual } from "../lib/crypto";
-import { setBounded } from "../lib/bounded";
+import { BoundedMap } from "../lib/bounded";
 
 export interface SignedRequestInfo {
   accessKeyId: string;
@@ -56,7 +56,7 @@ export function parseSignature(req: RawRequest): SignedRequestInfo | null {
     }
     const amzDate = req.headers.get("x-amz-date");
     if (!amzDate) missing.push("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
-    if (missing.length) throw errors.incompleteSignature(`${missing.join(" ")} Authorization=${auth}`);
+    if (missing.length) throw errors.incompleteSignature(`${missing.join(" ")} Authorization=${auth.slice(0, 1024)}`);
     const token = req.headers.get("x-amz-security-token");
     return build(fields.get("Credential")!, fields.get("SignedHeaders")!, fields.get("Signature")!, amzDate!, false, undefined, token ?? undefined);
   }
@@ -85,7 +85,11 @@ export function parseSignature(req: RawRequest): SignedRequestInfo | null {
 function build(credential: string, signedHeaders: string, signature: string, amzDate: string, presigned: boolean, expires: number | undefined, securityToken: string | undefined): SignedRequestInfo {
   const parts = credential.split("/");
   if (parts.length !== 5 || parts[4] !== "aws4_request" || !parts[0])
-    throw errors.incompleteSignature(`Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${credential}'`);
+    throw errors.incompleteSignature(`Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${credential.slice(0, 256)}'`);
+  // AWS requires the Host header to be signed, so a signature cannot be replayed at another endpoint.
+  const names = signedHeaders.split(";");
+  if (!names.includes("host"))
+    throw errors.incompleteSignature("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
   const time = parseAmzDate(amzDate);
   if (time === null) throw errors.incompleteSignature(`Date must be in ISO-8601 'basic format'. Got '${amzDate}'. See http://en.wikipedia.org/wiki/ISO_8601`);
   const [accessKeyId, scopeDate, region, service] = parts as [string, string, string, string];
@@ -94,7 +98,7 @@ function build(credential: string, signedHeaders: string, signature: string, amz
     scopeDate,
     region,
     service,
-    signedHeaders: signedHeaders.split(";"),
+    signedHeaders: names,
     signature,
     amzDate,
     time,
@@ -127,9 +131,9 @@ export function checkTime(info: SignedRequestInfo, now: number): void {
 }
 
 // Signing keys (kSigning, imported once as an HMAC CryptoKey) per secret/date/region/service.
-// Bounded: a sandbox sees few distinct keys per day, and eviction only costs re-derivation.
-const signingKeys = new Map<string, Promise<CryptoKey>>();
-const KEY_CACHE_MAX = 2048;
+// Bounded (count and bytes: region and service come from the caller's scope): a sandbox sees few
+// distinct keys per day, and eviction only costs re-derivation.
+const signingKeys = new BoundedMap<string, Promise<CryptoKey>>(2048, 4 * 1024 * 1024, (_, id) => 256 + 2 * id.length);
 const HMAC = { name: "HMAC", hash: "SHA-256" } as const;
 
 async function hmac(key: ArrayBuffer | Uint8Array, data: string): Promise<ArrayBuffer> {
@@ -150,7 +154,7 @@ function signingKey(secret: string, date: string, region: string, service: strin
   let k = signingKeys.get(id);
   if (!k) {
     k = deriveSigningKey(secret, date, region, service);
-    setBounded(signingKeys, id, k, KEY_CACHE_MAX);
+    signingKeys.set(id, k);
     k.catch(() => signingKeys.delete(id));
   }
   return k;
@@ -202,10 +206,12 @@ export function canonicalRequest(req: RawRequest, info: SignedRequestInfo, paylo
 export async function verifySignature(req: RawRequest, body: Uint8Array, info: SignedRequestInfo, secret: string): Promise<void> {
   const bodyHash = await sha256Hex(body);
   const declared = req.headers.get("x-amz-content-sha256");
-  // The libraries trust this header blindly; a body swapped under a valid signature must fail.
-  if (declared !== null && declared !== "UNSIGNED-PAYLOAD" && declared.toLowerCase() !== bodyHash)
+  // Only S3 lets a client leave its payload unsigned; every other service signs the body's hash,
+  // whatever this header says — else a body could be swapped under a valid signature.
+  const unsigned = declared === "UNSIGNED-PAYLOAD" && info.service === "s3";
+  if (declared !== null && !unsigned && declared.toLowerCase() !== bodyHash)
     throw errors.signatureDoesNotMatch("The provided 'x-amz-content-sha256' header does not match what was computed.");
-  const canonical = canonicalRequest(req, info, declared ?? bodyHash);
+  const canonical = canonicalRequest(req, info, unsigned ? declared : bodyHash);
   const scope = `${info.scopeDate}/${info.region}/${info.service}/aws4_request`;
   const stringToSign = `AWS4-HMAC-SHA256\n${info.amzDate}\n${scope}\n${await sha256Hex(canonical)}`;
   const key = await signingKey(secret, info.scopeDate, info.region, info.service);

@@ -19,15 +19,18 @@ import { loadPrincipalPolicies, type PolicyRow } from "../store/authz";
 import { isoSeconds } from "../lib/clock";
 import type { Caller } from "../auth/caller";
 import { recordDecision } from "./decisions";
-import { setBounded } from "../lib/bounded";
+import { BoundedMap } from "../lib/bounded";
 
 const compiled = new CompiledPolicyCache(4096);
 
-interface PrincipalPolicies { set: PolicySet; tags: Record<string, string> }
+interface PrincipalPolicies { set: PolicySet; tags: Record<string, string>; bytes: number }
 
-/** (account, entity, generation) → compiled policies; a bumped generation simply misses. */
-const principalCache = new Map<string, PrincipalPolicies>();
-const PRINCIPAL_CACHE_MAX = 2048;
+/**
+ * (account, entity, generation) → compiled policies; a bumped generation simply misses. Bounded in
+ * bytes, estimated from the policy text (an entry keeps its compiled documents alive even after
+ * `compiled` evicts them).
+ */
+const principalCache = new BoundedMap<string, PrincipalPolicies>(2048, 12 * 1024 * 1024, (p, k) => 2 * k.length + p.bytes);
 
 function fnv(s: string): string {
   let h = 0x811c9dc5;
@@ -42,7 +45,9 @@ function compile(rows: PolicyRow[]): PrincipalPolicies {
   const identity: PolicySource[] = [];
   let boundary: PolicySource[] | undefined;
   const tags: Record<string, string> = {};
+  let bytes = 256;
   for (const r of rows) {
+    bytes += 64 + 2 * r.id.length + 8 * (r.body?.length ?? 0);
     if (r.slot === "tag") {
       tags[r.id] = r.body;
       continue;
@@ -56,20 +61,21 @@ function compile(rows: PolicyRow[]): PrincipalPolicies {
   }
   const set: PolicySet = { identity };
   if (boundary) set.boundary = boundary;
-  return { set, tags };
+  return { set, tags, bytes };
 }
 
 // A federated user issued by the root user has root's permissions, narrowed by its session policy.
 const ROOT_FEDERATION: PrincipalPolicies = {
   set: { identity: [{ id: "root", type: "identity", policy: compiled.get("iamlab:root-federation", '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}', "identity") }] },
   tags: {},
+  bytes: 0,
 };
 
 async function principalPolicies(ctx: ActionContext): Promise<PrincipalPolicies> {
   const c = ctx.caller;
   if (c.principal.kind === "federatedUser" && !c.entityId) return ROOT_FEDERATION;
   if (!c.entityId || (c.principal.kind !== "user" && c.principal.kind !== "assumedRole" && c.principal.kind !== "federatedUser"))
-    return { set: { identity: [] }, tags: {} };
+    return { set: { identity: [] }, tags: {}, bytes: 0 };
   const kind = c.principal.kind === "assumedRole" ? "role" : "user";
   const key = `${c.principal.account}/${kind}/${c.entityId}/${c.generation}`;
   let hit = principalCache.get(key);
@@ -83,7 +89,7 @@ async function principalPolicies(ctx: ActionContext): Promise<PrincipalPolicies>
         ? c.prefetchedPolicies
         : await loadPrincipalPolicies(ctx.db, c.principal.account, kind, c.entityId);
     hit = compile(rows);
-    setBounded(principalCache, key, hit, PRINCIPAL_CACHE_MAX);
+    principalCache.set(key, hit);
   }
   return hit;
 }

@@ -13,6 +13,7 @@ import type { ConsistencyView } from "./consistency-do";
 import type { DataPlane } from "../auth/authenticate";
 import type { CallerConsistency } from "../auth/caller";
 import { authCacheTtl, peek, readTicket, remember } from "../auth/cache";
+import { BoundedMap, estimateBytes } from "../lib/bounded";
 
 export async function setConsistency(env: Env, db: Db, accountId: string, cfg: ConsistencyConfig): Promise<void> {
   const stub = env.CONSISTENCY.get(env.CONSISTENCY.idFromName(accountId));
@@ -20,8 +21,9 @@ export async function setConsistency(env: Env, db: Db, accountId: string, cfg: C
   await db.update(t.accounts).set({ consistencyMode: cfg.mode, consistencyConfig: JSON.stringify(cfg) }).where(eq(t.accounts.id, accountId));
 }
 
-// Snapshots by (account, generation): immutable, so an isolate may keep them.
-const snapshots = new Map<string, AccountSnapshot>();
+// Snapshots by (account, generation): immutable, so an isolate may keep them (bounded in bytes:
+// a big lagging account's snapshot is megabytes).
+const snapshots = new BoundedMap<string, AccountSnapshot>(256, 24 * 1024 * 1024, (s) => estimateBytes(s, 2_000_000));
 
 /** The data plane's view for a lagging account: the visible generation and, if it is not the latest, its snapshot. */
 export async function dataPlaneView(env: Env, accountId: string, latestGeneration: number, now: number): Promise<{ view: ConsistencyView; snapshot?: AccountSnapshot }> {
@@ -32,7 +34,6 @@ export async function dataPlaneView(env: Env, accountId: string, latestGeneratio
   const sent = view.snapshot ? unpackSnapshot(view.snapshot) : undefined;
   const snap = sent ?? snapshots.get(key);
   if (sent) {
-    if (snapshots.size > 256) snapshots.clear();
     snapshots.set(key, sent);
     lastHeld.set(accountId, view.visibleGeneration);
   }

@@ -1,4 +1,9 @@
-/** A bounded LRU of compiled policies, keyed by policy id + version (e.g. "arn:…:policy/p@v3"). */
+/**
+ * A bounded LRU of compiled policies, keyed by policy id + version (e.g. "arn:…:policy/p@v3"),
+ * bounded in entries and in bytes (estimated from the document's length: a compiled policy holds
+ * its strings and matchers, a few times the JSON text).
+ */
+import { BoundedMap } from "../lib/bounded.js";
 import { parsePolicy, type CompiledPolicy, type ParseOptions } from "./document.js";
 import type { PolicyKind } from "./types.js";
 
@@ -10,12 +15,14 @@ export class PolicyParseError extends Error {
 }
 
 export class CompiledPolicyCache {
-  private readonly entries = new Map<string, CompiledPolicy>();
+  private readonly entries: BoundedMap<string, CompiledPolicy>;
+  private readonly sizes = new WeakMap<CompiledPolicy, number>();
   hits = 0;
   misses = 0;
 
-  constructor(private readonly maxEntries: number) {
+  constructor(maxEntries: number, maxBytes = 16 * 1024 * 1024) {
     if (!(maxEntries >= 1)) throw new RangeError("maxEntries must be at least 1");
+    this.entries = new BoundedMap(maxEntries, maxBytes, (p, k) => 2 * k.length + (this.sizes.get(p) ?? 0));
   }
 
   get size(): number {
@@ -28,18 +35,14 @@ export class CompiledPolicyCache {
     const hit = this.entries.get(cacheKey);
     if (hit) {
       this.hits++;
-      this.entries.delete(cacheKey);
-      this.entries.set(cacheKey, hit);
+      this.entries.touch(cacheKey);
       return hit;
     }
     this.misses++;
     const r = parsePolicy(json, kind, options);
     if (!r.ok) throw new PolicyParseError(r.message);
+    this.sizes.set(r.policy, 256 + 8 * json.length);
     this.entries.set(cacheKey, r.policy);
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
     return r.policy;
   }
 

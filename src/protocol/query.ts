@@ -95,10 +95,10 @@ function decodeShape(shape: Shape, params: FlatParams, prefix: string, path: str
     case "list": {
       const items: unknown[] = [];
       // An empty list is sent as `X=` by botocore.
-      const present = params.has(prefix) || hasPrefix(params, `${prefix}.member.`);
+      const present = params.has(prefix) || hasChildren(params, `${prefix}.member`);
       for (let i = 1; ; i++) {
         const p = `${prefix}.member.${i}`;
-        if (!params.has(p) && !hasPrefix(params, `${p}.`)) break;
+        if (!params.has(p) && !hasChildren(params, p)) break;
         items.push(decodeShape(shape.member, params, p, `${path}.${i}.member`, problems));
       }
       if (!present) return undefined;
@@ -124,14 +124,27 @@ function decodeShape(shape: Shape, params: FlatParams, prefix: string, path: str
   }
 }
 
-const prefixCache = new WeakMap<FlatParams, string[]>();
-function hasPrefix(params: FlatParams, p: string): boolean {
-  let keys = prefixCache.get(params);
-  if (!keys) {
-    keys = [...params.keys()];
-    prefixCache.set(params, keys);
+/**
+ * Every dotted prefix of every parameter name ("A.member.1.Key" → "A", "A.member", "A.member.1"),
+ * built once per request: a lookup per list item instead of a scan of all names (a body of 100k
+ * list members would otherwise cost 100k × 100k). Only the first levels count: no shape nests deeper.
+ */
+const MAX_DEPTH = 12;
+const childIndex = new WeakMap<FlatParams, Set<string>>();
+function hasChildren(params: FlatParams, name: string): boolean {
+  let index = childIndex.get(params);
+  if (!index) {
+    index = new Set();
+    for (const k of params.keys()) {
+      let dot = k.indexOf(".");
+      for (let depth = 0; dot > 0 && depth < MAX_DEPTH; depth++) {
+        index.add(k.slice(0, dot));
+        dot = k.indexOf(".", dot + 1);
+      }
+    }
+    childIndex.set(params, index);
   }
-  return keys.some((k) => k.startsWith(p));
+  return index.has(name);
 }
 
 function decodeFields(fields: Fields, params: FlatParams, prefix: string, path: string, problems: Problem[]): Record<string, unknown> {

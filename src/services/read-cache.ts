@@ -26,10 +26,13 @@ export function isCacheableRead(service: string, action: string): boolean {
 }
 
 /**
- * The caller (some reads are relative to it) and the request's input exactly as sent (form body
- * and query string): equal text means equal parameters. Clients that order parameters differently
- * only miss each other's entries — and the text needs no sorting or re-encoding per request.
+ * The caller (some reads are relative to it) and the decoded input: only the action's own
+ * members, in the shape's order, so a parameter the action does not know (AWS ignores those) never
+ * reaches the key, and neither does the request body. A key longer than MAX_KEY (long list inputs)
+ * is not cached at all.
  */
-export function readCacheKey(caller: Caller, action: string, body: string, search: string): string {
-  return `read|${caller.principal.account}|${caller.principal.arn}|${caller.session ? caller.accessKeyId : ""}|${action}|${search}|${body}`;
+const MAX_KEY = 2048;
+export function readCacheKey(caller: Caller, action: string, input: unknown): string | undefined {
+  const key = `read|${caller.principal.account}|${caller.principal.arn}|${caller.session ? caller.accessKeyId : ""}|${action}|${JSON.stringify(input)}`;
+  return key.length <= MAX_KEY ? key : undefined;
 }

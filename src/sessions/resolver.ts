@@ -19,10 +19,10 @@ import { sessionsStub, tokenKey } from "./issue";
 import { sessionLiveness } from "./store";
 import { authCacheTtl, cachedLookup } from "../auth/cache";
 import type { SessionRecord } from "./types";
+import { BoundedMap } from "../lib/bounded";
 
-const CACHE_MAX = 10_000;
-/** sessionId → verified record; entries die with their session. */
-const cache = new Map<string, SessionRecord>();
+/** sessionId → verified record; entries die with their session. Bounded in count and bytes (session policies). */
+const cache = new BoundedMap<string, SessionRecord>(10_000, 8 * 1024 * 1024);
 
 function cached(sessionId: string, now: number): SessionRecord | undefined {
   const r = cache.get(sessionId);
@@ -34,14 +34,6 @@ function cached(sessionId: string, now: number): SessionRecord | undefined {
 }
 
 function remember(r: SessionRecord): void {
-  if (cache.size >= CACHE_MAX) {
-    // Drop the oldest eighth (Map iterates in insertion order).
-    let n = CACHE_MAX >> 3;
-    for (const k of cache.keys()) {
-      cache.delete(k);
-      if (--n <= 0) break;
-    }
-  }
   cache.set(r.sessionId, r);
 }
 

@@ -57,11 +57,15 @@ export interface RawOptions {
   body?: string;
   /** mutate the signed request before sending (tampering tests) */
   tamper?: (r: { headers: Record<string, string>; body: string }) => void;
+  /** another sandbox than the shared one (tests that start their own server) */
+  baseUrl?: string;
+  /** headers the signer must leave out of SignedHeaders */
+  unsignableHeaders?: Set<string>;
 }
 
 /** A request signed independently of the server's code (smithy's signer), for error-path tests. */
 export async function rawSigned(params: Record<string, string>, o: RawOptions = {}): Promise<{ status: number; text: string; headers: Headers }> {
-  const u = new URL(url());
+  const u = new URL(o.baseUrl ?? url());
   const body = o.body ?? new URLSearchParams(params).toString();
   const signer = new SignatureV4({
     credentials: o.creds ?? rootCreds(),
@@ -79,7 +83,7 @@ export async function rawSigned(params: Record<string, string>, o: RawOptions = 
       headers: { host: u.host, "content-type": "application/x-www-form-urlencoded; charset=utf-8", ...(o.headers ?? {}) },
       body,
     },
-    o.signTime !== undefined ? { signingDate: new Date(o.signTime) } : {},
+    { ...(o.signTime !== undefined ? { signingDate: new Date(o.signTime) } : {}), ...(o.unsignableHeaders ? { unsignableHeaders: o.unsignableHeaders } : {}) },
   );
   const req = { headers: { ...(signed.headers as Record<string, string>) }, body: signed.body as string };
   o.tamper?.(req);

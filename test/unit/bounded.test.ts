@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { setBounded } from "../../src/lib/bounded";
+import { BoundedMap, estimateBytes, setBounded } from "../../src/lib/bounded";
+import { readCacheKey } from "../../src/services/read-cache";
+import type { Caller } from "../../src/auth/caller";
 
 describe("setBounded", () => {
   it("evicts only the oldest entry when full, and a re-set key becomes the newest", () => {
@@ -8,5 +10,60 @@ describe("setBounded", () => {
     setBounded(m, "a", 10, 3); // refresh a: b is now the oldest
     setBounded(m, "d", 4, 3);
     expect([...m.entries()]).toEqual([["c", 2], ["a", 10], ["d", 4]]);
+  });
+});
+
+describe("BoundedMap", () => {
+  it("evicts the oldest entries until the new one fits the byte budget", () => {
+    const m = new BoundedMap<string, string>(100, 8_000, (v) => v.length);
+    m.set("a", "x".repeat(900));
+    m.set("b", "x".repeat(900));
+    m.set("c", "x".repeat(900));
+    expect(m.bytes).toBe(2_700);
+    for (let i = 0; i < 6; i++) m.set(`n${i}`, "x".repeat(900));
+    // 9 × 900 > 8,000: the oldest went first.
+    expect(m.has("a")).toBe(false);
+    expect(m.has("b")).toBe(true);
+    expect(m.bytes).toBeLessThanOrEqual(8_000);
+  });
+
+  it("never keeps a value larger than an eighth of the budget, and keeps what it had", () => {
+    const m = new BoundedMap<string, string>(100, 8_000, (v) => v.length);
+    m.set("small", "x");
+    expect(m.set("huge", "x".repeat(1_001))).toBe(false);
+    expect(m.has("huge")).toBe(false);
+    expect(m.get("small")).toBe("x");
+  });
+
+  it("bounds the entry count too, and re-setting a key replaces its bytes", () => {
+    const m = new BoundedMap<number, string>(3, 1_000_000, (v) => v.length);
+    for (let i = 0; i < 5; i++) m.set(i, "abc");
+    expect([...m.keys()]).toEqual([2, 3, 4]);
+    m.set(3, "abcdef");
+    expect(m.bytes).toBe(12);
+    expect([...m.keys()]).toEqual([2, 4, 3]);
+  });
+});
+
+describe("estimateBytes", () => {
+  it("counts strings, nested objects and arrays; a long string seen twice counts once", () => {
+    const doc = "y".repeat(10_000);
+    const one = estimateBytes({ rows: [{ body: doc }] });
+    const hundred = estimateBytes({ rows: Array.from({ length: 100 }, () => ({ body: doc })) });
+    expect(one).toBeGreaterThan(20_000);
+    expect(hundred).toBeLessThan(one + 100 * 200);
+  });
+
+  it("a value past the node budget counts as infinitely large (it is then not cached)", () => {
+    expect(estimateBytes(Array.from({ length: 200 }, (_, i) => i), 100)).toBe(Number.POSITIVE_INFINITY);
+  });
+});
+
+describe("readCacheKey", () => {
+  const caller = { principal: { account: "123456789012", arn: "arn:aws:iam::123456789012:root" } } as unknown as Caller;
+  it("is built from the decoded input only: no request body, no unknown parameter", () => {
+    expect(readCacheKey(caller, "ListUsers", { PathPrefix: "/a/" })).toBe(readCacheKey(caller, "ListUsers", { PathPrefix: "/a/" }));
+    expect(readCacheKey(caller, "ListUsers", { PathPrefix: "/a/" })).not.toBe(readCacheKey(caller, "ListUsers", { PathPrefix: "/b/" }));
+    expect(readCacheKey(caller, "ListUsers", { PathPrefix: "x".repeat(5_000) })).toBeUndefined();
   });
 });

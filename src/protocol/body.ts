@@ -1,0 +1,44 @@
+/**
+ * Reads a request body up to a limit, before any other work: a declared Content-Length over the
+ * limit is refused without reading a byte, and a streamed (chunked) body is cut off as soon as it
+ * passes the limit. One isolate serves every tenant, so a body is never buffered whole first.
+ */
+import { AwsError } from "./errors";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+function tooLarge(): AwsError {
+  return new AwsError("RequestEntityTooLarge", "Request body is too large.", 413);
+}
+
+export async function readBodyLimited(req: Request, max = MAX_BODY_BYTES): Promise<Uint8Array> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null) {
+    const n = Number(declared);
+    if (!/^\d+$/.test(declared.trim()) || !Number.isSafeInteger(n))
+      throw new AwsError("InvalidRequest", "Invalid Content-Length header.", 400);
+    if (n > max) throw tooLarge();
+  }
+  if (!req.body) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
