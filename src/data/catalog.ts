@@ -4,7 +4,7 @@
  * Pure and synchronous; lookup tables are built lazily on first use and then shared.
  */
 import type { AccessLevelCode, ConditionKeyType, RawAction, RawCatalog, RawService } from "./catalog-format";
-import { SERVICE_CATALOG } from "./service-catalog";
+import { SERVICE_CATALOG } from "./generated/service-catalog";
 
 export type { ConditionKeyType } from "./catalog-format";
 

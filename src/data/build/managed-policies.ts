@@ -130,8 +130,11 @@ function toSqlRow(r: ManagedPolicyRow): SqlValue[] {
   return [r.policyName, r.policyId, r.arn, r.path, r.defaultVersionId, r.createDate, r.updateDate, r.description, r.document];
 }
 
-/** The whole migration file: a header comment, then one statement per paragraph. */
-export function renderManagedPoliciesSql(rows: readonly ManagedPolicyRow[], source: string): string {
+/**
+ * The whole migration file: a header comment, then one statement per paragraph. A refresh (any
+ * migration after the first) replaces the table's rows; an applied migration is never rewritten.
+ */
+export function renderManagedPoliciesSql(rows: readonly ManagedPolicyRow[], source: string, refresh = false): string {
   const statements = buildInserts({
     table: "aws_managed_policies",
     columns: MANAGED_POLICY_COLUMNS,
@@ -147,5 +150,6 @@ export function renderManagedPoliciesSql(rows: readonly ManagedPolicyRow[], sour
     `-- Every statement is at most ${MAX_STATEMENT_BYTES} bytes (D1 limit: 100 KB); documents too big for one`,
     "-- statement are inserted in part and completed with UPDATE … || … right after.",
   ].join("\n");
-  return `${header}\n\n${statements.join("\n\n")}\n`;
+  const body = refresh ? ["DELETE FROM aws_managed_policies;", ...statements] : statements;
+  return `${header}\n\n${body.join("\n\n")}\n`;
 }
