@@ -4,6 +4,7 @@
  */
 import type { Db } from "./db";
 import type { AwsError } from "../protocol/errors";
+import { quotaGuardStmt } from "./iam-quotas";
 import { runCreateBatch, type RoleRow, type TagRow } from "./iam-roles";
 
 export interface InstanceProfileRow {
@@ -82,7 +83,8 @@ export async function insertInstanceProfile(db: Db, p: InstanceProfileRow, tags:
     ...tags.map((t, i) =>
       d1.prepare(`INSERT INTO tags (account_id, resource_type, resource_id, key, key_lower, value, position) VALUES (?, 'instance-profile', ?, ?, ?, ?, ?)`)
         .bind(p.accountId, p.instanceProfileId, t.Key, t.Key.toLowerCase(), t.Value, i)),
-  ], onDuplicate);
+    quotaGuardStmt(db, p.accountId, "InstanceProfilesPerAccount"),
+  ], onDuplicate, "InstanceProfilesPerAccount");
 }
 
 /** Deletes the profile only while it holds no role; false otherwise (or when already gone). */

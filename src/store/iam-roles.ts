@@ -5,6 +5,7 @@
  */
 import type { Db } from "./db";
 import { AwsError, errors } from "../protocol/errors";
+import { isQuotaAbort, quotaGuardStmt, quotaMessage, type AccountQuota } from "./iam-quotas";
 
 export interface RoleRow {
   roleId: string;
@@ -146,11 +147,13 @@ const bump = (db: Db, accountId: string) =>
   db.$client.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ?").bind(accountId);
 
 /** Converts a lost race on the unique (account, name) index into AWS's error. */
-async function runCreate(db: Db, stmts: D1PreparedStatement[], onDuplicate: () => AwsError): Promise<void> {
+/** Runs a create batch; with `quota`, the batch ends with that quota's guard (no other statement of a create can abort). */
+async function runCreate(db: Db, stmts: D1PreparedStatement[], onDuplicate: () => AwsError, quota?: AccountQuota): Promise<void> {
   try {
     await db.$client.batch(stmts);
   } catch (e) {
     if (isUnique(e)) throw onDuplicate();
+    if (quota && isQuotaAbort(e)) throw errors.limitExceeded(quotaMessage(quota));
     throw mapTagLimit(e);
   }
 }
@@ -184,8 +187,9 @@ export async function insertRole(
             OR EXISTS (SELECT 1 FROM policies WHERE account_id = ?1 AND arn = ?3)`)
         .bind(role.accountId, role.roleId, arn)),
     bump(db, role.accountId),
+    quotaGuardStmt(db, role.accountId, "RolesPerAccount"),
   ];
-  await runCreate(db, stmts, onDuplicate);
+  await runCreate(db, stmts, onDuplicate, "RolesPerAccount");
 }
 
 /** Only the fields given change; false when the role vanished meanwhile. */

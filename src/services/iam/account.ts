@@ -11,6 +11,7 @@ import {
   SECTION_ORDER, type AuthSection, type RoleRow, type UserRow, type GroupRow,
 } from "../../store/iam-account";
 import type { PolicyRow } from "../../store/iam-policies";
+import { SUMMARY_QUOTAS } from "../../store/iam-quotas";
 import { DEFAULT_MAX_ITEMS, decodeMarker, encodeMarker, paging } from "./common";
 import { account, encodeDocument, policyOut } from "./policies";
 
@@ -118,41 +119,43 @@ export const getAccountSummaryAction = defineAction({
   authorize: () => ({ resource: "*" }),
   async handler(_i, ctx) {
     const c = await accountCounts(ctx.db, account(ctx));
-    // Keys and quotas as AWS returns them (IAM API reference, GetAccountSummary).
+    // Keys in the order AWS returns them (IAM API reference, GetAccountSummary); the quotas come
+    // from the one table the stores enforce (store/iam-quotas.ts).
+    const Q = SUMMARY_QUOTAS;
     const entries: Array<[string, number]> = [
-      ["GroupPolicySizeQuota", 5120],
-      ["InstanceProfilesQuota", 1000],
+      ["GroupPolicySizeQuota", Q.GroupPolicySizeQuota],
+      ["InstanceProfilesQuota", Q.InstanceProfilesQuota],
       ["Policies", c.policies],
-      ["GroupsPerUserQuota", 10],
+      ["GroupsPerUserQuota", Q.GroupsPerUserQuota],
       ["InstanceProfiles", c.instanceProfiles],
-      ["AttachedPoliciesPerUserQuota", 10],
+      ["AttachedPoliciesPerUserQuota", Q.AttachedPoliciesPerUserQuota],
       ["Users", c.users],
-      ["PoliciesQuota", 1500],
+      ["PoliciesQuota", Q.PoliciesQuota],
       ["Providers", 0],
       ["AccountMFAEnabled", c.rootMfa > 0 ? 1 : 0],
-      ["AccessKeysPerUserQuota", 2],
-      ["AssumeRolePolicySizeQuota", 2048],
-      ["PolicyVersionsInUseQuota", 10000],
+      ["AccessKeysPerUserQuota", Q.AccessKeysPerUserQuota],
+      ["AssumeRolePolicySizeQuota", Q.AssumeRolePolicySizeQuota],
+      ["PolicyVersionsInUseQuota", Q.PolicyVersionsInUseQuota],
       ["GlobalEndpointTokenVersion", 1],
-      ["VersionsPerPolicyQuota", 5],
-      ["AttachedPoliciesPerGroupQuota", 10],
-      ["PolicySizeQuota", 6144],
+      ["VersionsPerPolicyQuota", Q.VersionsPerPolicyQuota],
+      ["AttachedPoliciesPerGroupQuota", Q.AttachedPoliciesPerGroupQuota],
+      ["PolicySizeQuota", Q.PolicySizeQuota],
       ["Groups", c.groups],
       ["AccountSigningCertificatesPresent", 0],
-      ["UsersQuota", 5000],
-      ["ServerCertificatesQuota", 20],
+      ["UsersQuota", Q.UsersQuota],
+      ["ServerCertificatesQuota", Q.ServerCertificatesQuota],
       ["MFADevices", c.mfaDevices],
-      ["UserPolicySizeQuota", 2048],
+      ["UserPolicySizeQuota", Q.UserPolicySizeQuota],
       ["PolicyVersionsInUse", c.attachments],
       ["ServerCertificates", 0],
       ["Roles", c.roles],
-      ["RolesQuota", 1000],
-      ["SigningCertificatesPerUserQuota", 2],
+      ["RolesQuota", Q.RolesQuota],
+      ["SigningCertificatesPerUserQuota", Q.SigningCertificatesPerUserQuota],
       ["MFADevicesInUse", c.mfaDevicesInUse],
-      ["RolePolicySizeQuota", 10240],
-      ["AttachedPoliciesPerRoleQuota", 10],
+      ["RolePolicySizeQuota", Q.RolePolicySizeQuota],
+      ["AttachedPoliciesPerRoleQuota", Q.AttachedPoliciesPerRoleQuota],
       ["AccountAccessKeysPresent", c.rootKeys > 0 ? 1 : 0],
-      ["GroupsQuota", 300],
+      ["GroupsQuota", Q.GroupsQuota],
     ];
     return { SummaryMap: new XmlMap(entries) };
   },

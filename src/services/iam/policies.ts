@@ -14,9 +14,10 @@ import {
   createPolicy, deletePolicy, getPolicy, getTags, isAwsManagedArn, listEntitiesForPolicy, listPolicies,
   tagResource, untagResource, type PolicyRow, type TagRow,
 } from "../../store/iam-policies";
+import { quotaMessage, SUMMARY_QUOTAS } from "../../store/iam-quotas";
 import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, page, paging, pathPrefix, requestTagContext, tagPage, validateTags } from "./common";
 
-export const MANAGED_POLICY_SIZE_LIMIT = 6144;
+export const MANAGED_POLICY_SIZE_LIMIT = SUMMARY_QUOTAS.PolicySizeQuota;
 
 // Required variants of the common shapes with a literal `required: true`, so the decoded input
 // types them as present (common.name(max) types `required` as a plain boolean).
@@ -128,14 +129,15 @@ export const createPolicyAction = defineAction({
       boundaryCount: 0,
       awsManaged: false,
     };
-    let created: boolean;
+    let created: Awaited<ReturnType<typeof createPolicy>>;
     try {
       created = await createPolicy(ctx.db, acct, { ...p, description: i.Description, document: i.PolicyDocument, createDate: now, tags });
     } catch (e) {
-      if (e instanceof Error && /UNIQUE constraint failed: policies\.arn/.test(e.message)) created = false;
+      if (e instanceof Error && /UNIQUE constraint failed: policies\.arn/.test(e.message)) created = "exists";
       else throw e;
     }
-    if (!created) throw alreadyExists.policy(i.PolicyName);
+    if (created === "exists") throw alreadyExists.policy(i.PolicyName);
+    if (created === "limit") throw errors.limitExceeded(quotaMessage("PoliciesPerAccount"));
     return { Policy: policyOut(p, { description: true, tags }) };
   },
 });
