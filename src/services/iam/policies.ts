@@ -28,6 +28,13 @@ export const req = {
     s.string({ required: true, min: 1, max: 131072, pattern: /^[\u0009\u000A\u000D\u0020-\u00FF]+$/su, patternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+" }),
 };
 
+/**
+ * AWS's API model gives policyDescriptionType no pattern, but IAM rejects control characters
+ * (even a newline) with this one (seen in AWS's answer quoted in aws-cloudformation/cfn-lint#345).
+ */
+export const policyDescription = () =>
+  s.string({ max: 1000, pattern: /^[\p{L}\p{M}\p{Z}\p{S}\p{N}\p{P}]*$/u, patternText: "[\\p{L}\\p{M}\\p{Z}\\p{S}\\p{N}\\p{P}]*" });
+
 /** Documents are returned URL-encoded, as AWS does (botocore unquotes them, the JS SDK does not). */
 export function encodeDocument(doc: string): string {
   return encodeURIComponent(doc);
@@ -102,7 +109,7 @@ export const createPolicyAction = defineAction({
     PolicyName: req.name(128),
     Path: common.path(),
     PolicyDocument: req.policyDocument(),
-    Description: s.string({ max: 1000 }),
+    Description: policyDescription(),
     Tags: common.tags(),
   },
   authorize: (i, ctx) => ({
