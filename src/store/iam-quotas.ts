@@ -69,3 +69,20 @@ export function isQuotaAbort(e: unknown): boolean {
   const m = e instanceof Error ? e.message : String(e);
   return m.includes("malformed JSON");
 }
+
+/**
+ * Sandbox-only, not AWS: how many characters of stored policy documents one page of a list that
+ * embeds them (ListRoles, ListInstanceProfiles…) carries before it stops early with IsTruncated
+ * and a Marker — AWS documents that a page may hold fewer than MaxItems items. Documents are
+ * URL-encoded in answers (whitespace padding triples), so this keeps a page near 8 MiB.
+ */
+export const LIST_DOCUMENT_BUDGET_CHARS = Math.floor((8 * 1024 * 1024) / 3);
+
+/**
+ * SQL fragment: 1 when the rows before this one (in `orderBy` order) already carry `budget`
+ * characters of `doc`, so this row must wait for the next page (a running sum: rows are never read twice).
+ */
+export function overBudgetSql(doc: string, orderBy: string, budgetParam: string): string {
+  const len = `COALESCE(length(${doc}), 0)`;
+  return `(SUM(${len}) OVER (ORDER BY ${orderBy} ROWS UNBOUNDED PRECEDING) - ${len} >= ${budgetParam})`;
+}

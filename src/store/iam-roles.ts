@@ -5,7 +5,7 @@
  */
 import type { Db } from "./db";
 import { AwsError, errors } from "../protocol/errors";
-import { isQuotaAbort, quotaGuardStmt, quotaMessage, type AccountQuota } from "./iam-quotas";
+import { LIST_DOCUMENT_BUDGET_CHARS, isQuotaAbort, overBudgetSql, quotaGuardStmt, quotaMessage, type AccountQuota } from "./iam-quotas";
 
 export interface RoleRow {
   roleId: string;
@@ -106,13 +106,19 @@ export interface ListOptions {
   limit: number;
 }
 
-export async function listRoles(db: Db, accountId: string, o: ListOptions): Promise<RoleRow[]> {
+/**
+ * A page of roles. Rows past LIST_DOCUMENT_BUDGET_CHARS of trust policies come back with
+ * `overBudget` set and no document: the page ends before the first of them.
+ */
+export async function listRoles(db: Db, accountId: string, o: ListOptions): Promise<Array<RoleRow & { overBudget: number }>> {
+  const over = overBudgetSql("assume_role_policy_document", "name_lower", "?5");
   const { results } = await db.$client
-    .prepare(`SELECT ${ROLE_COLUMNS}, name_lower AS nameLower FROM roles WHERE account_id = ?1
+    .prepare(`SELECT ${ROLE_COLUMNS.replace("assume_role_policy_document AS", `CASE WHEN ${over} THEN '' ELSE assume_role_policy_document END AS`)},
+       ${over} AS overBudget, name_lower AS nameLower FROM roles WHERE account_id = ?1
        AND (?2 IS NULL OR name_lower > ?2) AND (?3 IS NULL OR substr(path, 1, length(?3)) = ?3)
        ORDER BY name_lower LIMIT ?4`)
-    .bind(accountId, o.after ?? null, o.pathPrefix ?? null, o.limit)
-    .all<RoleRow>();
+    .bind(accountId, o.after ?? null, o.pathPrefix ?? null, o.limit, LIST_DOCUMENT_BUDGET_CHARS)
+    .all<RoleRow & { overBudget: number }>();
   return results;
 }
 

@@ -4,16 +4,28 @@
  */
 import { defineAction, type ActionDef } from "../action";
 import { s } from "../../protocol/shapes";
-import { errors } from "../../protocol/errors";
+import { AwsError, errors } from "../../protocol/errors";
 import { XmlMap } from "../../protocol/xml";
 import {
-  accountCounts, authDetailsExtras, authDetailsPage, createAlias, deleteAlias, listAliases,
+  accountCounts, authDetailsExtras, authDetailsPage, cutPageByBudget, createAlias, deleteAlias, listAliases,
   SECTION_ORDER, type AuthSection, type RoleRow, type UserRow, type GroupRow,
 } from "../../store/iam-account";
 import type { PolicyRow } from "../../store/iam-policies";
 import { SUMMARY_QUOTAS } from "../../store/iam-quotas";
 import { DEFAULT_MAX_ITEMS, decodeMarker, encodeMarker, paging } from "./common";
 import { account, encodeDocument, policyOut } from "./policies";
+
+/** Estimated bytes after which a page stops early (IsTruncated with a Marker). Sandbox choice. */
+export const GAAD_PAGE_BUDGET = 8 * 1024 * 1024;
+/** The largest single-entity page the sandbox builds (see the handler). Sandbox choice. */
+export const GAAD_ITEM_CEILING = 96 * 1024 * 1024;
+
+const answerTooLarge = (bytes: number) =>
+  new AwsError(
+    "ServiceFailure",
+    `iamlab: this answer would be about ${Math.ceil(bytes / 1048576)} MiB for a single entity, more than this sandbox builds (${GAAD_ITEM_CEILING / 1048576} MiB). Use a Filter, or remove whitespace from the entity's policy documents.`,
+    500,
+  );
 
 const FILTERS = ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"] as const;
 
@@ -47,6 +59,12 @@ export const getAccountAuthorizationDetailsAction = defineAction({
     const pg = await authDetailsPage(ctx.db, acct, {
       sections, localPolicies: f.has("LocalManagedPolicy"), awsPolicies: f.has("AWSManagedPolicy"), after, limit: max,
     });
+    const estimate = await cutPageByBudget(ctx.db, acct, pg, GAAD_PAGE_BUDGET);
+    // A single entity cannot be split across pages. Within AWS's limits it stays under about
+    // 70 MB (10,240 counted characters of inline policies padded with whitespace up to 131,072
+    // characters a document); only a padded trust policy repeated in hundreds of instance
+    // profiles goes further, and that answer is refused rather than built (sandbox-only limit).
+    if (estimate > GAAD_ITEM_CEILING) throw answerTooLarge(estimate);
     const x = await authDetailsExtras(ctx.db, acct, pg);
     const inlineList = (id: string) => (x.inline.get(id) ?? []).map((p) => ({ PolicyName: p.name, PolicyDocument: encodeDocument(p.document) }));
     const tagsOf = (id: string) => x.tags.get(id);
@@ -77,7 +95,7 @@ export const getAccountAuthorizationDetailsAction = defineAction({
         const r: RoleRow = it.row;
         const roleBasic = {
           Path: r.path, RoleName: r.name, RoleId: r.id, Arn: r.arn, CreateDate: r.createDate,
-          AssumeRolePolicyDocument: encodeDocument(r.trust),
+          AssumeRolePolicyDocument: encodeDocument(x.trust.get(r.id) ?? ""),
         };
         RoleDetailList.push({
           ...roleBasic,

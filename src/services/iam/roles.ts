@@ -25,7 +25,7 @@ import {
   type TagRow,
 } from "../../store/iam-roles";
 import { SUMMARY_QUOTAS } from "../../store/iam-quotas";
-import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, notFound, page, paging, pathPrefix, requestTagContext, tagPage, validateTags } from "./common";
+import { DEFAULT_MAX_ITEMS, budgetedPage, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, tagPage, validateTags } from "./common";
 
 // ---------------------------------------------------------------- shared pieces
 
@@ -213,7 +213,7 @@ export const ListRoles = defineAction({
       after: decodeMarker(i.Marker),
       limit: max + 1,
     });
-    const p = page(rows, max, (r) => r.roleName.toLowerCase());
+    const p = budgetedPage(rows, max, (r) => r.roleName.toLowerCase());
     return { Roles: p.items.map(roleListView), IsTruncated: p.IsTruncated, Marker: p.Marker };
   },
 });
