@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  CreatePolicyCommand, CreateRoleCommand, CreateUserCommand, GetAccountAuthorizationDetailsCommand, GetPolicyCommand,
-  IAMClient, ListRolesCommand, PutRolePolicyCommand, type GetAccountAuthorizationDetailsCommandOutput,
+  AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreatePolicyCommand, CreateRoleCommand, CreateUserCommand, GetAccountAuthorizationDetailsCommand, GetPolicyCommand,
+  IAMClient, ListInstanceProfilesForRoleCommand, ListRolesCommand, PutRolePolicyCommand, type GetAccountAuthorizationDetailsCommandOutput,
 } from "@aws-sdk/client-iam";
 import { startSandbox, type Sandbox } from "../../src/tools/sandbox";
 
@@ -160,6 +160,31 @@ describe("GetAccountAuthorizationDetails and ListRoles stay bounded for the larg
     expect(pages).toBeGreaterThan(1);
     expect(names).toEqual(Array.from({ length: ROLES }, (_, i) => `heavy-${String(i).padStart(2, "0")}`));
   }, 60_000);
+
+  it("ListInstanceProfilesForRole stops early too; a role repeated in its profiles is still one whole GAAD item", async () => {
+    const PROFILES = 24;
+    for (let i = 0; i < PROFILES; i++) {
+      const name = `ip-${String(i).padStart(2, "0")}`;
+      await heavy.send(new CreateInstanceProfileCommand({ InstanceProfileName: name }));
+      await heavy.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: "heavy-00" }));
+    }
+    const names: string[] = [];
+    let marker: string | undefined;
+    let pages = 0;
+    do {
+      const p = await heavy.send(new ListInstanceProfilesForRoleCommand({ RoleName: "heavy-00", MaxItems: 1000, Marker: marker }));
+      pages++;
+      names.push(...p.InstanceProfiles!.map((ip) => ip.InstanceProfileName!));
+      marker = p.IsTruncated ? p.Marker : undefined;
+    } while (marker && pages < 20);
+    expect(pages).toBeGreaterThan(1);
+    expect(names).toHaveLength(PROFILES);
+    // heavy-00 now weighs ~10 MB in GAAD (its trust policy once more in each profile): alone on its page.
+    const first = await heavy.send(new GetAccountAuthorizationDetailsCommand({ Filter: ["Role"] }));
+    expect(first.RoleDetailList?.map((r) => r.RoleName)).toEqual(["heavy-00"]);
+    expect(first.RoleDetailList![0]!.InstanceProfileList).toHaveLength(PROFILES);
+    expect(first.IsTruncated).toBe(true);
+  }, 120_000);
 
   it("another tenant on the same server still gets its own, correct answer", async () => {
     const other = await newAccount();
