@@ -20,11 +20,19 @@ export type XmlValue =
   | { readonly [k: string]: XmlValue };
 
 // Text content only (we never write user data into attributes): AWS leaves quotes unescaped.
+//
+// Characters XML 1.0 cannot carry at all, not even as character references (C0 controls other
+// than TAB/LF/CR, lone surrogates, U+FFFE/U+FFFF), become U+FFFD: input validation keeps them
+// out of stored data where AWS's API model does, but no value (an old row, a field AWS leaves
+// unconstrained, a rejected value echoed in an error message) may ever make an answer
+// unparseable for the SDKs. Replacing rather than dropping keeps the loss visible and never
+// turns two different values into one that looks legitimate.
 const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;" };
-const ESC_RE = /[&<>\r]/g;
-const ESC_TEST = /[&<>\r]/;
+const ESC_RE = /[&<>\r]|[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+// A cheap first test (any surrogate, paired or not, takes the slow path).
+const ESC_TEST = /[&<>\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
 export function esc(s: string): string {
-  return ESC_TEST.test(s) ? s.replace(ESC_RE, (c) => ESC[c]!) : s;
+  return ESC_TEST.test(s) ? s.replace(ESC_RE, (c) => ESC[c] ?? "\uFFFD") : s;
 }
 
 function body(v: XmlValue): string {

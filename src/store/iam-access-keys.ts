@@ -4,10 +4,11 @@
  * user leave exactly two keys. Every key write bumps the account generation in the same batch.
  */
 import type { Db } from "./db";
+import { SUMMARY_QUOTAS } from "./iam-quotas";
 import { bumpIfChangedStmt } from "./iam-users";
 import { isoSeconds } from "../lib/clock";
 
-export const ACCESS_KEYS_PER_USER = 2;
+export const ACCESS_KEYS_PER_USER = SUMMARY_QUOTAS.AccessKeysPerUserQuota;
 
 /** Whose keys: an IAM user by name, or the account's root user. */
 export type KeyOwner = { kind: "user"; userName: string } | { kind: "root" };

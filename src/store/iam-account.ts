@@ -1,6 +1,7 @@
 /**
- * Account-level reads and aliases: GetAccountAuthorizationDetails (two D1 round trips: the page
- * of every requested section, then the details of exactly the rows on the page), the counters
+ * Account-level reads and aliases: GetAccountAuthorizationDetails (three D1 round trips: the page
+ * of every requested section, the sizes of its documents to cut it to a byte budget, then the
+ * details of exactly the rows on the page), the counters
  * of GetAccountSummary (one query), and the account alias (globally unique, one per account).
  */
 import type { Db } from "./db";
@@ -13,7 +14,8 @@ export interface UserRow { id: string; name: string; path: string; arn: string; 
 export interface GroupRow { id: string; name: string; path: string; arn: string; createDate: string; sortKey: string }
 export interface RoleRow {
   id: string; name: string; path: string; arn: string; createDate: string; boundary: string | null; sortKey: string;
-  trust: string; description: string | null; maxSessionDuration: number; lastUsedDate: string | null; lastUsedRegion: string | null;
+  /** length of the trust policy (the document itself is read with the page's details) */
+  trustLength: number; description: string | null; maxSessionDuration: number; lastUsedDate: string | null; lastUsedRegion: string | null;
 }
 
 export interface AuthDetailsQuery {
@@ -55,7 +57,7 @@ export async function authDetailsPage(db: Db, accountId: string, q: AuthDetailsQ
         FROM groups WHERE account_id = ?1 AND (?2 IS NULL OR name_lower || char(10) || group_id > ?2) ORDER BY sortKey LIMIT ?3`).bind(accountId, after, q.limit + 1));
     else if (sec === "role")
       stmts.push(d1.prepare(`SELECT role_id AS id, role_name AS name, path, arn, create_date AS createDate, permissions_boundary AS boundary,
-          assume_role_policy_document AS trust, description, max_session_duration AS maxSessionDuration,
+          length(assume_role_policy_document) AS trustLength, description, max_session_duration AS maxSessionDuration,
           last_used_date AS lastUsedDate, last_used_region AS lastUsedRegion, name_lower || char(10) || role_id AS sortKey
         FROM roles WHERE account_id = ?1 AND (?2 IS NULL OR name_lower || char(10) || role_id > ?2) ORDER BY sortKey LIMIT ?3`).bind(accountId, after, q.limit + 1));
     else {
@@ -88,6 +90,58 @@ export async function authDetailsPage(db: Db, accountId: string, q: AuthDetailsQ
   return { items, more };
 }
 
+/**
+ * Round trip 2: the documents' sizes of the candidate rows (no document is read), then the page
+ * is cut where its estimated answer passes `budget` bytes — always after at least one item, since
+ * an entity cannot be split. AWS documents that a page may hold fewer than MaxItems items while
+ * IsTruncated is true, so clients already loop on the Marker. Each item's estimate is its
+ * documents' length times 3 (URL encoding turns whitespace and JSON punctuation into %XX; the
+ * whitespace AWS does not count against its size quotas is what can make a document long), plus
+ * a fixed allowance for the item's other elements. Returns the estimate of the page kept.
+ */
+export async function cutPageByBudget(db: Db, accountId: string, page: AuthDetailsPage, budget: number): Promise<number> {
+  const d1 = db.$client;
+  const entityIds = page.items.filter((i) => i.section !== "policy").map((i) => (i.row as UserRow).id);
+  const roleIds = page.items.filter((i) => i.section === "role").map((i) => (i.row as RoleRow).id);
+  const policies = page.items.filter((i) => i.section === "policy").map((i) => i.row as PolicyRow);
+  const [inline, profiles, versions, awsDocs] = await d1.batch<{ id: string; n: number }>([
+    d1.prepare(`SELECT ip.entity_id AS id, SUM(length(ip.document)) AS n FROM json_each(?2) e
+      JOIN inline_policies ip ON ip.entity_id = e.value AND ip.account_id = ?1 GROUP BY ip.entity_id`).bind(accountId, JSON.stringify(entityIds)),
+    d1.prepare(`SELECT ip.role_id AS id, COUNT(*) AS n FROM json_each(?2) r
+      JOIN instance_profiles ip ON ip.role_id = r.value AND ip.account_id = ?1 GROUP BY ip.role_id`).bind(accountId, JSON.stringify(roleIds)),
+    d1.prepare(`SELECT v.policy_id AS id, SUM(length(v.document)) AS n FROM json_each(?2) p
+      JOIN policy_versions v ON v.policy_id = p.value AND v.account_id = ?1 GROUP BY v.policy_id`)
+      .bind(accountId, JSON.stringify(policies.filter((p) => !p.awsManaged).map((p) => p.policyId))),
+    d1.prepare(`SELECT m.arn AS id, length(m.document) AS n FROM json_each(?1) a JOIN aws_managed_policies m ON m.arn = a.value`)
+      .bind(JSON.stringify(policies.filter((p) => p.awsManaged).map((p) => p.arn))),
+  ]);
+  const size = (rows: { id: string; n: number }[]) => new Map(rows.map((r) => [r.id, r.n]));
+  const inlineChars = size(inline!.results);
+  const profileCount = size(profiles!.results);
+  const versionChars = size(versions!.results);
+  const awsChars = size(awsDocs!.results);
+  const ITEM_ALLOWANCE = 4096;
+  let total = 0;
+  for (let n = 0; n < page.items.length; n++) {
+    const it = page.items[n]!;
+    let chars: number;
+    if (it.section === "policy") chars = it.row.awsManaged ? (awsChars.get(it.row.arn) ?? 0) : (versionChars.get(it.row.policyId) ?? 0);
+    else {
+      chars = inlineChars.get(it.row.id) ?? 0;
+      // The trust policy is written once for the role and once more in each of its instance profiles.
+      if (it.section === "role") chars += it.row.trustLength * (1 + (profileCount.get(it.row.id) ?? 0));
+    }
+    const est = 3 * chars + ITEM_ALLOWANCE;
+    if (n > 0 && total + est > budget) {
+      page.items.length = n;
+      page.more = true;
+      break;
+    }
+    total += est;
+  }
+  return total;
+}
+
 export interface AuthDetailsExtras {
   inline: Map<string, Array<{ name: string; document: string }>>;
   attached: Map<string, Array<{ PolicyName: string; PolicyArn: string }>>;
@@ -96,9 +150,10 @@ export interface AuthDetailsExtras {
   instanceProfiles: Map<string, Array<{ id: string; name: string; path: string; arn: string; createDate: string }>>;
   versions: Map<string, Array<{ versionId: string; document: string; createDate: string }>>;
   awsDocuments: Map<string, string>;
+  trust: Map<string, string>;
 }
 
-/** Round trip 2: inline and attached policies, groups, tags, instance profiles and versions of the page's rows. */
+/** Round trip 3: inline and attached policies, groups, tags, instance profiles, trust policies and versions of the page's rows. */
 export async function authDetailsExtras(db: Db, accountId: string, page: AuthDetailsPage): Promise<AuthDetailsExtras> {
   const d1 = db.$client;
   const entities = page.items.filter((i) => i.section !== "policy").map((i) => ({ t: i.section, i: (i.row as UserRow).id }));
@@ -109,7 +164,7 @@ export async function authDetailsExtras(db: Db, accountId: string, page: AuthDet
   const awsArns = policies.filter((p) => p.awsManaged).map((p) => p.arn);
   const ent = JSON.stringify(entities);
   const ENT = `(SELECT json_extract(value, '$.t') AS t, json_extract(value, '$.i') AS i FROM json_each(?2))`;
-  const [inline, attached, groups, tags, profiles, versions, awsDocs] = await d1.batch<Record<string, string>>([
+  const [inline, attached, groups, tags, profiles, versions, awsDocs, trust] = await d1.batch<Record<string, string>>([
     d1.prepare(`SELECT ip.entity_id AS id, ip.policy_name AS name, ip.document FROM ${ENT} e
       JOIN inline_policies ip ON ip.entity_type = e.t AND ip.entity_id = e.i AND ip.account_id = ?1 ORDER BY ip.policy_name`).bind(accountId, ent),
     d1.prepare(`SELECT a.entity_id AS id, COALESCE(p.policy_name, m.policy_name) AS name, a.policy_arn AS arn FROM ${ENT} e
@@ -128,6 +183,8 @@ export async function authDetailsExtras(db: Db, accountId: string, page: AuthDet
       FROM json_each(?2) p JOIN policy_versions v ON v.policy_id = p.value AND v.account_id = ?1
       ORDER BY CAST(substr(v.version_id, 2) AS INTEGER) DESC`).bind(accountId, JSON.stringify(customerIds)),
     d1.prepare(`SELECT m.arn AS id, m.document FROM json_each(?1) a JOIN aws_managed_policies m ON m.arn = a.value`).bind(JSON.stringify(awsArns)),
+    d1.prepare(`SELECT r.role_id AS id, r.assume_role_policy_document AS document FROM json_each(?2) x
+      JOIN roles r ON r.role_id = x.value AND r.account_id = ?1`).bind(accountId, JSON.stringify(roleIds)),
   ]);
   const group = <T>(rows: Record<string, string>[], map: (r: Record<string, string>) => T): Map<string, T[]> => {
     const m = new Map<string, T[]>();
@@ -148,6 +205,7 @@ export async function authDetailsExtras(db: Db, accountId: string, page: AuthDet
     })),
     versions: group(versions!.results, (r) => ({ versionId: r.versionId!, document: r.document!, createDate: r.createDate! })),
     awsDocuments: new Map(awsDocs!.results.map((r) => [r.id!, r.document!])),
+    trust: new Map(trust!.results.map((r) => [r.id!, r.document!])),
   };
 }
 

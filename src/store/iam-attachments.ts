@@ -5,12 +5,15 @@
  * `changes()` of the statement before it) and checks its limit inside the INSERT itself.
  */
 import type { Db } from "./db";
+import { SUMMARY_QUOTAS } from "./iam-quotas";
 import { AWS_POLICY_ARN_PREFIX, type PolicyEntityType } from "./iam-policies";
 
-export const MAX_ATTACHED_POLICIES = 10;
+export const MAX_ATTACHED_POLICIES = SUMMARY_QUOTAS.AttachedPoliciesPerUserQuota;
 
 /** AWS's aggregate inline-policy size limits (characters without whitespace). */
-export const INLINE_SIZE_LIMIT: Record<PolicyEntityType, number> = { user: 2048, group: 5120, role: 10240 };
+export const INLINE_SIZE_LIMIT: Record<PolicyEntityType, number> = {
+  user: SUMMARY_QUOTAS.UserPolicySizeQuota, group: SUMMARY_QUOTAS.GroupPolicySizeQuota, role: SUMMARY_QUOTAS.RolePolicySizeQuota,
+};
 
 const T = {
   user: { table: "users", id: "user_id", name: "user_name" },

@@ -3,10 +3,11 @@
  * DeleteGroup conflicts are conditions of the writing statements themselves.
  */
 import type { Db } from "./db";
+import { ACCOUNT_QUOTAS, SUMMARY_QUOTAS } from "./iam-quotas";
 import { bumpIfChangedStmt, type UserRow } from "./iam-users";
 
-export const GROUPS_PER_ACCOUNT = 300;
-export const GROUPS_PER_USER = 10;
+export const GROUPS_PER_ACCOUNT = ACCOUNT_QUOTAS.GroupsPerAccount.max;
+export const GROUPS_PER_USER = SUMMARY_QUOTAS.GroupsPerUserQuota;
 
 export interface GroupRow { groupId: string; groupName: string; path: string; arn: string; createDate: string }
 

@@ -4,6 +4,7 @@
  */
 import type { Db } from "./db";
 import type { AwsError } from "../protocol/errors";
+import { LIST_DOCUMENT_BUDGET_CHARS, overBudgetSql, quotaGuardStmt } from "./iam-quotas";
 import { runCreateBatch, type RoleRow, type TagRow } from "./iam-roles";
 
 export interface InstanceProfileRow {
@@ -62,15 +63,21 @@ export interface ProfileListOptions {
   roleId?: string;
 }
 
-export async function listInstanceProfiles(db: Db, accountId: string, o: ProfileListOptions): Promise<(InstanceProfileView & { nameLower: string })[]> {
+/**
+ * A page of instance profiles (with their role). Rows past LIST_DOCUMENT_BUDGET_CHARS of trust
+ * policies come back with `overBudget` set and no document: the page ends before the first of them.
+ */
+export async function listInstanceProfiles(db: Db, accountId: string, o: ProfileListOptions): Promise<(InstanceProfileView & { nameLower: string; overBudget: number })[]> {
+  const over = overBudgetSql("r.assume_role_policy_document", "ip.name_lower", "?6");
   const { results } = await db.$client
-    .prepare(`SELECT ${PROFILE_COLUMNS}, ip.name_lower AS nameLower ${FROM} WHERE ip.account_id = ?1
+    .prepare(`SELECT ${PROFILE_COLUMNS.replace("r.assume_role_policy_document AS", `CASE WHEN ${over} THEN '' ELSE r.assume_role_policy_document END AS`)},
+       ${over} AS overBudget, ip.name_lower AS nameLower ${FROM} WHERE ip.account_id = ?1
        AND (?2 IS NULL OR ip.name_lower > ?2) AND (?3 IS NULL OR substr(ip.path, 1, length(?3)) = ?3)
        AND (?4 IS NULL OR ip.role_id = ?4)
        ORDER BY ip.name_lower LIMIT ?5`)
-    .bind(accountId, o.after ?? null, o.pathPrefix ?? null, o.roleId ?? null, o.limit)
-    .all<JoinedRow & { nameLower: string }>();
-  return results.map((r) => ({ ...view(r), nameLower: r.nameLower }));
+    .bind(accountId, o.after ?? null, o.pathPrefix ?? null, o.roleId ?? null, o.limit, LIST_DOCUMENT_BUDGET_CHARS)
+    .all<JoinedRow & { nameLower: string; overBudget: number }>();
+  return results.map((r) => ({ ...view(r), nameLower: r.nameLower, overBudget: r.overBudget }));
 }
 
 export async function insertInstanceProfile(db: Db, p: InstanceProfileRow, tags: TagRow[], onDuplicate: () => AwsError): Promise<void> {
@@ -82,7 +89,8 @@ export async function insertInstanceProfile(db: Db, p: InstanceProfileRow, tags:
     ...tags.map((t, i) =>
       d1.prepare(`INSERT INTO tags (account_id, resource_type, resource_id, key, key_lower, value, position) VALUES (?, 'instance-profile', ?, ?, ?, ?, ?)`)
         .bind(p.accountId, p.instanceProfileId, t.Key, t.Key.toLowerCase(), t.Value, i)),
-  ], onDuplicate);
+    quotaGuardStmt(db, p.accountId, "InstanceProfilesPerAccount"),
+  ], onDuplicate, "InstanceProfilesPerAccount");
 }
 
 /** Deletes the profile only while it holds no role; false otherwise (or when already gone). */

@@ -8,6 +8,7 @@
 import type { Db } from "./db";
 import { matchingSteps, timeStep } from "../lib/totp";
 import { errors } from "../protocol/errors";
+import { isQuotaAbort, quotaGuardStmt } from "./iam-quotas";
 
 export const ROOT_USER_ID = "root";
 /** AWS: up to 8 MFA devices of any type per user (and per root user). */
@@ -60,8 +61,11 @@ export async function getDevice(db: Db, accountId: string, serial: string): Prom
     .first<MfaDeviceWithUser>();
 }
 
-/** Creates a virtual device with its tags in one batch; false when the serial number is taken. */
-export async function insertDevice(db: Db, accountId: string, d: Omit<MfaDeviceRow, "userId" | "enableDate" | "lastTimeStep">, tags: TagRow[]): Promise<boolean> {
+/**
+ * Creates a virtual device with its tags in one batch: "exists" when the serial number is taken,
+ * "limit" when the account already holds VirtualMFADevicesPerAccount devices.
+ */
+export async function insertDevice(db: Db, accountId: string, d: Omit<MfaDeviceRow, "userId" | "enableDate" | "lastTimeStep">, tags: TagRow[]): Promise<"ok" | "exists" | "limit"> {
   const d1 = db.$client;
   try {
     await d1.batch([
@@ -72,11 +76,13 @@ export async function insertDevice(db: Db, accountId: string, d: Omit<MfaDeviceR
       ...tags.map((t, i) =>
         d1.prepare(`INSERT INTO tags (account_id, resource_type, resource_id, key, key_lower, value, position) VALUES (?, 'mfa', ?, ?, ?, ?, ?)`)
           .bind(accountId, d.serialNumber, t.Key, t.Key.toLowerCase(), t.Value, i)),
+      quotaGuardStmt(db, accountId, "VirtualMFADevicesPerAccount"),
     ]);
-    return true;
+    return "ok";
   } catch (e) {
     const m = e instanceof Error ? e.message : String(e);
-    if (m.includes("UNIQUE constraint failed") || m.includes("PRIMARY KEY")) return false;
+    if (m.includes("UNIQUE constraint failed") || m.includes("PRIMARY KEY")) return "exists";
+    if (isQuotaAbort(e)) return "limit";
     throw e;
   }
 }

@@ -6,9 +6,10 @@
  */
 import type { Db } from "./db";
 import { bumpGeneration } from "./accounts";
+import { isQuotaAbort, quotaGuardStmt, SUMMARY_QUOTAS } from "./iam-quotas";
 
 export const AWS_POLICY_ARN_PREFIX = "arn:aws:iam::aws:policy/";
-export const MAX_POLICY_VERSIONS = 5;
+export const MAX_POLICY_VERSIONS = SUMMARY_QUOTAS.VersionsPerPolicyQuota;
 
 export function isAwsManagedArn(arn: string): boolean {
   return arn.startsWith(AWS_POLICY_ARN_PREFIX);
@@ -97,8 +98,13 @@ export interface NewPolicy {
   tags: TagRow[];
 }
 
-/** Inserts the policy, its v1 and its tags in one transaction; false when the name is taken. */
-export async function createPolicy(db: Db, accountId: string, p: NewPolicy): Promise<boolean> {
+export type CreatePolicyResult = "ok" | "exists" | "limit";
+
+/**
+ * Inserts the policy, its v1 and its tags in one transaction: "exists" when the name is taken,
+ * "limit" when the account already holds PoliciesPerAccount customer managed policies.
+ */
+export async function createPolicy(db: Db, accountId: string, p: NewPolicy): Promise<CreatePolicyResult> {
   const d1 = db.$client;
   const stmts = [
     d1.prepare(`INSERT INTO policies (policy_id, account_id, policy_name, name_lower, path, arn, default_version_id, next_version, description, create_date, update_date)
@@ -110,9 +116,15 @@ export async function createPolicy(db: Db, accountId: string, p: NewPolicy): Pro
       d1.prepare(`INSERT INTO tags (account_id, resource_type, resource_id, key, key_lower, value, position)
         SELECT ?, 'policy', ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM policies WHERE policy_id = ?)`)
         .bind(accountId, p.policyId, t.Key, t.Key.toLowerCase(), t.Value, i, p.policyId)),
+    quotaGuardStmt(db, accountId, "PoliciesPerAccount"),
   ];
-  const res = await d1.batch(stmts);
-  return (res[0]?.meta.changes ?? 0) === 1;
+  try {
+    const res = await d1.batch(stmts);
+    return (res[0]?.meta.changes ?? 0) === 1 ? "ok" : "exists";
+  } catch (e) {
+    if (isQuotaAbort(e)) return "limit";
+    throw e;
+  }
 }
 
 export interface ListPoliciesQuery {

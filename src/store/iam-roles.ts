@@ -5,6 +5,7 @@
  */
 import type { Db } from "./db";
 import { AwsError, errors } from "../protocol/errors";
+import { LIST_DOCUMENT_BUDGET_CHARS, isQuotaAbort, overBudgetSql, quotaGuardStmt, quotaMessage, type AccountQuota } from "./iam-quotas";
 
 export interface RoleRow {
   roleId: string;
@@ -105,13 +106,19 @@ export interface ListOptions {
   limit: number;
 }
 
-export async function listRoles(db: Db, accountId: string, o: ListOptions): Promise<RoleRow[]> {
+/**
+ * A page of roles. Rows past LIST_DOCUMENT_BUDGET_CHARS of trust policies come back with
+ * `overBudget` set and no document: the page ends before the first of them.
+ */
+export async function listRoles(db: Db, accountId: string, o: ListOptions): Promise<Array<RoleRow & { overBudget: number }>> {
+  const over = overBudgetSql("assume_role_policy_document", "name_lower", "?5");
   const { results } = await db.$client
-    .prepare(`SELECT ${ROLE_COLUMNS}, name_lower AS nameLower FROM roles WHERE account_id = ?1
+    .prepare(`SELECT ${ROLE_COLUMNS.replace("assume_role_policy_document AS", `CASE WHEN ${over} THEN '' ELSE assume_role_policy_document END AS`)},
+       ${over} AS overBudget, name_lower AS nameLower FROM roles WHERE account_id = ?1
        AND (?2 IS NULL OR name_lower > ?2) AND (?3 IS NULL OR substr(path, 1, length(?3)) = ?3)
        ORDER BY name_lower LIMIT ?4`)
-    .bind(accountId, o.after ?? null, o.pathPrefix ?? null, o.limit)
-    .all<RoleRow>();
+    .bind(accountId, o.after ?? null, o.pathPrefix ?? null, o.limit, LIST_DOCUMENT_BUDGET_CHARS)
+    .all<RoleRow & { overBudget: number }>();
   return results;
 }
 
@@ -146,11 +153,13 @@ const bump = (db: Db, accountId: string) =>
   db.$client.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ?").bind(accountId);
 
 /** Converts a lost race on the unique (account, name) index into AWS's error. */
-async function runCreate(db: Db, stmts: D1PreparedStatement[], onDuplicate: () => AwsError): Promise<void> {
+/** Runs a create batch; with `quota`, the batch ends with that quota's guard (no other statement of a create can abort). */
+async function runCreate(db: Db, stmts: D1PreparedStatement[], onDuplicate: () => AwsError, quota?: AccountQuota): Promise<void> {
   try {
     await db.$client.batch(stmts);
   } catch (e) {
     if (isUnique(e)) throw onDuplicate();
+    if (quota && isQuotaAbort(e)) throw errors.limitExceeded(quotaMessage(quota));
     throw mapTagLimit(e);
   }
 }
@@ -184,8 +193,9 @@ export async function insertRole(
             OR EXISTS (SELECT 1 FROM policies WHERE account_id = ?1 AND arn = ?3)`)
         .bind(role.accountId, role.roleId, arn)),
     bump(db, role.accountId),
+    quotaGuardStmt(db, role.accountId, "RolesPerAccount"),
   ];
-  await runCreate(db, stmts, onDuplicate);
+  await runCreate(db, stmts, onDuplicate, "RolesPerAccount");
 }
 
 /** Only the fields given change; false when the role vanished meanwhile. */

@@ -7,8 +7,9 @@
  * Tags of a user live in `tags` with resource_type 'user' and resource_id = the user id (AIDA…).
  */
 import type { Db } from "./db";
+import { ACCOUNT_QUOTAS } from "./iam-quotas";
 
-export const USERS_PER_ACCOUNT = 5000;
+export const USERS_PER_ACCOUNT = ACCOUNT_QUOTAS.UsersPerAccount.max;
 export const TAGS_PER_RESOURCE = 50;
 
 export interface UserRow {

@@ -92,6 +92,16 @@ describe("XML serializer", () => {
       '<DeleteUserResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DeleteUserResponse>',
     );
   });
+  it("never writes a character XML 1.0 forbids: each becomes U+FFFD (issue 23)", () => {
+    const bad = "a\u0000b\u0007c\u001bd\u000be\ud800f\udc00g\uffff";
+    const xml = successXml(NAMESPACES.iam, "GetPolicy", { Policy: { Description: bad }, M: new XmlMap([[bad, bad]]) }, "r");
+    expect(xml).toContain("<Description>a\ufffdb\ufffdc\ufffdd\ufffde\ufffdf\ufffdg\ufffd</Description>");
+    expect(xml).not.toMatch(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/);
+    // TAB, LF, CR (as a reference), DEL, C1 controls and real surrogate pairs are legal and kept.
+    const ok = "t\tl\nc\r\u007f\u0085\u{1F600}";
+    expect(successXml(NAMESPACES.iam, "X", { V: ok }, "r")).toContain("<V>t\tl\nc&#13;\u007f\u0085\u{1F600}</V>");
+    expect(errorXml(NAMESPACES.iam, "Sender", "ValidationError", "Value 'x\u001b' at 'description'", "r")).toContain("<Message>Value 'x\ufffd' at 'description'</Message>");
+  });
   it("writes AWS's ErrorResponse", () => {
     expect(errorXml(NAMESPACES.sts, "Sender", "AccessDenied", "no <way>", "r")).toBe(
       '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no &lt;way&gt;</Message></Error><RequestId>r</RequestId></ErrorResponse>',

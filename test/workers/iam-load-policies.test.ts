@@ -25,7 +25,7 @@ describe("loadPrincipalPolicies", () => {
       d1.prepare("INSERT INTO roles (role_id, account_id, role_name, name_lower, path, arn, create_date, assume_role_policy_document) VALUES ('AROAROLE1', ?, 'r1', 'r1', '/', ?, ?, '{}')").bind(ACCT, `arn:aws:iam::${ACCT}:role/r1`, now),
     ]);
     const arn = `arn:aws:iam::${ACCT}:policy/p1`;
-    expect(await createPolicy(db, ACCT, { policyId: "ANPAP1", policyName: "p1", path: "/", arn, document: doc("s3:V1"), createDate: now, tags: [] })).toBe(true);
+    expect(await createPolicy(db, ACCT, { policyId: "ANPAP1", policyName: "p1", path: "/", arn, document: doc("s3:V1"), createDate: now, tags: [] })).toBe("ok");
     expect((await createVersion(db, ACCT, arn, doc("s3:V2"), false, now)).ok).toBe(true);
     expect(await setDefaultVersion(db, ACCT, arn, "v2")).toBe("ok");
     expect(await attachPolicy(db, ACCT, "user", "u1", arn)).toBe("ok");

@@ -15,7 +15,7 @@ async function setup(account: string, userId: string) {
     .bind(`AIDAUSER${account}`, account, `arn:aws:iam::${account}:user/u`, "2026-11-23T12:00:00Z").run();
   const seed = newTotpSeed();
   const serial = `arn:aws:iam::${account}:mfa/dev`;
-  expect(await insertDevice(db, account, { serialNumber: serial, deviceName: "dev", path: "/", seed, createDate: "2026-11-23T12:00:00Z" }, [])).toBe(true);
+  expect(await insertDevice(db, account, { serialNumber: serial, deviceName: "dev", path: "/", seed, createDate: "2026-11-23T12:00:00Z" }, [])).toBe("ok");
   // Enabled with the codes of steps T0-2 and T0-1.
   expect(await enableDevice(db, account, serial, userId, "2026-11-23T12:00:05Z", timeStep(T0) - 1)).toEqual({ ok: true });
   return { db, seed, serial, userId };

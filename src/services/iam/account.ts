@@ -4,15 +4,28 @@
  */
 import { defineAction, type ActionDef } from "../action";
 import { s } from "../../protocol/shapes";
-import { errors } from "../../protocol/errors";
+import { AwsError, errors } from "../../protocol/errors";
 import { XmlMap } from "../../protocol/xml";
 import {
-  accountCounts, authDetailsExtras, authDetailsPage, createAlias, deleteAlias, listAliases,
+  accountCounts, authDetailsExtras, authDetailsPage, cutPageByBudget, createAlias, deleteAlias, listAliases,
   SECTION_ORDER, type AuthSection, type RoleRow, type UserRow, type GroupRow,
 } from "../../store/iam-account";
 import type { PolicyRow } from "../../store/iam-policies";
+import { SUMMARY_QUOTAS } from "../../store/iam-quotas";
 import { DEFAULT_MAX_ITEMS, decodeMarker, encodeMarker, paging } from "./common";
 import { account, encodeDocument, policyOut } from "./policies";
+
+/** Estimated bytes after which a page stops early (IsTruncated with a Marker). Sandbox choice. */
+export const GAAD_PAGE_BUDGET = 8 * 1024 * 1024;
+/** The largest single-entity page the sandbox builds (see the handler). Sandbox choice. */
+export const GAAD_ITEM_CEILING = 96 * 1024 * 1024;
+
+const answerTooLarge = (bytes: number) =>
+  new AwsError(
+    "ServiceFailure",
+    `iamlab: this answer would be about ${Math.ceil(bytes / 1048576)} MiB for a single entity, more than this sandbox builds (${GAAD_ITEM_CEILING / 1048576} MiB). Use a Filter, or remove whitespace from the entity's policy documents.`,
+    500,
+  );
 
 const FILTERS = ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"] as const;
 
@@ -46,6 +59,12 @@ export const getAccountAuthorizationDetailsAction = defineAction({
     const pg = await authDetailsPage(ctx.db, acct, {
       sections, localPolicies: f.has("LocalManagedPolicy"), awsPolicies: f.has("AWSManagedPolicy"), after, limit: max,
     });
+    const estimate = await cutPageByBudget(ctx.db, acct, pg, GAAD_PAGE_BUDGET);
+    // A single entity cannot be split across pages. Within AWS's limits it stays under about
+    // 70 MB (10,240 counted characters of inline policies padded with whitespace up to 131,072
+    // characters a document); only a padded trust policy repeated in hundreds of instance
+    // profiles goes further, and that answer is refused rather than built (sandbox-only limit).
+    if (estimate > GAAD_ITEM_CEILING) throw answerTooLarge(estimate);
     const x = await authDetailsExtras(ctx.db, acct, pg);
     const inlineList = (id: string) => (x.inline.get(id) ?? []).map((p) => ({ PolicyName: p.name, PolicyDocument: encodeDocument(p.document) }));
     const tagsOf = (id: string) => x.tags.get(id);
@@ -76,7 +95,7 @@ export const getAccountAuthorizationDetailsAction = defineAction({
         const r: RoleRow = it.row;
         const roleBasic = {
           Path: r.path, RoleName: r.name, RoleId: r.id, Arn: r.arn, CreateDate: r.createDate,
-          AssumeRolePolicyDocument: encodeDocument(r.trust),
+          AssumeRolePolicyDocument: encodeDocument(x.trust.get(r.id) ?? ""),
         };
         RoleDetailList.push({
           ...roleBasic,
@@ -118,41 +137,43 @@ export const getAccountSummaryAction = defineAction({
   authorize: () => ({ resource: "*" }),
   async handler(_i, ctx) {
     const c = await accountCounts(ctx.db, account(ctx));
-    // Keys and quotas as AWS returns them (IAM API reference, GetAccountSummary).
+    // Keys in the order AWS returns them (IAM API reference, GetAccountSummary); the quotas come
+    // from the one table the stores enforce (store/iam-quotas.ts).
+    const Q = SUMMARY_QUOTAS;
     const entries: Array<[string, number]> = [
-      ["GroupPolicySizeQuota", 5120],
-      ["InstanceProfilesQuota", 1000],
+      ["GroupPolicySizeQuota", Q.GroupPolicySizeQuota],
+      ["InstanceProfilesQuota", Q.InstanceProfilesQuota],
       ["Policies", c.policies],
-      ["GroupsPerUserQuota", 10],
+      ["GroupsPerUserQuota", Q.GroupsPerUserQuota],
       ["InstanceProfiles", c.instanceProfiles],
-      ["AttachedPoliciesPerUserQuota", 10],
+      ["AttachedPoliciesPerUserQuota", Q.AttachedPoliciesPerUserQuota],
       ["Users", c.users],
-      ["PoliciesQuota", 1500],
+      ["PoliciesQuota", Q.PoliciesQuota],
       ["Providers", 0],
       ["AccountMFAEnabled", c.rootMfa > 0 ? 1 : 0],
-      ["AccessKeysPerUserQuota", 2],
-      ["AssumeRolePolicySizeQuota", 2048],
-      ["PolicyVersionsInUseQuota", 10000],
+      ["AccessKeysPerUserQuota", Q.AccessKeysPerUserQuota],
+      ["AssumeRolePolicySizeQuota", Q.AssumeRolePolicySizeQuota],
+      ["PolicyVersionsInUseQuota", Q.PolicyVersionsInUseQuota],
       ["GlobalEndpointTokenVersion", 1],
-      ["VersionsPerPolicyQuota", 5],
-      ["AttachedPoliciesPerGroupQuota", 10],
-      ["PolicySizeQuota", 6144],
+      ["VersionsPerPolicyQuota", Q.VersionsPerPolicyQuota],
+      ["AttachedPoliciesPerGroupQuota", Q.AttachedPoliciesPerGroupQuota],
+      ["PolicySizeQuota", Q.PolicySizeQuota],
       ["Groups", c.groups],
       ["AccountSigningCertificatesPresent", 0],
-      ["UsersQuota", 5000],
-      ["ServerCertificatesQuota", 20],
+      ["UsersQuota", Q.UsersQuota],
+      ["ServerCertificatesQuota", Q.ServerCertificatesQuota],
       ["MFADevices", c.mfaDevices],
-      ["UserPolicySizeQuota", 2048],
+      ["UserPolicySizeQuota", Q.UserPolicySizeQuota],
       ["PolicyVersionsInUse", c.attachments],
       ["ServerCertificates", 0],
       ["Roles", c.roles],
-      ["RolesQuota", 1000],
-      ["SigningCertificatesPerUserQuota", 2],
+      ["RolesQuota", Q.RolesQuota],
+      ["SigningCertificatesPerUserQuota", Q.SigningCertificatesPerUserQuota],
       ["MFADevicesInUse", c.mfaDevicesInUse],
-      ["RolePolicySizeQuota", 10240],
-      ["AttachedPoliciesPerRoleQuota", 10],
+      ["RolePolicySizeQuota", Q.RolePolicySizeQuota],
+      ["AttachedPoliciesPerRoleQuota", Q.AttachedPoliciesPerRoleQuota],
       ["AccountAccessKeysPresent", c.rootKeys > 0 ? 1 : 0],
-      ["GroupsQuota", 300],
+      ["GroupsQuota", Q.GroupsQuota],
     ];
     return { SummaryMap: new XmlMap(entries) };
   },

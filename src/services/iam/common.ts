@@ -30,6 +30,18 @@ export function page<T>(rows: T[], maxItems: number, keyOf: (t: T) => string): P
   return { items, IsTruncated: true, Marker: encodeMarker(keyOf(items[items.length - 1]!)) };
 }
 
+/**
+ * page() for rows a store flagged `overBudget` (their documents would push the answer past the
+ * sandbox's byte budget): the page ends before the first such row — never before the first row —
+ * with IsTruncated and a Marker, as AWS allows a page to hold fewer than MaxItems items.
+ */
+export function budgetedPage<T extends { overBudget: number }>(rows: T[], maxItems: number, keyOf: (t: T) => string): Page<T> {
+  const cut = rows.findIndex((r, n) => n > 0 && r.overBudget);
+  if (cut < 0 || cut >= maxItems) return page(rows, maxItems, keyOf);
+  const items = rows.slice(0, cut);
+  return { items, IsTruncated: true, Marker: encodeMarker(keyOf(items[items.length - 1]!)) };
+}
+
 /** Tag lists are small (≤ 50): page them in memory by position (the marker is the next position). */
 export function tagPage<T>(tags: T[], marker: string | undefined, maxItems: number | undefined): { Tags: T[]; IsTruncated: boolean; Marker?: string } {
   const max = maxItems ?? DEFAULT_MAX_ITEMS;

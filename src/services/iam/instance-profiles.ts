@@ -15,7 +15,7 @@ import {
   removeRoleFromProfile,
   type InstanceProfileView,
 } from "../../store/iam-instance-profiles";
-import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, notFound, page, paging, pathPrefix, requestTagContext, validateTags } from "./common";
+import { DEFAULT_MAX_ITEMS, budgetedPage, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, validateTags } from "./common";
 import { encodeDocument, requireRole, resourceTagActions, roleName, roleTarget } from "./roles";
 
 const profileArnOf = (account: string, name: string, path = "/") => iamArn(account, "instance-profile", path, name);
@@ -118,7 +118,7 @@ export const ListInstanceProfiles = defineAction({
       after: decodeMarker(i.Marker),
       limit: max + 1,
     });
-    const p = page(rows, max, (r) => r.nameLower);
+    const p = budgetedPage(rows, max, (r) => r.nameLower);
     // ListInstanceProfiles leaves out Tags (AWS: "use GetInstanceProfile").
     return { InstanceProfiles: p.items.map((r) => profileView(r)), IsTruncated: p.IsTruncated, Marker: p.Marker };
   },
@@ -133,7 +133,7 @@ export const ListInstanceProfilesForRole = defineAction({
     const role = await requireRole(ctx, i.RoleName);
     const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
     const rows = await listInstanceProfiles(ctx.db, role.accountId, { roleId: role.roleId, after: decodeMarker(i.Marker), limit: max + 1 });
-    const p = page(rows, max, (r) => r.nameLower);
+    const p = budgetedPage(rows, max, (r) => r.nameLower);
     return { InstanceProfiles: p.items.map((r) => profileView(r)), IsTruncated: p.IsTruncated, Marker: p.Marker };
   },
 });

@@ -13,6 +13,7 @@ import { consecutiveStep, newTotpSeed, timeStep } from "../../lib/totp";
 import { qrPng } from "../../lib/qr";
 import { getAccount } from "../../store/accounts";
 import * as store from "../../store/iam-mfa";
+import { quotaMessage } from "../../store/iam-quotas";
 import { DEFAULT_MAX_ITEMS, decodeMarker, page, paging, requestTagContext, validateTags } from "./common";
 import { resolveTarget, targetResource } from "./security-targets";
 
@@ -98,7 +99,8 @@ export const CreateVirtualMFADevice = defineAction({
     const ok = await store.insertDevice(ctx.db, account, {
       serialNumber: serial, deviceName: i.VirtualMFADeviceName, path, seed, createDate: isoSeconds(ctx.request.now),
     }, tags);
-    if (!ok) throw mfaErrors.exists();
+    if (ok === "exists") throw mfaErrors.exists();
+    if (ok === "limit") throw errors.limitExceeded(quotaMessage("VirtualMFADevicesPerAccount"));
     return {
       VirtualMFADevice: {
         SerialNumber: serial,

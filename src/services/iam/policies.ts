@@ -14,9 +14,10 @@ import {
   createPolicy, deletePolicy, getPolicy, getTags, isAwsManagedArn, listEntitiesForPolicy, listPolicies,
   tagResource, untagResource, type PolicyRow, type TagRow,
 } from "../../store/iam-policies";
+import { quotaMessage, SUMMARY_QUOTAS } from "../../store/iam-quotas";
 import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, page, paging, pathPrefix, requestTagContext, tagPage, validateTags } from "./common";
 
-export const MANAGED_POLICY_SIZE_LIMIT = 6144;
+export const MANAGED_POLICY_SIZE_LIMIT = SUMMARY_QUOTAS.PolicySizeQuota;
 
 // Required variants of the common shapes with a literal `required: true`, so the decoded input
 // types them as present (common.name(max) types `required` as a plain boolean).
@@ -26,6 +27,13 @@ export const req = {
   policyDocument: () =>
     s.string({ required: true, min: 1, max: 131072, pattern: /^[\u0009\u000A\u000D\u0020-\u00FF]+$/su, patternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+" }),
 };
+
+/**
+ * AWS's API model gives policyDescriptionType no pattern, but IAM rejects control characters
+ * (even a newline) with this one (seen in AWS's answer quoted in aws-cloudformation/cfn-lint#345).
+ */
+export const policyDescription = () =>
+  s.string({ max: 1000, pattern: /^[\p{L}\p{M}\p{Z}\p{S}\p{N}\p{P}]*$/u, patternText: "[\\p{L}\\p{M}\\p{Z}\\p{S}\\p{N}\\p{P}]*" });
 
 /** Documents are returned URL-encoded, as AWS does (botocore unquotes them, the JS SDK does not). */
 export function encodeDocument(doc: string): string {
@@ -101,7 +109,7 @@ export const createPolicyAction = defineAction({
     PolicyName: req.name(128),
     Path: common.path(),
     PolicyDocument: req.policyDocument(),
-    Description: s.string({ max: 1000 }),
+    Description: policyDescription(),
     Tags: common.tags(),
   },
   authorize: (i, ctx) => ({
@@ -128,14 +136,15 @@ export const createPolicyAction = defineAction({
       boundaryCount: 0,
       awsManaged: false,
     };
-    let created: boolean;
+    let created: Awaited<ReturnType<typeof createPolicy>>;
     try {
       created = await createPolicy(ctx.db, acct, { ...p, description: i.Description, document: i.PolicyDocument, createDate: now, tags });
     } catch (e) {
-      if (e instanceof Error && /UNIQUE constraint failed: policies\.arn/.test(e.message)) created = false;
+      if (e instanceof Error && /UNIQUE constraint failed: policies\.arn/.test(e.message)) created = "exists";
       else throw e;
     }
-    if (!created) throw alreadyExists.policy(i.PolicyName);
+    if (created === "exists") throw alreadyExists.policy(i.PolicyName);
+    if (created === "limit") throw errors.limitExceeded(quotaMessage("PoliciesPerAccount"));
     return { Policy: policyOut(p, { description: true, tags }) };
   },
 });

@@ -4,6 +4,7 @@ import { s } from "../../protocol/shapes";
 import { errors } from "../../protocol/errors";
 import { isoSeconds } from "../../lib/clock";
 import { createVersion, deleteVersion, getVersion, listVersions, setDefaultVersion, type VersionRow } from "../../store/iam-policies";
+import { SUMMARY_QUOTAS } from "../../store/iam-quotas";
 import { DEFAULT_MAX_ITEMS, decodeMarker, page, paging } from "./common";
 import { account, req, checkPolicyArn, denyAwsManagedWrite, encodeDocument, policyNotFound, requirePolicy, validateManagedDocument } from "./policies";
 
@@ -39,7 +40,7 @@ export const createPolicyVersionAction = defineAction({
     if (!r.ok) {
       if (r.reason === "notFound") throw policyNotFound(i.PolicyArn);
       throw errors.limitExceeded(
-        "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.",
+        `A managed policy can have up to ${SUMMARY_QUOTAS.VersionsPerPolicyQuota} versions. Before you create a new version, you must delete an existing version.`,
       );
     }
     return { PolicyVersion: { VersionId: r.versionId, IsDefaultVersion: setAsDefault, CreateDate: now } };

@@ -24,7 +24,8 @@ import {
   type RoleRow,
   type TagRow,
 } from "../../store/iam-roles";
-import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, notFound, page, paging, pathPrefix, requestTagContext, tagPage, validateTags } from "./common";
+import { SUMMARY_QUOTAS } from "../../store/iam-quotas";
+import { DEFAULT_MAX_ITEMS, budgetedPage, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, tagPage, validateTags } from "./common";
 
 // ---------------------------------------------------------------- shared pieces
 
@@ -35,7 +36,7 @@ export const roleDescription = () =>
 export const maxSessionDuration = () => s.integer({ min: 3600, max: 43200 });
 
 /** Trust policies: at most 2,048 characters without whitespace (IAM quota ACLSizePerRole). */
-export const TRUST_POLICY_MAX = 2048;
+export const TRUST_POLICY_MAX = SUMMARY_QUOTAS.AssumeRolePolicySizeQuota;
 
 /** Policy documents are returned URL-encoded, as AWS does (botocore unquotes them). */
 export function encodeDocument(doc: string): string {
@@ -212,7 +213,7 @@ export const ListRoles = defineAction({
       after: decodeMarker(i.Marker),
       limit: max + 1,
     });
-    const p = page(rows, max, (r) => r.roleName.toLowerCase());
+    const p = budgetedPage(rows, max, (r) => r.roleName.toLowerCase());
     return { Roles: p.items.map(roleListView), IsTruncated: p.IsTruncated, Marker: p.Marker };
   },
 });
