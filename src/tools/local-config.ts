@@ -20,6 +20,13 @@ export const LOCAL_DEFAULTS = {
   IAMLAB_AUTH_CACHE_MS: "10000",
 } as const;
 
+/**
+ * What the test suites run with, whatever the developer's environment or .dev.vars say (CI has
+ * neither): the local defaults, and every other IAMLAB_* variable of src/env.ts pinned to unset.
+ * (vitest-pool-workers reads .dev.vars for the workers project; these bindings override it.)
+ */
+export const TEST_VARS: Record<string, string> = { ...LOCAL_DEFAULTS, IAMLAB_CONSISTENCY: "" };
+
 export type ConfigSource = "env" | ".dev.vars" | "default";
 
 export interface LocalConfig {

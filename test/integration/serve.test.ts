@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { STSClient, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-import { LOCAL_DEFAULTS } from "../../src/tools/local-config";
+import { LOCAL_DEFAULTS, TEST_VARS } from "../../src/tools/local-config";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -25,7 +25,7 @@ const started: Serve[] = [];
 function serve(args: string[], vars: Record<string, string>): Serve {
   const env: Record<string, string> = { WRANGLER_SEND_METRICS: "false" };
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("IAMLAB_")) env[k] = v;
-  Object.assign(env, LOCAL_DEFAULTS, vars);
+  Object.assign(env, TEST_VARS, vars);
   const child = spawn(process.execPath, ["--import", "tsx", "src/tools/serve.ts", ...args], { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";

@@ -1,6 +1,8 @@
 /** `npm start`'s configuration: .dev.vars parsing, env > .dev.vars > defaults, the loopback check. */
 import { describe, expect, it } from "vitest";
-import { checkExposure, configErrors, isLoopbackHost, LOCAL_DEFAULTS, parseDevVars, resolveLocalConfig } from "../../src/tools/local-config";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { checkExposure, configErrors, isLoopbackHost, LOCAL_DEFAULTS, parseDevVars, resolveLocalConfig, TEST_VARS } from "../../src/tools/local-config";
 
 describe(".dev.vars (wrangler's dotenv format)", () => {
   it("reads KEY=value lines, quotes, comments and export prefixes", () => {
@@ -87,5 +89,14 @@ describe("listening beyond loopback", () => {
     expect(own).toEqual({ refuse: [], warn: [] });
     // No admin API at all is safe too.
     expect(checkExposure("10.1.2.3", { ...LOCAL_DEFAULTS, IAMLAB_ADMIN_TOKEN: "" }).refuse).toEqual([]);
+  });
+});
+
+describe("the test suites' configuration", () => {
+  it("pins every IAMLAB_* variable the Worker reads", () => {
+    const env = readFileSync(path.resolve(__dirname, "../../src/env.ts"), "utf8");
+    const declared = [...env.matchAll(/\b(IAMLAB_[A-Z0-9_]+)\?:/g)].map((m) => m[1]!);
+    expect(declared.length).toBeGreaterThan(5);
+    expect(Object.keys(TEST_VARS).sort()).toEqual([...new Set(declared)].sort());
   });
 });
