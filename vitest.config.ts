@@ -1,6 +1,7 @@
 import { defineConfig } from "vitest/config";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
-import { readMigrations, LOCAL_DEFAULTS } from "./src/tools/sandbox.ts";
+import { readMigrations } from "./src/tools/sandbox.ts";
+import { TEST_VARS } from "./src/tools/local-config.ts";
 
 // Three projects:
 // - unit: pure modules (protocol, policy engine, lib) in Node — fast;
@@ -26,7 +27,8 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               bindings: {
-                ...LOCAL_DEFAULTS,
+                // Override whatever a developer's .dev.vars holds (wrangler's config loading reads it).
+                ...TEST_VARS,
                 TEST_MIGRATIONS: (await readMigrations()).map((m) => ({ name: m.name, queries: m.statements })),
               },
             },

@@ -7,7 +7,7 @@ import type { Env } from "../env";
 import { getDb } from "../store/db";
 import { createAccount, deleteAccount, getAccount, listAccounts } from "../store/accounts";
 import { newAccountId } from "../lib/ids";
-import { now, setClockOffset, clockOffset } from "../lib/time";
+import { now, setClockOffset, clockOffset, MAX_CLOCK_OFFSET_MS } from "../lib/time";
 import { getDecision } from "../authz/decisions";
 import { invalidateAll, invalidateEverything } from "../auth/cache";
 import { timingSafeEqual } from "../lib/crypto";
@@ -21,6 +21,53 @@ export const admin = new Hono<{ Bindings: Env }>();
 
 function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+}
+
+const MAX_BODY = 64 * 1024;
+
+/**
+ * The JSON object a route was sent: undefined for an empty body; a ready 400 (not JSON, or JSON
+ * that is not an object: null, an array, a string, a number) or 413 (over 64 KiB) Response otherwise.
+ */
+async function jsonObject(req: Request): Promise<Record<string, unknown> | undefined | Response> {
+  const tooLarge = () => json(413, { error: "RequestEntityTooLarge", message: `The body must be at most ${MAX_BODY} bytes.` });
+  if (Number(req.headers.get("content-length") ?? 0) > MAX_BODY) return tooLarge();
+  if (!req.body) return undefined;
+  // Count what arrives rather than trust the header (chunked bodies have none).
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = req.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY) {
+      await reader.cancel();
+      return tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  const text = new TextDecoder().decode(bytes);
+  if (!text.trim()) return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return json(400, { error: "InvalidRequest", message: "Body must be JSON." });
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    return json(400, { error: "InvalidRequest", message: "Body must be a JSON object." });
+  return body as Record<string, unknown>;
+}
+
+function noSuchAccount(id: string): Response {
+  return json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
 }
 
 
@@ -37,15 +84,9 @@ const ACCOUNT_ID = /^\d{12}$/;
 const ALIAS = /^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$/;
 
 admin.post("/accounts", async (c) => {
-  let body: { accountId?: unknown; alias?: unknown } = {};
-  const text = await c.req.text();
-  if (text) {
-    try {
-      body = JSON.parse(text) as typeof body;
-    } catch {
-      return json(400, { error: "InvalidRequest", message: "Body must be JSON." });
-    }
-  }
+  const parsed = await jsonObject(c.req.raw);
+  if (parsed instanceof Response) return parsed;
+  const body = parsed ?? {};
   if (body.accountId !== undefined && (typeof body.accountId !== "string" || !ACCOUNT_ID.test(body.accountId)))
     return json(400, { error: "InvalidAccountId", message: "accountId must be 12 digits." });
   if (body.alias !== undefined && (typeof body.alias !== "string" || !ALIAS.test(body.alias)))
@@ -77,7 +118,7 @@ admin.get("/accounts", async (c) => {
 
 admin.get("/accounts/:id", async (c) => {
   const row = await getAccount(getDb(c.env.DB), c.req.param("id"));
-  if (!row) return json(404, { error: "NoSuchAccount", message: `Account ${c.req.param("id")} does not exist.` });
+  if (!row) return noSuchAccount(c.req.param("id"));
   return json(200, { accountId: row.id, alias: row.alias, createDate: row.createDate, generation: row.generation });
 });
 
@@ -96,7 +137,7 @@ function consistencyStub(env: Env, id: string) {
 
 admin.get("/accounts/:id/consistency", async (c) => {
   const id = c.req.param("id");
-  if (!(await getAccount(getDb(c.env.DB), id))) return json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
+  if (!(await getAccount(getDb(c.env.DB), id))) return noSuchAccount(id);
   const stub = consistencyStub(c.env, id);
   const { config, paused } = await stub.getConfig();
   return json(200, { accountId: id, ...config, paused, pendingChanges: await stub.pendingChanges(now()) });
@@ -105,8 +146,10 @@ admin.get("/accounts/:id/consistency", async (c) => {
 admin.put("/accounts/:id/consistency", async (c) => {
   const id = c.req.param("id");
   const db = getDb(c.env.DB);
-  if (!(await getAccount(db, id))) return json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
-  const cfg = parseConfig(await c.req.json().catch(() => null));
+  if (!(await getAccount(db, id))) return noSuchAccount(id);
+  const body = await jsonObject(c.req.raw);
+  if (body instanceof Response) return body;
+  const cfg = parseConfig(body ?? null);
   if (typeof cfg === "string") return json(400, { error: "InvalidConsistencyConfig", message: cfg });
   await setConsistency(c.env, db, id, cfg);
   invalidateEverything(id);
@@ -115,14 +158,20 @@ admin.put("/accounts/:id/consistency", async (c) => {
 
 admin.post("/accounts/:id/consistency/flush", async (c) => {
   const id = c.req.param("id");
+  // Checked before the Durable Object is touched: asking it would create its state.
+  if (!(await getAccount(getDb(c.env.DB), id))) return noSuchAccount(id);
   const flushed = await consistencyStub(c.env, id).flush(now());
   return json(200, { accountId: id, flushed });
 });
 
 admin.post("/accounts/:id/consistency/pause", async (c) => {
   const id = c.req.param("id");
-  const body = (await c.req.json().catch(() => ({}))) as { paused?: unknown };
-  const paused = body.paused !== false;
+  if (!(await getAccount(getDb(c.env.DB), id))) return noSuchAccount(id);
+  const body = await jsonObject(c.req.raw);
+  if (body instanceof Response) return body;
+  if (body?.paused !== undefined && typeof body.paused !== "boolean")
+    return json(400, { error: "InvalidRequest", message: "paused must be true or false." });
+  const paused = body?.paused !== false;
   await consistencyStub(c.env, id).setPaused(paused);
   return json(200, { accountId: id, paused });
 });
@@ -131,11 +180,16 @@ admin.post("/accounts/:id/consistency/pause", async (c) => {
 admin.post("/accounts/:id/service-sessions", async (c) => {
   const id = c.req.param("id");
   const db = getDb(c.env.DB);
-  if (!(await getAccount(db, id))) return json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
-  const b = (await c.req.json().catch(() => null)) as { service?: unknown; roleName?: unknown; roleArn?: unknown; sessionName?: unknown; durationSeconds?: unknown } | null;
+  if (!(await getAccount(db, id))) return noSuchAccount(id);
+  const b = await jsonObject(c.req.raw);
+  if (b instanceof Response) return b;
   const roleName = typeof b?.roleName === "string" ? b.roleName : typeof b?.roleArn === "string" ? b.roleArn.split("/").pop() : undefined;
-  if (!b || typeof b.service !== "string" || !roleName)
-    return json(400, { error: "InvalidRequest", message: "Send {service: 'ec2.amazonaws.com', roleName | roleArn, sessionName?, durationSeconds?}." });
+  if (
+    !b || typeof b.service !== "string" || !roleName ||
+    (b.sessionName !== undefined && typeof b.sessionName !== "string") ||
+    (b.durationSeconds !== undefined && !Number.isInteger(b.durationSeconds))
+  )
+    return json(400, { error: "InvalidRequest", message: "Send {service: 'ec2.amazonaws.com', roleName | roleArn, sessionName?: string, durationSeconds?: integer}." });
   try {
     const out = await assumeRoleAsService(c.env, db, id, {
       service: b.service,
@@ -160,10 +214,16 @@ admin.get("/clock", (c) => json(200, { now: new Date(now()).toISOString(), offse
 admin.post("/clock", async (c) => {
   if (c.env.IAMLAB_TEST_CLOCK !== "true")
     return json(403, { error: "ClockDisabled", message: "Set IAMLAB_TEST_CLOCK=true to move the sandbox clock." });
-  const body = (await c.req.json().catch(() => null)) as { offsetMs?: unknown; setTo?: unknown } | null;
-  if (body && typeof body.offsetMs === "number" && Number.isFinite(body.offsetMs)) setClockOffset(body.offsetMs);
-  else if (body && typeof body.setTo === "string" && !Number.isNaN(Date.parse(body.setTo))) setClockOffset(Date.parse(body.setTo) - Date.now());
-  else return json(400, { error: "InvalidRequest", message: "Send {offsetMs: number} or {setTo: ISO date}." });
+  const body = await jsonObject(c.req.raw);
+  if (body instanceof Response) return body;
+  const offset =
+    typeof body?.offsetMs === "number" ? body.offsetMs
+    : typeof body?.setTo === "string" ? Date.parse(body.setTo) - Date.now()
+    : NaN;
+  // JSON allows 1e308; a clock that far off breaks every date (toISOString throws): ±10 years.
+  if (!Number.isFinite(offset) || Math.abs(offset) > MAX_CLOCK_OFFSET_MS)
+    return json(400, { error: "InvalidRequest", message: `Send {offsetMs: number} or {setTo: ISO date}, within ${MAX_CLOCK_OFFSET_MS} ms (10 years) of the real time.` });
+  setClockOffset(Math.round(offset));
   // Cached reads may depend on "now" (credential-report age, key ages): start afresh.
   invalidateAll();
   return json(200, { now: new Date(now()).toISOString(), offsetMs: clockOffset() });

@@ -9,22 +9,15 @@ import { Miniflare } from "miniflare";
 import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { connect } from "node:net";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 import { splitSqlStatements } from "../data/build/sql.ts";
+import { LOCAL_DEFAULTS } from "./local-config.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** Documented local defaults (the AWS documentation's example key). Never use them on a deploy. */
-export const LOCAL_DEFAULTS = {
-  IAMLAB_DEFAULT_ACCOUNT_ID: "123456789012",
-  IAMLAB_ROOT_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
-  IAMLAB_ROOT_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-  IAMLAB_ADMIN_TOKEN: "iamlab-local-admin-token",
-  IAMLAB_TOKEN_KEY: "iamlab-local-session-token-key-change-me",
-  IAMLAB_TEST_CLOCK: "true",
-  // One isolate serves everything locally and every write invalidates its account at once, so the
-  // TTL only bounds edits made behind the Worker's back (wrangler d1 execute --local). Deploys keep 1 s.
-  IAMLAB_AUTH_CACHE_MS: "10000",
-} as const;
+export { LOCAL_DEFAULTS } from "./local-config.ts";
 
 export interface SandboxOptions {
   host?: string;
@@ -37,6 +30,11 @@ export interface SandboxOptions {
   verbose?: boolean;
   /** expose the V8 inspector (bench/profile.ts takes CPU profiles through it) */
   inspectorPort?: number;
+  /**
+   * Called once if the workerd runtime dies (crash, OOM kill, SIGKILL) while the sandbox is not
+   * being stopped: Miniflare itself never notices, and the port is closed from then on.
+   */
+  onRuntimeExit?: (reason: string) => void;
 }
 
 export interface Sandbox {
@@ -88,10 +86,56 @@ export async function applyMigrations(db: D1Database): Promise<string[]> {
   return applied;
 }
 
+/** Forwards workerd's output as Miniflare does, and reports when it ends (the process is gone). */
+function runtimeStdio(onEnd: (reason: string) => void) {
+  return (stdout: Readable, stderr: Readable): void => {
+    createInterface(stdout).on("line", (l) => console.log(l));
+    createInterface(stderr).on("line", (l) => console.error(l));
+    // Miniflare pipes workerd's stdout/stderr through these streams; they end when the process's
+    // pipes close, i.e. when it exits. (Miniflare's own dispose destroys them instead: no "end".)
+    stdout.once("end", () => onEnd("the workerd runtime exited (its output closed)"));
+  };
+}
+
+/**
+ * Fallback for runtimeStdio (should a Miniflare release stop calling handleRuntimeStdio): a TCP
+ * connect every few seconds; two refusals in a row mean nothing listens on the port any more.
+ */
+function probePort(url: string, onDead: (reason: string) => void): () => void {
+  const u = new URL(url);
+  const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
+  const target = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  const port = Number(u.port || (u.protocol === "https:" ? 443 : 80));
+  let refused = 0;
+  const timer = setInterval(() => {
+    const sock = connect({ host: target, port });
+    sock.setTimeout(5000, () => sock.destroy());
+    sock.once("connect", () => {
+      refused = 0;
+      sock.destroy();
+    });
+    sock.once("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "ECONNREFUSED") return;
+      if (++refused >= 2) onDead(`nothing listens on ${target}:${port} any more`);
+    });
+  }, 5000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const script = await bundleWorker();
   const vars: Record<string, string> = { ...LOCAL_DEFAULTS, ...opts.vars };
   const persist = opts.persistTo === undefined ? false : opts.persistTo;
+  let stopping = false;
+  let stopProbe = (): void => {};
+  const onRuntimeExit = opts.onRuntimeExit;
+  const died = (reason: string): void => {
+    if (stopping) return;
+    stopping = true;
+    stopProbe();
+    onRuntimeExit?.(reason);
+  };
   const mf = new Miniflare({
     modules: [{ type: "ESModule", path: path.join(ROOT, "src/index.js"), contents: script }],
     modulesRoot: ROOT,
@@ -112,13 +156,20 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     https: opts.https ?? false,
     verbose: opts.verbose ?? false,
     ...(opts.inspectorPort !== undefined ? { inspectorPort: opts.inspectorPort } : {}),
+    ...(onRuntimeExit ? { handleRuntimeStdio: runtimeStdio(died) } : {}),
   });
+  const stop = (): Promise<void> => {
+    stopping = true;
+    stopProbe();
+    return mf.dispose();
+  };
   try {
     const url = (await mf.ready).toString().replace(/\/$/, "");
     await applyMigrations(await mf.getD1Database("DB"));
-    return { url, mf, vars, stop: () => mf.dispose() };
+    if (onRuntimeExit && !stopping) stopProbe = probePort(url, died);
+    return { url, mf, vars, stop };
   } catch (e) {
-    await mf.dispose();
+    await stop();
     throw e;
   }
 }
