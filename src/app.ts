@@ -25,6 +25,7 @@ import { recordUsage } from "./services/usage";
 import { authCacheTtl } from "./auth/cache";
 import { isCacheableRead, readCacheKey } from "./services/read-cache";
 import { runAction } from "./services/run-action";
+import { forgetAccountState } from "./admin/account-lifecycle";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -43,8 +44,10 @@ function ensureBootstrapped(env: Env): Promise<void> {
     const id = env.IAMLAB_DEFAULT_ACCOUNT_ID ?? "123456789012";
     bootstrap = keyId && secret
       ? ensureDefaultAccount(getDb(env.DB), id, keyId, secret, now()).then(async (created) => {
+          if (!created) return;
+          await forgetAccountState(env, id); // a default account deleted earlier leaves nothing behind
           const cfg = defaultConsistency(env);
-          if (created && cfg.mode !== "off") await setConsistency(env, getDb(env.DB), id, cfg);
+          if (cfg.mode !== "off") await setConsistency(env, getDb(env.DB), id, cfg);
         })
       : Promise.resolve();
     bootstrap.catch(() => (bootstrap = null));

@@ -16,6 +16,7 @@ import { setConsistency } from "../consistency/client";
 import { assumeRoleAsService } from "../services/sts/service-sessions";
 import { AwsError } from "../protocol/errors";
 import { defaultConsistency } from "../consistency/defaults";
+import { forgetAccountState } from "./account-lifecycle";
 
 export const admin = new Hono<{ Bindings: Env }>();
 
@@ -98,6 +99,8 @@ admin.post("/accounts", async (c) => {
     try {
       const created = await createAccount(db, id, alias, now());
       if (created) {
+        // The id may have lived before (deleted, or state left by an older version): start from nothing.
+        await forgetAccountState(c.env, id);
         const cfg = defaultConsistency(c.env);
         if (cfg.mode !== "off") await setConsistency(c.env, db, id, cfg);
         return json(201, created);
@@ -126,6 +129,8 @@ admin.delete("/accounts/:id", async (c) => {
   const id = c.req.param("id");
   const deleted = await deleteAccount(getDb(c.env.DB), id);
   invalidateEverything(id);
+  // Its sessions, consistency state and this isolate's decisions go too (an account created again with this id starts empty).
+  if (deleted) await forgetAccountState(c.env, id);
   if (!deleted) return json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
   return json(200, { deleted: id });
 });

@@ -101,6 +101,18 @@ export class ConsistencyDO extends DurableObject<Env> {
     await this.save();
   }
 
+  /**
+   * Forgets everything (the account was deleted): mode, paused state, pending log, snapshots, and
+   * any alarm. An account created again with the same id starts in the default state.
+   */
+  async forget(): Promise<void> {
+    this.state = undefined;
+    this.slot?.release();
+    this.slot = undefined;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
+
   async getConfig(): Promise<{ config: ConsistencyConfig; paused: boolean }> {
     const s = await this.load();
     return { config: s.config, paused: s.paused };

@@ -51,6 +51,13 @@ export function newAccountId(): string {
   return String(100000000000n + (n % 900000000000n));
 }
 
+/** An account's incarnation (accounts.incarnation): 8 random bytes as 16 hex characters. */
+export function newIncarnation(): string {
+  let s = "";
+  for (const b of randomBytes(8)) s += b.toString(16).padStart(2, "0");
+  return s;
+}
+
 export function newRequestId(): string {
   return crypto.randomUUID();
 }

@@ -5,10 +5,36 @@ import { newAccessKeyId, newSecretAccessKey } from "../lib/ids";
 import { assumedRoleArn } from "../lib/arn";
 import { newSessionId, signToken } from "./token";
 import type { SessionRecord } from "./types";
+import { accountIncarnation } from "./store";
+import { getDb } from "../store/db";
+import { authCacheTtl, cachedLookup } from "../auth/cache";
 
-/** The key that makes tokens unforgeable (falls back to the root secret when IAMLAB_TOKEN_KEY is unset). */
+/**
+ * The key that makes tokens unforgeable: IAMLAB_TOKEN_KEY, and nothing else. It never falls back to
+ * a root secret (an account's secret must not be what guards every account's sessions): without
+ * it STS issues no tokens (ServiceFailure, logged) and accepts none (InvalidClientTokenId).
+ */
 export function tokenKey(env: Env): string | undefined {
-  return env.IAMLAB_TOKEN_KEY || env.IAMLAB_ROOT_SECRET_ACCESS_KEY || undefined;
+  return env.IAMLAB_TOKEN_KEY || undefined;
+}
+
+let missingKeyLogged = false;
+function requireTokenKey(env: Env): string {
+  const key = tokenKey(env);
+  if (key) return key;
+  if (!missingKeyLogged) {
+    missingKeyLogged = true;
+    console.error("IAMLAB_TOKEN_KEY is not set: STS refuses to issue temporary credentials (set it with `wrangler secret put IAMLAB_TOKEN_KEY`).");
+  }
+  throw errors.serviceFailure();
+}
+
+/** The incarnation tokens of `account` carry, cached like the other account reads of authentication (dropped when the account is deleted). */
+async function incarnationOf(env: Env, account: string): Promise<string> {
+  const inc = await cachedLookup(`incarnation:${account}`, authCacheTtl(env), () => account, () => accountIncarnation(getDb(env.DB), account));
+  // The account was deleted while the request was on its way: nothing to issue for.
+  if (!inc) throw errors.invalidClientTokenId();
+  return inc;
 }
 
 export function sessionsStub(env: Env, account: string) {
@@ -25,15 +51,15 @@ export type Credentials = {
 export type NewSession = Omit<SessionRecord, "sessionId" | "accessKeyId" | "secretAccessKey">;
 
 export async function issueSession(env: Env, now: number, s: NewSession): Promise<{ credentials: Credentials; record: SessionRecord }> {
-  const key = tokenKey(env);
-  if (!key) throw errors.serviceFailure();
+  const key = requireTokenKey(env);
+  const incarnation = await incarnationOf(env, s.account);
   const record: SessionRecord = {
     ...s,
     sessionId: newSessionId(),
     accessKeyId: newAccessKeyId(s.account, true),
     secretAccessKey: newSecretAccessKey(),
   };
-  const token = await signToken(key, record.accessKeyId, { sessionId: record.sessionId, account: record.account, expiresAt: record.expiresAt });
+  const token = await signToken(key, record.accessKeyId, { sessionId: record.sessionId, account: record.account, expiresAt: record.expiresAt, incarnation });
   await sessionsStub(env, record.account).issue(record, now);
   return {
     record,

@@ -84,7 +84,8 @@ export async function resolveSession(env: Env, accessKeyId: string, token: strin
   );
   // A deleted role or user ends its sessions; on a lagging account only once the deletion is
   // visible to the data plane (authenticate checks the visible snapshot).
-  if (!live || (!live.exists && live.consistencyMode === "off")) {
+  // A token of an earlier incarnation of this account id (deleted, then created again) is dead.
+  if (!live || live.incarnation !== claims.incarnation || (!live.exists && live.consistencyMode === "off")) {
     forgetSession(rec.sessionId);
     throw errors.invalidClientTokenId();
   }

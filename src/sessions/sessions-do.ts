@@ -18,6 +18,10 @@ export class SessionsDO extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.createSchema();
+  }
+
+  private createSchema(): void {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS sessions (
       session_id TEXT PRIMARY KEY,
       access_key_id TEXT NOT NULL,
@@ -63,6 +67,16 @@ export class SessionsDO extends DurableObject<Env> {
 
   async count(): Promise<number> {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sessions").one().n;
+  }
+
+  /**
+   * Forgets everything (the account was deleted): every session and the alarm. An account created
+   * again with the same id starts from nothing (its tokens are also bound to its incarnation).
+   */
+  async forget(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.createSchema();
   }
 
   /** Removes sessions past their expiry and re-arms for the next one. */

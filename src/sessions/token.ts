@@ -3,7 +3,12 @@
  *
  *   token = base64( payload ‖ HMAC-SHA256(key, "iamlab-sts" ‖ accessKeyId ‖ payload) )
  *   payload = version (1 byte) ‖ session id (16 bytes) ‖ expiry (8 bytes, epoch ms, big-endian)
- *             ‖ account id (12 ASCII digits)
+ *             ‖ account id (12 ASCII digits) ‖ account incarnation (8 bytes)
+ *
+ * The incarnation (accounts.incarnation) binds the token to this life of the account: when the
+ * account is deleted and an account with the same id is created again, the old tokens fail
+ * (resolver.ts compares it with the account row it reads anyway). Version 1 tokens (before
+ * incarnations) are refused.
  *
  * The MAC covers the access key id, so a token only works with the key it was issued with; the
  * expiry is inside the MAC, so an expired token is recognised (ExpiredToken) without a lookup and
@@ -11,14 +16,16 @@
  */
 import { fromBase64, toBase64, toHex, utf8 } from "../lib/encoding";
 
-const VERSION = 1;
-const PAYLOAD_LEN = 1 + 16 + 8 + 12;
+const VERSION = 2;
+const PAYLOAD_LEN = 1 + 16 + 8 + 12 + 8;
 const MAC_LEN = 32;
 
 export interface TokenClaims {
   sessionId: string;
   account: string;
   expiresAt: number;
+  /** 16 hex characters (accounts.incarnation) */
+  incarnation: string;
 }
 
 const keys = new Map<string, Promise<CryptoKey>>();
@@ -48,12 +55,14 @@ export function newSessionId(): string {
 }
 
 export async function signToken(secret: string, accessKeyId: string, claims: TokenClaims): Promise<string> {
-  if (!/^[0-9a-f]{32}$/.test(claims.sessionId) || !/^\d{12}$/.test(claims.account)) throw new Error("bad token claims");
+  if (!/^[0-9a-f]{32}$/.test(claims.sessionId) || !/^\d{12}$/.test(claims.account) || !/^[0-9a-f]{16}$/.test(claims.incarnation))
+    throw new Error("bad token claims");
   const payload = new Uint8Array(PAYLOAD_LEN);
   payload[0] = VERSION;
   for (let i = 0; i < 16; i++) payload[1 + i] = parseInt(claims.sessionId.slice(2 * i, 2 * i + 2), 16);
   new DataView(payload.buffer).setBigUint64(17, BigInt(Math.floor(claims.expiresAt)));
   payload.set(utf8.encode(claims.account), 25);
+  for (let i = 0; i < 8; i++) payload[37 + i] = parseInt(claims.incarnation.slice(2 * i, 2 * i + 2), 16);
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret), macInput(accessKeyId, payload)));
   const out = new Uint8Array(PAYLOAD_LEN + MAC_LEN);
   out.set(payload, 0);
@@ -76,5 +85,6 @@ export async function verifyToken(secret: string, accessKeyId: string, token: st
     sessionId: toHex(payload.subarray(1, 17)),
     expiresAt: Number(new DataView(payload.buffer, payload.byteOffset).getBigUint64(17)),
     account,
+    incarnation: toHex(payload.subarray(37, 45)),
   };
 }

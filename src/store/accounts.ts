@@ -3,7 +3,7 @@ import { eq, sql } from "drizzle-orm";
 import type { Db } from "./db";
 import * as t from "./schema";
 import { isoSeconds } from "../lib/clock";
-import { newAccessKeyId, newSecretAccessKey } from "../lib/ids";
+import { newAccessKeyId, newIncarnation, newSecretAccessKey } from "../lib/ids";
 
 export interface AccountRow { id: string; alias: string | null; createDate: string; generation: number }
 
@@ -25,7 +25,7 @@ export async function createAccount(db: Db, id: string, alias: string | null, no
   const key = rootKey ?? { id: newAccessKeyId(id, false), secret: newSecretAccessKey() };
   const d1 = db.$client;
   const stmts = [
-    d1.prepare("INSERT INTO accounts (id, alias, create_date) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING id").bind(id, alias, createDate),
+    d1.prepare("INSERT INTO accounts (id, alias, create_date, incarnation) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id").bind(id, alias, createDate, newIncarnation()),
     // Only write the key (and alias) when the account row was new: same batch = one transaction.
     d1.prepare(`INSERT INTO access_keys (access_key_id, account_id, user_id, user_name, secret, status, create_date)
       SELECT ?, ?, NULL, NULL, ?, 'Active', ? WHERE changes() = 1`).bind(key.id, id, key.secret, createDate),
@@ -37,15 +37,23 @@ export async function createAccount(db: Db, id: string, alias: string | null, no
   return { accountId: id, alias, rootAccessKeyId: key.id, rootSecretAccessKey: key.secret, createDate };
 }
 
-/** Ensures the configured default account and its root key exist (idempotent); true when the account was new. */
+/**
+ * Bootstraps the configured default account: when its row is new, creates it with the configured
+ * root key (one batch). On later starts the account is left as its owner left it: a deleted or
+ * deactivated root key stays deleted / inactive; only the secret of a root key that still exists
+ * follows a rotated configuration. true when the account was new.
+ */
 export async function ensureDefaultAccount(db: Db, id: string, keyId: string, secret: string, now: number): Promise<boolean> {
   const createDate = isoSeconds(now);
-  const [inserted] = await db.batch([
-    db.insert(t.accounts).values({ id, alias: null, createDate }).onConflictDoNothing().returning({ id: t.accounts.id }),
-    db.insert(t.accessKeys).values({ accessKeyId: keyId, accountId: id, userId: null, userName: null, secret, status: "Active", createDate })
-      .onConflictDoUpdate({ target: t.accessKeys.accessKeyId, set: { secret, accountId: id, userId: null, status: "Active" } }),
+  const d1 = db.$client;
+  const [inserted] = await d1.batch<{ id: string }>([
+    d1.prepare("INSERT INTO accounts (id, alias, create_date, incarnation) VALUES (?, NULL, ?, ?) ON CONFLICT DO NOTHING RETURNING id").bind(id, createDate, newIncarnation()),
+    // Only for a new account row (same batch = one transaction); a key id already taken elsewhere is left alone.
+    d1.prepare(`INSERT INTO access_keys (access_key_id, account_id, user_id, user_name, secret, status, create_date)
+      SELECT ?, ?, NULL, NULL, ?, 'Active', ? WHERE changes() = 1 ON CONFLICT DO NOTHING`).bind(keyId, id, secret, createDate),
+    d1.prepare("UPDATE access_keys SET secret = ? WHERE access_key_id = ? AND account_id = ? AND user_id IS NULL").bind(secret, keyId, id),
   ]);
-  return inserted.length > 0;
+  return (inserted?.results.length ?? 0) > 0;
 }
 
 /** Every table that holds account-owned rows; deleting an account clears them all in one batch. */

@@ -14,6 +14,12 @@ export const accounts = sqliteTable("accounts", {
   /** eventual-consistency mode: off | fixed | random (JSON settings in consistency_config) */
   consistencyMode: text("consistency_mode").notNull().default("off"),
   consistencyConfig: text("consistency_config"),
+  /**
+   * Random id of this incarnation of the account (16 hex), set when the row is created: session
+   * tokens carry it, so a token of a deleted account never works for an account re-created with
+   * the same id. '' only transiently in migration 0004 (which fills existing rows).
+   */
+  incarnation: text("incarnation").notNull().default(""),
 });
 
 export const accessKeys = sqliteTable(

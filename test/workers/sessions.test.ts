@@ -39,7 +39,7 @@ async function rejects(p: Promise<unknown>): Promise<AwsError> {
 
 describe("session tokens", () => {
   it("round-trips and rejects tampering, another key id and another secret", async () => {
-    const claims = { sessionId: newSessionId(), account: "123456789012", expiresAt: 1_900_000_000_123 };
+    const claims = { sessionId: newSessionId(), account: "123456789012", expiresAt: 1_900_000_000_123, incarnation: "0123456789abcdef" };
     const ak = newAccessKeyId("123456789012", true);
     const t = await signToken(KEY, ak, claims);
     expect(await verifyToken(KEY, ak, t)).toEqual(claims);
@@ -58,6 +58,7 @@ describe("session tokens", () => {
 describe("SessionsDO", () => {
   it("stores, resolves and revokes sessions; the alarm removes only expired ones", async () => {
     const account = "210987654321";
+    await createAccount(getDb(env.DB), account, null, Date.now());
     const stub = sessionsStub(env, account);
     const now = Date.now();
     // 15 minutes and one hour
@@ -86,6 +87,7 @@ describe("SessionsDO", () => {
   });
 
   it("revokes every session of an entity", async () => {
+    await createAccount(getDb(env.DB), "310987654321", null, Date.now());
     const stub = sessionsStub(env, "310987654321");
     const s: NewSession = { ...rootSession("310987654321", Date.now(), 900_000), entityId: "AROAEXAMPLE", entityKind: "role" };
     await issueSession(env, Date.now(), s);

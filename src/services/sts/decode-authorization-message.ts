@@ -1,12 +1,15 @@
 /**
  * sts:DecodeAuthorizationMessage. AWS encodes the details of some denials; iamlab's equivalent is
  * the decision id of every denial (x-iamlab-decision-id). Decoding answers AWS's document shape
- * (allowed, explicitDeny, matchedStatements, failures, context) plus iamlab's full explanation.
+ * (allowed, explicitDeny, matchedStatements, failures, context) plus iamlab's explanation — of what
+ * the caller's account owns only (decisionForCaller): across accounts, the other account's policies
+ * (a role's trust policy) show which side refused, never their statements, Sids or condition values.
+ * AWS itself returns no encoded message with AssumeRole denials; the admin API shows the whole record.
  */
 import { defineAction } from "../action";
 import { s } from "../../protocol/shapes";
 import { AwsError } from "../../protocol/errors";
-import { getDecision } from "../../authz/decisions";
+import { decisionForCaller, getDecision } from "../../authz/decisions";
 
 export const DecodeAuthorizationMessage = defineAction({
   service: "sts",
@@ -14,12 +17,13 @@ export const DecodeAuthorizationMessage = defineAction({
   input: { EncodedMessage: s.string({ required: true, min: 1, max: 10240 }) },
   authorize: () => ({ resource: "*" }),
   async handler(i, ctx) {
-    const rec = await getDecision(i.EncodedMessage, ctx.db);
-    // Only the account that was denied may read the details.
-    if (!rec || rec.accountId !== ctx.caller.principal.account)
+    const full = await getDecision(i.EncodedMessage, ctx.db);
+    // Only the account that made the request may decode it (another account's id decodes as an invalid message).
+    if (!full || full.accountId !== ctx.caller.principal.account)
       throw new AwsError("InvalidAuthorizationMessageException", "The encoded message is invalid or could not be decoded.", 400);
+    const rec = decisionForCaller(full);
     const matched = rec.explanation.policies.flatMap((p) =>
-      p.statements
+      !("statements" in p) ? [] : p.statements
         .filter((st) => st.matched && (rec.decision === "explicitDeny" ? st.effect === "Deny" : st.effect === "Allow"))
         .map((st) => ({ statementId: st.sid ?? "", effect: st.effect.toUpperCase(), policyType: p.type, policyId: p.id, index: st.index })),
     );
