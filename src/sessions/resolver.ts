@@ -76,6 +76,9 @@ export async function resolveSession(env: Env, accessKeyId: string, token: strin
     rec = fetched;
     remember(rec);
   }
+  // The session's own record is the authority on its lifetime, not only the token: a token re-signed
+  // with a known IAMLAB_TOKEN_KEY and a later expiry must not outlive its session.
+  if (Math.floor(rec.expiresAt) !== claims.expiresAt) throw errors.invalidClientTokenId();
   const entityKind = rec.entityKind;
   const entityId = rec.entityId;
   // Cached per isolate like permanent keys (src/auth/cache.ts): IAM writes to the account invalidate it.

@@ -116,6 +116,11 @@ describe("resolveSession", () => {
     expect((await rejects(resolveSession(env, credentials.AccessKeyId, tampered, now))).code).toBe("InvalidClientTokenId");
     expect((await rejects(resolveSession(env, newAccessKeyId(account, true), credentials.SessionToken, now))).code).toBe("InvalidClientTokenId");
 
+    // a token re-signed with the (known) token key and a later expiry does not outlive its session
+    const claims = (await verifyToken(env.IAMLAB_TOKEN_KEY!, credentials.AccessKeyId, credentials.SessionToken))!;
+    const extended = await signToken(env.IAMLAB_TOKEN_KEY!, credentials.AccessKeyId, { ...claims, expiresAt: claims.expiresAt + 3_600_000 });
+    expect((await rejects(resolveSession(env, credentials.AccessKeyId, extended, now + 1000))).code).toBe("InvalidClientTokenId");
+
     // an authentic token whose session the DO no longer knows
     const other = await issueSession(env, now, rootSession(account, now, 900_000));
     await sessionsStub(env, account).revoke(other.record.sessionId);
