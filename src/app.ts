@@ -7,7 +7,7 @@ import { Hono, type Context } from "hono";
 import type { Env } from "./env";
 import { admin } from "./admin/routes";
 import { AwsError, errors } from "./protocol/errors";
-import { parseForm, decodeInput, type FlatParams } from "./protocol/query";
+import { parseForm, decodeObject, type FlatParams } from "./protocol/query";
 import { readBodyLimited } from "./protocol/body";
 import { NAMESPACES, errorXml, successXmlFromResult } from "./protocol/xml";
 import { authenticate } from "./auth/authenticate";
@@ -23,7 +23,7 @@ import { dataPlaneFor, setConsistency } from "./consistency/client";
 import { defaultConsistency } from "./consistency/defaults";
 import { recordUsage } from "./services/usage";
 import { authCacheTtl } from "./auth/cache";
-import { isCacheableRead, readCacheKey } from "./services/read-cache";
+import { readCacheKey } from "./services/read-cache";
 import { runAction } from "./services/run-action";
 import { forgetAccountState } from "./admin/account-lifecycle";
 
@@ -101,11 +101,11 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     };
     const usage = recordUsage(ctx, def.service, def.name);
     if (usage) ctx.waitUntil(usage);
-    const input = decodeInput(def.input, params);
+    const input = decodeObject(def.input, params);
     // What temporary credentials may never call, whatever their policies say (AWS).
     const restricted = sessionApiRestriction(caller, def.service, def.name);
     if (restricted) throw restricted;
-    const readKey = isCacheableRead(def.service, def.name) && !ctx.explain ? readCacheKey(caller, def.name, input) : undefined;
+    const readKey = def.effect === "read" && !ctx.explain ? readCacheKey(caller, def.name, input) : undefined;
     const resultElement = await runAction(def, input, ctx, readKey);
     return xml(200, successXmlFromResult(ns, def.name, resultElement, requestId), requestId, ctx.explain ? ctx.decisionId : undefined, caller.consistency?.pending);
   } catch (e) {

@@ -51,14 +51,11 @@ export function readScope(account: string): string {
 }
 const READS = "#reads";
 
-/** IAM actions that can change a root key row (root manages its own keys without a UserName). */
-const ROOT_KEY_ACTIONS = new Set(["CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey"]);
-
-/** After an IAM write: drop the account's cached data, and its root keys when the action can touch them. */
-export function invalidateAfterWrite(account: string, action: string): void {
+/** After an IAM write: drop the account's cached data, and its root keys when the action can touch them (effect `rootKeys`). */
+export function invalidateAfterWrite(account: string, effect: "write" | "permissions" | "rootKeys" | "read" | "none"): void {
   invalidateAccount(account);
   invalidateAccount(readScope(account));
-  if (ROOT_KEY_ACTIONS.has(action)) invalidateAccount(rootKeyScope(account));
+  if (effect === "rootKeys") invalidateAccount(rootKeyScope(account));
 }
 
 /** Everything cached for the account, whatever its scope (admin changes, account deletion). */

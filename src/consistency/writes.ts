@@ -7,17 +7,8 @@ import type { Env } from "../env";
 import type { Caller } from "../auth/caller";
 import type { Db } from "../store/db";
 import { accountState } from "../store/credentials";
-import { getAction } from "../data/catalog";
 import { stub } from "./client";
 import type { WriteTicket } from "./consistency-do";
-
-/** IAM actions whose access level changes state (everything but Read and List). */
-export function isWriteAction(service: string, action: string): boolean {
-  if (service !== "iam") return false;
-  const level = getAction(service, action)?.accessLevel;
-  // Unknown to the catalogue: treat as a write (invalidating too much is safe, too little is not).
-  return level === undefined || (level !== "Read" && level !== "List");
-}
 
 /** Takes the account's write slot in its Durable Object (lagging accounts only). */
 export async function beforeWrite(env: Env, caller: Caller): Promise<WriteTicket | undefined> {

@@ -163,11 +163,16 @@ function decodeFields(fields: Fields, params: FlatParams, prefix: string, path: 
 
 /** Decodes and validates an action's input; throws AWS's ValidationError listing every problem. */
 export function decodeInput<F extends Fields>(fields: F, params: FlatParams): InferFields<F> {
+  return decodeObject(fields, params) as InferFields<F>;
+}
+
+/** decodeInput for a registered action, whose input type is erased (the registry's view). */
+export function decodeObject(fields: Fields, params: FlatParams): object {
   const problems: Problem[] = [];
   const out = decodeFields(fields, params, "", "", problems);
   if (problems.length) {
     const n = problems.length;
     throw errors.validation(`${n} validation error${n > 1 ? "s" : ""} detected: ${problems.map((p) => p.message).join("; ")}`);
   }
-  return out as InferFields<F>;
+  return out;
 }

@@ -1,7 +1,7 @@
 /**
- * How an API action is declared: its input shape (decoded generically), the authorization
- * target it asks for (checked before the handler runs), and the handler returning a plain
- * value that the generic XML serializer writes.
+ * How an API action is declared: its literal name, its effect on the account, its input shape
+ * (decoded generically), one load step, the authorization target it asks for (checked before the
+ * handler runs), and the handler returning a plain value that the protocol serializer writes.
  */
 import type { Env } from "../env";
 import type { Caller } from "../auth/caller";
@@ -45,18 +45,57 @@ export interface ActionContext {
   explain?: boolean;
 }
 
-export interface ActionDef<F extends Fields = Fields> {
+/**
+ * What an action does to its account's IAM state — the one fact that drives the isolate read
+ * cache, cache invalidation and the eventual-consistency write slot (src/services/run-action.ts):
+ * - `read`: reads IAM state only; its answer may be cached per account (Read/List in AWS's catalogue);
+ * - `none`: changes no IAM state and is never cached (STS calls, reports started with Generate*);
+ * - `write`: changes IAM state that grants nothing (names, tags of policies, passwords, reports …);
+ * - `permissions`: changes who can do what (identities, keys, attachments, documents, boundaries, tags on principals);
+ * - `rootKeys`: `permissions`, and may change the account's root access keys.
+ */
+export type ActionEffect = "read" | "none" | "write" | "permissions" | "rootKeys";
+
+/**
+ * One API action, all of it in one place. `load` runs once per call (e.g. the entity the call is
+ * about); its result reaches both `target` (what the policy engine authorizes) and `handler`.
+ * Methods, not function properties: an action of a specific input type is then a `RegisteredAction`
+ * without casts (method parameters are checked bivariantly).
+ */
+export interface ActionDef<F extends Fields = Fields, L = unknown> {
   service: ServiceName;
+  /** AWS's operation name, written literally in every definition. */
   name: string;
+  effect: ActionEffect;
   input: F;
+  load?(input: InferFields<F>, ctx: ActionContext): Promise<L> | L;
   /**
    * The resource this call acts on, for the policy engine. Omit for actions AWS never
-   * denies (sts:GetCallerIdentity). May be async when the ARN needs a lookup.
+   * denies (sts:GetCallerIdentity).
    */
-  authorize?: (input: InferFields<F>, ctx: ActionContext) => AuthzTarget | Promise<AuthzTarget>;
-  handler: (input: InferFields<F>, ctx: ActionContext) => Promise<XmlValue | undefined> | XmlValue | undefined;
+  target?(input: InferFields<F>, ctx: ActionContext, loaded: L): AuthzTarget | Promise<AuthzTarget>;
+  handler(input: InferFields<F>, ctx: ActionContext, loaded: L): Promise<XmlValue | undefined> | XmlValue | undefined;
 }
 
-export function defineAction<F extends Fields>(def: ActionDef<F>): ActionDef<F> {
+/**
+ * An action as the registry holds it: input and loaded types erased to `object` / `unknown` (every
+ * ActionDef is one: method parameters compare bivariantly). The decoder guarantees the input's shape.
+ */
+export interface RegisteredAction {
+  readonly service: ServiceName;
+  readonly name: string;
+  readonly effect: ActionEffect;
+  readonly input: Fields;
+  load?(input: object, ctx: ActionContext): unknown;
+  target?(input: object, ctx: ActionContext, loaded: unknown): AuthzTarget | Promise<AuthzTarget>;
+  handler(input: object, ctx: ActionContext, loaded: unknown): Promise<XmlValue | undefined> | XmlValue | undefined;
+}
+
+export function defineAction<F extends Fields, L = undefined>(def: ActionDef<F, L>): ActionDef<F, L> {
   return def;
+}
+
+/** True for actions that change the account's IAM state (they invalidate caches and take the consistency slot). */
+export function changesState(effect: ActionEffect): boolean {
+  return effect === "write" || effect === "permissions" || effect === "rootKeys";
 }

@@ -1,28 +1,14 @@
 /**
- * Which calls the isolate's read cache may answer (src/auth/cache.ts holds the entries): IAM
- * actions of access level Read or List, except those that start work (Generate*). Results depend
- * only on the account's state, which every IAM write in this isolate invalidates.
+ * The isolate's read cache of IAM answers (src/auth/cache.ts holds the entries): actions of effect
+ * `read` (src/services/action.ts). Results depend only on the account's state, which every write in
+ * this isolate invalidates.
  */
-import { getAction } from "../data/catalog";
 import type { Caller } from "../auth/caller";
 import type { AuthzTarget } from "./action";
 
 export interface CachedRead {
   target: AuthzTarget | undefined;
   resultElement: string;
-}
-
-const cacheable = new Map<string, boolean>();
-
-export function isCacheableRead(service: string, action: string): boolean {
-  if (service !== "iam") return false;
-  let ok = cacheable.get(action);
-  if (ok === undefined) {
-    const level = getAction(service, action)?.accessLevel;
-    ok = (level === "Read" || level === "List") && !action.startsWith("Generate");
-    cacheable.set(action, ok);
-  }
-  return ok;
 }
 
 /**

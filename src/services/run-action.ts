@@ -8,15 +8,14 @@
  *   log their change with its Durable Object (even when they fail, so the slot is freed).
  * Returns the `<XResult>` element.
  */
-import type { ActionContext, ActionDef, AuthzTarget } from "./action";
-import type { Fields, InferFields } from "../protocol/shapes";
+import { changesState, type ActionContext, type AuthzTarget, type RegisteredAction } from "./action";
 import { resultXml, type XmlValue } from "../protocol/xml";
 import { authorizeCall } from "../authz/authorize";
 import { authCacheTtl, forget, invalidateAccount, invalidateAfterWrite, peek, readScope, readTicket, remember, type RefreshTicket } from "../auth/cache";
 import type { CachedRead } from "./read-cache";
-import { afterWrite, beforeWrite, isWriteAction } from "../consistency/writes";
+import { afterWrite, beforeWrite } from "../consistency/writes";
 
-export async function runAction<F extends Fields>(def: ActionDef<F>, input: InferFields<F>, ctx: ActionContext, readKey: string | undefined): Promise<string> {
+export async function runAction(def: RegisteredAction, input: object, ctx: ActionContext, readKey: string | undefined): Promise<string> {
   const action = `${def.service}:${def.name}`;
   const account = ctx.caller.principal.account;
   const ttl = authCacheTtl(ctx.env);
@@ -24,28 +23,32 @@ export async function runAction<F extends Fields>(def: ActionDef<F>, input: Infe
   if (peeked) {
     if (peeked.value.target) await authorizeCall(ctx, action, peeked.value.target);
     const refresh = peeked.refresh;
-    if (refresh) ctx.waitUntil(refreshRead(def.name, async () => [def.authorize ? await def.authorize(input, ctx) : undefined, await def.handler(input, ctx)], refresh, ttl));
+    if (refresh) ctx.waitUntil(refreshRead(def.name, async () => {
+      const loaded = def.load ? await def.load(input, ctx) : undefined;
+      return [def.target ? await def.target(input, ctx, loaded) : undefined, await def.handler(input, ctx, loaded)];
+    }, refresh, ttl));
     return peeked.value.resultElement;
   }
   const ticket = readKey ? readTicket(readKey, readScope(account)) : undefined;
-  const target = def.authorize ? await def.authorize(input, ctx) : undefined;
+  const loaded = def.load ? await def.load(input, ctx) : undefined;
+  const target = def.target ? await def.target(input, ctx, loaded) : undefined;
   if (target) await authorizeCall(ctx, action, target);
-  const resultElement = resultXml(def.name, (await handle(def, input, ctx)) ?? undefined);
+  const resultElement = resultXml(def.name, (await handle(def, input, ctx, loaded)) ?? undefined);
   if (ticket) remember<CachedRead>(ticket.key, ticket.account, { target, resultElement }, ttl, ticket);
   return resultElement;
 }
 
-async function handle<F extends Fields>(def: ActionDef<F>, input: InferFields<F>, ctx: ActionContext): Promise<XmlValue | undefined> {
+async function handle(def: RegisteredAction, input: object, ctx: ActionContext, loaded: unknown): Promise<XmlValue | undefined> {
   const caller = ctx.caller;
   const account = caller.principal.account;
-  const writes = isWriteAction(def.service, def.name);
+  const writes = changesState(def.effect);
   const lagging = caller.consistency !== undefined && writes;
   const slot = lagging ? await beforeWrite(ctx.env, caller) : undefined;
   try {
-    return await def.handler(input, ctx);
+    return await def.handler(input, ctx, loaded);
   } finally {
     // Whatever this write changed, this isolate's cached keys, sessions and reads of the account are stale.
-    if (writes) invalidateAfterWrite(account, def.name);
+    if (writes) invalidateAfterWrite(account, def.effect);
     if (lagging) {
       try {
         await afterWrite(ctx.env, ctx.db, caller, ctx.request.now, slot);

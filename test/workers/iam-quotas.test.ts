@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { getDb } from "../../src/store/db";
 import { createAccount } from "../../src/store/accounts";
 import { ACCOUNT_QUOTAS, SUMMARY_QUOTAS, type AccountQuota } from "../../src/store/iam-quotas";
-import type { ActionContext, ActionDef } from "../../src/services/action";
+import type { ActionContext, RegisteredAction } from "../../src/services/action";
 import { AwsError } from "../../src/protocol/errors";
 import { CreateRole } from "../../src/services/iam/roles";
 import { createPolicyAction } from "../../src/services/iam/policies";
@@ -48,12 +48,17 @@ async function seed(account: string, q: AccountQuota, n: number): Promise<void> 
   await env.DB.prepare(sql[q]!).bind(account, n).run();
 }
 
-const byName = (defs: readonly unknown[], name: string) => (defs as ActionDef[]).find((d) => d.name === name)!;
+const byName = (defs: readonly RegisteredAction[], name: string) => defs.find((d) => d.name === name)!;
 
-const CASES: Array<{ quota: AccountQuota; summaryKey?: keyof typeof SUMMARY_QUOTAS; action: ActionDef; input: (k: number) => unknown }> = [
-  { quota: "RolesPerAccount", summaryKey: "RolesQuota", action: CreateRole as unknown as ActionDef,
+/** The action's own steps after authorization: load, then the handler. */
+async function run(action: RegisteredAction, input: object, ctx: ActionContext): Promise<unknown> {
+  return action.handler(input, ctx, action.load ? await action.load(input, ctx) : undefined);
+}
+
+const CASES: Array<{ quota: AccountQuota; summaryKey?: keyof typeof SUMMARY_QUOTAS; action: RegisteredAction; input: (k: number) => object }> = [
+  { quota: "RolesPerAccount", summaryKey: "RolesQuota", action: CreateRole,
     input: (k) => ({ RoleName: `last${k}`, AssumeRolePolicyDocument: TRUST, Tags: [{ Key: "k", Value: "v" }] }) },
-  { quota: "PoliciesPerAccount", summaryKey: "PoliciesQuota", action: createPolicyAction as unknown as ActionDef,
+  { quota: "PoliciesPerAccount", summaryKey: "PoliciesQuota", action: createPolicyAction,
     input: (k) => ({ PolicyName: `last${k}`, PolicyDocument: DOC, Tags: [{ Key: "k", Value: "v" }] }) },
   { quota: "InstanceProfilesPerAccount", summaryKey: "InstanceProfilesQuota", action: byName(instanceProfileActions, "CreateInstanceProfile"),
     input: (k) => ({ InstanceProfileName: `last${k}`, Tags: [{ Key: "k", Value: "v" }] }) },
@@ -70,7 +75,7 @@ describe("per-account quotas (seeded to the limit, enforced by the real handlers
       const max = ACCOUNT_QUOTAS[quota].max;
       if (summaryKey) expect(max).toBe(SUMMARY_QUOTAS[summaryKey]);
       await seed(account, quota, max - 3);
-      const results = await Promise.allSettled(Array.from({ length: 8 }, (_, k) => action.handler(input(k) as never, ctx)));
+      const results = await Promise.allSettled(Array.from({ length: 8 }, (_, k) => run(action, input(k), ctx)));
       const ok = results.filter((r) => r.status === "fulfilled");
       const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => r.reason as AwsError);
       expect(ok).toHaveLength(3);
@@ -94,7 +99,7 @@ describe("per-account quotas (seeded to the limit, enforced by the real handlers
     const account = "710000000009";
     const ctx = ctxFor(account);
     await createAccount(ctx.db, account, null, T0);
-    const out = (await getAccountSummaryAction.handler({}, ctx)) as { SummaryMap: XmlMap };
+    const out = (await run(getAccountSummaryAction, {}, ctx)) as { SummaryMap: XmlMap };
     const map = new Map(out.SummaryMap.entries);
     for (const [k, v] of Object.entries(SUMMARY_QUOTAS)) expect(map.get(k), k).toBe(v);
     expect(map.get("RolesQuota")).toBe(ACCOUNT_QUOTAS.RolesPerAccount.max);

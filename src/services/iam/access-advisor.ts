@@ -4,7 +4,7 @@
  * allow with its last authenticated use (fed by recordActivity on the request path);
  * GetServiceLastAccessedDetailsWithEntities lists who used one service. Jobs are computed at once.
  */
-import { defineAction, type ActionDef } from "../action";
+import { defineAction, type RegisteredAction } from "../action";
 import { s } from "../../protocol/shapes";
 import { errors } from "../../protocol/errors";
 import { parseArn } from "../../lib/arn";
@@ -128,8 +128,9 @@ function pageOf<T>(items: T[], maxItems: number | undefined, marker: string | un
 export const GenerateServiceLastAccessedDetails = defineAction({
   service: "iam",
   name: "GenerateServiceLastAccessedDetails",
+  effect: "none",
   input: { Arn: s.string({ required: true, min: 20, max: 2048 }), Granularity: s.string({ enum: ["SERVICE_LEVEL", "ACTION_LEVEL"] as const }) },
-  authorize: (i) => ({ resource: i.Arn }),
+  target: (i) => ({ resource: i.Arn }),
   handler: async (i, ctx) => {
     const account = ctx.caller.principal.account;
     const kind = subjectKind(i.Arn, account);
@@ -150,8 +151,9 @@ export const GenerateServiceLastAccessedDetails = defineAction({
 export const GetServiceLastAccessedDetails = defineAction({
   service: "iam",
   name: "GetServiceLastAccessedDetails",
+  effect: "read",
   input: { JobId: jobId(), MaxItems: s.integer({ min: 1, max: 1000 }), Marker: s.string({ min: 1, max: 320 }) },
-  authorize: () => ({ resource: "*" }),
+  target: () => ({ resource: "*" }),
   handler: async (i, ctx) => {
     const job = await store.getJob(ctx.db, ctx.caller.principal.account, i.JobId);
     if (!job) throw noSuchJob(i.JobId);
@@ -172,13 +174,14 @@ export const GetServiceLastAccessedDetails = defineAction({
 export const GetServiceLastAccessedDetailsWithEntities = defineAction({
   service: "iam",
   name: "GetServiceLastAccessedDetailsWithEntities",
+  effect: "read",
   input: {
     JobId: jobId(),
     ServiceNamespace: s.string({ required: true, min: 1, max: 64, pattern: /^[\w-]*$/, patternText: "[\\w-]*" }),
     MaxItems: s.integer({ min: 1, max: 1000 }),
     Marker: s.string({ min: 1, max: 320 }),
   },
-  authorize: () => ({ resource: "*" }),
+  target: () => ({ resource: "*" }),
   handler: async (i, ctx) => {
     const job = await store.getJob(ctx.db, ctx.caller.principal.account, i.JobId);
     if (!job) throw noSuchJob(i.JobId);
@@ -195,6 +198,6 @@ export const GetServiceLastAccessedDetailsWithEntities = defineAction({
   },
 });
 
-export const accessAdvisorActions = [
+export const accessAdvisorActions: RegisteredAction[] = [
   GenerateServiceLastAccessedDetails, GetServiceLastAccessedDetails, GetServiceLastAccessedDetailsWithEntities,
-] as unknown as ActionDef[];
+];

@@ -5,7 +5,7 @@
  * the root user manages the root keys (at most two, like a user's), and temporary credentials
  * (assumed roles, federation) get AWS's ValidationError. Root keys carry no UserName in answers.
  */
-import { defineAction, type ActionContext, type ActionDef } from "../action";
+import { defineAction, type ActionContext, type RegisteredAction } from "../action";
 import { common, s } from "../../protocol/shapes";
 import { AwsError, errors } from "../../protocol/errors";
 import { rootArn } from "../../lib/arn";
@@ -15,7 +15,7 @@ import * as store from "../../store/iam-access-keys";
 import type { AccessKeyRow, KeyOwner } from "../../store/iam-access-keys";
 import { getUserById } from "../../store/iam-users";
 import { DEFAULT_MAX_ITEMS, decodeMarker, encodeMarker, notFound, paging } from "./common";
-import { nonUserCredentials, userResource } from "./users";
+import { findUser, nonUserCredentials, userResource } from "./users";
 
 const accessKeyId = () => s.string({ required: true, min: 16, max: 128, pattern: /^[\w]+$/, patternText: "[\\w]+" });
 
@@ -28,8 +28,13 @@ function ownerOf(userName: string | undefined, ctx: ActionContext): KeyOwner {
   throw nonUserCredentials();
 }
 
-async function ownerResource(ctx: ActionContext, input: object, owner: KeyOwner): Promise<string> {
-  return owner.kind === "root" ? rootArn(ctx.caller.principal.account) : userResource(ctx, input, owner.userName);
+/** The load step of the key actions: whose keys, and that owner's ARN (with the user's path). */
+async function loadOwner(ctx: ActionContext, userName: string | undefined): Promise<{ owner: KeyOwner; resource: string }> {
+  const owner = ownerOf(userName, ctx);
+  const resource = owner.kind === "root"
+    ? rootArn(ctx.caller.principal.account)
+    : userResource(ctx, owner.userName, await findUser(ctx, owner.userName));
+  return { owner, resource };
 }
 
 function keyNotFound(id: string): AwsError {
@@ -47,11 +52,12 @@ function metadata(k: AccessKeyRow) {
 export const CreateAccessKey = defineAction({
   service: "iam",
   name: "CreateAccessKey",
+  effect: "rootKeys",
   input: { UserName: common.name(128, false) },
-  authorize: async (i, ctx) => ({ resource: await ownerResource(ctx, i, ownerOf(i.UserName, ctx)) }),
-  handler: async (i, ctx) => {
+  load: (i, ctx) => loadOwner(ctx, i.UserName),
+  target: (_i, _ctx, o) => ({ resource: o.resource }),
+  handler: async (i, ctx, { owner }) => {
     const account = ctx.caller.principal.account;
-    const owner = ownerOf(i.UserName, ctx);
     const secret = newSecretAccessKey();
     const res = await store.createAccessKey(ctx.db, account, owner, {
       accessKeyId: newAccessKeyId(account, false),
@@ -72,10 +78,11 @@ export const CreateAccessKey = defineAction({
 export const ListAccessKeys = defineAction({
   service: "iam",
   name: "ListAccessKeys",
+  effect: "read",
   input: { UserName: common.name(128, false), ...paging },
-  authorize: async (i, ctx) => ({ resource: await ownerResource(ctx, i, ownerOf(i.UserName, ctx)) }),
-  handler: async (i, ctx) => {
-    const owner = ownerOf(i.UserName, ctx);
+  load: (i, ctx) => loadOwner(ctx, i.UserName),
+  target: (_i, _ctx, o) => ({ resource: o.resource }),
+  handler: async (i, ctx, { owner }) => {
     const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
     const m = decodeMarker(i.Marker);
     let after: { createDate: string; accessKeyId: string } | undefined;
@@ -100,15 +107,16 @@ export const ListAccessKeys = defineAction({
 export const UpdateAccessKey = defineAction({
   service: "iam",
   name: "UpdateAccessKey",
+  effect: "rootKeys",
   input: {
     UserName: common.name(128, false),
     AccessKeyId: accessKeyId(),
     Status: s.string({ required: true, enum: ["Active", "Inactive", "Expired"] }),
   },
-  authorize: async (i, ctx) => ({ resource: await ownerResource(ctx, i, ownerOf(i.UserName, ctx)) }),
-  handler: async (i, ctx) => {
+  load: (i, ctx) => loadOwner(ctx, i.UserName),
+  target: (_i, _ctx, o) => ({ resource: o.resource }),
+  handler: async (i, ctx, { owner }) => {
     if (i.Status === "Expired") throw errors.invalidInput("Access keys can only be set to Active or Inactive.");
-    const owner = ownerOf(i.UserName, ctx);
     const r = await store.updateAccessKeyStatus(ctx.db, ctx.caller.principal.account, owner, i.AccessKeyId, i.Status);
     if (!r.ok) throw keyWriteError(r, owner, i.AccessKeyId);
     return undefined;
@@ -118,38 +126,32 @@ export const UpdateAccessKey = defineAction({
 export const DeleteAccessKey = defineAction({
   service: "iam",
   name: "DeleteAccessKey",
+  effect: "rootKeys",
   input: { UserName: common.name(128, false), AccessKeyId: accessKeyId() },
-  authorize: async (i, ctx) => ({ resource: await ownerResource(ctx, i, ownerOf(i.UserName, ctx)) }),
-  handler: async (i, ctx) => {
-    const owner = ownerOf(i.UserName, ctx);
+  load: (i, ctx) => loadOwner(ctx, i.UserName),
+  target: (_i, _ctx, o) => ({ resource: o.resource }),
+  handler: async (i, ctx, { owner }) => {
     const r = await store.deleteAccessKey(ctx.db, ctx.caller.principal.account, owner, i.AccessKeyId);
     if (!r.ok) throw keyWriteError(r, owner, i.AccessKeyId);
     return undefined;
   },
 });
 
-const keyMemo = new WeakMap<object, Promise<AccessKeyRow | undefined>>();
-function lookupKey(ctx: ActionContext, input: object, id: string): Promise<AccessKeyRow | undefined> {
-  let p = keyMemo.get(input);
-  if (!p) keyMemo.set(input, (p = store.getAccessKey(ctx.db, ctx.caller.principal.account, id)));
-  return p;
-}
-
 export const GetAccessKeyLastUsed = defineAction({
   service: "iam",
   name: "GetAccessKeyLastUsed",
+  effect: "read",
   input: { AccessKeyId: accessKeyId() },
-  authorize: async (i, ctx) => {
+  load: (i, ctx) => store.getAccessKey(ctx.db, ctx.caller.principal.account, i.AccessKeyId),
+  target: async (i, ctx, k) => {
     const p = ctx.caller.principal;
-    const k = await lookupKey(ctx, i, i.AccessKeyId);
     // AWS answers a key it cannot place (unknown, or another account's) with this AccessDenied.
     if (!k) throw errors.accessDenied(`User: ${p.arn} is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key ${i.AccessKeyId}`);
     if (!k.userId) return { resource: rootArn(p.account) };
     const u = await getUserById(ctx.db, p.account, k.userId);
     return { resource: u?.arn ?? rootArn(p.account) };
   },
-  handler: async (i, ctx) => {
-    const k = await lookupKey(ctx, i, i.AccessKeyId);
+  handler: (i, _ctx, k) => {
     if (!k) throw keyNotFound(i.AccessKeyId);
     return {
       UserName: k.userName ?? undefined,
@@ -162,4 +164,4 @@ export const GetAccessKeyLastUsed = defineAction({
   },
 });
 
-export const accessKeyActions = [CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey, GetAccessKeyLastUsed] as unknown as ActionDef[];
+export const accessKeyActions: RegisteredAction[] = [CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey, GetAccessKeyLastUsed];

@@ -2,7 +2,7 @@
  * Account-level actions: GetAccountAuthorizationDetails, GetAccountSummary and the account alias
  * (Create/Delete/ListAccountAliases).
  */
-import { defineAction, type ActionDef } from "../action";
+import { defineAction, type RegisteredAction } from "../action";
 import { s } from "../../protocol/shapes";
 import { AwsError, errors } from "../../protocol/errors";
 import { XmlMap } from "../../protocol/xml";
@@ -38,8 +38,9 @@ function boundaryOut(arn: string | null) {
 export const getAccountAuthorizationDetailsAction = defineAction({
   service: "iam",
   name: "GetAccountAuthorizationDetails",
+  effect: "read",
   input: { Filter: s.list(s.string({ enum: FILTERS })), ...paging },
-  authorize: () => ({ resource: "*" }),
+  target: () => ({ resource: "*" }),
   async handler(i, ctx) {
     const acct = account(ctx);
     const f = new Set(i.Filter && i.Filter.length ? i.Filter : FILTERS);
@@ -133,8 +134,9 @@ export const getAccountAuthorizationDetailsAction = defineAction({
 export const getAccountSummaryAction = defineAction({
   service: "iam",
   name: "GetAccountSummary",
+  effect: "read",
   input: {},
-  authorize: () => ({ resource: "*" }),
+  target: () => ({ resource: "*" }),
   async handler(_i, ctx) {
     const c = await accountCounts(ctx.db, account(ctx));
     // Keys in the order AWS returns them (IAM API reference, GetAccountSummary); the quotas come
@@ -189,8 +191,9 @@ const aliasShape = () =>
 export const createAccountAliasAction = defineAction({
   service: "iam",
   name: "CreateAccountAlias",
+  effect: "write",
   input: { AccountAlias: aliasShape() },
-  authorize: () => ({ resource: "*" }),
+  target: () => ({ resource: "*" }),
   async handler(i, ctx) {
     if ((await createAlias(ctx.db, account(ctx), i.AccountAlias)) === "taken")
       throw errors.entityAlreadyExists(`The account alias ${i.AccountAlias} already exists.`);
@@ -201,8 +204,9 @@ export const createAccountAliasAction = defineAction({
 export const deleteAccountAliasAction = defineAction({
   service: "iam",
   name: "DeleteAccountAlias",
+  effect: "write",
   input: { AccountAlias: aliasShape() },
-  authorize: () => ({ resource: "*" }),
+  target: () => ({ resource: "*" }),
   async handler(i, ctx) {
     if (!(await deleteAlias(ctx.db, account(ctx), i.AccountAlias)))
       throw errors.noSuchEntity(`The account alias ${i.AccountAlias} cannot be found.`);
@@ -213,17 +217,18 @@ export const deleteAccountAliasAction = defineAction({
 export const listAccountAliasesAction = defineAction({
   service: "iam",
   name: "ListAccountAliases",
+  effect: "read",
   input: { ...paging },
-  authorize: () => ({ resource: "*" }),
+  target: () => ({ resource: "*" }),
   async handler(_i, ctx) {
     return { AccountAliases: await listAliases(ctx.db, account(ctx)), IsTruncated: false };
   },
 });
 
-export const accountActions = [
+export const accountActions: RegisteredAction[] = [
   getAccountAuthorizationDetailsAction,
   getAccountSummaryAction,
   createAccountAliasAction,
   deleteAccountAliasAction,
   listAccountAliasesAction,
-] as unknown as ActionDef[];
+];

@@ -2,14 +2,13 @@
  * Permissions boundaries: Put/Delete UserPermissionsBoundary and RolePermissionsBoundary.
  * A boundary must be a managed policy (customer-managed in the account, or AWS-managed).
  */
-import { defineAction, type ActionDef } from "../action";
+import { defineAction, type ActionContext, type RegisteredAction } from "../action";
 import { errors } from "../../protocol/errors";
 import { parseArn } from "../../lib/arn";
 import { setBoundary } from "../../store/iam-attachments";
 import { account, req } from "./policies";
-import { ENTITY, entityNotFound, entityTarget, guardRole, nameOf } from "./attachments";
-
-type NameField = ReturnType<typeof req.name>;
+import { entityName, entityNotFound, entityTarget, guardRole, lookupEntity } from "./attachments";
+import type { EntityInfo } from "../../store/iam-attachments";
 
 function checkBoundaryArn(arn: string): void {
   const a = parseArn(arn);
@@ -17,40 +16,62 @@ function checkBoundaryArn(arn: string): void {
     throw errors.invalidInput(`ARN ${arn} is not valid.`);
 }
 
-function putAction(type: "user" | "role") {
-  const E = ENTITY[type];
-  return defineAction({
-    service: "iam",
-    name: `Put${E.title}PermissionsBoundary`,
-    input: { [E.field]: req.name(E.max), PermissionsBoundary: req.arn() } as { Name: NameField; PermissionsBoundary: ReturnType<typeof req.arn> },
-    authorize: (i, ctx) => entityTarget(ctx, type, nameOf(i, type), { "iam:PermissionsBoundary": i.PermissionsBoundary }),
-    async handler(i, ctx) {
-      const name = nameOf(i, type);
-      checkBoundaryArn(i.PermissionsBoundary);
-      await guardRole(ctx, type, name);
-      const r = await setBoundary(ctx.db, account(ctx), type, name, i.PermissionsBoundary);
-      if (r === "noEntity") throw entityNotFound(type, name);
-      if (r === "noPolicy") throw errors.noSuchEntity(`Scope ARN: ${i.PermissionsBoundary} does not exist or is not attachable.`);
-      return undefined;
-    },
-  });
+async function put(ctx: ActionContext, type: "user" | "role", name: string, e: EntityInfo | undefined, arn: string): Promise<undefined> {
+  checkBoundaryArn(arn);
+  guardRole(type, e);
+  const r = await setBoundary(ctx.db, account(ctx), type, name, arn);
+  if (r === "noEntity") throw entityNotFound(type, name);
+  if (r === "noPolicy") throw errors.noSuchEntity(`Scope ARN: ${arn} does not exist or is not attachable.`);
+  return undefined;
 }
 
-function deleteAction(type: "user" | "role") {
-  const E = ENTITY[type];
-  return defineAction({
-    service: "iam",
-    name: `Delete${E.title}PermissionsBoundary`,
-    input: { [E.field]: req.name(E.max) } as { Name: NameField },
-    authorize: (i, ctx) => entityTarget(ctx, type, nameOf(i, type)),
-    async handler(i, ctx) {
-      const name = nameOf(i, type);
-      await guardRole(ctx, type, name);
-      const r = await setBoundary(ctx.db, account(ctx), type, name, null);
-      if (r === "noEntity") throw entityNotFound(type, name);
-      return undefined;
-    },
-  });
+async function remove(ctx: ActionContext, type: "user" | "role", name: string, e: EntityInfo | undefined): Promise<undefined> {
+  guardRole(type, e);
+  const r = await setBoundary(ctx.db, account(ctx), type, name, null);
+  if (r === "noEntity") throw entityNotFound(type, name);
+  return undefined;
 }
 
-export const boundaryActions = [putAction("user"), putAction("role"), deleteAction("user"), deleteAction("role")] as unknown as ActionDef[];
+export const PutUserPermissionsBoundary = defineAction({
+  service: "iam",
+  name: "PutUserPermissionsBoundary",
+  effect: "permissions",
+  input: { UserName: entityName.user(), PermissionsBoundary: req.arn() },
+  load: (i, ctx) => lookupEntity(ctx, "user", i.UserName),
+  target: (i, ctx, e) => entityTarget(ctx, "user", i.UserName, e, { "iam:PermissionsBoundary": i.PermissionsBoundary }),
+  handler: (i, ctx, e) => put(ctx, "user", i.UserName, e, i.PermissionsBoundary),
+});
+
+export const PutRolePermissionsBoundary = defineAction({
+  service: "iam",
+  name: "PutRolePermissionsBoundary",
+  effect: "permissions",
+  input: { RoleName: entityName.role(), PermissionsBoundary: req.arn() },
+  load: (i, ctx) => lookupEntity(ctx, "role", i.RoleName),
+  target: (i, ctx, e) => entityTarget(ctx, "role", i.RoleName, e, { "iam:PermissionsBoundary": i.PermissionsBoundary }),
+  handler: (i, ctx, e) => put(ctx, "role", i.RoleName, e, i.PermissionsBoundary),
+});
+
+export const DeleteUserPermissionsBoundary = defineAction({
+  service: "iam",
+  name: "DeleteUserPermissionsBoundary",
+  effect: "permissions",
+  input: { UserName: entityName.user() },
+  load: (i, ctx) => lookupEntity(ctx, "user", i.UserName),
+  target: (i, ctx, e) => entityTarget(ctx, "user", i.UserName, e),
+  handler: (i, ctx, e) => remove(ctx, "user", i.UserName, e),
+});
+
+export const DeleteRolePermissionsBoundary = defineAction({
+  service: "iam",
+  name: "DeleteRolePermissionsBoundary",
+  effect: "permissions",
+  input: { RoleName: entityName.role() },
+  load: (i, ctx) => lookupEntity(ctx, "role", i.RoleName),
+  target: (i, ctx, e) => entityTarget(ctx, "role", i.RoleName, e),
+  handler: (i, ctx, e) => remove(ctx, "role", i.RoleName, e),
+});
+
+export const boundaryActions: RegisteredAction[] = [
+  PutUserPermissionsBoundary, PutRolePermissionsBoundary, DeleteUserPermissionsBoundary, DeleteRolePermissionsBoundary,
+];

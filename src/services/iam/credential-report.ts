@@ -4,7 +4,7 @@
  * (ctx.waitUntil), so a GetCredentialReport right away may see ReportInProgress, as on AWS. A report
  * older than 4 hours has expired.
  */
-import { defineAction, type ActionDef } from "../action";
+import { defineAction, type RegisteredAction } from "../action";
 import { AwsError } from "../../protocol/errors";
 import { isoSeconds } from "../../lib/clock";
 import { toBase64, utf8 } from "../../lib/encoding";
@@ -23,8 +23,9 @@ export const reportErrors = {
 export const GenerateCredentialReport = defineAction({
   service: "iam",
   name: "GenerateCredentialReport",
+  effect: "none",
   input: {},
-  authorize: () => ({ resource: "*" }),
+  target: () => ({ resource: "*" }),
   handler: async (_i, ctx) => {
     const account = ctx.caller.principal.account;
     const now = ctx.request.now;
@@ -46,8 +47,9 @@ export const GenerateCredentialReport = defineAction({
 export const GetCredentialReport = defineAction({
   service: "iam",
   name: "GetCredentialReport",
+  effect: "read",
   input: {},
-  authorize: () => ({ resource: "*" }),
+  target: () => ({ resource: "*" }),
   handler: async (_i, ctx) => {
     const row = await store.getReport(ctx.db, ctx.caller.principal.account);
     if (!row) throw reportErrors.notPresent();
@@ -57,4 +59,4 @@ export const GetCredentialReport = defineAction({
   },
 });
 
-export const credentialReportActions = [GenerateCredentialReport, GetCredentialReport] as unknown as ActionDef[];
+export const credentialReportActions: RegisteredAction[] = [GenerateCredentialReport, GetCredentialReport];

@@ -1,5 +1,5 @@
 /** IAM groups: Create/Get/List/Update/DeleteGroup, Add/RemoveUserToGroup, ListGroupsForUser. */
-import { defineAction, type ActionContext, type ActionDef } from "../action";
+import { defineAction, type ActionContext, type RegisteredAction } from "../action";
 import { common } from "../../protocol/shapes";
 import { errors } from "../../protocol/errors";
 import { iamArn } from "../../lib/arn";
@@ -8,22 +8,17 @@ import { newUniqueId } from "../../lib/ids";
 import * as store from "../../store/iam-groups";
 import type { GroupRow } from "../../store/iam-groups";
 import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, notFound, page, paging, pathPrefix } from "./common";
-import { listedUser, userResource } from "./users";
+import { findUser, listedUser, userResource } from "./users";
 
 const groupName = () => ({ ...common.name(128), required: true as const });
 const existingUserName = () => ({ ...common.name(128), required: true as const });
 
-const groupMemo = new WeakMap<object, Promise<GroupRow | undefined>>();
-
-/** The group row, read once per request (authorize needs its ARN with path, the handler its data). */
-function lookupGroup(ctx: ActionContext, input: object, name: string): Promise<GroupRow | undefined> {
-  let p = groupMemo.get(input);
-  if (!p) groupMemo.set(input, (p = store.getGroupByName(ctx.db, ctx.caller.principal.account, name)));
-  return p;
+/** The group by name (the load step of the actions on a group). */
+function findGroup(ctx: ActionContext, name: string): Promise<GroupRow | undefined> {
+  return store.getGroupByName(ctx.db, ctx.caller.principal.account, name);
 }
 
-async function groupResource(ctx: ActionContext, input: object, name: string): Promise<string> {
-  const g = await lookupGroup(ctx, input, name);
+function groupResource(ctx: ActionContext, name: string, g: GroupRow | undefined): string {
   return g?.arn ?? iamArn(ctx.caller.principal.account, "group", "/", name);
 }
 
@@ -34,8 +29,9 @@ function group(g: GroupRow) {
 export const CreateGroup = defineAction({
   service: "iam",
   name: "CreateGroup",
+  effect: "permissions",
   input: { Path: common.path(), GroupName: groupName() },
-  authorize: (i, ctx) => ({ resource: iamArn(ctx.caller.principal.account, "group", i.Path ?? "/", i.GroupName) }),
+  target: (i, ctx) => ({ resource: iamArn(ctx.caller.principal.account, "group", i.Path ?? "/", i.GroupName) }),
   handler: async (i, ctx) => {
     const account = ctx.caller.principal.account;
     const path = i.Path ?? "/";
@@ -58,9 +54,11 @@ export const CreateGroup = defineAction({
 export const GetGroup = defineAction({
   service: "iam",
   name: "GetGroup",
+  effect: "read",
   input: { GroupName: groupName(), ...paging },
-  authorize: async (i, ctx) => ({ resource: await groupResource(ctx, i, i.GroupName) }),
-  handler: async (i, ctx) => {
+  load: (i, ctx) => findGroup(ctx, i.GroupName),
+  target: (i, ctx, g) => ({ resource: groupResource(ctx, i.GroupName, g) }),
+  handler: async (i, ctx, g) => {
     const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
     const r = await store.getGroupWithUsers(ctx.db, ctx.caller.principal.account, i.GroupName, {
       afterNameLower: decodeMarker(i.Marker),
@@ -75,8 +73,9 @@ export const GetGroup = defineAction({
 export const ListGroups = defineAction({
   service: "iam",
   name: "ListGroups",
+  effect: "read",
   input: { PathPrefix: pathPrefix(), ...paging },
-  authorize: (i, ctx) => ({ resource: iamArn(ctx.caller.principal.account, "group", i.PathPrefix ?? "/", "") }),
+  target: (i, ctx) => ({ resource: iamArn(ctx.caller.principal.account, "group", i.PathPrefix ?? "/", "") }),
   handler: async (i, ctx) => {
     const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
     const rows = await store.listGroups(ctx.db, ctx.caller.principal.account, {
@@ -92,11 +91,12 @@ export const ListGroups = defineAction({
 export const UpdateGroup = defineAction({
   service: "iam",
   name: "UpdateGroup",
+  effect: "permissions",
   input: { GroupName: groupName(), NewPath: common.path(), NewGroupName: common.name(128, false) },
-  authorize: async (i, ctx) => ({ resource: await groupResource(ctx, i, i.GroupName) }),
-  handler: async (i, ctx) => {
+  load: (i, ctx) => findGroup(ctx, i.GroupName),
+  target: (i, ctx, g) => ({ resource: groupResource(ctx, i.GroupName, g) }),
+  handler: async (i, ctx, g) => {
     const account = ctx.caller.principal.account;
-    const g = await lookupGroup(ctx, i, i.GroupName);
     if (!g) throw notFound.group(i.GroupName);
     const newName = i.NewGroupName ?? g.groupName;
     const newPath = i.NewPath ?? g.path;
@@ -115,9 +115,11 @@ const DELETE_GROUP_CONFLICT: Record<store.GroupDeleteBlocker, string> = {
 export const DeleteGroup = defineAction({
   service: "iam",
   name: "DeleteGroup",
+  effect: "permissions",
   input: { GroupName: groupName() },
-  authorize: async (i, ctx) => ({ resource: await groupResource(ctx, i, i.GroupName) }),
-  handler: async (i, ctx) => {
+  load: (i, ctx) => findGroup(ctx, i.GroupName),
+  target: (i, ctx, g) => ({ resource: groupResource(ctx, i.GroupName, g) }),
+  handler: async (i, ctx, g) => {
     const res = await store.deleteGroup(ctx.db, ctx.caller.principal.account, i.GroupName);
     if (res.ok) return undefined;
     if (res.reason === "notFound") throw notFound.group(i.GroupName);
@@ -134,9 +136,11 @@ function membershipError(r: Exclude<store.MembershipResult, { ok: true }>, group
 export const AddUserToGroup = defineAction({
   service: "iam",
   name: "AddUserToGroup",
+  effect: "permissions",
   input: { GroupName: groupName(), UserName: existingUserName() },
-  authorize: async (i, ctx) => ({ resource: await groupResource(ctx, i, i.GroupName) }),
-  handler: async (i, ctx) => {
+  load: (i, ctx) => findGroup(ctx, i.GroupName),
+  target: (i, ctx, g) => ({ resource: groupResource(ctx, i.GroupName, g) }),
+  handler: async (i, ctx, g) => {
     const r = await store.addUserToGroup(ctx.db, ctx.caller.principal.account, i.GroupName, i.UserName);
     if (!r.ok) throw membershipError(r, i.GroupName, i.UserName);
     return undefined;
@@ -146,9 +150,11 @@ export const AddUserToGroup = defineAction({
 export const RemoveUserFromGroup = defineAction({
   service: "iam",
   name: "RemoveUserFromGroup",
+  effect: "permissions",
   input: { GroupName: groupName(), UserName: existingUserName() },
-  authorize: async (i, ctx) => ({ resource: await groupResource(ctx, i, i.GroupName) }),
-  handler: async (i, ctx) => {
+  load: (i, ctx) => findGroup(ctx, i.GroupName),
+  target: (i, ctx, g) => ({ resource: groupResource(ctx, i.GroupName, g) }),
+  handler: async (i, ctx, g) => {
     const r = await store.removeUserFromGroup(ctx.db, ctx.caller.principal.account, i.GroupName, i.UserName);
     if (!r.ok) throw membershipError(r, i.GroupName, i.UserName);
     return undefined;
@@ -158,8 +164,10 @@ export const RemoveUserFromGroup = defineAction({
 export const ListGroupsForUser = defineAction({
   service: "iam",
   name: "ListGroupsForUser",
+  effect: "read",
   input: { UserName: existingUserName(), ...paging },
-  authorize: async (i, ctx) => ({ resource: await userResource(ctx, i, i.UserName) }),
+  load: (i, ctx) => findUser(ctx, i.UserName),
+  target: (i, ctx, u) => ({ resource: userResource(ctx, i.UserName, u) }),
   handler: async (i, ctx) => {
     const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
     const rows = await store.listGroupsForUser(ctx.db, ctx.caller.principal.account, i.UserName, {
@@ -172,6 +180,6 @@ export const ListGroupsForUser = defineAction({
   },
 });
 
-export const groupActions = [
+export const groupActions: RegisteredAction[] = [
   CreateGroup, GetGroup, ListGroups, UpdateGroup, DeleteGroup, AddUserToGroup, RemoveUserFromGroup, ListGroupsForUser,
-] as unknown as ActionDef[];
+];

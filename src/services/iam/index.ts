@@ -1,4 +1,4 @@
-import type { ActionDef } from "../action";
+import type { RegisteredAction } from "../action";
 import { roleActions } from "./roles";
 import { serviceLinkedRoleActions } from "./service-linked-roles";
 import { instanceProfileActions } from "./instance-profiles";
@@ -19,7 +19,7 @@ import { credentialReportActions } from "./credential-report";
 import { accessAdvisorActions } from "./access-advisor";
 
 // Each family file exports its actions; add the family's array here.
-export const iamActions: ActionDef[] = [
+export const iamActions: RegisteredAction[] = [
   ...roleActions,
   ...serviceLinkedRoleActions,
   ...instanceProfileActions,
@@ -38,4 +38,4 @@ export const iamActions: ActionDef[] = [
   ...loginProfileActions,
   ...credentialReportActions,
   ...accessAdvisorActions,
-] as ActionDef[];
+];

@@ -1,5 +1,5 @@
 /** IAM instance profiles: Create/Get/List/Delete, one role per profile, tags. */
-import { defineAction, type ActionContext } from "../action";
+import { defineAction, type ActionContext, type RegisteredAction } from "../action";
 import { common } from "../../protocol/shapes";
 import { errors } from "../../protocol/errors";
 import { iamArn } from "../../lib/arn";
@@ -16,30 +16,22 @@ import {
   type InstanceProfileView,
 } from "../../store/iam-instance-profiles";
 import { DEFAULT_MAX_ITEMS, budgetedPage, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, validateTags } from "./common";
-import { encodeDocument, requireRole, resourceTagActions, roleName, roleTarget } from "./roles";
+import {
+  encodeDocument, existingRole, findRole, listEntityTags, requireRole, roleName, roleTarget, tagEntity, tagKeysInput, tagsInput, untagEntity, type TaggedEntity,
+} from "./roles";
 
 const profileArnOf = (account: string, name: string, path = "/") => iamArn(account, "instance-profile", path, name);
 
-const memo = new WeakMap<ActionContext, Map<string, InstanceProfileView | null>>();
-
 async function findProfile(ctx: ActionContext, name: string): Promise<InstanceProfileView | null> {
-  let m = memo.get(ctx);
-  if (!m) memo.set(ctx, (m = new Map()));
-  const key = name.toLowerCase();
-  if (m.has(key)) return m.get(key)!;
-  const row = (await getInstanceProfileByName(ctx.db, ctx.caller.principal.account, name)) ?? null;
-  m.set(key, row);
-  return row;
+  return (await getInstanceProfileByName(ctx.db, ctx.caller.principal.account, name)) ?? null;
 }
 
-async function requireProfile(ctx: ActionContext, name: string): Promise<InstanceProfileView> {
-  const p = await findProfile(ctx, name);
+function existingProfile(p: InstanceProfileView | null, name: string): InstanceProfileView {
   if (!p) throw notFound.instanceProfile(name);
   return p;
 }
 
-async function profileTarget(ctx: ActionContext, name: string): Promise<{ resource: string }> {
-  const p = await findProfile(ctx, name);
+function profileTarget(ctx: ActionContext, name: string, p: InstanceProfileView | null): { resource: string } {
   return { resource: p?.arn ?? profileArnOf(ctx.caller.principal.account, name) };
 }
 
@@ -70,8 +62,9 @@ const NAME = () => ({ ...common.name(128), required: true as const });
 export const CreateInstanceProfile = defineAction({
   service: "iam",
   name: "CreateInstanceProfile",
+  effect: "write",
   input: { InstanceProfileName: NAME(), Path: common.path(), Tags: common.tags() },
-  authorize: (i, ctx) => ({
+  target: (i, ctx) => ({
     resource: profileArnOf(ctx.caller.principal.account, i.InstanceProfileName, i.Path ?? "/"),
     context: requestTagContext(i.Tags),
   }),
@@ -97,10 +90,12 @@ export const CreateInstanceProfile = defineAction({
 export const GetInstanceProfile = defineAction({
   service: "iam",
   name: "GetInstanceProfile",
+  effect: "read",
   input: { InstanceProfileName: NAME() },
-  authorize: (i, ctx) => profileTarget(ctx, i.InstanceProfileName),
-  handler: async (i, ctx) => {
-    const p = await requireProfile(ctx, i.InstanceProfileName);
+  load: (i, ctx) => findProfile(ctx, i.InstanceProfileName),
+  target: (i, ctx, found) => profileTarget(ctx, i.InstanceProfileName, found),
+  handler: async (i, ctx, found) => {
+    const p = existingProfile(found, i.InstanceProfileName);
     const tags = await listTags(ctx.db, p.accountId, "instance-profile", p.instanceProfileId);
     return { InstanceProfile: profileView(p, tags) };
   },
@@ -109,8 +104,9 @@ export const GetInstanceProfile = defineAction({
 export const ListInstanceProfiles = defineAction({
   service: "iam",
   name: "ListInstanceProfiles",
+  effect: "read",
   input: { PathPrefix: pathPrefix(), ...paging },
-  authorize: (i, ctx) => ({ resource: iamArn(ctx.caller.principal.account, "instance-profile", i.PathPrefix ?? "/", "") }),
+  target: (i, ctx) => ({ resource: iamArn(ctx.caller.principal.account, "instance-profile", i.PathPrefix ?? "/", "") }),
   handler: async (i, ctx) => {
     const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
     const rows = await listInstanceProfiles(ctx.db, ctx.caller.principal.account, {
@@ -127,10 +123,12 @@ export const ListInstanceProfiles = defineAction({
 export const ListInstanceProfilesForRole = defineAction({
   service: "iam",
   name: "ListInstanceProfilesForRole",
+  effect: "read",
   input: { RoleName: roleName(), ...paging },
-  authorize: (i, ctx) => roleTarget(ctx, i.RoleName),
-  handler: async (i, ctx) => {
-    const role = await requireRole(ctx, i.RoleName);
+  load: (i, ctx) => findRole(ctx, i.RoleName),
+  target: (i, ctx, found) => roleTarget(ctx, i.RoleName, found),
+  handler: async (i, ctx, found) => {
+    const role = existingRole(found, i.RoleName);
     const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
     const rows = await listInstanceProfiles(ctx.db, role.accountId, { roleId: role.roleId, after: decodeMarker(i.Marker), limit: max + 1 });
     const p = budgetedPage(rows, max, (r) => r.nameLower);
@@ -141,10 +139,12 @@ export const ListInstanceProfilesForRole = defineAction({
 export const DeleteInstanceProfile = defineAction({
   service: "iam",
   name: "DeleteInstanceProfile",
+  effect: "write",
   input: { InstanceProfileName: NAME() },
-  authorize: (i, ctx) => profileTarget(ctx, i.InstanceProfileName),
-  handler: async (i, ctx) => {
-    const p = await requireProfile(ctx, i.InstanceProfileName);
+  load: (i, ctx) => findProfile(ctx, i.InstanceProfileName),
+  target: (i, ctx, found) => profileTarget(ctx, i.InstanceProfileName, found),
+  handler: async (i, ctx, found) => {
+    const p = existingProfile(found, i.InstanceProfileName);
     if (await deleteInstanceProfileRow(ctx.db, p.accountId, p.instanceProfileId)) return undefined;
     const now = await getInstanceProfileByName(ctx.db, p.accountId, i.InstanceProfileName);
     if (!now || now.instanceProfileId !== p.instanceProfileId) throw notFound.instanceProfile(i.InstanceProfileName);
@@ -155,10 +155,12 @@ export const DeleteInstanceProfile = defineAction({
 export const AddRoleToInstanceProfile = defineAction({
   service: "iam",
   name: "AddRoleToInstanceProfile",
+  effect: "permissions",
   input: { InstanceProfileName: NAME(), RoleName: roleName() },
-  authorize: (i, ctx) => profileTarget(ctx, i.InstanceProfileName),
-  handler: async (i, ctx) => {
-    const p = await requireProfile(ctx, i.InstanceProfileName);
+  load: (i, ctx) => findProfile(ctx, i.InstanceProfileName),
+  target: (i, ctx, found) => profileTarget(ctx, i.InstanceProfileName, found),
+  handler: async (i, ctx, found) => {
+    const p = existingProfile(found, i.InstanceProfileName);
     const role = await requireRole(ctx, i.RoleName);
     assertRoleModifiable(role);
     const outcome = await addRoleToProfile(ctx.db, p.accountId, p.instanceProfileId, role.roleId);
@@ -172,10 +174,12 @@ export const AddRoleToInstanceProfile = defineAction({
 export const RemoveRoleFromInstanceProfile = defineAction({
   service: "iam",
   name: "RemoveRoleFromInstanceProfile",
+  effect: "permissions",
   input: { InstanceProfileName: NAME(), RoleName: roleName() },
-  authorize: (i, ctx) => profileTarget(ctx, i.InstanceProfileName),
-  handler: async (i, ctx) => {
-    const p = await requireProfile(ctx, i.InstanceProfileName);
+  load: (i, ctx) => findProfile(ctx, i.InstanceProfileName),
+  target: (i, ctx, found) => profileTarget(ctx, i.InstanceProfileName, found),
+  handler: async (i, ctx, found) => {
+    const p = existingProfile(found, i.InstanceProfileName);
     const role = await requireRole(ctx, i.RoleName);
     assertRoleModifiable(role);
     if (!(await removeRoleFromProfile(ctx.db, p.accountId, p.instanceProfileId, role.roleId)))
@@ -184,21 +188,39 @@ export const RemoveRoleFromInstanceProfile = defineAction({
   },
 });
 
-export const [TagInstanceProfile, UntagInstanceProfile, ListInstanceProfileTags] = resourceTagActions({
-  title: "InstanceProfile",
-  field: "InstanceProfileName",
-  name: NAME,
-  tagType: "instance-profile",
-  principalTags: false,
-  target: profileTarget,
-  find: async (ctx, name) => {
-    const p = await requireProfile(ctx, name);
-    return { accountId: p.accountId, id: p.instanceProfileId };
-  },
-  notFound: notFound.instanceProfile,
+const taggedProfile = (p: InstanceProfileView): TaggedEntity => ({ accountId: p.accountId, id: p.instanceProfileId, tagType: "instance-profile", principalTags: false });
+
+export const TagInstanceProfile = defineAction({
+  service: "iam",
+  name: "TagInstanceProfile",
+  effect: "write",
+  input: { InstanceProfileName: NAME(), ...tagsInput() },
+  load: (i, ctx) => findProfile(ctx, i.InstanceProfileName),
+  target: (i, ctx, found) => ({ ...profileTarget(ctx, i.InstanceProfileName, found), context: requestTagContext(i.Tags) }),
+  handler: (i, ctx, found) => tagEntity(ctx, taggedProfile(existingProfile(found, i.InstanceProfileName)), i.Tags, () => notFound.instanceProfile(i.InstanceProfileName)),
 });
 
-export const instanceProfileActions = [
+export const UntagInstanceProfile = defineAction({
+  service: "iam",
+  name: "UntagInstanceProfile",
+  effect: "write",
+  input: { InstanceProfileName: NAME(), ...tagKeysInput() },
+  load: (i, ctx) => findProfile(ctx, i.InstanceProfileName),
+  target: (i, ctx, found) => ({ ...profileTarget(ctx, i.InstanceProfileName, found), context: { "aws:TagKeys": i.TagKeys } }),
+  handler: (i, ctx, found) => untagEntity(ctx, taggedProfile(existingProfile(found, i.InstanceProfileName)), i.TagKeys),
+});
+
+export const ListInstanceProfileTags = defineAction({
+  service: "iam",
+  name: "ListInstanceProfileTags",
+  effect: "read",
+  input: { InstanceProfileName: NAME(), ...paging },
+  load: (i, ctx) => findProfile(ctx, i.InstanceProfileName),
+  target: (i, ctx, found) => profileTarget(ctx, i.InstanceProfileName, found),
+  handler: (i, ctx, found) => listEntityTags(ctx, taggedProfile(existingProfile(found, i.InstanceProfileName)), i),
+});
+
+export const instanceProfileActions: RegisteredAction[] = [
   CreateInstanceProfile, GetInstanceProfile, ListInstanceProfiles, ListInstanceProfilesForRole, DeleteInstanceProfile,
   AddRoleToInstanceProfile, RemoveRoleFromInstanceProfile, TagInstanceProfile, UntagInstanceProfile, ListInstanceProfileTags,
 ];

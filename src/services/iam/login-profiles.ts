@@ -3,13 +3,13 @@
  * new password is checked against the account policy (or AWS's default one) and against the
  * last PasswordReusePrevention passwords, then stored only as a PBKDF2 hash.
  */
-import { defineAction, type ActionContext, type ActionDef } from "../action";
+import { defineAction, type ActionContext, type RegisteredAction } from "../action";
 import { common, s } from "../../protocol/shapes";
 import { AwsError, errors } from "../../protocol/errors";
 import { isoSeconds } from "../../lib/clock";
 import { hashPassword, passwordPolicyViolation, verifyPassword } from "../../lib/password";
 import * as store from "../../store/iam-passwords";
-import { resolveTarget, targetResource, type Target } from "./security-targets";
+import { lookupTarget, resolveTarget, type Target } from "./security-targets";
 
 const PASSWORD = { min: 1, max: 128, pattern: /^[\u0009\u000A\u000D\u0020-\u00FF]+$/, patternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+" } as const;
 const password = () => s.string({ ...PASSWORD, required: true as const });
@@ -41,10 +41,12 @@ function profileView(target: Target, p: { createDate: string; passwordResetRequi
 export const CreateLoginProfile = defineAction({
   service: "iam",
   name: "CreateLoginProfile",
+  effect: "write",
   input: { UserName: common.name(64, false), Password: password(), PasswordResetRequired: s.boolean() },
-  authorize: async (i, ctx) => ({ resource: await targetResource(ctx, i, i.UserName, false) }),
-  handler: async (i, ctx) => {
-    const target = await resolveTarget(ctx, i, i.UserName, false);
+  load: (i, ctx) => lookupTarget(ctx, i.UserName, false),
+  target: (_i, _ctx, found) => ({ resource: found.resource }),
+  handler: async (i, ctx, found) => {
+    const target = resolveTarget(ctx, i.UserName, false, found);
     const account = ctx.caller.principal.account;
     if (await store.getLoginProfile(ctx.db, account, target.userId)) throw loginProfileErrors.exists(target.userName);
     await checkNewPassword(ctx, target, i.Password);
@@ -60,10 +62,12 @@ export const CreateLoginProfile = defineAction({
 export const GetLoginProfile = defineAction({
   service: "iam",
   name: "GetLoginProfile",
+  effect: "read",
   input: { UserName: common.name(64, false) },
-  authorize: async (i, ctx) => ({ resource: await targetResource(ctx, i, i.UserName, false) }),
-  handler: async (i, ctx) => {
-    const target = await resolveTarget(ctx, i, i.UserName, false);
+  load: (i, ctx) => lookupTarget(ctx, i.UserName, false),
+  target: (_i, _ctx, found) => ({ resource: found.resource }),
+  handler: async (i, ctx, found) => {
+    const target = resolveTarget(ctx, i.UserName, false, found);
     const p = await store.getLoginProfile(ctx.db, ctx.caller.principal.account, target.userId);
     if (!p) throw loginProfileErrors.notFound(target.userName);
     return profileView(target, p);
@@ -73,10 +77,12 @@ export const GetLoginProfile = defineAction({
 export const UpdateLoginProfile = defineAction({
   service: "iam",
   name: "UpdateLoginProfile",
+  effect: "write",
   input: { UserName: common.name(64), Password: optionalPassword(), PasswordResetRequired: s.boolean() },
-  authorize: async (i, ctx) => ({ resource: await targetResource(ctx, i, i.UserName, false) }),
-  handler: async (i, ctx) => {
-    const target = await resolveTarget(ctx, i, i.UserName, false);
+  load: (i, ctx) => lookupTarget(ctx, i.UserName, false),
+  target: (_i, _ctx, found) => ({ resource: found.resource }),
+  handler: async (i, ctx, found) => {
+    const target = resolveTarget(ctx, i.UserName, false, found);
     const account = ctx.caller.principal.account;
     if (!(await store.getLoginProfile(ctx.db, account, target.userId))) throw loginProfileErrors.notFound(target.userName);
     let hash: string | undefined;
@@ -93,10 +99,12 @@ export const UpdateLoginProfile = defineAction({
 export const DeleteLoginProfile = defineAction({
   service: "iam",
   name: "DeleteLoginProfile",
+  effect: "write",
   input: { UserName: common.name(64, false) },
-  authorize: async (i, ctx) => ({ resource: await targetResource(ctx, i, i.UserName, false) }),
-  handler: async (i, ctx) => {
-    const target = await resolveTarget(ctx, i, i.UserName, false);
+  load: (i, ctx) => lookupTarget(ctx, i.UserName, false),
+  target: (_i, _ctx, found) => ({ resource: found.resource }),
+  handler: async (i, ctx, found) => {
+    const target = resolveTarget(ctx, i.UserName, false, found);
     if (!(await store.deleteLoginProfile(ctx.db, ctx.caller.principal.account, target.userId))) throw loginProfileErrors.notFound(target.userName);
     return undefined;
   },
@@ -105,13 +113,14 @@ export const DeleteLoginProfile = defineAction({
 export const ChangePassword = defineAction({
   service: "iam",
   name: "ChangePassword",
+  effect: "write",
   input: { OldPassword: password(), NewPassword: password() },
-  authorize: (_i, ctx) => ({ resource: ctx.caller.principal.kind === "user" ? ctx.caller.principal.arn : "*" }),
+  target: (_i, ctx) => ({ resource: ctx.caller.principal.kind === "user" ? ctx.caller.principal.arn : "*" }),
   handler: async (i, ctx) => {
     const p = ctx.caller.principal;
     // Only an IAM user changes its own password (the root user's is not managed by IAM).
     if (p.kind !== "user" || !p.username) throw new AwsError("InvalidUserType", "The user type is not valid for this operation.", 400);
-    const target = await resolveTarget(ctx, i, p.username, false);
+    const target = resolveTarget(ctx, p.username, false, await lookupTarget(ctx, p.username, false));
     const account = p.account;
     const profile = await store.getLoginProfile(ctx.db, account, target.userId);
     if (!profile) throw loginProfileErrors.notFound(target.userName);
@@ -126,4 +135,4 @@ export const ChangePassword = defineAction({
   },
 });
 
-export const loginProfileActions = [CreateLoginProfile, GetLoginProfile, UpdateLoginProfile, DeleteLoginProfile, ChangePassword] as unknown as ActionDef[];
+export const loginProfileActions: RegisteredAction[] = [CreateLoginProfile, GetLoginProfile, UpdateLoginProfile, DeleteLoginProfile, ChangePassword];

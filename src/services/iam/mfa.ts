@@ -3,7 +3,7 @@
  * ListMFADevices, ListVirtualMFADevices, GetMFADevice and tags. The root user's devices are
  * assigned to user id 'root' (root caller without UserName).
  */
-import { defineAction, type ActionDef, type ActionContext } from "../action";
+import { defineAction, type RegisteredAction, type ActionContext } from "../action";
 import { common, s } from "../../protocol/shapes";
 import { AwsError, errors } from "../../protocol/errors";
 import { iamArn, rootArn } from "../../lib/arn";
@@ -15,7 +15,7 @@ import { getAccount } from "../../store/accounts";
 import * as store from "../../store/iam-mfa";
 import { quotaMessage } from "../../store/iam-quotas";
 import { DEFAULT_MAX_ITEMS, decodeMarker, page, paging, requestTagContext, validateTags } from "./common";
-import { resolveTarget, targetResource } from "./security-targets";
+import { lookupTarget, resolveTarget } from "./security-targets";
 
 // ---------------------------------------------------------------- shapes and messages
 
@@ -76,12 +76,13 @@ async function codesStep(seed: string, code1: string, code2: string, now: number
 export const CreateVirtualMFADevice = defineAction({
   service: "iam",
   name: "CreateVirtualMFADevice",
+  effect: "write",
   input: {
     Path: common.path(),
     VirtualMFADeviceName: s.string({ required: true, min: 1, max: 226, pattern: /^[\w+=,.@-]+$/, patternText: "[\\w+=,.@-]+" }),
     Tags: common.tags(),
   },
-  authorize: (i, ctx) => ({
+  target: (i, ctx) => ({
     resource: deviceArn(ctx.caller.principal.account, i.Path ?? "/", i.VirtualMFADeviceName),
     context: requestTagContext(i.Tags),
   }),
@@ -116,10 +117,12 @@ export const CreateVirtualMFADevice = defineAction({
 export const EnableMFADevice = defineAction({
   service: "iam",
   name: "EnableMFADevice",
+  effect: "write",
   input: { UserName: optionalUserName(), SerialNumber: serialNumber(), AuthenticationCode1: authenticationCode(), AuthenticationCode2: authenticationCode() },
-  authorize: async (i, ctx) => ({ resource: await targetResource(ctx, i, i.UserName, true) }),
-  handler: async (i, ctx) => {
-    const target = await resolveTarget(ctx, i, i.UserName, true);
+  load: (i, ctx) => lookupTarget(ctx, i.UserName, true),
+  target: (_i, _ctx, found) => ({ resource: found.resource }),
+  handler: async (i, ctx, found) => {
+    const target = resolveTarget(ctx, i.UserName, true, found);
     const account = ctx.caller.principal.account;
     const dev = await store.getDevice(ctx.db, account, i.SerialNumber);
     if (!dev) throw mfaErrors.noSuchDevice(i.SerialNumber);
@@ -136,10 +139,12 @@ export const EnableMFADevice = defineAction({
 export const DeactivateMFADevice = defineAction({
   service: "iam",
   name: "DeactivateMFADevice",
+  effect: "write",
   input: { UserName: optionalUserName(), SerialNumber: serialNumber() },
-  authorize: async (i, ctx) => ({ resource: await targetResource(ctx, i, i.UserName, true) }),
-  handler: async (i, ctx) => {
-    const target = await resolveTarget(ctx, i, i.UserName, true);
+  load: (i, ctx) => lookupTarget(ctx, i.UserName, true),
+  target: (_i, _ctx, found) => ({ resource: found.resource }),
+  handler: async (i, ctx, found) => {
+    const target = resolveTarget(ctx, i.UserName, true, found);
     if (!(await store.deactivateDevice(ctx.db, ctx.caller.principal.account, i.SerialNumber, target.userId))) throw mfaErrors.invalidForUser();
     return undefined;
   },
@@ -148,10 +153,12 @@ export const DeactivateMFADevice = defineAction({
 export const ResyncMFADevice = defineAction({
   service: "iam",
   name: "ResyncMFADevice",
+  effect: "write",
   input: { UserName: optionalUserName(), SerialNumber: serialNumber(), AuthenticationCode1: authenticationCode(), AuthenticationCode2: authenticationCode() },
-  authorize: async (i, ctx) => ({ resource: await targetResource(ctx, i, i.UserName, true) }),
-  handler: async (i, ctx) => {
-    const target = await resolveTarget(ctx, i, i.UserName, true);
+  load: (i, ctx) => lookupTarget(ctx, i.UserName, true),
+  target: (_i, _ctx, found) => ({ resource: found.resource }),
+  handler: async (i, ctx, found) => {
+    const target = resolveTarget(ctx, i.UserName, true, found);
     const account = ctx.caller.principal.account;
     const dev = await store.getDevice(ctx.db, account, i.SerialNumber);
     if (!dev || dev.userId !== target.userId) throw mfaErrors.invalidForUser();
@@ -165,8 +172,9 @@ export const ResyncMFADevice = defineAction({
 export const DeleteVirtualMFADevice = defineAction({
   service: "iam",
   name: "DeleteVirtualMFADevice",
+  effect: "write",
   input: { SerialNumber: serialNumber() },
-  authorize: (i) => ({ resource: i.SerialNumber }),
+  target: (i) => ({ resource: i.SerialNumber }),
   handler: async (i, ctx) => {
     const res = await store.deleteDevice(ctx.db, ctx.caller.principal.account, i.SerialNumber);
     if (res === "notFound") throw mfaErrors.noSuchDevice(i.SerialNumber);
@@ -178,10 +186,12 @@ export const DeleteVirtualMFADevice = defineAction({
 export const ListMFADevices = defineAction({
   service: "iam",
   name: "ListMFADevices",
+  effect: "read",
   input: { UserName: optionalUserName(), ...paging },
-  authorize: async (i, ctx) => ({ resource: await targetResource(ctx, i, i.UserName, true) }),
-  handler: async (i, ctx) => {
-    const target = await resolveTarget(ctx, i, i.UserName, true);
+  load: (i, ctx) => lookupTarget(ctx, i.UserName, true),
+  target: (_i, _ctx, found) => ({ resource: found.resource }),
+  handler: async (i, ctx, found) => {
+    const target = resolveTarget(ctx, i.UserName, true, found);
     const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
     const rows = await store.listUserDevices(ctx.db, ctx.caller.principal.account, target.userId, decodeMarker(i.Marker), max + 1);
     const pg = page(rows, max, (d) => d.serialNumber);
@@ -196,8 +206,9 @@ export const ListMFADevices = defineAction({
 export const ListVirtualMFADevices = defineAction({
   service: "iam",
   name: "ListVirtualMFADevices",
+  effect: "read",
   input: { AssignmentStatus: s.string({ enum: ["Assigned", "Unassigned", "Any"] as const }), ...paging },
-  authorize: () => ({ resource: "*" }),
+  target: () => ({ resource: "*" }),
   handler: async (i, ctx) => {
     const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
     const status = (i.AssignmentStatus ?? "Any") as store.AssignmentStatus;
@@ -218,10 +229,12 @@ export const ListVirtualMFADevices = defineAction({
 export const GetMFADevice = defineAction({
   service: "iam",
   name: "GetMFADevice",
+  effect: "read",
   input: { SerialNumber: serialNumber(), UserName: optionalUserName() },
-  authorize: async (i, ctx) => ({ resource: await targetResource(ctx, i, i.UserName, true) }),
-  handler: async (i, ctx) => {
-    const target = await resolveTarget(ctx, i, i.UserName, true);
+  load: (i, ctx) => lookupTarget(ctx, i.UserName, true),
+  target: (_i, _ctx, found) => ({ resource: found.resource }),
+  handler: async (i, ctx, found) => {
+    const target = resolveTarget(ctx, i.UserName, true, found);
     const dev = await store.getDevice(ctx.db, ctx.caller.principal.account, i.SerialNumber);
     if (!dev || dev.userId !== target.userId) throw mfaErrors.invalidForUser();
     return { UserName: target.userName, SerialNumber: dev.serialNumber, EnableDate: dev.enableDate ?? undefined };
@@ -231,8 +244,9 @@ export const GetMFADevice = defineAction({
 export const TagMFADevice = defineAction({
   service: "iam",
   name: "TagMFADevice",
+  effect: "write",
   input: { SerialNumber: serialNumber(), Tags: { ...common.tags(), required: true as const } },
-  authorize: (i) => ({ resource: i.SerialNumber, context: requestTagContext(i.Tags) }),
+  target: (i) => ({ resource: i.SerialNumber, context: requestTagContext(i.Tags) }),
   handler: async (i, ctx) => {
     validateTags(i.Tags);
     if (!(await store.tagDevice(ctx.db, ctx.caller.principal.account, i.SerialNumber, i.Tags))) throw mfaErrors.noSuchDevice(i.SerialNumber);
@@ -243,8 +257,9 @@ export const TagMFADevice = defineAction({
 export const UntagMFADevice = defineAction({
   service: "iam",
   name: "UntagMFADevice",
+  effect: "write",
   input: { SerialNumber: serialNumber(), TagKeys: tagKeys() },
-  authorize: (i) => ({ resource: i.SerialNumber, context: { "aws:TagKeys": i.TagKeys } }),
+  target: (i) => ({ resource: i.SerialNumber, context: { "aws:TagKeys": i.TagKeys } }),
   handler: async (i, ctx) => {
     if (!(await store.untagDevice(ctx.db, ctx.caller.principal.account, i.SerialNumber, i.TagKeys))) throw mfaErrors.noSuchDevice(i.SerialNumber);
     return undefined;
@@ -254,8 +269,9 @@ export const UntagMFADevice = defineAction({
 export const ListMFADeviceTags = defineAction({
   service: "iam",
   name: "ListMFADeviceTags",
+  effect: "read",
   input: { SerialNumber: serialNumber(), ...paging },
-  authorize: (i) => ({ resource: i.SerialNumber }),
+  target: (i) => ({ resource: i.SerialNumber }),
   handler: async (i, ctx) => {
     const account = ctx.caller.principal.account;
     const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
@@ -272,7 +288,7 @@ export const ListMFADeviceTags = defineAction({
   },
 });
 
-export const mfaActions = [
+export const mfaActions: RegisteredAction[] = [
   CreateVirtualMFADevice, EnableMFADevice, DeactivateMFADevice, ResyncMFADevice, DeleteVirtualMFADevice,
   ListMFADevices, ListVirtualMFADevices, GetMFADevice, TagMFADevice, UntagMFADevice, ListMFADeviceTags,
-] as unknown as ActionDef[];
+];

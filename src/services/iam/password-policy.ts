@@ -1,5 +1,5 @@
 /** The account password policy: Update/Get/DeleteAccountPasswordPolicy with AWS's bounds and defaults. */
-import { defineAction, type ActionDef } from "../action";
+import { defineAction, type RegisteredAction } from "../action";
 import { s } from "../../protocol/shapes";
 import { errors } from "../../protocol/errors";
 import type { PasswordPolicy } from "../../lib/password";
@@ -24,6 +24,7 @@ export function passwordPolicyView(p: PasswordPolicy) {
 export const UpdateAccountPasswordPolicy = defineAction({
   service: "iam",
   name: "UpdateAccountPasswordPolicy",
+  effect: "write",
   input: {
     MinimumPasswordLength: s.integer({ min: 6, max: 128 }),
     RequireSymbols: s.boolean(),
@@ -35,7 +36,7 @@ export const UpdateAccountPasswordPolicy = defineAction({
     PasswordReusePrevention: s.integer({ min: 1, max: 24 }),
     HardExpiry: s.boolean(),
   },
-  authorize: () => ({ resource: "*" }),
+  target: () => ({ resource: "*" }),
   handler: async (i, ctx) => {
     // Every parameter left out reverts to its default (AWS replaces the whole policy).
     const policy: PasswordPolicy = {
@@ -57,8 +58,9 @@ export const UpdateAccountPasswordPolicy = defineAction({
 export const GetAccountPasswordPolicy = defineAction({
   service: "iam",
   name: "GetAccountPasswordPolicy",
+  effect: "read",
   input: {},
-  authorize: () => ({ resource: "*" }),
+  target: () => ({ resource: "*" }),
   handler: async (_i, ctx) => {
     const account = ctx.caller.principal.account;
     const p = await store.getPasswordPolicy(ctx.db, account);
@@ -70,8 +72,9 @@ export const GetAccountPasswordPolicy = defineAction({
 export const DeleteAccountPasswordPolicy = defineAction({
   service: "iam",
   name: "DeleteAccountPasswordPolicy",
+  effect: "write",
   input: {},
-  authorize: () => ({ resource: "*" }),
+  target: () => ({ resource: "*" }),
   handler: async (_i, ctx) => {
     if (!(await store.deletePasswordPolicy(ctx.db, ctx.caller.principal.account)))
       throw errors.noSuchEntity("The account policy with name PasswordPolicy cannot be found.");
@@ -79,4 +82,4 @@ export const DeleteAccountPasswordPolicy = defineAction({
   },
 });
 
-export const passwordPolicyActions = [UpdateAccountPasswordPolicy, GetAccountPasswordPolicy, DeleteAccountPasswordPolicy] as unknown as ActionDef[];
+export const passwordPolicyActions: RegisteredAction[] = [UpdateAccountPasswordPolicy, GetAccountPasswordPolicy, DeleteAccountPasswordPolicy];

@@ -3,7 +3,7 @@
  * TagPolicy/UntagPolicy/ListPolicyTags, ListEntitiesForPolicy — plus the helpers the other
  * policy families share (ARN checks, URL-encoded documents, the read-only AWS-managed rule).
  */
-import { defineAction, type ActionDef, type ActionContext } from "../action";
+import { defineAction, type RegisteredAction, type ActionContext } from "../action";
 import { common, s } from "../../protocol/shapes";
 import { errors } from "../../protocol/errors";
 import { parseArn, iamArn } from "../../lib/arn";
@@ -105,6 +105,7 @@ const policyArnField = { PolicyArn: req.arn() };
 export const createPolicyAction = defineAction({
   service: "iam",
   name: "CreatePolicy",
+  effect: "permissions",
   input: {
     PolicyName: req.name(128),
     Path: common.path(),
@@ -112,7 +113,7 @@ export const createPolicyAction = defineAction({
     Description: policyDescription(),
     Tags: common.tags(),
   },
-  authorize: (i, ctx) => ({
+  target: (i, ctx) => ({
     resource: iamArn(account(ctx), "policy", i.Path ?? "/", i.PolicyName),
     context: requestTagContext(i.Tags),
   }),
@@ -152,8 +153,9 @@ export const createPolicyAction = defineAction({
 export const getPolicyAction = defineAction({
   service: "iam",
   name: "GetPolicy",
+  effect: "read",
   input: policyArnField,
-  authorize: (i) => ({ resource: i.PolicyArn }),
+  target: (i) => ({ resource: i.PolicyArn }),
   async handler(i, ctx) {
     const p = await requirePolicy(ctx, i.PolicyArn);
     const tags = p.awsManaged ? [] : await getTags(ctx.db, account(ctx), "policy", p.policyId);
@@ -164,6 +166,7 @@ export const getPolicyAction = defineAction({
 export const listPoliciesAction = defineAction({
   service: "iam",
   name: "ListPolicies",
+  effect: "read",
   input: {
     Scope: s.string({ enum: ["All", "AWS", "Local"] }),
     OnlyAttached: s.boolean(),
@@ -171,7 +174,7 @@ export const listPoliciesAction = defineAction({
     PolicyUsageFilter: s.string({ enum: ["PermissionsPolicy", "PermissionsBoundary"] }),
     ...paging,
   },
-  authorize: () => ({ resource: "*" }),
+  target: () => ({ resource: "*" }),
   async handler(i, ctx) {
     const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
     const key = decodeMarker(i.Marker);
@@ -197,8 +200,9 @@ export const listPoliciesAction = defineAction({
 export const deletePolicyAction = defineAction({
   service: "iam",
   name: "DeletePolicy",
+  effect: "permissions",
   input: policyArnField,
-  authorize: (i, ctx) => {
+  target: (i, ctx) => {
     denyAwsManagedWrite(ctx, "DeletePolicy", i.PolicyArn);
     return { resource: i.PolicyArn };
   },
@@ -220,8 +224,9 @@ const tagKeysField = s.list(s.string({ min: 1, max: 128 }), { required: true, ma
 export const tagPolicyAction = defineAction({
   service: "iam",
   name: "TagPolicy",
+  effect: "write",
   input: { ...policyArnField, Tags: { ...common.tags(), required: true as const } },
-  authorize: (i, ctx) => {
+  target: (i, ctx) => {
     denyAwsManagedWrite(ctx, "TagPolicy", i.PolicyArn);
     return { resource: i.PolicyArn, context: requestTagContext(i.Tags) };
   },
@@ -239,8 +244,9 @@ export const tagPolicyAction = defineAction({
 export const untagPolicyAction = defineAction({
   service: "iam",
   name: "UntagPolicy",
+  effect: "write",
   input: { ...policyArnField, TagKeys: tagKeysField },
-  authorize: (i, ctx) => {
+  target: (i, ctx) => {
     denyAwsManagedWrite(ctx, "UntagPolicy", i.PolicyArn);
     return { resource: i.PolicyArn, context: { "aws:TagKeys": i.TagKeys } };
   },
@@ -254,8 +260,9 @@ export const untagPolicyAction = defineAction({
 export const listPolicyTagsAction = defineAction({
   service: "iam",
   name: "ListPolicyTags",
+  effect: "read",
   input: { ...policyArnField, ...paging },
-  authorize: (i) => ({ resource: i.PolicyArn }),
+  target: (i) => ({ resource: i.PolicyArn }),
   async handler(i, ctx) {
     const p = await requirePolicy(ctx, i.PolicyArn);
     const all = p.awsManaged ? [] : await getTags(ctx.db, account(ctx), "policy", p.policyId);
@@ -266,6 +273,7 @@ export const listPolicyTagsAction = defineAction({
 export const listEntitiesForPolicyAction = defineAction({
   service: "iam",
   name: "ListEntitiesForPolicy",
+  effect: "read",
   input: {
     ...policyArnField,
     EntityFilter: s.string({ enum: ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"] }),
@@ -273,7 +281,7 @@ export const listEntitiesForPolicyAction = defineAction({
     PolicyUsageFilter: s.string({ enum: ["PermissionsPolicy", "PermissionsBoundary"] }),
     ...paging,
   },
-  authorize: (i) => ({ resource: i.PolicyArn }),
+  target: (i) => ({ resource: i.PolicyArn }),
   async handler(i, ctx) {
     await requirePolicy(ctx, i.PolicyArn);
     const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
@@ -298,7 +306,7 @@ export const listEntitiesForPolicyAction = defineAction({
   },
 });
 
-export const policyActions = [
+export const policyActions: RegisteredAction[] = [
   createPolicyAction,
   getPolicyAction,
   listPoliciesAction,
@@ -307,4 +315,4 @@ export const policyActions = [
   untagPolicyAction,
   listPolicyTagsAction,
   listEntitiesForPolicyAction,
-] as unknown as ActionDef[];
+];

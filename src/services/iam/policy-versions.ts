@@ -1,5 +1,5 @@
 /** Managed-policy versions: Create/Get/List/DeletePolicyVersion, SetDefaultPolicyVersion. */
-import { defineAction, type ActionDef } from "../action";
+import { defineAction, type RegisteredAction } from "../action";
 import { s } from "../../protocol/shapes";
 import { errors } from "../../protocol/errors";
 import { isoSeconds } from "../../lib/clock";
@@ -26,8 +26,9 @@ function versionOut(v: VersionRow, withDocument: boolean) {
 export const createPolicyVersionAction = defineAction({
   service: "iam",
   name: "CreatePolicyVersion",
+  effect: "permissions",
   input: { PolicyArn: req.arn(), PolicyDocument: req.policyDocument(), SetAsDefault: s.boolean() },
-  authorize: (i, ctx) => {
+  target: (i, ctx) => {
     denyAwsManagedWrite(ctx, "CreatePolicyVersion", i.PolicyArn);
     return { resource: i.PolicyArn };
   },
@@ -50,8 +51,9 @@ export const createPolicyVersionAction = defineAction({
 export const getPolicyVersionAction = defineAction({
   service: "iam",
   name: "GetPolicyVersion",
+  effect: "read",
   input: { PolicyArn: req.arn(), VersionId: versionId() },
-  authorize: (i) => ({ resource: i.PolicyArn }),
+  target: (i) => ({ resource: i.PolicyArn }),
   async handler(i, ctx) {
     checkPolicyArn(i.PolicyArn);
     const v = await getVersion(ctx.db, account(ctx), i.PolicyArn, i.VersionId);
@@ -67,8 +69,9 @@ export const getPolicyVersionAction = defineAction({
 export const listPolicyVersionsAction = defineAction({
   service: "iam",
   name: "ListPolicyVersions",
+  effect: "read",
   input: { PolicyArn: req.arn(), ...paging },
-  authorize: (i) => ({ resource: i.PolicyArn }),
+  target: (i) => ({ resource: i.PolicyArn }),
   async handler(i, ctx) {
     const p = await requirePolicy(ctx, i.PolicyArn);
     const all = await listVersions(ctx.db, account(ctx), p);
@@ -83,8 +86,9 @@ export const listPolicyVersionsAction = defineAction({
 export const deletePolicyVersionAction = defineAction({
   service: "iam",
   name: "DeletePolicyVersion",
+  effect: "permissions",
   input: { PolicyArn: req.arn(), VersionId: versionId() },
-  authorize: (i, ctx) => {
+  target: (i, ctx) => {
     denyAwsManagedWrite(ctx, "DeletePolicyVersion", i.PolicyArn);
     return { resource: i.PolicyArn };
   },
@@ -101,8 +105,9 @@ export const deletePolicyVersionAction = defineAction({
 export const setDefaultPolicyVersionAction = defineAction({
   service: "iam",
   name: "SetDefaultPolicyVersion",
+  effect: "permissions",
   input: { PolicyArn: req.arn(), VersionId: versionId() },
-  authorize: (i, ctx) => {
+  target: (i, ctx) => {
     denyAwsManagedWrite(ctx, "SetDefaultPolicyVersion", i.PolicyArn);
     return { resource: i.PolicyArn };
   },
@@ -115,10 +120,10 @@ export const setDefaultPolicyVersionAction = defineAction({
   },
 });
 
-export const policyVersionActions = [
+export const policyVersionActions: RegisteredAction[] = [
   createPolicyVersionAction,
   getPolicyVersionAction,
   listPolicyVersionsAction,
   deletePolicyVersionAction,
   setDefaultPolicyVersionAction,
-] as unknown as ActionDef[];
+];

@@ -1,5 +1,5 @@
 /** IAM roles: Create/Get/List/Update/Delete, trust policy, descriptions, tags. */
-import { defineAction, type ActionContext } from "../action";
+import { defineAction, type ActionContext, type RegisteredAction } from "../action";
 import { common, s } from "../../protocol/shapes";
 import { AwsError, errors } from "../../protocol/errors";
 import { parsePolicy, policySizeWithoutWhitespace } from "../../policy/index";
@@ -54,28 +54,24 @@ export function roleArnOf(account: string, name: string, path = "/"): string {
   return iamArn(account, "role", path, name);
 }
 
-const memo = new WeakMap<ActionContext, Map<string, RoleRow | null>>();
-
-/** Looks a role up once per request (authorize needs its ARN with path, the handler its row). */
+/** The role by name (the load step of the actions on a role). */
 export async function findRole(ctx: ActionContext, name: string): Promise<RoleRow | null> {
-  let m = memo.get(ctx);
-  if (!m) memo.set(ctx, (m = new Map()));
-  const key = name.toLowerCase();
-  if (m.has(key)) return m.get(key)!;
-  const row = (await getRoleByName(ctx.db, ctx.caller.principal.account, name)) ?? null;
-  m.set(key, row);
-  return row;
+  return (await getRoleByName(ctx.db, ctx.caller.principal.account, name)) ?? null;
 }
 
-export async function requireRole(ctx: ActionContext, name: string): Promise<RoleRow> {
-  const role = await findRole(ctx, name);
+/** The loaded role, or AWS's NoSuchEntity. */
+export function existingRole(role: RoleRow | null, name: string): RoleRow {
   if (!role) throw notFound.role(name);
   return role;
 }
 
+/** A second role of a call (not its load step), or AWS's NoSuchEntity. */
+export async function requireRole(ctx: ActionContext, name: string): Promise<RoleRow> {
+  return existingRole(await findRole(ctx, name), name);
+}
+
 /** The resource of an action on an existing role: its ARN with path (or without, when missing). */
-export async function roleTarget(ctx: ActionContext, name: string): Promise<{ resource: string }> {
-  const role = await findRole(ctx, name);
+export function roleTarget(ctx: ActionContext, name: string, role: RoleRow | null): { resource: string } {
   return { resource: role?.arn ?? roleArnOf(ctx.caller.principal.account, name) };
 }
 
@@ -134,7 +130,6 @@ export async function validateBoundaryArn(ctx: ActionContext, arn: string): Prom
 }
 
 const tagList = () => common.tags();
-type TagsField = ReturnType<typeof tagList> & { required: true };
 const tagKeys = () => s.list(s.string({ required: true, min: 1, max: 128 }), { required: true, max: 50 });
 
 /** common.name/policyDocument take `required` as a plain boolean; pin it for the input types. */
@@ -147,6 +142,7 @@ export const policyDocument = () => ({ ...common.policyDocument(), required: tru
 export const CreateRole = defineAction({
   service: "iam",
   name: "CreateRole",
+  effect: "permissions",
   input: {
     Path: common.path(),
     RoleName: roleName(),
@@ -156,7 +152,7 @@ export const CreateRole = defineAction({
     PermissionsBoundary: common.arn(false),
     Tags: tagList(),
   },
-  authorize: (i, ctx) => {
+  target: (i, ctx) => {
     const context = requestTagContext(i.Tags);
     if (i.PermissionsBoundary) context["iam:PermissionsBoundary"] = i.PermissionsBoundary;
     return { resource: roleArnOf(ctx.caller.principal.account, i.RoleName, i.Path ?? "/"), context };
@@ -192,10 +188,12 @@ export const CreateRole = defineAction({
 export const GetRole = defineAction({
   service: "iam",
   name: "GetRole",
+  effect: "read",
   input: { RoleName: roleName() },
-  authorize: (i, ctx) => roleTarget(ctx, i.RoleName),
-  handler: async (i, ctx) => {
-    const role = await requireRole(ctx, i.RoleName);
+  load: (i, ctx) => findRole(ctx, i.RoleName),
+  target: (i, ctx, found) => roleTarget(ctx, i.RoleName, found),
+  handler: async (i, ctx, found) => {
+    const role = existingRole(found, i.RoleName);
     const tags = await listTags(ctx.db, role.accountId, "role", role.roleId);
     return { Role: roleView(role, tags) };
   },
@@ -204,8 +202,9 @@ export const GetRole = defineAction({
 export const ListRoles = defineAction({
   service: "iam",
   name: "ListRoles",
+  effect: "read",
   input: { PathPrefix: pathPrefix(), ...paging },
-  authorize: (i, ctx) => ({ resource: iamArn(ctx.caller.principal.account, "role", i.PathPrefix ?? "/", "") }),
+  target: (i, ctx) => ({ resource: iamArn(ctx.caller.principal.account, "role", i.PathPrefix ?? "/", "") }),
   handler: async (i, ctx) => {
     const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
     const rows = await listRoles(ctx.db, ctx.caller.principal.account, {
@@ -221,10 +220,12 @@ export const ListRoles = defineAction({
 export const UpdateRole = defineAction({
   service: "iam",
   name: "UpdateRole",
+  effect: "permissions",
   input: { RoleName: roleName(), Description: roleDescription(), MaxSessionDuration: maxSessionDuration() },
-  authorize: (i, ctx) => roleTarget(ctx, i.RoleName),
-  handler: async (i, ctx) => {
-    const role = await requireRole(ctx, i.RoleName);
+  load: (i, ctx) => findRole(ctx, i.RoleName),
+  target: (i, ctx, found) => roleTarget(ctx, i.RoleName, found),
+  handler: async (i, ctx, found) => {
+    const role = existingRole(found, i.RoleName);
     if (i.MaxSessionDuration !== undefined && isServiceLinkedRole(role))
       throw new AwsError("UnmodifiableEntity", `${role.roleName} is an AWS service linked role, max session duration cannot be changed.`, 400);
     if (i.MaxSessionDuration !== undefined) assertRoleModifiable(role);
@@ -238,10 +239,12 @@ export const UpdateRole = defineAction({
 export const UpdateRoleDescription = defineAction({
   service: "iam",
   name: "UpdateRoleDescription",
+  effect: "write",
   input: { RoleName: roleName(), Description: { ...roleDescription(), required: true as const } },
-  authorize: (i, ctx) => roleTarget(ctx, i.RoleName),
-  handler: async (i, ctx) => {
-    const role = await requireRole(ctx, i.RoleName);
+  load: (i, ctx) => findRole(ctx, i.RoleName),
+  target: (i, ctx, found) => roleTarget(ctx, i.RoleName, found),
+  handler: async (i, ctx, found) => {
+    const role = existingRole(found, i.RoleName);
     const ok = await updateRoleFields(ctx.db, role.accountId, role.roleId, { description: i.Description });
     if (!ok) throw notFound.role(i.RoleName);
     const tags = await listTags(ctx.db, role.accountId, "role", role.roleId);
@@ -252,10 +255,12 @@ export const UpdateRoleDescription = defineAction({
 export const UpdateAssumeRolePolicy = defineAction({
   service: "iam",
   name: "UpdateAssumeRolePolicy",
+  effect: "permissions",
   input: { RoleName: roleName(), PolicyDocument: policyDocument() },
-  authorize: (i, ctx) => roleTarget(ctx, i.RoleName),
-  handler: async (i, ctx) => {
-    const role = await requireRole(ctx, i.RoleName);
+  load: (i, ctx) => findRole(ctx, i.RoleName),
+  target: (i, ctx, found) => roleTarget(ctx, i.RoleName, found),
+  handler: async (i, ctx, found) => {
+    const role = existingRole(found, i.RoleName);
     assertRoleModifiable(role);
     validateTrustPolicy(i.PolicyDocument);
     if (!(await updateTrustPolicy(ctx.db, role.accountId, role.roleId, i.PolicyDocument))) throw notFound.role(i.RoleName);
@@ -266,10 +271,12 @@ export const UpdateAssumeRolePolicy = defineAction({
 export const DeleteRole = defineAction({
   service: "iam",
   name: "DeleteRole",
+  effect: "permissions",
   input: { RoleName: roleName() },
-  authorize: (i, ctx) => roleTarget(ctx, i.RoleName),
-  handler: async (i, ctx) => {
-    const role = await requireRole(ctx, i.RoleName);
+  load: (i, ctx) => findRole(ctx, i.RoleName),
+  target: (i, ctx, found) => roleTarget(ctx, i.RoleName, found),
+  handler: async (i, ctx, found) => {
+    const role = existingRole(found, i.RoleName);
     assertRoleModifiable(role);
     if (await deleteRoleRow(ctx.db, role.accountId, role.roleId)) return undefined;
     const blocker = await roleDeleteBlocker(ctx.db, role.accountId, role.roleId);
@@ -282,74 +289,65 @@ export const DeleteRole = defineAction({
 });
 
 /**
- * Tag…, Untag… and List…Tags of a role or an instance profile: the three actions differ only by the
- * entity (its name field, lookup, tag resource type, and whether its tags are aws:PrincipalTag values).
+ * Tag…, Untag… and List…Tags of a role or an instance profile: the same steps on a tagged entity
+ * (its tag resource type, and whether its tags are aws:PrincipalTag values — then a change of them
+ * changes who can do what).
  */
-export function resourceTagActions(e: {
-  title: "Role" | "InstanceProfile";
-  field: "RoleName" | "InstanceProfileName";
-  name: () => NameField;
-  tagType: "role" | "instance-profile";
-  /** the tags are aws:PrincipalTag values, so changing them changes who can do what (generation bump) */
-  principalTags: boolean;
-  target: (ctx: ActionContext, name: string) => Promise<{ resource: string }>;
-  find: (ctx: ActionContext, name: string) => Promise<{ accountId: string; id: string }>;
-  notFound: (name: string) => AwsError;
-}) {
-  const nameOf = (i: object) => (i as Record<string, string>)[e.field]!;
-  const Tag = defineAction({
-    service: "iam",
-    name: `Tag${e.title}`,
-    input: { [e.field]: e.name(), Tags: { ...tagList(), required: true as const } } as { Name: NameField; Tags: TagsField },
-    authorize: async (i, ctx) => ({ ...(await e.target(ctx, nameOf(i))), context: requestTagContext(i.Tags) }),
-    handler: async (i, ctx) => {
-      const r = await e.find(ctx, nameOf(i));
-      const existing = await listTags(ctx.db, r.accountId, e.tagType, r.id);
-      validateTags(i.Tags, existing.map((t) => t.Key.toLowerCase()));
-      if (!(await putTags(ctx.db, r.accountId, e.tagType, r.id, i.Tags, e.principalTags))) throw e.notFound(nameOf(i));
-      return undefined;
-    },
-  });
-  const Untag = defineAction({
-    service: "iam",
-    name: `Untag${e.title}`,
-    input: { [e.field]: e.name(), TagKeys: tagKeys() } as { Name: NameField; TagKeys: ReturnType<typeof tagKeys> },
-    authorize: async (i, ctx) => ({ ...(await e.target(ctx, nameOf(i))), context: { "aws:TagKeys": i.TagKeys } }),
-    handler: async (i, ctx) => {
-      const r = await e.find(ctx, nameOf(i));
-      await removeTags(ctx.db, r.accountId, e.tagType, r.id, i.TagKeys, e.principalTags);
-      return undefined;
-    },
-  });
-  const ListTags = defineAction({
-    service: "iam",
-    name: `List${e.title}Tags`,
-    input: { [e.field]: e.name(), ...paging } as { Name: NameField; Marker: typeof paging.Marker; MaxItems: typeof paging.MaxItems },
-    authorize: (i, ctx) => e.target(ctx, nameOf(i)),
-    handler: async (i, ctx) => {
-      const r = await e.find(ctx, nameOf(i));
-      return tagPage(await listTags(ctx.db, r.accountId, e.tagType, r.id), i.Marker, i.MaxItems);
-    },
-  });
-  return [Tag, Untag, ListTags] as const;
+export interface TaggedEntity { accountId: string; id: string; tagType: "role" | "instance-profile"; principalTags: boolean }
+
+export async function tagEntity(ctx: ActionContext, e: TaggedEntity, tags: TagRow[], notFoundError: () => AwsError): Promise<undefined> {
+  const existing = await listTags(ctx.db, e.accountId, e.tagType, e.id);
+  validateTags(tags, existing.map((t) => t.Key.toLowerCase()));
+  if (!(await putTags(ctx.db, e.accountId, e.tagType, e.id, tags, e.principalTags))) throw notFoundError();
+  return undefined;
 }
 
-export const [TagRole, UntagRole, ListRoleTags] = resourceTagActions({
-  title: "Role",
-  field: "RoleName",
-  name: roleName,
-  tagType: "role",
-  // Role tags are aws:PrincipalTag values: a change of who can do what.
-  principalTags: true,
-  target: roleTarget,
-  find: async (ctx, name) => {
-    const role = await requireRole(ctx, name);
-    return { accountId: role.accountId, id: role.roleId };
-  },
-  notFound: notFound.role,
+export async function untagEntity(ctx: ActionContext, e: TaggedEntity, keys: string[]): Promise<undefined> {
+  await removeTags(ctx.db, e.accountId, e.tagType, e.id, keys, e.principalTags);
+  return undefined;
+}
+
+export async function listEntityTags(ctx: ActionContext, e: TaggedEntity, i: { Marker?: string; MaxItems?: number }) {
+  return tagPage(await listTags(ctx.db, e.accountId, e.tagType, e.id), i.Marker, i.MaxItems);
+}
+
+export const tagsInput = () => ({ Tags: { ...tagList(), required: true as const } });
+export const tagKeysInput = () => ({ TagKeys: tagKeys() });
+
+// Role tags are aws:PrincipalTag values: a change of who can do what.
+const taggedRole = (r: RoleRow): TaggedEntity => ({ accountId: r.accountId, id: r.roleId, tagType: "role", principalTags: true });
+
+export const TagRole = defineAction({
+  service: "iam",
+  name: "TagRole",
+  effect: "permissions",
+  input: { RoleName: roleName(), ...tagsInput() },
+  load: (i, ctx) => findRole(ctx, i.RoleName),
+  target: (i, ctx, found) => ({ ...roleTarget(ctx, i.RoleName, found), context: requestTagContext(i.Tags) }),
+  handler: (i, ctx, found) => tagEntity(ctx, taggedRole(existingRole(found, i.RoleName)), i.Tags, () => notFound.role(i.RoleName)),
 });
 
-export const roleActions = [
+export const UntagRole = defineAction({
+  service: "iam",
+  name: "UntagRole",
+  effect: "permissions",
+  input: { RoleName: roleName(), ...tagKeysInput() },
+  load: (i, ctx) => findRole(ctx, i.RoleName),
+  target: (i, ctx, found) => ({ ...roleTarget(ctx, i.RoleName, found), context: { "aws:TagKeys": i.TagKeys } }),
+  handler: (i, ctx, found) => untagEntity(ctx, taggedRole(existingRole(found, i.RoleName)), i.TagKeys),
+});
+
+export const ListRoleTags = defineAction({
+  service: "iam",
+  name: "ListRoleTags",
+  effect: "read",
+  input: { RoleName: roleName(), ...paging },
+  load: (i, ctx) => findRole(ctx, i.RoleName),
+  target: (i, ctx, found) => roleTarget(ctx, i.RoleName, found),
+  handler: (i, ctx, found) => listEntityTags(ctx, taggedRole(existingRole(found, i.RoleName)), i),
+});
+
+export const roleActions: RegisteredAction[] = [
   CreateRole, GetRole, ListRoles, UpdateRole, UpdateRoleDescription, UpdateAssumeRolePolicy, DeleteRole,
   TagRole, UntagRole, ListRoleTags,
 ];

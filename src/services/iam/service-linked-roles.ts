@@ -18,7 +18,7 @@ import {
   type RoleRow,
 } from "../../store/iam-roles";
 import { notFound } from "./common";
-import { requireRole, roleArnOf, roleCreatedView, roleDescription, roleTarget } from "./roles";
+import { existingRole, findRole, roleArnOf, roleCreatedView, roleDescription, roleTarget } from "./roles";
 
 interface LinkedService {
   /** role name before any `_<CustomSuffix>` */
@@ -93,12 +93,13 @@ const SERVICE_NAME = s.string({ required: true, min: 1, max: 128, pattern: /^[\w
 export const CreateServiceLinkedRole = defineAction({
   service: "iam",
   name: "CreateServiceLinkedRole",
+  effect: "permissions",
   input: {
     AWSServiceName: SERVICE_NAME,
     Description: roleDescription(),
     CustomSuffix: s.string({ min: 1, max: 64, pattern: /^[\w+=,.@-]+$/, patternText: "[\\w+=,.@-]+" }),
   },
-  authorize: (i, ctx) => {
+  target: (i, ctx) => {
     const account = ctx.caller.principal.account;
     const known = LINKED_SERVICES[i.AWSServiceName];
     const name = known ? (i.CustomSuffix ? `${known.roleName}_${i.CustomSuffix}` : known.roleName) : undefined;
@@ -133,10 +134,12 @@ export const CreateServiceLinkedRole = defineAction({
 export const DeleteServiceLinkedRole = defineAction({
   service: "iam",
   name: "DeleteServiceLinkedRole",
+  effect: "permissions",
   input: { RoleName: s.string({ required: true, min: 1, max: 64, pattern: /^[\w+=,.@-]+$/, patternText: "[\\w+=,.@-]+" }) },
-  authorize: (i, ctx) => roleTarget(ctx, i.RoleName),
-  handler: async (i, ctx) => {
-    const role = await requireRole(ctx, i.RoleName);
+  load: (i, ctx) => findRole(ctx, i.RoleName),
+  target: (i, ctx, found) => roleTarget(ctx, i.RoleName, found),
+  handler: async (i, ctx, found) => {
+    const role = existingRole(found, i.RoleName);
     if (!isServiceLinkedRole(role)) throw notFound.role(i.RoleName);
     const taskId = `task${role.path}${role.roleName}/${crypto.randomUUID()}`;
     if (!(await deleteServiceLinkedRoleRow(ctx.db, role, taskId, isoSeconds(ctx.request.now)))) {
@@ -156,8 +159,9 @@ async function findRoleFresh(ctx: ActionContext, role: RoleRow): Promise<boolean
 export const GetServiceLinkedRoleDeletionStatus = defineAction({
   service: "iam",
   name: "GetServiceLinkedRoleDeletionStatus",
+  effect: "read",
   input: { DeletionTaskId: s.string({ required: true, min: 1, max: 1000 }) },
-  authorize: async (i, ctx) => {
+  target: async (i, ctx) => {
     const task = await getDeletionTask(ctx.db, ctx.caller.principal.account, i.DeletionTaskId);
     return { resource: task?.roleArn ?? "*" };
   },

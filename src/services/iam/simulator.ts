@@ -22,7 +22,7 @@
  * decision; the response's x-iamlab-decision-id header then lists the call's own decision id followed by
  * one id per (EvaluationResult, resource), comma-separated, each resolvable via GET /_iamlab/decisions/<id>.
  */
-import { defineAction, type ActionContext, type ActionDef } from "../action";
+import { defineAction, type ActionContext, type RegisteredAction } from "../action";
 import { common, s } from "../../protocol/shapes";
 import { AwsError, errors } from "../../protocol/errors";
 import { parseArn } from "../../lib/arn";
@@ -236,8 +236,9 @@ async function run(ctx: ActionContext, i: SimFields, principal: Principal, ident
 export const SimulatePrincipalPolicy = defineAction({
   service: "iam",
   name: "SimulatePrincipalPolicy",
+  effect: "read",
   input: { PolicySourceArn: { ...common.arn(), required: true as const }, PolicyInputList: s.list(common.policyDocument(false)), ...simulationFields },
-  authorize: (i) => ({ resource: i.PolicySourceArn }),
+  target: (i) => ({ resource: i.PolicySourceArn }),
   handler: async (i, ctx) => {
     const identityInputs = compileInputs(i.PolicyInputList, "PolicyInputList", "identity");
     const boundaryInputs = i.PermissionsBoundaryPolicyInputList ? compileInputs(i.PermissionsBoundaryPolicyInputList, "PermissionsBoundaryPolicyInputList", "boundary") : undefined;
@@ -254,8 +255,9 @@ export const SimulatePrincipalPolicy = defineAction({
 export const SimulateCustomPolicy = defineAction({
   service: "iam",
   name: "SimulateCustomPolicy",
+  effect: "read",
   input: { PolicyInputList: s.list(common.policyDocument(false), { required: true }), ...simulationFields },
-  authorize: () => ({ resource: "*" }),
+  target: () => ({ resource: "*" }),
   handler: async (i, ctx) => {
     const identity = compileInputs(i.PolicyInputList, "PolicyInputList", "identity");
     const boundaryInputs = i.PermissionsBoundaryPolicyInputList ? compileInputs(i.PermissionsBoundaryPolicyInputList, "PermissionsBoundaryPolicyInputList", "boundary") : undefined;
@@ -269,8 +271,9 @@ export const SimulateCustomPolicy = defineAction({
 export const GetContextKeysForPrincipalPolicy = defineAction({
   service: "iam",
   name: "GetContextKeysForPrincipalPolicy",
+  effect: "read",
   input: { PolicySourceArn: { ...common.arn(), required: true as const }, PolicyInputList: s.list(common.policyDocument(false)) },
-  authorize: (i) => ({ resource: i.PolicySourceArn }),
+  target: (i) => ({ resource: i.PolicySourceArn }),
   handler: async (i, ctx) => {
     const inputs = compileInputs(i.PolicyInputList, "PolicyInputList", "identity");
     const entity = await loadEntity(ctx, i.PolicySourceArn);
@@ -282,17 +285,18 @@ export const GetContextKeysForPrincipalPolicy = defineAction({
 export const GetContextKeysForCustomPolicy = defineAction({
   service: "iam",
   name: "GetContextKeysForCustomPolicy",
+  effect: "read",
   input: { PolicyInputList: s.list(common.policyDocument(false), { required: true }) },
-  authorize: () => ({ resource: "*" }),
+  target: () => ({ resource: "*" }),
   handler: (i) => {
     const inputs = compileInputs(i.PolicyInputList, "PolicyInputList", "identity");
     return { ContextKeyNames: contextKeysOf(inputs.map((p) => p.json)) };
   },
 });
 
-export const simulatorActions = [
+export const simulatorActions: RegisteredAction[] = [
   SimulatePrincipalPolicy,
   SimulateCustomPolicy,
   GetContextKeysForPrincipalPolicy,
   GetContextKeysForCustomPolicy,
-] as unknown as ActionDef[];
+];

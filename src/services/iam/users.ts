@@ -1,5 +1,5 @@
 /** IAM users: Create/Get/List/Update/DeleteUser and Tag/Untag/ListUserTags. */
-import { defineAction, type ActionContext, type ActionDef } from "../action";
+import { defineAction, type ActionContext, type RegisteredAction } from "../action";
 import { common, s } from "../../protocol/shapes";
 import { errors } from "../../protocol/errors";
 import { iamArn, parseArn, rootArn } from "../../lib/arn";
@@ -14,24 +14,13 @@ import {
 
 // ---- shared with groups.ts and access-keys.ts ----------------------------------------------
 
-const userMemo = new WeakMap<object, Map<string, Promise<UserRow | undefined>>>();
-
-/**
- * The user row by name, read once per request: `authorize` needs its ARN (with path) and the
- * handler its data, and both receive the same input object.
- */
-export function lookupUser(ctx: ActionContext, input: object, name: string): Promise<UserRow | undefined> {
-  let m = userMemo.get(input);
-  if (!m) userMemo.set(input, (m = new Map()));
-  const key = name.toLowerCase();
-  let p = m.get(key);
-  if (!p) m.set(key, (p = store.getUserByName(ctx.db, ctx.caller.principal.account, name)));
-  return p;
+/** The user by name (the load step of the actions on a user). */
+export async function findUser(ctx: ActionContext, name: string): Promise<UserRow | undefined> {
+  return store.getUserByName(ctx.db, ctx.caller.principal.account, name);
 }
 
 /** The user's ARN for authorization; a user that does not exist gets the path-less ARN, as AWS shows. */
-export async function userResource(ctx: ActionContext, input: object, name: string): Promise<string> {
-  const u = await lookupUser(ctx, input, name);
+export function userResource(ctx: ActionContext, name: string, u: UserRow | undefined): string {
   return u?.arn ?? iamArn(ctx.caller.principal.account, "user", "/", name);
 }
 
@@ -68,8 +57,9 @@ const existingUserName = () => ({ ...common.name(128), required: true as const }
 export const CreateUser = defineAction({
   service: "iam",
   name: "CreateUser",
+  effect: "permissions",
   input: { Path: common.path(), UserName: userName(), PermissionsBoundary: common.arn(false), Tags: common.tags() },
-  authorize: (i, ctx) => {
+  target: (i, ctx) => {
     const context = requestTagContext(i.Tags);
     if (i.PermissionsBoundary) context["iam:PermissionsBoundary"] = i.PermissionsBoundary;
     return { resource: iamArn(ctx.caller.principal.account, "user", i.Path ?? "/", i.UserName), context };
@@ -106,37 +96,27 @@ export async function checkBoundary(ctx: ActionContext, arn: string): Promise<vo
     throw errors.noSuchEntity(`Scope ARN: ${arn} does not exist or is not attachable.`);
 }
 
-const withTagsMemo = new WeakMap<object, ReturnType<typeof store.getUserWithTags>>();
-function userWithTags(ctx: ActionContext, input: object, name: string): ReturnType<typeof store.getUserWithTags> {
-  let p = withTagsMemo.get(input);
-  if (!p) withTagsMemo.set(input, (p = store.getUserWithTags(ctx.db, ctx.caller.principal.account, name)));
-  return p;
-}
-
 export const GetUser = defineAction({
   service: "iam",
   name: "GetUser",
+  effect: "read",
   input: { UserName: common.name(128, false) },
-  authorize: async (i, ctx) => {
-    if (i.UserName !== undefined) {
-      // One D1 round trip for the whole call: the handler reuses this read.
-      const r = await userWithTags(ctx, i, i.UserName);
-      return { resource: r?.user.arn ?? iamArn(ctx.caller.principal.account, "user", "/", i.UserName) };
-    }
+  // One D1 round trip for the whole call: the user with its tags, read once for target and handler.
+  load: (i, ctx) => (i.UserName !== undefined ? store.getUserWithTags(ctx.db, ctx.caller.principal.account, i.UserName) : undefined),
+  target: (i, ctx, r) => {
+    if (i.UserName !== undefined) return { resource: userResource(ctx, i.UserName, r?.user) };
     const p = ctx.caller.principal;
     if (p.kind === "user" || p.kind === "root") return { resource: p.arn };
     throw nonUserCredentials();
   },
-  handler: async (i, ctx) => {
+  handler: async (i, ctx, loaded) => {
     const p = ctx.caller.principal;
     if (i.UserName === undefined && p.kind === "root") {
       const acct = await getAccount(ctx.db, p.account);
       return { User: { UserId: p.account, Arn: rootArn(p.account), CreateDate: acct?.createDate } };
     }
     if (i.UserName === undefined && p.kind !== "user") throw nonUserCredentials();
-    const r = i.UserName !== undefined
-      ? await userWithTags(ctx, i, i.UserName)
-      : await store.getUserWithTags(ctx.db, p.account, p.userId, true);
+    const r = i.UserName !== undefined ? loaded : await store.getUserWithTags(ctx.db, p.account, p.userId, true);
     if (!r) throw notFound.user(i.UserName ?? p.username ?? "");
     return { User: fullUser(r.user, r.tags) };
   },
@@ -145,8 +125,9 @@ export const GetUser = defineAction({
 export const ListUsers = defineAction({
   service: "iam",
   name: "ListUsers",
+  effect: "read",
   input: { PathPrefix: pathPrefix(), ...paging },
-  authorize: (i, ctx) => ({ resource: iamArn(ctx.caller.principal.account, "user", i.PathPrefix ?? "/", "") }),
+  target: (i, ctx) => ({ resource: iamArn(ctx.caller.principal.account, "user", i.PathPrefix ?? "/", "") }),
   handler: async (i, ctx) => {
     const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
     const rows = await store.listUsers(ctx.db, ctx.caller.principal.account, {
@@ -162,11 +143,12 @@ export const ListUsers = defineAction({
 export const UpdateUser = defineAction({
   service: "iam",
   name: "UpdateUser",
+  effect: "permissions",
   input: { UserName: existingUserName(), NewPath: common.path(), NewUserName: common.name(64, false) },
-  authorize: async (i, ctx) => ({ resource: await userResource(ctx, i, i.UserName) }),
-  handler: async (i, ctx) => {
+  load: (i, ctx) => findUser(ctx, i.UserName),
+  target: (i, ctx, u) => ({ resource: userResource(ctx, i.UserName, u) }),
+  handler: async (i, ctx, u) => {
     const account = ctx.caller.principal.account;
-    const u = await lookupUser(ctx, i, i.UserName);
     if (!u) throw notFound.user(i.UserName);
     const newName = i.NewUserName ?? u.userName;
     const newPath = i.NewPath ?? u.path;
@@ -188,8 +170,10 @@ const DELETE_USER_CONFLICT: Record<store.DeleteBlocker, string> = {
 export const DeleteUser = defineAction({
   service: "iam",
   name: "DeleteUser",
+  effect: "permissions",
   input: { UserName: existingUserName() },
-  authorize: async (i, ctx) => ({ resource: await userResource(ctx, i, i.UserName) }),
+  load: (i, ctx) => findUser(ctx, i.UserName),
+  target: (i, ctx, u) => ({ resource: userResource(ctx, i.UserName, u) }),
   handler: async (i, ctx) => {
     const res = await store.deleteUser(ctx.db, ctx.caller.principal.account, i.UserName);
     if (res.ok) return undefined;
@@ -201,13 +185,15 @@ export const DeleteUser = defineAction({
 export const TagUser = defineAction({
   service: "iam",
   name: "TagUser",
+  effect: "permissions",
   input: { UserName: existingUserName(), Tags: { ...common.tags(), required: true as const } },
-  authorize: async (i, ctx) => ({ resource: await userResource(ctx, i, i.UserName), context: requestTagContext(i.Tags) }),
-  handler: async (i, ctx) => {
+  load: (i, ctx) => findUser(ctx, i.UserName),
+  target: (i, ctx, u) => ({ resource: userResource(ctx, i.UserName, u), context: requestTagContext(i.Tags) }),
+  handler: async (i, ctx, u) => {
     validateTags(i.Tags);
     const account = ctx.caller.principal.account;
     if (i.Tags.length === 0) {
-      if (!(await lookupUser(ctx, i, i.UserName))) throw notFound.user(i.UserName);
+      if (!u) throw notFound.user(i.UserName);
       return undefined;
     }
     const res = await store.tagUser(ctx.db, account, i.UserName, i.Tags);
@@ -220,11 +206,13 @@ export const TagUser = defineAction({
 export const UntagUser = defineAction({
   service: "iam",
   name: "UntagUser",
+  effect: "permissions",
   input: {
     UserName: existingUserName(),
     TagKeys: s.list(s.string({ min: 1, max: 128, pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, patternText: "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+" }), { required: true, max: 50 }),
   },
-  authorize: async (i, ctx) => ({ resource: await userResource(ctx, i, i.UserName), context: { "aws:TagKeys": i.TagKeys } }),
+  load: (i, ctx) => findUser(ctx, i.UserName),
+  target: (i, ctx, u) => ({ resource: userResource(ctx, i.UserName, u), context: { "aws:TagKeys": i.TagKeys } }),
   handler: async (i, ctx) => {
     if (!(await store.untagUser(ctx.db, ctx.caller.principal.account, i.UserName, i.TagKeys))) throw notFound.user(i.UserName);
     return undefined;
@@ -234,8 +222,10 @@ export const UntagUser = defineAction({
 export const ListUserTags = defineAction({
   service: "iam",
   name: "ListUserTags",
+  effect: "read",
   input: { UserName: existingUserName(), ...paging },
-  authorize: async (i, ctx) => ({ resource: await userResource(ctx, i, i.UserName) }),
+  load: (i, ctx) => findUser(ctx, i.UserName),
+  target: (i, ctx, u) => ({ resource: userResource(ctx, i.UserName, u) }),
   handler: async (i, ctx) => {
     const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
     const after = decodeMarker(i.Marker);
@@ -248,4 +238,4 @@ export const ListUserTags = defineAction({
   },
 });
 
-export const userActions = [CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser, TagUser, UntagUser, ListUserTags] as unknown as ActionDef[];
+export const userActions: RegisteredAction[] = [CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser, TagUser, UntagUser, ListUserTags];

@@ -11,10 +11,11 @@ import { accountOfStoredKey } from "../../sessions/store";
 export const GetAccessKeyInfo = defineAction({
   service: "sts",
   name: "GetAccessKeyInfo",
+  effect: "none",
   input: {
     AccessKeyId: s.string({ required: true, min: 16, max: 128, pattern: /^\w*$/, patternText: "[\\w]*" }),
   },
-  authorize: () => ({ resource: "*" }),
+  target: () => ({ resource: "*" }),
   async handler(i, ctx) {
     const account = (await accountOfStoredKey(ctx.db, i.AccessKeyId)) ?? accountOfAccessKeyId(i.AccessKeyId);
     if (!account) throw errors.invalidClientTokenId();

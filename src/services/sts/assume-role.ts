@@ -9,7 +9,7 @@
  * in the role account's SessionsDO.
  */
 import { defineAction, type ActionContext, type AuthzTarget } from "../action";
-import { s } from "../../protocol/shapes";
+import { s, type InferFields } from "../../protocol/shapes";
 import { errors } from "../../protocol/errors";
 import { parseArn } from "../../lib/arn";
 import { authorizeCall } from "../../authz/authorize";
@@ -49,18 +49,43 @@ const TRUSTS_NOBODY = JSON.stringify({
   Statement: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::000000000000:root" }, Action: "sts:AssumeRole" }],
 });
 
-/** What authorize() found, for the handler (same input object, same request). */
-const resolved = new WeakMap<object, { role: RoleView; account: string; target: AuthzTarget }>();
+/** What the load step found: the role (undefined when it does not exist) and whether MFA was given and valid. */
+interface Loaded { role: RoleView | undefined; account: string; path: string; mfa: boolean }
 
 function notAuthorized(ctx: ActionContext, roleArn: string) {
   return errors.accessDenied(`User: ${ctx.caller.principal.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
 }
 
+/** The role as the policy engine sees it: its trust policy (or one that trusts nobody) and the request's context keys. */
+function trustTarget(i: InferFields<typeof input>, { role, account, mfa }: Loaded): AuthzTarget {
+  const tags = sessionTags(i.Tags);
+  const context: Record<string, string | string[]> = {
+    "sts:RoleSessionName": i.RoleSessionName,
+    ...tagContext(tags),
+  };
+  if (i.ExternalId !== undefined) context["sts:ExternalId"] = i.ExternalId;
+  if (i.SourceIdentity !== undefined) context["sts:SourceIdentity"] = i.SourceIdentity;
+  if (i.TransitiveTagKeys?.length) context["sts:TransitiveTagKeys"] = i.TransitiveTagKeys;
+  if (mfa) {
+    context["aws:MultiFactorAuthPresent"] = "true";
+    context["aws:MultiFactorAuthAge"] = "0";
+  }
+  const target: AuthzTarget = {
+    resource: role?.arn ?? i.RoleArn,
+    resourceAccount: account,
+    context,
+    resourcePolicies: [{ id: role?.arn ?? i.RoleArn, json: role?.assumeRolePolicyDocument ?? TRUSTS_NOBODY, kind: "trust" }],
+    requireResourceAllow: true,
+  };
+  return target;
+}
+
 export const AssumeRole = defineAction({
   service: "sts",
   name: "AssumeRole",
+  effect: "none",
   input,
-  async authorize(i, ctx) {
+  async load(i, ctx): Promise<Loaded> {
     if (ctx.caller.principal.kind === "root") throw errors.accessDenied("Roles may not be assumed by root accounts.");
     const arn = parseArn(i.RoleArn);
     const m = arn && arn.service === "iam" && /^\d{12}$/.test(arn.account) ? /^role(\/(?:.*\/)?)([^/]+)$/.exec(arn.resource) : null;
@@ -73,33 +98,14 @@ export const AssumeRole = defineAction({
     // A missing role is evaluated as a role that trusts nobody, so the answer (and its message) is
     // exactly that of an existing role that does not trust the caller: existence is never revealed.
     const role = found && found.path === path ? found : undefined;
-
-    const tags = sessionTags(i.Tags);
-    const context: Record<string, string | string[]> = {
-      "sts:RoleSessionName": i.RoleSessionName,
-      ...tagContext(tags),
-    };
-    if (i.ExternalId !== undefined) context["sts:ExternalId"] = i.ExternalId;
-    if (i.SourceIdentity !== undefined) context["sts:SourceIdentity"] = i.SourceIdentity;
-    if (i.TransitiveTagKeys?.length) context["sts:TransitiveTagKeys"] = i.TransitiveTagKeys;
-    if (await requestMfa(ctx, i)) {
-      context["aws:MultiFactorAuthPresent"] = "true";
-      context["aws:MultiFactorAuthAge"] = "0";
-    }
-    const target: AuthzTarget = {
-      resource: role?.arn ?? i.RoleArn,
-      resourceAccount: arn.account,
-      context,
-      resourcePolicies: [{ id: role?.arn ?? i.RoleArn, json: role?.assumeRolePolicyDocument ?? TRUSTS_NOBODY, kind: "trust" }],
-      requireResourceAllow: true,
-    };
-    if (role) resolved.set(i, { role, account: arn.account, target });
-    return target;
+    return { role, account: arn.account, path, mfa: await requestMfa(ctx, i) };
   },
-  async handler(i, ctx) {
-    const found = resolved.get(i);
-    if (!found) throw notAuthorized(ctx, i.RoleArn);
-    const { role, account, target } = found;
+  target: (i, _ctx, loaded) => trustTarget(i, loaded),
+  async handler(i, ctx, loaded) {
+    const { role, account, mfa } = loaded;
+    if (!role) throw notAuthorized(ctx, i.RoleArn);
+    // The trust policy is asked again for sts:TagSession / sts:SetSourceIdentity below.
+    const target = trustTarget(i, loaded);
     const caller = ctx.caller;
     const prev = caller.session;
     const now = ctx.request.now;
@@ -143,7 +149,6 @@ export const AssumeRole = defineAction({
 
     const sessionPolicies = await loadSessionPolicies(ctx.db, account, i.Policy, i.PolicyArns);
     const packed = await packedPolicySize(i.Policy, i.PolicyArns, tags);
-    const mfa = await requestMfa(ctx, i);
 
     const { credentials, assumedRoleUser } = await issueRoleSession(ctx.env, now, account, role, i.RoleSessionName, duration, {
       ...(sessionPolicies ? { sessionPolicies } : {}),

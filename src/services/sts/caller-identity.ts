@@ -4,6 +4,7 @@ import { defineAction } from "../action";
 export const GetCallerIdentity = defineAction({
   service: "sts",
   name: "GetCallerIdentity",
+  effect: "none",
   input: {},
   handler: (_input, { caller }) => ({
     UserId: caller.principal.userId,

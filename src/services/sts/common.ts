@@ -54,19 +54,14 @@ export function tagContext(tags: Record<string, string> | undefined): Record<str
   return ctx;
 }
 
-/** MFA given with the request: both SerialNumber and TokenCode, or neither. */
-const verified = new WeakMap<object, boolean>();
-
 /**
- * SerialNumber + TokenCode of a request, checked against the caller's MFA device (TOTP, no replay).
- * false = no MFA given; throws AWS's AccessDenied when the code does not validate. Memoized per
- * request input, because a code can be accepted only once.
+ * SerialNumber + TokenCode of a request (both, or neither), checked against the caller's MFA device
+ * (TOTP, no replay). false = no MFA given; throws AWS's AccessDenied when the code does not
+ * validate. Call it once per request (a code can be accepted only once): in the action's load step.
  */
 export async function requestMfa(ctx: ActionContext, input: { SerialNumber?: string; TokenCode?: string }): Promise<boolean> {
   const { SerialNumber: serial, TokenCode: code } = input;
   if (serial === undefined && code === undefined) return false;
-  const memo = verified.get(input);
-  if (memo !== undefined) return memo;
   const c = ctx.caller;
   const owner = c.principal.kind === "root" ? ROOT_USER_ID : c.principal.kind === "user" && !c.session ? c.entityId : undefined;
   const ok =
@@ -74,7 +69,6 @@ export async function requestMfa(ctx: ActionContext, input: { SerialNumber?: str
     (await verifyMfaCode(ctx.db, c.principal.account, serial, code, ctx.request.now, owner));
   if (!ok)
     throw errors.accessDenied("MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.");
-  verified.set(input, true);
   return true;
 }
 

@@ -14,8 +14,9 @@ import { decisionForCaller, getDecision } from "../../authz/decisions";
 export const DecodeAuthorizationMessage = defineAction({
   service: "sts",
   name: "DecodeAuthorizationMessage",
+  effect: "none",
   input: { EncodedMessage: s.string({ required: true, min: 1, max: 10240 }) },
-  authorize: () => ({ resource: "*" }),
+  target: () => ({ resource: "*" }),
   async handler(i, ctx) {
     const full = await getDecision(i.EncodedMessage, ctx.db);
     // Only the account that made the request may decode it (another account's id decodes as an invalid message).

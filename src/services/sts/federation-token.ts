@@ -12,6 +12,7 @@ import { loadSessionPolicies, packedPolicySize, requireLongTermCredentials, sess
 export const GetFederationToken = defineAction({
   service: "sts",
   name: "GetFederationToken",
+  effect: "none",
   input: {
     Name: s.string({ required: true, min: 2, max: 32, pattern: /^[\w+=,.@-]*$/, patternText: "[\\w+=,.@-]*" }),
     Policy: stsShapes.sessionPolicy(),
@@ -19,7 +20,7 @@ export const GetFederationToken = defineAction({
     DurationSeconds: stsShapes.durationSeconds(),
     Tags: stsShapes.tags(),
   },
-  authorize(i, ctx) {
+  target(i, ctx) {
     requireLongTermCredentials(ctx.caller, "GetFederationToken");
     const account = ctx.caller.principal.account;
     return { resource: federatedUserArn(account, i.Name), context: tagContext(sessionTags(i.Tags)) };

@@ -1,4 +1,4 @@
-import type { ActionDef } from "../action";
+import type { RegisteredAction } from "../action";
 import { GetCallerIdentity } from "./caller-identity";
 import { AssumeRole } from "./assume-role";
 import { GetSessionToken } from "./session-token";
@@ -6,4 +6,4 @@ import { GetFederationToken } from "./federation-token";
 import { GetAccessKeyInfo } from "./access-key-info";
 import { DecodeAuthorizationMessage } from "./decode-authorization-message";
 
-export const stsActions: ActionDef[] = [GetCallerIdentity, AssumeRole, GetSessionToken, GetFederationToken, GetAccessKeyInfo, DecodeAuthorizationMessage] as unknown as ActionDef[];
+export const stsActions: RegisteredAction[] = [GetCallerIdentity, AssumeRole, GetSessionToken, GetFederationToken, GetAccessKeyInfo, DecodeAuthorizationMessage];

@@ -10,6 +10,7 @@ import { requestMfa, requireLongTermCredentials, stsShapes } from "./common";
 export const GetSessionToken = defineAction({
   service: "sts",
   name: "GetSessionToken",
+  effect: "none",
   input: {
     DurationSeconds: stsShapes.durationSeconds(),
     SerialNumber: stsShapes.serialNumber(),
