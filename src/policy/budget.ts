@@ -34,7 +34,8 @@ export function withWorkBudget<T>(units: number, f: () => T): T {
   try {
     return f();
   } finally {
-    remaining = outer - (start - remaining); // what was spent inside is spent outside too
+    // What was spent inside is spent outside too (Infinity - Infinity would be NaN: nothing to count).
+    remaining = start === Number.POSITIVE_INFINITY ? outer : outer - (start - remaining);
   }
 }
 

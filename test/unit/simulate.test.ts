@@ -6,6 +6,7 @@ import {
   contextKeysOf,
   simulate,
   variableKeys,
+  type SimEvaluation,
   type SimPolicy,
   type SimulationInput,
 } from "../../src/authz/simulate";
@@ -236,9 +237,11 @@ describe("simulate core", () => {
     ]);
   });
 
-  it("keeps the engine evaluations for explanation records", () => {
-    const out = run({ identity: [pol("PolicyInputList.1", doc(allow("s3:*")))], actions: ["s3:GetObject", "s3:PutObject"], resources: ["arn:aws:s3:::a/1", "arn:aws:s3:::a/2"] });
-    expect(out.evaluations.map((e) => e.map((x) => `${x.request.action} ${x.request.resource} ${x.decision.decision}`))).toEqual([
+  it("hands over the engine evaluations for explanation records", () => {
+    const evaluations: SimEvaluation[][] = [];
+    const input = { principal: alice, identity: [pol("PolicyInputList.1", doc(allow("s3:*")))], actions: ["s3:GetObject", "s3:PutObject"], resources: ["arn:aws:s3:::a/1", "arn:aws:s3:::a/2"], context: {} };
+    simulate(input, { provided: new Set(), onResult: (e) => evaluations.push(e) });
+    expect(evaluations.map((e) => e.map((x) => `${x.request.action} ${x.request.resource} ${x.decision.decision}`))).toEqual([
       ["s3:GetObject arn:aws:s3:::a/1 allow", "s3:GetObject arn:aws:s3:::a/2 allow"],
       ["s3:PutObject arn:aws:s3:::a/1 allow", "s3:PutObject arn:aws:s3:::a/2 allow"],
     ]);
@@ -285,5 +288,47 @@ describe("context keys of policies", () => {
 
   it("variable names with defaults", () => {
     expect(variableKeys("arn:aws:s3:::b/${aws:PrincipalTag/team, 'none'}/${$}/${aws:userid}")).toEqual(["aws:PrincipalTag/team", "aws:userid"]);
+  });
+});
+
+describe("work budget (shared-sandbox safety)", () => {
+  // Every statement matches: the costliest output (1,200 matched statements per resource).
+  const big = () => {
+    const stmts = Array.from({ length: 1200 }, (_, i) => allow(["s3:*", `ec2:Describe${i}*`], "*", { Condition: { StringLike: { "aws:UserAgent": "*x*" } } }));
+    return Array.from({ length: 12 }, (_, i) => pol(`PolicyInputList.${i + 1}`, doc(...stmts.slice(i * 100, i * 100 + 100))));
+  };
+  const actions = Array.from({ length: 1000 }, (_, i) => `s3:GetObject${i}`);
+  const resources = Array.from({ length: 30 }, (_, i) => `arn:aws:s3:::bucket/key${i}`);
+
+  it("the 1,200 statements × 1,000 actions × 30 ARNs request stops at the budget instead of building every result", () => {
+    const out = run({ identity: big(), actions, resources, context: { "aws:UserAgent": "x" } });
+    // One result alone (30 × 1,200 matched statements) is more output than a request may build.
+    expect(out).toEqual({ results: [], exhausted: true });
+  });
+
+  it("a page is cut short when the budget runs out; whole results only, in order", () => {
+    const identity = big();
+    const full = run({ identity, actions: actions.slice(0, 2), resources: resources.slice(0, 1) }).results;
+    const one = simulate(
+      { principal: alice, identity, actions: actions.slice(0, 50), resources: resources.slice(0, 1), context: {} },
+      { provided: new Set(), budget: 3_000_000 },
+    );
+    expect(one.exhausted).toBe(true);
+    expect(one.results.length).toBeGreaterThan(0);
+    expect(one.results.length).toBeLessThan(50);
+    expect(one.results.slice(0, 2)).toEqual(full.slice(0, one.results.length >= 2 ? 2 : 1));
+    expect(one.results.map((r) => r.EvalActionName)).toEqual(actions.slice(0, one.results.length));
+  });
+
+  it("ordinary simulations stay far below the budget", () => {
+    const out = run({ identity: [pol("PolicyInputList.1", doc(allow("s3:*")))], actions: actions.slice(0, 1000), resources: resources.slice(0, 3) });
+    expect(out.exhausted).toBe(false);
+    expect(out.results).toHaveLength(1000);
+  });
+
+  it("many ContextEntries for the same key are merged in linear time (the last one wins)", () => {
+    const entries = Array.from({ length: 20_000 }, (_, i) => ({ ContextKeyName: i % 2 ? "aws:UserAgent" : "AWS:useragent", ContextKeyValues: [`v${i}`] }));
+    const r = contextFromEntries(entries);
+    expect(r.ok && r.context).toEqual({ "aws:UserAgent": "v19999" });
   });
 });
