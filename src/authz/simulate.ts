@@ -30,6 +30,7 @@ import {
   type Principal,
 } from "../policy/index";
 import { charge, withWorkBudget, WorkBudgetExceeded } from "../policy/budget";
+import { escapeLiteral, globMatch } from "../policy/glob";
 import { actionResourceTypes } from "../data/catalog";
 import { parseArn } from "../lib/arn";
 import { XmlMap, type XmlValue } from "../protocol/xml";
@@ -148,13 +149,30 @@ function resourceAccount(resource: string, input: SimulationInput): string {
   return input.resourceOwner ?? input.principal.account;
 }
 
-const VARIABLE = /\$\{([^}]*)\}/g;
+/** `name, 'default'` → name (linear; a regular expression here was quadratic in runs of spaces). */
+function withoutDefault(inner: string): string {
+  const end = inner.trimEnd();
+  if (!end.endsWith("'")) return inner;
+  const open = end.lastIndexOf("'", end.length - 2);
+  if (open < 0) return inner;
+  const before = end.slice(0, open).trimEnd();
+  return before.endsWith(",") ? before.slice(0, -1) : inner;
+}
 
-/** Condition keys referenced as policy variables in a string (`${aws:username}`, `${k, 'default'}`). */
+/**
+ * Condition keys referenced as policy variables in a string (`${aws:username}`, `${k, 'default'}`).
+ * indexOf rather than /\$\{([^}]*)\}/g, which rescans to the end from every `${` when no `}` follows.
+ */
 export function variableKeys(s: string): string[] {
   const out: string[] = [];
-  for (const m of s.matchAll(VARIABLE)) {
-    const name = m[1]!.replace(/\s*,\s*'[^']*'\s*$/, "").trim();
+  let from = 0;
+  for (;;) {
+    const open = s.indexOf("${", from);
+    if (open < 0) break;
+    const close = s.indexOf("}", open + 2);
+    if (close < 0) break;
+    from = close + 1;
+    const name = withoutDefault(s.slice(open + 2, close)).trim();
     if (name === "*" || name === "?" || name === "$" || name === "") continue;
     out.push(name);
   }
@@ -192,8 +210,9 @@ function aggregateResourceName(action: string, resources: string[]): string {
   const colon = action.indexOf(":");
   const types = colon > 0 ? actionResourceTypes(action.slice(0, colon), action.slice(colon + 1)) : [];
   const first = resources[0]!;
-  const fits = (pattern: string) =>
-    new RegExp(`^${pattern.split(/\$\{[^}]*\}/).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(first);
+  // The catalog's pattern with every ${Variable} as `*`, matched by the engine's linear wildcard matcher
+  // (a RegExp of `.*` runs backtracks polynomially on a hostile ARN).
+  const fits = (pattern: string) => globMatch(pattern.split(/\$\{[^}]*\}/).map(escapeLiteral).join("*"), first);
   const t = types.find((rt) => rt.arnPattern && fits(rt.arnPattern)) ?? types[0];
   if (!t?.arnPattern) return "*";
   return t.arnPattern.replaceAll("${Partition}", "aws").replaceAll("${Region}", "*");
@@ -442,7 +461,8 @@ const IPV6 = /^[0-9a-f:.]+(\/(12[0-8]|1[01]\d|[1-9]?\d))?$/i;
 function validValue(type: string, v: string): boolean {
   switch (type.replace(/List$/, "")) {
     case "numeric":
-      return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v.trim());
+      // (\d+(\.\d*)?) rather than (\d+\.?\d*): the same language without quadratic backtracking.
+      return /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(v.trim());
     case "boolean":
       return /^(true|false)$/i.test(v.trim());
     case "ip":

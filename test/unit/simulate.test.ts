@@ -332,3 +332,33 @@ describe("work budget (shared-sandbox safety)", () => {
     expect(r.ok && r.context).toEqual({ "aws:UserAgent": "v19999" });
   });
 });
+
+describe("no quadratic or worse regular expressions on hostile input", () => {
+  // Each of these used a backtracking RegExp: 20k characters took 0.2–0.4 s, 131k (a policy document's
+  // limit) tens of seconds; the cubic one (the aggregate's resource name) grew with a hostile ARN.
+  it("variableKeys: long runs of spaces and `${` without `}`", () => {
+    expect(variableKeys(`\${x${" ".repeat(200_000)}y}`)).toEqual([`x${" ".repeat(200_000)}y`]);
+    expect(variableKeys("${".repeat(200_000))).toEqual([]);
+    expect(variableKeys(`\${aws:username ,  'dflt' } and \${a,b, 'x,y'}`)).toEqual(["aws:username", "a,b"]);
+    expect(variableKeys("${k,'}")).toEqual(["k,'"]);
+  });
+
+  it("a policy variable with a long run of spaces parses (default-value split is linear)", () => {
+    const p = pol("PolicyInputList.1", doc(allow("s3:GetObject", `arn:aws:s3:::b/\${aws:username${" ".repeat(100_000)}, 'x'}`)));
+    const r = simulate({ principal: alice, identity: [p], actions: ["s3:GetObject"], resources: ["arn:aws:s3:::b/alice"], context: {} }, { provided: new Set() });
+    expect(r.results[0]!.EvalDecision).toBe("allowed");
+  });
+
+  it("the aggregate's resource name on a hostile first ARN", () => {
+    const hostile = `arn:aws:ec2:${":ec2:".repeat(400)}`;
+    const r = run({ identity: [pol("PolicyInputList.1", doc(allow("*")))], actions: ["ec2:StartInstances"], resources: [hostile, "arn:aws:ec2:us-east-1:111122223333:instance/i-1"] });
+    expect(r.results[0]!.EvalDecision).toBe("allowed");
+  });
+
+  it("numeric ContextKeyValues: a long non-number is rejected quickly", () => {
+    const r = contextFromEntries([{ ContextKeyName: "s3:max-keys", ContextKeyValues: [`${"1".repeat(200_000)}x`], ContextKeyType: "numeric" }]);
+    expect(r.ok).toBe(false);
+    const ok = contextFromEntries([{ ContextKeyName: "s3:max-keys", ContextKeyValues: ["10", "1.5", ".5", "2e3", "3."], ContextKeyType: "numericList" }]);
+    expect(ok.ok).toBe(true);
+  });
+});
