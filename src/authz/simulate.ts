@@ -29,6 +29,8 @@ import {
   type PolicySourceType,
   type Principal,
 } from "../policy/index";
+import { charge, withWorkBudget, WorkBudgetExceeded } from "../policy/budget";
+import { escapeLiteral, globMatch } from "../policy/glob";
 import { actionResourceTypes } from "../data/catalog";
 import { parseArn } from "../lib/arn";
 import { XmlMap, type XmlValue } from "../protocol/xml";
@@ -80,11 +82,28 @@ export interface SimEvaluation {
 }
 
 export interface SimulationOutput {
-  /** Serializer-ready EvaluationResult objects, one per action, in input order. */
+  /**
+   * Serializer-ready EvaluationResult objects, one per action, in input order: every action of the
+   * input, or the first ones when the work budget ran out (`exhausted`).
+   */
   results: Array<{ [k: string]: XmlValue }>;
-  /** evaluations[i] = the engine evaluations behind results[i] (one per resource). */
-  evaluations: SimEvaluation[][];
+  /** The work budget ran out before every action was simulated (results holds those that were). */
+  exhausted: boolean;
 }
+
+/**
+ * The work one simulation request may do, in budget units (policy/budget.ts): about one character of
+ * policy per unit. Each engine evaluation costs the size of every policy it evaluates (the engine's work
+ * per evaluation grows with it), each item of output (EvaluationResult, ResourceSpecificResult, matched
+ * statement, missing key) OUTPUT_ITEM_UNITS. Within this budget one page is computed in well under a second
+ * and serializes to at most a few MiB; a page that would need more is cut short (IsTruncated with a
+ * Marker: AWS documents that IAM may return fewer than MaxItems results even when more are available).
+ * AWS publishes no such bound (its API model has no size limit on ActionNames, ResourceArns or
+ * PolicyInputList): this is iamlab's, so that one request cannot hold the shared isolate for seconds.
+ */
+export const SIMULATION_WORK_BUDGET = 20_000_000;
+/** ≈ the characters an output item serializes to. */
+export const OUTPUT_ITEM_UNITS = 2_000;
 
 export type CompileResult = { ok: true; policy: SimPolicy } | { ok: false; message: string };
 
@@ -130,13 +149,30 @@ function resourceAccount(resource: string, input: SimulationInput): string {
   return input.resourceOwner ?? input.principal.account;
 }
 
-const VARIABLE = /\$\{([^}]*)\}/g;
+/** `name, 'default'` → name (linear; a regular expression here was quadratic in runs of spaces). */
+function withoutDefault(inner: string): string {
+  const end = inner.trimEnd();
+  if (!end.endsWith("'")) return inner;
+  const open = end.lastIndexOf("'", end.length - 2);
+  if (open < 0) return inner;
+  const before = end.slice(0, open).trimEnd();
+  return before.endsWith(",") ? before.slice(0, -1) : inner;
+}
 
-/** Condition keys referenced as policy variables in a string (`${aws:username}`, `${k, 'default'}`). */
+/**
+ * Condition keys referenced as policy variables in a string (`${aws:username}`, `${k, 'default'}`).
+ * indexOf rather than /\$\{([^}]*)\}/g, which rescans to the end from every `${` when no `}` follows.
+ */
 export function variableKeys(s: string): string[] {
   const out: string[] = [];
-  for (const m of s.matchAll(VARIABLE)) {
-    const name = m[1]!.replace(/\s*,\s*'[^']*'\s*$/, "").trim();
+  let from = 0;
+  for (;;) {
+    const open = s.indexOf("${", from);
+    if (open < 0) break;
+    const close = s.indexOf("}", open + 2);
+    if (close < 0) break;
+    from = close + 1;
+    const name = withoutDefault(s.slice(open + 2, close)).trim();
     if (name === "*" || name === "?" || name === "$" || name === "") continue;
     out.push(name);
   }
@@ -174,8 +210,9 @@ function aggregateResourceName(action: string, resources: string[]): string {
   const colon = action.indexOf(":");
   const types = colon > 0 ? actionResourceTypes(action.slice(0, colon), action.slice(colon + 1)) : [];
   const first = resources[0]!;
-  const fits = (pattern: string) =>
-    new RegExp(`^${pattern.split(/\$\{[^}]*\}/).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(first);
+  // The catalog's pattern with every ${Variable} as `*`, matched by the engine's linear wildcard matcher
+  // (a RegExp of `.*` runs backtracks polynomially on a hostile ARN).
+  const fits = (pattern: string) => globMatch(pattern.split(/\$\{[^}]*\}/).map(escapeLiteral).join("*"), first);
   const t = types.find((rt) => rt.arnPattern && fits(rt.arnPattern)) ?? types[0];
   if (!t?.arnPattern) return "*";
   return t.arnPattern.replaceAll("${Partition}", "aws").replaceAll("${Region}", "*");
@@ -184,6 +221,37 @@ function aggregateResourceName(action: string, resources: string[]): string {
 export interface SimulateOptions {
   /** Lower-cased names of the keys given in ContextEntries (everything else may be "missing"). */
   provided: ReadonlySet<string>;
+  /** Work budget units (default SIMULATION_WORK_BUDGET). */
+  budget?: number;
+  /**
+   * Called after each EvaluationResult with the engine evaluations behind it (one per resource), to
+   * record them as explainable decisions; the simulator itself keeps none.
+   */
+  onResult?: (evaluations: SimEvaluation[]) => void;
+}
+
+function setSize(set: PolicySet): number {
+  let n = 0;
+  const add = (list: readonly PolicySource[] | undefined) => {
+    for (const p of list ?? []) n += p.policy.size;
+  };
+  add(set.identity);
+  add(set.boundary);
+  add(set.session);
+  add(set.resource);
+  for (const lvl of set.scps ?? []) add(lvl);
+  return n;
+}
+
+function outputItems(r: { [k: string]: XmlValue }): number {
+  let n = 1;
+  const count = (v: XmlValue | undefined) => (Array.isArray(v) ? v.length : 0);
+  n += count(r.MatchedStatements) + count(r.MissingContextValues);
+  const rsr = r.ResourceSpecificResults;
+  if (Array.isArray(rsr)) {
+    for (const x of rsr as Array<{ [k: string]: XmlValue }>) n += 1 + count(x.MatchedStatements) + count(x.MissingContextValues);
+  }
+  return n;
 }
 
 interface PerResource {
@@ -227,12 +295,29 @@ export function simulate(input: SimulationInput, options: SimulateOptions): Simu
 
   const resources = input.resources.length ? input.resources : ["*"];
   const results: SimulationOutput["results"] = [];
-  const evaluations: SimEvaluation[][] = [];
+  const perEvaluation = 1 + setSize(set);
+  let exhausted = false;
 
-  for (const action of input.actions) {
+  try {
+    withWorkBudget(options.budget ?? SIMULATION_WORK_BUDGET, () => {
+      for (const action of input.actions) {
+        const evals: SimEvaluation[] | null = options.onResult ? [] : null;
+        const r = simulateAction(action, evals);
+        charge(outputItems(r) * OUTPUT_ITEM_UNITS);
+        results.push(r); // only whole results: a budget exhausted above leaves this action out
+        if (evals) options.onResult!(evals);
+      }
+    });
+  } catch (e) {
+    if (!(e instanceof WorkBudgetExceeded)) throw e;
+    exhausted = true;
+  }
+  return { results, exhausted };
+
+  function simulateAction(action: string, evals: SimEvaluation[] | null): { [k: string]: XmlValue } {
     const per: PerResource[] = [];
-    const evals: SimEvaluation[] = [];
     for (const resource of resources) {
+      charge(perEvaluation);
       const request: AuthzRequest = {
         principal: input.principal,
         action,
@@ -241,7 +326,7 @@ export function simulate(input: SimulationInput, options: SimulateOptions): Simu
         context: input.context,
       };
       const decision = evaluate(request, set);
-      evals.push({ request, decision });
+      evals?.push({ request, decision });
       const ex = decision.explanation;
       const value = DECISION[decision.decision];
       const matched: SimStatement[] = [];
@@ -274,10 +359,8 @@ export function simulate(input: SimulationInput, options: SimulateOptions): Simu
       }
       per.push(r);
     }
-    evaluations.push(evals);
-    results.push(input.resources.length ? aggregate(action, per, input.resources) : single(action, per[0]!));
+    return input.resources.length ? aggregate(action, per, input.resources) : single(action, per[0]!);
   }
-  return { results, evaluations };
 }
 
 function details(r: PerResource): XmlMap {
@@ -303,12 +386,9 @@ function single(action: string, r: PerResource): { [k: string]: XmlValue } {
   };
 }
 
-function sameStatement(a: SimStatement, b: SimStatement): boolean {
-  return (
-    a.SourcePolicyId === b.SourcePolicyId &&
-    a.StartPosition?.Line === b.StartPosition?.Line &&
-    a.StartPosition?.Column === b.StartPosition?.Column
-  );
+/** Two matched statements are the same when policy and start position agree. */
+function statementKey(s: SimStatement): string {
+  return `${s.StartPosition?.Line ?? ""}:${s.StartPosition?.Column ?? ""}:${s.SourcePolicyId}`;
 }
 
 /** ResourceArns given: the aggregate (most restrictive) decision, with one ResourceSpecificResult per ARN. */
@@ -316,9 +396,15 @@ function aggregate(action: string, per: PerResource[], resources: string[]): { [
   let decision: SimDecision = "allowed";
   for (const r of per) if (RESTRICTIVENESS[r.decision] > RESTRICTIVENESS[decision]) decision = r.decision;
   const matched: SimStatement[] = [];
+  const seen = new Set<string>();
   for (const r of per) {
     if (r.decision !== decision) continue;
-    for (const s of r.matched) if (!matched.some((m) => sameStatement(m, s))) matched.push(s);
+    for (const s of r.matched) {
+      const key = statementKey(s);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      matched.push(s);
+    }
   }
   const withBoundary = per.filter((r) => r.boundaryAllows !== undefined);
   const withOrg = per.filter((r) => r.orgAllows !== undefined);
@@ -375,7 +461,8 @@ const IPV6 = /^[0-9a-f:.]+(\/(12[0-8]|1[01]\d|[1-9]?\d))?$/i;
 function validValue(type: string, v: string): boolean {
   switch (type.replace(/List$/, "")) {
     case "numeric":
-      return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v.trim());
+      // (\d+(\.\d*)?) rather than (\d+\.?\d*): the same language without quadratic backtracking.
+      return /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(v.trim());
     case "boolean":
       return /^(true|false)$/i.test(v.trim());
     case "ip":
@@ -400,6 +487,7 @@ export type ContextParse =
 export function contextFromEntries(entries: readonly ContextEntryInput[] | undefined): ContextParse {
   const context: Record<string, ContextValue> = {};
   const provided = new Set<string>();
+  const nameOf = new Map<string, string>(); // lower-cased → the spelling kept in `context`
   for (const e of entries ?? []) {
     const name = e.ContextKeyName;
     if (!name) continue;
@@ -408,9 +496,12 @@ export function contextFromEntries(entries: readonly ContextEntryInput[] | undef
     for (const v of values) {
       if (!validValue(type, v)) return { ok: false, message: `Invalid value ${v} for context key ${name} of type ${type}.` };
     }
-    for (const k of Object.keys(context)) if (k.toLowerCase() === name.toLowerCase()) delete context[k];
+    const lower = name.toLowerCase();
+    const earlier = nameOf.get(lower);
+    if (earlier !== undefined) delete context[earlier];
+    nameOf.set(lower, name);
     context[name] = type.endsWith("List") || values.length !== 1 ? [...values] : values[0]!;
-    provided.add(name.toLowerCase());
+    provided.add(lower);
   }
   return { ok: true, context, provided };
 }

@@ -48,6 +48,24 @@ function lowerKey(k: string): string {
   return l;
 }
 
+/**
+ * The longest request-context value the engine looks at; longer values are cut to this length.
+ * AWS documents no length for request-derived keys such as aws:UserAgent (unconfirmed: CloudTrail
+ * documents only that it truncates oversized fields). No value that IAM itself validates is longer
+ * (ARNs ≤ 2048, tag values ≤ 256, session names ≤ 64); a User-Agent header, a region in a credential
+ * scope or a simulator ContextKeyValue can be, and every wildcard match is linear in the value's length.
+ */
+export const MAX_CONTEXT_VALUE_CHARS = 2048;
+
+function capValue(v: string): string {
+  return v.length > MAX_CONTEXT_VALUE_CHARS ? v.slice(0, MAX_CONTEXT_VALUE_CHARS) : v;
+}
+
+function capValues(v: readonly string[]): readonly string[] {
+  for (let i = 0; i < v.length; i++) if (v[i]!.length > MAX_CONTEXT_VALUE_CHARS) return v.map(capValue);
+  return v;
+}
+
 function normalize(req: AuthzRequest): Map<string, readonly string[]> {
   const m = new Map<string, readonly string[]>();
   const p = req.principal;
@@ -62,7 +80,7 @@ function normalize(req: AuthzRequest): Map<string, readonly string[]> {
   const c = req.context;
   for (const k in c) {
     const v: ContextValue | undefined = c[k];
-    if (v !== undefined) m.set(lowerKey(k), typeof v === "string" ? [v] : v);
+    if (v !== undefined) m.set(lowerKey(k), typeof v === "string" ? [capValue(v)] : capValues(v));
   }
   return m;
 }

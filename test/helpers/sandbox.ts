@@ -15,16 +15,17 @@ export function rootCreds(): Creds {
   return { accessKeyId: v.IAMLAB_ROOT_ACCESS_KEY_ID!, secretAccessKey: v.IAMLAB_ROOT_SECRET_ACCESS_KEY! };
 }
 
-export function sts(creds: Creds = rootCreds(), region = "us-east-1"): STSClient {
-  return new STSClient({ endpoint: url(), region, credentials: creds, maxAttempts: 1 });
+/** `endpoint`: another sandbox than the shared one (a test that starts its own server). */
+export function sts(creds: Creds = rootCreds(), region = "us-east-1", endpoint = url()): STSClient {
+  return new STSClient({ endpoint, region, credentials: creds, maxAttempts: 1 });
 }
 
-export function iam(creds: Creds = rootCreds(), region = "us-east-1"): IAMClient {
-  return new IAMClient({ endpoint: url(), region, credentials: creds, maxAttempts: 1 });
+export function iam(creds: Creds = rootCreds(), region = "us-east-1", endpoint = url()): IAMClient {
+  return new IAMClient({ endpoint, region, credentials: creds, maxAttempts: 1 });
 }
 
-export async function adminFetch(path: string, init: RequestInit = {}, token = vars().IAMLAB_ADMIN_TOKEN): Promise<Response> {
-  return fetch(`${url()}/_iamlab${path}`, {
+export async function adminFetch(path: string, init: RequestInit = {}, token = vars().IAMLAB_ADMIN_TOKEN, base = url()): Promise<Response> {
+  return fetch(`${base}/_iamlab${path}`, {
     ...init,
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...(init.headers ?? {}) },
   });
@@ -32,8 +33,13 @@ export async function adminFetch(path: string, init: RequestInit = {}, token = v
 
 export interface NewAccount { accountId: string; alias: string | null; rootAccessKeyId: string; rootSecretAccessKey: string }
 
-export async function createAccount(body: { accountId?: string; alias?: string } = {}): Promise<NewAccount> {
-  const res = await adminFetch("/accounts", { method: "POST", body: JSON.stringify(body) });
+export async function createAccount(
+  body: { accountId?: string; alias?: string } = {},
+  server?: { url: string; vars: Record<string, string> },
+): Promise<NewAccount> {
+  const res = server
+    ? await adminFetch("/accounts", { method: "POST", body: JSON.stringify(body) }, server.vars.IAMLAB_ADMIN_TOKEN, server.url)
+    : await adminFetch("/accounts", { method: "POST", body: JSON.stringify(body) });
   if (res.status !== 201) throw new Error(`createAccount: ${res.status} ${await res.text()}`);
   return (await res.json()) as NewAccount;
 }

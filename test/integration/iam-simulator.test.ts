@@ -4,7 +4,7 @@ import {
   AddUserToGroupCommand, AttachUserPolicyCommand, CreateAccessKeyCommand, CreateGroupCommand, CreatePolicyCommand, CreateRoleCommand,
   CreateUserCommand, GetContextKeysForCustomPolicyCommand, GetContextKeysForPrincipalPolicyCommand,
   PutGroupPolicyCommand, PutRolePolicyCommand, PutUserPermissionsBoundaryCommand, SimulateCustomPolicyCommand,
-  SimulatePrincipalPolicyCommand, type IAMClient,
+  SimulatePrincipalPolicyCommand, paginateSimulateCustomPolicy, type EvaluationResult, type IAMClient,
 } from "@aws-sdk/client-iam";
 import { accountCreds, adminFetch, createAccount, iam, rawSigned, type Creds, type NewAccount } from "../helpers/sandbox";
 import { expectAwsError as expectErr } from "../helpers/aws-errors";
@@ -376,5 +376,39 @@ describe("x-iamlab-explain", () => {
       ["s3:GetObject", "allow"],
       ["s3:PutObject", "implicitDeny"],
     ]);
+  });
+});
+
+describe("bounded work per request (shared-sandbox safety)", () => {
+  // 1,200 statements that never match × 30 ARNs: each EvaluationResult costs a large share of the
+  // per-request work budget, so pages come back shorter than MaxItems (as AWS allows) and the
+  // SDK's paginator walks them all, in order.
+  const stmts = Array.from({ length: 1200 }, (_, i) => allow(["s3:*", `ec2:Describe${i}*`], "*", { Condition: { StringEquals: { "aws:UserAgent": "never" } } }));
+  const PolicyInputList = Array.from({ length: 12 }, (_, i) => doc(...stmts.slice(i * 100, i * 100 + 100)));
+  const ActionNames = Array.from({ length: 20 }, (_, i) => `s3:GetObject${i}`);
+  const ResourceArns = Array.from({ length: 30 }, (_, i) => `arn:aws:s3:::bucket/key${i}`);
+
+  it("short pages with a Marker; the paginator collects every result in order", async () => {
+    const pages: EvaluationResult[][] = [];
+    for await (const page of paginateSimulateCustomPolicy({ client, pageSize: 1000 }, { PolicyInputList, ActionNames, ResourceArns })) {
+      pages.push(page.EvaluationResults ?? []);
+    }
+    expect(pages.length).toBeGreaterThan(1);
+    expect(pages.flat().map((r) => [r.EvalActionName, r.EvalDecision, r.ResourceSpecificResults?.length])).toEqual(
+      ActionNames.map((a) => [a, "implicitDeny", 30]),
+    );
+  });
+
+  it("PermissionsBoundaryPolicyInputList takes one document", async () => {
+    await expectErr(
+      client.send(new SimulateCustomPolicyCommand({
+        PolicyInputList: [doc(allow("*"))],
+        PermissionsBoundaryPolicyInputList: [doc(allow("*")), doc(allow("s3:*"))],
+        ActionNames: ["s3:GetObject"],
+      })),
+      "ValidationError",
+      400,
+      /Member must have length less than or equal to 1/,
+    );
   });
 });

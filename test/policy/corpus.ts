@@ -82,12 +82,22 @@ export interface PolicyCase {
   file: string;
 }
 
+/** `{{repeat N text}}` in any string of a case expands to text repeated N times (large inputs as data). */
+const REPEAT = /\{\{repeat (\d+) ([^}]*)\}\}/g;
+
+function expand<T>(v: T): T {
+  if (typeof v === "string") return v.replace(REPEAT, (_m, n: string, text: string) => text.repeat(Number(n))) as T;
+  if (Array.isArray(v)) return v.map(expand) as T;
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [expand(k), expand(x)])) as T;
+  return v;
+}
+
 export function loadCases(): PolicyCase[] {
   const dir = join(import.meta.dirname, "cases");
   const out: PolicyCase[] = [];
   for (const f of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
     const list = JSON.parse(readFileSync(join(dir, f), "utf8")) as Array<Omit<PolicyCase, "file">>;
-    for (const c of list) out.push({ ...c, file: f });
+    for (const c of list) out.push({ ...expand(c), file: f });
   }
   return out;
 }

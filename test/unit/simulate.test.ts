@@ -6,6 +6,7 @@ import {
   contextKeysOf,
   simulate,
   variableKeys,
+  type SimEvaluation,
   type SimPolicy,
   type SimulationInput,
 } from "../../src/authz/simulate";
@@ -236,9 +237,11 @@ describe("simulate core", () => {
     ]);
   });
 
-  it("keeps the engine evaluations for explanation records", () => {
-    const out = run({ identity: [pol("PolicyInputList.1", doc(allow("s3:*")))], actions: ["s3:GetObject", "s3:PutObject"], resources: ["arn:aws:s3:::a/1", "arn:aws:s3:::a/2"] });
-    expect(out.evaluations.map((e) => e.map((x) => `${x.request.action} ${x.request.resource} ${x.decision.decision}`))).toEqual([
+  it("hands over the engine evaluations for explanation records", () => {
+    const evaluations: SimEvaluation[][] = [];
+    const input = { principal: alice, identity: [pol("PolicyInputList.1", doc(allow("s3:*")))], actions: ["s3:GetObject", "s3:PutObject"], resources: ["arn:aws:s3:::a/1", "arn:aws:s3:::a/2"], context: {} };
+    simulate(input, { provided: new Set(), onResult: (e) => evaluations.push(e) });
+    expect(evaluations.map((e) => e.map((x) => `${x.request.action} ${x.request.resource} ${x.decision.decision}`))).toEqual([
       ["s3:GetObject arn:aws:s3:::a/1 allow", "s3:GetObject arn:aws:s3:::a/2 allow"],
       ["s3:PutObject arn:aws:s3:::a/1 allow", "s3:PutObject arn:aws:s3:::a/2 allow"],
     ]);
@@ -285,5 +288,77 @@ describe("context keys of policies", () => {
 
   it("variable names with defaults", () => {
     expect(variableKeys("arn:aws:s3:::b/${aws:PrincipalTag/team, 'none'}/${$}/${aws:userid}")).toEqual(["aws:PrincipalTag/team", "aws:userid"]);
+  });
+});
+
+describe("work budget (shared-sandbox safety)", () => {
+  // Every statement matches: the costliest output (1,200 matched statements per resource).
+  const big = () => {
+    const stmts = Array.from({ length: 1200 }, (_, i) => allow(["s3:*", `ec2:Describe${i}*`], "*", { Condition: { StringLike: { "aws:UserAgent": "*x*" } } }));
+    return Array.from({ length: 12 }, (_, i) => pol(`PolicyInputList.${i + 1}`, doc(...stmts.slice(i * 100, i * 100 + 100))));
+  };
+  const actions = Array.from({ length: 1000 }, (_, i) => `s3:GetObject${i}`);
+  const resources = Array.from({ length: 30 }, (_, i) => `arn:aws:s3:::bucket/key${i}`);
+
+  it("the 1,200 statements × 1,000 actions × 30 ARNs request stops at the budget instead of building every result", () => {
+    const out = run({ identity: big(), actions, resources, context: { "aws:UserAgent": "x" } });
+    // One result alone (30 × 1,200 matched statements) is more output than a request may build.
+    expect(out).toEqual({ results: [], exhausted: true });
+  });
+
+  it("a page is cut short when the budget runs out; whole results only, in order", () => {
+    const identity = big();
+    const full = run({ identity, actions: actions.slice(0, 2), resources: resources.slice(0, 1) }).results;
+    const one = simulate(
+      { principal: alice, identity, actions: actions.slice(0, 50), resources: resources.slice(0, 1), context: {} },
+      { provided: new Set(), budget: 3_000_000 },
+    );
+    expect(one.exhausted).toBe(true);
+    expect(one.results.length).toBeGreaterThan(0);
+    expect(one.results.length).toBeLessThan(50);
+    expect(one.results.slice(0, 2)).toEqual(full.slice(0, one.results.length >= 2 ? 2 : 1));
+    expect(one.results.map((r) => r.EvalActionName)).toEqual(actions.slice(0, one.results.length));
+  });
+
+  it("ordinary simulations stay far below the budget", () => {
+    const out = run({ identity: [pol("PolicyInputList.1", doc(allow("s3:*")))], actions: actions.slice(0, 1000), resources: resources.slice(0, 3) });
+    expect(out.exhausted).toBe(false);
+    expect(out.results).toHaveLength(1000);
+  });
+
+  it("many ContextEntries for the same key are merged in linear time (the last one wins)", () => {
+    const entries = Array.from({ length: 20_000 }, (_, i) => ({ ContextKeyName: i % 2 ? "aws:UserAgent" : "AWS:useragent", ContextKeyValues: [`v${i}`] }));
+    const r = contextFromEntries(entries);
+    expect(r.ok && r.context).toEqual({ "aws:UserAgent": "v19999" });
+  });
+});
+
+describe("no quadratic or worse regular expressions on hostile input", () => {
+  // Each of these used a backtracking RegExp: 20k characters took 0.2–0.4 s, 131k (a policy document's
+  // limit) tens of seconds; the cubic one (the aggregate's resource name) grew with a hostile ARN.
+  it("variableKeys: long runs of spaces and `${` without `}`", () => {
+    expect(variableKeys(`\${x${" ".repeat(200_000)}y}`)).toEqual([`x${" ".repeat(200_000)}y`]);
+    expect(variableKeys("${".repeat(200_000))).toEqual([]);
+    expect(variableKeys(`\${aws:username ,  'dflt' } and \${a,b, 'x,y'}`)).toEqual(["aws:username", "a,b"]);
+    expect(variableKeys("${k,'}")).toEqual(["k,'"]);
+  });
+
+  it("a policy variable with a long run of spaces parses (default-value split is linear)", () => {
+    const p = pol("PolicyInputList.1", doc(allow("s3:GetObject", `arn:aws:s3:::b/\${aws:username${" ".repeat(100_000)}, 'x'}`)));
+    const r = simulate({ principal: alice, identity: [p], actions: ["s3:GetObject"], resources: ["arn:aws:s3:::b/alice"], context: {} }, { provided: new Set() });
+    expect(r.results[0]!.EvalDecision).toBe("allowed");
+  });
+
+  it("the aggregate's resource name on a hostile first ARN", () => {
+    const hostile = `arn:aws:ec2:${":ec2:".repeat(400)}`;
+    const r = run({ identity: [pol("PolicyInputList.1", doc(allow("*")))], actions: ["ec2:StartInstances"], resources: [hostile, "arn:aws:ec2:us-east-1:111122223333:instance/i-1"] });
+    expect(r.results[0]!.EvalDecision).toBe("allowed");
+  });
+
+  it("numeric ContextKeyValues: a long non-number is rejected quickly", () => {
+    const r = contextFromEntries([{ ContextKeyName: "s3:max-keys", ContextKeyValues: [`${"1".repeat(200_000)}x`], ContextKeyType: "numeric" }]);
+    expect(r.ok).toBe(false);
+    const ok = contextFromEntries([{ ContextKeyName: "s3:max-keys", ContextKeyValues: ["10", "1.5", ".5", "2e3", "3."], ContextKeyType: "numericList" }]);
+    expect(ok.ok).toBe(true);
   });
 });

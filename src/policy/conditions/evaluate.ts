@@ -10,6 +10,7 @@ import { contextValues, type RequestContext } from "../context.js";
 import type { ConditionExplanation } from "../explain.js";
 import type { ParsedOperatorName } from "./registry.js";
 import type { ValueTest } from "./types.js";
+import { charge } from "../budget.js";
 
 export interface CompiledCondition {
   /** As written. */
@@ -37,6 +38,8 @@ function satisfies(c: CompiledCondition, ctx: RequestContext, vals: readonly str
     if (setOperator === "ForAnyValue") return ifExists && vals === null ? MATCHED | MISSING : MISSING;
     return ifExists || c.negated ? MATCHED | MISSING : MISSING;
   }
+  // Request values × policy values: a simulator's ContextKeyValues list can be long (budget.ts).
+  if (vals.length > 1) charge(vals.length * c.values.length);
   if (setOperator === "ForAllValues") {
     for (let i = 0; i < vals.length; i++) if (test(vals[i]!, ctx) === c.negated) return 0;
     return MATCHED;

@@ -53,7 +53,9 @@ const contextEntry = s.struct({
 });
 
 const simulationFields = {
-  PermissionsBoundaryPolicyInputList: s.list(common.policyDocument(false)),
+  // AWS: "You can input only one permissions boundary when you pass a policy to this operation." (API
+  // reference); the model itself sets no list bound, so the error for two is the model's wording (unconfirmed).
+  PermissionsBoundaryPolicyInputList: s.list(common.policyDocument(false), { max: 1 }),
   ActionNames: s.list(s.string({ min: 3, max: 128 }), { required: true }),
   ResourceArns: s.list(s.string({ min: 1, max: 2048 })),
   ResourcePolicy: common.policyDocument(false),
@@ -221,14 +223,30 @@ async function run(ctx: ActionContext, i: SimFields, principal: Principal, ident
   }
   if (i.ResourceOwner !== undefined) input.resourceOwner = accountOfOwner(i.ResourceOwner);
 
-  const out = simulate(input, { provided: parsed.provided });
-  if (ctx.explain) {
-    const ids = out.evaluations.flatMap((evals) => evals.map((e) => recordDecision(ctx, e.request, e.decision)));
-    ctx.decisionId = [ctx.decisionId, ...ids].filter(Boolean).join(",");
-  }
-  const next = start + actions.length;
+  const ids: string[] = [];
+  const out = simulate(input, {
+    provided: parsed.provided,
+    onResult: ctx.explain ? (evals) => evals.forEach((e) => ids.push(recordDecision(ctx, e.request, e.decision))) : undefined,
+  });
+  if (out.exhausted && out.results.length === 0) throw tooLarge(actions[0]!, input);
+  if (ctx.explain) ctx.decisionId = [ctx.decisionId, ...ids].filter(Boolean).join(",");
+  // A page cut short by the work budget ends early; the Marker resumes at the first action left out.
+  const next = start + out.results.length;
   const truncated = next < i.ActionNames.length;
   return { EvaluationResults: out.results, IsTruncated: truncated, Marker: truncated ? encodeMarker(String(next)) : undefined };
+}
+
+/**
+ * One EvaluationResult alone needs more work than a request may do (SIMULATION_WORK_BUDGET). AWS's
+ * answer to such a request is unknown (unconfirmed; AWS publishes no bound). InvalidInput is the code
+ * AWS's API model lists for out-of-range input to these operations: a 400 that SDKs do not retry (the
+ * other listed code, PolicyEvaluation, is a 500 that SDKs would retry three times over).
+ */
+function tooLarge(action: string, input: SimulationInput): AwsError {
+  const resources = Math.max(1, input.resources.length);
+  return errors.invalidInput(
+    `The simulation of ${action} on ${resources} resource${resources === 1 ? "" : "s"} against the given policies exceeds the work one request may do in this sandbox. Simulate fewer ResourceArns or smaller policies per request.`,
+  );
 }
 
 // ---- actions -------------------------------------------------------------------------------------
