@@ -1,0 +1,35 @@
+/**
+ * The action registry agrees with AWS's catalogue (Service Authorization Reference): every action
+ * exists there, and its declared effect matches AWS's access level — the effect drives the read
+ * cache, invalidation and the consistency slot, so a wrong one is a caching bug.
+ */
+import { describe, expect, it } from "vitest";
+import { ALL_ACTIONS } from "../../src/services/registry";
+import { getAction } from "../../src/data/catalog";
+
+describe("action registry", () => {
+  it("holds every action once, each in AWS's catalogue", () => {
+    const keys = ALL_ACTIONS.map((a) => `${a.service}:${a.name}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys.filter((k) => !getAction(k.split(":")[0]!, k.split(":")[1]!))).toEqual([]);
+  });
+
+  it("declares effects that match AWS's access levels", () => {
+    const wrong: string[] = [];
+    for (const a of ALL_ACTIONS) {
+      const level = getAction(a.service, a.name)!.accessLevel;
+      const awsRead = level === "Read" || level === "List";
+      const ok =
+        a.effect === "read" ? awsRead
+        // Changes nothing IAM holds: STS calls, and reports that Generate* starts (AWS: Read).
+        : a.effect === "none" ? a.service === "sts" || a.name.startsWith("Generate")
+        : !awsRead;
+      if (!ok) wrong.push(`${a.service}:${a.name} is ${a.effect}, AWS says ${level}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it("marks exactly the calls that can change root access keys", () => {
+    expect(ALL_ACTIONS.filter((a) => a.effect === "rootKeys").map((a) => a.name).sort()).toEqual(["CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey"]);
+  });
+});
