@@ -22,7 +22,7 @@ import { sessionApiRestriction } from "./sessions/restrictions";
 import { dataPlaneFor, setConsistency } from "./consistency/client";
 import { defaultConsistency } from "./consistency/defaults";
 import { recordUsage } from "./services/usage";
-import { authCacheTtl } from "./auth/cache";
+import { authCacheTtl } from "./cache/index";
 import { readCacheKey } from "./services/read-cache";
 import { runAction } from "./services/run-action";
 import { forgetAccountState } from "./admin/account-lifecycle";

@@ -9,11 +9,11 @@ import type { Env } from "../env";
 import { sessionsStub } from "../sessions/issue";
 import { stub as consistencyStub } from "../consistency/client";
 import { forgetDecisions } from "../authz/decisions";
-import { invalidateEverything } from "../auth/cache";
+import { afterAdminChange } from "../cache/index";
 
 /** Clears everything an account id holds outside D1 (after deleting the account, and before a new account with the id is configured). */
 export async function forgetAccountState(env: Env, accountId: string): Promise<void> {
-  invalidateEverything(accountId);
+  afterAdminChange(accountId);
   forgetDecisions(accountId);
   await Promise.all([sessionsStub(env, accountId).forget(), consistencyStub(env, accountId).forget()]);
 }

@@ -9,7 +9,7 @@ import { createAccount, deleteAccount, getAccount, listAccounts } from "../store
 import { newAccountId } from "../lib/ids";
 import { now, setClockOffset, clockOffset, MAX_CLOCK_OFFSET_MS } from "../lib/time";
 import { getDecision } from "../authz/decisions";
-import { invalidateAll, invalidateEverything } from "../auth/cache";
+import { afterAdminChange, afterClockMove } from "../cache/index";
 import { timingSafeEqual } from "../lib/crypto";
 import { parseConfig } from "../consistency/delay";
 import { setConsistency } from "../consistency/client";
@@ -128,7 +128,7 @@ admin.get("/accounts/:id", async (c) => {
 admin.delete("/accounts/:id", async (c) => {
   const id = c.req.param("id");
   const deleted = await deleteAccount(getDb(c.env.DB), id);
-  invalidateEverything(id);
+  afterAdminChange(id);
   // Its sessions, consistency state and this isolate's decisions go too (an account created again with this id starts empty).
   if (deleted) await forgetAccountState(c.env, id);
   if (!deleted) return json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
@@ -157,7 +157,7 @@ admin.put("/accounts/:id/consistency", async (c) => {
   const cfg = parseConfig(body ?? null);
   if (typeof cfg === "string") return json(400, { error: "InvalidConsistencyConfig", message: cfg });
   await setConsistency(c.env, db, id, cfg);
-  invalidateEverything(id);
+  afterAdminChange(id);
   return json(200, { accountId: id, ...cfg });
 });
 
@@ -230,7 +230,7 @@ admin.post("/clock", async (c) => {
     return json(400, { error: "InvalidRequest", message: `Send {offsetMs: number} or {setTo: ISO date}, within ${MAX_CLOCK_OFFSET_MS} ms (10 years) of the real time.` });
   setClockOffset(Math.round(offset));
   // Cached reads may depend on "now" (credential-report age, key ages): start afresh.
-  invalidateAll();
+  afterClockMove();
   return json(200, { now: new Date(now()).toISOString(), offsetMs: clockOffset() });
 });
 

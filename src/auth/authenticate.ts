@@ -7,7 +7,7 @@ import type { PolicyRow } from "../store/authz";
 import type { Db } from "../store/db";
 import { rootArn } from "../lib/arn";
 import { accountOfAccessKeyId } from "../lib/ids";
-import { cachedLookup, rootKeyScope } from "./cache";
+import { cachedLookup, scopes, type Scope } from "../cache/index";
 
 /** Resolves temporary credentials (X-Amz-Security-Token); the STS layer provides it. */
 export interface SessionResolver {
@@ -48,8 +48,8 @@ function callerOfKey(key: KeyLookup, generation: number): Caller {
  * scope: most IAM writes cannot change them (only the access-key actions can), so a stream of root
  * writes keeps its key cached. Everything else is dropped by any write to the account.
  */
-export function keyCacheScope(k: KeyLookup): string {
-  return k.userId === null && (k.consistencyMode ?? "off") === "off" ? rootKeyScope(k.accountId) : k.accountId;
+export function keyCacheScope(k: KeyLookup): Scope {
+  return k.userId === null && (k.consistencyMode ?? "off") === "off" ? scopes.rootKeys(k.accountId) : scopes.account(k.accountId);
 }
 
 /** A permanent key as the data plane sees it: the latest row, or the lagging snapshot's. */

@@ -12,7 +12,7 @@ import { accountState } from "../store/credentials";
 import type { ConsistencyView } from "./consistency-do";
 import type { DataPlane } from "../auth/authenticate";
 import type { CallerConsistency } from "../auth/caller";
-import { authCacheTtl, peek, readTicket, remember } from "../auth/cache";
+import { authCacheTtl, peek, readTicket, remember, scopes } from "../cache/index";
 import { BoundedMap, estimateBytes } from "../lib/bounded";
 
 export async function setConsistency(env: Env, db: Db, accountId: string, cfg: ConsistencyConfig): Promise<void> {
@@ -62,10 +62,10 @@ export function dataPlaneFor(env: Env): DataPlane {
   return {
     async view(accountId, mode, latestGeneration, now) {
       const quietKey = `quiet:${accountId}`;
-      if (peek<number>(quietKey, accountId)?.value === latestGeneration) return { mode, latestGeneration, visibleGeneration: latestGeneration, pending: 0 };
-      const ticket = readTicket(quietKey, accountId);
+      if (peek<number>(quietKey, scopes.account(accountId))?.value === latestGeneration) return { mode, latestGeneration, visibleGeneration: latestGeneration, pending: 0 };
+      const ticket = readTicket(quietKey, scopes.account(accountId));
       const { view, snapshot } = await dataPlaneView(env, accountId, latestGeneration, now);
-      if (view.pending === 0 && view.visibleGeneration >= latestGeneration && !snapshot) remember(quietKey, accountId, latestGeneration, authCacheTtl(env), ticket);
+      if (view.pending === 0 && view.visibleGeneration >= latestGeneration && !snapshot) remember(quietKey, scopes.account(accountId), latestGeneration, authCacheTtl(env), ticket);
       const out: CallerConsistency = { mode, latestGeneration, visibleGeneration: view.visibleGeneration, pending: view.pending };
       if (snapshot) out.snapshot = snapshot;
       return out;

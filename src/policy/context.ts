@@ -2,6 +2,7 @@
  * The request context as the matchers see it: condition keys by lower-cased name, with the keys AWS
  * derives from the principal filled in when the caller did not provide them.
  */
+import { BoundedMap } from "../lib/bounded.js";
 import type { AuthzRequest, ContextValue, Principal } from "./types.js";
 
 /** Lower-cased key → values (a single value is a one-element list). */
@@ -35,14 +36,12 @@ export function buildContext(req: AuthzRequest): RequestContext {
  * Request keys lower-cased, remembered: the same few dozen key names (aws:SourceIp, aws:PrincipalTag/…)
  * come with every request, and a remembered string keeps its hash for the Map below. Bounded.
  */
-const lowerKeys = new Map<string, string>();
-const LOWER_KEYS_LIMIT = 4096;
+const lowerKeys = new BoundedMap<string, string>(4096, 1024 * 1024, (_, k) => 32 + 4 * k.length);
 
 function lowerKey(k: string): string {
   let l = lowerKeys.get(k);
   if (l === undefined) {
     l = k.toLowerCase();
-    if (lowerKeys.size >= LOWER_KEYS_LIMIT) lowerKeys.clear();
     lowerKeys.set(k, l);
   }
   return l;

@@ -8,6 +8,7 @@ import type { Caller } from "../auth/caller";
 import type { Fields, InferFields } from "../protocol/shapes";
 import type { XmlValue } from "../protocol/xml";
 import type { Db } from "../store/db";
+import type { ActionEffect } from "../cache/index";
 
 export type ServiceName = "iam" | "sts";
 
@@ -54,7 +55,7 @@ export interface ActionContext {
  * - `permissions`: changes who can do what (identities, keys, attachments, documents, boundaries, tags on principals);
  * - `rootKeys`: `permissions`, and may change the account's root access keys.
  */
-export type ActionEffect = "read" | "none" | "write" | "permissions" | "rootKeys";
+export type { ActionEffect };
 
 /**
  * One API action, all of it in one place. `load` runs once per call (e.g. the entity the call is

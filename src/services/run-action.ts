@@ -11,7 +11,7 @@
 import { changesState, type ActionContext, type AuthzTarget, type RegisteredAction } from "./action";
 import { resultXml, type XmlValue } from "../protocol/xml";
 import { authorizeCall } from "../authz/authorize";
-import { authCacheTtl, forget, invalidateAccount, invalidateAfterWrite, peek, readScope, readTicket, remember, type RefreshTicket } from "../auth/cache";
+import { afterAction, afterLaggingWriteLogged, authCacheTtl, forget, peek, readTicket, remember, scopes, type RefreshTicket } from "../cache/index";
 import type { CachedRead } from "./read-cache";
 import { afterWrite, beforeWrite } from "../consistency/writes";
 
@@ -19,7 +19,7 @@ export async function runAction(def: RegisteredAction, input: object, ctx: Actio
   const action = `${def.service}:${def.name}`;
   const account = ctx.caller.principal.account;
   const ttl = authCacheTtl(ctx.env);
-  const peeked = readKey ? peek<CachedRead>(readKey, readScope(account), ttl) : undefined;
+  const peeked = readKey ? peek<CachedRead>(readKey, scopes.reads(account), ttl) : undefined;
   if (peeked) {
     if (peeked.value.target) await authorizeCall(ctx, action, peeked.value.target);
     const refresh = peeked.refresh;
@@ -29,12 +29,12 @@ export async function runAction(def: RegisteredAction, input: object, ctx: Actio
     }, refresh, ttl));
     return peeked.value.resultElement;
   }
-  const ticket = readKey ? readTicket(readKey, readScope(account)) : undefined;
+  const ticket = readKey ? readTicket(readKey, scopes.reads(account)) : undefined;
   const loaded = def.load ? await def.load(input, ctx) : undefined;
   const target = def.target ? await def.target(input, ctx, loaded) : undefined;
   if (target) await authorizeCall(ctx, action, target);
   const resultElement = resultXml(def.name, (await handle(def, input, ctx, loaded)) ?? undefined);
-  if (ticket) remember<CachedRead>(ticket.key, ticket.account, { target, resultElement }, ttl, ticket);
+  if (ticket) remember<CachedRead>(ticket.key, ticket.scope, { target, resultElement }, ttl, ticket);
   return resultElement;
 }
 
@@ -48,7 +48,7 @@ async function handle(def: RegisteredAction, input: object, ctx: ActionContext, 
     return await def.handler(input, ctx, loaded);
   } finally {
     // Whatever this write changed, this isolate's cached keys, sessions and reads of the account are stale.
-    if (writes) invalidateAfterWrite(account, def.effect);
+    afterAction(account, def.effect);
     if (lagging) {
       try {
         await afterWrite(ctx.env, ctx.db, caller, ctx.request.now, slot);
@@ -57,7 +57,7 @@ async function handle(def: RegisteredAction, input: object, ctx: ActionContext, 
       }
       // Now the Durable Object knows the write is pending: drop anything cached in between
       // (e.g. the data plane's "quiet at this generation").
-      invalidateAccount(account);
+      afterLaggingWriteLogged(account);
     }
   }
 }
@@ -66,7 +66,7 @@ async function handle(def: RegisteredAction, input: object, ctx: ActionContext, 
 async function refreshRead(action: string, read: () => Promise<[AuthzTarget | undefined, XmlValue | undefined]>, ticket: RefreshTicket, ttl: number): Promise<void> {
   try {
     const [target, result] = await read();
-    remember<CachedRead>(ticket.key, ticket.account, { target, resultElement: resultXml(action, result ?? undefined) }, ttl, ticket);
+    remember<CachedRead>(ticket.key, ticket.scope, { target, resultElement: resultXml(action, result ?? undefined) }, ttl, ticket);
   } catch {
     forget(ticket.key); // e.g. the entity is gone: the next request answers for itself
   }

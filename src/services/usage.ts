@@ -8,16 +8,15 @@ import { recordAccessKeyUse } from "../store/iam-access-keys";
 import { recordActivity } from "../store/access-activity";
 import { recordRoleUse } from "../store/iam-roles";
 import { isoSeconds } from "../lib/clock";
-import { invalidateAccount, readScope } from "../auth/cache";
+import { afterUsageBookkeeping } from "../cache/index";
+import { BoundedMap } from "../lib/bounded";
 
 // What this isolate already wrote, per minute: a burst of calls costs one write, not one per call.
 // (AWS reports last use to the minute; Access Advisor's own data lags by hours.)
-const written = new Set<string>();
-const WRITTEN_MAX = 20_000;
+const written = new BoundedMap<string, true>(20_000, 4 * 1024 * 1024, (_, k) => 64 + 2 * k.length);
 function firstThisMinute(key: string): boolean {
   if (written.has(key)) return false;
-  if (written.size >= WRITTEN_MAX) written.clear();
-  written.add(key);
+  written.set(key, true);
   return true;
 }
 
@@ -47,7 +46,7 @@ async function write(ctx: ActionContext, service: string, action: string, keyUse
     if (entityArn) writes.push(recordActivity(ctx.db, { accountId: p.account, principalArn: p.arn, entityArn, service, action, region: r.region, now: r.now }));
     await Promise.all(writes);
     // Last-used data is part of IAM reads (GetAccessKeyLastUsed, RoleLastUsed, Access Advisor).
-    invalidateAccount(readScope(p.account));
+    afterUsageBookkeeping(p.account);
   } catch (e) {
     console.error(`[${r.requestId}] recording last-used data failed`, e instanceof Error ? e.message : e);
   }
@@ -60,5 +59,5 @@ async function write(ctx: ActionContext, service: string, action: string, keyUse
 export function recordRoleUsage(ctx: ActionContext, account: string, roleId: string): void {
   const r = ctx.request;
   if (!firstThisMinute(`r|${account}|${roleId}|${Math.floor(r.now / 60_000)}|${r.region}`)) return;
-  ctx.waitUntil(recordRoleUse(ctx.db, account, roleId, { date: isoSeconds(r.now), region: r.region }).then(() => invalidateAccount(readScope(account)), () => undefined));
+  ctx.waitUntil(recordRoleUse(ctx.db, account, roleId, { date: isoSeconds(r.now), region: r.region }).then(() => afterUsageBookkeeping(account), () => undefined));
 }

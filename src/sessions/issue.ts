@@ -7,7 +7,7 @@ import { newSessionId, signToken } from "./token";
 import type { SessionRecord } from "./types";
 import { accountIncarnation } from "./store";
 import { getDb } from "../store/db";
-import { authCacheTtl, cachedLookup } from "../auth/cache";
+import { authCacheTtl, cachedLookup, scopes } from "../cache/index";
 
 /**
  * The key that makes tokens unforgeable: IAMLAB_TOKEN_KEY, and nothing else. It never falls back to
@@ -31,7 +31,7 @@ function requireTokenKey(env: Env): string {
 
 /** The incarnation tokens of `account` carry, cached like the other account reads of authentication (dropped when the account is deleted). */
 async function incarnationOf(env: Env, account: string): Promise<string> {
-  const inc = await cachedLookup(`incarnation:${account}`, authCacheTtl(env), () => account, () => accountIncarnation(getDb(env.DB), account));
+  const inc = await cachedLookup(`incarnation:${account}`, authCacheTtl(env), () => scopes.account(account), () => accountIncarnation(getDb(env.DB), account));
   // The account was deleted while the request was on its way: nothing to issue for.
   if (!inc) throw errors.invalidClientTokenId();
   return inc;

@@ -17,7 +17,7 @@ import { getDb } from "../store/db";
 import { verifyToken } from "./token";
 import { sessionsStub, tokenKey } from "./issue";
 import { sessionLiveness } from "./store";
-import { authCacheTtl, cachedLookup } from "../auth/cache";
+import { authCacheTtl, cachedLookup, scopes } from "../cache/index";
 import type { SessionRecord } from "./types";
 import { BoundedMap } from "../lib/bounded";
 
@@ -82,7 +82,7 @@ export async function resolveSession(env: Env, accessKeyId: string, token: strin
   const entityKind = rec.entityKind;
   const entityId = rec.entityId;
   // Cached per isolate like permanent keys (src/auth/cache.ts): IAM writes to the account invalidate it.
-  const live = await cachedLookup(`live:${account}:${entityKind}:${entityId ?? ""}`, authCacheTtl(env), () => account, () =>
+  const live = await cachedLookup(`live:${account}:${entityKind}:${entityId ?? ""}`, authCacheTtl(env), () => scopes.account(account), () =>
     sessionLiveness(getDb(env.DB), account, entityKind, entityId),
   );
   // A deleted role or user ends its sessions; on a lagging account only once the deletion is

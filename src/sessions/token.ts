@@ -14,6 +14,7 @@
  * expiry is inside the MAC, so an expired token is recognised (ExpiredToken) without a lookup and
  * a tampered one (InvalidClientTokenId) before any Durable Object is asked.
  */
+import { BoundedMap } from "../lib/bounded";
 import { fromBase64, toBase64, toHex, utf8 } from "../lib/encoding";
 
 const VERSION = 2;
@@ -28,7 +29,8 @@ export interface TokenClaims {
   incarnation: string;
 }
 
-const keys = new Map<string, Promise<CryptoKey>>();
+// One key per token secret (a sandbox has one); bounded all the same.
+const keys = new BoundedMap<string, Promise<CryptoKey>>(16, 64 * 1024, (_, k) => 64 + 2 * k.length);
 function hmacKey(secret: string): Promise<CryptoKey> {
   let k = keys.get(secret);
   if (!k) {

@@ -19,7 +19,7 @@ import { AwsError } from "../../src/protocol/errors";
 import type { ActionContext } from "../../src/services/action";
 import type { AuthzRequest, Decision } from "../../src/policy/index";
 import type { Env } from "../../src/env";
-import { invalidateEverything } from "../../src/auth/cache";
+import { afterAdminChange } from "../../src/cache/index";
 
 function rootSession(account: string, now: number): NewSession {
   return {
@@ -56,7 +56,7 @@ describe("an account id created again", () => {
     // D1 only (the DO is left as it was): the token's incarnation alone must end it. (The cache
     // drop is what the admin route does; another isolate gets there when its TTL ends.)
     expect(await deleteAccount(db, account)).toBe(true);
-    invalidateEverything(account);
+    afterAdminChange(account);
     await createAccount(db, account, null, Date.now());
     expect(await sessionsStub(env, account).count()).toBe(1);
     const e = await rejects(resolveSession(env, credentials.AccessKeyId, credentials.SessionToken, now));

@@ -16,7 +16,7 @@ import { authorizeCall } from "../../authz/authorize";
 import { getRoleByName } from "../../store/iam-roles";
 import { issueRoleSession } from "../../sessions/issue";
 import { laggingRole } from "../../consistency/client";
-import { authCacheTtl, cachedLookup } from "../../auth/cache";
+import { authCacheTtl, cachedLookup, scopes } from "../../cache/index";
 import { recordRoleUsage } from "../usage";
 import type { RoleView } from "../../consistency/snapshot";
 import {
@@ -94,7 +94,7 @@ export const AssumeRole = defineAction({
     // Eventual consistency: a lagging account answers from the data plane's snapshot.
     const lag = await laggingRole(ctx.env, ctx.db, ctx.caller, arn.account, m[2]!, ctx.request.now);
     // Otherwise the latest row, cached in the isolate like key rows (dropped by any write to the role's account).
-    const found = lag ? lag.role : await cachedLookup(`role:${arn.account}/${m[2]!.toLowerCase()}`, authCacheTtl(ctx.env), (r) => r.accountId, () => getRoleByName(ctx.db, arn.account, m[2]!), ctx.waitUntil);
+    const found = lag ? lag.role : await cachedLookup(`role:${arn.account}/${m[2]!.toLowerCase()}`, authCacheTtl(ctx.env), (r) => scopes.account(r.accountId), () => getRoleByName(ctx.db, arn.account, m[2]!), ctx.waitUntil);
     // A missing role is evaluated as a role that trusts nobody, so the answer (and its message) is
     // exactly that of an existing role that does not trust the caller: existence is never revealed.
     const role = found && found.path === path ? found : undefined;
