@@ -194,7 +194,7 @@ class ShapeTable {
   private leaf(m: Json, what: string): number {
     const type = m.type === undefined ? "string" : m.type;
     if (typeof type !== "string" || !SCALARS.has(type)) throw new Error(`${what}: type ${String(type)}`);
-    const s: { -readonly [K in keyof ModelShape]?: unknown } & { type: ScalarType } = { type: type as ScalarType };
+    const s: Record<string, unknown> = { type: type as ScalarType };
     if (type === "timestamp") {
       const f = tsFormat(m.timestampFormat, what);
       if (f) s.timestampFormat = f;
@@ -204,7 +204,7 @@ class ShapeTable {
     if (typeof m.pattern === "string") s.pattern = m.pattern;
     if (m.streaming === true) s.streaming = true;
     if (m.jsonvalue === true) s.jsonvalue = true;
-    return this.intern(s as ModelShape);
+    return this.intern(s as unknown as ModelShape);
   }
 
   private container(m: Json, what: string): ModelShape {
@@ -213,13 +213,13 @@ class ShapeTable {
         const members: Record<string, Member> = {};
         for (const [name, raw] of Object.entries(obj(m.members ?? {}, `${what}.members`)))
           members[name] = this.member(raw, `${what}.${name}`);
-        const s: { -readonly [K in keyof import("../../protocol/model").StructureShape]: unknown } = { type: "structure", members };
+        const s: Record<string, unknown> = { type: "structure", members };
         if (Array.isArray(m.required) && m.required.length) s.required = m.required.filter((x): x is string => typeof x === "string");
         if (typeof m.payload === "string") s.payload = m.payload;
         if (typeof m.locationName === "string") s.locationName = m.locationName;
         const ns = nsUri(m.xmlNamespace);
         if (ns !== undefined) s.xmlNamespace = ns;
-        return s as ModelShape;
+        return s as unknown as ModelShape;
       }
       case "list": {
         const s: Record<string, unknown> = { type: "list", member: this.member(m.member ?? {}, `${what}.member`) };
