@@ -31,7 +31,7 @@ export interface DecodedRequest {
 export type Value = Record<string, unknown>;
 
 const utf8 = new TextEncoder();
-const utf8d = new TextDecoder("utf-8", { fatal: false });
+const utf8d = new TextDecoder();
 export const textOf = (b: Uint8Array): string => utf8d.decode(b);
 export const bytesOf = (s: string): Uint8Array => utf8.encode(s);
 

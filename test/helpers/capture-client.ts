@@ -80,11 +80,12 @@ export function capture(respond: (req: WireRequest) => WireResponse | Promise<Wi
 }
 
 /** Runs `fn` and returns what it threw (fails when it did not throw). */
-export async function rejection(fn: () => Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number; requestId?: string }; [k: string]: unknown }> {
+export type SdkError = Error & { $metadata?: { httpStatusCode?: number; requestId?: string }; [k: string]: unknown };
+export async function rejection(fn: () => Promise<unknown>): Promise<SdkError> {
   try {
     await fn();
   } catch (e) {
-    return e as Error & { $metadata?: { httpStatusCode?: number } };
+    return e as SdkError;
   }
   throw new Error("expected a rejection");
 }
