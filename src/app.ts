@@ -1,7 +1,9 @@
 /**
- * The Hono app: the admin API under /_iamlab/, and the AWS Query endpoint for everything else.
- * Query flow: parse → authenticate → find action → decode input → runAction (read cache, authorize,
- * handle, write bookkeeping: src/services/run-action.ts) → XML.
+ * The Hono app: the admin API under /_iamlab/, and every AWS service on one endpoint.
+ * Flow: route (service + protocol: src/protocol/detect.ts) → read the body (bounded) → authenticate
+ * (SigV4) → decode (Query: the action's shapes; the other protocols: AWS's service model) → find
+ * the action → runAction (read cache, authorize, handle, write bookkeeping: src/services/run-action.ts)
+ * → encode in the request's protocol (errors too: a JSON client never gets a Query-shaped error).
  */
 import { Hono, type Context } from "hono";
 import type { Env } from "./env";
@@ -9,10 +11,16 @@ import { admin } from "./admin/routes";
 import { AwsError, errors } from "./protocol/errors";
 import { parseForm, decodeObject, type FlatParams } from "./protocol/query";
 import { readBodyLimited } from "./protocol/body";
-import { NAMESPACES, errorXml, successXmlFromResult } from "./protocol/xml";
+import { NAMESPACES, errorXml, resultXml, successXmlFromResult } from "./protocol/xml";
 import { authenticate } from "./auth/authenticate";
-import { findAction, VERSIONS } from "./services/registry";
-import type { ActionContext, RequestInfo } from "./services/action";
+import { findAction, isQueryService, MODELS, QUERY_VERSIONS } from "./services/registry";
+import type { ActionContext, RegisteredAction, RequestInfo } from "./services/action";
+import type { Caller } from "./auth/caller";
+import type { Db } from "./store/db";
+import { detectService } from "./protocol/detect";
+import { CODECS, errorForProtocol, type ModelProtocol } from "./protocol/codecs";
+import type { ServiceModel } from "./protocol/model";
+import type { Value, WireResponse } from "./protocol/wire";
 import { getDb } from "./store/db";
 import { ensureDefaultAccount } from "./store/accounts";
 import { newRequestId } from "./lib/ids";
@@ -31,10 +39,10 @@ export const app = new Hono<{ Bindings: Env }>();
 
 app.route("/_iamlab", admin);
 app.onError((e, c) => {
-  console.error("admin API error", e instanceof Error ? (e.stack ?? e.message) : e);
+  console.error("unhandled error", e instanceof Error ? (e.stack ?? e.message) : e);
   return c.json({ error: "InternalError", message: "The request failed; see the server log." }, 500);
 });
-app.all("*", (c) => handleQuery(c));
+app.all("*", (c) => handleAws(c));
 
 let bootstrap: Promise<void> | null = null;
 function ensureBootstrapped(env: Env): Promise<void> {
@@ -57,8 +65,51 @@ function ensureBootstrapped(env: Env): Promise<void> {
 
 const utf8Decoder = new TextDecoder();
 
-async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
+/** Every AWS request: route to its service and protocol (src/protocol/detect.ts), then that pipeline. */
+async function handleAws(c: Context<{ Bindings: Env }>): Promise<Response> {
   const requestId = newRequestId();
+  const raw = c.req.raw;
+  const url = new URL(raw.url);
+  const route = detectService({ method: raw.method, headers: raw.headers, host: url.host, path: url.pathname, query: url.search.slice(1) }, MODELS, requestId);
+  if (route.kind === "unknown") return send(route.response);
+  if (route.kind === "model") return handleModel(c, route.model, requestId, url);
+  return handleQuery(c, requestId, url);
+}
+
+/** The per-request context every action runs with. */
+function actionContext(c: Context<{ Bindings: Env }>, db: Db, caller: Caller, requestId: string, t: number, region: string, url: URL): ActionContext {
+  const raw = c.req.raw;
+  const request: RequestInfo = {
+    requestId,
+    now: t,
+    sourceIp: raw.headers.get("cf-connecting-ip") ?? "127.0.0.1",
+    region,
+    userAgent: raw.headers.get("user-agent") ?? "",
+    secureTransport: url.protocol === "https:",
+  };
+  return { env: c.env, db, caller, request, waitUntil: (p) => c.executionCtx.waitUntil(p), explain: raw.headers.get("x-iamlab-explain") === "true" };
+}
+
+/** SigV4 → the caller, in the request's context; the payload is the body (S3: de-chunked). */
+async function authenticated(c: Context<{ Bindings: Env }>, url: URL, body: Uint8Array, requestId: string) {
+  const raw = c.req.raw;
+  const t = now();
+  const db = getDb(c.env.DB);
+  const { caller, signature, payload } = await authenticate({ method: raw.method, url, headers: raw.headers }, body, db, sessionResolverFor(c.env), dataPlaneFor(c.env), t, authCacheTtl(c.env), (p) => c.executionCtx.waitUntil(p));
+  return { ctx: actionContext(c, db, caller, requestId, t, signature.region, url), service: signature.service, payload };
+}
+
+/** What every pipeline does once it knows the action: last-used bookkeeping and the session restrictions. */
+function startAction(ctx: ActionContext, def: RegisteredAction): void {
+  const usage = recordUsage(ctx, def.service, def.name);
+  if (usage) ctx.waitUntil(usage);
+  // What temporary credentials may never call, whatever their policies say (AWS).
+  const restricted = sessionApiRestriction(ctx.caller, def.service, def.name);
+  if (restricted) throw restricted;
+}
+
+/** The Query protocol (IAM, STS): form or query-string parameters decoded by each action's shapes. */
+async function handleQuery(c: Context<{ Bindings: Env }>, requestId: string, url: URL): Promise<Response> {
   let ns: string = NAMESPACES.iam;
   let ctx: ActionContext | undefined;
   try {
@@ -67,51 +118,57 @@ async function handleQuery(c: Context<{ Bindings: Env }>): Promise<Response> {
     if (raw.method !== "POST" && raw.method !== "GET")
       throw new AwsError("InvalidAction", `The HTTP method ${raw.method} is not supported.`, 400);
     const body = await readBodyLimited(raw);
-    const url = new URL(raw.url);
     const form = raw.method === "POST" ? utf8Decoder.decode(body) : "";
     const params: FlatParams = raw.method === "POST" ? parseForm(form) : new Map();
     if (url.search) for (const [k, v] of url.searchParams) if (!k.startsWith("X-Amz-") && !params.has(k)) params.set(k, v);
 
-    const t = now();
-    const db = getDb(c.env.DB);
-    const { caller, signature } = await authenticate({ method: raw.method, url, headers: raw.headers }, body, db, sessionResolverFor(c.env), dataPlaneFor(c.env), t, authCacheTtl(c.env), (p) => c.executionCtx.waitUntil(p));
+    const auth = await authenticated(c, url, body, requestId);
     const actionName = params.get("Action");
-    const def = actionName ? findAction(signature.service, actionName) : undefined;
-    if (def) ns = NAMESPACES[def.service];
-    else if (signature.service === "sts") ns = NAMESPACES.sts;
     const version = params.get("Version");
-    if (!def || (version !== undefined && version !== VERSIONS[def.service]))
+    const def = actionName ? findAction(isQueryService(auth.service) ? auth.service : undefined, actionName) : undefined;
+    if (def && isQueryService(def.service)) ns = NAMESPACES[def.service];
+    else if (auth.service === "sts") ns = NAMESPACES.sts;
+    if (!def || !isQueryService(def.service) || (version !== undefined && version !== QUERY_VERSIONS[def.service]))
       throw new AwsError("InvalidAction", `Could not find operation ${actionName ?? ""} for version ${version ?? "NO_VERSION_SPECIFIED"}`, 400);
-
-    const request: RequestInfo = {
-      requestId,
-      now: t,
-      sourceIp: raw.headers.get("cf-connecting-ip") ?? "127.0.0.1",
-      region: signature.region,
-      userAgent: raw.headers.get("user-agent") ?? "",
-      secureTransport: url.protocol === "https:",
-    };
-    ctx = {
-      env: c.env,
-      db,
-      caller,
-      request,
-      waitUntil: (p) => c.executionCtx.waitUntil(p),
-      explain: raw.headers.get("x-iamlab-explain") === "true",
-    };
-    const usage = recordUsage(ctx, def.service, def.name);
-    if (usage) ctx.waitUntil(usage);
+    ctx = auth.ctx;
+    startAction(ctx, def);
     const input = decodeObject(def.input, params);
-    // What temporary credentials may never call, whatever their policies say (AWS).
-    const restricted = sessionApiRestriction(caller, def.service, def.name);
-    if (restricted) throw restricted;
-    const readKey = def.effect === "read" && !ctx.explain ? readCacheKey(caller, def.name, input) : undefined;
-    const resultElement = await runAction(def, input, ctx, readKey);
-    return xml(200, successXmlFromResult(ns, def.name, resultElement, requestId), requestId, ctx.explain ? ctx.decisionId : undefined, caller.consistency?.pending);
+    const readKey = def.effect === "read" && !ctx.explain ? readCacheKey(ctx.caller, def.name, input) : undefined;
+    const resultElement = await runAction(def, input, ctx, (v) => resultXml(def.name, v), readKey);
+    return xml(200, successXmlFromResult(ns, def.name, resultElement, requestId), requestId, ctx.explain ? ctx.decisionId : undefined, ctx.caller.consistency?.pending);
   } catch (e) {
     const err = e instanceof AwsError ? e : internal(e, requestId);
     return xml(err.status, errorXml(ns, err.type, err.code, err.message, requestId), requestId, ctx?.decisionId, ctx?.caller.consistency?.pending);
   }
+}
+
+/** The model-driven protocols (JSON 1.0/1.1, REST-XML, REST-JSON, EC2): AWS's service model decodes and encodes. */
+async function handleModel(c: Context<{ Bindings: Env }>, model: ServiceModel, requestId: string, url: URL): Promise<Response> {
+  const raw = c.req.raw;
+  const codec = CODECS[model.metadata.protocol as ModelProtocol];
+  let ctx: ActionContext | undefined;
+  try {
+    await ensureBootstrapped(c.env);
+    const body = await readBodyLimited(raw);
+    const auth = await authenticated(c, url, body, requestId);
+    const { operation, input } = codec.decode(model, { method: raw.method, host: url.host, path: url.pathname, query: url.search.slice(1), headers: raw.headers, body: auth.payload });
+    const def = findAction(model.metadata.service, operation.name);
+    if (!def) throw notServed(model, operation.name);
+    ctx = auth.ctx;
+    startAction(ctx, def);
+    const output = await runAction(def, input, ctx, (v) => v);
+    const res = codec.encodeResult(model, operation, output as Value | undefined, requestId);
+    return send(res, ctx.explain ? ctx.decisionId : undefined, ctx.caller.consistency?.pending);
+  } catch (e) {
+    const err = e instanceof AwsError ? e : internal(e, requestId);
+    return send(codec.encodeError(model, errorForProtocol(model, err, ctx?.decisionId), requestId, raw.method), ctx?.decisionId, ctx?.caller.consistency?.pending);
+  }
+}
+
+/** An operation of AWS's model that iamlab does not serve (yet): the service's own "unknown operation" answer. */
+function notServed(model: ServiceModel, operation: string): AwsError {
+  const status = ({ json: 400, "rest-xml": 501, "rest-json": 404, ec2: 400, query: 400 } as const)[model.metadata.protocol];
+  return new AwsError(model.metadata.errors.unknownOperation, `The operation ${operation} is not available in iamlab.`, status);
 }
 
 function internal(e: unknown, requestId: string): AwsError {
@@ -120,10 +177,15 @@ function internal(e: unknown, requestId: string): AwsError {
 }
 
 function xml(status: number, body: string, requestId: string, decisionId?: string, pendingChanges?: number): Response {
-  const headers: Record<string, string> = { "content-type": "text/xml", "x-amzn-RequestId": requestId };
-  // Resolve through GET /_iamlab/decisions/<id> for the full explanation.
-  if (decisionId) headers["x-iamlab-decision-id"] = decisionId;
+  return send({ status, headers: { "content-type": "text/xml", "x-amzn-RequestId": requestId }, body }, decisionId, pendingChanges);
+}
+
+/** A codec's response, with iamlab's own headers. */
+function send(res: WireResponse, decisionId?: string, pendingChanges?: number): Response {
+  const headers = new Headers(res.headers);
+  // Decode with sts:DecodeAuthorizationMessage (or, for lab authors, GET /_iamlab/decisions/<id>).
+  if (decisionId) headers.set("x-iamlab-decision-id", decisionId);
   // Eventual consistency: how many changes of the caller's account have not reached the data plane yet.
-  if (pendingChanges !== undefined) headers["x-iamlab-pending-changes"] = String(pendingChanges);
-  return new Response(body, { status, headers });
+  if (pendingChanges !== undefined) headers.set("x-iamlab-pending-changes", String(pendingChanges));
+  return new Response(res.body, { status: res.status, headers });
 }

@@ -1,6 +1,6 @@
 /** Authentication: SigV4 → key (or session) lookup → clock → signature → typed Caller. */
 import { errors } from "../protocol/errors";
-import { checkTime, parseSignature, verifySignature, type RawRequest, type SignedRequestInfo } from "./sigv4";
+import { checkTime, parseSignature, payloadOf, verifySignature, type RawRequest, type SignedRequestInfo } from "./sigv4";
 import type { Caller, CallerConsistency } from "./caller";
 import { accountState, lookupAccessKeyWithPolicies, type KeyLookup } from "../store/credentials";
 import type { PolicyRow } from "../store/authz";
@@ -26,6 +26,8 @@ export interface DataPlane {
 export interface Authenticated {
   caller: Caller;
   signature: SignedRequestInfo;
+  /** The request's payload: the body, or S3's de-chunked aws-chunked upload. */
+  payload: Uint8Array;
 }
 
 function callerOfKey(key: KeyLookup, generation: number): Caller {
@@ -108,5 +110,5 @@ export async function authenticate(raw: RawRequest, body: Uint8Array, db: Db, se
   }
   checkTime(info, now);
   await verifySignature(raw, body, info, secret);
-  return { caller, signature: info };
+  return { caller, signature: info, payload: await payloadOf(raw, body, info, secret) };
 }

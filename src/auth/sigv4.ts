@@ -10,6 +10,7 @@ import { parseAmzDate } from "../lib/clock";
 import { toHex, utf8 } from "../lib/encoding";
 import { sha256Hex, timingSafeEqual } from "../lib/crypto";
 import { BoundedMap } from "../lib/bounded";
+import { decodeAwsChunked, isStreamingMode, STREAMING_UNSIGNED_TRAILER } from "./sigv4-streaming";
 
 export interface SignedRequestInfo {
   accessKeyId: string;
@@ -199,16 +200,19 @@ export function canonicalRequest(req: RawRequest, info: SignedRequestInfo, paylo
     const v = h === "host" ? (req.headers.get("host") ?? req.url.host) : (req.headers.get(h) ?? "");
     headers += `${h}:${v.trim().replace(/\s+/g, " ")}\n`;
   }
-  return `${req.method.toUpperCase()}\n${canonicalPath(req.url.pathname)}\n${canonicalQuery(req.url, info.presigned)}\n${headers}\n${names.join(";")}\n${payloadHash}`;
+  // S3 signs the path as sent (encoded once, not normalized); every other service encodes it again.
+  const path = info.service === "s3" ? req.url.pathname || "/" : canonicalPath(req.url.pathname);
+  return `${req.method.toUpperCase()}\n${path}\n${canonicalQuery(req.url, info.presigned)}\n${headers}\n${names.join(";")}\n${payloadHash}`;
 }
 
 /** Recomputes the signature with exactly the client's signed headers and compares in constant time. */
 export async function verifySignature(req: RawRequest, body: Uint8Array, info: SignedRequestInfo, secret: string): Promise<void> {
   const bodyHash = await sha256Hex(body);
   const declared = req.headers.get("x-amz-content-sha256");
-  // Only S3 lets a client leave its payload unsigned; every other service signs the body's hash,
-  // whatever this header says — else a body could be swapped under a valid signature.
-  const unsigned = declared === "UNSIGNED-PAYLOAD" && info.service === "s3";
+  // Only S3 lets a client leave its payload unsigned or stream it in signed chunks (checked by
+  // payloadOf); every other service signs the body's hash, whatever this header says — else a body
+  // could be swapped under a valid signature.
+  const unsigned = info.service === "s3" && (declared === "UNSIGNED-PAYLOAD" || isStreamingMode(declared));
   if (declared !== null && !unsigned && declared.toLowerCase() !== bodyHash)
     throw errors.signatureDoesNotMatch("The provided 'x-amz-content-sha256' header does not match what was computed.");
   const canonical = canonicalRequest(req, info, unsigned ? declared : bodyHash);
@@ -217,4 +221,28 @@ export async function verifySignature(req: RawRequest, body: Uint8Array, info: S
   const key = await signingKey(secret, info.scopeDate, info.region, info.service);
   const expected = toHex(await crypto.subtle.sign("HMAC", key, utf8.encode(stringToSign)));
   if (!timingSafeEqual(expected, info.signature)) throw errors.signatureDoesNotMatch();
+}
+
+/**
+ * The request's payload: the body itself, or — for S3's aws-chunked uploads — the de-chunked data,
+ * every chunk signature checked against the chain that starts at the request's own signature (and
+ * a trailing checksum verified). Call after verifySignature.
+ */
+export async function payloadOf(req: RawRequest, body: Uint8Array, info: SignedRequestInfo, secret: string): Promise<Uint8Array> {
+  const declared = req.headers.get("x-amz-content-sha256");
+  if (info.service !== "s3" || !isStreamingMode(declared)) return body;
+  const decodedLength = req.headers.get("x-amz-decoded-content-length");
+  const signing = declared === STREAMING_UNSIGNED_TRAILER ? undefined : {
+    signingKey: await signingKey(secret, info.scopeDate, info.region, info.service),
+    amzDate: info.amzDate,
+    scope: `${info.scopeDate}/${info.region}/${info.service}/aws4_request`,
+    seedSignature: info.signature,
+  };
+  const out = await decodeAwsChunked(body, {
+    mode: declared,
+    ...(signing ? { signing } : {}),
+    trailer: req.headers.get("x-amz-trailer"),
+    ...(decodedLength !== null && /^\d+$/.test(decodedLength) ? { decodedLength: Number(decodedLength) } : {}),
+  });
+  return out.payload;
 }

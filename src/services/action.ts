@@ -10,7 +10,8 @@ import type { XmlValue } from "../protocol/xml";
 import type { Db } from "../store/db";
 import type { ActionEffect } from "../cache/index";
 
-export type ServiceName = "iam" | "sts";
+/** The services iamlab serves (IAM action prefixes). */
+export type ServiceName = "iam" | "sts" | "s3" | "sqs" | "organizations" | "lambda" | "ec2" | "kms" | "ecr";
 
 export interface RequestInfo {
   requestId: string;
@@ -67,6 +68,8 @@ export interface ActionDef<F extends Fields = Fields, L = unknown> {
   service: ServiceName;
   /** AWS's operation name, written literally in every definition. */
   name: string;
+  /** The IAM action the engine authorizes when it is not `service:name` (S3's ListBuckets is s3:ListAllMyBuckets). */
+  permission?: string;
   effect: ActionEffect;
   input: F;
   load?(input: InferFields<F>, ctx: ActionContext): Promise<L> | L;
@@ -85,6 +88,7 @@ export interface ActionDef<F extends Fields = Fields, L = unknown> {
 export interface RegisteredAction {
   readonly service: ServiceName;
   readonly name: string;
+  readonly permission?: string;
   readonly effect: ActionEffect;
   readonly input: Fields;
   load?(input: object, ctx: ActionContext): unknown;

@@ -6,9 +6,10 @@
 import type { Caller } from "../auth/caller";
 import type { AuthzTarget } from "./action";
 
-export interface CachedRead {
+export interface CachedRead<R> {
   target: AuthzTarget | undefined;
-  resultElement: string;
+  /** the encoded result (Query: the `<XResult>` element) */
+  result: R;
 }
 
 /**

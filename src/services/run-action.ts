@@ -6,36 +6,40 @@
  *   is redone behind the response; a miss is cached only if no write to the account landed meanwhile;
  * - writes drop the account's caches and, on a lagging account, take the account's write slot and
  *   log their change with its Durable Object (even when they fail, so the slot is freed).
- * Returns the `<XResult>` element.
  */
 import { changesState, type ActionContext, type AuthzTarget, type RegisteredAction } from "./action";
-import { resultXml, type XmlValue } from "../protocol/xml";
+import type { XmlValue } from "../protocol/xml";
 import { authorizeCall } from "../authz/authorize";
 import { afterAction, afterLaggingWriteLogged, authCacheTtl, forget, peek, readTicket, remember, scopes, type RefreshTicket } from "../cache/index";
 import type { CachedRead } from "./read-cache";
 import { afterWrite, beforeWrite } from "../consistency/writes";
 
-export async function runAction(def: RegisteredAction, input: object, ctx: ActionContext, readKey: string | undefined): Promise<string> {
-  const action = `${def.service}:${def.name}`;
+/**
+ * Runs `def` for a decoded input and returns its result through `encode` (Query: the `<XResult>`
+ * element; the model protocols: the plain value). With a `readKey`, the encoded result of a read is
+ * cached per account (the caller is still authorized on every call).
+ */
+export async function runAction<R>(def: RegisteredAction, input: object, ctx: ActionContext, encode: (value: XmlValue | undefined) => R, readKey?: string): Promise<R> {
+  const action = def.permission ?? `${def.service}:${def.name}`;
   const account = ctx.caller.principal.account;
   const ttl = authCacheTtl(ctx.env);
-  const peeked = readKey ? peek<CachedRead>(readKey, scopes.reads(account), ttl) : undefined;
+  const peeked = readKey ? peek<CachedRead<R>>(readKey, scopes.reads(account), ttl) : undefined;
   if (peeked) {
     if (peeked.value.target) await authorizeCall(ctx, action, peeked.value.target);
     const refresh = peeked.refresh;
-    if (refresh) ctx.waitUntil(refreshRead(def.name, async () => {
+    if (refresh) ctx.waitUntil(refreshRead(encode, async () => {
       const loaded = def.load ? await def.load(input, ctx) : undefined;
       return [def.target ? await def.target(input, ctx, loaded) : undefined, await def.handler(input, ctx, loaded)];
     }, refresh, ttl));
-    return peeked.value.resultElement;
+    return peeked.value.result;
   }
   const ticket = readKey ? readTicket(readKey, scopes.reads(account)) : undefined;
   const loaded = def.load ? await def.load(input, ctx) : undefined;
   const target = def.target ? await def.target(input, ctx, loaded) : undefined;
   if (target) await authorizeCall(ctx, action, target);
-  const resultElement = resultXml(def.name, (await handle(def, input, ctx, loaded)) ?? undefined);
-  if (ticket) remember<CachedRead>(ticket.key, ticket.scope, { target, resultElement }, ttl, ticket);
-  return resultElement;
+  const result = encode((await handle(def, input, ctx, loaded)) ?? undefined);
+  if (ticket) remember<CachedRead<R>>(ticket.key, ticket.scope, { target, result }, ttl, ticket);
+  return result;
 }
 
 async function handle(def: RegisteredAction, input: object, ctx: ActionContext, loaded: unknown): Promise<XmlValue | undefined> {
@@ -62,11 +66,11 @@ async function handle(def: RegisteredAction, input: object, ctx: ActionContext, 
   }
 }
 
-/** Re-runs a cached IAM read (its authorize step and handler: reads only) and caches the fresh result. */
-async function refreshRead(action: string, read: () => Promise<[AuthzTarget | undefined, XmlValue | undefined]>, ticket: RefreshTicket, ttl: number): Promise<void> {
+/** Re-runs a cached read (its load, target and handler: reads only) and caches the fresh result. */
+async function refreshRead<R>(encode: (value: XmlValue | undefined) => R, read: () => Promise<[AuthzTarget | undefined, XmlValue | undefined]>, ticket: RefreshTicket, ttl: number): Promise<void> {
   try {
-    const [target, result] = await read();
-    remember<CachedRead>(ticket.key, ticket.scope, { target, resultElement: resultXml(action, result ?? undefined) }, ttl, ticket);
+    const [target, value] = await read();
+    remember<CachedRead<R>>(ticket.key, ticket.scope, { target, result: encode(value ?? undefined) }, ttl, ticket);
   } catch {
     forget(ticket.key); // e.g. the entity is gone: the next request answers for itself
   }
