@@ -6,17 +6,17 @@ import {
   ListVirtualMFADevicesCommand, ListUsersCommand, PutUserPolicyCommand, ResyncMFADeviceCommand, TagMFADeviceCommand, UntagMFADeviceCommand,
   type IAMClient,
 } from "@aws-sdk/client-iam";
-import { accountCreds, createAccount, iam, rawSigned, sts, xmlValue, type NewAccount } from "../helpers/sandbox";
+import { accountCreds, iam, rawSigned, sts, xmlValue, type NewAccount } from "../helpers/sandbox";
 import { GetSessionTokenCommand } from "@aws-sdk/client-sts";
 import { codeOf, expectAwsError } from "../helpers/aws-errors";
+import { withAccount } from "../helpers/fixtures";
 import { hotp, timeStep } from "../../src/lib/totp";
 
 let account: NewAccount;
 let client: IAMClient;
 
 beforeAll(async () => {
-  account = await createAccount();
-  client = iam(accountCreds(account));
+  ({ account, iam: client } = await withAccount());
 });
 
 const seedText = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
@@ -215,8 +215,7 @@ describe("EnableMFADevice / ListMFADevices / GetMFADevice / Deactivate / Delete"
 
 describe("ListVirtualMFADevices pagination and MFA device tags", () => {
   it("pages with MaxItems / Marker in serial-number order", async () => {
-    const fresh = await createAccount();
-    const c = iam(accountCreds(fresh));
+    const { iam: c } = await withAccount();
     for (let i = 0; i < 7; i++) await c.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: `p${i}` }));
     const seen: string[] = [];
     let marker: string | undefined;

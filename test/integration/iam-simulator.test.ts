@@ -6,24 +6,17 @@ import {
   PutGroupPolicyCommand, PutRolePolicyCommand, PutUserPermissionsBoundaryCommand, SimulateCustomPolicyCommand,
   SimulatePrincipalPolicyCommand, paginateSimulateCustomPolicy, type EvaluationResult, type IAMClient,
 } from "@aws-sdk/client-iam";
-import { accountCreds, adminFetch, createAccount, iam, rawSigned, type Creds, type NewAccount } from "../helpers/sandbox";
+import { adminFetch, iam, rawSigned, type Creds } from "../helpers/sandbox";
 import { expectAwsError as expectErr } from "../helpers/aws-errors";
+import { allow, deny, policyDoc as doc } from "../helpers/documents";
+import { withAccount } from "../helpers/fixtures";
 
-
-const doc = (...Statement: object[]) => JSON.stringify({ Version: "2012-10-17", Statement });
-const allow = (Action: string | string[], Resource: string | string[] = "*", extra: object = {}) => ({ Effect: "Allow", Action, Resource, ...extra });
-const deny = (Action: string | string[], Resource: string | string[] = "*", extra: object = {}) => ({ Effect: "Deny", Action, Resource, ...extra });
-
-let acct: NewAccount;
 let creds: Creds;
 let client: IAMClient;
 let A: string;
 
 beforeAll(async () => {
-  acct = await createAccount();
-  creds = accountCreds(acct);
-  client = iam(creds);
-  A = acct.accountId;
+  ({ creds, iam: client, id: A } = await withAccount());
 });
 
 const conditional = doc(

@@ -2,31 +2,24 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   AddUserToGroupCommand, CreateAccessKeyCommand, CreateGroupCommand, CreateUserCommand, DeleteAccessKeyCommand,
-  DeleteUserCommand, GetUserCommand, IAMServiceException, ListAccessKeysCommand, ListUserTagsCommand, ListUsersCommand,
+  DeleteUserCommand, GetUserCommand, ListAccessKeysCommand, ListUserTagsCommand, ListUsersCommand,
   RemoveUserFromGroupCommand, TagUserCommand, UntagUserCommand, UpdateUserCommand, type IAMClient,
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { execFile } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { promisify } from "node:util";
-import { accountCreds, createAccount, iam, rawSigned, sts, url, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
-import { expectAwsError as expectErr } from "../helpers/aws-errors";
+import { iam, rawSigned, sts, url, xmlValue, type Creds } from "../helpers/sandbox";
+import { codeOf, expectAwsError as expectErr } from "../helpers/aws-errors";
+import { withAccount } from "../helpers/fixtures";
+import { waitFor } from "../helpers/wait";
 
-
-function codeOf(e: unknown): string | undefined {
-  return (e as { Code?: string }).Code;
-}
-
-let acct: NewAccount;
 let creds: Creds;
 let client: IAMClient;
 let A: string;
 
 beforeAll(async () => {
-  acct = await createAccount();
-  creds = accountCreds(acct);
-  client = iam(creds);
-  A = acct.accountId;
+  ({ creds, iam: client, id: A } = await withAccount());
 });
 
 describe("CreateUser / GetUser", () => {
@@ -131,7 +124,7 @@ describe("CreateUser / GetUser", () => {
 describe("ListUsers", () => {
   let c: IAMClient;
   beforeAll(async () => {
-    c = iam(accountCreds(await createAccount()));
+    c = (await withAccount()).iam;
     for (const [n, p] of [["u3", "/"], ["U1", "/a/"], ["u5", "/a/b/"], ["u2", "/"], ["u4", "/ab/"]] as const)
       await c.send(new CreateUserCommand({ UserName: n, Path: p }));
   });
@@ -315,10 +308,7 @@ describe("TagUser / UntagUser / ListUserTags", () => {
     const batch = (b: number) => Array.from({ length: 10 }, (_, i) => ({ Key: `k${b}-${i}`, Value: String(i) }));
     const res = await Promise.allSettled(Array.from({ length: 10 }, (_, b) => client.send(new TagUserCommand({ UserName: "hank", Tags: batch(b) }))));
     expect(res.filter((r) => r.status === "fulfilled")).toHaveLength(5);
-    for (const r of res) if (r.status === "rejected") {
-      expect(codeOf(r.reason)).toBe("LimitExceeded");
-      expect((r.reason as IAMServiceException).$metadata.httpStatusCode).toBe(409);
-    }
+    for (const r of res) if (r.status === "rejected") await expectErr(Promise.reject(r.reason), "LimitExceeded", 409);
     const tags = (await client.send(new ListUserTagsCommand({ UserName: "hank" }))).Tags!;
     expect(tags).toHaveLength(50);
     // Whole requests landed, never parts of one.
@@ -359,13 +349,9 @@ describe("an IAM user's own credentials", () => {
     }
     const k = (await client.send(new CreateAccessKeyCommand({ UserName: "judy" }))).AccessKey!;
     const self = iam({ accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! });
-    let out;
-    for (let i = 0; ; i++) {
-      try { out = await self.send(new GetUserCommand({})); break; } catch (e) {
-        if (codeOf(e) !== "AccessDenied" || i > 20) throw e;
-        await new Promise((r) => setTimeout(r, 100)); // the policy engine may cache by generation briefly
-      }
-    }
+    // The policy engine may cache by generation briefly.
+    const out = await waitFor(() => self.send(new GetUserCommand({})),
+      { timeoutMs: 2_500, intervalMs: 100, what: "GetUser allowed by the new policy", retryOn: (e) => codeOf(e) === "AccessDenied" });
     expect(out.User).toEqual({ ...u, Tags: [{ Key: "x", Value: "y" }] });
     // The user's own keys without UserName.
     const keys = await self.send(new ListAccessKeysCommand({}));
@@ -402,7 +388,7 @@ describe.skipIf(!awsCli)("AWS CLI round trip", () => {
 
   it("create-user / list-users (following markers) / create-access-key → sts get-caller-identity / delete-user conflict", async () => {
     // Each CLI start costs seconds on a loaded machine: four CLI calls, the rest through the SDK.
-    const c = accountCreds(await createAccount());
+    const c = (await withAccount()).creds;
     const created = (await cli(c, "iam", "create-user", "--user-name", "cli-user", "--path", "/cli/", "--tags", "Key=team,Value=red",
       "--permissions-boundary", "arn:aws:iam::aws:policy/ReadOnlyAccess")).User as Record<string, unknown>;
     expect(created).toMatchObject({ UserName: "cli-user", Path: "/cli/", Tags: [{ Key: "team", Value: "red" }],
