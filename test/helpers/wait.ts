@@ -9,6 +9,8 @@ export interface WaitOptions {
   what?: string;
   /** errors that mean "not yet" (retried); any other error fails at once */
   retryOn?: (e: unknown) => boolean;
+  /** more to show when it times out (a child process's output, …) */
+  detail?: () => string;
 }
 
 /**
@@ -16,7 +18,7 @@ export interface WaitOptions {
  * Fails after `timeoutMs` with a message naming the condition, the attempts and the last answer or error.
  */
 export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, o: WaitOptions = {}): Promise<T> {
-  const { timeoutMs = 5_000, intervalMs = 50, what = "condition", retryOn } = o;
+  const { timeoutMs = 5_000, intervalMs = 50, what = "condition", retryOn, detail } = o;
   const deadline = Date.now() + timeoutMs;
   let attempts = 0;
   let last: { value?: unknown; error?: unknown } = {};
@@ -34,5 +36,6 @@ export async function waitFor<T>(probe: () => T | undefined | false | Promise<T 
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   const seen = "error" in last ? `last error: ${String((last.error as Error)?.message ?? last.error)}` : `last answer: ${String(last.value)}`;
-  throw new Error(`waitFor: ${what} not reached within ${timeoutMs} ms (${attempts} attempts; ${seen})`, { cause: last.error });
+  const more = detail ? `\n${detail()}` : "";
+  throw new Error(`waitFor: ${what} not reached within ${timeoutMs} ms (${attempts} attempts; ${seen})${more}`, { cause: last.error });
 }

@@ -10,7 +10,10 @@ import {
   ListUsersCommand, UpdateAssumeRolePolicyCommand, ListAccessKeysCommand,
 } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-import { accountCreds, adminFetch, createAccount, iam, rawSigned, sts, type Creds, type NewAccount } from "../helpers/sandbox";
+import { accountCreds, adminFetch, iam, rawSigned, sts, type Creds, type NewAccount } from "../helpers/sandbox";
+import { codeOf } from "../helpers/aws-errors";
+import { allowDoc } from "../helpers/documents";
+import { withAccount } from "../helpers/fixtures";
 
 let acct: NewAccount;
 let root: ReturnType<typeof iam>;
@@ -29,9 +32,9 @@ async function pending(): Promise<{ generation: number }[]> {
   return ((await r.json()) as { pendingChanges: { generation: number }[] }).pendingChanges;
 }
 async function code(p: Promise<unknown>): Promise<string> {
-  return p.then(() => "OK", (e: unknown) => (e instanceof Error ? e.name : String(e)));
+  return p.then(() => "OK", (e: unknown) => codeOf(e) ?? String(e));
 }
-const adminPolicy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] });
+const adminPolicy = allowDoc("*");
 
 async function userWithKey(name: string, policyArn?: string): Promise<Creds> {
   await root.send(new CreateUserCommand({ UserName: name }));
@@ -41,8 +44,7 @@ async function userWithKey(name: string, policyArn?: string): Promise<Creds> {
 }
 
 beforeEach(async () => {
-  acct = await createAccount();
-  root = iam(accountCreds(acct));
+  ({ account: acct, iam: root } = await withAccount());
 });
 
 describe("eventual consistency (mode fixed, one hour: nothing propagates unless flushed)", () => {
