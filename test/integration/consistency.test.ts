@@ -31,6 +31,7 @@ async function pending(): Promise<{ generation: number }[]> {
   const r = await adminFetch(`/accounts/${acct.accountId}/consistency`);
   return ((await r.json()) as { pendingChanges: { generation: number }[] }).pendingChanges;
 }
+/** "OK", or the wire error code of the rejection. */
 async function code(p: Promise<unknown>): Promise<string> {
   return p.then(() => "OK", (e: unknown) => codeOf(e) ?? String(e));
 }
@@ -180,7 +181,7 @@ describe("eventual consistency (mode fixed, one hour: nothing propagates unless 
       ...arns.map((a) => code(root.send(new AttachUserPolicyCommand({ UserName: "busy", PolicyArn: a })))),
       code(root.send(new CreateUserCommand({ UserName: "busy" }))), // EntityAlreadyExists: changes nothing
     ]);
-    expect(results).toEqual(["OK", "OK", "OK", "OK", "EntityAlreadyExistsException"]); // the SDK's class name for EntityAlreadyExists
+    expect(results).toEqual(["OK", "OK", "OK", "OK", "EntityAlreadyExists"]);
     const gens = (await pending()).map((p) => p.generation);
     expect(gens).toHaveLength(4);
     expect(gens).toEqual([...gens].sort((x, y) => x - y));
