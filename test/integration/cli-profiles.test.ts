@@ -11,11 +11,10 @@ import path from "node:path";
 import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand } from "@aws-sdk/client-iam";
 import { url, type NewAccount } from "../helpers/sandbox";
 import { withAccount } from "../helpers/fixtures";
+import { hasAwsCli } from "../helpers/aws-cli";
 
 const run = promisify(execFile);
-const awsCli = await run("aws", ["--version"]).then(() => true, () => false);
-
-describe.skipIf(!awsCli)("AWS CLI profiles with role_arn / source_profile", () => {
+describe.skipIf(!hasAwsCli)("AWS CLI profiles with role_arn / source_profile", () => {
   let acct: NewAccount;
   let dir: string;
   beforeAll(async () => {

@@ -6,12 +6,11 @@ import {
   CreateRoleCommand, CreateUserCommand, DeleteAccountAliasCommand, GetAccountAuthorizationDetailsCommand, GetAccountSummaryCommand, ListAccountAliasesCommand, PutGroupPolicyCommand, PutRolePermissionsBoundaryCommand, PutRolePolicyCommand,
   PutUserPermissionsBoundaryCommand, PutUserPolicyCommand, type IAMClient,
 } from "@aws-sdk/client-iam";
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
-import { adminFetch, iam, rawSigned, url, type Creds } from "../helpers/sandbox";
+import { adminFetch, iam, rawSigned, type Creds } from "../helpers/sandbox";
 import { expectAwsError as expectErr } from "../helpers/aws-errors";
 import { ADMIN, READONLY, TRUST, allowDoc as doc } from "../helpers/documents";
 import { withAccount } from "../helpers/fixtures";
+import { awsCli as cli, hasAwsCli } from "../helpers/aws-cli";
 
 let creds: Creds;
 let client: IAMClient;
@@ -210,16 +209,7 @@ describe("account aliases", () => {
 });
 
 // The AWS CLI (pyenv's v1 honours --endpoint-url everywhere; see WIRE.md). Skipped when `aws` is not installed.
-const awsCli = await promisify(execFile)("aws", ["--version"]).then(() => true, () => false);
-
-describe.skipIf(!awsCli)("AWS CLI round trip", () => {
-  async function cli(c: Creds, ...args: string[]): Promise<Record<string, unknown>> {
-    const { stdout } = await promisify(execFile)("aws", [...args, "--endpoint-url", url(), "--output", "json"], {
-      env: { ...process.env, AWS_ACCESS_KEY_ID: c.accessKeyId, AWS_SECRET_ACCESS_KEY: c.secretAccessKey, AWS_DEFAULT_REGION: "us-east-1", AWS_PAGER: "", AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" },
-    });
-    return stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {};
-  }
-
+describe.skipIf(!hasAwsCli)("AWS CLI round trip", () => {
   it("create-policy / attach-user-policy / get-account-authorization-details (documents decoded by botocore)", async () => {
     const c = (await withAccount()).creds;
     const policyDoc = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::bucket/100%/*" }] };

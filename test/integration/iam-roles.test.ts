@@ -1,7 +1,5 @@
 /** Roles and service-linked roles with the real @aws-sdk/client-iam against the sandbox. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { execFile, spawnSync } from "node:child_process";
-import { promisify } from "node:util";
 import {
   AddRoleToInstanceProfileCommand,
   AttachRolePolicyCommand,
@@ -25,10 +23,11 @@ import {
   type IAMClient,
   type Role,
 } from "@aws-sdk/client-iam";
-import { rawSigned, url, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
+import { rawSigned, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
 import { codeOf, expectAwsError } from "../helpers/aws-errors";
 import { TRUST, allowDoc } from "../helpers/documents";
 import { withAccount } from "../helpers/fixtures";
+import { awsCli, hasAwsCli } from "../helpers/aws-cli";
 
 const trustFor = (account: string) =>
   JSON.stringify({
@@ -512,15 +511,8 @@ describe("accounts are isolated", () => {
   });
 });
 
-const hasAwsCli = spawnSync("aws", ["--version"], { stdio: "ignore" }).status === 0;
-
 describe.skipIf(!hasAwsCli)("AWS CLI round trip", () => {
-  const run = async (creds: Creds, ...args: string[]) => {
-    const { stdout } = await promisify(execFile)("aws", ["iam", ...args, "--endpoint-url", url(), "--output", "json"], {
-      env: { ...process.env, AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_DEFAULT_REGION: "us-east-1", AWS_PAGER: "" },
-    });
-    return stdout.trim() ? JSON.parse(stdout) : {};
-  };
+  const run = (creds: Creds, ...args: string[]) => awsCli<any>(creds, "iam", ...args);
 
   it("create-role / get-role / list-roles: botocore decodes the URL-encoded trust policy (even with %)", async () => {
     const { account: a, creds: cr } = await withAccount();

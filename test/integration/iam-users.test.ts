@@ -6,12 +6,11 @@ import {
   RemoveUserFromGroupCommand, TagUserCommand, UntagUserCommand, UpdateUserCommand, type IAMClient,
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-import { execFile } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { promisify } from "node:util";
-import { iam, rawSigned, sts, url, xmlValue, type Creds } from "../helpers/sandbox";
+import { iam, rawSigned, sts, xmlValue, type Creds } from "../helpers/sandbox";
 import { codeOf, expectAwsError as expectErr } from "../helpers/aws-errors";
 import { withAccount } from "../helpers/fixtures";
+import { awsCli as cli, hasAwsCli } from "../helpers/aws-cli";
 import { waitFor } from "../helpers/wait";
 
 let creds: Creds;
@@ -376,16 +375,7 @@ describe("wire details", () => {
 });
 
 // The AWS CLI (pyenv's v1 honours --endpoint-url everywhere; see WIRE.md). Skipped when `aws` is not installed.
-const awsCli = await promisify(execFile)("aws", ["--version"]).then(() => true, () => false);
-
-describe.skipIf(!awsCli)("AWS CLI round trip", () => {
-  async function cli(c: Creds, ...args: string[]): Promise<Record<string, unknown>> {
-    const { stdout } = await promisify(execFile)("aws", [...args, "--endpoint-url", url(), "--output", "json"], {
-      env: { ...process.env, AWS_ACCESS_KEY_ID: c.accessKeyId, AWS_SECRET_ACCESS_KEY: c.secretAccessKey, AWS_DEFAULT_REGION: "us-east-1", AWS_PAGER: "", AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" },
-    });
-    return stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {};
-  }
-
+describe.skipIf(!hasAwsCli)("AWS CLI round trip", () => {
   it("create-user / list-users (following markers) / create-access-key → sts get-caller-identity / delete-user conflict", async () => {
     // Each CLI start costs seconds on a loaded machine: four CLI calls, the rest through the SDK.
     const c = (await withAccount()).creds;
