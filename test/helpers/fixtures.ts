@@ -25,3 +25,8 @@ export async function withAccount(
   const creds = accountCreds(account);
   return { account, id: account.accountId, creds, iam: iam(creds, undefined, server?.url), sts: sts(creds, undefined, server?.url) };
 }
+
+/** The credentials of an access key an IAM answer returned (CreateAccessKey's AccessKey). */
+export function keyCreds(k: { AccessKeyId?: string; SecretAccessKey?: string }): Creds {
+  return { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! };
+}

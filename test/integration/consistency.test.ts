@@ -13,7 +13,7 @@ import { AssumeRoleCommand, GetCallerIdentityCommand } from "@aws-sdk/client-sts
 import { accountCreds, adminFetch, iam, rawSigned, sts, type Creds, type NewAccount } from "../helpers/sandbox";
 import { codeOf } from "../helpers/aws-errors";
 import { allowDoc } from "../helpers/documents";
-import { withAccount } from "../helpers/fixtures";
+import { keyCreds, withAccount } from "../helpers/fixtures";
 
 let acct: NewAccount;
 let root: ReturnType<typeof iam>;
@@ -41,7 +41,7 @@ async function userWithKey(name: string, policyArn?: string): Promise<Creds> {
   await root.send(new CreateUserCommand({ UserName: name }));
   if (policyArn) await root.send(new AttachUserPolicyCommand({ UserName: name, PolicyArn: policyArn }));
   const k = (await root.send(new CreateAccessKeyCommand({ UserName: name }))).AccessKey!;
-  return { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! };
+  return keyCreds(k);
 }
 
 beforeEach(async () => {

@@ -11,7 +11,7 @@ import {
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { adminFetch, iam, sts, type Creds, type NewAccount } from "../helpers/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";
-import { withAccount } from "../helpers/fixtures";
+import { keyCreds, withAccount } from "../helpers/fixtures";
 
 let acct: NewAccount;
 let root: ReturnType<typeof iam>;
@@ -24,7 +24,7 @@ async function userWith(opts: { managed?: string[]; inline?: object; tags?: Reco
   if (opts.inline) await root.send(new PutUserPolicyCommand({ UserName: name, PolicyName: "inline", PolicyDocument: JSON.stringify(opts.inline) }));
   if (opts.boundary) await root.send(new PutUserPermissionsBoundaryCommand({ UserName: name, PermissionsBoundary: opts.boundary }));
   const k = await root.send(new CreateAccessKeyCommand({ UserName: name }));
-  return { name, arn: u.User!.Arn!, creds: { accessKeyId: k.AccessKey!.AccessKeyId!, secretAccessKey: k.AccessKey!.SecretAccessKey! } };
+  return { name, arn: u.User!.Arn!, creds: keyCreds(k.AccessKey!) };
 }
 
 async function denied(p: Promise<unknown>): Promise<IAMServiceException> {

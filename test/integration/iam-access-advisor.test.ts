@@ -7,7 +7,7 @@ import {
 import { iam, type NewAccount } from "../helpers/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";
 import { TRUST, policyDoc, serviceTrust } from "../helpers/documents";
-import { withAccount } from "../helpers/fixtures";
+import { keyCreds, withAccount } from "../helpers/fixtures";
 import { waitFor } from "../helpers/wait";
 
 let account: NewAccount;
@@ -107,7 +107,7 @@ describe("Access Advisor", () => {
 
     const key = (await client.send(new CreateAccessKeyCommand({ UserName: "worker" }))).AccessKey!;
     const t0 = Date.now();
-    await iam({ accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! }, "eu-west-1").send(new ListUsersCommand({}));
+    await iam(keyCreds(key), "eu-west-1").send(new ListUsersCommand({}));
     // Recorded after the response: a fresh report shows it once written.
     const after = await waitFor(async () => {
       const out = (await report(userArn, "ACTION_LEVEL")).out;

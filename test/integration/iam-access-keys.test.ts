@@ -10,7 +10,7 @@ import {
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { createAccount, iam, rawSigned, sts, type Creds } from "../helpers/sandbox";
 import { codeOf, expectAwsError as expectErr } from "../helpers/aws-errors";
-import { withAccount } from "../helpers/fixtures";
+import { keyCreds, withAccount } from "../helpers/fixtures";
 import { waitFor } from "../helpers/wait";
 
 let creds: Creds;
@@ -21,7 +21,6 @@ beforeAll(async () => {
   ({ creds, iam: client, id: A } = await withAccount());
 });
 
-const keyCreds = (k: { AccessKeyId?: string; SecretAccessKey?: string }): Creds => ({ accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! });
 
 describe("CreateAccessKey / ListAccessKeys", () => {
   it("creates an AKIA key whose secret signs real requests as the user", async () => {

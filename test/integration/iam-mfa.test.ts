@@ -9,7 +9,7 @@ import {
 import { accountCreds, iam, rawSigned, sts, xmlValue, type NewAccount } from "../helpers/sandbox";
 import { GetSessionTokenCommand } from "@aws-sdk/client-sts";
 import { codeOf, expectAwsError } from "../helpers/aws-errors";
-import { withAccount } from "../helpers/fixtures";
+import { keyCreds, withAccount } from "../helpers/fixtures";
 import { hotp, timeStep } from "../../src/lib/totp";
 
 let account: NewAccount;
@@ -205,7 +205,7 @@ describe("EnableMFADevice / ListMFADevices / GetMFADevice / Deactivate / Delete"
       throw e;
     }
     const key = (await client.send(new CreateAccessKeyCommand({ UserName: "self" }))).AccessKey!;
-    const self = iam({ accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! });
+    const self = iam(keyCreds(key));
     const { serial, seed } = await newDevice("self-mfa");
     await self.send(new EnableMFADeviceCommand({ UserName: undefined as unknown as string, SerialNumber: serial, ...(await enableCodes(seed)) }));
     const mine = await self.send(new ListMFADevicesCommand({}));
@@ -282,7 +282,7 @@ describe("MFA-authenticated sessions (the classic 'deny unless MFA' lab)", () =>
       }),
     }));
     const key = (await client.send(new CreateAccessKeyCommand({ UserName: "mfa-lab" }))).AccessKey!;
-    const longTerm = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
+    const longTerm = keyCreds(key);
     const { serial, seed } = await newDevice("mfa-lab-device");
     await client.send(new EnableMFADeviceCommand({ UserName: "mfa-lab", SerialNumber: serial, ...(await enableCodes(seed)) }));
 

@@ -6,7 +6,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { iam } from "../helpers/sandbox";
 import { codeOf, expectAwsError } from "../helpers/aws-errors";
-import { withAccount } from "../helpers/fixtures";
+import { keyCreds, withAccount } from "../helpers/fixtures";
 
 let client: IAMClient;
 
@@ -128,7 +128,7 @@ describe("ChangePassword", () => {
     }));
     await c.send(new CreateLoginProfileCommand({ UserName: "chris", Password: "first-pass", PasswordResetRequired: true }));
     const key = (await c.send(new CreateAccessKeyCommand({ UserName: "chris" }))).AccessKey!;
-    const me = iam({ accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! });
+    const me = iam(keyCreds(key));
 
     await expectAwsError(me.send(new ChangePasswordCommand({ OldPassword: "wrong-pass", NewPassword: "second-pass" })), "AccessDenied", 403);
     await expectAwsError(me.send(new ChangePasswordCommand({ OldPassword: "first-pass", NewPassword: "short" })), "PasswordPolicyViolation", 400,

@@ -9,7 +9,7 @@ import {
 import { adminFetch, iam, rawSigned, type Creds } from "../helpers/sandbox";
 import { expectAwsError as expectErr } from "../helpers/aws-errors";
 import { allow, deny, policyDoc as doc } from "../helpers/documents";
-import { withAccount } from "../helpers/fixtures";
+import { keyCreds, withAccount } from "../helpers/fixtures";
 
 let creds: Creds;
 let client: IAMClient;
@@ -322,7 +322,7 @@ describe("SimulatePrincipalPolicy", () => {
   it("the simulator is itself authorized: iam:SimulatePrincipalPolicy on the source ARN, iam:SimulateCustomPolicy on *", async () => {
     await client.send(new CreateUserCommand({ UserName: "nobody" }));
     const key = await client.send(new CreateAccessKeyCommand({ UserName: "nobody" }));
-    const nobody = iam({ accessKeyId: key.AccessKey!.AccessKeyId!, secretAccessKey: key.AccessKey!.SecretAccessKey! });
+    const nobody = iam(keyCreds(key.AccessKey!));
     const target = `arn:aws:iam::${A}:user/reader`;
     await expectErr(nobody.send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: target, ActionNames: ["s3:GetObject"] })), "AccessDenied", 403,
       `User: arn:aws:iam::${A}:user/nobody is not authorized to perform: iam:SimulatePrincipalPolicy on resource: ${target} because no identity-based policy allows the iam:SimulatePrincipalPolicy action`);

@@ -9,7 +9,7 @@ import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { createHmac } from "node:crypto";
 import { iam, rawSigned, sts, xmlValue, type Creds } from "../helpers/sandbox";
 import { codeOf, expectAwsError as expectErr } from "../helpers/aws-errors";
-import { withAccount } from "../helpers/fixtures";
+import { keyCreds, withAccount } from "../helpers/fixtures";
 import { awsCli as cli, hasAwsCli } from "../helpers/aws-cli";
 import { waitFor } from "../helpers/wait";
 
@@ -163,7 +163,7 @@ describe("UpdateUser", () => {
   it("renames and moves a user: new ARN, same id; the old name is gone; keys follow and still authenticate", async () => {
     const created = (await client.send(new CreateUserCommand({ UserName: "carol" }))).User!;
     const key = (await client.send(new CreateAccessKeyCommand({ UserName: "carol" }))).AccessKey!;
-    const kc = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
+    const kc = keyCreds(key);
     expect((await sts(kc).send(new GetCallerIdentityCommand({}))).Arn).toBe(`arn:aws:iam::${A}:user/carol`);
 
     await client.send(new UpdateUserCommand({ UserName: "carol", NewUserName: "caroline", NewPath: "/ops/" }));
@@ -324,7 +324,7 @@ describe("an IAM user's own credentials", () => {
   it("authenticate as the user (GetCallerIdentity) and are authorized against the user's own ARN", async () => {
     const u = (await client.send(new CreateUserCommand({ UserName: "ivan", Path: "/dev/" }))).User!;
     const k = (await client.send(new CreateAccessKeyCommand({ UserName: "ivan" }))).AccessKey!;
-    const kc = { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! };
+    const kc = keyCreds(k);
     const who = await sts(kc).send(new GetCallerIdentityCommand({}));
     expect(who).toMatchObject({ Arn: u.Arn, UserId: u.UserId, Account: A });
     // No policy allows anything yet: GetUser (no UserName = the caller) is denied on the user's ARN.
@@ -347,7 +347,7 @@ describe("an IAM user's own credentials", () => {
       throw e;
     }
     const k = (await client.send(new CreateAccessKeyCommand({ UserName: "judy" }))).AccessKey!;
-    const self = iam({ accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! });
+    const self = iam(keyCreds(k));
     // The policy engine may cache by generation briefly.
     const out = await waitFor(() => self.send(new GetUserCommand({})),
       { timeoutMs: 2_500, intervalMs: 100, what: "GetUser allowed by the new policy", retryOn: (e) => codeOf(e) === "AccessDenied" });
@@ -389,7 +389,7 @@ describe.skipIf(!hasAwsCli)("AWS CLI round trip", () => {
     const listed = await cli(c, "iam", "list-users", "--page-size", "1");
     expect((listed.Users as { UserName: string }[]).map((u) => u.UserName)).toEqual(["cli-user", "cli-user-2"]);
     const key = (await sdk.send(new CreateAccessKeyCommand({ UserName: "cli-user" }))).AccessKey!;
-    const who = await cli({ accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! }, "sts", "get-caller-identity");
+    const who = await cli(keyCreds(key), "sts", "get-caller-identity");
     expect(who.Arn).toBe(created.Arn);
     await expect(cli(c, "iam", "delete-user", "--user-name", "cli-user")).rejects.toThrow(/DeleteConflict\) when calling the DeleteUser operation: Cannot delete entity, must delete access keys first\./);
   }, 90_000);

@@ -7,7 +7,7 @@ import {
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { iam, sts } from "../helpers/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";
-import { withAccount } from "../helpers/fixtures";
+import { keyCreds, withAccount } from "../helpers/fixtures";
 import { waitFor } from "../helpers/wait";
 
 let root: ReturnType<typeof iam>;
@@ -31,10 +31,10 @@ describe("isolate read cache", () => {
     await root.send(new CreateUserCommand({ UserName: "nobody" }));
     const rk = (await root.send(new CreateAccessKeyCommand({ UserName: "reader" }))).AccessKey!;
     const nk = (await root.send(new CreateAccessKeyCommand({ UserName: "nobody" }))).AccessKey!;
-    const reader = iam({ accessKeyId: rk.AccessKeyId!, secretAccessKey: rk.SecretAccessKey! });
+    const reader = iam(keyCreds(rk));
     await reader.send(new ListUsersCommand({}));
     await reader.send(new ListUsersCommand({}));
-    await expectAwsError(iam({ accessKeyId: nk.AccessKeyId!, secretAccessKey: nk.SecretAccessKey! }).send(new ListUsersCommand({})), "AccessDenied", 403);
+    await expectAwsError(iam(keyCreds(nk)).send(new ListUsersCommand({})), "AccessDenied", 403);
     await root.send(new DetachUserPolicyCommand({ UserName: "reader", PolicyArn: "arn:aws:iam::aws:policy/IAMReadOnlyAccess" }));
     await expectAwsError(reader.send(new ListUsersCommand({})), "AccessDenied", 403);
   });
@@ -42,7 +42,7 @@ describe("isolate read cache", () => {
   it("a root key cached across other writes is still dropped at once when root deactivates it", async () => {
     const { account: other, iam: r } = await withAccount();
     const second = (await r.send(new CreateAccessKeyCommand({}))).AccessKey!;
-    const k2 = { accessKeyId: second.AccessKeyId!, secretAccessKey: second.SecretAccessKey! };
+    const k2 = keyCreds(second);
     expect((await sts(k2).send(new GetCallerIdentityCommand({}))).Arn).toBe(`arn:aws:iam::${other.accountId}:root`);
     await r.send(new CreateUserCommand({ UserName: "unrelated-write" }));
     expect((await sts(k2).send(new GetCallerIdentityCommand({}))).Account).toBe(other.accountId);
@@ -55,7 +55,7 @@ describe("isolate read cache", () => {
     const k = (await root.send(new CreateAccessKeyCommand({ UserName: "user3" }))).AccessKey!;
     const before = await root.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.AccessKeyId! }));
     expect(before.AccessKeyLastUsed!.ServiceName).toBe("N/A");
-    await sts({ accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! }, "eu-west-1").send(new GetCallerIdentityCommand({}));
+    await sts(keyCreds(k), "eu-west-1").send(new GetCallerIdentityCommand({}));
     // Written after the response (waitUntil).
     const after = await waitFor(async () => {
       const out = await root.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.AccessKeyId! }));

@@ -14,7 +14,7 @@ import { startSandbox, type Sandbox } from "../../src/tools/sandbox";
 import { rawSigned, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";
 import { policyDoc as doc } from "../helpers/documents";
-import { withAccount } from "../helpers/fixtures";
+import { keyCreds, withAccount } from "../helpers/fixtures";
 
 let server: Sandbox;
 let victim: NewAccount;
@@ -139,7 +139,7 @@ describe("pathological wildcard conditions on live requests", () => {
     }));
     for (const p of [star, qmark, fits]) await attackerIam.send(new AttachUserPolicyCommand({ UserName: "ua-matcher", PolicyArn: p.Policy!.Arn! }));
     const key = await attackerIam.send(new CreateAccessKeyCommand({ UserName: "ua-matcher" }));
-    userCreds = { accessKeyId: key.AccessKey!.AccessKeyId!, secretAccessKey: key.AccessKey!.SecretAccessKey! };
+    userCreds = keyCreds(key.AccessKey!);
   });
 
   const call = (Action: string, userAgent: string) =>

@@ -5,7 +5,7 @@ import { DecodeAuthorizationMessageCommand, GetCallerIdentityCommand, STSService
 import { adminFetch, iam, sts, type NewAccount } from "../helpers/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";
 import { serviceTrust } from "../helpers/documents";
-import { withAccount } from "../helpers/fixtures";
+import { keyCreds, withAccount } from "../helpers/fixtures";
 
 let acct: NewAccount;
 let root: IAMClient;
@@ -40,13 +40,13 @@ describe("sts:DecodeAuthorizationMessage", () => {
     const k = (await root.send(new CreateAccessKeyCommand({ UserName: "nobody" }))).AccessKey!;
     let id: string | undefined;
     try {
-      await iam({ accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! }).send(new ListUsersCommand({}));
+      await iam(keyCreds(k)).send(new ListUsersCommand({}));
     } catch (e) {
       id = ((e as IAMServiceException).$response as { headers: Record<string, string> }).headers["x-iamlab-decision-id"];
     }
     expect(id).toBeTruthy();
     const a = (await root.send(new CreateAccessKeyCommand({ UserName: "auditor" }))).AccessKey!;
-    const out = await sts({ accessKeyId: a.AccessKeyId!, secretAccessKey: a.SecretAccessKey! }).send(new DecodeAuthorizationMessageCommand({ EncodedMessage: id! }));
+    const out = await sts(keyCreds(a)).send(new DecodeAuthorizationMessageCommand({ EncodedMessage: id! }));
     const doc = JSON.parse(out.DecodedMessage!) as { allowed: boolean; explicitDeny: boolean; context: { action: string; principal: { arn: string } }; iamlab: { reason: string } };
     expect(doc).toMatchObject({ allowed: false, explicitDeny: false, context: { action: "iam:ListUsers", principal: { arn: `arn:aws:iam::${acct.accountId}:user/nobody` } }, iamlab: { reason: "noIdentityAllow" } });
 

@@ -28,7 +28,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { accountCreds, iam, rawSigned, setClock, sts, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
 import { codeOf, expectAwsError as expectErr } from "../helpers/aws-errors";
-import { withAccount } from "../helpers/fixtures";
+import { keyCreds, withAccount } from "../helpers/fixtures";
 import { waitFor } from "../helpers/wait";
 
 const credsOf = (c: StsCredentials | undefined): Creds => ({
@@ -53,7 +53,7 @@ const roles: Record<string, { arn: string; id: string }> = {};
 async function newUser(iamc: IAMClient, name: string): Promise<{ arn: string; creds: Creds }> {
   const u = await iamc.send(new CreateUserCommand({ UserName: name }));
   const k = await iamc.send(new CreateAccessKeyCommand({ UserName: name }));
-  return { arn: u.User!.Arn!, creds: { accessKeyId: k.AccessKey!.AccessKeyId!, secretAccessKey: k.AccessKey!.SecretAccessKey! } };
+  return { arn: u.User!.Arn!, creds: keyCreds(k.AccessKey!) };
 }
 
 async function newRole(iamc: IAMClient, name: string, doc: string, maxSessionDuration?: number): Promise<void> {

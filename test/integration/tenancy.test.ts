@@ -9,7 +9,7 @@ import { AssumeRoleCommand, DecodeAuthorizationMessageCommand, GetCallerIdentity
 import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, ListUsersCommand, PutRolePolicyCommand, PutUserPolicyCommand } from "@aws-sdk/client-iam";
 import { accountCreds, adminFetch, createAccount, iam, rawSigned, sts, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";
-import { withAccount } from "../helpers/fixtures";
+import { keyCreds, withAccount } from "../helpers/fixtures";
 
 const EXTERNAL_ID = "ext-Sup3rSecret-4711";
 const allow = (action: string | string[]) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "BobsOwnGrant", Effect: "Allow", Action: action, Resource: "*" }] });
@@ -19,7 +19,7 @@ async function userWithKey(root: Creds, name: string, policy: string): Promise<C
   await c.send(new CreateUserCommand({ UserName: name }));
   await c.send(new PutUserPolicyCommand({ UserName: name, PolicyName: "p", PolicyDocument: policy }));
   const k = (await c.send(new CreateAccessKeyCommand({ UserName: name }))).AccessKey!;
-  return { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! };
+  return keyCreds(k);
 }
 
 describe("a cross-account AssumeRole denial", () => {
