@@ -9,17 +9,17 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand } from "@aws-sdk/client-iam";
-import { accountCreds, createAccount, iam, url, type NewAccount } from "../helpers/sandbox";
+import { url, type NewAccount } from "../helpers/sandbox";
+import { withAccount } from "../helpers/fixtures";
+import { hasAwsCli } from "../helpers/aws-cli";
 
 const run = promisify(execFile);
-const awsCli = await run("aws", ["--version"]).then(() => true, () => false);
-
-describe.skipIf(!awsCli)("AWS CLI profiles with role_arn / source_profile", () => {
+describe.skipIf(!hasAwsCli)("AWS CLI profiles with role_arn / source_profile", () => {
   let acct: NewAccount;
   let dir: string;
   beforeAll(async () => {
-    acct = await createAccount();
-    const root = iam(accountCreds(acct));
+    const { account, iam: root } = await withAccount();
+    acct = account;
     await root.send(new CreateUserCommand({ UserName: "dev" }));
     await root.send(new AttachUserPolicyCommand({ UserName: "dev", PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }));
     const k = (await root.send(new CreateAccessKeyCommand({ UserName: "dev" }))).AccessKey!;

@@ -10,7 +10,10 @@ import {
   ListUsersCommand, UpdateAssumeRolePolicyCommand, ListAccessKeysCommand,
 } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-import { accountCreds, adminFetch, createAccount, iam, rawSigned, sts, type Creds, type NewAccount } from "../helpers/sandbox";
+import { accountCreds, adminFetch, iam, rawSigned, sts, type Creds, type NewAccount } from "../helpers/sandbox";
+import { codeOf } from "../helpers/aws-errors";
+import { allowDoc } from "../helpers/documents";
+import { keyCreds, withAccount } from "../helpers/fixtures";
 
 let acct: NewAccount;
 let root: ReturnType<typeof iam>;
@@ -28,21 +31,21 @@ async function pending(): Promise<{ generation: number }[]> {
   const r = await adminFetch(`/accounts/${acct.accountId}/consistency`);
   return ((await r.json()) as { pendingChanges: { generation: number }[] }).pendingChanges;
 }
+/** "OK", or the wire error code of the rejection. */
 async function code(p: Promise<unknown>): Promise<string> {
-  return p.then(() => "OK", (e: unknown) => (e instanceof Error ? e.name : String(e)));
+  return p.then(() => "OK", (e: unknown) => codeOf(e) ?? String(e));
 }
-const adminPolicy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] });
+const adminPolicy = allowDoc("*");
 
 async function userWithKey(name: string, policyArn?: string): Promise<Creds> {
   await root.send(new CreateUserCommand({ UserName: name }));
   if (policyArn) await root.send(new AttachUserPolicyCommand({ UserName: name, PolicyArn: policyArn }));
   const k = (await root.send(new CreateAccessKeyCommand({ UserName: name }))).AccessKey!;
-  return { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! };
+  return keyCreds(k);
 }
 
 beforeEach(async () => {
-  acct = await createAccount();
-  root = iam(accountCreds(acct));
+  ({ account: acct, iam: root } = await withAccount());
 });
 
 describe("eventual consistency (mode fixed, one hour: nothing propagates unless flushed)", () => {
@@ -178,7 +181,7 @@ describe("eventual consistency (mode fixed, one hour: nothing propagates unless 
       ...arns.map((a) => code(root.send(new AttachUserPolicyCommand({ UserName: "busy", PolicyArn: a })))),
       code(root.send(new CreateUserCommand({ UserName: "busy" }))), // EntityAlreadyExists: changes nothing
     ]);
-    expect(results).toEqual(["OK", "OK", "OK", "OK", "EntityAlreadyExistsException"]); // the SDK's class name for EntityAlreadyExists
+    expect(results).toEqual(["OK", "OK", "OK", "OK", "EntityAlreadyExists"]);
     const gens = (await pending()).map((p) => p.generation);
     expect(gens).toHaveLength(4);
     expect(gens).toEqual([...gens].sort((x, y) => x - y));

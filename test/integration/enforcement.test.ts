@@ -9,7 +9,9 @@ import {
   PutUserPermissionsBoundaryCommand, PutUserPolicyCommand, TagUserCommand, CreateRoleCommand, ListRolesCommand,
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-import { accountCreds, adminFetch, createAccount, iam, sts, type Creds, type NewAccount } from "../helpers/sandbox";
+import { adminFetch, iam, sts, type Creds, type NewAccount } from "../helpers/sandbox";
+import { expectAwsError } from "../helpers/aws-errors";
+import { keyCreds, withAccount } from "../helpers/fixtures";
 
 let acct: NewAccount;
 let root: ReturnType<typeof iam>;
@@ -22,16 +24,13 @@ async function userWith(opts: { managed?: string[]; inline?: object; tags?: Reco
   if (opts.inline) await root.send(new PutUserPolicyCommand({ UserName: name, PolicyName: "inline", PolicyDocument: JSON.stringify(opts.inline) }));
   if (opts.boundary) await root.send(new PutUserPermissionsBoundaryCommand({ UserName: name, PermissionsBoundary: opts.boundary }));
   const k = await root.send(new CreateAccessKeyCommand({ UserName: name }));
-  return { name, arn: u.User!.Arn!, creds: { accessKeyId: k.AccessKey!.AccessKeyId!, secretAccessKey: k.AccessKey!.SecretAccessKey! } };
+  return { name, arn: u.User!.Arn!, creds: keyCreds(k.AccessKey!) };
 }
 
 async function denied(p: Promise<unknown>): Promise<IAMServiceException> {
-  const e = await p.then(() => { throw new Error("expected AccessDenied"); }, (err: unknown) => err);
+  const e = await expectAwsError(p, "AccessDenied", 403);
   expect(e).toBeInstanceOf(IAMServiceException);
-  const ie = e as IAMServiceException;
-  expect(ie.name).toBe("AccessDenied");
-  expect(ie.$metadata.httpStatusCode).toBe(403);
-  return ie;
+  return e as unknown as IAMServiceException;
 }
 
 const allow = (Action: string | string[], Resource: string | string[] = "*", Condition?: object) => ({
@@ -40,8 +39,7 @@ const allow = (Action: string | string[], Resource: string | string[] = "*", Con
 });
 
 beforeAll(async () => {
-  acct = await createAccount();
-  root = iam(accountCreds(acct));
+  ({ account: acct, iam: root } = await withAccount());
 });
 
 describe("enforcement with real SDK clients", () => {

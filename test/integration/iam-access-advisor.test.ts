@@ -4,16 +4,17 @@ import {
   CreateRoleCommand, CreateUserCommand, GenerateServiceLastAccessedDetailsCommand, GetServiceLastAccessedDetailsCommand,
   GetServiceLastAccessedDetailsWithEntitiesCommand, ListUsersCommand, PutGroupPolicyCommand, PutUserPolicyCommand, type IAMClient,
 } from "@aws-sdk/client-iam";
-import { accountCreds, createAccount, iam, type NewAccount } from "../helpers/sandbox";
+import { iam, type NewAccount } from "../helpers/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";
+import { TRUST, policyDoc, serviceTrust } from "../helpers/documents";
+import { keyCreds, withAccount } from "../helpers/fixtures";
+import { waitFor } from "../helpers/wait";
 
 let account: NewAccount;
 let client: IAMClient;
-const doc = (statements: object[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
 
 beforeAll(async () => {
-  account = await createAccount();
-  client = iam(accountCreds(account));
+  ({ account, iam: client } = await withAccount());
 });
 
 async function report(arn: string, granularity?: "SERVICE_LEVEL" | "ACTION_LEVEL") {
@@ -25,12 +26,12 @@ async function report(arn: string, granularity?: "SERVICE_LEVEL" | "ACTION_LEVEL
 describe("Access Advisor", () => {
   it("lists every service the user's own and group policies allow, none used yet", async () => {
     await client.send(new CreateUserCommand({ UserName: "reader" }));
-    await client.send(new PutUserPolicyCommand({ UserName: "reader", PolicyName: "p", PolicyDocument: doc([
+    await client.send(new PutUserPolicyCommand({ UserName: "reader", PolicyName: "p", PolicyDocument: policyDoc(
       { Effect: "Allow", Action: ["s3:Get*", "iam:List*"], Resource: "*" },
       { Effect: "Deny", Action: "kms:*", Resource: "*" },
-    ]) }));
+    ) }));
     await client.send(new CreateGroupCommand({ GroupName: "queues" }));
-    await client.send(new PutGroupPolicyCommand({ GroupName: "queues", PolicyName: "q", PolicyDocument: doc([{ Effect: "Allow", Action: "sqs:*", Resource: "*" }]) }));
+    await client.send(new PutGroupPolicyCommand({ GroupName: "queues", PolicyName: "q", PolicyDocument: policyDoc({ Effect: "Allow", Action: "sqs:*", Resource: "*" }) }));
     await client.send(new AddUserToGroupCommand({ GroupName: "queues", UserName: "reader" }));
 
     const { out } = await report(`arn:aws:iam::${account.accountId}:user/reader`);
@@ -51,8 +52,8 @@ describe("Access Advisor", () => {
   });
 
   it("NotAction allows every catalogued service but the excluded ones; ACTION_LEVEL jobs say so", async () => {
-    await client.send(new CreateRoleCommand({ RoleName: "broad", AssumeRolePolicyDocument: doc([{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }]) }));
-    const pol = await client.send(new CreatePolicyCommand({ PolicyName: "not-iam", PolicyDocument: doc([{ Effect: "Allow", NotAction: ["iam:*", "organizations:*"], Resource: "*" }]) }));
+    await client.send(new CreateRoleCommand({ RoleName: "broad", AssumeRolePolicyDocument: TRUST }));
+    const pol = await client.send(new CreatePolicyCommand({ PolicyName: "not-iam", PolicyDocument: policyDoc({ Effect: "Allow", NotAction: ["iam:*", "organizations:*"], Resource: "*" }) }));
     await client.send(new AttachRolePolicyCommand({ RoleName: "broad", PolicyArn: pol.Policy!.Arn! }));
     const { out } = await report(`arn:aws:iam::${account.accountId}:role/broad`, "ACTION_LEVEL");
     expect(out.JobType).toBe("ACTION_LEVEL");
@@ -66,11 +67,11 @@ describe("Access Advisor", () => {
   });
 
   it("a policy's report lists the users (direct and through groups) and roles that could use it", async () => {
-    const pol = await client.send(new CreatePolicyCommand({ PolicyName: "sns-only", PolicyDocument: doc([{ Effect: "Allow", Action: "sns:Publish", Resource: "*" }]) }));
+    const pol = await client.send(new CreatePolicyCommand({ PolicyName: "sns-only", PolicyDocument: policyDoc({ Effect: "Allow", Action: "sns:Publish", Resource: "*" }) }));
     const arn = pol.Policy!.Arn!;
     await client.send(new CreateUserCommand({ UserName: "direct" }));
     await client.send(new AttachUserPolicyCommand({ UserName: "direct", PolicyArn: arn }));
-    await client.send(new CreateRoleCommand({ RoleName: "notifier", AssumeRolePolicyDocument: doc([{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }]) }));
+    await client.send(new CreateRoleCommand({ RoleName: "notifier", AssumeRolePolicyDocument: serviceTrust("lambda.amazonaws.com") }));
     await client.send(new AttachRolePolicyCommand({ RoleName: "notifier", PolicyArn: arn }));
     const { JobId, out } = await report(arn);
     expect(out.ServicesLastAccessed).toEqual([{ ServiceName: "Amazon SNS", ServiceNamespace: "sns", TotalAuthenticatedEntities: 0 }]);
@@ -99,17 +100,19 @@ describe("Access Advisor", () => {
 
   it("shows a service as used only after a real call, with the caller, region and date (ACTION_LEVEL: the action)", async () => {
     await client.send(new CreateUserCommand({ UserName: "worker" }));
-    await client.send(new PutUserPolicyCommand({ UserName: "worker", PolicyName: "w", PolicyDocument: doc([{ Effect: "Allow", Action: ["iam:ListUsers", "s3:ListAllMyBuckets"], Resource: "*" }]) }));
+    await client.send(new PutUserPolicyCommand({ UserName: "worker", PolicyName: "w", PolicyDocument: policyDoc({ Effect: "Allow", Action: ["iam:ListUsers", "s3:ListAllMyBuckets"], Resource: "*" }) }));
     const userArn = `arn:aws:iam::${account.accountId}:user/worker`;
     const before = (await report(userArn, "ACTION_LEVEL")).out;
     expect(before.ServicesLastAccessed!.find((x) => x.ServiceNamespace === "iam")!.LastAuthenticated).toBeUndefined();
 
     const key = (await client.send(new CreateAccessKeyCommand({ UserName: "worker" }))).AccessKey!;
     const t0 = Date.now();
-    await iam({ accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! }, "eu-west-1").send(new ListUsersCommand({}));
-    await new Promise((r) => setTimeout(r, 300)); // recorded after the response
-
-    const after = (await report(userArn, "ACTION_LEVEL")).out;
+    await iam(keyCreds(key), "eu-west-1").send(new ListUsersCommand({}));
+    // Recorded after the response: a fresh report shows it once written.
+    const after = await waitFor(async () => {
+      const out = (await report(userArn, "ACTION_LEVEL")).out;
+      return out.ServicesLastAccessed!.find((x) => x.ServiceNamespace === "iam")!.LastAuthenticated ? out : undefined;
+    }, { timeoutMs: 3_000, intervalMs: 50, what: "iam's LastAuthenticated in the report" });
     const iamSvc = after.ServicesLastAccessed!.find((x) => x.ServiceNamespace === "iam")!;
     expect(iamSvc.LastAuthenticatedEntity).toBe(userArn);
     expect(iamSvc.LastAuthenticatedRegion).toBe("eu-west-1");

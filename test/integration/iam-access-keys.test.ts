@@ -8,27 +8,19 @@ import {
   CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, DeleteUserCommand, GetAccessKeyLastUsedCommand, ListAccessKeysCommand, ListUsersCommand, UpdateAccessKeyCommand, type IAMClient,
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-import { accountCreds, createAccount, iam, rawSigned, sts, type Creds, type NewAccount } from "../helpers/sandbox";
-import { expectAwsError as expectErr } from "../helpers/aws-errors";
+import { createAccount, iam, rawSigned, sts, type Creds } from "../helpers/sandbox";
+import { codeOf, expectAwsError as expectErr } from "../helpers/aws-errors";
+import { keyCreds, withAccount } from "../helpers/fixtures";
+import { waitFor } from "../helpers/wait";
 
-function codeOf(e: unknown): string | undefined {
-  return (e as { Code?: string }).Code;
-}
-
-
-let acct: NewAccount;
 let creds: Creds;
 let client: IAMClient;
 let A: string;
 
 beforeAll(async () => {
-  acct = await createAccount();
-  creds = accountCreds(acct);
-  client = iam(creds);
-  A = acct.accountId;
+  ({ creds, iam: client, id: A } = await withAccount());
 });
 
-const keyCreds = (k: { AccessKeyId?: string; SecretAccessKey?: string }): Creds => ({ accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! });
 
 describe("CreateAccessKey / ListAccessKeys", () => {
   it("creates an AKIA key whose secret signs real requests as the user", async () => {
@@ -133,8 +125,7 @@ describe("UpdateAccessKey / DeleteAccessKey", () => {
 
 describe("the root user's own keys (no UserName)", () => {
   it("root creates, lists, deactivates and deletes root keys (at most two); they authenticate as root", async () => {
-    const a = await createAccount();
-    const c = iam(accountCreds(a));
+    const { account: a, iam: c } = await withAccount();
     const listed = await c.send(new ListAccessKeysCommand({}));
     expect(listed.AccessKeyMetadata!.map((m) => m.AccessKeyId)).toEqual([a.rootAccessKeyId]);
     expect(listed.AccessKeyMetadata![0]!.UserName).toBeUndefined();
@@ -182,12 +173,10 @@ describe("GetAccessKeyLastUsed", () => {
     const k = (await client.send(new CreateAccessKeyCommand({ UserName: "sam" }))).AccessKey!;
     const before = Math.floor(Date.now() / 60_000) * 60_000;
     await sts(keyCreds(k), "eu-west-1").send(new GetCallerIdentityCommand({}));
-    let last;
-    for (let i = 0; i < 20; i++) {
-      last = (await client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.AccessKeyId }))).AccessKeyLastUsed!;
-      if (last.LastUsedDate) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const last = await waitFor(async () => {
+      const l = (await client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.AccessKeyId }))).AccessKeyLastUsed!;
+      return l.LastUsedDate ? l : undefined;
+    }, { timeoutMs: 1_000, what: "the key's LastUsedDate" }).catch(() => undefined);
     if (!last?.LastUsedDate) return t.skip(); // recordAccessKeyUse is not yet called from the request path
     expect(last.ServiceName).toBe("sts");
     expect(last.Region).toBe("eu-west-1");
@@ -215,16 +204,10 @@ describe("non-User credentials", () => {
       AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: u.Arn }, Action: "sts:AssumeRole" }] }),
     }));
     const k = (await client.send(new CreateAccessKeyCommand({ UserName: "assumer" }))).AccessKey!;
-    let role;
-    for (let i = 0; ; i++) {
-      try {
-        role = (await sts(keyCreds(k)).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${A}:role/keyless`, RoleSessionName: "s1" }))).Credentials!;
-        break;
-      } catch (e) {
-        if (i > 20) throw e;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    const role = await waitFor(
+      async () => (await sts(keyCreds(k)).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${A}:role/keyless`, RoleSessionName: "s1" }))).Credentials!,
+      { timeoutMs: 2_500, intervalMs: 100, what: "AssumeRole of the new role", retryOn: () => true },
+    );
     const rc = iam({ accessKeyId: role.AccessKeyId!, secretAccessKey: role.SecretAccessKey!, sessionToken: role.SessionToken! });
     // Thunks, sent one at a time: a rejection must never wait unobserved for its turn.
     for (const call of [

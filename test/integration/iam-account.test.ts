@@ -6,29 +6,19 @@ import {
   CreateRoleCommand, CreateUserCommand, DeleteAccountAliasCommand, GetAccountAuthorizationDetailsCommand, GetAccountSummaryCommand, ListAccountAliasesCommand, PutGroupPolicyCommand, PutRolePermissionsBoundaryCommand, PutRolePolicyCommand,
   PutUserPermissionsBoundaryCommand, PutUserPolicyCommand, type IAMClient,
 } from "@aws-sdk/client-iam";
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
-import { accountCreds, adminFetch, createAccount, iam, rawSigned, url, type Creds, type NewAccount } from "../helpers/sandbox";
+import { adminFetch, iam, rawSigned, type Creds } from "../helpers/sandbox";
 import { expectAwsError as expectErr } from "../helpers/aws-errors";
+import { ADMIN, READONLY, TRUST, allowDoc as doc } from "../helpers/documents";
+import { withAccount } from "../helpers/fixtures";
+import { awsCli as cli, hasAwsCli } from "../helpers/aws-cli";
 
-
-const doc = (action = "s3:GetObject", resource = "*") =>
-  JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: action, Resource: resource }] });
-const TRUST = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] });
-const READONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess";
-const ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess";
-
-let acct: NewAccount;
 let creds: Creds;
 let client: IAMClient;
 let A: string;
 let localArn: string;
 
 beforeAll(async () => {
-  acct = await createAccount();
-  creds = accountCreds(acct);
-  client = iam(creds);
-  A = acct.accountId;
+  ({ creds, iam: client, id: A } = await withAccount());
   // A small but complete setup.
   localArn = (await client.send(new CreatePolicyCommand({ PolicyName: "local-1", Path: "/lab/", PolicyDocument: doc(), Description: "d1" }))).Policy!.Arn!;
   await client.send(new CreatePolicyVersionCommand({ PolicyArn: localArn, PolicyDocument: doc("s3:PutObject", "arn:aws:s3:::b/100%"), SetAsDefault: true }));
@@ -142,7 +132,7 @@ describe("GetAccountAuthorizationDetails", () => {
   });
 
   it("is empty for a fresh account", async () => {
-    const fresh = iam(accountCreds(await createAccount()));
+    const fresh = (await withAccount()).iam;
     const out = await fresh.send(new GetAccountAuthorizationDetailsCommand({}));
     expect(out).toMatchObject({ UserDetailList: [], GroupDetailList: [], RoleDetailList: [], Policies: [], IsTruncated: false });
   });
@@ -174,7 +164,7 @@ describe("GetAccountSummary", () => {
 
 describe("account aliases", () => {
   it("creates, replaces, lists and deletes the one alias of an account", async () => {
-    const c = iam(accountCreds(await createAccount()));
+    const c = (await withAccount()).iam;
     expect((await c.send(new ListAccountAliasesCommand({}))).AccountAliases).toEqual([]);
     await c.send(new CreateAccountAliasCommand({ AccountAlias: `first-${A}` }));
     expect(await c.send(new ListAccountAliasesCommand({}))).toMatchObject({ AccountAliases: [`first-${A}`], IsTruncated: false });
@@ -190,7 +180,7 @@ describe("account aliases", () => {
   });
 
   it("keeps aliases unique across accounts (EntityAlreadyExists) and shows them in the admin API", async () => {
-    const other = iam(accountCreds(await createAccount()));
+    const other = (await withAccount()).iam;
     await client.send(new CreateAccountAliasCommand({ AccountAlias: `taken-${A}` }));
     await expectErr(other.send(new CreateAccountAliasCommand({ AccountAlias: `taken-${A}` })), "EntityAlreadyExists", 409, `The account alias taken-${A} already exists.`);
     const res = await adminFetch(`/accounts/${A}`);
@@ -203,7 +193,7 @@ describe("account aliases", () => {
   });
 
   it("lets exactly one of 20 accounts racing for one alias win", async () => {
-    const clients = await Promise.all(Array.from({ length: 20 }, async () => iam(accountCreds(await createAccount()))));
+    const clients = await Promise.all(Array.from({ length: 20 }, async () => (await withAccount()).iam));
     const alias = `race-${A}`;
     const results = await Promise.allSettled(clients.map((c) => c.send(new CreateAccountAliasCommand({ AccountAlias: alias }))));
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
@@ -219,18 +209,9 @@ describe("account aliases", () => {
 });
 
 // The AWS CLI (pyenv's v1 honours --endpoint-url everywhere; see WIRE.md). Skipped when `aws` is not installed.
-const awsCli = await promisify(execFile)("aws", ["--version"]).then(() => true, () => false);
-
-describe.skipIf(!awsCli)("AWS CLI round trip", () => {
-  async function cli(c: Creds, ...args: string[]): Promise<Record<string, unknown>> {
-    const { stdout } = await promisify(execFile)("aws", [...args, "--endpoint-url", url(), "--output", "json"], {
-      env: { ...process.env, AWS_ACCESS_KEY_ID: c.accessKeyId, AWS_SECRET_ACCESS_KEY: c.secretAccessKey, AWS_DEFAULT_REGION: "us-east-1", AWS_PAGER: "", AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" },
-    });
-    return stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {};
-  }
-
+describe.skipIf(!hasAwsCli)("AWS CLI round trip", () => {
   it("create-policy / attach-user-policy / get-account-authorization-details (documents decoded by botocore)", async () => {
-    const c = accountCreds(await createAccount());
+    const c = (await withAccount()).creds;
     const policyDoc = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::bucket/100%/*" }] };
     const created = (await cli(c, "iam", "create-policy", "--policy-name", "cli-policy", "--policy-document", JSON.stringify(policyDoc))).Policy as Record<string, unknown>;
     expect(created).toMatchObject({ PolicyName: "cli-policy", DefaultVersionId: "v1", Arn: `arn:aws:iam::${(created.Arn as string).split(":")[4]}:policy/cli-policy` });

@@ -10,27 +10,18 @@ import {
   PutGroupPolicyCommand, PutRolePermissionsBoundaryCommand, PutRolePolicyCommand, PutUserPermissionsBoundaryCommand,
   PutUserPolicyCommand, type IAMClient,
 } from "@aws-sdk/client-iam";
-import { accountCreds, createAccount, iam, rawSigned, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
-import { expectAwsError as expectErr } from "../helpers/aws-errors";
+import { rawSigned, xmlValue, type Creds } from "../helpers/sandbox";
+import { codeOf, expectAwsError as expectErr } from "../helpers/aws-errors";
+import { ADMIN, READONLY, TRUST, allowDoc as doc } from "../helpers/documents";
+import { withAccount } from "../helpers/fixtures";
 
-
-const doc = (action = "s3:GetObject", resource = "*") =>
-  JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: action, Resource: resource }] });
-const TRUST = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] });
-const READONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess";
-const ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess";
-
-let acct: NewAccount;
 let creds: Creds;
 let client: IAMClient;
 let A: string;
 const customer: string[] = [];
 
 beforeAll(async () => {
-  acct = await createAccount();
-  creds = accountCreds(acct);
-  client = iam(creds);
-  A = acct.accountId;
+  ({ creds, iam: client, id: A } = await withAccount());
   for (let n = 0; n < 12; n++) {
     const out = await client.send(new CreatePolicyCommand({ PolicyName: `pol-${String(n).padStart(2, "0")}`, Path: n < 3 ? "/lim/" : "/", PolicyDocument: doc() }));
     customer.push(out.Policy!.Arn!);
@@ -122,7 +113,7 @@ describe("Attach / Detach / ListAttached*Policies", () => {
     const results = await Promise.allSettled(arns.map((arn) => client.send(new AttachUserPolicyCommand({ UserName: "racer", PolicyArn: arn }))));
     const ok = results.filter((r) => r.status === "fulfilled").length;
     expect(ok).toBe(10);
-    for (const r of results) if (r.status === "rejected") expect((r.reason as { Code?: string }).Code).toBe("LimitExceeded");
+    for (const r of results) if (r.status === "rejected") expect(codeOf(r.reason)).toBe("LimitExceeded");
     const list = await client.send(new ListAttachedUserPoliciesCommand({ UserName: "racer" }));
     expect(list.AttachedPolicies).toHaveLength(10);
     // AttachmentCount of each policy agrees with the attachments.

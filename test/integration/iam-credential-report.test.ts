@@ -3,8 +3,10 @@ import {
   CreateAccessKeyCommand, CreateLoginProfileCommand, CreateUserCommand, CreateVirtualMFADeviceCommand, EnableMFADeviceCommand,
   GenerateCredentialReportCommand, GetCredentialReportCommand, UpdateAccessKeyCommand, UpdateAccountPasswordPolicyCommand, type IAMClient,
 } from "@aws-sdk/client-iam";
-import { accountCreds, createAccount, iam, rawSigned, xmlValue, type NewAccount } from "../helpers/sandbox";
+import { iam, rawSigned, xmlValue, type NewAccount } from "../helpers/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";
+import { withAccount } from "../helpers/fixtures";
+import { waitFor } from "../helpers/wait";
 import { hotp, timeStep } from "../../src/lib/totp";
 
 const HEADER =
@@ -37,23 +39,22 @@ function parseCsv(text: string): string[][] {
 
 const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00$/;
 
+/** Calls GenerateCredentialReport until it answers COMPLETE; the states it answered on the way. */
 async function generateUntilComplete(c: IAMClient): Promise<string[]> {
   const states: string[] = [];
-  for (let i = 0; i < 50; i++) {
+  await waitFor(async () => {
     const out = await c.send(new GenerateCredentialReportCommand({}));
     states.push(out.State!);
-    if (out.State === "COMPLETE") return states;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`never completed: ${states.join(",")}`);
+    return out.State === "COMPLETE";
+  }, { timeoutMs: 5_000, intervalMs: 100, what: "a COMPLETE credential report" });
+  return states;
 }
 
 let account: NewAccount;
 let client: IAMClient;
 
 beforeAll(async () => {
-  account = await createAccount();
-  client = iam(accountCreds(account));
+  ({ account, iam: client } = await withAccount());
 });
 
 describe("credential report", () => {
@@ -72,6 +73,7 @@ describe("credential report", () => {
     const s = timeStep(Date.now());
     await client.send(new EnableMFADeviceCommand({ UserName: "amy", SerialNumber: dev.VirtualMFADevice!.SerialNumber!, AuthenticationCode1: await hotp(seed, s - 2), AuthenticationCode2: await hotp(seed, s - 1) }));
     const k1 = (await client.send(new CreateAccessKeyCommand({ UserName: "amy" }))).AccessKey!;
+    // A fixed gap is the point: the report orders a user's keys by creation time, to the second.
     await new Promise((r) => setTimeout(r, 1100));
     const k2 = (await client.send(new CreateAccessKeyCommand({ UserName: "amy" }))).AccessKey!;
     await client.send(new UpdateAccessKeyCommand({ UserName: "amy", AccessKeyId: k2.AccessKeyId!, Status: "Inactive" }));
@@ -130,8 +132,7 @@ describe("credential report", () => {
   });
 
   it("the wire: Content is base64 of the CSV; GenerateCredentialReport's XML", async () => {
-    const fresh = await createAccount();
-    const creds = accountCreds(fresh);
+    const { creds } = await withAccount();
     const gen = await rawSigned({ Action: "GenerateCredentialReport", Version: "2010-05-08" }, { service: "iam", creds });
     expect(gen.text).toContain("<GenerateCredentialReportResult><State>STARTED</State><Description>No report exists. Starting a new report generation task</Description></GenerateCredentialReportResult>");
     await generateUntilComplete(iam(creds));
@@ -143,8 +144,7 @@ describe("credential report", () => {
   });
 
   it("20 parallel GenerateCredentialReport calls start one generation", async () => {
-    const fresh = await createAccount();
-    const c = iam(accountCreds(fresh));
+    const { iam: c } = await withAccount();
     const outs = await Promise.all(Array.from({ length: 20 }, () => c.send(new GenerateCredentialReportCommand({}))));
     expect(outs.filter((o) => o.State === "STARTED")).toHaveLength(1);
   });

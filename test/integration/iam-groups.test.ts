@@ -2,25 +2,18 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   AddUserToGroupCommand, CreateGroupCommand, CreateUserCommand, DeleteGroupCommand, DeleteUserCommand, GetGroupCommand,
-  IAMServiceException, ListGroupsCommand, ListGroupsForUserCommand, RemoveUserFromGroupCommand, UpdateGroupCommand, type IAMClient,
+  ListGroupsCommand, ListGroupsForUserCommand, RemoveUserFromGroupCommand, UpdateGroupCommand, type IAMClient,
 } from "@aws-sdk/client-iam";
-import { accountCreds, createAccount, iam, rawSigned, type Creds } from "../helpers/sandbox";
-import { expectAwsError as expectErr } from "../helpers/aws-errors";
-
-function codeOf(e: unknown): string | undefined {
-  return (e as { Code?: string }).Code;
-}
-
+import { rawSigned, type Creds } from "../helpers/sandbox";
+import { codeOf, expectAwsError as expectErr } from "../helpers/aws-errors";
+import { withAccount } from "../helpers/fixtures";
 
 let client: IAMClient;
 let creds: Creds;
 let A: string;
 
 beforeAll(async () => {
-  const acct = await createAccount();
-  creds = accountCreds(acct);
-  client = iam(creds);
-  A = acct.accountId;
+  ({ creds, iam: client, id: A } = await withAccount());
 });
 
 describe("CreateGroup / GetGroup / ListGroups", () => {
@@ -53,7 +46,7 @@ describe("CreateGroup / GetGroup / ListGroups", () => {
   });
 
   it("ListGroups paginates in name order and filters by PathPrefix", async () => {
-    const c = iam(accountCreds(await createAccount()));
+    const c = (await withAccount()).iam;
     for (const [n, p] of [["g3", "/"], ["G1", "/x/"], ["g2", "/x/y/"], ["g4", "/"]] as const) await c.send(new CreateGroupCommand({ GroupName: n, Path: p }));
     const p1 = await c.send(new ListGroupsCommand({ MaxItems: 3 }));
     expect(p1.Groups!.map((g) => g.GroupName)).toEqual(["G1", "g2", "g3"]);
@@ -130,16 +123,12 @@ describe("membership", () => {
   });
 
   it("a user joins at most 10 groups: 12 parallel adds leave exactly 10 (LimitExceeded for the rest)", async () => {
-    const c = iam(accountCreds(await createAccount()));
+    const c = (await withAccount()).iam;
     await c.send(new CreateUserCommand({ UserName: "joiner" }));
     for (let i = 0; i < 12; i++) await c.send(new CreateGroupCommand({ GroupName: `grp${i}` }));
     const res = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => c.send(new AddUserToGroupCommand({ GroupName: `grp${i}`, UserName: "joiner" }))));
     expect(res.filter((r) => r.status === "fulfilled")).toHaveLength(10);
-    for (const r of res) if (r.status === "rejected") {
-      expect(codeOf(r.reason)).toBe("LimitExceeded");
-      expect((r.reason as IAMServiceException).message).toBe("Cannot exceed quota for GroupsPerUser: 10");
-      expect((r.reason as IAMServiceException).$metadata.httpStatusCode).toBe(409);
-    }
+    for (const r of res) if (r.status === "rejected") await expectErr(Promise.reject(r.reason), "LimitExceeded", 409, "Cannot exceed quota for GroupsPerUser: 10");
     const groups = (await c.send(new ListGroupsForUserCommand({ UserName: "joiner" }))).Groups!;
     expect(groups).toHaveLength(10);
     // Re-adding to a group it is already in is still fine at the limit.
@@ -183,7 +172,7 @@ describe("DeleteGroup", () => {
   });
 
   it("a delete racing with adds leaves either the group with members or no group and no memberships", async () => {
-    const c = iam(accountCreds(await createAccount()));
+    const c = (await withAccount()).iam;
     await c.send(new CreateGroupCommand({ GroupName: "racy" }));
     for (let i = 0; i < 5; i++) await c.send(new CreateUserCommand({ UserName: `r${i}` }));
     const ops = [

@@ -15,27 +15,17 @@ import {
   UntagInstanceProfileCommand,
   type IAMClient,
 } from "@aws-sdk/client-iam";
-import { accountCreds, createAccount, iam, rawSigned, type Creds, type NewAccount } from "../helpers/sandbox";
-import { expectAwsError } from "../helpers/aws-errors";
-
-function codeOf(e: unknown): string | undefined {
-  return (e as { Code?: string }).Code;
-}
-
-
-const TRUST = JSON.stringify({
-  Version: "2012-10-17",
-  Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-});
+import { rawSigned, type Creds, type NewAccount } from "../helpers/sandbox";
+import { codeOf, expectAwsError } from "../helpers/aws-errors";
+import { TRUST } from "../helpers/documents";
+import { withAccount } from "../helpers/fixtures";
 
 let account: NewAccount;
 let creds: Creds;
 let c: IAMClient;
 
 beforeAll(async () => {
-  account = await createAccount();
-  creds = accountCreds(account);
-  c = iam(creds);
+  ({ account, creds, iam: c } = await withAccount());
 });
 
 const role = (RoleName: string, Path = "/") => c.send(new CreateRoleCommand({ RoleName, Path, AssumeRolePolicyDocument: TRUST }));
@@ -194,7 +184,7 @@ describe("roles in profiles", () => {
 describe("ListInstanceProfiles", () => {
   let c2: IAMClient;
   beforeAll(async () => {
-    c2 = iam(accountCreds(await createAccount()));
+    c2 = (await withAccount()).iam;
     for (const [name, path] of [["p-b", "/a/"], ["P-a", "/a/"], ["p-c", "/a/b/"], ["p-d", "/"], ["p-e", "/z/"]] as const)
       await c2.send(new CreateInstanceProfileCommand({ InstanceProfileName: name, Path: path, Tags: [{ Key: "k", Value: "v" }] }));
     await c2.send(new CreateRoleCommand({ RoleName: "member", AssumeRolePolicyDocument: TRUST }));

@@ -6,17 +6,17 @@ import {
   ListVirtualMFADevicesCommand, ListUsersCommand, PutUserPolicyCommand, ResyncMFADeviceCommand, TagMFADeviceCommand, UntagMFADeviceCommand,
   type IAMClient,
 } from "@aws-sdk/client-iam";
-import { accountCreds, createAccount, iam, rawSigned, sts, xmlValue, type NewAccount } from "../helpers/sandbox";
+import { accountCreds, iam, rawSigned, sts, xmlValue, type NewAccount } from "../helpers/sandbox";
 import { GetSessionTokenCommand } from "@aws-sdk/client-sts";
 import { codeOf, expectAwsError } from "../helpers/aws-errors";
+import { keyCreds, withAccount } from "../helpers/fixtures";
 import { hotp, timeStep } from "../../src/lib/totp";
 
 let account: NewAccount;
 let client: IAMClient;
 
 beforeAll(async () => {
-  account = await createAccount();
-  client = iam(accountCreds(account));
+  ({ account, iam: client } = await withAccount());
 });
 
 const seedText = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
@@ -205,7 +205,7 @@ describe("EnableMFADevice / ListMFADevices / GetMFADevice / Deactivate / Delete"
       throw e;
     }
     const key = (await client.send(new CreateAccessKeyCommand({ UserName: "self" }))).AccessKey!;
-    const self = iam({ accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! });
+    const self = iam(keyCreds(key));
     const { serial, seed } = await newDevice("self-mfa");
     await self.send(new EnableMFADeviceCommand({ UserName: undefined as unknown as string, SerialNumber: serial, ...(await enableCodes(seed)) }));
     const mine = await self.send(new ListMFADevicesCommand({}));
@@ -215,8 +215,7 @@ describe("EnableMFADevice / ListMFADevices / GetMFADevice / Deactivate / Delete"
 
 describe("ListVirtualMFADevices pagination and MFA device tags", () => {
   it("pages with MaxItems / Marker in serial-number order", async () => {
-    const fresh = await createAccount();
-    const c = iam(accountCreds(fresh));
+    const { iam: c } = await withAccount();
     for (let i = 0; i < 7; i++) await c.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: `p${i}` }));
     const seen: string[] = [];
     let marker: string | undefined;
@@ -283,7 +282,7 @@ describe("MFA-authenticated sessions (the classic 'deny unless MFA' lab)", () =>
       }),
     }));
     const key = (await client.send(new CreateAccessKeyCommand({ UserName: "mfa-lab" }))).AccessKey!;
-    const longTerm = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
+    const longTerm = keyCreds(key);
     const { serial, seed } = await newDevice("mfa-lab-device");
     await client.send(new EnableMFADeviceCommand({ UserName: "mfa-lab", SerialNumber: serial, ...(await enableCodes(seed)) }));
 

@@ -4,21 +4,19 @@ import {
   DeleteLoginProfileCommand, DeleteUserCommand, GetAccountPasswordPolicyCommand, GetLoginProfileCommand, PutUserPolicyCommand,
   UpdateAccountPasswordPolicyCommand, UpdateLoginProfileCommand, type IAMClient,
 } from "@aws-sdk/client-iam";
-import { accountCreds, createAccount, iam, type NewAccount } from "../helpers/sandbox";
+import { iam } from "../helpers/sandbox";
 import { codeOf, expectAwsError } from "../helpers/aws-errors";
+import { keyCreds, withAccount } from "../helpers/fixtures";
 
-let account: NewAccount;
 let client: IAMClient;
 
 beforeAll(async () => {
-  account = await createAccount();
-  client = iam(accountCreds(account));
+  ({ iam: client } = await withAccount());
 });
 
 describe("account password policy", () => {
   it("GetAccountPasswordPolicy / Delete without a policy: NoSuchEntity 404", async () => {
-    const fresh = await createAccount();
-    const c = iam(accountCreds(fresh));
+    const { account: fresh, iam: c } = await withAccount();
     await expectAwsError(c.send(new GetAccountPasswordPolicyCommand({})), "NoSuchEntity", 404,
       `The Password Policy with domain name ${fresh.accountId} cannot be found.`);
     await expectAwsError(c.send(new DeleteAccountPasswordPolicyCommand({})), "NoSuchEntity", 404,
@@ -26,8 +24,7 @@ describe("account password policy", () => {
   });
 
   it("stores every field; parameters left out revert to their defaults", async () => {
-    const fresh = await createAccount();
-    const c = iam(accountCreds(fresh));
+    const { iam: c } = await withAccount();
     await c.send(new UpdateAccountPasswordPolicyCommand({
       MinimumPasswordLength: 14, RequireSymbols: true, RequireNumbers: true, RequireUppercaseCharacters: true,
       RequireLowercaseCharacters: true, AllowUsersToChangePassword: true, MaxPasswordAge: 90, PasswordReusePrevention: 24, HardExpiry: true,
@@ -61,8 +58,7 @@ describe("account password policy", () => {
 
 describe("login profiles", () => {
   it("AWS's default policy applies when the account has none", async () => {
-    const fresh = await createAccount();
-    const c = iam(accountCreds(fresh));
+    const { iam: c } = await withAccount();
     await c.send(new CreateUserCommand({ UserName: "dflt" }));
     await expectAwsError(c.send(new CreateLoginProfileCommand({ UserName: "dflt", Password: "Ab1!" })), "PasswordPolicyViolation", 400,
       "Password should have a minimum length of 8");
@@ -73,8 +69,7 @@ describe("login profiles", () => {
   });
 
   it("create / get / update / delete, with the account policy's wording for each rule", async () => {
-    const fresh = await createAccount();
-    const c = iam(accountCreds(fresh));
+    const { iam: c } = await withAccount();
     await c.send(new UpdateAccountPasswordPolicyCommand({
       MinimumPasswordLength: 12, RequireSymbols: true, RequireNumbers: true, RequireUppercaseCharacters: true, RequireLowercaseCharacters: true,
     }));
@@ -124,8 +119,7 @@ describe("login profiles", () => {
 
 describe("ChangePassword", () => {
   it("changes the caller's own password: old must match, policy and reuse prevention apply, reset flag clears", async () => {
-    const fresh = await createAccount();
-    const c = iam(accountCreds(fresh));
+    const { iam: c } = await withAccount();
     await c.send(new UpdateAccountPasswordPolicyCommand({ MinimumPasswordLength: 8, PasswordReusePrevention: 2, AllowUsersToChangePassword: true }));
     await c.send(new CreateUserCommand({ UserName: "chris" }));
     await c.send(new PutUserPolicyCommand({
@@ -134,7 +128,7 @@ describe("ChangePassword", () => {
     }));
     await c.send(new CreateLoginProfileCommand({ UserName: "chris", Password: "first-pass", PasswordResetRequired: true }));
     const key = (await c.send(new CreateAccessKeyCommand({ UserName: "chris" }))).AccessKey!;
-    const me = iam({ accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! });
+    const me = iam(keyCreds(key));
 
     await expectAwsError(me.send(new ChangePasswordCommand({ OldPassword: "wrong-pass", NewPassword: "second-pass" })), "AccessDenied", 403);
     await expectAwsError(me.send(new ChangePasswordCommand({ OldPassword: "first-pass", NewPassword: "short" })), "PasswordPolicyViolation", 400,

@@ -8,26 +8,17 @@ import {
   DeleteUserPermissionsBoundaryCommand, SetDefaultPolicyVersionCommand, TagPolicyCommand, UntagPolicyCommand,
   type IAMClient, type Policy,
 } from "@aws-sdk/client-iam";
-import { accountCreds, createAccount, iam, rawSigned, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
-import { expectAwsError as expectErr } from "../helpers/aws-errors";
+import { rawSigned, xmlValue, type Creds } from "../helpers/sandbox";
+import { codeOf, expectAwsError as expectErr } from "../helpers/aws-errors";
+import { ADMIN, READONLY, TRUST, allowDoc as doc } from "../helpers/documents";
+import { withAccount } from "../helpers/fixtures";
 
-
-const doc = (action = "s3:GetObject", resource = "*") =>
-  JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: action, Resource: resource }] });
-const TRUST = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] });
-const ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess";
-const READONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess";
-
-let acct: NewAccount;
 let creds: Creds;
 let client: IAMClient;
 let A: string;
 
 beforeAll(async () => {
-  acct = await createAccount();
-  creds = accountCreds(acct);
-  client = iam(creds);
-  A = acct.accountId;
+  ({ creds, iam: client, id: A } = await withAccount());
 });
 
 async function newPolicy(name: string, extra: Partial<{ Path: string; Description: string; PolicyDocument: string }> = {}): Promise<Policy> {
@@ -68,7 +59,7 @@ describe("CreatePolicy", () => {
   it("lets exactly one of 20 parallel creates of one name win", async () => {
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => newPolicy("race-policy")));
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
-    for (const r of results) if (r.status === "rejected") expect((r.reason as { Code?: string }).Code).toBe("EntityAlreadyExists");
+    for (const r of results) if (r.status === "rejected") expect(codeOf(r.reason)).toBe("EntityAlreadyExists");
     const list = await client.send(new ListPoliciesCommand({ Scope: "Local", PathPrefix: "/" }));
     expect(list.Policies!.filter((p) => p.PolicyName === "race-policy")).toHaveLength(1);
   });
@@ -120,8 +111,8 @@ describe("GetPolicy", () => {
   });
 
   it("does not show another account's policy", async () => {
-    const other = await createAccount();
-    const theirs = await iam(accountCreds(other)).send(new CreatePolicyCommand({ PolicyName: "theirs", PolicyDocument: doc() }));
+    const other = await withAccount();
+    const theirs = await other.iam.send(new CreatePolicyCommand({ PolicyName: "theirs", PolicyDocument: doc() }));
     await expectErr(client.send(new GetPolicyCommand({ PolicyArn: theirs.Policy!.Arn })), "NoSuchEntity", 404);
   });
 });
@@ -181,8 +172,7 @@ describe("ListPolicies", () => {
   });
 
   it("OnlyAttached and PolicyUsageFilter follow attachments and boundaries", async () => {
-    const a2 = await createAccount();
-    const c2 = iam(accountCreds(a2));
+    const { iam: c2 } = await withAccount();
     const p = (await c2.send(new CreatePolicyCommand({ PolicyName: "bound", PolicyDocument: doc() }))).Policy!;
     await c2.send(new CreateUserCommand({ UserName: "u1" }));
     await c2.send(new AttachUserPolicyCommand({ UserName: "u1", PolicyArn: READONLY }));

@@ -6,24 +6,17 @@ import {
   PutGroupPolicyCommand, PutRolePolicyCommand, PutUserPermissionsBoundaryCommand, SimulateCustomPolicyCommand,
   SimulatePrincipalPolicyCommand, paginateSimulateCustomPolicy, type EvaluationResult, type IAMClient,
 } from "@aws-sdk/client-iam";
-import { accountCreds, adminFetch, createAccount, iam, rawSigned, type Creds, type NewAccount } from "../helpers/sandbox";
+import { adminFetch, iam, rawSigned, type Creds } from "../helpers/sandbox";
 import { expectAwsError as expectErr } from "../helpers/aws-errors";
+import { allow, deny, policyDoc as doc } from "../helpers/documents";
+import { keyCreds, withAccount } from "../helpers/fixtures";
 
-
-const doc = (...Statement: object[]) => JSON.stringify({ Version: "2012-10-17", Statement });
-const allow = (Action: string | string[], Resource: string | string[] = "*", extra: object = {}) => ({ Effect: "Allow", Action, Resource, ...extra });
-const deny = (Action: string | string[], Resource: string | string[] = "*", extra: object = {}) => ({ Effect: "Deny", Action, Resource, ...extra });
-
-let acct: NewAccount;
 let creds: Creds;
 let client: IAMClient;
 let A: string;
 
 beforeAll(async () => {
-  acct = await createAccount();
-  creds = accountCreds(acct);
-  client = iam(creds);
-  A = acct.accountId;
+  ({ creds, iam: client, id: A } = await withAccount());
 });
 
 const conditional = doc(
@@ -329,7 +322,7 @@ describe("SimulatePrincipalPolicy", () => {
   it("the simulator is itself authorized: iam:SimulatePrincipalPolicy on the source ARN, iam:SimulateCustomPolicy on *", async () => {
     await client.send(new CreateUserCommand({ UserName: "nobody" }));
     const key = await client.send(new CreateAccessKeyCommand({ UserName: "nobody" }));
-    const nobody = iam({ accessKeyId: key.AccessKey!.AccessKeyId!, secretAccessKey: key.AccessKey!.SecretAccessKey! });
+    const nobody = iam(keyCreds(key.AccessKey!));
     const target = `arn:aws:iam::${A}:user/reader`;
     await expectErr(nobody.send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: target, ActionNames: ["s3:GetObject"] })), "AccessDenied", 403,
       `User: arn:aws:iam::${A}:user/nobody is not authorized to perform: iam:SimulatePrincipalPolicy on resource: ${target} because no identity-based policy allows the iam:SimulatePrincipalPolicy action`);

@@ -2,31 +2,23 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   AddUserToGroupCommand, CreateAccessKeyCommand, CreateGroupCommand, CreateUserCommand, DeleteAccessKeyCommand,
-  DeleteUserCommand, GetUserCommand, IAMServiceException, ListAccessKeysCommand, ListUserTagsCommand, ListUsersCommand,
+  DeleteUserCommand, GetUserCommand, ListAccessKeysCommand, ListUserTagsCommand, ListUsersCommand,
   RemoveUserFromGroupCommand, TagUserCommand, UntagUserCommand, UpdateUserCommand, type IAMClient,
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-import { execFile } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { promisify } from "node:util";
-import { accountCreds, createAccount, iam, rawSigned, sts, url, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
-import { expectAwsError as expectErr } from "../helpers/aws-errors";
+import { iam, rawSigned, sts, xmlValue, type Creds } from "../helpers/sandbox";
+import { codeOf, expectAwsError as expectErr } from "../helpers/aws-errors";
+import { keyCreds, withAccount } from "../helpers/fixtures";
+import { awsCli as cli, hasAwsCli } from "../helpers/aws-cli";
+import { waitFor } from "../helpers/wait";
 
-
-function codeOf(e: unknown): string | undefined {
-  return (e as { Code?: string }).Code;
-}
-
-let acct: NewAccount;
 let creds: Creds;
 let client: IAMClient;
 let A: string;
 
 beforeAll(async () => {
-  acct = await createAccount();
-  creds = accountCreds(acct);
-  client = iam(creds);
-  A = acct.accountId;
+  ({ creds, iam: client, id: A } = await withAccount());
 });
 
 describe("CreateUser / GetUser", () => {
@@ -131,7 +123,7 @@ describe("CreateUser / GetUser", () => {
 describe("ListUsers", () => {
   let c: IAMClient;
   beforeAll(async () => {
-    c = iam(accountCreds(await createAccount()));
+    c = (await withAccount()).iam;
     for (const [n, p] of [["u3", "/"], ["U1", "/a/"], ["u5", "/a/b/"], ["u2", "/"], ["u4", "/ab/"]] as const)
       await c.send(new CreateUserCommand({ UserName: n, Path: p }));
   });
@@ -171,7 +163,7 @@ describe("UpdateUser", () => {
   it("renames and moves a user: new ARN, same id; the old name is gone; keys follow and still authenticate", async () => {
     const created = (await client.send(new CreateUserCommand({ UserName: "carol" }))).User!;
     const key = (await client.send(new CreateAccessKeyCommand({ UserName: "carol" }))).AccessKey!;
-    const kc = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
+    const kc = keyCreds(key);
     expect((await sts(kc).send(new GetCallerIdentityCommand({}))).Arn).toBe(`arn:aws:iam::${A}:user/carol`);
 
     await client.send(new UpdateUserCommand({ UserName: "carol", NewUserName: "caroline", NewPath: "/ops/" }));
@@ -315,10 +307,7 @@ describe("TagUser / UntagUser / ListUserTags", () => {
     const batch = (b: number) => Array.from({ length: 10 }, (_, i) => ({ Key: `k${b}-${i}`, Value: String(i) }));
     const res = await Promise.allSettled(Array.from({ length: 10 }, (_, b) => client.send(new TagUserCommand({ UserName: "hank", Tags: batch(b) }))));
     expect(res.filter((r) => r.status === "fulfilled")).toHaveLength(5);
-    for (const r of res) if (r.status === "rejected") {
-      expect(codeOf(r.reason)).toBe("LimitExceeded");
-      expect((r.reason as IAMServiceException).$metadata.httpStatusCode).toBe(409);
-    }
+    for (const r of res) if (r.status === "rejected") await expectErr(Promise.reject(r.reason), "LimitExceeded", 409);
     const tags = (await client.send(new ListUserTagsCommand({ UserName: "hank" }))).Tags!;
     expect(tags).toHaveLength(50);
     // Whole requests landed, never parts of one.
@@ -335,7 +324,7 @@ describe("an IAM user's own credentials", () => {
   it("authenticate as the user (GetCallerIdentity) and are authorized against the user's own ARN", async () => {
     const u = (await client.send(new CreateUserCommand({ UserName: "ivan", Path: "/dev/" }))).User!;
     const k = (await client.send(new CreateAccessKeyCommand({ UserName: "ivan" }))).AccessKey!;
-    const kc = { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! };
+    const kc = keyCreds(k);
     const who = await sts(kc).send(new GetCallerIdentityCommand({}));
     expect(who).toMatchObject({ Arn: u.Arn, UserId: u.UserId, Account: A });
     // No policy allows anything yet: GetUser (no UserName = the caller) is denied on the user's ARN.
@@ -358,14 +347,10 @@ describe("an IAM user's own credentials", () => {
       throw e;
     }
     const k = (await client.send(new CreateAccessKeyCommand({ UserName: "judy" }))).AccessKey!;
-    const self = iam({ accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! });
-    let out;
-    for (let i = 0; ; i++) {
-      try { out = await self.send(new GetUserCommand({})); break; } catch (e) {
-        if (codeOf(e) !== "AccessDenied" || i > 20) throw e;
-        await new Promise((r) => setTimeout(r, 100)); // the policy engine may cache by generation briefly
-      }
-    }
+    const self = iam(keyCreds(k));
+    // The policy engine may cache by generation briefly.
+    const out = await waitFor(() => self.send(new GetUserCommand({})),
+      { timeoutMs: 2_500, intervalMs: 100, what: "GetUser allowed by the new policy", retryOn: (e) => codeOf(e) === "AccessDenied" });
     expect(out.User).toEqual({ ...u, Tags: [{ Key: "x", Value: "y" }] });
     // The user's own keys without UserName.
     const keys = await self.send(new ListAccessKeysCommand({}));
@@ -390,19 +375,10 @@ describe("wire details", () => {
 });
 
 // The AWS CLI (pyenv's v1 honours --endpoint-url everywhere; see WIRE.md). Skipped when `aws` is not installed.
-const awsCli = await promisify(execFile)("aws", ["--version"]).then(() => true, () => false);
-
-describe.skipIf(!awsCli)("AWS CLI round trip", () => {
-  async function cli(c: Creds, ...args: string[]): Promise<Record<string, unknown>> {
-    const { stdout } = await promisify(execFile)("aws", [...args, "--endpoint-url", url(), "--output", "json"], {
-      env: { ...process.env, AWS_ACCESS_KEY_ID: c.accessKeyId, AWS_SECRET_ACCESS_KEY: c.secretAccessKey, AWS_DEFAULT_REGION: "us-east-1", AWS_PAGER: "", AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" },
-    });
-    return stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {};
-  }
-
+describe.skipIf(!hasAwsCli)("AWS CLI round trip", () => {
   it("create-user / list-users (following markers) / create-access-key → sts get-caller-identity / delete-user conflict", async () => {
     // Each CLI start costs seconds on a loaded machine: four CLI calls, the rest through the SDK.
-    const c = accountCreds(await createAccount());
+    const c = (await withAccount()).creds;
     const created = (await cli(c, "iam", "create-user", "--user-name", "cli-user", "--path", "/cli/", "--tags", "Key=team,Value=red",
       "--permissions-boundary", "arn:aws:iam::aws:policy/ReadOnlyAccess")).User as Record<string, unknown>;
     expect(created).toMatchObject({ UserName: "cli-user", Path: "/cli/", Tags: [{ Key: "team", Value: "red" }],
@@ -413,7 +389,7 @@ describe.skipIf(!awsCli)("AWS CLI round trip", () => {
     const listed = await cli(c, "iam", "list-users", "--page-size", "1");
     expect((listed.Users as { UserName: string }[]).map((u) => u.UserName)).toEqual(["cli-user", "cli-user-2"]);
     const key = (await sdk.send(new CreateAccessKeyCommand({ UserName: "cli-user" }))).AccessKey!;
-    const who = await cli({ accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! }, "sts", "get-caller-identity");
+    const who = await cli(keyCreds(key), "sts", "get-caller-identity");
     expect(who.Arn).toBe(created.Arn);
     await expect(cli(c, "iam", "delete-user", "--user-name", "cli-user")).rejects.toThrow(/DeleteConflict\) when calling the DeleteUser operation: Cannot delete entity, must delete access keys first\./);
   }, 90_000);

@@ -1,17 +1,18 @@
 /** The isolate read cache never serves a stale or unauthorized answer. */
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  AttachUserPolicyCommand, CreateAccessKeyCommand, CreateUserCommand, GetAccessKeyLastUsedCommand, IAMServiceException,
+  AttachUserPolicyCommand, CreateAccessKeyCommand, CreateUserCommand, GetAccessKeyLastUsedCommand,
   ListUsersCommand, TagUserCommand, ListUserTagsCommand, DetachUserPolicyCommand, UpdateAccessKeyCommand,
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-import { accountCreds, createAccount, iam, sts, type NewAccount } from "../helpers/sandbox";
+import { iam, sts } from "../helpers/sandbox";
+import { expectAwsError } from "../helpers/aws-errors";
+import { keyCreds, withAccount } from "../helpers/fixtures";
+import { waitFor } from "../helpers/wait";
 
-let acct: NewAccount;
 let root: ReturnType<typeof iam>;
 beforeAll(async () => {
-  acct = await createAccount();
-  root = iam(accountCreds(acct));
+  ({ iam: root } = await withAccount());
 });
 
 describe("isolate read cache", () => {
@@ -30,27 +31,23 @@ describe("isolate read cache", () => {
     await root.send(new CreateUserCommand({ UserName: "nobody" }));
     const rk = (await root.send(new CreateAccessKeyCommand({ UserName: "reader" }))).AccessKey!;
     const nk = (await root.send(new CreateAccessKeyCommand({ UserName: "nobody" }))).AccessKey!;
-    const reader = iam({ accessKeyId: rk.AccessKeyId!, secretAccessKey: rk.SecretAccessKey! });
+    const reader = iam(keyCreds(rk));
     await reader.send(new ListUsersCommand({}));
     await reader.send(new ListUsersCommand({}));
-    const e = await iam({ accessKeyId: nk.AccessKeyId!, secretAccessKey: nk.SecretAccessKey! }).send(new ListUsersCommand({})).catch((x: unknown) => x);
-    expect((e as IAMServiceException).name).toBe("AccessDenied");
+    await expectAwsError(iam(keyCreds(nk)).send(new ListUsersCommand({})), "AccessDenied", 403);
     await root.send(new DetachUserPolicyCommand({ UserName: "reader", PolicyArn: "arn:aws:iam::aws:policy/IAMReadOnlyAccess" }));
-    const e2 = await reader.send(new ListUsersCommand({})).catch((x: unknown) => x);
-    expect((e2 as IAMServiceException).name).toBe("AccessDenied");
+    await expectAwsError(reader.send(new ListUsersCommand({})), "AccessDenied", 403);
   });
 
   it("a root key cached across other writes is still dropped at once when root deactivates it", async () => {
-    const other = await createAccount();
-    const r = iam(accountCreds(other));
+    const { account: other, iam: r } = await withAccount();
     const second = (await r.send(new CreateAccessKeyCommand({}))).AccessKey!;
-    const k2 = { accessKeyId: second.AccessKeyId!, secretAccessKey: second.SecretAccessKey! };
+    const k2 = keyCreds(second);
     expect((await sts(k2).send(new GetCallerIdentityCommand({}))).Arn).toBe(`arn:aws:iam::${other.accountId}:root`);
     await r.send(new CreateUserCommand({ UserName: "unrelated-write" }));
     expect((await sts(k2).send(new GetCallerIdentityCommand({}))).Account).toBe(other.accountId);
     await r.send(new UpdateAccessKeyCommand({ AccessKeyId: k2.accessKeyId, Status: "Inactive" }));
-    const e = await sts(k2).send(new GetCallerIdentityCommand({})).catch((x: unknown) => x);
-    expect((e as Error).name).toBe("InvalidClientTokenId");
+    await expectAwsError(sts(k2).send(new GetCallerIdentityCommand({})), "InvalidClientTokenId", 403);
   });
 
   it("last-used data written after a call reaches the next read", async () => {
@@ -58,12 +55,12 @@ describe("isolate read cache", () => {
     const k = (await root.send(new CreateAccessKeyCommand({ UserName: "user3" }))).AccessKey!;
     const before = await root.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.AccessKeyId! }));
     expect(before.AccessKeyLastUsed!.ServiceName).toBe("N/A");
-    await sts({ accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! }, "eu-west-1").send(new GetCallerIdentityCommand({}));
-    let after = before;
-    for (let i = 0; i < 50 && after.AccessKeyLastUsed!.ServiceName === "N/A"; i++) {
-      await new Promise((r) => setTimeout(r, 20)); // written after the response (waitUntil)
-      after = await root.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.AccessKeyId! }));
-    }
+    await sts(keyCreds(k), "eu-west-1").send(new GetCallerIdentityCommand({}));
+    // Written after the response (waitUntil).
+    const after = await waitFor(async () => {
+      const out = await root.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.AccessKeyId! }));
+      return out.AccessKeyLastUsed!.ServiceName === "N/A" ? undefined : out;
+    }, { timeoutMs: 1_000, intervalMs: 20, what: "the key's last use" });
     expect(after.AccessKeyLastUsed).toMatchObject({ ServiceName: "sts", Region: "eu-west-1" });
   });
 });

@@ -3,7 +3,8 @@
  * hostile values, answers an AWS-style 4xx (or 200 where the input is acceptable).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { accountCreds, createAccount, rawSigned, type Creds } from "../helpers/sandbox";
+import { rawSigned, type Creds } from "../helpers/sandbox";
+import { withAccount } from "../helpers/fixtures";
 import { listActions } from "../../src/data/catalog";
 import { ALL_ACTIONS, isQueryService } from "../../src/services/registry";
 
@@ -14,7 +15,7 @@ const HOSTILE = ["", "x".repeat(5000), "%", "../../etc/passwd", "<xml>&amp;</xml
 
 let creds: Creds;
 beforeAll(async () => {
-  creds = accountCreds(await createAccount());
+  ({ creds } = await withAccount());
 });
 
 describe("robustness: never a 5xx for client input", () => {

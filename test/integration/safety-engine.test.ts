@@ -9,25 +9,23 @@ import {
   AttachUserPolicyCommand, CreateAccessKeyCommand, CreatePolicyCommand, CreateUserCommand, GetUserCommand,
   SimulateCustomPolicyCommand, type IAMClient,
 } from "@aws-sdk/client-iam";
-import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { GetCallerIdentityCommand, type STSClient } from "@aws-sdk/client-sts";
 import { startSandbox, type Sandbox } from "../../src/tools/sandbox";
-import { accountCreds, createAccount, iam, rawSigned, sts, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
+import { rawSigned, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";
-
-const doc = (...Statement: object[]) => JSON.stringify({ Version: "2012-10-17", Statement });
+import { policyDoc as doc } from "../helpers/documents";
+import { keyCreds, withAccount } from "../helpers/fixtures";
 
 let server: Sandbox;
-let attacker: NewAccount;
 let victim: NewAccount;
 let attackerIam: IAMClient;
 let victimIam: IAMClient;
+let victimSts: STSClient;
 
 beforeAll(async () => {
   server = await startSandbox({ port: 0, persistTo: false });
-  attacker = await createAccount({}, server);
-  victim = await createAccount({}, server);
-  attackerIam = iam(accountCreds(attacker), "us-east-1", server.url);
-  victimIam = iam(accountCreds(victim), "us-east-1", server.url);
+  ({ iam: attackerIam } = await withAccount({}, server));
+  ({ account: victim, iam: victimIam, sts: victimSts } = await withAccount({}, server));
 }, 120_000);
 
 afterAll(async () => {
@@ -36,7 +34,7 @@ afterAll(async () => {
 
 /** Another tenant of the same server still gets correct answers. */
 async function victimStillServed(tag: string): Promise<void> {
-  const who = await sts(accountCreds(victim), "us-east-1", server.url).send(new GetCallerIdentityCommand({}));
+  const who = await victimSts.send(new GetCallerIdentityCommand({}));
   expect(who.Account).toBe(victim.accountId);
   await victimIam.send(new CreateUserCommand({ UserName: `after-${tag}` }));
   const u = await victimIam.send(new GetUserCommand({ UserName: `after-${tag}` }));
@@ -141,7 +139,7 @@ describe("pathological wildcard conditions on live requests", () => {
     }));
     for (const p of [star, qmark, fits]) await attackerIam.send(new AttachUserPolicyCommand({ UserName: "ua-matcher", PolicyArn: p.Policy!.Arn! }));
     const key = await attackerIam.send(new CreateAccessKeyCommand({ UserName: "ua-matcher" }));
-    userCreds = { accessKeyId: key.AccessKey!.AccessKeyId!, secretAccessKey: key.AccessKey!.SecretAccessKey! };
+    userCreds = keyCreds(key.AccessKey!);
   });
 
   const call = (Action: string, userAgent: string) =>

@@ -10,18 +10,13 @@ import {
   IAMClient, ListInstanceProfilesForRoleCommand, ListRolesCommand, PutRolePolicyCommand, type GetAccountAuthorizationDetailsCommandOutput,
 } from "@aws-sdk/client-iam";
 import { startSandbox, type Sandbox } from "../../src/tools/sandbox";
+import { expectAwsError } from "../helpers/aws-errors";
+import { withAccount } from "../helpers/fixtures";
 
 let sb: Sandbox;
 
 async function newAccount(): Promise<IAMClient> {
-  const res = await fetch(`${sb.url}/_iamlab/accounts`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${sb.vars.IAMLAB_ADMIN_TOKEN}`, "content-type": "application/json" },
-    body: "{}",
-  });
-  expect(res.status).toBe(201);
-  const a = (await res.json()) as { rootAccessKeyId: string; rootSecretAccessKey: string };
-  return new IAMClient({ endpoint: sb.url, region: "us-east-1", maxAttempts: 1, credentials: { accessKeyId: a.rootAccessKeyId, secretAccessKey: a.rootSecretAccessKey } });
+  return (await withAccount({}, sb)).iam;
 }
 
 /** A document padded with whitespace to exactly `length` characters (AWS does not count whitespace against its size quotas). */
@@ -33,17 +28,6 @@ function padded(doc: object, length: number): string {
 const TRUST = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] };
 const PERMS = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }] };
 const MAX_DOC = 131072;
-
-async function errorOf(p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    // `Code` is the wire's Error/Code (the SDK's `name` is its class name).
-    const err = e as { name: string; Code?: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: err.Code ?? err.name, message: err.message, status: err.$metadata?.httpStatusCode };
-  }
-  throw new Error("expected an error");
-}
 
 /** GetAccountAuthorizationDetails through every page, with each page's approximate size. */
 async function allPages(client: IAMClient, maxItems?: number) {
@@ -74,8 +58,7 @@ describe("policy documents: AWS's limits at write time", () => {
   it("refuses a document longer than 131,072 characters and inline policies past the role's 10,240 counted characters", async () => {
     const c = await newAccount();
     await c.send(new CreateRoleCommand({ RoleName: "r", AssumeRolePolicyDocument: JSON.stringify(TRUST) }));
-    const tooLong = await errorOf(c.send(new PutRolePolicyCommand({ RoleName: "r", PolicyName: "p", PolicyDocument: padded(PERMS, MAX_DOC + 1) })));
-    expect(tooLong.name).toBe("ValidationError");
+    const tooLong = await expectAwsError(c.send(new PutRolePolicyCommand({ RoleName: "r", PolicyName: "p", PolicyDocument: padded(PERMS, MAX_DOC + 1) })), "ValidationError", 400);
     expect(tooLong.message).toContain("failed to satisfy constraint: Member must have length less than or equal to 131072");
     // Padding is not counted: a 131,072-character document of ~90 counted characters is accepted…
     await c.send(new PutRolePolicyCommand({ RoleName: "r", PolicyName: "padded", PolicyDocument: padded(PERMS, MAX_DOC) }));
@@ -83,10 +66,10 @@ describe("policy documents: AWS's limits at write time", () => {
     const big = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: Array.from({ length: 200 }, (_, i) => `arn:aws:s3:::bucket-${i}/*`) }] };
     expect(JSON.stringify(big).length).toBeGreaterThan(5200);
     await c.send(new PutRolePolicyCommand({ RoleName: "r", PolicyName: "big1", PolicyDocument: JSON.stringify(big) }));
-    const over = await errorOf(c.send(new PutRolePolicyCommand({ RoleName: "r", PolicyName: "big2", PolicyDocument: JSON.stringify(big) })));
-    expect(over).toMatchObject({ name: "LimitExceeded", status: 409, message: "Maximum policy size of 10240 bytes exceeded for role r" });
-    const trust = await errorOf(c.send(new CreateRoleCommand({ RoleName: "t", AssumeRolePolicyDocument: JSON.stringify({ ...TRUST, Statement: [{ ...TRUST.Statement[0], Sid: "x".repeat(2048) }] }) })));
-    expect(trust).toMatchObject({ name: "LimitExceeded", message: "Cannot exceed quota for ACLSizePerRole: 2048" });
+    await expectAwsError(c.send(new PutRolePolicyCommand({ RoleName: "r", PolicyName: "big2", PolicyDocument: JSON.stringify(big) })),
+      "LimitExceeded", 409, "Maximum policy size of 10240 bytes exceeded for role r");
+    await expectAwsError(c.send(new CreateRoleCommand({ RoleName: "t", AssumeRolePolicyDocument: JSON.stringify({ ...TRUST, Statement: [{ ...TRUST.Statement[0], Sid: "x".repeat(2048) }] }) })),
+      "LimitExceeded", 409, "Cannot exceed quota for ACLSizePerRole: 2048");
   });
 });
 
@@ -94,12 +77,10 @@ describe("control characters never reach an answer", () => {
   it("a policy Description with ESC/BEL/NUL is refused with AWS's pattern message; answers stay parseable", async () => {
     const c = await newAccount();
     for (const ch of ["\u001b", "\u0007", "\u0000", "\n"]) {
-      const e = await errorOf(c.send(new CreatePolicyCommand({ PolicyName: "p", PolicyDocument: JSON.stringify(PERMS), Description: `a${ch}b` })));
-      expect(e.name).toBe("ValidationError");
+      const e = await expectAwsError(c.send(new CreatePolicyCommand({ PolicyName: "p", PolicyDocument: JSON.stringify(PERMS), Description: `a${ch}b` })), "ValidationError", 400);
       expect(e.message).toContain("at 'description' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{M}\\p{Z}\\p{S}\\p{N}\\p{P}]*");
     }
-    const role = await errorOf(c.send(new CreateRoleCommand({ RoleName: "r", AssumeRolePolicyDocument: JSON.stringify(TRUST), Description: "a\u001bb" })));
-    expect(role.name).toBe("ValidationError");
+    await expectAwsError(c.send(new CreateRoleCommand({ RoleName: "r", AssumeRolePolicyDocument: JSON.stringify(TRUST), Description: "a\u001bb" })), "ValidationError", 400);
     const ok = await c.send(new CreatePolicyCommand({ PolicyName: "p", PolicyDocument: JSON.stringify(PERMS), Description: "Zugriff für Ärzte — s3 (read)" }));
     const got = await c.send(new GetPolicyCommand({ PolicyArn: ok.Policy!.Arn! }));
     expect(got.Policy?.Description).toBe("Zugriff für Ärzte — s3 (read)");

@@ -7,23 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import http from "node:http";
 import { startSandbox, type Sandbox } from "../../src/tools/sandbox";
 import { rawSigned, xmlValue, type Creds } from "../helpers/sandbox";
+import { withAccount } from "../helpers/fixtures";
 
 let sb: Sandbox;
 let attacker: Creds;
 let bystander: Creds & { account: string };
 
-async function newAccount(): Promise<{ accountId: string; rootAccessKeyId: string; rootSecretAccessKey: string }> {
-  const res = await fetch(`${sb.url}/_iamlab/accounts`, { method: "POST", headers: { authorization: `Bearer ${sb.vars.IAMLAB_ADMIN_TOKEN}` } });
-  expect(res.status).toBe(201);
-  return (await res.json()) as { accountId: string; rootAccessKeyId: string; rootSecretAccessKey: string };
-}
-
 beforeAll(async () => {
   sb = await startSandbox({ port: 0, persistTo: false });
-  const a = await newAccount();
-  attacker = { accessKeyId: a.rootAccessKeyId, secretAccessKey: a.rootSecretAccessKey };
-  const b = await newAccount();
-  bystander = { accessKeyId: b.rootAccessKeyId, secretAccessKey: b.rootSecretAccessKey, account: b.accountId };
+  ({ creds: attacker } = await withAccount({}, sb));
+  const b = await withAccount({}, sb);
+  bystander = { ...b.creds, account: b.id };
 }, 60_000);
 
 afterAll(async () => {

@@ -10,6 +10,7 @@ import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { STSClient, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { LOCAL_DEFAULTS, TEST_VARS } from "../../src/tools/local-config";
+import { waitFor } from "../helpers/wait";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -39,16 +40,14 @@ function serve(args: string[], vars: Record<string, string>): Serve {
 
 /** Resolves with the URL once the banner is out; rejects if the process exits first or after `ms`. */
 async function listening(s: Serve, ms = 90_000): Promise<string> {
-  const deadline = Date.now() + ms;
   let gone = false;
   void s.exited.then(() => (gone = true));
-  while (Date.now() < deadline) {
+  return waitFor(() => {
     const m = /iamlab is listening on (\S+)/.exec(s.stdout());
     if (m) return m[1]!;
     if (gone) throw new Error(`serve exited before listening:\n${s.stdout()}\n${s.stderr()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`serve did not listen within ${ms} ms:\n${s.stdout()}\n${s.stderr()}`);
+    return undefined;
+  }, { timeoutMs: ms, intervalMs: 100, what: "serve's listening banner", detail: () => `${s.stdout()}\n${s.stderr()}` });
 }
 
 async function exitWithin(s: Serve, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | "timeout"> {

@@ -1,16 +1,18 @@
 /** A service assuming its role (admin API), and sts:DecodeAuthorizationMessage on a denial's decision id. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMServiceException, ListUsersCommand, PutUserPolicyCommand } from "@aws-sdk/client-iam";
+import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMServiceException, ListUsersCommand, PutUserPolicyCommand, type IAMClient } from "@aws-sdk/client-iam";
 import { DecodeAuthorizationMessageCommand, GetCallerIdentityCommand, STSServiceException } from "@aws-sdk/client-sts";
-import { accountCreds, adminFetch, createAccount, iam, sts, type NewAccount } from "../helpers/sandbox";
+import { adminFetch, iam, sts, type NewAccount } from "../helpers/sandbox";
+import { expectAwsError } from "../helpers/aws-errors";
+import { serviceTrust } from "../helpers/documents";
+import { keyCreds, withAccount } from "../helpers/fixtures";
 
 let acct: NewAccount;
+let root: IAMClient;
 beforeAll(async () => {
-  acct = await createAccount();
-  const root = iam(accountCreds(acct));
-  const trust = (service: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }] });
-  await root.send(new CreateRoleCommand({ RoleName: "web-server", AssumeRolePolicyDocument: trust("ec2.amazonaws.com") }));
-  await root.send(new CreateRoleCommand({ RoleName: "fn", AssumeRolePolicyDocument: trust("lambda.amazonaws.com") }));
+  ({ account: acct, iam: root } = await withAccount());
+  await root.send(new CreateRoleCommand({ RoleName: "web-server", AssumeRolePolicyDocument: serviceTrust("ec2.amazonaws.com") }));
+  await root.send(new CreateRoleCommand({ RoleName: "fn", AssumeRolePolicyDocument: serviceTrust("lambda.amazonaws.com") }));
 });
 
 describe("a service assumes its role", () => {
@@ -32,26 +34,24 @@ describe("a service assumes its role", () => {
 
 describe("sts:DecodeAuthorizationMessage", () => {
   it("decodes a denial's decision id for the same account, and refuses others", async () => {
-    const root = iam(accountCreds(acct));
     await root.send(new CreateUserCommand({ UserName: "nobody" }));
     await root.send(new CreateUserCommand({ UserName: "auditor" }));
     await root.send(new PutUserPolicyCommand({ UserName: "auditor", PolicyName: "decode", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sts:DecodeAuthorizationMessage", Resource: "*" }] }) }));
     const k = (await root.send(new CreateAccessKeyCommand({ UserName: "nobody" }))).AccessKey!;
     let id: string | undefined;
     try {
-      await iam({ accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! }).send(new ListUsersCommand({}));
+      await iam(keyCreds(k)).send(new ListUsersCommand({}));
     } catch (e) {
       id = ((e as IAMServiceException).$response as { headers: Record<string, string> }).headers["x-iamlab-decision-id"];
     }
     expect(id).toBeTruthy();
     const a = (await root.send(new CreateAccessKeyCommand({ UserName: "auditor" }))).AccessKey!;
-    const out = await sts({ accessKeyId: a.AccessKeyId!, secretAccessKey: a.SecretAccessKey! }).send(new DecodeAuthorizationMessageCommand({ EncodedMessage: id! }));
+    const out = await sts(keyCreds(a)).send(new DecodeAuthorizationMessageCommand({ EncodedMessage: id! }));
     const doc = JSON.parse(out.DecodedMessage!) as { allowed: boolean; explicitDeny: boolean; context: { action: string; principal: { arn: string } }; iamlab: { reason: string } };
     expect(doc).toMatchObject({ allowed: false, explicitDeny: false, context: { action: "iam:ListUsers", principal: { arn: `arn:aws:iam::${acct.accountId}:user/nobody` } }, iamlab: { reason: "noIdentityAllow" } });
 
-    const other = await createAccount();
-    const e = await sts(accountCreds(other)).send(new DecodeAuthorizationMessageCommand({ EncodedMessage: id! })).catch((x: unknown) => x);
+    const other = await withAccount();
+    const e = await expectAwsError(other.sts.send(new DecodeAuthorizationMessageCommand({ EncodedMessage: id! })), "InvalidAuthorizationMessageException", 400);
     expect(e).toBeInstanceOf(STSServiceException);
-    expect((e as STSServiceException).name).toBe("InvalidAuthorizationMessageException");
   });
 });

@@ -26,17 +26,10 @@ import {
   PutUserPolicyCommand,
   IAMClient,
 } from "@aws-sdk/client-iam";
-import { accountCreds, createAccount, iam, rawSigned, setClock, sts, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
-import { expectAwsError as expectErr } from "../helpers/aws-errors";
-
-interface AwsErr { name: string; message: string; $metadata: { httpStatusCode?: number } }
-async function fails(p: Promise<unknown>): Promise<AwsErr> {
-  const e = await p.then(
-    () => { throw new Error("expected an error"); },
-    (err: unknown) => err as AwsErr,
-  );
-  return e;
-}
+import { accountCreds, iam, rawSigned, setClock, sts, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
+import { codeOf, expectAwsError as expectErr } from "../helpers/aws-errors";
+import { keyCreds, withAccount } from "../helpers/fixtures";
+import { waitFor } from "../helpers/wait";
 
 const credsOf = (c: StsCredentials | undefined): Creds => ({
   accessKeyId: c!.AccessKeyId!,
@@ -60,7 +53,7 @@ const roles: Record<string, { arn: string; id: string }> = {};
 async function newUser(iamc: IAMClient, name: string): Promise<{ arn: string; creds: Creds }> {
   const u = await iamc.send(new CreateUserCommand({ UserName: name }));
   const k = await iamc.send(new CreateAccessKeyCommand({ UserName: name }));
-  return { arn: u.User!.Arn!, creds: { accessKeyId: k.AccessKey!.AccessKeyId!, secretAccessKey: k.AccessKey!.SecretAccessKey! } };
+  return { arn: u.User!.Arn!, creds: keyCreds(k.AccessKey!) };
 }
 
 async function newRole(iamc: IAMClient, name: string, doc: string, maxSessionDuration?: number): Promise<void> {
@@ -72,12 +65,12 @@ const assume = (creds: Creds, role: string, extra: Partial<ConstructorParameters
   sts(creds).send(new AssumeRoleCommand({ RoleArn: roles[role]?.arn ?? role, RoleSessionName: "s1", ...extra }));
 
 beforeAll(async () => {
-  A = await createAccount();
-  B = await createAccount();
-  rootA = accountCreds(A);
-  const iamA = iam(rootA);
+  const a = await withAccount();
+  const b = await withAccount();
+  [A, B, rootA] = [a.account, b.account, a.creds];
+  const iamA = a.iam;
   alice = await newUser(iamA, "alice");
-  bobB = await newUser(iam(accountCreds(B)), "bob");
+  bobB = await newUser(b.iam, "bob");
   await newRole(iamA, "trusts-alice", trust({ AWS: alice.arn }));
   await newRole(iamA, "trusts-b", trust({ AWS: B.accountId }));
   await newRole(iamA, "trusts-bob", trust({ AWS: bobB.arn }));
@@ -122,9 +115,8 @@ describe("AssumeRole: who may assume", () => {
     await expectErr(assume(carol.creds, "trusts-alice"), "AccessDenied", 403,
       new RegExp(`^User: ${carol.arn} is not authorized to perform: sts:AssumeRole on resource: ${role}`));
     const missing = `arn:aws:iam::${A.accountId}:role/no-such-role`;
-    const denied = await fails(assume(carol.creds, "trusts-alice"));
-    const absent = await fails(assume(carol.creds, missing));
-    expect([absent.name, absent.$metadata.httpStatusCode]).toEqual(["AccessDenied", 403]);
+    const denied = await expectErr(assume(carol.creds, "trusts-alice"), "AccessDenied", 403);
+    const absent = await expectErr(assume(carol.creds, missing), "AccessDenied", 403);
     expect(absent.message).toBe(denied.message.replace(role, missing));
   });
 
@@ -156,13 +148,12 @@ describe("AssumeRole: the role as it is now (the isolate caches role rows)", () 
     await assume(alice.creds, "last-used");
     // Written after the response (waitUntil); the cached read must be dropped then, well before
     // the read cache's own lifetime (10 s in the local sandbox) would.
-    let used: { LastUsedDate?: Date; Region?: string } | undefined;
-    for (const t0 = Date.now(); Date.now() - t0 < 3000; await new Promise((r) => setTimeout(r, 20))) {
-      used = (await iamA.send(new GetRoleCommand({ RoleName: "last-used" }))).Role!.RoleLastUsed;
-      if (used?.LastUsedDate) break;
-    }
-    expect(used?.Region).toBe("us-east-1");
-    expect(Math.abs(used!.LastUsedDate!.getTime() - Date.now())).toBeLessThan(60_000);
+    const used = await waitFor(async () => {
+      const u = (await iamA.send(new GetRoleCommand({ RoleName: "last-used" }))).Role!.RoleLastUsed;
+      return u?.LastUsedDate ? u : undefined;
+    }, { timeoutMs: 3_000, intervalMs: 20, what: "RoleLastUsed in GetRole" });
+    expect(used.Region).toBe("us-east-1");
+    expect(Math.abs(used.LastUsedDate!.getTime() - Date.now())).toBeLessThan(60_000);
   });
 });
 
@@ -347,8 +338,8 @@ describe("restrictions of session credentials (enforced by the authorizer)", () 
 
 /** Tests that need IAM policy actions (PutUserPolicy / PutRolePolicy) skip until those are registered. */
 async function iamPolicyActions(): Promise<boolean> {
-  const e = await iam(rootA).send(new PutUserPolicyCommand({ UserName: "no-such-user", PolicyName: "p", PolicyDocument: "{}" })).then(() => null, (x: AwsErr) => x);
-  return !(e && (e.name === "InvalidAction" || /Could not find operation/.test(e.message)));
+  const e = await iam(rootA).send(new PutUserPolicyCommand({ UserName: "no-such-user", PolicyName: "p", PolicyDocument: "{}" })).then(() => null, (x: Error) => x);
+  return !(e && (codeOf(e) === "InvalidAction" || /Could not find operation/.test(e.message)));
 }
 const allow = (action: string | string[], resource = "*", condition?: Record<string, unknown>) =>
   JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: action, Resource: resource, ...(condition ? { Condition: condition } : {}) }] });

@@ -9,6 +9,7 @@ import { AssumeRoleCommand, DecodeAuthorizationMessageCommand, GetCallerIdentity
 import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, ListUsersCommand, PutRolePolicyCommand, PutUserPolicyCommand } from "@aws-sdk/client-iam";
 import { accountCreds, adminFetch, createAccount, iam, rawSigned, sts, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";
+import { keyCreds, withAccount } from "../helpers/fixtures";
 
 const EXTERNAL_ID = "ext-Sup3rSecret-4711";
 const allow = (action: string | string[]) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "BobsOwnGrant", Effect: "Allow", Action: action, Resource: "*" }] });
@@ -18,7 +19,7 @@ async function userWithKey(root: Creds, name: string, policy: string): Promise<C
   await c.send(new CreateUserCommand({ UserName: name }));
   await c.send(new PutUserPolicyCommand({ UserName: name, PolicyName: "p", PolicyDocument: policy }));
   const k = (await c.send(new CreateAccessKeyCommand({ UserName: name }))).AccessKey!;
-  return { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! };
+  return keyCreds(k);
 }
 
 describe("a cross-account AssumeRole denial", () => {
@@ -27,14 +28,15 @@ describe("a cross-account AssumeRole denial", () => {
   let bob: Creds;
   let roleArn: string;
   beforeAll(async () => {
-    A = await createAccount();
-    B = await createAccount();
+    const a = await withAccount();
+    const b = await withAccount();
+    [A, B] = [a.account, b.account];
     const trust = JSON.stringify({
       Version: "2012-10-17",
       Statement: [{ Sid: "PartnerTrustSid", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${B.accountId}:root` }, Action: "sts:AssumeRole", Condition: { StringEquals: { "sts:ExternalId": EXTERNAL_ID } } }],
     });
-    roleArn = (await iam(accountCreds(A)).send(new CreateRoleCommand({ RoleName: "partner-access", AssumeRolePolicyDocument: trust }))).Role!.Arn!;
-    bob = await userWithKey(accountCreds(B), "bob", allow(["sts:AssumeRole", "sts:DecodeAuthorizationMessage"]));
+    roleArn = (await a.iam.send(new CreateRoleCommand({ RoleName: "partner-access", AssumeRolePolicyDocument: trust }))).Role!.Arn!;
+    bob = await userWithKey(b.creds, "bob", allow(["sts:AssumeRole", "sts:DecodeAuthorizationMessage"]));
   });
 
   it("says which side refused; neither the response nor the decoded message shows A's trust policy", async () => {
@@ -67,9 +69,8 @@ describe("a cross-account AssumeRole denial", () => {
     expect(full).toContain("PartnerTrustSid");
 
     // Account A cannot decode B's decision id at all.
-    const e = await sts(accountCreds(A)).send(new DecodeAuthorizationMessageCommand({ EncodedMessage: id! })).catch((x: unknown) => x);
+    const e = await expectAwsError(sts(accountCreds(A)).send(new DecodeAuthorizationMessageCommand({ EncodedMessage: id! })), "InvalidAuthorizationMessageException", 400);
     expect(e).toBeInstanceOf(STSServiceException);
-    expect((e as STSServiceException).name).toBe("InvalidAuthorizationMessageException");
   });
 
   it("with the right ExternalId (learned elsewhere) the role can be assumed: the check is the trust policy's", async () => {

@@ -8,9 +8,9 @@ import { addUserToGroup } from "../../src/store/iam-groups";
 import { loadAccountPolicies, loadPrincipalPolicies, type PolicyRow } from "../../src/store/authz";
 import { lookupAccessKeyWithPolicies } from "../../src/store/credentials";
 import { attachPolicy, putInline, setBoundary } from "../../src/store/iam-attachments";
+import { allowDoc as doc } from "../helpers/documents";
 
 const ACCT = "909090909090";
-const doc = (a: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: a, Resource: "*" }] });
 
 describe("loadPrincipalPolicies", () => {
   it("returns attached (customer default version + AWS-managed), inline and boundary policies of the principal (and its groups) only", async () => {

@@ -16,11 +16,11 @@ import { getAccountSummaryAction } from "../../src/services/iam/account";
 import { mfaActions } from "../../src/services/iam/mfa";
 import { instanceProfileActions } from "../../src/services/iam/instance-profiles";
 import { XmlMap } from "../../src/protocol/xml";
+import { TRUST, allowDoc } from "../helpers/documents";
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 const DATE = "2026-11-23T12:00:00Z";
-const TRUST = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] });
-const DOC = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }] });
+const DOC = allowDoc();
 
 function ctxFor(account: string): ActionContext {
   return {

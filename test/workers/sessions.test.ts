@@ -9,33 +9,10 @@ import type { NewSession } from "../../src/sessions/issue";
 import { getDb } from "../../src/store/db";
 import { createAccount } from "../../src/store/accounts";
 import { newAccessKeyId } from "../../src/lib/ids";
-import { AwsError } from "../../src/protocol/errors";
 import type { Caller } from "../../src/auth/caller";
+import { rejects, rootSession } from "../helpers/worker-fixtures";
 
 const KEY = "test-key";
-
-function rootSession(account: string, issuedAt: number, ttlMs: number): NewSession {
-  return {
-    account,
-    kind: "sessionToken",
-    principal: { kind: "root", account, arn: `arn:aws:iam::${account}:root`, userId: account },
-    entityKind: "root",
-    issuedAt,
-    expiresAt: issuedAt + ttlMs,
-    mfaAuthenticated: false,
-    chainDepth: 0,
-  };
-}
-
-async function rejects(p: Promise<unknown>): Promise<AwsError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AwsError) return e;
-    throw e;
-  }
-  throw new Error("expected an AwsError");
-}
 
 describe("session tokens", () => {
   it("round-trips and rejects tampering, another key id and another secret", async () => {

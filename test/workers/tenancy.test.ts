@@ -8,41 +8,18 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { getDb } from "../../src/store/db";
 import { createAccount, deleteAccount } from "../../src/store/accounts";
-import { issueSession, sessionsStub, tokenKey, type NewSession } from "../../src/sessions/issue";
+import { issueSession, sessionsStub, tokenKey } from "../../src/sessions/issue";
 import { resolveSession } from "../../src/sessions/resolver";
 import { stub as consistencyStub } from "../../src/consistency/client";
 import { forgetAccountState } from "../../src/admin/account-lifecycle";
 import { decisionForCaller, getDecision, recordDecision, type DecisionRecord } from "../../src/authz/decisions";
 import { loadDecision } from "../../src/store/decisions";
 import { evaluate, parsePolicy } from "../../src/policy/index";
-import { AwsError } from "../../src/protocol/errors";
 import type { ActionContext } from "../../src/services/action";
 import type { AuthzRequest, Decision } from "../../src/policy/index";
 import type { Env } from "../../src/env";
 import { afterAdminChange } from "../../src/cache/index";
-
-function rootSession(account: string, now: number): NewSession {
-  return {
-    account,
-    kind: "sessionToken",
-    principal: { kind: "root", account, arn: `arn:aws:iam::${account}:root`, userId: account },
-    entityKind: "root",
-    issuedAt: now,
-    expiresAt: now + 900_000,
-    mfaAuthenticated: false,
-    chainDepth: 0,
-  };
-}
-
-async function rejects(p: Promise<unknown>): Promise<AwsError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AwsError) return e;
-    throw e;
-  }
-  throw new Error("expected an AwsError");
-}
+import { rejects, rootSession } from "../helpers/worker-fixtures";
 
 describe("an account id created again", () => {
   it("does not revive the old account's session tokens, even while its SessionsDO still holds them", async () => {
