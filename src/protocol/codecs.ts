@@ -19,9 +19,15 @@ export interface Codec {
   encodeError(model: ServiceModel, err: AwsError, requestId: string, method: string): WireResponse;
 }
 
+/**
+ * Hosts under which `<bucket>.<host>` is S3 virtual-hosted addressing besides `bucket.s3.<…>`: an SDK
+ * pointed at http://localhost:8787 without path-style addresses `bucket.localhost:8787`.
+ */
+export const S3_BASE_HOSTS: readonly string[] = ["localhost"];
+
 export const CODECS: Readonly<Record<ModelProtocol, Codec>> = {
   json: { decode: decodeJson, encodeResult: encodeJsonResult, encodeError: (m, e, r) => encodeJsonError(m, e, r) },
-  "rest-xml": { decode: (m, r) => decodeRestXml(m, r), encodeResult: encodeRestXmlResult, encodeError: (_m, e, r, method) => encodeRestXmlError(e, r, { method }) },
+  "rest-xml": { decode: (m, r) => decodeRestXml(m, r, S3_BASE_HOSTS), encodeResult: encodeRestXmlResult, encodeError: (_m, e, r, method) => encodeRestXmlError(e, r, { method }) },
   "rest-json": { decode: decodeRestJson, encodeResult: encodeRestJsonResult, encodeError: (_m, e, r) => encodeRestJsonError(e, r) },
   ec2: { decode: decodeEc2, encodeResult: encodeEc2Result, encodeError: (_m, e, r) => encodeEc2Error(e, r) },
 };
