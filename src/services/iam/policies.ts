@@ -11,11 +11,12 @@ import { isoSeconds } from "../../lib/clock";
 import { newUniqueId } from "../../lib/ids";
 import { parsePolicy, policySizeWithoutWhitespace } from "../../policy/index";
 import {
-  createPolicy, deletePolicy, getPolicy, getTags, isAwsManagedArn, listEntitiesForPolicy, listPolicies,
-  tagResource, untagResource, type PolicyRow, type TagRow,
+  createPolicy, deletePolicy, getPolicy, isAwsManagedArn, listEntitiesForPolicy, listPolicies, type PolicyRow, type TagRow,
 } from "../../store/iam-policies";
+import { listTags } from "../../store/tags";
 import { quotaMessage, SUMMARY_QUOTAS } from "../../store/iam-quotas";
-import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, page, paging, pathPrefix, requestTagContext, tagPage, validateTags } from "./common";
+import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, page, paging, pathPrefix, requestTagContext, validateTags } from "./common";
+import { listEntityTags, tagEntity, tagKeysInput, tagPage, tagsInput, untagEntity, type TaggedEntity } from "./tags";
 
 export const MANAGED_POLICY_SIZE_LIMIT = SUMMARY_QUOTAS.PolicySizeQuota;
 
@@ -158,7 +159,7 @@ export const getPolicyAction = defineAction({
   target: (i) => ({ resource: i.PolicyArn }),
   async handler(i, ctx) {
     const p = await requirePolicy(ctx, i.PolicyArn);
-    const tags = p.awsManaged ? [] : await getTags(ctx.db, account(ctx), "policy", p.policyId);
+    const tags = p.awsManaged ? [] : await listTags(ctx.db, account(ctx), "policy", p.policyId);
     return { Policy: policyOut(p, { description: true, tags }) };
   },
 });
@@ -219,25 +220,20 @@ export const deletePolicyAction = defineAction({
   },
 });
 
-const tagKeysField = s.list(s.string({ min: 1, max: 128 }), { required: true, max: 50 });
+const taggedPolicy = (ctx: ActionContext, p: PolicyRow): TaggedEntity => ({ kind: "policy", accountId: account(ctx), id: p.policyId });
 
 export const tagPolicyAction = defineAction({
   service: "iam",
   name: "TagPolicy",
   effect: "write",
-  input: { ...policyArnField, Tags: { ...common.tags(), required: true as const } },
+  input: { ...policyArnField, ...tagsInput() },
   target: (i, ctx) => {
     denyAwsManagedWrite(ctx, "TagPolicy", i.PolicyArn);
     return { resource: i.PolicyArn, context: requestTagContext(i.Tags) };
   },
   async handler(i, ctx) {
     const p = await requirePolicy(ctx, i.PolicyArn);
-    const acct = account(ctx);
-    const existing = await getTags(ctx.db, acct, "policy", p.policyId);
-    validateTags(i.Tags, existing.map((t) => t.Key.toLowerCase()));
-    if (!(await tagResource(ctx.db, acct, "policy", p.policyId, i.Tags)))
-      throw errors.limitExceeded("The number of tags has reached the maximum limit.");
-    return undefined;
+    return tagEntity(ctx, taggedPolicy(ctx, p), i.Tags, () => policyNotFound(i.PolicyArn));
   },
 });
 
@@ -245,15 +241,14 @@ export const untagPolicyAction = defineAction({
   service: "iam",
   name: "UntagPolicy",
   effect: "write",
-  input: { ...policyArnField, TagKeys: tagKeysField },
+  input: { ...policyArnField, ...tagKeysInput() },
   target: (i, ctx) => {
     denyAwsManagedWrite(ctx, "UntagPolicy", i.PolicyArn);
     return { resource: i.PolicyArn, context: { "aws:TagKeys": i.TagKeys } };
   },
   async handler(i, ctx) {
     const p = await requirePolicy(ctx, i.PolicyArn);
-    await untagResource(ctx.db, account(ctx), "policy", p.policyId, i.TagKeys);
-    return undefined;
+    return untagEntity(ctx, taggedPolicy(ctx, p), i.TagKeys, () => policyNotFound(i.PolicyArn));
   },
 });
 
@@ -265,8 +260,9 @@ export const listPolicyTagsAction = defineAction({
   target: (i) => ({ resource: i.PolicyArn }),
   async handler(i, ctx) {
     const p = await requirePolicy(ctx, i.PolicyArn);
-    const all = p.awsManaged ? [] : await getTags(ctx.db, account(ctx), "policy", p.policyId);
-    return tagPage(all, i.Marker, i.MaxItems);
+    // AWS-managed policies carry no tags.
+    if (p.awsManaged) return tagPage([], -1, i.MaxItems);
+    return listEntityTags(ctx, taggedPolicy(ctx, p), i, () => policyNotFound(i.PolicyArn));
   },
 });
 

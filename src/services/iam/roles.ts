@@ -14,18 +14,17 @@ import {
   insertRole,
   isServiceLinkedRole,
   listRoles,
-  listTags,
-  managedPolicyExists,
-  putTags,
-  removeTags,
   roleDeleteBlocker,
   updateRoleFields,
   updateTrustPolicy,
   type RoleRow,
   type TagRow,
 } from "../../store/iam-roles";
+import { managedPolicyExists } from "../../store/iam-policies";
 import { SUMMARY_QUOTAS } from "../../store/iam-quotas";
-import { DEFAULT_MAX_ITEMS, budgetedPage, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, tagPage, validateTags } from "./common";
+import { listTags } from "../../store/tags";
+import { DEFAULT_MAX_ITEMS, budgetedPage, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, validateTags } from "./common";
+import { listEntityTags, tagEntity, tagKeysInput, tagsInput, untagEntity, type TaggedEntity } from "./tags";
 
 // ---------------------------------------------------------------- shared pieces
 
@@ -129,8 +128,6 @@ export async function validateBoundaryArn(ctx: ActionContext, arn: string): Prom
     throw errors.noSuchEntity(`Scope ARN: ${arn} does not exist or is not attachable.`);
 }
 
-const tagList = () => common.tags();
-const tagKeys = () => s.list(s.string({ required: true, min: 1, max: 128 }), { required: true, max: 50 });
 
 /** common.name/policyDocument take `required` as a plain boolean; pin it for the input types. */
 export const roleName = () => ({ ...common.name(64), required: true as const });
@@ -150,7 +147,7 @@ export const CreateRole = defineAction({
     Description: roleDescription(),
     MaxSessionDuration: maxSessionDuration(),
     PermissionsBoundary: common.arn(false),
-    Tags: tagList(),
+    Tags: common.tags(),
   },
   target: (i, ctx) => {
     const context = requestTagContext(i.Tags);
@@ -288,34 +285,7 @@ export const DeleteRole = defineAction({
   },
 });
 
-/**
- * Tag…, Untag… and List…Tags of a role or an instance profile: the same steps on a tagged entity
- * (its tag resource type, and whether its tags are aws:PrincipalTag values — then a change of them
- * changes who can do what).
- */
-export interface TaggedEntity { accountId: string; id: string; tagType: "role" | "instance-profile"; principalTags: boolean }
-
-export async function tagEntity(ctx: ActionContext, e: TaggedEntity, tags: TagRow[], notFoundError: () => AwsError): Promise<undefined> {
-  const existing = await listTags(ctx.db, e.accountId, e.tagType, e.id);
-  validateTags(tags, existing.map((t) => t.Key.toLowerCase()));
-  if (!(await putTags(ctx.db, e.accountId, e.tagType, e.id, tags, e.principalTags))) throw notFoundError();
-  return undefined;
-}
-
-export async function untagEntity(ctx: ActionContext, e: TaggedEntity, keys: string[]): Promise<undefined> {
-  await removeTags(ctx.db, e.accountId, e.tagType, e.id, keys, e.principalTags);
-  return undefined;
-}
-
-export async function listEntityTags(ctx: ActionContext, e: TaggedEntity, i: { Marker?: string; MaxItems?: number }) {
-  return tagPage(await listTags(ctx.db, e.accountId, e.tagType, e.id), i.Marker, i.MaxItems);
-}
-
-export const tagsInput = () => ({ Tags: { ...tagList(), required: true as const } });
-export const tagKeysInput = () => ({ TagKeys: tagKeys() });
-
-// Role tags are aws:PrincipalTag values: a change of who can do what.
-const taggedRole = (r: RoleRow): TaggedEntity => ({ accountId: r.accountId, id: r.roleId, tagType: "role", principalTags: true });
+const taggedRole = (r: RoleRow | null): TaggedEntity | undefined => (r ? { kind: "role", accountId: r.accountId, id: r.roleId } : undefined);
 
 export const TagRole = defineAction({
   service: "iam",
@@ -324,7 +294,7 @@ export const TagRole = defineAction({
   input: { RoleName: roleName(), ...tagsInput() },
   load: (i, ctx) => findRole(ctx, i.RoleName),
   target: (i, ctx, found) => ({ ...roleTarget(ctx, i.RoleName, found), context: requestTagContext(i.Tags) }),
-  handler: (i, ctx, found) => tagEntity(ctx, taggedRole(existingRole(found, i.RoleName)), i.Tags, () => notFound.role(i.RoleName)),
+  handler: (i, ctx, found) => tagEntity(ctx, taggedRole(found), i.Tags, () => notFound.role(i.RoleName)),
 });
 
 export const UntagRole = defineAction({
@@ -334,7 +304,7 @@ export const UntagRole = defineAction({
   input: { RoleName: roleName(), ...tagKeysInput() },
   load: (i, ctx) => findRole(ctx, i.RoleName),
   target: (i, ctx, found) => ({ ...roleTarget(ctx, i.RoleName, found), context: { "aws:TagKeys": i.TagKeys } }),
-  handler: (i, ctx, found) => untagEntity(ctx, taggedRole(existingRole(found, i.RoleName)), i.TagKeys),
+  handler: (i, ctx, found) => untagEntity(ctx, taggedRole(found), i.TagKeys, () => notFound.role(i.RoleName)),
 });
 
 export const ListRoleTags = defineAction({
@@ -344,7 +314,7 @@ export const ListRoleTags = defineAction({
   input: { RoleName: roleName(), ...paging },
   load: (i, ctx) => findRole(ctx, i.RoleName),
   target: (i, ctx, found) => roleTarget(ctx, i.RoleName, found),
-  handler: (i, ctx, found) => listEntityTags(ctx, taggedRole(existingRole(found, i.RoleName)), i),
+  handler: (i, ctx, found) => listEntityTags(ctx, taggedRole(found), i, () => notFound.role(i.RoleName)),
 });
 
 export const roleActions: RegisteredAction[] = [

@@ -1,16 +1,18 @@
 /** IAM users: Create/Get/List/Update/DeleteUser and Tag/Untag/ListUserTags. */
 import { defineAction, type ActionContext, type RegisteredAction } from "../action";
-import { common, s } from "../../protocol/shapes";
+import { common } from "../../protocol/shapes";
 import { errors } from "../../protocol/errors";
 import { iamArn, parseArn, rootArn } from "../../lib/arn";
 import { isoSeconds } from "../../lib/clock";
 import { newUniqueId } from "../../lib/ids";
 import { getAccount } from "../../store/accounts";
 import * as store from "../../store/iam-users";
+import { managedPolicyExists } from "../../store/iam-policies";
 import type { UserRow, TagRow } from "../../store/iam-users";
 import {
   DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, notFound, page, paging, pathPrefix, requestTagContext, validateTags,
 } from "./common";
+import { listEntityTags, tagEntity, tagKeysInput, tagsInput, untagEntity, type TaggedEntity } from "./tags";
 
 // ---- shared with groups.ts and access-keys.ts ----------------------------------------------
 
@@ -92,7 +94,7 @@ export async function checkBoundary(ctx: ActionContext, arn: string): Promise<vo
   const a = parseArn(arn);
   if (!a || a.service !== "iam" || a.region !== "" || !a.resource.startsWith("policy/"))
     throw errors.invalidInput(`ARN ${arn} is not valid.`);
-  if (!(await store.managedPolicyExists(ctx.db, ctx.caller.principal.account, arn)))
+  if (!(await managedPolicyExists(ctx.db, ctx.caller.principal.account, arn)))
     throw errors.noSuchEntity(`Scope ARN: ${arn} does not exist or is not attachable.`);
 }
 
@@ -182,41 +184,27 @@ export const DeleteUser = defineAction({
   },
 });
 
+const taggedUser = (ctx: ActionContext, u: UserRow | undefined): TaggedEntity | undefined =>
+  u ? { kind: "user", accountId: ctx.caller.principal.account, id: u.userId } : undefined;
+
 export const TagUser = defineAction({
   service: "iam",
   name: "TagUser",
   effect: "permissions",
-  input: { UserName: existingUserName(), Tags: { ...common.tags(), required: true as const } },
+  input: { UserName: existingUserName(), ...tagsInput() },
   load: (i, ctx) => findUser(ctx, i.UserName),
   target: (i, ctx, u) => ({ resource: userResource(ctx, i.UserName, u), context: requestTagContext(i.Tags) }),
-  handler: async (i, ctx, u) => {
-    validateTags(i.Tags);
-    const account = ctx.caller.principal.account;
-    if (i.Tags.length === 0) {
-      if (!u) throw notFound.user(i.UserName);
-      return undefined;
-    }
-    const res = await store.tagUser(ctx.db, account, i.UserName, i.Tags);
-    if (res.ok) return undefined;
-    if (res.reason === "notFound") throw notFound.user(i.UserName);
-    throw errors.limitExceeded("The number of tags has reached the maximum limit.");
-  },
+  handler: (i, ctx, u) => tagEntity(ctx, taggedUser(ctx, u), i.Tags, () => notFound.user(i.UserName)),
 });
 
 export const UntagUser = defineAction({
   service: "iam",
   name: "UntagUser",
   effect: "permissions",
-  input: {
-    UserName: existingUserName(),
-    TagKeys: s.list(s.string({ min: 1, max: 128, pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, patternText: "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+" }), { required: true, max: 50 }),
-  },
+  input: { UserName: existingUserName(), ...tagKeysInput() },
   load: (i, ctx) => findUser(ctx, i.UserName),
   target: (i, ctx, u) => ({ resource: userResource(ctx, i.UserName, u), context: { "aws:TagKeys": i.TagKeys } }),
-  handler: async (i, ctx) => {
-    if (!(await store.untagUser(ctx.db, ctx.caller.principal.account, i.UserName, i.TagKeys))) throw notFound.user(i.UserName);
-    return undefined;
-  },
+  handler: (i, ctx, u) => untagEntity(ctx, taggedUser(ctx, u), i.TagKeys, () => notFound.user(i.UserName)),
 });
 
 export const ListUserTags = defineAction({
@@ -226,16 +214,7 @@ export const ListUserTags = defineAction({
   input: { UserName: existingUserName(), ...paging },
   load: (i, ctx) => findUser(ctx, i.UserName),
   target: (i, ctx, u) => ({ resource: userResource(ctx, i.UserName, u) }),
-  handler: async (i, ctx) => {
-    const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
-    const after = decodeMarker(i.Marker);
-    const afterPosition = after === undefined ? undefined : Number(after);
-    if (afterPosition !== undefined && !Number.isInteger(afterPosition)) throw errors.validation("Invalid Marker.");
-    const rows = await store.listUserTags(ctx.db, ctx.caller.principal.account, i.UserName, { afterPosition, limit: max + 1 });
-    if (!rows) throw notFound.user(i.UserName);
-    const pg = page(rows, max, (r) => String(r.position));
-    return { Tags: pg.items.map((t) => ({ Key: t.Key, Value: t.Value })), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
-  },
+  handler: (i, ctx, u) => listEntityTags(ctx, taggedUser(ctx, u), i, () => notFound.user(i.UserName)),
 });
 
 export const userActions: RegisteredAction[] = [CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser, TagUser, UntagUser, ListUserTags];
