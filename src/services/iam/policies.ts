@@ -11,7 +11,7 @@ import { isoSeconds } from "../../lib/clock";
 import { newUniqueId } from "../../lib/ids";
 import { parsePolicy, policySizeWithoutWhitespace } from "../../policy/index";
 import {
-  createPolicy, deletePolicy, getPolicy, isAwsManagedArn, listEntitiesForPolicy, listPolicies, type PolicyRow, type TagRow,
+  createPolicy, deletePolicy, getPolicy, isAwsManagedArn, listEntitiesForPolicy, listPolicies, managedPolicyExists, type PolicyRow, type TagRow,
 } from "../../store/iam-policies";
 import { listTags } from "../../store/tags";
 import { quotaMessage, SUMMARY_QUOTAS } from "../../store/iam-quotas";
@@ -49,6 +49,24 @@ export function checkPolicyArn(arn: string): void {
 }
 
 export const policyNotFound = (arn: string) => errors.noSuchEntity(`Policy ${arn} was not found.`);
+
+/** AWS's answer for a PermissionsBoundary that names no managed policy this account can use. */
+export const boundaryNotFound = (arn: string) => errors.noSuchEntity(`Scope ARN: ${arn} does not exist or is not attachable.`);
+
+/**
+ * The one rule for a PermissionsBoundary (CreateUser, CreateRole, PutUserPermissionsBoundary,
+ * PutRolePermissionsBoundary): an ARN that is not an IAM policy ARN is InvalidInput
+ * "ARN … is not valid." (checkPolicyArn, the rule of every PolicyArn); a well-formed one that names
+ * no customer managed policy of this account nor an AWS-managed policy is NoSuchEntity
+ * "Scope ARN: … does not exist or is not attachable." Both texts are AWS's (the second is quoted
+ * from AWS answers in public issue threads). Not confirmed: how AWS treats a policy ARN with a
+ * region or a malformed account field; they can name no policy, so they get NoSuchEntity here
+ * (LocalStack's provider draws the same line, at ":policy/").
+ */
+export async function requireBoundaryPolicy(ctx: ActionContext, arn: string): Promise<void> {
+  checkPolicyArn(arn);
+  if (!(await managedPolicyExists(ctx.db, account(ctx), arn))) throw boundaryNotFound(arn);
+}
 
 /**
  * AWS-managed policies belong to the `aws` account: no caller, not even a root user, may change

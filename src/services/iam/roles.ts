@@ -3,7 +3,7 @@ import { defineAction, type ActionContext, type RegisteredAction } from "../acti
 import { common, s } from "../../protocol/shapes";
 import { AwsError, errors } from "../../protocol/errors";
 import { parsePolicy, policySizeWithoutWhitespace } from "../../policy/index";
-import { iamArn, parseArn } from "../../lib/arn";
+import { iamArn } from "../../lib/arn";
 import { isoSeconds } from "../../lib/clock";
 import { newUniqueId } from "../../lib/ids";
 import {
@@ -20,10 +20,10 @@ import {
   type RoleRow,
   type TagRow,
 } from "../../store/iam-roles";
-import { managedPolicyExists } from "../../store/iam-policies";
 import { SUMMARY_QUOTAS } from "../../store/iam-quotas";
 import { listTags } from "../../store/tags";
 import { DEFAULT_MAX_ITEMS, budgetedPage, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, validateTags } from "./common";
+import { requireBoundaryPolicy } from "./policies";
 import { listEntityTags, tagEntity, tagKeysInput, tagsInput, untagEntity, type TaggedEntity } from "./tags";
 
 // ---------------------------------------------------------------- shared pieces
@@ -119,16 +119,6 @@ export function roleCreatedView(role: RoleRow, tags: TagRow[]) {
   };
 }
 
-/** A managed-policy ARN that exists (customer policy of this account or AWS-managed). */
-export async function validateBoundaryArn(ctx: ActionContext, arn: string): Promise<void> {
-  const a = parseArn(arn);
-  if (!a || a.service !== "iam" || !a.resource.startsWith("policy/") || !(a.account === "aws" || /^\d{12}$/.test(a.account)))
-    throw errors.invalidInput(`ARN ${arn} is not valid.`);
-  if (!(await managedPolicyExists(ctx.db, ctx.caller.principal.account, arn)))
-    throw errors.noSuchEntity(`Scope ARN: ${arn} does not exist or is not attachable.`);
-}
-
-
 /** common.name/policyDocument take `required` as a plain boolean; pin it for the input types. */
 export const roleName = () => ({ ...common.name(64), required: true as const });
 export type NameField = ReturnType<typeof roleName>;
@@ -162,7 +152,7 @@ export const CreateRole = defineAction({
     validateTrustPolicy(i.AssumeRolePolicyDocument);
     const tags = i.Tags ?? [];
     validateTags(tags);
-    if (i.PermissionsBoundary) await validateBoundaryArn(ctx, i.PermissionsBoundary);
+    if (i.PermissionsBoundary) await requireBoundaryPolicy(ctx, i.PermissionsBoundary);
     const role: RoleRow = {
       roleId: newUniqueId("AROA"),
       accountId: account,

@@ -2,16 +2,16 @@
 import { defineAction, type ActionContext, type RegisteredAction } from "../action";
 import { common } from "../../protocol/shapes";
 import { errors } from "../../protocol/errors";
-import { iamArn, parseArn, rootArn } from "../../lib/arn";
+import { iamArn, rootArn } from "../../lib/arn";
 import { isoSeconds } from "../../lib/clock";
 import { newUniqueId } from "../../lib/ids";
 import { getAccount } from "../../store/accounts";
 import * as store from "../../store/iam-users";
-import { managedPolicyExists } from "../../store/iam-policies";
 import type { UserRow, TagRow } from "../../store/iam-users";
 import {
   DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, notFound, page, paging, pathPrefix, requestTagContext, validateTags,
 } from "./common";
+import { requireBoundaryPolicy } from "./policies";
 import { listEntityTags, tagEntity, tagKeysInput, tagsInput, untagEntity, type TaggedEntity } from "./tags";
 
 // ---- shared with groups.ts and access-keys.ts ----------------------------------------------
@@ -70,7 +70,7 @@ export const CreateUser = defineAction({
     const account = ctx.caller.principal.account;
     const tags = i.Tags ?? [];
     validateTags(tags);
-    if (i.PermissionsBoundary !== undefined) await checkBoundary(ctx, i.PermissionsBoundary);
+    if (i.PermissionsBoundary !== undefined) await requireBoundaryPolicy(ctx, i.PermissionsBoundary);
     const path = i.Path ?? "/";
     const res = await store.createUser(ctx.db, account, {
       userId: newUniqueId("AIDA"),
@@ -88,15 +88,6 @@ export const CreateUser = defineAction({
     return { User: fullUser(res.user, res.tags) };
   },
 });
-
-/** A permissions boundary must name an existing managed policy (customer or AWS-managed). */
-export async function checkBoundary(ctx: ActionContext, arn: string): Promise<void> {
-  const a = parseArn(arn);
-  if (!a || a.service !== "iam" || a.region !== "" || !a.resource.startsWith("policy/"))
-    throw errors.invalidInput(`ARN ${arn} is not valid.`);
-  if (!(await managedPolicyExists(ctx.db, ctx.caller.principal.account, arn)))
-    throw errors.noSuchEntity(`Scope ARN: ${arn} does not exist or is not attachable.`);
-}
 
 export const GetUser = defineAction({
   service: "iam",
