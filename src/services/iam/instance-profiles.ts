@@ -18,8 +18,9 @@ import {
 } from "../../store/iam-instance-profiles";
 import { DEFAULT_MAX_ITEMS, budgetedPage, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, validateTags } from "./common";
 import {
-  encodeDocument, existingRole, findRole, requireRole, roleName, roleTarget,
+  existingRole, findRole, requireRole, roleName, roleTarget,
 } from "./roles";
+import { instanceProfileView } from "./views";
 import { listEntityTags, tagEntity, tagKeysInput, tagsInput, untagEntity, type TaggedEntity } from "./tags";
 
 const profileArnOf = (account: string, name: string, path = "/") => iamArn(account, "instance-profile", path, name);
@@ -37,27 +38,8 @@ function profileTarget(ctx: ActionContext, name: string, p: InstanceProfileView 
   return { resource: p?.arn ?? profileArnOf(ctx.caller.principal.account, name) };
 }
 
-/** The InstanceProfile element; its Roles members carry the role's basic fields. */
-function profileView(p: InstanceProfileView, tags?: TagRow[]) {
-  return {
-    Path: p.path,
-    InstanceProfileName: p.instanceProfileName,
-    InstanceProfileId: p.instanceProfileId,
-    Arn: p.arn,
-    CreateDate: p.createDate,
-    Roles: p.role
-      ? [{
-          Path: p.role.path,
-          RoleName: p.role.roleName,
-          RoleId: p.role.roleId,
-          Arn: p.role.arn,
-          CreateDate: p.role.createDate,
-          AssumeRolePolicyDocument: encodeDocument(p.role.assumeRolePolicyDocument),
-        }]
-      : [],
-    Tags: tags && tags.length ? tags : undefined,
-  };
-}
+/** The InstanceProfile element of a profile with the role it holds. */
+const profileView = (p: InstanceProfileView, tags?: TagRow[]) => instanceProfileView(p, p.role, tags);
 
 const NAME = () => ({ ...common.name(128), required: true as const });
 

@@ -11,11 +11,12 @@ import { isoSeconds } from "../../lib/clock";
 import { newUniqueId } from "../../lib/ids";
 import { parsePolicy, policySizeWithoutWhitespace } from "../../policy/index";
 import {
-  createPolicy, deletePolicy, getPolicy, isAwsManagedArn, listEntitiesForPolicy, listPolicies, managedPolicyExists, type PolicyRow, type TagRow,
+  createPolicy, deletePolicy, getPolicy, isAwsManagedArn, listEntitiesForPolicy, listPolicies, managedPolicyExists, type PolicyRow,
 } from "../../store/iam-policies";
 import { listTags } from "../../store/tags";
 import { quotaMessage, SUMMARY_QUOTAS } from "../../store/iam-quotas";
 import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, page, paging, pathPrefix, requestTagContext, validateTags } from "./common";
+import { policyView } from "./views";
 import { listEntityTags, tagEntity, tagKeysInput, tagPage, tagsInput, untagEntity, type TaggedEntity } from "./tags";
 
 export const MANAGED_POLICY_SIZE_LIMIT = SUMMARY_QUOTAS.PolicySizeQuota;
@@ -35,11 +36,6 @@ export const req = {
  */
 export const policyDescription = () =>
   s.string({ max: 1000, pattern: /^[\p{L}\p{M}\p{Z}\p{S}\p{N}\p{P}]*$/u, patternText: "[\\p{L}\\p{M}\\p{Z}\\p{S}\\p{N}\\p{P}]*" });
-
-/** Documents are returned URL-encoded, as AWS does (botocore unquotes them, the JS SDK does not). */
-export function encodeDocument(doc: string): string {
-  return encodeURIComponent(doc);
-}
 
 /** AWS answers InvalidInput for a PolicyArn that is not an IAM policy ARN. */
 export function checkPolicyArn(arn: string): void {
@@ -89,24 +85,6 @@ export function validateManagedDocument(doc: string): void {
   validateDocument(doc, "identity", true);
   if (policySizeWithoutWhitespace(doc) > MANAGED_POLICY_SIZE_LIMIT)
     throw errors.limitExceeded(`Cannot exceed quota for PolicySize: ${MANAGED_POLICY_SIZE_LIMIT}`);
-}
-
-/** The Policy structure in AWS's element order; Description/Tags only where AWS shows them. */
-export function policyOut(p: PolicyRow, o: { description?: boolean; tags?: TagRow[] } = {}) {
-  return {
-    PolicyName: p.policyName,
-    PolicyId: p.policyId,
-    Arn: p.arn,
-    Path: p.path,
-    DefaultVersionId: p.defaultVersionId,
-    AttachmentCount: p.attachmentCount,
-    PermissionsBoundaryUsageCount: p.boundaryCount,
-    IsAttachable: true,
-    Description: o.description ? (p.description ?? undefined) : undefined,
-    CreateDate: p.createDate,
-    UpdateDate: p.updateDate,
-    Tags: o.tags && o.tags.length ? o.tags : undefined,
-  };
 }
 
 export const account = (ctx: ActionContext) => ctx.caller.principal.account;
@@ -165,7 +143,7 @@ export const createPolicyAction = defineAction({
     }
     if (created === "exists") throw alreadyExists.policy(i.PolicyName);
     if (created === "limit") throw errors.limitExceeded(quotaMessage("PoliciesPerAccount"));
-    return { Policy: policyOut(p, { description: true, tags }) };
+    return { Policy: policyView(p, { description: true, tags }) };
   },
 });
 
@@ -178,7 +156,7 @@ export const getPolicyAction = defineAction({
   async handler(i, ctx) {
     const p = await requirePolicy(ctx, i.PolicyArn);
     const tags = p.awsManaged ? [] : await listTags(ctx.db, account(ctx), "policy", p.policyId);
-    return { Policy: policyOut(p, { description: true, tags }) };
+    return { Policy: policyView(p, { description: true, tags }) };
   },
 });
 
@@ -212,7 +190,7 @@ export const listPoliciesAction = defineAction({
       limit: max + 1,
     });
     const pg = page(rows, max, (p) => `${p.policyName}\n${p.arn}`);
-    return { Policies: pg.items.map((p) => policyOut(p)), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+    return { Policies: pg.items.map((p) => policyView(p)), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
   },
 });
 

@@ -18,12 +18,12 @@ import {
   updateRoleFields,
   updateTrustPolicy,
   type RoleRow,
-  type TagRow,
 } from "../../store/iam-roles";
 import { SUMMARY_QUOTAS } from "../../store/iam-quotas";
 import { listTags } from "../../store/tags";
 import { DEFAULT_MAX_ITEMS, budgetedPage, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, validateTags } from "./common";
 import { requireBoundaryPolicy } from "./policies";
+import { roleCreatedView, roleListView, roleView } from "./views";
 import { listEntityTags, tagEntity, tagKeysInput, tagsInput, untagEntity, type TaggedEntity } from "./tags";
 
 // ---------------------------------------------------------------- shared pieces
@@ -36,11 +36,6 @@ export const maxSessionDuration = () => s.integer({ min: 3600, max: 43200 });
 
 /** Trust policies: at most 2,048 characters without whitespace (IAM quota ACLSizePerRole). */
 export const TRUST_POLICY_MAX = SUMMARY_QUOTAS.AssumeRolePolicySizeQuota;
-
-/** Policy documents are returned URL-encoded, as AWS does (botocore unquotes them). */
-export function encodeDocument(doc: string): string {
-  return encodeURIComponent(doc);
-}
 
 export function validateTrustPolicy(doc: string): void {
   const parsed = parsePolicy(doc, "trust");
@@ -72,51 +67,6 @@ export async function requireRole(ctx: ActionContext, name: string): Promise<Rol
 /** The resource of an action on an existing role: its ARN with path (or without, when missing). */
 export function roleTarget(ctx: ActionContext, name: string, role: RoleRow | null): { resource: string } {
   return { resource: role?.arn ?? roleArnOf(ctx.caller.principal.account, name) };
-}
-
-function boundaryOf(role: RoleRow) {
-  return role.permissionsBoundary ? { PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: role.permissionsBoundary } : undefined;
-}
-
-/** The members every Role element starts with, in AWS's member order. */
-function roleBaseView(role: RoleRow) {
-  return {
-    Path: role.path,
-    RoleName: role.roleName,
-    RoleId: role.roleId,
-    Arn: role.arn,
-    CreateDate: role.createDate,
-    AssumeRolePolicyDocument: encodeDocument(role.assumeRolePolicyDocument),
-  };
-}
-
-/** ListRoles leaves out PermissionsBoundary, Tags and RoleLastUsed (AWS: "use GetRole"). */
-export function roleListView(role: RoleRow) {
-  return {
-    ...roleBaseView(role),
-    Description: role.description ?? undefined,
-    MaxSessionDuration: role.maxSessionDuration,
-  };
-}
-
-/** The Role element in AWS's member order, as GetRole / UpdateRoleDescription show it. */
-export function roleView(role: RoleRow, tags: TagRow[]) {
-  return {
-    ...roleListView(role),
-    PermissionsBoundary: boundaryOf(role),
-    Tags: tags.length ? tags : undefined,
-    // Present (empty) even for a role never used.
-    RoleLastUsed: { LastUsedDate: role.lastUsedDate ?? undefined, Region: role.lastUsedRegion ?? undefined },
-  };
-}
-
-/** CreateRole / CreateServiceLinkedRole answer without Description, MaxSessionDuration and RoleLastUsed. */
-export function roleCreatedView(role: RoleRow, tags: TagRow[]) {
-  return {
-    ...roleBaseView(role),
-    PermissionsBoundary: boundaryOf(role),
-    Tags: tags.length ? tags : undefined,
-  };
 }
 
 /** common.name/policyDocument take `required` as a plain boolean; pin it for the input types. */

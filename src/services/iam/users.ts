@@ -7,11 +7,12 @@ import { isoSeconds } from "../../lib/clock";
 import { newUniqueId } from "../../lib/ids";
 import { getAccount } from "../../store/accounts";
 import * as store from "../../store/iam-users";
-import type { UserRow, TagRow } from "../../store/iam-users";
+import type { UserRow } from "../../store/iam-users";
 import {
   DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, notFound, page, paging, pathPrefix, requestTagContext, validateTags,
 } from "./common";
 import { requireBoundaryPolicy } from "./policies";
+import { userListView, userView } from "./views";
 import { listEntityTags, tagEntity, tagKeysInput, tagsInput, untagEntity, type TaggedEntity } from "./tags";
 
 // ---- shared with groups.ts and access-keys.ts ----------------------------------------------
@@ -27,29 +28,6 @@ export function userResource(ctx: ActionContext, name: string, u: UserRow | unde
 }
 
 export const nonUserCredentials = () => errors.validation("Must specify userName when calling with non-User credentials");
-
-/** A user as ListUsers / GetGroup show it (no boundary, no tags). */
-export function listedUser(u: UserRow) {
-  return {
-    Path: u.path,
-    UserName: u.userName,
-    UserId: u.userId,
-    Arn: u.arn,
-    CreateDate: u.createDate,
-    PasswordLastUsed: u.passwordLastUsed ?? undefined,
-  };
-}
-
-/** A user as CreateUser / GetUser show it. */
-function fullUser(u: UserRow, tags: TagRow[]) {
-  return {
-    ...listedUser(u),
-    PermissionsBoundary: u.permissionsBoundary
-      ? { PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: u.permissionsBoundary }
-      : undefined,
-    Tags: tags.length ? tags.map((t) => ({ Key: t.Key, Value: t.Value })) : undefined,
-  };
-}
 
 const userName = () => ({ ...common.name(64), required: true as const });
 const existingUserName = () => ({ ...common.name(128), required: true as const });
@@ -85,7 +63,7 @@ export const CreateUser = defineAction({
       if (res.reason === "exists") throw alreadyExists.user(i.UserName);
       throw errors.limitExceeded(`Cannot exceed quota for UsersPerAccount: ${store.USERS_PER_ACCOUNT}`);
     }
-    return { User: fullUser(res.user, res.tags) };
+    return { User: userView(res.user, res.tags) };
   },
 });
 
@@ -111,7 +89,7 @@ export const GetUser = defineAction({
     if (i.UserName === undefined && p.kind !== "user") throw nonUserCredentials();
     const r = i.UserName !== undefined ? loaded : await store.getUserWithTags(ctx.db, p.account, p.userId, true);
     if (!r) throw notFound.user(i.UserName ?? p.username ?? "");
-    return { User: fullUser(r.user, r.tags) };
+    return { User: userView(r.user, r.tags) };
   },
 });
 
@@ -129,7 +107,7 @@ export const ListUsers = defineAction({
       limit: max + 1,
     });
     const pg = page(rows, max, (r) => r.nameLower);
-    return { Users: pg.items.map(listedUser), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+    return { Users: pg.items.map(userListView), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
   },
 });
 
