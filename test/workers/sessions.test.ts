@@ -85,15 +85,6 @@ describe("SessionsDO", () => {
     expect(await stub.count()).toBe(0);
     expect(await stub.revoke(live.record.sessionId)).toBe(false);
   });
-
-  it("revokes every session of an entity", async () => {
-    await createAccount(getDb(env.DB), "310987654321", null, Date.now());
-    const stub = sessionsStub(env, "310987654321");
-    const s: NewSession = { ...rootSession("310987654321", Date.now(), 900_000), entityId: "AROAEXAMPLE", entityKind: "role" };
-    await issueSession(env, Date.now(), s);
-    await issueSession(env, Date.now(), s);
-    expect(await stub.revokeEntity("AROAEXAMPLE")).toBe(2);
-  });
 });
 
 describe("resolveSession", () => {
