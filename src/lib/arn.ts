@@ -24,10 +24,6 @@ export function parseArn(arn: string): Arn | null {
   return { partition, service, region, account, resource: arn.slice(start) };
 }
 
-export function formatArn(a: Arn): string {
-  return `arn:${a.partition}:${a.service}:${a.region}:${a.account}:${a.resource}`;
-}
-
 /** `arn:aws:iam::ACCT:<type><path><name>` — path always starts and ends with `/`. */
 export function iamArn(account: string, type: string, path: string, name: string): string {
   return `arn:aws:iam::${account}:${type}${path}${name}`;

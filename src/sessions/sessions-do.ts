@@ -60,11 +60,6 @@ export class SessionsDO extends DurableObject<Env> {
     return this.sql.exec("DELETE FROM sessions WHERE session_id = ?", sessionId).rowsWritten > 0;
   }
 
-  /** Forgets every session of a role or user (e.g. after it was deleted); returns how many. */
-  async revokeEntity(entityId: string): Promise<number> {
-    return this.sql.exec("DELETE FROM sessions WHERE entity_id = ?", entityId).rowsWritten;
-  }
-
   async count(): Promise<number> {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sessions").one().n;
   }

@@ -23,3 +23,9 @@ export function statement(db: Db, query: SQL): D1PreparedStatement {
   const q = dialect.sqlToQuery(query);
   return db.$client.prepare(q.sql).bind(...q.params);
 }
+
+/** True when a D1 error is a UNIQUE / PRIMARY KEY violation (a concurrent create of the same name won the race). */
+export function isUniqueViolation(e: unknown): boolean {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.includes("UNIQUE constraint failed") || m.includes("PRIMARY KEY");
+}

@@ -1,10 +1,9 @@
 /**
- * The credential report (credential_reports, one row per account): its generation state and the
- * CSV, built from users, login profiles, MFA devices, access keys and the password policy in one
- * batch of reads.
+ * The credential report (credential_reports, one row per account): its generation state, the
+ * stored CSV, and the data it is built from (users, login profiles, MFA devices, access keys and
+ * the password policy, in one batch of reads). The service renders the CSV.
  */
 import type { Db } from "./db";
-import { toCsv } from "../lib/csv";
 import type { PasswordPolicy } from "../lib/password";
 
 export type ReportState = "STARTED" | "INPROGRESS" | "COMPLETE";
@@ -42,40 +41,30 @@ export async function completeReport(db: Db, accountId: string, generatedTime: s
     .run();
 }
 
-export const CREDENTIAL_REPORT_COLUMNS = [
-  "user", "arn", "user_creation_time", "password_enabled", "password_last_used", "password_last_changed", "password_next_rotation",
-  "mfa_active", "access_key_1_active", "access_key_1_last_rotated", "access_key_1_last_used_date", "access_key_1_last_used_region",
-  "access_key_1_last_used_service", "access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date",
-  "access_key_2_last_used_region", "access_key_2_last_used_service", "cert_1_active", "cert_1_last_rotated", "cert_2_active",
-  "cert_2_last_rotated",
-] as const;
+/** A user line of the credential report, as stored. */
+export interface ReportUser {
+  userId: string; userName: string; arn: string; createDate: string; passwordLastUsed: string | null;
+  /** 1 when the user has a login profile (console password) */
+  hasProfile: number; passwordLastChanged: string | null;
+  /** 1 when an MFA device is assigned */
+  mfa: number;
+}
+/** An access key of the account (userId null: the root user's). */
+export interface ReportKey { userId: string | null; status: string; createDate: string; lastUsedDate: string | null; lastUsedRegion: string | null; lastUsedService: string | null }
 
-/** The report's timestamps: ISO 8601 with an explicit +00:00 offset (`2026-11-23T12:00:00+00:00`). */
-export function reportTime(iso: string | null | undefined): string | null {
-  if (!iso) return null;
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) return null;
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "+00:00");
+/** What the credential report is built from, read in one batch. */
+export interface ReportData {
+  accountCreateDate: string | null;
+  rootMfa: boolean;
+  /** by name */
+  users: ReportUser[];
+  /** by creation date, then key id */
+  keys: ReportKey[];
+  /** the password policy's MaxPasswordAge (days), when one is set */
+  maxPasswordAge: number | undefined;
 }
 
-interface UserLine { userId: string; userName: string; arn: string; createDate: string; passwordLastUsed: string | null; hasProfile: number; passwordLastChanged: string | null; mfa: number }
-interface KeyLine { userId: string | null; status: string; createDate: string; lastUsedDate: string | null; lastUsedRegion: string | null; lastUsedService: string | null }
-
-function keyCells(k: KeyLine | undefined): string[] {
-  if (!k) return ["false", "N/A", "N/A", "N/A", "N/A"];
-  return [
-    String(k.status === "Active"),
-    reportTime(k.createDate) ?? "N/A",
-    reportTime(k.lastUsedDate) ?? "N/A",
-    k.lastUsedDate ? (k.lastUsedRegion ?? "N/A") : "N/A",
-    k.lastUsedDate ? (k.lastUsedService ?? "N/A") : "N/A",
-  ];
-}
-
-const NO_CERTS = ["false", "N/A", "false", "N/A"];
-
-/** Builds the CSV (header, `<root_account>`, then users by name) as AWS lays it out. */
-export async function buildReportCsv(db: Db, accountId: string): Promise<string> {
+export async function readReportData(db: Db, accountId: string): Promise<ReportData> {
   const d1 = db.$client;
   const [acct, users, keys, rootMfa, policy] = await d1.batch([
     d1.prepare(`SELECT create_date AS createDate FROM accounts WHERE id = ?`).bind(accountId),
@@ -90,47 +79,12 @@ export async function buildReportCsv(db: Db, accountId: string): Promise<string>
     d1.prepare(`SELECT EXISTS (SELECT 1 FROM mfa_devices WHERE account_id = ? AND user_id = 'root') AS mfa`).bind(accountId),
     d1.prepare(`SELECT policy FROM password_policies WHERE account_id = ?`).bind(accountId),
   ]);
-  const keysOf = new Map<string, KeyLine[]>();
-  for (const k of (keys?.results ?? []) as KeyLine[]) {
-    const owner = k.userId ?? "root";
-    let list = keysOf.get(owner);
-    if (!list) keysOf.set(owner, (list = []));
-    list.push(k);
-  }
   const policyJson = (policy?.results[0] as { policy?: string } | undefined)?.policy;
-  const maxAge = policyJson ? (JSON.parse(policyJson) as PasswordPolicy).MaxPasswordAge : undefined;
-  const rows: string[][] = [[...CREDENTIAL_REPORT_COLUMNS]];
-  const rootKeys = keysOf.get("root") ?? [];
-  rows.push([
-    "<root_account>",
-    `arn:aws:iam::${accountId}:root`,
-    reportTime((acct?.results[0] as { createDate?: string } | undefined)?.createDate) ?? "N/A",
-    "not_supported",
-    "no_information",
-    "not_supported",
-    "not_supported",
-    String(!!(rootMfa?.results[0] as { mfa?: number } | undefined)?.mfa),
-    ...keyCells(rootKeys[0]),
-    ...keyCells(rootKeys[1]),
-    ...NO_CERTS,
-  ]);
-  for (const u of (users?.results ?? []) as UserLine[]) {
-    const k = keysOf.get(u.userId) ?? [];
-    const has = !!u.hasProfile;
-    const nextRotation = has && maxAge && u.passwordLastChanged ? reportTime(new Date(Date.parse(u.passwordLastChanged) + maxAge * 86_400_000).toISOString()) : null;
-    rows.push([
-      u.userName,
-      u.arn,
-      reportTime(u.createDate) ?? "N/A",
-      String(has),
-      has ? (reportTime(u.passwordLastUsed) ?? "no_information") : "N/A",
-      has ? (reportTime(u.passwordLastChanged) ?? "N/A") : "N/A",
-      nextRotation ?? "N/A",
-      String(!!u.mfa),
-      ...keyCells(k[0]),
-      ...keyCells(k[1]),
-      ...NO_CERTS,
-    ]);
-  }
-  return toCsv(rows);
+  return {
+    accountCreateDate: (acct?.results[0] as { createDate?: string } | undefined)?.createDate ?? null,
+    rootMfa: !!(rootMfa?.results[0] as { mfa?: number } | undefined)?.mfa,
+    users: (users?.results ?? []) as ReportUser[],
+    keys: (keys?.results ?? []) as ReportKey[],
+    maxPasswordAge: policyJson ? (JSON.parse(policyJson) as PasswordPolicy).MaxPasswordAge : undefined,
+  };
 }

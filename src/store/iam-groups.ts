@@ -2,7 +2,7 @@
  * IAM groups and memberships in D1. Limits (groups per account, groups per user) and the
  * DeleteGroup conflicts are conditions of the writing statements themselves.
  */
-import type { Db } from "./db";
+import { isUniqueViolation, type Db } from "./db";
 import { ACCOUNT_QUOTAS, SUMMARY_QUOTAS } from "./iam-quotas";
 import { bumpIfChangedStmt, type UserRow } from "./iam-users";
 
@@ -82,7 +82,7 @@ export async function createGroup(db: Db, accountId: string, g: GroupRow): Promi
     ]);
     return (ins?.meta.changes ?? 0) > 0 ? { ok: true } : { ok: false, reason: "limit" };
   } catch (e) {
-    if (isUnique(e)) return { ok: false, reason: "exists" };
+    if (isUniqueViolation(e)) return { ok: false, reason: "exists" };
     throw e;
   }
 }
@@ -101,7 +101,7 @@ export async function updateGroup(
     ]);
     return (upd?.meta.changes ?? 0) > 0 ? { ok: true } : { ok: false, reason: "notFound" };
   } catch (e) {
-    if (isUnique(e)) return { ok: false, reason: "exists" };
+    if (isUniqueViolation(e)) return { ok: false, reason: "exists" };
     throw e;
   }
 }
@@ -184,9 +184,4 @@ export async function removeUserFromGroup(db: Db, accountId: string, groupName: 
   if (!r?.u) return { ok: false, reason: "noUser" };
   if (!r.g) return { ok: false, reason: "noGroup" };
   return { ok: true };
-}
-
-function isUnique(e: unknown): boolean {
-  const m = e instanceof Error ? e.message : String(e);
-  return m.includes("UNIQUE constraint failed") || m.includes("PRIMARY KEY");
 }

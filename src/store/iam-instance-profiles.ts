@@ -5,7 +5,8 @@
 import type { Db } from "./db";
 import type { AwsError } from "../protocol/errors";
 import { LIST_DOCUMENT_BUDGET_CHARS, overBudgetSql, quotaGuardStmt } from "./iam-quotas";
-import { runCreateBatch, type RoleRow, type TagRow } from "./iam-roles";
+import { runCreateBatch, type RoleRow } from "./iam-roles";
+import { deleteTagsStmt, insertTagsStmts, type TagRow } from "./tags";
 
 export interface InstanceProfileRow {
   instanceProfileId: string;
@@ -86,9 +87,7 @@ export async function insertInstanceProfile(db: Db, p: InstanceProfileRow, tags:
     d1.prepare(`INSERT INTO instance_profiles (instance_profile_id, account_id, instance_profile_name, name_lower, path, arn, create_date, role_id)
         VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`)
       .bind(p.instanceProfileId, p.accountId, p.instanceProfileName, p.instanceProfileName.toLowerCase(), p.path, p.arn, p.createDate),
-    ...tags.map((t, i) =>
-      d1.prepare(`INSERT INTO tags (account_id, resource_type, resource_id, key, key_lower, value, position) VALUES (?, 'instance-profile', ?, ?, ?, ?, ?)`)
-        .bind(p.accountId, p.instanceProfileId, t.Key, t.Key.toLowerCase(), t.Value, i)),
+    ...insertTagsStmts(db, p.accountId, "instance-profile", p.instanceProfileId, tags),
     quotaGuardStmt(db, p.accountId, "InstanceProfilesPerAccount"),
   ], onDuplicate, "InstanceProfilesPerAccount");
 }
@@ -99,8 +98,7 @@ export async function deleteInstanceProfileRow(db: Db, accountId: string, profil
   const [del] = await d1.batch([
     d1.prepare(`DELETE FROM instance_profiles WHERE account_id = ?1 AND instance_profile_id = ?2 AND role_id IS NULL RETURNING instance_profile_id`)
       .bind(accountId, profileId),
-    d1.prepare(`DELETE FROM tags WHERE account_id = ?1 AND resource_type = 'instance-profile' AND resource_id = ?2
-        AND NOT EXISTS (SELECT 1 FROM instance_profiles WHERE instance_profile_id = ?2)`).bind(accountId, profileId),
+    deleteTagsStmt(db, accountId, "instance-profile", profileId),
   ]);
   return (del?.results.length ?? 0) > 0;
 }

@@ -5,9 +5,8 @@
  * EnableMFADevice calls cannot both win, and `last_time_step` makes every accepted TOTP code
  * single-use (a conditional UPDATE: the step must be newer than the last one accepted).
  */
-import type { Db } from "./db";
+import { isUniqueViolation, type Db } from "./db";
 import { matchingSteps, timeStep } from "../lib/totp";
-import { errors } from "../protocol/errors";
 import { isQuotaAbort, quotaGuardStmt } from "./iam-quotas";
 
 export const ROOT_USER_ID = "root";
@@ -36,7 +35,7 @@ export interface MfaDeviceWithUser extends MfaDeviceRow {
 
 export interface UserRef { userId: string; userName: string; path: string; arn: string; createDate: string; passwordLastUsed: string | null }
 
-import type { TagRow } from "./tags";
+import { deleteTagsStmt, insertTagsStmts, type TagRow } from "./tags";
 export type { TagRow };
 
 const DEVICE_COLS = `d.serial_number AS serialNumber, d.device_name AS deviceName, d.path AS path, d.seed AS seed,
@@ -73,15 +72,12 @@ export async function insertDevice(db: Db, accountId: string, d: Omit<MfaDeviceR
         VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, NULL)`).bind(d.serialNumber, accountId, d.deviceName, d.path, d.seed, d.createDate),
       // Tags left behind by a device of the same serial number deleted concurrently.
       d1.prepare(`DELETE FROM tags WHERE account_id = ? AND resource_type = 'mfa' AND resource_id = ?`).bind(accountId, d.serialNumber),
-      ...tags.map((t, i) =>
-        d1.prepare(`INSERT INTO tags (account_id, resource_type, resource_id, key, key_lower, value, position) VALUES (?, 'mfa', ?, ?, ?, ?, ?)`)
-          .bind(accountId, d.serialNumber, t.Key, t.Key.toLowerCase(), t.Value, i)),
+      ...insertTagsStmts(db, accountId, "mfa", d.serialNumber, tags),
       quotaGuardStmt(db, accountId, "VirtualMFADevicesPerAccount"),
     ]);
     return "ok";
   } catch (e) {
-    const m = e instanceof Error ? e.message : String(e);
-    if (m.includes("UNIQUE constraint failed") || m.includes("PRIMARY KEY")) return "exists";
+    if (isUniqueViolation(e)) return "exists";
     if (isQuotaAbort(e)) return "limit";
     throw e;
   }
@@ -130,8 +126,7 @@ export async function deleteDevice(db: Db, accountId: string, serial: string): P
   const d1 = db.$client;
   const [del] = await d1.batch([
     d1.prepare(`DELETE FROM mfa_devices WHERE account_id = ? AND serial_number = ? AND user_id IS NULL RETURNING serial_number`).bind(accountId, serial),
-    d1.prepare(`DELETE FROM tags WHERE account_id = ?1 AND resource_type = 'mfa' AND resource_id = ?2
-      AND NOT EXISTS (SELECT 1 FROM mfa_devices WHERE account_id = ?1 AND serial_number = ?2)`).bind(accountId, serial),
+    deleteTagsStmt(db, accountId, "mfa", serial),
   ]);
   if ((del?.results.length ?? 0) > 0) return "deleted";
   const cur = await d1.prepare(`SELECT 1 AS x FROM mfa_devices WHERE account_id = ? AND serial_number = ?`).bind(accountId, serial).first();
@@ -176,56 +171,6 @@ export async function listVirtualDevices(
     .bind(accountId, after ?? null, limit)
     .all<MfaDeviceWithUser & { tagsJson: string }>();
   return results.map(({ tagsJson, ...r }) => ({ ...r, tags: JSON.parse(tagsJson) as TagRow[] }));
-}
-
-// ---------------------------------------------------------------- tags
-
-export async function listDeviceTags(db: Db, accountId: string, serial: string, afterPosition: number | undefined, limit: number): Promise<(TagRow & { position: number })[]> {
-  const { results } = await db.$client
-    .prepare(`SELECT key AS Key, value AS Value, position FROM tags WHERE account_id = ?1 AND resource_type = 'mfa' AND resource_id = ?2
-      AND (?3 IS NULL OR position > ?3) ORDER BY position LIMIT ?4`)
-    .bind(accountId, serial, afterPosition ?? null, limit)
-    .all<TagRow & { position: number }>();
-  return results;
-}
-
-/**
- * Adds or overwrites tags of an existing device; the 50-tag limit is re-checked inside the batch
- * (a failing final statement rolls it back). False when the device does not exist.
- */
-export async function tagDevice(db: Db, accountId: string, serial: string, tags: TagRow[]): Promise<boolean> {
-  const d1 = db.$client;
-  const exists = `EXISTS (SELECT 1 FROM mfa_devices WHERE account_id = ?1 AND serial_number = ?2)`;
-  try {
-    const [found] = await d1.batch<{ found: number }>([
-      d1.prepare(`SELECT ${exists} AS found`).bind(accountId, serial),
-      ...tags.map((t) =>
-        d1.prepare(`INSERT INTO tags (account_id, resource_type, resource_id, key, key_lower, value, position)
-            SELECT ?1, 'mfa', ?2, ?3, ?4, ?5,
-              (SELECT COALESCE(MAX(position), -1) + 1 FROM tags WHERE resource_type = 'mfa' AND resource_id = ?2)
-            WHERE ${exists}
-            ON CONFLICT (resource_type, resource_id, key_lower) DO UPDATE SET key = excluded.key, value = excluded.value`)
-          .bind(accountId, serial, t.Key, t.Key.toLowerCase(), t.Value)),
-      // json('x') raises "malformed JSON", which aborts (rolls back) the batch.
-      d1.prepare(`SELECT CASE WHEN (SELECT COUNT(*) FROM tags WHERE resource_type = 'mfa' AND resource_id = ?1) > 50
-          THEN json('x') ELSE 0 END AS over`).bind(serial),
-    ]);
-    return !!found?.results[0]?.found;
-  } catch (e) {
-    const m = e instanceof Error ? e.message : String(e);
-    if (m.includes("malformed JSON")) throw errors.limitExceeded("The number of tags has reached the maximum limit.");
-    throw e;
-  }
-}
-
-export async function untagDevice(db: Db, accountId: string, serial: string, keys: string[]): Promise<boolean> {
-  const d1 = db.$client;
-  const [found] = await d1.batch<{ found: number }>([
-    d1.prepare(`SELECT EXISTS (SELECT 1 FROM mfa_devices WHERE account_id = ? AND serial_number = ?) AS found`).bind(accountId, serial),
-    d1.prepare(`DELETE FROM tags WHERE account_id = ? AND resource_type = 'mfa' AND resource_id = ?
-        AND key_lower IN (SELECT value FROM json_each(?))`).bind(accountId, serial, JSON.stringify(keys.map((k) => k.toLowerCase()))),
-  ]);
-  return !!found?.results[0]?.found;
 }
 
 // ---------------------------------------------------------------- STS

@@ -5,6 +5,7 @@
  * concurrent requests cannot overshoot them.
  */
 import type { Db } from "./db";
+import { deleteTagsStmt, insertTagsStmts, type TagRow } from "./tags";
 import { bumpGeneration } from "./accounts";
 import { isQuotaAbort, quotaGuardStmt, SUMMARY_QUOTAS } from "./iam-quotas";
 
@@ -77,14 +78,16 @@ export async function getPolicy(db: Db, accountId: string, arn: string): Promise
   return row ? toPolicy(row) : undefined;
 }
 
-import type { TagRow } from "./tags";
 export type { TagRow };
 
-export async function getTags(db: Db, accountId: string, resourceType: string, resourceId: string): Promise<TagRow[]> {
-  const { results } = await db.$client
-    .prepare("SELECT key, value FROM tags WHERE account_id = ? AND resource_type = ? AND resource_id = ? ORDER BY position, key_lower")
-    .bind(accountId, resourceType, resourceId).all<{ key: string; value: string }>();
-  return results.map((t) => ({ Key: t.key, Value: t.value }));
+/** Is `arn` an existing managed policy this account can use (its own, or AWS-managed)? */
+export async function managedPolicyExists(db: Db, accountId: string, arn: string): Promise<boolean> {
+  const row = await db.$client
+    .prepare(`SELECT EXISTS (SELECT 1 FROM policies WHERE account_id = ?1 AND arn = ?2)
+       OR EXISTS (SELECT 1 FROM aws_managed_policies WHERE arn = ?2) AS found`)
+    .bind(accountId, arn)
+    .first<{ found: number }>();
+  return !!row?.found;
 }
 
 export interface NewPolicy {
@@ -112,10 +115,7 @@ export async function createPolicy(db: Db, accountId: string, p: NewPolicy): Pro
       .bind(p.policyId, accountId, p.policyName, p.policyName.toLowerCase(), p.path, p.arn, p.description ?? null, p.createDate, p.createDate),
     d1.prepare(`INSERT INTO policy_versions (account_id, policy_id, version_id, document, create_date)
       SELECT ?, ?, 'v1', ?, ? WHERE changes() = 1`).bind(accountId, p.policyId, p.document, p.createDate),
-    ...p.tags.map((t, i) =>
-      d1.prepare(`INSERT INTO tags (account_id, resource_type, resource_id, key, key_lower, value, position)
-        SELECT ?, 'policy', ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM policies WHERE policy_id = ?)`)
-        .bind(accountId, p.policyId, t.Key, t.Key.toLowerCase(), t.Value, i, p.policyId)),
+    ...insertTagsStmts(db, accountId, "policy", p.policyId, p.tags),
     quotaGuardStmt(db, accountId, "PoliciesPerAccount"),
   ];
   try {
@@ -201,8 +201,7 @@ export async function deletePolicy(db: Db, accountId: string, arn: string): Prom
     await d1.batch([
       d1.prepare("DELETE FROM policy_versions WHERE account_id = ? AND policy_id = ? AND NOT EXISTS (SELECT 1 FROM policies WHERE policy_id = ?)")
         .bind(accountId, deleted.policy_id, deleted.policy_id),
-      d1.prepare("DELETE FROM tags WHERE account_id = ? AND resource_type = 'policy' AND resource_id = ? AND NOT EXISTS (SELECT 1 FROM policies WHERE policy_id = ?)")
-        .bind(accountId, deleted.policy_id, deleted.policy_id),
+      deleteTagsStmt(db, accountId, "policy", deleted.policy_id),
     ]);
     return "deleted";
   }
@@ -311,31 +310,6 @@ export async function setDefaultVersion(db: Db, accountId: string, arn: string, 
 export function bumpGenerationStmt(db: Db, accountId: string): D1PreparedStatement {
   const q = bumpGeneration(db, accountId).toSQL();
   return db.$client.prepare(q.sql).bind(...q.params);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Tags of customer-managed policies (resource_type 'policy', resource_id = policy id)
-
-/** Adds or overwrites tags (keys are case-insensitive) unless the total would pass 50; one transaction. */
-export async function tagResource(db: Db, accountId: string, resourceType: string, resourceId: string, tags: TagRow[]): Promise<boolean> {
-  const d1 = db.$client;
-  const keys = JSON.stringify(tags.map((t) => t.Key.toLowerCase()));
-  const stmts = tags.map((t) =>
-    d1.prepare(`INSERT INTO tags (account_id, resource_type, resource_id, key, key_lower, value, position)
-      SELECT ?1, ?2, ?3, ?4, ?5, ?6, COALESCE((SELECT MAX(position) + 1 FROM tags WHERE resource_type = ?2 AND resource_id = ?3), 0)
-      WHERE (SELECT COUNT(*) FROM tags WHERE resource_type = ?2 AND resource_id = ?3 AND key_lower NOT IN (SELECT value FROM json_each(?7)))
-        + json_array_length(?7) <= 50
-      ON CONFLICT (resource_type, resource_id, key_lower) DO UPDATE SET key = excluded.key, value = excluded.value`)
-      .bind(accountId, resourceType, resourceId, t.Key, t.Key.toLowerCase(), t.Value, keys));
-  const res = await d1.batch(stmts);
-  return res.every((r) => r.meta.changes > 0);
-}
-
-export async function untagResource(db: Db, accountId: string, resourceType: string, resourceId: string, keys: string[]): Promise<void> {
-  if (keys.length === 0) return;
-  await db.$client
-    .prepare("DELETE FROM tags WHERE account_id = ? AND resource_type = ? AND resource_id = ? AND key_lower IN (SELECT lower(value) FROM json_each(?))")
-    .bind(accountId, resourceType, resourceId, JSON.stringify(keys)).run();
 }
 
 // ---------------------------------------------------------------------------------------------

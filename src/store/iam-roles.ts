@@ -1,10 +1,11 @@
 /**
- * Roles (and service-linked roles) in D1, plus the tag helpers shared with instance profiles.
+ * Roles (and service-linked roles) in D1.
  * Every query is scoped by account_id; multi-row writes are one D1 batch (one transaction),
  * and every write that changes who can do what bumps the account generation in that batch.
  */
-import type { Db } from "./db";
+import { isUniqueViolation, type Db } from "./db";
 import { AwsError, errors } from "../protocol/errors";
+import { deleteTagsStmt, insertTagsStmts, type TagRow } from "./tags";
 import { LIST_DOCUMENT_BUDGET_CHARS, isQuotaAbort, overBudgetSql, quotaGuardStmt, quotaMessage, type AccountQuota } from "./iam-quotas";
 
 export interface RoleRow {
@@ -40,14 +41,6 @@ export function isProtectedRole(role: Pick<RoleRow, "path">): boolean {
   return RESERVED_ROLE_PATH_PREFIXES.some((p) => role.path.startsWith(p));
 }
 
-/** The service principal of a service-linked role (`/aws-service-role/<service>/`), else null. */
-export function linkedServiceOf(role: Pick<RoleRow, "path">): string | null {
-  if (!isServiceLinkedRole(role)) return null;
-  const rest = role.path.slice(SERVICE_ROLE_PATH_PREFIX.length);
-  const end = rest.indexOf("/");
-  return end > 0 ? rest.slice(0, end) : null;
-}
-
 export function unmodifiableRole(roleName: string): AwsError {
   return new AwsError(
     "UnmodifiableEntity",
@@ -75,28 +68,6 @@ export async function getRoleByName(db: Db, accountId: string, name: string): Pr
     .bind(accountId, name.toLowerCase())
     .first<RoleRow>();
   return row ?? undefined;
-}
-
-export async function getRoleById(db: Db, accountId: string, roleId: string): Promise<RoleRow | undefined> {
-  const row = await db.$client
-    .prepare(`SELECT ${ROLE_COLUMNS} FROM roles WHERE account_id = ? AND role_id = ?`)
-    .bind(accountId, roleId)
-    .first<RoleRow>();
-  return row ?? undefined;
-}
-
-/** A role and its tags in one round trip (GetRole, UpdateRoleDescription). */
-export async function getRoleWithTags(db: Db, accountId: string, name: string): Promise<{ role: RoleRow; tags: TagRow[] } | undefined> {
-  const d1 = db.$client;
-  const [roles, tags] = await d1.batch([
-    d1.prepare(`SELECT ${ROLE_COLUMNS} FROM roles WHERE account_id = ? AND name_lower = ?`).bind(accountId, name.toLowerCase()),
-    d1.prepare(`SELECT t.key AS Key, t.value AS Value FROM tags t JOIN roles r ON r.role_id = t.resource_id
-       WHERE r.account_id = ? AND r.name_lower = ? AND t.account_id = ? AND t.resource_type = 'role' ORDER BY t.position, t.key_lower`)
-      .bind(accountId, name.toLowerCase(), accountId),
-  ]);
-  const role = (roles?.results as RoleRow[] | undefined)?.[0];
-  if (!role) return undefined;
-  return { role, tags: (tags?.results ?? []) as TagRow[] };
 }
 
 export interface ListOptions {
@@ -137,36 +108,20 @@ export async function roleDeleteBlocker(db: Db, accountId: string, roleId: strin
   return null;
 }
 
-/** Is `arn` an existing managed policy this account can use (its own, or AWS-managed)? */
-export async function managedPolicyExists(db: Db, accountId: string, arn: string): Promise<boolean> {
-  const row = await db.$client
-    .prepare(`SELECT EXISTS (SELECT 1 FROM policies WHERE account_id = ?1 AND arn = ?2)
-       OR EXISTS (SELECT 1 FROM aws_managed_policies WHERE arn = ?2) AS found`)
-    .bind(accountId, arn)
-    .first<{ found: number }>();
-  return !!row?.found;
-}
-
 // ---------------------------------------------------------------- writes
 
 const bump = (db: Db, accountId: string) =>
   db.$client.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ?").bind(accountId);
 
-/** Converts a lost race on the unique (account, name) index into AWS's error. */
-/** Runs a create batch; with `quota`, the batch ends with that quota's guard (no other statement of a create can abort). */
+/** Runs a create batch (a lost race on the unique (account, name) index becomes `onDuplicate()`); with `quota`, the batch ends with that quota's guard (no other statement of a create can abort). */
 async function runCreate(db: Db, stmts: D1PreparedStatement[], onDuplicate: () => AwsError, quota?: AccountQuota): Promise<void> {
   try {
     await db.$client.batch(stmts);
   } catch (e) {
-    if (isUnique(e)) throw onDuplicate();
+    if (isUniqueViolation(e)) throw onDuplicate();
     if (quota && isQuotaAbort(e)) throw errors.limitExceeded(quotaMessage(quota));
-    throw mapTagLimit(e);
+    throw e;
   }
-}
-
-function isUnique(e: unknown): boolean {
-  const m = e instanceof Error ? e.message : String(e);
-  return m.includes("UNIQUE constraint failed") || m.includes("PRIMARY KEY");
 }
 
 export async function insertRole(
@@ -183,9 +138,7 @@ export async function insertRole(
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .bind(role.roleId, role.accountId, role.roleName, role.roleName.toLowerCase(), role.path, role.arn, role.createDate,
         role.assumeRolePolicyDocument, role.description, role.maxSessionDuration, role.permissionsBoundary),
-    ...tags.map((t, i) =>
-      d1.prepare(`INSERT INTO tags (account_id, resource_type, resource_id, key, key_lower, value, position) VALUES (?, 'role', ?, ?, ?, ?, ?)`)
-        .bind(role.accountId, role.roleId, t.Key, t.Key.toLowerCase(), t.Value, i)),
+    ...insertTagsStmts(db, role.accountId, "role", role.roleId, tags),
     ...attachPolicies.map((arn) =>
       // Only policies that exist (the AWS-managed seed may lag behind a service's table).
       d1.prepare(`INSERT INTO policy_attachments (account_id, entity_type, entity_id, policy_arn)
@@ -242,7 +195,7 @@ export async function deleteRoleRow(db: Db, accountId: string, roleId: string, o
   const gone = "NOT EXISTS (SELECT 1 FROM roles WHERE role_id = ?2)";
   const stmts = [
     d1.prepare(`DELETE FROM roles WHERE account_id = ?1 AND role_id = ?2 AND ${guard} RETURNING role_id`).bind(accountId, roleId),
-    d1.prepare(`DELETE FROM tags WHERE account_id = ?1 AND resource_type = 'role' AND resource_id = ?2 AND ${gone}`).bind(accountId, roleId),
+    deleteTagsStmt(db, accountId, "role", roleId),
     d1.prepare(`DELETE FROM policy_attachments WHERE account_id = ?1 AND entity_type = 'role' AND entity_id = ?2 AND ${gone}`).bind(accountId, roleId),
     d1.prepare(`DELETE FROM inline_policies WHERE account_id = ?1 AND entity_type = 'role' AND entity_id = ?2 AND ${gone}`).bind(accountId, roleId),
     ...(opts.extra ?? []),
@@ -285,74 +238,5 @@ export async function getDeletionTask(db: Db, accountId: string, taskId: string)
   return row ?? undefined;
 }
 
-// ---------------------------------------------------------------- tags (roles, instance profiles)
-
-import type { TagRow } from "./tags";
 export type { TagRow };
-export type TaggedResource = "role" | "instance-profile";
-
-/** The table and id column that own a tagged resource, for existence guards. */
-const OWNER: Record<TaggedResource, { table: string; id: string }> = {
-  role: { table: "roles", id: "role_id" },
-  "instance-profile": { table: "instance_profiles", id: "instance_profile_id" },
-};
-
-export async function listTags(db: Db, accountId: string, type: TaggedResource, resourceId: string): Promise<TagRow[]> {
-  const { results } = await db.$client
-    .prepare(`SELECT key AS Key, value AS Value FROM tags WHERE account_id = ? AND resource_type = ? AND resource_id = ? ORDER BY position, key_lower`)
-    .bind(accountId, type, resourceId)
-    .all<TagRow>();
-  return results;
-}
-
-const TAG_LIMIT_SENTINEL = "malformed JSON";
-
-function mapTagLimit(e: unknown): unknown {
-  const m = e instanceof Error ? e.message : String(e);
-  if (m.includes(TAG_LIMIT_SENTINEL)) return errors.limitExceeded("The number of tags has reached the maximum limit.");
-  return e;
-}
-
-/**
- * Adds or overwrites tags (keys are case-insensitive). The resource must still exist, and the
- * 50-tag limit is re-checked inside the transaction: a final statement fails (rolling the batch
- * back) when a concurrent TagX pushed the count over. Returns false when the resource is gone.
- */
-export async function putTags(db: Db, accountId: string, type: TaggedResource, resourceId: string, tags: TagRow[], bumpGeneration: boolean): Promise<boolean> {
-  const d1 = db.$client;
-  const owner = OWNER[type];
-  const exists = `EXISTS (SELECT 1 FROM ${owner.table} WHERE account_id = ?1 AND ${owner.id} = ?3)`;
-  const stmts: D1PreparedStatement[] = [
-    d1.prepare(`SELECT ${exists} AS found`).bind(accountId, type, resourceId),
-    ...tags.map((t) =>
-      d1.prepare(`INSERT INTO tags (account_id, resource_type, resource_id, key, key_lower, value, position)
-          SELECT ?1, ?2, ?3, ?4, ?5, ?6,
-            (SELECT COALESCE(MAX(position), -1) + 1 FROM tags WHERE resource_type = ?2 AND resource_id = ?3)
-          WHERE ${exists}
-          ON CONFLICT (resource_type, resource_id, key_lower) DO UPDATE SET key = excluded.key, value = excluded.value`)
-        .bind(accountId, type, resourceId, t.Key, t.Key.toLowerCase(), t.Value)),
-    // json('x') raises "malformed JSON": the only portable way to abort a D1 batch from SQL.
-    d1.prepare(`SELECT CASE WHEN (SELECT COUNT(*) FROM tags WHERE resource_type = ?2 AND resource_id = ?3) > 50
-        THEN json('x') ELSE 0 END AS over`).bind(accountId, type, resourceId),
-  ];
-  if (bumpGeneration) stmts.push(d1.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ?").bind(accountId));
-  try {
-    const [found] = await d1.batch<{ found: number }>(stmts);
-    return !!found?.results[0]?.found;
-  } catch (e) {
-    throw mapTagLimit(e);
-  }
-}
-
-export async function removeTags(db: Db, accountId: string, type: TaggedResource, resourceId: string, keys: string[], bumpGeneration: boolean): Promise<void> {
-  if (keys.length === 0) return;
-  const d1 = db.$client;
-  const stmts: D1PreparedStatement[] = [
-    d1.prepare(`DELETE FROM tags WHERE account_id = ? AND resource_type = ? AND resource_id = ?
-        AND key_lower IN (SELECT value FROM json_each(?))`).bind(accountId, type, resourceId, JSON.stringify(keys.map((k) => k.toLowerCase()))),
-  ];
-  if (bumpGeneration) stmts.push(d1.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ? AND changes() > 0").bind(accountId));
-  await d1.batch(stmts);
-}
-
-export { runCreate as runCreateBatch, isUnique as isUniqueError };
+export { runCreate as runCreateBatch };

@@ -6,11 +6,11 @@
  *
  * Tags of a user live in `tags` with resource_type 'user' and resource_id = the user id (AIDA…).
  */
-import type { Db } from "./db";
+import { isUniqueViolation, type Db } from "./db";
 import { ACCOUNT_QUOTAS } from "./iam-quotas";
+import { deleteTagsStmt, insertTagsStmts, type TagRow } from "./tags";
 
 export const USERS_PER_ACCOUNT = ACCOUNT_QUOTAS.UsersPerAccount.max;
-export const TAGS_PER_RESOURCE = 50;
 
 export interface UserRow {
   userId: string;
@@ -22,7 +22,6 @@ export interface UserRow {
   passwordLastUsed: string | null;
 }
 
-import type { TagRow } from "./tags";
 export type { TagRow };
 
 const USER_COLS = `user_id AS userId, user_name AS userName, path, arn, create_date AS createDate,
@@ -78,16 +77,6 @@ export async function listUsers(
   return r.results;
 }
 
-/** Whether a managed policy (customer-managed in this account, or AWS-managed) exists under this ARN. */
-export async function managedPolicyExists(db: Db, accountId: string, arn: string): Promise<boolean> {
-  const r = await db.$client
-    .prepare(`SELECT EXISTS (SELECT 1 FROM policies WHERE account_id = ? AND arn = ?)
-      OR EXISTS (SELECT 1 FROM aws_managed_policies WHERE arn = ?) AS ok`)
-    .bind(accountId, arn, arn)
-    .first<{ ok: number }>();
-  return (r?.ok ?? 0) === 1;
-}
-
 export type CreateUserResult = { ok: true; user: UserRow; tags: TagRow[] } | { ok: false; reason: "exists" | "limit" };
 
 /**
@@ -104,16 +93,13 @@ export async function createUser(
       SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM users WHERE account_id = ?) < ?`)
       .bind(u.userId, accountId, u.userName, u.userName.toLowerCase(), u.path, u.arn, u.createDate, u.permissionsBoundary, accountId, USERS_PER_ACCOUNT),
     bumpIfChangedStmt(db, accountId),
-    ...u.tags.map((t, i) =>
-      d1.prepare(`INSERT INTO tags (account_id, resource_type, resource_id, key, key_lower, value, position)
-        SELECT ?, 'user', ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM users WHERE user_id = ?)`)
-        .bind(accountId, u.userId, t.Key, t.Key.toLowerCase(), t.Value, i, u.userId)),
+    ...insertTagsStmts(db, accountId, "user", u.userId, u.tags),
   ];
   try {
     const [ins] = await d1.batch(stmts);
     if ((ins?.meta.changes ?? 0) === 0) return { ok: false, reason: "limit" };
   } catch (e) {
-    if (isUnique(e)) return { ok: false, reason: "exists" };
+    if (isUniqueViolation(e)) return { ok: false, reason: "exists" };
     throw e;
   }
   return {
@@ -141,7 +127,7 @@ export async function updateUser(
     if ((upd?.meta.changes ?? 0) === 0) return { ok: false, reason: "notFound" };
     return { ok: true };
   } catch (e) {
-    if (isUnique(e)) return { ok: false, reason: "exists" };
+    if (isUniqueViolation(e)) return { ok: false, reason: "exists" };
     throw e;
   }
 }
@@ -171,8 +157,7 @@ export async function deleteUser(db: Db, accountId: string, name: string, retry 
       RETURNING user_id`).bind(accountId, id),
     bumpIfChangedStmt(db, accountId),
     // Only when the user row is really gone (deleted just now).
-    d1.prepare(`DELETE FROM tags WHERE resource_type = 'user' AND resource_id = ?1
-      AND NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = ?1)`).bind(id),
+    deleteTagsStmt(db, accountId, "user", id),
     d1.prepare(`DELETE FROM password_history WHERE user_id = ?1
       AND NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = ?1)`).bind(id),
   ]);
@@ -194,76 +179,4 @@ export async function deleteUser(db: Db, accountId: string, name: string, retry 
     : r.inl ? "inlinePolicies" : r.att ? "attachedPolicies" : r.grp ? "groups" : undefined;
   if (!blocker) return retry ? deleteUser(db, accountId, name, false) : { ok: false, reason: "notFound" }; // freed meanwhile
   return { ok: false, reason: "conflict", blocker };
-}
-
-// ---- tags -------------------------------------------------------------------------------
-
-/** Tags of a user by position, after position `afterPosition`, at most `limit`; undefined when no such user. */
-export async function listUserTags(
-  db: Db, accountId: string, name: string, o: { afterPosition?: number; limit: number },
-): Promise<(TagRow & { position: number })[] | undefined> {
-  const d1 = db.$client;
-  const [u, t] = await d1.batch([
-    d1.prepare(`SELECT user_id FROM users WHERE account_id = ? AND name_lower = ?`).bind(accountId, name.toLowerCase()),
-    d1.prepare(`SELECT t.key AS Key, t.value AS Value, t.position AS position FROM tags t JOIN users u ON u.user_id = t.resource_id
-      WHERE u.account_id = ? AND u.name_lower = ? AND t.account_id = ? AND t.resource_type = 'user' AND t.position > ?
-      ORDER BY t.position LIMIT ?`)
-      .bind(accountId, name.toLowerCase(), accountId, o.afterPosition ?? -1, o.limit),
-  ]);
-  if ((u?.results.length ?? 0) === 0) return undefined;
-  return (t?.results ?? []) as (TagRow & { position: number })[];
-}
-
-export type TagResult = { ok: true } | { ok: false; reason: "notFound" | "limit" };
-
-/**
- * Adds or overwrites tags of a user. The 50-tag limit is a condition of every insert: the tags
- * that stay (those not being written now) plus the ones written must fit. Within one batch the
- * condition is the same for every statement, so either all tags land or none does.
- */
-export async function tagUser(db: Db, accountId: string, name: string, tags: TagRow[]): Promise<TagResult> {
-  const d1 = db.$client;
-  const lower = name.toLowerCase();
-  const keys = tags.map((t) => t.Key.toLowerCase());
-  const keyList = keys.map(() => "?").join(", ");
-  const userSub = `(SELECT user_id FROM users WHERE account_id = ? AND name_lower = ?)`;
-  const stmts = tags.map((t) =>
-    d1.prepare(`INSERT INTO tags (account_id, resource_type, resource_id, key, key_lower, value, position)
-      SELECT ?, 'user', u.user_id, ?, ?, ?,
-        COALESCE((SELECT MAX(position) FROM tags WHERE resource_type = 'user' AND resource_id = u.user_id), -1) + 1
-      FROM users u WHERE u.account_id = ? AND u.name_lower = ?
-        AND (SELECT COUNT(*) FROM tags x WHERE x.resource_type = 'user' AND x.resource_id = u.user_id AND x.key_lower NOT IN (${keyList})) + ? <= ?
-      ON CONFLICT (resource_type, resource_id, key_lower) DO UPDATE SET key = excluded.key, value = excluded.value`)
-      .bind(accountId, t.Key, t.Key.toLowerCase(), t.Value, accountId, lower, ...keys, keys.length, TAGS_PER_RESOURCE));
-  const res = await d1.batch([
-    ...stmts,
-    d1.prepare(`UPDATE accounts SET generation = generation + 1 WHERE id = ? AND EXISTS ${userSub}`).bind(accountId, accountId, lower),
-  ]);
-  if ((res[0]?.meta.changes ?? 0) > 0) return { ok: true };
-  const exists = await d1.prepare(`SELECT 1 AS x FROM users WHERE account_id = ? AND name_lower = ?`).bind(accountId, lower).first();
-  return { ok: false, reason: exists ? "limit" : "notFound" };
-}
-
-/** Removes tags by key (case-insensitively); false when there is no such user. Unknown keys are ignored. */
-export async function untagUser(db: Db, accountId: string, name: string, keys: string[]): Promise<boolean> {
-  const d1 = db.$client;
-  const lower = name.toLowerCase();
-  const userSub = `(SELECT user_id FROM users WHERE account_id = ? AND name_lower = ?)`;
-  const stmts: D1PreparedStatement[] = [
-    d1.prepare(`SELECT 1 AS x FROM users WHERE account_id = ? AND name_lower = ?`).bind(accountId, lower),
-  ];
-  if (keys.length > 0) {
-    stmts.push(
-      d1.prepare(`DELETE FROM tags WHERE resource_type = 'user' AND resource_id = ${userSub} AND key_lower IN (${keys.map(() => "?").join(", ")})`)
-        .bind(accountId, lower, ...keys.map((k) => k.toLowerCase())),
-      bumpIfChangedStmt(db, accountId),
-    );
-  }
-  const [u] = await d1.batch(stmts);
-  return (u?.results.length ?? 0) > 0;
-}
-
-function isUnique(e: unknown): boolean {
-  const m = e instanceof Error ? e.message : String(e);
-  return m.includes("UNIQUE constraint failed") || m.includes("PRIMARY KEY");
 }

@@ -254,6 +254,27 @@ describe("permissions boundaries", () => {
     await expectErr(client.send(new PutUserPermissionsBoundaryCommand({ UserName: "nobody", PermissionsBoundary: READONLY })), "NoSuchEntity", 404, "The user with name nobody cannot be found.");
     await expectErr(client.send(new DeleteRolePermissionsBoundaryCommand({ RoleName: "norole" })), "NoSuchEntity", 404, "The role with name norole cannot be found.");
   });
+  it("one rule for a boundary ARN: CreateUser, CreateRole, PutUserPermissionsBoundary and PutRolePermissionsBoundary answer alike", async () => {
+    const answer = (p: Promise<unknown>) => p.then(() => "ok", (e: Error) => `${codeOf(e)}: ${e.message}`);
+    const cases: Array<[string, string]> = [
+      ["arn:aws:s3:::my-bucket/key", "InvalidInput: ARN arn:aws:s3:::my-bucket/key is not valid."],
+      ["not-an-arn-but-long-enough", "InvalidInput: ARN not-an-arn-but-long-enough is not valid."],
+      [`arn:aws:iam::${A}:policy/`, `InvalidInput: ARN arn:aws:iam::${A}:policy/ is not valid.`],
+      [`arn:aws:iam::${A}:user/alice`, `InvalidInput: ARN arn:aws:iam::${A}:user/alice is not valid.`],
+      // Well-formed policy ARNs that can name no policy (a region; an account that is not 12 digits).
+      [`arn:aws:iam:us-east-1:${A}:policy/pol-00`, `NoSuchEntity: Scope ARN: arn:aws:iam:us-east-1:${A}:policy/pol-00 does not exist or is not attachable.`],
+      ["arn:aws:iam::abc:policy/pol-00", "NoSuchEntity: Scope ARN: arn:aws:iam::abc:policy/pol-00 does not exist or is not attachable."],
+    ];
+    for (const [arn, expected] of cases) {
+      const got = [
+        await answer(client.send(new CreateUserCommand({ UserName: "pb-user", PermissionsBoundary: arn }))),
+        await answer(client.send(new CreateRoleCommand({ RoleName: "pb-role", AssumeRolePolicyDocument: TRUST, PermissionsBoundary: arn }))),
+        await answer(client.send(new PutUserPermissionsBoundaryCommand({ UserName: "alice", PermissionsBoundary: arn }))),
+        await answer(client.send(new PutRolePermissionsBoundaryCommand({ RoleName: "app", PermissionsBoundary: arn }))),
+      ];
+      expect(got, arn).toEqual([expected, expected, expected, expected]);
+    }
+  });
 });
 
 describe("service-linked roles are protected", () => {

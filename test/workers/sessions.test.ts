@@ -5,7 +5,6 @@ import { issueSession, sessionsStub } from "../../src/sessions/issue";
 import { resolveSession } from "../../src/sessions/resolver";
 import { sessionApiRestriction } from "../../src/sessions/restrictions";
 import type { SessionRecord } from "../../src/sessions/types";
-import type { NewSession } from "../../src/sessions/issue";
 import { getDb } from "../../src/store/db";
 import { createAccount } from "../../src/store/accounts";
 import { newAccessKeyId } from "../../src/lib/ids";
@@ -61,15 +60,6 @@ describe("SessionsDO", () => {
     expect(await stub.revoke(live.record.sessionId)).toBe(true);
     expect(await stub.count()).toBe(0);
     expect(await stub.revoke(live.record.sessionId)).toBe(false);
-  });
-
-  it("revokes every session of an entity", async () => {
-    await createAccount(getDb(env.DB), "310987654321", null, Date.now());
-    const stub = sessionsStub(env, "310987654321");
-    const s: NewSession = { ...rootSession("310987654321", Date.now(), 900_000), entityId: "AROAEXAMPLE", entityKind: "role" };
-    await issueSession(env, Date.now(), s);
-    await issueSession(env, Date.now(), s);
-    expect(await stub.revokeEntity("AROAEXAMPLE")).toBe(2);
   });
 });
 

@@ -13,7 +13,8 @@ import {
 import type { PolicyRow } from "../../store/iam-policies";
 import { SUMMARY_QUOTAS } from "../../store/iam-quotas";
 import { DEFAULT_MAX_ITEMS, decodeMarker, encodeMarker, paging } from "./common";
-import { account, encodeDocument, policyOut } from "./policies";
+import { account } from "./policies";
+import { encodeDocument, groupView, instanceProfileView, permissionsBoundaryView, policyView, roleBaseView, roleLastUsedView, userBaseView, type RoleBase } from "./views";
 
 /** Estimated bytes after which a page stops early (IsTruncated with a Marker). Sandbox choice. */
 export const GAAD_PAGE_BUDGET = 8 * 1024 * 1024;
@@ -30,10 +31,6 @@ const answerTooLarge = (bytes: number) =>
 const FILTERS = ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"] as const;
 
 const SECTION_CODE: Record<AuthSection, string> = { user: "U", group: "G", role: "R", policy: "P" };
-
-function boundaryOut(arn: string | null) {
-  return arn ? { PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: arn } : undefined;
-}
 
 export const getAccountAuthorizationDetailsAction = defineAction({
   service: "iam",
@@ -78,37 +75,34 @@ export const getAccountAuthorizationDetailsAction = defineAction({
       if (it.section === "user") {
         const u: UserRow = it.row;
         UserDetailList.push({
-          Path: u.path, UserName: u.name, UserId: u.id, Arn: u.arn, CreateDate: u.createDate,
+          ...userBaseView({ path: u.path, userName: u.name, userId: u.id, arn: u.arn, createDate: u.createDate }),
           UserPolicyList: inlineList(u.id),
           GroupList: x.groupsOfUser.get(u.id) ?? [],
           AttachedManagedPolicies: x.attached.get(u.id) ?? [],
-          PermissionsBoundary: boundaryOut(u.boundary),
+          PermissionsBoundary: permissionsBoundaryView(u.boundary),
           Tags: tagsOf(u.id) ?? [],
         });
       } else if (it.section === "group") {
         const g: GroupRow = it.row;
         GroupDetailList.push({
-          Path: g.path, GroupName: g.name, GroupId: g.id, Arn: g.arn, CreateDate: g.createDate,
+          ...groupView({ path: g.path, groupName: g.name, groupId: g.id, arn: g.arn, createDate: g.createDate }),
           GroupPolicyList: inlineList(g.id),
           AttachedManagedPolicies: x.attached.get(g.id) ?? [],
         });
       } else if (it.section === "role") {
         const r: RoleRow = it.row;
-        const roleBasic = {
-          Path: r.path, RoleName: r.name, RoleId: r.id, Arn: r.arn, CreateDate: r.createDate,
-          AssumeRolePolicyDocument: encodeDocument(x.trust.get(r.id) ?? ""),
+        const role: RoleBase = {
+          path: r.path, roleName: r.name, roleId: r.id, arn: r.arn, createDate: r.createDate, assumeRolePolicyDocument: x.trust.get(r.id) ?? "",
         };
         RoleDetailList.push({
-          ...roleBasic,
-          InstanceProfileList: (x.instanceProfiles.get(r.id) ?? []).map((ip) => ({
-            Path: ip.path, InstanceProfileName: ip.name, InstanceProfileId: ip.id, Arn: ip.arn, CreateDate: ip.createDate,
-            Roles: [roleBasic],
-          })),
+          ...roleBaseView(role),
+          InstanceProfileList: (x.instanceProfiles.get(r.id) ?? []).map((ip) =>
+            instanceProfileView({ path: ip.path, instanceProfileName: ip.name, instanceProfileId: ip.id, arn: ip.arn, createDate: ip.createDate }, role)),
           RolePolicyList: inlineList(r.id),
           AttachedManagedPolicies: x.attached.get(r.id) ?? [],
-          PermissionsBoundary: boundaryOut(r.boundary),
+          PermissionsBoundary: permissionsBoundaryView(r.boundary),
           Tags: tagsOf(r.id) ?? [],
-          RoleLastUsed: r.lastUsedDate ? { LastUsedDate: r.lastUsedDate, Region: r.lastUsedRegion ?? undefined } : {},
+          RoleLastUsed: roleLastUsedView(r),
         });
       } else {
         const p: PolicyRow = it.row;
@@ -117,8 +111,8 @@ export const getAccountAuthorizationDetailsAction = defineAction({
           : (x.versions.get(p.policyId) ?? []).map((v) => ({
               Document: encodeDocument(v.document), VersionId: v.versionId, IsDefaultVersion: v.versionId === p.defaultVersionId, CreateDate: v.createDate,
             }));
-        const base = policyOut(p, { description: true });
-        Policies.push({ ...base, Tags: undefined, PolicyVersionList: versions });
+        // GetAccountAuthorizationDetails shows no policy Tags.
+        Policies.push({ ...policyView(p, { description: true }), PolicyVersionList: versions });
       }
     }
     const last = pg.items[pg.items.length - 1];

@@ -3,25 +3,17 @@
  * A boundary must be a managed policy (customer-managed in the account, or AWS-managed).
  */
 import { defineAction, type ActionContext, type RegisteredAction } from "../action";
-import { errors } from "../../protocol/errors";
-import { parseArn } from "../../lib/arn";
 import { setBoundary } from "../../store/iam-attachments";
-import { account, req } from "./policies";
+import { account, boundaryNotFound, checkPolicyArn, req } from "./policies";
 import { entityName, entityNotFound, entityTarget, guardRole, lookupEntity } from "./attachments";
 import type { EntityInfo } from "../../store/iam-attachments";
 
-function checkBoundaryArn(arn: string): void {
-  const a = parseArn(arn);
-  if (!a || a.service !== "iam" || !a.resource.startsWith("policy/"))
-    throw errors.invalidInput(`ARN ${arn} is not valid.`);
-}
-
 async function put(ctx: ActionContext, type: "user" | "role", name: string, e: EntityInfo | undefined, arn: string): Promise<undefined> {
-  checkBoundaryArn(arn);
+  checkPolicyArn(arn); // the rule of requireBoundaryPolicy; existence is checked inside setBoundary's write
   guardRole(type, e);
   const r = await setBoundary(ctx.db, account(ctx), type, name, arn);
   if (r === "noEntity") throw entityNotFound(type, name);
-  if (r === "noPolicy") throw errors.noSuchEntity(`Scope ARN: ${arn} does not exist or is not attachable.`);
+  if (r === "noPolicy") throw boundaryNotFound(arn);
   return undefined;
 }
 

@@ -42,22 +42,6 @@ export function budgetedPage<T extends { overBudget: number }>(rows: T[], maxIte
   return { items, IsTruncated: true, Marker: encodeMarker(keyOf(items[items.length - 1]!)) };
 }
 
-/** Tag lists are small (≤ 50): page them in memory by position (the marker is the next position). */
-export function tagPage<T>(tags: T[], marker: string | undefined, maxItems: number | undefined): { Tags: T[]; IsTruncated: boolean; Marker?: string } {
-  const max = maxItems ?? DEFAULT_MAX_ITEMS;
-  const after = decodeMarker(marker);
-  const start = after === undefined ? 0 : Number(after);
-  if (!Number.isInteger(start) || start < 0) throw errors.validation("Invalid Marker.");
-  const rest = tags.slice(start);
-  const items = rest.slice(0, max);
-  const truncated = rest.length > max;
-  return {
-    Tags: items,
-    IsTruncated: truncated,
-    Marker: truncated ? encodeMarker(String(start + max)) : undefined,
-  };
-}
-
 /** Input fields every paginated IAM list takes. */
 export const paging = {
   Marker: s.string({ min: 1, max: 320 }),
@@ -113,9 +97,3 @@ export const alreadyExists = {
   policy: (name: string) => errors.entityAlreadyExists(`A policy called ${name} already exists. Duplicate names are not allowed.`),
   instanceProfile: (name: string) => errors.entityAlreadyExists(`Instance Profile ${name} already exists.`),
 };
-
-/** True when a D1 error is a UNIQUE/PRIMARY KEY violation (a concurrent create won the race). */
-export function isUniqueViolation(e: unknown): boolean {
-  const m = e instanceof Error ? e.message : String(e);
-  return m.includes("UNIQUE constraint failed") || m.includes("PRIMARY KEY");
-}

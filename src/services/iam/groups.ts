@@ -8,7 +8,8 @@ import { newUniqueId } from "../../lib/ids";
 import * as store from "../../store/iam-groups";
 import type { GroupRow } from "../../store/iam-groups";
 import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, notFound, page, paging, pathPrefix } from "./common";
-import { findUser, listedUser, userResource } from "./users";
+import { findUser, userResource } from "./users";
+import { groupView, userListView } from "./views";
 
 const groupName = () => ({ ...common.name(128), required: true as const });
 const existingUserName = () => ({ ...common.name(128), required: true as const });
@@ -22,9 +23,6 @@ function groupResource(ctx: ActionContext, name: string, g: GroupRow | undefined
   return g?.arn ?? iamArn(ctx.caller.principal.account, "group", "/", name);
 }
 
-function group(g: GroupRow) {
-  return { Path: g.path, GroupName: g.groupName, GroupId: g.groupId, Arn: g.arn, CreateDate: g.createDate };
-}
 
 export const CreateGroup = defineAction({
   service: "iam",
@@ -47,7 +45,7 @@ export const CreateGroup = defineAction({
       if (res.reason === "exists") throw alreadyExists.group(i.GroupName);
       throw errors.limitExceeded(`Cannot exceed quota for GroupsPerAccount: ${store.GROUPS_PER_ACCOUNT}`);
     }
-    return { Group: group(row) };
+    return { Group: groupView(row) };
   },
 });
 
@@ -66,7 +64,7 @@ export const GetGroup = defineAction({
     });
     if (!r) throw notFound.group(i.GroupName);
     const pg = page(r.users, max, (u) => u.nameLower);
-    return { Group: group(r.group), Users: pg.items.map(listedUser), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+    return { Group: groupView(r.group), Users: pg.items.map(userListView), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
   },
 });
 
@@ -84,7 +82,7 @@ export const ListGroups = defineAction({
       limit: max + 1,
     });
     const pg = page(rows, max, (g) => g.nameLower);
-    return { Groups: pg.items.map(group), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+    return { Groups: pg.items.map(groupView), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
   },
 });
 
@@ -176,7 +174,7 @@ export const ListGroupsForUser = defineAction({
     });
     if (!rows) throw notFound.user(i.UserName);
     const pg = page(rows, max, (g) => g.nameLower);
-    return { Groups: pg.items.map(group), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+    return { Groups: pg.items.map(groupView), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
   },
 });
 

@@ -9,7 +9,8 @@ import { policySizeWithoutWhitespace } from "../../policy/index";
 import { deleteInline, getInline, INLINE_SIZE_LIMIT, listInline, putInline } from "../../store/iam-attachments";
 import type { PolicyEntityType } from "../../store/iam-policies";
 import { DEFAULT_MAX_ITEMS, decodeMarker, page, paging } from "./common";
-import { account, encodeDocument, req, validateDocument } from "./policies";
+import { account, req, validateDocument } from "./policies";
+import { encodeDocument } from "./views";
 import { ENTITY, entityName, entityNotFound, entityTarget, guardRole, lookupEntity } from "./attachments";
 import type { EntityInfo } from "../../store/iam-attachments";
 

@@ -5,7 +5,8 @@ import { errors } from "../../protocol/errors";
 import { iamArn } from "../../lib/arn";
 import { isoSeconds } from "../../lib/clock";
 import { newUniqueId } from "../../lib/ids";
-import { assertRoleModifiable, listTags, type TagRow } from "../../store/iam-roles";
+import { assertRoleModifiable } from "../../store/iam-roles";
+import { listTags, type TagRow } from "../../store/tags";
 import {
   addRoleToProfile,
   deleteInstanceProfileRow,
@@ -17,8 +18,10 @@ import {
 } from "../../store/iam-instance-profiles";
 import { DEFAULT_MAX_ITEMS, budgetedPage, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, validateTags } from "./common";
 import {
-  encodeDocument, existingRole, findRole, listEntityTags, requireRole, roleName, roleTarget, tagEntity, tagKeysInput, tagsInput, untagEntity, type TaggedEntity,
+  existingRole, findRole, requireRole, roleName, roleTarget,
 } from "./roles";
+import { instanceProfileView } from "./views";
+import { listEntityTags, tagEntity, tagKeysInput, tagsInput, untagEntity, type TaggedEntity } from "./tags";
 
 const profileArnOf = (account: string, name: string, path = "/") => iamArn(account, "instance-profile", path, name);
 
@@ -35,27 +38,8 @@ function profileTarget(ctx: ActionContext, name: string, p: InstanceProfileView 
   return { resource: p?.arn ?? profileArnOf(ctx.caller.principal.account, name) };
 }
 
-/** The InstanceProfile element; its Roles members carry the role's basic fields. */
-function profileView(p: InstanceProfileView, tags?: TagRow[]) {
-  return {
-    Path: p.path,
-    InstanceProfileName: p.instanceProfileName,
-    InstanceProfileId: p.instanceProfileId,
-    Arn: p.arn,
-    CreateDate: p.createDate,
-    Roles: p.role
-      ? [{
-          Path: p.role.path,
-          RoleName: p.role.roleName,
-          RoleId: p.role.roleId,
-          Arn: p.role.arn,
-          CreateDate: p.role.createDate,
-          AssumeRolePolicyDocument: encodeDocument(p.role.assumeRolePolicyDocument),
-        }]
-      : [],
-    Tags: tags && tags.length ? tags : undefined,
-  };
-}
+/** The InstanceProfile element of a profile with the role it holds. */
+const profileView = (p: InstanceProfileView, tags?: TagRow[]) => instanceProfileView(p, p.role, tags);
 
 const NAME = () => ({ ...common.name(128), required: true as const });
 
@@ -188,7 +172,8 @@ export const RemoveRoleFromInstanceProfile = defineAction({
   },
 });
 
-const taggedProfile = (p: InstanceProfileView): TaggedEntity => ({ accountId: p.accountId, id: p.instanceProfileId, tagType: "instance-profile", principalTags: false });
+const taggedProfile = (p: InstanceProfileView | null): TaggedEntity | undefined =>
+  p ? { kind: "instance-profile", accountId: p.accountId, id: p.instanceProfileId } : undefined;
 
 export const TagInstanceProfile = defineAction({
   service: "iam",
@@ -197,7 +182,7 @@ export const TagInstanceProfile = defineAction({
   input: { InstanceProfileName: NAME(), ...tagsInput() },
   load: (i, ctx) => findProfile(ctx, i.InstanceProfileName),
   target: (i, ctx, found) => ({ ...profileTarget(ctx, i.InstanceProfileName, found), context: requestTagContext(i.Tags) }),
-  handler: (i, ctx, found) => tagEntity(ctx, taggedProfile(existingProfile(found, i.InstanceProfileName)), i.Tags, () => notFound.instanceProfile(i.InstanceProfileName)),
+  handler: (i, ctx, found) => tagEntity(ctx, taggedProfile(found), i.Tags, () => notFound.instanceProfile(i.InstanceProfileName)),
 });
 
 export const UntagInstanceProfile = defineAction({
@@ -207,7 +192,7 @@ export const UntagInstanceProfile = defineAction({
   input: { InstanceProfileName: NAME(), ...tagKeysInput() },
   load: (i, ctx) => findProfile(ctx, i.InstanceProfileName),
   target: (i, ctx, found) => ({ ...profileTarget(ctx, i.InstanceProfileName, found), context: { "aws:TagKeys": i.TagKeys } }),
-  handler: (i, ctx, found) => untagEntity(ctx, taggedProfile(existingProfile(found, i.InstanceProfileName)), i.TagKeys),
+  handler: (i, ctx, found) => untagEntity(ctx, taggedProfile(found), i.TagKeys, () => notFound.instanceProfile(i.InstanceProfileName)),
 });
 
 export const ListInstanceProfileTags = defineAction({
@@ -217,7 +202,7 @@ export const ListInstanceProfileTags = defineAction({
   input: { InstanceProfileName: NAME(), ...paging },
   load: (i, ctx) => findProfile(ctx, i.InstanceProfileName),
   target: (i, ctx, found) => profileTarget(ctx, i.InstanceProfileName, found),
-  handler: (i, ctx, found) => listEntityTags(ctx, taggedProfile(existingProfile(found, i.InstanceProfileName)), i),
+  handler: (i, ctx, found) => listEntityTags(ctx, taggedProfile(found), i, () => notFound.instanceProfile(i.InstanceProfileName)),
 });
 
 export const instanceProfileActions: RegisteredAction[] = [

@@ -16,6 +16,7 @@ import * as store from "../../store/iam-mfa";
 import { quotaMessage } from "../../store/iam-quotas";
 import { DEFAULT_MAX_ITEMS, decodeMarker, page, paging, requestTagContext, validateTags } from "./common";
 import { lookupTarget, resolveTarget } from "./security-targets";
+import { listEntityTags, tagEntity, tagKeysInput, tagsInput, untagEntity, type TaggedEntity } from "./tags";
 
 // ---------------------------------------------------------------- shapes and messages
 
@@ -23,8 +24,6 @@ const serialNumber = () =>
   s.string({ required: true, min: 9, max: 256, pattern: /^[\w+=/:,.@-]+$/, patternText: "[\\w+=/:,.@-]+" });
 const authenticationCode = () => s.string({ required: true, min: 6, max: 6, pattern: /^\d+$/, patternText: "[\\d]+" });
 const optionalUserName = () => common.name(128, false);
-const tagKeys = () =>
-  s.list(s.string({ min: 1, max: 128, pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, patternText: "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+" }), { required: true, max: 50 });
 
 export const mfaErrors = {
   noSuchDevice: (serial: string) => errors.noSuchEntity(`VirtualMFADevice with serial number ${serial} does not exist.`),
@@ -241,29 +240,25 @@ export const GetMFADevice = defineAction({
   },
 });
 
+/** A device is tagged by its serial number; whether it exists is the store's answer. */
+const taggedDevice = (ctx: ActionContext, serial: string): TaggedEntity => ({ kind: "mfa", accountId: ctx.caller.principal.account, id: serial });
+
 export const TagMFADevice = defineAction({
   service: "iam",
   name: "TagMFADevice",
   effect: "write",
-  input: { SerialNumber: serialNumber(), Tags: { ...common.tags(), required: true as const } },
+  input: { SerialNumber: serialNumber(), ...tagsInput() },
   target: (i) => ({ resource: i.SerialNumber, context: requestTagContext(i.Tags) }),
-  handler: async (i, ctx) => {
-    validateTags(i.Tags);
-    if (!(await store.tagDevice(ctx.db, ctx.caller.principal.account, i.SerialNumber, i.Tags))) throw mfaErrors.noSuchDevice(i.SerialNumber);
-    return undefined;
-  },
+  handler: (i, ctx) => tagEntity(ctx, taggedDevice(ctx, i.SerialNumber), i.Tags, () => mfaErrors.noSuchDevice(i.SerialNumber)),
 });
 
 export const UntagMFADevice = defineAction({
   service: "iam",
   name: "UntagMFADevice",
   effect: "write",
-  input: { SerialNumber: serialNumber(), TagKeys: tagKeys() },
+  input: { SerialNumber: serialNumber(), ...tagKeysInput() },
   target: (i) => ({ resource: i.SerialNumber, context: { "aws:TagKeys": i.TagKeys } }),
-  handler: async (i, ctx) => {
-    if (!(await store.untagDevice(ctx.db, ctx.caller.principal.account, i.SerialNumber, i.TagKeys))) throw mfaErrors.noSuchDevice(i.SerialNumber);
-    return undefined;
-  },
+  handler: (i, ctx) => untagEntity(ctx, taggedDevice(ctx, i.SerialNumber), i.TagKeys, () => mfaErrors.noSuchDevice(i.SerialNumber)),
 });
 
 export const ListMFADeviceTags = defineAction({
@@ -272,20 +267,7 @@ export const ListMFADeviceTags = defineAction({
   effect: "read",
   input: { SerialNumber: serialNumber(), ...paging },
   target: (i) => ({ resource: i.SerialNumber }),
-  handler: async (i, ctx) => {
-    const account = ctx.caller.principal.account;
-    const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
-    const after = decodeMarker(i.Marker);
-    const afterPosition = after === undefined ? undefined : Number(after);
-    if (afterPosition !== undefined && !Number.isInteger(afterPosition)) throw errors.validation("Invalid Marker.");
-    const [dev, rows] = await Promise.all([
-      store.getDevice(ctx.db, account, i.SerialNumber),
-      store.listDeviceTags(ctx.db, account, i.SerialNumber, afterPosition, max + 1),
-    ]);
-    if (!dev) throw mfaErrors.noSuchDevice(i.SerialNumber);
-    const pg = page(rows, max, (t) => String(t.position));
-    return { Tags: pg.items.map((t) => ({ Key: t.Key, Value: t.Value })), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
-  },
+  handler: (i, ctx) => listEntityTags(ctx, taggedDevice(ctx, i.SerialNumber), i, () => mfaErrors.noSuchDevice(i.SerialNumber)),
 });
 
 export const mfaActions: RegisteredAction[] = [

@@ -11,11 +11,13 @@ import { isoSeconds } from "../../lib/clock";
 import { newUniqueId } from "../../lib/ids";
 import { parsePolicy, policySizeWithoutWhitespace } from "../../policy/index";
 import {
-  createPolicy, deletePolicy, getPolicy, getTags, isAwsManagedArn, listEntitiesForPolicy, listPolicies,
-  tagResource, untagResource, type PolicyRow, type TagRow,
+  createPolicy, deletePolicy, getPolicy, isAwsManagedArn, listEntitiesForPolicy, listPolicies, managedPolicyExists, type PolicyRow,
 } from "../../store/iam-policies";
+import { listTags } from "../../store/tags";
 import { quotaMessage, SUMMARY_QUOTAS } from "../../store/iam-quotas";
-import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, page, paging, pathPrefix, requestTagContext, tagPage, validateTags } from "./common";
+import { DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, page, paging, pathPrefix, requestTagContext, validateTags } from "./common";
+import { policyView } from "./views";
+import { listEntityTags, tagEntity, tagKeysInput, tagPage, tagsInput, untagEntity, type TaggedEntity } from "./tags";
 
 export const MANAGED_POLICY_SIZE_LIMIT = SUMMARY_QUOTAS.PolicySizeQuota;
 
@@ -35,11 +37,6 @@ export const req = {
 export const policyDescription = () =>
   s.string({ max: 1000, pattern: /^[\p{L}\p{M}\p{Z}\p{S}\p{N}\p{P}]*$/u, patternText: "[\\p{L}\\p{M}\\p{Z}\\p{S}\\p{N}\\p{P}]*" });
 
-/** Documents are returned URL-encoded, as AWS does (botocore unquotes them, the JS SDK does not). */
-export function encodeDocument(doc: string): string {
-  return encodeURIComponent(doc);
-}
-
 /** AWS answers InvalidInput for a PolicyArn that is not an IAM policy ARN. */
 export function checkPolicyArn(arn: string): void {
   const a = parseArn(arn);
@@ -48,6 +45,24 @@ export function checkPolicyArn(arn: string): void {
 }
 
 export const policyNotFound = (arn: string) => errors.noSuchEntity(`Policy ${arn} was not found.`);
+
+/** AWS's answer for a PermissionsBoundary that names no managed policy this account can use. */
+export const boundaryNotFound = (arn: string) => errors.noSuchEntity(`Scope ARN: ${arn} does not exist or is not attachable.`);
+
+/**
+ * The one rule for a PermissionsBoundary (CreateUser, CreateRole, PutUserPermissionsBoundary,
+ * PutRolePermissionsBoundary): an ARN that is not an IAM policy ARN is InvalidInput
+ * "ARN … is not valid." (checkPolicyArn, the rule of every PolicyArn); a well-formed one that names
+ * no customer managed policy of this account nor an AWS-managed policy is NoSuchEntity
+ * "Scope ARN: … does not exist or is not attachable." Both texts are AWS's (the second is quoted
+ * from AWS answers in public issue threads). Not confirmed: how AWS treats a policy ARN with a
+ * region or a malformed account field; they can name no policy, so they get NoSuchEntity here
+ * (LocalStack's provider draws the same line, at ":policy/").
+ */
+export async function requireBoundaryPolicy(ctx: ActionContext, arn: string): Promise<void> {
+  checkPolicyArn(arn);
+  if (!(await managedPolicyExists(ctx.db, account(ctx), arn))) throw boundaryNotFound(arn);
+}
 
 /**
  * AWS-managed policies belong to the `aws` account: no caller, not even a root user, may change
@@ -70,24 +85,6 @@ export function validateManagedDocument(doc: string): void {
   validateDocument(doc, "identity", true);
   if (policySizeWithoutWhitespace(doc) > MANAGED_POLICY_SIZE_LIMIT)
     throw errors.limitExceeded(`Cannot exceed quota for PolicySize: ${MANAGED_POLICY_SIZE_LIMIT}`);
-}
-
-/** The Policy structure in AWS's element order; Description/Tags only where AWS shows them. */
-export function policyOut(p: PolicyRow, o: { description?: boolean; tags?: TagRow[] } = {}) {
-  return {
-    PolicyName: p.policyName,
-    PolicyId: p.policyId,
-    Arn: p.arn,
-    Path: p.path,
-    DefaultVersionId: p.defaultVersionId,
-    AttachmentCount: p.attachmentCount,
-    PermissionsBoundaryUsageCount: p.boundaryCount,
-    IsAttachable: true,
-    Description: o.description ? (p.description ?? undefined) : undefined,
-    CreateDate: p.createDate,
-    UpdateDate: p.updateDate,
-    Tags: o.tags && o.tags.length ? o.tags : undefined,
-  };
 }
 
 export const account = (ctx: ActionContext) => ctx.caller.principal.account;
@@ -146,7 +143,7 @@ export const createPolicyAction = defineAction({
     }
     if (created === "exists") throw alreadyExists.policy(i.PolicyName);
     if (created === "limit") throw errors.limitExceeded(quotaMessage("PoliciesPerAccount"));
-    return { Policy: policyOut(p, { description: true, tags }) };
+    return { Policy: policyView(p, { description: true, tags }) };
   },
 });
 
@@ -158,8 +155,8 @@ export const getPolicyAction = defineAction({
   target: (i) => ({ resource: i.PolicyArn }),
   async handler(i, ctx) {
     const p = await requirePolicy(ctx, i.PolicyArn);
-    const tags = p.awsManaged ? [] : await getTags(ctx.db, account(ctx), "policy", p.policyId);
-    return { Policy: policyOut(p, { description: true, tags }) };
+    const tags = p.awsManaged ? [] : await listTags(ctx.db, account(ctx), "policy", p.policyId);
+    return { Policy: policyView(p, { description: true, tags }) };
   },
 });
 
@@ -193,7 +190,7 @@ export const listPoliciesAction = defineAction({
       limit: max + 1,
     });
     const pg = page(rows, max, (p) => `${p.policyName}\n${p.arn}`);
-    return { Policies: pg.items.map((p) => policyOut(p)), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+    return { Policies: pg.items.map((p) => policyView(p)), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
   },
 });
 
@@ -219,25 +216,20 @@ export const deletePolicyAction = defineAction({
   },
 });
 
-const tagKeysField = s.list(s.string({ min: 1, max: 128 }), { required: true, max: 50 });
+const taggedPolicy = (ctx: ActionContext, p: PolicyRow): TaggedEntity => ({ kind: "policy", accountId: account(ctx), id: p.policyId });
 
 export const tagPolicyAction = defineAction({
   service: "iam",
   name: "TagPolicy",
   effect: "write",
-  input: { ...policyArnField, Tags: { ...common.tags(), required: true as const } },
+  input: { ...policyArnField, ...tagsInput() },
   target: (i, ctx) => {
     denyAwsManagedWrite(ctx, "TagPolicy", i.PolicyArn);
     return { resource: i.PolicyArn, context: requestTagContext(i.Tags) };
   },
   async handler(i, ctx) {
     const p = await requirePolicy(ctx, i.PolicyArn);
-    const acct = account(ctx);
-    const existing = await getTags(ctx.db, acct, "policy", p.policyId);
-    validateTags(i.Tags, existing.map((t) => t.Key.toLowerCase()));
-    if (!(await tagResource(ctx.db, acct, "policy", p.policyId, i.Tags)))
-      throw errors.limitExceeded("The number of tags has reached the maximum limit.");
-    return undefined;
+    return tagEntity(ctx, taggedPolicy(ctx, p), i.Tags, () => policyNotFound(i.PolicyArn));
   },
 });
 
@@ -245,15 +237,14 @@ export const untagPolicyAction = defineAction({
   service: "iam",
   name: "UntagPolicy",
   effect: "write",
-  input: { ...policyArnField, TagKeys: tagKeysField },
+  input: { ...policyArnField, ...tagKeysInput() },
   target: (i, ctx) => {
     denyAwsManagedWrite(ctx, "UntagPolicy", i.PolicyArn);
     return { resource: i.PolicyArn, context: { "aws:TagKeys": i.TagKeys } };
   },
   async handler(i, ctx) {
     const p = await requirePolicy(ctx, i.PolicyArn);
-    await untagResource(ctx.db, account(ctx), "policy", p.policyId, i.TagKeys);
-    return undefined;
+    return untagEntity(ctx, taggedPolicy(ctx, p), i.TagKeys, () => policyNotFound(i.PolicyArn));
   },
 });
 
@@ -265,8 +256,9 @@ export const listPolicyTagsAction = defineAction({
   target: (i) => ({ resource: i.PolicyArn }),
   async handler(i, ctx) {
     const p = await requirePolicy(ctx, i.PolicyArn);
-    const all = p.awsManaged ? [] : await getTags(ctx.db, account(ctx), "policy", p.policyId);
-    return tagPage(all, i.Marker, i.MaxItems);
+    // AWS-managed policies carry no tags.
+    if (p.awsManaged) return tagPage([], -1, i.MaxItems);
+    return listEntityTags(ctx, taggedPolicy(ctx, p), i, () => policyNotFound(i.PolicyArn));
   },
 });
 

@@ -6,7 +6,8 @@ import { isoSeconds } from "../../lib/clock";
 import { createVersion, deleteVersion, getVersion, listVersions, setDefaultVersion, type VersionRow } from "../../store/iam-policies";
 import { SUMMARY_QUOTAS } from "../../store/iam-quotas";
 import { DEFAULT_MAX_ITEMS, decodeMarker, page, paging } from "./common";
-import { account, req, checkPolicyArn, denyAwsManagedWrite, encodeDocument, policyNotFound, requirePolicy, validateManagedDocument } from "./policies";
+import { account, req, checkPolicyArn, denyAwsManagedWrite, policyNotFound, requirePolicy, validateManagedDocument } from "./policies";
+import { encodeDocument } from "./views";
 
 const versionId = () =>
   s.string({ required: true, pattern: /^v[1-9][0-9]*(\.[A-Za-z0-9-]*)?$/, patternText: "v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?" });

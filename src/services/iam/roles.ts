@@ -3,7 +3,7 @@ import { defineAction, type ActionContext, type RegisteredAction } from "../acti
 import { common, s } from "../../protocol/shapes";
 import { AwsError, errors } from "../../protocol/errors";
 import { parsePolicy, policySizeWithoutWhitespace } from "../../policy/index";
-import { iamArn, parseArn } from "../../lib/arn";
+import { iamArn } from "../../lib/arn";
 import { isoSeconds } from "../../lib/clock";
 import { newUniqueId } from "../../lib/ids";
 import {
@@ -14,18 +14,17 @@ import {
   insertRole,
   isServiceLinkedRole,
   listRoles,
-  listTags,
-  managedPolicyExists,
-  putTags,
-  removeTags,
   roleDeleteBlocker,
   updateRoleFields,
   updateTrustPolicy,
   type RoleRow,
-  type TagRow,
 } from "../../store/iam-roles";
 import { SUMMARY_QUOTAS } from "../../store/iam-quotas";
-import { DEFAULT_MAX_ITEMS, budgetedPage, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, tagPage, validateTags } from "./common";
+import { listTags } from "../../store/tags";
+import { DEFAULT_MAX_ITEMS, budgetedPage, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, validateTags } from "./common";
+import { requireBoundaryPolicy } from "./policies";
+import { roleCreatedView, roleListView, roleView } from "./views";
+import { listEntityTags, tagEntity, tagKeysInput, tagsInput, untagEntity, type TaggedEntity } from "./tags";
 
 // ---------------------------------------------------------------- shared pieces
 
@@ -37,11 +36,6 @@ export const maxSessionDuration = () => s.integer({ min: 3600, max: 43200 });
 
 /** Trust policies: at most 2,048 characters without whitespace (IAM quota ACLSizePerRole). */
 export const TRUST_POLICY_MAX = SUMMARY_QUOTAS.AssumeRolePolicySizeQuota;
-
-/** Policy documents are returned URL-encoded, as AWS does (botocore unquotes them). */
-export function encodeDocument(doc: string): string {
-  return encodeURIComponent(doc);
-}
 
 export function validateTrustPolicy(doc: string): void {
   const parsed = parsePolicy(doc, "trust");
@@ -75,63 +69,6 @@ export function roleTarget(ctx: ActionContext, name: string, role: RoleRow | nul
   return { resource: role?.arn ?? roleArnOf(ctx.caller.principal.account, name) };
 }
 
-function boundaryOf(role: RoleRow) {
-  return role.permissionsBoundary ? { PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: role.permissionsBoundary } : undefined;
-}
-
-/** The members every Role element starts with, in AWS's member order. */
-function roleBaseView(role: RoleRow) {
-  return {
-    Path: role.path,
-    RoleName: role.roleName,
-    RoleId: role.roleId,
-    Arn: role.arn,
-    CreateDate: role.createDate,
-    AssumeRolePolicyDocument: encodeDocument(role.assumeRolePolicyDocument),
-  };
-}
-
-/** ListRoles leaves out PermissionsBoundary, Tags and RoleLastUsed (AWS: "use GetRole"). */
-export function roleListView(role: RoleRow) {
-  return {
-    ...roleBaseView(role),
-    Description: role.description ?? undefined,
-    MaxSessionDuration: role.maxSessionDuration,
-  };
-}
-
-/** The Role element in AWS's member order, as GetRole / UpdateRoleDescription show it. */
-export function roleView(role: RoleRow, tags: TagRow[]) {
-  return {
-    ...roleListView(role),
-    PermissionsBoundary: boundaryOf(role),
-    Tags: tags.length ? tags : undefined,
-    // Present (empty) even for a role never used.
-    RoleLastUsed: { LastUsedDate: role.lastUsedDate ?? undefined, Region: role.lastUsedRegion ?? undefined },
-  };
-}
-
-/** CreateRole / CreateServiceLinkedRole answer without Description, MaxSessionDuration and RoleLastUsed. */
-export function roleCreatedView(role: RoleRow, tags: TagRow[]) {
-  return {
-    ...roleBaseView(role),
-    PermissionsBoundary: boundaryOf(role),
-    Tags: tags.length ? tags : undefined,
-  };
-}
-
-/** A managed-policy ARN that exists (customer policy of this account or AWS-managed). */
-export async function validateBoundaryArn(ctx: ActionContext, arn: string): Promise<void> {
-  const a = parseArn(arn);
-  if (!a || a.service !== "iam" || !a.resource.startsWith("policy/") || !(a.account === "aws" || /^\d{12}$/.test(a.account)))
-    throw errors.invalidInput(`ARN ${arn} is not valid.`);
-  if (!(await managedPolicyExists(ctx.db, ctx.caller.principal.account, arn)))
-    throw errors.noSuchEntity(`Scope ARN: ${arn} does not exist or is not attachable.`);
-}
-
-const tagList = () => common.tags();
-const tagKeys = () => s.list(s.string({ required: true, min: 1, max: 128 }), { required: true, max: 50 });
-
 /** common.name/policyDocument take `required` as a plain boolean; pin it for the input types. */
 export const roleName = () => ({ ...common.name(64), required: true as const });
 export type NameField = ReturnType<typeof roleName>;
@@ -150,7 +87,7 @@ export const CreateRole = defineAction({
     Description: roleDescription(),
     MaxSessionDuration: maxSessionDuration(),
     PermissionsBoundary: common.arn(false),
-    Tags: tagList(),
+    Tags: common.tags(),
   },
   target: (i, ctx) => {
     const context = requestTagContext(i.Tags);
@@ -165,7 +102,7 @@ export const CreateRole = defineAction({
     validateTrustPolicy(i.AssumeRolePolicyDocument);
     const tags = i.Tags ?? [];
     validateTags(tags);
-    if (i.PermissionsBoundary) await validateBoundaryArn(ctx, i.PermissionsBoundary);
+    if (i.PermissionsBoundary) await requireBoundaryPolicy(ctx, i.PermissionsBoundary);
     const role: RoleRow = {
       roleId: newUniqueId("AROA"),
       accountId: account,
@@ -288,34 +225,7 @@ export const DeleteRole = defineAction({
   },
 });
 
-/**
- * Tag…, Untag… and List…Tags of a role or an instance profile: the same steps on a tagged entity
- * (its tag resource type, and whether its tags are aws:PrincipalTag values — then a change of them
- * changes who can do what).
- */
-export interface TaggedEntity { accountId: string; id: string; tagType: "role" | "instance-profile"; principalTags: boolean }
-
-export async function tagEntity(ctx: ActionContext, e: TaggedEntity, tags: TagRow[], notFoundError: () => AwsError): Promise<undefined> {
-  const existing = await listTags(ctx.db, e.accountId, e.tagType, e.id);
-  validateTags(tags, existing.map((t) => t.Key.toLowerCase()));
-  if (!(await putTags(ctx.db, e.accountId, e.tagType, e.id, tags, e.principalTags))) throw notFoundError();
-  return undefined;
-}
-
-export async function untagEntity(ctx: ActionContext, e: TaggedEntity, keys: string[]): Promise<undefined> {
-  await removeTags(ctx.db, e.accountId, e.tagType, e.id, keys, e.principalTags);
-  return undefined;
-}
-
-export async function listEntityTags(ctx: ActionContext, e: TaggedEntity, i: { Marker?: string; MaxItems?: number }) {
-  return tagPage(await listTags(ctx.db, e.accountId, e.tagType, e.id), i.Marker, i.MaxItems);
-}
-
-export const tagsInput = () => ({ Tags: { ...tagList(), required: true as const } });
-export const tagKeysInput = () => ({ TagKeys: tagKeys() });
-
-// Role tags are aws:PrincipalTag values: a change of who can do what.
-const taggedRole = (r: RoleRow): TaggedEntity => ({ accountId: r.accountId, id: r.roleId, tagType: "role", principalTags: true });
+const taggedRole = (r: RoleRow | null): TaggedEntity | undefined => (r ? { kind: "role", accountId: r.accountId, id: r.roleId } : undefined);
 
 export const TagRole = defineAction({
   service: "iam",
@@ -324,7 +234,7 @@ export const TagRole = defineAction({
   input: { RoleName: roleName(), ...tagsInput() },
   load: (i, ctx) => findRole(ctx, i.RoleName),
   target: (i, ctx, found) => ({ ...roleTarget(ctx, i.RoleName, found), context: requestTagContext(i.Tags) }),
-  handler: (i, ctx, found) => tagEntity(ctx, taggedRole(existingRole(found, i.RoleName)), i.Tags, () => notFound.role(i.RoleName)),
+  handler: (i, ctx, found) => tagEntity(ctx, taggedRole(found), i.Tags, () => notFound.role(i.RoleName)),
 });
 
 export const UntagRole = defineAction({
@@ -334,7 +244,7 @@ export const UntagRole = defineAction({
   input: { RoleName: roleName(), ...tagKeysInput() },
   load: (i, ctx) => findRole(ctx, i.RoleName),
   target: (i, ctx, found) => ({ ...roleTarget(ctx, i.RoleName, found), context: { "aws:TagKeys": i.TagKeys } }),
-  handler: (i, ctx, found) => untagEntity(ctx, taggedRole(existingRole(found, i.RoleName)), i.TagKeys),
+  handler: (i, ctx, found) => untagEntity(ctx, taggedRole(found), i.TagKeys, () => notFound.role(i.RoleName)),
 });
 
 export const ListRoleTags = defineAction({
@@ -344,7 +254,7 @@ export const ListRoleTags = defineAction({
   input: { RoleName: roleName(), ...paging },
   load: (i, ctx) => findRole(ctx, i.RoleName),
   target: (i, ctx, found) => roleTarget(ctx, i.RoleName, found),
-  handler: (i, ctx, found) => listEntityTags(ctx, taggedRole(existingRole(found, i.RoleName)), i),
+  handler: (i, ctx, found) => listEntityTags(ctx, taggedRole(found), i, () => notFound.role(i.RoleName)),
 });
 
 export const roleActions: RegisteredAction[] = [

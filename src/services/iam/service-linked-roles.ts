@@ -18,7 +18,8 @@ import {
   type RoleRow,
 } from "../../store/iam-roles";
 import { notFound } from "./common";
-import { existingRole, findRole, roleArnOf, roleCreatedView, roleDescription, roleTarget } from "./roles";
+import { existingRole, findRole, roleArnOf, roleDescription, roleTarget } from "./roles";
+import { roleCreatedView } from "./views";
 
 interface LinkedService {
   /** role name before any `_<CustomSuffix>` */

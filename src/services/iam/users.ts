@@ -1,16 +1,19 @@
 /** IAM users: Create/Get/List/Update/DeleteUser and Tag/Untag/ListUserTags. */
 import { defineAction, type ActionContext, type RegisteredAction } from "../action";
-import { common, s } from "../../protocol/shapes";
+import { common } from "../../protocol/shapes";
 import { errors } from "../../protocol/errors";
-import { iamArn, parseArn, rootArn } from "../../lib/arn";
+import { iamArn, rootArn } from "../../lib/arn";
 import { isoSeconds } from "../../lib/clock";
 import { newUniqueId } from "../../lib/ids";
 import { getAccount } from "../../store/accounts";
 import * as store from "../../store/iam-users";
-import type { UserRow, TagRow } from "../../store/iam-users";
+import type { UserRow } from "../../store/iam-users";
 import {
   DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, notFound, page, paging, pathPrefix, requestTagContext, validateTags,
 } from "./common";
+import { requireBoundaryPolicy } from "./policies";
+import { userListView, userView } from "./views";
+import { listEntityTags, tagEntity, tagKeysInput, tagsInput, untagEntity, type TaggedEntity } from "./tags";
 
 // ---- shared with groups.ts and access-keys.ts ----------------------------------------------
 
@@ -25,29 +28,6 @@ export function userResource(ctx: ActionContext, name: string, u: UserRow | unde
 }
 
 export const nonUserCredentials = () => errors.validation("Must specify userName when calling with non-User credentials");
-
-/** A user as ListUsers / GetGroup show it (no boundary, no tags). */
-export function listedUser(u: UserRow) {
-  return {
-    Path: u.path,
-    UserName: u.userName,
-    UserId: u.userId,
-    Arn: u.arn,
-    CreateDate: u.createDate,
-    PasswordLastUsed: u.passwordLastUsed ?? undefined,
-  };
-}
-
-/** A user as CreateUser / GetUser show it. */
-function fullUser(u: UserRow, tags: TagRow[]) {
-  return {
-    ...listedUser(u),
-    PermissionsBoundary: u.permissionsBoundary
-      ? { PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: u.permissionsBoundary }
-      : undefined,
-    Tags: tags.length ? tags.map((t) => ({ Key: t.Key, Value: t.Value })) : undefined,
-  };
-}
 
 const userName = () => ({ ...common.name(64), required: true as const });
 const existingUserName = () => ({ ...common.name(128), required: true as const });
@@ -68,7 +48,7 @@ export const CreateUser = defineAction({
     const account = ctx.caller.principal.account;
     const tags = i.Tags ?? [];
     validateTags(tags);
-    if (i.PermissionsBoundary !== undefined) await checkBoundary(ctx, i.PermissionsBoundary);
+    if (i.PermissionsBoundary !== undefined) await requireBoundaryPolicy(ctx, i.PermissionsBoundary);
     const path = i.Path ?? "/";
     const res = await store.createUser(ctx.db, account, {
       userId: newUniqueId("AIDA"),
@@ -83,18 +63,9 @@ export const CreateUser = defineAction({
       if (res.reason === "exists") throw alreadyExists.user(i.UserName);
       throw errors.limitExceeded(`Cannot exceed quota for UsersPerAccount: ${store.USERS_PER_ACCOUNT}`);
     }
-    return { User: fullUser(res.user, res.tags) };
+    return { User: userView(res.user, res.tags) };
   },
 });
-
-/** A permissions boundary must name an existing managed policy (customer or AWS-managed). */
-export async function checkBoundary(ctx: ActionContext, arn: string): Promise<void> {
-  const a = parseArn(arn);
-  if (!a || a.service !== "iam" || a.region !== "" || !a.resource.startsWith("policy/"))
-    throw errors.invalidInput(`ARN ${arn} is not valid.`);
-  if (!(await store.managedPolicyExists(ctx.db, ctx.caller.principal.account, arn)))
-    throw errors.noSuchEntity(`Scope ARN: ${arn} does not exist or is not attachable.`);
-}
 
 export const GetUser = defineAction({
   service: "iam",
@@ -118,7 +89,7 @@ export const GetUser = defineAction({
     if (i.UserName === undefined && p.kind !== "user") throw nonUserCredentials();
     const r = i.UserName !== undefined ? loaded : await store.getUserWithTags(ctx.db, p.account, p.userId, true);
     if (!r) throw notFound.user(i.UserName ?? p.username ?? "");
-    return { User: fullUser(r.user, r.tags) };
+    return { User: userView(r.user, r.tags) };
   },
 });
 
@@ -136,7 +107,7 @@ export const ListUsers = defineAction({
       limit: max + 1,
     });
     const pg = page(rows, max, (r) => r.nameLower);
-    return { Users: pg.items.map(listedUser), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
+    return { Users: pg.items.map(userListView), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
   },
 });
 
@@ -182,41 +153,27 @@ export const DeleteUser = defineAction({
   },
 });
 
+const taggedUser = (ctx: ActionContext, u: UserRow | undefined): TaggedEntity | undefined =>
+  u ? { kind: "user", accountId: ctx.caller.principal.account, id: u.userId } : undefined;
+
 export const TagUser = defineAction({
   service: "iam",
   name: "TagUser",
   effect: "permissions",
-  input: { UserName: existingUserName(), Tags: { ...common.tags(), required: true as const } },
+  input: { UserName: existingUserName(), ...tagsInput() },
   load: (i, ctx) => findUser(ctx, i.UserName),
   target: (i, ctx, u) => ({ resource: userResource(ctx, i.UserName, u), context: requestTagContext(i.Tags) }),
-  handler: async (i, ctx, u) => {
-    validateTags(i.Tags);
-    const account = ctx.caller.principal.account;
-    if (i.Tags.length === 0) {
-      if (!u) throw notFound.user(i.UserName);
-      return undefined;
-    }
-    const res = await store.tagUser(ctx.db, account, i.UserName, i.Tags);
-    if (res.ok) return undefined;
-    if (res.reason === "notFound") throw notFound.user(i.UserName);
-    throw errors.limitExceeded("The number of tags has reached the maximum limit.");
-  },
+  handler: (i, ctx, u) => tagEntity(ctx, taggedUser(ctx, u), i.Tags, () => notFound.user(i.UserName)),
 });
 
 export const UntagUser = defineAction({
   service: "iam",
   name: "UntagUser",
   effect: "permissions",
-  input: {
-    UserName: existingUserName(),
-    TagKeys: s.list(s.string({ min: 1, max: 128, pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, patternText: "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+" }), { required: true, max: 50 }),
-  },
+  input: { UserName: existingUserName(), ...tagKeysInput() },
   load: (i, ctx) => findUser(ctx, i.UserName),
   target: (i, ctx, u) => ({ resource: userResource(ctx, i.UserName, u), context: { "aws:TagKeys": i.TagKeys } }),
-  handler: async (i, ctx) => {
-    if (!(await store.untagUser(ctx.db, ctx.caller.principal.account, i.UserName, i.TagKeys))) throw notFound.user(i.UserName);
-    return undefined;
-  },
+  handler: (i, ctx, u) => untagEntity(ctx, taggedUser(ctx, u), i.TagKeys, () => notFound.user(i.UserName)),
 });
 
 export const ListUserTags = defineAction({
@@ -226,16 +183,7 @@ export const ListUserTags = defineAction({
   input: { UserName: existingUserName(), ...paging },
   load: (i, ctx) => findUser(ctx, i.UserName),
   target: (i, ctx, u) => ({ resource: userResource(ctx, i.UserName, u) }),
-  handler: async (i, ctx) => {
-    const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
-    const after = decodeMarker(i.Marker);
-    const afterPosition = after === undefined ? undefined : Number(after);
-    if (afterPosition !== undefined && !Number.isInteger(afterPosition)) throw errors.validation("Invalid Marker.");
-    const rows = await store.listUserTags(ctx.db, ctx.caller.principal.account, i.UserName, { afterPosition, limit: max + 1 });
-    if (!rows) throw notFound.user(i.UserName);
-    const pg = page(rows, max, (r) => String(r.position));
-    return { Tags: pg.items.map((t) => ({ Key: t.Key, Value: t.Value })), IsTruncated: pg.IsTruncated, Marker: pg.Marker };
-  },
+  handler: (i, ctx, u) => listEntityTags(ctx, taggedUser(ctx, u), i, () => notFound.user(i.UserName)),
 });
 
 export const userActions: RegisteredAction[] = [CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser, TagUser, UntagUser, ListUserTags];
