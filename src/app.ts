@@ -13,6 +13,7 @@ import { parseForm, decodeObject, type FlatParams } from "./protocol/query";
 import { readBodyLimited } from "./protocol/body";
 import { NAMESPACES, errorXml, resultXml, successXmlFromResult } from "./protocol/xml";
 import { authenticate } from "./auth/authenticate";
+import { parseSignature, type SignedRequestInfo } from "./auth/sigv4";
 import { findAction, isQueryService, MODELS, QUERY_VERSIONS } from "./services/registry";
 import type { ActionContext, RegisteredAction, RequestInfo } from "./services/action";
 import type { Caller } from "./auth/caller";
@@ -70,10 +71,17 @@ async function handleAws(c: Context<{ Bindings: Env }>): Promise<Response> {
   const requestId = newRequestId();
   const raw = c.req.raw;
   const url = new URL(raw.url);
-  const route = detectService({ method: raw.method, headers: raw.headers, host: url.host, path: url.pathname, query: url.search.slice(1) }, MODELS, requestId);
+  // The signature names the service; a malformed one is reported by the pipeline (in its protocol).
+  let signature: SignedRequestInfo | null | undefined;
+  try {
+    signature = parseSignature({ method: raw.method, url, headers: raw.headers });
+  } catch {
+    signature = undefined;
+  }
+  const route = detectService({ method: raw.method, headers: raw.headers, host: url.host, path: url.pathname, query: url.search.slice(1), ...(signature ? { scopeService: signature.service } : {}) }, MODELS, requestId);
   if (route.kind === "unknown") return send(route.response);
-  if (route.kind === "model") return handleModel(c, route.model, requestId, url);
-  return handleQuery(c, requestId, url);
+  if (route.kind === "model") return handleModel(c, route.model, requestId, url, signature);
+  return handleQuery(c, requestId, url, signature);
 }
 
 /** The per-request context every action runs with. */
@@ -91,11 +99,11 @@ function actionContext(c: Context<{ Bindings: Env }>, db: Db, caller: Caller, re
 }
 
 /** SigV4 → the caller, in the request's context; the payload is the body (S3: de-chunked). */
-async function authenticated(c: Context<{ Bindings: Env }>, url: URL, body: Uint8Array, requestId: string) {
+async function authenticated(c: Context<{ Bindings: Env }>, url: URL, body: Uint8Array, requestId: string, parsed: SignedRequestInfo | null | undefined) {
   const raw = c.req.raw;
   const t = now();
   const db = getDb(c.env.DB);
-  const { caller, signature, payload } = await authenticate({ method: raw.method, url, headers: raw.headers }, body, db, sessionResolverFor(c.env), dataPlaneFor(c.env), t, authCacheTtl(c.env), (p) => c.executionCtx.waitUntil(p));
+  const { caller, signature, payload } = await authenticate({ method: raw.method, url, headers: raw.headers }, body, db, sessionResolverFor(c.env), dataPlaneFor(c.env), t, authCacheTtl(c.env), (p) => c.executionCtx.waitUntil(p), parsed);
   return { ctx: actionContext(c, db, caller, requestId, t, signature.region, url), service: signature.service, payload };
 }
 
@@ -109,7 +117,7 @@ function startAction(ctx: ActionContext, def: RegisteredAction): void {
 }
 
 /** The Query protocol (IAM, STS): form or query-string parameters decoded by each action's shapes. */
-async function handleQuery(c: Context<{ Bindings: Env }>, requestId: string, url: URL): Promise<Response> {
+async function handleQuery(c: Context<{ Bindings: Env }>, requestId: string, url: URL, signature: SignedRequestInfo | null | undefined): Promise<Response> {
   let ns: string = NAMESPACES.iam;
   let ctx: ActionContext | undefined;
   try {
@@ -122,7 +130,7 @@ async function handleQuery(c: Context<{ Bindings: Env }>, requestId: string, url
     const params: FlatParams = raw.method === "POST" ? parseForm(form) : new Map();
     if (url.search) for (const [k, v] of url.searchParams) if (!k.startsWith("X-Amz-") && !params.has(k)) params.set(k, v);
 
-    const auth = await authenticated(c, url, body, requestId);
+    const auth = await authenticated(c, url, body, requestId, signature);
     const actionName = params.get("Action");
     const version = params.get("Version");
     const def = actionName ? findAction(isQueryService(auth.service) ? auth.service : undefined, actionName) : undefined;
@@ -143,14 +151,14 @@ async function handleQuery(c: Context<{ Bindings: Env }>, requestId: string, url
 }
 
 /** The model-driven protocols (JSON 1.0/1.1, REST-XML, REST-JSON, EC2): AWS's service model decodes and encodes. */
-async function handleModel(c: Context<{ Bindings: Env }>, model: ServiceModel, requestId: string, url: URL): Promise<Response> {
+async function handleModel(c: Context<{ Bindings: Env }>, model: ServiceModel, requestId: string, url: URL, signature: SignedRequestInfo | null | undefined): Promise<Response> {
   const raw = c.req.raw;
   const codec = CODECS[model.metadata.protocol as ModelProtocol];
   let ctx: ActionContext | undefined;
   try {
     await ensureBootstrapped(c.env);
     const body = await readBodyLimited(raw);
-    const auth = await authenticated(c, url, body, requestId);
+    const auth = await authenticated(c, url, body, requestId, signature);
     const { operation, input } = codec.decode(model, { method: raw.method, host: url.host, path: url.pathname, query: url.search.slice(1), headers: raw.headers, body: auth.payload });
     const def = findAction(model.metadata.service, operation.name);
     if (!def) throw notServed(model, operation.name);
@@ -182,10 +190,10 @@ function xml(status: number, body: string, requestId: string, decisionId?: strin
 
 /** A codec's response, with iamlab's own headers. */
 function send(res: WireResponse, decisionId?: string, pendingChanges?: number): Response {
-  const headers = new Headers(res.headers);
+  const headers = res.headers;
   // Decode with sts:DecodeAuthorizationMessage (or, for lab authors, GET /_iamlab/decisions/<id>).
-  if (decisionId) headers.set("x-iamlab-decision-id", decisionId);
+  if (decisionId) headers["x-iamlab-decision-id"] = decisionId;
   // Eventual consistency: how many changes of the caller's account have not reached the data plane yet.
-  if (pendingChanges !== undefined) headers.set("x-iamlab-pending-changes", String(pendingChanges));
+  if (pendingChanges !== undefined) headers["x-iamlab-pending-changes"] = String(pendingChanges);
   return new Response(res.body, { status: res.status, headers });
 }

@@ -81,9 +81,12 @@ async function permanentKey(db: Db, dataPlane: DataPlane, id: string, now: numbe
   return { key: old ? { ...old, generation: consistency.visibleGeneration } : undefined, consistency };
 }
 
-/** `background` (the request's waitUntil) lets cached key rows be refreshed behind the response. */
-export async function authenticate(raw: RawRequest, body: Uint8Array, db: Db, sessions: SessionResolver, dataPlane: DataPlane, now: number, cacheTtlMs = 0, background?: (p: Promise<unknown>) => void): Promise<Authenticated> {
-  const info = parseSignature(raw);
+/**
+ * `background` (the request's waitUntil) lets cached key rows be refreshed behind the response;
+ * `parsed` is the request's signature when the router already read it.
+ */
+export async function authenticate(raw: RawRequest, body: Uint8Array, db: Db, sessions: SessionResolver, dataPlane: DataPlane, now: number, cacheTtlMs = 0, background?: (p: Promise<unknown>) => void, parsed?: SignedRequestInfo | null): Promise<Authenticated> {
+  const info = parsed === undefined ? parseSignature(raw) : parsed;
   if (!info) throw errors.missingAuthenticationToken();
   let secret: string;
   let caller: Caller;
@@ -110,5 +113,6 @@ export async function authenticate(raw: RawRequest, body: Uint8Array, db: Db, se
   }
   checkTime(info, now);
   await verifySignature(raw, body, info, secret);
-  return { caller, signature: info, payload: await payloadOf(raw, body, info, secret) };
+  // Only S3 carries payloads other than the body itself (aws-chunked uploads).
+  return { caller, signature: info, payload: info.service === "s3" ? await payloadOf(raw, body, info, secret) : body };
 }

@@ -88,9 +88,18 @@ export function unknownServiceResponse(protocol: Protocol, what: string, request
   }
 }
 
+const lists = new WeakMap<object, readonly ServiceModel[]>();
+function modelList(models: Readonly<Record<string, ServiceModel>>): readonly ServiceModel[] {
+  let l = lists.get(models);
+  if (!l) lists.set(models, (l = Object.values(models)));
+  return l;
+}
+
 export function detectService(req: RouteRequest, models: Readonly<Record<string, ServiceModel>>, requestId: string): Route {
-  const all = Object.values(models);
   const scope = req.scopeService ?? scopeServiceOf(req.headers, req.query);
+  // IAM and STS, most of the traffic: no model to look at.
+  if (scope && QUERY_SERVICES.has(scope)) return { kind: "query", service: scope };
+  const all = modelList(models);
   const target = req.headers.get("x-amz-target");
   const model = (m: ServiceModel): Route => {
     // SQS's legacy Query form (old CLIs/SDKs): form body, no target — the Query pipeline's to answer.
