@@ -10,9 +10,8 @@
  * - MatchedStatements: the Deny statements that matched when explicitly denied, the Allow statements of the
  *   identity and resource policies that matched when allowed, none on an implicit deny; positions from the
  *   source text (statement-positions.ts);
- * - MissingContextValues: of the condition keys and policy variables the statements the request reached
- *   used (the analysis' contextKeys), the condition keys absent from the request context and the policy
- *   variables not given in ContextEntries;
+ * - MissingContextValues: of what the statements the request reached needed (the analysis' contextKeys),
+ *   the condition keys absent from the request context and the policy variables not given in ContextEntries;
  * - EvalDecisionDetails: absent for `*` in the same account, empty for a named resource in the same
  *   account, per side ("IAM Policy" / "Resource Policy") across accounts;
  * - PermissionsBoundaryDecisionDetail when a boundary is simulated, OrganizationsDecisionDetail when SCPs are.

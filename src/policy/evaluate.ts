@@ -91,13 +91,15 @@ export interface PolicyTypeAnalysis {
   matched: MatchedStatement[] | null;
 }
 
-/** A condition key or policy variable that a reached statement looked up. */
+/**
+ * A context key a reached statement needed: a condition's key that the request context lacks, or a policy
+ * variable (in a condition value, or in a Resource value that could not be resolved), present or not.
+ */
 export interface ContextKeyUse {
   /** As written in the policy. */
   key: string;
-  /** A condition's key, or a policy variable (in a condition value, or in a Resource that could not be resolved). */
   use: "condition" | "variable";
-  /** The request context has a value for it (from the request or derived from the principal). */
+  /** The request context has a value for it (from the request or derived from the principal); always false for "condition". */
   present: boolean;
 }
 
@@ -129,9 +131,9 @@ export interface Analysis {
   /** Explaining: every evaluated policy's record, in evaluation order. null when deciding only. */
   policies: PolicyExplanation[] | null;
   /**
-   * Explaining: the condition keys and policy variables the reached statements used, in evaluation order
-   * and with repeats (a statement is reached when its Action matched; its conditions when its Resource and
-   * Principal matched too). null when deciding only.
+   * Explaining: the condition keys the reached statements' conditions found absent and the policy variables
+   * they used, in evaluation order and with repeats (a statement is reached when its Action matched; its
+   * conditions when its Resource and Principal matched too). null when deciding only.
    */
   contextKeys: ContextKeyUse[] | null;
 }
@@ -200,8 +202,8 @@ function analyzeStatement(
       for (let i = 0; i < conds.length; i++) {
         const c = conds[i]!;
         if (!evaluateCondition(c, st.ctx, out)) all = false;
-        st.contextKeys!.push({ key: c.key, use: "condition", present: out[i]!.contextValues !== null });
-        recordVariables(st, c.variables);
+        if (out[i]!.contextValues === null) st.contextKeys!.push({ key: c.key, use: "condition", present: false });
+        if (c.variables.length > 0) recordVariables(st, c.variables);
       }
       se.conditions = out;
       if (!all) return false;

@@ -20,7 +20,7 @@ describe("analyze", () => {
   ]);
   const boundary = src("b", "boundary", [{ Effect: "Allow", Action: "s3:*", Resource: "*" }]);
 
-  it("per policy type: allows, first deny, matched statements; the caller's side; the keys the reached statements used", () => {
+  it("per policy type: allows, first deny, matched statements; the caller's side; absent condition keys and policy variables", () => {
     const a = analyze(req, { identity: [id], boundary: [boundary] });
     expect(a).toMatchObject({ alwaysAllowed: false, crossAccount: false, identitySide: "policies", scps: null, resource: null, session: null });
     expect(a.identity).toEqual({ allows: true, matched: [{ source: id, index: 0, effect: "Allow", sid: "Read" }] });
@@ -42,8 +42,13 @@ describe("analyze", () => {
     expect(a.contextKeys).toBeNull();
   });
 
-  it("policy variables are context keys in 2012-10-17 documents only (2008: literal text)", () => {
-    const cond = { Effect: "Allow", Action: "s3:GetObject", Resource: "*", Condition: { StringEquals: { "s3:prefix": "${aws:username}" } } };
+  it("policy variables are context keys in 2012-10-17 documents only (2008: literal text); present condition keys are not listed", () => {
+    const cond = {
+      Effect: "Allow",
+      Action: "s3:GetObject",
+      Resource: "*",
+      Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" }, StringEquals: { "s3:prefix": "${aws:username}" } },
+    };
     expect(analyze(req, { identity: [src("new", "identity", [cond])] }).contextKeys!.map((k) => k.key)).toEqual(["s3:prefix", "aws:username"]);
     expect(analyze(req, { identity: [src("old", "identity", [cond], "2008-10-17")] }).contextKeys!.map((k) => k.key)).toEqual(["s3:prefix"]);
   });
