@@ -362,7 +362,29 @@ export interface Verdict {
 
 type Steps = string[] | null;
 
+/** The decision each reason stands for. */
+const REASON_DECISION: Record<DecisionReason, DecisionValue> = {
+  allowed: "allow",
+  alwaysAllowed: "allow",
+  rootUser: "allow",
+  explicitDeny: "explicitDeny",
+  scpDeny: "explicitDeny",
+  rcpDeny: "explicitDeny",
+  noIdentityAllow: "implicitDeny",
+  noResourceAllow: "implicitDeny",
+  noBoundaryAllow: "implicitDeny",
+  noSessionAllow: "implicitDeny",
+  noScpAllow: "implicitDeny",
+  noRcpAllow: "implicitDeny",
+};
+
+/** Deciding only, most verdicts are just a reason: one shared frozen verdict per reason. */
+const BARE_VERDICT = Object.fromEntries(
+  (Object.keys(REASON_DECISION) as DecisionReason[]).map((reason) => [reason, Object.freeze({ reason, steps: null })]),
+) as Record<DecisionReason, Verdict>;
+
 function verdict(steps: Steps, reason: DecisionReason, resourceGrant?: Verdict["resourceGrant"]): Verdict {
+  if (steps === null && resourceGrant === undefined) return BARE_VERDICT[reason];
   const v: Verdict = { reason, steps };
   if (resourceGrant) v.resourceGrant = resourceGrant;
   return v;
@@ -514,20 +536,6 @@ export function decide(a: Analysis): Verdict {
 // ---- The Decision (what callers receive) ----------------------------------------------------------
 
 const NOTHING: readonly never[] = Object.freeze([]);
-const REASON_DECISION: Record<DecisionReason, DecisionValue> = {
-  allowed: "allow",
-  alwaysAllowed: "allow",
-  rootUser: "allow",
-  explicitDeny: "explicitDeny",
-  scpDeny: "explicitDeny",
-  rcpDeny: "explicitDeny",
-  noIdentityAllow: "implicitDeny",
-  noResourceAllow: "implicitDeny",
-  noBoundaryAllow: "implicitDeny",
-  noSessionAllow: "implicitDeny",
-  noScpAllow: "implicitDeny",
-  noRcpAllow: "implicitDeny",
-};
 /** The minimal explanations returned with `{ explain: false }`: one frozen object per crossAccount × reason. */
 const MINIMAL = [false, true].map((crossAccount) => {
   const byReason = {} as Record<DecisionReason, Explanation>;
