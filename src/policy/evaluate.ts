@@ -169,6 +169,7 @@ function recordVariables(st: State, names: readonly string[]): void {
  * One statement the action reached (`action` is its Action/NotAction result, memoized per policy).
  * Returns the statement's Principal match kind when it matched (`true` without a Principal element),
  * false otherwise. Records into `se` and the context-key uses when explaining (`se` is null otherwise).
+ * The recording lives in helpers so that this function stays small enough to be inlined on the hot path.
  */
 function analyzeStatement(
   s: CompiledStatement,
@@ -180,10 +181,7 @@ function analyzeStatement(
   const explain = se !== null;
   if (s.resource) {
     const r = matchResource(s.resource, st.target, st.ctx, explain);
-    if (se) {
-      se.resource = r;
-      if (r.unresolved) for (const v of r.unresolved) recordVariables(st, resourceValueVariables(s.resource, v));
-    }
+    if (se) recordResource(s, r, st, se);
     if (!r.matched) return false;
   }
   let kind: PrincipalMatchKind | true = true;
@@ -196,23 +194,37 @@ function analyzeStatement(
   const conds = s.conditions;
   if (conds.length > 0) {
     if (se) {
-      // Every condition is evaluated and recorded, even after one fails.
-      const out: ConditionExplanation[] = [];
-      let all = true;
-      for (let i = 0; i < conds.length; i++) {
-        const c = conds[i]!;
-        if (!evaluateCondition(c, st.ctx, out)) all = false;
-        if (out[i]!.contextValues === null) st.contextKeys!.push({ key: c.key, use: "condition", present: false });
-        if (c.variables.length > 0) recordVariables(st, c.variables);
-      }
-      se.conditions = out;
-      if (!all) return false;
+      if (!explainConditions(s, st, se)) return false;
     } else {
       for (let i = 0; i < conds.length; i++) if (!evaluateCondition(conds[i]!, st.ctx, null)) return false;
     }
   }
   if (se) se.matched = true;
   return kind;
+}
+
+/** Explaining: the Resource outcome, and the policy variables of the values that could not be resolved. */
+function recordResource(s: CompiledStatement, r: ElementMatch, st: State, se: StatementExplanation): void {
+  se.resource = r;
+  if (r.unresolved) for (const v of r.unresolved) recordVariables(st, resourceValueVariables(s.resource!, v));
+}
+
+/**
+ * Explaining: every condition is evaluated and recorded, even after one fails, with the keys the request
+ * lacks and the policy variables the values use. Returns whether all of them matched.
+ */
+function explainConditions(s: CompiledStatement, st: State, se: StatementExplanation): boolean {
+  const conds = s.conditions;
+  const out: ConditionExplanation[] = [];
+  let all = true;
+  for (let i = 0; i < conds.length; i++) {
+    const c = conds[i]!;
+    if (!evaluateCondition(c, st.ctx, out)) all = false;
+    if (out[i]!.contextValues === null) st.contextKeys!.push({ key: c.key, use: "condition", present: false });
+    if (c.variables.length > 0) recordVariables(st, c.variables);
+  }
+  se.conditions = out;
+  return all;
 }
 
 function newStatementExplanation(s: CompiledStatement, action: ElementMatch): StatementExplanation {
