@@ -1,38 +1,44 @@
 /**
  * The IAM policy simulator's core: policies + a simulated request → AWS's EvaluationResults.
  * Pure and synchronous (no D1): the service layer gathers a principal's policies and hands them in.
- * Every decision comes from the same engine that authorizes live requests (src/policy evaluate);
- * this file only maps the engine's explanation onto AWS's output shapes:
+ * Every decision comes from the same engine that authorizes live requests (src/policy analyze + decide);
+ * this file only maps the engine's analysis (per policy type, matched statements, context keys used)
+ * onto AWS's output shapes:
  *
  * - one EvaluationResult per action (AWS's current behaviour); with ResourceArns every resource gets a
  *   ResourceSpecificResult and the top-level EvalDecision is the most restrictive of them;
  * - MatchedStatements: the Deny statements that matched when explicitly denied, the Allow statements of the
  *   identity and resource policies that matched when allowed, none on an implicit deny; positions from the
  *   source text (statement-positions.ts);
- * - MissingContextValues: condition keys (and policy variables) used by statements the request reached
- *   (action and resource matched) whose value was not in the request context;
+ * - MissingContextValues: of what the statements the request reached needed (the analysis' contextKeys),
+ *   the condition keys absent from the request context and the policy variables not given in ContextEntries;
  * - EvalDecisionDetails: absent for `*` in the same account, empty for a named resource in the same
  *   account, per side ("IAM Policy" / "Resource Policy") across accounts;
  * - PermissionsBoundaryDecisionDetail when a boundary is simulated, OrganizationsDecisionDetail when SCPs are.
  */
 import {
-  evaluate,
+  analyze,
+  decisionOf,
   parsePolicy,
+  type Analysis,
   type AuthzRequest,
   type CompiledPolicy,
   type ContextValue,
   type Decision,
-  type PolicyExplanation,
   type PolicyKind,
   type PolicySet,
   type PolicySource,
   type PolicySourceType,
+  type PolicyTypeAnalysis,
   type Principal,
 } from "../policy/index";
 import { charge, withWorkBudget, WorkBudgetExceeded } from "../policy/budget";
 import { escapeLiteral, globMatch } from "../policy/glob";
 import { actionResourceTypes } from "../data/catalog";
 import { parseArn } from "../lib/arn";
+import { parseNumber } from "../policy/conditions/numeric";
+import { parseDate } from "../policy/conditions/date";
+import { parseCidr } from "../policy/conditions/ip";
 import { XmlMap, type XmlValue } from "../protocol/xml";
 import { statementPositions, type StatementSpan } from "./statement-positions";
 
@@ -123,23 +129,24 @@ const DECISION: Record<Decision["decision"], SimDecision> = {
 const RESTRICTIVENESS: Record<SimDecision, number> = { allowed: 0, implicitDeny: 1, explicitDeny: 2 };
 
 interface Sources {
-  byKey: Map<string, SimPolicy>;
+  /** The simulator's policy behind each engine source (matched statements name their source). */
+  simPolicy: Map<PolicySource, SimPolicy>;
   set: PolicySet;
 }
 
 function sources(input: SimulationInput): Sources {
-  const byKey = new Map<string, SimPolicy>();
-  // Explanations name policies by (type, id); the same managed policy attached twice is the same document.
+  const simPolicy = new Map<PolicySource, SimPolicy>();
   const toSource = (type: PolicySourceType) => (p: SimPolicy): PolicySource => {
-    byKey.set(`${type}:${p.id}`, p);
-    return { id: p.id, type, policy: p.policy };
+    const src: PolicySource = { id: p.id, type, policy: p.policy };
+    simPolicy.set(src, p);
+    return src;
   };
   const set: PolicySet = { identity: input.identity.map(toSource("identity")) };
   if (input.boundary) set.boundary = input.boundary.map(toSource("boundary"));
   if (input.session) set.session = input.session.map(toSource("session"));
   if (input.resourcePolicy) set.resource = [toSource("resource")(input.resourcePolicy)];
   if (input.scps) set.scps = input.scps.map((lvl) => lvl.map(toSource("scp")));
-  return { byKey, set };
+  return { simPolicy, set };
 }
 
 /** The account a resource belongs to: its ARN's account, else ResourceOwner, else the caller's. */
@@ -186,20 +193,15 @@ function addKey(out: string[], seen: Set<string>, key: string): void {
   out.push(key);
 }
 
-/** Keys the request reached but the context lacks, from the engine's own explanation. */
-function missingKeys(policies: readonly PolicyExplanation[], provided: ReadonlySet<string>): string[] {
+/**
+ * MissingContextValues: of the keys the reached statements used (the analysis), the condition keys the
+ * request context lacked and the policy variables not given in ContextEntries, each once, in order.
+ */
+function missingKeys(analysis: Analysis, provided: ReadonlySet<string>): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
-  for (const p of policies) {
-    for (const s of p.statements) {
-      for (const v of s.resource?.unresolved ?? []) {
-        for (const k of variableKeys(v)) if (!provided.has(k.toLowerCase())) addKey(out, seen, k);
-      }
-      for (const c of s.conditions ?? []) {
-        if (c.contextValues === null && !provided.has(c.key.toLowerCase())) addKey(out, seen, c.key);
-        for (const v of c.values) for (const k of variableKeys(v)) if (!provided.has(k.toLowerCase())) addKey(out, seen, k);
-      }
-    }
+  for (const u of analysis.contextKeys ?? []) {
+    if ((u.use === "variable" || !u.present) && !provided.has(u.key.toLowerCase())) addKey(out, seen, u.key);
   }
   return out;
 }
@@ -265,18 +267,26 @@ interface PerResource {
   orgAllows?: boolean;
 }
 
-function sideDecision(policies: readonly PolicyExplanation[], type: PolicySourceType): SimDecision {
-  let allow = false;
-  for (const p of policies) {
-    if (p.type !== type) continue;
-    if (p.denies) return "explicitDeny";
-    if (p.allows) allow = true;
-  }
-  return allow ? "allowed" : "implicitDeny";
+/** One side's decision (EvalDecisionDetails): its explicit deny, else its allow, else implicit deny. */
+function sideDecision(t: PolicyTypeAnalysis | null): SimDecision {
+  if (t?.deny) return "explicitDeny";
+  return t?.allows ? "allowed" : "implicitDeny";
+}
+
+/**
+ * MatchedStatements: every Deny statement that matched when explicitly denied, the Allow statements of the
+ * resource-based and identity-based policies when allowed (in evaluation order), none on an implicit deny.
+ */
+function matchedStatements(a: Analysis, decision: SimDecision): Array<{ source: PolicySource; index: number }> {
+  if (decision === "implicitDeny") return [];
+  const types =
+    decision === "explicitDeny" ? [...(a.scps ?? []), ...(a.rcps ?? []), a.resource, a.identity, a.boundary, a.session] : [a.resource, a.identity];
+  const effect = decision === "explicitDeny" ? "Deny" : "Allow";
+  return types.flatMap((t) => (t?.matched ?? []).filter((m) => m.effect === effect));
 }
 
 export function simulate(input: SimulationInput, options: SimulateOptions): SimulationOutput {
-  const { byKey, set } = sources(input);
+  const { simPolicy, set } = sources(input);
   const spans = new Map<SimPolicy, StatementSpan[]>();
   const spanOf = (p: SimPolicy, index: number): StatementSpan | undefined => {
     let s = spans.get(p);
@@ -325,37 +335,28 @@ export function simulate(input: SimulationInput, options: SimulateOptions): Simu
         resourceAccount: resourceAccount(resource, input),
         context: input.context,
       };
-      const decision = evaluate(request, set);
+      const analysis = analyze(request, set);
+      const decision = decisionOf(analysis);
       evals?.push({ request, decision });
-      const ex = decision.explanation;
       const value = DECISION[decision.decision];
       const matched: SimStatement[] = [];
-      if (value !== "implicitDeny") {
-        const effect = value === "explicitDeny" ? "Deny" : "Allow";
-        for (const pe of ex.policies) {
-          if (effect === "Allow" && pe.type !== "identity" && pe.type !== "resource") continue;
-          const src = byKey.get(`${pe.type}:${pe.id}`);
-          if (!src) continue;
-          for (const st of pe.statements) if (st.matched && st.effect === effect) matched.push(statement(src, st.index));
-        }
+      for (const m of matchedStatements(analysis, value)) {
+        const src = simPolicy.get(m.source);
+        if (src) matched.push(statement(src, m.index));
       }
       const r: PerResource = {
         resource,
         decision: value,
         matched,
-        missing: missingKeys(ex.policies, options.provided),
-        crossAccount: ex.crossAccount,
-        sides: { identity: sideDecision(ex.policies, "identity"), resource: sideDecision(ex.policies, "resource") },
+        missing: missingKeys(analysis, options.provided),
+        crossAccount: analysis.crossAccount,
+        sides: { identity: sideDecision(analysis.identity), resource: sideDecision(analysis.resource) },
       };
-      if (set.boundary) {
-        const b = ex.policies.filter((p) => p.type === "boundary");
-        r.boundaryAllows = b.some((p) => p.allows) && !b.some((p) => p.denies);
-      }
+      if (set.boundary) r.boundaryAllows = analysis.boundary !== null && analysis.boundary.allows && !analysis.boundary.deny;
       if (set.scps) {
-        const levels = new Map<number, PolicyExplanation[]>();
-        for (const p of ex.policies) if (p.type === "scp") levels.set(p.level ?? 0, [...(levels.get(p.level ?? 0) ?? []), p]);
-        r.orgAllows =
-          set.scps.every((_, l) => (levels.get(l) ?? []).some((p) => p.allows)) && !ex.policies.some((p) => p.type === "scp" && p.denies);
+        // Every level allows and none denies; SCPs that do not apply to the caller are reported as not allowing.
+        const levels = analysis.scps;
+        r.orgAllows = levels ? levels.every((l) => l.allows) && !levels.some((l) => l.deny) : set.scps.length === 0;
       }
       per.push(r);
     }
@@ -455,20 +456,17 @@ export interface ContextEntryInput {
   ContextKeyType?: string;
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(\/(3[0-2]|[12]?\d))?$/;
-const IPV6 = /^[0-9a-f:.]+(\/(12[0-8]|1[01]\d|[1-9]?\d))?$/i;
-
+/** A ContextKeyValue reads as its declared type: number, date and IP as the condition operators parse them. */
 function validValue(type: string, v: string): boolean {
   switch (type.replace(/List$/, "")) {
     case "numeric":
-      // (\d+(\.\d*)?) rather than (\d+\.?\d*): the same language without quadratic backtracking.
-      return /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(v.trim());
+      return !Number.isNaN(parseNumber(v));
     case "boolean":
       return /^(true|false)$/i.test(v.trim());
     case "ip":
-      return IPV4.test(v) || (v.includes(":") && IPV6.test(v));
+      return parseCidr(v) !== null;
     case "date":
-      return /^\d+$/.test(v) || !Number.isNaN(Date.parse(v));
+      return !Number.isNaN(parseDate(v));
     case "binary":
       return /^[A-Za-z0-9+/]*={0,2}$/.test(v) && v.length % 4 === 0;
     default:

@@ -12,6 +12,7 @@ import { parseOperatorName } from "./conditions/registry.js";
 import { compileActionElement, matchAction, type CompiledActionElement } from "./match/action.js";
 import { compilePrincipalElement, type CompiledPrincipalElement, type PrincipalBlock } from "./match/principal.js";
 import { compileResourceElement, type CompiledResourceElement } from "./match/resource.js";
+import { parseTemplate } from "./variables.js";
 import { MALFORMED } from "./messages.js";
 import type { ElementMatch, StatementExplanation } from "./explain.js";
 import type { PolicyKind } from "./types.js";
@@ -376,6 +377,15 @@ function validate(statements: RawStatement[], kind: PolicyKind): void {
   }
 }
 
+const NO_VARIABLES: readonly string[] = Object.freeze([]);
+
+/** The policy variables referenced by some values, as written (the analysis reports them as context keys). */
+function variableNames(values: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const v of values) for (const ref of parseTemplate(v)?.variables ?? []) if (ref.name !== "") out.push(ref.name);
+  return out;
+}
+
 function compileStatement(s: RawStatement, variables: boolean): CompiledStatement {
   const conditions: CompiledCondition[] = s.conditions.map((c) => {
     const parsed = parseOperatorName(c.operator)!;
@@ -386,6 +396,7 @@ function compileStatement(s: RawStatement, variables: boolean): CompiledStatemen
       values: Object.freeze([...c.values]),
       parsed,
       negated: parsed.operator !== "Null" && parsed.operator.negated,
+      variables: variables ? Object.freeze(variableNames(c.values)) : NO_VARIABLES,
     };
     if (parsed.operator !== "Null") compiled.test = parsed.operator.compile(c.values, { variables });
     else compiled.nullWants = Object.freeze(c.values.map((v) => v.toLowerCase()));

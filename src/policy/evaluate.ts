@@ -1,13 +1,28 @@
 /**
- * The decision, in AWS's evaluation order:
- * explicit Deny anywhere wins → SCPs (every level must allow) → RCPs (every level must allow) →
- * resource-based policy → identity-based policies → permissions boundary → session policies.
+ * The decision, in two steps:
+ *
+ * 1. `analyze(request, policies)` evaluates every applicable policy type — SCP levels, RCP levels,
+ *    resource-based, identity-based, permissions boundary, session — statement by statement, and returns
+ *    plain data: per type whether a statement allowed, the first Deny that matched, how a resource-based
+ *    Allow named the caller, and (explaining) every matched statement, every policy's record and the
+ *    context keys the reached statements used. It decides nothing.
+ * 2. `decide(analysis)` applies AWS's evaluation order to that data, a pure function of it:
+ *    always-allowed actions → explicit Deny anywhere wins → SCPs, then RCPs (every level must allow) →
+ *    principals without identity policies (root, services, anonymous) → same-account resource-based
+ *    grants → identity side (identity allow → permissions boundary → session policies) → the resource
+ *    side where it is required (cross account, trust policies) → allowed.
+ *
+ * `evaluate` is both, packaged as a Decision with its Explanation.
  *
  * Same account: a resource-based policy that names the caller (user / session / federated-user ARN, or "*")
  * grants on its own; naming the role ARN grants unless the boundary or a session policy implicitly denies;
  * naming the account delegates to the identity side. Cross account: both sides must allow.
  * The root user of the resource's account is allowed unless an SCP/RCP/resource policy denies.
  * sts:GetCallerIdentity is always allowed.
+ *
+ * Deciding only (`{ explain: false }`, the live authorizer's allow path) the analysis records nothing and
+ * stops at the first explicit Deny (in the order a deny is reported), and the decision carries a shared,
+ * frozen minimal explanation; the decision, reason and deniedBy are the same as with explain on.
  */
 import { buildContext, type RequestContext } from "./context.js";
 import { evaluateCondition } from "./conditions/evaluate.js";
@@ -23,14 +38,14 @@ import type {
   StatementExplanation,
 } from "./explain.js";
 import { matchPrincipal } from "./match/principal.js";
-import { matchResource, resourceTarget, type ResourceTarget } from "./match/resource.js";
+import { matchResource, resourceTarget, resourceValueVariables, type ResourceTarget } from "./match/resource.js";
 import type { AuthzRequest, PolicySet, PolicySource, PolicySourceType, Principal } from "./types.js";
 
 export interface Decision {
   decision: DecisionValue;
   /** Which policy type produced the final deny, for AWS's message wording. */
   reason: DecisionReason;
-  deniedBy?: { type: PolicySourceType; id: string; sid?: string };
+  deniedBy?: DenyingStatement;
   /**
    * Why. With `{ explain: false }` this is a shared, frozen minimal explanation (decision, reason,
    * crossAccount; empty `steps` and `policies`): re-run with explain on to get the full record.
@@ -46,27 +61,91 @@ export interface EvaluateOptions {
   explain?: boolean;
 }
 
-interface State {
-  actionLower: string;
-  target: ResourceTarget;
-  ctx: RequestContext;
-  principal: Principal;
-  /** null when not explaining. */
-  policies: PolicyExplanation[] | null;
-  steps: string[] | null;
-}
+// ---- The analysis: what each policy type says, as data ------------------------------------------
 
-interface Deny {
+/** The Deny statement reported for an explicit deny. */
+export interface DenyingStatement {
   type: PolicySourceType;
   id: string;
   sid?: string;
 }
 
-interface TypeResult {
-  allow: boolean;
-  /** Resource policies: the strongest way an Allow named the caller. */
+/** A statement whose Action, Resource, Principal and every condition matched the request. */
+export interface MatchedStatement {
+  source: PolicySource;
+  /** Its index in `source.policy.statements`. */
+  index: number;
+  effect: "Allow" | "Deny";
+  sid?: string;
+}
+
+/** One policy type (or one SCP / RCP level): what its statements said about the request. */
+export interface PolicyTypeAnalysis {
+  /** Some Allow statement matched. */
+  allows: boolean;
+  /** The first Deny statement that matched, in policy and statement order. */
+  deny?: DenyingStatement;
+  /** Resource-based policies: the strongest way a matching Allow named the caller. */
   grant?: PrincipalMatchKind;
-  deny?: Deny;
+  /** Explaining: every matched statement, Allow and Deny, in order. null when deciding only. */
+  matched: MatchedStatement[] | null;
+}
+
+/**
+ * A context key a reached statement needed: a condition's key that the request context lacks, or a policy
+ * variable (in a condition value, or in a Resource value that could not be resolved), present or not.
+ */
+export interface ContextKeyUse {
+  /** As written in the policy. */
+  key: string;
+  use: "condition" | "variable";
+  /** The request context has a value for it (from the request or derived from the principal); always false for "condition". */
+  present: boolean;
+}
+
+export interface Analysis {
+  /** sts:GetCallerIdentity: nothing else was evaluated. */
+  alwaysAllowed: boolean;
+  /** The resource's account is not the caller's. */
+  crossAccount: boolean;
+  /**
+   * How the caller's own permissions are decided: by identity-based policies ("policies"), by being the
+   * root user ("root": allows everything), or not at all ("none": services and anonymous callers).
+   */
+  identitySide: "policies" | "root" | "none";
+  /** A resource-based policy must allow even in the same account (trust policies, key policies). */
+  requireResourceAllow: boolean;
+  /** SCPs were given but do not apply to this caller (service-linked roles, services, anonymous). */
+  scpsExempt: boolean;
+  /**
+   * Per policy type; null when not given or not evaluated (the caller has no such side, or — deciding
+   * only — an earlier type already denied). SCP / RCP levels run root → account; deciding only, they end
+   * at the first level that denies.
+   */
+  scps: PolicyTypeAnalysis[] | null;
+  rcps: PolicyTypeAnalysis[] | null;
+  resource: PolicyTypeAnalysis | null;
+  identity: PolicyTypeAnalysis | null;
+  boundary: PolicyTypeAnalysis | null;
+  session: PolicyTypeAnalysis | null;
+  /** Explaining: every evaluated policy's record, in evaluation order. null when deciding only. */
+  policies: PolicyExplanation[] | null;
+  /**
+   * Explaining: the condition keys the reached statements' conditions found absent and the policy variables
+   * they used, in evaluation order and with repeats (a statement is reached when its Action matched; its
+   * conditions when its Resource and Principal matched too). null when deciding only.
+   */
+  contextKeys: ContextKeyUse[] | null;
+}
+
+/** The request as the matchers see it, and where the analysis records (null sinks when deciding only). */
+interface State {
+  actionLower: string;
+  target: ResourceTarget;
+  ctx: RequestContext;
+  principal: Principal;
+  policies: PolicyExplanation[] | null;
+  contextKeys: ContextKeyUse[] | null;
 }
 
 const GRANT_STRENGTH: Record<PrincipalMatchKind, number> = {
@@ -79,12 +158,20 @@ const GRANT_STRENGTH: Record<PrincipalMatchKind, number> = {
   account: 1,
 };
 
+function recordVariables(st: State, names: readonly string[]): void {
+  for (let i = 0; i < names.length; i++) {
+    const key = names[i]!;
+    st.contextKeys!.push({ key, use: "variable", present: st.ctx.get(key.toLowerCase()) !== undefined });
+  }
+}
+
 /**
  * One statement the action reached (`action` is its Action/NotAction result, memoized per policy).
  * Returns the statement's Principal match kind when it matched (`true` without a Principal element),
- * false otherwise. Records into `se` when explaining (`se` is null otherwise).
+ * false otherwise. Records into `se` and the context-key uses when explaining (`se` is null otherwise).
+ * The recording lives in helpers so that this function stays small enough to be inlined on the hot path.
  */
-function evaluateStatement(
+function analyzeStatement(
   s: CompiledStatement,
   action: ElementMatch,
   st: State,
@@ -94,7 +181,7 @@ function evaluateStatement(
   const explain = se !== null;
   if (s.resource) {
     const r = matchResource(s.resource, st.target, st.ctx, explain);
-    if (se) se.resource = r;
+    if (se) recordResource(s, r, st, se);
     if (!r.matched) return false;
   }
   let kind: PrincipalMatchKind | true = true;
@@ -107,12 +194,7 @@ function evaluateStatement(
   const conds = s.conditions;
   if (conds.length > 0) {
     if (se) {
-      // Every condition is evaluated and recorded, even after one fails.
-      const out: ConditionExplanation[] = [];
-      let all = true;
-      for (let i = 0; i < conds.length; i++) if (!evaluateCondition(conds[i]!, st.ctx, out)) all = false;
-      se.conditions = out;
-      if (!all) return false;
+      if (!explainConditions(s, st, se)) return false;
     } else {
       for (let i = 0; i < conds.length; i++) if (!evaluateCondition(conds[i]!, st.ctx, null)) return false;
     }
@@ -121,15 +203,40 @@ function evaluateStatement(
   return kind;
 }
 
+/** Explaining: the Resource outcome, and the policy variables of the values that could not be resolved. */
+function recordResource(s: CompiledStatement, r: ElementMatch, st: State, se: StatementExplanation): void {
+  se.resource = r;
+  if (r.unresolved) for (const v of r.unresolved) recordVariables(st, resourceValueVariables(s.resource!, v));
+}
+
+/**
+ * Explaining: every condition is evaluated and recorded, even after one fails, with the keys the request
+ * lacks and the policy variables the values use. Returns whether all of them matched.
+ */
+function explainConditions(s: CompiledStatement, st: State, se: StatementExplanation): boolean {
+  const conds = s.conditions;
+  const out: ConditionExplanation[] = [];
+  let all = true;
+  for (let i = 0; i < conds.length; i++) {
+    const c = conds[i]!;
+    if (!evaluateCondition(c, st.ctx, out)) all = false;
+    if (out[i]!.contextValues === null) st.contextKeys!.push({ key: c.key, use: "condition", present: false });
+    if (c.variables.length > 0) recordVariables(st, c.variables);
+  }
+  se.conditions = out;
+  return all;
+}
+
 function newStatementExplanation(s: CompiledStatement, action: ElementMatch): StatementExplanation {
   const se: StatementExplanation = { index: s.index, effect: s.effect, matched: false, action };
   if (s.sid !== undefined) se.sid = s.sid;
   return se;
 }
 
-function evaluateSources(sources: readonly PolicySource[], st: State, level?: number): TypeResult {
-  const result: TypeResult = { allow: false };
+/** The policies of one type (or one SCP / RCP level). */
+function analyzePolicies(sources: readonly PolicySource[], st: State, level?: number): PolicyTypeAnalysis {
   const explain = st.policies !== null;
+  const result: PolicyTypeAnalysis = { allows: false, matched: explain ? [] : null };
   for (let i = 0; i < sources.length; i++) {
     const src = sources[i]!;
     const policy = src.policy;
@@ -152,12 +259,17 @@ function evaluateSources(sources: readonly PolicySource[], st: State, level?: nu
       const s = stmts[j]!;
       // Deciding only: once this type allows, a further Allow changes nothing unless it could name the
       // caller more strongly (resource policies).
-      if (!pe && s.effect === "Allow" && result.allow && (s.principal === null || GRANT_STRENGTH[result.grant ?? "account"] >= 5))
+      if (!pe && s.effect === "Allow" && result.allows && (s.principal === null || GRANT_STRENGTH[result.grant ?? "account"] >= 5))
         continue;
       let se: StatementExplanation | null = null;
       if (pe) se = pe.statements[j] = newStatementExplanation(s, hits.matches[h]!);
-      const kind = evaluateStatement(s, hits.matches[h]!, st, se);
+      const kind = analyzeStatement(s, hits.matches[h]!, st, se);
       if (kind === false) continue;
+      if (pe) {
+        const m: MatchedStatement = { source: src, index: s.index, effect: s.effect };
+        if (s.sid !== undefined) m.sid = s.sid;
+        result.matched!.push(m);
+      }
       if (s.effect === "Deny") {
         if (pe) pe.denies = true;
         if (!result.deny) {
@@ -167,7 +279,7 @@ function evaluateSources(sources: readonly PolicySource[], st: State, level?: nu
         }
       } else {
         if (pe) pe.allows = true;
-        result.allow = true;
+        result.allows = true;
         if (kind !== true && (!result.grant || GRANT_STRENGTH[kind] > GRANT_STRENGTH[result.grant])) result.grant = kind;
       }
     }
@@ -175,11 +287,94 @@ function evaluateSources(sources: readonly PolicySource[], st: State, level?: nu
   return result;
 }
 
-const EMPTY: TypeResult = { allow: false };
+/** SCP or RCP levels, root → account; deciding only, up to the first level that denies. */
+function analyzeLevels(levels: readonly (readonly PolicySource[])[], st: State): PolicyTypeAnalysis[] {
+  const out: PolicyTypeAnalysis[] = [];
+  for (let i = 0; i < levels.length; i++) {
+    const lvl = analyzePolicies(levels[i]!, st, i);
+    out.push(lvl);
+    if (lvl.deny && st.policies === null) break;
+  }
+  return out;
+}
 
-type ExplanationExtras = Pick<Explanation, "crossAccount" | "resourceGrant">;
+const deniesIn = (levels: readonly PolicyTypeAnalysis[] | null): boolean =>
+  levels !== null && levels.length > 0 && levels[levels.length - 1]!.deny !== undefined;
 
-const NOTHING: readonly never[] = Object.freeze([]);
+/**
+ * Evaluates every policy that applies to the request, in the order in which an explicit deny is
+ * reported: SCPs, RCPs, resource, identity, boundary, session. Deciding only (explain off), the first
+ * explicit deny ends the analysis (nothing after it can change the decision).
+ */
+export function analyze(req: AuthzRequest, policies: PolicySet, options?: EvaluateOptions): Analysis {
+  const explain = options?.explain ?? true;
+  const p = req.principal;
+  const actionLower = req.action.toLowerCase();
+  const identitySide = p.kind === "root" ? "root" : p.kind === "service" || p.kind === "anonymous" ? "none" : "policies";
+  const orgApplies = !p.serviceLinkedRole && identitySide !== "none";
+  const a: Analysis = {
+    alwaysAllowed: actionLower === "sts:getcalleridentity",
+    crossAccount: (req.resourceAccount ?? p.account) !== p.account,
+    identitySide,
+    requireResourceAllow: policies.requireResourceAllow === true,
+    scpsExempt: policies.scps !== undefined && !orgApplies,
+    scps: null,
+    rcps: null,
+    resource: null,
+    identity: null,
+    boundary: null,
+    session: null,
+    policies: explain ? [] : null,
+    contextKeys: explain ? [] : null,
+  };
+  if (a.alwaysAllowed) return a;
+  const st: State = {
+    actionLower,
+    target: resourceTarget(req.resource),
+    ctx: buildContext(req),
+    principal: p,
+    policies: a.policies,
+    contextKeys: a.contextKeys,
+  };
+  if (orgApplies && policies.scps) {
+    a.scps = analyzeLevels(policies.scps, st);
+    if (!explain && deniesIn(a.scps)) return a;
+  }
+  if (orgApplies && policies.rcps) {
+    a.rcps = analyzeLevels(policies.rcps, st);
+    if (!explain && deniesIn(a.rcps)) return a;
+  }
+  if (policies.resource) {
+    a.resource = analyzePolicies(policies.resource, st);
+    if (!explain && a.resource.deny) return a;
+  }
+  if (identitySide !== "policies") return a;
+  a.identity = analyzePolicies(policies.identity, st);
+  if (!explain && a.identity.deny) return a;
+  if (policies.boundary) {
+    a.boundary = analyzePolicies(policies.boundary, st);
+    if (!explain && a.boundary.deny) return a;
+  }
+  if (policies.session) a.session = analyzePolicies(policies.session, st);
+  return a;
+}
+
+// ---- The decision: AWS's evaluation order over the analysis -------------------------------------
+
+/** What `decide` concludes. */
+export interface Verdict {
+  reason: DecisionReason;
+  /** For an explicit deny: the statement reported. */
+  deniedBy?: DenyingStatement;
+  /** How a resource-based Allow counted: directly (alone) or only together with the identity side. */
+  resourceGrant?: "direct" | "roleArn" | "delegated";
+  /** The evaluation order's steps, in words, when the analysis was explained; null otherwise. */
+  steps: string[] | null;
+}
+
+type Steps = string[] | null;
+
+/** The decision each reason stands for. */
 const REASON_DECISION: Record<DecisionReason, DecisionValue> = {
   allowed: "allow",
   alwaysAllowed: "allow",
@@ -194,6 +389,165 @@ const REASON_DECISION: Record<DecisionReason, DecisionValue> = {
   noScpAllow: "implicitDeny",
   noRcpAllow: "implicitDeny",
 };
+
+/** Deciding only, most verdicts are just a reason: one shared frozen verdict per reason. */
+const BARE_VERDICT = Object.fromEntries(
+  (Object.keys(REASON_DECISION) as DecisionReason[]).map((reason) => [reason, Object.freeze({ reason, steps: null })]),
+) as Record<DecisionReason, Verdict>;
+
+function verdict(steps: Steps, reason: DecisionReason, resourceGrant?: Verdict["resourceGrant"]): Verdict {
+  if (steps === null && resourceGrant === undefined) return BARE_VERDICT[reason];
+  const v: Verdict = { reason, steps };
+  if (resourceGrant) v.resourceGrant = resourceGrant;
+  return v;
+}
+
+function step(steps: Steps, text: string): void {
+  if (steps !== null) steps.push(text);
+}
+
+function firstDeny(levels: readonly PolicyTypeAnalysis[] | null): DenyingStatement | undefined {
+  if (levels !== null) for (let i = 0; i < levels.length; i++) if (levels[i]!.deny) return levels[i]!.deny;
+  return undefined;
+}
+
+/** An explicit Deny anywhere wins, reported in the order SCPs, RCPs, resource, identity, boundary, session. */
+function explicitDeny(a: Analysis, steps: Steps): Verdict | null {
+  const scpDeny = firstDeny(a.scps);
+  if (scpDeny) {
+    step(steps, "explicit deny in a service control policy");
+    return { reason: "scpDeny", deniedBy: scpDeny, steps };
+  }
+  const rcpDeny = firstDeny(a.rcps);
+  if (rcpDeny) {
+    step(steps, "explicit deny in a resource control policy");
+    return { reason: "rcpDeny", deniedBy: rcpDeny, steps };
+  }
+  const deny = a.resource?.deny ?? a.identity?.deny ?? a.boundary?.deny ?? a.session?.deny;
+  if (deny) {
+    step(steps, `explicit deny in a ${deny.type} policy`);
+    return { reason: "explicitDeny", deniedBy: deny, steps };
+  }
+  step(steps, "no explicit deny");
+  return null;
+}
+
+/** Organizations: every SCP level, then every RCP level, must allow. */
+function organizations(a: Analysis, steps: Steps): Verdict | null {
+  if (a.scps) {
+    if (!a.scps.every((l) => l.allows)) {
+      step(steps, "a service control policy level has no Allow");
+      return verdict(steps, "noScpAllow");
+    }
+    step(steps, "every SCP level allows");
+  } else if (a.scpsExempt) step(steps, "SCPs do not apply to this principal");
+  if (a.rcps) {
+    if (!a.rcps.every((l) => l.allows)) {
+      step(steps, "a resource control policy level has no Allow");
+      return verdict(steps, "noRcpAllow");
+    }
+    step(steps, "every RCP level allows");
+  }
+  return null;
+}
+
+/** Callers without identity policies: the root user in its own account, services, anonymous callers. */
+function callerWithoutIdentityPolicies(a: Analysis, steps: Steps): Verdict | null {
+  if (a.identitySide === "root" && !a.crossAccount) {
+    step(steps, "the root user of the resource's account is allowed");
+    return verdict(steps, "rootUser");
+  }
+  if (a.identitySide === "none") {
+    if (a.resource?.allows) {
+      step(steps, "a resource-based policy allows the service/anonymous principal");
+      return verdict(steps, "allowed");
+    }
+    step(steps, "no resource-based policy allows");
+    return verdict(steps, "noResourceAllow");
+  }
+  return null;
+}
+
+/**
+ * Same account, a resource-based Allow that names the caller grants on its own; one that names the role
+ * behind a session grants unless the boundary or a session policy does not allow; one that names the
+ * account delegates to the identity side.
+ */
+function sameAccountResourceGrant(a: Analysis, steps: Steps): Verdict | null {
+  const r = a.resource;
+  if (!r?.allows || a.crossAccount || !r.grant) return null;
+  const strength = GRANT_STRENGTH[r.grant];
+  if (strength >= 5) {
+    step(steps, "a resource-based policy names the caller: allowed on its own");
+    return verdict(steps, "allowed", "direct");
+  }
+  if (strength >= 3) {
+    step(steps, "a resource-based policy names the role: limited by boundary and session policies");
+    if (a.boundary && !a.boundary.allows) return verdict(steps, "noBoundaryAllow", "roleArn");
+    if (a.session && !a.session.allows) return verdict(steps, "noSessionAllow", "roleArn");
+    return verdict(steps, "allowed", "roleArn");
+  }
+  step(steps, "a resource-based policy names the account: delegated to identity-based policies");
+  return null;
+}
+
+/** The resource side's part when the identity side must allow too. */
+const delegated = (a: Analysis): Verdict["resourceGrant"] => (a.resource?.allows ? "delegated" : undefined);
+
+/** Identity side: an identity-based Allow, then the permissions boundary, then the session policies. */
+function identitySide(a: Analysis, steps: Steps): Verdict | null {
+  if (a.identitySide === "root") {
+    step(steps, "the root user's identity side allows everything");
+    return null;
+  }
+  if (!a.identity?.allows) {
+    step(steps, "no identity-based policy allows");
+    return verdict(steps, "noIdentityAllow", delegated(a));
+  }
+  if (a.boundary && !a.boundary.allows) {
+    step(steps, "the permissions boundary does not allow");
+    return verdict(steps, "noBoundaryAllow", delegated(a));
+  }
+  if (a.session && !a.session.allows) {
+    step(steps, "no session policy allows");
+    return verdict(steps, "noSessionAllow", delegated(a));
+  }
+  step(steps, "identity side allows");
+  return null;
+}
+
+/** Cross account (or a mandatory resource policy such as a trust policy): the resource side must allow too. */
+function resourceSide(a: Analysis, steps: Steps): Verdict {
+  if ((a.crossAccount || a.requireResourceAllow) && !a.resource?.allows) {
+    step(steps, a.crossAccount ? "cross-account: no resource-based policy allows" : "no resource-based policy allows");
+    return verdict(steps, "noResourceAllow");
+  }
+  return verdict(steps, "allowed", delegated(a));
+}
+
+/**
+ * AWS's evaluation order over an analysis. Pure: the same analysis always gives the same verdict; the
+ * steps are written out when the analysis was explained.
+ */
+export function decide(a: Analysis): Verdict {
+  const steps: Steps = a.policies !== null ? [] : null;
+  if (a.alwaysAllowed) {
+    step(steps, "sts:GetCallerIdentity is always allowed");
+    return verdict(steps, "alwaysAllowed");
+  }
+  return (
+    explicitDeny(a, steps) ??
+    organizations(a, steps) ??
+    callerWithoutIdentityPolicies(a, steps) ??
+    sameAccountResourceGrant(a, steps) ??
+    identitySide(a, steps) ??
+    resourceSide(a, steps)
+  );
+}
+
+// ---- The Decision (what callers receive) ----------------------------------------------------------
+
+const NOTHING: readonly never[] = Object.freeze([]);
 /** The minimal explanations returned with `{ explain: false }`: one frozen object per crossAccount × reason. */
 const MINIMAL = [false, true].map((crossAccount) => {
   const byReason = {} as Record<DecisionReason, Explanation>;
@@ -209,187 +563,21 @@ const MINIMAL = [false, true].map((crossAccount) => {
   return byReason;
 });
 
-function finish(st: State, reason: DecisionReason, extras: ExplanationExtras, deny?: Deny): Decision {
-  const decision = REASON_DECISION[reason];
+/** The analysis and its verdict as a Decision: the full explanation when explained, the shared minimal one otherwise. */
+export function decisionOf(a: Analysis, v: Verdict = decide(a)): Decision {
+  const decision = REASON_DECISION[v.reason];
   let explanation: Explanation;
-  if (st.policies === null) explanation = MINIMAL[extras.crossAccount ? 1 : 0]![reason];
+  if (a.policies === null || v.steps === null) explanation = MINIMAL[a.crossAccount ? 1 : 0]![v.reason];
   else {
-    explanation = { decision, reason, crossAccount: extras.crossAccount, steps: st.steps!, policies: st.policies };
-    if (extras.resourceGrant) explanation.resourceGrant = extras.resourceGrant;
+    explanation = { decision, reason: v.reason, crossAccount: a.crossAccount, steps: v.steps, policies: a.policies };
+    if (v.resourceGrant) explanation.resourceGrant = v.resourceGrant;
   }
-  const d: Decision = { decision, reason, explanation };
-  if (deny) d.deniedBy = deny;
+  const d: Decision = { decision, reason: v.reason, explanation };
+  if (v.deniedBy) d.deniedBy = v.deniedBy;
   return d;
 }
 
-function step(st: State, text: string): void {
-  if (st.steps !== null) st.steps.push(text);
-}
-
+/** The decision on one request: `decide(analyze(…))` as a Decision. */
 export function evaluate(req: AuthzRequest, policies: PolicySet, options?: EvaluateOptions): Decision {
-  const explain = options?.explain ?? true;
-  const p = req.principal;
-  const actionLower = req.action.toLowerCase();
-  const resourceAccount = req.resourceAccount ?? p.account;
-  const crossAccount = resourceAccount !== p.account;
-  const st: State = {
-    actionLower,
-    target: resourceTarget(req.resource),
-    ctx: buildContext(req),
-    principal: p,
-    policies: explain ? [] : null,
-    steps: explain ? [] : null,
-  };
-  const base: ExplanationExtras = { crossAccount };
-
-  if (actionLower === "sts:getcalleridentity") {
-    step(st, "sts:GetCallerIdentity is always allowed");
-    return finish(st, "alwaysAllowed", base);
-  }
-
-  const isRoot = p.kind === "root";
-  const isServiceOrAnonymous = p.kind === "service" || p.kind === "anonymous";
-  const orgApplies = !p.serviceLinkedRole && !isServiceOrAnonymous;
-  const identitySide = !isRoot && !isServiceOrAnonymous;
-
-  // 1. Evaluate every applicable policy (each matcher records its own explanation), in the order in which
-  //    an explicit deny is reported: SCPs, RCPs, resource, identity, boundary, session. Deciding only
-  //    (explain off), the first explicit deny ends the evaluation.
-  let scpLevels: TypeResult[] | null = null;
-  let rcpLevels: TypeResult[] | null = null;
-  let resource = EMPTY;
-  let identity = EMPTY;
-  let boundary: TypeResult | null = null;
-  let session: TypeResult | null = null;
-  if (orgApplies && policies.scps) {
-    scpLevels = [];
-    for (let i = 0; i < policies.scps.length; i++) {
-      const lvl = evaluateSources(policies.scps[i]!, st, i);
-      scpLevels.push(lvl);
-      if (lvl.deny && !explain) break;
-    }
-  }
-  let denied = !explain && scpLevels !== null && scpLevels[scpLevels.length - 1]?.deny !== undefined;
-  if (!denied && orgApplies && policies.rcps) {
-    rcpLevels = [];
-    for (let i = 0; i < policies.rcps.length; i++) {
-      const lvl = evaluateSources(policies.rcps[i]!, st, i);
-      rcpLevels.push(lvl);
-      if (lvl.deny && !explain) break;
-    }
-    denied = !explain && rcpLevels[rcpLevels.length - 1]?.deny !== undefined;
-  }
-  if (!denied && policies.resource) {
-    resource = evaluateSources(policies.resource, st);
-    denied = !explain && resource.deny !== undefined;
-  }
-  if (!denied && identitySide) {
-    identity = evaluateSources(policies.identity, st);
-    denied = !explain && identity.deny !== undefined;
-    if (!denied && policies.boundary) {
-      boundary = evaluateSources(policies.boundary, st);
-      denied = !explain && boundary.deny !== undefined;
-    }
-    if (!denied && policies.session) session = evaluateSources(policies.session, st);
-  }
-
-  // 2. Explicit deny anywhere wins.
-  if (scpLevels) {
-    for (let i = 0; i < scpLevels.length; i++) {
-      const deny = scpLevels[i]!.deny;
-      if (deny) {
-        step(st, "explicit deny in a service control policy");
-        return finish(st, "scpDeny", base, deny);
-      }
-    }
-  }
-  if (rcpLevels) {
-    for (let i = 0; i < rcpLevels.length; i++) {
-      const deny = rcpLevels[i]!.deny;
-      if (deny) {
-        step(st, "explicit deny in a resource control policy");
-        return finish(st, "rcpDeny", base, deny);
-      }
-    }
-  }
-  const deny = resource.deny ?? identity.deny ?? boundary?.deny ?? session?.deny;
-  if (deny) {
-    step(st, `explicit deny in a ${deny.type} policy`);
-    return finish(st, "explicitDeny", base, deny);
-  }
-  step(st, "no explicit deny");
-
-  // 3. Organizations: every level must allow.
-  if (scpLevels) {
-    if (!scpLevels.every((l) => l.allow)) {
-      step(st, "a service control policy level has no Allow");
-      return finish(st, "noScpAllow", base);
-    }
-    step(st, "every SCP level allows");
-  } else if (policies.scps && !orgApplies) step(st, "SCPs do not apply to this principal");
-  if (rcpLevels) {
-    if (!rcpLevels.every((l) => l.allow)) {
-      step(st, "a resource control policy level has no Allow");
-      return finish(st, "noRcpAllow", base);
-    }
-    step(st, "every RCP level allows");
-  }
-
-  // 4. Principals with no identity side: root (own account), services, anonymous.
-  if (isRoot && !crossAccount) {
-    step(st, "the root user of the resource's account is allowed");
-    return finish(st, "rootUser", base);
-  }
-  if (isServiceOrAnonymous) {
-    if (resource.allow) {
-      step(st, "a resource-based policy allows the service/anonymous principal");
-      return finish(st, "allowed", base);
-    }
-    step(st, "no resource-based policy allows");
-    return finish(st, "noResourceAllow", base);
-  }
-
-  // 5. Same-account resource-based grants.
-  if (resource.allow && !crossAccount && resource.grant) {
-    const strength = GRANT_STRENGTH[resource.grant];
-    if (strength >= 5) {
-      step(st, "a resource-based policy names the caller: allowed on its own");
-      return finish(st, "allowed", { crossAccount, resourceGrant: "direct" });
-    }
-    if (strength >= 3) {
-      step(st, "a resource-based policy names the role: limited by boundary and session policies");
-      const roleArn: ExplanationExtras = { crossAccount, resourceGrant: "roleArn" };
-      if (boundary && !boundary.allow) return finish(st, "noBoundaryAllow", roleArn);
-      if (session && !session.allow) return finish(st, "noSessionAllow", roleArn);
-      return finish(st, "allowed", roleArn);
-    }
-    step(st, "a resource-based policy names the account: delegated to identity-based policies");
-  }
-  const withGrant: ExplanationExtras = resource.allow ? { crossAccount, resourceGrant: "delegated" } : base;
-
-  // 6. Identity side: identity allow → boundary → session.
-  if (isRoot) {
-    step(st, "the root user's identity side allows everything");
-  } else {
-    if (!identity.allow) {
-      step(st, "no identity-based policy allows");
-      return finish(st, "noIdentityAllow", withGrant);
-    }
-    if (boundary && !boundary.allow) {
-      step(st, "the permissions boundary does not allow");
-      return finish(st, "noBoundaryAllow", withGrant);
-    }
-    if (session && !session.allow) {
-      step(st, "no session policy allows");
-      return finish(st, "noSessionAllow", withGrant);
-    }
-    step(st, "identity side allows");
-  }
-
-  // 7. Cross account (or a mandatory resource policy such as a trust policy): the resource side must allow too.
-  if ((crossAccount || policies.requireResourceAllow) && !resource.allow) {
-    step(st, crossAccount ? "cross-account: no resource-based policy allows" : "no resource-based policy allows");
-    return finish(st, "noResourceAllow", base);
-  }
-  return finish(st, "allowed", withGrant);
+  return decisionOf(analyze(req, policies, options));
 }

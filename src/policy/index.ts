@@ -2,8 +2,17 @@
 export type { PolicyKind, PolicySource, PolicySourceType, Principal, AuthzRequest, PolicySet, ContextValue } from "./types.js";
 export { parsePolicy, policySizeWithoutWhitespace } from "./document.js";
 export type { CompiledPolicy, CompiledStatement, ParseOptions, ParseResult } from "./document.js";
-export { evaluate } from "./evaluate.js";
-export type { Decision, EvaluateOptions } from "./evaluate.js";
+export { analyze, decide, decisionOf, evaluate } from "./evaluate.js";
+export type {
+  Analysis,
+  ContextKeyUse,
+  Decision,
+  DenyingStatement,
+  EvaluateOptions,
+  MatchedStatement,
+  PolicyTypeAnalysis,
+  Verdict,
+} from "./evaluate.js";
 export type {
   ConditionExplanation,
   DecisionReason,

@@ -160,6 +160,14 @@ describe("simulate core", () => {
     expect(r.MissingContextValues).toEqual([]);
   });
 
+  it("policy variables are missing keys only where they are variables (2012-10-17), not in 2008 literal text", () => {
+    const cond = allow("s3:GetObject", "*", { Condition: { StringEquals: { "s3:prefix": "${aws:username}" } } });
+    const v2012 = run({ identity: [pol("PolicyInputList.1", doc(cond))] }).results[0]!;
+    expect(v2012.MissingContextValues).toEqual(["s3:prefix", "aws:username"]);
+    const v2008 = run({ identity: [pol("PolicyInputList.1", { Version: "2008-10-17", Statement: [cond] })] }).results[0]!;
+    expect(v2008.MissingContextValues).toEqual(["s3:prefix"]);
+  });
+
   it("ResourceArns: one result per action, ResourceSpecificResults per ARN, the most restrictive decision on top", () => {
     const p = pol("PolicyInputList.1", doc(allow("s3:GetObject", "arn:aws:s3:::good/*"), deny("s3:GetObject", "arn:aws:s3:::bad/*")));
     const { results } = run({ identity: [p], resources: ["arn:aws:s3:::good/x", "arn:aws:s3:::bad/x", "arn:aws:s3:::other/x"] });
@@ -270,6 +278,28 @@ describe("context entries", () => {
     const r = contextFromEntries([{ ContextKeyName: "aws:SomeKey", ContextKeyValues: [value], ContextKeyType: type }]);
     expect(r.ok).toBe(false);
     expect(!r.ok && r.message).toBe(`Invalid value ${value} for context key aws:SomeKey of type ${type}.`);
+  });
+});
+
+describe("context entries read as the condition operators read them", () => {
+  it.each([
+    ["ip", "010.0.0.1"],
+    ["ip", "::ffff:10.0.0.1"],
+    ["ip", "10.0.0.0/8"],
+    ["date", "1767225600.5"],
+    ["date", "2026-01-01T00:00:00+02:00"],
+    ["numeric", " 2e3 "],
+  ])("a %s value %s is accepted", (type, value) => {
+    expect(contextFromEntries([{ ContextKeyName: "k", ContextKeyValues: [value], ContextKeyType: type }]).ok).toBe(true);
+  });
+
+  it.each([
+    ["ip", "1:2"],
+    ["ip", "10.0.0.0/33"],
+    ["date", "March 7, 2026"],
+    ["date", "2026-13-01"],
+  ])("a %s value %s, which no condition could compare, is InvalidInput", (type, value) => {
+    expect(contextFromEntries([{ ContextKeyName: "k", ContextKeyValues: [value], ContextKeyType: type }]).ok).toBe(false);
   });
 });
 

@@ -24,6 +24,11 @@ export interface CompiledCondition {
   test?: ValueTest;
   /** Null only: the policy values lower-cased ("true" / "false"). */
   nullWants?: readonly string[];
+  /**
+   * The policy variables its values reference (`${aws:username}` → "aws:username"), as written, in order;
+   * empty in documents that do not substitute variables (Version other than 2012-10-17).
+   */
+  variables: readonly string[];
 }
 
 const MATCHED = 1;

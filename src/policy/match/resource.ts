@@ -165,3 +165,9 @@ export function matchResource(
   if (unresolved) m.unresolved = unresolved;
   return m;
 }
+
+/** The policy variables (as written) of the element's value `value`, e.g. one that `matchResource` reported unresolved. */
+export function resourceValueVariables(el: CompiledResourceElement, value: string): string[] {
+  const p = el.patterns.find((x) => x.value === value);
+  return p?.template ? p.template.variables.map((r) => r.name).filter((n) => n !== "") : [];
+}
