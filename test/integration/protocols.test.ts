@@ -16,6 +16,8 @@ import { CreateUserCommand, CreateAccessKeyCommand } from "@aws-sdk/client-iam";
 import { DecodeAuthorizationMessageCommand } from "@aws-sdk/client-sts";
 import { accountCreds, createAccount, iam, rawSigned, sts, url, type Creds } from "../helpers/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { Hash } from "@smithy/hash-node";
 
 let root: Creds;
 let account: string;
@@ -83,6 +85,17 @@ describe("REST-XML — S3", () => {
 
   it("an operation of S3's model that iamlab does not serve yet answers NotImplemented, in S3's shape", async () => {
     await expectAwsError(s3(root).send(new GetObjectCommand({ Bucket: "b", Key: "k" })), "NotImplemented", 501);
+  });
+
+  it("a presigned URL works for S3 too (the path signed once, UNSIGNED-PAYLOAD)", async () => {
+    const u = new URL(url());
+    const signer = new SignatureV4({ credentials: root, region: "us-east-1", service: "s3", sha256: Hash.bind(null, "sha256"), uriEscapePath: false });
+    const req = await signer.presign({ method: "GET", protocol: u.protocol, hostname: u.hostname, port: Number(u.port), path: "/", headers: { host: u.host }, query: {} }, { expiresIn: 300 });
+    const res = await fetch(`${u.origin}/?${new URLSearchParams(req.query as Record<string, string>).toString()}`);
+    const text = await res.text();
+    expect(res.status).toBe(200);
+    expect(text).toContain("<ListAllMyBucketsResult");
+    expect(text).toContain(`<DisplayName>${account}</DisplayName>`);
   });
 
   it("unsigned requests are anonymous: AccessDenied, as S3 answers", async () => {
