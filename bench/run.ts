@@ -671,11 +671,11 @@ async function main(): Promise<void> {
   for (const h of helpers) {
     lines.push(`## ${h.file}${h.ms ? ` (${(h.ms / 1000).toFixed(1)} s)` : ""}`, "");
     if (!h.ok) lines.push(`_${h.out.split("\n")[0]}_`, "");
-    if (h.ok || h.out.includes("\n")) lines.push(h.ok ? h.out.replace(/^# /m, "### ").trim() : "```\n" + h.out.slice(-3000) + "\n```", "");
+    if (h.ok || h.out.includes("\n")) lines.push(h.ok ? h.out.replace(/^# /m, "### ").trim() : `\`\`\`\n${h.out.slice(-3000)}\n\`\`\``, "");
   }
   lines.push(`_Total bench time: ${((Date.now() - T0) / 1000).toFixed(0)} s._`, "");
   const md = lines.join("\n");
-  console.log("\n" + md);
+  console.log(`\n${md}`);
 
   const dir = path.join(ROOT, "bench/results");
   await mkdir(dir, { recursive: true });

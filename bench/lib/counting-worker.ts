@@ -173,7 +173,7 @@ export default {
  */
 async function sigv4Micro(req: Request, d1: D1Database): Promise<Response> {
   const o = (await req.json()) as { request: { method: string; path: string; headers: Record<string, string>; body: string }; secret: string; iterations: number };
-  const raw = { method: o.request.method, url: new URL(o.request.path, "http://" + (o.request.headers.host ?? "localhost")), headers: new Headers(o.request.headers) };
+  const raw = { method: o.request.method, url: new URL(o.request.path, `http://${o.request.headers.host ?? "localhost"}`), headers: new Headers(o.request.headers) };
   const body = new TextEncoder().encode(o.request.body);
   const run = async (): Promise<void> => {
     const info = parseSignature(raw)!;

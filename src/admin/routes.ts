@@ -215,7 +215,7 @@ admin.get("/decisions/:id", async (c) => {
   return json(200, rec);
 });
 
-admin.get("/clock", (c) => json(200, { now: new Date(now()).toISOString(), offsetMs: clockOffset() }));
+admin.get("/clock", (_c) => json(200, { now: new Date(now()).toISOString(), offsetMs: clockOffset() }));
 admin.post("/clock", async (c) => {
   if (c.env.IAMLAB_TEST_CLOCK !== "true")
     return json(403, { error: "ClockDisabled", message: "Set IAMLAB_TEST_CLOCK=true to move the sandbox clock." });

@@ -105,7 +105,7 @@ export async function authenticate(raw: RawRequest, body: Uint8Array, db: Db, se
     }
   } else {
     const { key, consistency, prefetched } = info.accessKeyId.startsWith("ASIA") ? { key: undefined } : await permanentKey(db, dataPlane, info.accessKeyId, now, cacheTtlMs, background);
-    if (!key || key.status !== "Active") throw errors.invalidClientTokenId();
+    if (key?.status !== "Active") throw errors.invalidClientTokenId();
     secret = key.secret;
     caller = callerOfKey(key, consistency?.visibleGeneration ?? key.generation);
     if (consistency) caller.consistency = consistency;

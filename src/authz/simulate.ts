@@ -352,7 +352,7 @@ export function simulate(input: SimulationInput, options: SimulateOptions): Simu
         crossAccount: analysis.crossAccount,
         sides: { identity: sideDecision(analysis.identity), resource: sideDecision(analysis.resource) },
       };
-      if (set.boundary) r.boundaryAllows = analysis.boundary !== null && analysis.boundary.allows && !analysis.boundary.deny;
+      if (set.boundary) r.boundaryAllows = analysis.boundary?.allows && !analysis.boundary.deny;
       if (set.scps) {
         // Every level allows and none denies; SCPs that do not apply to the caller are reported as not allowing.
         const levels = analysis.scps;

@@ -105,7 +105,7 @@ function checkValue(model: ServiceModel, shape: ModelShape, v: unknown, path: st
         out.push({ message: `Value '[${v.length} items]' ${at} Member must have length greater than or equal to ${shape.min}` });
       if (shape.max !== undefined && v.length > shape.max)
         out.push({ message: `Value '[${v.length} items]' ${at} Member must have length less than or equal to ${shape.max}` });
-      v.forEach((x, i) => checkValue(model, shapeOf(model, shape.member), x, `${path}.${i + 1}.member`, out));
+      for (const [i, x] of v.entries()) checkValue(model, shapeOf(model, shape.member), x, `${path}.${i + 1}.member`, out);
       return;
     }
     case "map": {

@@ -4,7 +4,7 @@
  * that follows the model's element names, flattened lists/maps, `<member>`/`<item>` wrappers and
  * namespaces.
  */
-import { AwsError } from "./errors";
+import type { AwsError } from "./errors";
 import { shapeOf, type Member, type ServiceModel, type StructureShape } from "./model";
 import { esc } from "./xml";
 import { formatTimestamp, fromBase64, parseTimestamp, toBase64, type Value } from "./wire";
@@ -77,7 +77,7 @@ export function parseXml(text: string, malformed: () => AwsError): XmlNode {
       let tag = text.slice(lt + 1, end);
       const selfClosing = tag.endsWith("/");
       if (selfClosing) tag = tag.slice(0, -1);
-      const m = /^([A-Za-z_][\w.:-]*)(\s[^]*)?$/.exec(tag.trim());
+      const m = /^([A-Za-z_][\w.:-]*)(\s[\s\S]*)?$/.exec(tag.trim());
       if (!m) fail();
       const node: XmlNode = { name: localName(m![1]!), children: [], text: "" };
       if (stack.length) stack[stack.length - 1]!.children.push(node);

@@ -11,7 +11,7 @@
  * Pure; the authorizer calls it before evaluating policies.
  */
 import type { Caller } from "../auth/caller";
-import { AwsError, errors } from "../protocol/errors";
+import { type AwsError, errors } from "../protocol/errors";
 
 // sts:TagSession / sts:SetSourceIdentity are permissions checked during AssumeRole, not separate calls.
 const SESSION_TOKEN_STS = new Set(["assumerole", "getcalleridentity", "tagsession", "setsourceidentity"]);

@@ -94,7 +94,7 @@ export async function rawSigned(params: Record<string, string>, o: RawOptions = 
   const req = { headers: { ...(signed.headers as Record<string, string>) }, body: signed.body as string };
   o.tamper?.(req);
   delete req.headers.host;
-  const res = await fetch(u.origin + "/", { method: "POST", headers: req.headers, body: req.body });
+  const res = await fetch(`${u.origin}/`, { method: "POST", headers: req.headers, body: req.body });
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
 

@@ -101,7 +101,7 @@ describe("enforcement with real SDK clients", () => {
     const me = await iam(u.creds).send(new GetUserCommand({ UserName: u.name }));
     expect(me.User!.UserName).toBe(u.name);
     const e = await denied(iam(u.creds).send(new GetUserCommand({ UserName: "u1" })));
-    expect(e.message).toContain("on resource: arn:aws:iam::" + acct.accountId + ":user/u1 because no identity-based policy allows the iam:GetUser action");
+    expect(e.message).toContain(`on resource: arn:aws:iam::${acct.accountId}:user/u1 because no identity-based policy allows the iam:GetUser action`);
   });
 
   it("MFA conditions: 'deny unless MFA' denies a long-term key", async () => {

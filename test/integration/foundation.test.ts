@@ -35,7 +35,7 @@ describe("GetCallerIdentity with the real @aws-sdk/client-sts", () => {
 
   it("rejects a wrong secret with SignatureDoesNotMatch 403", async () => {
     await expectAwsError(
-      sts({ ...rootCreds(), secretAccessKey: "wrong" + rootCreds().secretAccessKey.slice(5) }).send(new GetCallerIdentityCommand({})),
+      sts({ ...rootCreds(), secretAccessKey: `wrong${rootCreds().secretAccessKey.slice(5)}` }).send(new GetCallerIdentityCommand({})),
       "SignatureDoesNotMatch", 403, /does not match the signature you provided/,
     );
   });
@@ -62,7 +62,7 @@ describe("wire-level errors (raw signed requests)", () => {
   });
 
   it("a request without credentials is MissingAuthenticationToken 403", async () => {
-    const res = await fetch(url() + "/", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "Action=GetCallerIdentity&Version=2011-06-15" });
+    const res = await fetch(`${url()}/`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "Action=GetCallerIdentity&Version=2011-06-15" });
     const text = await res.text();
     expect(res.status).toBe(403);
     expect(xmlValue(text, "Code")).toBe("MissingAuthenticationToken");
@@ -70,7 +70,7 @@ describe("wire-level errors (raw signed requests)", () => {
   });
 
   it("a malformed Authorization header is IncompleteSignature 400", async () => {
-    const res = await fetch(url() + "/", {
+    const res = await fetch(`${url()}/`, {
       method: "POST",
       headers: { authorization: "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261122/us-east-1/sts/aws4_request", "x-amz-date": "20261122T000000Z" },
       body: "Action=GetCallerIdentity&Version=2011-06-15",

@@ -189,7 +189,7 @@ describe("inline policies", () => {
       // A document of exactly n characters without whitespace.
       const base = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::" }] });
       const pad = n - base.length;
-      return JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::" + "x".repeat(pad) }] });
+      return JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${"x".repeat(pad)}` }] });
     };
     expect(sized(1000).length).toBe(1000);
     await client.send(new CreateUserCommand({ UserName: "sizer" }));
@@ -219,7 +219,7 @@ describe("inline policies", () => {
 
   it("20 parallel puts of 200-character policies to one user stay within 2,048", async () => {
     await client.send(new CreateUserCommand({ UserName: "inline-racer" }));
-    const d = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::" + "y".repeat(200 - 108) }] });
+    const d = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${"y".repeat(200 - 108)}` }] });
     expect(d.length).toBe(200);
     const results = await Promise.allSettled(Array.from({ length: 20 }, (_, n) => client.send(new PutUserPolicyCommand({ UserName: "inline-racer", PolicyName: `p${n}`, PolicyDocument: d }))));
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(10);

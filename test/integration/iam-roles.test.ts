@@ -512,7 +512,10 @@ describe("accounts are isolated", () => {
 });
 
 describe.skipIf(!hasAwsCli)("AWS CLI round trip", () => {
-  const run = (creds: Creds, ...args: string[]) => awsCli<any>(creds, "iam", ...args);
+  /** What the CLI prints, as far as these tests read it. */
+  interface CliRole { Arn: string; RoleName: string; AssumeRolePolicyDocument: unknown; MaxSessionDuration: number; RoleLastUsed: unknown }
+  interface CliOut { Role: CliRole; Roles: CliRole[]; InstanceProfile: { Roles: CliRole[] } }
+  const run = (creds: Creds, ...args: string[]) => awsCli<CliOut>(creds, "iam", ...args);
 
   it("create-role / get-role / list-roles: botocore decodes the URL-encoded trust policy (even with %)", async () => {
     const { account: a, creds: cr } = await withAccount();
@@ -526,10 +529,10 @@ describe.skipIf(!hasAwsCli)("AWS CLI round trip", () => {
     expect(got.Role.RoleLastUsed).toEqual({});
     await run(cr, "create-role", "--role-name", "cli-role-2", "--assume-role-policy-document", TRUST);
     const listed = await run(cr, "list-roles", "--page-size", "1");
-    expect(listed.Roles.map((r: Role) => r.RoleName)).toEqual(["cli-role", "cli-role-2"]);
+    expect(listed.Roles.map((r) => r.RoleName)).toEqual(["cli-role", "cli-role-2"]);
     await run(cr, "create-instance-profile", "--instance-profile-name", "cli-ip");
     await run(cr, "add-role-to-instance-profile", "--instance-profile-name", "cli-ip", "--role-name", "cli-role");
     const ip = await run(cr, "get-instance-profile", "--instance-profile-name", "cli-ip");
-    expect(ip.InstanceProfile.Roles[0].AssumeRolePolicyDocument).toEqual(JSON.parse(doc));
+    expect(ip.InstanceProfile.Roles[0]!.AssumeRolePolicyDocument).toEqual(JSON.parse(doc));
   }, 30_000);
 });

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreatePolicyCommand, CreateRoleCommand, CreateUserCommand, GetAccountAuthorizationDetailsCommand, GetPolicyCommand,
-  IAMClient, ListInstanceProfilesForRoleCommand, ListRolesCommand, PutRolePolicyCommand, type GetAccountAuthorizationDetailsCommandOutput,
+  type IAMClient, ListInstanceProfilesForRoleCommand, ListRolesCommand, PutRolePolicyCommand, type GetAccountAuthorizationDetailsCommandOutput,
 } from "@aws-sdk/client-iam";
 import { startSandbox, type Sandbox } from "../../src/tools/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";

@@ -1,6 +1,6 @@
 /** A service assuming its role (admin API), and sts:DecodeAuthorizationMessage on a denial's decision id. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMServiceException, ListUsersCommand, PutUserPolicyCommand, type IAMClient } from "@aws-sdk/client-iam";
+import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, type IAMServiceException, ListUsersCommand, PutUserPolicyCommand, type IAMClient } from "@aws-sdk/client-iam";
 import { DecodeAuthorizationMessageCommand, GetCallerIdentityCommand, STSServiceException } from "@aws-sdk/client-sts";
 import { adminFetch, iam, sts, type NewAccount } from "../helpers/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";

@@ -24,7 +24,7 @@ import {
   ListUsersCommand,
   PutRolePolicyCommand,
   PutUserPolicyCommand,
-  IAMClient,
+  type IAMClient,
 } from "@aws-sdk/client-iam";
 import { accountCreds, iam, rawSigned, setClock, sts, xmlValue, type Creds, type NewAccount } from "../helpers/sandbox";
 import { codeOf, expectAwsError as expectErr } from "../helpers/aws-errors";
@@ -179,7 +179,7 @@ describe("AssumeRole: validation and durations", () => {
     expect(Math.abs(long.Credentials!.Expiration!.getTime() - (Date.now() + 7200_000))).toBeLessThan(10_000);
     await expectErr(assume(alice.creds, "long", { DurationSeconds: 7201 }), "ValidationError", 400,
       "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");
-    const r = await raw(alice.creds, { RoleArn: roles["long"]!.arn, DurationSeconds: "43201" });
+    const r = await raw(alice.creds, { RoleArn: roles.long!.arn, DurationSeconds: "43201" });
     expect(xmlValue(r.text, "Message")).toBe(
       "1 validation error detected: Value '43201' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200");
   });
@@ -191,7 +191,7 @@ describe("AssumeRole: validation and durations", () => {
     r = await raw(alice.creds, { RoleArn: roles["trusts-alice"]!.arn, RoleSessionName: "bad name" });
     expect(xmlValue(r.text, "Message")).toBe(
       "1 validation error detected: Value 'bad name' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*");
-    r = await raw(alice.creds, { RoleArn: roles["external"]!.arn, ExternalId: "x" });
+    r = await raw(alice.creds, { RoleArn: roles.external!.arn, ExternalId: "x" });
     expect(xmlValue(r.text, "Code")).toBe("ValidationError");
   });
 

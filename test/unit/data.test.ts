@@ -208,7 +208,7 @@ describe("SQL helpers", () => {
     const names: string[] = [];
     let rebuilt = "";
     for (const s of stmts) {
-      const vals = literals(s.slice(s.indexOf(" VALUES") >= 0 ? s.indexOf(" VALUES") : 0));
+      const vals = literals(s.slice(Math.max(s.indexOf(" VALUES"), 0)));
       if (s.startsWith("INSERT")) {
         for (let i = 0; i < vals.length; i += 2) names.push(String(vals[i]));
         if (vals[0] === "O'Big") rebuilt = String(vals[1]);

@@ -26,7 +26,10 @@ describe("ConsistencyDO write slot", () => {
     // Two writers arrive together, both having seen generation g0.
     const a = await stub.prepareWrite(ACCT);
     let bGot = false;
-    const bPending = stub.prepareWrite(ACCT).then((t) => ((bGot = true), t));
+    const bPending = stub.prepareWrite(ACCT).then((t) => {
+      bGot = true;
+      return t;
+    });
     // A fixed wait is the point: B must still be waiting for A's slot after it (nothing to await).
     await new Promise((r) => setTimeout(r, 50));
     expect(bGot).toBe(false); // B waits for A's slot

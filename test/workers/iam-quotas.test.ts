@@ -15,7 +15,7 @@ import { createPolicyAction } from "../../src/services/iam/policies";
 import { getAccountSummaryAction } from "../../src/services/iam/account";
 import { mfaActions } from "../../src/services/iam/mfa";
 import { instanceProfileActions } from "../../src/services/iam/instance-profiles";
-import { XmlMap } from "../../src/protocol/xml";
+import type { XmlMap } from "../../src/protocol/xml";
 import { TRUST, allowDoc } from "../helpers/documents";
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);

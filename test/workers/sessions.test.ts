@@ -4,7 +4,6 @@ import { signToken, verifyToken, newSessionId } from "../../src/sessions/token";
 import { issueSession, sessionsStub } from "../../src/sessions/issue";
 import { resolveSession } from "../../src/sessions/resolver";
 import { sessionApiRestriction } from "../../src/sessions/restrictions";
-import type { SessionRecord } from "../../src/sessions/types";
 import { getDb } from "../../src/store/db";
 import { createAccount } from "../../src/store/accounts";
 import { newAccessKeyId } from "../../src/lib/ids";
@@ -135,6 +134,3 @@ describe("sessionApiRestriction", () => {
     expect(r(withSession("federation"), "sts", "AssumeRole")).toBe("AccessDenied");
   });
 });
-
-// keep the type import used
-export type { SessionRecord };

@@ -96,9 +96,9 @@ export function managedPolicyRows(json: unknown): ManagedPolicyRow[] {
     const arn = str(p, "arn", policyName);
     if (!arn.endsWith(`/${policyName}`)) throw new Error(`${policyName}: ARN ${arn} names another policy`);
     const defaultVersionId = str(p, "latestVersionId", policyName);
-    const versions = p["versions"];
+    const versions = p.versions;
     const version = isRecord(versions) ? versions[defaultVersionId] : undefined;
-    if (!isRecord(version) || !isRecord(version["document"])) {
+    if (!isRecord(version) || !isRecord(version.document)) {
       throw new Error(`${policyName}: no document for ${defaultVersionId}`);
     }
     rows.push({
@@ -110,7 +110,7 @@ export function managedPolicyRows(json: unknown): ManagedPolicyRow[] {
       createDate: apiDate(str(p, "createdDate", policyName)),
       updateDate: apiDate(str(p, "lastUpdatedDate", policyName)),
       description: null,
-      document: JSON.stringify(version["document"]),
+      document: JSON.stringify(version.document),
     });
   }
   assertUnique(rows.map((r) => r.policyId), "policy id");

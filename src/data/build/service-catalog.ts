@@ -113,17 +113,17 @@ function buildService(service: string, src: IamDataSource, table: KeyTable): Raw
   const resourceTypes: Record<string, RawResourceType> = {};
   const resourceByLower = new Map<string, string>();
   const resources = Object.values(resourcesJson).filter(isRecord);
-  resources.sort((a, b) => byCodeUnit(String(a["key"]), String(b["key"])));
+  resources.sort((a, b) => byCodeUnit(String(a.key), String(b.key)));
   for (const r of resources) {
     const name = text(r, "key", `${service} resource`);
     const where = `${service}:${name}`;
-    resourceTypes[name] = [text(r, "arn", where), canonicalKeys(strings(r["conditionKeys"], where), table, where)];
+    resourceTypes[name] = [text(r, "arn", where), canonicalKeys(strings(r.conditionKeys, where), table, where)];
     resourceByLower.set(name.toLowerCase(), name);
   }
 
   const actions: Record<string, RawAction> = {};
   const list = Object.values(actionsJson).filter(isRecord);
-  list.sort((a, b) => byCodeUnit(String(a["name"]), String(b["name"])));
+  list.sort((a, b) => byCodeUnit(String(a.name), String(b.name)));
   for (const a of list) {
     const name = text(a, "name", `${service} action`);
     const where = `${service}:${name}`;
@@ -135,16 +135,16 @@ function buildService(service: string, src: IamDataSource, table: KeyTable): Raw
         return code;
       })
       .join("");
-    const rts = Array.isArray(a["resourceTypes"]) ? a["resourceTypes"].filter(isRecord) : [];
+    const rts = Array.isArray(a.resourceTypes) ? a.resourceTypes.filter(isRecord) : [];
     const resourceRefs: RawActionResource[] = rts.map((rt) => {
       const raw = text(rt, "name", where);
       const rtName = resourceByLower.get(raw.toLowerCase());
       if (!rtName) throw new Error(`${where}: unknown resource type ${raw}`);
-      const ref = rt["required"] === true ? `${rtName}*` : rtName;
-      const keys = canonicalKeys(strings(rt["conditionKeys"], where), table, where);
+      const ref = rt.required === true ? `${rtName}*` : rtName;
+      const keys = canonicalKeys(strings(rt.conditionKeys, where), table, where);
       return keys.length > 0 ? [ref, keys] : ref;
     });
-    actions[name] = [levels, resourceRefs, canonicalKeys(strings(a["conditionKeys"], where), table, where)];
+    actions[name] = [levels, resourceRefs, canonicalKeys(strings(a.conditionKeys, where), table, where)];
   }
   return { title: src.serviceTitle(service), actions, resourceTypes };
 }

@@ -336,7 +336,7 @@ export function renderServiceModelModule(model: ServiceModel): string {
   out.push("operations: {");
   for (const [name, op] of Object.entries(model.operations)) out.push(`${j(name)}: ${j(op)},`);
   out.push("},", "shapes: [");
-  model.shapes.forEach((s, i) => out.push(`/* ${i} */ ${j(s)},`));
+  for (const [i, s] of model.shapes.entries()) out.push(`/* ${i} */ ${j(s)},`);
   out.push("],", "};", "");
   return out.join("\n");
 }

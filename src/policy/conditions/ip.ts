@@ -146,7 +146,7 @@ function compileIp(values: readonly string[]): ValueTest {
       return false;
     }
     const ip = r.ip;
-    if (!ip || !ip.v6) return false;
+    if (!ip?.v6) return false;
     for (const c of v6) if ((ip.value & c.mask) === c.network) return true;
     return false;
   };

@@ -7,7 +7,7 @@
  */
 import { defineAction, type ActionContext, type RegisteredAction } from "../action";
 import { common, s } from "../../protocol/shapes";
-import { AwsError, errors } from "../../protocol/errors";
+import { type AwsError, errors } from "../../protocol/errors";
 import { rootArn } from "../../lib/arn";
 import { isoSeconds } from "../../lib/clock";
 import { newAccessKeyId, newSecretAccessKey } from "../../lib/ids";
@@ -56,7 +56,7 @@ export const CreateAccessKey = defineAction({
   input: { UserName: common.name(128, false) },
   load: (i, ctx) => loadOwner(ctx, i.UserName),
   target: (_i, _ctx, o) => ({ resource: o.resource }),
-  handler: async (i, ctx, { owner }) => {
+  handler: async (_i, ctx, { owner }) => {
     const account = ctx.caller.principal.account;
     const secret = newSecretAccessKey();
     const res = await store.createAccessKey(ctx.db, account, owner, {

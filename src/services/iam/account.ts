@@ -40,7 +40,7 @@ export const getAccountAuthorizationDetailsAction = defineAction({
   target: () => ({ resource: "*" }),
   async handler(i, ctx) {
     const acct = account(ctx);
-    const f = new Set(i.Filter && i.Filter.length ? i.Filter : FILTERS);
+    const f = new Set(i.Filter?.length ? i.Filter : FILTERS);
     const sections: AuthSection[] = [];
     if (f.has("User")) sections.push("user");
     if (f.has("Group")) sections.push("group");

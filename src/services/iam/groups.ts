@@ -56,7 +56,7 @@ export const GetGroup = defineAction({
   input: { GroupName: groupName(), ...paging },
   load: (i, ctx) => findGroup(ctx, i.GroupName),
   target: (i, ctx, g) => ({ resource: groupResource(ctx, i.GroupName, g) }),
-  handler: async (i, ctx, g) => {
+  handler: async (i, ctx, _g) => {
     const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
     const r = await store.getGroupWithUsers(ctx.db, ctx.caller.principal.account, i.GroupName, {
       afterNameLower: decodeMarker(i.Marker),
@@ -117,7 +117,7 @@ export const DeleteGroup = defineAction({
   input: { GroupName: groupName() },
   load: (i, ctx) => findGroup(ctx, i.GroupName),
   target: (i, ctx, g) => ({ resource: groupResource(ctx, i.GroupName, g) }),
-  handler: async (i, ctx, g) => {
+  handler: async (i, ctx, _g) => {
     const res = await store.deleteGroup(ctx.db, ctx.caller.principal.account, i.GroupName);
     if (res.ok) return undefined;
     if (res.reason === "notFound") throw notFound.group(i.GroupName);
@@ -138,7 +138,7 @@ export const AddUserToGroup = defineAction({
   input: { GroupName: groupName(), UserName: existingUserName() },
   load: (i, ctx) => findGroup(ctx, i.GroupName),
   target: (i, ctx, g) => ({ resource: groupResource(ctx, i.GroupName, g) }),
-  handler: async (i, ctx, g) => {
+  handler: async (i, ctx, _g) => {
     const r = await store.addUserToGroup(ctx.db, ctx.caller.principal.account, i.GroupName, i.UserName);
     if (!r.ok) throw membershipError(r, i.GroupName, i.UserName);
     return undefined;
@@ -152,7 +152,7 @@ export const RemoveUserFromGroup = defineAction({
   input: { GroupName: groupName(), UserName: existingUserName() },
   load: (i, ctx) => findGroup(ctx, i.GroupName),
   target: (i, ctx, g) => ({ resource: groupResource(ctx, i.GroupName, g) }),
-  handler: async (i, ctx, g) => {
+  handler: async (i, ctx, _g) => {
     const r = await store.removeUserFromGroup(ctx.db, ctx.caller.principal.account, i.GroupName, i.UserName);
     if (!r.ok) throw membershipError(r, i.GroupName, i.UserName);
     return undefined;

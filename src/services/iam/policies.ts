@@ -40,7 +40,7 @@ export const policyDescription = () =>
 /** AWS answers InvalidInput for a PolicyArn that is not an IAM policy ARN. */
 export function checkPolicyArn(arn: string): void {
   const a = parseArn(arn);
-  if (!a || a.service !== "iam" || !a.resource.startsWith("policy/") || a.resource.length <= "policy/".length)
+  if (a?.service !== "iam" || !a.resource.startsWith("policy/") || a.resource.length <= "policy/".length)
     throw errors.invalidInput(`ARN ${arn} is not valid.`);
 }
 

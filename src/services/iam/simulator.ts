@@ -24,7 +24,7 @@
  */
 import { defineAction, type ActionContext, type RegisteredAction } from "../action";
 import { common, s } from "../../protocol/shapes";
-import { AwsError, errors } from "../../protocol/errors";
+import { type AwsError, errors } from "../../protocol/errors";
 import { parseArn } from "../../lib/arn";
 import { loadPrincipalPolicies, type PolicyRow } from "../../store/authz";
 import { getUserByName } from "../../store/iam-users";
@@ -226,7 +226,11 @@ async function run(ctx: ActionContext, i: SimFields, principal: Principal, ident
   const ids: string[] = [];
   const out = simulate(input, {
     provided: parsed.provided,
-    onResult: ctx.explain ? (evals) => evals.forEach((e) => ids.push(recordDecision(ctx, e.request, e.decision))) : undefined,
+    onResult: ctx.explain
+      ? (evals) => {
+          for (const e of evals) ids.push(recordDecision(ctx, e.request, e.decision));
+        }
+      : undefined,
   });
   if (out.exhausted && out.results.length === 0) throw tooLarge(actions[0]!, input);
   if (ctx.explain) ctx.decisionId = [ctx.decisionId, ...ids].filter(Boolean).join(",");

@@ -16,7 +16,7 @@ export function encodeDocument(doc: string): string {
   return encodeURIComponent(doc);
 }
 
-const tagsOrNone = (tags: TagRow[] | undefined) => (tags && tags.length ? tags : undefined);
+const tagsOrNone = (tags: TagRow[] | undefined) => (tags?.length ? tags : undefined);
 
 /** The PermissionsBoundary element of a user or role (absent without a boundary). */
 export function permissionsBoundaryView(arn: string | null) {

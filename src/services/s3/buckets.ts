@@ -17,7 +17,7 @@ export function canonicalUserId(account: string): string {
   return out.slice(0, 64);
 }
 
-const noSuchBucket = (bucket: string) => new AwsError("NoSuchBucket", "The specified bucket does not exist", 404);
+const noSuchBucket = (_bucket: string) => new AwsError("NoSuchBucket", "The specified bucket does not exist", 404);
 
 export const ListBuckets = defineAction({
   service: "s3",
