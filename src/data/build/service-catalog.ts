@@ -16,8 +16,11 @@ import {
 
 /** The services the sandbox knows about; everything else stays out of the Worker bundle. */
 export const CATALOG_SERVICES = [
+  "access-analyzer",
+  "cloudtrail",
   "dynamodb",
   "ec2",
+  "ecr",
   "iam",
   "kms",
   "lambda",
