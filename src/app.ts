@@ -19,7 +19,7 @@ import type { ActionContext, RegisteredAction, RequestInfo } from "./services/ac
 import type { Caller } from "./auth/caller";
 import type { Db } from "./store/db";
 import { detectService } from "./protocol/detect";
-import { CODECS, errorForProtocol, type ModelProtocol } from "./protocol/codecs";
+import { CODECS, errorForProtocol, QUERY_FORM, type Codec, type ModelProtocol } from "./protocol/codecs";
 import type { ServiceModel } from "./protocol/model";
 import type { Value, WireResponse } from "./protocol/wire";
 import { getDb } from "./store/db";
@@ -80,7 +80,10 @@ async function handleAws(c: Context<{ Bindings: Env }>): Promise<Response> {
   }
   const route = detectService({ method: raw.method, headers: raw.headers, host: url.host, path: url.pathname, query: url.search.slice(1), ...(signature ? { scopeService: signature.service } : {}) }, MODELS, requestId);
   if (route.kind === "unknown") return send(route.response);
-  if (route.kind === "model") return handleModel(c, route.model, requestId, url, signature);
+  if (route.kind === "model") return handleModel(c, route.model, CODECS[route.protocol as ModelProtocol], requestId, url, signature);
+  // A JSON service spoken in its legacy Query form (SQS from older CLIs): its model, Query's wire.
+  const legacy = route.service && !isQueryService(route.service) ? MODELS[route.service] : undefined;
+  if (legacy) return handleModel(c, legacy, QUERY_FORM, requestId, url, signature);
   return handleQuery(c, requestId, url, signature);
 }
 
@@ -151,9 +154,8 @@ async function handleQuery(c: Context<{ Bindings: Env }>, requestId: string, url
 }
 
 /** The model-driven protocols (JSON 1.0/1.1, REST-XML, REST-JSON, EC2): AWS's service model decodes and encodes. */
-async function handleModel(c: Context<{ Bindings: Env }>, model: ServiceModel, requestId: string, url: URL, signature: SignedRequestInfo | null | undefined): Promise<Response> {
+async function handleModel(c: Context<{ Bindings: Env }>, model: ServiceModel, codec: Codec, requestId: string, url: URL, signature: SignedRequestInfo | null | undefined): Promise<Response> {
   const raw = c.req.raw;
-  const codec = CODECS[model.metadata.protocol as ModelProtocol];
   let ctx: ActionContext | undefined;
   try {
     await ensureBootstrapped(c.env);
@@ -161,7 +163,7 @@ async function handleModel(c: Context<{ Bindings: Env }>, model: ServiceModel, r
     const auth = await authenticated(c, url, body, requestId, signature);
     const { operation, input } = codec.decode(model, { method: raw.method, host: url.host, path: url.pathname, query: url.search.slice(1), headers: raw.headers, body: auth.payload });
     const def = findAction(model.metadata.service, operation.name);
-    if (!def) throw notServed(model, operation.name);
+    if (!def) throw notServed(model, operation.name, codec === QUERY_FORM);
     ctx = auth.ctx;
     startAction(ctx, def);
     const output = await runAction(def, input, ctx, (v) => v);
@@ -169,12 +171,15 @@ async function handleModel(c: Context<{ Bindings: Env }>, model: ServiceModel, r
     return send(res, ctx.explain ? ctx.decisionId : undefined, ctx.caller.consistency?.pending);
   } catch (e) {
     const err = e instanceof AwsError ? e : internal(e, requestId);
-    return send(codec.encodeError(model, errorForProtocol(model, err, ctx?.decisionId), requestId, raw.method), ctx?.decisionId, ctx?.caller.consistency?.pending);
+    // The Query form keeps Query's own words (AccessDenied, InvalidClientTokenId …).
+    const wireErr = codec === QUERY_FORM ? err : errorForProtocol(model, err, ctx?.decisionId);
+    return send(codec.encodeError(model, wireErr, requestId, raw.method), ctx?.decisionId, ctx?.caller.consistency?.pending);
   }
 }
 
 /** An operation of AWS's model that iamlab does not serve (yet): the service's own "unknown operation" answer. */
-function notServed(model: ServiceModel, operation: string): AwsError {
+function notServed(model: ServiceModel, operation: string, queryForm: boolean): AwsError {
+  if (queryForm) return new AwsError("InvalidAction", `The action ${operation} is not valid for this endpoint.`, 400);
   const status = ({ json: 400, "rest-xml": 501, "rest-json": 404, ec2: 400, query: 400 } as const)[model.metadata.protocol];
   return new AwsError(model.metadata.errors.unknownOperation, `The operation ${operation} is not available in iamlab.`, status);
 }

@@ -10,6 +10,7 @@ import { decodeJson, encodeJsonError, encodeJsonResult } from "./json";
 import { decodeRestXml, encodeRestXmlError, encodeRestXmlResult } from "./rest-xml";
 import { decodeRestJson, encodeRestJsonError, encodeRestJsonResult } from "./rest-json";
 import { decodeEc2, encodeEc2Error, encodeEc2Result, unauthorizedOperation } from "./ec2";
+import { decodeQueryModel, encodeQueryModelError, encodeQueryModelResult } from "./query-model";
 
 export type ModelProtocol = Exclude<Protocol, "query">;
 
@@ -24,6 +25,13 @@ export interface Codec {
  * pointed at http://localhost:8787 without path-style addresses `bucket.localhost:8787`.
  */
 export const S3_BASE_HOSTS: readonly string[] = ["localhost"];
+
+/** The Query form of a model-driven service (SQS's legacy form): AWS's Query vocabulary, no renames. */
+export const QUERY_FORM: Codec = {
+  decode: decodeQueryModel,
+  encodeResult: encodeQueryModelResult,
+  encodeError: (m, e, r) => encodeQueryModelError(m, e, r),
+};
 
 export const CODECS: Readonly<Record<ModelProtocol, Codec>> = {
   json: { decode: decodeJson, encodeResult: encodeJsonResult, encodeError: (m, e, r) => encodeJsonError(m, e, r) },

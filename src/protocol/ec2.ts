@@ -12,7 +12,7 @@
  */
 import { AwsError } from "./errors";
 import { shapeOf, structureOf, type Member, type OperationModel, type ServiceModel, type StructureShape } from "./model";
-import { parseForm, type FlatParams } from "./query";
+import { hasChildren, parseForm, type FlatParams } from "./query";
 import { asAwsError, textOf, type DecodedRequest, type Value, type WireRequest, type WireResponse } from "./wire";
 import { esc } from "./xml";
 import { scalarFromString, xmlMembers, XML_DECLARATION } from "./xml-model";
@@ -39,11 +39,9 @@ function wireName(name: string, m: Member): string {
   return name;
 }
 
+/** A parameter or any below it (an index, not a scan: a list of N members would cost N × all names). */
 function has(params: FlatParams, prefix: string): boolean {
-  if (params.has(prefix)) return true;
-  const p = `${prefix}.`;
-  for (const k of params.keys()) if (k.startsWith(p)) return true;
-  return false;
+  return params.has(prefix) || hasChildren(params, prefix);
 }
 
 function readMember(model: ServiceModel, m: Member, params: FlatParams, prefix: string): unknown {

@@ -131,7 +131,7 @@ function decodeShape(shape: Shape, params: FlatParams, prefix: string, path: str
  */
 const MAX_DEPTH = 12;
 const childIndex = new WeakMap<FlatParams, Set<string>>();
-function hasChildren(params: FlatParams, name: string): boolean {
+export function hasChildren(params: FlatParams, name: string): boolean {
   let index = childIndex.get(params);
   if (!index) {
     index = new Set();

@@ -65,6 +65,23 @@ describe("JSON 1.0 — SQS", () => {
   });
 });
 
+describe("Query form of a JSON service — SQS as older CLIs (Debian's v2 2.9) send it", () => {
+  it("ListQueues in the Query form answers Query XML in SQS's namespace", async () => {
+    const r = await rawSigned({ Action: "ListQueues", Version: "2012-11-05" }, { service: "sqs", creds: root });
+    expect(r.status).toBe(200);
+    expect(r.text).toMatch(/^<ListQueuesResponse xmlns="http:\/\/queue\.amazonaws\.com\/doc\/2012-11-05\/"><ListQueuesResult><\/ListQueuesResult><ResponseMetadata>/);
+  });
+
+  it("a denial and an operation iamlab does not serve keep Query's own words", async () => {
+    const denied = await rawSigned({ Action: "ListQueues", Version: "2012-11-05" }, { service: "sqs", creds: nobody });
+    expect(denied.status).toBe(403);
+    expect(denied.text).toContain("<Code>AccessDenied</Code>");
+    const unknown = await rawSigned({ Action: "PurgeQueue", Version: "2012-11-05", QueueUrl: "x" }, { service: "sqs", creds: root });
+    expect(unknown.status).toBe(400);
+    expect(unknown.text).toContain("<Code>InvalidAction</Code>");
+  });
+});
+
 describe("REST-XML — S3", () => {
   const s3 = (creds: Creds) => new S3Client({ ...opts(creds), forcePathStyle: true });
 
@@ -181,11 +198,20 @@ describe("unknown services and bad input, each in its protocol's shape", () => {
   });
 });
 
-const cli = await promisify(execFile)("aws", ["--version"]).then(() => true, () => false);
+/** The AWS CLIs here: the one on PATH (v1 here) and Debian's v2 at /usr/bin/aws when installed — each version once. */
+async function installedClis(): Promise<{ bin: string; version: string }[]> {
+  const out: { bin: string; version: string }[] = [];
+  for (const bin of ["aws", "/usr/bin/aws"]) {
+    const v = await promisify(execFile)(bin, ["--version"]).then((r) => (r.stdout || r.stderr).trim().split(" ")[0] ?? "", () => "");
+    if (v && !out.some((c) => c.version === v)) out.push({ bin, version: v });
+  }
+  return out;
+}
+const clis = await installedClis();
 
-describe.skipIf(!cli)("the AWS CLI on PATH speaks every protocol", () => {
+describe.skipIf(clis.length === 0).each(clis)("the AWS CLI ($version) speaks every protocol", ({ bin }) => {
   const aws = async (creds: Creds, ...args: string[]) => {
-    const r = await promisify(execFile)("aws", [...args, "--endpoint-url", url(), "--output", "json", "--region", "us-east-1"], {
+    const r = await promisify(execFile)(bin, [...args, "--endpoint-url", url(), "--output", "json", "--region", "us-east-1"], {
       env: { ...process.env, AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_PAGER: "", AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" },
     }).then((x) => ({ code: 0, stdout: x.stdout, stderr: "" }), (x: { code: number; stdout: string; stderr: string }) => x);
     return r;
@@ -202,5 +228,7 @@ describe.skipIf(!cli)("the AWS CLI on PATH speaks every protocol", () => {
     expect(denied.stderr).toMatch(/UnauthorizedOperation/);
     const deniedS3 = await aws(nobody, "s3api", "list-buckets");
     expect(deniedS3.stderr).toMatch(/AccessDenied/);
+    const put = await aws(root, "s3api", "put-object", "--bucket", "no-such-bucket", "--key", "k", "--body", "package.json");
+    expect(put.stderr).toMatch(/NoSuchBucket/);
   }, 60_000);
 });

@@ -154,3 +154,21 @@ describe("JSON bad input → the JSON protocol's errors, never a non-AwsError", 
     expect(q.headers["x-amzn-query-error"]).toBe("QueueAlreadyExists;Sender");
   });
 });
+
+describe("SQS's legacy Query form, from the JSON model plus SQS's Query names", () => {
+  it("decodes flattened attribute and tag maps, and answers Query XML with the Query element names", async () => {
+    const { decodeQueryModel, encodeQueryModelResult, encodeQueryModelError } = await import("../../src/protocol/query-model");
+    const { SQS_MODEL } = await import("../../src/data/generated/models/sqs");
+    const { AwsError } = await import("../../src/protocol/errors");
+    const body = "Action=CreateQueue&Version=2012-11-05&QueueName=q1&Attribute.1.Name=VisibilityTimeout&Attribute.1.Value=40&Tag.1.Key=team&Tag.1.Value=blue";
+    const d = decodeQueryModel(SQS_MODEL, { method: "POST", host: "h", path: "/", query: "", headers: new Headers(), body: new TextEncoder().encode(body) });
+    expect(d.operation.name).toBe("CreateQueue");
+    expect(d.input).toEqual({ QueueName: "q1", Attributes: { VisibilityTimeout: "40" }, tags: { team: "blue" } });
+    const list = encodeQueryModelResult(SQS_MODEL, SQS_MODEL.operations.ListQueues!, { QueueUrls: ["http://h/1/a", "http://h/1/b"] }, "rid");
+    expect(list.body).toContain("<ListQueuesResult><QueueUrl>http://h/1/a</QueueUrl><QueueUrl>http://h/1/b</QueueUrl></ListQueuesResult>");
+    const err = encodeQueryModelError(SQS_MODEL, new AwsError("QueueDoesNotExist", "The specified queue does not exist.", 400), "rid");
+    expect(err.body).toContain("<Code>AWS.SimpleQueueService.NonExistentQueue</Code>");
+    expect(() => decodeQueryModel(SQS_MODEL, { method: "POST", host: "h", path: "/", query: "", headers: new Headers(), body: new TextEncoder().encode("Action=CreateQueue&Version=2012-11-05") }))
+      .toThrow(expect.objectContaining({ code: "MissingParameter" }));
+  });
+});
