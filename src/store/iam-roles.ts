@@ -1,9 +1,10 @@
 /**
  * Roles (and service-linked roles) in D1.
- * Every query is scoped by account_id; multi-row writes are one D1 batch (one transaction),
- * and every write that changes who can do what bumps the account generation in that batch.
+ * Every query is scoped by account_id; every write is one D1 batch (src/store/write.ts: one
+ * transaction, with the generation bump the action's effect asks for).
  */
 import { isUniqueViolation, type Db } from "./db";
+import { writeBatch, type Write } from "./write";
 import { AwsError, errors } from "../protocol/errors";
 import { deleteTagsStmt, insertTagsStmts, type TagRow } from "./tags";
 import { LIST_DOCUMENT_BUDGET_CHARS, isQuotaAbort, overBudgetSql, quotaGuardStmt, quotaMessage, type AccountQuota } from "./iam-quotas";
@@ -110,13 +111,10 @@ export async function roleDeleteBlocker(db: Db, accountId: string, roleId: strin
 
 // ---------------------------------------------------------------- writes
 
-const bump = (db: Db, accountId: string) =>
-  db.$client.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ?").bind(accountId);
-
 /** Runs a create batch (a lost race on the unique (account, name) index becomes `onDuplicate()`); with `quota`, the batch ends with that quota's guard (no other statement of a create can abort). */
-async function runCreate(db: Db, stmts: D1PreparedStatement[], onDuplicate: () => AwsError, quota?: AccountQuota): Promise<void> {
+async function runCreate(w: Write, stmts: D1PreparedStatement[], onDuplicate: () => AwsError, quota?: AccountQuota): Promise<void> {
   try {
-    await db.$client.batch(stmts);
+    await writeBatch(w, stmts);
   } catch (e) {
     if (isUniqueViolation(e)) throw onDuplicate();
     if (quota && isQuotaAbort(e)) throw errors.limitExceeded(quotaMessage(quota));
@@ -125,12 +123,13 @@ async function runCreate(db: Db, stmts: D1PreparedStatement[], onDuplicate: () =
 }
 
 export async function insertRole(
-  db: Db,
+  w: Write,
   role: RoleRow,
   tags: TagRow[],
   onDuplicate: () => AwsError,
   attachPolicies: string[] = [],
 ): Promise<void> {
+  const db = w.db;
   const d1 = db.$client;
   const stmts: D1PreparedStatement[] = [
     d1.prepare(`INSERT INTO roles (role_id, account_id, role_name, name_lower, path, arn, create_date,
@@ -145,36 +144,32 @@ export async function insertRole(
           SELECT ?1, 'role', ?2, ?3 WHERE EXISTS (SELECT 1 FROM aws_managed_policies WHERE arn = ?3)
             OR EXISTS (SELECT 1 FROM policies WHERE account_id = ?1 AND arn = ?3)`)
         .bind(role.accountId, role.roleId, arn)),
-    bump(db, role.accountId),
     quotaGuardStmt(db, role.accountId, "RolesPerAccount"),
   ];
-  await runCreate(db, stmts, onDuplicate, "RolesPerAccount");
+  await runCreate(w, stmts, onDuplicate, "RolesPerAccount");
 }
 
 /** Only the fields given change; false when the role vanished meanwhile. */
 export async function updateRoleFields(
-  db: Db,
-  accountId: string,
+  w: Write,
   roleId: string,
   f: { description?: string; maxSessionDuration?: number },
 ): Promise<boolean> {
-  const d1 = db.$client;
-  const [upd] = await d1.batch([
+  const { account: accountId } = w;
+  const d1 = w.db.$client;
+  const [upd] = await writeBatch(w, [
     d1.prepare(`UPDATE roles SET description = CASE WHEN ?3 THEN ?4 ELSE description END,
         max_session_duration = COALESCE(?5, max_session_duration)
         WHERE account_id = ?1 AND role_id = ?2 RETURNING role_id`)
       .bind(accountId, roleId, f.description !== undefined ? 1 : 0, f.description ?? null, f.maxSessionDuration ?? null),
-    // MaxSessionDuration is read by sts:AssumeRole from the cached principal data.
-    d1.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ? AND changes() > 0").bind(accountId),
   ]);
   return (upd?.results.length ?? 0) > 0;
 }
 
-export async function updateTrustPolicy(db: Db, accountId: string, roleId: string, document: string): Promise<boolean> {
-  const d1 = db.$client;
-  const [upd] = await d1.batch([
-    d1.prepare("UPDATE roles SET assume_role_policy_document = ? WHERE account_id = ? AND role_id = ? RETURNING role_id").bind(document, accountId, roleId),
-    d1.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ? AND changes() > 0").bind(accountId),
+export async function updateTrustPolicy(w: Write, roleId: string, document: string): Promise<boolean> {
+  const d1 = w.db.$client;
+  const [upd] = await writeBatch(w, [
+    d1.prepare("UPDATE roles SET assume_role_policy_document = ? WHERE account_id = ? AND role_id = ? RETURNING role_id").bind(document, w.account, roleId),
   ]);
   return (upd?.results.length ?? 0) > 0;
 }
@@ -185,7 +180,8 @@ export async function updateTrustPolicy(db: Db, accountId: string, roleId: strin
  * and the delete. With `force`, the role's attachments and inline policies go with it
  * (DeleteServiceLinkedRole). Returns false when the role was not deleted.
  */
-export async function deleteRoleRow(db: Db, accountId: string, roleId: string, opts: { force?: boolean; extra?: D1PreparedStatement[] } = {}): Promise<boolean> {
+export async function deleteRoleRow(w: Write, roleId: string, opts: { force?: boolean; extra?: D1PreparedStatement[] } = {}): Promise<boolean> {
+  const { db, account: accountId } = w;
   const d1 = db.$client;
   const guard = opts.force
     ? "NOT EXISTS (SELECT 1 FROM instance_profiles WHERE account_id = ?1 AND role_id = ?2)"
@@ -199,9 +195,8 @@ export async function deleteRoleRow(db: Db, accountId: string, roleId: string, o
     d1.prepare(`DELETE FROM policy_attachments WHERE account_id = ?1 AND entity_type = 'role' AND entity_id = ?2 AND ${gone}`).bind(accountId, roleId),
     d1.prepare(`DELETE FROM inline_policies WHERE account_id = ?1 AND entity_type = 'role' AND entity_id = ?2 AND ${gone}`).bind(accountId, roleId),
     ...(opts.extra ?? []),
-    d1.prepare(`UPDATE accounts SET generation = generation + 1 WHERE id = ?1 AND ${gone}`).bind(accountId, roleId),
   ];
-  const [del] = await d1.batch(stmts);
+  const [del] = await writeBatch(w, stmts);
   return (del?.results.length ?? 0) > 0;
 }
 
@@ -221,12 +216,12 @@ export interface DeletionTaskRow { taskId: string; accountId: string; roleArn: s
  * DeleteServiceLinkedRole: removes the role with its policies and tags and records the task
  * (completed at once) in the same transaction. False when the role could not be deleted.
  */
-export async function deleteServiceLinkedRoleRow(db: Db, role: RoleRow, taskId: string, createDate: string): Promise<boolean> {
-  const d1 = db.$client;
+export async function deleteServiceLinkedRoleRow(w: Write, role: RoleRow, taskId: string, createDate: string): Promise<boolean> {
+  const d1 = w.db.$client;
   const record = d1.prepare(`INSERT INTO deletion_tasks (task_id, account_id, role_arn, status, reason, create_date)
       SELECT ?1, ?2, ?3, 'SUCCEEDED', NULL, ?4 WHERE NOT EXISTS (SELECT 1 FROM roles WHERE role_id = ?5)`)
     .bind(taskId, role.accountId, role.arn, createDate, role.roleId);
-  return deleteRoleRow(db, role.accountId, role.roleId, { force: true, extra: [record] });
+  return deleteRoleRow(w, role.roleId, { force: true, extra: [record] });
 }
 
 export async function getDeletionTask(db: Db, accountId: string, taskId: string): Promise<DeletionTaskRow | undefined> {

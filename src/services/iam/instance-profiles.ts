@@ -66,7 +66,7 @@ export const CreateInstanceProfile = defineAction({
       createDate: isoSeconds(ctx.request.now),
       roleId: null,
     };
-    await insertInstanceProfile(ctx.db, row, tags, () => alreadyExists.instanceProfile(i.InstanceProfileName));
+    await insertInstanceProfile(ctx.write, row, tags, () => alreadyExists.instanceProfile(i.InstanceProfileName));
     return { InstanceProfile: profileView({ ...row, role: null }, tags) };
   },
 });
@@ -129,7 +129,7 @@ export const DeleteInstanceProfile = defineAction({
   target: (i, ctx, found) => profileTarget(ctx, i.InstanceProfileName, found),
   handler: async (i, ctx, found) => {
     const p = existingProfile(found, i.InstanceProfileName);
-    if (await deleteInstanceProfileRow(ctx.db, p.accountId, p.instanceProfileId)) return undefined;
+    if (await deleteInstanceProfileRow(ctx.write, p.instanceProfileId)) return undefined;
     const now = await getInstanceProfileByName(ctx.db, p.accountId, i.InstanceProfileName);
     if (!now || now.instanceProfileId !== p.instanceProfileId) throw notFound.instanceProfile(i.InstanceProfileName);
     throw errors.deleteConflict("Cannot delete entity, must remove roles from instance profile first.");
@@ -147,7 +147,7 @@ export const AddRoleToInstanceProfile = defineAction({
     const p = existingProfile(found, i.InstanceProfileName);
     const role = await requireRole(ctx, i.RoleName);
     assertRoleModifiable(role);
-    const outcome = await addRoleToProfile(ctx.db, p.accountId, p.instanceProfileId, role.roleId);
+    const outcome = await addRoleToProfile(ctx.write, p.instanceProfileId, role.roleId);
     if (outcome === "noProfile") throw notFound.instanceProfile(i.InstanceProfileName);
     if (outcome === "noRole") throw notFound.role(i.RoleName);
     if (outcome === "full") throw errors.limitExceeded("Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1");
@@ -166,7 +166,7 @@ export const RemoveRoleFromInstanceProfile = defineAction({
     const p = existingProfile(found, i.InstanceProfileName);
     const role = await requireRole(ctx, i.RoleName);
     assertRoleModifiable(role);
-    if (!(await removeRoleFromProfile(ctx.db, p.accountId, p.instanceProfileId, role.roleId)))
+    if (!(await removeRoleFromProfile(ctx.write, p.instanceProfileId, role.roleId)))
       throw errors.noSuchEntity(`The role with name ${i.RoleName} cannot be found in instance profile ${i.InstanceProfileName}.`);
     return undefined;
   },
