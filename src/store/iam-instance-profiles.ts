@@ -4,9 +4,8 @@
  */
 import type { Db } from "./db";
 import { writeBatch, type Write } from "./write";
-import type { AwsError } from "../protocol/errors";
-import { LIST_DOCUMENT_BUDGET_CHARS, overBudgetSql, quotaGuardStmt } from "./iam-quotas";
-import { runCreateBatch, type RoleRow } from "./iam-roles";
+import { LIST_DOCUMENT_BUDGET_CHARS, overBudgetSql } from "./iam-quotas";
+import { runCreate, type CreateOutcome, type RoleRow } from "./iam-roles";
 import { deleteTagsStmt, insertTagsStmts, type TagRow } from "./tags";
 
 export interface InstanceProfileRow {
@@ -82,16 +81,15 @@ export async function listInstanceProfiles(db: Db, accountId: string, o: Profile
   return results.map((r) => ({ ...view(r), nameLower: r.nameLower, overBudget: r.overBudget }));
 }
 
-export async function insertInstanceProfile(w: Write, p: InstanceProfileRow, tags: TagRow[], onDuplicate: () => AwsError): Promise<void> {
+export async function insertInstanceProfile(w: Write, p: InstanceProfileRow, tags: TagRow[]): Promise<CreateOutcome> {
   const db = w.db;
   const d1 = db.$client;
-  await runCreateBatch(w, [
+  return runCreate(w, [
     d1.prepare(`INSERT INTO instance_profiles (instance_profile_id, account_id, instance_profile_name, name_lower, path, arn, create_date, role_id)
         VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`)
       .bind(p.instanceProfileId, p.accountId, p.instanceProfileName, p.instanceProfileName.toLowerCase(), p.path, p.arn, p.createDate),
     ...insertTagsStmts(db, p.accountId, "instance-profile", p.instanceProfileId, tags),
-    quotaGuardStmt(db, p.accountId, "InstanceProfilesPerAccount"),
-  ], onDuplicate, "InstanceProfilesPerAccount");
+  ], "InstanceProfilesPerAccount");
 }
 
 /** Deletes the profile only while it holds no role; false otherwise (or when already gone). */

@@ -9,8 +9,7 @@ import { errors } from "../../protocol/errors";
 import { iamArn } from "../../lib/arn";
 import { attachPolicy, detachPolicy, entityInfo, listAttached, MAX_ATTACHED_POLICIES, type EntityInfo } from "../../store/iam-attachments";
 import type { PolicyEntityType } from "../../store/iam-policies";
-import { assertRoleModifiable } from "../../store/iam-roles";
-import { DEFAULT_MAX_ITEMS, decodeMarker, notFound, page, paging } from "./common";
+import { DEFAULT_MAX_ITEMS, assertRoleModifiable, decodeMarker, notFound, page, paging } from "./common";
 import { account, req, checkPolicyArn, policyNotFound } from "./policies";
 
 export const ENTITY = {

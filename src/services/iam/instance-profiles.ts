@@ -5,7 +5,6 @@ import { errors } from "../../protocol/errors";
 import { iamArn } from "../../lib/arn";
 import { isoSeconds } from "../../lib/clock";
 import { newUniqueId } from "../../lib/ids";
-import { assertRoleModifiable } from "../../store/iam-roles";
 import { listTags, type TagRow } from "../../store/tags";
 import {
   addRoleToProfile,
@@ -16,7 +15,7 @@ import {
   removeRoleFromProfile,
   type InstanceProfileView,
 } from "../../store/iam-instance-profiles";
-import { DEFAULT_MAX_ITEMS, budgetedPage, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, validateTags } from "./common";
+import { DEFAULT_MAX_ITEMS, assertRoleModifiable, budgetedPage, createdOrThrow, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, validateTags } from "./common";
 import {
   existingRole, findRole, requireRole, roleName, roleTarget,
 } from "./roles";
@@ -66,7 +65,7 @@ export const CreateInstanceProfile = defineAction({
       createDate: isoSeconds(ctx.request.now),
       roleId: null,
     };
-    await insertInstanceProfile(ctx.write, row, tags, () => alreadyExists.instanceProfile(i.InstanceProfileName));
+    await createdOrThrow(await insertInstanceProfile(ctx.write, row, tags), () => alreadyExists.instanceProfile(i.InstanceProfileName), "InstanceProfilesPerAccount");
     return { InstanceProfile: profileView({ ...row, role: null }, tags) };
   },
 });

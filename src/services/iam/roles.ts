@@ -8,7 +8,6 @@ import { isoSeconds } from "../../lib/clock";
 import { newUniqueId } from "../../lib/ids";
 import {
   RESERVED_ROLE_PATH_PREFIXES,
-  assertRoleModifiable,
   deleteRoleRow,
   getRoleByName,
   insertRole,
@@ -21,7 +20,7 @@ import {
 } from "../../store/iam-roles";
 import { SUMMARY_QUOTAS } from "../../store/iam-quotas";
 import { listTags } from "../../store/tags";
-import { DEFAULT_MAX_ITEMS, budgetedPage, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, validateTags } from "./common";
+import { DEFAULT_MAX_ITEMS, assertRoleModifiable, budgetedPage, createdOrThrow, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, validateTags } from "./common";
 import { requireBoundaryPolicy } from "./policies";
 import { roleCreatedView, roleListView, roleView } from "./views";
 import { listEntityTags, tagEntity, tagKeysInput, tagsInput, untagEntity, type TaggedEntity } from "./tags";
@@ -117,7 +116,7 @@ export const CreateRole = defineAction({
       lastUsedDate: null,
       lastUsedRegion: null,
     };
-    await insertRole(ctx.write, role, tags, () => alreadyExists.role(i.RoleName));
+    createdOrThrow(await insertRole(ctx.write, role, tags), () => alreadyExists.role(i.RoleName), "RolesPerAccount");
     return { Role: roleCreatedView(role, tags) };
   },
 });

@@ -17,7 +17,7 @@ import {
   isServiceLinkedRole,
   type RoleRow,
 } from "../../store/iam-roles";
-import { notFound } from "./common";
+import { createdOrThrow, notFound } from "./common";
 import { existingRole, findRole, roleArnOf, roleDescription, roleTarget } from "./roles";
 import { roleCreatedView } from "./views";
 
@@ -127,7 +127,7 @@ export const CreateServiceLinkedRole = defineAction({
       lastUsedRegion: null,
     };
     const taken = () => errors.invalidInput(`Service role name ${p.roleName} has been taken in this account, please try a different suffix.`);
-    await insertRole(ctx.write, role, [], taken, [p.policyArn]);
+    createdOrThrow(await insertRole(ctx.write, role, [], [p.policyArn]), taken, "RolesPerAccount");
     return { Role: roleCreatedView(role, []) };
   },
 });
