@@ -11,8 +11,9 @@
  * - TTL: how long an entry may serve changes made behind this isolate's back (other isolates,
  *   `wrangler d1 execute`): IAMLAB_AUTH_CACHE_MS, default 1 s (local sandbox 10 s); entries in use past
  *   half their life are reloaded behind the response (refresh ahead);
- * - generation: D1's per-account counter bumped with every permission-relevant write; caches keyed
- *   by it (compiled principal policies, consistency snapshots) never need invalidating.
+ * - generation: D1's per-account counter bumped with every permission-relevant write (the store's
+ *   write batch adds the bump from the action's effect: src/store/write.ts); caches keyed by it
+ *   (compiled principal policies, consistency snapshots) never need invalidating.
  *
  * | cache                      | key                                   | scope / validity          | TTL      | bound               | invalidated by |
  * |----------------------------|---------------------------------------|---------------------------|----------|---------------------|----------------|

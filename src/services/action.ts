@@ -8,6 +8,7 @@ import type { Caller } from "../auth/caller";
 import type { Fields, InferFields } from "../protocol/shapes";
 import type { XmlValue } from "../protocol/xml";
 import type { Db } from "../store/db";
+import type { Write } from "../store/write";
 import type { ActionEffect } from "../cache/index";
 
 /** The services iamlab serves (IAM action prefixes). */
@@ -48,12 +49,22 @@ export interface ActionContext {
 }
 
 /**
+ * What a handler runs with: the action's context and its `write` — how it writes the account's
+ * IAM state (store functions that write take it; the store adds the generation bump from its
+ * effect). Set by runAction from the action's declared effect; `load` and `target` only read.
+ */
+export interface HandlerContext extends ActionContext {
+  readonly write: Write;
+}
+
+/**
  * What an action does to its account's IAM state — the one fact that drives the isolate read
  * cache, cache invalidation and the eventual-consistency write slot (src/services/run-action.ts):
  * - `read`: reads IAM state only; its answer may be cached per account (Read/List in AWS's catalogue);
  * - `none`: changes no IAM state and is never cached (STS calls, reports started with Generate*);
  * - `write`: changes IAM state that grants nothing (names, tags of policies, passwords, reports …);
- * - `permissions`: changes who can do what (identities, keys, attachments, documents, boundaries, tags on principals);
+ * - `permissions`: changes who can do what (identities, keys, attachments, documents, boundaries, tags on principals):
+ *   its writes bump the account generation (src/store/write.ts);
  * - `rootKeys`: `permissions`, and may change the account's root access keys.
  */
 export type { ActionEffect };
@@ -78,7 +89,7 @@ export interface ActionDef<F extends Fields = Fields, L = unknown> {
    * denies (sts:GetCallerIdentity).
    */
   target?(input: InferFields<F>, ctx: ActionContext, loaded: L): AuthzTarget | Promise<AuthzTarget>;
-  handler(input: InferFields<F>, ctx: ActionContext, loaded: L): Promise<XmlValue | undefined> | XmlValue | undefined;
+  handler(input: InferFields<F>, ctx: HandlerContext, loaded: L): Promise<XmlValue | undefined> | XmlValue | undefined;
 }
 
 /**
@@ -93,7 +104,7 @@ export interface RegisteredAction {
   readonly input: Fields;
   load?(input: object, ctx: ActionContext): unknown;
   target?(input: object, ctx: ActionContext, loaded: unknown): AuthzTarget | Promise<AuthzTarget>;
-  handler(input: object, ctx: ActionContext, loaded: unknown): Promise<XmlValue | undefined> | XmlValue | undefined;
+  handler(input: object, ctx: HandlerContext, loaded: unknown): Promise<XmlValue | undefined> | XmlValue | undefined;
 }
 
 export function defineAction<F extends Fields, L = undefined>(def: ActionDef<F, L>): ActionDef<F, L> {

@@ -5,9 +5,11 @@
  *   serialized result, but the caller is still authorized on every call; past half its life an entry
  *   is redone behind the response; a miss is cached only if no write to the account landed meanwhile;
  * - writes drop the account's caches and, on a lagging account, take the account's write slot and
- *   log their change with its Durable Object (even when they fail, so the slot is freed).
+ *   log their change with its Durable Object (even when they fail, so the slot is freed);
+ * - the handler writes through `ctx.write`, which carries the action's effect to the store
+ *   (src/store/write.ts adds the generation bump to `permissions` / `rootKeys` writes).
  */
-import { changesState, type ActionContext, type AuthzTarget, type RegisteredAction } from "./action";
+import { changesState, type ActionContext, type AuthzTarget, type HandlerContext, type RegisteredAction } from "./action";
 import type { XmlValue } from "../protocol/xml";
 import { authorizeCall } from "../authz/authorize";
 import { afterAction, afterLaggingWriteLogged, authCacheTtl, forget, peek, readTicket, remember, scopes, type RefreshTicket } from "../cache/index";
@@ -29,7 +31,7 @@ export async function runAction<R>(def: RegisteredAction, input: object, ctx: Ac
     const refresh = peeked.refresh;
     if (refresh) ctx.waitUntil(refreshRead(encode, async () => {
       const loaded = def.load ? await def.load(input, ctx) : undefined;
-      return [def.target ? await def.target(input, ctx, loaded) : undefined, await def.handler(input, ctx, loaded)];
+      return [def.target ? await def.target(input, ctx, loaded) : undefined, await def.handler(input, handlerContext(def, ctx), loaded)];
     }, refresh, ttl));
     return peeked.value.result;
   }
@@ -49,7 +51,7 @@ async function handle(def: RegisteredAction, input: object, ctx: ActionContext, 
   const lagging = caller.consistency !== undefined && writes;
   const slot = lagging ? await beforeWrite(ctx.env, caller) : undefined;
   try {
-    return await def.handler(input, ctx, loaded);
+    return await def.handler(input, handlerContext(def, ctx), loaded);
   } finally {
     // Whatever this write changed, this isolate's cached keys, sessions and reads of the account are stale.
     afterAction(account, def.effect);
@@ -64,6 +66,11 @@ async function handle(def: RegisteredAction, input: object, ctx: ActionContext, 
       afterLaggingWriteLogged(account);
     }
   }
+}
+
+/** The context `def`'s handler runs with: `ctx` (the same object) and its write, carrying `def`'s effect. */
+export function handlerContext(def: RegisteredAction, ctx: ActionContext): HandlerContext {
+  return Object.assign(ctx, { write: { db: ctx.db, account: ctx.caller.principal.account, effect: def.effect } });
 }
 
 /** Re-runs a cached read (its load, target and handler: reads only) and caches the fresh result. */

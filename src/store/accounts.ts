@@ -81,8 +81,3 @@ async function listAccountTables(db: Db): Promise<string[]> {
   for (const known of ACCOUNT_TABLES) if (!names.includes(known)) throw new Error(`table ${known} missing`);
   return names;
 }
-
-/** Bumps the authorization generation; call inside the same batch as the write it covers. */
-export function bumpGeneration(db: Db, accountId: string) {
-  return db.update(t.accounts).set({ generation: sql`${t.accounts.generation} + 1` }).where(eq(t.accounts.id, accountId));
-}

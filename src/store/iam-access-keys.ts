@@ -1,11 +1,12 @@
 /**
  * Long-term access keys of IAM users (and the account's root user, whose keys have no user_id)
  * in D1. The AccessKeysPerUser limit is a condition of the INSERT, so parallel creates for one
- * user leave exactly two keys. Every key write bumps the account generation in the same batch.
+ * user leave exactly two keys. Every key write is one batch (src/store/write.ts: the key actions are
+ * `rootKeys` actions, so it bumps the account generation).
  */
 import type { Db } from "./db";
 import { SUMMARY_QUOTAS } from "./iam-quotas";
-import { bumpIfChangedStmt } from "./iam-users";
+import { writeBatch, type Write } from "./write";
 import { isoSeconds } from "../lib/clock";
 
 export const ACCESS_KEYS_PER_USER = SUMMARY_QUOTAS.AccessKeysPerUserQuota;
@@ -32,9 +33,10 @@ export type CreateKeyResult =
   | { ok: false; reason: "noUser" | "limit" };
 
 export async function createAccessKey(
-  db: Db, accountId: string, owner: KeyOwner, key: { accessKeyId: string; secret: string; createDate: string },
+  w: Write, owner: KeyOwner, key: { accessKeyId: string; secret: string; createDate: string },
 ): Promise<CreateKeyResult> {
-  const d1 = db.$client;
+  const { account: accountId } = w;
+  const d1 = w.db.$client;
   const insert =
     owner.kind === "user"
       ? d1.prepare(`INSERT INTO access_keys (access_key_id, account_id, user_id, user_name, secret, status, create_date)
@@ -48,7 +50,7 @@ export async function createAccessKey(
           WHERE (SELECT COUNT(*) FROM access_keys k WHERE k.account_id = ?2 AND k.user_id IS NULL) < ?5
           RETURNING user_id AS userId, user_name AS userName`)
           .bind(key.accessKeyId, accountId, key.secret, key.createDate, ACCESS_KEYS_PER_USER);
-  const [ins] = await d1.batch([insert, bumpIfChangedStmt(db, accountId)]);
+  const [ins] = await writeBatch(w, [insert]);
   const row = ins?.results[0] as { userId: string | null; userName: string | null } | undefined;
   if (row) {
     return {
@@ -108,25 +110,25 @@ async function explainMiss(db: Db, accountId: string, owner: KeyOwner): Promise<
   return { ok: false, reason: u ? "noKey" : "noUser" };
 }
 
-export async function updateAccessKeyStatus(db: Db, accountId: string, owner: KeyOwner, accessKeyId: string, status: string): Promise<KeyWriteResult> {
+export async function updateAccessKeyStatus(w: Write, owner: KeyOwner, accessKeyId: string, status: string): Promise<KeyWriteResult> {
+  const { db, account: accountId } = w;
   const d1 = db.$client;
   const name = owner.kind === "user" ? owner.userName.toLowerCase() : "";
-  const [upd] = await d1.batch([
+  const [upd] = await writeBatch(w, [
     d1.prepare(`UPDATE access_keys SET status = ?4 WHERE account_id = ?1 AND access_key_id = ?2 AND ${ownerCondition(owner)} RETURNING access_key_id`)
       .bind(accountId, accessKeyId, name, status),
-    bumpIfChangedStmt(db, accountId),
   ]);
   if ((upd?.results.length ?? 0) > 0) return { ok: true };
   return explainMiss(db, accountId, owner);
 }
 
-export async function deleteAccessKey(db: Db, accountId: string, owner: KeyOwner, accessKeyId: string): Promise<KeyWriteResult> {
+export async function deleteAccessKey(w: Write, owner: KeyOwner, accessKeyId: string): Promise<KeyWriteResult> {
+  const { db, account: accountId } = w;
   const d1 = db.$client;
   const name = owner.kind === "user" ? owner.userName.toLowerCase() : "";
-  const [del] = await d1.batch([
+  const [del] = await writeBatch(w, [
     d1.prepare(`DELETE FROM access_keys WHERE account_id = ?1 AND access_key_id = ?2 AND ${ownerCondition(owner)} RETURNING access_key_id`)
       .bind(accountId, accessKeyId, name),
-    bumpIfChangedStmt(db, accountId),
   ]);
   if ((del?.results.length ?? 0) > 0) return { ok: true };
   return explainMiss(db, accountId, owner);

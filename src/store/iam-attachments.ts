@@ -1,10 +1,11 @@
 /**
  * Managed-policy attachments, inline policies and permissions boundaries of users, groups and
  * roles. Identities are addressed by name (case-insensitively, as AWS does); every write runs in
- * one D1 batch with the generation bump (conditional on the write having changed a row: the
- * `changes()` of the statement before it) and checks its limit inside the INSERT itself.
+ * one D1 batch (src/store/write.ts: with the generation bump when it changed a row) and checks
+ * its limit inside the INSERT itself.
  */
 import type { Db } from "./db";
+import { writeBatch, type Write } from "./write";
 import { SUMMARY_QUOTAS } from "./iam-quotas";
 import { AWS_POLICY_ARN_PREFIX, type PolicyEntityType } from "./iam-policies";
 
@@ -32,23 +33,23 @@ export type AttachResult = "ok" | "noEntity" | "noPolicy" | "limit";
  * Attaches a managed policy unless the identity already has ten (checked in the INSERT, so
  * twenty parallel attaches leave exactly ten). Attaching an attached policy succeeds unchanged.
  */
-export async function attachPolicy(db: Db, accountId: string, type: PolicyEntityType, name: string, arn: string): Promise<AttachResult> {
+export async function attachPolicy(w: Write, type: PolicyEntityType, name: string, arn: string): Promise<AttachResult> {
   const t = T[type];
-  const d1 = db.$client;
+  const { account: accountId } = w;
+  const d1 = w.db.$client;
   // ?1 account, ?2 name (lower), ?3 arn
-  const res = await d1.batch<{ entity_id?: string; policy_ok?: number; attached?: number }>([
+  const res = await writeBatch<{ entity_id?: string; policy_ok?: number; attached?: number }>(w, [
     d1.prepare(`INSERT INTO policy_attachments (account_id, entity_type, entity_id, policy_arn)
       SELECT ?1, '${type}', e.${t.id}, ?3 FROM ${t.table} e
       WHERE e.account_id = ?1 AND e.name_lower = ?2 AND ${POLICY_EXISTS}
         AND (SELECT COUNT(*) FROM policy_attachments a WHERE a.entity_type = '${type}' AND a.entity_id = e.${t.id}) < ${MAX_ATTACHED_POLICIES}
       ON CONFLICT DO NOTHING`).bind(accountId, name.toLowerCase(), arn),
-    d1.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ? AND changes() = 1").bind(accountId),
     d1.prepare(`SELECT e.${t.id} AS entity_id, ${POLICY_EXISTS} AS policy_ok,
         EXISTS (SELECT 1 FROM policy_attachments a WHERE a.entity_type = '${type}' AND a.entity_id = e.${t.id} AND a.policy_arn = ?3) AS attached
       FROM (SELECT 1) LEFT JOIN ${t.table} e ON e.account_id = ?1 AND e.name_lower = ?2`).bind(accountId, name.toLowerCase(), arn),
   ]);
   if ((res[0]?.meta.changes ?? 0) > 0) return "ok";
-  const s = res[2]!.results[0];
+  const s = res[1]!.results[0];
   if (!s?.entity_id) return "noEntity";
   if (!s.policy_ok) return "noPolicy";
   if (s.attached) return "ok";
@@ -57,17 +58,17 @@ export async function attachPolicy(db: Db, accountId: string, type: PolicyEntity
 
 export type DetachResult = "ok" | "noEntity" | "notAttached";
 
-export async function detachPolicy(db: Db, accountId: string, type: PolicyEntityType, name: string, arn: string): Promise<DetachResult> {
+export async function detachPolicy(w: Write, type: PolicyEntityType, name: string, arn: string): Promise<DetachResult> {
   const t = T[type];
-  const d1 = db.$client;
-  const res = await d1.batch<{ entity_id?: string }>([
+  const { account: accountId } = w;
+  const d1 = w.db.$client;
+  const res = await writeBatch<{ entity_id?: string }>(w, [
     d1.prepare(`DELETE FROM policy_attachments WHERE account_id = ?1 AND entity_type = '${type}' AND policy_arn = ?3
       AND entity_id = (SELECT ${t.id} FROM ${t.table} WHERE account_id = ?1 AND name_lower = ?2)`).bind(accountId, name.toLowerCase(), arn),
-    d1.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ? AND changes() = 1").bind(accountId),
     d1.prepare(`SELECT ${t.id} AS entity_id FROM ${t.table} WHERE account_id = ? AND name_lower = ?`).bind(accountId, name.toLowerCase()),
   ]);
   if ((res[0]?.meta.changes ?? 0) > 0) return "ok";
-  return res[2]!.results.length ? "notAttached" : "noEntity";
+  return res[1]!.results.length ? "notAttached" : "noEntity";
 }
 
 export interface AttachedPolicy { policyName: string; policyArn: string }
@@ -112,11 +113,12 @@ export type PutInlineResult = "ok" | "noEntity" | "tooBig";
  * Creates or replaces an inline policy unless the identity's inline policies together would pass
  * AWS's size limit (checked inside the INSERT).
  */
-export async function putInline(db: Db, accountId: string, type: PolicyEntityType, name: string, policyName: string, document: string, size: number): Promise<PutInlineResult> {
+export async function putInline(w: Write, type: PolicyEntityType, name: string, policyName: string, document: string, size: number): Promise<PutInlineResult> {
   const t = T[type];
-  const d1 = db.$client;
+  const { account: accountId } = w;
+  const d1 = w.db.$client;
   // ?1 account, ?2 entity name lower, ?3 policy name, ?4 document, ?5 size
-  const res = await d1.batch<{ entity_id?: string }>([
+  const res = await writeBatch<{ entity_id?: string }>(w, [
     d1.prepare(`INSERT INTO inline_policies (account_id, entity_type, entity_id, policy_name, document)
       SELECT ?1, '${type}', e.${t.id}, ?3, ?4 FROM ${t.table} e
       WHERE e.account_id = ?1 AND e.name_lower = ?2
@@ -124,11 +126,10 @@ export async function putInline(db: Db, accountId: string, type: PolicyEntityTyp
           WHERE ip.entity_type = '${type}' AND ip.entity_id = e.${t.id} AND ip.policy_name != ?3), 0) <= ${INLINE_SIZE_LIMIT[type]}
       ON CONFLICT (entity_type, entity_id, policy_name) DO UPDATE SET document = excluded.document`)
       .bind(accountId, name.toLowerCase(), policyName, document, size),
-    d1.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ? AND changes() = 1").bind(accountId),
     d1.prepare(`SELECT ${t.id} AS entity_id FROM ${t.table} WHERE account_id = ? AND name_lower = ?`).bind(accountId, name.toLowerCase()),
   ]);
   if ((res[0]?.meta.changes ?? 0) > 0) return "ok";
-  return res[2]!.results.length ? "tooBig" : "noEntity";
+  return res[1]!.results.length ? "tooBig" : "noEntity";
 }
 
 export type GetInlineResult = { entityName: string; document: string } | "noEntity" | "noPolicy";
@@ -146,17 +147,17 @@ export async function getInline(db: Db, accountId: string, type: PolicyEntityTyp
 
 export type DeleteInlineResult = "ok" | "noEntity" | "noPolicy";
 
-export async function deleteInline(db: Db, accountId: string, type: PolicyEntityType, name: string, policyName: string): Promise<DeleteInlineResult> {
+export async function deleteInline(w: Write, type: PolicyEntityType, name: string, policyName: string): Promise<DeleteInlineResult> {
   const t = T[type];
-  const d1 = db.$client;
-  const res = await d1.batch([
+  const { account: accountId } = w;
+  const d1 = w.db.$client;
+  const res = await writeBatch<{ entity_id?: string }>(w, [
     d1.prepare(`DELETE FROM inline_policies WHERE account_id = ?1 AND entity_type = '${type}' AND policy_name = ?3
       AND entity_id = (SELECT ${t.id} FROM ${t.table} WHERE account_id = ?1 AND name_lower = ?2)`).bind(accountId, name.toLowerCase(), policyName),
-    d1.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ? AND changes() = 1").bind(accountId),
     d1.prepare(`SELECT ${t.id} AS entity_id FROM ${t.table} WHERE account_id = ? AND name_lower = ?`).bind(accountId, name.toLowerCase()),
   ]);
   if ((res[0]?.meta.changes ?? 0) > 0) return "ok";
-  return res[2]!.results.length ? "noPolicy" : "noEntity";
+  return res[1]!.results.length ? "noPolicy" : "noEntity";
 }
 
 /** Inline policy names of an identity in AWS's order (by name); undefined when it does not exist. */
@@ -180,19 +181,19 @@ export async function listInline(db: Db, accountId: string, type: PolicyEntityTy
 export type BoundaryResult = "ok" | "noEntity" | "noPolicy";
 
 /** Sets (arn) or clears (null) the permissions boundary; a set ARN must name a managed policy. */
-export async function setBoundary(db: Db, accountId: string, type: "user" | "role", name: string, arn: string | null): Promise<BoundaryResult> {
+export async function setBoundary(w: Write, type: "user" | "role", name: string, arn: string | null): Promise<BoundaryResult> {
   const t = T[type];
-  const d1 = db.$client;
+  const { account: accountId } = w;
+  const d1 = w.db.$client;
   const policyOk = arn === null ? "1" : POLICY_EXISTS;
-  const res = await d1.batch<{ entity_id?: string; policy_ok?: number }>([
+  const res = await writeBatch<{ entity_id?: string; policy_ok?: number }>(w, [
     d1.prepare(`UPDATE ${t.table} SET permissions_boundary = ?3 WHERE account_id = ?1 AND name_lower = ?2 AND ${policyOk}`)
       .bind(accountId, name.toLowerCase(), arn),
-    d1.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ? AND changes() = 1").bind(accountId),
     d1.prepare(`SELECT e.${t.id} AS entity_id, ${policyOk} AS policy_ok FROM (SELECT 1) LEFT JOIN ${t.table} e ON e.account_id = ?1 AND e.name_lower = ?2
       WHERE ?3 IS NULL OR 1`).bind(accountId, name.toLowerCase(), arn),
   ]);
   if ((res[0]?.meta.changes ?? 0) > 0) return "ok";
-  const s = res[2]!.results[0];
+  const s = res[1]!.results[0];
   if (!s?.entity_id) return "noEntity";
   return s.policy_ok ? "ok" : "noPolicy";
 }

@@ -1,10 +1,12 @@
 /**
  * IAM groups and memberships in D1. Limits (groups per account, groups per user) and the
- * DeleteGroup conflicts are conditions of the writing statements themselves.
+ * DeleteGroup conflicts are conditions of the writing statements themselves; every write is one
+ * batch (src/store/write.ts).
  */
 import { isUniqueViolation, type Db } from "./db";
 import { ACCOUNT_QUOTAS, SUMMARY_QUOTAS } from "./iam-quotas";
-import { bumpIfChangedStmt, type UserRow } from "./iam-users";
+import type { UserRow } from "./iam-users";
+import { writeBatch, type Write } from "./write";
 
 export const GROUPS_PER_ACCOUNT = ACCOUNT_QUOTAS.GroupsPerAccount.max;
 export const GROUPS_PER_USER = SUMMARY_QUOTAS.GroupsPerUserQuota;
@@ -71,14 +73,14 @@ export async function listGroupsForUser(
 
 export type CreateGroupResult = { ok: true } | { ok: false; reason: "exists" | "limit" };
 
-export async function createGroup(db: Db, accountId: string, g: GroupRow): Promise<CreateGroupResult> {
-  const d1 = db.$client;
+export async function createGroup(w: Write, g: GroupRow): Promise<CreateGroupResult> {
+  const { account: accountId } = w;
+  const d1 = w.db.$client;
   try {
-    const [ins] = await d1.batch([
+    const [ins] = await writeBatch(w, [
       d1.prepare(`INSERT INTO groups (group_id, account_id, group_name, name_lower, path, arn, create_date)
         SELECT ?, ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM groups WHERE account_id = ?) < ?`)
         .bind(g.groupId, accountId, g.groupName, g.groupName.toLowerCase(), g.path, g.arn, g.createDate, accountId, GROUPS_PER_ACCOUNT),
-      bumpIfChangedStmt(db, accountId),
     ]);
     return (ins?.meta.changes ?? 0) > 0 ? { ok: true } : { ok: false, reason: "limit" };
   } catch (e) {
@@ -90,14 +92,14 @@ export async function createGroup(db: Db, accountId: string, g: GroupRow): Promi
 export type UpdateGroupResult = { ok: true } | { ok: false; reason: "notFound" | "exists" };
 
 export async function updateGroup(
-  db: Db, accountId: string, name: string, change: { newName: string; newPath: string; newArn: string },
+  w: Write, name: string, change: { newName: string; newPath: string; newArn: string },
 ): Promise<UpdateGroupResult> {
-  const d1 = db.$client;
+  const { account: accountId } = w;
+  const d1 = w.db.$client;
   try {
-    const [upd] = await d1.batch([
+    const [upd] = await writeBatch(w, [
       d1.prepare(`UPDATE groups SET group_name = ?, name_lower = ?, path = ?, arn = ? WHERE account_id = ? AND name_lower = ?`)
         .bind(change.newName, change.newName.toLowerCase(), change.newPath, change.newArn, accountId, name.toLowerCase()),
-      bumpIfChangedStmt(db, accountId),
     ]);
     return (upd?.meta.changes ?? 0) > 0 ? { ok: true } : { ok: false, reason: "notFound" };
   } catch (e) {
@@ -109,16 +111,16 @@ export async function updateGroup(
 export type GroupDeleteBlocker = "members" | "inlinePolicies" | "attachedPolicies";
 export type DeleteGroupResult = { ok: true } | { ok: false; reason: "notFound" } | { ok: false; reason: "conflict"; blocker: GroupDeleteBlocker };
 
-export async function deleteGroup(db: Db, accountId: string, name: string, retry = true): Promise<DeleteGroupResult> {
-  const d1 = db.$client;
+export async function deleteGroup(w: Write, name: string, retry = true): Promise<DeleteGroupResult> {
+  const { account: accountId } = w;
+  const d1 = w.db.$client;
   const lower = name.toLowerCase();
-  const [del] = await d1.batch([
+  const [del] = await writeBatch(w, [
     d1.prepare(`DELETE FROM groups WHERE account_id = ?1 AND name_lower = ?2
       AND NOT EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = groups.group_id)
       AND NOT EXISTS (SELECT 1 FROM inline_policies p WHERE p.entity_type = 'group' AND p.entity_id = groups.group_id)
       AND NOT EXISTS (SELECT 1 FROM policy_attachments a WHERE a.entity_type = 'group' AND a.entity_id = groups.group_id)
       RETURNING group_id`).bind(accountId, lower),
-    bumpIfChangedStmt(db, accountId),
   ]);
   if ((del?.results.length ?? 0) > 0) return { ok: true };
   const r = await d1
@@ -130,7 +132,7 @@ export async function deleteGroup(db: Db, accountId: string, name: string, retry
     .bind(accountId, lower)
     .first<{ mem: number; inl: number; att: number }>();
   if (!r) return { ok: false, reason: "notFound" };
-  if (!r.mem && !r.inl && !r.att && retry) return deleteGroup(db, accountId, name, false);
+  if (!r.mem && !r.inl && !r.att && retry) return deleteGroup(w, name, false);
   return { ok: false, reason: "conflict", blocker: r.mem ? "members" : r.inl ? "inlinePolicies" : "attachedPolicies" };
 }
 
@@ -140,17 +142,17 @@ export type MembershipResult = { ok: true } | { ok: false; reason: "noUser" | "n
  * Adds a user to a group (idempotent). The GroupsPerUser limit is a condition of the insert,
  * so parallel adds of one user to many groups stop at exactly the limit.
  */
-export async function addUserToGroup(db: Db, accountId: string, groupName: string, userName: string): Promise<MembershipResult> {
-  const d1 = db.$client;
+export async function addUserToGroup(w: Write, groupName: string, userName: string): Promise<MembershipResult> {
+  const { account: accountId } = w;
+  const d1 = w.db.$client;
   const gl = groupName.toLowerCase();
   const ul = userName.toLowerCase();
-  const [ins] = await d1.batch([
+  const [ins] = await writeBatch(w, [
     d1.prepare(`INSERT INTO group_members (account_id, group_id, user_id)
       SELECT ?1, g.group_id, u.user_id FROM users u, groups g
       WHERE u.account_id = ?1 AND u.name_lower = ?2 AND g.account_id = ?1 AND g.name_lower = ?3
         AND (SELECT COUNT(*) FROM group_members x WHERE x.user_id = u.user_id) < ?4
       ON CONFLICT DO NOTHING`).bind(accountId, ul, gl, GROUPS_PER_USER),
-    bumpIfChangedStmt(db, accountId),
   ]);
   if ((ins?.meta.changes ?? 0) > 0) return { ok: true };
   const r = await d1
@@ -168,17 +170,17 @@ export async function addUserToGroup(db: Db, accountId: string, groupName: strin
 }
 
 /** Removes a user from a group; removing a non-member succeeds, as in AWS. */
-export async function removeUserFromGroup(db: Db, accountId: string, groupName: string, userName: string): Promise<MembershipResult> {
-  const d1 = db.$client;
+export async function removeUserFromGroup(w: Write, groupName: string, userName: string): Promise<MembershipResult> {
+  const { account: accountId } = w;
+  const d1 = w.db.$client;
   const gl = groupName.toLowerCase();
   const ul = userName.toLowerCase();
-  const [check] = await d1.batch([
+  const [check] = await writeBatch(w, [
     d1.prepare(`SELECT (SELECT user_id FROM users WHERE account_id = ?1 AND name_lower = ?2) AS u,
         (SELECT group_id FROM groups WHERE account_id = ?1 AND name_lower = ?3) AS g`).bind(accountId, ul, gl),
     d1.prepare(`DELETE FROM group_members WHERE account_id = ?1
         AND user_id = (SELECT user_id FROM users WHERE account_id = ?1 AND name_lower = ?2)
         AND group_id = (SELECT group_id FROM groups WHERE account_id = ?1 AND name_lower = ?3)`).bind(accountId, ul, gl),
-    bumpIfChangedStmt(db, accountId),
   ]);
   const r = check?.results[0] as { u: string | null; g: string | null } | undefined;
   if (!r?.u) return { ok: false, reason: "noUser" };

@@ -3,9 +3,9 @@
  * adding a role is a conditional UPDATE so concurrent adds cannot both win.
  */
 import type { Db } from "./db";
-import type { AwsError } from "../protocol/errors";
-import { LIST_DOCUMENT_BUDGET_CHARS, overBudgetSql, quotaGuardStmt } from "./iam-quotas";
-import { runCreateBatch, type RoleRow } from "./iam-roles";
+import { writeBatch, type Write } from "./write";
+import { LIST_DOCUMENT_BUDGET_CHARS, overBudgetSql } from "./iam-quotas";
+import { runCreate, type CreateOutcome, type RoleRow } from "./iam-roles";
 import { deleteTagsStmt, insertTagsStmts, type TagRow } from "./tags";
 
 export interface InstanceProfileRow {
@@ -81,21 +81,22 @@ export async function listInstanceProfiles(db: Db, accountId: string, o: Profile
   return results.map((r) => ({ ...view(r), nameLower: r.nameLower, overBudget: r.overBudget }));
 }
 
-export async function insertInstanceProfile(db: Db, p: InstanceProfileRow, tags: TagRow[], onDuplicate: () => AwsError): Promise<void> {
+export async function insertInstanceProfile(w: Write, p: InstanceProfileRow, tags: TagRow[]): Promise<CreateOutcome> {
+  const db = w.db;
   const d1 = db.$client;
-  await runCreateBatch(db, [
+  return runCreate(w, [
     d1.prepare(`INSERT INTO instance_profiles (instance_profile_id, account_id, instance_profile_name, name_lower, path, arn, create_date, role_id)
         VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`)
       .bind(p.instanceProfileId, p.accountId, p.instanceProfileName, p.instanceProfileName.toLowerCase(), p.path, p.arn, p.createDate),
     ...insertTagsStmts(db, p.accountId, "instance-profile", p.instanceProfileId, tags),
-    quotaGuardStmt(db, p.accountId, "InstanceProfilesPerAccount"),
-  ], onDuplicate, "InstanceProfilesPerAccount");
+  ], "InstanceProfilesPerAccount");
 }
 
 /** Deletes the profile only while it holds no role; false otherwise (or when already gone). */
-export async function deleteInstanceProfileRow(db: Db, accountId: string, profileId: string): Promise<boolean> {
+export async function deleteInstanceProfileRow(w: Write, profileId: string): Promise<boolean> {
+  const { db, account: accountId } = w;
   const d1 = db.$client;
-  const [del] = await d1.batch([
+  const [del] = await writeBatch(w, [
     d1.prepare(`DELETE FROM instance_profiles WHERE account_id = ?1 AND instance_profile_id = ?2 AND role_id IS NULL RETURNING instance_profile_id`)
       .bind(accountId, profileId),
     deleteTagsStmt(db, accountId, "instance-profile", profileId),
@@ -110,16 +111,15 @@ export type AddRoleOutcome = "added" | "full" | "noProfile" | "noRole";
  * and an existing role, so of concurrent adds exactly one wins and a concurrent DeleteRole
  * (which refuses while a profile holds the role) cannot leave a dangling reference.
  */
-export async function addRoleToProfile(db: Db, accountId: string, profileId: string, roleId: string): Promise<AddRoleOutcome> {
-  const d1 = db.$client;
-  const [upd, state] = await d1.batch<{ id?: string; profile?: number; full?: number; role?: number }>([
+export async function addRoleToProfile(w: Write, profileId: string, roleId: string): Promise<AddRoleOutcome> {
+  const { account: accountId } = w;
+  const d1 = w.db.$client;
+  const [upd, state] = await writeBatch<{ id?: string; profile?: number; full?: number; role?: number }>(w, [
     d1.prepare(`UPDATE instance_profiles SET role_id = ?3 WHERE account_id = ?1 AND instance_profile_id = ?2 AND role_id IS NULL
         AND EXISTS (SELECT 1 FROM roles WHERE account_id = ?1 AND role_id = ?3) RETURNING instance_profile_id AS id`)
       .bind(accountId, profileId, roleId),
     d1.prepare(`SELECT EXISTS (SELECT 1 FROM instance_profiles WHERE account_id = ?1 AND instance_profile_id = ?2) AS profile,
         EXISTS (SELECT 1 FROM roles WHERE account_id = ?1 AND role_id = ?3) AS role`).bind(accountId, profileId, roleId),
-    d1.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ?1 AND (SELECT role_id FROM instance_profiles WHERE instance_profile_id = ?2) = ?3")
-      .bind(accountId, profileId, roleId),
   ]);
   if ((upd?.results.length ?? 0) > 0) return "added";
   const s = state?.results[0];
@@ -129,12 +129,11 @@ export async function addRoleToProfile(db: Db, accountId: string, profileId: str
 }
 
 /** Takes the role out of the profile; false when the profile does not hold that role. */
-export async function removeRoleFromProfile(db: Db, accountId: string, profileId: string, roleId: string): Promise<boolean> {
-  const d1 = db.$client;
-  const [upd] = await d1.batch([
+export async function removeRoleFromProfile(w: Write, profileId: string, roleId: string): Promise<boolean> {
+  const d1 = w.db.$client;
+  const [upd] = await writeBatch(w, [
     d1.prepare(`UPDATE instance_profiles SET role_id = NULL WHERE account_id = ?1 AND instance_profile_id = ?2 AND role_id = ?3
-        RETURNING instance_profile_id`).bind(accountId, profileId, roleId),
-    d1.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ? AND changes() > 0").bind(accountId),
+        RETURNING instance_profile_id`).bind(w.account, profileId, roleId),
   ]);
   return (upd?.results.length ?? 0) > 0;
 }

@@ -2,11 +2,11 @@
  * Managed policies (customer-managed in `policies`/`policy_versions`, AWS-managed in the global
  * read-only `aws_managed_policies`), their versions, tags, usage counts and the policy loader
  * the authorizer uses. Every query is scoped by account; limits are enforced inside SQL so
- * concurrent requests cannot overshoot them.
+ * concurrent requests cannot overshoot them; every write is one batch (src/store/write.ts).
  */
 import type { Db } from "./db";
 import { deleteTagsStmt, insertTagsStmts, type TagRow } from "./tags";
-import { bumpGeneration } from "./accounts";
+import { writeBatch, type Write } from "./write";
 import { isQuotaAbort, quotaGuardStmt, SUMMARY_QUOTAS } from "./iam-quotas";
 
 export const AWS_POLICY_ARN_PREFIX = "arn:aws:iam::aws:policy/";
@@ -107,7 +107,8 @@ export type CreatePolicyResult = "ok" | "exists" | "limit";
  * Inserts the policy, its v1 and its tags in one transaction: "exists" when the name is taken,
  * "limit" when the account already holds PoliciesPerAccount customer managed policies.
  */
-export async function createPolicy(db: Db, accountId: string, p: NewPolicy): Promise<CreatePolicyResult> {
+export async function createPolicy(w: Write, p: NewPolicy): Promise<CreatePolicyResult> {
+  const { db, account: accountId } = w;
   const d1 = db.$client;
   const stmts = [
     d1.prepare(`INSERT INTO policies (policy_id, account_id, policy_name, name_lower, path, arn, default_version_id, next_version, description, create_date, update_date)
@@ -119,7 +120,7 @@ export async function createPolicy(db: Db, accountId: string, p: NewPolicy): Pro
     quotaGuardStmt(db, accountId, "PoliciesPerAccount"),
   ];
   try {
-    const res = await d1.batch(stmts);
+    const res = await writeBatch(w, stmts);
     return (res[0]?.meta.changes ?? 0) === 1 ? "ok" : "exists";
   } catch (e) {
     if (isQuotaAbort(e)) return "limit";
@@ -179,16 +180,26 @@ export function listPoliciesStmt(db: Db, accountId: string, q: ListPoliciesQuery
 
 export type DeletePolicyResult = "deleted" | "notFound" | "attached" | "versions";
 
-/** Deletes a customer policy (with its versions and tags) unless it is in use or has other versions. */
-export async function deletePolicy(db: Db, accountId: string, arn: string): Promise<DeletePolicyResult> {
+/**
+ * Deletes a customer policy (with its versions and tags) unless it is in use or has other versions,
+ * in one batch: the versions and tags go only when the policy row is gone.
+ */
+export async function deletePolicy(w: Write, arn: string, retry = true): Promise<DeletePolicyResult> {
+  const { db, account: accountId } = w;
   const d1 = db.$client;
-  const res = await d1.batch<{ policy_id: string }>([
-    d1.prepare(`DELETE FROM policies WHERE account_id = ?1 AND arn = ?2
+  // The id, to clear the policy's versions and tags by key once the policy row is gone.
+  const id = (await d1.prepare("SELECT policy_id AS id FROM policies WHERE account_id = ? AND arn = ?").bind(accountId, arn).first<{ id: string }>())?.id;
+  if (!id) return "notFound";
+  const res = await writeBatch<{ policy_id: string }>(w, [
+    d1.prepare(`DELETE FROM policies WHERE account_id = ?1 AND arn = ?2 AND policy_id = ?3
       AND NOT EXISTS (SELECT 1 FROM policy_attachments WHERE account_id = ?1 AND policy_arn = ?2)
       AND NOT EXISTS (SELECT 1 FROM users WHERE account_id = ?1 AND permissions_boundary = ?2)
       AND NOT EXISTS (SELECT 1 FROM roles WHERE account_id = ?1 AND permissions_boundary = ?2)
       AND (SELECT COUNT(*) FROM policy_versions v WHERE v.policy_id = policies.policy_id) <= 1
-      RETURNING policy_id`).bind(accountId, arn),
+      RETURNING policy_id`).bind(accountId, arn, id),
+    d1.prepare("DELETE FROM policy_versions WHERE account_id = ?1 AND policy_id = ?2 AND NOT EXISTS (SELECT 1 FROM policies WHERE policy_id = ?2)")
+      .bind(accountId, id),
+    deleteTagsStmt(db, accountId, "policy", id),
     d1.prepare(`SELECT p.policy_id,
       EXISTS (SELECT 1 FROM policy_attachments WHERE account_id = ?1 AND policy_arn = ?2)
         OR EXISTS (SELECT 1 FROM users WHERE account_id = ?1 AND permissions_boundary = ?2)
@@ -196,18 +207,11 @@ export async function deletePolicy(db: Db, accountId: string, arn: string): Prom
       (SELECT COUNT(*) FROM policy_versions v WHERE v.policy_id = p.policy_id) AS versions
       FROM policies p WHERE p.account_id = ?1 AND p.arn = ?2`).bind(accountId, arn),
   ]);
-  const deleted = res[0]!.results[0];
-  if (deleted) {
-    await d1.batch([
-      d1.prepare("DELETE FROM policy_versions WHERE account_id = ? AND policy_id = ? AND NOT EXISTS (SELECT 1 FROM policies WHERE policy_id = ?)")
-        .bind(accountId, deleted.policy_id, deleted.policy_id),
-      deleteTagsStmt(db, accountId, "policy", deleted.policy_id),
-    ]);
-    return "deleted";
-  }
-  const state = res[1]!.results[0] as unknown as { used: number; versions: number } | undefined;
+  if (res[0]!.results[0]) return "deleted";
+  const state = res[3]!.results[0] as unknown as { used: number; versions: number } | undefined;
   if (!state) return "notFound";
   if (state.used) return "attached";
+  if (state.versions <= 1) return retry ? deletePolicy(w, arn, false) : "notFound"; // replaced meanwhile (same ARN, new id)
   return "versions";
 }
 
@@ -252,8 +256,9 @@ export type CreateVersionResult = { ok: true; versionId: string } | { ok: false;
  * Adds a version numbered from the policy's counter (ids are never reused) unless the policy
  * already has five; optionally makes it the default. One transaction.
  */
-export async function createVersion(db: Db, accountId: string, arn: string, document: string, setAsDefault: boolean, now: string): Promise<CreateVersionResult> {
-  const d1 = db.$client;
+export async function createVersion(w: Write, arn: string, document: string, setAsDefault: boolean, now: string): Promise<CreateVersionResult> {
+  const { account: accountId } = w;
+  const d1 = w.db.$client;
   const stmts = [
     d1.prepare(`INSERT INTO policy_versions (account_id, policy_id, version_id, document, create_date)
       SELECT p.account_id, p.policy_id, 'v' || p.next_version, ?, ? FROM policies p
@@ -266,8 +271,7 @@ export async function createVersion(db: Db, accountId: string, arn: string, docu
       WHERE account_id = ? AND arn = ? AND changes() = 1`).bind(setAsDefault ? 1 : 0, now, accountId, arn),
     d1.prepare("SELECT 1 AS found FROM policies WHERE account_id = ? AND arn = ?").bind(accountId, arn),
   ];
-  if (setAsDefault) stmts.push(bumpGenerationStmt(db, accountId));
-  const res = await d1.batch<{ version_id?: string; found?: number }>(stmts);
+  const res = await writeBatch<{ version_id?: string; found?: number }>(w, stmts);
   const inserted = res[0]!.results[0];
   if (inserted?.version_id) return { ok: true, versionId: inserted.version_id };
   return { ok: false, reason: res[2]!.results.length ? "limit" : "notFound" };
@@ -275,9 +279,10 @@ export async function createVersion(db: Db, accountId: string, arn: string, docu
 
 export type DeleteVersionResult = "deleted" | "noPolicy" | "noVersion" | "default";
 
-export async function deleteVersion(db: Db, accountId: string, arn: string, versionId: string): Promise<DeleteVersionResult> {
-  const d1 = db.$client;
-  const res = await d1.batch<{ version_id?: string; default_version_id?: string; has_version?: number }>([
+export async function deleteVersion(w: Write, arn: string, versionId: string): Promise<DeleteVersionResult> {
+  const { account: accountId } = w;
+  const d1 = w.db.$client;
+  const res = await writeBatch<{ version_id?: string; default_version_id?: string; has_version?: number }>(w, [
     d1.prepare(`DELETE FROM policy_versions WHERE account_id = ?1 AND version_id = ?3
       AND policy_id = (SELECT policy_id FROM policies WHERE account_id = ?1 AND arn = ?2 AND default_version_id != ?3)
       RETURNING version_id`).bind(accountId, arn, versionId),
@@ -293,23 +298,17 @@ export async function deleteVersion(db: Db, accountId: string, arn: string, vers
 
 export type SetDefaultResult = "ok" | "noPolicy" | "noVersion";
 
-export async function setDefaultVersion(db: Db, accountId: string, arn: string, versionId: string): Promise<SetDefaultResult> {
-  const d1 = db.$client;
-  const res = await d1.batch<{ policy_id?: string; has_version?: number }>([
+export async function setDefaultVersion(w: Write, arn: string, versionId: string): Promise<SetDefaultResult> {
+  const { account: accountId } = w;
+  const d1 = w.db.$client;
+  const res = await writeBatch<{ policy_id?: string; has_version?: number }>(w, [
     d1.prepare(`UPDATE policies SET default_version_id = ?3 WHERE account_id = ?1 AND arn = ?2
       AND EXISTS (SELECT 1 FROM policy_versions v WHERE v.policy_id = policies.policy_id AND v.version_id = ?3)
       RETURNING policy_id`).bind(accountId, arn, versionId),
-    bumpGenerationStmt(db, accountId),
     d1.prepare("SELECT policy_id FROM policies WHERE account_id = ? AND arn = ?").bind(accountId, arn),
   ]);
   if (res[0]!.results.length) return "ok";
-  return res[2]!.results.length ? "noVersion" : "noPolicy";
-}
-
-/** The generation bump as a raw D1 statement, for batches built with `db.$client`. */
-export function bumpGenerationStmt(db: Db, accountId: string): D1PreparedStatement {
-  const q = bumpGeneration(db, accountId).toSQL();
-  return db.$client.prepare(q.sql).bind(...q.params);
+  return res[1]!.results.length ? "noVersion" : "noPolicy";
 }
 
 // ---------------------------------------------------------------------------------------------

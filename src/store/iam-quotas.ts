@@ -5,6 +5,7 @@
  * quota increases.
  */
 import type { Db } from "./db";
+import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
 
 /** The quota entries of GetAccountSummary's SummaryMap, by AWS's key. */
 export const SUMMARY_QUOTAS = {
@@ -83,6 +84,13 @@ export const LIST_DOCUMENT_BUDGET_CHARS = Math.floor((8 * 1024 * 1024) / 3);
  * characters of `doc`, so this row must wait for the next page (a running sum: rows are never read twice).
  */
 export function overBudgetSql(doc: string, orderBy: string, budgetParam: string): string {
+  // (the string twin of overBudget, for the files not yet on sql templates)
   const len = `COALESCE(length(${doc}), 0)`;
   return `(SUM(${len}) OVER (ORDER BY ${orderBy} ROWS UNBOUNDED PRECEDING) - ${len} >= ${budgetParam})`;
+}
+
+/** overBudgetSql as a drizzle `sql` expression: the row's document starts past LIST_DOCUMENT_BUDGET_CHARS in `orderBy` order. */
+export function overBudget(doc: SQLWrapper, orderBy: SQLWrapper): SQL {
+  const len = sql`COALESCE(length(${doc}), 0)`;
+  return sql`(SUM(${len}) OVER (ORDER BY ${orderBy} ROWS UNBOUNDED PRECEDING) - ${len} >= ${LIST_DOCUMENT_BUDGET_CHARS})`;
 }

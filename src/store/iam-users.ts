@@ -1,12 +1,13 @@
 /**
- * IAM users and their tags in D1. Every query is scoped by account; every write that changes
- * who can do what carries the account's generation bump in the same batch (one transaction).
+ * IAM users and their tags in D1. Every query is scoped by account; every write is one batch
+ * (src/store/write.ts: one transaction, with the generation bump the action's effect asks for).
  * Limits (users per account, tags per user) are enforced inside the SQL statements, so
  * concurrent requests cannot overshoot them.
  *
  * Tags of a user live in `tags` with resource_type 'user' and resource_id = the user id (AIDA…).
  */
 import { isUniqueViolation, type Db } from "./db";
+import { writeBatch, type Write } from "./write";
 import { ACCOUNT_QUOTAS } from "./iam-quotas";
 import { deleteTagsStmt, insertTagsStmts, type TagRow } from "./tags";
 
@@ -26,11 +27,6 @@ export type { TagRow };
 
 const USER_COLS = `user_id AS userId, user_name AS userName, path, arn, create_date AS createDate,
   permissions_boundary AS permissionsBoundary, password_last_used AS passwordLastUsed`;
-
-/** The bump only when the statement just before it in the batch changed a row. */
-export function bumpIfChangedStmt(db: Db, accountId: string): D1PreparedStatement {
-  return db.$client.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ? AND changes() > 0").bind(accountId);
-}
 
 export async function getUserByName(db: Db, accountId: string, name: string): Promise<UserRow | undefined> {
   const r = await db.$client
@@ -84,19 +80,19 @@ export type CreateUserResult = { ok: true; user: UserRow; tags: TagRow[] } | { o
  * A concurrent create of the same name (any case) hits the unique index: "exists".
  */
 export async function createUser(
-  db: Db, accountId: string,
+  w: Write,
   u: { userId: string; userName: string; path: string; arn: string; createDate: string; permissionsBoundary: string | null; tags: TagRow[] },
 ): Promise<CreateUserResult> {
+  const { db, account: accountId } = w;
   const d1 = db.$client;
   const stmts: D1PreparedStatement[] = [
     d1.prepare(`INSERT INTO users (user_id, account_id, user_name, name_lower, path, arn, create_date, permissions_boundary)
       SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM users WHERE account_id = ?) < ?`)
       .bind(u.userId, accountId, u.userName, u.userName.toLowerCase(), u.path, u.arn, u.createDate, u.permissionsBoundary, accountId, USERS_PER_ACCOUNT),
-    bumpIfChangedStmt(db, accountId),
     ...insertTagsStmts(db, accountId, "user", u.userId, u.tags),
   ];
   try {
-    const [ins] = await d1.batch(stmts);
+    const [ins] = await writeBatch(w, stmts);
     if ((ins?.meta.changes ?? 0) === 0) return { ok: false, reason: "limit" };
   } catch (e) {
     if (isUniqueViolation(e)) return { ok: false, reason: "exists" };
@@ -113,14 +109,14 @@ export type UpdateUserResult = { ok: true } | { ok: false; reason: "notFound" | 
 
 /** Renames and/or moves a user; its ARN and the denormalized user_name of its keys follow. */
 export async function updateUser(
-  db: Db, accountId: string, name: string, change: { newName: string; newPath: string; newArn: string },
+  w: Write, name: string, change: { newName: string; newPath: string; newArn: string },
 ): Promise<UpdateUserResult> {
-  const d1 = db.$client;
+  const { account: accountId } = w;
+  const d1 = w.db.$client;
   try {
-    const [upd] = await d1.batch([
+    const [upd] = await writeBatch(w, [
       d1.prepare(`UPDATE users SET user_name = ?, name_lower = ?, path = ?, arn = ? WHERE account_id = ? AND name_lower = ?`)
         .bind(change.newName, change.newName.toLowerCase(), change.newPath, change.newArn, accountId, name.toLowerCase()),
-      bumpIfChangedStmt(db, accountId),
       d1.prepare(`UPDATE access_keys SET user_name = ? WHERE account_id = ? AND user_id = (SELECT user_id FROM users WHERE account_id = ? AND name_lower = ?)`)
         .bind(change.newName, accountId, accountId, change.newName.toLowerCase()),
     ]);
@@ -140,13 +136,14 @@ export type DeleteUserResult = { ok: true } | { ok: false; reason: "notFound" } 
  * attached policies, group memberships): the checks are part of the DELETE itself, so a concurrent AddUserToGroup or
  * CreateAccessKey either lands before (and blocks the delete) or finds no user.
  */
-export async function deleteUser(db: Db, accountId: string, name: string, retry = true): Promise<DeleteUserResult> {
+export async function deleteUser(w: Write, name: string, retry = true): Promise<DeleteUserResult> {
+  const { db, account: accountId } = w;
   const d1 = db.$client;
   const lower = name.toLowerCase();
   // The id, to clear the user's tags and password history by key once the user row is gone.
   const id = (await d1.prepare(`SELECT user_id AS id FROM users WHERE account_id = ? AND name_lower = ?`).bind(accountId, lower).first<{ id: string }>())?.id;
   if (!id) return { ok: false, reason: "notFound" };
-  const [del] = await d1.batch([
+  const [del] = await writeBatch(w, [
     d1.prepare(`DELETE FROM users WHERE account_id = ?1 AND user_id = ?2
       AND NOT EXISTS (SELECT 1 FROM login_profiles l WHERE l.user_id = users.user_id)
       AND NOT EXISTS (SELECT 1 FROM access_keys k WHERE k.account_id = ?1 AND k.user_id = users.user_id)
@@ -155,7 +152,6 @@ export async function deleteUser(db: Db, accountId: string, name: string, retry 
       AND NOT EXISTS (SELECT 1 FROM policy_attachments a WHERE a.entity_type = 'user' AND a.entity_id = users.user_id)
       AND NOT EXISTS (SELECT 1 FROM group_members m WHERE m.user_id = users.user_id)
       RETURNING user_id`).bind(accountId, id),
-    bumpIfChangedStmt(db, accountId),
     // Only when the user row is really gone (deleted just now).
     deleteTagsStmt(db, accountId, "user", id),
     d1.prepare(`DELETE FROM password_history WHERE user_id = ?1
@@ -177,6 +173,6 @@ export async function deleteUser(db: Db, accountId: string, name: string, retry 
   // The order of AWS's documented clean-up steps for DeleteUser.
   const blocker: DeleteBlocker | undefined = r.login ? "loginProfile" : r.keys ? "accessKeys" : r.mfa ? "mfaDevices"
     : r.inl ? "inlinePolicies" : r.att ? "attachedPolicies" : r.grp ? "groups" : undefined;
-  if (!blocker) return retry ? deleteUser(db, accountId, name, false) : { ok: false, reason: "notFound" }; // freed meanwhile
+  if (!blocker) return retry ? deleteUser(w, name, false) : { ok: false, reason: "notFound" }; // freed meanwhile
   return { ok: false, reason: "conflict", blocker };
 }

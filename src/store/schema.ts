@@ -2,7 +2,7 @@
  * D1 schema (drizzle). Every row of an account carries `account_id`; every query is scoped by it.
  * Names are stored twice: as given, and lower-cased for AWS's case-insensitive uniqueness.
  * `accounts.generation` is bumped in the same batch as every write that changes who can do what,
- * so isolate caches keyed by (account, generation) stay correct.
+ * so isolate caches keyed by (account, generation) stay correct (src/store/write.ts adds the bump).
  */
 import { sqliteTable, text, integer, primaryKey, uniqueIndex, index } from "drizzle-orm/sqlite-core";
 
@@ -11,6 +11,11 @@ export const accounts = sqliteTable("accounts", {
   alias: text("alias"),
   createDate: text("create_date").notNull(),
   generation: integer("generation").notNull().default(0),
+  /**
+   * Scratch for src/store/write.ts: SQLite's total_changes() when the running write batch started,
+   * so the batch's last statement bumps `generation` only when the batch changed a row.
+   */
+  writeMark: integer("write_mark").notNull().default(0),
   /** eventual-consistency mode: off | fixed | random (JSON settings in consistency_config) */
   consistencyMode: text("consistency_mode").notNull().default("off"),
   consistencyConfig: text("consistency_config"),

@@ -8,6 +8,7 @@ import { addUserToGroup } from "../../src/store/iam-groups";
 import { loadAccountPolicies, loadPrincipalPolicies, type PolicyRow } from "../../src/store/authz";
 import { lookupAccessKeyWithPolicies } from "../../src/store/credentials";
 import { attachPolicy, putInline, setBoundary } from "../../src/store/iam-attachments";
+import type { Write } from "../../src/store/write";
 import { allowDoc as doc } from "../helpers/documents";
 
 const ACCT = "909090909090";
@@ -25,16 +26,17 @@ describe("loadPrincipalPolicies", () => {
       d1.prepare("INSERT INTO roles (role_id, account_id, role_name, name_lower, path, arn, create_date, assume_role_policy_document) VALUES ('AROAROLE1', ?, 'r1', 'r1', '/', ?, ?, '{}')").bind(ACCT, `arn:aws:iam::${ACCT}:role/r1`, now),
     ]);
     const arn = `arn:aws:iam::${ACCT}:policy/p1`;
-    expect(await createPolicy(db, ACCT, { policyId: "ANPAP1", policyName: "p1", path: "/", arn, document: doc("s3:V1"), createDate: now, tags: [] })).toBe("ok");
-    expect((await createVersion(db, ACCT, arn, doc("s3:V2"), false, now)).ok).toBe(true);
-    expect(await setDefaultVersion(db, ACCT, arn, "v2")).toBe("ok");
-    expect(await attachPolicy(db, ACCT, "user", "u1", arn)).toBe("ok");
-    expect(await attachPolicy(db, ACCT, "group", "g1", "arn:aws:iam::aws:policy/ReadOnlyAccess")).toBe("ok");
-    expect(await attachPolicy(db, ACCT, "user", "u2", "arn:aws:iam::aws:policy/AdministratorAccess")).toBe("ok");
-    expect(await putInline(db, ACCT, "user", "u1", "in1", doc("sqs:*"), 10)).toBe("ok");
-    expect(await putInline(db, ACCT, "role", "r1", "in-r", doc("sns:*"), 10)).toBe("ok");
-    expect(await setBoundary(db, ACCT, "user", "u1", "arn:aws:iam::aws:policy/PowerUserAccess")).toBe("ok");
-    expect(await addUserToGroup(db, ACCT, "g1", "u1")).toEqual({ ok: true });
+    const w: Write = { db, account: ACCT, effect: "permissions" };
+    expect(await createPolicy(w, { policyId: "ANPAP1", policyName: "p1", path: "/", arn, document: doc("s3:V1"), createDate: now, tags: [] })).toBe("ok");
+    expect((await createVersion(w, arn, doc("s3:V2"), false, now)).ok).toBe(true);
+    expect(await setDefaultVersion(w, arn, "v2")).toBe("ok");
+    expect(await attachPolicy(w, "user", "u1", arn)).toBe("ok");
+    expect(await attachPolicy(w, "group", "g1", "arn:aws:iam::aws:policy/ReadOnlyAccess")).toBe("ok");
+    expect(await attachPolicy(w, "user", "u2", "arn:aws:iam::aws:policy/AdministratorAccess")).toBe("ok");
+    expect(await putInline(w, "user", "u1", "in1", doc("sqs:*"), 10)).toBe("ok");
+    expect(await putInline(w, "role", "r1", "in-r", doc("sns:*"), 10)).toBe("ok");
+    expect(await setBoundary(w, "user", "u1", "arn:aws:iam::aws:policy/PowerUserAccess")).toBe("ok");
+    expect(await addUserToGroup(w, "g1", "u1")).toEqual({ ok: true });
 
     const gen0 = (await d1.prepare("SELECT generation FROM accounts WHERE id = ?").bind(ACCT).first<{ generation: number }>())!.generation;
     expect(gen0).toBeGreaterThanOrEqual(6);

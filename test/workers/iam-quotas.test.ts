@@ -9,6 +9,7 @@ import { getDb } from "../../src/store/db";
 import { createAccount } from "../../src/store/accounts";
 import { ACCOUNT_QUOTAS, SUMMARY_QUOTAS, type AccountQuota } from "../../src/store/iam-quotas";
 import type { ActionContext, RegisteredAction } from "../../src/services/action";
+import { handlerContext } from "../../src/services/run-action";
 import { AwsError } from "../../src/protocol/errors";
 import { CreateRole } from "../../src/services/iam/roles";
 import { createPolicyAction } from "../../src/services/iam/policies";
@@ -52,7 +53,7 @@ const byName = (defs: readonly RegisteredAction[], name: string) => defs.find((d
 
 /** The action's own steps after authorization: load, then the handler. */
 async function run(action: RegisteredAction, input: object, ctx: ActionContext): Promise<unknown> {
-  return action.handler(input, ctx, action.load ? await action.load(input, ctx) : undefined);
+  return action.handler(input, handlerContext(action, ctx), action.load ? await action.load(input, ctx) : undefined);
 }
 
 const CASES: Array<{ quota: AccountQuota; summaryKey?: keyof typeof SUMMARY_QUOTAS; action: RegisteredAction; input: (k: number) => object }> = [

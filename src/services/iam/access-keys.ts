@@ -59,7 +59,7 @@ export const CreateAccessKey = defineAction({
   handler: async (_i, ctx, { owner }) => {
     const account = ctx.caller.principal.account;
     const secret = newSecretAccessKey();
-    const res = await store.createAccessKey(ctx.db, account, owner, {
+    const res = await store.createAccessKey(ctx.write, owner, {
       accessKeyId: newAccessKeyId(account, false),
       secret,
       createDate: isoSeconds(ctx.request.now),
@@ -117,7 +117,7 @@ export const UpdateAccessKey = defineAction({
   target: (_i, _ctx, o) => ({ resource: o.resource }),
   handler: async (i, ctx, { owner }) => {
     if (i.Status === "Expired") throw errors.invalidInput("Access keys can only be set to Active or Inactive.");
-    const r = await store.updateAccessKeyStatus(ctx.db, ctx.caller.principal.account, owner, i.AccessKeyId, i.Status);
+    const r = await store.updateAccessKeyStatus(ctx.write, owner, i.AccessKeyId, i.Status);
     if (!r.ok) throw keyWriteError(r, owner, i.AccessKeyId);
     return undefined;
   },
@@ -131,7 +131,7 @@ export const DeleteAccessKey = defineAction({
   load: (i, ctx) => loadOwner(ctx, i.UserName),
   target: (_i, _ctx, o) => ({ resource: o.resource }),
   handler: async (i, ctx, { owner }) => {
-    const r = await store.deleteAccessKey(ctx.db, ctx.caller.principal.account, owner, i.AccessKeyId);
+    const r = await store.deleteAccessKey(ctx.write, owner, i.AccessKeyId);
     if (!r.ok) throw keyWriteError(r, owner, i.AccessKeyId);
     return undefined;
   },

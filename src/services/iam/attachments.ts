@@ -3,14 +3,13 @@
  * ListAttachedUser/Group/RolePolicies. At most ten per identity, enforced inside the INSERT.
  * Also the helpers every action on an identity by name shares (its name member, load step, target).
  */
-import { defineAction, type ActionContext, type AuthzTarget, type RegisteredAction } from "../action";
+import { defineAction, type ActionContext, type AuthzTarget, type HandlerContext, type RegisteredAction } from "../action";
 import { s } from "../../protocol/shapes";
 import { errors } from "../../protocol/errors";
 import { iamArn } from "../../lib/arn";
 import { attachPolicy, detachPolicy, entityInfo, listAttached, MAX_ATTACHED_POLICIES, type EntityInfo } from "../../store/iam-attachments";
 import type { PolicyEntityType } from "../../store/iam-policies";
-import { assertRoleModifiable } from "../../store/iam-roles";
-import { DEFAULT_MAX_ITEMS, decodeMarker, notFound, page, paging } from "./common";
+import { DEFAULT_MAX_ITEMS, assertRoleModifiable, decodeMarker, notFound, page, paging } from "./common";
 import { account, req, checkPolicyArn, policyNotFound } from "./policies";
 
 export const ENTITY = {
@@ -49,20 +48,20 @@ export const entityNotFound = (type: PolicyEntityType, name: string) => notFound
 
 const QUOTA = { user: "PoliciesPerUser", group: "PoliciesPerGroup", role: "PoliciesPerRole" } as const;
 
-async function attach(ctx: ActionContext, type: PolicyEntityType, name: string, arn: string, e: EntityInfo | undefined): Promise<undefined> {
+async function attach(ctx: HandlerContext, type: PolicyEntityType, name: string, arn: string, e: EntityInfo | undefined): Promise<undefined> {
   checkPolicyArn(arn);
   guardRole(type, e);
-  const r = await attachPolicy(ctx.db, account(ctx), type, name, arn);
+  const r = await attachPolicy(ctx.write, type, name, arn);
   if (r === "noEntity") throw entityNotFound(type, name);
   if (r === "noPolicy") throw notFound.policy(arn);
   if (r === "limit") throw errors.limitExceeded(`Cannot exceed quota for ${QUOTA[type]}: ${MAX_ATTACHED_POLICIES}`);
   return undefined;
 }
 
-async function detach(ctx: ActionContext, type: PolicyEntityType, name: string, arn: string, e: EntityInfo | undefined): Promise<undefined> {
+async function detach(ctx: HandlerContext, type: PolicyEntityType, name: string, arn: string, e: EntityInfo | undefined): Promise<undefined> {
   checkPolicyArn(arn);
   guardRole(type, e);
-  const r = await detachPolicy(ctx.db, account(ctx), type, name, arn);
+  const r = await detachPolicy(ctx.write, type, name, arn);
   if (r === "noEntity") throw entityNotFound(type, name);
   if (r === "notAttached") throw policyNotFound(arn);
   return undefined;

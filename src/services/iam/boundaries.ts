@@ -2,24 +2,24 @@
  * Permissions boundaries: Put/Delete UserPermissionsBoundary and RolePermissionsBoundary.
  * A boundary must be a managed policy (customer-managed in the account, or AWS-managed).
  */
-import { defineAction, type ActionContext, type RegisteredAction } from "../action";
+import { defineAction, type HandlerContext, type RegisteredAction } from "../action";
 import { setBoundary } from "../../store/iam-attachments";
-import { account, boundaryNotFound, checkPolicyArn, req } from "./policies";
+import { boundaryNotFound, checkPolicyArn, req } from "./policies";
 import { entityName, entityNotFound, entityTarget, guardRole, lookupEntity } from "./attachments";
 import type { EntityInfo } from "../../store/iam-attachments";
 
-async function put(ctx: ActionContext, type: "user" | "role", name: string, e: EntityInfo | undefined, arn: string): Promise<undefined> {
+async function put(ctx: HandlerContext, type: "user" | "role", name: string, e: EntityInfo | undefined, arn: string): Promise<undefined> {
   checkPolicyArn(arn); // the rule of requireBoundaryPolicy; existence is checked inside setBoundary's write
   guardRole(type, e);
-  const r = await setBoundary(ctx.db, account(ctx), type, name, arn);
+  const r = await setBoundary(ctx.write, type, name, arn);
   if (r === "noEntity") throw entityNotFound(type, name);
   if (r === "noPolicy") throw boundaryNotFound(arn);
   return undefined;
 }
 
-async function remove(ctx: ActionContext, type: "user" | "role", name: string, e: EntityInfo | undefined): Promise<undefined> {
+async function remove(ctx: HandlerContext, type: "user" | "role", name: string, e: EntityInfo | undefined): Promise<undefined> {
   guardRole(type, e);
-  const r = await setBoundary(ctx.db, account(ctx), type, name, null);
+  const r = await setBoundary(ctx.write, type, name, null);
   if (r === "noEntity") throw entityNotFound(type, name);
   return undefined;
 }

@@ -1,6 +1,8 @@
 /** Helpers shared by the IAM action families: pagination, tags, path filters, AWS messages. */
-import { errors } from "../../protocol/errors";
+import { AwsError, errors } from "../../protocol/errors";
 import { s } from "../../protocol/shapes";
+import { isProtectedRole, type RoleRow } from "../../store/iam-roles";
+import { quotaMessage, type AccountQuota } from "../../store/iam-quotas";
 
 export const DEFAULT_MAX_ITEMS = 100;
 
@@ -97,3 +99,21 @@ export const alreadyExists = {
   policy: (name: string) => errors.entityAlreadyExists(`A policy called ${name} already exists. Duplicate names are not allowed.`),
   instanceProfile: (name: string) => errors.entityAlreadyExists(`Instance Profile ${name} already exists.`),
 };
+
+/**
+ * Throws AWS's UnmodifiableEntity (400) when the role is protected (service-linked or reserved).
+ * Called by every action that changes a role's permissions or trust: UpdateAssumeRolePolicy,
+ * Put/DeleteRolePolicy, Attach/DetachRolePolicy, Put/DeleteRolePermissionsBoundary, DeleteRole,
+ * Add/RemoveRoleToInstanceProfile. (AWS lets UpdateRoleDescription, TagRole/UntagRole and
+ * UpdateRole without MaxSessionDuration through.)
+ */
+export function assertRoleModifiable(role: Pick<RoleRow, "path" | "roleName">): void {
+  if (isProtectedRole(role))
+    throw new AwsError("UnmodifiableEntity", `Cannot perform the operation on the protected role '${role.roleName}' - this role is only modifiable by AWS`, 400);
+}
+
+/** A create's outcome as AWS answers it: "exists" is `exists()`, "limit" the quota's LimitExceeded. */
+export function createdOrThrow(outcome: "ok" | "exists" | "limit", exists: () => AwsError, quota: AccountQuota): void {
+  if (outcome === "exists") throw exists();
+  if (outcome === "limit") throw errors.limitExceeded(quotaMessage(quota));
+}

@@ -40,7 +40,7 @@ export const CreateGroup = defineAction({
       arn: iamArn(account, "group", path, i.GroupName),
       createDate: isoSeconds(ctx.request.now),
     };
-    const res = await store.createGroup(ctx.db, account, row);
+    const res = await store.createGroup(ctx.write, row);
     if (!res.ok) {
       if (res.reason === "exists") throw alreadyExists.group(i.GroupName);
       throw errors.limitExceeded(`Cannot exceed quota for GroupsPerAccount: ${store.GROUPS_PER_ACCOUNT}`);
@@ -98,7 +98,7 @@ export const UpdateGroup = defineAction({
     if (!g) throw notFound.group(i.GroupName);
     const newName = i.NewGroupName ?? g.groupName;
     const newPath = i.NewPath ?? g.path;
-    const res = await store.updateGroup(ctx.db, account, g.groupName, { newName, newPath, newArn: iamArn(account, "group", newPath, newName) });
+    const res = await store.updateGroup(ctx.write, g.groupName, { newName, newPath, newArn: iamArn(account, "group", newPath, newName) });
     if (!res.ok) throw res.reason === "exists" ? alreadyExists.group(newName) : notFound.group(i.GroupName);
     return undefined;
   },
@@ -117,8 +117,8 @@ export const DeleteGroup = defineAction({
   input: { GroupName: groupName() },
   load: (i, ctx) => findGroup(ctx, i.GroupName),
   target: (i, ctx, g) => ({ resource: groupResource(ctx, i.GroupName, g) }),
-  handler: async (i, ctx, _g) => {
-    const res = await store.deleteGroup(ctx.db, ctx.caller.principal.account, i.GroupName);
+  handler: async (i, ctx) => {
+    const res = await store.deleteGroup(ctx.write, i.GroupName);
     if (res.ok) return undefined;
     if (res.reason === "notFound") throw notFound.group(i.GroupName);
     throw errors.deleteConflict(DELETE_GROUP_CONFLICT[res.blocker]);
@@ -138,8 +138,8 @@ export const AddUserToGroup = defineAction({
   input: { GroupName: groupName(), UserName: existingUserName() },
   load: (i, ctx) => findGroup(ctx, i.GroupName),
   target: (i, ctx, g) => ({ resource: groupResource(ctx, i.GroupName, g) }),
-  handler: async (i, ctx, _g) => {
-    const r = await store.addUserToGroup(ctx.db, ctx.caller.principal.account, i.GroupName, i.UserName);
+  handler: async (i, ctx) => {
+    const r = await store.addUserToGroup(ctx.write, i.GroupName, i.UserName);
     if (!r.ok) throw membershipError(r, i.GroupName, i.UserName);
     return undefined;
   },
@@ -152,8 +152,8 @@ export const RemoveUserFromGroup = defineAction({
   input: { GroupName: groupName(), UserName: existingUserName() },
   load: (i, ctx) => findGroup(ctx, i.GroupName),
   target: (i, ctx, g) => ({ resource: groupResource(ctx, i.GroupName, g) }),
-  handler: async (i, ctx, _g) => {
-    const r = await store.removeUserFromGroup(ctx.db, ctx.caller.principal.account, i.GroupName, i.UserName);
+  handler: async (i, ctx) => {
+    const r = await store.removeUserFromGroup(ctx.write, i.GroupName, i.UserName);
     if (!r.ok) throw membershipError(r, i.GroupName, i.UserName);
     return undefined;
   },

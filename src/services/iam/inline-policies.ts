@@ -3,7 +3,7 @@
  * policies; the identity's inline policies together stay under AWS's size limit (user 2,048,
  * group 5,120, role 10,240 characters without whitespace), checked inside the INSERT.
  */
-import { defineAction, type ActionContext, type RegisteredAction } from "../action";
+import { defineAction, type ActionContext, type HandlerContext, type RegisteredAction } from "../action";
 import { errors } from "../../protocol/errors";
 import { policySizeWithoutWhitespace } from "../../policy/index";
 import { deleteInline, getInline, INLINE_SIZE_LIMIT, listInline, putInline } from "../../store/iam-attachments";
@@ -17,12 +17,12 @@ import type { EntityInfo } from "../../store/iam-attachments";
 const inlineNotFound = (type: PolicyEntityType, policyName: string) =>
   errors.noSuchEntity(`The ${type} policy with name ${policyName} cannot be found.`);
 
-async function putPolicy(ctx: ActionContext, type: PolicyEntityType, name: string, e: EntityInfo | undefined, i: { PolicyName: string; PolicyDocument: string }): Promise<undefined> {
+async function putPolicy(ctx: HandlerContext, type: PolicyEntityType, name: string, e: EntityInfo | undefined, i: { PolicyName: string; PolicyDocument: string }): Promise<undefined> {
   validateDocument(i.PolicyDocument, "identity", false);
   guardRole(type, e);
   const size = policySizeWithoutWhitespace(i.PolicyDocument);
   const limit = INLINE_SIZE_LIMIT[type];
-  const r = size > limit ? "tooBig" : await putInline(ctx.db, account(ctx), type, name, i.PolicyName, i.PolicyDocument, size);
+  const r = size > limit ? "tooBig" : await putInline(ctx.write, type, name, i.PolicyName, i.PolicyDocument, size);
   if (r === "tooBig") {
     // Report a missing identity before the size of its policies.
     if (!e) throw entityNotFound(type, name);
@@ -39,9 +39,9 @@ async function getPolicy(ctx: ActionContext, type: PolicyEntityType, name: strin
   return { [ENTITY[type].field]: r.entityName, PolicyName: policyName, PolicyDocument: encodeDocument(r.document) };
 }
 
-async function deletePolicy(ctx: ActionContext, type: PolicyEntityType, name: string, e: EntityInfo | undefined, policyName: string): Promise<undefined> {
+async function deletePolicy(ctx: HandlerContext, type: PolicyEntityType, name: string, e: EntityInfo | undefined, policyName: string): Promise<undefined> {
   guardRole(type, e);
-  const r = await deleteInline(ctx.db, account(ctx), type, name, policyName);
+  const r = await deleteInline(ctx.write, type, name, policyName);
   if (r === "noEntity") throw entityNotFound(type, name);
   if (r === "noPolicy") throw inlineNotFound(type, policyName);
   return undefined;

@@ -5,7 +5,6 @@ import { errors } from "../../protocol/errors";
 import { iamArn } from "../../lib/arn";
 import { isoSeconds } from "../../lib/clock";
 import { newUniqueId } from "../../lib/ids";
-import { assertRoleModifiable } from "../../store/iam-roles";
 import { listTags, type TagRow } from "../../store/tags";
 import {
   addRoleToProfile,
@@ -16,7 +15,7 @@ import {
   removeRoleFromProfile,
   type InstanceProfileView,
 } from "../../store/iam-instance-profiles";
-import { DEFAULT_MAX_ITEMS, budgetedPage, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, validateTags } from "./common";
+import { DEFAULT_MAX_ITEMS, assertRoleModifiable, budgetedPage, createdOrThrow, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, validateTags } from "./common";
 import {
   existingRole, findRole, requireRole, roleName, roleTarget,
 } from "./roles";
@@ -66,7 +65,7 @@ export const CreateInstanceProfile = defineAction({
       createDate: isoSeconds(ctx.request.now),
       roleId: null,
     };
-    await insertInstanceProfile(ctx.db, row, tags, () => alreadyExists.instanceProfile(i.InstanceProfileName));
+    await createdOrThrow(await insertInstanceProfile(ctx.write, row, tags), () => alreadyExists.instanceProfile(i.InstanceProfileName), "InstanceProfilesPerAccount");
     return { InstanceProfile: profileView({ ...row, role: null }, tags) };
   },
 });
@@ -129,7 +128,7 @@ export const DeleteInstanceProfile = defineAction({
   target: (i, ctx, found) => profileTarget(ctx, i.InstanceProfileName, found),
   handler: async (i, ctx, found) => {
     const p = existingProfile(found, i.InstanceProfileName);
-    if (await deleteInstanceProfileRow(ctx.db, p.accountId, p.instanceProfileId)) return undefined;
+    if (await deleteInstanceProfileRow(ctx.write, p.instanceProfileId)) return undefined;
     const now = await getInstanceProfileByName(ctx.db, p.accountId, i.InstanceProfileName);
     if (!now || now.instanceProfileId !== p.instanceProfileId) throw notFound.instanceProfile(i.InstanceProfileName);
     throw errors.deleteConflict("Cannot delete entity, must remove roles from instance profile first.");
@@ -147,7 +146,7 @@ export const AddRoleToInstanceProfile = defineAction({
     const p = existingProfile(found, i.InstanceProfileName);
     const role = await requireRole(ctx, i.RoleName);
     assertRoleModifiable(role);
-    const outcome = await addRoleToProfile(ctx.db, p.accountId, p.instanceProfileId, role.roleId);
+    const outcome = await addRoleToProfile(ctx.write, p.instanceProfileId, role.roleId);
     if (outcome === "noProfile") throw notFound.instanceProfile(i.InstanceProfileName);
     if (outcome === "noRole") throw notFound.role(i.RoleName);
     if (outcome === "full") throw errors.limitExceeded("Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1");
@@ -166,7 +165,7 @@ export const RemoveRoleFromInstanceProfile = defineAction({
     const p = existingProfile(found, i.InstanceProfileName);
     const role = await requireRole(ctx, i.RoleName);
     assertRoleModifiable(role);
-    if (!(await removeRoleFromProfile(ctx.db, p.accountId, p.instanceProfileId, role.roleId)))
+    if (!(await removeRoleFromProfile(ctx.write, p.instanceProfileId, role.roleId)))
       throw errors.noSuchEntity(`The role with name ${i.RoleName} cannot be found in instance profile ${i.InstanceProfileName}.`);
     return undefined;
   },

@@ -136,7 +136,7 @@ export const createPolicyAction = defineAction({
     };
     let created: Awaited<ReturnType<typeof createPolicy>>;
     try {
-      created = await createPolicy(ctx.db, acct, { ...p, description: i.Description, document: i.PolicyDocument, createDate: now, tags });
+      created = await createPolicy(ctx.write, { ...p, description: i.Description, document: i.PolicyDocument, createDate: now, tags });
     } catch (e) {
       if (e instanceof Error && /UNIQUE constraint failed: policies\.arn/.test(e.message)) created = "exists";
       else throw e;
@@ -205,7 +205,7 @@ export const deletePolicyAction = defineAction({
   },
   async handler(i, ctx) {
     checkPolicyArn(i.PolicyArn);
-    const r = await deletePolicy(ctx.db, account(ctx), i.PolicyArn);
+    const r = await deletePolicy(ctx.write, i.PolicyArn);
     if (r === "notFound") throw policyNotFound(i.PolicyArn);
     if (r === "attached") throw errors.deleteConflict("Cannot delete a policy attached to entities.");
     if (r === "versions")

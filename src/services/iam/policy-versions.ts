@@ -38,7 +38,7 @@ export const createPolicyVersionAction = defineAction({
     validateManagedDocument(i.PolicyDocument);
     const now = isoSeconds(ctx.request.now);
     const setAsDefault = i.SetAsDefault ?? false;
-    const r = await createVersion(ctx.db, account(ctx), i.PolicyArn, i.PolicyDocument, setAsDefault, now);
+    const r = await createVersion(ctx.write, i.PolicyArn, i.PolicyDocument, setAsDefault, now);
     if (!r.ok) {
       if (r.reason === "notFound") throw policyNotFound(i.PolicyArn);
       throw errors.limitExceeded(
@@ -95,7 +95,7 @@ export const deletePolicyVersionAction = defineAction({
   },
   async handler(i, ctx) {
     checkPolicyArn(i.PolicyArn);
-    const r = await deleteVersion(ctx.db, account(ctx), i.PolicyArn, i.VersionId);
+    const r = await deleteVersion(ctx.write, i.PolicyArn, i.VersionId);
     if (r === "noPolicy") throw policyNotFound(i.PolicyArn);
     if (r === "noVersion") throw versionNotFound(i.PolicyArn, i.VersionId);
     if (r === "default") throw errors.deleteConflict("Cannot delete the default version of a policy.");
@@ -114,7 +114,7 @@ export const setDefaultPolicyVersionAction = defineAction({
   },
   async handler(i, ctx) {
     checkPolicyArn(i.PolicyArn);
-    const r = await setDefaultVersion(ctx.db, account(ctx), i.PolicyArn, i.VersionId);
+    const r = await setDefaultVersion(ctx.write, i.PolicyArn, i.VersionId);
     if (r === "noPolicy") throw policyNotFound(i.PolicyArn);
     if (r === "noVersion") throw versionNotFound(i.PolicyArn, i.VersionId);
     return undefined;

@@ -8,7 +8,6 @@ import { isoSeconds } from "../../lib/clock";
 import { newUniqueId } from "../../lib/ids";
 import {
   RESERVED_ROLE_PATH_PREFIXES,
-  assertRoleModifiable,
   deleteRoleRow,
   getRoleByName,
   insertRole,
@@ -21,7 +20,7 @@ import {
 } from "../../store/iam-roles";
 import { SUMMARY_QUOTAS } from "../../store/iam-quotas";
 import { listTags } from "../../store/tags";
-import { DEFAULT_MAX_ITEMS, budgetedPage, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, validateTags } from "./common";
+import { DEFAULT_MAX_ITEMS, assertRoleModifiable, budgetedPage, createdOrThrow, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, validateTags } from "./common";
 import { requireBoundaryPolicy } from "./policies";
 import { roleCreatedView, roleListView, roleView } from "./views";
 import { listEntityTags, tagEntity, tagKeysInput, tagsInput, untagEntity, type TaggedEntity } from "./tags";
@@ -117,7 +116,7 @@ export const CreateRole = defineAction({
       lastUsedDate: null,
       lastUsedRegion: null,
     };
-    await insertRole(ctx.db, role, tags, () => alreadyExists.role(i.RoleName));
+    createdOrThrow(await insertRole(ctx.write, role, tags), () => alreadyExists.role(i.RoleName), "RolesPerAccount");
     return { Role: roleCreatedView(role, tags) };
   },
 });
@@ -167,7 +166,7 @@ export const UpdateRole = defineAction({
       throw new AwsError("UnmodifiableEntity", `${role.roleName} is an AWS service linked role, max session duration cannot be changed.`, 400);
     if (i.MaxSessionDuration !== undefined) assertRoleModifiable(role);
     if (i.Description === undefined && i.MaxSessionDuration === undefined) return {};
-    const ok = await updateRoleFields(ctx.db, role.accountId, role.roleId, { description: i.Description, maxSessionDuration: i.MaxSessionDuration });
+    const ok = await updateRoleFields(ctx.write, role.roleId, { description: i.Description, maxSessionDuration: i.MaxSessionDuration });
     if (!ok) throw notFound.role(i.RoleName);
     return {};
   },
@@ -182,7 +181,7 @@ export const UpdateRoleDescription = defineAction({
   target: (i, ctx, found) => roleTarget(ctx, i.RoleName, found),
   handler: async (i, ctx, found) => {
     const role = existingRole(found, i.RoleName);
-    const ok = await updateRoleFields(ctx.db, role.accountId, role.roleId, { description: i.Description });
+    const ok = await updateRoleFields(ctx.write, role.roleId, { description: i.Description });
     if (!ok) throw notFound.role(i.RoleName);
     const tags = await listTags(ctx.db, role.accountId, "role", role.roleId);
     return { Role: roleView({ ...role, description: i.Description }, tags) };
@@ -200,7 +199,7 @@ export const UpdateAssumeRolePolicy = defineAction({
     const role = existingRole(found, i.RoleName);
     assertRoleModifiable(role);
     validateTrustPolicy(i.PolicyDocument);
-    if (!(await updateTrustPolicy(ctx.db, role.accountId, role.roleId, i.PolicyDocument))) throw notFound.role(i.RoleName);
+    if (!(await updateTrustPolicy(ctx.write, role.roleId, i.PolicyDocument))) throw notFound.role(i.RoleName);
     return undefined;
   },
 });
@@ -215,7 +214,7 @@ export const DeleteRole = defineAction({
   handler: async (i, ctx, found) => {
     const role = existingRole(found, i.RoleName);
     assertRoleModifiable(role);
-    if (await deleteRoleRow(ctx.db, role.accountId, role.roleId)) return undefined;
+    if (await deleteRoleRow(ctx.write, role.roleId)) return undefined;
     const blocker = await roleDeleteBlocker(ctx.db, role.accountId, role.roleId);
     if (blocker === "attached") throw errors.deleteConflict("Cannot delete entity, must detach all policies first.");
     if (blocker === "inline") throw errors.deleteConflict("Cannot delete entity, must delete policies first.");

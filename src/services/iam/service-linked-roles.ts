@@ -17,7 +17,7 @@ import {
   isServiceLinkedRole,
   type RoleRow,
 } from "../../store/iam-roles";
-import { notFound } from "./common";
+import { createdOrThrow, notFound } from "./common";
 import { existingRole, findRole, roleArnOf, roleDescription, roleTarget } from "./roles";
 import { roleCreatedView } from "./views";
 
@@ -127,7 +127,7 @@ export const CreateServiceLinkedRole = defineAction({
       lastUsedRegion: null,
     };
     const taken = () => errors.invalidInput(`Service role name ${p.roleName} has been taken in this account, please try a different suffix.`);
-    await insertRole(ctx.db, role, [], taken, [p.policyArn]);
+    createdOrThrow(await insertRole(ctx.write, role, [], [p.policyArn]), taken, "RolesPerAccount");
     return { Role: roleCreatedView(role, []) };
   },
 });
@@ -143,7 +143,7 @@ export const DeleteServiceLinkedRole = defineAction({
     const role = existingRole(found, i.RoleName);
     if (!isServiceLinkedRole(role)) throw notFound.role(i.RoleName);
     const taskId = `task${role.path}${role.roleName}/${crypto.randomUUID()}`;
-    if (!(await deleteServiceLinkedRoleRow(ctx.db, role, taskId, isoSeconds(ctx.request.now)))) {
+    if (!(await deleteServiceLinkedRoleRow(ctx.write, role, taskId, isoSeconds(ctx.request.now)))) {
       // Gone meanwhile (a concurrent delete won), or held by an instance profile.
       if (!(await findRoleFresh(ctx, role))) throw notFound.role(i.RoleName);
       throw errors.deleteConflict("Cannot delete entity, must remove roles from instance profile first.");

@@ -3,7 +3,7 @@
  * managed policy, virtual MFA device): the actions stay written out in their families, each calling
  * these three steps with the entity it loaded. The store (`store/tags.ts`) knows the kinds.
  */
-import type { ActionContext } from "../action";
+import type { ActionContext, HandlerContext } from "../action";
 import { common, s } from "../../protocol/shapes";
 import { errors, type AwsError } from "../../protocol/errors";
 import { putTags, readTags, removeTags, type PositionedTag, type TagRow, type TaggedKind } from "../../store/tags";
@@ -25,18 +25,18 @@ export const tagKeysInput = () => ({
  * Tag…: the tags are checked first (AWS's rules, before the entity is looked at), then written;
  * `e` undefined (not loaded) or gone meanwhile is `notFound()`, more than 50 tags LimitExceeded.
  */
-export async function tagEntity(ctx: ActionContext, e: TaggedEntity | undefined, tags: TagRow[], notFound: () => AwsError): Promise<undefined> {
+export async function tagEntity(ctx: HandlerContext, e: TaggedEntity | undefined, tags: TagRow[], notFound: () => AwsError): Promise<undefined> {
   validateTags(tags);
   if (!e) throw notFound();
-  const outcome = await putTags(ctx.db, e.accountId, e.kind, e.id, tags);
+  const outcome = await putTags(ctx.write, e.kind, e.id, tags);
   if (outcome === "notFound") throw notFound();
   if (outcome === "limit") throw tagLimitExceeded();
   return undefined;
 }
 
 /** Untag…: removes the keys (unknown keys are ignored). */
-export async function untagEntity(ctx: ActionContext, e: TaggedEntity | undefined, keys: string[], notFound: () => AwsError): Promise<undefined> {
-  if (!e || !(await removeTags(ctx.db, e.accountId, e.kind, e.id, keys))) throw notFound();
+export async function untagEntity(ctx: HandlerContext, e: TaggedEntity | undefined, keys: string[], notFound: () => AwsError): Promise<undefined> {
+  if (!e || !(await removeTags(ctx.write, e.kind, e.id, keys))) throw notFound();
   return undefined;
 }
 

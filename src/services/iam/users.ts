@@ -50,7 +50,7 @@ export const CreateUser = defineAction({
     validateTags(tags);
     if (i.PermissionsBoundary !== undefined) await requireBoundaryPolicy(ctx, i.PermissionsBoundary);
     const path = i.Path ?? "/";
-    const res = await store.createUser(ctx.db, account, {
+    const res = await store.createUser(ctx.write, {
       userId: newUniqueId("AIDA"),
       userName: i.UserName,
       path,
@@ -123,7 +123,7 @@ export const UpdateUser = defineAction({
     if (!u) throw notFound.user(i.UserName);
     const newName = i.NewUserName ?? u.userName;
     const newPath = i.NewPath ?? u.path;
-    const res = await store.updateUser(ctx.db, account, u.userName, { newName, newPath, newArn: iamArn(account, "user", newPath, newName) });
+    const res = await store.updateUser(ctx.write, u.userName, { newName, newPath, newArn: iamArn(account, "user", newPath, newName) });
     if (!res.ok) throw res.reason === "exists" ? alreadyExists.user(newName) : notFound.user(i.UserName);
     return undefined;
   },
@@ -146,7 +146,7 @@ export const DeleteUser = defineAction({
   load: (i, ctx) => findUser(ctx, i.UserName),
   target: (i, ctx, u) => ({ resource: userResource(ctx, i.UserName, u) }),
   handler: async (i, ctx) => {
-    const res = await store.deleteUser(ctx.db, ctx.caller.principal.account, i.UserName);
+    const res = await store.deleteUser(ctx.write, i.UserName);
     if (res.ok) return undefined;
     if (res.reason === "notFound") throw notFound.user(i.UserName);
     throw errors.deleteConflict(DELETE_USER_CONFLICT[res.blocker]);

@@ -1,0 +1,1 @@
+ALTER TABLE `accounts` ADD `write_mark` integer DEFAULT 0 NOT NULL;
