@@ -66,7 +66,11 @@ export function queryFormOf(model: ServiceModel): ServiceModel {
         let idx = renamedMaps.get(key);
         if (idx === undefined) {
           idx = shapes.length;
-          shapes.push({ ...target, key: { ...target.key, locationName: n.key ?? "key" }, value: { ...target.value, locationName: n.value ?? "value" } });
+          shapes.push({
+            ...target,
+            key: { ...target.key, locationName: n.key ?? "key" },
+            value: { ...target.value, locationName: n.value ?? "value" },
+          });
           renamedMaps.set(key, idx);
         }
         shape = idx;
@@ -81,7 +85,8 @@ export function queryFormOf(model: ServiceModel): ServiceModel {
 }
 
 const missing = (name: string) => new AwsError("MissingParameter", `The request must contain the parameter ${name}.`, 400);
-const invalid = (name: string, v: string) => new AwsError("InvalidParameterValue", `Value (${v.slice(0, 256)}) for parameter ${name} is invalid.`, 400);
+const invalid = (name: string, v: string) =>
+  new AwsError("InvalidParameterValue", `Value (${v.slice(0, 256)}) for parameter ${name} is invalid.`, 400);
 
 function present(params: FlatParams, name: string): boolean {
   return params.has(name) || hasChildren(params, name);
@@ -147,7 +152,12 @@ export function decodeQueryModel(model: ServiceModel, req: WireRequest): Decoded
   }
 }
 
-export function encodeQueryModelResult(model: ServiceModel, operation: OperationModel, output: Value | undefined, requestId: string): WireResponse {
+export function encodeQueryModelResult(
+  model: ServiceModel,
+  operation: OperationModel,
+  output: Value | undefined,
+  requestId: string,
+): WireResponse {
   const form = queryFormOf(model);
   const ns = NAMESPACES[model.metadata.service] ?? "";
   const shape = structureOf(form, operation.output);

@@ -47,9 +47,16 @@ type ColumnKey<T extends SQLiteTable> = keyof T["_"]["columns"] & string;
  * The select list `table.column AS "key", …` of `table`'s columns but `except`, so rows come back
  * under the schema's keys (Row<T, E>); `replace` gives a key another expression.
  */
-export function selectList<T extends SQLiteTable>(table: T, except: readonly ColumnKey<T>[] = [], replace: Partial<Record<ColumnKey<T>, SQL>> = {}): SQL {
+export function selectList<T extends SQLiteTable>(
+  table: T,
+  except: readonly ColumnKey<T>[] = [],
+  replace: Partial<Record<ColumnKey<T>, SQL>> = {},
+): SQL {
   const cols = Object.entries(getTableColumns(table)).filter(([k]) => !except.includes(k as ColumnKey<T>));
-  return sql.join(cols.map(([k, c]) => sql`${replace[k as ColumnKey<T>] ?? c} AS ${sql.identifier(k)}`), sql`, `);
+  return sql.join(
+    cols.map(([k, c]) => sql`${replace[k as ColumnKey<T>] ?? c} AS ${sql.identifier(k)}`),
+    sql`, `,
+  );
 }
 
 /** A column's bare name, where SQLite refuses a table-qualified one (INSERT column lists, UPDATE … SET). */

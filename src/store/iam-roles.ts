@@ -30,7 +30,10 @@ export function isProtectedRole(role: Pick<RoleRow, "path">): boolean {
 // ---------------------------------------------------------------- reads
 
 export async function getRoleByName(db: Db, accountId: string, name: string): Promise<RoleRow | undefined> {
-  return first<RoleRow>(db, sql`SELECT ${ROLE} FROM ${roles} WHERE ${roles.accountId} = ${accountId} AND ${roles.nameLower} = ${name.toLowerCase()}`);
+  return first<RoleRow>(
+    db,
+    sql`SELECT ${ROLE} FROM ${roles} WHERE ${roles.accountId} = ${accountId} AND ${roles.nameLower} = ${name.toLowerCase()}`,
+  );
 }
 
 export interface ListOptions {
@@ -46,20 +49,32 @@ export interface ListOptions {
  */
 export async function listRoles(db: Db, accountId: string, o: ListOptions): Promise<Array<RoleRow & { overBudget: number }>> {
   const over = overBudget(roles.assumeRolePolicyDocument, roles.nameLower);
-  const list = selectList(roles, ["nameLower"], { assumeRolePolicyDocument: sql`CASE WHEN ${over} THEN '' ELSE ${roles.assumeRolePolicyDocument} END` });
+  const list = selectList(roles, ["nameLower"], {
+    assumeRolePolicyDocument: sql`CASE WHEN ${over} THEN '' ELSE ${roles.assumeRolePolicyDocument} END`,
+  });
   const after = o.after ?? null;
   const prefix = o.pathPrefix ?? null;
-  return all(db, sql`SELECT ${list}, ${over} AS overBudget FROM ${roles} WHERE ${roles.accountId} = ${accountId}
+  return all(
+    db,
+    sql`SELECT ${list}, ${over} AS overBudget FROM ${roles} WHERE ${roles.accountId} = ${accountId}
     AND (${after} IS NULL OR ${roles.nameLower} > ${after}) AND (${prefix} IS NULL OR substr(${roles.path}, 1, length(${prefix})) = ${prefix})
-    ORDER BY ${roles.nameLower} LIMIT ${o.limit}`);
+    ORDER BY ${roles.nameLower} LIMIT ${o.limit}`,
+  );
 }
 
 /** Why a role cannot be deleted, in AWS's order of checks; null when nothing blocks it. */
-export async function roleDeleteBlocker(db: Db, accountId: string, roleId: string): Promise<"attached" | "inline" | "instanceProfile" | null> {
-  const row = await first<{ attached: number; inline: number; profile: number }>(db, sql`SELECT
+export async function roleDeleteBlocker(
+  db: Db,
+  accountId: string,
+  roleId: string,
+): Promise<"attached" | "inline" | "instanceProfile" | null> {
+  const row = await first<{ attached: number; inline: number; profile: number }>(
+    db,
+    sql`SELECT
       EXISTS (SELECT 1 FROM ${policyAttachments} WHERE ${policyAttachments.accountId} = ${accountId} AND ${policyAttachments.entityType} = 'role' AND ${policyAttachments.entityId} = ${roleId}) AS attached,
       EXISTS (SELECT 1 FROM ${inlinePolicies} WHERE ${inlinePolicies.accountId} = ${accountId} AND ${inlinePolicies.entityType} = 'role' AND ${inlinePolicies.entityId} = ${roleId}) AS inline,
-      EXISTS (SELECT 1 FROM ${instanceProfiles} WHERE ${instanceProfiles.accountId} = ${accountId} AND ${instanceProfiles.roleId} = ${roleId}) AS profile`);
+      EXISTS (SELECT 1 FROM ${instanceProfiles} WHERE ${instanceProfiles.accountId} = ${accountId} AND ${instanceProfiles.roleId} = ${roleId}) AS profile`,
+  );
   if (row?.attached) return "attached";
   if (row?.inline) return "inline";
   if (row?.profile) return "instanceProfile";
@@ -89,35 +104,56 @@ export async function insertRole(w: Write, role: RoleRow, tags: TagRow[], attach
   const a = role.accountId;
   const r = roles;
   const pa = policyAttachments;
-  return runCreate(w, [
-    statement(db, sql`INSERT INTO ${r} (${bare(r.roleId)}, ${bare(r.accountId)}, ${bare(r.roleName)}, ${bare(r.nameLower)}, ${bare(r.path)}, ${bare(r.arn)},
+  return runCreate(
+    w,
+    [
+      statement(
+        db,
+        sql`INSERT INTO ${r} (${bare(r.roleId)}, ${bare(r.accountId)}, ${bare(r.roleName)}, ${bare(r.nameLower)}, ${bare(r.path)}, ${bare(r.arn)},
         ${bare(r.createDate)}, ${bare(r.assumeRolePolicyDocument)}, ${bare(r.description)}, ${bare(r.maxSessionDuration)}, ${bare(r.permissionsBoundary)})
       VALUES (${role.roleId}, ${a}, ${role.roleName}, ${role.roleName.toLowerCase()}, ${role.path}, ${role.arn}, ${role.createDate},
-        ${role.assumeRolePolicyDocument}, ${role.description}, ${role.maxSessionDuration}, ${role.permissionsBoundary})`),
-    ...insertTagsStmts(db, a, "role", role.roleId, tags),
-    ...attachPolicies.map((arn) =>
-      // Only policies that exist (the AWS-managed seed may lag behind a service's table).
-      statement(db, sql`INSERT INTO ${pa} (${bare(pa.accountId)}, ${bare(pa.entityType)}, ${bare(pa.entityId)}, ${bare(pa.policyArn)})
+        ${role.assumeRolePolicyDocument}, ${role.description}, ${role.maxSessionDuration}, ${role.permissionsBoundary})`,
+      ),
+      ...insertTagsStmts(db, a, "role", role.roleId, tags),
+      ...attachPolicies.map((arn) =>
+        // Only policies that exist (the AWS-managed seed may lag behind a service's table).
+        statement(
+          db,
+          sql`INSERT INTO ${pa} (${bare(pa.accountId)}, ${bare(pa.entityType)}, ${bare(pa.entityId)}, ${bare(pa.policyArn)})
         SELECT ${a}, 'role', ${role.roleId}, ${arn} WHERE EXISTS (SELECT 1 FROM ${awsManagedPolicies} WHERE ${awsManagedPolicies.arn} = ${arn})
-          OR EXISTS (SELECT 1 FROM ${policies} WHERE ${policies.accountId} = ${a} AND ${policies.arn} = ${arn})`)),
-  ], "RolesPerAccount");
+          OR EXISTS (SELECT 1 FROM ${policies} WHERE ${policies.accountId} = ${a} AND ${policies.arn} = ${arn})`,
+        ),
+      ),
+    ],
+    "RolesPerAccount",
+  );
 }
 
 /** Only the fields given change; false when the role vanished meanwhile. */
-export async function updateRoleFields(w: Write, roleId: string, f: { description?: string; maxSessionDuration?: number }): Promise<boolean> {
+export async function updateRoleFields(
+  w: Write,
+  roleId: string,
+  f: { description?: string; maxSessionDuration?: number },
+): Promise<boolean> {
   const description = f.description !== undefined ? sql`${f.description}` : sql`${roles.description}`;
   const [upd] = await writeBatch(w, [
-    statement(w.db, sql`UPDATE ${roles} SET ${bare(roles.description)} = ${description},
+    statement(
+      w.db,
+      sql`UPDATE ${roles} SET ${bare(roles.description)} = ${description},
         ${bare(roles.maxSessionDuration)} = COALESCE(${f.maxSessionDuration ?? null}, ${roles.maxSessionDuration})
-      WHERE ${roles.accountId} = ${w.account} AND ${roles.roleId} = ${roleId} RETURNING ${bare(roles.roleId)}`),
+      WHERE ${roles.accountId} = ${w.account} AND ${roles.roleId} = ${roleId} RETURNING ${bare(roles.roleId)}`,
+    ),
   ]);
   return (upd?.results.length ?? 0) > 0;
 }
 
 export async function updateTrustPolicy(w: Write, roleId: string, document: string): Promise<boolean> {
   const [upd] = await writeBatch(w, [
-    statement(w.db, sql`UPDATE ${roles} SET ${bare(roles.assumeRolePolicyDocument)} = ${document}
-      WHERE ${roles.accountId} = ${w.account} AND ${roles.roleId} = ${roleId} RETURNING ${bare(roles.roleId)}`),
+    statement(
+      w.db,
+      sql`UPDATE ${roles} SET ${bare(roles.assumeRolePolicyDocument)} = ${document}
+      WHERE ${roles.accountId} = ${w.account} AND ${roles.roleId} = ${roleId} RETURNING ${bare(roles.roleId)}`,
+    ),
   ]);
   return (upd?.results.length ?? 0) > 0;
 }
@@ -128,7 +164,11 @@ export async function updateTrustPolicy(w: Write, roleId: string, document: stri
  * and the delete. With `force`, the role's attachments and inline policies go with it
  * (DeleteServiceLinkedRole). Returns false when the role was not deleted.
  */
-export async function deleteRoleRow(w: Write, roleId: string, opts: { force?: boolean; extra?: D1PreparedStatement[] } = {}): Promise<boolean> {
+export async function deleteRoleRow(
+  w: Write,
+  roleId: string,
+  opts: { force?: boolean; extra?: D1PreparedStatement[] } = {},
+): Promise<boolean> {
   const { db, account: a } = w;
   const pa = policyAttachments;
   const ip = inlinePolicies;
@@ -140,10 +180,19 @@ export async function deleteRoleRow(w: Write, roleId: string, opts: { force?: bo
        AND NOT ${inProfile}`;
   const gone = sql`NOT EXISTS (SELECT 1 FROM ${roles} WHERE ${roles.roleId} = ${roleId})`;
   const [del] = await writeBatch(w, [
-    statement(db, sql`DELETE FROM ${roles} WHERE ${roles.accountId} = ${a} AND ${roles.roleId} = ${roleId} AND ${guard} RETURNING ${bare(roles.roleId)}`),
+    statement(
+      db,
+      sql`DELETE FROM ${roles} WHERE ${roles.accountId} = ${a} AND ${roles.roleId} = ${roleId} AND ${guard} RETURNING ${bare(roles.roleId)}`,
+    ),
     deleteTagsStmt(db, a, "role", roleId),
-    statement(db, sql`DELETE FROM ${pa} WHERE ${pa.accountId} = ${a} AND ${pa.entityType} = 'role' AND ${pa.entityId} = ${roleId} AND ${gone}`),
-    statement(db, sql`DELETE FROM ${ip} WHERE ${ip.accountId} = ${a} AND ${ip.entityType} = 'role' AND ${ip.entityId} = ${roleId} AND ${gone}`),
+    statement(
+      db,
+      sql`DELETE FROM ${pa} WHERE ${pa.accountId} = ${a} AND ${pa.entityType} = 'role' AND ${pa.entityId} = ${roleId} AND ${gone}`,
+    ),
+    statement(
+      db,
+      sql`DELETE FROM ${ip} WHERE ${ip.accountId} = ${a} AND ${ip.entityType} = 'role' AND ${ip.entityId} = ${roleId} AND ${gone}`,
+    ),
     ...(opts.extra ?? []),
   ]);
   return (del?.results.length ?? 0) > 0;
@@ -151,8 +200,11 @@ export async function deleteRoleRow(w: Write, roleId: string, opts: { force?: bo
 
 /** Called by sts:AssumeRole on success (RoleLastUsed): bookkeeping, not an action's write. */
 export async function recordRoleUse(db: Db, accountId: string, roleId: string, use: { date: string; region: string }): Promise<void> {
-  await statement(db, sql`UPDATE ${roles} SET ${bare(roles.lastUsedDate)} = ${use.date}, ${bare(roles.lastUsedRegion)} = ${use.region}
-    WHERE ${roles.accountId} = ${accountId} AND ${roles.roleId} = ${roleId}`).run();
+  await statement(
+    db,
+    sql`UPDATE ${roles} SET ${bare(roles.lastUsedDate)} = ${use.date}, ${bare(roles.lastUsedRegion)} = ${use.region}
+    WHERE ${roles.accountId} = ${accountId} AND ${roles.roleId} = ${roleId}`,
+  ).run();
 }
 
 // ---------------------------------------------------------------- service-linked role deletion tasks
@@ -165,14 +217,20 @@ export type DeletionTaskRow = Row<typeof deletionTasks>;
  */
 export async function deleteServiceLinkedRoleRow(w: Write, role: RoleRow, taskId: string, createDate: string): Promise<boolean> {
   const t = deletionTasks;
-  const record = statement(w.db, sql`INSERT INTO ${t} (${bare(t.taskId)}, ${bare(t.accountId)}, ${bare(t.roleArn)}, ${bare(t.status)}, ${bare(t.reason)}, ${bare(t.createDate)})
-      SELECT ${taskId}, ${role.accountId}, ${role.arn}, 'SUCCEEDED', NULL, ${createDate} WHERE NOT EXISTS (SELECT 1 FROM ${roles} WHERE ${roles.roleId} = ${role.roleId})`);
+  const record = statement(
+    w.db,
+    sql`INSERT INTO ${t} (${bare(t.taskId)}, ${bare(t.accountId)}, ${bare(t.roleArn)}, ${bare(t.status)}, ${bare(t.reason)}, ${bare(t.createDate)})
+      SELECT ${taskId}, ${role.accountId}, ${role.arn}, 'SUCCEEDED', NULL, ${createDate} WHERE NOT EXISTS (SELECT 1 FROM ${roles} WHERE ${roles.roleId} = ${role.roleId})`,
+  );
   return deleteRoleRow(w, role.roleId, { force: true, extra: [record] });
 }
 
 export async function getDeletionTask(db: Db, accountId: string, taskId: string): Promise<DeletionTaskRow | undefined> {
-  return first<DeletionTaskRow>(db, sql`SELECT ${selectList(deletionTasks)} FROM ${deletionTasks}
-    WHERE ${deletionTasks.accountId} = ${accountId} AND ${deletionTasks.taskId} = ${taskId}`);
+  return first<DeletionTaskRow>(
+    db,
+    sql`SELECT ${selectList(deletionTasks)} FROM ${deletionTasks}
+    WHERE ${deletionTasks.accountId} = ${accountId} AND ${deletionTasks.taskId} = ${taskId}`,
+  );
 }
 
 export type { TagRow };

@@ -69,7 +69,14 @@ export function capture(respond: (req: WireRequest) => WireResponse | Promise<Wi
         const host = req.port ? `${req.hostname}:${req.port}` : req.hostname;
         const headers = new Headers();
         for (const [k, v] of Object.entries(req.headers)) headers.set(k, v);
-        const wire: WireRequest = { method: req.method, host, path: req.path, query: rawQuery(req.query), headers, body: await bodyBytes(req.body) };
+        const wire: WireRequest = {
+          method: req.method,
+          host,
+          path: req.path,
+          query: rawQuery(req.query),
+          headers,
+          body: await bodyBytes(req.body),
+        };
         requests.push(wire);
         const res = await respond(wire);
         const bytes = typeof res.body === "string" ? Buffer.from(res.body) : Buffer.from(res.body);

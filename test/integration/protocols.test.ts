@@ -34,16 +34,26 @@ beforeAll(async () => {
   nobody = { accessKeyId: k.AccessKey!.AccessKeyId!, secretAccessKey: k.AccessKey!.SecretAccessKey! };
 });
 
-const denial = (action: string) => new RegExp(`^User: arn:aws:iam::\\d{12}:user/nobody is not authorized to perform: ${action} on resource: \\*`);
+const denial = (action: string) =>
+  new RegExp(`^User: arn:aws:iam::\\d{12}:user/nobody is not authorized to perform: ${action} on resource: \\*`);
 
 describe("JSON 1.1 — Organizations", () => {
   it("DescribeOrganization answers AWSOrganizationsNotInUseException once IAM allows it", async () => {
-    const e = await expectAwsError(new OrganizationsClient(opts(root)).send(new DescribeOrganizationCommand({})), "AWSOrganizationsNotInUseException", 400);
+    const e = await expectAwsError(
+      new OrganizationsClient(opts(root)).send(new DescribeOrganizationCommand({})),
+      "AWSOrganizationsNotInUseException",
+      400,
+    );
     expect(e.message).toBe("Your account is not a member of an organization.");
   });
 
   it("a user without a policy gets AccessDeniedException", async () => {
-    await expectAwsError(new OrganizationsClient(opts(nobody)).send(new DescribeOrganizationCommand({})), "AccessDeniedException", 403, denial("organizations:DescribeOrganization"));
+    await expectAwsError(
+      new OrganizationsClient(opts(nobody)).send(new DescribeOrganizationCommand({})),
+      "AccessDeniedException",
+      403,
+      denial("organizations:DescribeOrganization"),
+    );
   });
 });
 
@@ -56,7 +66,9 @@ describe("JSON 1.0 — SQS", () => {
 
   it("a user without a policy is denied in SQS's shape", async () => {
     const e = await new SQSClient(opts(nobody)).send(new ListQueuesCommand({})).then(
-      () => { throw new Error("expected a denial"); },
+      () => {
+        throw new Error("expected a denial");
+      },
       (x: unknown) => x as { name: string; $metadata: { httpStatusCode: number }; message: string },
     );
     expect(e.$metadata.httpStatusCode).toBe(403);
@@ -69,7 +81,9 @@ describe("Query form of a JSON service — SQS as older CLIs (Debian's v2 2.9) s
   it("ListQueues in the Query form answers Query XML in SQS's namespace", async () => {
     const r = await rawSigned({ Action: "ListQueues", Version: "2012-11-05" }, { service: "sqs", creds: root });
     expect(r.status).toBe(200);
-    expect(r.text).toMatch(/^<ListQueuesResponse xmlns="http:\/\/queue\.amazonaws\.com\/doc\/2012-11-05\/"><ListQueuesResult><\/ListQueuesResult><ResponseMetadata>/);
+    expect(r.text).toMatch(
+      /^<ListQueuesResponse xmlns="http:\/\/queue\.amazonaws\.com\/doc\/2012-11-05\/"><ListQueuesResult><\/ListQueuesResult><ResponseMetadata>/,
+    );
   });
 
   it("a denial and an operation iamlab does not serve keep Query's own words", async () => {
@@ -97,7 +111,12 @@ describe("REST-XML — S3", () => {
   });
 
   it("PutObject streams its body in aws-chunked frames (verified) and finds no bucket", async () => {
-    await expectAwsError(s3(root).send(new PutObjectCommand({ Bucket: "no-such-bucket", Key: "a/b c.txt", Body: "hello world" })), "NoSuchBucket", 404, "The specified bucket does not exist");
+    await expectAwsError(
+      s3(root).send(new PutObjectCommand({ Bucket: "no-such-bucket", Key: "a/b c.txt", Body: "hello world" })),
+      "NoSuchBucket",
+      404,
+      "The specified bucket does not exist",
+    );
   });
 
   it("an operation of S3's model that iamlab does not serve yet answers NotImplemented, in S3's shape", async () => {
@@ -106,8 +125,17 @@ describe("REST-XML — S3", () => {
 
   it("a presigned URL works for S3 too (the path signed once, UNSIGNED-PAYLOAD)", async () => {
     const u = new URL(url());
-    const signer = new SignatureV4({ credentials: root, region: "us-east-1", service: "s3", sha256: Hash.bind(null, "sha256"), uriEscapePath: false });
-    const req = await signer.presign({ method: "GET", protocol: u.protocol, hostname: u.hostname, port: Number(u.port), path: "/", headers: { host: u.host }, query: {} }, { expiresIn: 300 });
+    const signer = new SignatureV4({
+      credentials: root,
+      region: "us-east-1",
+      service: "s3",
+      sha256: Hash.bind(null, "sha256"),
+      uriEscapePath: false,
+    });
+    const req = await signer.presign(
+      { method: "GET", protocol: u.protocol, hostname: u.hostname, port: Number(u.port), path: "/", headers: { host: u.host }, query: {} },
+      { expiresIn: 300 },
+    );
     const res = await fetch(`${u.origin}/?${new URLSearchParams(req.query as Record<string, string>).toString()}`);
     const text = await res.text();
     expect(res.status).toBe(200);
@@ -129,7 +157,12 @@ describe("REST-JSON — Lambda", () => {
   });
 
   it("a user without a policy gets AccessDeniedException", async () => {
-    await expectAwsError(new LambdaClient(opts(nobody)).send(new ListFunctionsCommand({})), "AccessDeniedException", 403, denial("lambda:ListFunctions"));
+    await expectAwsError(
+      new LambdaClient(opts(nobody)).send(new ListFunctionsCommand({})),
+      "AccessDeniedException",
+      403,
+      denial("lambda:ListFunctions"),
+    );
   });
 });
 
@@ -152,12 +185,15 @@ describe("EC2 Query — EC2", () => {
 
 describe("unknown services and bad input, each in its protocol's shape", () => {
   it("a signed JSON request for a service iamlab does not serve gets a JSON UnknownOperationException", async () => {
-    const r = await rawSigned({}, {
-      service: "dynamodb",
-      creds: root,
-      headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "DynamoDB_20120810.ListTables" },
-      body: "{}",
-    });
+    const r = await rawSigned(
+      {},
+      {
+        service: "dynamodb",
+        creds: root,
+        headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "DynamoDB_20120810.ListTables" },
+        body: "{}",
+      },
+    );
     expect(r.status).toBe(400);
     expect(JSON.parse(r.text)).toMatchObject({ __type: "UnknownOperationException" });
   });
@@ -202,7 +238,10 @@ describe("unknown services and bad input, each in its protocol's shape", () => {
 async function installedClis(): Promise<{ bin: string; version: string }[]> {
   const out: { bin: string; version: string }[] = [];
   for (const bin of ["aws", "/usr/bin/aws"]) {
-    const v = await promisify(execFile)(bin, ["--version"]).then((r) => (r.stdout || r.stderr).trim().split(" ")[0] ?? "", () => "");
+    const v = await promisify(execFile)(bin, ["--version"]).then(
+      (r) => (r.stdout || r.stderr).trim().split(" ")[0] ?? "",
+      () => "",
+    );
     if (v && !out.some((c) => c.version === v)) out.push({ bin, version: v });
   }
   return out;
@@ -212,8 +251,18 @@ const clis = await installedClis();
 describe.skipIf(clis.length === 0).each(clis)("the AWS CLI ($version) speaks every protocol", ({ bin }) => {
   const aws = async (creds: Creds, ...args: string[]) => {
     const r = await promisify(execFile)(bin, [...args, "--endpoint-url", url(), "--output", "json", "--region", "us-east-1"], {
-      env: { ...process.env, AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_PAGER: "", AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" },
-    }).then((x) => ({ code: 0, stdout: x.stdout, stderr: "" }), (x: { code: number; stdout: string; stderr: string }) => x);
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: creds.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+        AWS_PAGER: "",
+        AWS_CONFIG_FILE: "/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+      },
+    }).then(
+      (x) => ({ code: 0, stdout: x.stdout, stderr: "" }),
+      (x: { code: number; stdout: string; stderr: string }) => x,
+    );
     return r;
   };
 

@@ -51,7 +51,10 @@ interface Fixture {
 }
 
 const step = timeStep(NOW);
-const codes = async (seed: string, from: number) => ({ AuthenticationCode1: await hotp(seed, from), AuthenticationCode2: await hotp(seed, from + 1) });
+const codes = async (seed: string, from: number) => ({
+  AuthenticationCode1: await hotp(seed, from),
+  AuthenticationCode2: await hotp(seed, from + 1),
+});
 
 // One valid input per action of effect permissions, rootKeys or write, against the seed below.
 const FIXTURES: Record<string, Fixture> = {
@@ -133,8 +136,17 @@ const WRITING = ALL_ACTIONS.filter((a) => a.effect === "permissions" || a.effect
 
 function ctxFor(account: string, as?: { userId: string }): ActionContext {
   const caller: Caller = as
-    ? { principal: { kind: "user", account, arn: `arn:aws:iam::${account}:user/u`, userId: as.userId, username: "u" }, accessKeyId: "AKIATEST", generation: 0, entityId: as.userId }
-    : { principal: { kind: "root", account, arn: `arn:aws:iam::${account}:root`, userId: account }, accessKeyId: "AKIATEST", generation: 0 };
+    ? {
+        principal: { kind: "user", account, arn: `arn:aws:iam::${account}:user/u`, userId: as.userId, username: "u" },
+        accessKeyId: "AKIATEST",
+        generation: 0,
+        entityId: as.userId,
+      }
+    : {
+        principal: { kind: "root", account, arn: `arn:aws:iam::${account}:root`, userId: account },
+        accessKeyId: "AKIATEST",
+        generation: 0,
+      };
   return {
     env,
     db: getDb(env.DB),
@@ -174,7 +186,11 @@ async function seed(account: string): Promise<Seeded> {
   const policyArn = field((await r("iam:CreatePolicy", { PolicyName: "p", PolicyDocument: DOC, Tags: TAGS })).Policy, "Arn");
   await r("iam:CreatePolicyVersion", { PolicyArn: policyArn, PolicyDocument: allowDoc("s3:*") });
   const barePolicyArn = field((await r("iam:CreatePolicy", { PolicyName: "bare-policy", PolicyDocument: DOC })).Policy, "Arn");
-  for (const [key, who] of [["User", { UserName: "u" }], ["Group", { GroupName: "g" }], ["Role", { RoleName: "r" }]] as const) {
+  for (const [key, who] of [
+    ["User", { UserName: "u" }],
+    ["Group", { GroupName: "g" }],
+    ["Role", { RoleName: "r" }],
+  ] as const) {
     await r(`iam:Attach${key}Policy`, { ...who, PolicyArn: AWS_POLICY });
     await r(`iam:Put${key}Policy`, { ...who, PolicyName: "inline", PolicyDocument: allowDoc("*") });
   }
@@ -189,7 +205,16 @@ async function seed(account: string): Promise<Seeded> {
   const free = await device("mfa-free");
   const on = await device("mfa-on");
   await r("iam:EnableMFADevice", { UserName: "u", SerialNumber: on.serial, ...(await codes(on.seed, step - 3)) });
-  return { account, policyArn, barePolicyArn, accessKeyId, freeSerial: free.serial, freeSeed: free.seed, onSerial: on.serial, onSeed: on.seed };
+  return {
+    account,
+    policyArn,
+    barePolicyArn,
+    accessKeyId,
+    freeSerial: free.serial,
+    freeSeed: free.seed,
+    onSerial: on.serial,
+    onSeed: on.seed,
+  };
 }
 
 async function generation(account: string): Promise<number> {
@@ -197,7 +222,9 @@ async function generation(account: string): Promise<number> {
 }
 
 async function userId(account: string, name: string): Promise<string> {
-  return (await env.DB.prepare("SELECT user_id FROM users WHERE account_id = ? AND name_lower = ?").bind(account, name).first<{ user_id: string }>())!.user_id;
+  return (await env.DB.prepare("SELECT user_id FROM users WHERE account_id = ? AND name_lower = ?")
+    .bind(account, name)
+    .first<{ user_id: string }>())!.user_id;
 }
 
 describe("the account generation follows the action's effect", () => {

@@ -23,7 +23,6 @@ function groupResource(ctx: ActionContext, name: string, g: GroupRow | undefined
   return g?.arn ?? iamArn(ctx.caller.principal.account, "group", "/", name);
 }
 
-
 export const CreateGroup = defineAction({
   service: "iam",
   name: "CreateGroup",
@@ -179,5 +178,12 @@ export const ListGroupsForUser = defineAction({
 });
 
 export const groupActions: RegisteredAction[] = [
-  CreateGroup, GetGroup, ListGroups, UpdateGroup, DeleteGroup, AddUserToGroup, RemoveUserFromGroup, ListGroupsForUser,
+  CreateGroup,
+  GetGroup,
+  ListGroups,
+  UpdateGroup,
+  DeleteGroup,
+  AddUserToGroup,
+  RemoveUserFromGroup,
+  ListGroupsForUser,
 ];

@@ -15,10 +15,20 @@ import {
   removeRoleFromProfile,
   type InstanceProfileView,
 } from "../../store/iam-instance-profiles";
-import { DEFAULT_MAX_ITEMS, assertRoleModifiable, budgetedPage, createdOrThrow, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, validateTags } from "./common";
 import {
-  existingRole, findRole, requireRole, roleName, roleTarget,
-} from "./roles";
+  DEFAULT_MAX_ITEMS,
+  assertRoleModifiable,
+  budgetedPage,
+  createdOrThrow,
+  alreadyExists,
+  decodeMarker,
+  notFound,
+  paging,
+  pathPrefix,
+  requestTagContext,
+  validateTags,
+} from "./common";
+import { existingRole, findRole, requireRole, roleName, roleTarget } from "./roles";
 import { instanceProfileView } from "./views";
 import { listEntityTags, tagEntity, tagKeysInput, tagsInput, untagEntity, type TaggedEntity } from "./tags";
 
@@ -65,7 +75,11 @@ export const CreateInstanceProfile = defineAction({
       createDate: isoSeconds(ctx.request.now),
       roleId: null,
     };
-    await createdOrThrow(await insertInstanceProfile(ctx.write, row, tags), () => alreadyExists.instanceProfile(i.InstanceProfileName), "InstanceProfilesPerAccount");
+    await createdOrThrow(
+      await insertInstanceProfile(ctx.write, row, tags),
+      () => alreadyExists.instanceProfile(i.InstanceProfileName),
+      "InstanceProfilesPerAccount",
+    );
     return { InstanceProfile: profileView({ ...row, role: null }, tags) };
   },
 });
@@ -205,6 +219,14 @@ export const ListInstanceProfileTags = defineAction({
 });
 
 export const instanceProfileActions: RegisteredAction[] = [
-  CreateInstanceProfile, GetInstanceProfile, ListInstanceProfiles, ListInstanceProfilesForRole, DeleteInstanceProfile,
-  AddRoleToInstanceProfile, RemoveRoleFromInstanceProfile, TagInstanceProfile, UntagInstanceProfile, ListInstanceProfileTags,
+  CreateInstanceProfile,
+  GetInstanceProfile,
+  ListInstanceProfiles,
+  ListInstanceProfilesForRole,
+  DeleteInstanceProfile,
+  AddRoleToInstanceProfile,
+  RemoveRoleFromInstanceProfile,
+  TagInstanceProfile,
+  UntagInstanceProfile,
+  ListInstanceProfileTags,
 ];

@@ -9,7 +9,15 @@ import { getAccount } from "../../store/accounts";
 import * as store from "../../store/iam-users";
 import type { UserRow } from "../../store/iam-users";
 import {
-  DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, notFound, page, paging, pathPrefix, requestTagContext, validateTags,
+  DEFAULT_MAX_ITEMS,
+  alreadyExists,
+  decodeMarker,
+  notFound,
+  page,
+  paging,
+  pathPrefix,
+  requestTagContext,
+  validateTags,
 } from "./common";
 import { requireBoundaryPolicy } from "./policies";
 import { userListView, userView } from "./views";
