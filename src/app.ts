@@ -10,7 +10,7 @@ import type { Env } from "./env";
 import { admin } from "./admin/routes";
 import { AwsError, errors } from "./protocol/errors";
 import { parseForm, decodeObject, type FlatParams } from "./protocol/query";
-import { readBodyLimited } from "./protocol/body";
+import { MAX_BODY_BYTES, MAX_S3_BODY_BYTES, readBodyLimited } from "./protocol/body";
 import { NAMESPACES, errorXml, resultXml, successXmlFromResult } from "./protocol/xml";
 import { authenticate } from "./auth/authenticate";
 import { parseSignature, type SignedRequestInfo } from "./auth/sigv4";
@@ -157,7 +157,7 @@ async function handleModel(c: Context<{ Bindings: Env }>, model: ServiceModel, r
   let ctx: ActionContext | undefined;
   try {
     await ensureBootstrapped(c.env);
-    const body = await readBodyLimited(raw);
+    const body = await readBodyLimited(raw, model.metadata.protocol === "rest-xml" ? MAX_S3_BODY_BYTES : MAX_BODY_BYTES);
     const auth = await authenticated(c, url, body, requestId, signature);
     const { operation, input } = codec.decode(model, { method: raw.method, host: url.host, path: url.pathname, query: url.search.slice(1), headers: raw.headers, body: auth.payload });
     const def = findAction(model.metadata.service, operation.name);

@@ -72,7 +72,7 @@ export function capture(respond: (req: WireRequest) => WireResponse | Promise<Wi
         const wire: WireRequest = { method: req.method, host, path: req.path, query: rawQuery(req.query), headers, body: await bodyBytes(req.body) };
         requests.push(wire);
         const res = await respond(wire);
-        const bytes = typeof res.body === "string" ? Buffer.from(res.body) : Buffer.from(res.body);
+        const bytes = typeof res.body === "string" ? Buffer.from(res.body) : res.body instanceof Uint8Array ? Buffer.from(res.body) : Buffer.from(await new Response(res.body).arrayBuffer());
         return { response: { statusCode: res.status, headers: { ...res.headers }, body: Readable.from([bytes]) } };
       },
     },
