@@ -32,13 +32,18 @@ export async function createBucket(db: Db, b: BucketRow): Promise<{ created: tru
   return { created: false, owner: String(existing?.results[0]?.account_id ?? "") };
 }
 
-/** An account's buckets by name (UTF-8 byte order), from `after` (exclusive), names starting with `prefix`. */
-export async function listBuckets(db: Db, accountId: string, opts: { prefix?: string; after?: string; limit: number }): Promise<BucketRow[]> {
+/**
+ * An account's buckets by name (UTF-8 byte order), from `after` (exclusive), names starting with
+ * `prefix`, in one of `regions` when given.
+ */
+export async function listBuckets(db: Db, accountId: string, opts: { prefix?: string; after?: string; regions?: readonly string[]; limit: number }): Promise<BucketRow[]> {
   const prefix = opts.prefix ?? "";
+  const regions = opts.regions ?? [];
   const rs = await db.$client
     .prepare(`SELECT name, account_id, region, create_date FROM s3_buckets
-      WHERE account_id = ? AND name > ? AND substr(name, 1, length(?)) = ? ORDER BY name LIMIT ?`)
-    .bind(accountId, opts.after ?? "", prefix, prefix, opts.limit)
+      WHERE account_id = ? AND name > ? AND substr(name, 1, length(?)) = ?${regions.length ? ` AND region IN (${regions.map(() => "?").join(",")})` : ""}
+      ORDER BY name LIMIT ?`)
+    .bind(accountId, opts.after ?? "", prefix, prefix, ...regions, opts.limit)
     .all<RawBucket>();
   return rs.results.map(row);
 }

@@ -148,6 +148,12 @@ describe("buckets", () => {
     expect(second.ContinuationToken).toBeUndefined();
     const pre = await c.send(new ListBucketsCommand({ Prefix: names[1] }));
     expect(pre.Buckets!.map((b) => b.Name)).toEqual([names[1]]);
+    expect(pre.Prefix).toBe(names[1]);
+    const eu = bucketName("pg-eu");
+    await c.send(new CreateBucketCommand({ Bucket: eu, CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } }));
+    const inEu = await c.send(new ListBucketsCommand({ BucketRegion: "eu-west-1", MaxBuckets: 1 }));
+    expect(inEu.Buckets!.map((b) => [b.Name, b.BucketRegion])).toEqual([[eu, "eu-west-1"]]);
+    expect(inEu.ContinuationToken).toBeUndefined();
   });
 
   it("bucket names are global: BucketAlreadyOwnedByYou for the owner, BucketAlreadyExists for anyone else", async () => {

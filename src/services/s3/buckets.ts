@@ -50,8 +50,8 @@ export const ListBuckets = defineAction({
       after = t.slice(2);
     }
     const limit = input.MaxBuckets ?? MAX_BUCKETS_PAGE;
-    const rows = (await listBuckets(ctx.db, account, { ...(input.Prefix !== undefined ? { prefix: input.Prefix } : {}), after, limit: limit + 1 }))
-      .filter((b) => input.BucketRegion === undefined || regionOf(b) === input.BucketRegion);
+    const regions = input.BucketRegion === undefined ? undefined : input.BucketRegion === "eu-west-1" ? ["eu-west-1", "EU"] : [input.BucketRegion];
+    const rows = await listBuckets(ctx.db, account, { ...(input.Prefix !== undefined ? { prefix: input.Prefix } : {}), ...(regions ? { regions } : {}), after, limit: limit + 1 });
     const page = rows.slice(0, limit);
     const out: Record<string, XmlValue> = {
       Buckets: page.map((b) => ({ Name: b.name, CreationDate: new Date(b.createDate), BucketRegion: regionOf(b) })),

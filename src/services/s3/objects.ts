@@ -144,9 +144,10 @@ interface Conditions { IfMatch?: string; IfNoneMatch?: string; IfModifiedSince?:
 
 /**
  * RFC 7232 as S3 applies it: If-Match (412) wins over If-Unmodified-Since; If-None-Match (304 on
- * GET/HEAD) wins over If-Modified-Since. Dates compare at second precision.
+ * GET/HEAD) wins over If-Modified-Since, which is ignored when in the future (sandbox clock).
+ * Last-Modified has whole seconds, as HTTP dates do.
  */
-function checkConditions(c: Conditions, o: ObjectRow, names = { match: "If-Match", unmodified: "If-Unmodified-Since" }): void {
+function checkConditions(c: Conditions, o: ObjectRow, now: number, names = { match: "If-Match", unmodified: "If-Unmodified-Since" }): void {
   const modified = Date.parse(o.lastModified);
   if (c.IfMatch !== undefined) {
     if (!etagMatches(c.IfMatch, o.etag)) throw s3err.preconditionFailed(names.match);
@@ -155,7 +156,7 @@ function checkConditions(c: Conditions, o: ObjectRow, names = { match: "If-Match
   }
   if (c.IfNoneMatch !== undefined) {
     if (etagMatches(c.IfNoneMatch, o.etag)) throw s3err.notModified();
-  } else if (c.IfModifiedSince !== undefined && c.IfModifiedSince.getTime() <= Date.now() && modified <= c.IfModifiedSince.getTime()) {
+  } else if (c.IfModifiedSince !== undefined && c.IfModifiedSince.getTime() <= now && modified <= c.IfModifiedSince.getTime()) {
     throw s3err.notModified();
   }
 }
@@ -222,7 +223,7 @@ async function readObject(ctx: ActionContext, input: GetObjectInput, l: { bucket
   checkExpectedOwner(input, l.bucket);
   const o = l.object;
   if (!o) throw await missingKey(ctx, l.bucket, input.Key);
-  checkConditions(input, o);
+  checkConditions(input, o, ctx.request.now);
   const out = objectHeaders(o, input);
   if (input.PartNumber !== undefined && input.PartNumber !== 1) throw s3err.invalidRequest("Cannot specify part number for a non-multipart object");
   const range = input.Range !== undefined ? parseRange(input.Range, o.size) : undefined;
@@ -401,7 +402,7 @@ export const CopyObject = defineAction({
     if (input.CopySourceIfNoneMatch !== undefined) cond.IfNoneMatch = input.CopySourceIfNoneMatch;
     if (input.CopySourceIfModifiedSince !== undefined) cond.IfModifiedSince = input.CopySourceIfModifiedSince;
     try {
-      checkConditions(cond, src, { match: "x-amz-copy-source-If-Match", unmodified: "x-amz-copy-source-If-Unmodified-Since" });
+      checkConditions(cond, src, ctx.request.now, { match: "x-amz-copy-source-If-Match", unmodified: "x-amz-copy-source-If-Unmodified-Since" });
     } catch (e) {
       // For a copy, "not modified" is a failed precondition too.
       if (e instanceof Error && (e as { code?: string }).code === "NotModified")
