@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createHash } from "node:crypto";
 import { connect } from "node:net";
+import { existsSync } from "node:fs";
 import {
   S3Client,
   CreateBucketCommand,
@@ -583,9 +584,13 @@ describe("account deletion", () => {
   });
 });
 
+/** Debian's AWS CLI v2 (2.9), next to the v1 on PATH (../shared/WIRE.md): its uploads are signed differently. */
+const debianCliV2 = existsSync("/usr/bin/aws") ? "/usr/bin/aws" : undefined;
+
 describe.skipIf(!hasAwsCli)("the AWS CLI: aws s3 mb / cp / ls / rm / rb and aws s3api", () => {
-  const cli = async (creds: Creds, ...args: string[]) => {
-    const { stdout } = await promisify(execFile)("aws", [...args, "--endpoint-url", url()], {
+  const cli = async (creds: Creds, ...args: string[]) => cliWith("aws", creds, ...args);
+  const cliWith = async (bin: string, creds: Creds, ...args: string[]) => {
+    const { stdout } = await promisify(execFile)(bin, [...args, "--endpoint-url", url()], {
       env: {
         ...process.env, AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_DEFAULT_REGION: "us-east-1",
         AWS_PAGER: "", AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
@@ -618,6 +623,21 @@ describe.skipIf(!hasAwsCli)("the AWS CLI: aws s3 mb / cp / ls / rm / rb and aws 
     await cli(rootA, "s3", "rb", `s3://${b}`);
     const buckets = await cli(rootA, "s3", "ls");
     expect(buckets).not.toContain(b);
+  });
+
+  it.skipIf(!debianCliV2)("the CLI v2 uploads and downloads too (cp, ls, rb --force)", async () => {
+    const b = bucketName("cli-v2");
+    const dir = await mkdtemp(path.join(tmpdir(), "iamlab-s3v2-"));
+    const src = path.join(dir, "v2.bin");
+    const data = Buffer.alloc(1024 * 1024 + 7, 0).map((_, i) => (i * 13) & 0xff);
+    await writeFile(src, data);
+    await cliWith(debianCliV2!, rootA, "s3", "mb", `s3://${b}`);
+    await cliWith(debianCliV2!, rootA, "s3", "cp", src, `s3://${b}/v2.bin`);
+    expect(await cliWith(debianCliV2!, rootA, "s3", "ls", `s3://${b}`)).toMatch(new RegExp(`${data.length} v2.bin`));
+    const down = path.join(dir, "down.bin");
+    await cliWith(debianCliV2!, rootA, "s3", "cp", `s3://${b}/v2.bin`, down);
+    expect((await readFile(down)).equals(data)).toBe(true);
+    await cliWith(debianCliV2!, rootA, "s3", "rb", `s3://${b}`, "--force");
   });
 
   it("keys with spaces, plus signs and unicode survive the CLI's url-encoded listings", async () => {
