@@ -20,8 +20,11 @@ const sb = await startSandbox({ port: 0, persistTo: false });
 const base = await startBaseline();
 try {
   const fx = await seed(sb.url);
-  const sign = (creds: Parameters<typeof signRequest>[0]["creds"], service: "iam" | "sts", params: Record<string, string>): Promise<SignedRequest> =>
-    signRequest({ url: sb.url, creds, service, params });
+  const sign = (
+    creds: Parameters<typeof signRequest>[0]["creds"],
+    service: "iam" | "sts",
+    params: Record<string, string>,
+  ): Promise<SignedRequest> => signRequest({ url: sb.url, creds, service, params });
   // A second reader: one AWS-managed policy, in an account of its own.
   const acct = await createAccount(sb.url);
   const c = iamClient(sb.url, acct.root);
@@ -31,11 +34,33 @@ try {
   const reader = { accessKeyId: rk.AccessKeyId!, secretAccessKey: rk.SecretAccessKey! };
   const hot = hotScenarios(fx);
   const cells: { name: string; url: string; request: SignedRequest; expect: number }[] = [
-    { name: "baseline (fixed body)", url: base.url, request: { method: "POST", path: "/", headers: {}, body: "Action=GetCallerIdentity&Version=2011-06-15" }, expect: 200 },
-    ...(await Promise.all(["gci-root", "get-user", "list-users"].map(async (id) => ({ name: hot[id]!.name, url: sb.url, request: await signScenario(sb.url, hot[id]!), expect: hot[id]!.expect })))),
-    { name: "GetUser (IAMReadOnly user)", url: sb.url, request: await sign(reader, "iam", { Action: "GetUser", UserName: "reader" }), expect: 200 },
+    {
+      name: "baseline (fixed body)",
+      url: base.url,
+      request: { method: "POST", path: "/", headers: {}, body: "Action=GetCallerIdentity&Version=2011-06-15" },
+      expect: 200,
+    },
+    ...(await Promise.all(
+      ["gci-root", "get-user", "list-users"].map(async (id) => ({
+        name: hot[id]!.name,
+        url: sb.url,
+        request: await signScenario(sb.url, hot[id]!),
+        expect: hot[id]!.expect,
+      })),
+    )),
+    {
+      name: "GetUser (IAMReadOnly user)",
+      url: sb.url,
+      request: await sign(reader, "iam", { Action: "GetUser", UserName: "reader" }),
+      expect: 200,
+    },
     { name: "GCI (caller user)", url: sb.url, request: await sign(fx.caller!.creds, "sts", { Action: "GetCallerIdentity" }), expect: 200 },
-    { name: "GetUser (root)", url: sb.url, request: await sign(fx.account.root, "iam", { Action: "GetUser", UserName: "bench-user-007" }), expect: 200 },
+    {
+      name: "GetUser (root)",
+      url: sb.url,
+      request: await sign(fx.account.root, "iam", { Action: "GetUser", UserName: "bench-user-007" }),
+      expect: 200,
+    },
     { name: hot.denied!.name, url: sb.url, request: await signScenario(sb.url, hot.denied!), expect: 403 },
   ];
   const rps = new Map<string, number[]>(cells.map((c) => [c.name, []]));
@@ -54,7 +79,12 @@ try {
   console.log(`${CONNS} connection(s), ${ROUNDS} rounds × ${SECONDS} s, medians:`);
   for (const c of cells) {
     const m = median(rps.get(c.name)!);
-    console.log(`  ${c.name.padEnd(40)} ${m.toFixed(0).padStart(6)} req/s  ${(m / b).toFixed(2)}×  p99 ${median(p99.get(c.name)!).toFixed(2)} ms   [${rps.get(c.name)!.map((x) => x.toFixed(0)).join(", ")}]`);
+    console.log(
+      `  ${c.name.padEnd(40)} ${m.toFixed(0).padStart(6)} req/s  ${(m / b).toFixed(2)}×  p99 ${median(p99.get(c.name)!).toFixed(2)} ms   [${rps
+        .get(c.name)!
+        .map((x) => x.toFixed(0))
+        .join(", ")}]`,
+    );
   }
 } finally {
   await Promise.allSettled([sb.stop(), base.stop()]);

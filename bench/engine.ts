@@ -10,14 +10,7 @@
  * still appear in the explanation), a quarter also the resource, so conditions really run.
  */
 import { loadavg } from "node:os";
-import {
-  evaluate,
-  parsePolicy,
-  type AuthzRequest,
-  type EvaluateOptions,
-  type PolicySet,
-  type PolicySource,
-} from "../src/policy/index.js";
+import { evaluate, parsePolicy, type AuthzRequest, type EvaluateOptions, type PolicySet, type PolicySource } from "../src/policy/index.js";
 
 const A = "123456789012";
 const req: AuthzRequest = {
@@ -42,12 +35,14 @@ interface Variant {
 function statement(i: number, last: boolean, v: Variant): Record<string, unknown> {
   const matchAction = last || i % 2 === 0;
   const matchResource = last || i % 4 === 0;
-  const action = v.wildcards
-    ? matchAction ? "s3:Get*" : `svc${i}:Describe*`
-    : matchAction ? "s3:GetObject" : `svc${i}:DescribeThing${i}`;
+  const action = v.wildcards ? (matchAction ? "s3:Get*" : `svc${i}:Describe*`) : matchAction ? "s3:GetObject" : `svc${i}:DescribeThing${i}`;
   const resource = v.wildcards
-    ? matchResource ? "arn:aws:s3:::team-*/${aws:username}/*" : `arn:aws:s3:::bucket-${i}/*`
-    : matchResource ? "arn:aws:s3:::team-data/bob/report.csv" : `arn:aws:s3:::bucket-${i}/key`;
+    ? matchResource
+      ? "arn:aws:s3:::team-*/${aws:username}/*"
+      : `arn:aws:s3:::bucket-${i}/*`
+    : matchResource
+      ? "arn:aws:s3:::team-data/bob/report.csv"
+      : `arn:aws:s3:::bucket-${i}/key`;
   const s: Record<string, unknown> = { Sid: `S${i}`, Effect: "Allow", Action: action, Resource: resource };
   if (v.conditions) {
     s.Condition = {
@@ -109,7 +104,11 @@ const DECIDE: EvaluateOptions = { explain: false };
 console.log(`# Policy engine: decisions/s (Node ${process.version}, one core)\n`);
 console.log(`Statements spread over up to 10 policies; half match the action.`);
 console.log(`Each cell: full explanation / decision only ({ explain: false }, the live authorizer's allow path).`);
-console.log(`Load average at start: ${loadavg().map((l) => l.toFixed(1)).join(" / ")} (figures are best-of-rounds).\n`);
+console.log(
+  `Load average at start: ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" / ")} (figures are best-of-rounds).\n`,
+);
 console.log(`| statements | ${variants.map(([n]) => n).join(" | ")} |`);
 console.log(`|---:|${variants.map(() => "---:").join("|")}|`);
 const base: Array<[number, number]> = [];

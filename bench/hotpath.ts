@@ -17,7 +17,8 @@ try {
   const fx = await seed(inst.url);
   const all = hotScenarios(fx);
   const scenarios: [string, SignedRequest][] = [];
-  for (const id of ["gci-root", "get-user", "list-users", "denied", "session-gci", "assume-role"]) scenarios.push([all[id]!.name, await signScenario(inst.url, all[id]!)]);
+  for (const id of ["gci-root", "get-user", "list-users", "denied", "session-gci", "assume-role"])
+    scenarios.push([all[id]!.name, await signScenario(inst.url, all[id]!)]);
   console.log(`Worker time per request, in-isolate replay (${N} × best of ${ROUNDS}), commit-as-bundled`);
   for (const [name, r] of scenarios) {
     await send(inst.url, r); // warm the caches over HTTP once
@@ -31,7 +32,9 @@ try {
       });
       const j = (await res.json()) as { usPerRequest: number; statuses: Record<string, number> };
       best = Math.min(best, j.usPerRequest);
-      statuses = Object.entries(j.statuses).map(([s, n]) => `${s}×${n}`).join(" ");
+      statuses = Object.entries(j.statuses)
+        .map(([s, n]) => `${s}×${n}`)
+        .join(" ");
     }
     console.log(`  ${name.padEnd(40)} ${best.toFixed(1).padStart(7)} µs   (${statuses})`);
   }

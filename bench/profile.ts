@@ -14,7 +14,9 @@ import { hotScenarios, signScenario } from "./lib/scenarios";
 
 const require = createRequire(import.meta.url);
 // Node 20 has no global WebSocket; `ws` is already installed (miniflare depends on it).
-const WS = require("ws") as new (url: string) => {
+const WS = require("ws") as new (
+  url: string,
+) => {
   on(ev: "open" | "close", f: () => void): void;
   on(ev: "message", f: (d: Buffer) => void): void;
   on(ev: "error", f: (e: Error) => void): void;
@@ -22,8 +24,19 @@ const WS = require("ws") as new (url: string) => {
   close(): void;
 };
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
-interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
 
 const scenario = process.argv[2] ?? "get-user";
 const N = Number(process.argv[3] ?? 3000);
@@ -37,11 +50,18 @@ try {
   if (!chosen) throw new Error(`unknown scenario ${scenario}; one of ${Object.keys(all).join(", ")}`);
   const req = await signScenario(sb.url, chosen);
 
-  const targets = (await (await fetch(`http://127.0.0.1:${INSPECTOR}/json`)).json()) as { webSocketDebuggerUrl: string; title?: string; id?: string }[];
+  const targets = (await (await fetch(`http://127.0.0.1:${INSPECTOR}/json`)).json()) as {
+    webSocketDebuggerUrl: string;
+    title?: string;
+    id?: string;
+  }[];
   const target = targets.find((t) => !/internal|proxy/i.test(`${t.title ?? ""} ${t.id ?? ""}`)) ?? targets[0];
   if (!target) throw new Error("no inspector target");
   const ws = new WS(target.webSocketDebuggerUrl);
-  await new Promise<void>((ok, bad) => { ws.on("open", ok); ws.on("error", bad); });
+  await new Promise<void>((ok, bad) => {
+    ws.on("open", ok);
+    ws.on("error", bad);
+  });
   let nextId = 1;
   const pending = new Map<number, (r: unknown) => void>();
   ws.on("message", (d) => {
@@ -62,7 +82,10 @@ try {
   await call("Profiler.start");
   const t0 = performance.now();
   // In-isolate replay (bench/lib/loop-worker.ts): only the Worker's own work is sampled.
-  await fetch(`${sb.url}/__loop`, { method: "POST", body: JSON.stringify({ n: N, url: `${sb.url}/`, method: req.method, headers: req.headers, body: req.body }) });
+  await fetch(`${sb.url}/__loop`, {
+    method: "POST",
+    body: JSON.stringify({ n: N, url: `${sb.url}/`, method: req.method, headers: req.headers, body: req.body }),
+  });
   const wall = performance.now() - t0;
   const { profile } = await call<{ profile: Profile }>("Profiler.stop");
   ws.close();
@@ -71,10 +94,12 @@ try {
   // Self time per node, from sample deltas.
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  for (let i = 0; i < profile.samples.length; i++) self.set(profile.samples[i]!, (self.get(profile.samples[i]!) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  for (let i = 0; i < profile.samples.length; i++)
+    self.set(profile.samples[i]!, (self.get(profile.samples[i]!) ?? 0) + (profile.timeDeltas[i] ?? 0));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const key = (n: ProfileNode): string => `${n.callFrame.functionName || "(anonymous)"} ${n.callFrame.url.split("/").pop() ?? ""}:${n.callFrame.lineNumber + 1}`;
+  const key = (n: ProfileNode): string =>
+    `${n.callFrame.functionName || "(anonymous)"} ${n.callFrame.url.split("/").pop() ?? ""}:${n.callFrame.lineNumber + 1}`;
   const selfBy = new Map<string, number>();
   const inclBy = new Map<string, number>();
   for (const [id, t] of self) {
@@ -84,13 +109,20 @@ try {
     const seen = new Set<string>();
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const k = key(byId.get(cur)!);
-      if (!seen.has(k)) { seen.add(k); inclBy.set(k, (inclBy.get(k) ?? 0) + t); }
+      if (!seen.has(k)) {
+        seen.add(k);
+        inclBy.set(k, (inclBy.get(k) ?? 0) + t);
+      }
     }
   }
   const total = [...self.values()].reduce((a, b) => a + b, 0);
-  const idle = [...self.entries()].filter(([id]) => /\(idle\)|\(program\)|\(garbage collector\)/.test(byId.get(id)!.callFrame.functionName)).reduce((a, [, t]) => a + t, 0);
+  const idle = [...self.entries()]
+    .filter(([id]) => /\(idle\)|\(program\)|\(garbage collector\)/.test(byId.get(id)!.callFrame.functionName))
+    .reduce((a, [, t]) => a + t, 0);
   const perReq = (us: number): string => `${(us / N).toFixed(1)} µs/req`;
-  console.log(`scenario ${scenario}: status ${first.status}, ${N} sequential requests in ${wall.toFixed(0)} ms (${(wall / N).toFixed(3)} ms each)`);
+  console.log(
+    `scenario ${scenario}: status ${first.status}, ${N} sequential requests in ${wall.toFixed(0)} ms (${(wall / N).toFixed(3)} ms each)`,
+  );
   console.log(`profiled ${(total / 1000).toFixed(0)} ms; idle/program/gc ${(idle / 1000).toFixed(0)} ms; JS ${perReq(total - idle)}`);
   const top = (m: Map<string, number>, n: number): void => {
     for (const [k, t] of [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n)) console.log(`  ${perReq(t).padStart(14)}  ${k}`);

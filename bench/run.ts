@@ -89,11 +89,21 @@ process.on("exit", () => {
 });
 for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => void stopServer().then(() => process.exit(130)));
 
-interface Urls { sandbox: string; baseline: string; counting?: string; countingError?: string }
+interface Urls {
+  sandbox: string;
+  baseline: string;
+  counting?: string;
+  countingError?: string;
+}
 
 function startServer(): Promise<Urls> {
   const tsx = path.join(ROOT, "node_modules/.bin/tsx");
-  server = spawn(tsx, [path.join(ROOT, "bench/server.ts")], { cwd: ROOT, detached: true, stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+  server = spawn(tsx, [path.join(ROOT, "bench/server.ts")], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("bench server did not start within 120 s")), 120_000);
     server!.on("exit", (code) => reject(new Error(`bench server exited (${code}) before it was ready`)));
@@ -109,8 +119,15 @@ function startServer(): Promise<Urls> {
 // ---------------------------------------------------------------------------------------------
 // Scenarios
 
-interface Peer { rps: [number, number]; source: string }
-interface Prepared { request?: SignedRequest; batch?: SignedRequest[]; cycle?: SignedRequest[] }
+interface Peer {
+  rps: [number, number];
+  source: string;
+}
+interface Prepared {
+  request?: SignedRequest;
+  batch?: SignedRequest[];
+  cycle?: SignedRequest[];
+}
 
 /** Request i of a prepared scenario for the sequential probes (a cycle's first tenant stands for all). */
 function pick(p: Prepared, i: number): SignedRequest {
@@ -132,8 +149,10 @@ const PEER_GCI: Peer = { rps: [200, 200], source: "moto ~200 req/s (issue 9)" };
 const PEER_LIST: Peer = { rps: [130, 200], source: "moto 130–200 req/s (issue 9)" };
 const PEER_GETUSER: Peer = { rps: [370, 370], source: "moto ~370 req/s (PERFORMANCE.md)" };
 
-const iamReq = (url: string, creds: SignOptions["creds"], params: Record<string, string>): Promise<SignedRequest> => signRequest({ url, creds, service: "iam", params });
-const stsReq = (url: string, creds: SignOptions["creds"], params: Record<string, string>): Promise<SignedRequest> => signRequest({ url, creds, service: "sts", params });
+const iamReq = (url: string, creds: SignOptions["creds"], params: Record<string, string>): Promise<SignedRequest> =>
+  signRequest({ url, creds, service: "iam", params });
+const stsReq = (url: string, creds: SignOptions["creds"], params: Record<string, string>): Promise<SignedRequest> =>
+  signRequest({ url, creds, service: "sts", params });
 
 const missing = (fx: Fixture, ...actions: string[]): string | undefined => {
   for (const a of actions) {
@@ -165,7 +184,23 @@ function classFixture(url: string): Promise<SignedRequest[]> {
             const c = iamClient(url, acct.root);
             await c.send(new CreateUserCommand({ UserName: "learner" }));
             await c.send(new AttachUserPolicyCommand({ UserName: "learner", PolicyArn: "arn:aws:iam::aws:policy/IAMReadOnlyAccess" }));
-            await c.send(new PutUserPolicyCommand({ UserName: "learner", PolicyName: "lab-fence", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "iam:*", Resource: "*", Condition: { StringNotEquals: { "aws:RequestedRegion": "us-east-1" } } }] }) }));
+            await c.send(
+              new PutUserPolicyCommand({
+                UserName: "learner",
+                PolicyName: "lab-fence",
+                PolicyDocument: JSON.stringify({
+                  Version: "2012-10-17",
+                  Statement: [
+                    {
+                      Effect: "Deny",
+                      Action: "iam:*",
+                      Resource: "*",
+                      Condition: { StringNotEquals: { "aws:RequestedRegion": "us-east-1" } },
+                    },
+                  ],
+                }),
+              }),
+            );
             const k = (await c.send(new CreateAccessKeyCommand({ UserName: "learner" }))).AccessKey!;
             out[i] = await iamReq(url, { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! }, { Action: "GetUser" });
           }
@@ -200,7 +235,10 @@ async function consistencyFixture(url: string, mode: "off" | "fixed"): Promise<S
   await c.send(new AttachUserPolicyCommand({ UserName: "reader", PolicyArn: "arn:aws:iam::aws:policy/IAMReadOnlyAccess" }));
   const k = (await c.send(new CreateAccessKeyCommand({ UserName: "reader" }))).AccessKey!;
   if (mode === "fixed") {
-    await fetch(`${url}/_iamlab/accounts/${acct.accountId}/consistency/flush`, { method: "POST", headers: { authorization: `Bearer ${LOCAL_DEFAULTS.IAMLAB_ADMIN_TOKEN}` } });
+    await fetch(`${url}/_iamlab/accounts/${acct.accountId}/consistency/flush`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${LOCAL_DEFAULTS.IAMLAB_ADMIN_TOKEN}` },
+    });
   }
   return iamReq(url, { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! }, { Action: "GetUser", UserName: "reader" });
 }
@@ -212,7 +250,14 @@ const SCENARIOS: Scenario[] = [
     expectStatus: 200,
     baseline: "fixed",
     skip: () => undefined,
-    prepare: async () => ({ request: { method: "POST", path: "/", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "Action=GetCallerIdentity&Version=2011-06-15" } }),
+    prepare: async () => ({
+      request: {
+        method: "POST",
+        path: "/",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "Action=GetCallerIdentity&Version=2011-06-15",
+      },
+    }),
   },
   {
     id: "baseline-d1",
@@ -220,7 +265,14 @@ const SCENARIOS: Scenario[] = [
     expectStatus: 200,
     baseline: "d1",
     skip: () => undefined,
-    prepare: async () => ({ request: { method: "POST", path: "/d1", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "Action=GetCallerIdentity&Version=2011-06-15" } }),
+    prepare: async () => ({
+      request: {
+        method: "POST",
+        path: "/d1",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "Action=GetCallerIdentity&Version=2011-06-15",
+      },
+    }),
   },
   {
     id: "gci-root",
@@ -237,7 +289,11 @@ const SCENARIOS: Scenario[] = [
     peer: PEER_GETUSER,
     skip: (fx) =>
       missing(fx, "iam:CreateUser", "iam:CreatePolicy", "iam:AttachUserPolicy", "iam:CreateAccessKey") ??
-      (!fx.caller ? "no caller user" : fx.caller.attached < SEED.callerPolicies ? `caller has ${fx.caller.attached} policies attached, not ${SEED.callerPolicies}` : undefined),
+      (!fx.caller
+        ? "no caller user"
+        : fx.caller.attached < SEED.callerPolicies
+          ? `caller has ${fx.caller.attached} policies attached, not ${SEED.callerPolicies}`
+          : undefined),
     prepare: async (url, fx) => ({ request: await iamReq(url, fx.caller!.creds, { Action: "GetUser", UserName: "bench-user-042" }) }),
   },
   {
@@ -264,7 +320,13 @@ const SCENARIOS: Scenario[] = [
       const acct: Account = await createAccount(url);
       const tag = Date.now().toString(36);
       const n = Math.min(CREATE_USER_MAX, expected);
-      return { batch: await signBatch(n, { url, creds: acct.root, service: "iam" }, (i) => ({ Action: "CreateUser", UserName: `load-${tag}-${i}`, Path: "/load/" })) };
+      return {
+        batch: await signBatch(n, { url, creds: acct.root, service: "iam" }, (i) => ({
+          Action: "CreateUser",
+          UserName: `load-${tag}-${i}`,
+          Path: "/load/",
+        })),
+      };
     },
   },
   {
@@ -272,7 +334,14 @@ const SCENARIOS: Scenario[] = [
     name: "AssumeRole (IAM user → role, 1 h session)",
     expectStatus: 200,
     skip: (fx) => missing(fx, "iam:CreateRole", "sts:AssumeRole") ?? (!fx.roleArn || !fx.caller ? "no role or caller" : undefined),
-    prepare: async (url, fx) => ({ request: await stsReq(url, fx.caller!.creds, { Action: "AssumeRole", RoleArn: fx.roleArn!, RoleSessionName: "bench-load", DurationSeconds: "3600" }) }),
+    prepare: async (url, fx) => ({
+      request: await stsReq(url, fx.caller!.creds, {
+        Action: "AssumeRole",
+        RoleArn: fx.roleArn!,
+        RoleSessionName: "bench-load",
+        DurationSeconds: "3600",
+      }),
+    }),
   },
   {
     id: "ec-off",
@@ -309,8 +378,21 @@ const SCENARIOS: Scenario[] = [
 // ---------------------------------------------------------------------------------------------
 // D1 round trips per request, on the counting instance
 
-interface Count { d1: number; batches: number; statements: number; doCalls: number; sql: string; status: number; d1Background: number; doBackground: number }
-interface Counts { cold?: Count; warm?: Count; error?: string }
+interface Count {
+  d1: number;
+  batches: number;
+  statements: number;
+  doCalls: number;
+  sql: string;
+  status: number;
+  d1Background: number;
+  doBackground: number;
+}
+interface Counts {
+  cold?: Count;
+  warm?: Count;
+  error?: string;
+}
 
 function readCount(r: { status: number; headers: Headers }): Count | undefined {
   const d1 = r.headers.get("x-bench-d1");
@@ -331,7 +413,10 @@ async function countRoundTrips(s: Scenario, url: string, fx: Fixture): Promise<C
   // "cold": the first request after a write that bumps the account generation (isolate caches keyed
   // by generation miss); "warm": the 4th request in a row, caches filled.
   const bump = async (): Promise<void> => {
-    const r = await send(url, await iamReq(url, fx.account.root, { Action: "CreateUser", UserName: `bump-${Math.random().toString(36).slice(2, 10)}` }));
+    const r = await send(
+      url,
+      await iamReq(url, fx.account.root, { Action: "CreateUser", UserName: `bump-${Math.random().toString(36).slice(2, 10)}` }),
+    );
     if (r.status !== 200) throw new Error(`generation bump (CreateUser) → ${r.status}`);
   };
   const p = await s.prepare(url, fx, 4);
@@ -346,12 +431,22 @@ async function countRoundTrips(s: Scenario, url: string, fx: Fixture): Promise<C
   return { cold, warm };
 }
 
-interface Profile { n: number; total: number; d1: number; doMs: number; other: number; client: number }
+interface Profile {
+  n: number;
+  total: number;
+  d1: number;
+  doMs: number;
+  other: number;
+  client: number;
+}
 
 /** n sequential requests on the counting build: mean wall time in the Worker, its D1 and DO waits. */
 async function profile(s: Scenario, url: string, fx: Fixture, n: number): Promise<Profile> {
   const p = await s.prepare(url, fx, n);
-  let total = 0, d1 = 0, doMs = 0, client = 0;
+  let total = 0,
+    d1 = 0,
+    doMs = 0,
+    client = 0;
   for (let i = 0; i < n; i++) {
     const t = performance.now();
     const r = await send(url, pick(p, i));
@@ -375,17 +470,27 @@ async function inIsolate(s: Scenario, url: string, fx: Fixture): Promise<number 
   const n = s.id === "assume-role" ? 100 : 1000;
   let best = Infinity;
   for (let i = 0; i < 3; i++) {
-    const res = await fetch(`${url}/__bench/loop`, { method: "POST", body: JSON.stringify({ n, url: `${url}${r.path}`, method: r.method, headers: r.headers, body: r.body }) });
+    const res = await fetch(`${url}/__bench/loop`, {
+      method: "POST",
+      body: JSON.stringify({ n, url: `${url}${r.path}`, method: r.method, headers: r.headers, body: r.body }),
+    });
     if (res.status !== 200) return undefined;
     best = Math.min(best, ((await res.json()) as { usPerRequest: number }).usPerRequest);
   }
   return best;
 }
 
-interface Micro { usPerVerify: number; usPerD1Ping: number; usPerKeyLookup: number }
+interface Micro {
+  usPerVerify: number;
+  usPerD1Ping: number;
+  usPerKeyLookup: number;
+}
 async function sigv4Micro(url: string, fx: Fixture): Promise<Micro | undefined> {
   const request = await stsReq(url, fx.account.root, { Action: "GetCallerIdentity" });
-  const res = await fetch(`${url}/__bench/sigv4`, { method: "POST", body: JSON.stringify({ request, secret: fx.account.root.secretAccessKey, iterations: 2000 }) });
+  const res = await fetch(`${url}/__bench/sigv4`, {
+    method: "POST",
+    body: JSON.stringify({ request, secret: fx.account.root.secretAccessKey, iterations: 2000 }),
+  });
   if (res.status !== 200) return undefined;
   return (await res.json()) as Micro;
 }
@@ -396,7 +501,12 @@ async function sigv4Micro(url: string, fx: Fixture): Promise<Micro | undefined> 
 async function runHelper(file: string, timeoutMs: number, env: Record<string, string>): Promise<{ ok: boolean; out: string; ms: number }> {
   const t = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(path.join(ROOT, "node_modules/.bin/tsx"), [file], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+    const child = spawn(path.join(ROOT, "node_modules/.bin/tsx"), [file], {
+      cwd: ROOT,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...env },
+    });
     let out = "";
     let err = "";
     child.stdout!.on("data", (d) => (out += d));
@@ -438,7 +548,9 @@ function gitHead(): string {
     const ref = head.slice(5);
     const file = path.join(ROOT, ".git", ref);
     if (existsSync(file)) return readFileSync(file, "utf8").trim().slice(0, 12);
-    const packed = readFileSync(path.join(ROOT, ".git/packed-refs"), "utf8").split("\n").find((l) => l.endsWith(ref));
+    const packed = readFileSync(path.join(ROOT, ".git/packed-refs"), "utf8")
+      .split("\n")
+      .find((l) => l.endsWith(ref));
     return packed?.slice(0, 12) ?? "?";
   } catch {
     return "?";
@@ -447,7 +559,13 @@ function gitHead(): string {
 
 // ---------------------------------------------------------------------------------------------
 
-interface Row { s: Scenario; conns: number; r?: LoadResult; skipped?: string; adjacent?: LoadResult }
+interface Row {
+  s: Scenario;
+  conns: number;
+  r?: LoadResult;
+  skipped?: string;
+  adjacent?: LoadResult;
+}
 
 /**
  * The goal scenarios also get the fixed-body baseline measured right before each of their cells
@@ -472,14 +590,26 @@ async function main(): Promise<void> {
     seed(urls.sandbox),
     urls.counting ? seed(urls.counting).catch((e: unknown) => e as Error) : Promise.resolve(undefined),
   ]);
-  log(`seeded account ${fx.account.accountId}: ${fx.counts.users} users, ${fx.counts.roles} roles, ${fx.counts.policies} policies; caller with ${fx.caller?.attached ?? 0} policies; ${fx.failed.size ? `failed: ${[...fx.failed.keys()].join(", ")}` : "all actions worked"}`);
+  log(
+    `seeded account ${fx.account.accountId}: ${fx.counts.users} users, ${fx.counts.roles} roles, ${fx.counts.policies} policies; caller with ${fx.caller?.attached ?? 0} policies; ${fx.failed.size ? `failed: ${[...fx.failed.keys()].join(", ")}` : "all actions worked"}`,
+  );
 
   const notes: string[] = [];
   for (const [a, why] of fx.failed) notes.push(`seeding: ${a} → ${why}`);
 
   // Warm the isolates (JIT, caches) before anything is measured.
-  await runLoad({ url: urls.baseline, connections: 4, durationSec: 1, request: (await SCENARIOS[0]!.prepare(urls.baseline, fx, 0)).request });
-  await runLoad({ url: urls.sandbox, connections: 4, durationSec: 2, request: await stsReq(urls.sandbox, fx.account.root, { Action: "GetCallerIdentity" }) });
+  await runLoad({
+    url: urls.baseline,
+    connections: 4,
+    durationSec: 1,
+    request: (await SCENARIOS[0]!.prepare(urls.baseline, fx, 0)).request,
+  });
+  await runLoad({
+    url: urls.sandbox,
+    connections: 4,
+    durationSec: 2,
+    request: await stsReq(urls.sandbox, fx.account.root, { Action: "GetCallerIdentity" }),
+  });
 
   const rows: Row[] = [];
   const rpsOf = (id: string, conns: number): number => rows.find((x) => x.s.id === id && x.conns === conns)?.r?.rps ?? NaN;
@@ -517,12 +647,22 @@ async function main(): Promise<void> {
         const expected = Math.max(500, Math.ceil((Number.isFinite(ceiling) ? ceiling : 2000) * DURATION * 1.2));
         const prepared = await s.prepare(url, fx, expected);
         const adjacent = GOAL_IDS.has(s.id)
-          ? await runLoad({ url: urls.baseline, connections: conns, durationSec: ADJACENT_SEC, ...(await SCENARIOS[0]!.prepare(urls.baseline, fx, 0)) })
+          ? await runLoad({
+              url: urls.baseline,
+              connections: conns,
+              durationSec: ADJACENT_SEC,
+              ...(await SCENARIOS[0]!.prepare(urls.baseline, fx, 0)),
+            })
           : undefined;
         const r = await runLoad({ url, connections: conns, durationSec: DURATION, ...prepared, expectStatus: s.expectStatus });
-        if (r.exhausted) notes.push(`${s.name} (${conns} conn): the ${prepared.batch!.length} pre-signed requests ran out; ${r.exhausted} were replays (they fail as duplicates)`);
+        if (r.exhausted)
+          notes.push(
+            `${s.name} (${conns} conn): the ${prepared.batch!.length} pre-signed requests ran out; ${r.exhausted} were replays (they fail as duplicates)`,
+          );
         rows.push(adjacent ? { s, conns, r, adjacent } : { s, conns, r });
-        console.log(`${s.name} @${conns}: ${f0(r.rps)} req/s, p50 ${fms(r.p50)} ms, p99 ${fms(r.p99)} ms, errors ${r.errors}, statuses ${JSON.stringify(r.statuses)}`);
+        console.log(
+          `${s.name} @${conns}: ${f0(r.rps)} req/s, p50 ${fms(r.p50)} ms, p99 ${fms(r.p99)} ms, errors ${r.errors}, statuses ${JSON.stringify(r.statuses)}`,
+        );
       } catch (e) {
         const why = `load run failed: ${e instanceof Error ? e.message : String(e)}`;
         rows.push({ s, conns, skipped: why });
@@ -533,9 +673,16 @@ async function main(): Promise<void> {
 
   // The platform ceiling again, to show how much the machine drifted during the run.
   try {
-    const r = await runLoad({ url: urls.baseline, connections: CONNECTIONS[0]!, durationSec: DURATION, ...(await SCENARIOS[0]!.prepare(urls.baseline, fx, 0)) });
+    const r = await runLoad({
+      url: urls.baseline,
+      connections: CONNECTIONS[0]!,
+      durationSec: DURATION,
+      ...(await SCENARIOS[0]!.prepare(urls.baseline, fx, 0)),
+    });
     const first = rows.find((x) => x.s.id === "baseline" && x.conns === CONNECTIONS[0])?.r;
-    notes.push(`drift: the fixed-body baseline at ${CONNECTIONS[0]} connection(s), run again at the end: ${f0(r.rps)} req/s (p50 ${fms(r.p50)} ms, p99 ${fms(r.p99)} ms) vs ${f0(first?.rps ?? NaN)} req/s at the start`);
+    notes.push(
+      `drift: the fixed-body baseline at ${CONNECTIONS[0]} connection(s), run again at the end: ${f0(r.rps)} req/s (p50 ${fms(r.p50)} ms, p99 ${fms(r.p99)} ms) vs ${f0(first?.rps ?? NaN)} req/s at the start`,
+    );
   } catch {
     /* informative only */
   }
@@ -546,7 +693,7 @@ async function main(): Promise<void> {
   const isolateUs = new Map<string, number>();
   let micro: Micro | undefined;
   if (cfx instanceof Error || !cfx || !urls.counting) {
-    notes.push(`D1 counting: unavailable (${cfx instanceof Error ? cfx.message : urls.countingError ?? "no counting instance"})`);
+    notes.push(`D1 counting: unavailable (${cfx instanceof Error ? cfx.message : (urls.countingError ?? "no counting instance")})`);
   } else {
     log("counting D1 round trips per request…");
     for (const s of SCENARIOS) {
@@ -563,8 +710,17 @@ async function main(): Promise<void> {
       }
     }
     micro = await sigv4Micro(urls.counting, cfx).catch(() => undefined);
-    const ping: Scenario = { id: "d1ping", name: "(floor) one trivial D1 `SELECT 1`, nothing else", expectStatus: 200, skip: () => undefined, prepare: async () => ({ request: { method: "POST", path: "/__bench/d1ping", headers: {}, body: "" } }) };
-    profiles.set(ping.id, await profile(ping, urls.counting, cfx, PROFILE_N).catch(() => ({ n: 0, total: NaN, d1: NaN, doMs: NaN, other: NaN, client: NaN })));
+    const ping: Scenario = {
+      id: "d1ping",
+      name: "(floor) one trivial D1 `SELECT 1`, nothing else",
+      expectStatus: 200,
+      skip: () => undefined,
+      prepare: async () => ({ request: { method: "POST", path: "/__bench/d1ping", headers: {}, body: "" } }),
+    };
+    profiles.set(
+      ping.id,
+      await profile(ping, urls.counting, cfx, PROFILE_N).catch(() => ({ n: 0, total: NaN, d1: NaN, doMs: NaN, other: NaN, client: NaN })),
+    );
   }
 
   // Helpers: engine and STS benchmarks (other owners), while the sandbox is still up.
@@ -580,7 +736,10 @@ async function main(): Promise<void> {
       continue;
     }
     log(`running ${file} (at most ${Math.round(left / 2000)} s)…`);
-    helpers.push({ file, ...(await runHelper(file, file.endsWith("engine.ts") ? left / 2 : left - 5_000, { IAMLAB_BENCH_URL: urls.sandbox })) });
+    helpers.push({
+      file,
+      ...(await runHelper(file, file.endsWith("engine.ts") ? left / 2 : left - 5_000, { IAMLAB_BENCH_URL: urls.sandbox })),
+    });
   }
 
   await stopServer();
@@ -591,16 +750,37 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   lines.push(`# iamlab server benchmark — ${now.toISOString().slice(0, 16).replace("T", " ")} UTC`, "");
   lines.push(`- machine: ${machine}`);
-  lines.push(`- load average (1/5/15 min) at start ${loadStart.map((l) => l.toFixed(2)).join(" / ")}, at end ${loadEnd.map((l) => l.toFixed(2)).join(" / ")} — client and server share these cores, and anything else running on the machine skews the figures`);
-  lines.push(`- commit ${gitHead()} (working tree as bundled); autocannon ${versionOf("autocannon")}, miniflare ${versionOf("miniflare")}, workerd ${versionOf("workerd")}`);
-  lines.push(`- method: Worker served by Miniflare directly (startSandbox), in memory; load from autocannon in a separate process, requests SigV4-signed in advance (CreateUser: a batch of distinct pre-signed requests; the class: one pre-signed request per learner, replayed round-robin); ${DURATION} s per cell after a warm-up; latencies exact (µs) from per-response timings, all statuses included`);
-  lines.push(`- seed: account ${fx.account.accountId}, ${fx.counts.users} users, ${fx.counts.roles} roles, ${fx.counts.policies} customer policies; caller with ${fx.caller?.attached ?? 0} attached policies (IpAddress, StringEquals, StringLike, Bool, NotIpAddress Deny)`, "");
-  lines.push("| scenario | conns | req/s | p50 ms | p99 ms | errors | non-2xx | × baseline | × 1-D1 baseline | × peer | D1 round trips warm (cold) | DO calls warm (cold) |");
+  lines.push(
+    `- load average (1/5/15 min) at start ${loadStart.map((l) => l.toFixed(2)).join(" / ")}, at end ${loadEnd.map((l) => l.toFixed(2)).join(" / ")} — client and server share these cores, and anything else running on the machine skews the figures`,
+  );
+  lines.push(
+    `- commit ${gitHead()} (working tree as bundled); autocannon ${versionOf("autocannon")}, miniflare ${versionOf("miniflare")}, workerd ${versionOf("workerd")}`,
+  );
+  lines.push(
+    `- method: Worker served by Miniflare directly (startSandbox), in memory; load from autocannon in a separate process, requests SigV4-signed in advance (CreateUser: a batch of distinct pre-signed requests; the class: one pre-signed request per learner, replayed round-robin); ${DURATION} s per cell after a warm-up; latencies exact (µs) from per-response timings, all statuses included`,
+  );
+  lines.push(
+    `- seed: account ${fx.account.accountId}, ${fx.counts.users} users, ${fx.counts.roles} roles, ${fx.counts.policies} customer policies; caller with ${fx.caller?.attached ?? 0} attached policies (IpAddress, StringEquals, StringLike, Bool, NotIpAddress Deny)`,
+    "",
+  );
+  lines.push(
+    "| scenario | conns | req/s | p50 ms | p99 ms | errors | non-2xx | × baseline | × 1-D1 baseline | × peer | D1 round trips warm (cold) | DO calls warm (cold) |",
+  );
   lines.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const row of rows) {
     const c = counts.get(row.s.id);
-    const fmtCount = (x: Count | undefined, n: number | undefined, bg: number | undefined): string => (x ? `${n}${bg ? ` + ${bg} bg` : ""}` : "?");
-    const d1 = row.s.baseline === "d1" ? "1" : row.s.baseline ? "0" : c?.warm ? `${fmtCount(c.warm, c.warm.d1 - c.warm.d1Background, c.warm.d1Background)} (${fmtCount(c.cold, c.cold && c.cold.d1 - c.cold.d1Background, c.cold?.d1Background)})` : c?.error ? "error" : "–";
+    const fmtCount = (x: Count | undefined, n: number | undefined, bg: number | undefined): string =>
+      x ? `${n}${bg ? ` + ${bg} bg` : ""}` : "?";
+    const d1 =
+      row.s.baseline === "d1"
+        ? "1"
+        : row.s.baseline
+          ? "0"
+          : c?.warm
+            ? `${fmtCount(c.warm, c.warm.d1 - c.warm.d1Background, c.warm.d1Background)} (${fmtCount(c.cold, c.cold && c.cold.d1 - c.cold.d1Background, c.cold?.d1Background)})`
+            : c?.error
+              ? "error"
+              : "–";
     const dos = row.s.baseline ? "0" : c?.warm ? `${c.warm.doCalls} (${c.cold?.doCalls ?? "?"})` : "–";
     if (row.skipped) {
       lines.push(`| ${row.s.name} | ${row.conns} | skipped: ${row.skipped.replace(/\|/g, "/")} | | | | | | | | ${d1} | ${dos} |`);
@@ -609,13 +789,22 @@ async function main(): Promise<void> {
     const r = row.r!;
     const base = rpsOf("baseline", row.conns);
     const baseD1 = rpsOf("baseline-d1", row.conns);
-    const peer = row.s.peer ? (row.s.peer.rps[0] === row.s.peer.rps[1] ? ratio(r.rps, row.s.peer.rps[0]) : `${ratio(r.rps, row.s.peer.rps[1])}–${ratio(r.rps, row.s.peer.rps[0])}`) : "–";
-    lines.push(`| ${row.s.name} | ${row.conns} | ${f0(r.rps)} | ${fms(r.p50)} | ${fms(r.p99)} | ${r.errors} | ${r.non2xx}${row.s.expectStatus !== 200 ? " (expected)" : ""} | ${row.s.id === "baseline" ? "1.00×" : ratio(r.rps, base)} | ${row.s.baseline ? "–" : ratio(r.rps, baseD1)} | ${peer} | ${d1} | ${dos} |`);
+    const peer = row.s.peer
+      ? row.s.peer.rps[0] === row.s.peer.rps[1]
+        ? ratio(r.rps, row.s.peer.rps[0])
+        : `${ratio(r.rps, row.s.peer.rps[1])}–${ratio(r.rps, row.s.peer.rps[0])}`
+      : "–";
+    lines.push(
+      `| ${row.s.name} | ${row.conns} | ${f0(r.rps)} | ${fms(r.p50)} | ${fms(r.p99)} | ${r.errors} | ${r.non2xx}${row.s.expectStatus !== 200 ? " (expected)" : ""} | ${row.s.id === "baseline" ? "1.00×" : ratio(r.rps, base)} | ${row.s.baseline ? "–" : ratio(r.rps, baseD1)} | ${peer} | ${d1} | ${dos} |`,
+    );
   }
   lines.push("");
   const goalRows = rows.filter((x) => x.adjacent && x.r);
   if (goalRows.length) {
-    lines.push(`Goal check: each goal scenario against the fixed-body Worker measured right before it (${ADJACENT_SEC} s), which drift cannot separate from it:`, "");
+    lines.push(
+      `Goal check: each goal scenario against the fixed-body Worker measured right before it (${ADJACENT_SEC} s), which drift cannot separate from it:`,
+      "",
+    );
     lines.push("| scenario | conns | baseline right before, req/s | scenario req/s | ratio | p99 ms | goal |");
     lines.push("|---|---:|---:|---:|---:|---:|---|");
     for (const row of goalRows) {
@@ -630,16 +819,29 @@ async function main(): Promise<void> {
       const peerNeed = row.s.id === "get-user" ? 3 : 10;
       if (row.s.peer) {
         const need = peerNeed * row.s.peer.rps[1];
-        const verdict = r.rps >= need ? "✓" : r.rps >= peerNeed * row.s.peer.rps[0] ? "✓ (vs its low figure)" : row.adjacent!.rps < need ? `✗ (above the platform: the fixed-body Worker itself did ${f0(row.adjacent!.rps)})` : "✗";
+        const verdict =
+          r.rps >= need
+            ? "✓"
+            : r.rps >= peerNeed * row.s.peer.rps[0]
+              ? "✓ (vs its low figure)"
+              : row.adjacent!.rps < need
+                ? `✗ (above the platform: the fixed-body Worker itself did ${f0(row.adjacent!.rps)})`
+                : "✗";
         goals.push(`≥ ${peerNeed}× moto ${verdict}`);
       }
-      lines.push(`| ${row.s.name} | ${row.conns} | ${f0(row.adjacent!.rps)} | ${f0(r.rps)} | ${q.toFixed(2)}× | ${fms(r.p99)} | ${goals.join(", ")} |`);
+      lines.push(
+        `| ${row.s.name} | ${row.conns} | ${f0(row.adjacent!.rps)} | ${f0(r.rps)} | ${q.toFixed(2)}× | ${fms(r.p99)} | ${goals.join(", ")} |`,
+      );
     }
     lines.push("");
   }
-  lines.push("Peer references: GetCallerIdentity (root and session) vs moto ~200 req/s, ListUsers vs moto 130–200 req/s (issue 9; shown as the range of ratios); GetUser vs moto ~370 req/s (PERFORMANCE.md, same machine kind). Goals: ≥ 10× the peer, p99 < 5 ms at 1 connection for authorized reads, ≥ 70 % of the baseline for GetCallerIdentity / GetUser (PERFORMANCE.md).");
+  lines.push(
+    "Peer references: GetCallerIdentity (root and session) vs moto ~200 req/s, ListUsers vs moto 130–200 req/s (issue 9; shown as the range of ratios); GetUser vs moto ~370 req/s (PERFORMANCE.md, same machine kind). Goals: ≥ 10× the peer, p99 < 5 ms at 1 connection for authorized reads, ≥ 70 % of the baseline for GetCallerIdentity / GetUser (PERFORMANCE.md).",
+  );
   lines.push("");
-  lines.push("D1 round trips: counted on a bench-only build of the same Worker (bench/lib/counting-worker.ts wraps the D1 and Durable Object bindings per request in counting proxies; nothing is added to the real hot path). A batch counts as one round trip; \"+ N bg\" = calls still pending when the response was ready (write-behind work in ctx.waitUntil: not on the response's latency, but they take D1 capacity). \"cold\" = first request after a write that bumps the account generation (isolate caches miss); \"warm\" = 4th request in a row.");
+  lines.push(
+    'D1 round trips: counted on a bench-only build of the same Worker (bench/lib/counting-worker.ts wraps the D1 and Durable Object bindings per request in counting proxies; nothing is added to the real hot path). A batch counts as one round trip; "+ N bg" = calls still pending when the response was ready (write-behind work in ctx.waitUntil: not on the response\'s latency, but they take D1 capacity). "cold" = first request after a write that bumps the account generation (isolate caches miss); "warm" = 4th request in a row.',
+  );
   lines.push("");
   const sqlLines = [...counts].filter(([, c]) => c.warm || c.error);
   if (sqlLines.length) {
@@ -651,17 +853,31 @@ async function main(): Promise<void> {
     lines.push("", "</details>", "");
   }
   if (profiles.size) {
-    lines.push(`Where the time goes (counting build, ${PROFILE_N} sequential requests per scenario, means in ms; D1/DO busy = time at least one call was pending before the response; local workerd's clock advances during CPU work, ~1 ms granularity averaged out):`, "");
-    lines.push("| scenario | client round trip | in the Worker | D1 busy | DO busy | Worker CPU + runtime (rest) | warm, replayed in the isolate (µs) |");
+    lines.push(
+      `Where the time goes (counting build, ${PROFILE_N} sequential requests per scenario, means in ms; D1/DO busy = time at least one call was pending before the response; local workerd's clock advances during CPU work, ~1 ms granularity averaged out):`,
+      "",
+    );
+    lines.push(
+      "| scenario | client round trip | in the Worker | D1 busy | DO busy | Worker CPU + runtime (rest) | warm, replayed in the isolate (µs) |",
+    );
     lines.push("|---|---:|---:|---:|---:|---:|---:|");
     for (const [id, p] of profiles) {
       const name = SCENARIOS.find((x) => x.id === id)?.name ?? "(floor) one trivial D1 `SELECT 1`, nothing else";
       const us = isolateUs.get(id);
-      lines.push(`| ${name} | ${p.client.toFixed(2)} | ${p.total.toFixed(2)} | ${p.d1.toFixed(2)} | ${p.doMs.toFixed(2)} | ${p.other.toFixed(2)} | ${us !== undefined ? us.toFixed(0) : "–"} |`);
+      lines.push(
+        `| ${name} | ${p.client.toFixed(2)} | ${p.total.toFixed(2)} | ${p.d1.toFixed(2)} | ${p.doMs.toFixed(2)} | ${p.other.toFixed(2)} | ${us !== undefined ? us.toFixed(0) : "–"} |`,
+      );
     }
     lines.push("");
-    lines.push("Sequential requests from Node pay thread wake-ups at every hop (client → workerd → D1), so these absolutes run higher than under load; the shares are what matter. The last column is the steady figure: the same warm request replayed 1,000 times (AssumeRole 100) through the Worker's fetch handler inside the isolate, best of 3 (bench/lib/replay.ts) — the Worker's own cost without HTTP, the number to compare between commits.", "");
-    if (micro) lines.push(`Measured inside workerd, back to back with no HTTP in between: SigV4 verification (src/auth/sigv4.ts parse + verify, signing-key cache warm) ${micro.usPerVerify.toFixed(0)} µs; one trivial D1 \`SELECT 1\` ${micro.usPerD1Ping.toFixed(0)} µs; the access-key lookup (src/store/credentials.ts, drizzle, 3-table join) ${micro.usPerKeyLookup.toFixed(0)} µs.`, "");
+    lines.push(
+      "Sequential requests from Node pay thread wake-ups at every hop (client → workerd → D1), so these absolutes run higher than under load; the shares are what matter. The last column is the steady figure: the same warm request replayed 1,000 times (AssumeRole 100) through the Worker's fetch handler inside the isolate, best of 3 (bench/lib/replay.ts) — the Worker's own cost without HTTP, the number to compare between commits.",
+      "",
+    );
+    if (micro)
+      lines.push(
+        `Measured inside workerd, back to back with no HTTP in between: SigV4 verification (src/auth/sigv4.ts parse + verify, signing-key cache warm) ${micro.usPerVerify.toFixed(0)} µs; one trivial D1 \`SELECT 1\` ${micro.usPerD1Ping.toFixed(0)} µs; the access-key lookup (src/store/credentials.ts, drizzle, 3-table join) ${micro.usPerKeyLookup.toFixed(0)} µs.`,
+        "",
+      );
   }
   if (notes.length) {
     lines.push("Notes:", "");

@@ -38,7 +38,9 @@ try {
   } catch (e) {
     countingError = e instanceof Error ? e.message : String(e);
   }
-  console.log(`BENCH_READY ${JSON.stringify({ sandbox: sandbox.url, baseline: baseline.url, counting: counting?.url, countingError, pid: process.pid })}`);
+  console.log(
+    `BENCH_READY ${JSON.stringify({ sandbox: sandbox.url, baseline: baseline.url, counting: counting?.url, countingError, pid: process.pid })}`,
+  );
 } catch (e) {
   console.error("bench server failed to start:", e instanceof Error ? (e.stack ?? e.message) : e);
   await stop(1);

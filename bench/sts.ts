@@ -33,15 +33,27 @@ async function main(): Promise<void> {
     const user = await iam.send(new CreateUserCommand({ UserName: "bench-alice" }));
     const key = (await iam.send(new CreateAccessKeyCommand({ UserName: "bench-alice" }))).AccessKey!;
     const alice: Creds = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
-    const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: user.User!.Arn }, Action: "sts:AssumeRole" }] });
+    const trust = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { AWS: user.User!.Arn }, Action: "sts:AssumeRole" }],
+    });
     const role = (await iam.send(new CreateRoleCommand({ RoleName: "bench-role", AssumeRolePolicyDocument: trust }))).Role!;
 
-    const assumeReq = await signRequest({ url, creds: alice, service: "sts", params: { Action: "AssumeRole", RoleArn: role.Arn!, RoleSessionName: "bench" } });
+    const assumeReq = await signRequest({
+      url,
+      creds: alice,
+      service: "sts",
+      params: { Action: "AssumeRole", RoleArn: role.Arn!, RoleSessionName: "bench" },
+    });
     const check = await send(url, assumeReq);
     if (check.status !== 200) throw new Error(`AssumeRole: ${check.status} ${check.text}`);
 
     const session = (await stsClient(url, alice).send(new AssumeRoleCommand({ RoleArn: role.Arn!, RoleSessionName: "gci" }))).Credentials!;
-    const sessionCreds: Creds = { accessKeyId: session.AccessKeyId!, secretAccessKey: session.SecretAccessKey!, sessionToken: session.SessionToken! };
+    const sessionCreds: Creds = {
+      accessKeyId: session.AccessKeyId!,
+      secretAccessKey: session.SecretAccessKey!,
+      sessionToken: session.SessionToken!,
+    };
     const gciLong = await signRequest({ url, creds: alice, service: "sts", params: { Action: "GetCallerIdentity" } });
     const gciSession = await signRequest({ url, creds: sessionCreds, service: "sts", params: { Action: "GetCallerIdentity" } });
     for (const r of [gciLong, gciSession]) {
@@ -86,14 +98,19 @@ async function main(): Promise<void> {
     console.log("## STS (bench/sts.ts)\n");
     console.log("| scenario | conns | req/s | p50 ms | p99 ms | errors |");
     console.log("|---|---:|---:|---:|---:|---:|");
-    for (const { name, conns, r } of rows) console.log(`| ${name} | ${conns} | ${Math.round(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.errors} |`);
+    for (const { name, conns, r } of rows)
+      console.log(`| ${name} | ${conns} | ${Math.round(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.errors} |`);
     const byName = (n: string, c: number) => rows.find((x) => x.name.startsWith(n) && x.conns === c)!.r;
     for (const c of CONNS) {
       const l = byName("GetCallerIdentity, long-term", c);
       const s = byName("GetCallerIdentity, role session", c);
-      console.log(`\n- ${c} conn: a session token costs ${fmt(s.p50 - l.p50)} ms at p50 (${fmt(l.p50)} → ${fmt(s.p50)}), throughput ×${(s.rps / l.rps).toFixed(2)}`);
+      console.log(
+        `\n- ${c} conn: a session token costs ${fmt(s.p50 - l.p50)} ms at p50 (${fmt(l.p50)} → ${fmt(s.p50)}), throughput ×${(s.rps / l.rps).toFixed(2)}`,
+      );
     }
-    console.log(`- sequential, 60 fresh sessions: first request of a session ${fmt(median(first))} ms (median; MAC + SessionsDO lookup + D1), next ${fmt(median(next))} ms (MAC + isolate cache + D1), long-term key ${fmt(median(longT))} ms`);
+    console.log(
+      `- sequential, 60 fresh sessions: first request of a session ${fmt(median(first))} ms (median; MAC + SessionsDO lookup + D1), next ${fmt(median(next))} ms (MAC + isolate cache + D1), long-term key ${fmt(median(longT))} ms`,
+    );
   } finally {
     await sandbox?.stop();
   }

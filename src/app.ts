@@ -51,14 +51,15 @@ function ensureBootstrapped(env: Env): Promise<void> {
     const keyId = env.IAMLAB_ROOT_ACCESS_KEY_ID;
     const secret = env.IAMLAB_ROOT_SECRET_ACCESS_KEY;
     const id = env.IAMLAB_DEFAULT_ACCOUNT_ID ?? "123456789012";
-    bootstrap = keyId && secret
-      ? ensureDefaultAccount(getDb(env.DB), id, keyId, secret, now()).then(async (created) => {
-          if (!created) return;
-          await forgetAccountState(env, id); // a default account deleted earlier leaves nothing behind
-          const cfg = defaultConsistency(env);
-          if (cfg.mode !== "off") await setConsistency(env, getDb(env.DB), id, cfg);
-        })
-      : Promise.resolve();
+    bootstrap =
+      keyId && secret
+        ? ensureDefaultAccount(getDb(env.DB), id, keyId, secret, now()).then(async (created) => {
+            if (!created) return;
+            await forgetAccountState(env, id); // a default account deleted earlier leaves nothing behind
+            const cfg = defaultConsistency(env);
+            if (cfg.mode !== "off") await setConsistency(env, getDb(env.DB), id, cfg);
+          })
+        : Promise.resolve();
     bootstrap.catch(() => (bootstrap = null));
   }
   return bootstrap;
@@ -78,14 +79,33 @@ async function handleAws(c: Context<{ Bindings: Env }>): Promise<Response> {
   } catch {
     signature = undefined;
   }
-  const route = detectService({ method: raw.method, headers: raw.headers, host: url.host, path: url.pathname, query: url.search.slice(1), ...(signature ? { scopeService: signature.service } : {}) }, MODELS, requestId);
+  const route = detectService(
+    {
+      method: raw.method,
+      headers: raw.headers,
+      host: url.host,
+      path: url.pathname,
+      query: url.search.slice(1),
+      ...(signature ? { scopeService: signature.service } : {}),
+    },
+    MODELS,
+    requestId,
+  );
   if (route.kind === "unknown") return send(route.response);
   if (route.kind === "model") return handleModel(c, route.model, requestId, url, signature);
   return handleQuery(c, requestId, url, signature);
 }
 
 /** The per-request context every action runs with. */
-function actionContext(c: Context<{ Bindings: Env }>, db: Db, caller: Caller, requestId: string, t: number, region: string, url: URL): ActionContext {
+function actionContext(
+  c: Context<{ Bindings: Env }>,
+  db: Db,
+  caller: Caller,
+  requestId: string,
+  t: number,
+  region: string,
+  url: URL,
+): ActionContext {
   const raw = c.req.raw;
   const request: RequestInfo = {
     requestId,
@@ -95,15 +115,38 @@ function actionContext(c: Context<{ Bindings: Env }>, db: Db, caller: Caller, re
     userAgent: raw.headers.get("user-agent") ?? "",
     secureTransport: url.protocol === "https:",
   };
-  return { env: c.env, db, caller, request, waitUntil: (p) => c.executionCtx.waitUntil(p), explain: raw.headers.get("x-iamlab-explain") === "true" };
+  return {
+    env: c.env,
+    db,
+    caller,
+    request,
+    waitUntil: (p) => c.executionCtx.waitUntil(p),
+    explain: raw.headers.get("x-iamlab-explain") === "true",
+  };
 }
 
 /** SigV4 → the caller, in the request's context; the payload is the body (S3: de-chunked). */
-async function authenticated(c: Context<{ Bindings: Env }>, url: URL, body: Uint8Array, requestId: string, parsed: SignedRequestInfo | null | undefined) {
+async function authenticated(
+  c: Context<{ Bindings: Env }>,
+  url: URL,
+  body: Uint8Array,
+  requestId: string,
+  parsed: SignedRequestInfo | null | undefined,
+) {
   const raw = c.req.raw;
   const t = now();
   const db = getDb(c.env.DB);
-  const { caller, signature, payload } = await authenticate({ method: raw.method, url, headers: raw.headers }, body, db, sessionResolverFor(c.env), dataPlaneFor(c.env), t, authCacheTtl(c.env), (p) => c.executionCtx.waitUntil(p), parsed);
+  const { caller, signature, payload } = await authenticate(
+    { method: raw.method, url, headers: raw.headers },
+    body,
+    db,
+    sessionResolverFor(c.env),
+    dataPlaneFor(c.env),
+    t,
+    authCacheTtl(c.env),
+    (p) => c.executionCtx.waitUntil(p),
+    parsed,
+  );
   return { ctx: actionContext(c, db, caller, requestId, t, signature.region, url), service: signature.service, payload };
 }
 
@@ -117,7 +160,12 @@ function startAction(ctx: ActionContext, def: RegisteredAction): void {
 }
 
 /** The Query protocol (IAM, STS): form or query-string parameters decoded by each action's shapes. */
-async function handleQuery(c: Context<{ Bindings: Env }>, requestId: string, url: URL, signature: SignedRequestInfo | null | undefined): Promise<Response> {
+async function handleQuery(
+  c: Context<{ Bindings: Env }>,
+  requestId: string,
+  url: URL,
+  signature: SignedRequestInfo | null | undefined,
+): Promise<Response> {
   let ns: string = NAMESPACES.iam;
   let ctx: ActionContext | undefined;
   try {
@@ -137,21 +185,43 @@ async function handleQuery(c: Context<{ Bindings: Env }>, requestId: string, url
     if (def && isQueryService(def.service)) ns = NAMESPACES[def.service];
     else if (auth.service === "sts") ns = NAMESPACES.sts;
     if (!def || !isQueryService(def.service) || (version !== undefined && version !== QUERY_VERSIONS[def.service]))
-      throw new AwsError("InvalidAction", `Could not find operation ${actionName ?? ""} for version ${version ?? "NO_VERSION_SPECIFIED"}`, 400);
+      throw new AwsError(
+        "InvalidAction",
+        `Could not find operation ${actionName ?? ""} for version ${version ?? "NO_VERSION_SPECIFIED"}`,
+        400,
+      );
     ctx = auth.ctx;
     startAction(ctx, def);
     const input = decodeObject(def.input, params);
     const readKey = def.effect === "read" && !ctx.explain ? readCacheKey(ctx.caller, def.name, input) : undefined;
     const resultElement = await runAction(def, input, ctx, (v) => resultXml(def.name, v), readKey);
-    return xml(200, successXmlFromResult(ns, def.name, resultElement, requestId), requestId, ctx.explain ? ctx.decisionId : undefined, ctx.caller.consistency?.pending);
+    return xml(
+      200,
+      successXmlFromResult(ns, def.name, resultElement, requestId),
+      requestId,
+      ctx.explain ? ctx.decisionId : undefined,
+      ctx.caller.consistency?.pending,
+    );
   } catch (e) {
     const err = e instanceof AwsError ? e : internal(e, requestId);
-    return xml(err.status, errorXml(ns, err.type, err.code, err.message, requestId), requestId, ctx?.decisionId, ctx?.caller.consistency?.pending);
+    return xml(
+      err.status,
+      errorXml(ns, err.type, err.code, err.message, requestId),
+      requestId,
+      ctx?.decisionId,
+      ctx?.caller.consistency?.pending,
+    );
   }
 }
 
 /** The model-driven protocols (JSON 1.0/1.1, REST-XML, REST-JSON, EC2): AWS's service model decodes and encodes. */
-async function handleModel(c: Context<{ Bindings: Env }>, model: ServiceModel, requestId: string, url: URL, signature: SignedRequestInfo | null | undefined): Promise<Response> {
+async function handleModel(
+  c: Context<{ Bindings: Env }>,
+  model: ServiceModel,
+  requestId: string,
+  url: URL,
+  signature: SignedRequestInfo | null | undefined,
+): Promise<Response> {
   const raw = c.req.raw;
   const codec = CODECS[model.metadata.protocol as ModelProtocol];
   let ctx: ActionContext | undefined;
@@ -159,7 +229,14 @@ async function handleModel(c: Context<{ Bindings: Env }>, model: ServiceModel, r
     await ensureBootstrapped(c.env);
     const body = await readBodyLimited(raw, model.metadata.protocol === "rest-xml" ? MAX_S3_BODY_BYTES : MAX_BODY_BYTES);
     const auth = await authenticated(c, url, body, requestId, signature);
-    const { operation, input } = codec.decode(model, { method: raw.method, host: url.host, path: url.pathname, query: url.search.slice(1), headers: raw.headers, body: auth.payload });
+    const { operation, input } = codec.decode(model, {
+      method: raw.method,
+      host: url.host,
+      path: url.pathname,
+      query: url.search.slice(1),
+      headers: raw.headers,
+      body: auth.payload,
+    });
     const def = findAction(model.metadata.service, operation.name);
     if (!def) throw notServed(model, operation.name);
     ctx = auth.ctx;
@@ -169,7 +246,11 @@ async function handleModel(c: Context<{ Bindings: Env }>, model: ServiceModel, r
     return send(res, ctx.explain ? ctx.decisionId : undefined, ctx.caller.consistency?.pending);
   } catch (e) {
     const err = e instanceof AwsError ? e : internal(e, requestId);
-    return send(codec.encodeError(model, errorForProtocol(model, err, ctx?.decisionId), requestId, raw.method), ctx?.decisionId, ctx?.caller.consistency?.pending);
+    return send(
+      codec.encodeError(model, errorForProtocol(model, err, ctx?.decisionId), requestId, raw.method),
+      ctx?.decisionId,
+      ctx?.caller.consistency?.pending,
+    );
   }
 }
 

@@ -21,7 +21,9 @@ export default {
     await req.arrayBuffer();
     if (url.pathname === "/d1") {
       const row = await env.DB.prepare("SELECT id, v FROM bench WHERE id = ?").bind(1).first<{ v: string }>();
-      return new Response(BODY.replace("123456789012</Account>", `${row?.v ?? "?"}</Account>`), { headers: { "content-type": "text/xml" } });
+      return new Response(BODY.replace("123456789012</Account>", `${row?.v ?? "?"}</Account>`), {
+        headers: { "content-type": "text/xml" },
+      });
     }
     return new Response(BODY, { headers: { "content-type": "text/xml", "x-amzn-RequestId": "01234567-89ab-cdef-0123-456789abcdef" } });
   },

@@ -25,7 +25,15 @@ class Busy {
   }
 }
 
-interface Counter { d1: number; d1Batch: number; d1Statements: number; doCalls: number; sql: string[]; d1Busy: Busy; doBusy: Busy }
+interface Counter {
+  d1: number;
+  d1Batch: number;
+  d1Statements: number;
+  doCalls: number;
+  sql: string[];
+  d1Busy: Busy;
+  doBusy: Busy;
+}
 
 // Local workerd (unlike production) advances the clock during CPU work, so wall time per phase is
 // measurable here; it has ~1 ms granularity, so callers average over many requests.
@@ -36,12 +44,19 @@ function timed<T>(p: Promise<T>, busy: Busy): Promise<T> {
 
 const RPC_SKIP = new Set<string | symbol>(["then", "id", "name", "constructor", Symbol.toPrimitive, Symbol.toStringTag]);
 
-function countingStatement(real: D1PreparedStatement, sql: string, c: Counter, realOf: WeakMap<object, D1PreparedStatement>): D1PreparedStatement {
+function countingStatement(
+  real: D1PreparedStatement,
+  sql: string,
+  c: Counter,
+  realOf: WeakMap<object, D1PreparedStatement>,
+): D1PreparedStatement {
   const proxy: D1PreparedStatement = new Proxy(real, {
     get(target, prop) {
       const v = Reflect.get(target, prop, target) as unknown;
       if (typeof v !== "function") return v;
-      if (prop === "bind") return (...args: unknown[]) => countingStatement((v as (...a: unknown[]) => D1PreparedStatement).apply(target, args), sql, c, realOf);
+      if (prop === "bind")
+        return (...args: unknown[]) =>
+          countingStatement((v as (...a: unknown[]) => D1PreparedStatement).apply(target, args), sql, c, realOf);
       if (prop === "first" || prop === "all" || prop === "run" || prop === "raw") {
         return (...args: unknown[]) => {
           c.d1++;
@@ -63,14 +78,21 @@ function countingD1(real: D1Database, c: Counter): D1Database {
     get(target, prop) {
       const v = Reflect.get(target, prop, target) as unknown;
       if (typeof v !== "function") return v;
-      if (prop === "prepare") return (sql: string) => countingStatement((v as (s: string) => D1PreparedStatement).call(target, sql), sql, c, realOf);
+      if (prop === "prepare")
+        return (sql: string) => countingStatement((v as (s: string) => D1PreparedStatement).call(target, sql), sql, c, realOf);
       if (prop === "batch") {
         return (stmts: D1PreparedStatement[]) => {
           c.d1++;
           c.d1Batch++;
           c.d1Statements += stmts.length;
           c.sql.push(`batch(${stmts.length})`);
-          return timed((v as (s: D1PreparedStatement[]) => Promise<unknown>).call(target, stmts.map((s) => realOf.get(s) ?? s)), c.d1Busy);
+          return timed(
+            (v as (s: D1PreparedStatement[]) => Promise<unknown>).call(
+              target,
+              stmts.map((s) => realOf.get(s) ?? s),
+            ),
+            c.d1Busy,
+          );
         };
       }
       if (prop === "exec") {
@@ -82,7 +104,10 @@ function countingD1(real: D1Database, c: Counter): D1Database {
         };
       }
       // withSession() etc. would bypass the count: flag it loudly rather than undercount silently.
-      if (prop === "withSession") return () => { throw new Error("bench counting proxy: withSession is not counted; extend bench/lib/counting-worker.ts"); };
+      if (prop === "withSession")
+        return () => {
+          throw new Error("bench counting proxy: withSession is not counted; extend bench/lib/counting-worker.ts");
+        };
       return (v as (...a: unknown[]) => unknown).bind(target);
     },
   });
@@ -118,7 +143,9 @@ function countingNamespace(real: DurableObjectNamespace, c: Counter): DurableObj
 }
 
 function isD1(v: unknown): v is D1Database {
-  return typeof v === "object" && v !== null && typeof (v as D1Database).prepare === "function" && typeof (v as D1Database).batch === "function";
+  return (
+    typeof v === "object" && v !== null && typeof (v as D1Database).prepare === "function" && typeof (v as D1Database).batch === "function"
+  );
 }
 function isNamespace(v: unknown): v is DurableObjectNamespace {
   return typeof v === "object" && v !== null && typeof (v as DurableObjectNamespace).idFromName === "function";
@@ -132,7 +159,10 @@ export default {
     const pathname = new URL(req.url).pathname;
     if (pathname === "/__bench/sigv4") return sigv4Micro(req, env.DB as D1Database);
     // The Worker's own µs per request: the real bindings, no counting proxies, no HTTP.
-    if (pathname === "/__bench/loop") return Response.json(await replay((await req.json()) as ReplaySpec, (worker as unknown as { fetch: Fetch }).fetch as never, env, ctx));
+    if (pathname === "/__bench/loop")
+      return Response.json(
+        await replay((await req.json()) as ReplaySpec, (worker as unknown as { fetch: Fetch }).fetch as never, env, ctx),
+      );
     if (pathname === "/__bench/d1ping") {
       // The floor: one trivial D1 round trip from this Worker, timed like the real ones.
       await req.arrayBuffer();
@@ -172,8 +202,16 @@ export default {
  * trivial D1 query, and the access-key lookup (src/store/credentials.ts) through drizzle.
  */
 async function sigv4Micro(req: Request, d1: D1Database): Promise<Response> {
-  const o = (await req.json()) as { request: { method: string; path: string; headers: Record<string, string>; body: string }; secret: string; iterations: number };
-  const raw = { method: o.request.method, url: new URL(o.request.path, "http://" + (o.request.headers.host ?? "localhost")), headers: new Headers(o.request.headers) };
+  const o = (await req.json()) as {
+    request: { method: string; path: string; headers: Record<string, string>; body: string };
+    secret: string;
+    iterations: number;
+  };
+  const raw = {
+    method: o.request.method,
+    url: new URL(o.request.path, "http://" + (o.request.headers.host ?? "localhost")),
+    headers: new Headers(o.request.headers),
+  };
   const body = new TextEncoder().encode(o.request.body);
   const run = async (): Promise<void> => {
     const info = parseSignature(raw)!;

@@ -10,7 +10,10 @@ import { applyMigrations, bundle, LOCAL_DEFAULTS, ROOT } from "../../src/tools/s
 
 const COMPAT = { compatibilityDate: "2026-04-20", compatibilityFlags: ["nodejs_compat"] };
 
-export interface Instance { url: string; stop(): Promise<void> }
+export interface Instance {
+  url: string;
+  stop(): Promise<void>;
+}
 
 export async function startBaseline(): Promise<Instance> {
   const script = await bundle(path.join(ROOT, "bench/lib/baseline-worker.ts"));

@@ -3,8 +3,18 @@
  * the real Worker's fetch handler with no HTTP in between, timed inside workerd (local workerd
  * advances its clock during CPU work). The Request objects are built before the clock starts.
  */
-export interface ReplaySpec { n: number; url: string; method: string; headers: Record<string, string>; body: string }
-export interface ReplayResult { n: number; usPerRequest: number; statuses: Record<string, number> }
+export interface ReplaySpec {
+  n: number;
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: string;
+}
+export interface ReplayResult {
+  n: number;
+  usPerRequest: number;
+  statuses: Record<string, number>;
+}
 
 type Fetch = (req: Request, env: never, ctx: ExecutionContext) => Promise<Response>;
 

@@ -5,19 +5,55 @@
 import type { Fixture } from "./seed";
 import { signRequest, type Creds, type SignedRequest } from "./sign";
 
-export interface HotScenario { name: string; creds: Creds; service: "iam" | "sts"; params: Record<string, string>; expect: number }
+export interface HotScenario {
+  name: string;
+  creds: Creds;
+  service: "iam" | "sts";
+  params: Record<string, string>;
+  expect: number;
+}
 
 export function hotScenarios(fx: Fixture): Record<string, HotScenario> {
   const root = fx.account.root;
   return {
     "gci-root": { name: "GetCallerIdentity (root)", creds: root, service: "sts", params: { Action: "GetCallerIdentity" }, expect: 200 },
-    "get-user": { name: "GetUser (10 policies w/ conditions)", creds: fx.caller!.creds, service: "iam", params: { Action: "GetUser", UserName: "bench-user-007" }, expect: 200 },
-    "list-users": { name: "ListUsers (root, 100)", creds: root, service: "iam", params: { Action: "ListUsers", MaxItems: "100" }, expect: 200 },
+    "get-user": {
+      name: "GetUser (10 policies w/ conditions)",
+      creds: fx.caller!.creds,
+      service: "iam",
+      params: { Action: "GetUser", UserName: "bench-user-007" },
+      expect: 200,
+    },
+    "list-users": {
+      name: "ListUsers (root, 100)",
+      creds: root,
+      service: "iam",
+      params: { Action: "ListUsers", MaxItems: "100" },
+      expect: 200,
+    },
     denied: { name: "ListUsers denied (403)", creds: fx.denied!.creds, service: "iam", params: { Action: "ListUsers" }, expect: 403 },
-    "session-gci": { name: "GetCallerIdentity (session)", creds: fx.session!, service: "sts", params: { Action: "GetCallerIdentity" }, expect: 200 },
-    "assume-role": { name: "AssumeRole (creates a session: 1 DO call)", creds: fx.caller!.creds, service: "sts", params: { Action: "AssumeRole", RoleArn: fx.roleArn!, RoleSessionName: "hot", DurationSeconds: "3600" }, expect: 200 },
+    "session-gci": {
+      name: "GetCallerIdentity (session)",
+      creds: fx.session!,
+      service: "sts",
+      params: { Action: "GetCallerIdentity" },
+      expect: 200,
+    },
+    "assume-role": {
+      name: "AssumeRole (creates a session: 1 DO call)",
+      creds: fx.caller!.creds,
+      service: "sts",
+      params: { Action: "AssumeRole", RoleArn: fx.roleArn!, RoleSessionName: "hot", DurationSeconds: "3600" },
+      expect: 200,
+    },
     // A write that succeeds every time (same tag again): one D1 batch, caches invalidated.
-    "tag-user": { name: "TagUser (same tag again)", creds: root, service: "iam", params: { Action: "TagUser", UserName: "bench-user-007", "Tags.member.1.Key": "team", "Tags.member.1.Value": "blue" }, expect: 200 },
+    "tag-user": {
+      name: "TagUser (same tag again)",
+      creds: root,
+      service: "iam",
+      params: { Action: "TagUser", UserName: "bench-user-007", "Tags.member.1.Key": "team", "Tags.member.1.Value": "blue" },
+      expect: 200,
+    },
   };
 }
 

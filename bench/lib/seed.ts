@@ -6,14 +6,25 @@
  * Actions that the Worker does not implement yet (InvalidAction) are recorded, and the scenarios
  * that need them are skipped with the reason; everything else still runs.
  */
-import { IAMClient, CreateUserCommand, CreateRoleCommand, CreatePolicyCommand, AttachUserPolicyCommand, AttachRolePolicyCommand, CreateAccessKeyCommand } from "@aws-sdk/client-iam";
+import {
+  IAMClient,
+  CreateUserCommand,
+  CreateRoleCommand,
+  CreatePolicyCommand,
+  AttachUserPolicyCommand,
+  AttachRolePolicyCommand,
+  CreateAccessKeyCommand,
+} from "@aws-sdk/client-iam";
 import { STSClient, AssumeRoleCommand } from "@aws-sdk/client-sts";
 import { LOCAL_DEFAULTS } from "../../src/tools/sandbox";
 import type { Creds } from "./sign";
 
 export const SEED = { users: 100, roles: 20, policies: 50, callerPolicies: 10 } as const;
 
-export interface Account { accountId: string; root: Creds }
+export interface Account {
+  accountId: string;
+  root: Creds;
+}
 
 export interface Fixture {
   account: Account;
@@ -75,7 +86,13 @@ export function policyDocument(i: number, accountId: string): string {
   ];
   if (i === 5) {
     // A Deny that must be evaluated (and not apply) on every call: only from the local network.
-    statements.push({ Sid: "OnlyFromLocal", Effect: "Deny", Action: "iam:*", Resource: "*", Condition: { NotIpAddress: { "aws:SourceIp": ["127.0.0.0/8", "::1/128"] } } });
+    statements.push({
+      Sid: "OnlyFromLocal",
+      Effect: "Deny",
+      Action: "iam:*",
+      Resource: "*",
+      Condition: { NotIpAddress: { "aws:SourceIp": ["127.0.0.0/8", "::1/128"] } },
+    });
   }
   if (i === SEED.callerPolicies - 1) {
     // The statements that actually allow the benchmarked calls come last.
@@ -135,20 +152,39 @@ export async function seed(url: string): Promise<Fixture> {
     fail("iam:CreateUser", e);
   }
 
-  const users = await pool(SEED.users, 6, (i) => iam.send(new CreateUserCommand({ UserName: `bench-user-${String(i).padStart(3, "0")}`, Path: "/bench/" })));
+  const users = await pool(SEED.users, 6, (i) =>
+    iam.send(new CreateUserCommand({ UserName: `bench-user-${String(i).padStart(3, "0")}`, Path: "/bench/" })),
+  );
   fx.counts.users = users.filter((r) => r.status === "fulfilled").length;
   for (const r of users) if (r.status === "rejected") fail("iam:CreateUser", r.reason);
 
   const policies = await pool(SEED.policies, 6, (i) =>
-    iam.send(new CreatePolicyCommand({ PolicyName: `bench-policy-${String(i).padStart(2, "0")}`, PolicyDocument: policyDocument(i, A), Description: "iamlab bench" })),
+    iam.send(
+      new CreatePolicyCommand({
+        PolicyName: `bench-policy-${String(i).padStart(2, "0")}`,
+        PolicyDocument: policyDocument(i, A),
+        Description: "iamlab bench",
+      }),
+    ),
   );
   fx.counts.policies = policies.filter((r) => r.status === "fulfilled").length;
   for (const r of policies) if (r.status === "rejected") fail("iam:CreatePolicy", r.reason);
   const policyArn = (i: number): string => `arn:aws:iam::${A}:policy/bench-policy-${String(i).padStart(2, "0")}`;
 
   const principals = [`arn:aws:iam::${A}:root`, ...(caller ? [caller.arn] : [])];
-  const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: principals }, Action: ["sts:AssumeRole", "sts:TagSession"] }] });
-  const roles = await pool(SEED.roles, 6, (i) => iam.send(new CreateRoleCommand({ RoleName: `bench-role-${String(i).padStart(2, "0")}`, AssumeRolePolicyDocument: trust, MaxSessionDuration: 3600 })));
+  const trust = JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { AWS: principals }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
+  });
+  const roles = await pool(SEED.roles, 6, (i) =>
+    iam.send(
+      new CreateRoleCommand({
+        RoleName: `bench-role-${String(i).padStart(2, "0")}`,
+        AssumeRolePolicyDocument: trust,
+        MaxSessionDuration: 3600,
+      }),
+    ),
+  );
   fx.counts.roles = roles.filter((r) => r.status === "fulfilled").length;
   for (const r of roles) if (r.status === "rejected") fail("iam:CreateRole", r.reason);
   if (roles[0]?.status === "fulfilled") fx.roleArn = roles[0].value.Role!.Arn!;
@@ -189,7 +225,10 @@ export async function seed(url: string): Promise<Fixture> {
     try {
       await iam.send(new CreateUserCommand({ UserName: "bench-denied" }));
       const k = await iam.send(new CreateAccessKeyCommand({ UserName: "bench-denied" }));
-      fx.denied = { userName: "bench-denied", creds: { accessKeyId: k.AccessKey!.AccessKeyId!, secretAccessKey: k.AccessKey!.SecretAccessKey! } };
+      fx.denied = {
+        userName: "bench-denied",
+        creds: { accessKeyId: k.AccessKey!.AccessKeyId!, secretAccessKey: k.AccessKey!.SecretAccessKey! },
+      };
     } catch (e) {
       fail("iam:CreateAccessKey", e);
     }
@@ -197,7 +236,9 @@ export async function seed(url: string): Promise<Fixture> {
 
   if (fx.roleArn && fx.caller) {
     try {
-      const r = await stsClient(url, fx.caller.creds).send(new AssumeRoleCommand({ RoleArn: fx.roleArn, RoleSessionName: "bench-session", DurationSeconds: 3600 }));
+      const r = await stsClient(url, fx.caller.creds).send(
+        new AssumeRoleCommand({ RoleArn: fx.roleArn, RoleSessionName: "bench-session", DurationSeconds: 3600 }),
+      );
       const c = r.Credentials!;
       fx.session = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
     } catch (e) {

@@ -6,7 +6,11 @@
 import { SignatureV4 } from "@smithy/signature-v4";
 import { Hash } from "@smithy/hash-node";
 
-export interface Creds { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+export interface Creds {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
 
 /** A ready-to-replay HTTP request (autocannon's request shape). */
 export interface SignedRequest {
@@ -66,7 +70,11 @@ export async function signRequest(o: SignOptions): Promise<SignedRequest> {
 }
 
 /** n distinct signed requests (e.g. CreateUser with unique names); params(i) gives request i. */
-export async function signBatch(n: number, base: Omit<SignOptions, "params">, params: (i: number) => Record<string, string>): Promise<SignedRequest[]> {
+export async function signBatch(
+  n: number,
+  base: Omit<SignOptions, "params">,
+  params: (i: number) => Record<string, string>,
+): Promise<SignedRequest[]> {
   const out: SignedRequest[] = new Array(n);
   const date = base.date ?? new Date();
   for (let i = 0; i < n; i++) out[i] = await signRequest({ ...base, date, params: params(i) });

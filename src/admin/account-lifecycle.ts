@@ -16,5 +16,9 @@ import { deleteAccountBodies } from "../store/s3-objects";
 export async function forgetAccountState(env: Env, accountId: string): Promise<void> {
   afterAdminChange(accountId);
   forgetDecisions(accountId);
-  await Promise.all([sessionsStub(env, accountId).forget(), consistencyStub(env, accountId).forget(), deleteAccountBodies(env.OBJECTS, accountId)]);
+  await Promise.all([
+    sessionsStub(env, accountId).forget(),
+    consistencyStub(env, accountId).forget(),
+    deleteAccountBodies(env.OBJECTS, accountId),
+  ]);
 }

@@ -71,7 +71,6 @@ function noSuchAccount(id: string): Response {
   return json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
 }
 
-
 admin.use("*", async (c, next) => {
   const token = c.env.IAMLAB_ADMIN_TOKEN;
   if (!token) return json(404, { error: "AdminApiDisabled", message: "The admin API is disabled: set IAMLAB_ADMIN_TOKEN." });
@@ -106,7 +105,8 @@ admin.post("/accounts", async (c) => {
         return json(201, created);
       }
     } catch (e) {
-      if (alias && String(e).includes("UNIQUE")) return json(409, { error: "AliasTaken", message: `The alias ${alias} is already in use.` });
+      if (alias && String(e).includes("UNIQUE"))
+        return json(409, { error: "AliasTaken", message: `The alias ${alias} is already in use.` });
       throw e;
     }
     if (body.accountId !== undefined) return json(409, { error: "AccountExists", message: `Account ${id} already exists.` });
@@ -190,18 +190,29 @@ admin.post("/accounts/:id/service-sessions", async (c) => {
   if (b instanceof Response) return b;
   const roleName = typeof b?.roleName === "string" ? b.roleName : typeof b?.roleArn === "string" ? b.roleArn.split("/").pop() : undefined;
   if (
-    !b || typeof b.service !== "string" || !roleName ||
+    !b ||
+    typeof b.service !== "string" ||
+    !roleName ||
     (b.sessionName !== undefined && typeof b.sessionName !== "string") ||
     (b.durationSeconds !== undefined && !Number.isInteger(b.durationSeconds))
   )
-    return json(400, { error: "InvalidRequest", message: "Send {service: 'ec2.amazonaws.com', roleName | roleArn, sessionName?: string, durationSeconds?: integer}." });
+    return json(400, {
+      error: "InvalidRequest",
+      message: "Send {service: 'ec2.amazonaws.com', roleName | roleArn, sessionName?: string, durationSeconds?: integer}.",
+    });
   try {
-    const out = await assumeRoleAsService(c.env, db, id, {
-      service: b.service,
-      roleName,
-      sessionName: typeof b.sessionName === "string" ? b.sessionName : `${b.service.split(".")[0]}-session`,
-      durationSeconds: typeof b.durationSeconds === "number" ? b.durationSeconds : 3600,
-    }, now());
+    const out = await assumeRoleAsService(
+      c.env,
+      db,
+      id,
+      {
+        service: b.service,
+        roleName,
+        sessionName: typeof b.sessionName === "string" ? b.sessionName : `${b.service.split(".")[0]}-session`,
+        durationSeconds: typeof b.durationSeconds === "number" ? b.durationSeconds : 3600,
+      },
+      now(),
+    );
     return json(201, out);
   } catch (e) {
     if (e instanceof AwsError) return json(e.status, { error: e.code, message: e.message });
@@ -222,12 +233,13 @@ admin.post("/clock", async (c) => {
   const body = await jsonObject(c.req.raw);
   if (body instanceof Response) return body;
   const offset =
-    typeof body?.offsetMs === "number" ? body.offsetMs
-    : typeof body?.setTo === "string" ? Date.parse(body.setTo) - Date.now()
-    : NaN;
+    typeof body?.offsetMs === "number" ? body.offsetMs : typeof body?.setTo === "string" ? Date.parse(body.setTo) - Date.now() : NaN;
   // JSON allows 1e308; a clock that far off breaks every date (toISOString throws): ±10 years.
   if (!Number.isFinite(offset) || Math.abs(offset) > MAX_CLOCK_OFFSET_MS)
-    return json(400, { error: "InvalidRequest", message: `Send {offsetMs: number} or {setTo: ISO date}, within ${MAX_CLOCK_OFFSET_MS} ms (10 years) of the real time.` });
+    return json(400, {
+      error: "InvalidRequest",
+      message: `Send {offsetMs: number} or {setTo: ISO date}, within ${MAX_CLOCK_OFFSET_MS} ms (10 years) of the real time.`,
+    });
   setClockOffset(Math.round(offset));
   // Cached reads may depend on "now" (credential-report age, key ages): start afresh.
   afterClockMove();

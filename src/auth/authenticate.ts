@@ -55,13 +55,26 @@ export function keyCacheScope(k: KeyLookup): Scope {
 }
 
 /** A permanent key as the data plane sees it: the latest row, or the lagging snapshot's. */
-async function permanentKey(db: Db, dataPlane: DataPlane, id: string, now: number, ttl: number, background?: (p: Promise<unknown>) => void): Promise<{ key: KeyLookup | undefined; consistency?: CallerConsistency; prefetched?: PolicyRow[] }> {
+async function permanentKey(
+  db: Db,
+  dataPlane: DataPlane,
+  id: string,
+  now: number,
+  ttl: number,
+  background?: (p: Promise<unknown>) => void,
+): Promise<{ key: KeyLookup | undefined; consistency?: CallerConsistency; prefetched?: PolicyRow[] }> {
   let prefetched: PolicyRow[] | undefined;
-  const key = await cachedLookup(`key:${id}`, ttl, keyCacheScope, async () => {
-    const r = await lookupAccessKeyWithPolicies(db, id);
-    prefetched = r.policies;
-    return r.key;
-  }, background);
+  const key = await cachedLookup(
+    `key:${id}`,
+    ttl,
+    keyCacheScope,
+    async () => {
+      const r = await lookupAccessKeyWithPolicies(db, id);
+      prefetched = r.policies;
+      return r.key;
+    },
+    background,
+  );
   let account: string | undefined;
   let latest: { generation: number; consistencyMode: string } | undefined;
   if (key) {
@@ -85,7 +98,17 @@ async function permanentKey(db: Db, dataPlane: DataPlane, id: string, now: numbe
  * `background` (the request's waitUntil) lets cached key rows be refreshed behind the response;
  * `parsed` is the request's signature when the router already read it.
  */
-export async function authenticate(raw: RawRequest, body: Uint8Array, db: Db, sessions: SessionResolver, dataPlane: DataPlane, now: number, cacheTtlMs = 0, background?: (p: Promise<unknown>) => void, parsed?: SignedRequestInfo | null): Promise<Authenticated> {
+export async function authenticate(
+  raw: RawRequest,
+  body: Uint8Array,
+  db: Db,
+  sessions: SessionResolver,
+  dataPlane: DataPlane,
+  now: number,
+  cacheTtlMs = 0,
+  background?: (p: Promise<unknown>) => void,
+  parsed?: SignedRequestInfo | null,
+): Promise<Authenticated> {
   const info = parsed === undefined ? parseSignature(raw) : parsed;
   if (!info) throw errors.missingAuthenticationToken();
   let secret: string;
@@ -104,7 +127,9 @@ export async function authenticate(raw: RawRequest, body: Uint8Array, db: Db, se
       if (!snap || !caller.entityId || !(`${kind}/${caller.entityId}` in snap.principals)) throw errors.invalidClientTokenId();
     }
   } else {
-    const { key, consistency, prefetched } = info.accessKeyId.startsWith("ASIA") ? { key: undefined } : await permanentKey(db, dataPlane, info.accessKeyId, now, cacheTtlMs, background);
+    const { key, consistency, prefetched } = info.accessKeyId.startsWith("ASIA")
+      ? { key: undefined }
+      : await permanentKey(db, dataPlane, info.accessKeyId, now, cacheTtlMs, background);
     if (!key || key.status !== "Active") throw errors.invalidClientTokenId();
     secret = key.secret;
     caller = callerOfKey(key, consistency?.visibleGeneration ?? key.generation);

@@ -165,8 +165,7 @@ export async function decodeAwsChunked(body: Uint8Array, opts: AwsChunkedOptions
     if (!sameHex(await sign(opts.signing!.signingKey, sts), trailerSignature)) throw chunkSignatureMismatch();
   }
   const payload = concat(chunks, total);
-  if (opts.decodedLength !== undefined && opts.decodedLength !== total)
-    throw incomplete();
+  if (opts.decodedLength !== undefined && opts.decodedLength !== total) throw incomplete();
   const declared = opts.trailer?.trim().toLowerCase();
   if (declared) {
     const got = trailers[declared];

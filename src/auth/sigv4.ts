@@ -45,7 +45,9 @@ export function parseSignature(req: RawRequest): SignedRequestInfo | null {
   if (auth !== null) {
     if (!auth.startsWith("AWS4-HMAC-SHA256 ")) {
       if (auth.startsWith("AWS4-")) throw errors.incompleteSignature(`Unsupported AWS 'algorithm': '${auth.split(" ")[0]}'`);
-      throw errors.incompleteSignature(`Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=${auth.slice(0, 64)}`);
+      throw errors.incompleteSignature(
+        `Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=${auth.slice(0, 64)}`,
+      );
     }
     const fields = new Map<string, string>();
     for (const part of auth.slice(17).split(",")) {
@@ -60,7 +62,15 @@ export function parseSignature(req: RawRequest): SignedRequestInfo | null {
     if (!amzDate) missing.push("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
     if (missing.length) throw errors.incompleteSignature(`${missing.join(" ")} Authorization=${auth.slice(0, 1024)}`);
     const token = req.headers.get("x-amz-security-token");
-    return build(fields.get("Credential")!, fields.get("SignedHeaders")!, fields.get("Signature")!, amzDate!, false, undefined, token ?? undefined);
+    return build(
+      fields.get("Credential")!,
+      fields.get("SignedHeaders")!,
+      fields.get("Signature")!,
+      amzDate!,
+      false,
+      undefined,
+      token ?? undefined,
+    );
   }
   if (req.url.search === "") return null;
   const q = req.url.searchParams;
@@ -79,21 +89,42 @@ export function parseSignature(req: RawRequest): SignedRequestInfo | null {
       if (!/^\d+$/.test(exp) || expires > 604800)
         throw errors.incompleteSignature("X-Amz-Expires must be a non-negative integer less than or equal to 604800.");
     }
-    return build(q.get("X-Amz-Credential")!, q.get("X-Amz-SignedHeaders")!, q.get("X-Amz-Signature")!, q.get("X-Amz-Date")!, true, expires, q.get("X-Amz-Security-Token") ?? undefined);
+    return build(
+      q.get("X-Amz-Credential")!,
+      q.get("X-Amz-SignedHeaders")!,
+      q.get("X-Amz-Signature")!,
+      q.get("X-Amz-Date")!,
+      true,
+      expires,
+      q.get("X-Amz-Security-Token") ?? undefined,
+    );
   }
   return null;
 }
 
-function build(credential: string, signedHeaders: string, signature: string, amzDate: string, presigned: boolean, expires: number | undefined, securityToken: string | undefined): SignedRequestInfo {
+function build(
+  credential: string,
+  signedHeaders: string,
+  signature: string,
+  amzDate: string,
+  presigned: boolean,
+  expires: number | undefined,
+  securityToken: string | undefined,
+): SignedRequestInfo {
   const parts = credential.split("/");
   if (parts.length !== 5 || parts[4] !== "aws4_request" || !parts[0])
-    throw errors.incompleteSignature(`Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${credential.slice(0, 256)}'`);
+    throw errors.incompleteSignature(
+      `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${credential.slice(0, 256)}'`,
+    );
   // AWS requires the Host header to be signed, so a signature cannot be replayed at another endpoint.
   const names = signedHeaders.split(";");
   if (!names.includes("host"))
     throw errors.incompleteSignature("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
   const time = parseAmzDate(amzDate);
-  if (time === null) throw errors.incompleteSignature(`Date must be in ISO-8601 'basic format'. Got '${amzDate}'. See http://en.wikipedia.org/wiki/ISO_8601`);
+  if (time === null)
+    throw errors.incompleteSignature(
+      `Date must be in ISO-8601 'basic format'. Got '${amzDate}'. See http://en.wikipedia.org/wiki/ISO_8601`,
+    );
   const [accessKeyId, scopeDate, region, service] = parts as [string, string, string, string];
   const info: SignedRequestInfo = {
     accessKeyId,
@@ -118,18 +149,26 @@ function fmt(ms: number): string {
 /** Clock checks that need no secret: skew for header auth, expiry for presigned URLs. */
 export function checkTime(info: SignedRequestInfo, now: number): void {
   if (info.scopeDate !== info.amzDate.slice(0, 8))
-    throw errors.signatureDoesNotMatch(`Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${info.scopeDate}' != '${info.amzDate.slice(0, 8)}', from '${info.amzDate}'.`);
+    throw errors.signatureDoesNotMatch(
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${info.scopeDate}' != '${info.amzDate.slice(0, 8)}', from '${info.amzDate}'.`,
+    );
   if (info.presigned) {
     const expires = info.expires ?? 900;
     if (now > info.time + expires * 1000) throw errors.accessDenied("Request has expired");
     if (info.time - now > MAX_SKEW_MS)
-      throw errors.signatureDoesNotMatch(`Signature not yet current: ${info.amzDate} is still later than ${fmt(now + MAX_SKEW_MS)} (${fmt(now)} + 15 min.)`);
+      throw errors.signatureDoesNotMatch(
+        `Signature not yet current: ${info.amzDate} is still later than ${fmt(now + MAX_SKEW_MS)} (${fmt(now)} + 15 min.)`,
+      );
     return;
   }
   if (now - info.time > MAX_SKEW_MS)
-    throw errors.signatureDoesNotMatch(`Signature expired: ${info.amzDate} is now earlier than ${fmt(now - MAX_SKEW_MS)} (${fmt(now)} - 15 min.)`);
+    throw errors.signatureDoesNotMatch(
+      `Signature expired: ${info.amzDate} is now earlier than ${fmt(now - MAX_SKEW_MS)} (${fmt(now)} - 15 min.)`,
+    );
   if (info.time - now > MAX_SKEW_MS)
-    throw errors.signatureDoesNotMatch(`Signature not yet current: ${info.amzDate} is still later than ${fmt(now + MAX_SKEW_MS)} (${fmt(now)} + 15 min.)`);
+    throw errors.signatureDoesNotMatch(
+      `Signature not yet current: ${info.amzDate} is still later than ${fmt(now + MAX_SKEW_MS)} (${fmt(now)} + 15 min.)`,
+    );
 }
 
 // Signing keys (kSigning, imported once as an HMAC CryptoKey) per secret/date/region/service.
@@ -233,12 +272,15 @@ export async function payloadOf(req: RawRequest, body: Uint8Array, info: SignedR
   const declared = req.headers.get("x-amz-content-sha256");
   if (info.service !== "s3" || !isStreamingMode(declared)) return body;
   const decodedLength = req.headers.get("x-amz-decoded-content-length");
-  const signing = declared === STREAMING_UNSIGNED_TRAILER ? undefined : {
-    signingKey: await signingKey(secret, info.scopeDate, info.region, info.service),
-    amzDate: info.amzDate,
-    scope: `${info.scopeDate}/${info.region}/${info.service}/aws4_request`,
-    seedSignature: info.signature,
-  };
+  const signing =
+    declared === STREAMING_UNSIGNED_TRAILER
+      ? undefined
+      : {
+          signingKey: await signingKey(secret, info.scopeDate, info.region, info.service),
+          amzDate: info.amzDate,
+          scope: `${info.scopeDate}/${info.region}/${info.service}/aws4_request`,
+          seedSignature: info.signature,
+        };
   const out = await decodeAwsChunked(body, {
     mode: declared,
     ...(signing ? { signing } : {}),

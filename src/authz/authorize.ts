@@ -23,7 +23,11 @@ import { BoundedMap } from "../lib/bounded";
 
 const compiled = new CompiledPolicyCache(4096);
 
-interface PrincipalPolicies { set: PolicySet; tags: Record<string, string>; bytes: number }
+interface PrincipalPolicies {
+  set: PolicySet;
+  tags: Record<string, string>;
+  bytes: number;
+}
 
 /**
  * (account, entity, generation) → compiled policies; a bumped generation simply misses. Bounded in
@@ -66,7 +70,19 @@ function compile(rows: PolicyRow[]): PrincipalPolicies {
 
 // A federated user issued by the root user has root's permissions, narrowed by its session policy.
 const ROOT_FEDERATION: PrincipalPolicies = {
-  set: { identity: [{ id: "root", type: "identity", policy: compiled.get("iamlab:root-federation", '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}', "identity") }] },
+  set: {
+    identity: [
+      {
+        id: "root",
+        type: "identity",
+        policy: compiled.get(
+          "iamlab:root-federation",
+          '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}',
+          "identity",
+        ),
+      },
+    ],
+  },
   tags: {},
   bytes: 0,
 };
@@ -95,7 +111,11 @@ async function principalPolicies(ctx: ActionContext): Promise<PrincipalPolicies>
 }
 
 /** The global condition keys AWS sets from the request itself. */
-export function requestContext(ctx: ActionContext, tags: Record<string, string>, extra: Record<string, ContextValue> | undefined): Record<string, ContextValue> {
+export function requestContext(
+  ctx: ActionContext,
+  tags: Record<string, string>,
+  extra: Record<string, ContextValue> | undefined,
+): Record<string, ContextValue> {
   const r = ctx.request;
   const c = ctx.caller;
   const out: Record<string, ContextValue> = {
@@ -111,7 +131,8 @@ export function requestContext(ctx: ActionContext, tags: Record<string, string>,
   if (s) {
     out["aws:TokenIssueTime"] = isoSeconds(s.tokenIssueTime);
     out["aws:MultiFactorAuthPresent"] = String(s.mfaAuthenticated);
-    if (s.mfaAuthenticated && s.mfaAuthTime !== undefined) out["aws:MultiFactorAuthAge"] = String(Math.max(0, Math.floor((r.now - s.mfaAuthTime) / 1000)));
+    if (s.mfaAuthenticated && s.mfaAuthTime !== undefined)
+      out["aws:MultiFactorAuthAge"] = String(Math.max(0, Math.floor((r.now - s.mfaAuthTime) / 1000)));
     if (s.sourceIdentity) out["aws:SourceIdentity"] = s.sourceIdentity;
   }
   // Session tags win over the principal's own tags (AWS).
@@ -128,7 +149,11 @@ function sessionPolicies(c: Caller): PolicySource[] | undefined {
   return docs.map((d) => ({ id: d.id, type: "session" as const, policy: compiled.get(`${d.id}#${fnv(d.json)}`, d.json, "session") }));
 }
 
-export interface AuthorizationResult { request: AuthzRequest; decision: Decision; decisionId: string }
+export interface AuthorizationResult {
+  request: AuthzRequest;
+  decision: Decision;
+  decisionId: string;
+}
 
 /** Evaluates without throwing (the simulator and explanations use this). */
 export async function decide(ctx: ActionContext, action: string, target: AuthzTarget): Promise<AuthorizationResult> {
@@ -137,7 +162,11 @@ export async function decide(ctx: ActionContext, action: string, target: AuthzTa
   const session = sessionPolicies(ctx.caller);
   if (session) policies.session = session;
   if (target.resourcePolicies?.length) {
-    policies.resource = target.resourcePolicies.map((r) => ({ id: r.id, type: "resource" as const, policy: compiled.get(`${r.id}#${fnv(r.json)}`, r.json, r.kind ?? "resource") }));
+    policies.resource = target.resourcePolicies.map((r) => ({
+      id: r.id,
+      type: "resource" as const,
+      policy: compiled.get(`${r.id}#${fnv(r.json)}`, r.json, r.kind ?? "resource"),
+    }));
     if (target.requireResourceAllow) policies.requireResourceAllow = true;
   }
   const request: AuthzRequest = {

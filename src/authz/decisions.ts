@@ -66,7 +66,10 @@ const PERSIST_PER_SEC = 5;
 const PERSIST_TOTAL_PER_SEC = 100;
 const MAX_BUCKETS = 4096;
 
-interface Bucket { tokens: number; at: number }
+interface Bucket {
+  tokens: number;
+  at: number;
+}
 const buckets = new Map<string, Bucket>();
 const overall: Bucket = { tokens: PERSIST_TOTAL_PER_SEC, at: 0 };
 
@@ -185,9 +188,16 @@ export function decisionForCaller(rec: DecisionRecord): CallerDecisionView {
   const explanation: CallerDecisionView["explanation"] = { ...rec.explanation, policies };
   const view: CallerDecisionView = { ...rec, explanation };
   if (rec.deniedBy && foreign(rec.deniedBy.type)) {
-    view.deniedBy = { type: rec.deniedBy.type, id: rec.deniedBy.id === rec.request.resource ? rec.deniedBy.id : "(another account's policy)" };
+    view.deniedBy = {
+      type: rec.deniedBy.type,
+      id: rec.deniedBy.id === rec.request.resource ? rec.deniedBy.id : "(another account's policy)",
+    };
   }
-  if (owner !== caller && rec.decision !== "allow" && (rec.reason === "noResourceAllow" || (rec.reason === "explicitDeny" && rec.deniedBy?.type === "resource")))
+  if (
+    owner !== caller &&
+    rec.decision !== "allow" &&
+    (rec.reason === "noResourceAllow" || (rec.reason === "explicitDeny" && rec.deniedBy?.type === "resource"))
+  )
     explanation.note = `The ${rec.request.action.toLowerCase().startsWith("sts:") ? "trust policy" : "resource-based policy"} of account ${owner} does not allow this request; its content belongs to that account and is not shown.`;
   return view;
 }

@@ -136,11 +136,13 @@ interface Sources {
 
 function sources(input: SimulationInput): Sources {
   const simPolicy = new Map<PolicySource, SimPolicy>();
-  const toSource = (type: PolicySourceType) => (p: SimPolicy): PolicySource => {
-    const src: PolicySource = { id: p.id, type, policy: p.policy };
-    simPolicy.set(src, p);
-    return src;
-  };
+  const toSource =
+    (type: PolicySourceType) =>
+    (p: SimPolicy): PolicySource => {
+      const src: PolicySource = { id: p.id, type, policy: p.policy };
+      simPolicy.set(src, p);
+      return src;
+    };
   const set: PolicySet = { identity: input.identity.map(toSource("identity")) };
   if (input.boundary) set.boundary = input.boundary.map(toSource("boundary"));
   if (input.session) set.session = input.session.map(toSource("session"));
@@ -214,7 +216,14 @@ function aggregateResourceName(action: string, resources: string[]): string {
   const first = resources[0]!;
   // The catalog's pattern with every ${Variable} as `*`, matched by the engine's linear wildcard matcher
   // (a RegExp of `.*` runs backtracks polynomially on a hostile ARN).
-  const fits = (pattern: string) => globMatch(pattern.split(/\$\{[^}]*\}/).map(escapeLiteral).join("*"), first);
+  const fits = (pattern: string) =>
+    globMatch(
+      pattern
+        .split(/\$\{[^}]*\}/)
+        .map(escapeLiteral)
+        .join("*"),
+      first,
+    );
   const t = types.find((rt) => rt.arnPattern && fits(rt.arnPattern)) ?? types[0];
   if (!t?.arnPattern) return "*";
   return t.arnPattern.replaceAll("${Partition}", "aws").replaceAll("${Region}", "*");
@@ -280,7 +289,9 @@ function sideDecision(t: PolicyTypeAnalysis | null): SimDecision {
 function matchedStatements(a: Analysis, decision: SimDecision): Array<{ source: PolicySource; index: number }> {
   if (decision === "implicitDeny") return [];
   const types =
-    decision === "explicitDeny" ? [...(a.scps ?? []), ...(a.rcps ?? []), a.resource, a.identity, a.boundary, a.session] : [a.resource, a.identity];
+    decision === "explicitDeny"
+      ? [...(a.scps ?? []), ...(a.rcps ?? []), a.resource, a.identity, a.boundary, a.session]
+      : [a.resource, a.identity];
   const effect = decision === "explicitDeny" ? "Deny" : "Allow";
   return types.flatMap((t) => (t?.matched ?? []).filter((m) => m.effect === effect));
 }
@@ -381,8 +392,7 @@ function single(action: string, r: PerResource): { [k: string]: XmlValue } {
     MatchedStatements: r.matched as unknown as XmlValue,
     MissingContextValues: r.missing,
     OrganizationsDecisionDetail: r.orgAllows === undefined ? undefined : { AllowedByOrganizations: r.orgAllows },
-    PermissionsBoundaryDecisionDetail:
-      r.boundaryAllows === undefined ? undefined : { AllowedByPermissionsBoundary: r.boundaryAllows },
+    PermissionsBoundaryDecisionDetail: r.boundaryAllows === undefined ? undefined : { AllowedByPermissionsBoundary: r.boundaryAllows },
     EvalDecisionDetails: r.crossAccount ? details(r) : undefined,
   };
 }
@@ -427,8 +437,7 @@ function aggregate(action: string, per: PerResource[], resources: string[]): { [
       MatchedStatements: r.matched as unknown as XmlValue,
       MissingContextValues: r.missing.length ? r.missing : undefined,
       EvalDecisionDetails: r.crossAccount ? details(r) : undefined,
-      PermissionsBoundaryDecisionDetail:
-        r.boundaryAllows === undefined ? undefined : { AllowedByPermissionsBoundary: r.boundaryAllows },
+      PermissionsBoundaryDecisionDetail: r.boundaryAllows === undefined ? undefined : { AllowedByPermissionsBoundary: r.boundaryAllows },
     })),
   };
 }
@@ -474,9 +483,7 @@ function validValue(type: string, v: string): boolean {
   }
 }
 
-export type ContextParse =
-  | { ok: true; context: Record<string, ContextValue>; provided: Set<string> }
-  | { ok: false; message: string };
+export type ContextParse = { ok: true; context: Record<string, ContextValue>; provided: Set<string> } | { ok: false; message: string };
 
 /**
  * ContextEntries → request context. List types are multi-valued keys; a value that does not read as its
@@ -527,7 +534,13 @@ export function contextKeysOf(jsonTexts: readonly string[]): string[] {
     const st = doc.Statement;
     const list = Array.isArray(st) ? st : st ? [st] : [];
     const strings = (v: Json | undefined): string[] =>
-      typeof v === "string" ? [v] : Array.isArray(v) ? v.flatMap((x) => strings(x)) : v && typeof v === "object" ? Object.values(v).flatMap((x) => strings(x)) : [];
+      typeof v === "string"
+        ? [v]
+        : Array.isArray(v)
+          ? v.flatMap((x) => strings(x))
+          : v && typeof v === "object"
+            ? Object.values(v).flatMap((x) => strings(x))
+            : [];
     for (const s of list) {
       if (!s || typeof s !== "object" || Array.isArray(s)) continue;
       for (const [element, value] of Object.entries(s)) {

@@ -9,8 +9,14 @@
  * A tiny scanner rather than JSON.parse: parsing loses offsets. Pure; input is a document that
  * already passed parsePolicy (on anything else it returns what it could find, never throws).
  */
-export interface Position { Line: number; Column: number }
-export interface StatementSpan { StartPosition: Position; EndPosition: Position }
+export interface Position {
+  Line: number;
+  Column: number;
+}
+export interface StatementSpan {
+  StartPosition: Position;
+  EndPosition: Position;
+}
 
 class Scanner {
   i = 0;

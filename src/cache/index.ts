@@ -57,7 +57,12 @@ export const scopes = {
   rootKeys: (account: string): Scope => ({ kind: "rootKeys", account }),
 };
 
-interface Entry<T> { value: T; expires: number; epoch: number; refreshing?: boolean }
+interface Entry<T> {
+  value: T;
+  expires: number;
+  epoch: number;
+  refreshing?: boolean;
+}
 
 const entries = new BoundedMap<string, Entry<unknown>>(10_000, 24 * 1024 * 1024, (e, k) => 2 * k.length + estimateBytes(e.value));
 // One counter per (kind, account); bounded by the number of accounts (created by the admin API only).
@@ -168,7 +173,14 @@ function dueForRefresh(hit: Entry<unknown>, now: number, ttlMs: number): boolean
   return !hit.refreshing && now - (hit.expires - ttlMs) >= ttlMs / 2;
 }
 
-async function refresh<T>(key: string, hit: Entry<T>, scope: Scope, ttlMs: number, scopeOf: (v: T) => Scope | undefined, load: () => Promise<T | undefined>): Promise<void> {
+async function refresh<T>(
+  key: string,
+  hit: Entry<T>,
+  scope: Scope,
+  ttlMs: number,
+  scopeOf: (v: T) => Scope | undefined,
+  load: () => Promise<T | undefined>,
+): Promise<void> {
   const started = Date.now();
   try {
     const value = await load();
@@ -183,7 +195,12 @@ async function refresh<T>(key: string, hit: Entry<T>, scope: Scope, ttlMs: numbe
 }
 
 /** When a cached value is due for a refresh ahead: the epoch and time the reload started from. */
-export interface RefreshTicket { key: string; scope: Scope; epoch: number; started: number }
+export interface RefreshTicket {
+  key: string;
+  scope: Scope;
+  epoch: number;
+  started: number;
+}
 
 /**
  * A value cached under `scope` and still valid (same epoch, within its TTL), or undefined. With

@@ -18,7 +18,10 @@ import { BoundedMap, estimateBytes } from "../lib/bounded";
 export async function setConsistency(env: Env, db: Db, accountId: string, cfg: ConsistencyConfig): Promise<void> {
   const stub = env.CONSISTENCY.get(env.CONSISTENCY.idFromName(accountId));
   await stub.configure(cfg);
-  await db.update(t.accounts).set({ consistencyMode: cfg.mode, consistencyConfig: JSON.stringify(cfg) }).where(eq(t.accounts.id, accountId));
+  await db
+    .update(t.accounts)
+    .set({ consistencyMode: cfg.mode, consistencyConfig: JSON.stringify(cfg) })
+    .where(eq(t.accounts.id, accountId));
 }
 
 // Snapshots by (account, generation): immutable, so an isolate may keep them (bounded in bytes:
@@ -26,7 +29,12 @@ export async function setConsistency(env: Env, db: Db, accountId: string, cfg: C
 const snapshots = new BoundedMap<string, AccountSnapshot>(256, 24 * 1024 * 1024, (s) => estimateBytes(s, 2_000_000));
 
 /** The data plane's view for a lagging account: the visible generation and, if it is not the latest, its snapshot. */
-export async function dataPlaneView(env: Env, accountId: string, latestGeneration: number, now: number): Promise<{ view: ConsistencyView; snapshot?: AccountSnapshot }> {
+export async function dataPlaneView(
+  env: Env,
+  accountId: string,
+  latestGeneration: number,
+  now: number,
+): Promise<{ view: ConsistencyView; snapshot?: AccountSnapshot }> {
   const stub = env.CONSISTENCY.get(env.CONSISTENCY.idFromName(accountId));
   const view = await stub.view(now, latestGeneration, haveGeneration(accountId));
   if (view.visibleGeneration >= latestGeneration) return { view };
@@ -62,10 +70,12 @@ export function dataPlaneFor(env: Env): DataPlane {
   return {
     async view(accountId, mode, latestGeneration, now) {
       const quietKey = `quiet:${accountId}`;
-      if (peek<number>(quietKey, scopes.account(accountId))?.value === latestGeneration) return { mode, latestGeneration, visibleGeneration: latestGeneration, pending: 0 };
+      if (peek<number>(quietKey, scopes.account(accountId))?.value === latestGeneration)
+        return { mode, latestGeneration, visibleGeneration: latestGeneration, pending: 0 };
       const ticket = readTicket(quietKey, scopes.account(accountId));
       const { view, snapshot } = await dataPlaneView(env, accountId, latestGeneration, now);
-      if (view.pending === 0 && view.visibleGeneration >= latestGeneration && !snapshot) remember(quietKey, scopes.account(accountId), latestGeneration, authCacheTtl(env), ticket);
+      if (view.pending === 0 && view.visibleGeneration >= latestGeneration && !snapshot)
+        remember(quietKey, scopes.account(accountId), latestGeneration, authCacheTtl(env), ticket);
       const out: CallerConsistency = { mode, latestGeneration, visibleGeneration: view.visibleGeneration, pending: view.pending };
       if (snapshot) out.snapshot = snapshot;
       return out;
@@ -77,7 +87,14 @@ export function dataPlaneFor(env: Env): DataPlane {
  * The role sts:AssumeRole sees: from the visible snapshot when the role's account lags (a new role
  * is not assumable yet, a trust-policy edit has not arrived), else undefined = read D1 as usual.
  */
-export async function laggingRole(env: Env, db: Db, caller: { principal: { account: string }; consistency?: CallerConsistency }, accountId: string, name: string, now: number): Promise<{ found: boolean; role?: RoleView } | undefined> {
+export async function laggingRole(
+  env: Env,
+  db: Db,
+  caller: { principal: { account: string }; consistency?: CallerConsistency },
+  accountId: string,
+  name: string,
+  now: number,
+): Promise<{ found: boolean; role?: RoleView } | undefined> {
   let snap: AccountSnapshot | undefined;
   if (accountId === caller.principal.account) {
     snap = caller.consistency?.snapshot;

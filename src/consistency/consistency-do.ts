@@ -13,7 +13,11 @@ import { captureSnapshot, docRefs, packSnapshot, type PackedSnapshot, type WireS
 import { getDb } from "../store/db";
 import { accountState } from "../store/credentials";
 
-interface LogEntry { generation: number; writtenAt: number; visibleAt: number }
+interface LogEntry {
+  generation: number;
+  writtenAt: number;
+  visibleAt: number;
+}
 
 interface State {
   config: ConsistencyConfig;
@@ -35,7 +39,10 @@ export interface ConsistencyView {
 }
 
 /** A write in progress on a lagging account (see prepareWrite). */
-export interface WriteTicket { token: string; generation: number }
+export interface WriteTicket {
+  token: string;
+  generation: number;
+}
 
 /** Storage calls take at most 128 keys each. */
 function* storageChunks(keys: string[]): Generator<string[]> {
@@ -45,7 +52,12 @@ function* storageChunks(keys: string[]): Generator<string[]> {
 /** How long a write may hold the account's write slot if its Worker never reports back. */
 const WRITE_SLOT_MS = 10_000;
 
-export interface PendingChange { generation: number; writtenAt: string; visibleAt: string; remainingMs: number }
+export interface PendingChange {
+  generation: number;
+  writtenAt: string;
+  visibleAt: string;
+  remainingMs: number;
+}
 
 export class ConsistencyDO extends DurableObject<Env> {
   private state: State | undefined;

@@ -30,31 +30,55 @@ export interface AccountSnapshot {
 export async function captureSnapshot(db: Db, accountId: string): Promise<AccountSnapshot> {
   const [gen] = await db.all<{ generation: number }>(sql`SELECT generation FROM accounts WHERE id = ${accountId}`);
   const keys = await db.all<{
-    access_key_id: string; secret: string; status: string; user_id: string | null; user_name: string | null; arn: string | null;
+    access_key_id: string;
+    secret: string;
+    status: string;
+    user_id: string | null;
+    user_name: string | null;
+    arn: string | null;
   }>(sql`SELECT k.access_key_id, k.secret, k.status, k.user_id, u.user_name, u.arn
     FROM access_keys k LEFT JOIN users u ON u.user_id = k.user_id WHERE k.account_id = ${accountId}`);
   const users = await db.all<{ user_id: string }>(sql`SELECT user_id FROM users WHERE account_id = ${accountId}`);
   const roles = await db.all<{
-    role_id: string; role_name: string; name_lower: string; path: string; arn: string;
-    assume_role_policy_document: string; max_session_duration: number; permissions_boundary: string | null;
+    role_id: string;
+    role_name: string;
+    name_lower: string;
+    path: string;
+    arn: string;
+    assume_role_policy_document: string;
+    max_session_duration: number;
+    permissions_boundary: string | null;
   }>(sql`SELECT role_id, role_name, name_lower, path, arn, assume_role_policy_document, max_session_duration, permissions_boundary
     FROM roles WHERE account_id = ${accountId}`);
   const generation = gen?.generation ?? 0;
   const snap: AccountSnapshot = { accountId, generation, keys: {}, principals: {}, roles: {} };
   for (const k of keys) {
     snap.keys[k.access_key_id] = {
-      accessKeyId: k.access_key_id, accountId, secret: k.secret, status: k.status, generation,
-      userId: k.user_id, userName: k.user_name, userArn: k.arn,
+      accessKeyId: k.access_key_id,
+      accountId,
+      secret: k.secret,
+      status: k.status,
+      generation,
+      userId: k.user_id,
+      userName: k.user_name,
+      userArn: k.arn,
     };
   }
   // Two queries for every principal of the account (they were one per user and per role).
-  const [userPolicies, rolePolicies] = await Promise.all([loadAccountPolicies(db, accountId, "user"), loadAccountPolicies(db, accountId, "role")]);
+  const [userPolicies, rolePolicies] = await Promise.all([
+    loadAccountPolicies(db, accountId, "user"),
+    loadAccountPolicies(db, accountId, "role"),
+  ]);
   for (const u of users) snap.principals[`user/${u.user_id}`] = userPolicies.get(u.user_id) ?? [];
   for (const r of roles) snap.principals[`role/${r.role_id}`] = rolePolicies.get(r.role_id) ?? [];
   for (const r of roles) {
     snap.roles[r.name_lower] = {
-      roleId: r.role_id, roleName: r.role_name, path: r.path, arn: r.arn,
-      assumeRolePolicyDocument: r.assume_role_policy_document, maxSessionDuration: r.max_session_duration,
+      roleId: r.role_id,
+      roleName: r.role_name,
+      path: r.path,
+      arn: r.arn,
+      assumeRolePolicyDocument: r.assume_role_policy_document,
+      maxSessionDuration: r.max_session_duration,
       permissionsBoundary: r.permissions_boundary,
     };
   }
@@ -66,7 +90,13 @@ export async function captureSnapshot(db: Db, accountId: string): Promise<Accoun
  * document once, by content hash. One copy per principal would not fit: a hundred users with
  * ReadOnlyAccess attached is ~100 copies of a 40 KB document, over the DO's per-value limit.
  */
-export interface PackedRow { slot: PolicyRow["slot"]; id: string; version: string; /** tag value */ body?: string; /** document hash */ doc?: string }
+export interface PackedRow {
+  slot: PolicyRow["slot"];
+  id: string;
+  version: string /** tag value */;
+  body?: string /** document hash */;
+  doc?: string;
+}
 export interface PackedSnapshot extends Omit<AccountSnapshot, "principals"> {
   principals: Record<string, PackedRow[]>;
 }
@@ -103,7 +133,12 @@ export async function packSnapshot(snap: AccountSnapshot): Promise<{ packed: Pac
 export function unpackSnapshot(w: WireSnapshot): AccountSnapshot {
   const principals: Record<string, PolicyRow[]> = {};
   for (const [who, rows] of Object.entries(w.principals)) {
-    principals[who] = rows.map((r) => ({ slot: r.slot, id: r.id, version: r.version, body: r.doc !== undefined ? (w.docs[r.doc] ?? "") : (r.body ?? "") }));
+    principals[who] = rows.map((r) => ({
+      slot: r.slot,
+      id: r.id,
+      version: r.version,
+      body: r.doc !== undefined ? (w.docs[r.doc] ?? "") : (r.body ?? ""),
+    }));
   }
   const { docs: _docs, ...rest } = w;
   return { ...rest, principals };

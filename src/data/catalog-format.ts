@@ -35,11 +35,7 @@ export type AccessLevelCode = "L" | "R" | "W" | "P" | "T";
 export type RawActionResource = string | readonly [name: string, conditionKeys: readonly string[]];
 
 /** `[accessLevels, resourceTypes, conditionKeys]`; accessLevels is a string of codes, e.g. "PW". */
-export type RawAction = readonly [
-  accessLevels: string,
-  resourceTypes: readonly RawActionResource[],
-  conditionKeys: readonly string[],
-];
+export type RawAction = readonly [accessLevels: string, resourceTypes: readonly RawActionResource[], conditionKeys: readonly string[]];
 
 /** `[arnPattern, conditionKeys]`, the pattern with SAR placeholders such as `${Account}`. */
 export type RawResourceType = readonly [arnPattern: string, conditionKeys: readonly string[]];

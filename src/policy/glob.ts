@@ -54,12 +54,7 @@ function twoPointer(p: string, s: string): boolean {
         continue;
       }
       const sc = s.charCodeAt(si);
-      if (
-        pc === sc ||
-        pc === QMARK ||
-        (pc === LIT_STAR_CODE && sc === STAR) ||
-        (pc === LIT_QMARK_CODE && sc === QMARK)
-      ) {
+      if (pc === sc || pc === QMARK || (pc === LIT_STAR_CODE && sc === STAR) || (pc === LIT_QMARK_CODE && sc === QMARK)) {
         pi++;
         si++;
         continue;
@@ -146,7 +141,10 @@ function segmentPattern(p: string): Segmented {
   const last = parts[parts.length - 1]!;
   const head = first.length ? segment(first) : null;
   const tail = last.length ? segment(last) : null;
-  const middle = parts.slice(1, -1).filter((x) => x.length > 0).map(segment);
+  const middle = parts
+    .slice(1, -1)
+    .filter((x) => x.length > 0)
+    .map(segment);
   const minLength = (head?.len ?? 0) + (tail?.len ?? 0) + middle.reduce((n, m) => n + m.len, 0);
   return { head, tail, middle, exact: false, minLength };
 }

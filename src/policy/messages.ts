@@ -7,8 +7,7 @@ export const MALFORMED = {
   version: "Policy document must be version 2012-10-17 or greater.",
   legacy: "The policy failed legacy parsing",
   sidUnique: "Statement IDs (SID) in a single policy must be unique.",
-  sidAlphanumeric:
-    "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*",
+  sidAlphanumeric: "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*",
   noActions: "Policy statement must contain actions.",
   noResources: "Policy statement must contain resources.",
   principalNotAllowed: "Policy document should not specify a principal.",
@@ -29,7 +28,6 @@ export const MALFORMED = {
   invalidPrincipal: (type: string, value: string) => `Invalid principal in policy: "${type}":"${value}"`,
   partialWildcardAccount: "Partial wildcard (*) not supported in the account ID portion of the ARN",
 } as const;
-
 
 const POLICY_TYPE_PHRASE: Record<PolicySourceType, string> = {
   identity: "an identity-based policy",
@@ -72,8 +70,7 @@ export function accessDeniedMessage(req: AuthzRequest, d: Decision, options: Acc
   if (d.decision === "explicitDeny" && d.deniedBy) {
     const crossAccount = (req.resourceAccount ?? p.account) !== p.account;
     const orgPolicy = d.deniedBy.type === "scp" || d.deniedBy.type === "rcp";
-    const withArn =
-      (options.includePolicyArn ?? true) && d.deniedBy.id.startsWith("arn:") && (!crossAccount || orgPolicy);
+    const withArn = (options.includePolicyArn ?? true) && d.deniedBy.id.startsWith("arn:") && (!crossAccount || orgPolicy);
     return `${head} with an explicit deny in ${POLICY_TYPE_PHRASE[d.deniedBy.type]}${withArn ? `: ${d.deniedBy.id}` : ""}`;
   }
   const phrase = IMPLICIT_PHRASE[d.reason];

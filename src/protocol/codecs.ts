@@ -27,7 +27,11 @@ export const S3_BASE_HOSTS: readonly string[] = ["localhost"];
 
 export const CODECS: Readonly<Record<ModelProtocol, Codec>> = {
   json: { decode: decodeJson, encodeResult: encodeJsonResult, encodeError: (m, e, r) => encodeJsonError(m, e, r) },
-  "rest-xml": { decode: (m, r) => decodeRestXml(m, r, S3_BASE_HOSTS), encodeResult: encodeRestXmlResult, encodeError: (_m, e, r, method) => encodeRestXmlError(e, r, { method, ...(e.details ? { extra: e.details } : {}) }) },
+  "rest-xml": {
+    decode: (m, r) => decodeRestXml(m, r, S3_BASE_HOSTS),
+    encodeResult: encodeRestXmlResult,
+    encodeError: (_m, e, r, method) => encodeRestXmlError(e, r, { method, ...(e.details ? { extra: e.details } : {}) }),
+  },
   "rest-json": { decode: decodeRestJson, encodeResult: encodeRestJsonResult, encodeError: (_m, e, r) => encodeRestJsonError(e, r) },
   ec2: { decode: decodeEc2, encodeResult: encodeEc2Result, encodeError: (_m, e, r) => encodeEc2Error(e, r) },
 };
@@ -45,7 +49,9 @@ export function errorForProtocol(model: ServiceModel, err: AwsError, decisionId:
     const code = model.metadata.errors.accessDenied;
     return code === err.code ? err : new AwsError(code, err.message, 403);
   }
-  const renamed = (p === "json" || p === "rest-json" ? JSON_AUTH : p === "rest-xml" ? S3_AUTH : p === "ec2" ? EC2_AUTH : undefined)?.[err.code];
+  const renamed = (p === "json" || p === "rest-json" ? JSON_AUTH : p === "rest-xml" ? S3_AUTH : p === "ec2" ? EC2_AUTH : undefined)?.[
+    err.code
+  ];
   return renamed ? new AwsError(renamed[0], renamed[2] ?? err.message, renamed[1]) : err;
 }
 

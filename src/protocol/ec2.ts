@@ -17,7 +17,8 @@ import { asAwsError, textOf, type DecodedRequest, type Value, type WireRequest, 
 import { esc } from "./xml";
 import { scalarFromString, xmlMembers, XML_DECLARATION } from "./xml-model";
 
-const invalidParameterValue = (name: string, v: string) => new AwsError("InvalidParameterValue", `Value (${v}) for parameter ${name} is invalid.`, 400);
+const invalidParameterValue = (name: string, v: string) =>
+  new AwsError("InvalidParameterValue", `Value (${v}) for parameter ${name} is invalid.`, 400);
 const missingParameter = (name: string) => new AwsError("MissingParameter", `The request must contain the parameter ${name}`, 400);
 
 export function invalidAction(action: string): AwsError {
@@ -30,7 +31,11 @@ export function invalidAction(action: string): AwsError {
  */
 export function unauthorizedOperation(reason: string, encodedMessage: string): AwsError {
   const why = reason ? ` ${reason}` : "";
-  return new AwsError("UnauthorizedOperation", `You are not authorized to perform this operation.${why} Encoded authorization failure message: ${encodedMessage}`, 403);
+  return new AwsError(
+    "UnauthorizedOperation",
+    `You are not authorized to perform this operation.${why} Encoded authorization failure message: ${encodedMessage}`,
+    403,
+  );
 }
 
 function wireName(name: string, m: Member): string {
@@ -106,7 +111,12 @@ export function decodeEc2(model: ServiceModel, req: WireRequest): DecodedRequest
   }
 }
 
-export function encodeEc2Result(model: ServiceModel, operation: OperationModel, output: Value | undefined, requestId: string): WireResponse {
+export function encodeEc2Result(
+  model: ServiceModel,
+  operation: OperationModel,
+  output: Value | undefined,
+  requestId: string,
+): WireResponse {
   const shape = structureOf(model, operation.output);
   const el = `${operation.name}Response`;
   const members = shape && output ? xmlMembers(model, shape, output) : "";

@@ -33,11 +33,9 @@ export const errors = {
   limitExceeded: (m: string) => new AwsError("LimitExceeded", m, 409),
   malformedPolicy: (m: string) => new AwsError("MalformedPolicyDocument", m, 400),
   accessDenied: (m: string) => new AwsError("AccessDenied", m, 403),
-  missingAuthenticationToken: () =>
-    new AwsError("MissingAuthenticationToken", "Request is missing Authentication Token", 403),
+  missingAuthenticationToken: () => new AwsError("MissingAuthenticationToken", "Request is missing Authentication Token", 403),
   incompleteSignature: (m: string) => new AwsError("IncompleteSignature", m, 400),
-  invalidClientTokenId: () =>
-    new AwsError("InvalidClientTokenId", "The security token included in the request is invalid.", 403),
+  invalidClientTokenId: () => new AwsError("InvalidClientTokenId", "The security token included in the request is invalid.", 403),
   signatureDoesNotMatch: (m?: string) =>
     new AwsError(
       "SignatureDoesNotMatch",

@@ -93,7 +93,12 @@ export function readJsonValue(model: ServiceModel, member: Member, raw: unknown,
   }
 }
 
-export function readJsonStructure(model: ServiceModel, members: Readonly<Record<string, Member>>, raw: Value, opts: { jsonName?: boolean } = {}): Value {
+export function readJsonStructure(
+  model: ServiceModel,
+  members: Readonly<Record<string, Member>>,
+  raw: Value,
+  opts: { jsonName?: boolean } = {},
+): Value {
   const out: Value = {};
   for (const [name, m] of Object.entries(members)) {
     if (m.location) continue; // REST-JSON: headers / query / labels are read by the REST layer.
@@ -129,7 +134,12 @@ export function writeJsonValue(model: ServiceModel, member: Member, v: unknown, 
   }
 }
 
-export function writeJsonStructure(model: ServiceModel, members: Readonly<Record<string, Member>>, v: Value, opts: { jsonName?: boolean } = {}): Value {
+export function writeJsonStructure(
+  model: ServiceModel,
+  members: Readonly<Record<string, Member>>,
+  v: Value,
+  opts: { jsonName?: boolean } = {},
+): Value {
   const out: Value = {};
   for (const [name, m] of Object.entries(members)) {
     if (m.location) continue;
@@ -182,7 +192,12 @@ function contentType(model: ServiceModel): string {
   return `application/x-amz-json-${model.metadata.jsonVersion ?? "1.0"}`;
 }
 
-export function encodeJsonResult(model: ServiceModel, operation: OperationModel, output: Value | undefined, requestId: string): WireResponse {
+export function encodeJsonResult(
+  model: ServiceModel,
+  operation: OperationModel,
+  output: Value | undefined,
+  requestId: string,
+): WireResponse {
   const shape = operation.output === undefined ? undefined : shapeOf(model, operation.output);
   const body = shape?.type === "structure" && output ? writeJsonStructure(model, shape.members, output) : {};
   return { status: 200, headers: { "content-type": contentType(model), "x-amzn-requestid": requestId }, body: JSON.stringify(body) };

@@ -32,7 +32,10 @@ function decode(s: string): string {
   }
 }
 
-interface Problem { path: string; message: string }
+interface Problem {
+  path: string;
+  message: string;
+}
 
 /** camelCase member name as AWS prints it in validation messages (`UserName` → `userName`). */
 function memberName(name: string): string {
@@ -49,13 +52,25 @@ function decodeShape(shape: Shape, params: FlatParams, prefix: string, path: str
       const v = params.get(prefix);
       if (v === undefined) return undefined;
       if (shape.min !== undefined && v.length < shape.min)
-        problems.push({ path, message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${shape.min}` });
+        problems.push({
+          path,
+          message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${shape.min}`,
+        });
       else if (shape.max !== undefined && v.length > shape.max)
-        problems.push({ path, message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}` });
+        problems.push({
+          path,
+          message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}`,
+        });
       else if (shape.pattern && !shape.pattern.test(v))
-        problems.push({ path, message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${shape.patternText ?? shape.pattern.source}` });
+        problems.push({
+          path,
+          message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${shape.patternText ?? shape.pattern.source}`,
+        });
       else if (shape.enum && !shape.enum.includes(v))
-        problems.push({ path, message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must satisfy enum value set: [${shape.enum.join(", ")}]` });
+        problems.push({
+          path,
+          message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must satisfy enum value set: [${shape.enum.join(", ")}]`,
+        });
       return v;
     }
     case "integer": {
@@ -67,9 +82,15 @@ function decodeShape(shape: Shape, params: FlatParams, prefix: string, path: str
       }
       const n = Number(v.trim());
       if (shape.min !== undefined && n < shape.min)
-        problems.push({ path, message: `Value '${n}' at '${path}' failed to satisfy constraint: Member must have value greater than or equal to ${shape.min}` });
+        problems.push({
+          path,
+          message: `Value '${n}' at '${path}' failed to satisfy constraint: Member must have value greater than or equal to ${shape.min}`,
+        });
       else if (shape.max !== undefined && n > shape.max)
-        problems.push({ path, message: `Value '${n}' at '${path}' failed to satisfy constraint: Member must have value less than or equal to ${shape.max}` });
+        problems.push({
+          path,
+          message: `Value '${n}' at '${path}' failed to satisfy constraint: Member must have value less than or equal to ${shape.max}`,
+        });
       return n;
     }
     case "boolean": {
@@ -103,9 +124,15 @@ function decodeShape(shape: Shape, params: FlatParams, prefix: string, path: str
       }
       if (!present) return undefined;
       if (shape.max !== undefined && items.length > shape.max)
-        problems.push({ path, message: `Value '[${items.length} items]' at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}` });
+        problems.push({
+          path,
+          message: `Value '[${items.length} items]' at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}`,
+        });
       if (shape.min !== undefined && items.length < shape.min)
-        problems.push({ path, message: `Value '[]' at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${shape.min}` });
+        problems.push({
+          path,
+          message: `Value '[]' at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${shape.min}`,
+        });
       return items;
     }
     case "map": {
@@ -153,7 +180,8 @@ function decodeFields(fields: Fields, params: FlatParams, prefix: string, path: 
     const fieldPath = `${path}${memberName(name)}`;
     const v = decodeShape(shape, params, `${prefix}${name}`, fieldPath, problems);
     if (v === undefined) {
-      if (shape.required) problems.push({ path: fieldPath, message: `Value null at '${fieldPath}' failed to satisfy constraint: Member must not be null` });
+      if (shape.required)
+        problems.push({ path: fieldPath, message: `Value null at '${fieldPath}' failed to satisfy constraint: Member must not be null` });
       continue;
     }
     out[name] = v;

@@ -16,7 +16,10 @@ function unknownRoute(model: ServiceModel, method: string, path: string): AwsErr
   return new AwsError(model.metadata.errors.unknownOperation, `Unknown operation ${method} ${path}`, 404);
 }
 
-export function matchRestJson(model: ServiceModel, req: { method: string; path: string; query: string }): { operation: OperationModel; labels: Readonly<Record<string, string>> } {
+export function matchRestJson(
+  model: ServiceModel,
+  req: { method: string; path: string; query: string },
+): { operation: OperationModel; labels: Readonly<Record<string, string>> } {
   const bad = () => unknownRoute(model, req.method, req.path);
   const m = matchRest(model, req.method.toUpperCase(), req.path, parseQuery(req.query, bad), bad);
   if (!m) throw bad();
@@ -29,8 +32,21 @@ export function decodeRestJson(model: ServiceModel, req: WireRequest): DecodedRe
     const shape = structureOf(model, operation.input);
     const input: Value = {};
     if (shape) {
-      const bad = (name: string, v: string) => new AwsError(model.metadata.errors.validation, `1 validation error detected: Value '${v}' at '${name}' failed to satisfy constraint: Member must be a valid value`, 400);
-      Object.assign(input, readBoundMembers(model, shape, { labels, query: parseQuery(req.query, () => unknownRoute(model, req.method, req.path)), headers: req.headers }, bad));
+      const bad = (name: string, v: string) =>
+        new AwsError(
+          model.metadata.errors.validation,
+          `1 validation error detected: Value '${v}' at '${name}' failed to satisfy constraint: Member must be a valid value`,
+          400,
+        );
+      Object.assign(
+        input,
+        readBoundMembers(
+          model,
+          shape,
+          { labels, query: parseQuery(req.query, () => unknownRoute(model, req.method, req.path)), headers: req.headers },
+          bad,
+        ),
+      );
       const text = textOf(req.body).trim();
       if (shape.payload) {
         const pm = shape.members[shape.payload]!;
@@ -40,7 +56,8 @@ export function decodeRestJson(model: ServiceModel, req: WireRequest): DecodedRe
         else if (text !== "") input[shape.payload] = readJsonValue(model, pm, parse(text), { jsonName: true });
       } else if (text !== "" && Object.values(shape.members).some((m) => !m.location)) {
         const raw = parse(text);
-        if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw serializationError("Start of structure or map found where not expected.");
+        if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+          throw serializationError("Start of structure or map found where not expected.");
         Object.assign(input, readJsonStructure(model, shape.members, raw as Value, { jsonName: true }));
       }
     }
@@ -59,7 +76,12 @@ function parse(text: string): unknown {
   }
 }
 
-export function encodeRestJsonResult(model: ServiceModel, operation: OperationModel, output: Value | undefined, requestId: string): WireResponse {
+export function encodeRestJsonResult(
+  model: ServiceModel,
+  operation: OperationModel,
+  output: Value | undefined,
+  requestId: string,
+): WireResponse {
   const headers: Record<string, string> = { "x-amzn-requestid": requestId };
   const shape = structureOf(model, operation.output);
   const v = output ?? {};

@@ -18,7 +18,8 @@ import { parseXml, readXmlStructure, readXmlValue, xmlMembers, XML_DECLARATION }
 
 export const s3Errors = {
   invalidArgument: (m: string) => new AwsError("InvalidArgument", m, 400),
-  malformedXml: () => new AwsError("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema", 400),
+  malformedXml: () =>
+    new AwsError("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema", 400),
   invalidUri: () => new AwsError("InvalidURI", "Couldn't parse the specified URI.", 400),
   methodNotAllowed: () => new AwsError("MethodNotAllowed", "The specified method is not allowed against this resource.", 405),
   notImplemented: () => new AwsError("NotImplemented", "A header you provided implies functionality that is not implemented.", 501),
@@ -67,7 +68,11 @@ const HEADER_SELECTED: Readonly<Record<string, readonly [header: string, operati
 };
 
 /** Finds the operation and labels for a method, host, path and raw query; throws S3's error when none fits. */
-export function matchRestXml(model: ServiceModel, req: { method: string; host: string; path: string; query: string; headers?: Headers }, baseHosts?: readonly string[]): RestXmlMatch {
+export function matchRestXml(
+  model: ServiceModel,
+  req: { method: string; host: string; path: string; query: string; headers?: Headers },
+  baseHosts?: readonly string[],
+): RestXmlMatch {
   const method = req.method.toUpperCase();
   if (!S3_METHODS.has(method)) throw s3Errors.methodNotAllowed();
   const address = s3Address(req.host, req.path, baseHosts);
@@ -84,14 +89,21 @@ export function matchRestXml(model: ServiceModel, req: { method: string; host: s
 }
 
 /** Decodes an S3 request (its body already de-chunked, see auth/sigv4-streaming.ts). */
-export function decodeRestXml(model: ServiceModel, req: WireRequest, baseHosts?: readonly string[]): DecodedRequest & { readonly address: S3Address } {
+export function decodeRestXml(
+  model: ServiceModel,
+  req: WireRequest,
+  baseHosts?: readonly string[],
+): DecodedRequest & { readonly address: S3Address } {
   try {
     const { operation, labels, address } = matchRestXml(model, req, baseHosts);
     const shape = structureOf(model, operation.input);
     const input: Value = {};
     if (shape) {
       const bad = (name: string, v: string) => s3Errors.invalidArgument(`Invalid value '${v}' for ${name}`);
-      Object.assign(input, readBoundMembers(model, shape, { labels, query: parseQuery(req.query, s3Errors.invalidUri), headers: req.headers }, bad));
+      Object.assign(
+        input,
+        readBoundMembers(model, shape, { labels, query: parseQuery(req.query, s3Errors.invalidUri), headers: req.headers }, bad),
+      );
       const payload = shape.payload;
       if (payload) {
         const pm = shape.members[payload]!;
@@ -104,7 +116,10 @@ export function decodeRestXml(model: ServiceModel, req: WireRequest, baseHosts?:
           input[payload] = readXmlValue(model, pm, root, () => s3Errors.malformedXml());
         }
       } else if (req.body.length && Object.values(shape.members).some((m) => !m.location)) {
-        Object.assign(input, readXmlStructure(model, shape, parseXml(textOf(req.body), s3Errors.malformedXml), () => s3Errors.malformedXml()));
+        Object.assign(
+          input,
+          readXmlStructure(model, shape, parseXml(textOf(req.body), s3Errors.malformedXml), () => s3Errors.malformedXml()),
+        );
       }
     }
     // A payload document missing what S3's schema requires is MalformedXML, as S3 answers it.
@@ -133,7 +148,12 @@ export function hostIdFor(requestId: string): string {
   return btoa(requestId);
 }
 
-export function encodeRestXmlResult(model: ServiceModel, operation: OperationModel, output: Value | undefined, requestId: string): WireResponse {
+export function encodeRestXmlResult(
+  model: ServiceModel,
+  operation: OperationModel,
+  output: Value | undefined,
+  requestId: string,
+): WireResponse {
   const headers = baseHeaders(requestId, hostIdFor(requestId));
   const shape = structureOf(model, operation.output);
   const v = output ?? {};
@@ -164,7 +184,11 @@ export function encodeRestXmlResult(model: ServiceModel, operation: OperationMod
   const only = bodyMembers.length === 1 ? bodyMembers[0]! : undefined;
   if (only && only[0] === el && shapeOf(model, only[1]).type === "string") {
     const text = v[el];
-    return { status, headers, body: `${XML_DECLARATION}<${el}${xmlns}>${text === undefined || text === null ? "" : esc(String(text))}</${el}>` };
+    return {
+      status,
+      headers,
+      body: `${XML_DECLARATION}<${el}${xmlns}>${text === undefined || text === null ? "" : esc(String(text))}</${el}>`,
+    };
   }
   return { status, headers, body: `${XML_DECLARATION}<${el}${xmlns}>${xmlMembers(model, shape, v)}</${el}>` };
 }
@@ -173,7 +197,11 @@ export function encodeRestXmlResult(model: ServiceModel, operation: OperationMod
  * S3's error document. `extra` adds S3's per-error elements (`BucketName`, `Key`, `Resource`…).
  * HEAD responses carry no body (the SDK then reads the code from the status: 404 → NotFound).
  */
-export function encodeRestXmlError(err: AwsError, requestId: string, opts: { method?: string; extra?: Readonly<Record<string, string>> } = {}): WireResponse {
+export function encodeRestXmlError(
+  err: AwsError,
+  requestId: string,
+  opts: { method?: string; extra?: Readonly<Record<string, string>> } = {},
+): WireResponse {
   const hostId = hostIdFor(requestId);
   const headers = { ...baseHeaders(requestId, hostId), "content-type": "application/xml" };
   // HEAD answers and 304 Not Modified carry no body.

@@ -77,7 +77,13 @@ export interface RestMatch {
  * The listed operation whose method, path template and query selectors fit, preferring the most
  * specific (more query selectors, then more literal segments, then non-greedy). `undefined` when none.
  */
-export function matchRest(model: ServiceModel, method: string, rawPath: string, query: Map<string, string[]>, bad: () => AwsError): RestMatch | undefined {
+export function matchRest(
+  model: ServiceModel,
+  method: string,
+  rawPath: string,
+  query: Map<string, string[]>,
+  bad: () => AwsError,
+): RestMatch | undefined {
   const parts = rawPath.split("/").slice(1);
   if (parts.length && parts[parts.length - 1] === "") parts.pop(); // trailing slash
   let best: { m: RestMatch; score: number } | undefined;
@@ -152,7 +158,12 @@ function fromString(model: ServiceModel, m: Member, v: string, bad: (name: strin
 }
 
 /** Reads the members bound to labels, query string and headers. `bad(member, value)` is the protocol's error. */
-export function readBoundMembers(model: ServiceModel, s: StructureShape, parts: RestParts, bad: (name: string, v: string) => AwsError): Value {
+export function readBoundMembers(
+  model: ServiceModel,
+  s: StructureShape,
+  parts: RestParts,
+  bad: (name: string, v: string) => AwsError,
+): Value {
   const out: Value = {};
   const claimed = new Set<string>();
   for (const m of Object.values(s.members)) if (m.location === "querystring" && m.locationName) claimed.add(m.locationName);
@@ -184,7 +195,10 @@ export function readBoundMembers(model: ServiceModel, s: StructureShape, parts: 
         const v = parts.headers.get(where);
         if (v === null) break;
         const ms = shapeOf(model, m);
-        out[name] = ms.type === "list" ? v.split(",").map((x) => fromString(model, ms.member, x.trim(), bad, where)) : fromString(model, m, v, bad, where);
+        out[name] =
+          ms.type === "list"
+            ? v.split(",").map((x) => fromString(model, ms.member, x.trim(), bad, where))
+            : fromString(model, m, v, bad, where);
         break;
       }
       case "headers": {
@@ -215,7 +229,13 @@ function headerText(model: ServiceModel, m: Member, v: unknown): string {
 }
 
 /** Writes the header- and status-bound members of an output; returns the status (model's responseCode by default). */
-export function writeBoundMembers(model: ServiceModel, op: OperationModel, s: StructureShape | undefined, v: Value, headers: Record<string, string>): number {
+export function writeBoundMembers(
+  model: ServiceModel,
+  op: OperationModel,
+  s: StructureShape | undefined,
+  v: Value,
+  headers: Record<string, string>,
+): number {
   let status = op.http.responseCode ?? 200;
   if (!s) return status;
   for (const [name, m] of Object.entries(s.members)) {

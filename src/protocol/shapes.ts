@@ -13,12 +13,38 @@ export interface StringShape {
   patternText?: string;
   enum?: readonly string[];
 }
-export interface IntegerShape { kind: "integer"; required?: boolean; min?: number; max?: number }
-export interface BooleanShape { kind: "boolean"; required?: boolean }
-export interface TimestampShape { kind: "timestamp"; required?: boolean }
-export interface ListShape<M extends Shape = Shape> { kind: "list"; member: M; required?: boolean; min?: number; max?: number }
-export interface MapShape<V extends Shape = Shape> { kind: "map"; value: V; required?: boolean; max?: number }
-export interface StructShape<F extends Fields = Fields> { kind: "struct"; fields: F; required?: boolean }
+export interface IntegerShape {
+  kind: "integer";
+  required?: boolean;
+  min?: number;
+  max?: number;
+}
+export interface BooleanShape {
+  kind: "boolean";
+  required?: boolean;
+}
+export interface TimestampShape {
+  kind: "timestamp";
+  required?: boolean;
+}
+export interface ListShape<M extends Shape = Shape> {
+  kind: "list";
+  member: M;
+  required?: boolean;
+  min?: number;
+  max?: number;
+}
+export interface MapShape<V extends Shape = Shape> {
+  kind: "map";
+  value: V;
+  required?: boolean;
+  max?: number;
+}
+export interface StructShape<F extends Fields = Fields> {
+  kind: "struct";
+  fields: F;
+  required?: boolean;
+}
 export type Shape = StringShape | IntegerShape | BooleanShape | TimestampShape | ListShape | MapShape | StructShape;
 export type Fields = { readonly [name: string]: Shape };
 
@@ -62,14 +88,21 @@ export const s = {
 const NAME = /^[\w+=,.@-]+$/;
 const PATH = /^(?:\u002F|\u002F[\u0021-\u007E]+\u002F)$/;
 export const common = {
-  name: (max: number, required = true) =>
-    s.string({ required, min: 1, max, pattern: NAME, patternText: "[\\w+=,.@-]+" }),
+  name: (max: number, required = true) => s.string({ required, min: 1, max, pattern: NAME, patternText: "[\\w+=,.@-]+" }),
   path: () => s.string({ min: 1, max: 512, pattern: PATH, patternText: "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)" }),
   arn: (required = true) => s.string({ required, min: 20, max: 2048 }),
   marker: () => s.string({ min: 1, max: 320, pattern: /^[\u0020-\u00FF]+$/, patternText: "[\\u0020-\\u00FF]+" }),
   maxItems: () => s.integer({ min: 1, max: 1000 }),
   policyDocument: (required = true) =>
-    s.string({ required, min: 1, max: 131072, pattern: /^[\u0009\u000A\u000D\u0020-\u00FF]+$/su, patternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+" }),
+    s.string({
+      required,
+      min: 1,
+      max: 131072,
+      pattern: /^[\u0009\u000A\u000D\u0020-\u00FF]+$/su,
+      patternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+    }),
   tags: () =>
-    s.list(s.struct({ Key: s.string({ required: true, min: 1, max: 128 }), Value: s.string({ required: true, min: 0, max: 256 }) }), { max: 50 }),
+    s.list(s.struct({ Key: s.string({ required: true, min: 1, max: 128 }), Value: s.string({ required: true, min: 0, max: 256 }) }), {
+      max: 50,
+    }),
 };

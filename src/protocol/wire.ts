@@ -78,7 +78,9 @@ export function memberPath(name: string): string {
   return name.charAt(0).toLowerCase() + name.slice(1);
 }
 
-interface Problem { readonly message: string }
+interface Problem {
+  readonly message: string;
+}
 
 function checkValue(model: ServiceModel, shape: ModelShape, v: unknown, path: string, out: Problem[]): void {
   const at = `at '${path}' failed to satisfy constraint:`;

@@ -10,7 +10,17 @@
 import { changesState, type ActionContext, type AuthzTarget, type RegisteredAction } from "./action";
 import type { XmlValue } from "../protocol/xml";
 import { authorizeCall } from "../authz/authorize";
-import { afterAction, afterLaggingWriteLogged, authCacheTtl, forget, peek, readTicket, remember, scopes, type RefreshTicket } from "../cache/index";
+import {
+  afterAction,
+  afterLaggingWriteLogged,
+  authCacheTtl,
+  forget,
+  peek,
+  readTicket,
+  remember,
+  scopes,
+  type RefreshTicket,
+} from "../cache/index";
 import type { CachedRead } from "./read-cache";
 import { afterWrite, beforeWrite } from "../consistency/writes";
 
@@ -19,7 +29,13 @@ import { afterWrite, beforeWrite } from "../consistency/writes";
  * element; the model protocols: the plain value). With a `readKey`, the encoded result of a read is
  * cached per account (the caller is still authorized on every call).
  */
-export async function runAction<R>(def: RegisteredAction, input: object, ctx: ActionContext, encode: (value: XmlValue | undefined) => R, readKey?: string): Promise<R> {
+export async function runAction<R>(
+  def: RegisteredAction,
+  input: object,
+  ctx: ActionContext,
+  encode: (value: XmlValue | undefined) => R,
+  readKey?: string,
+): Promise<R> {
   const action = def.permission ?? `${def.service}:${def.name}`;
   const account = ctx.caller.principal.account;
   const ttl = authCacheTtl(ctx.env);
@@ -27,10 +43,18 @@ export async function runAction<R>(def: RegisteredAction, input: object, ctx: Ac
   if (peeked) {
     if (peeked.value.target) await authorizeCall(ctx, action, peeked.value.target);
     const refresh = peeked.refresh;
-    if (refresh) ctx.waitUntil(refreshRead(encode, async () => {
-      const loaded = def.load ? await def.load(input, ctx) : undefined;
-      return [def.target ? await def.target(input, ctx, loaded) : undefined, await def.handler(input, ctx, loaded)];
-    }, refresh, ttl));
+    if (refresh)
+      ctx.waitUntil(
+        refreshRead(
+          encode,
+          async () => {
+            const loaded = def.load ? await def.load(input, ctx) : undefined;
+            return [def.target ? await def.target(input, ctx, loaded) : undefined, await def.handler(input, ctx, loaded)];
+          },
+          refresh,
+          ttl,
+        ),
+      );
     return peeked.value.result;
   }
   const ticket = readKey ? readTicket(readKey, scopes.reads(account)) : undefined;
@@ -67,7 +91,12 @@ async function handle(def: RegisteredAction, input: object, ctx: ActionContext, 
 }
 
 /** Re-runs a cached read (its load, target and handler: reads only) and caches the fresh result. */
-async function refreshRead<R>(encode: (value: XmlValue | undefined) => R, read: () => Promise<[AuthzTarget | undefined, XmlValue | undefined]>, ticket: RefreshTicket, ttl: number): Promise<void> {
+async function refreshRead<R>(
+  encode: (value: XmlValue | undefined) => R,
+  read: () => Promise<[AuthzTarget | undefined, XmlValue | undefined]>,
+  ticket: RefreshTicket,
+  ttl: number,
+): Promise<void> {
   try {
     const [target, value] = await read();
     remember<CachedRead<R>>(ticket.key, ticket.scope, { target, result: encode(value ?? undefined) }, ttl, ticket);

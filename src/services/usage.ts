@@ -43,7 +43,10 @@ async function write(ctx: ActionContext, service: string, action: string, keyUse
   try {
     const writes: Promise<void>[] = [];
     if (keyUse) writes.push(recordAccessKeyUse(ctx.db, c.accessKeyId, { date: r.now, service, region: r.region }));
-    if (entityArn) writes.push(recordActivity(ctx.db, { accountId: p.account, principalArn: p.arn, entityArn, service, action, region: r.region, now: r.now }));
+    if (entityArn)
+      writes.push(
+        recordActivity(ctx.db, { accountId: p.account, principalArn: p.arn, entityArn, service, action, region: r.region, now: r.now }),
+      );
     await Promise.all(writes);
     // Last-used data is part of IAM reads (GetAccessKeyLastUsed, RoleLastUsed, Access Advisor).
     afterUsageBookkeeping(p.account);
@@ -59,5 +62,10 @@ async function write(ctx: ActionContext, service: string, action: string, keyUse
 export function recordRoleUsage(ctx: ActionContext, account: string, roleId: string): void {
   const r = ctx.request;
   if (!firstThisMinute(`r|${account}|${roleId}|${Math.floor(r.now / 60_000)}|${r.region}`)) return;
-  ctx.waitUntil(recordRoleUse(ctx.db, account, roleId, { date: isoSeconds(r.now), region: r.region }).then(() => afterUsageBookkeeping(account), () => undefined));
+  ctx.waitUntil(
+    recordRoleUse(ctx.db, account, roleId, { date: isoSeconds(r.now), region: r.region }).then(
+      () => afterUsageBookkeeping(account),
+      () => undefined,
+    ),
+  );
 }

@@ -24,14 +24,21 @@ function requireTokenKey(env: Env): string {
   if (key) return key;
   if (!missingKeyLogged) {
     missingKeyLogged = true;
-    console.error("IAMLAB_TOKEN_KEY is not set: STS refuses to issue temporary credentials (set it with `wrangler secret put IAMLAB_TOKEN_KEY`).");
+    console.error(
+      "IAMLAB_TOKEN_KEY is not set: STS refuses to issue temporary credentials (set it with `wrangler secret put IAMLAB_TOKEN_KEY`).",
+    );
   }
   throw errors.serviceFailure();
 }
 
 /** The incarnation tokens of `account` carry, cached like the other account reads of authentication (dropped when the account is deleted). */
 async function incarnationOf(env: Env, account: string): Promise<string> {
-  const inc = await cachedLookup(`incarnation:${account}`, authCacheTtl(env), () => scopes.account(account), () => accountIncarnation(getDb(env.DB), account));
+  const inc = await cachedLookup(
+    `incarnation:${account}`,
+    authCacheTtl(env),
+    () => scopes.account(account),
+    () => accountIncarnation(getDb(env.DB), account),
+  );
   // The account was deleted while the request was on its way: nothing to issue for.
   if (!inc) throw errors.invalidClientTokenId();
   return inc;
@@ -59,7 +66,12 @@ export async function issueSession(env: Env, now: number, s: NewSession): Promis
     accessKeyId: newAccessKeyId(s.account, true),
     secretAccessKey: newSecretAccessKey(),
   };
-  const token = await signToken(key, record.accessKeyId, { sessionId: record.sessionId, account: record.account, expiresAt: record.expiresAt, incarnation });
+  const token = await signToken(key, record.accessKeyId, {
+    sessionId: record.sessionId,
+    account: record.account,
+    expiresAt: record.expiresAt,
+    incarnation,
+  });
   await sessionsStub(env, record.account).issue(record, now);
   return {
     record,

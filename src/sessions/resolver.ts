@@ -62,7 +62,12 @@ export function callerOf(r: SessionRecord, generation: number): Caller {
   return caller;
 }
 
-export async function resolveSession(env: Env, accessKeyId: string, token: string, now: number): Promise<{ secret: string; caller: Caller }> {
+export async function resolveSession(
+  env: Env,
+  accessKeyId: string,
+  token: string,
+  now: number,
+): Promise<{ secret: string; caller: Caller }> {
   const key = tokenKey(env);
   const account = accountOfAccessKeyId(accessKeyId);
   if (!key || !account || !accessKeyId.startsWith("ASIA")) throw errors.invalidClientTokenId();
@@ -82,8 +87,11 @@ export async function resolveSession(env: Env, accessKeyId: string, token: strin
   const entityKind = rec.entityKind;
   const entityId = rec.entityId;
   // Cached per isolate like permanent keys (src/auth/cache.ts): IAM writes to the account invalidate it.
-  const live = await cachedLookup(`live:${account}:${entityKind}:${entityId ?? ""}`, authCacheTtl(env), () => scopes.account(account), () =>
-    sessionLiveness(getDb(env.DB), account, entityKind, entityId),
+  const live = await cachedLookup(
+    `live:${account}:${entityKind}:${entityId ?? ""}`,
+    authCacheTtl(env),
+    () => scopes.account(account),
+    () => sessionLiveness(getDb(env.DB), account, entityKind, entityId),
   );
   // A deleted role or user ends its sessions; on a lagging account only once the deletion is
   // visible to the data plane (authenticate checks the visible snapshot).
@@ -93,7 +101,8 @@ export async function resolveSession(env: Env, accessKeyId: string, token: strin
     throw errors.invalidClientTokenId();
   }
   const caller = callerOf(rec, live.generation);
-  if (live.consistencyMode !== "off") caller.consistency = { mode: live.consistencyMode, latestGeneration: live.generation, visibleGeneration: live.generation, pending: 0 };
+  if (live.consistencyMode !== "off")
+    caller.consistency = { mode: live.consistencyMode, latestGeneration: live.generation, visibleGeneration: live.generation, pending: 0 };
   if (!live.exists) caller.entityDeleted = true;
   return { secret: rec.secretAccessKey, caller };
 }

@@ -35,7 +35,9 @@ export function sessionApiRestriction(caller: Caller, service: string, action: s
   if (svc === "sts") {
     const allowed = s.kind === "sessionToken" ? SESSION_TOKEN_STS : FEDERATION_STS;
     if (allowed.has(act)) return null;
-    return errors.accessDenied(`User: ${caller.principal.arn} is not authorized to perform: sts:${action} with these temporary credentials`);
+    return errors.accessDenied(
+      `User: ${caller.principal.arn} is not authorized to perform: sts:${action} with these temporary credentials`,
+    );
   }
   return null;
 }

@@ -43,7 +43,13 @@ export class SessionsDO extends DurableObject<Env> {
     const gcAt = Date.now() + Math.max(0, rec.expiresAt - now);
     this.sql.exec(
       "INSERT INTO sessions (session_id, access_key_id, entity_id, issued_at, expires_at, gc_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      rec.sessionId, rec.accessKeyId, rec.entityId ?? null, rec.issuedAt, rec.expiresAt, gcAt, JSON.stringify(rec),
+      rec.sessionId,
+      rec.accessKeyId,
+      rec.entityId ?? null,
+      rec.issuedAt,
+      rec.expiresAt,
+      gcAt,
+      JSON.stringify(rec),
     );
     const current = await this.ctx.storage.getAlarm();
     if (current === null || gcAt < current) await this.ctx.storage.setAlarm(gcAt);

@@ -3,7 +3,10 @@ import type { Db } from "../store/db";
 
 /** Account of a permanent key stored in D1 (keys such as AKIAIOSFODNN7EXAMPLE don't encode theirs). */
 export async function accountOfStoredKey(db: Db, accessKeyId: string): Promise<string | undefined> {
-  const row = await db.$client.prepare("SELECT account_id AS a FROM access_keys WHERE access_key_id = ?").bind(accessKeyId).first<{ a: string }>();
+  const row = await db.$client
+    .prepare("SELECT account_id AS a FROM access_keys WHERE access_key_id = ?")
+    .bind(accessKeyId)
+    .first<{ a: string }>();
   return row?.a;
 }
 
@@ -31,6 +34,13 @@ export async function sessionLiveness(
         ? "EXISTS (SELECT 1 FROM users WHERE account_id = ?1 AND user_id = ?2)"
         : "1";
   const stmt = db.$client.prepare(`SELECT generation, consistency_mode, incarnation, ${exists} AS ok FROM accounts WHERE id = ?1`);
-  const row = await (entityKind === "root" ? stmt.bind(accountId) : stmt.bind(accountId, entityId ?? "")).first<{ generation: number; ok: number; consistency_mode: string; incarnation: string }>();
-  return row ? { generation: row.generation, exists: row.ok === 1, consistencyMode: row.consistency_mode, incarnation: row.incarnation } : undefined;
+  const row = await (entityKind === "root" ? stmt.bind(accountId) : stmt.bind(accountId, entityId ?? "")).first<{
+    generation: number;
+    ok: number;
+    consistency_mode: string;
+    incarnation: string;
+  }>();
+  return row
+    ? { generation: row.generation, exists: row.ok === 1, consistencyMode: row.consistency_mode, incarnation: row.incarnation }
+    : undefined;
 }

@@ -32,7 +32,8 @@ export async function recordActivity(db: Db, a: ActivityInput): Promise<void> {
   const d1 = db.$client;
   const when = isoSeconds(a.now);
   const upsert = (action: string) =>
-    d1.prepare(`INSERT INTO access_activity (account_id, principal_arn, entity_arn, service, action, last_authenticated, region)
+    d1
+      .prepare(`INSERT INTO access_activity (account_id, principal_arn, entity_arn, service, action, last_authenticated, region)
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
         ON CONFLICT (account_id, entity_arn, service, action) DO UPDATE SET
           principal_arn = excluded.principal_arn, last_authenticated = excluded.last_authenticated, region = excluded.region
@@ -43,7 +44,13 @@ export async function recordActivity(db: Db, a: ActivityInput): Promise<void> {
   await d1.batch(stmts);
 }
 
-export interface ActivityRow { entityArn: string; service: string; action: string; lastAuthenticated: string; region: string }
+export interface ActivityRow {
+  entityArn: string;
+  service: string;
+  action: string;
+  lastAuthenticated: string;
+  region: string;
+}
 
 /** Activity of the given entities (service rows have action ""). */
 export async function activityOf(db: Db, accountId: string, entityArns: string[]): Promise<ActivityRow[]> {
@@ -58,7 +65,13 @@ export async function activityOf(db: Db, accountId: string, entityArns: string[]
 
 // ---------------------------------------------------------------- the entity behind a job
 
-export interface EntityInfo { arn: string; name: string; type: "USER" | "ROLE" | "GROUP"; id: string; path: string }
+export interface EntityInfo {
+  arn: string;
+  name: string;
+  type: "USER" | "ROLE" | "GROUP";
+  id: string;
+  path: string;
+}
 
 export interface JobSubject {
   /** policy documents whose Allow statements decide which services are listed */
@@ -87,25 +100,42 @@ function documentsOf(db: Db, accountId: string, ents: string, id: string): D1Pre
 }
 
 /** The subject of a job on a user, group, role or policy ARN; null when the entity does not exist. */
-export async function jobSubject(db: Db, accountId: string, kind: "user" | "group" | "role" | "policy", arn: string): Promise<JobSubject | null> {
+export async function jobSubject(
+  db: Db,
+  accountId: string,
+  kind: "user" | "group" | "role" | "policy",
+  arn: string,
+): Promise<JobSubject | null> {
   const d1 = db.$client;
   if (kind === "user" || kind === "role") {
     const table = kind === "user" ? "users u" : "roles r";
-    const ent = await d1.prepare(`SELECT ${ENTITY_COLS[kind]} FROM ${table} WHERE ${kind === "user" ? "u" : "r"}.account_id = ? AND ${kind === "user" ? "u" : "r"}.arn = ?`)
-      .bind(accountId, arn).first<EntityInfo>();
+    const ent = await d1
+      .prepare(
+        `SELECT ${ENTITY_COLS[kind]} FROM ${table} WHERE ${kind === "user" ? "u" : "r"}.account_id = ? AND ${kind === "user" ? "u" : "r"}.arn = ?`,
+      )
+      .bind(accountId, arn)
+      .first<EntityInfo>();
     if (!ent) return null;
-    const ents = kind === "user"
-      ? `SELECT 'user', ?2 UNION ALL SELECT 'group', gm.group_id FROM group_members gm WHERE gm.account_id = ?1 AND gm.user_id = ?2`
-      : `SELECT 'role', ?2`;
+    const ents =
+      kind === "user"
+        ? `SELECT 'user', ?2 UNION ALL SELECT 'group', gm.group_id FROM group_members gm WHERE gm.account_id = ?1 AND gm.user_id = ?2`
+        : `SELECT 'role', ?2`;
     const { results } = await documentsOf(db, accountId, ents, ent.id).all<{ doc: string | null }>();
     return { documents: results.map((r) => r.doc).filter((d): d is string => !!d), entities: [ent] };
   }
   if (kind === "group") {
-    const g = await d1.prepare(`SELECT group_id AS id FROM groups WHERE account_id = ? AND arn = ?`).bind(accountId, arn).first<{ id: string }>();
+    const g = await d1
+      .prepare(`SELECT group_id AS id FROM groups WHERE account_id = ? AND arn = ?`)
+      .bind(accountId, arn)
+      .first<{ id: string }>();
     if (!g) return null;
     const [docs, members] = await d1.batch([
       documentsOf(db, accountId, `SELECT 'group', ?2`, g.id),
-      d1.prepare(`SELECT ${ENTITY_COLS.user} FROM group_members gm JOIN users u ON u.user_id = gm.user_id WHERE gm.account_id = ? AND gm.group_id = ?`).bind(accountId, g.id),
+      d1
+        .prepare(
+          `SELECT ${ENTITY_COLS.user} FROM group_members gm JOIN users u ON u.user_id = gm.user_id WHERE gm.account_id = ? AND gm.group_id = ?`,
+        )
+        .bind(accountId, g.id),
     ]);
     return {
       documents: ((docs?.results ?? []) as { doc: string | null }[]).map((r) => r.doc).filter((d): d is string => !!d),
@@ -113,15 +143,21 @@ export async function jobSubject(db: Db, accountId: string, kind: "user" | "grou
     };
   }
   const [doc, users, roles] = await d1.batch([
-    d1.prepare(`SELECT pv.document AS doc FROM policies p JOIN policy_versions pv ON pv.policy_id = p.policy_id AND pv.version_id = p.default_version_id
+    d1
+      .prepare(`SELECT pv.document AS doc FROM policies p JOIN policy_versions pv ON pv.policy_id = p.policy_id AND pv.version_id = p.default_version_id
         WHERE p.account_id = ?1 AND p.arn = ?2
-      UNION ALL SELECT document FROM aws_managed_policies WHERE arn = ?2`).bind(accountId, arn),
-    d1.prepare(`SELECT DISTINCT ${ENTITY_COLS.user} FROM users u WHERE u.account_id = ?1 AND (
+      UNION ALL SELECT document FROM aws_managed_policies WHERE arn = ?2`)
+      .bind(accountId, arn),
+    d1
+      .prepare(`SELECT DISTINCT ${ENTITY_COLS.user} FROM users u WHERE u.account_id = ?1 AND (
         EXISTS (SELECT 1 FROM policy_attachments pa WHERE pa.account_id = ?1 AND pa.policy_arn = ?2 AND pa.entity_type = 'user' AND pa.entity_id = u.user_id)
         OR EXISTS (SELECT 1 FROM group_members gm JOIN policy_attachments pa ON pa.entity_type = 'group' AND pa.entity_id = gm.group_id
-                   WHERE gm.account_id = ?1 AND gm.user_id = u.user_id AND pa.account_id = ?1 AND pa.policy_arn = ?2))`).bind(accountId, arn),
-    d1.prepare(`SELECT ${ENTITY_COLS.role} FROM roles r JOIN policy_attachments pa ON pa.entity_type = 'role' AND pa.entity_id = r.role_id
-        WHERE r.account_id = ?1 AND pa.account_id = ?1 AND pa.policy_arn = ?2`).bind(accountId, arn),
+                   WHERE gm.account_id = ?1 AND gm.user_id = u.user_id AND pa.account_id = ?1 AND pa.policy_arn = ?2))`)
+      .bind(accountId, arn),
+    d1
+      .prepare(`SELECT ${ENTITY_COLS.role} FROM roles r JOIN policy_attachments pa ON pa.entity_type = 'role' AND pa.entity_id = r.role_id
+        WHERE r.account_id = ?1 AND pa.account_id = ?1 AND pa.policy_arn = ?2`)
+      .bind(accountId, arn),
   ]);
   const d = (doc?.results[0] as { doc?: string } | undefined)?.doc;
   if (!d) return null;

@@ -30,7 +30,10 @@ export function loadPrincipalPolicies(db: Db, accountId: string, kind: EntityKin
  * key lookup: a request whose cached key was dropped gets its key and its policies in ONE round trip.
  */
 export function principalPoliciesOfKeySql(accessKeyId: string): SQL {
-  return principalPoliciesSql("user", sql`SELECT account_id AS acct, user_id AS eid FROM access_keys WHERE access_key_id = ${accessKeyId} AND user_id IS NOT NULL`);
+  return principalPoliciesSql(
+    "user",
+    sql`SELECT account_id AS acct, user_id AS eid FROM access_keys WHERE access_key_id = ${accessKeyId} AND user_id IS NOT NULL`,
+  );
 }
 
 /**
@@ -52,7 +55,8 @@ function principalPoliciesSql(kind: EntityKind, me: SQL, withOwner = false, mana
   const owner = (col: SQL): SQL => (withOwner ? sql`, ${col} AS owner` : sql``);
   // managedByRef: managed documents are left out (body NULL) and named `arn@version` instead; see loadAccountPolicies.
   const managedBody = managedByRef ? sql`NULL` : sql`COALESCE(pv.document, am.document)`;
-  const ref = (arn: SQL): SQL => (managedByRef ? sql`, ${arn} || '@' || COALESCE(p.default_version_id, am.default_version_id, '') AS ref` : sql``);
+  const ref = (arn: SQL): SQL =>
+    managedByRef ? sql`, ${arn} || '@' || COALESCE(p.default_version_id, am.default_version_id, '') AS ref` : sql``;
   const noRef = managedByRef ? sql`, NULL AS ref` : sql``;
   return sql`
     WITH me AS (${me}), ents AS (${entities})
@@ -87,7 +91,10 @@ function principalPoliciesSql(kind: EntityKind, me: SQL, withOwner = false, mana
  * Callers hold the account's write slot, so `arn@version` names one document throughout.
  */
 export async function loadAccountPolicies(db: Db, accountId: string, kind: "user" | "role"): Promise<Map<string, PolicyRow[]>> {
-  const me = kind === "user" ? sql`SELECT account_id AS acct, user_id AS eid FROM users WHERE account_id = ${accountId}` : sql`SELECT account_id AS acct, role_id AS eid FROM roles WHERE account_id = ${accountId}`;
+  const me =
+    kind === "user"
+      ? sql`SELECT account_id AS acct, user_id AS eid FROM users WHERE account_id = ${accountId}`
+      : sql`SELECT account_id AS acct, role_id AS eid FROM roles WHERE account_id = ${accountId}`;
   const [rows, docs] = await Promise.all([
     db.all<PolicyRow & { owner: string; ref: string | null }>(principalPoliciesSql(kind, me, true, true)),
     managedDocuments(db, accountId, kind),

@@ -17,8 +17,15 @@ export interface KeyLookup {
 }
 
 interface KeyRow {
-  access_key_id: string; account_id: string; secret: string; status: string; generation: number;
-  user_id: string | null; user_name: string | null; arn: string | null; consistency_mode: string;
+  access_key_id: string;
+  account_id: string;
+  secret: string;
+  status: string;
+  generation: number;
+  user_id: string | null;
+  user_name: string | null;
+  arn: string | null;
+  consistency_mode: string;
 }
 
 function keySql(accessKeyId: string): SQL {
@@ -37,16 +44,28 @@ export async function lookupAccessKey(db: Db, accessKeyId: string): Promise<KeyL
  * user owning it — what the authorizer will ask for next when its cache is cold as well.
  * `generation` of the key is the generation of those rows.
  */
-export async function lookupAccessKeyWithPolicies(db: Db, accessKeyId: string): Promise<{ key: KeyLookup | undefined; policies: PolicyRow[] }> {
-  const [rows, policies] = await db.$client.batch<KeyRow | PolicyRow>([statement(db, keySql(accessKeyId)), statement(db, principalPoliciesOfKeySql(accessKeyId))]);
+export async function lookupAccessKeyWithPolicies(
+  db: Db,
+  accessKeyId: string,
+): Promise<{ key: KeyLookup | undefined; policies: PolicyRow[] }> {
+  const [rows, policies] = await db.$client.batch<KeyRow | PolicyRow>([
+    statement(db, keySql(accessKeyId)),
+    statement(db, principalPoliciesOfKeySql(accessKeyId)),
+  ]);
   return { key: toLookup(rows!.results[0] as KeyRow | undefined), policies: policies!.results as PolicyRow[] };
 }
 
 function toLookup(r: KeyRow | undefined): KeyLookup | undefined {
   if (!r) return undefined;
   return {
-    accessKeyId: r.access_key_id, accountId: r.account_id, secret: r.secret, status: r.status,
-    generation: r.generation, userId: r.user_id, userName: r.user_name, userArn: r.arn,
+    accessKeyId: r.access_key_id,
+    accountId: r.account_id,
+    secret: r.secret,
+    status: r.status,
+    generation: r.generation,
+    userId: r.user_id,
+    userName: r.user_name,
+    userArn: r.arn,
     consistencyMode: r.consistency_mode,
   };
 }

@@ -27,23 +27,26 @@ export interface AccessKeyRow {
 const KEY_COLS = `k.access_key_id AS accessKeyId, k.user_id AS userId, k.user_name AS userName, k.status AS status,
   k.create_date AS createDate, k.last_used_date AS lastUsedDate, k.last_used_service AS lastUsedService, k.last_used_region AS lastUsedRegion`;
 
-export type CreateKeyResult =
-  | { ok: true; key: AccessKeyRow }
-  | { ok: false; reason: "noUser" | "limit" };
+export type CreateKeyResult = { ok: true; key: AccessKeyRow } | { ok: false; reason: "noUser" | "limit" };
 
 export async function createAccessKey(
-  db: Db, accountId: string, owner: KeyOwner, key: { accessKeyId: string; secret: string; createDate: string },
+  db: Db,
+  accountId: string,
+  owner: KeyOwner,
+  key: { accessKeyId: string; secret: string; createDate: string },
 ): Promise<CreateKeyResult> {
   const d1 = db.$client;
   const insert =
     owner.kind === "user"
-      ? d1.prepare(`INSERT INTO access_keys (access_key_id, account_id, user_id, user_name, secret, status, create_date)
+      ? d1
+          .prepare(`INSERT INTO access_keys (access_key_id, account_id, user_id, user_name, secret, status, create_date)
           SELECT ?1, ?2, u.user_id, u.user_name, ?3, 'Active', ?4 FROM users u
           WHERE u.account_id = ?2 AND u.name_lower = ?5
             AND (SELECT COUNT(*) FROM access_keys k WHERE k.account_id = ?2 AND k.user_id = u.user_id) < ?6
           RETURNING user_id AS userId, user_name AS userName`)
           .bind(key.accessKeyId, accountId, key.secret, key.createDate, owner.userName.toLowerCase(), ACCESS_KEYS_PER_USER)
-      : d1.prepare(`INSERT INTO access_keys (access_key_id, account_id, user_id, user_name, secret, status, create_date)
+      : d1
+          .prepare(`INSERT INTO access_keys (access_key_id, account_id, user_id, user_name, secret, status, create_date)
           SELECT ?1, ?2, NULL, NULL, ?3, 'Active', ?4
           WHERE (SELECT COUNT(*) FROM access_keys k WHERE k.account_id = ?2 AND k.user_id IS NULL) < ?5
           RETURNING user_id AS userId, user_name AS userName`)
@@ -53,30 +56,48 @@ export async function createAccessKey(
   if (row) {
     return {
       ok: true,
-      key: { accessKeyId: key.accessKeyId, userId: row.userId, userName: row.userName, status: "Active", createDate: key.createDate, lastUsedDate: null, lastUsedService: null, lastUsedRegion: null },
+      key: {
+        accessKeyId: key.accessKeyId,
+        userId: row.userId,
+        userName: row.userName,
+        status: "Active",
+        createDate: key.createDate,
+        lastUsedDate: null,
+        lastUsedService: null,
+        lastUsedRegion: null,
+      },
     };
   }
   if (owner.kind === "root") return { ok: false, reason: "limit" };
-  const u = await d1.prepare(`SELECT 1 AS x FROM users WHERE account_id = ? AND name_lower = ?`).bind(accountId, owner.userName.toLowerCase()).first();
+  const u = await d1
+    .prepare(`SELECT 1 AS x FROM users WHERE account_id = ? AND name_lower = ?`)
+    .bind(accountId, owner.userName.toLowerCase())
+    .first();
   return { ok: false, reason: u ? "limit" : "noUser" };
 }
 
 /** Keys of a user (undefined when no such user) or of root, ordered by creation then id. */
 export async function listAccessKeys(
-  db: Db, accountId: string, owner: KeyOwner, o: { after?: { createDate: string; accessKeyId: string }; limit: number },
+  db: Db,
+  accountId: string,
+  owner: KeyOwner,
+  o: { after?: { createDate: string; accessKeyId: string }; limit: number },
 ): Promise<AccessKeyRow[] | undefined> {
   const d1 = db.$client;
   const after = o.after ?? { createDate: "", accessKeyId: "" };
   const order = `AND (k.create_date > ?3 OR (k.create_date = ?3 AND k.access_key_id > ?4)) ORDER BY k.create_date, k.access_key_id LIMIT ?5`;
   if (owner.kind === "root") {
-    const r = await d1.prepare(`SELECT ${KEY_COLS} FROM access_keys k WHERE k.account_id = ?1 AND k.user_id IS NULL AND ?2 = ?2 ${order}`)
-      .bind(accountId, "", after.createDate, after.accessKeyId, o.limit).all<AccessKeyRow>();
+    const r = await d1
+      .prepare(`SELECT ${KEY_COLS} FROM access_keys k WHERE k.account_id = ?1 AND k.user_id IS NULL AND ?2 = ?2 ${order}`)
+      .bind(accountId, "", after.createDate, after.accessKeyId, o.limit)
+      .all<AccessKeyRow>();
     return r.results;
   }
   const lower = owner.userName.toLowerCase();
   const [u, k] = await d1.batch([
     d1.prepare(`SELECT user_id FROM users WHERE account_id = ? AND name_lower = ?`).bind(accountId, lower),
-    d1.prepare(`SELECT ${KEY_COLS} FROM access_keys k JOIN users u ON u.user_id = k.user_id
+    d1
+      .prepare(`SELECT ${KEY_COLS} FROM access_keys k JOIN users u ON u.user_id = k.user_id
       WHERE k.account_id = ?1 AND u.account_id = ?1 AND u.name_lower = ?2 ${order}`)
       .bind(accountId, lower, after.createDate, after.accessKeyId, o.limit),
   ]);
@@ -103,16 +124,27 @@ function ownerCondition(owner: KeyOwner): string {
 
 async function explainMiss(db: Db, accountId: string, owner: KeyOwner): Promise<KeyWriteResult> {
   if (owner.kind === "root") return { ok: false, reason: "noKey" };
-  const u = await db.$client.prepare(`SELECT 1 AS x FROM users WHERE account_id = ? AND name_lower = ?`)
-    .bind(accountId, owner.userName.toLowerCase()).first();
+  const u = await db.$client
+    .prepare(`SELECT 1 AS x FROM users WHERE account_id = ? AND name_lower = ?`)
+    .bind(accountId, owner.userName.toLowerCase())
+    .first();
   return { ok: false, reason: u ? "noKey" : "noUser" };
 }
 
-export async function updateAccessKeyStatus(db: Db, accountId: string, owner: KeyOwner, accessKeyId: string, status: string): Promise<KeyWriteResult> {
+export async function updateAccessKeyStatus(
+  db: Db,
+  accountId: string,
+  owner: KeyOwner,
+  accessKeyId: string,
+  status: string,
+): Promise<KeyWriteResult> {
   const d1 = db.$client;
   const name = owner.kind === "user" ? owner.userName.toLowerCase() : "";
   const [upd] = await d1.batch([
-    d1.prepare(`UPDATE access_keys SET status = ?4 WHERE account_id = ?1 AND access_key_id = ?2 AND ${ownerCondition(owner)} RETURNING access_key_id`)
+    d1
+      .prepare(
+        `UPDATE access_keys SET status = ?4 WHERE account_id = ?1 AND access_key_id = ?2 AND ${ownerCondition(owner)} RETURNING access_key_id`,
+      )
       .bind(accountId, accessKeyId, name, status),
     bumpIfChangedStmt(db, accountId),
   ]);
@@ -124,7 +156,8 @@ export async function deleteAccessKey(db: Db, accountId: string, owner: KeyOwner
   const d1 = db.$client;
   const name = owner.kind === "user" ? owner.userName.toLowerCase() : "";
   const [del] = await d1.batch([
-    d1.prepare(`DELETE FROM access_keys WHERE account_id = ?1 AND access_key_id = ?2 AND ${ownerCondition(owner)} RETURNING access_key_id`)
+    d1
+      .prepare(`DELETE FROM access_keys WHERE account_id = ?1 AND access_key_id = ?2 AND ${ownerCondition(owner)} RETURNING access_key_id`)
       .bind(accountId, accessKeyId, name),
     bumpIfChangedStmt(db, accountId),
   ]);

@@ -7,7 +7,11 @@ import type { Db } from "./db";
 import type { PasswordPolicy } from "../lib/password";
 
 export type ReportState = "STARTED" | "INPROGRESS" | "COMPLETE";
-export interface ReportRow { state: ReportState; generatedTime: string; content: string | null }
+export interface ReportRow {
+  state: ReportState;
+  generatedTime: string;
+  content: string | null;
+}
 
 export async function getReport(db: Db, accountId: string): Promise<ReportRow | null> {
   return db.$client
@@ -21,7 +25,13 @@ export async function getReport(db: Db, accountId: string): Promise<ReportRow | 
  * at or after `staleBefore`): one conditional upsert, so concurrent callers start it once. True when
  * this call started it.
  */
-export async function startReport(db: Db, accountId: string, generatedTime: string, freshSince: string, staleBefore: string): Promise<boolean> {
+export async function startReport(
+  db: Db,
+  accountId: string,
+  generatedTime: string,
+  freshSince: string,
+  staleBefore: string,
+): Promise<boolean> {
   const row = await db.$client
     .prepare(`INSERT INTO credential_reports (account_id, state, generated_time, content) VALUES (?1, 'STARTED', ?2, NULL)
       ON CONFLICT (account_id) DO UPDATE SET state = 'STARTED', generated_time = ?2, content = NULL
@@ -36,21 +46,35 @@ export async function startReport(db: Db, accountId: string, generatedTime: stri
 /** Stores the finished CSV, unless a newer generation replaced this one meanwhile. */
 export async function completeReport(db: Db, accountId: string, generatedTime: string, content: string): Promise<void> {
   await db.$client
-    .prepare(`UPDATE credential_reports SET state = 'COMPLETE', content = ? WHERE account_id = ? AND generated_time = ? AND state <> 'COMPLETE'`)
+    .prepare(
+      `UPDATE credential_reports SET state = 'COMPLETE', content = ? WHERE account_id = ? AND generated_time = ? AND state <> 'COMPLETE'`,
+    )
     .bind(content, accountId, generatedTime)
     .run();
 }
 
 /** A user line of the credential report, as stored. */
 export interface ReportUser {
-  userId: string; userName: string; arn: string; createDate: string; passwordLastUsed: string | null;
+  userId: string;
+  userName: string;
+  arn: string;
+  createDate: string;
+  passwordLastUsed: string | null;
   /** 1 when the user has a login profile (console password) */
-  hasProfile: number; passwordLastChanged: string | null;
+  hasProfile: number;
+  passwordLastChanged: string | null;
   /** 1 when an MFA device is assigned */
   mfa: number;
 }
 /** An access key of the account (userId null: the root user's). */
-export interface ReportKey { userId: string | null; status: string; createDate: string; lastUsedDate: string | null; lastUsedRegion: string | null; lastUsedService: string | null }
+export interface ReportKey {
+  userId: string | null;
+  status: string;
+  createDate: string;
+  lastUsedDate: string | null;
+  lastUsedRegion: string | null;
+  lastUsedService: string | null;
+}
 
 /** What the credential report is built from, read in one batch. */
 export interface ReportData {
@@ -68,14 +92,18 @@ export async function readReportData(db: Db, accountId: string): Promise<ReportD
   const d1 = db.$client;
   const [acct, users, keys, rootMfa, policy] = await d1.batch([
     d1.prepare(`SELECT create_date AS createDate FROM accounts WHERE id = ?`).bind(accountId),
-    d1.prepare(`SELECT u.user_id AS userId, u.user_name AS userName, u.arn, u.create_date AS createDate, u.password_last_used AS passwordLastUsed,
+    d1
+      .prepare(`SELECT u.user_id AS userId, u.user_name AS userName, u.arn, u.create_date AS createDate, u.password_last_used AS passwordLastUsed,
         (lp.user_id IS NOT NULL) AS hasProfile, lp.password_last_changed AS passwordLastChanged,
         EXISTS (SELECT 1 FROM mfa_devices m WHERE m.account_id = u.account_id AND m.user_id = u.user_id) AS mfa
       FROM users u LEFT JOIN login_profiles lp ON lp.user_id = u.user_id AND lp.account_id = u.account_id
-      WHERE u.account_id = ? ORDER BY u.name_lower`).bind(accountId),
-    d1.prepare(`SELECT user_id AS userId, status, create_date AS createDate, last_used_date AS lastUsedDate,
+      WHERE u.account_id = ? ORDER BY u.name_lower`)
+      .bind(accountId),
+    d1
+      .prepare(`SELECT user_id AS userId, status, create_date AS createDate, last_used_date AS lastUsedDate,
         last_used_region AS lastUsedRegion, last_used_service AS lastUsedService
-      FROM access_keys WHERE account_id = ? ORDER BY create_date, access_key_id`).bind(accountId),
+      FROM access_keys WHERE account_id = ? ORDER BY create_date, access_key_id`)
+      .bind(accountId),
     d1.prepare(`SELECT EXISTS (SELECT 1 FROM mfa_devices WHERE account_id = ? AND user_id = 'root') AS mfa`).bind(accountId),
     d1.prepare(`SELECT policy FROM password_policies WHERE account_id = ?`).bind(accountId),
   ]);

@@ -40,9 +40,10 @@ function view(r: JoinedRow): InstanceProfileView {
   const { rRoleName, rPath, rArn, rCreateDate, rDoc, ...row } = r;
   return {
     ...row,
-    role: row.roleId && rRoleName
-      ? { roleId: row.roleId, roleName: rRoleName, path: rPath!, arn: rArn!, createDate: rCreateDate!, assumeRolePolicyDocument: rDoc! }
-      : null,
+    role:
+      row.roleId && rRoleName
+        ? { roleId: row.roleId, roleName: rRoleName, path: rPath!, arn: rArn!, createDate: rCreateDate!, assumeRolePolicyDocument: rDoc! }
+        : null,
   };
 }
 
@@ -68,7 +69,11 @@ export interface ProfileListOptions {
  * A page of instance profiles (with their role). Rows past LIST_DOCUMENT_BUDGET_CHARS of trust
  * policies come back with `overBudget` set and no document: the page ends before the first of them.
  */
-export async function listInstanceProfiles(db: Db, accountId: string, o: ProfileListOptions): Promise<(InstanceProfileView & { nameLower: string; overBudget: number })[]> {
+export async function listInstanceProfiles(
+  db: Db,
+  accountId: string,
+  o: ProfileListOptions,
+): Promise<(InstanceProfileView & { nameLower: string; overBudget: number })[]> {
   const over = overBudgetSql("r.assume_role_policy_document", "ip.name_lower", "?6");
   const { results } = await db.$client
     .prepare(`SELECT ${PROFILE_COLUMNS.replace("r.assume_role_policy_document AS", `CASE WHEN ${over} THEN '' ELSE r.assume_role_policy_document END AS`)},
@@ -83,20 +88,29 @@ export async function listInstanceProfiles(db: Db, accountId: string, o: Profile
 
 export async function insertInstanceProfile(db: Db, p: InstanceProfileRow, tags: TagRow[], onDuplicate: () => AwsError): Promise<void> {
   const d1 = db.$client;
-  await runCreateBatch(db, [
-    d1.prepare(`INSERT INTO instance_profiles (instance_profile_id, account_id, instance_profile_name, name_lower, path, arn, create_date, role_id)
+  await runCreateBatch(
+    db,
+    [
+      d1
+        .prepare(`INSERT INTO instance_profiles (instance_profile_id, account_id, instance_profile_name, name_lower, path, arn, create_date, role_id)
         VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`)
-      .bind(p.instanceProfileId, p.accountId, p.instanceProfileName, p.instanceProfileName.toLowerCase(), p.path, p.arn, p.createDate),
-    ...insertTagsStmts(db, p.accountId, "instance-profile", p.instanceProfileId, tags),
-    quotaGuardStmt(db, p.accountId, "InstanceProfilesPerAccount"),
-  ], onDuplicate, "InstanceProfilesPerAccount");
+        .bind(p.instanceProfileId, p.accountId, p.instanceProfileName, p.instanceProfileName.toLowerCase(), p.path, p.arn, p.createDate),
+      ...insertTagsStmts(db, p.accountId, "instance-profile", p.instanceProfileId, tags),
+      quotaGuardStmt(db, p.accountId, "InstanceProfilesPerAccount"),
+    ],
+    onDuplicate,
+    "InstanceProfilesPerAccount",
+  );
 }
 
 /** Deletes the profile only while it holds no role; false otherwise (or when already gone). */
 export async function deleteInstanceProfileRow(db: Db, accountId: string, profileId: string): Promise<boolean> {
   const d1 = db.$client;
   const [del] = await d1.batch([
-    d1.prepare(`DELETE FROM instance_profiles WHERE account_id = ?1 AND instance_profile_id = ?2 AND role_id IS NULL RETURNING instance_profile_id`)
+    d1
+      .prepare(
+        `DELETE FROM instance_profiles WHERE account_id = ?1 AND instance_profile_id = ?2 AND role_id IS NULL RETURNING instance_profile_id`,
+      )
       .bind(accountId, profileId),
     deleteTagsStmt(db, accountId, "instance-profile", profileId),
   ]);
@@ -113,12 +127,18 @@ export type AddRoleOutcome = "added" | "full" | "noProfile" | "noRole";
 export async function addRoleToProfile(db: Db, accountId: string, profileId: string, roleId: string): Promise<AddRoleOutcome> {
   const d1 = db.$client;
   const [upd, state] = await d1.batch<{ id?: string; profile?: number; full?: number; role?: number }>([
-    d1.prepare(`UPDATE instance_profiles SET role_id = ?3 WHERE account_id = ?1 AND instance_profile_id = ?2 AND role_id IS NULL
+    d1
+      .prepare(`UPDATE instance_profiles SET role_id = ?3 WHERE account_id = ?1 AND instance_profile_id = ?2 AND role_id IS NULL
         AND EXISTS (SELECT 1 FROM roles WHERE account_id = ?1 AND role_id = ?3) RETURNING instance_profile_id AS id`)
       .bind(accountId, profileId, roleId),
-    d1.prepare(`SELECT EXISTS (SELECT 1 FROM instance_profiles WHERE account_id = ?1 AND instance_profile_id = ?2) AS profile,
-        EXISTS (SELECT 1 FROM roles WHERE account_id = ?1 AND role_id = ?3) AS role`).bind(accountId, profileId, roleId),
-    d1.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ?1 AND (SELECT role_id FROM instance_profiles WHERE instance_profile_id = ?2) = ?3")
+    d1
+      .prepare(`SELECT EXISTS (SELECT 1 FROM instance_profiles WHERE account_id = ?1 AND instance_profile_id = ?2) AS profile,
+        EXISTS (SELECT 1 FROM roles WHERE account_id = ?1 AND role_id = ?3) AS role`)
+      .bind(accountId, profileId, roleId),
+    d1
+      .prepare(
+        "UPDATE accounts SET generation = generation + 1 WHERE id = ?1 AND (SELECT role_id FROM instance_profiles WHERE instance_profile_id = ?2) = ?3",
+      )
       .bind(accountId, profileId, roleId),
   ]);
   if ((upd?.results.length ?? 0) > 0) return "added";
@@ -132,8 +152,10 @@ export async function addRoleToProfile(db: Db, accountId: string, profileId: str
 export async function removeRoleFromProfile(db: Db, accountId: string, profileId: string, roleId: string): Promise<boolean> {
   const d1 = db.$client;
   const [upd] = await d1.batch([
-    d1.prepare(`UPDATE instance_profiles SET role_id = NULL WHERE account_id = ?1 AND instance_profile_id = ?2 AND role_id = ?3
-        RETURNING instance_profile_id`).bind(accountId, profileId, roleId),
+    d1
+      .prepare(`UPDATE instance_profiles SET role_id = NULL WHERE account_id = ?1 AND instance_profile_id = ?2 AND role_id = ?3
+        RETURNING instance_profile_id`)
+      .bind(accountId, profileId, roleId),
     d1.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ? AND changes() > 0").bind(accountId),
   ]);
   return (upd?.results.length ?? 0) > 0;

@@ -33,7 +33,14 @@ export interface MfaDeviceWithUser extends MfaDeviceRow {
   userPasswordLastUsed: string | null;
 }
 
-export interface UserRef { userId: string; userName: string; path: string; arn: string; createDate: string; passwordLastUsed: string | null }
+export interface UserRef {
+  userId: string;
+  userName: string;
+  path: string;
+  arn: string;
+  createDate: string;
+  passwordLastUsed: string | null;
+}
 
 import { deleteTagsStmt, insertTagsStmts, type TagRow } from "./tags";
 export type { TagRow };
@@ -64,12 +71,19 @@ export async function getDevice(db: Db, accountId: string, serial: string): Prom
  * Creates a virtual device with its tags in one batch: "exists" when the serial number is taken,
  * "limit" when the account already holds VirtualMFADevicesPerAccount devices.
  */
-export async function insertDevice(db: Db, accountId: string, d: Omit<MfaDeviceRow, "userId" | "enableDate" | "lastTimeStep">, tags: TagRow[]): Promise<"ok" | "exists" | "limit"> {
+export async function insertDevice(
+  db: Db,
+  accountId: string,
+  d: Omit<MfaDeviceRow, "userId" | "enableDate" | "lastTimeStep">,
+  tags: TagRow[],
+): Promise<"ok" | "exists" | "limit"> {
   const d1 = db.$client;
   try {
     await d1.batch([
-      d1.prepare(`INSERT INTO mfa_devices (serial_number, account_id, device_name, path, seed, user_id, enable_date, create_date, last_time_step)
-        VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, NULL)`).bind(d.serialNumber, accountId, d.deviceName, d.path, d.seed, d.createDate),
+      d1
+        .prepare(`INSERT INTO mfa_devices (serial_number, account_id, device_name, path, seed, user_id, enable_date, create_date, last_time_step)
+        VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, NULL)`)
+        .bind(d.serialNumber, accountId, d.deviceName, d.path, d.seed, d.createDate),
       // Tags left behind by a device of the same serial number deleted concurrently.
       d1.prepare(`DELETE FROM tags WHERE account_id = ? AND resource_type = 'mfa' AND resource_id = ?`).bind(accountId, d.serialNumber),
       ...insertTagsStmts(db, accountId, "mfa", d.serialNumber, tags),
@@ -90,7 +104,14 @@ export type EnableResult = { ok: true } | { ok: false; reason: "notFound" | "inU
  * unassigned and the user must hold fewer than MFA_DEVICES_PER_USER devices. `lastTimeStep` is the
  * step of AuthenticationCode2, so neither code can be used again.
  */
-export async function enableDevice(db: Db, accountId: string, serial: string, userId: string, enableDate: string, lastTimeStep: number): Promise<EnableResult> {
+export async function enableDevice(
+  db: Db,
+  accountId: string,
+  serial: string,
+  userId: string,
+  enableDate: string,
+  lastTimeStep: number,
+): Promise<EnableResult> {
   const d1 = db.$client;
   const res = await d1
     .prepare(`UPDATE mfa_devices SET user_id = ?3, enable_date = ?4, last_time_step = ?5
@@ -125,7 +146,9 @@ export type DeleteDeviceResult = "deleted" | "notFound" | "inUse";
 export async function deleteDevice(db: Db, accountId: string, serial: string): Promise<DeleteDeviceResult> {
   const d1 = db.$client;
   const [del] = await d1.batch([
-    d1.prepare(`DELETE FROM mfa_devices WHERE account_id = ? AND serial_number = ? AND user_id IS NULL RETURNING serial_number`).bind(accountId, serial),
+    d1
+      .prepare(`DELETE FROM mfa_devices WHERE account_id = ? AND serial_number = ? AND user_id IS NULL RETURNING serial_number`)
+      .bind(accountId, serial),
     deleteTagsStmt(db, accountId, "mfa", serial),
   ]);
   if ((del?.results.length ?? 0) > 0) return "deleted";
@@ -144,7 +167,13 @@ export async function setLastTimeStep(db: Db, accountId: string, serial: string,
 }
 
 /** Devices assigned to a user (or 'root'), by serial number after `after`. */
-export async function listUserDevices(db: Db, accountId: string, userId: string, after: string | undefined, limit: number): Promise<MfaDeviceRow[]> {
+export async function listUserDevices(
+  db: Db,
+  accountId: string,
+  userId: string,
+  after: string | undefined,
+  limit: number,
+): Promise<MfaDeviceRow[]> {
   const { results } = await db.$client
     .prepare(`SELECT ${DEVICE_COLS} FROM mfa_devices d WHERE d.account_id = ?1 AND d.user_id = ?2 AND (?3 IS NULL OR d.serial_number > ?3)
       ORDER BY d.serial_number LIMIT ?4`)
@@ -157,7 +186,11 @@ export type AssignmentStatus = "Assigned" | "Unassigned" | "Any";
 
 /** Virtual devices of the account with their users and tags, by serial number after `after`. */
 export async function listVirtualDevices(
-  db: Db, accountId: string, status: AssignmentStatus, after: string | undefined, limit: number,
+  db: Db,
+  accountId: string,
+  status: AssignmentStatus,
+  after: string | undefined,
+  limit: number,
 ): Promise<(MfaDeviceWithUser & { tags: TagRow[] })[]> {
   const filter = status === "Assigned" ? "AND d.user_id IS NOT NULL" : status === "Unassigned" ? "AND d.user_id IS NULL" : "";
   const { results } = await db.$client
@@ -185,7 +218,14 @@ export const MFA_CODE_WINDOW_STEPS = 1;
  * recorded with a conditional UPDATE, so a code — or an older one — can never be used twice, even
  * by concurrent requests.
  */
-export async function verifyMfaCode(db: Db, accountId: string, serialNumber: string, code: string, now: number, expectedUserId: string): Promise<boolean> {
+export async function verifyMfaCode(
+  db: Db,
+  accountId: string,
+  serialNumber: string,
+  code: string,
+  now: number,
+  expectedUserId: string,
+): Promise<boolean> {
   if (!/^\d{6}$/.test(code)) return false;
   const d1 = db.$client;
   const dev = await d1

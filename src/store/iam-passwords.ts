@@ -10,13 +10,18 @@ import type { PasswordPolicy } from "../lib/password";
 export const PASSWORD_HISTORY_MAX = 24;
 
 export async function getPasswordPolicy(db: Db, accountId: string): Promise<PasswordPolicy | null> {
-  const row = await db.$client.prepare(`SELECT policy FROM password_policies WHERE account_id = ?`).bind(accountId).first<{ policy: string }>();
+  const row = await db.$client
+    .prepare(`SELECT policy FROM password_policies WHERE account_id = ?`)
+    .bind(accountId)
+    .first<{ policy: string }>();
   return row ? (JSON.parse(row.policy) as PasswordPolicy) : null;
 }
 
 export async function putPasswordPolicy(db: Db, accountId: string, policy: PasswordPolicy): Promise<void> {
   await db.$client
-    .prepare(`INSERT INTO password_policies (account_id, policy) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET policy = excluded.policy`)
+    .prepare(
+      `INSERT INTO password_policies (account_id, policy) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET policy = excluded.policy`,
+    )
     .bind(accountId, JSON.stringify(policy))
     .run();
 }
@@ -57,9 +62,11 @@ export async function recentPasswordHashes(db: Db, accountId: string, userId: st
 function historyStatements(db: Db, accountId: string, userId: string, hash: string, when: string): D1PreparedStatement[] {
   const d1 = db.$client;
   return [
-    d1.prepare(`INSERT INTO password_history (account_id, user_id, password_hash, changed_at) SELECT ?1, ?2, ?3, ?4 WHERE changes() > 0`)
+    d1
+      .prepare(`INSERT INTO password_history (account_id, user_id, password_hash, changed_at) SELECT ?1, ?2, ?3, ?4 WHERE changes() > 0`)
       .bind(accountId, userId, hash, when),
-    d1.prepare(`DELETE FROM password_history WHERE account_id = ?1 AND user_id = ?2 AND rowid NOT IN
+    d1
+      .prepare(`DELETE FROM password_history WHERE account_id = ?1 AND user_id = ?2 AND rowid NOT IN
         (SELECT rowid FROM password_history WHERE account_id = ?1 AND user_id = ?2 ORDER BY rowid DESC LIMIT ?3)`)
       .bind(accountId, userId, PASSWORD_HISTORY_MAX),
   ];
@@ -68,10 +75,18 @@ function historyStatements(db: Db, accountId: string, userId: string, hash: stri
 export type CreateProfileResult = "created" | "exists" | "noUser";
 
 /** Creates the login profile of an existing user (and records the password in its history). */
-export async function createLoginProfile(db: Db, accountId: string, userId: string, hash: string, now: string, resetRequired: boolean): Promise<CreateProfileResult> {
+export async function createLoginProfile(
+  db: Db,
+  accountId: string,
+  userId: string,
+  hash: string,
+  now: string,
+  resetRequired: boolean,
+): Promise<CreateProfileResult> {
   const d1 = db.$client;
   const [ins] = await d1.batch([
-    d1.prepare(`INSERT INTO login_profiles (user_id, account_id, password_hash, create_date, password_reset_required, password_last_changed)
+    d1
+      .prepare(`INSERT INTO login_profiles (user_id, account_id, password_hash, create_date, password_reset_required, password_last_changed)
         SELECT ?1, ?2, ?3, ?4, ?5, ?4 WHERE EXISTS (SELECT 1 FROM users WHERE account_id = ?2 AND user_id = ?1)
         ON CONFLICT (user_id) DO NOTHING RETURNING user_id`)
       .bind(userId, accountId, hash, now, resetRequired ? 1 : 0),
@@ -88,7 +103,9 @@ export async function createLoginProfile(db: Db, accountId: string, userId: stri
  * changed since it was verified.
  */
 export async function updateLoginProfile(
-  db: Db, accountId: string, userId: string,
+  db: Db,
+  accountId: string,
+  userId: string,
   u: { hash?: string; resetRequired?: boolean; now: string; expectHash?: string },
 ): Promise<boolean> {
   const d1 = db.$client;
@@ -109,7 +126,9 @@ export async function updateLoginProfile(
   }
   // No field to change: still report whether the profile exists.
   const set = sets.length ? sets.join(", ") : "user_id = user_id";
-  const stmts = [d1.prepare(`UPDATE login_profiles SET ${set} WHERE account_id = ?1 AND user_id = ?2${guard} RETURNING user_id`).bind(...binds)];
+  const stmts = [
+    d1.prepare(`UPDATE login_profiles SET ${set} WHERE account_id = ?1 AND user_id = ?2${guard} RETURNING user_id`).bind(...binds),
+  ];
   if (u.hash !== undefined) stmts.push(...historyStatements(db, accountId, userId, u.hash, u.now));
   const [upd] = await d1.batch(stmts);
   return (upd?.results.length ?? 0) > 0;
@@ -120,8 +139,10 @@ export async function deleteLoginProfile(db: Db, accountId: string, userId: stri
   const d1 = db.$client;
   const [del] = await d1.batch([
     d1.prepare(`DELETE FROM login_profiles WHERE account_id = ? AND user_id = ? RETURNING user_id`).bind(accountId, userId),
-    d1.prepare(`DELETE FROM password_history WHERE account_id = ?1 AND user_id = ?2
-        AND NOT EXISTS (SELECT 1 FROM login_profiles WHERE account_id = ?1 AND user_id = ?2)`).bind(accountId, userId),
+    d1
+      .prepare(`DELETE FROM password_history WHERE account_id = ?1 AND user_id = ?2
+        AND NOT EXISTS (SELECT 1 FROM login_profiles WHERE account_id = ?1 AND user_id = ?2)`)
+      .bind(accountId, userId),
   ]);
   return (del?.results.length ?? 0) > 0;
 }

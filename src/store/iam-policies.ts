@@ -71,10 +71,16 @@ export async function getPolicy(db: Db, accountId: string, arn: string): Promise
   const d1 = db.$client;
   const counts = [accountId, arn, accountId, arn, accountId, arn];
   const row = isAwsManagedArn(arn)
-    ? await d1.prepare(`SELECT policy_id, policy_name, path, arn, default_version_id, description, create_date, update_date, 1 AS aws, ${COUNTS_SQL}
-        FROM aws_managed_policies WHERE arn = ?`).bind(...counts, arn).first<RawPolicy>()
-    : await d1.prepare(`SELECT policy_id, policy_name, path, arn, default_version_id, description, create_date, update_date, 0 AS aws, ${COUNTS_SQL}
-        FROM policies WHERE account_id = ? AND arn = ?`).bind(...counts, accountId, arn).first<RawPolicy>();
+    ? await d1
+        .prepare(`SELECT policy_id, policy_name, path, arn, default_version_id, description, create_date, update_date, 1 AS aws, ${COUNTS_SQL}
+        FROM aws_managed_policies WHERE arn = ?`)
+        .bind(...counts, arn)
+        .first<RawPolicy>()
+    : await d1
+        .prepare(`SELECT policy_id, policy_name, path, arn, default_version_id, description, create_date, update_date, 0 AS aws, ${COUNTS_SQL}
+        FROM policies WHERE account_id = ? AND arn = ?`)
+        .bind(...counts, accountId, arn)
+        .first<RawPolicy>();
   return row ? toPolicy(row) : undefined;
 }
 
@@ -110,11 +116,24 @@ export type CreatePolicyResult = "ok" | "exists" | "limit";
 export async function createPolicy(db: Db, accountId: string, p: NewPolicy): Promise<CreatePolicyResult> {
   const d1 = db.$client;
   const stmts = [
-    d1.prepare(`INSERT INTO policies (policy_id, account_id, policy_name, name_lower, path, arn, default_version_id, next_version, description, create_date, update_date)
+    d1
+      .prepare(`INSERT INTO policies (policy_id, account_id, policy_name, name_lower, path, arn, default_version_id, next_version, description, create_date, update_date)
       VALUES (?, ?, ?, ?, ?, ?, 'v1', 2, ?, ?, ?) ON CONFLICT DO NOTHING`)
-      .bind(p.policyId, accountId, p.policyName, p.policyName.toLowerCase(), p.path, p.arn, p.description ?? null, p.createDate, p.createDate),
-    d1.prepare(`INSERT INTO policy_versions (account_id, policy_id, version_id, document, create_date)
-      SELECT ?, ?, 'v1', ?, ? WHERE changes() = 1`).bind(accountId, p.policyId, p.document, p.createDate),
+      .bind(
+        p.policyId,
+        accountId,
+        p.policyName,
+        p.policyName.toLowerCase(),
+        p.path,
+        p.arn,
+        p.description ?? null,
+        p.createDate,
+        p.createDate,
+      ),
+    d1
+      .prepare(`INSERT INTO policy_versions (account_id, policy_id, version_id, document, create_date)
+      SELECT ?, ?, 'v1', ?, ? WHERE changes() = 1`)
+      .bind(accountId, p.policyId, p.document, p.createDate),
     ...insertTagsStmts(db, accountId, "policy", p.policyId, p.tags),
     quotaGuardStmt(db, accountId, "PoliciesPerAccount"),
   ];
@@ -155,9 +174,11 @@ export function listPoliciesStmt(db: Db, accountId: string, q: ListPoliciesQuery
   // order — the AWS branch walks its primary key (policy_name) — so only the rows of the page
   // are joined with the usage counts.
   const used =
-    q.usage === "PermissionsPolicy" ? "SELECT policy_arn FROM ac"
-    : q.usage === "PermissionsBoundary" ? "SELECT policy_arn FROM bc"
-    : "SELECT policy_arn FROM ac UNION ALL SELECT policy_arn FROM bc";
+    q.usage === "PermissionsPolicy"
+      ? "SELECT policy_arn FROM ac"
+      : q.usage === "PermissionsBoundary"
+        ? "SELECT policy_arn FROM bc"
+        : "SELECT policy_arn FROM ac UNION ALL SELECT policy_arn FROM bc";
   const marker = q.after ? "AND policy_name >= ?3 AND (policy_name > ?3 OR arn > ?4)" : "";
   const branch = (from: string, aws: 0 | 1, onlyUsed: boolean) => `SELECT * FROM (
       SELECT policy_id, policy_name, path, arn, default_version_id, description, create_date, update_date, ${aws} AS aws
@@ -183,23 +204,30 @@ export type DeletePolicyResult = "deleted" | "notFound" | "attached" | "versions
 export async function deletePolicy(db: Db, accountId: string, arn: string): Promise<DeletePolicyResult> {
   const d1 = db.$client;
   const res = await d1.batch<{ policy_id: string }>([
-    d1.prepare(`DELETE FROM policies WHERE account_id = ?1 AND arn = ?2
+    d1
+      .prepare(`DELETE FROM policies WHERE account_id = ?1 AND arn = ?2
       AND NOT EXISTS (SELECT 1 FROM policy_attachments WHERE account_id = ?1 AND policy_arn = ?2)
       AND NOT EXISTS (SELECT 1 FROM users WHERE account_id = ?1 AND permissions_boundary = ?2)
       AND NOT EXISTS (SELECT 1 FROM roles WHERE account_id = ?1 AND permissions_boundary = ?2)
       AND (SELECT COUNT(*) FROM policy_versions v WHERE v.policy_id = policies.policy_id) <= 1
-      RETURNING policy_id`).bind(accountId, arn),
-    d1.prepare(`SELECT p.policy_id,
+      RETURNING policy_id`)
+      .bind(accountId, arn),
+    d1
+      .prepare(`SELECT p.policy_id,
       EXISTS (SELECT 1 FROM policy_attachments WHERE account_id = ?1 AND policy_arn = ?2)
         OR EXISTS (SELECT 1 FROM users WHERE account_id = ?1 AND permissions_boundary = ?2)
         OR EXISTS (SELECT 1 FROM roles WHERE account_id = ?1 AND permissions_boundary = ?2) AS used,
       (SELECT COUNT(*) FROM policy_versions v WHERE v.policy_id = p.policy_id) AS versions
-      FROM policies p WHERE p.account_id = ?1 AND p.arn = ?2`).bind(accountId, arn),
+      FROM policies p WHERE p.account_id = ?1 AND p.arn = ?2`)
+      .bind(accountId, arn),
   ]);
   const deleted = res[0]!.results[0];
   if (deleted) {
     await d1.batch([
-      d1.prepare("DELETE FROM policy_versions WHERE account_id = ? AND policy_id = ? AND NOT EXISTS (SELECT 1 FROM policies WHERE policy_id = ?)")
+      d1
+        .prepare(
+          "DELETE FROM policy_versions WHERE account_id = ? AND policy_id = ? AND NOT EXISTS (SELECT 1 FROM policies WHERE policy_id = ?)",
+        )
         .bind(accountId, deleted.policy_id, deleted.policy_id),
       deleteTagsStmt(db, accountId, "policy", deleted.policy_id),
     ]);
@@ -211,7 +239,12 @@ export async function deletePolicy(db: Db, accountId: string, arn: string): Prom
   return "versions";
 }
 
-export interface VersionRow { versionId: string; document: string; createDate: string; isDefault: boolean }
+export interface VersionRow {
+  versionId: string;
+  document: string;
+  createDate: string;
+  isDefault: boolean;
+}
 
 /** The policy's versions, newest first; AWS-managed policies expose their default version only. */
 export async function listVersions(db: Db, accountId: string, policy: PolicyRow): Promise<VersionRow[]> {
@@ -222,8 +255,14 @@ export async function listVersions(db: Db, accountId: string, policy: PolicyRow)
   const { results } = await db.$client
     .prepare(`SELECT version_id, document, create_date FROM policy_versions WHERE account_id = ? AND policy_id = ?
       ORDER BY CAST(substr(version_id, 2) AS INTEGER) DESC`)
-    .bind(accountId, policy.policyId).all<{ version_id: string; document: string; create_date: string }>();
-  return results.map((r) => ({ versionId: r.version_id, document: r.document, createDate: r.create_date, isDefault: r.version_id === policy.defaultVersionId }));
+    .bind(accountId, policy.policyId)
+    .all<{ version_id: string; document: string; create_date: string }>();
+  return results.map((r) => ({
+    versionId: r.version_id,
+    document: r.document,
+    createDate: r.create_date,
+    isDefault: r.version_id === policy.defaultVersionId,
+  }));
 }
 
 async function awsManagedDocument(db: Db, arn: string): Promise<string | undefined> {
@@ -235,13 +274,17 @@ async function awsManagedDocument(db: Db, arn: string): Promise<string | undefin
 export async function getVersion(db: Db, accountId: string, arn: string, versionId: string): Promise<VersionRow | undefined> {
   const d1 = db.$client;
   if (isAwsManagedArn(arn)) {
-    const r = await d1.prepare("SELECT document, update_date FROM aws_managed_policies WHERE arn = ? AND default_version_id = ?")
-      .bind(arn, versionId).first<{ document: string; update_date: string }>();
+    const r = await d1
+      .prepare("SELECT document, update_date FROM aws_managed_policies WHERE arn = ? AND default_version_id = ?")
+      .bind(arn, versionId)
+      .first<{ document: string; update_date: string }>();
     return r ? { versionId, document: r.document, createDate: r.update_date, isDefault: true } : undefined;
   }
-  const r = await d1.prepare(`SELECT v.document, v.create_date, p.default_version_id FROM policies p
+  const r = await d1
+    .prepare(`SELECT v.document, v.create_date, p.default_version_id FROM policies p
       JOIN policy_versions v ON v.policy_id = p.policy_id AND v.version_id = ?
-      WHERE p.account_id = ? AND p.arn = ?`).bind(versionId, accountId, arn)
+      WHERE p.account_id = ? AND p.arn = ?`)
+    .bind(versionId, accountId, arn)
     .first<{ document: string; create_date: string; default_version_id: string }>();
   return r ? { versionId, document: r.document, createDate: r.create_date, isDefault: r.default_version_id === versionId } : undefined;
 }
@@ -252,18 +295,29 @@ export type CreateVersionResult = { ok: true; versionId: string } | { ok: false;
  * Adds a version numbered from the policy's counter (ids are never reused) unless the policy
  * already has five; optionally makes it the default. One transaction.
  */
-export async function createVersion(db: Db, accountId: string, arn: string, document: string, setAsDefault: boolean, now: string): Promise<CreateVersionResult> {
+export async function createVersion(
+  db: Db,
+  accountId: string,
+  arn: string,
+  document: string,
+  setAsDefault: boolean,
+  now: string,
+): Promise<CreateVersionResult> {
   const d1 = db.$client;
   const stmts = [
-    d1.prepare(`INSERT INTO policy_versions (account_id, policy_id, version_id, document, create_date)
+    d1
+      .prepare(`INSERT INTO policy_versions (account_id, policy_id, version_id, document, create_date)
       SELECT p.account_id, p.policy_id, 'v' || p.next_version, ?, ? FROM policies p
       WHERE p.account_id = ? AND p.arn = ?
         AND (SELECT COUNT(*) FROM policy_versions v WHERE v.policy_id = p.policy_id) < ${MAX_POLICY_VERSIONS}
-      RETURNING version_id`).bind(document, now, accountId, arn),
-    d1.prepare(`UPDATE policies SET
+      RETURNING version_id`)
+      .bind(document, now, accountId, arn),
+    d1
+      .prepare(`UPDATE policies SET
         default_version_id = CASE WHEN ? THEN 'v' || next_version ELSE default_version_id END,
         next_version = next_version + 1, update_date = ?
-      WHERE account_id = ? AND arn = ? AND changes() = 1`).bind(setAsDefault ? 1 : 0, now, accountId, arn),
+      WHERE account_id = ? AND arn = ? AND changes() = 1`)
+      .bind(setAsDefault ? 1 : 0, now, accountId, arn),
     d1.prepare("SELECT 1 AS found FROM policies WHERE account_id = ? AND arn = ?").bind(accountId, arn),
   ];
   if (setAsDefault) stmts.push(bumpGenerationStmt(db, accountId));
@@ -278,11 +332,15 @@ export type DeleteVersionResult = "deleted" | "noPolicy" | "noVersion" | "defaul
 export async function deleteVersion(db: Db, accountId: string, arn: string, versionId: string): Promise<DeleteVersionResult> {
   const d1 = db.$client;
   const res = await d1.batch<{ version_id?: string; default_version_id?: string; has_version?: number }>([
-    d1.prepare(`DELETE FROM policy_versions WHERE account_id = ?1 AND version_id = ?3
+    d1
+      .prepare(`DELETE FROM policy_versions WHERE account_id = ?1 AND version_id = ?3
       AND policy_id = (SELECT policy_id FROM policies WHERE account_id = ?1 AND arn = ?2 AND default_version_id != ?3)
-      RETURNING version_id`).bind(accountId, arn, versionId),
-    d1.prepare(`SELECT p.default_version_id, EXISTS (SELECT 1 FROM policy_versions v WHERE v.policy_id = p.policy_id AND v.version_id = ?3) AS has_version
-      FROM policies p WHERE p.account_id = ?1 AND p.arn = ?2`).bind(accountId, arn, versionId),
+      RETURNING version_id`)
+      .bind(accountId, arn, versionId),
+    d1
+      .prepare(`SELECT p.default_version_id, EXISTS (SELECT 1 FROM policy_versions v WHERE v.policy_id = p.policy_id AND v.version_id = ?3) AS has_version
+      FROM policies p WHERE p.account_id = ?1 AND p.arn = ?2`)
+      .bind(accountId, arn, versionId),
   ]);
   if (res[0]!.results.length) return "deleted";
   const p = res[1]!.results[0];
@@ -296,9 +354,11 @@ export type SetDefaultResult = "ok" | "noPolicy" | "noVersion";
 export async function setDefaultVersion(db: Db, accountId: string, arn: string, versionId: string): Promise<SetDefaultResult> {
   const d1 = db.$client;
   const res = await d1.batch<{ policy_id?: string; has_version?: number }>([
-    d1.prepare(`UPDATE policies SET default_version_id = ?3 WHERE account_id = ?1 AND arn = ?2
+    d1
+      .prepare(`UPDATE policies SET default_version_id = ?3 WHERE account_id = ?1 AND arn = ?2
       AND EXISTS (SELECT 1 FROM policy_versions v WHERE v.policy_id = policies.policy_id AND v.version_id = ?3)
-      RETURNING policy_id`).bind(accountId, arn, versionId),
+      RETURNING policy_id`)
+      .bind(accountId, arn, versionId),
     bumpGenerationStmt(db, accountId),
     d1.prepare("SELECT policy_id FROM policies WHERE account_id = ? AND arn = ?").bind(accountId, arn),
   ]);
@@ -315,22 +375,39 @@ export function bumpGenerationStmt(db: Db, accountId: string): D1PreparedStateme
 // ---------------------------------------------------------------------------------------------
 // Who uses a policy
 
-export interface PolicyEntity { type: "user" | "group" | "role"; name: string; id: string; path: string }
+export interface PolicyEntity {
+  type: "user" | "group" | "role";
+  name: string;
+  id: string;
+  path: string;
+}
 
 export async function listEntitiesForPolicy(
   db: Db,
   accountId: string,
   arn: string,
-  o: { types: Array<"user" | "group" | "role">; usage?: "PermissionsPolicy" | "PermissionsBoundary"; pathPrefix: string; after?: string; limit: number },
+  o: {
+    types: Array<"user" | "group" | "role">;
+    usage?: "PermissionsPolicy" | "PermissionsBoundary";
+    pathPrefix: string;
+    after?: string;
+    limit: number;
+  },
 ): Promise<Array<PolicyEntity & { sortKey: string }>> {
   // ?1 account, ?2 policy ARN, ?3 path LIKE pattern, ?4 marker key, ?5 limit
   const parts: string[] = [];
-  const tables = { user: ["users", "user_id", "user_name"], group: ["groups", "group_id", "group_name"], role: ["roles", "role_id", "role_name"] } as const;
+  const tables = {
+    user: ["users", "user_id", "user_name"],
+    group: ["groups", "group_id", "group_name"],
+    role: ["roles", "role_id", "role_name"],
+  } as const;
   for (const type of o.types) {
     const [table, idCol, nameCol] = tables[type];
     const conds: string[] = [];
     if (o.usage !== "PermissionsBoundary")
-      conds.push(`EXISTS (SELECT 1 FROM policy_attachments a WHERE a.entity_type = '${type}' AND a.entity_id = e.${idCol} AND a.policy_arn = ?2)`);
+      conds.push(
+        `EXISTS (SELECT 1 FROM policy_attachments a WHERE a.entity_type = '${type}' AND a.entity_id = e.${idCol} AND a.policy_arn = ?2)`,
+      );
     if (o.usage !== "PermissionsPolicy" && type !== "group") conds.push("e.permissions_boundary = ?2");
     if (conds.length === 0) continue;
     const order = type === "group" ? 1 : type === "user" ? 2 : 3;
@@ -340,7 +417,9 @@ export async function listEntitiesForPolicy(
   }
   if (parts.length === 0) return [];
   const sql = `SELECT * FROM (${parts.join(" UNION ALL ")}) WHERE ?4 IS NULL OR sort_key > ?4 ORDER BY sort_key LIMIT ?5`;
-  const { results } = await db.$client.prepare(sql).bind(accountId, arn, o.pathPrefix, o.after ?? null, o.limit)
+  const { results } = await db.$client
+    .prepare(sql)
+    .bind(accountId, arn, o.pathPrefix, o.after ?? null, o.limit)
     .all<{ type: PolicyEntity["type"]; name: string; id: string; path: string; sort_key: string }>();
   return results.map((r) => ({ type: r.type, name: r.name, id: r.id, path: r.path, sortKey: r.sort_key }));
 }

@@ -94,7 +94,11 @@ export async function listRoles(db: Db, accountId: string, o: ListOptions): Prom
 }
 
 /** Why a role cannot be deleted, in AWS's order of checks; null when nothing blocks it. */
-export async function roleDeleteBlocker(db: Db, accountId: string, roleId: string): Promise<"attached" | "inline" | "instanceProfile" | null> {
+export async function roleDeleteBlocker(
+  db: Db,
+  accountId: string,
+  roleId: string,
+): Promise<"attached" | "inline" | "instanceProfile" | null> {
   const row = await db.$client
     .prepare(`SELECT
         EXISTS (SELECT 1 FROM policy_attachments WHERE account_id = ?1 AND entity_type = 'role' AND entity_id = ?2) AS attached,
@@ -133,18 +137,32 @@ export async function insertRole(
 ): Promise<void> {
   const d1 = db.$client;
   const stmts: D1PreparedStatement[] = [
-    d1.prepare(`INSERT INTO roles (role_id, account_id, role_name, name_lower, path, arn, create_date,
+    d1
+      .prepare(`INSERT INTO roles (role_id, account_id, role_name, name_lower, path, arn, create_date,
         assume_role_policy_document, description, max_session_duration, permissions_boundary)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .bind(role.roleId, role.accountId, role.roleName, role.roleName.toLowerCase(), role.path, role.arn, role.createDate,
-        role.assumeRolePolicyDocument, role.description, role.maxSessionDuration, role.permissionsBoundary),
+      .bind(
+        role.roleId,
+        role.accountId,
+        role.roleName,
+        role.roleName.toLowerCase(),
+        role.path,
+        role.arn,
+        role.createDate,
+        role.assumeRolePolicyDocument,
+        role.description,
+        role.maxSessionDuration,
+        role.permissionsBoundary,
+      ),
     ...insertTagsStmts(db, role.accountId, "role", role.roleId, tags),
     ...attachPolicies.map((arn) =>
       // Only policies that exist (the AWS-managed seed may lag behind a service's table).
-      d1.prepare(`INSERT INTO policy_attachments (account_id, entity_type, entity_id, policy_arn)
+      d1
+        .prepare(`INSERT INTO policy_attachments (account_id, entity_type, entity_id, policy_arn)
           SELECT ?1, 'role', ?2, ?3 WHERE EXISTS (SELECT 1 FROM aws_managed_policies WHERE arn = ?3)
             OR EXISTS (SELECT 1 FROM policies WHERE account_id = ?1 AND arn = ?3)`)
-        .bind(role.accountId, role.roleId, arn)),
+        .bind(role.accountId, role.roleId, arn),
+    ),
     bump(db, role.accountId),
     quotaGuardStmt(db, role.accountId, "RolesPerAccount"),
   ];
@@ -160,7 +178,8 @@ export async function updateRoleFields(
 ): Promise<boolean> {
   const d1 = db.$client;
   const [upd] = await d1.batch([
-    d1.prepare(`UPDATE roles SET description = CASE WHEN ?3 THEN ?4 ELSE description END,
+    d1
+      .prepare(`UPDATE roles SET description = CASE WHEN ?3 THEN ?4 ELSE description END,
         max_session_duration = COALESCE(?5, max_session_duration)
         WHERE account_id = ?1 AND role_id = ?2 RETURNING role_id`)
       .bind(accountId, roleId, f.description !== undefined ? 1 : 0, f.description ?? null, f.maxSessionDuration ?? null),
@@ -173,7 +192,9 @@ export async function updateRoleFields(
 export async function updateTrustPolicy(db: Db, accountId: string, roleId: string, document: string): Promise<boolean> {
   const d1 = db.$client;
   const [upd] = await d1.batch([
-    d1.prepare("UPDATE roles SET assume_role_policy_document = ? WHERE account_id = ? AND role_id = ? RETURNING role_id").bind(document, accountId, roleId),
+    d1
+      .prepare("UPDATE roles SET assume_role_policy_document = ? WHERE account_id = ? AND role_id = ? RETURNING role_id")
+      .bind(document, accountId, roleId),
     d1.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ? AND changes() > 0").bind(accountId),
   ]);
   return (upd?.results.length ?? 0) > 0;
@@ -185,7 +206,12 @@ export async function updateTrustPolicy(db: Db, accountId: string, roleId: strin
  * and the delete. With `force`, the role's attachments and inline policies go with it
  * (DeleteServiceLinkedRole). Returns false when the role was not deleted.
  */
-export async function deleteRoleRow(db: Db, accountId: string, roleId: string, opts: { force?: boolean; extra?: D1PreparedStatement[] } = {}): Promise<boolean> {
+export async function deleteRoleRow(
+  db: Db,
+  accountId: string,
+  roleId: string,
+  opts: { force?: boolean; extra?: D1PreparedStatement[] } = {},
+): Promise<boolean> {
   const d1 = db.$client;
   const guard = opts.force
     ? "NOT EXISTS (SELECT 1 FROM instance_profiles WHERE account_id = ?1 AND role_id = ?2)"
@@ -196,8 +222,12 @@ export async function deleteRoleRow(db: Db, accountId: string, roleId: string, o
   const stmts = [
     d1.prepare(`DELETE FROM roles WHERE account_id = ?1 AND role_id = ?2 AND ${guard} RETURNING role_id`).bind(accountId, roleId),
     deleteTagsStmt(db, accountId, "role", roleId),
-    d1.prepare(`DELETE FROM policy_attachments WHERE account_id = ?1 AND entity_type = 'role' AND entity_id = ?2 AND ${gone}`).bind(accountId, roleId),
-    d1.prepare(`DELETE FROM inline_policies WHERE account_id = ?1 AND entity_type = 'role' AND entity_id = ?2 AND ${gone}`).bind(accountId, roleId),
+    d1
+      .prepare(`DELETE FROM policy_attachments WHERE account_id = ?1 AND entity_type = 'role' AND entity_id = ?2 AND ${gone}`)
+      .bind(accountId, roleId),
+    d1
+      .prepare(`DELETE FROM inline_policies WHERE account_id = ?1 AND entity_type = 'role' AND entity_id = ?2 AND ${gone}`)
+      .bind(accountId, roleId),
     ...(opts.extra ?? []),
     d1.prepare(`UPDATE accounts SET generation = generation + 1 WHERE id = ?1 AND ${gone}`).bind(accountId, roleId),
   ];
@@ -215,7 +245,14 @@ export async function recordRoleUse(db: Db, accountId: string, roleId: string, u
 
 // ---------------------------------------------------------------- service-linked role deletion tasks
 
-export interface DeletionTaskRow { taskId: string; accountId: string; roleArn: string; status: string; reason: string | null; createDate: string }
+export interface DeletionTaskRow {
+  taskId: string;
+  accountId: string;
+  roleArn: string;
+  status: string;
+  reason: string | null;
+  createDate: string;
+}
 
 /**
  * DeleteServiceLinkedRole: removes the role with its policies and tags and records the task
@@ -223,7 +260,8 @@ export interface DeletionTaskRow { taskId: string; accountId: string; roleArn: s
  */
 export async function deleteServiceLinkedRoleRow(db: Db, role: RoleRow, taskId: string, createDate: string): Promise<boolean> {
   const d1 = db.$client;
-  const record = d1.prepare(`INSERT INTO deletion_tasks (task_id, account_id, role_arn, status, reason, create_date)
+  const record = d1
+    .prepare(`INSERT INTO deletion_tasks (task_id, account_id, role_arn, status, reason, create_date)
       SELECT ?1, ?2, ?3, 'SUCCEEDED', NULL, ?4 WHERE NOT EXISTS (SELECT 1 FROM roles WHERE role_id = ?5)`)
     .bind(taskId, role.accountId, role.arn, createDate, role.roleId);
   return deleteRoleRow(db, role.accountId, role.roleId, { force: true, extra: [record] });

@@ -49,13 +49,19 @@ export async function getUserById(db: Db, accountId: string, userId: string): Pr
 }
 
 /** A user (by name, or by id when `byId`) with its tags, in one round trip. */
-export async function getUserWithTags(db: Db, accountId: string, nameOrId: string, byId = false): Promise<{ user: UserRow; tags: TagRow[] } | undefined> {
+export async function getUserWithTags(
+  db: Db,
+  accountId: string,
+  nameOrId: string,
+  byId = false,
+): Promise<{ user: UserRow; tags: TagRow[] } | undefined> {
   const d1 = db.$client;
   const where = byId ? "u.user_id = ?2" : "u.name_lower = ?2";
   const key = byId ? nameOrId : nameOrId.toLowerCase();
   const [u, t] = await d1.batch([
     d1.prepare(`SELECT ${USER_COLS} FROM users u WHERE u.account_id = ?1 AND ${where}`).bind(accountId, key),
-    d1.prepare(`SELECT t.key AS Key, t.value AS Value FROM tags t JOIN users u ON u.user_id = t.resource_id
+    d1
+      .prepare(`SELECT t.key AS Key, t.value AS Value FROM tags t JOIN users u ON u.user_id = t.resource_id
       WHERE u.account_id = ?1 AND ${where} AND t.account_id = ?1 AND t.resource_type = 'user' ORDER BY t.position, t.key_lower`)
       .bind(accountId, key),
   ]);
@@ -66,7 +72,9 @@ export async function getUserWithTags(db: Db, accountId: string, nameOrId: strin
 
 /** Users in name order after `afterNameLower`, at most `limit` rows, optionally under a path prefix. */
 export async function listUsers(
-  db: Db, accountId: string, o: { pathPrefix?: string; afterNameLower?: string; limit: number },
+  db: Db,
+  accountId: string,
+  o: { pathPrefix?: string; afterNameLower?: string; limit: number },
 ): Promise<(UserRow & { nameLower: string })[]> {
   const prefix = o.pathPrefix ?? "/";
   const r = await db.$client
@@ -84,14 +92,35 @@ export type CreateUserResult = { ok: true; user: UserRow; tags: TagRow[] } | { o
  * A concurrent create of the same name (any case) hits the unique index: "exists".
  */
 export async function createUser(
-  db: Db, accountId: string,
-  u: { userId: string; userName: string; path: string; arn: string; createDate: string; permissionsBoundary: string | null; tags: TagRow[] },
+  db: Db,
+  accountId: string,
+  u: {
+    userId: string;
+    userName: string;
+    path: string;
+    arn: string;
+    createDate: string;
+    permissionsBoundary: string | null;
+    tags: TagRow[];
+  },
 ): Promise<CreateUserResult> {
   const d1 = db.$client;
   const stmts: D1PreparedStatement[] = [
-    d1.prepare(`INSERT INTO users (user_id, account_id, user_name, name_lower, path, arn, create_date, permissions_boundary)
+    d1
+      .prepare(`INSERT INTO users (user_id, account_id, user_name, name_lower, path, arn, create_date, permissions_boundary)
       SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM users WHERE account_id = ?) < ?`)
-      .bind(u.userId, accountId, u.userName, u.userName.toLowerCase(), u.path, u.arn, u.createDate, u.permissionsBoundary, accountId, USERS_PER_ACCOUNT),
+      .bind(
+        u.userId,
+        accountId,
+        u.userName,
+        u.userName.toLowerCase(),
+        u.path,
+        u.arn,
+        u.createDate,
+        u.permissionsBoundary,
+        accountId,
+        USERS_PER_ACCOUNT,
+      ),
     bumpIfChangedStmt(db, accountId),
     ...insertTagsStmts(db, accountId, "user", u.userId, u.tags),
   ];
@@ -104,7 +133,15 @@ export async function createUser(
   }
   return {
     ok: true,
-    user: { userId: u.userId, userName: u.userName, path: u.path, arn: u.arn, createDate: u.createDate, permissionsBoundary: u.permissionsBoundary, passwordLastUsed: null },
+    user: {
+      userId: u.userId,
+      userName: u.userName,
+      path: u.path,
+      arn: u.arn,
+      createDate: u.createDate,
+      permissionsBoundary: u.permissionsBoundary,
+      passwordLastUsed: null,
+    },
     tags: u.tags,
   };
 }
@@ -113,15 +150,22 @@ export type UpdateUserResult = { ok: true } | { ok: false; reason: "notFound" | 
 
 /** Renames and/or moves a user; its ARN and the denormalized user_name of its keys follow. */
 export async function updateUser(
-  db: Db, accountId: string, name: string, change: { newName: string; newPath: string; newArn: string },
+  db: Db,
+  accountId: string,
+  name: string,
+  change: { newName: string; newPath: string; newArn: string },
 ): Promise<UpdateUserResult> {
   const d1 = db.$client;
   try {
     const [upd] = await d1.batch([
-      d1.prepare(`UPDATE users SET user_name = ?, name_lower = ?, path = ?, arn = ? WHERE account_id = ? AND name_lower = ?`)
+      d1
+        .prepare(`UPDATE users SET user_name = ?, name_lower = ?, path = ?, arn = ? WHERE account_id = ? AND name_lower = ?`)
         .bind(change.newName, change.newName.toLowerCase(), change.newPath, change.newArn, accountId, name.toLowerCase()),
       bumpIfChangedStmt(db, accountId),
-      d1.prepare(`UPDATE access_keys SET user_name = ? WHERE account_id = ? AND user_id = (SELECT user_id FROM users WHERE account_id = ? AND name_lower = ?)`)
+      d1
+        .prepare(
+          `UPDATE access_keys SET user_name = ? WHERE account_id = ? AND user_id = (SELECT user_id FROM users WHERE account_id = ? AND name_lower = ?)`,
+        )
         .bind(change.newName, accountId, accountId, change.newName.toLowerCase()),
     ]);
     if ((upd?.meta.changes ?? 0) === 0) return { ok: false, reason: "notFound" };
@@ -144,22 +188,31 @@ export async function deleteUser(db: Db, accountId: string, name: string, retry 
   const d1 = db.$client;
   const lower = name.toLowerCase();
   // The id, to clear the user's tags and password history by key once the user row is gone.
-  const id = (await d1.prepare(`SELECT user_id AS id FROM users WHERE account_id = ? AND name_lower = ?`).bind(accountId, lower).first<{ id: string }>())?.id;
+  const id = (
+    await d1
+      .prepare(`SELECT user_id AS id FROM users WHERE account_id = ? AND name_lower = ?`)
+      .bind(accountId, lower)
+      .first<{ id: string }>()
+  )?.id;
   if (!id) return { ok: false, reason: "notFound" };
   const [del] = await d1.batch([
-    d1.prepare(`DELETE FROM users WHERE account_id = ?1 AND user_id = ?2
+    d1
+      .prepare(`DELETE FROM users WHERE account_id = ?1 AND user_id = ?2
       AND NOT EXISTS (SELECT 1 FROM login_profiles l WHERE l.user_id = users.user_id)
       AND NOT EXISTS (SELECT 1 FROM access_keys k WHERE k.account_id = ?1 AND k.user_id = users.user_id)
       AND NOT EXISTS (SELECT 1 FROM mfa_devices d WHERE d.account_id = ?1 AND d.user_id = users.user_id)
       AND NOT EXISTS (SELECT 1 FROM inline_policies p WHERE p.entity_type = 'user' AND p.entity_id = users.user_id)
       AND NOT EXISTS (SELECT 1 FROM policy_attachments a WHERE a.entity_type = 'user' AND a.entity_id = users.user_id)
       AND NOT EXISTS (SELECT 1 FROM group_members m WHERE m.user_id = users.user_id)
-      RETURNING user_id`).bind(accountId, id),
+      RETURNING user_id`)
+      .bind(accountId, id),
     bumpIfChangedStmt(db, accountId),
     // Only when the user row is really gone (deleted just now).
     deleteTagsStmt(db, accountId, "user", id),
-    d1.prepare(`DELETE FROM password_history WHERE user_id = ?1
-      AND NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = ?1)`).bind(id),
+    d1
+      .prepare(`DELETE FROM password_history WHERE user_id = ?1
+      AND NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = ?1)`)
+      .bind(id),
   ]);
   if ((del?.results.length ?? 0) > 0) return { ok: true };
   const r = await d1
@@ -175,8 +228,19 @@ export async function deleteUser(db: Db, accountId: string, name: string, retry 
     .first<{ id: string; login: number; keys: number; mfa: number; inl: number; att: number; grp: number }>();
   if (!r) return { ok: false, reason: "notFound" };
   // The order of AWS's documented clean-up steps for DeleteUser.
-  const blocker: DeleteBlocker | undefined = r.login ? "loginProfile" : r.keys ? "accessKeys" : r.mfa ? "mfaDevices"
-    : r.inl ? "inlinePolicies" : r.att ? "attachedPolicies" : r.grp ? "groups" : undefined;
+  const blocker: DeleteBlocker | undefined = r.login
+    ? "loginProfile"
+    : r.keys
+      ? "accessKeys"
+      : r.mfa
+        ? "mfaDevices"
+        : r.inl
+          ? "inlinePolicies"
+          : r.att
+            ? "attachedPolicies"
+            : r.grp
+              ? "groups"
+              : undefined;
   if (!blocker) return retry ? deleteUser(db, accountId, name, false) : { ok: false, reason: "notFound" }; // freed meanwhile
   return { ok: false, reason: "conflict", blocker };
 }

@@ -12,12 +12,20 @@ export interface BucketRow {
   createDate: string;
 }
 
-interface RawBucket { name: string; account_id: string; region: string; create_date: string }
+interface RawBucket {
+  name: string;
+  account_id: string;
+  region: string;
+  create_date: string;
+}
 
 const row = (r: RawBucket): BucketRow => ({ name: r.name, accountId: r.account_id, region: r.region, createDate: r.create_date });
 
 export async function getBucket(db: Db, name: string): Promise<BucketRow | undefined> {
-  const r = await db.$client.prepare("SELECT name, account_id, region, create_date FROM s3_buckets WHERE name = ?").bind(name).first<RawBucket>();
+  const r = await db.$client
+    .prepare("SELECT name, account_id, region, create_date FROM s3_buckets WHERE name = ?")
+    .bind(name)
+    .first<RawBucket>();
   return r ? row(r) : undefined;
 }
 
@@ -25,7 +33,11 @@ export async function getBucket(db: Db, name: string): Promise<BucketRow | undef
 export async function createBucket(db: Db, b: BucketRow): Promise<{ created: true } | { created: false; owner: string }> {
   const d1 = db.$client;
   const [ins, existing] = await d1.batch<{ name?: string; account_id?: string }>([
-    d1.prepare("INSERT INTO s3_buckets (name, account_id, region, create_date) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING name").bind(b.name, b.accountId, b.region, b.createDate),
+    d1
+      .prepare(
+        "INSERT INTO s3_buckets (name, account_id, region, create_date) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING name",
+      )
+      .bind(b.name, b.accountId, b.region, b.createDate),
     d1.prepare("SELECT account_id FROM s3_buckets WHERE name = ?").bind(b.name),
   ]);
   if (ins?.results.length) return { created: true };
@@ -36,7 +48,11 @@ export async function createBucket(db: Db, b: BucketRow): Promise<{ created: tru
  * An account's buckets by name (UTF-8 byte order), from `after` (exclusive), names starting with
  * `prefix`, in one of `regions` when given.
  */
-export async function listBuckets(db: Db, accountId: string, opts: { prefix?: string; after?: string; regions?: readonly string[]; limit: number }): Promise<BucketRow[]> {
+export async function listBuckets(
+  db: Db,
+  accountId: string,
+  opts: { prefix?: string; after?: string; regions?: readonly string[]; limit: number },
+): Promise<BucketRow[]> {
   const prefix = opts.prefix ?? "";
   const regions = opts.regions ?? [];
   const rs = await db.$client
@@ -52,7 +68,11 @@ export async function listBuckets(db: Db, accountId: string, opts: { prefix?: st
 export async function deleteBucket(db: Db, name: string, accountId: string): Promise<"deleted" | "notEmpty" | "missing"> {
   const d1 = db.$client;
   const [del, obj] = await d1.batch<{ name?: string; n?: number }>([
-    d1.prepare("DELETE FROM s3_buckets WHERE name = ? AND account_id = ? AND NOT EXISTS (SELECT 1 FROM s3_objects WHERE bucket = ?) RETURNING name").bind(name, accountId, name),
+    d1
+      .prepare(
+        "DELETE FROM s3_buckets WHERE name = ? AND account_id = ? AND NOT EXISTS (SELECT 1 FROM s3_objects WHERE bucket = ?) RETURNING name",
+      )
+      .bind(name, accountId, name),
     d1.prepare("SELECT count(*) AS n FROM (SELECT 1 FROM s3_objects WHERE bucket = ? LIMIT 1)").bind(name),
   ]);
   if (del?.results.length) return "deleted";

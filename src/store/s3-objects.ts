@@ -88,7 +88,20 @@ export async function putObjectRow(db: Db, o: ObjectRow): Promise<{ written: fal
         ON CONFLICT (bucket, object_key) DO UPDATE SET r2_key = excluded.r2_key, size = excluded.size, etag = excluded.etag,
           last_modified = excluded.last_modified, content_type = excluded.content_type, headers = excluded.headers, metadata = excluded.metadata
         RETURNING bucket`)
-      .bind(o.bucket, o.key, o.accountId, o.r2Key, o.size, o.etag, o.lastModified, o.contentType, JSON.stringify(o.headers), JSON.stringify(o.metadata), o.bucket, o.accountId),
+      .bind(
+        o.bucket,
+        o.key,
+        o.accountId,
+        o.r2Key,
+        o.size,
+        o.etag,
+        o.lastModified,
+        o.contentType,
+        JSON.stringify(o.headers),
+        JSON.stringify(o.metadata),
+        o.bucket,
+        o.accountId,
+      ),
   ]);
   if (!ins?.results.length) return { written: false };
   const replaced = old?.results[0]?.r2_key;
@@ -105,20 +118,33 @@ export async function deleteObjectRows(db: Db, bucket: string, keys: readonly st
   const stmts: D1PreparedStatement[] = [];
   for (let i = 0; i < keys.length; i += KEYS_PER_STATEMENT) {
     const part = keys.slice(i, i + KEYS_PER_STATEMENT);
-    stmts.push(d1.prepare(`DELETE FROM s3_objects WHERE bucket = ? AND object_key IN (${part.map(() => "?").join(",")}) RETURNING r2_key`).bind(bucket, ...part));
+    stmts.push(
+      d1
+        .prepare(`DELETE FROM s3_objects WHERE bucket = ? AND object_key IN (${part.map(() => "?").join(",")}) RETURNING r2_key`)
+        .bind(bucket, ...part),
+    );
   }
   const rs = await d1.batch<{ r2_key: string }>(stmts);
   return rs.flatMap((r) => r.results.map((x) => x.r2_key));
 }
 
-export interface ListedObject { key: string; size: number; etag: string; lastModified: string }
+export interface ListedObject {
+  key: string;
+  size: number;
+  etag: string;
+  lastModified: string;
+}
 
 /**
  * Up to `limit` objects of a bucket in key order, after `after` (exclusive), with keys starting with
  * `prefix`. A key past `prefix` + U+10FFFF U+10FFFF (the top of UTF-8's order) is never listed: no
  * real key has that.
  */
-export async function listObjectRows(db: Db, bucket: string, opts: { prefix: string; after: string; limit: number }): Promise<ListedObject[]> {
+export async function listObjectRows(
+  db: Db,
+  bucket: string,
+  opts: { prefix: string; after: string; limit: number },
+): Promise<ListedObject[]> {
   const upper = `${opts.prefix}\u{10FFFF}\u{10FFFF}`;
   const rs = await db.$client
     .prepare(`SELECT object_key, size, etag, last_modified FROM s3_objects

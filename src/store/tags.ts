@@ -41,7 +41,8 @@ export const TAGGED: Record<TaggedKind, TaggedKindSpec> = {
 };
 
 // In every statement below: ?1 account id, ?2 entity id, ?3 kind (tags.resource_type).
-const entityExists = (kind: TaggedKind) => `EXISTS (SELECT 1 FROM ${TAGGED[kind].table} WHERE account_id = ?1 AND ${TAGGED[kind].idColumn} = ?2)`;
+const entityExists = (kind: TaggedKind) =>
+  `EXISTS (SELECT 1 FROM ${TAGGED[kind].table} WHERE account_id = ?1 AND ${TAGGED[kind].idColumn} = ?2)`;
 const bumpIfChanged = "UPDATE accounts SET generation = generation + 1 WHERE id = ?1 AND changes() > 0";
 /** True when the tags that stay (keys not in the JSON array ?4) plus the keys written fit the limit. */
 const fits = `(SELECT COUNT(*) FROM tags WHERE resource_type = ?3 AND resource_id = ?2 AND key_lower NOT IN (SELECT value FROM json_each(?4)))
@@ -64,7 +65,10 @@ export async function readTags(db: Db, accountId: string, kind: TaggedKind, id: 
   const d1 = db.$client;
   const [found, tags] = await d1.batch([
     d1.prepare(`SELECT ${entityExists(kind)} AS found`).bind(accountId, id),
-    d1.prepare(`SELECT key AS Key, value AS Value, position FROM tags WHERE account_id = ?1 AND resource_id = ?2 AND resource_type = ?3 ${ORDER}`)
+    d1
+      .prepare(
+        `SELECT key AS Key, value AS Value, position FROM tags WHERE account_id = ?1 AND resource_id = ?2 AND resource_type = ?3 ${ORDER}`,
+      )
       .bind(accountId, id, kind),
   ]);
   if (!(found?.results[0] as { found: number } | undefined)?.found) return undefined;
@@ -84,11 +88,13 @@ export async function putTags(db: Db, accountId: string, kind: TaggedKind, id: s
   const stmts: D1PreparedStatement[] = [
     d1.prepare(`SELECT ${entityExists(kind)} AS found, ${fits} AS fits`).bind(accountId, id, kind, keys),
     ...tags.map((t) =>
-      d1.prepare(`INSERT INTO tags (account_id, resource_type, resource_id, key, key_lower, value, position)
+      d1
+        .prepare(`INSERT INTO tags (account_id, resource_type, resource_id, key, key_lower, value, position)
           SELECT ?1, ?3, ?2, ?5, ?6, ?7, (SELECT COALESCE(MAX(position), -1) + 1 FROM tags WHERE resource_type = ?3 AND resource_id = ?2)
           WHERE ${entityExists(kind)} AND ${fits}
           ON CONFLICT (resource_type, resource_id, key_lower) DO UPDATE SET key = excluded.key, value = excluded.value`)
-        .bind(accountId, id, kind, keys, t.Key, t.Key.toLowerCase(), t.Value)),
+        .bind(accountId, id, kind, keys, t.Key, t.Key.toLowerCase(), t.Value),
+    ),
   ];
   // The last insert changed a row only when all of them did (their condition is the same).
   if (TAGGED[kind].principalTags && tags.length > 0) stmts.push(d1.prepare(bumpIfChanged).bind(accountId));
@@ -103,8 +109,12 @@ export async function removeTags(db: Db, accountId: string, kind: TaggedKind, id
   const d1 = db.$client;
   const stmts: D1PreparedStatement[] = [d1.prepare(`SELECT ${entityExists(kind)} AS found`).bind(accountId, id)];
   if (keys.length > 0) {
-    stmts.push(d1.prepare(`DELETE FROM tags WHERE account_id = ?1 AND resource_id = ?2 AND resource_type = ?3
-        AND key_lower IN (SELECT value FROM json_each(?4))`).bind(accountId, id, kind, lowerKeys(keys)));
+    stmts.push(
+      d1
+        .prepare(`DELETE FROM tags WHERE account_id = ?1 AND resource_id = ?2 AND resource_type = ?3
+        AND key_lower IN (SELECT value FROM json_each(?4))`)
+        .bind(accountId, id, kind, lowerKeys(keys)),
+    );
     if (TAGGED[kind].principalTags) stmts.push(d1.prepare(bumpIfChanged).bind(accountId));
   }
   const [check] = await d1.batch(stmts);
@@ -118,9 +128,11 @@ export async function removeTags(db: Db, accountId: string, kind: TaggedKind, id
 export function insertTagsStmts(db: Db, accountId: string, kind: TaggedKind, id: string, tags: TagRow[]): D1PreparedStatement[] {
   const d1 = db.$client;
   return tags.map((t, i) =>
-    d1.prepare(`INSERT INTO tags (account_id, resource_type, resource_id, key, key_lower, value, position)
+    d1
+      .prepare(`INSERT INTO tags (account_id, resource_type, resource_id, key, key_lower, value, position)
         SELECT ?1, ?3, ?2, ?4, ?5, ?6, ?7 WHERE ${entityExists(kind)}`)
-      .bind(accountId, id, kind, t.Key, t.Key.toLowerCase(), t.Value, i));
+      .bind(accountId, id, kind, t.Key, t.Key.toLowerCase(), t.Value, i),
+  );
 }
 
 /** For a delete's batch, after the entity's DELETE: its tags go only if the entity row is gone. */

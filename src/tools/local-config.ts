@@ -46,7 +46,8 @@ const IAMLAB_VAR = /^IAMLAB_[A-Z0-9_]+$/;
 export function parseDevVars(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   const src = text.replace(/\r\n?/g, "\n");
-  const line = /^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*=[ \t]*(?:"((?:\\[\s\S]|[^"\\])*)"|'([^']*)'|`([^`]*)`|([^\n]*))[ \t]*(?:#[^\n]*)?$/gm;
+  const line =
+    /^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*=[ \t]*(?:"((?:\\[\s\S]|[^"\\])*)"|'([^']*)'|`([^`]*)`|([^\n]*))[ \t]*(?:#[^\n]*)?$/gm;
   for (const m of src.matchAll(line)) {
     const [, key, dq, sq, bq, bare] = m;
     if (dq !== undefined) out[key!] = dq.replace(/\\([nrt"\\])/g, (_, ch: string) => ({ n: "\n", r: "\r", t: "\t" })[ch] ?? ch);
@@ -74,7 +75,11 @@ export async function readDevVars(root: string): Promise<Record<string, string>>
 export function resolveLocalConfig(env: Record<string, string | undefined>, devVars: Record<string, string>): LocalConfig {
   const vars: Record<string, string> = {};
   const sources: Record<string, ConfigSource> = {};
-  const layers: [ConfigSource, Record<string, string | undefined>][] = [["default", LOCAL_DEFAULTS], [".dev.vars", devVars], ["env", env]];
+  const layers: [ConfigSource, Record<string, string | undefined>][] = [
+    ["default", LOCAL_DEFAULTS],
+    [".dev.vars", devVars],
+    ["env", env],
+  ];
   for (const [source, layer] of layers)
     for (const [k, v] of Object.entries(layer))
       if (IAMLAB_VAR.test(k) && v !== undefined) {
@@ -91,7 +96,8 @@ export function configErrors(vars: Record<string, string>): string[] {
   if (clock !== undefined && clock !== "true" && clock !== "false" && clock !== "")
     errs.push(`IAMLAB_TEST_CLOCK must be "true" or "false" (got ${JSON.stringify(clock)}).`);
   const ttl = vars.IAMLAB_AUTH_CACHE_MS;
-  if (ttl !== undefined && ttl !== "" && !/^\d+$/.test(ttl)) errs.push(`IAMLAB_AUTH_CACHE_MS must be a whole number of milliseconds (got ${JSON.stringify(ttl)}).`);
+  if (ttl !== undefined && ttl !== "" && !/^\d+$/.test(ttl))
+    errs.push(`IAMLAB_AUTH_CACHE_MS must be a whole number of milliseconds (got ${JSON.stringify(ttl)}).`);
   const id = vars.IAMLAB_DEFAULT_ACCOUNT_ID;
   if (id !== undefined && !/^\d{12}$/.test(id)) errs.push(`IAMLAB_DEFAULT_ACCOUNT_ID must be 12 digits (got ${JSON.stringify(id)}).`);
   return errs;
@@ -99,7 +105,10 @@ export function configErrors(vars: Record<string, string>): string[] {
 
 /** Whether a listen address only accepts connections from this machine: 127.0.0.0/8, ::1, localhost. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, "$1");
   if (h === "localhost" || h === "::1" || h === "0:0:0:0:0:0:0:1") return true;
   const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
   return !!v4 && v4.slice(1).every((o) => Number(o) <= 255) && v4[1] === "127";
@@ -138,6 +147,8 @@ export function checkExposure(host: string, vars: Record<string, string>): Expos
   if (vars.IAMLAB_TOKEN_KEY === LOCAL_DEFAULTS.IAMLAB_TOKEN_KEY)
     out.warn.push(`Listening on ${host} with the documented session-token key: set IAMLAB_TOKEN_KEY to a secret of your own.`);
   if (vars.IAMLAB_TEST_CLOCK === "true")
-    out.warn.push(`The test clock is on (IAMLAB_TEST_CLOCK=true): whoever holds the admin token can move every account's clock. IAMLAB_TEST_CLOCK=false turns it off.`);
+    out.warn.push(
+      `The test clock is on (IAMLAB_TEST_CLOCK=true): whoever holds the admin token can move every account's clock. IAMLAB_TEST_CLOCK=false turns it off.`,
+    );
   return out;
 }

@@ -74,7 +74,11 @@ export async function readMigrations(): Promise<{ name: string; statements: stri
 }
 
 export async function applyMigrations(db: D1Database): Promise<string[]> {
-  await db.prepare(`CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)`).run();
+  await db
+    .prepare(
+      `CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)`,
+    )
+    .run();
   const done = new Set((await db.prepare("SELECT name FROM d1_migrations").all<{ name: string }>()).results.map((r) => r.name));
   const applied: string[] = [];
   for (const m of await readMigrations()) {
@@ -151,7 +155,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       CONSISTENCY: { className: "ConsistencyDO", useSQLite: true },
     },
     ...(persist
-      ? { d1Persist: path.join(persist, "v3/d1"), durableObjectsPersist: path.join(persist, "v3/do"), r2Persist: path.join(persist, "v3/r2"), defaultPersistRoot: persist }
+      ? {
+          d1Persist: path.join(persist, "v3/d1"),
+          durableObjectsPersist: path.join(persist, "v3/do"),
+          r2Persist: path.join(persist, "v3/r2"),
+          defaultPersistRoot: persist,
+        }
       : {}),
     host: opts.host ?? "127.0.0.1",
     port: opts.port ?? 8787,

@@ -20,7 +20,8 @@ function fail(lines: string[], code = 1): never {
 }
 
 const port = Number(flag("--port") ?? process.env.PORT ?? 8787);
-if (!Number.isInteger(port) || port < 0 || port > 65535) fail([`--port must be a port number (got ${flag("--port") ?? process.env.PORT}).`], 2);
+if (!Number.isInteger(port) || port < 0 || port > 65535)
+  fail([`--port must be a port number (got ${flag("--port") ?? process.env.PORT}).`], 2);
 const host = flag("--host") ?? "127.0.0.1";
 const https = (flag("--local-protocol") ?? "http") === "https";
 const persistTo = process.argv.includes("--in-memory") ? false : path.resolve(ROOT, flag("--persist-to") ?? ".wrangler/state");

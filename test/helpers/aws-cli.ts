@@ -10,8 +10,13 @@ export const hasAwsCli: boolean = spawnSync("aws", ["--version"], { stdio: "igno
 export async function awsCli<T = Record<string, unknown>>(creds: Creds, ...args: string[]): Promise<T> {
   const { stdout } = await promisify(execFile)("aws", [...args, "--endpoint-url", url(), "--output", "json"], {
     env: {
-      ...process.env, AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_DEFAULT_REGION: "us-east-1",
-      AWS_PAGER: "", AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+      ...process.env,
+      AWS_ACCESS_KEY_ID: creds.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+      AWS_DEFAULT_REGION: "us-east-1",
+      AWS_PAGER: "",
+      AWS_CONFIG_FILE: "/dev/null",
+      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
     },
   });
   return (stdout.trim() ? JSON.parse(stdout) : {}) as T;

@@ -5,7 +5,9 @@ type SdkError = { name: string; message: string; Code?: string; $fault?: string;
 
 export async function expectAwsError(p: Promise<unknown>, code: string, status: number, message?: string | RegExp): Promise<SdkError> {
   const e = await p.then(
-    () => { throw new Error(`expected ${code}, got success`); },
+    () => {
+      throw new Error(`expected ${code}, got success`);
+    },
     (err: unknown) => err as SdkError,
   );
   // A service error the SDK parsed from the wire, not a local or network failure.

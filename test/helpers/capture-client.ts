@@ -69,10 +69,22 @@ export function capture(respond: (req: WireRequest) => WireResponse | Promise<Wi
         const host = req.port ? `${req.hostname}:${req.port}` : req.hostname;
         const headers = new Headers();
         for (const [k, v] of Object.entries(req.headers)) headers.set(k, v);
-        const wire: WireRequest = { method: req.method, host, path: req.path, query: rawQuery(req.query), headers, body: await bodyBytes(req.body) };
+        const wire: WireRequest = {
+          method: req.method,
+          host,
+          path: req.path,
+          query: rawQuery(req.query),
+          headers,
+          body: await bodyBytes(req.body),
+        };
         requests.push(wire);
         const res = await respond(wire);
-        const bytes = typeof res.body === "string" ? Buffer.from(res.body) : res.body instanceof Uint8Array ? Buffer.from(res.body) : Buffer.from(await new Response(res.body).arrayBuffer());
+        const bytes =
+          typeof res.body === "string"
+            ? Buffer.from(res.body)
+            : res.body instanceof Uint8Array
+              ? Buffer.from(res.body)
+              : Buffer.from(await new Response(res.body).arrayBuffer());
         return { response: { statusCode: res.status, headers: { ...res.headers }, body: Readable.from([bytes]) } };
       },
     },

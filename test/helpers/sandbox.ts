@@ -8,7 +8,11 @@ import { Hash } from "@smithy/hash-node";
 export const url = (): string => inject("iamlabUrl");
 export const vars = (): Record<string, string> => inject("iamlabVars");
 
-export interface Creds { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+export interface Creds {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
 
 export function rootCreds(): Creds {
   const v = vars();
@@ -31,7 +35,12 @@ export async function adminFetch(path: string, init: RequestInit = {}, token = v
   });
 }
 
-export interface NewAccount { accountId: string; alias: string | null; rootAccessKeyId: string; rootSecretAccessKey: string }
+export interface NewAccount {
+  accountId: string;
+  alias: string | null;
+  rootAccessKeyId: string;
+  rootSecretAccessKey: string;
+}
 
 export async function createAccount(
   body: { accountId?: string; alias?: string } = {},
@@ -70,7 +79,10 @@ export interface RawOptions {
 }
 
 /** A request signed independently of the server's code (smithy's signer), for error-path tests. */
-export async function rawSigned(params: Record<string, string>, o: RawOptions = {}): Promise<{ status: number; text: string; headers: Headers }> {
+export async function rawSigned(
+  params: Record<string, string>,
+  o: RawOptions = {},
+): Promise<{ status: number; text: string; headers: Headers }> {
   const u = new URL(o.baseUrl ?? url());
   const body = o.body ?? new URLSearchParams(params).toString();
   const signer = new SignatureV4({
@@ -89,7 +101,10 @@ export async function rawSigned(params: Record<string, string>, o: RawOptions = 
       headers: { host: u.host, "content-type": "application/x-www-form-urlencoded; charset=utf-8", ...(o.headers ?? {}) },
       body,
     },
-    { ...(o.signTime !== undefined ? { signingDate: new Date(o.signTime) } : {}), ...(o.unsignableHeaders ? { unsignableHeaders: o.unsignableHeaders } : {}) },
+    {
+      ...(o.signTime !== undefined ? { signingDate: new Date(o.signTime) } : {}),
+      ...(o.unsignableHeaders ? { unsignableHeaders: o.unsignableHeaders } : {}),
+    },
   );
   const req = { headers: { ...(signed.headers as Record<string, string>) }, body: signed.body as string };
   o.tamper?.(req);

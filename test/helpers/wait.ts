@@ -35,7 +35,8 @@ export async function waitFor<T>(probe: () => T | undefined | false | Promise<T 
     if (Date.now() + intervalMs > deadline) break;
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-  const seen = "error" in last ? `last error: ${String((last.error as Error)?.message ?? last.error)}` : `last answer: ${String(last.value)}`;
+  const seen =
+    "error" in last ? `last error: ${String((last.error as Error)?.message ?? last.error)}` : `last answer: ${String(last.value)}`;
   const more = detail ? `\n${detail()}` : "";
   throw new Error(`waitFor: ${what} not reached within ${timeoutMs} ms (${attempts} attempts; ${seen})${more}`, { cause: last.error });
 }

@@ -33,7 +33,7 @@ const bodyRoutes = (): { method: string; path: string }[] => [
 describe("admin API bodies", () => {
   it("answers 400 to JSON that is not an object, and to text that is not JSON", async () => {
     for (const r of bodyRoutes())
-      for (const body of ["null", "[]", "[1,2]", '"x"', "42", "true", "{", "{\"a\":", "\u0000"]) {
+      for (const body of ["null", "[]", "[1,2]", '"x"', "42", "true", "{", '{"a":', "\u0000"]) {
         const res = await adminFetch(r.path, { method: r.method, body });
         expect({ ...r, body, status: res.status }).toEqual({ ...r, body, status: 400 });
         const err = (await res.json()) as { error: string; message: string };
@@ -100,7 +100,14 @@ describe("admin API bodies", () => {
 
 describe("admin API clock", () => {
   it("refuses offsets beyond ten years either way, and keeps serving", async () => {
-    for (const body of [{ offsetMs: 1e308 }, { offsetMs: -1e308 }, { offsetMs: 11 * 366 * 86_400_000 }, { setTo: "+275760-09-13T00:00:00.000Z" }, { setTo: "1900-01-01T00:00:00Z" }, { setTo: "not a date" }]) {
+    for (const body of [
+      { offsetMs: 1e308 },
+      { offsetMs: -1e308 },
+      { offsetMs: 11 * 366 * 86_400_000 },
+      { setTo: "+275760-09-13T00:00:00.000Z" },
+      { setTo: "1900-01-01T00:00:00Z" },
+      { setTo: "not a date" },
+    ]) {
       const res = await adminFetch("/clock", { method: "POST", body: JSON.stringify(body) });
       expect({ body, status: res.status }).toEqual({ body, status: 400 });
     }

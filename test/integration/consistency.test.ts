@@ -5,9 +5,24 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import {
-  AttachRolePolicyCommand, AttachUserPolicyCommand, CreateAccessKeyCommand, DeleteRoleCommand, DeleteRolePolicyCommand, DetachRolePolicyCommand, PutRolePolicyCommand, CreatePolicyCommand, CreatePolicyVersionCommand, CreateRoleCommand,
-  CreateUserCommand, DeleteAccessKeyCommand, DeleteUserCommand, DetachUserPolicyCommand, GetUserCommand,
-  ListUsersCommand, UpdateAssumeRolePolicyCommand, ListAccessKeysCommand,
+  AttachRolePolicyCommand,
+  AttachUserPolicyCommand,
+  CreateAccessKeyCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  PutRolePolicyCommand,
+  CreatePolicyCommand,
+  CreatePolicyVersionCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+  DeleteAccessKeyCommand,
+  DeleteUserCommand,
+  DetachUserPolicyCommand,
+  GetUserCommand,
+  ListUsersCommand,
+  UpdateAssumeRolePolicyCommand,
+  ListAccessKeysCommand,
 } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { accountCreds, adminFetch, iam, rawSigned, sts, type Creds, type NewAccount } from "../helpers/sandbox";
@@ -33,7 +48,10 @@ async function pending(): Promise<{ generation: number }[]> {
 }
 /** "OK", or the wire error code of the rejection. */
 async function code(p: Promise<unknown>): Promise<string> {
-  return p.then(() => "OK", (e: unknown) => codeOf(e) ?? String(e));
+  return p.then(
+    () => "OK",
+    (e: unknown) => codeOf(e) ?? String(e),
+  );
 }
 const adminPolicy = allowDoc("*");
 
@@ -67,7 +85,8 @@ describe("eventual consistency (mode fixed, one hour: nothing propagates unless 
 
   it("a new role cannot be assumed until it propagates; a trust-policy edit lags too", async () => {
     await setMode({ mode: "fixed", delayMs: 3_600_000 });
-    const trust = (principal: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: principal }, Action: "sts:AssumeRole" }] });
+    const trust = (principal: string) =>
+      JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: principal }, Action: "sts:AssumeRole" }] });
     const admin = (await root.send(new CreatePolicyCommand({ PolicyName: "all", PolicyDocument: adminPolicy }))).Policy!.Arn!;
     const alice = await userWithKey("alice", admin);
     await flush();
@@ -87,7 +106,10 @@ describe("eventual consistency (mode fixed, one hour: nothing propagates unless 
   it("a session revocation (AWSRevokeOlderSessions) and a role deletion reach the role's sessions only when they propagate", async () => {
     const admin = (await root.send(new CreatePolicyCommand({ PolicyName: "all", PolicyDocument: adminPolicy }))).Policy!.Arn!;
     const erin = await userWithKey("erin", admin);
-    const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${acct.accountId}:user/erin` }, Action: "sts:AssumeRole" }] });
+    const trust = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${acct.accountId}:user/erin` }, Action: "sts:AssumeRole" }],
+    });
     const role = (await root.send(new CreateRoleCommand({ RoleName: "ops", AssumeRolePolicyDocument: trust }))).Role!;
     await root.send(new AttachRolePolicyCommand({ RoleName: "ops", PolicyArn: "arn:aws:iam::aws:policy/IAMReadOnlyAccess" }));
     await setMode({ mode: "fixed", delayMs: 3_600_000 });
@@ -96,7 +118,17 @@ describe("eventual consistency (mode fixed, one hour: nothing propagates unless 
     const list = () => code(iam(session).send(new ListUsersCommand({})));
     expect(await list()).toBe("OK");
     // The console's "Revoke active sessions": an inline deny for tokens issued before now.
-    const revoke = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "*", Resource: "*", Condition: { DateLessThan: { "aws:TokenIssueTime": new Date(Date.now() + 1000).toISOString() } } }] });
+    const revoke = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Deny",
+          Action: "*",
+          Resource: "*",
+          Condition: { DateLessThan: { "aws:TokenIssueTime": new Date(Date.now() + 1000).toISOString() } },
+        },
+      ],
+    });
     await root.send(new PutRolePolicyCommand({ RoleName: "ops", PolicyName: "AWSRevokeOlderSessions", PolicyDocument: revoke }));
     expect(await list()).toBe("OK");
     await flush();
@@ -116,7 +148,17 @@ describe("eventual consistency (mode fixed, one hour: nothing propagates unless 
   });
 
   it("a detached policy still allows, then denies", async () => {
-    const policy = (await root.send(new CreatePolicyCommand({ PolicyName: "list", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "iam:ListUsers", Resource: "*" }] }) }))).Policy!.Arn!;
+    const policy = (
+      await root.send(
+        new CreatePolicyCommand({
+          PolicyName: "list",
+          PolicyDocument: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Action: "iam:ListUsers", Resource: "*" }],
+          }),
+        }),
+      )
+    ).Policy!.Arn!;
     const bob = await userWithKey("bob", policy);
     await setMode({ mode: "fixed", delayMs: 3_600_000 });
     expect(await code(iam(bob).send(new ListUsersCommand({})))).toBe("OK");
@@ -158,7 +200,10 @@ describe("eventual consistency (mode fixed, one hour: nothing propagates unless 
     await setMode({ mode: "random", minMs: 1000, maxMs: 5000, seed: 42 });
     const cfg = (await (await adminFetch(`/accounts/${acct.accountId}/consistency`)).json()) as { mode: string; seed: number };
     expect(cfg).toMatchObject({ mode: "random", seed: 42 });
-    const pauseRes = await adminFetch(`/accounts/${acct.accountId}/consistency/pause`, { method: "POST", body: JSON.stringify({ paused: true }) });
+    const pauseRes = await adminFetch(`/accounts/${acct.accountId}/consistency/pause`, {
+      method: "POST",
+      body: JSON.stringify({ paused: true }),
+    });
     expect(pauseRes.status).toBe(200);
     const creds = await userWithKey("held");
     expect(await code(sts(creds).send(new GetCallerIdentityCommand({})))).toBe("InvalidClientTokenId");
@@ -174,7 +219,11 @@ describe("eventual consistency (mode fixed, one hour: nothing propagates unless 
 
   it("concurrent writes each become one pending change, in order; a failing write in between blocks nothing", async () => {
     const doc = (a: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: a, Resource: "*" }] });
-    const arns = await Promise.all(["a", "b", "c", "d"].map(async (n) => (await root.send(new CreatePolicyCommand({ PolicyName: `p-${n}`, PolicyDocument: doc(`s3:Get${n}`) }))).Policy!.Arn!));
+    const arns = await Promise.all(
+      ["a", "b", "c", "d"].map(
+        async (n) => (await root.send(new CreatePolicyCommand({ PolicyName: `p-${n}`, PolicyDocument: doc(`s3:Get${n}`) }))).Policy!.Arn!,
+      ),
+    );
     await root.send(new CreateUserCommand({ UserName: "busy" }));
     await setMode({ mode: "fixed", delayMs: 3_600_000 });
     const results = await Promise.all([
@@ -189,7 +238,10 @@ describe("eventual consistency (mode fixed, one hour: nothing propagates unless 
   });
 
   it("rejects an invalid configuration", async () => {
-    const r = await adminFetch(`/accounts/${acct.accountId}/consistency`, { method: "PUT", body: JSON.stringify({ mode: "random", minMs: 10, maxMs: 5 }) });
+    const r = await adminFetch(`/accounts/${acct.accountId}/consistency`, {
+      method: "PUT",
+      body: JSON.stringify({ mode: "random", minMs: 10, maxMs: 5 }),
+    });
     expect(r.status).toBe(400);
   });
 });

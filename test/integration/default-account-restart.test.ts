@@ -7,13 +7,22 @@ import { afterAll, describe, expect, it } from "vitest";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { CreateAccessKeyCommand, DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand, UpdateAccessKeyCommand } from "@aws-sdk/client-iam";
+import {
+  CreateAccessKeyCommand,
+  DeleteAccessKeyCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  UpdateAccessKeyCommand,
+} from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { startSandbox, LOCAL_DEFAULTS, type Sandbox } from "../../src/tools/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";
 import type { Creds } from "../helpers/sandbox";
 
-const DEFAULT_KEY: Creds = { accessKeyId: LOCAL_DEFAULTS.IAMLAB_ROOT_ACCESS_KEY_ID, secretAccessKey: LOCAL_DEFAULTS.IAMLAB_ROOT_SECRET_ACCESS_KEY };
+const DEFAULT_KEY: Creds = {
+  accessKeyId: LOCAL_DEFAULTS.IAMLAB_ROOT_ACCESS_KEY_ID,
+  secretAccessKey: LOCAL_DEFAULTS.IAMLAB_ROOT_SECRET_ACCESS_KEY,
+};
 const clients = (s: Sandbox, credentials: Creds) => ({
   iam: new IAMClient({ endpoint: s.url, region: "us-east-1", credentials, maxAttempts: 1 }),
   sts: new STSClient({ endpoint: s.url, region: "us-east-1", credentials, maxAttempts: 1 }),
@@ -45,7 +54,12 @@ describe("the default account across restarts (persisted state)", () => {
       ((await c.iam.send(new ListAccessKeysCommand({}))).AccessKeyMetadata ?? []).map((m) => [m.AccessKeyId, m.Status]).sort();
 
     let mine = await restart();
-    expect(await rootKeys(mine)).toEqual([[DEFAULT_KEY.accessKeyId, "Inactive"], [own.accessKeyId, "Active"]].sort());
+    expect(await rootKeys(mine)).toEqual(
+      [
+        [DEFAULT_KEY.accessKeyId, "Inactive"],
+        [own.accessKeyId, "Active"],
+      ].sort(),
+    );
     await expectAwsError(clients(sandbox, DEFAULT_KEY).sts.send(new GetCallerIdentityCommand({})), "InvalidClientTokenId", 403);
 
     await mine.iam.send(new DeleteAccessKeyCommand({ AccessKeyId: DEFAULT_KEY.accessKeyId }));

@@ -4,9 +4,21 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  AttachUserPolicyCommand, AddUserToGroupCommand, CreateAccessKeyCommand, CreateGroupCommand, CreatePolicyCommand,
-  CreateUserCommand, AttachGroupPolicyCommand, GetUserCommand, IAMServiceException, ListUsersCommand,
-  PutUserPermissionsBoundaryCommand, PutUserPolicyCommand, TagUserCommand, CreateRoleCommand, ListRolesCommand,
+  AttachUserPolicyCommand,
+  AddUserToGroupCommand,
+  CreateAccessKeyCommand,
+  CreateGroupCommand,
+  CreatePolicyCommand,
+  CreateUserCommand,
+  AttachGroupPolicyCommand,
+  GetUserCommand,
+  IAMServiceException,
+  ListUsersCommand,
+  PutUserPermissionsBoundaryCommand,
+  PutUserPolicyCommand,
+  TagUserCommand,
+  CreateRoleCommand,
+  ListRolesCommand,
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { adminFetch, iam, sts, type Creds, type NewAccount } from "../helpers/sandbox";
@@ -17,11 +29,16 @@ let acct: NewAccount;
 let root: ReturnType<typeof iam>;
 let n = 0;
 
-async function userWith(opts: { managed?: string[]; inline?: object; tags?: Record<string, string>; boundary?: string; name?: string } = {}): Promise<{ name: string; arn: string; creds: Creds }> {
+async function userWith(
+  opts: { managed?: string[]; inline?: object; tags?: Record<string, string>; boundary?: string; name?: string } = {},
+): Promise<{ name: string; arn: string; creds: Creds }> {
   const name = opts.name ?? `u${++n}`;
-  const u = await root.send(new CreateUserCommand({ UserName: name, Tags: Object.entries(opts.tags ?? {}).map(([Key, Value]) => ({ Key, Value })) }));
+  const u = await root.send(
+    new CreateUserCommand({ UserName: name, Tags: Object.entries(opts.tags ?? {}).map(([Key, Value]) => ({ Key, Value })) }),
+  );
   for (const arn of opts.managed ?? []) await root.send(new AttachUserPolicyCommand({ UserName: name, PolicyArn: arn }));
-  if (opts.inline) await root.send(new PutUserPolicyCommand({ UserName: name, PolicyName: "inline", PolicyDocument: JSON.stringify(opts.inline) }));
+  if (opts.inline)
+    await root.send(new PutUserPolicyCommand({ UserName: name, PolicyName: "inline", PolicyDocument: JSON.stringify(opts.inline) }));
   if (opts.boundary) await root.send(new PutUserPermissionsBoundaryCommand({ UserName: name, PermissionsBoundary: opts.boundary }));
   const k = await root.send(new CreateAccessKeyCommand({ UserName: name }));
   return { name, arn: u.User!.Arn!, creds: keyCreds(k.AccessKey!) };
@@ -46,7 +63,9 @@ describe("enforcement with real SDK clients", () => {
   it("a user without policies is denied with AWS's message, and can still call GetCallerIdentity", async () => {
     const u = await userWith();
     const e = await denied(iam(u.creds).send(new ListUsersCommand({})));
-    expect(e.message).toBe(`User: ${u.arn} is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::${acct.accountId}:user/ because no identity-based policy allows the iam:ListUsers action`);
+    expect(e.message).toBe(
+      `User: ${u.arn} is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::${acct.accountId}:user/ because no identity-based policy allows the iam:ListUsers action`,
+    );
     const who = await sts(u.creds).send(new GetCallerIdentityCommand({}));
     expect(who.Arn).toBe(u.arn);
   });
@@ -61,7 +80,9 @@ describe("enforcement with real SDK clients", () => {
     const u = await userWith({ managed: ["arn:aws:iam::aws:policy/ReadOnlyAccess"] });
     await iam(u.creds).send(new ListUsersCommand({}));
     const e = await denied(iam(u.creds).send(new CreateUserCommand({ UserName: "eve" })));
-    expect(e.message).toBe(`User: ${u.arn} is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::${acct.accountId}:user/eve because no identity-based policy allows the iam:CreateUser action`);
+    expect(e.message).toBe(
+      `User: ${u.arn} is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::${acct.accountId}:user/eve because no identity-based policy allows the iam:CreateUser action`,
+    );
   });
 
   it("an explicit deny beats an allow, and says so", async () => {
@@ -70,7 +91,9 @@ describe("enforcement with real SDK clients", () => {
       inline: { Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "iam:CreateUser", Resource: "*" }] },
     });
     const e = await denied(iam(u.creds).send(new CreateUserCommand({ UserName: "eve2" })));
-    expect(e.message).toBe(`User: ${u.arn} is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::${acct.accountId}:user/eve2 with an explicit deny in an identity-based policy`);
+    expect(e.message).toBe(
+      `User: ${u.arn} is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::${acct.accountId}:user/eve2 with an explicit deny in an identity-based policy`,
+    );
   });
 
   it("group policies apply to members", async () => {
@@ -84,14 +107,21 @@ describe("enforcement with real SDK clients", () => {
   });
 
   it("a permissions boundary caps AdministratorAccess", async () => {
-    const u = await userWith({ managed: ["arn:aws:iam::aws:policy/AdministratorAccess"], boundary: "arn:aws:iam::aws:policy/IAMReadOnlyAccess" });
+    const u = await userWith({
+      managed: ["arn:aws:iam::aws:policy/AdministratorAccess"],
+      boundary: "arn:aws:iam::aws:policy/IAMReadOnlyAccess",
+    });
     await iam(u.creds).send(new ListUsersCommand({}));
     const e = await denied(iam(u.creds).send(new CreateUserCommand({ UserName: "capped" })));
-    expect(e.message).toBe(`User: ${u.arn} is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::${acct.accountId}:user/capped because no permissions boundary allows the iam:CreateUser action`);
+    expect(e.message).toBe(
+      `User: ${u.arn} is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::${acct.accountId}:user/capped because no permissions boundary allows the iam:CreateUser action`,
+    );
   });
 
   it("NotAction allows everything but the listed actions", async () => {
-    const u = await userWith({ inline: { Version: "2012-10-17", Statement: [{ Effect: "Allow", NotAction: "iam:CreateUser", Resource: "*" }] } });
+    const u = await userWith({
+      inline: { Version: "2012-10-17", Statement: [{ Effect: "Allow", NotAction: "iam:CreateUser", Resource: "*" }] },
+    });
     await iam(u.creds).send(new ListUsersCommand({}));
     await denied(iam(u.creds).send(new CreateUserCommand({ UserName: "nope" })));
   });
@@ -101,13 +131,18 @@ describe("enforcement with real SDK clients", () => {
     const me = await iam(u.creds).send(new GetUserCommand({ UserName: u.name }));
     expect(me.User!.UserName).toBe(u.name);
     const e = await denied(iam(u.creds).send(new GetUserCommand({ UserName: "u1" })));
-    expect(e.message).toContain("on resource: arn:aws:iam::" + acct.accountId + ":user/u1 because no identity-based policy allows the iam:GetUser action");
+    expect(e.message).toContain(
+      "on resource: arn:aws:iam::" + acct.accountId + ":user/u1 because no identity-based policy allows the iam:GetUser action",
+    );
   });
 
   it("MFA conditions: 'deny unless MFA' denies a long-term key", async () => {
     const u = await userWith({
       managed: ["arn:aws:iam::aws:policy/IAMReadOnlyAccess"],
-      inline: { Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "*", Resource: "*", Condition: { BoolIfExists: { "aws:MultiFactorAuthPresent": "false" } } }] },
+      inline: {
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Deny", Action: "*", Resource: "*", Condition: { BoolIfExists: { "aws:MultiFactorAuthPresent": "false" } } }],
+      },
     });
     const e = await denied(iam(u.creds).send(new ListUsersCommand({})));
     expect(e.message).toContain("with an explicit deny in an identity-based policy");
@@ -127,22 +162,40 @@ describe("enforcement with real SDK clients", () => {
   });
 
   it("tag conditions: aws:PrincipalTag and aws:ResourceTag / iam:ResourceTag", async () => {
-    const u = await userWith({ tags: { team: "red" }, inline: allow("iam:ListRoles", "*", { StringEquals: { "aws:PrincipalTag/team": "red" } }) });
+    const u = await userWith({
+      tags: { team: "red" },
+      inline: allow("iam:ListRoles", "*", { StringEquals: { "aws:PrincipalTag/team": "red" } }),
+    });
     await iam(u.creds).send(new ListRolesCommand({}));
-    const blue = await userWith({ tags: { team: "blue" }, inline: allow("iam:ListRoles", "*", { StringEquals: { "aws:PrincipalTag/team": "red" } }) });
+    const blue = await userWith({
+      tags: { team: "blue" },
+      inline: allow("iam:ListRoles", "*", { StringEquals: { "aws:PrincipalTag/team": "red" } }),
+    });
     await denied(iam(blue.creds).send(new ListRolesCommand({})));
 
     const target = await userWith({ tags: { env: "prod" } });
     const tagger = await userWith({ inline: allow("iam:TagUser", "*", { StringEquals: { "iam:ResourceTag/env": "dev" } }) });
     await denied(iam(tagger.creds).send(new TagUserCommand({ UserName: target.name, Tags: [{ Key: "x", Value: "y" }] })));
-    const requester = await userWith({ inline: allow(["iam:CreateRole", "iam:TagRole"], "*", { StringEquals: { "aws:RequestTag/cost": "lab" } }) });
-    const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] });
-    await iam(requester.creds).send(new CreateRoleCommand({ RoleName: `tagged${n}`, AssumeRolePolicyDocument: trust, Tags: [{ Key: "cost", Value: "lab" }] }));
+    const requester = await userWith({
+      inline: allow(["iam:CreateRole", "iam:TagRole"], "*", { StringEquals: { "aws:RequestTag/cost": "lab" } }),
+    });
+    const trust = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+    });
+    await iam(requester.creds).send(
+      new CreateRoleCommand({ RoleName: `tagged${n}`, AssumeRolePolicyDocument: trust, Tags: [{ Key: "cost", Value: "lab" }] }),
+    );
     await denied(iam(requester.creds).send(new CreateRoleCommand({ RoleName: `untagged${n}`, AssumeRolePolicyDocument: trust })));
   });
 
   it("a customer-managed policy with conditions is enforced", async () => {
-    const p = await root.send(new CreatePolicyCommand({ PolicyName: "list-in-eu", PolicyDocument: JSON.stringify(allow("iam:List*", "*", { StringLike: { "aws:RequestedRegion": "eu-*" } })) }));
+    const p = await root.send(
+      new CreatePolicyCommand({
+        PolicyName: "list-in-eu",
+        PolicyDocument: JSON.stringify(allow("iam:List*", "*", { StringLike: { "aws:RequestedRegion": "eu-*" } })),
+      }),
+    );
     const u = await userWith({ managed: [p.Policy!.Arn!] });
     await iam(u.creds, "eu-central-1").send(new ListUsersCommand({}));
     await denied(iam(u.creds, "us-west-2").send(new ListUsersCommand({})));

@@ -6,7 +6,6 @@ import { Hash } from "@smithy/hash-node";
 import { accountCreds, adminFetch, createAccount, rawSigned, rootCreds, setClock, sts, url, xmlValue } from "../helpers/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";
 
-
 afterEach(async () => {
   await setClock(0);
 });
@@ -29,21 +28,28 @@ describe("GetCallerIdentity with the real @aws-sdk/client-sts", () => {
   it("rejects an unknown access key with InvalidClientTokenId 403", async () => {
     await expectAwsError(
       sts({ accessKeyId: "AKIAZZZZZZZZZZZZZZZZ", secretAccessKey: "x".repeat(40) }).send(new GetCallerIdentityCommand({})),
-      "InvalidClientTokenId", 403, /The security token included in the request is invalid/,
+      "InvalidClientTokenId",
+      403,
+      /The security token included in the request is invalid/,
     );
   });
 
   it("rejects a wrong secret with SignatureDoesNotMatch 403", async () => {
     await expectAwsError(
       sts({ ...rootCreds(), secretAccessKey: "wrong" + rootCreds().secretAccessKey.slice(5) }).send(new GetCallerIdentityCommand({})),
-      "SignatureDoesNotMatch", 403, /does not match the signature you provided/,
+      "SignatureDoesNotMatch",
+      403,
+      /does not match the signature you provided/,
     );
   });
 
   it("rejects an unknown session token with InvalidClientTokenId 403", async () => {
     await expectAwsError(
-      sts({ accessKeyId: "ASIAZZZZZZZZZZZZZZZZ", secretAccessKey: "x".repeat(40), sessionToken: "bogus" }).send(new GetCallerIdentityCommand({})),
-      "InvalidClientTokenId", 403,
+      sts({ accessKeyId: "ASIAZZZZZZZZZZZZZZZZ", secretAccessKey: "x".repeat(40), sessionToken: "bogus" }).send(
+        new GetCallerIdentityCommand({}),
+      ),
+      "InvalidClientTokenId",
+      403,
     );
   });
 });
@@ -62,7 +68,11 @@ describe("wire-level errors (raw signed requests)", () => {
   });
 
   it("a request without credentials is MissingAuthenticationToken 403", async () => {
-    const res = await fetch(url() + "/", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "Action=GetCallerIdentity&Version=2011-06-15" });
+    const res = await fetch(url() + "/", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "Action=GetCallerIdentity&Version=2011-06-15",
+    });
     const text = await res.text();
     expect(res.status).toBe(403);
     expect(xmlValue(text, "Code")).toBe("MissingAuthenticationToken");
@@ -72,7 +82,10 @@ describe("wire-level errors (raw signed requests)", () => {
   it("a malformed Authorization header is IncompleteSignature 400", async () => {
     const res = await fetch(url() + "/", {
       method: "POST",
-      headers: { authorization: "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261122/us-east-1/sts/aws4_request", "x-amz-date": "20261122T000000Z" },
+      headers: {
+        authorization: "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261122/us-east-1/sts/aws4_request",
+        "x-amz-date": "20261122T000000Z",
+      },
       body: "Action=GetCallerIdentity&Version=2011-06-15",
     });
     const text = await res.text();
@@ -85,7 +98,9 @@ describe("wire-level errors (raw signed requests)", () => {
     const r = await rawSigned(gci, { signTime: Date.now() - 16 * 60_000 });
     expect(r.status).toBe(403);
     expect(xmlValue(r.text, "Code")).toBe("SignatureDoesNotMatch");
-    expect(xmlValue(r.text, "Message")).toMatch(/^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 15 min\.\)$/);
+    expect(xmlValue(r.text, "Message")).toMatch(
+      /^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 15 min\.\)$/,
+    );
   });
 
   it("a signature from more than 15 minutes in the future is 'Signature not yet current'", async () => {
@@ -102,7 +117,9 @@ describe("wire-level errors (raw signed requests)", () => {
   it("a body swapped under a valid signature fails (x-amz-content-sha256 is checked)", async () => {
     const r = await rawSigned(gci, {
       headers: { "x-amz-content-sha256": "" },
-      tamper: (req) => { req.body = "Action=GetCallerIdentity&Version=2011-06-15&X=1"; },
+      tamper: (req) => {
+        req.body = "Action=GetCallerIdentity&Version=2011-06-15&X=1";
+      },
     });
     expect(r.status).toBe(403);
     expect(xmlValue(r.text, "Code")).toBe("SignatureDoesNotMatch");
@@ -141,7 +158,15 @@ describe("presigned URLs", () => {
     const u = new URL(url());
     const signer = new SignatureV4({ credentials: rootCreds(), region: "us-east-1", service: "sts", sha256: Hash.bind(null, "sha256") });
     const req = await signer.presign(
-      { method: "GET", protocol: u.protocol, hostname: u.hostname, port: Number(u.port), path: "/", headers: { host: u.host }, query: { Action: "GetCallerIdentity", Version: "2011-06-15" } },
+      {
+        method: "GET",
+        protocol: u.protocol,
+        hostname: u.hostname,
+        port: Number(u.port),
+        path: "/",
+        headers: { host: u.host },
+        query: { Action: "GetCallerIdentity", Version: "2011-06-15" },
+      },
       { expiresIn, signingDate },
     );
     const q = new URLSearchParams(req.query as Record<string, string>).toString();
@@ -191,9 +216,11 @@ describe("captured AWS CLI request (../shared/WIRE.md test vector) replayed byte
         Host: "127.0.0.1:5999",
         "Accept-Encoding": "identity",
         "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-        "User-Agent": "aws-cli/2.9.19 Python/3.11.2 Linux/6.18.44-fc-v669 source/x86_64.debian.12 prompt/off command/sts.get-caller-identity",
+        "User-Agent":
+          "aws-cli/2.9.19 Python/3.11.2 Linux/6.18.44-fc-v669 source/x86_64.debian.12 prompt/off command/sts.get-caller-identity",
         "X-Amz-Date": "20261122T193058Z",
-        Authorization: "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261122/eu-west-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=ecce6924765231b5a3170dc83586a0b9ffbcb4b1edd18caf89f692f48bb891fe",
+        Authorization:
+          "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261122/eu-west-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=ecce6924765231b5a3170dc83586a0b9ffbcb4b1edd18caf89f692f48bb891fe",
         "Content-Length": "43",
       },
       "Action=GetCallerIdentity&Version=2011-06-15",
@@ -215,7 +242,8 @@ describe("captured AWS CLI request (../shared/WIRE.md test vector) replayed byte
         "amz-sdk-request": "attempt=1; max=1",
         "x-amz-date": "20261122T195721Z",
         "x-amz-content-sha256": "ab821ae955788b0e33ebd34c208442ccfc2d406e2edc5e7a39bd6458fbb4f843",
-        authorization: "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261122/us-east-1/sts/aws4_request, SignedHeaders=amz-sdk-invocation-id;amz-sdk-request;content-length;content-type;host;x-amz-content-sha256;x-amz-date;x-amz-user-agent, Signature=6022ad95dfff25d010d7c2a18d496f1053d601e1cb603ad78ae252139663b0fc",
+        authorization:
+          "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261122/us-east-1/sts/aws4_request, SignedHeaders=amz-sdk-invocation-id;amz-sdk-request;content-length;content-type;host;x-amz-content-sha256;x-amz-date;x-amz-user-agent, Signature=6022ad95dfff25d010d7c2a18d496f1053d601e1cb603ad78ae252139663b0fc",
       },
       "Action=GetCallerIdentity&Version=2011-06-15",
     );
@@ -243,7 +271,8 @@ describe("sandbox accounts (admin API)", () => {
     expect(def.Account).toBe("123456789012");
     await expectAwsError(
       sts({ accessKeyId: a.rootAccessKeyId, secretAccessKey: rootCreds().secretAccessKey }).send(new GetCallerIdentityCommand({})),
-      "SignatureDoesNotMatch", 403,
+      "SignatureDoesNotMatch",
+      403,
     );
   });
 

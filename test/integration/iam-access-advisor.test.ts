@@ -1,8 +1,20 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  AddUserToGroupCommand, AttachRolePolicyCommand, AttachUserPolicyCommand, CreateAccessKeyCommand, CreateGroupCommand, CreatePolicyCommand,
-  CreateRoleCommand, CreateUserCommand, GenerateServiceLastAccessedDetailsCommand, GetServiceLastAccessedDetailsCommand,
-  GetServiceLastAccessedDetailsWithEntitiesCommand, ListUsersCommand, PutGroupPolicyCommand, PutUserPolicyCommand, type IAMClient,
+  AddUserToGroupCommand,
+  AttachRolePolicyCommand,
+  AttachUserPolicyCommand,
+  CreateAccessKeyCommand,
+  CreateGroupCommand,
+  CreatePolicyCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+  GenerateServiceLastAccessedDetailsCommand,
+  GetServiceLastAccessedDetailsCommand,
+  GetServiceLastAccessedDetailsWithEntitiesCommand,
+  ListUsersCommand,
+  PutGroupPolicyCommand,
+  PutUserPolicyCommand,
+  type IAMClient,
 } from "@aws-sdk/client-iam";
 import { iam, type NewAccount } from "../helpers/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";
@@ -26,12 +38,24 @@ async function report(arn: string, granularity?: "SERVICE_LEVEL" | "ACTION_LEVEL
 describe("Access Advisor", () => {
   it("lists every service the user's own and group policies allow, none used yet", async () => {
     await client.send(new CreateUserCommand({ UserName: "reader" }));
-    await client.send(new PutUserPolicyCommand({ UserName: "reader", PolicyName: "p", PolicyDocument: policyDoc(
-      { Effect: "Allow", Action: ["s3:Get*", "iam:List*"], Resource: "*" },
-      { Effect: "Deny", Action: "kms:*", Resource: "*" },
-    ) }));
+    await client.send(
+      new PutUserPolicyCommand({
+        UserName: "reader",
+        PolicyName: "p",
+        PolicyDocument: policyDoc(
+          { Effect: "Allow", Action: ["s3:Get*", "iam:List*"], Resource: "*" },
+          { Effect: "Deny", Action: "kms:*", Resource: "*" },
+        ),
+      }),
+    );
     await client.send(new CreateGroupCommand({ GroupName: "queues" }));
-    await client.send(new PutGroupPolicyCommand({ GroupName: "queues", PolicyName: "q", PolicyDocument: policyDoc({ Effect: "Allow", Action: "sqs:*", Resource: "*" }) }));
+    await client.send(
+      new PutGroupPolicyCommand({
+        GroupName: "queues",
+        PolicyName: "q",
+        PolicyDocument: policyDoc({ Effect: "Allow", Action: "sqs:*", Resource: "*" }),
+      }),
+    );
     await client.send(new AddUserToGroupCommand({ GroupName: "queues", UserName: "reader" }));
 
     const { out } = await report(`arn:aws:iam::${account.accountId}:user/reader`);
@@ -46,14 +70,24 @@ describe("Access Advisor", () => {
       { ServiceName: "Amazon SQS", ServiceNamespace: "sqs", TotalAuthenticatedEntities: 0 },
     ]);
 
-    const p1 = await client.send(new GetServiceLastAccessedDetailsCommand({ JobId: (await report(`arn:aws:iam::${account.accountId}:user/reader`)).JobId, MaxItems: 2 }));
+    const p1 = await client.send(
+      new GetServiceLastAccessedDetailsCommand({
+        JobId: (await report(`arn:aws:iam::${account.accountId}:user/reader`)).JobId,
+        MaxItems: 2,
+      }),
+    );
     expect(p1.ServicesLastAccessed).toHaveLength(2);
     expect(p1.IsTruncated).toBe(true);
   });
 
   it("NotAction allows every catalogued service but the excluded ones; ACTION_LEVEL jobs say so", async () => {
     await client.send(new CreateRoleCommand({ RoleName: "broad", AssumeRolePolicyDocument: TRUST }));
-    const pol = await client.send(new CreatePolicyCommand({ PolicyName: "not-iam", PolicyDocument: policyDoc({ Effect: "Allow", NotAction: ["iam:*", "organizations:*"], Resource: "*" }) }));
+    const pol = await client.send(
+      new CreatePolicyCommand({
+        PolicyName: "not-iam",
+        PolicyDocument: policyDoc({ Effect: "Allow", NotAction: ["iam:*", "organizations:*"], Resource: "*" }),
+      }),
+    );
     await client.send(new AttachRolePolicyCommand({ RoleName: "broad", PolicyArn: pol.Policy!.Arn! }));
     const { out } = await report(`arn:aws:iam::${account.accountId}:role/broad`, "ACTION_LEVEL");
     expect(out.JobType).toBe("ACTION_LEVEL");
@@ -67,7 +101,12 @@ describe("Access Advisor", () => {
   });
 
   it("a policy's report lists the users (direct and through groups) and roles that could use it", async () => {
-    const pol = await client.send(new CreatePolicyCommand({ PolicyName: "sns-only", PolicyDocument: policyDoc({ Effect: "Allow", Action: "sns:Publish", Resource: "*" }) }));
+    const pol = await client.send(
+      new CreatePolicyCommand({
+        PolicyName: "sns-only",
+        PolicyDocument: policyDoc({ Effect: "Allow", Action: "sns:Publish", Resource: "*" }),
+      }),
+    );
     const arn = pol.Policy!.Arn!;
     await client.send(new CreateUserCommand({ UserName: "direct" }));
     await client.send(new AttachUserPolicyCommand({ UserName: "direct", PolicyArn: arn }));
@@ -83,24 +122,57 @@ describe("Access Advisor", () => {
     ]);
     const first = await client.send(new GetServiceLastAccessedDetailsWithEntitiesCommand({ JobId, ServiceNamespace: "sns", MaxItems: 1 }));
     expect(first.IsTruncated).toBe(true);
-    const second = await client.send(new GetServiceLastAccessedDetailsWithEntitiesCommand({ JobId, ServiceNamespace: "sns", MaxItems: 1, Marker: first.Marker }));
+    const second = await client.send(
+      new GetServiceLastAccessedDetailsWithEntitiesCommand({ JobId, ServiceNamespace: "sns", MaxItems: 1, Marker: first.Marker }),
+    );
     expect(second.IsTruncated).toBe(false);
     expect(second.EntityDetailsList).toHaveLength(1);
   });
 
   it("errors: invalid ARN, missing entity, unknown job, bad granularity", async () => {
-    await expectAwsError(client.send(new GenerateServiceLastAccessedDetailsCommand({ Arn: "arn:aws:s3:::some-bucket-name" })), "InvalidInput", 400);
-    await expectAwsError(client.send(new GenerateServiceLastAccessedDetailsCommand({ Arn: `arn:aws:iam::${account.accountId}:user/nobody` })), "NoSuchEntity", 404,
-      "The user with name nobody cannot be found.");
-    await expectAwsError(client.send(new GenerateServiceLastAccessedDetailsCommand({ Arn: `arn:aws:iam::${account.accountId}:group/nogroup` })), "NoSuchEntity", 404);
-    await expectAwsError(client.send(new GetServiceLastAccessedDetailsCommand({ JobId: "00000000-0000-4000-8000-000000000000" })), "NoSuchEntity", 404);
-    await expectAwsError(client.send(new GenerateServiceLastAccessedDetailsCommand({ Arn: `arn:aws:iam::${account.accountId}:user/reader`, Granularity: "FINE" as "SERVICE_LEVEL" })),
-      "ValidationError", 400, /Member must satisfy enum value set: \[SERVICE_LEVEL, ACTION_LEVEL\]/);
+    await expectAwsError(
+      client.send(new GenerateServiceLastAccessedDetailsCommand({ Arn: "arn:aws:s3:::some-bucket-name" })),
+      "InvalidInput",
+      400,
+    );
+    await expectAwsError(
+      client.send(new GenerateServiceLastAccessedDetailsCommand({ Arn: `arn:aws:iam::${account.accountId}:user/nobody` })),
+      "NoSuchEntity",
+      404,
+      "The user with name nobody cannot be found.",
+    );
+    await expectAwsError(
+      client.send(new GenerateServiceLastAccessedDetailsCommand({ Arn: `arn:aws:iam::${account.accountId}:group/nogroup` })),
+      "NoSuchEntity",
+      404,
+    );
+    await expectAwsError(
+      client.send(new GetServiceLastAccessedDetailsCommand({ JobId: "00000000-0000-4000-8000-000000000000" })),
+      "NoSuchEntity",
+      404,
+    );
+    await expectAwsError(
+      client.send(
+        new GenerateServiceLastAccessedDetailsCommand({
+          Arn: `arn:aws:iam::${account.accountId}:user/reader`,
+          Granularity: "FINE" as "SERVICE_LEVEL",
+        }),
+      ),
+      "ValidationError",
+      400,
+      /Member must satisfy enum value set: \[SERVICE_LEVEL, ACTION_LEVEL\]/,
+    );
   });
 
   it("shows a service as used only after a real call, with the caller, region and date (ACTION_LEVEL: the action)", async () => {
     await client.send(new CreateUserCommand({ UserName: "worker" }));
-    await client.send(new PutUserPolicyCommand({ UserName: "worker", PolicyName: "w", PolicyDocument: policyDoc({ Effect: "Allow", Action: ["iam:ListUsers", "s3:ListAllMyBuckets"], Resource: "*" }) }));
+    await client.send(
+      new PutUserPolicyCommand({
+        UserName: "worker",
+        PolicyName: "w",
+        PolicyDocument: policyDoc({ Effect: "Allow", Action: ["iam:ListUsers", "s3:ListAllMyBuckets"], Resource: "*" }),
+      }),
+    );
     const userArn = `arn:aws:iam::${account.accountId}:user/worker`;
     const before = (await report(userArn, "ACTION_LEVEL")).out;
     expect(before.ServicesLastAccessed!.find((x) => x.ServiceNamespace === "iam")!.LastAuthenticated).toBeUndefined();
@@ -109,10 +181,13 @@ describe("Access Advisor", () => {
     const t0 = Date.now();
     await iam(keyCreds(key), "eu-west-1").send(new ListUsersCommand({}));
     // Recorded after the response: a fresh report shows it once written.
-    const after = await waitFor(async () => {
-      const out = (await report(userArn, "ACTION_LEVEL")).out;
-      return out.ServicesLastAccessed!.find((x) => x.ServiceNamespace === "iam")!.LastAuthenticated ? out : undefined;
-    }, { timeoutMs: 3_000, intervalMs: 50, what: "iam's LastAuthenticated in the report" });
+    const after = await waitFor(
+      async () => {
+        const out = (await report(userArn, "ACTION_LEVEL")).out;
+        return out.ServicesLastAccessed!.find((x) => x.ServiceNamespace === "iam")!.LastAuthenticated ? out : undefined;
+      },
+      { timeoutMs: 3_000, intervalMs: 50, what: "iam's LastAuthenticated in the report" },
+    );
     const iamSvc = after.ServicesLastAccessed!.find((x) => x.ServiceNamespace === "iam")!;
     expect(iamSvc.LastAuthenticatedEntity).toBe(userArn);
     expect(iamSvc.LastAuthenticatedRegion).toBe("eu-west-1");

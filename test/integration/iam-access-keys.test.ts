@@ -5,7 +5,15 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, DeleteUserCommand, GetAccessKeyLastUsedCommand, ListAccessKeysCommand, ListUsersCommand, UpdateAccessKeyCommand, type IAMClient,
+  CreateAccessKeyCommand,
+  CreateUserCommand,
+  DeleteAccessKeyCommand,
+  DeleteUserCommand,
+  GetAccessKeyLastUsedCommand,
+  ListAccessKeysCommand,
+  ListUsersCommand,
+  UpdateAccessKeyCommand,
+  type IAMClient,
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { createAccount, iam, rawSigned, sts, type Creds } from "../helpers/sandbox";
@@ -20,7 +28,6 @@ let A: string;
 beforeAll(async () => {
   ({ creds, iam: client, id: A } = await withAccount());
 });
-
 
 describe("CreateAccessKey / ListAccessKeys", () => {
   it("creates an AKIA key whose secret signs real requests as the user", async () => {
@@ -46,20 +53,29 @@ describe("CreateAccessKey / ListAccessKeys", () => {
   it("writes AccessKey in AWS's element order", async () => {
     await client.send(new CreateUserCommand({ UserName: "wire" }));
     const r = await rawSigned({ Action: "CreateAccessKey", Version: "2010-05-08", UserName: "wire" }, { service: "iam", creds });
-    expect(r.text).toMatch(/<CreateAccessKeyResult><AccessKey><UserName>wire<\/UserName><AccessKeyId>AKIA[A-Z2-7]{16}<\/AccessKeyId><Status>Active<\/Status><SecretAccessKey>[A-Za-z0-9+/]{40}<\/SecretAccessKey><CreateDate>[0-9T:-]+Z<\/CreateDate><\/AccessKey><\/CreateAccessKeyResult>/);
+    expect(r.text).toMatch(
+      /<CreateAccessKeyResult><AccessKey><UserName>wire<\/UserName><AccessKeyId>AKIA[A-Z2-7]{16}<\/AccessKeyId><Status>Active<\/Status><SecretAccessKey>[A-Za-z0-9+/]{40}<\/SecretAccessKey><CreateDate>[0-9T:-]+Z<\/CreateDate><\/AccessKey><\/CreateAccessKeyResult>/,
+    );
   });
 
   it("at most two keys per user: LimitExceeded 409; ListAccessKeys paginates", async () => {
     await client.send(new CreateUserCommand({ UserName: "leo" }));
     const k1 = (await client.send(new CreateAccessKeyCommand({ UserName: "leo" }))).AccessKey!;
     const k2 = (await client.send(new CreateAccessKeyCommand({ UserName: "leo" }))).AccessKey!;
-    await expectErr(client.send(new CreateAccessKeyCommand({ UserName: "leo" })), "LimitExceeded", 409, "Cannot exceed quota for AccessKeysPerUser: 2");
+    await expectErr(
+      client.send(new CreateAccessKeyCommand({ UserName: "leo" })),
+      "LimitExceeded",
+      409,
+      "Cannot exceed quota for AccessKeysPerUser: 2",
+    );
 
     const p1 = await client.send(new ListAccessKeysCommand({ UserName: "leo", MaxItems: 1 }));
     expect(p1.IsTruncated).toBe(true);
     const p2 = await client.send(new ListAccessKeysCommand({ UserName: "leo", MaxItems: 1, Marker: p1.Marker }));
     expect(p2.IsTruncated).toBe(false);
-    expect([...p1.AccessKeyMetadata!, ...p2.AccessKeyMetadata!].map((m) => m.AccessKeyId).sort()).toEqual([k1.AccessKeyId, k2.AccessKeyId].sort());
+    expect([...p1.AccessKeyMetadata!, ...p2.AccessKeyMetadata!].map((m) => m.AccessKeyId).sort()).toEqual(
+      [k1.AccessKeyId, k2.AccessKeyId].sort(),
+    );
   });
 
   it("10 parallel CreateAccessKey for one user leave exactly 2 keys", async () => {
@@ -71,8 +87,18 @@ describe("CreateAccessKey / ListAccessKeys", () => {
   });
 
   it("a missing user is NoSuchEntity", async () => {
-    await expectErr(client.send(new CreateAccessKeyCommand({ UserName: "nonexistent-user" })), "NoSuchEntity", 404, "The user with name nonexistent-user cannot be found.");
-    await expectErr(client.send(new ListAccessKeysCommand({ UserName: "nonexistent-user" })), "NoSuchEntity", 404, "The user with name nonexistent-user cannot be found.");
+    await expectErr(
+      client.send(new CreateAccessKeyCommand({ UserName: "nonexistent-user" })),
+      "NoSuchEntity",
+      404,
+      "The user with name nonexistent-user cannot be found.",
+    );
+    await expectErr(
+      client.send(new ListAccessKeysCommand({ UserName: "nonexistent-user" })),
+      "NoSuchEntity",
+      404,
+      "The user with name nonexistent-user cannot be found.",
+    );
   });
 });
 
@@ -85,7 +111,12 @@ describe("UpdateAccessKey / DeleteAccessKey", () => {
 
     await client.send(new UpdateAccessKeyCommand({ UserName: "nina", AccessKeyId: k.AccessKeyId, Status: "Inactive" }));
     expect((await client.send(new ListAccessKeysCommand({ UserName: "nina" }))).AccessKeyMetadata![0]!.Status).toBe("Inactive");
-    await expectErr(s.send(new GetCallerIdentityCommand({})), "InvalidClientTokenId", 403, "The security token included in the request is invalid.");
+    await expectErr(
+      s.send(new GetCallerIdentityCommand({})),
+      "InvalidClientTokenId",
+      403,
+      "The security token included in the request is invalid.",
+    );
     await expectErr(iam(keyCreds(k)).send(new ListUsersCommand({})), "InvalidClientTokenId", 403);
 
     await client.send(new UpdateAccessKeyCommand({ UserName: "nina", AccessKeyId: k.AccessKeyId, Status: "Active" }));
@@ -97,8 +128,12 @@ describe("UpdateAccessKey / DeleteAccessKey", () => {
     const k = (await client.send(new CreateAccessKeyCommand({ UserName: "omar" }))).AccessKey!;
     await client.send(new DeleteAccessKeyCommand({ UserName: "omar", AccessKeyId: k.AccessKeyId }));
     await expectErr(sts(keyCreds(k)).send(new GetCallerIdentityCommand({})), "InvalidClientTokenId", 403);
-    await expectErr(client.send(new DeleteAccessKeyCommand({ UserName: "omar", AccessKeyId: k.AccessKeyId })), "NoSuchEntity", 404,
-      `The Access Key with id ${k.AccessKeyId} cannot be found.`);
+    await expectErr(
+      client.send(new DeleteAccessKeyCommand({ UserName: "omar", AccessKeyId: k.AccessKeyId })),
+      "NoSuchEntity",
+      404,
+      `The Access Key with id ${k.AccessKeyId} cannot be found.`,
+    );
     expect((await client.send(new ListAccessKeysCommand({ UserName: "omar" }))).AccessKeyMetadata).toEqual([]);
     await client.send(new DeleteUserCommand({ UserName: "omar" }));
   });
@@ -107,17 +142,37 @@ describe("UpdateAccessKey / DeleteAccessKey", () => {
     await client.send(new CreateUserCommand({ UserName: "pat" }));
     await client.send(new CreateUserCommand({ UserName: "quinn" }));
     const k = (await client.send(new CreateAccessKeyCommand({ UserName: "pat" }))).AccessKey!;
-    await expectErr(client.send(new UpdateAccessKeyCommand({ UserName: "pat", AccessKeyId: "AKIAIOSFODNN7EXAMPLE", Status: "Inactive" })), "NoSuchEntity", 404,
-      "The Access Key with id AKIAIOSFODNN7EXAMPLE cannot be found.");
-    await expectErr(client.send(new UpdateAccessKeyCommand({ UserName: "quinn", AccessKeyId: k.AccessKeyId, Status: "Inactive" })), "NoSuchEntity", 404,
-      `The Access Key with id ${k.AccessKeyId} cannot be found.`);
+    await expectErr(
+      client.send(new UpdateAccessKeyCommand({ UserName: "pat", AccessKeyId: "AKIAIOSFODNN7EXAMPLE", Status: "Inactive" })),
+      "NoSuchEntity",
+      404,
+      "The Access Key with id AKIAIOSFODNN7EXAMPLE cannot be found.",
+    );
+    await expectErr(
+      client.send(new UpdateAccessKeyCommand({ UserName: "quinn", AccessKeyId: k.AccessKeyId, Status: "Inactive" })),
+      "NoSuchEntity",
+      404,
+      `The Access Key with id ${k.AccessKeyId} cannot be found.`,
+    );
     await expectErr(client.send(new DeleteAccessKeyCommand({ UserName: "quinn", AccessKeyId: k.AccessKeyId })), "NoSuchEntity", 404);
-    await expectErr(client.send(new UpdateAccessKeyCommand({ UserName: "ghost", AccessKeyId: k.AccessKeyId, Status: "Inactive" })), "NoSuchEntity", 404,
-      "The user with name ghost cannot be found.");
-    await expectErr(client.send(new UpdateAccessKeyCommand({ UserName: "pat", AccessKeyId: k.AccessKeyId, Status: "Paused" as never })), "ValidationError", 400,
-      "1 validation error detected: Value 'Paused' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive, Expired]");
-    await expectErr(client.send(new DeleteAccessKeyCommand({ UserName: "pat", AccessKeyId: "short" })), "ValidationError", 400,
-      "1 validation error detected: Value 'short' at 'accessKeyId' failed to satisfy constraint: Member must have length greater than or equal to 16");
+    await expectErr(
+      client.send(new UpdateAccessKeyCommand({ UserName: "ghost", AccessKeyId: k.AccessKeyId, Status: "Inactive" })),
+      "NoSuchEntity",
+      404,
+      "The user with name ghost cannot be found.",
+    );
+    await expectErr(
+      client.send(new UpdateAccessKeyCommand({ UserName: "pat", AccessKeyId: k.AccessKeyId, Status: "Paused" as never })),
+      "ValidationError",
+      400,
+      "1 validation error detected: Value 'Paused' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive, Expired]",
+    );
+    await expectErr(
+      client.send(new DeleteAccessKeyCommand({ UserName: "pat", AccessKeyId: "short" })),
+      "ValidationError",
+      400,
+      "1 validation error detected: Value 'short' at 'accessKeyId' failed to satisfy constraint: Member must have length greater than or equal to 16",
+    );
     // The key is untouched by the failed calls.
     expect((await client.send(new ListAccessKeysCommand({ UserName: "pat" }))).AccessKeyMetadata![0]!.Status).toBe("Active");
   });
@@ -145,7 +200,12 @@ describe("the root user's own keys (no UserName)", () => {
     // Without UserName, root means root's keys: a user's key is not found there.
     await c.send(new CreateUserCommand({ UserName: "u" }));
     const uk = (await c.send(new CreateAccessKeyCommand({ UserName: "u" }))).AccessKey!;
-    await expectErr(c.send(new DeleteAccessKeyCommand({ AccessKeyId: uk.AccessKeyId })), "NoSuchEntity", 404, `The Access Key with id ${uk.AccessKeyId} cannot be found.`);
+    await expectErr(
+      c.send(new DeleteAccessKeyCommand({ AccessKeyId: uk.AccessKeyId })),
+      "NoSuchEntity",
+      404,
+      `The Access Key with id ${uk.AccessKeyId} cannot be found.`,
+    );
   });
 });
 
@@ -156,16 +216,29 @@ describe("GetAccessKeyLastUsed", () => {
     const out = await client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.AccessKeyId }));
     expect(out.UserName).toBe("rita");
     expect(out.AccessKeyLastUsed).toEqual({ ServiceName: "N/A", Region: "N/A" });
-    const r = await rawSigned({ Action: "GetAccessKeyLastUsed", Version: "2010-05-08", AccessKeyId: k.AccessKeyId! }, { service: "iam", creds });
-    expect(r.text).toContain("<GetAccessKeyLastUsedResult><UserName>rita</UserName><AccessKeyLastUsed><ServiceName>N/A</ServiceName><Region>N/A</Region></AccessKeyLastUsed></GetAccessKeyLastUsedResult>");
+    const r = await rawSigned(
+      { Action: "GetAccessKeyLastUsed", Version: "2010-05-08", AccessKeyId: k.AccessKeyId! },
+      { service: "iam", creds },
+    );
+    expect(r.text).toContain(
+      "<GetAccessKeyLastUsedResult><UserName>rita</UserName><AccessKeyLastUsed><ServiceName>N/A</ServiceName><Region>N/A</Region></AccessKeyLastUsed></GetAccessKeyLastUsedResult>",
+    );
   });
 
   it("an unknown key (or another account's) is AccessDenied 403, as AWS answers", async () => {
-    await expectErr(client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: "AKIAIOSFODNN7EXAMPLE" })), "AccessDenied", 403,
-      `User: arn:aws:iam::${A}:root is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key AKIAIOSFODNN7EXAMPLE`);
+    await expectErr(
+      client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: "AKIAIOSFODNN7EXAMPLE" })),
+      "AccessDenied",
+      403,
+      `User: arn:aws:iam::${A}:root is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key AKIAIOSFODNN7EXAMPLE`,
+    );
     const other = await createAccount();
-    await expectErr(client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: other.rootAccessKeyId })), "AccessDenied", 403,
-      `User: arn:aws:iam::${A}:root is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key ${other.rootAccessKeyId}`);
+    await expectErr(
+      client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: other.rootAccessKeyId })),
+      "AccessDenied",
+      403,
+      `User: arn:aws:iam::${A}:root is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key ${other.rootAccessKeyId}`,
+    );
   });
 
   it("records real use: date (to the minute), service and region", async (t) => {
@@ -173,10 +246,13 @@ describe("GetAccessKeyLastUsed", () => {
     const k = (await client.send(new CreateAccessKeyCommand({ UserName: "sam" }))).AccessKey!;
     const before = Math.floor(Date.now() / 60_000) * 60_000;
     await sts(keyCreds(k), "eu-west-1").send(new GetCallerIdentityCommand({}));
-    const last = await waitFor(async () => {
-      const l = (await client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.AccessKeyId }))).AccessKeyLastUsed!;
-      return l.LastUsedDate ? l : undefined;
-    }, { timeoutMs: 1_000, what: "the key's LastUsedDate" }).catch(() => undefined);
+    const last = await waitFor(
+      async () => {
+        const l = (await client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.AccessKeyId }))).AccessKeyLastUsed!;
+        return l.LastUsedDate ? l : undefined;
+      },
+      { timeoutMs: 1_000, what: "the key's LastUsedDate" },
+    ).catch(() => undefined);
     if (!last?.LastUsedDate) return t.skip(); // recordAccessKeyUse is not yet called from the request path
     expect(last.ServiceName).toBe("sts");
     expect(last.Region).toBe("eu-west-1");
@@ -191,21 +267,34 @@ describe("non-User credentials", () => {
     const { AssumeRoleCommand } = await import("@aws-sdk/client-sts");
     const u = (await client.send(new CreateUserCommand({ UserName: "assumer" }))).User!;
     try {
-      await client.send(new PutUserPolicyCommand({
-        UserName: "assumer", PolicyName: "assume",
-        PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }] }),
-      }));
+      await client.send(
+        new PutUserPolicyCommand({
+          UserName: "assumer",
+          PolicyName: "assume",
+          PolicyDocument: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }],
+          }),
+        }),
+      );
     } catch (e) {
       if (codeOf(e) === "InvalidAction") return t.skip(); // inline policies not served yet
       throw e;
     }
-    await client.send(new CreateRoleCommand({
-      RoleName: "keyless",
-      AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: u.Arn }, Action: "sts:AssumeRole" }] }),
-    }));
+    await client.send(
+      new CreateRoleCommand({
+        RoleName: "keyless",
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { AWS: u.Arn }, Action: "sts:AssumeRole" }],
+        }),
+      }),
+    );
     const k = (await client.send(new CreateAccessKeyCommand({ UserName: "assumer" }))).AccessKey!;
     const role = await waitFor(
-      async () => (await sts(keyCreds(k)).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${A}:role/keyless`, RoleSessionName: "s1" }))).Credentials!,
+      async () =>
+        (await sts(keyCreds(k)).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${A}:role/keyless`, RoleSessionName: "s1" })))
+          .Credentials!,
       { timeoutMs: 2_500, intervalMs: 100, what: "AssumeRole of the new role", retryOn: () => true },
     );
     const rc = iam({ accessKeyId: role.AccessKeyId!, secretAccessKey: role.SecretAccessKey!, sessionToken: role.SessionToken! });
@@ -214,6 +303,7 @@ describe("non-User credentials", () => {
       () => rc.send(new ListAccessKeysCommand({})),
       () => rc.send(new CreateAccessKeyCommand({})),
       () => rc.send(new DeleteAccessKeyCommand({ AccessKeyId: k.AccessKeyId })),
-    ]) await expectErr(call(), "ValidationError", 400, "Must specify userName when calling with non-User credentials");
+    ])
+      await expectErr(call(), "ValidationError", 400, "Must specify userName when calling with non-User credentials");
   });
 });

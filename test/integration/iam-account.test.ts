@@ -1,10 +1,29 @@
 /** Account-level reads and aliases with the real @aws-sdk/client-iam and the AWS CLI. */
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  AddUserToGroupCommand, AttachGroupPolicyCommand, AttachRolePolicyCommand, AttachUserPolicyCommand, CreateAccountAliasCommand,
-  AddRoleToInstanceProfileCommand, CreateVirtualMFADeviceCommand, CreateGroupCommand, CreateInstanceProfileCommand, CreatePolicyCommand, CreatePolicyVersionCommand,
-  CreateRoleCommand, CreateUserCommand, DeleteAccountAliasCommand, GetAccountAuthorizationDetailsCommand, GetAccountSummaryCommand, ListAccountAliasesCommand, PutGroupPolicyCommand, PutRolePermissionsBoundaryCommand, PutRolePolicyCommand,
-  PutUserPermissionsBoundaryCommand, PutUserPolicyCommand, type IAMClient,
+  AddUserToGroupCommand,
+  AttachGroupPolicyCommand,
+  AttachRolePolicyCommand,
+  AttachUserPolicyCommand,
+  CreateAccountAliasCommand,
+  AddRoleToInstanceProfileCommand,
+  CreateVirtualMFADeviceCommand,
+  CreateGroupCommand,
+  CreateInstanceProfileCommand,
+  CreatePolicyCommand,
+  CreatePolicyVersionCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+  DeleteAccountAliasCommand,
+  GetAccountAuthorizationDetailsCommand,
+  GetAccountSummaryCommand,
+  ListAccountAliasesCommand,
+  PutGroupPolicyCommand,
+  PutRolePermissionsBoundaryCommand,
+  PutRolePolicyCommand,
+  PutUserPermissionsBoundaryCommand,
+  PutUserPolicyCommand,
+  type IAMClient,
 } from "@aws-sdk/client-iam";
 import { adminFetch, iam, rawSigned, type Creds } from "../helpers/sandbox";
 import { expectAwsError as expectErr } from "../helpers/aws-errors";
@@ -20,8 +39,12 @@ let localArn: string;
 beforeAll(async () => {
   ({ creds, iam: client, id: A } = await withAccount());
   // A small but complete setup.
-  localArn = (await client.send(new CreatePolicyCommand({ PolicyName: "local-1", Path: "/lab/", PolicyDocument: doc(), Description: "d1" }))).Policy!.Arn!;
-  await client.send(new CreatePolicyVersionCommand({ PolicyArn: localArn, PolicyDocument: doc("s3:PutObject", "arn:aws:s3:::b/100%"), SetAsDefault: true }));
+  localArn = (
+    await client.send(new CreatePolicyCommand({ PolicyName: "local-1", Path: "/lab/", PolicyDocument: doc(), Description: "d1" }))
+  ).Policy!.Arn!;
+  await client.send(
+    new CreatePolicyVersionCommand({ PolicyArn: localArn, PolicyDocument: doc("s3:PutObject", "arn:aws:s3:::b/100%"), SetAsDefault: true }),
+  );
   await client.send(new CreateUserCommand({ UserName: "alice", Tags: [{ Key: "team", Value: "red" }] }));
   await client.send(new CreateUserCommand({ UserName: "bob", Path: "/ops/" }));
   await client.send(new CreateGroupCommand({ GroupName: "devs" }));
@@ -47,7 +70,9 @@ describe("GetAccountAuthorizationDetails", () => {
     expect(out.UserDetailList!.map((u) => u.UserName)).toEqual(["alice", "bob"]);
     const alice = out.UserDetailList![0]!;
     expect(alice).toMatchObject({
-      Path: "/", UserName: "alice", Arn: `arn:aws:iam::${A}:user/alice`,
+      Path: "/",
+      UserName: "alice",
+      Arn: `arn:aws:iam::${A}:user/alice`,
       GroupList: ["devs"],
       UserPolicyList: [{ PolicyName: "inline-a", PolicyDocument: encodeURIComponent(doc("s3:ListBucket")) }],
       PermissionsBoundary: { PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: ADMIN },
@@ -58,33 +83,55 @@ describe("GetAccountAuthorizationDetails", () => {
       { PolicyName: "ReadOnlyAccess", PolicyArn: READONLY },
       { PolicyName: "local-1", PolicyArn: localArn },
     ]);
-    expect(out.UserDetailList![1]).toMatchObject({ UserName: "bob", Path: "/ops/", GroupList: [], AttachedManagedPolicies: [], UserPolicyList: [] });
+    expect(out.UserDetailList![1]).toMatchObject({
+      UserName: "bob",
+      Path: "/ops/",
+      GroupList: [],
+      AttachedManagedPolicies: [],
+      UserPolicyList: [],
+    });
 
     expect(out.GroupDetailList).toHaveLength(1);
     expect(out.GroupDetailList![0]).toMatchObject({
-      GroupName: "devs", AttachedManagedPolicies: [{ PolicyName: "ReadOnlyAccess", PolicyArn: READONLY }],
+      GroupName: "devs",
+      AttachedManagedPolicies: [{ PolicyName: "ReadOnlyAccess", PolicyArn: READONLY }],
       GroupPolicyList: [{ PolicyName: "inline-g", PolicyDocument: encodeURIComponent(doc("ec2:Describe*")) }],
     });
 
     expect(out.RoleDetailList).toHaveLength(1);
     const role = out.RoleDetailList![0]!;
     expect(role).toMatchObject({
-      RoleName: "app", AssumeRolePolicyDocument: encodeURIComponent(TRUST),
+      RoleName: "app",
+      AssumeRolePolicyDocument: encodeURIComponent(TRUST),
       RolePolicyList: [{ PolicyName: "inline-r", PolicyDocument: encodeURIComponent(doc("sqs:*")) }],
       AttachedManagedPolicies: [{ PolicyName: "local-1", PolicyArn: localArn }],
       PermissionsBoundary: { PermissionsBoundaryArn: localArn },
       Tags: [{ Key: "k", Value: "v" }],
     });
     expect(role.InstanceProfileList).toHaveLength(1);
-    expect(role.InstanceProfileList![0]).toMatchObject({ InstanceProfileName: "app-profile", Roles: [{ RoleName: "app", RoleId: role.RoleId }] });
+    expect(role.InstanceProfileList![0]).toMatchObject({
+      InstanceProfileName: "app-profile",
+      Roles: [{ RoleName: "app", RoleId: role.RoleId }],
+    });
     expect(role.RoleLastUsed).toEqual({});
 
     // Customer policies and the AWS-managed ones in use (attached or as a boundary), not all 1,600.
     const names = out.Policies!.map((p) => p.PolicyName);
     expect(names).toEqual(["AdministratorAccess", "ReadOnlyAccess", "local-1"]);
     const local = out.Policies!.find((p) => p.PolicyName === "local-1")!;
-    expect(local).toMatchObject({ Arn: localArn, Path: "/lab/", DefaultVersionId: "v2", AttachmentCount: 2, PermissionsBoundaryUsageCount: 1, IsAttachable: true, Description: "d1" });
-    expect(local.PolicyVersionList!.map((v) => [v.VersionId, v.IsDefaultVersion])).toEqual([["v2", true], ["v1", false]]);
+    expect(local).toMatchObject({
+      Arn: localArn,
+      Path: "/lab/",
+      DefaultVersionId: "v2",
+      AttachmentCount: 2,
+      PermissionsBoundaryUsageCount: 1,
+      IsAttachable: true,
+      Description: "d1",
+    });
+    expect(local.PolicyVersionList!.map((v) => [v.VersionId, v.IsDefaultVersion])).toEqual([
+      ["v2", true],
+      ["v1", false],
+    ]);
     expect(local.PolicyVersionList![0]!.Document).toBe(encodeURIComponent(doc("s3:PutObject", "arn:aws:s3:::b/100%")));
     const ro = out.Policies!.find((p) => p.PolicyName === "ReadOnlyAccess")!;
     expect(ro.AttachmentCount).toBe(2);
@@ -107,7 +154,12 @@ describe("GetAccountAuthorizationDetails", () => {
     expect(rg.RoleDetailList).toHaveLength(1);
     expect(rg.GroupDetailList).toHaveLength(1);
     expect(rg.UserDetailList).toEqual([]);
-    await expectErr(client.send(new GetAccountAuthorizationDetailsCommand({ Filter: ["Nope" as "User"] })), "ValidationError", 400, /filter\.1\.member/);
+    await expectErr(
+      client.send(new GetAccountAuthorizationDetailsCommand({ Filter: ["Nope" as "User"] })),
+      "ValidationError",
+      400,
+      /filter\.1\.member/,
+    );
   });
 
   it("paginates across all sections with MaxItems/Marker", async () => {
@@ -127,7 +179,15 @@ describe("GetAccountAuthorizationDetails", () => {
       marker = out.IsTruncated ? out.Marker : undefined;
       pages++;
     } while (marker);
-    expect(seen).toEqual(["user:alice", "user:bob", "group:devs", "role:app", "policy:AdministratorAccess", "policy:ReadOnlyAccess", "policy:local-1"]);
+    expect(seen).toEqual([
+      "user:alice",
+      "user:bob",
+      "group:devs",
+      "role:app",
+      "policy:AdministratorAccess",
+      "policy:ReadOnlyAccess",
+      "policy:local-1",
+    ]);
     expect(pages).toBe(4);
   });
 
@@ -143,18 +203,43 @@ describe("GetAccountSummary", () => {
     const out = await client.send(new GetAccountSummaryCommand({}));
     const m = out.SummaryMap!;
     expect(m).toMatchObject({
-      Users: 2, Groups: 1, Roles: 1, Policies: 1, InstanceProfiles: 1,
-      UsersQuota: 5000, GroupsQuota: 300, RolesQuota: 1000, PoliciesQuota: 1500, InstanceProfilesQuota: 1000,
-      AccessKeysPerUserQuota: 2, AttachedPoliciesPerUserQuota: 10, AttachedPoliciesPerGroupQuota: 10, AttachedPoliciesPerRoleQuota: 10,
-      GroupsPerUserQuota: 10, PolicySizeQuota: 6144, UserPolicySizeQuota: 2048, GroupPolicySizeQuota: 5120, RolePolicySizeQuota: 10240,
-      AssumeRolePolicySizeQuota: 2048, VersionsPerPolicyQuota: 5, PolicyVersionsInUseQuota: 10000, ServerCertificatesQuota: 20,
-      SigningCertificatesPerUserQuota: 2, AccountAccessKeysPresent: 1, AccountMFAEnabled: 0, GlobalEndpointTokenVersion: 1,
+      Users: 2,
+      Groups: 1,
+      Roles: 1,
+      Policies: 1,
+      InstanceProfiles: 1,
+      UsersQuota: 5000,
+      GroupsQuota: 300,
+      RolesQuota: 1000,
+      PoliciesQuota: 1500,
+      InstanceProfilesQuota: 1000,
+      AccessKeysPerUserQuota: 2,
+      AttachedPoliciesPerUserQuota: 10,
+      AttachedPoliciesPerGroupQuota: 10,
+      AttachedPoliciesPerRoleQuota: 10,
+      GroupsPerUserQuota: 10,
+      PolicySizeQuota: 6144,
+      UserPolicySizeQuota: 2048,
+      GroupPolicySizeQuota: 5120,
+      RolePolicySizeQuota: 10240,
+      AssumeRolePolicySizeQuota: 2048,
+      VersionsPerPolicyQuota: 5,
+      PolicyVersionsInUseQuota: 10000,
+      ServerCertificatesQuota: 20,
+      SigningCertificatesPerUserQuota: 2,
+      AccountAccessKeysPresent: 1,
+      AccountMFAEnabled: 0,
+      GlobalEndpointTokenVersion: 1,
     });
     expect(m.PolicyVersionsInUse).toBe(4);
     expect(m).toMatchObject({ MFADevices: 0, MFADevicesInUse: 0 });
     const mfa = await client.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "summary-mfa" }));
     expect(mfa.VirtualMFADevice!.SerialNumber).toBeTruthy();
-    expect((await client.send(new GetAccountSummaryCommand({}))).SummaryMap).toMatchObject({ MFADevices: 1, MFADevicesInUse: 0, AccountMFAEnabled: 0 });
+    expect((await client.send(new GetAccountSummaryCommand({}))).SummaryMap).toMatchObject({
+      MFADevices: 1,
+      MFADevicesInUse: 0,
+      AccountMFAEnabled: 0,
+    });
     expect(Object.keys(m)).toHaveLength(33);
     const raw = await rawSigned({ Action: "GetAccountSummary", Version: "2010-05-08" }, { service: "iam", creds });
     expect(raw.text).toContain("<SummaryMap><entry><key>");
@@ -171,7 +256,12 @@ describe("account aliases", () => {
     await c.send(new CreateAccountAliasCommand({ AccountAlias: `first-${A}` }));
     await c.send(new CreateAccountAliasCommand({ AccountAlias: `second-${A}` }));
     expect((await c.send(new ListAccountAliasesCommand({}))).AccountAliases).toEqual([`second-${A}`]);
-    await expectErr(c.send(new DeleteAccountAliasCommand({ AccountAlias: `first-${A}` })), "NoSuchEntity", 404, `The account alias first-${A} cannot be found.`);
+    await expectErr(
+      c.send(new DeleteAccountAliasCommand({ AccountAlias: `first-${A}` })),
+      "NoSuchEntity",
+      404,
+      `The account alias first-${A} cannot be found.`,
+    );
     await c.send(new DeleteAccountAliasCommand({ AccountAlias: `second-${A}` }));
     expect((await c.send(new ListAccountAliasesCommand({}))).AccountAliases).toEqual([]);
     // The freed alias can be taken by anyone.
@@ -182,7 +272,12 @@ describe("account aliases", () => {
   it("keeps aliases unique across accounts (EntityAlreadyExists) and shows them in the admin API", async () => {
     const other = (await withAccount()).iam;
     await client.send(new CreateAccountAliasCommand({ AccountAlias: `taken-${A}` }));
-    await expectErr(other.send(new CreateAccountAliasCommand({ AccountAlias: `taken-${A}` })), "EntityAlreadyExists", 409, `The account alias taken-${A} already exists.`);
+    await expectErr(
+      other.send(new CreateAccountAliasCommand({ AccountAlias: `taken-${A}` })),
+      "EntityAlreadyExists",
+      409,
+      `The account alias taken-${A} already exists.`,
+    );
     const res = await adminFetch(`/accounts/${A}`);
     expect(((await res.json()) as { alias: string | null }).alias).toBe(`taken-${A}`);
     // A failed claim leaves the other account's own alias alone.
@@ -202,8 +297,18 @@ describe("account aliases", () => {
   });
 
   it("validates the alias pattern", async () => {
-    await expectErr(client.send(new CreateAccountAliasCommand({ AccountAlias: "Bad_Alias" })), "ValidationError", 400, /at 'accountAlias' failed to satisfy constraint/);
-    await expectErr(client.send(new CreateAccountAliasCommand({ AccountAlias: "ab" })), "ValidationError", 400, /Member must have length greater than or equal to 3/);
+    await expectErr(
+      client.send(new CreateAccountAliasCommand({ AccountAlias: "Bad_Alias" })),
+      "ValidationError",
+      400,
+      /at 'accountAlias' failed to satisfy constraint/,
+    );
+    await expectErr(
+      client.send(new CreateAccountAliasCommand({ AccountAlias: "ab" })),
+      "ValidationError",
+      400,
+      /Member must have length greater than or equal to 3/,
+    );
     await expectErr(client.send(new CreateAccountAliasCommand({ AccountAlias: "a--b" })), "ValidationError", 400);
   });
 });
@@ -212,9 +317,17 @@ describe("account aliases", () => {
 describe.skipIf(!hasAwsCli)("AWS CLI round trip", () => {
   it("create-policy / attach-user-policy / get-account-authorization-details (documents decoded by botocore)", async () => {
     const c = (await withAccount()).creds;
-    const policyDoc = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::bucket/100%/*" }] };
-    const created = (await cli(c, "iam", "create-policy", "--policy-name", "cli-policy", "--policy-document", JSON.stringify(policyDoc))).Policy as Record<string, unknown>;
-    expect(created).toMatchObject({ PolicyName: "cli-policy", DefaultVersionId: "v1", Arn: `arn:aws:iam::${(created.Arn as string).split(":")[4]}:policy/cli-policy` });
+    const policyDoc = {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::bucket/100%/*" }],
+    };
+    const created = (await cli(c, "iam", "create-policy", "--policy-name", "cli-policy", "--policy-document", JSON.stringify(policyDoc)))
+      .Policy as Record<string, unknown>;
+    expect(created).toMatchObject({
+      PolicyName: "cli-policy",
+      DefaultVersionId: "v1",
+      Arn: `arn:aws:iam::${(created.Arn as string).split(":")[4]}:policy/cli-policy`,
+    });
     await iam(c).send(new CreateUserCommand({ UserName: "cli-user" }));
     await cli(c, "iam", "attach-user-policy", "--user-name", "cli-user", "--policy-arn", created.Arn as string);
     await iam(c).send(new PutUserPolicyCommand({ UserName: "cli-user", PolicyName: "inline", PolicyDocument: JSON.stringify(policyDoc) }));
@@ -226,6 +339,10 @@ describe.skipIf(!hasAwsCli)("AWS CLI round trip", () => {
     expect(users[0]!.UserPolicyList).toEqual([{ PolicyName: "inline", PolicyDocument: policyDoc }]);
     const policies = details.Policies as Array<Record<string, unknown>>;
     expect(policies.map((p) => p.PolicyName)).toEqual(["cli-policy"]);
-    expect((policies[0]!.PolicyVersionList as Array<Record<string, unknown>>)[0]).toMatchObject({ Document: policyDoc, VersionId: "v1", IsDefaultVersion: true });
+    expect((policies[0]!.PolicyVersionList as Array<Record<string, unknown>>)[0]).toMatchObject({
+      Document: policyDoc,
+      VersionId: "v1",
+      IsDefaultVersion: true,
+    });
   }, 90_000);
 });

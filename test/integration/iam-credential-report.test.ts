@@ -1,7 +1,15 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  CreateAccessKeyCommand, CreateLoginProfileCommand, CreateUserCommand, CreateVirtualMFADeviceCommand, EnableMFADeviceCommand,
-  GenerateCredentialReportCommand, GetCredentialReportCommand, UpdateAccessKeyCommand, UpdateAccountPasswordPolicyCommand, type IAMClient,
+  CreateAccessKeyCommand,
+  CreateLoginProfileCommand,
+  CreateUserCommand,
+  CreateVirtualMFADeviceCommand,
+  EnableMFADeviceCommand,
+  GenerateCredentialReportCommand,
+  GetCredentialReportCommand,
+  UpdateAccessKeyCommand,
+  UpdateAccountPasswordPolicyCommand,
+  type IAMClient,
 } from "@aws-sdk/client-iam";
 import { iam, rawSigned, xmlValue, type NewAccount } from "../helpers/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";
@@ -24,13 +32,21 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; }
-      else if (c === '"') quoted = false;
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else cell += c;
     } else if (c === '"') quoted = true;
-    else if (c === ",") { row.push(cell); cell = ""; }
-    else if (c === "\n") { row.push(cell); rows.push(row); row = []; cell = ""; }
-    else cell += c;
+    else if (c === ",") {
+      row.push(cell);
+      cell = "";
+    } else if (c === "\n") {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = "";
+    } else cell += c;
   }
   row.push(cell);
   rows.push(row);
@@ -42,11 +58,14 @@ const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00$/;
 /** Calls GenerateCredentialReport until it answers COMPLETE; the states it answered on the way. */
 async function generateUntilComplete(c: IAMClient): Promise<string[]> {
   const states: string[] = [];
-  await waitFor(async () => {
-    const out = await c.send(new GenerateCredentialReportCommand({}));
-    states.push(out.State!);
-    return out.State === "COMPLETE";
-  }, { timeoutMs: 5_000, intervalMs: 100, what: "a COMPLETE credential report" });
+  await waitFor(
+    async () => {
+      const out = await c.send(new GenerateCredentialReportCommand({}));
+      states.push(out.State!);
+      return out.State === "COMPLETE";
+    },
+    { timeoutMs: 5_000, intervalMs: 100, what: "a COMPLETE credential report" },
+  );
   return states;
 }
 
@@ -71,7 +90,14 @@ describe("credential report", () => {
     const dev = await client.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "amy" }));
     const seed = new TextDecoder().decode(dev.VirtualMFADevice!.Base32StringSeed);
     const s = timeStep(Date.now());
-    await client.send(new EnableMFADeviceCommand({ UserName: "amy", SerialNumber: dev.VirtualMFADevice!.SerialNumber!, AuthenticationCode1: await hotp(seed, s - 2), AuthenticationCode2: await hotp(seed, s - 1) }));
+    await client.send(
+      new EnableMFADeviceCommand({
+        UserName: "amy",
+        SerialNumber: dev.VirtualMFADevice!.SerialNumber!,
+        AuthenticationCode1: await hotp(seed, s - 2),
+        AuthenticationCode2: await hotp(seed, s - 1),
+      }),
+    );
     const k1 = (await client.send(new CreateAccessKeyCommand({ UserName: "amy" }))).AccessKey!;
     // A fixed gap is the point: the report orders a user's keys by creation time, to the second.
     await new Promise((r) => setTimeout(r, 1100));
@@ -118,7 +144,27 @@ describe("credential report", () => {
     expect(k1.AccessKeyId).toBeDefined();
 
     const zed = rows[4]!;
-    expect(zed.slice(3)).toEqual(["false", "N/A", "N/A", "N/A", "false", "false", "N/A", "N/A", "N/A", "N/A", "false", "N/A", "N/A", "N/A", "N/A", "false", "N/A", "false", "N/A"]);
+    expect(zed.slice(3)).toEqual([
+      "false",
+      "N/A",
+      "N/A",
+      "N/A",
+      "false",
+      "false",
+      "N/A",
+      "N/A",
+      "N/A",
+      "N/A",
+      "false",
+      "N/A",
+      "N/A",
+      "N/A",
+      "N/A",
+      "false",
+      "N/A",
+      "false",
+      "N/A",
+    ]);
   });
 
   it("regenerates at most once every 4 hours: later calls answer COMPLETE with the same report", async () => {
@@ -134,7 +180,9 @@ describe("credential report", () => {
   it("the wire: Content is base64 of the CSV; GenerateCredentialReport's XML", async () => {
     const { creds } = await withAccount();
     const gen = await rawSigned({ Action: "GenerateCredentialReport", Version: "2010-05-08" }, { service: "iam", creds });
-    expect(gen.text).toContain("<GenerateCredentialReportResult><State>STARTED</State><Description>No report exists. Starting a new report generation task</Description></GenerateCredentialReportResult>");
+    expect(gen.text).toContain(
+      "<GenerateCredentialReportResult><State>STARTED</State><Description>No report exists. Starting a new report generation task</Description></GenerateCredentialReportResult>",
+    );
     await generateUntilComplete(iam(creds));
     const r = await rawSigned({ Action: "GetCredentialReport", Version: "2010-05-08" }, { service: "iam", creds });
     expect(r.status).toBe(200);

@@ -44,7 +44,10 @@ describe("CreateInstanceProfile / GetInstanceProfile", () => {
     expect(p.Roles).toEqual([]);
     expect(p.Tags).toEqual([{ Key: "team", Value: "ops" }]);
 
-    const raw = await rawSigned({ Action: "CreateInstanceProfile", Version: "2010-05-08", InstanceProfileName: "raw-one" }, { service: "iam", creds });
+    const raw = await rawSigned(
+      { Action: "CreateInstanceProfile", Version: "2010-05-08", InstanceProfileName: "raw-one" },
+      { service: "iam", creds },
+    );
     expect(raw.status).toBe(200);
     expect(raw.text).toMatch(/<Roles(\/>|><\/Roles>)/);
   });
@@ -61,11 +64,21 @@ describe("CreateInstanceProfile / GetInstanceProfile", () => {
   });
 
   it("a missing profile is NoSuchEntity 404", async () => {
-    await expectAwsError(c.send(new GetInstanceProfileCommand({ InstanceProfileName: "nope" })), "NoSuchEntity", 404, "Instance Profile nope cannot be found.");
+    await expectAwsError(
+      c.send(new GetInstanceProfileCommand({ InstanceProfileName: "nope" })),
+      "NoSuchEntity",
+      404,
+      "Instance Profile nope cannot be found.",
+    );
   });
 
   it("validates name, path and tags", async () => {
-    await expectAwsError(profile("bad name"), "ValidationError", 400, /at 'instanceProfileName' failed to satisfy constraint: Member must satisfy regular expression pattern/);
+    await expectAwsError(
+      profile("bad name"),
+      "ValidationError",
+      400,
+      /at 'instanceProfileName' failed to satisfy constraint: Member must satisfy regular expression pattern/,
+    );
     await expectAwsError(profile("x".repeat(129)), "ValidationError", 400, /Member must have length less than or equal to 128/);
     await expectAwsError(profile("tag-bad", { Tags: [{ Key: "aws:x", Value: "1" }] }), "InvalidInput", 400);
   });
@@ -104,8 +117,18 @@ describe("roles in profiles", () => {
 
   it("one role per profile: LimitExceeded 409", async () => {
     const msg = "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1";
-    await expectAwsError(c.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: "app-profile", RoleName: "other" })), "LimitExceeded", 409, msg);
-    await expectAwsError(c.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: "app-profile", RoleName: "app" })), "LimitExceeded", 409, msg);
+    await expectAwsError(
+      c.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: "app-profile", RoleName: "other" })),
+      "LimitExceeded",
+      409,
+      msg,
+    );
+    await expectAwsError(
+      c.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: "app-profile", RoleName: "app" })),
+      "LimitExceeded",
+      409,
+      msg,
+    );
   });
 
   it("a role may sit in several profiles", async () => {
@@ -122,19 +145,51 @@ describe("roles in profiles", () => {
   });
 
   it("missing profile or role: NoSuchEntity", async () => {
-    await expectAwsError(c.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: "ghost", RoleName: "app" })), "NoSuchEntity", 404, "Instance Profile ghost cannot be found.");
+    await expectAwsError(
+      c.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: "ghost", RoleName: "app" })),
+      "NoSuchEntity",
+      404,
+      "Instance Profile ghost cannot be found.",
+    );
     await profile("empty");
-    await expectAwsError(c.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: "empty", RoleName: "ghost" })), "NoSuchEntity", 404, "The role with name ghost cannot be found.");
-    await expectAwsError(c.send(new ListInstanceProfilesForRoleCommand({ RoleName: "ghost" })), "NoSuchEntity", 404, "The role with name ghost cannot be found.");
-    await expectAwsError(c.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: "empty", RoleName: "app" })), "NoSuchEntity", 404);
-    await expectAwsError(c.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: "ghost", RoleName: "app" })), "NoSuchEntity", 404, "Instance Profile ghost cannot be found.");
+    await expectAwsError(
+      c.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: "empty", RoleName: "ghost" })),
+      "NoSuchEntity",
+      404,
+      "The role with name ghost cannot be found.",
+    );
+    await expectAwsError(
+      c.send(new ListInstanceProfilesForRoleCommand({ RoleName: "ghost" })),
+      "NoSuchEntity",
+      404,
+      "The role with name ghost cannot be found.",
+    );
+    await expectAwsError(
+      c.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: "empty", RoleName: "app" })),
+      "NoSuchEntity",
+      404,
+    );
+    await expectAwsError(
+      c.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: "ghost", RoleName: "app" })),
+      "NoSuchEntity",
+      404,
+      "Instance Profile ghost cannot be found.",
+    );
   });
 
   it("DeleteInstanceProfile and DeleteRole: DeleteConflict while the role is in; fine after RemoveRoleFromInstanceProfile", async () => {
-    await expectAwsError(c.send(new DeleteInstanceProfileCommand({ InstanceProfileName: "app-profile-2" })), "DeleteConflict", 409,
-      "Cannot delete entity, must remove roles from instance profile first.");
-    await expectAwsError(c.send(new DeleteRoleCommand({ RoleName: "app" })), "DeleteConflict", 409,
-      "Cannot delete entity, must remove roles from instance profile first.");
+    await expectAwsError(
+      c.send(new DeleteInstanceProfileCommand({ InstanceProfileName: "app-profile-2" })),
+      "DeleteConflict",
+      409,
+      "Cannot delete entity, must remove roles from instance profile first.",
+    );
+    await expectAwsError(
+      c.send(new DeleteRoleCommand({ RoleName: "app" })),
+      "DeleteConflict",
+      409,
+      "Cannot delete entity, must remove roles from instance profile first.",
+    );
     await c.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: "app-profile-2", RoleName: "app" }));
     expect((await c.send(new GetInstanceProfileCommand({ InstanceProfileName: "app-profile-2" }))).InstanceProfile!.Roles).toEqual([]);
     await c.send(new DeleteInstanceProfileCommand({ InstanceProfileName: "app-profile-2" }));
@@ -150,7 +205,9 @@ describe("roles in profiles", () => {
     await profile("contested");
     const names = Array.from({ length: 20 }, (_, i) => `contender-${i}`);
     for (const n of names) await role(n);
-    const results = await Promise.allSettled(names.map((RoleName) => c.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: "contested", RoleName }))));
+    const results = await Promise.allSettled(
+      names.map((RoleName) => c.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: "contested", RoleName }))),
+    );
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     for (const r of results) if (r.status === "rejected") expect(codeOf(r.reason)).toBe("LimitExceeded");
     const p = (await c.send(new GetInstanceProfileCommand({ InstanceProfileName: "contested" }))).InstanceProfile!;
@@ -185,7 +242,13 @@ describe("ListInstanceProfiles", () => {
   let c2: IAMClient;
   beforeAll(async () => {
     c2 = (await withAccount()).iam;
-    for (const [name, path] of [["p-b", "/a/"], ["P-a", "/a/"], ["p-c", "/a/b/"], ["p-d", "/"], ["p-e", "/z/"]] as const)
+    for (const [name, path] of [
+      ["p-b", "/a/"],
+      ["P-a", "/a/"],
+      ["p-c", "/a/b/"],
+      ["p-d", "/"],
+      ["p-e", "/z/"],
+    ] as const)
       await c2.send(new CreateInstanceProfileCommand({ InstanceProfileName: name, Path: path, Tags: [{ Key: "k", Value: "v" }] }));
     await c2.send(new CreateRoleCommand({ RoleName: "member", AssumeRolePolicyDocument: TRUST }));
     await c2.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: "p-d", RoleName: "member" }));
@@ -200,8 +263,12 @@ describe("ListInstanceProfiles", () => {
   });
 
   it("filters by PathPrefix", async () => {
-    expect((await c2.send(new ListInstanceProfilesCommand({ PathPrefix: "/a/" }))).InstanceProfiles!.map((p) => p.InstanceProfileName)).toEqual(["P-a", "p-b", "p-c"]);
-    expect((await c2.send(new ListInstanceProfilesCommand({ PathPrefix: "/a/b/" }))).InstanceProfiles!.map((p) => p.InstanceProfileName)).toEqual(["p-c"]);
+    expect(
+      (await c2.send(new ListInstanceProfilesCommand({ PathPrefix: "/a/" }))).InstanceProfiles!.map((p) => p.InstanceProfileName),
+    ).toEqual(["P-a", "p-b", "p-c"]);
+    expect(
+      (await c2.send(new ListInstanceProfilesCommand({ PathPrefix: "/a/b/" }))).InstanceProfiles!.map((p) => p.InstanceProfileName),
+    ).toEqual(["p-c"]);
   });
 
   it("paginates with MaxItems / Marker / IsTruncated", async () => {
@@ -225,23 +292,46 @@ describe("instance profile tags", () => {
   });
 
   it("Tag / List / Untag", async () => {
-    await c.send(new TagInstanceProfileCommand({ InstanceProfileName: "tagged", Tags: [{ Key: "b", Value: "2" }, { Key: "A", Value: "one" }] }));
-    expect((await c.send(new ListInstanceProfileTagsCommand({ InstanceProfileName: "tagged" }))).Tags).toEqual([{ Key: "A", Value: "one" }, { Key: "b", Value: "2" }]);
+    await c.send(
+      new TagInstanceProfileCommand({
+        InstanceProfileName: "tagged",
+        Tags: [
+          { Key: "b", Value: "2" },
+          { Key: "A", Value: "one" },
+        ],
+      }),
+    );
+    expect((await c.send(new ListInstanceProfileTagsCommand({ InstanceProfileName: "tagged" }))).Tags).toEqual([
+      { Key: "A", Value: "one" },
+      { Key: "b", Value: "2" },
+    ]);
     const p1 = await c.send(new ListInstanceProfileTagsCommand({ InstanceProfileName: "tagged", MaxItems: 1 }));
     expect(p1.IsTruncated).toBe(true);
     const p2 = await c.send(new ListInstanceProfileTagsCommand({ InstanceProfileName: "tagged", MaxItems: 1, Marker: p1.Marker }));
     expect(p2.Tags).toEqual([{ Key: "b", Value: "2" }]);
     expect(p2.IsTruncated).toBe(false);
     await c.send(new UntagInstanceProfileCommand({ InstanceProfileName: "tagged", TagKeys: ["a"] }));
-    expect((await c.send(new GetInstanceProfileCommand({ InstanceProfileName: "tagged" }))).InstanceProfile!.Tags).toEqual([{ Key: "b", Value: "2" }]);
+    expect((await c.send(new GetInstanceProfileCommand({ InstanceProfileName: "tagged" }))).InstanceProfile!.Tags).toEqual([
+      { Key: "b", Value: "2" },
+    ]);
   });
 
   it("errors", async () => {
-    await expectAwsError(c.send(new TagInstanceProfileCommand({ InstanceProfileName: "ghost", Tags: [{ Key: "x", Value: "y" }] })), "NoSuchEntity", 404, "Instance Profile ghost cannot be found.");
+    await expectAwsError(
+      c.send(new TagInstanceProfileCommand({ InstanceProfileName: "ghost", Tags: [{ Key: "x", Value: "y" }] })),
+      "NoSuchEntity",
+      404,
+      "Instance Profile ghost cannot be found.",
+    );
     await expectAwsError(c.send(new ListInstanceProfileTagsCommand({ InstanceProfileName: "ghost" })), "NoSuchEntity", 404);
     await expectAwsError(c.send(new UntagInstanceProfileCommand({ InstanceProfileName: "ghost", TagKeys: ["x"] })), "NoSuchEntity", 404);
     const many = Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: "v" }));
-    await expectAwsError(c.send(new TagInstanceProfileCommand({ InstanceProfileName: "tagged", Tags: many })), "LimitExceeded", 409, "The number of tags has reached the maximum limit.");
+    await expectAwsError(
+      c.send(new TagInstanceProfileCommand({ InstanceProfileName: "tagged", Tags: many })),
+      "LimitExceeded",
+      409,
+      "The number of tags has reached the maximum limit.",
+    );
   });
 
   it("deleting a profile deletes its tags", async () => {

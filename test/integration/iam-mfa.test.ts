@@ -1,9 +1,22 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { inflateSync } from "node:zlib";
 import {
-  CreateAccessKeyCommand, CreateUserCommand, CreateVirtualMFADeviceCommand, DeactivateMFADeviceCommand, DeleteUserCommand,
-  DeleteVirtualMFADeviceCommand, EnableMFADeviceCommand, GetMFADeviceCommand, ListMFADevicesCommand, ListMFADeviceTagsCommand,
-  ListVirtualMFADevicesCommand, ListUsersCommand, PutUserPolicyCommand, ResyncMFADeviceCommand, TagMFADeviceCommand, UntagMFADeviceCommand,
+  CreateAccessKeyCommand,
+  CreateUserCommand,
+  CreateVirtualMFADeviceCommand,
+  DeactivateMFADeviceCommand,
+  DeleteUserCommand,
+  DeleteVirtualMFADeviceCommand,
+  EnableMFADeviceCommand,
+  GetMFADeviceCommand,
+  ListMFADevicesCommand,
+  ListMFADeviceTagsCommand,
+  ListVirtualMFADevicesCommand,
+  ListUsersCommand,
+  PutUserPolicyCommand,
+  ResyncMFADeviceCommand,
+  TagMFADeviceCommand,
+  UntagMFADeviceCommand,
   type IAMClient,
 } from "@aws-sdk/client-iam";
 import { accountCreds, iam, rawSigned, sts, xmlValue, type NewAccount } from "../helpers/sandbox";
@@ -51,29 +64,49 @@ describe("CreateVirtualMFADevice", () => {
   });
 
   it("the raw XML carries the seed as base64 of the base32 text", async () => {
-    const r = await rawSigned({ Action: "CreateVirtualMFADevice", Version: "2010-05-08", VirtualMFADeviceName: "dev-raw" }, { service: "iam", creds: accountCreds(account) });
+    const r = await rawSigned(
+      { Action: "CreateVirtualMFADevice", Version: "2010-05-08", VirtualMFADeviceName: "dev-raw" },
+      { service: "iam", creds: accountCreds(account) },
+    );
     expect(r.status).toBe(200);
     expect(atob(xmlValue(r.text, "Base32StringSeed")!)).toMatch(/^[A-Z2-7]{64}$/);
-    expect(r.text).toMatch(/<CreateVirtualMFADeviceResult><VirtualMFADevice><SerialNumber>arn:aws:iam::\d{12}:mfa\/dev-raw<\/SerialNumber><Base32StringSeed>/);
+    expect(r.text).toMatch(
+      /<CreateVirtualMFADeviceResult><VirtualMFADevice><SerialNumber>arn:aws:iam::\d{12}:mfa\/dev-raw<\/SerialNumber><Base32StringSeed>/,
+    );
   });
 
   it("refuses a duplicate (path + name) with EntityAlreadyExists 409; other paths are other devices", async () => {
     await newDevice("dev-dup");
-    await expectAwsError(client.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "dev-dup" })), "EntityAlreadyExists", 409,
-      "MFADevice entity at the same path and name already exists.");
+    await expectAwsError(
+      client.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "dev-dup" })),
+      "EntityAlreadyExists",
+      409,
+      "MFADevice entity at the same path and name already exists.",
+    );
     await newDevice("dev-dup", "/other/");
   });
 
   it("20 parallel creates of one name: exactly one wins", async () => {
-    const res = await Promise.allSettled(Array.from({ length: 20 }, () => client.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "dev-race" }))));
+    const res = await Promise.allSettled(
+      Array.from({ length: 20 }, () => client.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "dev-race" }))),
+    );
     expect(res.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     for (const r of res) if (r.status === "rejected") expect(codeOf(r.reason)).toBe("EntityAlreadyExists");
   });
 
   it("validates the name and path", async () => {
-    await expectAwsError(client.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "bad name" })), "ValidationError", 400,
-      /Value 'bad name' at 'virtualMFADeviceName' failed to satisfy constraint: Member must satisfy regular expression pattern: \[\\w\+=,\.@-\]\+/);
-    await expectAwsError(client.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "ok", Path: "nopath" })), "ValidationError", 400, /at 'path'/);
+    await expectAwsError(
+      client.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "bad name" })),
+      "ValidationError",
+      400,
+      /Value 'bad name' at 'virtualMFADeviceName' failed to satisfy constraint: Member must satisfy regular expression pattern: \[\\w\+=,\.@-\]\+/,
+    );
+    await expectAwsError(
+      client.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "ok", Path: "nopath" })),
+      "ValidationError",
+      400,
+      /at 'path'/,
+    );
   });
 });
 
@@ -104,16 +137,34 @@ describe("EnableMFADevice / ListMFADevices / GetMFADevice / Deactivate / Delete"
 
     // In use: neither another user nor deletion.
     await client.send(new CreateUserCommand({ UserName: "bob" }));
-    await expectAwsError(client.send(new EnableMFADeviceCommand({ UserName: "bob", SerialNumber: serial, ...(await enableCodes(seed)) })),
-      "EntityAlreadyExists", 409, "MFA Device is already in use.");
-    await expectAwsError(client.send(new DeleteVirtualMFADeviceCommand({ SerialNumber: serial })), "DeleteConflict", 409, "MFA Device is already in use.");
+    await expectAwsError(
+      client.send(new EnableMFADeviceCommand({ UserName: "bob", SerialNumber: serial, ...(await enableCodes(seed)) })),
+      "EntityAlreadyExists",
+      409,
+      "MFA Device is already in use.",
+    );
+    await expectAwsError(
+      client.send(new DeleteVirtualMFADeviceCommand({ SerialNumber: serial })),
+      "DeleteConflict",
+      409,
+      "MFA Device is already in use.",
+    );
 
-    await expectAwsError(client.send(new DeactivateMFADeviceCommand({ UserName: "bob", SerialNumber: serial })), "NoSuchEntity", 404, "MFA Device invalid for user.");
+    await expectAwsError(
+      client.send(new DeactivateMFADeviceCommand({ UserName: "bob", SerialNumber: serial })),
+      "NoSuchEntity",
+      404,
+      "MFA Device invalid for user.",
+    );
     await client.send(new DeactivateMFADeviceCommand({ UserName: "alice", SerialNumber: serial }));
     expect((await client.send(new ListMFADevicesCommand({ UserName: "alice" }))).MFADevices).toEqual([]);
     await client.send(new DeleteVirtualMFADeviceCommand({ SerialNumber: serial }));
-    await expectAwsError(client.send(new DeleteVirtualMFADeviceCommand({ SerialNumber: serial })), "NoSuchEntity", 404,
-      `VirtualMFADevice with serial number ${serial} does not exist.`);
+    await expectAwsError(
+      client.send(new DeleteVirtualMFADeviceCommand({ SerialNumber: serial })),
+      "NoSuchEntity",
+      404,
+      `VirtualMFADevice with serial number ${serial} does not exist.`,
+    );
   });
 
   it("rejects invalid, swapped and stale codes with InvalidAuthenticationCode 403", async () => {
@@ -121,14 +172,51 @@ describe("EnableMFADevice / ListMFADevices / GetMFADevice / Deactivate / Delete"
     const { serial, seed } = await newDevice("carol-mfa");
     const msg = "Authentication code for device is not valid.";
     const good = await enableCodes(seed);
-    await expectAwsError(client.send(new EnableMFADeviceCommand({ UserName: "carol", SerialNumber: serial, AuthenticationCode1: "000000", AuthenticationCode2: "000000" })),
-      "InvalidAuthenticationCode", 403, msg);
-    await expectAwsError(client.send(new EnableMFADeviceCommand({ UserName: "carol", SerialNumber: serial, AuthenticationCode1: good.AuthenticationCode2, AuthenticationCode2: good.AuthenticationCode1 })),
-      "InvalidAuthenticationCode", 403, msg);
-    await expectAwsError(client.send(new EnableMFADeviceCommand({ UserName: "carol", SerialNumber: serial, ...(await enableCodes(seed, -20)) })),
-      "InvalidAuthenticationCode", 403, msg);
-    await expectAwsError(client.send(new EnableMFADeviceCommand({ UserName: "carol", SerialNumber: serial, AuthenticationCode1: "12345", AuthenticationCode2: "123456" })),
-      "ValidationError", 400, /at 'authenticationCode1' failed to satisfy constraint: Member must have length greater than or equal to 6/);
+    await expectAwsError(
+      client.send(
+        new EnableMFADeviceCommand({
+          UserName: "carol",
+          SerialNumber: serial,
+          AuthenticationCode1: "000000",
+          AuthenticationCode2: "000000",
+        }),
+      ),
+      "InvalidAuthenticationCode",
+      403,
+      msg,
+    );
+    await expectAwsError(
+      client.send(
+        new EnableMFADeviceCommand({
+          UserName: "carol",
+          SerialNumber: serial,
+          AuthenticationCode1: good.AuthenticationCode2,
+          AuthenticationCode2: good.AuthenticationCode1,
+        }),
+      ),
+      "InvalidAuthenticationCode",
+      403,
+      msg,
+    );
+    await expectAwsError(
+      client.send(new EnableMFADeviceCommand({ UserName: "carol", SerialNumber: serial, ...(await enableCodes(seed, -20)) })),
+      "InvalidAuthenticationCode",
+      403,
+      msg,
+    );
+    await expectAwsError(
+      client.send(
+        new EnableMFADeviceCommand({
+          UserName: "carol",
+          SerialNumber: serial,
+          AuthenticationCode1: "12345",
+          AuthenticationCode2: "123456",
+        }),
+      ),
+      "ValidationError",
+      400,
+      /at 'authenticationCode1' failed to satisfy constraint: Member must have length greater than or equal to 6/,
+    );
     // Still unassigned.
     const un = await client.send(new ListVirtualMFADevicesCommand({ AssignmentStatus: "Unassigned" }));
     expect(un.VirtualMFADevices!.some((d) => d.SerialNumber === serial)).toBe(true);
@@ -136,13 +224,39 @@ describe("EnableMFADevice / ListMFADevices / GetMFADevice / Deactivate / Delete"
 
   it("reports NoSuchEntity for an unknown user or device", async () => {
     const { seed } = await newDevice("orphan");
-    await expectAwsError(client.send(new EnableMFADeviceCommand({ UserName: "nobody", SerialNumber: `arn:aws:iam::${account.accountId}:mfa/orphan`, ...(await enableCodes(seed)) })),
-      "NoSuchEntity", 404, "The user with name nobody cannot be found.");
+    await expectAwsError(
+      client.send(
+        new EnableMFADeviceCommand({
+          UserName: "nobody",
+          SerialNumber: `arn:aws:iam::${account.accountId}:mfa/orphan`,
+          ...(await enableCodes(seed)),
+        }),
+      ),
+      "NoSuchEntity",
+      404,
+      "The user with name nobody cannot be found.",
+    );
     await client.send(new CreateUserCommand({ UserName: "dave" }));
     const missing = `arn:aws:iam::${account.accountId}:mfa/missing`;
-    await expectAwsError(client.send(new EnableMFADeviceCommand({ UserName: "dave", SerialNumber: missing, AuthenticationCode1: "123456", AuthenticationCode2: "654321" })),
-      "NoSuchEntity", 404, `VirtualMFADevice with serial number ${missing} does not exist.`);
-    await expectAwsError(client.send(new ListMFADevicesCommand({ UserName: "nobody" })), "NoSuchEntity", 404, "The user with name nobody cannot be found.");
+    await expectAwsError(
+      client.send(
+        new EnableMFADeviceCommand({
+          UserName: "dave",
+          SerialNumber: missing,
+          AuthenticationCode1: "123456",
+          AuthenticationCode2: "654321",
+        }),
+      ),
+      "NoSuchEntity",
+      404,
+      `VirtualMFADevice with serial number ${missing} does not exist.`,
+    );
+    await expectAwsError(
+      client.send(new ListMFADevicesCommand({ UserName: "nobody" })),
+      "NoSuchEntity",
+      404,
+      "The user with name nobody cannot be found.",
+    );
   });
 
   it("20 parallel enables of one device for 20 users: exactly one wins", async () => {
@@ -150,7 +264,9 @@ describe("EnableMFADevice / ListMFADevices / GetMFADevice / Deactivate / Delete"
     const names = Array.from({ length: 20 }, (_, i) => `racer${i}`);
     await Promise.all(names.map((n) => client.send(new CreateUserCommand({ UserName: n }))));
     const codes = await enableCodes(seed);
-    const res = await Promise.allSettled(names.map((n) => client.send(new EnableMFADeviceCommand({ UserName: n, SerialNumber: serial, ...codes }))));
+    const res = await Promise.allSettled(
+      names.map((n) => client.send(new EnableMFADeviceCommand({ UserName: n, SerialNumber: serial, ...codes }))),
+    );
     expect(res.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     for (const r of res) if (r.status === "rejected") expect(codeOf(r.reason)).toBe("EntityAlreadyExists");
   });
@@ -160,11 +276,26 @@ describe("EnableMFADevice / ListMFADevices / GetMFADevice / Deactivate / Delete"
     const { serial, seed } = await newDevice("erin-mfa");
     await client.send(new EnableMFADeviceCommand({ UserName: "erin", SerialNumber: serial, ...(await enableCodes(seed)) }));
     await client.send(new ResyncMFADeviceCommand({ UserName: "erin", SerialNumber: serial, ...(await enableCodes(seed, 12)) }));
-    await expectAwsError(client.send(new ResyncMFADeviceCommand({ UserName: "erin", SerialNumber: serial, AuthenticationCode1: "000000", AuthenticationCode2: "000000" })),
-      "InvalidAuthenticationCode", 403, "Authentication code for device is not valid.");
+    await expectAwsError(
+      client.send(
+        new ResyncMFADeviceCommand({
+          UserName: "erin",
+          SerialNumber: serial,
+          AuthenticationCode1: "000000",
+          AuthenticationCode2: "000000",
+        }),
+      ),
+      "InvalidAuthenticationCode",
+      403,
+      "Authentication code for device is not valid.",
+    );
     await client.send(new CreateUserCommand({ UserName: "frank" }));
-    await expectAwsError(client.send(new ResyncMFADeviceCommand({ UserName: "frank", SerialNumber: serial, ...(await enableCodes(seed)) })),
-      "NoSuchEntity", 404, "MFA Device invalid for user.");
+    await expectAwsError(
+      client.send(new ResyncMFADeviceCommand({ UserName: "frank", SerialNumber: serial, ...(await enableCodes(seed)) })),
+      "NoSuchEntity",
+      404,
+      "MFA Device invalid for user.",
+    );
   });
 
   it("a user may hold at most 8 MFA devices (LimitExceeded)", async () => {
@@ -174,7 +305,11 @@ describe("EnableMFADevice / ListMFADevices / GetMFADevice / Deactivate / Delete"
       await client.send(new EnableMFADeviceCommand({ UserName: "hoarder", SerialNumber: serial, ...(await enableCodes(seed)) }));
     }
     const { serial, seed } = await newDevice("hoard8");
-    await expectAwsError(client.send(new EnableMFADeviceCommand({ UserName: "hoarder", SerialNumber: serial, ...(await enableCodes(seed)) })), "LimitExceeded", 409);
+    await expectAwsError(
+      client.send(new EnableMFADeviceCommand({ UserName: "hoarder", SerialNumber: serial, ...(await enableCodes(seed)) })),
+      "LimitExceeded",
+      409,
+    );
     const p1 = await client.send(new ListMFADevicesCommand({ UserName: "hoarder", MaxItems: 5 }));
     expect(p1.MFADevices).toHaveLength(5);
     expect(p1.IsTruncated).toBe(true);
@@ -186,7 +321,9 @@ describe("EnableMFADevice / ListMFADevices / GetMFADevice / Deactivate / Delete"
 
   it("root enables its own MFA device when no UserName is given", async () => {
     const { serial, seed } = await newDevice("root-mfa");
-    await client.send(new EnableMFADeviceCommand({ UserName: undefined as unknown as string, SerialNumber: serial, ...(await enableCodes(seed)) }));
+    await client.send(
+      new EnableMFADeviceCommand({ UserName: undefined as unknown as string, SerialNumber: serial, ...(await enableCodes(seed)) }),
+    );
     const mine = await client.send(new ListMFADevicesCommand({}));
     expect(mine.MFADevices!.map((d) => d.SerialNumber)).toEqual([serial]);
     const all = await client.send(new ListVirtualMFADevicesCommand({ AssignmentStatus: "Assigned" }));
@@ -199,7 +336,13 @@ describe("EnableMFADevice / ListMFADevices / GetMFADevice / Deactivate / Delete"
   it("a user's own keys enable and list its own devices without UserName", async (t) => {
     await client.send(new CreateUserCommand({ UserName: "self" }));
     try {
-      await client.send(new PutUserPolicyCommand({ UserName: "self", PolicyName: "all", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "iam:*", Resource: "*" }] }) }));
+      await client.send(
+        new PutUserPolicyCommand({
+          UserName: "self",
+          PolicyName: "all",
+          PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "iam:*", Resource: "*" }] }),
+        }),
+      );
     } catch (e) {
       if (codeOf(e) === "InvalidAction") return t.skip(); // PutUserPolicy not implemented yet
       throw e;
@@ -207,7 +350,9 @@ describe("EnableMFADevice / ListMFADevices / GetMFADevice / Deactivate / Delete"
     const key = (await client.send(new CreateAccessKeyCommand({ UserName: "self" }))).AccessKey!;
     const self = iam(keyCreds(key));
     const { serial, seed } = await newDevice("self-mfa");
-    await self.send(new EnableMFADeviceCommand({ UserName: undefined as unknown as string, SerialNumber: serial, ...(await enableCodes(seed)) }));
+    await self.send(
+      new EnableMFADeviceCommand({ UserName: undefined as unknown as string, SerialNumber: serial, ...(await enableCodes(seed)) }),
+    );
     const mine = await self.send(new ListMFADevicesCommand({}));
     expect(mine.MFADevices!.map((d) => [d.UserName, d.SerialNumber])).toEqual([["self", serial]]);
   });
@@ -229,27 +374,53 @@ describe("ListVirtualMFADevices pagination and MFA device tags", () => {
     expect(pages).toBe(3);
     expect(seen).toEqual([...seen].sort());
     expect(seen).toHaveLength(7);
-    await expectAwsError(c.send(new ListVirtualMFADevicesCommand({ AssignmentStatus: "Bogus" as "Any" })), "ValidationError", 400,
-      /Member must satisfy enum value set: \[Assigned, Unassigned, Any\]/);
+    await expectAwsError(
+      c.send(new ListVirtualMFADevicesCommand({ AssignmentStatus: "Bogus" as "Any" })),
+      "ValidationError",
+      400,
+      /Member must satisfy enum value set: \[Assigned, Unassigned, Any\]/,
+    );
   });
 
   it("tags on create, Tag/Untag/ListMFADeviceTags, and the 50-tag limit", async () => {
-    const out = await client.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "tagged", Tags: [{ Key: "team", Value: "red" }] }));
+    const out = await client.send(
+      new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "tagged", Tags: [{ Key: "team", Value: "red" }] }),
+    );
     const serial = out.VirtualMFADevice!.SerialNumber!;
     expect(out.VirtualMFADevice!.Tags).toEqual([{ Key: "team", Value: "red" }]);
-    await client.send(new TagMFADeviceCommand({ SerialNumber: serial, Tags: [{ Key: "env", Value: "prod" }, { Key: "TEAM", Value: "blue" }] }));
+    await client.send(
+      new TagMFADeviceCommand({
+        SerialNumber: serial,
+        Tags: [
+          { Key: "env", Value: "prod" },
+          { Key: "TEAM", Value: "blue" },
+        ],
+      }),
+    );
     const tags = await client.send(new ListMFADeviceTagsCommand({ SerialNumber: serial }));
-    expect(tags.Tags).toEqual([{ Key: "TEAM", Value: "blue" }, { Key: "env", Value: "prod" }]);
+    expect(tags.Tags).toEqual([
+      { Key: "TEAM", Value: "blue" },
+      { Key: "env", Value: "prod" },
+    ]);
     await client.send(new UntagMFADeviceCommand({ SerialNumber: serial, TagKeys: ["team"] }));
     expect((await client.send(new ListMFADeviceTagsCommand({ SerialNumber: serial }))).Tags).toEqual([{ Key: "env", Value: "prod" }]);
     const p = await client.send(new ListMFADeviceTagsCommand({ SerialNumber: serial, MaxItems: 1 }));
     expect(p.IsTruncated).toBe(false);
     await expectAwsError(
-      client.send(new TagMFADeviceCommand({ SerialNumber: serial, Tags: Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: "v" })) })),
-      "LimitExceeded", 409, "The number of tags has reached the maximum limit.");
+      client.send(
+        new TagMFADeviceCommand({ SerialNumber: serial, Tags: Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: "v" })) }),
+      ),
+      "LimitExceeded",
+      409,
+      "The number of tags has reached the maximum limit.",
+    );
     const missing = `arn:aws:iam::${account.accountId}:mfa/none`;
     await expectAwsError(client.send(new ListMFADeviceTagsCommand({ SerialNumber: missing })), "NoSuchEntity", 404);
-    await expectAwsError(client.send(new TagMFADeviceCommand({ SerialNumber: missing, Tags: [{ Key: "a", Value: "b" }] })), "NoSuchEntity", 404);
+    await expectAwsError(
+      client.send(new TagMFADeviceCommand({ SerialNumber: missing, Tags: [{ Key: "a", Value: "b" }] })),
+      "NoSuchEntity",
+      404,
+    );
     await client.send(new DeleteVirtualMFADeviceCommand({ SerialNumber: serial }));
     const again = await client.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "tagged" }));
     expect((await client.send(new ListMFADeviceTagsCommand({ SerialNumber: again.VirtualMFADevice!.SerialNumber! }))).Tags).toEqual([]);
@@ -261,8 +432,12 @@ describe("DeleteUser and MFA", () => {
     await client.send(new CreateUserCommand({ UserName: "has-mfa" }));
     const { serial, seed } = await newDevice("dev-has-mfa");
     await client.send(new EnableMFADeviceCommand({ UserName: "has-mfa", SerialNumber: serial, ...(await enableCodes(seed)) }));
-    await expectAwsError(client.send(new DeleteUserCommand({ UserName: "has-mfa" })), "DeleteConflict", 409,
-      "Cannot delete entity, must delete MFA device first.");
+    await expectAwsError(
+      client.send(new DeleteUserCommand({ UserName: "has-mfa" })),
+      "DeleteConflict",
+      409,
+      "Cannot delete entity, must delete MFA device first.",
+    );
     await client.send(new DeactivateMFADeviceCommand({ UserName: "has-mfa", SerialNumber: serial }));
     await client.send(new DeleteUserCommand({ UserName: "has-mfa" }));
   });
@@ -271,27 +446,43 @@ describe("DeleteUser and MFA", () => {
 describe("MFA-authenticated sessions (the classic 'deny unless MFA' lab)", () => {
   it("denies the long-term key, allows an MFA session token, refuses a wrong or replayed code", async () => {
     await client.send(new CreateUserCommand({ UserName: "mfa-lab" }));
-    await client.send(new PutUserPolicyCommand({
-      UserName: "mfa-lab", PolicyName: "admin-with-mfa",
-      PolicyDocument: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          { Effect: "Allow", Action: "*", Resource: "*" },
-          { Effect: "Deny", NotAction: ["sts:GetSessionToken", "iam:ListMFADevices"], Resource: "*", Condition: { BoolIfExists: { "aws:MultiFactorAuthPresent": "false" } } },
-        ],
+    await client.send(
+      new PutUserPolicyCommand({
+        UserName: "mfa-lab",
+        PolicyName: "admin-with-mfa",
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Action: "*", Resource: "*" },
+            {
+              Effect: "Deny",
+              NotAction: ["sts:GetSessionToken", "iam:ListMFADevices"],
+              Resource: "*",
+              Condition: { BoolIfExists: { "aws:MultiFactorAuthPresent": "false" } },
+            },
+          ],
+        }),
       }),
-    }));
+    );
     const key = (await client.send(new CreateAccessKeyCommand({ UserName: "mfa-lab" }))).AccessKey!;
     const longTerm = keyCreds(key);
     const { serial, seed } = await newDevice("mfa-lab-device");
     await client.send(new EnableMFADeviceCommand({ UserName: "mfa-lab", SerialNumber: serial, ...(await enableCodes(seed)) }));
 
-    await expectAwsError(iam(longTerm).send(new ListUsersCommand({})), "AccessDenied", 403,
-      /with an explicit deny in an identity-based policy$/);
+    await expectAwsError(
+      iam(longTerm).send(new ListUsersCommand({})),
+      "AccessDenied",
+      403,
+      /with an explicit deny in an identity-based policy$/,
+    );
 
     const wrong = await hotp(seed, timeStep(Date.now()) + 5);
-    await expectAwsError(sts(longTerm).send(new GetSessionTokenCommand({ SerialNumber: serial, TokenCode: wrong })), "AccessDenied", 403,
-      "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.");
+    await expectAwsError(
+      sts(longTerm).send(new GetSessionTokenCommand({ SerialNumber: serial, TokenCode: wrong })),
+      "AccessDenied",
+      403,
+      "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.",
+    );
 
     const code = await hotp(seed, timeStep(Date.now()));
     const out = await sts(longTerm).send(new GetSessionTokenCommand({ SerialNumber: serial, TokenCode: code }));

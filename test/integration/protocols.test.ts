@@ -32,16 +32,26 @@ beforeAll(async () => {
   nobody = { accessKeyId: k.AccessKey!.AccessKeyId!, secretAccessKey: k.AccessKey!.SecretAccessKey! };
 });
 
-const denial = (action: string) => new RegExp(`^User: arn:aws:iam::\\d{12}:user/nobody is not authorized to perform: ${action} on resource: \\*`);
+const denial = (action: string) =>
+  new RegExp(`^User: arn:aws:iam::\\d{12}:user/nobody is not authorized to perform: ${action} on resource: \\*`);
 
 describe("JSON 1.1 — Organizations", () => {
   it("DescribeOrganization answers AWSOrganizationsNotInUseException once IAM allows it", async () => {
-    const e = await expectAwsError(new OrganizationsClient(opts(root)).send(new DescribeOrganizationCommand({})), "AWSOrganizationsNotInUseException", 400);
+    const e = await expectAwsError(
+      new OrganizationsClient(opts(root)).send(new DescribeOrganizationCommand({})),
+      "AWSOrganizationsNotInUseException",
+      400,
+    );
     expect(e.message).toBe("Your account is not a member of an organization.");
   });
 
   it("a user without a policy gets AccessDeniedException", async () => {
-    await expectAwsError(new OrganizationsClient(opts(nobody)).send(new DescribeOrganizationCommand({})), "AccessDeniedException", 403, denial("organizations:DescribeOrganization"));
+    await expectAwsError(
+      new OrganizationsClient(opts(nobody)).send(new DescribeOrganizationCommand({})),
+      "AccessDeniedException",
+      403,
+      denial("organizations:DescribeOrganization"),
+    );
   });
 });
 
@@ -54,7 +64,9 @@ describe("JSON 1.0 — SQS", () => {
 
   it("a user without a policy is denied in SQS's shape", async () => {
     const e = await new SQSClient(opts(nobody)).send(new ListQueuesCommand({})).then(
-      () => { throw new Error("expected a denial"); },
+      () => {
+        throw new Error("expected a denial");
+      },
       (x: unknown) => x as { name: string; $metadata: { httpStatusCode: number }; message: string },
     );
     expect(e.$metadata.httpStatusCode).toBe(403);
@@ -78,7 +90,12 @@ describe("REST-XML — S3", () => {
   });
 
   it("PutObject streams its body in aws-chunked frames (verified) and finds no bucket (test/integration/s3.test.ts has the rest)", async () => {
-    await expectAwsError(s3(root).send(new PutObjectCommand({ Bucket: "no-such-bucket", Key: "a/b c.txt", Body: "hello world" })), "NoSuchBucket", 404, "The specified bucket does not exist");
+    await expectAwsError(
+      s3(root).send(new PutObjectCommand({ Bucket: "no-such-bucket", Key: "a/b c.txt", Body: "hello world" })),
+      "NoSuchBucket",
+      404,
+      "The specified bucket does not exist",
+    );
   });
 
   it("an operation of S3's model that iamlab does not serve yet answers NotImplemented, in S3's shape", async () => {
@@ -99,7 +116,12 @@ describe("REST-JSON — Lambda", () => {
   });
 
   it("a user without a policy gets AccessDeniedException", async () => {
-    await expectAwsError(new LambdaClient(opts(nobody)).send(new ListFunctionsCommand({})), "AccessDeniedException", 403, denial("lambda:ListFunctions"));
+    await expectAwsError(
+      new LambdaClient(opts(nobody)).send(new ListFunctionsCommand({})),
+      "AccessDeniedException",
+      403,
+      denial("lambda:ListFunctions"),
+    );
   });
 });
 
@@ -122,12 +144,15 @@ describe("EC2 Query — EC2", () => {
 
 describe("unknown services and bad input, each in its protocol's shape", () => {
   it("a signed JSON request for a service iamlab does not serve gets a JSON UnknownOperationException", async () => {
-    const r = await rawSigned({}, {
-      service: "dynamodb",
-      creds: root,
-      headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "DynamoDB_20120810.ListTables" },
-      body: "{}",
-    });
+    const r = await rawSigned(
+      {},
+      {
+        service: "dynamodb",
+        creds: root,
+        headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "DynamoDB_20120810.ListTables" },
+        body: "{}",
+      },
+    );
     expect(r.status).toBe(400);
     expect(JSON.parse(r.text)).toMatchObject({ __type: "UnknownOperationException" });
   });
@@ -168,13 +193,26 @@ describe("unknown services and bad input, each in its protocol's shape", () => {
   });
 });
 
-const cli = await promisify(execFile)("aws", ["--version"]).then(() => true, () => false);
+const cli = await promisify(execFile)("aws", ["--version"]).then(
+  () => true,
+  () => false,
+);
 
 describe.skipIf(!cli)("the AWS CLI on PATH speaks every protocol", () => {
   const aws = async (creds: Creds, ...args: string[]) => {
     const r = await promisify(execFile)("aws", [...args, "--endpoint-url", url(), "--output", "json", "--region", "us-east-1"], {
-      env: { ...process.env, AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_PAGER: "", AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" },
-    }).then((x) => ({ code: 0, stdout: x.stdout, stderr: "" }), (x: { code: number; stdout: string; stderr: string }) => x);
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: creds.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+        AWS_PAGER: "",
+        AWS_CONFIG_FILE: "/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+      },
+    }).then(
+      (x) => ({ code: 0, stdout: x.stdout, stderr: "" }),
+      (x: { code: number; stdout: string; stderr: string }) => x,
+    );
     return r;
   };
 

@@ -1,8 +1,15 @@
 /** The isolate read cache never serves a stale or unauthorized answer. */
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  AttachUserPolicyCommand, CreateAccessKeyCommand, CreateUserCommand, GetAccessKeyLastUsedCommand,
-  ListUsersCommand, TagUserCommand, ListUserTagsCommand, DetachUserPolicyCommand, UpdateAccessKeyCommand,
+  AttachUserPolicyCommand,
+  CreateAccessKeyCommand,
+  CreateUserCommand,
+  GetAccessKeyLastUsedCommand,
+  ListUsersCommand,
+  TagUserCommand,
+  ListUserTagsCommand,
+  DetachUserPolicyCommand,
+  UpdateAccessKeyCommand,
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { iam, sts } from "../helpers/sandbox";
@@ -57,10 +64,13 @@ describe("isolate read cache", () => {
     expect(before.AccessKeyLastUsed!.ServiceName).toBe("N/A");
     await sts(keyCreds(k), "eu-west-1").send(new GetCallerIdentityCommand({}));
     // Written after the response (waitUntil).
-    const after = await waitFor(async () => {
-      const out = await root.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.AccessKeyId! }));
-      return out.AccessKeyLastUsed!.ServiceName === "N/A" ? undefined : out;
-    }, { timeoutMs: 1_000, intervalMs: 20, what: "the key's last use" });
+    const after = await waitFor(
+      async () => {
+        const out = await root.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.AccessKeyId! }));
+        return out.AccessKeyLastUsed!.ServiceName === "N/A" ? undefined : out;
+      },
+      { timeoutMs: 1_000, intervalMs: 20, what: "the key's last use" },
+    );
     expect(after.AccessKeyLastUsed).toMatchObject({ ServiceName: "sts", Region: "eu-west-1" });
   });
 });

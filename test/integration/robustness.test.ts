@@ -10,8 +10,24 @@ import { ALL_ACTIONS, isQueryService } from "../../src/services/registry";
 
 /** Every registered Query-protocol action (IAM, STS), with its input's top-level member names. The
  * model-driven protocols have their own bad-input tests (protocols.test.ts, test/unit/protocols-*). */
-const actions = ALL_ACTIONS.filter((a) => isQueryService(a.service)).map((a) => ({ service: a.service, name: a.name, members: Object.keys(a.input) }));
-const HOSTILE = ["", "x".repeat(5000), "%", "../../etc/passwd", "<xml>&amp;</xml>", "arn:aws:iam::123456789012:", "{\"Version\":", "-1", "99999999999999999999", "\u0000\u0001", "ñ😀"];
+const actions = ALL_ACTIONS.filter((a) => isQueryService(a.service)).map((a) => ({
+  service: a.service,
+  name: a.name,
+  members: Object.keys(a.input),
+}));
+const HOSTILE = [
+  "",
+  "x".repeat(5000),
+  "%",
+  "../../etc/passwd",
+  "<xml>&amp;</xml>",
+  "arn:aws:iam::123456789012:",
+  '{"Version":',
+  "-1",
+  "99999999999999999999",
+  "\u0000\u0001",
+  "ñ😀",
+];
 
 let creds: Creds;
 beforeAll(async () => {
@@ -25,10 +41,16 @@ describe("robustness: never a 5xx for client input", () => {
 
   it("every IAM and STS action of AWS's catalogue with no parameters (implemented or not)", async () => {
     const bad: string[] = [];
-    const all = [...listActions("iam").map((name) => ({ service: "iam", name })), ...listActions("sts").map((name) => ({ service: "sts", name }))];
+    const all = [
+      ...listActions("iam").map((name) => ({ service: "iam", name })),
+      ...listActions("sts").map((name) => ({ service: "sts", name })),
+    ];
     expect(all.length).toBeGreaterThan(190);
     for (const a of all) {
-      const r = await rawSigned({ Action: a.name, Version: a.service === "iam" ? "2010-05-08" : "2011-06-15" }, { service: a.service, creds });
+      const r = await rawSigned(
+        { Action: a.name, Version: a.service === "iam" ? "2010-05-08" : "2011-06-15" },
+        { service: a.service, creds },
+      );
       if (r.status >= 500 || !/<(ErrorResponse|\w+Response) /.test(r.text)) bad.push(`${a.name}: ${r.status} ${r.text.slice(0, 200)}`);
     }
     expect(bad).toEqual([]);

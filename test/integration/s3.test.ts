@@ -36,7 +36,13 @@ import { accountCreds, adminFetch, createAccount, iam, url, type Creds } from ".
 import { expectAwsError } from "../helpers/aws-errors";
 import { hasAwsCli } from "../helpers/aws-cli";
 
-const opts = (creds: Creds, region = "us-east-1") => ({ endpoint: url(), region, credentials: creds, maxAttempts: 1, forcePathStyle: true });
+const opts = (creds: Creds, region = "us-east-1") => ({
+  endpoint: url(),
+  region,
+  credentials: creds,
+  maxAttempts: 1,
+  forcePathStyle: true,
+});
 const s3 = (creds: Creds, region?: string) => new S3Client(opts(creds, region));
 
 let rootA: Creds;
@@ -64,14 +70,33 @@ beforeAll(async () => {
 });
 
 /** A request signed with S3's UNSIGNED-PAYLOAD (as presigned/streaming clients do), sent as is. */
-async function rawS3(creds: Creds, method: string, pathAndQuery: string, headers: Record<string, string> = {}, body?: string, region = "us-east-1"): Promise<{ status: number; text: string; headers: Headers }> {
+async function rawS3(
+  creds: Creds,
+  method: string,
+  pathAndQuery: string,
+  headers: Record<string, string> = {},
+  body?: string,
+  region = "us-east-1",
+): Promise<{ status: number; text: string; headers: Headers }> {
   const u = new URL(url());
   const [p, q = ""] = pathAndQuery.split("?");
   const query: Record<string, string> = {};
   for (const [k, v] of new URLSearchParams(q)) query[k] = v;
-  const signer = new SignatureV4({ credentials: creds, region, service: "s3", sha256: Hash.bind(null, "sha256"), uriEscapePath: false, applyChecksum: false });
+  const signer = new SignatureV4({
+    credentials: creds,
+    region,
+    service: "s3",
+    sha256: Hash.bind(null, "sha256"),
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
   const signed = await signer.sign({
-    method, protocol: u.protocol, hostname: u.hostname, port: Number(u.port), path: p!, query,
+    method,
+    protocol: u.protocol,
+    hostname: u.hostname,
+    port: Number(u.port),
+    path: p!,
+    query,
     headers: { host: u.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD", ...headers },
     ...(body !== undefined ? { body } : {}),
   });
@@ -84,14 +109,29 @@ async function rawS3(creds: Creds, method: string, pathAndQuery: string, headers
 /** A signed PUT whose headers declare `contentLength` bytes, sent over a raw socket with no body (fetch would fix the length). */
 async function declaredLengthPut(creds: Creds, pathname: string, contentLength: string): Promise<{ status: number; text: string }> {
   const u = new URL(url());
-  const signer = new SignatureV4({ credentials: creds, region: "us-east-1", service: "s3", sha256: Hash.bind(null, "sha256"), uriEscapePath: false, applyChecksum: false });
+  const signer = new SignatureV4({
+    credentials: creds,
+    region: "us-east-1",
+    service: "s3",
+    sha256: Hash.bind(null, "sha256"),
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
   const signed = await signer.sign({
-    method: "PUT", protocol: u.protocol, hostname: u.hostname, port: Number(u.port), path: pathname,
+    method: "PUT",
+    protocol: u.protocol,
+    hostname: u.hostname,
+    port: Number(u.port),
+    path: pathname,
     headers: { host: u.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD", "content-length": contentLength },
   });
-  const head = Object.entries(signed.headers as Record<string, string>).map(([k, v]) => `${k}: ${v}`).join("\r\n");
+  const head = Object.entries(signed.headers as Record<string, string>)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join("\r\n");
   return new Promise((resolve, reject) => {
-    const sock = connect({ host: u.hostname, port: Number(u.port) }, () => sock.write(`PUT ${pathname} HTTP/1.1\r\n${head}\r\nconnection: close\r\n\r\n`));
+    const sock = connect({ host: u.hostname, port: Number(u.port) }, () =>
+      sock.write(`PUT ${pathname} HTTP/1.1\r\n${head}\r\nconnection: close\r\n\r\n`),
+    );
     let raw = "";
     sock.setTimeout(10_000, () => sock.destroy(new Error("timeout")));
     sock.on("data", (d) => {
@@ -106,7 +146,12 @@ async function declaredLengthPut(creds: Creds, pathname: string, contentLength: 
 
 /** A rejection's HTTP status (the SDK names bodiless errors such as 304 and HEAD's 403 "Unknown"). */
 async function expectStatus(p: Promise<unknown>, status: number): Promise<void> {
-  const e = await p.then(() => { throw new Error(`expected ${status}, got success`); }, (x: unknown) => x as { $metadata?: { httpStatusCode?: number } });
+  const e = await p.then(
+    () => {
+      throw new Error(`expected ${status}, got success`);
+    },
+    (x: unknown) => x as { $metadata?: { httpStatusCode?: number } },
+  );
   expect(e.$metadata?.httpStatusCode).toBe(status);
 }
 
@@ -160,12 +205,33 @@ describe("buckets", () => {
   it("bucket names are global: BucketAlreadyOwnedByYou for the owner, BucketAlreadyExists for anyone else", async () => {
     const b = bucketName("global");
     await s3(rootA).send(new CreateBucketCommand({ Bucket: b }));
-    await expectAwsError(s3(rootA).send(new CreateBucketCommand({ Bucket: b })), "BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket succeeded and you already own it.");
-    await expectAwsError(s3(rootB).send(new CreateBucketCommand({ Bucket: b })), "BucketAlreadyExists", 409, /bucket namespace is shared by all users/);
+    await expectAwsError(
+      s3(rootA).send(new CreateBucketCommand({ Bucket: b })),
+      "BucketAlreadyOwnedByYou",
+      409,
+      "Your previous request to create the named bucket succeeded and you already own it.",
+    );
+    await expectAwsError(
+      s3(rootB).send(new CreateBucketCommand({ Bucket: b })),
+      "BucketAlreadyExists",
+      409,
+      /bucket namespace is shared by all users/,
+    );
   });
 
   it("bad bucket names answer InvalidBucketName", async () => {
-    for (const bad of ["ab", "Upper-Case", "has_underscore", "-starts-with-dash", "ends-with-dash-", "two..dots", "192.168.5.4", "xn--punycode", "a".repeat(64), "x-s3alias"]) {
+    for (const bad of [
+      "ab",
+      "Upper-Case",
+      "has_underscore",
+      "-starts-with-dash",
+      "ends-with-dash-",
+      "two..dots",
+      "192.168.5.4",
+      "xn--punycode",
+      "a".repeat(64),
+      "x-s3alias",
+    ]) {
       const r = await rawS3(rootA, "PUT", `/${encodeURIComponent(bad)}`);
       expect(r.status, bad).toBe(400);
       expect(r.text, bad).toContain("<Code>InvalidBucketName</Code>");
@@ -178,17 +244,27 @@ describe("buckets", () => {
     const none = await rawS3(rootA, "PUT", `/${bucketName("nolc")}`, {}, undefined, "eu-west-1");
     expect(none.status).toBe(400);
     expect(none.text).toContain("<Code>IllegalLocationConstraintException</Code>");
-    expect(none.text).toContain("The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.");
-    await expectAwsError(
-      s3(rootA, "eu-west-1").send(new CreateBucketCommand({ Bucket: bucketName("wronglc"), CreateBucketConfiguration: { LocationConstraint: "ap-south-1" } })),
-      "IllegalLocationConstraintException", 400,
+    expect(none.text).toContain(
+      "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.",
     );
     await expectAwsError(
-      s3(rootA).send(new CreateBucketCommand({ Bucket: bucketName("badlc"), CreateBucketConfiguration: { LocationConstraint: "us-east-1" as never } })),
-      "InvalidLocationConstraint", 400,
+      s3(rootA, "eu-west-1").send(
+        new CreateBucketCommand({ Bucket: bucketName("wronglc"), CreateBucketConfiguration: { LocationConstraint: "ap-south-1" } }),
+      ),
+      "IllegalLocationConstraintException",
+      400,
+    );
+    await expectAwsError(
+      s3(rootA).send(
+        new CreateBucketCommand({ Bucket: bucketName("badlc"), CreateBucketConfiguration: { LocationConstraint: "us-east-1" as never } }),
+      ),
+      "InvalidLocationConstraint",
+      400,
     );
     const ok = bucketName("eulc");
-    await s3(rootA, "eu-west-1").send(new CreateBucketCommand({ Bucket: ok, CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } }));
+    await s3(rootA, "eu-west-1").send(
+      new CreateBucketCommand({ Bucket: ok, CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } }),
+    );
   });
 
   it("DeleteBucket refuses a bucket that still holds objects (BucketNotEmpty)", async () => {
@@ -196,7 +272,12 @@ describe("buckets", () => {
     const c = s3(rootA);
     await c.send(new CreateBucketCommand({ Bucket: b }));
     await c.send(new PutObjectCommand({ Bucket: b, Key: "k", Body: "x" }));
-    await expectAwsError(c.send(new DeleteBucketCommand({ Bucket: b })), "BucketNotEmpty", 409, "The bucket you tried to delete is not empty");
+    await expectAwsError(
+      c.send(new DeleteBucketCommand({ Bucket: b })),
+      "BucketNotEmpty",
+      409,
+      "The bucket you tried to delete is not empty",
+    );
     await c.send(new DeleteObjectCommand({ Bucket: b, Key: "k" }));
     await c.send(new DeleteBucketCommand({ Bucket: b }));
   });
@@ -213,11 +294,18 @@ describe("objects", () => {
     const c = s3(rootA);
     const body = "hello, S3 — ünïcödé";
     const md5 = createHash("md5").update(body).digest("hex");
-    const put = await c.send(new PutObjectCommand({
-      Bucket: bucket, Key: "dir/hello world.txt", Body: body, ContentType: "text/plain; charset=utf-8",
-      CacheControl: "max-age=60", ContentDisposition: "attachment; filename=\"h.txt\"", ContentLanguage: "en",
-      Metadata: { colour: "blue", "Mixed-Case": "Value" },
-    }));
+    const put = await c.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: "dir/hello world.txt",
+        Body: body,
+        ContentType: "text/plain; charset=utf-8",
+        CacheControl: "max-age=60",
+        ContentDisposition: 'attachment; filename="h.txt"',
+        ContentLanguage: "en",
+        Metadata: { colour: "blue", "Mixed-Case": "Value" },
+      }),
+    );
     expect(put.ETag).toBe(`"${md5}"`);
     const got = await c.send(new GetObjectCommand({ Bucket: bucket, Key: "dir/hello world.txt" }));
     expect(await got.Body!.transformToString()).toBe(body);
@@ -225,7 +313,7 @@ describe("objects", () => {
     expect(got.ContentType).toBe("text/plain; charset=utf-8");
     expect(got.ContentLength).toBe(Buffer.byteLength(body));
     expect(got.CacheControl).toBe("max-age=60");
-    expect(got.ContentDisposition).toBe("attachment; filename=\"h.txt\"");
+    expect(got.ContentDisposition).toBe('attachment; filename="h.txt"');
     expect(got.ContentLanguage).toBe("en");
     expect(got.ContentEncoding).toBeUndefined(); // aws-chunked framing is not the object's encoding
     expect(got.Metadata).toEqual({ colour: "blue", "mixed-case": "Value" });
@@ -273,7 +361,12 @@ describe("objects", () => {
     const ignored = await c.send(new GetObjectCommand({ Bucket: bucket, Key: "digits", Range: "bytes=5-2" }));
     expect(ignored.$metadata.httpStatusCode).toBe(200);
     expect(await ignored.Body!.transformToString()).toBe("0123456789");
-    await expectAwsError(c.send(new GetObjectCommand({ Bucket: bucket, Key: "digits", Range: "bytes=10-" })), "InvalidRange", 416, "The requested range is not satisfiable");
+    await expectAwsError(
+      c.send(new GetObjectCommand({ Bucket: bucket, Key: "digits", Range: "bytes=10-" })),
+      "InvalidRange",
+      416,
+      "The requested range is not satisfiable",
+    );
   });
 
   it("conditional GETs: If-None-Match / If-Modified-Since → 304, If-Match / If-Unmodified-Since → 412", async () => {
@@ -293,12 +386,21 @@ describe("objects", () => {
     expect((await c.send(new GetObjectCommand({ Bucket: bucket, Key: "cond", IfMatch: etag, IfUnmodifiedSince: past }))).ETag).toBe(etag);
     await expectStatus(c.send(new HeadObjectCommand({ Bucket: bucket, Key: "cond", IfNoneMatch: etag })), 304);
     // Conditional writes: If-None-Match: * refuses to overwrite.
-    await expectAwsError(c.send(new PutObjectCommand({ Bucket: bucket, Key: "cond", Body: "v2", IfNoneMatch: "*" })), "PreconditionFailed", 412);
+    await expectAwsError(
+      c.send(new PutObjectCommand({ Bucket: bucket, Key: "cond", Body: "v2", IfNoneMatch: "*" })),
+      "PreconditionFailed",
+      412,
+    );
   });
 
   it("missing keys: NoSuchKey (the caller may list the bucket), NotFound on HEAD; a missing bucket is NoSuchBucket", async () => {
     const c = s3(rootA);
-    await expectAwsError(c.send(new GetObjectCommand({ Bucket: bucket, Key: "nope" })), "NoSuchKey", 404, "The specified key does not exist.");
+    await expectAwsError(
+      c.send(new GetObjectCommand({ Bucket: bucket, Key: "nope" })),
+      "NoSuchKey",
+      404,
+      "The specified key does not exist.",
+    );
     await expectAwsError(c.send(new HeadObjectCommand({ Bucket: bucket, Key: "nope" })), "NotFound", 404);
     await expectAwsError(c.send(new GetObjectCommand({ Bucket: bucketName("absent"), Key: "k" })), "NoSuchBucket", 404);
     await expectAwsError(c.send(new PutObjectCommand({ Bucket: bucketName("absent"), Key: "k", Body: "x" })), "NoSuchBucket", 404);
@@ -310,7 +412,9 @@ describe("objects", () => {
     const del = await c.send(new DeleteObjectCommand({ Bucket: bucket, Key: "d/1" }));
     expect(del.$metadata.httpStatusCode).toBe(204);
     expect((await c.send(new DeleteObjectCommand({ Bucket: bucket, Key: "d/1" }))).$metadata.httpStatusCode).toBe(204);
-    const many = await c.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: "d/2" }, { Key: "d/3" }, { Key: "d/none" }] } }));
+    const many = await c.send(
+      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: "d/2" }, { Key: "d/3" }, { Key: "d/none" }] } }),
+    );
     expect(many.Deleted!.map((d) => d.Key).sort()).toEqual(["d/2", "d/3", "d/none"]);
     expect(many.Errors).toBeUndefined();
     const left = await c.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "d/" }));
@@ -323,32 +427,66 @@ describe("objects", () => {
     const c = s3(rootA);
     const other = bucketName("copy-dest");
     await c.send(new CreateBucketCommand({ Bucket: other }));
-    const src = await c.send(new PutObjectCommand({ Bucket: bucket, Key: "src/a b+c.txt", Body: "copy me", ContentType: "text/plain", Metadata: { a: "1" } }));
-    const copied = await c.send(new CopyObjectCommand({ Bucket: other, Key: "copied", CopySource: `${bucket}/${encodeURIComponent("src/a b+c.txt")}` }));
+    const src = await c.send(
+      new PutObjectCommand({ Bucket: bucket, Key: "src/a b+c.txt", Body: "copy me", ContentType: "text/plain", Metadata: { a: "1" } }),
+    );
+    const copied = await c.send(
+      new CopyObjectCommand({ Bucket: other, Key: "copied", CopySource: `${bucket}/${encodeURIComponent("src/a b+c.txt")}` }),
+    );
     expect(copied.CopyObjectResult?.ETag).toBe(src.ETag);
     expect(copied.CopyObjectResult?.LastModified).toBeInstanceOf(Date);
     const got = await c.send(new GetObjectCommand({ Bucket: other, Key: "copied" }));
     expect(await got.Body!.transformToString()).toBe("copy me");
     expect(got.ContentType).toBe("text/plain");
     expect(got.Metadata).toEqual({ a: "1" });
-    await c.send(new CopyObjectCommand({ Bucket: other, Key: "replaced", CopySource: `${bucket}/${encodeURIComponent("src/a b+c.txt")}`, MetadataDirective: "REPLACE", ContentType: "text/x-new", Metadata: { b: "2" } }));
+    await c.send(
+      new CopyObjectCommand({
+        Bucket: other,
+        Key: "replaced",
+        CopySource: `${bucket}/${encodeURIComponent("src/a b+c.txt")}`,
+        MetadataDirective: "REPLACE",
+        ContentType: "text/x-new",
+        Metadata: { b: "2" },
+      }),
+    );
     const rep = await c.send(new HeadObjectCommand({ Bucket: other, Key: "replaced" }));
     expect(rep.ContentType).toBe("text/x-new");
     expect(rep.Metadata).toEqual({ b: "2" });
-    await expectAwsError(c.send(new CopyObjectCommand({ Bucket: other, Key: "copied", CopySource: `${other}/copied` })), "InvalidRequest", 400, /copy an object to itself/);
-    await c.send(new CopyObjectCommand({ Bucket: other, Key: "copied", CopySource: `${other}/copied`, MetadataDirective: "REPLACE", Metadata: { c: "3" } }));
+    await expectAwsError(
+      c.send(new CopyObjectCommand({ Bucket: other, Key: "copied", CopySource: `${other}/copied` })),
+      "InvalidRequest",
+      400,
+      /copy an object to itself/,
+    );
+    await c.send(
+      new CopyObjectCommand({
+        Bucket: other,
+        Key: "copied",
+        CopySource: `${other}/copied`,
+        MetadataDirective: "REPLACE",
+        Metadata: { c: "3" },
+      }),
+    );
     await expectAwsError(c.send(new CopyObjectCommand({ Bucket: other, Key: "x", CopySource: `${bucket}/no-such-key` })), "NoSuchKey", 404);
-    await expectAwsError(c.send(new CopyObjectCommand({ Bucket: other, Key: "x", CopySource: bucket })), "InvalidArgument", 400, /Copy Source must mention the source bucket and key/);
+    await expectAwsError(
+      c.send(new CopyObjectCommand({ Bucket: other, Key: "x", CopySource: bucket })),
+      "InvalidArgument",
+      400,
+      /Copy Source must mention the source bucket and key/,
+    );
   });
 
   it("virtual-hosted addressing: <bucket>.localhost", async () => {
     const port = new URL(url()).port;
     const c = new S3Client({ endpoint: `http://localhost:${port}`, region: "us-east-1", credentials: rootA, maxAttempts: 1 });
     // The SDK signs and sends Host: <bucket>.localhost:<port>; connect to 127.0.0.1 (no resolver here knows *.localhost).
-    c.middlewareStack.add((next) => (args) => {
-      (args.request as { hostname: string }).hostname = "127.0.0.1";
-      return next(args);
-    }, { step: "deserialize", name: "connectToLoopback" });
+    c.middlewareStack.add(
+      (next) => (args) => {
+        (args.request as { hostname: string }).hostname = "127.0.0.1";
+        return next(args);
+      },
+      { step: "deserialize", name: "connectToLoopback" },
+    );
     await c.send(new PutObjectCommand({ Bucket: bucket, Key: "vh/key.txt", Body: "virtual" }));
     const got = await c.send(new GetObjectCommand({ Bucket: bucket, Key: "vh/key.txt" }));
     expect(await got.Body!.transformToString()).toBe("virtual");
@@ -357,7 +495,17 @@ describe("objects", () => {
 
 describe("listing", () => {
   let bucket: string;
-  const keys = ["a.txt", "docs/2024/jan.txt", "docs/2024/feb.txt", "docs/2025/mar.txt", "docs/readme.md", "img/cat.png", "img/dog.png", "z%20odd+key.txt", "ü-unicode"];
+  const keys = [
+    "a.txt",
+    "docs/2024/jan.txt",
+    "docs/2024/feb.txt",
+    "docs/2025/mar.txt",
+    "docs/readme.md",
+    "img/cat.png",
+    "img/dog.png",
+    "z%20odd+key.txt",
+    "ü-unicode",
+  ];
   beforeAll(async () => {
     bucket = bucketName("list");
     const c = s3(rootA);
@@ -403,13 +551,21 @@ describe("listing", () => {
     expect(seen.sort()).toEqual(["a.txt", "docs/", "img/", "z%20odd+key.txt", "ü-unicode"].sort());
     const after = await s3(rootA).send(new ListObjectsV2Command({ Bucket: bucket, StartAfter: "img/cat.png" }));
     expect(after.Contents!.map((o) => o.Key)).toEqual(["img/dog.png", "z%20odd+key.txt", "ü-unicode"]);
-    await expectAwsError(s3(rootA).send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: "garbage!" })), "InvalidArgument", 400);
+    await expectAwsError(
+      s3(rootA).send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: "garbage!" })),
+      "InvalidArgument",
+      400,
+    );
   });
 
   it("ListObjects (v1): marker, NextMarker with a delimiter, the owner on every entry", async () => {
     const page = await s3(rootA).send(new ListObjectsCommand({ Bucket: bucket, MaxKeys: 3, Delimiter: "/" }));
     expect(page.IsTruncated).toBe(true);
-    expect([...(page.Contents ?? []).map((o) => o.Key), ...(page.CommonPrefixes ?? []).map((p) => p.Prefix)].sort()).toEqual(["a.txt", "docs/", "img/"]);
+    expect([...(page.Contents ?? []).map((o) => o.Key), ...(page.CommonPrefixes ?? []).map((p) => p.Prefix)].sort()).toEqual([
+      "a.txt",
+      "docs/",
+      "img/",
+    ]);
     expect(page.NextMarker).toBe("img/");
     expect(page.Contents![0]!.Owner?.DisplayName).toBe(accountA);
     const rest = await s3(rootA).send(new ListObjectsCommand({ Bucket: bucket, Marker: page.NextMarker, Delimiter: "/" }));
@@ -432,13 +588,20 @@ describe("authorization by identity policies", () => {
     const userArn = `arn:aws:iam::${accountA}:user/reader`;
     await expectAwsError(
       s3(user).send(new GetObjectCommand({ Bucket: bucket, Key: "secret.txt" })),
-      "AccessDenied", 403,
+      "AccessDenied",
+      403,
       `User: ${userArn} is not authorized to perform: s3:GetObject on resource: "arn:aws:s3:::${bucket}/secret.txt" because no identity-based policy allows the s3:GetObject action`,
     );
-    await iam(rootA).send(new PutUserPolicyCommand({
-      UserName: "reader", PolicyName: "read",
-      PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/*` }] }),
-    }));
+    await iam(rootA).send(
+      new PutUserPolicyCommand({
+        UserName: "reader",
+        PolicyName: "read",
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/*` }],
+        }),
+      }),
+    );
     const got = await s3(user).send(new GetObjectCommand({ Bucket: bucket, Key: "secret.txt" }));
     expect(await got.Body!.transformToString()).toBe("secret");
     // HeadObject is s3:GetObject too.
@@ -446,8 +609,18 @@ describe("authorization by identity policies", () => {
     // Without s3:ListBucket a missing key is AccessDenied, not NoSuchKey (S3 hides what exists).
     await expectAwsError(s3(user).send(new GetObjectCommand({ Bucket: bucket, Key: "missing" })), "AccessDenied", 403, "Access Denied");
     // Writing and listing are other actions.
-    await expectAwsError(s3(user).send(new PutObjectCommand({ Bucket: bucket, Key: "w", Body: "x" })), "AccessDenied", 403, /s3:PutObject on resource: "arn:aws:s3:::.*\/w"/);
-    await expectAwsError(s3(user).send(new ListObjectsV2Command({ Bucket: bucket })), "AccessDenied", 403, new RegExp(`s3:ListBucket on resource: "arn:aws:s3:::${bucket}"`));
+    await expectAwsError(
+      s3(user).send(new PutObjectCommand({ Bucket: bucket, Key: "w", Body: "x" })),
+      "AccessDenied",
+      403,
+      /s3:PutObject on resource: "arn:aws:s3:::.*\/w"/,
+    );
+    await expectAwsError(
+      s3(user).send(new ListObjectsV2Command({ Bucket: bucket })),
+      "AccessDenied",
+      403,
+      new RegExp(`s3:ListBucket on resource: "arn:aws:s3:::${bucket}"`),
+    );
     await expectAwsError(s3(user).send(new CreateBucketCommand({ Bucket: bucketName("nope") })), "AccessDenied", 403, /s3:CreateBucket/);
     await iam(rootA).send(new DeleteUserPolicyCommand({ UserName: "reader", PolicyName: "read" }));
     await expectAwsError(s3(user).send(new GetObjectCommand({ Bucket: bucket, Key: "secret.txt" })), "AccessDenied", 403);
@@ -457,7 +630,12 @@ describe("authorization by identity policies", () => {
     const user = await newUser(rootA, "alice", {
       Version: "2012-10-17",
       Statement: [
-        { Effect: "Allow", Action: "s3:ListBucket", Resource: `arn:aws:s3:::${bucket}`, Condition: { StringLike: { "s3:prefix": ["home/${aws:username}/*"] } } },
+        {
+          Effect: "Allow",
+          Action: "s3:ListBucket",
+          Resource: `arn:aws:s3:::${bucket}`,
+          Condition: { StringLike: { "s3:prefix": ["home/${aws:username}/*"] } },
+        },
         { Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/home/\${aws:username}/*` },
       ],
     });
@@ -474,7 +652,14 @@ describe("authorization by identity policies", () => {
   it("s3:max-keys and s3:delimiter reach the engine", async () => {
     const user = await newUser(rootA, "pager", {
       Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Action: "s3:ListBucket", Resource: `arn:aws:s3:::${bucket}`, Condition: { NumericLessThanEquals: { "s3:max-keys": "10" }, StringEquals: { "s3:delimiter": "/" } } }],
+      Statement: [
+        {
+          Effect: "Allow",
+          Action: "s3:ListBucket",
+          Resource: `arn:aws:s3:::${bucket}`,
+          Condition: { NumericLessThanEquals: { "s3:max-keys": "10" }, StringEquals: { "s3:delimiter": "/" } },
+        },
+      ],
     });
     await s3(user).send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 5, Delimiter: "/" }));
     await expectAwsError(s3(user).send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 50, Delimiter: "/" })), "AccessDenied", 403);
@@ -488,7 +673,9 @@ describe("authorization by identity policies", () => {
       Version: "2012-10-17",
       Statement: [{ Effect: "Allow", Action: "s3:DeleteObject", Resource: `arn:aws:s3:::${bucket}/tmp/*` }],
     });
-    const out = await s3(user).send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: "tmp/ok" }, { Key: "keep/no" }] } }));
+    const out = await s3(user).send(
+      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: "tmp/ok" }, { Key: "keep/no" }] } }),
+    );
     expect(out.Deleted!.map((d) => d.Key)).toEqual(["tmp/ok"]);
     expect(out.Errors).toEqual([expect.objectContaining({ Key: "keep/no", Code: "AccessDenied" })]);
     await s3(rootA).send(new HeadObjectCommand({ Bucket: bucket, Key: "keep/no" }));
@@ -499,19 +686,40 @@ describe("authorization by identity policies", () => {
       Version: "2012-10-17",
       Statement: [{ Effect: "Allow", Action: "s3:PutObject", Resource: `arn:aws:s3:::${bucket}/copies/*` }],
     });
-    await expectAwsError(s3(user).send(new CopyObjectCommand({ Bucket: bucket, Key: "copies/s", CopySource: `${bucket}/secret.txt` })), "AccessDenied", 403, /s3:GetObject on resource: "arn:aws:s3:::.*\/secret.txt"/);
-    await iam(rootA).send(new PutUserPolicyCommand({
-      UserName: "copier", PolicyName: "get",
-      PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/secret.txt` }] }),
-    }));
+    await expectAwsError(
+      s3(user).send(new CopyObjectCommand({ Bucket: bucket, Key: "copies/s", CopySource: `${bucket}/secret.txt` })),
+      "AccessDenied",
+      403,
+      /s3:GetObject on resource: "arn:aws:s3:::.*\/secret.txt"/,
+    );
+    await iam(rootA).send(
+      new PutUserPolicyCommand({
+        UserName: "copier",
+        PolicyName: "get",
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/secret.txt` }],
+        }),
+      }),
+    );
     await s3(user).send(new CopyObjectCommand({ Bucket: bucket, Key: "copies/s", CopySource: `${bucket}/secret.txt` }));
-    await expectAwsError(s3(user).send(new CopyObjectCommand({ Bucket: bucket, Key: "elsewhere", CopySource: `${bucket}/secret.txt` })), "AccessDenied", 403, /s3:PutObject/);
+    await expectAwsError(
+      s3(user).send(new CopyObjectCommand({ Bucket: bucket, Key: "elsewhere", CopySource: `${bucket}/secret.txt` })),
+      "AccessDenied",
+      403,
+      /s3:PutObject/,
+    );
   });
 
   it("a bucket of another account is denied (cross-account access needs a bucket policy), with S3's bare message", async () => {
     await expectAwsError(s3(rootB).send(new GetObjectCommand({ Bucket: bucket, Key: "secret.txt" })), "AccessDenied", 403, "Access Denied");
     await expectAwsError(s3(rootB).send(new ListObjectsV2Command({ Bucket: bucket })), "AccessDenied", 403, "Access Denied");
-    await expectAwsError(s3(rootB).send(new PutObjectCommand({ Bucket: bucket, Key: "x", Body: "x" })), "AccessDenied", 403, "Access Denied");
+    await expectAwsError(
+      s3(rootB).send(new PutObjectCommand({ Bucket: bucket, Key: "x", Body: "x" })),
+      "AccessDenied",
+      403,
+      "Access Denied",
+    );
     await expectAwsError(s3(rootB).send(new DeleteBucketCommand({ Bucket: bucket })), "AccessDenied", 403, "Access Denied");
     // The owner's x-amz-expected-bucket-owner check.
     await expectStatus(s3(rootA).send(new HeadObjectCommand({ Bucket: bucket, Key: "secret.txt", ExpectedBucketOwner: accountB })), 403);
@@ -535,17 +743,37 @@ describe("bad input answers S3's error codes, never a 500", () => {
 
   it("a wrong Content-MD5 is BadDigest, a malformed one InvalidDigest; nothing is written", async () => {
     const wrong = createHash("md5").update("other").digest("base64");
-    await expectAwsError(s3(rootA).send(new PutObjectCommand({ Bucket: bucket, Key: "md5", Body: "body", ContentMD5: wrong })), "BadDigest", 400);
-    await expectAwsError(s3(rootA).send(new PutObjectCommand({ Bucket: bucket, Key: "md5", Body: "body", ContentMD5: "not-md5" })), "InvalidDigest", 400);
+    await expectAwsError(
+      s3(rootA).send(new PutObjectCommand({ Bucket: bucket, Key: "md5", Body: "body", ContentMD5: wrong })),
+      "BadDigest",
+      400,
+    );
+    await expectAwsError(
+      s3(rootA).send(new PutObjectCommand({ Bucket: bucket, Key: "md5", Body: "body", ContentMD5: "not-md5" })),
+      "InvalidDigest",
+      400,
+    );
     await expectAwsError(s3(rootA).send(new HeadObjectCommand({ Bucket: bucket, Key: "md5" })), "NotFound", 404);
     const right = createHash("md5").update("body").digest("base64");
     await s3(rootA).send(new PutObjectCommand({ Bucket: bucket, Key: "md5", Body: "body", ContentMD5: right }));
   });
 
   it("keys over 1,024 bytes, metadata over 2 KB, ACLs, bad list arguments, DeleteObjects without keys", async () => {
-    await expectAwsError(s3(rootA).send(new PutObjectCommand({ Bucket: bucket, Key: "k".repeat(1025), Body: "x" })), "KeyTooLongError", 400);
-    await expectAwsError(s3(rootA).send(new PutObjectCommand({ Bucket: bucket, Key: "meta", Body: "x", Metadata: { big: "v".repeat(2100) } })), "MetadataTooLarge", 400);
-    await expectAwsError(s3(rootA).send(new PutObjectCommand({ Bucket: bucket, Key: "acl", Body: "x", ACL: "public-read" })), "AccessControlListNotSupported", 400);
+    await expectAwsError(
+      s3(rootA).send(new PutObjectCommand({ Bucket: bucket, Key: "k".repeat(1025), Body: "x" })),
+      "KeyTooLongError",
+      400,
+    );
+    await expectAwsError(
+      s3(rootA).send(new PutObjectCommand({ Bucket: bucket, Key: "meta", Body: "x", Metadata: { big: "v".repeat(2100) } })),
+      "MetadataTooLarge",
+      400,
+    );
+    await expectAwsError(
+      s3(rootA).send(new PutObjectCommand({ Bucket: bucket, Key: "acl", Body: "x", ACL: "public-read" })),
+      "AccessControlListNotSupported",
+      400,
+    );
     const neg = await rawS3(rootA, "GET", `/${bucket}?list-type=2&max-keys=-1`);
     expect(neg.status).toBe(400);
     expect(neg.text).toContain("<Code>InvalidArgument</Code>");
@@ -592,8 +820,13 @@ describe.skipIf(!hasAwsCli)("the AWS CLI: aws s3 mb / cp / ls / rm / rb and aws 
   const cliWith = async (bin: string, creds: Creds, ...args: string[]) => {
     const { stdout } = await promisify(execFile)(bin, [...args, "--endpoint-url", url()], {
       env: {
-        ...process.env, AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_DEFAULT_REGION: "us-east-1",
-        AWS_PAGER: "", AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+        ...process.env,
+        AWS_ACCESS_KEY_ID: creds.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+        AWS_DEFAULT_REGION: "us-east-1",
+        AWS_PAGER: "",
+        AWS_CONFIG_FILE: "/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
       },
     });
     return stdout;
@@ -611,13 +844,18 @@ describe.skipIf(!hasAwsCli)("the AWS CLI: aws s3 mb / cp / ls / rm / rb and aws 
     const ls = await cli(rootA, "s3", "ls", `s3://${b}/dir/`);
     expect(ls).toMatch(/PRE sub\//);
     expect(ls).toMatch(new RegExp(`${data.length} up.bin`));
-    const head = JSON.parse(await cli(rootA, "s3api", "head-object", "--bucket", b, "--key", "dir/up.bin")) as { ContentLength: number; ETag: string };
+    const head = JSON.parse(await cli(rootA, "s3api", "head-object", "--bucket", b, "--key", "dir/up.bin")) as {
+      ContentLength: number;
+      ETag: string;
+    };
     expect(head.ContentLength).toBe(data.length);
     expect(head.ETag).toBe(`"${createHash("md5").update(data).digest("hex")}"`);
     const down = path.join(dir, "down.bin");
     await cli(rootA, "s3", "cp", `s3://${b}/dir/up.bin`, down);
     expect((await readFile(down)).equals(data)).toBe(true);
-    const listed = JSON.parse(await cli(rootA, "s3api", "list-objects-v2", "--bucket", b, "--prefix", "dir/")) as { Contents: { Key: string }[] };
+    const listed = JSON.parse(await cli(rootA, "s3api", "list-objects-v2", "--bucket", b, "--prefix", "dir/")) as {
+      Contents: { Key: string }[];
+    };
     expect(listed.Contents.map((o) => o.Key)).toContain("dir/up.bin");
     await cli(rootA, "s3", "rm", `s3://${b}`, "--recursive");
     await cli(rootA, "s3", "rb", `s3://${b}`);
@@ -645,7 +883,9 @@ describe.skipIf(!hasAwsCli)("the AWS CLI: aws s3 mb / cp / ls / rm / rb and aws 
     await cli(rootA, "s3api", "create-bucket", "--bucket", b);
     const key = "a dir/ü+ file%.txt";
     await cli(rootA, "s3api", "put-object", "--bucket", b, "--key", key);
-    const listed = JSON.parse(await cli(rootA, "s3api", "list-objects", "--bucket", b, "--delimiter", "/")) as { CommonPrefixes: { Prefix: string }[] };
+    const listed = JSON.parse(await cli(rootA, "s3api", "list-objects", "--bucket", b, "--delimiter", "/")) as {
+      CommonPrefixes: { Prefix: string }[];
+    };
     expect(listed.CommonPrefixes.map((p) => p.Prefix)).toEqual(["a dir/"]);
     const v2 = JSON.parse(await cli(rootA, "s3api", "list-objects-v2", "--bucket", b)) as { Contents: { Key: string }[] };
     expect(v2.Contents.map((o) => o.Key)).toEqual([key]);

@@ -6,8 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  AttachUserPolicyCommand, CreateAccessKeyCommand, CreatePolicyCommand, CreateUserCommand, GetUserCommand,
-  SimulateCustomPolicyCommand, type IAMClient,
+  AttachUserPolicyCommand,
+  CreateAccessKeyCommand,
+  CreatePolicyCommand,
+  CreateUserCommand,
+  GetUserCommand,
+  SimulateCustomPolicyCommand,
+  type IAMClient,
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, type STSClient } from "@aws-sdk/client-sts";
 import { startSandbox, type Sandbox } from "../../src/tools/sandbox";
@@ -39,11 +44,13 @@ async function victimStillServed(tag: string): Promise<void> {
   await victimIam.send(new CreateUserCommand({ UserName: `after-${tag}` }));
   const u = await victimIam.send(new GetUserCommand({ UserName: `after-${tag}` }));
   expect(u.User?.Arn).toBe(`arn:aws:iam::${victim.accountId}:user/after-${tag}`);
-  const sim = await victimIam.send(new SimulateCustomPolicyCommand({
-    PolicyInputList: [doc({ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::v/*" })],
-    ActionNames: ["s3:GetObject", "s3:PutObject"],
-    ResourceArns: ["arn:aws:s3:::v/k"],
-  }));
+  const sim = await victimIam.send(
+    new SimulateCustomPolicyCommand({
+      PolicyInputList: [doc({ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::v/*" })],
+      ActionNames: ["s3:GetObject", "s3:PutObject"],
+      ResourceArns: ["arn:aws:s3:::v/k"],
+    }),
+  );
   expect(sim.EvaluationResults?.map((r) => [r.EvalActionName, r.EvalDecision])).toEqual([
     ["s3:GetObject", "allowed"],
     ["s3:PutObject", "implicitDeny"],
@@ -54,7 +61,12 @@ describe("simulator amplification", () => {
   // 1,200 statements (12 documents of 100) × 1,000 action names × 30 resource ARNs: the request that ran
   // 30 s and ended in "JavaScript heap out of memory".
   const documents = (condition: object) => {
-    const stmts = Array.from({ length: 1200 }, (_, i) => ({ Effect: "Allow", Action: ["s3:*", `ec2:Describe${i}*`], Resource: "*", Condition: condition }));
+    const stmts = Array.from({ length: 1200 }, (_, i) => ({
+      Effect: "Allow",
+      Action: ["s3:*", `ec2:Describe${i}*`],
+      Resource: "*",
+      Condition: condition,
+    }));
     return Array.from({ length: 12 }, (_, i) => doc(...stmts.slice(i * 100, i * 100 + 100)));
   };
   const ActionNames = Array.from({ length: 1000 }, (_, i) => `s3:GetObject${i}`);
@@ -62,13 +74,15 @@ describe("simulator amplification", () => {
 
   it("every statement matching: InvalidInput (one result alone is more than a request may build)", async () => {
     await expectAwsError(
-      attackerIam.send(new SimulateCustomPolicyCommand({
-        PolicyInputList: documents({ StringLike: { "aws:UserAgent": "*x*" } }),
-        ActionNames,
-        ResourceArns,
-        ContextEntries: [{ ContextKeyName: "aws:UserAgent", ContextKeyValues: ["x"], ContextKeyType: "string" }],
-        MaxItems: 1000,
-      })),
+      attackerIam.send(
+        new SimulateCustomPolicyCommand({
+          PolicyInputList: documents({ StringLike: { "aws:UserAgent": "*x*" } }),
+          ActionNames,
+          ResourceArns,
+          ContextEntries: [{ ContextKeyName: "aws:UserAgent", ContextKeyValues: ["x"], ContextKeyType: "string" }],
+          MaxItems: 1000,
+        }),
+      ),
       "InvalidInput",
       400,
       /exceeds the work one request may do/,
@@ -96,22 +110,36 @@ describe("simulator amplification", () => {
   });
 
   it("a 100k-character StringLike pattern against a 60 KiB context value: a bounded, correct answer", async () => {
-    const r = await attackerIam.send(new SimulateCustomPolicyCommand({
-      PolicyInputList: [doc({ Effect: "Allow", Action: "s3:GetObject", Resource: "*", Condition: { StringLike: { "aws:UserAgent": `*${"a".repeat(100_000)}*b` } } })],
-      ActionNames: ["s3:GetObject"],
-      ContextEntries: [{ ContextKeyName: "aws:UserAgent", ContextKeyValues: ["a".repeat(60 * 1024)], ContextKeyType: "string" }],
-    }));
+    const r = await attackerIam.send(
+      new SimulateCustomPolicyCommand({
+        PolicyInputList: [
+          doc({
+            Effect: "Allow",
+            Action: "s3:GetObject",
+            Resource: "*",
+            Condition: { StringLike: { "aws:UserAgent": `*${"a".repeat(100_000)}*b` } },
+          }),
+        ],
+        ActionNames: ["s3:GetObject"],
+        ContextEntries: [{ ContextKeyName: "aws:UserAgent", ContextKeyValues: ["a".repeat(60 * 1024)], ContextKeyType: "string" }],
+      }),
+    );
     expect(r.EvaluationResults?.map((x) => x.EvalDecision)).toEqual(["implicitDeny"]);
     await victimStillServed("simulate-glob");
   });
 
   it("two permissions boundaries: ValidationError (AWS takes one)", async () => {
     await expectAwsError(
-      attackerIam.send(new SimulateCustomPolicyCommand({
-        PolicyInputList: [doc({ Effect: "Allow", Action: "*", Resource: "*" })],
-        PermissionsBoundaryPolicyInputList: [doc({ Effect: "Allow", Action: "*", Resource: "*" }), doc({ Effect: "Allow", Action: "*", Resource: "*" })],
-        ActionNames: ["s3:GetObject"],
-      })),
+      attackerIam.send(
+        new SimulateCustomPolicyCommand({
+          PolicyInputList: [doc({ Effect: "Allow", Action: "*", Resource: "*" })],
+          PermissionsBoundaryPolicyInputList: [
+            doc({ Effect: "Allow", Action: "*", Resource: "*" }),
+            doc({ Effect: "Allow", Action: "*", Resource: "*" }),
+          ],
+          ActionNames: ["s3:GetObject"],
+        }),
+      ),
       "ValidationError",
       400,
       /at 'permissionsBoundaryPolicyInputList' failed to satisfy constraint: Member must have length less than or equal to 1/,
@@ -125,25 +153,50 @@ describe("pathological wildcard conditions on live requests", () => {
   beforeAll(async () => {
     await attackerIam.send(new CreateUserCommand({ UserName: "ua-matcher" }));
     // Managed policies hold up to 6,144 characters: the longest patterns a live request can meet.
-    const star = await attackerIam.send(new CreatePolicyCommand({
-      PolicyName: "ua-star",
-      PolicyDocument: doc({ Effect: "Allow", Action: "iam:GetUser", Resource: "*", Condition: { StringLike: { "aws:UserAgent": `*${"a".repeat(5900)}*b` } } }),
-    }));
-    const qmark = await attackerIam.send(new CreatePolicyCommand({
-      PolicyName: "ua-qmark",
-      PolicyDocument: doc({ Effect: "Allow", Action: "iam:ListUsers", Resource: "*", Condition: { StringLike: { "aws:UserAgent": `*${"a?".repeat(900)}b*` } } }),
-    }));
-    const fits = await attackerIam.send(new CreatePolicyCommand({
-      PolicyName: "ua-fits",
-      PolicyDocument: doc({ Effect: "Allow", Action: "iam:ListGroups", Resource: "*", Condition: { StringLike: { "aws:UserAgent": `*${"a".repeat(1000)}*b` } } }),
-    }));
-    for (const p of [star, qmark, fits]) await attackerIam.send(new AttachUserPolicyCommand({ UserName: "ua-matcher", PolicyArn: p.Policy!.Arn! }));
+    const star = await attackerIam.send(
+      new CreatePolicyCommand({
+        PolicyName: "ua-star",
+        PolicyDocument: doc({
+          Effect: "Allow",
+          Action: "iam:GetUser",
+          Resource: "*",
+          Condition: { StringLike: { "aws:UserAgent": `*${"a".repeat(5900)}*b` } },
+        }),
+      }),
+    );
+    const qmark = await attackerIam.send(
+      new CreatePolicyCommand({
+        PolicyName: "ua-qmark",
+        PolicyDocument: doc({
+          Effect: "Allow",
+          Action: "iam:ListUsers",
+          Resource: "*",
+          Condition: { StringLike: { "aws:UserAgent": `*${"a?".repeat(900)}b*` } },
+        }),
+      }),
+    );
+    const fits = await attackerIam.send(
+      new CreatePolicyCommand({
+        PolicyName: "ua-fits",
+        PolicyDocument: doc({
+          Effect: "Allow",
+          Action: "iam:ListGroups",
+          Resource: "*",
+          Condition: { StringLike: { "aws:UserAgent": `*${"a".repeat(1000)}*b` } },
+        }),
+      }),
+    );
+    for (const p of [star, qmark, fits])
+      await attackerIam.send(new AttachUserPolicyCommand({ UserName: "ua-matcher", PolicyArn: p.Policy!.Arn! }));
     const key = await attackerIam.send(new CreateAccessKeyCommand({ UserName: "ua-matcher" }));
     userCreds = keyCreds(key.AccessKey!);
   });
 
   const call = (Action: string, userAgent: string) =>
-    rawSigned({ Action, Version: "2010-05-08" }, { service: "iam", creds: userCreds, baseUrl: server.url, headers: { "user-agent": userAgent } });
+    rawSigned(
+      { Action, Version: "2010-05-08" },
+      { service: "iam", creds: userCreds, baseUrl: server.url, headers: { "user-agent": userAgent } },
+    );
 
   it("`*a…a*b` (5,900 characters) against a 60 KiB User-Agent: AccessDenied, and the other tenant is served", async () => {
     const r = await call("GetUser", "a".repeat(60 * 1024));

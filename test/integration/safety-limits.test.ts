@@ -6,8 +6,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreatePolicyCommand, CreateRoleCommand, CreateUserCommand, GetAccountAuthorizationDetailsCommand, GetPolicyCommand,
-  IAMClient, ListInstanceProfilesForRoleCommand, ListRolesCommand, PutRolePolicyCommand, type GetAccountAuthorizationDetailsCommandOutput,
+  AddRoleToInstanceProfileCommand,
+  CreateInstanceProfileCommand,
+  CreatePolicyCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+  GetAccountAuthorizationDetailsCommand,
+  GetPolicyCommand,
+  IAMClient,
+  ListInstanceProfilesForRoleCommand,
+  ListRolesCommand,
+  PutRolePolicyCommand,
+  type GetAccountAuthorizationDetailsCommandOutput,
 } from "@aws-sdk/client-iam";
 import { startSandbox, type Sandbox } from "../../src/tools/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";
@@ -25,7 +35,10 @@ function padded(doc: object, length: number): string {
   return `{${" ".repeat(length - json.length)}${json.slice(1)}`;
 }
 
-const TRUST = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] };
+const TRUST = {
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+};
 const PERMS = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }] };
 const MAX_DOC = 131072;
 
@@ -58,18 +71,40 @@ describe("policy documents: AWS's limits at write time", () => {
   it("refuses a document longer than 131,072 characters and inline policies past the role's 10,240 counted characters", async () => {
     const c = await newAccount();
     await c.send(new CreateRoleCommand({ RoleName: "r", AssumeRolePolicyDocument: JSON.stringify(TRUST) }));
-    const tooLong = await expectAwsError(c.send(new PutRolePolicyCommand({ RoleName: "r", PolicyName: "p", PolicyDocument: padded(PERMS, MAX_DOC + 1) })), "ValidationError", 400);
+    const tooLong = await expectAwsError(
+      c.send(new PutRolePolicyCommand({ RoleName: "r", PolicyName: "p", PolicyDocument: padded(PERMS, MAX_DOC + 1) })),
+      "ValidationError",
+      400,
+    );
     expect(tooLong.message).toContain("failed to satisfy constraint: Member must have length less than or equal to 131072");
     // Padding is not counted: a 131,072-character document of ~90 counted characters is accepted…
     await c.send(new PutRolePolicyCommand({ RoleName: "r", PolicyName: "padded", PolicyDocument: padded(PERMS, MAX_DOC) }));
     // …but the counted characters of all the role's inline policies stay within 10,240.
-    const big = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: Array.from({ length: 200 }, (_, i) => `arn:aws:s3:::bucket-${i}/*`) }] };
+    const big = {
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Allow", Action: "s3:GetObject", Resource: Array.from({ length: 200 }, (_, i) => `arn:aws:s3:::bucket-${i}/*`) },
+      ],
+    };
     expect(JSON.stringify(big).length).toBeGreaterThan(5200);
     await c.send(new PutRolePolicyCommand({ RoleName: "r", PolicyName: "big1", PolicyDocument: JSON.stringify(big) }));
-    await expectAwsError(c.send(new PutRolePolicyCommand({ RoleName: "r", PolicyName: "big2", PolicyDocument: JSON.stringify(big) })),
-      "LimitExceeded", 409, "Maximum policy size of 10240 bytes exceeded for role r");
-    await expectAwsError(c.send(new CreateRoleCommand({ RoleName: "t", AssumeRolePolicyDocument: JSON.stringify({ ...TRUST, Statement: [{ ...TRUST.Statement[0], Sid: "x".repeat(2048) }] }) })),
-      "LimitExceeded", 409, "Cannot exceed quota for ACLSizePerRole: 2048");
+    await expectAwsError(
+      c.send(new PutRolePolicyCommand({ RoleName: "r", PolicyName: "big2", PolicyDocument: JSON.stringify(big) })),
+      "LimitExceeded",
+      409,
+      "Maximum policy size of 10240 bytes exceeded for role r",
+    );
+    await expectAwsError(
+      c.send(
+        new CreateRoleCommand({
+          RoleName: "t",
+          AssumeRolePolicyDocument: JSON.stringify({ ...TRUST, Statement: [{ ...TRUST.Statement[0], Sid: "x".repeat(2048) }] }),
+        }),
+      ),
+      "LimitExceeded",
+      409,
+      "Cannot exceed quota for ACLSizePerRole: 2048",
+    );
   });
 });
 
@@ -77,11 +112,23 @@ describe("control characters never reach an answer", () => {
   it("a policy Description with ESC/BEL/NUL is refused with AWS's pattern message; answers stay parseable", async () => {
     const c = await newAccount();
     for (const ch of ["\u001b", "\u0007", "\u0000", "\n"]) {
-      const e = await expectAwsError(c.send(new CreatePolicyCommand({ PolicyName: "p", PolicyDocument: JSON.stringify(PERMS), Description: `a${ch}b` })), "ValidationError", 400);
-      expect(e.message).toContain("at 'description' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{M}\\p{Z}\\p{S}\\p{N}\\p{P}]*");
+      const e = await expectAwsError(
+        c.send(new CreatePolicyCommand({ PolicyName: "p", PolicyDocument: JSON.stringify(PERMS), Description: `a${ch}b` })),
+        "ValidationError",
+        400,
+      );
+      expect(e.message).toContain(
+        "at 'description' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{M}\\p{Z}\\p{S}\\p{N}\\p{P}]*",
+      );
     }
-    await expectAwsError(c.send(new CreateRoleCommand({ RoleName: "r", AssumeRolePolicyDocument: JSON.stringify(TRUST), Description: "a\u001bb" })), "ValidationError", 400);
-    const ok = await c.send(new CreatePolicyCommand({ PolicyName: "p", PolicyDocument: JSON.stringify(PERMS), Description: "Zugriff für Ärzte — s3 (read)" }));
+    await expectAwsError(
+      c.send(new CreateRoleCommand({ RoleName: "r", AssumeRolePolicyDocument: JSON.stringify(TRUST), Description: "a\u001bb" })),
+      "ValidationError",
+      400,
+    );
+    const ok = await c.send(
+      new CreatePolicyCommand({ PolicyName: "p", PolicyDocument: JSON.stringify(PERMS), Description: "Zugriff für Ärzte — s3 (read)" }),
+    );
     const got = await c.send(new GetPolicyCommand({ PolicyArn: ok.Policy!.Arn! }));
     expect(got.Policy?.Description).toBe("Zugriff für Ärzte — s3 (read)");
     const gaad = await c.send(new GetAccountAuthorizationDetailsCommand({ Filter: ["LocalManagedPolicy"] }));

@@ -92,7 +92,10 @@ describe("request bodies are bounded before any work", () => {
 describe("parameters", () => {
   it("an unknown parameter is ignored (as AWS's Query services do), and a megabyte of it is never kept", async () => {
     for (let i = 0; i < 20; i++) {
-      const r = await rawSigned({ Action: "ListUsers", Version: "2010-05-08", [`Junk${i}`]: "x".repeat(900_000) }, { baseUrl: sb.url, creds: attacker, service: "iam" });
+      const r = await rawSigned(
+        { Action: "ListUsers", Version: "2010-05-08", [`Junk${i}`]: "x".repeat(900_000) },
+        { baseUrl: sb.url, creds: attacker, service: "iam" },
+      );
       expect(r.status).toBe(200);
       expect(r.text).toContain("<ListUsersResult>");
     }
@@ -112,16 +115,19 @@ describe("parameters", () => {
 
 describe("SigV4 strictness", () => {
   it("UNSIGNED-PAYLOAD is S3's alone: an IAM body cannot be swapped under a signature", async () => {
-    const r = await rawSigned({ Action: "ListUsers", Version: "2010-05-08" }, {
-      baseUrl: sb.url,
-      creds: attacker,
-      service: "iam",
-      headers: { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
-      tamper: (req) => {
-        req.body = "Action=CreateUser&Version=2010-05-08&UserName=swapped";
-        req.headers["content-length"] = String(req.body.length);
+    const r = await rawSigned(
+      { Action: "ListUsers", Version: "2010-05-08" },
+      {
+        baseUrl: sb.url,
+        creds: attacker,
+        service: "iam",
+        headers: { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
+        tamper: (req) => {
+          req.body = "Action=CreateUser&Version=2010-05-08&UserName=swapped";
+          req.headers["content-length"] = String(req.body.length);
+        },
       },
-    });
+    );
     expect(r.status).toBe(403);
     expect(xmlValue(r.text, "Code")).toBe("SignatureDoesNotMatch");
     const list = await rawSigned({ Action: "ListUsers", Version: "2010-05-08" }, { baseUrl: sb.url, creds: attacker, service: "iam" });
@@ -129,16 +135,26 @@ describe("SigV4 strictness", () => {
   });
 
   it("the Host header must be signed", async () => {
-    const r = await rawSigned({ Action: "GetCallerIdentity", Version: "2011-06-15" }, {
-      baseUrl: sb.url,
-      creds: attacker,
-      tamper: (req) => {
-        const auth = req.headers.authorization ?? req.headers.Authorization ?? "";
-        const fixed = auth.replace(/SignedHeaders=([^,]*)/, (_, h: string) => `SignedHeaders=${h.split(";").filter((x) => x !== "host").join(";")}`);
-        delete req.headers.Authorization;
-        req.headers.authorization = fixed;
+    const r = await rawSigned(
+      { Action: "GetCallerIdentity", Version: "2011-06-15" },
+      {
+        baseUrl: sb.url,
+        creds: attacker,
+        tamper: (req) => {
+          const auth = req.headers.authorization ?? req.headers.Authorization ?? "";
+          const fixed = auth.replace(
+            /SignedHeaders=([^,]*)/,
+            (_, h: string) =>
+              `SignedHeaders=${h
+                .split(";")
+                .filter((x) => x !== "host")
+                .join(";")}`,
+          );
+          delete req.headers.Authorization;
+          req.headers.authorization = fixed;
+        },
       },
-    });
+    );
     expect(r.status).toBe(400);
     expect(xmlValue(r.text, "Code")).toBe("IncompleteSignature");
     expect(xmlValue(r.text, "Message")).toBe("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");

@@ -27,12 +27,19 @@ function serve(args: string[], vars: Record<string, string>): Serve {
   const env: Record<string, string> = { WRANGLER_SEND_METRICS: "false" };
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("IAMLAB_")) env[k] = v;
   Object.assign(env, TEST_VARS, vars);
-  const child = spawn(process.execPath, ["--import", "tsx", "src/tools/serve.ts", ...args], { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "src/tools/serve.ts", ...args], {
+    cwd: ROOT,
+    env,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
   const s = { child, stdout: () => out, stderr: () => err, exited };
   started.push(s);
   return s;
@@ -42,12 +49,15 @@ function serve(args: string[], vars: Record<string, string>): Serve {
 async function listening(s: Serve, ms = 90_000): Promise<string> {
   let gone = false;
   void s.exited.then(() => (gone = true));
-  return waitFor(() => {
-    const m = /iamlab is listening on (\S+)/.exec(s.stdout());
-    if (m) return m[1]!;
-    if (gone) throw new Error(`serve exited before listening:\n${s.stdout()}\n${s.stderr()}`);
-    return undefined;
-  }, { timeoutMs: ms, intervalMs: 100, what: "serve's listening banner", detail: () => `${s.stdout()}\n${s.stderr()}` });
+  return waitFor(
+    () => {
+      const m = /iamlab is listening on (\S+)/.exec(s.stdout());
+      if (m) return m[1]!;
+      if (gone) throw new Error(`serve exited before listening:\n${s.stdout()}\n${s.stderr()}`);
+      return undefined;
+    },
+    { timeoutMs: ms, intervalMs: 100, what: "serve's listening banner", detail: () => `${s.stdout()}\n${s.stderr()}` },
+  );
 }
 
 async function exitWithin(s: Serve, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | "timeout"> {
@@ -91,7 +101,11 @@ describe("npm start with the operator's configuration", () => {
   let base: string;
 
   beforeAll(async () => {
-    s = serve(["--port", "0", "--in-memory"], { IAMLAB_ADMIN_TOKEN: token, IAMLAB_ROOT_SECRET_ACCESS_KEY: secret, IAMLAB_TEST_CLOCK: "false" });
+    s = serve(["--port", "0", "--in-memory"], {
+      IAMLAB_ADMIN_TOKEN: token,
+      IAMLAB_ROOT_SECRET_ACCESS_KEY: secret,
+      IAMLAB_TEST_CLOCK: "false",
+    });
     base = await listening(s);
   }, 120_000);
 
@@ -102,7 +116,8 @@ describe("npm start with the operator's configuration", () => {
     expect(s.stdout()).not.toContain(LOCAL_DEFAULTS.IAMLAB_ROOT_SECRET_ACCESS_KEY);
     expect(s.stdout()).toMatch(/Test clock .*: off/);
 
-    const admin = (t: string, init: RequestInit = {}) => fetch(`${base}/_iamlab${init.method === "POST" ? "/clock" : "/accounts"}`, { ...init, headers: { authorization: `Bearer ${t}` } });
+    const admin = (t: string, init: RequestInit = {}) =>
+      fetch(`${base}/_iamlab${init.method === "POST" ? "/clock" : "/accounts"}`, { ...init, headers: { authorization: `Bearer ${t}` } });
     expect((await admin(LOCAL_DEFAULTS.IAMLAB_ADMIN_TOKEN)).status).toBe(401);
     expect((await admin(token)).status).toBe(200);
     const clock = await admin(token, { method: "POST", body: '{"offsetMs":1000}' });
@@ -110,9 +125,16 @@ describe("npm start with the operator's configuration", () => {
     expect(((await clock.json()) as { error: string }).error).toBe("ClockDisabled");
 
     const client = (secretAccessKey: string) =>
-      new STSClient({ endpoint: base, region: "us-east-1", maxAttempts: 1, credentials: { accessKeyId: LOCAL_DEFAULTS.IAMLAB_ROOT_ACCESS_KEY_ID, secretAccessKey } });
+      new STSClient({
+        endpoint: base,
+        region: "us-east-1",
+        maxAttempts: 1,
+        credentials: { accessKeyId: LOCAL_DEFAULTS.IAMLAB_ROOT_ACCESS_KEY_ID, secretAccessKey },
+      });
     expect((await client(secret).send(new GetCallerIdentityCommand({}))).Account).toBe("123456789012");
-    await expect(client(LOCAL_DEFAULTS.IAMLAB_ROOT_SECRET_ACCESS_KEY).send(new GetCallerIdentityCommand({}))).rejects.toMatchObject({ name: "SignatureDoesNotMatch" });
+    await expect(client(LOCAL_DEFAULTS.IAMLAB_ROOT_SECRET_ACCESS_KEY).send(new GetCallerIdentityCommand({}))).rejects.toMatchObject({
+      name: "SignatureDoesNotMatch",
+    });
   });
 
   it("exits non-zero, saying why, when its workerd runtime is killed", async () => {

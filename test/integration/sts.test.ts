@@ -37,7 +37,11 @@ const credsOf = (c: StsCredentials | undefined): Creds => ({
   sessionToken: c!.SessionToken!,
 });
 
-const trust = (principal: Record<string, unknown>, condition?: Record<string, unknown>, actions: string[] = ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"]) =>
+const trust = (
+  principal: Record<string, unknown>,
+  condition?: Record<string, unknown>,
+  actions: string[] = ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+) =>
   JSON.stringify({
     Version: "2012-10-17",
     Statement: [{ Effect: "Allow", Principal: principal, Action: actions, ...(condition ? { Condition: condition } : {}) }],
@@ -57,7 +61,13 @@ async function newUser(iamc: IAMClient, name: string): Promise<{ arn: string; cr
 }
 
 async function newRole(iamc: IAMClient, name: string, doc: string, maxSessionDuration?: number): Promise<void> {
-  const r = await iamc.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: doc, ...(maxSessionDuration ? { MaxSessionDuration: maxSessionDuration } : {}) }));
+  const r = await iamc.send(
+    new CreateRoleCommand({
+      RoleName: name,
+      AssumeRolePolicyDocument: doc,
+      ...(maxSessionDuration ? { MaxSessionDuration: maxSessionDuration } : {}),
+    }),
+  );
   roles[name] = { arn: r.Role!.Arn!, id: r.Role!.RoleId! };
 }
 
@@ -112,8 +122,12 @@ describe("AssumeRole: who may assume", () => {
     const iamA = iam(rootA);
     const carol = await newUser(iamA, "carol");
     const role = roles["trusts-alice"]!.arn;
-    await expectErr(assume(carol.creds, "trusts-alice"), "AccessDenied", 403,
-      new RegExp(`^User: ${carol.arn} is not authorized to perform: sts:AssumeRole on resource: ${role}`));
+    await expectErr(
+      assume(carol.creds, "trusts-alice"),
+      "AccessDenied",
+      403,
+      new RegExp(`^User: ${carol.arn} is not authorized to perform: sts:AssumeRole on resource: ${role}`),
+    );
     const missing = `arn:aws:iam::${A.accountId}:role/no-such-role`;
     const denied = await expectErr(assume(carol.creds, "trusts-alice"), "AccessDenied", 403);
     const absent = await expectErr(assume(carol.creds, missing), "AccessDenied", 403);
@@ -148,10 +162,13 @@ describe("AssumeRole: the role as it is now (the isolate caches role rows)", () 
     await assume(alice.creds, "last-used");
     // Written after the response (waitUntil); the cached read must be dropped then, well before
     // the read cache's own lifetime (10 s in the local sandbox) would.
-    const used = await waitFor(async () => {
-      const u = (await iamA.send(new GetRoleCommand({ RoleName: "last-used" }))).Role!.RoleLastUsed;
-      return u?.LastUsedDate ? u : undefined;
-    }, { timeoutMs: 3_000, intervalMs: 20, what: "RoleLastUsed in GetRole" });
+    const used = await waitFor(
+      async () => {
+        const u = (await iamA.send(new GetRoleCommand({ RoleName: "last-used" }))).Role!.RoleLastUsed;
+        return u?.LastUsedDate ? u : undefined;
+      },
+      { timeoutMs: 3_000, intervalMs: 20, what: "RoleLastUsed in GetRole" },
+    );
     expect(used.Region).toBe("us-east-1");
     expect(Math.abs(used.LastUsedDate!.getTime() - Date.now())).toBeLessThan(60_000);
   });
@@ -166,31 +183,43 @@ describe("AssumeRole: validation and durations", () => {
     expect(r.status).toBe(400);
     expect(xmlValue(r.text, "Code")).toBe("ValidationError");
     expect(xmlValue(r.text, "Message")).toBe(
-      "1 validation error detected: Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900");
+      "1 validation error detected: Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900",
+    );
     const ok = await assume(alice.creds, "trusts-alice", { DurationSeconds: 900 });
     expect(Math.abs(ok.Credentials!.Expiration!.getTime() - (Date.now() + 900_000))).toBeLessThan(10_000);
   });
 
   it("up to the role's MaxSessionDuration, not beyond", async () => {
     await assume(alice.creds, "trusts-alice", { DurationSeconds: 3600 });
-    await expectErr(assume(alice.creds, "trusts-alice", { DurationSeconds: 3601 }), "ValidationError", 400,
-      "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");
+    await expectErr(
+      assume(alice.creds, "trusts-alice", { DurationSeconds: 3601 }),
+      "ValidationError",
+      400,
+      "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+    );
     const long = await assume(alice.creds, "long", { DurationSeconds: 7200 });
     expect(Math.abs(long.Credentials!.Expiration!.getTime() - (Date.now() + 7200_000))).toBeLessThan(10_000);
-    await expectErr(assume(alice.creds, "long", { DurationSeconds: 7201 }), "ValidationError", 400,
-      "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");
+    await expectErr(
+      assume(alice.creds, "long", { DurationSeconds: 7201 }),
+      "ValidationError",
+      400,
+      "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+    );
     const r = await raw(alice.creds, { RoleArn: roles["long"]!.arn, DurationSeconds: "43201" });
     expect(xmlValue(r.text, "Message")).toBe(
-      "1 validation error detected: Value '43201' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200");
+      "1 validation error detected: Value '43201' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200",
+    );
   });
 
   it("RoleSessionName and ExternalId constraints", async () => {
     let r = await raw(alice.creds, { RoleArn: roles["trusts-alice"]!.arn, RoleSessionName: "a" });
     expect(xmlValue(r.text, "Message")).toBe(
-      "1 validation error detected: Value 'a' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or equal to 2");
+      "1 validation error detected: Value 'a' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or equal to 2",
+    );
     r = await raw(alice.creds, { RoleArn: roles["trusts-alice"]!.arn, RoleSessionName: "bad name" });
     expect(xmlValue(r.text, "Message")).toBe(
-      "1 validation error detected: Value 'bad name' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*");
+      "1 validation error detected: Value 'bad name' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+    );
     r = await raw(alice.creds, { RoleArn: roles["external"]!.arn, ExternalId: "x" });
     expect(xmlValue(r.text, "Code")).toBe("ValidationError");
   });
@@ -198,8 +227,12 @@ describe("AssumeRole: validation and durations", () => {
   it("role chaining is capped at one hour", async () => {
     const first = await assume(alice.creds, "trusts-alice");
     const c = credsOf(first.Credentials);
-    await expectErr(assume(c, "chain-target", { DurationSeconds: 3601 }), "ValidationError", 400,
-      "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.");
+    await expectErr(
+      assume(c, "chain-target", { DurationSeconds: 3601 }),
+      "ValidationError",
+      400,
+      "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+    );
     const second = await assume(c, "chain-target", { DurationSeconds: 3600, RoleSessionName: "hop2" });
     const me = await sts(credsOf(second.Credentials)).send(new GetCallerIdentityCommand({}));
     expect(me.Arn).toBe(`arn:aws:sts::${A.accountId}:assumed-role/chain-target/hop2`);
@@ -215,7 +248,16 @@ describe("AssumeRole: validation and durations", () => {
     expect(out.PackedPolicySize).toBeGreaterThan(0);
     expect(out.PackedPolicySize).toBeLessThanOrEqual(100);
     expect(out.SourceIdentity).toBe("alice-src");
-    await expectErr(assume(alice.creds, "trusts-alice", { Tags: [{ Key: "a", Value: "1" }, { Key: "A", Value: "2" }] }), "InvalidParameterValue", 400);
+    await expectErr(
+      assume(alice.creds, "trusts-alice", {
+        Tags: [
+          { Key: "a", Value: "1" },
+          { Key: "A", Value: "2" },
+        ],
+      }),
+      "InvalidParameterValue",
+      400,
+    );
     // the wire code (the SDK's class for it is MalformedPolicyDocumentException)
     await expectErr(assume(alice.creds, "trusts-alice", { Policy: "{not json" }), "MalformedPolicyDocument", 400);
   });
@@ -227,12 +269,20 @@ describe("session credentials", () => {
     const c = credsOf(out.Credentials);
     const t = c.sessionToken!;
     const tampered = { ...c, sessionToken: t.slice(0, 20) + (t[20] === "A" ? "B" : "A") + t.slice(21) };
-    await expectErr(sts(tampered).send(new GetCallerIdentityCommand({})), "InvalidClientTokenId", 403,
-      "The security token included in the request is invalid.");
+    await expectErr(
+      sts(tampered).send(new GetCallerIdentityCommand({})),
+      "InvalidClientTokenId",
+      403,
+      "The security token included in the request is invalid.",
+    );
     await expectErr(sts({ ...c, secretAccessKey: "x".repeat(40) }).send(new GetCallerIdentityCommand({})), "SignatureDoesNotMatch", 403);
     // a token of another session with this key id
     const other = await assume(alice.creds, "trusts-alice");
-    await expectErr(sts({ ...c, sessionToken: other.Credentials!.SessionToken! }).send(new GetCallerIdentityCommand({})), "InvalidClientTokenId", 403);
+    await expectErr(
+      sts({ ...c, sessionToken: other.Credentials!.SessionToken! }).send(new GetCallerIdentityCommand({})),
+      "InvalidClientTokenId",
+      403,
+    );
   });
 
   it("expires on the sandbox clock", async () => {
@@ -259,8 +309,12 @@ describe("session credentials", () => {
 describe("cross-account AssumeRole", () => {
   it("a trust policy alone is not enough: the caller's account must allow too", async () => {
     // B's bob has no identity policy allowing sts:AssumeRole on A's role.
-    await expectErr(assume(bobB.creds, "trusts-bob"), "AccessDenied", 403,
-      new RegExp(`^User: ${bobB.arn} is not authorized to perform: sts:AssumeRole on resource: ${roles["trusts-bob"]!.arn}`));
+    await expectErr(
+      assume(bobB.creds, "trusts-bob"),
+      "AccessDenied",
+      403,
+      new RegExp(`^User: ${bobB.arn} is not authorized to perform: sts:AssumeRole on resource: ${roles["trusts-bob"]!.arn}`),
+    );
     await expectErr(assume(bobB.creds, "trusts-b"), "AccessDenied", 403);
   });
 });
@@ -272,7 +326,12 @@ describe("GetSessionToken", () => {
     const c = credsOf(out.Credentials);
     const me = await sts(c).send(new GetCallerIdentityCommand({}));
     expect(me.Arn).toBe(alice.arn);
-    await expectErr(sts(c).send(new GetSessionTokenCommand({})), "AccessDenied", 403, "Cannot call GetSessionToken with session credentials");
+    await expectErr(
+      sts(c).send(new GetSessionTokenCommand({})),
+      "AccessDenied",
+      403,
+      "Cannot call GetSessionToken with session credentials",
+    );
   });
 
   it("root: at most one hour; durations outside 900..129600 are refused", async () => {
@@ -282,26 +341,36 @@ describe("GetSessionToken", () => {
     expect(me.Arn).toBe(`arn:aws:iam::${A.accountId}:root`);
     const r = await rawSigned({ Action: "GetSessionToken", Version: "2011-06-15", DurationSeconds: "129601" }, { creds: alice.creds });
     expect(xmlValue(r.text, "Message")).toBe(
-      "1 validation error detected: Value '129601' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 129600");
+      "1 validation error detected: Value '129601' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 129600",
+    );
   });
 });
 
 describe("GetFederationToken", () => {
   it("root: a federated user session of at most one hour", async () => {
     const out = await sts(rootA).send(new GetFederationTokenCommand({ Name: "fed-user", DurationSeconds: 43200 }));
-    expect(out.FederatedUser).toEqual({ FederatedUserId: `${A.accountId}:fed-user`, Arn: `arn:aws:sts::${A.accountId}:federated-user/fed-user` });
+    expect(out.FederatedUser).toEqual({
+      FederatedUserId: `${A.accountId}:fed-user`,
+      Arn: `arn:aws:sts::${A.accountId}:federated-user/fed-user`,
+    });
     expect(out.PackedPolicySize).toBe(0);
     expect(Math.abs(out.Credentials!.Expiration!.getTime() - (Date.now() + 3_600_000))).toBeLessThan(10_000);
     const c = credsOf(out.Credentials);
     const me = await sts(c).send(new GetCallerIdentityCommand({}));
     expect(me).toMatchObject({ Arn: out.FederatedUser!.Arn, UserId: out.FederatedUser!.FederatedUserId, Account: A.accountId });
-    await expectErr(sts(c).send(new GetFederationTokenCommand({ Name: "again" })), "AccessDenied", 403, "Cannot call GetFederationToken with session credentials");
+    await expectErr(
+      sts(c).send(new GetFederationTokenCommand({ Name: "again" })),
+      "AccessDenied",
+      403,
+      "Cannot call GetFederationToken with session credentials",
+    );
   });
 
   it("validates Name", async () => {
     const r = await rawSigned({ Action: "GetFederationToken", Version: "2011-06-15", Name: "x" }, { creds: rootA });
     expect(xmlValue(r.text, "Message")).toBe(
-      "1 validation error detected: Value 'x' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 2");
+      "1 validation error detected: Value 'x' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 2",
+    );
   });
 });
 
@@ -316,7 +385,6 @@ describe("GetAccessKeyInfo", () => {
   });
 });
 
-
 describe("restrictions of session credentials (enforced by the authorizer)", () => {
   it("GetSessionToken credentials without MFA cannot call IAM", async () => {
     const out = await sts(rootA).send(new GetSessionTokenCommand({}));
@@ -325,8 +393,12 @@ describe("restrictions of session credentials (enforced by the authorizer)", () 
 
   it("GetSessionToken credentials may AssumeRole (chaining limits apply); federation credentials may not", async () => {
     const st = credsOf((await sts(alice.creds).send(new GetSessionTokenCommand({}))).Credentials);
-    await expectErr(assume(st, "trusts-alice", { DurationSeconds: 3601 }), "ValidationError", 400,
-      "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.");
+    await expectErr(
+      assume(st, "trusts-alice", { DurationSeconds: 3601 }),
+      "ValidationError",
+      400,
+      "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+    );
     const out = await assume(st, "trusts-alice", { Tags: [{ Key: "k", Value: "v" }] });
     expect(out.AssumedRoleUser!.Arn).toBe(`arn:aws:sts::${A.accountId}:assumed-role/trusts-alice/s1`);
     const fed = credsOf((await sts(rootA).send(new GetFederationTokenCommand({ Name: "fed2" }))).Credentials);
@@ -338,11 +410,19 @@ describe("restrictions of session credentials (enforced by the authorizer)", () 
 
 /** Tests that need IAM policy actions (PutUserPolicy / PutRolePolicy) skip until those are registered. */
 async function iamPolicyActions(): Promise<boolean> {
-  const e = await iam(rootA).send(new PutUserPolicyCommand({ UserName: "no-such-user", PolicyName: "p", PolicyDocument: "{}" })).then(() => null, (x: Error) => x);
+  const e = await iam(rootA)
+    .send(new PutUserPolicyCommand({ UserName: "no-such-user", PolicyName: "p", PolicyDocument: "{}" }))
+    .then(
+      () => null,
+      (x: Error) => x,
+    );
   return !(e && (codeOf(e) === "InvalidAction" || /Could not find operation/.test(e.message)));
 }
 const allow = (action: string | string[], resource = "*", condition?: Record<string, unknown>) =>
-  JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: action, Resource: resource, ...(condition ? { Condition: condition } : {}) }] });
+  JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Action: action, Resource: resource, ...(condition ? { Condition: condition } : {}) }],
+  });
 
 describe("policies of both sides and of the session", () => {
   it("a trust policy naming the account needs an identity policy of the caller", async (t) => {
@@ -351,20 +431,34 @@ describe("policies of both sides and of the session", () => {
     const dave = await newUser(iamA, "dave");
     await newRole(iamA, "trusts-account", trust({ AWS: `arn:aws:iam::${A.accountId}:root` }));
     await expectErr(assume(dave.creds, "trusts-account"), "AccessDenied", 403);
-    await iamA.send(new PutUserPolicyCommand({ UserName: "dave", PolicyName: "assume", PolicyDocument: allow("sts:AssumeRole", roles["trusts-account"]!.arn) }));
+    await iamA.send(
+      new PutUserPolicyCommand({
+        UserName: "dave",
+        PolicyName: "assume",
+        PolicyDocument: allow("sts:AssumeRole", roles["trusts-account"]!.arn),
+      }),
+    );
     const ok = await assume(dave.creds, "trusts-account");
     expect(ok.AssumedRoleUser!.Arn).toBe(`arn:aws:sts::${A.accountId}:assumed-role/trusts-account/s1`);
   });
 
   it("cross-account: allowed when both the trust policy and the caller's account allow", async (t) => {
     if (!(await iamPolicyActions())) return t.skip();
-    await iam(accountCreds(B)).send(new PutUserPolicyCommand({ UserName: "bob", PolicyName: "assume-a", PolicyDocument: allow("sts:AssumeRole", `arn:aws:iam::${A.accountId}:role/*`) }));
+    await iam(accountCreds(B)).send(
+      new PutUserPolicyCommand({
+        UserName: "bob",
+        PolicyName: "assume-a",
+        PolicyDocument: allow("sts:AssumeRole", `arn:aws:iam::${A.accountId}:role/*`),
+      }),
+    );
     for (const role of ["trusts-bob", "trusts-b"]) {
       const out = await assume(bobB.creds, role, { RoleSessionName: "from-b" });
       const me = await sts(credsOf(out.Credentials)).send(new GetCallerIdentityCommand({}));
       expect(me).toMatchObject({ Account: A.accountId, Arn: `arn:aws:sts::${A.accountId}:assumed-role/${role}/from-b` });
       expect(out.Credentials!.AccessKeyId).toMatch(/^ASIA/);
-      expect((await sts(rootA).send(new GetAccessKeyInfoCommand({ AccessKeyId: out.Credentials!.AccessKeyId! }))).Account).toBe(A.accountId);
+      expect((await sts(rootA).send(new GetAccessKeyInfoCommand({ AccessKeyId: out.Credentials!.AccessKeyId! }))).Account).toBe(
+        A.accountId,
+      );
     }
   });
 
@@ -372,23 +466,42 @@ describe("policies of both sides and of the session", () => {
     if (!(await iamPolicyActions())) return t.skip();
     const iamA = iam(rootA);
     await newRole(iamA, "worker", trust({ AWS: alice.arn }));
-    await iamA.send(new PutRolePolicyCommand({ RoleName: "worker", PolicyName: "lists", PolicyDocument: allow(["iam:ListUsers", "iam:ListRoles"]) }));
-    await iamA.send(new PutRolePolicyCommand({ RoleName: "worker", PolicyName: "red-only", PolicyDocument: JSON.stringify({
-      Version: "2012-10-17",
-      Statement: [{ Effect: "Deny", Action: "iam:ListRoles", Resource: "*", Condition: { StringNotEquals: { "aws:PrincipalTag/team": "red" } } }],
-    }) }));
+    await iamA.send(
+      new PutRolePolicyCommand({ RoleName: "worker", PolicyName: "lists", PolicyDocument: allow(["iam:ListUsers", "iam:ListRoles"]) }),
+    );
+    await iamA.send(
+      new PutRolePolicyCommand({
+        RoleName: "worker",
+        PolicyName: "red-only",
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Deny", Action: "iam:ListRoles", Resource: "*", Condition: { StringNotEquals: { "aws:PrincipalTag/team": "red" } } },
+          ],
+        }),
+      }),
+    );
     const full = credsOf((await assume(alice.creds, "worker", { Tags: [{ Key: "team", Value: "red" }] })).Credentials);
     await iam(full).send(new ListUsersCommand({}));
     await iam(full).send(new ListRolesCommand({}));
     const blue = credsOf((await assume(alice.creds, "worker", { Tags: [{ Key: "team", Value: "blue" }] })).Credentials);
     await iam(blue).send(new ListUsersCommand({}));
     await expectErr(iam(blue).send(new ListRolesCommand({})), "AccessDenied", 403);
-    const narrowed = credsOf((await assume(alice.creds, "worker", {
-      Tags: [{ Key: "team", Value: "red" }],
-      Policy: allow("iam:ListRoles"),
-    })).Credentials);
+    const narrowed = credsOf(
+      (
+        await assume(alice.creds, "worker", {
+          Tags: [{ Key: "team", Value: "red" }],
+          Policy: allow("iam:ListRoles"),
+        })
+      ).Credentials,
+    );
     await iam(narrowed).send(new ListRolesCommand({}));
-    await expectErr(iam(narrowed).send(new ListUsersCommand({})), "AccessDenied", 403, /because no session policy allows the iam:ListUsers action/);
+    await expectErr(
+      iam(narrowed).send(new ListUsersCommand({})),
+      "AccessDenied",
+      403,
+      /because no session policy allows the iam:ListUsers action/,
+    );
   });
 
   it("revocation: AWSRevokeOlderSessions denies sessions issued before, not after", async (t) => {
@@ -399,10 +512,16 @@ describe("policies of both sides and of the session", () => {
     const old = credsOf((await assume(alice.creds, "revocable")).Credentials);
     await iam(old).send(new ListRolesCommand({}));
     const cutoff = new Date(Date.now() + 2000).toISOString().replace(/\.\d{3}Z$/, "Z");
-    await iamA.send(new PutRolePolicyCommand({ RoleName: "revocable", PolicyName: "AWSRevokeOlderSessions", PolicyDocument: JSON.stringify({
-      Version: "2012-10-17",
-      Statement: [{ Effect: "Deny", Action: ["*"], Resource: ["*"], Condition: { DateLessThan: { "aws:TokenIssueTime": cutoff } } }],
-    }) }));
+    await iamA.send(
+      new PutRolePolicyCommand({
+        RoleName: "revocable",
+        PolicyName: "AWSRevokeOlderSessions",
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Deny", Action: ["*"], Resource: ["*"], Condition: { DateLessThan: { "aws:TokenIssueTime": cutoff } } }],
+        }),
+      }),
+    );
     await expectErr(iam(old).send(new ListRolesCommand({})), "AccessDenied", 403, /with an explicit deny in an identity-based policy/);
     await setClock(5000);
     const fresh = credsOf((await assume(alice.creds, "revocable")).Credentials);

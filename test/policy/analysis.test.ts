@@ -1,6 +1,15 @@
 /** evaluate = decide(analyze(…)): the analysis is plain data, the decision a pure function of it. */
 import { describe, expect, it } from "vitest";
-import { analyze, decide, decisionOf, evaluate, parsePolicy, type Analysis, type PolicySource, type PolicySourceType } from "../../src/policy/index.js";
+import {
+  analyze,
+  decide,
+  decisionOf,
+  evaluate,
+  parsePolicy,
+  type Analysis,
+  type PolicySource,
+  type PolicySourceType,
+} from "../../src/policy/index.js";
 import { A, B, PRINCIPALS } from "./corpus.js";
 
 function src(id: string, type: PolicySourceType, statements: unknown[], version = "2012-10-17"): PolicySource {
@@ -10,19 +19,43 @@ function src(id: string, type: PolicySourceType, statements: unknown[], version 
   return { id, type, policy: r.policy };
 }
 
-const req = { principal: PRINCIPALS.user!, action: "s3:GetObject", resource: "arn:aws:s3:::bucket/k", context: { "aws:SourceIp": "10.1.1.1" } };
+const req = {
+  principal: PRINCIPALS.user!,
+  action: "s3:GetObject",
+  resource: "arn:aws:s3:::bucket/k",
+  context: { "aws:SourceIp": "10.1.1.1" },
+};
 
 describe("analyze", () => {
   const id = src("id", "identity", [
     { Sid: "Read", Effect: "Allow", Action: "s3:Get*", Resource: "*" },
-    { Sid: "Office", Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::bucket/${aws:PrincipalTag/team}", Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } } },
-    { Sid: "Mfa", Effect: "Deny", Action: "s3:GetObject", Resource: "*", Condition: { Bool: { "aws:MultiFactorAuthPresent": "false" }, StringLike: { "s3:prefix": "${aws:username}/*" } } },
+    {
+      Sid: "Office",
+      Effect: "Allow",
+      Action: "s3:*",
+      Resource: "arn:aws:s3:::bucket/${aws:PrincipalTag/team}",
+      Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } },
+    },
+    {
+      Sid: "Mfa",
+      Effect: "Deny",
+      Action: "s3:GetObject",
+      Resource: "*",
+      Condition: { Bool: { "aws:MultiFactorAuthPresent": "false" }, StringLike: { "s3:prefix": "${aws:username}/*" } },
+    },
   ]);
   const boundary = src("b", "boundary", [{ Effect: "Allow", Action: "s3:*", Resource: "*" }]);
 
   it("per policy type: allows, first deny, matched statements; the caller's side; absent condition keys and policy variables", () => {
     const a = analyze(req, { identity: [id], boundary: [boundary] });
-    expect(a).toMatchObject({ alwaysAllowed: false, crossAccount: false, identitySide: "policies", scps: null, resource: null, session: null });
+    expect(a).toMatchObject({
+      alwaysAllowed: false,
+      crossAccount: false,
+      identitySide: "policies",
+      scps: null,
+      resource: null,
+      session: null,
+    });
     expect(a.identity).toEqual({ allows: true, matched: [{ source: id, index: 0, effect: "Allow", sid: "Read" }] });
     expect(a.boundary).toEqual({ allows: true, matched: [{ source: boundary, index: 0, effect: "Allow" }] });
     expect(a.contextKeys).toEqual([
@@ -49,8 +82,13 @@ describe("analyze", () => {
       Resource: "*",
       Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" }, StringEquals: { "s3:prefix": "${aws:username}" } },
     };
-    expect(analyze(req, { identity: [src("new", "identity", [cond])] }).contextKeys!.map((k) => k.key)).toEqual(["s3:prefix", "aws:username"]);
-    expect(analyze(req, { identity: [src("old", "identity", [cond], "2008-10-17")] }).contextKeys!.map((k) => k.key)).toEqual(["s3:prefix"]);
+    expect(analyze(req, { identity: [src("new", "identity", [cond])] }).contextKeys!.map((k) => k.key)).toEqual([
+      "s3:prefix",
+      "aws:username",
+    ]);
+    expect(analyze(req, { identity: [src("old", "identity", [cond], "2008-10-17")] }).contextKeys!.map((k) => k.key)).toEqual([
+      "s3:prefix",
+    ]);
   });
 
   it("resource-based grants: the strongest way an Allow named the caller", () => {
@@ -85,13 +123,23 @@ describe("decide", () => {
     expect(decide(none)).toEqual({ reason: "allowed", steps: null });
     expect(decide({ ...none, identity: nothing })).toEqual({ reason: "noIdentityAllow", steps: null });
     expect(decide({ ...none, boundary: nothing })).toMatchObject({ reason: "noBoundaryAllow" });
-    expect(decide({ ...none, session: nothing, resource: allow })).toEqual({ reason: "noSessionAllow", resourceGrant: "delegated", steps: null });
+    expect(decide({ ...none, session: nothing, resource: allow })).toEqual({
+      reason: "noSessionAllow",
+      resourceGrant: "delegated",
+      steps: null,
+    });
     expect(decide({ ...none, crossAccount: true })).toMatchObject({ reason: "noResourceAllow" });
     expect(decide({ ...none, crossAccount: true, resource: allow })).toMatchObject({ reason: "allowed", resourceGrant: "delegated" });
     expect(decide({ ...none, scps: [allow, nothing] })).toMatchObject({ reason: "noScpAllow" });
     const deny = { type: "boundary" as const, id: "b" };
-    expect(decide({ ...none, scps: [nothing], boundary: { allows: false, deny, matched: null } })).toEqual({ reason: "explicitDeny", deniedBy: deny, steps: null });
-    expect(decide({ ...none, identity: nothing, resource: { allows: true, grant: "role", matched: null }, boundary: nothing })).toMatchObject({
+    expect(decide({ ...none, scps: [nothing], boundary: { allows: false, deny, matched: null } })).toEqual({
+      reason: "explicitDeny",
+      deniedBy: deny,
+      steps: null,
+    });
+    expect(
+      decide({ ...none, identity: nothing, resource: { allows: true, grant: "role", matched: null }, boundary: nothing }),
+    ).toMatchObject({
       reason: "noBoundaryAllow",
       resourceGrant: "roleArn",
     });

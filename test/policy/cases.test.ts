@@ -14,7 +14,11 @@ describe("policy case corpus", () => {
     const { req, set } = buildCase(c);
     const d = evaluate(req, set);
     const got = { decision: d.decision, reason: d.reason, deniedBy: d.deniedBy?.type };
-    const want: Record<string, string | undefined> = { decision: c.expect, reason: c.reason ?? d.reason, deniedBy: c.deniedBy ?? got.deniedBy };
+    const want: Record<string, string | undefined> = {
+      decision: c.expect,
+      reason: c.reason ?? d.reason,
+      deniedBy: c.deniedBy ?? got.deniedBy,
+    };
     expect(got, JSON.stringify(d.explanation, null, 1)).toEqual(want);
     if (c.message) expect(accessDeniedMessage(req, d)).toBe(c.message);
     // The explanation is the decision's own record.
@@ -29,7 +33,12 @@ describe("policy case corpus", () => {
       deniedBy: d.deniedBy,
     });
     if (c.message) expect(accessDeniedMessage(req, quick)).toBe(c.message);
-    expect(quick.explanation).toMatchObject({ decision: d.decision, reason: d.reason, crossAccount: d.explanation.crossAccount, policies: [] });
+    expect(quick.explanation).toMatchObject({
+      decision: d.decision,
+      reason: d.reason,
+      crossAccount: d.explanation.crossAccount,
+      policies: [],
+    });
     expect(Object.isFrozen(quick.explanation)).toBe(true);
   });
 });

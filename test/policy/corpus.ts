@@ -95,7 +95,9 @@ function expand<T>(v: T): T {
 export function loadCases(): PolicyCase[] {
   const dir = join(import.meta.dirname, "cases");
   const out: PolicyCase[] = [];
-  for (const f of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()) {
     const list = JSON.parse(readFileSync(join(dir, f), "utf8")) as Array<Omit<PolicyCase, "file">>;
     for (const c of list) out.push({ ...expand(c), file: f });
   }
@@ -127,7 +129,9 @@ export function buildCase(c: PolicyCase): { req: AuthzRequest; set: PolicySet } 
   if (c.requireResourceAllow) set.requireResourceAllow = true;
   if (c.boundary) set.boundary = sources(c.boundary, "boundary", "boundary", `arn:aws:iam::${A}:policy/boundary`);
   if (c.session) set.session = sources(c.session, "session", "session", "session-policy-");
-  if (c.scps) set.scps = c.scps.map((lvl, i) => sources(lvl, "scp", "scp", `arn:aws:organizations::${A}:policy/o-x/service_control_policy/p-${i}-`));
-  if (c.rcps) set.rcps = c.rcps.map((lvl, i) => sources(lvl, "rcp", "rcp", `arn:aws:organizations::${A}:policy/o-x/resource_control_policy/p-${i}-`));
+  if (c.scps)
+    set.scps = c.scps.map((lvl, i) => sources(lvl, "scp", "scp", `arn:aws:organizations::${A}:policy/o-x/service_control_policy/p-${i}-`));
+  if (c.rcps)
+    set.rcps = c.rcps.map((lvl, i) => sources(lvl, "rcp", "rcp", `arn:aws:organizations::${A}:policy/o-x/resource_control_policy/p-${i}-`));
   return { req, set };
 }

@@ -9,7 +9,12 @@ function identity(id: string, statements: unknown[]): PolicySource {
   return { id, type: "identity", policy: r.policy };
 }
 
-const req = { principal: PRINCIPALS.user!, action: "s3:GetObject", resource: "arn:aws:s3:::bucket/k", context: { "aws:SourceIp": "9.9.9.9" } };
+const req = {
+  principal: PRINCIPALS.user!,
+  action: "s3:GetObject",
+  resource: "arn:aws:s3:::bucket/k",
+  context: { "aws:SourceIp": "9.9.9.9" },
+};
 
 describe("explanation", () => {
   const d = evaluate(req, {
@@ -50,13 +55,23 @@ describe("explanation", () => {
     expect(stmts[2]!.matched).toBe(false);
   });
   it("records the statement that denied", () => {
-    const deny = evaluate(req, { identity: [identity(`arn:aws:iam::${A}:policy/D`, [{ Effect: "Allow", Action: "*", Resource: "*" }, { Sid: "NoS3", Effect: "Deny", Action: "s3:*", Resource: "*" }])] });
+    const deny = evaluate(req, {
+      identity: [
+        identity(`arn:aws:iam::${A}:policy/D`, [
+          { Effect: "Allow", Action: "*", Resource: "*" },
+          { Sid: "NoS3", Effect: "Deny", Action: "s3:*", Resource: "*" },
+        ]),
+      ],
+    });
     expect(deny.deniedBy).toEqual({ type: "identity", id: `arn:aws:iam::${A}:policy/D`, sid: "NoS3" });
     expect(deny.explanation.policies[0]).toMatchObject({ allows: true, denies: true });
   });
   it("records NotAction exclusions and principal matches", () => {
     const r = parsePolicy(
-      JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${A}:role/Dev` }, NotAction: "s3:Delete*", Resource: "*" }] }),
+      JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${A}:role/Dev` }, NotAction: "s3:Delete*", Resource: "*" }],
+      }),
       "resource",
     );
     if (!r.ok) throw new Error(r.message);
@@ -70,11 +85,17 @@ describe("explanation", () => {
       value: `arn:aws:iam::${A}:role/Dev`,
       principalMatch: "role",
     });
-    const del = evaluate({ ...s, action: "s3:DeleteObject" }, { identity: [], resource: [{ id: "bucket", type: "resource", policy: r.policy }] });
+    const del = evaluate(
+      { ...s, action: "s3:DeleteObject" },
+      { identity: [], resource: [{ id: "bucket", type: "resource", policy: r.policy }] },
+    );
     expect(del.explanation.policies[0]!.statements[0]!.action).toEqual({ element: "NotAction", matched: false, value: "s3:Delete*" });
   });
   it("reports unresolved policy variables", () => {
-    const out = evaluate({ ...req, principal: PRINCIPALS.session! }, { identity: [identity("p", [{ Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::bucket/${aws:username}/*" }])] });
+    const out = evaluate(
+      { ...req, principal: PRINCIPALS.session! },
+      { identity: [identity("p", [{ Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::bucket/${aws:username}/*" }])] },
+    );
     expect(out.explanation.policies[0]!.statements[0]!.resource).toEqual({
       element: "Resource",
       matched: false,

@@ -118,8 +118,12 @@ describe("passwords", () => {
   });
   it("checks a custom policy in IAM's order with IAM's wording", () => {
     const p: PasswordPolicy = {
-      MinimumPasswordLength: 10, RequireSymbols: true, RequireNumbers: true, RequireUppercaseCharacters: true,
-      RequireLowercaseCharacters: true, AllowUsersToChangePassword: false,
+      MinimumPasswordLength: 10,
+      RequireSymbols: true,
+      RequireNumbers: true,
+      RequireUppercaseCharacters: true,
+      RequireLowercaseCharacters: true,
+      AllowUsersToChangePassword: false,
     };
     expect(passwordPolicyViolation("short", p)).toBe("Password should have a minimum length of 10");
     expect(passwordPolicyViolation("ABCDEFGHIJK1!", p)).toBe("Password should have at least one lowercase letter");
@@ -142,6 +146,11 @@ describe("passwords", () => {
 
 describe("csv", () => {
   it("quotes only cells that need it", () => {
-    expect(toCsv([["a", "b,c", 'd"e', "f\ng"], ["1", "2", "3", "4"]])).toBe('a,"b,c","d""e","f\ng"\n1,2,3,4');
+    expect(
+      toCsv([
+        ["a", "b,c", 'd"e', "f\ng"],
+        ["1", "2", "3", "4"],
+      ]),
+    ).toBe('a,"b,c","d""e","f\ng"\n1,2,3,4');
   });
 });

@@ -26,17 +26,23 @@ describe("action registry", () => {
       const level = permissionOf(a)!.accessLevel;
       const awsRead = level === "Read" || level === "List";
       const ok =
-        a.effect === "read" ? awsRead
-        // Changes nothing IAM holds: STS calls, reports that Generate* starts (AWS: Read), and the
-        // data plane of the other services (S3 buckets and objects: never IAM state, never a cache).
-        : a.effect === "none" ? a.service === "sts" || a.name.startsWith("Generate") || (a.service !== "iam" && !awsRead)
-        : !awsRead;
+        a.effect === "read"
+          ? awsRead
+          : // Changes nothing IAM holds: STS calls, reports that Generate* starts (AWS: Read), and the
+            // data plane of the other services (S3 buckets and objects: never IAM state, never a cache).
+            a.effect === "none"
+            ? a.service === "sts" || a.name.startsWith("Generate") || (a.service !== "iam" && !awsRead)
+            : !awsRead;
       if (!ok) wrong.push(`${a.service}:${a.name} is ${a.effect}, AWS says ${level}`);
     }
     expect(wrong).toEqual([]);
   });
 
   it("marks exactly the calls that can change root access keys", () => {
-    expect(ALL_ACTIONS.filter((a) => a.effect === "rootKeys").map((a) => a.name).sort()).toEqual(["CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey"]);
+    expect(
+      ALL_ACTIONS.filter((a) => a.effect === "rootKeys")
+        .map((a) => a.name)
+        .sort(),
+    ).toEqual(["CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey"]);
   });
 });

@@ -18,7 +18,14 @@ describe("bench signing helper", () => {
     const r = await signRequest({ url, creds, service: "iam", params: { Action: "ListUsers", MaxItems: "100" } });
     expect(r.body).toBe("Version=2010-05-08&Action=ListUsers&MaxItems=100");
     await verify(r);
-    await verify(await signRequest({ url, creds: { ...creds, sessionToken: "token/with+chars=" }, service: "sts", params: { Action: "GetCallerIdentity" } }));
+    await verify(
+      await signRequest({
+        url,
+        creds: { ...creds, sessionToken: "token/with+chars=" },
+        service: "sts",
+        params: { Action: "GetCallerIdentity" },
+      }),
+    );
     await expect(verify(r, "wrong-secret")).rejects.toMatchObject({ code: "SignatureDoesNotMatch" });
   });
 

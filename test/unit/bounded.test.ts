@@ -9,7 +9,11 @@ describe("setBounded", () => {
     for (const [i, k] of ["a", "b", "c"].entries()) setBounded(m, k, i, 3);
     setBounded(m, "a", 10, 3); // refresh a: b is now the oldest
     setBounded(m, "d", 4, 3);
-    expect([...m.entries()]).toEqual([["c", 2], ["a", 10], ["d", 4]]);
+    expect([...m.entries()]).toEqual([
+      ["c", 2],
+      ["a", 10],
+      ["d", 4],
+    ]);
   });
 });
 
@@ -55,7 +59,12 @@ describe("estimateBytes", () => {
   });
 
   it("a value past the node budget counts as infinitely large (it is then not cached)", () => {
-    expect(estimateBytes(Array.from({ length: 200 }, (_, i) => i), 100)).toBe(Number.POSITIVE_INFINITY);
+    expect(
+      estimateBytes(
+        Array.from({ length: 200 }, (_, i) => i),
+        100,
+      ),
+    ).toBe(Number.POSITIVE_INFINITY);
   });
 });
 

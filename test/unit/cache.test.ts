@@ -1,6 +1,16 @@
 /** The isolate cache (src/cache): TTL, invalidation by cause and scope, refresh ahead. */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { afterAction, afterClockMove, afterUsageBookkeeping, cachedLookup, forget, peek, readTicket, remember, scopes } from "../../src/cache/index";
+import {
+  afterAction,
+  afterClockMove,
+  afterUsageBookkeeping,
+  cachedLookup,
+  forget,
+  peek,
+  readTicket,
+  remember,
+  scopes,
+} from "../../src/cache/index";
 
 /** A write by an action in this isolate (what every state-changing action triggers). */
 const invalidateAccount = (account: string): void => afterAction(account, "write");
@@ -35,7 +45,14 @@ describe("cachedLookup", () => {
     let version = 1;
     const load = vi.fn(async () => ({ account: "222222222222", v: version }));
     const bg: Promise<unknown>[] = [];
-    const get = () => cachedLookup(k, TTL, (x) => scopes.account(x.account), load, (p) => bg.push(p));
+    const get = () =>
+      cachedLookup(
+        k,
+        TTL,
+        (x) => scopes.account(x.account),
+        load,
+        (p) => bg.push(p),
+      );
     await get();
     vi.advanceTimersByTime(400);
     await get();
@@ -62,7 +79,14 @@ describe("cachedLookup", () => {
     let row: { account: string; v: number } | undefined = { account: "333333333333", v: 1 };
     const load = vi.fn(async () => row);
     const bg: Promise<unknown>[] = [];
-    const get = () => cachedLookup(k, TTL, (x) => scopes.account(x.account), load, (p) => bg.push(p));
+    const get = () =>
+      cachedLookup(
+        k,
+        TTL,
+        (x) => scopes.account(x.account),
+        load,
+        (p) => bg.push(p),
+      );
     await get();
     vi.advanceTimersByTime(600);
     row = undefined;

@@ -68,14 +68,20 @@ function replaySeed(stmts: readonly string[]): Map<string, SeedRow> {
       const values = literals(stmt.slice(stmt.indexOf(" VALUES")));
       expect(values.length % 9).toBe(0);
       for (let i = 0; i < values.length; i += 9) {
-        const [policyName, policyId, arn, path, defaultVersionId, createDate, updateDate, description, document] =
-          values.slice(i, i + 9);
+        const [policyName, policyId, arn, path, defaultVersionId, createDate, updateDate, description, document] = values.slice(i, i + 9);
         if (!policyName || !policyId || !arn || !path || !defaultVersionId || !createDate || !updateDate) {
           throw new Error(`incomplete row ${policyName}`);
         }
         rows.set(policyName, {
-          policyName, policyId, arn, path, defaultVersionId, createDate, updateDate,
-          description: description ?? null, document: document ?? "",
+          policyName,
+          policyId,
+          arn,
+          path,
+          defaultVersionId,
+          createDate,
+          updateDate,
+          description: description ?? null,
+          document: document ?? "",
         });
       }
     } else if (stmt.startsWith("UPDATE aws_managed_policies SET document = document || ")) {
@@ -199,7 +205,11 @@ describe("SQL helpers", () => {
     const stmts = buildInserts({
       table: "aws_managed_policies",
       columns: ["policy_name", "document"],
-      rows: [["small", "{}"], ["O'Big", doc], ["after", "{}"]],
+      rows: [
+        ["small", "{}"],
+        ["O'Big", doc],
+        ["after", "{}"],
+      ],
       maxStatementBytes: 300,
       splittableColumn: "document",
       keyColumn: "policy_name",
@@ -258,7 +268,12 @@ describe("service catalogue", () => {
   it("joins resource types with their ARN patterns", () => {
     // The source marks neither as required: a request names an object or an access point object.
     expect(actionResourceTypes("s3", "GetObject")).toEqual([
-      { name: "accesspointobject", required: false, arnPattern: "arn:${Partition}:s3:${Region}:${Account}:accesspoint/${AccessPointName}/object/${ObjectName}", conditionKeys: [] },
+      {
+        name: "accesspointobject",
+        required: false,
+        arnPattern: "arn:${Partition}:s3:${Region}:${Account}:accesspoint/${AccessPointName}/object/${ObjectName}",
+        conditionKeys: [],
+      },
       { name: "object", required: false, arnPattern: "arn:${Partition}:s3:::${BucketName}/${ObjectName}", conditionKeys: [] },
     ]);
     expect(getResourceType("lambda", "eventsourcemapping")?.name).toBe("eventSourceMapping");

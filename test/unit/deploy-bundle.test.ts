@@ -14,8 +14,11 @@ describe("deploy bundle", () => {
     const out = await mkdtemp(path.join(tmpdir(), "iamlab-dry-"));
     try {
       const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-        execFile(path.resolve("node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", out], { env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, timeout: 90_000 }, (err, stdout, stderr) =>
-          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout: `${stdout}\n${stderr}` }),
+        execFile(
+          path.resolve("node_modules/.bin/wrangler"),
+          ["deploy", "--dry-run", "--outdir", out],
+          { env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, timeout: 90_000 },
+          (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout: `${stdout}\n${stderr}` }),
         );
       });
       expect(code, stdout).toBe(0);

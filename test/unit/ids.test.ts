@@ -29,7 +29,13 @@ describe("ids", () => {
 
 describe("arn", () => {
   it("parses and builds ARNs", () => {
-    expect(parseArn("arn:aws:iam::123456789012:user/dev/bob")).toEqual({ partition: "aws", service: "iam", region: "", account: "123456789012", resource: "user/dev/bob" });
+    expect(parseArn("arn:aws:iam::123456789012:user/dev/bob")).toEqual({
+      partition: "aws",
+      service: "iam",
+      region: "",
+      account: "123456789012",
+      resource: "user/dev/bob",
+    });
     expect(parseArn("arn:aws:s3:::bucket/key:with:colons")?.resource).toBe("bucket/key:with:colons");
     expect(parseArn("nope")).toBeNull();
     expect(iamArn("123456789012", "user", "/dev/", "bob")).toBe("arn:aws:iam::123456789012:user/dev/bob");

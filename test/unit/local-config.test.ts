@@ -2,7 +2,15 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { checkExposure, configErrors, isLoopbackHost, LOCAL_DEFAULTS, parseDevVars, resolveLocalConfig, TEST_VARS } from "../../src/tools/local-config";
+import {
+  checkExposure,
+  configErrors,
+  isLoopbackHost,
+  LOCAL_DEFAULTS,
+  parseDevVars,
+  resolveLocalConfig,
+  TEST_VARS,
+} from "../../src/tools/local-config";
 
 describe(".dev.vars (wrangler's dotenv format)", () => {
   it("reads KEY=value lines, quotes, comments and export prefixes", () => {
@@ -73,8 +81,10 @@ describe("env > .dev.vars > local defaults", () => {
 
 describe("listening beyond loopback", () => {
   it("knows loopback addresses", () => {
-    for (const h of ["127.0.0.1", "127.1.2.3", "localhost", "LOCALHOST", "::1", "[::1]", "::ffff:127.0.0.1"]) expect(isLoopbackHost(h), h).toBe(true);
-    for (const h of ["0.0.0.0", "::", "10.0.0.5", "192.168.1.2", "128.0.0.1", "127.0.0.256", "example.com", "localhost.example.com", ""]) expect(isLoopbackHost(h), h).toBe(false);
+    for (const h of ["127.0.0.1", "127.1.2.3", "localhost", "LOCALHOST", "::1", "[::1]", "::ffff:127.0.0.1"])
+      expect(isLoopbackHost(h), h).toBe(true);
+    for (const h of ["0.0.0.0", "::", "10.0.0.5", "192.168.1.2", "128.0.0.1", "127.0.0.256", "example.com", "localhost.example.com", ""])
+      expect(isLoopbackHost(h), h).toBe(false);
   });
 
   it("refuses the documented admin token, warns about the other documented secrets", () => {
@@ -85,7 +95,13 @@ describe("listening beyond loopback", () => {
     expect(open.warn.join("\n")).toMatch(/documented root secret/);
     expect(open.warn.join("\n")).toMatch(/documented session-token key/);
 
-    const own = checkExposure("0.0.0.0", { ...LOCAL_DEFAULTS, IAMLAB_ADMIN_TOKEN: "s3cret", IAMLAB_ROOT_SECRET_ACCESS_KEY: "", IAMLAB_TOKEN_KEY: "k", IAMLAB_TEST_CLOCK: "false" });
+    const own = checkExposure("0.0.0.0", {
+      ...LOCAL_DEFAULTS,
+      IAMLAB_ADMIN_TOKEN: "s3cret",
+      IAMLAB_ROOT_SECRET_ACCESS_KEY: "",
+      IAMLAB_TOKEN_KEY: "k",
+      IAMLAB_TEST_CLOCK: "false",
+    });
     expect(own).toEqual({ refuse: [], warn: [] });
     // No admin API at all is safe too.
     expect(checkExposure("10.1.2.3", { ...LOCAL_DEFAULTS, IAMLAB_ADMIN_TOKEN: "" }).refuse).toEqual([]);

@@ -14,7 +14,11 @@ describe("parseForm", () => {
   });
   it("rejects broken escapes with MalformedQueryString", () => {
     expect(() => parseForm("A=%E0%A4%A")).toThrowError(AwsError);
-    try { parseForm("A=%ZZ"); } catch (e) { expect((e as AwsError).code).toBe("MalformedQueryString"); }
+    try {
+      parseForm("A=%ZZ");
+    } catch (e) {
+      expect((e as AwsError).code).toBe("MalformedQueryString");
+    }
   });
 });
 
@@ -38,7 +42,10 @@ describe("decodeInput (shape-driven)", () => {
       UserName: "bob",
       MaxItems: 5,
       Flag: true,
-      Tags: [{ Key: "team", Value: "red" }, { Key: "env", Value: "" }],
+      Tags: [
+        { Key: "team", Value: "red" },
+        { Key: "env", Value: "" },
+      ],
       ContextEntries: [{ ContextKeyName: "aws:SourceIp", ContextKeyValues: ["10.0.0.1", "10.0.0.2"] }],
       Attrs: { k1: "v1" },
     });
@@ -62,24 +69,35 @@ describe("decodeInput (shape-driven)", () => {
     } catch (e) {
       expect((e as AwsError).code).toBe("ValidationError");
       expect((e as AwsError).status).toBe(400);
-      expect((e as AwsError).message).toBe("1 validation error detected: Value null at 'userName' failed to satisfy constraint: Member must not be null");
+      expect((e as AwsError).message).toBe(
+        "1 validation error detected: Value null at 'userName' failed to satisfy constraint: Member must not be null",
+      );
     }
   });
 
   it("patterns, enums, numbers and booleans are checked", () => {
-    expect(() => decodeInput(shape, parseForm("UserName=bad/name"))).toThrowError(/Member must satisfy regular expression pattern: \[\\w\+=,\.@-\]\+/);
+    expect(() => decodeInput(shape, parseForm("UserName=bad/name"))).toThrowError(
+      /Member must satisfy regular expression pattern: \[\\w\+=,\.@-\]\+/,
+    );
     expect(() => decodeInput(shape, parseForm("UserName=a&MaxItems=x"))).toThrowError(/Member must be a number/);
     expect(() => decodeInput(shape, parseForm("UserName=a&Flag=yes"))).toThrowError(/Member must be a boolean/);
-    expect(() => decodeInput({ S: s.string({ enum: ["Active", "Inactive"] }) }, parseForm("S=On"))).toThrowError(/enum value set: \[Active, Inactive\]/);
+    expect(() => decodeInput({ S: s.string({ enum: ["Active", "Inactive"] }) }, parseForm("S=On"))).toThrowError(
+      /enum value set: \[Active, Inactive\]/,
+    );
   });
 });
 
 describe("XML serializer", () => {
   it("writes results generically, escaping text and omitting undefined", () => {
-    const xml = successXml(NAMESPACES.iam, "ListUsers", {
-      Users: [{ UserName: "a&b", CreateDate: new Date(Date.UTC(2026, 10, 22, 19, 32, 30, 123)), Path: undefined }],
-      IsTruncated: false,
-    }, "rid");
+    const xml = successXml(
+      NAMESPACES.iam,
+      "ListUsers",
+      {
+        Users: [{ UserName: "a&b", CreateDate: new Date(Date.UTC(2026, 10, 22, 19, 32, 30, 123)), Path: undefined }],
+        IsTruncated: false,
+      },
+      "rid",
+    );
     expect(xml).toBe(
       '<ListUsersResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ListUsersResult><Users><member><UserName>a&amp;b</UserName><CreateDate>2026-11-22T19:32:30Z</CreateDate></member></Users><IsTruncated>false</IsTruncated></ListUsersResult><ResponseMetadata><RequestId>rid</RequestId></ResponseMetadata></ListUsersResponse>',
     );
@@ -100,7 +118,9 @@ describe("XML serializer", () => {
     // TAB, LF, CR (as a reference), DEL, C1 controls and real surrogate pairs are legal and kept.
     const ok = "t\tl\nc\r\u007f\u0085\u{1F600}";
     expect(successXml(NAMESPACES.iam, "X", { V: ok }, "r")).toContain("<V>t\tl\nc&#13;\u007f\u0085\u{1F600}</V>");
-    expect(errorXml(NAMESPACES.iam, "Sender", "ValidationError", "Value 'x\u001b' at 'description'", "r")).toContain("<Message>Value 'x\ufffd' at 'description'</Message>");
+    expect(errorXml(NAMESPACES.iam, "Sender", "ValidationError", "Value 'x\u001b' at 'description'", "r")).toContain(
+      "<Message>Value 'x\ufffd' at 'description'</Message>",
+    );
   });
   it("writes AWS's ErrorResponse", () => {
     expect(errorXml(NAMESPACES.sts, "Sender", "AccessDenied", "no <way>", "r")).toBe(

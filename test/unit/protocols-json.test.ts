@@ -85,7 +85,17 @@ describe("JSON 1.0 (SQS) through @aws-sdk/client-sqs", () => {
   });
 
   it("AccessDeniedException 403", async () => {
-    const c = capture(() => encodeJsonError(SQS_MODEL, new AwsError(SQS_MODEL.metadata.errors.accessDenied, "User: arn:aws:iam::123456789012:user/bob is not authorized to perform: sqs:listqueues", 403), RID));
+    const c = capture(() =>
+      encodeJsonError(
+        SQS_MODEL,
+        new AwsError(
+          SQS_MODEL.metadata.errors.accessDenied,
+          "User: arn:aws:iam::123456789012:user/bob is not authorized to perform: sqs:listqueues",
+          403,
+        ),
+        RID,
+      ),
+    );
     const e = await rejection(() => new SQSClient(clientConfig(c)).send(new ListQueuesCommand({})));
     expect(e.name).toBe("AccessDeniedException");
     expect(e.$metadata?.httpStatusCode).toBe(403);
@@ -99,7 +109,11 @@ describe("JSON 1.1 (Organizations) through @aws-sdk/client-organizations", () =>
       const { operation, input } = decodeJson(ORGANIZATIONS_MODEL, req);
       expect(operation.name).toBe("DescribeOrganization");
       expect(input).toEqual({});
-      return encodeJsonError(ORGANIZATIONS_MODEL, new AwsError("AWSOrganizationsNotInUseException", "Your account is not a member of an organization.", 400), RID);
+      return encodeJsonError(
+        ORGANIZATIONS_MODEL,
+        new AwsError("AWSOrganizationsNotInUseException", "Your account is not a member of an organization.", 400),
+        RID,
+      );
     });
     const e = await rejection(() => new OrganizationsClient(clientConfig(c)).send(new DescribeOrganizationCommand({})));
     expect(e).toBeInstanceOf(AWSOrganizationsNotInUseException);
@@ -112,8 +126,27 @@ describe("JSON 1.1 (Organizations) through @aws-sdk/client-organizations", () =>
   it("DescribeOrganization result: timestamps as epoch seconds are parsed back to Dates", async () => {
     const c = capture((req) => {
       const { operation } = decodeJson(ORGANIZATIONS_MODEL, req);
-      const body = encodeJsonResult(ORGANIZATIONS_MODEL, operation, { Organization: { Id: "o-abc1234567", FeatureSet: "ALL", MasterAccountId: "123456789012", AvailablePolicyTypes: [{ Type: "SERVICE_CONTROL_POLICY", Status: "ENABLED" }] } }, RID);
-      expect(JSON.parse(String(body.body))).toEqual({ Organization: { Id: "o-abc1234567", FeatureSet: "ALL", MasterAccountId: "123456789012", AvailablePolicyTypes: [{ Type: "SERVICE_CONTROL_POLICY", Status: "ENABLED" }] } });
+      const body = encodeJsonResult(
+        ORGANIZATIONS_MODEL,
+        operation,
+        {
+          Organization: {
+            Id: "o-abc1234567",
+            FeatureSet: "ALL",
+            MasterAccountId: "123456789012",
+            AvailablePolicyTypes: [{ Type: "SERVICE_CONTROL_POLICY", Status: "ENABLED" }],
+          },
+        },
+        RID,
+      );
+      expect(JSON.parse(String(body.body))).toEqual({
+        Organization: {
+          Id: "o-abc1234567",
+          FeatureSet: "ALL",
+          MasterAccountId: "123456789012",
+          AvailablePolicyTypes: [{ Type: "SERVICE_CONTROL_POLICY", Status: "ENABLED" }],
+        },
+      });
       return body;
     });
     const out = await new OrganizationsClient(clientConfig(c)).send(new DescribeOrganizationCommand({}));
@@ -124,7 +157,10 @@ describe("JSON 1.1 (Organizations) through @aws-sdk/client-organizations", () =>
 
 describe("JSON bad input → the JSON protocol's errors, never a non-AwsError", () => {
   it("malformed JSON → SerializationException", () => {
-    expect(codeOf(() => decodeJson(SQS_MODEL, jsonReq("AmazonSQS.CreateQueue", "{\"QueueName\":")))).toMatchObject({ code: "SerializationException", status: 400 });
+    expect(codeOf(() => decodeJson(SQS_MODEL, jsonReq("AmazonSQS.CreateQueue", '{"QueueName":')))).toMatchObject({
+      code: "SerializationException",
+      status: 400,
+    });
   });
   it("a JSON array or a wrong member type → SerializationException", () => {
     expect(codeOf(() => decodeJson(SQS_MODEL, jsonReq("AmazonSQS.CreateQueue", "[1]"))).code).toBe("SerializationException");
@@ -132,23 +168,34 @@ describe("JSON bad input → the JSON protocol's errors, never a non-AwsError", 
       code: "SerializationException",
       message: "STRING_VALUE can not be converted to an Integer",
     });
-    expect(codeOf(() => decodeJson(SQS_MODEL, jsonReq("AmazonSQS.CreateQueue", '{"QueueName":{"a":1}}'))).code).toBe("SerializationException");
+    expect(codeOf(() => decodeJson(SQS_MODEL, jsonReq("AmazonSQS.CreateQueue", '{"QueueName":{"a":1}}'))).code).toBe(
+      "SerializationException",
+    );
   });
   it("unknown or missing target, wrong content type, wrong method → UnknownOperationException", () => {
     expect(codeOf(() => decodeJson(SQS_MODEL, jsonReq("AmazonSQS.DeleteEverything", "{}"))).code).toBe("UnknownOperationException");
     expect(codeOf(() => decodeJson(SQS_MODEL, jsonReq("TrentService.ListKeys", "{}"))).code).toBe("UnknownOperationException");
     expect(codeOf(() => decodeJson(SQS_MODEL, jsonReq(null, "{}"))).code).toBe("UnknownOperationException");
     expect(codeOf(() => decodeJson(SQS_MODEL, jsonReq("AmazonSQS.ListQueues", "{}", "text/plain"))).code).toBe("UnknownOperationException");
-    expect(codeOf(() => decodeJson(SQS_MODEL, { ...jsonReq("AmazonSQS.ListQueues", "{}"), method: "GET" })).code).toBe("UnknownOperationException");
+    expect(codeOf(() => decodeJson(SQS_MODEL, { ...jsonReq("AmazonSQS.ListQueues", "{}"), method: "GET" })).code).toBe(
+      "UnknownOperationException",
+    );
   });
   it("an empty body is an empty input; unknown members are ignored; null reads as absent", () => {
     expect(decodeJson(KMS_MODEL, jsonReq("TrentService.ListKeys", "", "application/x-amz-json-1.1")).input).toEqual({});
-    expect(decodeJson(KMS_MODEL, jsonReq("TrentService.ListKeys", '{"Limit":10,"Bogus":true,"Marker":null}', "application/x-amz-json-1.1")).input).toEqual({ Limit: 10 });
+    expect(
+      decodeJson(KMS_MODEL, jsonReq("TrentService.ListKeys", '{"Limit":10,"Bogus":true,"Marker":null}', "application/x-amz-json-1.1"))
+        .input,
+    ).toEqual({ Limit: 10 });
   });
   it("errors carry __type, message, x-amzn-ErrorType; query-compatible services add x-amzn-query-error", () => {
     const r = encodeJsonError(KMS_MODEL, new AwsError("NotFoundException", "Key 'x' does not exist", 400), RID);
     expect(JSON.parse(String(r.body))).toEqual({ __type: "NotFoundException", message: "Key 'x' does not exist" });
-    expect(r.headers).toMatchObject({ "x-amzn-errortype": "NotFoundException", "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": RID });
+    expect(r.headers).toMatchObject({
+      "x-amzn-errortype": "NotFoundException",
+      "content-type": "application/x-amz-json-1.1",
+      "x-amzn-requestid": RID,
+    });
     expect(r.headers["x-amzn-query-error"]).toBeUndefined();
     const q = encodeJsonError(SQS_MODEL, new AwsError("QueueNameExists", "exists", 400), RID);
     expect(q.headers["x-amzn-query-error"]).toBe("QueueAlreadyExists;Sender");

@@ -32,7 +32,12 @@ describe("REST-JSON (Lambda) through @aws-sdk/client-lambda", () => {
       const d = decodeRestJson(LAMBDA_MODEL, r);
       expect(d.operation.name).toBe("ListFunctions");
       expect(d.input).toEqual({ MaxItems: 5, Marker: "m1" });
-      return encodeRestJsonResult(LAMBDA_MODEL, d.operation, { Functions: [{ FunctionName: "f1", Runtime: "nodejs20.x", MemorySize: 128 }], NextMarker: "m2" }, RID);
+      return encodeRestJsonResult(
+        LAMBDA_MODEL,
+        d.operation,
+        { Functions: [{ FunctionName: "f1", Runtime: "nodejs20.x", MemorySize: 128 }], NextMarker: "m2" },
+        RID,
+      );
     });
     const out = await new LambdaClient(clientConfig(c)).send(new ListFunctionsCommand({ MaxItems: 5, Marker: "m1" }));
     expect(out.Functions).toEqual([{ FunctionName: "f1", Runtime: "nodejs20.x", MemorySize: 128 }]);
@@ -47,7 +52,12 @@ describe("REST-JSON (Lambda) through @aws-sdk/client-lambda", () => {
       const d = decodeRestJson(LAMBDA_MODEL, r);
       expect(d.operation.name).toBe("GetFunction");
       expect(d.input).toEqual({ FunctionName: arn, Qualifier: "$LATEST" });
-      return encodeRestJsonResult(LAMBDA_MODEL, d.operation, { Configuration: { FunctionName: "f1", FunctionArn: arn }, Tags: { team: "red" } }, RID);
+      return encodeRestJsonResult(
+        LAMBDA_MODEL,
+        d.operation,
+        { Configuration: { FunctionName: "f1", FunctionArn: arn }, Tags: { team: "red" } },
+        RID,
+      );
     });
     const out = await new LambdaClient(clientConfig(c)).send(new GetFunctionCommand({ FunctionName: arn, Qualifier: "$LATEST" }));
     expect(out.Configuration?.FunctionArn).toBe(arn);
@@ -57,8 +67,18 @@ describe("REST-JSON (Lambda) through @aws-sdk/client-lambda", () => {
   it("errors: x-amzn-ErrorType + {Type, message} become the modeled exception; AccessDeniedException 403", async () => {
     const c = capture((r) =>
       decodeRestJson(LAMBDA_MODEL, r).operation.name === "GetFunction"
-        ? encodeRestJsonError(new AwsError("ResourceNotFoundException", "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope", 404), RID)
-        : encodeRestJsonError(new AwsError(LAMBDA_MODEL.metadata.errors.accessDenied, "User: arn:aws:iam::123456789012:user/bob is not authorized to perform: lambda:ListFunctions", 403), RID),
+        ? encodeRestJsonError(
+            new AwsError("ResourceNotFoundException", "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope", 404),
+            RID,
+          )
+        : encodeRestJsonError(
+            new AwsError(
+              LAMBDA_MODEL.metadata.errors.accessDenied,
+              "User: arn:aws:iam::123456789012:user/bob is not authorized to perform: lambda:ListFunctions",
+              403,
+            ),
+            RID,
+          ),
     );
     const e = await rejection(() => new LambdaClient(clientConfig(c)).send(new GetFunctionCommand({ FunctionName: "nope" })));
     expect(e).toBeInstanceOf(ResourceNotFoundException);
@@ -71,9 +91,15 @@ describe("REST-JSON (Lambda) through @aws-sdk/client-lambda", () => {
   });
 
   it("bad input: unknown route → UnknownOperationException 404; bad query value → ValidationException", () => {
-    expect(err(() => decodeRestJson(LAMBDA_MODEL, req("GET", "/2015-03-31/nothing")))).toMatchObject({ code: "UnknownOperationException", status: 404 });
+    expect(err(() => decodeRestJson(LAMBDA_MODEL, req("GET", "/2015-03-31/nothing")))).toMatchObject({
+      code: "UnknownOperationException",
+      status: 404,
+    });
     expect(err(() => decodeRestJson(LAMBDA_MODEL, req("DELETE", "/2015-03-31/functions/f1"))).code).toBe("UnknownOperationException");
-    expect(err(() => decodeRestJson(LAMBDA_MODEL, req("GET", "/2015-03-31/functions/", "MaxItems=lots")))).toMatchObject({ code: "ValidationException", status: 400 });
+    expect(err(() => decodeRestJson(LAMBDA_MODEL, req("GET", "/2015-03-31/functions/", "MaxItems=lots")))).toMatchObject({
+      code: "ValidationException",
+      status: 400,
+    });
     expect(err(() => decodeRestJson(LAMBDA_MODEL, req("GET", "/2015-03-31/functions/%ZZ"))).code).toBe("UnknownOperationException");
   });
 });
@@ -85,21 +111,48 @@ describe("EC2 Query through @aws-sdk/client-ec2", () => {
       const d = decodeEc2(EC2_MODEL, r);
       expect(d.operation.name).toBe("DescribeInstances");
       expect(d.input).toEqual({
-        Filters: [{ Name: "instance-state-name", Values: ["running", "stopped"] }, { Name: "tag:team", Values: ["red"] }],
+        Filters: [
+          { Name: "instance-state-name", Values: ["running", "stopped"] },
+          { Name: "tag:team", Values: ["red"] },
+        ],
         InstanceIds: ["i-0123456789abcdef0"],
         MaxResults: 10,
         DryRun: false,
       });
-      const res = encodeEc2Result(EC2_MODEL, d.operation, {
-        Reservations: [{ ReservationId: "r-1", OwnerId: "123456789012", Instances: [{ InstanceId: "i-0123456789abcdef0", InstanceType: "t3.micro", LaunchTime: when, State: { Code: 16, Name: "running" }, Tags: [{ Key: "team", Value: "red" }] }] }],
-      }, RID);
+      const res = encodeEc2Result(
+        EC2_MODEL,
+        d.operation,
+        {
+          Reservations: [
+            {
+              ReservationId: "r-1",
+              OwnerId: "123456789012",
+              Instances: [
+                {
+                  InstanceId: "i-0123456789abcdef0",
+                  InstanceType: "t3.micro",
+                  LaunchTime: when,
+                  State: { Code: 16, Name: "running" },
+                  Tags: [{ Key: "team", Value: "red" }],
+                },
+              ],
+            },
+          ],
+        },
+        RID,
+      );
       expect(String(res.body)).toContain('<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>');
-      expect(String(res.body)).toMatch(/<reservationSet><item><instancesSet><item>.*<reservationId>r-1<\/reservationId><\/item><\/reservationSet>/);
+      expect(String(res.body)).toMatch(
+        /<reservationSet><item><instancesSet><item>.*<reservationId>r-1<\/reservationId><\/item><\/reservationSet>/,
+      );
       return res;
     });
     const out = await new EC2Client(clientConfig(c)).send(
       new DescribeInstancesCommand({
-        Filters: [{ Name: "instance-state-name", Values: ["running", "stopped"] }, { Name: "tag:team", Values: ["red"] }],
+        Filters: [
+          { Name: "instance-state-name", Values: ["running", "stopped"] },
+          { Name: "tag:team", Values: ["red"] },
+        ],
         InstanceIds: ["i-0123456789abcdef0"],
         MaxResults: 10,
         DryRun: false,
@@ -107,25 +160,49 @@ describe("EC2 Query through @aws-sdk/client-ec2", () => {
     );
     const i = out.Reservations?.[0]?.Instances?.[0];
     expect(out.Reservations?.[0]?.ReservationId).toBe("r-1");
-    expect(i).toMatchObject({ InstanceId: "i-0123456789abcdef0", InstanceType: "t3.micro", LaunchTime: when, State: { Code: 16, Name: "running" }, Tags: [{ Key: "team", Value: "red" }] });
+    expect(i).toMatchObject({
+      InstanceId: "i-0123456789abcdef0",
+      InstanceType: "t3.micro",
+      LaunchTime: when,
+      State: { Code: 16, Name: "running" },
+      Tags: [{ Key: "team", Value: "red" }],
+    });
     const body = new TextDecoder().decode(c.last().body);
     expect(body).toMatch(/^Action=DescribeInstances&Version=2016-11-15&/);
   });
 
   it("UnauthorizedOperation 403 with the encoded message; the EC2 error envelope", async () => {
-    const c = capture(() => encodeEc2Error(unauthorizedOperation("User: arn:aws:iam::123456789012:user/bob is not authorized to perform: ec2:DescribeInstances because no identity-based policy allows the ec2:DescribeInstances action.", "dec-123"), RID));
+    const c = capture(() =>
+      encodeEc2Error(
+        unauthorizedOperation(
+          "User: arn:aws:iam::123456789012:user/bob is not authorized to perform: ec2:DescribeInstances because no identity-based policy allows the ec2:DescribeInstances action.",
+          "dec-123",
+        ),
+        RID,
+      ),
+    );
     const e = await rejection(() => new EC2Client(clientConfig(c)).send(new DescribeInstancesCommand({})));
     expect(e.name).toBe("UnauthorizedOperation");
     expect(e.$metadata?.httpStatusCode).toBe(403);
-    expect(e.message).toMatch(/^You are not authorized to perform this operation\. User: .* Encoded authorization failure message: dec-123$/);
+    expect(e.message).toMatch(
+      /^You are not authorized to perform this operation\. User: .* Encoded authorization failure message: dec-123$/,
+    );
   });
 
   it("bad input: unknown action → InvalidAction; no Action → MissingParameter; bad value → InvalidParameterValue", async () => {
     const form = "application/x-www-form-urlencoded";
-    expect(err(() => decodeEc2(EC2_MODEL, req("POST", "/", "", "Action=RunEverything&Version=2016-11-15", form)))).toMatchObject({ code: "InvalidAction", status: 400 });
+    expect(err(() => decodeEc2(EC2_MODEL, req("POST", "/", "", "Action=RunEverything&Version=2016-11-15", form)))).toMatchObject({
+      code: "InvalidAction",
+      status: 400,
+    });
     expect(err(() => decodeEc2(EC2_MODEL, req("POST", "/", "", "Version=2016-11-15", form))).code).toBe("MissingParameter");
-    expect(err(() => decodeEc2(EC2_MODEL, req("POST", "/", "", "Action=DescribeInstances&MaxResults=ten", form)))).toMatchObject({ code: "InvalidParameterValue", status: 400 });
-    expect(decodeEc2(EC2_MODEL, req("GET", "/", "Action=DescribeInstances&Version=2016-11-15&InstanceId.1=i-1")).input).toEqual({ InstanceIds: ["i-1"] });
+    expect(err(() => decodeEc2(EC2_MODEL, req("POST", "/", "", "Action=DescribeInstances&MaxResults=ten", form)))).toMatchObject({
+      code: "InvalidParameterValue",
+      status: 400,
+    });
+    expect(decodeEc2(EC2_MODEL, req("GET", "/", "Action=DescribeInstances&Version=2016-11-15&InstanceId.1=i-1")).input).toEqual({
+      InstanceIds: ["i-1"],
+    });
     const c = capture((r) => {
       try {
         decodeEc2(EC2_MODEL, { ...r, body: new TextEncoder().encode("Action=Nope&Version=2016-11-15") });

@@ -51,9 +51,24 @@ describe("REST-XML (S3) through @aws-sdk/client-s3", () => {
 
   it("ListBuckets: buckets with creation dates", async () => {
     const when = new Date("2026-01-02T03:04:05Z");
-    const c = capture((r) => encodeRestXmlResult(S3_MODEL, decodeRestXml(S3_MODEL, r).operation, { Buckets: [{ Name: "b1", CreationDate: when }, { Name: "b2", CreationDate: when }] }, RID));
+    const c = capture((r) =>
+      encodeRestXmlResult(
+        S3_MODEL,
+        decodeRestXml(S3_MODEL, r).operation,
+        {
+          Buckets: [
+            { Name: "b1", CreationDate: when },
+            { Name: "b2", CreationDate: when },
+          ],
+        },
+        RID,
+      ),
+    );
     const out = await s3(c).send(new ListBucketsCommand({}));
-    expect(out.Buckets).toEqual([{ Name: "b1", CreationDate: when }, { Name: "b2", CreationDate: when }]);
+    expect(out.Buckets).toEqual([
+      { Name: "b1", CreationDate: when },
+      { Name: "b2", CreationDate: when },
+    ]);
   });
 
   it("CreateBucket, virtual-hosted: bucket from the Host, the XML payload read by the model", async () => {
@@ -65,7 +80,9 @@ describe("REST-XML (S3) through @aws-sdk/client-s3", () => {
       expect(d.input).toEqual({ Bucket: "my-bucket", ACL: "private", CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } });
       return encodeRestXmlResult(S3_MODEL, d.operation, { Location: "/my-bucket" }, RID);
     });
-    const out = await s3(c).send(new CreateBucketCommand({ Bucket: "my-bucket", ACL: "private", CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } }));
+    const out = await s3(c).send(
+      new CreateBucketCommand({ Bucket: "my-bucket", ACL: "private", CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } }),
+    );
     expect(out.Location).toBe("/my-bucket");
   });
 
@@ -82,7 +99,13 @@ describe("REST-XML (S3) through @aws-sdk/client-s3", () => {
       return encodeRestXmlResult(S3_MODEL, d.operation, { ETag: '"5eb63bbbe01eeed093cb22bb8f5acdc3"' }, RID);
     });
     const out = await s3(c, { pathStyle: true, endpoint: "http://127.0.0.1:8787" }).send(
-      new PutObjectCommand({ Bucket: "b1", Key: "dir/sub dir/a+b.txt", Body: "hello world", ContentType: "text/plain", Metadata: { owner: "alice", "x-y": "z" } }),
+      new PutObjectCommand({
+        Bucket: "b1",
+        Key: "dir/sub dir/a+b.txt",
+        Body: "hello world",
+        ContentType: "text/plain",
+        Metadata: { owner: "alice", "x-y": "z" },
+      }),
     );
     expect(out.ETag).toBe('"5eb63bbbe01eeed093cb22bb8f5acdc3"');
   });
@@ -93,11 +116,29 @@ describe("REST-XML (S3) through @aws-sdk/client-s3", () => {
       const d = decodeRestXml(S3_MODEL, r);
       expect(d.operation.name).toBe("GetObject");
       expect(d.input).toMatchObject({ Bucket: "b1", Key: "k.txt", Range: "bytes=0-3" });
-      return encodeRestXmlResult(S3_MODEL, d.operation, { Body: new TextEncoder().encode("data"), ContentType: "text/plain", ContentLength: 4, ETag: '"e"', LastModified: when, Metadata: { owner: "alice" } }, RID);
+      return encodeRestXmlResult(
+        S3_MODEL,
+        d.operation,
+        {
+          Body: new TextEncoder().encode("data"),
+          ContentType: "text/plain",
+          ContentLength: 4,
+          ETag: '"e"',
+          LastModified: when,
+          Metadata: { owner: "alice" },
+        },
+        RID,
+      );
     });
     const out = await s3(c).send(new GetObjectCommand({ Bucket: "b1", Key: "k.txt", Range: "bytes=0-3" }));
     expect(await out.Body?.transformToString()).toBe("data");
-    expect(out).toMatchObject({ ContentType: "text/plain", ContentLength: 4, ETag: '"e"', LastModified: when, Metadata: { owner: "alice" } });
+    expect(out).toMatchObject({
+      ContentType: "text/plain",
+      ContentLength: 4,
+      ETag: '"e"',
+      LastModified: when,
+      Metadata: { owner: "alice" },
+    });
   });
 
   it("ListObjectsV2: ?list-type=2 selects it, query members decode, flattened Contents parse", async () => {
@@ -106,12 +147,30 @@ describe("REST-XML (S3) through @aws-sdk/client-s3", () => {
       const d = decodeRestXml(S3_MODEL, r);
       expect(d.operation.name).toBe("ListObjectsV2");
       expect(d.input).toMatchObject({ Bucket: "b1", Prefix: "a/", MaxKeys: 2, FetchOwner: true });
-      const res = encodeRestXmlResult(S3_MODEL, d.operation, { Name: "b1", Prefix: "a/", KeyCount: 2, MaxKeys: 2, IsTruncated: false, Contents: [{ Key: "a/1", Size: 1, LastModified: when }, { Key: "a/2", Size: 2, LastModified: when }] }, RID);
+      const res = encodeRestXmlResult(
+        S3_MODEL,
+        d.operation,
+        {
+          Name: "b1",
+          Prefix: "a/",
+          KeyCount: 2,
+          MaxKeys: 2,
+          IsTruncated: false,
+          Contents: [
+            { Key: "a/1", Size: 1, LastModified: when },
+            { Key: "a/2", Size: 2, LastModified: when },
+          ],
+        },
+        RID,
+      );
       expect(String(res.body)).toContain("<Contents><Key>a/1</Key><LastModified>2026-03-04T05:06:07Z</LastModified>");
       return res;
     });
     const out = await s3(c).send(new ListObjectsV2Command({ Bucket: "b1", Prefix: "a/", MaxKeys: 2, FetchOwner: true }));
-    expect(out.Contents?.map((o) => [o.Key, o.Size])).toEqual([["a/1", 1], ["a/2", 2]]);
+    expect(out.Contents?.map((o) => [o.Key, o.Size])).toEqual([
+      ["a/1", 1],
+      ["a/2", 2],
+    ]);
     expect(out.IsTruncated).toBe(false);
     expect(out.KeyCount).toBe(2);
   });
@@ -119,8 +178,17 @@ describe("REST-XML (S3) through @aws-sdk/client-s3", () => {
   it("S3's <Error> envelope: NoSuchBucket becomes the modeled exception; AccessDenied 403", async () => {
     const c = capture((r) =>
       decodeRestXml(S3_MODEL, r).operation.name === "ListObjectsV2"
-        ? encodeRestXmlError(new AwsError("NoSuchBucket", "The specified bucket does not exist", 404), RID, { extra: { BucketName: "nope" } })
-        : encodeRestXmlError(new AwsError(S3_MODEL.metadata.errors.accessDenied, "User: arn:aws:iam::123456789012:user/bob is not authorized to perform: s3:GetObject", 403), RID),
+        ? encodeRestXmlError(new AwsError("NoSuchBucket", "The specified bucket does not exist", 404), RID, {
+            extra: { BucketName: "nope" },
+          })
+        : encodeRestXmlError(
+            new AwsError(
+              S3_MODEL.metadata.errors.accessDenied,
+              "User: arn:aws:iam::123456789012:user/bob is not authorized to perform: s3:GetObject",
+              403,
+            ),
+            RID,
+          ),
     );
     const e = await rejection(() => s3(c).send(new ListObjectsV2Command({ Bucket: "nope" })));
     expect(e).toBeInstanceOf(NoSuchBucket);
@@ -138,7 +206,10 @@ describe("REST-XML routing and bad input → S3's errors", () => {
   it("addressing: path-style on IPs and s3.<host>, virtual on <bucket>.s3.<host> and configured base hosts", () => {
     expect(s3Address("127.0.0.1:8787", "/b/k")).toEqual({ style: "path", path: "/b/k" });
     expect(s3Address("s3.amazonaws.com", "/b/k")).toEqual({ style: "path", path: "/b/k" });
-    expect(s3Address("my.dotted.bucket.s3.us-east-1.amazonaws.com", "/k")).toMatchObject({ bucket: "my.dotted.bucket", path: "/my.dotted.bucket/k" });
+    expect(s3Address("my.dotted.bucket.s3.us-east-1.amazonaws.com", "/k")).toMatchObject({
+      bucket: "my.dotted.bucket",
+      path: "/my.dotted.bucket/k",
+    });
     expect(s3Address("b1.localhost:8787", "/", ["localhost"])).toMatchObject({ bucket: "b1", path: "/b1" });
   });
   it("operation selection by method, template and selectors", () => {
@@ -159,7 +230,9 @@ describe("REST-XML routing and bad input → S3's errors", () => {
     expect(matchRestXml(S3_MODEL, req("GET", "/b1", "location")).operation.name).toBe("GetBucketLocation");
     expect(matchRestXml(S3_MODEL, req("DELETE", "/b1")).operation.name).toBe("DeleteBucket");
     expect(matchRestXml(S3_MODEL, req("PUT", "/b1/k")).operation.name).toBe("PutObject");
-    expect(matchRestXml(S3_MODEL, { ...req("PUT", "/b1/k"), headers: new Headers({ "x-amz-copy-source": "/b0/k0" }) }).operation.name).toBe("CopyObject");
+    expect(matchRestXml(S3_MODEL, { ...req("PUT", "/b1/k"), headers: new Headers({ "x-amz-copy-source": "/b0/k0" }) }).operation.name).toBe(
+      "CopyObject",
+    );
   });
   it("a method S3 never uses → MethodNotAllowed 405; a broken escape → InvalidURI", () => {
     expect(err(() => matchRestXml(S3_MODEL, req("PATCH", "/b1")))).toMatchObject({ code: "MethodNotAllowed", status: 405 });
@@ -167,23 +240,36 @@ describe("REST-XML routing and bad input → S3's errors", () => {
     expect(err(() => decodeRestXml(S3_MODEL, req("GET", "/b1", "list-type=2&prefix=%ZZ"))).code).toBe("InvalidURI");
   });
   it("bad member values → InvalidArgument; a malformed payload → MalformedXML; DOCTYPE refused", () => {
-    expect(err(() => decodeRestXml(S3_MODEL, req("GET", "/b1", "list-type=2&max-keys=abc")))).toMatchObject({ code: "InvalidArgument", status: 400 });
-    expect(err(() => decodeRestXml(S3_MODEL, req("PUT", "/b1", "", "h", "<CreateBucketConfiguration><LocationConstraint>x"))).code).toBe("MalformedXML");
-    expect(err(() => decodeRestXml(S3_MODEL, req("PUT", "/b1", "", "h", '<!DOCTYPE x [<!ENTITY e "x">]><CreateBucketConfiguration/>'))).code).toBe("MalformedXML");
+    expect(err(() => decodeRestXml(S3_MODEL, req("GET", "/b1", "list-type=2&max-keys=abc")))).toMatchObject({
+      code: "InvalidArgument",
+      status: 400,
+    });
+    expect(err(() => decodeRestXml(S3_MODEL, req("PUT", "/b1", "", "h", "<CreateBucketConfiguration><LocationConstraint>x"))).code).toBe(
+      "MalformedXML",
+    );
+    expect(
+      err(() => decodeRestXml(S3_MODEL, req("PUT", "/b1", "", "h", '<!DOCTYPE x [<!ENTITY e "x">]><CreateBucketConfiguration/>'))).code,
+    ).toBe("MalformedXML");
     expect(err(() => decodeRestXml(S3_MODEL, req("PUT", "/b1", "", "h", "<Other/>"))).code).toBe("MalformedXML");
   });
   it("HEAD errors and 304 Not Modified carry no body; S3's per-error elements are written", () => {
     expect(encodeRestXmlError(new AwsError("NoSuchKey", "x", 404), RID, { method: "HEAD" }).body).toBe("");
     expect(encodeRestXmlError(new AwsError("NotModified", "x", 304), RID, { method: "GET" }).body).toBe("");
-    expect(String(encodeRestXmlError(new AwsError("NoSuchBucket", "x", 404), RID, { extra: { BucketName: "b<1" } }).body)).toContain("<Message>x</Message><BucketName>b&lt;1</BucketName><RequestId>");
+    expect(String(encodeRestXmlError(new AwsError("NoSuchBucket", "x", 404), RID, { extra: { BucketName: "b<1" } }).body)).toContain(
+      "<Message>x</Message><BucketName>b&lt;1</BucketName><RequestId>",
+    );
   });
   it("GetBucketLocation's unwrapped document: the root element is the value (empty for us-east-1)", () => {
     const op = S3_MODEL.operations.GetBucketLocation!;
-    expect(String(encodeRestXmlResult(S3_MODEL, op, { LocationConstraint: "eu-west-1" }, RID).body)).toMatch(/<LocationConstraint xmlns="http:\/\/s3\.amazonaws\.com\/doc\/2006-03-01\/">eu-west-1<\/LocationConstraint>$/);
+    expect(String(encodeRestXmlResult(S3_MODEL, op, { LocationConstraint: "eu-west-1" }, RID).body)).toMatch(
+      /<LocationConstraint xmlns="http:\/\/s3\.amazonaws\.com\/doc\/2006-03-01\/">eu-west-1<\/LocationConstraint>$/,
+    );
     expect(String(encodeRestXmlResult(S3_MODEL, op, {}, RID).body)).toMatch(/<LocationConstraint xmlns="[^"]+"><\/LocationConstraint>$/);
   });
   it("a ranged GET answers 206", () => {
-    expect(encodeRestXmlResult(S3_MODEL, S3_MODEL.operations.GetObject!, { ContentRange: "bytes 0-1/5", Body: new Uint8Array(2) }, RID).status).toBe(206);
+    expect(
+      encodeRestXmlResult(S3_MODEL, S3_MODEL.operations.GetObject!, { ContentRange: "bytes 0-1/5", Body: new Uint8Array(2) }, RID).status,
+    ).toBe(206);
     expect(encodeRestXmlResult(S3_MODEL, S3_MODEL.operations.GetObject!, { Body: new Uint8Array(2) }, RID).status).toBe(200);
   });
 });

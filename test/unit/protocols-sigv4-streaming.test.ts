@@ -48,8 +48,21 @@ const SIG1 = "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648";
 const SIG2 = "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497";
 const SIG3 = "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9";
 async function awsExample(): Promise<{ signing: ChunkSigning; body: Uint8Array }> {
-  const signing = { signingKey: await signingKey(SECRET, "20130524", "us-east-1", "s3"), amzDate: "20130524T000000Z", scope: "20130524/us-east-1/s3/aws4_request", seedSignature: SEED };
-  const body = bytes(`10000;chunk-signature=${SIG1}\r\n`, "a".repeat(65536), "\r\n", `400;chunk-signature=${SIG2}\r\n`, "a".repeat(1024), "\r\n", `0;chunk-signature=${SIG3}\r\n\r\n`);
+  const signing = {
+    signingKey: await signingKey(SECRET, "20130524", "us-east-1", "s3"),
+    amzDate: "20130524T000000Z",
+    scope: "20130524/us-east-1/s3/aws4_request",
+    seedSignature: SEED,
+  };
+  const body = bytes(
+    `10000;chunk-signature=${SIG1}\r\n`,
+    "a".repeat(65536),
+    "\r\n",
+    `400;chunk-signature=${SIG2}\r\n`,
+    "a".repeat(1024),
+    "\r\n",
+    `0;chunk-signature=${SIG3}\r\n\r\n`,
+  );
   return { signing, body };
 }
 
@@ -66,17 +79,28 @@ describe("aws-chunked with per-chunk signatures (STREAMING-AWS4-HMAC-SHA256-PAYL
     const { signing, body } = await awsExample();
     const tampered = body.slice();
     tampered[100] = 0x62;
-    expect(await rejects(decodeAwsChunked(tampered, { mode: STREAMING_SIGNED, signing }))).toMatchObject({ code: "SignatureDoesNotMatch", status: 403 });
-    expect((await rejects(decodeAwsChunked(body, { mode: STREAMING_SIGNED, signing: { ...signing, seedSignature: SIG1 } }))).code).toBe("SignatureDoesNotMatch");
+    expect(await rejects(decodeAwsChunked(tampered, { mode: STREAMING_SIGNED, signing }))).toMatchObject({
+      code: "SignatureDoesNotMatch",
+      status: 403,
+    });
+    expect((await rejects(decodeAwsChunked(body, { mode: STREAMING_SIGNED, signing: { ...signing, seedSignature: SIG1 } }))).code).toBe(
+      "SignatureDoesNotMatch",
+    );
   });
   it("bounded memory, truncated bodies, bad framing and a wrong decoded length are refused", async () => {
     const { signing, body } = await awsExample();
     expect((await rejects(decodeAwsChunked(body, { mode: STREAMING_SIGNED, signing, maxBytes: 65536 }))).code).toBe("EntityTooLarge");
-    expect((await rejects(decodeAwsChunked(body, { mode: STREAMING_SIGNED, signing, decodedLength: 10 << 20 }))).code).toBe("EntityTooLarge");
+    expect((await rejects(decodeAwsChunked(body, { mode: STREAMING_SIGNED, signing, decodedLength: 10 << 20 }))).code).toBe(
+      "EntityTooLarge",
+    );
     expect((await rejects(decodeAwsChunked(body.subarray(0, 60000), { mode: STREAMING_SIGNED, signing }))).code).toBe("IncompleteBody");
-    expect((await rejects(decodeAwsChunked(bytes("zz;chunk-signature=00\r\n"), { mode: STREAMING_SIGNED, signing }))).code).toBe("InvalidRequest");
+    expect((await rejects(decodeAwsChunked(bytes("zz;chunk-signature=00\r\n"), { mode: STREAMING_SIGNED, signing }))).code).toBe(
+      "InvalidRequest",
+    );
     expect((await rejects(decodeAwsChunked(body, { mode: STREAMING_SIGNED, signing, decodedLength: 66559 }))).code).toBe("IncompleteBody");
-    expect((await rejects(decodeAwsChunked(bytes("5\r\nhello\r\n0\r\n\r\n"), { mode: STREAMING_SIGNED, signing }))).code).toBe("InvalidRequest");
+    expect((await rejects(decodeAwsChunked(bytes("5\r\nhello\r\n0\r\n\r\n"), { mode: STREAMING_SIGNED, signing }))).code).toBe(
+      "InvalidRequest",
+    );
   });
 });
 
@@ -93,9 +117,14 @@ describe("aws-chunked with a trailing checksum (STREAMING-UNSIGNED-PAYLOAD-TRAIL
     expect(new TextDecoder().decode(out.payload)).toBe("hello world");
     expect(out.trailers).toEqual({ "x-amz-checksum-crc32": "DUoRhQ==" });
     const bad = bytes("6\r\nhello \r\n5\r\nworld\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n");
-    expect(await rejects(decodeAwsChunked(bad, { mode: STREAMING_UNSIGNED_TRAILER, trailer: "x-amz-checksum-crc32" }))).toMatchObject({ code: "BadDigest", status: 400 });
+    expect(await rejects(decodeAwsChunked(bad, { mode: STREAMING_UNSIGNED_TRAILER, trailer: "x-amz-checksum-crc32" }))).toMatchObject({
+      code: "BadDigest",
+      status: 400,
+    });
     const none = bytes("6\r\nhello \r\n0\r\n\r\n");
-    expect((await rejects(decodeAwsChunked(none, { mode: STREAMING_UNSIGNED_TRAILER, trailer: "x-amz-checksum-crc32" }))).code).toBe("InvalidRequest");
+    expect((await rejects(decodeAwsChunked(none, { mode: STREAMING_UNSIGNED_TRAILER, trailer: "x-amz-checksum-crc32" }))).code).toBe(
+      "InvalidRequest",
+    );
   });
 
   it("the real S3 client's PutObject of a stream: aws-chunked with a CRC32 trailer, decoded and verified", async () => {
@@ -106,14 +135,25 @@ describe("aws-chunked with a trailing checksum (STREAMING-UNSIGNED-PAYLOAD-TRAIL
       expect(r.headers.get("content-encoding")).toContain("aws-chunked");
       const trailer = r.headers.get("x-amz-trailer");
       expect(trailer).toBe("x-amz-checksum-crc32");
-      const { payload } = await decodeAwsChunked(r.body, { mode: STREAMING_UNSIGNED_TRAILER, trailer, decodedLength: Number(r.headers.get("x-amz-decoded-content-length")) });
+      const { payload } = await decodeAwsChunked(r.body, {
+        mode: STREAMING_UNSIGNED_TRAILER,
+        trailer,
+        decodedLength: Number(r.headers.get("x-amz-decoded-content-length")),
+      });
       const d = decodeRestXml(S3_MODEL, { ...r, body: payload });
       expect(d.operation.name).toBe("PutObject");
       expect(new TextDecoder().decode(d.input.Body as Uint8Array)).toBe("hello world");
       return encodeRestXmlResult(S3_MODEL, d.operation, { ETag: '"x"' }, "RID");
     });
     const client = new S3Client({ ...clientConfig(c), forcePathStyle: true });
-    const out = await client.send(new PutObjectCommand({ Bucket: "b1", Key: "k", Body: Readable.from([Buffer.from("hello "), Buffer.from("world")]), ContentLength: 11 }));
+    const out = await client.send(
+      new PutObjectCommand({
+        Bucket: "b1",
+        Key: "k",
+        Body: Readable.from([Buffer.from("hello "), Buffer.from("world")]),
+        ContentLength: 11,
+      }),
+    );
     expect(out.ETag).toBe('"x"');
   });
 });

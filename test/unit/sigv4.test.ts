@@ -50,16 +50,21 @@ describe("SigV4 canonical request and signature", () => {
     const ok = docRequest(DOC_SIGNATURE);
     await expect(verifySignature(ok, new Uint8Array(), parseSignature(ok)!, DOC_SECRET)).resolves.toBeUndefined();
     const bad = docRequest(DOC_SIGNATURE.replace(/^5/, "6"));
-    await expect(verifySignature(bad, new Uint8Array(), parseSignature(bad)!, DOC_SECRET)).rejects.toMatchObject({ code: "SignatureDoesNotMatch" });
+    await expect(verifySignature(bad, new Uint8Array(), parseSignature(bad)!, DOC_SECRET)).rejects.toMatchObject({
+      code: "SignatureDoesNotMatch",
+    });
     // Same signature, other secret: the cached signing key is per secret.
-    await expect(verifySignature(ok, new Uint8Array(), parseSignature(ok)!, DOC_SECRET.replace("K7", "K8"))).rejects.toMatchObject({ code: "SignatureDoesNotMatch" });
+    await expect(verifySignature(ok, new Uint8Array(), parseSignature(ok)!, DOC_SECRET.replace("K7", "K8"))).rejects.toMatchObject({
+      code: "SignatureDoesNotMatch",
+    });
   });
 
   it("double-encodes the path, collapses header whitespace, sorts an unsorted SignedHeaders list", () => {
     const req = raw("https://iam.amazonaws.com/a%20b//c?b=2&a=3&a=1&X-Amz-Signature=zz", {
       "x-amz-date": "20150830T123600Z",
       "x-custom": "  two   spaces  here ",
-      authorization: "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=x-custom;host;x-amz-date, Signature=00",
+      authorization:
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=x-custom;host;x-amz-date, Signature=00",
     });
     const lines = canonicalRequest(req, parseSignature(req)!, EMPTY).split("\n");
     expect(lines[1]).toBe("/a%2520b/c");

@@ -24,8 +24,18 @@ function pol(id: string, doc: unknown, kind: "identity" | "boundary" | "resource
   return r.policy;
 }
 
-const allow = (action: string | string[], resource: string | string[] = "*", extra: object = {}) => ({ Effect: "Allow", Action: action, Resource: resource, ...extra });
-const deny = (action: string | string[], resource: string | string[] = "*", extra: object = {}) => ({ Effect: "Deny", Action: action, Resource: resource, ...extra });
+const allow = (action: string | string[], resource: string | string[] = "*", extra: object = {}) => ({
+  Effect: "Allow",
+  Action: action,
+  Resource: resource,
+  ...extra,
+});
+const deny = (action: string | string[], resource: string | string[] = "*", extra: object = {}) => ({
+  Effect: "Deny",
+  Action: action,
+  Resource: resource,
+  ...extra,
+});
 const doc = (...Statement: object[]) => ({ Version: "2012-10-17", Statement });
 
 function run(over: Partial<SimulationInput>, provided: string[] = []) {
@@ -49,12 +59,24 @@ describe("statement positions", () => {
   });
 
   it("pretty-printed AdministratorAccess: Line 3 Column 17 → Line 8 Column 6 (AWS)", () => {
-    const json = ["{", '  "Version": "2012-10-17",', '  "Statement": [', "    {", '      "Effect": "Allow",', '      "Action": "*",', '      "Resource": "*"', "    }", "  ]", "}"].join("\n");
+    const json = [
+      "{",
+      '  "Version": "2012-10-17",',
+      '  "Statement": [',
+      "    {",
+      '      "Effect": "Allow",',
+      '      "Action": "*",',
+      '      "Resource": "*"',
+      "    }",
+      "  ]",
+      "}",
+    ].join("\n");
     expect(statementPositions(json)).toEqual([{ StartPosition: { Line: 3, Column: 17 }, EndPosition: { Line: 8, Column: 6 } }]);
   });
 
   it("several statements: each starts after its comma; strings with brackets, braces, quotes and escapes do not confuse it", () => {
-    const json = '{"Statement":[{"Sid":"A","Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/{x}[y]\\"z\\\\"} , {"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringLike":{"k":["],{"]}}}],"Version":"2012-10-17"}';
+    const json =
+      '{"Statement":[{"Sid":"A","Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/{x}[y]\\"z\\\\"} , {"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringLike":{"k":["],{"]}}}],"Version":"2012-10-17"}';
     const spans = statementOffsets(json);
     expect(spans).toHaveLength(2);
     expect(json.slice(spans[0]![0], spans[0]![1])).toMatch(/^\{"Sid":"A".*\}$/);
@@ -93,7 +115,14 @@ describe("simulate core", () => {
         EvalActionName: "s3:GetObject",
         EvalResourceName: "*",
         EvalDecision: "allowed",
-        MatchedStatements: [{ SourcePolicyId: "PolicyInputList.1", SourcePolicyType: "IAM Policy", StartPosition: { Line: 1, Column: 38 }, EndPosition: { Line: 1, Column: end } }],
+        MatchedStatements: [
+          {
+            SourcePolicyId: "PolicyInputList.1",
+            SourcePolicyType: "IAM Policy",
+            StartPosition: { Line: 1, Column: 38 },
+            EndPosition: { Line: 1, Column: end },
+          },
+        ],
         MissingContextValues: [],
         OrganizationsDecisionDetail: undefined,
         PermissionsBoundaryDecisionDetail: undefined,
@@ -114,20 +143,30 @@ describe("simulate core", () => {
     expect(r.EvalDecision).toBe("explicitDeny");
     const denyAt = p.json.indexOf(',{"Effect":"Deny"') + 2; // 1-based column right after the comma
     expect(r.MatchedStatements).toEqual([
-      { SourcePolicyId: "PolicyInputList.1", SourcePolicyType: "IAM Policy", StartPosition: { Line: 1, Column: denyAt }, EndPosition: { Line: 1, Column: p.json.length - 1 } },
+      {
+        SourcePolicyId: "PolicyInputList.1",
+        SourcePolicyType: "IAM Policy",
+        StartPosition: { Line: 1, Column: denyAt },
+        EndPosition: { Line: 1, Column: p.json.length - 1 },
+      },
     ]);
   });
 
   it("allow statements of several policies all appear, in policy order", () => {
     const r = run({ identity: [pol("PolicyInputList.1", doc(allow("s3:Get*"))), pol("ReadOnlyAccess", doc(allow("s3:*")))] }).results[0]!;
-    expect((r.MatchedStatements as Array<{ SourcePolicyId: string }>).map((m) => m.SourcePolicyId)).toEqual(["PolicyInputList.1", "ReadOnlyAccess"]);
+    expect((r.MatchedStatements as Array<{ SourcePolicyId: string }>).map((m) => m.SourcePolicyId)).toEqual([
+      "PolicyInputList.1",
+      "ReadOnlyAccess",
+    ]);
   });
 
   it("conditions: MissingContextValues lists the keys the request reached but did not supply", () => {
     const p = pol(
       "PolicyInputList.1",
       doc(
-        allow("s3:GetObject", "*", { Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" }, Bool: { "aws:MultiFactorAuthPresent": "true" } } }),
+        allow("s3:GetObject", "*", {
+          Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" }, Bool: { "aws:MultiFactorAuthPresent": "true" } },
+        }),
         allow("ec2:*", "*", { Condition: { StringEquals: { "ec2:Region": "us-east-1" } } }),
       ),
     );
@@ -140,13 +179,19 @@ describe("simulate core", () => {
       { ContextKeyName: "aws:MultiFactorAuthPresent", ContextKeyValues: ["true"], ContextKeyType: "boolean" },
     ]);
     if (!ctx.ok) throw new Error(ctx.message);
-    const ok = simulate({ principal: alice, identity: [p], actions: ["s3:GetObject"], resources: [], context: ctx.context }, { provided: ctx.provided }).results[0]!;
+    const ok = simulate(
+      { principal: alice, identity: [p], actions: ["s3:GetObject"], resources: [], context: ctx.context },
+      { provided: ctx.provided },
+    ).results[0]!;
     expect(ok.EvalDecision).toBe("allowed");
     expect(ok.MissingContextValues).toEqual([]);
 
     const partial = contextFromEntries([{ ContextKeyName: "aws:sourceip", ContextKeyValues: ["192.168.0.1"], ContextKeyType: "ip" }]);
     if (!partial.ok) throw new Error(partial.message);
-    const r = simulate({ principal: alice, identity: [p], actions: ["s3:GetObject"], resources: [], context: partial.context }, { provided: partial.provided }).results[0]!;
+    const r = simulate(
+      { principal: alice, identity: [p], actions: ["s3:GetObject"], resources: [], context: partial.context },
+      { provided: partial.provided },
+    ).results[0]!;
     expect(r.EvalDecision).toBe("implicitDeny");
     expect(r.MissingContextValues).toEqual(["aws:MultiFactorAuthPresent"]);
   });
@@ -211,27 +256,57 @@ describe("simulate core", () => {
   });
 
   it("same-account resource policy naming the caller allows on its own", () => {
-    const rp = pol("ResourcePolicy", doc({ Effect: "Allow", Principal: { AWS: alice.arn }, Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*" }), "resource", "resource");
+    const rp = pol(
+      "ResourcePolicy",
+      doc({ Effect: "Allow", Principal: { AWS: alice.arn }, Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*" }),
+      "resource",
+      "resource",
+    );
     const r = run({ identity: [], resourcePolicy: rp, resources: ["arn:aws:s3:::b/k"] }).results[0]!;
     expect(r.EvalDecision).toBe("allowed");
     expect(r.MatchedStatements).toEqual([expect.objectContaining({ SourcePolicyId: "ResourcePolicy", SourcePolicyType: "resource" })]);
   });
 
   it("cross account (ResourceOwner): both sides must allow; EvalDecisionDetails per side", () => {
-    const rp = pol("ResourcePolicy", doc({ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCT}:root` }, Action: "s3:GetObject", Resource: "*" }), "resource", "resource");
+    const rp = pol(
+      "ResourcePolicy",
+      doc({ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCT}:root` }, Action: "s3:GetObject", Resource: "*" }),
+      "resource",
+      "resource",
+    );
     const idAllow = pol("PolicyInputList.1", doc(allow("s3:GetObject")));
     const both = run({ identity: [idAllow], resourcePolicy: rp, resources: ["arn:aws:s3:::b/k"], resourceOwner: OTHER }).results[0]!;
     expect(both.EvalDecision).toBe("allowed");
-    expect(both.EvalDecisionDetails).toEqual(new XmlMap([["IAM Policy", "allowed"], ["Resource Policy", "allowed"]]));
+    expect(both.EvalDecisionDetails).toEqual(
+      new XmlMap([
+        ["IAM Policy", "allowed"],
+        ["Resource Policy", "allowed"],
+      ]),
+    );
     const rsr = (both.ResourceSpecificResults as Array<Record<string, unknown>>)[0]!;
-    expect(rsr.EvalDecisionDetails).toEqual(new XmlMap([["IAM Policy", "allowed"], ["Resource Policy", "allowed"]]));
+    expect(rsr.EvalDecisionDetails).toEqual(
+      new XmlMap([
+        ["IAM Policy", "allowed"],
+        ["Resource Policy", "allowed"],
+      ]),
+    );
 
     const onlyIdentity = run({ identity: [idAllow], resources: ["arn:aws:s3:::b/k"], resourceOwner: OTHER }).results[0]!;
     expect(onlyIdentity.EvalDecision).toBe("implicitDeny");
-    expect(onlyIdentity.EvalDecisionDetails).toEqual(new XmlMap([["IAM Policy", "allowed"], ["Resource Policy", "implicitDeny"]]));
+    expect(onlyIdentity.EvalDecisionDetails).toEqual(
+      new XmlMap([
+        ["IAM Policy", "allowed"],
+        ["Resource Policy", "implicitDeny"],
+      ]),
+    );
 
     // the ARN's own account wins over ResourceOwner
-    const own = run({ identity: [idAllow], resources: [`arn:aws:sqs:us-east-1:${ACCT}:q`], resourceOwner: OTHER, actions: ["s3:GetObject"] }).results[0]!;
+    const own = run({
+      identity: [idAllow],
+      resources: [`arn:aws:sqs:us-east-1:${ACCT}:q`],
+      resourceOwner: OTHER,
+      actions: ["s3:GetObject"],
+    }).results[0]!;
     expect(own.EvalDecision).toBe("allowed");
   });
 
@@ -247,7 +322,13 @@ describe("simulate core", () => {
 
   it("hands over the engine evaluations for explanation records", () => {
     const evaluations: SimEvaluation[][] = [];
-    const input = { principal: alice, identity: [pol("PolicyInputList.1", doc(allow("s3:*")))], actions: ["s3:GetObject", "s3:PutObject"], resources: ["arn:aws:s3:::a/1", "arn:aws:s3:::a/2"], context: {} };
+    const input = {
+      principal: alice,
+      identity: [pol("PolicyInputList.1", doc(allow("s3:*")))],
+      actions: ["s3:GetObject", "s3:PutObject"],
+      resources: ["arn:aws:s3:::a/1", "arn:aws:s3:::a/2"],
+      context: {},
+    };
     simulate(input, { provided: new Set(), onResult: (e) => evaluations.push(e) });
     expect(evaluations.map((e) => e.map((x) => `${x.request.action} ${x.request.resource} ${x.decision.decision}`))).toEqual([
       ["s3:GetObject arn:aws:s3:::a/1 allow", "s3:GetObject arn:aws:s3:::a/2 allow"],
@@ -264,7 +345,12 @@ describe("context entries", () => {
       { ContextKeyName: "aws:CurrentTime", ContextKeyValues: ["2026-01-01T00:00:00Z"], ContextKeyType: "date" },
       { ContextKeyName: "aws:SourceIp", ContextKeyValues: ["2001:db8::1"], ContextKeyType: "ip" },
     ]);
-    expect(r.ok && r.context).toEqual({ "aws:TagKeys": ["a", "b"], "s3:max-keys": "10", "aws:CurrentTime": "2026-01-01T00:00:00Z", "aws:SourceIp": "2001:db8::1" });
+    expect(r.ok && r.context).toEqual({
+      "aws:TagKeys": ["a", "b"],
+      "s3:max-keys": "10",
+      "aws:CurrentTime": "2026-01-01T00:00:00Z",
+      "aws:SourceIp": "2001:db8::1",
+    });
   });
 
   it.each([
@@ -311,20 +397,34 @@ describe("context keys of policies", () => {
   });
 
   it("dedupes case-insensitively across policies, reads condition-value variables, ignores 2008 variables and ${*}", () => {
-    const a = JSON.stringify(doc(allow("s3:*", "*", { Condition: { StringEquals: { "s3:prefix": ["${aws:username}/*", "${*}"] }, Bool: { "aws:SecureTransport": "true" } } })));
-    const b = JSON.stringify({ Version: "2008-10-17", Statement: [allow("s3:*", "arn:aws:s3:::${aws:userid}", { Condition: { Bool: { "AWS:securetransport": "true" } } })] });
+    const a = JSON.stringify(
+      doc(
+        allow("s3:*", "*", {
+          Condition: { StringEquals: { "s3:prefix": ["${aws:username}/*", "${*}"] }, Bool: { "aws:SecureTransport": "true" } },
+        }),
+      ),
+    );
+    const b = JSON.stringify({
+      Version: "2008-10-17",
+      Statement: [allow("s3:*", "arn:aws:s3:::${aws:userid}", { Condition: { Bool: { "AWS:securetransport": "true" } } })],
+    });
     expect(contextKeysOf([a, b])).toEqual(["s3:prefix", "aws:username", "aws:SecureTransport"]);
   });
 
   it("variable names with defaults", () => {
-    expect(variableKeys("arn:aws:s3:::b/${aws:PrincipalTag/team, 'none'}/${$}/${aws:userid}")).toEqual(["aws:PrincipalTag/team", "aws:userid"]);
+    expect(variableKeys("arn:aws:s3:::b/${aws:PrincipalTag/team, 'none'}/${$}/${aws:userid}")).toEqual([
+      "aws:PrincipalTag/team",
+      "aws:userid",
+    ]);
   });
 });
 
 describe("work budget (shared-sandbox safety)", () => {
   // Every statement matches: the costliest output (1,200 matched statements per resource).
   const big = () => {
-    const stmts = Array.from({ length: 1200 }, (_, i) => allow(["s3:*", `ec2:Describe${i}*`], "*", { Condition: { StringLike: { "aws:UserAgent": "*x*" } } }));
+    const stmts = Array.from({ length: 1200 }, (_, i) =>
+      allow(["s3:*", `ec2:Describe${i}*`], "*", { Condition: { StringLike: { "aws:UserAgent": "*x*" } } }),
+    );
     return Array.from({ length: 12 }, (_, i) => pol(`PolicyInputList.${i + 1}`, doc(...stmts.slice(i * 100, i * 100 + 100))));
   };
   const actions = Array.from({ length: 1000 }, (_, i) => `s3:GetObject${i}`);
@@ -351,13 +451,20 @@ describe("work budget (shared-sandbox safety)", () => {
   });
 
   it("ordinary simulations stay far below the budget", () => {
-    const out = run({ identity: [pol("PolicyInputList.1", doc(allow("s3:*")))], actions: actions.slice(0, 1000), resources: resources.slice(0, 3) });
+    const out = run({
+      identity: [pol("PolicyInputList.1", doc(allow("s3:*")))],
+      actions: actions.slice(0, 1000),
+      resources: resources.slice(0, 3),
+    });
     expect(out.exhausted).toBe(false);
     expect(out.results).toHaveLength(1000);
   });
 
   it("many ContextEntries for the same key are merged in linear time (the last one wins)", () => {
-    const entries = Array.from({ length: 20_000 }, (_, i) => ({ ContextKeyName: i % 2 ? "aws:UserAgent" : "AWS:useragent", ContextKeyValues: [`v${i}`] }));
+    const entries = Array.from({ length: 20_000 }, (_, i) => ({
+      ContextKeyName: i % 2 ? "aws:UserAgent" : "AWS:useragent",
+      ContextKeyValues: [`v${i}`],
+    }));
     const r = contextFromEntries(entries);
     expect(r.ok && r.context).toEqual({ "aws:UserAgent": "v19999" });
   });
@@ -375,20 +482,31 @@ describe("no quadratic or worse regular expressions on hostile input", () => {
 
   it("a policy variable with a long run of spaces parses (default-value split is linear)", () => {
     const p = pol("PolicyInputList.1", doc(allow("s3:GetObject", `arn:aws:s3:::b/\${aws:username${" ".repeat(100_000)}, 'x'}`)));
-    const r = simulate({ principal: alice, identity: [p], actions: ["s3:GetObject"], resources: ["arn:aws:s3:::b/alice"], context: {} }, { provided: new Set() });
+    const r = simulate(
+      { principal: alice, identity: [p], actions: ["s3:GetObject"], resources: ["arn:aws:s3:::b/alice"], context: {} },
+      { provided: new Set() },
+    );
     expect(r.results[0]!.EvalDecision).toBe("allowed");
   });
 
   it("the aggregate's resource name on a hostile first ARN", () => {
     const hostile = `arn:aws:ec2:${":ec2:".repeat(400)}`;
-    const r = run({ identity: [pol("PolicyInputList.1", doc(allow("*")))], actions: ["ec2:StartInstances"], resources: [hostile, "arn:aws:ec2:us-east-1:111122223333:instance/i-1"] });
+    const r = run({
+      identity: [pol("PolicyInputList.1", doc(allow("*")))],
+      actions: ["ec2:StartInstances"],
+      resources: [hostile, "arn:aws:ec2:us-east-1:111122223333:instance/i-1"],
+    });
     expect(r.results[0]!.EvalDecision).toBe("allowed");
   });
 
   it("numeric ContextKeyValues: a long non-number is rejected quickly", () => {
-    const r = contextFromEntries([{ ContextKeyName: "s3:max-keys", ContextKeyValues: [`${"1".repeat(200_000)}x`], ContextKeyType: "numeric" }]);
+    const r = contextFromEntries([
+      { ContextKeyName: "s3:max-keys", ContextKeyValues: [`${"1".repeat(200_000)}x`], ContextKeyType: "numeric" },
+    ]);
     expect(r.ok).toBe(false);
-    const ok = contextFromEntries([{ ContextKeyName: "s3:max-keys", ContextKeyValues: ["10", "1.5", ".5", "2e3", "3."], ContextKeyType: "numericList" }]);
+    const ok = contextFromEntries([
+      { ContextKeyName: "s3:max-keys", ContextKeyValues: ["10", "1.5", ".5", "2e3", "3."], ContextKeyType: "numericList" },
+    ]);
     expect(ok.ok).toBe(true);
   });
 });

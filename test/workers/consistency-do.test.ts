@@ -21,7 +21,8 @@ describe("ConsistencyDO write slot", () => {
     await createAccount(getDb(env.DB), ACCT, null, Date.now());
     const stub = env.CONSISTENCY.get(env.CONSISTENCY.idFromName(ACCT));
     await stub.configure({ mode: "fixed", delayMs: 5_000 });
-    const g0 = (await env.DB.prepare("SELECT generation FROM accounts WHERE id = ?").bind(ACCT).first<{ generation: number }>())!.generation;
+    const g0 = (await env.DB.prepare("SELECT generation FROM accounts WHERE id = ?").bind(ACCT).first<{ generation: number }>())!
+      .generation;
 
     // Two writers arrive together, both having seen generation g0.
     const a = await stub.prepareWrite(ACCT);
@@ -68,8 +69,16 @@ describe("ConsistencyDO write slot", () => {
     const now = "2026-01-01T00:00:00Z";
     const stmts: D1PreparedStatement[] = [];
     for (let i = 0; i < 150; i++) {
-      stmts.push(env.DB.prepare("INSERT INTO users (user_id, account_id, user_name, name_lower, path, arn, create_date) VALUES (?, ?, ?, ?, '/', ?, ?)").bind(`AIDABIG${i}`, A, `u${i}`, `u${i}`, `arn:aws:iam::${A}:user/u${i}`, now));
-      stmts.push(env.DB.prepare("INSERT INTO policy_attachments (account_id, entity_type, entity_id, policy_arn) VALUES (?, 'user', ?, 'arn:aws:iam::aws:policy/ReadOnlyAccess')").bind(A, `AIDABIG${i}`));
+      stmts.push(
+        env.DB.prepare(
+          "INSERT INTO users (user_id, account_id, user_name, name_lower, path, arn, create_date) VALUES (?, ?, ?, ?, '/', ?, ?)",
+        ).bind(`AIDABIG${i}`, A, `u${i}`, `u${i}`, `arn:aws:iam::${A}:user/u${i}`, now),
+      );
+      stmts.push(
+        env.DB.prepare(
+          "INSERT INTO policy_attachments (account_id, entity_type, entity_id, policy_arn) VALUES (?, 'user', ?, 'arn:aws:iam::aws:policy/ReadOnlyAccess')",
+        ).bind(A, `AIDABIG${i}`),
+      );
     }
     await env.DB.batch(stmts);
     const stub = env.CONSISTENCY.get(env.CONSISTENCY.idFromName(A));
@@ -86,7 +95,8 @@ describe("ConsistencyDO write slot", () => {
     expect(rows.map((r) => [r.slot, r.id])).toEqual([["identity", "arn:aws:iam::aws:policy/ReadOnlyAccess"]]);
     expect(JSON.parse(rows[0]!.body).Statement.length).toBeGreaterThan(0);
     expect(snap.principals["user/AIDABIG0"]![0]!.body).toBe(rows[0]!.body);
-    const stored = async (): Promise<string[]> => runInDurableObject(stub, async (_o, state) => [...(await state.storage.list()).keys()].filter((k) => /^(snap|doc):/.test(k)));
+    const stored = async (): Promise<string[]> =>
+      runInDurableObject(stub, async (_o, state) => [...(await state.storage.list()).keys()].filter((k) => /^(snap|doc):/.test(k)));
     expect((await stored()).filter((k) => k.startsWith("doc:"))).toHaveLength(1);
     // Once nothing is pending, the snapshots and their documents are dropped.
     expect(await stub.view(7_000, g0 + 1)).toMatchObject({ visibleGeneration: g0 + 1, pending: 0 });

@@ -10,7 +10,13 @@ import type { AuthzRequest, Decision } from "../../src/policy/index";
 describe("persisted decisions", () => {
   it("an id decided elsewhere resolves from D1; old rows are pruned", async () => {
     const db = getDb(env.DB);
-    const rec = { decisionId: "req-1:0abc", requestId: "req-1", time: "2026-11-23T00:00:00Z", accountId: "616161616161", decision: "implicitDeny" };
+    const rec = {
+      decisionId: "req-1:0abc",
+      requestId: "req-1",
+      time: "2026-11-23T00:00:00Z",
+      accountId: "616161616161",
+      decision: "implicitDeny",
+    };
     await saveDecision(db, rec.decisionId, rec.accountId, 1_000, JSON.stringify(rec));
     expect(await getDecision(rec.decisionId, db)).toEqual(rec);
     expect(await getDecision("req-404:0", db)).toBeUndefined();
@@ -29,11 +35,21 @@ describe("persisted decisions", () => {
       waitUntil: (p: Promise<unknown>) => pending.push(p),
       explain: false,
     } as unknown as ActionContext;
-    const request = { principal: { kind: "user", account: "626262626262", arn: "arn:aws:iam::626262626262:user/u", userId: "AIDAX" }, action: "iam:ListUsers", resource: "*", resourceAccount: "626262626262", context: {} } as unknown as AuthzRequest;
+    const request = {
+      principal: { kind: "user", account: "626262626262", arn: "arn:aws:iam::626262626262:user/u", userId: "AIDAX" },
+      action: "iam:ListUsers",
+      resource: "*",
+      resourceAccount: "626262626262",
+      context: {},
+    } as unknown as AuthzRequest;
     const denied = { decision: "implicitDeny", reason: "noAllow", explanation: { policies: [] } } as unknown as Decision;
     const id = recordDecision(ctx, request, denied);
     await Promise.all(pending);
-    expect(JSON.parse((await loadDecision(db, id))!)).toMatchObject({ decisionId: id, accountId: "626262626262", decision: "implicitDeny" });
+    expect(JSON.parse((await loadDecision(db, id))!)).toMatchObject({
+      decisionId: id,
+      accountId: "626262626262",
+      decision: "implicitDeny",
+    });
     const allowedId = recordDecision(ctx, request, { ...denied, decision: "allow" } as Decision);
     await Promise.all(pending);
     expect(await loadDecision(db, allowedId)).toBeUndefined();

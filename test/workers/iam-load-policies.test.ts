@@ -19,13 +19,39 @@ describe("loadPrincipalPolicies", () => {
     const d1 = env.DB;
     const now = "2026-01-01T00:00:00Z";
     await d1.batch([
-      d1.prepare("INSERT INTO users (user_id, account_id, user_name, name_lower, path, arn, create_date) VALUES ('AIDAUSER1', ?, 'u1', 'u1', '/', ?, ?)").bind(ACCT, `arn:aws:iam::${ACCT}:user/u1`, now),
-      d1.prepare("INSERT INTO users (user_id, account_id, user_name, name_lower, path, arn, create_date) VALUES ('AIDAUSER2', ?, 'u2', 'u2', '/', ?, ?)").bind(ACCT, `arn:aws:iam::${ACCT}:user/u2`, now),
-      d1.prepare("INSERT INTO groups (group_id, account_id, group_name, name_lower, path, arn, create_date) VALUES ('AGPAGROUP1', ?, 'g1', 'g1', '/', ?, ?)").bind(ACCT, `arn:aws:iam::${ACCT}:group/g1`, now),
-      d1.prepare("INSERT INTO roles (role_id, account_id, role_name, name_lower, path, arn, create_date, assume_role_policy_document) VALUES ('AROAROLE1', ?, 'r1', 'r1', '/', ?, ?, '{}')").bind(ACCT, `arn:aws:iam::${ACCT}:role/r1`, now),
+      d1
+        .prepare(
+          "INSERT INTO users (user_id, account_id, user_name, name_lower, path, arn, create_date) VALUES ('AIDAUSER1', ?, 'u1', 'u1', '/', ?, ?)",
+        )
+        .bind(ACCT, `arn:aws:iam::${ACCT}:user/u1`, now),
+      d1
+        .prepare(
+          "INSERT INTO users (user_id, account_id, user_name, name_lower, path, arn, create_date) VALUES ('AIDAUSER2', ?, 'u2', 'u2', '/', ?, ?)",
+        )
+        .bind(ACCT, `arn:aws:iam::${ACCT}:user/u2`, now),
+      d1
+        .prepare(
+          "INSERT INTO groups (group_id, account_id, group_name, name_lower, path, arn, create_date) VALUES ('AGPAGROUP1', ?, 'g1', 'g1', '/', ?, ?)",
+        )
+        .bind(ACCT, `arn:aws:iam::${ACCT}:group/g1`, now),
+      d1
+        .prepare(
+          "INSERT INTO roles (role_id, account_id, role_name, name_lower, path, arn, create_date, assume_role_policy_document) VALUES ('AROAROLE1', ?, 'r1', 'r1', '/', ?, ?, '{}')",
+        )
+        .bind(ACCT, `arn:aws:iam::${ACCT}:role/r1`, now),
     ]);
     const arn = `arn:aws:iam::${ACCT}:policy/p1`;
-    expect(await createPolicy(db, ACCT, { policyId: "ANPAP1", policyName: "p1", path: "/", arn, document: doc("s3:V1"), createDate: now, tags: [] })).toBe("ok");
+    expect(
+      await createPolicy(db, ACCT, {
+        policyId: "ANPAP1",
+        policyName: "p1",
+        path: "/",
+        arn,
+        document: doc("s3:V1"),
+        createDate: now,
+        tags: [],
+      }),
+    ).toBe("ok");
     expect((await createVersion(db, ACCT, arn, doc("s3:V2"), false, now)).ok).toBe(true);
     expect(await setDefaultVersion(db, ACCT, arn, "v2")).toBe("ok");
     expect(await attachPolicy(db, ACCT, "user", "u1", arn)).toBe("ok");
@@ -42,18 +68,24 @@ describe("loadPrincipalPolicies", () => {
     const identity = (rows: PolicyRow[]) => rows.filter((r) => r.slot === "identity");
     const out = await loadPrincipalPolicies(db, ACCT, "user", "AIDAUSER1");
     const managed = identity(out).filter((r) => r.version !== "");
-    expect(managed.map((m) => [m.id, m.version]).sort()).toEqual([
-      ["arn:aws:iam::aws:policy/ReadOnlyAccess", expect.stringMatching(/^v\d+$/)],
-      [arn, "v2"],
-    ].sort());
+    expect(managed.map((m) => [m.id, m.version]).sort()).toEqual(
+      [
+        ["arn:aws:iam::aws:policy/ReadOnlyAccess", expect.stringMatching(/^v\d+$/)],
+        [arn, "v2"],
+      ].sort(),
+    );
     expect(managed.find((m) => m.id === arn)!.body).toBe(doc("s3:V2"));
     expect(JSON.parse(managed.find((m) => m.id.endsWith("/ReadOnlyAccess"))!.body).Statement).toBeDefined();
-    expect(identity(out).filter((r) => r.version === "")).toEqual([{ slot: "identity", id: "user/AIDAUSER1:inline/in1", version: "", body: doc("sqs:*") }]);
+    expect(identity(out).filter((r) => r.version === "")).toEqual([
+      { slot: "identity", id: "user/AIDAUSER1:inline/in1", version: "", body: doc("sqs:*") },
+    ]);
     expect(out.filter((r) => r.slot === "boundary").map((b) => b.id)).toEqual(["arn:aws:iam::aws:policy/PowerUserAccess"]);
     expect(out.filter((r) => r.slot === "tag")).toEqual([]);
 
     // A group (the simulator): its own policies only.
-    expect((await loadPrincipalPolicies(db, ACCT, "group", "AGPAGROUP1")).map((r) => [r.slot, r.id])).toEqual([["identity", "arn:aws:iam::aws:policy/ReadOnlyAccess"]]);
+    expect((await loadPrincipalPolicies(db, ACCT, "group", "AGPAGROUP1")).map((r) => [r.slot, r.id])).toEqual([
+      ["identity", "arn:aws:iam::aws:policy/ReadOnlyAccess"],
+    ]);
     const role = await loadPrincipalPolicies(db, ACCT, "role", "AROAROLE1");
     expect(role).toEqual([{ slot: "identity", id: "role/AROAROLE1:inline/in-r", version: "", body: doc("sns:*") }]);
     // Scoped by account.
@@ -62,8 +94,16 @@ describe("loadPrincipalPolicies", () => {
 
     // The hot path's cold read: a key and its user's policies in one batch, same rows as above.
     await d1.batch([
-      d1.prepare("INSERT INTO access_keys (access_key_id, account_id, user_id, user_name, secret, create_date) VALUES ('AKIAUSERKEY1', ?, 'AIDAUSER1', 'u1', 's', ?)").bind(ACCT, now),
-      d1.prepare("INSERT INTO access_keys (access_key_id, account_id, user_id, user_name, secret, create_date) VALUES ('AKIAROOTKEY1', ?, NULL, NULL, 's', ?)").bind(ACCT, now),
+      d1
+        .prepare(
+          "INSERT INTO access_keys (access_key_id, account_id, user_id, user_name, secret, create_date) VALUES ('AKIAUSERKEY1', ?, 'AIDAUSER1', 'u1', 's', ?)",
+        )
+        .bind(ACCT, now),
+      d1
+        .prepare(
+          "INSERT INTO access_keys (access_key_id, account_id, user_id, user_name, secret, create_date) VALUES ('AKIAROOTKEY1', ?, NULL, NULL, 's', ?)",
+        )
+        .bind(ACCT, now),
     ]);
     const byKey = await lookupAccessKeyWithPolicies(db, "AKIAUSERKEY1");
     expect(byKey.key).toMatchObject({ accountId: ACCT, userId: "AIDAUSER1", userName: "u1", generation: gen0 });

@@ -55,15 +55,35 @@ async function run(action: RegisteredAction, input: object, ctx: ActionContext):
   return action.handler(input, ctx, action.load ? await action.load(input, ctx) : undefined);
 }
 
-const CASES: Array<{ quota: AccountQuota; summaryKey?: keyof typeof SUMMARY_QUOTAS; action: RegisteredAction; input: (k: number) => object }> = [
-  { quota: "RolesPerAccount", summaryKey: "RolesQuota", action: CreateRole,
-    input: (k) => ({ RoleName: `last${k}`, AssumeRolePolicyDocument: TRUST, Tags: [{ Key: "k", Value: "v" }] }) },
-  { quota: "PoliciesPerAccount", summaryKey: "PoliciesQuota", action: createPolicyAction,
-    input: (k) => ({ PolicyName: `last${k}`, PolicyDocument: DOC, Tags: [{ Key: "k", Value: "v" }] }) },
-  { quota: "InstanceProfilesPerAccount", summaryKey: "InstanceProfilesQuota", action: byName(instanceProfileActions, "CreateInstanceProfile"),
-    input: (k) => ({ InstanceProfileName: `last${k}`, Tags: [{ Key: "k", Value: "v" }] }) },
-  { quota: "VirtualMFADevicesPerAccount", action: byName(mfaActions, "CreateVirtualMFADevice"),
-    input: (k) => ({ VirtualMFADeviceName: `last${k}`, Tags: [{ Key: "k", Value: "v" }] }) },
+const CASES: Array<{
+  quota: AccountQuota;
+  summaryKey?: keyof typeof SUMMARY_QUOTAS;
+  action: RegisteredAction;
+  input: (k: number) => object;
+}> = [
+  {
+    quota: "RolesPerAccount",
+    summaryKey: "RolesQuota",
+    action: CreateRole,
+    input: (k) => ({ RoleName: `last${k}`, AssumeRolePolicyDocument: TRUST, Tags: [{ Key: "k", Value: "v" }] }),
+  },
+  {
+    quota: "PoliciesPerAccount",
+    summaryKey: "PoliciesQuota",
+    action: createPolicyAction,
+    input: (k) => ({ PolicyName: `last${k}`, PolicyDocument: DOC, Tags: [{ Key: "k", Value: "v" }] }),
+  },
+  {
+    quota: "InstanceProfilesPerAccount",
+    summaryKey: "InstanceProfilesQuota",
+    action: byName(instanceProfileActions, "CreateInstanceProfile"),
+    input: (k) => ({ InstanceProfileName: `last${k}`, Tags: [{ Key: "k", Value: "v" }] }),
+  },
+  {
+    quota: "VirtualMFADevicesPerAccount",
+    action: byName(mfaActions, "CreateVirtualMFADevice"),
+    input: (k) => ({ VirtualMFADeviceName: `last${k}`, Tags: [{ Key: "k", Value: "v" }] }),
+  },
 ];
 
 describe("per-account quotas (seeded to the limit, enforced by the real handlers)", () => {
@@ -83,7 +103,9 @@ describe("per-account quotas (seeded to the limit, enforced by the real handlers
       for (const e of failed) {
         expect(e).toBeInstanceOf(AwsError);
         expect({ code: e.code, status: e.status, message: e.message }).toEqual({
-          code: "LimitExceeded", status: 409, message: `Cannot exceed quota for ${quota}: ${max}`,
+          code: "LimitExceeded",
+          status: 409,
+          message: `Cannot exceed quota for ${quota}: ${max}`,
         });
       }
       const { table } = ACCOUNT_QUOTAS[quota];

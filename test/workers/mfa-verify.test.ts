@@ -11,11 +11,15 @@ async function setup(account: string, userId: string) {
   userId = userId === ROOT_USER_ID ? userId : `AIDAUSER${account}`;
   const db = getDb(env.DB);
   await createAccount(db, account, null, T0);
-  await db.$client.prepare(`INSERT INTO users (user_id, account_id, user_name, name_lower, path, arn, create_date) VALUES (?, ?, 'u', 'u', '/', ?, ?)`)
-    .bind(`AIDAUSER${account}`, account, `arn:aws:iam::${account}:user/u`, "2026-11-23T12:00:00Z").run();
+  await db.$client
+    .prepare(`INSERT INTO users (user_id, account_id, user_name, name_lower, path, arn, create_date) VALUES (?, ?, 'u', 'u', '/', ?, ?)`)
+    .bind(`AIDAUSER${account}`, account, `arn:aws:iam::${account}:user/u`, "2026-11-23T12:00:00Z")
+    .run();
   const seed = newTotpSeed();
   const serial = `arn:aws:iam::${account}:mfa/dev`;
-  expect(await insertDevice(db, account, { serialNumber: serial, deviceName: "dev", path: "/", seed, createDate: "2026-11-23T12:00:00Z" }, [])).toBe("ok");
+  expect(
+    await insertDevice(db, account, { serialNumber: serial, deviceName: "dev", path: "/", seed, createDate: "2026-11-23T12:00:00Z" }, []),
+  ).toBe("ok");
   // Enabled with the codes of steps T0-2 and T0-1.
   expect(await enableDevice(db, account, serial, userId, "2026-11-23T12:00:05Z", timeStep(T0) - 1)).toEqual({ ok: true });
   return { db, seed, serial, userId };

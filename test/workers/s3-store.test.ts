@@ -12,7 +12,16 @@ import { deleteObjectRows, getBucketAndObject, listObjectRows, putObjectRow, typ
 import { forgetAccountState } from "../../src/admin/account-lifecycle";
 
 const row = (account: string, bucket: string, key: string, r2Key: string): ObjectRow => ({
-  bucket, key, accountId: account, r2Key, size: 1, etag: '"x"', lastModified: "2026-01-01T00:00:00.000Z", contentType: "text/plain", headers: {}, metadata: { a: "1" },
+  bucket,
+  key,
+  accountId: account,
+  r2Key,
+  size: 1,
+  etag: '"x"',
+  lastModified: "2026-01-01T00:00:00.000Z",
+  contentType: "text/plain",
+  headers: {},
+  metadata: { a: "1" },
 });
 
 describe("S3 store", () => {
@@ -66,7 +75,9 @@ describe("S3 store", () => {
     await forgetAccountState(env, gone);
     expect(await getBucket(db, "store-gone")).toBeUndefined();
     expect((await getBucketAndObject(db, "store-gone", "k")).bucket).toBeUndefined();
-    expect((await db.$client.prepare("SELECT count(*) AS n FROM s3_objects WHERE account_id = ?").bind(gone).first<{ n: number }>())?.n).toBe(0);
+    expect(
+      (await db.$client.prepare("SELECT count(*) AS n FROM s3_objects WHERE account_id = ?").bind(gone).first<{ n: number }>())?.n,
+    ).toBe(0);
     expect((await env.OBJECTS.list({ prefix: `${gone}/` })).objects).toEqual([]);
     expect(await (await env.OBJECTS.get(`${kept}/store-kept/u1`))?.text()).toBe("other tenant");
   });

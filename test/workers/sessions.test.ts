@@ -73,29 +73,53 @@ describe("resolveSession", () => {
     const ok = await resolveSession(env, credentials.AccessKeyId, credentials.SessionToken, now + 1000);
     expect(ok.secret).toBe(credentials.SecretAccessKey);
     expect(ok.caller.principal.arn).toBe(`arn:aws:iam::${account}:root`);
-    expect(ok.caller.session).toMatchObject({ kind: "sessionToken", tokenIssueTime: now, expiration: now + 900_000, sessionId: record.sessionId });
+    expect(ok.caller.session).toMatchObject({
+      kind: "sessionToken",
+      tokenIssueTime: now,
+      expiration: now + 900_000,
+      sessionId: record.sessionId,
+    });
     expect(ok.caller.generation).toBe(0);
 
     const expired = await rejects(resolveSession(env, credentials.AccessKeyId, credentials.SessionToken, now + 900_000));
-    expect([expired.code, expired.status, expired.message]).toEqual(["ExpiredToken", 403, "The security token included in the request is expired"]);
+    expect([expired.code, expired.status, expired.message]).toEqual([
+      "ExpiredToken",
+      403,
+      "The security token included in the request is expired",
+    ]);
 
-    const tampered = credentials.SessionToken.slice(0, 10) + (credentials.SessionToken[10] === "A" ? "B" : "A") + credentials.SessionToken.slice(11);
+    const tampered =
+      credentials.SessionToken.slice(0, 10) + (credentials.SessionToken[10] === "A" ? "B" : "A") + credentials.SessionToken.slice(11);
     expect((await rejects(resolveSession(env, credentials.AccessKeyId, tampered, now))).code).toBe("InvalidClientTokenId");
-    expect((await rejects(resolveSession(env, newAccessKeyId(account, true), credentials.SessionToken, now))).code).toBe("InvalidClientTokenId");
+    expect((await rejects(resolveSession(env, newAccessKeyId(account, true), credentials.SessionToken, now))).code).toBe(
+      "InvalidClientTokenId",
+    );
 
     // a token re-signed with the (known) token key and a later expiry does not outlive its session
     const claims = (await verifyToken(env.IAMLAB_TOKEN_KEY!, credentials.AccessKeyId, credentials.SessionToken))!;
-    const extended = await signToken(env.IAMLAB_TOKEN_KEY!, credentials.AccessKeyId, { ...claims, expiresAt: claims.expiresAt + 3_600_000 });
+    const extended = await signToken(env.IAMLAB_TOKEN_KEY!, credentials.AccessKeyId, {
+      ...claims,
+      expiresAt: claims.expiresAt + 3_600_000,
+    });
     expect((await rejects(resolveSession(env, credentials.AccessKeyId, extended, now + 1000))).code).toBe("InvalidClientTokenId");
 
     // an authentic token whose session the DO no longer knows
     const other = await issueSession(env, now, rootSession(account, now, 900_000));
     await sessionsStub(env, account).revoke(other.record.sessionId);
-    expect((await rejects(resolveSession(env, other.credentials.AccessKeyId, other.credentials.SessionToken, now))).code).toBe("InvalidClientTokenId");
+    expect((await rejects(resolveSession(env, other.credentials.AccessKeyId, other.credentials.SessionToken, now))).code).toBe(
+      "InvalidClientTokenId",
+    );
 
     // a role session whose role does not exist (deleted)
-    const role = await issueSession(env, now, { ...rootSession(account, now, 900_000), kind: "assumedRole", entityKind: "role", entityId: "AROAGONE" });
-    expect((await rejects(resolveSession(env, role.credentials.AccessKeyId, role.credentials.SessionToken, now))).code).toBe("InvalidClientTokenId");
+    const role = await issueSession(env, now, {
+      ...rootSession(account, now, 900_000),
+      kind: "assumedRole",
+      entityKind: "role",
+      entityId: "AROAGONE",
+    });
+    expect((await rejects(resolveSession(env, role.credentials.AccessKeyId, role.credentials.SessionToken, now))).code).toBe(
+      "InvalidClientTokenId",
+    );
   });
 });
 
@@ -120,7 +144,9 @@ describe("sessionApiRestriction", () => {
   it("no session may call GetSessionToken / GetFederationToken", () => {
     const e = sessionApiRestriction(withSession("assumedRole"), "sts", "GetSessionToken");
     expect([e?.code, e?.message]).toEqual(["AccessDenied", "Cannot call GetSessionToken with session credentials"]);
-    expect(sessionApiRestriction(withSession("sessionToken"), "sts", "GetFederationToken")?.message).toBe("Cannot call GetFederationToken with session credentials");
+    expect(sessionApiRestriction(withSession("sessionToken"), "sts", "GetFederationToken")?.message).toBe(
+      "Cannot call GetFederationToken with session credentials",
+    );
   });
   it("GetSessionToken credentials: IAM only with MFA, STS only AssumeRole/GetCallerIdentity", () => {
     expect(r(withSession("sessionToken"), "iam", "ListUsers")).toBe("InvalidClientTokenId");

@@ -41,7 +41,9 @@ describe("an account id created again", () => {
 
     // A session of the new incarnation works.
     const fresh = await issueSession(env, now, rootSession(account, now));
-    expect((await resolveSession(env, fresh.credentials.AccessKeyId, fresh.credentials.SessionToken, now)).caller.principal.account).toBe(account);
+    expect((await resolveSession(env, fresh.credentials.AccessKeyId, fresh.credentials.SessionToken, now)).caller.principal.account).toBe(
+      account,
+    );
   });
 
   it("forgetAccountState empties the SessionsDO (sessions and alarm) and resets the ConsistencyDO (mode, pause, log)", async () => {
@@ -81,17 +83,27 @@ describe("the session-token key", () => {
     expect(tokenKey(noKey)).toBeUndefined();
     const e = await rejects(issueSession(noKey, now, rootSession(account, now)));
     expect([e.code, e.status]).toEqual(["ServiceFailure", 500]);
-    expect((await rejects(resolveSession(noKey, issued.credentials.AccessKeyId, issued.credentials.SessionToken, now))).code).toBe("InvalidClientTokenId");
+    expect((await rejects(resolveSession(noKey, issued.credentials.AccessKeyId, issued.credentials.SessionToken, now))).code).toBe(
+      "InvalidClientTokenId",
+    );
     // A token signed with the root secret (what the old fallback made) is not accepted by a deploy with a token key.
     const rootKeyed = { ...env, IAMLAB_TOKEN_KEY: env.IAMLAB_ROOT_SECRET_ACCESS_KEY } as unknown as Env;
     const forged = await issueSession(rootKeyed, now, rootSession(account, now));
-    expect((await rejects(resolveSession(env, forged.credentials.AccessKeyId, forged.credentials.SessionToken, now))).code).toBe("InvalidClientTokenId");
+    expect((await rejects(resolveSession(env, forged.credentials.AccessKeyId, forged.credentials.SessionToken, now))).code).toBe(
+      "InvalidClientTokenId",
+    );
   });
 });
 
 describe("decision explanations per tenant", () => {
   const request = (account: string) =>
-    ({ principal: { kind: "user", account, arn: `arn:aws:iam::${account}:user/u`, userId: "AIDAX" }, action: "iam:ListUsers", resource: "*", resourceAccount: account, context: {} }) as unknown as AuthzRequest;
+    ({
+      principal: { kind: "user", account, arn: `arn:aws:iam::${account}:user/u`, userId: "AIDAX" },
+      action: "iam:ListUsers",
+      resource: "*",
+      resourceAccount: account,
+      context: {},
+    }) as unknown as AuthzRequest;
   const denied = { decision: "implicitDeny", reason: "noIdentityAllow", explanation: { policies: [], steps: [] } } as unknown as Decision;
   function ctxOf(account: string, n: number, pending: Promise<unknown>[]): ActionContext {
     return {
@@ -130,21 +142,54 @@ describe("decision explanations per tenant", () => {
     const B = "730000000002";
     const roleArn = `arn:aws:iam::${A}:role/partner`;
     const trust = parsePolicy(
-      JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "TrustPartnerSecretSid", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${B}:root` }, Action: "sts:AssumeRole", Condition: { StringEquals: { "sts:ExternalId": "ext-s3cr3t-value" } } }] }),
+      JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Sid: "TrustPartnerSecretSid",
+            Effect: "Allow",
+            Principal: { AWS: `arn:aws:iam::${B}:root` },
+            Action: "sts:AssumeRole",
+            Condition: { StringEquals: { "sts:ExternalId": "ext-s3cr3t-value" } },
+          },
+        ],
+      }),
       "trust",
     );
-    const identity = parsePolicy(JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "MyOwnSid", Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }] }), "identity");
+    const identity = parsePolicy(
+      JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "MyOwnSid", Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }] }),
+      "identity",
+    );
     if (!trust.ok || !identity.ok) throw new Error("bad policy");
-    const req: AuthzRequest = { principal: { kind: "user", account: B, arn: `arn:aws:iam::${B}:user/bob`, userId: "AIDABOB" }, action: "sts:AssumeRole", resource: roleArn, resourceAccount: A, context: { "sts:ExternalId": "a-guess" } };
-    const d = evaluate(req, { identity: [{ id: "user/bob:inline/p", type: "identity", policy: identity.policy }], resource: [{ id: roleArn, type: "resource", policy: trust.policy }], requireResourceAllow: true });
+    const req: AuthzRequest = {
+      principal: { kind: "user", account: B, arn: `arn:aws:iam::${B}:user/bob`, userId: "AIDABOB" },
+      action: "sts:AssumeRole",
+      resource: roleArn,
+      resourceAccount: A,
+      context: { "sts:ExternalId": "a-guess" },
+    };
+    const d = evaluate(req, {
+      identity: [{ id: "user/bob:inline/p", type: "identity", policy: identity.policy }],
+      resource: [{ id: roleArn, type: "resource", policy: trust.policy }],
+      requireResourceAllow: true,
+    });
     expect(d.reason).toBe("noResourceAllow");
-    const rec: DecisionRecord = { decisionId: "r:1", requestId: "r", time: "2026-01-01T00:00:00Z", accountId: B, request: req, decision: d.decision, reason: d.reason, explanation: d.explanation };
+    const rec: DecisionRecord = {
+      decisionId: "r:1",
+      requestId: "r",
+      time: "2026-01-01T00:00:00Z",
+      accountId: B,
+      request: req,
+      decision: d.decision,
+      reason: d.reason,
+      explanation: d.explanation,
+    };
     // The full record (admin API) has it; the caller's view does not.
     expect(JSON.stringify(rec)).toContain("ext-s3cr3t-value");
     const view = JSON.stringify(decisionForCaller(rec));
     expect(view).not.toContain("ext-s3cr3t-value");
     expect(view).not.toContain("TrustPartnerSecretSid");
-    expect(view).not.toContain("sts:ExternalId\",\"values"); // no condition explanation at all
+    expect(view).not.toContain('sts:ExternalId","values'); // no condition explanation at all
     expect(view).toContain("MyOwnSid"); // the caller's own policy is shown
     expect(view).toContain(`trust policy of account ${A} does not allow`);
     expect(view).toContain("a-guess"); // the caller's own request context

@@ -113,8 +113,14 @@ export function managedPolicyRows(json: unknown): ManagedPolicyRow[] {
       document: JSON.stringify(version["document"]),
     });
   }
-  assertUnique(rows.map((r) => r.policyId), "policy id");
-  assertUnique(rows.map((r) => r.policyName.toLowerCase()), "policy name (case-insensitive)");
+  assertUnique(
+    rows.map((r) => r.policyId),
+    "policy id",
+  );
+  assertUnique(
+    rows.map((r) => r.policyName.toLowerCase()),
+    "policy name (case-insensitive)",
+  );
   return rows;
 }
 

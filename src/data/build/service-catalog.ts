@@ -15,18 +15,7 @@ import {
 } from "../catalog-format";
 
 /** The services the sandbox knows about; everything else stays out of the Worker bundle. */
-export const CATALOG_SERVICES = [
-  "dynamodb",
-  "ec2",
-  "iam",
-  "kms",
-  "lambda",
-  "organizations",
-  "s3",
-  "sns",
-  "sqs",
-  "sts",
-] as const;
+export const CATALOG_SERVICES = ["dynamodb", "ec2", "iam", "kms", "lambda", "organizations", "s3", "sns", "sqs", "sts"] as const;
 
 /** What the builder needs from the package, so it can be fed fixtures in tests. */
 export interface IamDataSource {

@@ -100,13 +100,7 @@ export function buildInserts(spec: InsertSpec): string[] {
   return statements;
 }
 
-function oversizedRow(
-  spec: InsertSpec,
-  row: readonly SqlValue[],
-  head: string,
-  splitIdx: number,
-  keyIdx: number,
-): string[] {
+function oversizedRow(spec: InsertSpec, row: readonly SqlValue[], head: string, splitIdx: number, keyIdx: number): string[] {
   const value = row[splitIdx];
   const key = row[keyIdx];
   if (typeof value !== "string" || typeof key !== "string") {
@@ -115,21 +109,14 @@ function oversizedRow(
   const col = spec.splittableColumn;
   const withEmpty = row.map((v, i) => (i === splitIdx ? "" : v));
   const insertOverhead = utf8Length(`${head}${renderRow(withEmpty)};`);
-  const updateOverhead = utf8Length(
-    `UPDATE ${spec.table} SET ${col} = ${col} || '' WHERE ${spec.keyColumn} = ${sqlLiteral(key)};`,
-  );
-  const pieces = splitForLiterals(
-    value,
-    spec.maxStatementBytes - insertOverhead,
-    spec.maxStatementBytes - updateOverhead,
-  );
+  const updateOverhead = utf8Length(`UPDATE ${spec.table} SET ${col} = ${col} || '' WHERE ${spec.keyColumn} = ${sqlLiteral(key)};`);
+  const pieces = splitForLiterals(value, spec.maxStatementBytes - insertOverhead, spec.maxStatementBytes - updateOverhead);
   const [first = "", ...rest] = pieces;
   const firstRow = row.map((v, i) => (i === splitIdx ? first : v));
   return [
     `${head}${renderRow(firstRow)};`,
     ...rest.map(
-      (piece) =>
-        `UPDATE ${spec.table} SET ${col} = ${col} || ${sqlLiteral(piece)} WHERE ${spec.keyColumn} = ${sqlLiteral(key)};`,
+      (piece) => `UPDATE ${spec.table} SET ${col} = ${col} || ${sqlLiteral(piece)} WHERE ${spec.keyColumn} = ${sqlLiteral(key)};`,
     ),
   ];
 }

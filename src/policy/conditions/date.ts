@@ -2,8 +2,7 @@
 import type { ConditionOperator, ValueTest } from "./types.js";
 
 const EPOCH_RE = /^\d+(\.\d+)?$/;
-const ISO_RE =
-  /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[Tt](\d{1,2})(?::(\d{2})(?::(\d{2})(\.\d+)?)?)?)?)?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
+const ISO_RE = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[Tt](\d{1,2})(?::(\d{2})(?::(\d{2})(\.\d+)?)?)?)?)?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
 
 /** Milliseconds since the epoch, or NaN. Epoch values are seconds (aws:EpochTime). */
 export function parseDate(s: string): number {

@@ -141,7 +141,7 @@ function compileIp(values: readonly string[]): ValueTest {
       for (let i = 0; i < v4.length; i++) {
         const c = v4[i]!;
         // >>> 0 keeps the AND unsigned.
-        if (((r.v4 & c.mask) >>> 0) === c.network) return true;
+        if ((r.v4 & c.mask) >>> 0 === c.network) return true;
       }
       return false;
     }

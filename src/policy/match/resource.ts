@@ -88,11 +88,7 @@ export interface CompiledResourceElement {
   patterns: readonly ResourcePattern[];
 }
 
-export function compileResourceElement(
-  values: readonly string[],
-  not: boolean,
-  variables: boolean,
-): CompiledResourceElement {
+export function compileResourceElement(values: readonly string[], not: boolean, variables: boolean): CompiledResourceElement {
   const patterns: ResourcePattern[] = values.map((value) => {
     const t = variables ? parseTemplate(value) : null;
     if (t && t.variables.length > 0) return { value, template: t };
@@ -129,12 +125,7 @@ const NOT_RESOURCE_EXCLUDES: ElementMatch = Object.freeze({ element: "NotResourc
  * value that matched and the values whose variables could not be resolved; without, it is a shared
  * frozen outcome.
  */
-export function matchResource(
-  el: CompiledResourceElement,
-  target: ResourceTarget,
-  ctx: RequestContext,
-  explain = true,
-): ElementMatch {
+export function matchResource(el: CompiledResourceElement, target: ResourceTarget, ctx: RequestContext, explain = true): ElementMatch {
   let hit: string | undefined;
   let unresolved: string[] | undefined;
   for (let i = 0; i < el.patterns.length; i++) {

@@ -16,7 +16,12 @@ import { DEFAULT_MAX_ITEMS, decodeMarker, encodeMarker, notFound } from "./commo
 
 type Granularity = "SERVICE_LEVEL" | "ACTION_LEVEL";
 
-interface TrackedAction { ActionName: string; LastAccessedEntity?: string; LastAccessedTime?: string; LastAccessedRegion?: string }
+interface TrackedAction {
+  ActionName: string;
+  LastAccessedEntity?: string;
+  LastAccessedTime?: string;
+  LastAccessedRegion?: string;
+}
 interface ServiceLastAccessed {
   ServiceName: string;
   LastAuthenticated?: string;
@@ -26,8 +31,14 @@ interface ServiceLastAccessed {
   TotalAuthenticatedEntities: number;
   TrackedActionsLastAccessed?: TrackedAction[];
 }
-interface EntityDetails { EntityInfo: { Arn: string; Name: string; Type: string; Id: string; Path: string }; LastAuthenticated?: string }
-interface JobResult { services: ServiceLastAccessed[]; entities: Record<string, EntityDetails[]> }
+interface EntityDetails {
+  EntityInfo: { Arn: string; Name: string; Type: string; Id: string; Path: string };
+  LastAuthenticated?: string;
+}
+interface JobResult {
+  services: ServiceLastAccessed[];
+  entities: Record<string, EntityDetails[]>;
+}
 
 /** Access Advisor's service names: the catalogue's title without the trailing acronym. */
 function serviceName(ns: string): string {
@@ -64,7 +75,10 @@ export function computeReport(subject: store.JobSubject, activity: store.Activit
   const entities: Record<string, EntityDetails[]> = {};
   for (const ns of namespaces) {
     const rows = activity.filter((r) => r.service === ns && r.action === "");
-    const latest = rows.reduce<store.ActivityRow | undefined>((m, r) => (!m || r.lastAuthenticated > m.lastAuthenticated ? r : m), undefined);
+    const latest = rows.reduce<store.ActivityRow | undefined>(
+      (m, r) => (!m || r.lastAuthenticated > m.lastAuthenticated ? r : m),
+      undefined,
+    );
     const svc: ServiceLastAccessed = {
       ServiceName: serviceName(ns),
       LastAuthenticated: latest?.lastAuthenticated,
@@ -82,12 +96,21 @@ export function computeReport(subject: store.JobSubject, activity: store.Activit
       }
       const tracked = [...byAction.values()]
         .sort((a, b) => a.action.localeCompare(b.action))
-        .map((r) => ({ ActionName: r.action, LastAccessedEntity: r.entityArn, LastAccessedTime: r.lastAuthenticated, LastAccessedRegion: r.region }));
+        .map((r) => ({
+          ActionName: r.action,
+          LastAccessedEntity: r.entityArn,
+          LastAccessedTime: r.lastAuthenticated,
+          LastAccessedRegion: r.region,
+        }));
       if (tracked.length) svc.TrackedActionsLastAccessed = tracked;
     }
     services.push(svc);
     entities[ns] = subject.entities.map((e) => {
-      const mine = rows.filter((r) => r.entityArn === e.arn).map((r) => r.lastAuthenticated).sort().pop();
+      const mine = rows
+        .filter((r) => r.entityArn === e.arn)
+        .map((r) => r.lastAuthenticated)
+        .sort()
+        .pop();
       return { EntityInfo: { Arn: e.arn, Name: e.name, Type: e.type, Id: e.id, Path: e.path }, LastAuthenticated: mine };
     });
   }
@@ -129,7 +152,10 @@ export const GenerateServiceLastAccessedDetails = defineAction({
   service: "iam",
   name: "GenerateServiceLastAccessedDetails",
   effect: "none",
-  input: { Arn: s.string({ required: true, min: 20, max: 2048 }), Granularity: s.string({ enum: ["SERVICE_LEVEL", "ACTION_LEVEL"] as const }) },
+  input: {
+    Arn: s.string({ required: true, min: 20, max: 2048 }),
+    Granularity: s.string({ enum: ["SERVICE_LEVEL", "ACTION_LEVEL"] as const }),
+  },
   target: (i) => ({ resource: i.Arn }),
   handler: async (i, ctx) => {
     const account = ctx.caller.principal.account;
@@ -137,11 +163,20 @@ export const GenerateServiceLastAccessedDetails = defineAction({
     const subject = await store.jobSubject(ctx.db, account, kind, i.Arn);
     if (!subject) throw notFoundFor(kind, i.Arn);
     const granularity = (i.Granularity ?? "SERVICE_LEVEL") as Granularity;
-    const activity = await store.activityOf(ctx.db, account, subject.entities.map((e) => e.arn));
+    const activity = await store.activityOf(
+      ctx.db,
+      account,
+      subject.entities.map((e) => e.arn),
+    );
     const now = isoSeconds(ctx.request.now);
     const id = crypto.randomUUID();
     await store.insertJob(ctx.db, account, {
-      jobId: id, arn: i.Arn, granularity, status: "COMPLETED", creationDate: now, completionDate: now,
+      jobId: id,
+      arn: i.Arn,
+      granularity,
+      status: "COMPLETED",
+      creationDate: now,
+      completionDate: now,
       result: JSON.stringify(computeReport(subject, activity, granularity)),
     });
     return { JobId: id };
@@ -163,7 +198,10 @@ export const GetServiceLastAccessedDetails = defineAction({
       JobStatus: job.status,
       JobType: job.granularity,
       JobCreationDate: job.creationDate,
-      ServicesLastAccessed: pg.items.map((svc) => ({ ...svc, TrackedActionsLastAccessed: svc.TrackedActionsLastAccessed?.map((t) => ({ ...t })) })),
+      ServicesLastAccessed: pg.items.map((svc) => ({
+        ...svc,
+        TrackedActionsLastAccessed: svc.TrackedActionsLastAccessed?.map((t) => ({ ...t })),
+      })),
       JobCompletionDate: job.completionDate ?? undefined,
       IsTruncated: pg.IsTruncated,
       Marker: pg.Marker,
@@ -199,5 +237,7 @@ export const GetServiceLastAccessedDetailsWithEntities = defineAction({
 });
 
 export const accessAdvisorActions: RegisteredAction[] = [
-  GenerateServiceLastAccessedDetails, GetServiceLastAccessedDetails, GetServiceLastAccessedDetailsWithEntities,
+  GenerateServiceLastAccessedDetails,
+  GetServiceLastAccessedDetails,
+  GetServiceLastAccessedDetailsWithEntities,
 ];

@@ -31,9 +31,8 @@ function ownerOf(userName: string | undefined, ctx: ActionContext): KeyOwner {
 /** The load step of the key actions: whose keys, and that owner's ARN (with the user's path). */
 async function loadOwner(ctx: ActionContext, userName: string | undefined): Promise<{ owner: KeyOwner; resource: string }> {
   const owner = ownerOf(userName, ctx);
-  const resource = owner.kind === "root"
-    ? rootArn(ctx.caller.principal.account)
-    : userResource(ctx, owner.userName, await findUser(ctx, owner.userName));
+  const resource =
+    owner.kind === "root" ? rootArn(ctx.caller.principal.account) : userResource(ctx, owner.userName, await findUser(ctx, owner.userName));
   return { owner, resource };
 }
 
@@ -70,7 +69,13 @@ export const CreateAccessKey = defineAction({
     }
     const k = res.key;
     return {
-      AccessKey: { UserName: k.userName ?? undefined, AccessKeyId: k.accessKeyId, Status: k.status, SecretAccessKey: secret, CreateDate: k.createDate },
+      AccessKey: {
+        UserName: k.userName ?? undefined,
+        AccessKeyId: k.accessKeyId,
+        Status: k.status,
+        SecretAccessKey: secret,
+        CreateDate: k.createDate,
+      },
     };
   },
 });
@@ -146,7 +151,10 @@ export const GetAccessKeyLastUsed = defineAction({
   target: async (i, ctx, k) => {
     const p = ctx.caller.principal;
     // AWS answers a key it cannot place (unknown, or another account's) with this AccessDenied.
-    if (!k) throw errors.accessDenied(`User: ${p.arn} is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key ${i.AccessKeyId}`);
+    if (!k)
+      throw errors.accessDenied(
+        `User: ${p.arn} is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key ${i.AccessKeyId}`,
+      );
     if (!k.userId) return { resource: rootArn(p.account) };
     const u = await getUserById(ctx.db, p.account, k.userId);
     return { resource: u?.arn ?? rootArn(p.account) };
@@ -164,4 +172,10 @@ export const GetAccessKeyLastUsed = defineAction({
   },
 });
 
-export const accessKeyActions: RegisteredAction[] = [CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey, GetAccessKeyLastUsed];
+export const accessKeyActions: RegisteredAction[] = [
+  CreateAccessKey,
+  ListAccessKeys,
+  UpdateAccessKey,
+  DeleteAccessKey,
+  GetAccessKeyLastUsed,
+];

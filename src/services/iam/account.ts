@@ -7,14 +7,34 @@ import { s } from "../../protocol/shapes";
 import { AwsError, errors } from "../../protocol/errors";
 import { XmlMap } from "../../protocol/xml";
 import {
-  accountCounts, authDetailsExtras, authDetailsPage, cutPageByBudget, createAlias, deleteAlias, listAliases,
-  SECTION_ORDER, type AuthSection, type RoleRow, type UserRow, type GroupRow,
+  accountCounts,
+  authDetailsExtras,
+  authDetailsPage,
+  cutPageByBudget,
+  createAlias,
+  deleteAlias,
+  listAliases,
+  SECTION_ORDER,
+  type AuthSection,
+  type RoleRow,
+  type UserRow,
+  type GroupRow,
 } from "../../store/iam-account";
 import type { PolicyRow } from "../../store/iam-policies";
 import { SUMMARY_QUOTAS } from "../../store/iam-quotas";
 import { DEFAULT_MAX_ITEMS, decodeMarker, encodeMarker, paging } from "./common";
 import { account } from "./policies";
-import { encodeDocument, groupView, instanceProfileView, permissionsBoundaryView, policyView, roleBaseView, roleLastUsedView, userBaseView, type RoleBase } from "./views";
+import {
+  encodeDocument,
+  groupView,
+  instanceProfileView,
+  permissionsBoundaryView,
+  policyView,
+  roleBaseView,
+  roleLastUsedView,
+  userBaseView,
+  type RoleBase,
+} from "./views";
 
 /** Estimated bytes after which a page stops early (IsTruncated with a Marker). Sandbox choice. */
 export const GAAD_PAGE_BUDGET = 8 * 1024 * 1024;
@@ -55,7 +75,11 @@ export const getAccountAuthorizationDetailsAction = defineAction({
       after = { section, key: key.slice(2) };
     }
     const pg = await authDetailsPage(ctx.db, acct, {
-      sections, localPolicies: f.has("LocalManagedPolicy"), awsPolicies: f.has("AWSManagedPolicy"), after, limit: max,
+      sections,
+      localPolicies: f.has("LocalManagedPolicy"),
+      awsPolicies: f.has("AWSManagedPolicy"),
+      after,
+      limit: max,
     });
     const estimate = await cutPageByBudget(ctx.db, acct, pg, GAAD_PAGE_BUDGET);
     // A single entity cannot be split across pages. Within AWS's limits it stays under about
@@ -64,7 +88,8 @@ export const getAccountAuthorizationDetailsAction = defineAction({
     // profiles goes further, and that answer is refused rather than built (sandbox-only limit).
     if (estimate > GAAD_ITEM_CEILING) throw answerTooLarge(estimate);
     const x = await authDetailsExtras(ctx.db, acct, pg);
-    const inlineList = (id: string) => (x.inline.get(id) ?? []).map((p) => ({ PolicyName: p.name, PolicyDocument: encodeDocument(p.document) }));
+    const inlineList = (id: string) =>
+      (x.inline.get(id) ?? []).map((p) => ({ PolicyName: p.name, PolicyDocument: encodeDocument(p.document) }));
     const tagsOf = (id: string) => x.tags.get(id);
 
     const UserDetailList = [];
@@ -92,12 +117,21 @@ export const getAccountAuthorizationDetailsAction = defineAction({
       } else if (it.section === "role") {
         const r: RoleRow = it.row;
         const role: RoleBase = {
-          path: r.path, roleName: r.name, roleId: r.id, arn: r.arn, createDate: r.createDate, assumeRolePolicyDocument: x.trust.get(r.id) ?? "",
+          path: r.path,
+          roleName: r.name,
+          roleId: r.id,
+          arn: r.arn,
+          createDate: r.createDate,
+          assumeRolePolicyDocument: x.trust.get(r.id) ?? "",
         };
         RoleDetailList.push({
           ...roleBaseView(role),
           InstanceProfileList: (x.instanceProfiles.get(r.id) ?? []).map((ip) =>
-            instanceProfileView({ path: ip.path, instanceProfileName: ip.name, instanceProfileId: ip.id, arn: ip.arn, createDate: ip.createDate }, role)),
+            instanceProfileView(
+              { path: ip.path, instanceProfileName: ip.name, instanceProfileId: ip.id, arn: ip.arn, createDate: ip.createDate },
+              role,
+            ),
+          ),
           RolePolicyList: inlineList(r.id),
           AttachedManagedPolicies: x.attached.get(r.id) ?? [],
           PermissionsBoundary: permissionsBoundaryView(r.boundary),
@@ -107,9 +141,19 @@ export const getAccountAuthorizationDetailsAction = defineAction({
       } else {
         const p: PolicyRow = it.row;
         const versions = p.awsManaged
-          ? [{ Document: encodeDocument(x.awsDocuments.get(p.arn) ?? ""), VersionId: p.defaultVersionId, IsDefaultVersion: true, CreateDate: p.updateDate }]
+          ? [
+              {
+                Document: encodeDocument(x.awsDocuments.get(p.arn) ?? ""),
+                VersionId: p.defaultVersionId,
+                IsDefaultVersion: true,
+                CreateDate: p.updateDate,
+              },
+            ]
           : (x.versions.get(p.policyId) ?? []).map((v) => ({
-              Document: encodeDocument(v.document), VersionId: v.versionId, IsDefaultVersion: v.versionId === p.defaultVersionId, CreateDate: v.createDate,
+              Document: encodeDocument(v.document),
+              VersionId: v.versionId,
+              IsDefaultVersion: v.versionId === p.defaultVersionId,
+              CreateDate: v.createDate,
             }));
         // GetAccountAuthorizationDetails shows no policy Tags.
         Policies.push({ ...policyView(p, { description: true }), PolicyVersionList: versions });
@@ -177,7 +221,9 @@ export const getAccountSummaryAction = defineAction({
 
 const aliasShape = () =>
   s.string({
-    required: true, min: 3, max: 63,
+    required: true,
+    min: 3,
+    max: 63,
     pattern: /^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$/,
     patternText: "^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$",
   });

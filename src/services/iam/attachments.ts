@@ -33,7 +33,13 @@ export function lookupEntity(ctx: ActionContext, type: PolicyEntityType, name: s
 }
 
 /** The identity's ARN (with its path when it exists) plus iam:PermissionsBoundary when it has one. */
-export function entityTarget(ctx: ActionContext, type: PolicyEntityType, name: string, e: EntityInfo | undefined, context: Record<string, string | string[]> = {}): AuthzTarget {
+export function entityTarget(
+  ctx: ActionContext,
+  type: PolicyEntityType,
+  name: string,
+  e: EntityInfo | undefined,
+  context: Record<string, string | string[]> = {},
+): AuthzTarget {
   const resource = e?.arn ?? iamArn(account(ctx), ENTITY[type].prefix.slice(0, -1), "/", name);
   const ctxKeys = { ...context };
   if (e?.boundary && ctxKeys["iam:PermissionsBoundary"] === undefined) ctxKeys["iam:PermissionsBoundary"] = e.boundary;
@@ -49,7 +55,13 @@ export const entityNotFound = (type: PolicyEntityType, name: string) => notFound
 
 const QUOTA = { user: "PoliciesPerUser", group: "PoliciesPerGroup", role: "PoliciesPerRole" } as const;
 
-async function attach(ctx: ActionContext, type: PolicyEntityType, name: string, arn: string, e: EntityInfo | undefined): Promise<undefined> {
+async function attach(
+  ctx: ActionContext,
+  type: PolicyEntityType,
+  name: string,
+  arn: string,
+  e: EntityInfo | undefined,
+): Promise<undefined> {
   checkPolicyArn(arn);
   guardRole(type, e);
   const r = await attachPolicy(ctx.db, account(ctx), type, name, arn);
@@ -59,7 +71,13 @@ async function attach(ctx: ActionContext, type: PolicyEntityType, name: string, 
   return undefined;
 }
 
-async function detach(ctx: ActionContext, type: PolicyEntityType, name: string, arn: string, e: EntityInfo | undefined): Promise<undefined> {
+async function detach(
+  ctx: ActionContext,
+  type: PolicyEntityType,
+  name: string,
+  arn: string,
+  e: EntityInfo | undefined,
+): Promise<undefined> {
   checkPolicyArn(arn);
   guardRole(type, e);
   const r = await detachPolicy(ctx.db, account(ctx), type, name, arn);
@@ -71,9 +89,18 @@ async function detach(ctx: ActionContext, type: PolicyEntityType, name: string, 
 const policyPathPrefix = () =>
   s.string({ min: 1, max: 512, pattern: /^((\/[A-Za-z0-9.,+@=_-]+)*)\/$/, patternText: "((/[A-Za-z0-9\\.,\\+@=_-]+)*)/" });
 
-async function listAttachedOf(ctx: ActionContext, type: PolicyEntityType, name: string, i: { PathPrefix?: string; Marker?: string; MaxItems?: number }) {
+async function listAttachedOf(
+  ctx: ActionContext,
+  type: PolicyEntityType,
+  name: string,
+  i: { PathPrefix?: string; Marker?: string; MaxItems?: number },
+) {
   const max = i.MaxItems ?? DEFAULT_MAX_ITEMS;
-  const rows = await listAttached(ctx.db, account(ctx), type, name, { pathPrefix: i.PathPrefix ?? "/", after: decodeMarker(i.Marker), limit: max + 1 });
+  const rows = await listAttached(ctx.db, account(ctx), type, name, {
+    pathPrefix: i.PathPrefix ?? "/",
+    after: decodeMarker(i.Marker),
+    limit: max + 1,
+  });
   if (!rows) throw entityNotFound(type, name);
   const pg = page(rows, max, (r) => `${r.policyName}\n${r.policyArn}`);
   return {
@@ -174,7 +201,13 @@ export const ListAttachedRolePolicies = defineAction({
 });
 
 export const attachmentActions: RegisteredAction[] = [
-  AttachUserPolicy, AttachGroupPolicy, AttachRolePolicy,
-  DetachUserPolicy, DetachGroupPolicy, DetachRolePolicy,
-  ListAttachedUserPolicies, ListAttachedGroupPolicies, ListAttachedRolePolicies,
+  AttachUserPolicy,
+  AttachGroupPolicy,
+  AttachRolePolicy,
+  DetachUserPolicy,
+  DetachGroupPolicy,
+  DetachRolePolicy,
+  ListAttachedUserPolicies,
+  ListAttachedGroupPolicies,
+  ListAttachedRolePolicies,
 ];

@@ -65,5 +65,8 @@ export const DeleteRolePermissionsBoundary = defineAction({
 });
 
 export const boundaryActions: RegisteredAction[] = [
-  PutUserPermissionsBoundary, PutRolePermissionsBoundary, DeleteUserPermissionsBoundary, DeleteRolePermissionsBoundary,
+  PutUserPermissionsBoundary,
+  PutRolePermissionsBoundary,
+  DeleteUserPermissionsBoundary,
+  DeleteRolePermissionsBoundary,
 ];

@@ -18,7 +18,11 @@ export function decodeMarker(marker: string | undefined): string | undefined {
   }
 }
 
-export interface Page<T> { items: T[]; IsTruncated: boolean; Marker?: string }
+export interface Page<T> {
+  items: T[];
+  IsTruncated: boolean;
+  Marker?: string;
+}
 
 /**
  * Cuts a page out of rows fetched with `LIMIT maxItems + 1` in key order after the marker.
@@ -51,7 +55,10 @@ export const paging = {
 export const pathPrefix = () =>
   s.string({ min: 1, max: 512, pattern: /^\u002F[\u0021-\u007F]*$/, patternText: "\\u002F[\\u0021-\\u007F]*" });
 
-export interface TagInput { Key: string; Value: string }
+export interface TagInput {
+  Key: string;
+  Value: string;
+}
 
 const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 
@@ -60,9 +67,13 @@ export function validateTags(tags: TagInput[], existingKeysLower: Iterable<strin
   const seen = new Set<string>();
   for (const t of tags) {
     if (!TAG_CHARS.test(t.Key) || t.Key.length === 0)
-      throw errors.validation(`1 validation error detected: Value '${t.Key}' at 'tags.1.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+`);
+      throw errors.validation(
+        `1 validation error detected: Value '${t.Key}' at 'tags.1.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+`,
+      );
     if (!TAG_CHARS.test(t.Value))
-      throw errors.validation(`1 validation error detected: Value '${t.Value}' at 'tags.1.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*`);
+      throw errors.validation(
+        `1 validation error detected: Value '${t.Value}' at 'tags.1.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*`,
+      );
     if (t.Key.toLowerCase().startsWith("aws:"))
       throw errors.invalidInput("User-defined tag keys can't start with 'aws:', as this prefix is reserved for AWS-defined tags.");
     const k = t.Key.toLowerCase();

@@ -16,16 +16,35 @@ export const REPORT_FRESH_MS = 4 * 3600 * 1000;
 const STALE_GENERATION_MS = 60 * 1000;
 
 export const reportErrors = {
-  notPresent: () => new AwsError("ReportNotPresent", "Credential report not present. Use GenerateCredentialReport to generate a report.", 410),
+  notPresent: () =>
+    new AwsError("ReportNotPresent", "Credential report not present. Use GenerateCredentialReport to generate a report.", 410),
   inProgress: () => new AwsError("ReportInProgress", "Credential report is being generated. Please retry later.", 404),
-  expired: () => new AwsError("ReportExpired", "Credential report has expired. Use GenerateCredentialReport to generate a new report.", 410),
+  expired: () =>
+    new AwsError("ReportExpired", "Credential report has expired. Use GenerateCredentialReport to generate a new report.", 410),
 };
 
 export const CREDENTIAL_REPORT_COLUMNS = [
-  "user", "arn", "user_creation_time", "password_enabled", "password_last_used", "password_last_changed", "password_next_rotation",
-  "mfa_active", "access_key_1_active", "access_key_1_last_rotated", "access_key_1_last_used_date", "access_key_1_last_used_region",
-  "access_key_1_last_used_service", "access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date",
-  "access_key_2_last_used_region", "access_key_2_last_used_service", "cert_1_active", "cert_1_last_rotated", "cert_2_active",
+  "user",
+  "arn",
+  "user_creation_time",
+  "password_enabled",
+  "password_last_used",
+  "password_last_changed",
+  "password_next_rotation",
+  "mfa_active",
+  "access_key_1_active",
+  "access_key_1_last_rotated",
+  "access_key_1_last_used_date",
+  "access_key_1_last_used_region",
+  "access_key_1_last_used_service",
+  "access_key_2_active",
+  "access_key_2_last_rotated",
+  "access_key_2_last_used_date",
+  "access_key_2_last_used_region",
+  "access_key_2_last_used_service",
+  "cert_1_active",
+  "cert_1_last_rotated",
+  "cert_2_active",
   "cert_2_last_rotated",
 ] as const;
 
@@ -78,7 +97,10 @@ export function renderReportCsv(accountId: string, d: store.ReportData): string 
   for (const u of d.users) {
     const k = keysOf.get(u.userId) ?? [];
     const has = !!u.hasProfile;
-    const nextRotation = has && maxAge && u.passwordLastChanged ? reportTime(new Date(Date.parse(u.passwordLastChanged) + maxAge * 86_400_000).toISOString()) : null;
+    const nextRotation =
+      has && maxAge && u.passwordLastChanged
+        ? reportTime(new Date(Date.parse(u.passwordLastChanged) + maxAge * 86_400_000).toISOString())
+        : null;
     rows.push([
       u.userName,
       u.arn,
@@ -106,10 +128,17 @@ export const GenerateCredentialReport = defineAction({
     const account = ctx.caller.principal.account;
     const now = ctx.request.now;
     const generatedTime = isoSeconds(now);
-    const started = await store.startReport(ctx.db, account, generatedTime, isoSeconds(now - REPORT_FRESH_MS), isoSeconds(now - STALE_GENERATION_MS));
+    const started = await store.startReport(
+      ctx.db,
+      account,
+      generatedTime,
+      isoSeconds(now - REPORT_FRESH_MS),
+      isoSeconds(now - STALE_GENERATION_MS),
+    );
     if (started) {
       ctx.waitUntil(
-        store.readReportData(ctx.db, account)
+        store
+          .readReportData(ctx.db, account)
           .then((data) => store.completeReport(ctx.db, account, generatedTime, renderReportCsv(account, data)))
           .catch((e: unknown) => console.error("credential report generation failed", e)),
       );

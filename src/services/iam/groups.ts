@@ -23,7 +23,6 @@ function groupResource(ctx: ActionContext, name: string, g: GroupRow | undefined
   return g?.arn ?? iamArn(ctx.caller.principal.account, "group", "/", name);
 }
 
-
 export const CreateGroup = defineAction({
   service: "iam",
   name: "CreateGroup",
@@ -98,7 +97,11 @@ export const UpdateGroup = defineAction({
     if (!g) throw notFound.group(i.GroupName);
     const newName = i.NewGroupName ?? g.groupName;
     const newPath = i.NewPath ?? g.path;
-    const res = await store.updateGroup(ctx.db, account, g.groupName, { newName, newPath, newArn: iamArn(account, "group", newPath, newName) });
+    const res = await store.updateGroup(ctx.db, account, g.groupName, {
+      newName,
+      newPath,
+      newArn: iamArn(account, "group", newPath, newName),
+    });
     if (!res.ok) throw res.reason === "exists" ? alreadyExists.group(newName) : notFound.group(i.GroupName);
     return undefined;
   },
@@ -179,5 +182,12 @@ export const ListGroupsForUser = defineAction({
 });
 
 export const groupActions: RegisteredAction[] = [
-  CreateGroup, GetGroup, ListGroups, UpdateGroup, DeleteGroup, AddUserToGroup, RemoveUserFromGroup, ListGroupsForUser,
+  CreateGroup,
+  GetGroup,
+  ListGroups,
+  UpdateGroup,
+  DeleteGroup,
+  AddUserToGroup,
+  RemoveUserFromGroup,
+  ListGroupsForUser,
 ];

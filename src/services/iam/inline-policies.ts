@@ -17,7 +17,13 @@ import type { EntityInfo } from "../../store/iam-attachments";
 const inlineNotFound = (type: PolicyEntityType, policyName: string) =>
   errors.noSuchEntity(`The ${type} policy with name ${policyName} cannot be found.`);
 
-async function putPolicy(ctx: ActionContext, type: PolicyEntityType, name: string, e: EntityInfo | undefined, i: { PolicyName: string; PolicyDocument: string }): Promise<undefined> {
+async function putPolicy(
+  ctx: ActionContext,
+  type: PolicyEntityType,
+  name: string,
+  e: EntityInfo | undefined,
+  i: { PolicyName: string; PolicyDocument: string },
+): Promise<undefined> {
   validateDocument(i.PolicyDocument, "identity", false);
   guardRole(type, e);
   const size = policySizeWithoutWhitespace(i.PolicyDocument);
@@ -39,7 +45,13 @@ async function getPolicy(ctx: ActionContext, type: PolicyEntityType, name: strin
   return { [ENTITY[type].field]: r.entityName, PolicyName: policyName, PolicyDocument: encodeDocument(r.document) };
 }
 
-async function deletePolicy(ctx: ActionContext, type: PolicyEntityType, name: string, e: EntityInfo | undefined, policyName: string): Promise<undefined> {
+async function deletePolicy(
+  ctx: ActionContext,
+  type: PolicyEntityType,
+  name: string,
+  e: EntityInfo | undefined,
+  policyName: string,
+): Promise<undefined> {
   guardRole(type, e);
   const r = await deleteInline(ctx.db, account(ctx), type, name, policyName);
   if (r === "noEntity") throw entityNotFound(type, name);
@@ -178,8 +190,16 @@ export const ListRolePolicies = defineAction({
 });
 
 export const inlinePolicyActions: RegisteredAction[] = [
-  PutUserPolicy, PutGroupPolicy, PutRolePolicy,
-  GetUserPolicy, GetGroupPolicy, GetRolePolicy,
-  DeleteUserPolicy, DeleteGroupPolicy, DeleteRolePolicy,
-  ListUserPolicies, ListGroupPolicies, ListRolePolicies,
+  PutUserPolicy,
+  PutGroupPolicy,
+  PutRolePolicy,
+  GetUserPolicy,
+  GetGroupPolicy,
+  GetRolePolicy,
+  DeleteUserPolicy,
+  DeleteGroupPolicy,
+  DeleteRolePolicy,
+  ListUserPolicies,
+  ListGroupPolicies,
+  ListRolePolicies,
 ];

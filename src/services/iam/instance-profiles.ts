@@ -16,10 +16,18 @@ import {
   removeRoleFromProfile,
   type InstanceProfileView,
 } from "../../store/iam-instance-profiles";
-import { DEFAULT_MAX_ITEMS, budgetedPage, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, validateTags } from "./common";
 import {
-  existingRole, findRole, requireRole, roleName, roleTarget,
-} from "./roles";
+  DEFAULT_MAX_ITEMS,
+  budgetedPage,
+  alreadyExists,
+  decodeMarker,
+  notFound,
+  paging,
+  pathPrefix,
+  requestTagContext,
+  validateTags,
+} from "./common";
+import { existingRole, findRole, requireRole, roleName, roleTarget } from "./roles";
 import { instanceProfileView } from "./views";
 import { listEntityTags, tagEntity, tagKeysInput, tagsInput, untagEntity, type TaggedEntity } from "./tags";
 
@@ -206,6 +214,14 @@ export const ListInstanceProfileTags = defineAction({
 });
 
 export const instanceProfileActions: RegisteredAction[] = [
-  CreateInstanceProfile, GetInstanceProfile, ListInstanceProfiles, ListInstanceProfilesForRole, DeleteInstanceProfile,
-  AddRoleToInstanceProfile, RemoveRoleFromInstanceProfile, TagInstanceProfile, UntagInstanceProfile, ListInstanceProfileTags,
+  CreateInstanceProfile,
+  GetInstanceProfile,
+  ListInstanceProfiles,
+  ListInstanceProfilesForRole,
+  DeleteInstanceProfile,
+  AddRoleToInstanceProfile,
+  RemoveRoleFromInstanceProfile,
+  TagInstanceProfile,
+  UntagInstanceProfile,
+  ListInstanceProfileTags,
 ];

@@ -11,7 +11,12 @@ import { hashPassword, passwordPolicyViolation, verifyPassword } from "../../lib
 import * as store from "../../store/iam-passwords";
 import { lookupTarget, resolveTarget, type Target } from "./security-targets";
 
-const PASSWORD = { min: 1, max: 128, pattern: /^[\u0009\u000A\u000D\u0020-\u00FF]+$/, patternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+" } as const;
+const PASSWORD = {
+  min: 1,
+  max: 128,
+  pattern: /^[\u0009\u000A\u000D\u0020-\u00FF]+$/,
+  patternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+} as const;
 const password = () => s.string({ ...PASSWORD, required: true as const });
 const optionalPassword = () => s.string(PASSWORD);
 
@@ -90,7 +95,11 @@ export const UpdateLoginProfile = defineAction({
       await checkNewPassword(ctx, target, i.Password);
       hash = await hashPassword(i.Password);
     }
-    const ok = await store.updateLoginProfile(ctx.db, account, target.userId, { hash, resetRequired: i.PasswordResetRequired, now: isoSeconds(ctx.request.now) });
+    const ok = await store.updateLoginProfile(ctx.db, account, target.userId, {
+      hash,
+      resetRequired: i.PasswordResetRequired,
+      now: isoSeconds(ctx.request.now),
+    });
     if (!ok) throw loginProfileErrors.notFound(target.userName);
     return undefined;
   },
@@ -105,7 +114,8 @@ export const DeleteLoginProfile = defineAction({
   target: (_i, _ctx, found) => ({ resource: found.resource }),
   handler: async (i, ctx, found) => {
     const target = resolveTarget(ctx, i.UserName, false, found);
-    if (!(await store.deleteLoginProfile(ctx.db, ctx.caller.principal.account, target.userId))) throw loginProfileErrors.notFound(target.userName);
+    if (!(await store.deleteLoginProfile(ctx.db, ctx.caller.principal.account, target.userId)))
+      throw loginProfileErrors.notFound(target.userName);
     return undefined;
   },
 });
@@ -127,7 +137,10 @@ export const ChangePassword = defineAction({
     if (!(await verifyPassword(i.OldPassword, profile.passwordHash))) throw errors.accessDenied("The old password is incorrect.");
     await checkNewPassword(ctx, target, i.NewPassword);
     const ok = await store.updateLoginProfile(ctx.db, account, target.userId, {
-      hash: await hashPassword(i.NewPassword), resetRequired: false, now: isoSeconds(ctx.request.now), expectHash: profile.passwordHash,
+      hash: await hashPassword(i.NewPassword),
+      resetRequired: false,
+      now: isoSeconds(ctx.request.now),
+      expectHash: profile.passwordHash,
     });
     // The password changed concurrently: the old password given is no longer the current one.
     if (!ok) throw errors.accessDenied("The old password is incorrect.");
@@ -135,4 +148,10 @@ export const ChangePassword = defineAction({
   },
 });
 
-export const loginProfileActions: RegisteredAction[] = [CreateLoginProfile, GetLoginProfile, UpdateLoginProfile, DeleteLoginProfile, ChangePassword];
+export const loginProfileActions: RegisteredAction[] = [
+  CreateLoginProfile,
+  GetLoginProfile,
+  UpdateLoginProfile,
+  DeleteLoginProfile,
+  ChangePassword,
+];

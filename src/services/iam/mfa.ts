@@ -20,8 +20,7 @@ import { listEntityTags, tagEntity, tagKeysInput, tagsInput, untagEntity, type T
 
 // ---------------------------------------------------------------- shapes and messages
 
-const serialNumber = () =>
-  s.string({ required: true, min: 9, max: 256, pattern: /^[\w+=/:,.@-]+$/, patternText: "[\\w+=/:,.@-]+" });
+const serialNumber = () => s.string({ required: true, min: 9, max: 256, pattern: /^[\w+=/:,.@-]+$/, patternText: "[\\w+=/:,.@-]+" });
 const authenticationCode = () => s.string({ required: true, min: 6, max: 6, pattern: /^\d+$/, patternText: "[\\d]+" });
 const optionalUserName = () => common.name(128, false);
 
@@ -63,7 +62,13 @@ async function deviceUser(ctx: ActionContext, d: store.MfaDeviceWithUser) {
 }
 
 /** Two consecutive codes around now, or InvalidAuthenticationCode. */
-async function codesStep(seed: string, code1: string, code2: string, now: number, window: { before: number; after: number }): Promise<number> {
+async function codesStep(
+  seed: string,
+  code1: string,
+  code2: string,
+  now: number,
+  window: { before: number; after: number },
+): Promise<number> {
   const cur = timeStep(now);
   const step = await consecutiveStep(seed, code1, code2, cur - window.before, cur + window.after);
   if (step === null) throw mfaErrors.invalidCode();
@@ -96,9 +101,18 @@ export const CreateVirtualMFADevice = defineAction({
     // AWS: otpauth://totp/$virtualMFADeviceName@$AccountName?secret=$Base32String
     const uri = `otpauth://totp/${encodeURIComponent(i.VirtualMFADeviceName)}@${encodeURIComponent(alias ?? account)}?secret=${seed}`;
     const png = await qrPng(uri);
-    const ok = await store.insertDevice(ctx.db, account, {
-      serialNumber: serial, deviceName: i.VirtualMFADeviceName, path, seed, createDate: isoSeconds(ctx.request.now),
-    }, tags);
+    const ok = await store.insertDevice(
+      ctx.db,
+      account,
+      {
+        serialNumber: serial,
+        deviceName: i.VirtualMFADeviceName,
+        path,
+        seed,
+        createDate: isoSeconds(ctx.request.now),
+      },
+      tags,
+    );
     if (ok === "exists") throw mfaErrors.exists();
     if (ok === "limit") throw errors.limitExceeded(quotaMessage("VirtualMFADevicesPerAccount"));
     return {
@@ -117,7 +131,12 @@ export const EnableMFADevice = defineAction({
   service: "iam",
   name: "EnableMFADevice",
   effect: "write",
-  input: { UserName: optionalUserName(), SerialNumber: serialNumber(), AuthenticationCode1: authenticationCode(), AuthenticationCode2: authenticationCode() },
+  input: {
+    UserName: optionalUserName(),
+    SerialNumber: serialNumber(),
+    AuthenticationCode1: authenticationCode(),
+    AuthenticationCode2: authenticationCode(),
+  },
   load: (i, ctx) => lookupTarget(ctx, i.UserName, true),
   target: (_i, _ctx, found) => ({ resource: found.resource }),
   handler: async (i, ctx, found) => {
@@ -144,7 +163,8 @@ export const DeactivateMFADevice = defineAction({
   target: (_i, _ctx, found) => ({ resource: found.resource }),
   handler: async (i, ctx, found) => {
     const target = resolveTarget(ctx, i.UserName, true, found);
-    if (!(await store.deactivateDevice(ctx.db, ctx.caller.principal.account, i.SerialNumber, target.userId))) throw mfaErrors.invalidForUser();
+    if (!(await store.deactivateDevice(ctx.db, ctx.caller.principal.account, i.SerialNumber, target.userId)))
+      throw mfaErrors.invalidForUser();
     return undefined;
   },
 });
@@ -153,7 +173,12 @@ export const ResyncMFADevice = defineAction({
   service: "iam",
   name: "ResyncMFADevice",
   effect: "write",
-  input: { UserName: optionalUserName(), SerialNumber: serialNumber(), AuthenticationCode1: authenticationCode(), AuthenticationCode2: authenticationCode() },
+  input: {
+    UserName: optionalUserName(),
+    SerialNumber: serialNumber(),
+    AuthenticationCode1: authenticationCode(),
+    AuthenticationCode2: authenticationCode(),
+  },
   load: (i, ctx) => lookupTarget(ctx, i.UserName, true),
   target: (_i, _ctx, found) => ({ resource: found.resource }),
   handler: async (i, ctx, found) => {
@@ -241,7 +266,11 @@ export const GetMFADevice = defineAction({
 });
 
 /** A device is tagged by its serial number; whether it exists is the store's answer. */
-const taggedDevice = (ctx: ActionContext, serial: string): TaggedEntity => ({ kind: "mfa", accountId: ctx.caller.principal.account, id: serial });
+const taggedDevice = (ctx: ActionContext, serial: string): TaggedEntity => ({
+  kind: "mfa",
+  accountId: ctx.caller.principal.account,
+  id: serial,
+});
 
 export const TagMFADevice = defineAction({
   service: "iam",
@@ -271,6 +300,15 @@ export const ListMFADeviceTags = defineAction({
 });
 
 export const mfaActions: RegisteredAction[] = [
-  CreateVirtualMFADevice, EnableMFADevice, DeactivateMFADevice, ResyncMFADevice, DeleteVirtualMFADevice,
-  ListMFADevices, ListVirtualMFADevices, GetMFADevice, TagMFADevice, UntagMFADevice, ListMFADeviceTags,
+  CreateVirtualMFADevice,
+  EnableMFADevice,
+  DeactivateMFADevice,
+  ResyncMFADevice,
+  DeleteVirtualMFADevice,
+  ListMFADevices,
+  ListVirtualMFADevices,
+  GetMFADevice,
+  TagMFADevice,
+  UntagMFADevice,
+  ListMFADeviceTags,
 ];

@@ -82,4 +82,8 @@ export const DeleteAccountPasswordPolicy = defineAction({
   },
 });
 
-export const passwordPolicyActions: RegisteredAction[] = [UpdateAccountPasswordPolicy, GetAccountPasswordPolicy, DeleteAccountPasswordPolicy];
+export const passwordPolicyActions: RegisteredAction[] = [
+  UpdateAccountPasswordPolicy,
+  GetAccountPasswordPolicy,
+  DeleteAccountPasswordPolicy,
+];

@@ -11,7 +11,14 @@ import { isoSeconds } from "../../lib/clock";
 import { newUniqueId } from "../../lib/ids";
 import { parsePolicy, policySizeWithoutWhitespace } from "../../policy/index";
 import {
-  createPolicy, deletePolicy, getPolicy, isAwsManagedArn, listEntitiesForPolicy, listPolicies, managedPolicyExists, type PolicyRow,
+  createPolicy,
+  deletePolicy,
+  getPolicy,
+  isAwsManagedArn,
+  listEntitiesForPolicy,
+  listPolicies,
+  managedPolicyExists,
+  type PolicyRow,
 } from "../../store/iam-policies";
 import { listTags } from "../../store/tags";
 import { quotaMessage, SUMMARY_QUOTAS } from "../../store/iam-quotas";
@@ -27,7 +34,13 @@ export const req = {
   name: (max: number) => s.string({ required: true, min: 1, max, pattern: /^[\w+=,.@-]+$/, patternText: "[\\w+=,.@-]+" }),
   arn: () => s.string({ required: true, min: 20, max: 2048 }),
   policyDocument: () =>
-    s.string({ required: true, min: 1, max: 131072, pattern: /^[\u0009\u000A\u000D\u0020-\u00FF]+$/su, patternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+" }),
+    s.string({
+      required: true,
+      min: 1,
+      max: 131072,
+      pattern: /^[\u0009\u000A\u000D\u0020-\u00FF]+$/su,
+      patternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+    }),
 };
 
 /**

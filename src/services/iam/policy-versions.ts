@@ -12,8 +12,7 @@ import { encodeDocument } from "./views";
 const versionId = () =>
   s.string({ required: true, pattern: /^v[1-9][0-9]*(\.[A-Za-z0-9-]*)?$/, patternText: "v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?" });
 
-const versionNotFound = (arn: string, v: string) =>
-  errors.noSuchEntity(`Policy ${arn} version ${v} does not exist or is not attachable.`);
+const versionNotFound = (arn: string, v: string) => errors.noSuchEntity(`Policy ${arn} version ${v} does not exist or is not attachable.`);
 
 function versionOut(v: VersionRow, withDocument: boolean) {
   return {

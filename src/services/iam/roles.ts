@@ -21,7 +21,17 @@ import {
 } from "../../store/iam-roles";
 import { SUMMARY_QUOTAS } from "../../store/iam-quotas";
 import { listTags } from "../../store/tags";
-import { DEFAULT_MAX_ITEMS, budgetedPage, alreadyExists, decodeMarker, notFound, paging, pathPrefix, requestTagContext, validateTags } from "./common";
+import {
+  DEFAULT_MAX_ITEMS,
+  budgetedPage,
+  alreadyExists,
+  decodeMarker,
+  notFound,
+  paging,
+  pathPrefix,
+  requestTagContext,
+  validateTags,
+} from "./common";
 import { requireBoundaryPolicy } from "./policies";
 import { roleCreatedView, roleListView, roleView } from "./views";
 import { listEntityTags, tagEntity, tagKeysInput, tagsInput, untagEntity, type TaggedEntity } from "./tags";
@@ -30,7 +40,11 @@ import { listEntityTags, tagEntity, tagKeysInput, tagsInput, untagEntity, type T
 
 /** AWS's roleDescriptionType. */
 export const roleDescription = () =>
-  s.string({ max: 1000, pattern: /^[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*$/, patternText: "[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*" });
+  s.string({
+    max: 1000,
+    pattern: /^[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*$/,
+    patternText: "[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*",
+  });
 
 export const maxSessionDuration = () => s.integer({ min: 3600, max: 43200 });
 
@@ -164,10 +178,17 @@ export const UpdateRole = defineAction({
   handler: async (i, ctx, found) => {
     const role = existingRole(found, i.RoleName);
     if (i.MaxSessionDuration !== undefined && isServiceLinkedRole(role))
-      throw new AwsError("UnmodifiableEntity", `${role.roleName} is an AWS service linked role, max session duration cannot be changed.`, 400);
+      throw new AwsError(
+        "UnmodifiableEntity",
+        `${role.roleName} is an AWS service linked role, max session duration cannot be changed.`,
+        400,
+      );
     if (i.MaxSessionDuration !== undefined) assertRoleModifiable(role);
     if (i.Description === undefined && i.MaxSessionDuration === undefined) return {};
-    const ok = await updateRoleFields(ctx.db, role.accountId, role.roleId, { description: i.Description, maxSessionDuration: i.MaxSessionDuration });
+    const ok = await updateRoleFields(ctx.db, role.accountId, role.roleId, {
+      description: i.Description,
+      maxSessionDuration: i.MaxSessionDuration,
+    });
     if (!ok) throw notFound.role(i.RoleName);
     return {};
   },
@@ -225,7 +246,8 @@ export const DeleteRole = defineAction({
   },
 });
 
-const taggedRole = (r: RoleRow | null): TaggedEntity | undefined => (r ? { kind: "role", accountId: r.accountId, id: r.roleId } : undefined);
+const taggedRole = (r: RoleRow | null): TaggedEntity | undefined =>
+  r ? { kind: "role", accountId: r.accountId, id: r.roleId } : undefined;
 
 export const TagRole = defineAction({
   service: "iam",
@@ -258,6 +280,14 @@ export const ListRoleTags = defineAction({
 });
 
 export const roleActions: RegisteredAction[] = [
-  CreateRole, GetRole, ListRoles, UpdateRole, UpdateRoleDescription, UpdateAssumeRolePolicy, DeleteRole,
-  TagRole, UntagRole, ListRoleTags,
+  CreateRole,
+  GetRole,
+  ListRoles,
+  UpdateRole,
+  UpdateRoleDescription,
+  UpdateAssumeRolePolicy,
+  DeleteRole,
+  TagRole,
+  UntagRole,
+  ListRoleTags,
 ];

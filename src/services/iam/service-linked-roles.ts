@@ -38,15 +38,27 @@ export const LINKED_SERVICES: Readonly<Record<string, LinkedService>> = {
   "cloudtrail.amazonaws.com": { roleName: "AWSServiceRoleForCloudTrail", policy: "CloudTrailServiceRolePolicy" },
   "config.amazonaws.com": { roleName: "AWSServiceRoleForConfig", policy: "AWSConfigServiceRolePolicy" },
   "connect.amazonaws.com": { roleName: "AWSServiceRoleForAmazonConnect", policy: "AmazonConnectServiceLinkedRolePolicy", suffix: true },
-  "dynamodb.application-autoscaling.amazonaws.com": { roleName: "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable", policy: "AWSApplicationAutoscalingDynamoDBTablePolicy" },
+  "dynamodb.application-autoscaling.amazonaws.com": {
+    roleName: "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable",
+    policy: "AWSApplicationAutoscalingDynamoDBTablePolicy",
+  },
   "ecs.amazonaws.com": { roleName: "AWSServiceRoleForECS", policy: "AmazonECSServiceRolePolicy" },
-  "ecs.application-autoscaling.amazonaws.com": { roleName: "AWSServiceRoleForApplicationAutoScaling_ECSService", policy: "AWSApplicationAutoscalingECSServicePolicy" },
+  "ecs.application-autoscaling.amazonaws.com": {
+    roleName: "AWSServiceRoleForApplicationAutoScaling_ECSService",
+    policy: "AWSApplicationAutoscalingECSServicePolicy",
+  },
   "eks.amazonaws.com": { roleName: "AWSServiceRoleForAmazonEKS", policy: "AmazonEKSServiceRolePolicy" },
   "eks-nodegroup.amazonaws.com": { roleName: "AWSServiceRoleForAmazonEKSNodegroup", policy: "AWSServiceRoleForAmazonEKSNodegroup" },
   "elasticache.amazonaws.com": { roleName: "AWSServiceRoleForElastiCache", policy: "ElastiCacheServiceRolePolicy" },
   "elasticbeanstalk.amazonaws.com": { roleName: "AWSServiceRoleForElasticBeanstalk", policy: "AWSElasticBeanstalkServiceRolePolicy" },
-  "elasticfilesystem.amazonaws.com": { roleName: "AWSServiceRoleForAmazonElasticFileSystem", policy: "AmazonElasticFileSystemServiceRolePolicy" },
-  "elasticloadbalancing.amazonaws.com": { roleName: "AWSServiceRoleForElasticLoadBalancing", policy: "AWSElasticLoadBalancingServiceRolePolicy" },
+  "elasticfilesystem.amazonaws.com": {
+    roleName: "AWSServiceRoleForAmazonElasticFileSystem",
+    policy: "AmazonElasticFileSystemServiceRolePolicy",
+  },
+  "elasticloadbalancing.amazonaws.com": {
+    roleName: "AWSServiceRoleForElasticLoadBalancing",
+    policy: "AWSElasticLoadBalancingServiceRolePolicy",
+  },
   "es.amazonaws.com": { roleName: "AWSServiceRoleForAmazonElasticsearchService", policy: "AmazonElasticsearchServiceRolePolicy" },
   "guardduty.amazonaws.com": { roleName: "AWSServiceRoleForAmazonGuardDuty", policy: "AmazonGuardDutyServiceRolePolicy" },
   "inspector2.amazonaws.com": { roleName: "AWSServiceRoleForAmazonInspector2", policy: "AmazonInspector2ServiceRolePolicy" },
@@ -75,7 +87,12 @@ export function linkedTrustPolicy(service: string): string {
   });
 }
 
-interface Plan { service: string; roleName: string; path: string; policyArn: string }
+interface Plan {
+  service: string;
+  roleName: string;
+  path: string;
+  policyArn: string;
+}
 
 function plan(service: string, suffix: string | undefined): Plan {
   const known = LINKED_SERVICES[service];
@@ -126,7 +143,8 @@ export const CreateServiceLinkedRole = defineAction({
       lastUsedDate: null,
       lastUsedRegion: null,
     };
-    const taken = () => errors.invalidInput(`Service role name ${p.roleName} has been taken in this account, please try a different suffix.`);
+    const taken = () =>
+      errors.invalidInput(`Service role name ${p.roleName} has been taken in this account, please try a different suffix.`);
     await insertRole(ctx.db, role, [], taken, [p.policyArn]);
     return { Role: roleCreatedView(role, []) };
   },
@@ -153,7 +171,10 @@ export const DeleteServiceLinkedRole = defineAction({
 });
 
 async function findRoleFresh(ctx: ActionContext, role: RoleRow): Promise<boolean> {
-  const row = await ctx.db.$client.prepare("SELECT 1 AS x FROM roles WHERE account_id = ? AND role_id = ?").bind(role.accountId, role.roleId).first();
+  const row = await ctx.db.$client
+    .prepare("SELECT 1 AS x FROM roles WHERE account_id = ? AND role_id = ?")
+    .bind(role.accountId, role.roleId)
+    .first();
   return !!row;
 }
 

@@ -127,7 +127,13 @@ async function loadEntity(ctx: ActionContext, arn: string): Promise<Entity> {
       loadPrincipalPolicies(ctx.db, account, "user", u.userId),
       groupNamesOfUser(ctx.db, account, u.userId),
     ]);
-    return { kind, id: u.userId, name: u.userName, arn: u.arn, ...fromRows(rows, (t, id) => (t === "group" ? (groups.get(id) ?? id) : u.userName)) };
+    return {
+      kind,
+      id: u.userId,
+      name: u.userName,
+      arn: u.arn,
+      ...fromRows(rows, (t, id) => (t === "group" ? (groups.get(id) ?? id) : u.userName)),
+    };
   }
   if (kind === "role") {
     const r = await getRoleByName(ctx.db, account, name);
@@ -154,7 +160,8 @@ function compileInputs(docs: string[] | undefined, prefix: string, kind: "identi
 function accountOfOwner(owner: string): string {
   if (/^\d{12}$/.test(owner)) return owner;
   const a = parseArn(owner);
-  if (!a || !/^\d{12}$/.test(a.account)) throw errors.invalidInput(`Invalid ResourceOwner: ${owner}. The owner must be an account ARN such as arn:aws:iam::123456789012:root.`);
+  if (!a || !/^\d{12}$/.test(a.account))
+    throw errors.invalidInput(`Invalid ResourceOwner: ${owner}. The owner must be an account ARN such as arn:aws:iam::123456789012:root.`);
   return a.account;
 }
 
@@ -162,16 +169,29 @@ function accountOfOwner(owner: string): string {
 async function callerPrincipal(ctx: ActionContext, callerArn: string): Promise<Principal> {
   const a = parseArn(callerArn);
   const m = a && a.service === "iam" ? /^user(\/.*)?\/([^/]+)$/.exec(a.resource) : null;
-  if (!a || !m || !/^\d{12}$/.test(a.account)) throw errors.invalidInput(`Invalid CallerArn: ${callerArn}. Only the ARN of an IAM user can be specified.`);
+  if (!a || !m || !/^\d{12}$/.test(a.account))
+    throw errors.invalidInput(`Invalid CallerArn: ${callerArn}. Only the ARN of an IAM user can be specified.`);
   const name = m[2]!;
   const own = a.account === ctx.caller.principal.account ? await getUserByName(ctx.db, a.account, name) : undefined;
-  return { kind: "user", account: a.account, arn: callerArn, userId: own?.userId ?? `AIDA${name.toUpperCase().slice(0, 17)}`, username: name };
+  return {
+    kind: "user",
+    account: a.account,
+    arn: callerArn,
+    userId: own?.userId ?? `AIDA${name.toUpperCase().slice(0, 17)}`,
+    username: name,
+  };
 }
 
 function entityPrincipal(e: Entity, account: string): Principal {
   if (e.kind === "user") return { kind: "user", account, arn: e.arn, userId: e.id, username: e.name };
   if (e.kind === "role")
-    return { kind: "assumedRole", account, arn: `arn:aws:sts::${account}:assumed-role/${e.name}/SimulatedSession`, userId: `${e.id}:SimulatedSession`, roleArn: e.arn };
+    return {
+      kind: "assumedRole",
+      account,
+      arn: `arn:aws:sts::${account}:assumed-role/${e.name}/SimulatedSession`,
+      userId: `${e.id}:SimulatedSession`,
+      roleArn: e.arn,
+    };
   return { kind: "user", account, arn: e.arn, userId: e.id };
 }
 
@@ -255,15 +275,24 @@ export const SimulatePrincipalPolicy = defineAction({
   service: "iam",
   name: "SimulatePrincipalPolicy",
   effect: "read",
-  input: { PolicySourceArn: { ...common.arn(), required: true as const }, PolicyInputList: s.list(common.policyDocument(false)), ...simulationFields },
+  input: {
+    PolicySourceArn: { ...common.arn(), required: true as const },
+    PolicyInputList: s.list(common.policyDocument(false)),
+    ...simulationFields,
+  },
   target: (i) => ({ resource: i.PolicySourceArn }),
   handler: async (i, ctx) => {
     const identityInputs = compileInputs(i.PolicyInputList, "PolicyInputList", "identity");
-    const boundaryInputs = i.PermissionsBoundaryPolicyInputList ? compileInputs(i.PermissionsBoundaryPolicyInputList, "PermissionsBoundaryPolicyInputList", "boundary") : undefined;
+    const boundaryInputs = i.PermissionsBoundaryPolicyInputList
+      ? compileInputs(i.PermissionsBoundaryPolicyInputList, "PermissionsBoundaryPolicyInputList", "boundary")
+      : undefined;
     const entity = await loadEntity(ctx, i.PolicySourceArn);
     if (i.ResourcePolicy !== undefined && i.CallerArn === undefined && entity.kind !== "user")
-      throw errors.invalidInput("CallerArn is required when ResourcePolicy is specified and PolicySourceArn is not the ARN of an IAM user.");
-    const principal = i.CallerArn !== undefined ? await callerPrincipal(ctx, i.CallerArn) : entityPrincipal(entity, ctx.caller.principal.account);
+      throw errors.invalidInput(
+        "CallerArn is required when ResourcePolicy is specified and PolicySourceArn is not the ARN of an IAM user.",
+      );
+    const principal =
+      i.CallerArn !== undefined ? await callerPrincipal(ctx, i.CallerArn) : entityPrincipal(entity, ctx.caller.principal.account);
     // PermissionsBoundaryPolicyInputList replaces the entity's own boundary (AWS).
     const boundary = boundaryInputs?.length ? boundaryInputs : entity.boundary;
     return run(ctx, i, principal, [...entity.policies, ...identityInputs], boundary);
@@ -278,7 +307,9 @@ export const SimulateCustomPolicy = defineAction({
   target: () => ({ resource: "*" }),
   handler: async (i, ctx) => {
     const identity = compileInputs(i.PolicyInputList, "PolicyInputList", "identity");
-    const boundaryInputs = i.PermissionsBoundaryPolicyInputList ? compileInputs(i.PermissionsBoundaryPolicyInputList, "PermissionsBoundaryPolicyInputList", "boundary") : undefined;
+    const boundaryInputs = i.PermissionsBoundaryPolicyInputList
+      ? compileInputs(i.PermissionsBoundaryPolicyInputList, "PermissionsBoundaryPolicyInputList", "boundary")
+      : undefined;
     if (i.ResourcePolicy !== undefined && i.CallerArn === undefined)
       throw errors.invalidInput("CallerArn is required when ResourcePolicy is specified.");
     const principal = i.CallerArn !== undefined ? await callerPrincipal(ctx, i.CallerArn) : callerAsPrincipal(ctx);

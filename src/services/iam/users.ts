@@ -9,7 +9,15 @@ import { getAccount } from "../../store/accounts";
 import * as store from "../../store/iam-users";
 import type { UserRow } from "../../store/iam-users";
 import {
-  DEFAULT_MAX_ITEMS, alreadyExists, decodeMarker, notFound, page, paging, pathPrefix, requestTagContext, validateTags,
+  DEFAULT_MAX_ITEMS,
+  alreadyExists,
+  decodeMarker,
+  notFound,
+  page,
+  paging,
+  pathPrefix,
+  requestTagContext,
+  validateTags,
 } from "./common";
 import { requireBoundaryPolicy } from "./policies";
 import { userListView, userView } from "./views";
@@ -123,7 +131,11 @@ export const UpdateUser = defineAction({
     if (!u) throw notFound.user(i.UserName);
     const newName = i.NewUserName ?? u.userName;
     const newPath = i.NewPath ?? u.path;
-    const res = await store.updateUser(ctx.db, account, u.userName, { newName, newPath, newArn: iamArn(account, "user", newPath, newName) });
+    const res = await store.updateUser(ctx.db, account, u.userName, {
+      newName,
+      newPath,
+      newArn: iamArn(account, "user", newPath, newName),
+    });
     if (!res.ok) throw res.reason === "exists" ? alreadyExists.user(newName) : notFound.user(i.UserName);
     return undefined;
   },

@@ -10,7 +10,10 @@ import { bucketArn, decodeToken, encodeToken, isValidBucketName, isoNowSeconds, 
 import { AwsError } from "../../protocol/errors";
 import type { XmlValue } from "../../protocol/xml";
 
-interface BucketInput { Bucket: string; ExpectedBucketOwner?: string }
+interface BucketInput {
+  Bucket: string;
+  ExpectedBucketOwner?: string;
+}
 
 /** The bucket of a call (NoSuchBucket before any authorization: bucket names are public), checked against x-amz-expected-bucket-owner. */
 export async function loadBucket(ctx: ActionContext, input: BucketInput): Promise<BucketRow> {
@@ -46,12 +49,19 @@ export const ListBuckets = defineAction({
     let after = "";
     if (input.ContinuationToken !== undefined) {
       const t = decodeToken(input.ContinuationToken);
-      if (t === undefined || !t.startsWith("b:")) throw s3err.invalidArgument("The continuation token provided is incorrect", "continuation-token", input.ContinuationToken);
+      if (t === undefined || !t.startsWith("b:"))
+        throw s3err.invalidArgument("The continuation token provided is incorrect", "continuation-token", input.ContinuationToken);
       after = t.slice(2);
     }
     const limit = input.MaxBuckets ?? MAX_BUCKETS_PAGE;
-    const regions = input.BucketRegion === undefined ? undefined : input.BucketRegion === "eu-west-1" ? ["eu-west-1", "EU"] : [input.BucketRegion];
-    const rows = await listBuckets(ctx.db, account, { ...(input.Prefix !== undefined ? { prefix: input.Prefix } : {}), ...(regions ? { regions } : {}), after, limit: limit + 1 });
+    const regions =
+      input.BucketRegion === undefined ? undefined : input.BucketRegion === "eu-west-1" ? ["eu-west-1", "EU"] : [input.BucketRegion];
+    const rows = await listBuckets(ctx.db, account, {
+      ...(input.Prefix !== undefined ? { prefix: input.Prefix } : {}),
+      ...(regions ? { regions } : {}),
+      after,
+      limit: limit + 1,
+    });
     const page = rows.slice(0, limit);
     const out: Record<string, XmlValue> = {
       Buckets: page.map((b) => ({ Name: b.name, CreationDate: new Date(b.createDate), BucketRegion: regionOf(b) })),
@@ -66,7 +76,10 @@ export const ListBuckets = defineAction({
 /** A region name as S3's LocationConstraint takes it (`eu-west-1`, `ap-southeast-2`, `us-gov-west-1` …), or the legacy `EU`. */
 const REGION = /^(?:[a-z]{2}(?:-[a-z]+)+-\d{1,2}|EU)$/;
 
-interface CreateBucketInput extends BucketInput { ACL?: string; CreateBucketConfiguration?: { LocationConstraint?: string } }
+interface CreateBucketInput extends BucketInput {
+  ACL?: string;
+  CreateBucketConfiguration?: { LocationConstraint?: string };
+}
 
 export const CreateBucket = defineAction({
   service: "s3",
@@ -81,23 +94,47 @@ export const CreateBucket = defineAction({
     // The us-east-1 endpoint takes any region's constraint; a regional endpoint only its own.
     if (lc === undefined || lc === "") {
       if (endpoint !== "us-east-1")
-        throw new AwsError("IllegalLocationConstraintException", "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.", 400);
+        throw new AwsError(
+          "IllegalLocationConstraintException",
+          "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.",
+          400,
+        );
       return { region: "us-east-1" };
     }
-    if (!REGION.test(lc) || lc === "us-east-1") throw new AwsError("InvalidLocationConstraint", "The specified location-constraint is not valid", 400).withDetails({ LocationConstraint: lc });
+    if (!REGION.test(lc) || lc === "us-east-1")
+      throw new AwsError("InvalidLocationConstraint", "The specified location-constraint is not valid", 400).withDetails({
+        LocationConstraint: lc,
+      });
     const target = lc === "EU" ? "eu-west-1" : lc;
     if (endpoint !== "us-east-1" && endpoint !== target)
-      throw new AwsError("IllegalLocationConstraintException", `The ${lc} location constraint is incompatible for the region specific endpoint this request was sent to.`, 400);
+      throw new AwsError(
+        "IllegalLocationConstraintException",
+        `The ${lc} location constraint is incompatible for the region specific endpoint this request was sent to.`,
+        400,
+      );
     return { region: lc };
   },
-  target: (i, ctx: ActionContext) => ({ resource: bucketArn((i as CreateBucketInput).Bucket), resourceAccount: ctx.caller.principal.account, deniedMessage: "s3" }),
+  target: (i, ctx: ActionContext) => ({
+    resource: bucketArn((i as CreateBucketInput).Bucket),
+    resourceAccount: ctx.caller.principal.account,
+    deniedMessage: "s3",
+  }),
   handler: async (i, ctx: ActionContext, loaded: { region: string }) => {
     const input = i as CreateBucketInput;
     // ACLs are disabled (Object Ownership BucketOwnerEnforced, AWS's default since April 2023).
     if (input.ACL !== undefined && input.ACL !== "private")
-      throw new AwsError("InvalidBucketAclWithObjectOwnership", "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting", 400);
+      throw new AwsError(
+        "InvalidBucketAclWithObjectOwnership",
+        "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+        400,
+      );
     const account = ctx.caller.principal.account;
-    const r = await createBucket(ctx.db, { name: input.Bucket, accountId: account, region: loaded.region, createDate: isoNowSeconds(ctx.request.now) });
+    const r = await createBucket(ctx.db, {
+      name: input.Bucket,
+      accountId: account,
+      region: loaded.region,
+      createDate: isoNowSeconds(ctx.request.now),
+    });
     if (!r.created) throw r.owner === account ? s3err.bucketAlreadyOwnedByYou(input.Bucket) : s3err.bucketAlreadyExists(input.Bucket);
     return { Location: `/${input.Bucket}` };
   },

@@ -13,26 +13,48 @@ import type { BucketRow } from "../../store/s3-buckets";
 import { decide } from "../../authz/authorize";
 
 export const s3err = {
-  noSuchBucket: (bucket: string) => new AwsError("NoSuchBucket", "The specified bucket does not exist", 404).withDetails({ BucketName: bucket }),
+  noSuchBucket: (bucket: string) =>
+    new AwsError("NoSuchBucket", "The specified bucket does not exist", 404).withDetails({ BucketName: bucket }),
   noSuchKey: (key: string) => new AwsError("NoSuchKey", "The specified key does not exist.", 404).withDetails({ Key: key }),
-  invalidBucketName: (bucket: string) => new AwsError("InvalidBucketName", "The specified bucket is not valid.", 400).withDetails({ BucketName: bucket }),
+  invalidBucketName: (bucket: string) =>
+    new AwsError("InvalidBucketName", "The specified bucket is not valid.", 400).withDetails({ BucketName: bucket }),
   bucketAlreadyExists: (bucket: string) =>
-    new AwsError("BucketAlreadyExists", "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.", 409).withDetails({ BucketName: bucket }),
+    new AwsError(
+      "BucketAlreadyExists",
+      "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",
+      409,
+    ).withDetails({ BucketName: bucket }),
   bucketAlreadyOwnedByYou: (bucket: string) =>
-    new AwsError("BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it.", 409).withDetails({ BucketName: bucket }),
-  bucketNotEmpty: (bucket: string) => new AwsError("BucketNotEmpty", "The bucket you tried to delete is not empty", 409).withDetails({ BucketName: bucket }),
+    new AwsError(
+      "BucketAlreadyOwnedByYou",
+      "Your previous request to create the named bucket succeeded and you already own it.",
+      409,
+    ).withDetails({ BucketName: bucket }),
+  bucketNotEmpty: (bucket: string) =>
+    new AwsError("BucketNotEmpty", "The bucket you tried to delete is not empty", 409).withDetails({ BucketName: bucket }),
   invalidArgument: (message: string, name?: string, value?: string) =>
     new AwsError("InvalidArgument", message, 400).withDetails(name !== undefined ? { ArgumentName: name, ArgumentValue: value ?? "" } : {}),
   invalidRequest: (message: string) => new AwsError("InvalidRequest", message, 400),
-  malformedXml: () => new AwsError("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema", 400),
+  malformedXml: () =>
+    new AwsError("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema", 400),
   invalidRange: (range: string, size: number) =>
-    new AwsError("InvalidRange", "The requested range is not satisfiable", 416).withDetails({ RangeRequested: range, ActualObjectSize: String(size) }),
-  preconditionFailed: (condition: string) => new AwsError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412).withDetails({ Condition: condition }),
+    new AwsError("InvalidRange", "The requested range is not satisfiable", 416).withDetails({
+      RangeRequested: range,
+      ActualObjectSize: String(size),
+    }),
+  preconditionFailed: (condition: string) =>
+    new AwsError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412).withDetails({
+      Condition: condition,
+    }),
   notModified: () => new AwsError("NotModified", "Not Modified", 304),
-  keyTooLong: (size: number) => new AwsError("KeyTooLongError", "Your key is too long", 400).withDetails({ Size: String(size), MaxSizeAllowed: "1024" }),
+  keyTooLong: (size: number) =>
+    new AwsError("KeyTooLongError", "Your key is too long", 400).withDetails({ Size: String(size), MaxSizeAllowed: "1024" }),
   badDigest: () => new AwsError("BadDigest", "The Content-MD5 you specified did not match what we received.", 400),
   invalidDigest: () => new AwsError("InvalidDigest", "The Content-MD5 you specified was invalid.", 400),
-  metadataTooLarge: () => new AwsError("MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size", 400).withDetails({ MaxSizeAllowed: "2048" }),
+  metadataTooLarge: () =>
+    new AwsError("MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size", 400).withDetails({
+      MaxSizeAllowed: "2048",
+    }),
   accessDenied: () => new AwsError("AccessDenied", "Access Denied", 403),
   aclNotSupported: () => new AwsError("AccessControlListNotSupported", "The bucket does not allow ACLs", 400),
 };

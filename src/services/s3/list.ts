@@ -38,13 +38,25 @@ export interface ListPage {
  * `delimiter` past the prefix rolled up into common prefixes (each counted once toward `maxKeys`).
  * Keys inside a common prefix already listed are skipped with one jump, never read one by one.
  */
-export async function listPage(ctx: ActionContext, bucket: string, prefix: string, delimiter: string, after: string, maxKeys: number): Promise<ListPage> {
+export async function listPage(
+  ctx: ActionContext,
+  bucket: string,
+  prefix: string,
+  delimiter: string,
+  after: string,
+  maxKeys: number,
+): Promise<ListPage> {
   const page: ListPage = { contents: [], commonPrefixes: [], truncated: false };
   if (maxKeys === 0) return page;
   let from = after < prefix ? "" : after;
   let lastPrefix: string | undefined;
   // Continuing after a common prefix (a page's last entry): skip every key under it.
-  if (delimiter && after.startsWith(prefix) && after.endsWith(delimiter) && after.indexOf(delimiter, prefix.length) === after.length - delimiter.length) {
+  if (
+    delimiter &&
+    after.startsWith(prefix) &&
+    after.endsWith(delimiter) &&
+    after.indexOf(delimiter, prefix.length) === after.length - delimiter.length
+  ) {
     lastPrefix = after;
     from = after + PAST;
   }
@@ -104,13 +116,23 @@ async function loadBucketOf(ctx: ActionContext, input: ListInput): Promise<Bucke
 
 function contentsOf(page: ListPage, enc: (s: string) => string, owner: { DisplayName: string; ID: string } | undefined): XmlValue[] {
   return page.contents.map((o) => {
-    const item: Record<string, XmlValue> = { Key: enc(o.key), LastModified: new Date(o.lastModified), ETag: o.etag, Size: o.size, StorageClass: "STANDARD" };
+    const item: Record<string, XmlValue> = {
+      Key: enc(o.key),
+      LastModified: new Date(o.lastModified),
+      ETag: o.etag,
+      Size: o.size,
+      StorageClass: "STANDARD",
+    };
     if (owner) item.Owner = owner;
     return item;
   });
 }
 
-interface ListV2Input extends ListInput { ContinuationToken?: string; StartAfter?: string; FetchOwner?: boolean }
+interface ListV2Input extends ListInput {
+  ContinuationToken?: string;
+  StartAfter?: string;
+  FetchOwner?: boolean;
+}
 
 export const ListObjectsV2 = defineAction({
   service: "s3",
@@ -128,7 +150,8 @@ export const ListObjectsV2 = defineAction({
     let after = input.StartAfter ?? "";
     if (input.ContinuationToken !== undefined) {
       const t = decodeToken(input.ContinuationToken);
-      if (t === undefined || !t.startsWith("k:")) throw s3err.invalidArgument("The continuation token provided is incorrect", "continuation-token", input.ContinuationToken);
+      if (t === undefined || !t.startsWith("k:"))
+        throw s3err.invalidArgument("The continuation token provided is incorrect", "continuation-token", input.ContinuationToken);
       after = t.slice(2);
     }
     const prefix = input.Prefix ?? "";
@@ -151,7 +174,9 @@ export const ListObjectsV2 = defineAction({
   },
 });
 
-interface ListV1Input extends ListInput { Marker?: string }
+interface ListV1Input extends ListInput {
+  Marker?: string;
+}
 
 export const ListObjects = defineAction({
   service: "s3",

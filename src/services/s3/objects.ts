@@ -18,7 +18,11 @@ const MAX_KEY_BYTES = 1024;
 const MAX_METADATA_BYTES = 2048;
 const utf8 = new TextEncoder();
 
-interface ObjectInput { Bucket: string; Key: string; ExpectedBucketOwner?: string }
+interface ObjectInput {
+  Bucket: string;
+  Key: string;
+  ExpectedBucketOwner?: string;
+}
 
 /** The bucket (NoSuchBucket before authorization) and the object, if it exists, in one query. */
 async function loadObject(ctx: ActionContext, input: ObjectInput): Promise<{ bucket: BucketRow; object?: ObjectRow }> {
@@ -43,7 +47,13 @@ function checkKey(key: string): void {
 }
 
 /** System metadata S3 stores with an object and answers with on GET/HEAD. */
-type StoredHeaders = { CacheControl?: string; ContentDisposition?: string; ContentEncoding?: string; ContentLanguage?: string; Expires?: string };
+type StoredHeaders = {
+  CacheControl?: string;
+  ContentDisposition?: string;
+  ContentEncoding?: string;
+  ContentLanguage?: string;
+  Expires?: string;
+};
 
 interface WriteHeaders {
   ContentType?: string;
@@ -60,7 +70,10 @@ function storedHeaders(input: WriteHeaders): StoredHeaders {
   if (input.CacheControl !== undefined) h.CacheControl = input.CacheControl;
   if (input.ContentDisposition !== undefined) h.ContentDisposition = input.ContentDisposition;
   // aws-chunked is the upload's framing (already removed), not the object's encoding.
-  const enc = input.ContentEncoding?.split(",").map((s) => s.trim()).filter((s) => s && s.toLowerCase() !== "aws-chunked").join(",");
+  const enc = input.ContentEncoding?.split(",")
+    .map((s) => s.trim())
+    .filter((s) => s && s.toLowerCase() !== "aws-chunked")
+    .join(",");
   if (enc) h.ContentEncoding = enc;
   if (input.ContentLanguage !== undefined) h.ContentLanguage = input.ContentLanguage;
   if (input.Expires !== undefined && !Number.isNaN(input.Expires.getTime())) h.Expires = input.Expires.toISOString();
@@ -79,10 +92,31 @@ function userMetadata(input: WriteHeaders): Record<string, string> {
 }
 
 /** Writes a body and its row; NoSuchBucket when the bucket went away meanwhile (the body is dropped). */
-async function writeObject(ctx: ActionContext, bucket: BucketRow, key: string, body: Uint8Array | ReadableStream, size: number, etag: string, contentType: string, headers: StoredHeaders, metadata: Record<string, string>): Promise<ObjectRow> {
+async function writeObject(
+  ctx: ActionContext,
+  bucket: BucketRow,
+  key: string,
+  body: Uint8Array | ReadableStream,
+  size: number,
+  etag: string,
+  contentType: string,
+  headers: StoredHeaders,
+  metadata: Record<string, string>,
+): Promise<ObjectRow> {
   const r2Key = newBodyKey(bucket);
   await ctx.env.OBJECTS.put(r2Key, body);
-  const row: ObjectRow = { bucket: bucket.name, key, accountId: bucket.accountId, r2Key, size, etag, lastModified: isoNowSeconds(ctx.request.now), contentType, headers, metadata };
+  const row: ObjectRow = {
+    bucket: bucket.name,
+    key,
+    accountId: bucket.accountId,
+    r2Key,
+    size,
+    etag,
+    lastModified: isoNowSeconds(ctx.request.now),
+    contentType,
+    headers,
+    metadata,
+  };
   const w = await putObjectRow(ctx.db, row);
   if (!w.written) {
     deleteBodiesLater(ctx, [r2Key]);
@@ -97,7 +131,13 @@ function checkAcl(acl: string | undefined): void {
   if (acl !== undefined && acl !== "private" && acl !== "bucket-owner-full-control") throw s3err.aclNotSupported();
 }
 
-interface PutObjectInput extends ObjectInput, WriteHeaders { Body?: Uint8Array; ContentMD5?: string; ACL?: string; IfNoneMatch?: string; IfMatch?: string }
+interface PutObjectInput extends ObjectInput, WriteHeaders {
+  Body?: Uint8Array;
+  ContentMD5?: string;
+  ACL?: string;
+  IfNoneMatch?: string;
+  IfMatch?: string;
+}
 
 export const PutObject = defineAction({
   service: "s3",
@@ -127,7 +167,17 @@ export const PutObject = defineAction({
       if (!etagMatches(input.IfMatch, l.object.etag)) throw s3err.preconditionFailed("If-Match");
     }
     const etag = `"${hex(digest)}"`;
-    await writeObject(ctx, l.bucket, input.Key, body, body.length, etag, input.ContentType ?? DEFAULT_CONTENT_TYPE, storedHeaders(input), userMetadata(input));
+    await writeObject(
+      ctx,
+      l.bucket,
+      input.Key,
+      body,
+      body.length,
+      etag,
+      input.ContentType ?? DEFAULT_CONTENT_TYPE,
+      storedHeaders(input),
+      userMetadata(input),
+    );
     return { ETag: etag };
   },
 });
@@ -140,7 +190,12 @@ function etagMatches(header: string, etag: string): boolean {
   });
 }
 
-interface Conditions { IfMatch?: string; IfNoneMatch?: string; IfModifiedSince?: Date; IfUnmodifiedSince?: Date }
+interface Conditions {
+  IfMatch?: string;
+  IfNoneMatch?: string;
+  IfModifiedSince?: Date;
+  IfUnmodifiedSince?: Date;
+}
 
 /**
  * RFC 7232 as S3 applies it: If-Match (412) wins over If-Unmodified-Since; If-None-Match (304 on
@@ -219,13 +274,19 @@ function objectHeaders(o: ObjectRow, input: GetObjectInput): Record<string, XmlV
 }
 
 /** GET and HEAD: conditions, then the range; `body` reads it from R2 (GET only). */
-async function readObject(ctx: ActionContext, input: GetObjectInput, l: { bucket: BucketRow; object?: ObjectRow }, withBody: boolean): Promise<Record<string, XmlValue>> {
+async function readObject(
+  ctx: ActionContext,
+  input: GetObjectInput,
+  l: { bucket: BucketRow; object?: ObjectRow },
+  withBody: boolean,
+): Promise<Record<string, XmlValue>> {
   checkExpectedOwner(input, l.bucket);
   const o = l.object;
   if (!o) throw await missingKey(ctx, l.bucket, input.Key);
   checkConditions(input, o, ctx.request.now);
   const out = objectHeaders(o, input);
-  if (input.PartNumber !== undefined && input.PartNumber !== 1) throw s3err.invalidRequest("Cannot specify part number for a non-multipart object");
+  if (input.PartNumber !== undefined && input.PartNumber !== 1)
+    throw s3err.invalidRequest("Cannot specify part number for a non-multipart object");
   const range = input.Range !== undefined ? parseRange(input.Range, o.size) : undefined;
   if (range) {
     out.ContentRange = `bytes ${range.start}-${range.end}/${o.size}`;
@@ -282,7 +343,11 @@ export const DeleteObject = defineAction({
   },
 });
 
-interface DeleteObjectsInput { Bucket: string; ExpectedBucketOwner?: string; Delete?: { Objects?: { Key?: string; VersionId?: string }[]; Quiet?: boolean } }
+interface DeleteObjectsInput {
+  Bucket: string;
+  ExpectedBucketOwner?: string;
+  Delete?: { Objects?: { Key?: string; VersionId?: string }[]; Quiet?: boolean };
+}
 
 const MAX_DELETE_KEYS = 1000;
 
@@ -334,7 +399,8 @@ export const DeleteObjects = defineAction({
 
 /** `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, URL-encoded. */
 function parseCopySource(s: string): { bucket: string; key: string } {
-  const bad = () => s3err.invalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey", "x-amz-copy-source", s);
+  const bad = () =>
+    s3err.invalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey", "x-amz-copy-source", s);
   let v = s.startsWith("/") ? s.slice(1) : s;
   const q = v.indexOf("?");
   if (q >= 0) {
@@ -362,7 +428,10 @@ interface CopyObjectInput extends ObjectInput, WriteHeaders {
   CopySourceIfUnmodifiedSince?: Date;
 }
 
-interface CopyLoaded { bucket: BucketRow; source: { bucket: BucketRow; object?: ObjectRow; key: string } }
+interface CopyLoaded {
+  bucket: BucketRow;
+  source: { bucket: BucketRow; object?: ObjectRow; key: string };
+}
 
 /**
  * CopyObject: s3:GetObject on the source and s3:PutObject on the destination (each in its bucket
@@ -393,20 +462,28 @@ export const CopyObject = defineAction({
     const src = l.source.object;
     if (!src) throw await missingKey(ctx, l.source.bucket, l.source.key);
     const directive = input.MetadataDirective ?? "COPY";
-    if (directive !== "COPY" && directive !== "REPLACE") throw s3err.invalidArgument("Unknown metadata directive.", "x-amz-metadata-directive", directive);
+    if (directive !== "COPY" && directive !== "REPLACE")
+      throw s3err.invalidArgument("Unknown metadata directive.", "x-amz-metadata-directive", directive);
     if (directive === "COPY" && l.source.bucket.name === l.bucket.name && l.source.key === input.Key)
-      throw s3err.invalidRequest("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
+      throw s3err.invalidRequest(
+        "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+      );
     const cond: Conditions = {};
     if (input.CopySourceIfMatch !== undefined) cond.IfMatch = input.CopySourceIfMatch;
     if (input.CopySourceIfUnmodifiedSince !== undefined) cond.IfUnmodifiedSince = input.CopySourceIfUnmodifiedSince;
     if (input.CopySourceIfNoneMatch !== undefined) cond.IfNoneMatch = input.CopySourceIfNoneMatch;
     if (input.CopySourceIfModifiedSince !== undefined) cond.IfModifiedSince = input.CopySourceIfModifiedSince;
     try {
-      checkConditions(cond, src, ctx.request.now, { match: "x-amz-copy-source-If-Match", unmodified: "x-amz-copy-source-If-Unmodified-Since" });
+      checkConditions(cond, src, ctx.request.now, {
+        match: "x-amz-copy-source-If-Match",
+        unmodified: "x-amz-copy-source-If-Unmodified-Since",
+      });
     } catch (e) {
       // For a copy, "not modified" is a failed precondition too.
       if (e instanceof Error && (e as { code?: string }).code === "NotModified")
-        throw s3err.preconditionFailed(input.CopySourceIfNoneMatch !== undefined ? "x-amz-copy-source-If-None-Match" : "x-amz-copy-source-If-Modified-Since");
+        throw s3err.preconditionFailed(
+          input.CopySourceIfNoneMatch !== undefined ? "x-amz-copy-source-If-None-Match" : "x-amz-copy-source-If-Modified-Since",
+        );
       throw e;
     }
     const body = await ctx.env.OBJECTS.get(src.r2Key);

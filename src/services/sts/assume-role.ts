@@ -19,15 +19,7 @@ import { laggingRole } from "../../consistency/client";
 import { authCacheTtl, cachedLookup, scopes } from "../../cache/index";
 import { recordRoleUsage } from "../usage";
 import type { RoleView } from "../../consistency/snapshot";
-import {
-  invalidParameter,
-  loadSessionPolicies,
-  packedPolicySize,
-  requestMfa,
-  sessionTags,
-  stsShapes,
-  tagContext,
-} from "./common";
+import { invalidParameter, loadSessionPolicies, packedPolicySize, requestMfa, sessionTags, stsShapes, tagContext } from "./common";
 
 const input = {
   RoleArn: s.string({ required: true, min: 20, max: 2048 }),
@@ -50,7 +42,12 @@ const TRUSTS_NOBODY = JSON.stringify({
 });
 
 /** What the load step found: the role (undefined when it does not exist) and whether MFA was given and valid. */
-interface Loaded { role: RoleView | undefined; account: string; path: string; mfa: boolean }
+interface Loaded {
+  role: RoleView | undefined;
+  account: string;
+  path: string;
+  mfa: boolean;
+}
 
 function notAuthorized(ctx: ActionContext, roleArn: string) {
   return errors.accessDenied(`User: ${ctx.caller.principal.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
@@ -94,7 +91,15 @@ export const AssumeRole = defineAction({
     // Eventual consistency: a lagging account answers from the data plane's snapshot.
     const lag = await laggingRole(ctx.env, ctx.db, ctx.caller, arn.account, m[2]!, ctx.request.now);
     // Otherwise the latest row, cached in the isolate like key rows (dropped by any write to the role's account).
-    const found = lag ? lag.role : await cachedLookup(`role:${arn.account}/${m[2]!.toLowerCase()}`, authCacheTtl(ctx.env), (r) => scopes.account(r.accountId), () => getRoleByName(ctx.db, arn.account, m[2]!), ctx.waitUntil);
+    const found = lag
+      ? lag.role
+      : await cachedLookup(
+          `role:${arn.account}/${m[2]!.toLowerCase()}`,
+          authCacheTtl(ctx.env),
+          (r) => scopes.account(r.accountId),
+          () => getRoleByName(ctx.db, arn.account, m[2]!),
+          ctx.waitUntil,
+        );
     // A missing role is evaluated as a role that trusts nobody, so the answer (and its message) is
     // exactly that of an existing role that does not trust the caller: existence is never revealed.
     const role = found && found.path === path ? found : undefined;
@@ -121,7 +126,8 @@ export const AssumeRole = defineAction({
     const requestKeys = new Set(Object.keys(requestTags ?? {}).map((k) => k.toLowerCase()));
     const transitive = new Set<string>();
     for (const k of i.TransitiveTagKeys ?? []) {
-      if (!requestKeys.has(k.toLowerCase())) throw invalidParameter("The specified transitive tag key must be included in the requested tags.");
+      if (!requestKeys.has(k.toLowerCase()))
+        throw invalidParameter("The specified transitive tag key must be included in the requested tags.");
       transitive.add(k.toLowerCase());
     }
     let tags: Record<string, string> | undefined;
@@ -130,7 +136,10 @@ export const AssumeRole = defineAction({
       tags = {};
       for (const [k, v] of Object.entries(prev.tags)) if (inheritedKeys.includes(k.toLowerCase())) tags[k] = v;
       for (const k of requestKeys)
-        if (inheritedKeys.includes(k)) throw invalidParameter("One or more of the specified transitive tag keys can't be set because they conflict with incoming transitive tag keys.");
+        if (inheritedKeys.includes(k))
+          throw invalidParameter(
+            "One or more of the specified transitive tag keys can't be set because they conflict with incoming transitive tag keys.",
+          );
       for (const k of inheritedKeys) transitive.add(k);
     }
     if (requestTags) tags = { ...(tags ?? {}), ...requestTags };
@@ -139,9 +148,10 @@ export const AssumeRole = defineAction({
     // Source identity: set once in a chain, never changed.
     const sourceIdentity = prev?.sourceIdentity ?? i.SourceIdentity;
     if (prev?.sourceIdentity !== undefined && i.SourceIdentity !== undefined && i.SourceIdentity !== prev.sourceIdentity)
-      throw errors.accessDenied(`User: ${caller.principal.arn} is not authorized to perform: sts:SetSourceIdentity on resource: ${role.arn}`);
-    if (sourceIdentity?.toLowerCase().startsWith("aws:"))
-      throw errors.validation("SourceIdentity cannot start with the 'aws:' prefix.");
+      throw errors.accessDenied(
+        `User: ${caller.principal.arn} is not authorized to perform: sts:SetSourceIdentity on resource: ${role.arn}`,
+      );
+    if (sourceIdentity?.toLowerCase().startsWith("aws:")) throw errors.validation("SourceIdentity cannot start with the 'aws:' prefix.");
 
     // The trust policy must also allow tagging the session / setting its source identity.
     if (requestTags || inheritedKeys.length) await authorizeCall(ctx, "sts:TagSession", target);

@@ -14,7 +14,12 @@ export const stsShapes = {
   durationSeconds: () => s.integer({ min: 900, max: 129600 }),
   roleDurationSeconds: () => s.integer({ min: 900, max: 43200 }),
   sessionPolicy: () =>
-    s.string({ min: 1, max: 2048, pattern: /^[\u0009\u000A\u000D\u0020-\u00FF]+$/su, patternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+" }),
+    s.string({
+      min: 1,
+      max: 2048,
+      pattern: /^[\u0009\u000A\u000D\u0020-\u00FF]+$/su,
+      patternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+    }),
   policyArns: () => s.list(s.struct({ arn: s.string({ min: 20, max: 2048 }) }), { max: 10 }),
   tags: () =>
     s.list(
@@ -65,10 +70,14 @@ export async function requestMfa(ctx: ActionContext, input: { SerialNumber?: str
   const c = ctx.caller;
   const owner = c.principal.kind === "root" ? ROOT_USER_ID : c.principal.kind === "user" && !c.session ? c.entityId : undefined;
   const ok =
-    serial !== undefined && code !== undefined && owner !== undefined &&
+    serial !== undefined &&
+    code !== undefined &&
+    owner !== undefined &&
     (await verifyMfaCode(ctx.db, c.principal.account, serial, code, ctx.request.now, owner));
   if (!ok)
-    throw errors.accessDenied("MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.");
+    throw errors.accessDenied(
+      "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.",
+    );
   return true;
 }
 
@@ -123,7 +132,8 @@ export async function packedPolicySize(
   const stream = new Blob([parts.join("\n")]).stream().pipeThrough(new CompressionStream("deflate-raw"));
   const size = (await new Response(stream).arrayBuffer()).byteLength;
   const pct = Math.ceil((size * 100) / PACKED_LIMIT);
-  if (pct > 100) throw new AwsError("PackedPolicyTooLarge", `Packed policy consumes ${pct}% of allotted space, please use smaller policy.`, 400);
+  if (pct > 100)
+    throw new AwsError("PackedPolicyTooLarge", `Packed policy consumes ${pct}% of allotted space, please use smaller policy.`, 400);
   return pct;
 }
 

@@ -24,9 +24,17 @@ export const DecodeAuthorizationMessage = defineAction({
       throw new AwsError("InvalidAuthorizationMessageException", "The encoded message is invalid or could not be decoded.", 400);
     const rec = decisionForCaller(full);
     const matched = rec.explanation.policies.flatMap((p) =>
-      !("statements" in p) ? [] : p.statements
-        .filter((st) => st.matched && (rec.decision === "explicitDeny" ? st.effect === "Deny" : st.effect === "Allow"))
-        .map((st) => ({ statementId: st.sid ?? "", effect: st.effect.toUpperCase(), policyType: p.type, policyId: p.id, index: st.index })),
+      !("statements" in p)
+        ? []
+        : p.statements
+            .filter((st) => st.matched && (rec.decision === "explicitDeny" ? st.effect === "Deny" : st.effect === "Allow"))
+            .map((st) => ({
+              statementId: st.sid ?? "",
+              effect: st.effect.toUpperCase(),
+              policyType: p.type,
+              policyId: p.id,
+              index: st.index,
+            })),
     );
     const conditions = Object.entries(rec.request.context).map(([key, v]) => ({
       key,

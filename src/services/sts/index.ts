@@ -6,4 +6,11 @@ import { GetFederationToken } from "./federation-token";
 import { GetAccessKeyInfo } from "./access-key-info";
 import { DecodeAuthorizationMessage } from "./decode-authorization-message";
 
-export const stsActions: RegisteredAction[] = [GetCallerIdentity, AssumeRole, GetSessionToken, GetFederationToken, GetAccessKeyInfo, DecodeAuthorizationMessage];
+export const stsActions: RegisteredAction[] = [
+  GetCallerIdentity,
+  AssumeRole,
+  GetSessionToken,
+  GetFederationToken,
+  GetAccessKeyInfo,
+  DecodeAuthorizationMessage,
+];

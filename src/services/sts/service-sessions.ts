@@ -27,7 +27,13 @@ export interface ServiceAssumeResult {
 const SERVICE = /^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$/;
 const SESSION = /^[\w+=,.@-]{2,64}$/;
 
-export async function assumeRoleAsService(env: Env, db: Db, account: string, i: ServiceAssumeInput, now: number): Promise<ServiceAssumeResult> {
+export async function assumeRoleAsService(
+  env: Env,
+  db: Db,
+  account: string,
+  i: ServiceAssumeInput,
+  now: number,
+): Promise<ServiceAssumeResult> {
   if (!SERVICE.test(i.service)) throw errors.validation(`Invalid service principal: ${i.service}`);
   if (!SESSION.test(i.sessionName)) throw errors.validation("RoleSessionName must match [\\w+=,.@-]{2,64}");
   const role = await getRoleByName(db, account, i.roleName);
@@ -43,8 +49,15 @@ export async function assumeRoleAsService(env: Env, db: Db, account: string, i: 
     resourceAccount: account,
     context: { "aws:PrincipalServiceName": i.service, "sts:RoleSessionName": i.sessionName, "aws:CurrentTime": isoSeconds(now) },
   };
-  const d = evaluate(req, { identity: [], resource: [{ id: role.arn, type: "resource", policy: trust.policy }], requireResourceAllow: true }, { explain: false });
+  const d = evaluate(
+    req,
+    { identity: [], resource: [{ id: role.arn, type: "resource", policy: trust.policy }], requireResourceAllow: true },
+    { explain: false },
+  );
   if (d.decision !== "allow") throw errors.accessDenied(accessDeniedMessage(req, d));
-  const { credentials, assumedRoleUser } = await issueRoleSession(env, now, account, role, i.sessionName, i.durationSeconds, { mfaAuthenticated: false, chainDepth: 0 });
+  const { credentials, assumedRoleUser } = await issueRoleSession(env, now, account, role, i.sessionName, i.durationSeconds, {
+    mfaAuthenticated: false,
+    chainDepth: 0,
+  });
   return { Credentials: credentials, AssumedRoleUser: assumedRoleUser };
 }
