@@ -4,6 +4,8 @@ import type { ConsistencyDO } from "./consistency/consistency-do";
 
 export interface Env {
   DB: D1Database;
+  /** S3 object bodies, keyed `<bucket owner account>/<bucket>/<upload id>` (metadata in D1). */
+  OBJECTS: R2Bucket;
   SESSIONS: DurableObjectNamespace<SessionsDO>;
   CONSISTENCY: DurableObjectNamespace<ConsistencyDO>;
   /** The account that exists on first start (default 123456789012). */

@@ -55,6 +55,7 @@ async function startWrapped(entry: string, inspectorPort?: number): Promise<Inst
     ...COMPAT,
     bindings: { ...LOCAL_DEFAULTS },
     d1Databases: { DB: "00000000-0000-0000-0000-000000000000" },
+    r2Buckets: { OBJECTS: "iamlab-objects" },
     durableObjects: {
       SESSIONS: { className: "SessionsDO", useSQLite: true },
       CONSISTENCY: { className: "ConsistencyDO", useSQLite: true },

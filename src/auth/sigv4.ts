@@ -11,6 +11,7 @@ import { toHex, utf8 } from "../lib/encoding";
 import { sha256Hex, timingSafeEqual } from "../lib/crypto";
 import { BoundedMap } from "../lib/bounded";
 import { decodeAwsChunked, isStreamingMode, STREAMING_UNSIGNED_TRAILER } from "./sigv4-streaming";
+import { MAX_S3_PAYLOAD_BYTES } from "../protocol/body";
 
 export interface SignedRequestInfo {
   accessKeyId: string;
@@ -285,6 +286,7 @@ export async function payloadOf(req: RawRequest, body: Uint8Array, info: SignedR
     ...(signing ? { signing } : {}),
     trailer: req.headers.get("x-amz-trailer"),
     ...(decodedLength !== null && /^\d+$/.test(decodedLength) ? { decodedLength: Number(decodedLength) } : {}),
+    maxBytes: MAX_S3_PAYLOAD_BYTES,
   });
   return out.payload;
 }

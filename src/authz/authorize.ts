@@ -189,5 +189,14 @@ export async function decide(ctx: ActionContext, action: string, target: AuthzTa
 export async function authorizeCall(ctx: ActionContext, action: string, target: AuthzTarget): Promise<void> {
   const { request, decision, decisionId } = await decide(ctx, action, target);
   ctx.decisionId = decisionId;
-  if (decision.decision !== "allow") throw errors.accessDenied(accessDeniedMessage(request, decision));
+  if (decision.decision !== "allow") throw errors.accessDenied(deniedMessage(request, decision, target));
+}
+
+/** AWS's AccessDenied message, in the wording of the target's service. */
+export function deniedMessage(request: AuthzRequest, decision: Decision, target: AuthzTarget): string {
+  if (target.deniedMessage === "s3") {
+    if (request.resourceAccount !== request.principal.account) return "Access Denied";
+    return accessDeniedMessage(request, decision, { quoteResource: true });
+  }
+  return accessDeniedMessage(request, decision);
 }

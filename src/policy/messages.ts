@@ -53,6 +53,8 @@ export interface AccessDeniedOptions {
    * same-organization requests when the policy has an ARN; inline policies have none). Default true.
    */
   includePolicyArn?: boolean;
+  /** Write the resource in double quotes, as S3 does (`on resource: "arn:aws:s3:::bucket/key"`). */
+  quoteResource?: boolean;
 }
 
 /**
@@ -63,7 +65,8 @@ export interface AccessDeniedOptions {
 export function accessDeniedMessage(req: AuthzRequest, d: Decision, options: AccessDeniedOptions = {}): string {
   const p = req.principal;
   const who = p.kind === "anonymous" ? "Anonymous" : `User: ${p.kind === "service" ? (p.serviceName ?? p.arn) : p.arn}`;
-  const head = `${who} is not authorized to perform: ${req.action} on resource: ${req.resource}`;
+  const resource = options.quoteResource && req.resource.startsWith("arn:") ? `"${req.resource}"` : req.resource;
+  const head = `${who} is not authorized to perform: ${req.action} on resource: ${resource}`;
   if (d.decision === "explicitDeny" && d.deniedBy) {
     const crossAccount = (req.resourceAccount ?? p.account) !== p.account;
     const orgPolicy = d.deniedBy.type === "scp" || d.deniedBy.type === "rcp";

@@ -7,6 +7,14 @@ import { AwsError } from "./errors";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/**
+ * S3 object bodies (PutObject) are held whole in memory (SigV4 hashes the body before anything is
+ * written): up to 8 MiB of data — the AWS CLI's multipart threshold, so `aws s3 cp` of any smaller
+ * file is one PutObject — plus room for aws-chunked framing. Larger objects need multipart upload.
+ */
+export const MAX_S3_PAYLOAD_BYTES = 8 * 1024 * 1024;
+export const MAX_S3_BODY_BYTES = MAX_S3_PAYLOAD_BYTES + 256 * 1024;
+
 function tooLarge(): AwsError {
   return new AwsError("RequestEntityTooLarge", "Request body is too large.", 413);
 }

@@ -38,7 +38,7 @@ export const CODECS: Readonly<Record<ModelProtocol, Codec>> = {
   "rest-xml": {
     decode: (m, r) => decodeRestXml(m, r, S3_BASE_HOSTS),
     encodeResult: encodeRestXmlResult,
-    encodeError: (_m, e, r, method) => encodeRestXmlError(e, r, { method }),
+    encodeError: (_m, e, r, method) => encodeRestXmlError(e, r, { method, ...(e.details ? { extra: e.details } : {}) }),
   },
   "rest-json": { decode: decodeRestJson, encodeResult: encodeRestJsonResult, encodeError: (_m, e, r) => encodeRestJsonError(e, r) },
   ec2: { decode: decodeEc2, encodeResult: encodeEc2Result, encodeError: (_m, e, r) => encodeEc2Error(e, r) },

@@ -9,6 +9,14 @@ export class AwsError extends Error {
     super(message);
     this.name = "AwsError";
   }
+
+  /** Extra elements a protocol writes into its error document (S3: `BucketName`, `Key`, `Condition` …). */
+  details?: Readonly<Record<string, string>>;
+
+  withDetails(details: Readonly<Record<string, string>>): this {
+    this.details = details;
+    return this;
+  }
 }
 
 // Factories for the codes used across services, with AWS's statuses.

@@ -59,10 +59,18 @@ export interface RestXmlMatch {
   readonly address: S3Address;
 }
 
+/**
+ * Operations that share another's method and URI and differ by a request header only:
+ * `PUT /{Bucket}/{Key+}` with `x-amz-copy-source` is CopyObject, not PutObject.
+ */
+const HEADER_SELECTED: Readonly<Record<string, readonly [header: string, operation: string]>> = {
+  PutObject: ["x-amz-copy-source", "CopyObject"],
+};
+
 /** Finds the operation and labels for a method, host, path and raw query; throws S3's error when none fits. */
 export function matchRestXml(
   model: ServiceModel,
-  req: { method: string; host: string; path: string; query: string },
+  req: { method: string; host: string; path: string; query: string; headers?: Headers },
   baseHosts?: readonly string[],
 ): RestXmlMatch {
   const method = req.method.toUpperCase();
@@ -71,6 +79,12 @@ export function matchRestXml(
   const query = parseQuery(req.query, s3Errors.invalidUri);
   const m = matchRest(model, method, address.path, query, s3Errors.invalidUri);
   if (!m || foreignSelectors(model, m.operation, query).length) throw s3Errors.notImplemented();
+  const alt = HEADER_SELECTED[m.operation.name];
+  if (alt && req.headers?.has(alt[0])) {
+    const other = model.operations[alt[1]];
+    if (!other) throw s3Errors.notImplemented();
+    return { operation: other, labels: m.labels, address };
+  }
   return { ...m, address };
 }
 
@@ -108,6 +122,16 @@ export function decodeRestXml(
         );
       }
     }
+    // A payload document missing what S3's schema requires is MalformedXML, as S3 answers it.
+    const payload = shape?.payload ? shape.members[shape.payload] : undefined;
+    const doc = shape?.payload ? input[shape.payload] : undefined;
+    if (payload && doc && typeof doc === "object" && !(doc instanceof Uint8Array) && shapeOf(model, payload).type === "structure") {
+      try {
+        validateInput(model, payload.shape, doc as Value, "MalformedXML");
+      } catch {
+        throw s3Errors.malformedXml();
+      }
+    }
     validateInput(model, operation.input, input, model.metadata.errors.validation);
     return { operation, input, address };
   } catch (e) {
@@ -133,7 +157,9 @@ export function encodeRestXmlResult(
   const headers = baseHeaders(requestId, hostIdFor(requestId));
   const shape = structureOf(model, operation.output);
   const v = output ?? {};
-  const status = writeBoundMembers(model, operation, shape, v, headers);
+  let status = writeBoundMembers(model, operation, shape, v, headers);
+  // A ranged GET answers 206 Partial Content (the model has no status member for it).
+  if (status === 200 && v.ContentRange !== undefined && operation.http.method === "GET") status = 206;
   if (!shape) return { status, headers, body: "" };
   const xmlns = model.metadata.xmlNamespace ? ` xmlns="${model.metadata.xmlNamespace}"` : "";
   if (shape.payload) {
@@ -141,7 +167,7 @@ export function encodeRestXmlResult(
     const ps = shapeOf(model, pm);
     const pv = v[shape.payload];
     if (pv === undefined || pv === null) return { status, headers, body: "" };
-    if (ps.type === "blob") return { status, headers, body: pv instanceof Uint8Array ? pv : String(pv) };
+    if (ps.type === "blob") return { status, headers, body: pv instanceof Uint8Array || pv instanceof ReadableStream ? pv : String(pv) };
     if (ps.type === "string") return { status, headers, body: String(pv) };
     if (ps.type === "structure") {
       const el = pm.locationName ?? shape.payload;
@@ -149,10 +175,21 @@ export function encodeRestXmlResult(
       return { status, headers, body: `${XML_DECLARATION}<${el}${xmlns}>${xmlMembers(model, ps, pv as Value)}</${el}>` };
     }
   }
-  const bodyMembers = Object.values(shape.members).some((m) => !m.location);
-  if (!bodyMembers) return { status, headers, body: "" };
+  const bodyMembers = Object.entries(shape.members).filter(([, m]) => !m.location);
+  if (!bodyMembers.length) return { status, headers, body: "" };
   const el = shape.locationName ?? `${operation.name}Result`;
   headers["content-type"] = "application/xml";
+  // S3's unwrapped outputs: the document's root is the one member itself (GetBucketLocation's
+  // `<LocationConstraint>eu-west-1</LocationConstraint>`, empty for us-east-1).
+  const only = bodyMembers.length === 1 ? bodyMembers[0]! : undefined;
+  if (only && only[0] === el && shapeOf(model, only[1]).type === "string") {
+    const text = v[el];
+    return {
+      status,
+      headers,
+      body: `${XML_DECLARATION}<${el}${xmlns}>${text === undefined || text === null ? "" : esc(String(text))}</${el}>`,
+    };
+  }
   return { status, headers, body: `${XML_DECLARATION}<${el}${xmlns}>${xmlMembers(model, shape, v)}</${el}>` };
 }
 
@@ -167,7 +204,8 @@ export function encodeRestXmlError(
 ): WireResponse {
   const hostId = hostIdFor(requestId);
   const headers = { ...baseHeaders(requestId, hostId), "content-type": "application/xml" };
-  if (opts.method?.toUpperCase() === "HEAD") return { status: err.status, headers, body: "" };
+  // HEAD answers and 304 Not Modified carry no body.
+  if (opts.method?.toUpperCase() === "HEAD" || err.status === 304) return { status: err.status, headers, body: "" };
   let extra = "";
   for (const [k, v] of Object.entries(opts.extra ?? {})) extra += `<${k}>${esc(v)}</${k}>`;
   return {

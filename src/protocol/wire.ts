@@ -19,7 +19,8 @@ export interface WireRequest {
 export interface WireResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
-  readonly body: string | Uint8Array;
+  /** A stream only for S3 object bodies (from R2, of the length the Content-Length header says). */
+  readonly body: string | Uint8Array | ReadableStream;
 }
 
 export interface DecodedRequest {

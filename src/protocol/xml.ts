@@ -16,6 +16,9 @@ export type XmlValue =
   | null
   | undefined
   | XmlMap
+  // Blob payloads of the model-driven protocols (S3 object bodies); the Query serializer never sees them.
+  | Uint8Array
+  | ReadableStream
   | readonly XmlValue[]
   | { readonly [k: string]: XmlValue };
 

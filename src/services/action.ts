@@ -34,6 +34,12 @@ export interface AuthzTarget {
   resourcePolicies?: { id: string; json: string; kind?: "resource" | "trust" }[];
   /** the resource policy must allow even in the same account (trust policies) */
   requireResourceAllow?: boolean;
+  /**
+   * How a denial is worded. `s3`: S3's — the resource ARN in double quotes for a caller of the
+   * bucket owner's account, and only "Access Denied" for anyone else (S3 gives the extra context to
+   * same-account callers only).
+   */
+  deniedMessage?: "s3";
 }
 
 export interface ActionContext {

@@ -323,3 +323,43 @@ export const decisions = sqliteTable(
   },
   (t) => [index("decisions_created").on(t.createdAt)],
 );
+
+/**
+ * S3 buckets (migrations/0006_s3.sql). Names are global across the sandbox; `account_id` is the
+ * owner. Bucket policies, tags and public-access blocks join in the next slices of issue 15.
+ */
+export const s3Buckets = sqliteTable(
+  "s3_buckets",
+  {
+    name: text("name").primaryKey(),
+    accountId: text("account_id").notNull(),
+    /** the LocationConstraint it was created with (us-east-1 when none) */
+    region: text("region").notNull(),
+    createDate: text("create_date").notNull(),
+  },
+  (t) => [index("s3_buckets_account").on(t.accountId, t.name)],
+);
+
+/**
+ * S3 object metadata; the body is the R2 object `r2_key` (`<owner account>/<bucket>/<uuid>`: a new
+ * one per write, so an overwrite never mixes two bodies). `account_id` is the bucket owner's.
+ */
+export const s3Objects = sqliteTable(
+  "s3_objects",
+  {
+    bucket: text("bucket").notNull(),
+    objectKey: text("object_key").notNull(),
+    accountId: text("account_id").notNull(),
+    r2Key: text("r2_key").notNull(),
+    size: integer("size").notNull(),
+    /** quoted, as S3 sends it: `"<hex md5>"` */
+    etag: text("etag").notNull(),
+    lastModified: text("last_modified").notNull(),
+    contentType: text("content_type").notNull(),
+    /** JSON: the system metadata stored with the object (Cache-Control, Content-Disposition, Content-Encoding, Content-Language, Expires) */
+    headers: text("headers").notNull(),
+    /** JSON: user metadata (x-amz-meta-*), names lower-cased */
+    metadata: text("metadata").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.bucket, t.objectKey] }), index("s3_objects_account").on(t.accountId)],
+);

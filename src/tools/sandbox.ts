@@ -148,12 +148,19 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     bindings: vars,
     // Same database id as wrangler.toml, so `wrangler d1 … --local` sees the same data.
     d1Databases: { DB: "00000000-0000-0000-0000-000000000000" },
+    // S3 object bodies (wrangler.toml's binding; same bucket name, so `wrangler r2 … --local` sees them).
+    r2Buckets: { OBJECTS: "iamlab-objects" },
     durableObjects: {
       SESSIONS: { className: "SessionsDO", useSQLite: true },
       CONSISTENCY: { className: "ConsistencyDO", useSQLite: true },
     },
     ...(persist
-      ? { d1Persist: path.join(persist, "v3/d1"), durableObjectsPersist: path.join(persist, "v3/do"), defaultPersistRoot: persist }
+      ? {
+          d1Persist: path.join(persist, "v3/d1"),
+          durableObjectsPersist: path.join(persist, "v3/do"),
+          r2Persist: path.join(persist, "v3/r2"),
+          defaultPersistRoot: persist,
+        }
       : {}),
     host: opts.host ?? "127.0.0.1",
     port: opts.port ?? 8787,

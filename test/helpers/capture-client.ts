@@ -79,7 +79,12 @@ export function capture(respond: (req: WireRequest) => WireResponse | Promise<Wi
         };
         requests.push(wire);
         const res = await respond(wire);
-        const bytes = typeof res.body === "string" ? Buffer.from(res.body) : Buffer.from(res.body);
+        const bytes =
+          typeof res.body === "string"
+            ? Buffer.from(res.body)
+            : res.body instanceof Uint8Array
+              ? Buffer.from(res.body)
+              : Buffer.from(await new Response(res.body).arrayBuffer());
         return { response: { statusCode: res.status, headers: { ...res.headers }, body: Readable.from([bytes]) } };
       },
     },

@@ -221,9 +221,18 @@ describe("REST-XML routing and bad input → S3's errors", () => {
   });
   it("an operation iamlab does not list is NotImplemented 501, not a wrong match", () => {
     expect(err(() => matchRestXml(S3_MODEL, req("GET", "/b1", "policy"))).code).toBe("NotImplemented");
-    expect(err(() => matchRestXml(S3_MODEL, req("GET", "/b1"))).code).toBe("NotImplemented"); // ListObjects v1
+    expect(err(() => matchRestXml(S3_MODEL, req("GET", "/b1", "versions"))).code).toBe("NotImplemented"); // ListObjectVersions
     expect(err(() => matchRestXml(S3_MODEL, req("PUT", "/b1/k", "tagging"))).code).toBe("NotImplemented");
-    expect(err(() => matchRestXml(S3_MODEL, req("DELETE", "/b1"))).status).toBe(501);
+    expect(err(() => matchRestXml(S3_MODEL, req("DELETE", "/b1", "policy"))).status).toBe(501);
+  });
+  it("the listed siblings of a URI: ListObjects v1, GetBucketLocation, DeleteBucket; CopyObject by its x-amz-copy-source header", () => {
+    expect(matchRestXml(S3_MODEL, req("GET", "/b1")).operation.name).toBe("ListObjects");
+    expect(matchRestXml(S3_MODEL, req("GET", "/b1", "location")).operation.name).toBe("GetBucketLocation");
+    expect(matchRestXml(S3_MODEL, req("DELETE", "/b1")).operation.name).toBe("DeleteBucket");
+    expect(matchRestXml(S3_MODEL, req("PUT", "/b1/k")).operation.name).toBe("PutObject");
+    expect(matchRestXml(S3_MODEL, { ...req("PUT", "/b1/k"), headers: new Headers({ "x-amz-copy-source": "/b0/k0" }) }).operation.name).toBe(
+      "CopyObject",
+    );
   });
   it("a method S3 never uses → MethodNotAllowed 405; a broken escape → InvalidURI", () => {
     expect(err(() => matchRestXml(S3_MODEL, req("PATCH", "/b1")))).toMatchObject({ code: "MethodNotAllowed", status: 405 });
@@ -243,7 +252,24 @@ describe("REST-XML routing and bad input → S3's errors", () => {
     ).toBe("MalformedXML");
     expect(err(() => decodeRestXml(S3_MODEL, req("PUT", "/b1", "", "h", "<Other/>"))).code).toBe("MalformedXML");
   });
-  it("HEAD errors carry no body", () => {
+  it("HEAD errors and 304 Not Modified carry no body; S3's per-error elements are written", () => {
     expect(encodeRestXmlError(new AwsError("NoSuchKey", "x", 404), RID, { method: "HEAD" }).body).toBe("");
+    expect(encodeRestXmlError(new AwsError("NotModified", "x", 304), RID, { method: "GET" }).body).toBe("");
+    expect(String(encodeRestXmlError(new AwsError("NoSuchBucket", "x", 404), RID, { extra: { BucketName: "b<1" } }).body)).toContain(
+      "<Message>x</Message><BucketName>b&lt;1</BucketName><RequestId>",
+    );
+  });
+  it("GetBucketLocation's unwrapped document: the root element is the value (empty for us-east-1)", () => {
+    const op = S3_MODEL.operations.GetBucketLocation!;
+    expect(String(encodeRestXmlResult(S3_MODEL, op, { LocationConstraint: "eu-west-1" }, RID).body)).toMatch(
+      /<LocationConstraint xmlns="http:\/\/s3\.amazonaws\.com\/doc\/2006-03-01\/">eu-west-1<\/LocationConstraint>$/,
+    );
+    expect(String(encodeRestXmlResult(S3_MODEL, op, {}, RID).body)).toMatch(/<LocationConstraint xmlns="[^"]+"><\/LocationConstraint>$/);
+  });
+  it("a ranged GET answers 206", () => {
+    expect(
+      encodeRestXmlResult(S3_MODEL, S3_MODEL.operations.GetObject!, { ContentRange: "bytes 0-1/5", Body: new Uint8Array(2) }, RID).status,
+    ).toBe(206);
+    expect(encodeRestXmlResult(S3_MODEL, S3_MODEL.operations.GetObject!, { Body: new Uint8Array(2) }, RID).status).toBe(200);
   });
 });

@@ -42,10 +42,30 @@ export const MODEL_CONFIG: readonly ModelConfig[] = [
   {
     service: "s3",
     model: "s3-2006-03-01",
-    operations: ["ListBuckets", "CreateBucket", "PutObject", "GetObject", "ListObjectsV2"],
+    operations: [
+      "ListBuckets",
+      "CreateBucket",
+      "HeadBucket",
+      "DeleteBucket",
+      "GetBucketLocation",
+      "PutObject",
+      "GetObject",
+      "HeadObject",
+      "DeleteObject",
+      "DeleteObjects",
+      "CopyObject",
+      "ListObjectsV2",
+      "ListObjects",
+    ],
     xmlNamespace: "http://s3.amazonaws.com/doc/2006-03-01/",
     // Element names from S3's API reference (Smithy @xmlName); the v2 min.json drops them.
-    outputRoots: { ListBuckets: "ListAllMyBucketsResult", ListObjectsV2: "ListBucketResult" },
+    outputRoots: {
+      ListBuckets: "ListAllMyBucketsResult",
+      ListObjectsV2: "ListBucketResult",
+      ListObjects: "ListBucketResult",
+      DeleteObjects: "DeleteResult",
+      GetBucketLocation: "LocationConstraint",
+    },
   },
   {
     service: "sqs",

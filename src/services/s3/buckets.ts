@@ -1,23 +1,38 @@
 /**
- * S3 (REST-XML). Until the S3 issue lands no account owns a bucket: ListBuckets answers the empty
- * list with its owner, and PutObject — after its body's streaming signature was verified — the
- * missing bucket, as S3 does.
+ * S3 buckets: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation.
+ * Names are global across the sandbox (BucketAlreadyExists / BucketAlreadyOwnedByYou); each bucket
+ * belongs to one account. The signing region plays the role of the regional endpoint a request was
+ * sent to: CreateBucket checks its LocationConstraint against it as S3's regional endpoints do.
  */
 import { defineAction, type ActionContext, type RegisteredAction } from "../action";
+import { createBucket, deleteBucket, getBucket, listBuckets, type BucketRow } from "../../store/s3-buckets";
+import { bucketArn, decodeToken, encodeToken, isValidBucketName, isoNowSeconds, ownerOf, requestRegion, s3err, s3Target } from "./common";
 import { AwsError } from "../../protocol/errors";
+import type { XmlValue } from "../../protocol/xml";
 
-/** S3's canonical user id of an account (64 hex characters; AWS's are opaque, this one is stable per account). */
-export function canonicalUserId(account: string): string {
-  let h = 0x811c9dc5;
-  let out = "";
-  for (let round = 0; out.length < 64; round++) {
-    for (const c of `${account}:${round}`) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193);
-    out += (h >>> 0).toString(16).padStart(8, "0");
-  }
-  return out.slice(0, 64);
+interface BucketInput {
+  Bucket: string;
+  ExpectedBucketOwner?: string;
 }
 
-const noSuchBucket = (_bucket: string) => new AwsError("NoSuchBucket", "The specified bucket does not exist", 404);
+/** The bucket of a call (NoSuchBucket before any authorization: bucket names are public), checked against x-amz-expected-bucket-owner. */
+export async function loadBucket(ctx: ActionContext, input: BucketInput): Promise<BucketRow> {
+  const b = await getBucket(ctx.db, input.Bucket);
+  if (!b) throw s3err.noSuchBucket(input.Bucket);
+  return b;
+}
+
+/** x-amz-expected-bucket-owner: a bucket of another account answers 403 (after authorization, as S3 does). */
+export function checkExpectedOwner(input: { ExpectedBucketOwner?: string }, bucket: BucketRow): void {
+  if (input.ExpectedBucketOwner !== undefined && input.ExpectedBucketOwner !== bucket.accountId) throw s3err.accessDenied();
+}
+
+/** `EU` is the legacy name of eu-west-1. */
+export function regionOf(bucket: BucketRow): string {
+  return bucket.region === "EU" ? "eu-west-1" : bucket.region;
+}
+
+const MAX_BUCKETS_PAGE = 10_000;
 
 export const ListBuckets = defineAction({
   service: "s3",
@@ -25,25 +40,148 @@ export const ListBuckets = defineAction({
   permission: "s3:ListAllMyBuckets",
   effect: "read",
   input: {},
-  target: () => ({ resource: "*" }),
-  handler: (_i, ctx: ActionContext) => ({
-    Buckets: [],
-    Owner: { DisplayName: ctx.caller.principal.account, ID: canonicalUserId(ctx.caller.principal.account) },
-  }),
+  target: () => ({ resource: "*", deniedMessage: "s3" }),
+  handler: async (i, ctx: ActionContext) => {
+    const input = i as { MaxBuckets?: number; ContinuationToken?: string; Prefix?: string; BucketRegion?: string };
+    const account = ctx.caller.principal.account;
+    if (input.MaxBuckets !== undefined && (input.MaxBuckets < 1 || input.MaxBuckets > MAX_BUCKETS_PAGE))
+      throw s3err.invalidArgument("Argument max-buckets must be an integer between 1 and 10000", "max-buckets", String(input.MaxBuckets));
+    let after = "";
+    if (input.ContinuationToken !== undefined) {
+      const t = decodeToken(input.ContinuationToken);
+      if (t === undefined || !t.startsWith("b:"))
+        throw s3err.invalidArgument("The continuation token provided is incorrect", "continuation-token", input.ContinuationToken);
+      after = t.slice(2);
+    }
+    const limit = input.MaxBuckets ?? MAX_BUCKETS_PAGE;
+    const regions =
+      input.BucketRegion === undefined ? undefined : input.BucketRegion === "eu-west-1" ? ["eu-west-1", "EU"] : [input.BucketRegion];
+    const rows = await listBuckets(ctx.db, account, {
+      ...(input.Prefix !== undefined ? { prefix: input.Prefix } : {}),
+      ...(regions ? { regions } : {}),
+      after,
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const out: Record<string, XmlValue> = {
+      Buckets: page.map((b) => ({ Name: b.name, CreationDate: new Date(b.createDate), BucketRegion: regionOf(b) })),
+      Owner: ownerOf(account),
+    };
+    if (rows.length > limit && page.length) out.ContinuationToken = encodeToken(`b:${page[page.length - 1]!.name}`);
+    if (input.Prefix !== undefined) out.Prefix = input.Prefix;
+    return out;
+  },
 });
 
-export const PutObject = defineAction({
+/** A region name as S3's LocationConstraint takes it (`eu-west-1`, `ap-southeast-2`, `us-gov-west-1` …), or the legacy `EU`. */
+const REGION = /^(?:[a-z]{2}(?:-[a-z]+)+-\d{1,2}|EU)$/;
+
+interface CreateBucketInput extends BucketInput {
+  ACL?: string;
+  CreateBucketConfiguration?: { LocationConstraint?: string };
+}
+
+export const CreateBucket = defineAction({
   service: "s3",
-  name: "PutObject",
-  effect: "write",
+  name: "CreateBucket",
+  effect: "none",
   input: {},
-  target: (i) => {
-    const { Bucket, Key } = i as { Bucket?: string; Key?: string };
-    return { resource: `arn:aws:s3:::${Bucket ?? ""}/${Key ?? ""}` };
+  load: (i, ctx: ActionContext) => {
+    const input = i as CreateBucketInput;
+    if (!isValidBucketName(input.Bucket)) throw s3err.invalidBucketName(input.Bucket);
+    const endpoint = requestRegion(ctx);
+    const lc = input.CreateBucketConfiguration?.LocationConstraint;
+    // The us-east-1 endpoint takes any region's constraint; a regional endpoint only its own.
+    if (lc === undefined || lc === "") {
+      if (endpoint !== "us-east-1")
+        throw new AwsError(
+          "IllegalLocationConstraintException",
+          "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.",
+          400,
+        );
+      return { region: "us-east-1" };
+    }
+    if (!REGION.test(lc) || lc === "us-east-1")
+      throw new AwsError("InvalidLocationConstraint", "The specified location-constraint is not valid", 400).withDetails({
+        LocationConstraint: lc,
+      });
+    const target = lc === "EU" ? "eu-west-1" : lc;
+    if (endpoint !== "us-east-1" && endpoint !== target)
+      throw new AwsError(
+        "IllegalLocationConstraintException",
+        `The ${lc} location constraint is incompatible for the region specific endpoint this request was sent to.`,
+        400,
+      );
+    return { region: lc };
   },
-  handler: (i) => {
-    throw noSuchBucket((i as { Bucket?: string }).Bucket ?? "");
+  target: (i, ctx: ActionContext) => ({
+    resource: bucketArn((i as CreateBucketInput).Bucket),
+    resourceAccount: ctx.caller.principal.account,
+    deniedMessage: "s3",
+  }),
+  handler: async (i, ctx: ActionContext, loaded: { region: string }) => {
+    const input = i as CreateBucketInput;
+    // ACLs are disabled (Object Ownership BucketOwnerEnforced, AWS's default since April 2023).
+    if (input.ACL !== undefined && input.ACL !== "private")
+      throw new AwsError(
+        "InvalidBucketAclWithObjectOwnership",
+        "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+        400,
+      );
+    const account = ctx.caller.principal.account;
+    const r = await createBucket(ctx.db, {
+      name: input.Bucket,
+      accountId: account,
+      region: loaded.region,
+      createDate: isoNowSeconds(ctx.request.now),
+    });
+    if (!r.created) throw r.owner === account ? s3err.bucketAlreadyOwnedByYou(input.Bucket) : s3err.bucketAlreadyExists(input.Bucket);
+    return { Location: `/${input.Bucket}` };
   },
 });
 
-export const s3Actions: RegisteredAction[] = [ListBuckets, PutObject];
+export const HeadBucket = defineAction({
+  service: "s3",
+  name: "HeadBucket",
+  permission: "s3:ListBucket",
+  effect: "read",
+  input: {},
+  load: (i, ctx: ActionContext) => loadBucket(ctx, i as BucketInput),
+  target: (_i, _ctx, b: BucketRow) => s3Target(b, bucketArn(b.name)),
+  handler: (i, _ctx, b: BucketRow) => {
+    checkExpectedOwner(i as BucketInput, b);
+    return { BucketRegion: regionOf(b), AccessPointAlias: false };
+  },
+});
+
+export const DeleteBucket = defineAction({
+  service: "s3",
+  name: "DeleteBucket",
+  effect: "none",
+  input: {},
+  load: (i, ctx: ActionContext) => loadBucket(ctx, i as BucketInput),
+  target: (_i, _ctx, b: BucketRow) => s3Target(b, bucketArn(b.name)),
+  handler: async (i, ctx: ActionContext, b: BucketRow) => {
+    checkExpectedOwner(i as BucketInput, b);
+    const r = await deleteBucket(ctx.db, b.name, b.accountId);
+    if (r === "notEmpty") throw s3err.bucketNotEmpty(b.name);
+    if (r === "missing") throw s3err.noSuchBucket(b.name);
+    return {};
+  },
+});
+
+export const GetBucketLocation = defineAction({
+  service: "s3",
+  name: "GetBucketLocation",
+  effect: "read",
+  input: {},
+  load: (i, ctx: ActionContext) => loadBucket(ctx, i as BucketInput),
+  target: (_i, _ctx, b: BucketRow) => s3Target(b, bucketArn(b.name)),
+  handler: (i, _ctx, b: BucketRow) => {
+    checkExpectedOwner(i as BucketInput, b);
+    // us-east-1 answers an empty LocationConstraint.
+    return b.region === "us-east-1" ? {} : { LocationConstraint: b.region };
+  },
+});
+
+export const bucketActions: RegisteredAction[] = [ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation];
