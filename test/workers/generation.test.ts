@@ -127,7 +127,6 @@ const FIXTURES: Record<string, Fixture> = {
   "iam:UpdateLoginProfile": { input: () => ({ UserName: "u", Password: "Updated-Passw0rd!" }) },
   "iam:DeleteLoginProfile": { input: () => ({ UserName: "u" }) },
   "iam:ChangePassword": { as: "user", input: () => ({ OldPassword: PASSWORD, NewPassword: "Changed-Passw0rd!" }) },
-  "s3:PutObject": { fails: "NoSuchBucket", input: () => ({ Bucket: "b", Key: "k" }) },
 };
 
 const keyOf = (a: RegisteredAction) => `${a.service}:${a.name}`;

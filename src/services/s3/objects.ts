@@ -157,7 +157,7 @@ export const PutObject = defineAction({
     const digest = await md5(body);
     if (input.ContentMD5 !== undefined) {
       const given = fromBase64(input.ContentMD5.trim());
-      if (!given || given.length !== 16) throw s3err.invalidDigest();
+      if (given?.length !== 16) throw s3err.invalidDigest();
       if (hex(given.buffer as ArrayBuffer) !== hex(digest)) throw s3err.badDigest();
     }
     // Conditional writes: If-None-Match: * refuses to overwrite, If-Match needs the current ETag.
