@@ -1,10 +1,15 @@
 /**
  * Managed-policy attachments, inline policies and permissions boundaries of users, groups and
- * roles. Identities are addressed by name (case-insensitively, as AWS does); every write runs in
- * one D1 batch (src/store/write.ts: with the generation bump when it changed a row) and checks
- * its limit inside the INSERT itself.
+ * roles, in the store's one dialect (src/store/db.ts): drizzle `sql` templates over the schema's
+ * tables and columns. Identities are addressed by name (case-insensitively, as AWS does); every
+ * write runs in one D1 batch (src/store/write.ts: with the generation bump when it changed a row)
+ * and checks its limit inside the INSERT itself. Outcomes are plain values; the services turn them
+ * into AWS's errors.
  */
-import type { Db } from "./db";
+import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
+import type { AnySQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
+import { bare, first, statement, type Db } from "./db";
+import { awsManagedPolicies, groups, inlinePolicies, policies, policyAttachments, roles, users } from "./schema";
 import { writeBatch, type Write } from "./write";
 import { SUMMARY_QUOTAS } from "./iam-quotas";
 import { AWS_POLICY_ARN_PREFIX, type PolicyEntityType } from "./iam-policies";
@@ -18,16 +23,65 @@ export const INLINE_SIZE_LIMIT: Record<PolicyEntityType, number> = {
   role: SUMMARY_QUOTAS.RolePolicySizeQuota,
 };
 
-const T = {
-  user: { table: "users", id: "user_id", name: "user_name" },
-  group: { table: "groups", id: "group_id", name: "group_name" },
-  role: { table: "roles", id: "role_id", name: "role_name" },
-} as const;
+/** Where each kind of identity lives: its table and the columns the queries below need. */
+interface IdentitySpec {
+  table: SQLiteTable;
+  account: AnySQLiteColumn;
+  id: AnySQLiteColumn;
+  name: AnySQLiteColumn;
+  nameLower: AnySQLiteColumn;
+  path: AnySQLiteColumn;
+  arn: AnySQLiteColumn;
+  /** null for groups (no permissions boundary) */
+  boundary: AnySQLiteColumn | null;
+}
 
-/** SQL: does the policy ARN name an attachable managed policy of the account (or AWS)? ?1 account, ?3 arn */
-const POLICY_EXISTS = `(CASE WHEN substr(?3, 1, ${AWS_POLICY_ARN_PREFIX.length}) = '${AWS_POLICY_ARN_PREFIX}'
-  THEN EXISTS (SELECT 1 FROM aws_managed_policies WHERE arn = ?3)
-  ELSE EXISTS (SELECT 1 FROM policies WHERE account_id = ?1 AND arn = ?3) END)`;
+const T: Record<PolicyEntityType, IdentitySpec> = {
+  user: {
+    table: users,
+    account: users.accountId,
+    id: users.userId,
+    name: users.userName,
+    nameLower: users.nameLower,
+    path: users.path,
+    arn: users.arn,
+    boundary: users.permissionsBoundary,
+  },
+  group: {
+    table: groups,
+    account: groups.accountId,
+    id: groups.groupId,
+    name: groups.groupName,
+    nameLower: groups.nameLower,
+    path: groups.path,
+    arn: groups.arn,
+    boundary: null,
+  },
+  role: {
+    table: roles,
+    account: roles.accountId,
+    id: roles.roleId,
+    name: roles.roleName,
+    nameLower: roles.nameLower,
+    path: roles.path,
+    arn: roles.arn,
+    boundary: roles.permissionsBoundary,
+  },
+};
+
+/** The identity of kind `t` named `name` (case-insensitively) in the account. */
+const named = (t: IdentitySpec, accountId: string, name: string): SQL =>
+  sql`${t.account} = ${accountId} AND ${t.nameLower} = ${name.toLowerCase()}`;
+
+/** Its id, or no row: the statement a write's batch ends with to tell "no such identity" from a failed condition. */
+const idOf = (db: Db, t: IdentitySpec, accountId: string, name: string): D1PreparedStatement =>
+  statement(db, sql`SELECT ${t.id} AS entity_id FROM ${t.table} WHERE ${named(t, accountId, name)}`);
+
+/** Does the policy ARN name an attachable managed policy of the account (or AWS)? */
+const policyExists = (accountId: string, arn: string): SQL =>
+  sql`(CASE WHEN substr(${arn}, 1, ${AWS_POLICY_ARN_PREFIX.length}) = ${AWS_POLICY_ARN_PREFIX}
+  THEN EXISTS (SELECT 1 FROM ${awsManagedPolicies} WHERE ${awsManagedPolicies.arn} = ${arn})
+  ELSE EXISTS (SELECT 1 FROM ${policies} WHERE ${policies.accountId} = ${accountId} AND ${policies.arn} = ${arn}) END)`;
 
 export type AttachResult = "ok" | "noEntity" | "noPolicy" | "limit";
 
@@ -37,22 +91,23 @@ export type AttachResult = "ok" | "noEntity" | "noPolicy" | "limit";
  */
 export async function attachPolicy(w: Write, type: PolicyEntityType, name: string, arn: string): Promise<AttachResult> {
   const t = T[type];
-  const { account: accountId } = w;
-  const d1 = w.db.$client;
-  // ?1 account, ?2 name (lower), ?3 arn
+  const { db, account: accountId } = w;
+  const pa = policyAttachments;
   const res = await writeBatch<{ entity_id?: string; policy_ok?: number; attached?: number }>(w, [
-    d1
-      .prepare(`INSERT INTO policy_attachments (account_id, entity_type, entity_id, policy_arn)
-      SELECT ?1, '${type}', e.${t.id}, ?3 FROM ${t.table} e
-      WHERE e.account_id = ?1 AND e.name_lower = ?2 AND ${POLICY_EXISTS}
-        AND (SELECT COUNT(*) FROM policy_attachments a WHERE a.entity_type = '${type}' AND a.entity_id = e.${t.id}) < ${MAX_ATTACHED_POLICIES}
-      ON CONFLICT DO NOTHING`)
-      .bind(accountId, name.toLowerCase(), arn),
-    d1
-      .prepare(`SELECT e.${t.id} AS entity_id, ${POLICY_EXISTS} AS policy_ok,
-        EXISTS (SELECT 1 FROM policy_attachments a WHERE a.entity_type = '${type}' AND a.entity_id = e.${t.id} AND a.policy_arn = ?3) AS attached
-      FROM (SELECT 1) LEFT JOIN ${t.table} e ON e.account_id = ?1 AND e.name_lower = ?2`)
-      .bind(accountId, name.toLowerCase(), arn),
+    statement(
+      db,
+      sql`INSERT INTO ${pa} (${bare(pa.accountId)}, ${bare(pa.entityType)}, ${bare(pa.entityId)}, ${bare(pa.policyArn)})
+      SELECT ${accountId}, ${type}, ${t.id}, ${arn} FROM ${t.table}
+      WHERE ${named(t, accountId, name)} AND ${policyExists(accountId, arn)}
+        AND (SELECT COUNT(*) FROM ${pa} WHERE ${pa.entityType} = ${type} AND ${pa.entityId} = ${t.id}) < ${MAX_ATTACHED_POLICIES}
+      ON CONFLICT DO NOTHING`,
+    ),
+    statement(
+      db,
+      sql`SELECT ${t.id} AS entity_id, ${policyExists(accountId, arn)} AS policy_ok,
+        EXISTS (SELECT 1 FROM ${pa} WHERE ${pa.entityType} = ${type} AND ${pa.entityId} = ${t.id} AND ${pa.policyArn} = ${arn}) AS attached
+      FROM (SELECT 1) LEFT JOIN ${t.table} ON ${named(t, accountId, name)}`,
+    ),
   ]);
   if ((res[0]?.meta.changes ?? 0) > 0) return "ok";
   const s = res[1]!.results[0];
@@ -66,14 +121,15 @@ export type DetachResult = "ok" | "noEntity" | "notAttached";
 
 export async function detachPolicy(w: Write, type: PolicyEntityType, name: string, arn: string): Promise<DetachResult> {
   const t = T[type];
-  const { account: accountId } = w;
-  const d1 = w.db.$client;
+  const { db, account: accountId } = w;
+  const pa = policyAttachments;
   const res = await writeBatch<{ entity_id?: string }>(w, [
-    d1
-      .prepare(`DELETE FROM policy_attachments WHERE account_id = ?1 AND entity_type = '${type}' AND policy_arn = ?3
-      AND entity_id = (SELECT ${t.id} FROM ${t.table} WHERE account_id = ?1 AND name_lower = ?2)`)
-      .bind(accountId, name.toLowerCase(), arn),
-    d1.prepare(`SELECT ${t.id} AS entity_id FROM ${t.table} WHERE account_id = ? AND name_lower = ?`).bind(accountId, name.toLowerCase()),
+    statement(
+      db,
+      sql`DELETE FROM ${pa} WHERE ${pa.accountId} = ${accountId} AND ${pa.entityType} = ${type} AND ${pa.policyArn} = ${arn}
+      AND ${pa.entityId} = (SELECT ${t.id} FROM ${t.table} WHERE ${named(t, accountId, name)})`,
+    ),
+    idOf(db, t, accountId, name),
   ]);
   if ((res[0]?.meta.changes ?? 0) > 0) return "ok";
   return res[1]!.results.length ? "notAttached" : "noEntity";
@@ -96,30 +152,37 @@ export async function listAttached(
   o: { pathPrefix: string; after?: string; limit: number },
 ): Promise<AttachedPolicy[] | undefined> {
   const t = T[type];
-  const d1 = db.$client;
-  const [ent, rows] = await d1.batch<{ entity_id?: string; policy_name?: string; policy_arn?: string }>([
-    d1.prepare(`SELECT ${t.id} AS entity_id FROM ${t.table} WHERE account_id = ? AND name_lower = ?`).bind(accountId, name.toLowerCase()),
-    d1
-      .prepare(`SELECT COALESCE(p.policy_name, m.policy_name) AS policy_name, a.policy_arn
-      FROM ${t.table} e
-      JOIN policy_attachments a ON a.entity_type = '${type}' AND a.entity_id = e.${t.id}
-      LEFT JOIN policies p ON p.account_id = ?1 AND p.arn = a.policy_arn
-      LEFT JOIN aws_managed_policies m ON m.arn = a.policy_arn
-      WHERE e.account_id = ?1 AND e.name_lower = ?2
-        AND substr(COALESCE(p.path, m.path), 1, length(?3)) = ?3
-        AND (?4 IS NULL OR COALESCE(p.policy_name, m.policy_name) || char(10) || a.policy_arn > ?4)
-      ORDER BY COALESCE(p.policy_name, m.policy_name) || char(10) || a.policy_arn LIMIT ?5`)
-      .bind(accountId, name.toLowerCase(), o.pathPrefix, o.after ?? null, o.limit),
+  const pa = policyAttachments;
+  const p = policies;
+  const m = awsManagedPolicies;
+  const policyName = sql`COALESCE(${p.policyName}, ${m.policyName})`;
+  const sortKey = sql`${policyName} || char(10) || ${pa.policyArn}`;
+  const after = o.after ?? null;
+  const [ent, rows] = await db.$client.batch<{ entity_id?: string } & Partial<AttachedPolicy>>([
+    idOf(db, t, accountId, name),
+    statement(
+      db,
+      sql`SELECT ${policyName} AS "policyName", ${pa.policyArn} AS "policyArn"
+      FROM ${t.table}
+      JOIN ${pa} ON ${pa.entityType} = ${type} AND ${pa.entityId} = ${t.id}
+      LEFT JOIN ${p} ON ${p.accountId} = ${accountId} AND ${p.arn} = ${pa.policyArn}
+      LEFT JOIN ${m} ON ${m.arn} = ${pa.policyArn}
+      WHERE ${named(t, accountId, name)}
+        AND substr(COALESCE(${p.path}, ${m.path}), 1, length(${o.pathPrefix})) = ${o.pathPrefix}
+        AND (${after} IS NULL OR ${sortKey} > ${after})
+      ORDER BY ${sortKey} LIMIT ${o.limit}`,
+    ),
   ]);
   if (!ent!.results.length) return undefined;
-  return rows!.results.map((r) => ({ policyName: r.policy_name!, policyArn: r.policy_arn! }));
+  return rows!.results.map((r) => ({ policyName: r.policyName!, policyArn: r.policyArn! }));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Inline policies
 
-/** SQL: characters of a stored document without whitespace (AWS's size measure). */
-const SIZE = (col: string) => `length(replace(replace(replace(replace(${col}, ' ', ''), char(9), ''), char(10), ''), char(13), ''))`;
+/** Characters of a stored document without whitespace (AWS's size measure). */
+const size = (col: SQLWrapper): SQL =>
+  sql`length(replace(replace(replace(replace(${col}, ' ', ''), char(9), ''), char(10), ''), char(13), ''))`;
 
 export type PutInlineResult = "ok" | "noEntity" | "tooBig";
 
@@ -133,22 +196,23 @@ export async function putInline(
   name: string,
   policyName: string,
   document: string,
-  size: number,
+  docSize: number,
 ): Promise<PutInlineResult> {
   const t = T[type];
-  const { account: accountId } = w;
-  const d1 = w.db.$client;
-  // ?1 account, ?2 entity name lower, ?3 policy name, ?4 document, ?5 size
+  const { db, account: accountId } = w;
+  const ip = inlinePolicies;
   const res = await writeBatch<{ entity_id?: string }>(w, [
-    d1
-      .prepare(`INSERT INTO inline_policies (account_id, entity_type, entity_id, policy_name, document)
-      SELECT ?1, '${type}', e.${t.id}, ?3, ?4 FROM ${t.table} e
-      WHERE e.account_id = ?1 AND e.name_lower = ?2
-        AND ?5 + COALESCE((SELECT SUM(${SIZE("ip.document")}) FROM inline_policies ip
-          WHERE ip.entity_type = '${type}' AND ip.entity_id = e.${t.id} AND ip.policy_name != ?3), 0) <= ${INLINE_SIZE_LIMIT[type]}
-      ON CONFLICT (entity_type, entity_id, policy_name) DO UPDATE SET document = excluded.document`)
-      .bind(accountId, name.toLowerCase(), policyName, document, size),
-    d1.prepare(`SELECT ${t.id} AS entity_id FROM ${t.table} WHERE account_id = ? AND name_lower = ?`).bind(accountId, name.toLowerCase()),
+    statement(
+      db,
+      sql`INSERT INTO ${ip} (${bare(ip.accountId)}, ${bare(ip.entityType)}, ${bare(ip.entityId)}, ${bare(ip.policyName)}, ${bare(ip.document)})
+      SELECT ${accountId}, ${type}, ${t.id}, ${policyName}, ${document} FROM ${t.table}
+      WHERE ${named(t, accountId, name)}
+        AND ${docSize} + COALESCE((SELECT SUM(${size(ip.document)}) FROM ${ip}
+          WHERE ${ip.entityType} = ${type} AND ${ip.entityId} = ${t.id} AND ${ip.policyName} != ${policyName}), 0) <= ${INLINE_SIZE_LIMIT[type]}
+      ON CONFLICT (${bare(ip.entityType)}, ${bare(ip.entityId)}, ${bare(ip.policyName)})
+      DO UPDATE SET ${bare(ip.document)} = excluded.${bare(ip.document)}`,
+    ),
+    idOf(db, t, accountId, name),
   ]);
   if ((res[0]?.meta.changes ?? 0) > 0) return "ok";
   return res[1]!.results.length ? "tooBig" : "noEntity";
@@ -164,29 +228,31 @@ export async function getInline(
   policyName: string,
 ): Promise<GetInlineResult> {
   const t = T[type];
-  const r = await db.$client
-    .prepare(`SELECT e.${t.name} AS entity_name, ip.document FROM ${t.table} e
-      LEFT JOIN inline_policies ip ON ip.entity_type = '${type}' AND ip.entity_id = e.${t.id} AND ip.policy_name = ?3
-      WHERE e.account_id = ?1 AND e.name_lower = ?2`)
-    .bind(accountId, name.toLowerCase(), policyName)
-    .first<{ entity_name: string; document: string | null }>();
+  const ip = inlinePolicies;
+  const r = await first<{ entityName: string; document: string | null }>(
+    db,
+    sql`SELECT ${t.name} AS "entityName", ${ip.document} AS document FROM ${t.table}
+      LEFT JOIN ${ip} ON ${ip.entityType} = ${type} AND ${ip.entityId} = ${t.id} AND ${ip.policyName} = ${policyName}
+      WHERE ${named(t, accountId, name)}`,
+  );
   if (!r) return "noEntity";
   if (r.document === null) return "noPolicy";
-  return { entityName: r.entity_name, document: r.document };
+  return { entityName: r.entityName, document: r.document };
 }
 
 export type DeleteInlineResult = "ok" | "noEntity" | "noPolicy";
 
 export async function deleteInline(w: Write, type: PolicyEntityType, name: string, policyName: string): Promise<DeleteInlineResult> {
   const t = T[type];
-  const { account: accountId } = w;
-  const d1 = w.db.$client;
+  const { db, account: accountId } = w;
+  const ip = inlinePolicies;
   const res = await writeBatch<{ entity_id?: string }>(w, [
-    d1
-      .prepare(`DELETE FROM inline_policies WHERE account_id = ?1 AND entity_type = '${type}' AND policy_name = ?3
-      AND entity_id = (SELECT ${t.id} FROM ${t.table} WHERE account_id = ?1 AND name_lower = ?2)`)
-      .bind(accountId, name.toLowerCase(), policyName),
-    d1.prepare(`SELECT ${t.id} AS entity_id FROM ${t.table} WHERE account_id = ? AND name_lower = ?`).bind(accountId, name.toLowerCase()),
+    statement(
+      db,
+      sql`DELETE FROM ${ip} WHERE ${ip.accountId} = ${accountId} AND ${ip.entityType} = ${type} AND ${ip.policyName} = ${policyName}
+      AND ${ip.entityId} = (SELECT ${t.id} FROM ${t.table} WHERE ${named(t, accountId, name)})`,
+    ),
+    idOf(db, t, accountId, name),
   ]);
   if ((res[0]?.meta.changes ?? 0) > 0) return "ok";
   return res[1]!.results.length ? "noPolicy" : "noEntity";
@@ -201,15 +267,17 @@ export async function listInline(
   o: { after?: string; limit: number },
 ): Promise<string[] | undefined> {
   const t = T[type];
-  const d1 = db.$client;
-  const [ent, rows] = await d1.batch<{ entity_id?: string; policy_name?: string }>([
-    d1.prepare(`SELECT ${t.id} AS entity_id FROM ${t.table} WHERE account_id = ? AND name_lower = ?`).bind(accountId, name.toLowerCase()),
-    d1
-      .prepare(`SELECT ip.policy_name FROM ${t.table} e
-      JOIN inline_policies ip ON ip.entity_type = '${type}' AND ip.entity_id = e.${t.id}
-      WHERE e.account_id = ?1 AND e.name_lower = ?2 AND (?3 IS NULL OR ip.policy_name > ?3)
-      ORDER BY ip.policy_name LIMIT ?4`)
-      .bind(accountId, name.toLowerCase(), o.after ?? null, o.limit),
+  const ip = inlinePolicies;
+  const after = o.after ?? null;
+  const [ent, rows] = await db.$client.batch<{ entity_id?: string; policy_name?: string }>([
+    idOf(db, t, accountId, name),
+    statement(
+      db,
+      sql`SELECT ${ip.policyName} AS policy_name FROM ${t.table}
+      JOIN ${ip} ON ${ip.entityType} = ${type} AND ${ip.entityId} = ${t.id}
+      WHERE ${named(t, accountId, name)} AND (${after} IS NULL OR ${ip.policyName} > ${after})
+      ORDER BY ${ip.policyName} LIMIT ${o.limit}`,
+    ),
   ]);
   if (!ent!.results.length) return undefined;
   return rows!.results.map((r) => r.policy_name!);
@@ -223,17 +291,14 @@ export type BoundaryResult = "ok" | "noEntity" | "noPolicy";
 /** Sets (arn) or clears (null) the permissions boundary; a set ARN must name a managed policy. */
 export async function setBoundary(w: Write, type: "user" | "role", name: string, arn: string | null): Promise<BoundaryResult> {
   const t = T[type];
-  const { account: accountId } = w;
-  const d1 = w.db.$client;
-  const policyOk = arn === null ? "1" : POLICY_EXISTS;
+  const { db, account: accountId } = w;
+  const policyOk = arn === null ? sql`1` : policyExists(accountId, arn);
   const res = await writeBatch<{ entity_id?: string; policy_ok?: number }>(w, [
-    d1
-      .prepare(`UPDATE ${t.table} SET permissions_boundary = ?3 WHERE account_id = ?1 AND name_lower = ?2 AND ${policyOk}`)
-      .bind(accountId, name.toLowerCase(), arn),
-    d1
-      .prepare(`SELECT e.${t.id} AS entity_id, ${policyOk} AS policy_ok FROM (SELECT 1) LEFT JOIN ${t.table} e ON e.account_id = ?1 AND e.name_lower = ?2
-      WHERE ?3 IS NULL OR 1`)
-      .bind(accountId, name.toLowerCase(), arn),
+    statement(db, sql`UPDATE ${t.table} SET ${bare(t.boundary!)} = ${arn} WHERE ${named(t, accountId, name)} AND ${policyOk}`),
+    statement(
+      db,
+      sql`SELECT ${t.id} AS entity_id, ${policyOk} AS policy_ok FROM (SELECT 1) LEFT JOIN ${t.table} ON ${named(t, accountId, name)}`,
+    ),
   ]);
   if ((res[0]?.meta.changes ?? 0) > 0) return "ok";
   const s = res[1]!.results[0];
@@ -252,12 +317,9 @@ export interface EntityInfo {
 /** Id, name, path, ARN and permissions boundary of a named identity (authorization targets, role protection). */
 export async function entityInfo(db: Db, accountId: string, type: PolicyEntityType, name: string): Promise<EntityInfo | undefined> {
   const t = T[type];
-  const boundary = type === "group" ? "NULL" : "permissions_boundary";
-  const r = await db.$client
-    .prepare(
-      `SELECT ${t.id} AS id, ${t.name} AS name, path, arn, ${boundary} AS boundary FROM ${t.table} WHERE account_id = ? AND name_lower = ?`,
-    )
-    .bind(accountId, name.toLowerCase())
-    .first<EntityInfo>();
-  return r ?? undefined;
+  return first<EntityInfo>(
+    db,
+    sql`SELECT ${t.id} AS id, ${t.name} AS name, ${t.path} AS path, ${t.arn} AS arn, ${t.boundary ?? sql`NULL`} AS boundary
+      FROM ${t.table} WHERE ${named(t, accountId, name)}`,
+  );
 }

@@ -1,34 +1,30 @@
 /**
- * IAM groups and memberships in D1. Limits (groups per account, groups per user) and the
- * DeleteGroup conflicts are conditions of the writing statements themselves; every write is one
- * batch (src/store/write.ts).
+ * IAM groups and memberships in D1, in the store's one dialect (src/store/db.ts): drizzle `sql`
+ * templates over the schema's tables and columns. Limits (groups per account, groups per user) and
+ * the DeleteGroup conflicts are conditions of the writing statements themselves; every write is one
+ * batch (src/store/write.ts). Outcomes are plain values; the services turn them into AWS's errors.
  */
-import { isUniqueViolation, type Db } from "./db";
+import { sql } from "drizzle-orm";
+import { all, bare, first, isUniqueViolation, selectList, statement, type Db, type Row } from "./db";
 import { ACCOUNT_QUOTAS, SUMMARY_QUOTAS } from "./iam-quotas";
-import type { UserRow } from "./iam-users";
+import { groupMembers, groups, inlinePolicies, policyAttachments, users } from "./schema";
 import { writeBatch, type Write } from "./write";
 
 export const GROUPS_PER_ACCOUNT = ACCOUNT_QUOTAS.GroupsPerAccount.max;
 export const GROUPS_PER_USER = SUMMARY_QUOTAS.GroupsPerUserQuota;
 
-export interface GroupRow {
-  groupId: string;
-  groupName: string;
-  path: string;
-  arn: string;
-  createDate: string;
-}
+/** A group as the store returns it: every column of `groups` but account_id and name_lower. */
+export type GroupRow = Row<typeof groups, "accountId" | "nameLower">;
+const GROUP = selectList(groups, ["accountId", "nameLower"]);
+/** A group or user of a page, with the name_lower the next page starts after. */
+const GROUP_PAGED = selectList(groups, ["accountId"]);
+const USER_PAGED = selectList(users, ["accountId"]);
 
-const GROUP_COLS = `g.group_id AS groupId, g.group_name AS groupName, g.path AS path, g.arn AS arn, g.create_date AS createDate`;
-const USER_COLS = `u.user_id AS userId, u.user_name AS userName, u.path AS path, u.arn AS arn, u.create_date AS createDate,
-  u.permissions_boundary AS permissionsBoundary, u.password_last_used AS passwordLastUsed`;
+const byName = (accountId: string, lower: string) => sql`${groups.accountId} = ${accountId} AND ${groups.nameLower} = ${lower}`;
+const userByName = (accountId: string, lower: string) => sql`${users.accountId} = ${accountId} AND ${users.nameLower} = ${lower}`;
 
 export async function getGroupByName(db: Db, accountId: string, name: string): Promise<GroupRow | undefined> {
-  const r = await db.$client
-    .prepare(`SELECT ${GROUP_COLS} FROM groups g WHERE g.account_id = ? AND g.name_lower = ?`)
-    .bind(accountId, name.toLowerCase())
-    .first<GroupRow>();
-  return r ?? undefined;
+  return first<GroupRow>(db, sql`SELECT ${GROUP} FROM ${groups} WHERE ${byName(accountId, name.toLowerCase())}`);
 }
 
 /** A group and one page of its members (in user-name order), in one round trip. */
@@ -37,34 +33,37 @@ export async function getGroupWithUsers(
   accountId: string,
   name: string,
   o: { afterNameLower?: string; limit: number },
-): Promise<{ group: GroupRow; users: (UserRow & { nameLower: string })[] } | undefined> {
-  const d1 = db.$client;
+): Promise<{ group: GroupRow; users: Row<typeof users, "accountId">[] } | undefined> {
   const lower = name.toLowerCase();
-  const [g, u] = await d1.batch([
-    d1.prepare(`SELECT ${GROUP_COLS} FROM groups g WHERE g.account_id = ? AND g.name_lower = ?`).bind(accountId, lower),
-    d1
-      .prepare(`SELECT ${USER_COLS}, u.name_lower AS nameLower FROM groups g
-      JOIN group_members m ON m.group_id = g.group_id JOIN users u ON u.user_id = m.user_id
-      WHERE g.account_id = ?1 AND g.name_lower = ?2 AND m.account_id = ?1 AND u.account_id = ?1 AND u.name_lower > ?3
-      ORDER BY u.name_lower LIMIT ?4`)
-      .bind(accountId, lower, o.afterNameLower ?? "", o.limit),
+  const [g, u] = await db.$client.batch([
+    statement(db, sql`SELECT ${GROUP} FROM ${groups} WHERE ${byName(accountId, lower)}`),
+    statement(
+      db,
+      sql`SELECT ${USER_PAGED} FROM ${groups}
+      JOIN ${groupMembers} ON ${groupMembers.groupId} = ${groups.groupId} JOIN ${users} ON ${users.userId} = ${groupMembers.userId}
+      WHERE ${byName(accountId, lower)} AND ${groupMembers.accountId} = ${accountId} AND ${users.accountId} = ${accountId}
+        AND ${users.nameLower} > ${o.afterNameLower ?? ""}
+      ORDER BY ${users.nameLower} LIMIT ${o.limit}`,
+    ),
   ]);
   const group = g?.results[0] as GroupRow | undefined;
   if (!group) return undefined;
-  return { group, users: (u?.results ?? []) as (UserRow & { nameLower: string })[] };
+  return { group, users: (u?.results ?? []) as Row<typeof users, "accountId">[] };
 }
 
 export async function listGroups(
   db: Db,
   accountId: string,
   o: { pathPrefix?: string; afterNameLower?: string; limit: number },
-): Promise<(GroupRow & { nameLower: string })[]> {
-  const r = await db.$client
-    .prepare(`SELECT ${GROUP_COLS}, g.name_lower AS nameLower FROM groups g
-      WHERE g.account_id = ?1 AND substr(g.path, 1, length(?2)) = ?2 AND g.name_lower > ?3 ORDER BY g.name_lower LIMIT ?4`)
-    .bind(accountId, o.pathPrefix ?? "/", o.afterNameLower ?? "", o.limit)
-    .all<GroupRow & { nameLower: string }>();
-  return r.results;
+): Promise<Row<typeof groups, "accountId">[]> {
+  const prefix = o.pathPrefix ?? "/";
+  return all(
+    db,
+    sql`SELECT ${GROUP_PAGED} FROM ${groups}
+      WHERE ${groups.accountId} = ${accountId} AND substr(${groups.path}, 1, length(${prefix})) = ${prefix}
+        AND ${groups.nameLower} > ${o.afterNameLower ?? ""}
+      ORDER BY ${groups.nameLower} LIMIT ${o.limit}`,
+  );
 }
 
 /** Groups of a user (group-name order); undefined when there is no such user. */
@@ -73,33 +72,36 @@ export async function listGroupsForUser(
   accountId: string,
   userName: string,
   o: { afterNameLower?: string; limit: number },
-): Promise<(GroupRow & { nameLower: string })[] | undefined> {
-  const d1 = db.$client;
+): Promise<Row<typeof groups, "accountId">[] | undefined> {
   const lower = userName.toLowerCase();
-  const [u, g] = await d1.batch([
-    d1.prepare(`SELECT user_id FROM users WHERE account_id = ? AND name_lower = ?`).bind(accountId, lower),
-    d1
-      .prepare(`SELECT ${GROUP_COLS}, g.name_lower AS nameLower FROM users u
-      JOIN group_members m ON m.user_id = u.user_id JOIN groups g ON g.group_id = m.group_id
-      WHERE u.account_id = ?1 AND u.name_lower = ?2 AND m.account_id = ?1 AND g.account_id = ?1 AND g.name_lower > ?3
-      ORDER BY g.name_lower LIMIT ?4`)
-      .bind(accountId, lower, o.afterNameLower ?? "", o.limit),
+  const [u, g] = await db.$client.batch([
+    statement(db, sql`SELECT ${users.userId} FROM ${users} WHERE ${userByName(accountId, lower)}`),
+    statement(
+      db,
+      sql`SELECT ${GROUP_PAGED} FROM ${users}
+      JOIN ${groupMembers} ON ${groupMembers.userId} = ${users.userId} JOIN ${groups} ON ${groups.groupId} = ${groupMembers.groupId}
+      WHERE ${userByName(accountId, lower)} AND ${groupMembers.accountId} = ${accountId} AND ${groups.accountId} = ${accountId}
+        AND ${groups.nameLower} > ${o.afterNameLower ?? ""}
+      ORDER BY ${groups.nameLower} LIMIT ${o.limit}`,
+    ),
   ]);
   if ((u?.results.length ?? 0) === 0) return undefined;
-  return (g?.results ?? []) as (GroupRow & { nameLower: string })[];
+  return (g?.results ?? []) as Row<typeof groups, "accountId">[];
 }
 
 export type CreateGroupResult = { ok: true } | { ok: false; reason: "exists" | "limit" };
 
 export async function createGroup(w: Write, g: GroupRow): Promise<CreateGroupResult> {
-  const { account: accountId } = w;
-  const d1 = w.db.$client;
+  const { db, account: accountId } = w;
+  const t = groups;
   try {
     const [ins] = await writeBatch(w, [
-      d1
-        .prepare(`INSERT INTO groups (group_id, account_id, group_name, name_lower, path, arn, create_date)
-        SELECT ?, ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM groups WHERE account_id = ?) < ?`)
-        .bind(g.groupId, accountId, g.groupName, g.groupName.toLowerCase(), g.path, g.arn, g.createDate, accountId, GROUPS_PER_ACCOUNT),
+      statement(
+        db,
+        sql`INSERT INTO ${t} (${bare(t.groupId)}, ${bare(t.accountId)}, ${bare(t.groupName)}, ${bare(t.nameLower)}, ${bare(t.path)}, ${bare(t.arn)}, ${bare(t.createDate)})
+        SELECT ${g.groupId}, ${accountId}, ${g.groupName}, ${g.groupName.toLowerCase()}, ${g.path}, ${g.arn}, ${g.createDate}
+        WHERE (SELECT COUNT(*) FROM ${t} WHERE ${t.accountId} = ${accountId}) < ${GROUPS_PER_ACCOUNT}`,
+      ),
     ]);
     return (ins?.meta.changes ?? 0) > 0 ? { ok: true } : { ok: false, reason: "limit" };
   } catch (e) {
@@ -115,13 +117,15 @@ export async function updateGroup(
   name: string,
   change: { newName: string; newPath: string; newArn: string },
 ): Promise<UpdateGroupResult> {
-  const { account: accountId } = w;
-  const d1 = w.db.$client;
+  const { db, account: accountId } = w;
   try {
     const [upd] = await writeBatch(w, [
-      d1
-        .prepare(`UPDATE groups SET group_name = ?, name_lower = ?, path = ?, arn = ? WHERE account_id = ? AND name_lower = ?`)
-        .bind(change.newName, change.newName.toLowerCase(), change.newPath, change.newArn, accountId, name.toLowerCase()),
+      statement(
+        db,
+        sql`UPDATE ${groups} SET ${bare(groups.groupName)} = ${change.newName}, ${bare(groups.nameLower)} = ${change.newName.toLowerCase()},
+          ${bare(groups.path)} = ${change.newPath}, ${bare(groups.arn)} = ${change.newArn}
+        WHERE ${byName(accountId, name.toLowerCase())}`,
+      ),
     ]);
     return (upd?.meta.changes ?? 0) > 0 ? { ok: true } : { ok: false, reason: "notFound" };
   } catch (e) {
@@ -136,28 +140,32 @@ export type DeleteGroupResult =
   | { ok: false; reason: "notFound" }
   | { ok: false; reason: "conflict"; blocker: GroupDeleteBlocker };
 
+/** What hangs off the group row in scope (`groups.group_id`), each an EXISTS, in AWS's order of DeleteGroup's checks. */
+function dependents() {
+  const gid = groups.groupId;
+  return {
+    mem: sql`EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${groupMembers.groupId} = ${gid})`,
+    inl: sql`EXISTS (SELECT 1 FROM ${inlinePolicies} WHERE ${inlinePolicies.entityType} = 'group' AND ${inlinePolicies.entityId} = ${gid})`,
+    att: sql`EXISTS (SELECT 1 FROM ${policyAttachments} WHERE ${policyAttachments.entityType} = 'group' AND ${policyAttachments.entityId} = ${gid})`,
+  };
+}
+
 export async function deleteGroup(w: Write, name: string, retry = true): Promise<DeleteGroupResult> {
-  const { account: accountId } = w;
-  const d1 = w.db.$client;
+  const { db, account: accountId } = w;
   const lower = name.toLowerCase();
+  const d = dependents();
   const [del] = await writeBatch(w, [
-    d1
-      .prepare(`DELETE FROM groups WHERE account_id = ?1 AND name_lower = ?2
-      AND NOT EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = groups.group_id)
-      AND NOT EXISTS (SELECT 1 FROM inline_policies p WHERE p.entity_type = 'group' AND p.entity_id = groups.group_id)
-      AND NOT EXISTS (SELECT 1 FROM policy_attachments a WHERE a.entity_type = 'group' AND a.entity_id = groups.group_id)
-      RETURNING group_id`)
-      .bind(accountId, lower),
+    statement(
+      db,
+      sql`DELETE FROM ${groups} WHERE ${byName(accountId, lower)} AND NOT ${d.mem} AND NOT ${d.inl} AND NOT ${d.att}
+      RETURNING ${bare(groups.groupId)}`,
+    ),
   ]);
   if ((del?.results.length ?? 0) > 0) return { ok: true };
-  const r = await d1
-    .prepare(`SELECT
-        EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.group_id) AS mem,
-        EXISTS (SELECT 1 FROM inline_policies p WHERE p.entity_type = 'group' AND p.entity_id = g.group_id) AS inl,
-        EXISTS (SELECT 1 FROM policy_attachments a WHERE a.entity_type = 'group' AND a.entity_id = g.group_id) AS att
-      FROM groups g WHERE g.account_id = ? AND g.name_lower = ?`)
-    .bind(accountId, lower)
-    .first<{ mem: number; inl: number; att: number }>();
+  const r = await first<{ mem: number; inl: number; att: number }>(
+    db,
+    sql`SELECT ${d.mem} AS mem, ${d.inl} AS inl, ${d.att} AS att FROM ${groups} WHERE ${byName(accountId, lower)}`,
+  );
   if (!r) return { ok: false, reason: "notFound" };
   if (!r.mem && !r.inl && !r.att && retry) return deleteGroup(w, name, false);
   return { ok: false, reason: "conflict", blocker: r.mem ? "members" : r.inl ? "inlinePolicies" : "attachedPolicies" };
@@ -170,28 +178,29 @@ export type MembershipResult = { ok: true } | { ok: false; reason: "noUser" | "n
  * so parallel adds of one user to many groups stop at exactly the limit.
  */
 export async function addUserToGroup(w: Write, groupName: string, userName: string): Promise<MembershipResult> {
-  const { account: accountId } = w;
-  const d1 = w.db.$client;
+  const { db, account: accountId } = w;
   const gl = groupName.toLowerCase();
   const ul = userName.toLowerCase();
+  const m = groupMembers;
   const [ins] = await writeBatch(w, [
-    d1
-      .prepare(`INSERT INTO group_members (account_id, group_id, user_id)
-      SELECT ?1, g.group_id, u.user_id FROM users u, groups g
-      WHERE u.account_id = ?1 AND u.name_lower = ?2 AND g.account_id = ?1 AND g.name_lower = ?3
-        AND (SELECT COUNT(*) FROM group_members x WHERE x.user_id = u.user_id) < ?4
-      ON CONFLICT DO NOTHING`)
-      .bind(accountId, ul, gl, GROUPS_PER_USER),
+    statement(
+      db,
+      sql`INSERT INTO ${m} (${bare(m.accountId)}, ${bare(m.groupId)}, ${bare(m.userId)})
+      SELECT ${accountId}, ${groups.groupId}, ${users.userId} FROM ${users}, ${groups}
+      WHERE ${userByName(accountId, ul)} AND ${byName(accountId, gl)}
+        AND (SELECT COUNT(*) FROM ${m} WHERE ${m.userId} = ${users.userId}) < ${GROUPS_PER_USER}
+      ON CONFLICT DO NOTHING`,
+    ),
   ]);
   if ((ins?.meta.changes ?? 0) > 0) return { ok: true };
-  const r = await d1
-    .prepare(`SELECT
-        (SELECT user_id FROM users WHERE account_id = ?1 AND name_lower = ?2) AS u,
-        (SELECT group_id FROM groups WHERE account_id = ?1 AND name_lower = ?3) AS g,
-        EXISTS (SELECT 1 FROM group_members m JOIN users u ON u.user_id = m.user_id JOIN groups g ON g.group_id = m.group_id
-          WHERE u.account_id = ?1 AND u.name_lower = ?2 AND g.account_id = ?1 AND g.name_lower = ?3) AS member`)
-    .bind(accountId, ul, gl)
-    .first<{ u: string | null; g: string | null; member: number }>();
+  const r = await first<{ u: string | null; g: string | null; member: number }>(
+    db,
+    sql`SELECT
+        (SELECT ${users.userId} FROM ${users} WHERE ${userByName(accountId, ul)}) AS u,
+        (SELECT ${groups.groupId} FROM ${groups} WHERE ${byName(accountId, gl)}) AS g,
+        EXISTS (SELECT 1 FROM ${m} JOIN ${users} ON ${users.userId} = ${m.userId} JOIN ${groups} ON ${groups.groupId} = ${m.groupId}
+          WHERE ${userByName(accountId, ul)} AND ${byName(accountId, gl)}) AS member`,
+  );
   if (!r?.u) return { ok: false, reason: "noUser" };
   if (!r.g) return { ok: false, reason: "noGroup" };
   if (r.member) return { ok: true };
@@ -200,20 +209,18 @@ export async function addUserToGroup(w: Write, groupName: string, userName: stri
 
 /** Removes a user from a group; removing a non-member succeeds, as in AWS. */
 export async function removeUserFromGroup(w: Write, groupName: string, userName: string): Promise<MembershipResult> {
-  const { account: accountId } = w;
-  const d1 = w.db.$client;
+  const { db, account: accountId } = w;
   const gl = groupName.toLowerCase();
   const ul = userName.toLowerCase();
+  const userId = sql`(SELECT ${users.userId} FROM ${users} WHERE ${userByName(accountId, ul)})`;
+  const groupId = sql`(SELECT ${groups.groupId} FROM ${groups} WHERE ${byName(accountId, gl)})`;
   const [check] = await writeBatch(w, [
-    d1
-      .prepare(`SELECT (SELECT user_id FROM users WHERE account_id = ?1 AND name_lower = ?2) AS u,
-        (SELECT group_id FROM groups WHERE account_id = ?1 AND name_lower = ?3) AS g`)
-      .bind(accountId, ul, gl),
-    d1
-      .prepare(`DELETE FROM group_members WHERE account_id = ?1
-        AND user_id = (SELECT user_id FROM users WHERE account_id = ?1 AND name_lower = ?2)
-        AND group_id = (SELECT group_id FROM groups WHERE account_id = ?1 AND name_lower = ?3)`)
-      .bind(accountId, ul, gl),
+    statement(db, sql`SELECT ${userId} AS u, ${groupId} AS g`),
+    statement(
+      db,
+      sql`DELETE FROM ${groupMembers} WHERE ${groupMembers.accountId} = ${accountId}
+        AND ${groupMembers.userId} = ${userId} AND ${groupMembers.groupId} = ${groupId}`,
+    ),
   ]);
   const r = check?.results[0] as { u: string | null; g: string | null } | undefined;
   if (!r?.u) return { ok: false, reason: "noUser" };

@@ -1,47 +1,47 @@
 /**
- * IAM users and their tags in D1. Every query is scoped by account; every write is one batch
- * (src/store/write.ts: one transaction, with the generation bump the action's effect asks for).
- * Limits (users per account, tags per user) are enforced inside the SQL statements, so
- * concurrent requests cannot overshoot them.
+ * IAM users and their tags in D1, in the store's one dialect (src/store/db.ts): drizzle `sql`
+ * templates over the schema's tables and columns. Every query is scoped by account; every write is
+ * one batch (src/store/write.ts: one transaction, with the generation bump the action's effect
+ * asks for). Limits (users per account, tags per user) are enforced inside the SQL statements, so
+ * concurrent requests cannot overshoot them. Outcomes are plain values; the services turn them
+ * into AWS's errors.
  *
  * Tags of a user live in `tags` with resource_type 'user' and resource_id = the user id (AIDA…).
  */
-import { isUniqueViolation, type Db } from "./db";
+import { sql } from "drizzle-orm";
+import { all, bare, first, isUniqueViolation, selectList, statement, type Db, type Row } from "./db";
+import {
+  accessKeys,
+  groupMembers,
+  inlinePolicies,
+  loginProfiles,
+  mfaDevices,
+  passwordHistory,
+  policyAttachments,
+  tags,
+  users,
+} from "./schema";
 import { writeBatch, type Write } from "./write";
 import { ACCOUNT_QUOTAS } from "./iam-quotas";
 import { deleteTagsStmt, insertTagsStmts, type TagRow } from "./tags";
 
 export const USERS_PER_ACCOUNT = ACCOUNT_QUOTAS.UsersPerAccount.max;
 
-export interface UserRow {
-  userId: string;
-  userName: string;
-  path: string;
-  arn: string;
-  createDate: string;
-  permissionsBoundary: string | null;
-  passwordLastUsed: string | null;
-}
+/** A user as the store returns it: every column of `users` but account_id and name_lower. */
+export type UserRow = Row<typeof users, "accountId" | "nameLower">;
+const USER = selectList(users, ["accountId", "nameLower"]);
 
 export type { TagRow };
 
-const USER_COLS = `user_id AS userId, user_name AS userName, path, arn, create_date AS createDate,
-  permissions_boundary AS permissionsBoundary, password_last_used AS passwordLastUsed`;
-
 export async function getUserByName(db: Db, accountId: string, name: string): Promise<UserRow | undefined> {
-  const r = await db.$client
-    .prepare(`SELECT ${USER_COLS} FROM users WHERE account_id = ? AND name_lower = ?`)
-    .bind(accountId, name.toLowerCase())
-    .first<UserRow>();
-  return r ?? undefined;
+  return first<UserRow>(
+    db,
+    sql`SELECT ${USER} FROM ${users} WHERE ${users.accountId} = ${accountId} AND ${users.nameLower} = ${name.toLowerCase()}`,
+  );
 }
 
 export async function getUserById(db: Db, accountId: string, userId: string): Promise<UserRow | undefined> {
-  const r = await db.$client
-    .prepare(`SELECT ${USER_COLS} FROM users WHERE account_id = ? AND user_id = ?`)
-    .bind(accountId, userId)
-    .first<UserRow>();
-  return r ?? undefined;
+  return first<UserRow>(db, sql`SELECT ${USER} FROM ${users} WHERE ${users.accountId} = ${accountId} AND ${users.userId} = ${userId}`);
 }
 
 /** A user (by name, or by id when `byId`) with its tags, in one round trip. */
@@ -51,15 +51,17 @@ export async function getUserWithTags(
   nameOrId: string,
   byId = false,
 ): Promise<{ user: UserRow; tags: TagRow[] } | undefined> {
-  const d1 = db.$client;
-  const where = byId ? "u.user_id = ?2" : "u.name_lower = ?2";
-  const key = byId ? nameOrId : nameOrId.toLowerCase();
-  const [u, t] = await d1.batch([
-    d1.prepare(`SELECT ${USER_COLS} FROM users u WHERE u.account_id = ?1 AND ${where}`).bind(accountId, key),
-    d1
-      .prepare(`SELECT t.key AS Key, t.value AS Value FROM tags t JOIN users u ON u.user_id = t.resource_id
-      WHERE u.account_id = ?1 AND ${where} AND t.account_id = ?1 AND t.resource_type = 'user' ORDER BY t.position, t.key_lower`)
-      .bind(accountId, key),
+  const which = () =>
+    byId
+      ? sql`${users.accountId} = ${accountId} AND ${users.userId} = ${nameOrId}`
+      : sql`${users.accountId} = ${accountId} AND ${users.nameLower} = ${nameOrId.toLowerCase()}`;
+  const [u, t] = await db.$client.batch([
+    statement(db, sql`SELECT ${USER} FROM ${users} WHERE ${which()}`),
+    statement(
+      db,
+      sql`SELECT ${tags.key} AS "Key", ${tags.value} AS "Value" FROM ${tags} JOIN ${users} ON ${users.userId} = ${tags.resourceId}
+      WHERE ${which()} AND ${tags.accountId} = ${accountId} AND ${tags.resourceType} = 'user' ORDER BY ${tags.position}, ${tags.keyLower}`,
+    ),
   ]);
   const user = (u?.results[0] as UserRow | undefined) ?? undefined;
   if (!user) return undefined;
@@ -71,14 +73,14 @@ export async function listUsers(
   db: Db,
   accountId: string,
   o: { pathPrefix?: string; afterNameLower?: string; limit: number },
-): Promise<(UserRow & { nameLower: string })[]> {
+): Promise<Row<typeof users, "accountId">[]> {
   const prefix = o.pathPrefix ?? "/";
-  const r = await db.$client
-    .prepare(`SELECT ${USER_COLS}, name_lower AS nameLower FROM users
-      WHERE account_id = ?1 AND substr(path, 1, length(?2)) = ?2 AND name_lower > ?3 ORDER BY name_lower LIMIT ?4`)
-    .bind(accountId, prefix, o.afterNameLower ?? "", o.limit)
-    .all<UserRow & { nameLower: string }>();
-  return r.results;
+  return all(
+    db,
+    sql`SELECT ${selectList(users, ["accountId"])} FROM ${users}
+      WHERE ${users.accountId} = ${accountId} AND substr(${users.path}, 1, length(${prefix})) = ${prefix} AND ${users.nameLower} > ${o.afterNameLower ?? ""}
+      ORDER BY ${users.nameLower} LIMIT ${o.limit}`,
+  );
 }
 
 export type CreateUserResult = { ok: true; user: UserRow; tags: TagRow[] } | { ok: false; reason: "exists" | "limit" };
@@ -100,23 +102,15 @@ export async function createUser(
   },
 ): Promise<CreateUserResult> {
   const { db, account: accountId } = w;
-  const d1 = db.$client;
+  const t = users;
   const stmts: D1PreparedStatement[] = [
-    d1
-      .prepare(`INSERT INTO users (user_id, account_id, user_name, name_lower, path, arn, create_date, permissions_boundary)
-      SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM users WHERE account_id = ?) < ?`)
-      .bind(
-        u.userId,
-        accountId,
-        u.userName,
-        u.userName.toLowerCase(),
-        u.path,
-        u.arn,
-        u.createDate,
-        u.permissionsBoundary,
-        accountId,
-        USERS_PER_ACCOUNT,
-      ),
+    statement(
+      db,
+      sql`INSERT INTO ${t} (${bare(t.userId)}, ${bare(t.accountId)}, ${bare(t.userName)}, ${bare(t.nameLower)}, ${bare(t.path)}, ${bare(t.arn)},
+        ${bare(t.createDate)}, ${bare(t.permissionsBoundary)})
+      SELECT ${u.userId}, ${accountId}, ${u.userName}, ${u.userName.toLowerCase()}, ${u.path}, ${u.arn}, ${u.createDate}, ${u.permissionsBoundary}
+      WHERE (SELECT COUNT(*) FROM ${t} WHERE ${t.accountId} = ${accountId}) < ${USERS_PER_ACCOUNT}`,
+    ),
     ...insertTagsStmts(db, accountId, "user", u.userId, u.tags),
   ];
   try {
@@ -149,18 +143,22 @@ export async function updateUser(
   name: string,
   change: { newName: string; newPath: string; newArn: string },
 ): Promise<UpdateUserResult> {
-  const { account: accountId } = w;
-  const d1 = w.db.$client;
+  const { db, account: accountId } = w;
+  const newLower = change.newName.toLowerCase();
   try {
     const [upd] = await writeBatch(w, [
-      d1
-        .prepare(`UPDATE users SET user_name = ?, name_lower = ?, path = ?, arn = ? WHERE account_id = ? AND name_lower = ?`)
-        .bind(change.newName, change.newName.toLowerCase(), change.newPath, change.newArn, accountId, name.toLowerCase()),
-      d1
-        .prepare(
-          `UPDATE access_keys SET user_name = ? WHERE account_id = ? AND user_id = (SELECT user_id FROM users WHERE account_id = ? AND name_lower = ?)`,
-        )
-        .bind(change.newName, accountId, accountId, change.newName.toLowerCase()),
+      statement(
+        db,
+        sql`UPDATE ${users} SET ${bare(users.userName)} = ${change.newName}, ${bare(users.nameLower)} = ${newLower},
+          ${bare(users.path)} = ${change.newPath}, ${bare(users.arn)} = ${change.newArn}
+        WHERE ${users.accountId} = ${accountId} AND ${users.nameLower} = ${name.toLowerCase()}`,
+      ),
+      statement(
+        db,
+        sql`UPDATE ${accessKeys} SET ${bare(accessKeys.userName)} = ${change.newName}
+        WHERE ${accessKeys.accountId} = ${accountId}
+          AND ${accessKeys.userId} = (SELECT ${users.userId} FROM ${users} WHERE ${users.accountId} = ${accountId} AND ${users.nameLower} = ${newLower})`,
+      ),
     ]);
     if ((upd?.meta.changes ?? 0) === 0) return { ok: false, reason: "notFound" };
     return { ok: true };
@@ -173,6 +171,19 @@ export async function updateUser(
 export type DeleteBlocker = "loginProfile" | "accessKeys" | "mfaDevices" | "inlinePolicies" | "attachedPolicies" | "groups";
 export type DeleteUserResult = { ok: true } | { ok: false; reason: "notFound" } | { ok: false; reason: "conflict"; blocker: DeleteBlocker };
 
+/** What hangs off the user row in scope (`users.user_id`), each an EXISTS, in AWS's order of DeleteUser's clean-up steps. */
+function dependents(accountId: string) {
+  const uid = users.userId;
+  return {
+    login: sql`EXISTS (SELECT 1 FROM ${loginProfiles} WHERE ${loginProfiles.userId} = ${uid})`,
+    keys: sql`EXISTS (SELECT 1 FROM ${accessKeys} WHERE ${accessKeys.accountId} = ${accountId} AND ${accessKeys.userId} = ${uid})`,
+    mfa: sql`EXISTS (SELECT 1 FROM ${mfaDevices} WHERE ${mfaDevices.accountId} = ${accountId} AND ${mfaDevices.userId} = ${uid})`,
+    inl: sql`EXISTS (SELECT 1 FROM ${inlinePolicies} WHERE ${inlinePolicies.entityType} = 'user' AND ${inlinePolicies.entityId} = ${uid})`,
+    att: sql`EXISTS (SELECT 1 FROM ${policyAttachments} WHERE ${policyAttachments.entityType} = 'user' AND ${policyAttachments.entityId} = ${uid})`,
+    grp: sql`EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${groupMembers.userId} = ${uid})`,
+  };
+}
+
 /**
  * Deletes a user only while nothing hangs off it (login profile, keys, MFA devices, inline or
  * attached policies, group memberships): the checks are part of the DELETE itself, so a concurrent AddUserToGroup or
@@ -180,46 +191,37 @@ export type DeleteUserResult = { ok: true } | { ok: false; reason: "notFound" } 
  */
 export async function deleteUser(w: Write, name: string, retry = true): Promise<DeleteUserResult> {
   const { db, account: accountId } = w;
-  const d1 = db.$client;
   const lower = name.toLowerCase();
   // The id, to clear the user's tags and password history by key once the user row is gone.
   const id = (
-    await d1
-      .prepare(`SELECT user_id AS id FROM users WHERE account_id = ? AND name_lower = ?`)
-      .bind(accountId, lower)
-      .first<{ id: string }>()
+    await first<{ id: string }>(
+      db,
+      sql`SELECT ${users.userId} AS id FROM ${users} WHERE ${users.accountId} = ${accountId} AND ${users.nameLower} = ${lower}`,
+    )
   )?.id;
   if (!id) return { ok: false, reason: "notFound" };
+  const d = dependents(accountId);
   const [del] = await writeBatch(w, [
-    d1
-      .prepare(`DELETE FROM users WHERE account_id = ?1 AND user_id = ?2
-      AND NOT EXISTS (SELECT 1 FROM login_profiles l WHERE l.user_id = users.user_id)
-      AND NOT EXISTS (SELECT 1 FROM access_keys k WHERE k.account_id = ?1 AND k.user_id = users.user_id)
-      AND NOT EXISTS (SELECT 1 FROM mfa_devices d WHERE d.account_id = ?1 AND d.user_id = users.user_id)
-      AND NOT EXISTS (SELECT 1 FROM inline_policies p WHERE p.entity_type = 'user' AND p.entity_id = users.user_id)
-      AND NOT EXISTS (SELECT 1 FROM policy_attachments a WHERE a.entity_type = 'user' AND a.entity_id = users.user_id)
-      AND NOT EXISTS (SELECT 1 FROM group_members m WHERE m.user_id = users.user_id)
-      RETURNING user_id`)
-      .bind(accountId, id),
+    statement(
+      db,
+      sql`DELETE FROM ${users} WHERE ${users.accountId} = ${accountId} AND ${users.userId} = ${id}
+      AND NOT ${d.login} AND NOT ${d.keys} AND NOT ${d.mfa} AND NOT ${d.inl} AND NOT ${d.att} AND NOT ${d.grp}
+      RETURNING ${bare(users.userId)}`,
+    ),
     // Only when the user row is really gone (deleted just now).
     deleteTagsStmt(db, accountId, "user", id),
-    d1
-      .prepare(`DELETE FROM password_history WHERE user_id = ?1
-      AND NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = ?1)`)
-      .bind(id),
+    statement(
+      db,
+      sql`DELETE FROM ${passwordHistory} WHERE ${passwordHistory.userId} = ${id}
+      AND NOT EXISTS (SELECT 1 FROM ${users} WHERE ${users.userId} = ${id})`,
+    ),
   ]);
   if ((del?.results.length ?? 0) > 0) return { ok: true };
-  const r = await d1
-    .prepare(`SELECT u.user_id AS id,
-        EXISTS (SELECT 1 FROM login_profiles l WHERE l.user_id = u.user_id) AS login,
-        EXISTS (SELECT 1 FROM access_keys k WHERE k.account_id = ?1 AND k.user_id = u.user_id) AS keys,
-        EXISTS (SELECT 1 FROM mfa_devices d WHERE d.account_id = ?1 AND d.user_id = u.user_id) AS mfa,
-        EXISTS (SELECT 1 FROM inline_policies p WHERE p.entity_type = 'user' AND p.entity_id = u.user_id) AS inl,
-        EXISTS (SELECT 1 FROM policy_attachments a WHERE a.entity_type = 'user' AND a.entity_id = u.user_id) AS att,
-        EXISTS (SELECT 1 FROM group_members m WHERE m.user_id = u.user_id) AS grp
-      FROM users u WHERE u.account_id = ?1 AND u.name_lower = ?2`)
-    .bind(accountId, lower)
-    .first<{ id: string; login: number; keys: number; mfa: number; inl: number; att: number; grp: number }>();
+  const r = await first<{ id: string; login: number; keys: number; mfa: number; inl: number; att: number; grp: number }>(
+    db,
+    sql`SELECT ${users.userId} AS id, ${d.login} AS login, ${d.keys} AS keys, ${d.mfa} AS mfa, ${d.inl} AS inl, ${d.att} AS att, ${d.grp} AS grp
+      FROM ${users} WHERE ${users.accountId} = ${accountId} AND ${users.nameLower} = ${lower}`,
+  );
   if (!r) return { ok: false, reason: "notFound" };
   // The order of AWS's documented clean-up steps for DeleteUser.
   const blocker: DeleteBlocker | undefined = r.login

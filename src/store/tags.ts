@@ -1,15 +1,18 @@
 /**
  * Tags of IAM entities — users, roles, instance profiles, customer managed policies and virtual
  * MFA devices — in the one `tags` table (resource_type = the entity kind below, resource_id = the
- * entity's id). One implementation for every kind, driven by TAGGED:
- * where the entity lives (its table and id column), for the existence checks. Whether a change
- * bumps the account generation is the action's effect (src/store/write.ts): tags of users and
- * roles are aws:PrincipalTag values, so TagUser/TagRole are `permissions` actions.
+ * entity's id), in the store's one dialect (src/store/db.ts). One implementation for every kind,
+ * driven by TAGGED: where the entity lives (its table and id column), for the existence checks.
+ * Whether a change bumps the account generation is the action's effect (src/store/write.ts): tags
+ * of users and roles are aws:PrincipalTag values, so TagUser/TagRole are `permissions` actions.
  * The 50-tag limit is enforced in one way: a condition of every INSERT of TagX (the tags that stay
  * plus the keys written must fit). That count does not change while the batch writes the keys, so
  * either the whole request lands or none of it does, whatever runs concurrently.
  */
-import type { Db } from "./db";
+import { sql, type SQL } from "drizzle-orm";
+import type { AnySQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
+import { all, bare, statement, type Db } from "./db";
+import { instanceProfiles, mfaDevices, policies, roles, tags, users } from "./schema";
 import { writeBatch, type Write } from "./write";
 
 /** A tag as IAM returns it. */
@@ -25,52 +28,54 @@ export const TAGS_PER_RESOURCE = 50;
 export type TaggedKind = "user" | "role" | "instance-profile" | "policy" | "mfa";
 
 interface TaggedKindSpec {
-  /** The table that holds the entity, and its id column (the value stored as tags.resource_id). */
-  table: string;
-  idColumn: string;
+  /** The table that holds the entity, its account column and its id column (the value stored as tags.resource_id). */
+  table: SQLiteTable;
+  account: AnySQLiteColumn;
+  id: AnySQLiteColumn;
 }
 
 /** Every tagged entity kind. tags.resource_type is the kind's name. */
 export const TAGGED: Record<TaggedKind, TaggedKindSpec> = {
-  user: { table: "users", idColumn: "user_id" },
-  role: { table: "roles", idColumn: "role_id" },
-  "instance-profile": { table: "instance_profiles", idColumn: "instance_profile_id" },
-  policy: { table: "policies", idColumn: "policy_id" },
-  mfa: { table: "mfa_devices", idColumn: "serial_number" },
+  user: { table: users, account: users.accountId, id: users.userId },
+  role: { table: roles, account: roles.accountId, id: roles.roleId },
+  "instance-profile": { table: instanceProfiles, account: instanceProfiles.accountId, id: instanceProfiles.instanceProfileId },
+  policy: { table: policies, account: policies.accountId, id: policies.policyId },
+  mfa: { table: mfaDevices, account: mfaDevices.accountId, id: mfaDevices.serialNumber },
 };
 
-// In every statement below: ?1 account id, ?2 entity id, ?3 kind (tags.resource_type).
-const entityExists = (kind: TaggedKind) =>
-  `EXISTS (SELECT 1 FROM ${TAGGED[kind].table} WHERE account_id = ?1 AND ${TAGGED[kind].idColumn} = ?2)`;
-/** True when the tags that stay (keys not in the JSON array ?4) plus the keys written fit the limit. */
-const fits = `(SELECT COUNT(*) FROM tags WHERE resource_type = ?3 AND resource_id = ?2 AND key_lower NOT IN (SELECT value FROM json_each(?4)))
-  + json_array_length(?4) <= ${TAGS_PER_RESOURCE}`;
-const ORDER = "ORDER BY position, key_lower";
+const entityExists = (accountId: string, kind: TaggedKind, id: string): SQL => {
+  const e = TAGGED[kind];
+  return sql`EXISTS (SELECT 1 FROM ${e.table} WHERE ${e.account} = ${accountId} AND ${e.id} = ${id})`;
+};
+
+/** True when the tags that stay (keys not in the JSON array `keys`) plus the keys written fit the limit. */
+const fits = (kind: TaggedKind, id: string, keys: string): SQL =>
+  sql`(SELECT COUNT(*) FROM ${tags} WHERE ${tags.resourceType} = ${kind} AND ${tags.resourceId} = ${id}
+    AND ${tags.keyLower} NOT IN (SELECT value FROM json_each(${keys}))) + json_array_length(${keys}) <= ${TAGS_PER_RESOURCE}`;
+
+/** The tags of one entity, in their order. */
+const ofEntity = (accountId: string, kind: TaggedKind, id: string): SQL =>
+  sql`FROM ${tags} WHERE ${tags.accountId} = ${accountId} AND ${tags.resourceId} = ${id} AND ${tags.resourceType} = ${kind}
+    ORDER BY ${tags.position}, ${tags.keyLower}`;
 
 const lowerKeys = (keys: string[]) => JSON.stringify(keys.map((k) => k.toLowerCase()));
 
 /** The tags of an entity known to exist (a Get… answer), in their order. */
 export async function listTags(db: Db, accountId: string, kind: TaggedKind, id: string): Promise<TagRow[]> {
-  const { results } = await db.$client
-    .prepare(`SELECT key AS Key, value AS Value FROM tags WHERE account_id = ?1 AND resource_id = ?2 AND resource_type = ?3 ${ORDER}`)
-    .bind(accountId, id, kind)
-    .all<TagRow>();
-  return results;
+  return all<TagRow>(db, sql`SELECT ${tags.key} AS "Key", ${tags.value} AS "Value" ${ofEntity(accountId, kind, id)}`);
 }
 
 /** The tags of an entity with their positions (List…Tags), in one round trip; undefined when the entity does not exist. */
 export async function readTags(db: Db, accountId: string, kind: TaggedKind, id: string): Promise<PositionedTag[] | undefined> {
-  const d1 = db.$client;
-  const [found, tags] = await d1.batch([
-    d1.prepare(`SELECT ${entityExists(kind)} AS found`).bind(accountId, id),
-    d1
-      .prepare(
-        `SELECT key AS Key, value AS Value, position FROM tags WHERE account_id = ?1 AND resource_id = ?2 AND resource_type = ?3 ${ORDER}`,
-      )
-      .bind(accountId, id, kind),
+  const [found, list] = await db.$client.batch([
+    statement(db, sql`SELECT ${entityExists(accountId, kind, id)} AS found`),
+    statement(
+      db,
+      sql`SELECT ${tags.key} AS "Key", ${tags.value} AS "Value", ${tags.position} AS position ${ofEntity(accountId, kind, id)}`,
+    ),
   ]);
   if (!(found?.results[0] as { found: number } | undefined)?.found) return undefined;
-  return (tags?.results ?? []) as PositionedTag[];
+  return (list?.results ?? []) as PositionedTag[];
 }
 
 export type PutTagsOutcome = "ok" | "notFound" | "limit";
@@ -80,22 +85,24 @@ export type PutTagsOutcome = "ok" | "notFound" | "limit";
  * position and takes the new spelling of its key). "notFound" when the entity does not exist,
  * "limit" when the tags would pass TAGS_PER_RESOURCE — then nothing is written.
  */
-export async function putTags(w: Write, kind: TaggedKind, id: string, tags: TagRow[]): Promise<PutTagsOutcome> {
-  const d1 = w.db.$client;
-  const accountId = w.account;
-  const keys = lowerKeys(tags.map((t) => t.Key));
-  const stmts: D1PreparedStatement[] = [
-    d1.prepare(`SELECT ${entityExists(kind)} AS found, ${fits} AS fits`).bind(accountId, id, kind, keys),
-    ...tags.map((t) =>
-      d1
-        .prepare(`INSERT INTO tags (account_id, resource_type, resource_id, key, key_lower, value, position)
-          SELECT ?1, ?3, ?2, ?5, ?6, ?7, (SELECT COALESCE(MAX(position), -1) + 1 FROM tags WHERE resource_type = ?3 AND resource_id = ?2)
-          WHERE ${entityExists(kind)} AND ${fits}
-          ON CONFLICT (resource_type, resource_id, key_lower) DO UPDATE SET key = excluded.key, value = excluded.value`)
-        .bind(accountId, id, kind, keys, t.Key, t.Key.toLowerCase(), t.Value),
+export async function putTags(w: Write, kind: TaggedKind, id: string, tagList: TagRow[]): Promise<PutTagsOutcome> {
+  const { db, account: accountId } = w;
+  const keys = lowerKeys(tagList.map((t) => t.Key));
+  const t = tags;
+  const [check] = await writeBatch(w, [
+    statement(db, sql`SELECT ${entityExists(accountId, kind, id)} AS found, ${fits(kind, id, keys)} AS fits`),
+    ...tagList.map((tag) =>
+      statement(
+        db,
+        sql`INSERT INTO ${t} (${bare(t.accountId)}, ${bare(t.resourceType)}, ${bare(t.resourceId)}, ${bare(t.key)}, ${bare(t.keyLower)}, ${bare(t.value)}, ${bare(t.position)})
+          SELECT ${accountId}, ${kind}, ${id}, ${tag.Key}, ${tag.Key.toLowerCase()}, ${tag.Value},
+            (SELECT COALESCE(MAX(${t.position}), -1) + 1 FROM ${t} WHERE ${t.resourceType} = ${kind} AND ${t.resourceId} = ${id})
+          WHERE ${entityExists(accountId, kind, id)} AND ${fits(kind, id, keys)}
+          ON CONFLICT (${bare(t.resourceType)}, ${bare(t.resourceId)}, ${bare(t.keyLower)})
+          DO UPDATE SET ${bare(t.key)} = excluded.${bare(t.key)}, ${bare(t.value)} = excluded.${bare(t.value)}`,
+      ),
     ),
-  ];
-  const [check] = await writeBatch(w, stmts);
+  ]);
   const r = check?.results[0] as { found: number; fits: number } | undefined;
   if (!r?.found) return "notFound";
   return r.fits ? "ok" : "limit";
@@ -103,15 +110,15 @@ export async function putTags(w: Write, kind: TaggedKind, id: string, tags: TagR
 
 /** Untag…: removes tags by key (case-insensitive; unknown keys are ignored). False when the entity does not exist. */
 export async function removeTags(w: Write, kind: TaggedKind, id: string, keys: string[]): Promise<boolean> {
-  const d1 = w.db.$client;
-  const accountId = w.account;
-  const stmts: D1PreparedStatement[] = [d1.prepare(`SELECT ${entityExists(kind)} AS found`).bind(accountId, id)];
+  const { db, account: accountId } = w;
+  const stmts = [statement(db, sql`SELECT ${entityExists(accountId, kind, id)} AS found`)];
   if (keys.length > 0) {
     stmts.push(
-      d1
-        .prepare(`DELETE FROM tags WHERE account_id = ?1 AND resource_id = ?2 AND resource_type = ?3
-        AND key_lower IN (SELECT value FROM json_each(?4))`)
-        .bind(accountId, id, kind, lowerKeys(keys)),
+      statement(
+        db,
+        sql`DELETE FROM ${tags} WHERE ${tags.accountId} = ${accountId} AND ${tags.resourceId} = ${id} AND ${tags.resourceType} = ${kind}
+          AND ${tags.keyLower} IN (SELECT value FROM json_each(${lowerKeys(keys)}))`,
+      ),
     );
   }
   const [check] = await writeBatch(w, stmts);
@@ -122,19 +129,22 @@ export async function removeTags(w: Write, kind: TaggedKind, id: string, keys: s
  * The statements that store the tags given on create (CreateUser, CreateRole, …), for the
  * create's own batch, after the entity's INSERT: each lands only if the entity row does.
  */
-export function insertTagsStmts(db: Db, accountId: string, kind: TaggedKind, id: string, tags: TagRow[]): D1PreparedStatement[] {
-  const d1 = db.$client;
-  return tags.map((t, i) =>
-    d1
-      .prepare(`INSERT INTO tags (account_id, resource_type, resource_id, key, key_lower, value, position)
-        SELECT ?1, ?3, ?2, ?4, ?5, ?6, ?7 WHERE ${entityExists(kind)}`)
-      .bind(accountId, id, kind, t.Key, t.Key.toLowerCase(), t.Value, i),
+export function insertTagsStmts(db: Db, accountId: string, kind: TaggedKind, id: string, tagList: TagRow[]): D1PreparedStatement[] {
+  const t = tags;
+  return tagList.map((tag, i) =>
+    statement(
+      db,
+      sql`INSERT INTO ${t} (${bare(t.accountId)}, ${bare(t.resourceType)}, ${bare(t.resourceId)}, ${bare(t.key)}, ${bare(t.keyLower)}, ${bare(t.value)}, ${bare(t.position)})
+        SELECT ${accountId}, ${kind}, ${id}, ${tag.Key}, ${tag.Key.toLowerCase()}, ${tag.Value}, ${i} WHERE ${entityExists(accountId, kind, id)}`,
+    ),
   );
 }
 
 /** For a delete's batch, after the entity's DELETE: its tags go only if the entity row is gone. */
 export function deleteTagsStmt(db: Db, accountId: string, kind: TaggedKind, id: string): D1PreparedStatement {
-  return db.$client
-    .prepare(`DELETE FROM tags WHERE account_id = ?1 AND resource_id = ?2 AND resource_type = ?3 AND NOT ${entityExists(kind)}`)
-    .bind(accountId, id, kind);
+  return statement(
+    db,
+    sql`DELETE FROM ${tags} WHERE ${tags.accountId} = ${accountId} AND ${tags.resourceId} = ${id} AND ${tags.resourceType} = ${kind}
+      AND NOT ${entityExists(accountId, kind, id)}`,
+  );
 }
