@@ -87,7 +87,8 @@ export const objectArn = (bucket: string, key: string): string => `arn:aws:s3:::
 export function s3Target(bucket: BucketRow, resource: string, context?: Record<string, string>): AuthzTarget {
   const t: AuthzTarget = { resource, resourceAccount: bucket.accountId, deniedMessage: "s3" };
   if (bucket.policy !== undefined) t.resourcePolicies = [{ id: bucketArn(bucket.name), json: bucket.policy, kind: "resource" }];
-  if (context && Object.keys(context).length) t.context = context;
+  // The bucket owner's account, as AWS sets both keys for S3 (bucket policies often compare them).
+  t.context = { "aws:ResourceAccount": bucket.accountId, "s3:ResourceAccount": bucket.accountId, ...context };
   return t;
 }
 
