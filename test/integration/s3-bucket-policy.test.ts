@@ -163,9 +163,18 @@ describe("cross-account: the identity policy and the bucket policy must both all
     );
     // Delegated, but A's admin has granted bob nothing yet.
     await expectAwsError(s3(bob).send(new GetObjectCommand({ Bucket: bucket, Key: "data.txt" })), "AccessDenied", 403, "Access Denied");
-    await iam(rootA).send(
-      new PutUserPolicyCommand({ UserName: "delegbob", PolicyName: "p", PolicyDocument: JSON.stringify(allow("s3:GetObject", "*")) }),
-    );
+    // An identity policy confined to B's resources (aws:ResourceAccount names the bucket owner) …
+    const inB = (account: string) =>
+      JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Action: "s3:GetObject", Resource: "*", Condition: { StringEquals: { "aws:ResourceAccount": account } } },
+        ],
+      });
+    await iam(rootA).send(new PutUserPolicyCommand({ UserName: "delegbob", PolicyName: "p", PolicyDocument: inB("999999999999") }));
+    await expectAwsError(s3(bob).send(new GetObjectCommand({ Bucket: bucket, Key: "data.txt" })), "AccessDenied", 403, "Access Denied");
+    // … allows once it names B.
+    await iam(rootA).send(new PutUserPolicyCommand({ UserName: "delegbob", PolicyName: "p", PolicyDocument: inB(accountB) }));
     expect(await read(bob, bucket)).toBe("B's data");
     // A's root holds every permission of A: allowed too.
     expect(await read(rootA, bucket)).toBe("B's data");
@@ -302,6 +311,12 @@ describe("Put/Get/DeleteBucketPolicy", () => {
       [bucketPolicy({ ...stmt, Principal: undefined }), "Missing required field Principal"],
       [bucketPolicy({ ...stmt, Principal: { AWS: "arn:aws:iam::12345:user/x" } }), "Invalid principal in policy"],
       [bucketPolicy({ ...stmt, Principal: { AWS: "not-a-principal" } }), "Invalid principal in policy"],
+      // A user or role that does not exist (S3 resolves them when it stores the policy).
+      [bucketPolicy({ ...stmt, Principal: { AWS: `arn:aws:iam::${accountA}:user/nobody` } }), "Invalid principal in policy"],
+      [
+        bucketPolicy({ ...stmt, Principal: { AWS: [accountA, `arn:aws:iam::${accountB}:role/NoSuchRole`] } }),
+        "Invalid principal in policy",
+      ],
       [bucketPolicy({ ...stmt, Action: "ec2:RunInstances" }), "Policy has invalid action"],
       [bucketPolicy({ ...stmt, Action: "s3:NoSuchAction" }), "Policy has invalid action"],
       [bucketPolicy({ ...stmt, Action: "s3:ListAllMyBuckets" }), "Policy has invalid action"],

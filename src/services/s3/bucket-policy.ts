@@ -17,6 +17,9 @@ import { setBucketPolicy, type BucketRow } from "../../store/s3-buckets";
 import { AwsError } from "../../protocol/errors";
 import { parsePolicy, policySizeWithoutWhitespace } from "../../policy/index";
 import { actionResourceTypes, expandActionPattern } from "../../data/catalog";
+import { getUserByName } from "../../store/iam-users";
+import { getRoleByName } from "../../store/iam-roles";
+import type { Db } from "../../store/db";
 import { bucketArn, s3err, s3Target } from "./common";
 import { checkExpectedOwner, loadBucket } from "./buckets";
 
@@ -187,6 +190,32 @@ export function validateBucketPolicy(json: string, bucket: string): string {
   return json;
 }
 
+const IAM_PRINCIPAL = /^arn:aws:iam::(\d{12}):(user|role)\/(?:.*\/)?([^/]+)$/;
+
+/**
+ * S3 resolves the users and roles a policy names when it stores it, and refuses one that does not
+ * exist: "Invalid principal in policy" (AWS's answer for a deleted or misspelt user or role).
+ * Accounts, `*`, services and session ARNs are taken as written.
+ */
+export async function checkPrincipalsExist(db: Db, json: string): Promise<void> {
+  const doc = JSON.parse(json) as { Statement: unknown };
+  const statements = (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]) as Record<string, unknown>[];
+  const arns = new Set<string>();
+  for (const s of statements) {
+    const block = s.Principal ?? s.NotPrincipal;
+    if (!isObj(block)) continue;
+    for (const v of strings(block.AWS) ?? []) if (IAM_PRINCIPAL.test(v)) arns.add(v);
+  }
+  const found = await Promise.all(
+    [...arns].map(async (arn) => {
+      const [, account, kind, name] = IAM_PRINCIPAL.exec(arn)!;
+      const row = kind === "user" ? await getUserByName(db, account!, name!) : await getRoleByName(db, account!, name!);
+      return row !== undefined && row.arn.toLowerCase() === arn.toLowerCase();
+    }),
+  );
+  if (found.includes(false)) throw malformedPolicy(S3_MALFORMED.invalidPrincipal);
+}
+
 interface PolicyInput {
   Bucket: string;
   ExpectedBucketOwner?: string;
@@ -223,6 +252,7 @@ export const PutBucketPolicy = defineAction({
     checkExpectedOwner(input, b);
     ownerOnly(ctx, b, "PUT");
     const text = validateBucketPolicy(input.Policy ?? "", b.name);
+    await checkPrincipalsExist(ctx.db, text);
     if (!(await setBucketPolicy(ctx.db, b.name, b.accountId, text))) throw s3err.noSuchBucket(b.name);
     return {};
   },
