@@ -196,7 +196,8 @@ export async function authorizeCall(ctx: ActionContext, action: string, target: 
 export function deniedMessage(request: AuthzRequest, decision: Decision, target: AuthzTarget): string {
   if (target.deniedMessage === "s3") {
     if (request.resourceAccount !== request.principal.account) return "Access Denied";
-    return accessDeniedMessage(request, decision, { quoteResource: true });
+    // A bucket policy has no ARN of its own: S3 says "… with an explicit deny in a resource-based policy".
+    return accessDeniedMessage(request, decision, { quoteResource: true, includePolicyArn: decision.deniedBy?.type !== "resource" });
   }
   return accessDeniedMessage(request, decision);
 }

@@ -10,6 +10,8 @@ export interface BucketRow {
   /** the LocationConstraint it was created in (`us-east-1` when none was given; `EU` kept as sent) */
   region: string;
   createDate: string;
+  /** the bucket policy as PutBucketPolicy stored it; absent when the bucket has none */
+  policy?: string;
 }
 
 interface RawBucket {
@@ -17,13 +19,18 @@ interface RawBucket {
   account_id: string;
   region: string;
   create_date: string;
+  policy?: string | null;
 }
 
-const row = (r: RawBucket): BucketRow => ({ name: r.name, accountId: r.account_id, region: r.region, createDate: r.create_date });
+const row = (r: RawBucket): BucketRow => {
+  const b: BucketRow = { name: r.name, accountId: r.account_id, region: r.region, createDate: r.create_date };
+  if (typeof r.policy === "string") b.policy = r.policy;
+  return b;
+};
 
 export async function getBucket(db: Db, name: string): Promise<BucketRow | undefined> {
   const r = await db.$client
-    .prepare("SELECT name, account_id, region, create_date FROM s3_buckets WHERE name = ?")
+    .prepare("SELECT name, account_id, region, create_date, policy FROM s3_buckets WHERE name = ?")
     .bind(name)
     .first<RawBucket>();
   return r ? row(r) : undefined;
@@ -77,4 +84,16 @@ export async function deleteBucket(db: Db, name: string, accountId: string): Pro
   ]);
   if (del?.results.length) return "deleted";
   return Number(obj?.results[0]?.n ?? 0) > 0 ? "notEmpty" : "missing";
+}
+
+/**
+ * Sets (or, with null, removes) the policy of a bucket of `accountId`. False when the bucket is gone
+ * (deleted under us).
+ */
+export async function setBucketPolicy(db: Db, name: string, accountId: string, policy: string | null): Promise<boolean> {
+  const r = await db.$client
+    .prepare("UPDATE s3_buckets SET policy = ? WHERE name = ? AND account_id = ? RETURNING name")
+    .bind(policy, name, accountId)
+    .all();
+  return r.results.length > 0;
 }

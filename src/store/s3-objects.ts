@@ -65,12 +65,13 @@ const objectOf = (r: RawObject): ObjectRow => ({
 /** The bucket and (when `key` is given) its object, in one query. */
 export async function getBucketAndObject(db: Db, bucket: string, key: string): Promise<{ bucket?: BucketRow; object?: ObjectRow }> {
   const r = await db.$client
-    .prepare(`SELECT b.name AS b_name, b.account_id AS b_account, b.region AS b_region, b.create_date AS b_created, ${COLUMNS}
+    .prepare(`SELECT b.name AS b_name, b.account_id AS b_account, b.region AS b_region, b.create_date AS b_created, b.policy AS b_policy, ${COLUMNS}
       FROM s3_buckets b LEFT JOIN s3_objects o ON o.bucket = b.name AND o.object_key = ? WHERE b.name = ?`)
     .bind(key, bucket)
-    .first<RawObject & { b_name: string; b_account: string; b_region: string; b_created: string }>();
+    .first<RawObject & { b_name: string; b_account: string; b_region: string; b_created: string; b_policy: string | null }>();
   if (!r) return {};
   const b: BucketRow = { name: r.b_name, accountId: r.b_account, region: r.b_region, createDate: r.b_created };
+  if (typeof r.b_policy === "string") b.policy = r.b_policy;
   return r.object_key === null || r.object_key === undefined ? { bucket: b } : { bucket: b, object: objectOf(r) };
 }
 

@@ -326,7 +326,7 @@ export const decisions = sqliteTable(
 
 /**
  * S3 buckets (migrations/0006_s3.sql). Names are global across the sandbox; `account_id` is the
- * owner. Bucket policies, tags and public-access blocks join in the next slices of issue 15.
+ * owner. Tags and public-access blocks join in the next slices of issue 15.
  */
 export const s3Buckets = sqliteTable(
   "s3_buckets",
@@ -336,6 +336,8 @@ export const s3Buckets = sqliteTable(
     /** the LocationConstraint it was created with (us-east-1 when none) */
     region: text("region").notNull(),
     createDate: text("create_date").notNull(),
+    /** the bucket policy as PutBucketPolicy stored it (migrations/0007_s3_bucket_policy.sql); NULL when none */
+    policy: text("policy"),
   },
   (t) => [index("s3_buckets_account").on(t.accountId, t.name)],
 );

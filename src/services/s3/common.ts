@@ -3,9 +3,9 @@
  * and authorization targets, the owner element, and where object bodies live in R2.
  *
  * Authorization: every call names the IAM action S3 checks, the bucket or object ARN, and the
- * bucket owner's account as `resourceAccount`. A bucket's resource policy joins the target in
- * `resourcePolicies` once bucket policies exist (the next slice of issue 15); until then a bucket
- * of another account is denied, since cross-account access needs that policy.
+ * bucket owner's account as `resourceAccount`, and the bucket policy, when there is one, as the
+ * target's resource policy: the engine then applies AWS's rules — same account, identity policy OR
+ * bucket policy; across accounts, both; a policy naming an account delegates to its identity policies.
  */
 import { AwsError } from "../../protocol/errors";
 import type { ActionContext, AuthzTarget } from "../action";
@@ -81,11 +81,14 @@ export const objectArn = (bucket: string, key: string): string => `arn:aws:s3:::
 
 /**
  * The authorization target of a call on a bucket or one of its objects: the resource in the bucket
- * owner's account, S3's denial wording, and the request's S3 condition keys.
+ * owner's account, the bucket policy (the one place where resourcePolicies gets added), S3's denial
+ * wording, and the request's S3 condition keys.
  */
 export function s3Target(bucket: BucketRow, resource: string, context?: Record<string, string>): AuthzTarget {
   const t: AuthzTarget = { resource, resourceAccount: bucket.accountId, deniedMessage: "s3" };
-  if (context && Object.keys(context).length) t.context = context;
+  if (bucket.policy !== undefined) t.resourcePolicies = [{ id: bucketArn(bucket.name), json: bucket.policy, kind: "resource" }];
+  // The bucket owner's account, as AWS sets both keys for S3 (bucket policies often compare them).
+  t.context = { "aws:ResourceAccount": bucket.accountId, "s3:ResourceAccount": bucket.accountId, ...context };
   return t;
 }
 

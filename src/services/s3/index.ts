@@ -1,7 +1,8 @@
-/** S3 (REST-XML): every action, by family (buckets, objects, listings). */
+/** S3 (REST-XML): every action, by family (buckets, bucket policies, objects, listings). */
 import type { RegisteredAction } from "../action";
 import { bucketActions } from "./buckets";
 import { objectActions } from "./objects";
 import { listActions } from "./list";
+import { bucketPolicyActions } from "./bucket-policy";
 
-export const s3Actions: RegisteredAction[] = [...bucketActions, ...objectActions, ...listActions];
+export const s3Actions: RegisteredAction[] = [...bucketActions, ...bucketPolicyActions, ...objectActions, ...listActions];
