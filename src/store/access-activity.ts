@@ -1,9 +1,24 @@
 /**
- * Access Advisor data: the last authenticated use per IAM entity (user / role ARN), service
- * namespace and — for the services whose actions AWS tracks — action (access_activity), and the
- * jobs of GenerateServiceLastAccessedDetails (access_advisor_jobs).
+ * Access Advisor data, in the store's one dialect (src/store/db.ts): the last authenticated use
+ * per IAM entity (user / role ARN), service namespace and — for the services whose actions AWS
+ * tracks — action (access_activity), and the jobs of GenerateServiceLastAccessedDetails
+ * (access_advisor_jobs). All of it is bookkeeping (the request path, effect-`none` actions): the plain `Db`.
  */
-import type { Db } from "./db";
+import { sql, type SQL } from "drizzle-orm";
+import { all, bare, first, selectList, statement, type Db, type Row } from "./db";
+import {
+  accessActivity,
+  accessAdvisorJobs,
+  awsManagedPolicies,
+  groupMembers,
+  groups,
+  inlinePolicies,
+  policies,
+  policyAttachments,
+  policyVersions,
+  roles,
+  users,
+} from "./schema";
 import { isoSeconds } from "../lib/clock";
 
 /** Services whose actions Access Advisor reports one by one (AWS: IAM, EC2, Lambda, S3 management actions). */
@@ -29,38 +44,36 @@ export interface ActivityInput {
  * for tracked services, the action row. Meant to run after the response (ctx.waitUntil).
  */
 export async function recordActivity(db: Db, a: ActivityInput): Promise<void> {
-  const d1 = db.$client;
+  const t = accessActivity;
   const when = isoSeconds(a.now);
   const upsert = (action: string) =>
-    d1
-      .prepare(`INSERT INTO access_activity (account_id, principal_arn, entity_arn, service, action, last_authenticated, region)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-        ON CONFLICT (account_id, entity_arn, service, action) DO UPDATE SET
-          principal_arn = excluded.principal_arn, last_authenticated = excluded.last_authenticated, region = excluded.region
-        WHERE excluded.last_authenticated >= access_activity.last_authenticated`)
-      .bind(a.accountId, a.principalArn, a.entityArn, a.service.toLowerCase(), action, when, a.region);
+    statement(
+      db,
+      sql`INSERT INTO ${t} (${bare(t.accountId)}, ${bare(t.principalArn)}, ${bare(t.entityArn)}, ${bare(t.service)}, ${bare(t.action)},
+          ${bare(t.lastAuthenticated)}, ${bare(t.region)})
+        VALUES (${a.accountId}, ${a.principalArn}, ${a.entityArn}, ${a.service.toLowerCase()}, ${action}, ${when}, ${a.region})
+        ON CONFLICT (${bare(t.accountId)}, ${bare(t.entityArn)}, ${bare(t.service)}, ${bare(t.action)}) DO UPDATE SET
+          ${bare(t.principalArn)} = excluded.${bare(t.principalArn)}, ${bare(t.lastAuthenticated)} = excluded.${bare(t.lastAuthenticated)},
+          ${bare(t.region)} = excluded.${bare(t.region)}
+        WHERE excluded.${bare(t.lastAuthenticated)} >= ${t.lastAuthenticated}`,
+    );
   const stmts = [upsert("")];
   if (TRACKED_SERVICES.has(a.service.toLowerCase()) && a.action) stmts.push(upsert(a.action));
-  await d1.batch(stmts);
+  await db.$client.batch(stmts);
 }
 
-export interface ActivityRow {
-  entityArn: string;
-  service: string;
-  action: string;
-  lastAuthenticated: string;
-  region: string;
-}
+/** An activity row as the store returns it: every column of `access_activity` but account_id and principal_arn. */
+export type ActivityRow = Row<typeof accessActivity, "accountId" | "principalArn">;
 
 /** Activity of the given entities (service rows have action ""). */
 export async function activityOf(db: Db, accountId: string, entityArns: string[]): Promise<ActivityRow[]> {
   if (entityArns.length === 0) return [];
-  const { results } = await db.$client
-    .prepare(`SELECT entity_arn AS entityArn, service, action, last_authenticated AS lastAuthenticated, region FROM access_activity
-      WHERE account_id = ? AND entity_arn IN (SELECT value FROM json_each(?))`)
-    .bind(accountId, JSON.stringify(entityArns))
-    .all<ActivityRow>();
-  return results;
+  const t = accessActivity;
+  return all<ActivityRow>(
+    db,
+    sql`SELECT ${selectList(t, ["accountId", "principalArn"])} FROM ${t}
+      WHERE ${t.accountId} = ${accountId} AND ${t.entityArn} IN (SELECT value FROM json_each(${JSON.stringify(entityArns)}))`,
+  );
 }
 
 // ---------------------------------------------------------------- the entity behind a job
@@ -80,24 +93,31 @@ export interface JobSubject {
   entities: EntityInfo[];
 }
 
-const ENTITY_COLS = {
-  user: `u.arn AS arn, u.user_name AS name, 'USER' AS type, u.user_id AS id, u.path AS path`,
-  role: `r.arn AS arn, r.role_name AS name, 'ROLE' AS type, r.role_id AS id, r.path AS path`,
+/** The EntityInfo select list of a user row and of a role row. */
+const ENTITY = {
+  user: sql`${users.arn} AS "arn", ${users.userName} AS "name", 'USER' AS "type", ${users.userId} AS "id", ${users.path} AS "path"`,
+  role: sql`${roles.arn} AS "arn", ${roles.roleName} AS "name", 'ROLE' AS "type", ${roles.roleId} AS "id", ${roles.path} AS "path"`,
 };
 
-/** Documents of the managed and inline policies of the given (entity_type, entity_id) pairs. */
-function documentsOf(db: Db, accountId: string, ents: string, id: string): D1PreparedStatement {
-  return db.$client
-    .prepare(`WITH ents(t, id) AS (${ents})
-      SELECT COALESCE(pv.document, am.document) AS doc FROM policy_attachments pa JOIN ents e ON e.t = pa.entity_type AND e.id = pa.entity_id
-        LEFT JOIN policies p ON p.account_id = ?1 AND p.arn = pa.policy_arn
-        LEFT JOIN policy_versions pv ON pv.policy_id = p.policy_id AND pv.version_id = p.default_version_id
-        LEFT JOIN aws_managed_policies am ON am.arn = pa.policy_arn
-       WHERE pa.account_id = ?1
+/** Documents of the managed and inline policies of the (entity_type, entity_id) pairs `ents` selects. */
+function documentsOf(db: Db, accountId: string, ents: SQL): D1PreparedStatement {
+  const pa = policyAttachments;
+  const ip = inlinePolicies;
+  return statement(
+    db,
+    sql`WITH ents(t, id) AS (${ents})
+      SELECT COALESCE(${policyVersions.document}, ${awsManagedPolicies.document}) AS doc
+        FROM ${pa} JOIN ents ON ents.t = ${pa.entityType} AND ents.id = ${pa.entityId}
+        LEFT JOIN ${policies} ON ${policies.accountId} = ${accountId} AND ${policies.arn} = ${pa.policyArn}
+        LEFT JOIN ${policyVersions} ON ${policyVersions.policyId} = ${policies.policyId} AND ${policyVersions.versionId} = ${policies.defaultVersionId}
+        LEFT JOIN ${awsManagedPolicies} ON ${awsManagedPolicies.arn} = ${pa.policyArn}
+       WHERE ${pa.accountId} = ${accountId}
       UNION ALL
-      SELECT ip.document FROM inline_policies ip JOIN ents e ON e.t = ip.entity_type AND e.id = ip.entity_id WHERE ip.account_id = ?1`)
-    .bind(accountId, id);
+      SELECT ${ip.document} FROM ${ip} JOIN ents ON ents.t = ${ip.entityType} AND ents.id = ${ip.entityId} WHERE ${ip.accountId} = ${accountId}`,
+  );
 }
+
+const docs = (rows: { doc: string | null }[]) => rows.map((r) => r.doc).filter((d): d is string => !!d);
 
 /** The subject of a job on a user, group, role or policy ARN; null when the entity does not exist. */
 export async function jobSubject(
@@ -107,87 +127,91 @@ export async function jobSubject(
   arn: string,
 ): Promise<JobSubject | null> {
   const d1 = db.$client;
+  const gm = groupMembers;
   if (kind === "user" || kind === "role") {
-    const table = kind === "user" ? "users u" : "roles r";
-    const ent = await d1
-      .prepare(
-        `SELECT ${ENTITY_COLS[kind]} FROM ${table} WHERE ${kind === "user" ? "u" : "r"}.account_id = ? AND ${kind === "user" ? "u" : "r"}.arn = ?`,
-      )
-      .bind(accountId, arn)
-      .first<EntityInfo>();
+    const ent = await first<EntityInfo>(
+      db,
+      kind === "user"
+        ? sql`SELECT ${ENTITY.user} FROM ${users} WHERE ${users.accountId} = ${accountId} AND ${users.arn} = ${arn}`
+        : sql`SELECT ${ENTITY.role} FROM ${roles} WHERE ${roles.accountId} = ${accountId} AND ${roles.arn} = ${arn}`,
+    );
     if (!ent) return null;
     const ents =
       kind === "user"
-        ? `SELECT 'user', ?2 UNION ALL SELECT 'group', gm.group_id FROM group_members gm WHERE gm.account_id = ?1 AND gm.user_id = ?2`
-        : `SELECT 'role', ?2`;
-    const { results } = await documentsOf(db, accountId, ents, ent.id).all<{ doc: string | null }>();
-    return { documents: results.map((r) => r.doc).filter((d): d is string => !!d), entities: [ent] };
+        ? sql`SELECT 'user', ${ent.id} UNION ALL SELECT 'group', ${gm.groupId} FROM ${gm} WHERE ${gm.accountId} = ${accountId} AND ${gm.userId} = ${ent.id}`
+        : sql`SELECT 'role', ${ent.id}`;
+    const { results } = await documentsOf(db, accountId, ents).all<{ doc: string | null }>();
+    return { documents: docs(results), entities: [ent] };
   }
   if (kind === "group") {
-    const g = await d1
-      .prepare(`SELECT group_id AS id FROM groups WHERE account_id = ? AND arn = ?`)
-      .bind(accountId, arn)
-      .first<{ id: string }>();
+    const g = await first<{ id: string }>(
+      db,
+      sql`SELECT ${groups.groupId} AS id FROM ${groups} WHERE ${groups.accountId} = ${accountId} AND ${groups.arn} = ${arn}`,
+    );
     if (!g) return null;
-    const [docs, members] = await d1.batch([
-      documentsOf(db, accountId, `SELECT 'group', ?2`, g.id),
-      d1
-        .prepare(
-          `SELECT ${ENTITY_COLS.user} FROM group_members gm JOIN users u ON u.user_id = gm.user_id WHERE gm.account_id = ? AND gm.group_id = ?`,
-        )
-        .bind(accountId, g.id),
+    const [docRows, members] = await d1.batch([
+      documentsOf(db, accountId, sql`SELECT 'group', ${g.id}`),
+      statement(
+        db,
+        sql`SELECT ${ENTITY.user} FROM ${gm} JOIN ${users} ON ${users.userId} = ${gm.userId} WHERE ${gm.accountId} = ${accountId} AND ${gm.groupId} = ${g.id}`,
+      ),
     ]);
     return {
-      documents: ((docs?.results ?? []) as { doc: string | null }[]).map((r) => r.doc).filter((d): d is string => !!d),
+      documents: docs((docRows?.results ?? []) as { doc: string | null }[]),
       entities: (members?.results ?? []) as EntityInfo[],
     };
   }
-  const [doc, users, roles] = await d1.batch([
-    d1
-      .prepare(`SELECT pv.document AS doc FROM policies p JOIN policy_versions pv ON pv.policy_id = p.policy_id AND pv.version_id = p.default_version_id
-        WHERE p.account_id = ?1 AND p.arn = ?2
-      UNION ALL SELECT document FROM aws_managed_policies WHERE arn = ?2`)
-      .bind(accountId, arn),
-    d1
-      .prepare(`SELECT DISTINCT ${ENTITY_COLS.user} FROM users u WHERE u.account_id = ?1 AND (
-        EXISTS (SELECT 1 FROM policy_attachments pa WHERE pa.account_id = ?1 AND pa.policy_arn = ?2 AND pa.entity_type = 'user' AND pa.entity_id = u.user_id)
-        OR EXISTS (SELECT 1 FROM group_members gm JOIN policy_attachments pa ON pa.entity_type = 'group' AND pa.entity_id = gm.group_id
-                   WHERE gm.account_id = ?1 AND gm.user_id = u.user_id AND pa.account_id = ?1 AND pa.policy_arn = ?2))`)
-      .bind(accountId, arn),
-    d1
-      .prepare(`SELECT ${ENTITY_COLS.role} FROM roles r JOIN policy_attachments pa ON pa.entity_type = 'role' AND pa.entity_id = r.role_id
-        WHERE r.account_id = ?1 AND pa.account_id = ?1 AND pa.policy_arn = ?2`)
-      .bind(accountId, arn),
+  const pa = policyAttachments;
+  const [doc, userRows, roleRows] = await d1.batch([
+    statement(
+      db,
+      sql`SELECT ${policyVersions.document} AS doc FROM ${policies}
+          JOIN ${policyVersions} ON ${policyVersions.policyId} = ${policies.policyId} AND ${policyVersions.versionId} = ${policies.defaultVersionId}
+        WHERE ${policies.accountId} = ${accountId} AND ${policies.arn} = ${arn}
+      UNION ALL SELECT ${awsManagedPolicies.document} FROM ${awsManagedPolicies} WHERE ${awsManagedPolicies.arn} = ${arn}`,
+    ),
+    statement(
+      db,
+      sql`SELECT DISTINCT ${ENTITY.user} FROM ${users} WHERE ${users.accountId} = ${accountId} AND (
+        EXISTS (SELECT 1 FROM ${pa} WHERE ${pa.accountId} = ${accountId} AND ${pa.policyArn} = ${arn} AND ${pa.entityType} = 'user' AND ${pa.entityId} = ${users.userId})
+        OR EXISTS (SELECT 1 FROM ${gm} JOIN ${pa} ON ${pa.entityType} = 'group' AND ${pa.entityId} = ${gm.groupId}
+                   WHERE ${gm.accountId} = ${accountId} AND ${gm.userId} = ${users.userId} AND ${pa.accountId} = ${accountId} AND ${pa.policyArn} = ${arn}))`,
+    ),
+    statement(
+      db,
+      sql`SELECT ${ENTITY.role} FROM ${roles} JOIN ${pa} ON ${pa.entityType} = 'role' AND ${pa.entityId} = ${roles.roleId}
+        WHERE ${roles.accountId} = ${accountId} AND ${pa.accountId} = ${accountId} AND ${pa.policyArn} = ${arn}`,
+    ),
   ]);
   const d = (doc?.results[0] as { doc?: string } | undefined)?.doc;
   if (!d) return null;
-  return { documents: [d], entities: [...((users?.results ?? []) as EntityInfo[]), ...((roles?.results ?? []) as EntityInfo[])] };
+  return { documents: [d], entities: [...((userRows?.results ?? []) as EntityInfo[]), ...((roleRows?.results ?? []) as EntityInfo[])] };
 }
 
 // ---------------------------------------------------------------- jobs
 
-export interface JobRow {
-  jobId: string;
-  arn: string;
+/** A job as the store returns it: every column of `access_advisor_jobs` but account_id. */
+export type JobRow = Omit<Row<typeof accessAdvisorJobs, "accountId">, "granularity" | "status"> & {
   granularity: "SERVICE_LEVEL" | "ACTION_LEVEL";
   status: "IN_PROGRESS" | "COMPLETED" | "FAILED";
-  creationDate: string;
-  completionDate: string | null;
-  result: string | null;
-}
+};
 
 export async function insertJob(db: Db, accountId: string, j: JobRow): Promise<void> {
-  await db.$client
-    .prepare(`INSERT INTO access_advisor_jobs (job_id, account_id, arn, granularity, status, creation_date, completion_date, result)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-    .bind(j.jobId, accountId, j.arn, j.granularity, j.status, j.creationDate, j.completionDate, j.result)
-    .run();
+  const t = accessAdvisorJobs;
+  await statement(
+    db,
+    sql`INSERT INTO ${t} (${bare(t.jobId)}, ${bare(t.accountId)}, ${bare(t.arn)}, ${bare(t.granularity)}, ${bare(t.status)},
+        ${bare(t.creationDate)}, ${bare(t.completionDate)}, ${bare(t.result)})
+      VALUES (${j.jobId}, ${accountId}, ${j.arn}, ${j.granularity}, ${j.status}, ${j.creationDate}, ${j.completionDate}, ${j.result})`,
+  ).run();
 }
 
 export async function getJob(db: Db, accountId: string, jobId: string): Promise<JobRow | null> {
-  return db.$client
-    .prepare(`SELECT job_id AS jobId, arn, granularity, status, creation_date AS creationDate, completion_date AS completionDate, result
-      FROM access_advisor_jobs WHERE account_id = ? AND job_id = ?`)
-    .bind(accountId, jobId)
-    .first<JobRow>();
+  const t = accessAdvisorJobs;
+  return (
+    (await first<JobRow>(
+      db,
+      sql`SELECT ${selectList(t, ["accountId"])} FROM ${t} WHERE ${t.accountId} = ${accountId} AND ${t.jobId} = ${jobId}`,
+    )) ?? null
+  );
 }

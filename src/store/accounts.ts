@@ -1,31 +1,37 @@
-/** Accounts (tenancy) and their root keys. */
-import { eq, sql } from "drizzle-orm";
-import type { Db } from "./db";
-import * as t from "./schema";
+/**
+ * Accounts (tenancy) and their root keys, in the store's one dialect (src/store/db.ts). Written by
+ * the admin API and the bootstrap, outside any action: the plain `Db`, each change one batch.
+ */
+import { getTableName, sql } from "drizzle-orm";
+import { all, bare, first, selectList, statement, type Db, type Row } from "./db";
+import {
+  accessKeys,
+  accountAliases,
+  accounts,
+  groupMembers,
+  groups,
+  inlinePolicies,
+  instanceProfiles,
+  policies,
+  policyAttachments,
+  policyVersions,
+  roles,
+  tags,
+  users,
+} from "./schema";
 import { isoSeconds } from "../lib/clock";
 import { newAccessKeyId, newIncarnation, newSecretAccessKey } from "../lib/ids";
 
-export interface AccountRow {
-  id: string;
-  alias: string | null;
-  createDate: string;
-  generation: number;
-}
+/** An account as the store returns it: its id, alias, creation date and generation. */
+export type AccountRow = Row<typeof accounts, "writeMark" | "consistencyMode" | "consistencyConfig" | "incarnation">;
+const ACCOUNT = selectList(accounts, ["writeMark", "consistencyMode", "consistencyConfig", "incarnation"]);
 
 export async function getAccount(db: Db, id: string): Promise<AccountRow | undefined> {
-  return db
-    .select({ id: t.accounts.id, alias: t.accounts.alias, createDate: t.accounts.createDate, generation: t.accounts.generation })
-    .from(t.accounts)
-    .where(eq(t.accounts.id, id))
-    .get();
+  return first<AccountRow>(db, sql`SELECT ${ACCOUNT} FROM ${accounts} WHERE ${accounts.id} = ${id}`);
 }
 
 export async function listAccounts(db: Db): Promise<AccountRow[]> {
-  return db
-    .select({ id: t.accounts.id, alias: t.accounts.alias, createDate: t.accounts.createDate, generation: t.accounts.generation })
-    .from(t.accounts)
-    .orderBy(t.accounts.createDate, t.accounts.id)
-    .all();
+  return all<AccountRow>(db, sql`SELECT ${ACCOUNT} FROM ${accounts} ORDER BY ${accounts.createDate}, ${accounts.id}`);
 }
 
 export interface CreatedAccount {
@@ -35,6 +41,24 @@ export interface CreatedAccount {
   rootSecretAccessKey: string;
   createDate: string;
 }
+
+/** INSERT of a new account row, returning its id (none when the id is taken). */
+function insertAccountStmt(db: Db, id: string, alias: string | null, createDate: string): D1PreparedStatement {
+  const a = accounts;
+  return statement(
+    db,
+    sql`INSERT INTO ${a} (${bare(a.id)}, ${bare(a.alias)}, ${bare(a.createDate)}, ${bare(a.incarnation)})
+      VALUES (${id}, ${alias}, ${createDate}, ${newIncarnation()}) ON CONFLICT DO NOTHING RETURNING ${bare(a.id)}`,
+  );
+}
+
+/** The root key's INSERT, for after insertAccountStmt: it lands only when the account row was new (`changes() = 1`). */
+const insertRootKey = (keyId: string, accountId: string, secret: string, createDate: string) => {
+  const k = accessKeys;
+  return sql`INSERT INTO ${k} (${bare(k.accessKeyId)}, ${bare(k.accountId)}, ${bare(k.userId)}, ${bare(k.userName)}, ${bare(k.secret)},
+      ${bare(k.status)}, ${bare(k.createDate)})
+    SELECT ${keyId}, ${accountId}, NULL, NULL, ${secret}, 'Active', ${createDate} WHERE changes() = 1`;
+};
 
 /** Creates an account and its root key in one batch; false when the id is taken. */
 export async function createAccount(
@@ -46,20 +70,21 @@ export async function createAccount(
 ): Promise<CreatedAccount | null> {
   const createDate = isoSeconds(now);
   const key = rootKey ?? { id: newAccessKeyId(id, false), secret: newSecretAccessKey() };
-  const d1 = db.$client;
   const stmts = [
-    d1
-      .prepare("INSERT INTO accounts (id, alias, create_date, incarnation) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id")
-      .bind(id, alias, createDate, newIncarnation()),
+    insertAccountStmt(db, id, alias, createDate),
     // Only write the key (and alias) when the account row was new: same batch = one transaction.
-    d1
-      .prepare(`INSERT INTO access_keys (access_key_id, account_id, user_id, user_name, secret, status, create_date)
-      SELECT ?, ?, NULL, NULL, ?, 'Active', ? WHERE changes() = 1`)
-      .bind(key.id, id, key.secret, createDate),
+    statement(db, insertRootKey(key.id, id, key.secret, createDate)),
   ];
   // A taken alias violates the primary key and rolls the whole batch back.
-  if (alias) stmts.push(d1.prepare("INSERT INTO account_aliases (alias, account_id) SELECT ?, ? WHERE changes() = 1").bind(alias, id));
-  const [ins] = await d1.batch<{ id: string }>(stmts);
+  if (alias)
+    stmts.push(
+      statement(
+        db,
+        sql`INSERT INTO ${accountAliases} (${bare(accountAliases.alias)}, ${bare(accountAliases.accountId)})
+          SELECT ${alias}, ${id} WHERE changes() = 1`,
+      ),
+    );
+  const [ins] = await db.$client.batch<{ id: string }>(stmts);
   if (!ins || ins.results.length === 0) return null;
   return { accountId: id, alias, rootAccessKeyId: key.id, rootSecretAccessKey: key.secret, createDate };
 }
@@ -72,52 +97,53 @@ export async function createAccount(
  */
 export async function ensureDefaultAccount(db: Db, id: string, keyId: string, secret: string, now: number): Promise<boolean> {
   const createDate = isoSeconds(now);
-  const d1 = db.$client;
-  const [inserted] = await d1.batch<{ id: string }>([
-    d1
-      .prepare("INSERT INTO accounts (id, alias, create_date, incarnation) VALUES (?, NULL, ?, ?) ON CONFLICT DO NOTHING RETURNING id")
-      .bind(id, createDate, newIncarnation()),
+  const k = accessKeys;
+  const [inserted] = await db.$client.batch<{ id: string }>([
+    insertAccountStmt(db, id, null, createDate),
     // Only for a new account row (same batch = one transaction); a key id already taken elsewhere is left alone.
-    d1
-      .prepare(`INSERT INTO access_keys (access_key_id, account_id, user_id, user_name, secret, status, create_date)
-      SELECT ?, ?, NULL, NULL, ?, 'Active', ? WHERE changes() = 1 ON CONFLICT DO NOTHING`)
-      .bind(keyId, id, secret, createDate),
-    d1.prepare("UPDATE access_keys SET secret = ? WHERE access_key_id = ? AND account_id = ? AND user_id IS NULL").bind(secret, keyId, id),
+    statement(db, sql`${insertRootKey(keyId, id, secret, createDate)} ON CONFLICT DO NOTHING`),
+    statement(
+      db,
+      sql`UPDATE ${k} SET ${bare(k.secret)} = ${secret} WHERE ${k.accessKeyId} = ${keyId} AND ${k.accountId} = ${id} AND ${k.userId} IS NULL`,
+    ),
   ]);
   return (inserted?.results.length ?? 0) > 0;
 }
 
 /** Every table that holds account-owned rows; deleting an account clears them all in one batch. */
 const ACCOUNT_TABLES = [
-  "access_keys",
-  "users",
-  "groups",
-  "group_members",
-  "roles",
-  "policies",
-  "policy_versions",
-  "policy_attachments",
-  "inline_policies",
-  "tags",
-  "instance_profiles",
-  "account_aliases",
-] as const;
+  accessKeys,
+  users,
+  groups,
+  groupMembers,
+  roles,
+  policies,
+  policyVersions,
+  policyAttachments,
+  inlinePolicies,
+  tags,
+  instanceProfiles,
+  accountAliases,
+].map(getTableName);
 
 export async function deleteAccount(db: Db, id: string): Promise<boolean> {
   const extra = await listAccountTables(db);
-  const d1 = db.$client;
-  const res = await d1.batch<{ id: string }>([
-    d1.prepare("DELETE FROM accounts WHERE id = ? RETURNING id").bind(id),
-    ...extra.map((table) => d1.prepare(`DELETE FROM "${table}" WHERE account_id = ?`).bind(id)),
+  const res = await db.$client.batch<{ id: string }>([
+    statement(db, sql`DELETE FROM ${accounts} WHERE ${accounts.id} = ${id} RETURNING ${bare(accounts.id)}`),
+    // Tables found by their account_id column (not all of them in the schema): the column by its name.
+    ...extra.map((table) => statement(db, sql`DELETE FROM ${sql.identifier(table)} WHERE account_id = ${id}`)),
   ]);
   return (res[0]?.results.length ?? 0) > 0;
 }
 
 /** Tables added by later migrations are found by their account_id column, so deletion never misses one. */
 async function listAccountTables(db: Db): Promise<string[]> {
-  const rows = await db.all<{ name: string }>(sql`SELECT m.name AS name FROM sqlite_master m
+  const rows = await all<{ name: string }>(
+    db,
+    sql`SELECT m.name AS name FROM sqlite_master m
     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_cf_%' AND m.name != 'accounts'
-    AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) p WHERE p.name = 'account_id')`);
+    AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) p WHERE p.name = 'account_id')`,
+  );
   const names = rows.map((r) => r.name);
   for (const known of ACCOUNT_TABLES) if (!names.includes(known)) throw new Error(`table ${known} missing`);
   return names;

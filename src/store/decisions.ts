@@ -1,5 +1,10 @@
-/** Persisted decision explanations (see schema.ts `decisions`): one row per decision id, pruned after a day. */
-import type { Db } from "./db";
+/**
+ * Persisted decision explanations (see schema.ts `decisions`): one row per decision id, pruned after
+ * a day. Bookkeeping of the authorization path, in the store's one dialect (src/store/db.ts) with the plain `Db`.
+ */
+import { sql } from "drizzle-orm";
+import { bare, first, statement, type Db } from "./db";
+import { decisions } from "./schema";
 
 export const DECISION_RETENTION_MS = 24 * 60 * 60 * 1000;
 
@@ -11,16 +16,21 @@ export async function saveDecision(
   record: string,
   pruneBefore?: number,
 ): Promise<void> {
-  const d1 = db.$client;
-  const insert = d1
-    .prepare("INSERT OR REPLACE INTO decisions (decision_id, account_id, created_at, record) VALUES (?, ?, ?, ?)")
-    .bind(decisionId, accountId, createdAt, record);
+  const t = decisions;
+  const insert = statement(
+    db,
+    sql`INSERT OR REPLACE INTO ${t} (${bare(t.decisionId)}, ${bare(t.accountId)}, ${bare(t.createdAt)}, ${bare(t.record)})
+      VALUES (${decisionId}, ${accountId}, ${createdAt}, ${record})`,
+  );
   await (pruneBefore === undefined
     ? insert.run()
-    : d1.batch([insert, d1.prepare("DELETE FROM decisions WHERE created_at < ?").bind(pruneBefore)]));
+    : db.$client.batch([insert, statement(db, sql`DELETE FROM ${t} WHERE ${t.createdAt} < ${pruneBefore}`)]));
 }
 
 export async function loadDecision(db: Db, decisionId: string): Promise<string | undefined> {
-  const row = await db.$client.prepare("SELECT record FROM decisions WHERE decision_id = ?").bind(decisionId).first<{ record: string }>();
+  const row = await first<{ record: string }>(
+    db,
+    sql`SELECT ${decisions.record} AS "record" FROM ${decisions} WHERE ${decisions.decisionId} = ${decisionId}`,
+  );
   return row?.record;
 }

@@ -1,15 +1,36 @@
 /**
- * Account-level reads and aliases: GetAccountAuthorizationDetails (three D1 round trips: the page
- * of every requested section, the sizes of its documents to cut it to a byte budget, then the
- * details of exactly the rows on the page), the counters
- * of GetAccountSummary (one query), and the account alias (globally unique, one per account).
+ * Account-level reads and aliases, in the store's one dialect (src/store/db.ts):
+ * GetAccountAuthorizationDetails (three D1 round trips: the page of every requested section, the
+ * sizes of its documents to cut it to a byte budget, then the details of exactly the rows on the
+ * page), the counters of GetAccountSummary (one query), and the account alias (globally unique,
+ * one per account; its writes are one batch through src/store/write.ts).
  */
-import type { Db } from "./db";
+import { sql, type SQL } from "drizzle-orm";
+import { all, bare, first, statement, type Db } from "./db";
+import {
+  accessKeys,
+  accountAliases,
+  accounts,
+  awsManagedPolicies,
+  groupMembers,
+  groups,
+  inlinePolicies,
+  instanceProfiles,
+  mfaDevices,
+  policies,
+  policyAttachments,
+  policyVersions,
+  roles,
+  tags,
+  users,
+} from "./schema";
+import { writeBatch, type Write } from "./write";
 import { listPoliciesStmt, toPolicy, type PolicyRow, type RawPolicy, type TagRow } from "./iam-policies";
 
 export type AuthSection = "user" | "group" | "role" | "policy";
 export const SECTION_ORDER: AuthSection[] = ["user", "group", "role", "policy"];
 
+// The section rows are views (id / name / boundary / sortKey under one name for every section), not table rows.
 export interface UserRow {
   id: string;
   name: string;
@@ -63,41 +84,51 @@ export interface AuthDetailsPage {
   more: boolean;
 }
 
+/** Each entity section's select list (its columns under the section row's keys) and sort key (name_lower, newline, id). */
+const SECTIONS = {
+  user: {
+    table: users,
+    account: users.accountId,
+    cols: sql`${users.userId} AS "id", ${users.userName} AS "name", ${users.path} AS "path", ${users.arn} AS "arn",
+      ${users.createDate} AS "createDate", ${users.permissionsBoundary} AS "boundary"`,
+    key: sql`${users.nameLower} || char(10) || ${users.userId}`,
+  },
+  group: {
+    table: groups,
+    account: groups.accountId,
+    cols: sql`${groups.groupId} AS "id", ${groups.groupName} AS "name", ${groups.path} AS "path", ${groups.arn} AS "arn",
+      ${groups.createDate} AS "createDate"`,
+    key: sql`${groups.nameLower} || char(10) || ${groups.groupId}`,
+  },
+  role: {
+    table: roles,
+    account: roles.accountId,
+    cols: sql`${roles.roleId} AS "id", ${roles.roleName} AS "name", ${roles.path} AS "path", ${roles.arn} AS "arn",
+      ${roles.createDate} AS "createDate", ${roles.permissionsBoundary} AS "boundary",
+      length(${roles.assumeRolePolicyDocument}) AS "trustLength", ${roles.description} AS "description",
+      ${roles.maxSessionDuration} AS "maxSessionDuration", ${roles.lastUsedDate} AS "lastUsedDate", ${roles.lastUsedRegion} AS "lastUsedRegion"`,
+    key: sql`${roles.nameLower} || char(10) || ${roles.roleId}`,
+  },
+};
+
 /** Round trip 1: up to `limit + 1` rows of every requested section after the marker. */
 export async function authDetailsPage(db: Db, accountId: string, q: AuthDetailsQuery): Promise<AuthDetailsPage> {
-  const d1 = db.$client;
   const afterIdx = q.after ? SECTION_ORDER.indexOf(q.after.section) : -1;
   const keyFor = (section: AuthSection) => (q.after && q.after.section === section ? q.after.key : null);
   const wanted = SECTION_ORDER.filter((s, i) => q.sections.includes(s) && i >= afterIdx);
   const stmts: D1PreparedStatement[] = [];
   for (const sec of wanted) {
     const after = keyFor(sec);
-    if (sec === "user")
+    if (sec !== "policy") {
+      const s = SECTIONS[sec];
       stmts.push(
-        d1
-          .prepare(`SELECT user_id AS id, user_name AS name, path, arn, create_date AS createDate, permissions_boundary AS boundary,
-          name_lower || char(10) || user_id AS sortKey
-        FROM users WHERE account_id = ?1 AND (?2 IS NULL OR name_lower || char(10) || user_id > ?2) ORDER BY sortKey LIMIT ?3`)
-          .bind(accountId, after, q.limit + 1),
+        statement(
+          db,
+          sql`SELECT ${s.cols}, ${s.key} AS "sortKey" FROM ${s.table}
+          WHERE ${s.account} = ${accountId} ${after === null ? sql`` : sql`AND ${s.key} > ${after}`} ORDER BY "sortKey" LIMIT ${q.limit + 1}`,
+        ),
       );
-    else if (sec === "group")
-      stmts.push(
-        d1
-          .prepare(`SELECT group_id AS id, group_name AS name, path, arn, create_date AS createDate,
-          name_lower || char(10) || group_id AS sortKey
-        FROM groups WHERE account_id = ?1 AND (?2 IS NULL OR name_lower || char(10) || group_id > ?2) ORDER BY sortKey LIMIT ?3`)
-          .bind(accountId, after, q.limit + 1),
-      );
-    else if (sec === "role")
-      stmts.push(
-        d1
-          .prepare(`SELECT role_id AS id, role_name AS name, path, arn, create_date AS createDate, permissions_boundary AS boundary,
-          length(assume_role_policy_document) AS trustLength, description, max_session_duration AS maxSessionDuration,
-          last_used_date AS lastUsedDate, last_used_region AS lastUsedRegion, name_lower || char(10) || role_id AS sortKey
-        FROM roles WHERE account_id = ?1 AND (?2 IS NULL OR name_lower || char(10) || role_id > ?2) ORDER BY sortKey LIMIT ?3`)
-          .bind(accountId, after, q.limit + 1),
-      );
-    else {
+    } else {
       let afterPolicy: { name: string; arn: string } | undefined;
       if (after !== null) {
         const nl = after.indexOf("\n");
@@ -116,7 +147,7 @@ export async function authDetailsPage(db: Db, accountId: string, q: AuthDetailsQ
       );
     }
   }
-  const results = stmts.length ? await d1.batch(stmts) : [];
+  const results = stmts.length ? await db.$client.batch(stmts) : [];
   const items: AuthDetailsPage["items"] = [];
   let more = false;
   wanted.forEach((sec, n) => {
@@ -144,26 +175,35 @@ export async function authDetailsPage(db: Db, accountId: string, q: AuthDetailsQ
  * a fixed allowance for the item's other elements. Returns the estimate of the page kept.
  */
 export async function cutPageByBudget(db: Db, accountId: string, page: AuthDetailsPage, budget: number): Promise<number> {
-  const d1 = db.$client;
   const entityIds = page.items.filter((i) => i.section !== "policy").map((i) => (i.row as UserRow).id);
   const roleIds = page.items.filter((i) => i.section === "role").map((i) => (i.row as RoleRow).id);
-  const policies = page.items.filter((i) => i.section === "policy").map((i) => i.row as PolicyRow);
-  const [inline, profiles, versions, awsDocs] = await d1.batch<{ id: string; n: number }>([
-    d1
-      .prepare(`SELECT ip.entity_id AS id, SUM(length(ip.document)) AS n FROM json_each(?2) e
-      JOIN inline_policies ip ON ip.entity_id = e.value AND ip.account_id = ?1 GROUP BY ip.entity_id`)
-      .bind(accountId, JSON.stringify(entityIds)),
-    d1
-      .prepare(`SELECT ip.role_id AS id, COUNT(*) AS n FROM json_each(?2) r
-      JOIN instance_profiles ip ON ip.role_id = r.value AND ip.account_id = ?1 GROUP BY ip.role_id`)
-      .bind(accountId, JSON.stringify(roleIds)),
-    d1
-      .prepare(`SELECT v.policy_id AS id, SUM(length(v.document)) AS n FROM json_each(?2) p
-      JOIN policy_versions v ON v.policy_id = p.value AND v.account_id = ?1 GROUP BY v.policy_id`)
-      .bind(accountId, JSON.stringify(policies.filter((p) => !p.awsManaged).map((p) => p.policyId))),
-    d1
-      .prepare(`SELECT m.arn AS id, length(m.document) AS n FROM json_each(?1) a JOIN aws_managed_policies m ON m.arn = a.value`)
-      .bind(JSON.stringify(policies.filter((p) => p.awsManaged).map((p) => p.arn))),
+  const pagePolicies = page.items.filter((i) => i.section === "policy").map((i) => i.row as PolicyRow);
+  const ip = inlinePolicies;
+  const prof = instanceProfiles;
+  const v = policyVersions;
+  const m = awsManagedPolicies;
+  const [inline, profiles, versions, awsDocs] = await db.$client.batch<{ id: string; n: number }>([
+    statement(
+      db,
+      sql`SELECT ${ip.entityId} AS id, SUM(length(${ip.document})) AS n FROM json_each(${JSON.stringify(entityIds)}) e
+      JOIN ${ip} ON ${ip.entityId} = e.value AND ${ip.accountId} = ${accountId} GROUP BY ${ip.entityId}`,
+    ),
+    statement(
+      db,
+      sql`SELECT ${prof.roleId} AS id, COUNT(*) AS n FROM json_each(${JSON.stringify(roleIds)}) r
+      JOIN ${prof} ON ${prof.roleId} = r.value AND ${prof.accountId} = ${accountId} GROUP BY ${prof.roleId}`,
+    ),
+    statement(
+      db,
+      sql`SELECT ${v.policyId} AS id, SUM(length(${v.document})) AS n
+      FROM json_each(${JSON.stringify(pagePolicies.filter((p) => !p.awsManaged).map((p) => p.policyId))}) p
+      JOIN ${v} ON ${v.policyId} = p.value AND ${v.accountId} = ${accountId} GROUP BY ${v.policyId}`,
+    ),
+    statement(
+      db,
+      sql`SELECT ${m.arn} AS id, length(${m.document}) AS n FROM json_each(${JSON.stringify(pagePolicies.filter((p) => p.awsManaged).map((p) => p.arn))}) a
+      JOIN ${m} ON ${m.arn} = a.value`,
+    ),
   ]);
   const size = (rows: { id: string; n: number }[]) => new Map(rows.map((r) => [r.id, r.n]));
   const inlineChars = size(inline!.results);
@@ -205,52 +245,68 @@ export interface AuthDetailsExtras {
 
 /** Round trip 3: inline and attached policies, groups, tags, instance profiles, trust policies and versions of the page's rows. */
 export async function authDetailsExtras(db: Db, accountId: string, page: AuthDetailsPage): Promise<AuthDetailsExtras> {
-  const d1 = db.$client;
   const entities = page.items.filter((i) => i.section !== "policy").map((i) => ({ t: i.section, i: (i.row as UserRow).id }));
   const userIds = page.items.filter((i) => i.section === "user").map((i) => (i.row as UserRow).id);
   const roleIds = page.items.filter((i) => i.section === "role").map((i) => (i.row as RoleRow).id);
-  const policies = page.items.filter((i) => i.section === "policy").map((i) => i.row as PolicyRow);
-  const customerIds = policies.filter((p) => !p.awsManaged).map((p) => p.policyId);
-  const awsArns = policies.filter((p) => p.awsManaged).map((p) => p.arn);
-  const ent = JSON.stringify(entities);
-  const ENT = `(SELECT json_extract(value, '$.t') AS t, json_extract(value, '$.i') AS i FROM json_each(?2))`;
-  const [inline, attached, groups, tags, profiles, versions, awsDocs, trust] = await d1.batch<Record<string, string>>([
-    d1
-      .prepare(`SELECT ip.entity_id AS id, ip.policy_name AS name, ip.document FROM ${ENT} e
-      JOIN inline_policies ip ON ip.entity_type = e.t AND ip.entity_id = e.i AND ip.account_id = ?1 ORDER BY ip.policy_name`)
-      .bind(accountId, ent),
-    d1
-      .prepare(`SELECT a.entity_id AS id, COALESCE(p.policy_name, m.policy_name) AS name, a.policy_arn AS arn FROM ${ENT} e
-      JOIN policy_attachments a ON a.entity_type = e.t AND a.entity_id = e.i AND a.account_id = ?1
-      LEFT JOIN policies p ON p.account_id = ?1 AND p.arn = a.policy_arn
-      LEFT JOIN aws_managed_policies m ON m.arn = a.policy_arn
-      ORDER BY name, a.policy_arn`)
-      .bind(accountId, ent),
-    d1
-      .prepare(`SELECT gm.user_id AS id, g.group_name AS name FROM json_each(?2) u
-      JOIN group_members gm ON gm.user_id = u.value AND gm.account_id = ?1
-      JOIN groups g ON g.group_id = gm.group_id ORDER BY g.name_lower`)
-      .bind(accountId, JSON.stringify(userIds)),
-    d1
-      .prepare(`SELECT t.resource_id AS id, t.key, t.value FROM ${ENT} e
-      JOIN tags t ON t.resource_type = e.t AND t.resource_id = e.i AND t.account_id = ?1 ORDER BY t.position, t.key_lower`)
-      .bind(accountId, ent),
-    d1
-      .prepare(`SELECT ip.role_id AS roleId, ip.instance_profile_id AS id, ip.instance_profile_name AS name, ip.path, ip.arn, ip.create_date AS createDate
-      FROM json_each(?2) r JOIN instance_profiles ip ON ip.role_id = r.value AND ip.account_id = ?1 ORDER BY ip.name_lower`)
-      .bind(accountId, JSON.stringify(roleIds)),
-    d1
-      .prepare(`SELECT v.policy_id AS id, v.version_id AS versionId, v.document, v.create_date AS createDate
-      FROM json_each(?2) p JOIN policy_versions v ON v.policy_id = p.value AND v.account_id = ?1
-      ORDER BY CAST(substr(v.version_id, 2) AS INTEGER) DESC`)
-      .bind(accountId, JSON.stringify(customerIds)),
-    d1
-      .prepare(`SELECT m.arn AS id, m.document FROM json_each(?1) a JOIN aws_managed_policies m ON m.arn = a.value`)
-      .bind(JSON.stringify(awsArns)),
-    d1
-      .prepare(`SELECT r.role_id AS id, r.assume_role_policy_document AS document FROM json_each(?2) x
-      JOIN roles r ON r.role_id = x.value AND r.account_id = ?1`)
-      .bind(accountId, JSON.stringify(roleIds)),
+  const pagePolicies = page.items.filter((i) => i.section === "policy").map((i) => i.row as PolicyRow);
+  const customerIds = pagePolicies.filter((p) => !p.awsManaged).map((p) => p.policyId);
+  const awsArns = pagePolicies.filter((p) => p.awsManaged).map((p) => p.arn);
+  /** The page's entities as rows (t = entity type, i = id). */
+  const ENT = sql`(SELECT json_extract(value, '$.t') AS t, json_extract(value, '$.i') AS i FROM json_each(${JSON.stringify(entities)}))`;
+  const ip = inlinePolicies;
+  const pa = policyAttachments;
+  const gm = groupMembers;
+  const prof = instanceProfiles;
+  const v = policyVersions;
+  const m = awsManagedPolicies;
+  const [inline, attached, groupRows, tagRows, profiles, versions, awsDocs, trust] = await db.$client.batch<Record<string, string>>([
+    statement(
+      db,
+      sql`SELECT ${ip.entityId} AS id, ${ip.policyName} AS name, ${ip.document} AS document FROM ${ENT} e
+      JOIN ${ip} ON ${ip.entityType} = e.t AND ${ip.entityId} = e.i AND ${ip.accountId} = ${accountId} ORDER BY ${ip.policyName}`,
+    ),
+    statement(
+      db,
+      sql`SELECT ${pa.entityId} AS id, COALESCE(${policies.policyName}, ${m.policyName}) AS name, ${pa.policyArn} AS arn FROM ${ENT} e
+      JOIN ${pa} ON ${pa.entityType} = e.t AND ${pa.entityId} = e.i AND ${pa.accountId} = ${accountId}
+      LEFT JOIN ${policies} ON ${policies.accountId} = ${accountId} AND ${policies.arn} = ${pa.policyArn}
+      LEFT JOIN ${m} ON ${m.arn} = ${pa.policyArn}
+      ORDER BY name, ${pa.policyArn}`,
+    ),
+    statement(
+      db,
+      sql`SELECT ${gm.userId} AS id, ${groups.groupName} AS name FROM json_each(${JSON.stringify(userIds)}) u
+      JOIN ${gm} ON ${gm.userId} = u.value AND ${gm.accountId} = ${accountId}
+      JOIN ${groups} ON ${groups.groupId} = ${gm.groupId} ORDER BY ${groups.nameLower}`,
+    ),
+    statement(
+      db,
+      sql`SELECT ${tags.resourceId} AS id, ${tags.key} AS key, ${tags.value} AS value FROM ${ENT} e
+      JOIN ${tags} ON ${tags.resourceType} = e.t AND ${tags.resourceId} = e.i AND ${tags.accountId} = ${accountId}
+      ORDER BY ${tags.position}, ${tags.keyLower}`,
+    ),
+    statement(
+      db,
+      sql`SELECT ${prof.roleId} AS "roleId", ${prof.instanceProfileId} AS id, ${prof.instanceProfileName} AS name, ${prof.path} AS path,
+        ${prof.arn} AS arn, ${prof.createDate} AS "createDate"
+      FROM json_each(${JSON.stringify(roleIds)}) r JOIN ${prof} ON ${prof.roleId} = r.value AND ${prof.accountId} = ${accountId}
+      ORDER BY ${prof.nameLower}`,
+    ),
+    statement(
+      db,
+      sql`SELECT ${v.policyId} AS id, ${v.versionId} AS "versionId", ${v.document} AS document, ${v.createDate} AS "createDate"
+      FROM json_each(${JSON.stringify(customerIds)}) p JOIN ${v} ON ${v.policyId} = p.value AND ${v.accountId} = ${accountId}
+      ORDER BY CAST(substr(${v.versionId}, 2) AS INTEGER) DESC`,
+    ),
+    statement(
+      db,
+      sql`SELECT ${m.arn} AS id, ${m.document} AS document FROM json_each(${JSON.stringify(awsArns)}) a JOIN ${m} ON ${m.arn} = a.value`,
+    ),
+    statement(
+      db,
+      sql`SELECT ${roles.roleId} AS id, ${roles.assumeRolePolicyDocument} AS document FROM json_each(${JSON.stringify(roleIds)}) x
+      JOIN ${roles} ON ${roles.roleId} = x.value AND ${roles.accountId} = ${accountId}`,
+    ),
   ]);
   const group = <T>(rows: Record<string, string>[], map: (r: Record<string, string>) => T): Map<string, T[]> => {
     const m = new Map<string, T[]>();
@@ -264,8 +320,8 @@ export async function authDetailsExtras(db: Db, accountId: string, page: AuthDet
   return {
     inline: group(inline!.results, (r) => ({ name: r.name!, document: r.document! })),
     attached: group(attached!.results, (r) => ({ PolicyName: r.name!, PolicyArn: r.arn! })),
-    groupsOfUser: group(groups!.results, (r) => r.name!),
-    tags: group(tags!.results, (r) => ({ Key: r.key!, Value: r.value! })),
+    groupsOfUser: group(groupRows!.results, (r) => r.name!),
+    tags: group(tagRows!.results, (r) => ({ Key: r.key!, Value: r.value! })),
     instanceProfiles: group(
       profiles!.results.map((r) => ({ ...r, id: r.roleId!, profileId: r.id! })),
       (r) => ({
@@ -296,20 +352,17 @@ export interface AccountCounts {
 }
 
 export async function accountCounts(db: Db, accountId: string): Promise<AccountCounts> {
-  const r = await db.$client
-    .prepare(`SELECT
-      (SELECT COUNT(*) FROM users WHERE account_id = ?1) AS users,
-      (SELECT COUNT(*) FROM groups WHERE account_id = ?1) AS groups,
-      (SELECT COUNT(*) FROM roles WHERE account_id = ?1) AS roles,
-      (SELECT COUNT(*) FROM policies WHERE account_id = ?1) AS policies,
-      (SELECT COUNT(*) FROM instance_profiles WHERE account_id = ?1) AS instanceProfiles,
-      (SELECT COUNT(*) FROM policy_attachments WHERE account_id = ?1) AS attachments,
-      (SELECT COUNT(*) FROM access_keys WHERE account_id = ?1 AND user_id IS NULL) AS rootKeys,
-      (SELECT COUNT(*) FROM mfa_devices WHERE account_id = ?1) AS mfaDevices,
-      (SELECT COUNT(*) FROM mfa_devices WHERE account_id = ?1 AND user_id IS NOT NULL) AS mfaDevicesInUse,
-      (SELECT COUNT(*) FROM mfa_devices WHERE account_id = ?1 AND user_id = 'root') AS rootMfa`)
-    .bind(accountId)
-    .first<AccountCounts>();
+  const count = (t: typeof users | typeof groups | typeof roles | typeof policies | typeof instanceProfiles | typeof policyAttachments) =>
+    sql`(SELECT COUNT(*) FROM ${t} WHERE ${t.accountId} = ${accountId})`;
+  const mfa = (where: SQL) => sql`(SELECT COUNT(*) FROM ${mfaDevices} WHERE ${mfaDevices.accountId} = ${accountId}${where})`;
+  const r = await first<AccountCounts>(
+    db,
+    sql`SELECT ${count(users)} AS users, ${count(groups)} AS groups, ${count(roles)} AS roles, ${count(policies)} AS policies,
+      ${count(instanceProfiles)} AS "instanceProfiles", ${count(policyAttachments)} AS attachments,
+      (SELECT COUNT(*) FROM ${accessKeys} WHERE ${accessKeys.accountId} = ${accountId} AND ${accessKeys.userId} IS NULL) AS "rootKeys",
+      ${mfa(sql``)} AS "mfaDevices", ${mfa(sql` AND ${mfaDevices.userId} IS NOT NULL`)} AS "mfaDevicesInUse",
+      ${mfa(sql` AND ${mfaDevices.userId} = 'root'`)} AS "rootMfa"`,
+  );
   return r!;
 }
 
@@ -318,39 +371,46 @@ export async function accountCounts(db: Db, accountId: string): Promise<AccountC
 
 export type CreateAliasResult = "ok" | "taken";
 
+/** The alias row `alias`, held by `accountId` or (`other`) by another account (WHERE fragment). */
+const aliasHeld = (alias: string, accountId: string, other = false) =>
+  sql`${accountAliases.alias} = ${alias} AND ${accountAliases.accountId} ${other ? sql`!=` : sql`=`} ${accountId}`;
+
 /** Sets the account's alias (replacing an existing one) unless another account holds it. */
-export async function createAlias(db: Db, accountId: string, alias: string): Promise<CreateAliasResult> {
-  const d1 = db.$client;
-  const res = await d1.batch<{ account_id?: string }>([
-    d1
-      .prepare(`DELETE FROM account_aliases WHERE account_id = ?1 AND alias != ?2
-      AND NOT EXISTS (SELECT 1 FROM account_aliases WHERE alias = ?2 AND account_id != ?1)`)
-      .bind(accountId, alias),
-    d1.prepare(`INSERT INTO account_aliases (alias, account_id) VALUES (?2, ?1) ON CONFLICT DO NOTHING`).bind(accountId, alias),
-    d1
-      .prepare(
-        `UPDATE accounts SET alias = ?2 WHERE id = ?1 AND EXISTS (SELECT 1 FROM account_aliases WHERE alias = ?2 AND account_id = ?1)`,
-      )
-      .bind(accountId, alias),
-    d1.prepare("SELECT account_id FROM account_aliases WHERE alias = ?").bind(alias),
+export async function createAlias(w: Write, alias: string): Promise<CreateAliasResult> {
+  const { db, account: accountId } = w;
+  const t = accountAliases;
+  const res = await writeBatch<{ account_id?: string }>(w, [
+    statement(
+      db,
+      sql`DELETE FROM ${t} WHERE ${t.accountId} = ${accountId} AND ${t.alias} != ${alias}
+      AND NOT EXISTS (SELECT 1 FROM ${t} WHERE ${aliasHeld(alias, accountId, true)})`,
+    ),
+    statement(db, sql`INSERT INTO ${t} (${bare(t.alias)}, ${bare(t.accountId)}) VALUES (${alias}, ${accountId}) ON CONFLICT DO NOTHING`),
+    statement(
+      db,
+      sql`UPDATE ${accounts} SET ${bare(accounts.alias)} = ${alias}
+      WHERE ${accounts.id} = ${accountId} AND EXISTS (SELECT 1 FROM ${t} WHERE ${aliasHeld(alias, accountId)})`,
+    ),
+    statement(db, sql`SELECT ${t.accountId} AS account_id FROM ${t} WHERE ${t.alias} = ${alias}`),
   ]);
   return res[3]!.results[0]?.account_id === accountId ? "ok" : "taken";
 }
 
 /** Removes the alias when it is the account's; false otherwise. */
-export async function deleteAlias(db: Db, accountId: string, alias: string): Promise<boolean> {
-  const d1 = db.$client;
-  const res = await d1.batch([
-    d1.prepare("DELETE FROM account_aliases WHERE account_id = ? AND alias = ?").bind(accountId, alias),
-    d1.prepare("UPDATE accounts SET alias = NULL WHERE id = ? AND changes() = 1").bind(accountId),
+export async function deleteAlias(w: Write, alias: string): Promise<boolean> {
+  const { db, account: accountId } = w;
+  const res = await writeBatch(w, [
+    statement(db, sql`DELETE FROM ${accountAliases} WHERE ${aliasHeld(alias, accountId)}`),
+    // Only when the DELETE just above removed the alias.
+    statement(db, sql`UPDATE ${accounts} SET ${bare(accounts.alias)} = NULL WHERE ${accounts.id} = ${accountId} AND changes() = 1`),
   ]);
   return (res[0]?.meta.changes ?? 0) > 0;
 }
 
 export async function listAliases(db: Db, accountId: string): Promise<string[]> {
-  const { results } = await db.$client
-    .prepare("SELECT alias FROM account_aliases WHERE account_id = ?")
-    .bind(accountId)
-    .all<{ alias: string }>();
-  return results.map((r) => r.alias);
+  const rows = await all<{ alias: string }>(
+    db,
+    sql`SELECT ${accountAliases.alias} AS alias FROM ${accountAliases} WHERE ${accountAliases.accountId} = ${accountId}`,
+  );
+  return rows.map((r) => r.alias);
 }

@@ -1,23 +1,21 @@
 /**
- * The credential report (credential_reports, one row per account): its generation state, the
- * stored CSV, and the data it is built from (users, login profiles, MFA devices, access keys and
- * the password policy, in one batch of reads). The service renders the CSV.
+ * The credential report (credential_reports, one row per account), in the store's one dialect
+ * (src/store/db.ts): its generation state, the stored CSV, and the data it is built from (users,
+ * login profiles, MFA devices, access keys and the password policy, in one batch of reads). The
+ * service renders the CSV. Generating it is bookkeeping of an effect-`none` action: the plain `Db`.
  */
-import type { Db } from "./db";
+import { sql } from "drizzle-orm";
+import { bare, first, selectList, statement, type Db, type Row } from "./db";
+import { accessKeys, accounts, credentialReports, loginProfiles, mfaDevices, passwordPolicies, users } from "./schema";
 import type { PasswordPolicy } from "../lib/password";
 
 export type ReportState = "STARTED" | "INPROGRESS" | "COMPLETE";
-export interface ReportRow {
-  state: ReportState;
-  generatedTime: string;
-  content: string | null;
-}
+/** The report as the store returns it: every column of `credential_reports` but account_id. */
+export type ReportRow = Omit<Row<typeof credentialReports, "accountId">, "state"> & { state: ReportState };
 
 export async function getReport(db: Db, accountId: string): Promise<ReportRow | null> {
-  return db.$client
-    .prepare(`SELECT state, generated_time AS generatedTime, content FROM credential_reports WHERE account_id = ?`)
-    .bind(accountId)
-    .first<ReportRow>();
+  const t = credentialReports;
+  return (await first<ReportRow>(db, sql`SELECT ${selectList(t, ["accountId"])} FROM ${t} WHERE ${t.accountId} = ${accountId}`)) ?? null;
 }
 
 /**
@@ -32,34 +30,31 @@ export async function startReport(
   freshSince: string,
   staleBefore: string,
 ): Promise<boolean> {
-  const row = await db.$client
-    .prepare(`INSERT INTO credential_reports (account_id, state, generated_time, content) VALUES (?1, 'STARTED', ?2, NULL)
-      ON CONFLICT (account_id) DO UPDATE SET state = 'STARTED', generated_time = ?2, content = NULL
-      WHERE (credential_reports.state = 'COMPLETE' AND credential_reports.generated_time < ?3)
-         OR (credential_reports.state <> 'COMPLETE' AND credential_reports.generated_time < ?4)
-      RETURNING account_id`)
-    .bind(accountId, generatedTime, freshSince, staleBefore)
-    .first();
-  return row !== null;
+  const t = credentialReports;
+  const row = await first(
+    db,
+    sql`INSERT INTO ${t} (${bare(t.accountId)}, ${bare(t.state)}, ${bare(t.generatedTime)}, ${bare(t.content)})
+      VALUES (${accountId}, 'STARTED', ${generatedTime}, NULL)
+      ON CONFLICT (${bare(t.accountId)}) DO UPDATE SET ${bare(t.state)} = 'STARTED', ${bare(t.generatedTime)} = ${generatedTime}, ${bare(t.content)} = NULL
+      WHERE (${t.state} = 'COMPLETE' AND ${t.generatedTime} < ${freshSince})
+         OR (${t.state} <> 'COMPLETE' AND ${t.generatedTime} < ${staleBefore})
+      RETURNING ${bare(t.accountId)}`,
+  );
+  return row !== undefined;
 }
 
 /** Stores the finished CSV, unless a newer generation replaced this one meanwhile. */
 export async function completeReport(db: Db, accountId: string, generatedTime: string, content: string): Promise<void> {
-  await db.$client
-    .prepare(
-      `UPDATE credential_reports SET state = 'COMPLETE', content = ? WHERE account_id = ? AND generated_time = ? AND state <> 'COMPLETE'`,
-    )
-    .bind(content, accountId, generatedTime)
-    .run();
+  const t = credentialReports;
+  await statement(
+    db,
+    sql`UPDATE ${t} SET ${bare(t.state)} = 'COMPLETE', ${bare(t.content)} = ${content}
+      WHERE ${t.accountId} = ${accountId} AND ${t.generatedTime} = ${generatedTime} AND ${t.state} <> 'COMPLETE'`,
+  ).run();
 }
 
 /** A user line of the credential report, as stored. */
-export interface ReportUser {
-  userId: string;
-  userName: string;
-  arn: string;
-  createDate: string;
-  passwordLastUsed: string | null;
+export interface ReportUser extends Row<typeof users, "accountId" | "nameLower" | "path" | "permissionsBoundary"> {
   /** 1 when the user has a login profile (console password) */
   hasProfile: number;
   passwordLastChanged: string | null;
@@ -67,14 +62,7 @@ export interface ReportUser {
   mfa: number;
 }
 /** An access key of the account (userId null: the root user's). */
-export interface ReportKey {
-  userId: string | null;
-  status: string;
-  createDate: string;
-  lastUsedDate: string | null;
-  lastUsedRegion: string | null;
-  lastUsedService: string | null;
-}
+export type ReportKey = Row<typeof accessKeys, "accessKeyId" | "accountId" | "userName" | "secret">;
 
 /** What the credential report is built from, read in one batch. */
 export interface ReportData {
@@ -89,29 +77,37 @@ export interface ReportData {
 }
 
 export async function readReportData(db: Db, accountId: string): Promise<ReportData> {
-  const d1 = db.$client;
-  const [acct, users, keys, rootMfa, policy] = await d1.batch([
-    d1.prepare(`SELECT create_date AS createDate FROM accounts WHERE id = ?`).bind(accountId),
-    d1
-      .prepare(`SELECT u.user_id AS userId, u.user_name AS userName, u.arn, u.create_date AS createDate, u.password_last_used AS passwordLastUsed,
-        (lp.user_id IS NOT NULL) AS hasProfile, lp.password_last_changed AS passwordLastChanged,
-        EXISTS (SELECT 1 FROM mfa_devices m WHERE m.account_id = u.account_id AND m.user_id = u.user_id) AS mfa
-      FROM users u LEFT JOIN login_profiles lp ON lp.user_id = u.user_id AND lp.account_id = u.account_id
-      WHERE u.account_id = ? ORDER BY u.name_lower`)
-      .bind(accountId),
-    d1
-      .prepare(`SELECT user_id AS userId, status, create_date AS createDate, last_used_date AS lastUsedDate,
-        last_used_region AS lastUsedRegion, last_used_service AS lastUsedService
-      FROM access_keys WHERE account_id = ? ORDER BY create_date, access_key_id`)
-      .bind(accountId),
-    d1.prepare(`SELECT EXISTS (SELECT 1 FROM mfa_devices WHERE account_id = ? AND user_id = 'root') AS mfa`).bind(accountId),
-    d1.prepare(`SELECT policy FROM password_policies WHERE account_id = ?`).bind(accountId),
+  const u = users;
+  const lp = loginProfiles;
+  const [acct, userRows, keys, rootMfa, policy] = await db.$client.batch([
+    statement(db, sql`SELECT ${accounts.createDate} AS "createDate" FROM ${accounts} WHERE ${accounts.id} = ${accountId}`),
+    statement(
+      db,
+      sql`SELECT ${selectList(u, ["accountId", "nameLower", "path", "permissionsBoundary"])},
+        (${lp.userId} IS NOT NULL) AS "hasProfile", ${lp.passwordLastChanged} AS "passwordLastChanged",
+        EXISTS (SELECT 1 FROM ${mfaDevices} WHERE ${mfaDevices.accountId} = ${u.accountId} AND ${mfaDevices.userId} = ${u.userId}) AS "mfa"
+      FROM ${u} LEFT JOIN ${lp} ON ${lp.userId} = ${u.userId} AND ${lp.accountId} = ${u.accountId}
+      WHERE ${u.accountId} = ${accountId} ORDER BY ${u.nameLower}`,
+    ),
+    statement(
+      db,
+      sql`SELECT ${selectList(accessKeys, ["accessKeyId", "accountId", "userName", "secret"])} FROM ${accessKeys}
+      WHERE ${accessKeys.accountId} = ${accountId} ORDER BY ${accessKeys.createDate}, ${accessKeys.accessKeyId}`,
+    ),
+    statement(
+      db,
+      sql`SELECT EXISTS (SELECT 1 FROM ${mfaDevices} WHERE ${mfaDevices.accountId} = ${accountId} AND ${mfaDevices.userId} = 'root') AS "mfa"`,
+    ),
+    statement(
+      db,
+      sql`SELECT ${passwordPolicies.policy} AS "policy" FROM ${passwordPolicies} WHERE ${passwordPolicies.accountId} = ${accountId}`,
+    ),
   ]);
   const policyJson = (policy?.results[0] as { policy?: string } | undefined)?.policy;
   return {
     accountCreateDate: (acct?.results[0] as { createDate?: string } | undefined)?.createDate ?? null,
     rootMfa: !!(rootMfa?.results[0] as { mfa?: number } | undefined)?.mfa,
-    users: (users?.results ?? []) as ReportUser[],
+    users: (userRows?.results ?? []) as ReportUser[],
     keys: (keys?.results ?? []) as ReportKey[],
     maxPasswordAge: policyJson ? (JSON.parse(policyJson) as PasswordPolicy).MaxPasswordAge : undefined,
   };

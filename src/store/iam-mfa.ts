@@ -5,24 +5,22 @@
  * EnableMFADevice calls cannot both win, and `last_time_step` makes every accepted TOTP code
  * single-use (a conditional UPDATE: the step must be newer than the last one accepted).
  */
-import { isUniqueViolation, type Db } from "./db";
+import { sql } from "drizzle-orm";
+import { all, bare, first, isUniqueViolation, selectList, statement, type Db, type Row } from "./db";
+import { mfaDevices, tags, users } from "./schema";
+import { writeBatch, type Write } from "./write";
 import { matchingSteps, timeStep } from "../lib/totp";
 import { isQuotaAbort, quotaGuardStmt } from "./iam-quotas";
+import { deleteTagsStmt, insertTagsStmts, type TagRow } from "./tags";
+export type { TagRow };
 
 export const ROOT_USER_ID = "root";
 /** AWS: up to 8 MFA devices of any type per user (and per root user). */
 export const MFA_DEVICES_PER_USER = 8;
 
-export interface MfaDeviceRow {
-  serialNumber: string;
-  deviceName: string;
-  path: string;
-  seed: string;
-  userId: string | null;
-  enableDate: string | null;
-  createDate: string;
-  lastTimeStep: number | null;
-}
+/** A device as the store returns it: every column of `mfa_devices` but account_id. */
+export type MfaDeviceRow = Row<typeof mfaDevices, "accountId">;
+const DEVICE = selectList(mfaDevices, ["accountId"]);
 
 /** A device with the user it is assigned to (null fields when unassigned or the root user). */
 export interface MfaDeviceWithUser extends MfaDeviceRow {
@@ -33,38 +31,42 @@ export interface MfaDeviceWithUser extends MfaDeviceRow {
   userPasswordLastUsed: string | null;
 }
 
-export interface UserRef {
-  userId: string;
-  userName: string;
-  path: string;
-  arn: string;
-  createDate: string;
-  passwordLastUsed: string | null;
-}
+/** The assigned user's columns of MfaDeviceWithUser (`users` LEFT JOINed on the device's user_id). */
+const DEVICE_USER = sql`${users.userName} AS "userName", ${users.path} AS "userPath", ${users.arn} AS "userArn",
+  ${users.createDate} AS "userCreateDate", ${users.passwordLastUsed} AS "userPasswordLastUsed"`;
 
-import { deleteTagsStmt, insertTagsStmts, type TagRow } from "./tags";
-export type { TagRow };
+/** The device row's tags in their order, as a JSON array of {Key, Value}. */
+const DEVICE_TAGS = sql`(SELECT json_group_array(json_object('Key', k, 'Value', v)) FROM
+  (SELECT ${tags.key} AS k, ${tags.value} AS v FROM ${tags}
+   WHERE ${tags.accountId} = ${mfaDevices.accountId} AND ${tags.resourceType} = 'mfa' AND ${tags.resourceId} = ${mfaDevices.serialNumber}
+   ORDER BY ${tags.position}, ${tags.keyLower}))`;
 
-const DEVICE_COLS = `d.serial_number AS serialNumber, d.device_name AS deviceName, d.path AS path, d.seed AS seed,
-  d.user_id AS userId, d.enable_date AS enableDate, d.create_date AS createDate, d.last_time_step AS lastTimeStep`;
-const USER_COLS = `u.user_name AS userName, u.path AS userPath, u.arn AS userArn, u.create_date AS userCreateDate,
-  u.password_last_used AS userPasswordLastUsed`;
+/** An IAM user as the MFA and password actions need it. */
+export type UserRef = Row<typeof users, "accountId" | "nameLower" | "permissionsBoundary">;
+
+/** The device `serial` of the account (WHERE fragment). */
+const device = (accountId: string, serial: string) =>
+  sql`${mfaDevices.accountId} = ${accountId} AND ${mfaDevices.serialNumber} = ${serial}`;
 
 /** An IAM user by name (case-insensitive), as the MFA and password actions need it. */
 export async function userByName(db: Db, accountId: string, name: string): Promise<UserRef | null> {
-  return db.$client
-    .prepare(`SELECT user_id AS userId, user_name AS userName, path, arn, create_date AS createDate, password_last_used AS passwordLastUsed
-      FROM users WHERE account_id = ? AND name_lower = ?`)
-    .bind(accountId, name.toLowerCase())
-    .first<UserRef>();
+  return (
+    (await first<UserRef>(
+      db,
+      sql`SELECT ${selectList(users, ["accountId", "nameLower", "permissionsBoundary"])} FROM ${users}
+      WHERE ${users.accountId} = ${accountId} AND ${users.nameLower} = ${name.toLowerCase()}`,
+    )) ?? null
+  );
 }
 
 export async function getDevice(db: Db, accountId: string, serial: string): Promise<MfaDeviceWithUser | null> {
-  return db.$client
-    .prepare(`SELECT ${DEVICE_COLS}, ${USER_COLS} FROM mfa_devices d LEFT JOIN users u ON u.user_id = d.user_id
-      WHERE d.account_id = ? AND d.serial_number = ?`)
-    .bind(accountId, serial)
-    .first<MfaDeviceWithUser>();
+  return (
+    (await first<MfaDeviceWithUser>(
+      db,
+      sql`SELECT ${DEVICE}, ${DEVICE_USER} FROM ${mfaDevices} LEFT JOIN ${users} ON ${users.userId} = ${mfaDevices.userId}
+      WHERE ${device(accountId, serial)}`,
+    )) ?? null
+  );
 }
 
 /**
@@ -72,21 +74,26 @@ export async function getDevice(db: Db, accountId: string, serial: string): Prom
  * "limit" when the account already holds VirtualMFADevicesPerAccount devices.
  */
 export async function insertDevice(
-  db: Db,
-  accountId: string,
+  w: Write,
   d: Omit<MfaDeviceRow, "userId" | "enableDate" | "lastTimeStep">,
-  tags: TagRow[],
+  tagList: TagRow[],
 ): Promise<"ok" | "exists" | "limit"> {
-  const d1 = db.$client;
+  const { db, account: accountId } = w;
+  const t = mfaDevices;
   try {
-    await d1.batch([
-      d1
-        .prepare(`INSERT INTO mfa_devices (serial_number, account_id, device_name, path, seed, user_id, enable_date, create_date, last_time_step)
-        VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, NULL)`)
-        .bind(d.serialNumber, accountId, d.deviceName, d.path, d.seed, d.createDate),
+    await writeBatch(w, [
+      statement(
+        db,
+        sql`INSERT INTO ${t} (${bare(t.serialNumber)}, ${bare(t.accountId)}, ${bare(t.deviceName)}, ${bare(t.path)}, ${bare(t.seed)},
+          ${bare(t.userId)}, ${bare(t.enableDate)}, ${bare(t.createDate)}, ${bare(t.lastTimeStep)})
+        VALUES (${d.serialNumber}, ${accountId}, ${d.deviceName}, ${d.path}, ${d.seed}, NULL, NULL, ${d.createDate}, NULL)`,
+      ),
       // Tags left behind by a device of the same serial number deleted concurrently.
-      d1.prepare(`DELETE FROM tags WHERE account_id = ? AND resource_type = 'mfa' AND resource_id = ?`).bind(accountId, d.serialNumber),
-      ...insertTagsStmts(db, accountId, "mfa", d.serialNumber, tags),
+      statement(
+        db,
+        sql`DELETE FROM ${tags} WHERE ${tags.accountId} = ${accountId} AND ${tags.resourceType} = 'mfa' AND ${tags.resourceId} = ${d.serialNumber}`,
+      ),
+      ...insertTagsStmts(db, accountId, "mfa", d.serialNumber, tagList),
       quotaGuardStmt(db, accountId, "VirtualMFADevicesPerAccount"),
     ]);
     return "ok";
@@ -105,65 +112,72 @@ export type EnableResult = { ok: true } | { ok: false; reason: "notFound" | "inU
  * step of AuthenticationCode2, so neither code can be used again.
  */
 export async function enableDevice(
-  db: Db,
-  accountId: string,
+  w: Write,
   serial: string,
   userId: string,
   enableDate: string,
   lastTimeStep: number,
 ): Promise<EnableResult> {
-  const d1 = db.$client;
-  const res = await d1
-    .prepare(`UPDATE mfa_devices SET user_id = ?3, enable_date = ?4, last_time_step = ?5
-      WHERE account_id = ?1 AND serial_number = ?2 AND user_id IS NULL
-        AND (SELECT COUNT(*) FROM mfa_devices x WHERE x.account_id = ?1 AND x.user_id = ?3) < ?6
-        AND (?3 = 'root' OR EXISTS (SELECT 1 FROM users u WHERE u.account_id = ?1 AND u.user_id = ?3))`)
-    .bind(accountId, serial, userId, enableDate, lastTimeStep, MFA_DEVICES_PER_USER)
-    .run();
-  if (res.meta.changes > 0) return { ok: true };
-  const cur = await d1
-    .prepare(`SELECT user_id AS userId FROM mfa_devices WHERE account_id = ? AND serial_number = ?`)
-    .bind(accountId, serial)
-    .first<{ userId: string | null }>();
+  const { db, account: accountId } = w;
+  const t = mfaDevices;
+  const [res] = await writeBatch(w, [
+    statement(
+      db,
+      sql`UPDATE ${t} SET ${bare(t.userId)} = ${userId}, ${bare(t.enableDate)} = ${enableDate}, ${bare(t.lastTimeStep)} = ${lastTimeStep}
+      WHERE ${device(accountId, serial)} AND ${t.userId} IS NULL
+        AND (SELECT COUNT(*) FROM ${t} x WHERE x.${bare(t.accountId)} = ${accountId} AND x.${bare(t.userId)} = ${userId}) < ${MFA_DEVICES_PER_USER}
+        AND (${userId} = ${ROOT_USER_ID} OR EXISTS (SELECT 1 FROM ${users} WHERE ${users.accountId} = ${accountId} AND ${users.userId} = ${userId}))`,
+    ),
+  ]);
+  if ((res?.meta.changes ?? 0) > 0) return { ok: true };
+  const cur = await first<{ userId: string | null }>(db, sql`SELECT ${t.userId} AS "userId" FROM ${t} WHERE ${device(accountId, serial)}`);
   if (!cur) return { ok: false, reason: "notFound" };
   if (cur.userId !== null) return { ok: false, reason: "inUse" };
   return { ok: false, reason: "limit" };
 }
 
 /** Unassigns a device from the user; false when it is not assigned to that user. */
-export async function deactivateDevice(db: Db, accountId: string, serial: string, userId: string): Promise<boolean> {
-  const res = await db.$client
-    .prepare(`UPDATE mfa_devices SET user_id = NULL, enable_date = NULL
-      WHERE account_id = ? AND serial_number = ? AND user_id = ?`)
-    .bind(accountId, serial, userId)
-    .run();
-  return res.meta.changes > 0;
+export async function deactivateDevice(w: Write, serial: string, userId: string): Promise<boolean> {
+  const t = mfaDevices;
+  const [res] = await writeBatch(w, [
+    statement(
+      w.db,
+      sql`UPDATE ${t} SET ${bare(t.userId)} = NULL, ${bare(t.enableDate)} = NULL
+      WHERE ${device(w.account, serial)} AND ${t.userId} = ${userId}`,
+    ),
+  ]);
+  return (res?.meta.changes ?? 0) > 0;
 }
 
 export type DeleteDeviceResult = "deleted" | "notFound" | "inUse";
 
 /** Deletes an unassigned device and its tags in one batch. */
-export async function deleteDevice(db: Db, accountId: string, serial: string): Promise<DeleteDeviceResult> {
-  const d1 = db.$client;
-  const [del] = await d1.batch([
-    d1
-      .prepare(`DELETE FROM mfa_devices WHERE account_id = ? AND serial_number = ? AND user_id IS NULL RETURNING serial_number`)
-      .bind(accountId, serial),
+export async function deleteDevice(w: Write, serial: string): Promise<DeleteDeviceResult> {
+  const { db, account: accountId } = w;
+  const t = mfaDevices;
+  const [del] = await writeBatch(w, [
+    statement(db, sql`DELETE FROM ${t} WHERE ${device(accountId, serial)} AND ${t.userId} IS NULL RETURNING ${bare(t.serialNumber)}`),
     deleteTagsStmt(db, accountId, "mfa", serial),
   ]);
   if ((del?.results.length ?? 0) > 0) return "deleted";
-  const cur = await d1.prepare(`SELECT 1 AS x FROM mfa_devices WHERE account_id = ? AND serial_number = ?`).bind(accountId, serial).first();
+  const cur = await first(db, sql`SELECT 1 AS x FROM ${t} WHERE ${device(accountId, serial)}`);
   return cur ? "inUse" : "notFound";
 }
 
+/** The UPDATE that records `step` as the device's last accepted step (never moving it backwards), while assigned to `userId`. */
+function lastStepStmt(db: Db, accountId: string, serial: string, userId: string, step: number): D1PreparedStatement {
+  const t = mfaDevices;
+  return statement(
+    db,
+    sql`UPDATE ${t} SET ${bare(t.lastTimeStep)} = ${step} WHERE ${device(accountId, serial)} AND ${t.userId} = ${userId}
+      AND (${t.lastTimeStep} IS NULL OR ${t.lastTimeStep} < ${step})`,
+  );
+}
+
 /** Records the last accepted step after a resync (never moves it backwards). */
-export async function setLastTimeStep(db: Db, accountId: string, serial: string, userId: string, step: number): Promise<boolean> {
-  const res = await db.$client
-    .prepare(`UPDATE mfa_devices SET last_time_step = ?4 WHERE account_id = ?1 AND serial_number = ?2 AND user_id = ?3
-      AND (last_time_step IS NULL OR last_time_step < ?4)`)
-    .bind(accountId, serial, userId, step)
-    .run();
-  return res.meta.changes > 0;
+export async function setLastTimeStep(w: Write, serial: string, userId: string, step: number): Promise<boolean> {
+  const [res] = await writeBatch(w, [lastStepStmt(w.db, w.account, serial, userId, step)]);
+  return (res?.meta.changes ?? 0) > 0;
 }
 
 /** Devices assigned to a user (or 'root'), by serial number after `after`. */
@@ -174,12 +188,13 @@ export async function listUserDevices(
   after: string | undefined,
   limit: number,
 ): Promise<MfaDeviceRow[]> {
-  const { results } = await db.$client
-    .prepare(`SELECT ${DEVICE_COLS} FROM mfa_devices d WHERE d.account_id = ?1 AND d.user_id = ?2 AND (?3 IS NULL OR d.serial_number > ?3)
-      ORDER BY d.serial_number LIMIT ?4`)
-    .bind(accountId, userId, after ?? null, limit)
-    .all<MfaDeviceRow>();
-  return results;
+  const t = mfaDevices;
+  return all<MfaDeviceRow>(
+    db,
+    sql`SELECT ${DEVICE} FROM ${t} WHERE ${t.accountId} = ${accountId} AND ${t.userId} = ${userId}
+      ${after === undefined ? sql`` : sql`AND ${t.serialNumber} > ${after}`}
+      ORDER BY ${t.serialNumber} LIMIT ${limit}`,
+  );
 }
 
 export type AssignmentStatus = "Assigned" | "Unassigned" | "Any";
@@ -192,17 +207,15 @@ export async function listVirtualDevices(
   after: string | undefined,
   limit: number,
 ): Promise<(MfaDeviceWithUser & { tags: TagRow[] })[]> {
-  const filter = status === "Assigned" ? "AND d.user_id IS NOT NULL" : status === "Unassigned" ? "AND d.user_id IS NULL" : "";
-  const { results } = await db.$client
-    .prepare(`SELECT ${DEVICE_COLS}, ${USER_COLS},
-        (SELECT json_group_array(json_object('Key', t.key, 'Value', t.value)) FROM
-          (SELECT key, value FROM tags t WHERE t.account_id = d.account_id AND t.resource_type = 'mfa' AND t.resource_id = d.serial_number
-           ORDER BY t.position, t.key_lower) t) AS tagsJson
-      FROM mfa_devices d LEFT JOIN users u ON u.user_id = d.user_id
-      WHERE d.account_id = ?1 ${filter} AND (?2 IS NULL OR d.serial_number > ?2)
-      ORDER BY d.serial_number LIMIT ?3`)
-    .bind(accountId, after ?? null, limit)
-    .all<MfaDeviceWithUser & { tagsJson: string }>();
+  const t = mfaDevices;
+  const filter = status === "Assigned" ? sql`AND ${t.userId} IS NOT NULL` : status === "Unassigned" ? sql`AND ${t.userId} IS NULL` : sql``;
+  const results = await all<MfaDeviceWithUser & { tagsJson: string }>(
+    db,
+    sql`SELECT ${DEVICE}, ${DEVICE_USER}, ${DEVICE_TAGS} AS "tagsJson"
+      FROM ${t} LEFT JOIN ${users} ON ${users.userId} = ${t.userId}
+      WHERE ${t.accountId} = ${accountId} ${filter} ${after === undefined ? sql`` : sql`AND ${t.serialNumber} > ${after}`}
+      ORDER BY ${t.serialNumber} LIMIT ${limit}`,
+  );
   return results.map(({ tagsJson, ...r }) => ({ ...r, tags: JSON.parse(tagsJson) as TagRow[] }));
 }
 
@@ -227,20 +240,18 @@ export async function verifyMfaCode(
   expectedUserId: string,
 ): Promise<boolean> {
   if (!/^\d{6}$/.test(code)) return false;
-  const d1 = db.$client;
-  const dev = await d1
-    .prepare(`SELECT seed, last_time_step AS lastTimeStep FROM mfa_devices WHERE account_id = ? AND serial_number = ? AND user_id = ?`)
-    .bind(accountId, serialNumber, expectedUserId)
-    .first<{ seed: string; lastTimeStep: number | null }>();
+  const t = mfaDevices;
+  const dev = await first<{ seed: string; lastTimeStep: number | null }>(
+    db,
+    sql`SELECT ${t.seed} AS "seed", ${t.lastTimeStep} AS "lastTimeStep" FROM ${t}
+      WHERE ${device(accountId, serialNumber)} AND ${t.userId} = ${expectedUserId}`,
+  );
   if (!dev) return false;
   const current = timeStep(now);
   const steps = await matchingSteps(dev.seed, code, current - MFA_CODE_WINDOW_STEPS, current + MFA_CODE_WINDOW_STEPS);
   const step = steps.filter((s) => dev.lastTimeStep === null || s > dev.lastTimeStep).pop();
   if (step === undefined) return false;
-  const res = await d1
-    .prepare(`UPDATE mfa_devices SET last_time_step = ?4 WHERE account_id = ?1 AND serial_number = ?2 AND user_id = ?3
-      AND (last_time_step IS NULL OR last_time_step < ?4)`)
-    .bind(accountId, serialNumber, expectedUserId, step)
-    .run();
+  // Bookkeeping of a sign-in (STS, effect none): the plain Db, not an action's write.
+  const res = await lastStepStmt(db, accountId, serialNumber, expectedUserId, step).run();
   return res.meta.changes > 0;
 }

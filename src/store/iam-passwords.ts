@@ -1,74 +1,88 @@
 /**
- * Console passwords in D1: the account password policy (password_policies, the PasswordPolicy
- * fields as JSON), login profiles (login_profiles, a PBKDF2 hash per user) and the history of
- * hashes (password_history) behind PasswordReusePrevention. Each write is one batch.
+ * Console passwords in D1, in the store's one dialect (src/store/db.ts): the account password
+ * policy (password_policies, the PasswordPolicy fields as JSON), login profiles (login_profiles, a
+ * PBKDF2 hash per user) and the history of hashes (password_history) behind
+ * PasswordReusePrevention. Each write is one batch (src/store/write.ts).
  */
-import type { Db } from "./db";
+import { sql, type SQL } from "drizzle-orm";
+import { all, bare, first, selectList, statement, type Db, type Row } from "./db";
+import { loginProfiles, passwordHistory, passwordPolicies, users } from "./schema";
+import { writeBatch, type Write } from "./write";
 import type { PasswordPolicy } from "../lib/password";
 
 /** PasswordReusePrevention allows at most 24 previous passwords; older history is pruned. */
 export const PASSWORD_HISTORY_MAX = 24;
 
 export async function getPasswordPolicy(db: Db, accountId: string): Promise<PasswordPolicy | null> {
-  const row = await db.$client
-    .prepare(`SELECT policy FROM password_policies WHERE account_id = ?`)
-    .bind(accountId)
-    .first<{ policy: string }>();
+  const row = await first<{ policy: string }>(
+    db,
+    sql`SELECT ${passwordPolicies.policy} AS "policy" FROM ${passwordPolicies} WHERE ${passwordPolicies.accountId} = ${accountId}`,
+  );
   return row ? (JSON.parse(row.policy) as PasswordPolicy) : null;
 }
 
-export async function putPasswordPolicy(db: Db, accountId: string, policy: PasswordPolicy): Promise<void> {
-  await db.$client
-    .prepare(
-      `INSERT INTO password_policies (account_id, policy) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET policy = excluded.policy`,
-    )
-    .bind(accountId, JSON.stringify(policy))
-    .run();
+export async function putPasswordPolicy(w: Write, policy: PasswordPolicy): Promise<void> {
+  const t = passwordPolicies;
+  await writeBatch(w, [
+    statement(
+      w.db,
+      sql`INSERT INTO ${t} (${bare(t.accountId)}, ${bare(t.policy)}) VALUES (${w.account}, ${JSON.stringify(policy)})
+        ON CONFLICT (${bare(t.accountId)}) DO UPDATE SET ${bare(t.policy)} = excluded.${bare(t.policy)}`,
+    ),
+  ]);
 }
 
-export async function deletePasswordPolicy(db: Db, accountId: string): Promise<boolean> {
-  const res = await db.$client.prepare(`DELETE FROM password_policies WHERE account_id = ?`).bind(accountId).run();
-  return res.meta.changes > 0;
+export async function deletePasswordPolicy(w: Write): Promise<boolean> {
+  const [res] = await writeBatch(w, [
+    statement(w.db, sql`DELETE FROM ${passwordPolicies} WHERE ${passwordPolicies.accountId} = ${w.account}`),
+  ]);
+  return (res?.meta.changes ?? 0) > 0;
 }
 
-export interface LoginProfileRow {
-  userId: string;
-  passwordHash: string;
-  createDate: string;
-  passwordResetRequired: boolean;
-  passwordLastChanged: string;
-}
+/** A login profile as the store returns it: every column of `login_profiles` but account_id. */
+export type LoginProfileRow = Row<typeof loginProfiles, "accountId">;
+
+/** The login profile of `userId` (WHERE fragment). */
+const profileOf = (accountId: string, userId: string) =>
+  sql`${loginProfiles.accountId} = ${accountId} AND ${loginProfiles.userId} = ${userId}`;
 
 export async function getLoginProfile(db: Db, accountId: string, userId: string): Promise<LoginProfileRow | null> {
-  const row = await db.$client
-    .prepare(`SELECT user_id AS userId, password_hash AS passwordHash, create_date AS createDate,
-        password_reset_required AS passwordResetRequired, password_last_changed AS passwordLastChanged
-      FROM login_profiles WHERE account_id = ? AND user_id = ?`)
-    .bind(accountId, userId)
-    .first<Omit<LoginProfileRow, "passwordResetRequired"> & { passwordResetRequired: number }>();
+  // A raw query: the boolean column comes back as SQLite's 0/1.
+  const row = await first<Omit<LoginProfileRow, "passwordResetRequired"> & { passwordResetRequired: number }>(
+    db,
+    sql`SELECT ${selectList(loginProfiles, ["accountId"])} FROM ${loginProfiles} WHERE ${profileOf(accountId, userId)}`,
+  );
   return row ? { ...row, passwordResetRequired: !!row.passwordResetRequired } : null;
 }
+
+/** The password history of `userId` (WHERE fragment). */
+const historyOf = (accountId: string, userId: string) =>
+  sql`${passwordHistory.accountId} = ${accountId} AND ${passwordHistory.userId} = ${userId}`;
 
 /** The most recent password hashes of a user, newest first (the current password included). */
 export async function recentPasswordHashes(db: Db, accountId: string, userId: string, n: number): Promise<string[]> {
   if (n <= 0) return [];
-  const { results } = await db.$client
-    .prepare(`SELECT password_hash AS h FROM password_history WHERE account_id = ? AND user_id = ? ORDER BY rowid DESC LIMIT ?`)
-    .bind(accountId, userId, n)
-    .all<{ h: string }>();
-  return results.map((r) => r.h);
+  const rows = await all<{ h: string }>(
+    db,
+    sql`SELECT ${passwordHistory.passwordHash} AS h FROM ${passwordHistory} WHERE ${historyOf(accountId, userId)} ORDER BY rowid DESC LIMIT ${n}`,
+  );
+  return rows.map((r) => r.h);
 }
 
+/** After a statement that set the password: records it in the history (only when that statement changed a row) and prunes the history. */
 function historyStatements(db: Db, accountId: string, userId: string, hash: string, when: string): D1PreparedStatement[] {
-  const d1 = db.$client;
+  const t = passwordHistory;
   return [
-    d1
-      .prepare(`INSERT INTO password_history (account_id, user_id, password_hash, changed_at) SELECT ?1, ?2, ?3, ?4 WHERE changes() > 0`)
-      .bind(accountId, userId, hash, when),
-    d1
-      .prepare(`DELETE FROM password_history WHERE account_id = ?1 AND user_id = ?2 AND rowid NOT IN
-        (SELECT rowid FROM password_history WHERE account_id = ?1 AND user_id = ?2 ORDER BY rowid DESC LIMIT ?3)`)
-      .bind(accountId, userId, PASSWORD_HISTORY_MAX),
+    statement(
+      db,
+      sql`INSERT INTO ${t} (${bare(t.accountId)}, ${bare(t.userId)}, ${bare(t.passwordHash)}, ${bare(t.changedAt)})
+        SELECT ${accountId}, ${userId}, ${hash}, ${when} WHERE changes() > 0`,
+    ),
+    statement(
+      db,
+      sql`DELETE FROM ${t} WHERE ${historyOf(accountId, userId)} AND rowid NOT IN
+        (SELECT rowid FROM ${t} WHERE ${historyOf(accountId, userId)} ORDER BY rowid DESC LIMIT ${PASSWORD_HISTORY_MAX})`,
+    ),
   ];
 }
 
@@ -76,24 +90,27 @@ export type CreateProfileResult = "created" | "exists" | "noUser";
 
 /** Creates the login profile of an existing user (and records the password in its history). */
 export async function createLoginProfile(
-  db: Db,
-  accountId: string,
+  w: Write,
   userId: string,
   hash: string,
   now: string,
   resetRequired: boolean,
 ): Promise<CreateProfileResult> {
-  const d1 = db.$client;
-  const [ins] = await d1.batch([
-    d1
-      .prepare(`INSERT INTO login_profiles (user_id, account_id, password_hash, create_date, password_reset_required, password_last_changed)
-        SELECT ?1, ?2, ?3, ?4, ?5, ?4 WHERE EXISTS (SELECT 1 FROM users WHERE account_id = ?2 AND user_id = ?1)
-        ON CONFLICT (user_id) DO NOTHING RETURNING user_id`)
-      .bind(userId, accountId, hash, now, resetRequired ? 1 : 0),
+  const { db, account: accountId } = w;
+  const t = loginProfiles;
+  const [ins] = await writeBatch(w, [
+    statement(
+      db,
+      sql`INSERT INTO ${t} (${bare(t.userId)}, ${bare(t.accountId)}, ${bare(t.passwordHash)}, ${bare(t.createDate)},
+          ${bare(t.passwordResetRequired)}, ${bare(t.passwordLastChanged)})
+        SELECT ${userId}, ${accountId}, ${hash}, ${now}, ${resetRequired ? 1 : 0}, ${now}
+        WHERE EXISTS (SELECT 1 FROM ${users} WHERE ${users.accountId} = ${accountId} AND ${users.userId} = ${userId})
+        ON CONFLICT (${bare(t.userId)}) DO NOTHING RETURNING ${bare(t.userId)}`,
+    ),
     ...historyStatements(db, accountId, userId, hash, now),
   ]);
   if ((ins?.results.length ?? 0) > 0) return "created";
-  const exists = await d1.prepare(`SELECT 1 AS x FROM login_profiles WHERE account_id = ? AND user_id = ?`).bind(accountId, userId).first();
+  const exists = await first(db, sql`SELECT 1 AS x FROM ${t} WHERE ${profileOf(accountId, userId)}`);
   return exists ? "exists" : "noUser";
 }
 
@@ -103,46 +120,39 @@ export async function createLoginProfile(
  * changed since it was verified.
  */
 export async function updateLoginProfile(
-  db: Db,
-  accountId: string,
+  w: Write,
   userId: string,
   u: { hash?: string; resetRequired?: boolean; now: string; expectHash?: string },
 ): Promise<boolean> {
-  const d1 = db.$client;
-  const sets: string[] = [];
-  const binds: unknown[] = [accountId, userId];
-  if (u.hash !== undefined) {
-    binds.push(u.hash, u.now);
-    sets.push(`password_hash = ?${binds.length - 1}`, `password_last_changed = ?${binds.length}`);
-  }
-  if (u.resetRequired !== undefined) {
-    binds.push(u.resetRequired ? 1 : 0);
-    sets.push(`password_reset_required = ?${binds.length}`);
-  }
-  let guard = "";
-  if (u.expectHash !== undefined) {
-    binds.push(u.expectHash);
-    guard = ` AND password_hash = ?${binds.length}`;
-  }
+  const { db, account: accountId } = w;
+  const t = loginProfiles;
+  const sets: SQL[] = [];
+  if (u.hash !== undefined) sets.push(sql`${bare(t.passwordHash)} = ${u.hash}`, sql`${bare(t.passwordLastChanged)} = ${u.now}`);
+  if (u.resetRequired !== undefined) sets.push(sql`${bare(t.passwordResetRequired)} = ${u.resetRequired ? 1 : 0}`);
   // No field to change: still report whether the profile exists.
-  const set = sets.length ? sets.join(", ") : "user_id = user_id";
+  if (!sets.length) sets.push(sql`${bare(t.userId)} = ${bare(t.userId)}`);
+  const guard = u.expectHash !== undefined ? sql` AND ${t.passwordHash} = ${u.expectHash}` : sql``;
   const stmts = [
-    d1.prepare(`UPDATE login_profiles SET ${set} WHERE account_id = ?1 AND user_id = ?2${guard} RETURNING user_id`).bind(...binds),
+    statement(
+      db,
+      sql`UPDATE ${t} SET ${sql.join(sets, sql`, `)} WHERE ${profileOf(accountId, userId)}${guard} RETURNING ${bare(t.userId)}`,
+    ),
   ];
   if (u.hash !== undefined) stmts.push(...historyStatements(db, accountId, userId, u.hash, u.now));
-  const [upd] = await d1.batch(stmts);
+  const [upd] = await writeBatch(w, stmts);
   return (upd?.results.length ?? 0) > 0;
 }
 
 /** Deletes the login profile and its password history; false when there was none. */
-export async function deleteLoginProfile(db: Db, accountId: string, userId: string): Promise<boolean> {
-  const d1 = db.$client;
-  const [del] = await d1.batch([
-    d1.prepare(`DELETE FROM login_profiles WHERE account_id = ? AND user_id = ? RETURNING user_id`).bind(accountId, userId),
-    d1
-      .prepare(`DELETE FROM password_history WHERE account_id = ?1 AND user_id = ?2
-        AND NOT EXISTS (SELECT 1 FROM login_profiles WHERE account_id = ?1 AND user_id = ?2)`)
-      .bind(accountId, userId),
+export async function deleteLoginProfile(w: Write, userId: string): Promise<boolean> {
+  const { db, account: accountId } = w;
+  const [del] = await writeBatch(w, [
+    statement(db, sql`DELETE FROM ${loginProfiles} WHERE ${profileOf(accountId, userId)} RETURNING ${bare(loginProfiles.userId)}`),
+    statement(
+      db,
+      sql`DELETE FROM ${passwordHistory} WHERE ${historyOf(accountId, userId)}
+        AND NOT EXISTS (SELECT 1 FROM ${loginProfiles} WHERE ${profileOf(accountId, userId)})`,
+    ),
   ]);
   return (del?.results.length ?? 0) > 0;
 }

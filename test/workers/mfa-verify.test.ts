@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { getDb } from "../../src/store/db";
 import { createAccount } from "../../src/store/accounts";
 import { enableDevice, insertDevice, verifyMfaCode, ROOT_USER_ID } from "../../src/store/iam-mfa";
+import type { Write } from "../../src/store/write";
 import { hotp, newTotpSeed, timeStep } from "../../src/lib/totp";
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 5);
@@ -17,11 +18,12 @@ async function setup(account: string, userId: string) {
     .run();
   const seed = newTotpSeed();
   const serial = `arn:aws:iam::${account}:mfa/dev`;
-  expect(
-    await insertDevice(db, account, { serialNumber: serial, deviceName: "dev", path: "/", seed, createDate: "2026-11-23T12:00:00Z" }, []),
-  ).toBe("ok");
+  const w: Write = { db, account, effect: "write" };
+  expect(await insertDevice(w, { serialNumber: serial, deviceName: "dev", path: "/", seed, createDate: "2026-11-23T12:00:00Z" }, [])).toBe(
+    "ok",
+  );
   // Enabled with the codes of steps T0-2 and T0-1.
-  expect(await enableDevice(db, account, serial, userId, "2026-11-23T12:00:05Z", timeStep(T0) - 1)).toEqual({ ok: true });
+  expect(await enableDevice(w, serial, userId, "2026-11-23T12:00:05Z", timeStep(T0) - 1)).toEqual({ ok: true });
   return { db, seed, serial, userId };
 }
 

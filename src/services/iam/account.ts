@@ -235,7 +235,7 @@ export const createAccountAliasAction = defineAction({
   input: { AccountAlias: aliasShape() },
   target: () => ({ resource: "*" }),
   async handler(i, ctx) {
-    if ((await createAlias(ctx.db, account(ctx), i.AccountAlias)) === "taken")
+    if ((await createAlias(ctx.write, i.AccountAlias)) === "taken")
       throw errors.entityAlreadyExists(`The account alias ${i.AccountAlias} already exists.`);
     return undefined;
   },
@@ -248,8 +248,7 @@ export const deleteAccountAliasAction = defineAction({
   input: { AccountAlias: aliasShape() },
   target: () => ({ resource: "*" }),
   async handler(i, ctx) {
-    if (!(await deleteAlias(ctx.db, account(ctx), i.AccountAlias)))
-      throw errors.noSuchEntity(`The account alias ${i.AccountAlias} cannot be found.`);
+    if (!(await deleteAlias(ctx.write, i.AccountAlias))) throw errors.noSuchEntity(`The account alias ${i.AccountAlias} cannot be found.`);
     return undefined;
   },
 });

@@ -57,7 +57,7 @@ export const CreateLoginProfile = defineAction({
     await checkNewPassword(ctx, target, i.Password);
     const now = isoSeconds(ctx.request.now);
     const reset = i.PasswordResetRequired ?? false;
-    const res = await store.createLoginProfile(ctx.db, account, target.userId, await hashPassword(i.Password), now, reset);
+    const res = await store.createLoginProfile(ctx.write, target.userId, await hashPassword(i.Password), now, reset);
     if (res === "exists") throw loginProfileErrors.exists(target.userName);
     if (res === "noUser") throw errors.noSuchEntity(`The user with name ${target.userName} cannot be found.`);
     return profileView(target, { createDate: now, passwordResetRequired: reset });
@@ -95,7 +95,7 @@ export const UpdateLoginProfile = defineAction({
       await checkNewPassword(ctx, target, i.Password);
       hash = await hashPassword(i.Password);
     }
-    const ok = await store.updateLoginProfile(ctx.db, account, target.userId, {
+    const ok = await store.updateLoginProfile(ctx.write, target.userId, {
       hash,
       resetRequired: i.PasswordResetRequired,
       now: isoSeconds(ctx.request.now),
@@ -114,8 +114,7 @@ export const DeleteLoginProfile = defineAction({
   target: (_i, _ctx, found) => ({ resource: found.resource }),
   handler: async (i, ctx, found) => {
     const target = resolveTarget(ctx, i.UserName, false, found);
-    if (!(await store.deleteLoginProfile(ctx.db, ctx.caller.principal.account, target.userId)))
-      throw loginProfileErrors.notFound(target.userName);
+    if (!(await store.deleteLoginProfile(ctx.write, target.userId))) throw loginProfileErrors.notFound(target.userName);
     return undefined;
   },
 });
@@ -136,7 +135,7 @@ export const ChangePassword = defineAction({
     if (!profile) throw loginProfileErrors.notFound(target.userName);
     if (!(await verifyPassword(i.OldPassword, profile.passwordHash))) throw errors.accessDenied("The old password is incorrect.");
     await checkNewPassword(ctx, target, i.NewPassword);
-    const ok = await store.updateLoginProfile(ctx.db, account, target.userId, {
+    const ok = await store.updateLoginProfile(ctx.write, target.userId, {
       hash: await hashPassword(i.NewPassword),
       resetRequired: false,
       now: isoSeconds(ctx.request.now),

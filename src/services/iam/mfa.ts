@@ -102,8 +102,7 @@ export const CreateVirtualMFADevice = defineAction({
     const uri = `otpauth://totp/${encodeURIComponent(i.VirtualMFADeviceName)}@${encodeURIComponent(alias ?? account)}?secret=${seed}`;
     const png = await qrPng(uri);
     const ok = await store.insertDevice(
-      ctx.db,
-      account,
+      ctx.write,
       {
         serialNumber: serial,
         deviceName: i.VirtualMFADeviceName,
@@ -146,7 +145,7 @@ export const EnableMFADevice = defineAction({
     if (!dev) throw mfaErrors.noSuchDevice(i.SerialNumber);
     if (dev.userId !== null) throw mfaErrors.inUse();
     const step = await codesStep(dev.seed, i.AuthenticationCode1, i.AuthenticationCode2, ctx.request.now, ENABLE_WINDOW);
-    const res = await store.enableDevice(ctx.db, account, i.SerialNumber, target.userId, isoSeconds(ctx.request.now), step + 1);
+    const res = await store.enableDevice(ctx.write, i.SerialNumber, target.userId, isoSeconds(ctx.request.now), step + 1);
     if (res.ok) return undefined;
     if (res.reason === "notFound") throw mfaErrors.noSuchDevice(i.SerialNumber);
     if (res.reason === "inUse") throw mfaErrors.inUse();
@@ -163,8 +162,7 @@ export const DeactivateMFADevice = defineAction({
   target: (_i, _ctx, found) => ({ resource: found.resource }),
   handler: async (i, ctx, found) => {
     const target = resolveTarget(ctx, i.UserName, true, found);
-    if (!(await store.deactivateDevice(ctx.db, ctx.caller.principal.account, i.SerialNumber, target.userId)))
-      throw mfaErrors.invalidForUser();
+    if (!(await store.deactivateDevice(ctx.write, i.SerialNumber, target.userId))) throw mfaErrors.invalidForUser();
     return undefined;
   },
 });
@@ -188,7 +186,7 @@ export const ResyncMFADevice = defineAction({
     if (!dev || dev.userId !== target.userId) throw mfaErrors.invalidForUser();
     const step = await codesStep(dev.seed, i.AuthenticationCode1, i.AuthenticationCode2, ctx.request.now, RESYNC_WINDOW);
     // The codes just used are spent; a device whose clock ran ahead keeps its newer step.
-    await store.setLastTimeStep(ctx.db, account, i.SerialNumber, target.userId, step + 1);
+    await store.setLastTimeStep(ctx.write, i.SerialNumber, target.userId, step + 1);
     return undefined;
   },
 });
@@ -200,7 +198,7 @@ export const DeleteVirtualMFADevice = defineAction({
   input: { SerialNumber: serialNumber() },
   target: (i) => ({ resource: i.SerialNumber }),
   handler: async (i, ctx) => {
-    const res = await store.deleteDevice(ctx.db, ctx.caller.principal.account, i.SerialNumber);
+    const res = await store.deleteDevice(ctx.write, i.SerialNumber);
     if (res === "notFound") throw mfaErrors.noSuchDevice(i.SerialNumber);
     if (res === "inUse") throw mfaErrors.stillInUse();
     return undefined;

@@ -50,7 +50,7 @@ export const UpdateAccountPasswordPolicy = defineAction({
     if (i.MaxPasswordAge !== undefined) policy.MaxPasswordAge = i.MaxPasswordAge;
     if (i.PasswordReusePrevention !== undefined) policy.PasswordReusePrevention = i.PasswordReusePrevention;
     if (i.HardExpiry !== undefined) policy.HardExpiry = i.HardExpiry;
-    await store.putPasswordPolicy(ctx.db, ctx.caller.principal.account, policy);
+    await store.putPasswordPolicy(ctx.write, policy);
     return undefined;
   },
 });
@@ -76,7 +76,7 @@ export const DeleteAccountPasswordPolicy = defineAction({
   input: {},
   target: () => ({ resource: "*" }),
   handler: async (_i, ctx) => {
-    if (!(await store.deletePasswordPolicy(ctx.db, ctx.caller.principal.account)))
+    if (!(await store.deletePasswordPolicy(ctx.write)))
       throw errors.noSuchEntity("The account policy with name PasswordPolicy cannot be found.");
     return undefined;
   },
