@@ -1,6 +1,10 @@
-/** The hot-path lookup: an access key, its account's generation and its user, in one query. */
+/**
+ * The hot-path lookup: an access key, its account's generation and its user, in one query, in
+ * the store's one dialect (src/store/db.ts): drizzle `sql` templates over the schema's tables.
+ */
 import { sql, type SQL } from "drizzle-orm";
-import { statement, type Db } from "./db";
+import { first, selectList, statement, type Db } from "./db";
+import { accessKeys, accounts, users } from "./schema";
 import { principalPoliciesOfKeySql, type PolicyRow } from "./authz";
 
 export interface KeyLookup {
@@ -16,27 +20,19 @@ export interface KeyLookup {
   consistencyMode?: string;
 }
 
-interface KeyRow {
-  access_key_id: string;
-  account_id: string;
-  secret: string;
-  status: string;
-  generation: number;
-  user_id: string | null;
-  user_name: string | null;
-  arn: string | null;
-  consistency_mode: string;
-}
+/** The key's own columns (the user's name is read from its user row), then its account's and its user's. */
+const KEY = selectList(accessKeys, ["userName", "createDate", "lastUsedDate", "lastUsedService", "lastUsedRegion"]);
 
 function keySql(accessKeyId: string): SQL {
-  return sql`SELECT k.access_key_id, k.account_id, k.secret, k.status, a.generation, k.user_id, u.user_name, u.arn, a.consistency_mode
-    FROM access_keys k JOIN accounts a ON a.id = k.account_id
-    LEFT JOIN users u ON u.user_id = k.user_id
-    WHERE k.access_key_id = ${accessKeyId}`;
+  return sql`SELECT ${KEY}, ${accounts.generation} AS "generation", ${users.userName} AS "userName", ${users.arn} AS "userArn",
+      ${accounts.consistencyMode} AS "consistencyMode"
+    FROM ${accessKeys} JOIN ${accounts} ON ${accounts.id} = ${accessKeys.accountId}
+    LEFT JOIN ${users} ON ${users.userId} = ${accessKeys.userId}
+    WHERE ${accessKeys.accessKeyId} = ${accessKeyId}`;
 }
 
 export async function lookupAccessKey(db: Db, accessKeyId: string): Promise<KeyLookup | undefined> {
-  return toLookup((await db.all<KeyRow>(keySql(accessKeyId)))[0]);
+  return first<KeyLookup>(db, keySql(accessKeyId));
 }
 
 /**
@@ -48,33 +44,18 @@ export async function lookupAccessKeyWithPolicies(
   db: Db,
   accessKeyId: string,
 ): Promise<{ key: KeyLookup | undefined; policies: PolicyRow[] }> {
-  const [rows, policies] = await db.$client.batch<KeyRow | PolicyRow>([
+  const [rows, policies] = await db.$client.batch<KeyLookup | PolicyRow>([
     statement(db, keySql(accessKeyId)),
     statement(db, principalPoliciesOfKeySql(accessKeyId)),
   ]);
-  return { key: toLookup(rows!.results[0] as KeyRow | undefined), policies: policies!.results as PolicyRow[] };
-}
-
-function toLookup(r: KeyRow | undefined): KeyLookup | undefined {
-  if (!r) return undefined;
-  return {
-    accessKeyId: r.access_key_id,
-    accountId: r.account_id,
-    secret: r.secret,
-    status: r.status,
-    generation: r.generation,
-    userId: r.user_id,
-    userName: r.user_name,
-    userArn: r.arn,
-    consistencyMode: r.consistency_mode,
-  };
+  return { key: rows!.results[0] as KeyLookup | undefined, policies: policies!.results as PolicyRow[] };
 }
 
 /** Generation and consistency mode of an account (the deleted-key path of a lagging account). */
 export async function accountState(db: Db, accountId: string): Promise<{ generation: number; consistencyMode: string } | undefined> {
-  const rows = await db.all<{ generation: number; consistency_mode: string }>(
-    sql`SELECT generation, consistency_mode FROM accounts WHERE id = ${accountId}`,
+  return first(
+    db,
+    sql`SELECT ${accounts.generation} AS "generation", ${accounts.consistencyMode} AS "consistencyMode" FROM ${accounts}
+    WHERE ${accounts.id} = ${accountId}`,
   );
-  const r = rows[0];
-  return r ? { generation: r.generation, consistencyMode: r.consistency_mode } : undefined;
 }

@@ -1,10 +1,14 @@
 /**
  * Long-term access keys of IAM users (and the account's root user, whose keys have no user_id)
- * in D1. The AccessKeysPerUser limit is a condition of the INSERT, so parallel creates for one
- * user leave exactly two keys. Every key write is one batch (src/store/write.ts: the key actions are
- * `rootKeys` actions, so it bumps the account generation).
+ * in D1, in the store's one dialect (src/store/db.ts): drizzle `sql` templates over the schema's
+ * tables and columns. The AccessKeysPerUser limit is a condition of the INSERT, so parallel
+ * creates for one user leave exactly two keys. Every key write is one batch (src/store/write.ts:
+ * the key actions are `rootKeys` actions, so it bumps the account generation). Outcomes are plain
+ * values; the services turn them into AWS's errors.
  */
-import type { Db } from "./db";
+import { sql, type SQL } from "drizzle-orm";
+import { all, bare, first, selectList, statement, type Db, type Row } from "./db";
+import { accessKeys, users } from "./schema";
 import { SUMMARY_QUOTAS } from "./iam-quotas";
 import { writeBatch, type Write } from "./write";
 import { isoSeconds } from "../lib/clock";
@@ -14,19 +18,13 @@ export const ACCESS_KEYS_PER_USER = SUMMARY_QUOTAS.AccessKeysPerUserQuota;
 /** Whose keys: an IAM user by name, or the account's root user. */
 export type KeyOwner = { kind: "user"; userName: string } | { kind: "root" };
 
-export interface AccessKeyRow {
-  accessKeyId: string;
-  userId: string | null;
-  userName: string | null;
-  status: string;
-  createDate: string;
-  lastUsedDate: string | null;
-  lastUsedService: string | null;
-  lastUsedRegion: string | null;
-}
+/** A key as the store returns it: every column of `access_keys` but account_id and the secret. */
+export type AccessKeyRow = Row<typeof accessKeys, "accountId" | "secret">;
+const KEY = selectList(accessKeys, ["accountId", "secret"]);
 
-const KEY_COLS = `k.access_key_id AS accessKeyId, k.user_id AS userId, k.user_name AS userName, k.status AS status,
-  k.create_date AS createDate, k.last_used_date AS lastUsedDate, k.last_used_service AS lastUsedService, k.last_used_region AS lastUsedRegion`;
+/** The user named `userName` (any case) in the account. */
+const namedUser = (accountId: string, userName: string): SQL =>
+  sql`${users.accountId} = ${accountId} AND ${users.nameLower} = ${userName.toLowerCase()}`;
 
 export type CreateKeyResult = { ok: true; key: AccessKeyRow } | { ok: false; reason: "noUser" | "limit" };
 
@@ -35,25 +33,24 @@ export async function createAccessKey(
   owner: KeyOwner,
   key: { accessKeyId: string; secret: string; createDate: string },
 ): Promise<CreateKeyResult> {
-  const { account: accountId } = w;
-  const d1 = w.db.$client;
+  const { db, account: accountId } = w;
+  const k = accessKeys;
+  const into = sql`INSERT INTO ${k} (${bare(k.accessKeyId)}, ${bare(k.accountId)}, ${bare(k.userId)}, ${bare(k.userName)}, ${bare(k.secret)},
+    ${bare(k.status)}, ${bare(k.createDate)})`;
+  const returning = sql`RETURNING ${bare(k.userId)} AS "userId", ${bare(k.userName)} AS "userName"`;
   const insert =
     owner.kind === "user"
-      ? d1
-          .prepare(`INSERT INTO access_keys (access_key_id, account_id, user_id, user_name, secret, status, create_date)
-          SELECT ?1, ?2, u.user_id, u.user_name, ?3, 'Active', ?4 FROM users u
-          WHERE u.account_id = ?2 AND u.name_lower = ?5
-            AND (SELECT COUNT(*) FROM access_keys k WHERE k.account_id = ?2 AND k.user_id = u.user_id) < ?6
-          RETURNING user_id AS userId, user_name AS userName`)
-          .bind(key.accessKeyId, accountId, key.secret, key.createDate, owner.userName.toLowerCase(), ACCESS_KEYS_PER_USER)
-      : d1
-          .prepare(`INSERT INTO access_keys (access_key_id, account_id, user_id, user_name, secret, status, create_date)
-          SELECT ?1, ?2, NULL, NULL, ?3, 'Active', ?4
-          WHERE (SELECT COUNT(*) FROM access_keys k WHERE k.account_id = ?2 AND k.user_id IS NULL) < ?5
-          RETURNING user_id AS userId, user_name AS userName`)
-          .bind(key.accessKeyId, accountId, key.secret, key.createDate, ACCESS_KEYS_PER_USER);
-  const [ins] = await writeBatch(w, [insert]);
-  const row = ins?.results[0] as { userId: string | null; userName: string | null } | undefined;
+      ? sql`${into}
+          SELECT ${key.accessKeyId}, ${accountId}, ${users.userId}, ${users.userName}, ${key.secret}, 'Active', ${key.createDate} FROM ${users}
+          WHERE ${namedUser(accountId, owner.userName)}
+            AND (SELECT COUNT(*) FROM ${k} WHERE ${k.accountId} = ${accountId} AND ${k.userId} = ${users.userId}) < ${ACCESS_KEYS_PER_USER}
+          ${returning}`
+      : sql`${into}
+          SELECT ${key.accessKeyId}, ${accountId}, NULL, NULL, ${key.secret}, 'Active', ${key.createDate}
+          WHERE (SELECT COUNT(*) FROM ${k} WHERE ${k.accountId} = ${accountId} AND ${k.userId} IS NULL) < ${ACCESS_KEYS_PER_USER}
+          ${returning}`;
+  const [ins] = await writeBatch<Pick<AccessKeyRow, "userId" | "userName">>(w, [statement(db, insert)]);
+  const row = ins?.results[0];
   if (row) {
     return {
       ok: true,
@@ -70,11 +67,11 @@ export async function createAccessKey(
     };
   }
   if (owner.kind === "root") return { ok: false, reason: "limit" };
-  const u = await d1
-    .prepare(`SELECT 1 AS x FROM users WHERE account_id = ? AND name_lower = ?`)
-    .bind(accountId, owner.userName.toLowerCase())
-    .first();
-  return { ok: false, reason: u ? "limit" : "noUser" };
+  return { ok: false, reason: (await userExists(db, accountId, owner.userName)) ? "limit" : "noUser" };
+}
+
+async function userExists(db: Db, accountId: string, userName: string): Promise<boolean> {
+  return !!(await first(db, sql`SELECT 1 AS x FROM ${users} WHERE ${namedUser(accountId, userName)}`));
 }
 
 /** Keys of a user (undefined when no such user) or of root, ordered by creation then id. */
@@ -84,64 +81,57 @@ export async function listAccessKeys(
   owner: KeyOwner,
   o: { after?: { createDate: string; accessKeyId: string }; limit: number },
 ): Promise<AccessKeyRow[] | undefined> {
-  const d1 = db.$client;
+  const k = accessKeys;
   const after = o.after ?? { createDate: "", accessKeyId: "" };
-  const order = `AND (k.create_date > ?3 OR (k.create_date = ?3 AND k.access_key_id > ?4)) ORDER BY k.create_date, k.access_key_id LIMIT ?5`;
-  if (owner.kind === "root") {
-    const r = await d1
-      .prepare(`SELECT ${KEY_COLS} FROM access_keys k WHERE k.account_id = ?1 AND k.user_id IS NULL AND ?2 = ?2 ${order}`)
-      .bind(accountId, "", after.createDate, after.accessKeyId, o.limit)
-      .all<AccessKeyRow>();
-    return r.results;
-  }
-  const lower = owner.userName.toLowerCase();
-  const [u, k] = await d1.batch([
-    d1.prepare(`SELECT user_id FROM users WHERE account_id = ? AND name_lower = ?`).bind(accountId, lower),
-    d1
-      .prepare(`SELECT ${KEY_COLS} FROM access_keys k JOIN users u ON u.user_id = k.user_id
-      WHERE k.account_id = ?1 AND u.account_id = ?1 AND u.name_lower = ?2 ${order}`)
-      .bind(accountId, lower, after.createDate, after.accessKeyId, o.limit),
+  const page = sql`AND (${k.createDate} > ${after.createDate} OR (${k.createDate} = ${after.createDate} AND ${k.accessKeyId} > ${after.accessKeyId}))
+    ORDER BY ${k.createDate}, ${k.accessKeyId} LIMIT ${o.limit}`;
+  if (owner.kind === "root")
+    return all<AccessKeyRow>(db, sql`SELECT ${KEY} FROM ${k} WHERE ${k.accountId} = ${accountId} AND ${k.userId} IS NULL ${page}`);
+  const [u, keys] = await db.$client.batch([
+    statement(db, sql`SELECT ${users.userId} FROM ${users} WHERE ${namedUser(accountId, owner.userName)}`),
+    statement(
+      db,
+      sql`SELECT ${KEY} FROM ${k} JOIN ${users} ON ${users.userId} = ${k.userId}
+      WHERE ${k.accountId} = ${accountId} AND ${namedUser(accountId, owner.userName)} ${page}`,
+    ),
   ]);
   if ((u?.results.length ?? 0) === 0) return undefined;
-  return (k?.results ?? []) as AccessKeyRow[];
+  return (keys?.results ?? []) as AccessKeyRow[];
 }
 
 /** A key of this account by id, whoever owns it. */
 export async function getAccessKey(db: Db, accountId: string, accessKeyId: string): Promise<AccessKeyRow | undefined> {
-  const r = await db.$client
-    .prepare(`SELECT ${KEY_COLS} FROM access_keys k WHERE k.account_id = ? AND k.access_key_id = ?`)
-    .bind(accountId, accessKeyId)
-    .first<AccessKeyRow>();
-  return r ?? undefined;
+  return first<AccessKeyRow>(
+    db,
+    sql`SELECT ${KEY} FROM ${accessKeys} WHERE ${accessKeys.accountId} = ${accountId} AND ${accessKeys.accessKeyId} = ${accessKeyId}`,
+  );
 }
 
 export type KeyWriteResult = { ok: true } | { ok: false; reason: "noUser" | "noKey" };
 
-function ownerCondition(owner: KeyOwner): string {
-  return owner.kind === "root"
-    ? "user_id IS NULL AND ?3 = ?3"
-    : "user_id = (SELECT user_id FROM users WHERE account_id = ?1 AND name_lower = ?3)";
+/** The key `accessKeyId` of the account, owned by `owner`. */
+function ownedKey(accountId: string, owner: KeyOwner, accessKeyId: string): SQL {
+  const k = accessKeys;
+  const whose =
+    owner.kind === "root"
+      ? sql`${k.userId} IS NULL`
+      : sql`${k.userId} = (SELECT ${users.userId} FROM ${users} WHERE ${namedUser(accountId, owner.userName)})`;
+  return sql`${k.accountId} = ${accountId} AND ${k.accessKeyId} = ${accessKeyId} AND ${whose}`;
 }
 
 async function explainMiss(db: Db, accountId: string, owner: KeyOwner): Promise<KeyWriteResult> {
   if (owner.kind === "root") return { ok: false, reason: "noKey" };
-  const u = await db.$client
-    .prepare(`SELECT 1 AS x FROM users WHERE account_id = ? AND name_lower = ?`)
-    .bind(accountId, owner.userName.toLowerCase())
-    .first();
-  return { ok: false, reason: u ? "noKey" : "noUser" };
+  return { ok: false, reason: (await userExists(db, accountId, owner.userName)) ? "noKey" : "noUser" };
 }
 
 export async function updateAccessKeyStatus(w: Write, owner: KeyOwner, accessKeyId: string, status: string): Promise<KeyWriteResult> {
   const { db, account: accountId } = w;
-  const d1 = db.$client;
-  const name = owner.kind === "user" ? owner.userName.toLowerCase() : "";
+  const k = accessKeys;
   const [upd] = await writeBatch(w, [
-    d1
-      .prepare(
-        `UPDATE access_keys SET status = ?4 WHERE account_id = ?1 AND access_key_id = ?2 AND ${ownerCondition(owner)} RETURNING access_key_id`,
-      )
-      .bind(accountId, accessKeyId, name, status),
+    statement(
+      db,
+      sql`UPDATE ${k} SET ${bare(k.status)} = ${status} WHERE ${ownedKey(accountId, owner, accessKeyId)} RETURNING ${bare(k.accessKeyId)}`,
+    ),
   ]);
   if ((upd?.results.length ?? 0) > 0) return { ok: true };
   return explainMiss(db, accountId, owner);
@@ -149,12 +139,9 @@ export async function updateAccessKeyStatus(w: Write, owner: KeyOwner, accessKey
 
 export async function deleteAccessKey(w: Write, owner: KeyOwner, accessKeyId: string): Promise<KeyWriteResult> {
   const { db, account: accountId } = w;
-  const d1 = db.$client;
-  const name = owner.kind === "user" ? owner.userName.toLowerCase() : "";
+  const k = accessKeys;
   const [del] = await writeBatch(w, [
-    d1
-      .prepare(`DELETE FROM access_keys WHERE account_id = ?1 AND access_key_id = ?2 AND ${ownerCondition(owner)} RETURNING access_key_id`)
-      .bind(accountId, accessKeyId, name),
+    statement(db, sql`DELETE FROM ${k} WHERE ${ownedKey(accountId, owner, accessKeyId)} RETURNING ${bare(k.accessKeyId)}`),
   ]);
   if ((del?.results.length ?? 0) > 0) return { ok: true };
   return explainMiss(db, accountId, owner);
@@ -181,10 +168,11 @@ export async function recordAccessKeyUse(db: Db, keyId: string, use: KeyUse): Pr
   const ms = typeof use.date === "number" ? use.date : use.date instanceof Date ? use.date.getTime() : Date.parse(use.date);
   if (!Number.isFinite(ms)) return;
   const minute = isoSeconds(Math.floor(ms / 60_000) * 60_000);
-  await db.$client
-    .prepare(`UPDATE access_keys SET last_used_date = ?2, last_used_service = ?3, last_used_region = ?4
-      WHERE access_key_id = ?1 AND (last_used_date IS NULL OR last_used_date < ?2
-        OR (last_used_date = ?2 AND (last_used_service IS NOT ?3 OR last_used_region IS NOT ?4)))`)
-    .bind(keyId, minute, use.service, use.region)
-    .run();
+  const k = accessKeys;
+  await statement(
+    db,
+    sql`UPDATE ${k} SET ${bare(k.lastUsedDate)} = ${minute}, ${bare(k.lastUsedService)} = ${use.service}, ${bare(k.lastUsedRegion)} = ${use.region}
+      WHERE ${k.accessKeyId} = ${keyId} AND (${k.lastUsedDate} IS NULL OR ${k.lastUsedDate} < ${minute}
+        OR (${k.lastUsedDate} = ${minute} AND (${k.lastUsedService} IS NOT ${use.service} OR ${k.lastUsedRegion} IS NOT ${use.region})))`,
+  ).run();
 }

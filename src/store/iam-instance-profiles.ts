@@ -1,32 +1,28 @@
 /**
- * Instance profiles in D1. A profile holds at most one role (`instance_profiles.role_id`);
- * adding a role is a conditional UPDATE so concurrent adds cannot both win.
+ * Instance profiles in D1, in the store's one dialect (src/store/db.ts): drizzle `sql` templates
+ * over the schema's tables and columns. A profile holds at most one role
+ * (`instance_profiles.role_id`); adding a role is a conditional UPDATE so concurrent adds cannot
+ * both win. Outcomes are plain values; the services turn them into AWS's errors.
  */
-import type { Db } from "./db";
+import { sql, type SQL } from "drizzle-orm";
+import { all, bare, first, selectList, statement, type Db, type Row } from "./db";
+import { instanceProfiles, roles } from "./schema";
 import { writeBatch, type Write } from "./write";
-import { LIST_DOCUMENT_BUDGET_CHARS, overBudgetSql } from "./iam-quotas";
+import { overBudget } from "./iam-quotas";
 import { runCreate, type CreateOutcome, type RoleRow } from "./iam-roles";
 import { deleteTagsStmt, insertTagsStmts, type TagRow } from "./tags";
 
-export interface InstanceProfileRow {
-  instanceProfileId: string;
-  accountId: string;
-  instanceProfileName: string;
-  path: string;
-  arn: string;
-  createDate: string;
-  roleId: string | null;
-}
+/** A profile as the store keeps it: every column of `instance_profiles` but name_lower. */
+export type InstanceProfileRow = Row<typeof instanceProfiles, "nameLower">;
 
 /** A profile with its role (if any), as the Get/List actions show it. */
 export interface InstanceProfileView extends InstanceProfileRow {
   role: Pick<RoleRow, "roleId" | "roleName" | "path" | "arn" | "createDate" | "assumeRolePolicyDocument"> | null;
 }
 
-const PROFILE_COLUMNS = `ip.instance_profile_id AS instanceProfileId, ip.account_id AS accountId,
-  ip.instance_profile_name AS instanceProfileName, ip.path AS path, ip.arn AS arn, ip.create_date AS createDate,
-  ip.role_id AS roleId, r.role_name AS rRoleName, r.path AS rPath, r.arn AS rArn, r.create_date AS rCreateDate,
-  r.assume_role_policy_document AS rDoc`;
+/** The columns of the profile's role, prefixed (the LEFT JOIN leaves them null for an empty profile). */
+const roleColumns = (doc: SQL = sql`${roles.assumeRolePolicyDocument}`): SQL =>
+  sql`${roles.roleName} AS "rRoleName", ${roles.path} AS "rPath", ${roles.arn} AS "rArn", ${roles.createDate} AS "rCreateDate", ${doc} AS "rDoc"`;
 
 interface JoinedRow extends InstanceProfileRow {
   rRoleName: string | null;
@@ -47,13 +43,16 @@ function view(r: JoinedRow): InstanceProfileView {
   };
 }
 
-const FROM = `FROM instance_profiles ip LEFT JOIN roles r ON r.role_id = ip.role_id AND r.account_id = ip.account_id`;
+const FROM = sql`FROM ${instanceProfiles} LEFT JOIN ${roles}
+  ON ${roles.roleId} = ${instanceProfiles.roleId} AND ${roles.accountId} = ${instanceProfiles.accountId}`;
 
 export async function getInstanceProfileByName(db: Db, accountId: string, name: string): Promise<InstanceProfileView | undefined> {
-  const row = await db.$client
-    .prepare(`SELECT ${PROFILE_COLUMNS} ${FROM} WHERE ip.account_id = ? AND ip.name_lower = ?`)
-    .bind(accountId, name.toLowerCase())
-    .first<JoinedRow>();
+  const ip = instanceProfiles;
+  const row = await first<JoinedRow>(
+    db,
+    sql`SELECT ${selectList(ip, ["nameLower"])}, ${roleColumns()} ${FROM}
+    WHERE ${ip.accountId} = ${accountId} AND ${ip.nameLower} = ${name.toLowerCase()}`,
+  );
   return row ? view(row) : undefined;
 }
 
@@ -74,28 +73,34 @@ export async function listInstanceProfiles(
   accountId: string,
   o: ProfileListOptions,
 ): Promise<(InstanceProfileView & { nameLower: string; overBudget: number })[]> {
-  const over = overBudgetSql("r.assume_role_policy_document", "ip.name_lower", "?6");
-  const { results } = await db.$client
-    .prepare(`SELECT ${PROFILE_COLUMNS.replace("r.assume_role_policy_document AS", `CASE WHEN ${over} THEN '' ELSE r.assume_role_policy_document END AS`)},
-       ${over} AS overBudget, ip.name_lower AS nameLower ${FROM} WHERE ip.account_id = ?1
-       AND (?2 IS NULL OR ip.name_lower > ?2) AND (?3 IS NULL OR substr(ip.path, 1, length(?3)) = ?3)
-       AND (?4 IS NULL OR ip.role_id = ?4)
-       ORDER BY ip.name_lower LIMIT ?5`)
-    .bind(accountId, o.after ?? null, o.pathPrefix ?? null, o.roleId ?? null, o.limit, LIST_DOCUMENT_BUDGET_CHARS)
-    .all<JoinedRow & { nameLower: string; overBudget: number }>();
-  return results.map((r) => ({ ...view(r), nameLower: r.nameLower, overBudget: r.overBudget }));
+  const ip = instanceProfiles;
+  const doc = roles.assumeRolePolicyDocument;
+  const over = overBudget(doc, ip.nameLower);
+  const after = o.after === undefined ? sql`` : sql`AND ${ip.nameLower} > ${o.after}`;
+  const prefix = o.pathPrefix === undefined ? sql`` : sql`AND substr(${ip.path}, 1, length(${o.pathPrefix})) = ${o.pathPrefix}`;
+  const role = o.roleId === undefined ? sql`` : sql`AND ${ip.roleId} = ${o.roleId}`;
+  const rows = await all<JoinedRow & { nameLower: string; overBudget: number }>(
+    db,
+    sql`SELECT ${selectList(ip)}, ${roleColumns(sql`CASE WHEN ${over} THEN '' ELSE ${doc} END`)}, ${over} AS "overBudget"
+       ${FROM} WHERE ${ip.accountId} = ${accountId} ${after} ${prefix} ${role}
+       ORDER BY ${ip.nameLower} LIMIT ${o.limit}`,
+  );
+  return rows.map((r) => ({ ...view(r), nameLower: r.nameLower, overBudget: r.overBudget }));
 }
 
 export async function insertInstanceProfile(w: Write, p: InstanceProfileRow, tags: TagRow[]): Promise<CreateOutcome> {
   const db = w.db;
-  const d1 = db.$client;
+  const t = instanceProfiles;
   return runCreate(
     w,
     [
-      d1
-        .prepare(`INSERT INTO instance_profiles (instance_profile_id, account_id, instance_profile_name, name_lower, path, arn, create_date, role_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`)
-        .bind(p.instanceProfileId, p.accountId, p.instanceProfileName, p.instanceProfileName.toLowerCase(), p.path, p.arn, p.createDate),
+      statement(
+        db,
+        sql`INSERT INTO ${t} (${bare(t.instanceProfileId)}, ${bare(t.accountId)}, ${bare(t.instanceProfileName)}, ${bare(t.nameLower)},
+          ${bare(t.path)}, ${bare(t.arn)}, ${bare(t.createDate)}, ${bare(t.roleId)})
+        VALUES (${p.instanceProfileId}, ${p.accountId}, ${p.instanceProfileName}, ${p.instanceProfileName.toLowerCase()}, ${p.path}, ${p.arn},
+          ${p.createDate}, NULL)`,
+      ),
       ...insertTagsStmts(db, p.accountId, "instance-profile", p.instanceProfileId, tags),
     ],
     "InstanceProfilesPerAccount",
@@ -105,13 +110,13 @@ export async function insertInstanceProfile(w: Write, p: InstanceProfileRow, tag
 /** Deletes the profile only while it holds no role; false otherwise (or when already gone). */
 export async function deleteInstanceProfileRow(w: Write, profileId: string): Promise<boolean> {
   const { db, account: accountId } = w;
-  const d1 = db.$client;
+  const t = instanceProfiles;
   const [del] = await writeBatch(w, [
-    d1
-      .prepare(
-        `DELETE FROM instance_profiles WHERE account_id = ?1 AND instance_profile_id = ?2 AND role_id IS NULL RETURNING instance_profile_id`,
-      )
-      .bind(accountId, profileId),
+    statement(
+      db,
+      sql`DELETE FROM ${t} WHERE ${t.accountId} = ${accountId} AND ${t.instanceProfileId} = ${profileId} AND ${t.roleId} IS NULL
+      RETURNING ${bare(t.instanceProfileId)}`,
+    ),
     deleteTagsStmt(db, accountId, "instance-profile", profileId),
   ]);
   return (del?.results.length ?? 0) > 0;
@@ -125,17 +130,21 @@ export type AddRoleOutcome = "added" | "full" | "noProfile" | "noRole";
  * (which refuses while a profile holds the role) cannot leave a dangling reference.
  */
 export async function addRoleToProfile(w: Write, profileId: string, roleId: string): Promise<AddRoleOutcome> {
-  const { account: accountId } = w;
-  const d1 = w.db.$client;
+  const { db, account: accountId } = w;
+  const t = instanceProfiles;
+  const roleExists = sql`EXISTS (SELECT 1 FROM ${roles} WHERE ${roles.accountId} = ${accountId} AND ${roles.roleId} = ${roleId})`;
   const [upd, state] = await writeBatch<{ id?: string; profile?: number; full?: number; role?: number }>(w, [
-    d1
-      .prepare(`UPDATE instance_profiles SET role_id = ?3 WHERE account_id = ?1 AND instance_profile_id = ?2 AND role_id IS NULL
-        AND EXISTS (SELECT 1 FROM roles WHERE account_id = ?1 AND role_id = ?3) RETURNING instance_profile_id AS id`)
-      .bind(accountId, profileId, roleId),
-    d1
-      .prepare(`SELECT EXISTS (SELECT 1 FROM instance_profiles WHERE account_id = ?1 AND instance_profile_id = ?2) AS profile,
-        EXISTS (SELECT 1 FROM roles WHERE account_id = ?1 AND role_id = ?3) AS role`)
-      .bind(accountId, profileId, roleId),
+    statement(
+      db,
+      sql`UPDATE ${t} SET ${bare(t.roleId)} = ${roleId}
+      WHERE ${t.accountId} = ${accountId} AND ${t.instanceProfileId} = ${profileId} AND ${t.roleId} IS NULL AND ${roleExists}
+      RETURNING ${bare(t.instanceProfileId)} AS id`,
+    ),
+    statement(
+      db,
+      sql`SELECT EXISTS (SELECT 1 FROM ${t} WHERE ${t.accountId} = ${accountId} AND ${t.instanceProfileId} = ${profileId}) AS profile,
+        ${roleExists} AS role`,
+    ),
   ]);
   if ((upd?.results.length ?? 0) > 0) return "added";
   const s = state?.results[0];
@@ -146,12 +155,14 @@ export async function addRoleToProfile(w: Write, profileId: string, roleId: stri
 
 /** Takes the role out of the profile; false when the profile does not hold that role. */
 export async function removeRoleFromProfile(w: Write, profileId: string, roleId: string): Promise<boolean> {
-  const d1 = w.db.$client;
+  const t = instanceProfiles;
   const [upd] = await writeBatch(w, [
-    d1
-      .prepare(`UPDATE instance_profiles SET role_id = NULL WHERE account_id = ?1 AND instance_profile_id = ?2 AND role_id = ?3
-        RETURNING instance_profile_id`)
-      .bind(w.account, profileId, roleId),
+    statement(
+      w.db,
+      sql`UPDATE ${t} SET ${bare(t.roleId)} = NULL
+      WHERE ${t.accountId} = ${w.account} AND ${t.instanceProfileId} = ${profileId} AND ${t.roleId} = ${roleId}
+      RETURNING ${bare(t.instanceProfileId)}`,
+    ),
   ]);
   return (upd?.results.length ?? 0) > 0;
 }

@@ -1,10 +1,14 @@
 /**
  * Managed policies (customer-managed in `policies`/`policy_versions`, AWS-managed in the global
  * read-only `aws_managed_policies`), their versions, tags, usage counts and the policy loader
- * the authorizer uses. Every query is scoped by account; limits are enforced inside SQL so
- * concurrent requests cannot overshoot them; every write is one batch (src/store/write.ts).
+ * the authorizer uses, in the store's one dialect (src/store/db.ts): drizzle `sql` templates over
+ * the schema's tables and columns. Every query is scoped by account; limits are enforced inside
+ * SQL so concurrent requests cannot overshoot them; every write is one batch (src/store/write.ts).
+ * Outcomes are plain values; the services turn them into AWS's errors.
  */
-import type { Db } from "./db";
+import { sql, type SQL } from "drizzle-orm";
+import { all, bare, first, selectList, statement, type Db, type Row } from "./db";
+import { awsManagedPolicies, groups, policies, policyAttachments, policyVersions, roles, users } from "./schema";
 import { deleteTagsStmt, insertTagsStmts, type TagRow } from "./tags";
 import { writeBatch, type Write } from "./write";
 import { isQuotaAbort, quotaGuardStmt, SUMMARY_QUOTAS } from "./iam-quotas";
@@ -16,71 +20,71 @@ export function isAwsManagedArn(arn: string): boolean {
   return arn.startsWith(AWS_POLICY_ARN_PREFIX);
 }
 
-export interface PolicyRow {
-  policyId: string;
-  policyName: string;
-  path: string;
-  arn: string;
-  defaultVersionId: string;
-  description: string | null;
-  createDate: string;
-  updateDate: string;
+/** The columns both policy tables have (a customer policy's but account_id, name_lower and next_version), in one order. */
+const SHARED = ["policyId", "policyName", "path", "arn", "defaultVersionId", "description", "createDate", "updateDate"] as const;
+type SharedColumns = Pick<Row<typeof policies>, (typeof SHARED)[number]>;
+
+/** The select list of SHARED from either table, in SHARED's order (the two branches of listPolicies are one UNION ALL). */
+const shared = (t: typeof policies | typeof awsManagedPolicies): SQL =>
+  sql.join(
+    SHARED.map((k) => sql`${t[k]} AS ${sql.identifier(k)}`),
+    sql`, `,
+  );
+
+export interface PolicyRow extends SharedColumns {
   attachmentCount: number;
   boundaryCount: number;
   awsManaged: boolean;
 }
 
-export interface RawPolicy {
-  policy_id: string;
-  policy_name: string;
-  path: string;
-  arn: string;
-  default_version_id: string;
-  description: string | null;
-  create_date: string;
-  update_date: string;
-  attachment_count: number;
-  boundary_count: number;
-  aws: number;
-}
+/** A policy as read: SHARED, the usage counts, and `aws` 1 for an AWS-managed policy. */
+export type RawPolicy = SharedColumns & { attachmentCount: number; boundaryCount: number; aws: number };
 
 export function toPolicy(r: RawPolicy): PolicyRow {
   return {
-    policyId: r.policy_id,
-    policyName: r.policy_name,
+    policyId: r.policyId,
+    policyName: r.policyName,
     path: r.path,
     arn: r.arn,
-    defaultVersionId: r.default_version_id,
+    defaultVersionId: r.defaultVersionId,
     description: r.description,
-    createDate: r.create_date,
-    updateDate: r.update_date,
-    attachmentCount: r.attachment_count ?? 0,
-    boundaryCount: r.boundary_count ?? 0,
+    createDate: r.createDate,
+    updateDate: r.updateDate,
+    attachmentCount: r.attachmentCount ?? 0,
+    boundaryCount: r.boundaryCount ?? 0,
     awsManaged: r.aws === 1,
   };
 }
 
-/** Usage counts of one ARN in one account (bind: account, arn, account, arn, account, arn). */
-const COUNTS_SQL = `
-  (SELECT COUNT(*) FROM policy_attachments a WHERE a.account_id = ? AND a.policy_arn = ?) AS attachment_count,
-  ((SELECT COUNT(*) FROM users u WHERE u.account_id = ? AND u.permissions_boundary = ?) +
-   (SELECT COUNT(*) FROM roles r WHERE r.account_id = ? AND r.permissions_boundary = ?)) AS boundary_count`;
+/** The account's users and roles whose permissions boundary is `arn`, each an EXISTS. */
+const boundaryUses = (accountId: string, arn: string): SQL[] => [
+  sql`EXISTS (SELECT 1 FROM ${users} WHERE ${users.accountId} = ${accountId} AND ${users.permissionsBoundary} = ${arn})`,
+  sql`EXISTS (SELECT 1 FROM ${roles} WHERE ${roles.accountId} = ${accountId} AND ${roles.permissionsBoundary} = ${arn})`,
+];
+
+/** EXISTS: `arn` is attached to an identity of the account. */
+const attached = (accountId: string, arn: string): SQL =>
+  sql`EXISTS (SELECT 1 FROM ${policyAttachments} WHERE ${policyAttachments.accountId} = ${accountId} AND ${policyAttachments.policyArn} = ${arn})`;
+
+/** The usage counts of one ARN in one account, as attachmentCount and boundaryCount. */
+const counts = (accountId: string, arn: string): SQL => sql`
+  (SELECT COUNT(*) FROM ${policyAttachments} WHERE ${policyAttachments.accountId} = ${accountId} AND ${policyAttachments.policyArn} = ${arn}) AS "attachmentCount",
+  ((SELECT COUNT(*) FROM ${users} WHERE ${users.accountId} = ${accountId} AND ${users.permissionsBoundary} = ${arn}) +
+   (SELECT COUNT(*) FROM ${roles} WHERE ${roles.accountId} = ${accountId} AND ${roles.permissionsBoundary} = ${arn})) AS "boundaryCount"`;
 
 /** A customer policy of the account or an AWS-managed policy, with its usage counts in the account. */
 export async function getPolicy(db: Db, accountId: string, arn: string): Promise<PolicyRow | undefined> {
-  const d1 = db.$client;
-  const counts = [accountId, arn, accountId, arn, accountId, arn];
   const row = isAwsManagedArn(arn)
-    ? await d1
-        .prepare(`SELECT policy_id, policy_name, path, arn, default_version_id, description, create_date, update_date, 1 AS aws, ${COUNTS_SQL}
-        FROM aws_managed_policies WHERE arn = ?`)
-        .bind(...counts, arn)
-        .first<RawPolicy>()
-    : await d1
-        .prepare(`SELECT policy_id, policy_name, path, arn, default_version_id, description, create_date, update_date, 0 AS aws, ${COUNTS_SQL}
-        FROM policies WHERE account_id = ? AND arn = ?`)
-        .bind(...counts, accountId, arn)
-        .first<RawPolicy>();
+    ? await first<RawPolicy>(
+        db,
+        sql`SELECT ${shared(awsManagedPolicies)}, 1 AS aws, ${counts(accountId, arn)}
+        FROM ${awsManagedPolicies} WHERE ${awsManagedPolicies.arn} = ${arn}`,
+      )
+    : await first<RawPolicy>(
+        db,
+        sql`SELECT ${shared(policies)}, 0 AS aws, ${counts(accountId, arn)}
+        FROM ${policies} WHERE ${policies.accountId} = ${accountId} AND ${policies.arn} = ${arn}`,
+      );
   return row ? toPolicy(row) : undefined;
 }
 
@@ -88,11 +92,11 @@ export type { TagRow };
 
 /** Is `arn` an existing managed policy this account can use (its own, or AWS-managed)? */
 export async function managedPolicyExists(db: Db, accountId: string, arn: string): Promise<boolean> {
-  const row = await db.$client
-    .prepare(`SELECT EXISTS (SELECT 1 FROM policies WHERE account_id = ?1 AND arn = ?2)
-       OR EXISTS (SELECT 1 FROM aws_managed_policies WHERE arn = ?2) AS found`)
-    .bind(accountId, arn)
-    .first<{ found: number }>();
+  const row = await first<{ found: number }>(
+    db,
+    sql`SELECT EXISTS (SELECT 1 FROM ${policies} WHERE ${policies.accountId} = ${accountId} AND ${policies.arn} = ${arn})
+       OR EXISTS (SELECT 1 FROM ${awsManagedPolicies} WHERE ${awsManagedPolicies.arn} = ${arn}) AS found`,
+  );
   return !!row?.found;
 }
 
@@ -115,26 +119,21 @@ export type CreatePolicyResult = "ok" | "exists" | "limit";
  */
 export async function createPolicy(w: Write, p: NewPolicy): Promise<CreatePolicyResult> {
   const { db, account: accountId } = w;
-  const d1 = db.$client;
+  const t = policies;
+  const v = policyVersions;
   const stmts = [
-    d1
-      .prepare(`INSERT INTO policies (policy_id, account_id, policy_name, name_lower, path, arn, default_version_id, next_version, description, create_date, update_date)
-      VALUES (?, ?, ?, ?, ?, ?, 'v1', 2, ?, ?, ?) ON CONFLICT DO NOTHING`)
-      .bind(
-        p.policyId,
-        accountId,
-        p.policyName,
-        p.policyName.toLowerCase(),
-        p.path,
-        p.arn,
-        p.description ?? null,
-        p.createDate,
-        p.createDate,
-      ),
-    d1
-      .prepare(`INSERT INTO policy_versions (account_id, policy_id, version_id, document, create_date)
-      SELECT ?, ?, 'v1', ?, ? WHERE changes() = 1`)
-      .bind(accountId, p.policyId, p.document, p.createDate),
+    statement(
+      db,
+      sql`INSERT INTO ${t} (${bare(t.policyId)}, ${bare(t.accountId)}, ${bare(t.policyName)}, ${bare(t.nameLower)}, ${bare(t.path)}, ${bare(t.arn)},
+        ${bare(t.defaultVersionId)}, ${bare(t.nextVersion)}, ${bare(t.description)}, ${bare(t.createDate)}, ${bare(t.updateDate)})
+      VALUES (${p.policyId}, ${accountId}, ${p.policyName}, ${p.policyName.toLowerCase()}, ${p.path}, ${p.arn}, 'v1', 2,
+        ${p.description ?? null}, ${p.createDate}, ${p.createDate}) ON CONFLICT DO NOTHING`,
+    ),
+    statement(
+      db,
+      sql`INSERT INTO ${v} (${bare(v.accountId)}, ${bare(v.policyId)}, ${bare(v.versionId)}, ${bare(v.document)}, ${bare(v.createDate)})
+      SELECT ${accountId}, ${p.policyId}, 'v1', ${p.document}, ${p.createDate} WHERE changes() = 1`,
+    ),
     ...insertTagsStmts(db, accountId, "policy", p.policyId, p.tags),
     quotaGuardStmt(db, accountId, "PoliciesPerAccount"),
   ];
@@ -169,34 +168,40 @@ export async function listPolicies(db: Db, accountId: string, q: ListPoliciesQue
   return results.map(toPolicy);
 }
 
+/** listPolicies as one statement (rows are RawPolicy), for a read batch. */
 export function listPoliciesStmt(db: Db, accountId: string, q: ListPoliciesQuery): D1PreparedStatement {
-  // ?1 path prefix, ?2 account, ?3/?4 name and ARN of the marker, ?5 limit.
   // Every filter runs inside its branch, and each branch stops at `limit` rows in (name, arn)
   // order — the AWS branch walks its primary key (policy_name) — so only the rows of the page
-  // are joined with the usage counts.
+  // are joined with the usage counts. ac, bc and p are the query's own names (CTEs).
   const used =
     q.usage === "PermissionsPolicy"
-      ? "SELECT policy_arn FROM ac"
+      ? sql`SELECT policy_arn FROM ac`
       : q.usage === "PermissionsBoundary"
-        ? "SELECT policy_arn FROM bc"
-        : "SELECT policy_arn FROM ac UNION ALL SELECT policy_arn FROM bc";
-  const marker = q.after ? "AND policy_name >= ?3 AND (policy_name > ?3 OR arn > ?4)" : "";
-  const branch = (from: string, aws: 0 | 1, onlyUsed: boolean) => `SELECT * FROM (
-      SELECT policy_id, policy_name, path, arn, default_version_id, description, create_date, update_date, ${aws} AS aws
-      FROM ${from} AND substr(path, 1, length(?1)) = ?1 ${marker} ${onlyUsed ? `AND arn IN (${used})` : ""}
-      ORDER BY policy_name, arn LIMIT ?5)`;
-  const parts: string[] = [];
-  if (q.scope !== "Local") parts.push(branch("aws_managed_policies WHERE 1", 1, q.onlyAttached || !!q.awsOnlyIfUsed));
-  if (q.scope !== "AWS") parts.push(branch("policies WHERE account_id = ?2", 0, q.onlyAttached));
-  const sql = `WITH ac AS (SELECT policy_arn, COUNT(*) AS n FROM policy_attachments WHERE account_id = ?2 GROUP BY policy_arn),
-    bc AS (SELECT permissions_boundary AS policy_arn, COUNT(*) AS n FROM (
-      SELECT permissions_boundary FROM users WHERE account_id = ?2 AND permissions_boundary IS NOT NULL
-      UNION ALL SELECT permissions_boundary FROM roles WHERE account_id = ?2 AND permissions_boundary IS NOT NULL) GROUP BY permissions_boundary),
-    p AS (${parts.join(" UNION ALL ")})
-    SELECT p.*, COALESCE(ac.n, 0) AS attachment_count, COALESCE(bc.n, 0) AS boundary_count
+        ? sql`SELECT policy_arn FROM bc`
+        : sql`SELECT policy_arn FROM ac UNION ALL SELECT policy_arn FROM bc`;
+  const branch = (t: typeof policies | typeof awsManagedPolicies, scope: SQL, aws: 0 | 1, onlyUsed: boolean) => {
+    const marker = q.after
+      ? sql`AND ${t.policyName} >= ${q.after.name} AND (${t.policyName} > ${q.after.name} OR ${t.arn} > ${q.after.arn})`
+      : sql``;
+    return sql`SELECT * FROM (
+      SELECT ${shared(t)}, ${sql.raw(String(aws))} AS aws
+      FROM ${t} WHERE ${scope} AND substr(${t.path}, 1, length(${q.pathPrefix})) = ${q.pathPrefix} ${marker}
+        ${onlyUsed ? sql`AND ${t.arn} IN (${used})` : sql``}
+      ORDER BY ${t.policyName}, ${t.arn} LIMIT ${q.limit})`;
+  };
+  const parts: SQL[] = [];
+  if (q.scope !== "Local") parts.push(branch(awsManagedPolicies, sql`1`, 1, q.onlyAttached || !!q.awsOnlyIfUsed));
+  if (q.scope !== "AWS") parts.push(branch(policies, sql`${policies.accountId} = ${accountId}`, 0, q.onlyAttached));
+  const pa = policyAttachments;
+  const query = sql`WITH ac AS (SELECT ${pa.policyArn} AS policy_arn, COUNT(*) AS n FROM ${pa} WHERE ${pa.accountId} = ${accountId} GROUP BY ${pa.policyArn}),
+    bc AS (SELECT pb AS policy_arn, COUNT(*) AS n FROM (
+      SELECT ${users.permissionsBoundary} AS pb FROM ${users} WHERE ${users.accountId} = ${accountId} AND ${users.permissionsBoundary} IS NOT NULL
+      UNION ALL SELECT ${roles.permissionsBoundary} FROM ${roles} WHERE ${roles.accountId} = ${accountId} AND ${roles.permissionsBoundary} IS NOT NULL) GROUP BY pb),
+    p AS (${sql.join(parts, sql` UNION ALL `)})
+    SELECT p.*, COALESCE(ac.n, 0) AS "attachmentCount", COALESCE(bc.n, 0) AS "boundaryCount"
     FROM p LEFT JOIN ac ON ac.policy_arn = p.arn LEFT JOIN bc ON bc.policy_arn = p.arn
-    ORDER BY p.policy_name, p.arn LIMIT ?5`;
-  return db.$client.prepare(sql).bind(q.pathPrefix, accountId, q.after?.name ?? null, q.after?.arn ?? null, q.limit);
+    ORDER BY p."policyName", p.arn LIMIT ${q.limit}`;
+  return statement(db, query);
 }
 
 export type DeletePolicyResult = "deleted" | "notFound" | "attached" | "versions";
@@ -207,35 +212,33 @@ export type DeletePolicyResult = "deleted" | "notFound" | "attached" | "versions
  */
 export async function deletePolicy(w: Write, arn: string, retry = true): Promise<DeletePolicyResult> {
   const { db, account: accountId } = w;
-  const d1 = db.$client;
+  const p = policies;
+  const v = policyVersions;
   // The id, to clear the policy's versions and tags by key once the policy row is gone.
   const id = (
-    await d1.prepare("SELECT policy_id AS id FROM policies WHERE account_id = ? AND arn = ?").bind(accountId, arn).first<{ id: string }>()
+    await first<{ id: string }>(db, sql`SELECT ${p.policyId} AS id FROM ${p} WHERE ${p.accountId} = ${accountId} AND ${p.arn} = ${arn}`)
   )?.id;
   if (!id) return "notFound";
-  const res = await writeBatch<{ policy_id: string }>(w, [
-    d1
-      .prepare(`DELETE FROM policies WHERE account_id = ?1 AND arn = ?2 AND policy_id = ?3
-      AND NOT EXISTS (SELECT 1 FROM policy_attachments WHERE account_id = ?1 AND policy_arn = ?2)
-      AND NOT EXISTS (SELECT 1 FROM users WHERE account_id = ?1 AND permissions_boundary = ?2)
-      AND NOT EXISTS (SELECT 1 FROM roles WHERE account_id = ?1 AND permissions_boundary = ?2)
-      AND (SELECT COUNT(*) FROM policy_versions v WHERE v.policy_id = policies.policy_id) <= 1
-      RETURNING policy_id`)
-      .bind(accountId, arn, id),
-    d1
-      .prepare(
-        "DELETE FROM policy_versions WHERE account_id = ?1 AND policy_id = ?2 AND NOT EXISTS (SELECT 1 FROM policies WHERE policy_id = ?2)",
-      )
-      .bind(accountId, id),
+  const [inUse, asUser, asRole] = [attached(accountId, arn), ...boundaryUses(accountId, arn)];
+  const versions = sql`(SELECT COUNT(*) FROM ${v} WHERE ${v.policyId} = ${p.policyId})`;
+  const res = await writeBatch<{ policyId: string }>(w, [
+    statement(
+      db,
+      sql`DELETE FROM ${p} WHERE ${p.accountId} = ${accountId} AND ${p.arn} = ${arn} AND ${p.policyId} = ${id}
+      AND NOT ${inUse} AND NOT ${asUser} AND NOT ${asRole} AND ${versions} <= 1
+      RETURNING ${bare(p.policyId)} AS "policyId"`,
+    ),
+    statement(
+      db,
+      sql`DELETE FROM ${v} WHERE ${v.accountId} = ${accountId} AND ${v.policyId} = ${id}
+      AND NOT EXISTS (SELECT 1 FROM ${p} WHERE ${p.policyId} = ${id})`,
+    ),
     deleteTagsStmt(db, accountId, "policy", id),
-    d1
-      .prepare(`SELECT p.policy_id,
-      EXISTS (SELECT 1 FROM policy_attachments WHERE account_id = ?1 AND policy_arn = ?2)
-        OR EXISTS (SELECT 1 FROM users WHERE account_id = ?1 AND permissions_boundary = ?2)
-        OR EXISTS (SELECT 1 FROM roles WHERE account_id = ?1 AND permissions_boundary = ?2) AS used,
-      (SELECT COUNT(*) FROM policy_versions v WHERE v.policy_id = p.policy_id) AS versions
-      FROM policies p WHERE p.account_id = ?1 AND p.arn = ?2`)
-      .bind(accountId, arn),
+    statement(
+      db,
+      sql`SELECT ${p.policyId} AS "policyId", ${inUse} OR ${asUser} OR ${asRole} AS used, ${versions} AS versions
+      FROM ${p} WHERE ${p.accountId} = ${accountId} AND ${p.arn} = ${arn}`,
+    ),
   ]);
   if (res[0]!.results[0]) return "deleted";
   const state = res[3]!.results[0] as unknown as { used: number; versions: number } | undefined;
@@ -258,41 +261,48 @@ export async function listVersions(db: Db, accountId: string, policy: PolicyRow)
     const doc = await awsManagedDocument(db, policy.arn);
     return [{ versionId: policy.defaultVersionId, document: doc ?? "", createDate: policy.updateDate, isDefault: true }];
   }
-  const { results } = await db.$client
-    .prepare(`SELECT version_id, document, create_date FROM policy_versions WHERE account_id = ? AND policy_id = ?
-      ORDER BY CAST(substr(version_id, 2) AS INTEGER) DESC`)
-    .bind(accountId, policy.policyId)
-    .all<{ version_id: string; document: string; create_date: string }>();
-  return results.map((r) => ({
-    versionId: r.version_id,
+  const v = policyVersions;
+  const rows = await all<Row<typeof policyVersions, "accountId" | "policyId">>(
+    db,
+    sql`SELECT ${selectList(v, ["accountId", "policyId"])} FROM ${v} WHERE ${v.accountId} = ${accountId} AND ${v.policyId} = ${policy.policyId}
+      ORDER BY CAST(substr(${v.versionId}, 2) AS INTEGER) DESC`,
+  );
+  return rows.map((r) => ({
+    versionId: r.versionId,
     document: r.document,
-    createDate: r.create_date,
-    isDefault: r.version_id === policy.defaultVersionId,
+    createDate: r.createDate,
+    isDefault: r.versionId === policy.defaultVersionId,
   }));
 }
 
 async function awsManagedDocument(db: Db, arn: string): Promise<string | undefined> {
-  const r = await db.$client.prepare("SELECT document FROM aws_managed_policies WHERE arn = ?").bind(arn).first<{ document: string }>();
+  const r = await first<{ document: string }>(
+    db,
+    sql`SELECT ${awsManagedPolicies.document} AS "document" FROM ${awsManagedPolicies} WHERE ${awsManagedPolicies.arn} = ${arn}`,
+  );
   return r?.document;
 }
 
 /** One version of a policy (customer or AWS-managed), with its default flag. */
 export async function getVersion(db: Db, accountId: string, arn: string, versionId: string): Promise<VersionRow | undefined> {
-  const d1 = db.$client;
   if (isAwsManagedArn(arn)) {
-    const r = await d1
-      .prepare("SELECT document, update_date FROM aws_managed_policies WHERE arn = ? AND default_version_id = ?")
-      .bind(arn, versionId)
-      .first<{ document: string; update_date: string }>();
-    return r ? { versionId, document: r.document, createDate: r.update_date, isDefault: true } : undefined;
+    const a = awsManagedPolicies;
+    const r = await first<{ document: string; updateDate: string }>(
+      db,
+      sql`SELECT ${a.document} AS "document", ${a.updateDate} AS "updateDate" FROM ${a}
+      WHERE ${a.arn} = ${arn} AND ${a.defaultVersionId} = ${versionId}`,
+    );
+    return r ? { versionId, document: r.document, createDate: r.updateDate, isDefault: true } : undefined;
   }
-  const r = await d1
-    .prepare(`SELECT v.document, v.create_date, p.default_version_id FROM policies p
-      JOIN policy_versions v ON v.policy_id = p.policy_id AND v.version_id = ?
-      WHERE p.account_id = ? AND p.arn = ?`)
-    .bind(versionId, accountId, arn)
-    .first<{ document: string; create_date: string; default_version_id: string }>();
-  return r ? { versionId, document: r.document, createDate: r.create_date, isDefault: r.default_version_id === versionId } : undefined;
+  const p = policies;
+  const v = policyVersions;
+  const r = await first<{ document: string; createDate: string; defaultVersionId: string }>(
+    db,
+    sql`SELECT ${v.document} AS "document", ${v.createDate} AS "createDate", ${p.defaultVersionId} AS "defaultVersionId" FROM ${p}
+      JOIN ${v} ON ${v.policyId} = ${p.policyId} AND ${v.versionId} = ${versionId}
+      WHERE ${p.accountId} = ${accountId} AND ${p.arn} = ${arn}`,
+  );
+  return r ? { versionId, document: r.document, createDate: r.createDate, isDefault: r.defaultVersionId === versionId } : undefined;
 }
 
 export type CreateVersionResult = { ok: true; versionId: string } | { ok: false; reason: "notFound" | "limit" };
@@ -308,65 +318,72 @@ export async function createVersion(
   setAsDefault: boolean,
   now: string,
 ): Promise<CreateVersionResult> {
-  const { account: accountId } = w;
-  const d1 = w.db.$client;
+  const { db, account: accountId } = w;
+  const p = policies;
+  const v = policyVersions;
   const stmts = [
-    d1
-      .prepare(`INSERT INTO policy_versions (account_id, policy_id, version_id, document, create_date)
-      SELECT p.account_id, p.policy_id, 'v' || p.next_version, ?, ? FROM policies p
-      WHERE p.account_id = ? AND p.arn = ?
-        AND (SELECT COUNT(*) FROM policy_versions v WHERE v.policy_id = p.policy_id) < ${MAX_POLICY_VERSIONS}
-      RETURNING version_id`)
-      .bind(document, now, accountId, arn),
-    d1
-      .prepare(`UPDATE policies SET
-        default_version_id = CASE WHEN ? THEN 'v' || next_version ELSE default_version_id END,
-        next_version = next_version + 1, update_date = ?
-      WHERE account_id = ? AND arn = ? AND changes() = 1`)
-      .bind(setAsDefault ? 1 : 0, now, accountId, arn),
-    d1.prepare("SELECT 1 AS found FROM policies WHERE account_id = ? AND arn = ?").bind(accountId, arn),
+    statement(
+      db,
+      sql`INSERT INTO ${v} (${bare(v.accountId)}, ${bare(v.policyId)}, ${bare(v.versionId)}, ${bare(v.document)}, ${bare(v.createDate)})
+      SELECT ${p.accountId}, ${p.policyId}, 'v' || ${p.nextVersion}, ${document}, ${now} FROM ${p}
+      WHERE ${p.accountId} = ${accountId} AND ${p.arn} = ${arn}
+        AND (SELECT COUNT(*) FROM ${v} WHERE ${v.policyId} = ${p.policyId}) < ${MAX_POLICY_VERSIONS}
+      RETURNING ${bare(v.versionId)} AS "versionId"`,
+    ),
+    statement(
+      db,
+      sql`UPDATE ${p} SET
+        ${bare(p.defaultVersionId)} = CASE WHEN ${setAsDefault ? 1 : 0} THEN 'v' || ${p.nextVersion} ELSE ${p.defaultVersionId} END,
+        ${bare(p.nextVersion)} = ${p.nextVersion} + 1, ${bare(p.updateDate)} = ${now}
+      WHERE ${p.accountId} = ${accountId} AND ${p.arn} = ${arn} AND changes() = 1`,
+    ),
+    statement(db, sql`SELECT 1 AS found FROM ${p} WHERE ${p.accountId} = ${accountId} AND ${p.arn} = ${arn}`),
   ];
-  const res = await writeBatch<{ version_id?: string; found?: number }>(w, stmts);
+  const res = await writeBatch<{ versionId?: string; found?: number }>(w, stmts);
   const inserted = res[0]!.results[0];
-  if (inserted?.version_id) return { ok: true, versionId: inserted.version_id };
+  if (inserted?.versionId) return { ok: true, versionId: inserted.versionId };
   return { ok: false, reason: res[2]!.results.length ? "limit" : "notFound" };
 }
 
 export type DeleteVersionResult = "deleted" | "noPolicy" | "noVersion" | "default";
 
 export async function deleteVersion(w: Write, arn: string, versionId: string): Promise<DeleteVersionResult> {
-  const { account: accountId } = w;
-  const d1 = w.db.$client;
-  const res = await writeBatch<{ version_id?: string; default_version_id?: string; has_version?: number }>(w, [
-    d1
-      .prepare(`DELETE FROM policy_versions WHERE account_id = ?1 AND version_id = ?3
-      AND policy_id = (SELECT policy_id FROM policies WHERE account_id = ?1 AND arn = ?2 AND default_version_id != ?3)
-      RETURNING version_id`)
-      .bind(accountId, arn, versionId),
-    d1
-      .prepare(`SELECT p.default_version_id, EXISTS (SELECT 1 FROM policy_versions v WHERE v.policy_id = p.policy_id AND v.version_id = ?3) AS has_version
-      FROM policies p WHERE p.account_id = ?1 AND p.arn = ?2`)
-      .bind(accountId, arn, versionId),
+  const { db, account: accountId } = w;
+  const p = policies;
+  const v = policyVersions;
+  const res = await writeBatch<{ versionId?: string; defaultVersionId?: string }>(w, [
+    statement(
+      db,
+      sql`DELETE FROM ${v} WHERE ${v.accountId} = ${accountId} AND ${v.versionId} = ${versionId}
+      AND ${v.policyId} = (SELECT ${p.policyId} FROM ${p} WHERE ${p.accountId} = ${accountId} AND ${p.arn} = ${arn} AND ${p.defaultVersionId} != ${versionId})
+      RETURNING ${bare(v.versionId)} AS "versionId"`,
+    ),
+    statement(
+      db,
+      sql`SELECT ${p.defaultVersionId} AS "defaultVersionId" FROM ${p} WHERE ${p.accountId} = ${accountId} AND ${p.arn} = ${arn}`,
+    ),
   ]);
   if (res[0]!.results.length) return "deleted";
-  const p = res[1]!.results[0];
-  if (!p) return "noPolicy";
-  if (p.default_version_id === versionId) return "default";
+  const row = res[1]!.results[0];
+  if (!row) return "noPolicy";
+  if (row.defaultVersionId === versionId) return "default";
   return "noVersion";
 }
 
 export type SetDefaultResult = "ok" | "noPolicy" | "noVersion";
 
 export async function setDefaultVersion(w: Write, arn: string, versionId: string): Promise<SetDefaultResult> {
-  const { account: accountId } = w;
-  const d1 = w.db.$client;
-  const res = await writeBatch<{ policy_id?: string; has_version?: number }>(w, [
-    d1
-      .prepare(`UPDATE policies SET default_version_id = ?3 WHERE account_id = ?1 AND arn = ?2
-      AND EXISTS (SELECT 1 FROM policy_versions v WHERE v.policy_id = policies.policy_id AND v.version_id = ?3)
-      RETURNING policy_id`)
-      .bind(accountId, arn, versionId),
-    d1.prepare("SELECT policy_id FROM policies WHERE account_id = ? AND arn = ?").bind(accountId, arn),
+  const { db, account: accountId } = w;
+  const p = policies;
+  const v = policyVersions;
+  const res = await writeBatch(w, [
+    statement(
+      db,
+      sql`UPDATE ${p} SET ${bare(p.defaultVersionId)} = ${versionId} WHERE ${p.accountId} = ${accountId} AND ${p.arn} = ${arn}
+      AND EXISTS (SELECT 1 FROM ${v} WHERE ${v.policyId} = ${p.policyId} AND ${v.versionId} = ${versionId})
+      RETURNING ${bare(p.policyId)}`,
+    ),
+    statement(db, sql`SELECT ${p.policyId} FROM ${p} WHERE ${p.accountId} = ${accountId} AND ${p.arn} = ${arn}`),
   ]);
   if (res[0]!.results.length) return "ok";
   return res[1]!.results.length ? "noVersion" : "noPolicy";
@@ -382,6 +399,13 @@ export interface PolicyEntity {
   path: string;
 }
 
+/** Where each identity type lives: its table, id and name columns. */
+const IDENTITIES = {
+  user: { table: users, id: users.userId, name: users.userName },
+  group: { table: groups, id: groups.groupId, name: groups.groupName },
+  role: { table: roles, id: roles.roleId, name: roles.roleName },
+} as const;
+
 export async function listEntitiesForPolicy(
   db: Db,
   accountId: string,
@@ -394,34 +418,29 @@ export async function listEntitiesForPolicy(
     limit: number;
   },
 ): Promise<Array<PolicyEntity & { sortKey: string }>> {
-  // ?1 account, ?2 policy ARN, ?3 path LIKE pattern, ?4 marker key, ?5 limit
-  const parts: string[] = [];
-  const tables = {
-    user: ["users", "user_id", "user_name"],
-    group: ["groups", "group_id", "group_name"],
-    role: ["roles", "role_id", "role_name"],
-  } as const;
+  const parts: SQL[] = [];
+  const pa = policyAttachments;
   for (const type of o.types) {
-    const [table, idCol, nameCol] = tables[type];
-    const conds: string[] = [];
+    const { table: e, id, name } = IDENTITIES[type];
+    const conds: SQL[] = [];
     if (o.usage !== "PermissionsBoundary")
       conds.push(
-        `EXISTS (SELECT 1 FROM policy_attachments a WHERE a.entity_type = '${type}' AND a.entity_id = e.${idCol} AND a.policy_arn = ?2)`,
+        sql`EXISTS (SELECT 1 FROM ${pa} WHERE ${pa.entityType} = ${type} AND ${pa.entityId} = ${id} AND ${pa.policyArn} = ${arn})`,
       );
-    if (o.usage !== "PermissionsPolicy" && type !== "group") conds.push("e.permissions_boundary = ?2");
+    if (o.usage !== "PermissionsPolicy" && type !== "group") {
+      const boundary = type === "user" ? users.permissionsBoundary : roles.permissionsBoundary;
+      conds.push(sql`${boundary} = ${arn}`);
+    }
     if (conds.length === 0) continue;
-    const order = type === "group" ? 1 : type === "user" ? 2 : 3;
-    parts.push(`SELECT '${type}' AS type, e.${nameCol} AS name, e.${idCol} AS id, e.path AS path,
-      '${order}' || char(10) || e.name_lower || char(10) || e.${idCol} AS sort_key
-      FROM ${table} e WHERE e.account_id = ?1 AND substr(e.path, 1, length(?3)) = ?3 AND (${conds.join(" OR ")})`);
+    const order = type === "group" ? "1" : type === "user" ? "2" : "3";
+    parts.push(sql`SELECT ${type} AS type, ${name} AS name, ${id} AS id, ${e.path} AS path,
+      ${order} || char(10) || ${e.nameLower} || char(10) || ${id} AS "sortKey"
+      FROM ${e} WHERE ${e.accountId} = ${accountId} AND substr(${e.path}, 1, length(${o.pathPrefix})) = ${o.pathPrefix}
+        AND (${sql.join(conds, sql` OR `)})`);
   }
   if (parts.length === 0) return [];
-  const sql = `SELECT * FROM (${parts.join(" UNION ALL ")}) WHERE ?4 IS NULL OR sort_key > ?4 ORDER BY sort_key LIMIT ?5`;
-  const { results } = await db.$client
-    .prepare(sql)
-    .bind(accountId, arn, o.pathPrefix, o.after ?? null, o.limit)
-    .all<{ type: PolicyEntity["type"]; name: string; id: string; path: string; sort_key: string }>();
-  return results.map((r) => ({ type: r.type, name: r.name, id: r.id, path: r.path, sortKey: r.sort_key }));
+  const after = o.after === undefined ? sql`` : sql`WHERE "sortKey" > ${o.after}`;
+  return all(db, sql`SELECT * FROM (${sql.join(parts, sql` UNION ALL `)}) ${after} ORDER BY "sortKey" LIMIT ${o.limit}`);
 }
 
 /** The identities a policy can be attached to. */

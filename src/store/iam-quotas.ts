@@ -4,8 +4,9 @@
  * Defaults from the "IAM and AWS STS quotas" page (IAM User Guide); this sandbox offers no
  * quota increases.
  */
-import type { Db } from "./db";
 import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
+import { statement, type Db } from "./db";
+import { groups, instanceProfiles, mfaDevices, policies, roles, users } from "./schema";
 
 /** The quota entries of GetAccountSummary's SummaryMap, by AWS's key. */
 export const SUMMARY_QUOTAS = {
@@ -33,17 +34,17 @@ export const SUMMARY_QUOTAS = {
 
 /**
  * Per-account entity counts: the name AWS prints in "Cannot exceed quota for <name>: <n>"
- * and the table the rows live in.
+ * and the schema table the rows live in (each has an account_id column).
  */
 export const ACCOUNT_QUOTAS = {
-  UsersPerAccount: { max: SUMMARY_QUOTAS.UsersQuota, table: "users" },
-  GroupsPerAccount: { max: SUMMARY_QUOTAS.GroupsQuota, table: "groups" },
-  RolesPerAccount: { max: SUMMARY_QUOTAS.RolesQuota, table: "roles" },
-  PoliciesPerAccount: { max: SUMMARY_QUOTAS.PoliciesQuota, table: "policies" },
-  InstanceProfilesPerAccount: { max: SUMMARY_QUOTAS.InstanceProfilesQuota, table: "instance_profiles" },
+  UsersPerAccount: { max: SUMMARY_QUOTAS.UsersQuota, table: users },
+  GroupsPerAccount: { max: SUMMARY_QUOTAS.GroupsQuota, table: groups },
+  RolesPerAccount: { max: SUMMARY_QUOTAS.RolesQuota, table: roles },
+  PoliciesPerAccount: { max: SUMMARY_QUOTAS.PoliciesQuota, table: policies },
+  InstanceProfilesPerAccount: { max: SUMMARY_QUOTAS.InstanceProfilesQuota, table: instanceProfiles },
   // "Virtual MFA devices (assigned or unassigned) in an AWS account: equal to the user quota".
   // GetAccountSummary has no key for it, and the quota name AWS prints is unconfirmed.
-  VirtualMFADevicesPerAccount: { max: SUMMARY_QUOTAS.UsersQuota, table: "mfa_devices" },
+  VirtualMFADevicesPerAccount: { max: SUMMARY_QUOTAS.UsersQuota, table: mfaDevices },
 } as const;
 
 export type AccountQuota = keyof typeof ACCOUNT_QUOTAS;
@@ -60,9 +61,10 @@ export function quotaMessage(q: AccountQuota): string {
  */
 export function quotaGuardStmt(db: Db, accountId: string, q: AccountQuota): D1PreparedStatement {
   const { table, max } = ACCOUNT_QUOTAS[q];
-  return db.$client
-    .prepare(`SELECT CASE WHEN (SELECT COUNT(*) FROM ${table} WHERE account_id = ?1) > ?2 THEN json('x') ELSE 0 END AS over`)
-    .bind(accountId, max);
+  return statement(
+    db,
+    sql`SELECT CASE WHEN (SELECT COUNT(*) FROM ${table} WHERE ${table.accountId} = ${accountId}) > ${max} THEN json('x') ELSE 0 END AS over`,
+  );
 }
 
 /** True when a batch failed on its quota guard. */
@@ -80,16 +82,10 @@ export function isQuotaAbort(e: unknown): boolean {
 export const LIST_DOCUMENT_BUDGET_CHARS = Math.floor((8 * 1024 * 1024) / 3);
 
 /**
- * SQL fragment: 1 when the rows before this one (in `orderBy` order) already carry `budget`
- * characters of `doc`, so this row must wait for the next page (a running sum: rows are never read twice).
+ * SQL expression: 1 when the rows before this one (in `orderBy` order) already carry
+ * LIST_DOCUMENT_BUDGET_CHARS characters of `doc`, so this row must wait for the next page (a
+ * running sum: rows are never read twice).
  */
-export function overBudgetSql(doc: string, orderBy: string, budgetParam: string): string {
-  // (the string twin of overBudget, for the files not yet on sql templates)
-  const len = `COALESCE(length(${doc}), 0)`;
-  return `(SUM(${len}) OVER (ORDER BY ${orderBy} ROWS UNBOUNDED PRECEDING) - ${len} >= ${budgetParam})`;
-}
-
-/** overBudgetSql as a drizzle `sql` expression: the row's document starts past LIST_DOCUMENT_BUDGET_CHARS in `orderBy` order. */
 export function overBudget(doc: SQLWrapper, orderBy: SQLWrapper): SQL {
   const len = sql`COALESCE(length(${doc}), 0)`;
   return sql`(SUM(${len}) OVER (ORDER BY ${orderBy} ROWS UNBOUNDED PRECEDING) - ${len} >= ${LIST_DOCUMENT_BUDGET_CHARS})`;

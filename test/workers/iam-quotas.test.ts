@@ -5,6 +5,7 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { getTableName } from "drizzle-orm";
 import { getDb } from "../../src/store/db";
 import { createAccount } from "../../src/store/accounts";
 import { ACCOUNT_QUOTAS, SUMMARY_QUOTAS, type AccountQuota } from "../../src/store/iam-quotas";
@@ -109,7 +110,7 @@ describe("per-account quotas (seeded to the limit, enforced by the real handlers
           message: `Cannot exceed quota for ${quota}: ${max}`,
         });
       }
-      const { table } = ACCOUNT_QUOTAS[quota];
+      const table = getTableName(ACCOUNT_QUOTAS[quota].table);
       const count = await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE account_id = ?`).bind(account).first<{ n: number }>();
       expect(count?.n).toBe(max);
       // The refused creates left no tags behind (the whole batch rolled back).
