@@ -1,54 +1,50 @@
 /**
- * S3 buckets (D1 table `s3_buckets`). Bucket names are global across the sandbox, as on AWS: the
- * primary key is the name, and each row names its owner account.
+ * S3 buckets (D1 table `s3_buckets`), in the store's one dialect (src/store/db.ts): drizzle `sql`
+ * templates over the schema's tables and columns. Bucket names are global across the sandbox, as
+ * on AWS: the primary key is the name, and each row names its owner account. S3 writes are effect
+ * `none` (no generation bump), so they are single statements or plain `d1.batch`es, not writeBatch.
  */
-import type { Db } from "./db";
+import { sql } from "drizzle-orm";
+import { all, bare, first, selectList, statement, type Db, type Row } from "./db";
+import { s3Buckets, s3Objects } from "./schema";
 
-export interface BucketRow {
-  name: string;
-  accountId: string;
-  /** the LocationConstraint it was created in (`us-east-1` when none was given; `EU` kept as sent) */
-  region: string;
-  createDate: string;
-  /** the bucket policy as PutBucketPolicy stored it; absent when the bucket has none */
-  policy?: string;
-}
+/**
+ * A bucket as the store returns it: every column of `s3_buckets`, `region` the LocationConstraint
+ * it was created in (`us-east-1` when none was given; `EU` kept as sent) and `policy` the bucket
+ * policy as PutBucketPolicy stored it — absent (not null) when the bucket has none.
+ */
+export type BucketRow = Row<typeof s3Buckets, "policy"> & { policy?: string };
 
-interface RawBucket {
-  name: string;
-  account_id: string;
-  region: string;
-  create_date: string;
-  policy?: string | null;
-}
+const BUCKET = selectList(s3Buckets);
+/** A listing does not need the policies (a row without one comes back without `policy`). */
+const LISTED = selectList(s3Buckets, ["policy"]);
 
-const row = (r: RawBucket): BucketRow => {
-  const b: BucketRow = { name: r.name, accountId: r.account_id, region: r.region, createDate: r.create_date };
+/** A row as D1 answers it (`policy` NULL when none, or not selected) as a BucketRow (`policy` absent); other keys of `r` are left out. */
+export const bucketOf = (r: Row<typeof s3Buckets, "policy"> & { policy?: string | null }): BucketRow => {
+  const b: BucketRow = { name: r.name, accountId: r.accountId, region: r.region, createDate: r.createDate };
   if (typeof r.policy === "string") b.policy = r.policy;
   return b;
 };
 
 export async function getBucket(db: Db, name: string): Promise<BucketRow | undefined> {
-  const r = await db.$client
-    .prepare("SELECT name, account_id, region, create_date, policy FROM s3_buckets WHERE name = ?")
-    .bind(name)
-    .first<RawBucket>();
-  return r ? row(r) : undefined;
+  const r = await first<Row<typeof s3Buckets>>(db, sql`SELECT ${BUCKET} FROM ${s3Buckets} WHERE ${s3Buckets.name} = ${name}`);
+  return r ? bucketOf(r) : undefined;
 }
 
 /** Creates the bucket unless the name is taken; answers the owner of the name when it is. */
 export async function createBucket(db: Db, b: BucketRow): Promise<{ created: true } | { created: false; owner: string }> {
-  const d1 = db.$client;
-  const [ins, existing] = await d1.batch<{ name?: string; account_id?: string }>([
-    d1
-      .prepare(
-        "INSERT INTO s3_buckets (name, account_id, region, create_date) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING name",
-      )
-      .bind(b.name, b.accountId, b.region, b.createDate),
-    d1.prepare("SELECT account_id FROM s3_buckets WHERE name = ?").bind(b.name),
+  const t = s3Buckets;
+  const [ins, existing] = await db.$client.batch<{ name?: string; accountId?: string }>([
+    statement(
+      db,
+      sql`INSERT INTO ${t} (${bare(t.name)}, ${bare(t.accountId)}, ${bare(t.region)}, ${bare(t.createDate)})
+        VALUES (${b.name}, ${b.accountId}, ${b.region}, ${b.createDate})
+        ON CONFLICT (${bare(t.name)}) DO NOTHING RETURNING ${bare(t.name)}`,
+    ),
+    statement(db, sql`SELECT ${t.accountId} AS ${sql.identifier("accountId")} FROM ${t} WHERE ${t.name} = ${b.name}`),
   ]);
   if (ins?.results.length) return { created: true };
-  return { created: false, owner: String(existing?.results[0]?.account_id ?? "") };
+  return { created: false, owner: String(existing?.results[0]?.accountId ?? "") };
 }
 
 /**
@@ -60,27 +56,35 @@ export async function listBuckets(
   accountId: string,
   opts: { prefix?: string; after?: string; regions?: readonly string[]; limit: number },
 ): Promise<BucketRow[]> {
+  const t = s3Buckets;
   const prefix = opts.prefix ?? "";
   const regions = opts.regions ?? [];
-  const rs = await db.$client
-    .prepare(`SELECT name, account_id, region, create_date FROM s3_buckets
-      WHERE account_id = ? AND name > ? AND substr(name, 1, length(?)) = ?${regions.length ? ` AND region IN (${regions.map(() => "?").join(",")})` : ""}
-      ORDER BY name LIMIT ?`)
-    .bind(accountId, opts.after ?? "", prefix, prefix, ...regions, opts.limit)
-    .all<RawBucket>();
-  return rs.results.map(row);
+  const inRegions = regions.length
+    ? sql` AND ${t.region} IN (${sql.join(
+        regions.map((r) => sql`${r}`),
+        sql`, `,
+      )})`
+    : sql``;
+  const rs = await all<Row<typeof s3Buckets, "policy">>(
+    db,
+    sql`SELECT ${LISTED} FROM ${t}
+      WHERE ${t.accountId} = ${accountId} AND ${t.name} > ${opts.after ?? ""} AND substr(${t.name}, 1, length(${prefix})) = ${prefix}${inRegions}
+      ORDER BY ${t.name} LIMIT ${opts.limit}`,
+  );
+  return rs.map(bucketOf);
 }
 
 /** Deletes an empty bucket of `accountId`. */
 export async function deleteBucket(db: Db, name: string, accountId: string): Promise<"deleted" | "notEmpty" | "missing"> {
-  const d1 = db.$client;
-  const [del, obj] = await d1.batch<{ name?: string; n?: number }>([
-    d1
-      .prepare(
-        "DELETE FROM s3_buckets WHERE name = ? AND account_id = ? AND NOT EXISTS (SELECT 1 FROM s3_objects WHERE bucket = ?) RETURNING name",
-      )
-      .bind(name, accountId, name),
-    d1.prepare("SELECT count(*) AS n FROM (SELECT 1 FROM s3_objects WHERE bucket = ? LIMIT 1)").bind(name),
+  const t = s3Buckets;
+  const o = s3Objects;
+  const [del, obj] = await db.$client.batch<{ name?: string; n?: number }>([
+    statement(
+      db,
+      sql`DELETE FROM ${t} WHERE ${t.name} = ${name} AND ${t.accountId} = ${accountId}
+        AND NOT EXISTS (SELECT 1 FROM ${o} WHERE ${o.bucket} = ${name}) RETURNING ${bare(t.name)}`,
+    ),
+    statement(db, sql`SELECT count(*) AS n FROM (SELECT 1 FROM ${o} WHERE ${o.bucket} = ${name} LIMIT 1)`),
   ]);
   if (del?.results.length) return "deleted";
   return Number(obj?.results[0]?.n ?? 0) > 0 ? "notEmpty" : "missing";
@@ -91,9 +95,10 @@ export async function deleteBucket(db: Db, name: string, accountId: string): Pro
  * (deleted under us).
  */
 export async function setBucketPolicy(db: Db, name: string, accountId: string, policy: string | null): Promise<boolean> {
-  const r = await db.$client
-    .prepare("UPDATE s3_buckets SET policy = ? WHERE name = ? AND account_id = ? RETURNING name")
-    .bind(policy, name, accountId)
-    .all();
-  return r.results.length > 0;
+  const t = s3Buckets;
+  const r = await all(
+    db,
+    sql`UPDATE ${t} SET ${bare(t.policy)} = ${policy} WHERE ${t.name} = ${name} AND ${t.accountId} = ${accountId} RETURNING ${bare(t.name)}`,
+  );
+  return r.length > 0;
 }
