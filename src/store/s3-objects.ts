@@ -3,9 +3,13 @@
  * write gets a fresh R2 key, so the metadata row always names a complete body: a PutObject writes
  * its body first, then swaps the row and hands back the body it replaced (to delete from R2).
  * Keys are compared in UTF-8 byte order (SQLite's BINARY collation over UTF-8 text), S3's order.
+ * In the store's one dialect (src/store/db.ts): drizzle `sql` templates over the schema's tables.
+ * S3 writes are effect `none`, so they are single statements or plain `d1.batch`es (no writeBatch).
  */
-import type { Db } from "./db";
-import type { BucketRow } from "./s3-buckets";
+import { sql } from "drizzle-orm";
+import { all, bare, first, selectList, statement, type Db, type Row } from "./db";
+import { s3Buckets, s3Objects } from "./schema";
+import { bucketOf, type BucketRow } from "./s3-buckets";
 
 export interface ObjectRow {
   bucket: string;
@@ -25,20 +29,8 @@ export interface ObjectRow {
   metadata: Record<string, string>;
 }
 
-interface RawObject {
-  bucket: string;
-  object_key: string;
-  account_id: string;
-  r2_key: string;
-  size: number;
-  etag: string;
-  last_modified: string;
-  content_type: string;
-  headers: string;
-  metadata: string;
-}
-
-const COLUMNS = "o.bucket, o.object_key, o.account_id, o.r2_key, o.size, o.etag, o.last_modified, o.content_type, o.headers, o.metadata";
+/** An object's row as D1 answers it: `headers` and `metadata` JSON text. */
+type RawObject = Row<typeof s3Objects>;
 
 function parseJson(s: string): Record<string, string> {
   try {
@@ -51,28 +43,39 @@ function parseJson(s: string): Record<string, string> {
 
 const objectOf = (r: RawObject): ObjectRow => ({
   bucket: r.bucket,
-  key: r.object_key,
-  accountId: r.account_id,
-  r2Key: r.r2_key,
+  key: r.objectKey,
+  accountId: r.accountId,
+  r2Key: r.r2Key,
   size: r.size,
   etag: r.etag,
-  lastModified: r.last_modified,
-  contentType: r.content_type,
+  lastModified: r.lastModified,
+  contentType: r.contentType,
   headers: parseJson(r.headers),
   metadata: parseJson(r.metadata),
 });
 
+/**
+ * The bucket's columns and its object's under their schema keys, but the object's account_id (the
+ * bucket has one too) as `objectAccountId`.
+ */
+const BUCKET_AND_OBJECT = sql`${selectList(s3Buckets)}, ${selectList(s3Objects, ["accountId"])}, ${s3Objects.accountId} AS ${sql.identifier("objectAccountId")}`;
+
 /** The bucket and (when `key` is given) its object, in one query. */
 export async function getBucketAndObject(db: Db, bucket: string, key: string): Promise<{ bucket?: BucketRow; object?: ObjectRow }> {
-  const r = await db.$client
-    .prepare(`SELECT b.name AS b_name, b.account_id AS b_account, b.region AS b_region, b.create_date AS b_created, b.policy AS b_policy, ${COLUMNS}
-      FROM s3_buckets b LEFT JOIN s3_objects o ON o.bucket = b.name AND o.object_key = ? WHERE b.name = ?`)
-    .bind(key, bucket)
-    .first<RawObject & { b_name: string; b_account: string; b_region: string; b_created: string; b_policy: string | null }>();
+  const b = s3Buckets;
+  const o = s3Objects;
+  const r = await first<
+    Row<typeof s3Buckets> & Omit<RawObject, "accountId" | "objectKey"> & { objectKey: string | null; objectAccountId: string }
+  >(
+    db,
+    sql`SELECT ${BUCKET_AND_OBJECT}
+      FROM ${b} LEFT JOIN ${o} ON ${o.bucket} = ${b.name} AND ${o.objectKey} = ${key} WHERE ${b.name} = ${bucket}`,
+  );
   if (!r) return {};
-  const b: BucketRow = { name: r.b_name, accountId: r.b_account, region: r.b_region, createDate: r.b_created };
-  if (typeof r.b_policy === "string") b.policy = r.b_policy;
-  return r.object_key === null || r.object_key === undefined ? { bucket: b } : { bucket: b, object: objectOf(r) };
+  const found = bucketOf(r);
+  return r.objectKey === null || r.objectKey === undefined
+    ? { bucket: found }
+    : { bucket: found, object: objectOf({ ...r, objectKey: r.objectKey, accountId: r.objectAccountId }) };
 }
 
 /**
@@ -80,32 +83,29 @@ export async function getBucketAndObject(db: Db, bucket: string, key: string): P
  * is gone, else the R2 key of the body it replaced (if any).
  */
 export async function putObjectRow(db: Db, o: ObjectRow): Promise<{ written: false } | { written: true; replaced?: string }> {
-  const d1 = db.$client;
-  const [old, ins] = await d1.batch<{ r2_key?: string; bucket?: string }>([
-    d1.prepare("SELECT r2_key FROM s3_objects WHERE bucket = ? AND object_key = ?").bind(o.bucket, o.key),
-    d1
-      .prepare(`INSERT INTO s3_objects (bucket, object_key, account_id, r2_key, size, etag, last_modified, content_type, headers, metadata)
-        SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM s3_buckets WHERE name = ? AND account_id = ?)
-        ON CONFLICT (bucket, object_key) DO UPDATE SET r2_key = excluded.r2_key, size = excluded.size, etag = excluded.etag,
-          last_modified = excluded.last_modified, content_type = excluded.content_type, headers = excluded.headers, metadata = excluded.metadata
-        RETURNING bucket`)
-      .bind(
-        o.bucket,
-        o.key,
-        o.accountId,
-        o.r2Key,
-        o.size,
-        o.etag,
-        o.lastModified,
-        o.contentType,
-        JSON.stringify(o.headers),
-        JSON.stringify(o.metadata),
-        o.bucket,
-        o.accountId,
-      ),
+  const t = s3Objects;
+  const b = s3Buckets;
+  const [old, ins] = await db.$client.batch<{ r2Key?: string; bucket?: string }>([
+    statement(
+      db,
+      sql`SELECT ${t.r2Key} AS ${sql.identifier("r2Key")} FROM ${t} WHERE ${t.bucket} = ${o.bucket} AND ${t.objectKey} = ${o.key}`,
+    ),
+    statement(
+      db,
+      sql`INSERT INTO ${t} (${bare(t.bucket)}, ${bare(t.objectKey)}, ${bare(t.accountId)}, ${bare(t.r2Key)}, ${bare(t.size)}, ${bare(t.etag)},
+          ${bare(t.lastModified)}, ${bare(t.contentType)}, ${bare(t.headers)}, ${bare(t.metadata)})
+        SELECT ${o.bucket}, ${o.key}, ${o.accountId}, ${o.r2Key}, ${o.size}, ${o.etag}, ${o.lastModified}, ${o.contentType},
+          ${JSON.stringify(o.headers)}, ${JSON.stringify(o.metadata)}
+        WHERE EXISTS (SELECT 1 FROM ${b} WHERE ${b.name} = ${o.bucket} AND ${b.accountId} = ${o.accountId})
+        ON CONFLICT (${bare(t.bucket)}, ${bare(t.objectKey)}) DO UPDATE SET ${bare(t.r2Key)} = excluded.${bare(t.r2Key)},
+          ${bare(t.size)} = excluded.${bare(t.size)}, ${bare(t.etag)} = excluded.${bare(t.etag)},
+          ${bare(t.lastModified)} = excluded.${bare(t.lastModified)}, ${bare(t.contentType)} = excluded.${bare(t.contentType)},
+          ${bare(t.headers)} = excluded.${bare(t.headers)}, ${bare(t.metadata)} = excluded.${bare(t.metadata)}
+        RETURNING ${bare(t.bucket)}`,
+    ),
   ]);
   if (!ins?.results.length) return { written: false };
-  const replaced = old?.results[0]?.r2_key;
+  const replaced = old?.results[0]?.r2Key;
   return replaced ? { written: true, replaced } : { written: true };
 }
 
@@ -115,18 +115,23 @@ const KEYS_PER_STATEMENT = 90;
 /** Deletes objects by key; answers the R2 keys of the bodies removed. */
 export async function deleteObjectRows(db: Db, bucket: string, keys: readonly string[]): Promise<string[]> {
   if (!keys.length) return [];
-  const d1 = db.$client;
+  const t = s3Objects;
   const stmts: D1PreparedStatement[] = [];
   for (let i = 0; i < keys.length; i += KEYS_PER_STATEMENT) {
     const part = keys.slice(i, i + KEYS_PER_STATEMENT);
+    const list = sql.join(
+      part.map((k) => sql`${k}`),
+      sql`, `,
+    );
     stmts.push(
-      d1
-        .prepare(`DELETE FROM s3_objects WHERE bucket = ? AND object_key IN (${part.map(() => "?").join(",")}) RETURNING r2_key`)
-        .bind(bucket, ...part),
+      statement(
+        db,
+        sql`DELETE FROM ${t} WHERE ${t.bucket} = ${bucket} AND ${t.objectKey} IN (${list}) RETURNING ${bare(t.r2Key)} AS ${sql.identifier("r2Key")}`,
+      ),
     );
   }
-  const rs = await d1.batch<{ r2_key: string }>(stmts);
-  return rs.flatMap((r) => r.results.map((x) => x.r2_key));
+  const rs = await db.$client.batch<{ r2Key: string }>(stmts);
+  return rs.flatMap((r) => r.results.map((x) => x.r2Key));
 }
 
 export interface ListedObject {
@@ -135,6 +140,10 @@ export interface ListedObject {
   etag: string;
   lastModified: string;
 }
+
+/** The columns a listing reads: object_key, size, etag, last_modified. */
+type ListedRaw = Row<typeof s3Objects, "bucket" | "accountId" | "r2Key" | "contentType" | "headers" | "metadata">;
+const LISTED = selectList(s3Objects, ["bucket", "accountId", "r2Key", "contentType", "headers", "metadata"]);
 
 /**
  * Up to `limit` objects of a bucket in key order, after `after` (exclusive), with keys starting with
@@ -146,13 +155,15 @@ export async function listObjectRows(
   bucket: string,
   opts: { prefix: string; after: string; limit: number },
 ): Promise<ListedObject[]> {
+  const t = s3Objects;
   const upper = `${opts.prefix}\u{10FFFF}\u{10FFFF}`;
-  const rs = await db.$client
-    .prepare(`SELECT object_key, size, etag, last_modified FROM s3_objects
-      WHERE bucket = ? AND object_key > ? AND object_key >= ? AND object_key < ? ORDER BY object_key LIMIT ?`)
-    .bind(bucket, opts.after, opts.prefix, upper, opts.limit)
-    .all<{ object_key: string; size: number; etag: string; last_modified: string }>();
-  return rs.results.map((r) => ({ key: r.object_key, size: r.size, etag: r.etag, lastModified: r.last_modified }));
+  const rs = await all<ListedRaw>(
+    db,
+    sql`SELECT ${LISTED} FROM ${t}
+      WHERE ${t.bucket} = ${bucket} AND ${t.objectKey} > ${opts.after} AND ${t.objectKey} >= ${opts.prefix} AND ${t.objectKey} < ${upper}
+      ORDER BY ${t.objectKey} LIMIT ${opts.limit}`,
+  );
+  return rs.map((r) => ({ key: r.objectKey, size: r.size, etag: r.etag, lastModified: r.lastModified }));
 }
 
 /**
