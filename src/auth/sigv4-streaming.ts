@@ -13,6 +13,8 @@
  *
  * The signing key comes from the caller (the SigV4 verifier derives it for the request's scope).
  */
+import { sha256Hex } from "../lib/crypto";
+import { toHex } from "../lib/encoding";
 import { AwsError } from "../protocol/errors";
 
 export const STREAMING_SIGNED = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
@@ -67,16 +69,8 @@ const chunkSignatureMismatch = () =>
   );
 const tooLarge = () => new AwsError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.", 400);
 
-function hex(b: ArrayBuffer): string {
-  let s = "";
-  for (const x of new Uint8Array(b)) s += x.toString(16).padStart(2, "0");
-  return s;
-}
-async function sha256Hex(b: Uint8Array | string): Promise<string> {
-  return hex(await crypto.subtle.digest("SHA-256", typeof b === "string" ? enc.encode(b) : b));
-}
 async function sign(key: CryptoKey, s: string): Promise<string> {
-  return hex(await crypto.subtle.sign("HMAC", key, enc.encode(s)));
+  return toHex(await crypto.subtle.sign("HMAC", key, enc.encode(s)));
 }
 function sameHex(a: string, b: string): boolean {
   if (a.length !== b.length) return false;

@@ -45,8 +45,9 @@ export function toHex(buf: ArrayBuffer | Uint8Array): string {
 }
 
 export function toBase64(bytes: Uint8Array): string {
+  // In slices: one String.fromCharCode call per 32 KiB instead of one per byte (S3 and Lambda blobs).
   let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(bin);
 }
 

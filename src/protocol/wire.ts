@@ -3,6 +3,7 @@
  * conversions (timestamps, base64), and validation of a decoded input against its model shape with
  * AWS's "N validation error(s) detected" wording.
  */
+import { fromBase64 as decodeBase64, toBase64 } from "../lib/encoding";
 import { AwsError } from "./errors";
 import { shapeOf, type ModelShape, type OperationModel, type ServiceModel, type TimestampFormat } from "./model";
 
@@ -36,21 +37,11 @@ const utf8d = new TextDecoder();
 export const textOf = (b: Uint8Array): string => utf8d.decode(b);
 export const bytesOf = (s: string): Uint8Array => utf8.encode(s);
 
-export function toBase64(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
-  return btoa(s);
-}
+export { toBase64 };
+/** Base64 as the wire carries it: only the base64 alphabet (atob alone would also take whitespace). */
 export function fromBase64(s: string): Uint8Array | undefined {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 === 1) return undefined;
-  try {
-    const bin = atob(s);
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
-  } catch {
-    return undefined;
-  }
+  return decodeBase64(s) ?? undefined;
 }
 
 export function formatTimestamp(d: Date, format: TimestampFormat): string | number {
@@ -166,9 +157,4 @@ export function validateInput(model: ServiceModel, structure: number | undefined
 /** Any throw inside a decoder that is not already an AwsError becomes `fallback` (never a 500). */
 export function asAwsError(e: unknown, fallback: () => AwsError): AwsError {
   return e instanceof AwsError ? e : fallback();
-}
-
-/** A fresh request id in AWS's UUID form. */
-export function newRequestId(): string {
-  return crypto.randomUUID();
 }

@@ -4,6 +4,7 @@
  * (src/store/s3-objects.ts). ETags are AWS's for single-part uploads: the quoted hex MD5 of the
  * body (workerd's WebCrypto has MD5 as an extension).
  */
+import { toHex } from "../../lib/encoding";
 import { defineAction, type ActionContext, type RegisteredAction } from "../action";
 import { getBucket, type BucketRow } from "../../store/s3-buckets";
 import { deleteObjectRows, getBucketAndObject, putObjectRow, type ObjectRow } from "../../store/s3-objects";
@@ -29,12 +30,6 @@ async function loadObject(ctx: ActionContext, input: ObjectInput): Promise<{ buc
   const r = await getBucketAndObject(ctx.db, input.Bucket, input.Key);
   if (!r.bucket) throw s3err.noSuchBucket(input.Bucket);
   return r.object ? { bucket: r.bucket, object: r.object } : { bucket: r.bucket };
-}
-
-function hex(b: ArrayBuffer): string {
-  let s = "";
-  for (const x of new Uint8Array(b)) s += x.toString(16).padStart(2, "0");
-  return s;
 }
 
 async function md5(body: Uint8Array): Promise<ArrayBuffer> {
@@ -158,7 +153,7 @@ export const PutObject = defineAction({
     if (input.ContentMD5 !== undefined) {
       const given = fromBase64(input.ContentMD5.trim());
       if (given?.length !== 16) throw s3err.invalidDigest();
-      if (hex(given.buffer as ArrayBuffer) !== hex(digest)) throw s3err.badDigest();
+      if (toHex(given.buffer as ArrayBuffer) !== toHex(digest)) throw s3err.badDigest();
     }
     // Conditional writes: If-None-Match: * refuses to overwrite, If-Match needs the current ETag.
     if (input.IfNoneMatch !== undefined && input.IfNoneMatch.trim() === "*" && l.object) throw s3err.preconditionFailed("If-None-Match");
@@ -166,7 +161,7 @@ export const PutObject = defineAction({
       if (!l.object) throw s3err.noSuchKey(input.Key);
       if (!etagMatches(input.IfMatch, l.object.etag)) throw s3err.preconditionFailed("If-Match");
     }
-    const etag = `"${hex(digest)}"`;
+    const etag = `"${toHex(digest)}"`;
     await writeObject(
       ctx,
       l.bucket,
