@@ -8,21 +8,50 @@ import { sql } from "drizzle-orm";
 import { all, bare, first, selectList, statement, type Db, type Row } from "./db";
 import { s3Buckets, s3Objects } from "./schema";
 
+/** A bucket's Block Public Access settings (S3's PublicAccessBlockConfiguration). */
+export interface PublicAccessBlock {
+  blockPublicAcls: boolean;
+  ignorePublicAcls: boolean;
+  blockPublicPolicy: boolean;
+  restrictPublicBuckets: boolean;
+}
+
+/** What a new bucket gets: every setting on (AWS's default for new buckets since April 2023). */
+export const NEW_BUCKET_PUBLIC_ACCESS_BLOCK: Readonly<PublicAccessBlock> = Object.freeze({
+  blockPublicAcls: true,
+  ignorePublicAcls: true,
+  blockPublicPolicy: true,
+  restrictPublicBuckets: true,
+});
+
+type BpaColumn = "blockPublicAcls" | "ignorePublicAcls" | "blockPublicPolicy" | "restrictPublicBuckets";
+
 /**
- * A bucket as the store returns it: every column of `s3_buckets`, `region` the LocationConstraint
- * it was created in (`us-east-1` when none was given; `EU` kept as sent) and `policy` the bucket
- * policy as PutBucketPolicy stored it — absent (not null) when the bucket has none.
+ * A bucket as the store returns it: the columns of `s3_buckets`, `region` the LocationConstraint
+ * it was created in (`us-east-1` when none was given; `EU` kept as sent), `policy` the bucket
+ * policy as PutBucketPolicy stored it and `publicAccessBlock` its Block Public Access settings —
+ * each absent (not null) when the bucket has none.
  */
-export type BucketRow = Row<typeof s3Buckets, "policy"> & { policy?: string };
+export type BucketRow = Row<typeof s3Buckets, "policy" | BpaColumn> & { policy?: string; publicAccessBlock?: PublicAccessBlock };
 
 const BUCKET = selectList(s3Buckets);
-/** A listing does not need the policies (a row without one comes back without `policy`). */
-const LISTED = selectList(s3Buckets, ["policy"]);
+/** A listing does not need the policies nor the settings (a row without them comes back without `policy` / `publicAccessBlock`). */
+const LISTED = selectList(s3Buckets, ["policy", "blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets"]);
 
-/** A row as D1 answers it (`policy` NULL when none, or not selected) as a BucketRow (`policy` absent); other keys of `r` are left out. */
-export const bucketOf = (r: Row<typeof s3Buckets, "policy"> & { policy?: string | null }): BucketRow => {
+/** A row as D1 answers it (NULL when none, or not selected) as a BucketRow (the keys absent); other keys of `r` are left out. */
+export const bucketOf = (
+  r: Row<typeof s3Buckets, "policy" | BpaColumn> & { policy?: string | null } & Partial<Record<BpaColumn, number | null>>,
+): BucketRow => {
   const b: BucketRow = { name: r.name, accountId: r.accountId, region: r.region, createDate: r.createDate };
   if (typeof r.policy === "string") b.policy = r.policy;
+  // The four are written together: any of them set means the bucket has a configuration.
+  if (r.blockPublicAcls != null || r.ignorePublicAcls != null || r.blockPublicPolicy != null || r.restrictPublicBuckets != null)
+    b.publicAccessBlock = {
+      blockPublicAcls: r.blockPublicAcls === 1,
+      ignorePublicAcls: r.ignorePublicAcls === 1,
+      blockPublicPolicy: r.blockPublicPolicy === 1,
+      restrictPublicBuckets: r.restrictPublicBuckets === 1,
+    };
   return b;
 };
 
@@ -31,14 +60,19 @@ export async function getBucket(db: Db, name: string): Promise<BucketRow | undef
   return r ? bucketOf(r) : undefined;
 }
 
-/** Creates the bucket unless the name is taken; answers the owner of the name when it is. */
+/**
+ * Creates the bucket unless the name is taken; answers the owner of the name when it is. A new
+ * bucket has every Block Public Access setting on (NEW_BUCKET_PUBLIC_ACCESS_BLOCK).
+ */
 export async function createBucket(db: Db, b: BucketRow): Promise<{ created: true } | { created: false; owner: string }> {
   const t = s3Buckets;
+  const bpa = bpaValues(NEW_BUCKET_PUBLIC_ACCESS_BLOCK);
   const [ins, existing] = await db.$client.batch<{ name?: string; accountId?: string }>([
     statement(
       db,
-      sql`INSERT INTO ${t} (${bare(t.name)}, ${bare(t.accountId)}, ${bare(t.region)}, ${bare(t.createDate)})
-        VALUES (${b.name}, ${b.accountId}, ${b.region}, ${b.createDate})
+      sql`INSERT INTO ${t} (${bare(t.name)}, ${bare(t.accountId)}, ${bare(t.region)}, ${bare(t.createDate)},
+          ${bare(t.blockPublicAcls)}, ${bare(t.ignorePublicAcls)}, ${bare(t.blockPublicPolicy)}, ${bare(t.restrictPublicBuckets)})
+        VALUES (${b.name}, ${b.accountId}, ${b.region}, ${b.createDate}, ${bpa[0]}, ${bpa[1]}, ${bpa[2]}, ${bpa[3]})
         ON CONFLICT (${bare(t.name)}) DO NOTHING RETURNING ${bare(t.name)}`,
     ),
     statement(db, sql`SELECT ${t.accountId} AS ${sql.identifier("accountId")} FROM ${t} WHERE ${t.name} = ${b.name}`),
@@ -99,6 +133,29 @@ export async function setBucketPolicy(db: Db, name: string, accountId: string, p
   const r = await all(
     db,
     sql`UPDATE ${t} SET ${bare(t.policy)} = ${policy} WHERE ${t.name} = ${name} AND ${t.accountId} = ${accountId} RETURNING ${bare(t.name)}`,
+  );
+  return r.length > 0;
+}
+
+/** The four settings as column values (1/0), or all NULL for none — in the columns' order. */
+function bpaValues(p: PublicAccessBlock | null): [number | null, number | null, number | null, number | null] {
+  if (!p) return [null, null, null, null];
+  const v = (x: boolean) => (x ? 1 : 0);
+  return [v(p.blockPublicAcls), v(p.ignorePublicAcls), v(p.blockPublicPolicy), v(p.restrictPublicBuckets)];
+}
+
+/**
+ * Sets (or, with null, removes) the Block Public Access settings of a bucket of `accountId`. False
+ * when the bucket is gone (deleted under us).
+ */
+export async function setPublicAccessBlock(db: Db, name: string, accountId: string, p: PublicAccessBlock | null): Promise<boolean> {
+  const t = s3Buckets;
+  const [acls, ignore, policy, restrict] = bpaValues(p);
+  const r = await all(
+    db,
+    sql`UPDATE ${t} SET ${bare(t.blockPublicAcls)} = ${acls}, ${bare(t.ignorePublicAcls)} = ${ignore},
+        ${bare(t.blockPublicPolicy)} = ${policy}, ${bare(t.restrictPublicBuckets)} = ${restrict}
+      WHERE ${t.name} = ${name} AND ${t.accountId} = ${accountId} RETURNING ${bare(t.name)}`,
   );
   return r.length > 0;
 }

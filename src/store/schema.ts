@@ -338,6 +338,14 @@ export const s3Buckets = sqliteTable(
     createDate: text("create_date").notNull(),
     /** the bucket policy as PutBucketPolicy stored it (migrations/0007_s3_bucket_policy.sql); NULL when none */
     policy: text("policy"),
+    /**
+     * Block Public Access, bucket level (migrations/0008_s3_public_access_block.sql): 1/0 per setting,
+     * all NULL when the bucket has no PublicAccessBlock configuration.
+     */
+    blockPublicAcls: integer("block_public_acls"),
+    ignorePublicAcls: integer("ignore_public_acls"),
+    blockPublicPolicy: integer("block_public_policy"),
+    restrictPublicBuckets: integer("restrict_public_buckets"),
   },
   (t) => [index("s3_buckets_account").on(t.accountId, t.name)],
 );
