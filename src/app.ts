@@ -13,6 +13,7 @@ import { parseForm, decodeObject, type FlatParams } from "./protocol/query";
 import { MAX_BODY_BYTES, MAX_S3_BODY_BYTES, readBodyLimited } from "./protocol/body";
 import { NAMESPACES, errorXml, resultXml, successXmlFromResult } from "./protocol/xml";
 import { authenticate } from "./auth/authenticate";
+import { anonymousCaller, anonymousPayload, ANONYMOUS_REGION } from "./auth/anonymous";
 import { parseSignature, type SignedRequestInfo } from "./auth/sigv4";
 import { findAction, isQueryService, MODELS, QUERY_VERSIONS } from "./services/registry";
 import type { ActionContext, RegisteredAction, RequestInfo } from "./services/action";
@@ -128,17 +129,26 @@ function actionContext(
   };
 }
 
-/** SigV4 → the caller, in the request's context; the payload is the body (S3: de-chunked). */
+/**
+ * SigV4 → the caller, in the request's context; the payload is the body (S3: de-chunked). With
+ * `anonymousService` (S3), a request with no signature at all is an anonymous caller of it
+ * (src/auth/anonymous.ts); elsewhere it is refused (MissingAuthenticationToken).
+ */
 async function authenticated(
   c: Context<{ Bindings: Env }>,
   url: URL,
   body: Uint8Array,
   requestId: string,
   parsed: SignedRequestInfo | null | undefined,
+  anonymousService?: string,
 ) {
   const raw = c.req.raw;
   const t = now();
   const db = getDb(c.env.DB);
+  if (parsed === null && anonymousService) {
+    const payload = await anonymousPayload({ method: raw.method, url, headers: raw.headers }, body);
+    return { ctx: actionContext(c, db, anonymousCaller(), requestId, t, ANONYMOUS_REGION, url), service: anonymousService, payload };
+  }
   const { caller, signature, payload } = await authenticate(
     { method: raw.method, url, headers: raw.headers },
     body,
@@ -231,7 +241,9 @@ async function handleModel(
   try {
     await ensureBootstrapped(c.env);
     const body = await readBodyLimited(raw, model.metadata.protocol === "rest-xml" ? MAX_S3_BODY_BYTES : MAX_BODY_BYTES);
-    const auth = await authenticated(c, url, body, requestId, signature);
+    // S3 serves anonymous requests (public buckets); the other model services need a signature.
+    const anonymous = model.metadata.service === "s3" ? "s3" : undefined;
+    const auth = await authenticated(c, url, body, requestId, signature, anonymous);
     const { operation, input } = codec.decode(model, {
       method: raw.method,
       host: url.host,

@@ -195,7 +195,8 @@ export async function authorizeCall(ctx: ActionContext, action: string, target: 
 /** AWS's AccessDenied message, in the wording of the target's service. */
 export function deniedMessage(request: AuthzRequest, decision: Decision, target: AuthzTarget): string {
   if (target.deniedMessage === "s3") {
-    if (request.resourceAccount !== request.principal.account) return "Access Denied";
+    // S3 tells anonymous callers and other accounts no more than this.
+    if (request.principal.kind === "anonymous" || request.resourceAccount !== request.principal.account) return "Access Denied";
     // A bucket policy has no ARN of its own: S3 says "… with an explicit deny in a resource-based policy".
     return accessDeniedMessage(request, decision, { quoteResource: true, includePolicyArn: decision.deniedBy?.type !== "resource" });
   }

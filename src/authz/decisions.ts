@@ -110,7 +110,8 @@ export function recordDecision(ctx: ActionContext, request: AuthzRequest, d: Dec
     decisionId: id,
     requestId: ctx.request.requestId,
     time: isoSeconds(ctx.request.now),
-    accountId: ctx.caller.principal.account,
+    // An anonymous caller has no account: its decisions are the resource owner's to read (and count).
+    accountId: ctx.caller.principal.account || request.resourceAccount || "",
     request,
     decision: d.decision,
     reason: d.reason,

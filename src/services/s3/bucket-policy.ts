@@ -11,6 +11,8 @@
  * As on AWS: the root user of the bucket owner can always get, set and delete the policy, even when
  * the policy denies it (so a bucket cannot be locked away from its owner), and anyone of another
  * account who is allowed still gets 405 MethodNotAllowed: these three calls are the owner's alone.
+ * With Block Public Access's BlockPublicPolicy on (new buckets), a public policy (./public-policy.ts)
+ * is refused with AccessDenied.
  */
 import { defineAction, type ActionContext, type AuthzTarget, type RegisteredAction } from "../action";
 import { setBucketPolicy, type BucketRow } from "../../store/s3-buckets";
@@ -22,6 +24,7 @@ import { getRoleByName } from "../../store/iam-roles";
 import type { Db } from "../../store/db";
 import { bucketArn, s3err, s3Target } from "./common";
 import { checkExpectedOwner, loadBucket } from "./buckets";
+import { isPublicPolicy } from "./public-policy";
 
 /** S3's MalformedPolicy messages (sources in the comments; "unconfirmed" where no S3 answer was found). */
 export const S3_MALFORMED = {
@@ -57,7 +60,7 @@ const MAX_POLICY_SIZE = 20 * 1024;
 
 export const malformedPolicy = (message: string): AwsError => new AwsError("MalformedPolicy", message, 400);
 
-const noSuchBucketPolicy = (bucket: string): AwsError =>
+export const noSuchBucketPolicy = (bucket: string): AwsError =>
   new AwsError("NoSuchBucketPolicy", "The bucket policy does not exist", 404).withDetails({ BucketName: bucket });
 
 const methodNotAllowed = (method: string): AwsError =>
@@ -65,6 +68,14 @@ const methodNotAllowed = (method: string): AwsError =>
     Method: method,
     ResourceType: "BUCKETPOLICY",
   });
+
+/** Block Public Access refusing a public policy: AccessDenied in AWS's words (reported by many users). */
+const publicPolicyBlocked = (ctx: ActionContext, b: BucketRow): AwsError =>
+  new AwsError(
+    "AccessDenied",
+    `User: ${ctx.caller.principal.arn} is not authorized to perform: s3:PutBucketPolicy on resource: "${bucketArn(b.name)}" because public policies are blocked by the BlockPublicPolicy block public access setting.`,
+    403,
+  );
 
 type Kind = "bucket" | "object";
 
@@ -252,6 +263,7 @@ export const PutBucketPolicy = defineAction({
     checkExpectedOwner(input, b);
     ownerOnly(ctx, b, "PUT");
     const text = validateBucketPolicy(input.Policy ?? "", b.name);
+    if (b.publicAccessBlock?.blockPublicPolicy && isPublicPolicy(text)) throw publicPolicyBlocked(ctx, b);
     await checkPrincipalsExist(ctx.db, text);
     if (!(await setBucketPolicy(ctx.db, b.name, b.accountId, text))) throw s3err.noSuchBucket(b.name);
     return {};

@@ -11,6 +11,7 @@ import { AwsError } from "../../protocol/errors";
 import type { ActionContext, AuthzTarget } from "../action";
 import type { BucketRow } from "../../store/s3-buckets";
 import { decide } from "../../authz/authorize";
+import { effectiveBucketPolicy } from "./public-policy";
 
 export const s3err = {
   noSuchBucket: (bucket: string) =>
@@ -86,7 +87,9 @@ export const objectArn = (bucket: string, key: string): string => `arn:aws:s3:::
  */
 export function s3Target(bucket: BucketRow, resource: string, context?: Record<string, string>): AuthzTarget {
   const t: AuthzTarget = { resource, resourceAccount: bucket.accountId, deniedMessage: "s3" };
-  if (bucket.policy !== undefined) t.resourcePolicies = [{ id: bucketArn(bucket.name), json: bucket.policy, kind: "resource" }];
+  // As enforced: Block Public Access's RestrictPublicBuckets narrows a public policy (./public-policy.ts).
+  const policy = effectiveBucketPolicy(bucket);
+  if (policy !== undefined) t.resourcePolicies = [{ id: bucketArn(bucket.name), json: policy, kind: "resource" }];
   // The bucket owner's account, as AWS sets both keys for S3 (bucket policies often compare them).
   t.context = { "aws:ResourceAccount": bucket.accountId, "s3:ResourceAccount": bucket.accountId, ...context };
   return t;

@@ -14,12 +14,18 @@
  * `Principal: "*"` / `{"AWS": "*"}`, a Federated principal (the docs' example) and NotPrincipal are
  * not fixed: such a statement is public unless a condition pins it.
  *
+ * RestrictPublicBuckets (restrictToAccount, effectiveBucketPolicy): a public policy grants only AWS
+ * service principals and principals of the bucket owner's account — every Allow, the non-public ones
+ * naming other accounts included (the guide's "Account-2" example), while its Denys stay as written.
+ *
  * Simplifications, stated: S3 decides with automated reasoning over the whole policy, so a Deny
  * statement that confines everything else (e.g. "Deny unless aws:SourceVpce = vpce-1") can make a
  * policy non-public there; here only Allow statements are looked at (such a policy reads public).
  * The API reference's older "bad actions" wording is not applied: every Allow counts.
  */
 import { parseCidr } from "../../policy/conditions/ip";
+import { BoundedMap } from "../../lib/bounded";
+import type { BucketRow } from "../../store/s3-buckets";
 
 export interface Publicity {
   isPublic: boolean;
@@ -140,3 +146,75 @@ export function policyPublicity(json: string): Publicity {
 }
 
 export const isPublicPolicy = (json: string): boolean => policyPublicity(json).isPublic;
+
+const PRINCIPAL_ACCOUNT = "aws:PrincipalAccount";
+
+/**
+ * Confines one Allow statement to principals of `account` with a `StringEquals aws:PrincipalAccount`
+ * condition (anonymous callers and services have no aws:PrincipalAccount: it never holds for them).
+ * Null when the statement already demands other accounts only (it can grant nothing any more).
+ */
+function confine(s: Record<string, unknown>, account: string): Record<string, unknown> | null {
+  const condition: Record<string, unknown> = isObj(s.Condition) ? { ...s.Condition } : {};
+  const opKey = Object.keys(condition).find((k) => k.toLowerCase() === "stringequals") ?? "StringEquals";
+  const block: Record<string, unknown> = isObj(condition[opKey]) ? { ...(condition[opKey] as Record<string, unknown>) } : {};
+  const existing = Object.keys(block).find((k) => k.toLowerCase() === PRINCIPAL_ACCOUNT.toLowerCase());
+  if (existing !== undefined) {
+    // Both must hold: the statement's own accounts and the owner's.
+    if (!strings(block[existing]).includes(account)) return null;
+    block[existing] = account;
+  } else block[PRINCIPAL_ACCOUNT] = account;
+  condition[opKey] = block;
+  return { ...s, Condition: condition };
+}
+
+/**
+ * A public policy as RestrictPublicBuckets lets it act: its Deny statements as written, Allows to
+ * service principals as written (a statement naming services and others is split), every other
+ * Allow confined to principals of `owner`'s account. A policy that is not public is returned as is;
+ * null when nothing is left of it.
+ */
+export function restrictToAccount(json: string, owner: string): string | null {
+  if (!isPublicPolicy(json)) return json;
+  const doc = JSON.parse(json) as Record<string, unknown>;
+  const statements: unknown[] = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
+  const out: unknown[] = [];
+  for (const s of statements) {
+    if (!isObj(s) || s.Effect !== "Allow") {
+      out.push(s);
+      continue;
+    }
+    const p = s.Principal;
+    if (isObj(p) && !("NotPrincipal" in s) && "Service" in p) {
+      out.push({ ...s, Principal: { Service: p.Service } });
+      const others = Object.fromEntries(Object.entries(p).filter(([k]) => k !== "Service"));
+      if (Object.keys(others).length === 0) continue;
+      const confined = confine({ ...s, Principal: others }, owner);
+      if (confined) out.push(confined);
+      continue;
+    }
+    const confined = confine(s, owner);
+    if (confined) out.push(confined);
+  }
+  // No statement left: the policy grants and denies nothing, as if there were none.
+  return out.length ? JSON.stringify({ ...doc, Statement: out }) : null;
+}
+
+/** Policy text → its RestrictPublicBuckets form, per owner (bounded; a policy is a few KB at most). */
+const restricted = new BoundedMap<string, string>(512, 4 * 1024 * 1024, (v, k) => 2 * (k.length + v.length));
+
+/**
+ * The bucket policy as S3 enforces it today: as stored, or — with RestrictPublicBuckets on and a
+ * public policy — its restricted form. Undefined when the bucket has no policy.
+ */
+export function effectiveBucketPolicy(bucket: BucketRow): string | undefined {
+  const policy = bucket.policy;
+  if (policy === undefined || !bucket.publicAccessBlock?.restrictPublicBuckets) return policy;
+  const key = `${bucket.accountId}\n${policy}`;
+  let r = restricted.get(key);
+  if (r === undefined) {
+    r = restrictToAccount(policy, bucket.accountId) ?? "";
+    restricted.set(key, r);
+  }
+  return r === "" ? undefined : r;
+}
