@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { OrganizationsClient, DescribeOrganizationCommand } from "@aws-sdk/client-organizations";
-import { S3Client, ListBucketsCommand, PutObjectCommand, GetBucketPolicyStatusCommand } from "@aws-sdk/client-s3";
+import { S3Client, ListBucketsCommand, PutObjectCommand, GetBucketLifecycleConfigurationCommand } from "@aws-sdk/client-s3";
 import { SQSClient, ListQueuesCommand } from "@aws-sdk/client-sqs";
 import { LambdaClient, ListFunctionsCommand } from "@aws-sdk/client-lambda";
 import { EC2Client, DescribeInstancesCommand } from "@aws-sdk/client-ec2";
@@ -120,7 +120,7 @@ describe("REST-XML — S3", () => {
   });
 
   it("an operation of S3's model that iamlab does not serve yet answers NotImplemented, in S3's shape", async () => {
-    await expectAwsError(s3(root).send(new GetBucketPolicyStatusCommand({ Bucket: "b" })), "NotImplemented", 501);
+    await expectAwsError(s3(root).send(new GetBucketLifecycleConfigurationCommand({ Bucket: "b" })), "NotImplemented", 501);
   });
 
   it("a presigned URL works for S3 too (the path signed once, UNSIGNED-PAYLOAD)", async () => {
@@ -143,10 +143,13 @@ describe("REST-XML — S3", () => {
     expect(text).toContain(`<DisplayName>${account}</DisplayName>`);
   });
 
-  it("unsigned requests are anonymous: AccessDenied, as S3 answers", async () => {
-    const r = await fetch(`${url()}/some-bucket/key`);
+  it("unsigned requests are anonymous: AccessDenied, as S3 answers (NoSuchBucket first: bucket names are public)", async () => {
+    const r = await fetch(`${url()}/`);
     expect(r.status).toBe(403);
     expect(await r.text()).toMatch(/^<\?xml[^>]*\?>\s*<Error><Code>AccessDenied<\/Code>/);
+    const missing = await fetch(`${url()}/some-bucket-${Date.now()}/key`);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toMatch(/<Code>NoSuchBucket<\/Code>/);
   });
 });
 
