@@ -7,10 +7,11 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { crc32 } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   S3Client,
@@ -282,6 +283,32 @@ describe("public read: Block Public Access off and on", () => {
     expect(await (await s3(rootB).send(new GetObjectCommand({ Bucket: bucket, Key: "in/a.txt" }))).Body!.transformToString()).toBe(
       "dropped",
     );
+    // An aws-chunked upload with unsigned chunks and a checksum trailer (what SDKs send unsigned), de-chunked.
+    const data = "chunked and unsigned";
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(data));
+    const chunked = `${data.length.toString(16)}\r\n${data}\r\n0\r\nx-amz-checksum-crc32:${crc.toString("base64")}\r\n\r\n`;
+    const up = await anon(`${bucket}/in/chunked.txt`, {
+      method: "PUT",
+      headers: {
+        "content-encoding": "aws-chunked",
+        "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        "x-amz-decoded-content-length": String(data.length),
+        "x-amz-trailer": "x-amz-checksum-crc32",
+      },
+      body: chunked,
+    });
+    expect(up.status).toBe(200);
+    expect(await (await s3(rootB).send(new GetObjectCommand({ Bucket: bucket, Key: "in/chunked.txt" }))).Body!.transformToString()).toBe(
+      data,
+    );
+    // Chunks that claim signatures cannot be checked without one.
+    const signedChunks = await anon(`${bucket}/in/signed.txt`, {
+      method: "PUT",
+      headers: { "content-encoding": "aws-chunked", "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" },
+      body: chunked,
+    });
+    expect(signedChunks.status).toBe(403);
     // Only under in/, only PutObject.
     expect((await anon(`${bucket}/out.txt`, { method: "PUT", body: "x" })).status).toBe(403);
     expect((await anon(`${bucket}/in/a.txt`)).status).toBe(403);
@@ -348,6 +375,25 @@ describe.skipIf(!hasAwsCli)("the AWS CLI with --no-sign-request", () => {
       };
       expect(out.ContentLength).toBe(11);
       expect(await readFile(file, "utf8")).toBe("public data");
+    }
+    // Uploads: granted to anyone under in/ (each CLI sends its own unsigned upload).
+    await s3(rootB).send(
+      new PutBucketPolicyCommand({
+        Bucket: bucket,
+        Policy: policy(
+          { Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/*` },
+          { Effect: "Allow", Principal: "*", Action: "s3:PutObject", Resource: `arn:aws:s3:::${bucket}/in/*` },
+        ),
+      }),
+    );
+    const src = path.join(dir, "up.txt");
+    await writeFile(src, "uploaded anonymously");
+    for (const bin of ["aws", ...(cliV2 ? [cliV2] : [])]) {
+      const key = `in/${path.basename(bin)}-${bin.length}.txt`;
+      await cli(bin, "s3", "cp", src, `s3://${bucket}/${key}`);
+      expect(await (await s3(rootB).send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString()).toBe(
+        "uploaded anonymously",
+      );
     }
     await s3(rootB).send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: ALL_ON }));
     for (const bin of ["aws", ...(cliV2 ? [cliV2] : [])])
