@@ -361,7 +361,7 @@ describe.skipIf(!hasAwsCli)("the AWS CLI with --no-sign-request", () => {
     throw new Error("expected the CLI to fail");
   };
 
-  it("reads a public object (s3 cp to stdout, s3api get-object) and is refused once the bucket is private again", async () => {
+  it("reads (s3 cp to stdout, s3api get-object) and uploads anonymously, and is refused once the bucket is private again", async () => {
     const bucket = await bucketOfB("cli");
     expect(await failure(cli("aws", "s3", "cp", `s3://${bucket}/data.txt`, "-"))).toMatch(/403|Forbidden|AccessDenied/);
     await s3(rootB).send(new DeletePublicAccessBlockCommand({ Bucket: bucket }));
@@ -400,5 +400,5 @@ describe.skipIf(!hasAwsCli)("the AWS CLI with --no-sign-request", () => {
       expect(await failure(cli(bin, "s3api", "get-object", "--bucket", bucket, "--key", "data.txt", "/dev/null"))).toMatch(
         /AccessDenied|403/,
       );
-  });
+  }, 180_000);
 });
