@@ -3,7 +3,8 @@
  * list) per line and S3's verdict, from the user guide's "The meaning of 'public'".
  */
 import { describe, expect, it } from "vitest";
-import { isPublicPolicy, policyPublicity } from "../../src/services/s3/public-policy";
+import { isPublicPolicy, policyPublicity, restrictToAccount } from "../../src/services/s3/public-policy";
+import { evaluate, parsePolicy, type Principal } from "../../src/policy/index";
 
 const R = "arn:aws:s3:::b/*";
 const allow = (principal: unknown, condition?: object) => ({
@@ -123,5 +124,86 @@ describe("the meaning of 'public' for a bucket policy", () => {
 
   it("a single statement object (not a list) is read too", () => {
     expect(isPublicPolicy(JSON.stringify({ Version: "2012-10-17", Statement: allow("*") }))).toBe(true);
+  });
+});
+
+describe("RestrictPublicBuckets: a public policy confined to the owner's account", () => {
+  const OWNER = "111122223333";
+  const OTHER = "444455556666";
+  const doc = (...statements: object[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
+  const confined = (s: object, extra: Record<string, unknown> = {}) => ({
+    ...s,
+    Condition: { ...extra, StringEquals: { ...((extra.StringEquals as object) ?? {}), "aws:PrincipalAccount": OWNER } },
+  });
+  const statementsOf = (json: string | null) => (json === null ? null : (JSON.parse(json) as { Statement: object[] }).Statement);
+  const deny = { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: R, Condition: { Bool: { "aws:SecureTransport": "false" } } };
+
+  // [what, statements, statements once restricted (null: nothing left)]
+  const RESTRICT: [string, object[], object[] | null][] = [
+    ["a policy that is not public is kept as is", [allow({ AWS: OTHER })], [allow({ AWS: OTHER })]],
+    ["a public Allow is confined", [allow("*")], [confined(allow("*"))]],
+    [
+      "every Allow is confined, the ones naming accounts too",
+      [allow("*"), allow({ AWS: OTHER })],
+      [confined(allow("*")), confined(allow({ AWS: OTHER }))],
+    ],
+    ["Denys are kept as written", [deny, allow("*")], [deny, confined(allow("*"))]],
+    [
+      "service principals keep their grant",
+      [allow({ Service: "cloudtrail.amazonaws.com" }), allow("*")],
+      [allow({ Service: "cloudtrail.amazonaws.com" }), confined(allow("*"))],
+    ],
+    [
+      "a statement naming services and accounts is split",
+      [allow({ Service: "logging.s3.amazonaws.com", AWS: "*" })],
+      [allow({ Service: "logging.s3.amazonaws.com" }), confined(allow({ AWS: "*" }))],
+    ],
+    [
+      "existing conditions stay",
+      [allow("*", { Bool: { "aws:SecureTransport": "true" } })],
+      [confined(allow("*"), { Bool: { "aws:SecureTransport": "true" } })],
+    ],
+    [
+      "a statement testing aws:PrincipalAccount keeps its test, and gets the owner's too",
+      [allow("*", { StringLike: { "aws:PrincipalAccount": "4444*" } })],
+      [confined(allow("*"), { StringLike: { "aws:PrincipalAccount": "4444*" } })],
+    ],
+    [
+      "… with the next operator that means the same when StringEquals is taken",
+      [allow("*", { StringEquals: { "aws:principalaccount": "${aws:ResourceAccount}" } })],
+      [
+        {
+          ...allow("*"),
+          Condition: {
+            StringEquals: { "aws:principalaccount": "${aws:ResourceAccount}" },
+            "ForAnyValue:StringEquals": { "aws:PrincipalAccount": OWNER },
+          },
+        },
+      ],
+    ],
+  ];
+
+  it.each(RESTRICT)("%s", (_what, statements, expected) => {
+    expect(statementsOf(restrictToAccount(doc(...statements), OWNER))).toEqual(expected);
+  });
+
+  it("as the engine evaluates it: anonymous and other accounts lose the grant, the owner's users keep it", () => {
+    const restricted = restrictToAccount(doc(allow("*"), allow({ AWS: OTHER })), OWNER)!;
+    const compiled = parsePolicy(restricted, "resource");
+    if (!compiled.ok) throw new Error(compiled.message);
+    const resource = [{ id: "arn:aws:s3:::b", type: "resource" as const, policy: compiled.policy }];
+    const decide = (principal: Principal, identity = false) =>
+      evaluate(
+        { principal, action: "s3:GetObject", resource: "arn:aws:s3:::b/k", resourceAccount: OWNER, context: {} },
+        { identity: identity ? [{ id: "p", type: "identity", policy: allowAll }] : [], resource },
+      ).decision;
+    const allowAllParsed = parsePolicy(doc({ Effect: "Allow", Action: "s3:*", Resource: "*" }), "identity");
+    if (!allowAllParsed.ok) throw new Error(allowAllParsed.message);
+    const allowAll = allowAllParsed.policy;
+    expect(decide({ kind: "anonymous", account: "", arn: "anonymous", userId: "anonymous" })).toBe("implicitDeny");
+    expect(decide({ kind: "user", account: OTHER, arn: `arn:aws:iam::${OTHER}:user/x`, userId: "AIDAX", username: "x" }, true)).toBe(
+      "implicitDeny",
+    );
+    expect(decide({ kind: "user", account: OWNER, arn: `arn:aws:iam::${OWNER}:user/u`, userId: "AIDAU", username: "u" })).toBe("allow");
   });
 });

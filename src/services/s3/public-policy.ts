@@ -150,22 +150,28 @@ export const isPublicPolicy = (json: string): boolean => policyPublicity(json).i
 const PRINCIPAL_ACCOUNT = "aws:PrincipalAccount";
 
 /**
+ * Operators that say the same of a 12-digit account id (aws:PrincipalAccount is single-valued): the
+ * first one a statement does not already use for aws:PrincipalAccount carries the owner's account,
+ * so the statement's own test of the key, if any, still holds too.
+ */
+const SAME_TEST = ["StringEquals", "ForAnyValue:StringEquals", "StringEqualsIgnoreCase", "ForAnyValue:StringEqualsIgnoreCase"];
+
+/**
  * Confines one Allow statement to principals of `account` with a `StringEquals aws:PrincipalAccount`
  * condition (anonymous callers and services have no aws:PrincipalAccount: it never holds for them).
- * Null when the statement already demands other accounts only (it can grant nothing any more).
+ * Null in the absurd case of a statement testing the key with all of SAME_TEST (it is dropped).
  */
 function confine(s: Record<string, unknown>, account: string): Record<string, unknown> | null {
   const condition: Record<string, unknown> = isObj(s.Condition) ? { ...s.Condition } : {};
-  const opKey = Object.keys(condition).find((k) => k.toLowerCase() === "stringequals") ?? "StringEquals";
-  const block: Record<string, unknown> = isObj(condition[opKey]) ? { ...(condition[opKey] as Record<string, unknown>) } : {};
-  const existing = Object.keys(block).find((k) => k.toLowerCase() === PRINCIPAL_ACCOUNT.toLowerCase());
-  if (existing !== undefined) {
-    // Both must hold: the statement's own accounts and the owner's.
-    if (!strings(block[existing]).includes(account)) return null;
-    block[existing] = account;
-  } else block[PRINCIPAL_ACCOUNT] = account;
-  condition[opKey] = block;
-  return { ...s, Condition: condition };
+  for (const op of SAME_TEST) {
+    const opKey = Object.keys(condition).find((k) => k.toLowerCase() === op.toLowerCase()) ?? op;
+    const block = condition[opKey];
+    if (block !== undefined && !isObj(block)) continue;
+    if (block && Object.keys(block).some((k) => k.toLowerCase() === PRINCIPAL_ACCOUNT.toLowerCase())) continue;
+    condition[opKey] = { ...(block ?? {}), [PRINCIPAL_ACCOUNT]: account };
+    return { ...s, Condition: condition };
+  }
+  return null;
 }
 
 /**
