@@ -10,19 +10,48 @@ import { s3Buckets, s3Objects } from "./schema";
 
 /**
  * A bucket as the store returns it: every column of `s3_buckets`, `region` the LocationConstraint
- * it was created in (`us-east-1` when none was given; `EU` kept as sent) and `policy` the bucket
- * policy as PutBucketPolicy stored it — absent (not null) when the bucket has none.
+ * it was created in (`us-east-1` when none was given; `EU` kept as sent), `policy` the bucket
+ * policy as PutBucketPolicy stored it — absent (not null) when the bucket has none —, `tags` its
+ * tag set (absent when it has none) and `objectOwnership` its Object Ownership (absent after
+ * DeleteBucketOwnershipControls; a row written without one reads BucketOwnerEnforced).
  */
-export type BucketRow = Row<typeof s3Buckets, "policy"> & { policy?: string };
+export type BucketRow = Row<typeof s3Buckets, "policy" | "tags" | "objectOwnership"> & {
+  policy?: string;
+  tags?: Record<string, string>;
+  objectOwnership?: string;
+};
 
 const BUCKET = selectList(s3Buckets);
-/** A listing does not need the policies (a row without one comes back without `policy`). */
-const LISTED = selectList(s3Buckets, ["policy"]);
+/** A listing does not need the policies or tags (a row without them comes back without `policy` / `tags`). */
+const LISTED = selectList(s3Buckets, ["policy", "tags"]);
 
-/** A row as D1 answers it (`policy` NULL when none, or not selected) as a BucketRow (`policy` absent); other keys of `r` are left out. */
-export const bucketOf = (r: Row<typeof s3Buckets, "policy"> & { policy?: string | null }): BucketRow => {
+/** A JSON object of strings (tags) as stored; undefined for NULL or anything else. */
+export function tagsOf(json: string | null | undefined): Record<string, string> | undefined {
+  if (typeof json !== "string") return undefined;
+  try {
+    const v: unknown = JSON.parse(json);
+    if (!v || typeof v !== "object" || Array.isArray(v)) return undefined;
+    const out: Record<string, string> = {};
+    for (const [k, x] of Object.entries(v)) if (typeof x === "string") out[k] = x;
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+type RawBucket = Row<typeof s3Buckets, "policy" | "tags" | "objectOwnership"> & {
+  policy?: string | null;
+  tags?: string | null;
+  objectOwnership?: string | null;
+};
+
+/** A row as D1 answers it (NULL or unselected columns) as a BucketRow (those keys absent); other keys of `r` are left out. */
+export const bucketOf = (r: RawBucket): BucketRow => {
   const b: BucketRow = { name: r.name, accountId: r.accountId, region: r.region, createDate: r.createDate };
   if (typeof r.policy === "string") b.policy = r.policy;
+  const tags = tagsOf(r.tags);
+  if (tags) b.tags = tags;
+  if (typeof r.objectOwnership === "string") b.objectOwnership = r.objectOwnership;
   return b;
 };
 
@@ -37,8 +66,8 @@ export async function createBucket(db: Db, b: BucketRow): Promise<{ created: tru
   const [ins, existing] = await db.$client.batch<{ name?: string; accountId?: string }>([
     statement(
       db,
-      sql`INSERT INTO ${t} (${bare(t.name)}, ${bare(t.accountId)}, ${bare(t.region)}, ${bare(t.createDate)})
-        VALUES (${b.name}, ${b.accountId}, ${b.region}, ${b.createDate})
+      sql`INSERT INTO ${t} (${bare(t.name)}, ${bare(t.accountId)}, ${bare(t.region)}, ${bare(t.createDate)}, ${bare(t.objectOwnership)})
+        VALUES (${b.name}, ${b.accountId}, ${b.region}, ${b.createDate}, ${b.objectOwnership ?? "BucketOwnerEnforced"})
         ON CONFLICT (${bare(t.name)}) DO NOTHING RETURNING ${bare(t.name)}`,
     ),
     statement(db, sql`SELECT ${t.accountId} AS ${sql.identifier("accountId")} FROM ${t} WHERE ${t.name} = ${b.name}`),
@@ -65,7 +94,7 @@ export async function listBuckets(
         sql`, `,
       )})`
     : sql``;
-  const rs = await all<Row<typeof s3Buckets, "policy">>(
+  const rs = await all<RawBucket>(
     db,
     sql`SELECT ${LISTED} FROM ${t}
       WHERE ${t.accountId} = ${accountId} AND ${t.name} > ${opts.after ?? ""} AND substr(${t.name}, 1, length(${prefix})) = ${prefix}${inRegions}
@@ -99,6 +128,27 @@ export async function setBucketPolicy(db: Db, name: string, accountId: string, p
   const r = await all(
     db,
     sql`UPDATE ${t} SET ${bare(t.policy)} = ${policy} WHERE ${t.name} = ${name} AND ${t.accountId} = ${accountId} RETURNING ${bare(t.name)}`,
+  );
+  return r.length > 0;
+}
+
+/** Sets (or, with null, removes) the tag set of a bucket of `accountId`. False when the bucket is gone. */
+export async function setBucketTags(db: Db, name: string, accountId: string, tags: Record<string, string> | null): Promise<boolean> {
+  const t = s3Buckets;
+  const json = tags === null ? null : JSON.stringify(tags);
+  const r = await all(
+    db,
+    sql`UPDATE ${t} SET ${bare(t.tags)} = ${json} WHERE ${t.name} = ${name} AND ${t.accountId} = ${accountId} RETURNING ${bare(t.name)}`,
+  );
+  return r.length > 0;
+}
+
+/** Sets (or, with null, removes) the Object Ownership of a bucket of `accountId`. False when the bucket is gone. */
+export async function setObjectOwnership(db: Db, name: string, accountId: string, ownership: string | null): Promise<boolean> {
+  const t = s3Buckets;
+  const r = await all(
+    db,
+    sql`UPDATE ${t} SET ${bare(t.objectOwnership)} = ${ownership} WHERE ${t.name} = ${name} AND ${t.accountId} = ${accountId} RETURNING ${bare(t.name)}`,
   );
   return r.length > 0;
 }

@@ -1,8 +1,17 @@
-/** S3 (REST-XML): every action, by family (buckets, bucket policies, objects, listings). */
+/** S3 (REST-XML): every action, by family (buckets, bucket policies, objects, listings, tagging, ownership controls). */
 import type { RegisteredAction } from "../action";
 import { bucketActions } from "./buckets";
 import { objectActions } from "./objects";
 import { listActions } from "./list";
 import { bucketPolicyActions } from "./bucket-policy";
+import { taggingActions } from "./tagging";
+import { ownershipActions } from "./ownership";
 
-export const s3Actions: RegisteredAction[] = [...bucketActions, ...bucketPolicyActions, ...objectActions, ...listActions];
+export const s3Actions: RegisteredAction[] = [
+  ...bucketActions,
+  ...bucketPolicyActions,
+  ...objectActions,
+  ...listActions,
+  ...taggingActions,
+  ...ownershipActions,
+];
