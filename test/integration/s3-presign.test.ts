@@ -217,7 +217,9 @@ describe.skipIf(!hasAwsCli)("aws s3 presign", () => {
       expect(res.status).toBe(400);
       const text = await res.text();
       expect(xmlValue(text, "Code")).toBe("InvalidRequest");
-      expect(xmlValue(text, "Message")).toBe("The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.");
+      expect(xmlValue(text, "Message")).toBe(
+        "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
+      );
     }
   });
 });
