@@ -14,7 +14,7 @@ import { MAX_BODY_BYTES, MAX_S3_BODY_BYTES, readBodyLimited } from "./protocol/b
 import { NAMESPACES, errorXml, resultXml, successXmlFromResult } from "./protocol/xml";
 import { authenticate } from "./auth/authenticate";
 import { anonymousCaller, anonymousPayload, ANONYMOUS_REGION } from "./auth/anonymous";
-import { parseSignature, type SignedRequestInfo } from "./auth/sigv4";
+import { parseSignature, requestSignature, type SignedRequestInfo } from "./auth/sigv4";
 import { findAction, isQueryService, MODELS, QUERY_VERSIONS } from "./services/registry";
 import type { ActionContext, RegisteredAction, RequestInfo } from "./services/action";
 import type { Caller } from "./auth/caller";
@@ -100,6 +100,12 @@ async function handleAws(c: Context<{ Bindings: Env }>): Promise<Response> {
   return handleQuery(c, requestId, url, signature);
 }
 
+/** TLS version of an https request as AWS's s3:TlsVersion has it (`TLSv1.3` → `1.3`), from Cloudflare's request metadata. */
+function tlsVersionOf(raw: Request): string | undefined {
+  const v = (raw as { cf?: { tlsVersion?: unknown } }).cf?.tlsVersion;
+  return typeof v === "string" && /^TLSv\d/.test(v) ? v.slice(4) : undefined;
+}
+
 /** The per-request context every action runs with. */
 function actionContext(
   c: Context<{ Bindings: Env }>,
@@ -109,6 +115,7 @@ function actionContext(
   t: number,
   region: string,
   url: URL,
+  signature?: SignedRequestInfo,
 ): ActionContext {
   const raw = c.req.raw;
   const request: RequestInfo = {
@@ -119,6 +126,9 @@ function actionContext(
     userAgent: raw.headers.get("user-agent") ?? "",
     secureTransport: url.protocol === "https:",
   };
+  const tls = url.protocol === "https:" ? tlsVersionOf(raw) : undefined;
+  if (tls) request.tlsVersion = tls;
+  if (signature) request.signature = requestSignature(raw.headers, url, signature);
   return {
     env: c.env,
     db,
@@ -160,7 +170,7 @@ async function authenticated(
     (p) => c.executionCtx.waitUntil(p),
     parsed,
   );
-  return { ctx: actionContext(c, db, caller, requestId, t, signature.region, url), service: signature.service, payload };
+  return { ctx: actionContext(c, db, caller, requestId, t, signature.region, url, signature), service: signature.service, payload };
 }
 
 /** What every pipeline does once it knows the action: last-used bookkeeping and the session restrictions. */

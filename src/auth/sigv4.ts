@@ -5,7 +5,7 @@
  * (aws4fetch's signer did the canonical request before; verifying with it meant building a signer
  * per request and overriding its header list — a third of the hot path's time.)
  */
-import { errors } from "../protocol/errors";
+import { AwsError, errors } from "../protocol/errors";
 import { parseAmzDate } from "../lib/clock";
 import { toHex, utf8 } from "../lib/encoding";
 import { sha256Hex, timingSafeEqual } from "../lib/crypto";
@@ -38,6 +38,30 @@ export interface RawRequest {
 }
 
 const MAX_SKEW_MS = 15 * 60 * 1000;
+/** A presigned URL lives at most 7 days (SigV4's limit). */
+const MAX_PRESIGNED_EXPIRES_S = 604800;
+
+/** How a request was signed, as the services' condition keys need it (S3's s3:authType, s3:signatureAge …). */
+export interface RequestSignature {
+  /** query-string (presigned URL) rather than Authorization header */
+  presigned: boolean;
+  /** epoch ms of X-Amz-Date */
+  signedAt: number;
+  /** x-amz-content-sha256 as sent (a presigned URL's X-Amz-Content-Sha256, else UNSIGNED-PAYLOAD) */
+  contentSha256?: string;
+}
+
+export function requestSignature(headers: Headers, url: URL, info: SignedRequestInfo): RequestSignature {
+  const sha = info.presigned ? presignedPayloadHash(url) : headers.get("x-amz-content-sha256");
+  return sha === null
+    ? { presigned: info.presigned, signedAt: info.time }
+    : { presigned: info.presigned, signedAt: info.time, contentSha256: sha };
+}
+
+/** S3's presigned URLs sign UNSIGNED-PAYLOAD unless the URL itself names a hash (X-Amz-Content-Sha256). */
+function presignedPayloadHash(url: URL): string {
+  return url.searchParams.get("X-Amz-Content-Sha256") ?? "UNSIGNED-PAYLOAD";
+}
 
 /** Reads the SigV4 fields; null when the request carries no signature at all. */
 export function parseSignature(req: RawRequest): SignedRequestInfo | null {
@@ -74,6 +98,14 @@ export function parseSignature(req: RawRequest): SignedRequestInfo | null {
   }
   if (req.url.search === "") return null;
   const q = req.url.searchParams;
+  // An S3 SigV2 presigned URL (the AWS CLI v1's `aws s3 presign` by default): S3 buckets created since
+  // June 2020 take SigV4 only, and answer this. (The Query APIs' own SigV2 carries SignatureVersion.)
+  if (q.has("AWSAccessKeyId") && q.has("Signature") && q.has("Expires") && !q.has("SignatureVersion"))
+    throw new AwsError(
+      "InvalidRequest",
+      "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
+      400,
+    );
   if (q.has("X-Amz-Signature") || q.has("X-Amz-Credential") || q.get("X-Amz-Algorithm")) {
     const missing: string[] = [];
     for (const f of ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders", "X-Amz-Date"]) {
@@ -86,8 +118,18 @@ export function parseSignature(req: RawRequest): SignedRequestInfo | null {
     let expires: number | undefined;
     if (exp !== null) {
       expires = Number(exp);
-      if (!/^\d+$/.test(exp) || expires > 604800)
-        throw errors.incompleteSignature("X-Amz-Expires must be a non-negative integer less than or equal to 604800.");
+      // S3 answers in its own words (AuthorizationQueryParametersError); the others in SigV4's.
+      const s3 = q.get("X-Amz-Credential")!.split("/")[3] === "s3";
+      if (!/^-?\d+$/.test(exp))
+        throw s3
+          ? s3QueryError("X-Amz-Expires should be a number")
+          : errors.incompleteSignature("X-Amz-Expires must be a non-negative integer less than or equal to 604800.");
+      if (expires < 0 || expires > MAX_PRESIGNED_EXPIRES_S)
+        throw s3
+          ? s3QueryError(
+              expires < 0 ? "X-Amz-Expires must be non-negative" : "X-Amz-Expires must be less than a week (in seconds) that is 604800",
+            )
+          : errors.incompleteSignature("X-Amz-Expires must be a non-negative integer less than or equal to 604800.");
     }
     return build(
       q.get("X-Amz-Credential")!,
@@ -142,6 +184,15 @@ function build(
   return info;
 }
 
+function s3QueryError(message: string): AwsError {
+  return new AwsError("AuthorizationQueryParametersError", message, 400);
+}
+
+/** ISO 8601 at whole seconds, as S3's expiry details have it. */
+function isoSeconds(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
 function fmt(ms: number): string {
   return new Date(ms).toISOString().replace(/[:-]|\.\d{3}/g, "");
 }
@@ -154,7 +205,14 @@ export function checkTime(info: SignedRequestInfo, now: number): void {
     );
   if (info.presigned) {
     const expires = info.expires ?? 900;
-    if (now > info.time + expires * 1000) throw errors.accessDenied("Request has expired");
+    const end = info.time + expires * 1000;
+    // S3's answer names the lifetime, the end and the server's clock (other services: the message alone).
+    if (now > end)
+      throw errors.accessDenied("Request has expired").withDetails({
+        "X-Amz-Expires": String(expires),
+        Expires: isoSeconds(end),
+        ServerTime: isoSeconds(now),
+      });
     if (info.time - now > MAX_SKEW_MS)
       throw errors.signatureDoesNotMatch(
         `Signature not yet current: ${info.amzDate} is still later than ${fmt(now + MAX_SKEW_MS)} (${fmt(now)} + 15 min.)`,
@@ -255,7 +313,11 @@ export async function verifySignature(req: RawRequest, body: Uint8Array, info: S
   const unsigned = info.service === "s3" && (declared === "UNSIGNED-PAYLOAD" || isStreamingMode(declared));
   if (declared !== null && !unsigned && declared.toLowerCase() !== bodyHash)
     throw errors.signatureDoesNotMatch("The provided 'x-amz-content-sha256' header does not match what was computed.");
-  const canonical = canonicalRequest(req, info, unsigned ? declared : bodyHash);
+  // An S3 presigned URL signs UNSIGNED-PAYLOAD (or the hash it names), never the body it is used with.
+  const payloadHash = info.service === "s3" && info.presigned ? presignedPayloadHash(req.url) : unsigned ? declared : bodyHash;
+  if (payloadHash !== "UNSIGNED-PAYLOAD" && payloadHash.toLowerCase() !== bodyHash && info.presigned && info.service === "s3")
+    throw errors.signatureDoesNotMatch("The provided 'x-amz-content-sha256' header does not match what was computed.");
+  const canonical = canonicalRequest(req, info, payloadHash);
   const scope = `${info.scopeDate}/${info.region}/${info.service}/aws4_request`;
   const stringToSign = `AWS4-HMAC-SHA256\n${info.amzDate}\n${scope}\n${await sha256Hex(canonical)}`;
   const key = await signingKey(secret, info.scopeDate, info.region, info.service);

@@ -5,6 +5,7 @@
  */
 import type { Env } from "../env";
 import type { Caller } from "../auth/caller";
+import type { RequestSignature } from "../auth/sigv4";
 import type { Fields, InferFields } from "../protocol/shapes";
 import type { XmlValue } from "../protocol/xml";
 import type { Db } from "../store/db";
@@ -23,6 +24,10 @@ export interface RequestInfo {
   region: string;
   userAgent: string;
   secureTransport: boolean;
+  /** the TLS version of an https request as AWS names it (`1.2`, `1.3`); absent over plain http */
+  tlsVersion?: string;
+  /** how the request was signed (S3's s3:authType, s3:signatureAge, s3:x-amz-content-sha256); absent when unsigned */
+  signature?: RequestSignature;
 }
 
 export interface AuthzTarget {

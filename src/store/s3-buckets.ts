@@ -27,21 +27,53 @@ export const NEW_BUCKET_PUBLIC_ACCESS_BLOCK: Readonly<PublicAccessBlock> = Objec
 type BpaColumn = "blockPublicAcls" | "ignorePublicAcls" | "blockPublicPolicy" | "restrictPublicBuckets";
 
 /**
+/**
  * A bucket as the store returns it: the columns of `s3_buckets`, `region` the LocationConstraint
  * it was created in (`us-east-1` when none was given; `EU` kept as sent), `policy` the bucket
- * policy as PutBucketPolicy stored it and `publicAccessBlock` its Block Public Access settings —
- * each absent (not null) when the bucket has none.
+ * policy as PutBucketPolicy stored it, `publicAccessBlock` its Block Public Access settings, `tags`
+ * its tag set and `objectOwnership` its Object Ownership — each absent (not null) when the bucket has
+ * none (a row written without an Object Ownership reads BucketOwnerEnforced).
  */
-export type BucketRow = Row<typeof s3Buckets, "policy" | BpaColumn> & { policy?: string; publicAccessBlock?: PublicAccessBlock };
+export type BucketRow = Row<typeof s3Buckets, "policy" | "tags" | "objectOwnership" | BpaColumn> & {
+  policy?: string;
+  publicAccessBlock?: PublicAccessBlock;
+  tags?: Record<string, string>;
+  objectOwnership?: string;
+};
 
 const BUCKET = selectList(s3Buckets);
-/** A listing does not need the policies nor the settings (a row without them comes back without `policy` / `publicAccessBlock`). */
-const LISTED = selectList(s3Buckets, ["policy", "blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets"]);
+/** A listing needs neither the policies, the settings nor the tags (a row without them comes back without those keys). */
+const LISTED = selectList(s3Buckets, [
+  "policy",
+  "tags",
+  "blockPublicAcls",
+  "ignorePublicAcls",
+  "blockPublicPolicy",
+  "restrictPublicBuckets",
+]);
 
-/** A row as D1 answers it (NULL when none, or not selected) as a BucketRow (the keys absent); other keys of `r` are left out. */
-export const bucketOf = (
-  r: Row<typeof s3Buckets, "policy" | BpaColumn> & { policy?: string | null } & Partial<Record<BpaColumn, number | null>>,
-): BucketRow => {
+/** A JSON object of strings (tags) as stored; undefined for NULL or anything else. */
+export function tagsOf(json: string | null | undefined): Record<string, string> | undefined {
+  if (typeof json !== "string") return undefined;
+  try {
+    const v: unknown = JSON.parse(json);
+    if (!v || typeof v !== "object" || Array.isArray(v)) return undefined;
+    const out: Record<string, string> = {};
+    for (const [k, x] of Object.entries(v)) if (typeof x === "string") out[k] = x;
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+type RawBucket = Row<typeof s3Buckets, "policy" | "tags" | "objectOwnership" | BpaColumn> & {
+  policy?: string | null;
+  tags?: string | null;
+  objectOwnership?: string | null;
+} & Partial<Record<BpaColumn, number | null>>;
+
+/** A row as D1 answers it (NULL or unselected columns) as a BucketRow (those keys absent); other keys of `r` are left out. */
+export const bucketOf = (r: RawBucket): BucketRow => {
   const b: BucketRow = { name: r.name, accountId: r.accountId, region: r.region, createDate: r.createDate };
   if (typeof r.policy === "string") b.policy = r.policy;
   // The four are written together: any of them set means the bucket has a configuration.
@@ -52,6 +84,9 @@ export const bucketOf = (
       blockPublicPolicy: r.blockPublicPolicy === 1,
       restrictPublicBuckets: r.restrictPublicBuckets === 1,
     };
+  const tags = tagsOf(r.tags);
+  if (tags) b.tags = tags;
+  if (typeof r.objectOwnership === "string") b.objectOwnership = r.objectOwnership;
   return b;
 };
 
@@ -70,9 +105,10 @@ export async function createBucket(db: Db, b: BucketRow): Promise<{ created: tru
   const [ins, existing] = await db.$client.batch<{ name?: string; accountId?: string }>([
     statement(
       db,
-      sql`INSERT INTO ${t} (${bare(t.name)}, ${bare(t.accountId)}, ${bare(t.region)}, ${bare(t.createDate)},
+      sql`INSERT INTO ${t} (${bare(t.name)}, ${bare(t.accountId)}, ${bare(t.region)}, ${bare(t.createDate)}, ${bare(t.objectOwnership)},
           ${bare(t.blockPublicAcls)}, ${bare(t.ignorePublicAcls)}, ${bare(t.blockPublicPolicy)}, ${bare(t.restrictPublicBuckets)})
-        VALUES (${b.name}, ${b.accountId}, ${b.region}, ${b.createDate}, ${bpa[0]}, ${bpa[1]}, ${bpa[2]}, ${bpa[3]})
+        VALUES (${b.name}, ${b.accountId}, ${b.region}, ${b.createDate}, ${b.objectOwnership ?? "BucketOwnerEnforced"},
+          ${bpa[0]}, ${bpa[1]}, ${bpa[2]}, ${bpa[3]})
         ON CONFLICT (${bare(t.name)}) DO NOTHING RETURNING ${bare(t.name)}`,
     ),
     statement(db, sql`SELECT ${t.accountId} AS ${sql.identifier("accountId")} FROM ${t} WHERE ${t.name} = ${b.name}`),
@@ -99,7 +135,7 @@ export async function listBuckets(
         sql`, `,
       )})`
     : sql``;
-  const rs = await all<Row<typeof s3Buckets, "policy">>(
+  const rs = await all<RawBucket>(
     db,
     sql`SELECT ${LISTED} FROM ${t}
       WHERE ${t.accountId} = ${accountId} AND ${t.name} > ${opts.after ?? ""} AND substr(${t.name}, 1, length(${prefix})) = ${prefix}${inRegions}
@@ -156,6 +192,27 @@ export async function setPublicAccessBlock(db: Db, name: string, accountId: stri
     sql`UPDATE ${t} SET ${bare(t.blockPublicAcls)} = ${acls}, ${bare(t.ignorePublicAcls)} = ${ignore},
         ${bare(t.blockPublicPolicy)} = ${policy}, ${bare(t.restrictPublicBuckets)} = ${restrict}
       WHERE ${t.name} = ${name} AND ${t.accountId} = ${accountId} RETURNING ${bare(t.name)}`,
+  );
+  return r.length > 0;
+}
+
+/** Sets (or, with null, removes) the tag set of a bucket of `accountId`. False when the bucket is gone. */
+export async function setBucketTags(db: Db, name: string, accountId: string, tags: Record<string, string> | null): Promise<boolean> {
+  const t = s3Buckets;
+  const json = tags === null ? null : JSON.stringify(tags);
+  const r = await all(
+    db,
+    sql`UPDATE ${t} SET ${bare(t.tags)} = ${json} WHERE ${t.name} = ${name} AND ${t.accountId} = ${accountId} RETURNING ${bare(t.name)}`,
+  );
+  return r.length > 0;
+}
+
+/** Sets (or, with null, removes) the Object Ownership of a bucket of `accountId`. False when the bucket is gone. */
+export async function setObjectOwnership(db: Db, name: string, accountId: string, ownership: string | null): Promise<boolean> {
+  const t = s3Buckets;
+  const r = await all(
+    db,
+    sql`UPDATE ${t} SET ${bare(t.objectOwnership)} = ${ownership} WHERE ${t.name} = ${name} AND ${t.accountId} = ${accountId} RETURNING ${bare(t.name)}`,
   );
   return r.length > 0;
 }

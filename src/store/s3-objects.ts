@@ -9,7 +9,7 @@
 import { sql } from "drizzle-orm";
 import { all, bare, first, selectList, statement, type Db, type Row } from "./db";
 import { s3Buckets, s3Objects } from "./schema";
-import { bucketOf, type BucketRow } from "./s3-buckets";
+import { bucketOf, tagsOf, type BucketRow } from "./s3-buckets";
 
 export interface ObjectRow {
   bucket: string;
@@ -27,6 +27,8 @@ export interface ObjectRow {
   headers: Record<string, string>;
   /** user metadata (x-amz-meta-*), lower-case names */
   metadata: Record<string, string>;
+  /** the object's tags (absent or empty when none) */
+  tags?: Record<string, string>;
 }
 
 /** An object's row as D1 answers it: `headers` and `metadata` JSON text. */
@@ -52,20 +54,22 @@ const objectOf = (r: RawObject): ObjectRow => ({
   contentType: r.contentType,
   headers: parseJson(r.headers),
   metadata: parseJson(r.metadata),
+  tags: tagsOf(r.tags) ?? {},
 });
 
 /**
- * The bucket's columns and its object's under their schema keys, but the object's account_id (the
- * bucket has one too) as `objectAccountId`.
+ * The bucket's columns and its object's under their schema keys, but the object's account_id and
+ * tags (the bucket has both too) as `objectAccountId` and `objectTags`.
  */
-const BUCKET_AND_OBJECT = sql`${selectList(s3Buckets)}, ${selectList(s3Objects, ["accountId"])}, ${s3Objects.accountId} AS ${sql.identifier("objectAccountId")}`;
+const BUCKET_AND_OBJECT = sql`${selectList(s3Buckets)}, ${selectList(s3Objects, ["accountId", "tags"])}, ${s3Objects.accountId} AS ${sql.identifier("objectAccountId")}, ${s3Objects.tags} AS ${sql.identifier("objectTags")}`;
 
 /** The bucket and (when `key` is given) its object, in one query. */
 export async function getBucketAndObject(db: Db, bucket: string, key: string): Promise<{ bucket?: BucketRow; object?: ObjectRow }> {
   const b = s3Buckets;
   const o = s3Objects;
   const r = await first<
-    Row<typeof s3Buckets> & Omit<RawObject, "accountId" | "objectKey"> & { objectKey: string | null; objectAccountId: string }
+    Row<typeof s3Buckets> &
+      Omit<RawObject, "accountId" | "objectKey" | "tags"> & { objectKey: string | null; objectAccountId: string; objectTags: string }
   >(
     db,
     sql`SELECT ${BUCKET_AND_OBJECT}
@@ -75,7 +79,7 @@ export async function getBucketAndObject(db: Db, bucket: string, key: string): P
   const found = bucketOf(r);
   return r.objectKey === null || r.objectKey === undefined
     ? { bucket: found }
-    : { bucket: found, object: objectOf({ ...r, objectKey: r.objectKey, accountId: r.objectAccountId }) };
+    : { bucket: found, object: objectOf({ ...r, objectKey: r.objectKey, accountId: r.objectAccountId, tags: r.objectTags }) };
 }
 
 /**
@@ -93,20 +97,31 @@ export async function putObjectRow(db: Db, o: ObjectRow): Promise<{ written: fal
     statement(
       db,
       sql`INSERT INTO ${t} (${bare(t.bucket)}, ${bare(t.objectKey)}, ${bare(t.accountId)}, ${bare(t.r2Key)}, ${bare(t.size)}, ${bare(t.etag)},
-          ${bare(t.lastModified)}, ${bare(t.contentType)}, ${bare(t.headers)}, ${bare(t.metadata)})
+          ${bare(t.lastModified)}, ${bare(t.contentType)}, ${bare(t.headers)}, ${bare(t.metadata)}, ${bare(t.tags)})
         SELECT ${o.bucket}, ${o.key}, ${o.accountId}, ${o.r2Key}, ${o.size}, ${o.etag}, ${o.lastModified}, ${o.contentType},
-          ${JSON.stringify(o.headers)}, ${JSON.stringify(o.metadata)}
+          ${JSON.stringify(o.headers)}, ${JSON.stringify(o.metadata)}, ${JSON.stringify(o.tags ?? {})}
         WHERE EXISTS (SELECT 1 FROM ${b} WHERE ${b.name} = ${o.bucket} AND ${b.accountId} = ${o.accountId})
         ON CONFLICT (${bare(t.bucket)}, ${bare(t.objectKey)}) DO UPDATE SET ${bare(t.r2Key)} = excluded.${bare(t.r2Key)},
           ${bare(t.size)} = excluded.${bare(t.size)}, ${bare(t.etag)} = excluded.${bare(t.etag)},
           ${bare(t.lastModified)} = excluded.${bare(t.lastModified)}, ${bare(t.contentType)} = excluded.${bare(t.contentType)},
-          ${bare(t.headers)} = excluded.${bare(t.headers)}, ${bare(t.metadata)} = excluded.${bare(t.metadata)}
+          ${bare(t.headers)} = excluded.${bare(t.headers)}, ${bare(t.metadata)} = excluded.${bare(t.metadata)},
+          ${bare(t.tags)} = excluded.${bare(t.tags)}
         RETURNING ${bare(t.bucket)}`,
     ),
   ]);
   if (!ins?.results.length) return { written: false };
   const replaced = old?.results[0]?.r2Key;
   return replaced ? { written: true, replaced } : { written: true };
+}
+
+/** Replaces an object's tag set (`{}` removes them all). False when the object does not exist. */
+export async function setObjectTags(db: Db, bucket: string, key: string, tags: Record<string, string>): Promise<boolean> {
+  const t = s3Objects;
+  const r = await all(
+    db,
+    sql`UPDATE ${t} SET ${bare(t.tags)} = ${JSON.stringify(tags)} WHERE ${t.bucket} = ${bucket} AND ${t.objectKey} = ${key} RETURNING ${bare(t.bucket)}`,
+  );
+  return r.length > 0;
 }
 
 /** D1 binds at most 100 parameters per statement. */
@@ -142,8 +157,8 @@ export interface ListedObject {
 }
 
 /** The columns a listing reads: object_key, size, etag, last_modified. */
-type ListedRaw = Row<typeof s3Objects, "bucket" | "accountId" | "r2Key" | "contentType" | "headers" | "metadata">;
-const LISTED = selectList(s3Objects, ["bucket", "accountId", "r2Key", "contentType", "headers", "metadata"]);
+type ListedRaw = Row<typeof s3Objects, "bucket" | "accountId" | "r2Key" | "contentType" | "headers" | "metadata" | "tags">;
+const LISTED = selectList(s3Objects, ["bucket", "accountId", "r2Key", "contentType", "headers", "metadata", "tags"]);
 
 /**
  * Up to `limit` objects of a bucket in key order, after `after` (exclusive), with keys starting with

@@ -346,6 +346,10 @@ export const s3Buckets = sqliteTable(
     ignorePublicAcls: integer("ignore_public_acls"),
     blockPublicPolicy: integer("block_public_policy"),
     restrictPublicBuckets: integer("restrict_public_buckets"),
+    /** JSON object of the bucket's tags (migrations/0010_s3_tags_ownership.sql); NULL when it has no tag set */
+    tags: text("tags"),
+    /** Object Ownership (BucketOwnerEnforced unless changed); NULL after DeleteBucketOwnershipControls */
+    objectOwnership: text("object_ownership").default("BucketOwnerEnforced"),
   },
   (t) => [index("s3_buckets_account").on(t.accountId, t.name)],
 );
@@ -370,6 +374,8 @@ export const s3Objects = sqliteTable(
     headers: text("headers").notNull(),
     /** JSON: user metadata (x-amz-meta-*), names lower-cased */
     metadata: text("metadata").notNull(),
+    /** JSON object of the object's tags (migrations/0010_s3_tags_ownership.sql); '{}' when none */
+    tags: text("tags").notNull().default("{}"),
   },
   (t) => [primaryKey({ columns: [t.bucket, t.objectKey] }), index("s3_objects_account").on(t.accountId)],
 );

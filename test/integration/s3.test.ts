@@ -788,7 +788,7 @@ describe("bad input answers S3's error codes, never a 500", () => {
   });
 
   it("operations iamlab does not serve yet still answer NotImplemented (501)", async () => {
-    const r = await rawS3(rootA, "GET", `/${bucket}?tagging`);
+    const r = await rawS3(rootA, "GET", `/${bucket}?versioning`);
     expect(r.status).toBe(501);
     expect(r.text).toContain("<Code>NotImplemented</Code>");
   });

@@ -221,6 +221,7 @@ describe("REST-XML routing and bad input → S3's errors", () => {
   });
   it("an operation iamlab does not list is NotImplemented 501, not a wrong match", () => {
     expect(err(() => matchRestXml(S3_MODEL, req("GET", "/b1", "lifecycle"))).code).toBe("NotImplemented");
+    expect(err(() => matchRestXml(S3_MODEL, req("GET", "/b1", "versioning"))).code).toBe("NotImplemented");
     expect(err(() => matchRestXml(S3_MODEL, req("GET", "/b1", "versions"))).code).toBe("NotImplemented"); // ListObjectVersions
     expect(err(() => matchRestXml(S3_MODEL, req("PUT", "/b1/k", "acl"))).code).toBe("NotImplemented");
     expect(err(() => matchRestXml(S3_MODEL, req("DELETE", "/b1", "cors"))).status).toBe(501);

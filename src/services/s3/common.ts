@@ -12,6 +12,7 @@ import type { ActionContext, AuthzTarget } from "../action";
 import type { BucketRow } from "../../store/s3-buckets";
 import { decide } from "../../authz/authorize";
 import { effectiveBucketPolicy } from "./public-policy";
+import { s3RequestContext, type S3RequestFacts } from "./condition-keys";
 
 export const s3err = {
   noSuchBucket: (bucket: string) =>
@@ -58,6 +59,9 @@ export const s3err = {
     }),
   accessDenied: () => new AwsError("AccessDenied", "Access Denied", 403),
   aclNotSupported: () => new AwsError("AccessControlListNotSupported", "The bucket does not allow ACLs", 400),
+  noSuchTagSet: (bucket: string) => new AwsError("NoSuchTagSet", "The TagSet does not exist", 404).withDetails({ BucketName: bucket }),
+  invalidTag: (message: string) => new AwsError("InvalidTag", message, 400),
+  badRequest: (message: string) => new AwsError("BadRequest", message, 400),
 };
 
 const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
@@ -85,7 +89,7 @@ export const objectArn = (bucket: string, key: string): string => `arn:aws:s3:::
  * owner's account, the bucket policy (the one place where resourcePolicies gets added), S3's denial
  * wording, and the request's S3 condition keys.
  */
-export function s3Target(bucket: BucketRow, resource: string, context?: Record<string, string>): AuthzTarget {
+export function s3Target(bucket: BucketRow, resource: string, context?: Record<string, string | string[]>): AuthzTarget {
   const t: AuthzTarget = { resource, resourceAccount: bucket.accountId, deniedMessage: "s3" };
   // As enforced: Block Public Access's RestrictPublicBuckets narrows a public policy (./public-policy.ts).
   const policy = effectiveBucketPolicy(bucket);
@@ -95,12 +99,33 @@ export function s3Target(bucket: BucketRow, resource: string, context?: Record<s
   return t;
 }
 
+/** What an action adds to the request's own facts for its condition keys. */
+export type S3CallFacts = Omit<S3RequestFacts, "now" | "signature" | "tlsVersion" | "bucketTags">;
+
+/**
+ * The target of a call of `action` (the IAM action, `s3:GetObject`) on a bucket or object, with S3's
+ * condition keys (./condition-keys.ts) from the request, the bucket's tags and the action's `facts`.
+ */
+export function s3ActionTarget(
+  ctx: ActionContext,
+  action: string,
+  bucket: BucketRow,
+  resource: string,
+  facts: S3CallFacts = {},
+): AuthzTarget {
+  const f: S3RequestFacts = { now: ctx.request.now, ...facts };
+  if (ctx.request.signature) f.signature = ctx.request.signature;
+  if (ctx.request.tlsVersion) f.tlsVersion = ctx.request.tlsVersion;
+  if (bucket.tags) f.bucketTags = bucket.tags;
+  return s3Target(bucket, resource, s3RequestContext(action, f));
+}
+
 /**
  * A key that does not exist: NoSuchKey for a caller who may list the bucket (s3:ListBucket),
  * AccessDenied for anyone else — S3 does not tell who cannot list whether a key exists.
  */
 export async function missingKey(ctx: ActionContext, bucket: BucketRow, key: string): Promise<AwsError> {
-  const { decision } = await decide(ctx, "s3:ListBucket", s3Target(bucket, bucketArn(bucket.name)));
+  const { decision } = await decide(ctx, "s3:ListBucket", s3ActionTarget(ctx, "s3:ListBucket", bucket, bucketArn(bucket.name)));
   return decision.decision === "allow" ? s3err.noSuchKey(key) : s3err.accessDenied();
 }
 

@@ -1,10 +1,12 @@
-/** S3 (REST-XML): every action, by family (buckets, bucket policies, public access, objects, listings). */
+/** S3 (REST-XML): every action, by family (buckets, bucket policies, public access, objects, listings, tagging, ownership controls). */
 import type { RegisteredAction } from "../action";
 import { bucketActions } from "./buckets";
 import { objectActions } from "./objects";
 import { listActions } from "./list";
 import { bucketPolicyActions } from "./bucket-policy";
 import { publicAccessActions } from "./public-access";
+import { taggingActions } from "./tagging";
+import { ownershipActions } from "./ownership";
 
 export const s3Actions: RegisteredAction[] = [
   ...bucketActions,
@@ -12,4 +14,6 @@ export const s3Actions: RegisteredAction[] = [
   ...publicAccessActions,
   ...objectActions,
   ...listActions,
+  ...taggingActions,
+  ...ownershipActions,
 ];

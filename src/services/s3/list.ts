@@ -7,7 +7,7 @@ import { defineAction, type ActionContext, type RegisteredAction } from "../acti
 import { getBucket, type BucketRow } from "../../store/s3-buckets";
 import { listObjectRows, type ListedObject } from "../../store/s3-objects";
 import type { XmlValue } from "../../protocol/xml";
-import { bucketArn, decodeToken, encodeToken, ownerOf, s3err, s3Target } from "./common";
+import { bucketArn, decodeToken, encodeToken, ownerOf, s3ActionTarget, s3err } from "./common";
 import { checkExpectedOwner } from "./buckets";
 
 const MAX_KEYS = 1000;
@@ -141,7 +141,8 @@ export const ListObjectsV2 = defineAction({
   effect: "read",
   input: {},
   load: (i, ctx: ActionContext) => loadBucketOf(ctx, i as ListInput),
-  target: (i, _ctx, b: BucketRow) => s3Target(b, bucketArn(b.name), listContext(i as ListInput)),
+  target: (i, ctx: ActionContext, b: BucketRow) =>
+    s3ActionTarget(ctx, "s3:ListBucket", b, bucketArn(b.name), { extra: listContext(i as ListInput) }),
   handler: async (i, ctx: ActionContext, b: BucketRow) => {
     const input = i as ListV2Input;
     checkExpectedOwner(input, b);
@@ -185,7 +186,8 @@ export const ListObjects = defineAction({
   effect: "read",
   input: {},
   load: (i, ctx: ActionContext) => loadBucketOf(ctx, i as ListInput),
-  target: (i, _ctx, b: BucketRow) => s3Target(b, bucketArn(b.name), listContext(i as ListInput)),
+  target: (i, ctx: ActionContext, b: BucketRow) =>
+    s3ActionTarget(ctx, "s3:ListBucket", b, bucketArn(b.name), { extra: listContext(i as ListInput) }),
   handler: async (i, ctx: ActionContext, b: BucketRow) => {
     const input = i as ListV1Input;
     checkExpectedOwner(input, b);

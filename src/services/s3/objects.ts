@@ -11,8 +11,12 @@ import { deleteObjectRows, getBucketAndObject, putObjectRow, type ObjectRow } fr
 import { fromBase64 } from "../../protocol/wire";
 import { authorizeCall, decide, deniedMessage } from "../../authz/authorize";
 import type { XmlValue } from "../../protocol/xml";
-import { deleteBodiesLater, isoNowSeconds, missingKey, newBodyKey, objectArn, s3err, s3Target } from "./common";
+import { deleteBodiesLater, isoNowSeconds, missingKey, newBodyKey, objectArn, s3ActionTarget, s3err, type S3CallFacts } from "./common";
 import { checkExpectedOwner } from "./buckets";
+import type { S3KeyHeaders } from "./condition-keys";
+import { checkObjectAcl, type AclHeaders } from "./ownership";
+import { parseTaggingHeader, requestedTags, taggingHeaderPairs } from "./tagging";
+import { sseOf, storedSse, type SseInput, type SseSettings } from "./encryption";
 
 const DEFAULT_CONTENT_TYPE = "binary/octet-stream";
 const MAX_KEY_BYTES = 1024;
@@ -48,6 +52,9 @@ type StoredHeaders = {
   ContentEncoding?: string;
   ContentLanguage?: string;
   Expires?: string;
+  /** x-amz-server-side-encryption and its KMS key (./encryption.ts) */
+  ServerSideEncryption?: string;
+  SSEKMSKeyId?: string;
 };
 
 interface WriteHeaders {
@@ -97,6 +104,7 @@ async function writeObject(
   contentType: string,
   headers: StoredHeaders,
   metadata: Record<string, string>,
+  tags: Record<string, string>,
 ): Promise<ObjectRow> {
   const r2Key = newBodyKey(bucket);
   await ctx.env.OBJECTS.put(r2Key, body);
@@ -111,6 +119,7 @@ async function writeObject(
     contentType,
     headers,
     metadata,
+    tags,
   };
   const w = await putObjectRow(ctx.db, row);
   if (!w.written) {
@@ -121,17 +130,38 @@ async function writeObject(
   return row;
 }
 
-/** ACLs are disabled (BucketOwnerEnforced): only the canned ACLs that grant nothing extra are accepted. */
-function checkAcl(acl: string | undefined): void {
-  if (acl !== undefined && acl !== "private" && acl !== "bucket-owner-full-control") throw s3err.aclNotSupported();
+/** The x-amz-* headers of a write that S3 turns into condition keys. */
+function writeKeyHeaders(input: AclHeaders & SseInput & { CopySource?: string; MetadataDirective?: string }): S3KeyHeaders {
+  const h: S3KeyHeaders = {};
+  if (input.ACL !== undefined) h.acl = input.ACL;
+  if (input.CopySource !== undefined) h.copySource = input.CopySource;
+  if (input.MetadataDirective !== undefined) h.metadataDirective = input.MetadataDirective;
+  if (input.ServerSideEncryption !== undefined) h.serverSideEncryption = input.ServerSideEncryption;
+  if (input.SSEKMSKeyId !== undefined) h.sseKmsKeyId = input.SSEKMSKeyId;
+  return h;
 }
 
-interface PutObjectInput extends ObjectInput, WriteHeaders {
+/** The response headers of an object's encryption. */
+function sseOut(sse: SseSettings): Record<string, XmlValue> {
+  return sse.SSEKMSKeyId !== undefined
+    ? { ServerSideEncryption: sse.ServerSideEncryption, SSEKMSKeyId: sse.SSEKMSKeyId }
+    : { ServerSideEncryption: sse.ServerSideEncryption };
+}
+
+interface PutObjectInput extends ObjectInput, WriteHeaders, AclHeaders, SseInput {
   Body?: Uint8Array;
   ContentMD5?: string;
-  ACL?: string;
   IfNoneMatch?: string;
   IfMatch?: string;
+  Tagging?: string;
+}
+
+/** PutObject's target: s3:PutObject with its headers and the tags it asks for as condition keys. */
+function putTarget(ctx: ActionContext, action: string, input: PutObjectInput, bucket: BucketRow) {
+  const facts: S3CallFacts = { headers: writeKeyHeaders(input) };
+  const requested = input.Tagging !== undefined ? requestedTags(taggingHeaderPairs(input.Tagging)) : undefined;
+  if (requested) facts.requestObjectTags = requested;
+  return s3ActionTarget(ctx, action, bucket, objectArn(bucket.name, input.Key), facts);
 }
 
 export const PutObject = defineAction({
@@ -143,11 +173,16 @@ export const PutObject = defineAction({
     checkKey((i as PutObjectInput).Key);
     return loadObject(ctx, i as PutObjectInput);
   },
-  target: (i, _ctx, l: { bucket: BucketRow }) => s3Target(l.bucket, objectArn(l.bucket.name, (i as ObjectInput).Key)),
+  target: (i, ctx: ActionContext, l: { bucket: BucketRow }) => putTarget(ctx, "s3:PutObject", i as PutObjectInput, l.bucket),
   handler: async (i, ctx: ActionContext, l: { bucket: BucketRow; object?: ObjectRow }) => {
     const input = i as PutObjectInput;
     checkExpectedOwner(input, l.bucket);
-    checkAcl(input.ACL);
+    checkObjectAcl(l.bucket, input);
+    const sse = sseOf(input, l.bucket);
+    const tags = input.Tagging !== undefined ? parseTaggingHeader(input.Tagging) : {};
+    // Tags on a write need s3:PutObjectTagging too (AWS's PutObject permissions).
+    if (input.Tagging !== undefined)
+      await authorizeCall(ctx, "s3:PutObjectTagging", putTarget(ctx, "s3:PutObjectTagging", input, l.bucket));
     const body = input.Body ?? new Uint8Array(0);
     const digest = await md5(body);
     if (input.ContentMD5 !== undefined) {
@@ -170,10 +205,11 @@ export const PutObject = defineAction({
       body.length,
       etag,
       input.ContentType ?? DEFAULT_CONTENT_TYPE,
-      storedHeaders(input),
+      { ...storedHeaders(input), ...sse },
       userMetadata(input),
+      tags,
     );
-    return { ETag: etag };
+    return { ETag: etag, ...sseOut(sse) };
   },
 });
 
@@ -265,6 +301,7 @@ function objectHeaders(o: ObjectRow, input: GetObjectInput): Record<string, XmlV
   const ex = input.ResponseExpires ?? (h.Expires !== undefined ? new Date(h.Expires) : undefined);
   if (ex !== undefined) out.Expires = ex;
   if (Object.keys(o.metadata).length) out.Metadata = o.metadata;
+  Object.assign(out, sseOut(storedSse(o.headers)));
   return out;
 }
 
@@ -288,6 +325,9 @@ async function readObject(
     out.ContentLength = range.end - range.start + 1;
   }
   if (!withBody) return out;
+  // x-amz-tagging-count: GET only (HEAD's answer has no such header), when the object has tags.
+  const tagCount = Object.keys(o.tags ?? {}).length;
+  if (tagCount) out.TagCount = tagCount;
   if (o.size === 0) {
     out.Body = new Uint8Array(0);
     return out;
@@ -298,13 +338,24 @@ async function readObject(
   return out;
 }
 
+/** s3:GetObject on an object, with s3:ExistingObjectTag/<key> from its tags when it exists. */
+function readTarget(ctx: ActionContext, input: ObjectInput, l: { bucket: BucketRow; object?: ObjectRow }) {
+  return s3ActionTarget(
+    ctx,
+    "s3:GetObject",
+    l.bucket,
+    objectArn(l.bucket.name, input.Key),
+    l.object?.tags ? { existingObjectTags: l.object.tags } : {},
+  );
+}
+
 export const GetObject = defineAction({
   service: "s3",
   name: "GetObject",
   effect: "read",
   input: {},
   load: (i, ctx: ActionContext) => loadObject(ctx, i as ObjectInput),
-  target: (i, _ctx, l: { bucket: BucketRow }) => s3Target(l.bucket, objectArn(l.bucket.name, (i as ObjectInput).Key)),
+  target: (i, ctx: ActionContext, l: { bucket: BucketRow; object?: ObjectRow }) => readTarget(ctx, i as ObjectInput, l),
   handler: (i, ctx: ActionContext, l: { bucket: BucketRow; object?: ObjectRow }) => readObject(ctx, i as GetObjectInput, l, true),
 });
 
@@ -315,7 +366,7 @@ export const HeadObject = defineAction({
   effect: "read",
   input: {},
   load: (i, ctx: ActionContext) => loadObject(ctx, i as ObjectInput),
-  target: (i, _ctx, l: { bucket: BucketRow }) => s3Target(l.bucket, objectArn(l.bucket.name, (i as ObjectInput).Key)),
+  target: (i, ctx: ActionContext, l: { bucket: BucketRow; object?: ObjectRow }) => readTarget(ctx, i as ObjectInput, l),
   handler: (i, ctx: ActionContext, l: { bucket: BucketRow; object?: ObjectRow }) => readObject(ctx, i as GetObjectInput, l, false),
 });
 
@@ -329,7 +380,7 @@ export const DeleteObject = defineAction({
     if (!b) throw s3err.noSuchBucket((i as ObjectInput).Bucket);
     return b;
   },
-  target: (i, _ctx, b: BucketRow) => s3Target(b, objectArn(b.name, (i as ObjectInput).Key)),
+  target: (i, ctx: ActionContext, b: BucketRow) => s3ActionTarget(ctx, "s3:DeleteObject", b, objectArn(b.name, (i as ObjectInput).Key)),
   handler: async (i, ctx: ActionContext, b: BucketRow) => {
     checkExpectedOwner(i as ObjectInput, b);
     // 204 whether or not the key existed.
@@ -375,7 +426,7 @@ export const DeleteObjects = defineAction({
         errorsOut.push({ Key: key, Code: "KeyTooLongError", Message: "Your key is too long" });
         continue;
       }
-      const target = s3Target(b, objectArn(b.name, key));
+      const target = s3ActionTarget(ctx, "s3:DeleteObject", b, objectArn(b.name, key));
       const { request, decision, decisionId } = await decide(ctx, "s3:DeleteObject", target);
       if (decision.decision === "allow") allowed.push(key);
       else {
@@ -413,10 +464,11 @@ function parseCopySource(s: string): { bucket: string; key: string } {
   }
 }
 
-interface CopyObjectInput extends ObjectInput, WriteHeaders {
+interface CopyObjectInput extends ObjectInput, WriteHeaders, AclHeaders, SseInput {
   CopySource: string;
   MetadataDirective?: string;
-  ACL?: string;
+  TaggingDirective?: string;
+  Tagging?: string;
   CopySourceIfMatch?: string;
   CopySourceIfNoneMatch?: string;
   CopySourceIfModifiedSince?: Date;
@@ -428,10 +480,29 @@ interface CopyLoaded {
   source: { bucket: BucketRow; object?: ObjectRow; key: string };
 }
 
+/** The destination's target: its headers, and the tags a REPLACE asks for, as condition keys. */
+function copyTarget(ctx: ActionContext, action: string, input: CopyObjectInput, l: CopyLoaded) {
+  const facts: S3CallFacts = { headers: writeKeyHeaders(input) };
+  if (input.TaggingDirective === "REPLACE") {
+    const requested = requestedTags(input.Tagging !== undefined ? taggingHeaderPairs(input.Tagging) : []);
+    if (requested) facts.requestObjectTags = requested;
+  }
+  return s3ActionTarget(ctx, action, l.bucket, objectArn(l.bucket.name, input.Key), facts);
+}
+
+/** A source's stored headers without its encryption (the copy gets its own). */
+function withoutSse(h: Record<string, string>): StoredHeaders {
+  const { ServerSideEncryption: _a, SSEKMSKeyId: _b, ...rest } = h;
+  return rest;
+}
+
 /**
  * CopyObject: s3:GetObject on the source and s3:PutObject on the destination (each in its bucket
  * owner's account). MetadataDirective COPY (default) keeps the source's metadata, REPLACE takes the
- * request's; copying an object onto itself needs REPLACE.
+ * request's; copying an object onto itself needs REPLACE. TaggingDirective likewise for the tags:
+ * copying tags needs s3:GetObjectTagging on the source, writing any needs s3:PutObjectTagging on
+ * the destination (AWS's rule for tagged copies, as we read its documentation). The copy is
+ * encrypted as the request asks (SSE-S3 by default), not as its source was.
  */
 export const CopyObject = defineAction({
   service: "s3",
@@ -448,18 +519,39 @@ export const CopyObject = defineAction({
     if (!source.bucket) throw s3err.noSuchBucket(src.bucket);
     return { bucket: dest, source: { bucket: source.bucket, key: src.key, ...(source.object ? { object: source.object } : {}) } };
   },
-  target: (i, _ctx, l: CopyLoaded) => s3Target(l.bucket, objectArn(l.bucket.name, (i as ObjectInput).Key)),
+  target: (i, ctx: ActionContext, l: CopyLoaded) => copyTarget(ctx, "s3:PutObject", i as CopyObjectInput, l),
   handler: async (i, ctx: ActionContext, l: CopyLoaded) => {
     const input = i as CopyObjectInput;
     checkExpectedOwner(input, l.bucket);
-    checkAcl(input.ACL);
-    await authorizeCall(ctx, "s3:GetObject", s3Target(l.source.bucket, objectArn(l.source.bucket.name, l.source.key)));
+    checkObjectAcl(l.bucket, input);
+    const sourceTarget = (action: string) =>
+      s3ActionTarget(
+        ctx,
+        action,
+        l.source.bucket,
+        objectArn(l.source.bucket.name, l.source.key),
+        l.source.object?.tags ? { existingObjectTags: l.source.object.tags } : {},
+      );
+    await authorizeCall(ctx, "s3:GetObject", sourceTarget("s3:GetObject"));
     const src = l.source.object;
     if (!src) throw await missingKey(ctx, l.source.bucket, l.source.key);
     const directive = input.MetadataDirective ?? "COPY";
     if (directive !== "COPY" && directive !== "REPLACE")
       throw s3err.invalidArgument("Unknown metadata directive.", "x-amz-metadata-directive", directive);
-    if (directive === "COPY" && l.source.bucket.name === l.bucket.name && l.source.key === input.Key)
+    const tagging = input.TaggingDirective ?? "COPY";
+    if (tagging !== "COPY" && tagging !== "REPLACE")
+      throw s3err.invalidArgument("Unknown tagging directive.", "x-amz-tagging-directive", tagging);
+    const sse = sseOf(input, l.bucket);
+    const tags = tagging === "COPY" ? (src.tags ?? {}) : input.Tagging !== undefined ? parseTaggingHeader(input.Tagging) : {};
+    if (tagging === "COPY" && Object.keys(tags).length)
+      await authorizeCall(ctx, "s3:GetObjectTagging", sourceTarget("s3:GetObjectTagging"));
+    if (Object.keys(tags).length) await authorizeCall(ctx, "s3:PutObjectTagging", copyTarget(ctx, "s3:PutObjectTagging", input, l));
+    if (
+      directive === "COPY" &&
+      input.ServerSideEncryption === undefined &&
+      l.source.bucket.name === l.bucket.name &&
+      l.source.key === input.Key
+    )
       throw s3err.invalidRequest(
         "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
       );
@@ -492,10 +584,11 @@ export const CopyObject = defineAction({
       src.size,
       src.etag,
       replace ? (input.ContentType ?? DEFAULT_CONTENT_TYPE) : src.contentType,
-      replace ? storedHeaders(input) : src.headers,
+      { ...(replace ? storedHeaders(input) : withoutSse(src.headers)), ...sse },
       replace ? userMetadata(input) : src.metadata,
+      tags,
     );
-    return { CopyObjectResult: { ETag: row.etag, LastModified: new Date(row.lastModified) } };
+    return { CopyObjectResult: { ETag: row.etag, LastModified: new Date(row.lastModified) }, ...sseOut(sse) };
   },
 });
 
