@@ -10,7 +10,7 @@ import type { Env } from "./env";
 import { admin } from "./admin/routes";
 import { AwsError, errors } from "./protocol/errors";
 import { parseForm, decodeObject, type FlatParams } from "./protocol/query";
-import { MAX_BODY_BYTES, MAX_S3_BODY_BYTES, readBodyLimited } from "./protocol/body";
+import { readBodyLimited, readS3Body } from "./protocol/body";
 import { NAMESPACES, errorXml, resultXml, successXmlFromResult } from "./protocol/xml";
 import { authenticate } from "./auth/authenticate";
 import { parseSignature, type SignedRequestInfo } from "./auth/sigv4";
@@ -230,7 +230,7 @@ async function handleModel(
   let ctx: ActionContext | undefined;
   try {
     await ensureBootstrapped(c.env);
-    const body = await readBodyLimited(raw, model.metadata.protocol === "rest-xml" ? MAX_S3_BODY_BYTES : MAX_BODY_BYTES);
+    const body = model.metadata.protocol === "rest-xml" ? await readS3Body(raw) : await readBodyLimited(raw);
     const auth = await authenticated(c, url, body, requestId, signature);
     const { operation, input } = codec.decode(model, {
       method: raw.method,

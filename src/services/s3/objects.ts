@@ -14,7 +14,7 @@ import type { XmlValue } from "../../protocol/xml";
 import { deleteBodiesLater, isoNowSeconds, missingKey, newBodyKey, objectArn, s3err, s3Target } from "./common";
 import { checkExpectedOwner } from "./buckets";
 
-const DEFAULT_CONTENT_TYPE = "binary/octet-stream";
+export const DEFAULT_CONTENT_TYPE = "binary/octet-stream";
 const MAX_KEY_BYTES = 1024;
 const MAX_METADATA_BYTES = 2048;
 const utf8 = new TextEncoder();
@@ -36,7 +36,7 @@ async function md5(body: Uint8Array): Promise<ArrayBuffer> {
   return crypto.subtle.digest("MD5", body);
 }
 
-function checkKey(key: string): void {
+export function checkKey(key: string): void {
   const n = utf8.encode(key).length;
   if (n > MAX_KEY_BYTES) throw s3err.keyTooLong(n);
 }
@@ -50,7 +50,7 @@ type StoredHeaders = {
   Expires?: string;
 };
 
-interface WriteHeaders {
+export interface WriteHeaders {
   ContentType?: string;
   CacheControl?: string;
   ContentDisposition?: string;
@@ -60,7 +60,7 @@ interface WriteHeaders {
   Metadata?: Record<string, string>;
 }
 
-function storedHeaders(input: WriteHeaders): StoredHeaders {
+export function storedHeaders(input: WriteHeaders): StoredHeaders {
   const h: StoredHeaders = {};
   if (input.CacheControl !== undefined) h.CacheControl = input.CacheControl;
   if (input.ContentDisposition !== undefined) h.ContentDisposition = input.ContentDisposition;
@@ -75,7 +75,7 @@ function storedHeaders(input: WriteHeaders): StoredHeaders {
   return h;
 }
 
-function userMetadata(input: WriteHeaders): Record<string, string> {
+export function userMetadata(input: WriteHeaders): Record<string, string> {
   const m: Record<string, string> = {};
   let size = 0;
   for (const [k, v] of Object.entries(input.Metadata ?? {})) {
@@ -122,7 +122,7 @@ async function writeObject(
 }
 
 /** ACLs are disabled (BucketOwnerEnforced): only the canned ACLs that grant nothing extra are accepted. */
-function checkAcl(acl: string | undefined): void {
+export function checkAcl(acl: string | undefined): void {
   if (acl !== undefined && acl !== "private" && acl !== "bucket-owner-full-control") throw s3err.aclNotSupported();
 }
 
@@ -185,7 +185,7 @@ function etagMatches(header: string, etag: string): boolean {
   });
 }
 
-interface Conditions {
+export interface Conditions {
   IfMatch?: string;
   IfNoneMatch?: string;
   IfModifiedSince?: Date;
@@ -197,7 +197,7 @@ interface Conditions {
  * GET/HEAD) wins over If-Modified-Since, which is ignored when in the future (sandbox clock).
  * Last-Modified has whole seconds, as HTTP dates do.
  */
-function checkConditions(c: Conditions, o: ObjectRow, now: number, names = { match: "If-Match", unmodified: "If-Unmodified-Since" }): void {
+export function checkConditions(c: Conditions, o: ObjectRow, now: number, names = { match: "If-Match", unmodified: "If-Unmodified-Since" }): void {
   const modified = Date.parse(o.lastModified);
   if (c.IfMatch !== undefined) {
     if (!etagMatches(c.IfMatch, o.etag)) throw s3err.preconditionFailed(names.match);
@@ -393,7 +393,7 @@ export const DeleteObjects = defineAction({
 });
 
 /** `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, URL-encoded. */
-function parseCopySource(s: string): { bucket: string; key: string } {
+export function parseCopySource(s: string): { bucket: string; key: string } {
   const bad = () =>
     s3err.invalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey", "x-amz-copy-source", s);
   let v = s.startsWith("/") ? s.slice(1) : s;
