@@ -7,7 +7,18 @@
 import { defineAction, type ActionContext, type RegisteredAction } from "../action";
 import { createBucket, deleteBucket, getBucket, listBuckets, type BucketRow } from "../../store/s3-buckets";
 import { dropBucketUploads } from "../../store/s3-multipart";
-import { bucketArn, deleteBodiesLater, decodeToken, encodeToken, isValidBucketName, isoNowSeconds, ownerOf, requestRegion, s3err, s3Target } from "./common";
+import {
+  bucketArn,
+  deleteBodiesLater,
+  decodeToken,
+  encodeToken,
+  isValidBucketName,
+  isoNowSeconds,
+  ownerOf,
+  requestRegion,
+  s3err,
+  s3Target,
+} from "./common";
 import { AwsError } from "../../protocol/errors";
 import type { XmlValue } from "../../protocol/xml";
 

@@ -6,4 +6,10 @@ import { listActions } from "./list";
 import { bucketPolicyActions } from "./bucket-policy";
 import { multipartActions } from "./multipart";
 
-export const s3Actions: RegisteredAction[] = [...bucketActions, ...bucketPolicyActions, ...objectActions, ...listActions, ...multipartActions];
+export const s3Actions: RegisteredAction[] = [
+  ...bucketActions,
+  ...bucketPolicyActions,
+  ...objectActions,
+  ...listActions,
+  ...multipartActions,
+];

@@ -31,7 +31,11 @@ export const mpuErr = {
       400,
     ).withDetails({ UploadId: uploadId, PartNumber: String(partNumber), ETag: etag }),
   invalidPartOrder: (uploadId: string) =>
-    new AwsError("InvalidPartOrder", "The list of parts was not in ascending order. Parts must be ordered by part number.", 400).withDetails({
+    new AwsError(
+      "InvalidPartOrder",
+      "The list of parts was not in ascending order. Parts must be ordered by part number.",
+      400,
+    ).withDetails({
       UploadId: uploadId,
     }),
   entityTooSmall: (size: number, partNumber: number, etag: string) =>
@@ -52,7 +56,8 @@ export const mpuErr = {
 
 /** UploadPart / UploadPartCopy: 1 ≤ partNumber ≤ 10,000, else InvalidArgument. */
 export function checkPartNumber(n: number | undefined): number {
-  if (n === undefined || !Number.isInteger(n) || n < MIN_PART_NUMBER || n > MAX_PART_NUMBER) throw mpuErr.invalidPartNumber(String(n ?? ""));
+  if (n === undefined || !Number.isInteger(n) || n < MIN_PART_NUMBER || n > MAX_PART_NUMBER)
+    throw mpuErr.invalidPartNumber(String(n ?? ""));
   return n;
 }
 

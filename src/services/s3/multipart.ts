@@ -523,7 +523,12 @@ export const ListParts = defineAction({
       MaxParts: max,
       IsTruncated: truncated,
       Parts: page.map((p) => {
-        const part: Record<string, XmlValue> = { PartNumber: p.partNumber, LastModified: new Date(p.lastModified), ETag: p.etag, Size: p.size };
+        const part: Record<string, XmlValue> = {
+          PartNumber: p.partNumber,
+          LastModified: new Date(p.lastModified),
+          ETag: p.etag,
+          Size: p.size,
+        };
         if (p.checksum && algorithm) part[`Checksum${algorithm}`] = p.checksum;
         return part;
       }),
@@ -569,7 +574,12 @@ async function uploadsPage(ctx: ActionContext, bucket: string, input: ListUpload
   let afterKey = keyMarker;
   let afterUploadId = keyMarker && input.UploadIdMarker ? input.UploadIdMarker : PAST;
   let lastPrefix: string | undefined;
-  if (delimiter && keyMarker.startsWith(prefix) && keyMarker.endsWith(delimiter) && keyMarker.indexOf(delimiter, prefix.length) === keyMarker.length - delimiter.length) {
+  if (
+    delimiter &&
+    keyMarker.startsWith(prefix) &&
+    keyMarker.endsWith(delimiter) &&
+    keyMarker.indexOf(delimiter, prefix.length) === keyMarker.length - delimiter.length
+  ) {
     lastPrefix = keyMarker;
     afterKey = keyMarker + PAST;
     afterUploadId = "";
@@ -617,7 +627,11 @@ export const ListMultipartUploads = defineAction({
     const input = i as ListUploadsInput;
     checkExpectedOwner(input, b);
     if (input.MaxUploads !== undefined && input.MaxUploads < 0)
-      throw s3err.invalidArgument("Argument max-uploads must be an integer between 0 and 2147483647", "max-uploads", String(input.MaxUploads));
+      throw s3err.invalidArgument(
+        "Argument max-uploads must be an integer between 0 and 2147483647",
+        "max-uploads",
+        String(input.MaxUploads),
+      );
     if (input.EncodingType !== undefined && input.EncodingType !== "url")
       throw s3err.invalidArgument("Invalid Encoding Method specified in Request", "encoding-type", input.EncodingType);
     const enc = input.EncodingType === "url" ? (s: string) => encodeURIComponent(s) : (s: string) => s;

@@ -197,7 +197,12 @@ export interface Conditions {
  * GET/HEAD) wins over If-Modified-Since, which is ignored when in the future (sandbox clock).
  * Last-Modified has whole seconds, as HTTP dates do.
  */
-export function checkConditions(c: Conditions, o: ObjectRow, now: number, names = { match: "If-Match", unmodified: "If-Unmodified-Since" }): void {
+export function checkConditions(
+  c: Conditions,
+  o: ObjectRow,
+  now: number,
+  names = { match: "If-Match", unmodified: "If-Unmodified-Since" },
+): void {
   const modified = Date.parse(o.lastModified);
   if (c.IfMatch !== undefined) {
     if (!etagMatches(c.IfMatch, o.etag)) throw s3err.preconditionFailed(names.match);
