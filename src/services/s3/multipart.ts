@@ -396,7 +396,7 @@ async function assemble(ctx: ActionContext, r2Key: string, parts: readonly PartR
     await Promise.all([feed, put]);
   } catch (e) {
     await writer.abort(e).catch(() => undefined);
-    await put.catch(() => undefined);
+    await Promise.all([feed.catch(() => undefined), put.catch(() => undefined)]);
     deleteBodiesLater(ctx, [r2Key]);
     if (missing) throw mpuErr.noSuchUpload(uploadId);
     throw e;
