@@ -198,7 +198,8 @@ const CRC32C = crcTable(0x82f63b78);
 
 export function crc32(data: Uint8Array, table: Uint32Array = CRC32): number {
   let c = 0xffffffff;
-  for (const b of data) c = table[(c ^ b) & 0xff]! ^ (c >>> 8);
+  // An index loop: several times faster than for…of over a typed array (S3 parts are megabytes).
+  for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 export const crc32c = (data: Uint8Array): number => crc32(data, CRC32C);

@@ -201,7 +201,8 @@ async function partChecksum(
   const sent = CHECKSUM_ALGORITHMS.find((a) => input[`Checksum${a}`] !== undefined);
   const algorithm = (upload.checksumAlgorithm as ChecksumAlgorithm | undefined) ?? checksumAlgorithmOf(input.ChecksumAlgorithm) ?? sent;
   if (!algorithm) return undefined;
-  const value = await checksumOf(checksumHeader(algorithm), body);
+  // Already verified when the client sent it; else computed here.
+  const value = input[`Checksum${algorithm}`] ?? (await checksumOf(checksumHeader(algorithm), body));
   return value === undefined ? undefined : { algorithm, value };
 }
 
