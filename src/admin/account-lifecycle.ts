@@ -1,6 +1,8 @@
 /**
  * What outlives an account's D1 rows unless it is cleared: its Durable Objects (STS sessions, the
- * eventual-consistency state), its S3 object bodies in R2, this isolate's caches and decision ring. An account id may be
+ * eventual-consistency state), its S3 object and multipart part bodies in R2 (all under the
+ * account's prefix; the upload and part rows carry account_id and go with the account's D1 rows),
+ * this isolate's caches and decision ring. An account id may be
  * created again after deletion (a learner's lab reset): the new account must start from nothing.
  * Session tokens are also bound to the account's incarnation (sessions/token.ts), so a token of
  * the old account fails even in an isolate that has not heard of the deletion.

@@ -67,7 +67,11 @@ const chunkSignatureMismatch = () =>
     "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
     403,
   );
-const tooLarge = () => new AwsError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.", 400);
+const tooLarge = (proposed: number, max: number) =>
+  new AwsError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400).withDetails({
+    ProposedSize: String(proposed),
+    MaxSizeAllowed: String(max),
+  });
 
 async function sign(key: CryptoKey, s: string): Promise<string> {
   return toHex(await crypto.subtle.sign("HMAC", key, enc.encode(s)));
@@ -96,7 +100,7 @@ export async function decodeAwsChunked(body: Uint8Array, opts: AwsChunkedOptions
   const signed = opts.mode !== STREAMING_UNSIGNED_TRAILER;
   if (signed && !opts.signing) throw new Error("decodeAwsChunked: signed mode without signing inputs");
   const max = opts.maxBytes ?? MAX_DECODED_BYTES;
-  if (opts.decodedLength !== undefined && opts.decodedLength > max) throw tooLarge();
+  if (opts.decodedLength !== undefined && opts.decodedLength > max) throw tooLarge(opts.decodedLength, max);
   const chunks: Uint8Array[] = [];
   let total = 0;
   let at = 0;
@@ -110,7 +114,7 @@ export async function decodeAwsChunked(body: Uint8Array, opts: AwsChunkedOptions
     if (!m) throw invalidChunk();
     if (signed !== (m[2] !== undefined)) throw invalidChunk(signed ? "Missing chunk signature." : "Unexpected chunk signature.");
     const size = parseInt(m[1]!, 16);
-    if (total + size > max) throw tooLarge();
+    if (total + size > max) throw tooLarge(total + size, max);
     const start = eol + 2;
     const end = start + size;
     if (end > body.length) throw incomplete();
@@ -194,7 +198,8 @@ const CRC32C = crcTable(0x82f63b78);
 
 export function crc32(data: Uint8Array, table: Uint32Array = CRC32): number {
   let c = 0xffffffff;
-  for (const b of data) c = table[(c ^ b) & 0xff]! ^ (c >>> 8);
+  // An index loop: several times faster than for…of over a typed array (S3 parts are megabytes).
+  for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 export const crc32c = (data: Uint8Array): number => crc32(data, CRC32C);

@@ -67,6 +67,18 @@ const HEADER_SELECTED: Readonly<Record<string, readonly [header: string, operati
   PutObject: ["x-amz-copy-source", "CopyObject"],
 };
 
+/**
+ * Operations on an object that become their multipart counterpart with `?uploadId=` (a query
+ * member, not a selector in S3's URIs): PUT is UploadPart (UploadPartCopy with a copy source),
+ * GET is ListParts, DELETE is AbortMultipartUpload.
+ */
+const UPLOAD_SELECTED: Readonly<Record<string, string>> = {
+  PutObject: "UploadPart",
+  CopyObject: "UploadPartCopy",
+  GetObject: "ListParts",
+  DeleteObject: "AbortMultipartUpload",
+};
+
 /** Finds the operation and labels for a method, host, path and raw query; throws S3's error when none fits. */
 export function matchRestXml(
   model: ServiceModel,
@@ -79,13 +91,20 @@ export function matchRestXml(
   const query = parseQuery(req.query, s3Errors.invalidUri);
   const m = matchRest(model, method, address.path, query, s3Errors.invalidUri);
   if (!m || foreignSelectors(model, m.operation, query).length) throw s3Errors.notImplemented();
-  const alt = HEADER_SELECTED[m.operation.name];
+  let operation = m.operation;
+  const alt = HEADER_SELECTED[operation.name];
   if (alt && req.headers?.has(alt[0])) {
     const other = model.operations[alt[1]];
     if (!other) throw s3Errors.notImplemented();
-    return { operation: other, labels: m.labels, address };
+    operation = other;
   }
-  return { ...m, address };
+  const multipart = UPLOAD_SELECTED[operation.name];
+  if (multipart && query.has("uploadId")) {
+    const other = model.operations[multipart];
+    if (!other) throw s3Errors.notImplemented();
+    operation = other;
+  }
+  return { operation, labels: m.labels, address };
 }
 
 /** Decodes an S3 request (its body already de-chunked, see auth/sigv4-streaming.ts). */

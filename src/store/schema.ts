@@ -379,3 +379,50 @@ export const s3Objects = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.bucket, t.objectKey] }), index("s3_objects_account").on(t.accountId)],
 );
+
+/**
+ * S3 multipart uploads in progress (migrations/0009_s3_multipart.sql). `account_id` is the bucket
+ * owner's; `upload_id` starts with the creation time in fixed-width hex, so ordering by it is
+ * ordering by initiation. The initiator is the caller who created the upload (ListParts and
+ * ListMultipartUploads name it); `headers`/`metadata` are what the object gets on completion.
+ */
+export const s3MultipartUploads = sqliteTable(
+  "s3_multipart_uploads",
+  {
+    uploadId: text("upload_id").primaryKey(),
+    bucket: text("bucket").notNull(),
+    objectKey: text("object_key").notNull(),
+    accountId: text("account_id").notNull(),
+    initiated: text("initiated").notNull(),
+    initiatorArn: text("initiator_arn").notNull(),
+    initiatorName: text("initiator_name").notNull(),
+    contentType: text("content_type").notNull(),
+    /** JSON, as s3_objects.headers */
+    headers: text("headers").notNull(),
+    /** JSON, as s3_objects.metadata */
+    metadata: text("metadata").notNull(),
+    /** x-amz-checksum-algorithm of CreateMultipartUpload (CRC32, CRC32C, SHA1, SHA256); NULL when none */
+    checksumAlgorithm: text("checksum_algorithm"),
+    /** JSON, the tags the object gets on completion (x-amz-tagging on CreateMultipartUpload) */
+    tags: text("tags").notNull().default("{}"),
+  },
+  (t) => [index("s3_multipart_uploads_key").on(t.bucket, t.objectKey, t.uploadId), index("s3_multipart_uploads_account").on(t.accountId)],
+);
+
+/** The parts of an upload: the latest body of each part number (R2 `r2_key`), its MD5 ETag and checksum. */
+export const s3MultipartParts = sqliteTable(
+  "s3_multipart_parts",
+  {
+    uploadId: text("upload_id").notNull(),
+    partNumber: integer("part_number").notNull(),
+    accountId: text("account_id").notNull(),
+    r2Key: text("r2_key").notNull(),
+    size: integer("size").notNull(),
+    /** quoted hex MD5 of the part */
+    etag: text("etag").notNull(),
+    lastModified: text("last_modified").notNull(),
+    /** base64 checksum of the part with the upload's algorithm; NULL when the upload has none */
+    checksum: text("checksum"),
+  },
+  (t) => [primaryKey({ columns: [t.uploadId, t.partNumber] }), index("s3_multipart_parts_account").on(t.accountId)],
+);

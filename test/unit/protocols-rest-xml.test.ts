@@ -222,8 +222,10 @@ describe("REST-XML routing and bad input → S3's errors", () => {
   it("an operation iamlab does not list is NotImplemented 501, not a wrong match", () => {
     expect(err(() => matchRestXml(S3_MODEL, req("GET", "/b1", "lifecycle"))).code).toBe("NotImplemented");
     expect(err(() => matchRestXml(S3_MODEL, req("GET", "/b1", "versioning"))).code).toBe("NotImplemented");
+    expect(err(() => matchRestXml(S3_MODEL, req("GET", "/b1", "acl"))).code).toBe("NotImplemented");
     expect(err(() => matchRestXml(S3_MODEL, req("GET", "/b1", "versions"))).code).toBe("NotImplemented"); // ListObjectVersions
     expect(err(() => matchRestXml(S3_MODEL, req("PUT", "/b1/k", "acl"))).code).toBe("NotImplemented");
+    expect(err(() => matchRestXml(S3_MODEL, req("PUT", "/b1/k", "retention"))).code).toBe("NotImplemented");
     expect(err(() => matchRestXml(S3_MODEL, req("DELETE", "/b1", "cors"))).status).toBe(501);
   });
   it("the listed siblings of a URI: ListObjects v1, GetBucketLocation, DeleteBucket; CopyObject by its x-amz-copy-source header", () => {
@@ -234,6 +236,18 @@ describe("REST-XML routing and bad input → S3's errors", () => {
     expect(matchRestXml(S3_MODEL, { ...req("PUT", "/b1/k"), headers: new Headers({ "x-amz-copy-source": "/b0/k0" }) }).operation.name).toBe(
       "CopyObject",
     );
+  });
+  it("?uploadId selects the multipart sibling of an object operation; ?uploads creates or lists uploads", () => {
+    const name = (method: string, path: string, query: string, headers?: Record<string, string>) =>
+      matchRestXml(S3_MODEL, { ...req(method, path, query), ...(headers ? { headers: new Headers(headers) } : {}) }).operation.name;
+    expect(name("PUT", "/b1/k", "partNumber=1&uploadId=u")).toBe("UploadPart");
+    expect(name("PUT", "/b1/k", "partNumber=1&uploadId=u", { "x-amz-copy-source": "/b0/k0" })).toBe("UploadPartCopy");
+    expect(name("GET", "/b1/k", "uploadId=u")).toBe("ListParts");
+    expect(name("DELETE", "/b1/k", "uploadId=u")).toBe("AbortMultipartUpload");
+    expect(name("POST", "/b1/k", "uploadId=u")).toBe("CompleteMultipartUpload");
+    expect(name("POST", "/b1/k", "uploads")).toBe("CreateMultipartUpload");
+    expect(name("GET", "/b1", "uploads")).toBe("ListMultipartUploads");
+    expect(name("GET", "/b1/k", "partNumber=1")).toBe("GetObject");
   });
   it("a method S3 never uses → MethodNotAllowed 405; a broken escape → InvalidURI", () => {
     expect(err(() => matchRestXml(S3_MODEL, req("PATCH", "/b1")))).toMatchObject({ code: "MethodNotAllowed", status: 405 });

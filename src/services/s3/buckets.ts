@@ -6,8 +6,10 @@
  */
 import { defineAction, type ActionContext, type RegisteredAction } from "../action";
 import { createBucket, deleteBucket, getBucket, listBuckets, type BucketRow } from "../../store/s3-buckets";
+import { dropBucketUploads } from "../../store/s3-multipart";
 import {
   bucketArn,
+  deleteBodiesLater,
   decodeToken,
   encodeToken,
   isValidBucketName,
@@ -212,6 +214,8 @@ export const DeleteBucket = defineAction({
     const r = await deleteBucket(ctx.db, b.name, b.accountId);
     if (r === "notEmpty") throw s3err.bucketNotEmpty(b.name);
     if (r === "missing") throw s3err.noSuchBucket(b.name);
+    // S3 deletes a bucket with multipart uploads in progress (only objects make it BucketNotEmpty); they go with it.
+    deleteBodiesLater(ctx, await dropBucketUploads(ctx.db, b.name));
     return {};
   },
 });

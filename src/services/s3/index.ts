@@ -1,4 +1,4 @@
-/** S3 (REST-XML): every action, by family (buckets, bucket policies, public access, objects, listings, tagging, ownership controls). */
+/** S3 (REST-XML): every action, by family (buckets, bucket policies, public access, objects, listings, tagging, ownership controls, multipart uploads). */
 import type { RegisteredAction } from "../action";
 import { bucketActions } from "./buckets";
 import { objectActions } from "./objects";
@@ -7,6 +7,7 @@ import { bucketPolicyActions } from "./bucket-policy";
 import { publicAccessActions } from "./public-access";
 import { taggingActions } from "./tagging";
 import { ownershipActions } from "./ownership";
+import { multipartActions } from "./multipart";
 
 export const s3Actions: RegisteredAction[] = [
   ...bucketActions,
@@ -16,4 +17,5 @@ export const s3Actions: RegisteredAction[] = [
   ...listActions,
   ...taggingActions,
   ...ownershipActions,
+  ...multipartActions,
 ];

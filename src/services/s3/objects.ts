@@ -18,7 +18,7 @@ import { checkObjectAcl, type AclHeaders } from "./ownership";
 import { parseTaggingHeader, requestedTags, taggingHeaderPairs } from "./tagging";
 import { sseOf, storedSse, type SseInput, type SseSettings } from "./encryption";
 
-const DEFAULT_CONTENT_TYPE = "binary/octet-stream";
+export const DEFAULT_CONTENT_TYPE = "binary/octet-stream";
 const MAX_KEY_BYTES = 1024;
 const MAX_METADATA_BYTES = 2048;
 const utf8 = new TextEncoder();
@@ -40,7 +40,7 @@ async function md5(body: Uint8Array): Promise<ArrayBuffer> {
   return crypto.subtle.digest("MD5", body);
 }
 
-function checkKey(key: string): void {
+export function checkKey(key: string): void {
   const n = utf8.encode(key).length;
   if (n > MAX_KEY_BYTES) throw s3err.keyTooLong(n);
 }
@@ -57,7 +57,7 @@ type StoredHeaders = {
   SSEKMSKeyId?: string;
 };
 
-interface WriteHeaders {
+export interface WriteHeaders {
   ContentType?: string;
   CacheControl?: string;
   ContentDisposition?: string;
@@ -67,7 +67,7 @@ interface WriteHeaders {
   Metadata?: Record<string, string>;
 }
 
-function storedHeaders(input: WriteHeaders): StoredHeaders {
+export function storedHeaders(input: WriteHeaders): StoredHeaders {
   const h: StoredHeaders = {};
   if (input.CacheControl !== undefined) h.CacheControl = input.CacheControl;
   if (input.ContentDisposition !== undefined) h.ContentDisposition = input.ContentDisposition;
@@ -82,7 +82,7 @@ function storedHeaders(input: WriteHeaders): StoredHeaders {
   return h;
 }
 
-function userMetadata(input: WriteHeaders): Record<string, string> {
+export function userMetadata(input: WriteHeaders): Record<string, string> {
   const m: Record<string, string> = {};
   let size = 0;
   for (const [k, v] of Object.entries(input.Metadata ?? {})) {
@@ -142,13 +142,13 @@ function writeKeyHeaders(input: AclHeaders & SseInput & { CopySource?: string; M
 }
 
 /** The response headers of an object's encryption. */
-function sseOut(sse: SseSettings): Record<string, XmlValue> {
+export function sseOut(sse: SseSettings): Record<string, XmlValue> {
   return sse.SSEKMSKeyId !== undefined
     ? { ServerSideEncryption: sse.ServerSideEncryption, SSEKMSKeyId: sse.SSEKMSKeyId }
     : { ServerSideEncryption: sse.ServerSideEncryption };
 }
 
-interface PutObjectInput extends ObjectInput, WriteHeaders, AclHeaders, SseInput {
+export interface PutObjectInput extends ObjectInput, WriteHeaders, AclHeaders, SseInput {
   Body?: Uint8Array;
   ContentMD5?: string;
   IfNoneMatch?: string;
@@ -157,7 +157,7 @@ interface PutObjectInput extends ObjectInput, WriteHeaders, AclHeaders, SseInput
 }
 
 /** PutObject's target: s3:PutObject with its headers and the tags it asks for as condition keys. */
-function putTarget(ctx: ActionContext, action: string, input: PutObjectInput, bucket: BucketRow) {
+export function putTarget(ctx: ActionContext, action: string, input: PutObjectInput, bucket: BucketRow) {
   const facts: S3CallFacts = { headers: writeKeyHeaders(input) };
   const requested = input.Tagging !== undefined ? requestedTags(taggingHeaderPairs(input.Tagging)) : undefined;
   if (requested) facts.requestObjectTags = requested;
@@ -221,7 +221,7 @@ function etagMatches(header: string, etag: string): boolean {
   });
 }
 
-interface Conditions {
+export interface Conditions {
   IfMatch?: string;
   IfNoneMatch?: string;
   IfModifiedSince?: Date;
@@ -233,7 +233,12 @@ interface Conditions {
  * GET/HEAD) wins over If-Modified-Since, which is ignored when in the future (sandbox clock).
  * Last-Modified has whole seconds, as HTTP dates do.
  */
-function checkConditions(c: Conditions, o: ObjectRow, now: number, names = { match: "If-Match", unmodified: "If-Unmodified-Since" }): void {
+export function checkConditions(
+  c: Conditions,
+  o: ObjectRow,
+  now: number,
+  names = { match: "If-Match", unmodified: "If-Unmodified-Since" },
+): void {
   const modified = Date.parse(o.lastModified);
   if (c.IfMatch !== undefined) {
     if (!etagMatches(c.IfMatch, o.etag)) throw s3err.preconditionFailed(names.match);
@@ -444,7 +449,7 @@ export const DeleteObjects = defineAction({
 });
 
 /** `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, URL-encoded. */
-function parseCopySource(s: string): { bucket: string; key: string } {
+export function parseCopySource(s: string): { bucket: string; key: string } {
   const bad = () =>
     s3err.invalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey", "x-amz-copy-source", s);
   let v = s.startsWith("/") ? s.slice(1) : s;
