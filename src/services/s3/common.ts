@@ -11,6 +11,7 @@ import { AwsError } from "../../protocol/errors";
 import type { ActionContext, AuthzTarget } from "../action";
 import type { BucketRow } from "../../store/s3-buckets";
 import { decide } from "../../authz/authorize";
+import { s3BucketArn } from "../../lib/arn";
 
 export const s3err = {
   noSuchBucket: (bucket: string) =>
@@ -76,7 +77,7 @@ export function isValidBucketName(name: string): boolean {
   return true;
 }
 
-export const bucketArn = (bucket: string): string => `arn:aws:s3:::${bucket}`;
+export const bucketArn = s3BucketArn;
 export const objectArn = (bucket: string, key: string): string => `arn:aws:s3:::${bucket}/${key}`;
 
 /**
@@ -87,6 +88,9 @@ export const objectArn = (bucket: string, key: string): string => `arn:aws:s3:::
 export function s3Target(bucket: BucketRow, resource: string, context?: Record<string, string>): AuthzTarget {
   const t: AuthzTarget = { resource, resourceAccount: bucket.accountId, deniedMessage: "s3" };
   if (bucket.policy !== undefined) t.resourcePolicies = [{ id: bucketArn(bucket.name), json: bucket.policy, kind: "resource" }];
+  // A policy change made while the owner account lagged (eventual consistency) may not be in force yet.
+  if (bucket.policyGeneration !== undefined)
+    t.pendingResourcePolicy = { id: bucketArn(bucket.name), account: bucket.accountId, generation: bucket.policyGeneration };
   // The bucket owner's account, as AWS sets both keys for S3 (bucket policies often compare them).
   t.context = { "aws:ResourceAccount": bucket.accountId, "s3:ResourceAccount": bucket.accountId, ...context };
   return t;
