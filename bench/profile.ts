@@ -10,7 +10,7 @@ import { writeFile } from "node:fs/promises";
 import { startLoop } from "./lib/instances";
 import { seed } from "./lib/seed";
 import { send } from "./lib/sign";
-import { hotScenarios, signScenario } from "./lib/scenarios";
+import { hotRequest } from "./lib/scenarios";
 
 const require = createRequire(import.meta.url);
 // Node 20 has no global WebSocket; `ws` is already installed (miniflare depends on it).
@@ -45,10 +45,7 @@ const INSPECTOR = 9329;
 const sb = await startLoop(INSPECTOR);
 try {
   const fx = await seed(sb.url);
-  const all = hotScenarios(fx);
-  const chosen = all[scenario];
-  if (!chosen) throw new Error(`unknown scenario ${scenario}; one of ${Object.keys(all).join(", ")}`);
-  const req = await signScenario(sb.url, chosen);
+  const req = (await hotRequest(sb.url, fx, scenario)).request;
 
   const targets = (await (await fetch(`http://127.0.0.1:${INSPECTOR}/json`)).json()) as {
     webSocketDebuggerUrl: string;
@@ -84,7 +81,7 @@ try {
   // In-isolate replay (bench/lib/loop-worker.ts): only the Worker's own work is sampled.
   await fetch(`${sb.url}/__loop`, {
     method: "POST",
-    body: JSON.stringify({ n: N, url: `${sb.url}/`, method: req.method, headers: req.headers, body: req.body }),
+    body: JSON.stringify({ n: N, url: `${sb.url}${req.path}`, method: req.method, headers: req.headers, body: req.body }),
   });
   const wall = performance.now() - t0;
   const { profile } = await call<{ profile: Profile }>("Profiler.stop");

@@ -1,8 +1,8 @@
 /**
  * BENCH-ONLY entry (never deployed, never used by `npm start` or the tests): the real Worker with
  * its bindings wrapped, per request, in counting proxies. Every D1 round trip (a statement's
- * first/all/run/raw, a batch, an exec) and every Durable Object call made while the request is
- * handled is counted, and the counts come back in x-bench-* response headers. The production
+ * first/all/run/raw, a batch, an exec), every Durable Object call and every R2 call (get, put,
+ * head, delete, list, multipart) made while the request is handled is counted, and the counts come back in x-bench-* response headers. The production
  * hot path is untouched: the proxies exist only in this bundle.
  */
 import worker from "../../src/index";
@@ -30,9 +30,12 @@ interface Counter {
   d1Batch: number;
   d1Statements: number;
   doCalls: number;
+  r2: number;
+  r2Calls: string[];
   sql: string[];
   d1Busy: Busy;
   doBusy: Busy;
+  r2Busy: Busy;
 }
 
 // Local workerd (unlike production) advances the clock during CPU work, so wall time per phase is
@@ -142,6 +145,31 @@ function countingNamespace(real: DurableObjectNamespace, c: Counter): DurableObj
   });
 }
 
+/** Every call of an R2 bucket binding (get, put, head, delete, list, createMultipartUpload …) is one round trip. */
+function countingR2(real: R2Bucket, c: Counter): R2Bucket {
+  return new Proxy(real, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop, target) as unknown;
+      if (typeof v !== "function") return v;
+      return (...args: unknown[]) => {
+        c.r2++;
+        c.r2Calls.push(String(prop));
+        const r = (v as (...a: unknown[]) => unknown).apply(target, args);
+        return r instanceof Promise ? timed(r, c.r2Busy) : r;
+      };
+    },
+  });
+}
+
+function isR2(v: unknown): v is R2Bucket {
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    typeof (v as R2Bucket).head === "function" &&
+    typeof (v as R2Bucket).createMultipartUpload === "function"
+  );
+}
+
 function isD1(v: unknown): v is D1Database {
   return (
     typeof v === "object" && v !== null && typeof (v as D1Database).prepare === "function" && typeof (v as D1Database).batch === "function"
@@ -175,9 +203,21 @@ export default {
       res.headers.set("x-bench-do-ms", "0");
       return res;
     }
-    const c: Counter = { d1: 0, d1Batch: 0, d1Statements: 0, doCalls: 0, sql: [], d1Busy: new Busy(), doBusy: new Busy() };
+    const c: Counter = {
+      d1: 0,
+      d1Batch: 0,
+      d1Statements: 0,
+      doCalls: 0,
+      r2: 0,
+      r2Calls: [],
+      sql: [],
+      d1Busy: new Busy(),
+      doBusy: new Busy(),
+      r2Busy: new Busy(),
+    };
     const wrapped: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(env)) wrapped[k] = isD1(v) ? countingD1(v, c) : isNamespace(v) ? countingNamespace(v, c) : v;
+    for (const [k, v] of Object.entries(env))
+      wrapped[k] = isD1(v) ? countingD1(v, c) : isNamespace(v) ? countingNamespace(v, c) : isR2(v) ? countingR2(v, c) : v;
     const res = await (worker as unknown as { fetch: Fetch }).fetch(req, wrapped, ctx);
     const out = new Response(res.body, res);
     out.headers.set("x-bench-ms", String(performance.now() - t0));
@@ -187,10 +227,13 @@ export default {
     out.headers.set("x-bench-do-background", String(c.doBusy.pending));
     out.headers.set("x-bench-d1-ms", String(c.d1Busy.ms));
     out.headers.set("x-bench-do-ms", String(c.doBusy.ms));
+    out.headers.set("x-bench-r2-ms", String(c.r2Busy.ms));
     out.headers.set("x-bench-d1", String(c.d1));
     out.headers.set("x-bench-d1-batches", String(c.d1Batch));
     out.headers.set("x-bench-d1-statements", String(c.d1Statements));
     out.headers.set("x-bench-do", String(c.doCalls));
+    out.headers.set("x-bench-r2", String(c.r2));
+    out.headers.set("x-bench-r2-calls", c.r2Calls.join(","));
     out.headers.set("x-bench-sql", encodeURIComponent(c.sql.map((s) => s.replace(/\s+/g, " ").slice(0, 90)).join(" ;; ")));
     return out;
   },

@@ -21,7 +21,8 @@ type Fetch = (req: Request, env: never, ctx: ExecutionContext) => Promise<Respon
 export async function replay(spec: ReplaySpec, fetch: Fetch, env: unknown, ctx: ExecutionContext): Promise<ReplayResult> {
   // Over HTTP every client sends Content-Length with a body; a Request built here would not.
   const headers = spec.body ? { ...spec.headers, "content-length": String(new TextEncoder().encode(spec.body).length) } : spec.headers;
-  const reqs = Array.from({ length: spec.n }, () => new Request(spec.url, { method: spec.method, headers, body: spec.body }));
+  const body = spec.method === "GET" || spec.method === "HEAD" ? undefined : spec.body;
+  const reqs = Array.from({ length: spec.n }, () => new Request(spec.url, { method: spec.method, headers, body }));
   const statuses: Record<string, number> = {};
   const t0 = performance.now();
   for (const r of reqs) {

@@ -1,9 +1,11 @@
 /**
  * The calls the hot-path tools replay (bench/hotpath.ts, bench/profile.ts, bench/ab.ts), by id, for
- * an account seeded by bench/lib/seed.ts. The server benchmark (bench/run.ts) has its own, richer list.
+ * an account seeded by bench/lib/seed.ts (the S3 ones: bench/lib/s3.ts). The server benchmark
+ * (bench/run.ts) has its own, richer list.
  */
 import type { Fixture } from "./seed";
 import { signRequest, type Creds, type SignedRequest } from "./sign";
+import { s3Fixture } from "./s3";
 
 export interface HotScenario {
   name: string;
@@ -59,4 +61,25 @@ export function hotScenarios(fx: Fixture): Record<string, HotScenario> {
 
 export function signScenario(url: string, s: HotScenario): Promise<SignedRequest> {
   return signRequest({ url, creds: s.creds, service: s.service, params: s.params });
+}
+
+/** The S3 calls, by id: their own fixture (an account with a bucket), seeded on first use. */
+export const S3_SCENARIOS = {
+  "s3-get": { name: "S3 GetObject 1 KB (bucket policy only)", expect: 200 },
+  "s3-put": { name: "S3 PutObject 1 KB", expect: 200 },
+  "s3-list": { name: "S3 ListObjectsV2 (1,000 keys)", expect: 200 },
+} as const;
+export type S3ScenarioId = keyof typeof S3_SCENARIOS;
+
+/** Any hot scenario's name, expected status and signed request (IAM/STS or S3). */
+export async function hotRequest(url: string, fx: Fixture, id: string): Promise<{ name: string; expect: number; request: SignedRequest }> {
+  if (id in S3_SCENARIOS) {
+    const s3 = await s3Fixture(url);
+    const s = S3_SCENARIOS[id as S3ScenarioId];
+    const request = id === "s3-get" ? s3.get : id === "s3-put" ? s3.put : s3.list;
+    return { name: s.name, expect: s.expect, request };
+  }
+  const s = hotScenarios(fx)[id];
+  if (!s) throw new Error(`unknown scenario ${id}; one of ${[...Object.keys(hotScenarios(fx)), ...Object.keys(S3_SCENARIOS)].join(", ")}`);
+  return { name: s.name, expect: s.expect, request: await signScenario(url, s) };
 }

@@ -14,7 +14,7 @@ export interface Creds {
 
 /** A ready-to-replay HTTP request (autocannon's request shape). */
 export interface SignedRequest {
-  method: "POST";
+  method: "POST" | "GET" | "PUT";
   path: string;
   headers: Record<string, string>;
   body: string;
@@ -85,6 +85,6 @@ export async function signBatch(
 export async function send(url: string, r: SignedRequest): Promise<{ status: number; text: string; headers: Headers }> {
   const headers = { ...r.headers };
   delete headers.host;
-  const res = await fetch(new URL(r.path, url), { method: r.method, headers, body: r.body });
+  const res = await fetch(new URL(r.path, url), { method: r.method, headers, body: r.method === "GET" ? undefined : r.body });
   return { status: res.status, text: await res.text(), headers: res.headers };
 }

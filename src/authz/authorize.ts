@@ -20,6 +20,7 @@ import { isoSeconds } from "../lib/clock";
 import type { Caller } from "../auth/caller";
 import { recordDecision } from "./decisions";
 import { BoundedMap } from "../lib/bounded";
+import { resourcePoliciesInForce } from "../consistency/resource-policies";
 
 const compiled = new CompiledPolicyCache(4096);
 
@@ -161,8 +162,15 @@ export async function decide(ctx: ActionContext, action: string, target: AuthzTa
   const policies: PolicySet = { ...set };
   const session = sessionPolicies(ctx.caller);
   if (session) policies.session = session;
-  if (target.resourcePolicies?.length) {
-    policies.resource = target.resourcePolicies.map((r) => ({
+  const resourcePolicies = target.pendingResourcePolicy
+    ? await resourcePoliciesInForce(ctx, target.resourcePolicies ?? [], target.pendingResourcePolicy, (json) => ({
+        id: target.pendingResourcePolicy!.id,
+        json,
+        kind: "resource" as const,
+      }))
+    : target.resourcePolicies;
+  if (resourcePolicies?.length) {
+    policies.resource = resourcePolicies.map((r) => ({
       id: r.id,
       type: "resource" as const,
       policy: compiled.get(`${r.id}#${fnv(r.json)}`, r.json, r.kind ?? "resource"),

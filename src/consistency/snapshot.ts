@@ -1,6 +1,7 @@
 /**
  * The data plane's view of an account at one generation: everything authentication and
- * authorization read (access keys, each principal's policy rows, roles for AssumeRole).
+ * authorization read (access keys, each principal's policy rows, roles for AssumeRole, and the
+ * resource policies of the account's resources — S3 bucket policies).
  * With eventual consistency on, the Durable Object keeps the snapshot of each generation that
  * may still be the visible one, so a request sees exactly one whole generation, never half a change.
  */
@@ -10,6 +11,8 @@ import type { KeyLookup } from "../store/credentials";
 import { loadAccountPolicies, type PolicyRow } from "../store/authz";
 import type { RoleRow } from "../store/iam-roles";
 import { sha256Hex } from "../lib/crypto";
+import { bucketPoliciesOf } from "../store/s3-buckets";
+import { s3BucketArn } from "../lib/arn";
 
 /** A role as AssumeRole reads it (from D1 or from a snapshot). */
 export type RoleView = Pick<
@@ -25,6 +28,11 @@ export interface AccountSnapshot {
   principals: Record<string, PolicyRow[]>;
   /** lower-cased role name → role */
   roles: Record<string, RoleView>;
+  /**
+   * Resource policies of the account's resources by resource ARN (a bucket without a policy is not
+   * listed). Absent in snapshots taken before bucket policies followed the mode: unknown, not none.
+   */
+  resourcePolicies?: Record<string, string>;
 }
 
 export async function captureSnapshot(db: Db, accountId: string): Promise<AccountSnapshot> {
@@ -51,7 +59,7 @@ export async function captureSnapshot(db: Db, accountId: string): Promise<Accoun
   }>(sql`SELECT role_id, role_name, name_lower, path, arn, assume_role_policy_document, max_session_duration, permissions_boundary
     FROM roles WHERE account_id = ${accountId}`);
   const generation = gen?.generation ?? 0;
-  const snap: AccountSnapshot = { accountId, generation, keys: {}, principals: {}, roles: {} };
+  const snap: AccountSnapshot = { accountId, generation, keys: {}, principals: {}, roles: {}, resourcePolicies: {} };
   for (const k of keys) {
     snap.keys[k.access_key_id] = {
       accessKeyId: k.access_key_id,
@@ -65,10 +73,12 @@ export async function captureSnapshot(db: Db, accountId: string): Promise<Accoun
     };
   }
   // Two queries for every principal of the account (they were one per user and per role).
-  const [userPolicies, rolePolicies] = await Promise.all([
+  const [userPolicies, rolePolicies, bucketPolicies] = await Promise.all([
     loadAccountPolicies(db, accountId, "user"),
     loadAccountPolicies(db, accountId, "role"),
+    bucketPoliciesOf(db, accountId),
   ]);
+  for (const [bucket, policy] of bucketPolicies) snap.resourcePolicies![s3BucketArn(bucket)] = policy;
   for (const u of users) snap.principals[`user/${u.user_id}`] = userPolicies.get(u.user_id) ?? [];
   for (const r of roles) snap.principals[`role/${r.role_id}`] = rolePolicies.get(r.role_id) ?? [];
   for (const r of roles) {
@@ -97,8 +107,10 @@ export interface PackedRow {
   body?: string /** document hash */;
   doc?: string;
 }
-export interface PackedSnapshot extends Omit<AccountSnapshot, "principals"> {
+export interface PackedSnapshot extends Omit<AccountSnapshot, "principals" | "resourcePolicies"> {
   principals: Record<string, PackedRow[]>;
+  /** resource ARN → document hash */
+  resourcePolicies?: Record<string, string>;
 }
 /** A packed snapshot with the documents it references, as the DO sends it. */
 export interface WireSnapshot extends PackedSnapshot {
@@ -126,7 +138,18 @@ export async function packSnapshot(snap: AccountSnapshot): Promise<{ packed: Pac
     }
     principals[who] = out;
   }
-  return { packed: { ...snap, principals }, docs };
+  const { resourcePolicies, ...rest } = snap;
+  const packed: PackedSnapshot = { ...rest, principals };
+  if (resourcePolicies) {
+    const refs: Record<string, string> = {};
+    for (const [id, body] of Object.entries(resourcePolicies)) {
+      const h = await sha256Hex(body);
+      docs.set(h, body);
+      refs[id] = h;
+    }
+    packed.resourcePolicies = refs;
+  }
+  return { packed, docs };
 }
 
 /** Back to rows; every row of one document shares one string. */
@@ -140,13 +163,19 @@ export function unpackSnapshot(w: WireSnapshot): AccountSnapshot {
       body: r.doc !== undefined ? (w.docs[r.doc] ?? "") : (r.body ?? ""),
     }));
   }
-  const { docs: _docs, ...rest } = w;
-  return { ...rest, principals };
+  const { docs: _docs, resourcePolicies: refs, ...rest } = w;
+  const out: AccountSnapshot = { ...rest, principals };
+  if (refs) {
+    out.resourcePolicies = {};
+    for (const [id, h] of Object.entries(refs)) if (w.docs[h] !== undefined) out.resourcePolicies[id] = w.docs[h];
+  }
+  return out;
 }
 
 /** The document hashes a packed snapshot references. */
 export function docRefs(p: PackedSnapshot): string[] {
   const refs = new Set<string>();
   for (const rows of Object.values(p.principals)) for (const r of rows) if (r.doc !== undefined) refs.add(r.doc);
+  for (const h of Object.values(p.resourcePolicies ?? {})) refs.add(h);
   return [...refs];
 }

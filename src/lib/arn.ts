@@ -40,3 +40,8 @@ export function assumedRoleArn(account: string, roleName: string, sessionName: s
 export function federatedUserArn(account: string, name: string): string {
   return `arn:aws:sts::${account}:federated-user/${name}`;
 }
+
+/** An S3 bucket's ARN (bucket names are global: no region, no account). */
+export function s3BucketArn(bucket: string): string {
+  return `arn:aws:s3:::${bucket}`;
+}

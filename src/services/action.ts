@@ -11,6 +11,7 @@ import type { XmlValue } from "../protocol/xml";
 import type { Db } from "../store/db";
 import type { Write } from "../store/write";
 import type { ActionEffect } from "../cache/index";
+import type { PendingResourcePolicy } from "../consistency/resource-policies";
 
 /** The services iamlab serves (IAM action prefixes). */
 export type ServiceName = "iam" | "sts" | "s3" | "sqs" | "organizations" | "lambda" | "ec2" | "kms" | "ecr";
@@ -37,6 +38,12 @@ export interface AuthzTarget {
   context?: Record<string, string | string[]>;
   /** resource-based policies of the target (a role's trust policy for sts:AssumeRole …) */
   resourcePolicies?: { id: string; json: string; kind?: "resource" | "trust" }[];
+  /**
+   * Eventual consistency: the resource policy `id` was changed while its owner account lagged; until
+   * the owner's data plane sees that generation, the policy as of the visible one applies
+   * (src/consistency/resource-policies.ts).
+   */
+  pendingResourcePolicy?: PendingResourcePolicy;
   /** the resource policy must allow even in the same account (trust policies) */
   requireResourceAllow?: boolean;
   /**

@@ -2,11 +2,14 @@
  * S3 buckets (D1 table `s3_buckets`), in the store's one dialect (src/store/db.ts): drizzle `sql`
  * templates over the schema's tables and columns. Bucket names are global across the sandbox, as
  * on AWS: the primary key is the name, and each row names its owner account. S3 writes are effect
- * `none` (no generation bump), so they are single statements or plain `d1.batch`es, not writeBatch.
+ * `none` (no generation bump), so they are single statements or plain `d1.batch`es, not writeBatch —
+ * but for the bucket policy, a permission like any other: its writes go through writeBatch (effect
+ * `permissions`), which bumps the owner account's generation.
  */
 import { sql } from "drizzle-orm";
 import { all, bare, first, selectList, statement, type Db, type Row } from "./db";
-import { s3Buckets, s3Objects } from "./schema";
+import { s3Buckets, s3Objects, accounts } from "./schema";
+import { writeBatch, type Write } from "./write";
 
 /** A bucket's Block Public Access settings (S3's PublicAccessBlockConfiguration). */
 export interface PublicAccessBlock {
@@ -32,19 +35,23 @@ type BpaColumn = "blockPublicAcls" | "ignorePublicAcls" | "blockPublicPolicy" | 
  * it was created in (`us-east-1` when none was given; `EU` kept as sent), `policy` the bucket
  * policy as PutBucketPolicy stored it, `publicAccessBlock` its Block Public Access settings, `tags`
  * its tag set and `objectOwnership` its Object Ownership — each absent (not null) when the bucket has
- * none (a row written without an Object Ownership reads BucketOwnerEnforced).
+ * none (a row written without an Object Ownership reads BucketOwnerEnforced); `policyGeneration` (absent when NULL)
+ * the owner account's generation that policy change was written at while the account lagged (eventual
+ * consistency: the data plane may not enforce it yet).
  */
-export type BucketRow = Row<typeof s3Buckets, "policy" | "tags" | "objectOwnership" | BpaColumn> & {
+export type BucketRow = Row<typeof s3Buckets, "policy" | "policyGeneration" | "tags" | "objectOwnership" | BpaColumn> & {
   policy?: string;
   publicAccessBlock?: PublicAccessBlock;
   tags?: Record<string, string>;
   objectOwnership?: string;
+  policyGeneration?: number;
 };
 
 const BUCKET = selectList(s3Buckets);
 /** A listing needs neither the policies, the settings nor the tags (a row without them comes back without those keys). */
 const LISTED = selectList(s3Buckets, [
   "policy",
+  "policyGeneration",
   "tags",
   "blockPublicAcls",
   "ignorePublicAcls",
@@ -66,10 +73,11 @@ export function tagsOf(json: string | null | undefined): Record<string, string> 
   }
 }
 
-type RawBucket = Row<typeof s3Buckets, "policy" | "tags" | "objectOwnership" | BpaColumn> & {
+type RawBucket = Row<typeof s3Buckets, "policy" | "policyGeneration" | "tags" | "objectOwnership" | BpaColumn> & {
   policy?: string | null;
   tags?: string | null;
   objectOwnership?: string | null;
+  policyGeneration?: number | null;
 } & Partial<Record<BpaColumn, number | null>>;
 
 /** A row as D1 answers it (NULL or unselected columns) as a BucketRow (those keys absent); other keys of `r` are left out. */
@@ -87,6 +95,7 @@ export const bucketOf = (r: RawBucket): BucketRow => {
   const tags = tagsOf(r.tags);
   if (tags) b.tags = tags;
   if (typeof r.objectOwnership === "string") b.objectOwnership = r.objectOwnership;
+  if (typeof r.policyGeneration === "number") b.policyGeneration = r.policyGeneration;
   return b;
 };
 
@@ -161,16 +170,41 @@ export async function deleteBucket(db: Db, name: string, accountId: string): Pro
 }
 
 /**
- * Sets (or, with null, removes) the policy of a bucket of `accountId`. False when the bucket is gone
- * (deleted under us).
+ * Sets (or, with null, removes) the policy of a bucket of `accountId`, through the write batch of a
+ * `permissions` action (the owner account's generation moves with it). `lagging`: the account's
+ * eventual consistency is on, so the row records the generation this change creates (the one the
+ * batch bumps to) for the data plane to wait for; otherwise it is in force at once (NULL).
+ * False when the bucket is gone (deleted under us).
  */
-export async function setBucketPolicy(db: Db, name: string, accountId: string, policy: string | null): Promise<boolean> {
+export async function setBucketPolicy(
+  w: Write,
+  name: string,
+  accountId: string,
+  policy: string | null,
+  lagging: boolean,
+): Promise<boolean> {
   const t = s3Buckets;
-  const r = await all(
+  const a = accounts;
+  const generation = lagging ? sql`(SELECT ${a.generation} + 1 FROM ${a} WHERE ${a.id} = ${accountId})` : sql`NULL`;
+  const [r] = await writeBatch(w, [
+    statement(
+      w.db,
+      sql`UPDATE ${t} SET ${bare(t.policy)} = ${policy}, ${bare(t.policyGeneration)} = ${generation}
+        WHERE ${t.name} = ${name} AND ${t.accountId} = ${accountId} RETURNING ${bare(t.name)}`,
+    ),
+  ]);
+  return (r?.results.length ?? 0) > 0;
+}
+
+/** The policies of an account's buckets, by bucket name (eventual consistency's snapshots keep them). */
+export async function bucketPoliciesOf(db: Db, accountId: string): Promise<Map<string, string>> {
+  const t = s3Buckets;
+  const rs = await all<{ name: string; policy: string }>(
     db,
-    sql`UPDATE ${t} SET ${bare(t.policy)} = ${policy} WHERE ${t.name} = ${name} AND ${t.accountId} = ${accountId} RETURNING ${bare(t.name)}`,
+    sql`SELECT ${t.name} AS ${sql.identifier("name")}, ${t.policy} AS ${sql.identifier("policy")} FROM ${t}
+      WHERE ${t.accountId} = ${accountId} AND ${t.policy} IS NOT NULL`,
   );
-  return r.length > 0;
+  return new Map(rs.map((r) => [r.name, r.policy]));
 }
 
 /** The four settings as column values (1/0), or all NULL for none — in the columns' order. */

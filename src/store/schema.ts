@@ -350,6 +350,12 @@ export const s3Buckets = sqliteTable(
     tags: text("tags"),
     /** Object Ownership (BucketOwnerEnforced unless changed); NULL after DeleteBucketOwnershipControls */
     objectOwnership: text("object_ownership").default("BucketOwnerEnforced"),
+    /**
+     * Eventual consistency (migrations/0011_s3_bucket_policy_generation.sql): the owner account's
+     * generation the policy (or its removal) was written at, when the account lagged; NULL when the
+     * change was made in mode `off`. The data plane enforces it once that generation is visible.
+     */
+    policyGeneration: integer("policy_generation"),
   },
   (t) => [index("s3_buckets_account").on(t.accountId, t.name)],
 );

@@ -105,4 +105,36 @@ describe("ConsistencyDO write slot", () => {
     expect(await stub.view(7_000, g0 + 1)).toMatchObject({ visibleGeneration: g0 + 1, pending: 0 });
     expect(await stored()).toEqual([]);
   });
+
+  it("keeps the account's bucket policies in each snapshot, by bucket ARN, each document once", async () => {
+    const A = "535353535353";
+    await createAccount(getDb(env.DB), A, null, Date.now());
+    const doc = (b: string) =>
+      JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { AWS: A }, Action: "s3:GetObject", Resource: `arn:aws:s3:::${b}/*` }],
+      });
+    await env.DB.batch([
+      env.DB.prepare(
+        "INSERT INTO s3_buckets (name, account_id, region, create_date, policy) VALUES (?, ?, 'us-east-1', '2026-01-01T00:00:00Z', ?)",
+      ).bind("snap-with", A, doc("snap-with")),
+      env.DB.prepare(
+        "INSERT INTO s3_buckets (name, account_id, region, create_date) VALUES (?, ?, 'us-east-1', '2026-01-01T00:00:00Z')",
+      ).bind("snap-without", A),
+    ]);
+    const stub = env.CONSISTENCY.get(env.CONSISTENCY.idFromName(A));
+    await stub.configure({ mode: "fixed", delayMs: 5_000 });
+    const t = await stub.prepareWrite(A);
+    const g0 = t!.generation;
+    // The write: the policy is removed (and the generation moves).
+    await env.DB.batch([
+      env.DB.prepare("UPDATE s3_buckets SET policy = NULL, policy_generation = ? WHERE name = 'snap-with'").bind(g0 + 1),
+      env.DB.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ?").bind(A),
+    ]);
+    await stub.commitWrite(g0, g0 + 1, 1_000, t!.token);
+    const view = await stub.view(2_000, g0 + 1);
+    expect(view.visibleGeneration).toBe(g0);
+    const snap = unpackSnapshot(view.snapshot!);
+    expect(snap.resourcePolicies).toEqual({ "arn:aws:s3:::snap-with": doc("snap-with") });
+  });
 });

@@ -100,6 +100,8 @@ const FIXTURES: Record<string, Fixture> = {
   "iam:CreatePolicyVersion": { input: (s) => ({ PolicyArn: s.policyArn, PolicyDocument: DOC }) },
   "iam:DeletePolicyVersion": { input: (s) => ({ PolicyArn: s.policyArn, VersionId: "v2" }) },
   "iam:SetDefaultPolicyVersion": { input: (s) => ({ PolicyArn: s.policyArn, VersionId: "v2" }) },
+  "s3:PutBucketPolicy": { input: (s) => ({ Bucket: bucketOf(s.account), Policy: bucketPolicy(s.account, "s3:GetObject") }) },
+  "s3:DeleteBucketPolicy": { input: (s) => ({ Bucket: bucketOf(s.account) }) },
   // rootKeys
   "iam:CreateAccessKey": { input: () => ({}) },
   "iam:UpdateAccessKey": { input: (s) => ({ UserName: "u", AccessKeyId: s.accessKeyId, Status: "Inactive" }) },
@@ -128,6 +130,14 @@ const FIXTURES: Record<string, Fixture> = {
   "iam:DeleteLoginProfile": { input: () => ({ UserName: "u" }) },
   "iam:ChangePassword": { as: "user", input: () => ({ OldPassword: PASSWORD, NewPassword: "Changed-Passw0rd!" }) },
 };
+
+/** The seed's bucket (names are global) and a policy for it. */
+const bucketOf = (account: string) => `gen-${account}`;
+const bucketPolicy = (account: string, action: string) =>
+  JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { AWS: account }, Action: action, Resource: `arn:aws:s3:::${bucketOf(account)}/*` }],
+  });
 
 const keyOf = (a: RegisteredAction) => `${a.service}:${a.name}`;
 const byKey = new Map(ALL_ACTIONS.map((a) => [keyOf(a), a]));
@@ -193,6 +203,8 @@ async function seed(account: string): Promise<Seeded> {
     await r(`iam:Attach${key}Policy`, { ...who, PolicyArn: AWS_POLICY });
     await r(`iam:Put${key}Policy`, { ...who, PolicyName: "inline", PolicyDocument: allowDoc("*") });
   }
+  await r("s3:CreateBucket", { Bucket: bucketOf(account) });
+  await r("s3:PutBucketPolicy", { Bucket: bucketOf(account), Policy: bucketPolicy(account, "s3:PutObject") });
   await r("iam:PutUserPermissionsBoundary", { UserName: "bounded", PermissionsBoundary: BOUNDARY });
   await r("iam:PutRolePermissionsBoundary", { RoleName: "r", PermissionsBoundary: BOUNDARY });
   const accessKeyId = field((await r("iam:CreateAccessKey", { UserName: "u" })).AccessKey, "AccessKeyId");

@@ -8,13 +8,20 @@
  * rules then follow from the engine: same account, identity policy OR bucket policy; across accounts,
  * both; a policy naming an account delegates to that account's identity policies.
  *
+ * Eventual consistency: a bucket policy is a permission like any other. Put/DeleteBucketPolicy are
+ * `permissions` writes (they bump the owner account's generation and, on a lagging account, take its
+ * write slot), and in a lagging account the row records the generation of the change: the data
+ * plane keeps enforcing the previous policy until that generation propagates (s3Target →
+ * src/consistency/resource-policies.ts), while GetBucketPolicy — the control plane, like IAM's Get*
+ * here — answers the new one at once.
+ *
  * As on AWS: the root user of the bucket owner can always get, set and delete the policy, even when
  * the policy denies it (so a bucket cannot be locked away from its owner), and anyone of another
  * account who is allowed still gets 405 MethodNotAllowed: these three calls are the owner's alone.
  * With Block Public Access's BlockPublicPolicy on (new buckets), a public policy (./public-policy.ts)
  * is refused with AccessDenied.
  */
-import { defineAction, type ActionContext, type AuthzTarget, type RegisteredAction } from "../action";
+import { defineAction, type ActionContext, type AuthzTarget, type HandlerContext, type RegisteredAction } from "../action";
 import { setBucketPolicy, type BucketRow } from "../../store/s3-buckets";
 import { AwsError } from "../../protocol/errors";
 import { parsePolicy, policySizeWithoutWhitespace } from "../../policy/index";
@@ -242,7 +249,10 @@ interface PolicyInput {
 function policyTarget(ctx: ActionContext, b: BucketRow): AuthzTarget {
   const t = s3Target(b, bucketArn(b.name));
   const p = ctx.caller.principal;
-  if (p.kind === "root" && p.account === b.accountId) delete t.resourcePolicies;
+  if (p.kind === "root" && p.account === b.accountId) {
+    delete t.resourcePolicies;
+    delete t.pendingResourcePolicy;
+  }
   return t;
 }
 
@@ -251,21 +261,27 @@ function ownerOnly(ctx: ActionContext, b: BucketRow, method: string): void {
   if (ctx.caller.principal.account !== b.accountId) throw methodNotAllowed(method);
 }
 
+/** Stores (or, with null, removes) the policy; in a lagging account it waits for propagation. */
+async function writePolicy(ctx: HandlerContext, b: BucketRow, text: string | null): Promise<void> {
+  const lagging = ctx.caller.consistency !== undefined;
+  if (!(await setBucketPolicy(ctx.write, b.name, b.accountId, text, lagging))) throw s3err.noSuchBucket(b.name);
+}
+
 export const PutBucketPolicy = defineAction({
   service: "s3",
   name: "PutBucketPolicy",
-  effect: "none",
+  effect: "permissions",
   input: {},
   load: (i, ctx: ActionContext) => loadBucket(ctx, i as PolicyInput),
   target: (_i, ctx: ActionContext, b: BucketRow) => policyTarget(ctx, b),
-  handler: async (i, ctx: ActionContext, b: BucketRow) => {
+  handler: async (i, ctx: HandlerContext, b: BucketRow) => {
     const input = i as PolicyInput;
     checkExpectedOwner(input, b);
     ownerOnly(ctx, b, "PUT");
     const text = validateBucketPolicy(input.Policy ?? "", b.name);
     if (b.publicAccessBlock?.blockPublicPolicy && isPublicPolicy(text)) throw publicPolicyBlocked(ctx, b);
     await checkPrincipalsExist(ctx.db, text);
-    if (!(await setBucketPolicy(ctx.db, b.name, b.accountId, text))) throw s3err.noSuchBucket(b.name);
+    await writePolicy(ctx, b, text);
     return {};
   },
 });
@@ -288,15 +304,15 @@ export const GetBucketPolicy = defineAction({
 export const DeleteBucketPolicy = defineAction({
   service: "s3",
   name: "DeleteBucketPolicy",
-  effect: "none",
+  effect: "permissions",
   input: {},
   load: (i, ctx: ActionContext) => loadBucket(ctx, i as PolicyInput),
   target: (_i, ctx: ActionContext, b: BucketRow) => policyTarget(ctx, b),
-  handler: async (i, ctx: ActionContext, b: BucketRow) => {
+  handler: async (i, ctx: HandlerContext, b: BucketRow) => {
     checkExpectedOwner(i as PolicyInput, b);
     ownerOnly(ctx, b, "DELETE");
-    // S3 answers 204 whether or not there was a policy.
-    if (!(await setBucketPolicy(ctx.db, b.name, b.accountId, null))) throw s3err.noSuchBucket(b.name);
+    // S3 answers 204 whether or not there was a policy (none: nothing changes, no generation moves).
+    if (b.policy !== undefined) await writePolicy(ctx, b, null);
     return {};
   },
 });

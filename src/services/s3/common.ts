@@ -13,6 +13,7 @@ import type { BucketRow } from "../../store/s3-buckets";
 import { decide } from "../../authz/authorize";
 import { effectiveBucketPolicy } from "./public-policy";
 import { s3RequestContext, type S3RequestFacts } from "./condition-keys";
+import { s3BucketArn } from "../../lib/arn";
 
 export const s3err = {
   noSuchBucket: (bucket: string) =>
@@ -81,7 +82,7 @@ export function isValidBucketName(name: string): boolean {
   return true;
 }
 
-export const bucketArn = (bucket: string): string => `arn:aws:s3:::${bucket}`;
+export const bucketArn = s3BucketArn;
 export const objectArn = (bucket: string, key: string): string => `arn:aws:s3:::${bucket}/${key}`;
 
 /**
@@ -94,6 +95,9 @@ export function s3Target(bucket: BucketRow, resource: string, context?: Record<s
   // As enforced: Block Public Access's RestrictPublicBuckets narrows a public policy (./public-policy.ts).
   const policy = effectiveBucketPolicy(bucket);
   if (policy !== undefined) t.resourcePolicies = [{ id: bucketArn(bucket.name), json: policy, kind: "resource" }];
+  // A policy change made while the owner account lagged (eventual consistency) may not be in force yet.
+  if (bucket.policyGeneration !== undefined)
+    t.pendingResourcePolicy = { id: bucketArn(bucket.name), account: bucket.accountId, generation: bucket.policyGeneration };
   // The bucket owner's account, as AWS sets both keys for S3 (bucket policies often compare them).
   t.context = { "aws:ResourceAccount": bucket.accountId, "s3:ResourceAccount": bucket.accountId, ...context };
   return t;

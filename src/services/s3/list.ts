@@ -61,7 +61,10 @@ export async function listPage(
     from = after + PAST;
   }
   for (;;) {
-    const rows = await listObjectRows(ctx.db, bucket, { prefix, after: from, limit: BATCH });
+    // One row past what the page can still hold tells whether it is truncated without another query
+    // (a full page of 1,000 keys is one query, not two).
+    const limit = Math.min(BATCH, maxKeys - page.contents.length - page.commonPrefixes.length) + 1;
+    const rows = await listObjectRows(ctx.db, bucket, { prefix, after: from, limit });
     let jumped = false;
     for (const r of rows) {
       const rest = r.key.slice(prefix.length);
@@ -83,7 +86,7 @@ export async function listPage(
       page.contents.push(r);
       page.last = from = r.key;
     }
-    if (!jumped && rows.length < BATCH) return page;
+    if (!jumped && rows.length < limit) return page;
   }
 }
 
