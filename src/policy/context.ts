@@ -73,6 +73,10 @@ function normalize(req: AuthzRequest): Map<string, readonly string[]> {
     m.set("aws:principalaccount", [p.account]);
     m.set("aws:principalarn", [p.kind === "assumedRole" && p.roleArn ? p.roleArn : p.arn]);
     if (p.username !== undefined) m.set("aws:username", [p.username]);
+  } else if (p.kind === "anonymous" && p.federated === undefined) {
+    // An unauthenticated S3/SQS/SNS caller: aws:userid is "anonymous" (IAM User Guide, "Policy variables",
+    // the table of aws:username / aws:userid / aws:PrincipalType by principal).
+    m.set("aws:userid", ["anonymous"]);
   }
   if (p.kind === "service" && p.serviceName) m.set("aws:principalservicename", [p.serviceName]);
   m.set("aws:principaltype", [PRINCIPAL_TYPE[p.kind]]);

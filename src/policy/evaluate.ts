@@ -37,7 +37,7 @@ import type {
   PrincipalMatchKind,
   StatementExplanation,
 } from "./explain.js";
-import { matchPrincipal } from "./match/principal.js";
+import { matchPrincipal, NOT_PRINCIPAL_BOUNDED } from "./match/principal.js";
 import { matchResource, resourceTarget, resourceValueVariables, type ResourceTarget } from "./match/resource.js";
 import type { AuthzRequest, PolicySet, PolicySource, PolicySourceType, Principal } from "./types.js";
 
@@ -144,6 +144,8 @@ interface State {
   target: ResourceTarget;
   ctx: RequestContext;
   principal: Principal;
+  /** The caller is an IAM user or role with a permissions boundary (a Deny's NotPrincipal then never spares it). */
+  bounded: boolean;
   policies: PolicyExplanation[] | null;
   contextKeys: ContextKeyUse[] | null;
 }
@@ -186,7 +188,8 @@ function analyzeStatement(
   }
   let kind: PrincipalMatchKind | true = true;
   if (s.principal) {
-    const p = matchPrincipal(s.principal, st.principal, explain);
+    const p =
+      st.bounded && s.principal.not && s.effect === "Deny" ? NOT_PRINCIPAL_BOUNDED : matchPrincipal(s.principal, st.principal, explain);
     if (se) se.principal = p;
     if (!p.matched) return false;
     kind = p.principalMatch ?? true;
@@ -333,6 +336,7 @@ export function analyze(req: AuthzRequest, policies: PolicySet, options?: Evalua
     target: resourceTarget(req.resource),
     ctx: buildContext(req),
     principal: p,
+    bounded: identitySide === "policies" && policies.boundary !== undefined,
     policies: a.policies,
     contextKeys: a.contextKeys,
   };

@@ -120,6 +120,14 @@ const NOT_PRINCIPAL_APPLIES: ElementMatch = Object.freeze({ element: "NotPrincip
 const NOT_PRINCIPAL_EXCLUDES: ElementMatch = Object.freeze({ element: "NotPrincipal", matched: false });
 
 /**
+ * A Deny with NotPrincipal against an IAM user or role (or its session) that has a permissions boundary:
+ * AWS documents that such a statement "will always deny any IAM principal that has a permissions boundary
+ * policy attached, regardless of the values specified in the NotPrincipal element" (IAM User Guide,
+ * "Permissions boundaries for IAM entities" and "AWS JSON policy elements: NotPrincipal").
+ */
+export const NOT_PRINCIPAL_BOUNDED: ElementMatch = NOT_PRINCIPAL_APPLIES;
+
+/**
  * Principal / NotPrincipal against the caller. With `explain` the result names the policy value that
  * matched (or excluded); without, it is a shared frozen outcome (still carrying `principalMatch`, which
  * the decision needs).
