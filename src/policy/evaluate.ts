@@ -15,8 +15,9 @@
  * `evaluate` is both, packaged as a Decision with its Explanation.
  *
  * Same account: a resource-based policy that names the caller (user / session / federated-user ARN, or "*")
- * grants on its own; naming the role ARN grants unless the boundary or a session policy implicitly denies;
- * naming the account delegates to the identity side. Cross account: both sides must allow.
+ * grants on its own; naming the role ARN (or the IAM user behind a federated user session) grants unless
+ * the boundary or a session policy implicitly denies; naming the account delegates to the identity side.
+ * Cross account: both sides must allow.
  * The root user of the resource's account is allowed unless an SCP/RCP/resource policy denies.
  * sts:GetCallerIdentity is always allowed.
  *
@@ -474,8 +475,8 @@ function callerWithoutIdentityPolicies(a: Analysis, steps: Steps): Verdict | nul
 
 /**
  * Same account, a resource-based Allow that names the caller grants on its own; one that names the role
- * behind a session grants unless the boundary or a session policy does not allow; one that names the
- * account delegates to the identity side.
+ * behind a session (or the IAM user behind a federated user session) grants unless the boundary or a
+ * session policy does not allow; one that names the account delegates to the identity side.
  */
 function sameAccountResourceGrant(a: Analysis, steps: Steps): Verdict | null {
   const r = a.resource;
@@ -486,7 +487,7 @@ function sameAccountResourceGrant(a: Analysis, steps: Steps): Verdict | null {
     return verdict(steps, "allowed", "direct");
   }
   if (strength >= 3) {
-    step(steps, "a resource-based policy names the role: limited by boundary and session policies");
+    step(steps, "a resource-based policy names the role or user behind the session: limited by boundary and session policies");
     if (a.boundary && !a.boundary.allows) return verdict(steps, "noBoundaryAllow", "roleArn");
     if (a.session && !a.session.allows) return verdict(steps, "noSessionAllow", "roleArn");
     return verdict(steps, "allowed", "roleArn");
