@@ -18,7 +18,9 @@
  * grants on its own; naming the role ARN (or the IAM user behind a federated user session) grants unless
  * the boundary or a session policy implicitly denies; naming the account delegates to the identity side.
  * Cross account: both sides must allow.
- * The root user of the resource's account is allowed unless an SCP/RCP/resource policy denies.
+ * A Deny's NotPrincipal never spares an IAM user or role that has a permissions boundary (AWS documents
+ * that such a statement always denies it). The root user of the resource's account is allowed unless an
+ * SCP/RCP/resource policy denies.
  * sts:GetCallerIdentity is always allowed.
  *
  * Deciding only (`{ explain: false }`, the live authorizer's allow path) the analysis records nothing and
