@@ -317,7 +317,11 @@ export function analyze(req: AuthzRequest, policies: PolicySet, options?: Evalua
   const p = req.principal;
   const actionLower = req.action.toLowerCase();
   const identitySide = p.kind === "root" ? "root" : p.kind === "service" || p.kind === "anonymous" ? "none" : "policies";
+  // SCPs limit the principals of member accounts; RCPs limit every caller of the resource's account, "regardless
+  // of whether the principals belong to your organization" (anonymous callers and AWS services included).
+  // Neither applies to service-linked roles (IAM User Guide, "Policy evaluation logic": policy types).
   const orgApplies = !p.serviceLinkedRole && identitySide !== "none";
+  const rcpsApply = !p.serviceLinkedRole;
   const a: Analysis = {
     alwaysAllowed: actionLower === "sts:getcalleridentity",
     crossAccount: (req.resourceAccount ?? p.account) !== p.account,
@@ -347,7 +351,7 @@ export function analyze(req: AuthzRequest, policies: PolicySet, options?: Evalua
     a.scps = analyzeLevels(policies.scps, st);
     if (!explain && deniesIn(a.scps)) return a;
   }
-  if (orgApplies && policies.rcps) {
+  if (rcpsApply && policies.rcps) {
     a.rcps = analyzeLevels(policies.rcps, st);
     if (!explain && deniesIn(a.rcps)) return a;
   }
