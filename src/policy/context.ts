@@ -79,6 +79,9 @@ function normalize(req: AuthzRequest): Map<string, readonly string[]> {
     m.set("aws:userid", ["anonymous"]);
   }
   if (p.kind === "service" && p.serviceName) m.set("aws:principalservicename", [p.serviceName]);
+  // Present in every signed request: true for an AWS service principal, false for IAM principals; absent for
+  // anonymous callers (IAM User Guide, "AWS global condition context keys": aws:PrincipalIsAWSService).
+  if (p.kind !== "anonymous") m.set("aws:principalisawsservice", [p.kind === "service" ? "true" : "false"]);
   m.set("aws:principaltype", [PRINCIPAL_TYPE[p.kind]]);
   const c = req.context;
   for (const k in c) {
