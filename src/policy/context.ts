@@ -73,8 +73,15 @@ function normalize(req: AuthzRequest): Map<string, readonly string[]> {
     m.set("aws:principalaccount", [p.account]);
     m.set("aws:principalarn", [p.kind === "assumedRole" && p.roleArn ? p.roleArn : p.arn]);
     if (p.username !== undefined) m.set("aws:username", [p.username]);
+  } else if (p.kind === "anonymous" && p.federated === undefined) {
+    // An unauthenticated S3/SQS/SNS caller: aws:userid is "anonymous" (IAM User Guide, "Policy variables",
+    // the table of aws:username / aws:userid / aws:PrincipalType by principal).
+    m.set("aws:userid", ["anonymous"]);
   }
   if (p.kind === "service" && p.serviceName) m.set("aws:principalservicename", [p.serviceName]);
+  // Present in every signed request: true for an AWS service principal, false for IAM principals; absent for
+  // anonymous callers (IAM User Guide, "AWS global condition context keys": aws:PrincipalIsAWSService).
+  if (p.kind !== "anonymous") m.set("aws:principalisawsservice", [p.kind === "service" ? "true" : "false"]);
   m.set("aws:principaltype", [PRINCIPAL_TYPE[p.kind]]);
   const c = req.context;
   for (const k in c) {

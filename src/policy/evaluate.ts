@@ -15,9 +15,12 @@
  * `evaluate` is both, packaged as a Decision with its Explanation.
  *
  * Same account: a resource-based policy that names the caller (user / session / federated-user ARN, or "*")
- * grants on its own; naming the role ARN grants unless the boundary or a session policy implicitly denies;
- * naming the account delegates to the identity side. Cross account: both sides must allow.
- * The root user of the resource's account is allowed unless an SCP/RCP/resource policy denies.
+ * grants on its own; naming the role ARN (or the IAM user behind a federated user session) grants unless
+ * the boundary or a session policy implicitly denies; naming the account delegates to the identity side.
+ * Cross account: both sides must allow.
+ * A Deny's NotPrincipal never spares an IAM user or role that has a permissions boundary (AWS documents
+ * that such a statement always denies it). The root user of the resource's account is allowed unless an
+ * SCP/RCP/resource policy denies.
  * sts:GetCallerIdentity is always allowed.
  *
  * Deciding only (`{ explain: false }`, the live authorizer's allow path) the analysis records nothing and
@@ -37,7 +40,7 @@ import type {
   PrincipalMatchKind,
   StatementExplanation,
 } from "./explain.js";
-import { matchPrincipal } from "./match/principal.js";
+import { matchPrincipal, NOT_PRINCIPAL_BOUNDED } from "./match/principal.js";
 import { matchResource, resourceTarget, resourceValueVariables, type ResourceTarget } from "./match/resource.js";
 import type { AuthzRequest, PolicySet, PolicySource, PolicySourceType, Principal } from "./types.js";
 
@@ -144,6 +147,8 @@ interface State {
   target: ResourceTarget;
   ctx: RequestContext;
   principal: Principal;
+  /** The caller is an IAM user or role with a permissions boundary (a Deny's NotPrincipal then never spares it). */
+  bounded: boolean;
   policies: PolicyExplanation[] | null;
   contextKeys: ContextKeyUse[] | null;
 }
@@ -186,7 +191,8 @@ function analyzeStatement(
   }
   let kind: PrincipalMatchKind | true = true;
   if (s.principal) {
-    const p = matchPrincipal(s.principal, st.principal, explain);
+    const p =
+      st.bounded && s.principal.not && s.effect === "Deny" ? NOT_PRINCIPAL_BOUNDED : matchPrincipal(s.principal, st.principal, explain);
     if (se) se.principal = p;
     if (!p.matched) return false;
     kind = p.principalMatch ?? true;
@@ -311,7 +317,11 @@ export function analyze(req: AuthzRequest, policies: PolicySet, options?: Evalua
   const p = req.principal;
   const actionLower = req.action.toLowerCase();
   const identitySide = p.kind === "root" ? "root" : p.kind === "service" || p.kind === "anonymous" ? "none" : "policies";
+  // SCPs limit the principals of member accounts; RCPs limit every caller of the resource's account, "regardless
+  // of whether the principals belong to your organization" (anonymous callers and AWS services included).
+  // Neither applies to service-linked roles (IAM User Guide, "Policy evaluation logic": policy types).
   const orgApplies = !p.serviceLinkedRole && identitySide !== "none";
+  const rcpsApply = !p.serviceLinkedRole;
   const a: Analysis = {
     alwaysAllowed: actionLower === "sts:getcalleridentity",
     crossAccount: (req.resourceAccount ?? p.account) !== p.account,
@@ -333,6 +343,7 @@ export function analyze(req: AuthzRequest, policies: PolicySet, options?: Evalua
     target: resourceTarget(req.resource),
     ctx: buildContext(req),
     principal: p,
+    bounded: identitySide === "policies" && policies.boundary !== undefined,
     policies: a.policies,
     contextKeys: a.contextKeys,
   };
@@ -340,7 +351,7 @@ export function analyze(req: AuthzRequest, policies: PolicySet, options?: Evalua
     a.scps = analyzeLevels(policies.scps, st);
     if (!explain && deniesIn(a.scps)) return a;
   }
-  if (orgApplies && policies.rcps) {
+  if (rcpsApply && policies.rcps) {
     a.rcps = analyzeLevels(policies.rcps, st);
     if (!explain && deniesIn(a.rcps)) return a;
   }
@@ -470,8 +481,8 @@ function callerWithoutIdentityPolicies(a: Analysis, steps: Steps): Verdict | nul
 
 /**
  * Same account, a resource-based Allow that names the caller grants on its own; one that names the role
- * behind a session grants unless the boundary or a session policy does not allow; one that names the
- * account delegates to the identity side.
+ * behind a session (or the IAM user behind a federated user session) grants unless the boundary or a
+ * session policy does not allow; one that names the account delegates to the identity side.
  */
 function sameAccountResourceGrant(a: Analysis, steps: Steps): Verdict | null {
   const r = a.resource;
@@ -482,7 +493,7 @@ function sameAccountResourceGrant(a: Analysis, steps: Steps): Verdict | null {
     return verdict(steps, "allowed", "direct");
   }
   if (strength >= 3) {
-    step(steps, "a resource-based policy names the role: limited by boundary and session policies");
+    step(steps, "a resource-based policy names the role or user behind the session: limited by boundary and session policies");
     if (a.boundary && !a.boundary.allows) return verdict(steps, "noBoundaryAllow", "roleArn");
     if (a.session && !a.session.allows) return verdict(steps, "noSessionAllow", "roleArn");
     return verdict(steps, "allowed", "roleArn");

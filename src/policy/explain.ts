@@ -28,7 +28,7 @@ export type DecisionReason =
 export type PrincipalMatchKind =
   | "wildcard" // "*" or {"AWS":"*"}
   | "account" // account id or arn:aws:iam::A:root (delegates to identity policies in the same account)
-  | "role" // the role ARN behind an assumed-role session
+  | "role" // the role ARN behind an assumed-role session, or the IAM user behind a federated user session
   | "principal" // the caller's own ARN (user, session, federated user, root)
   | "service"
   | "federated"

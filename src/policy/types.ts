@@ -25,6 +25,11 @@ export interface Principal {
   username?: string;
   /** IAM ARN (with path) of the role behind an assumed-role session. */
   roleArn?: string;
+  /**
+   * IAM ARN of the user behind a federated user session (GetFederationToken called by an IAM user). A
+   * resource-based policy naming it grants the session, limited by the boundary and the session policies.
+   */
+  federatingUserArn?: string;
   /** e.g. ec2.amazonaws.com for service principals. */
   serviceName?: string;
   /** Web identity / SAML provider that federated the caller (matched by Principal `Federated`). */

@@ -10,6 +10,12 @@ describe("policy case corpus", () => {
     expect(cases.length).toBeGreaterThanOrEqual(400);
   });
 
+  it("has at least 202 S3 cases (issue 15: 52 first, then 150 more), each later one naming its AWS page", () => {
+    const s3 = cases.filter((c) => c.file.startsWith("s3-"));
+    expect(s3.length).toBeGreaterThanOrEqual(202);
+    for (const c of s3) if (c.file !== "s3-bucket-policies.json") expect(c.doc, c.name).toMatch(/^(IAM|Amazon S3|AWS|Service)/);
+  });
+
   it.each(cases.map((c) => [`${c.file}: ${c.name}`, c] as const))("%s", (_name, c) => {
     const { req, set } = buildCase(c);
     const d = evaluate(req, set);

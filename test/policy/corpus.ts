@@ -41,6 +41,14 @@ export const PRINCIPALS: Record<string, Principal> = {
   root: { kind: "root", account: A, arn: `arn:aws:iam::${A}:root`, userId: A },
   rootB: { kind: "root", account: B, arn: `arn:aws:iam::${B}:root`, userId: B },
   fed: { kind: "federatedUser", account: A, arn: `arn:aws:sts::${A}:federated-user/fred`, userId: `${A}:fred` },
+  /** A federated user session of the IAM user bob (GetFederationToken called by bob). */
+  fedBob: {
+    kind: "federatedUser",
+    account: A,
+    arn: `arn:aws:sts::${A}:federated-user/fred`,
+    userId: `${A}:fred`,
+    federatingUserArn: `arn:aws:iam::${A}:user/bob`,
+  },
   svc: { kind: "service", account: "", arn: "ec2.amazonaws.com", userId: "ec2.amazonaws.com", serviceName: "ec2.amazonaws.com" },
   anon: { kind: "anonymous", account: "", arn: "anonymous", userId: "anonymous" },
   saml: {
@@ -63,6 +71,8 @@ type Doc = Record<string, unknown> | Array<Record<string, unknown>>;
 
 export interface PolicyCase {
   name: string;
+  /** The AWS documentation page the expectation follows (the S3 case files give one per case). */
+  doc?: string;
   principal: string | Principal;
   action: string;
   resource: string;

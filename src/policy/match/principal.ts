@@ -2,7 +2,8 @@
  * Principal / NotPrincipal in resource-based and trust policies.
  *
  * The caller is seen as a chain of identities: a user is (user ARN, account); a role session is
- * (session ARN, role ARN, account); a federated user is (federated-user ARN, account); root is (account).
+ * (session ARN, role ARN, account); a federated user is (federated-user ARN, the IAM user who federated when
+ * known, account); root is (account).
  * `Principal` matches when any link is named (so a role ARN covers its sessions and an account covers
  * everyone in it). `NotPrincipal` excludes the caller only when every link is named, which is why AWS
  * asks for the account ARN (and the session ARN) next to a user or role in NotPrincipal.
@@ -74,8 +75,9 @@ function chain(p: Principal): readonly PrincipalMatchKind[] {
     case "root":
       return ROOT_CHAIN;
     case "user":
-    case "federatedUser":
       return OWN_CHAIN;
+    case "federatedUser":
+      return p.federatingUserArn ? SESSION_CHAIN : OWN_CHAIN;
     case "assumedRole":
       return p.roleArn ? SESSION_CHAIN : OWN_CHAIN;
     case "service":
@@ -92,8 +94,11 @@ function linkValue(el: CompiledPrincipalElement, p: Principal, kind: PrincipalMa
       return el.accounts.get(p.account);
     case "principal":
       return el.arns.has(p.arn) ? p.arn : undefined;
-    case "role":
-      return p.roleArn !== undefined && el.arns.has(p.roleArn) ? p.roleArn : undefined;
+    case "role": {
+      // The identity behind the session: the role, or the IAM user who called GetFederationToken.
+      const behind = p.roleArn ?? p.federatingUserArn;
+      return behind !== undefined && el.arns.has(behind) ? behind : undefined;
+    }
     case "service": {
       if (el.services.size === 0) return undefined;
       const name = (p.serviceName ?? p.arn).toLowerCase();
@@ -118,6 +123,14 @@ const PRINCIPAL_MATCHED = Object.fromEntries(
 const NO_PRINCIPAL: ElementMatch = Object.freeze({ element: "Principal", matched: false });
 const NOT_PRINCIPAL_APPLIES: ElementMatch = Object.freeze({ element: "NotPrincipal", matched: true });
 const NOT_PRINCIPAL_EXCLUDES: ElementMatch = Object.freeze({ element: "NotPrincipal", matched: false });
+
+/**
+ * A Deny with NotPrincipal against an IAM user or role (or its session) that has a permissions boundary:
+ * AWS documents that such a statement "will always deny any IAM principal that has a permissions boundary
+ * policy attached, regardless of the values specified in the NotPrincipal element" (IAM User Guide,
+ * "Permissions boundaries for IAM entities" and "AWS JSON policy elements: NotPrincipal").
+ */
+export const NOT_PRINCIPAL_BOUNDED: ElementMatch = NOT_PRINCIPAL_APPLIES;
 
 /**
  * Principal / NotPrincipal against the caller. With `explain` the result names the policy value that
@@ -149,7 +162,9 @@ export function matchPrincipal(el: CompiledPrincipalElement, p: Principal, expla
   }
   // NotPrincipal: excluded only when every link of the chain is named (or "*" is named).
   if (el.wildcard) return explain ? { element: "NotPrincipal", matched: false, value: "*" } : NOT_PRINCIPAL_EXCLUDES;
-  const links = chain(p);
+  // A federated user is spared by naming its own ARN and its account, as before AWS documented the user
+  // behind it (whether NotPrincipal must also name that user is not documented).
+  const links = p.kind === "federatedUser" ? OWN_CHAIN : chain(p);
   if (links.length === 0) return NOT_PRINCIPAL_APPLIES;
   let named: string | undefined;
   for (let i = 0; i < links.length; i++) {

@@ -40,7 +40,8 @@ export const GetFederationToken = defineAction({
     const { credentials } = await issueSession(ctx.env, now, {
       account,
       kind: "federation",
-      principal: { kind: "federatedUser", account, arn, userId },
+      // The IAM user behind the session: a bucket policy naming it grants the session within its session policies.
+      principal: { kind: "federatedUser", account, arn, userId, ...(isRoot ? {} : { federatingUserArn: caller.principal.arn }) },
       ...(caller.entityId ? { entityId: caller.entityId } : {}),
       entityKind: isRoot ? "root" : "user",
       issuedAt: now,
