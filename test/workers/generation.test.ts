@@ -19,6 +19,7 @@ import type { AwsError } from "../../src/protocol/errors";
 import { hotp, timeStep } from "../../src/lib/totp";
 import { bumpsGeneration } from "../../src/store/write";
 import { TRUST, allowDoc } from "../helpers/documents";
+import { FIXTURE_SSH_KEY } from "../fixtures/certs";
 
 const NOW = Date.now(); // real time: the MFA codes below are computed for it
 const DOC = allowDoc();
@@ -40,6 +41,8 @@ interface Seeded {
   /** a device enabled for user u, and its seed */
   onSerial: string;
   onSeed: string;
+  /** an SSH public key of user u */
+  sshPublicKeyId: string;
 }
 
 interface Fixture {
@@ -127,6 +130,9 @@ const FIXTURES: Record<string, Fixture> = {
   "iam:UpdateLoginProfile": { input: () => ({ UserName: "u", Password: "Updated-Passw0rd!" }) },
   "iam:DeleteLoginProfile": { input: () => ({ UserName: "u" }) },
   "iam:ChangePassword": { as: "user", input: () => ({ OldPassword: PASSWORD, NewPassword: "Changed-Passw0rd!" }) },
+  "iam:UploadSSHPublicKey": { input: () => ({ UserName: "bare", SSHPublicKeyBody: FIXTURE_SSH_KEY }) },
+  "iam:UpdateSSHPublicKey": { input: (s) => ({ UserName: "u", SSHPublicKeyId: s.sshPublicKeyId, Status: "Inactive" }) },
+  "iam:DeleteSSHPublicKey": { input: (s) => ({ UserName: "u", SSHPublicKeyId: s.sshPublicKeyId }) },
 };
 
 const keyOf = (a: RegisteredAction) => `${a.service}:${a.name}`;
@@ -204,7 +210,12 @@ async function seed(account: string): Promise<Seeded> {
   const free = await device("mfa-free");
   const on = await device("mfa-on");
   await r("iam:EnableMFADevice", { UserName: "u", SerialNumber: on.serial, ...(await codes(on.seed, step - 3)) });
+  const sshPublicKeyId = field(
+    (await r("iam:UploadSSHPublicKey", { UserName: "u", SSHPublicKeyBody: FIXTURE_SSH_KEY })).SSHPublicKey,
+    "SSHPublicKeyId",
+  );
   return {
+    sshPublicKeyId,
     account,
     policyArn,
     barePolicyArn,

@@ -17,6 +17,7 @@ import { passwordPolicyActions } from "./password-policy";
 import { loginProfileActions } from "./login-profiles";
 import { credentialReportActions } from "./credential-report";
 import { accessAdvisorActions } from "./access-advisor";
+import { sshKeyActions } from "./ssh-keys";
 
 // Each family file exports its actions; add the family's array here.
 export const iamActions: RegisteredAction[] = [
@@ -38,4 +39,5 @@ export const iamActions: RegisteredAction[] = [
   ...loginProfileActions,
   ...credentialReportActions,
   ...accessAdvisorActions,
+  ...sshKeyActions,
 ];
