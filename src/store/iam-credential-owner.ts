@@ -4,6 +4,7 @@
  * keys, signing certificates and service-specific credentials.
  */
 import { sql, type SQL } from "drizzle-orm";
+import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import { first, type Db } from "./db";
 import { users } from "./schema";
 
@@ -22,8 +23,8 @@ export function ownerIdSql(accountId: string, owner: CredentialOwner): SQL {
     : sql`(SELECT ${users.userId} FROM ${users} WHERE ${namedUser(accountId, owner.userName)})`;
 }
 
-/** The user name an answer shows for an owner id: the user's, or (root) none. */
-export function ownerNameSql(userIdColumn: SQL | unknown): SQL {
+/** The user name an answer shows for an owner id column (table-qualified: RETURNING uses it too); NULL for root. */
+export function ownerNameSql(userIdColumn: AnySQLiteColumn): SQL {
   return sql`(SELECT ${users.userName} FROM ${users} WHERE ${users.userId} = ${userIdColumn})`;
 }
 

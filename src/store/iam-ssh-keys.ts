@@ -44,7 +44,7 @@ export async function uploadSshKey(
       WHERE ${namedUser(accountId, userName)}
         AND NOT EXISTS (SELECT 1 FROM ${k} WHERE ${k.accountId} = ${accountId} AND ${k.userId} = ${users.userId} AND ${k.fingerprint} = ${key.fingerprint})
         AND (SELECT COUNT(*) FROM ${k} WHERE ${k.accountId} = ${accountId} AND ${k.userId} = ${users.userId}) < ${SSH_KEYS_PER_USER}
-      RETURNING (SELECT ${users.userName} FROM ${users} WHERE ${users.userId} = ${bare(k.userId)}) AS "userName"`,
+      RETURNING (SELECT ${users.userName} FROM ${users} WHERE ${users.userId} = ${k.userId}) AS "userName"`,
     ),
   ]);
   const row = ins?.results[0];

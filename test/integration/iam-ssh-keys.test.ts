@@ -56,6 +56,7 @@ describe("UploadSSHPublicKey", () => {
     const a = (await upload("pem1", key.spki)).SSHPublicKey!;
     const b = (await upload("pem2", key.pkcs1)).SSHPublicKey!;
     const c = (await upload("pem2", rsaKey(2048).ssh)).SSHPublicKey!;
+    expect([a.UserName, b.UserName, c.UserName]).toEqual(["pem1", "pem2", "pem2"]);
     expect(a.Fingerprint).toBe(b.Fingerprint);
     expect(a.Fingerprint).not.toBe(c.Fingerprint);
     if (hasSshKeygen) expect(a.Fingerprint).toBe(sshKeygenMd5(key.ssh));

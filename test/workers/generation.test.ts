@@ -19,7 +19,7 @@ import type { AwsError } from "../../src/protocol/errors";
 import { hotp, timeStep } from "../../src/lib/totp";
 import { bumpsGeneration } from "../../src/store/write";
 import { TRUST, allowDoc } from "../helpers/documents";
-import { FIXTURE_SSH_KEY } from "../fixtures/certs";
+import { FIXTURE_CERT, FIXTURE_CERT_2, FIXTURE_SSH_KEY } from "../fixtures/certs";
 
 const NOW = Date.now(); // real time: the MFA codes below are computed for it
 const DOC = allowDoc();
@@ -43,6 +43,8 @@ interface Seeded {
   onSeed: string;
   /** an SSH public key of user u */
   sshPublicKeyId: string;
+  /** a signing certificate of user u */
+  certificateId: string;
 }
 
 interface Fixture {
@@ -133,6 +135,9 @@ const FIXTURES: Record<string, Fixture> = {
   "iam:UploadSSHPublicKey": { input: () => ({ UserName: "bare", SSHPublicKeyBody: FIXTURE_SSH_KEY }) },
   "iam:UpdateSSHPublicKey": { input: (s) => ({ UserName: "u", SSHPublicKeyId: s.sshPublicKeyId, Status: "Inactive" }) },
   "iam:DeleteSSHPublicKey": { input: (s) => ({ UserName: "u", SSHPublicKeyId: s.sshPublicKeyId }) },
+  "iam:UploadSigningCertificate": { input: () => ({ UserName: "bare", CertificateBody: FIXTURE_CERT_2 }) },
+  "iam:UpdateSigningCertificate": { input: (s) => ({ UserName: "u", CertificateId: s.certificateId, Status: "Inactive" }) },
+  "iam:DeleteSigningCertificate": { input: (s) => ({ UserName: "u", CertificateId: s.certificateId }) },
 };
 
 const keyOf = (a: RegisteredAction) => `${a.service}:${a.name}`;
@@ -214,8 +219,13 @@ async function seed(account: string): Promise<Seeded> {
     (await r("iam:UploadSSHPublicKey", { UserName: "u", SSHPublicKeyBody: FIXTURE_SSH_KEY })).SSHPublicKey,
     "SSHPublicKeyId",
   );
+  const certificateId = field(
+    (await r("iam:UploadSigningCertificate", { UserName: "u", CertificateBody: FIXTURE_CERT })).Certificate,
+    "CertificateId",
+  );
   return {
     sshPublicKeyId,
+    certificateId,
     account,
     policyArn,
     barePolicyArn,

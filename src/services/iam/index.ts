@@ -18,6 +18,7 @@ import { loginProfileActions } from "./login-profiles";
 import { credentialReportActions } from "./credential-report";
 import { accessAdvisorActions } from "./access-advisor";
 import { sshKeyActions } from "./ssh-keys";
+import { signingCertificateActions } from "./signing-certificates";
 
 // Each family file exports its actions; add the family's array here.
 export const iamActions: RegisteredAction[] = [
@@ -40,4 +41,5 @@ export const iamActions: RegisteredAction[] = [
   ...credentialReportActions,
   ...accessAdvisorActions,
   ...sshKeyActions,
+  ...signingCertificateActions,
 ];
