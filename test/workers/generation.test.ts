@@ -19,7 +19,7 @@ import type { AwsError } from "../../src/protocol/errors";
 import { hotp, timeStep } from "../../src/lib/totp";
 import { bumpsGeneration } from "../../src/store/write";
 import { TRUST, allowDoc } from "../helpers/documents";
-import { FIXTURE_CERT, FIXTURE_CERT_2, FIXTURE_SSH_KEY } from "../fixtures/certs";
+import { FIXTURE_CERT, FIXTURE_CERT_2, FIXTURE_KEY, FIXTURE_SSH_KEY } from "../fixtures/certs";
 
 const NOW = Date.now(); // real time: the MFA codes below are computed for it
 const DOC = allowDoc();
@@ -138,6 +138,13 @@ const FIXTURES: Record<string, Fixture> = {
   "iam:UploadSigningCertificate": { input: () => ({ UserName: "bare", CertificateBody: FIXTURE_CERT_2 }) },
   "iam:UpdateSigningCertificate": { input: (s) => ({ UserName: "u", CertificateId: s.certificateId, Status: "Inactive" }) },
   "iam:DeleteSigningCertificate": { input: (s) => ({ UserName: "u", CertificateId: s.certificateId }) },
+  "iam:UploadServerCertificate": {
+    input: () => ({ ServerCertificateName: "new-sc", CertificateBody: FIXTURE_CERT, PrivateKey: FIXTURE_KEY, Tags: TAGS }),
+  },
+  "iam:UpdateServerCertificate": { input: () => ({ ServerCertificateName: "sc", NewPath: "/moved/" }) },
+  "iam:DeleteServerCertificate": { input: () => ({ ServerCertificateName: "sc" }) },
+  "iam:TagServerCertificate": { input: () => ({ ServerCertificateName: "sc", Tags: [{ Key: "more", Value: "x" }] }) },
+  "iam:UntagServerCertificate": { input: () => ({ ServerCertificateName: "sc", TagKeys: ["team"] }) },
 };
 
 const keyOf = (a: RegisteredAction) => `${a.service}:${a.name}`;
@@ -223,6 +230,12 @@ async function seed(account: string): Promise<Seeded> {
     (await r("iam:UploadSigningCertificate", { UserName: "u", CertificateBody: FIXTURE_CERT })).Certificate,
     "CertificateId",
   );
+  await r("iam:UploadServerCertificate", {
+    ServerCertificateName: "sc",
+    CertificateBody: FIXTURE_CERT,
+    PrivateKey: FIXTURE_KEY,
+    Tags: TAGS,
+  });
   return {
     sshPublicKeyId,
     certificateId,

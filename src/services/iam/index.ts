@@ -19,6 +19,7 @@ import { credentialReportActions } from "./credential-report";
 import { accessAdvisorActions } from "./access-advisor";
 import { sshKeyActions } from "./ssh-keys";
 import { signingCertificateActions } from "./signing-certificates";
+import { serverCertificateActions } from "./server-certificates";
 
 // Each family file exports its actions; add the family's array here.
 export const iamActions: RegisteredAction[] = [
@@ -42,4 +43,5 @@ export const iamActions: RegisteredAction[] = [
   ...accessAdvisorActions,
   ...sshKeyActions,
   ...signingCertificateActions,
+  ...serverCertificateActions,
 ];
