@@ -45,6 +45,8 @@ interface Seeded {
   sshPublicKeyId: string;
   /** a signing certificate of user u */
   certificateId: string;
+  /** a CodeCommit credential of user u */
+  credentialId: string;
 }
 
 interface Fixture {
@@ -145,6 +147,12 @@ const FIXTURES: Record<string, Fixture> = {
   "iam:DeleteServerCertificate": { input: () => ({ ServerCertificateName: "sc" }) },
   "iam:TagServerCertificate": { input: () => ({ ServerCertificateName: "sc", Tags: [{ Key: "more", Value: "x" }] }) },
   "iam:UntagServerCertificate": { input: () => ({ ServerCertificateName: "sc", TagKeys: ["team"] }) },
+  "iam:CreateServiceSpecificCredential": { input: () => ({ UserName: "bare", ServiceName: "codecommit.amazonaws.com" }) },
+  "iam:ResetServiceSpecificCredential": { input: (s) => ({ UserName: "u", ServiceSpecificCredentialId: s.credentialId }) },
+  "iam:UpdateServiceSpecificCredential": {
+    input: (s) => ({ UserName: "u", ServiceSpecificCredentialId: s.credentialId, Status: "Inactive" }),
+  },
+  "iam:DeleteServiceSpecificCredential": { input: (s) => ({ UserName: "u", ServiceSpecificCredentialId: s.credentialId }) },
 };
 
 const keyOf = (a: RegisteredAction) => `${a.service}:${a.name}`;
@@ -236,7 +244,12 @@ async function seed(account: string): Promise<Seeded> {
     PrivateKey: FIXTURE_KEY,
     Tags: TAGS,
   });
+  const credentialId = field(
+    (await r("iam:CreateServiceSpecificCredential", { UserName: "u", ServiceName: "codecommit.amazonaws.com" })).ServiceSpecificCredential,
+    "ServiceSpecificCredentialId",
+  );
   return {
+    credentialId,
     sshPublicKeyId,
     certificateId,
     account,

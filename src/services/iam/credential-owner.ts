@@ -14,6 +14,8 @@ export interface LoadedOwner {
   resource: string;
   /** false when the named user does not exist */
   exists: boolean;
+  /** the user's name as stored (the request may spell it in another case) */
+  userName?: string;
 }
 
 export function ownerOf(userName: string | undefined, ctx: ActionContext): CredentialOwner {
@@ -28,7 +30,7 @@ export async function loadOwner(ctx: ActionContext, userName: string | undefined
   const owner = ownerOf(userName, ctx);
   if (owner.kind === "root") return { owner, resource: rootArn(ctx.caller.principal.account), exists: true };
   const u = await findUser(ctx, owner.userName);
-  return { owner, resource: userResource(ctx, owner.userName, u), exists: !!u };
+  return { owner, resource: userResource(ctx, owner.userName, u), exists: !!u, userName: u?.userName };
 }
 
 /** The user name an owner is shown under in errors (the account id for root). */

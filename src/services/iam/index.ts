@@ -20,6 +20,7 @@ import { accessAdvisorActions } from "./access-advisor";
 import { sshKeyActions } from "./ssh-keys";
 import { signingCertificateActions } from "./signing-certificates";
 import { serverCertificateActions } from "./server-certificates";
+import { serviceCredentialActions } from "./service-credentials";
 
 // Each family file exports its actions; add the family's array here.
 export const iamActions: RegisteredAction[] = [
@@ -44,4 +45,5 @@ export const iamActions: RegisteredAction[] = [
   ...sshKeyActions,
   ...signingCertificateActions,
   ...serverCertificateActions,
+  ...serviceCredentialActions,
 ];
