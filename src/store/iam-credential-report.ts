@@ -75,7 +75,7 @@ export interface ReportData {
   users: ReportUser[];
   /** by creation date, then key id */
   keys: ReportKey[];
-  /** by upload date, then id */
+  /** in upload order (within a second, by rowid: the order of the INSERTs) */
   certificates: ReportCertificate[];
   /** the password policy's MaxPasswordAge (days), when one is set */
   maxPasswordAge: number | undefined;
@@ -111,7 +111,7 @@ export async function readReportData(db: Db, accountId: string): Promise<ReportD
     statement(
       db,
       sql`SELECT ${sc.userId} AS "userId", ${sc.status} AS "status", ${sc.uploadDate} AS "uploadDate" FROM ${sc}
-      WHERE ${sc.accountId} = ${accountId} ORDER BY ${sc.uploadDate}, ${sc.certificateId}`,
+      WHERE ${sc.accountId} = ${accountId} ORDER BY ${sc.uploadDate}, ${sc}.rowid`,
     ),
   ]);
   const policyJson = (policy?.results[0] as { policy?: string } | undefined)?.policy;
