@@ -14,9 +14,18 @@ import { keysMatch, parseCertificateChain, parseCertificatePem, parsePrivateKeyP
 import * as store from "../../store/iam-server-certificates";
 import type { ServerCertificateRow } from "../../store/iam-server-certificates";
 import { listTags } from "../../store/tags";
-import { DEFAULT_MAX_ITEMS, createdOrThrow, decodeMarker, page, paging, pathPrefix, requestTagContext, validateTags } from "./common";
+import {
+  DEFAULT_MAX_ITEMS,
+  bodyText,
+  createdOrThrow,
+  decodeMarker,
+  page,
+  paging,
+  pathPrefix,
+  requestTagContext,
+  validateTags,
+} from "./common";
 import { certificateErrors } from "./signing-certificates";
-import { bodyText } from "./ssh-keys";
 import { listEntityTags, tagEntity, tagKeysInput, tagsInput, untagEntity, type TaggedEntity } from "./tags";
 
 const certificateName = () => ({ ...common.name(128), required: true as const });

@@ -13,9 +13,8 @@ import { newSigningCertificateId } from "../../lib/ids";
 import { certificateFingerprint, parseCertificatePem, type Certificate } from "../../lib/x509";
 import * as store from "../../store/iam-signing-certificates";
 import type { CredentialOwner } from "../../store/iam-credential-owner";
-import { DEFAULT_MAX_ITEMS, decodeMarker, encodeMarker, notFound, paging } from "./common";
+import { DEFAULT_MAX_ITEMS, bodyText, decodeMarker, encodeMarker, notFound, paging } from "./common";
 import { loadOwner, ownerLabel } from "./credential-owner";
-import { bodyText } from "./ssh-keys";
 
 const certificateId = () => s.string({ required: true, min: 24, max: 128, pattern: /^[\w]+$/, patternText: "[\\w]+" });
 const optionalUserName = () => common.name(128, false);

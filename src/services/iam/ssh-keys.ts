@@ -11,22 +11,12 @@ import { isoSeconds } from "../../lib/clock";
 import { newSshPublicKeyId } from "../../lib/ids";
 import { parsePublicKey, sshFingerprint, toPemEncoding, toSshEncoding } from "../../lib/public-keys";
 import * as store from "../../store/iam-ssh-keys";
-import { DEFAULT_MAX_ITEMS, decodeMarker, encodeMarker, notFound, paging } from "./common";
+import { DEFAULT_MAX_ITEMS, bodyText, decodeMarker, encodeMarker, notFound, paging } from "./common";
 import { loadOwner } from "./credential-owner";
 
 const userName = () => ({ ...common.name(128), required: true as const });
 const optionalUserName = () => common.name(128, false);
 const sshKeyId = () => s.string({ required: true, min: 20, max: 128, pattern: /^[\w]+$/, patternText: "[\\w]+" });
-/** The pattern of every IAM document/body parameter. */
-export const bodyText = (max: number) =>
-  s.string({
-    required: true,
-    min: 1,
-    max,
-    pattern: /^[\u0009\u000A\u000D\u0020-\u00FF]+$/,
-    patternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
-  });
-
 export const MIN_SSH_KEY_BITS = 2048;
 
 export const sshErrors = {
