@@ -7,7 +7,7 @@
  */
 import { base32Decode, base32Encode } from "./encoding";
 
-export type UniqueIdPrefix = "AIDA" | "AGPA" | "AROA" | "ANPA" | "AIPA" | "ANVA" | "ASCA" | "APKA";
+export type UniqueIdPrefix = "AIDA" | "AGPA" | "AROA" | "ANPA" | "AIPA" | "ANVA" | "ASCA" | "APKA" | "ACCA";
 
 function randomBytes(n: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(n));
@@ -15,6 +15,20 @@ function randomBytes(n: number): Uint8Array {
 
 export function newUniqueId(prefix: UniqueIdPrefix): string {
   return prefix + base32Encode(randomBytes(11)).slice(0, 17);
+}
+
+/** An SSH public key id: APKA + 16 base32 characters (20 in all, as AWS's APKAEIBAERJR2EXAMPLE). */
+export function newSshPublicKeyId(): string {
+  return `APKA${base32Encode(randomBytes(10)).slice(0, 16)}`;
+}
+
+/**
+ * A signing certificate id: 32 upper-case base32 characters. AWS's documented example is
+ * TA7SMP42TDN5Z26OBPJE7EXAMPLE (the model asks for 24–128 of [\w]); real ids seen are 32
+ * upper-case alphanumerics, which this follows (not confirmed by AWS's documentation).
+ */
+export function newSigningCertificateId(): string {
+  return base32Encode(randomBytes(20)).slice(0, 32);
 }
 
 export function newAccessKeyId(account: string, temporary: boolean): string {

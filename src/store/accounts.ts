@@ -16,6 +16,10 @@ import {
   policyAttachments,
   policyVersions,
   roles,
+  serverCertificates,
+  serviceSpecificCredentials,
+  signingCertificates,
+  sshPublicKeys,
   tags,
   users,
 } from "./schema";
@@ -124,6 +128,10 @@ const ACCOUNT_TABLES = [
   tags,
   instanceProfiles,
   accountAliases,
+  sshPublicKeys,
+  signingCertificates,
+  serverCertificates,
+  serviceSpecificCredentials,
 ].map(getTableName);
 
 export async function deleteAccount(db: Db, id: string): Promise<boolean> {

@@ -23,6 +23,8 @@ import {
   roles,
   tags,
   users,
+  serverCertificates,
+  signingCertificates,
 } from "./schema";
 import { writeBatch, type Write } from "./write";
 import { listPoliciesStmt, toPolicy, type PolicyRow, type RawPolicy, type TagRow } from "./iam-policies";
@@ -349,6 +351,10 @@ export interface AccountCounts {
   mfaDevices: number;
   mfaDevicesInUse: number;
   rootMfa: number;
+  /** server certificates of the account */
+  serverCertificates: number;
+  /** signing certificates of the root user */
+  rootSigningCertificates: number;
 }
 
 export async function accountCounts(db: Db, accountId: string): Promise<AccountCounts> {
@@ -361,7 +367,10 @@ export async function accountCounts(db: Db, accountId: string): Promise<AccountC
       ${count(instanceProfiles)} AS "instanceProfiles", ${count(policyAttachments)} AS attachments,
       (SELECT COUNT(*) FROM ${accessKeys} WHERE ${accessKeys.accountId} = ${accountId} AND ${accessKeys.userId} IS NULL) AS "rootKeys",
       ${mfa(sql``)} AS "mfaDevices", ${mfa(sql` AND ${mfaDevices.userId} IS NOT NULL`)} AS "mfaDevicesInUse",
-      ${mfa(sql` AND ${mfaDevices.userId} = 'root'`)} AS "rootMfa"`,
+      ${mfa(sql` AND ${mfaDevices.userId} = 'root'`)} AS "rootMfa",
+      (SELECT COUNT(*) FROM ${serverCertificates} WHERE ${serverCertificates.accountId} = ${accountId}) AS "serverCertificates",
+      (SELECT COUNT(*) FROM ${signingCertificates} WHERE ${signingCertificates.accountId} = ${accountId}
+        AND ${signingCertificates.userId} = 'root') AS "rootSigningCertificates"`,
   );
   return r!;
 }

@@ -1,12 +1,12 @@
 /**
  * The credential report (credential_reports, one row per account), in the store's one dialect
  * (src/store/db.ts): its generation state, the stored CSV, and the data it is built from (users,
- * login profiles, MFA devices, access keys and the password policy, in one batch of reads). The
+ * login profiles, MFA devices, access keys, signing certificates and the password policy, in one batch of reads). The
  * service renders the CSV. Generating it is bookkeeping of an effect-`none` action: the plain `Db`.
  */
 import { sql } from "drizzle-orm";
 import { bare, first, selectList, statement, type Db, type Row } from "./db";
-import { accessKeys, accounts, credentialReports, loginProfiles, mfaDevices, passwordPolicies, users } from "./schema";
+import { accessKeys, accounts, credentialReports, loginProfiles, mfaDevices, passwordPolicies, signingCertificates, users } from "./schema";
 import type { PasswordPolicy } from "../lib/password";
 
 export type ReportState = "STARTED" | "INPROGRESS" | "COMPLETE";
@@ -64,6 +64,9 @@ export interface ReportUser extends Row<typeof users, "accountId" | "nameLower" 
 /** An access key of the account (userId null: the root user's). */
 export type ReportKey = Row<typeof accessKeys, "accessKeyId" | "accountId" | "userName" | "secret">;
 
+/** A signing certificate of the account (userId 'root': the root user's). */
+export type ReportCertificate = { userId: string; status: string; uploadDate: string };
+
 /** What the credential report is built from, read in one batch. */
 export interface ReportData {
   accountCreateDate: string | null;
@@ -72,6 +75,8 @@ export interface ReportData {
   users: ReportUser[];
   /** by creation date, then key id */
   keys: ReportKey[];
+  /** in upload order (within a second, by rowid: the order of the INSERTs) */
+  certificates: ReportCertificate[];
   /** the password policy's MaxPasswordAge (days), when one is set */
   maxPasswordAge: number | undefined;
 }
@@ -79,7 +84,8 @@ export interface ReportData {
 export async function readReportData(db: Db, accountId: string): Promise<ReportData> {
   const u = users;
   const lp = loginProfiles;
-  const [acct, userRows, keys, rootMfa, policy] = await db.$client.batch([
+  const sc = signingCertificates;
+  const [acct, userRows, keys, rootMfa, policy, certs] = await db.$client.batch([
     statement(db, sql`SELECT ${accounts.createDate} AS "createDate" FROM ${accounts} WHERE ${accounts.id} = ${accountId}`),
     statement(
       db,
@@ -102,6 +108,11 @@ export async function readReportData(db: Db, accountId: string): Promise<ReportD
       db,
       sql`SELECT ${passwordPolicies.policy} AS "policy" FROM ${passwordPolicies} WHERE ${passwordPolicies.accountId} = ${accountId}`,
     ),
+    statement(
+      db,
+      sql`SELECT ${sc.userId} AS "userId", ${sc.status} AS "status", ${sc.uploadDate} AS "uploadDate" FROM ${sc}
+      WHERE ${sc.accountId} = ${accountId} ORDER BY ${sc.uploadDate}, ${sc}.rowid`,
+    ),
   ]);
   const policyJson = (policy?.results[0] as { policy?: string } | undefined)?.policy;
   return {
@@ -109,6 +120,7 @@ export async function readReportData(db: Db, accountId: string): Promise<ReportD
     rootMfa: !!(rootMfa?.results[0] as { mfa?: number } | undefined)?.mfa,
     users: (userRows?.results ?? []) as ReportUser[],
     keys: (keys?.results ?? []) as ReportKey[],
+    certificates: (certs?.results ?? []) as ReportCertificate[],
     maxPasswordAge: policyJson ? (JSON.parse(policyJson) as PasswordPolicy).MaxPasswordAge : undefined,
   };
 }

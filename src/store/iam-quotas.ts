@@ -6,7 +6,7 @@
  */
 import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import { statement, type Db } from "./db";
-import { groups, instanceProfiles, mfaDevices, policies, roles, users } from "./schema";
+import { groups, instanceProfiles, mfaDevices, policies, roles, serverCertificates, users } from "./schema";
 
 /** The quota entries of GetAccountSummary's SummaryMap, by AWS's key. */
 export const SUMMARY_QUOTAS = {
@@ -45,6 +45,7 @@ export const ACCOUNT_QUOTAS = {
   // "Virtual MFA devices (assigned or unassigned) in an AWS account: equal to the user quota".
   // GetAccountSummary has no key for it, and the quota name AWS prints is unconfirmed.
   VirtualMFADevicesPerAccount: { max: SUMMARY_QUOTAS.UsersQuota, table: mfaDevices },
+  ServerCertificatesPerAccount: { max: SUMMARY_QUOTAS.ServerCertificatesQuota, table: serverCertificates },
 } as const;
 
 export type AccountQuota = keyof typeof ACCOUNT_QUOTAS;

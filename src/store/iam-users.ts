@@ -18,6 +18,9 @@ import {
   mfaDevices,
   passwordHistory,
   policyAttachments,
+  serviceSpecificCredentials,
+  signingCertificates,
+  sshPublicKeys,
   tags,
   users,
 } from "./schema";
@@ -168,7 +171,16 @@ export async function updateUser(
   }
 }
 
-export type DeleteBlocker = "loginProfile" | "accessKeys" | "mfaDevices" | "inlinePolicies" | "attachedPolicies" | "groups";
+export type DeleteBlocker =
+  | "loginProfile"
+  | "accessKeys"
+  | "signingCertificates"
+  | "sshPublicKeys"
+  | "serviceSpecificCredentials"
+  | "mfaDevices"
+  | "inlinePolicies"
+  | "attachedPolicies"
+  | "groups";
 export type DeleteUserResult = { ok: true } | { ok: false; reason: "notFound" } | { ok: false; reason: "conflict"; blocker: DeleteBlocker };
 
 /** What hangs off the user row in scope (`users.user_id`), each an EXISTS, in AWS's order of DeleteUser's clean-up steps. */
@@ -177,6 +189,9 @@ function dependents(accountId: string) {
   return {
     login: sql`EXISTS (SELECT 1 FROM ${loginProfiles} WHERE ${loginProfiles.userId} = ${uid})`,
     keys: sql`EXISTS (SELECT 1 FROM ${accessKeys} WHERE ${accessKeys.accountId} = ${accountId} AND ${accessKeys.userId} = ${uid})`,
+    cert: sql`EXISTS (SELECT 1 FROM ${signingCertificates} WHERE ${signingCertificates.accountId} = ${accountId} AND ${signingCertificates.userId} = ${uid})`,
+    ssh: sql`EXISTS (SELECT 1 FROM ${sshPublicKeys} WHERE ${sshPublicKeys.accountId} = ${accountId} AND ${sshPublicKeys.userId} = ${uid})`,
+    ssc: sql`EXISTS (SELECT 1 FROM ${serviceSpecificCredentials} WHERE ${serviceSpecificCredentials.accountId} = ${accountId} AND ${serviceSpecificCredentials.userId} = ${uid})`,
     mfa: sql`EXISTS (SELECT 1 FROM ${mfaDevices} WHERE ${mfaDevices.accountId} = ${accountId} AND ${mfaDevices.userId} = ${uid})`,
     inl: sql`EXISTS (SELECT 1 FROM ${inlinePolicies} WHERE ${inlinePolicies.entityType} = 'user' AND ${inlinePolicies.entityId} = ${uid})`,
     att: sql`EXISTS (SELECT 1 FROM ${policyAttachments} WHERE ${policyAttachments.entityType} = 'user' AND ${policyAttachments.entityId} = ${uid})`,
@@ -185,8 +200,8 @@ function dependents(accountId: string) {
 }
 
 /**
- * Deletes a user only while nothing hangs off it (login profile, keys, MFA devices, inline or
- * attached policies, group memberships): the checks are part of the DELETE itself, so a concurrent AddUserToGroup or
+ * Deletes a user only while nothing hangs off it (login profile, access keys, signing certificates,
+ * SSH public keys, service-specific credentials, MFA devices, inline or attached policies, group memberships): the checks are part of the DELETE itself, so a concurrent AddUserToGroup or
  * CreateAccessKey either lands before (and blocks the delete) or finds no user.
  */
 export async function deleteUser(w: Write, name: string, retry = true): Promise<DeleteUserResult> {
@@ -205,7 +220,7 @@ export async function deleteUser(w: Write, name: string, retry = true): Promise<
     statement(
       db,
       sql`DELETE FROM ${users} WHERE ${users.accountId} = ${accountId} AND ${users.userId} = ${id}
-      AND NOT ${d.login} AND NOT ${d.keys} AND NOT ${d.mfa} AND NOT ${d.inl} AND NOT ${d.att} AND NOT ${d.grp}
+      AND NOT ${d.login} AND NOT ${d.keys} AND NOT ${d.cert} AND NOT ${d.ssh} AND NOT ${d.ssc} AND NOT ${d.mfa} AND NOT ${d.inl} AND NOT ${d.att} AND NOT ${d.grp}
       RETURNING ${bare(users.userId)}`,
     ),
     // Only when the user row is really gone (deleted just now).
@@ -217,9 +232,20 @@ export async function deleteUser(w: Write, name: string, retry = true): Promise<
     ),
   ]);
   if ((del?.results.length ?? 0) > 0) return { ok: true };
-  const r = await first<{ id: string; login: number; keys: number; mfa: number; inl: number; att: number; grp: number }>(
+  const r = await first<{
+    id: string;
+    login: number;
+    keys: number;
+    cert: number;
+    ssh: number;
+    ssc: number;
+    mfa: number;
+    inl: number;
+    att: number;
+    grp: number;
+  }>(
     db,
-    sql`SELECT ${users.userId} AS id, ${d.login} AS login, ${d.keys} AS keys, ${d.mfa} AS mfa, ${d.inl} AS inl, ${d.att} AS att, ${d.grp} AS grp
+    sql`SELECT ${users.userId} AS id, ${d.login} AS login, ${d.keys} AS keys, ${d.cert} AS cert, ${d.ssh} AS ssh, ${d.ssc} AS ssc, ${d.mfa} AS mfa, ${d.inl} AS inl, ${d.att} AS att, ${d.grp} AS grp
       FROM ${users} WHERE ${users.accountId} = ${accountId} AND ${users.nameLower} = ${lower}`,
   );
   if (!r) return { ok: false, reason: "notFound" };
@@ -228,15 +254,21 @@ export async function deleteUser(w: Write, name: string, retry = true): Promise<
     ? "loginProfile"
     : r.keys
       ? "accessKeys"
-      : r.mfa
-        ? "mfaDevices"
-        : r.inl
-          ? "inlinePolicies"
-          : r.att
-            ? "attachedPolicies"
-            : r.grp
-              ? "groups"
-              : undefined;
+      : r.cert
+        ? "signingCertificates"
+        : r.ssh
+          ? "sshPublicKeys"
+          : r.ssc
+            ? "serviceSpecificCredentials"
+            : r.mfa
+              ? "mfaDevices"
+              : r.inl
+                ? "inlinePolicies"
+                : r.att
+                  ? "attachedPolicies"
+                  : r.grp
+                    ? "groups"
+                    : undefined;
   if (!blocker) return retry ? deleteUser(w, name, false) : { ok: false, reason: "notFound" }; // freed meanwhile
   return { ok: false, reason: "conflict", blocker };
 }

@@ -432,3 +432,75 @@ export const s3MultipartParts = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.uploadId, t.partNumber] }), index("s3_multipart_parts_account").on(t.accountId)],
 );
+
+// ---- Issue 13: SSH public keys, signing certificates, server certificates, service-specific credentials (migrations/0012) ----
+
+/** SSH public keys of IAM users (for CodeCommit); the body as uploaded, the fingerprint as AWS shows it. */
+export const sshPublicKeys = sqliteTable(
+  "ssh_public_keys",
+  {
+    sshPublicKeyId: text("ssh_public_key_id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    userId: text("user_id").notNull(),
+    body: text("body").notNull(),
+    /** MD5 of the OpenSSH key blob, colon hex: also how a duplicate is recognised */
+    fingerprint: text("fingerprint").notNull(),
+    status: text("status").notNull().default("Active"),
+    uploadDate: text("upload_date").notNull(),
+  },
+  (t) => [index("ssh_public_keys_user").on(t.accountId, t.userId)],
+);
+
+/** X.509 signing certificates of IAM users and of the root user (user_id 'root'). */
+export const signingCertificates = sqliteTable(
+  "signing_certificates",
+  {
+    certificateId: text("certificate_id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    userId: text("user_id").notNull(),
+    body: text("body").notNull(),
+    /** SHA-256 of the certificate's DER bytes (duplicates are the same certificate however it is wrapped) */
+    fingerprint: text("fingerprint").notNull(),
+    status: text("status").notNull().default("Active"),
+    uploadDate: text("upload_date").notNull(),
+  },
+  (t) => [index("signing_certificates_user").on(t.accountId, t.userId)],
+);
+
+/** Server certificates (certificate, chain; the private key is checked on upload and never stored). */
+export const serverCertificates = sqliteTable(
+  "server_certificates",
+  {
+    serverCertificateId: text("server_certificate_id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    name: text("name").notNull(),
+    nameLower: text("name_lower").notNull(),
+    path: text("path").notNull().default("/"),
+    arn: text("arn").notNull(),
+    body: text("body").notNull(),
+    chain: text("chain"),
+    uploadDate: text("upload_date").notNull(),
+    /** the certificate's notAfter */
+    expiration: text("expiration").notNull(),
+  },
+  (t) => [uniqueIndex("server_certificates_account_name").on(t.accountId, t.nameLower)],
+);
+
+/** Service-specific credentials (CodeCommit, Keyspaces, Bedrock, CloudWatch Logs); the secret is shown once and not kept. */
+export const serviceSpecificCredentials = sqliteTable(
+  "service_specific_credentials",
+  {
+    credentialId: text("credential_id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    userId: text("user_id").notNull(),
+    serviceName: text("service_name").notNull(),
+    /** `<user>-at-<account>` style name of password credentials (CodeCommit, Keyspaces) */
+    serviceUserName: text("service_user_name"),
+    /** the public part of API-key credentials (Bedrock, CloudWatch Logs) */
+    credentialAlias: text("credential_alias"),
+    status: text("status").notNull().default("Active"),
+    createDate: text("create_date").notNull(),
+    expirationDate: text("expiration_date"),
+  },
+  (t) => [index("service_specific_credentials_user").on(t.accountId, t.userId)],
+);

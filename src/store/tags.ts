@@ -1,6 +1,6 @@
 /**
- * Tags of IAM entities — users, roles, instance profiles, customer managed policies and virtual
- * MFA devices — in the one `tags` table (resource_type = the entity kind below, resource_id = the
+ * Tags of IAM entities — users, roles, instance profiles, customer managed policies, virtual
+ * MFA devices and server certificates — in the one `tags` table (resource_type = the entity kind below, resource_id = the
  * entity's id), in the store's one dialect (src/store/db.ts). One implementation for every kind,
  * driven by TAGGED: where the entity lives (its table and id column), for the existence checks.
  * Whether a change bumps the account generation is the action's effect (src/store/write.ts): tags
@@ -12,7 +12,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { AnySQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { all, bare, statement, type Db } from "./db";
-import { instanceProfiles, mfaDevices, policies, roles, tags, users } from "./schema";
+import { instanceProfiles, mfaDevices, policies, roles, serverCertificates, tags, users } from "./schema";
 import { writeBatch, type Write } from "./write";
 
 /** A tag as IAM returns it. */
@@ -25,7 +25,7 @@ export type PositionedTag = TagRow & { position: number };
 /** AWS: at most 50 tags per IAM resource. */
 export const TAGS_PER_RESOURCE = 50;
 
-export type TaggedKind = "user" | "role" | "instance-profile" | "policy" | "mfa";
+export type TaggedKind = "user" | "role" | "instance-profile" | "policy" | "mfa" | "server-certificate";
 
 interface TaggedKindSpec {
   /** The table that holds the entity, its account column and its id column (the value stored as tags.resource_id). */
@@ -41,6 +41,7 @@ export const TAGGED: Record<TaggedKind, TaggedKindSpec> = {
   "instance-profile": { table: instanceProfiles, account: instanceProfiles.accountId, id: instanceProfiles.instanceProfileId },
   policy: { table: policies, account: policies.accountId, id: policies.policyId },
   mfa: { table: mfaDevices, account: mfaDevices.accountId, id: mfaDevices.serialNumber },
+  "server-certificate": { table: serverCertificates, account: serverCertificates.accountId, id: serverCertificates.serverCertificateId },
 };
 
 const entityExists = (accountId: string, kind: TaggedKind, id: string): SQL => {

@@ -19,6 +19,7 @@ import type { AwsError } from "../../src/protocol/errors";
 import { hotp, timeStep } from "../../src/lib/totp";
 import { bumpsGeneration } from "../../src/store/write";
 import { TRUST, allowDoc } from "../helpers/documents";
+import { FIXTURE_CERT, FIXTURE_CERT_2, FIXTURE_KEY, FIXTURE_SSH_KEY } from "../fixtures/certs";
 
 const NOW = Date.now(); // real time: the MFA codes below are computed for it
 const DOC = allowDoc();
@@ -40,6 +41,12 @@ interface Seeded {
   /** a device enabled for user u, and its seed */
   onSerial: string;
   onSeed: string;
+  /** an SSH public key of user u */
+  sshPublicKeyId: string;
+  /** a signing certificate of user u */
+  certificateId: string;
+  /** a CodeCommit credential of user u */
+  credentialId: string;
 }
 
 interface Fixture {
@@ -129,6 +136,25 @@ const FIXTURES: Record<string, Fixture> = {
   "iam:UpdateLoginProfile": { input: () => ({ UserName: "u", Password: "Updated-Passw0rd!" }) },
   "iam:DeleteLoginProfile": { input: () => ({ UserName: "u" }) },
   "iam:ChangePassword": { as: "user", input: () => ({ OldPassword: PASSWORD, NewPassword: "Changed-Passw0rd!" }) },
+  "iam:UploadSSHPublicKey": { input: () => ({ UserName: "bare", SSHPublicKeyBody: FIXTURE_SSH_KEY }) },
+  "iam:UpdateSSHPublicKey": { input: (s) => ({ UserName: "u", SSHPublicKeyId: s.sshPublicKeyId, Status: "Inactive" }) },
+  "iam:DeleteSSHPublicKey": { input: (s) => ({ UserName: "u", SSHPublicKeyId: s.sshPublicKeyId }) },
+  "iam:UploadSigningCertificate": { input: () => ({ UserName: "bare", CertificateBody: FIXTURE_CERT_2 }) },
+  "iam:UpdateSigningCertificate": { input: (s) => ({ UserName: "u", CertificateId: s.certificateId, Status: "Inactive" }) },
+  "iam:DeleteSigningCertificate": { input: (s) => ({ UserName: "u", CertificateId: s.certificateId }) },
+  "iam:UploadServerCertificate": {
+    input: () => ({ ServerCertificateName: "new-sc", CertificateBody: FIXTURE_CERT, PrivateKey: FIXTURE_KEY, Tags: TAGS }),
+  },
+  "iam:UpdateServerCertificate": { input: () => ({ ServerCertificateName: "sc", NewPath: "/moved/" }) },
+  "iam:DeleteServerCertificate": { input: () => ({ ServerCertificateName: "sc" }) },
+  "iam:TagServerCertificate": { input: () => ({ ServerCertificateName: "sc", Tags: [{ Key: "more", Value: "x" }] }) },
+  "iam:UntagServerCertificate": { input: () => ({ ServerCertificateName: "sc", TagKeys: ["team"] }) },
+  "iam:CreateServiceSpecificCredential": { input: () => ({ UserName: "bare", ServiceName: "codecommit.amazonaws.com" }) },
+  "iam:ResetServiceSpecificCredential": { input: (s) => ({ UserName: "u", ServiceSpecificCredentialId: s.credentialId }) },
+  "iam:UpdateServiceSpecificCredential": {
+    input: (s) => ({ UserName: "u", ServiceSpecificCredentialId: s.credentialId, Status: "Inactive" }),
+  },
+  "iam:DeleteServiceSpecificCredential": { input: (s) => ({ UserName: "u", ServiceSpecificCredentialId: s.credentialId }) },
 };
 
 /** The seed's bucket (names are global) and a policy for it. */
@@ -216,7 +242,28 @@ async function seed(account: string): Promise<Seeded> {
   const free = await device("mfa-free");
   const on = await device("mfa-on");
   await r("iam:EnableMFADevice", { UserName: "u", SerialNumber: on.serial, ...(await codes(on.seed, step - 3)) });
+  const sshPublicKeyId = field(
+    (await r("iam:UploadSSHPublicKey", { UserName: "u", SSHPublicKeyBody: FIXTURE_SSH_KEY })).SSHPublicKey,
+    "SSHPublicKeyId",
+  );
+  const certificateId = field(
+    (await r("iam:UploadSigningCertificate", { UserName: "u", CertificateBody: FIXTURE_CERT })).Certificate,
+    "CertificateId",
+  );
+  await r("iam:UploadServerCertificate", {
+    ServerCertificateName: "sc",
+    CertificateBody: FIXTURE_CERT,
+    PrivateKey: FIXTURE_KEY,
+    Tags: TAGS,
+  });
+  const credentialId = field(
+    (await r("iam:CreateServiceSpecificCredential", { UserName: "u", ServiceName: "codecommit.amazonaws.com" })).ServiceSpecificCredential,
+    "ServiceSpecificCredentialId",
+  );
   return {
+    credentialId,
+    sshPublicKeyId,
+    certificateId,
     account,
     policyArn,
     barePolicyArn,

@@ -54,6 +54,16 @@ export const paging = {
   MaxItems: s.integer({ min: 1, max: 1000 }),
 };
 
+/** A key or certificate body (SSH keys, certificates, private keys, chains): AWS's pattern for them. */
+export const bodyText = (max: number) =>
+  s.string({
+    required: true,
+    min: 1,
+    max,
+    pattern: /^[\u0009\u000A\u000D\u0020-\u00FF]+$/,
+    patternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+  });
+
 export const pathPrefix = () =>
   s.string({ min: 1, max: 512, pattern: /^\u002F[\u0021-\u007F]*$/, patternText: "\\u002F[\\u0021-\\u007F]*" });
 

@@ -67,7 +67,11 @@ function keyCells(k: store.ReportKey | undefined): string[] {
   ];
 }
 
-const NO_CERTS = ["false", "N/A", "false", "N/A"];
+/** cert_N_active, cert_N_last_rotated of one signing certificate (its upload date: a certificate is rotated by uploading another). */
+function certCells(c: store.ReportCertificate | undefined): string[] {
+  if (!c) return ["false", "N/A"];
+  return [String(c.status === "Active"), reportTime(c.uploadDate) ?? "N/A"];
+}
 
 /** The CSV (header, `<root_account>`, then users by name) as AWS lays it out. */
 export function renderReportCsv(accountId: string, d: store.ReportData): string {
@@ -78,6 +82,16 @@ export function renderReportCsv(accountId: string, d: store.ReportData): string 
     if (!list) keysOf.set(owner, (list = []));
     list.push(k);
   }
+  const certsOf = new Map<string, store.ReportCertificate[]>();
+  for (const c of d.certificates) {
+    let list = certsOf.get(c.userId);
+    if (!list) certsOf.set(c.userId, (list = []));
+    list.push(c);
+  }
+  const certCols = (owner: string) => {
+    const c = certsOf.get(owner) ?? [];
+    return [...certCells(c[0]), ...certCells(c[1])];
+  };
   const rows: string[][] = [[...CREDENTIAL_REPORT_COLUMNS]];
   const rootKeys = keysOf.get("root") ?? [];
   rows.push([
@@ -91,7 +105,7 @@ export function renderReportCsv(accountId: string, d: store.ReportData): string 
     String(d.rootMfa),
     ...keyCells(rootKeys[0]),
     ...keyCells(rootKeys[1]),
-    ...NO_CERTS,
+    ...certCols("root"),
   ]);
   const maxAge = d.maxPasswordAge;
   for (const u of d.users) {
@@ -112,7 +126,7 @@ export function renderReportCsv(accountId: string, d: store.ReportData): string 
       String(!!u.mfa),
       ...keyCells(k[0]),
       ...keyCells(k[1]),
-      ...NO_CERTS,
+      ...certCols(u.userId),
     ]);
   }
   return toCsv(rows);

@@ -17,6 +17,10 @@ import { passwordPolicyActions } from "./password-policy";
 import { loginProfileActions } from "./login-profiles";
 import { credentialReportActions } from "./credential-report";
 import { accessAdvisorActions } from "./access-advisor";
+import { sshKeyActions } from "./ssh-keys";
+import { signingCertificateActions } from "./signing-certificates";
+import { serverCertificateActions } from "./server-certificates";
+import { serviceCredentialActions } from "./service-credentials";
 
 // Each family file exports its actions; add the family's array here.
 export const iamActions: RegisteredAction[] = [
@@ -38,4 +42,8 @@ export const iamActions: RegisteredAction[] = [
   ...loginProfileActions,
   ...credentialReportActions,
   ...accessAdvisorActions,
+  ...sshKeyActions,
+  ...signingCertificateActions,
+  ...serverCertificateActions,
+  ...serviceCredentialActions,
 ];

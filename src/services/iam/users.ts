@@ -141,6 +141,10 @@ const DELETE_USER_CONFLICT: Record<store.DeleteBlocker, string> = {
   loginProfile: "Cannot delete entity, must delete login profile first.",
   mfaDevices: "Cannot delete entity, must delete MFA device first.",
   accessKeys: "Cannot delete entity, must delete access keys first.",
+  // The next three are worded like the others; AWS's exact wording is not documented.
+  signingCertificates: "Cannot delete entity, must delete signing certificates first.",
+  sshPublicKeys: "Cannot delete entity, must delete SSH public keys first.",
+  serviceSpecificCredentials: "Cannot delete entity, must delete service specific credentials first.",
   inlinePolicies: "Cannot delete entity, must delete policies first.",
   attachedPolicies: "Cannot delete entity, must detach all policies first.",
   groups: "Cannot delete entity, must remove users from group first.",
