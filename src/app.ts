@@ -140,7 +140,7 @@ async function authenticated(
   const t = now();
   const db = getDb(c.env.DB);
   const { caller, signature, payload } = await authenticate(
-    { method: raw.method, url, headers: raw.headers },
+    { method: raw.method, url, headers: raw.headers, ...clientAcceptEncoding(raw) },
     body,
     db,
     sessionResolverFor(c.env),
@@ -151,6 +151,13 @@ async function authenticated(
     parsed,
   );
   return { ctx: actionContext(c, db, caller, requestId, t, signature.region, url), service: signature.service, payload };
+}
+
+/** The client's own Accept-Encoding, which the runtime keeps in `cf` when it rewrites the header (see RawRequest). */
+function clientAcceptEncoding(raw: Request): { clientAcceptEncoding?: string } {
+  const cf = (raw as { cf?: { clientAcceptEncoding?: unknown } }).cf;
+  const v = cf?.clientAcceptEncoding;
+  return typeof v === "string" && raw.headers.has("accept-encoding") ? { clientAcceptEncoding: v } : {};
 }
 
 /** What every pipeline does once it knows the action: last-used bookkeeping and the session restrictions. */
