@@ -115,14 +115,18 @@ function decodeShape(shape: Shape, params: FlatParams, prefix: string, path: str
     }
     case "list": {
       const items: unknown[] = [];
-      // An empty list is sent as `X=` by botocore.
-      const present = params.has(prefix) || hasChildren(params, `${prefix}.member`);
+      // Members are read from index 1 up to the first missing index, as the Query parsers of moto and
+      // LocalStack (built against AWS's answers) do: members past a gap (`X.member.100000.Key` alone,
+      // or `.1` and `.3`) are not part of the list, and a list with none at index 1 is absent — so a
+      // required list is reported missing rather than taken as empty. AWS's own parser for sparse
+      // indexes is not documented; clients (botocore, the SDKs) always number from 1 without gaps.
       for (let i = 1; ; i++) {
         const p = `${prefix}.member.${i}`;
         if (!params.has(p) && !hasChildren(params, p)) break;
         items.push(decodeShape(shape.member, params, p, `${path}.${i}.member`, problems));
       }
-      if (!present) return undefined;
+      // An empty list is sent as `X=` by botocore.
+      if (items.length === 0 && !params.has(prefix)) return undefined;
       if (shape.max !== undefined && items.length > shape.max)
         problems.push({
           path,

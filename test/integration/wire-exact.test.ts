@@ -6,6 +6,9 @@ import { execFile, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { CreatePolicyCommand, TagUserCommand, CreateUserCommand, ListUserTagsCommand } from "@aws-sdk/client-iam";
+import { expectAwsError } from "../helpers/aws-errors";
+import { ALL_ACTIONS } from "../../src/services/registry";
 import { rawSigned, url } from "../helpers/sandbox";
 import { withAccount, type AccountFixture } from "../helpers/fixtures";
 
@@ -61,5 +64,88 @@ describe("a signature that covers Accept-Encoding", () => {
   it("the SDK (accept-encoding unsigned) still works", async () => {
     const out = await fx.sts.send(new GetCallerIdentityCommand({}));
     expect(out.Account).toBe(fx.id);
+  });
+});
+
+describe("characters XML 1.0 forbids never reach an answer", () => {
+  const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+
+  it("a policy name with \\x0b (SDK): ValidationError for the name's pattern, parsed by the SDK", async () => {
+    const e = await expectAwsError(
+      fx.iam.send(new CreatePolicyCommand({ PolicyName: "a\u000bb", PolicyDocument: '{"Version":"2012-10-17","Statement":[]}' })),
+      "ValidationError",
+      400,
+    );
+    expect(e.message).toMatch(
+      /^1 validation error detected: Value 'a\uFFFDb' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: /,
+    );
+  });
+
+  it("Action=ListUsers%00 (raw): InvalidAction, well-formed", async () => {
+    const r = await rawSigned({ Action: "ListUsers\u0000", Version: "2010-05-08" }, { creds: fx.creds, service: "iam" });
+    expect(r.status).toBe(400);
+    expect(r.text).toContain("<Code>InvalidAction</Code>");
+    expect(r.text).toContain("<Message>Could not find operation ListUsers\uFFFD for version 2010-05-08</Message>");
+    expect(FORBIDDEN.test(r.text)).toBe(false);
+  });
+
+  it("MaxItems=1%00 (raw): ValidationError, well-formed", async () => {
+    const r = await rawSigned({ Action: "ListUsers", Version: "2010-05-08", MaxItems: "1\u0000" }, { creds: fx.creds, service: "iam" });
+    expect(r.status).toBe(400);
+    expect(r.text).toContain("<Code>ValidationError</Code>");
+    expect(FORBIDDEN.test(r.text)).toBe(false);
+  });
+});
+
+describe("list members far apart or huge (Tags.member.100000.Key)", () => {
+  it("TagUser with only Tags.member.100000: the required Tags is missing (ValidationError), nothing tagged", async () => {
+    await fx.iam.send(new CreateUserCommand({ UserName: "sparse-tags" }));
+    const r = await rawSigned(
+      { Action: "TagUser", Version: "2010-05-08", UserName: "sparse-tags", "Tags.member.100000.Key": "k", "Tags.member.100000.Value": "v" },
+      { creds: fx.creds, service: "iam" },
+    );
+    expect(r.status).toBe(400);
+    expect(r.text).toContain("<Code>ValidationError</Code>");
+    expect(r.text).toContain("Value null at 'tags' failed to satisfy constraint: Member must not be null");
+    const tags = await fx.iam.send(new ListUserTagsCommand({ UserName: "sparse-tags" }));
+    expect(tags.Tags).toEqual([]);
+  });
+
+  it("every registered Tag*/Untag* call with a huge index only: ValidationError, never 2xx", async () => {
+    const calls = ALL_ACTIONS.filter((a) => a.service === "iam" && /^(Tag|Untag)/.test(a.name));
+    expect(calls.length).toBeGreaterThanOrEqual(10);
+    for (const a of calls) {
+      const params: Record<string, string> = { Action: a.name, Version: "2010-05-08" };
+      for (const m of Object.keys(a.input)) {
+        if (m === "Tags") Object.assign(params, { "Tags.member.100000.Key": "k", "Tags.member.100000.Value": "v" });
+        else if (m === "TagKeys") params["TagKeys.member.100000"] = "k";
+        else params[m] = m.endsWith("Arn") || m === "SerialNumber" ? `arn:aws:iam::${fx.id}:policy/x` : "sparse-tags";
+      }
+      const r = await rawSigned(params, { creds: fx.creds, service: "iam" });
+      expect({ action: a.name, status: r.status, code: /<Code>(\w+)<\/Code>/.exec(r.text)?.[1] }).toEqual({
+        action: a.name,
+        status: 400,
+        code: "ValidationError",
+      });
+      expect(r.text).toMatch(/Value null at '(tags|tagKeys)' failed to satisfy constraint: Member must not be null/);
+    }
+  });
+
+  it("members after a gap are not part of the list (.1 and .3: one tag)", async () => {
+    const r = await rawSigned(
+      {
+        Action: "TagUser",
+        Version: "2010-05-08",
+        UserName: "sparse-tags",
+        "Tags.member.1.Key": "a",
+        "Tags.member.1.Value": "1",
+        "Tags.member.3.Key": "c",
+        "Tags.member.3.Value": "3",
+      },
+      { creds: fx.creds, service: "iam" },
+    );
+    expect(r.status).toBe(200);
+    const tags = await fx.iam.send(new ListUserTagsCommand({ UserName: "sparse-tags" }));
+    expect(tags.Tags).toEqual([{ Key: "a", Value: "1" }]);
   });
 });
