@@ -6,7 +6,7 @@ import { execFile, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-import { CreatePolicyCommand, TagUserCommand, CreateUserCommand, ListUserTagsCommand } from "@aws-sdk/client-iam";
+import { CreatePolicyCommand, CreateUserCommand, ListUserTagsCommand } from "@aws-sdk/client-iam";
 import { expectAwsError } from "../helpers/aws-errors";
 import { ALL_ACTIONS } from "../../src/services/registry";
 import { rawSigned, url } from "../helpers/sandbox";
