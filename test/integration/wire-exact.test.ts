@@ -9,6 +9,7 @@ import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { CreatePolicyCommand, CreateUserCommand, ListUserTagsCommand } from "@aws-sdk/client-iam";
 import { expectAwsError } from "../helpers/aws-errors";
 import { ALL_ACTIONS } from "../../src/services/registry";
+import { hasAwsCli } from "../helpers/aws-cli";
 import { rawSigned, url } from "../helpers/sandbox";
 import { withAccount, type AccountFixture } from "../helpers/fixtures";
 
@@ -147,5 +148,50 @@ describe("list members far apart or huge (Tags.member.100000.Key)", () => {
     expect(r.status).toBe(200);
     const tags = await fx.iam.send(new ListUserTagsCommand({ UserName: "sparse-tags" }));
     expect(tags.Tags).toEqual([{ Key: "a", Value: "1" }]);
+  });
+});
+
+describe("errors before authentication speak the service's namespace", () => {
+  const STS_NS = 'xmlns="https://sts.amazonaws.com/doc/2011-06-15/"';
+  const IAM_NS = 'xmlns="https://iam.amazonaws.com/doc/2010-05-08/"';
+  const post = (body: string) =>
+    fetch(`${url()}/`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+
+  it("an unsigned STS call: MissingAuthenticationToken in STS's namespace", async () => {
+    const r = await post("Action=GetCallerIdentity&Version=2011-06-15");
+    const text = await r.text();
+    expect(r.status).toBe(403);
+    expect(text).toContain("<Code>MissingAuthenticationToken</Code>");
+    expect(text).toContain(STS_NS);
+    // by the action alone, too
+    expect(await (await post("Action=AssumeRole")).text()).toContain(STS_NS);
+  });
+
+  it("an unsigned IAM call stays in IAM's namespace", async () => {
+    const text = await (await post("Action=ListUsers&Version=2010-05-08")).text();
+    expect(text).toContain("<Code>MissingAuthenticationToken</Code>");
+    expect(text).toContain(IAM_NS);
+  });
+
+  it("an unknown key signed for STS: InvalidClientTokenId in STS's namespace (SDK and raw)", async () => {
+    const bogus = { accessKeyId: "AKIAZZZZZZZZZZZZZZZZ", secretAccessKey: "x".repeat(40) };
+    const r = await rawSigned({ Action: "GetCallerIdentity", Version: "2011-06-15" }, { creds: bogus, service: "sts" });
+    expect(r.status).toBe(403);
+    expect(r.text).toContain("<Code>InvalidClientTokenId</Code>");
+    expect(r.text).toContain(STS_NS);
+    const { sts } = await import("../helpers/sandbox");
+    await expectAwsError(sts(bogus).send(new GetCallerIdentityCommand({})), "InvalidClientTokenId", 403);
+  });
+
+  it.skipIf(!hasAwsCli)("aws sts get-caller-identity --no-sign-request: the CLI reads STS's MissingAuthenticationToken", async () => {
+    const out = await promisify(execFile)(
+      "aws",
+      ["sts", "get-caller-identity", "--no-sign-request", "--endpoint-url", url(), "--region", "us-east-1"],
+      { env: { ...process.env, AWS_PAGER: "", AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" } },
+    ).then(
+      () => "",
+      (e: { stderr?: string }) => e.stderr ?? "",
+    );
+    expect(out).toContain("(MissingAuthenticationToken)");
   });
 });
