@@ -42,9 +42,12 @@ function memberName(name: string): string {
   return name.charAt(0).toLowerCase() + name.slice(1);
 }
 
-function describe(v: string): string {
-  return `'${v}'`;
-}
+/**
+ * AWS's validation messages no longer quote the offending value ("Value at 'userName' failed to satisfy
+ * constraint: …", LocalStack's AWS-recorded IAM snapshots of 2026): nothing the caller sent is echoed,
+ * so no character XML forbids can reach the answer this way.
+ */
+const valueAt = (path: string) => `Value at '${path}' failed to satisfy constraint:`;
 
 function decodeShape(shape: Shape, params: FlatParams, prefix: string, path: string, problems: Problem[]): unknown {
   switch (shape.kind) {
@@ -54,22 +57,22 @@ function decodeShape(shape: Shape, params: FlatParams, prefix: string, path: str
       if (shape.min !== undefined && v.length < shape.min)
         problems.push({
           path,
-          message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${shape.min}`,
+          message: `${valueAt(path)} Member must have length greater than or equal to ${shape.min}`,
         });
       else if (shape.max !== undefined && v.length > shape.max)
         problems.push({
           path,
-          message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}`,
+          message: `${valueAt(path)} Member must have length less than or equal to ${shape.max}`,
         });
       else if (shape.pattern && !shape.pattern.test(v))
         problems.push({
           path,
-          message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${shape.patternText ?? shape.pattern.source}`,
+          message: `${valueAt(path)} Member must satisfy regular expression pattern: ${shape.patternText ?? shape.pattern.source}`,
         });
       else if (shape.enum && !shape.enum.includes(v))
         problems.push({
           path,
-          message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must satisfy enum value set: [${shape.enum.join(", ")}]`,
+          message: `${valueAt(path)} Member must satisfy enum value set: [${shape.enum.join(", ")}]`,
         });
       return v;
     }
@@ -77,19 +80,19 @@ function decodeShape(shape: Shape, params: FlatParams, prefix: string, path: str
       const v = params.get(prefix);
       if (v === undefined) return undefined;
       if (!/^-?\d+$/.test(v.trim())) {
-        problems.push({ path, message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must be a number` });
+        problems.push({ path, message: `${valueAt(path)} Member must be a number` });
         return undefined;
       }
       const n = Number(v.trim());
       if (shape.min !== undefined && n < shape.min)
         problems.push({
           path,
-          message: `Value '${n}' at '${path}' failed to satisfy constraint: Member must have value greater than or equal to ${shape.min}`,
+          message: `${valueAt(path)} Member must have value greater than or equal to ${shape.min}`,
         });
       else if (shape.max !== undefined && n > shape.max)
         problems.push({
           path,
-          message: `Value '${n}' at '${path}' failed to satisfy constraint: Member must have value less than or equal to ${shape.max}`,
+          message: `${valueAt(path)} Member must have value less than or equal to ${shape.max}`,
         });
       return n;
     }
@@ -98,7 +101,7 @@ function decodeShape(shape: Shape, params: FlatParams, prefix: string, path: str
       if (v === undefined) return undefined;
       const l = v.toLowerCase();
       if (l !== "true" && l !== "false") {
-        problems.push({ path, message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must be a boolean` });
+        problems.push({ path, message: `${valueAt(path)} Member must be a boolean` });
         return undefined;
       }
       return l === "true";
@@ -108,7 +111,7 @@ function decodeShape(shape: Shape, params: FlatParams, prefix: string, path: str
       if (v === undefined) return undefined;
       const t = /^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : Date.parse(v);
       if (Number.isNaN(t)) {
-        problems.push({ path, message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must be a timestamp` });
+        problems.push({ path, message: `${valueAt(path)} Member must be a timestamp` });
         return undefined;
       }
       return new Date(t);
@@ -130,12 +133,12 @@ function decodeShape(shape: Shape, params: FlatParams, prefix: string, path: str
       if (shape.max !== undefined && items.length > shape.max)
         problems.push({
           path,
-          message: `Value '[${items.length} items]' at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}`,
+          message: `${valueAt(path)} Member must have length less than or equal to ${shape.max}`,
         });
       if (shape.min !== undefined && items.length < shape.min)
         problems.push({
           path,
-          message: `Value '[]' at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${shape.min}`,
+          message: `${valueAt(path)} Member must have length greater than or equal to ${shape.min}`,
         });
       return items;
     }
@@ -184,8 +187,7 @@ function decodeFields(fields: Fields, params: FlatParams, prefix: string, path: 
     const fieldPath = `${path}${memberName(name)}`;
     const v = decodeShape(shape, params, `${prefix}${name}`, fieldPath, problems);
     if (v === undefined) {
-      if (shape.required)
-        problems.push({ path: fieldPath, message: `Value null at '${fieldPath}' failed to satisfy constraint: Member must not be null` });
+      if (shape.required) problems.push({ path: fieldPath, message: `${valueAt(fieldPath)} Member must not be null` });
       continue;
     }
     out[name] = v;

@@ -99,7 +99,7 @@ describe("CreateVirtualMFADevice", () => {
       client.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "bad name" })),
       "ValidationError",
       400,
-      /Value 'bad name' at 'virtualMFADeviceName' failed to satisfy constraint: Member must satisfy regular expression pattern: \[\\w\+=,\.@-\]\+/,
+      /Value at 'virtualMFADeviceName' failed to satisfy constraint: Member must satisfy regular expression pattern: \[\\w\+=,\.@-\]\+/,
     );
     await expectAwsError(
       client.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "ok", Path: "nopath" })),

@@ -161,7 +161,7 @@ describe("CreateRole / GetRole", () => {
       create("bad name!"),
       "ValidationError",
       400,
-      "1 validation error detected: Value 'bad name!' at 'roleName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+",
+      "1 validation error detected: Value at 'roleName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+",
     );
     await expectAwsError(
       create("x".repeat(65)),
@@ -225,13 +225,13 @@ describe("CreateRole / GetRole", () => {
       create("msd-low", { MaxSessionDuration: 3599 }),
       "ValidationError",
       400,
-      "1 validation error detected: Value '3599' at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or equal to 3600",
+      "1 validation error detected: Value at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or equal to 3600",
     );
     await expectAwsError(
       create("msd-high", { MaxSessionDuration: 43201 }),
       "ValidationError",
       400,
-      "1 validation error detected: Value '43201' at 'maxSessionDuration' failed to satisfy constraint: Member must have value less than or equal to 43200",
+      "1 validation error detected: Value at 'maxSessionDuration' failed to satisfy constraint: Member must have value less than or equal to 43200",
     );
     await create("msd-max", { MaxSessionDuration: 43200 });
     expect((await client.send(new GetRoleCommand({ RoleName: "msd-max" }))).Role!.MaxSessionDuration).toBe(43200);

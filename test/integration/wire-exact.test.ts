@@ -78,7 +78,7 @@ describe("characters XML 1.0 forbids never reach an answer", () => {
       400,
     );
     expect(e.message).toMatch(
-      /^1 validation error detected: Value 'a\uFFFDb' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: /,
+      /^1 validation error detected: Value at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: /,
     );
   });
 
@@ -107,7 +107,7 @@ describe("list members far apart or huge (Tags.member.100000.Key)", () => {
     );
     expect(r.status).toBe(400);
     expect(r.text).toContain("<Code>ValidationError</Code>");
-    expect(r.text).toContain("Value null at 'tags' failed to satisfy constraint: Member must not be null");
+    expect(r.text).toContain("Value at 'tags' failed to satisfy constraint: Member must not be null");
     const tags = await fx.iam.send(new ListUserTagsCommand({ UserName: "sparse-tags" }));
     expect(tags.Tags).toEqual([]);
   });
@@ -128,7 +128,7 @@ describe("list members far apart or huge (Tags.member.100000.Key)", () => {
         status: 400,
         code: "ValidationError",
       });
-      expect(r.text).toMatch(/Value null at '(tags|tagKeys)' failed to satisfy constraint: Member must not be null/);
+      expect(r.text).toMatch(/Value at '(tags|tagKeys)' failed to satisfy constraint: Member must not be null/);
     }
   });
 
