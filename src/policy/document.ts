@@ -457,7 +457,9 @@ export function parsePolicy(json: string, kind: PolicyKind, options: ParseOption
     try {
       doc = JSON.parse(json) as Json;
     } catch {
-      return { ok: false, message: MALFORMED.syntax };
+      // AWS words unparseable trust policies differently (LocalStack's AWS-recorded snapshot of
+      // UpdateAssumeRolePolicy; CreateRole as users report it); valid JSON of the wrong shape is a syntax error.
+      return { ok: false, message: kind === "trust" ? MALFORMED.invalidJson : MALFORMED.syntax };
     }
     const { version, id, statements } = syntaxStage(doc);
     if (options.requireVersion2012 && version !== "2012-10-17") fail(MALFORMED.version);

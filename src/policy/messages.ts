@@ -4,6 +4,8 @@ import type { AuthzRequest, PolicySourceType } from "./types.js";
 
 export const MALFORMED = {
   syntax: "Syntax errors in policy.",
+  /** Trust policies that are not JSON at all (CreateRole, UpdateAssumeRolePolicy): IAM's other wording. */
+  invalidJson: "This policy contains invalid Json",
   version: "Policy document must be version 2012-10-17 or greater.",
   legacy: "The policy failed legacy parsing",
   sidUnique: "Statement IDs (SID) in a single policy must be unique.",

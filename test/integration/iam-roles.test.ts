@@ -176,7 +176,7 @@ describe("CreateRole / GetRole", () => {
       create("bad-trust-1", { AssumeRolePolicyDocument: "{not json" }),
       "MalformedPolicyDocument",
       400,
-      "Syntax errors in policy.",
+      "This policy contains invalid Json",
     );
     const noPrincipal = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sts:AssumeRole" }] });
     await expectAwsError(

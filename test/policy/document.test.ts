@@ -8,6 +8,8 @@ const doc = (statement: unknown, extra: Record<string, unknown> = {}) =>
 
 const invalid: Array<[string, string, string, PolicyKind?]> = [
   ["not json", "This is not a json document", "Syntax errors in policy."],
+  ["trust policy not json", "{not json", "This policy contains invalid Json", "trust"],
+  ["trust policy JSON of the wrong shape", "[]", "Syntax errors in policy.", "trust"],
   ["array document", "[]", "Syntax errors in policy."],
   ["unknown version", JSON.stringify({ Version: "2013-10-17", Statement: S }), "Syntax errors in policy."],
   ["no statement", JSON.stringify({ Version: "2012-10-17" }), "Syntax errors in policy."],
