@@ -49,6 +49,17 @@ function memberName(name: string): string {
  */
 const valueAt = (path: string) => `Value at '${path}' failed to satisfy constraint:`;
 
+/** A string shape's constraints in AWS's order for list members: length, pattern, enum, presence. */
+function stringConstraints(shape: Extract<Shape, { kind: "string" }>): string[] {
+  const out: string[] = [];
+  if (shape.max !== undefined) out.push(`Member must have length less than or equal to ${shape.max}`);
+  if (shape.min !== undefined) out.push(`Member must have length greater than or equal to ${shape.min}`);
+  if (shape.pattern) out.push(`Member must satisfy regular expression pattern: ${shape.patternText ?? shape.pattern.source}`);
+  if (shape.enum) out.push(`Member must satisfy enum value set: [${shape.enum.join(", ")}]`);
+  out.push("Member must not be null");
+  return out;
+}
+
 function decodeShape(shape: Shape, params: FlatParams, prefix: string, path: string, problems: Problem[]): unknown {
   switch (shape.kind) {
     case "string": {
@@ -123,11 +134,21 @@ function decodeShape(shape: Shape, params: FlatParams, prefix: string, path: str
       // or `.1` and `.3`) are not part of the list, and a list with none at index 1 is absent — so a
       // required list is reported missing rather than taken as empty. AWS's own parser for sparse
       // indexes is not documented; clients (botocore, the SDKs) always number from 1 without gaps.
+      // A list of strings is judged as a whole, as AWS words it: one problem at the list's path naming all
+      // of the member's constraints (UntagRole with a bad key: "Value at 'tagKeys' failed to satisfy
+      // constraint: Member must satisfy constraint: [Member must have length less than or equal to 128, …]",
+      // LocalStack's AWS-recorded snapshot). Lists of structures keep each member's own path.
+      const memberProblems: Problem[] = shape.member.kind === "string" ? [] : problems;
       for (let i = 1; ; i++) {
         const p = `${prefix}.member.${i}`;
         if (!params.has(p) && !hasChildren(params, p)) break;
-        items.push(decodeShape(shape.member, params, p, `${path}.${i}.member`, problems));
+        items.push(decodeShape(shape.member, params, p, `${path}.${i}.member`, memberProblems));
       }
+      if (shape.member.kind === "string" && memberProblems.length > 0)
+        problems.push({
+          path,
+          message: `${valueAt(path)} Member must satisfy constraint: [${stringConstraints(shape.member).join(", ")}]`,
+        });
       // An empty list is sent as `X=` by botocore.
       if (items.length === 0 && !params.has(prefix)) return undefined;
       if (shape.max !== undefined && items.length > shape.max)

@@ -18,6 +18,7 @@ import {
   RemoveUserFromGroupCommand,
   UpdateAccountPasswordPolicyCommand,
   UpdateRoleDescriptionCommand,
+  UntagRoleCommand,
 } from "@aws-sdk/client-iam";
 import { withAccount, type AccountFixture } from "../helpers/fixtures";
 import { expectAwsError } from "../helpers/aws-errors";
@@ -208,6 +209,38 @@ describe("virtual MFA devices", () => {
       "EntityAlreadyExists",
       409,
       "MFA device already exists.",
+    );
+  });
+});
+
+describe("validation messages", () => {
+  it("a list of strings is judged as a whole: UntagRole with a bad key (AWS's wording)", async () => {
+    await fx.iam.send(new CreateRoleCommand({ RoleName: "untag-me", AssumeRolePolicyDocument: TRUST }));
+    const all =
+      "1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+, Member must not be null]";
+    await expectAwsError(
+      fx.iam.send(new UntagRoleCommand({ RoleName: "untag-me", TagKeys: ["k".repeat(129)] })),
+      "ValidationError",
+      400,
+      all,
+    );
+    await expectAwsError(fx.iam.send(new UntagRoleCommand({ RoleName: "untag-me", TagKeys: ["ok", "bad!"] })), "ValidationError", 400, all);
+    await expectAwsError(
+      fx.iam.send(new UntagRoleCommand({ RoleName: "untag-me", TagKeys: Array.from({ length: 51 }, (_, i) => `k${i}`) })),
+      "ValidationError",
+      400,
+      "1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: Member must have length less than or equal to 50",
+    );
+  });
+
+  it("UpdateAccountPasswordPolicy: values are not echoed, and the problems come in AWS's order", async () => {
+    await expectAwsError(
+      fx.iam.send(
+        new UpdateAccountPasswordPolicyCommand({ MinimumPasswordLength: 129, PasswordReusePrevention: 25, MaxPasswordAge: 1096 }),
+      ),
+      "ValidationError",
+      400,
+      "3 validation errors detected: Value at 'minimumPasswordLength' failed to satisfy constraint: Member must have value less than or equal to 128; Value at 'passwordReusePrevention' failed to satisfy constraint: Member must have value less than or equal to 24; Value at 'maxPasswordAge' failed to satisfy constraint: Member must have value less than or equal to 1095",
     );
   });
 });
