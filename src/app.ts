@@ -160,7 +160,7 @@ async function authenticated(
     return { ctx: actionContext(c, db, anonymousCaller(), requestId, t, ANONYMOUS_REGION, url), service: anonymousService, payload };
   }
   const { caller, signature, payload } = await authenticate(
-    { method: raw.method, url, headers: raw.headers },
+    { method: raw.method, url, headers: raw.headers, ...clientAcceptEncoding(raw) },
     body,
     db,
     sessionResolverFor(c.env),
@@ -171,6 +171,13 @@ async function authenticated(
     parsed,
   );
   return { ctx: actionContext(c, db, caller, requestId, t, signature.region, url, signature), service: signature.service, payload };
+}
+
+/** The client's own Accept-Encoding, which the runtime keeps in `cf` when it rewrites the header (see RawRequest). */
+function clientAcceptEncoding(raw: Request): { clientAcceptEncoding?: string } {
+  const cf = (raw as { cf?: { clientAcceptEncoding?: unknown } }).cf;
+  const v = cf?.clientAcceptEncoding;
+  return typeof v === "string" && raw.headers.has("accept-encoding") ? { clientAcceptEncoding: v } : {};
 }
 
 /** What every pipeline does once it knows the action: last-used bookkeeping and the session restrictions. */
@@ -189,7 +196,7 @@ async function handleQuery(
   url: URL,
   signature: SignedRequestInfo | null | undefined,
 ): Promise<Response> {
-  let ns: string = NAMESPACES.iam;
+  let ns: string = NAMESPACES[signature?.service === "sts" ? "sts" : "iam"];
   let ctx: ActionContext | undefined;
   try {
     await ensureBootstrapped(c.env);
@@ -200,6 +207,7 @@ async function handleQuery(
     const form = raw.method === "POST" ? utf8Decoder.decode(body) : "";
     const params: FlatParams = raw.method === "POST" ? parseForm(form) : new Map();
     if (url.search) for (const [k, v] of url.searchParams) if (!k.startsWith("X-Amz-") && !params.has(k)) params.set(k, v);
+    ns = NAMESPACES[preAuthService(signature, params)];
 
     const auth = await authenticated(c, url, body, requestId, signature);
     const actionName = params.get("Action");
@@ -235,6 +243,20 @@ async function handleQuery(
       ctx?.caller.consistency?.pending,
     );
   }
+}
+
+/**
+ * Which Query service a request is for before it is authenticated, so that its errors (an unsigned
+ * call, an unknown key, a bad signature) carry that service's namespace: the signature's scope, else
+ * the action and version asked for (an unsigned GetCallerIdentity is STS's).
+ */
+function preAuthService(signature: SignedRequestInfo | null | undefined, params: FlatParams): "iam" | "sts" {
+  if (signature?.service === "sts" || signature?.service === "iam") return signature.service;
+  const version = params.get("Version");
+  if (version === QUERY_VERSIONS.sts) return "sts";
+  if (version === QUERY_VERSIONS.iam) return "iam";
+  const action = params.get("Action");
+  return action !== undefined && findAction("sts", action) ? "sts" : "iam";
 }
 
 /** The model-driven protocols (JSON 1.0/1.1, REST-XML, REST-JSON, EC2): AWS's service model decodes and encodes. */

@@ -35,6 +35,13 @@ export interface RawRequest {
   /** Full URL as the client addressed it (Host header as sent). */
   url: URL;
   headers: Headers;
+  /**
+   * The Accept-Encoding header as the client sent it. The Workers runtime (and Miniflare, which copies
+   * it) replaces the header with the encodings it will compress with ("br, gzip") before the Worker
+   * sees it, and keeps the client's value in `request.cf.clientAcceptEncoding`; clients that sign every
+   * header they send (curl --aws-sigv4, some SDKs) signed the original. Undefined: the header is as sent.
+   */
+  clientAcceptEncoding?: string;
 }
 
 const MAX_SKEW_MS = 15 * 60 * 1000;
@@ -295,7 +302,12 @@ export function canonicalRequest(req: RawRequest, info: SignedRequestInfo, paylo
   }
   let headers = "";
   for (const h of names) {
-    const v = h === "host" ? (req.headers.get("host") ?? req.url.host) : (req.headers.get(h) ?? "");
+    const v =
+      h === "host"
+        ? (req.headers.get("host") ?? req.url.host)
+        : h === "accept-encoding" && req.clientAcceptEncoding !== undefined
+          ? req.clientAcceptEncoding
+          : (req.headers.get(h) ?? "");
     headers += `${h}:${v.trim().replace(/\s+/g, " ")}\n`;
   }
   // S3 signs the path as sent (encoded once, not normalized); every other service encodes it again.

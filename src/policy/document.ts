@@ -3,8 +3,8 @@
  * (lower-cased actions, pre-built matchers) so that evaluation does no JSON parsing and builds no RegExp.
  *
  * IAM reports only the first failing stage, in this order: syntax → version → legacy parser (Effect case,
- * dates, resource shape) → unique Sids → actions present → resources present → resource ARN format →
- * action vendor prefixes → principal rules for the policy kind.
+ * dates, resource shape) → unique Sids → actions present → resource ARN format → action vendor prefixes →
+ * resources present → principal rules for the policy kind.
  */
 import { parseArn } from "../lib/arn.js";
 import type { CompiledCondition } from "./conditions/evaluate.js";
@@ -222,6 +222,7 @@ function syntaxStage(doc: Json): { version?: string; id?: string; statements: Ra
   return out;
 }
 
+/** The first legacy-parser stage: Effect's case and date condition values. */
 function legacyStage(statements: RawStatement[]): void {
   for (const s of statements) {
     if (s.effect !== "Allow" && s.effect !== "Deny") fail(MALFORMED.legacy);
@@ -230,13 +231,32 @@ function legacyStage(statements: RawStatement[]): void {
       const op = parsed && parsed.operator !== "Null" ? parsed.operator : null;
       if (op?.validate) for (const v of c.values) if (!op.validate(v)) fail(MALFORMED.legacy);
     }
-    for (const r of [...(s.resource ?? []), ...(s.notResource ?? [])]) {
-      if (r === "*") continue;
-      const colons = r.split(":").length - 1;
-      if (colons < 5 && r.includes("::")) fail(MALFORMED.legacy);
-      if (r.split(":")[2] === "") fail(MALFORMED.legacy);
+  }
+}
+
+/** The legacy parser's view of one resource: too few segments around a "::", or an empty service. */
+function legacyResourceFails(r: string): boolean {
+  if (r === "*") return false;
+  const colons = r.split(":").length - 1;
+  return (colons < 5 && r.includes("::")) || r.split(":")[2] === "";
+}
+
+/**
+ * Resource format checks, as IAM runs them: every statement's Resource, then every NotResource, each list
+ * in reverse lexical order. The format error found last is the one reported (after the actions-present
+ * check); while none is found, the legacy parser looks at the statement's resources and fails at once.
+ */
+function resourceFormatStage(statements: RawStatement[]): string | undefined {
+  let error: string | undefined;
+  for (const pick of [(s: RawStatement) => s.resource, (s: RawStatement) => s.notResource]) {
+    for (const s of statements) {
+      const list = pick(s);
+      if (!list) continue;
+      for (const r of [...list].sort().reverse()) error = resourceFormatError(r) ?? error;
+      if (error === undefined && list.some(legacyResourceFails)) fail(MALFORMED.legacy);
     }
   }
+  return error;
 }
 
 const IAM_PREFIXES = [
@@ -276,8 +296,11 @@ function resourceFormatError(r: string): string | undefined {
   const a = parseArn(`arn:${afterArn}`);
   if (!a) return undefined; // e.g. "arn:aws:fdsasf" is accepted
   if (a.service === "iam" && a.region !== "") return MALFORMED.iamRegion(r);
-  if (a.service === "s3" && a.region !== "") return MALFORMED.s3Region(r);
-  if (a.service === "iam" && a.resource !== "*" && !IAM_PREFIXES.some((p) => a.resource.startsWith(p))) {
+  // Regional S3 resources name their account (access points `accesspoint/…`, Batch Operations `job/…`,
+  // Storage Lens …); a bucket or object ARN has neither region nor account. AWS's suites confirm the
+  // access-point form and the refusal of `arn:aws:s3:us-east-1::bucket`; the other kinds are inferred.
+  if (a.service === "s3" && a.region !== "" && a.account === "") return MALFORMED.s3Region(r);
+  if (a.service === "iam" && a.resource !== "*" && a.resource !== "root" && !IAM_PREFIXES.some((p) => a.resource.startsWith(p))) {
     return MALFORMED.iamPath;
   }
   return undefined;
@@ -321,8 +344,14 @@ function principalError(block: PrincipalBlock): string | undefined {
 
 const IDENTITY_SIDE = new Set<PolicyKind>(["identity", "boundary", "session", "scp"]);
 
+/**
+ * The stages after syntax and version, in IAM's order (AWS's answers as recorded by LocalStack's
+ * AWS-validated suite): legacy parser and resource formats → unique Sids → actions present → the resource
+ * format error → action vendors → resources present → the rules of the policy kind.
+ */
 function validate(statements: RawStatement[], kind: PolicyKind): void {
   legacyStage(statements);
+  const resourceError = kind === "trust" ? undefined : resourceFormatStage(statements);
   const sids = new Set<string>();
   for (const s of statements) {
     if (s.sid) {
@@ -337,6 +366,13 @@ function validate(statements: RawStatement[], kind: PolicyKind): void {
     const acts = s.action ?? s.notAction;
     if (!acts || acts.length === 0) fail(MALFORMED.noActions);
   }
+  if (resourceError) fail(resourceError);
+  for (const s of statements) {
+    for (const a of [...(s.action ?? []), ...(s.notAction ?? [])]) {
+      const e = actionError(a);
+      if (e) fail(e);
+    }
+  }
   if (kind === "trust") {
     for (const s of statements) {
       if (s.resource) fail(MALFORMED.prohibitedResource);
@@ -346,18 +382,6 @@ function validate(statements: RawStatement[], kind: PolicyKind): void {
     for (const s of statements) {
       const res = s.resource ?? s.notResource;
       if (!res || res.length === 0) fail(MALFORMED.noResources);
-    }
-    for (const s of statements) {
-      for (const r of [...(s.resource ?? []), ...(s.notResource ?? [])].sort().reverse()) {
-        const e = resourceFormatError(r);
-        if (e) fail(e);
-      }
-    }
-  }
-  for (const s of statements) {
-    for (const a of [...(s.action ?? []), ...(s.notAction ?? [])]) {
-      const e = actionError(a);
-      if (e) fail(e);
     }
   }
   if (IDENTITY_SIDE.has(kind)) {
@@ -433,7 +457,9 @@ export function parsePolicy(json: string, kind: PolicyKind, options: ParseOption
     try {
       doc = JSON.parse(json) as Json;
     } catch {
-      return { ok: false, message: MALFORMED.syntax };
+      // AWS words unparseable trust policies differently (LocalStack's AWS-recorded snapshot of
+      // UpdateAssumeRolePolicy; CreateRole as users report it); valid JSON of the wrong shape is a syntax error.
+      return { ok: false, message: kind === "trust" ? MALFORMED.invalidJson : MALFORMED.syntax };
     }
     const { version, id, statements } = syntaxStage(doc);
     if (options.requireVersion2012 && version !== "2012-10-17") fail(MALFORMED.version);

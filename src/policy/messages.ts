@@ -4,6 +4,8 @@ import type { AuthzRequest, PolicySourceType } from "./types.js";
 
 export const MALFORMED = {
   syntax: "Syntax errors in policy.",
+  /** Trust policies that are not JSON at all (CreateRole, UpdateAssumeRolePolicy): IAM's other wording. */
+  invalidJson: "This policy contains invalid Json",
   version: "Policy document must be version 2012-10-17 or greater.",
   legacy: "The policy failed legacy parsing",
   sidUnique: "Statement IDs (SID) in a single policy must be unique.",
@@ -24,7 +26,7 @@ export const MALFORMED = {
   iamRegion: (r: string) => `IAM resource ${r} cannot contain region information.`,
   s3Region: (r: string) => `Resource ${r} can not contain region information.`,
   iamPath:
-    'IAM resource path must either be "*" or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/.',
+    'IAM resource path must either be "*", root, or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/.',
   invalidPrincipal: (type: string, value: string) => `Invalid principal in policy: "${type}":"${value}"`,
   partialWildcardAccount: "Partial wildcard (*) not supported in the account ID portion of the ARN",
 } as const;

@@ -42,8 +42,22 @@ function memberName(name: string): string {
   return name.charAt(0).toLowerCase() + name.slice(1);
 }
 
-function describe(v: string): string {
-  return `'${v}'`;
+/**
+ * AWS's validation messages no longer quote the offending value ("Value at 'userName' failed to satisfy
+ * constraint: …", LocalStack's AWS-recorded IAM snapshots of 2026): nothing the caller sent is echoed,
+ * so no character XML forbids can reach the answer this way.
+ */
+const valueAt = (path: string) => `Value at '${path}' failed to satisfy constraint:`;
+
+/** A string shape's constraints in AWS's order for list members: length, pattern, enum, presence. */
+function stringConstraints(shape: Extract<Shape, { kind: "string" }>): string[] {
+  const out: string[] = [];
+  if (shape.max !== undefined) out.push(`Member must have length less than or equal to ${shape.max}`);
+  if (shape.min !== undefined) out.push(`Member must have length greater than or equal to ${shape.min}`);
+  if (shape.pattern) out.push(`Member must satisfy regular expression pattern: ${shape.patternText ?? shape.pattern.source}`);
+  if (shape.enum) out.push(`Member must satisfy enum value set: [${shape.enum.join(", ")}]`);
+  out.push("Member must not be null");
+  return out;
 }
 
 function decodeShape(shape: Shape, params: FlatParams, prefix: string, path: string, problems: Problem[]): unknown {
@@ -54,22 +68,22 @@ function decodeShape(shape: Shape, params: FlatParams, prefix: string, path: str
       if (shape.min !== undefined && v.length < shape.min)
         problems.push({
           path,
-          message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${shape.min}`,
+          message: `${valueAt(path)} Member must have length greater than or equal to ${shape.min}`,
         });
       else if (shape.max !== undefined && v.length > shape.max)
         problems.push({
           path,
-          message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}`,
+          message: `${valueAt(path)} Member must have length less than or equal to ${shape.max}`,
         });
       else if (shape.pattern && !shape.pattern.test(v))
         problems.push({
           path,
-          message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${shape.patternText ?? shape.pattern.source}`,
+          message: `${valueAt(path)} Member must satisfy regular expression pattern: ${shape.patternText ?? shape.pattern.source}`,
         });
       else if (shape.enum && !shape.enum.includes(v))
         problems.push({
           path,
-          message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must satisfy enum value set: [${shape.enum.join(", ")}]`,
+          message: `${valueAt(path)} Member must satisfy enum value set: [${shape.enum.join(", ")}]`,
         });
       return v;
     }
@@ -77,19 +91,19 @@ function decodeShape(shape: Shape, params: FlatParams, prefix: string, path: str
       const v = params.get(prefix);
       if (v === undefined) return undefined;
       if (!/^-?\d+$/.test(v.trim())) {
-        problems.push({ path, message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must be a number` });
+        problems.push({ path, message: `${valueAt(path)} Member must be a number` });
         return undefined;
       }
       const n = Number(v.trim());
       if (shape.min !== undefined && n < shape.min)
         problems.push({
           path,
-          message: `Value '${n}' at '${path}' failed to satisfy constraint: Member must have value greater than or equal to ${shape.min}`,
+          message: `${valueAt(path)} Member must have value greater than or equal to ${shape.min}`,
         });
       else if (shape.max !== undefined && n > shape.max)
         problems.push({
           path,
-          message: `Value '${n}' at '${path}' failed to satisfy constraint: Member must have value less than or equal to ${shape.max}`,
+          message: `${valueAt(path)} Member must have value less than or equal to ${shape.max}`,
         });
       return n;
     }
@@ -98,7 +112,7 @@ function decodeShape(shape: Shape, params: FlatParams, prefix: string, path: str
       if (v === undefined) return undefined;
       const l = v.toLowerCase();
       if (l !== "true" && l !== "false") {
-        problems.push({ path, message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must be a boolean` });
+        problems.push({ path, message: `${valueAt(path)} Member must be a boolean` });
         return undefined;
       }
       return l === "true";
@@ -108,30 +122,44 @@ function decodeShape(shape: Shape, params: FlatParams, prefix: string, path: str
       if (v === undefined) return undefined;
       const t = /^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : Date.parse(v);
       if (Number.isNaN(t)) {
-        problems.push({ path, message: `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must be a timestamp` });
+        problems.push({ path, message: `${valueAt(path)} Member must be a timestamp` });
         return undefined;
       }
       return new Date(t);
     }
     case "list": {
       const items: unknown[] = [];
-      // An empty list is sent as `X=` by botocore.
-      const present = params.has(prefix) || hasChildren(params, `${prefix}.member`);
+      // Members are read from index 1 up to the first missing index, as the Query parsers of moto and
+      // LocalStack (built against AWS's answers) do: members past a gap (`X.member.100000.Key` alone,
+      // or `.1` and `.3`) are not part of the list, and a list with none at index 1 is absent — so a
+      // required list is reported missing rather than taken as empty. AWS's own parser for sparse
+      // indexes is not documented; clients (botocore, the SDKs) always number from 1 without gaps.
+      // A list of strings is judged as a whole, as AWS words it: one problem at the list's path naming all
+      // of the member's constraints (UntagRole with a bad key: "Value at 'tagKeys' failed to satisfy
+      // constraint: Member must satisfy constraint: [Member must have length less than or equal to 128, …]",
+      // LocalStack's AWS-recorded snapshot). Lists of structures keep each member's own path.
+      const memberProblems: Problem[] = shape.member.kind === "string" ? [] : problems;
       for (let i = 1; ; i++) {
         const p = `${prefix}.member.${i}`;
         if (!params.has(p) && !hasChildren(params, p)) break;
-        items.push(decodeShape(shape.member, params, p, `${path}.${i}.member`, problems));
+        items.push(decodeShape(shape.member, params, p, `${path}.${i}.member`, memberProblems));
       }
-      if (!present) return undefined;
+      if (shape.member.kind === "string" && memberProblems.length > 0)
+        problems.push({
+          path,
+          message: `${valueAt(path)} Member must satisfy constraint: [${stringConstraints(shape.member).join(", ")}]`,
+        });
+      // An empty list is sent as `X=` by botocore.
+      if (items.length === 0 && !params.has(prefix)) return undefined;
       if (shape.max !== undefined && items.length > shape.max)
         problems.push({
           path,
-          message: `Value '[${items.length} items]' at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}`,
+          message: `${valueAt(path)} Member must have length less than or equal to ${shape.max}`,
         });
       if (shape.min !== undefined && items.length < shape.min)
         problems.push({
           path,
-          message: `Value '[]' at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${shape.min}`,
+          message: `${valueAt(path)} Member must have length greater than or equal to ${shape.min}`,
         });
       return items;
     }
@@ -180,8 +208,7 @@ function decodeFields(fields: Fields, params: FlatParams, prefix: string, path: 
     const fieldPath = `${path}${memberName(name)}`;
     const v = decodeShape(shape, params, `${prefix}${name}`, fieldPath, problems);
     if (v === undefined) {
-      if (shape.required)
-        problems.push({ path: fieldPath, message: `Value null at '${fieldPath}' failed to satisfy constraint: Member must not be null` });
+      if (shape.required) problems.push({ path: fieldPath, message: `${valueAt(fieldPath)} Member must not be null` });
       continue;
     }
     out[name] = v;

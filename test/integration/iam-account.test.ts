@@ -158,7 +158,7 @@ describe("GetAccountAuthorizationDetails", () => {
       client.send(new GetAccountAuthorizationDetailsCommand({ Filter: ["Nope" as "User"] })),
       "ValidationError",
       400,
-      /filter\.1\.member/,
+      /^1 validation error detected: Value at 'filter' failed to satisfy constraint: Member must satisfy constraint: \[Member must satisfy enum value set: \[User, Role, Group, LocalManagedPolicy, AWSManagedPolicy\], Member must not be null\]$/,
     );
   });
 

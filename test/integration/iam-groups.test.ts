@@ -67,7 +67,7 @@ describe("CreateGroup / GetGroup / ListGroups", () => {
       client.send(new CreateGroupCommand({ GroupName: "a b" })),
       "ValidationError",
       400,
-      "1 validation error detected: Value 'a b' at 'groupName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+",
+      "1 validation error detected: Value at 'groupName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+",
     );
     await expectErr(
       client.send(new CreateGroupCommand({ GroupName: "g".repeat(129) })),

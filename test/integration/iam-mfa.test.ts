@@ -81,7 +81,7 @@ describe("CreateVirtualMFADevice", () => {
       client.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "dev-dup" })),
       "EntityAlreadyExists",
       409,
-      "MFADevice entity at the same path and name already exists.",
+      "MFA device already exists.",
     );
     await newDevice("dev-dup", "/other/");
   });
@@ -99,13 +99,13 @@ describe("CreateVirtualMFADevice", () => {
       client.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "bad name" })),
       "ValidationError",
       400,
-      /Value 'bad name' at 'virtualMFADeviceName' failed to satisfy constraint: Member must satisfy regular expression pattern: \[\\w\+=,\.@-\]\+/,
+      /Value at 'virtualMFADeviceName' failed to satisfy constraint: Member must satisfy regular expression pattern: \[\\w\+=,\.@-\]\+/,
     );
     await expectAwsError(
       client.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "ok", Path: "nopath" })),
       "ValidationError",
       400,
-      /at 'path'/,
+      "The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.",
     );
   });
 });
@@ -163,7 +163,7 @@ describe("EnableMFADevice / ListMFADevices / GetMFADevice / Deactivate / Delete"
       client.send(new DeleteVirtualMFADeviceCommand({ SerialNumber: serial })),
       "NoSuchEntity",
       404,
-      `VirtualMFADevice with serial number ${serial} does not exist.`,
+      `MFA Device with serial number ${serial} does not exist.`,
     );
   });
 

@@ -86,11 +86,11 @@ describe("account password policy", () => {
     const cases: [Record<string, number>, RegExp][] = [
       [
         { MinimumPasswordLength: 5 },
-        /Value '5' at 'minimumPasswordLength' failed to satisfy constraint: Member must have value greater than or equal to 6/,
+        /Value at 'minimumPasswordLength' failed to satisfy constraint: Member must have value greater than or equal to 6/,
       ],
       [
         { MinimumPasswordLength: 129 },
-        /Value '129' at 'minimumPasswordLength' failed to satisfy constraint: Member must have value less than or equal to 128/,
+        /Value at 'minimumPasswordLength' failed to satisfy constraint: Member must have value less than or equal to 128/,
       ],
       [{ MaxPasswordAge: 0 }, /at 'maxPasswordAge' failed to satisfy constraint: Member must have value greater than or equal to 1/],
       [{ MaxPasswordAge: 1096 }, /at 'maxPasswordAge' failed to satisfy constraint: Member must have value less than or equal to 1095/],

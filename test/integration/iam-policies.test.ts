@@ -142,7 +142,7 @@ describe("CreatePolicy", () => {
       newPolicy("bad name"),
       "ValidationError",
       400,
-      "1 validation error detected: Value 'bad name' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+",
+      "1 validation error detected: Value at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+",
     );
     await expectErr(newPolicy("p", { Path: "nope" }), "ValidationError", 400, /at 'path' failed to satisfy constraint/);
   });
@@ -242,7 +242,7 @@ describe("ListPolicies", () => {
       client.send(new ListPoliciesCommand({ Scope: "Nope" as "All" })),
       "ValidationError",
       400,
-      "1 validation error detected: Value 'Nope' at 'scope' failed to satisfy constraint: Member must satisfy enum value set: [All, AWS, Local]",
+      "1 validation error detected: Value at 'scope' failed to satisfy constraint: Member must satisfy enum value set: [All, AWS, Local]",
     );
   });
 

@@ -161,7 +161,7 @@ describe("CreateRole / GetRole", () => {
       create("bad name!"),
       "ValidationError",
       400,
-      "1 validation error detected: Value 'bad name!' at 'roleName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+",
+      "1 validation error detected: Value at 'roleName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+",
     );
     await expectAwsError(
       create("x".repeat(65)),
@@ -176,7 +176,7 @@ describe("CreateRole / GetRole", () => {
       create("bad-trust-1", { AssumeRolePolicyDocument: "{not json" }),
       "MalformedPolicyDocument",
       400,
-      "Syntax errors in policy.",
+      "This policy contains invalid Json",
     );
     const noPrincipal = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sts:AssumeRole" }] });
     await expectAwsError(
@@ -225,13 +225,13 @@ describe("CreateRole / GetRole", () => {
       create("msd-low", { MaxSessionDuration: 3599 }),
       "ValidationError",
       400,
-      "1 validation error detected: Value '3599' at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or equal to 3600",
+      "1 validation error detected: Value at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or equal to 3600",
     );
     await expectAwsError(
       create("msd-high", { MaxSessionDuration: 43201 }),
       "ValidationError",
       400,
-      "1 validation error detected: Value '43201' at 'maxSessionDuration' failed to satisfy constraint: Member must have value less than or equal to 43200",
+      "1 validation error detected: Value at 'maxSessionDuration' failed to satisfy constraint: Member must have value less than or equal to 43200",
     );
     await create("msd-max", { MaxSessionDuration: 43200 });
     expect((await client.send(new GetRoleCommand({ RoleName: "msd-max" }))).Role!.MaxSessionDuration).toBe(43200);
@@ -415,7 +415,8 @@ describe("UpdateRole / UpdateRoleDescription / UpdateAssumeRolePolicy", () => {
     const out = await client.send(new UpdateRoleDescriptionCommand({ RoleName: "upd-role", Description: "described" }));
     expect(out.Role!.RoleName).toBe("upd-role");
     expect(out.Role!.Description).toBe("described");
-    expect(out.Role!.MaxSessionDuration).toBe(3600);
+    // AWS's answer has no MaxSessionDuration (nor RoleLastUsed): LocalStack's AWS-recorded snapshot.
+    expect(out.Role!.MaxSessionDuration).toBeUndefined();
     expect((await client.send(new GetRoleCommand({ RoleName: "upd-role" }))).Role!.Description).toBe("described");
     await expectAwsError(client.send(new UpdateRoleDescriptionCommand({ RoleName: "ghost", Description: "x" })), "NoSuchEntity", 404);
   });

@@ -310,7 +310,7 @@ describe("SimulateCustomPolicy", () => {
       ),
       "ValidationError",
       400,
-      /Value 'ipAddress' at 'contextEntries.1.member.contextKeyType' failed to satisfy constraint: Member must satisfy enum value set/,
+      /Value at 'contextEntries.1.member.contextKeyType' failed to satisfy constraint: Member must satisfy enum value set/,
     );
     await expectErr(
       client.send(

@@ -8,6 +8,8 @@ const doc = (statement: unknown, extra: Record<string, unknown> = {}) =>
 
 const invalid: Array<[string, string, string, PolicyKind?]> = [
   ["not json", "This is not a json document", "Syntax errors in policy."],
+  ["trust policy not json", "{not json", "This policy contains invalid Json", "trust"],
+  ["trust policy JSON of the wrong shape", "[]", "Syntax errors in policy.", "trust"],
   ["array document", "[]", "Syntax errors in policy."],
   ["unknown version", JSON.stringify({ Version: "2013-10-17", Statement: S }), "Syntax errors in policy."],
   ["no statement", JSON.stringify({ Version: "2012-10-17" }), "Syntax errors in policy."],
@@ -56,7 +58,70 @@ const invalid: Array<[string, string, string, PolicyKind?]> = [
   ["actions before resources", doc({ Effect: "Allow" }), "Policy statement must contain actions."],
   ["no resources", doc({ Effect: "Allow", Action: "s3:ListBucket" }), "Policy statement must contain resources."],
   ["empty resources", doc({ ...S, Resource: [] }), "Policy statement must contain resources."],
-  ["resources before action vendor", doc({ Effect: "Allow", Action: "invalid" }), "Policy statement must contain resources."],
+  // AWS reports an invalid action before a missing Resource (LocalStack's AWS-validated snapshots, moto)
+  [
+    "action vendor before resources",
+    doc({ Effect: "Allow", Action: "invalid" }),
+    "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.",
+  ],
+  ["resources present after action vendors", doc({ Effect: "Allow", Action: "s3:ListBucket" }), "Policy statement must contain resources."],
+  [
+    "resource format before resources present",
+    doc([
+      { Effect: "Allow", Action: "s3:ListBucket" },
+      { ...S, Resource: "nope" },
+    ]),
+    'Resource nope must be in ARN format or "*".',
+  ],
+  [
+    "resource format before action vendor",
+    doc({ Effect: "Allow", Action: "invalid", Resource: "nope" }),
+    'Resource nope must be in ARN format or "*".',
+  ],
+  ["actions present before resource format", doc({ Effect: "Allow", Resource: "nope" }), "Policy statement must contain actions."],
+  [
+    "resource without arn prefix",
+    doc({ ...S, Resource: "aws:s3:::example_bucket" }),
+    'Partition "s3" is not valid for resource "arn:s3:::example_bucket:*".',
+  ],
+  [
+    "last partition error of a list",
+    doc({ ...S, Resource: ["arn:error:s3:::example_bucket", "arn:error:s3::example_bucket"] }),
+    'Partition "error" is not valid for resource "arn:error:s3:::example_bucket".',
+  ],
+  ["partition b short", doc({ ...S, Resource: "a:b:cadfsdf" }), 'Partition "b" is not valid for resource "arn:b:cadfsdf:*:*:*".'],
+  [
+    "bad date beats bad partition",
+    doc({ ...S, Resource: "arn:error:s3:::example_bucket", Condition: { DateGreaterThan: { a: "sdfdsf" } } }),
+    "The policy failed legacy parsing",
+  ],
+  ["short arn with double colon", doc({ ...S, Resource: "arn:aws::fdsasf" }), "The policy failed legacy parsing"],
+  [
+    "NotResource too few segments",
+    doc({ Effect: "Allow", Action: "s3:ListBucket", NotResource: "arn:aws:s3::example_bucket" }),
+    "The policy failed legacy parsing",
+  ],
+  [
+    "date epoch beyond 64 bits",
+    doc({ ...S, Condition: { DateLessThan: { a: "9223372036854775808" } } }),
+    "The policy failed legacy parsing",
+  ],
+  ["date epoch fraction", doc({ ...S, Condition: { DateLessThan: { a: "1500000000.5" } } }), "The policy failed legacy parsing"],
+  [
+    "date offset one digit",
+    doc({ ...S, Condition: { DateLessThanEquals: { a: "2016-12-13t2:00:00.593194+1" } } }),
+    "The policy failed legacy parsing",
+  ],
+  [
+    "date fraction of ten digits",
+    doc({ ...S, Condition: { DateLessThanEquals: { a: "2016-12-13t2:00:00.1999999999+10:59" } } }),
+    "The policy failed legacy parsing",
+  ],
+  ["date year below Java's range", doc({ ...S, Condition: { DateLessThan: { a: "-292275055" } } }), "The policy failed legacy parsing"],
+  ["date empty", doc({ ...S, Condition: { DateLessThan: { a: "" } } }), "The policy failed legacy parsing"],
+  ["date hour 24", doc({ ...S, Condition: { DateLessThan: { a: "2020-01-01T24:00:00Z" } } }), "The policy failed legacy parsing"],
+  ["date four parts", doc({ ...S, Condition: { DateLessThan: { a: "2020-01-01-01" } } }), "The policy failed legacy parsing"],
+  ["date offset without T", doc({ ...S, Condition: { DateLessThan: { a: "2020-01-01Z" } } }), "The policy failed legacy parsing"],
   ["resource not ARN", doc({ ...S, Resource: "invalid resource" }), 'Resource invalid resource must be in ARN format or "*".'],
   ["resource empty", doc({ ...S, Resource: "" }), 'Resource  must be in ARN format or "*".'],
   [
@@ -83,7 +148,7 @@ const invalid: Array<[string, string, string, PolicyKind?]> = [
   [
     "iam resource bad path",
     doc({ ...S, Resource: "arn:aws:iam:::example_bucket" }),
-    'IAM resource path must either be "*" or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/.',
+    'IAM resource path must either be "*", root, or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/.',
   ],
   ["action without vendor", doc({ ...S, Action: "invalid" }), "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."],
   [
@@ -190,6 +255,18 @@ const valid: Array<[string, string, PolicyKind?]> = [
   ["unknown operator empty", doc({ ...S, Condition: { a: {} } })],
   ["set operator", doc({ ...S, Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": "Department" } } })],
   ["region in ec2 arn", doc({ ...S, Resource: "arn:aws:ec2:us-east-1::example_bucket" })],
+  ["s3 access point object ARN", doc({ ...S, Resource: "arn:aws:s3:us-west-2:123456789012:accesspoint/name/object/*" })],
+  ["s3 access point ARN", doc({ ...S, Resource: "arn:aws:s3:us-west-2:123456789012:accesspoint/name" })],
+  ["s3 batch job ARN", doc({ ...S, Resource: "arn:aws:s3:us-east-1:123456789012:job/*" })],
+  ["iam root resource", doc({ ...S, Resource: "arn:aws:iam::123456789012:root" })],
+  ["date partial ISO 01T", doc({ ...S, Condition: { DateGreaterThan: { a: "01T" } } })],
+  ["date large negative value", doc({ ...S, Condition: { DateLessThan: { a: "-292275054" } } })],
+  ["date largest epoch", doc({ ...S, Condition: { DateLessThan: { a: "9223372036854775807" } } })],
+  ["date lower-case t, one-digit hour, +23", doc({ ...S, Condition: { DateLessThanEquals: { a: "2016-12-13t2:00:00.593194+23" } } })],
+  ["date microseconds and offset", doc({ ...S, Condition: { DateLessThanEquals: { a: "2016-12-13T21:20:37.593194+00:00" } } })],
+  ["date nine-digit fraction", doc({ ...S, Condition: { DateLessThanEquals: { a: "2016-12-13T21:20:37.123456789Z" } } })],
+  ["date year-month", doc({ ...S, Condition: { DateLessThanEquals: { a: "2019-07" } } })],
+  ["date hour only", doc({ ...S, Condition: { DateLessThanEquals: { a: "2019-07-01T13" } } })],
   [
     "numbers and booleans in conditions",
     doc({ ...S, Condition: { NumericLessThan: { "s3:max-keys": 10 }, Bool: { "aws:SecureTransport": true } } }),

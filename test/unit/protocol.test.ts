@@ -58,7 +58,7 @@ describe("decodeInput (shape-driven)", () => {
   it("reports every violation in AWS's wording", () => {
     const p = parseForm(`UserName=${"x".repeat(65)}&MaxItems=0`);
     expect(() => decodeInput(shape, p)).toThrowError(
-      "2 validation errors detected: Value 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' at 'userName' failed to satisfy constraint: Member must have length less than or equal to 64; Value '0' at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to 1",
+      "2 validation errors detected: Value at 'userName' failed to satisfy constraint: Member must have length less than or equal to 64; Value at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to 1",
     );
   });
 
@@ -70,7 +70,7 @@ describe("decodeInput (shape-driven)", () => {
       expect((e as AwsError).code).toBe("ValidationError");
       expect((e as AwsError).status).toBe(400);
       expect((e as AwsError).message).toBe(
-        "1 validation error detected: Value null at 'userName' failed to satisfy constraint: Member must not be null",
+        "1 validation error detected: Value at 'userName' failed to satisfy constraint: Member must not be null",
       );
     }
   });

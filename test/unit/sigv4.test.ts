@@ -74,6 +74,22 @@ describe("SigV4 canonical request and signature", () => {
     expect(lines[7]).toBe("host;x-amz-date;x-custom");
   });
 
+  it("a signed accept-encoding is canonicalized with the client's own value when the runtime rewrote the header", () => {
+    const req: RawRequest = {
+      ...raw("https://sts.amazonaws.com/", {
+        "accept-encoding": "br, gzip",
+        "x-amz-date": "20150830T123600Z",
+        authorization:
+          "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/sts/aws4_request, SignedHeaders=accept-encoding;host;x-amz-date, Signature=00",
+      }),
+      clientAcceptEncoding: "identity",
+    };
+    const lines = canonicalRequest(req, parseSignature(req)!, EMPTY).split("\n");
+    expect(lines[3]).toBe("accept-encoding:identity");
+    const { clientAcceptEncoding: _, ...asSeen } = req;
+    expect(canonicalRequest(asSeen, parseSignature(asSeen)!, EMPTY).split("\n")[3]).toBe("accept-encoding:br, gzip");
+  });
+
   it("presigned URLs: the signature itself is not part of the canonical query", () => {
     const req = raw(
       "https://sts.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=abc",

@@ -80,11 +80,11 @@ export function validateTags(tags: TagInput[], existingKeysLower: Iterable<strin
   for (const t of tags) {
     if (!TAG_CHARS.test(t.Key) || t.Key.length === 0)
       throw errors.validation(
-        `1 validation error detected: Value '${t.Key}' at 'tags.1.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+`,
+        `1 validation error detected: Value at 'tags.1.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+`,
       );
     if (!TAG_CHARS.test(t.Value))
       throw errors.validation(
-        `1 validation error detected: Value '${t.Value}' at 'tags.1.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*`,
+        `1 validation error detected: Value at 'tags.1.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*`,
       );
     if (t.Key.toLowerCase().startsWith("aws:"))
       throw errors.invalidInput("User-defined tag keys can't start with 'aws:', as this prefix is reserved for AWS-defined tags.");

@@ -24,9 +24,19 @@ const serialNumber = () => s.string({ required: true, min: 9, max: 256, pattern:
 const authenticationCode = () => s.string({ required: true, min: 6, max: 6, pattern: /^\d+$/, patternText: "[\\d]+" });
 const optionalUserName = () => common.name(128, false);
 
+/** pathType's pattern in AWS's model: `(\u002F)|(\u002F[\u0021-\u007E]+\u002F)`. */
+const MODEL_PATH = /^(?:\/|\/[\u0021-\u007E]+\/)$/;
+
 export const mfaErrors = {
   noSuchDevice: (serial: string) => errors.noSuchEntity(`VirtualMFADevice with serial number ${serial} does not exist.`),
-  exists: () => errors.entityAlreadyExists("MFADevice entity at the same path and name already exists."),
+  // AWS's wording (LocalStack's AWS-recorded snapshots): "MFA device already exists.", and "MFA Device
+  // with serial number … does not exist." when deleting a device that is not there.
+  exists: () => errors.entityAlreadyExists("MFA device already exists."),
+  noSuchDeviceToDelete: (serial: string) => errors.noSuchEntity(`MFA Device with serial number ${serial} does not exist.`),
+  badPath: () =>
+    errors.validation(
+      "The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.",
+    ),
   inUse: () => errors.entityAlreadyExists("MFA Device is already in use."),
   stillInUse: () => errors.deleteConflict("MFA Device is already in use."),
   invalidForUser: () => errors.noSuchEntity("MFA Device invalid for user."),
@@ -82,14 +92,18 @@ export const CreateVirtualMFADevice = defineAction({
   name: "CreateVirtualMFADevice",
   effect: "write",
   input: {
-    Path: common.path(),
+    // The model's pattern is checked in `target` (before authorization), with IAM's own message.
+    Path: s.string({ min: 1, max: 512 }),
     VirtualMFADeviceName: s.string({ required: true, min: 1, max: 226, pattern: /^[\w+=,.@-]+$/, patternText: "[\\w+=,.@-]+" }),
     Tags: common.tags(),
   },
-  target: (i, ctx) => ({
-    resource: deviceArn(ctx.caller.principal.account, i.Path ?? "/", i.VirtualMFADeviceName),
-    context: requestTagContext(i.Tags),
-  }),
+  target: (i, ctx) => {
+    if (i.Path !== undefined && !MODEL_PATH.test(i.Path)) throw mfaErrors.badPath();
+    return {
+      resource: deviceArn(ctx.caller.principal.account, i.Path ?? "/", i.VirtualMFADeviceName),
+      context: requestTagContext(i.Tags),
+    };
+  },
   handler: async (i, ctx) => {
     const tags = i.Tags ?? [];
     validateTags(tags);
@@ -199,7 +213,7 @@ export const DeleteVirtualMFADevice = defineAction({
   target: (i) => ({ resource: i.SerialNumber }),
   handler: async (i, ctx) => {
     const res = await store.deleteDevice(ctx.write, i.SerialNumber);
-    if (res === "notFound") throw mfaErrors.noSuchDevice(i.SerialNumber);
+    if (res === "notFound") throw mfaErrors.noSuchDeviceToDelete(i.SerialNumber);
     if (res === "inUse") throw mfaErrors.stillInUse();
     return undefined;
   },

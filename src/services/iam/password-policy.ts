@@ -32,8 +32,10 @@ export const UpdateAccountPasswordPolicy = defineAction({
     RequireUppercaseCharacters: s.boolean(),
     RequireLowercaseCharacters: s.boolean(),
     AllowUsersToChangePassword: s.boolean(),
-    MaxPasswordAge: s.integer({ min: 1, max: 1095 }),
+    // Decoded (and so reported) in the order AWS reports their problems: PasswordReusePrevention before
+    // MaxPasswordAge (LocalStack's AWS-recorded snapshot), unlike the model's member order.
     PasswordReusePrevention: s.integer({ min: 1, max: 24 }),
+    MaxPasswordAge: s.integer({ min: 1, max: 1095 }),
     HardExpiry: s.boolean(),
   },
   target: () => ({ resource: "*" }),

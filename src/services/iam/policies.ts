@@ -156,7 +156,8 @@ export const createPolicyAction = defineAction({
     }
     if (created === "exists") throw alreadyExists.policy(i.PolicyName);
     if (created === "limit") throw errors.limitExceeded(quotaMessage("PoliciesPerAccount"));
-    return { Policy: policyView(p, { description: true, tags }) };
+    // AWS's CreatePolicy answer has no Description (GetPolicy shows it).
+    return { Policy: policyView(p, { tags }) };
   },
 });
 
@@ -169,7 +170,7 @@ export const getPolicyAction = defineAction({
   async handler(i, ctx) {
     const p = await requirePolicy(ctx, i.PolicyArn);
     const tags = p.awsManaged ? [] : await listTags(ctx.db, account(ctx), "policy", p.policyId);
-    return { Policy: policyView(p, { description: true, tags }) };
+    return { Policy: policyView(p, { description: true, tags, emptyTags: true }) };
   },
 });
 

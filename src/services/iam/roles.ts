@@ -204,7 +204,7 @@ export const UpdateRoleDescription = defineAction({
     const ok = await updateRoleFields(ctx.write, role.roleId, { description: i.Description });
     if (!ok) throw notFound.role(i.RoleName);
     const tags = await listTags(ctx.db, role.accountId, "role", role.roleId);
-    return { Role: roleView({ ...role, description: i.Description }, tags) };
+    return { Role: { ...roleCreatedView(role, tags), Description: i.Description } };
   },
 });
 

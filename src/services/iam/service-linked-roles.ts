@@ -20,24 +20,33 @@ import {
 import { createdOrThrow, notFound } from "./common";
 import { existingRole, findRole, roleArnOf, roleDescription, roleTarget } from "./roles";
 import { roleCreatedView } from "./views";
+import { SERVICE_LINKED_ROLE_PRINCIPALS } from "../../data/generated/service-linked-roles";
 
 interface LinkedService {
   /** role name before any `_<CustomSuffix>` */
   roleName: string;
-  /** AWS-managed policy name under arn:aws:iam::aws:policy/aws-service-role/ */
-  policy: string;
+  /** AWS-managed policy name under arn:aws:iam::aws:policy/aws-service-role/ (attached when the seed has it) */
+  policy?: string;
   /** services that accept CustomSuffix (most do not) */
   suffix?: boolean;
 }
 
-/** A table of common services (role names and policies as AWS creates them). */
-export const LINKED_SERVICES: Readonly<Record<string, LinkedService>> = {
+/**
+ * Services whose role name, policy and CustomSuffix rule are known exactly (AWS's service-linked role
+ * documentation). They refine the generated list, which has every principal AWS's managed policies name;
+ * custom-resource.application-autoscaling is here only: no managed policy names it.
+ */
+const DOCUMENTED: Readonly<Record<string, LinkedService>> = {
   "access-analyzer.amazonaws.com": { roleName: "AWSServiceRoleForAccessAnalyzer", policy: "AccessAnalyzerServiceRolePolicy" },
   "autoscaling.amazonaws.com": { roleName: "AWSServiceRoleForAutoScaling", policy: "AutoScalingServiceRolePolicy", suffix: true },
   "backup.amazonaws.com": { roleName: "AWSServiceRoleForBackup", policy: "AWSBackupServiceLinkedRolePolicyForBackup" },
   "cloudtrail.amazonaws.com": { roleName: "AWSServiceRoleForCloudTrail", policy: "CloudTrailServiceRolePolicy" },
   "config.amazonaws.com": { roleName: "AWSServiceRoleForConfig", policy: "AWSConfigServiceRolePolicy" },
   "connect.amazonaws.com": { roleName: "AWSServiceRoleForAmazonConnect", policy: "AmazonConnectServiceLinkedRolePolicy", suffix: true },
+  "custom-resource.application-autoscaling.amazonaws.com": {
+    roleName: "AWSServiceRoleForApplicationAutoScaling_CustomResource",
+    policy: "AWSApplicationAutoscalingCustomResourcePolicy",
+  },
   "dynamodb.application-autoscaling.amazonaws.com": {
     roleName: "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable",
     policy: "AWSApplicationAutoscalingDynamoDBTablePolicy",
@@ -79,6 +88,32 @@ export const LINKED_SERVICES: Readonly<Record<string, LinkedService>> = {
   "trustedadvisor.amazonaws.com": { roleName: "AWSServiceRoleForTrustedAdvisor", policy: "AWSTrustedAdvisorServiceRolePolicy" },
 };
 
+const pascal = (label: string) =>
+  label
+    .split("-")
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join("");
+
+/**
+ * A role name for a principal no policy names: AWS's pattern, AWSServiceRoleFor<Service>[_<Qualifier>]
+ * (e.g. rds.application-autoscaling → AWSServiceRoleForApplicationAutoscaling_Rds). An approximation:
+ * AWS's own names vary in case and wording.
+ */
+function approximateRoleName(principal: string): string {
+  const labels = principal.replace(/\.amazonaws\.com$/, "").split(".");
+  const service = pascal(labels.pop() ?? "");
+  return labels.length ? `AWSServiceRoleFor${service}_${labels.map(pascal).join("")}` : `AWSServiceRoleFor${service}`;
+}
+
+/** Every service principal that has a service-linked role: AWS's managed policies (generated), refined by DOCUMENTED. */
+export const LINKED_SERVICES: ReadonlyMap<string, LinkedService> = new Map([
+  ...SERVICE_LINKED_ROLE_PRINCIPALS.map(([principal, roleName, suffix]): [string, LinkedService] => [
+    principal,
+    { roleName: roleName || approximateRoleName(principal), ...(suffix ? { suffix } : {}) },
+  ]),
+  ...Object.entries(DOCUMENTED),
+]);
+
 /** The trust policy AWS writes for a service-linked role. */
 export function linkedTrustPolicy(service: string): string {
   return JSON.stringify({
@@ -91,18 +126,18 @@ interface Plan {
   service: string;
   roleName: string;
   path: string;
-  policyArn: string;
+  policyArns: string[];
 }
 
 function plan(service: string, suffix: string | undefined): Plan {
-  const known = LINKED_SERVICES[service];
+  const known = LINKED_SERVICES.get(service);
   if (!known) throw errors.invalidInput(`Service name ${service} is not eligible for service-linked role creation.`);
   if (suffix !== undefined && !known.suffix) throw errors.invalidInput(`Custom suffix is not allowed for ${service}`);
   return {
     service,
     roleName: suffix !== undefined ? `${known.roleName}_${suffix}` : known.roleName,
     path: `${SERVICE_ROLE_PATH_PREFIX}${service}/`,
-    policyArn: `arn:aws:iam::aws:policy/aws-service-role/${known.policy}`,
+    policyArns: known.policy ? [`arn:aws:iam::aws:policy/aws-service-role/${known.policy}`] : [],
   };
 }
 
@@ -119,7 +154,7 @@ export const CreateServiceLinkedRole = defineAction({
   },
   target: (i, ctx) => {
     const account = ctx.caller.principal.account;
-    const known = LINKED_SERVICES[i.AWSServiceName];
+    const known = LINKED_SERVICES.get(i.AWSServiceName);
     const name = known ? (i.CustomSuffix ? `${known.roleName}_${i.CustomSuffix}` : known.roleName) : undefined;
     return {
       resource: name ? roleArnOf(account, name, `${SERVICE_ROLE_PATH_PREFIX}${i.AWSServiceName}/`) : "*",
@@ -145,8 +180,10 @@ export const CreateServiceLinkedRole = defineAction({
     };
     const taken = () =>
       errors.invalidInput(`Service role name ${p.roleName} has been taken in this account, please try a different suffix.`);
-    createdOrThrow(await insertRole(ctx.write, role, [], [p.policyArn]), taken, "RolesPerAccount");
-    return { Role: roleCreatedView(role, []) };
+    createdOrThrow(await insertRole(ctx.write, role, [], p.policyArns), taken, "RolesPerAccount");
+    // Unlike CreateRole, the answer carries the role's Description (issue 13: AWS shows it, with or
+    // without a CustomSuffix; not confirmed from AWS's documentation, whose example has none).
+    return { Role: { ...roleCreatedView(role, []), Description: role.description ?? undefined } };
   },
 });
 

@@ -59,7 +59,10 @@ export function roleView(role: RoleRow, tags: TagRow[]) {
   };
 }
 
-/** CreateRole / CreateServiceLinkedRole answer without Description, MaxSessionDuration and RoleLastUsed. */
+/**
+ * CreateRole / CreateServiceLinkedRole answer without Description, MaxSessionDuration and RoleLastUsed
+ * (UpdateRoleDescription too, with the new Description: AWS-recorded LocalStack snapshots).
+ */
 export function roleCreatedView(role: RoleRow, tags: TagRow[]) {
   return { ...roleBaseView(role), PermissionsBoundary: permissionsBoundaryView(role.permissionsBoundary), Tags: tagsOrNone(tags) };
 }
@@ -93,8 +96,12 @@ export function groupView(g: GroupBase) {
 
 // ---------------------------------------------------------------- Policy
 
-/** The Policy element; Description and Tags only where AWS shows them (GetPolicy, CreatePolicy). */
-export function policyView(p: PolicyRow, o: { description?: boolean; tags?: TagRow[] } = {}) {
+/**
+ * The Policy element; Description and Tags only where AWS shows them. GetPolicy shows both, Tags even
+ * when empty (`<Tags/>`, `"Tags": []` to botocore); CreatePolicy shows neither Description nor an empty
+ * Tags (AWS's answers as LocalStack's AWS-recorded snapshots show them).
+ */
+export function policyView(p: PolicyRow, o: { description?: boolean; tags?: TagRow[]; emptyTags?: boolean } = {}) {
   return {
     PolicyName: p.policyName,
     PolicyId: p.policyId,
@@ -107,7 +114,7 @@ export function policyView(p: PolicyRow, o: { description?: boolean; tags?: TagR
     Description: o.description ? (p.description ?? undefined) : undefined,
     CreateDate: p.createDate,
     UpdateDate: p.updateDate,
-    Tags: tagsOrNone(o.tags),
+    Tags: o.emptyTags ? (o.tags ?? []) : tagsOrNone(o.tags),
   };
 }
 
