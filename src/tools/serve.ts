@@ -8,6 +8,8 @@
 import { startSandbox, ROOT, type Sandbox } from "./sandbox";
 import { checkExposure, configErrors, LOCAL_DEFAULTS, readDevVars, resolveLocalConfig, type ConfigSource } from "./local-config";
 import path from "node:path";
+import { endpointAdvice } from "./clients";
+import { detectClients } from "./detect-clients";
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -32,6 +34,9 @@ if (errs.length) fail(errs, 2);
 const exposure = checkExposure(host, config.vars);
 if (exposure.refuse.length) fail(exposure.refuse);
 for (const w of exposure.warn) console.error(`iamlab: warning: ${w}`);
+
+// Probed while the Worker bundles: the banner says which installed clients honour AWS_ENDPOINT_URL.
+const clients = detectClients();
 
 let stopping = false;
 let started: Sandbox | undefined; // the runtime may die before startSandbox returns
@@ -66,12 +71,7 @@ const rootSection = rootOn
   export AWS_ACCESS_KEY_ID=${v.IAMLAB_ROOT_ACCESS_KEY_ID}
   export AWS_SECRET_ACCESS_KEY=${v.IAMLAB_ROOT_SECRET_ACCESS_KEY}
   export AWS_DEFAULT_REGION=us-east-1
-  export AWS_ENDPOINT_URL=${url}
-  export AWS_PAGER=""
-
-Try:
-  aws --endpoint-url ${url}${noVerify} sts get-caller-identity
-  aws --endpoint-url ${url}${noVerify} iam list-users`
+  export AWS_PAGER=""`
   : `No default account (IAMLAB_ROOT_ACCESS_KEY_ID and IAMLAB_ROOT_SECRET_ACCESS_KEY must both be set): create accounts with the admin API.`;
 const adminSection = v.IAMLAB_ADMIN_TOKEN
   ? `Admin API (accounts), token ${from("IAMLAB_ADMIN_TOKEN")}:
@@ -81,6 +81,8 @@ console.log(`
 iamlab is listening on ${url}   (state: ${persistTo || "in memory"})
 
 ${rootSection}
+
+${endpointAdvice(url, await clients, noVerify).join("\n")}
 
 ${adminSection}
 Test clock (POST /_iamlab/clock): ${v.IAMLAB_TEST_CLOCK === "true" ? "on" : "off"} (IAMLAB_TEST_CLOCK, ${from("IAMLAB_TEST_CLOCK")}).
