@@ -35,9 +35,12 @@ import { authCacheTtl } from "./cache/index";
 import { readCacheKey } from "./services/read-cache";
 import { runAction } from "./services/run-action";
 import { forgetAccountState } from "./admin/account-lifecycle";
+import { health } from "./admin/health";
 
 export const app = new Hono<{ Bindings: Env }>();
 
+// Unauthenticated: readiness probes (before the admin API's token check).
+app.get("/_iamlab/health", (c) => health(c.env, () => ensureBootstrapped(c.env)));
 app.route("/_iamlab", admin);
 app.onError((e, c) => {
   console.error("unhandled error", e instanceof Error ? (e.stack ?? e.message) : e);

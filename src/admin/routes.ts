@@ -16,7 +16,7 @@ import { setConsistency } from "../consistency/client";
 import { assumeRoleAsService } from "../services/sts/service-sessions";
 import { AwsError } from "../protocol/errors";
 import { defaultConsistency } from "../consistency/defaults";
-import { forgetAccountState } from "./account-lifecycle";
+import { forgetAccountState, resetAccountState } from "./account-lifecycle";
 
 export const admin = new Hono<{ Bindings: Env }>();
 
@@ -133,6 +133,12 @@ admin.delete("/accounts/:id", async (c) => {
   if (deleted) await forgetAccountState(c.env, id);
   if (!deleted) return json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
   return json(200, { deleted: id });
+});
+
+admin.post("/accounts/:id/reset", async (c) => {
+  const id = c.req.param("id");
+  if (!ACCOUNT_ID.test(id) || !(await resetAccountState(c.env, id, now()))) return noSuchAccount(id);
+  return json(200, { reset: id });
 });
 
 // ---- eventual consistency (per account) ----
