@@ -36,6 +36,7 @@ import { readCacheKey } from "./services/read-cache";
 import { runAction } from "./services/run-action";
 import { forgetAccountState } from "./admin/account-lifecycle";
 import { health } from "./admin/health";
+import { REQUEST_LOG_MARKER, type RequestLogEntry } from "./lib/request-log";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -46,7 +47,7 @@ app.onError((e, c) => {
   console.error("unhandled error", e instanceof Error ? (e.stack ?? e.message) : e);
   return c.json({ error: "InternalError", message: "The request failed; see the server log." }, 500);
 });
-app.all("*", (c) => handleAws(c));
+app.all("*", (c) => (c.env.IAMLAB_REQUEST_LOG ? loggedAws(c) : handleAws(c)));
 
 let bootstrap: Promise<void> | null = null;
 function ensureBootstrapped(env: Env): Promise<void> {
@@ -70,8 +71,31 @@ function ensureBootstrapped(env: Env): Promise<void> {
 
 const utf8Decoder = new TextDecoder();
 
+/** What the request log learns while a request runs (only when IAMLAB_REQUEST_LOG is set). */
+type LogDraft = Partial<Pick<RequestLogEntry, "account" | "principal" | "action" | "code" | "decisionId">>;
+
+/** handleAws, then one request-log line on stdout (src/lib/request-log.ts; `npm start -- --verbose`). */
+async function loggedAws(c: Context<{ Bindings: Env }>): Promise<Response> {
+  const start = Date.now();
+  const draft: LogDraft = {};
+  const res = await handleAws(c, draft);
+  const url = new URL(c.req.url);
+  const entry: RequestLogEntry = {
+    time: new Date(start).toISOString(),
+    requestId: res.headers.get("x-amzn-requestid") ?? res.headers.get("x-amz-request-id") ?? "",
+    method: c.req.method,
+    path: url.pathname,
+    ...draft,
+    status: res.status,
+    latencyMs: Date.now() - start,
+  };
+  if (draft.decisionId || (draft.action && draft.principal)) entry.decision = draft.code?.startsWith("AccessDenied") ? "deny" : "allow";
+  console.log(REQUEST_LOG_MARKER + JSON.stringify(entry));
+  return res;
+}
+
 /** Every AWS request: route to its service and protocol (src/protocol/detect.ts), then that pipeline. */
-async function handleAws(c: Context<{ Bindings: Env }>): Promise<Response> {
+async function handleAws(c: Context<{ Bindings: Env }>, log?: LogDraft): Promise<Response> {
   const requestId = newRequestId();
   const raw = c.req.raw;
   const url = new URL(raw.url);
@@ -95,11 +119,11 @@ async function handleAws(c: Context<{ Bindings: Env }>): Promise<Response> {
     requestId,
   );
   if (route.kind === "unknown") return send(route.response);
-  if (route.kind === "model") return handleModel(c, route.model, CODECS[route.protocol as ModelProtocol], requestId, url, signature);
+  if (route.kind === "model") return handleModel(c, route.model, CODECS[route.protocol as ModelProtocol], requestId, url, signature, log);
   // A JSON service spoken in its legacy Query form (SQS from older CLIs): its model, Query's wire.
   const legacy = route.service && !isQueryService(route.service) ? MODELS[route.service] : undefined;
-  if (legacy) return handleModel(c, legacy, QUERY_FORM, requestId, url, signature);
-  return handleQuery(c, requestId, url, signature);
+  if (legacy) return handleModel(c, legacy, QUERY_FORM, requestId, url, signature, log);
+  return handleQuery(c, requestId, url, signature, log);
 }
 
 /** The per-request context every action runs with. */
@@ -171,6 +195,7 @@ async function handleQuery(
   requestId: string,
   url: URL,
   signature: SignedRequestInfo | null | undefined,
+  log?: LogDraft,
 ): Promise<Response> {
   let ns: string = NAMESPACES.iam;
   let ctx: ActionContext | undefined;
@@ -197,6 +222,7 @@ async function handleQuery(
         400,
       );
     ctx = auth.ctx;
+    if (log) noteAction(log, ctx, `${def.service}:${def.name}`);
     startAction(ctx, def);
     const input = decodeObject(def.input, params);
     const readKey = def.effect === "read" && !ctx.explain ? readCacheKey(ctx.caller, def.name, input) : undefined;
@@ -210,6 +236,7 @@ async function handleQuery(
     );
   } catch (e) {
     const err = e instanceof AwsError ? e : internal(e, requestId);
+    if (log) noteError(log, ctx, err);
     return xml(
       err.status,
       errorXml(ns, err.type, err.code, err.message, requestId),
@@ -228,6 +255,7 @@ async function handleModel(
   requestId: string,
   url: URL,
   signature: SignedRequestInfo | null | undefined,
+  log?: LogDraft,
 ): Promise<Response> {
   const raw = c.req.raw;
   let ctx: ActionContext | undefined;
@@ -246,16 +274,29 @@ async function handleModel(
     const def = findAction(model.metadata.service, operation.name);
     if (!def) throw notServed(model, operation.name, codec === QUERY_FORM);
     ctx = auth.ctx;
+    if (log) noteAction(log, ctx, `${def.service}:${def.name}`);
     startAction(ctx, def);
     const output = await runAction(def, input, ctx, (v) => v);
     const res = codec.encodeResult(model, operation, output as Value | undefined, requestId);
     return send(res, ctx.explain ? ctx.decisionId : undefined, ctx.caller.consistency?.pending);
   } catch (e) {
     const err = e instanceof AwsError ? e : internal(e, requestId);
+    if (log) noteError(log, ctx, err);
     // The Query form keeps Query's own words (AccessDenied, InvalidClientTokenId …).
     const wireErr = codec === QUERY_FORM ? err : errorForProtocol(model, err, ctx?.decisionId);
     return send(codec.encodeError(model, wireErr, requestId, raw.method), ctx?.decisionId, ctx?.caller.consistency?.pending);
   }
+}
+
+function noteAction(log: LogDraft, ctx: ActionContext, action: string): void {
+  log.account = ctx.caller.principal.account;
+  log.principal = ctx.caller.principal.arn;
+  log.action = action;
+}
+
+function noteError(log: LogDraft, ctx: ActionContext | undefined, err: AwsError): void {
+  log.code = err.code;
+  if (ctx?.decisionId) log.decisionId = ctx.decisionId;
 }
 
 /** An operation of AWS's model that iamlab does not serve (yet): the service's own "unknown operation" answer. */

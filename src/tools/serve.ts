@@ -1,6 +1,7 @@
 /**
  * `npm start`: the local sandbox. Flags: --port N (8787), --host H (127.0.0.1),
- * --local-protocol http|https, --persist-to DIR (.wrangler/state), --in-memory, --verbose.
+ * --local-protocol http|https, --persist-to DIR (.wrangler/state), --in-memory, --verbose (one log line
+ * per request, src/lib/request-log.ts), --log-format text|json (json: JSON lines; implies the log).
  * Configuration: every IAMLAB_* variable from the environment, else .dev.vars, else the documented
  * local defaults (src/tools/local-config.ts). Exits 1 if the workerd runtime dies, so a supervisor
  * (systemd, docker --restart, a shell loop) can start it again.
@@ -26,6 +27,11 @@ if (!Number.isInteger(port) || port < 0 || port > 65535)
   fail([`--port must be a port number (got ${flag("--port") ?? process.env.PORT}).`], 2);
 const host = flag("--host") ?? "127.0.0.1";
 const https = (flag("--local-protocol") ?? "http") === "https";
+const logFormat = flag("--log-format");
+if (logFormat !== undefined && logFormat !== "text" && logFormat !== "json")
+  fail([`--log-format must be text or json (got ${logFormat}).`], 2);
+// --verbose: one line per request; --log-format json alone also turns it on.
+const requestLog = logFormat ?? (process.argv.includes("--verbose") ? "text" : undefined);
 const persistTo = process.argv.includes("--in-memory") ? false : path.resolve(ROOT, flag("--persist-to") ?? ".wrangler/state");
 
 const config = resolveLocalConfig(process.env, await readDevVars(ROOT));
@@ -47,6 +53,7 @@ const sandbox = await startSandbox({
   persistTo,
   vars: config.vars,
   verbose: process.argv.includes("--verbose"),
+  ...(requestLog ? { requestLog } : {}),
   onRuntimeExit: (reason) => {
     if (stopping) return;
     stopping = true;
@@ -85,6 +92,7 @@ ${rootSection}
 ${endpointAdvice(url, await clients, noVerify).join("\n")}
 
 ${adminSection}
+Health: curl -s${https ? "k" : ""} ${url}/_iamlab/health   Request log: ${requestLog ? `on (${requestLog})` : "off (npm start -- --verbose, or --log-format json)"}.
 Test clock (POST /_iamlab/clock): ${v.IAMLAB_TEST_CLOCK === "true" ? "on" : "off"} (IAMLAB_TEST_CLOCK, ${from("IAMLAB_TEST_CLOCK")}).
 
 Ctrl-C stops the sandbox.`);
