@@ -36,12 +36,16 @@ import { readCacheKey } from "./services/read-cache";
 import { runAction } from "./services/run-action";
 import { forgetAccountState } from "./admin/account-lifecycle";
 import { health } from "./admin/health";
+import { explainDenial } from "./admin/denial-explanations";
+import { ownDecision } from "./admin/my-decisions";
 import { REQUEST_LOG_MARKER, type RequestLogEntry } from "./lib/request-log";
 
 export const app = new Hono<{ Bindings: Env }>();
 
 // Unauthenticated: readiness probes (before the admin API's token check).
 app.get("/_iamlab/health", (c) => health(c.env, () => ensureBootstrapped(c.env)));
+// Learners (SigV4, any credentials of the account): the explanation of their own account's decision.
+app.get("/_iamlab/my/decisions/:id", (c) => myDecision(c));
 app.route("/_iamlab", admin);
 app.onError((e, c) => {
   console.error("unhandled error", e instanceof Error ? (e.stack ?? e.message) : e);
@@ -124,6 +128,18 @@ async function handleAws(c: Context<{ Bindings: Env }>, log?: LogDraft): Promise
   const legacy = route.service && !isQueryService(route.service) ? MODELS[route.service] : undefined;
   if (legacy) return handleModel(c, legacy, QUERY_FORM, requestId, url, signature, log);
   return handleQuery(c, requestId, url, signature, log);
+}
+
+/** GET /_iamlab/my/decisions/:id, authenticated like any AWS request (src/admin/my-decisions.ts). */
+async function myDecision(c: Context<{ Bindings: Env }>): Promise<Response> {
+  try {
+    await ensureBootstrapped(c.env);
+    const auth = await authenticated(c, new URL(c.req.url), new Uint8Array(), newRequestId(), undefined);
+    return await ownDecision(auth.ctx, c.req.param("id") ?? "");
+  } catch (e) {
+    if (!(e instanceof AwsError)) throw e;
+    return c.json({ error: e.code, message: e.message }, e.status as 400);
+  }
 }
 
 /** The per-request context every action runs with. */
@@ -237,6 +253,8 @@ async function handleQuery(
   } catch (e) {
     const err = e instanceof AwsError ? e : internal(e, requestId);
     if (log) noteError(log, ctx, err);
+    // Accounts whose lab opted in: the denial's one-line reason after AWS's message.
+    if (ctx?.decisionId) await explainDenial(c.env, ctx, err).catch(() => {});
     return xml(
       err.status,
       errorXml(ns, err.type, err.code, err.message, requestId),
@@ -282,6 +300,8 @@ async function handleModel(
   } catch (e) {
     const err = e instanceof AwsError ? e : internal(e, requestId);
     if (log) noteError(log, ctx, err);
+    // Accounts whose lab opted in: the denial's one-line reason after AWS's message.
+    if (ctx?.decisionId) await explainDenial(c.env, ctx, err).catch(() => {});
     // The Query form keeps Query's own words (AccessDenied, InvalidClientTokenId …).
     const wireErr = codec === QUERY_FORM ? err : errorForProtocol(model, err, ctx?.decisionId);
     return send(codec.encodeError(model, wireErr, requestId, raw.method), ctx?.decisionId, ctx?.caller.consistency?.pending);

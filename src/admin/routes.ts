@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import type { Env } from "../env";
 import { getDb } from "../store/db";
-import { createAccount, deleteAccount, getAccount, listAccounts } from "../store/accounts";
+import { createAccount, deleteAccount, getAccount, listAccounts, updateAccountSettings } from "../store/accounts";
 import { newAccountId } from "../lib/ids";
 import { now, setClockOffset, clockOffset, MAX_CLOCK_OFFSET_MS } from "../lib/time";
 import { getDecision } from "../authz/decisions";
@@ -122,7 +122,29 @@ admin.get("/accounts", async (c) => {
 admin.get("/accounts/:id", async (c) => {
   const row = await getAccount(getDb(c.env.DB), c.req.param("id"));
   if (!row) return noSuchAccount(c.req.param("id"));
-  return json(200, { accountId: row.id, alias: row.alias, createDate: row.createDate, generation: row.generation });
+  return json(200, {
+    accountId: row.id,
+    alias: row.alias,
+    createDate: row.createDate,
+    generation: row.generation,
+    explainDenials: Boolean(row.explainDenials), // SQLite's 0 / 1 through the raw query
+  });
+});
+
+// Lab settings: {"explainDenials": true} appends "(iamlab decision <id>: <reason>)" to the account's denial messages.
+admin.patch("/accounts/:id", async (c) => {
+  const id = c.req.param("id");
+  const body = await jsonObject(c.req.raw);
+  if (body instanceof Response) return body;
+  const unknown = Object.keys(body ?? {}).filter((k) => k !== "explainDenials");
+  if (!body || unknown.length || typeof body.explainDenials !== "boolean")
+    return json(400, {
+      error: "InvalidRequest",
+      message: `Send {"explainDenials": true | false}${unknown.length ? ` (unknown setting ${unknown.join(", ")})` : ""}.`,
+    });
+  if (!(await updateAccountSettings(getDb(c.env.DB), id, { explainDenials: body.explainDenials }))) return noSuchAccount(id);
+  afterAdminChange(id);
+  return json(200, { accountId: id, explainDenials: body.explainDenials });
 });
 
 admin.delete("/accounts/:id", async (c) => {

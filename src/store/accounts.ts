@@ -198,3 +198,25 @@ export async function restoreRootKey(db: Db, id: string, keyId: string, secret: 
     ),
   ]);
 }
+
+/** Lab settings an admin may change on an account (PATCH /_iamlab/accounts/:id). */
+export interface AccountSettings {
+  explainDenials?: boolean;
+}
+
+/** Applies `settings`; false when the account does not exist. */
+export async function updateAccountSettings(db: Db, id: string, settings: AccountSettings): Promise<boolean> {
+  const row = await first<{ id: string }>(
+    db,
+    settings.explainDenials === undefined
+      ? sql`SELECT ${bare(accounts.id)} AS id FROM ${accounts} WHERE ${accounts.id} = ${id}`
+      : sql`UPDATE ${accounts} SET ${bare(accounts.explainDenials)} = ${settings.explainDenials ? 1 : 0} WHERE ${accounts.id} = ${id} RETURNING ${bare(accounts.id)} AS id`,
+  );
+  return row !== undefined;
+}
+
+/** Whether the account's denial messages carry their explanation; undefined when there is no such account. */
+export async function explainsDenials(db: Db, id: string): Promise<boolean | undefined> {
+  const row = await first<{ on: number }>(db, sql`SELECT ${accounts.explainDenials} AS "on" FROM ${accounts} WHERE ${accounts.id} = ${id}`);
+  return row ? row.on === 1 : undefined;
+}
