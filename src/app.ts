@@ -45,7 +45,9 @@ export const app = new Hono<{ Bindings: Env }>();
 // Unauthenticated: readiness probes (before the admin API's token check).
 app.get("/_iamlab/health", (c) => health(c.env, () => ensureBootstrapped(c.env)));
 // Learners (SigV4, any credentials of the account): the explanation of their own account's decision.
-app.get("/_iamlab/my/decisions/:id", (c) => myDecision(c));
+app.get("/_iamlab/my/decisions/:id", (c) => myDecision(c, c.req.param("id")));
+// The same with the id's ":" as "/": curl 7.x's --aws-sigv4 signs a ":" in the path unencoded (SigV4 encodes it).
+app.get("/_iamlab/my/decisions/:request/:suffix", (c) => myDecision(c, `${c.req.param("request")}:${c.req.param("suffix")}`));
 app.route("/_iamlab", admin);
 app.onError((e, c) => {
   console.error("unhandled error", e instanceof Error ? (e.stack ?? e.message) : e);
@@ -131,11 +133,11 @@ async function handleAws(c: Context<{ Bindings: Env }>, log?: LogDraft): Promise
 }
 
 /** GET /_iamlab/my/decisions/:id, authenticated like any AWS request (src/admin/my-decisions.ts). */
-async function myDecision(c: Context<{ Bindings: Env }>): Promise<Response> {
+async function myDecision(c: Context<{ Bindings: Env }>, id: string): Promise<Response> {
   try {
     await ensureBootstrapped(c.env);
     const auth = await authenticated(c, new URL(c.req.url), new Uint8Array(), newRequestId(), undefined);
-    return await ownDecision(auth.ctx, c.req.param("id") ?? "");
+    return await ownDecision(auth.ctx, id);
   } catch (e) {
     if (!(e instanceof AwsError)) throw e;
     return c.json({ error: e.code, message: e.message }, e.status as 400);

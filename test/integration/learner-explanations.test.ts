@@ -110,6 +110,12 @@ describe("GET /_iamlab/my/decisions/:id (SigV4, own account only)", () => {
     }
   });
 
+  it("takes the id with its ':' as '/' (for curl 7.x's --aws-sigv4)", async () => {
+    const res = await signedGet(`/_iamlab/my/decisions/${decisionId.replace(":", "/")}`, bob);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { decisionId: string }).decisionId).toBe(decisionId);
+  });
+
   it("refuses another account's decision as it refuses an unknown one", async () => {
     const other = await withAccount();
     const res = await signedGet(`/_iamlab/my/decisions/${decisionId}`, other.creds);
