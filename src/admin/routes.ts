@@ -17,6 +17,7 @@ import { assumeRoleAsService } from "../services/sts/service-sessions";
 import { AwsError } from "../protocol/errors";
 import { defaultConsistency } from "../consistency/defaults";
 import { forgetAccountState, resetAccountState } from "./account-lifecycle";
+import { createLearner, learnerSnippets, parseLearner } from "./onboarding";
 
 export const admin = new Hono<{ Bindings: Env }>();
 
@@ -91,6 +92,8 @@ admin.post("/accounts", async (c) => {
     return json(400, { error: "InvalidAccountId", message: "accountId must be 12 digits." });
   if (body.alias !== undefined && (typeof body.alias !== "string" || !ALIAS.test(body.alias)))
     return json(400, { error: "InvalidAlias", message: "alias must be 3-63 lower-case letters, digits and single hyphens." });
+  const learner = body.learner === undefined ? undefined : parseLearner(body.learner);
+  if (typeof learner === "string") return json(400, { error: "InvalidLearner", message: learner });
   const db = getDb(c.env.DB);
   const alias = (body.alias as string | undefined) ?? null;
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -100,9 +103,20 @@ admin.post("/accounts", async (c) => {
       if (created) {
         // The id may have lived before (deleted, or state left by an older version): start from nothing.
         await forgetAccountState(c.env, id);
+        let onboarded: Record<string, unknown> = {};
+        if (learner) {
+          const l = await createLearner(db, id, learner, now());
+          if (typeof l === "string") {
+            // Nothing half-made: the account goes again.
+            await deleteAccount(db, id);
+            await forgetAccountState(c.env, id);
+            return json(400, { error: "InvalidLearner", message: l });
+          }
+          onboarded = { learner: l, ...learnerSnippets(alias ?? `iamlab-${id}`, l) };
+        }
         const cfg = defaultConsistency(c.env);
         if (cfg.mode !== "off") await setConsistency(c.env, db, id, cfg);
-        return json(201, created);
+        return json(201, { ...created, ...onboarded });
       }
     } catch (e) {
       if (alias && String(e).includes("UNIQUE"))

@@ -130,3 +130,43 @@ describe("POST /_iamlab/accounts/:id/reset", () => {
     expect((await sts().send(new GetCallerIdentityCommand({}))).Account).toBe(id);
   });
 });
+
+describe("POST /_iamlab/accounts with a learner (onboarding)", () => {
+  it("creates the learner with its managed policies and keys, paste-ready", async () => {
+    const res = await adminFetch("/accounts", {
+      method: "POST",
+      body: JSON.stringify({ learner: { userName: "learner", policies: ["arn:aws:iam::aws:policy/IAMReadOnlyAccess"] } }),
+    });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as {
+      accountId: string;
+      learner: { userName: string; arn: string; accessKeyId: string; secretAccessKey: string };
+      profile: string;
+      env: string;
+    };
+    expect(body.learner.arn).toBe(`arn:aws:iam::${body.accountId}:user/learner`);
+    expect(body.profile).toBe(
+      `[iamlab-${body.accountId}]\naws_access_key_id = ${body.learner.accessKeyId}\naws_secret_access_key = ${body.learner.secretAccessKey}\n`,
+    );
+    expect(body.env).toContain(`export AWS_ACCESS_KEY_ID=${body.learner.accessKeyId}`);
+    const creds = { accessKeyId: body.learner.accessKeyId, secretAccessKey: body.learner.secretAccessKey };
+    expect((await sts(creds).send(new GetCallerIdentityCommand({}))).Arn).toBe(body.learner.arn);
+    // IAMReadOnlyAccess: reads allowed, writes denied.
+    expect((await iam(creds).send(new ListUsersCommand({}))).Users!.map((u) => u.UserName)).toEqual(["learner"]);
+    await expectAwsError(iam(creds).send(new CreateUserCommand({ UserName: "x" })), "AccessDenied", 403);
+  });
+
+  it("refuses a bad learner without leaving an account behind", async () => {
+    const before = ((await (await adminFetch("/accounts")).json()) as { accounts: unknown[] }).accounts.length;
+    for (const learner of [
+      { userName: "bad name" },
+      { userName: "l", policies: ["arn:aws:iam::aws:policy/NoSuchPolicyAtAll"] },
+      { userName: "l", x: 1 },
+    ]) {
+      const res = await adminFetch("/accounts", { method: "POST", body: JSON.stringify({ learner }) });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toBe("InvalidLearner");
+    }
+    expect(((await (await adminFetch("/accounts")).json()) as { accounts: unknown[] }).accounts.length).toBe(before);
+  });
+});
