@@ -20,7 +20,7 @@ export function policyLabel(p: { id?: string; name?: string }): string {
   if (p.name) return p.name;
   const id = p.id ?? "?";
   const inline = /:inline\/(.+)$/.exec(id);
-  if (inline) return `${inline[1]} (inline)`;
+  if (inline) return `inline policy ${inline[1]}`;
   const managed = /^arn:aws:iam::(?:\d{12}|aws):policy\/(?:.*\/)?([^/]+)$/.exec(id);
   return managed ? managed[1]! : id;
 }

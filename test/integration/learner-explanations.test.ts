@@ -65,7 +65,7 @@ describe("explainDenials (admin API lab setting)", () => {
     expect(e.message.startsWith(`${awsWords(a.id)} (iamlab decision `)).toBe(true);
     expect(e.message).toMatch(
       new RegExp(
-        `\\(iamlab decision \\S+:\\S+: no statement of the caller's identity-based policies \\(read-only \\(inline\\)\\) allows iam:CreateUser on arn:aws:iam::${a.id}:user/eve\\)$`,
+        `\\(iamlab decision \\S+:\\S+: no statement of the caller's identity-based policies \\(inline policy read-only\\) allows iam:CreateUser on arn:aws:iam::${a.id}:user/eve\\)$`,
       ),
     );
     const s3 = new S3Client({ endpoint: url(), region: "us-east-1", credentials: bob, maxAttempts: 1, forcePathStyle: true });

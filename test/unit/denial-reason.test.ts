@@ -62,7 +62,7 @@ describe("denialReason", () => {
   });
 
   it("labels policies as learners name them", () => {
-    expect(policyLabel({ id: "user/AIDAEXAMPLE:inline/read-only" })).toBe("read-only (inline)");
+    expect(policyLabel({ id: "user/AIDAEXAMPLE:inline/read-only" })).toBe("inline policy read-only");
     expect(policyLabel({ id: "arn:aws:iam::aws:policy/ReadOnlyAccess" })).toBe("ReadOnlyAccess");
     expect(policyLabel({ id: "x", name: "Named" })).toBe("Named");
   });
