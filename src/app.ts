@@ -14,7 +14,7 @@ import { MAX_BODY_BYTES, MAX_S3_BODY_BYTES, readBodyLimited } from "./protocol/b
 import { NAMESPACES, errorXml, resultXml, successXmlFromResult } from "./protocol/xml";
 import { authenticate } from "./auth/authenticate";
 import { parseSignature, type SignedRequestInfo } from "./auth/sigv4";
-import { findAction, isQueryService, MODELS, QUERY_VERSIONS } from "./services/registry";
+import { ALL_ACTIONS, findAction, isQueryService, MODELS, QUERY_VERSIONS } from "./services/registry";
 import type { ActionContext, RegisteredAction, RequestInfo } from "./services/action";
 import type { Caller } from "./auth/caller";
 import type { Db } from "./store/db";
@@ -325,7 +325,14 @@ function noteError(log: LogDraft, ctx: ActionContext | undefined, err: AwsError)
 function notServed(model: ServiceModel, operation: string, queryForm: boolean): AwsError {
   if (queryForm) return new AwsError("InvalidAction", `The action ${operation} is not valid for this endpoint.`, 400);
   const status = ({ json: 400, "rest-xml": 501, "rest-json": 404, ec2: 400, query: 400 } as const)[model.metadata.protocol];
-  return new AwsError(model.metadata.errors.unknownOperation, `The operation ${operation} is not available in iamlab.`, status);
+  // Say what is served instead, so a learner knows it is iamlab's limit, not their mistake.
+  const service = model.metadata.service;
+  const served = ALL_ACTIONS.filter((a) => a.service === service).length;
+  return new AwsError(
+    model.metadata.errors.unknownOperation,
+    `The operation ${operation} is not available in iamlab, which serves ${served} ${service} operations (README: "What works").`,
+    status,
+  );
 }
 
 function internal(e: unknown, requestId: string): AwsError {

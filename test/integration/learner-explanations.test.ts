@@ -9,7 +9,7 @@ import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from 
 import { ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { Hash } from "@smithy/hash-node";
-import { adminFetch, iam, url, type Creds } from "../helpers/sandbox";
+import { adminFetch, iam, rawSigned, url, type Creds } from "../helpers/sandbox";
 import { keyCreds, withAccount, type AccountFixture } from "../helpers/fixtures";
 import { expectAwsError } from "../helpers/aws-errors";
 
@@ -130,5 +130,32 @@ describe("GET /_iamlab/my/decisions/:id (SigV4, own account only)", () => {
     const forged = await signedGet(`/_iamlab/my/decisions/${decisionId}`, { ...bob, secretAccessKey: "wrong" });
     expect(forged.status).toBe(403);
     expect(((await forged.json()) as { error: string }).error).toBe("SignatureDoesNotMatch");
+  });
+});
+
+describe("an operation iamlab does not serve", () => {
+  it("says so and how much of the service is served", async () => {
+    // KMS ListKeys (no required input) while KMS has no actions; skipped once it is served.
+    const { MODELS, findAction, ALL_ACTIONS } = await import("../../src/services/registry");
+    const m = MODELS.kms;
+    const op = "ListKeys";
+    if (!m?.operations[op] || findAction("kms", op)) return;
+    const r = await rawSigned(
+      {},
+      {
+        service: m.metadata.signingName ?? m.metadata.service,
+        creds: a.creds,
+        headers: {
+          "content-type": `application/x-amz-json-${m.metadata.jsonVersion ?? "1.0"}`,
+          "x-amz-target": `${m.metadata.targetPrefix}.${op}`,
+        },
+        body: "{}",
+      },
+    );
+    expect(r.status).toBe(400);
+    const served = ALL_ACTIONS.filter((x) => x.service === m.metadata.service).length;
+    expect(JSON.parse(r.text).message).toBe(
+      `The operation ${op} is not available in iamlab, which serves ${served} ${m.metadata.service} operations (README: "What works").`,
+    );
   });
 });
