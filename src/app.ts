@@ -15,7 +15,7 @@ import { NAMESPACES, errorXml, resultXml, successXmlFromResult } from "./protoco
 import { authenticate } from "./auth/authenticate";
 import { anonymousCaller, anonymousPayload, ANONYMOUS_REGION } from "./auth/anonymous";
 import { parseSignature, requestSignature, type SignedRequestInfo } from "./auth/sigv4";
-import { findAction, isQueryService, MODELS, QUERY_VERSIONS } from "./services/registry";
+import { ALL_ACTIONS, findAction, isQueryService, MODELS, QUERY_VERSIONS } from "./services/registry";
 import type { ActionContext, RegisteredAction, RequestInfo } from "./services/action";
 import type { Caller } from "./auth/caller";
 import type { Db } from "./store/db";
@@ -36,15 +36,25 @@ import { authCacheTtl } from "./cache/index";
 import { readCacheKey } from "./services/read-cache";
 import { runAction } from "./services/run-action";
 import { forgetAccountState } from "./admin/account-lifecycle";
+import { health } from "./admin/health";
+import { explainDenial } from "./admin/denial-explanations";
+import { ownDecision } from "./admin/my-decisions";
+import { REQUEST_LOG_MARKER, type RequestLogEntry } from "./lib/request-log";
 
 export const app = new Hono<{ Bindings: Env }>();
 
+// Unauthenticated: readiness probes (before the admin API's token check).
+app.get("/_iamlab/health", (c) => health(c.env, () => ensureBootstrapped(c.env)));
+// Learners (SigV4, any credentials of the account): the explanation of their own account's decision.
+app.get("/_iamlab/my/decisions/:id", (c) => myDecision(c, c.req.param("id")));
+// The same with the id's ":" as "/": curl 7.x's --aws-sigv4 signs a ":" in the path unencoded (SigV4 encodes it).
+app.get("/_iamlab/my/decisions/:request/:suffix", (c) => myDecision(c, `${c.req.param("request")}:${c.req.param("suffix")}`));
 app.route("/_iamlab", admin);
 app.onError((e, c) => {
   console.error("unhandled error", e instanceof Error ? (e.stack ?? e.message) : e);
   return c.json({ error: "InternalError", message: "The request failed; see the server log." }, 500);
 });
-app.all("*", (c) => handleAws(c));
+app.all("*", (c) => (c.env.IAMLAB_REQUEST_LOG ? loggedAws(c) : handleAws(c)));
 
 let bootstrap: Promise<void> | null = null;
 function ensureBootstrapped(env: Env): Promise<void> {
@@ -68,8 +78,31 @@ function ensureBootstrapped(env: Env): Promise<void> {
 
 const utf8Decoder = new TextDecoder();
 
+/** What the request log learns while a request runs (only when IAMLAB_REQUEST_LOG is set). */
+type LogDraft = Partial<Pick<RequestLogEntry, "account" | "principal" | "action" | "code" | "decisionId">>;
+
+/** handleAws, then one request-log line on stdout (src/lib/request-log.ts; `npm start -- --verbose`). */
+async function loggedAws(c: Context<{ Bindings: Env }>): Promise<Response> {
+  const start = Date.now();
+  const draft: LogDraft = {};
+  const res = await handleAws(c, draft);
+  const url = new URL(c.req.url);
+  const entry: RequestLogEntry = {
+    time: new Date(start).toISOString(),
+    requestId: res.headers.get("x-amzn-requestid") ?? res.headers.get("x-amz-request-id") ?? "",
+    method: c.req.method,
+    path: url.pathname,
+    ...draft,
+    status: res.status,
+    latencyMs: Date.now() - start,
+  };
+  if (draft.decisionId || (draft.action && draft.principal)) entry.decision = draft.code?.startsWith("AccessDenied") ? "deny" : "allow";
+  console.log(REQUEST_LOG_MARKER + JSON.stringify(entry));
+  return res;
+}
+
 /** Every AWS request: route to its service and protocol (src/protocol/detect.ts), then that pipeline. */
-async function handleAws(c: Context<{ Bindings: Env }>): Promise<Response> {
+async function handleAws(c: Context<{ Bindings: Env }>, log?: LogDraft): Promise<Response> {
   const requestId = newRequestId();
   const raw = c.req.raw;
   const url = new URL(raw.url);
@@ -93,11 +126,23 @@ async function handleAws(c: Context<{ Bindings: Env }>): Promise<Response> {
     requestId,
   );
   if (route.kind === "unknown") return send(route.response);
-  if (route.kind === "model") return handleModel(c, route.model, CODECS[route.protocol as ModelProtocol], requestId, url, signature);
+  if (route.kind === "model") return handleModel(c, route.model, CODECS[route.protocol as ModelProtocol], requestId, url, signature, log);
   // A JSON service spoken in its legacy Query form (SQS from older CLIs): its model, Query's wire.
   const legacy = route.service && !isQueryService(route.service) ? MODELS[route.service] : undefined;
-  if (legacy) return handleModel(c, legacy, QUERY_FORM, requestId, url, signature);
-  return handleQuery(c, requestId, url, signature);
+  if (legacy) return handleModel(c, legacy, QUERY_FORM, requestId, url, signature, log);
+  return handleQuery(c, requestId, url, signature, log);
+}
+
+/** GET /_iamlab/my/decisions/:id, authenticated like any AWS request (src/admin/my-decisions.ts). */
+async function myDecision(c: Context<{ Bindings: Env }>, id: string): Promise<Response> {
+  try {
+    await ensureBootstrapped(c.env);
+    const auth = await authenticated(c, new URL(c.req.url), new Uint8Array(), newRequestId(), undefined);
+    return await ownDecision(auth.ctx, id);
+  } catch (e) {
+    if (!(e instanceof AwsError)) throw e;
+    return c.json({ error: e.code, message: e.message }, e.status as 400);
+  }
 }
 
 /** TLS version of an https request as AWS's s3:TlsVersion has it (`TLSv1.3` → `1.3`), from Cloudflare's request metadata. */
@@ -195,6 +240,7 @@ async function handleQuery(
   requestId: string,
   url: URL,
   signature: SignedRequestInfo | null | undefined,
+  log?: LogDraft,
 ): Promise<Response> {
   let ns: string = NAMESPACES[signature?.service === "sts" ? "sts" : "iam"];
   let ctx: ActionContext | undefined;
@@ -222,6 +268,7 @@ async function handleQuery(
         400,
       );
     ctx = auth.ctx;
+    if (log) noteAction(log, ctx, `${def.service}:${def.name}`);
     startAction(ctx, def);
     const input = decodeObject(def.input, params);
     const readKey = def.effect === "read" && !ctx.explain ? readCacheKey(ctx.caller, def.name, input) : undefined;
@@ -235,6 +282,9 @@ async function handleQuery(
     );
   } catch (e) {
     const err = e instanceof AwsError ? e : internal(e, requestId);
+    if (log) noteError(log, ctx, err);
+    // Accounts whose lab opted in: the denial's one-line reason after AWS's message.
+    if (ctx?.decisionId) await explainDenial(c.env, ctx, err).catch(() => {});
     return xml(
       err.status,
       errorXml(ns, err.type, err.code, err.message, requestId),
@@ -267,6 +317,7 @@ async function handleModel(
   requestId: string,
   url: URL,
   signature: SignedRequestInfo | null | undefined,
+  log?: LogDraft,
 ): Promise<Response> {
   const raw = c.req.raw;
   let ctx: ActionContext | undefined;
@@ -287,23 +338,45 @@ async function handleModel(
     const def = findAction(model.metadata.service, operation.name);
     if (!def) throw notServed(model, operation.name, codec === QUERY_FORM);
     ctx = auth.ctx;
+    if (log) noteAction(log, ctx, `${def.service}:${def.name}`);
     startAction(ctx, def);
     const output = await runAction(def, input, ctx, (v) => v);
     const res = codec.encodeResult(model, operation, output as Value | undefined, requestId);
     return send(res, ctx.explain ? ctx.decisionId : undefined, ctx.caller.consistency?.pending);
   } catch (e) {
     const err = e instanceof AwsError ? e : internal(e, requestId);
+    if (log) noteError(log, ctx, err);
+    // Accounts whose lab opted in: the denial's one-line reason after AWS's message.
+    if (ctx?.decisionId) await explainDenial(c.env, ctx, err).catch(() => {});
     // The Query form keeps Query's own words (AccessDenied, InvalidClientTokenId …).
     const wireErr = codec === QUERY_FORM ? err : errorForProtocol(model, err, ctx?.decisionId);
     return send(codec.encodeError(model, wireErr, requestId, raw.method), ctx?.decisionId, ctx?.caller.consistency?.pending);
   }
 }
 
+function noteAction(log: LogDraft, ctx: ActionContext, action: string): void {
+  log.account = ctx.caller.principal.account;
+  log.principal = ctx.caller.principal.arn;
+  log.action = action;
+}
+
+function noteError(log: LogDraft, ctx: ActionContext | undefined, err: AwsError): void {
+  log.code = err.code;
+  if (ctx?.decisionId) log.decisionId = ctx.decisionId;
+}
+
 /** An operation of AWS's model that iamlab does not serve (yet): the service's own "unknown operation" answer. */
 function notServed(model: ServiceModel, operation: string, queryForm: boolean): AwsError {
   if (queryForm) return new AwsError("InvalidAction", `The action ${operation} is not valid for this endpoint.`, 400);
   const status = ({ json: 400, "rest-xml": 501, "rest-json": 404, ec2: 400, query: 400 } as const)[model.metadata.protocol];
-  return new AwsError(model.metadata.errors.unknownOperation, `The operation ${operation} is not available in iamlab.`, status);
+  // Say what is served instead, so a learner knows it is iamlab's limit, not their mistake.
+  const service = model.metadata.service;
+  const served = ALL_ACTIONS.filter((a) => a.service === service).length;
+  return new AwsError(
+    model.metadata.errors.unknownOperation,
+    `The operation ${operation} is not available in iamlab, which serves ${served} ${service} operations (README: "What works").`,
+    status,
+  );
 }
 
 function internal(e: unknown, requestId: string): AwsError {

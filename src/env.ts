@@ -23,4 +23,6 @@ export interface Env {
   IAMLAB_CONSISTENCY?: string;
   /** "true" enables POST /_iamlab/clock (tests and labs shift the sandbox's clock). Never on a shared deploy. */
   IAMLAB_TEST_CLOCK?: string;
+  /** Set (by `npm start -- --verbose`): the Worker writes one request-log line per AWS request (src/lib/request-log.ts). */
+  IAMLAB_REQUEST_LOG?: string;
 }

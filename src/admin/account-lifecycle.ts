@@ -13,6 +13,9 @@ import { stub as consistencyStub } from "../consistency/client";
 import { forgetDecisions } from "../authz/decisions";
 import { afterAdminChange } from "../cache/index";
 import { deleteAccountBodies } from "../store/s3-objects";
+import { getDb } from "../store/db";
+import { ensureDefaultAccount, resetAccount, restoreRootKey } from "../store/accounts";
+import { setConsistency } from "../consistency/client";
 
 /** Clears everything an account id holds outside D1 (after deleting the account, and before a new account with the id is configured). */
 export async function forgetAccountState(env: Env, accountId: string): Promise<void> {
@@ -23,4 +26,27 @@ export async function forgetAccountState(env: Env, accountId: string): Promise<v
     consistencyStub(env, accountId).forget(),
     deleteAccountBodies(env.OBJECTS, accountId),
   ]);
+}
+
+/**
+ * `POST /_iamlab/accounts/:id/reset`: the account emptied (store/accounts.ts resetAccount) and
+ * everything it held outside D1 forgotten, keeping its id, alias, root keys and lab settings (its
+ * consistency mode is configured again). The default account is re-created when it was deleted, and
+ * gets its configured root key back, so the banner's keys work again without a restart.
+ * false when the account does not exist (and is not the default one).
+ */
+export async function resetAccountState(env: Env, accountId: string, now: number): Promise<boolean> {
+  const db = getDb(env.DB);
+  const keyId = env.IAMLAB_ROOT_ACCESS_KEY_ID;
+  const secret = env.IAMLAB_ROOT_SECRET_ACCESS_KEY;
+  const isDefault = !!keyId && !!secret && accountId === (env.IAMLAB_DEFAULT_ACCOUNT_ID ?? "123456789012");
+  let existed = await resetAccount(db, accountId);
+  if (!existed && isDefault) existed = await ensureDefaultAccount(db, accountId, keyId, secret, now);
+  if (!existed) return false;
+  if (isDefault) await restoreRootKey(db, accountId, keyId, secret, now);
+  // The lab's consistency setting outlives the reset; its pending changes do not.
+  const { config } = await consistencyStub(env, accountId).getConfig();
+  await forgetAccountState(env, accountId);
+  if (config.mode !== "off") await setConsistency(env, db, accountId, config);
+  return true;
 }

@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import type { Env } from "../env";
 import { getDb } from "../store/db";
-import { createAccount, deleteAccount, getAccount, listAccounts } from "../store/accounts";
+import { createAccount, deleteAccount, getAccount, listAccounts, updateAccountSettings } from "../store/accounts";
 import { newAccountId } from "../lib/ids";
 import { now, setClockOffset, clockOffset, MAX_CLOCK_OFFSET_MS } from "../lib/time";
 import { getDecision } from "../authz/decisions";
@@ -16,7 +16,8 @@ import { setConsistency } from "../consistency/client";
 import { assumeRoleAsService } from "../services/sts/service-sessions";
 import { AwsError } from "../protocol/errors";
 import { defaultConsistency } from "../consistency/defaults";
-import { forgetAccountState } from "./account-lifecycle";
+import { forgetAccountState, resetAccountState } from "./account-lifecycle";
+import { createLearner, learnerSnippets, parseLearner } from "./onboarding";
 
 export const admin = new Hono<{ Bindings: Env }>();
 
@@ -91,6 +92,8 @@ admin.post("/accounts", async (c) => {
     return json(400, { error: "InvalidAccountId", message: "accountId must be 12 digits." });
   if (body.alias !== undefined && (typeof body.alias !== "string" || !ALIAS.test(body.alias)))
     return json(400, { error: "InvalidAlias", message: "alias must be 3-63 lower-case letters, digits and single hyphens." });
+  const learner = body.learner === undefined ? undefined : parseLearner(body.learner);
+  if (typeof learner === "string") return json(400, { error: "InvalidLearner", message: learner });
   const db = getDb(c.env.DB);
   const alias = (body.alias as string | undefined) ?? null;
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -100,9 +103,20 @@ admin.post("/accounts", async (c) => {
       if (created) {
         // The id may have lived before (deleted, or state left by an older version): start from nothing.
         await forgetAccountState(c.env, id);
+        let onboarded: Record<string, unknown> = {};
+        if (learner) {
+          const l = await createLearner(db, id, learner, now());
+          if (typeof l === "string") {
+            // Nothing half-made: the account goes again.
+            await deleteAccount(db, id);
+            await forgetAccountState(c.env, id);
+            return json(400, { error: "InvalidLearner", message: l });
+          }
+          onboarded = { learner: l, ...learnerSnippets(alias ?? `iamlab-${id}`, l) };
+        }
         const cfg = defaultConsistency(c.env);
         if (cfg.mode !== "off") await setConsistency(c.env, db, id, cfg);
-        return json(201, created);
+        return json(201, { ...created, ...onboarded });
       }
     } catch (e) {
       if (alias && String(e).includes("UNIQUE"))
@@ -122,7 +136,29 @@ admin.get("/accounts", async (c) => {
 admin.get("/accounts/:id", async (c) => {
   const row = await getAccount(getDb(c.env.DB), c.req.param("id"));
   if (!row) return noSuchAccount(c.req.param("id"));
-  return json(200, { accountId: row.id, alias: row.alias, createDate: row.createDate, generation: row.generation });
+  return json(200, {
+    accountId: row.id,
+    alias: row.alias,
+    createDate: row.createDate,
+    generation: row.generation,
+    explainDenials: Boolean(row.explainDenials), // SQLite's 0 / 1 through the raw query
+  });
+});
+
+// Lab settings: {"explainDenials": true} appends "(iamlab decision <id>: <reason>)" to the account's denial messages.
+admin.patch("/accounts/:id", async (c) => {
+  const id = c.req.param("id");
+  const body = await jsonObject(c.req.raw);
+  if (body instanceof Response) return body;
+  const unknown = Object.keys(body ?? {}).filter((k) => k !== "explainDenials");
+  if (!body || unknown.length || typeof body.explainDenials !== "boolean")
+    return json(400, {
+      error: "InvalidRequest",
+      message: `Send {"explainDenials": true | false}${unknown.length ? ` (unknown setting ${unknown.join(", ")})` : ""}.`,
+    });
+  if (!(await updateAccountSettings(getDb(c.env.DB), id, { explainDenials: body.explainDenials }))) return noSuchAccount(id);
+  afterAdminChange(id);
+  return json(200, { accountId: id, explainDenials: body.explainDenials });
 });
 
 admin.delete("/accounts/:id", async (c) => {
@@ -133,6 +169,12 @@ admin.delete("/accounts/:id", async (c) => {
   if (deleted) await forgetAccountState(c.env, id);
   if (!deleted) return json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
   return json(200, { deleted: id });
+});
+
+admin.post("/accounts/:id/reset", async (c) => {
+  const id = c.req.param("id");
+  if (!ACCOUNT_ID.test(id) || !(await resetAccountState(c.env, id, now()))) return noSuchAccount(id);
+  return json(200, { reset: id });
 });
 
 // ---- eventual consistency (per account) ----

@@ -156,3 +156,75 @@ async function listAccountTables(db: Db): Promise<string[]> {
   for (const known of ACCOUNT_TABLES) if (!names.includes(known)) throw new Error(`table ${known} missing`);
   return names;
 }
+
+/**
+ * Empties an account in one batch, keeping the account row (id, alias, settings) and its root keys
+ * (reactivated): every other account-owned row goes (IAM
+ * entities, policies, S3 buckets and objects, reports, decisions …, found by their account_id
+ * column as deleteAccount finds them). The generation moves and the incarnation is renewed, so no
+ * cache or session token of the emptied state survives. false when the account does not exist.
+ */
+export async function resetAccount(db: Db, id: string): Promise<boolean> {
+  const tables = await listAccountTables(db);
+  const a = accounts;
+  const k = accessKeys;
+  const res = await db.$client.batch<{ id: string }>([
+    statement(
+      db,
+      sql`UPDATE ${a} SET ${bare(a.generation)} = ${a.generation} + 1, ${bare(a.incarnation)} = ${newIncarnation()}
+        WHERE ${a.id} = ${id} RETURNING ${bare(a.id)}`,
+    ),
+    ...tables
+      .filter((t) => t !== getTableName(accessKeys))
+      .map((table) => statement(db, sql`DELETE FROM ${sql.identifier(table)} WHERE account_id = ${id}`)),
+    statement(db, sql`DELETE FROM ${k} WHERE ${k.accountId} = ${id} AND ${k.userId} IS NOT NULL`),
+    statement(db, sql`UPDATE ${k} SET ${bare(k.status)} = 'Active' WHERE ${k.accountId} = ${id} AND ${k.userId} IS NULL`),
+    // accounts.alias mirrors the alias row (iam-account.ts): the account keeps its name.
+    statement(
+      db,
+      sql`INSERT INTO ${accountAliases} (${bare(accountAliases.alias)}, ${bare(accountAliases.accountId)})
+        SELECT ${a.alias}, ${a.id} FROM ${a} WHERE ${a.id} = ${id} AND ${a.alias} IS NOT NULL ON CONFLICT DO NOTHING`,
+    ),
+  ]);
+  return (res[0]?.results.length ?? 0) > 0;
+}
+
+/** Puts the configured root key back on the default account (after a reset), unless its id belongs to another account. */
+export async function restoreRootKey(db: Db, id: string, keyId: string, secret: string, now: number): Promise<void> {
+  const k = accessKeys;
+  await db.$client.batch([
+    statement(
+      db,
+      sql`INSERT INTO ${k} (${bare(k.accessKeyId)}, ${bare(k.accountId)}, ${bare(k.userId)}, ${bare(k.userName)}, ${bare(k.secret)},
+          ${bare(k.status)}, ${bare(k.createDate)})
+        VALUES (${keyId}, ${id}, NULL, NULL, ${secret}, 'Active', ${isoSeconds(now)}) ON CONFLICT DO NOTHING`,
+    ),
+    statement(
+      db,
+      sql`UPDATE ${k} SET ${bare(k.secret)} = ${secret}, ${bare(k.status)} = 'Active'
+        WHERE ${k.accessKeyId} = ${keyId} AND ${k.accountId} = ${id} AND ${k.userId} IS NULL`,
+    ),
+  ]);
+}
+
+/** Lab settings an admin may change on an account (PATCH /_iamlab/accounts/:id). */
+export interface AccountSettings {
+  explainDenials?: boolean;
+}
+
+/** Applies `settings`; false when the account does not exist. */
+export async function updateAccountSettings(db: Db, id: string, settings: AccountSettings): Promise<boolean> {
+  const row = await first<{ id: string }>(
+    db,
+    settings.explainDenials === undefined
+      ? sql`SELECT ${bare(accounts.id)} AS id FROM ${accounts} WHERE ${accounts.id} = ${id}`
+      : sql`UPDATE ${accounts} SET ${bare(accounts.explainDenials)} = ${settings.explainDenials ? 1 : 0} WHERE ${accounts.id} = ${id} RETURNING ${bare(accounts.id)} AS id`,
+  );
+  return row !== undefined;
+}
+
+/** Whether the account's denial messages carry their explanation; undefined when there is no such account. */
+export async function explainsDenials(db: Db, id: string): Promise<boolean | undefined> {
+  const row = await first<{ on: number }>(db, sql`SELECT ${accounts.explainDenials} AS "on" FROM ${accounts} WHERE ${accounts.id} = ${id}`);
+  return row ? row.on === 1 : undefined;
+}

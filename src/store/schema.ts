@@ -25,6 +25,8 @@ export const accounts = sqliteTable("accounts", {
    * the same id. '' only transiently in migration 0004 (which fills existing rows).
    */
   incarnation: text("incarnation").notNull().default(""),
+  /** lab setting: denial messages end with "(iamlab decision <id>: <reason>)" (src/admin/denial-explanations.ts) */
+  explainDenials: integer("explain_denials", { mode: "boolean" }).notNull().default(false),
 });
 
 export const accessKeys = sqliteTable(

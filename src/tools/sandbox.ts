@@ -14,6 +14,7 @@ import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { splitSqlStatements } from "../data/build/sql.ts";
 import { LOCAL_DEFAULTS } from "./local-config.ts";
+import { formatRequestLog, parseRequestLogLine, type RequestLogEntry, type RequestLogFormat } from "../lib/request-log.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -28,6 +29,13 @@ export interface SandboxOptions {
   vars?: Record<string, string>;
   /** log the Worker's console output */
   verbose?: boolean;
+  /**
+   * One line per AWS request on stdout, as text or JSON lines (src/lib/request-log.ts). Also on, as
+   * text, when vars set IAMLAB_REQUEST_LOG (`json` for JSON lines).
+   */
+  requestLog?: RequestLogFormat;
+  /** receives each request-log entry instead of stdout (tests) */
+  onRequestLog?: (entry: RequestLogEntry) => void;
   /** expose the V8 inspector (bench/profile.ts takes CPU profiles through it) */
   inspectorPort?: number;
   /**
@@ -91,9 +99,13 @@ export async function applyMigrations(db: D1Database): Promise<string[]> {
 }
 
 /** Forwards workerd's output as Miniflare does, and reports when it ends (the process is gone). */
-function runtimeStdio(onEnd: (reason: string) => void) {
+function runtimeStdio(onEnd: (reason: string) => void, onRequest?: (e: RequestLogEntry) => void) {
   return (stdout: Readable, stderr: Readable): void => {
-    createInterface(stdout).on("line", (l) => console.log(l));
+    createInterface(stdout).on("line", (l) => {
+      const entry = onRequest && parseRequestLogLine(l);
+      if (entry) onRequest(entry);
+      else console.log(l);
+    });
     createInterface(stderr).on("line", (l) => console.error(l));
     // Miniflare pipes workerd's stdout/stderr through these streams; they end when the process's
     // pipes close, i.e. when it exits. (Miniflare's own dispose destroys them instead: no "end".)
@@ -130,6 +142,11 @@ function probePort(url: string, onDead: (reason: string) => void): () => void {
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const script = await bundleWorker();
   const vars: Record<string, string> = { ...LOCAL_DEFAULTS, ...opts.vars };
+  const logFormat = opts.requestLog ?? (vars.IAMLAB_REQUEST_LOG ? (vars.IAMLAB_REQUEST_LOG === "json" ? "json" : "text") : undefined);
+  if (logFormat) vars.IAMLAB_REQUEST_LOG = logFormat;
+  const onRequest = !logFormat
+    ? undefined
+    : (opts.onRequestLog ?? ((e: RequestLogEntry) => process.stdout.write(`${formatRequestLog(e, logFormat)}\n`)));
   const persist = opts.persistTo === undefined ? false : opts.persistTo;
   let stopping = false;
   let stopProbe = (): void => {};
@@ -167,7 +184,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     https: opts.https ?? false,
     verbose: opts.verbose ?? false,
     ...(opts.inspectorPort !== undefined ? { inspectorPort: opts.inspectorPort } : {}),
-    ...(onRuntimeExit ? { handleRuntimeStdio: runtimeStdio(died) } : {}),
+    ...(onRuntimeExit || onRequest ? { handleRuntimeStdio: runtimeStdio(died, onRequest) } : {}),
   });
   const stop = (): Promise<void> => {
     stopping = true;

@@ -1,6 +1,7 @@
 /**
  * `npm start`: the local sandbox. Flags: --port N (8787), --host H (127.0.0.1),
- * --local-protocol http|https, --persist-to DIR (.wrangler/state), --in-memory, --verbose.
+ * --local-protocol http|https, --persist-to DIR (.wrangler/state), --in-memory, --verbose (one log line
+ * per request, src/lib/request-log.ts), --log-format text|json (json: JSON lines; implies the log).
  * Configuration: every IAMLAB_* variable from the environment, else .dev.vars, else the documented
  * local defaults (src/tools/local-config.ts). Exits 1 if the workerd runtime dies, so a supervisor
  * (systemd, docker --restart, a shell loop) can start it again.
@@ -8,6 +9,8 @@
 import { startSandbox, ROOT, type Sandbox } from "./sandbox";
 import { checkExposure, configErrors, LOCAL_DEFAULTS, readDevVars, resolveLocalConfig, type ConfigSource } from "./local-config";
 import path from "node:path";
+import { endpointAdvice } from "./clients";
+import { detectClients } from "./detect-clients";
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -24,6 +27,11 @@ if (!Number.isInteger(port) || port < 0 || port > 65535)
   fail([`--port must be a port number (got ${flag("--port") ?? process.env.PORT}).`], 2);
 const host = flag("--host") ?? "127.0.0.1";
 const https = (flag("--local-protocol") ?? "http") === "https";
+const logFormat = flag("--log-format");
+if (logFormat !== undefined && logFormat !== "text" && logFormat !== "json")
+  fail([`--log-format must be text or json (got ${logFormat}).`], 2);
+// --verbose: one line per request; --log-format json alone also turns it on.
+const requestLog = logFormat ?? (process.argv.includes("--verbose") ? "text" : undefined);
 const persistTo = process.argv.includes("--in-memory") ? false : path.resolve(ROOT, flag("--persist-to") ?? ".wrangler/state");
 
 const config = resolveLocalConfig(process.env, await readDevVars(ROOT));
@@ -32,6 +40,9 @@ if (errs.length) fail(errs, 2);
 const exposure = checkExposure(host, config.vars);
 if (exposure.refuse.length) fail(exposure.refuse);
 for (const w of exposure.warn) console.error(`iamlab: warning: ${w}`);
+
+// Probed while the Worker bundles: the banner says which installed clients honour AWS_ENDPOINT_URL.
+const clients = detectClients();
 
 let stopping = false;
 let started: Sandbox | undefined; // the runtime may die before startSandbox returns
@@ -42,6 +53,7 @@ const sandbox = await startSandbox({
   persistTo,
   vars: config.vars,
   verbose: process.argv.includes("--verbose"),
+  ...(requestLog ? { requestLog } : {}),
   onRuntimeExit: (reason) => {
     if (stopping) return;
     stopping = true;
@@ -66,12 +78,7 @@ const rootSection = rootOn
   export AWS_ACCESS_KEY_ID=${v.IAMLAB_ROOT_ACCESS_KEY_ID}
   export AWS_SECRET_ACCESS_KEY=${v.IAMLAB_ROOT_SECRET_ACCESS_KEY}
   export AWS_DEFAULT_REGION=us-east-1
-  export AWS_ENDPOINT_URL=${url}
-  export AWS_PAGER=""
-
-Try:
-  aws --endpoint-url ${url}${noVerify} sts get-caller-identity
-  aws --endpoint-url ${url}${noVerify} iam list-users`
+  export AWS_PAGER=""`
   : `No default account (IAMLAB_ROOT_ACCESS_KEY_ID and IAMLAB_ROOT_SECRET_ACCESS_KEY must both be set): create accounts with the admin API.`;
 const adminSection = v.IAMLAB_ADMIN_TOKEN
   ? `Admin API (accounts), token ${from("IAMLAB_ADMIN_TOKEN")}:
@@ -82,7 +89,10 @@ iamlab is listening on ${url}   (state: ${persistTo || "in memory"})
 
 ${rootSection}
 
+${endpointAdvice(url, await clients, noVerify).join("\n")}
+
 ${adminSection}
+Health: curl -s${https ? "k" : ""} ${url}/_iamlab/health   Request log: ${requestLog ? `on (${requestLog})` : "off (npm start -- --verbose, or --log-format json)"}.
 Test clock (POST /_iamlab/clock): ${v.IAMLAB_TEST_CLOCK === "true" ? "on" : "off"} (IAMLAB_TEST_CLOCK, ${from("IAMLAB_TEST_CLOCK")}).
 
 Ctrl-C stops the sandbox.`);
