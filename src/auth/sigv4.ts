@@ -315,6 +315,19 @@ export function canonicalRequest(req: RawRequest, info: SignedRequestInfo, paylo
   return `${req.method.toUpperCase()}\n${path}\n${canonicalQuery(req.url, info.presigned)}\n${headers}\n${names.join(";")}\n${payloadHash}`;
 }
 
+/**
+ * A body whose SHA-256 is not the one the request declares: S3 answers its own 400
+ * XAmzContentSHA256Mismatch with both hashes; the other services, a signature mismatch.
+ */
+function contentSha256Mismatch(info: SignedRequestInfo, declared: string, computed: string): AwsError {
+  const message = "The provided 'x-amz-content-sha256' header does not match what was computed.";
+  if (info.service !== "s3") return errors.signatureDoesNotMatch(message);
+  return new AwsError("XAmzContentSHA256Mismatch", message, 400).withDetails({
+    ClientComputedContentSHA256: declared,
+    S3ComputedContentSHA256: computed,
+  });
+}
+
 /** Recomputes the signature with exactly the client's signed headers and compares in constant time. */
 export async function verifySignature(req: RawRequest, body: Uint8Array, info: SignedRequestInfo, secret: string): Promise<void> {
   const bodyHash = await sha256Hex(body);
@@ -323,12 +336,11 @@ export async function verifySignature(req: RawRequest, body: Uint8Array, info: S
   // payloadOf); every other service signs the body's hash, whatever this header says — else a body
   // could be swapped under a valid signature.
   const unsigned = info.service === "s3" && (declared === "UNSIGNED-PAYLOAD" || isStreamingMode(declared));
-  if (declared !== null && !unsigned && declared.toLowerCase() !== bodyHash)
-    throw errors.signatureDoesNotMatch("The provided 'x-amz-content-sha256' header does not match what was computed.");
+  if (declared !== null && !unsigned && declared.toLowerCase() !== bodyHash) throw contentSha256Mismatch(info, declared, bodyHash);
   // An S3 presigned URL signs UNSIGNED-PAYLOAD (or the hash it names), never the body it is used with.
   const payloadHash = info.service === "s3" && info.presigned ? presignedPayloadHash(req.url) : unsigned ? declared : bodyHash;
   if (payloadHash !== "UNSIGNED-PAYLOAD" && payloadHash.toLowerCase() !== bodyHash && info.presigned && info.service === "s3")
-    throw errors.signatureDoesNotMatch("The provided 'x-amz-content-sha256' header does not match what was computed.");
+    throw contentSha256Mismatch(info, payloadHash, bodyHash);
   const canonical = canonicalRequest(req, info, payloadHash);
   const scope = `${info.scopeDate}/${info.region}/${info.service}/aws4_request`;
   const stringToSign = `AWS4-HMAC-SHA256\n${info.amzDate}\n${scope}\n${await sha256Hex(canonical)}`;

@@ -758,6 +758,17 @@ describe("bad input answers S3's error codes, never a 500", () => {
     await s3(rootA).send(new PutObjectCommand({ Bucket: bucket, Key: "md5", Body: "body", ContentMD5: right }));
   });
 
+  it("a body that is not the one x-amz-content-sha256 declares is XAmzContentSHA256Mismatch (400); nothing is written", async () => {
+    const declared = createHash("sha256").update("the signed body").digest("hex");
+    const actual = createHash("sha256").update("another body").digest("hex");
+    const r = await rawS3(rootA, "PUT", `/${bucket}/swapped`, { "x-amz-content-sha256": declared }, "another body");
+    expect(r.status).toBe(400);
+    expect(r.text).toContain("<Code>XAmzContentSHA256Mismatch</Code>");
+    expect(r.text).toContain(`<ClientComputedContentSHA256>${declared}</ClientComputedContentSHA256>`);
+    expect(r.text).toContain(`<S3ComputedContentSHA256>${actual}</S3ComputedContentSHA256>`);
+    await expectAwsError(s3(rootA).send(new HeadObjectCommand({ Bucket: bucket, Key: "swapped" })), "NotFound", 404);
+  });
+
   it("keys over 1,024 bytes, metadata over 2 KB, ACLs, bad list arguments, DeleteObjects without keys", async () => {
     await expectAwsError(
       s3(rootA).send(new PutObjectCommand({ Bucket: bucket, Key: "k".repeat(1025), Body: "x" })),
