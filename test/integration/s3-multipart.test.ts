@@ -30,6 +30,7 @@ import {
   AbortMultipartUploadCommand,
   ListPartsCommand,
   ListMultipartUploadsCommand,
+  GetObjectTaggingCommand,
   type CompletedPart,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
@@ -478,6 +479,55 @@ describe("the multipart API through the SDK", () => {
     const got = await objectBytes(c, bucket, "race-put");
     if (head.ETag === multipartEtag([p1, p2])) expect(sha256(got)).toBe(sha256(whole));
     else expect({ etag: head.ETag, body: got.toString() }).toEqual({ etag: `"${md5("small").toString("hex")}"`, body: "small" });
+  });
+
+  it("tags, encryption and ACLs as PutObject takes them: x-amz-tagging lands on the object, SSE is echoed, a public ACL refused", async () => {
+    const c = s3(rootA);
+    const Key = "tagged.bin";
+    // An object already there with other tags: the completed upload replaces them.
+    await c.send(new PutObjectCommand({ Bucket: bucket, Key, Body: "old", Tagging: "stale=yes" }));
+    const created = await c.send(
+      new CreateMultipartUploadCommand({
+        Bucket: bucket,
+        Key,
+        Tagging: "team=blue&tier=gold",
+        ServerSideEncryption: "aws:kms",
+        SSEKMSKeyId: "k1",
+      }),
+    );
+    expect(created.ServerSideEncryption).toBe("aws:kms");
+    const UploadId = created.UploadId!;
+    const part = await c.send(new UploadPartCommand({ Bucket: bucket, Key, UploadId, PartNumber: 1, Body: bytes(1000, 7) }));
+    const done = await c.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key,
+        UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag! }] },
+      }),
+    );
+    expect(done.ServerSideEncryption).toBe("aws:kms");
+    const tags = await c.send(new GetObjectTaggingCommand({ Bucket: bucket, Key }));
+    expect(Object.fromEntries(tags.TagSet!.map((t) => [t.Key, t.Value]))).toEqual({ team: "blue", tier: "gold" });
+    const head = await c.send(new HeadObjectCommand({ Bucket: bucket, Key }));
+    expect(head.ServerSideEncryption).toBe("aws:kms");
+    expect(head.SSEKMSKeyId).toContain("k1");
+    await expectAwsError(
+      c.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: "acl.bin", ACL: "public-read" })),
+      "AccessControlListNotSupported",
+      400,
+    );
+    // A user allowed s3:PutObject but not s3:PutObjectTagging cannot start a tagged upload.
+    const writer = await newUser(rootA, `mpu-tagless-${n}`, {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: "s3:PutObject", Resource: `arn:aws:s3:::${bucket}/*` }],
+    });
+    await s3(writer).send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: "plain.bin" }));
+    await expectAwsError(
+      s3(writer).send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: "t.bin", Tagging: "a=b" })),
+      "AccessDenied",
+      403,
+    );
   });
 
   it("DeleteBucket succeeds with uploads in progress (as S3 does) and takes them along", async () => {
