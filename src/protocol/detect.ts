@@ -66,8 +66,10 @@ export function guessProtocol(req: RouteRequest): Protocol {
 }
 
 /** The "unknown operation / service" answer in `protocol`'s own shape. */
-export function unknownServiceResponse(protocol: Protocol, what: string, requestId: string): WireResponse {
-  const message = `The service or operation ${what} is not available in iamlab.`;
+export function unknownServiceResponse(protocol: Protocol, what: string, requestId: string, served?: readonly string[]): WireResponse {
+  // Name what is served, so a learner sees at once that the service (not their request) is missing.
+  const list = served?.length ? ` iamlab serves: ${served.join(", ")}.` : "";
+  const message = `The service or operation ${what} is not available in iamlab.${list}`;
   switch (protocol) {
     case "json": {
       const stub = { metadata: { errors: {}, awsQueryCompatible: false } } as unknown as ServiceModel;
@@ -86,6 +88,14 @@ export function unknownServiceResponse(protocol: Protocol, what: string, request
         body: errorXml("https://iam.amazonaws.com/doc/2010-05-08/", "Sender", "InvalidAction", message, requestId),
       };
   }
+}
+
+const served = new WeakMap<object, readonly string[]>();
+/** IAM and STS (Query, no model) and every service with a model, by signing name. */
+function servedServices(models: Readonly<Record<string, ServiceModel>>): readonly string[] {
+  let l = served.get(models);
+  if (!l) served.set(models, (l = ["iam", "sts", ...Object.keys(models)].sort()));
+  return l;
 }
 
 const lists = new WeakMap<object, readonly ServiceModel[]>();
@@ -111,13 +121,18 @@ export function detectService(req: RouteRequest, models: Readonly<Record<string,
     const m = all.find((x) => x.metadata.signingName === scope || x.metadata.service === scope);
     if (m) return model(m);
     const protocol = guessProtocol(req);
-    return { kind: "unknown", protocol, service: scope, response: unknownServiceResponse(protocol, target ?? scope, requestId) };
+    return {
+      kind: "unknown",
+      protocol,
+      service: scope,
+      response: unknownServiceResponse(protocol, target ?? scope, requestId, servedServices(models)),
+    };
   }
   if (target) {
     const prefix = target.split(".")[0];
     const m = all.find((x) => x.metadata.targetPrefix === prefix);
     if (m) return model(m);
-    return { kind: "unknown", protocol: "json", response: unknownServiceResponse("json", target, requestId) };
+    return { kind: "unknown", protocol: "json", response: unknownServiceResponse("json", target, requestId, servedServices(models)) };
   }
   const version = req.form?.get("Version") ?? /(?:^|&)Version=([^&]*)/.exec(req.query)?.[1];
   if (version) {
@@ -130,5 +145,5 @@ export function detectService(req: RouteRequest, models: Readonly<Record<string,
   const s3 = all.find((x) => x.metadata.protocol === "rest-xml");
   if (s3) return model(s3);
   const protocol = guessProtocol(req);
-  return { kind: "unknown", protocol, response: unknownServiceResponse(protocol, req.path, requestId) };
+  return { kind: "unknown", protocol, response: unknownServiceResponse(protocol, req.path, requestId, servedServices(models)) };
 }

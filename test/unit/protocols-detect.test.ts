@@ -91,6 +91,8 @@ describe("detectService", () => {
     if (json.kind !== "unknown") return;
     expect(json.protocol).toBe("json");
     expect(JSON.parse(String(json.response.body)).__type).toBe("UnknownOperationException");
+    // The message names what is served, so a learner sees the service (not their request) is missing.
+    expect(JSON.parse(String(json.response.body)).message).toMatch(/iamlab serves: .*\biam\b.*\bs3\b.*\bsts\b/);
     const rest = detectService(
       r({ authorization: auth("glacier"), "content-type": "application/json" }, { method: "GET", path: "/-/vaults" }),
       SERVICE_MODELS,
