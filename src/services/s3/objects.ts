@@ -1,8 +1,9 @@
 /**
  * S3 objects: PutObject, GetObject (Range, conditional requests), HeadObject, DeleteObject,
  * DeleteObjects, CopyObject. Bodies live in R2 under a fresh key per write, or inline in the
- * metadata row when small (./body-storage.ts decides); metadata in D1 (src/store/s3-objects.ts). ETags are AWS's for single-part uploads: the quoted hex MD5 of the
- * body (workerd's WebCrypto has MD5 as an extension).
+ * metadata row when small (./body-storage.ts decides); metadata in D1 (src/store/s3-objects.ts).
+ * ETags are AWS's for single-part uploads: the quoted hex MD5 of the body (workerd's WebCrypto has
+ * MD5 as an extension).
  */
 import { toHex } from "../../lib/encoding";
 import { defineAction, type ActionContext, type RegisteredAction } from "../action";
