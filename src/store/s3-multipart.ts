@@ -142,7 +142,8 @@ export type CompleteOutcome = { completed: false; partBodies: string[] } | { com
 /**
  * Completes an upload in one transaction: writes the object row (if the upload and its bucket are
  * still there), then drops the upload and all its parts. `completed: false` when the upload was
- * gone (aborted or completed meanwhile) or its bucket was: no object was written.
+ * gone (aborted or completed meanwhile) or its bucket was: no object was written. A multipart
+ * object's body is always in R2: the inline body of an object it replaces is cleared.
  */
 export async function completeUpload(db: Db, uploadId: string, o: ObjectRow): Promise<CompleteOutcome> {
   const t = s3Objects;
@@ -157,16 +158,16 @@ export async function completeUpload(db: Db, uploadId: string, o: ObjectRow): Pr
     statement(
       db,
       sql`INSERT INTO ${t} (${bare(t.bucket)}, ${bare(t.objectKey)}, ${bare(t.accountId)}, ${bare(t.r2Key)}, ${bare(t.size)}, ${bare(t.etag)},
-          ${bare(t.lastModified)}, ${bare(t.contentType)}, ${bare(t.headers)}, ${bare(t.metadata)}, ${bare(t.tags)})
+          ${bare(t.lastModified)}, ${bare(t.contentType)}, ${bare(t.headers)}, ${bare(t.metadata)}, ${bare(t.tags)}, ${bare(t.body)})
         SELECT ${o.bucket}, ${o.key}, ${o.accountId}, ${o.r2Key}, ${o.size}, ${o.etag}, ${o.lastModified}, ${o.contentType},
-          ${JSON.stringify(o.headers)}, ${JSON.stringify(o.metadata)}, ${JSON.stringify(o.tags ?? {})}
+          ${JSON.stringify(o.headers)}, ${JSON.stringify(o.metadata)}, ${JSON.stringify(o.tags ?? {})}, NULL
         WHERE EXISTS (SELECT 1 FROM ${b} WHERE ${b.name} = ${o.bucket} AND ${b.accountId} = ${o.accountId})
           AND EXISTS (SELECT 1 FROM ${u} WHERE ${u.uploadId} = ${uploadId} AND ${u.bucket} = ${o.bucket} AND ${u.objectKey} = ${o.key})
         ON CONFLICT (${bare(t.bucket)}, ${bare(t.objectKey)}) DO UPDATE SET ${bare(t.r2Key)} = excluded.${bare(t.r2Key)},
           ${bare(t.size)} = excluded.${bare(t.size)}, ${bare(t.etag)} = excluded.${bare(t.etag)},
           ${bare(t.lastModified)} = excluded.${bare(t.lastModified)}, ${bare(t.contentType)} = excluded.${bare(t.contentType)},
           ${bare(t.headers)} = excluded.${bare(t.headers)}, ${bare(t.metadata)} = excluded.${bare(t.metadata)},
-          ${bare(t.tags)} = excluded.${bare(t.tags)}
+          ${bare(t.tags)} = excluded.${bare(t.tags)}, ${bare(t.body)} = NULL
         RETURNING ${bare(t.bucket)}`,
     ),
     statement(db, sql`DELETE FROM ${p} WHERE ${p.uploadId} = ${uploadId} RETURNING ${bare(p.r2Key)} AS ${sql.identifier("r2Key")}`),

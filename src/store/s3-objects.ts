@@ -1,7 +1,8 @@
 /**
- * S3 object metadata (D1 table `s3_objects`); the bodies are R2 objects named by `r2_key`. Every
- * write gets a fresh R2 key, so the metadata row always names a complete body: a PutObject writes
- * its body first, then swaps the row and hands back the body it replaced (to delete from R2).
+ * S3 object metadata (D1 table `s3_objects`); the bodies are R2 objects named by `r2_key`, or small
+ * ones inline in the row's `body` (r2_key '': src/services/s3/body-storage.ts decides). Every R2
+ * write gets a fresh key, so the metadata row always names a complete body: a PutObject writes its
+ * body first, then swaps the row and hands back the R2 body it replaced (to delete from R2).
  * Keys are compared in UTF-8 byte order (SQLite's BINARY collation over UTF-8 text), S3's order.
  * In the store's one dialect (src/store/db.ts): drizzle `sql` templates over the schema's tables.
  * S3 writes are effect `none`, so they are single statements or plain `d1.batch`es (no writeBatch).
@@ -16,7 +17,10 @@ export interface ObjectRow {
   key: string;
   /** the bucket owner's account */
   accountId: string;
+  /** the body's R2 key; '' when the body is `inline` */
   r2Key: string;
+  /** the body itself when stored in the row (small objects) */
+  inline?: Uint8Array;
   size: number;
   /** quoted hex MD5, as S3 sends it */
   etag: string;
@@ -43,7 +47,16 @@ function parseJson(s: string): Record<string, string> {
   }
 }
 
+/** A BLOB as D1 answers it: an ArrayBuffer, or an array of byte values (older D1). */
+function bytesOf(v: unknown): Uint8Array | undefined {
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (Array.isArray(v)) return Uint8Array.from(v as number[]);
+  return undefined;
+}
+
 const objectOf = (r: RawObject): ObjectRow => ({
+  ...(r.r2Key === "" ? { inline: bytesOf(r.body) ?? new Uint8Array(0) } : {}),
   bucket: r.bucket,
   key: r.objectKey,
   accountId: r.accountId,
@@ -84,7 +97,7 @@ export async function getBucketAndObject(db: Db, bucket: string, key: string): P
 
 /**
  * Writes an object's row if its bucket still belongs to `accountId`. Answers false when the bucket
- * is gone, else the R2 key of the body it replaced (if any).
+ * is gone, else the R2 key of the body it replaced (if it was in R2).
  */
 export async function putObjectRow(db: Db, o: ObjectRow): Promise<{ written: false } | { written: true; replaced?: string }> {
   const t = s3Objects;
@@ -97,15 +110,15 @@ export async function putObjectRow(db: Db, o: ObjectRow): Promise<{ written: fal
     statement(
       db,
       sql`INSERT INTO ${t} (${bare(t.bucket)}, ${bare(t.objectKey)}, ${bare(t.accountId)}, ${bare(t.r2Key)}, ${bare(t.size)}, ${bare(t.etag)},
-          ${bare(t.lastModified)}, ${bare(t.contentType)}, ${bare(t.headers)}, ${bare(t.metadata)}, ${bare(t.tags)})
+          ${bare(t.lastModified)}, ${bare(t.contentType)}, ${bare(t.headers)}, ${bare(t.metadata)}, ${bare(t.tags)}, ${bare(t.body)})
         SELECT ${o.bucket}, ${o.key}, ${o.accountId}, ${o.r2Key}, ${o.size}, ${o.etag}, ${o.lastModified}, ${o.contentType},
-          ${JSON.stringify(o.headers)}, ${JSON.stringify(o.metadata)}, ${JSON.stringify(o.tags ?? {})}
+          ${JSON.stringify(o.headers)}, ${JSON.stringify(o.metadata)}, ${JSON.stringify(o.tags ?? {})}, ${o.inline ?? null}
         WHERE EXISTS (SELECT 1 FROM ${b} WHERE ${b.name} = ${o.bucket} AND ${b.accountId} = ${o.accountId})
         ON CONFLICT (${bare(t.bucket)}, ${bare(t.objectKey)}) DO UPDATE SET ${bare(t.r2Key)} = excluded.${bare(t.r2Key)},
           ${bare(t.size)} = excluded.${bare(t.size)}, ${bare(t.etag)} = excluded.${bare(t.etag)},
           ${bare(t.lastModified)} = excluded.${bare(t.lastModified)}, ${bare(t.contentType)} = excluded.${bare(t.contentType)},
           ${bare(t.headers)} = excluded.${bare(t.headers)}, ${bare(t.metadata)} = excluded.${bare(t.metadata)},
-          ${bare(t.tags)} = excluded.${bare(t.tags)}
+          ${bare(t.tags)} = excluded.${bare(t.tags)}, ${bare(t.body)} = excluded.${bare(t.body)}
         RETURNING ${bare(t.bucket)}`,
     ),
   ]);
@@ -127,7 +140,7 @@ export async function setObjectTags(db: Db, bucket: string, key: string, tags: R
 /** D1 binds at most 100 parameters per statement. */
 const KEYS_PER_STATEMENT = 90;
 
-/** Deletes objects by key; answers the R2 keys of the bodies removed. */
+/** Deletes objects by key; answers the R2 keys of the bodies removed (inline ones went with their rows). */
 export async function deleteObjectRows(db: Db, bucket: string, keys: readonly string[]): Promise<string[]> {
   if (!keys.length) return [];
   const t = s3Objects;
@@ -146,7 +159,7 @@ export async function deleteObjectRows(db: Db, bucket: string, keys: readonly st
     );
   }
   const rs = await db.$client.batch<{ r2Key: string }>(stmts);
-  return rs.flatMap((r) => r.results.map((x) => x.r2Key));
+  return rs.flatMap((r) => r.results.map((x) => x.r2Key)).filter((k) => k !== "");
 }
 
 export interface ListedObject {
@@ -156,9 +169,9 @@ export interface ListedObject {
   lastModified: string;
 }
 
-/** The columns a listing reads: object_key, size, etag, last_modified. */
-type ListedRaw = Row<typeof s3Objects, "bucket" | "accountId" | "r2Key" | "contentType" | "headers" | "metadata" | "tags">;
-const LISTED = selectList(s3Objects, ["bucket", "accountId", "r2Key", "contentType", "headers", "metadata", "tags"]);
+/** The columns a listing reads: object_key, size, etag, last_modified (never an inline body). */
+type ListedRaw = Row<typeof s3Objects, "bucket" | "accountId" | "r2Key" | "contentType" | "headers" | "metadata" | "tags" | "body">;
+const LISTED = selectList(s3Objects, ["bucket", "accountId", "r2Key", "contentType", "headers", "metadata", "tags", "body"]);
 
 /**
  * Up to `limit` objects of a bucket in key order, after `after` (exclusive), with keys starting with
@@ -182,8 +195,8 @@ export async function listObjectRows(
 }
 
 /**
- * Deletes every object body of an account's buckets from R2 (`<account>/…`), after its D1 rows went
- * with the account. Pages through R2's listing, 1,000 keys per delete.
+ * Deletes every object body of an account's buckets from R2 (`<account>/…`), after its D1 rows (and
+ * the inline bodies in them) went with the account. Pages through R2's listing, 1,000 keys per delete.
  */
 export async function deleteAccountBodies(r2: R2Bucket, accountId: string): Promise<number> {
   let deleted = 0;

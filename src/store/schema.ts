@@ -4,7 +4,7 @@
  * `accounts.generation` is bumped in the same batch as every write that changes who can do what,
  * so isolate caches keyed by (account, generation) stay correct (src/store/write.ts adds the bump).
  */
-import { sqliteTable, text, integer, primaryKey, uniqueIndex, index } from "drizzle-orm/sqlite-core";
+import { sqliteTable, text, integer, blob, primaryKey, uniqueIndex, index } from "drizzle-orm/sqlite-core";
 
 export const accounts = sqliteTable("accounts", {
   id: text("id").primaryKey(),
@@ -364,7 +364,8 @@ export const s3Buckets = sqliteTable(
 
 /**
  * S3 object metadata; the body is the R2 object `r2_key` (`<owner account>/<bucket>/<uuid>`: a new
- * one per write, so an overwrite never mixes two bodies). `account_id` is the bucket owner's.
+ * one per write, so an overwrite never mixes two bodies), or, for a small one, `body` itself (then
+ * `r2_key` is ''; src/services/s3/body-storage.ts decides). `account_id` is the bucket owner's.
  */
 export const s3Objects = sqliteTable(
   "s3_objects",
@@ -384,6 +385,8 @@ export const s3Objects = sqliteTable(
     metadata: text("metadata").notNull(),
     /** JSON object of the object's tags (migrations/0010_s3_tags_ownership.sql); '{}' when none */
     tags: text("tags").notNull().default("{}"),
+    /** the body when stored inline (migrations/0018_s3_inline_bodies.sql); NULL when it is in R2 */
+    body: blob("body"),
   },
   (t) => [primaryKey({ columns: [t.bucket, t.objectKey] }), index("s3_objects_account").on(t.accountId)],
 );

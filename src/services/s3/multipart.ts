@@ -41,6 +41,7 @@ import { checkExpectedOwner, regionOf } from "./buckets";
 import { checkObjectAcl, type AclHeaders } from "./ownership";
 import { sseOf, storedSse, type SseInput } from "./encryption";
 import { parseTaggingHeader } from "./tagging";
+import { readBody } from "./body-storage";
 import {
   checkConditions,
   checkKey,
@@ -340,20 +341,19 @@ export const UploadPartCopy = defineAction({
       digest = await crypto.subtle.digest("MD5", new Uint8Array(0));
       await ctx.env.OBJECTS.put(r2Key, new Uint8Array(0));
       if (algorithm) checksum = await checksumOf(checksumHeader(algorithm), new Uint8Array(0));
-    } else if (algorithm) {
-      // A checksum needs the bytes in hand (CRC has no streaming form in WebCrypto): up to the body cap.
-      if (length > MAX_S3_PAYLOAD_BYTES)
-        throw s3err.invalidRequest(`iamlab copies a part of an upload with checksums up to ${MAX_S3_PAYLOAD_BYTES} bytes.`);
-      const got = await ctx.env.OBJECTS.get(src.r2Key, { range: { offset: start, length } });
-      if (!got) throw s3err.noSuchKey(l.source.key);
-      const bytes = new Uint8Array(await got.arrayBuffer());
-      digest = await crypto.subtle.digest("MD5", bytes);
-      checksum = await checksumOf(checksumHeader(algorithm), bytes);
-      await ctx.env.OBJECTS.put(r2Key, bytes);
     } else {
-      const got = await ctx.env.OBJECTS.get(src.r2Key, { range: { offset: start, length } });
+      // A checksum needs the bytes in hand (CRC has no streaming form in WebCrypto): up to the body cap.
+      if (algorithm && length > MAX_S3_PAYLOAD_BYTES)
+        throw s3err.invalidRequest(`iamlab copies a part of an upload with checksums up to ${MAX_S3_PAYLOAD_BYTES} bytes.`);
+      const got = await readBody(ctx, src, { start, end: start + length - 1 });
       if (!got) throw s3err.noSuchKey(l.source.key);
-      digest = await copyBody(ctx, got.body, r2Key, length);
+      if (got instanceof Uint8Array || algorithm) {
+        // An inline source's bytes are in hand already; a checksum needs them.
+        const bytes = got instanceof Uint8Array ? got : new Uint8Array(await new Response(got).arrayBuffer());
+        digest = await crypto.subtle.digest("MD5", bytes);
+        if (algorithm) checksum = await checksumOf(checksumHeader(algorithm), bytes);
+        await ctx.env.OBJECTS.put(r2Key, bytes);
+      } else digest = await copyBody(ctx, got, r2Key, length);
     }
     const etag = `"${toHex(digest)}"`;
     const lastModified = isoNowSeconds(ctx.request.now);

@@ -1,8 +1,9 @@
 /**
  * S3 objects: PutObject, GetObject (Range, conditional requests), HeadObject, DeleteObject,
- * DeleteObjects, CopyObject. Bodies live in R2 under a fresh key per write; metadata in D1
- * (src/store/s3-objects.ts). ETags are AWS's for single-part uploads: the quoted hex MD5 of the
- * body (workerd's WebCrypto has MD5 as an extension).
+ * DeleteObjects, CopyObject. Bodies live in R2 under a fresh key per write, or inline in the
+ * metadata row when small (./body-storage.ts decides); metadata in D1 (src/store/s3-objects.ts).
+ * ETags are AWS's for single-part uploads: the quoted hex MD5 of the body (workerd's WebCrypto has
+ * MD5 as an extension).
  */
 import { toHex } from "../../lib/encoding";
 import { defineAction, type ActionContext, type RegisteredAction } from "../action";
@@ -11,12 +12,13 @@ import { deleteObjectRows, getBucketAndObject, putObjectRow, type ObjectRow } fr
 import { fromBase64 } from "../../protocol/wire";
 import { authorizeCall, decide, deniedMessage } from "../../authz/authorize";
 import type { XmlValue } from "../../protocol/xml";
-import { deleteBodiesLater, isoNowSeconds, missingKey, newBodyKey, objectArn, s3ActionTarget, s3err, type S3CallFacts } from "./common";
+import { isoNowSeconds, missingKey, objectArn, s3ActionTarget, s3err, type S3CallFacts } from "./common";
 import { checkExpectedOwner } from "./buckets";
 import type { S3KeyHeaders } from "./condition-keys";
 import { checkObjectAcl, type AclHeaders } from "./ownership";
 import { parseTaggingHeader, requestedTags, taggingHeaderPairs } from "./tagging";
 import { sseOf, storedSse, type SseInput, type SseSettings } from "./encryption";
+import { discardBodies, readBody, storeBody } from "./body-storage";
 
 export const DEFAULT_CONTENT_TYPE = "binary/octet-stream";
 const MAX_KEY_BYTES = 1024;
@@ -106,13 +108,12 @@ async function writeObject(
   metadata: Record<string, string>,
   tags: Record<string, string>,
 ): Promise<ObjectRow> {
-  const r2Key = newBodyKey(bucket);
-  await ctx.env.OBJECTS.put(r2Key, body);
+  const stored = await storeBody(ctx, bucket, body, size);
   const row: ObjectRow = {
     bucket: bucket.name,
     key,
     accountId: bucket.accountId,
-    r2Key,
+    ...stored,
     size,
     etag,
     lastModified: isoNowSeconds(ctx.request.now),
@@ -123,10 +124,10 @@ async function writeObject(
   };
   const w = await putObjectRow(ctx.db, row);
   if (!w.written) {
-    deleteBodiesLater(ctx, [r2Key]);
+    discardBodies(ctx, [stored]);
     throw s3err.noSuchBucket(bucket.name);
   }
-  if (w.replaced) deleteBodiesLater(ctx, [w.replaced]);
+  discardBodies(ctx, [w.replaced]);
   return row;
 }
 
@@ -310,7 +311,7 @@ function objectHeaders(o: ObjectRow, input: GetObjectInput): Record<string, XmlV
   return out;
 }
 
-/** GET and HEAD: conditions, then the range; `body` reads it from R2 (GET only). */
+/** GET and HEAD: conditions, then the range; `withBody` reads it (GET only). */
 async function readObject(
   ctx: ActionContext,
   input: GetObjectInput,
@@ -337,9 +338,9 @@ async function readObject(
     out.Body = new Uint8Array(0);
     return out;
   }
-  const r2 = await ctx.env.OBJECTS.get(o.r2Key, range ? { range: { offset: range.start, length: range.end - range.start + 1 } } : {});
-  if (!r2) throw s3err.noSuchKey(input.Key); // the body went away under us (deleted meanwhile)
-  out.Body = r2.body;
+  const body = await readBody(ctx, o, range);
+  if (!body) throw s3err.noSuchKey(input.Key); // the body went away under us (deleted meanwhile)
+  out.Body = body;
   return out;
 }
 
@@ -389,7 +390,7 @@ export const DeleteObject = defineAction({
   handler: async (i, ctx: ActionContext, b: BucketRow) => {
     checkExpectedOwner(i as ObjectInput, b);
     // 204 whether or not the key existed.
-    deleteBodiesLater(ctx, await deleteObjectRows(ctx.db, b.name, [(i as ObjectInput).Key]));
+    discardBodies(ctx, await deleteObjectRows(ctx.db, b.name, [(i as ObjectInput).Key]));
     return {};
   },
 });
@@ -440,7 +441,7 @@ export const DeleteObjects = defineAction({
       }
     }
     const unique = [...new Set(allowed)];
-    deleteBodiesLater(ctx, await deleteObjectRows(ctx.db, b.name, unique));
+    discardBodies(ctx, await deleteObjectRows(ctx.db, b.name, unique));
     const out: Record<string, XmlValue> = {};
     if (!input.Delete?.Quiet) out.Deleted = unique.map((Key) => ({ Key }));
     if (errorsOut.length) out.Errors = errorsOut;
@@ -578,14 +579,14 @@ export const CopyObject = defineAction({
         );
       throw e;
     }
-    const body = await ctx.env.OBJECTS.get(src.r2Key);
+    const body = await readBody(ctx, src);
     if (!body) throw s3err.noSuchKey(l.source.key);
     const replace = directive === "REPLACE";
     const row = await writeObject(
       ctx,
       l.bucket,
       input.Key,
-      body.body,
+      body,
       src.size,
       src.etag,
       replace ? (input.ContentType ?? DEFAULT_CONTENT_TYPE) : src.contentType,
