@@ -38,7 +38,37 @@ export interface ModelConfig {
 
 /** The operations that reach the Worker bundle. Add an operation here, then `npm run build:data`. */
 export const MODEL_CONFIG: readonly ModelConfig[] = [
-  { service: "organizations", model: "organizations-2016-11-28", operations: ["DescribeOrganization"], global: true },
+  {
+    service: "organizations",
+    model: "organizations-2016-11-28",
+    operations: [
+      "CreateOrganization",
+      "DescribeOrganization",
+      "DeleteOrganization",
+      "CreateAccount",
+      "DescribeCreateAccountStatus",
+      "ListAccounts",
+      "ListAccountsForParent",
+      "DescribeAccount",
+      "ListRoots",
+      "CreateOrganizationalUnit",
+      "DeleteOrganizationalUnit",
+      "DescribeOrganizationalUnit",
+      "ListOrganizationalUnitsForParent",
+      "ListChildren",
+      "ListParents",
+      "MoveAccount",
+      "EnablePolicyType",
+      "CreatePolicy",
+      "DescribePolicy",
+      "DeletePolicy",
+      "ListPolicies",
+      "AttachPolicy",
+      "DetachPolicy",
+      "ListPoliciesForTarget",
+    ],
+    global: true,
+  },
   {
     service: "s3",
     model: "s3-2006-03-01",
