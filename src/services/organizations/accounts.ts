@@ -17,7 +17,7 @@ import {
   type MemberRow,
   type OrgRow,
 } from "../../store/org-organizations";
-import { accountArn, managedOrg, newCreateAccountRequestId, orgErrors } from "./common";
+import { accountArn, managedOrg, newCreateAccountRequestId, orgChanged, orgErrors } from "./common";
 import type { Db } from "../../store/db";
 import type { XmlValue } from "../../protocol/xml";
 
@@ -193,6 +193,7 @@ export const MoveAccount = defineAction({
     if (m.parentId !== input.SourceParentId) throw orgErrors.sourceParentNotFound();
     if (!(await moveMember(ctx.db, org, m.accountId, input.SourceParentId, input.DestinationParentId)))
       throw orgErrors.sourceParentNotFound();
+    await orgChanged(ctx, org);
     return {};
   },
 });

@@ -4,7 +4,8 @@
  */
 import { AwsError } from "../../protocol/errors";
 import type { ActionContext } from "../action";
-import { FULL_AWS_ACCESS_ID, orgOfAccount, type OrgRow } from "../../store/org-organizations";
+import { FULL_AWS_ACCESS_ID, listMembers, orgOfAccount, type OrgRow } from "../../store/org-organizations";
+import { afterAdminChange } from "../../cache/index";
 
 const LOWER = "abcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -116,4 +117,13 @@ export const accountEmail = (account: string) => `${account}@iamlab.invalid`;
 
 export function root(o: OrgRow) {
   return { Id: o.rootId, Arn: rootArn(o), Name: "Root", PolicyTypes: o.scpEnabled ? [{ Type: SCP, Status: "ENABLED" }] : [] };
+}
+
+/**
+ * After an org write bumped member generations in D1: this isolate's cached key rows (which carry the
+ * generation) of every account of the organization go too; other isolates follow within the key TTL.
+ */
+export async function orgChanged(ctx: ActionContext, org: OrgRow): Promise<void> {
+  for (const m of await listMembers(ctx.db, org.orgId)) afterAdminChange(m.accountId);
+  afterAdminChange(org.accountId);
 }

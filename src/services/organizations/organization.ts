@@ -6,7 +6,7 @@
 import { defineAction, type ActionContext, type RegisteredAction } from "../action";
 import { isoSeconds } from "../../lib/clock";
 import { deleteOrganization, enableScps, insertOrganization, orgOfAccount, type OrgRow } from "../../store/org-organizations";
-import { accountArn, accountEmail, callerOrg, managedOrg, newOrgId, newRootId, orgArn, orgErrors, root, SCP } from "./common";
+import { accountArn, accountEmail, callerOrg, managedOrg, newOrgId, newRootId, orgArn, orgChanged, orgErrors, root, SCP } from "./common";
 
 function organization(o: OrgRow) {
   return {
@@ -39,6 +39,7 @@ export const CreateOrganization = defineAction({
       scpEnabled: 0,
     };
     if (!(await insertOrganization(ctx.db, org, { name: account, email: accountEmail(account) }))) throw orgErrors.alreadyInOrganization();
+    await orgChanged(ctx, org);
     return { Organization: organization(org) };
   },
 });
@@ -61,6 +62,7 @@ export const DeleteOrganization = defineAction({
   handler: async (_i, ctx) => {
     const org = await managedOrg(ctx);
     if (!(await deleteOrganization(ctx.db, org))) throw orgErrors.notEmpty();
+    await orgChanged(ctx, org);
     return {};
   },
 });
@@ -93,6 +95,7 @@ export const EnablePolicyType = defineAction({
     if (input.PolicyType !== SCP) throw orgErrors.invalidInput("INVALID_ENUM_POLICY_TYPE", "You specified an invalid policy type.");
     if (org.scpEnabled) throw orgErrors.typeAlreadyEnabled();
     await enableScps(ctx.db, org);
+    await orgChanged(ctx, org);
     return { Root: root({ ...org, scpEnabled: 1 }) };
   },
 });

@@ -19,7 +19,7 @@ import {
   type OrgPolicyRow,
   type OrgRow,
 } from "../../store/org-organizations";
-import { FULL_AWS_ACCESS, managedOrg, newPolicyId, orgErrors, policyArn, SCP } from "./common";
+import { FULL_AWS_ACCESS, managedOrg, newPolicyId, orgChanged, orgErrors, policyArn, SCP } from "./common";
 
 const anywhere = () => ({ resource: "*" });
 /** AWS's quotas for SCPs (Organizations User Guide, "Quotas and service limits"). */
@@ -163,6 +163,7 @@ export const AttachPolicy = defineAction({
         "MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
         "You attempted to exceed the number of policies of a certain type that can be attached to an entity at one time.",
       );
+    await orgChanged(ctx, org);
     return {};
   },
 });
@@ -184,6 +185,7 @@ export const DetachPolicy = defineAction({
         "MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
         "You attempted to detach a policy from an entity that would cause the entity to have fewer than the minimum number of policies of a certain type required.",
       );
+    await orgChanged(ctx, org);
     return {};
   },
 });
