@@ -108,6 +108,7 @@ export const CreateAccount = defineAction({
       await deleteAccount(ctx.db, created); // nothing half-made
       throw e;
     }
+    await orgChanged(ctx, org);
     return { CreateAccountStatus: status(member, "IN_PROGRESS") };
   },
 });
@@ -115,7 +116,7 @@ export const CreateAccount = defineAction({
 export const DescribeCreateAccountStatus = defineAction({
   service: "organizations",
   name: "DescribeCreateAccountStatus",
-  effect: "none",
+  effect: "read",
   input: {},
   target: anywhere,
   handler: async (i, ctx: ActionContext) => {
@@ -133,7 +134,7 @@ export const DescribeCreateAccountStatus = defineAction({
 export const ListAccounts = defineAction({
   service: "organizations",
   name: "ListAccounts",
-  effect: "none",
+  effect: "read",
   input: {},
   target: anywhere,
   handler: async (_i, ctx: ActionContext) => {
@@ -145,7 +146,7 @@ export const ListAccounts = defineAction({
 export const ListAccountsForParent = defineAction({
   service: "organizations",
   name: "ListAccountsForParent",
-  effect: "none",
+  effect: "read",
   input: {},
   target: anywhere,
   handler: async (i, ctx: ActionContext) => {
@@ -159,7 +160,7 @@ export const ListAccountsForParent = defineAction({
 export const DescribeAccount = defineAction({
   service: "organizations",
   name: "DescribeAccount",
-  effect: "none",
+  effect: "read",
   input: {},
   target: anywhere,
   handler: async (i, ctx: ActionContext) => {

@@ -120,8 +120,9 @@ export function root(o: OrgRow) {
 }
 
 /**
- * After an org write bumped member generations in D1: this isolate's cached key rows (which carry the
- * generation) of every account of the organization go too; other isolates follow within the key TTL.
+ * After every org write (actions of effect `none`, which invalidate nothing themselves): this isolate's
+ * cached key rows (they carry the generation the write bumped) and cached read answers (DescribeOrganization,
+ * ListAccounts …) of every account of the organization go; other isolates follow within the cache TTL.
  */
 export async function orgChanged(ctx: ActionContext, org: OrgRow): Promise<void> {
   for (const m of await listMembers(ctx.db, org.orgId)) afterAdminChange(m.accountId);

@@ -47,7 +47,7 @@ export const CreateOrganization = defineAction({
 export const DescribeOrganization = defineAction({
   service: "organizations",
   name: "DescribeOrganization",
-  effect: "none",
+  effect: "read",
   input: {},
   target: anywhere,
   handler: async (_i, ctx: ActionContext) => ({ Organization: organization(await callerOrg(ctx)) }),
@@ -70,7 +70,7 @@ export const DeleteOrganization = defineAction({
 export const ListRoots = defineAction({
   service: "organizations",
   name: "ListRoots",
-  effect: "none",
+  effect: "read",
   input: {},
   target: anywhere,
   handler: async (_i, ctx: ActionContext) => ({ Roots: [root(await managedOrg(ctx))] }),

@@ -92,6 +92,7 @@ export const CreatePolicy = defineAction({
       content: input.Content,
     };
     if (!(await insertPolicy(ctx.db, org, p))) throw orgErrors.duplicatePolicy();
+    await orgChanged(ctx, org);
     return { Policy: { PolicySummary: summary(org, p), Content: p.content } };
   },
 });
@@ -99,7 +100,7 @@ export const CreatePolicy = defineAction({
 export const DescribePolicy = defineAction({
   service: "organizations",
   name: "DescribePolicy",
-  effect: "none",
+  effect: "read",
   input: {},
   target: anywhere,
   handler: async (i, ctx: ActionContext) => {
@@ -121,6 +122,7 @@ export const DeletePolicy = defineAction({
     if (id === FULL_AWS_ACCESS_ID) throw orgErrors.accessDenied(); // AWS-managed policies cannot be deleted
     await findPolicy(ctx, org, id);
     if (!(await deletePolicy(ctx.db, org.orgId, id))) throw orgErrors.policyInUse();
+    await orgChanged(ctx, org);
     return {};
   },
 });
@@ -128,7 +130,7 @@ export const DeletePolicy = defineAction({
 export const ListPolicies = defineAction({
   service: "organizations",
   name: "ListPolicies",
-  effect: "none",
+  effect: "read",
   input: {},
   target: anywhere,
   handler: async (i, ctx: ActionContext) => {
@@ -193,7 +195,7 @@ export const DetachPolicy = defineAction({
 export const ListPoliciesForTarget = defineAction({
   service: "organizations",
   name: "ListPoliciesForTarget",
-  effect: "none",
+  effect: "read",
   input: {},
   target: anywhere,
   handler: async (i, ctx: ActionContext) => {

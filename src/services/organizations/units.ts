@@ -14,7 +14,7 @@ import {
   type OrgRow,
   type OuRow,
 } from "../../store/org-organizations";
-import { managedOrg, newOuId, orgErrors, ouArn } from "./common";
+import { managedOrg, newOuId, orgChanged, orgErrors, ouArn } from "./common";
 import { parentExists } from "./accounts";
 
 const anywhere = () => ({ resource: "*" });
@@ -37,6 +37,7 @@ export const CreateOrganizationalUnit = defineAction({
       throw orgErrors.constraint("OU_DEPTH_LIMIT_EXCEEDED", "You attempted to create an OU tree that is too many levels deep.");
     const ou: OuRow = { ouId: newOuId(org.rootId), orgId: org.orgId, parentId: input.ParentId, name: input.Name };
     if (!(await insertOu(ctx.db, org, ou))) throw orgErrors.duplicateOu();
+    await orgChanged(ctx, org);
     return { OrganizationalUnit: unit(org, ou) };
   },
 });
@@ -52,6 +53,7 @@ export const DeleteOrganizationalUnit = defineAction({
     const org = await managedOrg(ctx);
     if (!(await getOu(ctx.db, org.orgId, id))) throw orgErrors.ouNotFound();
     if (!(await deleteOu(ctx.db, org, id))) throw orgErrors.ouNotEmpty();
+    await orgChanged(ctx, org);
     return {};
   },
 });
@@ -59,7 +61,7 @@ export const DeleteOrganizationalUnit = defineAction({
 export const DescribeOrganizationalUnit = defineAction({
   service: "organizations",
   name: "DescribeOrganizationalUnit",
-  effect: "none",
+  effect: "read",
   input: {},
   target: anywhere,
   handler: async (i, ctx: ActionContext) => {
@@ -73,7 +75,7 @@ export const DescribeOrganizationalUnit = defineAction({
 export const ListOrganizationalUnitsForParent = defineAction({
   service: "organizations",
   name: "ListOrganizationalUnitsForParent",
-  effect: "none",
+  effect: "read",
   input: {},
   target: anywhere,
   handler: async (i, ctx: ActionContext) => {
@@ -87,7 +89,7 @@ export const ListOrganizationalUnitsForParent = defineAction({
 export const ListChildren = defineAction({
   service: "organizations",
   name: "ListChildren",
-  effect: "none",
+  effect: "read",
   input: {},
   target: anywhere,
   handler: async (i, ctx: ActionContext) => {
@@ -105,7 +107,7 @@ export const ListChildren = defineAction({
 export const ListParents = defineAction({
   service: "organizations",
   name: "ListParents",
-  effect: "none",
+  effect: "read",
   input: {},
   target: anywhere,
   handler: async (i, ctx: ActionContext) => {
