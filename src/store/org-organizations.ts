@@ -174,6 +174,16 @@ export async function moveMember(db: Db, org: OrgRow, account: string, source: s
   return (res[0]?.meta.changes ?? 0) === 1;
 }
 
+/** Takes a member out of the organization (its SCP attachments go too); false when it was not a member. */
+export async function removeMember(db: Db, org: OrgRow, account: string): Promise<boolean> {
+  const res = await db.$client.batch([
+    statement(db, sql`DELETE FROM org_accounts WHERE org_id = ${org.orgId} AND account_id = ${account} AND account_id <> ${org.accountId}`),
+    statement(db, sql`DELETE FROM org_attachments WHERE org_id = ${org.orgId} AND target_id = ${account} AND changes() = 1`),
+    bumpAccount(db, account),
+  ]);
+  return (res[0]?.meta.changes ?? 0) === 1;
+}
+
 export function getOu(db: Db, orgId: string, ouId: string): Promise<OuRow | undefined> {
   return first<OuRow>(db, sql`SELECT ${OU} FROM org_units u WHERE u.org_id = ${orgId} AND u.ou_id = ${ouId}`);
 }

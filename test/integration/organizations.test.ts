@@ -23,8 +23,10 @@ import {
   ListChildrenCommand,
   ListParentsCommand,
   ListPoliciesForTargetCommand,
+  LeaveOrganizationCommand,
   ListRootsCommand,
   MoveAccountCommand,
+  RemoveAccountFromOrganizationCommand,
   OrganizationsClient,
 } from "@aws-sdk/client-organizations";
 import {
@@ -297,5 +299,34 @@ describe("an organization of sandbox accounts", () => {
     expect(d.Organization.Id).toBe(orgId);
     const p = await awsCli<{ Parents: { Id: string }[] }>(mgmt.creds, "organizations", "list-parents", "--child-id", member);
     expect(p.Parents[0]!.Id).toBe(ouId);
+  });
+  it("an SCP denies leaving the organization; removed, the account is free of SCPs; then the organization goes", async () => {
+    const denyLeave = await org.send(
+      new CreatePolicyCommand({
+        Name: "DenyLeave",
+        Description: "Members stay",
+        Type: SCP,
+        Content: doc({ Effect: "Deny", Action: "organizations:LeaveOrganization", Resource: "*" }),
+      }),
+    );
+    await org.send(new AttachPolicyCommand({ PolicyId: denyLeave.Policy!.PolicySummary!.Id!, TargetId: rootId }));
+    await expectAwsError(
+      orgs(memberUser).send(new LeaveOrganizationCommand({})),
+      "AccessDeniedException",
+      403, // the pipeline's status for every policy denial of a JSON service (AWS's for Organizations unconfirmed)
+      /organizations:LeaveOrganization on resource: \* with an explicit deny in a service control policy/,
+    );
+    const mgmtLeaves = await expectAwsError(org.send(new LeaveOrganizationCommand({})), "ConstraintViolationException", 400);
+    expect((mgmtLeaves as { Reason?: string }).Reason).toBe("ACCOUNT_CANNOT_LEAVE_ORGANIZATION");
+
+    await org.send(new RemoveAccountFromOrganizationCommand({ AccountId: member }));
+    await s3(memberUser, "us-east-1").send(new ListBucketsCommand({}));
+    await expectAwsError(orgs(memberUser).send(new DescribeOrganizationCommand({})), "AWSOrganizationsNotInUseException", 400);
+    expect((await org.send(new ListAccountsCommand({}))).Accounts!.map((a) => a.Id)).toEqual([mgmt.id]);
+    await org.send(new MoveAccountCommand({ AccountId: mgmt.id, SourceParentId: rootId, DestinationParentId: ouId }));
+    await org.send(new MoveAccountCommand({ AccountId: mgmt.id, SourceParentId: ouId, DestinationParentId: rootId }));
+    await org.send(new DeleteOrganizationalUnitCommand({ OrganizationalUnitId: ouId }));
+    await org.send(new DeleteOrganizationCommand({}));
+    await expectAwsError(org.send(new DescribeOrganizationCommand({})), "AWSOrganizationsNotInUseException", 400);
   });
 });

@@ -58,6 +58,8 @@ export const MODEL_CONFIG: readonly ModelConfig[] = [
       "ListChildren",
       "ListParents",
       "MoveAccount",
+      "RemoveAccountFromOrganization",
+      "LeaveOrganization",
       "EnablePolicyType",
       "CreatePolicy",
       "DescribePolicy",

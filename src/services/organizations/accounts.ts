@@ -14,10 +14,12 @@ import {
   listMembers,
   memberByRequest,
   moveMember,
+  removeMember,
   type MemberRow,
   type OrgRow,
 } from "../../store/org-organizations";
-import { accountArn, managedOrg, newCreateAccountRequestId, orgChanged, orgErrors } from "./common";
+import { accountArn, callerOrg, managedOrg, newCreateAccountRequestId, orgChanged, orgErrors } from "./common";
+import { afterAdminChange } from "../../cache/index";
 import type { Db } from "../../store/db";
 import type { XmlValue } from "../../protocol/xml";
 
@@ -199,7 +201,48 @@ export const MoveAccount = defineAction({
   },
 });
 
+/** Removal of a member (its SCPs and org keys no longer apply); the management account cannot leave. */
+async function remove(ctx: ActionContext, org: OrgRow, account: string): Promise<void> {
+  if (account === org.accountId)
+    throw orgErrors.constraint(
+      "ACCOUNT_CANNOT_LEAVE_ORGANIZATION",
+      "You can't remove the management account from an organization. You must delete the organization instead.",
+    );
+  if (!(await removeMember(ctx.db, org, account))) throw orgErrors.accountNotFound();
+  await orgChanged(ctx, org);
+  afterAdminChange(account);
+}
+
+export const RemoveAccountFromOrganization = defineAction({
+  service: "organizations",
+  name: "RemoveAccountFromOrganization",
+  effect: "none",
+  input: {},
+  target: anywhere,
+  handler: async (i, ctx) => {
+    const org = await managedOrg(ctx);
+    await remove(ctx, org, (i as { AccountId: string }).AccountId);
+    return {};
+  },
+});
+
+/** A member leaves on its own (the SCP "deny leaving the organization" lab denies exactly this). */
+export const LeaveOrganization = defineAction({
+  service: "organizations",
+  name: "LeaveOrganization",
+  effect: "none",
+  input: {},
+  target: anywhere,
+  handler: async (_i, ctx) => {
+    const org = await callerOrg(ctx);
+    await remove(ctx, org, ctx.caller.principal.account);
+    return {};
+  },
+});
+
 export const accountActions: RegisteredAction[] = [
+  RemoveAccountFromOrganization,
+  LeaveOrganization,
   CreateAccount,
   DescribeCreateAccountStatus,
   ListAccounts,

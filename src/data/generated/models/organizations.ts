@@ -21,6 +21,8 @@ operations: {
 "ListChildren": {"name":"ListChildren","http":{"method":"POST","requestUri":"/"},"input":30,"output":33},
 "ListParents": {"name":"ListParents","http":{"method":"POST","requestUri":"/"},"input":34,"output":35},
 "MoveAccount": {"name":"MoveAccount","http":{"method":"POST","requestUri":"/"},"input":36},
+"RemoveAccountFromOrganization": {"name":"RemoveAccountFromOrganization","http":{"method":"POST","requestUri":"/"},"input":19},
+"LeaveOrganization": {"name":"LeaveOrganization","http":{"method":"POST","requestUri":"/"}},
 "EnablePolicyType": {"name":"EnablePolicyType","http":{"method":"POST","requestUri":"/"},"input":37,"output":38},
 "CreatePolicy": {"name":"CreatePolicy","http":{"method":"POST","requestUri":"/"},"input":39,"output":43},
 "DescribePolicy": {"name":"DescribePolicy","http":{"method":"POST","requestUri":"/"},"input":44,"output":43},
