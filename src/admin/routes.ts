@@ -5,8 +5,8 @@
 import { Hono } from "hono";
 import type { Env } from "../env";
 import { getDb } from "../store/db";
-import { createAccount, deleteAccount, getAccount, listAccounts, updateAccountSettings } from "../store/accounts";
-import { newAccountId } from "../lib/ids";
+import { createAccount, deleteAccount, getAccount, listAccounts, restoreRootKey, updateAccountSettings } from "../store/accounts";
+import { newAccessKeyId, newAccountId, newSecretAccessKey } from "../lib/ids";
 import { now, setClockOffset, clockOffset, MAX_CLOCK_OFFSET_MS } from "../lib/time";
 import { getDecision } from "../authz/decisions";
 import { afterAdminChange, afterClockMove } from "../cache/index";
@@ -169,6 +169,18 @@ admin.delete("/accounts/:id", async (c) => {
   if (deleted) await forgetAccountState(c.env, id);
   if (!deleted) return json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
   return json(200, { deleted: id });
+});
+
+// A new root access key for an account (Organizations' CreateAccount makes accounts nobody holds a key of):
+// the lab author's way in as the member's root user.
+admin.post("/accounts/:id/root-access-key", async (c) => {
+  const id = c.req.param("id");
+  const db = getDb(c.env.DB);
+  if (!ACCOUNT_ID.test(id) || !(await getAccount(db, id))) return noSuchAccount(id);
+  const key = { id: newAccessKeyId(id, false), secret: newSecretAccessKey() };
+  await restoreRootKey(db, id, key.id, key.secret, now());
+  afterAdminChange(id);
+  return json(201, { accountId: id, rootAccessKeyId: key.id, rootSecretAccessKey: key.secret });
 });
 
 admin.post("/accounts/:id/reset", async (c) => {

@@ -21,6 +21,7 @@ import type { Caller } from "../auth/caller";
 import { recordDecision } from "./decisions";
 import { BoundedMap } from "../lib/bounded";
 import { resourcePoliciesInForce } from "../consistency/resource-policies";
+import { orgChain, type OrgChain } from "./org-chain";
 
 const compiled = new CompiledPolicyCache(4096);
 
@@ -111,6 +112,13 @@ async function principalPolicies(ctx: ActionContext): Promise<PrincipalPolicies>
   return hit;
 }
 
+/** The caller's organization and SCP levels (identities of an account only: not anonymous or service callers). */
+function callerOrgChain(ctx: ActionContext): Promise<OrgChain | undefined> | undefined {
+  const p = ctx.caller.principal;
+  if (p.kind === "anonymous" || p.kind === "service" || !p.account) return undefined;
+  return orgChain(ctx.db, p.account, ctx.caller.generation, compiled);
+}
+
 /** The global condition keys AWS sets from the request itself. */
 export function requestContext(
   ctx: ActionContext,
@@ -158,8 +166,10 @@ export interface AuthorizationResult {
 
 /** Evaluates without throwing (the simulator and explanations use this). */
 export async function decide(ctx: ActionContext, action: string, target: AuthzTarget): Promise<AuthorizationResult> {
-  const { set, tags } = await principalPolicies(ctx);
+  // The org chain's query (cold path only) runs beside the principal's.
+  const [{ set, tags }, org] = await Promise.all([principalPolicies(ctx), callerOrgChain(ctx)]);
   const policies: PolicySet = { ...set };
+  if (org?.scps) policies.scps = org.scps;
   const session = sessionPolicies(ctx.caller);
   if (session) policies.session = session;
   const resourcePolicies = target.pendingResourcePolicy
@@ -184,6 +194,10 @@ export async function decide(ctx: ActionContext, action: string, target: AuthzTa
     resourceAccount: target.resourceAccount ?? ctx.caller.principal.account,
     context: requestContext(ctx, tags, target.context),
   };
+  if (org) {
+    request.context["aws:PrincipalOrgID"] = org.orgId;
+    request.context["aws:PrincipalOrgPaths"] = [org.path];
+  }
   // Most calls are allowed and nobody reads their explanation: decide without recording it. A denial
   // always carries one (recordDecision keeps it under the decision id), so it is evaluated again with
   // the explanation on — the same matchers, this time recording.

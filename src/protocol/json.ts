@@ -215,5 +215,7 @@ export function encodeJsonError(model: ServiceModel, err: AwsError, requestId: s
   }
   const body: Value = { __type: err.code };
   if (err.message) body.message = err.message;
+  // Modelled error members (Organizations' ConstraintViolationException `Reason` …).
+  if (err.details) Object.assign(body, err.details);
   return { status: err.status, headers, body: JSON.stringify(body) };
 }

@@ -8,7 +8,7 @@ import { iamActions } from "./iam/index";
 import { stsActions } from "./sts/index";
 import { s3Actions } from "./s3/index";
 import { sqsActions } from "./sqs/queues";
-import { organizationsActions } from "./organizations/organization";
+import { organizationsActions } from "./organizations/index";
 import { lambdaActions } from "./lambda/functions";
 import { ec2Actions } from "./ec2/instances";
 import { SERVICE_MODELS } from "../data/generated/models/index";

@@ -1,0 +1,8 @@
+/** Organizations' actions, one file per family. */
+import type { RegisteredAction } from "../action";
+import { organizationActions } from "./organization";
+import { accountActions } from "./accounts";
+import { unitActions } from "./units";
+import { policyActions } from "./policies";
+
+export const organizationsActions: RegisteredAction[] = [...organizationActions, ...accountActions, ...unitActions, ...policyActions];
