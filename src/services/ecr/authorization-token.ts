@@ -20,7 +20,8 @@ function password(): string {
 export const GetAuthorizationToken = defineAction({
   service: "ecr",
   name: "GetAuthorizationToken",
-  effect: "none",
+  // AWS lists it as Read; it changes nothing iamlab keeps.
+  effect: "read",
   input: {},
   target: () => ({ resource: "*" }),
   handler: (i, ctx: ActionContext) => {
