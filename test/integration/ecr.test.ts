@@ -311,6 +311,39 @@ describe("repository policies", () => {
     await expectEcrError(c.deleteRepositoryPolicy({ repositoryName: name }).promise(), "RepositoryPolicyNotFoundException");
   });
 
+  it("same account: identity ecr:* is stopped by the repository policy's explicit Deny", async () => {
+    const name = repoName("deny");
+    await ecr(rootA).createRepository({ repositoryName: name }).promise();
+    const dev = await newUser(rootA, `dev-${Date.now().toString(36)}`, allowAll("ecr:*"));
+    await ecr(dev)
+      .putImage({ repositoryName: name, imageManifest: manifest("a"), imageTag: "v1" })
+      .promise();
+    await ecr(rootA)
+      .setRepositoryPolicy({
+        repositoryName: name,
+        policyText: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Sid: "NoPush", Effect: "Deny", Principal: "*", Action: "ecr:PutImage" }],
+        }),
+      })
+      .promise();
+    const e = await expectEcrError(
+      ecr(dev)
+        .putImage({ repositoryName: name, imageManifest: manifest("b"), imageTag: "v2" })
+        .promise(),
+      "AccessDeniedException",
+    );
+    expect(e.message).toContain("with an explicit deny in a resource-based policy");
+    // Pulls are untouched.
+    expect(
+      (
+        await ecr(dev)
+          .batchGetImage({ repositoryName: name, imageIds: [{ imageTag: "v1" }] })
+          .promise()
+      ).images,
+    ).toHaveLength(1);
+  });
+
   it("gives an authorization token: base64 of AWS:<password>, 12 hours, the registry's endpoint", async () => {
     const t = await ecr(rootA).getAuthorizationToken({}).promise();
     const d = t.authorizationData![0]!;
@@ -419,6 +452,15 @@ describe("seed 004: a repository of A shared with B and C through B.root, B's id
   it("account D, which the policy does not name, is denied even with an identity policy", async () => {
     const e = await expectEcrError(pullV1(outsider), "AccessDeniedException");
     expect(e.message).toContain("because no resource-based policy allows the ecr:BatchGetImage action");
+  });
+
+  it("C's root cannot describe A's repository: the policy grants pulls only", async () => {
+    await expectEcrError(
+      ecr(rootC)
+        .describeRepositories({ registryId: A, repositoryNames: [name] })
+        .promise(),
+      "AccessDeniedException",
+    );
   });
 
   it("B cannot list A's images: the policy does not grant ecr:ListImages", async () => {
