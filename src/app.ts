@@ -10,7 +10,7 @@ import type { Env } from "./env";
 import { admin } from "./admin/routes";
 import { AwsError, errors } from "./protocol/errors";
 import { parseForm, decodeObject, type FlatParams } from "./protocol/query";
-import { readBodyLimited, readS3Body } from "./protocol/body";
+import { MAX_BODY_BYTES, MAX_ECR_BODY_BYTES, readBodyLimited, readS3Body } from "./protocol/body";
 import { NAMESPACES, errorXml, resultXml, successXmlFromResult } from "./protocol/xml";
 import { authenticate } from "./auth/authenticate";
 import { anonymousCaller, anonymousPayload, ANONYMOUS_REGION } from "./auth/anonymous";
@@ -323,7 +323,10 @@ async function handleModel(
   let ctx: ActionContext | undefined;
   try {
     await ensureBootstrapped(c.env);
-    const body = model.metadata.protocol === "rest-xml" ? await readS3Body(raw) : await readBodyLimited(raw);
+    const body =
+      model.metadata.protocol === "rest-xml"
+        ? await readS3Body(raw)
+        : await readBodyLimited(raw, model.metadata.service === "ecr" ? MAX_ECR_BODY_BYTES : MAX_BODY_BYTES);
     // S3 serves anonymous requests (public buckets); the other model services need a signature.
     const anonymous = model.metadata.service === "s3" ? "s3" : undefined;
     const auth = await authenticated(c, url, body, requestId, signature, anonymous);

@@ -8,6 +8,12 @@ import { AwsError } from "./errors";
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
+ * ECR's PutImage takes a manifest of up to 4 MiB (4,194,304 characters) inside a JSON body, where
+ * escaping may grow it: ECR bodies may be 9 MiB, so an oversize manifest gets ECR's own answer.
+ */
+export const MAX_ECR_BODY_BYTES = 9 * 1024 * 1024;
+
+/**
  * S3 bodies (PutObject, UploadPart) are held whole in memory (SigV4 hashes the body before anything
  * is written): up to 16 MiB of data — twice the AWS CLI's 8 MiB multipart threshold and part size,
  * so `aws s3 cp` of any file is PutObjects and UploadParts that fit, and lib-storage's 5 MiB parts

@@ -11,6 +11,7 @@ import { sqsActions } from "./sqs/queues";
 import { organizationsActions } from "./organizations/index";
 import { lambdaActions } from "./lambda/functions";
 import { ec2Actions } from "./ec2/instances";
+import { ecrActions } from "./ecr/index";
 import { SERVICE_MODELS } from "../data/generated/models/index";
 import type { ServiceModel } from "../protocol/model";
 
@@ -27,7 +28,7 @@ const ACTIONS: Readonly<Record<ServiceName, readonly RegisteredAction[]>> = {
   lambda: lambdaActions,
   ec2: ec2Actions,
   kms: [],
-  ecr: [],
+  ecr: ecrActions,
 };
 
 export const ALL_ACTIONS: readonly RegisteredAction[] = Object.values(ACTIONS).flat();

@@ -509,3 +509,58 @@ export const serviceSpecificCredentials = sqliteTable(
   },
   (t) => [index("service_specific_credentials_user").on(t.accountId, t.userId)],
 );
+
+/** ECR repositories (migrations/0016_ecr.sql): regional, keyed by (account, region, name). */
+export const ecrRepositories = sqliteTable(
+  "ecr_repositories",
+  {
+    accountId: text("account_id").notNull(),
+    region: text("region").notNull(),
+    name: text("name").notNull(),
+    /** epoch ms */
+    createdAt: integer("created_at").notNull(),
+    imageTagMutability: text("image_tag_mutability").notNull(),
+    scanOnPush: integer("scan_on_push").notNull(),
+    encryptionType: text("encryption_type").notNull(),
+    kmsKey: text("kms_key"),
+    /** the repository policy as SetRepositoryPolicy stored it; NULL when none */
+    policy: text("policy"),
+    /** JSON list of {Key, Value} */
+    tags: text("tags").notNull().default("[]"),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.region, t.name] })],
+);
+
+/** ECR images: a manifest stored as data, keyed by its digest within its repository. */
+export const ecrImages = sqliteTable(
+  "ecr_images",
+  {
+    accountId: text("account_id").notNull(),
+    region: text("region").notNull(),
+    repository: text("repository").notNull(),
+    digest: text("digest").notNull(),
+    manifest: text("manifest").notNull(),
+    mediaType: text("media_type").notNull(),
+    artifactMediaType: text("artifact_media_type"),
+    /** bytes: the config and layers the manifest names */
+    size: integer("size").notNull(),
+    /** JSON list of {digest, size, mediaType}: the blobs the manifest names (BatchCheckLayerAvailability) */
+    layers: text("layers").notNull(),
+    /** epoch ms */
+    pushedAt: integer("pushed_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.region, t.repository, t.digest] })],
+);
+
+/** ECR image tags: each names one image (digest) of its repository. */
+export const ecrImageTags = sqliteTable(
+  "ecr_image_tags",
+  {
+    accountId: text("account_id").notNull(),
+    region: text("region").notNull(),
+    repository: text("repository").notNull(),
+    tag: text("tag").notNull(),
+    digest: text("digest").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.region, t.repository, t.tag] })],
+);

@@ -152,7 +152,28 @@ export const MODEL_CONFIG: readonly ModelConfig[] = [
   // EC2 answers with a trailing slash on its namespace; the model has none.
   { service: "ec2", model: "ec2-2016-11-15", operations: ["DescribeInstances"], xmlNamespace: "http://ec2.amazonaws.com/doc/2016-11-15/" },
   { service: "kms", model: "kms-2014-11-01", operations: ["ListKeys"] },
-  { service: "ecr", model: "ecr-2015-09-21", operations: ["DescribeRepositories"] },
+  {
+    service: "ecr",
+    model: "ecr-2015-09-21",
+    operations: [
+      "CreateRepository",
+      "DescribeRepositories",
+      "DeleteRepository",
+      "SetRepositoryPolicy",
+      "GetRepositoryPolicy",
+      "DeleteRepositoryPolicy",
+      "GetAuthorizationToken",
+      "PutImage",
+      "BatchGetImage",
+      "ListImages",
+      "DescribeImages",
+      "BatchDeleteImage",
+      "BatchCheckLayerAvailability",
+      "TagResource",
+      "UntagResource",
+      "ListTagsForResource",
+    ],
+  },
 ];
 
 const DEFAULT_ERRORS: Record<Protocol, ServiceErrorConventions> = {
