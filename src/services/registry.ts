@@ -11,6 +11,7 @@ import { sqsActions } from "./sqs/queues";
 import { organizationsActions } from "./organizations/organization";
 import { lambdaActions } from "./lambda/functions";
 import { ec2Actions } from "./ec2/instances";
+import { kmsActions } from "./kms/index";
 import { SERVICE_MODELS } from "../data/generated/models/index";
 import type { ServiceModel } from "../protocol/model";
 
@@ -26,7 +27,7 @@ const ACTIONS: Readonly<Record<ServiceName, readonly RegisteredAction[]>> = {
   organizations: organizationsActions,
   lambda: lambdaActions,
   ec2: ec2Actions,
-  kms: [],
+  kms: kmsActions,
   ecr: [],
 };
 
