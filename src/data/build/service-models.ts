@@ -145,6 +145,9 @@ export const MODEL_CONFIG: readonly ModelConfig[] = [
       "UntagResource",
       "ListResourceTags",
     ],
+    // KMS sends its AccessDeniedException with status 400 (reports quoting AWS: "status code: 400", milvus#44981;
+    // "Status Code: 400; Error Code: AccessDeniedException", tryolabs/aws-workshop#6).
+    errors: { accessDeniedStatus: 400 },
   },
   { service: "ecr", model: "ecr-2015-09-21", operations: ["DescribeRepositories"] },
 ];

@@ -13,7 +13,7 @@ import { authorizeCall } from "../../authz/authorize";
 import { AwsError } from "../../protocol/errors";
 import { getKey, type KeyRow } from "../../store/kms-keys";
 import { decodeBlob, open, seal, type Blob } from "./blob";
-import { encryptionContextKeys, keyArn, kmsErr, kmsTarget, materialOf, requireUsable, resolveKey } from "./common";
+import { encryptionContextKeys, keyArn, kmsErr, kmsTarget, materialOf, regionOf, requireUsable, resolveKey } from "./common";
 
 const MAX_PLAINTEXT = 4096;
 const MAX_CIPHERTEXT = 6144;
@@ -74,11 +74,22 @@ export const Encrypt = defineAction({
   },
 });
 
-/** The key a ciphertext blob names; InvalidCiphertextException when it names none of ours. */
+/**
+ * The key a ciphertext blob names: InvalidCiphertextException when the bytes are not a blob; AWS's
+ * AccessDeniedException (400, its words, widely reported) when the key it names is not there — deleted,
+ * or of another region.
+ */
 async function blobKey(ctx: ActionContext, bytes: Uint8Array | undefined): Promise<{ blob: Blob; key: KeyRow }> {
   const blob = decodeBlob(checkLength("ciphertextBlob", bytes, MAX_CIPHERTEXT));
-  const key = blob ? await getKey(ctx.db, blob.keyId) : undefined;
-  if (!blob || !key) throw kmsErr.invalidCiphertext();
+  if (!blob) throw kmsErr.invalidCiphertext();
+  const key = await getKey(ctx.db, blob.keyId);
+  const gone = key?.keyState === "PendingDeletion" && key.deletionDate !== undefined && key.deletionDate <= ctx.request.now;
+  if (!key || gone || key.region !== regionOf(ctx))
+    throw new AwsError(
+      "AccessDeniedException",
+      "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.",
+      400,
+    );
   return { blob, key };
 }
 

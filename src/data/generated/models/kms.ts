@@ -3,7 +3,7 @@
 import type { ServiceModel } from "../../../protocol/model";
 
 export const KMS_MODEL: ServiceModel = {
-metadata: {"service":"kms","protocol":"json","apiVersion":"2014-11-01","endpointPrefix":"kms","signingName":"kms","errors":{"accessDenied":"AccessDeniedException","unknownOperation":"UnknownOperationException","validation":"ValidationException"},"source":"aws-sdk@2.1693.0 apis/kms-2014-11-01.min.json","jsonVersion":"1.1","targetPrefix":"TrentService"},
+metadata: {"service":"kms","protocol":"json","apiVersion":"2014-11-01","endpointPrefix":"kms","signingName":"kms","errors":{"accessDenied":"AccessDeniedException","unknownOperation":"UnknownOperationException","validation":"ValidationException","accessDeniedStatus":400},"source":"aws-sdk@2.1693.0 apis/kms-2014-11-01.min.json","jsonVersion":"1.1","targetPrefix":"TrentService"},
 operations: {
 "CreateKey": {"name":"CreateKey","http":{"method":"POST","requestUri":"/"},"input":4,"output":16},
 "DescribeKey": {"name":"DescribeKey","http":{"method":"POST","requestUri":"/"},"input":18,"output":16},
