@@ -1,4 +1,5 @@
--- KMS (issue 17): symmetric keys with their key policy and key material, and aliases. Key ids are
+-- KMS (issue 17): symmetric keys with their key policy, key material and grants (a JSON array, read with
+-- the key on every call: grants are the third authorization path), and aliases. Key ids are
 -- UUIDs (globally unique: the primary key), each row naming its owner account and region. The key
 -- material is 32 random bytes (base64) kept in D1 — a sandbox, not an HSM. key_state is AWS's
 -- KeyState (Enabled, Disabled, PendingDeletion); deletion_date is set while PendingDeletion.
@@ -12,7 +13,8 @@ CREATE TABLE `kms_keys` (
 	`deletion_date` integer,
 	`policy` text NOT NULL,
 	`material` text NOT NULL,
-	`tags` text DEFAULT '{}' NOT NULL
+	`tags` text DEFAULT '{}' NOT NULL,
+	`grants` text DEFAULT '[]' NOT NULL
 );
 --> statement-breakpoint
 CREATE INDEX `kms_keys_account` ON `kms_keys` (`account_id`, `region`, `key_id`);

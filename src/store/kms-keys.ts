@@ -22,6 +22,20 @@ export interface KeyRow {
   /** 32 bytes, base64 */
   material: string;
   tags: Record<string, string>;
+  grants: Grant[];
+}
+
+/** A grant (CreateGrant), kept with its key. */
+export interface Grant {
+  grantId: string;
+  name?: string;
+  granteePrincipal: string;
+  retiringPrincipal?: string;
+  issuingAccount: string;
+  operations: string[];
+  constraints?: { EncryptionContextEquals?: Record<string, string>; EncryptionContextSubset?: Record<string, string> };
+  /** epoch ms */
+  creationDate: number;
 }
 
 export type AliasRow = Row<typeof kmsAliases>;
@@ -39,6 +53,7 @@ function keyOf(r: Row<typeof kmsKeys>): KeyRow {
     policy: r.policy,
     material: r.material,
     tags: {},
+    grants: [],
   };
   if (typeof r.deletionDate === "number") k.deletionDate = r.deletionDate;
   try {
@@ -47,6 +62,12 @@ function keyOf(r: Row<typeof kmsKeys>): KeyRow {
       for (const [key, v] of Object.entries(t)) if (typeof v === "string") k.tags[key] = v;
   } catch {
     // a row written by hand: no tags
+  }
+  try {
+    const g: unknown = JSON.parse(r.grants);
+    if (Array.isArray(g)) k.grants = g as Grant[];
+  } catch {
+    // a row written by hand: no grants
   }
   return k;
 }
@@ -91,6 +112,14 @@ export async function setKeyPolicy(db: Db, keyId: string, policy: string): Promi
 
 export async function setKeyTags(db: Db, keyId: string, tags: Record<string, string>): Promise<void> {
   await statement(db, sql`UPDATE ${kmsKeys} SET ${bare(kmsKeys.tags)} = ${JSON.stringify(tags)} WHERE ${kmsKeys.keyId} = ${keyId}`).run();
+}
+
+/** Replaces the key's grants (CreateGrant, RetireGrant, RevokeGrant: read, change, write back). */
+export async function setKeyGrants(db: Db, keyId: string, grants: readonly Grant[]): Promise<void> {
+  await statement(
+    db,
+    sql`UPDATE ${kmsKeys} SET ${bare(kmsKeys.grants)} = ${JSON.stringify(grants)} WHERE ${kmsKeys.keyId} = ${keyId}`,
+  ).run();
 }
 
 export async function getAlias(db: Db, accountId: string, region: string, aliasName: string): Promise<AliasRow | undefined> {

@@ -525,6 +525,8 @@ export const kmsKeys = sqliteTable(
     material: text("material").notNull(),
     /** JSON object of the key's tags */
     tags: text("tags").notNull().default("{}"),
+    /** JSON array of the key's grants (src/store/kms-keys.ts Grant) */
+    grants: text("grants").notNull().default("[]"),
   },
   (t) => [index("kms_keys_account").on(t.accountId, t.region, t.keyId)],
 );

@@ -433,6 +433,106 @@ describe("the key policy delegation lab", () => {
   });
 });
 
+describe("grants: the third authorization path", () => {
+  it("a grant lets its grantee use the key without any policy, within its constraints, until it is revoked or retired", async () => {
+    const k = (await kms(rootA).createKey({}).promise()).KeyMetadata!;
+    const grantee = await newUser(rootA, "kms-grantee");
+    const retirer = await newUser(rootA, "kms-retirer");
+    await expectKmsError(
+      kms(grantee.creds)
+        .encrypt({ KeyId: k.Arn!, Plaintext: "x", EncryptionContext: { app: "lab" } })
+        .promise(),
+      "AccessDeniedException",
+    );
+
+    const g = await kms(rootA)
+      .createGrant({
+        KeyId: k.KeyId!,
+        GranteePrincipal: grantee.arn,
+        Operations: ["Encrypt", "Decrypt"],
+        Constraints: { EncryptionContextSubset: { app: "lab" } },
+        Name: "lab-grant",
+      })
+      .promise();
+    expect(g.GrantId).toMatch(/^[0-9a-f]{64}$/);
+    const blob = (
+      await kms(grantee.creds)
+        .encrypt({ KeyId: k.Arn!, Plaintext: "x", EncryptionContext: { app: "lab", extra: "1" } })
+        .promise()
+    ).CiphertextBlob!;
+    await expectKmsError(
+      kms(grantee.creds).encrypt({ KeyId: k.Arn!, Plaintext: "x" }).promise(),
+      "AccessDeniedException",
+      // Outside the grant's constraint: the default key policy delegates to IAM, where the grantee has nothing.
+      /because no identity-based policy allows the kms:Encrypt action$/,
+    );
+    await expectKmsError(
+      kms(grantee.creds)
+        .generateDataKey({ KeyId: k.Arn!, KeySpec: "AES_256", EncryptionContext: { app: "lab" } })
+        .promise(),
+      "AccessDeniedException",
+    );
+    await kms(grantee.creds)
+      .decrypt({ CiphertextBlob: blob, EncryptionContext: { app: "lab", extra: "1" } })
+      .promise();
+
+    const listed = await kms(rootA).listGrants({ KeyId: k.KeyId! }).promise();
+    expect(listed.Grants).toEqual([
+      expect.objectContaining({
+        KeyId: k.Arn,
+        GrantId: g.GrantId,
+        Name: "lab-grant",
+        GranteePrincipal: grantee.arn,
+        IssuingAccount: `arn:aws:iam::${accountA}:root`,
+        Operations: ["Encrypt", "Decrypt"],
+        Constraints: { EncryptionContextSubset: { app: "lab" } },
+      }),
+    ]);
+    // Neither its retiring principal nor granted RetireGrant: the grantee cannot retire it.
+    await expectKmsError(kms(grantee.creds).retireGrant({ GrantToken: g.GrantToken! }).promise(), "AccessDeniedException");
+    await kms(rootA).revokeGrant({ KeyId: k.KeyId!, GrantId: g.GrantId! }).promise();
+    await expectKmsError(
+      kms(grantee.creds)
+        .encrypt({ KeyId: k.Arn!, Plaintext: "x", EncryptionContext: { app: "lab" } })
+        .promise(),
+      "AccessDeniedException",
+    );
+    await expectKmsError(kms(rootA).revokeGrant({ KeyId: k.KeyId!, GrantId: g.GrantId! }).promise(), "NotFoundException");
+
+    const g2 = await kms(rootA)
+      .createGrant({ KeyId: k.KeyId!, GranteePrincipal: grantee.arn, RetiringPrincipal: retirer.arn, Operations: ["DescribeKey"] })
+      .promise();
+    await kms(grantee.creds).describeKey({ KeyId: k.Arn! }).promise();
+    await kms(retirer.creds).retireGrant({ GrantToken: g2.GrantToken! }).promise();
+    expect((await kms(rootA).listGrants({ KeyId: k.KeyId! }).promise()).Grants).toEqual([]);
+    await expectKmsError(kms(grantee.creds).describeKey({ KeyId: k.Arn! }).promise(), "AccessDeniedException");
+  });
+
+  it("bad grants: no operations, an unknown operation, a grantee that is not a principal, a bad token", async () => {
+    const k = (await kms(rootA).createKey({}).promise()).KeyMetadata!;
+    const grantee = `arn:aws:iam::${accountA}:user/someone`;
+    await expectKmsError(
+      kms(rootA).createGrant({ KeyId: k.KeyId!, GranteePrincipal: grantee, Operations: [] }).promise(),
+      "ValidationException",
+    );
+    await expectKmsError(
+      kms(rootA)
+        .createGrant({ KeyId: k.KeyId!, GranteePrincipal: grantee, Operations: ["Fly"] })
+        .promise(),
+      "ValidationException",
+    );
+    await expectKmsError(
+      kms(rootA)
+        .createGrant({ KeyId: k.KeyId!, GranteePrincipal: "nobody", Operations: ["Encrypt"] })
+        .promise(),
+      "ValidationException",
+    );
+    await expectKmsError(kms(rootA).retireGrant({ GrantToken: "not-a-token" }).promise(), "InvalidGrantTokenException");
+    // The key still works for its owner.
+    await kms(rootA).encrypt({ KeyId: k.KeyId!, Plaintext: "x" }).promise();
+  });
+});
+
 describe.skipIf(!hasAwsCli)("the AWS CLI", () => {
   it("create-key, encrypt and decrypt round trip (blobs through fileb://, as either CLI reads them)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "kms-cli-"));

@@ -144,6 +144,10 @@ export const MODEL_CONFIG: readonly ModelConfig[] = [
       "TagResource",
       "UntagResource",
       "ListResourceTags",
+      "CreateGrant",
+      "ListGrants",
+      "RetireGrant",
+      "RevokeGrant",
     ],
     // KMS sends its AccessDeniedException with status 400 (reports quoting AWS: "status code: 400", milvus#44981;
     // "Status Code: 400; Error Code: AccessDeniedException", tryolabs/aws-workshop#6).

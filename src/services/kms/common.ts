@@ -8,11 +8,13 @@
  * account's IAM policies. So the key policy is a resource policy that must allow
  * (`requireResourceAllow`), and the engine's usual rules do the rest: naming the caller grants on
  * its own; naming the account needs an identity-based Allow too; across accounts, both must allow.
+ * Grants, the third path, reach the engine as one more resource policy (./grants.ts `grantsPolicy`).
  */
 import type { XmlValue } from "../../protocol/xml";
 import type { ActionContext, AuthzTarget } from "../action";
 import { AwsError } from "../../protocol/errors";
 import { getAlias, getKey, type KeyRow } from "../../store/kms-keys";
+import { grantsPolicy } from "./grant-policy";
 
 export const kmsErr = {
   notFound: (m: string): AwsError => new AwsError("NotFoundException", m, 400),
@@ -100,7 +102,12 @@ export function kmsTarget(ctx: ActionContext, k: KeyRow, context: Record<string,
   return {
     resource: arn,
     resourceAccount: k.accountId,
-    resourcePolicies: [{ id: arn, json: k.policy, kind: "resource" }],
+    resourcePolicies: k.grants.length
+      ? [
+          { id: arn, json: k.policy, kind: "resource" },
+          { id: `${arn}/grants`, json: grantsPolicy(k.grants), kind: "resource" },
+        ]
+      : [{ id: arn, json: k.policy, kind: "resource" }],
     requireResourceAllow: true,
     context: { "kms:CallerAccount": ctx.caller.principal.account, ...resourceTags(k), ...context },
   };

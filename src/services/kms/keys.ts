@@ -102,6 +102,7 @@ export const CreateKey = defineAction({
       policy: defaultKeyPolicy(account),
       material: toBase64(newKeyMaterial()),
       tags: tagMap(input.Tags ?? []),
+      grants: [],
     };
     if (input.Policy !== undefined) {
       key.policy = validateKeyPolicy(input.Policy);
