@@ -5,14 +5,15 @@
  * and the key-policy delegation lab — IAM policies count only while the key policy names the
  * account; across accounts the key policy and the caller's identity policy must both allow.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import KMS from "aws-sdk/clients/kms";
 import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from "@aws-sdk/client-iam";
 import { accountCreds, createAccount, iam, url, type Creds } from "../helpers/sandbox";
-import { awsCli, hasAwsCli } from "../helpers/aws-cli";
 
 process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = "1";
 
@@ -533,34 +534,77 @@ describe("grants: the third authorization path", () => {
   });
 });
 
-describe.skipIf(!hasAwsCli)("the AWS CLI", () => {
-  it("create-key, encrypt and decrypt round trip (blobs through fileb://, as either CLI reads them)", async () => {
+/** Every installed CLI: the one on PATH (v1 here) and Debian's v2 at /usr/bin/aws, each once. */
+const CLIS: string[] = [];
+for (const bin of ["aws", "/usr/bin/aws"]) {
+  if (bin.startsWith("/") && !existsSync(bin)) continue;
+  const v = await promisify(execFile)(bin, ["--version"]).then(
+    (r) => (r.stdout + r.stderr).split("/")[1]?.split(".")[0],
+    () => undefined,
+  );
+  if (v && !CLIS.some((b) => b.endsWith(`#${v}`))) CLIS.push(`${bin}#${v}`);
+}
+
+/** `aws <args>` with credentials in the environment and no config files: the parsed JSON answer, or the error text. */
+async function cli(
+  bin: string,
+  creds: Creds,
+  args: string[],
+): Promise<{ ok: true; out: Record<string, unknown> } | { ok: false; stderr: string }> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: creds.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+    AWS_DEFAULT_REGION: "us-east-1",
+    AWS_PAGER: "",
+    AWS_CONFIG_FILE: "/dev/null",
+    AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+  };
+  delete env.AWS_SESSION_TOKEN;
+  return promisify(execFile)(bin, [...args, "--endpoint-url", url(), "--output", "json"], { env }).then(
+    (r) => ({ ok: true as const, out: (r.stdout.trim() ? JSON.parse(r.stdout) : {}) as Record<string, unknown> }),
+    (e: { stderr?: string }) => ({ ok: false as const, stderr: e.stderr ?? "" }),
+  );
+}
+
+describe.each(CLIS.map((c) => [c.split("#")[0]!, `v${c.split("#")[1]}`] as const))("the AWS CLI %s (%s)", (bin) => {
+  it("create-key, encrypt and decrypt (blobs through fileb://, as either CLI reads them), and a denial in KMS's words", async () => {
     const dir = mkdtempSync(join(tmpdir(), "kms-cli-"));
-    const k = await awsCli<{ KeyMetadata: { KeyId: string; Arn: string } }>(rootA, "kms", "create-key", "--description", "cli");
+    const created = await cli(bin, rootA, ["kms", "create-key", "--description", "cli"]);
+    if (!created.ok) throw new Error(created.stderr);
+    const meta = created.out.KeyMetadata as { KeyId: string; Arn: string };
     writeFileSync(join(dir, "plain"), "from the cli");
-    const e = await awsCli<{ CiphertextBlob: string }>(
-      rootA,
+    const e = await cli(bin, rootA, [
       "kms",
       "encrypt",
       "--key-id",
-      k.KeyMetadata.KeyId,
+      meta.KeyId,
       "--plaintext",
       `fileb://${join(dir, "plain")}`,
       "--encryption-context",
       "app=cli",
-    );
-    writeFileSync(join(dir, "blob"), Buffer.from(e.CiphertextBlob, "base64"));
-    const d = await awsCli<{ Plaintext: string; KeyId: string }>(
-      rootA,
+    ]);
+    if (!e.ok) throw new Error(e.stderr);
+    writeFileSync(join(dir, "blob"), Buffer.from(e.out.CiphertextBlob as string, "base64"));
+    const d = await cli(bin, rootA, [
       "kms",
       "decrypt",
       "--ciphertext-blob",
       `fileb://${join(dir, "blob")}`,
       "--encryption-context",
       "app=cli",
+    ]);
+    if (!d.ok) throw new Error(d.stderr);
+    expect(Buffer.from(d.out.Plaintext as string, "base64").toString()).toBe("from the cli");
+    expect(d.out.KeyId).toBe(meta.Arn);
+    const wrong = await cli(bin, rootA, ["kms", "decrypt", "--ciphertext-blob", `fileb://${join(dir, "blob")}`]);
+    expect(wrong.ok ? "" : wrong.stderr).toContain("An error occurred (InvalidCiphertextException) when calling the Decrypt operation");
+
+    const nobody = await newUser(rootA, `kms-cli-nobody-${bin.length}`);
+    const denied = await cli(bin, nobody.creds, ["kms", "encrypt", "--key-id", meta.Arn, "--plaintext", `fileb://${join(dir, "plain")}`]);
+    expect(denied.ok ? "" : denied.stderr.trim()).toBe(
+      `An error occurred (AccessDeniedException) when calling the Encrypt operation: User: ${nobody.arn} is not authorized to perform: kms:Encrypt on resource: ${meta.Arn} because no identity-based policy allows the kms:Encrypt action`,
     );
-    expect(Buffer.from(d.Plaintext, "base64").toString()).toBe("from the cli");
-    expect(d.KeyId).toBe(k.KeyMetadata.Arn);
   });
 });
 

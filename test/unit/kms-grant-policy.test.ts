@@ -45,7 +45,10 @@ describe("grantsPolicy", () => {
   });
 
   it("service grantees are Service principals; every document parses as a resource policy", () => {
-    const doc = grantsPolicy([base({ granteePrincipal: "ec2.amazonaws.com" }), base({ grantId: "c".repeat(64), granteePrincipal: "222222222222" })]);
+    const doc = grantsPolicy([
+      base({ granteePrincipal: "ec2.amazonaws.com" }),
+      base({ grantId: "c".repeat(64), granteePrincipal: "222222222222" }),
+    ]);
     expect(JSON.parse(doc).Statement.map((s: { Principal: unknown }) => s.Principal)).toEqual([
       { Service: "ec2.amazonaws.com" },
       { AWS: "222222222222" },
