@@ -20,7 +20,8 @@
  * Cross account: both sides must allow.
  * A Deny's NotPrincipal never spares an IAM user or role that has a permissions boundary (AWS documents
  * that such a statement always denies it). The root user of the resource's account is allowed unless an
- * SCP/RCP/resource policy denies.
+ * SCP/RCP/resource policy denies — unless the resource policy is mandatory (`requireResourceAllow`: KMS key
+ * policies, trust policies), which must then allow the root user (directly or by naming its account) as anyone else.
  * sts:GetCallerIdentity is always allowed.
  *
  * Deciding only (`{ explain: false }`, the live authorizer's allow path) the analysis records nothing and
@@ -464,7 +465,9 @@ function organizations(a: Analysis, steps: Steps): Verdict | null {
 
 /** Callers without identity policies: the root user in its own account, services, anonymous callers. */
 function callerWithoutIdentityPolicies(a: Analysis, steps: Steps): Verdict | null {
-  if (a.identitySide === "root" && !a.crossAccount) {
+  // Where the resource policy is mandatory (KMS key policies, trust policies), it binds the root user too:
+  // a key policy that does not name the account locks out even its root user (AWS, KMS key policies).
+  if (a.identitySide === "root" && !a.crossAccount && !a.requireResourceAllow) {
     step(steps, "the root user of the resource's account is allowed");
     return verdict(steps, "rootUser");
   }

@@ -54,8 +54,8 @@ export function errorForProtocol(model: ServiceModel, err: AwsError, decisionId:
   const p = model.metadata.protocol;
   if (err.code === "AccessDenied" && err.status === 403) {
     if (p === "ec2") return unauthorizedOperation(err.message, decisionId ?? "");
-    const code = model.metadata.errors.accessDenied;
-    return code === err.code ? err : new AwsError(code, err.message, 403);
+    const { accessDenied: code, accessDeniedStatus: status = 403 } = model.metadata.errors;
+    return code === err.code && status === 403 ? err : new AwsError(code, err.message, status);
   }
   const renamed = (p === "json" || p === "rest-json" ? JSON_AUTH : p === "rest-xml" ? S3_AUTH : p === "ec2" ? EC2_AUTH : undefined)?.[
     err.code

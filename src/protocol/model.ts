@@ -106,6 +106,8 @@ export interface ServiceMetadata {
 export interface ServiceErrorConventions {
   /** A denial by IAM: AccessDenied (REST-XML/Query), AccessDeniedException (JSON), UnauthorizedOperation (EC2). */
   readonly accessDenied: string;
+  /** The HTTP status of that denial when the service does not send 403 (KMS answers AccessDeniedException with 400). */
+  readonly accessDeniedStatus?: number;
   /** An operation the service does not have (or iamlab does not serve). */
   readonly unknownOperation: string;
   /** An input that breaks the model's constraints. */

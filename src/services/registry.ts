@@ -12,6 +12,7 @@ import { organizationsActions } from "./organizations/index";
 import { lambdaActions } from "./lambda/functions";
 import { ec2Actions } from "./ec2/instances";
 import { ecrActions } from "./ecr/index";
+import { kmsActions } from "./kms/index";
 import { SERVICE_MODELS } from "../data/generated/models/index";
 import type { ServiceModel } from "../protocol/model";
 
@@ -27,7 +28,7 @@ const ACTIONS: Readonly<Record<ServiceName, readonly RegisteredAction[]>> = {
   organizations: organizationsActions,
   lambda: lambdaActions,
   ec2: ec2Actions,
-  kms: [],
+  kms: kmsActions,
   ecr: ecrActions,
 };
 

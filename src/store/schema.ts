@@ -564,3 +564,41 @@ export const ecrImageTags = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.accountId, t.region, t.repository, t.tag] })],
 );
+
+/** KMS keys (migrations/0015_kms.sql): symmetric keys, their key policy and their key material (base64). */
+export const kmsKeys = sqliteTable(
+  "kms_keys",
+  {
+    keyId: text("key_id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    region: text("region").notNull(),
+    description: text("description").notNull().default(""),
+    /** AWS's KeyState: Enabled, Disabled, PendingDeletion */
+    keyState: text("key_state").notNull(),
+    /** epoch ms */
+    creationDate: integer("creation_date").notNull(),
+    /** epoch ms; set while PendingDeletion */
+    deletionDate: integer("deletion_date"),
+    policy: text("policy").notNull(),
+    material: text("material").notNull(),
+    /** JSON object of the key's tags */
+    tags: text("tags").notNull().default("{}"),
+    /** JSON array of the key's grants (src/store/kms-keys.ts Grant) */
+    grants: text("grants").notNull().default("[]"),
+  },
+  (t) => [index("kms_keys_account").on(t.accountId, t.region, t.keyId)],
+);
+
+/** KMS aliases (`alias/…`), per account and region. */
+export const kmsAliases = sqliteTable(
+  "kms_aliases",
+  {
+    accountId: text("account_id").notNull(),
+    region: text("region").notNull(),
+    aliasName: text("alias_name").notNull(),
+    targetKeyId: text("target_key_id").notNull(),
+    /** epoch ms */
+    creationDate: integer("creation_date").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.region, t.aliasName] })],
+);

@@ -81,6 +81,8 @@ export interface PolicyCase {
   identity?: Doc[];
   resourcePolicies?: Doc[];
   requireResourceAllow?: boolean;
+  /** How the resource policies parse: trust policies by default with requireResourceAllow (KMS key policies are `resource`). */
+  resourcePolicyKind?: "resource" | "trust";
   boundary?: Doc[];
   session?: Doc[];
   scps?: Doc[][];
@@ -133,7 +135,7 @@ export function buildCase(c: PolicyCase): { req: AuthzRequest; set: PolicySet } 
   if (!principal) throw new Error(`unknown principal shorthand ${String(c.principal)}`);
   const req: AuthzRequest = { principal, action: c.action, resource: c.resource, context: c.context ?? {} };
   if (c.resourceAccount) req.resourceAccount = c.resourceAccount;
-  const resourceKind: PolicyKind = c.requireResourceAllow ? "trust" : "resource";
+  const resourceKind: PolicyKind = c.resourcePolicyKind ?? (c.requireResourceAllow ? "trust" : "resource");
   const set: PolicySet = { identity: sources(c.identity, "identity", "identity", `arn:aws:iam::${A}:policy/id`) };
   if (c.resourcePolicies) set.resource = sources(c.resourcePolicies, "resource", resourceKind, "resource-policy-");
   if (c.requireResourceAllow) set.requireResourceAllow = true;
