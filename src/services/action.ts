@@ -25,6 +25,8 @@ export interface RequestInfo {
   region: string;
   userAgent: string;
   secureTransport: boolean;
+  /** the endpoint the client called, `http://host:port` (SQS's queue URLs name it) */
+  origin?: string;
   /** the TLS version of an https request as AWS names it (`1.2`, `1.3`); absent over plain http */
   tlsVersion?: string;
   /** how the request was signed (S3's s3:authType, s3:signatureAge, s3:x-amz-content-sha256); absent when unsigned */
