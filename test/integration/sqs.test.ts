@@ -27,7 +27,7 @@ import {
   TagQueueCommand,
 } from "@aws-sdk/client-sqs";
 import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from "@aws-sdk/client-iam";
-import { accountCreds, createAccount, iam, setClock, url, type Creds } from "../helpers/sandbox";
+import { accountCreds, adminFetch, createAccount, iam, setClock, url, type Creds } from "../helpers/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";
 
 const sqs = (creds: Creds) => new SQSClient({ endpoint: url(), region: "us-east-1", credentials: creds, maxAttempts: 1 });
@@ -443,3 +443,18 @@ async function cli(bin: string, creds: Creds, ...args: string[]): Promise<{ code
     (x: { code: number; stdout: string; stderr: string }) => x,
   );
 }
+
+describe("account reset", () => {
+  it("empties the account's queues: the queue is gone, a queue of the same name starts empty", async () => {
+    const c = await createAccount();
+    const root = accountCreds(c);
+    const name = qname("reset");
+    const q = (await sqs(root).send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
+    await sqs(root).send(new SendMessageCommand({ QueueUrl: q, MessageBody: "before" }));
+    expect((await adminFetch(`/accounts/${c.accountId}/reset`, { method: "POST" })).status).toBe(200);
+    await expectAwsError(sqs(root).send(new ReceiveMessageCommand({ QueueUrl: q })), "AWS.SimpleQueueService.NonExistentQueue", 400);
+    const again = (await sqs(root).send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
+    expect(again).toBe(q);
+    expect((await sqs(root).send(new ReceiveMessageCommand({ QueueUrl: again }))).Messages).toBeUndefined();
+  });
+});
