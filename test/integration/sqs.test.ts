@@ -444,6 +444,82 @@ async function cli(bin: string, creds: Creds, ...args: string[]): Promise<{ code
   );
 }
 
+describe.skipIf(clis.length === 0)("the AWS CLIs (JSON and, Debian's v2 2.9, the Query form)", () => {
+  it("create, send with attributes, receive, delete, attributes, errors", async () => {
+    for (const bin of clis) {
+      const name = qname("cli");
+      const created = await cli(bin, rootA, "sqs", "create-queue", "--queue-name", name, "--attributes", "VisibilityTimeout=60");
+      expect(created.code, created.stderr).toBe(0);
+      const q = JSON.parse(created.stdout).QueueUrl as string;
+      expect(q).toBe(`${url()}/${accountA}/${name}`);
+      const attrs = JSON.stringify({ City: { DataType: "String", StringValue: "Any City" }, N: { DataType: "Number", StringValue: "7" } });
+      const sent = await cli(
+        bin,
+        rootA,
+        "sqs",
+        "send-message",
+        "--queue-url",
+        q,
+        "--message-body",
+        "via cli",
+        "--message-attributes",
+        attrs,
+      );
+      expect(sent.code, sent.stderr).toBe(0);
+      const s = JSON.parse(sent.stdout);
+      const got = await cli(
+        bin,
+        rootA,
+        "sqs",
+        "receive-message",
+        "--queue-url",
+        q,
+        "--message-attribute-names",
+        "All",
+        "--attribute-names",
+        "All",
+      );
+      expect(got.code, got.stderr).toBe(0);
+      const m = JSON.parse(got.stdout).Messages[0];
+      expect(m).toMatchObject({ Body: "via cli", MD5OfBody: s.MD5OfMessageBody, MD5OfMessageAttributes: s.MD5OfMessageAttributes });
+      expect(m.MessageAttributes.City).toEqual({ DataType: "String", StringValue: "Any City" });
+      expect(m.Attributes.ApproximateReceiveCount).toBe("1");
+      const del = await cli(bin, rootA, "sqs", "delete-message", "--queue-url", q, "--receipt-handle", m.ReceiptHandle);
+      expect(del.code, del.stderr).toBe(0);
+      const entries = JSON.stringify([
+        { Id: "a", MessageBody: "A" },
+        { Id: "b", MessageBody: "B", DelaySeconds: 901 },
+      ]);
+      const batch = await cli(bin, rootA, "sqs", "send-message-batch", "--queue-url", q, "--entries", entries);
+      expect(JSON.parse(batch.stdout), batch.stderr).toMatchObject({
+        Successful: [{ Id: "a" }],
+        Failed: [{ Id: "b", Code: "InvalidParameterValue", SenderFault: true }],
+      });
+      const a = JSON.parse((await cli(bin, rootA, "sqs", "receive-message", "--queue-url", q)).stdout).Messages[0];
+      expect(a.Body).toBe("A");
+      const delEntries = JSON.stringify([{ Id: "x", ReceiptHandle: a.ReceiptHandle }]);
+      const delBatch = await cli(bin, rootA, "sqs", "delete-message-batch", "--queue-url", q, "--entries", delEntries);
+      expect(JSON.parse(delBatch.stdout).Successful, delBatch.stderr).toEqual([{ Id: "x" }]);
+      const qa = await cli(
+        bin,
+        rootA,
+        "sqs",
+        "get-queue-attributes",
+        "--queue-url",
+        q,
+        "--attribute-names",
+        "VisibilityTimeout",
+        "QueueArn",
+      );
+      expect(JSON.parse(qa.stdout).Attributes).toEqual({ VisibilityTimeout: "60", QueueArn: `arn:aws:sqs:us-east-1:${accountA}:${name}` });
+      const missing = await cli(bin, rootA, "sqs", "get-queue-url", "--queue-name", `${name}-nope`);
+      expect(missing.stderr).toMatch(/AWS\.SimpleQueueService\.NonExistentQueue|QueueDoesNotExist/);
+      const tooMany = await cli(bin, rootA, "sqs", "receive-message", "--queue-url", q, "--max-number-of-messages", "11");
+      expect(tooMany.stderr).toMatch(/InvalidParameterValue/);
+    }
+  }, 60_000);
+});
+
 describe("account reset", () => {
   it("empties the account's queues: the queue is gone, a queue of the same name starts empty", async () => {
     const c = await createAccount();
