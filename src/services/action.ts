@@ -51,9 +51,9 @@ export interface AuthzTarget {
   /**
    * How a denial is worded. `s3`: S3's — the resource ARN in double quotes for a caller of the
    * bucket owner's account, and only "Access Denied" for anyone else (S3 gives the extra context to
-   * same-account callers only).
+   * same-account callers only). `sqs`: SQS's — the action in lower case (`sqs:sendmessage`).
    */
-  deniedMessage?: "s3";
+  deniedMessage?: "s3" | "sqs";
 }
 
 export interface ActionContext {

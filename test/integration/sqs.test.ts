@@ -356,7 +356,10 @@ describe("authorization: queue policies", () => {
     const userName = `sqs-same-${n++}`;
     const user = await newUser(rootA, userName);
     const e = await expectAwsError(sqs(user).send(new SendMessageCommand({ QueueUrl: q, MessageBody: "x" })), "AccessDenied", 403);
-    expect(e.message).toMatch(/not authorized to perform: sqs:SendMessage on resource: arn:aws:sqs:us-east-1:\d{12}:/);
+    // SQS's wording: the action in lower case.
+    expect(e.message).toMatch(
+      /^User: arn:aws:iam::\d{12}:user\/sqs-same-\d+ is not authorized to perform: sqs:sendmessage on resource: arn:aws:sqs:us-east-1:\d{12}:\S+ because no identity-based policy allows the sqs:sendmessage action$/,
+    );
     const arn = (await sqs(rootA).send(new GetQueueAttributesCommand({ QueueUrl: q, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
     const userArn = `arn:aws:iam::${accountA}:user/${userName}`;
     const policy = {
@@ -376,7 +379,12 @@ describe("authorization: queue policies", () => {
     const sender = await newUser(rootA, `sqs-sender-${n++}`, allow(["sqs:SendMessage", "sqs:GetQueueUrl"], arn));
     const idle = await newUser(rootA, `sqs-idle-${n++}`);
     // No queue policy: A's identity policy alone is not enough across accounts.
-    await expectAwsError(sqs(sender).send(new SendMessageCommand({ QueueUrl: q, MessageBody: "x" })), "AccessDenied", 403);
+    await expectAwsError(
+      sqs(sender).send(new SendMessageCommand({ QueueUrl: q, MessageBody: "x" })),
+      "AccessDenied",
+      403,
+      /because no resource-based policy allows the sqs:sendmessage action$/,
+    );
     await sqs(rootB).send(
       new AddPermissionCommand({ QueueUrl: q, Label: "fromA", AWSAccountIds: [accountA], Actions: ["SendMessage", "GetQueueUrl"] }),
     );

@@ -34,7 +34,7 @@ export async function loadQueue(ctx: ActionContext, url: string | undefined): Pr
 /** The authorization target of a call on the queue. */
 export function queueTarget(q: QueueRow): AuthzTarget {
   const arn = queueArn(q);
-  const t: AuthzTarget = { resource: arn, resourceAccount: q.accountId };
+  const t: AuthzTarget = { resource: arn, resourceAccount: q.accountId, deniedMessage: "sqs" };
   if (q.policy !== undefined) t.resourcePolicies = [{ id: arn, json: q.policy, kind: "resource" }];
   const context: Record<string, string> = { "aws:ResourceAccount": q.accountId };
   for (const [k, v] of Object.entries(q.tags)) context[`aws:ResourceTag/${k}`] = v;

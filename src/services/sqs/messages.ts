@@ -219,7 +219,8 @@ function selectAttributes(attrs: Attrs, names: readonly string[]): Attrs {
 export const ReceiveMessage = defineAction({
   service: "sqs",
   name: "ReceiveMessage",
-  effect: "none",
+  // AWS's access level is Read; it changes no IAM state (model-protocol answers are never cached).
+  effect: "read",
   input: {},
   load: loadByUrl,
   target: (_i, _ctx, q: QueueRow) => queueTarget(q),

@@ -39,7 +39,10 @@ export const CreateQueue = defineAction({
   input: {},
   target: (i, ctx: ActionContext) => {
     const name = (i as { QueueName?: string }).QueueName ?? "";
-    return { resource: queueArn({ region: ctx.request.region, accountId: ctx.caller.principal.account, name }) };
+    return {
+      resource: queueArn({ region: ctx.request.region, accountId: ctx.caller.principal.account, name }),
+      deniedMessage: "sqs" as const,
+    };
   },
   handler: async (i, ctx) => {
     const input = i as { QueueName?: string; Attributes?: Record<string, string>; tags?: Record<string, string> };
@@ -94,7 +97,7 @@ export const ListQueues = defineAction({
   name: "ListQueues",
   effect: "read",
   input: {},
-  target: () => ({ resource: "*" }),
+  target: () => ({ resource: "*", deniedMessage: "sqs" as const }),
   handler: async (i, ctx) => {
     const input = i as { QueueNamePrefix?: string; MaxResults?: number; NextToken?: string };
     const max = input.MaxResults;
