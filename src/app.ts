@@ -170,6 +170,7 @@ function actionContext(
     region,
     userAgent: raw.headers.get("user-agent") ?? "",
     secureTransport: url.protocol === "https:",
+    origin: url.origin,
   };
   const tls = url.protocol === "https:" ? tlsVersionOf(raw) : undefined;
   if (tls) request.tlsVersion = tls;

@@ -1,6 +1,7 @@
 /** Bindings and configuration of the Worker (wrangler.toml vars + secrets). */
 import type { SessionsDO } from "./sessions/sessions-do";
 import type { ConsistencyDO } from "./consistency/consistency-do";
+import type { SqsQueueDO } from "./services/sqs/queue-do";
 
 export interface Env {
   DB: D1Database;
@@ -8,6 +9,8 @@ export interface Env {
   OBJECTS: R2Bucket;
   SESSIONS: DurableObjectNamespace<SessionsDO>;
   CONSISTENCY: DurableObjectNamespace<ConsistencyDO>;
+  /** SQS: one object per queue incarnation holding its messages (metadata in D1). */
+  SQS_QUEUES: DurableObjectNamespace<SqsQueueDO>;
   /** The account that exists on first start (default 123456789012). */
   IAMLAB_DEFAULT_ACCOUNT_ID?: string;
   /** Root access key of the default account; both must be set for it to be created. */

@@ -3,5 +3,6 @@ import { app } from "./app";
 
 export { SessionsDO } from "./sessions/sessions-do";
 export { ConsistencyDO } from "./consistency/consistency-do";
+export { SqsQueueDO } from "./services/sqs/queue-do";
 
 export default app;

@@ -59,6 +59,7 @@ async function startWrapped(entry: string, inspectorPort?: number): Promise<Inst
     durableObjects: {
       SESSIONS: { className: "SessionsDO", useSQLite: true },
       CONSISTENCY: { className: "ConsistencyDO", useSQLite: true },
+      SQS_QUEUES: { className: "SqsQueueDO", useSQLite: true },
     },
     host: "127.0.0.1",
     port: 0,

@@ -16,6 +16,20 @@ import { deleteAccountBodies } from "../store/s3-objects";
 import { getDb } from "../store/db";
 import { ensureDefaultAccount, resetAccount, restoreRootKey } from "../store/accounts";
 import { setConsistency } from "../consistency/client";
+import { accountQueueIds } from "../store/sqs-queues";
+import type { Db } from "../store/db";
+
+/**
+ * SQS: the messages of the account's queues live in one Durable Object per queue, named by an id
+ * that only the D1 row knows — read the ids before the rows go, clear the objects after. (A queue
+ * created again gets a new id, so leftovers are never visible; this frees their storage.)
+ */
+export async function queueStateOf(env: Env, db: Db, accountId: string): Promise<() => Promise<void>> {
+  const ids = await accountQueueIds(db, accountId);
+  return async () => {
+    await Promise.all(ids.map((id) => env.SQS_QUEUES.get(env.SQS_QUEUES.idFromName(id)).forget()));
+  };
+}
 
 /** Clears everything an account id holds outside D1 (after deleting the account, and before a new account with the id is configured). */
 export async function forgetAccountState(env: Env, accountId: string): Promise<void> {
@@ -40,6 +54,7 @@ export async function resetAccountState(env: Env, accountId: string, now: number
   const keyId = env.IAMLAB_ROOT_ACCESS_KEY_ID;
   const secret = env.IAMLAB_ROOT_SECRET_ACCESS_KEY;
   const isDefault = !!keyId && !!secret && accountId === (env.IAMLAB_DEFAULT_ACCOUNT_ID ?? "123456789012");
+  const forgetQueues = await queueStateOf(env, db, accountId);
   let existed = await resetAccount(db, accountId);
   if (!existed && isDefault) existed = await ensureDefaultAccount(db, accountId, keyId, secret, now);
   if (!existed) return false;
@@ -47,6 +62,7 @@ export async function resetAccountState(env: Env, accountId: string, now: number
   // The lab's consistency setting outlives the reset; its pending changes do not.
   const { config } = await consistencyStub(env, accountId).getConfig();
   await forgetAccountState(env, accountId);
+  await forgetQueues();
   if (config.mode !== "off") await setConsistency(env, db, accountId, config);
   return true;
 }

@@ -16,7 +16,7 @@ import { setConsistency } from "../consistency/client";
 import { assumeRoleAsService } from "../services/sts/service-sessions";
 import { AwsError } from "../protocol/errors";
 import { defaultConsistency } from "../consistency/defaults";
-import { forgetAccountState, resetAccountState } from "./account-lifecycle";
+import { forgetAccountState, queueStateOf, resetAccountState } from "./account-lifecycle";
 import { createLearner, learnerSnippets, parseLearner } from "./onboarding";
 
 export const admin = new Hono<{ Bindings: Env }>();
@@ -163,10 +163,11 @@ admin.patch("/accounts/:id", async (c) => {
 
 admin.delete("/accounts/:id", async (c) => {
   const id = c.req.param("id");
+  const forgetQueues = await queueStateOf(c.env, getDb(c.env.DB), id);
   const deleted = await deleteAccount(getDb(c.env.DB), id);
   afterAdminChange(id);
-  // Its sessions, consistency state and this isolate's decisions go too (an account created again with this id starts empty).
-  if (deleted) await forgetAccountState(c.env, id);
+  // Its sessions, consistency state, queues' messages and this isolate's decisions go too (an account created again with this id starts empty).
+  if (deleted) await Promise.all([forgetAccountState(c.env, id), forgetQueues()]);
   if (!deleted) return json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
   return json(200, { deleted: id });
 });

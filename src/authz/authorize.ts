@@ -222,5 +222,8 @@ export function deniedMessage(request: AuthzRequest, decision: Decision, target:
     // A bucket policy has no ARN of its own: S3 says "… with an explicit deny in a resource-based policy".
     return accessDeniedMessage(request, decision, { quoteResource: true, includePolicyArn: decision.deniedBy?.type !== "resource" });
   }
+  // SQS writes the action in lower case: "… not authorized to perform: sqs:sendmessage on resource: …
+  // because no identity-based policy allows the sqs:sendmessage action" (as users report it).
+  if (target.deniedMessage === "sqs") return accessDeniedMessage({ ...request, action: request.action.toLowerCase() }, decision);
   return accessDeniedMessage(request, decision);
 }

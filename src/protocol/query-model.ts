@@ -32,6 +32,35 @@ const QUERY_NAMES: Readonly<Record<string, Readonly<Record<string, { name: strin
     MessageSystemAttributeNames: { name: "MessageSystemAttributeName" },
     QueueUrls: { name: "QueueUrl" },
     TagKeys: { name: "TagKey" },
+    Messages: { name: "Message" },
+    AWSAccountIds: { name: "AWSAccountId" },
+    Actions: { name: "ActionName" },
+    StringListValues: { name: "StringListValue" },
+    BinaryListValues: { name: "BinaryListValue" },
+  },
+};
+
+/**
+ * Query names that depend on the operation (the batch calls' entries), by operation and member of
+ * its input or output structure: the wire name of a flattened list's items.
+ */
+const QUERY_OPERATION_NAMES: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, string>>>>>> = {
+  sqs: {
+    SendMessageBatch: {
+      Entries: "SendMessageBatchRequestEntry",
+      Successful: "SendMessageBatchResultEntry",
+      Failed: "BatchResultErrorEntry",
+    },
+    DeleteMessageBatch: {
+      Entries: "DeleteMessageBatchRequestEntry",
+      Successful: "DeleteMessageBatchResultEntry",
+      Failed: "BatchResultErrorEntry",
+    },
+    ChangeMessageVisibilityBatch: {
+      Entries: "ChangeMessageVisibilityBatchRequestEntry",
+      Successful: "ChangeMessageVisibilityBatchResultEntry",
+      Failed: "BatchResultErrorEntry",
+    },
   },
 };
 
@@ -79,7 +108,24 @@ export function queryFormOf(model: ServiceModel): ServiceModel {
     }
     shapes[i] = { ...s, members } satisfies StructureShape;
   }
-  f = { ...model, shapes };
+  // Operation-specific names: the operation gets its own copy of its input / output structure.
+  const operations = { ...model.operations };
+  for (const [op, renames] of Object.entries(QUERY_OPERATION_NAMES[model.metadata.service] ?? {})) {
+    const o = operations[op];
+    if (!o) continue;
+    const copy = (idx: number | undefined): number | undefined => {
+      const st = idx === undefined ? undefined : shapes[idx];
+      if (st?.type !== "structure") return idx;
+      const members: Record<string, Member> = {};
+      for (const [name, m] of Object.entries(st.members)) members[name] = renames[name] ? { ...m, locationName: renames[name] } : m;
+      shapes.push({ ...st, members } satisfies StructureShape);
+      return shapes.length - 1;
+    };
+    const input = copy(o.input);
+    const output = copy(o.output);
+    operations[op] = { ...o, ...(input !== undefined ? { input } : {}), ...(output !== undefined ? { output } : {}) };
+  }
+  f = { ...model, shapes, operations };
   forms.set(model, f);
   return f;
 }

@@ -25,6 +25,8 @@ export interface RequestInfo {
   region: string;
   userAgent: string;
   secureTransport: boolean;
+  /** the endpoint the client called, `http://host:port` (SQS's queue URLs name it) */
+  origin?: string;
   /** the TLS version of an https request as AWS names it (`1.2`, `1.3`); absent over plain http */
   tlsVersion?: string;
   /** how the request was signed (S3's s3:authType, s3:signatureAge, s3:x-amz-content-sha256); absent when unsigned */
@@ -49,9 +51,9 @@ export interface AuthzTarget {
   /**
    * How a denial is worded. `s3`: S3's — the resource ARN in double quotes for a caller of the
    * bucket owner's account, and only "Access Denied" for anyone else (S3 gives the extra context to
-   * same-account callers only).
+   * same-account callers only). `sqs`: SQS's — the action in lower case (`sqs:sendmessage`).
    */
-  deniedMessage?: "s3";
+  deniedMessage?: "s3" | "sqs";
 }
 
 export interface ActionContext {

@@ -7,7 +7,7 @@ import type { RegisteredAction, ServiceName } from "./action";
 import { iamActions } from "./iam/index";
 import { stsActions } from "./sts/index";
 import { s3Actions } from "./s3/index";
-import { sqsActions } from "./sqs/queues";
+import { sqsActions } from "./sqs/index";
 import { organizationsActions } from "./organizations/index";
 import { lambdaActions } from "./lambda/functions";
 import { ec2Actions } from "./ec2/instances";

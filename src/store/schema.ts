@@ -602,3 +602,28 @@ export const kmsAliases = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.accountId, t.region, t.aliasName] })],
 );
+
+/**
+ * SQS queues (migrations/0014_sqs.sql): the metadata; messages live in the queue's Durable Object
+ * (src/services/sqs/queue-do.ts) named by `queue_id`, fresh for each incarnation of the queue.
+ */
+export const sqsQueues = sqliteTable(
+  "sqs_queues",
+  {
+    accountId: text("account_id").notNull(),
+    name: text("name").notNull(),
+    queueId: text("queue_id").notNull(),
+    /** the region of the CreateQueue call's signature (the queue ARN's region) */
+    region: text("region").notNull(),
+    /** epoch seconds, as SQS reports CreatedTimestamp / LastModifiedTimestamp */
+    createdAt: integer("created_at").notNull(),
+    modifiedAt: integer("modified_at").notNull(),
+    /** JSON object of the settable attributes but Policy, as strings (SQS's wire form) */
+    attributes: text("attributes").notNull(),
+    /** the queue policy as stored; NULL when none */
+    policy: text("policy"),
+    /** JSON object of the queue's tags */
+    tags: text("tags").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.name] })],
+);

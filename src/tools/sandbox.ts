@@ -170,6 +170,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     durableObjects: {
       SESSIONS: { className: "SessionsDO", useSQLite: true },
       CONSISTENCY: { className: "ConsistencyDO", useSQLite: true },
+      SQS_QUEUES: { className: "SqsQueueDO", useSQLite: true },
     },
     ...(persist
       ? {

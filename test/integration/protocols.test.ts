@@ -73,7 +73,7 @@ describe("JSON 1.0 — SQS", () => {
     );
     expect(e.$metadata.httpStatusCode).toBe(403);
     expect(e.name).toMatch(/^AccessDenied/);
-    expect(e.message).toMatch(denial("sqs:ListQueues"));
+    expect(e.message).toMatch(denial("sqs:listqueues")); // SQS writes the action in lower case
   });
 });
 
@@ -90,7 +90,10 @@ describe("Query form of a JSON service — SQS as older CLIs (Debian's v2 2.9) s
     const denied = await rawSigned({ Action: "ListQueues", Version: "2012-11-05" }, { service: "sqs", creds: nobody });
     expect(denied.status).toBe(403);
     expect(denied.text).toContain("<Code>AccessDenied</Code>");
-    const unknown = await rawSigned({ Action: "PurgeQueue", Version: "2012-11-05", QueueUrl: "x" }, { service: "sqs", creds: root });
+    const unknown = await rawSigned(
+      { Action: "ListDeadLetterSourceQueues", Version: "2012-11-05", QueueUrl: "x" },
+      { service: "sqs", creds: root },
+    );
     expect(unknown.status).toBe(400);
     expect(unknown.text).toContain("<Code>InvalidAction</Code>");
   });

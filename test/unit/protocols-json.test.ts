@@ -97,7 +97,8 @@ describe("JSON 1.0 (SQS) through @aws-sdk/client-sqs", () => {
       ),
     );
     const e = await rejection(() => new SQSClient(clientConfig(c)).send(new ListQueuesCommand({})));
-    expect(e.name).toBe("AccessDeniedException");
+    // SQS is query-compatible: its denial carries `x-amzn-query-error: AccessDenied;Sender`, whose code the SDK reports.
+    expect(e.name).toBe("AccessDenied");
     expect(e.$metadata?.httpStatusCode).toBe(403);
     expect(e.message).toMatch(/is not authorized to perform/);
   });
