@@ -16,7 +16,7 @@ import { iamArn } from "../../lib/arn";
 import * as store from "../../store/iam-service-credentials";
 import type { ServiceCredentialRow } from "../../store/iam-service-credentials";
 import type { CredentialOwner } from "../../store/iam-credential-owner";
-import { DEFAULT_MAX_ITEMS, decodeMarker, encodeMarker, notFound, paging } from "./common";
+import { DEFAULT_MAX_ITEMS, decodeMarker, notFound, page, paging } from "./common";
 import { loadOwner, ownerLabel, type LoadedOwner } from "./credential-owner";
 
 /** The services AWS issues these credentials for (IAM API reference), and the kind each gets. */
@@ -168,13 +168,11 @@ export const ListServiceSpecificCredentials = defineAction({
       limit: max + 1,
     });
     if (!rows) throw notFound.user(o ? ownerLabel(ctx, o.owner) : "");
-    const truncated = rows.length > max;
-    const items = rows.slice(0, max);
-    const last = items[items.length - 1];
+    const p = page(rows, max, (c) => `${c.createDate} ${c.credentialId}`);
     return {
-      ServiceSpecificCredentials: items.map((c) => metadataView(c, ctx.request.now)),
-      Marker: truncated && last ? encodeMarker(`${last.createDate} ${last.credentialId}`) : undefined,
-      IsTruncated: truncated,
+      ServiceSpecificCredentials: p.items.map((c) => metadataView(c, ctx.request.now)),
+      Marker: p.Marker,
+      IsTruncated: p.IsTruncated,
     };
   },
 });

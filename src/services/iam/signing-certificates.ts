@@ -13,7 +13,7 @@ import { newSigningCertificateId } from "../../lib/ids";
 import { certificateFingerprint, parseCertificatePem, type Certificate } from "../../lib/x509";
 import * as store from "../../store/iam-signing-certificates";
 import type { CredentialOwner } from "../../store/iam-credential-owner";
-import { DEFAULT_MAX_ITEMS, bodyText, decodeMarker, encodeMarker, notFound, paging } from "./common";
+import { DEFAULT_MAX_ITEMS, bodyText, decodeMarker, notFound, page, paging } from "./common";
 import { loadOwner, ownerLabel } from "./credential-owner";
 
 const certificateId = () => s.string({ required: true, min: 24, max: 128, pattern: /^[\w]+$/, patternText: "[\\w]+" });
@@ -98,13 +98,11 @@ export const ListSigningCertificates = defineAction({
     }
     const rows = await store.listSigningCertificates(ctx.db, ctx.caller.principal.account, owner, { after, limit: max + 1 });
     if (!rows) throw notFound.user(ownerLabel(ctx, owner));
-    const truncated = rows.length > max;
-    const items = rows.slice(0, max);
-    const last = items[items.length - 1];
+    const p = page(rows, max, (c) => `${c.uploadDate} ${c.certificateId}`);
     return {
-      Certificates: items.map(certificateView),
-      IsTruncated: truncated,
-      Marker: truncated && last ? encodeMarker(`${last.uploadDate} ${last.certificateId}`) : undefined,
+      Certificates: p.items.map(certificateView),
+      IsTruncated: p.IsTruncated,
+      Marker: p.Marker,
     };
   },
 });

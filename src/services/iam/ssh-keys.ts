@@ -11,7 +11,7 @@ import { isoSeconds } from "../../lib/clock";
 import { newSshPublicKeyId } from "../../lib/ids";
 import { parsePublicKey, sshFingerprint, toPemEncoding, toSshEncoding } from "../../lib/public-keys";
 import * as store from "../../store/iam-ssh-keys";
-import { DEFAULT_MAX_ITEMS, bodyText, decodeMarker, encodeMarker, notFound, paging } from "./common";
+import { DEFAULT_MAX_ITEMS, bodyText, decodeMarker, notFound, page, paging } from "./common";
 import { loadOwner } from "./credential-owner";
 
 const userName = () => ({ ...common.name(128), required: true as const });
@@ -105,18 +105,16 @@ export const ListSSHPublicKeys = defineAction({
     }
     const rows = await store.listSshKeys(ctx.db, ctx.caller.principal.account, owner, { after, limit: max + 1 });
     if (!rows) throw notFound.user(owner.kind === "user" ? owner.userName : "");
-    const truncated = rows.length > max;
-    const items = rows.slice(0, max);
-    const last = items[items.length - 1];
+    const p = page(rows, max, (k) => `${k.uploadDate} ${k.sshPublicKeyId}`);
     return {
-      SSHPublicKeys: items.map((k) => ({
+      SSHPublicKeys: p.items.map((k) => ({
         UserName: k.userName,
         SSHPublicKeyId: k.sshPublicKeyId,
         Status: k.status,
         UploadDate: k.uploadDate,
       })),
-      IsTruncated: truncated,
-      Marker: truncated && last ? encodeMarker(`${last.uploadDate} ${last.sshPublicKeyId}`) : undefined,
+      IsTruncated: p.IsTruncated,
+      Marker: p.Marker,
     };
   },
 });

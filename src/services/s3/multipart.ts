@@ -33,7 +33,6 @@ import {
 } from "../../store/s3-multipart";
 import { authorizeCall } from "../../authz/authorize";
 import { checksumOf, verifyChecksum } from "../../auth/sigv4-streaming";
-import { fromBase64 } from "../../protocol/wire";
 import type { XmlValue } from "../../protocol/xml";
 import { MAX_S3_PAYLOAD_BYTES } from "../../protocol/body";
 import { bucketArn, deleteBodiesLater, isoNowSeconds, missingKey, newBodyKey, objectArn, ownerOf, s3err, s3Target } from "./common";
@@ -43,6 +42,7 @@ import { sseOf, storedSse, type SseInput } from "./encryption";
 import { parseTaggingHeader } from "./tagging";
 import { readBody } from "./body-storage";
 import {
+  bodyMd5Hex,
   checkConditions,
   checkKey,
   DEFAULT_CONTENT_TYPE,
@@ -232,14 +232,9 @@ export const UploadPart = defineAction({
     const partNumber = checkPartNumber(input.PartNumber);
     const upload = await uploadOf(ctx, b, input);
     const body = input.Body ?? new Uint8Array(0);
-    const digest = await crypto.subtle.digest("MD5", body);
-    if (input.ContentMD5 !== undefined) {
-      const given = fromBase64(input.ContentMD5.trim());
-      if (given?.length !== 16) throw s3err.invalidDigest();
-      if (toHex(given) !== toHex(digest)) throw s3err.badDigest();
-    }
+    const digest = await bodyMd5Hex(body, input.ContentMD5);
     const checksum = await partChecksum(upload, input, body);
-    const etag = `"${toHex(digest)}"`;
+    const etag = `"${digest}"`;
     const r2Key = newBodyKey(b);
     await ctx.env.OBJECTS.put(r2Key, body);
     await recordPart(ctx, {

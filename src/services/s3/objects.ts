@@ -38,8 +38,18 @@ async function loadObject(ctx: ActionContext, input: ObjectInput): Promise<{ buc
   return r.object ? { bucket: r.bucket, object: r.object } : { bucket: r.bucket };
 }
 
-async function md5(body: Uint8Array): Promise<ArrayBuffer> {
-  return crypto.subtle.digest("MD5", body);
+/**
+ * The body's MD5 as hex, checked against a Content-MD5 header when one was sent (InvalidDigest for a
+ * value that is not 16 base64 bytes, BadDigest for another digest). PutObject and UploadPart share it.
+ */
+export async function bodyMd5Hex(body: Uint8Array, contentMd5: string | undefined): Promise<string> {
+  const hex = toHex(await crypto.subtle.digest("MD5", body));
+  if (contentMd5 !== undefined) {
+    const given = fromBase64(contentMd5.trim());
+    if (given?.length !== 16) throw s3err.invalidDigest();
+    if (toHex(given) !== hex) throw s3err.badDigest();
+  }
+  return hex;
 }
 
 export function checkKey(key: string): void {
@@ -185,19 +195,14 @@ export const PutObject = defineAction({
     if (input.Tagging !== undefined)
       await authorizeCall(ctx, "s3:PutObjectTagging", putTarget(ctx, "s3:PutObjectTagging", input, l.bucket));
     const body = input.Body ?? new Uint8Array(0);
-    const digest = await md5(body);
-    if (input.ContentMD5 !== undefined) {
-      const given = fromBase64(input.ContentMD5.trim());
-      if (given?.length !== 16) throw s3err.invalidDigest();
-      if (toHex(given.buffer as ArrayBuffer) !== toHex(digest)) throw s3err.badDigest();
-    }
+    const digest = await bodyMd5Hex(body, input.ContentMD5);
     // Conditional writes: If-None-Match: * refuses to overwrite, If-Match needs the current ETag.
     if (input.IfNoneMatch !== undefined && input.IfNoneMatch.trim() === "*" && l.object) throw s3err.preconditionFailed("If-None-Match");
     if (input.IfMatch !== undefined) {
       if (!l.object) throw s3err.noSuchKey(input.Key);
       if (!etagMatches(input.IfMatch, l.object.etag)) throw s3err.preconditionFailed("If-Match");
     }
-    const etag = `"${toHex(digest)}"`;
+    const etag = `"${digest}"`;
     await writeObject(
       ctx,
       l.bucket,
