@@ -180,11 +180,16 @@ export async function decide(ctx: ActionContext, action: string, target: AuthzTa
       }))
     : target.resourcePolicies;
   if (resourcePolicies?.length) {
-    policies.resource = resourcePolicies.map((r) => ({
+    // Grants (KMS) are resource-based documents the engine weighs on their own (PolicySet.grants).
+    const toSource = (r: { id: string; json: string; kind?: string }): PolicySource => ({
       id: r.id,
       type: "resource" as const,
-      policy: compiled.get(`${r.id}#${fnv(r.json)}`, r.json, r.kind ?? "resource"),
-    }));
+      policy: compiled.get(`${r.id}#${fnv(r.json)}`, r.json, r.kind === "trust" ? "trust" : "resource"),
+    });
+    const resource = resourcePolicies.filter((r) => r.kind !== "grant").map(toSource);
+    const grants = resourcePolicies.filter((r) => r.kind === "grant").map(toSource);
+    if (resource.length) policies.resource = resource;
+    if (grants.length) policies.grants = grants;
     if (target.requireResourceAllow) policies.requireResourceAllow = true;
   }
   const request: AuthzRequest = {

@@ -28,6 +28,7 @@
  * | snapshots (consistency/client.ts) | account/generation                | immutable                 | –        | 256 / 24 MiB        | – |
  * | signing keys (auth/sigv4.ts) | date/region/service/secret          | immutable                 | –        | 2,048 / 4 MiB       | – |
  * | token MAC keys (sessions/token.ts) | secret                         | immutable                 | –        | 16                  | – |
+ * | data-plane rows (services/data-rows.ts) | `sqs:<acct>/<name>` queues, `kms:<keyId>` keys, `kms-alias:…` | data (the resource owner's) | TTL | (entries) | afterDataWrite (the store's own writes), afterAction, afterAdminChange |
  * | decisions (authz/decisions.ts) | decision id                       | a day (D1 holds them)     | –        | 200 per account, 2,000 in all | account deletion |
  * | last-used memo (services/usage.ts) | key/entity, minute             | the minute                | –        | 20,000 / 4 MiB      | – |
  * | lower-cased context keys (policy/context.ts) | key name             | immutable                 | –        | 4,096               | – |
@@ -45,7 +46,7 @@ export type ActionEffect = "read" | "none" | "write" | "permissions" | "rootKeys
 
 /** What an entry's validity depends on. */
 export interface Scope {
-  kind: "account" | "reads" | "rootKeys";
+  kind: "account" | "reads" | "rootKeys" | "data";
   account: string;
 }
 
@@ -56,6 +57,11 @@ export const scopes = {
   reads: (account: string): Scope => ({ kind: "reads", account }),
   /** Root key rows of accounts without eventual consistency: only the access-key actions change them. */
   rootKeys: (account: string): Scope => ({ kind: "rootKeys", account }),
+  /**
+   * The account's data-plane resource rows (SQS queues, KMS keys and aliases) as the warm paths of
+   * SendMessage / Encrypt read them: dropped by any write to one of them in this isolate.
+   */
+  data: (account: string): Scope => ({ kind: "data", account }),
 };
 
 interface Entry<T> {
@@ -96,7 +102,13 @@ export function afterAction(account: string, effect: ActionEffect): void {
   if (effect === "read" || effect === "none") return;
   bump(scopes.account(account));
   bump(scopes.reads(account));
+  bump(scopes.data(account));
   if (effect === "rootKeys") bump(scopes.rootKeys(account));
+}
+
+/** After a queue, key or alias of `account` (the resource owner) was written in this isolate. */
+export function afterDataWrite(account: string): void {
+  bump(scopes.data(account));
 }
 
 /** After a lagging account's write was logged with its Durable Object: anything cached in between is stale. */
@@ -113,6 +125,7 @@ export function afterUsageBookkeeping(account: string): void {
 export function afterAdminChange(account: string): void {
   bump(scopes.account(account));
   bump(scopes.reads(account));
+  bump(scopes.data(account));
   bump(scopes.rootKeys(account));
 }
 

@@ -1,5 +1,6 @@
 /**
- * Resource policies under eventual consistency (S3 bucket policies): a change written while the
+ * Resource policies under eventual consistency (S3 bucket policies, SQS queue policies, KMS key
+ * policies, ECR repository policies): a change written while the
  * owner account lagged carries the generation it created, and until the owner's data plane sees that
  * generation, requests are authorized with the policy as of the visible generation — taken from that
  * generation's snapshot, which the Durable Object captured before the change (src/consistency/snapshot.ts).
@@ -22,6 +23,11 @@ export interface PendingResourcePolicy {
   id: string;
   account: string;
   generation: number;
+  /**
+   * The resource always has a policy (KMS keys): a snapshot without one predates the resource
+   * itself (created after the snapshot, in no generation), so the stored policy applies.
+   */
+  alwaysHasPolicy?: boolean;
 }
 
 interface ResourcePolicy {
@@ -88,5 +94,6 @@ export async function resourcePoliciesInForce<P extends ResourcePolicy>(
   if (v.visible || !v.snapshot?.resourcePolicies) return [...stored];
   const others = stored.filter((p) => p.id !== pending.id);
   const then = v.snapshot.resourcePolicies[pending.id];
+  if (then === undefined && pending.alwaysHasPolicy) return [...stored];
   return then === undefined ? others : [...others, asEntry(then)];
 }

@@ -1,7 +1,8 @@
 /**
  * The data plane's view of an account at one generation: everything authentication and
  * authorization read (access keys, each principal's policy rows, roles for AssumeRole, and the
- * resource policies of the account's resources — S3 bucket policies).
+ * resource policies of the account's resources — S3 bucket policies, SQS queue policies, KMS key
+ * policies, ECR repository policies).
  * With eventual consistency on, the Durable Object keeps the snapshot of each generation that
  * may still be the visible one, so a request sees exactly one whole generation, never half a change.
  */
@@ -12,6 +13,9 @@ import { loadAccountPolicies, type PolicyRow } from "../store/authz";
 import type { RoleRow } from "../store/iam-roles";
 import { sha256Hex } from "../lib/crypto";
 import { bucketPoliciesOf } from "../store/s3-buckets";
+import { queuePoliciesOf } from "../store/sqs-queues";
+import { keyPoliciesOf } from "../store/kms-keys";
+import { repositoryPoliciesOf } from "../store/ecr-repositories";
 import { s3BucketArn } from "../lib/arn";
 
 /** A role as AssumeRole reads it (from D1 or from a snapshot). */
@@ -73,12 +77,16 @@ export async function captureSnapshot(db: Db, accountId: string): Promise<Accoun
     };
   }
   // Two queries for every principal of the account (they were one per user and per role).
-  const [userPolicies, rolePolicies, bucketPolicies] = await Promise.all([
+  const [userPolicies, rolePolicies, bucketPolicies, ...byArn] = await Promise.all([
     loadAccountPolicies(db, accountId, "user"),
     loadAccountPolicies(db, accountId, "role"),
     bucketPoliciesOf(db, accountId),
+    queuePoliciesOf(db, accountId),
+    keyPoliciesOf(db, accountId),
+    repositoryPoliciesOf(db, accountId),
   ]);
   for (const [bucket, policy] of bucketPolicies) snap.resourcePolicies![s3BucketArn(bucket)] = policy;
+  for (const policies of byArn) for (const [arn, policy] of policies) snap.resourcePolicies![arn] = policy;
   for (const u of users) snap.principals[`user/${u.user_id}`] = userPolicies.get(u.user_id) ?? [];
   for (const r of roles) snap.principals[`role/${r.role_id}`] = rolePolicies.get(r.role_id) ?? [];
   for (const r of roles) {

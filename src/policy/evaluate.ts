@@ -129,6 +129,8 @@ export interface Analysis {
   scps: PolicyTypeAnalysis[] | null;
   rcps: PolicyTypeAnalysis[] | null;
   resource: PolicyTypeAnalysis | null;
+  /** Grants (PolicySet.grants); absent or null when there are none. */
+  grants?: PolicyTypeAnalysis | null;
   identity: PolicyTypeAnalysis | null;
   boundary: PolicyTypeAnalysis | null;
   session: PolicyTypeAnalysis | null;
@@ -360,6 +362,7 @@ export function analyze(req: AuthzRequest, policies: PolicySet, options?: Evalua
     a.resource = analyzePolicies(policies.resource, st);
     if (!explain && a.resource.deny) return a;
   }
+  if (policies.grants) a.grants = analyzePolicies(policies.grants, st);
   if (identitySide !== "policies") return a;
   a.identity = analyzePolicies(policies.identity, st);
   if (!explain && a.identity.deny) return a;
@@ -472,7 +475,7 @@ function callerWithoutIdentityPolicies(a: Analysis, steps: Steps): Verdict | nul
     return verdict(steps, "rootUser");
   }
   if (a.identitySide === "none") {
-    if (a.resource?.allows) {
+    if (a.resource?.allows || a.grants?.allows) {
       step(steps, "a resource-based policy allows the service/anonymous principal");
       return verdict(steps, "allowed");
     }
@@ -503,6 +506,36 @@ function sameAccountResourceGrant(a: Analysis, steps: Steps): Verdict | null {
   }
   step(steps, "a resource-based policy names the account: delegated to identity-based policies");
   return null;
+}
+
+/** The identity side allows, boundary and session policies included (no steps: a grant's delegation asks quietly). */
+function identitySideAllows(a: Analysis): boolean {
+  if (a.identitySide === "root") return true;
+  return a.identity?.allows === true && (!a.boundary || a.boundary.allows) && (!a.session || a.session.allows);
+}
+
+/**
+ * Grants (KMS), in the resource's account or across accounts alike: one that names the caller allows
+ * on its own; one that names the role behind the session allows unless the boundary or a session
+ * policy does not; one that names the caller's account allows when the identity side does. Otherwise
+ * the usual order decides (a key policy may still allow).
+ */
+function grantSide(a: Analysis, steps: Steps): Verdict | null {
+  const g = a.grants;
+  if (!g?.allows || !g.grant) return null;
+  const strength = GRANT_STRENGTH[g.grant];
+  if (strength >= 5) {
+    step(steps, "a grant names the caller: allowed on its own");
+    return verdict(steps, "allowed", "direct");
+  }
+  if (strength >= 3) {
+    if ((a.boundary && !a.boundary.allows) || (a.session && !a.session.allows)) return null;
+    step(steps, "a grant names the role behind the session: allowed within boundary and session policies");
+    return verdict(steps, "allowed", "roleArn");
+  }
+  if (!identitySideAllows(a)) return null;
+  step(steps, "a grant names the caller's account and its identity side allows");
+  return verdict(steps, "allowed", "delegated");
 }
 
 /** The resource side's part when the identity side must allow too. */
@@ -553,6 +586,7 @@ export function decide(a: Analysis): Verdict {
     explicitDeny(a, steps) ??
     organizations(a, steps) ??
     callerWithoutIdentityPolicies(a, steps) ??
+    grantSide(a, steps) ??
     sameAccountResourceGrant(a, steps) ??
     identitySide(a, steps) ??
     resourceSide(a, steps)

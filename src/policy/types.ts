@@ -60,6 +60,13 @@ export interface PolicySet {
   /** Resource-based policies (trust policy for sts:AssumeRole, bucket policy, ...). */
   resource?: PolicySource[];
   /**
+   * Grants (KMS): Allow-only documents attached to the resource, each naming its grantee. A grant that
+   * names the caller (or the role behind its session) authorizes on its own, in the resource's account
+   * or across accounts — no identity-based policy needed; one that names an account delegates to that
+   * account's identity-based policies. Explicit denies, SCPs and RCPs still apply.
+   */
+  grants?: PolicySource[];
+  /**
    * When true a resource-based policy must allow even in the same account (role trust policies, KMS key
    * policies). When false/undefined the resource policy is optional in the same account.
    */

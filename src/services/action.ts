@@ -38,8 +38,11 @@ export interface AuthzTarget {
   resourceAccount?: string;
   /** extra request context keys (aws:RequestTag/…, iam:PolicyARN, sts:ExternalId …) */
   context?: Record<string, string | string[]>;
-  /** resource-based policies of the target (a role's trust policy for sts:AssumeRole …) */
-  resourcePolicies?: { id: string; json: string; kind?: "resource" | "trust" }[];
+  /**
+   * resource-based policies of the target (a role's trust policy for sts:AssumeRole …); `grant`: KMS
+   * grants, which authorize their grantee on their own (PolicySet.grants)
+   */
+  resourcePolicies?: { id: string; json: string; kind?: "resource" | "trust" | "grant" }[];
   /**
    * Eventual consistency: the resource policy `id` was changed while its owner account lagged; until
    * the owner's data plane sees that generation, the policy as of the visible one applies

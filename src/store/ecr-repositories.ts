@@ -1,13 +1,15 @@
 /**
  * ECR repositories (D1 `ecr_repositories`), their policies and tags, and their images
  * (`ecr_images`, `ecr_image_tags`). Repositories are regional: every query names (account, region).
- * ECR writes are data-plane writes of effect `none`: single statements or plain `d1.batch`es
- * (one transaction), no generation bump — the repository policy is read with the repository on
- * every call, so nothing caches it.
+ * ECR writes are data-plane writes of effect `none` (single statements or plain `d1.batch`es, one
+ * transaction), but the repository policy's: `permissions` writes through the write batch, which
+ * moves the owner account's generation (eventual consistency: `policyGeneration`, as S3's bucket
+ * policies). The repository policy is read with the repository on every call.
  */
 import { sql } from "drizzle-orm";
 import { all, bare, first, selectList, statement, type Db } from "./db";
-import { ecrImages, ecrImageTags, ecrRepositories } from "./schema";
+import { accounts, ecrImages, ecrImageTags, ecrRepositories } from "./schema";
+import { writeBatch, type Write } from "./write";
 
 export type RepositoryTag = {
   Key: string;
@@ -24,6 +26,11 @@ export interface RepositoryRow {
   encryptionType: string;
   kmsKey?: string;
   policy?: string;
+  /**
+   * Eventual consistency: the owner account's generation of the last policy change made while it
+   * lagged; until its data plane sees it, the previous policy applies (absent: in force).
+   */
+  policyGeneration?: number;
   tags: RepositoryTag[];
 }
 
@@ -51,7 +58,20 @@ function repositoryOf(r: RawRepository): RepositoryRow {
   };
   if (r.kmsKey !== null) row.kmsKey = r.kmsKey;
   if (r.policy !== null) row.policy = r.policy;
+  if (typeof r.policyGeneration === "number") row.policyGeneration = r.policyGeneration;
   return row;
+}
+
+/**
+ * A repository policy as the engine reads it. ECR's policies have no Resource element (ECR refuses
+ * one): each statement is about the repository it is attached to, so the engine gets each
+ * statement with `Resource` set to the repository's ARN. The stored text is left as written.
+ */
+export function enginePolicy(policy: string, arn: string): string {
+  const doc = JSON.parse(policy) as { Statement: unknown };
+  const list = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
+  doc.Statement = list.map((s: Record<string, unknown>) => ("Resource" in s || "NotResource" in s ? s : { ...s, Resource: arn }));
+  return JSON.stringify(doc);
 }
 
 const REPO = selectList(ecrRepositories);
@@ -114,14 +134,41 @@ export async function deleteRepository(db: Db, r: RepositoryRow, force: boolean)
   return Number(imgs?.results[0]?.n ?? 0) > 0 ? "notEmpty" : "missing";
 }
 
-/** Sets (or, with null, removes) the repository policy; false when the repository is gone. */
-export async function setRepositoryPolicy(db: Db, r: RepositoryRow, policy: string | null): Promise<boolean> {
-  const rows = await all<{ name: string }>(
+/**
+ * Sets (or, with null, removes) the repository policy through the write batch of a `permissions`
+ * action (the account's generation moves with it). `lagging`: the owner account's eventual
+ * consistency is on, so the row records the generation this change creates for the data plane to
+ * wait for; otherwise it is in force at once. False when the repository is gone.
+ */
+export async function setRepositoryPolicy(w: Write, r: RepositoryRow, policy: string | null, lagging: boolean): Promise<boolean> {
+  const a = accounts;
+  const generation = lagging ? sql`(SELECT ${a.generation} + 1 FROM ${a} WHERE ${a.id} = ${r.accountId})` : sql`NULL`;
+  const [res] = await writeBatch<{ name: string }>(w, [
+    statement(
+      w.db,
+      sql`UPDATE ${R} SET ${bare(R.policy)} = ${policy}, ${bare(R.policyGeneration)} = ${generation}
+        WHERE ${R.accountId} = ${r.accountId} AND ${R.region} = ${r.region} AND ${R.name} = ${r.name} RETURNING ${bare(R.name)}`,
+    ),
+  ]);
+  return (res?.results.length ?? 0) > 0;
+}
+
+/**
+ * The policies of an account's repositories by repository ARN, as the engine reads them
+ * (eventual consistency's snapshots keep them).
+ */
+export async function repositoryPoliciesOf(db: Db, accountId: string): Promise<Map<string, string>> {
+  const rs = await all<{ region: string; name: string; policy: string }>(
     db,
-    sql`UPDATE ${R} SET ${bare(R.policy)} = ${policy}
-      WHERE ${R.accountId} = ${r.accountId} AND ${R.region} = ${r.region} AND ${R.name} = ${r.name} RETURNING ${bare(R.name)}`,
+    sql`SELECT ${R.region} AS ${sql.identifier("region")}, ${R.name} AS ${sql.identifier("name")}, ${R.policy} AS ${sql.identifier("policy")}
+      FROM ${R} WHERE ${R.accountId} = ${accountId} AND ${R.policy} IS NOT NULL`,
   );
-  return rows.length > 0;
+  return new Map(
+    rs.map((r) => {
+      const arn = `arn:aws:ecr:${r.region}:${accountId}:repository/${r.name}`;
+      return [arn, enginePolicy(r.policy, arn)];
+    }),
+  );
 }
 
 /** Replaces the repository's tag list; false when the repository is gone. */

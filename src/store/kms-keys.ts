@@ -1,12 +1,20 @@
 /**
- * KMS keys and aliases (D1 tables `kms_keys`, `kms_aliases`). KMS writes are effect `none` (a key
- * policy is not IAM state: it is read with the key on every call), so each write is one statement
- * or one plain d1.batch. Key ids are UUIDs, unique across the sandbox; aliases are per account and
- * region, as on AWS.
+ * KMS keys and aliases (D1 tables `kms_keys`, `kms_aliases`). KMS writes are effect `none`, each one
+ * statement — but PutKeyPolicy, a `permissions` write through the write batch that moves the owner
+ * account's generation (eventual consistency: `policyGeneration`, as S3's bucket policies). Grants
+ * are added and removed by one statement each (SQLite's JSON functions), so concurrent CreateGrant
+ * calls never lose one another's grant. Every write drops this isolate's cached key and alias rows of
+ * the account (src/services/data-rows.ts). Key ids are UUIDs, unique across the sandbox; aliases are
+ * per account and region, as on AWS.
  */
 import { sql } from "drizzle-orm";
 import { all, bare, first, isUniqueViolation, selectList, statement, type Db, type Row } from "./db";
-import { kmsAliases, kmsKeys } from "./schema";
+import { accounts, kmsAliases, kmsKeys } from "./schema";
+import { writeBatch, type Write } from "./write";
+import { afterDataWrite } from "../cache/index";
+
+/** A key as its writes name it. */
+export type KeyRef = Pick<KeyRow, "keyId" | "accountId">;
 
 export type KeyState = "Enabled" | "Disabled" | "PendingDeletion";
 
@@ -19,6 +27,11 @@ export interface KeyRow {
   creationDate: number;
   deletionDate?: number;
   policy: string;
+  /**
+   * Eventual consistency: the owner account's generation of the last key-policy change made while it
+   * lagged; until its data plane sees it, the previous key policy applies (absent: in force).
+   */
+  policyGeneration?: number;
   /** 32 bytes, base64 */
   material: string;
   tags: Record<string, string>;
@@ -56,6 +69,7 @@ function keyOf(r: Row<typeof kmsKeys>): KeyRow {
     grants: [],
   };
   if (typeof r.deletionDate === "number") k.deletionDate = r.deletionDate;
+  if (typeof r.policyGeneration === "number") k.policyGeneration = r.policyGeneration;
   try {
     const t: unknown = JSON.parse(r.tags);
     if (t && typeof t === "object" && !Array.isArray(t))
@@ -86,6 +100,7 @@ export async function createKey(db: Db, k: KeyRow): Promise<void> {
       VALUES (${k.keyId}, ${k.accountId}, ${k.region}, ${k.description}, ${k.keyState}, ${k.creationDate}, ${k.policy}, ${k.material},
         ${JSON.stringify(k.tags)})`,
   ).run();
+  afterDataWrite(k.accountId);
 }
 
 /** The account's keys in a region, in key id order, from `after` (exclusive), at most `limit`. */
@@ -98,28 +113,79 @@ export async function listKeys(db: Db, accountId: string, region: string, after:
   return rows.map(keyOf);
 }
 
-export async function setKeyState(db: Db, keyId: string, state: KeyState, deletionDate: number | null): Promise<void> {
+export async function setKeyState(db: Db, k: KeyRef, state: KeyState, deletionDate: number | null): Promise<void> {
   await statement(
     db,
     sql`UPDATE ${kmsKeys} SET ${bare(kmsKeys.keyState)} = ${state}, ${bare(kmsKeys.deletionDate)} = ${deletionDate}
-      WHERE ${kmsKeys.keyId} = ${keyId}`,
+      WHERE ${kmsKeys.keyId} = ${k.keyId}`,
   ).run();
+  afterDataWrite(k.accountId);
 }
 
-export async function setKeyPolicy(db: Db, keyId: string, policy: string): Promise<void> {
-  await statement(db, sql`UPDATE ${kmsKeys} SET ${bare(kmsKeys.policy)} = ${policy} WHERE ${kmsKeys.keyId} = ${keyId}`).run();
+/**
+ * Sets the key policy through the write batch of a `permissions` action (the account's generation
+ * moves with it). `lagging`: the owner account's eventual consistency is on, so the row records the
+ * generation this change creates for the data plane to wait for; otherwise it is in force at once.
+ */
+export async function setKeyPolicy(w: Write, k: KeyRef, policy: string, lagging: boolean): Promise<void> {
+  const t = kmsKeys;
+  const a = accounts;
+  const generation = lagging ? sql`(SELECT ${a.generation} + 1 FROM ${a} WHERE ${a.id} = ${k.accountId})` : sql`NULL`;
+  await writeBatch(w, [
+    statement(
+      w.db,
+      sql`UPDATE ${t} SET ${bare(t.policy)} = ${policy}, ${bare(t.policyGeneration)} = ${generation} WHERE ${t.keyId} = ${k.keyId}`,
+    ),
+  ]);
+  afterDataWrite(k.accountId);
 }
 
-export async function setKeyTags(db: Db, keyId: string, tags: Record<string, string>): Promise<void> {
-  await statement(db, sql`UPDATE ${kmsKeys} SET ${bare(kmsKeys.tags)} = ${JSON.stringify(tags)} WHERE ${kmsKeys.keyId} = ${keyId}`).run();
-}
-
-/** Replaces the key's grants (CreateGrant, RetireGrant, RevokeGrant: read, change, write back). */
-export async function setKeyGrants(db: Db, keyId: string, grants: readonly Grant[]): Promise<void> {
-  await statement(
+/** The key policies of an account's keys, by key ARN (eventual consistency's snapshots keep them). */
+export async function keyPoliciesOf(db: Db, accountId: string): Promise<Map<string, string>> {
+  const t = kmsKeys;
+  const rs = await all<{ region: string; keyId: string; policy: string }>(
     db,
-    sql`UPDATE ${kmsKeys} SET ${bare(kmsKeys.grants)} = ${JSON.stringify(grants)} WHERE ${kmsKeys.keyId} = ${keyId}`,
+    sql`SELECT ${t.region} AS ${sql.identifier("region")}, ${t.keyId} AS ${sql.identifier("keyId")}, ${t.policy} AS ${sql.identifier("policy")}
+      FROM ${t} WHERE ${t.accountId} = ${accountId}`,
+  );
+  return new Map(rs.map((r) => [`arn:aws:kms:${r.region}:${accountId}:key/${r.keyId}`, r.policy]));
+}
+
+export async function setKeyTags(db: Db, k: KeyRef, tags: Record<string, string>): Promise<void> {
+  await statement(db, sql`UPDATE ${kmsKeys} SET ${bare(kmsKeys.tags)} = ${JSON.stringify(tags)} WHERE ${kmsKeys.keyId} = ${k.keyId}`).run();
+  afterDataWrite(k.accountId);
+}
+
+/** The most grants a key may have (KMS quotas: grants per KMS key, 50,000). */
+export const MAX_GRANTS_PER_KEY = 50_000;
+
+/**
+ * Appends a grant to the key's list in one statement (no read-modify-write: concurrent CreateGrant
+ * calls all land). False when the key already holds MAX_GRANTS_PER_KEY grants.
+ */
+export async function addKeyGrant(db: Db, k: KeyRef, grant: Grant): Promise<boolean> {
+  const g = kmsKeys.grants;
+  const r = await statement(
+    db,
+    sql`UPDATE ${kmsKeys} SET ${bare(g)} = json_insert(${bare(g)}, '$[#]', json(${JSON.stringify(grant)}))
+      WHERE ${kmsKeys.keyId} = ${k.keyId} AND json_array_length(${bare(g)}) < ${MAX_GRANTS_PER_KEY}`,
   ).run();
+  afterDataWrite(k.accountId);
+  return r.meta.changes > 0;
+}
+
+/** Removes one grant from the key's list in one statement; false when it was not there (retired or revoked meanwhile). */
+export async function removeKeyGrant(db: Db, k: KeyRef, grantId: string): Promise<boolean> {
+  const g = kmsKeys.grants;
+  const r = await statement(
+    db,
+    sql`UPDATE ${kmsKeys} SET ${bare(g)} = (SELECT coalesce(json_group_array(json(value)), '[]') FROM json_each(${bare(g)})
+        WHERE json_extract(value, '$.grantId') <> ${grantId})
+      WHERE ${kmsKeys.keyId} = ${k.keyId}
+        AND EXISTS (SELECT 1 FROM json_each(${bare(g)}) WHERE json_extract(value, '$.grantId') = ${grantId})`,
+  ).run();
+  afterDataWrite(k.accountId);
+  return r.meta.changes > 0;
 }
 
 export async function getAlias(db: Db, accountId: string, region: string, aliasName: string): Promise<AliasRow | undefined> {
@@ -139,6 +205,7 @@ export async function createAlias(db: Db, a: AliasRow): Promise<boolean> {
       sql`INSERT INTO ${t} (${bare(t.accountId)}, ${bare(t.region)}, ${bare(t.aliasName)}, ${bare(t.targetKeyId)}, ${bare(t.creationDate)})
         VALUES (${a.accountId}, ${a.region}, ${a.aliasName}, ${a.targetKeyId}, ${a.creationDate})`,
     ).run();
+    afterDataWrite(a.accountId);
     return true;
   } catch (e) {
     if (isUniqueViolation(e)) return false;
@@ -152,6 +219,7 @@ export async function deleteAlias(db: Db, accountId: string, region: string, ali
     sql`DELETE FROM ${kmsAliases} WHERE ${kmsAliases.accountId} = ${accountId} AND ${kmsAliases.region} = ${region}
       AND ${kmsAliases.aliasName} = ${aliasName}`,
   ).run();
+  afterDataWrite(accountId);
 }
 
 /** The account's aliases in a region (of one key when `keyId` is given), by name, after `after`, at most `limit`. */

@@ -525,6 +525,8 @@ export const ecrRepositories = sqliteTable(
     kmsKey: text("kms_key"),
     /** the repository policy as SetRepositoryPolicy stored it; NULL when none */
     policy: text("policy"),
+    /** the owner account's generation of the last policy change made while it lagged (migrations/0020); NULL: in force */
+    policyGeneration: integer("policy_generation"),
     /** JSON list of {Key, Value} */
     tags: text("tags").notNull().default("[]"),
   },
@@ -580,6 +582,8 @@ export const kmsKeys = sqliteTable(
     /** epoch ms; set while PendingDeletion */
     deletionDate: integer("deletion_date"),
     policy: text("policy").notNull(),
+    /** the owner account's generation of the last policy change made while it lagged (migrations/0020); NULL: in force */
+    policyGeneration: integer("policy_generation"),
     material: text("material").notNull(),
     /** JSON object of the key's tags */
     tags: text("tags").notNull().default("{}"),
@@ -622,6 +626,8 @@ export const sqsQueues = sqliteTable(
     attributes: text("attributes").notNull(),
     /** the queue policy as stored; NULL when none */
     policy: text("policy"),
+    /** the owner account's generation of the last policy change made while it lagged (migrations/0020); NULL: in force */
+    policyGeneration: integer("policy_generation"),
     /** JSON object of the queue's tags */
     tags: text("tags").notNull(),
   },

@@ -1,11 +1,16 @@
 /**
  * SQS queue metadata (D1 table `sqs_queues`). Queue names are per account (iamlab keeps one
- * namespace per account, whatever the region). SQS writes are effect `none`: single statements.
+ * namespace per account, whatever the region). SQS writes are effect `none` (single statements),
+ * except queue-policy changes: `permissions` writes through the write batch, which moves the owner
+ * account's generation (eventual consistency: `policyGeneration`, as S3's bucket policies).
+ * Every write drops this isolate's cached queue rows of the account (src/services/data-rows.ts).
  * The messages are not here: each queue's live in its Durable Object (src/services/sqs/queue-do.ts).
  */
 import { sql } from "drizzle-orm";
 import { all, bare, first, isUniqueViolation, selectList, statement, type Db } from "./db";
-import { sqsQueues } from "./schema";
+import { accounts, sqsQueues } from "./schema";
+import { writeBatch, type Write } from "./write";
+import { afterDataWrite } from "../cache/index";
 
 export interface QueueRow {
   accountId: string;
@@ -17,6 +22,11 @@ export interface QueueRow {
   /** settable attributes but Policy, as SQS writes them (strings) */
   attributes: Record<string, string>;
   policy?: string;
+  /**
+   * Eventual consistency: the owner account's generation of the last policy change made while it
+   * lagged; until its data plane sees it, the previous policy applies (absent: in force).
+   */
+  policyGeneration?: number;
   tags: Record<string, string>;
 }
 
@@ -29,6 +39,7 @@ interface RawQueue {
   modifiedAt: number;
   attributes: string;
   policy: string | null;
+  policyGeneration: number | null;
   tags: string;
 }
 
@@ -57,6 +68,7 @@ function toRow(r: RawQueue): QueueRow {
     tags: stringMap(r.tags),
   };
   if (r.policy !== null) row.policy = r.policy;
+  if (typeof r.policyGeneration === "number") row.policyGeneration = r.policyGeneration;
   return row;
 }
 
@@ -93,6 +105,7 @@ export async function insertQueue(db: Db, q: QueueRow): Promise<CreateQueueOutco
           VALUES (${q.accountId}, ${q.name}, ${q.queueId}, ${q.region}, ${q.createdAt}, ${q.modifiedAt},
           ${JSON.stringify(q.attributes)}, ${q.policy ?? null}, ${JSON.stringify(q.tags)})`,
     ).run();
+    afterDataWrite(q.accountId);
     return { ok: true };
   } catch (e) {
     if (!isUniqueViolation(e)) throw e;
@@ -102,19 +115,57 @@ export async function insertQueue(db: Db, q: QueueRow): Promise<CreateQueueOutco
   }
 }
 
-/** Replaces the attributes and policy of this incarnation of the queue; false when it is gone. */
+/** Replaces the attributes (not the policy) of this incarnation of the queue; false when it is gone. */
 export async function updateQueueAttributes(
   db: Db,
-  q: Pick<QueueRow, "accountId" | "name" | "queueId" | "attributes" | "policy">,
+  q: Pick<QueueRow, "accountId" | "name" | "queueId" | "attributes">,
   modifiedAt: number,
 ): Promise<boolean> {
   const r = await statement(
     db,
-    sql`UPDATE ${sqsQueues} SET ${bare(sqsQueues.attributes)} = ${JSON.stringify(q.attributes)}, ${bare(sqsQueues.policy)} = ${q.policy ?? null},
-        ${bare(sqsQueues.modifiedAt)} = ${modifiedAt}
+    sql`UPDATE ${sqsQueues} SET ${bare(sqsQueues.attributes)} = ${JSON.stringify(q.attributes)}, ${bare(sqsQueues.modifiedAt)} = ${modifiedAt}
         WHERE ${sqsQueues.accountId} = ${q.accountId} AND ${sqsQueues.name} = ${q.name} AND ${sqsQueues.queueId} = ${q.queueId}`,
   ).run();
+  afterDataWrite(q.accountId);
   return r.meta.changes > 0;
+}
+
+/**
+ * Replaces the attributes and the policy of this incarnation of the queue, through the write batch
+ * of a `permissions` action (the account's generation moves with it). `lagging`: the owner account's
+ * eventual consistency is on, so the row records the generation this change creates for the data
+ * plane to wait for; otherwise the policy is in force at once. False when the queue is gone.
+ */
+export async function updateQueuePolicy(
+  w: Write,
+  q: Pick<QueueRow, "accountId" | "name" | "queueId" | "attributes" | "policy">,
+  modifiedAt: number,
+  lagging: boolean,
+): Promise<boolean> {
+  const t = sqsQueues;
+  const a = accounts;
+  const generation = lagging ? sql`(SELECT ${a.generation} + 1 FROM ${a} WHERE ${a.id} = ${q.accountId})` : sql`NULL`;
+  const [r] = await writeBatch(w, [
+    statement(
+      w.db,
+      sql`UPDATE ${t} SET ${bare(t.attributes)} = ${JSON.stringify(q.attributes)}, ${bare(t.policy)} = ${q.policy ?? null},
+          ${bare(t.policyGeneration)} = ${generation}, ${bare(t.modifiedAt)} = ${modifiedAt}
+          WHERE ${t.accountId} = ${q.accountId} AND ${t.name} = ${q.name} AND ${t.queueId} = ${q.queueId} RETURNING ${bare(t.name)}`,
+    ),
+  ]);
+  afterDataWrite(q.accountId);
+  return (r?.results.length ?? 0) > 0;
+}
+
+/** The policies of an account's queues, by queue ARN (eventual consistency's snapshots keep them). */
+export async function queuePoliciesOf(db: Db, accountId: string): Promise<Map<string, string>> {
+  const t = sqsQueues;
+  const rs = await all<{ region: string; name: string; policy: string }>(
+    db,
+    sql`SELECT ${t.region} AS ${sql.identifier("region")}, ${t.name} AS ${sql.identifier("name")}, ${t.policy} AS ${sql.identifier("policy")}
+      FROM ${t} WHERE ${t.accountId} = ${accountId} AND ${t.policy} IS NOT NULL`,
+  );
+  return new Map(rs.map((r) => [`arn:aws:sqs:${r.region}:${accountId}:${r.name}`, r.policy]));
 }
 
 export async function updateQueueTags(
@@ -127,6 +178,7 @@ export async function updateQueueTags(
     sql`UPDATE ${sqsQueues} SET ${bare(sqsQueues.tags)} = ${JSON.stringify(tags)}
         WHERE ${sqsQueues.accountId} = ${q.accountId} AND ${sqsQueues.name} = ${q.name} AND ${sqsQueues.queueId} = ${q.queueId}`,
   ).run();
+  afterDataWrite(q.accountId);
   return r.meta.changes > 0;
 }
 
@@ -135,6 +187,7 @@ export async function deleteQueue(db: Db, q: Pick<QueueRow, "accountId" | "name"
     db,
     sql`DELETE FROM ${sqsQueues} WHERE ${sqsQueues.accountId} = ${q.accountId} AND ${sqsQueues.name} = ${q.name} AND ${sqsQueues.queueId} = ${q.queueId}`,
   ).run();
+  afterDataWrite(q.accountId);
   return r.meta.changes > 0;
 }
 

@@ -20,6 +20,7 @@ import { hotp, timeStep } from "../../src/lib/totp";
 import { bumpsGeneration } from "../../src/store/write";
 import { TRUST, allowDoc } from "../helpers/documents";
 import { FIXTURE_CERT, FIXTURE_CERT_2, FIXTURE_KEY, FIXTURE_SSH_KEY } from "../fixtures/certs";
+import { defaultKeyPolicy } from "../../src/services/kms/key-policy";
 
 const NOW = Date.now(); // real time: the MFA codes below are computed for it
 const DOC = allowDoc();
@@ -47,6 +48,9 @@ interface Seeded {
   certificateId: string;
   /** a CodeCommit credential of user u */
   credentialId: string;
+  /** the seed's queue (with a policy statement labelled "seeded") and KMS key */
+  queueUrl: string;
+  keyId: string;
 }
 
 interface Fixture {
@@ -109,6 +113,15 @@ const FIXTURES: Record<string, Fixture> = {
   "iam:SetDefaultPolicyVersion": { input: (s) => ({ PolicyArn: s.policyArn, VersionId: "v2" }) },
   "s3:PutBucketPolicy": { input: (s) => ({ Bucket: bucketOf(s.account), Policy: bucketPolicy(s.account, "s3:GetObject") }) },
   "s3:DeleteBucketPolicy": { input: (s) => ({ Bucket: bucketOf(s.account) }) },
+  // resource policies of SQS, KMS, ECR (issue 17: they follow eventual consistency like bucket policies)
+  "sqs:SetQueueAttributes": { input: (s) => ({ QueueUrl: s.queueUrl, Attributes: { Policy: queuePolicy(s.account) } }) },
+  "sqs:AddPermission": {
+    input: (s) => ({ QueueUrl: s.queueUrl, Label: "more", AWSAccountIds: ["123456789012"], Actions: ["SendMessage"] }),
+  },
+  "sqs:RemovePermission": { input: (s) => ({ QueueUrl: s.queueUrl, Label: "seeded" }) },
+  "kms:PutKeyPolicy": { input: (s) => ({ KeyId: s.keyId, Policy: defaultKeyPolicy(s.account) }) },
+  "ecr:SetRepositoryPolicy": { input: (s) => ({ repositoryName: REPO, policyText: repositoryPolicy(s.account) }) },
+  "ecr:DeleteRepositoryPolicy": { input: () => ({ repositoryName: REPO }) },
   // rootKeys
   "iam:CreateAccessKey": { input: () => ({}) },
   "iam:UpdateAccessKey": { input: (s) => ({ UserName: "u", AccessKeyId: s.accessKeyId, Status: "Inactive" }) },
@@ -163,6 +176,21 @@ const bucketPolicy = (account: string, action: string) =>
   JSON.stringify({
     Version: "2012-10-17",
     Statement: [{ Effect: "Allow", Principal: { AWS: account }, Action: action, Resource: `arn:aws:s3:::${bucketOf(account)}/*` }],
+  });
+
+/** The seed's queue, repository and their policies. */
+const REPO = "gen-repo";
+const queuePolicy = (account: string) =>
+  JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      { Effect: "Allow", Principal: { AWS: account }, Action: "sqs:SendMessage", Resource: `arn:aws:sqs:us-east-1:${account}:gen-queue` },
+    ],
+  });
+const repositoryPolicy = (account: string) =>
+  JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: "ecr:BatchGetImage" }],
   });
 
 const keyOf = (a: RegisteredAction) => `${a.service}:${a.name}`;
@@ -231,6 +259,11 @@ async function seed(account: string): Promise<Seeded> {
   }
   await r("s3:CreateBucket", { Bucket: bucketOf(account) });
   await r("s3:PutBucketPolicy", { Bucket: bucketOf(account), Policy: bucketPolicy(account, "s3:PutObject") });
+  const queueUrl = field(await r("sqs:CreateQueue", { QueueName: "gen-queue" }), "QueueUrl");
+  await r("sqs:AddPermission", { QueueUrl: queueUrl, Label: "seeded", AWSAccountIds: ["123456789012"], Actions: ["ReceiveMessage"] });
+  const keyId = field((await r("kms:CreateKey", {})).KeyMetadata, "KeyId");
+  await r("ecr:CreateRepository", { repositoryName: REPO });
+  await r("ecr:SetRepositoryPolicy", { repositoryName: REPO, policyText: repositoryPolicy(account) });
   await r("iam:PutUserPermissionsBoundary", { UserName: "bounded", PermissionsBoundary: BOUNDARY });
   await r("iam:PutRolePermissionsBoundary", { RoleName: "r", PermissionsBoundary: BOUNDARY });
   const accessKeyId = field((await r("iam:CreateAccessKey", { UserName: "u" })).AccessKey, "AccessKeyId");
@@ -261,6 +294,8 @@ async function seed(account: string): Promise<Seeded> {
     "ServiceSpecificCredentialId",
   );
   return {
+    queueUrl,
+    keyId,
     credentialId,
     sshPublicKeyId,
     certificateId,

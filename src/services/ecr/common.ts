@@ -10,7 +10,7 @@
  */
 import { AwsError } from "../../protocol/errors";
 import type { ActionContext, AuthzTarget } from "../action";
-import { getRepository, type RepositoryRow } from "../../store/ecr-repositories";
+import { enginePolicy, getRepository, type RepositoryRow } from "../../store/ecr-repositories";
 import { registryIdFault, repositoryArn, repositoryNameFault } from "./rules";
 
 export const ecrErr = {
@@ -100,23 +100,17 @@ export function existing(ref: RepositoryRef): RepositoryRow {
   return ref.repo;
 }
 
-/**
- * A repository policy as the engine reads it. ECR's policies have no Resource element (ECR refuses
- * one): each statement is about the repository it is attached to, so the engine gets each
- * statement with `Resource` set to the repository's ARN. The stored text is left as written.
- */
-export function enginePolicy(policy: string, arn: string): string {
-  const doc = JSON.parse(policy) as { Statement: unknown };
-  const list = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
-  doc.Statement = list.map((s: Record<string, unknown>) => ("Resource" in s || "NotResource" in s ? s : { ...s, Resource: arn }));
-  return JSON.stringify(doc);
-}
+/** A repository policy as the engine reads it (statements bound to the repository's ARN). */
+export { enginePolicy };
 
 /** The authorization target of a call on a repository: its ARN in the registry's account, its policy. */
 export function repositoryTarget(ref: RepositoryRef, context?: Record<string, string | string[]>): AuthzTarget {
   const t: AuthzTarget = { resource: ref.arn, resourceAccount: ref.registry };
   if (ref.repo?.policy !== undefined)
     t.resourcePolicies = [{ id: ref.arn, json: enginePolicy(ref.repo.policy, ref.arn), kind: "resource" }];
+  // A policy change still propagating (the owner lagged): the engine applies the policy in force.
+  if (ref.repo?.policyGeneration !== undefined)
+    t.pendingResourcePolicy = { id: ref.arn, account: ref.registry, generation: ref.repo.policyGeneration };
   const tags = ref.repo?.tags ?? [];
   t.context = {
     "aws:ResourceAccount": ref.registry,

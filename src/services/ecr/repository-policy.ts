@@ -3,13 +3,16 @@
  * the validation ECR applies before it stores one. The document is stored with the repository and
  * read with it on every call, so `repositoryTarget()` (./common.ts) hands it to the engine.
  *
- * Writes are data-plane writes (effect `none`): a new policy is in force at the next call, also in
- * an account whose eventual consistency is on (unlike S3's bucket policies; a later slice may add it).
+ * Set/DeleteRepositoryPolicy are `permissions` writes that follow the owner account's eventual
+ * consistency exactly as S3's bucket policies do: in a lagging account the data plane keeps enforcing
+ * the previous policy until the change propagates (repositoryTarget → src/consistency/resource-policies.ts),
+ * while GetRepositoryPolicy — the control plane — answers the new one at once. A caller of another
+ * account writes a policy in force at once (its change is not in the owner's log).
  */
-import { defineAction, type ActionContext, type RegisteredAction } from "../action";
+import { defineAction, type ActionContext, type HandlerContext, type RegisteredAction } from "../action";
 import { AwsError } from "../../protocol/errors";
 import { parsePolicy } from "../../policy/index";
-import { setRepositoryPolicy } from "../../store/ecr-repositories";
+import { setRepositoryPolicy, type RepositoryRow } from "../../store/ecr-repositories";
 import { checkPrincipalsExist } from "../s3/bucket-policy";
 import { ecrErr, enginePolicy, existing, loadRepository, repositoryTarget, type RepositoryRef } from "./common";
 import { invalidParameter, MAX_POLICY_LENGTH } from "./rules";
@@ -59,6 +62,11 @@ export function validateRepositoryPolicy(text: string, arn: string): void {
   if (!parsePolicy(enginePolicy(text, arn), "resource").ok) throw invalid;
 }
 
+async function writePolicy(ctx: HandlerContext, ref: RepositoryRef, repo: RepositoryRow, text: string | null): Promise<void> {
+  const lagging = ctx.caller.consistency !== undefined && ctx.caller.principal.account === repo.accountId;
+  if (!(await setRepositoryPolicy(ctx.write, repo, text, lagging))) throw ecrErr.repositoryNotFound(ref.name, ref.registry);
+}
+
 interface SetInput {
   registryId?: string;
   repositoryName: string;
@@ -69,7 +77,7 @@ interface SetInput {
 export const SetRepositoryPolicy = defineAction({
   service: "ecr",
   name: "SetRepositoryPolicy",
-  effect: "none",
+  effect: "permissions",
   input: {},
   load: (i, ctx: ActionContext) => loadRepository(ctx, i as SetInput),
   target: (_i, _ctx, ref: RepositoryRef) => repositoryTarget(ref),
@@ -82,7 +90,7 @@ export const SetRepositoryPolicy = defineAction({
       throw e instanceof AwsError && e.code === "MalformedPolicy" ? invalidParameter("PolicyText", "Principal not found") : e;
     });
     // `force` skips AWS's check that the policy does not lock the caller out; iamlab does not run that check.
-    if (!(await setRepositoryPolicy(ctx.db, repo, input.policyText))) throw ecrErr.repositoryNotFound(ref.name, ref.registry);
+    await writePolicy(ctx, ref, repo, input.policyText);
     return { registryId: ref.registry, repositoryName: ref.name, policyText: input.policyText };
   },
 });
@@ -104,14 +112,14 @@ export const GetRepositoryPolicy = defineAction({
 export const DeleteRepositoryPolicy = defineAction({
   service: "ecr",
   name: "DeleteRepositoryPolicy",
-  effect: "none",
+  effect: "permissions",
   input: {},
   load: (i, ctx: ActionContext) => loadRepository(ctx, i as SetInput),
   target: (_i, _ctx, ref: RepositoryRef) => repositoryTarget(ref),
   handler: async (_i, ctx, ref: RepositoryRef) => {
     const repo = existing(ref);
     if (repo.policy === undefined) throw ecrErr.policyNotFound(ref.name, ref.registry);
-    if (!(await setRepositoryPolicy(ctx.db, repo, null))) throw ecrErr.repositoryNotFound(ref.name, ref.registry);
+    await writePolicy(ctx, ref, repo, null);
     return { registryId: ref.registry, repositoryName: ref.name, policyText: repo.policy };
   },
 });

@@ -13,7 +13,8 @@
 import type { XmlValue } from "../../protocol/xml";
 import type { ActionContext, AuthzTarget } from "../action";
 import { AwsError } from "../../protocol/errors";
-import { getAlias, getKey, type KeyRow } from "../../store/kms-keys";
+import { getAlias, getKey, type AliasRow, type KeyRow } from "../../store/kms-keys";
+import { cachedRow } from "../data-rows";
 import { grantsPolicy } from "./grant-policy";
 
 export const kmsErr = {
@@ -59,13 +60,35 @@ export async function resolveKey(ctx: ActionContext, keyIdInput: string, aliases
   return k;
 }
 
+/**
+ * A key by id, through the isolate's cache of key rows (../data-rows.ts): a warm Encrypt or Decrypt
+ * reads no D1.
+ */
+export function cachedKey(ctx: ActionContext, keyId: string): Promise<KeyRow | undefined> {
+  return cachedRow(
+    ctx,
+    `kms:${keyId}`,
+    (k: KeyRow) => k.accountId,
+    () => getKey(ctx.db, keyId),
+  );
+}
+
+function cachedAlias(ctx: ActionContext, account: string, region: string, name: string): Promise<AliasRow | undefined> {
+  return cachedRow(
+    ctx,
+    `kms-alias:${account}/${region}/${name}`,
+    (a: AliasRow) => a.accountId,
+    () => getAlias(ctx.db, account, region, name),
+  );
+}
+
 async function findKey(ctx: ActionContext, keyIdInput: string, aliases: boolean): Promise<KeyRow> {
   const region = regionOf(ctx);
   const account = ctx.caller.principal.account;
   const keyArnMatch = KEY_ARN.exec(keyIdInput);
   if (keyArnMatch) {
     const [, r, a, id] = keyArnMatch;
-    const k = await getKey(ctx.db, id!);
+    const k = await cachedKey(ctx, id!);
     if (!k || k.region !== r || r !== region || k.accountId !== a) throw kmsErr.notFound(`Key '${keyIdInput}' does not exist`);
     return k;
   }
@@ -74,13 +97,13 @@ async function findKey(ctx: ActionContext, keyIdInput: string, aliases: boolean)
     const [r, a, name] = aliasArnMatch ? [aliasArnMatch[1]!, aliasArnMatch[2]!, aliasArnMatch[3]!] : [region, account, keyIdInput];
     const where = aliasArn(r, a, name);
     if (!aliases) throw kmsErr.notFound(`Alias ${where} is not found.`);
-    const alias = await getAlias(ctx.db, a, r, name);
-    const k = alias ? await getKey(ctx.db, alias.targetKeyId) : undefined;
+    const alias = await cachedAlias(ctx, a, r, name);
+    const k = alias ? await cachedKey(ctx, alias.targetKeyId) : undefined;
     if (!k) throw kmsErr.notFound(`Alias ${where} is not found.`);
     return k;
   }
   if (keyIdInput.startsWith("arn:")) throw kmsErr.notFound(`Invalid arn ${keyIdInput}`);
-  const k = await getKey(ctx.db, keyIdInput);
+  const k = await cachedKey(ctx, keyIdInput);
   if (!k || k.accountId !== account || k.region !== region)
     throw kmsErr.notFound(`Key '${keyArn({ region, accountId: account, keyId: keyIdInput })}' does not exist`);
   return k;
@@ -99,18 +122,31 @@ export function requireUsable(k: KeyRow): void {
  */
 export function kmsTarget(ctx: ActionContext, k: KeyRow, context: Record<string, string | string[]> = {}): AuthzTarget {
   const arn = keyArn(k);
-  return {
+  const t: AuthzTarget = {
     resource: arn,
     resourceAccount: k.accountId,
+    // Grants are their own kind: a grant authorizes its grantee on its own, across accounts too.
     resourcePolicies: k.grants.length
       ? [
           { id: arn, json: k.policy, kind: "resource" },
-          { id: `${arn}/grants`, json: grantsPolicy(k.grants), kind: "resource" },
+          { id: `${arn}/grants`, json: grantsPolicyOf(k), kind: "grant" },
         ]
       : [{ id: arn, json: k.policy, kind: "resource" }],
     requireResourceAllow: true,
     context: { "kms:CallerAccount": ctx.caller.principal.account, ...resourceTags(k), ...context },
   };
+  // A key-policy change still propagating (the owner lagged): the engine applies the policy in force.
+  if (k.policyGeneration !== undefined)
+    t.pendingResourcePolicy = { id: arn, account: k.accountId, generation: k.policyGeneration, alwaysHasPolicy: true };
+  return t;
+}
+
+/** The grants' policy document, built once per key row (cached rows serve many calls). */
+const grantDocs = new WeakMap<readonly object[], string>();
+function grantsPolicyOf(k: KeyRow): string {
+  let doc = grantDocs.get(k.grants);
+  if (doc === undefined) grantDocs.set(k.grants, (doc = grantsPolicy(k.grants)));
+  return doc;
 }
 
 /** aws:ResourceTag/<k> of the key's tags. */

@@ -11,9 +11,9 @@
 import { defineAction, type ActionContext, type RegisteredAction } from "../action";
 import { authorizeCall } from "../../authz/authorize";
 import { AwsError } from "../../protocol/errors";
-import { getKey, type KeyRow } from "../../store/kms-keys";
+import type { KeyRow } from "../../store/kms-keys";
 import { decodeBlob, open, seal, type Blob } from "./blob";
-import { encryptionContextKeys, keyArn, kmsErr, kmsTarget, materialOf, regionOf, requireUsable, resolveKey } from "./common";
+import { cachedKey, encryptionContextKeys, keyArn, kmsErr, kmsTarget, materialOf, regionOf, requireUsable, resolveKey } from "./common";
 
 const MAX_PLAINTEXT = 4096;
 const MAX_CIPHERTEXT = 6144;
@@ -82,7 +82,7 @@ export const Encrypt = defineAction({
 async function blobKey(ctx: ActionContext, bytes: Uint8Array | undefined): Promise<{ blob: Blob; key: KeyRow }> {
   const blob = decodeBlob(checkLength("ciphertextBlob", bytes, MAX_CIPHERTEXT));
   if (!blob) throw kmsErr.invalidCiphertext();
-  const key = await getKey(ctx.db, blob.keyId);
+  const key = await cachedKey(ctx, blob.keyId);
   const gone = key?.keyState === "PendingDeletion" && key.deletionDate !== undefined && key.deletionDate <= ctx.request.now;
   if (!key || gone || key.region !== regionOf(ctx))
     throw new AwsError(

@@ -12,7 +12,7 @@ import { defineAction, type ActionContext, type RegisteredAction } from "../acti
 import { parsePolicy, type Principal } from "../../policy/index";
 import { AwsError } from "../../protocol/errors";
 import type { XmlValue } from "../../protocol/xml";
-import { getKey, setKeyGrants, type Grant, type KeyRow } from "../../store/kms-keys";
+import { addKeyGrant, getKey, MAX_GRANTS_PER_KEY, removeKeyGrant, type Grant, type KeyRow } from "../../store/kms-keys";
 import { checkLimit } from "./keys";
 import { keyArn, kmsErr, kmsTarget, resolveKey } from "./common";
 import { grantsPolicy } from "./grant-policy";
@@ -131,7 +131,9 @@ export const CreateGrant = defineAction({
       throw kmsErr.validation(
         `1 validation error detected: Value '${input.GranteePrincipal}' at 'granteePrincipal' failed to satisfy constraint: Member must be a valid principal`,
       );
-    await setKeyGrants(ctx.db, k.keyId, [...k.grants, grant]);
+    // One statement appends (concurrent CreateGrant calls all land); the quota is checked in it.
+    if (!(await addKeyGrant(ctx.db, k, grant)))
+      throw kmsErr.limitExceeded(`The request would exceed the limit of ${MAX_GRANTS_PER_KEY} grants for key ${keyArn(k)}.`); // wording unconfirmed
     return { GrantToken: grantToken(k.keyId, grant.grantId), GrantId: grant.grantId };
   },
 });
@@ -222,11 +224,8 @@ export const RetireGrant = defineAction({
       );
     if (input.DryRun)
       throw new AwsError("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.", 412);
-    await setKeyGrants(
-      ctx.db,
-      key.keyId,
-      key.grants.filter((g) => g.grantId !== grantId),
-    );
+    // Retired or revoked meanwhile by another call: not found, as if it had been gone before.
+    if (!(await removeKeyGrant(ctx.db, key, grantId))) throw grantNotFound(grantId);
     return {};
   },
 });
@@ -244,11 +243,7 @@ export const RevokeGrant = defineAction({
     if (!k.grants.some((g) => g.grantId === grantId)) throw grantNotFound(grantId);
     if ((i as { DryRun?: boolean }).DryRun)
       throw new AwsError("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.", 412);
-    await setKeyGrants(
-      ctx.db,
-      k.keyId,
-      k.grants.filter((g) => g.grantId !== grantId),
-    );
+    if (!(await removeKeyGrant(ctx.db, k, grantId))) throw grantNotFound(grantId);
     return {};
   },
 });

@@ -10,7 +10,7 @@
  * with the new policy as the key policy and the caller's identity policies as they are. It is one
  * extra evaluation, recorded in the decision log like any other.
  */
-import { defineAction, type ActionContext, type RegisteredAction } from "../action";
+import { defineAction, type ActionContext, type HandlerContext, type RegisteredAction } from "../action";
 import { decide } from "../../authz/authorize";
 import { parsePolicy } from "../../policy/index";
 import { setKeyPolicy, type KeyRow } from "../../store/kms-keys";
@@ -67,7 +67,9 @@ const LOCKOUT = "The new key policy will not allow you to update the key policy 
 /** Refuses a policy under which the caller could not put a key policy again (unless bypassed). */
 export async function checkLockout(ctx: ActionContext, key: KeyRow, policy: string, bypass: boolean | undefined): Promise<void> {
   if (bypass) return;
-  const { decision } = await decide(ctx, "kms:PutKeyPolicy", kmsTarget(ctx, { ...key, policy }));
+  // The new policy as if in force (no pending change: it is the one asked about).
+  const { policyGeneration: _pending, ...current } = key;
+  const { decision } = await decide(ctx, "kms:PutKeyPolicy", kmsTarget(ctx, { ...current, policy }));
   if (decision.decision !== "allow") throw kmsErr.malformedPolicy(LOCKOUT);
 }
 
@@ -96,10 +98,21 @@ export const GetKeyPolicy = defineAction({
   },
 });
 
+/**
+ * PutKeyPolicy is a `permissions` write: in a lagging owner account the new key policy is enforced
+ * only once its generation reaches the data plane (kmsTarget → src/consistency/resource-policies.ts),
+ * while GetKeyPolicy — the control plane — answers it at once (S3's bucket policies do the same).
+ * A caller of another account writes a policy in force at once (its change is not in the owner's log).
+ */
+async function writeKeyPolicy(ctx: HandlerContext, k: KeyRow, policy: string): Promise<void> {
+  const lagging = ctx.caller.consistency !== undefined && ctx.caller.principal.account === k.accountId;
+  await setKeyPolicy(ctx.write, k, policy, lagging);
+}
+
 export const PutKeyPolicy = defineAction({
   service: "kms",
   name: "PutKeyPolicy",
-  effect: "none",
+  effect: "permissions",
   input: {},
   load: (i, ctx: ActionContext) => resolveKey(ctx, (i as PolicyInput).KeyId, false),
   target: (_i, ctx: ActionContext, k: KeyRow) => kmsTarget(ctx, k),
@@ -109,7 +122,7 @@ export const PutKeyPolicy = defineAction({
     if (k.keyState === "PendingDeletion") throw kmsErr.pendingDeletion(keyArn(k));
     const policy = validateKeyPolicy(input.Policy ?? "");
     await checkLockout(ctx, k, policy, input.BypassPolicyLockoutSafetyCheck);
-    await setKeyPolicy(ctx.db, k.keyId, policy);
+    await writeKeyPolicy(ctx, k, policy);
     return {};
   },
 });

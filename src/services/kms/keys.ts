@@ -174,7 +174,7 @@ export const EnableKey = defineAction({
   ...onKey,
   handler: async (_i, ctx, k: KeyRow) => {
     notPendingDeletion(k);
-    await setKeyState(ctx.db, k.keyId, "Enabled", null);
+    await setKeyState(ctx.db, k, "Enabled", null);
     return {};
   },
 });
@@ -186,7 +186,7 @@ export const DisableKey = defineAction({
   ...onKey,
   handler: async (_i, ctx, k: KeyRow) => {
     notPendingDeletion(k);
-    await setKeyState(ctx.db, k.keyId, "Disabled", null);
+    await setKeyState(ctx.db, k, "Disabled", null);
     return {};
   },
 });
@@ -204,7 +204,7 @@ export const ScheduleKeyDeletion = defineAction({
       );
     notPendingDeletion(k);
     const deletionDate = ctx.request.now + days * DAY_MS;
-    await setKeyState(ctx.db, k.keyId, "PendingDeletion", deletionDate);
+    await setKeyState(ctx.db, k, "PendingDeletion", deletionDate);
     return { KeyId: keyArn(k), DeletionDate: new Date(deletionDate), KeyState: "PendingDeletion", PendingWindowInDays: days };
   },
 });
@@ -217,7 +217,7 @@ export const CancelKeyDeletion = defineAction({
   handler: async (_i, ctx, k: KeyRow) => {
     // Wording unconfirmed: AWS answers KMSInvalidStateException for a key that is not pending deletion.
     if (k.keyState !== "PendingDeletion") throw kmsErr.invalidState(`${keyArn(k)} is not pending deletion.`);
-    await setKeyState(ctx.db, k.keyId, "Disabled", null);
+    await setKeyState(ctx.db, k, "Disabled", null);
     return { KeyId: keyArn(k) };
   },
 });
@@ -231,7 +231,7 @@ export const TagResource = defineAction({
   target: (i, ctx: ActionContext, k: KeyRow) => kmsTarget(ctx, k, requestTags((i as { Tags?: Tag[] }).Tags)),
   handler: async (i, ctx, k: KeyRow) => {
     notPendingDeletion(k);
-    await setKeyTags(ctx.db, k.keyId, tagMap((i as { Tags?: Tag[] }).Tags ?? [], k.tags));
+    await setKeyTags(ctx.db, k, tagMap((i as { Tags?: Tag[] }).Tags ?? [], k.tags));
     return {};
   },
 });
@@ -247,7 +247,7 @@ export const UntagResource = defineAction({
     notPendingDeletion(k);
     const tags = { ...k.tags };
     for (const t of (i as { TagKeys?: string[] }).TagKeys ?? []) delete tags[t];
-    await setKeyTags(ctx.db, k.keyId, tags);
+    await setKeyTags(ctx.db, k, tags);
     return {};
   },
 });

@@ -7,6 +7,7 @@
 import { AwsError } from "../../protocol/errors";
 import type { ActionContext, AuthzTarget } from "../action";
 import { getQueue, type QueueRow } from "../../store/sqs-queues";
+import { cachedRow } from "../data-rows";
 import { INT_ATTRIBUTES, parseQueueUrl, sqsErr } from "./attributes";
 import type { QueueSettings } from "./queue-do";
 
@@ -21,12 +22,25 @@ export function queueUrl(ctx: ActionContext, q: Pick<QueueRow, "accountId" | "na
 /** AWS's answer to a QueueUrl it cannot read (wording as SQS reports it; unconfirmed for JSON). */
 const invalidAddress = (url: string): AwsError => new AwsError("InvalidAddress", `The address ${url} is not valid for this endpoint.`, 404);
 
+/**
+ * The queue `account`'s queue `name`, through the isolate's cache of queue rows (../data-rows.ts):
+ * a warm SendMessage or ReceiveMessage reads no D1.
+ */
+export function findQueue(ctx: ActionContext, account: string, name: string): Promise<QueueRow | undefined> {
+  return cachedRow(
+    ctx,
+    `sqs:${account}/${name}`,
+    (q: QueueRow) => q.accountId,
+    () => getQueue(ctx.db, account, name),
+  );
+}
+
 /** The queue a QueueUrl names, or QueueDoesNotExist. */
 export async function loadQueue(ctx: ActionContext, url: string | undefined): Promise<QueueRow> {
   if (url === undefined || url === "") throw sqsErr.missingParameter("QueueUrl");
   const ref = parseQueueUrl(url);
   if (!ref) throw invalidAddress(url);
-  const q = await getQueue(ctx.db, ref.account, ref.name);
+  const q = await findQueue(ctx, ref.account, ref.name);
   if (!q) throw sqsErr.nonExistentQueue();
   return q;
 }
@@ -36,6 +50,8 @@ export function queueTarget(q: QueueRow): AuthzTarget {
   const arn = queueArn(q);
   const t: AuthzTarget = { resource: arn, resourceAccount: q.accountId, deniedMessage: "sqs" };
   if (q.policy !== undefined) t.resourcePolicies = [{ id: arn, json: q.policy, kind: "resource" }];
+  // A policy change still propagating (the owner lagged): the engine applies the policy in force.
+  if (q.policyGeneration !== undefined) t.pendingResourcePolicy = { id: arn, account: q.accountId, generation: q.policyGeneration };
   const context: Record<string, string> = { "aws:ResourceAccount": q.accountId };
   for (const [k, v] of Object.entries(q.tags)) context[`aws:ResourceTag/${k}`] = v;
   t.context = context;

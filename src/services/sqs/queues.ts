@@ -2,22 +2,26 @@
  * SQS queues (JSON 1.0, and the legacy Query form through the same model): CreateQueue, GetQueueUrl,
  * ListQueues, DeleteQueue, Get/SetQueueAttributes, PurgeQueue, tags, AddPermission/RemovePermission.
  * Metadata in D1 (src/store/sqs-queues.ts); messages in each queue's Durable Object (./queue-do.ts).
- * Queue policy writes are effect `none` like the rest of SQS: they take effect at once, whatever the
- * account's eventual-consistency mode (S3's bucket policies follow it; SQS's do not yet).
+ * Queue policy writes (SetQueueAttributes, AddPermission, RemovePermission) follow the owner
+ * account's eventual-consistency mode exactly as S3's bucket policies do: they are `permissions`
+ * writes, and a change made while the owner lags is enforced only once its generation reaches the
+ * data plane (queueTarget → src/consistency/resource-policies.ts), while GetQueueAttributes — the
+ * control plane — shows it at once. CreateQueue's Policy is in force at once (a new queue has no
+ * previous policy to keep enforcing). The other writes are data-plane writes (effect `none`).
  */
-import { defineAction, type ActionContext, type RegisteredAction } from "../action";
+import { defineAction, type ActionContext, type HandlerContext, type RegisteredAction } from "../action";
 import {
   deleteQueue,
-  getQueue,
   insertQueue,
   listQueues,
   updateQueueAttributes,
+  updateQueuePolicy,
   updateQueueTags,
   type QueueRow,
 } from "../../store/sqs-queues";
 import { ALL_ATTRIBUTE_NAMES, checkAttributes, checkQueueName, differingAttribute, sqsErr, withDefaults } from "./attributes";
 import { validateQueuePolicy } from "./policy";
-import { isFifo, loadQueue, queueArn, queueStub, queueTarget, queueUrl, settings } from "./common";
+import { findQueue, isFifo, loadQueue, queueArn, queueStub, queueTarget, queueUrl, settings } from "./common";
 import { addPermissionStatement, removePermissionStatement } from "./permissions";
 
 interface QueueUrlInput {
@@ -25,6 +29,16 @@ interface QueueUrlInput {
 }
 
 const loadByUrl = (i: object, ctx: ActionContext): Promise<QueueRow> => loadQueue(ctx, (i as QueueUrlInput).QueueUrl);
+
+/**
+ * Writes the queue's attributes and policy (`permissions`): in a lagging owner account the row
+ * records the generation of the change. A caller of another account (allowed by the queue policy)
+ * writes a policy in force at once: the change is not in its own account's log.
+ */
+async function writePolicy(ctx: HandlerContext, q: QueueRow): Promise<void> {
+  const lagging = ctx.caller.consistency !== undefined && ctx.caller.principal.account === q.accountId;
+  if (!(await updateQueuePolicy(ctx.write, q, Math.floor(ctx.request.now / 1000), lagging))) throw sqsErr.nonExistentQueue();
+}
 
 /** The queue policy of an Attributes map: validated text, null to remove, undefined when not given. */
 function policyOf(attrs: Readonly<Record<string, string>>): string | null | undefined {
@@ -84,7 +98,7 @@ export const GetQueueUrl = defineAction({
   load: async (i, ctx: ActionContext) => {
     const input = i as { QueueName?: string; QueueOwnerAWSAccountId?: string };
     if (!input.QueueName) throw sqsErr.missingParameter("QueueName");
-    const q = await getQueue(ctx.db, input.QueueOwnerAWSAccountId ?? ctx.caller.principal.account, input.QueueName);
+    const q = await findQueue(ctx, input.QueueOwnerAWSAccountId ?? ctx.caller.principal.account, input.QueueName);
     if (!q) throw sqsErr.nonExistentQueue();
     return q;
   },
@@ -171,7 +185,8 @@ export const GetQueueAttributes = defineAction({
 export const SetQueueAttributes = defineAction({
   service: "sqs",
   name: "SetQueueAttributes",
-  effect: "none",
+  // `permissions`: a Policy changes who can do what (without one, the write moves no generation).
+  effect: "permissions",
   input: {},
   load: loadByUrl,
   target: (_i, _ctx, q: QueueRow) => queueTarget(q),
@@ -180,9 +195,13 @@ export const SetQueueAttributes = defineAction({
     const attrs = checkAttributes(given, isFifo(q), false);
     const policy = policyOf(given);
     const next = { ...q, attributes: { ...q.attributes, ...attrs } };
+    if (policy === undefined) {
+      if (!(await updateQueueAttributes(ctx.db, next, Math.floor(ctx.request.now / 1000)))) throw sqsErr.nonExistentQueue();
+      return {};
+    }
     if (policy === null) delete next.policy;
-    else if (policy !== undefined) next.policy = policy;
-    if (!(await updateQueueAttributes(ctx.db, next, Math.floor(ctx.request.now / 1000)))) throw sqsErr.nonExistentQueue();
+    else next.policy = policy;
+    await writePolicy(ctx, next);
     return {};
   },
 });
@@ -253,14 +272,14 @@ export const ListQueueTags = defineAction({
 export const AddPermission = defineAction({
   service: "sqs",
   name: "AddPermission",
-  effect: "none",
+  effect: "permissions",
   input: {},
   load: loadByUrl,
   target: (_i, _ctx, q: QueueRow) => queueTarget(q),
   handler: async (i, ctx, q: QueueRow) => {
     const input = i as { Label?: string; AWSAccountIds?: string[]; Actions?: string[] };
     const policy = addPermissionStatement(q, input.Label, input.AWSAccountIds ?? [], input.Actions ?? []);
-    if (!(await updateQueueAttributes(ctx.db, { ...q, policy }, Math.floor(ctx.request.now / 1000)))) throw sqsErr.nonExistentQueue();
+    await writePolicy(ctx, { ...q, policy });
     return {};
   },
 });
@@ -268,7 +287,7 @@ export const AddPermission = defineAction({
 export const RemovePermission = defineAction({
   service: "sqs",
   name: "RemovePermission",
-  effect: "none",
+  effect: "permissions",
   input: {},
   load: loadByUrl,
   target: (_i, _ctx, q: QueueRow) => queueTarget(q),
@@ -277,7 +296,7 @@ export const RemovePermission = defineAction({
     const next: QueueRow = { ...q };
     if (policy === undefined) delete next.policy;
     else next.policy = policy;
-    if (!(await updateQueueAttributes(ctx.db, next, Math.floor(ctx.request.now / 1000)))) throw sqsErr.nonExistentQueue();
+    await writePolicy(ctx, next);
     return {};
   },
 });
