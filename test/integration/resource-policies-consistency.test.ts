@@ -72,7 +72,8 @@ describe("SQS queue policies under eventual consistency (mode fixed, one hour)",
       Version: "2012-10-17",
       Statement: [{ Sid: "Other", Effect: "Allow", Principal: { AWS: other.accountId }, Action: "sqs:SendMessage", Resource: arn }],
     });
-  const send = (creds: Creds, queueUrl: string) => outcome(sqs(creds).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "hi" })));
+  const send = (creds: Creds, queueUrl: string) =>
+    outcome(sqs(creds).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "hi" })));
 
   it("SetQueueAttributes(Policy): the other account is denied until the change propagates; GetQueueAttributes shows it at once", async () => {
     const name = unique("ecq");
@@ -132,11 +133,15 @@ describe("KMS key policies under eventual consistency (mode fixed, one hour)", (
 
   it("PutKeyPolicy removing the delegation: the IAM-allowed user encrypts until it propagates, then is denied", async () => {
     const keyId = (await kms(ownerRoot).createKey({}).promise()).KeyMetadata!.KeyId;
-    const usr = kms(await user(ownerRoot, "kuser", { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "kms:*", Resource: "*" }] }));
+    const usr = kms(
+      await user(ownerRoot, "kuser", { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "kms:*", Resource: "*" }] }),
+    );
     const encrypt = () => outcome(usr.encrypt({ KeyId: keyId, Plaintext: "secret" }).promise());
     expect(await encrypt()).toBe("OK");
     await setMode(owner.accountId, { mode: "fixed", delayMs: HOUR });
-    await kms(ownerRoot).putKeyPolicy({ KeyId: keyId, PolicyName: "default", Policy: adminOnly(owner.accountId) }).promise();
+    await kms(ownerRoot)
+      .putKeyPolicy({ KeyId: keyId, PolicyName: "default", Policy: adminOnly(owner.accountId) })
+      .promise();
     expect((await kms(ownerRoot).getKeyPolicy({ KeyId: keyId, PolicyName: "default" }).promise()).Policy).toBe(adminOnly(owner.accountId));
     expect(await encrypt()).toBe("OK");
     await flush(owner.accountId);
@@ -176,7 +181,9 @@ describe("ECR repository policies under eventual consistency (mode fixed, one ho
     await ecr(ownerRoot).createRepository({ repositoryName: name }).promise();
     await setMode(owner.accountId, { mode: "fixed", delayMs: HOUR });
     expect(await list(otherRoot, name)).toBe("AccessDeniedException");
-    await ecr(ownerRoot).setRepositoryPolicy({ repositoryName: name, policyText: policyFor(other.accountId) }).promise();
+    await ecr(ownerRoot)
+      .setRepositoryPolicy({ repositoryName: name, policyText: policyFor(other.accountId) })
+      .promise();
     expect((await ecr(ownerRoot).getRepositoryPolicy({ repositoryName: name }).promise()).policyText).toBe(policyFor(other.accountId));
     expect(await list(otherRoot, name)).toBe("AccessDeniedException");
     await flush(owner.accountId);

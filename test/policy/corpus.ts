@@ -80,6 +80,8 @@ export interface PolicyCase {
   context?: Record<string, string | string[]>;
   identity?: Doc[];
   resourcePolicies?: Doc[];
+  /** KMS grants (PolicySet.grants), parsed as resource-based policies */
+  grants?: Doc[];
   requireResourceAllow?: boolean;
   /** How the resource policies parse: trust policies by default with requireResourceAllow (KMS key policies are `resource`). */
   resourcePolicyKind?: "resource" | "trust";
@@ -138,6 +140,7 @@ export function buildCase(c: PolicyCase): { req: AuthzRequest; set: PolicySet } 
   const resourceKind: PolicyKind = c.resourcePolicyKind ?? (c.requireResourceAllow ? "trust" : "resource");
   const set: PolicySet = { identity: sources(c.identity, "identity", "identity", `arn:aws:iam::${A}:policy/id`) };
   if (c.resourcePolicies) set.resource = sources(c.resourcePolicies, "resource", resourceKind, "resource-policy-");
+  if (c.grants) set.grants = sources(c.grants, "resource", "resource", "grant-");
   if (c.requireResourceAllow) set.requireResourceAllow = true;
   if (c.boundary) set.boundary = sources(c.boundary, "boundary", "boundary", `arn:aws:iam::${A}:policy/boundary`);
   if (c.session) set.session = sources(c.session, "session", "session", "session-policy-");

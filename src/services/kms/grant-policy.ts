@@ -2,13 +2,12 @@
  * Grants as the engine sees them (pure): each grant is an Allow statement naming its grantee
  * principal, for its operations, with its constraints as conditions on the encryption context —
  * EncryptionContextSubset: every pair present; EncryptionContextEquals: every pair present and no
- * other key. They are handed to the engine as one more resource-based policy of the key, so a grant
- * lets its grantee use the key without any IAM policy in the key's account, and an explicit Deny in
- * a key policy or IAM policy still wins.
- *
- * Limitation (AWS differs): a grantee in another account still needs an identity-based Allow here,
- * as for any cross-account resource-policy grant; AWS lets a cross-account grantee use a grant on
- * its own.
+ * other key. They reach the engine as a policy of their own kind (AuthzTarget kind `grant` →
+ * PolicySet.grants): a grant that names its grantee authorizes it on its own — in the key's account or
+ * in another one, with no identity policy and no key-policy statement for it (AWS KMS Developer Guide,
+ * "Grants in AWS KMS": the grant allows the grantee principal, which may be in a different account, to
+ * call its operations) — a grant naming an account delegates to that account's IAM policies, and an
+ * explicit Deny in a key policy, IAM policy or SCP still wins.
  */
 import type { Grant } from "../../store/kms-keys";
 
