@@ -9,7 +9,8 @@ import type { ActionContext, AuthzTarget } from "../action";
 import { getQueue, type QueueRow } from "../../store/sqs-queues";
 import { cachedRow } from "../data-rows";
 import { INT_ATTRIBUTES, parseQueueUrl, sqsErr } from "./attributes";
-import type { QueueSettings } from "./queue-do";
+import { QUEUE_DELETED, type QueueSettings } from "./queue-do";
+import { afterDataWrite } from "../../cache/index";
 
 export const queueArn = (q: Pick<QueueRow, "region" | "accountId" | "name">): string => `arn:aws:sqs:${q.region}:${q.accountId}:${q.name}`;
 
@@ -61,6 +62,20 @@ export function queueTarget(q: QueueRow): AuthzTarget {
 export function queueStub(ctx: ActionContext, q: Pick<QueueRow, "queueId">) {
   const ns = ctx.env.SQS_QUEUES;
   return ns.get(ns.idFromName(q.queueId));
+}
+
+/**
+ * One call to the queue's Durable Object. A queue deleted by another isolate while this one still
+ * held its row (the row cache's TTL) answers QueueDoesNotExist, and the stale row is dropped.
+ */
+export async function onQueue<T>(ctx: ActionContext, q: QueueRow, call: (stub: ReturnType<typeof queueStub>) => Promise<T>): Promise<T> {
+  try {
+    return await call(queueStub(ctx, q));
+  } catch (e) {
+    if (!(e instanceof Error) || !e.message.includes(QUEUE_DELETED)) throw e;
+    afterDataWrite(q.accountId);
+    throw sqsErr.nonExistentQueue();
+  }
 }
 
 export const isFifo = (q: Pick<QueueRow, "name">): boolean => q.name.endsWith(".fifo");

@@ -11,7 +11,7 @@ import type { XmlValue } from "../../protocol/xml";
 import { fromBase64, toBase64 } from "../../lib/encoding";
 import type { QueueRow } from "../../store/sqs-queues";
 import { sqsErr } from "./attributes";
-import { intAttribute, isFifo, loadQueue, queueStub, queueTarget, settings } from "./common";
+import { intAttribute, isFifo, loadQueue, onQueue, queueTarget, settings } from "./common";
 import { md5Hex, messageAttributesDigestInput, type MessageAttributeValue } from "./md5";
 import {
   checkBody,
@@ -102,7 +102,7 @@ export const SendMessage = defineAction({
   target: (_i, _ctx, q: QueueRow) => queueTarget(q),
   handler: async (i, ctx, q: QueueRow) => {
     const m = await prepare(ctx, q, i as SendEntry);
-    const [sent] = await queueStub(ctx, q).send([m], ctx.request.now);
+    const [sent] = await onQueue(ctx, q, (stub) => stub.send([m], ctx.request.now));
     const out: Record<string, string> = { MessageId: sent!.messageId, MD5OfMessageBody: m.md5Body };
     if (m.md5Attributes) out.MD5OfMessageAttributes = m.md5Attributes;
     if (sent!.sequenceNumber) out.SequenceNumber = sent!.sequenceNumber;
@@ -176,9 +176,11 @@ export const SendMessageBatch = defineAction({
       }
     }
     const sent = ready.length
-      ? await queueStub(ctx, q).send(
-          ready.map((r) => r.m),
-          ctx.request.now,
+      ? await onQueue(ctx, q, (stub) =>
+          stub.send(
+            ready.map((r) => r.m),
+            ctx.request.now,
+          ),
         )
       : [];
     const successful = ready.map((r, k) => {
@@ -234,13 +236,15 @@ export const ReceiveMessage = defineAction({
       MessageAttributeNames?: string[];
     };
     checkReceive(input.MaxNumberOfMessages, input.WaitTimeSeconds, input.VisibilityTimeout);
-    const got = await queueStub(ctx, q).receive({
-      ...settings(q),
-      max: input.MaxNumberOfMessages ?? 1,
-      visibilityMs: (input.VisibilityTimeout ?? intAttribute(q, "VisibilityTimeout")) * 1000,
-      waitMs: (input.WaitTimeSeconds ?? intAttribute(q, "ReceiveMessageWaitTimeSeconds")) * 1000,
-      now: ctx.request.now,
-    });
+    const got = await onQueue(ctx, q, (stub) =>
+      stub.receive({
+        ...settings(q),
+        max: input.MaxNumberOfMessages ?? 1,
+        visibilityMs: (input.VisibilityTimeout ?? intAttribute(q, "VisibilityTimeout")) * 1000,
+        waitMs: (input.WaitTimeSeconds ?? intAttribute(q, "ReceiveMessageWaitTimeSeconds")) * 1000,
+        now: ctx.request.now,
+      }),
+    );
     if (!got.length) return {};
     const sysNames = [...(input.AttributeNames ?? []), ...(input.MessageSystemAttributeNames ?? [])];
     const attrNames = input.MessageAttributeNames ?? [];
@@ -281,7 +285,7 @@ export const DeleteMessage = defineAction({
   handler: async (i, ctx, q: QueueRow) => {
     const h = (i as { ReceiptHandle?: string }).ReceiptHandle;
     if (!h) throw sqsErr.missingParameter("ReceiptHandle");
-    if ((await queueStub(ctx, q).remove(h)) === "invalid") throw invalidReceipt(h);
+    if ((await onQueue(ctx, q, (stub) => stub.remove(h))) === "invalid") throw invalidReceipt(h);
     return {};
   },
 });
@@ -302,12 +306,11 @@ export const DeleteMessageBatch = defineAction({
       Id: string;
       ReceiptHandle?: string;
     }[];
-    const stub = queueStub(ctx, q);
     const successful: { Id: string }[] = [];
     const failed: BatchFailure[] = [];
     for (const e of entries) {
       const h = e.ReceiptHandle ?? "";
-      if ((await stub.remove(h)) === "invalid") failed.push(failure(e.Id, invalidReceipt(h)));
+      if ((await onQueue(ctx, q, (stub) => stub.remove(h))) === "invalid") failed.push(failure(e.Id, invalidReceipt(h)));
       else successful.push({ Id: e.Id });
     }
     return { Successful: successful, Failed: failed };
@@ -318,7 +321,7 @@ async function changeVisibility(ctx: ActionContext, q: QueueRow, h: string | und
   if (!h) throw sqsErr.missingParameter("ReceiptHandle");
   if (timeout === undefined) throw sqsErr.missingParameter("VisibilityTimeout");
   checkVisibility(timeout);
-  const r = await queueStub(ctx, q).changeVisibility(h, timeout * 1000, ctx.request.now);
+  const r = await onQueue(ctx, q, (stub) => stub.changeVisibility(h, timeout * 1000, ctx.request.now));
   if (r === "invalid") throw invalidReceipt(h);
   if (r === "gone")
     throw sqsErr.invalidParameter("ReceiptHandle", h, "Message does not exist or is not available for visibility timeout change.");

@@ -9,6 +9,9 @@
  * send resolves (or a timer for the next message to become visible, or the wait's end) — no busy
  * loop; while it waits the object serves other calls (Durable Objects interleave on awaits).
  * The queue's settings (retention, FIFO) live in D1 and come with each call.
+ * A deleted queue keeps a tombstone (table `deleted`): a Worker isolate that still holds the queue's
+ * row in its cache (src/services/data-rows.ts: another isolate deleted it, within the cache's TTL)
+ * gets QUEUE_DELETED instead of writing into a queue that is gone.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../../env";
@@ -83,6 +86,9 @@ type Row = {
   dedup_id: string | null;
 };
 
+/** What every call of a deleted queue's object throws (the Worker answers QueueDoesNotExist). */
+export const QUEUE_DELETED = "iamlab: queue deleted";
+
 /** FIFO deduplication interval (SQS: 5 minutes). */
 const DEDUP_MS = 5 * 60 * 1000;
 
@@ -93,10 +99,17 @@ export class SqsQueueDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** receives waiting for a message (long polling); a send wakes them all */
   private readonly waiters = new Set<() => void>();
+  /** the queue was deleted (its tombstone table exists) */
+  private deleted: boolean;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.deleted = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deleted'").toArray().length > 0;
+    if (!this.deleted) this.createTables();
+  }
+
+  private createTables(): void {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS messages (
       seq INTEGER PRIMARY KEY AUTOINCREMENT,
       message_id TEXT NOT NULL,
@@ -113,12 +126,19 @@ export class SqsQueueDO extends DurableObject<Env> {
       group_id TEXT,
       dedup_id TEXT)`);
     this.sql.exec("CREATE INDEX IF NOT EXISTS messages_visible ON messages (visible_at)");
+    // Retention checks run on every receive: by index, not by scanning every message.
+    this.sql.exec("CREATE INDEX IF NOT EXISTS messages_sent ON messages (sent_at)");
     this.sql.exec(`CREATE TABLE IF NOT EXISTS dedup (
       dedup_id TEXT PRIMARY KEY, message_id TEXT NOT NULL, seq INTEGER NOT NULL, expires_at INTEGER NOT NULL)`);
   }
 
   /** Appends messages in order; a FIFO send whose deduplication id was seen in the last 5 minutes answers the first one's id. */
+  private live(): void {
+    if (this.deleted) throw new Error(QUEUE_DELETED);
+  }
+
   async send(messages: NewMessage[], now: number): Promise<SentMessage[]> {
+    this.live();
     this.sql.exec("DELETE FROM dedup WHERE expires_at <= ?", now);
     const out: SentMessage[] = [];
     for (const m of messages) {
@@ -166,6 +186,7 @@ export class SqsQueueDO extends DurableObject<Env> {
   async receive(o: ReceiveOptions): Promise<ReceivedMessage[]> {
     const start = Date.now();
     for (;;) {
+      this.live(); // also after a long poll's wait: the queue may have been deleted meanwhile
       const elapsed = Date.now() - start;
       const now = o.now + elapsed;
       const got = this.take(o, now);
@@ -193,7 +214,7 @@ export class SqsQueueDO extends DurableObject<Env> {
   }
 
   private expire(now: number, retentionMs: number): void {
-    this.sql.exec("DELETE FROM messages WHERE sent_at + ? <= ?", retentionMs, now);
+    this.sql.exec("DELETE FROM messages WHERE sent_at <= ?", now - retentionMs);
   }
 
   private take(o: ReceiveOptions, now: number): ReceivedMessage[] {
@@ -251,6 +272,7 @@ export class SqsQueueDO extends DurableObject<Env> {
    * message already deleted (or received again since) deletes nothing and succeeds, as on AWS.
    */
   async remove(receipt: string): Promise<"ok" | "invalid"> {
+    this.live();
     const seq = seqOf(receipt);
     if (seq === undefined) return "invalid";
     this.sql.exec("DELETE FROM messages WHERE seq = ? AND receipt = ?", seq, receipt);
@@ -259,6 +281,7 @@ export class SqsQueueDO extends DurableObject<Env> {
 
   /** Changes the visibility timeout of a received message: `gone` when it no longer exists, `notInflight` when it is visible. */
   async changeVisibility(receipt: string, visibilityMs: number, now: number): Promise<"ok" | "invalid" | "gone" | "notInflight"> {
+    this.live();
     const seq = seqOf(receipt);
     if (seq === undefined) return "invalid";
     const row = this.sql
@@ -273,10 +296,12 @@ export class SqsQueueDO extends DurableObject<Env> {
   }
 
   async purge(): Promise<void> {
+    this.live();
     this.sql.exec("DELETE FROM messages");
   }
 
   async stats(now: number, retentionMs: number): Promise<QueueStats> {
+    this.live();
     this.expire(now, retentionMs);
     const r = this.sql
       .exec<{ visible: number; inFlight: number; delayed: number }>(
@@ -293,8 +318,10 @@ export class SqsQueueDO extends DurableObject<Env> {
 
   /** The queue is deleted: its messages and deduplication state go with it. */
   async forget(): Promise<void> {
+    this.deleted = true;
     this.wake();
     await this.ctx.storage.deleteAll();
+    this.sql.exec("CREATE TABLE IF NOT EXISTS deleted (at INTEGER)");
   }
 }
 

@@ -21,7 +21,7 @@ import {
 } from "../../store/sqs-queues";
 import { ALL_ATTRIBUTE_NAMES, checkAttributes, checkQueueName, differingAttribute, sqsErr, withDefaults } from "./attributes";
 import { validateQueuePolicy } from "./policy";
-import { findQueue, isFifo, loadQueue, queueArn, queueStub, queueTarget, queueUrl, settings } from "./common";
+import { findQueue, isFifo, loadQueue, onQueue, queueArn, queueStub, queueTarget, queueUrl, settings } from "./common";
 import { addPermissionStatement, removePermissionStatement } from "./permissions";
 
 interface QueueUrlInput {
@@ -167,7 +167,7 @@ export const GetQueueAttributes = defineAction({
     const out: Record<string, string> = {};
     const counts = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"];
     if (counts.some(want)) {
-      const s = await queueStub(ctx, q).stats(ctx.request.now, settings(q).retentionMs);
+      const s = await onQueue(ctx, q, (stub) => stub.stats(ctx.request.now, settings(q).retentionMs));
       if (want(counts[0]!)) out.ApproximateNumberOfMessages = String(s.visible);
       if (want(counts[1]!)) out.ApproximateNumberOfMessagesNotVisible = String(s.inFlight);
       if (want(counts[2]!)) out.ApproximateNumberOfMessagesDelayed = String(s.delayed);
@@ -215,7 +215,7 @@ export const PurgeQueue = defineAction({
   target: (_i, _ctx, q: QueueRow) => queueTarget(q),
   // SQS allows one purge per 60 seconds (PurgeQueueInProgress); iamlab purges at once, every time.
   handler: async (_i, ctx, q: QueueRow) => {
-    await queueStub(ctx, q).purge();
+    await onQueue(ctx, q, (stub) => stub.purge());
     return {};
   },
 });
