@@ -14,7 +14,9 @@
  * 4. Runs bench/engine.ts and bench/sts.ts (if present) as child processes.
  * 5. Prints the machine and a markdown table; writes bench/results/latest.md and a dated copy.
  * The whole run takes about 2–3 minutes; the server's process group is killed at the end.
- * BENCH_ONLY=s3 (or a comma list of scenario ids) runs the baselines and those scenarios only, skips
+ * The SQS and KMS scenarios (issue 17: SendMessage 1 KB, ReceiveMessage, the two alternating,
+ * Encrypt / Decrypt of 1 KB, as an IAM user) use an account of their own too (bench/lib/sqs-kms.ts).
+ * BENCH_ONLY=s3 (or sqs, kms, or a comma list of scenario ids) runs the baselines and those scenarios only, skips
  * the engine/STS helpers and writes nothing to bench/results/ (a quick check of a few scenarios).
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -28,6 +30,7 @@ import { seed, createAccount, iamClient, SEED, type Fixture, type Account } from
 import { signRequest, signBatch, send, type SignedRequest, type SignOptions } from "./lib/sign";
 import { runLoad, type LoadResult } from "./lib/load";
 import { s3Fixture, S3_SEED } from "./lib/s3";
+import { sqsKmsFixture, SQS_KMS_SEED } from "./lib/sqs-kms";
 
 import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from "@aws-sdk/client-iam";
 import { LOCAL_DEFAULTS } from "../src/tools/sandbox";
@@ -37,9 +40,12 @@ const T0 = Date.now();
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? "1,8").split(",").map(Number);
 /** BENCH_ONLY: a partial run (scenario ids, or `s3` for the S3 ones); nothing is written to bench/results/. */
-const ONLY = process.env.BENCH_ONLY
-  ? new Set(process.env.BENCH_ONLY.split(",").flatMap((x) => (x === "s3" ? ["s3-get", "s3-put", "s3-list"] : [x])))
-  : undefined;
+const GROUPS: Record<string, string[]> = {
+  s3: ["s3-get", "s3-put", "s3-list"],
+  sqs: ["sqs-send", "sqs-receive", "sqs-round-trip"],
+  kms: ["kms-encrypt", "kms-decrypt"],
+};
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").flatMap((x) => GROUPS[x] ?? [x])) : undefined;
 /** The whole run must end within 5 minutes; helpers get what is left of this budget. */
 const BUDGET_MS = 285_000;
 /** sequential requests per scenario for the time breakdown */
@@ -404,6 +410,48 @@ const SCENARIOS: Scenario[] = [
     prepare: async (url) => ({ request: (await s3Fixture(url)).list }),
   },
   {
+    id: "sqs-send",
+    name: `SQS SendMessage ${SQS_KMS_SEED.messageBytes / 1024} KB (IAM user, identity policy)`,
+    expectStatus: 200,
+    goal: 0.4,
+    skip: () => undefined,
+    bumpAs: async (url) => (await sqsKmsFixture(url)).account.root,
+    prepare: async (url) => ({ request: (await sqsKmsFixture(url)).send }),
+  },
+  {
+    id: "sqs-receive",
+    name: "SQS ReceiveMessage (1 message, VisibilityTimeout 0)",
+    expectStatus: 200,
+    skip: () => undefined,
+    bumpAs: async (url) => (await sqsKmsFixture(url)).account.root,
+    prepare: async (url) => ({ request: (await sqsKmsFixture(url)).receive }),
+  },
+  {
+    id: "sqs-round-trip",
+    name: "SQS SendMessage + ReceiveMessage alternating (req/s counts each call)",
+    expectStatus: 200,
+    skip: () => undefined,
+    bumpAs: async (url) => (await sqsKmsFixture(url)).account.root,
+    prepare: async (url) => ({ cycle: (await sqsKmsFixture(url)).roundTrip }),
+  },
+  {
+    id: "kms-encrypt",
+    name: `KMS Encrypt ${SQS_KMS_SEED.plaintextBytes / 1024} KB (IAM user, key policy delegates to IAM)`,
+    expectStatus: 200,
+    goal: 0.6,
+    skip: () => undefined,
+    bumpAs: async (url) => (await sqsKmsFixture(url)).account.root,
+    prepare: async (url) => ({ request: (await sqsKmsFixture(url)).encrypt }),
+  },
+  {
+    id: "kms-decrypt",
+    name: `KMS Decrypt of that ${SQS_KMS_SEED.plaintextBytes / 1024} KB ciphertext`,
+    expectStatus: 200,
+    skip: () => undefined,
+    bumpAs: async (url) => (await sqsKmsFixture(url)).account.root,
+    prepare: async (url) => ({ request: (await sqsKmsFixture(url)).decrypt }),
+  },
+  {
     id: "session-gci",
     name: "GetCallerIdentity with AssumeRole session credentials",
     expectStatus: 200,
@@ -618,7 +666,7 @@ interface Row {
  * (ADJACENT_SEC): on this noisy machine the start-of-run baseline can be 20 % off by the time a
  * scenario runs, and the goal is a ratio.
  */
-const GOAL_IDS = new Set(["gci-root", "get-user", "list-users", "s3-get"]);
+const GOAL_IDS = new Set(["gci-root", "get-user", "list-users", "s3-get", "sqs-send", "kms-encrypt"]);
 const ADJACENT_SEC = 2;
 
 async function main(): Promise<void> {
