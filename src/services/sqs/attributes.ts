@@ -6,6 +6,7 @@
  * parameter X."), InvalidParameterValue for names.
  */
 import { AwsError } from "../../protocol/errors";
+import { checkRedrivePolicy } from "./redrive";
 
 interface IntRule {
   min: number;
@@ -23,7 +24,7 @@ export const INT_ATTRIBUTES: Readonly<Record<string, IntRule>> = {
   KmsDataKeyReusePeriodSeconds: { min: 60, max: 86400, default: 300 },
 };
 
-/** Stored as given (JSON documents SQS accepts but iamlab does not act on), plus Policy (validated in ./policy.ts). */
+/** Stored as given (JSON documents; RedrivePolicy checked and acted on: ./redrive.ts), plus Policy (validated in ./policy.ts). */
 const TEXT_ATTRIBUTES = new Set(["RedrivePolicy", "RedriveAllowPolicy", "KmsMasterKeyId"]);
 const BOOLEAN_ATTRIBUTES = new Set(["SqsManagedSseEnabled"]);
 const FIFO_ONLY: Readonly<Record<string, readonly string[] | "boolean">> = {
@@ -106,6 +107,7 @@ export function checkAttributes(attrs: Readonly<Record<string, string>>, fifo: b
           throw sqsErr.invalidAttributeValue(name);
         }
       }
+      if (name === "RedrivePolicy") checkRedrivePolicy(value);
       out[name] = value;
     } else if (BOOLEAN_ATTRIBUTES.has(name)) {
       if (!/^(true|false)$/i.test(value)) throw sqsErr.invalidAttributeValue(name);

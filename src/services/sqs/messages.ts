@@ -11,7 +11,7 @@ import type { XmlValue } from "../../protocol/xml";
 import { fromBase64, toBase64 } from "../../lib/encoding";
 import type { QueueRow } from "../../store/sqs-queues";
 import { sqsErr } from "./attributes";
-import { intAttribute, isFifo, loadQueue, onQueue, queueTarget, settings } from "./common";
+import { findQueue, intAttribute, isFifo, loadQueue, onQueue, queueTarget, settings } from "./common";
 import { md5Hex, messageAttributesDigestInput, type MessageAttributeValue } from "./md5";
 import {
   checkBody,
@@ -22,7 +22,8 @@ import {
   checkSize,
   checkVisibility,
 } from "./message-rules";
-import type { NewMessage, ReceivedMessage } from "./queue-do";
+import type { NewMessage, ReceivedMessage, ReceiveOptions } from "./queue-do";
+import { redriveOf } from "./redrive";
 
 type Attrs = Record<string, MessageAttributeValue>;
 
@@ -193,6 +194,17 @@ export const SendMessageBatch = defineAction({
   },
 });
 
+/**
+ * The queue's dead-letter queue, when its RedrivePolicy names one that exists — in the queue's own
+ * account and region, as SQS requires (a policy naming anything else moves nothing).
+ */
+async function deadLetterQueue(ctx: ActionContext, q: QueueRow): Promise<ReceiveOptions["redrive"]> {
+  const r = redriveOf(q.attributes);
+  if (!r || r.target.account !== q.accountId || r.target.region !== q.region || r.target.name === q.name) return undefined;
+  const dlq = await findQueue(ctx, r.target.account, r.target.name);
+  return dlq && dlq.region === r.target.region ? { maxReceiveCount: r.maxReceiveCount, deadLetterQueueId: dlq.queueId } : undefined;
+}
+
 /** The system attributes a receive asked for (`All` or names), as SQS names them. */
 function systemAttributes(m: ReceivedMessage, names: readonly string[]): Record<string, string> | undefined {
   const all = names.includes("All");
@@ -236,15 +248,16 @@ export const ReceiveMessage = defineAction({
       MessageAttributeNames?: string[];
     };
     checkReceive(input.MaxNumberOfMessages, input.WaitTimeSeconds, input.VisibilityTimeout);
-    const got = await onQueue(ctx, q, (stub) =>
-      stub.receive({
-        ...settings(q),
-        max: input.MaxNumberOfMessages ?? 1,
-        visibilityMs: (input.VisibilityTimeout ?? intAttribute(q, "VisibilityTimeout")) * 1000,
-        waitMs: (input.WaitTimeSeconds ?? intAttribute(q, "ReceiveMessageWaitTimeSeconds")) * 1000,
-        now: ctx.request.now,
-      }),
-    );
+    const options: ReceiveOptions = {
+      ...settings(q),
+      max: input.MaxNumberOfMessages ?? 1,
+      visibilityMs: (input.VisibilityTimeout ?? intAttribute(q, "VisibilityTimeout")) * 1000,
+      waitMs: (input.WaitTimeSeconds ?? intAttribute(q, "ReceiveMessageWaitTimeSeconds")) * 1000,
+      now: ctx.request.now,
+    };
+    const redrive = await deadLetterQueue(ctx, q);
+    if (redrive) options.redrive = redrive;
+    const got = await onQueue(ctx, q, (stub) => stub.receive(options));
     if (!got.length) return {};
     const sysNames = [...(input.AttributeNames ?? []), ...(input.MessageSystemAttributeNames ?? [])];
     const attrNames = input.MessageAttributeNames ?? [];

@@ -28,6 +28,8 @@ export interface NewMessage {
   senderId: string;
   groupId?: string;
   dedupId?: string;
+  /** epoch ms of the original send (a message moved to a dead-letter queue keeps it); default: now */
+  sentAt?: number;
 }
 
 export interface SentMessage {
@@ -61,6 +63,8 @@ export interface ReceiveOptions extends QueueSettings {
   visibilityMs: number;
   waitMs: number;
   now: number;
+  /** the queue's RedrivePolicy: messages received this often move to the dead-letter queue's object */
+  redrive?: { maxReceiveCount: number; deadLetterQueueId: string };
 }
 
 export interface QueueStats {
@@ -161,7 +165,7 @@ export class SqsQueueDO extends DurableObject<Env> {
           m.md5Body,
           m.md5Attributes ?? null,
           m.senderId,
-          now,
+          m.sentAt ?? now,
           now + m.delayMs,
           m.groupId ?? null,
           m.dedupId ?? null,
@@ -189,11 +193,49 @@ export class SqsQueueDO extends DurableObject<Env> {
       this.live(); // also after a long poll's wait: the queue may have been deleted meanwhile
       const elapsed = Date.now() - start;
       const now = o.now + elapsed;
+      if (o.redrive) await this.redrive(o.redrive, now);
       const got = this.take(o, now);
       const remaining = o.waitMs - elapsed;
       if (got.length || remaining <= 0) return got;
       const next = this.sql.exec<{ t: number | null }>("SELECT min(visible_at) AS t FROM messages WHERE visible_at > ?", now).one().t;
       await this.waitFor(next === null ? remaining : Math.min(remaining, next - now + 1));
+    }
+  }
+
+  /**
+   * Moves the visible messages already received maxReceiveCount times to the dead-letter queue's
+   * object (same id, body, attributes and send time). They are hidden first, so a receive that
+   * interleaves with the move cannot deliver them; they are deleted here only once the dead-letter
+   * queue has them (at least once), and stay (visible again) if it cannot take them.
+   */
+  private async redrive(r: NonNullable<ReceiveOptions["redrive"]>, now: number): Promise<void> {
+    const rows = this.sql
+      .exec<Row>("SELECT * FROM messages WHERE visible_at <= ? AND receive_count >= ? ORDER BY seq", now, r.maxReceiveCount)
+      .toArray();
+    if (!rows.length) return;
+    for (const row of rows) this.sql.exec("UPDATE messages SET visible_at = ? WHERE seq = ?", Number.MAX_SAFE_INTEGER, row.seq);
+    const moved: NewMessage[] = rows.map((row) => {
+      const m: NewMessage = {
+        messageId: row.message_id,
+        body: row.body,
+        attributes: row.attrs,
+        md5Body: row.md5_body,
+        delayMs: 0,
+        senderId: row.sender_id,
+        sentAt: row.sent_at,
+      };
+      if (row.md5_attrs !== null) m.md5Attributes = row.md5_attrs;
+      if (row.group_id !== null) m.groupId = row.group_id;
+      if (row.dedup_id !== null) m.dedupId = row.dedup_id;
+      return m;
+    });
+    try {
+      const ns = this.env.SQS_QUEUES;
+      await ns.get(ns.idFromName(r.deadLetterQueueId)).send(moved, now);
+      for (const row of rows) this.sql.exec("DELETE FROM messages WHERE seq = ?", row.seq);
+    } catch {
+      // The dead-letter queue is gone (or failed): the messages stay in this queue, visible again.
+      for (const row of rows) this.sql.exec("UPDATE messages SET visible_at = ? WHERE seq = ?", row.visible_at, row.seq);
     }
   }
 
