@@ -52,8 +52,19 @@ export function newKeyMaterial(): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(32));
 }
 
-async function aesKey(material: Uint8Array, use: "encrypt" | "decrypt"): Promise<CryptoKey> {
-  return crypto.subtle.importKey("raw", material, "AES-GCM", false, [use]);
+/**
+ * The imported key of `material`, once per material array: a key row cached by the isolate
+ * (src/services/data-rows.ts) hands the same array to every call (kms/common.ts materialOf), so a
+ * warm Encrypt or Decrypt imports nothing. Weakly held: it goes with the row.
+ */
+const imported = new WeakMap<Uint8Array, Promise<CryptoKey>>();
+function aesKey(material: Uint8Array): Promise<CryptoKey> {
+  let key = imported.get(material);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", material, "AES-GCM", false, ["encrypt", "decrypt"]);
+    imported.set(material, key);
+  }
+  return key;
 }
 
 /** Encrypts under the key: a blob naming it, bound to the context. */
@@ -64,7 +75,7 @@ export async function seal(
   context?: Readonly<Record<string, string>>,
 ): Promise<Uint8Array> {
   const iv = crypto.getRandomValues(new Uint8Array(IV_LENGTH));
-  const key = await aesKey(material, "encrypt");
+  const key = await aesKey(material);
   const sealed = new Uint8Array(
     await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: additionalData(keyId, context) }, key, plaintext),
   );
@@ -73,7 +84,7 @@ export async function seal(
 
 /** The plaintext of a blob, or undefined when the key or the context is not the one it was sealed with. */
 export async function open(blob: Blob, material: Uint8Array, context?: Readonly<Record<string, string>>): Promise<Uint8Array | undefined> {
-  const key = await aesKey(material, "decrypt");
+  const key = await aesKey(material);
   try {
     return new Uint8Array(
       await crypto.subtle.decrypt({ name: "AES-GCM", iv: blob.iv, additionalData: additionalData(blob.keyId, context) }, key, blob.sealed),

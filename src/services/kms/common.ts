@@ -188,7 +188,13 @@ export function keyMetadata(k: KeyRow): { [k: string]: XmlValue } {
   return m;
 }
 
-/** Base64 key material as bytes. */
+/** Base64 key material as bytes: one array per key row (the imported CryptoKey is kept per array: ./blob.ts). */
+const materials = new WeakMap<KeyRow, Uint8Array>();
 export function materialOf(k: KeyRow): Uint8Array {
-  return Uint8Array.from(atob(k.material), (c) => c.charCodeAt(0));
+  let m = materials.get(k);
+  if (!m) {
+    m = Uint8Array.from(atob(k.material), (c) => c.charCodeAt(0));
+    materials.set(k, m);
+  }
+  return m;
 }
