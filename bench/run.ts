@@ -46,6 +46,8 @@ const GROUPS: Record<string, string[]> = {
   kms: ["kms-encrypt", "kms-decrypt"],
 };
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").flatMap((x) => GROUPS[x] ?? [x])) : undefined;
+/** The Durable Object floor's row name (SQS's warm path is one DO call: this is what one costs here). */
+const FLOOR_DO = "(floor) one Durable Object RPC touching no storage, nothing else";
 /** The whole run must end within 5 minutes; helpers get what is left of this budget. */
 const BUDGET_MS = 285_000;
 /** sequential requests per scenario for the time breakdown */
@@ -812,18 +814,26 @@ async function main(): Promise<void> {
       skip: () => undefined,
       prepare: async () => ({ request: { method: "POST", path: "/__bench/d1ping", headers: {}, body: "" } }),
     };
-    profiles.set(
-      ping.id,
-      await profile(ping, urls.counting, cfx, PROFILE_N).catch(() => ({
-        n: 0,
-        total: NaN,
-        d1: NaN,
-        doMs: NaN,
-        r2: NaN,
-        other: NaN,
-        client: NaN,
-      })),
-    );
+    const doPing: Scenario = {
+      id: "doping",
+      name: FLOOR_DO,
+      expectStatus: 200,
+      skip: () => undefined,
+      prepare: async () => ({ request: { method: "POST", path: "/__bench/doping", headers: {}, body: "" } }),
+    };
+    for (const floor of [ping, doPing])
+      profiles.set(
+        floor.id,
+        await profile(floor, urls.counting, cfx, PROFILE_N).catch(() => ({
+          n: 0,
+          total: NaN,
+          d1: NaN,
+          doMs: NaN,
+          r2: NaN,
+          other: NaN,
+          client: NaN,
+        })),
+      );
   }
 
   // Helpers: engine and STS benchmarks (other owners), while the sandbox is still up.
@@ -971,7 +981,8 @@ async function main(): Promise<void> {
     );
     lines.push("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (const [id, p] of profiles) {
-      const name = SCENARIOS.find((x) => x.id === id)?.name ?? "(floor) one trivial D1 `SELECT 1`, nothing else";
+      const name =
+        SCENARIOS.find((x) => x.id === id)?.name ?? (id === "doping" ? FLOOR_DO : "(floor) one trivial D1 `SELECT 1`, nothing else");
       const us = isolateUs.get(id);
       lines.push(
         `| ${name} | ${p.client.toFixed(2)} | ${p.total.toFixed(2)} | ${p.d1.toFixed(2)} | ${p.doMs.toFixed(2)} | ${p.r2.toFixed(2)} | ${p.other.toFixed(2)} | ${us !== undefined ? us.toFixed(0) : "–"} |`,

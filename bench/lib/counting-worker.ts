@@ -10,6 +10,7 @@ import { parseSignature, verifySignature } from "../../src/auth/sigv4";
 import { lookupAccessKey } from "../../src/store/credentials";
 import { getDb } from "../../src/store/db";
 import { replay, type ReplaySpec } from "./replay";
+import type { ConsistencyDO } from "../../src/consistency/consistency-do";
 export * from "../../src/index";
 
 /** Time during which at least one call of a kind was pending (overlapping calls are not double counted). */
@@ -201,6 +202,19 @@ export default {
       res.headers.set("x-bench-ms", String(performance.now() - t0));
       res.headers.set("x-bench-d1-ms", String(d1));
       res.headers.set("x-bench-do-ms", "0");
+      return res;
+    }
+    if (pathname === "/__bench/doping") {
+      // The other floor: one Durable Object RPC that touches no storage (ConsistencyDO.ping), timed the same way.
+      await req.arrayBuffer();
+      const ns = env.CONSISTENCY as DurableObjectNamespace<ConsistencyDO>;
+      const t = performance.now();
+      await ns.get(ns.idFromName("bench-ping")).ping();
+      const doMs = performance.now() - t;
+      const res = new Response("ok");
+      res.headers.set("x-bench-ms", String(performance.now() - t0));
+      res.headers.set("x-bench-d1-ms", "0");
+      res.headers.set("x-bench-do-ms", String(doMs));
       return res;
     }
     const c: Counter = {

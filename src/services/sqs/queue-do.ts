@@ -143,7 +143,8 @@ export class SqsQueueDO extends DurableObject<Env> {
 
   async send(messages: NewMessage[], now: number): Promise<SentMessage[]> {
     this.live();
-    this.sql.exec("DELETE FROM dedup WHERE expires_at <= ?", now);
+    // Standard queues never deduplicate: no write beyond the messages themselves.
+    if (messages.some((m) => m.dedupId !== undefined)) this.sql.exec("DELETE FROM dedup WHERE expires_at <= ?", now);
     const out: SentMessage[] = [];
     for (const m of messages) {
       if (m.dedupId !== undefined) {
