@@ -48,6 +48,7 @@ const GROUPS: Record<string, string[]> = {
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").flatMap((x) => GROUPS[x] ?? [x])) : undefined;
 /** The Durable Object floor's row name (SQS's warm path is one DO call: this is what one costs here). */
 const FLOOR_DO = "(floor) one Durable Object RPC touching no storage, nothing else";
+const FLOOR_DO_WRITE = "(floor) one Durable Object RPC with one SQLite write (an empty queue's purge)";
 /** The whole run must end within 5 minutes; helpers get what is left of this budget. */
 const BUDGET_MS = 285_000;
 /** sequential requests per scenario for the time breakdown */
@@ -821,7 +822,14 @@ async function main(): Promise<void> {
       skip: () => undefined,
       prepare: async () => ({ request: { method: "POST", path: "/__bench/doping", headers: {}, body: "" } }),
     };
-    for (const floor of [ping, doPing])
+    const doWrite: Scenario = {
+      id: "dowrite",
+      name: FLOOR_DO_WRITE,
+      expectStatus: 200,
+      skip: () => undefined,
+      prepare: async () => ({ request: { method: "POST", path: "/__bench/dowrite", headers: {}, body: "" } }),
+    };
+    for (const floor of [ping, doPing, doWrite])
       profiles.set(
         floor.id,
         await profile(floor, urls.counting, cfx, PROFILE_N).catch(() => ({
@@ -982,7 +990,8 @@ async function main(): Promise<void> {
     lines.push("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (const [id, p] of profiles) {
       const name =
-        SCENARIOS.find((x) => x.id === id)?.name ?? (id === "doping" ? FLOOR_DO : "(floor) one trivial D1 `SELECT 1`, nothing else");
+        SCENARIOS.find((x) => x.id === id)?.name ??
+        (id === "doping" ? FLOOR_DO : id === "dowrite" ? FLOOR_DO_WRITE : "(floor) one trivial D1 `SELECT 1`, nothing else");
       const us = isolateUs.get(id);
       lines.push(
         `| ${name} | ${p.client.toFixed(2)} | ${p.total.toFixed(2)} | ${p.d1.toFixed(2)} | ${p.doMs.toFixed(2)} | ${p.r2.toFixed(2)} | ${p.other.toFixed(2)} | ${us !== undefined ? us.toFixed(0) : "–"} |`,

@@ -11,6 +11,7 @@ import { lookupAccessKey } from "../../src/store/credentials";
 import { getDb } from "../../src/store/db";
 import { replay, type ReplaySpec } from "./replay";
 import type { ConsistencyDO } from "../../src/consistency/consistency-do";
+import type { SqsQueueDO } from "../../src/services/sqs/queue-do";
 export * from "../../src/index";
 
 /** Time during which at least one call of a kind was pending (overlapping calls are not double counted). */
@@ -204,12 +205,18 @@ export default {
       res.headers.set("x-bench-do-ms", "0");
       return res;
     }
-    if (pathname === "/__bench/doping") {
-      // The other floor: one Durable Object RPC that touches no storage (ConsistencyDO.ping), timed the same way.
+    if (pathname === "/__bench/doping" || pathname === "/__bench/dowrite") {
+      // The other floors: one Durable Object RPC that touches no storage (ConsistencyDO.ping), and one
+      // that writes (an SQS queue object's purge: one DELETE, committed before it answers), timed the same way.
       await req.arrayBuffer();
-      const ns = env.CONSISTENCY as DurableObjectNamespace<ConsistencyDO>;
       const t = performance.now();
-      await ns.get(ns.idFromName("bench-ping")).ping();
+      if (pathname === "/__bench/doping") {
+        const ns = env.CONSISTENCY as DurableObjectNamespace<ConsistencyDO>;
+        await ns.get(ns.idFromName("bench-ping")).ping();
+      } else {
+        const ns = env.SQS_QUEUES as DurableObjectNamespace<SqsQueueDO>;
+        await ns.get(ns.idFromName("bench-floor")).purge();
+      }
       const doMs = performance.now() - t;
       const res = new Response("ok");
       res.headers.set("x-bench-ms", String(performance.now() - t0));
