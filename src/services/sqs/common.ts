@@ -9,7 +9,8 @@ import type { ActionContext, AuthzTarget } from "../action";
 import { getQueue, type QueueRow } from "../../store/sqs-queues";
 import { cachedRow } from "../data-rows";
 import { INT_ATTRIBUTES, parseQueueUrl, sqsErr } from "./attributes";
-import { QUEUE_DELETED, type QueueSettings } from "./queue-do";
+import type { QueueSettings } from "./queue-do";
+import { QUEUE_DELETED } from "./tombstone";
 import { afterDataWrite } from "../../cache/index";
 
 export const queueArn = (q: Pick<QueueRow, "region" | "accountId" | "name">): string => `arn:aws:sqs:${q.region}:${q.accountId}:${q.name}`;

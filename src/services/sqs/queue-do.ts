@@ -15,6 +15,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../../env";
+import { QUEUE_DELETED } from "./tombstone";
 
 /** A message as SendMessage hands it over (digests computed by the Worker). */
 export interface NewMessage {
@@ -89,9 +90,6 @@ type Row = {
   group_id: string | null;
   dedup_id: string | null;
 };
-
-/** What every call of a deleted queue's object throws (the Worker answers QueueDoesNotExist). */
-export const QUEUE_DELETED = "iamlab: queue deleted";
 
 /** FIFO deduplication interval (SQS: 5 minutes). */
 const DEDUP_MS = 5 * 60 * 1000;
