@@ -21,7 +21,9 @@ import type { Caller } from "../auth/caller";
 import { recordDecision } from "./decisions";
 import { BoundedMap } from "../lib/bounded";
 import { resourcePoliciesInForce } from "../consistency/resource-policies";
-import { orgChain, type OrgChain } from "./org-chain";
+import { orgChain, RCP_SERVICES, type OrgChain } from "./org-chain";
+import { accountState } from "../store/credentials";
+import { authCacheTtl, cachedLookup, scopes } from "../cache/index";
 
 const compiled = new CompiledPolicyCache(4096);
 
@@ -119,6 +121,40 @@ function callerOrgChain(ctx: ActionContext): Promise<OrgChain | undefined> | und
   return orgChain(ctx.db, p.account, ctx.caller.generation, compiled);
 }
 
+/**
+ * The organization of the account that owns the target resource (aws:ResourceOrgID / Paths, RCPs).
+ * The caller's own account reuses the caller's chain; another account's chain is found by that
+ * account's generation, read through the isolate cache (TTL; org writes in this isolate drop it at
+ * once), so a warm cross-account request costs no D1 round trip either. A target of `*` has no owner.
+ */
+function resourceOrgChain(
+  ctx: ActionContext,
+  target: AuthzTarget,
+  callerChain: Promise<OrgChain | undefined> | undefined,
+): Promise<OrgChain | undefined> | undefined {
+  if (target.resource === "*" || !target.resource.startsWith("arn:")) return undefined;
+  const p = ctx.caller.principal;
+  const account = target.resourceAccount ?? p.account;
+  if (!account) return undefined;
+  if (account === p.account && callerChain) return callerChain;
+  return (async () => {
+    const state = await cachedLookup(
+      `acctgen:${account}`,
+      authCacheTtl(ctx.env),
+      () => scopes.account(account),
+      () => accountState(ctx.db, account),
+      (w) => ctx.waitUntil(w),
+    );
+    return state ? orgChain(ctx.db, account, state.generation, compiled) : undefined;
+  })();
+}
+
+/** RCPs govern the resources of the services they support only (an `iam:` call on a member's user is not theirs). */
+function rcpsGovern(action: string): boolean {
+  const i = action.indexOf(":");
+  return i > 0 && RCP_SERVICES.has(action.slice(0, i).toLowerCase());
+}
+
 /** The global condition keys AWS sets from the request itself. */
 export function requestContext(
   ctx: ActionContext,
@@ -166,10 +202,17 @@ export interface AuthorizationResult {
 
 /** Evaluates without throwing (the simulator and explanations use this). */
 export async function decide(ctx: ActionContext, action: string, target: AuthzTarget): Promise<AuthorizationResult> {
-  // The org chain's query (cold path only) runs beside the principal's.
-  const [{ set, tags }, org] = await Promise.all([principalPolicies(ctx), callerOrgChain(ctx)]);
+  // The org chains' queries (cold path only) run beside the principal's.
+  const callerChain = callerOrgChain(ctx);
+  const [{ set, tags }, org, resourceOrg] = await Promise.all([
+    principalPolicies(ctx),
+    callerChain,
+    resourceOrgChain(ctx, target, callerChain),
+  ]);
   const policies: PolicySet = { ...set };
   if (org?.scps) policies.scps = org.scps;
+  // RCPs of the resource owner's chain, whoever calls (the engine exempts service-linked roles).
+  if (resourceOrg?.rcps && rcpsGovern(action)) policies.rcps = resourceOrg.rcps;
   const session = sessionPolicies(ctx.caller);
   if (session) policies.session = session;
   const resourcePolicies = target.pendingResourcePolicy
@@ -197,6 +240,10 @@ export async function decide(ctx: ActionContext, action: string, target: AuthzTa
   if (org) {
     request.context["aws:PrincipalOrgID"] = org.orgId;
     request.context["aws:PrincipalOrgPaths"] = [org.path];
+  }
+  if (resourceOrg) {
+    request.context["aws:ResourceOrgID"] = resourceOrg.orgId;
+    request.context["aws:ResourceOrgPaths"] = [resourceOrg.path];
   }
   // Most calls are allowed and nobody reads their explanation: decide without recording it. A denial
   // always carries one (recordDecision keeps it under the decision id), so it is evaluated again with

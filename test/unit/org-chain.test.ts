@@ -17,9 +17,11 @@ const row = (
   mgmt: "111111111111",
   rootId: "r-ab12",
   scpEnabled: 1,
+  rcpEnabled: 0,
   targetId,
   depth,
   policyId,
+  policyType: policyId ? "SERVICE_CONTROL_POLICY" : null,
   content,
   ...over,
 });
