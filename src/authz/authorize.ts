@@ -23,6 +23,7 @@ import { BoundedMap } from "../lib/bounded";
 import { resourcePoliciesInForce } from "../consistency/resource-policies";
 import { orgChain, RCP_SERVICES, type OrgChain } from "./org-chain";
 import { accountState } from "../store/credentials";
+import { dataPlaneView } from "../consistency/client";
 import { authCacheTtl, cachedLookup, scopes } from "../cache/index";
 
 const compiled = new CompiledPolicyCache(4096);
@@ -118,7 +119,8 @@ async function principalPolicies(ctx: ActionContext): Promise<PrincipalPolicies>
 function callerOrgChain(ctx: ActionContext): Promise<OrgChain | undefined> | undefined {
   const p = ctx.caller.principal;
   if (p.kind === "anonymous" || p.kind === "service" || !p.account) return undefined;
-  return orgChain(ctx.db, p.account, ctx.caller.generation, compiled);
+  // A lagging account sees the chain of its visible generation (the snapshot's rows), like its policies.
+  return orgChain(ctx.db, p.account, ctx.caller.generation, compiled, ctx.caller.consistency?.snapshot?.org);
 }
 
 /**
@@ -145,7 +147,14 @@ function resourceOrgChain(
       () => accountState(ctx.db, account),
       (w) => ctx.waitUntil(w),
     );
-    return state ? orgChain(ctx.db, account, state.generation, compiled) : undefined;
+    if (!state) return undefined;
+    if (state.consistencyMode !== "off") {
+      // A lagging owner: its resources answer with the chain its data plane sees (one Durable Object call).
+      const { view, snapshot } = await dataPlaneView(ctx.env, account, state.generation, ctx.request.now);
+      if (view.visibleGeneration < state.generation && snapshot?.org)
+        return orgChain(ctx.db, account, view.visibleGeneration, compiled, snapshot.org);
+    }
+    return orgChain(ctx.db, account, state.generation, compiled);
   })();
 }
 

@@ -79,13 +79,22 @@ export function buildChain(account: string, rows: ChainRow[], compiled: Compiled
   return chain;
 }
 
-/** The account's chain at `generation` (undefined: not in an organization). */
-export async function orgChain(db: Db, account: string, generation: number, compiled: CompiledPolicyCache): Promise<OrgChain | undefined> {
+/**
+ * The account's chain at `generation` (undefined: not in an organization). `asOf`: the rows of that
+ * generation's snapshot when the account lags (eventual consistency) — D1 holds a later state then.
+ */
+export async function orgChain(
+  db: Db,
+  account: string,
+  generation: number,
+  compiled: CompiledPolicyCache,
+  asOf?: ChainRow[],
+): Promise<OrgChain | undefined> {
   if (!account) return undefined;
   const key = `${account}/${generation}`;
   let hit = cache.get(key);
   if (!hit) {
-    hit = buildChain(account, await loadOrgChain(db, account), compiled) ?? NONE;
+    hit = buildChain(account, asOf ?? (await loadOrgChain(db, account)), compiled) ?? NONE;
     cache.set(key, hit);
   }
   return hit === NONE ? undefined : hit;

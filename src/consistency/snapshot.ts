@@ -13,6 +13,7 @@ import type { RoleRow } from "../store/iam-roles";
 import { sha256Hex } from "../lib/crypto";
 import { bucketPoliciesOf } from "../store/s3-buckets";
 import { s3BucketArn } from "../lib/arn";
+import { loadOrgChain, type ChainRow } from "../store/org-organizations";
 
 /** A role as AssumeRole reads it (from D1 or from a snapshot). */
 export type RoleView = Pick<
@@ -33,6 +34,11 @@ export interface AccountSnapshot {
    * listed). Absent in snapshots taken before bucket policies followed the mode: unknown, not none.
    */
   resourcePolicies?: Record<string, string>;
+  /**
+   * The account's organization chain rows (loadOrgChain): SCPs/RCPs and org keys as of this generation,
+   * so an org change reaches a lagging account's data plane after its delay. Absent in older snapshots.
+   */
+  org?: ChainRow[];
 }
 
 export async function captureSnapshot(db: Db, accountId: string): Promise<AccountSnapshot> {
@@ -73,11 +79,13 @@ export async function captureSnapshot(db: Db, accountId: string): Promise<Accoun
     };
   }
   // Two queries for every principal of the account (they were one per user and per role).
-  const [userPolicies, rolePolicies, bucketPolicies] = await Promise.all([
+  const [userPolicies, rolePolicies, bucketPolicies, org] = await Promise.all([
     loadAccountPolicies(db, accountId, "user"),
     loadAccountPolicies(db, accountId, "role"),
     bucketPoliciesOf(db, accountId),
+    loadOrgChain(db, accountId),
   ]);
+  snap.org = org;
   for (const [bucket, policy] of bucketPolicies) snap.resourcePolicies![s3BucketArn(bucket)] = policy;
   for (const u of users) snap.principals[`user/${u.user_id}`] = userPolicies.get(u.user_id) ?? [];
   for (const r of roles) snap.principals[`role/${r.role_id}`] = rolePolicies.get(r.role_id) ?? [];
@@ -107,10 +115,12 @@ export interface PackedRow {
   body?: string /** document hash */;
   doc?: string;
 }
-export interface PackedSnapshot extends Omit<AccountSnapshot, "principals" | "resourcePolicies"> {
+export interface PackedSnapshot extends Omit<AccountSnapshot, "principals" | "resourcePolicies" | "org"> {
   principals: Record<string, PackedRow[]>;
   /** resource ARN → document hash */
   resourcePolicies?: Record<string, string>;
+  /** org chain rows, each policy's content as a document hash */
+  org?: (Omit<ChainRow, "content"> & { content: null; doc?: string })[];
 }
 /** A packed snapshot with the documents it references, as the DO sends it. */
 export interface WireSnapshot extends PackedSnapshot {
@@ -138,8 +148,20 @@ export async function packSnapshot(snap: AccountSnapshot): Promise<{ packed: Pac
     }
     principals[who] = out;
   }
-  const { resourcePolicies, ...rest } = snap;
+  const { resourcePolicies, org, ...rest } = snap;
   const packed: PackedSnapshot = { ...rest, principals };
+  if (org) {
+    packed.org = [];
+    for (const r of org) {
+      if (r.content === null) {
+        packed.org.push({ ...r, content: null });
+        continue;
+      }
+      const h = await sha256Hex(r.content);
+      docs.set(h, r.content);
+      packed.org.push({ ...r, content: null, doc: h });
+    }
+  }
   if (resourcePolicies) {
     const refs: Record<string, string> = {};
     for (const [id, body] of Object.entries(resourcePolicies)) {
@@ -163,8 +185,9 @@ export function unpackSnapshot(w: WireSnapshot): AccountSnapshot {
       body: r.doc !== undefined ? (w.docs[r.doc] ?? "") : (r.body ?? ""),
     }));
   }
-  const { docs: _docs, resourcePolicies: refs, ...rest } = w;
+  const { docs: _docs, resourcePolicies: refs, org, ...rest } = w;
   const out: AccountSnapshot = { ...rest, principals };
+  if (org) out.org = org.map(({ doc, ...r }) => ({ ...r, content: doc !== undefined ? (w.docs[doc] ?? null) : null }));
   if (refs) {
     out.resourcePolicies = {};
     for (const [id, h] of Object.entries(refs)) if (w.docs[h] !== undefined) out.resourcePolicies[id] = w.docs[h];
@@ -177,5 +200,6 @@ export function docRefs(p: PackedSnapshot): string[] {
   const refs = new Set<string>();
   for (const rows of Object.values(p.principals)) for (const r of rows) if (r.doc !== undefined) refs.add(r.doc);
   for (const h of Object.values(p.resourcePolicies ?? {})) refs.add(h);
+  for (const r of p.org ?? []) if (r.doc !== undefined) refs.add(r.doc);
   return [...refs];
 }

@@ -433,3 +433,19 @@ export function loadOrgChain(db: Db, account: string): Promise<ChainRow[]> {
      ORDER BY c.depth DESC, a.policy_id`,
   );
 }
+
+/** Members of the organization (and `extra` accounts) whose data plane lags (eventual consistency on), sorted. */
+export async function laggingMembers(db: Db, orgId: string, extra: string[] = []): Promise<string[]> {
+  const others = extra.length
+    ? sql` OR id IN (${sql.join(
+        extra.map((a) => sql`${a}`),
+        sql`, `,
+      )})`
+    : sql``;
+  const rows = await all<{ id: string }>(
+    db,
+    sql`SELECT id FROM accounts WHERE consistency_mode <> 'off'
+      AND (id IN (SELECT account_id FROM org_accounts WHERE org_id = ${orgId})${others}) ORDER BY id`,
+  );
+  return rows.map((r) => r.id);
+}

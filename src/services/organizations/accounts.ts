@@ -27,6 +27,7 @@ import {
   orgChanged,
   orgErrors,
   orgResource,
+  orgWrite,
   targetArn,
 } from "./common";
 import { putOrgTags } from "../../store/org-tags";
@@ -219,7 +220,7 @@ export const MoveAccount = defineAction({
     if (!(await parentExists(ctx.db, org, input.DestinationParentId))) throw orgErrors.destinationParentNotFound();
     if (m.parentId === input.DestinationParentId) throw orgErrors.duplicateAccount();
     if (m.parentId !== input.SourceParentId) throw orgErrors.sourceParentNotFound();
-    if (!(await moveMember(ctx.db, org, m.accountId, input.SourceParentId, input.DestinationParentId)))
+    if (!(await orgWrite(ctx, org, () => moveMember(ctx.db, org, m.accountId, input.SourceParentId, input.DestinationParentId))))
       throw orgErrors.sourceParentNotFound();
     await orgChanged(ctx, org);
     return {};
@@ -233,7 +234,7 @@ async function remove(ctx: ActionContext, org: OrgRow, account: string): Promise
       "ACCOUNT_CANNOT_LEAVE_ORGANIZATION",
       "You can't remove the management account from an organization. You must delete the organization instead.",
     );
-  if (!(await removeMember(ctx.db, org, account))) throw orgErrors.accountNotFound();
+  if (!(await orgWrite(ctx, org, () => removeMember(ctx.db, org, account)))) throw orgErrors.accountNotFound();
   await orgChanged(ctx, org);
   afterAdminChange(account);
 }

@@ -6,6 +6,7 @@ import { AwsError } from "../../protocol/errors";
 import type { ActionContext } from "../action";
 import {
   FULL_AWS_ACCESS_ID,
+  laggingMembers,
   listMembers,
   orgOfAccount,
   RCP_FULL_AWS_ACCESS_ID,
@@ -15,6 +16,7 @@ import {
 } from "../../store/org-organizations";
 import type { AuthzTarget } from "../action";
 import { afterAdminChange } from "../../cache/index";
+import { aroundLaggingWrite } from "../../consistency/org-writes";
 
 const LOWER = "abcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -213,4 +215,13 @@ export const loadOrg = (ctx: ActionContext): Promise<OrgRow | undefined> => orgO
 export async function orgChanged(ctx: ActionContext, org: OrgRow): Promise<void> {
   for (const m of await listMembers(ctx.db, org.orgId)) afterAdminChange(m.accountId);
   afterAdminChange(org.accountId);
+}
+
+/**
+ * An org write that may change members' chains: lagging members (eventual consistency on) see it
+ * after their own delay (src/consistency/org-writes.ts); `extra`: accounts joining the organization.
+ */
+export async function orgWrite<T>(ctx: ActionContext, org: OrgRow, write: () => Promise<T>, extra: string[] = []): Promise<T> {
+  const lagging = await laggingMembers(ctx.db, org.orgId, extra);
+  return lagging.length ? aroundLaggingWrite(ctx.env, ctx.db, lagging, ctx.request.now, write) : write();
 }

@@ -24,7 +24,7 @@ import {
   type HandshakeRow,
 } from "../../store/org-handshakes";
 import { afterAdminChange } from "../../cache/index";
-import { accountEmail, callerOrg, handshakeArn, managedOrg, newHandshakeId, orgChanged, orgErrors } from "./common";
+import { accountEmail, callerOrg, handshakeArn, managedOrg, newHandshakeId, orgChanged, orgErrors, orgWrite } from "./common";
 
 /** "the originator did not receive a response of any kind from the recipient before the expiration time (15 days)" */
 const HANDSHAKE_LIFETIME_MS = 15 * 24 * 3600 * 1000;
@@ -188,12 +188,14 @@ export const AcceptHandshake = defineAction({
     checkOpen(h, "ACCEPTED", now);
     const org = await orgOfAccount(ctx.db, h.accountId);
     if (!org || org.orgId !== h.orgId) throw orgErrors.handshakeNotFound(); // the organization is gone
-    const outcome = await acceptInvitation(ctx.db, org, h, {
+    const member = {
       accountId: account,
       name: account,
       email: h.targetType === "EMAIL" ? h.target : accountEmail(account),
       joinedDate: isoSeconds(now),
-    });
+    };
+    // The joining account's data plane takes the new chain after its own delay, like any org change.
+    const outcome = await orgWrite(ctx, org, () => acceptInvitation(ctx.db, org, h, member), [account]);
     if (outcome === "inOrganization") throw alreadyMember();
     if (outcome === "notOpen") throw orgErrors.invalidHandshakeTransition();
     await orgChanged(ctx, org);

@@ -26,6 +26,7 @@ import {
   orgChanged,
   orgErrors,
   orgResource,
+  orgWrite,
   POLICY_TYPES,
   RCP,
   root,
@@ -128,7 +129,7 @@ export const EnablePolicyType = defineAction({
   handler: async (i, ctx, loaded) => {
     const input = i as PolicyTypeInput;
     const org = await rootAndType(ctx, input, loaded);
-    if (!(await enablePolicyType(ctx.db, org, input.PolicyType))) throw orgErrors.typeAlreadyEnabled();
+    if (!(await orgWrite(ctx, org, () => enablePolicyType(ctx.db, org, input.PolicyType)))) throw orgErrors.typeAlreadyEnabled();
     await orgChanged(ctx, org);
     return { Root: root(input.PolicyType === RCP ? { ...org, rcpEnabled: 1 } : { ...org, scpEnabled: 1 }) };
   },
@@ -145,7 +146,7 @@ export const DisablePolicyType = defineAction({
   handler: async (i, ctx, loaded) => {
     const input = i as PolicyTypeInput;
     const org = await rootAndType(ctx, input, loaded);
-    if (!(await disablePolicyType(ctx.db, org, input.PolicyType))) throw orgErrors.typeNotEnabled();
+    if (!(await orgWrite(ctx, org, () => disablePolicyType(ctx.db, org, input.PolicyType)))) throw orgErrors.typeNotEnabled();
     await orgChanged(ctx, org);
     return { Root: root(input.PolicyType === RCP ? { ...org, rcpEnabled: 0 } : { ...org, scpEnabled: 0 }) };
   },

@@ -33,6 +33,7 @@ import {
   orgChanged,
   orgErrors,
   orgResource,
+  orgWrite,
   POLICY_TYPES,
   policyArn,
   RCP,
@@ -161,7 +162,7 @@ export const UpdatePolicy = defineAction({
       description: input.Description ?? old.description,
       content: input.Content ?? old.content,
     };
-    if (!(await updatePolicy(ctx.db, org, p, p.content !== old.content))) throw orgErrors.duplicatePolicy();
+    if (!(await orgWrite(ctx, org, () => updatePolicy(ctx.db, org, p, p.content !== old.content)))) throw orgErrors.duplicatePolicy();
     await orgChanged(ctx, org);
     return { Policy: { PolicySummary: summary(org, p), Content: p.content } };
   },
@@ -243,7 +244,7 @@ export const AttachPolicy = defineAction({
     await authorizeAttachTarget(ctx, org, "organizations:AttachPolicy", input.TargetId);
     if (!typeEnabled(org, p.type)) throw orgErrors.typeNotEnabled();
     if ((await attachedTo(ctx.db, org.orgId, input.TargetId, p.type)).includes(p.policyId)) throw orgErrors.duplicateAttachment();
-    if (!(await attachPolicy(ctx.db, org, p.policyId, p.type, input.TargetId, MAX_POLICIES_PER_TARGET)))
+    if (!(await orgWrite(ctx, org, () => attachPolicy(ctx.db, org, p.policyId, p.type, input.TargetId, MAX_POLICIES_PER_TARGET))))
       throw orgErrors.constraint(
         "MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
         "You attempted to exceed the number of policies of a certain type that can be attached to an entity at one time.",
@@ -276,7 +277,7 @@ export const DetachPolicy = defineAction({
     // "You cannot detach this policy" (RCP syntax guide); the error AWS answers is not documented —
     // the minimum-attachment violation is the closest it names.
     if (p.policyId === RCP_FULL_AWS_ACCESS_ID) throw minLimit();
-    if (!(await detachPolicy(ctx.db, org, p.policyId, p.type, input.TargetId))) throw minLimit();
+    if (!(await orgWrite(ctx, org, () => detachPolicy(ctx.db, org, p.policyId, p.type, input.TargetId)))) throw minLimit();
     await orgChanged(ctx, org);
     return {};
   },
