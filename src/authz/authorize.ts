@@ -24,7 +24,7 @@ import { resourcePoliciesInForce } from "../consistency/resource-policies";
 import { orgChain, RCP_SERVICES, type OrgChain } from "./org-chain";
 import { accountState } from "../store/credentials";
 import { dataPlaneView } from "../consistency/client";
-import { authCacheTtl, cachedLookup, scopes } from "../cache/index";
+import { authCacheTtl, cachedLookup, peek, remember, scopes } from "../cache/index";
 
 const compiled = new CompiledPolicyCache(4096);
 
@@ -148,11 +148,14 @@ function resourceOrgChain(
       (w) => ctx.waitUntil(w),
     );
     if (!state) return undefined;
-    if (state.consistencyMode !== "off") {
-      // A lagging owner: its resources answer with the chain its data plane sees (one Durable Object call).
+    const reachedKey = `orgreached:${account}`;
+    if (state.consistencyMode !== "off" && peek<number>(reachedKey, scopes.account(account))?.value !== state.generation) {
+      // A lagging owner: its resources answer with the chain its data plane sees (one Durable Object
+      // call, until the latest generation is known visible: generations never become invisible again).
       const { view, snapshot } = await dataPlaneView(ctx.env, account, state.generation, ctx.request.now);
-      if (view.visibleGeneration < state.generation && snapshot?.org)
-        return orgChain(ctx.db, account, view.visibleGeneration, compiled, snapshot.org);
+      if (view.visibleGeneration < state.generation) {
+        if (snapshot?.org) return orgChain(ctx.db, account, view.visibleGeneration, compiled, snapshot.org);
+      } else remember(reachedKey, scopes.account(account), state.generation, authCacheTtl(ctx.env));
     }
     return orgChain(ctx.db, account, state.generation, compiled);
   })();

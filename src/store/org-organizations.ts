@@ -97,7 +97,7 @@ export async function deleteOrganization(db: Db, org: OrgRow): Promise<boolean> 
   const res = await db.$client.batch([
     bumpAccount(db, org.accountId),
     statement(db, sql`DELETE FROM org_organizations WHERE org_id = ${org.orgId} AND ${only}`),
-    ...["org_units", "org_policies", "org_attachments", "org_accounts"].map((t) =>
+    ...["org_units", "org_policies", "org_attachments", "org_tags", "org_handshakes", "org_accounts"].map((t) =>
       statement(
         db,
         sql`DELETE FROM ${sql.identifier(t)} WHERE org_id = ${org.orgId} AND NOT EXISTS (SELECT 1 FROM org_organizations WHERE org_id = ${org.orgId})`,

@@ -65,6 +65,13 @@ const addressesOf = (account: string) => [account, accountEmail(account)];
 
 const isInvitee = (h: HandshakeRow, account: string) => addressesOf(account).includes(h.target);
 
+/** After a handshake changed: both parties' cached read answers (ListHandshakes…, DescribeHandshake) go. */
+function handshakeChanged(h: HandshakeRow): void {
+  afterAdminChange(h.accountId);
+  const invitee = /^(\d{12})(@iamlab\.invalid)?$/.exec(h.target)?.[1];
+  if (invitee) afterAdminChange(invitee);
+}
+
 interface InviteInput {
   Target: { Id: string; Type: string };
   Notes?: string;
@@ -108,6 +115,7 @@ export const InviteAccountToOrganization = defineAction({
       notes: input.Notes ?? null,
     };
     if (!(await insertHandshake(ctx.db, h))) throw orgErrors.duplicateHandshake();
+    handshakeChanged(h);
     return { Handshake: handshake(h, org, now) };
   },
 });
@@ -115,7 +123,8 @@ export const InviteAccountToOrganization = defineAction({
 export const ListHandshakesForOrganization = defineAction({
   service: "organizations",
   name: "ListHandshakesForOrganization",
-  effect: "none", // states change with the sandbox clock: never cached
+  // Cached like every read; EXPIRED follows the sandbox clock, whose moves drop every cached read.
+  effect: "read",
   input: {},
   target: () => ({ resource: "*" }),
   handler: async (i, ctx) => {
@@ -130,7 +139,7 @@ export const ListHandshakesForOrganization = defineAction({
 export const ListHandshakesForAccount = defineAction({
   service: "organizations",
   name: "ListHandshakesForAccount",
-  effect: "none",
+  effect: "read",
   input: {},
   target: () => ({ resource: "*" }),
   handler: async (i, ctx) => {
@@ -166,7 +175,7 @@ function checkOpen(h: HandshakeRow, to: string, now: number): void {
 export const DescribeHandshake = defineAction({
   service: "organizations",
   name: "DescribeHandshake",
-  effect: "none",
+  effect: "read",
   input: {},
   load: (i, ctx) => loadHandshake(ctx, (i as { HandshakeId: string }).HandshakeId),
   target: (_i, _ctx, h: HandshakeRow | undefined) => handshakeTarget(h),
@@ -199,7 +208,7 @@ export const AcceptHandshake = defineAction({
     if (outcome === "inOrganization") throw alreadyMember();
     if (outcome === "notOpen") throw orgErrors.invalidHandshakeTransition();
     await orgChanged(ctx, org);
-    afterAdminChange(account);
+    handshakeChanged(h);
     return { Handshake: handshake({ ...h, state: "ACCEPTED" }, org, now) };
   },
 });
@@ -216,6 +225,7 @@ export const DeclineHandshake = defineAction({
     if (!isInvitee(h, ctx.caller.principal.account)) throw orgErrors.handshakeNotFound();
     checkOpen(h, "DECLINED", ctx.request.now);
     if (!(await closeHandshake(ctx.db, h.handshakeId, "DECLINED"))) throw orgErrors.invalidHandshakeTransition();
+    handshakeChanged(h);
     return { Handshake: handshake({ ...h, state: "DECLINED" }, undefined, ctx.request.now) };
   },
 });
@@ -233,6 +243,7 @@ export const CancelHandshake = defineAction({
     if (h.accountId !== ctx.caller.principal.account) throw orgErrors.handshakeNotFound(); // only the sender cancels
     checkOpen(h, "CANCELED", ctx.request.now);
     if (!(await closeHandshake(ctx.db, h.handshakeId, "CANCELED"))) throw orgErrors.invalidHandshakeTransition();
+    handshakeChanged(h);
     return { Handshake: handshake({ ...h, state: "CANCELED" }, undefined, ctx.request.now) };
   },
 });

@@ -67,7 +67,7 @@ async function findPolicy(ctx: ActionContext, org: OrgRow, id: string): Promise<
   return p;
 }
 
-/** A policy's ARN for authorization: its own, once its type is known (AWS-managed ones by id; customer ones need the row). */
+/** What a policy action loads before authorization: the caller's organization and the policy (its ARN needs its type). */
 interface PolicyLoad {
   org?: OrgRow;
   policy?: OrgPolicyRow;
@@ -80,8 +80,9 @@ async function loadPolicy(ctx: ActionContext, id: string): Promise<PolicyLoad> {
   return policy ? { org, policy } : { org };
 }
 
+/** Authorized on the policy's ARN; `*` when there is no such policy (the handler then answers PolicyNotFoundException). */
 const policyTarget = (l: PolicyLoad) =>
-  l.org && l.policy ? { resource: policyArn(l.org, l.policy.policyId, l.policy.type) } : orgResource(l.org, () => "*");
+  l.org && l.policy ? { resource: policyArn(l.org, l.policy.policyId, l.policy.type) } : { resource: "*" };
 
 async function checkTarget(ctx: ActionContext, org: OrgRow, id: string): Promise<void> {
   const found =
