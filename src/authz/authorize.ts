@@ -281,8 +281,21 @@ export function deniedMessage(request: AuthzRequest, decision: Decision, target:
     // A bucket policy has no ARN of its own: S3 says "… with an explicit deny in a resource-based policy".
     return accessDeniedMessage(request, decision, { quoteResource: true, includePolicyArn: decision.deniedBy?.type !== "resource" });
   }
+  const options = { includePolicyArn: policyArnShown(request) };
   // SQS writes the action in lower case: "… not authorized to perform: sqs:sendmessage on resource: …
   // because no identity-based policy allows the sqs:sendmessage action" (as users report it).
-  if (target.deniedMessage === "sqs") return accessDeniedMessage({ ...request, action: request.action.toLowerCase() }, decision);
-  return accessDeniedMessage(request, decision);
+  if (target.deniedMessage === "sqs") return accessDeniedMessage({ ...request, action: request.action.toLowerCase() }, decision, options);
+  return accessDeniedMessage(request, decision, options);
+}
+
+/**
+ * AWS names the denying policy's ARN to callers of the same account or the same organization only
+ * (AWS Security Blog, "Enhanced access denied error messages with policy ARNs"): an RCP denying an
+ * outsider is named by its type alone.
+ */
+function policyArnShown(request: AuthzRequest): boolean {
+  const p = request.principal;
+  if ((request.resourceAccount ?? p.account) === p.account) return true;
+  const principalOrg = request.context["aws:PrincipalOrgID"];
+  return principalOrg !== undefined && principalOrg === request.context["aws:ResourceOrgID"];
 }
