@@ -21,7 +21,10 @@ import type { Caller } from "../auth/caller";
 import { recordDecision } from "./decisions";
 import { BoundedMap } from "../lib/bounded";
 import { resourcePoliciesInForce } from "../consistency/resource-policies";
-import { orgChain, type OrgChain } from "./org-chain";
+import { orgChain, RCP_SERVICES, type OrgChain } from "./org-chain";
+import { accountState } from "../store/credentials";
+import { dataPlaneView } from "../consistency/client";
+import { authCacheTtl, cachedLookup, peek, remember, scopes } from "../cache/index";
 
 const compiled = new CompiledPolicyCache(4096);
 
@@ -116,7 +119,52 @@ async function principalPolicies(ctx: ActionContext): Promise<PrincipalPolicies>
 function callerOrgChain(ctx: ActionContext): Promise<OrgChain | undefined> | undefined {
   const p = ctx.caller.principal;
   if (p.kind === "anonymous" || p.kind === "service" || !p.account) return undefined;
-  return orgChain(ctx.db, p.account, ctx.caller.generation, compiled);
+  // A lagging account sees the chain of its visible generation (the snapshot's rows), like its policies.
+  return orgChain(ctx.db, p.account, ctx.caller.generation, compiled, ctx.caller.consistency?.snapshot?.org);
+}
+
+/**
+ * The organization of the account that owns the target resource (aws:ResourceOrgID / Paths, RCPs).
+ * The caller's own account reuses the caller's chain; another account's chain is found by that
+ * account's generation, read through the isolate cache (TTL; org writes in this isolate drop it at
+ * once), so a warm cross-account request costs no D1 round trip either. A target of `*` has no owner.
+ */
+function resourceOrgChain(
+  ctx: ActionContext,
+  target: AuthzTarget,
+  callerChain: Promise<OrgChain | undefined> | undefined,
+): Promise<OrgChain | undefined> | undefined {
+  if (target.resource === "*" || !target.resource.startsWith("arn:")) return undefined;
+  const p = ctx.caller.principal;
+  const account = target.resourceAccount ?? p.account;
+  if (!account) return undefined;
+  if (account === p.account && callerChain) return callerChain;
+  return (async () => {
+    const state = await cachedLookup(
+      `acctgen:${account}`,
+      authCacheTtl(ctx.env),
+      () => scopes.account(account),
+      () => accountState(ctx.db, account),
+      (w) => ctx.waitUntil(w),
+    );
+    if (!state) return undefined;
+    const reachedKey = `orgreached:${account}`;
+    if (state.consistencyMode !== "off" && peek<number>(reachedKey, scopes.account(account))?.value !== state.generation) {
+      // A lagging owner: its resources answer with the chain its data plane sees (one Durable Object
+      // call, until the latest generation is known visible: generations never become invisible again).
+      const { view, snapshot } = await dataPlaneView(ctx.env, account, state.generation, ctx.request.now);
+      if (view.visibleGeneration < state.generation) {
+        if (snapshot?.org) return orgChain(ctx.db, account, view.visibleGeneration, compiled, snapshot.org);
+      } else remember(reachedKey, scopes.account(account), state.generation, authCacheTtl(ctx.env));
+    }
+    return orgChain(ctx.db, account, state.generation, compiled);
+  })();
+}
+
+/** RCPs govern the resources of the services they support only (an `iam:` call on a member's user is not theirs). */
+function rcpsGovern(action: string): boolean {
+  const i = action.indexOf(":");
+  return i > 0 && RCP_SERVICES.has(action.slice(0, i).toLowerCase());
 }
 
 /** The global condition keys AWS sets from the request itself. */
@@ -166,10 +214,17 @@ export interface AuthorizationResult {
 
 /** Evaluates without throwing (the simulator and explanations use this). */
 export async function decide(ctx: ActionContext, action: string, target: AuthzTarget): Promise<AuthorizationResult> {
-  // The org chain's query (cold path only) runs beside the principal's.
-  const [{ set, tags }, org] = await Promise.all([principalPolicies(ctx), callerOrgChain(ctx)]);
+  // The org chains' queries (cold path only) run beside the principal's.
+  const callerChain = callerOrgChain(ctx);
+  const [{ set, tags }, org, resourceOrg] = await Promise.all([
+    principalPolicies(ctx),
+    callerChain,
+    resourceOrgChain(ctx, target, callerChain),
+  ]);
   const policies: PolicySet = { ...set };
   if (org?.scps) policies.scps = org.scps;
+  // RCPs of the resource owner's chain, whoever calls (the engine exempts service-linked roles).
+  if (resourceOrg?.rcps && rcpsGovern(action)) policies.rcps = resourceOrg.rcps;
   const session = sessionPolicies(ctx.caller);
   if (session) policies.session = session;
   const resourcePolicies = target.pendingResourcePolicy
@@ -203,6 +258,10 @@ export async function decide(ctx: ActionContext, action: string, target: AuthzTa
     request.context["aws:PrincipalOrgID"] = org.orgId;
     request.context["aws:PrincipalOrgPaths"] = [org.path];
   }
+  if (resourceOrg) {
+    request.context["aws:ResourceOrgID"] = resourceOrg.orgId;
+    request.context["aws:ResourceOrgPaths"] = [resourceOrg.path];
+  }
   // Most calls are allowed and nobody reads their explanation: decide without recording it. A denial
   // always carries one (recordDecision keeps it under the decision id), so it is evaluated again with
   // the explanation on — the same matchers, this time recording.
@@ -227,8 +286,21 @@ export function deniedMessage(request: AuthzRequest, decision: Decision, target:
     // A bucket policy has no ARN of its own: S3 says "… with an explicit deny in a resource-based policy".
     return accessDeniedMessage(request, decision, { quoteResource: true, includePolicyArn: decision.deniedBy?.type !== "resource" });
   }
+  const options = { includePolicyArn: policyArnShown(request) };
   // SQS writes the action in lower case: "… not authorized to perform: sqs:sendmessage on resource: …
   // because no identity-based policy allows the sqs:sendmessage action" (as users report it).
-  if (target.deniedMessage === "sqs") return accessDeniedMessage({ ...request, action: request.action.toLowerCase() }, decision);
-  return accessDeniedMessage(request, decision);
+  if (target.deniedMessage === "sqs") return accessDeniedMessage({ ...request, action: request.action.toLowerCase() }, decision, options);
+  return accessDeniedMessage(request, decision, options);
+}
+
+/**
+ * AWS names the denying policy's ARN to callers of the same account or the same organization only
+ * (AWS Security Blog, "Enhanced access denied error messages with policy ARNs"): an RCP denying an
+ * outsider is named by its type alone.
+ */
+function policyArnShown(request: AuthzRequest): boolean {
+  const p = request.principal;
+  if ((request.resourceAccount ?? p.account) === p.account) return true;
+  const principalOrg = request.context["aws:PrincipalOrgID"];
+  return principalOrg !== undefined && principalOrg === request.context["aws:ResourceOrgID"];
 }

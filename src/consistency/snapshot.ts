@@ -17,6 +17,7 @@ import { queuePoliciesOf } from "../store/sqs-queues";
 import { keyPoliciesOf } from "../store/kms-keys";
 import { repositoryPoliciesOf } from "../store/ecr-repositories";
 import { s3BucketArn } from "../lib/arn";
+import { loadOrgChain, type ChainRow } from "../store/org-organizations";
 
 /** A role as AssumeRole reads it (from D1 or from a snapshot). */
 export type RoleView = Pick<
@@ -37,6 +38,11 @@ export interface AccountSnapshot {
    * listed). Absent in snapshots taken before bucket policies followed the mode: unknown, not none.
    */
   resourcePolicies?: Record<string, string>;
+  /**
+   * The account's organization chain rows (loadOrgChain): SCPs/RCPs and org keys as of this generation,
+   * so an org change reaches a lagging account's data plane after its delay. Absent in older snapshots.
+   */
+  org?: ChainRow[];
 }
 
 export async function captureSnapshot(db: Db, accountId: string): Promise<AccountSnapshot> {
@@ -77,14 +83,16 @@ export async function captureSnapshot(db: Db, accountId: string): Promise<Accoun
     };
   }
   // Two queries for every principal of the account (they were one per user and per role).
-  const [userPolicies, rolePolicies, bucketPolicies, ...byArn] = await Promise.all([
+  const [userPolicies, rolePolicies, bucketPolicies, org, ...byArn] = await Promise.all([
     loadAccountPolicies(db, accountId, "user"),
     loadAccountPolicies(db, accountId, "role"),
     bucketPoliciesOf(db, accountId),
+    loadOrgChain(db, accountId),
     queuePoliciesOf(db, accountId),
     keyPoliciesOf(db, accountId),
     repositoryPoliciesOf(db, accountId),
   ]);
+  snap.org = org;
   for (const [bucket, policy] of bucketPolicies) snap.resourcePolicies![s3BucketArn(bucket)] = policy;
   for (const policies of byArn) for (const [arn, policy] of policies) snap.resourcePolicies![arn] = policy;
   for (const u of users) snap.principals[`user/${u.user_id}`] = userPolicies.get(u.user_id) ?? [];
@@ -115,10 +123,12 @@ export interface PackedRow {
   body?: string /** document hash */;
   doc?: string;
 }
-export interface PackedSnapshot extends Omit<AccountSnapshot, "principals" | "resourcePolicies"> {
+export interface PackedSnapshot extends Omit<AccountSnapshot, "principals" | "resourcePolicies" | "org"> {
   principals: Record<string, PackedRow[]>;
   /** resource ARN → document hash */
   resourcePolicies?: Record<string, string>;
+  /** org chain rows, each policy's content as a document hash */
+  org?: (Omit<ChainRow, "content"> & { content: null; doc?: string })[];
 }
 /** A packed snapshot with the documents it references, as the DO sends it. */
 export interface WireSnapshot extends PackedSnapshot {
@@ -146,8 +156,20 @@ export async function packSnapshot(snap: AccountSnapshot): Promise<{ packed: Pac
     }
     principals[who] = out;
   }
-  const { resourcePolicies, ...rest } = snap;
+  const { resourcePolicies, org, ...rest } = snap;
   const packed: PackedSnapshot = { ...rest, principals };
+  if (org) {
+    packed.org = [];
+    for (const r of org) {
+      if (r.content === null) {
+        packed.org.push({ ...r, content: null });
+        continue;
+      }
+      const h = await sha256Hex(r.content);
+      docs.set(h, r.content);
+      packed.org.push({ ...r, content: null, doc: h });
+    }
+  }
   if (resourcePolicies) {
     const refs: Record<string, string> = {};
     for (const [id, body] of Object.entries(resourcePolicies)) {
@@ -171,8 +193,9 @@ export function unpackSnapshot(w: WireSnapshot): AccountSnapshot {
       body: r.doc !== undefined ? (w.docs[r.doc] ?? "") : (r.body ?? ""),
     }));
   }
-  const { docs: _docs, resourcePolicies: refs, ...rest } = w;
+  const { docs: _docs, resourcePolicies: refs, org, ...rest } = w;
   const out: AccountSnapshot = { ...rest, principals };
+  if (org) out.org = org.map(({ doc, ...r }) => ({ ...r, content: doc !== undefined ? (w.docs[doc] ?? null) : null }));
   if (refs) {
     out.resourcePolicies = {};
     for (const [id, h] of Object.entries(refs)) if (w.docs[h] !== undefined) out.resourcePolicies[id] = w.docs[h];
@@ -185,5 +208,6 @@ export function docRefs(p: PackedSnapshot): string[] {
   const refs = new Set<string>();
   for (const rows of Object.values(p.principals)) for (const r of rows) if (r.doc !== undefined) refs.add(r.doc);
   for (const h of Object.values(p.resourcePolicies ?? {})) refs.add(h);
+  for (const r of p.org ?? []) if (r.doc !== undefined) refs.add(r.doc);
   return [...refs];
 }

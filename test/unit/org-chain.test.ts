@@ -17,9 +17,11 @@ const row = (
   mgmt: "111111111111",
   rootId: "r-ab12",
   scpEnabled: 1,
+  rcpEnabled: 0,
   targetId,
   depth,
   policyId,
+  policyType: policyId ? "SERVICE_CONTROL_POLICY" : null,
   content,
   ...over,
 });
@@ -58,6 +60,45 @@ describe("buildChain", () => {
         compiled,
       )?.scps,
     ).toBeUndefined();
+  });
+
+  it("RCP levels beside the SCP levels, each policy under its type's ARN; none for the management account", () => {
+    const RCP_DENY = '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}]}';
+    const rcp = { rcpEnabled: 1, policyType: "RESOURCE_CONTROL_POLICY" };
+    const withRcps = [
+      row("r-ab12", 1, "p-FullAWSAccess"),
+      row("r-ab12", 1, "p-RCPFullAWSAccess", null, rcp),
+      row("222222222222", 0, "p-FullAWSAccess"),
+      row("222222222222", 0, "p-RCPFullAWSAccess", null, rcp),
+      row("222222222222", 0, "p-perimeter", RCP_DENY, rcp),
+    ].map((r) => ({ ...r, rcpEnabled: 1 }));
+    const c = buildChain("222222222222", withRcps, compiled)!;
+    expect(c.scps!.map((l) => l.length)).toEqual([1, 1]);
+    expect(c.rcps!.map((l) => l.map((s) => s.id))).toEqual([
+      ["arn:aws:organizations::aws:policy/resource_control_policy/p-RCPFullAWSAccess"],
+      [
+        "arn:aws:organizations::aws:policy/resource_control_policy/p-RCPFullAWSAccess",
+        "arn:aws:organizations::111111111111:policy/o-abcdefghij/resource_control_policy/p-perimeter",
+      ],
+    ]);
+    expect(c.rcps![1]![1]!.type).toBe("rcp");
+    // SCPs off, RCPs on: RCP levels only.
+    const rcpOnly = buildChain(
+      "222222222222",
+      withRcps.map((r) => ({ ...r, scpEnabled: 0 })),
+      compiled,
+    )!;
+    expect(rcpOnly.scps).toBeUndefined();
+    expect(rcpOnly.rcps).toHaveLength(2);
+    const mgmt = buildChain(
+      "111111111111",
+      [row("r-ab12", 1, "p-RCPFullAWSAccess", null, rcp), row("111111111111", 0, "p-RCPFullAWSAccess", null, rcp)].map((r) => ({
+        ...r,
+        rcpEnabled: 1,
+      })),
+      compiled,
+    )!;
+    expect(mgmt.rcps).toBeUndefined();
   });
 
   it("an account in no organization: no chain", () => {

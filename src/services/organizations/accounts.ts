@@ -18,12 +18,29 @@ import {
   type MemberRow,
   type OrgRow,
 } from "../../store/org-organizations";
-import { accountArn, callerOrg, managedOrg, newCreateAccountRequestId, orgChanged, orgErrors } from "./common";
+import {
+  accountArn,
+  callerOrg,
+  loadOrg,
+  managedOrg,
+  newCreateAccountRequestId,
+  orgChanged,
+  orgErrors,
+  orgResource,
+  orgWrite,
+  targetArn,
+} from "./common";
+import { putOrgTags } from "../../store/org-tags";
+import { MAX_TAGS, validateTags, type TagInput } from "./tag-rules";
+import { tagContext } from "./tags";
 import { afterAdminChange } from "../../cache/index";
 import type { Db } from "../../store/db";
 import type { XmlValue } from "../../protocol/xml";
 
 const anywhere = () => ({ resource: "*" });
+/** Authorization on the root, OU or account an id names (Service Authorization Reference: account, organizationalunit, root). */
+const onId = (org: OrgRow | undefined, id: string) => orgResource(org, (o) => targetArn(o, id));
+const byOrg = { load: (_i: unknown, ctx: ActionContext) => loadOrg(ctx) };
 const ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess";
 const DEFAULT_ROLE = "OrganizationAccountAccessRole";
 
@@ -63,6 +80,7 @@ interface CreateAccountInput {
   Email: string;
   AccountName: string;
   RoleName?: string;
+  Tags?: TagInput[];
 }
 
 export const CreateAccount = defineAction({
@@ -70,10 +88,14 @@ export const CreateAccount = defineAction({
   name: "CreateAccount",
   effect: "none",
   input: {},
-  target: anywhere,
+  target: (i) => {
+    const tags = (i as CreateAccountInput).Tags ?? [];
+    return tags.length ? { resource: "*", context: tagContext(tags) } : anywhere();
+  },
   handler: async (i, ctx) => {
     const input = i as CreateAccountInput;
     const org = await managedOrg(ctx);
+    const tags = validateTags(input.Tags ?? []);
     const now = ctx.request.now;
     const date = isoSeconds(now);
     let created: string | undefined;
@@ -110,6 +132,7 @@ export const CreateAccount = defineAction({
       await deleteAccount(ctx.db, created); // nothing half-made
       throw e;
     }
+    if (tags.length) await putOrgTags(ctx.db, org, created, tags, MAX_TAGS);
     await orgChanged(ctx, org);
     return { CreateAccountStatus: status(member, "IN_PROGRESS") };
   },
@@ -150,9 +173,10 @@ export const ListAccountsForParent = defineAction({
   name: "ListAccountsForParent",
   effect: "read",
   input: {},
-  target: anywhere,
-  handler: async (i, ctx: ActionContext) => {
-    const org = await managedOrg(ctx);
+  ...byOrg,
+  target: (i, _ctx, org: OrgRow | undefined) => onId(org, (i as { ParentId: string }).ParentId),
+  handler: async (i, ctx: ActionContext, loaded: OrgRow | undefined) => {
+    const org = await managedOrg(ctx, loaded);
     const parent = (i as { ParentId: string }).ParentId;
     if (!(await parentExists(ctx.db, org, parent))) throw orgErrors.parentNotFound();
     return { Accounts: (await listMembers(ctx.db, org.orgId, parent)).map((m) => account(org, m)) };
@@ -164,9 +188,10 @@ export const DescribeAccount = defineAction({
   name: "DescribeAccount",
   effect: "read",
   input: {},
-  target: anywhere,
-  handler: async (i, ctx: ActionContext) => {
-    const org = await managedOrg(ctx);
+  ...byOrg,
+  target: (i, _ctx, org: OrgRow | undefined) => onId(org, (i as { AccountId: string }).AccountId),
+  handler: async (i, ctx: ActionContext, loaded: OrgRow | undefined) => {
+    const org = await managedOrg(ctx, loaded);
     const m = await getMember(ctx.db, org.orgId, (i as { AccountId: string }).AccountId);
     if (!m) throw orgErrors.accountNotFound();
     return { Account: account(org, m) };
@@ -184,17 +209,18 @@ export const MoveAccount = defineAction({
   name: "MoveAccount",
   effect: "none",
   input: {},
-  target: anywhere,
-  handler: async (i, ctx) => {
+  ...byOrg,
+  target: (i, _ctx, org: OrgRow | undefined) => onId(org, (i as MoveAccountInput).AccountId),
+  handler: async (i, ctx, loaded: OrgRow | undefined) => {
     const input = i as MoveAccountInput;
-    const org = await managedOrg(ctx);
+    const org = await managedOrg(ctx, loaded);
     const m = await getMember(ctx.db, org.orgId, input.AccountId);
     if (!m) throw orgErrors.accountNotFound();
     if (!(await parentExists(ctx.db, org, input.SourceParentId))) throw orgErrors.sourceParentNotFound();
     if (!(await parentExists(ctx.db, org, input.DestinationParentId))) throw orgErrors.destinationParentNotFound();
     if (m.parentId === input.DestinationParentId) throw orgErrors.duplicateAccount();
     if (m.parentId !== input.SourceParentId) throw orgErrors.sourceParentNotFound();
-    if (!(await moveMember(ctx.db, org, m.accountId, input.SourceParentId, input.DestinationParentId)))
+    if (!(await orgWrite(ctx, org, () => moveMember(ctx.db, org, m.accountId, input.SourceParentId, input.DestinationParentId))))
       throw orgErrors.sourceParentNotFound();
     await orgChanged(ctx, org);
     return {};
@@ -208,7 +234,7 @@ async function remove(ctx: ActionContext, org: OrgRow, account: string): Promise
       "ACCOUNT_CANNOT_LEAVE_ORGANIZATION",
       "You can't remove the management account from an organization. You must delete the organization instead.",
     );
-  if (!(await removeMember(ctx.db, org, account))) throw orgErrors.accountNotFound();
+  if (!(await orgWrite(ctx, org, () => removeMember(ctx.db, org, account)))) throw orgErrors.accountNotFound();
   await orgChanged(ctx, org);
   afterAdminChange(account);
 }
@@ -218,9 +244,10 @@ export const RemoveAccountFromOrganization = defineAction({
   name: "RemoveAccountFromOrganization",
   effect: "none",
   input: {},
-  target: anywhere,
-  handler: async (i, ctx) => {
-    const org = await managedOrg(ctx);
+  ...byOrg,
+  target: (i, _ctx, org: OrgRow | undefined) => onId(org, (i as { AccountId: string }).AccountId),
+  handler: async (i, ctx, loaded: OrgRow | undefined) => {
+    const org = await managedOrg(ctx, loaded);
     await remove(ctx, org, (i as { AccountId: string }).AccountId);
     return {};
   },

@@ -4,5 +4,14 @@ import { organizationActions } from "./organization";
 import { accountActions } from "./accounts";
 import { unitActions } from "./units";
 import { policyActions } from "./policies";
+import { tagActions } from "./tags";
+import { handshakeActions } from "./handshakes";
 
-export const organizationsActions: RegisteredAction[] = [...organizationActions, ...accountActions, ...unitActions, ...policyActions];
+export const organizationsActions: RegisteredAction[] = [
+  ...organizationActions,
+  ...accountActions,
+  ...unitActions,
+  ...policyActions,
+  ...tagActions,
+  ...handshakeActions,
+];

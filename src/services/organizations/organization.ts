@@ -1,12 +1,37 @@
 /**
  * Organizations (JSON 1.1): the organization itself, its root and policy types. The caller's account
- * becomes the management account (feature set ALL). IAM authorizes every call on `*` (AWS names the
- * organization's resources for some actions; not modelled yet).
+ * becomes the management account (feature set ALL). Actions on the root are authorized on its ARN;
+ * the others name no resource in the Service Authorization Reference (`*`).
  */
 import { defineAction, type ActionContext, type RegisteredAction } from "../action";
 import { isoSeconds } from "../../lib/clock";
-import { deleteOrganization, enableScps, insertOrganization, orgOfAccount, type OrgRow } from "../../store/org-organizations";
-import { accountArn, accountEmail, callerOrg, managedOrg, newOrgId, newRootId, orgArn, orgChanged, orgErrors, root, SCP } from "./common";
+import {
+  deleteOrganization,
+  disablePolicyType,
+  enablePolicyType,
+  insertOrganization,
+  orgOfAccount,
+  type OrgRow,
+} from "../../store/org-organizations";
+import {
+  accountArn,
+  accountEmail,
+  callerOrg,
+  enabledTypes,
+  loadOrg,
+  managedOrg,
+  newOrgId,
+  newRootId,
+  orgArn,
+  orgChanged,
+  orgErrors,
+  orgResource,
+  orgWrite,
+  POLICY_TYPES,
+  RCP,
+  root,
+  rootArn,
+} from "./common";
 
 function organization(o: OrgRow) {
   return {
@@ -16,7 +41,7 @@ function organization(o: OrgRow) {
     MasterAccountArn: accountArn(o, o.accountId),
     MasterAccountId: o.accountId,
     MasterAccountEmail: accountEmail(o.accountId),
-    AvailablePolicyTypes: o.scpEnabled ? [{ Type: SCP, Status: "ENABLED" }] : [],
+    AvailablePolicyTypes: enabledTypes(o),
   };
 }
 
@@ -37,6 +62,7 @@ export const CreateOrganization = defineAction({
       rootId: newRootId(),
       createDate: isoSeconds(ctx.request.now),
       scpEnabled: 0,
+      rcpEnabled: 0,
     };
     if (!(await insertOrganization(ctx.db, org, { name: account, email: accountEmail(account) }))) throw orgErrors.alreadyInOrganization();
     await orgChanged(ctx, org);
@@ -76,27 +102,53 @@ export const ListRoots = defineAction({
   handler: async (_i, ctx: ActionContext) => ({ Roots: [root(await managedOrg(ctx))] }),
 });
 
-interface EnablePolicyTypeInput {
+interface PolicyTypeInput {
   RootId: string;
   PolicyType: string;
 }
+
+/** The root and the policy type of Enable/DisablePolicyType, checked in AWS's order. */
+async function rootAndType(ctx: ActionContext, input: PolicyTypeInput, loaded: OrgRow | undefined): Promise<OrgRow> {
+  const org = await managedOrg(ctx, loaded);
+  if (input.RootId !== org.rootId) throw orgErrors.rootNotFound();
+  // Tag, backup, AI opt-out, chatbot … policies are not served.
+  if (!POLICY_TYPES.includes(input.PolicyType))
+    throw orgErrors.invalidInput("INVALID_ENUM_POLICY_TYPE", "You specified an invalid policy type.");
+  return org;
+}
+
+const rootTarget = (_i: PolicyTypeInput, _ctx: ActionContext, org: OrgRow | undefined) => orgResource(org, rootArn);
 
 export const EnablePolicyType = defineAction({
   service: "organizations",
   name: "EnablePolicyType",
   effect: "none",
   input: {},
-  target: anywhere,
-  handler: async (i, ctx) => {
-    const input = i as EnablePolicyTypeInput;
-    const org = await managedOrg(ctx);
-    if (input.RootId !== org.rootId) throw orgErrors.rootNotFound();
-    // Only SCPs are served so far (RCPs, tag and backup policies: not yet).
-    if (input.PolicyType !== SCP) throw orgErrors.invalidInput("INVALID_ENUM_POLICY_TYPE", "You specified an invalid policy type.");
-    if (org.scpEnabled) throw orgErrors.typeAlreadyEnabled();
-    await enableScps(ctx.db, org);
+  load: (_i, ctx) => loadOrg(ctx),
+  target: rootTarget,
+  handler: async (i, ctx, loaded) => {
+    const input = i as PolicyTypeInput;
+    const org = await rootAndType(ctx, input, loaded);
+    if (!(await orgWrite(ctx, org, () => enablePolicyType(ctx.db, org, input.PolicyType)))) throw orgErrors.typeAlreadyEnabled();
     await orgChanged(ctx, org);
-    return { Root: root({ ...org, scpEnabled: 1 }) };
+    return { Root: root(input.PolicyType === RCP ? { ...org, rcpEnabled: 1 } : { ...org, scpEnabled: 1 }) };
+  },
+});
+
+/** Detaches every policy of the type from every root, OU and account (the policies themselves stay). */
+export const DisablePolicyType = defineAction({
+  service: "organizations",
+  name: "DisablePolicyType",
+  effect: "none",
+  input: {},
+  load: (_i, ctx) => loadOrg(ctx),
+  target: rootTarget,
+  handler: async (i, ctx, loaded) => {
+    const input = i as PolicyTypeInput;
+    const org = await rootAndType(ctx, input, loaded);
+    if (!(await orgWrite(ctx, org, () => disablePolicyType(ctx.db, org, input.PolicyType)))) throw orgErrors.typeNotEnabled();
+    await orgChanged(ctx, org);
+    return { Root: root(input.PolicyType === RCP ? { ...org, rcpEnabled: 0 } : { ...org, scpEnabled: 0 }) };
   },
 });
 
@@ -106,4 +158,5 @@ export const organizationActions: RegisteredAction[] = [
   DeleteOrganization,
   ListRoots,
   EnablePolicyType,
+  DisablePolicyType,
 ];
