@@ -7,7 +7,7 @@
  *    Allow named the caller, and (explaining) every matched statement, every policy's record and the
  *    context keys the reached statements used. It decides nothing.
  * 2. `decide(analysis)` applies AWS's evaluation order to that data, a pure function of it:
- *    always-allowed actions → explicit Deny anywhere wins → SCPs, then RCPs (every level must allow) →
+ *    always-allowed actions → explicit Deny anywhere wins → RCPs, then SCPs (every level must allow) →
  *    principals without identity policies (root, services, anonymous) → same-account resource-based
  *    grants → identity side (identity allow → permissions boundary → session policies) → the resource
  *    side where it is required (cross account, trust policies) → allowed.
@@ -495,15 +495,13 @@ function explicitDeny(a: Analysis, steps: Steps): Verdict | null {
   return null;
 }
 
-/** Organizations: every SCP level, then every RCP level, must allow. */
+/**
+ * Organizations: every RCP level, then every SCP level, must allow — AWS's order after the deny evaluation
+ * (IAM User Guide, "How AWS enforcement code logic evaluates requests": RCPs, then SCPs, then resource-based
+ * policies …). The order only names the reason when both lack an Allow (an RCP level cannot, in AWS:
+ * RCPFullAWSAccess cannot be detached).
+ */
 function organizations(a: Analysis, steps: Steps): Verdict | null {
-  if (a.scps) {
-    if (!a.scps.every((l) => l.allows)) {
-      step(steps, "a service control policy level has no Allow");
-      return verdict(steps, "noScpAllow");
-    }
-    step(steps, "every SCP level allows");
-  } else if (a.scpsExempt) step(steps, "SCPs do not apply to this principal");
   if (a.rcps) {
     if (!a.rcps.every((l) => l.allows)) {
       step(steps, "a resource control policy level has no Allow");
@@ -511,6 +509,13 @@ function organizations(a: Analysis, steps: Steps): Verdict | null {
     }
     step(steps, "every RCP level allows");
   }
+  if (a.scps) {
+    if (!a.scps.every((l) => l.allows)) {
+      step(steps, "a service control policy level has no Allow");
+      return verdict(steps, "noScpAllow");
+    }
+    step(steps, "every SCP level allows");
+  } else if (a.scpsExempt) step(steps, "SCPs do not apply to this principal");
   return null;
 }
 
