@@ -270,4 +270,47 @@ describe("a live request denied by an SCP explains each level", () => {
     expect(body.explanation.steps[1]).toMatch(/^SCP level 1 \(an OU\): explicit deny in arn:aws:organizations::/);
     expect(body.summary).toContain("at level 1, an OU (root → OU → account)");
   });
+
+  it("an allow-list SCP at the account without s3: AWS's implicit-deny form, the account level without an Allow", async () => {
+    const onlyIam = await org.send(
+      new CreatePolicyCommand({
+        Name: "OnlyIam",
+        Description: "allow-list",
+        Type: SCP,
+        Content: doc({ Effect: "Allow", Action: "iam:*", Resource: "*" }),
+      }),
+    );
+    const id = onlyIam.Policy!.PolicySummary!.Id!;
+    await org.send(new AttachPolicyCommand({ PolicyId: id, TargetId: member }));
+    await org.send(new DetachPolicyCommand({ PolicyId: "p-FullAWSAccess", TargetId: member }));
+    try {
+      const err = await s3(memberUser, "eu-west-1")
+        .send(new ListBucketsCommand({}))
+        .then(
+          () => undefined,
+          (e: { message: string; $response?: { headers?: Record<string, string> } }) => e,
+        );
+      expect(err?.message).toBe(
+        `User: arn:aws:iam::${member}:user/dev-admin is not authorized to perform: s3:ListAllMyBuckets on resource: * because no service control policy allows the s3:ListAllMyBuckets action`,
+      );
+      const res = await signedGet(`/_iamlab/my/decisions/${err?.$response?.headers?.["x-iamlab-decision-id"]}`, memberRoot);
+      const body = (await res.json()) as {
+        reason: string;
+        summary: string;
+        explanation: { organizationLevels: Array<{ target: string; verdict: string }> };
+      };
+      expect(body.reason).toBe("noScpAllow");
+      expect(body.explanation.organizationLevels.map((l) => `${l.target}:${l.verdict}`)).toEqual([
+        "root:allows",
+        "ou:allows",
+        "account:noAllow",
+      ]);
+      expect(body.summary).toBe(
+        `no service control policy at level 2, the account (root → OU → account): ${id} allows s3:ListAllMyBuckets on * (every level must allow)`,
+      );
+    } finally {
+      await org.send(new AttachPolicyCommand({ PolicyId: "p-FullAWSAccess", TargetId: member }));
+      await org.send(new DetachPolicyCommand({ PolicyId: id, TargetId: member }));
+    }
+  });
 });
