@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { accessDeniedMessage, evaluate, parsePolicy, type PolicySet, type PolicySource } from "../../src/policy/index.js";
 import { A, B, PRINCIPALS } from "./corpus.js";
+import { decisionForCaller, type DecisionRecord } from "../../src/authz/decisions.js";
 
 function src(type: "identity" | "scp" | "rcp" | "resource", id: string, statements: unknown[]): PolicySource {
   const r = parsePolicy(JSON.stringify({ Version: "2012-10-17", Statement: statements }), type);
@@ -124,5 +125,43 @@ describe("SCP levels in the explanation", () => {
     const quick = evaluate(req("ec2:RunInstances", "us-east-1"), set, { explain: false });
     expect(quick.reason).toBe("scpDeny");
     expect(quick.explanation.organizationLevels).toBeUndefined();
+  });
+
+  it("the caller's view of a cross-account decision keeps the RCP levels' verdicts, not their policies", () => {
+    const rcpFull = src("rcp", "arn:aws:organizations::aws:policy/resource_control_policy/p-RCPFullAWSAccess", [
+      { Effect: "Allow", Principal: "*", Action: "*", Resource: "*" },
+    ]);
+    const secret = src("rcp", `arn:aws:organizations::${A}:policy/o-abc/resource_control_policy/p-secret1`, [
+      { Sid: "OwnerOnlySid", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "*" },
+    ]);
+    const r = {
+      principal: PRINCIPALS.userB!,
+      action: "s3:GetObject",
+      resource: "arn:aws:s3:::owner-bucket/k",
+      resourceAccount: A,
+      context: {},
+    };
+    const d = evaluate(r, { identity: [admin], scps: [[full]], rcps: [[rcpFull], [rcpFull, secret]] });
+    expect(d.reason).toBe("rcpDeny");
+    const rec: DecisionRecord = {
+      decisionId: "r:1",
+      requestId: "r",
+      time: "2026-12-04T00:00:00Z",
+      accountId: B,
+      request: r,
+      decision: d.decision,
+      reason: d.reason,
+      explanation: d.explanation,
+    };
+    if (d.deniedBy) rec.deniedBy = d.deniedBy;
+    const view = decisionForCaller(rec);
+    expect(view.explanation.organizationLevels!.map((l) => [l.type, l.verdict, l.policies.length])).toEqual([
+      ["scp", "allows", 1],
+      ["rcp", "allows", 0],
+      ["rcp", "denies", 0],
+    ]);
+    const text = JSON.stringify(view);
+    expect(text).not.toContain("p-secret1");
+    expect(text).not.toContain("OwnerOnlySid");
   });
 });
