@@ -32,6 +32,19 @@ function considered(view: CallerDecisionView, type: string): string {
   return ids.length > 3 ? `${ids.slice(0, 3).join(", ")} …` : ids.join(", ");
 }
 
+const LEVEL_WORDS = { root: "the root", ou: "an OU", account: "the account" } as const;
+
+/** Which SCP / RCP level refused: "at the OU level 1 (root → OU → account)". Empty without level records. */
+function refusingLevel(view: CallerDecisionView, type: "scp" | "rcp", verdict: "denies" | "noAllow"): string {
+  const levels = (view.explanation.organizationLevels ?? []).filter((l) => l.type === type);
+  const at = levels.find((l) => l.verdict === verdict);
+  if (!at) return "";
+  const chain = levels.map((l) => (l.target === "ou" ? "OU" : l.target)).join(" → ");
+  // Organizations policy ARNs end with the policy id (p-…), which is what the Organizations API names.
+  const held = at.policies.length ? `: ${at.policies.map((id) => id.slice(id.lastIndexOf("/") + 1)).join(", ")}` : "";
+  return ` at level ${at.level}, ${LEVEL_WORDS[at.target]} (${chain})${verdict === "noAllow" ? held : ""}`;
+}
+
 export function denialReason(view: CallerDecisionView): string {
   const { action, resource } = view.request;
   const on = `${action} on ${resource}`;
@@ -39,10 +52,12 @@ export function denialReason(view: CallerDecisionView): string {
   switch (view.reason) {
     case "explicitDeny":
     case "scpDeny":
-    case "rcpDeny":
+    case "rcpDeny": {
+      const level = view.reason === "explicitDeny" ? "" : refusingLevel(view, view.reason === "scpDeny" ? "scp" : "rcp", "denies");
       return d
-        ? `an explicit Deny in the ${KIND[d.type] ?? d.type} ${d.id}${d.sid ? ` (statement ${d.sid})` : ""} matches ${on}`
+        ? `an explicit Deny in the ${KIND[d.type] ?? d.type} ${d.id}${d.sid ? ` (statement ${d.sid})` : ""}${level} matches ${on}`
         : `an explicit Deny matches ${on}`;
+    }
     case "noIdentityAllow": {
       const ids = considered(view, "identity");
       return ids
@@ -60,9 +75,9 @@ export function denialReason(view: CallerDecisionView): string {
         ? `the resource-based policy of account ${view.request.resourceAccount} does not allow ${on} (across accounts both sides must allow)`
         : `the resource-based policy does not allow ${on}`;
     case "noScpAllow":
-      return `no service control policy allows ${on}`;
+      return `no service control policy${refusingLevel(view, "scp", "noAllow")} allows ${on} (every level must allow)`;
     case "noRcpAllow":
-      return `no resource control policy allows ${on}`;
+      return `no resource control policy${refusingLevel(view, "rcp", "noAllow")} allows ${on} (every level must allow)`;
     default:
       return `${view.reason}: ${on}`;
   }

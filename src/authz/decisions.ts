@@ -187,6 +187,11 @@ export function decisionForCaller(rec: DecisionRecord): CallerDecisionView {
     return w;
   });
   const explanation: CallerDecisionView["explanation"] = { ...rec.explanation, policies };
+  // Another account's RCP levels: their verdicts, not which policies they hold.
+  if (rec.explanation.organizationLevels && owner !== caller)
+    explanation.organizationLevels = rec.explanation.organizationLevels.map((l) =>
+      l.type === "rcp" ? { type: l.type, level: l.level, target: l.target, verdict: l.verdict, policies: [] } : l,
+    );
   const view: CallerDecisionView = { ...rec, explanation };
   if (rec.deniedBy && foreign(rec.deniedBy.type)) {
     view.deniedBy = {

@@ -14,7 +14,9 @@
  *   the condition keys absent from the request context and the policy variables not given in ContextEntries;
  * - EvalDecisionDetails: absent for `*` in the same account, empty for a named resource in the same
  *   account, per side ("IAM Policy" / "Resource Policy") across accounts;
- * - PermissionsBoundaryDecisionDetail when a boundary is simulated, OrganizationsDecisionDetail when SCPs are.
+ * - PermissionsBoundaryDecisionDetail when a boundary is simulated, OrganizationsDecisionDetail when the
+ *   simulated principal's account is in an organization; when its SCPs deny, no EvalDecisionDetails (AWS: "If an
+ *   Organizations SCP included in the evaluation denies access, the simulation ends … this parameter is not returned").
  */
 import {
   analyze,
@@ -64,8 +66,13 @@ export interface SimulationInput {
   /** iamlab extension (not reachable through AWS's API): session policies of a simulated session. */
   session?: SimPolicy[];
   resourcePolicy?: SimPolicy;
-  /** iamlab extension: SCP levels (root → account); undefined = the account is in no organization. */
-  scps?: SimPolicy[][];
+  /**
+   * SCP levels (root → account) of the simulated principal's account; [] for an account of an
+   * organization that SCPs do not restrict (the management account, or SCPs not enabled); undefined =
+   * the account is in no organization (no OrganizationsDecisionDetail). SCP statements are never listed
+   * in MatchedStatements: AWS's SourcePolicyType has no value for them.
+   */
+  scps?: Array<Array<Pick<SimPolicy, "id" | "policy">>>;
   actions: string[];
   /** Empty = `*` (AWS's default). */
   resources: string[];
@@ -147,7 +154,8 @@ function sources(input: SimulationInput): Sources {
   if (input.boundary) set.boundary = input.boundary.map(toSource("boundary"));
   if (input.session) set.session = input.session.map(toSource("session"));
   if (input.resourcePolicy) set.resource = [toSource("resource")(input.resourcePolicy)];
-  if (input.scps) set.scps = input.scps.map((lvl) => lvl.map(toSource("scp")));
+  // Not in `simPolicy`: SCP statements are not reported as matched statements.
+  if (input.scps) set.scps = input.scps.map((lvl) => lvl.map((p) => ({ id: p.id, type: "scp" as const, policy: p.policy })));
   return { simPolicy, set };
 }
 
@@ -365,9 +373,10 @@ export function simulate(input: SimulationInput, options: SimulateOptions): Simu
       };
       if (set.boundary) r.boundaryAllows = analysis.boundary?.allows && !analysis.boundary.deny;
       if (set.scps) {
-        // Every level allows and none denies; SCPs that do not apply to the caller are reported as not allowing.
+        // Every level allows and none denies. No levels analysed: SCPs do not restrict this principal
+        // (a service-linked role) or this action (sts:GetCallerIdentity).
         const levels = analysis.scps;
-        r.orgAllows = levels ? levels.every((l) => l.allows) && !levels.some((l) => l.deny) : set.scps.length === 0;
+        r.orgAllows = levels ? levels.every((l) => l.allows) && !levels.some((l) => l.deny) : true;
       }
       per.push(r);
     }
@@ -393,7 +402,7 @@ function single(action: string, r: PerResource): { [k: string]: XmlValue } {
     MissingContextValues: r.missing,
     OrganizationsDecisionDetail: r.orgAllows === undefined ? undefined : { AllowedByOrganizations: r.orgAllows },
     PermissionsBoundaryDecisionDetail: r.boundaryAllows === undefined ? undefined : { AllowedByPermissionsBoundary: r.boundaryAllows },
-    EvalDecisionDetails: r.crossAccount ? details(r) : undefined,
+    EvalDecisionDetails: r.crossAccount && r.orgAllows !== false ? details(r) : undefined,
   };
 }
 
@@ -420,23 +429,24 @@ function aggregate(action: string, per: PerResource[], resources: string[]): { [
   const withBoundary = per.filter((r) => r.boundaryAllows !== undefined);
   const withOrg = per.filter((r) => r.orgAllows !== undefined);
   const cross = per.find((r) => r.crossAccount);
+  const orgAllows = withOrg.length ? withOrg.every((r) => r.orgAllows) : undefined;
   return {
     EvalActionName: action,
     EvalResourceName: aggregateResourceName(action, resources),
     EvalDecision: decision,
     MatchedStatements: matched as unknown as XmlValue,
     MissingContextValues: [],
-    OrganizationsDecisionDetail: withOrg.length ? { AllowedByOrganizations: withOrg.every((r) => r.orgAllows) } : undefined,
+    OrganizationsDecisionDetail: orgAllows === undefined ? undefined : { AllowedByOrganizations: orgAllows },
     PermissionsBoundaryDecisionDetail: withBoundary.length
       ? { AllowedByPermissionsBoundary: withBoundary.every((r) => r.boundaryAllows) }
       : undefined,
-    EvalDecisionDetails: cross ? details(cross) : new XmlMap([]),
+    EvalDecisionDetails: orgAllows === false ? undefined : cross ? details(cross) : new XmlMap([]),
     ResourceSpecificResults: per.map((r) => ({
       EvalResourceName: r.resource,
       EvalResourceDecision: r.decision,
       MatchedStatements: r.matched as unknown as XmlValue,
       MissingContextValues: r.missing.length ? r.missing : undefined,
-      EvalDecisionDetails: r.crossAccount ? details(r) : undefined,
+      EvalDecisionDetails: r.crossAccount && r.orgAllows !== false ? details(r) : undefined,
       PermissionsBoundaryDecisionDetail: r.boundaryAllows === undefined ? undefined : { AllowedByPermissionsBoundary: r.boundaryAllows },
     })),
   };

@@ -7,7 +7,7 @@
  *    Allow named the caller, and (explaining) every matched statement, every policy's record and the
  *    context keys the reached statements used. It decides nothing.
  * 2. `decide(analysis)` applies AWS's evaluation order to that data, a pure function of it:
- *    always-allowed actions → explicit Deny anywhere wins → SCPs, then RCPs (every level must allow) →
+ *    always-allowed actions → explicit Deny anywhere wins → RCPs, then SCPs (every level must allow) →
  *    principals without identity policies (root, services, anonymous) → same-account resource-based
  *    grants → identity side (identity allow → permissions boundary → session policies) → the resource
  *    side where it is required (cross account, trust policies) → allowed.
@@ -35,6 +35,7 @@ import type {
   ConditionExplanation,
   ElementMatch,
   DecisionReason,
+  OrgLevelVerdict,
   DecisionValue,
   Explanation,
   PolicyExplanation,
@@ -426,6 +427,56 @@ function firstDeny(levels: readonly PolicyTypeAnalysis[] | null): DenyingStateme
   return undefined;
 }
 
+const LEVEL_TARGET_WORDS: Record<OrgLevelVerdict["target"], string> = { root: "the root", ou: "an OU", account: "the account" };
+
+/**
+ * Each SCP level, then each RCP level, with its verdict (explaining only): root first, the account last,
+ * OUs between. The policy ids come from the analysis' records of each level.
+ */
+export function orgLevelVerdicts(a: Analysis): OrgLevelVerdict[] {
+  const out: OrgLevelVerdict[] = [];
+  const add = (type: "scp" | "rcp", levels: readonly PolicyTypeAnalysis[] | null) => {
+    if (!levels) return;
+    for (let i = 0; i < levels.length; i++) {
+      const l = levels[i]!;
+      const v: OrgLevelVerdict = {
+        type,
+        level: i,
+        target: i === 0 ? "root" : i === levels.length - 1 ? "account" : "ou",
+        verdict: l.deny ? "denies" : l.allows ? "allows" : "noAllow",
+        policies: (a.policies ?? []).filter((p) => p.type === type && p.level === i).map((p) => p.id),
+      };
+      if (l.deny) v.deniedBy = l.deny.id;
+      out.push(v);
+    }
+  };
+  add("scp", a.scps);
+  add("rcp", a.rcps);
+  return out;
+}
+
+/**
+ * Explaining: one step per SCP / RCP level, e.g. "SCP level 1 (an OU): no Allow (arn…p-1, arn…p-2)". RCP
+ * steps name no policy: RCPs belong to the resource's account, which may not be the caller's (the
+ * explanation's records carry the ids, and decisionForCaller withholds them across accounts).
+ */
+function levelSteps(levels: readonly OrgLevelVerdict[], steps: Steps): void {
+  for (const l of levels) {
+    const named = l.type === "scp";
+    const what =
+      l.verdict === "denies" ? `explicit deny${named ? ` in ${l.deniedBy}` : ""}` : l.verdict === "allows" ? "allows" : "no Allow";
+    const among =
+      l.verdict === "denies"
+        ? ""
+        : l.policies.length === 0
+          ? " (no policy attached)"
+          : named
+            ? ` (${l.policies.join(", ")})`
+            : ` (${l.policies.length} ${l.policies.length === 1 ? "policy" : "policies"})`;
+    step(steps, `${l.type.toUpperCase()} level ${l.level} (${LEVEL_TARGET_WORDS[l.target]}): ${what}${among}`);
+  }
+}
+
 /** An explicit Deny anywhere wins, reported in the order SCPs, RCPs, resource, identity, boundary, session. */
 function explicitDeny(a: Analysis, steps: Steps): Verdict | null {
   const scpDeny = firstDeny(a.scps);
@@ -447,15 +498,13 @@ function explicitDeny(a: Analysis, steps: Steps): Verdict | null {
   return null;
 }
 
-/** Organizations: every SCP level, then every RCP level, must allow. */
+/**
+ * Organizations: every RCP level, then every SCP level, must allow — AWS's order after the deny evaluation
+ * (IAM User Guide, "How AWS enforcement code logic evaluates requests": RCPs, then SCPs, then resource-based
+ * policies …). The order only names the reason when both lack an Allow (an RCP level cannot, in AWS:
+ * RCPFullAWSAccess cannot be detached).
+ */
 function organizations(a: Analysis, steps: Steps): Verdict | null {
-  if (a.scps) {
-    if (!a.scps.every((l) => l.allows)) {
-      step(steps, "a service control policy level has no Allow");
-      return verdict(steps, "noScpAllow");
-    }
-    step(steps, "every SCP level allows");
-  } else if (a.scpsExempt) step(steps, "SCPs do not apply to this principal");
   if (a.rcps) {
     if (!a.rcps.every((l) => l.allows)) {
       step(steps, "a resource control policy level has no Allow");
@@ -463,6 +512,13 @@ function organizations(a: Analysis, steps: Steps): Verdict | null {
     }
     step(steps, "every RCP level allows");
   }
+  if (a.scps) {
+    if (!a.scps.every((l) => l.allows)) {
+      step(steps, "a service control policy level has no Allow");
+      return verdict(steps, "noScpAllow");
+    }
+    step(steps, "every SCP level allows");
+  } else if (a.scpsExempt) step(steps, "SCPs do not apply to this principal");
   return null;
 }
 
@@ -582,6 +638,7 @@ export function decide(a: Analysis): Verdict {
     step(steps, "sts:GetCallerIdentity is always allowed");
     return verdict(steps, "alwaysAllowed");
   }
+  if (steps !== null) levelSteps(orgLevelVerdicts(a), steps);
   return (
     explicitDeny(a, steps) ??
     organizations(a, steps) ??
@@ -619,6 +676,8 @@ export function decisionOf(a: Analysis, v: Verdict = decide(a)): Decision {
   else {
     explanation = { decision, reason: v.reason, crossAccount: a.crossAccount, steps: v.steps, policies: a.policies };
     if (v.resourceGrant) explanation.resourceGrant = v.resourceGrant;
+    const levels = orgLevelVerdicts(a);
+    if (levels.length) explanation.organizationLevels = levels;
   }
   const d: Decision = { decision, reason: v.reason, explanation };
   if (v.deniedBy) d.deniedBy = v.deniedBy;

@@ -85,6 +85,23 @@ export interface PolicyExplanation {
   statements: StatementExplanation[];
 }
 
+/**
+ * One level of an organization's chain (SCPs or RCPs): root first, the account last, OUs between. AWS's
+ * rule per level: an explicit Deny in any of its policies denies; otherwise some Allow must match.
+ */
+export interface OrgLevelVerdict {
+  type: "scp" | "rcp";
+  /** 0 = the root. */
+  level: number;
+  /** What the level is, by its position in the chain (the engine knows no target ids). */
+  target: "root" | "ou" | "account";
+  verdict: "allows" | "denies" | "noAllow";
+  /** The level's policies, in order. */
+  policies: string[];
+  /** The policy whose Deny statement matched (verdict "denies"). */
+  deniedBy?: string;
+}
+
 export interface Explanation {
   decision: DecisionValue;
   reason: DecisionReason;
@@ -95,4 +112,6 @@ export interface Explanation {
   /** Human-readable steps of the evaluation order, in order. */
   steps: string[];
   policies: PolicyExplanation[];
+  /** SCP then RCP levels as evaluated (absent when none applied): each level's verdict. */
+  organizationLevels?: OrgLevelVerdict[];
 }

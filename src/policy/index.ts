@@ -19,6 +19,7 @@ export type {
   DecisionValue,
   ElementMatch,
   Explanation,
+  OrgLevelVerdict,
   PolicyExplanation,
   PrincipalMatchKind,
   StatementExplanation,

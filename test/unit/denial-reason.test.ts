@@ -66,4 +66,33 @@ describe("denialReason", () => {
     expect(policyLabel({ id: "arn:aws:iam::aws:policy/ReadOnlyAccess" })).toBe("ReadOnlyAccess");
     expect(policyLabel({ id: "x", name: "Named" })).toBe("Named");
   });
+
+  it("SCP and RCP denials name the refusing level (root → OU → account)", () => {
+    const scp = (p: string) => `arn:aws:organizations::222222222222:policy/o-abc/service_control_policy/${p}`;
+    const levels = [
+      { type: "scp" as const, level: 0, target: "root" as const, verdict: "allows" as const, policies: [scp("p-FullAWSAccess")] },
+      { type: "scp" as const, level: 1, target: "ou" as const, verdict: "noAllow" as const, policies: [scp("p-s3only"), scp("p-ec2only")] },
+      { type: "scp" as const, level: 2, target: "account" as const, verdict: "allows" as const, policies: [scp("p-FullAWSAccess")] },
+    ];
+    const base = view({});
+    const noAllow = { ...base, reason: "noScpAllow" as const, explanation: { ...base.explanation, organizationLevels: levels } };
+    expect(denialReason(noAllow)).toBe(
+      "no service control policy at level 1, an OU (root → OU → account): p-s3only, p-ec2only allows s3:GetObject on arn:aws:s3:::b/k (every level must allow)",
+    );
+    const denyLevels = levels.map((l) => (l.level === 2 ? { ...l, verdict: "denies" as const, deniedBy: scp("p-deny") } : l));
+    const denied = {
+      ...base,
+      decision: "explicitDeny" as const,
+      reason: "scpDeny" as const,
+      deniedBy: { type: "scp" as const, id: scp("p-deny"), sid: "NoS3" },
+      explanation: { ...base.explanation, organizationLevels: denyLevels },
+    };
+    expect(denialReason(denied)).toBe(
+      `an explicit Deny in the service control policy ${scp("p-deny")} (statement NoS3) at level 2, the account (root → OU → account) matches s3:GetObject on arn:aws:s3:::b/k`,
+    );
+    // Without level records (an old decision): the plain wording.
+    expect(denialReason({ ...base, reason: "noScpAllow" })).toBe(
+      "no service control policy allows s3:GetObject on arn:aws:s3:::b/k (every level must allow)",
+    );
+  });
 });

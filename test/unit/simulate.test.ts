@@ -320,6 +320,70 @@ describe("simulate core", () => {
     ]);
   });
 
+  it("SCPs: an implicit deny by an allow-list level; SCP statements are not matched statements", () => {
+    const admin = pol("AdministratorAccess", doc(allow("*")));
+    const scps = [[pol("FullAWSAccess", doc(allow("*")))], [pol("OnlyS3", doc(allow("s3:*")))]];
+    const [s3, ec2] = run({ identity: [admin], scps, actions: ["s3:GetObject", "ec2:RunInstances"] }).results;
+    expect(s3).toMatchObject({ EvalDecision: "allowed", OrganizationsDecisionDetail: { AllowedByOrganizations: true } });
+    expect(ec2).toMatchObject({ EvalDecision: "implicitDeny", OrganizationsDecisionDetail: { AllowedByOrganizations: false } });
+    expect(ec2!.MatchedStatements).toEqual([]);
+    const denied = run({ identity: [admin], scps: [[pol("DenyEc2", doc(allow("*"), deny("ec2:*")))]], actions: ["ec2:RunInstances"] });
+    expect(denied.results[0]).toMatchObject({ EvalDecision: "explicitDeny", MatchedStatements: [] });
+  });
+
+  it("SCPs: an identity Deny is still listed when the SCPs deny too", () => {
+    const admin = pol("Admin", doc(allow("*"), deny("ec2:*")));
+    const r = run({ identity: [admin], scps: [[pol("OnlyS3", doc(allow("s3:*")))]], actions: ["ec2:RunInstances"] }).results[0]!;
+    expect(r.EvalDecision).toBe("explicitDeny");
+    expect((r.MatchedStatements as unknown as Array<{ SourcePolicyId: string }>).map((m) => m.SourcePolicyId)).toEqual(["Admin"]);
+    expect(r.OrganizationsDecisionDetail).toEqual({ AllowedByOrganizations: false });
+  });
+
+  it("SCPs: no levels (management account, SCPs not enabled) allow; outside an organization no detail", () => {
+    const admin = pol("AdministratorAccess", doc(allow("*")));
+    expect(run({ identity: [admin], scps: [] }).results[0]!.OrganizationsDecisionDetail).toEqual({ AllowedByOrganizations: true });
+    expect(run({ identity: [admin] }).results[0]!.OrganizationsDecisionDetail).toBeUndefined();
+  });
+
+  it("SCPs: a service-linked role is not restricted", () => {
+    const slr: Principal = {
+      kind: "assumedRole",
+      account: ACCT,
+      arn: `arn:aws:sts::${ACCT}:assumed-role/AWSServiceRoleForSupport/SimulatedSession`,
+      userId: "AROASLR:SimulatedSession",
+      roleArn: `arn:aws:iam::${ACCT}:role/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport`,
+      serviceLinkedRole: true,
+    };
+    const r = run({ principal: slr, identity: [pol("Support", doc(allow("*")))], scps: [[pol("DenyAll", doc(deny("*")))]] });
+    expect(r.results[0]).toMatchObject({ EvalDecision: "allowed", OrganizationsDecisionDetail: { AllowedByOrganizations: true } });
+  });
+
+  it("SCPs deny: no EvalDecisionDetails (AWS: the simulation ends), across accounts and for named resources", () => {
+    const admin = pol("Admin", doc(allow("*")));
+    const bucket = pol(
+      "ResourcePolicy",
+      doc(allow("s3:GetObject", "*", { Principal: { AWS: `arn:aws:iam::${ACCT}:root` } })),
+      "resource",
+      "resource",
+    );
+    const scps = [[pol("DenyS3", doc(allow("*"), deny("s3:*")))]];
+    const cross = run({ identity: [admin], resourcePolicy: bucket, scps, resources: ["arn:aws:s3:::b/k"], resourceOwner: OTHER })
+      .results[0]!;
+    expect(cross.EvalDecision).toBe("explicitDeny");
+    expect(cross.EvalDecisionDetails).toBeUndefined();
+    const rsr = cross.ResourceSpecificResults as unknown as Array<Record<string, unknown>>;
+    expect(rsr[0]!.EvalDecisionDetails).toBeUndefined();
+    const allowed = run({
+      identity: [admin],
+      resourcePolicy: bucket,
+      scps: [[pol("Full", doc(allow("*")))]],
+      resources: ["arn:aws:s3:::b/k"],
+      resourceOwner: OTHER,
+    }).results[0]!;
+    expect(allowed.EvalDecision).toBe("allowed");
+    expect(allowed.EvalDecisionDetails).toBeInstanceOf(XmlMap);
+  });
+
   it("hands over the engine evaluations for explanation records", () => {
     const evaluations: SimEvaluation[][] = [];
     const input = {

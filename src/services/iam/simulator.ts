@@ -18,6 +18,14 @@
  * when R has a boundary B as well, run it twice (once with [B], once with [S]) and take the more
  * restrictive answer. The pure core (simulateCore's `session` input) takes session policies directly.
  *
+ * Organizations: when the simulated principal's account (the caller's own) is in an organization, the SCPs
+ * of its chain (root → OUs → account) take part, as they do in live requests, and every EvaluationResult
+ * carries OrganizationsDecisionDetail (AWS: "Only applies if the simulated user's account is part of an
+ * organization"). The management account, which SCPs never restrict, and an organization without SCPs
+ * enabled report AllowedByOrganizations true (unconfirmed: AWS may omit the field there). RCPs are not
+ * simulated (the simulator's EvaluationResult has no field for them). The chain is read fresh (control
+ * plane), not from the authorizer's per-generation cache.
+ *
  * x-iamlab-explain: true — every engine evaluation behind the returned page is recorded like a live
  * decision; the response's x-iamlab-decision-id header then lists the call's own decision id followed by
  * one id per (EvaluationResult, resource), comma-separated, each resolvable via GET /_iamlab/decisions/<id>.
@@ -33,6 +41,9 @@ import { getRoleByName } from "../../store/iam-roles";
 import { groupNamesOfUser } from "../../store/iam-simulator";
 import type { Principal } from "../../policy/index";
 import { recordDecision } from "../../authz/decisions";
+import { buildChain } from "../../authz/org-chain";
+import { loadOrgChain } from "../../store/org-organizations";
+import { CompiledPolicyCache } from "../../policy/index";
 import {
   compileSimPolicy,
   contextFromEntries,
@@ -45,6 +56,21 @@ import {
 import { DEFAULT_MAX_ITEMS, decodeMarker, encodeMarker, notFound, paging } from "./common";
 
 const IAM_POLICY = "IAM Policy";
+
+/** Compiled SCPs of simulations (the authorizer's cache is its own). */
+const scpCompiled = new CompiledPolicyCache(256, 2 * 1024 * 1024);
+
+/**
+ * The SCP levels over the simulated principal's account: undefined outside an organization (or for a
+ * principal of another account, whose organization this caller may not read), [] where SCPs restrict nothing.
+ */
+async function organizationScps(ctx: ActionContext, principal: Principal): Promise<SimulationInput["scps"]> {
+  const account = principal.account;
+  if (account !== ctx.caller.principal.account) return undefined;
+  const chain = buildChain(account, await loadOrgChain(ctx.db, account), scpCompiled);
+  if (!chain) return undefined;
+  return (chain.scps ?? []).map((level) => level.map((p) => ({ id: p.id.slice(p.id.lastIndexOf("/") + 1), policy: p.policy })));
+}
 
 const contextEntry = s.struct({
   ContextKeyName: s.string({ min: 5, max: 256 }),
@@ -184,14 +210,18 @@ async function callerPrincipal(ctx: ActionContext, callerArn: string): Promise<P
 
 function entityPrincipal(e: Entity, account: string): Principal {
   if (e.kind === "user") return { kind: "user", account, arn: e.arn, userId: e.id, username: e.name };
-  if (e.kind === "role")
-    return {
+  if (e.kind === "role") {
+    const p: Principal = {
       kind: "assumedRole",
       account,
       arn: `arn:aws:sts::${account}:assumed-role/${e.name}/SimulatedSession`,
       userId: `${e.id}:SimulatedSession`,
       roleArn: e.arn,
     };
+    // Service-linked roles (path /aws-service-role/) are not restricted by SCPs.
+    if (e.arn.includes(":role/aws-service-role/")) p.serviceLinkedRole = true;
+    return p;
+  }
   return { kind: "user", account, arn: e.arn, userId: e.id };
 }
 
@@ -231,6 +261,8 @@ async function run(ctx: ActionContext, i: SimFields, principal: Principal, ident
     context: parsed.context,
   };
   if (boundary) input.boundary = boundary;
+  const scps = await organizationScps(ctx, principal);
+  if (scps) input.scps = scps;
   if (i.ResourcePolicy !== undefined) {
     // A role trust policy (no Resource element) is a resource-based policy too.
     let r = compileSimPolicy("ResourcePolicy", "resource", i.ResourcePolicy, "resource");
