@@ -38,7 +38,7 @@ import {
   PutUserPolicyCommand,
   RemoveRoleFromInstanceProfileCommand,
   UpdateAssumeRolePolicyCommand,
-  type IAMClient,
+  IAMClient,
 } from "@aws-sdk/client-iam";
 import { DecodeAuthorizationMessageCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromHttp } from "@aws-sdk/credential-provider-http";
@@ -49,7 +49,8 @@ import { expectAwsError } from "../helpers/aws-errors";
 import { hasAwsCli } from "../helpers/aws-cli";
 
 const ec2 = (creds: Creds) => new EC2Client({ endpoint: url(), region: "us-east-1", credentials: creds, maxAttempts: 1 });
-const s3 = (creds: Creds) =>
+type AnyCreds = Creds | ReturnType<typeof fromHttp>;
+const s3 = (creds: AnyCreds) =>
   new S3Client({ endpoint: url(), region: "us-east-1", credentials: creds, maxAttempts: 1, forcePathStyle: true });
 
 const EC2_TRUST = JSON.stringify({
@@ -443,7 +444,8 @@ describe("the PassRole contract: the privilege-escalation lab", () => {
     // …but can launch an instance with the admin role and act as it.
     const [i] = await launch(dev, { IamInstanceProfile: { Name: "admin" } });
     const env = await consoleEnv(dev, i!.InstanceId!);
-    const made = await iam(instanceCreds(env)).send(new CreateUserCommand({ UserName: "backdoor" }));
+    const asInstance = new IAMClient({ endpoint: url(), region: "us-east-1", credentials: instanceCreds(env), maxAttempts: 1 });
+    const made = await asInstance.send(new CreateUserCommand({ UserName: "backdoor" }));
     expect(made.User!.UserName).toBe("backdoor");
 
     const scoped = await userWith(
