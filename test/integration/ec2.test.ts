@@ -286,6 +286,63 @@ describe("instances", () => {
   });
 });
 
+describe("the CLI v1 and v2", () => {
+  it.skipIf(!hasAwsCli)(
+    "run-instances with a profile, describe-instances with a filter, associations, terminate",
+    async () => {
+      for (const bin of ["aws", "/usr/bin/aws"]) {
+        const cli = async (...args: string[]) => {
+          const { stdout } = await promisify(execFile)(bin, [...args, "--endpoint-url", url(), "--output", "json"], {
+            env: {
+              PATH: process.env.PATH ?? "/usr/bin:/bin",
+              HOME: mkdtempSync(path.join(tmpdir(), "iamlab-ec2-cli-")),
+              AWS_ACCESS_KEY_ID: a.creds.accessKeyId,
+              AWS_SECRET_ACCESS_KEY: a.creds.secretAccessKey,
+              AWS_DEFAULT_REGION: "us-east-1",
+              AWS_PAGER: "",
+            },
+          });
+          return (stdout.trim() ? JSON.parse(stdout) : {}) as unknown;
+        };
+        const run = (await cli(
+          "ec2",
+          "run-instances",
+          "--image-id",
+          IMAGE,
+          "--instance-type",
+          "t3.nano",
+          "--iam-instance-profile",
+          "Name=app",
+          "--tag-specifications",
+          `ResourceType=instance,Tags=[{Key=cli,Value=${bin.length}}]`,
+        )) as { Instances: { InstanceId: string; State: { Name: string } }[] };
+        const id = run.Instances[0]!.InstanceId;
+        expect(run.Instances[0]!.State.Name).toBe("pending");
+        const d = (await cli(
+          "ec2",
+          "describe-instances",
+          "--filters",
+          `Name=tag:cli,Values=${bin.length}`,
+          "Name=instance-state-name,Values=running",
+        )) as {
+          Reservations: { Instances: { InstanceId: string; IamInstanceProfile: { Arn: string } }[] }[];
+        };
+        expect(d.Reservations.flatMap((r) => r.Instances.map((i) => i.InstanceId))).toContain(id);
+        const assoc = (await cli("ec2", "describe-iam-instance-profile-associations", "--filters", `Name=instance-id,Values=${id}`)) as {
+          IamInstanceProfileAssociations: { AssociationId: string; State: string }[];
+        };
+        expect(assoc.IamInstanceProfileAssociations[0]!.State).toBe("associated");
+        await cli("ec2", "disassociate-iam-instance-profile", "--association-id", assoc.IamInstanceProfileAssociations[0]!.AssociationId);
+        const t = (await cli("ec2", "terminate-instances", "--instance-ids", id)) as {
+          TerminatingInstances: { CurrentState: { Name: string } }[];
+        };
+        expect(t.TerminatingInstances[0]!.CurrentState.Name).toBe("shutting-down");
+      }
+    },
+    90_000,
+  );
+});
+
 describe("IAM instance profile associations", () => {
   it("associate, one at a time, replace, disassociate", async () => {
     await roleInProfile(a.iam, "other", policy({ Effect: "Allow", Action: "s3:ListBucket", Resource: "*" }));
@@ -381,17 +438,21 @@ describe("credentials on the instance", () => {
     }
   });
 
-  it.skipIf(!hasAwsCli)("the unmodified CLI v1 and v2 on the instance: sts get-caller-identity and an S3 read as the role", async () => {
-    const [i] = await launch(a.creds, { IamInstanceProfile: { Name: "app" } });
-    const id = i!.InstanceId!;
-    const env = await consoleEnv(a.creds, id);
-    for (const bin of ["aws", "/usr/bin/aws"]) {
-      const who = await cliOnInstance(bin, env, "sts", "get-caller-identity");
-      expect(who.Arn).toBe(`arn:aws:sts::${a.id}:assumed-role/app/${id}`);
-      const obj = await cliOnInstance(bin, env, "s3api", "head-object", "--bucket", bucket, "--key", "data.txt");
-      expect(obj.ContentLength).toBe(15);
-    }
-  });
+  it.skipIf(!hasAwsCli)(
+    "the unmodified CLI v1 and v2 on the instance: sts get-caller-identity and an S3 read as the role",
+    async () => {
+      const [i] = await launch(a.creds, { IamInstanceProfile: { Name: "app" } });
+      const id = i!.InstanceId!;
+      const env = await consoleEnv(a.creds, id);
+      for (const bin of ["aws", "/usr/bin/aws"]) {
+        const who = await cliOnInstance(bin, env, "sts", "get-caller-identity");
+        expect(who.Arn).toBe(`arn:aws:sts::${a.id}:assumed-role/app/${id}`);
+        const obj = await cliOnInstance(bin, env, "s3api", "head-object", "--bucket", bucket, "--key", "data.txt");
+        expect(obj.ContentLength).toBe(15);
+      }
+    },
+    90_000,
+  );
 
   it("a removed role, a trust policy without EC2, a stopped or terminated instance: the endpoint refuses, the SDK surfaces it", async () => {
     await roleInProfile(a.iam, "fragile", policy({ Effect: "Allow", Action: "s3:ListAllMyBuckets", Resource: "*" }));
