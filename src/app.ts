@@ -40,6 +40,7 @@ import { health } from "./admin/health";
 import { explainDenial } from "./admin/denial-explanations";
 import { ownDecision } from "./admin/my-decisions";
 import { REQUEST_LOG_MARKER, type RequestLogEntry } from "./lib/request-log";
+import { WORKLOAD_CREDENTIALS_PATH, workloadCredentials } from "./workloads/credentials";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -49,6 +50,9 @@ app.get("/_iamlab/health", (c) => health(c.env, () => ensureBootstrapped(c.env))
 app.get("/_iamlab/my/decisions/:id", (c) => myDecision(c, c.req.param("id")));
 // The same with the id's ":" as "/": curl 7.x's --aws-sigv4 signs a ":" in the path unencoded (SigV4 encodes it).
 app.get("/_iamlab/my/decisions/:request/:suffix", (c) => myDecision(c, `${c.req.param("request")}:${c.req.param("suffix")}`));
+// ---- workloads (issue 16): the container-credentials endpoint of EC2 instances (and Lambda functions) ----
+// Authorized by its own workload token (Authorization header), before the admin API's token check.
+app.get(WORKLOAD_CREDENTIALS_PATH, (c) => workloadCredentials(c.env, c.req.raw));
 app.route("/_iamlab", admin);
 app.onError((e, c) => {
   console.error("unhandled error", e instanceof Error ? (e.stack ?? e.message) : e);

@@ -53,4 +53,6 @@ export interface CallerSession {
   policyArns?: string[];
   /** STS: lower-cased keys of session tags that pass on through role chaining */
   transitiveTagKeys?: string[];
+  /** workload sessions (src/workloads/): condition keys set by the service that assumed the role */
+  context?: Record<string, string>;
 }

@@ -30,7 +30,9 @@ export function invalidAction(action: string): AwsError {
  * message (`aws sts decode-authorization-message` decodes it; iamlab passes its decision id).
  */
 export function unauthorizedOperation(reason: string, encodedMessage: string): AwsError {
-  const why = reason ? ` ${reason}` : "";
+  // AWS ends the reason with a full stop: "… with an explicit deny in a service control policy. Encoded …"
+  // (as quoted in aws/karpenter-provider-aws#7370).
+  const why = reason ? ` ${reason.endsWith(".") ? reason : `${reason}.`}` : "";
   return new AwsError(
     "UnauthorizedOperation",
     `You are not authorized to perform this operation.${why} Encoded authorization failure message: ${encodedMessage}`,

@@ -10,7 +10,7 @@ import { s3Actions } from "./s3/index";
 import { sqsActions } from "./sqs/index";
 import { organizationsActions } from "./organizations/index";
 import { lambdaActions } from "./lambda/functions";
-import { ec2Actions } from "./ec2/instances";
+import { ec2Actions } from "./ec2/index";
 import { ecrActions } from "./ecr/index";
 import { kmsActions } from "./kms/index";
 import { SERVICE_MODELS } from "../data/generated/models/index";

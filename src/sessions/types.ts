@@ -29,4 +29,9 @@ export interface SessionRecord {
   mfaAuthTime?: number;
   /** 0 = issued from long-term credentials; n = n-th role in a chain */
   chainDepth: number;
+  /**
+   * Condition keys every request of the session carries, set by the service that assumed the role
+   * for a workload (EC2: ec2:SourceInstanceARN, aws:EC2InstanceSourceVPC …; src/workloads/).
+   */
+  context?: Record<string, string>;
 }

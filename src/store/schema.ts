@@ -633,3 +633,53 @@ export const sqsQueues = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.accountId, t.name] })],
 );
+
+// ---- EC2 (issue 16, migrations/0022_ec2.sql) ----
+
+/** EC2 instances: records with AWS's state machine, no VMs. `tags`: JSON array of {Key, Value}. */
+export const ec2Instances = sqliteTable(
+  "ec2_instances",
+  {
+    instanceId: text("instance_id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    region: text("region").notNull(),
+    reservationId: text("reservation_id").notNull(),
+    launchIndex: integer("launch_index").notNull(),
+    imageId: text("image_id").notNull(),
+    instanceType: text("instance_type").notNull(),
+    keyName: text("key_name"),
+    /** the state as last written (transient states settle on read: src/services/ec2/states.ts) */
+    state: text("state").notNull(),
+    /** epoch ms */
+    stateChangedAt: integer("state_changed_at").notNull(),
+    stateReason: text("state_reason").notNull().default(""),
+    /** epoch ms */
+    launchedAt: integer("launched_at").notNull(),
+    privateIp: text("private_ip").notNull(),
+    subnetId: text("subnet_id").notNull(),
+    vpcId: text("vpc_id").notNull(),
+    availabilityZone: text("availability_zone").notNull(),
+    clientToken: text("client_token"),
+    tags: text("tags").notNull().default("[]"),
+  },
+  (t) => [index("ec2_instances_account").on(t.accountId, t.region, t.launchedAt, t.instanceId)],
+);
+
+/** IAM instance profile associations of instances; at most one active per instance. */
+export const ec2IipAssociations = sqliteTable(
+  "ec2_iip_associations",
+  {
+    associationId: text("association_id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    region: text("region").notNull(),
+    instanceId: text("instance_id").notNull(),
+    instanceProfileId: text("instance_profile_id").notNull(),
+    instanceProfileArn: text("instance_profile_arn").notNull(),
+    /** 1 while associating / associated */
+    active: integer("active").notNull(),
+    /** epoch ms */
+    createdAt: integer("created_at").notNull(),
+    endedAt: integer("ended_at"),
+  },
+  (t) => [index("ec2_iip_associations_account").on(t.accountId, t.region, t.instanceId)],
+);

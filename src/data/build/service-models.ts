@@ -195,7 +195,26 @@ export const MODEL_CONFIG: readonly ModelConfig[] = [
   },
   { service: "lambda", model: "lambda-2015-03-31", operations: ["ListFunctions", "GetFunction"] },
   // EC2 answers with a trailing slash on its namespace; the model has none.
-  { service: "ec2", model: "ec2-2016-11-15", operations: ["DescribeInstances"], xmlNamespace: "http://ec2.amazonaws.com/doc/2016-11-15/" },
+  {
+    service: "ec2",
+    model: "ec2-2016-11-15",
+    operations: [
+      // issue 16 (EC2 + instance profiles): instances as records, their profile associations, tags and console output
+      "RunInstances",
+      "DescribeInstances",
+      "TerminateInstances",
+      "StopInstances",
+      "StartInstances",
+      "CreateTags",
+      "DeleteTags",
+      "AssociateIamInstanceProfile",
+      "ReplaceIamInstanceProfileAssociation",
+      "DisassociateIamInstanceProfile",
+      "DescribeIamInstanceProfileAssociations",
+      "GetConsoleOutput",
+    ],
+    xmlNamespace: "http://ec2.amazonaws.com/doc/2016-11-15/",
+  },
   {
     service: "kms",
     model: "kms-2014-11-01",

@@ -17,6 +17,10 @@ export interface ServiceAssumeInput {
   roleName: string;
   sessionName: string;
   durationSeconds: number;
+  /** condition keys the session carries on every request (workloads: ec2:SourceInstanceARN …) */
+  sessionContext?: Record<string, string>;
+  /** extra keys of the trust-policy evaluation (aws:SourceArn, aws:SourceAccount …, where the service sets them) */
+  trustContext?: Record<string, string>;
 }
 
 export interface ServiceAssumeResult {
@@ -47,7 +51,12 @@ export async function assumeRoleAsService(
     action: "sts:AssumeRole",
     resource: role.arn,
     resourceAccount: account,
-    context: { "aws:PrincipalServiceName": i.service, "sts:RoleSessionName": i.sessionName, "aws:CurrentTime": isoSeconds(now) },
+    context: {
+      "aws:PrincipalServiceName": i.service,
+      "sts:RoleSessionName": i.sessionName,
+      "aws:CurrentTime": isoSeconds(now),
+      ...i.trustContext,
+    },
   };
   const d = evaluate(
     req,
@@ -58,6 +67,7 @@ export async function assumeRoleAsService(
   const { credentials, assumedRoleUser } = await issueRoleSession(env, now, account, role, i.sessionName, i.durationSeconds, {
     mfaAuthenticated: false,
     chainDepth: 0,
+    ...(i.sessionContext ? { context: i.sessionContext } : {}),
   });
   return { Credentials: credentials, AssumedRoleUser: assumedRoleUser };
 }
