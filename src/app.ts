@@ -40,6 +40,7 @@ import { health } from "./admin/health";
 import { explainDenial } from "./admin/denial-explanations";
 import { ownDecision } from "./admin/my-decisions";
 import { REQUEST_LOG_MARKER, type RequestLogEntry } from "./lib/request-log";
+import { registerIdpPublicRoutes } from "./admin/idp";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -49,6 +50,8 @@ app.get("/_iamlab/health", (c) => health(c.env, () => ensureBootstrapped(c.env))
 app.get("/_iamlab/my/decisions/:id", (c) => myDecision(c, c.req.param("id")));
 // The same with the id's ":" as "/": curl 7.x's --aws-sigv4 signs a ":" in the path unencoded (SigV4 encodes it).
 app.get("/_iamlab/my/decisions/:request/:suffix", (c) => myDecision(c, `${c.req.param("request")}:${c.req.param("suffix")}`));
+// The accounts' built-in OIDC identity providers: discovery and JWKS are public, as any IdP's (issue 19).
+registerIdpPublicRoutes(app);
 app.route("/_iamlab", admin);
 app.onError((e, c) => {
   console.error("unhandled error", e instanceof Error ? (e.stack ?? e.message) : e);
@@ -256,7 +259,9 @@ async function handleQuery(
     if (url.search) for (const [k, v] of url.searchParams) if (!k.startsWith("X-Amz-") && !params.has(k)) params.set(k, v);
     ns = NAMESPACES[preAuthService(signature, params)];
 
-    const auth = await authenticated(c, url, body, requestId, signature);
+    // AssumeRoleWithWebIdentity / AssumeRoleWithSAML need no AWS credentials (issue 19): unsigned, they run as nobody.
+    const unsigned = signature === null && UNSIGNED_STS_ACTIONS.has(params.get("Action") ?? "") ? "sts" : undefined;
+    const auth = await authenticated(c, url, body, requestId, signature, unsigned);
     const actionName = params.get("Action");
     const version = params.get("Version");
     const def = actionName ? findAction(isQueryService(auth.service) ? auth.service : undefined, actionName) : undefined;
@@ -295,6 +300,9 @@ async function handleQuery(
     );
   }
 }
+
+/** STS actions AWS serves without a signature: the caller proves who they are with the token or assertion (issue 19). */
+const UNSIGNED_STS_ACTIONS = new Set(["AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"]);
 
 /**
  * Which Query service a request is for before it is authenticated, so that its errors (an unsigned
