@@ -102,7 +102,8 @@ export function registerIdpAdminRoutes(admin: Hono<{ Bindings: Env }>): void {
     if (Number(c.req.header("content-length") ?? 0) > MAX_BODY)
       return json(413, { error: "RequestEntityTooLarge", message: `The body must be at most ${MAX_BODY} bytes.` });
     const text = await c.req.text();
-    if (text.length > MAX_BODY) return json(413, { error: "RequestEntityTooLarge", message: `The body must be at most ${MAX_BODY} bytes.` });
+    if (text.length > MAX_BODY)
+      return json(413, { error: "RequestEntityTooLarge", message: `The body must be at most ${MAX_BODY} bytes.` });
     let body: unknown;
     try {
       body = JSON.parse(text);

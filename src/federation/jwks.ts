@@ -19,10 +19,18 @@ const MAX_DOCUMENT_BYTES = 256 * 1024;
 export const idpCommunicationError = (issuer: string) =>
   new AwsError("IDPCommunicationError", `Couldn't retrieve verification key from your identity provider at ${issuer}`, 400);
 
-const external = new BoundedMap<string, { keys: Jwk[]; expires: number }>(256, 4 * 1024 * 1024, (e, k) => 2 * k.length + 2048 * e.keys.length);
+const external = new BoundedMap<string, { keys: Jwk[]; expires: number }>(
+  256,
+  4 * 1024 * 1024,
+  (e, k) => 2 * k.length + 2048 * e.keys.length,
+);
 
 async function fetchJson(url: string): Promise<unknown> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers: { accept: "application/json" }, redirect: "follow" });
+  const res = await fetch(url, {
+    signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+    headers: { accept: "application/json" },
+    redirect: "follow",
+  });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   const text = await res.text();
   if (text.length > MAX_DOCUMENT_BYTES) throw new Error("document too large");

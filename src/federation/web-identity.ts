@@ -26,7 +26,9 @@ export const webIdentityErrors = {
   notJwt: () => invalid("The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)"),
   noProvider: (iss: string) => invalid(`No OpenIDConnect provider found in your account for ${iss}`),
   noKey: () =>
-    invalid("Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements"),
+    invalid(
+      "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements",
+    ),
   badSignature: () => invalid("The web identity token provided could not be validated. The signature is not valid."),
   audience: () => invalid("Incorrect token audience"),
   missingClaim: (c: string) => invalid(`The ID Token provided is missing the required claim '${c}'.`),

@@ -83,7 +83,11 @@ export async function listOidcProviders(db: Db, accountId: string): Promise<stri
 }
 
 /** Replaces the client id and/or thumbprint lists; false when the provider is gone. */
-export async function updateOidcProvider(w: Write, arn: string, change: { clientIds?: string[]; thumbprints?: string[] }): Promise<boolean> {
+export async function updateOidcProvider(
+  w: Write,
+  arn: string,
+  change: { clientIds?: string[]; thumbprints?: string[] },
+): Promise<boolean> {
   const sets = [
     ...(change.clientIds ? [sql`${bare(o.clientIds)} = ${JSON.stringify(change.clientIds)}`] : []),
     ...(change.thumbprints ? [sql`${bare(o.thumbprints)} = ${JSON.stringify(change.thumbprints)}`] : []),

@@ -46,8 +46,5 @@ export async function addIdpKey(db: Db, accountId: string, key: Omit<IdpKey, "ac
     await insert.run();
     return;
   }
-  await db.$client.batch([
-    statement(db, sql`UPDATE ${k} SET ${bare(k.active)} = 0 WHERE ${k.accountId} = ${accountId}`),
-    insert,
-  ]);
+  await db.$client.batch([statement(db, sql`UPDATE ${k} SET ${bare(k.active)} = 0 WHERE ${k.accountId} = ${accountId}`), insert]);
 }
