@@ -285,11 +285,11 @@ describe("AssumeRoleWithWebIdentity", () => {
     await expectAwsError(send(tampered), "InvalidIdentityToken", 400);
 
     // Signed with a key of our own, under the IdP's key id: the signature does not verify.
-    const pair = await crypto.subtle.generateKey(
+    const pair = (await crypto.subtle.generateKey(
       { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
       true,
       ["sign"],
-    );
+    )) as CryptoKeyPair;
     const input = `${h}.${p}`;
     const forgedSig = Buffer.from(await crypto.subtle.sign("RSASSA-PKCS1-v1_5", pair.privateKey, new TextEncoder().encode(input))).toString(
       "base64url",

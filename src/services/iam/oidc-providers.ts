@@ -64,7 +64,7 @@ const unique = (list: string[]) => [...new Set(list)];
 async function findProvider(ctx: ActionContext, arn: string): Promise<OidcProvider | undefined> {
   const a = parseArn(arn);
   const account = ctx.caller.principal.account;
-  if (!a || a.service !== "iam" || a.account !== account || !a.resource.startsWith("oidc-provider/")) return undefined;
+  if (a?.service !== "iam" || a.account !== account || !a.resource.startsWith("oidc-provider/")) return undefined;
   return store.getOidcProvider(ctx.db, account, arn);
 }
 
