@@ -25,6 +25,9 @@ CREATE TABLE `saml_providers` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `saml_providers_arn` ON `saml_providers` (`arn`);
 --> statement-breakpoint
+-- IAM names SAML providers without regard to case (a second "OKTA" beside "Okta" already exists).
+CREATE UNIQUE INDEX `saml_providers_name` ON `saml_providers` (`account_id`, lower(`name`));
+--> statement-breakpoint
 CREATE TABLE `idp_keys` (
 	`account_id` text NOT NULL,
 	`kid` text NOT NULL,

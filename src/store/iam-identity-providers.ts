@@ -132,8 +132,12 @@ export async function createSamlProvider(w: Write, s: SamlProvider, tagList: Tag
   }
 }
 
+/** The provider an ARN names, its name compared without case (as IAM does). */
 export async function getSamlProvider(db: Db, accountId: string, arn: string): Promise<SamlProvider | undefined> {
-  return first<SamlProvider>(db, sql`SELECT ${SAML} FROM ${p} WHERE ${p.accountId} = ${accountId} AND ${p.arn} = ${arn}`);
+  return first<SamlProvider>(
+    db,
+    sql`SELECT ${SAML} FROM ${p} WHERE ${p.accountId} = ${accountId} AND lower(${p.arn}) = ${arn.toLowerCase()}`,
+  );
 }
 
 export async function listSamlProviders(db: Db, accountId: string): Promise<SamlProvider[]> {

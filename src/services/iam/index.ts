@@ -23,6 +23,7 @@ import { serverCertificateActions } from "./server-certificates";
 import { serviceCredentialActions } from "./service-credentials";
 // federation (issue 19)
 import { oidcProviderActions } from "./oidc-providers";
+import { samlProviderActions } from "./saml-providers";
 
 // Each family file exports its actions; add the family's array here.
 export const iamActions: RegisteredAction[] = [
@@ -50,4 +51,5 @@ export const iamActions: RegisteredAction[] = [
   ...serviceCredentialActions,
   // federation (issue 19)
   ...oidcProviderActions,
+  ...samlProviderActions,
 ];
