@@ -53,4 +53,6 @@ export interface CallerSession {
   policyArns?: string[];
   /** STS: lower-cased keys of session tags that pass on through role chaining */
   transitiveTagKeys?: string[];
+  /** web identity sessions: aws:FederatedProvider and the provider's keys (SessionRecord.federatedContext) */
+  federatedContext?: Record<string, string | string[]>;
 }

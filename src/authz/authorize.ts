@@ -143,6 +143,8 @@ export function requestContext(
     if (s.mfaAuthenticated && s.mfaAuthTime !== undefined)
       out["aws:MultiFactorAuthAge"] = String(Math.max(0, Math.floor((r.now - s.mfaAuthTime) / 1000)));
     if (s.sourceIdentity) out["aws:SourceIdentity"] = s.sourceIdentity;
+    // Web identity sessions: the provider and its keys (issue 19).
+    if (s.federatedContext) Object.assign(out, s.federatedContext);
   }
   // Session tags win over the principal's own tags (AWS).
   const allTags = { ...tags, ...(s?.tags ?? {}) };

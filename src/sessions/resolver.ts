@@ -57,6 +57,7 @@ export function callerOf(r: SessionRecord, generation: number): Caller {
   if (r.tags) session.tags = r.tags;
   if (r.transitiveTagKeys) session.transitiveTagKeys = r.transitiveTagKeys;
   if (r.sourceIdentity !== undefined) session.sourceIdentity = r.sourceIdentity;
+  if (r.federatedContext) session.federatedContext = r.federatedContext;
   const caller: Caller = { principal: r.principal, accessKeyId: r.accessKeyId, generation, session };
   if (r.entityId) caller.entityId = r.entityId;
   return caller;

@@ -29,4 +29,10 @@ export interface SessionRecord {
   mfaAuthTime?: number;
   /** 0 = issued from long-term credentials; n = n-th role in a chain */
   chainDepth: number;
+  /**
+   * Web identity sessions (issue 19): the context keys every request of the session carries —
+   * aws:FederatedProvider and the provider's keys (`<provider>:sub`, `:aud` …), which policies may
+   * also use as variables (`${accounts.google.com:sub}`).
+   */
+  federatedContext?: Record<string, string | string[]>;
 }

@@ -18,6 +18,7 @@ import {
   CreateRoleCommand,
   DeleteOpenIDConnectProviderCommand,
   GetOpenIDConnectProviderCommand,
+  GetRoleCommand,
   ListOpenIDConnectProvidersCommand,
   ListOpenIDConnectProviderTagsCommand,
   ListRolesCommand,
@@ -367,6 +368,49 @@ describe("AssumeRoleWithWebIdentity", () => {
       403,
       "Not authorized to perform sts:TagSession",
     );
+  });
+
+  it("the session's requests carry aws:FederatedProvider and the provider's keys, usable as policy variables", async () => {
+    const a = await withAccount();
+    const idp = await idpInfo(a.id);
+    const providerUrl = idp.issuer.slice("https://".length);
+    await a.iam.send(new CreateOpenIDConnectProviderCommand({ Url: idp.issuer, ClientIDList: ["sts.amazonaws.com"] }));
+    for (const name of ["alice", "bob"])
+      await a.iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: webIdentityTrust(idp.providerArn) }));
+    await a.iam.send(
+      new PutRolePolicyCommand({
+        RoleName: "alice",
+        PolicyName: "own-role-only",
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Action: "iam:GetRole", Resource: `arn:aws:iam::${a.id}:role/\${${providerUrl}:sub}` },
+            {
+              Effect: "Allow",
+              Action: "iam:ListRoles",
+              Resource: "*",
+              Condition: { StringEquals: { "aws:FederatedProvider": idp.providerArn } },
+            },
+          ],
+        }),
+      }),
+    );
+    const token = await mintToken(a.id, { sub: "alice" });
+    const out = await anonymousSts().send(
+      new AssumeRoleWithWebIdentityCommand({
+        RoleArn: `arn:aws:iam::${a.id}:role/alice`,
+        RoleSessionName: "alice",
+        WebIdentityToken: token,
+      }),
+    );
+    const session = iam({
+      accessKeyId: out.Credentials!.AccessKeyId!,
+      secretAccessKey: out.Credentials!.SecretAccessKey!,
+      sessionToken: out.Credentials!.SessionToken!,
+    });
+    await session.send(new GetRoleCommand({ RoleName: "alice" }));
+    await expectAwsError(session.send(new GetRoleCommand({ RoleName: "bob" })), "AccessDenied", 403);
+    await session.send(new ListRolesCommand({}));
   });
 
   it("is served unsigned over the raw Query protocol, with STS's error shape", async () => {

@@ -116,6 +116,7 @@ export const AssumeRoleWithWebIdentity = defineAction({
       ...(w.sourceIdentity !== undefined ? { sourceIdentity: w.sourceIdentity } : {}),
       mfaAuthenticated: false,
       chainDepth: 0,
+      federatedContext: w.conditionKeys,
     });
     recordRoleUsage(ctx, loaded.account, role.roleId);
     return {
