@@ -140,12 +140,14 @@ function candidateKeys(jwt: DecodedJwt, keys: Jwk[]): Jwk[] {
 /** Verifies `token` for a role of `account` (throws STS's errors); `ttlMs` is the isolate cache lifetime. */
 export async function verifyWebIdentity(db: Db, account: string, token: string, now: number, ttlMs: number): Promise<WebIdentity> {
   const jwt = decodeJwt(token);
-  if (!jwt || !supportedAlgorithm(jwt.header.alg)) throw webIdentityErrors.notJwt();
+  // A critical header extension we do not implement makes the token unverifiable (RFC 7515 §4.1.11).
+  if (!jwt || !supportedAlgorithm(jwt.header.alg) || jwt.header.crit !== undefined) throw webIdentityErrors.notJwt();
   const iss = jwt.payload.iss;
   if (typeof iss !== "string" || iss === "") throw webIdentityErrors.missingClaim("iss");
   // The provider is the role account's provider for the token's issuer: another account's IdP
   // means nothing here unless this account registered it too.
-  const provider = iss.startsWith("https://") ? await findOidcProviderByUrl(db, account, iss.slice(8)) : undefined;
+  // Google's ID tokens may name their issuer without a scheme (`accounts.google.com`): it is the same provider.
+  const provider = await findOidcProviderByUrl(db, account, iss.startsWith("https://") ? iss.slice(8) : iss);
   if (!provider) throw webIdentityErrors.noProvider(iss);
   const candidates = candidateKeys(jwt, await issuerKeys(db, provider.url, now, ttlMs));
   if (candidates.length === 0) throw webIdentityErrors.noKey();
