@@ -26,6 +26,7 @@ import {
   RemoveClientIDFromOpenIDConnectProviderCommand,
   TagOpenIDConnectProviderCommand,
   UntagOpenIDConnectProviderCommand,
+  UpdateAssumeRolePolicyCommand,
   UpdateOpenIDConnectProviderThumbprintCommand,
 } from "@aws-sdk/client-iam";
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
@@ -141,6 +142,36 @@ describe("IAM OIDC providers", () => {
       "NoSuchEntity",
       404,
     );
+  });
+});
+
+describe("trust policies naming identity providers", () => {
+  it("may name a provider of the account only once it exists (CreateRole and UpdateAssumeRolePolicy)", async () => {
+    const a = await withAccount();
+    const oidc = `arn:aws:iam::${a.id}:oidc-provider/idp.example.com`;
+    const saml = `arn:aws:iam::${a.id}:saml-provider/Corp`;
+    for (const provider of [oidc, saml])
+      await expectAwsError(
+        a.iam.send(new CreateRoleCommand({ RoleName: "early", AssumeRolePolicyDocument: webIdentityTrust(provider) })),
+        "MalformedPolicyDocument",
+        400,
+        `Invalid principal in policy: "FEDERATED":"${provider}"`,
+      );
+    await a.iam.send(new CreateOpenIDConnectProviderCommand({ Url: "https://idp.example.com", ClientIDList: ["app"] }));
+    await a.iam.send(new CreateRoleCommand({ RoleName: "late", AssumeRolePolicyDocument: webIdentityTrust(oidc) }));
+    await expectAwsError(
+      a.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: "late", PolicyDocument: webIdentityTrust(saml) })),
+      "MalformedPolicyDocument",
+      400,
+    );
+    // Another account's provider, and the names of AWS's built-in web identity providers, are not looked up.
+    await a.iam.send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName: "late",
+        PolicyDocument: webIdentityTrust("arn:aws:iam::000000000000:oidc-provider/x.example"),
+      }),
+    );
+    await a.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: "late", PolicyDocument: webIdentityTrust("accounts.google.com") }));
   });
 });
 
