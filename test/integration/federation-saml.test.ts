@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   CreateRoleCommand,
   CreateSAMLProviderCommand,
+  GetAccountSummaryCommand,
   DeleteSAMLProviderCommand,
   GetSAMLProviderCommand,
   ListSAMLProvidersCommand,
@@ -46,6 +47,8 @@ describe("IAM SAML providers", () => {
       409,
     );
 
+    // GetAccountSummary counts identity providers.
+    expect((await a.iam.send(new GetAccountSummaryCommand({}))).SummaryMap?.Providers).toBe(1);
     const listed = await a.iam.send(new ListSAMLProvidersCommand({}));
     expect(listed.SAMLProviderList?.map((p) => p.Arn)).toEqual([arn]);
     expect(listed.SAMLProviderList?.[0]?.ValidUntil).toEqual(got.ValidUntil);
