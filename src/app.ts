@@ -51,6 +51,9 @@ app.get("/_iamlab/my/decisions/:id", (c) => myDecision(c, c.req.param("id")));
 // The same with the id's ":" as "/": curl 7.x's --aws-sigv4 signs a ":" in the path unencoded (SigV4 encodes it).
 app.get("/_iamlab/my/decisions/:request/:suffix", (c) => myDecision(c, `${c.req.param("request")}:${c.req.param("suffix")}`));
 // The accounts' built-in OIDC identity providers: discovery and JWKS are public, as any IdP's (issue 19).
+// A lab may start there, before any AWS request has created the default account.
+app.use("/_iamlab/idp/*", (c, next) => ensureBootstrapped(c.env).then(next));
+app.use("/_iamlab/accounts/:id/idp/*", (c, next) => ensureBootstrapped(c.env).then(next));
 registerIdpPublicRoutes(app);
 app.route("/_iamlab", admin);
 app.onError((e, c) => {

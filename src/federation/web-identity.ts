@@ -139,7 +139,8 @@ function candidateKeys(jwt: DecodedJwt, keys: Jwk[]): Jwk[] {
 
 /** Verifies `token` for a role of `account` (throws STS's errors); `ttlMs` is the isolate cache lifetime. */
 export async function verifyWebIdentity(db: Db, account: string, token: string, now: number, ttlMs: number): Promise<WebIdentity> {
-  const jwt = decodeJwt(token);
+  // Token files often end with a newline (`jq -r … > token`), which some clients send along.
+  const jwt = decodeJwt(token.trim());
   // A critical header extension we do not implement makes the token unverifiable (RFC 7515 §4.1.11).
   if (!jwt || !supportedAlgorithm(jwt.header.alg) || jwt.header.crit !== undefined) throw webIdentityErrors.notJwt();
   const iss = jwt.payload.iss;

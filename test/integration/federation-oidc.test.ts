@@ -526,7 +526,8 @@ describe("the SDK's web-identity credential provider and the CLIs", () => {
   beforeAll(async () => {
     lab = await labAccount();
     tokenFile = join(mkdtempSync(join(tmpdir(), "iamlab-wi-")), "token");
-    writeFileSync(tokenFile, await mintToken(lab.a.id, { sub: GH_SUB }));
+    // With the trailing newline `jq -r .token > file` leaves (the CLI sends it along).
+    writeFileSync(tokenFile, `${await mintToken(lab.a.id, { sub: GH_SUB })}\n`);
   });
 
   it("fromTokenFile obtains the role's credentials", async () => {
