@@ -31,7 +31,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromTokenFile } from "@aws-sdk/credential-provider-web-identity";
-import { adminFetch, iam, url } from "../helpers/sandbox";
+import { adminFetch, iam, rawSigned, url } from "../helpers/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";
 import { withAccount, type AccountFixture } from "../helpers/fixtures";
 import { hasAwsCli } from "../helpers/aws-cli";
@@ -454,6 +454,21 @@ describe("AssumeRoleWithWebIdentity", () => {
     expect(res.status).toBe(400);
     expect(res.body).toContain("<Code>InvalidIdentityToken</Code>");
     expect(res.body).toContain('xmlns="https://sts.amazonaws.com/doc/2011-06-15/"');
+    // Signed works too (the signer plays no part), and a bad signature is still refused.
+    const token = await mintToken(lab.a.id, { sub: GH_SUB });
+    const params = {
+      Action: "AssumeRoleWithWebIdentity",
+      Version: "2011-06-15",
+      RoleArn: lab.roleArn,
+      RoleSessionName: "signed",
+      WebIdentityToken: token,
+    };
+    const signed = await rawSigned(params, { creds: lab.a.creds });
+    expect(signed.status).toBe(200);
+    expect(signed.text).toContain(`<Arn>arn:aws:sts::${lab.a.id}:assumed-role/deploy/signed</Arn>`);
+    const forged = await rawSigned(params, { creds: { ...lab.a.creds, secretAccessKey: "wrong" } });
+    expect(forged.status).toBe(403);
+    expect(forged.text).toContain("<Code>SignatureDoesNotMatch</Code>");
     // Other STS actions still need a signature.
     const gci = await unsignedSts({ Action: "GetCallerIdentity" });
     expect(gci.status).toBe(403);
