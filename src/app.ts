@@ -41,6 +41,7 @@ import { explainDenial } from "./admin/denial-explanations";
 import { ownDecision } from "./admin/my-decisions";
 import { REQUEST_LOG_MARKER, type RequestLogEntry } from "./lib/request-log";
 import { WORKLOAD_CREDENTIALS_PATH, workloadCredentials } from "./workloads/credentials";
+import { registerIdpPublicRoutes } from "./admin/idp";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -53,6 +54,11 @@ app.get("/_iamlab/my/decisions/:request/:suffix", (c) => myDecision(c, `${c.req.
 // ---- workloads (issue 16): the container-credentials endpoint of EC2 instances (and Lambda functions) ----
 // Authorized by its own workload token (Authorization header), before the admin API's token check.
 app.get(WORKLOAD_CREDENTIALS_PATH, (c) => workloadCredentials(c.env, c.req.raw));
+// The accounts' built-in OIDC identity providers: discovery and JWKS are public, as any IdP's (issue 19).
+// A lab may start there, before any AWS request has created the default account.
+app.use("/_iamlab/idp/*", (c, next) => ensureBootstrapped(c.env).then(next));
+app.use("/_iamlab/accounts/:id/idp/*", (c, next) => ensureBootstrapped(c.env).then(next));
+registerIdpPublicRoutes(app);
 app.route("/_iamlab", admin);
 app.onError((e, c) => {
   console.error("unhandled error", e instanceof Error ? (e.stack ?? e.message) : e);
@@ -260,7 +266,9 @@ async function handleQuery(
     if (url.search) for (const [k, v] of url.searchParams) if (!k.startsWith("X-Amz-") && !params.has(k)) params.set(k, v);
     ns = NAMESPACES[preAuthService(signature, params)];
 
-    const auth = await authenticated(c, url, body, requestId, signature);
+    // AssumeRoleWithWebIdentity / AssumeRoleWithSAML need no AWS credentials (issue 19): unsigned, they run as nobody.
+    const unsigned = signature === null && UNSIGNED_STS_ACTIONS.has(params.get("Action") ?? "") ? "sts" : undefined;
+    const auth = await authenticated(c, url, body, requestId, signature, unsigned);
     const actionName = params.get("Action");
     const version = params.get("Version");
     const def = actionName ? findAction(isQueryService(auth.service) ? auth.service : undefined, actionName) : undefined;
@@ -299,6 +307,9 @@ async function handleQuery(
     );
   }
 }
+
+/** STS actions AWS serves without a signature: the caller proves who they are with the token or assertion (issue 19). */
+const UNSIGNED_STS_ACTIONS = new Set(["AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"]);
 
 /**
  * Which Query service a request is for before it is authenticated, so that its errors (an unsigned

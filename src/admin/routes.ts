@@ -18,6 +18,7 @@ import { AwsError } from "../protocol/errors";
 import { defaultConsistency } from "../consistency/defaults";
 import { forgetAccountState, queueStateOf, resetAccountState } from "./account-lifecycle";
 import { createLearner, learnerSnippets, parseLearner } from "./onboarding";
+import { registerIdpAdminRoutes } from "./idp";
 
 export const admin = new Hono<{ Bindings: Env }>();
 
@@ -300,5 +301,8 @@ admin.post("/clock", async (c) => {
   afterClockMove();
   return json(200, { now: new Date(now()).toISOString(), offsetMs: clockOffset() });
 });
+
+// ---- federation (issue 19): the built-in OIDC identity provider ----
+registerIdpAdminRoutes(admin);
 
 admin.all("*", (c) => json(404, { error: "NotFound", message: `No admin route ${c.req.method} ${c.req.path}` }));

@@ -53,6 +53,9 @@ export interface CallerSession {
   policyArns?: string[];
   /** STS: lower-cased keys of session tags that pass on through role chaining */
   transitiveTagKeys?: string[];
-  /** workload sessions (src/workloads/): condition keys set by the service that assumed the role */
-  context?: Record<string, string>;
+  /**
+   * Condition keys every request of the session carries: set by the service that assumed the role
+   * for a workload (src/workloads/), or by a web identity provider (aws:FederatedProvider, `<provider>:sub` …)
+   */
+  context?: Record<string, string | string[]>;
 }

@@ -191,7 +191,7 @@ export function requestContext(
     if (s.mfaAuthenticated && s.mfaAuthTime !== undefined)
       out["aws:MultiFactorAuthAge"] = String(Math.max(0, Math.floor((r.now - s.mfaAuthTime) / 1000)));
     if (s.sourceIdentity) out["aws:SourceIdentity"] = s.sourceIdentity;
-    // A workload's session (EC2 instance, Lambda function) carries the keys its service set.
+    // Keys the session carries: a workload's (EC2 instance, Lambda function) or a web identity's.
     if (s.context) Object.assign(out, s.context);
   }
   // Session tags win over the principal's own tags (AWS).

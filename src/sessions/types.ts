@@ -30,8 +30,10 @@ export interface SessionRecord {
   /** 0 = issued from long-term credentials; n = n-th role in a chain */
   chainDepth: number;
   /**
-   * Condition keys every request of the session carries, set by the service that assumed the role
-   * for a workload (EC2: ec2:SourceInstanceARN, aws:EC2InstanceSourceVPC …; src/workloads/).
+   * Condition keys every request of the session carries: set by the service that assumed the role
+   * for a workload (EC2: ec2:SourceInstanceARN, aws:EC2InstanceSourceVPC …; src/workloads/), or by
+   * a web identity provider (issue 19: aws:FederatedProvider and the provider's keys `<provider>:sub`,
+   * `:aud` …, which policies may also use as variables, `${accounts.google.com:sub}`).
    */
-  context?: Record<string, string>;
+  context?: Record<string, string | string[]>;
 }

@@ -25,6 +25,8 @@ import {
   users,
   serverCertificates,
   signingCertificates,
+  oidcProviders,
+  samlProviders,
 } from "./schema";
 import { writeBatch, type Write } from "./write";
 import { listPoliciesStmt, toPolicy, type PolicyRow, type RawPolicy, type TagRow } from "./iam-policies";
@@ -355,6 +357,8 @@ export interface AccountCounts {
   serverCertificates: number;
   /** signing certificates of the root user */
   rootSigningCertificates: number;
+  /** identity providers (SAML and OIDC) of the account */
+  providers: number;
 }
 
 export async function accountCounts(db: Db, accountId: string): Promise<AccountCounts> {
@@ -370,7 +374,9 @@ export async function accountCounts(db: Db, accountId: string): Promise<AccountC
       ${mfa(sql` AND ${mfaDevices.userId} = 'root'`)} AS "rootMfa",
       (SELECT COUNT(*) FROM ${serverCertificates} WHERE ${serverCertificates.accountId} = ${accountId}) AS "serverCertificates",
       (SELECT COUNT(*) FROM ${signingCertificates} WHERE ${signingCertificates.accountId} = ${accountId}
-        AND ${signingCertificates.userId} = 'root') AS "rootSigningCertificates"`,
+        AND ${signingCertificates.userId} = 'root') AS "rootSigningCertificates",
+      (SELECT COUNT(*) FROM ${samlProviders} WHERE ${samlProviders.accountId} = ${accountId})
+        + (SELECT COUNT(*) FROM ${oidcProviders} WHERE ${oidcProviders.accountId} = ${accountId}) AS providers`,
   );
   return r!;
 }

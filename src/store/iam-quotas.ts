@@ -6,7 +6,7 @@
  */
 import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import { statement, type Db } from "./db";
-import { groups, instanceProfiles, mfaDevices, policies, roles, serverCertificates, users } from "./schema";
+import { groups, instanceProfiles, mfaDevices, oidcProviders, policies, roles, samlProviders, serverCertificates, users } from "./schema";
 
 /** The quota entries of GetAccountSummary's SummaryMap, by AWS's key. */
 export const SUMMARY_QUOTAS = {
@@ -46,6 +46,10 @@ export const ACCOUNT_QUOTAS = {
   // GetAccountSummary has no key for it, and the quota name AWS prints is unconfirmed.
   VirtualMFADevicesPerAccount: { max: SUMMARY_QUOTAS.UsersQuota, table: mfaDevices },
   ServerCertificatesPerAccount: { max: SUMMARY_QUOTAS.ServerCertificatesQuota, table: serverCertificates },
+  // Federation (issue 19): "IAM and AWS STS quotas" lists 100 of each per account; the names are
+  // those of Service Quotas (the wording of AWS's LimitExceeded message for them is unconfirmed).
+  OpenIdConnectProvidersPerAccount: { max: 100, table: oidcProviders },
+  SAMLProvidersPerAccount: { max: 100, table: samlProviders },
 } as const;
 
 export type AccountQuota = keyof typeof ACCOUNT_QUOTAS;

@@ -683,3 +683,52 @@ export const ec2IipAssociations = sqliteTable(
   },
   (t) => [index("ec2_iip_associations_account").on(t.accountId, t.region, t.instanceId)],
 );
+
+// ---- Federation (issue 19, migrations/0024_federation.sql) ----
+
+/** IAM OIDC identity providers. `url` is the issuer without `https://` (the ARN's resource after `oidc-provider/`). */
+export const oidcProviders = sqliteTable(
+  "oidc_providers",
+  {
+    accountId: text("account_id").notNull(),
+    arn: text("arn").notNull(),
+    url: text("url").notNull(),
+    /** JSON array of strings, in the order they were added */
+    clientIds: text("client_ids").notNull(),
+    /** JSON array of 40-hex-digit strings */
+    thumbprints: text("thumbprints").notNull(),
+    createDate: text("create_date").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.arn] }), uniqueIndex("oidc_providers_arn").on(t.arn)],
+);
+
+/** IAM SAML identity providers: the metadata document as uploaded, and its validUntil (or IAM's default). */
+export const samlProviders = sqliteTable(
+  "saml_providers",
+  {
+    accountId: text("account_id").notNull(),
+    arn: text("arn").notNull(),
+    name: text("name").notNull(),
+    metadata: text("metadata").notNull(),
+    createDate: text("create_date").notNull(),
+    validUntil: text("valid_until").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.arn] }), uniqueIndex("saml_providers_arn").on(t.arn)],
+);
+
+/** Signing keys of an account's built-in OIDC identity provider (JWKs as JSON; RS256). */
+export const idpKeys = sqliteTable(
+  "idp_keys",
+  {
+    accountId: text("account_id").notNull(),
+    kid: text("kid").notNull(),
+    alg: text("alg").notNull(),
+    publicJwk: text("public_jwk").notNull(),
+    privateJwk: text("private_jwk").notNull(),
+    /** epoch ms */
+    createdAt: integer("created_at").notNull(),
+    /** 1 = signs new tokens; 0 = rotated out, still published in the JWKS so earlier tokens verify */
+    active: integer("active").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.kid] })],
+);

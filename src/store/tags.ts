@@ -12,7 +12,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { AnySQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { all, bare, statement, type Db } from "./db";
-import { instanceProfiles, mfaDevices, policies, roles, serverCertificates, tags, users } from "./schema";
+import { instanceProfiles, mfaDevices, oidcProviders, policies, roles, samlProviders, serverCertificates, tags, users } from "./schema";
 import { writeBatch, type Write } from "./write";
 
 /** A tag as IAM returns it. */
@@ -25,7 +25,16 @@ export type PositionedTag = TagRow & { position: number };
 /** AWS: at most 50 tags per IAM resource. */
 export const TAGS_PER_RESOURCE = 50;
 
-export type TaggedKind = "user" | "role" | "instance-profile" | "policy" | "mfa" | "server-certificate";
+export type TaggedKind =
+  | "user"
+  | "role"
+  | "instance-profile"
+  | "policy"
+  | "mfa"
+  | "server-certificate"
+  // federation (issue 19): identity providers, by ARN
+  | "oidc-provider"
+  | "saml-provider";
 
 interface TaggedKindSpec {
   /** The table that holds the entity, its account column and its id column (the value stored as tags.resource_id). */
@@ -42,6 +51,9 @@ export const TAGGED: Record<TaggedKind, TaggedKindSpec> = {
   policy: { table: policies, account: policies.accountId, id: policies.policyId },
   mfa: { table: mfaDevices, account: mfaDevices.accountId, id: mfaDevices.serialNumber },
   "server-certificate": { table: serverCertificates, account: serverCertificates.accountId, id: serverCertificates.serverCertificateId },
+  // federation (issue 19)
+  "oidc-provider": { table: oidcProviders, account: oidcProviders.accountId, id: oidcProviders.arn },
+  "saml-provider": { table: samlProviders, account: samlProviders.accountId, id: samlProviders.arn },
 };
 
 const entityExists = (accountId: string, kind: TaggedKind, id: string): SQL => {

@@ -21,6 +21,7 @@ import { bumpsGeneration } from "../../src/store/write";
 import { TRUST, allowDoc } from "../helpers/documents";
 import { FIXTURE_CERT, FIXTURE_CERT_2, FIXTURE_KEY, FIXTURE_SSH_KEY } from "../fixtures/certs";
 import { defaultKeyPolicy } from "../../src/services/kms/key-policy";
+import { idpMetadata } from "../helpers/saml";
 
 const NOW = Date.now(); // real time: the MFA codes below are computed for it
 const DOC = allowDoc();
@@ -122,6 +123,17 @@ const FIXTURES: Record<string, Fixture> = {
   "kms:PutKeyPolicy": { input: (s) => ({ KeyId: s.keyId, Policy: defaultKeyPolicy(s.account) }) },
   "ecr:SetRepositoryPolicy": { input: (s) => ({ repositoryName: REPO, policyText: repositoryPolicy(s.account) }) },
   "ecr:DeleteRepositoryPolicy": { input: () => ({ repositoryName: REPO }) },
+  // federation (issue 19): identity providers decide who may assume roles
+  "iam:CreateOpenIDConnectProvider": { input: () => ({ Url: "https://new.example.com", ClientIDList: ["app"] }) },
+  "iam:DeleteOpenIDConnectProvider": { input: (s) => ({ OpenIDConnectProviderArn: oidcArn(s) }) },
+  "iam:AddClientIDToOpenIDConnectProvider": { input: (s) => ({ OpenIDConnectProviderArn: oidcArn(s), ClientID: "new-app" }) },
+  "iam:RemoveClientIDFromOpenIDConnectProvider": { input: (s) => ({ OpenIDConnectProviderArn: oidcArn(s), ClientID: "app" }) },
+  "iam:UpdateOpenIDConnectProviderThumbprint": {
+    input: (s) => ({ OpenIDConnectProviderArn: oidcArn(s), ThumbprintList: ["a".repeat(40)] }),
+  },
+  "iam:CreateSAMLProvider": { input: () => ({ Name: "new-saml", SAMLMetadataDocument: idpMetadata() }) },
+  "iam:UpdateSAMLProvider": { input: (s) => ({ SAMLProviderArn: samlArn(s), SAMLMetadataDocument: idpMetadata({ second: true }) }) },
+  "iam:DeleteSAMLProvider": { input: (s) => ({ SAMLProviderArn: samlArn(s) }) },
   // rootKeys
   "iam:CreateAccessKey": { input: () => ({}) },
   "iam:UpdateAccessKey": { input: (s) => ({ UserName: "u", AccessKeyId: s.accessKeyId, Status: "Inactive" }) },
@@ -168,7 +180,19 @@ const FIXTURES: Record<string, Fixture> = {
     input: (s) => ({ UserName: "u", ServiceSpecificCredentialId: s.credentialId, Status: "Inactive" }),
   },
   "iam:DeleteServiceSpecificCredential": { input: (s) => ({ UserName: "u", ServiceSpecificCredentialId: s.credentialId }) },
+  "iam:TagOpenIDConnectProvider": { input: (s) => ({ OpenIDConnectProviderArn: oidcArn(s), Tags: [{ Key: "more", Value: "x" }] }) },
+  "iam:UntagOpenIDConnectProvider": { input: (s) => ({ OpenIDConnectProviderArn: oidcArn(s), TagKeys: ["team"] }) },
+  "iam:TagSAMLProvider": { input: (s) => ({ SAMLProviderArn: samlArn(s), Tags: [{ Key: "more", Value: "x" }] }) },
+  "iam:UntagSAMLProvider": { input: (s) => ({ SAMLProviderArn: samlArn(s), TagKeys: ["team"] }) },
 };
+
+/** The seed's identity providers (issue 19). */
+function oidcArn(s: Seeded): string {
+  return `arn:aws:iam::${s.account}:oidc-provider/seed.example.com`;
+}
+function samlArn(s: Seeded): string {
+  return `arn:aws:iam::${s.account}:saml-provider/seed-saml`;
+}
 
 /** The seed's bucket (names are global) and a policy for it. */
 const bucketOf = (account: string) => `gen-${account}`;
@@ -289,6 +313,8 @@ async function seed(account: string): Promise<Seeded> {
     PrivateKey: FIXTURE_KEY,
     Tags: TAGS,
   });
+  await r("iam:CreateOpenIDConnectProvider", { Url: "https://seed.example.com", ClientIDList: ["app"], Tags: TAGS });
+  await r("iam:CreateSAMLProvider", { Name: "seed-saml", SAMLMetadataDocument: idpMetadata(), Tags: TAGS });
   const credentialId = field(
     (await r("iam:CreateServiceSpecificCredential", { UserName: "u", ServiceName: "codecommit.amazonaws.com" })).ServiceSpecificCredential,
     "ServiceSpecificCredentialId",

@@ -162,6 +162,9 @@ export function matchPrincipal(el: CompiledPrincipalElement, p: Principal, expla
   }
   // NotPrincipal: excluded only when every link of the chain is named (or "*" is named).
   if (el.wildcard) return explain ? { element: "NotPrincipal", matched: false, value: "*" } : NOT_PRINCIPAL_EXCLUDES;
+  // A web identity / SAML caller is named by its provider alone (it has no account or ARN of its own).
+  if (p.federated !== undefined && el.federated.has(p.federated))
+    return explain ? { element: "NotPrincipal", matched: false, value: p.federated } : NOT_PRINCIPAL_EXCLUDES;
   // A federated user is spared by naming its own ARN and its account, as before AWS documented the user
   // behind it (whether NotPrincipal must also name that user is not documented).
   const links = p.kind === "federatedUser" ? OWN_CHAIN : chain(p);

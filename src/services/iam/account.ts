@@ -189,7 +189,7 @@ export const getAccountSummaryAction = defineAction({
       ["AttachedPoliciesPerUserQuota", Q.AttachedPoliciesPerUserQuota],
       ["Users", c.users],
       ["PoliciesQuota", Q.PoliciesQuota],
-      ["Providers", 0],
+      ["Providers", c.providers],
       ["AccountMFAEnabled", c.rootMfa > 0 ? 1 : 0],
       ["AccessKeysPerUserQuota", Q.AccessKeysPerUserQuota],
       ["AssumeRolePolicySizeQuota", Q.AssumeRolePolicySizeQuota],

@@ -21,6 +21,9 @@ import { sshKeyActions } from "./ssh-keys";
 import { signingCertificateActions } from "./signing-certificates";
 import { serverCertificateActions } from "./server-certificates";
 import { serviceCredentialActions } from "./service-credentials";
+// federation (issue 19)
+import { oidcProviderActions } from "./oidc-providers";
+import { samlProviderActions } from "./saml-providers";
 
 // Each family file exports its actions; add the family's array here.
 export const iamActions: RegisteredAction[] = [
@@ -46,4 +49,7 @@ export const iamActions: RegisteredAction[] = [
   ...signingCertificateActions,
   ...serverCertificateActions,
   ...serviceCredentialActions,
+  // federation (issue 19)
+  ...oidcProviderActions,
+  ...samlProviderActions,
 ];

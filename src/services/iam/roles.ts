@@ -36,6 +36,8 @@ import {
 import { requireBoundaryPolicy } from "./policies";
 import { roleCreatedView, roleListView, roleView } from "./views";
 import { listEntityTags, tagEntity, tagKeysInput, tagsInput, untagEntity, type TaggedEntity } from "./tags";
+// federation (issue 19): a trust policy may name only identity providers that exist
+import { assertTrustedProvidersExist } from "../../federation/trust-providers";
 
 // ---------------------------------------------------------------- shared pieces
 
@@ -115,6 +117,7 @@ export const CreateRole = defineAction({
     for (const p of RESERVED_ROLE_PATH_PREFIXES)
       if (path.startsWith(p)) throw errors.invalidInput(`Path prefix '${p}' can only be used for AWS Service linked Roles`);
     validateTrustPolicy(i.AssumeRolePolicyDocument);
+    await assertTrustedProvidersExist(ctx.db, account, i.AssumeRolePolicyDocument);
     const tags = i.Tags ?? [];
     validateTags(tags);
     if (i.PermissionsBoundary) await requireBoundaryPolicy(ctx, i.PermissionsBoundary);
@@ -219,6 +222,7 @@ export const UpdateAssumeRolePolicy = defineAction({
     const role = existingRole(found, i.RoleName);
     assertRoleModifiable(role);
     validateTrustPolicy(i.PolicyDocument);
+    await assertTrustedProvidersExist(ctx.db, ctx.caller.principal.account, i.PolicyDocument);
     if (!(await updateTrustPolicy(ctx.write, role.roleId, i.PolicyDocument))) throw notFound.role(i.RoleName);
     return undefined;
   },

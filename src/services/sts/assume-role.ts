@@ -11,12 +11,9 @@
 import { defineAction, type ActionContext, type AuthzTarget } from "../action";
 import { s, type InferFields } from "../../protocol/shapes";
 import { errors } from "../../protocol/errors";
-import { parseArn } from "../../lib/arn";
 import { authorizeCall } from "../../authz/authorize";
-import { getRoleByName } from "../../store/iam-roles";
 import { issueRoleSession } from "../../sessions/issue";
-import { laggingRole } from "../../consistency/client";
-import { authCacheTtl, cachedLookup, scopes } from "../../cache/index";
+import { findRoleToAssume, TRUSTS_NOBODY } from "./role-lookup";
 import { recordRoleUsage } from "../usage";
 import type { RoleView } from "../../consistency/snapshot";
 import { invalidParameter, loadSessionPolicies, packedPolicySize, requestMfa, sessionTags, stsShapes, tagContext } from "./common";
@@ -34,12 +31,6 @@ const input = {
   TokenCode: stsShapes.tokenCode(),
   SourceIdentity: stsShapes.sourceIdentity(),
 };
-
-/** The trust policy of a role that does not exist: its only principal (the reserved account 000000000000) is no caller. */
-const TRUSTS_NOBODY = JSON.stringify({
-  Version: "2012-10-17",
-  Statement: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::000000000000:root" }, Action: "sts:AssumeRole" }],
-});
 
 /** What the load step found: the role (undefined when it does not exist) and whether MFA was given and valid. */
 interface Loaded {
@@ -84,26 +75,8 @@ export const AssumeRole = defineAction({
   input,
   async load(i, ctx): Promise<Loaded> {
     if (ctx.caller.principal.kind === "root") throw errors.accessDenied("Roles may not be assumed by root accounts.");
-    const arn = parseArn(i.RoleArn);
-    const m = arn && arn.service === "iam" && /^\d{12}$/.test(arn.account) ? /^role(\/(?:.*\/)?)([^/]+)$/.exec(arn.resource) : null;
-    if (!arn || !m) throw errors.validation(`${i.RoleArn} is invalid`);
-    const path = m[1]!;
-    // Eventual consistency: a lagging account answers from the data plane's snapshot.
-    const lag = await laggingRole(ctx.env, ctx.db, ctx.caller, arn.account, m[2]!, ctx.request.now);
-    // Otherwise the latest row, cached in the isolate like key rows (dropped by any write to the role's account).
-    const found = lag
-      ? lag.role
-      : await cachedLookup(
-          `role:${arn.account}/${m[2]!.toLowerCase()}`,
-          authCacheTtl(ctx.env),
-          (r) => scopes.account(r.accountId),
-          () => getRoleByName(ctx.db, arn.account, m[2]!),
-          ctx.waitUntil,
-        );
-    // A missing role is evaluated as a role that trusts nobody, so the answer (and its message) is
-    // exactly that of an existing role that does not trust the caller: existence is never revealed.
-    const role = found && found.path === path ? found : undefined;
-    return { role, account: arn.account, path, mfa: await requestMfa(ctx, i) };
+    const { role, account, path } = await findRoleToAssume(ctx, i.RoleArn);
+    return { role, account, path, mfa: await requestMfa(ctx, i) };
   },
   target: (i, _ctx, loaded) => trustTarget(i, loaded),
   async handler(i, ctx, loaded) {

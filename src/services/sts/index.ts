@@ -5,6 +5,8 @@ import { GetSessionToken } from "./session-token";
 import { GetFederationToken } from "./federation-token";
 import { GetAccessKeyInfo } from "./access-key-info";
 import { DecodeAuthorizationMessage } from "./decode-authorization-message";
+// federation (issue 19)
+import { AssumeRoleWithWebIdentity } from "./assume-role-with-web-identity";
 
 export const stsActions: RegisteredAction[] = [
   GetCallerIdentity,
@@ -13,4 +15,6 @@ export const stsActions: RegisteredAction[] = [
   GetFederationToken,
   GetAccessKeyInfo,
   DecodeAuthorizationMessage,
+  // federation (issue 19)
+  AssumeRoleWithWebIdentity,
 ];

@@ -1,0 +1,129 @@
+/**
+ * The built-in OIDC identity provider's HTTP side (src/federation/builtin-idp.ts):
+ * - public, as an IdP's discovery is: `GET /_iamlab/idp/<account>/oidc/.well-known/openid-configuration`
+ *   and `GET /_iamlab/idp/<account>/oidc/jwks`;
+ * - admin (bearer token, registered on the admin app): `POST /_iamlab/accounts/:id/idp/oidc/token`
+ *   `{sub, aud, claims?, expiresIn?}` mints an ID token for a lab identity; `POST …/idp/oidc/rotate`
+ *   makes a new signing key (the old ones stay published); `GET …/idp/oidc` says what to register
+ *   with IAM (issuer URL, the provider ARN it gets, key ids).
+ * The issuer names the host the request came to, always as https (IAM accepts only https providers).
+ */
+import type { Context, Hono } from "hono";
+import type { Env } from "../env";
+import { getDb } from "../store/db";
+import { getAccount } from "../store/accounts";
+import { now } from "../lib/time";
+import { afterAdminChange } from "../cache/index";
+import { builtinIssuer, discoveryDocument, mintIdToken, publishedKeys, rotateSigningKey } from "../federation/builtin-idp";
+import { listIdpKeys } from "../store/idp-keys";
+import type { JsonObject } from "../lib/jwt";
+
+type C = Context<{ Bindings: Env }>;
+
+const ACCOUNT_ID = /^\d{12}$/;
+const MAX_BODY = 64 * 1024;
+/** Tokens live at most a day (AWS's web identity sessions last at most 12 hours anyway). */
+const MAX_EXPIRES_IN = 86_400;
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "cache-control": "no-store" } });
+}
+
+const noSuchAccount = (id: string) => json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
+const invalid = (message: string) => json(400, { error: "InvalidRequest", message });
+
+async function accountExists(c: C, id: string): Promise<boolean> {
+  return ACCOUNT_ID.test(id) && (await getAccount(getDb(c.env.DB), id)) !== undefined;
+}
+
+const issuerOf = (c: C, account: string) => builtinIssuer(new URL(c.req.url).host, account);
+
+/** The public discovery routes, on the app before the admin API's token check. */
+export function registerIdpPublicRoutes(app: Hono<{ Bindings: Env }>): void {
+  app.get("/_iamlab/idp/:account/oidc/.well-known/openid-configuration", async (c) => {
+    const account = c.req.param("account");
+    if (!(await accountExists(c, account))) return noSuchAccount(account);
+    return json(200, discoveryDocument(issuerOf(c, account)));
+  });
+  app.get("/_iamlab/idp/:account/oidc/jwks", async (c) => {
+    const account = c.req.param("account");
+    if (!(await accountExists(c, account))) return noSuchAccount(account);
+    return json(200, { keys: await publishedKeys(getDb(c.env.DB), account, now(), true) });
+  });
+}
+
+interface MintBody {
+  sub: string;
+  aud: string | string[];
+  claims?: JsonObject;
+  expiresIn?: number;
+}
+
+/** The mint request's body, or a message saying what is wrong with it. */
+function parseMint(v: unknown): MintBody | string {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return "Body must be a JSON object.";
+  const b = v as Record<string, unknown>;
+  if (typeof b.sub !== "string" || b.sub === "") return "sub must be a non-empty string.";
+  const aud = b.aud ?? "sts.amazonaws.com";
+  if (!(typeof aud === "string" || (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === "string"))))
+    return "aud must be a string or a non-empty list of strings.";
+  if (b.claims !== undefined && (typeof b.claims !== "object" || b.claims === null || Array.isArray(b.claims)))
+    return "claims must be a JSON object.";
+  if (
+    b.expiresIn !== undefined &&
+    (typeof b.expiresIn !== "number" || !Number.isInteger(b.expiresIn) || b.expiresIn < 1 || b.expiresIn > MAX_EXPIRES_IN)
+  )
+    return `expiresIn must be an integer number of seconds from 1 to ${MAX_EXPIRES_IN}.`;
+  return {
+    sub: b.sub,
+    aud: aud as string | string[],
+    ...(b.claims ? { claims: b.claims as JsonObject } : {}),
+    ...(b.expiresIn !== undefined ? { expiresIn: b.expiresIn as number } : {}),
+  };
+}
+
+/** The admin routes (registered on the admin app, behind its token check). */
+export function registerIdpAdminRoutes(admin: Hono<{ Bindings: Env }>): void {
+  admin.get("/accounts/:id/idp/oidc", async (c) => {
+    const id = c.req.param("id");
+    if (!(await accountExists(c, id))) return noSuchAccount(id);
+    const issuer = issuerOf(c, id);
+    const keys = await listIdpKeys(getDb(c.env.DB), id);
+    return json(200, {
+      issuer,
+      providerArn: `arn:aws:iam::${id}:oidc-provider/${issuer.slice(8)}`,
+      discovery: `${issuer}/.well-known/openid-configuration`,
+      keys: keys.map((k) => ({ kid: k.kid, active: Boolean(k.active), createdAt: new Date(k.createdAt).toISOString() })),
+    });
+  });
+
+  admin.post("/accounts/:id/idp/oidc/token", async (c) => {
+    const id = c.req.param("id");
+    if (Number(c.req.header("content-length") ?? 0) > MAX_BODY)
+      return json(413, { error: "RequestEntityTooLarge", message: `The body must be at most ${MAX_BODY} bytes.` });
+    const text = await c.req.text();
+    if (text.length > MAX_BODY)
+      return json(413, { error: "RequestEntityTooLarge", message: `The body must be at most ${MAX_BODY} bytes.` });
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return invalid("Body must be JSON.");
+    }
+    const req = parseMint(body);
+    if (typeof req === "string") return invalid(req);
+    if (!(await accountExists(c, id))) return noSuchAccount(id);
+    const issuer = issuerOf(c, id);
+    const minted = await mintIdToken(getDb(c.env.DB), id, issuer, req, now());
+    if (!minted) return noSuchAccount(id);
+    return json(201, { token: minted.token, issuer, claims: minted.claims });
+  });
+
+  admin.post("/accounts/:id/idp/oidc/rotate", async (c) => {
+    const id = c.req.param("id");
+    if (!(await accountExists(c, id))) return noSuchAccount(id);
+    const kid = await rotateSigningKey(getDb(c.env.DB), id, now());
+    afterAdminChange(id);
+    return json(200, { kid });
+  });
+}
