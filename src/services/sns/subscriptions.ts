@@ -73,7 +73,7 @@ function checkSubscriptionAttribute(name: string, value: string, scope: string |
     case "FilterPolicyScope":
       if (value !== "MessageAttributes" && value !== "MessageBody")
         throw snsErr.invalidParameter(
-          "Attributes Reason: FilterPolicyScope: Invalid value [" + value + "]. Please use either MessageBody or MessageAttributes",
+          `Attributes Reason: FilterPolicyScope: Invalid value [${value}]. Please use either MessageBody or MessageAttributes`,
         );
       return value;
     case "FilterPolicy": {
