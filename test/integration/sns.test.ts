@@ -666,6 +666,59 @@ describe("the confused-deputy lab: SNS → SQS authorized by the queue policy", 
   });
 });
 
+describe("subscriptions across accounts, and the account's lifecycle", () => {
+  it("the queue owner subscribing to another account's topic is confirmed at once; a third account may not unsubscribe it", async () => {
+    const topicB = (
+      await sns(rootB)
+        .createTopic({ Name: uniq("b-feed") })
+        .promise()
+    ).TopicArn!;
+    const q = await createQueue(rootA, uniq("a-feed"));
+    await sqs(rootA).send(
+      new SetQueueAttributesCommand({
+        QueueUrl: q.url,
+        Attributes: { Policy: snsQueuePolicy(q.arn, { ArnEquals: { "aws:SourceArn": topicB } }) },
+      }),
+    );
+    // B's topic policy must let A subscribe.
+    await snsError(sns(rootA).subscribe({ TopicArn: topicB, Protocol: "sqs", Endpoint: q.arn }).promise(), "AuthorizationError", 403);
+    await sns(rootB)
+      .addPermission({ TopicArn: topicB, Label: "a-subscribe", AWSAccountId: [accountA], ActionName: ["Subscribe"] })
+      .promise();
+    const { SubscriptionArn } = await sns(rootA).subscribe({ TopicArn: topicB, Protocol: "sqs", Endpoint: q.arn }).promise();
+    expect(SubscriptionArn).toMatch(new RegExp(`^${topicB}:`));
+    expect((await sns(rootA).listSubscriptions({}).promise()).Subscriptions!.map((s) => s.SubscriptionArn)).toContain(SubscriptionArn);
+    await sns(rootB).publish({ TopicArn: topicB, Message: "feed item" }).promise();
+    expect((await receiveAll(rootA, q.url)).map((m) => (JSON.parse(m.Body!) as { Message: string }).Message)).toEqual(["feed item"]);
+    const c = await createAccount();
+    await snsError(
+      sns(accountCreds(c)).unsubscribe({ SubscriptionArn: SubscriptionArn! }).promise(),
+      "AuthorizationError",
+      403,
+      `User: arn:aws:iam::${c.accountId}:root is not authorized to perform: SNS:Unsubscribe on resource: ${SubscriptionArn}`,
+    );
+    // The subscription's owner may.
+    await sns(rootA).unsubscribe({ SubscriptionArn: SubscriptionArn! }).promise();
+    expect((await sns(rootB).listSubscriptionsByTopic({ TopicArn: topicB }).promise()).Subscriptions).toEqual([]);
+  });
+
+  it("resetting an account forgets its topics and their subscriptions", async () => {
+    const c = await createAccount();
+    const root = accountCreds(c);
+    const topic = (
+      await sns(root)
+        .createTopic({ Name: uniq("gone") })
+        .promise()
+    ).TopicArn!;
+    await sns(root).subscribe({ TopicArn: topic, Protocol: "email", Endpoint: "a@example.com" }).promise();
+    const res = await adminFetch(`/accounts/${c.accountId}/reset`, { method: "POST" });
+    expect(res.status).toBe(200);
+    expect((await sns(root).listTopics({}).promise()).Topics).toEqual([]);
+    expect((await sns(root).listSubscriptions({}).promise()).Subscriptions).toEqual([]);
+    await snsError(sns(root).getTopicAttributes({ TopicArn: topic }).promise(), "NotFound", 404);
+  });
+});
+
 describe("AWS CLI", () => {
   const run = async (bin: string, creds: Creds, ...args: string[]): Promise<Record<string, unknown>> => {
     const { stdout } = await promisify(execFile)(bin, [...args, "--endpoint-url", url(), "--output", "json"], {
