@@ -15,8 +15,8 @@ import { deliver, type DeliveryReport, type Notification } from "./delivery";
 
 /** SNS: a message and its attributes up to 256 KB (262,144 bytes). */
 const MAX_MESSAGE_BYTES = 262144;
-/** How many subscriptions one publish delivers to in iamlab (AWS: millions; a lab needs a handful). */
-const MAX_FANOUT = 1000;
+/** How many subscriptions one publish delivers to (iamlab allows 100 per topic: ./subscriptions.ts). */
+const MAX_FANOUT = 100;
 
 const utf8 = new TextEncoder();
 

@@ -21,6 +21,7 @@ import {
   insertSubscription,
   listOwnSubscriptions,
   listTopicSubscriptions,
+  subscriptionCounts,
   updateSubscriptionAttributes,
   type SubscriptionRow,
   getTopic,
@@ -41,6 +42,12 @@ import {
 } from "./common";
 import { parseFilterPolicy } from "./filter-policy";
 import { sendConfirmation } from "./delivery";
+
+/**
+ * Subscriptions per topic in iamlab (AWS: 12.5 million): every Publish delivers to each one before it
+ * answers, so one tenant's fan-out stays small in the shared isolate.
+ */
+const MAX_SUBSCRIPTIONS_PER_TOPIC = 100;
 
 const PROTOCOLS = new Set(["http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose"]);
 const SQS_ARN = /^arn:aws:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
@@ -144,6 +151,13 @@ export const Subscribe = defineAction({
       attributes,
       createdAt: ctx.request.now,
     };
+    const counts = await subscriptionCounts(ctx.db, t);
+    if (counts.confirmed + counts.pending >= MAX_SUBSCRIPTIONS_PER_TOPIC)
+      throw new AwsError(
+        "SubscriptionLimitExceeded",
+        `Topic ${topicArn(t)} already has ${MAX_SUBSCRIPTIONS_PER_TOPIC} subscriptions (iamlab's limit).`,
+        403,
+      );
     const out = await insertSubscription(ctx.db, row);
     let s = row;
     if (!out.ok) {
