@@ -279,6 +279,33 @@ describe("topics", () => {
       404,
       "Subscription does not exist",
     );
+    // The Query form can send an attribute without a value: SNS's 400, not a 500.
+    const { TopicArn: big } = await sns(rootA)
+      .createTopic({ Name: uniq("big") })
+      .promise();
+    const noValue = await rawSigned(
+      {
+        Action: "Publish",
+        Version: "2010-03-31",
+        TopicArn: big!,
+        Message: "x",
+        "MessageAttributes.entry.1.Name": "a",
+      },
+      { service: "sns", creds: rootA },
+    );
+    expect(noValue.status).toBe(400);
+    expect(noValue.text).toContain("<Code>InvalidParameterValue</Code>");
+    // A topic policy over SNS's 30 KB.
+    const huge = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Sid: "x".repeat(31 * 1024), Effect: "Allow", Principal: "*", Action: "sns:Publish", Resource: big }],
+    });
+    await snsError(
+      sns(rootA).setTopicAttributes({ TopicArn: big!, AttributeName: "Policy", AttributeValue: huge }).promise(),
+      "InvalidParameter",
+      400,
+      /^Invalid parameter: Policy Error/,
+    );
     // An action SNS does not have: its Query error, in SNS's envelope.
     const r = await rawSigned({ Action: "NoSuchAction", Version: "2010-03-31" }, { service: "sns", creds: rootA });
     expect(r.status).toBe(400);

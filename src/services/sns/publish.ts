@@ -46,7 +46,9 @@ function checkAttributes(attrs: Readonly<Record<string, MessageAttributeValue>>)
     throw snsErr.invalidParameter("MessageAttributes Reason: Number of message attributes exceeds the allowed maximum [10]");
   let size = 0;
   for (const name of names) {
-    const a = attrs[name]!;
+    const a = attrs[name];
+    // A name without a Value (the Query form allows sending one).
+    if (!a?.DataType) throw snsErr.invalidParameterValue(`The message attribute '${name}' must contain non-empty message attribute type.`);
     if (!ATTRIBUTE_NAME.test(name) || /^(aws\.|amazon\.)/i.test(name) || name.startsWith(".") || name.endsWith(".") || name.includes(".."))
       throw snsErr.invalidParameterValue(`The message attribute name '${name}' is invalid.`);
     if (!DATA_TYPE.test(a.DataType ?? ""))
