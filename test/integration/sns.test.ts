@@ -6,13 +6,9 @@
  * queue policy that trusts sns.amazonaws.com without aws:SourceArn takes any account's topic; with
  * the condition, only the intended topic delivers, and the refused delivery's decision explains why.
  */
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import SNS from "aws-sdk/clients/sns";
-import { SignatureV4 } from "@smithy/signature-v4";
-import { Hash } from "@smithy/hash-node";
 import {
   SQSClient,
   CreateQueueCommand,
@@ -22,8 +18,8 @@ import {
   type Message,
 } from "@aws-sdk/client-sqs";
 import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from "@aws-sdk/client-iam";
-import { accountCreds, adminFetch, createAccount, iam, rawSigned, url, type Creds } from "../helpers/sandbox";
-import { hasAwsCli } from "../helpers/aws-cli";
+import { accountCreds, adminFetch, createAccount, iam, rawSigned, signedGet, url, type Creds } from "../helpers/sandbox";
+import { awsCliAt, hasAwsCli } from "../helpers/aws-cli";
 
 process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = "1";
 
@@ -98,22 +94,6 @@ const snsQueuePolicy = (queueArn: string, condition?: object) =>
       },
     ],
   });
-
-async function signedGet(path: string, creds: Creds): Promise<Response> {
-  const u = new URL(url());
-  const signer = new SignatureV4({ credentials: creds, region: "us-east-1", service: "sts", sha256: Hash.bind(null, "sha256") });
-  const signed = await signer.sign({
-    method: "GET",
-    protocol: u.protocol,
-    hostname: u.hostname,
-    port: Number(u.port),
-    path,
-    headers: { host: u.host },
-  });
-  const headers = { ...(signed.headers as Record<string, string>) };
-  delete headers.host;
-  return fetch(`${u.origin}${path}`, { headers });
-}
 
 beforeAll(async () => {
   const a = await createAccount();
@@ -747,20 +727,7 @@ describe("subscriptions across accounts, and the account's lifecycle", () => {
 });
 
 describe("AWS CLI", () => {
-  const run = async (bin: string, creds: Creds, ...args: string[]): Promise<Record<string, unknown>> => {
-    const { stdout } = await promisify(execFile)(bin, [...args, "--endpoint-url", url(), "--output", "json"], {
-      env: {
-        ...process.env,
-        AWS_ACCESS_KEY_ID: creds.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
-        AWS_DEFAULT_REGION: "us-east-1",
-        AWS_PAGER: "",
-        AWS_CONFIG_FILE: "/dev/null",
-        AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-      },
-    });
-    return stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {};
-  };
+  const run = (bin: string, creds: Creds, ...args: string[]) => awsCliAt<Record<string, unknown>>(bin, creds, ...args);
 
   for (const [label, bin, present] of [
     ["v1 (aws on PATH)", "aws", hasAwsCli],

@@ -58,6 +58,9 @@ export async function loadTopic(ctx: ActionContext, arn: string | undefined, wha
   return t;
 }
 
+/** `load` of the actions whose input names the topic in TopicArn. */
+export const loadByTopicArn = (i: object, ctx: ActionContext): Promise<TopicRow> => loadTopic(ctx, (i as { TopicArn?: string }).TopicArn);
+
 /** The authorization target of a call on the topic: its policy as the resource policy, its tags as aws:ResourceTag. */
 export function topicTarget(t: TopicRow, extra?: Record<string, string | string[]>): AuthzTarget {
   const arn = topicArn(t);

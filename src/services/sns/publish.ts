@@ -9,7 +9,7 @@ import { AwsError } from "../../protocol/errors";
 import { defineAction, type ActionContext, type AuthzTarget, type RegisteredAction } from "../action";
 import { listTopicSubscriptions, type TopicRow } from "../../store/sns";
 import type { MessageAttributeValue } from "../sqs/md5";
-import { isFifoTopic, loadTopic, snsErr, topicTarget } from "./common";
+import { isFifoTopic, loadByTopicArn, loadTopic, snsErr, topicTarget } from "./common";
 
 import { deliver, type DeliveryReport, type Notification } from "./delivery";
 
@@ -183,7 +183,7 @@ export const PublishBatch = defineAction({
   permission: "sns:Publish",
   effect: "none",
   input: {},
-  load: (i, ctx: ActionContext) => loadTopic(ctx, (i as { TopicArn?: string }).TopicArn),
+  load: loadByTopicArn,
   target: (_i, _ctx, t: TopicRow) => topicTarget(t),
   handler: async (i, ctx, t: TopicRow) => {
     const entries = (i as { PublishBatchRequestEntries?: (PublishEntry & { Id?: string })[] }).PublishBatchRequestEntries ?? [];

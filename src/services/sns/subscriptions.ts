@@ -31,7 +31,7 @@ import { SUBSCRIPTION_ATTRIBUTES, isJsonObject } from "./attributes";
 import {
   fromPageToken,
   isFifoTopic,
-  loadTopic,
+  loadByTopicArn,
   pageToken,
   parseSubscriptionArn,
   parseTopicArn,
@@ -116,7 +116,7 @@ export const Subscribe = defineAction({
   name: "Subscribe",
   effect: "none",
   input: {},
-  load: (i, ctx: ActionContext) => loadTopic(ctx, (i as { TopicArn?: string }).TopicArn),
+  load: loadByTopicArn,
   target: (i, _ctx, t: TopicRow) => {
     const input = i as { Protocol?: string; Endpoint?: string };
     return topicTarget(t, {
@@ -301,7 +301,7 @@ export const ListSubscriptionsByTopic = defineAction({
   name: "ListSubscriptionsByTopic",
   effect: "read",
   input: {},
-  load: (i, ctx: ActionContext) => loadTopic(ctx, (i as { TopicArn?: string }).TopicArn),
+  load: loadByTopicArn,
   target: (_i, _ctx, t: TopicRow) => topicTarget(t),
   handler: async (i, ctx, t: TopicRow) => {
     const after = fromPageToken((i as { NextToken?: string }).NextToken);

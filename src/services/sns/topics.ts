@@ -16,7 +16,7 @@ import {
   type TopicRow,
 } from "../../store/sns";
 import { DEFAULT_EFFECTIVE_DELIVERY_POLICY, checkTopicAttribute } from "./attributes";
-import { fromPageToken, isFifoTopic, loadTopic, pageToken, parseTopicArn, snsErr, topicArn, topicTarget } from "./common";
+import { fromPageToken, isFifoTopic, loadByTopicArn, pageToken, parseTopicArn, snsErr, topicArn, topicTarget } from "./common";
 import { addPermissionStatement, defaultTopicPolicy, removePermissionStatement, validateTopicPolicy } from "./topic-policy";
 
 interface Tag {
@@ -49,8 +49,6 @@ const requestTags = (tags: Readonly<Record<string, string>>): Record<string, str
   if (Object.keys(tags).length) ctx["aws:TagKeys"] = Object.keys(tags);
   return ctx;
 };
-
-const loadByArn = (i: object, ctx: ActionContext): Promise<TopicRow> => loadTopic(ctx, (i as { TopicArn?: string }).TopicArn);
 
 export const CreateTopic = defineAction({
   service: "sns",
@@ -152,7 +150,7 @@ export const GetTopicAttributes = defineAction({
   name: "GetTopicAttributes",
   effect: "read",
   input: {},
-  load: loadByArn,
+  load: loadByTopicArn,
   target: (_i, _ctx, t: TopicRow) => topicTarget(t),
   handler: async (_i, ctx, t: TopicRow) => {
     const counts = await subscriptionCounts(ctx.db, t);
@@ -177,7 +175,7 @@ export const SetTopicAttributes = defineAction({
   name: "SetTopicAttributes",
   effect: "none",
   input: {},
-  load: loadByArn,
+  load: loadByTopicArn,
   target: (_i, _ctx, t: TopicRow) => topicTarget(t),
   handler: async (i, ctx, t: TopicRow) => {
     const { AttributeName: name = "", AttributeValue: value = "" } = i as { AttributeName?: string; AttributeValue?: string };
@@ -198,7 +196,7 @@ export const AddPermission = defineAction({
   name: "AddPermission",
   effect: "none",
   input: {},
-  load: loadByArn,
+  load: loadByTopicArn,
   target: (_i, _ctx, t: TopicRow) => topicTarget(t),
   handler: async (i, ctx, t: TopicRow) => {
     const input = i as { Label?: string; AWSAccountId?: string[]; ActionName?: string[] };
@@ -213,7 +211,7 @@ export const RemovePermission = defineAction({
   name: "RemovePermission",
   effect: "none",
   input: {},
-  load: loadByArn,
+  load: loadByTopicArn,
   target: (_i, _ctx, t: TopicRow) => topicTarget(t),
   handler: async (i, ctx, t: TopicRow) => {
     const policy = removePermissionStatement(t.policy, (i as { Label?: string }).Label ?? "");
