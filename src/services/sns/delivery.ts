@@ -11,7 +11,15 @@
  * GET /_iamlab/my/decisions/<id> (an admin at /_iamlab/decisions/<id>).
  */
 import type { ActionContext } from "../action";
-import { evaluate, CompiledPolicyCache, type AuthzRequest, type Decision, type PolicySet, type Principal } from "../../policy/index";
+import {
+  evaluate,
+  CompiledPolicyCache,
+  type AuthzRequest,
+  type CompiledPolicy,
+  type Decision,
+  type PolicySet,
+  type Principal,
+} from "../../policy/index";
 import { recordDecision } from "../../authz/decisions";
 import { isoSeconds } from "../../lib/clock";
 import { toBase64 } from "../../lib/encoding";
@@ -73,14 +81,23 @@ export function authorizeDelivery(ctx: ActionContext, topic: TopicRow, q: QueueR
     },
   };
   const policies: PolicySet = { identity: [] };
-  if (q.policy !== undefined)
-    policies.resource = [{ id: arn, type: "resource", policy: compiled.get(`${arn}\u0000${q.policy}`, q.policy, "resource") }];
+  // SQS validates a queue policy before storing it; one that does not compile anyway grants nothing.
+  const policy = q.policy === undefined ? undefined : compileQueuePolicy(arn, q.policy);
+  if (policy) policies.resource = [{ id: arn, type: "resource", policy }];
   let decision: Decision = evaluate(request, policies, { explain: ctx.explain === true });
   if (decision.decision === "allow") return { allowed: true };
   if (!ctx.explain) decision = evaluate(request, policies, { explain: true });
   // Kept under the queue owner's account (a service principal has none): theirs to read.
   const decisionId = recordDecision({ ...ctx, caller: { ...ctx.caller, principal: SNS_PRINCIPAL } }, request, decision);
   return { allowed: false, decisionId };
+}
+
+function compileQueuePolicy(arn: string, json: string): CompiledPolicy | undefined {
+  try {
+    return compiled.get(`${arn}\u0000${json}`, json, "resource");
+  } catch {
+    return undefined;
+  }
 }
 
 async function sha256Base64(s: string): Promise<string> {
