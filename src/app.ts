@@ -361,6 +361,7 @@ async function handleModel(
     startAction(ctx, def);
     const output = await runAction(def, input, ctx, (v) => v);
     const res = codec.encodeResult(model, operation, output as Value | undefined, requestId);
+    if (ctx.responseHeaders) Object.assign(res.headers, ctx.responseHeaders);
     return send(res, ctx.explain ? ctx.decisionId : undefined, ctx.caller.consistency?.pending);
   } catch (e) {
     const err = e instanceof AwsError ? e : internal(e, requestId);

@@ -292,6 +292,9 @@ export function deniedMessage(request: AuthzRequest, decision: Decision, target:
   // SQS writes the action in lower case: "… not authorized to perform: sqs:sendmessage on resource: …
   // because no identity-based policy allows the sqs:sendmessage action" (as users report it).
   if (target.deniedMessage === "sqs") return accessDeniedMessage({ ...request, action: request.action.toLowerCase() }, decision, options);
+  // SNS writes its prefix in upper case: "… not authorized to perform: SNS:Publish on resource: …" (as users report it).
+  if (target.deniedMessage === "sns")
+    return accessDeniedMessage({ ...request, action: `SNS:${request.action.slice(request.action.indexOf(":") + 1)}` }, decision, options);
   return accessDeniedMessage(request, decision, options);
 }
 

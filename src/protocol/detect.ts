@@ -114,6 +114,8 @@ export function detectService(req: RouteRequest, models: Readonly<Record<string,
   const model = (m: ServiceModel): Route => {
     // SQS's legacy Query form (old CLIs/SDKs): form body, no target — the Query pipeline's to answer.
     if (m.metadata.protocol === "json" && !target && isForm(req.headers)) return { kind: "query", service: m.metadata.service };
+    // A Query service served from its model (SNS): the same Query form codec.
+    if (m.metadata.protocol === "query") return { kind: "query", service: m.metadata.service };
     return { kind: "model", model: m, protocol: m.metadata.protocol };
   };
   if (scope) {

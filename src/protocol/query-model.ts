@@ -67,6 +67,7 @@ const QUERY_OPERATION_NAMES: Readonly<Record<string, Readonly<Record<string, Rea
 /** XML namespaces of the Query form, by service. */
 const NAMESPACES: Readonly<Record<string, string>> = {
   sqs: "http://queue.amazonaws.com/doc/2012-11-05/",
+  sns: "http://sns.amazonaws.com/doc/2010-03-31/",
 };
 
 const forms = new WeakMap<ServiceModel, ServiceModel>();

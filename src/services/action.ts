@@ -14,7 +14,7 @@ import type { ActionEffect } from "../cache/index";
 import type { PendingResourcePolicy } from "../consistency/resource-policies";
 
 /** The services iamlab serves (IAM action prefixes). */
-export type ServiceName = "iam" | "sts" | "s3" | "sqs" | "organizations" | "lambda" | "ec2" | "kms" | "ecr";
+export type ServiceName = "iam" | "sts" | "s3" | "sqs" | "organizations" | "lambda" | "ec2" | "kms" | "ecr" | "sns";
 
 export interface RequestInfo {
   requestId: string;
@@ -55,8 +55,9 @@ export interface AuthzTarget {
    * How a denial is worded. `s3`: S3's — the resource ARN in double quotes for a caller of the
    * bucket owner's account, and only "Access Denied" for anyone else (S3 gives the extra context to
    * same-account callers only). `sqs`: SQS's — the action in lower case (`sqs:sendmessage`).
+   * `sns`: SNS's — the prefix in upper case (`SNS:Publish`).
    */
-  deniedMessage?: "s3" | "sqs";
+  deniedMessage?: "s3" | "sqs" | "sns";
 }
 
 export interface ActionContext {
@@ -69,6 +70,8 @@ export interface ActionContext {
   decisionId?: string;
   /** the client asked for the explanation of every decision (x-iamlab-explain: true) */
   explain?: boolean;
+  /** iamlab's own response headers a handler adds (SNS: `x-iamlab-delivery-denied`, the decisions of dropped deliveries) */
+  responseHeaders?: Record<string, string>;
 }
 
 /**

@@ -13,6 +13,7 @@ import { lambdaActions } from "./lambda/functions";
 import { ec2Actions } from "./ec2/index";
 import { ecrActions } from "./ecr/index";
 import { kmsActions } from "./kms/index";
+import { snsActions } from "./sns/index";
 import { SERVICE_MODELS } from "../data/generated/models/index";
 import type { ServiceModel } from "../protocol/model";
 
@@ -30,6 +31,7 @@ const ACTIONS: Readonly<Record<ServiceName, readonly RegisteredAction[]>> = {
   ec2: ec2Actions,
   kms: kmsActions,
   ecr: ecrActions,
+  sns: snsActions,
 };
 
 export const ALL_ACTIONS: readonly RegisteredAction[] = Object.values(ACTIONS).flat();

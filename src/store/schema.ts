@@ -732,3 +732,48 @@ export const idpKeys = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.accountId, t.kid] })],
 );
+
+// --- SNS (issue 17, helper `sns`; migrations/0019_sns.sql) ---
+
+/** SNS topics: regional, keyed by (account, region, name); the topic policy is always present (AWS writes a default one). */
+export const snsTopics = sqliteTable(
+  "sns_topics",
+  {
+    accountId: text("account_id").notNull(),
+    region: text("region").notNull(),
+    name: text("name").notNull(),
+    /** epoch ms */
+    createdAt: integer("created_at").notNull(),
+    /** JSON object of the settable attributes but Policy, as strings (SNS's wire form) */
+    attributes: text("attributes").notNull(),
+    policy: text("policy").notNull(),
+    /** JSON object of the topic's tags */
+    tags: text("tags").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.region, t.name] })],
+);
+
+/** SNS subscriptions, kept with their topic's account; `owner` is the account that subscribed. */
+export const snsSubscriptions = sqliteTable(
+  "sns_subscriptions",
+  {
+    accountId: text("account_id").notNull(),
+    region: text("region").notNull(),
+    topic: text("topic").notNull(),
+    subscriptionId: text("subscription_id").notNull(),
+    owner: text("owner").notNull(),
+    /** ARN of the caller who subscribed (SubscriptionPrincipal) */
+    principal: text("principal").notNull(),
+    protocol: text("protocol").notNull(),
+    endpoint: text("endpoint").notNull(),
+    /** 1 while pending confirmation */
+    pending: integer("pending").notNull(),
+    /** the confirmation token (ConfirmSubscription) */
+    token: text("token").notNull(),
+    /** JSON object of the settable subscription attributes (RawMessageDelivery, FilterPolicy …) */
+    attributes: text("attributes").notNull(),
+    /** epoch ms */
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.region, t.topic, t.subscriptionId] })],
+);

@@ -7,8 +7,13 @@ import { url, type Creds } from "./sandbox";
 export const hasAwsCli: boolean = spawnSync("aws", ["--version"], { stdio: "ignore" }).status === 0;
 
 /** Runs `aws <args>` signed with `creds`, no config or credentials files, JSON output; the parsed answer ({} when empty). */
-export async function awsCli<T = Record<string, unknown>>(creds: Creds, ...args: string[]): Promise<T> {
-  const { stdout } = await promisify(execFile)("aws", [...args, "--endpoint-url", url(), "--output", "json"], {
+export function awsCli<T = Record<string, unknown>>(creds: Creds, ...args: string[]): Promise<T> {
+  return awsCliAt<T>("aws", creds, ...args);
+}
+
+/** The same with a given CLI binary (`/usr/bin/aws` is Debian's CLI v2, `aws` on PATH the pyenv v1). */
+export async function awsCliAt<T = Record<string, unknown>>(bin: string, creds: Creds, ...args: string[]): Promise<T> {
+  const { stdout } = await promisify(execFile)(bin, [...args, "--endpoint-url", url(), "--output", "json"], {
     env: {
       ...process.env,
       AWS_ACCESS_KEY_ID: creds.accessKeyId,

@@ -113,6 +113,23 @@ export async function rawSigned(
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
 
+/** A SigV4-signed GET of an iamlab path (GET /_iamlab/my/decisions/<id> …), signed like any AWS request. */
+export async function signedGet(path: string, creds: Creds): Promise<Response> {
+  const u = new URL(url());
+  const signer = new SignatureV4({ credentials: creds, region: "us-east-1", service: "sts", sha256: Hash.bind(null, "sha256") });
+  const signed = await signer.sign({
+    method: "GET",
+    protocol: u.protocol,
+    hostname: u.hostname,
+    port: Number(u.port),
+    path,
+    headers: { host: u.host },
+  });
+  const headers = { ...(signed.headers as Record<string, string>) };
+  delete headers.host;
+  return fetch(`${u.origin}${path}`, { headers });
+}
+
 /** Pulls `<Tag>value</Tag>` out of an XML body (tests only). */
 export function xmlValue(xml: string, tag: string): string | undefined {
   const m = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml);

@@ -7,27 +7,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from "@aws-sdk/client-iam";
 import { ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
-import { SignatureV4 } from "@smithy/signature-v4";
-import { Hash } from "@smithy/hash-node";
-import { adminFetch, iam, rawSigned, url, type Creds } from "../helpers/sandbox";
+import { adminFetch, iam, rawSigned, signedGet, url, type Creds } from "../helpers/sandbox";
 import { keyCreds, withAccount, type AccountFixture } from "../helpers/fixtures";
 import { expectAwsError } from "../helpers/aws-errors";
-
-async function signedGet(path: string, creds: Creds): Promise<Response> {
-  const u = new URL(url());
-  const signer = new SignatureV4({ credentials: creds, region: "us-east-1", service: "sts", sha256: Hash.bind(null, "sha256") });
-  const signed = await signer.sign({
-    method: "GET",
-    protocol: u.protocol,
-    hostname: u.hostname,
-    port: Number(u.port),
-    path,
-    headers: { host: u.host },
-  });
-  const headers = { ...(signed.headers as Record<string, string>) };
-  delete headers.host;
-  return fetch(`${u.origin}${path}`, { headers });
-}
 
 const setExplain = (id: string, on: boolean) =>
   adminFetch(`/accounts/${id}`, { method: "PATCH", body: JSON.stringify({ explainDenials: on }) });

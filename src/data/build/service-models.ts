@@ -271,6 +271,34 @@ export const MODEL_CONFIG: readonly ModelConfig[] = [
       "ListTagsForResource",
     ],
   },
+  // --- SNS (issue 17, helper `sns`): Query protocol, served from its model through the Query form codec. ---
+  {
+    service: "sns",
+    model: "sns-2010-03-31",
+    operations: [
+      "CreateTopic",
+      "DeleteTopic",
+      "ListTopics",
+      "GetTopicAttributes",
+      "SetTopicAttributes",
+      "AddPermission",
+      "RemovePermission",
+      "Subscribe",
+      "ConfirmSubscription",
+      "Unsubscribe",
+      "ListSubscriptions",
+      "ListSubscriptionsByTopic",
+      "GetSubscriptionAttributes",
+      "SetSubscriptionAttributes",
+      "Publish",
+      "PublishBatch",
+      "TagResource",
+      "UntagResource",
+      "ListTagsForResource",
+    ],
+    // SNS's denial is AuthorizationError (403), not Query's AccessDenied (SNS API reference, common errors).
+    errors: { accessDenied: "AuthorizationError", queryCompatible: { AccessDenied: ["AuthorizationError", 403] } },
+  },
 ];
 
 const DEFAULT_ERRORS: Record<Protocol, ServiceErrorConventions> = {

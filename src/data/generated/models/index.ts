@@ -7,6 +7,7 @@ import { LAMBDA_MODEL } from "./lambda";
 import { EC2_MODEL } from "./ec2";
 import { KMS_MODEL } from "./kms";
 import { ECR_MODEL } from "./ecr";
+import { SNS_MODEL } from "./sns";
 
 /** Every service model the Worker knows, by service name. */
 export const SERVICE_MODELS: Readonly<Record<string, ServiceModel>> = {
@@ -17,4 +18,5 @@ export const SERVICE_MODELS: Readonly<Record<string, ServiceModel>> = {
 "ec2": EC2_MODEL,
 "kms": KMS_MODEL,
 "ecr": ECR_MODEL,
+"sns": SNS_MODEL,
 };
