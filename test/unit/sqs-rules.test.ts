@@ -105,6 +105,9 @@ describe("message rules", () => {
     expect(code(() => checkMessageAttributes({ a: { DataType: "Number.int", StringValue: "1e3" } }))).toBeUndefined();
     expect(code(() => checkMessageAttributes({ a: { DataType: "Number", StringValue: "one" } }))).toMatch(/to a number/);
     expect(code(() => checkMessageAttributes({ a: { DataType: "Date", StringValue: "x" } }))).toMatch(/^InvalidParameterValue/);
+    // The Query form's `MessageAttribute.1.Name=a` without a Value decodes to a name with no attribute: a 400, not a 500.
+    const nameOnly = { a: undefined } as unknown as Record<string, { DataType: string }>;
+    expect(code(() => checkMessageAttributes(nameOnly))).toMatch(/^InvalidParameterValue/);
   });
 
   it("size against MaximumMessageSize, delays, FIFO parameters, receive ranges", () => {

@@ -43,7 +43,8 @@ export function checkMessageAttributes(attrs: Readonly<Record<string, MessageAtt
     throw sqsErr.invalidParameterValue(`Number of message attributes [${names.length}] exceeds the allowed maximum [10].`);
   let size = 0;
   for (const name of names) {
-    const a = attrs[name]!;
+    // The Query form can send a name without a Value (MessageAttribute.1.Name alone): no attribute at all.
+    const a: Partial<MessageAttributeValue> = attrs[name] ?? {};
     if (!ATTRIBUTE_NAME.test(name) || name.startsWith(".") || name.endsWith(".") || name.includes("..") || /^(aws\.|amazon\.)/i.test(name))
       throw sqsErr.invalidParameterValue(`Message (user) attribute name '${name}' is invalid.`); // wording unconfirmed
     const type = a.DataType ?? "";
