@@ -161,6 +161,17 @@ function resourceOrgChain(
   })();
 }
 
+/**
+ * The organization chain of any account, as a request on that account's resources would see it
+ * (lagging accounts included) — for a service acting on its own (SNS delivering into a queue:
+ * the queue owner's RCPs, aws:SourceOrgID of the topic's owner).
+ */
+export function accountOrgChain(ctx: ActionContext, account: string): Promise<OrgChain | undefined> {
+  return (
+    resourceOrgChain(ctx, { resource: `arn:aws:iam::${account}:root`, resourceAccount: account }, undefined) ?? Promise.resolve(undefined)
+  );
+}
+
 /** RCPs govern the resources of the services they support only (an `iam:` call on a member's user is not theirs). */
 function rcpsGovern(action: string): boolean {
   const i = action.indexOf(":");

@@ -21,6 +21,7 @@ import {
   type Principal,
 } from "../../policy/index";
 import { recordDecision } from "../../authz/decisions";
+import { accountOrgChain } from "../../authz/authorize";
 import { isoSeconds } from "../../lib/clock";
 import { toBase64 } from "../../lib/encoding";
 import type { QueueRow } from "../../store/sqs-queues";
@@ -61,8 +62,18 @@ export interface DeliveryReport {
 }
 
 /** Whether SNS (the service principal, for `topic`) may send into `q`: the queue policy's decision, recorded when denied. */
-export function authorizeDelivery(ctx: ActionContext, topic: TopicRow, q: QueueRow): { allowed: boolean; decisionId?: string } {
+export async function authorizeDelivery(
+  ctx: ActionContext,
+  topic: TopicRow,
+  q: QueueRow,
+): Promise<{ allowed: boolean; decisionId?: string }> {
   const target = queueTarget(q);
+  // The queue owner's organization (its RCPs, aws:ResourceOrgID) and the topic owner's (aws:SourceOrgID).
+  const [queueOrg, topicOrg] = await Promise.all([
+    accountOrgChain(ctx, q.accountId),
+    topic.accountId === q.accountId ? undefined : accountOrgChain(ctx, topic.accountId),
+  ]);
+  const sourceOrg = topic.accountId === q.accountId ? queueOrg : topicOrg;
   const arn = queueArn(q);
   const request: AuthzRequest = {
     principal: SNS_PRINCIPAL,
@@ -80,7 +91,16 @@ export function authorizeDelivery(ctx: ActionContext, topic: TopicRow, q: QueueR
       "aws:SecureTransport": "true",
     },
   };
+  if (queueOrg) {
+    request.context["aws:ResourceOrgID"] = queueOrg.orgId;
+    request.context["aws:ResourceOrgPaths"] = [queueOrg.path];
+  }
+  if (sourceOrg) {
+    request.context["aws:SourceOrgID"] = sourceOrg.orgId;
+    request.context["aws:SourceOrgPaths"] = [sourceOrg.path];
+  }
   const policies: PolicySet = { identity: [] };
+  if (queueOrg?.rcps) policies.rcps = queueOrg.rcps;
   // SQS validates a queue policy before storing it; one that does not compile anyway grants nothing.
   const policy = q.policy === undefined ? undefined : compileQueuePolicy(arn, q.policy);
   if (policy) policies.resource = [{ id: arn, type: "resource", policy }];
@@ -159,7 +179,7 @@ export async function deliver(ctx: ActionContext, n: Notification, subscriptions
       if (!passesFilter(s, n, message)) return { subscriptionArn: arn, outcome: "filtered" };
       const q = await findQueueByArn(ctx.db, s.endpoint);
       if (!q) return { subscriptionArn: arn, outcome: "noQueue" };
-      const auth = authorizeDelivery(ctx, n.topic, q);
+      const auth = await authorizeDelivery(ctx, n.topic, q);
       if (!auth.allowed) return { subscriptionArn: arn, outcome: "denied", ...(auth.decisionId ? { decisionId: auth.decisionId } : {}) };
       const m = await sqsMessage(ctx, s, n, message);
       const sent = await deliverToQueue(
@@ -186,7 +206,7 @@ export async function deliver(ctx: ActionContext, n: Notification, subscriptions
 export async function sendConfirmation(ctx: ActionContext, topic: TopicRow, s: SubscriptionRow): Promise<string | undefined> {
   const q = await findQueueByArn(ctx.db, s.endpoint);
   if (!q) return undefined;
-  const auth = authorizeDelivery(ctx, topic, q);
+  const auth = await authorizeDelivery(ctx, topic, q);
   if (!auth.allowed) return auth.decisionId;
   const arn = topicArn(topic);
   const messageId = crypto.randomUUID();
