@@ -35,6 +35,8 @@ import { recordUsage } from "./services/usage";
 import { authCacheTtl } from "./cache/index";
 import { readCacheKey } from "./services/read-cache";
 import { runAction } from "./services/run-action";
+import { lambdaBodyLimit, lambdaErr } from "./services/lambda/common";
+import { serveCode } from "./services/lambda/code-location";
 import { forgetAccountState } from "./admin/account-lifecycle";
 import { health } from "./admin/health";
 import { explainDenial } from "./admin/denial-explanations";
@@ -49,6 +51,8 @@ app.get("/_iamlab/health", (c) => health(c.env, () => ensureBootstrapped(c.env))
 app.get("/_iamlab/my/decisions/:id", (c) => myDecision(c, c.req.param("id")));
 // The same with the id's ":" as "/": curl 7.x's --aws-sigv4 signs a ":" in the path unencoded (SigV4 encodes it).
 app.get("/_iamlab/my/decisions/:request/:suffix", (c) => myDecision(c, `${c.req.param("request")}:${c.req.param("suffix")}`));
+// --- lambda (issue 16): GetFunction's Code.Location, a signed URL (src/services/lambda/code-location.ts) ---
+app.get("/_iamlab/lambda-code", (c) => serveCode(c.env, new URL(c.req.url), now()));
 app.route("/_iamlab", admin);
 app.onError((e, c) => {
   console.error("unhandled error", e instanceof Error ? (e.stack ?? e.message) : e);
@@ -327,7 +331,9 @@ async function handleModel(
     const body =
       model.metadata.protocol === "rest-xml"
         ? await readS3Body(raw)
-        : await readBodyLimited(raw, model.metadata.service === "ecr" ? MAX_ECR_BODY_BYTES : MAX_BODY_BYTES);
+        : model.metadata.service === "lambda"
+          ? await readLambdaBody(raw, url)
+          : await readBodyLimited(raw, model.metadata.service === "ecr" ? MAX_ECR_BODY_BYTES : MAX_BODY_BYTES);
     // S3 serves anonymous requests (public buckets); the other model services need a signature.
     const anonymous = model.metadata.service === "s3" ? "s3" : undefined;
     const auth = await authenticated(c, url, body, requestId, signature, anonymous);
@@ -357,6 +363,14 @@ async function handleModel(
     return send(codec.encodeError(model, wireErr, requestId, raw.method), ctx?.decisionId, ctx?.caller.consistency?.pending);
   }
 }
+
+// --- lambda (issue 16) ---
+/** Lambda's bodies: CreateFunction / UpdateFunctionCode up to AWS's 69,905,067 bytes, Invoke 6 MiB, refused in Lambda's words. */
+function readLambdaBody(raw: Request, url: URL): Promise<Uint8Array> {
+  const { max, operation } = lambdaBodyLimit(raw.method, url.pathname);
+  return operation ? readBodyLimited(raw, max, () => lambdaErr.tooLarge(max, operation)) : readBodyLimited(raw, max);
+}
+// --- end lambda ---
 
 function noteAction(log: LogDraft, ctx: ActionContext, action: string): void {
   log.account = ctx.caller.principal.account;
