@@ -132,7 +132,13 @@ export async function deleteFunction(db: Db, id: FunctionId): Promise<string | u
 }
 
 /** One page of the region's functions in name order, after `after`; one more row than `limit` says there is more. */
-export async function listFunctions(db: Db, accountId: string, region: string, after: string | undefined, limit: number): Promise<FunctionRow[]> {
+export async function listFunctions(
+  db: Db,
+  accountId: string,
+  region: string,
+  after: string | undefined,
+  limit: number,
+): Promise<FunctionRow[]> {
   const rows = await all<Raw>(
     db,
     sql`SELECT ${COLS} FROM ${F} WHERE ${F.accountId} = ${accountId} AND ${F.region} = ${region}

@@ -12,9 +12,13 @@ const VALID_MS = 10 * 60_000;
 async function sign(env: Env, key: string, expires: number): Promise<string | undefined> {
   const secret = tokenKey(env);
   if (!secret) return undefined;
-  const k = await crypto.subtle.importKey("raw", new TextEncoder().encode(`lambda-code|${secret}`), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
+  const k = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(`lambda-code|${secret}`),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", k, new TextEncoder().encode(`${key}\n${expires}`)));
   return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("");
 }

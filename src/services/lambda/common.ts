@@ -59,7 +59,8 @@ export function functionArn(id: FunctionId): string {
  */
 export function resolveFunction(ctx: ActionContext, functionName: string, qualifier?: string): FunctionId {
   const m = NAME.exec(functionName);
-  if (!m || functionName.length > 170) throw lambdaErr.validation(functionName, "functionName", `Member must satisfy regular expression pattern: ${NAME_PATTERN}`);
+  if (!m || functionName.length > 170)
+    throw lambdaErr.validation(functionName, "functionName", `Member must satisfy regular expression pattern: ${NAME_PATTERN}`);
   const region = m[3] ? m[3].slice(0, -1) : ctx.request.region;
   const accountId = m[5] ? m[5].slice(0, -1) : ctx.caller.principal.account;
   const name = m[7]!;
@@ -68,7 +69,8 @@ export function resolveFunction(ctx: ActionContext, functionName: string, qualif
   if (m[9] !== undefined && qualifier !== undefined && m[9] !== qualifier)
     throw lambdaErr.invalidParameter("The derived qualifier from the function name does not match the specified qualifier.");
   if (q !== undefined && q !== "$LATEST") throw lambdaErr.notFound(`${functionArn(id)}:${q}`);
-  if (region !== ctx.request.region) throw lambdaErr.invalidParameter(`Functions from '${region}' are not reachable in this region ('${ctx.request.region}')`);
+  if (region !== ctx.request.region)
+    throw lambdaErr.invalidParameter(`Functions from '${region}' are not reachable in this region ('${ctx.request.region}')`);
   return id;
 }
 

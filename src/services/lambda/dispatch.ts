@@ -12,16 +12,14 @@ import { recordUsage } from "../usage";
 import { sessionApiRestriction } from "../../sessions/restrictions";
 import { AwsError } from "../../protocol/errors";
 import { errorForProtocol } from "../../protocol/codecs";
-import { readJsonStructure } from "../../protocol/json";
+import { readJsonValue } from "../../protocol/json";
 import { shapeOf, structureOf } from "../../protocol/model";
 import { validateInput, type Value } from "../../protocol/wire";
 import { decodeObject, type FlatParams } from "../../protocol/query";
 import { newRequestId } from "../../lib/ids";
 import { toBase64 } from "../../protocol/wire";
 
-export type CallResult =
-  | { ok: true; output: unknown }
-  | { ok: false; error: { code: string; message: string; decisionId?: string } };
+export type CallResult = { ok: true; output: unknown } | { ok: false; error: { code: string; message: string; decisionId?: string } };
 
 /** True when iamlab serves `service:action` (a program may name only these). */
 export function isServed(service: string, action: string): boolean {
@@ -68,10 +66,21 @@ function modelInput(model: (typeof MODELS)[string], name: string, params: Record
   const op = model.operations[name];
   const shape = structureOf(model, op?.input);
   if (!op || !shape) return {};
-  const raw: Value = { ...params };
-  for (const [k, m] of Object.entries(shape.members))
-    if (typeof raw[k] === "string" && shapeOf(model, m).type === "blob") raw[k] = toBase64(new TextEncoder().encode(raw[k] as string));
-  const input = readJsonStructure(model, shape.members, raw, { jsonName: false });
+  const unknown = Object.keys(params).find((k) => !(k in shape.members));
+  if (unknown !== undefined)
+    throw new AwsError(
+      model.metadata.errors.validation,
+      `${name} has no parameter ${unknown} (params are the operation's members, as the SDKs name them)`,
+      400,
+    );
+  // Every member from the JSON (also those REST binds to the URI, headers or query); a blob may be text.
+  const input: Value = {};
+  for (const [k, m] of Object.entries(shape.members)) {
+    const given = params[k];
+    const raw = typeof given === "string" && shapeOf(model, m).type === "blob" ? toBase64(new TextEncoder().encode(given)) : given;
+    const v = readJsonValue(model, m, raw);
+    if (v !== undefined) input[k] = v;
+  }
   validateInput(model, op.input, input, model.metadata.errors.validation);
   return input;
 }

@@ -60,8 +60,7 @@ interface CreateInput extends ConfigInput {
 function checkConfig(i: ConfigInput): void {
   if (i.Timeout !== undefined && i.Timeout < 1)
     throw lambdaErr.validation(String(i.Timeout), "timeout", "Member must have value greater than or equal to 1");
-  if (i.Timeout !== undefined && i.Timeout > 900)
-    throw lambdaErr.invalidParameter(`Timeout must be less than or equal to 900 seconds.`);
+  if (i.Timeout !== undefined && i.Timeout > 900) throw lambdaErr.invalidParameter(`Timeout must be less than or equal to 900 seconds.`);
   if (i.MemorySize !== undefined && (i.MemorySize < 128 || i.MemorySize > 10240))
     throw lambdaErr.validation(
       String(i.MemorySize),
@@ -89,10 +88,16 @@ async function packageBytes(ctx: ActionContext, code: CodeInput): Promise<Uint8A
   const got = await callAs(ctx, "s3", "GetObject", params, { raw: true });
   // AWS: "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist."
   if (!got.ok)
-    throw lambdaErr.invalidParameter(`Error occurred while GetObject. S3 Error Code: ${got.error.code}. S3 Error Message: ${got.error.message}`);
+    throw lambdaErr.invalidParameter(
+      `Error occurred while GetObject. S3 Error Code: ${got.error.code}. S3 Error Message: ${got.error.message}`,
+    );
   const body = (got.output as { Body?: unknown }).Body;
   const bytes =
-    body instanceof Uint8Array ? body : body instanceof ReadableStream ? new Uint8Array(await new Response(body).arrayBuffer()) : new Uint8Array(0);
+    body instanceof Uint8Array
+      ? body
+      : body instanceof ReadableStream
+        ? new Uint8Array(await new Response(body).arrayBuffer())
+        : new Uint8Array(0);
   // The direct-upload limit applies to the zip however it arrives (AWS's S3 limit is 250 MB unzipped; iamlab holds packages in memory).
   if (bytes.length > MAX_CODE_REQUEST_BYTES)
     throw lambdaErr.invalidParameter(`Unzipped size must be smaller than ${MAX_CODE_REQUEST_BYTES} bytes`);
@@ -111,7 +116,12 @@ async function storePackage(ctx: ActionContext, id: FunctionId, code: CodeInput,
   const zip = await packageBytes(ctx, code);
   const read = await programOfPackage(zip, isServed);
   if (!read.ok) throw lambdaErr.invalidParameter(read.message);
-  const out = { key: codeKey(id), sha256: await codeSha256(zip), size: zip.length, program: read.program ? JSON.stringify(read.program) : undefined };
+  const out = {
+    key: codeKey(id),
+    sha256: await codeSha256(zip),
+    size: zip.length,
+    program: read.program ? JSON.stringify(read.program) : undefined,
+  };
   if (!dryRun) await ctx.env.OBJECTS.put(out.key, zip);
   return out;
 }
@@ -142,8 +152,7 @@ export const CreateFunction = defineAction({
       throw lambdaErr.invalidParameter("iamlab serves functions with Zip packages only; container images are not served.");
     if (input.Runtime === undefined || input.Handler === undefined)
       throw lambdaErr.invalidParameter("Runtime and Handler are mandatory parameters for functions created with deployment packages.");
-    if (l.id.name.length > 64)
-      throw lambdaErr.validation(l.id.name, "functionName", "Member must have length less than or equal to 64");
+    if (l.id.name.length > 64) throw lambdaErr.validation(l.id.name, "functionName", "Member must have length less than or equal to 64");
     if (await getFunction(ctx.db, l.id)) throw lambdaErr.conflict(`Function already exist: ${l.id.name}`);
     await passExecutionRole(ctx, input.Role, l.arn, l.id.name);
     const pkg = await storePackage(ctx, l.id, input.Code);

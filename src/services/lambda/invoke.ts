@@ -98,7 +98,9 @@ export async function runProgram(ctx: ActionContext, f: FunctionRow, program: Pr
     } else {
       run.failed = true;
       run.results.push({ action, ok: false, error: result.error });
-      run.log.push(`${action} ${result.error.code}: ${result.error.message}${result.error.decisionId ? ` (decision ${result.error.decisionId})` : ""}`);
+      run.log.push(
+        `${action} ${result.error.code}: ${result.error.message}${result.error.decisionId ? ` (decision ${result.error.decisionId})` : ""}`,
+      );
     }
   }
   return run;
@@ -141,7 +143,10 @@ export const Invoke = defineAction({
       if (program)
         ctx.waitUntil(
           runProgram(ctx, f, program, event).catch((e) =>
-            console.error(`[${ctx.request.requestId}] lambda: asynchronous invocation of ${l.arn} failed`, e instanceof Error ? e.message : e),
+            console.error(
+              `[${ctx.request.requestId}] lambda: asynchronous invocation of ${l.arn} failed`,
+              e instanceof Error ? e.message : e,
+            ),
           ),
         );
       return { StatusCode: 202 } as never;

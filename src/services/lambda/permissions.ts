@@ -51,7 +51,13 @@ export function permissionStatement(i: AddInput, functionArn: string): Statement
     throw lambdaErr.validation(i.Action, "action", "Member must satisfy regular expression pattern: (lambda:[*]|lambda:[a-zA-Z]+|[*])");
   if (i.FunctionUrlAuthType !== undefined && i.FunctionUrlAuthType !== "NONE" && i.FunctionUrlAuthType !== "AWS_IAM")
     throw lambdaErr.validation(i.FunctionUrlAuthType, "functionUrlAuthType", "Member must satisfy enum value set: [NONE, AWS_IAM]");
-  const s: Statement = { Sid: i.StatementId, Effect: "Allow", Principal: principalOf(i.Principal), Action: i.Action, Resource: functionArn };
+  const s: Statement = {
+    Sid: i.StatementId,
+    Effect: "Allow",
+    Principal: principalOf(i.Principal),
+    Action: i.Action,
+    Resource: functionArn,
+  };
   const equals: Record<string, string> = {};
   if (i.SourceAccount !== undefined) equals["AWS:SourceAccount"] = i.SourceAccount;
   if (i.PrincipalOrgID !== undefined) equals["aws:PrincipalOrgID"] = i.PrincipalOrgID;

@@ -37,7 +37,8 @@ export async function programOfPackage(zip: Uint8Array, isKnown: (service: strin
     if (!entry) return { ok: true, program: undefined };
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(await readZipEntry(zip, entry, MAX_PROGRAM_BYTES));
   } catch (e) {
-    if (e instanceof ZipError) return { ok: false, message: "Could not unzip uploaded file. Please check your file, then try to upload again." };
+    if (e instanceof ZipError)
+      return { ok: false, message: "Could not unzip uploaded file. Please check your file, then try to upload again." };
     return { ok: false, message: `${PROGRAM_FILE} is not UTF-8 text.` };
   }
   return parseProgram(text, isKnown);

@@ -13,7 +13,11 @@ export function requestTagContext(tags: Record<string, string> | undefined): Rec
 /** Tagging names the function by its full ARN (a name alone is not a resource ARN to Lambda). */
 function loadTagged(ctx: ActionContext, resource: string): Promise<LoadedFunction> {
   if (!/^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9-_]+$/.test(resource))
-    throw lambdaErr.validation(resource, "resource", "Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:(function:[a-zA-Z0-9-_]+)");
+    throw lambdaErr.validation(
+      resource,
+      "resource",
+      "Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:(function:[a-zA-Z0-9-_]+)",
+    );
   return loadFunction(ctx, resource);
 }
 
