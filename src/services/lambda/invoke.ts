@@ -21,7 +21,7 @@ import type { FunctionRow } from "../../store/lambda-functions";
 import { functionArn, lambdaErr } from "./common";
 import { executionCaller } from "./execution-role";
 import { callAs, type CallResult } from "./dispatch";
-import { fillTemplate, TemplateError, type Program } from "./program";
+import { fillTemplate, parsePayload, TemplateError, type Program } from "./program";
 import { functionTarget, loadFunction, type LoadedFunction } from "./target";
 import { toBase64 } from "../../protocol/wire";
 
@@ -40,21 +40,6 @@ export const MAX_EVENT_PAYLOAD = 256 * 1024;
 const MAX_TAIL = 4096;
 /** The source address of calls a function makes (a documentation address: "somewhere in Lambda's fleet"). */
 const FUNCTION_SOURCE_IP = "192.0.2.10";
-
-/** The payload as the event the program sees; AWS refuses a payload that is not JSON. */
-export function parsePayload(payload: Uint8Array | undefined): unknown {
-  if (!payload || payload.length === 0) return {};
-  const text = new TextDecoder().decode(payload);
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new AwsError(
-      "InvalidRequestContentException",
-      `Could not parse request body into json: Could not parse payload into json: ${e instanceof Error ? e.message : "malformed JSON"}`,
-      400,
-    );
-  }
-}
 
 export interface ProgramRun {
   results: ({ action: string } & ({ ok: true; output: unknown } | { ok: false; error: CallError }))[];
@@ -153,7 +138,7 @@ export const Invoke = defineAction({
     }
     const out: Record<string, unknown> = { StatusCode: 200, ExecutedVersion: "$LATEST" };
     if (!program) {
-      out.Payload = input.Payload && input.Payload.length ? input.Payload : new TextEncoder().encode("{}");
+      out.Payload = input.Payload?.length ? input.Payload : new TextEncoder().encode("{}");
       if (input.LogType === "Tail") out.LogResult = tail(ctx.request.requestId, ["(no iamlab.json program: the payload is echoed)"]);
       return out as never;
     }

@@ -118,11 +118,7 @@ export const AddPermission = defineAction({
     const parsed = parsePolicy(text, "resource");
     if (!parsed.ok) throw lambdaErr.invalidParameter("The provided principal was invalid. Please check the principal and try again.");
     if (text.length > 20480)
-      throw new AwsError(
-        "PolicyLengthExceededException",
-        "The final policy size (" + text.length + ") is bigger than the limit (20480).",
-        400,
-      );
+      throw new AwsError("PolicyLengthExceededException", `The final policy size (${text.length}) is bigger than the limit (20480).`, 400);
     await writePolicy(ctx, l, text, input.RevisionId);
     return { Statement: JSON.stringify(statement) } as never;
   },

@@ -9,6 +9,7 @@
  * payload: a string that is only `${event.a.b}` takes the value itself, elsewhere it is written in.
  * This module parses and checks a program (pure); a malformed one is refused at upload time.
  */
+import { AwsError } from "../../protocol/errors";
 import { ZipError, readZipEntry, zipEntries } from "./zip";
 
 export interface ProgramCall {
@@ -105,4 +106,19 @@ export function fillTemplate(params: unknown, event: unknown): unknown {
   if (typeof params === "object" && params !== null)
     return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, fillTemplate(v, event)]));
   return params;
+}
+
+/** The payload as the event the program sees; AWS refuses a payload that is not JSON. */
+export function parsePayload(payload: Uint8Array | undefined): unknown {
+  if (!payload || payload.length === 0) return {};
+  const text = new TextDecoder().decode(payload);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new AwsError(
+      "InvalidRequestContentException",
+      `Could not parse request body into json: Could not parse payload into json: ${e instanceof Error ? e.message : "malformed JSON"}`,
+      400,
+    );
+  }
 }
