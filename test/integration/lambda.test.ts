@@ -27,7 +27,7 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from "@aws-sdk/client-lambda";
-import { CreateBucketCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import {
   CreateAccessKeyCommand,
   CreateRoleCommand,
@@ -178,6 +178,65 @@ describe("functions", () => {
     await lambda(rootA).send(new TagResourceCommand({ Resource: f.FunctionArn, Tags: { a: "1", b: "2" } }));
     await lambda(rootA).send(new UntagResourceCommand({ Resource: f.FunctionArn, TagKeys: ["a"] }));
     expect((await lambda(rootA).send(new ListTagsCommand({ Resource: f.FunctionArn }))).Tags).toEqual({ b: "2" });
+  });
+});
+
+describe("code from S3", () => {
+  it("S3Bucket/S3Key is read as the caller (s3:GetObject); S3's error is reported as Lambda reports it", async () => {
+    const bucket = uniq("code").toLowerCase();
+    const zip = lambdaZip({ calls: [{ service: "sts", action: "GetCallerIdentity" }] });
+    await s3(rootA).send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3(rootA).send(new PutObjectCommand({ Bucket: bucket, Key: "fn.zip", Body: zip }));
+    const fromS3 = (c: Creds, key = "fn.zip") =>
+      lambda(c).send(
+        new CreateFunctionCommand({
+          FunctionName: uniq("s3code"),
+          Runtime: "nodejs20.x",
+          Handler: "index.handler",
+          Role: basicRole,
+          Code: { S3Bucket: bucket, S3Key: key },
+        }),
+      );
+    const made = await fromS3(rootA);
+    expect(made.CodeSize).toBe(zip.length);
+    await expectAwsError(
+      fromS3(rootA, "missing.zip"),
+      "InvalidParameterValueException",
+      400,
+      "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.",
+    );
+    const dev = await user(rootA, uniq("nos3"), {
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Allow", Action: "lambda:*", Resource: "*" },
+        { Effect: "Allow", Action: "iam:PassRole", Resource: basicRole },
+      ],
+    });
+    await expectAwsError(fromS3(dev), "InvalidParameterValueException", 400, /^Error occurred while GetObject\. S3 Error Code: AccessDenied\./);
+  });
+});
+
+describe("asynchronous invocation", () => {
+  it("InvocationType Event answers 202 and runs the program behind the response", async () => {
+    const bucket = uniq("event").toLowerCase();
+    await s3(rootA).send(new CreateBucketCommand({ Bucket: bucket }));
+    const writer = await role(rootA, uniq("writer"), "lambda.amazonaws.com", {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: "s3:PutObject", Resource: `arn:aws:s3:::${bucket}/*` }],
+    });
+    const name = uniq("writer-fn");
+    await create(rootA, name, writer, lambdaZip({ calls: [{ service: "s3", action: "PutObject", params: { Bucket: bucket, Key: "${event.key}", Body: "${event.text}" } }] }));
+    const out = await lambda(rootA).send(new InvokeCommand({ FunctionName: name, InvocationType: "Event", Payload: payload({ key: "k", text: "written by the role" }) }));
+    expect(out.StatusCode).toBe(202);
+    let body: string | undefined;
+    for (let i = 0; i < 50 && body === undefined; i++) {
+      body = await s3(rootA)
+        .send(new GetObjectCommand({ Bucket: bucket, Key: "k" }))
+        .then((r) => r.Body!.transformToString())
+        .catch(() => undefined);
+      if (body === undefined) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(body).toBe("written by the role");
   });
 });
 
