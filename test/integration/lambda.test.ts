@@ -212,7 +212,12 @@ describe("code from S3", () => {
         { Effect: "Allow", Action: "iam:PassRole", Resource: basicRole },
       ],
     });
-    await expectAwsError(fromS3(dev), "InvalidParameterValueException", 400, /^Error occurred while GetObject\. S3 Error Code: AccessDenied\./);
+    await expectAwsError(
+      fromS3(dev),
+      "InvalidParameterValueException",
+      400,
+      /^Error occurred while GetObject\. S3 Error Code: AccessDenied\./,
+    );
   });
 });
 
@@ -225,8 +230,17 @@ describe("asynchronous invocation", () => {
       Statement: [{ Effect: "Allow", Action: "s3:PutObject", Resource: `arn:aws:s3:::${bucket}/*` }],
     });
     const name = uniq("writer-fn");
-    await create(rootA, name, writer, lambdaZip({ calls: [{ service: "s3", action: "PutObject", params: { Bucket: bucket, Key: "${event.key}", Body: "${event.text}" } }] }));
-    const out = await lambda(rootA).send(new InvokeCommand({ FunctionName: name, InvocationType: "Event", Payload: payload({ key: "k", text: "written by the role" }) }));
+    await create(
+      rootA,
+      name,
+      writer,
+      lambdaZip({
+        calls: [{ service: "s3", action: "PutObject", params: { Bucket: bucket, Key: "${event.key}", Body: "${event.text}" } }],
+      }),
+    );
+    const out = await lambda(rootA).send(
+      new InvokeCommand({ FunctionName: name, InvocationType: "Event", Payload: payload({ key: "k", text: "written by the role" }) }),
+    );
     expect(out.StatusCode).toBe(202);
     let body: string | undefined;
     for (let i = 0; i < 50 && body === undefined; i++) {
@@ -359,10 +373,14 @@ describe("Invoke runs as the execution role (seed 001)", () => {
       string,
       unknown
     >;
-    const explained = JSON.stringify(decision);
+    const explained = JSON.stringify(decision.request);
     expect(explained).toContain(`assumed-role/${reader.split("/").pop()}/${name}`);
     expect(explained).toContain(`arn:aws:s3:::${bucket}/data.txt`);
-    expect(explained).toMatch(/resource-based policy|bucket policy|resource policy/i);
+    // The role's own policy allows; what is missing is B's grant (a bucket policy naming the role).
+    expect(decision).toMatchObject({ decision: "implicitDeny", reason: "noResourceAllow" });
+    expect((decision.explanation as { steps: string[] }).steps).toEqual(
+      expect.arrayContaining(["identity side allows", "cross-account: no resource-based policy allows"]),
+    );
 
     await s3(rootB).send(
       new PutBucketPolicyCommand({

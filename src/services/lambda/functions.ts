@@ -192,7 +192,7 @@ interface NameInput {
 export const GetFunction = defineAction({
   service: "lambda",
   name: "GetFunction",
-  effect: "none",
+  effect: "read",
   input: {},
   load: (i, ctx: ActionContext) => loadFunction(ctx, (i as NameInput).FunctionName, (i as NameInput).Qualifier),
   target: (_i, _ctx, l: LoadedFunction) => functionTarget(l),
@@ -210,7 +210,7 @@ export const GetFunction = defineAction({
 export const GetFunctionConfiguration = defineAction({
   service: "lambda",
   name: "GetFunctionConfiguration",
-  effect: "none",
+  effect: "read",
   input: {},
   load: (i, ctx: ActionContext) => loadFunction(ctx, (i as NameInput).FunctionName, (i as NameInput).Qualifier),
   target: (_i, _ctx, l: LoadedFunction) => functionTarget(l),
@@ -227,7 +227,7 @@ interface ListInput {
 export const ListFunctions = defineAction({
   service: "lambda",
   name: "ListFunctions",
-  effect: "none",
+  effect: "read",
   input: {},
   target: () => ({ resource: "*" }),
   handler: async (i, ctx) => {

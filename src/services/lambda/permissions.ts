@@ -154,7 +154,7 @@ export const RemovePermission = defineAction({
 export const GetPolicy = defineAction({
   service: "lambda",
   name: "GetPolicy",
-  effect: "none",
+  effect: "read",
   input: {},
   load: (i, ctx: ActionContext) => loadFunction(ctx, (i as RemoveInput).FunctionName, (i as RemoveInput).Qualifier),
   target: (_i, _ctx, l: LoadedFunction) => functionTarget(l),

@@ -68,7 +68,7 @@ export const UntagResource = defineAction({
 export const ListTags = defineAction({
   service: "lambda",
   name: "ListTags",
-  effect: "none",
+  effect: "read",
   input: {},
   load: (i, ctx: ActionContext) => loadTagged(ctx, (i as { Resource: string }).Resource),
   target: (_i, _ctx, l: LoadedFunction) => functionTarget(l),
