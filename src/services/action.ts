@@ -36,6 +36,8 @@ export interface RequestInfo {
    * Lambda's `lambda:SourceFunctionArn` on calls made with a function's execution role.
    */
   credentialContext?: Record<string, string>;
+  /** Lambda: how many functions deep this call was made (a program invoking a function invoking …) */
+  invokeDepth?: number;
 }
 
 export interface AuthzTarget {

@@ -444,6 +444,24 @@ describe("Invoke runs as the execution role (seed 001)", () => {
   });
 });
 
+describe("recursion", () => {
+  it("a program that invokes its own function stops after 3 levels with RecursiveInvocationException", async () => {
+    const name = uniq("loop");
+    const r = await role(rootA, uniq("looper"), "lambda.amazonaws.com", {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: "lambda:InvokeFunction", Resource: "*" }],
+    });
+    await create(rootA, name, r, lambdaZip({ calls: [{ service: "lambda", action: "Invoke", params: { FunctionName: name } }] }));
+    const out = JSON.parse(text((await lambda(rootA).send(new InvokeCommand({ FunctionName: name }))).Payload)) as {
+      results: { ok: boolean; output?: { Payload: string } }[];
+    };
+    // Depth 1 invokes depth 2, which invokes depth 3, whose Invoke is refused.
+    const level2 = JSON.parse(out.results[0]!.output!.Payload) as { results: { output: { Payload: string } }[] };
+    const level3 = JSON.parse(level2.results[0]!.output.Payload) as { results: { ok: boolean; error: { code: string } }[] };
+    expect(level3.results[0]).toMatchObject({ ok: false, error: { code: "RecursiveInvocationException" } });
+  });
+});
+
 describe("the function policy", () => {
   it("AddPermission writes AWS's statement; duplicates, revisions, GetPolicy, RemovePermission", async () => {
     const f = await create(rootA, uniq("policy"), basicRole);

@@ -36,6 +36,8 @@ interface InvokeInput {
 
 /** Asynchronous invocations take at most 256 KiB of payload (AWS's figure). */
 export const MAX_EVENT_PAYLOAD = 256 * 1024;
+/** How deep programs may invoke functions (AWS stops recursive loops after 16 rounds; iamlab keeps labs small). */
+export const MAX_INVOKE_DEPTH = 3;
 /** Log lines Tail returns: AWS returns the last 4 KB of the log. */
 const MAX_TAIL = 4096;
 /** The source address of calls a function makes (a documentation address: "somewhere in Lambda's fleet"). */
@@ -62,6 +64,7 @@ export async function runProgram(ctx: ActionContext, f: FunctionRow, program: Pr
       userAgent: `iamlab-lambda/${f.config.Runtime ?? "zip"} (${f.name})`,
       secureTransport: true,
       credentialContext: { "lambda:SourceFunctionArn": arn },
+      invokeDepth: (ctx.request.invokeDepth ?? 0) + 1,
     },
     waitUntil: ctx.waitUntil,
   };
@@ -115,6 +118,13 @@ export const Invoke = defineAction({
     if (input.LogType !== undefined && input.LogType !== "None" && input.LogType !== "Tail")
       throw lambdaErr.validation(input.LogType, "logType", "Member must satisfy enum value set: [None, Tail]");
     const event = parsePayload(input.Payload);
+    // A program that invokes functions (itself, or a ring of them) stops here, as Lambda's recursive-loop detection would.
+    if ((ctx.request.invokeDepth ?? 0) >= MAX_INVOKE_DEPTH)
+      throw new AwsError(
+        "RecursiveInvocationException",
+        `Lambda detected that this invocation is part of a recursive loop (iamlab runs programs at most ${MAX_INVOKE_DEPTH} functions deep).`,
+        400,
+      );
     if (type === "DryRun") return { StatusCode: 204 } as never;
     const program = f.program ? (JSON.parse(f.program) as Program) : undefined;
     if (type === "Event") {
