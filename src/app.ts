@@ -35,6 +35,8 @@ import { recordUsage } from "./services/usage";
 import { authCacheTtl } from "./cache/index";
 import { readCacheKey } from "./services/read-cache";
 import { runAction } from "./services/run-action";
+import { lambdaBodyLimit, lambdaErr } from "./services/lambda/common";
+import { serveCode } from "./services/lambda/code-location";
 import { forgetAccountState } from "./admin/account-lifecycle";
 import { health } from "./admin/health";
 import { explainDenial } from "./admin/denial-explanations";
@@ -59,6 +61,8 @@ app.get(WORKLOAD_CREDENTIALS_PATH, (c) => workloadCredentials(c.env, c.req.raw))
 app.use("/_iamlab/idp/*", (c, next) => ensureBootstrapped(c.env).then(next));
 app.use("/_iamlab/accounts/:id/idp/*", (c, next) => ensureBootstrapped(c.env).then(next));
 registerIdpPublicRoutes(app);
+// --- lambda (issue 16): GetFunction's Code.Location, a signed URL (src/services/lambda/code-location.ts) ---
+app.get("/_iamlab/lambda-code", (c) => serveCode(c.env, new URL(c.req.url), now()));
 app.route("/_iamlab", admin);
 app.onError((e, c) => {
   console.error("unhandled error", e instanceof Error ? (e.stack ?? e.message) : e);
@@ -342,7 +346,9 @@ async function handleModel(
     const body =
       model.metadata.protocol === "rest-xml"
         ? await readS3Body(raw)
-        : await readBodyLimited(raw, model.metadata.service === "ecr" ? MAX_ECR_BODY_BYTES : MAX_BODY_BYTES);
+        : model.metadata.service === "lambda"
+          ? await readLambdaBody(raw, url)
+          : await readBodyLimited(raw, model.metadata.service === "ecr" ? MAX_ECR_BODY_BYTES : MAX_BODY_BYTES);
     // S3 serves anonymous requests (public buckets); the other model services need a signature.
     const anonymous = model.metadata.service === "s3" ? "s3" : undefined;
     const auth = await authenticated(c, url, body, requestId, signature, anonymous);
@@ -373,6 +379,28 @@ async function handleModel(
     return send(codec.encodeError(model, wireErr, requestId, raw.method), ctx?.decisionId, ctx?.caller.consistency?.pending);
   }
 }
+
+// --- lambda (issue 16) ---
+/** Lambda's bodies: CreateFunction / UpdateFunctionCode up to AWS's 69,905,067 bytes, Invoke 6 MiB, refused in Lambda's words. */
+async function readLambdaBody(raw: Request, url: URL): Promise<Uint8Array> {
+  const { max, operation } = lambdaBodyLimit(raw.method, url.pathname);
+  if (!operation) return readBodyLimited(raw, max);
+  const declared = Number(raw.headers.get("content-length") ?? "0");
+  // An oversize package is read and dropped chunk by chunk (never held) before the answer: clients
+  // still writing a 70 MB upload otherwise see a reset connection instead of Lambda's 413.
+  if (declared > max && declared <= 4 * max) {
+    await drain(raw);
+    throw lambdaErr.tooLarge(max, operation);
+  }
+  return readBodyLimited(raw, max, () => lambdaErr.tooLarge(max, operation));
+}
+
+async function drain(raw: Request): Promise<void> {
+  const reader = raw.body?.getReader();
+  if (!reader) return;
+  for (;;) if ((await reader.read()).done) return;
+}
+// --- end lambda ---
 
 function noteAction(log: LogDraft, ctx: ActionContext, action: string): void {
   log.account = ctx.caller.principal.account;

@@ -208,6 +208,7 @@ export function requestContext(
   // Session tags win over the principal's own tags (AWS).
   const allTags = { ...tags, ...(s?.tags ?? {}) };
   for (const [k, v] of Object.entries(allTags)) out[`aws:PrincipalTag/${k}`] = v;
+  if (r.credentialContext) Object.assign(out, r.credentialContext);
   if (extra) Object.assign(out, extra);
   return out;
 }

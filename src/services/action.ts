@@ -31,6 +31,13 @@ export interface RequestInfo {
   tlsVersion?: string;
   /** how the request was signed (S3's s3:authType, s3:signatureAge, s3:x-amz-content-sha256); absent when unsigned */
   signature?: RequestSignature;
+  /**
+   * Condition keys the request carries because of where its credentials live, not what it asks:
+   * Lambda's `lambda:SourceFunctionArn` on calls made with a function's execution role.
+   */
+  credentialContext?: Record<string, string>;
+  /** Lambda: how many functions deep this call was made (a program invoking a function invoking …) */
+  invokeDepth?: number;
 }
 
 export interface AuthzTarget {

@@ -777,3 +777,31 @@ export const snsSubscriptions = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.accountId, t.region, t.topic, t.subscriptionId] })],
 );
+
+// --- lambda (issue 16, migration 0023) ---
+/** Lambda functions: configuration as JSON, code in R2 (`code_key`), program and resource policy as text. */
+export const lambdaFunctions = sqliteTable(
+  "lambda_functions",
+  {
+    accountId: text("account_id").notNull(),
+    region: text("region").notNull(),
+    name: text("name").notNull(),
+    /** JSON: the mutable configuration (Runtime, Handler, Role, Description, Timeout, MemorySize, Environment) */
+    config: text("config").notNull(),
+    codeKey: text("code_key").notNull(),
+    /** base64 SHA-256 of the zip, as Lambda reports it */
+    codeSha256: text("code_sha256").notNull(),
+    codeSize: integer("code_size").notNull(),
+    /** JSON: the parsed iamlab.json program; NULL when the package has none */
+    program: text("program"),
+    /** the function's resource policy; NULL when no statement was added */
+    policy: text("policy"),
+    /** JSON object of tags */
+    tags: text("tags").notNull().default("{}"),
+    revisionId: text("revision_id").notNull(),
+    /** epoch ms */
+    lastModified: integer("last_modified").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.region, t.name] })],
+);
+// --- end lambda ---

@@ -95,7 +95,9 @@ describe("REST-JSON (Lambda) through @aws-sdk/client-lambda", () => {
       code: "UnknownOperationException",
       status: 404,
     });
-    expect(err(() => decodeRestJson(LAMBDA_MODEL, req("DELETE", "/2015-03-31/functions/f1"))).code).toBe("UnknownOperationException");
+    expect(err(() => decodeRestJson(LAMBDA_MODEL, req("DELETE", "/2015-03-31/functions/f1/nothing"))).code).toBe(
+      "UnknownOperationException",
+    );
     expect(err(() => decodeRestJson(LAMBDA_MODEL, req("GET", "/2015-03-31/functions/", "MaxItems=lots")))).toMatchObject({
       code: "ValidationException",
       status: 400,

@@ -193,7 +193,28 @@ export const MODEL_CONFIG: readonly ModelConfig[] = [
       },
     },
   },
-  { service: "lambda", model: "lambda-2015-03-31", operations: ["ListFunctions", "GetFunction"] },
+  // --- lambda (issue 16) ---
+  {
+    service: "lambda",
+    model: "lambda-2015-03-31",
+    operations: [
+      "CreateFunction",
+      "GetFunction",
+      "GetFunctionConfiguration",
+      "ListFunctions",
+      "UpdateFunctionConfiguration",
+      "UpdateFunctionCode",
+      "DeleteFunction",
+      "AddPermission",
+      "RemovePermission",
+      "GetPolicy",
+      "Invoke",
+      "TagResource",
+      "UntagResource",
+      "ListTags",
+    ],
+  },
+  // --- end lambda ---
   // EC2 answers with a trailing slash on its namespace; the model has none.
   {
     service: "ec2",
