@@ -21,12 +21,13 @@ import { isoSeconds } from "../lib/clock";
 import { now as sandboxNow } from "../lib/time";
 import { signWorkloadToken, verifyWorkloadToken } from "./token";
 import { ec2Workloads } from "./ec2";
+import { lambdaWorkloads } from "./lambda";
 import type { WorkloadKind, WorkloadRef, WorkloadRefusal } from "./types";
 
 export const WORKLOAD_CREDENTIALS_PATH = "/_iamlab/workloads/credentials";
 
-/** The kinds of workload the endpoint serves (Lambda adds its own here). */
-export const WORKLOAD_KINDS: Record<string, WorkloadKind> = { ec2: ec2Workloads };
+/** The kinds of workload the endpoint serves. */
+export const WORKLOAD_KINDS: Record<string, WorkloadKind> = { ec2: ec2Workloads, lambda: lambdaWorkloads };
 
 /** Session length of a workload's credentials (EC2 rotates instance credentials hourly or so). */
 const SESSION_SECONDS = 3600;

@@ -15,6 +15,7 @@
  * both). InvocationType Event answers 202 and runs behind the response; DryRun answers 204 after
  * the authorization; LogType Tail returns a short log (base64) listing each call.
  */
+import { workloadCredentialsUrl, workloadToken } from "../../workloads/credentials";
 import { defineAction, type ActionContext, type RegisteredAction } from "../action";
 import { AwsError } from "../../protocol/errors";
 import type { FunctionRow } from "../../store/lambda-functions";
@@ -94,6 +95,22 @@ export async function runProgram(ctx: ActionContext, f: FunctionRow, program: Pr
   return run;
 }
 
+/**
+ * The lines a learner exports to run their own CLI / SDK code as the function's execution role
+ * (src/workloads/: the container-credentials provider), appended to the Tail log — iamlab's stand-in
+ * for the credentials a real function finds in its environment.
+ */
+async function credentialLines(ctx: ActionContext, functionArn: string): Promise<string[]> {
+  const token = await workloadToken(ctx.env, { kind: "lambda", account: ctx.caller.principal.account, id: functionArn });
+  if (!token) return [];
+  return [
+    "iamlab: to run AWS CLI / SDK code as this function's execution role, in a shell:",
+    "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE",
+    `export AWS_CONTAINER_CREDENTIALS_FULL_URI=${workloadCredentialsUrl(ctx.request.origin)}`,
+    `export AWS_CONTAINER_AUTHORIZATION_TOKEN=${token}`,
+  ];
+}
+
 function tail(requestId: string, lines: string[]): string {
   const text = [`START RequestId: ${requestId} Version: $LATEST`, ...lines, `END RequestId: ${requestId}`, ""].join("\n");
   const bytes = new TextEncoder().encode(text);
@@ -149,7 +166,11 @@ export const Invoke = defineAction({
     const out: Record<string, unknown> = { StatusCode: 200, ExecutedVersion: "$LATEST" };
     if (!program) {
       out.Payload = input.Payload?.length ? input.Payload : new TextEncoder().encode("{}");
-      if (input.LogType === "Tail") out.LogResult = tail(ctx.request.requestId, ["(no iamlab.json program: the payload is echoed)"]);
+      if (input.LogType === "Tail")
+        out.LogResult = tail(ctx.request.requestId, [
+          "(no iamlab.json program: the payload is echoed)",
+          ...(await credentialLines(ctx, l.arn)),
+        ]);
       return out as never;
     }
     const run = await runProgram(ctx, f, program, event);
@@ -162,7 +183,7 @@ export const Invoke = defineAction({
         JSON.stringify({ errorType: error?.code ?? "Error", errorMessage: error?.message ?? "a call failed", ...results }),
       );
     } else out.Payload = new TextEncoder().encode(JSON.stringify(results));
-    if (input.LogType === "Tail") out.LogResult = tail(ctx.request.requestId, run.log);
+    if (input.LogType === "Tail") out.LogResult = tail(ctx.request.requestId, [...run.log, ...(await credentialLines(ctx, l.arn))]);
     return out as never;
   },
 });
