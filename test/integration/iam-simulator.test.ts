@@ -502,6 +502,35 @@ describe("SimulatePrincipalPolicy", () => {
   });
 });
 
+describe("iam:PassRole in the simulator (issue 16)", () => {
+  it("iam:PassedToService as a context entry decides a PassRole statement scoped to one service, as AWS's simulator does", async () => {
+    const policy = doc(
+      allow("iam:PassRole", `arn:aws:iam::${A}:role/app`, { Condition: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } } }),
+    );
+    const run = async (service?: string) =>
+      (
+        await client.send(
+          new SimulateCustomPolicyCommand({
+            PolicyInputList: [policy],
+            ActionNames: ["iam:PassRole"],
+            ResourceArns: [`arn:aws:iam::${A}:role/app`],
+            ...(service
+              ? { ContextEntries: [{ ContextKeyName: "iam:PassedToService", ContextKeyValues: [service], ContextKeyType: "string" }] }
+              : {}),
+          }),
+        )
+      ).EvaluationResults![0]!;
+    expect((await run("ec2.amazonaws.com")).EvalDecision).toBe("allowed");
+    expect((await run("lambda.amazonaws.com")).EvalDecision).toBe("implicitDeny");
+    const missing = await run();
+    expect(missing.EvalDecision).toBe("implicitDeny");
+    // With ResourceArns the missing keys are reported per resource (AWS: the top-level list is for "*").
+    expect(missing.ResourceSpecificResults?.[0]?.MissingContextValues).toEqual(["iam:PassedToService"]);
+    const keys = await client.send(new GetContextKeysForCustomPolicyCommand({ PolicyInputList: [policy] }));
+    expect(keys.ContextKeyNames).toEqual(["iam:PassedToService"]);
+  });
+});
+
 describe("GetContextKeysFor*", () => {
   it("GetContextKeysForCustomPolicy: AWS's documented example", async () => {
     const p =
