@@ -53,6 +53,16 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      // Fault injection: sandboxes in processes of their own, SIGKILLed mid-write and restarted.
+      {
+        test: {
+          name: "faults",
+          environment: "node",
+          include: ["test/faults/**/*.test.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });
