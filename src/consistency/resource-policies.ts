@@ -1,6 +1,6 @@
 /**
  * Resource policies under eventual consistency (S3 bucket policies, SQS queue policies, KMS key
- * policies, ECR repository policies): a change written while the
+ * policies, ECR repository policies, SNS topic policies): a change written while the
  * owner account lagged carries the generation it created, and until the owner's data plane sees that
  * generation, requests are authorized with the policy as of the visible generation — taken from that
  * generation's snapshot, which the Durable Object captured before the change (src/consistency/snapshot.ts).
@@ -95,5 +95,18 @@ export async function resourcePoliciesInForce<P extends ResourcePolicy>(
   const others = stored.filter((p) => p.id !== pending.id);
   const then = v.snapshot.resourcePolicies[pending.id];
   if (then === undefined && pending.alwaysHasPolicy) return [...stored];
-  return then === undefined ? others : [...others, asEntry(then)];
+  return then === undefined || !hasStatements(then) ? others : [...others, asEntry(then)];
+}
+
+/**
+ * False for a document whose Statement is an empty list: SNS keeps one after RemovePermission took
+ * a topic's last statement, and it grants nothing — no policy (the engine would reject it as a document).
+ */
+function hasStatements(json: string): boolean {
+  try {
+    const s = (JSON.parse(json) as { Statement?: unknown }).Statement;
+    return !(Array.isArray(s) && s.length === 0);
+  } catch {
+    return true;
+  }
 }

@@ -2,7 +2,7 @@
  * The data plane's view of an account at one generation: everything authentication and
  * authorization read (access keys, each principal's policy rows, roles for AssumeRole, and the
  * resource policies of the account's resources — S3 bucket policies, SQS queue policies, KMS key
- * policies, ECR repository policies).
+ * policies, ECR repository policies, SNS topic policies).
  * With eventual consistency on, the Durable Object keeps the snapshot of each generation that
  * may still be the visible one, so a request sees exactly one whole generation, never half a change.
  */
@@ -16,6 +16,7 @@ import { bucketPoliciesOf } from "../store/s3-buckets";
 import { queuePoliciesOf } from "../store/sqs-queues";
 import { keyPoliciesOf } from "../store/kms-keys";
 import { repositoryPoliciesOf } from "../store/ecr-repositories";
+import { topicPoliciesOf } from "../store/sns";
 import { s3BucketArn } from "../lib/arn";
 import { loadOrgChain, type ChainRow } from "../store/org-organizations";
 
@@ -91,6 +92,7 @@ export async function captureSnapshot(db: Db, accountId: string): Promise<Accoun
     queuePoliciesOf(db, accountId),
     keyPoliciesOf(db, accountId),
     repositoryPoliciesOf(db, accountId),
+    topicPoliciesOf(db, accountId),
   ]);
   snap.org = org;
   for (const [bucket, policy] of bucketPolicies) snap.resourcePolicies![s3BucketArn(bucket)] = policy;

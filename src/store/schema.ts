@@ -747,6 +747,8 @@ export const snsTopics = sqliteTable(
     /** JSON object of the settable attributes but Policy, as strings (SNS's wire form) */
     attributes: text("attributes").notNull(),
     policy: text("policy").notNull(),
+    /** the owner account's generation of the last policy change made while it lagged (migrations/0025); NULL: in force */
+    policyGeneration: integer("policy_generation"),
     /** JSON object of the topic's tags */
     tags: text("tags").notNull(),
   },

@@ -2,11 +2,14 @@
  * SNS topics and subscriptions (D1 tables `sns_topics`, `sns_subscriptions`; migrations/0019_sns.sql).
  * Topics are regional, keyed by (account, region, name). A subscription is kept with its topic's
  * account, so deleting a topic (one batch) or its account takes its subscriptions along. SNS writes
- * are effect `none`: single statements, or one batch where two tables change together.
+ * are effect `none`: single statements, or one batch where two tables change together — except
+ * topic-policy changes: `permissions` writes through the write batch, which moves the owner
+ * account's generation (eventual consistency: `policyGeneration`, as SQS's queue policies).
  */
 import { sql } from "drizzle-orm";
 import { all, bare, first, isUniqueViolation, selectList, statement, type Db } from "./db";
-import { snsSubscriptions, snsTopics } from "./schema";
+import { accounts, snsSubscriptions, snsTopics } from "./schema";
+import { writeBatch, type Write } from "./write";
 
 export interface TopicKey {
   accountId: string;
@@ -19,6 +22,8 @@ export interface TopicRow extends TopicKey {
   /** settable attributes but Policy, as SNS writes them (strings) */
   attributes: Record<string, string>;
   policy: string;
+  /** the owner account's generation of a policy change made while it lagged (not yet in force for the data plane) */
+  policyGeneration?: number;
   tags: Record<string, string>;
 }
 
@@ -47,6 +52,7 @@ interface RawTopic {
   createdAt: number;
   attributes: string;
   policy: string;
+  policyGeneration: number | null;
   tags: string;
 }
 
@@ -81,7 +87,11 @@ function stringMap(json: string): Record<string, string> {
   }
 }
 
-const toTopic = (r: RawTopic): TopicRow => ({ ...r, attributes: stringMap(r.attributes), tags: stringMap(r.tags) });
+function toTopic({ policyGeneration, ...r }: RawTopic): TopicRow {
+  const row: TopicRow = { ...r, attributes: stringMap(r.attributes), tags: stringMap(r.tags) };
+  if (typeof policyGeneration === "number") row.policyGeneration = policyGeneration;
+  return row;
+}
 const toSubscription = (r: RawSubscription): SubscriptionRow => ({ ...r, pending: r.pending === 1, attributes: stringMap(r.attributes) });
 
 const topicIs = (k: TopicKey) => sql`${T.accountId} = ${k.accountId} AND ${T.region} = ${k.region} AND ${T.name} = ${k.name}`;
@@ -122,13 +132,39 @@ export async function insertTopic(db: Db, t: TopicRow): Promise<CreateTopicOutco
   }
 }
 
-/** Replaces the topic's attributes and policy; false when the topic is gone. */
-export async function updateTopic(db: Db, t: Pick<TopicRow, keyof TopicKey | "attributes" | "policy">): Promise<boolean> {
-  const r = await statement(
-    db,
-    sql`UPDATE ${T} SET ${bare(T.attributes)} = ${JSON.stringify(t.attributes)}, ${bare(T.policy)} = ${t.policy} WHERE ${topicIs(t)}`,
-  ).run();
+/** Replaces the topic's attributes but Policy (a data-plane write, in force at once); false when the topic is gone. */
+export async function updateTopicAttributes(db: Db, t: Pick<TopicRow, keyof TopicKey | "attributes">): Promise<boolean> {
+  const r = await statement(db, sql`UPDATE ${T} SET ${bare(T.attributes)} = ${JSON.stringify(t.attributes)} WHERE ${topicIs(t)}`).run();
   return r.meta.changes > 0;
+}
+
+/**
+ * Replaces the topic policy through the write batch of a `permissions` action (the account's
+ * generation moves with it). `lagging`: the owner account's eventual consistency is on, so the row
+ * records the generation this change creates for the data plane to wait for; otherwise the policy
+ * is in force at once. False when the topic is gone.
+ */
+export async function updateTopicPolicy(w: Write, t: Pick<TopicRow, keyof TopicKey | "policy">, lagging: boolean): Promise<boolean> {
+  const a = accounts;
+  const generation = lagging ? sql`(SELECT ${a.generation} + 1 FROM ${a} WHERE ${a.id} = ${t.accountId})` : sql`NULL`;
+  const [r] = await writeBatch<{ name: string }>(w, [
+    statement(
+      w.db,
+      sql`UPDATE ${T} SET ${bare(T.policy)} = ${t.policy}, ${bare(T.policyGeneration)} = ${generation}
+          WHERE ${topicIs(t)} RETURNING ${bare(T.name)}`,
+    ),
+  ]);
+  return (r?.results.length ?? 0) > 0;
+}
+
+/** The policies of an account's topics by topic ARN (eventual consistency's snapshots keep them). */
+export async function topicPoliciesOf(db: Db, accountId: string): Promise<Map<string, string>> {
+  const rs = await all<{ region: string; name: string; policy: string }>(
+    db,
+    sql`SELECT ${T.region} AS ${sql.identifier("region")}, ${T.name} AS ${sql.identifier("name")}, ${T.policy} AS ${sql.identifier("policy")}
+      FROM ${T} WHERE ${T.accountId} = ${accountId}`,
+  );
+  return new Map(rs.map((r) => [`arn:aws:sns:${r.region}:${accountId}:${r.name}`, r.policy]));
 }
 
 export async function updateTopicTags(db: Db, k: TopicKey, tags: Record<string, string>): Promise<boolean> {

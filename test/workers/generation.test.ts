@@ -123,6 +123,14 @@ const FIXTURES: Record<string, Fixture> = {
   "kms:PutKeyPolicy": { input: (s) => ({ KeyId: s.keyId, Policy: defaultKeyPolicy(s.account) }) },
   "ecr:SetRepositoryPolicy": { input: (s) => ({ repositoryName: REPO, policyText: repositoryPolicy(s.account) }) },
   "ecr:DeleteRepositoryPolicy": { input: () => ({ repositoryName: REPO }) },
+  // SNS topic policies (issue 17: they follow eventual consistency like queue policies)
+  "sns:SetTopicAttributes": {
+    input: (s) => ({ TopicArn: topicArnOf(s.account), AttributeName: "Policy", AttributeValue: topicPolicy(s.account) }),
+  },
+  "sns:AddPermission": {
+    input: (s) => ({ TopicArn: topicArnOf(s.account), Label: "more", AWSAccountId: ["123456789012"], ActionName: ["Publish"] }),
+  },
+  "sns:RemovePermission": { input: (s) => ({ TopicArn: topicArnOf(s.account), Label: "seeded" }) },
   // federation (issue 19): identity providers decide who may assume roles
   "iam:CreateOpenIDConnectProvider": { input: () => ({ Url: "https://new.example.com", ClientIDList: ["app"] }) },
   "iam:DeleteOpenIDConnectProvider": { input: (s) => ({ OpenIDConnectProviderArn: oidcArn(s) }) },
@@ -217,6 +225,14 @@ const repositoryPolicy = (account: string) =>
     Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: "ecr:BatchGetImage" }],
   });
 
+/** The seed's topic (its policy has a statement labelled "seeded") and a policy for it. */
+const topicArnOf = (account: string) => `arn:aws:sns:us-east-1:${account}:gen-topic`;
+const topicPolicy = (account: string) =>
+  JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { AWS: account }, Action: "sns:Publish", Resource: topicArnOf(account) }],
+  });
+
 const keyOf = (a: RegisteredAction) => `${a.service}:${a.name}`;
 const byKey = new Map(ALL_ACTIONS.map((a) => [keyOf(a), a]));
 const WRITING = ALL_ACTIONS.filter((a) => a.effect === "permissions" || a.effect === "rootKeys" || a.effect === "write");
@@ -288,6 +304,13 @@ async function seed(account: string): Promise<Seeded> {
   const keyId = field((await r("kms:CreateKey", {})).KeyMetadata, "KeyId");
   await r("ecr:CreateRepository", { repositoryName: REPO });
   await r("ecr:SetRepositoryPolicy", { repositoryName: REPO, policyText: repositoryPolicy(account) });
+  await r("sns:CreateTopic", { Name: "gen-topic" });
+  await r("sns:AddPermission", {
+    TopicArn: topicArnOf(account),
+    Label: "seeded",
+    AWSAccountId: ["123456789012"],
+    ActionName: ["Subscribe"],
+  });
   await r("iam:PutUserPermissionsBoundary", { UserName: "bounded", PermissionsBoundary: BOUNDARY });
   await r("iam:PutRolePermissionsBoundary", { RoleName: "r", PermissionsBoundary: BOUNDARY });
   const accessKeyId = field((await r("iam:CreateAccessKey", { UserName: "u" })).AccessKey, "AccessKeyId");

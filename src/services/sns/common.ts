@@ -70,6 +70,10 @@ export function topicTarget(t: TopicRow, extra?: Record<string, string | string[
   const target: AuthzTarget = { resource: arn, resourceAccount: t.accountId, context, deniedMessage: "sns" };
   // RemovePermission of the last statement leaves `"Statement":[]` (written by us, so in this exact form): no policy.
   if (!t.policy.includes('"Statement":[]')) target.resourcePolicies = [{ id: arn, json: t.policy, kind: "resource" }];
+  // A policy change still propagating (the owner lagged): the engine applies the policy in force. A
+  // topic always has a policy, so one absent from the snapshot was created after it: the stored one applies.
+  if (t.policyGeneration !== undefined)
+    target.pendingResourcePolicy = { id: arn, account: t.accountId, generation: t.policyGeneration, alwaysHasPolicy: true };
   return target;
 }
 

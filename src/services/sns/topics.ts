@@ -1,17 +1,23 @@
 /**
  * SNS topics: CreateTopic, DeleteTopic, ListTopics, Get/SetTopicAttributes, AddPermission /
- * RemovePermission, and tags. Metadata in D1 (src/store/sns.ts). Topic policy writes are effect
- * `none` like the rest of SNS: they take effect at once, whatever the account's eventual-consistency mode.
+ * RemovePermission, and tags. Metadata in D1 (src/store/sns.ts). Topic policy writes
+ * (SetTopicAttributes of Policy, AddPermission, RemovePermission) follow the owner account's
+ * eventual-consistency mode exactly as SQS's queue policies do: they are `permissions` writes, and
+ * a change made while the owner lags is enforced only once its generation reaches the data plane
+ * (topicTarget → src/consistency/resource-policies.ts), while GetTopicAttributes — the control
+ * plane — shows it at once. CreateTopic's Policy is in force at once (a new topic has no previous
+ * policy to keep enforcing). The other writes are data-plane writes (effect `none`).
  */
 import { AwsError } from "../../protocol/errors";
-import { defineAction, type ActionContext, type RegisteredAction } from "../action";
+import { defineAction, type ActionContext, type HandlerContext, type RegisteredAction } from "../action";
 import {
   deleteTopic,
   getTopic,
   insertTopic,
   listTopics,
   subscriptionCounts,
-  updateTopic,
+  updateTopicAttributes,
+  updateTopicPolicy,
   updateTopicTags,
   type TopicRow,
 } from "../../store/sns";
@@ -41,6 +47,16 @@ function tagMap(tags: readonly Tag[] | undefined): Record<string, string> {
 function tagLimit(tags: Readonly<Record<string, string>>): AwsError | undefined {
   if (Object.keys(tags).length <= 50) return undefined;
   return new AwsError("TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded", 400);
+}
+
+/**
+ * Writes the topic policy (`permissions`): in a lagging owner account the row records the
+ * generation of the change. A caller of another account (allowed by the topic policy) writes a
+ * policy in force at once: the change is not in its own account's log.
+ */
+async function writePolicy(ctx: HandlerContext, t: TopicRow, policy: string): Promise<void> {
+  const lagging = ctx.caller.consistency !== undefined && ctx.caller.principal.account === t.accountId;
+  if (!(await updateTopicPolicy(ctx.write, { ...t, policy }, lagging))) throw snsErr.topicNotFound();
 }
 
 const requestTags = (tags: Readonly<Record<string, string>>): Record<string, string | string[]> => {
@@ -173,20 +189,24 @@ export const GetTopicAttributes = defineAction({
 export const SetTopicAttributes = defineAction({
   service: "sns",
   name: "SetTopicAttributes",
-  effect: "none",
+  // `permissions`: a Policy changes who can do what (any other attribute moves no generation).
+  effect: "permissions",
   input: {},
   load: loadByTopicArn,
   target: (_i, _ctx, t: TopicRow) => topicTarget(t),
   handler: async (i, ctx, t: TopicRow) => {
     const { AttributeName: name = "", AttributeValue: value = "" } = i as { AttributeName?: string; AttributeValue?: string };
-    const next = { ...t, attributes: { ...t.attributes } };
     // An empty Policy restores the default one (unconfirmed; AWS refuses an empty document otherwise).
-    if (name === "Policy") next.policy = value === "" ? defaultTopicPolicy(topicArn(t), t.accountId) : validateTopicPolicy(value);
-    else if (value === "" && name !== "DisplayName") {
+    if (name === "Policy") {
+      await writePolicy(ctx, t, value === "" ? defaultTopicPolicy(topicArn(t), t.accountId) : validateTopicPolicy(value));
+      return {};
+    }
+    const attributes = { ...t.attributes };
+    if (value === "" && name !== "DisplayName") {
       checkTopicAttribute(name, "", isFifoTopic(t), false);
-      delete next.attributes[name];
-    } else next.attributes[name] = checkTopicAttribute(name, value, isFifoTopic(t), false);
-    if (!(await updateTopic(ctx.db, next))) throw snsErr.topicNotFound();
+      delete attributes[name];
+    } else attributes[name] = checkTopicAttribute(name, value, isFifoTopic(t), false);
+    if (!(await updateTopicAttributes(ctx.db, { ...t, attributes }))) throw snsErr.topicNotFound();
     return {};
   },
 });
@@ -194,14 +214,17 @@ export const SetTopicAttributes = defineAction({
 export const AddPermission = defineAction({
   service: "sns",
   name: "AddPermission",
-  effect: "none",
+  effect: "permissions",
   input: {},
   load: loadByTopicArn,
   target: (_i, _ctx, t: TopicRow) => topicTarget(t),
   handler: async (i, ctx, t: TopicRow) => {
     const input = i as { Label?: string; AWSAccountId?: string[]; ActionName?: string[] };
-    const policy = addPermissionStatement(t.policy, topicArn(t), input.Label ?? "", input.AWSAccountId ?? [], input.ActionName ?? []);
-    if (!(await updateTopic(ctx.db, { ...t, policy }))) throw snsErr.topicNotFound();
+    await writePolicy(
+      ctx,
+      t,
+      addPermissionStatement(t.policy, topicArn(t), input.Label ?? "", input.AWSAccountId ?? [], input.ActionName ?? []),
+    );
     return {};
   },
 });
@@ -209,13 +232,14 @@ export const AddPermission = defineAction({
 export const RemovePermission = defineAction({
   service: "sns",
   name: "RemovePermission",
-  effect: "none",
+  effect: "permissions",
   input: {},
   load: loadByTopicArn,
   target: (_i, _ctx, t: TopicRow) => topicTarget(t),
   handler: async (i, ctx, t: TopicRow) => {
     const policy = removePermissionStatement(t.policy, (i as { Label?: string }).Label ?? "");
-    if (policy !== t.policy && !(await updateTopic(ctx.db, { ...t, policy }))) throw snsErr.topicNotFound();
+    // An unknown label changes nothing: no write, no generation.
+    if (policy !== t.policy) await writePolicy(ctx, t, policy);
     return {};
   },
 });
