@@ -22,6 +22,8 @@ export interface Env {
   IAMLAB_TOKEN_KEY?: string;
   /** How long (ms) an isolate may serve access-key rows and session liveness from memory; writes in the same isolate invalidate at once. Default 1000, 0 = off. */
   IAMLAB_AUTH_CACHE_MS?: string;
+  /** Memory budget (MiB) shared by all the isolate's caches (src/lib/bounded.ts). Default 48: a Worker isolate has 128 MB in all. */
+  IAMLAB_CACHE_MB?: string;
   /** Default eventual-consistency mode of new accounts, JSON: {"mode":"fixed","delayMs":5000} | {"mode":"random","minMs":1000,"maxMs":8000,"seed":7} | {"mode":"off"} (default). */
   IAMLAB_CONSISTENCY?: string;
   /** "true" enables POST /_iamlab/clock (tests and labs shift the sandbox's clock). Never on a shared deploy. */

@@ -33,6 +33,8 @@
  * | last-used memo (services/usage.ts) | key/entity, minute             | the minute                | –        | 20,000 / 4 MiB      | – |
  * | lower-cased context keys (policy/context.ts) | key name             | immutable                 | –        | 4,096               | – |
  *
+ * The byte bounds below are declarations (about 115 MiB in all): the isolate scales them by one factor to
+ * fit IAMLAB_CACHE_MB (default 48 MiB; a Worker isolate has 128 MB), src/lib/bounded.ts setCacheBudget.
  * Misses are not cached (a new key must work at once). Times are real time, not the sandbox clock.
  */
 import { BoundedMap, estimateBytes } from "../lib/bounded";

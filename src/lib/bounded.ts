@@ -20,12 +20,17 @@ export function setBounded<K, V>(map: Map<K, V>, key: K, value: V, max: number):
 export class BoundedMap<K, V> {
   private readonly map = new Map<K, { value: V; bytes: number }>();
   private total = 0;
+  /** The byte bound in force: `declaredBytes` scaled down to the isolate's cache budget (setCacheBudget). */
+  maxBytes: number;
 
   constructor(
     readonly maxEntries: number,
-    readonly maxBytes: number,
+    readonly declaredBytes: number,
     private readonly sizeOf: (value: V, key: K) => number = (v, k) => estimateBytes(k) + estimateBytes(v),
-  ) {}
+  ) {
+    this.maxBytes = Math.floor(declaredBytes * budgetScale);
+    registry.push(this as BoundedMap<unknown, unknown>);
+  }
 
   get size(): number {
     return this.map.size;
@@ -83,6 +88,55 @@ export class BoundedMap<K, V> {
   keys(): IterableIterator<K> {
     return this.map.keys();
   }
+
+  /** Applies a new byte bound, evicting the oldest entries until the cache fits. */
+  rebound(maxBytes: number): void {
+    this.maxBytes = maxBytes;
+    while (this.total > maxBytes) {
+      const oldest = this.map.keys().next();
+      if (oldest.done) break;
+      this.delete(oldest.value);
+    }
+  }
+}
+
+/**
+ * One budget for all the isolate's caches. Each cache declares its own byte bound; together they
+ * would pass a Worker's 128 MB memory limit, so the isolate scales every bound by the same factor
+ * to fit `IAMLAB_CACHE_MB` (src/index.ts applies it on the first request). Caches created later
+ * (module-level ones are created at import) take the same factor.
+ */
+const registry: BoundedMap<unknown, unknown>[] = [];
+let budgetScale = 1;
+
+/** The caches' shared budget (MiB) when IAMLAB_CACHE_MB is unset or not a positive number. */
+export const DEFAULT_CACHE_MB = 48;
+
+/** IAMLAB_CACHE_MB as bytes. */
+export function cacheBudgetBytes(raw: string | undefined): number {
+  const mb = Number(raw);
+  return (raw && Number.isFinite(mb) && mb > 0 ? mb : DEFAULT_CACHE_MB) * 1024 * 1024;
+}
+
+/** Scales every cache's byte bound so their sum is at most `bytes` (never above what each declared). */
+export function setCacheBudget(bytes: number): { declared: number; budget: number; scale: number } {
+  const declared = registry.reduce((n, m) => n + m.declaredBytes, 0);
+  budgetScale = declared > 0 ? Math.min(1, bytes / declared) : 1;
+  for (const m of registry) m.rebound(Math.floor(m.declaredBytes * budgetScale));
+  return { declared, budget: bytes, scale: budgetScale };
+}
+
+/** The caches' bytes in use and their bounds (health and tests). */
+export function cacheUsage(): { caches: number; bytes: number; maxBytes: number; declaredBytes: number } {
+  return registry.reduce(
+    (u, m) => ({
+      caches: u.caches + 1,
+      bytes: u.bytes + m.bytes,
+      maxBytes: u.maxBytes + m.maxBytes,
+      declaredBytes: u.declaredBytes + m.declaredBytes,
+    }),
+    { caches: 0, bytes: 0, maxBytes: 0, declaredBytes: 0 },
+  );
 }
 
 /**

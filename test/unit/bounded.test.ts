@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BoundedMap, estimateBytes, setBounded } from "../../src/lib/bounded";
+import { BoundedMap, cacheBudgetBytes, cacheUsage, estimateBytes, setBounded, setCacheBudget } from "../../src/lib/bounded";
 import { readCacheKey } from "../../src/services/read-cache";
 import type { Caller } from "../../src/auth/caller";
 
@@ -74,5 +74,35 @@ describe("readCacheKey", () => {
     expect(readCacheKey(caller, "ListUsers", { PathPrefix: "/a/" })).toBe(readCacheKey(caller, "ListUsers", { PathPrefix: "/a/" }));
     expect(readCacheKey(caller, "ListUsers", { PathPrefix: "/a/" })).not.toBe(readCacheKey(caller, "ListUsers", { PathPrefix: "/b/" }));
     expect(readCacheKey(caller, "ListUsers", { PathPrefix: "x".repeat(5_000) })).toBeUndefined();
+  });
+});
+
+describe("one memory budget for every cache (IAMLAB_CACHE_MB)", () => {
+  it("scales each cache's byte bound by the same factor, evicting the oldest entries to fit", () => {
+    const a = new BoundedMap<string, string>(1000, 8000, (v) => v.length);
+    const b = new BoundedMap<string, string>(1000, 24_000, (v) => v.length);
+    for (let i = 0; i < 8; i++) a.set(`k${i}`, "x".repeat(900));
+    expect(a.bytes).toBe(7200);
+    // Half of what all caches (these and the modules' own) declare: every bound halves.
+    const r = setCacheBudget(cacheUsage().declaredBytes / 2);
+    expect(r.scale).toBe(0.5);
+    expect(a.maxBytes).toBe(4000);
+    expect(b.maxBytes).toBe(12_000);
+    expect(cacheUsage().maxBytes).toBeLessThanOrEqual(r.declared / 2);
+    expect(a.bytes).toBeLessThanOrEqual(a.maxBytes);
+    expect(a.get("k7")).toBeDefined(); // the newest entries stay
+    expect(a.get("k0")).toBeUndefined();
+    // A cache created later takes the same factor; a larger budget never lifts a bound above its declaration.
+    const c = new BoundedMap<string, string>(10, 10_000);
+    expect(c.maxBytes).toBeLessThan(10_000);
+    setCacheBudget(Number.MAX_SAFE_INTEGER);
+    expect([a.maxBytes, b.maxBytes, c.maxBytes]).toEqual([8000, 24_000, 10_000]);
+  });
+
+  it("IAMLAB_CACHE_MB: MiB, 48 when unset or invalid", () => {
+    expect(cacheBudgetBytes("64")).toBe(64 * 1024 * 1024);
+    expect(cacheBudgetBytes(undefined)).toBe(48 * 1024 * 1024);
+    expect(cacheBudgetBytes("lots")).toBe(48 * 1024 * 1024);
+    expect(cacheBudgetBytes("0")).toBe(48 * 1024 * 1024);
   });
 });
