@@ -46,3 +46,24 @@ export function deployRefusal(env: DeployEnv): string | undefined {
   }
   return refusal;
 }
+
+/**
+ * What `npm run deploy:check` refuses in a deploy configuration's [vars] (wrangler.toml, uploaded
+ * in plain text and shown in the dashboard): a secret there at all (it belongs in `wrangler secret
+ * put`), the local marker, the test clock. `warnings` are printed and do not fail the check.
+ */
+export function deployConfigProblems(vars: Record<string, unknown>): { errors: string[]; warnings: string[] } {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  for (const name of SECRET_VARS)
+    if (name in vars) {
+      const documented = vars[name] === LOCAL_DEFAULTS[name] ? " (and it is the documented local default)" : "";
+      errors.push(`${name} is in [vars]${documented}: vars are public. Remove it and run: wrangler secret put ${name}`);
+    }
+  if ("IAMLAB_LOCAL" in vars)
+    errors.push("IAMLAB_LOCAL is in [vars]: it marks local serving and would let a deploy serve the documented secrets.");
+  if (vars.IAMLAB_TEST_CLOCK === "true")
+    errors.push("IAMLAB_TEST_CLOCK is true in [vars]: a shared deploy must not let the admin token move every account's clock.");
+  if (vars.IAMLAB_RATE_LIMITS === "off") warnings.push("IAMLAB_RATE_LIMITS is off: one learner's loop can slow down everyone.");
+  return { errors, warnings };
+}
