@@ -37,5 +37,7 @@ export interface Env {
   IAMLAB_MAX_ACCOUNTS?: string;
   /** Cap on the S3 object bytes one account stores (all its buckets); default 1 GiB. */
   IAMLAB_MAX_ACCOUNT_STORAGE_BYTES?: string;
+  /** Cap on the messages one SQS queue holds; default 100,000. */
+  IAMLAB_MAX_QUEUE_MESSAGES?: string;
   // --- end hosted ---
 }

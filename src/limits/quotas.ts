@@ -6,7 +6,7 @@
  */
 import { sql } from "drizzle-orm";
 import { first, type Db } from "../store/db";
-import { accounts, s3MultipartParts, s3Objects } from "../store/schema";
+import { accounts, s3Buckets, s3MultipartParts, s3Objects } from "../store/schema";
 import { AwsError } from "../protocol/errors";
 
 export const DEFAULT_MAX_ACCOUNTS = 10_000;
@@ -60,4 +60,14 @@ export async function checkStorageRoom(
       `The bucket owner's account stores ${used} bytes; this write of ${adding} bytes would pass the sandbox's limit of ${cap} bytes per account (IAMLAB_MAX_ACCOUNT_STORAGE_BYTES). Delete objects or abort multipart uploads first.`,
       400,
     );
+}
+
+/** S3's default quota of general purpose buckets per account ("General purpose bucket quotas", S3 User Guide). */
+export const S3_BUCKETS_PER_ACCOUNT = 10_000;
+
+/** Before CreateBucket: S3's TooManyBuckets (400) once the account owns its quota of buckets. Checked, not reserved. */
+export async function checkBucketQuota(db: Db, account: string): Promise<void> {
+  const row = await first<{ n: number }>(db, sql`SELECT COUNT(*) AS n FROM ${s3Buckets} WHERE ${s3Buckets.accountId} = ${account}`);
+  if ((row?.n ?? 0) >= S3_BUCKETS_PER_ACCOUNT)
+    throw new AwsError("TooManyBuckets", "You have attempted to create more buckets than allowed", 400);
 }

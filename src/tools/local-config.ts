@@ -27,6 +27,7 @@ export const TEST_VARS: Record<string, string> = {
   IAMLAB_RATE_LIMITS: "",
   IAMLAB_MAX_ACCOUNTS: "",
   IAMLAB_MAX_ACCOUNT_STORAGE_BYTES: "",
+  IAMLAB_MAX_QUEUE_MESSAGES: "",
   // --- end hosted ---
 };
 
@@ -119,7 +120,7 @@ export function configErrors(vars: Record<string, string>): string[] {
   // --- hosted (issue 22) ---
   const limits = parseRateLimits(vars.IAMLAB_RATE_LIMITS);
   if (typeof limits === "string") errs.push(limits);
-  for (const k of ["IAMLAB_MAX_ACCOUNTS", "IAMLAB_MAX_ACCOUNT_STORAGE_BYTES"]) {
+  for (const k of ["IAMLAB_MAX_ACCOUNTS", "IAMLAB_MAX_ACCOUNT_STORAGE_BYTES", "IAMLAB_MAX_QUEUE_MESSAGES"]) {
     const v = vars[k];
     if (v !== undefined && v !== "" && !/^[1-9]\d*$/.test(v)) errs.push(`${k} must be a whole number above 0 (got ${JSON.stringify(v)}).`);
   }

@@ -19,7 +19,14 @@ import {
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { CreateBucketCommand, ListBucketsCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { ListQueuesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  CreateQueueCommand,
+  ListQueuesCommand,
+  ReceiveMessageCommand,
+  DeleteMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 import { LambdaClient, ListFunctionsCommand } from "@aws-sdk/client-lambda";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { accountCreds, adminFetch, createAccount, iam, rawSigned, sts, url, type Creds } from "../helpers/sandbox";
@@ -150,6 +157,7 @@ describe("a sandbox with low per-IP limits and small caps", () => {
         IAMLAB_RATE_LIMITS: JSON.stringify({ sourceIp: { perSecond: 0.001, burst: 4 }, adminFailures: { perSecond: 0.001, burst: 3 } }),
         IAMLAB_MAX_ACCOUNTS: "3",
         IAMLAB_MAX_ACCOUNT_STORAGE_BYTES: "1000",
+        IAMLAB_MAX_QUEUE_MESSAGES: "2",
       },
     });
   });
@@ -170,6 +178,17 @@ describe("a sandbox with low per-IP limits and small caps", () => {
     );
     expect(e.message).toMatch(/IAMLAB_MAX_ACCOUNT_STORAGE_BYTES/);
     await s3.send(new PutObjectCommand({ Bucket: "capped", Key: "a", Body: "z".repeat(300) })).catch(() => undefined);
+
+    // A queue holds at most IAMLAB_MAX_QUEUE_MESSAGES messages: SQS's OverLimit (403), room again once one is deleted.
+    const sqs = new SQSClient(opts(accountCreds(a), sb.url));
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "capped" }));
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "1" }));
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "2" }));
+    const full = await expectAwsError(sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "3" })), "OverLimit", 403);
+    expect(full.message).toMatch(/IAMLAB_MAX_QUEUE_MESSAGES/);
+    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1 }));
+    await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: got.Messages![0]!.ReceiptHandle! }));
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "3" }));
 
     // The default account (created on the first request) and `a` count: one more fits, then 409.
     await createAccount({}, server());
