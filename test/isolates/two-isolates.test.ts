@@ -130,6 +130,26 @@ describe("two isolates on the same state", () => {
     expect(await msUntilRefused(viaB)).toBeLessThanOrEqual(TTL_MS + SLACK_MS);
   });
 
+  it("a write through B with a key deleted through A is refused at once, even while B still has the key cached", async () => {
+    const u = await userWithKey({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: ["iam:GetUser", "iam:CreateUser", "iam:TagUser"], Resource: "*" }],
+    });
+    await iamAt(urlB, u.creds).send(new GetUserCommand({})); // B caches the key row
+    await iamAt(urlA, root).send(new DeleteAccessKeyCommand({ UserName: u.name, AccessKeyId: u.creds.accessKeyId }));
+    const e = await iamAt(urlB, u.creds)
+      .send(new CreateUserCommand({ UserName: `${u.name}-stale` }))
+      .then(
+        () => undefined,
+        (err: { name?: string; $metadata?: { httpStatusCode?: number } }) => err,
+      );
+    expect({ code: e?.name, status: e?.$metadata?.httpStatusCode }).toEqual({ code: "InvalidClientTokenId", status: 403 });
+    // Nothing was written.
+    await expect(iamAt(urlA, root).send(new GetUserCommand({ UserName: `${u.name}-stale` }))).rejects.toMatchObject({
+      name: "NoSuchEntityException",
+    });
+  });
+
   it("a deactivated access key stops working through B within the bound", async () => {
     const u = await userWithKey(allow("iam:GetUser"));
     const viaB = () => iamAt(urlB, u.creds).send(new GetUserCommand({}));
