@@ -110,7 +110,8 @@ export function handlerContext(def: RegisteredAction, ctx: ActionContext): Handl
  */
 function writeCredentialOf(caller: ActionContext["caller"]): WriteCredential | undefined {
   if (caller.consistency) return undefined;
-  if (!caller.session) return caller.accessKeyId.startsWith("AKIA") ? { accessKeyId: caller.accessKeyId } : undefined;
+  // A key row this request read from D1 itself is as fresh as the write; one from the cache is re-checked.
+  if (!caller.session) return caller.keyFromCache ? { accessKeyId: caller.accessKeyId } : undefined;
   if (!caller.entityId) return undefined;
   return caller.principal.kind === "assumedRole"
     ? { roleId: caller.entityId }
