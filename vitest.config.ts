@@ -63,6 +63,17 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      // --- hosted (issue 22): two Worker isolates on the same D1 / Durable Object state (its own Miniflare) ---
+      {
+        test: {
+          name: "isolates",
+          environment: "node",
+          include: ["test/isolates/**/*.test.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+        },
+      },
+      // --- end hosted ---
     ],
   },
 });

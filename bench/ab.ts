@@ -6,6 +6,7 @@
  * BENCH_ONLY=s3 runs the baseline and the S3 calls only (GetObject 1 KB as a user allowed by the
  * bucket policy alone, PutObject 1 KB, ListObjectsV2 of 1,000 keys); BENCH_ONLY=iam the IAM/STS ones.
  */
+import { UNTHROTTLED_RATE_LIMITS } from "../src/tools/local-config";
 import { startSandbox } from "../src/tools/sandbox";
 import { startBaseline } from "./lib/instances";
 import { runLoad } from "./lib/load";
@@ -19,7 +20,7 @@ const SECONDS = Number(process.env.BENCH_DURATION ?? 3);
 const CONNS = Number(process.env.BENCH_CONNECTIONS ?? 1);
 const ONLY = process.env.BENCH_ONLY;
 
-const sb = await startSandbox({ port: 0, persistTo: false });
+const sb = await startSandbox({ port: 0, persistTo: false, vars: { IAMLAB_RATE_LIMITS: UNTHROTTLED_RATE_LIMITS } });
 const base = await startBaseline();
 try {
   const fx = await seed(sb.url);

@@ -8,6 +8,7 @@
  *    isolate; one D1 query re-reads instance → association → profile → role each time).
  * Prints req/s and latency percentiles at 1 and 8 connections. Nothing is written to bench/results/.
  */
+import { UNTHROTTLED_RATE_LIMITS } from "../src/tools/local-config";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { Hash } from "@smithy/hash-node";
 import {
@@ -57,7 +58,7 @@ function row(name: string, c: number, r: LoadResult): string {
   return `| ${name} | ${c} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} |`;
 }
 
-const sandbox = await startSandbox({ port: 0, persistTo: false });
+const sandbox = await startSandbox({ port: 0, persistTo: false, vars: { IAMLAB_RATE_LIMITS: UNTHROTTLED_RATE_LIMITS } });
 try {
   const url = sandbox.url;
   const res = await fetch(`${url}/_iamlab/accounts`, {

@@ -15,6 +15,7 @@ import { CreateRoleCommand, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { CreateFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { startSandbox } from "../src/tools/sandbox";
+import { UNTHROTTLED_RATE_LIMITS } from "../src/tools/local-config";
 import { startCounting } from "./lib/instances";
 import { runLoad, type LoadResult } from "./lib/load";
 import { signS3 } from "./lib/s3";
@@ -99,7 +100,7 @@ function row(name: string, c: number, r: LoadResult, base?: LoadResult): string 
   return `| ${name} | ${c} | ${r.rps.toFixed(0)}${ratio} | ${r.p50.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} |`;
 }
 
-const sandbox = await startSandbox({ port: 0, persistTo: false });
+const sandbox = await startSandbox({ port: 0, persistTo: false, vars: { IAMLAB_RATE_LIMITS: UNTHROTTLED_RATE_LIMITS } });
 const counting = await startCounting();
 try {
   const reqs = await seed(sandbox.url);

@@ -7,6 +7,7 @@
  * Prints one line `BENCH_READY {"sandbox":url,"baseline":url,"counting":url}` and then waits;
  * SIGTERM/SIGINT dispose everything.
  */
+import { UNTHROTTLED_RATE_LIMITS } from "../src/tools/local-config";
 import { startSandbox } from "../src/tools/sandbox";
 import { startBaseline, startCounting, type Instance } from "./lib/instances";
 
@@ -26,7 +27,7 @@ process.stdin.on("end", () => void stop(0));
 process.stdin.resume();
 
 try {
-  const sandbox = await startSandbox({ port: 0, persistTo: false });
+  const sandbox = await startSandbox({ port: 0, persistTo: false, vars: { IAMLAB_RATE_LIMITS: UNTHROTTLED_RATE_LIMITS } });
   stops.push(() => sandbox.stop());
   const baseline: Instance = await startBaseline();
   stops.push(() => baseline.stop());

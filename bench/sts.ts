@@ -4,6 +4,7 @@
  * the first request of a new session in an isolate, which pays the SessionsDO round trip).
  * Run: npx tsx bench/sts.ts  (starts its own sandbox; or IAMLAB_BENCH_URL=http://… to reuse one)
  */
+import { UNTHROTTLED_RATE_LIMITS } from "../src/tools/local-config";
 import { performance } from "node:perf_hooks";
 import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand } from "@aws-sdk/client-sts";
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   let sandbox: Sandbox | undefined;
   let url = process.env.IAMLAB_BENCH_URL;
   if (!url) {
-    sandbox = await startSandbox({ port: 0, persistTo: false });
+    sandbox = await startSandbox({ port: 0, persistTo: false, vars: { IAMLAB_RATE_LIMITS: UNTHROTTLED_RATE_LIMITS } });
     url = sandbox.url;
   }
   try {

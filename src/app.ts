@@ -44,8 +44,21 @@ import { ownDecision } from "./admin/my-decisions";
 import { REQUEST_LOG_MARKER, type RequestLogEntry } from "./lib/request-log";
 import { WORKLOAD_CREDENTIALS_PATH, workloadCredentials } from "./workloads/credentials";
 import { registerIdpPublicRoutes } from "./admin/idp";
+// --- hosted (issue 22) ---
+import { enforceRateLimit, enforceSourceIp, noteFailedAuthentication } from "./limits/enforce";
+import { Throttled, throttlingErrorFor } from "./limits/throttling-errors";
+import { deployRefusal } from "./limits/deploy-safety";
+// --- end hosted ---
 
 export const app = new Hono<{ Bindings: Env }>();
+
+// --- hosted (issue 22): a deploy with the documented local secrets serves nothing (src/limits/deploy-safety.ts) ---
+app.use("*", async (c, next) => {
+  const refusal = deployRefusal(c.env);
+  if (refusal) return new Response(refusal, { status: 503, headers: { "content-type": "text/plain; charset=utf-8" } });
+  await next();
+});
+// --- end hosted ---
 
 // Unauthenticated: readiness probes (before the admin API's token check).
 app.get("/_iamlab/health", (c) => health(c.env, () => ensureBootstrapped(c.env)));
@@ -180,7 +193,7 @@ function actionContext(
   const request: RequestInfo = {
     requestId,
     now: t,
-    sourceIp: raw.headers.get("cf-connecting-ip") ?? "127.0.0.1",
+    sourceIp: sourceIpOf(raw),
     region,
     userAgent: raw.headers.get("user-agent") ?? "",
     secureTransport: url.protocol === "https:",
@@ -215,22 +228,41 @@ async function authenticated(
   const raw = c.req.raw;
   const t = now();
   const db = getDb(c.env.DB);
+  // Rate limits (issue 22): per source IP for requests without a valid identity, per account and key after.
+  const sourceIp = sourceIpOf(raw);
+  const background = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
+  enforceSourceIp(c.env, sourceIp);
   if (parsed === null && anonymousService) {
     const payload = await anonymousPayload({ method: raw.method, url, headers: raw.headers }, body);
-    return { ctx: actionContext(c, db, anonymousCaller(), requestId, t, ANONYMOUS_REGION, url), service: anonymousService, payload };
+    const ctx = actionContext(c, db, anonymousCaller(), requestId, t, ANONYMOUS_REGION, url);
+    await enforceRateLimit(c.env, db, ctx.caller, sourceIp, authCacheTtl(c.env), background);
+    return { ctx, service: anonymousService, payload };
   }
-  const { caller, signature, payload } = await authenticate(
-    { method: raw.method, url, headers: raw.headers, ...clientAcceptEncoding(raw) },
-    body,
-    db,
-    sessionResolverFor(c.env),
-    dataPlaneFor(c.env),
-    t,
-    authCacheTtl(c.env),
-    (p) => c.executionCtx.waitUntil(p),
-    parsed,
-  );
+  let authn: Awaited<ReturnType<typeof authenticate>>;
+  try {
+    authn = await authenticate(
+      { method: raw.method, url, headers: raw.headers, ...clientAcceptEncoding(raw) },
+      body,
+      db,
+      sessionResolverFor(c.env),
+      dataPlaneFor(c.env),
+      t,
+      authCacheTtl(c.env),
+      background,
+      parsed,
+    );
+  } catch (e) {
+    if (e instanceof AwsError && e.status < 500) noteFailedAuthentication(c.env, sourceIp);
+    throw e;
+  }
+  const { caller, signature, payload } = authn;
+  await enforceRateLimit(c.env, db, caller, sourceIp, authCacheTtl(c.env), background);
   return { ctx: actionContext(c, db, caller, requestId, t, signature.region, url, signature), service: signature.service, payload };
+}
+
+/** The client's address as Cloudflare reports it (locally Miniflare's, else loopback). */
+function sourceIpOf(raw: Request): string {
+  return raw.headers.get("cf-connecting-ip") ?? "127.0.0.1";
 }
 
 /** The client's own Accept-Encoding, which the runtime keeps in `cf` when it rewrites the header (see RawRequest). */
@@ -370,7 +402,8 @@ async function handleModel(
     if (ctx.responseHeaders) Object.assign(res.headers, ctx.responseHeaders);
     return send(res, ctx.explain ? ctx.decisionId : undefined, ctx.caller.consistency?.pending);
   } catch (e) {
-    const err = e instanceof AwsError ? e : internal(e, requestId);
+    // A throttled request gets its service's own answer (SlowDown, TooManyRequestsException …: issue 22).
+    const err = e instanceof Throttled ? throttlingErrorFor(model.metadata.service) : e instanceof AwsError ? e : internal(e, requestId);
     if (log) noteError(log, ctx, err);
     // Accounts whose lab opted in: the denial's one-line reason after AWS's message.
     if (ctx?.decisionId) await explainDenial(c.env, ctx, err).catch(() => {});

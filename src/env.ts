@@ -30,4 +30,16 @@ export interface Env {
   IAMLAB_TEST_CLOCK?: string;
   /** Set (by `npm start -- --verbose`): the Worker writes one request-log line per AWS request (src/lib/request-log.ts). */
   IAMLAB_REQUEST_LOG?: string;
+  // --- hosted (issue 22) ---
+  /** Rate limits (src/limits/config.ts): unset = the documented defaults, "off", or JSON {"account":{"perSecond":20,"burst":100},"accessKey":…,"sourceIp":…,"adminFailures":…}. */
+  IAMLAB_RATE_LIMITS?: string;
+  /** "true" when served locally (startSandbox sets it): a Worker without it is a deploy and refuses the documented local secrets. */
+  IAMLAB_LOCAL?: string;
+  /** Sandbox-wide cap on the number of accounts (admin API creates); default 10,000. */
+  IAMLAB_MAX_ACCOUNTS?: string;
+  /** Cap on the S3 object bytes one account stores (all its buckets); default 1 GiB. */
+  IAMLAB_MAX_ACCOUNT_STORAGE_BYTES?: string;
+  /** Cap on the messages one SQS queue holds; default 100,000. */
+  IAMLAB_MAX_QUEUE_MESSAGES?: string;
+  // --- end hosted ---
 }

@@ -4,6 +4,7 @@
  * loop builds of the real Worker (bundled by sandbox.ts's own bundle()). Miniflare options mirror
  * startSandbox's; keep them in step with it.
  */
+import { UNTHROTTLED_RATE_LIMITS } from "../../src/tools/local-config";
 import { Miniflare } from "miniflare";
 import path from "node:path";
 import { applyMigrations, bundle, LOCAL_DEFAULTS, ROOT } from "../../src/tools/sandbox";
@@ -53,7 +54,7 @@ async function startWrapped(entry: string, inspectorPort?: number): Promise<Inst
   const mf = new Miniflare({
     modules: [{ type: "ESModule", path: path.join(ROOT, entry.replace(/\.ts$/, ".js")), contents: script }],
     ...COMPAT,
-    bindings: { ...LOCAL_DEFAULTS },
+    bindings: { ...LOCAL_DEFAULTS, IAMLAB_LOCAL: "true", IAMLAB_RATE_LIMITS: UNTHROTTLED_RATE_LIMITS },
     d1Databases: { DB: "00000000-0000-0000-0000-000000000000" },
     r2Buckets: { OBJECTS: "iamlab-objects" },
     durableObjects: {

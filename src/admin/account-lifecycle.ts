@@ -18,6 +18,7 @@ import { ensureDefaultAccount, resetAccount, restoreRootKey } from "../store/acc
 import { setConsistency } from "../consistency/client";
 import { accountQueueIds } from "../store/sqs-queues";
 import type { Db } from "../store/db";
+import { forgetAccountRateLimits } from "../limits/enforce"; // hosted (issue 22)
 
 /**
  * SQS: the messages of the account's queues live in one Durable Object per queue, named by an id
@@ -35,6 +36,7 @@ export async function queueStateOf(env: Env, db: Db, accountId: string): Promise
 export async function forgetAccountState(env: Env, accountId: string): Promise<void> {
   afterAdminChange(accountId);
   forgetDecisions(accountId);
+  forgetAccountRateLimits(accountId); // hosted (issue 22)
   await Promise.all([
     sessionsStub(env, accountId).forget(),
     consistencyStub(env, accountId).forget(),

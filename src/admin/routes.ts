@@ -19,6 +19,13 @@ import { defaultConsistency } from "../consistency/defaults";
 import { forgetAccountState, queueStateOf, resetAccountState } from "./account-lifecycle";
 import { createLearner, learnerSnippets, parseLearner } from "./onboarding";
 import { registerIdpAdminRoutes } from "./idp";
+// --- hosted (issue 22) ---
+import { adminLockout, noteAdminFailure, sandboxRateLimits } from "../limits/rate-limiter";
+import { parseAccountRateLimits, readStoredRateLimits } from "../limits/config";
+import { forgetAccountRateLimits } from "../limits/enforce";
+import { getAccountRateLimits, setAccountRateLimits } from "../store/account-limits";
+import { accountCap, countAccounts } from "../limits/quotas";
+// --- end hosted ---
 
 export const admin = new Hono<{ Bindings: Env }>();
 
@@ -77,8 +84,23 @@ admin.use("*", async (c, next) => {
   const token = c.env.IAMLAB_ADMIN_TOKEN;
   if (!token) return json(404, { error: "AdminApiDisabled", message: "The admin API is disabled: set IAMLAB_ADMIN_TOKEN." });
   const auth = c.req.header("authorization") ?? "";
-  if (!auth.startsWith("Bearer ") || !timingSafeEqual(auth.slice(7), token))
+  // Failed attempts are limited per source IP (issue 22): guessing the token takes forever.
+  const ip = c.req.header("cf-connecting-ip") ?? "127.0.0.1";
+  const limits = sandboxRateLimits(c.env);
+  const wait = adminLockout(limits, ip, Date.now());
+  if (wait !== undefined)
+    return new Response(
+      JSON.stringify({ error: "TooManyRequests", message: `Too many failed admin attempts from ${ip}; retry in ${wait} s.` }),
+      {
+        status: 429,
+        headers: { "content-type": "application/json", "retry-after": String(wait) },
+      },
+    );
+  // Constant time: the comparison's time depends on the length only.
+  if (!auth.startsWith("Bearer ") || !timingSafeEqual(auth.slice(7), token)) {
+    noteAdminFailure(limits, ip, Date.now());
     return json(401, { error: "Unauthorized", message: "A valid admin bearer token is required." });
+  }
   await next();
 });
 
@@ -97,6 +119,13 @@ admin.post("/accounts", async (c) => {
   if (typeof learner === "string") return json(400, { error: "InvalidLearner", message: learner });
   const db = getDb(c.env.DB);
   const alias = (body.alias as string | undefined) ?? null;
+  // The sandbox-wide cap on accounts (IAMLAB_MAX_ACCOUNTS; issue 22). A race may pass it by a few: it bounds, it does not count exactly.
+  const cap = accountCap(c.env);
+  if ((await countAccounts(db)) >= cap)
+    return json(409, {
+      error: "AccountLimitExceeded",
+      message: `The sandbox holds its maximum of ${cap} accounts (IAMLAB_MAX_ACCOUNTS); delete one first.`,
+    });
   for (let attempt = 0; attempt < 5; attempt++) {
     const id = (body.accountId as string | undefined) ?? newAccountId();
     try {
@@ -161,6 +190,33 @@ admin.patch("/accounts/:id", async (c) => {
   afterAdminChange(id);
   return json(200, { accountId: id, explainDenials: body.explainDenials });
 });
+
+// --- hosted (issue 22): an account's own rate limits ---
+// PUT {"account": {"perSecond": 2, "burst": 5}, "accessKey": "off"}: each replaces the sandbox's rule for this account.
+admin.get("/accounts/:id/limits", async (c) => {
+  const id = c.req.param("id");
+  const row = await getAccountRateLimits(getDb(c.env.DB), id);
+  if (!row) return noSuchAccount(id);
+  return json(200, { accountId: id, sandbox: sandboxRateLimits(c.env), account: readStoredRateLimits(row.json) ?? {} });
+});
+admin.put("/accounts/:id/limits", async (c) => {
+  const id = c.req.param("id");
+  const body = await jsonObject(c.req.raw);
+  if (body instanceof Response) return body;
+  const own = parseAccountRateLimits(body ?? {});
+  if (typeof own === "string") return json(400, { error: "InvalidRequest", message: own });
+  const stored = Object.keys(own).length ? JSON.stringify(own) : null;
+  if (!(await setAccountRateLimits(getDb(c.env.DB), id, stored))) return noSuchAccount(id);
+  forgetAccountRateLimits(id);
+  return json(200, { accountId: id, sandbox: sandboxRateLimits(c.env), account: own });
+});
+admin.delete("/accounts/:id/limits", async (c) => {
+  const id = c.req.param("id");
+  if (!(await setAccountRateLimits(getDb(c.env.DB), id, null))) return noSuchAccount(id);
+  forgetAccountRateLimits(id);
+  return json(200, { accountId: id, sandbox: sandboxRateLimits(c.env), account: {} });
+});
+// --- end hosted ---
 
 admin.delete("/accounts/:id", async (c) => {
   const id = c.req.param("id");

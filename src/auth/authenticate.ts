@@ -62,14 +62,16 @@ async function permanentKey(
   now: number,
   ttl: number,
   background?: (p: Promise<unknown>) => void,
-): Promise<{ key: KeyLookup | undefined; consistency?: CallerConsistency; prefetched?: PolicyRow[] }> {
+): Promise<{ key: KeyLookup | undefined; consistency?: CallerConsistency; prefetched?: PolicyRow[]; fromCache?: boolean }> {
   let prefetched: PolicyRow[] | undefined;
+  let loaded = false; // hosted (issue 22): whether this request read the key row from D1
   const key = await cachedLookup(
     `key:${id}`,
     ttl,
     keyCacheScope,
     async () => {
       const r = await lookupAccessKeyWithPolicies(db, id);
+      loaded = true;
       prefetched = r.policies;
       return r.key;
     },
@@ -78,7 +80,8 @@ async function permanentKey(
   let account: string | undefined;
   let latest: { generation: number; consistencyMode: string } | undefined;
   if (key) {
-    if (!key.consistencyMode || key.consistencyMode === "off") return prefetched && key.userId ? { key, prefetched } : { key };
+    if (!key.consistencyMode || key.consistencyMode === "off")
+      return { ...(prefetched && key.userId ? { key, prefetched } : { key }), ...(loaded ? {} : { fromCache: true }) };
     account = key.accountId;
     latest = { generation: key.generation, consistencyMode: key.consistencyMode };
   } else {
@@ -127,7 +130,7 @@ export async function authenticate(
       if (!snap || !caller.entityId || !(`${kind}/${caller.entityId}` in snap.principals)) throw errors.invalidClientTokenId();
     }
   } else {
-    const { key, consistency, prefetched } = info.accessKeyId.startsWith("ASIA")
+    const { key, consistency, prefetched, fromCache } = info.accessKeyId.startsWith("ASIA")
       ? { key: undefined }
       : await permanentKey(db, dataPlane, info.accessKeyId, now, cacheTtlMs, background);
     if (key?.status !== "Active") throw errors.invalidClientTokenId();
@@ -135,6 +138,7 @@ export async function authenticate(
     caller = callerOfKey(key, consistency?.visibleGeneration ?? key.generation);
     if (consistency) caller.consistency = consistency;
     if (prefetched) caller.prefetchedPolicies = prefetched;
+    if (fromCache) caller.keyFromCache = true; // hosted (issue 22): writes re-check it in D1
   }
   checkTime(info, now);
   await verifySignature(raw, body, info, secret);

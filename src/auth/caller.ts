@@ -22,6 +22,8 @@ export interface Caller {
   prefetchedPolicies?: PolicyRow[];
   /** session of a role/user already deleted in D1 (lagging accounts): valid while the visible snapshot still has it */
   entityDeleted?: boolean;
+  /** hosted (issue 22): the permanent key row came from the isolate's cache (may be stale): writes re-check it in D1 */
+  keyFromCache?: boolean;
 }
 
 export interface CallerConsistency {

@@ -105,6 +105,7 @@ export function encodeRestJsonError(err: AwsError, requestId: string): WireRespo
   return {
     status: err.status,
     headers: { "content-type": "application/json", "x-amzn-requestid": requestId, "x-amzn-errortype": err.code },
-    body: JSON.stringify({ Type: err.type === "Receiver" ? "Service" : "User", message: err.message }),
+    // Modelled error members (Lambda's TooManyRequestsException `Reason` …).
+    body: JSON.stringify({ Type: err.type === "Receiver" ? "Service" : "User", message: err.message, ...err.details }),
   };
 }

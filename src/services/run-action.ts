@@ -9,6 +9,7 @@
  * - the handler writes through `ctx.write`, which carries the action's effect to the store
  *   (src/store/write.ts adds the generation bump to `permissions` / `rootKeys` writes).
  */
+import type { WriteCredential } from "../store/write"; // hosted (issue 22)
 import { changesState, type ActionContext, type AuthzTarget, type HandlerContext, type RegisteredAction } from "./action";
 import type { XmlValue } from "../protocol/xml";
 import { authorizeCall } from "../authz/authorize";
@@ -97,7 +98,26 @@ async function handle(def: RegisteredAction, input: object, ctx: ActionContext, 
 
 /** The context `def`'s handler runs with: `ctx` (the same object) and its write, carrying `def`'s effect. */
 export function handlerContext(def: RegisteredAction, ctx: ActionContext): HandlerContext {
-  return Object.assign(ctx, { write: { db: ctx.db, account: ctx.caller.principal.account, effect: def.effect } });
+  const credential = writeCredentialOf(ctx.caller);
+  return Object.assign(ctx, {
+    write: { db: ctx.db, account: ctx.caller.principal.account, effect: def.effect, ...(credential ? { credential } : {}) },
+  });
+}
+
+/**
+ * hosted (issue 22): what a write re-checks in D1 (src/store/write.ts). Accounts simulating eventual
+ * consistency are left out on purpose: there a deleted key keeps working while the change propagates.
+ */
+function writeCredentialOf(caller: ActionContext["caller"]): WriteCredential | undefined {
+  if (caller.consistency) return undefined;
+  // A key row this request read from D1 itself is as fresh as the write; one from the cache is re-checked.
+  if (!caller.session) return caller.keyFromCache ? { accessKeyId: caller.accessKeyId } : undefined;
+  if (!caller.entityId) return undefined;
+  return caller.principal.kind === "assumedRole"
+    ? { roleId: caller.entityId }
+    : caller.principal.kind === "user"
+      ? { userId: caller.entityId }
+      : undefined;
 }
 
 /** Re-runs a cached read (its load, target and handler: reads only) and caches the fresh result. */

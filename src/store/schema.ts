@@ -27,6 +27,10 @@ export const accounts = sqliteTable("accounts", {
   incarnation: text("incarnation").notNull().default(""),
   /** lab setting: denial messages end with "(iamlab decision <id>: <reason>)" (src/admin/denial-explanations.ts) */
   explainDenials: integer("explain_denials", { mode: "boolean" }).notNull().default(false),
+  // --- hosted (issue 22) ---
+  /** the account's own rate limits, JSON (src/limits/config.ts AccountRateLimits); null = the sandbox's */
+  rateLimits: text("rate_limits"),
+  // --- end hosted ---
 });
 
 export const accessKeys = sqliteTable(

@@ -13,12 +13,40 @@
  */
 import type { ActionEffect } from "../cache/index";
 import type { Db } from "./db";
+import { errors } from "../protocol/errors";
 
 /** Who writes: the D1 handle, the account written, and the effect of the action that writes. */
 export interface Write {
   readonly db: Db;
   readonly account: string;
   readonly effect: ActionEffect;
+  /**
+   * hosted (issue 22): the credential the write is made with, re-checked inside the batch. Another
+   * isolate may still serve a deleted or deactivated key (or a deleted role's session) from its
+   * cache for up to IAMLAB_AUTH_CACHE_MS; reads may be that stale, writes never are.
+   */
+  readonly credential?: WriteCredential;
+}
+
+/** What must still exist, in D1, for a write to run: the caller's permanent key (active), or the role / user behind its session. */
+export interface WriteCredential {
+  accessKeyId?: string;
+  roleId?: string;
+  userId?: string;
+}
+
+// `abs(-9223372036854775808)` raises "integer overflow": a guard's way to abort the batch that
+// cannot be mistaken for the quota guards' "malformed JSON" (src/store/iam-quotas.ts).
+const STALE = "integer overflow";
+
+function credentialGuards(d1: D1Database, c: WriteCredential): D1PreparedStatement[] {
+  const abort = (exists: string) => `SELECT CASE WHEN ${exists} THEN 0 ELSE abs(-9223372036854775808) END AS stale`;
+  const out: D1PreparedStatement[] = [];
+  if (c.accessKeyId)
+    out.push(d1.prepare(abort("EXISTS (SELECT 1 FROM access_keys WHERE access_key_id = ? AND status = 'Active')")).bind(c.accessKeyId));
+  if (c.roleId) out.push(d1.prepare(abort("EXISTS (SELECT 1 FROM roles WHERE role_id = ?)")).bind(c.roleId));
+  if (c.userId) out.push(d1.prepare(abort("EXISTS (SELECT 1 FROM users WHERE user_id = ?)")).bind(c.userId));
+  return out;
 }
 
 /** True for the effects whose writes move the account's generation. */
@@ -33,11 +61,19 @@ export function bumpsGeneration(effect: ActionEffect): boolean {
 export async function writeBatch<T = Record<string, unknown>>(w: Write, stmts: D1PreparedStatement[]): Promise<D1Result<T>[]> {
   if (w.effect === "read" || w.effect === "none") throw new Error(`an action of effect "${w.effect}" may not write IAM state`);
   const d1 = w.db.$client;
-  if (!bumpsGeneration(w.effect)) return d1.batch<T>(stmts);
-  const res = await d1.batch<T>([
-    d1.prepare("UPDATE accounts SET write_mark = total_changes() WHERE id = ?").bind(w.account),
-    ...stmts,
-    d1.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ? AND total_changes() > write_mark + 1").bind(w.account),
-  ]);
-  return res.slice(1, -1);
+  const guards = w.credential ? credentialGuards(d1, w.credential) : [];
+  try {
+    if (!bumpsGeneration(w.effect)) return (await d1.batch<T>([...guards, ...stmts])).slice(guards.length);
+    const res = await d1.batch<T>([
+      ...guards,
+      d1.prepare("UPDATE accounts SET write_mark = total_changes() WHERE id = ?").bind(w.account),
+      ...stmts,
+      d1.prepare("UPDATE accounts SET generation = generation + 1 WHERE id = ? AND total_changes() > write_mark + 1").bind(w.account),
+    ]);
+    return res.slice(guards.length + 1, -1);
+  } catch (e) {
+    // The caller's key was deleted or deactivated (or its session's role or user deleted) meanwhile.
+    if (guards.length && (e instanceof Error ? e.message : String(e)).includes(STALE)) throw errors.invalidClientTokenId();
+    throw e;
+  }
 }

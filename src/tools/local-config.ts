@@ -7,25 +7,44 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 
-/** Documented local defaults (the AWS documentation's example key). Never use them on a deploy. */
-export const LOCAL_DEFAULTS = {
-  IAMLAB_DEFAULT_ACCOUNT_ID: "123456789012",
-  IAMLAB_ROOT_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
-  IAMLAB_ROOT_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-  IAMLAB_ADMIN_TOKEN: "iamlab-local-admin-token",
-  IAMLAB_TOKEN_KEY: "iamlab-local-session-token-key-change-me",
-  IAMLAB_TEST_CLOCK: "true",
-  // One isolate serves everything locally and every write invalidates its account at once, so the
-  // TTL only bounds edits made behind the Worker's back (wrangler d1 execute --local). Deploys keep 1 s.
-  IAMLAB_AUTH_CACHE_MS: "10000",
-} as const;
+// Documented local defaults: in src/lib/local-defaults.ts, which the Worker reads too (a deploy refuses them).
+import { LOCAL_DEFAULTS } from "../lib/local-defaults.ts";
+import { parseRateLimits } from "../limits/config.ts";
+
+export { LOCAL_DEFAULTS };
 
 /**
  * What the test suites run with, whatever the developer's environment or .dev.vars say (CI has
  * neither): the local defaults, and every other IAMLAB_* variable of src/env.ts pinned to unset.
  * (vitest-pool-workers reads .dev.vars for the workers project; these bindings override it.)
  */
-export const TEST_VARS: Record<string, string> = { ...LOCAL_DEFAULTS, IAMLAB_CONSISTENCY: "", IAMLAB_REQUEST_LOG: "" };
+export const TEST_VARS: Record<string, string> = {
+  ...LOCAL_DEFAULTS,
+  IAMLAB_CONSISTENCY: "",
+  IAMLAB_REQUEST_LOG: "",
+  // --- hosted (issue 22) ---
+  IAMLAB_LOCAL: "true",
+  IAMLAB_RATE_LIMITS: "",
+  IAMLAB_MAX_ACCOUNTS: "",
+  IAMLAB_MAX_ACCOUNT_STORAGE_BYTES: "",
+  IAMLAB_MAX_QUEUE_MESSAGES: "",
+  // --- end hosted ---
+};
+
+// --- hosted (issue 22) ---
+/**
+ * Rate limits no test suite or benchmark reaches: they are on by default (also under `npm start`),
+ * so every sandbox the tests and `npm run bench` start sets these; throttling itself is tested with
+ * an account's own low limits (test/integration/hosting.test.ts).
+ */
+export const UNTHROTTLED_RATE_LIMITS = JSON.stringify({
+  account: { perSecond: 1_000_000, burst: 1_000_000 },
+  accessKey: { perSecond: 1_000_000, burst: 1_000_000 },
+  sourceIp: { perSecond: 1_000_000, burst: 1_000_000 },
+  adminFailures: { perSecond: 1_000_000, burst: 1_000_000 },
+});
+TEST_VARS.IAMLAB_RATE_LIMITS = UNTHROTTLED_RATE_LIMITS;
+// --- end hosted ---
 
 export type ConfigSource = "env" | ".dev.vars" | "default";
 
@@ -98,6 +117,14 @@ export function configErrors(vars: Record<string, string>): string[] {
   const ttl = vars.IAMLAB_AUTH_CACHE_MS;
   if (ttl !== undefined && ttl !== "" && !/^\d+$/.test(ttl))
     errs.push(`IAMLAB_AUTH_CACHE_MS must be a whole number of milliseconds (got ${JSON.stringify(ttl)}).`);
+  // --- hosted (issue 22) ---
+  const limits = parseRateLimits(vars.IAMLAB_RATE_LIMITS);
+  if (typeof limits === "string") errs.push(limits);
+  for (const k of ["IAMLAB_MAX_ACCOUNTS", "IAMLAB_MAX_ACCOUNT_STORAGE_BYTES", "IAMLAB_MAX_QUEUE_MESSAGES"]) {
+    const v = vars[k];
+    if (v !== undefined && v !== "" && !/^[1-9]\d*$/.test(v)) errs.push(`${k} must be a whole number above 0 (got ${JSON.stringify(v)}).`);
+  }
+  // --- end hosted ---
   const id = vars.IAMLAB_DEFAULT_ACCOUNT_ID;
   if (id !== undefined && !/^\d{12}$/.test(id)) errs.push(`IAMLAB_DEFAULT_ACCOUNT_ID must be 12 digits (got ${JSON.stringify(id)}).`);
   return errs;

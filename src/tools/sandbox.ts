@@ -141,7 +141,8 @@ function probePort(url: string, onDead: (reason: string) => void): () => void {
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const script = await bundleWorker();
-  const vars: Record<string, string> = { ...LOCAL_DEFAULTS, ...opts.vars };
+  // IAMLAB_LOCAL marks local serving: a Worker without it is a deploy and refuses the documented secrets (issue 22).
+  const vars: Record<string, string> = { ...LOCAL_DEFAULTS, IAMLAB_LOCAL: "true", ...opts.vars };
   const logFormat = opts.requestLog ?? (vars.IAMLAB_REQUEST_LOG ? (vars.IAMLAB_REQUEST_LOG === "json" ? "json" : "text") : undefined);
   if (logFormat) vars.IAMLAB_REQUEST_LOG = logFormat;
   const onRequest = !logFormat

@@ -3,6 +3,7 @@
  * owner, stays deleted when the sandbox restarts on the same persisted state. Its own sandbox
  * (a temporary persist directory), not the shared one.
  */
+import { UNTHROTTLED_RATE_LIMITS } from "../../src/tools/local-config";
 import { afterAll, describe, expect, it } from "vitest";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -38,7 +39,7 @@ afterAll(async () => {
 describe("the default account across restarts (persisted state)", () => {
   it("a deleted default root key is not re-created, a deactivated one not re-activated", async () => {
     dir = await mkdtemp(path.join(tmpdir(), "iamlab-restart-"));
-    sandbox = await startSandbox({ persistTo: dir, port: 0 });
+    sandbox = await startSandbox({ persistTo: dir, port: 0, vars: { IAMLAB_RATE_LIMITS: UNTHROTTLED_RATE_LIMITS } });
     const first = clients(sandbox, DEFAULT_KEY);
     expect((await first.sts.send(new GetCallerIdentityCommand({}))).Arn).toBe("arn:aws:iam::123456789012:root");
     // A second root key of the owner's own; the documented example key is deactivated, then deleted.
@@ -47,7 +48,7 @@ describe("the default account across restarts (persisted state)", () => {
     await first.iam.send(new UpdateAccessKeyCommand({ AccessKeyId: DEFAULT_KEY.accessKeyId, Status: "Inactive" }));
     const restart = async () => {
       await sandbox!.stop();
-      sandbox = await startSandbox({ persistTo: dir, port: 0 });
+      sandbox = await startSandbox({ persistTo: dir, port: 0, vars: { IAMLAB_RATE_LIMITS: UNTHROTTLED_RATE_LIMITS } });
       return clients(sandbox, own);
     };
     const rootKeys = async (c: ReturnType<typeof clients>) =>

@@ -4,6 +4,7 @@
  * itself; each gets AWS's error or a bounded answer, and then another tenant of the same server still
  * gets correct answers. Assertions are on outcomes, never on timings.
  */
+import { UNTHROTTLED_RATE_LIMITS } from "../../src/tools/local-config";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AttachUserPolicyCommand,
@@ -28,7 +29,7 @@ let victimIam: IAMClient;
 let victimSts: STSClient;
 
 beforeAll(async () => {
-  server = await startSandbox({ port: 0, persistTo: false });
+  server = await startSandbox({ port: 0, persistTo: false, vars: { IAMLAB_RATE_LIMITS: UNTHROTTLED_RATE_LIMITS } });
   ({ iam: attackerIam } = await withAccount({}, server));
   ({ account: victim, iam: victimIam, sts: victimSts } = await withAccount({}, server));
 }, 120_000);

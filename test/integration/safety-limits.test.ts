@@ -4,6 +4,7 @@
  * the quotas — and another tenant on the same server keeps getting correct answers.
  * Runs its own sandbox so the heavy account cannot disturb the shared one.
  */
+import { UNTHROTTLED_RATE_LIMITS } from "../../src/tools/local-config";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AddRoleToInstanceProfileCommand,
@@ -60,7 +61,7 @@ async function allPages(client: IAMClient, maxItems?: number) {
 }
 
 beforeAll(async () => {
-  sb = await startSandbox({ port: 0, persistTo: false });
+  sb = await startSandbox({ port: 0, persistTo: false, vars: { IAMLAB_RATE_LIMITS: UNTHROTTLED_RATE_LIMITS } });
 }, 120_000);
 
 afterAll(async () => {

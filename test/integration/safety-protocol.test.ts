@@ -3,6 +3,7 @@
  * unknown parameters, list decoding, and SigV4 strictness. The attacks run against a server this
  * file starts, and every test ends by checking that another tenant still gets its answer.
  */
+import { UNTHROTTLED_RATE_LIMITS } from "../../src/tools/local-config";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import http from "node:http";
 import { startSandbox, type Sandbox } from "../../src/tools/sandbox";
@@ -14,7 +15,7 @@ let attacker: Creds;
 let bystander: Creds & { account: string };
 
 beforeAll(async () => {
-  sb = await startSandbox({ port: 0, persistTo: false });
+  sb = await startSandbox({ port: 0, persistTo: false, vars: { IAMLAB_RATE_LIMITS: UNTHROTTLED_RATE_LIMITS } });
   ({ creds: attacker } = await withAccount({}, sb));
   const b = await withAccount({}, sb);
   bystander = { ...b.creds, account: b.id };

@@ -3,6 +3,7 @@
  * Worker on the same persisted state, in-flight ones included; a queue URL of the earlier endpoint
  * (another port) still names the queue. Its own sandbox (a temporary persist directory).
  */
+import { UNTHROTTLED_RATE_LIMITS } from "../../src/tools/local-config";
 import { afterAll, describe, expect, it } from "vitest";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -26,7 +27,7 @@ afterAll(async () => {
 describe("SQS messages across restarts (persisted state)", () => {
   it("visible and in-flight messages are still there after a restart", async () => {
     dir = await mkdtemp(path.join(tmpdir(), "iamlab-sqs-restart-"));
-    sandbox = await startSandbox({ persistTo: dir, port: 0 });
+    sandbox = await startSandbox({ persistTo: dir, port: 0, vars: { IAMLAB_RATE_LIMITS: UNTHROTTLED_RATE_LIMITS } });
     const q = (await sqs(sandbox).send(new CreateQueueCommand({ QueueName: "survivor" }))).QueueUrl!;
     await sqs(sandbox).send(new SendMessageCommand({ QueueUrl: q, MessageBody: "first" }));
     await sqs(sandbox).send(new SendMessageCommand({ QueueUrl: q, MessageBody: "second" }));
@@ -34,7 +35,7 @@ describe("SQS messages across restarts (persisted state)", () => {
     expect(got.Messages![0]!.Body).toBe("first");
 
     await sandbox.stop();
-    sandbox = await startSandbox({ persistTo: dir, port: 0 });
+    sandbox = await startSandbox({ persistTo: dir, port: 0, vars: { IAMLAB_RATE_LIMITS: UNTHROTTLED_RATE_LIMITS } });
     const attrs = (await sqs(sandbox).send(new GetQueueAttributesCommand({ QueueUrl: q, AttributeNames: ["All"] }))).Attributes!;
     expect(attrs).toMatchObject({ ApproximateNumberOfMessages: "1", ApproximateNumberOfMessagesNotVisible: "1" });
     const after = await sqs(sandbox).send(new ReceiveMessageCommand({ QueueUrl: q, MaxNumberOfMessages: 10 }));

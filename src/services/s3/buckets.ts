@@ -4,6 +4,7 @@
  * belongs to one account. The signing region plays the role of the regional endpoint a request was
  * sent to: CreateBucket checks its LocationConstraint against it as S3's regional endpoints do.
  */
+import { checkBucketQuota } from "../../limits/quotas"; // hosted (issue 22)
 import { defineAction, type ActionContext, type RegisteredAction } from "../action";
 import { createBucket, deleteBucket, getBucket, listBuckets, type BucketRow } from "../../store/s3-buckets";
 import { dropBucketUploads } from "../../store/s3-multipart";
@@ -176,6 +177,7 @@ export const CreateBucket = defineAction({
         400,
       );
     const account = ctx.caller.principal.account;
+    await checkBucketQuota(ctx.db, account); // hosted (issue 22)
     const r = await createBucket(ctx.db, {
       name: input.Bucket,
       accountId: account,

@@ -16,6 +16,7 @@
  * Complete (UploadPartCopy also s3:GetObject on the source), s3:AbortMultipartUpload,
  * s3:ListMultipartUploadParts (ListParts) on the object; s3:ListBucketMultipartUploads on the bucket.
  */
+import { checkStorageRoom } from "../../limits/quotas"; // hosted (issue 22)
 import { toHex } from "../../lib/encoding";
 import { defineAction, type ActionContext, type RegisteredAction } from "../action";
 import { getBucket, type BucketRow } from "../../store/s3-buckets";
@@ -236,6 +237,7 @@ export const UploadPart = defineAction({
     const checksum = await partChecksum(upload, input, body);
     const etag = `"${digest}"`;
     const r2Key = newBodyKey(b);
+    await checkStorageRoom(ctx.env, ctx.db, b.accountId, body.length); // hosted (issue 22)
     await ctx.env.OBJECTS.put(r2Key, body);
     await recordPart(ctx, {
       uploadId: upload.uploadId,

@@ -5,6 +5,7 @@
  * ETags are AWS's for single-part uploads: the quoted hex MD5 of the body (workerd's WebCrypto has
  * MD5 as an extension).
  */
+import { checkStorageRoom } from "../../limits/quotas"; // hosted (issue 22)
 import { toHex } from "../../lib/encoding";
 import { defineAction, type ActionContext, type RegisteredAction } from "../action";
 import { getBucket, type BucketRow } from "../../store/s3-buckets";
@@ -203,6 +204,7 @@ export const PutObject = defineAction({
       if (!etagMatches(input.IfMatch, l.object.etag)) throw s3err.preconditionFailed("If-Match");
     }
     const etag = `"${digest}"`;
+    await checkStorageRoom(ctx.env, ctx.db, l.bucket.accountId, body.length); // hosted (issue 22)
     await writeObject(
       ctx,
       l.bucket,

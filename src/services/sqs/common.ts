@@ -10,7 +10,7 @@ import { getQueue, type QueueRow } from "../../store/sqs-queues";
 import { cachedRow } from "../data-rows";
 import { INT_ATTRIBUTES, parseQueueUrl, sqsErr } from "./attributes";
 import type { QueueSettings } from "./queue-do";
-import { QUEUE_DELETED } from "./tombstone";
+import { QUEUE_DELETED, QUEUE_FULL } from "./tombstone";
 import { afterDataWrite } from "../../cache/index";
 
 export const queueArn = (q: Pick<QueueRow, "region" | "accountId" | "name">): string => `arn:aws:sqs:${q.region}:${q.accountId}:${q.name}`;
@@ -73,6 +73,14 @@ export async function onQueue<T>(ctx: ActionContext, q: QueueRow, call: (stub: R
   try {
     return await call(queueStub(ctx, q));
   } catch (e) {
+    // hosted (issue 22): the sandbox's cap on stored messages — SQS's OverLimit (403, "violates a limit").
+    const full = e instanceof Error ? new RegExp(`${QUEUE_FULL} (\\d+)`).exec(e.message) : null;
+    if (full)
+      throw new AwsError(
+        "OverLimit",
+        `The queue holds the sandbox's maximum of ${full[1]} messages (IAMLAB_MAX_QUEUE_MESSAGES); receive and delete some first.`,
+        403,
+      );
     if (!(e instanceof Error) || !e.message.includes(QUEUE_DELETED)) throw e;
     afterDataWrite(q.accountId);
     throw sqsErr.nonExistentQueue();

@@ -15,7 +15,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../../env";
-import { QUEUE_DELETED } from "./tombstone";
+import { QUEUE_DELETED, QUEUE_FULL } from "./tombstone";
 
 /** A message as SendMessage hands it over (digests computed by the Worker). */
 export interface NewMessage {
@@ -141,6 +141,11 @@ export class SqsQueueDO extends DurableObject<Env> {
 
   async send(messages: NewMessage[], now: number): Promise<SentMessage[]> {
     this.live();
+    // hosted (issue 22): a sandbox-wide cap on the messages one queue stores (AWS has none but the
+    // in-flight one): counted on send only, so the cost is one COUNT per send.
+    const cap = maxQueueMessages(this.env);
+    const held = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM messages").one().n;
+    if (held + messages.length > cap) throw new Error(`${QUEUE_FULL} ${cap}`);
     // Standard queues never deduplicate: no write beyond the messages themselves.
     if (messages.some((m) => m.dedupId !== undefined)) this.sql.exec("DELETE FROM dedup WHERE expires_at <= ?", now);
     const out: SentMessage[] = [];
@@ -384,4 +389,11 @@ function seqOf(receipt: string): number | undefined {
   }
   const m = /^iamlab:(\d+):[0-9a-f]{48}$/.exec(text);
   return m ? Number(m[1]) : undefined;
+}
+
+// --- hosted (issue 22) ---
+/** IAMLAB_MAX_QUEUE_MESSAGES: the messages one queue may hold (default 100,000). */
+function maxQueueMessages(env: { IAMLAB_MAX_QUEUE_MESSAGES?: string }): number {
+  const n = Number(env.IAMLAB_MAX_QUEUE_MESSAGES ?? "");
+  return Number.isSafeInteger(n) && n > 0 ? n : 100_000;
 }

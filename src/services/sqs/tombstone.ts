@@ -4,3 +4,5 @@
  * must not import the Durable Object class (`cloudflare:workers`) to know it.
  */
 export const QUEUE_DELETED = "iamlab: queue deleted";
+/** hosted (issue 22): a send into a queue holding IAMLAB_MAX_QUEUE_MESSAGES messages; the error message is `${QUEUE_FULL} <cap>`. */
+export const QUEUE_FULL = "iamlab: queue full";
