@@ -19,6 +19,8 @@ import { defaultConsistency } from "../consistency/defaults";
 import { forgetAccountState, queueStateOf, resetAccountState } from "./account-lifecycle";
 import { createLearner, learnerSnippets, parseLearner } from "./onboarding";
 import { registerIdpAdminRoutes } from "./idp";
+// --- saml (issue 19) ---
+import { registerSamlIdpAdminRoutes } from "./saml-idp";
 
 export const admin = new Hono<{ Bindings: Env }>();
 
@@ -304,5 +306,7 @@ admin.post("/clock", async (c) => {
 
 // ---- federation (issue 19): the built-in OIDC identity provider ----
 registerIdpAdminRoutes(admin);
+// ---- saml (issue 19): the built-in SAML identity provider ----
+registerSamlIdpAdminRoutes(admin);
 
 admin.all("*", (c) => json(404, { error: "NotFound", message: `No admin route ${c.req.method} ${c.req.path}` }));
