@@ -10,7 +10,14 @@ import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CreateRoleCommand, CreateSAMLProviderCommand, IAMClient, ListRolesCommand, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import {
+  CreateRoleCommand,
+  CreateSAMLProviderCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListRolesCommand,
+  PutRolePolicyCommand,
+} from "@aws-sdk/client-iam";
 import { AssumeRoleWithSAMLCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { adminFetch, url } from "../helpers/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";
@@ -77,6 +84,27 @@ async function labAccount(): Promise<Lab> {
       RoleName: "saml-readers",
       AssumeRolePolicyDocument: samlTrust(providerArn, { StringLike: { "SAML:sub": ["alice@example.com", "carol@*"] } }),
       MaxSessionDuration: 7200,
+    }),
+  );
+  // The session carries the SAML keys: a condition on saml:sub, and ${saml:sub} as a policy variable.
+  await a.iam.send(
+    new PutRolePolicyCommand({
+      RoleName: "saml-readers",
+      PolicyName: "alice-reads-roles",
+      PolicyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Action: "iam:GetRole",
+            Resource: "*",
+            Condition: {
+              StringEquals: { "saml:sub": "alice@example.com", "aws:FederatedProvider": providerArn },
+              StringLike: { "aws:userid": "*:${saml:sub}" },
+            },
+          },
+        ],
+      }),
     }),
   );
   const tagged = await a.iam.send(
@@ -151,6 +179,7 @@ describe("AssumeRoleWithSAML", () => {
     expect(Math.abs(exp - Date.now() - 5400_000)).toBeLessThan(60_000);
     const who = await sessionClients(out.Credentials!).sts.send(new GetCallerIdentityCommand({}));
     expect(who.Arn).toBe(out.AssumedRoleUser?.Arn);
+    await sessionClients(out.Credentials!).iam.send(new GetRoleCommand({ RoleName: "saml-readers" }));
   });
 
   it("takes RoleSessionName and SessionDuration from the assertion; DurationSeconds wins", async () => {
@@ -176,6 +205,8 @@ describe("AssumeRoleWithSAML", () => {
       }),
     );
     expect(Math.abs(longer.Credentials!.Expiration!.getTime() - Date.now() - 3600_000)).toBeLessThan(60_000);
+    // Not alice: the role's policy, conditioned on saml:sub, does not apply.
+    await expectAwsError(sessionClients(out.Credentials!).iam.send(new GetRoleCommand({ RoleName: "saml-readers" })), "AccessDenied", 403);
   });
 
   it("refuses a subject the trust policy's SAML:sub condition does not name", async () => {
