@@ -49,6 +49,8 @@ import { enforceRateLimit, enforceSourceIp, noteFailedAuthentication } from "./l
 import { Throttled, throttlingErrorFor } from "./limits/throttling-errors";
 import { deployRefusal } from "./limits/deploy-safety";
 // --- end hosted ---
+// --- saml (issue 19): the built-in SAML IdP's metadata ---
+import { registerSamlIdpPublicRoutes } from "./admin/saml-idp";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -74,6 +76,8 @@ app.get(WORKLOAD_CREDENTIALS_PATH, (c) => workloadCredentials(c.env, c.req.raw))
 app.use("/_iamlab/idp/*", (c, next) => ensureBootstrapped(c.env).then(next));
 app.use("/_iamlab/accounts/:id/idp/*", (c, next) => ensureBootstrapped(c.env).then(next));
 registerIdpPublicRoutes(app);
+// --- saml (issue 19): the built-in SAML IdP's metadata is public, as any IdP's ---
+registerSamlIdpPublicRoutes(app);
 // --- lambda (issue 16): GetFunction's Code.Location, a signed URL (src/services/lambda/code-location.ts) ---
 app.get("/_iamlab/lambda-code", (c) => serveCode(c.env, new URL(c.req.url), now()));
 app.route("/_iamlab", admin);

@@ -26,6 +26,8 @@ import { forgetAccountRateLimits } from "../limits/enforce";
 import { getAccountRateLimits, setAccountRateLimits } from "../store/account-limits";
 import { accountCap, countAccounts } from "../limits/quotas";
 // --- end hosted ---
+// --- saml (issue 19) ---
+import { registerSamlIdpAdminRoutes } from "./saml-idp";
 
 export const admin = new Hono<{ Bindings: Env }>();
 
@@ -360,5 +362,7 @@ admin.post("/clock", async (c) => {
 
 // ---- federation (issue 19): the built-in OIDC identity provider ----
 registerIdpAdminRoutes(admin);
+// ---- saml (issue 19): the built-in SAML identity provider ----
+registerSamlIdpAdminRoutes(admin);
 
 admin.all("*", (c) => json(404, { error: "NotFound", message: `No admin route ${c.req.method} ${c.req.path}` }));

@@ -811,3 +811,15 @@ export const lambdaFunctions = sqliteTable(
   (t) => [primaryKey({ columns: [t.accountId, t.region, t.name] })],
 );
 // --- end lambda ---
+
+// --- SAML federation (issue 19, helper `saml`; migrations/0026_saml_idp.sql) ---
+
+/** The built-in SAML IdP's key of each account: PKCS#8 private key and self-signed certificate (base64 DER). */
+export const samlIdpKeys = sqliteTable("saml_idp_keys", {
+  accountId: text("account_id").primaryKey(),
+  privatePkcs8: text("private_pkcs8").notNull(),
+  certificate: text("certificate").notNull(),
+  /** epoch ms */
+  createdAt: integer("created_at").notNull(),
+});
+// --- end saml ---

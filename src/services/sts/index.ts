@@ -7,6 +7,8 @@ import { GetAccessKeyInfo } from "./access-key-info";
 import { DecodeAuthorizationMessage } from "./decode-authorization-message";
 // federation (issue 19)
 import { AssumeRoleWithWebIdentity } from "./assume-role-with-web-identity";
+// SAML federation (issue 19, saml)
+import { AssumeRoleWithSAML } from "./assume-role-with-saml";
 
 export const stsActions: RegisteredAction[] = [
   GetCallerIdentity,
@@ -17,4 +19,6 @@ export const stsActions: RegisteredAction[] = [
   DecodeAuthorizationMessage,
   // federation (issue 19)
   AssumeRoleWithWebIdentity,
+  // SAML federation (issue 19, saml)
+  AssumeRoleWithSAML,
 ];

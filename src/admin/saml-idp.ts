@@ -1,0 +1,140 @@
+/**
+ * The built-in SAML IdP's HTTP side (src/federation/builtin-saml-idp.ts), beside the OIDC one (./idp.ts):
+ * - public, as an IdP's metadata is: `GET /_iamlab/idp/<account>/saml/metadata`;
+ * - admin (bearer token, on the admin app): `GET /_iamlab/accounts/:id/idp/saml` says what to
+ *   register with IAM (entity ID, metadata); `POST …/idp/saml/response` mints a signed SAML
+ *   response for a lab identity: `{subject, roles | roleArn + providerArn, sessionName?,
+ *   sessionDuration?, principalTags?, transitiveTagKeys?, sourceIdentity?, attributes?,
+ *   nameIdFormat?, expiresIn?, issuedAt?, audience?, recipient?, sign?}` → `{samlResponse, …}`.
+ * The entity ID names the host the request came to, as https.
+ */
+import type { Context, Hono } from "hono";
+import type { Env } from "../env";
+import { getDb } from "../store/db";
+import { getAccount } from "../store/accounts";
+import { now } from "../lib/time";
+import { builtinSamlEntityId, metadataXml, mintSamlResponse, samlSigningKey, type SamlMintRequest } from "../federation/builtin-saml-idp";
+
+type C = Context<{ Bindings: Env }>;
+
+const ACCOUNT_ID = /^\d{12}$/;
+const MAX_BODY = 64 * 1024;
+const MAX_EXPIRES_IN = 86_400;
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "cache-control": "no-store" } });
+}
+const noSuchAccount = (id: string) => json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
+const invalid = (message: string) => json(400, { error: "InvalidRequest", message });
+
+async function accountExists(c: C, id: string): Promise<boolean> {
+  return ACCOUNT_ID.test(id) && (await getAccount(getDb(c.env.DB), id)) !== undefined;
+}
+const entityOf = (c: C, account: string) => builtinSamlEntityId(new URL(c.req.url).host, account);
+
+const isStringMap = (v: unknown): v is Record<string, string> =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string");
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
+
+/** The mint request's body, or a message saying what is wrong with it. */
+export function parseSamlMint(v: unknown): SamlMintRequest | string {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return "Body must be a JSON object.";
+  const b = v as Record<string, unknown>;
+  if (typeof b.subject !== "string" || b.subject === "") return "subject must be a non-empty string.";
+  let roles: string[];
+  if (b.roles !== undefined) {
+    if (!isStrings(b.roles) || b.roles.length === 0) return 'roles must be a non-empty list of "role-arn,provider-arn" strings.';
+    roles = b.roles;
+  } else if (typeof b.roleArn === "string" && typeof b.providerArn === "string") roles = [`${b.roleArn},${b.providerArn}`];
+  else return "Give roles, or roleArn and providerArn.";
+  const out: SamlMintRequest = { subject: b.subject, roles };
+  if (b.sessionName !== undefined) {
+    if (b.sessionName !== null && typeof b.sessionName !== "string") return "sessionName must be a string (or null to leave it out).";
+    out.sessionName = b.sessionName;
+  }
+  for (const k of ["nameIdFormat", "sourceIdentity", "audience", "recipient"] as const) {
+    if (b[k] === undefined) continue;
+    if (typeof b[k] !== "string") return `${k} must be a string.`;
+    out[k] = b[k] as string;
+  }
+  if (b.sessionDuration !== undefined) {
+    if (typeof b.sessionDuration !== "number" || !Number.isInteger(b.sessionDuration)) return "sessionDuration must be an integer.";
+    out.sessionDuration = b.sessionDuration;
+  }
+  if (b.principalTags !== undefined) {
+    if (!isStringMap(b.principalTags)) return "principalTags must map tag keys to strings.";
+    out.principalTags = b.principalTags;
+  }
+  if (b.transitiveTagKeys !== undefined) {
+    if (!isStrings(b.transitiveTagKeys)) return "transitiveTagKeys must be a list of strings.";
+    out.transitiveTagKeys = b.transitiveTagKeys;
+  }
+  if (b.attributes !== undefined) {
+    const a = b.attributes;
+    if (typeof a !== "object" || a === null || Array.isArray(a) || !Object.values(a).every((x) => typeof x === "string" || isStrings(x)))
+      return "attributes must map attribute names to a string or a list of strings.";
+    out.attributes = a as Record<string, string | string[]>;
+  }
+  if (b.expiresIn !== undefined) {
+    if (typeof b.expiresIn !== "number" || !Number.isInteger(b.expiresIn) || b.expiresIn < 1 || b.expiresIn > MAX_EXPIRES_IN)
+      return `expiresIn must be an integer number of seconds from 1 to ${MAX_EXPIRES_IN}.`;
+    out.expiresIn = b.expiresIn;
+  }
+  if (b.issuedAt !== undefined) {
+    const t = typeof b.issuedAt === "string" ? Date.parse(b.issuedAt) : Number.NaN;
+    if (Number.isNaN(t)) return "issuedAt must be an ISO 8601 date-time.";
+    out.issuedAt = t;
+  }
+  if (b.sign !== undefined) {
+    if (b.sign !== "both" && b.sign !== "assertion" && b.sign !== "response" && b.sign !== "none")
+      return 'sign must be "both", "assertion", "response" or "none".';
+    out.sign = { assertion: b.sign === "both" || b.sign === "assertion", response: b.sign === "both" || b.sign === "response" };
+  }
+  return out;
+}
+
+/** The public metadata route, on the app before the admin API's token check. */
+export function registerSamlIdpPublicRoutes(app: Hono<{ Bindings: Env }>): void {
+  app.get("/_iamlab/idp/:account/saml/metadata", async (c) => {
+    const account = c.req.param("account");
+    if (!(await accountExists(c, account))) return noSuchAccount(account);
+    const key = await samlSigningKey(getDb(c.env.DB), account, now());
+    if (!key) return noSuchAccount(account);
+    return new Response(metadataXml(entityOf(c, account), key.certificate), {
+      status: 200,
+      headers: { "content-type": "application/samlmetadata+xml", "cache-control": "no-store" },
+    });
+  });
+}
+
+/** The admin routes (registered on the admin app, behind its token check). */
+export function registerSamlIdpAdminRoutes(admin: Hono<{ Bindings: Env }>): void {
+  admin.get("/accounts/:id/idp/saml", async (c) => {
+    const id = c.req.param("id");
+    if (!(await accountExists(c, id))) return noSuchAccount(id);
+    const key = await samlSigningKey(getDb(c.env.DB), id, now());
+    if (!key) return noSuchAccount(id);
+    const entityId = entityOf(c, id);
+    return json(200, { entityId, metadataUrl: `${entityId}/metadata`, metadata: metadataXml(entityId, key.certificate) });
+  });
+
+  admin.post("/accounts/:id/idp/saml/response", async (c) => {
+    const id = c.req.param("id");
+    const text = Number(c.req.header("content-length") ?? 0) > MAX_BODY ? undefined : await c.req.text();
+    if (text === undefined || text.length > MAX_BODY)
+      return json(413, { error: "RequestEntityTooLarge", message: `The body must be at most ${MAX_BODY} bytes.` });
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return invalid("Body must be JSON.");
+    }
+    const req = parseSamlMint(body);
+    if (typeof req === "string") return invalid(req);
+    if (!(await accountExists(c, id))) return noSuchAccount(id);
+    const entityId = entityOf(c, id);
+    const minted = await mintSamlResponse(getDb(c.env.DB), id, entityId, req, now());
+    if (!minted) return noSuchAccount(id);
+    return json(201, { samlResponse: minted.samlResponse, entityId, notOnOrAfter: new Date(minted.notOnOrAfter).toISOString() });
+  });
+}
