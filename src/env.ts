@@ -28,4 +28,6 @@ export interface Env {
   IAMLAB_TEST_CLOCK?: string;
   /** Set (by `npm start -- --verbose`): the Worker writes one request-log line per AWS request (src/lib/request-log.ts). */
   IAMLAB_REQUEST_LOG?: string;
+  /** "off": no CloudTrail events are recorded (benchmarks); default on (src/services/cloudtrail/recorder.ts). */
+  IAMLAB_TRAIL?: string;
 }
