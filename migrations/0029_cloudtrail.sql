@@ -3,7 +3,7 @@
 -- it (CloudTrailEvent); the other columns are what LookupAttributes filter on. Events older than 90
 -- days are pruned on write (src/services/cloudtrail/recorder.ts).
 CREATE TABLE `cloudtrail_events` (
-	`seq` integer PRIMARY KEY AUTOINCREMENT,
+	`seq` integer PRIMARY KEY,
 	`account_id` text NOT NULL,
 	`event_id` text NOT NULL,
 	`event_time` integer NOT NULL,

@@ -62,22 +62,41 @@ export interface StoredEvent extends Omit<TrailRow, "resources"> {
 const t = cloudtrailEvents;
 
 /**
- * Writes events in one batch; a row for an account that does not exist (a call naming another
- * account's ARN that nobody owns) is dropped. With `pruneBefore`, events older than it go in the same batch.
+ * Writes events in one statement: the rows travel as one JSON parameter and SQLite unpacks them
+ * (json_each), so a flush of hundreds of events is one statement, not one per row (D1 binds at most
+ * 100 parameters per statement). A row for an account that does not exist (a call naming an ARN of
+ * an account nobody owns) is dropped. With `pruneBefore`, older events go in the same batch.
  */
 export async function insertEvents(db: Db, rows: readonly TrailRow[], pruneBefore?: number): Promise<void> {
-  const stmts = rows.map((r) =>
+  if (!rows.length) return;
+  const packed = JSON.stringify(
+    rows.map((r) => [
+      r.accountId,
+      r.eventId,
+      r.eventTime,
+      r.eventName,
+      r.eventSource,
+      r.category,
+      r.readOnly ? 1 : 0,
+      r.username ?? null,
+      r.accessKeyId ?? null,
+      JSON.stringify(r.resources),
+      r.body,
+    ]),
+  );
+  const v = (i: number) => sql.raw(`json_extract(e.value, '$[${i}]')`);
+  const stmts = [
     statement(
       db,
       sql`INSERT INTO ${t} (${bare(t.accountId)}, ${bare(t.eventId)}, ${bare(t.eventTime)}, ${bare(t.eventName)}, ${bare(t.eventSource)},
           ${bare(t.category)}, ${bare(t.readOnly)}, ${bare(t.username)}, ${bare(t.accessKeyId)}, ${bare(t.resources)}, ${bare(t.body)})
-        SELECT ${r.accountId}, ${r.eventId}, ${r.eventTime}, ${r.eventName}, ${r.eventSource}, ${r.category}, ${r.readOnly ? 1 : 0},
-          ${r.username ?? null}, ${r.accessKeyId ?? null}, ${JSON.stringify(r.resources)}, ${r.body}
-        WHERE EXISTS (SELECT 1 FROM ${accounts} WHERE ${accounts.id} = ${r.accountId})`,
+        SELECT ${v(0)}, ${v(1)}, ${v(2)}, ${v(3)}, ${v(4)}, ${v(5)}, ${v(6)}, ${v(7)}, ${v(8)}, ${v(9)}, ${v(10)}
+        FROM json_each(${packed}) e
+        WHERE ${v(0)} IN (SELECT ${accounts.id} FROM ${accounts})`,
     ),
-  );
+  ];
   if (pruneBefore !== undefined) stmts.push(statement(db, sql`DELETE FROM ${t} WHERE ${t.eventTime} < ${pruneBefore}`));
-  if (stmts.length) await db.$client.batch(stmts);
+  await db.$client.batch(stmts);
 }
 
 function attributeCondition(a: NonNullable<EventQuery["attribute"]>): SQL {

@@ -814,7 +814,7 @@ export const lambdaFunctions = sqliteTable(
 export const cloudtrailEvents = sqliteTable(
   "cloudtrail_events",
   {
-    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    seq: integer("seq").primaryKey(),
     accountId: text("account_id").notNull(),
     eventId: text("event_id").notNull(),
     /** epoch ms, sandbox clock */

@@ -9,6 +9,7 @@ import { CloudTrailClient, LookupEventsCommand, type Event, type LookupEventsCom
 import {
   CreateAccessKeyCommand,
   CreateLoginProfileCommand,
+  CreateOpenIDConnectProviderCommand,
   CreateRoleCommand,
   CreateUserCommand,
   CreateVirtualMFADeviceCommand,
@@ -18,7 +19,7 @@ import {
   PutRolePolicyCommand,
   PutUserPolicyCommand,
 } from "@aws-sdk/client-iam";
-import { AssumeRoleCommand, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { iam, setClock, sts, url, type Creds } from "../helpers/sandbox";
 import { keyCreds, withAccount, type AccountFixture } from "../helpers/fixtures";
@@ -26,6 +27,7 @@ import { expectAwsError } from "../helpers/aws-errors";
 import { waitFor } from "../helpers/wait";
 import { awsCliAt, hasAwsCli } from "../helpers/aws-cli";
 import { hotp, timeStep } from "../../src/lib/totp";
+import { anonymousSts, idpInfo, mintToken, webIdentityTrust } from "../helpers/federation";
 
 type Rec = Record<string, unknown> & { userIdentity: Record<string, unknown> };
 
@@ -311,6 +313,45 @@ describe("assumed-role sessions", () => {
     expect(theirs.userIdentity).toEqual({ type: "AWSAccount", principalId: alice.userId, accountId: a.id });
     expect(theirs.resources).toEqual([{ accountId: b.id, type: "AWS::IAM::Role", ARN: role.Role!.Arn }]);
     expect(theirs.requestParameters).toEqual(mine.requestParameters);
+  });
+});
+
+describe("unsigned federation", () => {
+  it("AssumeRoleWithWebIdentity is recorded in the role's account as a WebIdentityUser, without the token", async () => {
+    const c = await withAccount();
+    const idp = await idpInfo(c.id);
+    await c.iam.send(new CreateOpenIDConnectProviderCommand({ Url: idp.issuer, ClientIDList: ["sts.amazonaws.com"] }));
+    const role = await c.iam.send(new CreateRoleCommand({ RoleName: "ci", AssumeRolePolicyDocument: webIdentityTrust(idp.providerArn) }));
+    const token = await mintToken(c.id, { sub: "repo:octo/app", aud: "sts.amazonaws.com" });
+    const out = await anonymousSts().send(
+      new AssumeRoleWithWebIdentityCommand({ RoleArn: role.Role!.Arn, RoleSessionName: "run-1", WebIdentityToken: token }),
+    );
+    const host = idp.issuer.replace(/^https:\/\//, "");
+    const r = recordOf((await lookup(c.creds, byName("AssumeRoleWithWebIdentity")))[0]!);
+    expect(r.userIdentity).toEqual({
+      type: "WebIdentityUser",
+      principalId: `${host}:sts.amazonaws.com:repo:octo/app`,
+      userName: "repo:octo/app",
+      identityProvider: host,
+    });
+    expect(r.recipientAccountId).toBe(c.id);
+    expect(r.requestParameters).toEqual({ roleArn: role.Role!.Arn, roleSessionName: "run-1" });
+    expect(JSON.stringify(r)).not.toContain(token);
+    expect(JSON.stringify(r)).not.toContain(out.Credentials!.SecretAccessKey!);
+    expect(r.responseElements).toMatchObject({ subjectFromWebIdentityToken: "repo:octo/app", audience: "sts.amazonaws.com" });
+    // The session's calls name the provider in webIdFederationData.
+    const session: Creds = {
+      accessKeyId: out.Credentials!.AccessKeyId!,
+      secretAccessKey: out.Credentials!.SecretAccessKey!,
+      sessionToken: out.Credentials!.SessionToken!,
+    };
+    await sts(session).send(new GetCallerIdentityCommand({}));
+    const gci = recordOf((await lookup(c.creds, byName("GetCallerIdentity")))[0]!);
+    expect(gci.userIdentity).toMatchObject({
+      type: "AssumedRole",
+      arn: `arn:aws:sts::${c.id}:assumed-role/ci/run-1`,
+      sessionContext: { webIdFederationData: { federatedProvider: idp.providerArn, attributes: {} } },
+    });
   });
 });
 

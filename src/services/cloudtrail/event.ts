@@ -144,10 +144,13 @@ export function userIdentity(caller: Caller): JsonObject {
   const p = caller.principal;
   const s = caller.session;
   const base: JsonObject = {};
+  // A web identity (or SAML) session names its provider (the session's aws:FederatedProvider).
+  const fedKey = s?.context?.["aws:FederatedProvider"];
+  const provider = p.kind === "assumedRole" ? (typeof fedKey === "string" ? fedKey : p.federated) : undefined;
   const sessionContext = (issuer: JsonObject): JsonObject => {
     const ctx: JsonObject = {
       sessionIssuer: issuer,
-      webIdFederationData: p.federated && p.kind === "assumedRole" ? { federatedProvider: p.federated, attributes: {} } : {},
+      webIdFederationData: provider ? { federatedProvider: provider, attributes: {} } : {},
       attributes: {
         creationDate: isoSeconds(s?.tokenIssueTime ?? 0),
         mfaAuthenticated: bool(s?.mfaAuthenticated ?? false),

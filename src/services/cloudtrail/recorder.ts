@@ -2,28 +2,58 @@
  * Records every served call as CloudTrail events, behind the response: the pipeline (src/app.ts)
  * opens a note on the call's context before it runs (`beginTrail`), authorization and runAction
  * fill it (first resource, foreign account, result), and `recordCall` turns it into rows
- * (./event.ts) written by one D1 batch in `waitUntil` — the client never waits for the trail.
+ * (./event.ts) — the client never waits for the trail.
  *
- * Why D1 per request rather than a Durable Object per account: the rows are one INSERT batch that
- * LookupEvents (and labs' grading) read with an index, with no extra hop or object to wake per
- * account; the write is already off the request path, so batching across requests would only save
- * D1 round trips at the price of events held in an isolate's memory (lost if it is evicted).
- * Measured with bench/trail.ts (README: "CloudTrail").
+ * Rows are buffered per isolate and written by one D1 batch every FLUSH_MS: the request that finds
+ * no flush scheduled schedules one in its own `waitUntil`, and the others only append plain rows to
+ * the buffer (no promise or I/O object crosses requests); a flush is one INSERT of all its rows
+ * (src/store/cloudtrail-events.ts). Measured with bench/trail.ts (GetUser, 2 connections, local):
+ * one D1 write per request cut throughput by ~90 % (76 vs 1011 req/s), buffered batches of one
+ * statement per row by ~45 %, one statement per flush by ~10 %. A Durable Object per account would also batch, but
+ * costs a hop per request and a second place to query; D1 keeps LookupEvents (and labs' grading)
+ * one indexed query. The price: events of an isolate evicted within FLUSH_MS of a call are lost,
+ * and an event is visible about FLUSH_MS after its response (AWS: typically minutes).
  *
  * `IAMLAB_TRAIL=off` turns recording off (the bench's "off" side).
- * Retention: 90 days. Older rows are pruned in the batch of a write at most every 10 minutes per
+ * Retention: 90 days. Older rows are pruned in a flush's batch at most every 10 minutes per
  * isolate; LookupEvents never returns older events whatever pruning has done (sandbox clock).
  */
 import type { Env } from "../../env";
 import type { ActionContext, RegisteredAction } from "../action";
 import type { AwsError } from "../../protocol/errors";
-import { getDb } from "../../store/db";
-import { insertEvents } from "../../store/cloudtrail-events";
+import { getDb, type Db } from "../../store/db";
+import { insertEvents, type TrailRow } from "../../store/cloudtrail-events";
+import { now } from "../../lib/time";
 import { isReadOnly, trailRows } from "./event";
 
 export const RETENTION_MS = 90 * 24 * 3600 * 1000;
 const PRUNE_EVERY_MS = 10 * 60 * 1000;
 let lastPrune = Number.NEGATIVE_INFINITY;
+
+/** How long rows gather before their batch is written (ms). */
+const FLUSH_MS = 50;
+/** Rows per D1 batch (one statement each; D1 binds at most 100 parameters per statement). */
+const BATCH_ROWS = 200;
+let buffer: TrailRow[] = [];
+let flushing: Promise<void> | undefined;
+
+/** Writes the buffer after FLUSH_MS, then whatever arrived meanwhile, until it is empty. Never rejects (each batch's error is logged). */
+async function flushSoon(db: Db): Promise<void> {
+  await new Promise((r) => setTimeout(r, FLUSH_MS));
+  while (buffer.length) {
+    const rows = buffer.splice(0, BATCH_ROWS);
+    const t = now();
+    const prune = Math.abs(t - lastPrune) >= PRUNE_EVERY_MS; // the sandbox clock may also move back
+    if (prune) lastPrune = t;
+    try {
+      await insertEvents(db, rows, prune ? t - RETENTION_MS : undefined);
+    } catch (e) {
+      console.error(`cloudtrail: recording ${rows.length} event(s) failed`, e instanceof Error ? e.message : e);
+    }
+  }
+  // In the same turn as the last look at the buffer: a row added after it schedules the next flush.
+  flushing = undefined;
+}
 
 export function trailEnabled(env: Env): boolean {
   return env.IAMLAB_TRAIL !== "off";
@@ -57,15 +87,12 @@ export function recordCall(ctx: ActionContext, def: RegisteredAction, err?: AwsE
       () => crypto.randomUUID(),
     );
     if (!rows.length) return;
-    const t = ctx.request.now;
-    const prune = Math.abs(t - lastPrune) >= PRUNE_EVERY_MS; // the sandbox clock may also move back
-    if (prune) lastPrune = t;
-    const db = getDb(ctx.env.DB);
-    ctx.waitUntil(
-      insertEvents(db, rows, prune ? t - RETENTION_MS : undefined).catch((e: unknown) =>
-        console.error(`[${ctx.request.requestId}] cloudtrail: recording failed`, e instanceof Error ? e.message : e),
-      ),
-    );
+    buffer.push(...rows);
+    if (!flushing) {
+      const db = getDb(ctx.env.DB);
+      flushing = flushSoon(db);
+      ctx.waitUntil(flushing);
+    }
   } catch (e) {
     console.error(`[${ctx.request.requestId}] cloudtrail: building the event failed`, e instanceof Error ? e.message : e);
   }
