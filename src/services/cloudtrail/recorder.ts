@@ -32,9 +32,9 @@ let lastPrune = Number.NEGATIVE_INFINITY;
 
 /** How long rows gather before their batch is written (ms). */
 const FLUSH_MS = 50;
-/** Rows per D1 batch (one statement each; D1 binds at most 100 parameters per statement). */
+/** Rows per INSERT: their JSON parameter stays well under D1's 2 MB per value (a record is ~1–2 KB). */
 const BATCH_ROWS = 200;
-let buffer: TrailRow[] = [];
+const buffer: TrailRow[] = [];
 let flushing: Promise<void> | undefined;
 
 /** Writes the buffer after FLUSH_MS, then whatever arrived meanwhile, until it is empty. Never rejects (each batch's error is logged). */
