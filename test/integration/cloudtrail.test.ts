@@ -21,7 +21,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { iam, setClock, sts, url, type Creds } from "../helpers/sandbox";
+import { adminFetch, iam, setClock, sts, url, type Creds } from "../helpers/sandbox";
 import { keyCreds, withAccount, type AccountFixture } from "../helpers/fixtures";
 import { expectAwsError } from "../helpers/aws-errors";
 import { waitFor } from "../helpers/wait";
@@ -352,6 +352,41 @@ describe("unsigned federation", () => {
       arn: `arn:aws:sts::${c.id}:assumed-role/ci/run-1`,
       sessionContext: { webIdFederationData: { federatedProvider: idp.providerArn, attributes: {} } },
     });
+  });
+});
+
+describe("a service assuming a role", () => {
+  it("Lambda's AssumeRole of its execution role: AWSService with invokedBy; the workload's calls are the role's session", async () => {
+    const c = await withAccount();
+    const trust = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+    });
+    const role = await c.iam.send(new CreateRoleCommand({ RoleName: "fn-role", AssumeRolePolicyDocument: trust }));
+    const res = await adminFetch(`/accounts/${c.id}/service-sessions`, {
+      method: "POST",
+      body: JSON.stringify({ service: "lambda.amazonaws.com", roleName: "fn-role", sessionName: "my-function" }),
+    });
+    expect(res.status).toBe(201);
+    const out = (await res.json()) as { Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string } };
+    const r = recordOf((await lookup(c.creds, byName("AssumeRole")))[0]!);
+    expect(r.userIdentity).toEqual({ type: "AWSService", invokedBy: "lambda.amazonaws.com" });
+    expect(r.sourceIPAddress).toBe("lambda.amazonaws.com");
+    expect(r.userAgent).toBe("lambda.amazonaws.com");
+    expect(r.recipientAccountId).toBe(c.id);
+    expect(r.requestParameters).toEqual({ roleArn: role.Role!.Arn, roleSessionName: "my-function", durationSeconds: 3600 });
+    expect(r.resources).toEqual([{ accountId: c.id, type: "AWS::IAM::Role", ARN: role.Role!.Arn }]);
+    expect(JSON.stringify(r)).not.toContain(out.Credentials.SecretAccessKey);
+    // The function's own calls: the role's session (AWS records no invokedBy on them).
+    const session: Creds = {
+      accessKeyId: out.Credentials.AccessKeyId,
+      secretAccessKey: out.Credentials.SecretAccessKey,
+      sessionToken: out.Credentials.SessionToken,
+    };
+    await sts(session).send(new GetCallerIdentityCommand({}));
+    const gci = recordOf((await lookup(c.creds, byName("GetCallerIdentity")))[0]!);
+    expect(gci.userIdentity).toMatchObject({ type: "AssumedRole", arn: `arn:aws:sts::${c.id}:assumed-role/fn-role/my-function` });
+    expect(gci.userIdentity).not.toHaveProperty("invokedBy");
   });
 });
 

@@ -21,6 +21,8 @@
 import type { Env } from "../../env";
 import type { ActionContext, RegisteredAction } from "../action";
 import type { AwsError } from "../../protocol/errors";
+import type { XmlValue } from "../../protocol/xml";
+import type { Caller } from "../../auth/caller";
 import { getDb, type Db } from "../../store/db";
 import { insertEvents, type TrailRow } from "../../store/cloudtrail-events";
 import { now } from "../../lib/time";
@@ -95,5 +97,49 @@ export function recordCall(ctx: ActionContext, def: RegisteredAction, err?: AwsE
     }
   } catch (e) {
     console.error(`[${ctx.request.requestId}] cloudtrail: building the event failed`, e instanceof Error ? e.message : e);
+  }
+}
+
+/**
+ * An AWS service assuming a role for a workload (EC2's instance profile, Lambda's execution role:
+ * src/services/sts/service-sessions.ts) has no request of its own: its AssumeRole event is written
+ * here, in the role's account, as AWS records it — userIdentity `AWSService` with `invokedBy`, the
+ * service as source address and user agent. Awaited (rare: workloads cache their sessions); never throws.
+ */
+export async function recordServiceAssumeRole(
+  env: Env,
+  f: { service: string; account: string; roleArn: string; sessionName: string; durationSeconds: number; output: XmlValue; now: number },
+): Promise<void> {
+  if (!trailEnabled(env)) return;
+  try {
+    const caller: Caller = {
+      principal: { kind: "service", account: "", arn: f.service, userId: f.service, serviceName: f.service },
+      accessKeyId: "",
+      generation: 0,
+    };
+    const rows = trailRows(
+      {
+        service: "sts",
+        name: "AssumeRole",
+        readOnly: false,
+        caller,
+        request: {
+          requestId: crypto.randomUUID(),
+          now: f.now,
+          sourceIp: f.service,
+          region: "us-east-1",
+          userAgent: f.service,
+          secureTransport: true,
+        },
+        input: { RoleArn: f.roleArn, RoleSessionName: f.sessionName, DurationSeconds: f.durationSeconds },
+        output: f.output,
+        target: { resource: f.roleArn, resourceAccount: f.account },
+        foreignAccount: f.account,
+      },
+      () => crypto.randomUUID(),
+    );
+    await insertEvents(getDb(env.DB), rows);
+  } catch (e) {
+    console.error("cloudtrail: recording a service's AssumeRole failed", e instanceof Error ? e.message : e);
   }
 }
