@@ -25,7 +25,13 @@ export const LOCAL_DEFAULTS = {
  * neither): the local defaults, and every other IAMLAB_* variable of src/env.ts pinned to unset.
  * (vitest-pool-workers reads .dev.vars for the workers project; these bindings override it.)
  */
-export const TEST_VARS: Record<string, string> = { ...LOCAL_DEFAULTS, IAMLAB_CONSISTENCY: "", IAMLAB_REQUEST_LOG: "" };
+export const TEST_VARS: Record<string, string> = {
+  ...LOCAL_DEFAULTS,
+  IAMLAB_CONSISTENCY: "",
+  IAMLAB_REQUEST_LOG: "",
+  // --- cloudtrail (issue 21): recording on ("" = not "off") ---
+  IAMLAB_TRAIL: "",
+};
 
 export type ConfigSource = "env" | ".dev.vars" | "default";
 

@@ -27,6 +27,8 @@ import { expectAwsError } from "../helpers/aws-errors";
 import { waitFor } from "../helpers/wait";
 import { awsCliAt, hasAwsCli } from "../helpers/aws-cli";
 import { hotp, timeStep } from "../../src/lib/totp";
+import { CreateFunctionCommand, InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { lambdaZip } from "../helpers/zip";
 import { anonymousSts, idpInfo, mintToken, webIdentityTrust } from "../helpers/federation";
 
 type Rec = Record<string, unknown> & { userIdentity: Record<string, unknown> };
@@ -387,6 +389,39 @@ describe("a service assuming a role", () => {
     const gci = recordOf((await lookup(c.creds, byName("GetCallerIdentity")))[0]!);
     expect(gci.userIdentity).toMatchObject({ type: "AssumedRole", arn: `arn:aws:sts::${c.id}:assumed-role/fn-role/my-function` });
     expect(gci.userIdentity).not.toHaveProperty("invokedBy");
+  });
+});
+
+describe("a Lambda function's program", () => {
+  it("its calls are recorded as the execution role's session, after Lambda's AssumeRole as AWSService", async () => {
+    const c = await withAccount();
+    const trust = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+    });
+    const role = await c.iam.send(new CreateRoleCommand({ RoleName: "exec", AssumeRolePolicyDocument: trust }));
+    const lambda = new LambdaClient({ endpoint: url(), region: "us-east-1", credentials: c.creds, maxAttempts: 1 });
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: "whoami",
+        Runtime: "nodejs20.x",
+        Handler: "index.handler",
+        Role: role.Role!.Arn,
+        Code: { ZipFile: lambdaZip({ calls: [{ service: "sts", action: "GetCallerIdentity" }] }) },
+      }),
+    );
+    const out = await lambda.send(new InvokeCommand({ FunctionName: "whoami", Payload: new TextEncoder().encode("{}") }));
+    expect(out.FunctionError).toBeUndefined();
+    const gci = recordOf((await lookup(c.creds, byName("GetCallerIdentity")))[0]!);
+    expect(gci.userIdentity).toMatchObject({
+      type: "AssumedRole",
+      arn: `arn:aws:sts::${c.id}:assumed-role/exec/whoami`,
+      sessionContext: { sessionIssuer: { type: "Role", arn: role.Role!.Arn, userName: "exec" } },
+    });
+    expect(gci.userIdentity).not.toHaveProperty("invokedBy");
+    const ar = recordOf((await lookup(c.creds, byName("AssumeRole")))[0]!);
+    expect(ar.userIdentity).toEqual({ type: "AWSService", invokedBy: "lambda.amazonaws.com" });
+    expect(ar.requestParameters).toMatchObject({ roleArn: role.Role!.Arn, roleSessionName: "whoami" });
   });
 });
 
