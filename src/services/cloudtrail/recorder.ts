@@ -9,7 +9,10 @@
  * the buffer (no promise or I/O object crosses requests); a flush is one INSERT of all its rows
  * (src/store/cloudtrail-events.ts). Measured with bench/trail.ts (GetUser, 2 connections, local):
  * one D1 write per request cut throughput by ~90 % (76 vs 1011 req/s), buffered batches of one
- * statement per row by ~45 %, one statement per flush by ~10 %. A Durable Object per account would also batch, but
+ * statement per row by ~45 %, one statement per flush by 10–35 % (runs differ on a shared machine;
+ * locally D1's SQLite runs in the same process as the Worker, so its inserts take the Worker's CPU —
+ * deployed, D1 is a service of its own and the Worker pays the rows and one subrequest per flush,
+ * which could not be measured here). A Durable Object per account would also batch, but
  * costs a hop per request and a second place to query; D1 keeps LookupEvents (and labs' grading)
  * one indexed query. The price: events of an isolate evicted within FLUSH_MS of a call are lost,
  * and an event is visible about FLUSH_MS after its response (AWS: typically minutes).
