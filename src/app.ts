@@ -51,6 +51,7 @@ import { deployRefusal } from "./limits/deploy-safety";
 // --- end hosted ---
 // --- saml (issue 19): the built-in SAML IdP's metadata ---
 import { registerSamlIdpPublicRoutes } from "./admin/saml-idp";
+import { beginTrail, recordCall } from "./services/cloudtrail/recorder";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -295,6 +296,7 @@ async function handleQuery(
 ): Promise<Response> {
   let ns: string = NAMESPACES[signature?.service === "sts" ? "sts" : "iam"];
   let ctx: ActionContext | undefined;
+  let called: RegisteredAction | undefined; // the action once known: its CloudTrail event (src/services/cloudtrail/)
   try {
     await ensureBootstrapped(c.env);
     const raw = c.req.raw;
@@ -322,10 +324,14 @@ async function handleQuery(
       );
     ctx = auth.ctx;
     if (log) noteAction(log, ctx, `${def.service}:${def.name}`);
+    called = def;
+    beginTrail(ctx);
     startAction(ctx, def);
     const input = decodeObject(def.input, params);
+    if (ctx.trail) ctx.trail.input = input;
     const readKey = def.effect === "read" && !ctx.explain ? readCacheKey(ctx.caller, def.name, input) : undefined;
     const resultElement = await runAction(def, input, ctx, (v) => resultXml(def.name, v), readKey);
+    recordCall(ctx, def);
     return xml(
       200,
       successXmlFromResult(ns, def.name, resultElement, requestId),
@@ -336,6 +342,7 @@ async function handleQuery(
   } catch (e) {
     const err = e instanceof AwsError ? e : internal(e, requestId);
     if (log) noteError(log, ctx, err);
+    if (ctx && called) recordCall(ctx, called, err); // before the explanation is added to the message
     // Accounts whose lab opted in: the denial's one-line reason after AWS's message.
     if (ctx?.decisionId) await explainDenial(c.env, ctx, err).catch(() => {});
     return xml(
@@ -377,6 +384,7 @@ async function handleModel(
 ): Promise<Response> {
   const raw = c.req.raw;
   let ctx: ActionContext | undefined;
+  let called: RegisteredAction | undefined; // the action once known: its CloudTrail event (src/services/cloudtrail/)
   try {
     await ensureBootstrapped(c.env);
     const body =
@@ -400,8 +408,11 @@ async function handleModel(
     if (!def) throw notServed(model, operation.name, codec === QUERY_FORM);
     ctx = auth.ctx;
     if (log) noteAction(log, ctx, `${def.service}:${def.name}`);
+    called = def;
+    beginTrail(ctx, input);
     startAction(ctx, def);
     const output = await runAction(def, input, ctx, (v) => v);
+    recordCall(ctx, def);
     const res = codec.encodeResult(model, operation, output as Value | undefined, requestId);
     if (ctx.responseHeaders) Object.assign(res.headers, ctx.responseHeaders);
     return send(res, ctx.explain ? ctx.decisionId : undefined, ctx.caller.consistency?.pending);
@@ -409,6 +420,7 @@ async function handleModel(
     // A throttled request gets its service's own answer (SlowDown, TooManyRequestsException …: issue 22).
     const err = e instanceof Throttled ? throttlingErrorFor(model.metadata.service) : e instanceof AwsError ? e : internal(e, requestId);
     if (log) noteError(log, ctx, err);
+    if (ctx && called) recordCall(ctx, called, err); // before the explanation is added to the message
     // Accounts whose lab opted in: the denial's one-line reason after AWS's message.
     if (ctx?.decisionId) await explainDenial(c.env, ctx, err).catch(() => {});
     // The Query form keeps Query's own words (AccessDenied, InvalidClientTokenId …).

@@ -42,4 +42,6 @@ export interface Env {
   /** Cap on the messages one SQS queue holds; default 100,000. */
   IAMLAB_MAX_QUEUE_MESSAGES?: string;
   // --- end hosted ---
+  /** "off": no CloudTrail events are recorded (benchmarks); default on (src/services/cloudtrail/recorder.ts). */
+  IAMLAB_TRAIL?: string;
 }

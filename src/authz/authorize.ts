@@ -3,7 +3,7 @@
  * when the account's generation is unchanged), builds the request context from the real request,
  * and asks the pure engine. Denials carry AWS's message; every decision can be explained.
  */
-import type { ActionContext, AuthzTarget } from "../services/action";
+import type { ActionContext, AuthzTarget, TrailNote } from "../services/action";
 import { errors } from "../protocol/errors";
 import {
   accessDeniedMessage,
@@ -228,6 +228,7 @@ export interface AuthorizationResult {
 
 /** Evaluates without throwing (the simulator and explanations use this). */
 export async function decide(ctx: ActionContext, action: string, target: AuthzTarget): Promise<AuthorizationResult> {
+  if (ctx.trail) noteTrailTarget(ctx.trail, ctx.caller.principal.account, target);
   // The org chains' queries (cold path only) run beside the principal's.
   const callerChain = callerOrgChain(ctx);
   const [{ set, tags }, org, resourceOrg] = await Promise.all([
@@ -300,7 +301,7 @@ export function deniedMessage(request: AuthzRequest, decision: Decision, target:
     // A bucket policy has no ARN of its own: S3 says "… with an explicit deny in a resource-based policy".
     return accessDeniedMessage(request, decision, { quoteResource: true, includePolicyArn: decision.deniedBy?.type !== "resource" });
   }
-  const options = { includePolicyArn: policyArnShown(request) };
+  const options = { includePolicyArn: policyArnShown(request), ...(target.deniedMessage === "noResource" ? { omitResource: true } : {}) };
   // SQS writes the action in lower case: "… not authorized to perform: sqs:sendmessage on resource: …
   // because no identity-based policy allows the sqs:sendmessage action" (as users report it).
   if (target.deniedMessage === "sqs") return accessDeniedMessage({ ...request, action: request.action.toLowerCase() }, decision, options);
@@ -320,4 +321,10 @@ function policyArnShown(request: AuthzRequest): boolean {
   if ((request.resourceAccount ?? p.account) === p.account) return true;
   const principalOrg = request.context["aws:PrincipalOrgID"];
   return principalOrg !== undefined && principalOrg === request.context["aws:ResourceOrgID"];
+}
+
+/** CloudTrail: the call's first resource, and the first one of another account (which gets its own copy of the event). */
+function noteTrailTarget(note: TrailNote, callerAccount: string, target: AuthzTarget): void {
+  note.target ??= { resource: target.resource, ...(target.resourceAccount ? { resourceAccount: target.resourceAccount } : {}) };
+  if (target.resourceAccount && target.resourceAccount !== callerAccount) note.foreignAccount ??= target.resourceAccount;
 }

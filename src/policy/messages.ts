@@ -57,6 +57,8 @@ export interface AccessDeniedOptions {
   includePolicyArn?: boolean;
   /** Write the resource in double quotes, as S3 does (`on resource: "arn:aws:s3:::bucket/key"`). */
   quoteResource?: boolean;
+  /** Leave out `on resource: …`, as actions on no resource (`*`) are worded (cloudtrail:LookupEvents). */
+  omitResource?: boolean;
 }
 
 /**
@@ -68,7 +70,9 @@ export function accessDeniedMessage(req: AuthzRequest, d: Decision, options: Acc
   const p = req.principal;
   const who = p.kind === "anonymous" ? "Anonymous" : `User: ${p.kind === "service" ? (p.serviceName ?? p.arn) : p.arn}`;
   const resource = options.quoteResource && req.resource.startsWith("arn:") ? `"${req.resource}"` : req.resource;
-  const head = `${who} is not authorized to perform: ${req.action} on resource: ${resource}`;
+  const head = options.omitResource
+    ? `${who} is not authorized to perform: ${req.action}`
+    : `${who} is not authorized to perform: ${req.action} on resource: ${resource}`;
   if (d.decision === "explicitDeny" && d.deniedBy) {
     const crossAccount = (req.resourceAccount ?? p.account) !== p.account;
     const orgPolicy = d.deniedBy.type === "scp" || d.deniedBy.type === "rcp";

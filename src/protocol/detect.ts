@@ -8,7 +8,7 @@
  */
 import { AwsError } from "./errors";
 import { encodeEc2Error } from "./ec2";
-import { encodeJsonError } from "./json";
+import { encodeJsonError, targetPrefixMatches } from "./json";
 import type { Protocol, ServiceModel } from "./model";
 import { encodeRestJsonError } from "./rest-json";
 import { encodeRestXmlError } from "./rest-xml";
@@ -131,8 +131,8 @@ export function detectService(req: RouteRequest, models: Readonly<Record<string,
     };
   }
   if (target) {
-    const prefix = target.split(".")[0];
-    const m = all.find((x) => x.metadata.targetPrefix === prefix);
+    const prefix = target.slice(0, Math.max(0, target.lastIndexOf(".")));
+    const m = all.find((x) => targetPrefixMatches(x, prefix));
     if (m) return model(m);
     return { kind: "unknown", protocol: "json", response: unknownServiceResponse("json", target, requestId, servedServices(models)) };
   }

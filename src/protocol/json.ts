@@ -154,11 +154,21 @@ export function isAmzJson(contentType: string | null): boolean {
   return contentType !== null && /^application\/x-amz-json-1\.[01]\s*(;|$)/i.test(contentType.trim());
 }
 
+/**
+ * Whether an `X-Amz-Target` prefix names `model`'s service: its model's prefix, or that prefix's last
+ * segment — CloudTrail's model says `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101`, which
+ * botocore sends, while the JS SDK v3 sends `CloudTrail_20131101` (AWS takes both).
+ */
+export function targetPrefixMatches(model: ServiceModel, prefix: string): boolean {
+  const own = model.metadata.targetPrefix;
+  return own !== undefined && (own === prefix || own.endsWith(`.${prefix}`));
+}
+
 /** The operation an `X-Amz-Target` names, or the service's unknown-operation error. */
 export function findJsonOperation(model: ServiceModel, target: string | null): OperationModel {
-  const prefix = `${model.metadata.targetPrefix}.`;
   if (!target) throw unknownOperation(model, "");
-  const op = target.startsWith(prefix) ? model.operations[target.slice(prefix.length)] : undefined;
+  const dot = target.lastIndexOf(".");
+  const op = dot > 0 && targetPrefixMatches(model, target.slice(0, dot)) ? model.operations[target.slice(dot + 1)] : undefined;
   if (!op) throw unknownOperation(model, target);
   return op;
 }

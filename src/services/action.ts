@@ -14,7 +14,7 @@ import type { ActionEffect } from "../cache/index";
 import type { PendingResourcePolicy } from "../consistency/resource-policies";
 
 /** The services iamlab serves (IAM action prefixes). */
-export type ServiceName = "iam" | "sts" | "s3" | "sqs" | "organizations" | "lambda" | "ec2" | "kms" | "ecr" | "sns";
+export type ServiceName = "iam" | "sts" | "s3" | "sqs" | "organizations" | "lambda" | "ec2" | "kms" | "ecr" | "sns" | "cloudtrail";
 
 export interface RequestInfo {
   requestId: string;
@@ -62,9 +62,10 @@ export interface AuthzTarget {
    * How a denial is worded. `s3`: S3's — the resource ARN in double quotes for a caller of the
    * bucket owner's account, and only "Access Denied" for anyone else (S3 gives the extra context to
    * same-account callers only). `sqs`: SQS's — the action in lower case (`sqs:sendmessage`).
-   * `sns`: SNS's — the prefix in upper case (`SNS:Publish`).
+   * `sns`: SNS's — the prefix in upper case (`SNS:Publish`). `noResource`: without `on resource: *`
+   * (CloudTrail's LookupEvents, as users quote its denials).
    */
-  deniedMessage?: "s3" | "sqs" | "sns";
+  deniedMessage?: "s3" | "sqs" | "sns" | "noResource";
 }
 
 export interface ActionContext {
@@ -79,6 +80,17 @@ export interface ActionContext {
   explain?: boolean;
   /** iamlab's own response headers a handler adds (SNS: `x-iamlab-delivery-denied`, the decisions of dropped deliveries) */
   responseHeaders?: Record<string, string>;
+  /** what the CloudTrail event of this call needs to know (src/services/cloudtrail/recorder.ts) */
+  trail?: TrailNote;
+}
+
+/** Noted while a call runs, for its CloudTrail event: the input, the first resource authorized, the result. */
+export interface TrailNote {
+  input?: object;
+  target?: { resource: string; resourceAccount?: string };
+  /** the first authorized resource owned by another account than the caller's */
+  foreignAccount?: string;
+  output?: XmlValue;
 }
 
 /**

@@ -14,6 +14,7 @@ import { ec2Actions } from "./ec2/index";
 import { ecrActions } from "./ecr/index";
 import { kmsActions } from "./kms/index";
 import { snsActions } from "./sns/index";
+import { cloudtrailActions } from "./cloudtrail/index";
 import { SERVICE_MODELS } from "../data/generated/models/index";
 import type { ServiceModel } from "../protocol/model";
 
@@ -32,6 +33,7 @@ const ACTIONS: Readonly<Record<ServiceName, readonly RegisteredAction[]>> = {
   kms: kmsActions,
   ecr: ecrActions,
   sns: snsActions,
+  cloudtrail: cloudtrailActions,
 };
 
 export const ALL_ACTIONS: readonly RegisteredAction[] = Object.values(ACTIONS).flat();

@@ -79,7 +79,9 @@ async function handle(def: RegisteredAction, input: object, ctx: ActionContext, 
   const lagging = caller.consistency !== undefined && writes;
   const slot = lagging ? await beforeWrite(ctx.env, caller) : undefined;
   try {
-    return await def.handler(input, handlerContext(def, ctx), loaded);
+    const result = await def.handler(input, handlerContext(def, ctx), loaded);
+    if (ctx.trail) ctx.trail.output = result;
+    return result;
   } finally {
     // Whatever this write changed, this isolate's cached keys, sessions and reads of the account are stale.
     afterAction(account, def.effect);

@@ -823,3 +823,31 @@ export const samlIdpKeys = sqliteTable("saml_idp_keys", {
   createdAt: integer("created_at").notNull(),
 });
 // --- end saml ---
+// --- cloudtrail (issue 21, migration 0029) ---
+/**
+ * CloudTrail events, one row per recipient account (a cross-account call is stored in both accounts
+ * with one sharedEventID). `body` is the record JSON; the other columns serve LookupAttributes.
+ */
+export const cloudtrailEvents = sqliteTable(
+  "cloudtrail_events",
+  {
+    seq: integer("seq").primaryKey(),
+    accountId: text("account_id").notNull(),
+    eventId: text("event_id").notNull(),
+    /** epoch ms, sandbox clock */
+    eventTime: integer("event_time").notNull(),
+    eventName: text("event_name").notNull(),
+    eventSource: text("event_source").notNull(),
+    /** "Management" | "Data" */
+    category: text("category").notNull(),
+    /** 0 | 1 */
+    readOnly: integer("read_only").notNull(),
+    username: text("username"),
+    accessKeyId: text("access_key_id"),
+    /** JSON array of LookupEvents' {ResourceType, ResourceName} */
+    resources: text("resources").notNull().default("[]"),
+    body: text("body").notNull(),
+  },
+  (t) => [index("cloudtrail_events_account_time").on(t.accountId, t.eventTime, t.seq), index("cloudtrail_events_time").on(t.eventTime)],
+);
+// --- end cloudtrail ---

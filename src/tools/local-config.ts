@@ -29,6 +29,8 @@ export const TEST_VARS: Record<string, string> = {
   IAMLAB_MAX_ACCOUNT_STORAGE_BYTES: "",
   IAMLAB_MAX_QUEUE_MESSAGES: "",
   // --- end hosted ---
+  // --- cloudtrail (issue 21): recording on ("" = not "off") ---
+  IAMLAB_TRAIL: "",
 };
 
 // --- hosted (issue 22) ---

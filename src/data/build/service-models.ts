@@ -320,6 +320,14 @@ export const MODEL_CONFIG: readonly ModelConfig[] = [
     // SNS's denial is AuthorizationError (403), not Query's AccessDenied (SNS API reference, common errors).
     errors: { accessDenied: "AuthorizationError", queryCompatible: { AccessDenied: ["AuthorizationError", 403] } },
   },
+  // --- CloudTrail (issue 21, helper `trail`): JSON 1.1, LookupEvents over the recorded events. ---
+  {
+    service: "cloudtrail",
+    model: "cloudtrail-2013-11-01",
+    operations: ["LookupEvents"],
+    // As KMS, a JSON 1.1 service answering AccessDeniedException with 400 (unconfirmed for CloudTrail).
+    errors: { accessDeniedStatus: 400 },
+  },
 ];
 
 const DEFAULT_ERRORS: Record<Protocol, ServiceErrorConventions> = {

@@ -18,6 +18,7 @@ import { validateInput, type Value } from "../../protocol/wire";
 import { decodeObject, type FlatParams } from "../../protocol/query";
 import { newRequestId } from "../../lib/ids";
 import { toBase64 } from "../../protocol/wire";
+import { beginTrail, recordCall } from "../cloudtrail/recorder";
 
 export type CallResult = { ok: true; output: unknown } | { ok: false; error: { code: string; message: string; decisionId?: string } };
 
@@ -46,16 +47,20 @@ export async function callAs(
   if (ctx.explain) call.explain = true;
   delete call.request.signature;
   const model = isQueryService(def.service) ? undefined : MODELS[def.service];
+  beginTrail(call); // CloudTrail (issue 21): recorded as the caller's call, as AWS records a function's SDK calls
   try {
     const input = model ? modelInput(model, def.name, params) : decodeObject(def.input, flatParams(params));
+    if (call.trail) call.trail.input = input;
     const restricted = sessionApiRestriction(call.caller, def.service, def.name);
     if (restricted) throw restricted;
     const usage = recordUsage(call, def.service, def.name);
     if (usage) call.waitUntil(usage);
     const output = await runAction(def, input, call, (v) => v);
+    recordCall(call, def);
     return { ok: true, output: opts.raw ? output : await plainJson(output) };
   } catch (e) {
     if (!(e instanceof AwsError)) throw e;
+    recordCall(call, def, e);
     const err = model ? errorForProtocol(model, e, call.decisionId) : e;
     return { ok: false, error: { code: err.code, message: err.message, ...(call.decisionId ? { decisionId: call.decisionId } : {}) } };
   }

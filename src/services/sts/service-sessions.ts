@@ -11,6 +11,7 @@ import { evaluate, parsePolicy, accessDeniedMessage, type AuthzRequest } from ".
 import { isoSeconds } from "../../lib/clock";
 import { issueRoleSession, type Credentials } from "../../sessions/issue";
 import { errors } from "../../protocol/errors";
+import { recordServiceAssumeRole } from "../cloudtrail/recorder";
 
 export interface ServiceAssumeInput {
   service: string;
@@ -68,6 +69,16 @@ export async function assumeRoleAsService(
     mfaAuthenticated: false,
     chainDepth: 0,
     ...(i.sessionContext ? { context: i.sessionContext } : {}),
+  });
+  // CloudTrail (issue 21): the service's AssumeRole, in the role's account.
+  await recordServiceAssumeRole(env, {
+    service: i.service,
+    account,
+    roleArn: role.arn,
+    sessionName: i.sessionName,
+    durationSeconds: i.durationSeconds,
+    output: { Credentials: { ...credentials }, AssumedRoleUser: { ...assumedRoleUser } },
+    now,
   });
   return { Credentials: credentials, AssumedRoleUser: assumedRoleUser };
 }

@@ -8,6 +8,7 @@ import { EC2_MODEL } from "./ec2";
 import { KMS_MODEL } from "./kms";
 import { ECR_MODEL } from "./ecr";
 import { SNS_MODEL } from "./sns";
+import { CLOUDTRAIL_MODEL } from "./cloudtrail";
 
 /** Every service model the Worker knows, by service name. */
 export const SERVICE_MODELS: Readonly<Record<string, ServiceModel>> = {
@@ -19,4 +20,5 @@ export const SERVICE_MODELS: Readonly<Record<string, ServiceModel>> = {
 "kms": KMS_MODEL,
 "ecr": ECR_MODEL,
 "sns": SNS_MODEL,
+"cloudtrail": CLOUDTRAIL_MODEL,
 };
