@@ -19,6 +19,7 @@ import { defaultConsistency } from "../consistency/defaults";
 import { forgetAccountState, queueStateOf, resetAccountState } from "./account-lifecycle";
 import { createLearner, learnerSnippets, parseLearner } from "./onboarding";
 import { registerIdpAdminRoutes } from "./idp";
+import { registerLabAdminRoutes } from "../labs/routes";
 
 export const admin = new Hono<{ Bindings: Env }>();
 
@@ -304,5 +305,8 @@ admin.post("/clock", async (c) => {
 
 // ---- federation (issue 19): the built-in OIDC identity provider ----
 registerIdpAdminRoutes(admin);
+
+// ---- labs (issue 21): templates, apply / converge, export, reset, grading ----
+registerLabAdminRoutes(admin);
 
 admin.all("*", (c) => json(404, { error: "NotFound", message: `No admin route ${c.req.method} ${c.req.path}` }));
