@@ -223,16 +223,19 @@ const SAMPLE_ACCOUNT = "123456789012";
 /** Validates a parsed template; every error found, not only the first. */
 export function validateTemplate(input: unknown): TemplateResult {
   const errors: TemplateError[] = [];
-  const err = (path: (string | number)[], message: string) => errors.push({ path: pointer(path), message });
+  const err = (path: (string | number)[], message: string): false => {
+    errors.push({ path: pointer(path), message });
+    return false;
+  };
 
   const known = (obj: Record<string, unknown>, at: (string | number)[], keys: readonly string[]) => {
     for (const k of Object.keys(obj)) if (!keys.includes(k)) err([...at, k], `Unknown field "${k}"; expected one of ${keys.join(", ")}.`);
   };
   const str = (v: unknown, at: (string | number)[], o: { min?: number; max: number; pattern?: RegExp; what?: string }): v is string => {
-    if (typeof v !== "string") return (err(at, "Must be a string."), false);
+    if (typeof v !== "string") return err(at, "Must be a string.");
     const text = v.split(ACCOUNT_VAR).join(SAMPLE_ACCOUNT);
-    if (text.length < (o.min ?? 1) || text.length > o.max) return (err(at, `Must be ${o.min ?? 1} to ${o.max} characters long.`), false);
-    if (o.pattern && !o.pattern.test(text)) return (err(at, `Must match ${o.what ?? o.pattern.source}.`), false);
+    if (text.length < (o.min ?? 1) || text.length > o.max) return err(at, `Must be ${o.min ?? 1} to ${o.max} characters long.`);
+    if (o.pattern && !o.pattern.test(text)) return err(at, `Must match ${o.what ?? o.pattern.source}.`);
     return true;
   };
   const name = (v: unknown, at: (string | number)[], max: number) =>
@@ -242,7 +245,10 @@ export function validateTemplate(input: unknown): TemplateResult {
   };
   const list = (v: unknown, at: (string | number)[], max = MAX_ENTITIES_PER_KIND): unknown[] => {
     if (v === undefined) return [];
-    if (!Array.isArray(v)) return (err(at, "Must be an array."), []);
+    if (!Array.isArray(v)) {
+      err(at, "Must be an array.");
+      return [];
+    }
     if (v.length > max) err(at, `At most ${max} items.`);
     return v;
   };
@@ -270,12 +276,12 @@ export function validateTemplate(input: unknown): TemplateResult {
   /** Names unique (case-insensitively, as IAM compares them) within a kind. */
   const unique = (items: unknown[], at: string, what: string): Map<string, number> => {
     const seen = new Map<string, number>();
-    items.forEach((item, i) => {
-      if (!isObject(item) || typeof item.name !== "string") return;
+    for (const [i, item] of items.entries()) {
+      if (!isObject(item) || typeof item.name !== "string") continue;
       const k = item.name.toLowerCase();
       if (seen.has(k)) err([at, i, "name"], `Duplicate ${what} name "${item.name}" (also at /${at}/${seen.get(k)}).`);
       else seen.set(k, i);
-    });
+    }
     return seen;
   };
 
@@ -335,26 +341,29 @@ export function validateTemplate(input: unknown): TemplateResult {
   // ---- managed policies
   const policies = list(input.policies, ["policies"]);
   const policyNames = unique(policies, "policies", "policy");
-  policies.forEach((p, i) => {
+  for (const [i, p] of policies.entries()) {
     const at = ["policies", i];
-    if (!isObject(p)) return void err(at, "Must be an object.");
+    if (!isObject(p)) {
+      err(at, "Must be an object.");
+      continue;
+    }
     known(p, at, POLICY_KEYS);
     name(p.name, [...at, "name"], 128);
     path(p.path, [...at, "path"]);
     if (p.description !== undefined) str(p.description, [...at, "description"], { min: 0, max: 1000 });
     document(p.document, [...at, "document"], "identity");
     const prev = list(p.previousVersions, [...at, "previousVersions"], 4);
-    prev.forEach((d, j) => document(d, [...at, "previousVersions", j], "identity"));
+    for (const [j, d] of prev.entries()) document(d, [...at, "previousVersions", j], "identity");
     tags(p.tags, [...at, "tags"]);
-  });
+  }
 
   const policyRefs = (v: unknown, at: (string | number)[]) => {
     const refs = list(v, at, 10);
-    refs.forEach((r, j) => {
+    for (const [j, r] of refs.entries()) {
       if (typeof r !== "string" || !r) err([...at, j], "Must be a policy name or ARN.");
       else if (r.startsWith("arn:") && !/^arn:aws:iam::(aws|\d{12}|\$\{account\}):policy\//.test(r))
         err([...at, j], "A policy ARN is arn:aws:iam::<account>:policy/<path><name> (or arn:aws:iam::aws:policy/… for AWS managed ones).");
-    });
+    }
   };
   const boundary = (v: unknown, at: (string | number)[]) => {
     if (v !== undefined && (typeof v !== "string" || !v)) err(at, "Must be a managed policy's name or ARN.");
@@ -371,22 +380,28 @@ export function validateTemplate(input: unknown): TemplateResult {
   // ---- groups
   const groups = list(input.groups, ["groups"]);
   const groupNames = unique(groups, "groups", "group");
-  groups.forEach((g, i) => {
+  for (const [i, g] of groups.entries()) {
     const at = ["groups", i];
-    if (!isObject(g)) return void err(at, "Must be an object.");
+    if (!isObject(g)) {
+      err(at, "Must be an object.");
+      continue;
+    }
     known(g, at, GROUP_KEYS);
     name(g.name, [...at, "name"], 128);
     path(g.path, [...at, "path"]);
     policyRefs(g.policies, [...at, "policies"]);
     inline(g.inlinePolicies, [...at, "inlinePolicies"]);
-  });
+  }
 
   // ---- users
   const users = list(input.users, ["users"]);
   const userNames = unique(users, "users", "user");
-  users.forEach((u, i) => {
+  for (const [i, u] of users.entries()) {
     const at = ["users", i];
-    if (!isObject(u)) return void err(at, "Must be an object.");
+    if (!isObject(u)) {
+      err(at, "Must be an object.");
+      continue;
+    }
     known(u, at, USER_KEYS);
     name(u.name, [...at, "name"], 64);
     path(u.path, [...at, "path"]);
@@ -403,21 +418,24 @@ export function validateTemplate(input: unknown): TemplateResult {
     if (u.accessKeys !== undefined && (!Number.isInteger(u.accessKeys) || (u.accessKeys as number) < 0 || (u.accessKeys as number) > 2))
       err([...at, "accessKeys"], "Must be 0, 1 or 2 (IAM allows two access keys per user).");
     if (u.mfa !== undefined && typeof u.mfa !== "boolean") err([...at, "mfa"], "Must be true or false.");
-    list(u.groups, [...at, "groups"], 10).forEach((g, j) => {
+    for (const [j, g] of list(u.groups, [...at, "groups"], 10).entries()) {
       if (typeof g !== "string") err([...at, "groups", j], "Must be a group name.");
       else if (!groupNames.has(g.toLowerCase())) err([...at, "groups", j], `No group "${g}" in the template's groups.`);
-    });
+    }
     policyRefs(u.policies, [...at, "policies"]);
     inline(u.inlinePolicies, [...at, "inlinePolicies"]);
     boundary(u.permissionsBoundary, [...at, "permissionsBoundary"]);
-  });
+  }
 
   // ---- roles
   const roles = list(input.roles, ["roles"]);
   const roleNames = unique(roles, "roles", "role");
-  roles.forEach((r, i) => {
+  for (const [i, r] of roles.entries()) {
     const at = ["roles", i];
-    if (!isObject(r)) return void err(at, "Must be an object.");
+    if (!isObject(r)) {
+      err(at, "Must be an object.");
+      continue;
+    }
     known(r, at, ROLE_KEYS);
     name(r.name, [...at, "name"], 64);
     path(r.path, [...at, "path"]);
@@ -433,14 +451,17 @@ export function validateTemplate(input: unknown): TemplateResult {
     inline(r.inlinePolicies, [...at, "inlinePolicies"]);
     boundary(r.permissionsBoundary, [...at, "permissionsBoundary"]);
     tags(r.tags, [...at, "tags"]);
-  });
+  }
 
   // ---- instance profiles
   const profiles = list(input.instanceProfiles, ["instanceProfiles"]);
   unique(profiles, "instanceProfiles", "instance profile");
-  profiles.forEach((p, i) => {
+  for (const [i, p] of profiles.entries()) {
     const at = ["instanceProfiles", i];
-    if (!isObject(p)) return void err(at, "Must be an object.");
+    if (!isObject(p)) {
+      err(at, "Must be an object.");
+      continue;
+    }
     known(p, at, PROFILE_KEYS);
     name(p.name, [...at, "name"], 128);
     path(p.path, [...at, "path"]);
@@ -449,17 +470,23 @@ export function validateTemplate(input: unknown): TemplateResult {
       else if (!roleNames.has(p.role.toLowerCase())) err([...at, "role"], `No role "${p.role}" in the template's roles.`);
     }
     tags(p.tags, [...at, "tags"]);
-  });
+  }
 
   // ---- checks
   const checks = list(input.checks, ["checks"], MAX_CHECKS);
   const checkIds = new Set<string>();
-  checks.forEach((c, i) => {
+  for (const [i, c] of checks.entries()) {
     const at = ["checks", i];
-    if (!isObject(c)) return void err(at, "Must be an object.");
+    if (!isObject(c)) {
+      err(at, "Must be an object.");
+      continue;
+    }
     const kinds = Object.keys(c).filter((k) => (CHECK_KINDS as readonly string[]).includes(k));
     known(c, at, [...CHECK_COMMON_KEYS, ...CHECK_KINDS]);
-    if (kinds.length !== 1) return void err(at, `A check has exactly one of ${CHECK_KINDS.join(", ")}.`);
+    if (kinds.length !== 1) {
+      err(at, `A check has exactly one of ${CHECK_KINDS.join(", ")}.`);
+      continue;
+    }
     if (c.id !== undefined) {
       if (typeof c.id !== "string" || !c.id) err([...at, "id"], "Must be a non-empty string.");
       else if (checkIds.has(c.id)) err([...at, "id"], `Duplicate check id "${c.id}".`);
@@ -471,7 +498,10 @@ export function validateTemplate(input: unknown): TemplateResult {
     const kind = kinds[0] as CheckKind;
     const body = c[kind];
     const bat = [...at, kind];
-    if (!isObject(body)) return void err(bat, "Must be an object.");
+    if (!isObject(body)) {
+      err(bat, "Must be an object.");
+      continue;
+    }
     const needString = (k: string, required = true) => {
       if (body[k] === undefined && !required) return;
       if (typeof body[k] !== "string" || !body[k]) err([...bat, k], "Must be a non-empty string.");
@@ -523,7 +553,7 @@ export function validateTemplate(input: unknown): TemplateResult {
           err([...bat, "atLeast"], "Must be an integer of at least 1.");
         break;
     }
-  });
+  }
   void userNames;
   void policyNames;
 
