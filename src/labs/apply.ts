@@ -134,7 +134,8 @@ export async function applyTemplate(env: Env, db: Db, accountId: string, templat
     await updateAccountSettings(db, accountId, { explainDenials: want.account.explainDenials });
     plan.changes.updated.push("account/explainDenials");
   }
-  if (!sameState(want.account.consistency, current.account.consistency) && (template.account?.consistency || o.prune === "all")) {
+  // Only a template that names a mode sets it (a reset too): otherwise the account keeps the one it has.
+  if (template.account?.consistency && !sameState(want.account.consistency, current.account.consistency)) {
     await setConsistency(env, db, accountId, want.account.consistency);
     plan.changes.updated.push("account/consistency");
   }

@@ -122,6 +122,9 @@ export function registerLabAdminRoutes(admin: Hono<{ Bindings: Env }>): void {
         await forgetAccountState(c.env, account.accountId);
         return applied;
       }
+      // The deployment's default consistency mode, unless the template sets one: after the setup, which learners see at once.
+      const cfg = defaultConsistency(c.env);
+      if (!template.account?.consistency && cfg.mode !== "off") await setConsistency(c.env, db, account.accountId, cfg);
       const row = await getAccount(db, account.accountId);
       return {
         learner,
@@ -133,9 +136,9 @@ export function registerLabAdminRoutes(admin: Hono<{ Bindings: Env }>): void {
         users: applied.users,
       };
     };
-    await insertLabStmt(db, labId, text, isoSeconds(now())).run();
     const first = await setUp(0);
     if ("ok" in first) return invalid(first.errors);
+    await insertLabStmt(db, labId, text, isoSeconds(now())).run();
     const rest = await pool(
       Array.from({ length: learners - 1 }, (_, i) => i + 1),
       CONCURRENCY,
@@ -245,14 +248,13 @@ export function registerLabAdminRoutes(admin: Hono<{ Bindings: Env }>): void {
   });
 }
 
-/** A new learner account (root keys, the deployment's default consistency), empty. */
+/** A new, empty learner account with its root key. */
 async function newLearnerAccount(env: Env, db: Db) {
   for (let attempt = 0; ; attempt++) {
     const created = await createAccount(db, newAccountId(), null, now());
     if (created) {
+      // The id may have lived before: start from nothing (as POST /_iamlab/accounts does).
       await forgetAccountState(env, created.accountId);
-      const cfg = defaultConsistency(env);
-      if (cfg.mode !== "off") await setConsistency(env, db, created.accountId, cfg);
       return created;
     }
     if (attempt > 5) throw new Error("could not allocate an account id");

@@ -228,6 +228,24 @@ describe("PUT /_iamlab/accounts/:id/lab: converge", () => {
   });
 });
 
+describe("account settings", () => {
+  it("a template's consistency mode is set after the setup, and exported", async () => {
+    const fresh = await withAccount();
+    const t = { account: { consistency: { mode: "fixed", delayMs: 1500 } }, users: [{ name: "u1" }] };
+    const res = await put(`/accounts/${fresh.id}/lab`, { template: t });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(((await res.json()) as { changes: Changes }).changes.updated).toContain("account/consistency");
+    // The setup itself is visible at once (written before the mode was set).
+    expect((await fresh.iam.send(new GetUserCommand({ UserName: "u1" }))).User!.UserName).toBe("u1");
+    expect(await getJson<{ mode: string; delayMs: number }>(`/accounts/${fresh.id}/consistency`)).toMatchObject({
+      mode: "fixed",
+      delayMs: 1500,
+    });
+    expect((await exportOf(fresh.id)).account).toEqual({ consistency: { mode: "fixed", delayMs: 1500 } });
+    await put(`/accounts/${fresh.id}/consistency`, { mode: "off" });
+  });
+});
+
 describe("export: the account's state as a template", () => {
   it("round-trips: export → apply to a new account → export gives the same template", async () => {
     const l = learners[3]!;
