@@ -52,6 +52,7 @@ import { deployRefusal } from "./limits/deploy-safety";
 // --- saml (issue 19): the built-in SAML IdP's metadata ---
 import { registerSamlIdpPublicRoutes } from "./admin/saml-idp";
 import { beginTrail, recordCall } from "./services/cloudtrail/recorder";
+import { labSchema, myLabResults } from "./labs/routes";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -81,6 +82,10 @@ registerIdpPublicRoutes(app);
 registerSamlIdpPublicRoutes(app);
 // --- lambda (issue 16): GetFunction's Code.Location, a signed URL (src/services/lambda/code-location.ts) ---
 app.get("/_iamlab/lambda-code", (c) => serveCode(c.env, new URL(c.req.url), now()));
+// --- labs (issue 21): the template format's JSON Schema (public) and a learner's own grade (SigV4, any credentials of the account) ---
+app.get("/_iamlab/labs/schema", () => labSchema());
+app.get("/_iamlab/my/lab/results", (c) => signedAdminView(c, myLabResults));
+// --- end labs ---
 app.route("/_iamlab", admin);
 app.onError((e, c) => {
   console.error("unhandled error", e instanceof Error ? (e.stack ?? e.message) : e);
@@ -163,6 +168,18 @@ async function handleAws(c: Context<{ Bindings: Env }>, log?: LogDraft): Promise
   const legacy = route.service && !isQueryService(route.service) ? MODELS[route.service] : undefined;
   if (legacy) return handleModel(c, legacy, QUERY_FORM, requestId, url, signature, log);
   return handleQuery(c, requestId, url, signature, log);
+}
+
+/** A learner's view (labs: their own grade), authenticated like any AWS request. */
+async function signedAdminView(c: Context<{ Bindings: Env }>, view: (ctx: ActionContext) => Promise<Response>): Promise<Response> {
+  try {
+    await ensureBootstrapped(c.env);
+    const auth = await authenticated(c, new URL(c.req.url), new Uint8Array(), newRequestId(), undefined);
+    return await view(auth.ctx);
+  } catch (e) {
+    if (!(e instanceof AwsError)) throw e;
+    return c.json({ error: e.code, message: e.message }, e.status as 400);
+  }
 }
 
 /** GET /_iamlab/my/decisions/:id, authenticated like any AWS request (src/admin/my-decisions.ts). */

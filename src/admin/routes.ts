@@ -28,6 +28,7 @@ import { accountCap, countAccounts } from "../limits/quotas";
 // --- end hosted ---
 // --- saml (issue 19) ---
 import { registerSamlIdpAdminRoutes } from "./saml-idp";
+import { registerLabAdminRoutes } from "../labs/routes";
 
 export const admin = new Hono<{ Bindings: Env }>();
 
@@ -364,5 +365,8 @@ admin.post("/clock", async (c) => {
 registerIdpAdminRoutes(admin);
 // ---- saml (issue 19): the built-in SAML identity provider ----
 registerSamlIdpAdminRoutes(admin);
+
+// ---- labs (issue 21): templates, apply / converge, export, reset, grading ----
+registerLabAdminRoutes(admin);
 
 admin.all("*", (c) => json(404, { error: "NotFound", message: `No admin route ${c.req.method} ${c.req.path}` }));

@@ -26,6 +26,28 @@ const KEY = selectList(accessKeys, ["accountId", "secret"]);
 const namedUser = (accountId: string, userName: string): SQL =>
   sql`${users.accountId} = ${accountId} AND ${users.nameLower} = ${userName.toLowerCase()}`;
 
+/** Labs (src/labs/): a user's new access key by id, as a statement of a batch. */
+export function insertUserKeyStmt(
+  db: Db,
+  accountId: string,
+  user: { userId: string; userName: string },
+  key: { accessKeyId: string; secret: string; createDate: string },
+): D1PreparedStatement {
+  const k = accessKeys;
+  return statement(
+    db,
+    sql`INSERT INTO ${k} (${bare(k.accessKeyId)}, ${bare(k.accountId)}, ${bare(k.userId)}, ${bare(k.userName)}, ${bare(k.secret)},
+      ${bare(k.status)}, ${bare(k.createDate)})
+    VALUES (${key.accessKeyId}, ${accountId}, ${user.userId}, ${user.userName}, ${key.secret}, 'Active', ${key.createDate})`,
+  );
+}
+
+/** Labs: one access key removed by id. */
+export function deleteKeyStmt(db: Db, accountId: string, accessKeyId: string): D1PreparedStatement {
+  const k = accessKeys;
+  return statement(db, sql`DELETE FROM ${k} WHERE ${k.accountId} = ${accountId} AND ${k.accessKeyId} = ${accessKeyId}`);
+}
+
 export type CreateKeyResult = { ok: true; key: AccessKeyRow } | { ok: false; reason: "noUser" | "limit" };
 
 export async function createAccessKey(

@@ -392,9 +392,17 @@ const aliasHeld = (alias: string, accountId: string, other = false) =>
 
 /** Sets the account's alias (replacing an existing one) unless another account holds it. */
 export async function createAlias(w: Write, alias: string): Promise<CreateAliasResult> {
-  const { db, account: accountId } = w;
+  const res = await writeBatch<{ account_id?: string }>(w, setAliasStmts(w.db, w.account, alias));
+  return res[3]!.results[0]?.account_id === w.account ? "ok" : "taken";
+}
+
+/**
+ * The account's alias set (replacing its own), unless another account holds it; the last statement
+ * reads who holds the alias afterwards.
+ */
+export function setAliasStmts(db: Db, accountId: string, alias: string): D1PreparedStatement[] {
   const t = accountAliases;
-  const res = await writeBatch<{ account_id?: string }>(w, [
+  return [
     statement(
       db,
       sql`DELETE FROM ${t} WHERE ${t.accountId} = ${accountId} AND ${t.alias} != ${alias}
@@ -407,8 +415,15 @@ export async function createAlias(w: Write, alias: string): Promise<CreateAliasR
       WHERE ${accounts.id} = ${accountId} AND EXISTS (SELECT 1 FROM ${t} WHERE ${aliasHeld(alias, accountId)})`,
     ),
     statement(db, sql`SELECT ${t.accountId} AS account_id FROM ${t} WHERE ${t.alias} = ${alias}`),
-  ]);
-  return res[3]!.results[0]?.account_id === accountId ? "ok" : "taken";
+  ];
+}
+
+/** Labs (src/labs/): whatever alias the account has, removed. */
+export function clearAliasStmts(db: Db, accountId: string): D1PreparedStatement[] {
+  return [
+    statement(db, sql`DELETE FROM ${accountAliases} WHERE ${accountAliases.accountId} = ${accountId}`),
+    statement(db, sql`UPDATE ${accounts} SET ${bare(accounts.alias)} = NULL WHERE ${accounts.id} = ${accountId}`),
+  ];
 }
 
 /** Removes the alias when it is the account's; false otherwise. */

@@ -83,6 +83,52 @@ const policyExists = (accountId: string, arn: string): SQL =>
   THEN EXISTS (SELECT 1 FROM ${awsManagedPolicies} WHERE ${awsManagedPolicies.arn} = ${arn})
   ELSE EXISTS (SELECT 1 FROM ${policies} WHERE ${policies.accountId} = ${accountId} AND ${policies.arn} = ${arn}) END)`;
 
+// ---- Labs (src/labs/): an identity's policies by id, as statements of one template batch.
+
+/** Attaches a managed policy to the identity `entityId` (idempotent; the caller has resolved the ARN). */
+export function attachByIdStmt(db: Db, accountId: string, type: PolicyEntityType, entityId: string, arn: string): D1PreparedStatement {
+  const pa = policyAttachments;
+  return statement(
+    db,
+    sql`INSERT INTO ${pa} (${bare(pa.accountId)}, ${bare(pa.entityType)}, ${bare(pa.entityId)}, ${bare(pa.policyArn)})
+    VALUES (${accountId}, ${type}, ${entityId}, ${arn}) ON CONFLICT DO NOTHING`,
+  );
+}
+
+/** Creates or replaces an inline policy of the identity `entityId`. */
+export function putInlineByIdStmt(
+  db: Db,
+  accountId: string,
+  type: PolicyEntityType,
+  entityId: string,
+  policyName: string,
+  document: string,
+): D1PreparedStatement {
+  const ip = inlinePolicies;
+  return statement(
+    db,
+    sql`INSERT INTO ${ip} (${bare(ip.accountId)}, ${bare(ip.entityType)}, ${bare(ip.entityId)}, ${bare(ip.policyName)}, ${bare(ip.document)})
+    VALUES (${accountId}, ${type}, ${entityId}, ${policyName}, ${document})
+    ON CONFLICT (${bare(ip.entityType)}, ${bare(ip.entityId)}, ${bare(ip.policyName)}) DO UPDATE SET ${bare(ip.document)} = excluded.${bare(ip.document)}`,
+  );
+}
+
+/** Every managed-policy attachment and inline policy of the identity `entityId`. */
+export function clearPoliciesStmts(db: Db, accountId: string, type: PolicyEntityType, entityId: string): D1PreparedStatement[] {
+  const pa = policyAttachments;
+  const ip = inlinePolicies;
+  return [
+    statement(
+      db,
+      sql`DELETE FROM ${pa} WHERE ${pa.accountId} = ${accountId} AND ${pa.entityType} = ${type} AND ${pa.entityId} = ${entityId}`,
+    ),
+    statement(
+      db,
+      sql`DELETE FROM ${ip} WHERE ${ip.accountId} = ${accountId} AND ${ip.entityType} = ${type} AND ${ip.entityId} = ${entityId}`,
+    ),
+  ];
+}
+
 export type AttachResult = "ok" | "noEntity" | "noPolicy" | "limit";
 
 /**

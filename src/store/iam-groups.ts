@@ -89,6 +89,57 @@ export async function listGroupsForUser(
   return (g?.results ?? []) as Row<typeof groups, "accountId">[];
 }
 
+/** Labs (src/labs/): a new group's row (no quota check: a template holds far fewer than GROUPS_PER_ACCOUNT). */
+export function insertGroupStmt(db: Db, accountId: string, g: GroupRow): D1PreparedStatement {
+  const t = groups;
+  return statement(
+    db,
+    sql`INSERT INTO ${t} (${bare(t.groupId)}, ${bare(t.accountId)}, ${bare(t.groupName)}, ${bare(t.nameLower)}, ${bare(t.path)}, ${bare(t.arn)}, ${bare(t.createDate)})
+    VALUES (${g.groupId}, ${accountId}, ${g.groupName}, ${g.groupName.toLowerCase()}, ${g.path}, ${g.arn}, ${g.createDate})`,
+  );
+}
+
+/** Labs: a group's path (with its ARN) set in place. */
+export function updateGroupPathStmt(db: Db, accountId: string, groupId: string, path: string, arn: string): D1PreparedStatement {
+  return statement(
+    db,
+    sql`UPDATE ${groups} SET ${bare(groups.path)} = ${path}, ${bare(groups.arn)} = ${arn} WHERE ${groups.accountId} = ${accountId} AND ${groups.groupId} = ${groupId}`,
+  );
+}
+
+/** Labs: a group with its memberships and policies. */
+export function deleteGroupCascadeStmts(db: Db, accountId: string, groupId: string): D1PreparedStatement[] {
+  return [
+    statement(db, sql`DELETE FROM ${groupMembers} WHERE ${groupMembers.accountId} = ${accountId} AND ${groupMembers.groupId} = ${groupId}`),
+    statement(
+      db,
+      sql`DELETE FROM ${inlinePolicies} WHERE ${inlinePolicies.entityType} = 'group' AND ${inlinePolicies.entityId} = ${groupId}`,
+    ),
+    statement(
+      db,
+      sql`DELETE FROM ${policyAttachments} WHERE ${policyAttachments.entityType} = 'group' AND ${policyAttachments.entityId} = ${groupId}`,
+    ),
+    statement(db, sql`DELETE FROM ${groups} WHERE ${groups.accountId} = ${accountId} AND ${groups.groupId} = ${groupId}`),
+  ];
+}
+
+/** Labs: a membership by ids (idempotent). */
+export function addMemberStmt(db: Db, accountId: string, groupId: string, userId: string): D1PreparedStatement {
+  const m = groupMembers;
+  return statement(
+    db,
+    sql`INSERT INTO ${m} (${bare(m.accountId)}, ${bare(m.groupId)}, ${bare(m.userId)}) VALUES (${accountId}, ${groupId}, ${userId}) ON CONFLICT DO NOTHING`,
+  );
+}
+
+/** Labs: every membership of a user. */
+export function clearMembershipsStmt(db: Db, accountId: string, userId: string): D1PreparedStatement {
+  return statement(
+    db,
+    sql`DELETE FROM ${groupMembers} WHERE ${groupMembers.accountId} = ${accountId} AND ${groupMembers.userId} = ${userId}`,
+  );
+}
+
 export type CreateGroupResult = { ok: true } | { ok: false; reason: "exists" | "limit" };
 
 export async function createGroup(w: Write, g: GroupRow): Promise<CreateGroupResult> {

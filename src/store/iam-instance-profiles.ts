@@ -88,23 +88,47 @@ export async function listInstanceProfiles(
   return rows.map((r) => ({ ...view(r), nameLower: r.nameLower, overBudget: r.overBudget }));
 }
 
-export async function insertInstanceProfile(w: Write, p: InstanceProfileRow, tags: TagRow[]): Promise<CreateOutcome> {
-  const db = w.db;
+/** A new instance profile's row (holding `p.roleId`, normally none) and its tags. */
+export function insertInstanceProfileStmts(db: Db, p: InstanceProfileRow, tags: TagRow[]): D1PreparedStatement[] {
   const t = instanceProfiles;
-  return runCreate(
-    w,
-    [
-      statement(
-        db,
-        sql`INSERT INTO ${t} (${bare(t.instanceProfileId)}, ${bare(t.accountId)}, ${bare(t.instanceProfileName)}, ${bare(t.nameLower)},
-          ${bare(t.path)}, ${bare(t.arn)}, ${bare(t.createDate)}, ${bare(t.roleId)})
-        VALUES (${p.instanceProfileId}, ${p.accountId}, ${p.instanceProfileName}, ${p.instanceProfileName.toLowerCase()}, ${p.path}, ${p.arn},
-          ${p.createDate}, NULL)`,
-      ),
-      ...insertTagsStmts(db, p.accountId, "instance-profile", p.instanceProfileId, tags),
-    ],
-    "InstanceProfilesPerAccount",
+  return [
+    statement(
+      db,
+      sql`INSERT INTO ${t} (${bare(t.instanceProfileId)}, ${bare(t.accountId)}, ${bare(t.instanceProfileName)}, ${bare(t.nameLower)},
+        ${bare(t.path)}, ${bare(t.arn)}, ${bare(t.createDate)}, ${bare(t.roleId)})
+      VALUES (${p.instanceProfileId}, ${p.accountId}, ${p.instanceProfileName}, ${p.instanceProfileName.toLowerCase()}, ${p.path}, ${p.arn},
+        ${p.createDate}, ${p.roleId})`,
+    ),
+    ...insertTagsStmts(db, p.accountId, "instance-profile", p.instanceProfileId, tags),
+  ];
+}
+
+export async function insertInstanceProfile(w: Write, p: InstanceProfileRow, tags: TagRow[]): Promise<CreateOutcome> {
+  return runCreate(w, insertInstanceProfileStmts(w.db, { ...p, roleId: null }, tags), "InstanceProfilesPerAccount");
+}
+
+/** Labs (src/labs/): a profile's path (with its ARN) and role set in place. */
+export function updateInstanceProfileStmt(
+  db: Db,
+  accountId: string,
+  profileId: string,
+  f: { path: string; arn: string; roleId: string | null },
+): D1PreparedStatement {
+  const t = instanceProfiles;
+  return statement(
+    db,
+    sql`UPDATE ${t} SET ${bare(t.path)} = ${f.path}, ${bare(t.arn)} = ${f.arn}, ${bare(t.roleId)} = ${f.roleId}
+    WHERE ${t.accountId} = ${accountId} AND ${t.instanceProfileId} = ${profileId}`,
   );
+}
+
+/** Labs: a profile and its tags, whatever role it holds. */
+export function deleteInstanceProfileCascadeStmts(db: Db, accountId: string, profileId: string): D1PreparedStatement[] {
+  const t = instanceProfiles;
+  return [
+    statement(db, sql`DELETE FROM ${t} WHERE ${t.accountId} = ${accountId} AND ${t.instanceProfileId} = ${profileId}`),
+    deleteTagsStmt(db, accountId, "instance-profile", profileId),
+  ];
 }
 
 /** Deletes the profile only while it holds no role; false otherwise (or when already gone). */

@@ -104,6 +104,27 @@ export async function insertDevice(
   }
 }
 
+/** Labs (src/labs/): a virtual MFA device created already enabled for a user, as a statement of a batch. */
+export function insertEnabledDeviceStmt(
+  db: Db,
+  accountId: string,
+  d: { serialNumber: string; deviceName: string; seed: string; userId: string; createDate: string },
+): D1PreparedStatement {
+  const t = mfaDevices;
+  return statement(
+    db,
+    sql`INSERT INTO ${t} (${bare(t.serialNumber)}, ${bare(t.accountId)}, ${bare(t.deviceName)}, ${bare(t.path)}, ${bare(t.seed)},
+      ${bare(t.userId)}, ${bare(t.enableDate)}, ${bare(t.createDate)}, ${bare(t.lastTimeStep)})
+    VALUES (${d.serialNumber}, ${accountId}, ${d.deviceName}, '/', ${d.seed}, ${d.userId}, ${d.createDate}, ${d.createDate}, NULL)`,
+  );
+}
+
+/** Labs: every MFA device of a user removed (a template's `mfa: false`). */
+export function deleteUserDevicesStmt(db: Db, accountId: string, userId: string): D1PreparedStatement {
+  const t = mfaDevices;
+  return statement(db, sql`DELETE FROM ${t} WHERE ${t.accountId} = ${accountId} AND ${t.userId} = ${userId}`);
+}
+
 export type EnableResult = { ok: true } | { ok: false; reason: "notFound" | "inUse" | "limit" };
 
 /**

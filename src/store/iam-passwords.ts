@@ -21,21 +21,26 @@ export async function getPasswordPolicy(db: Db, accountId: string): Promise<Pass
   return row ? (JSON.parse(row.policy) as PasswordPolicy) : null;
 }
 
-export async function putPasswordPolicy(w: Write, policy: PasswordPolicy): Promise<void> {
+/** The account's password policy set (replaced), as one statement of a batch. */
+export function putPasswordPolicyStmt(db: Db, accountId: string, policy: PasswordPolicy): D1PreparedStatement {
   const t = passwordPolicies;
-  await writeBatch(w, [
-    statement(
-      w.db,
-      sql`INSERT INTO ${t} (${bare(t.accountId)}, ${bare(t.policy)}) VALUES (${w.account}, ${JSON.stringify(policy)})
-        ON CONFLICT (${bare(t.accountId)}) DO UPDATE SET ${bare(t.policy)} = excluded.${bare(t.policy)}`,
-    ),
-  ]);
+  return statement(
+    db,
+    sql`INSERT INTO ${t} (${bare(t.accountId)}, ${bare(t.policy)}) VALUES (${accountId}, ${JSON.stringify(policy)})
+      ON CONFLICT (${bare(t.accountId)}) DO UPDATE SET ${bare(t.policy)} = excluded.${bare(t.policy)}`,
+  );
+}
+
+export function deletePasswordPolicyStmt(db: Db, accountId: string): D1PreparedStatement {
+  return statement(db, sql`DELETE FROM ${passwordPolicies} WHERE ${passwordPolicies.accountId} = ${accountId}`);
+}
+
+export async function putPasswordPolicy(w: Write, policy: PasswordPolicy): Promise<void> {
+  await writeBatch(w, [putPasswordPolicyStmt(w.db, w.account, policy)]);
 }
 
 export async function deletePasswordPolicy(w: Write): Promise<boolean> {
-  const [res] = await writeBatch(w, [
-    statement(w.db, sql`DELETE FROM ${passwordPolicies} WHERE ${passwordPolicies.accountId} = ${w.account}`),
-  ]);
+  const [res] = await writeBatch(w, [deletePasswordPolicyStmt(w.db, w.account)]);
   return (res?.meta.changes ?? 0) > 0;
 }
 
@@ -84,6 +89,40 @@ function historyStatements(db: Db, accountId: string, userId: string, hash: stri
         (SELECT rowid FROM ${t} WHERE ${historyOf(accountId, userId)} ORDER BY rowid DESC LIMIT ${PASSWORD_HISTORY_MAX})`,
     ),
   ];
+}
+
+/** Labs (src/labs/): a new user's login profile (and its first history entry), as statements of a batch. */
+export function insertLoginProfileStmts(
+  db: Db,
+  accountId: string,
+  userId: string,
+  hash: string,
+  now: string,
+  resetRequired: boolean,
+): D1PreparedStatement[] {
+  const t = loginProfiles;
+  return [
+    statement(
+      db,
+      sql`INSERT INTO ${t} (${bare(t.userId)}, ${bare(t.accountId)}, ${bare(t.passwordHash)}, ${bare(t.createDate)},
+          ${bare(t.passwordResetRequired)}, ${bare(t.passwordLastChanged)})
+        VALUES (${userId}, ${accountId}, ${hash}, ${now}, ${resetRequired ? 1 : 0}, ${now})`,
+    ),
+    ...historyStatements(db, accountId, userId, hash, now),
+  ];
+}
+
+/** Labs: the reset-required flag of a login profile. */
+export function setPasswordResetRequiredStmt(db: Db, accountId: string, userId: string, resetRequired: boolean): D1PreparedStatement {
+  return statement(
+    db,
+    sql`UPDATE ${loginProfiles} SET ${bare(loginProfiles.passwordResetRequired)} = ${resetRequired ? 1 : 0} WHERE ${profileOf(accountId, userId)}`,
+  );
+}
+
+/** Labs: a login profile removed. */
+export function deleteLoginProfileStmt(db: Db, accountId: string, userId: string): D1PreparedStatement {
+  return statement(db, sql`DELETE FROM ${loginProfiles} WHERE ${profileOf(accountId, userId)}`);
 }
 
 export type CreateProfileResult = "created" | "exists" | "noUser";

@@ -111,6 +111,97 @@ export interface NewPolicy {
   tags: TagRow[];
 }
 
+/**
+ * A new customer managed policy with its versions (v1 … vN; the last one, vN, is the default) and its
+ * tags: the versions and tags land only when the policy row did (`changes() = 1`: a name or ARN taken
+ * leaves the batch without effect; the caller tells by the first statement's changes).
+ */
+export function insertPolicyStmts(
+  db: Db,
+  accountId: string,
+  p: Omit<NewPolicy, "document">,
+  documents: readonly string[],
+): D1PreparedStatement[] {
+  const t = policies;
+  const v = policyVersions;
+  const n = documents.length;
+  return [
+    statement(
+      db,
+      sql`INSERT INTO ${t} (${bare(t.policyId)}, ${bare(t.accountId)}, ${bare(t.policyName)}, ${bare(t.nameLower)}, ${bare(t.path)}, ${bare(t.arn)},
+        ${bare(t.defaultVersionId)}, ${bare(t.nextVersion)}, ${bare(t.description)}, ${bare(t.createDate)}, ${bare(t.updateDate)})
+      VALUES (${p.policyId}, ${accountId}, ${p.policyName}, ${p.policyName.toLowerCase()}, ${p.path}, ${p.arn}, ${`v${n}`}, ${n + 1},
+        ${p.description ?? null}, ${p.createDate}, ${p.createDate}) ON CONFLICT DO NOTHING`,
+    ),
+    ...documents.map((document, i) =>
+      statement(
+        db,
+        sql`INSERT INTO ${v} (${bare(v.accountId)}, ${bare(v.policyId)}, ${bare(v.versionId)}, ${bare(v.document)}, ${bare(v.createDate)})
+        SELECT ${accountId}, ${p.policyId}, ${`v${i + 1}`}, ${document}, ${p.createDate} WHERE changes() = 1`,
+      ),
+    ),
+    ...insertTagsStmts(db, accountId, "policy", p.policyId, p.tags),
+  ];
+}
+
+/**
+ * Labs (src/labs/): a policy's versions replaced by `documents` (new ids after the policy's last,
+ * as CreatePolicyVersion numbers them; the last is the default) and its description set.
+ */
+export function replacePolicyVersionsStmts(
+  db: Db,
+  accountId: string,
+  policyId: string,
+  nextVersion: number,
+  documents: readonly string[],
+  description: string | null,
+  now: string,
+): D1PreparedStatement[] {
+  const t = policies;
+  const v = policyVersions;
+  const last = nextVersion + documents.length - 1;
+  return [
+    statement(db, sql`DELETE FROM ${v} WHERE ${v.accountId} = ${accountId} AND ${v.policyId} = ${policyId}`),
+    ...documents.map((document, i) =>
+      statement(
+        db,
+        sql`INSERT INTO ${v} (${bare(v.accountId)}, ${bare(v.policyId)}, ${bare(v.versionId)}, ${bare(v.document)}, ${bare(v.createDate)})
+        VALUES (${accountId}, ${policyId}, ${`v${nextVersion + i}`}, ${document}, ${now})`,
+      ),
+    ),
+    statement(
+      db,
+      sql`UPDATE ${t} SET ${bare(t.defaultVersionId)} = ${`v${last}`}, ${bare(t.nextVersion)} = ${last + 1}, ${bare(t.description)} = ${description},
+        ${bare(t.updateDate)} = ${now}
+      WHERE ${t.accountId} = ${accountId} AND ${t.policyId} = ${policyId}`,
+    ),
+  ];
+}
+
+/** Labs: a customer managed policy with its versions and tags, detached from every identity and boundary of the account. */
+export function deletePolicyCascadeStmts(db: Db, accountId: string, policyId: string, arn: string): D1PreparedStatement[] {
+  return [
+    statement(
+      db,
+      sql`DELETE FROM ${policyAttachments} WHERE ${policyAttachments.accountId} = ${accountId} AND ${policyAttachments.policyArn} = ${arn}`,
+    ),
+    statement(
+      db,
+      sql`UPDATE ${users} SET ${bare(users.permissionsBoundary)} = NULL WHERE ${users.accountId} = ${accountId} AND ${users.permissionsBoundary} = ${arn}`,
+    ),
+    statement(
+      db,
+      sql`UPDATE ${roles} SET ${bare(roles.permissionsBoundary)} = NULL WHERE ${roles.accountId} = ${accountId} AND ${roles.permissionsBoundary} = ${arn}`,
+    ),
+    statement(
+      db,
+      sql`DELETE FROM ${policyVersions} WHERE ${policyVersions.accountId} = ${accountId} AND ${policyVersions.policyId} = ${policyId}`,
+    ),
+    deleteTagsStmt(db, accountId, "policy", policyId),
+    statement(db, sql`DELETE FROM ${policies} WHERE ${policies.accountId} = ${accountId} AND ${policies.policyId} = ${policyId}`),
+  ];
+}
+
 export type CreatePolicyResult = "ok" | "exists" | "limit";
 
 /**
@@ -119,24 +210,7 @@ export type CreatePolicyResult = "ok" | "exists" | "limit";
  */
 export async function createPolicy(w: Write, p: NewPolicy): Promise<CreatePolicyResult> {
   const { db, account: accountId } = w;
-  const t = policies;
-  const v = policyVersions;
-  const stmts = [
-    statement(
-      db,
-      sql`INSERT INTO ${t} (${bare(t.policyId)}, ${bare(t.accountId)}, ${bare(t.policyName)}, ${bare(t.nameLower)}, ${bare(t.path)}, ${bare(t.arn)},
-        ${bare(t.defaultVersionId)}, ${bare(t.nextVersion)}, ${bare(t.description)}, ${bare(t.createDate)}, ${bare(t.updateDate)})
-      VALUES (${p.policyId}, ${accountId}, ${p.policyName}, ${p.policyName.toLowerCase()}, ${p.path}, ${p.arn}, 'v1', 2,
-        ${p.description ?? null}, ${p.createDate}, ${p.createDate}) ON CONFLICT DO NOTHING`,
-    ),
-    statement(
-      db,
-      sql`INSERT INTO ${v} (${bare(v.accountId)}, ${bare(v.policyId)}, ${bare(v.versionId)}, ${bare(v.document)}, ${bare(v.createDate)})
-      SELECT ${accountId}, ${p.policyId}, 'v1', ${p.document}, ${p.createDate} WHERE changes() = 1`,
-    ),
-    ...insertTagsStmts(db, accountId, "policy", p.policyId, p.tags),
-    quotaGuardStmt(db, accountId, "PoliciesPerAccount"),
-  ];
+  const stmts = [...insertPolicyStmts(db, accountId, p, [p.document]), quotaGuardStmt(db, accountId, "PoliciesPerAccount")];
   try {
     const res = await writeBatch(w, stmts);
     return (res[0]?.meta.changes ?? 0) === 1 ? "ok" : "exists";

@@ -98,35 +98,68 @@ export async function runCreate(w: Write, stmts: D1PreparedStatement[], quota?: 
   }
 }
 
-/** Inserts a role with its tags and (service-linked roles) the managed policies that exist of `attachPolicies`. */
-export async function insertRole(w: Write, role: RoleRow, tags: TagRow[], attachPolicies: string[] = []): Promise<CreateOutcome> {
-  const db = w.db;
+/** A new role's row, its tags and (service-linked roles) the managed policies that exist of `attachPolicies`. */
+export function insertRoleStmts(db: Db, role: RoleRow, tags: TagRow[], attachPolicies: string[] = []): D1PreparedStatement[] {
   const a = role.accountId;
   const r = roles;
   const pa = policyAttachments;
-  return runCreate(
-    w,
-    [
-      statement(
-        db,
-        sql`INSERT INTO ${r} (${bare(r.roleId)}, ${bare(r.accountId)}, ${bare(r.roleName)}, ${bare(r.nameLower)}, ${bare(r.path)}, ${bare(r.arn)},
+  return [
+    statement(
+      db,
+      sql`INSERT INTO ${r} (${bare(r.roleId)}, ${bare(r.accountId)}, ${bare(r.roleName)}, ${bare(r.nameLower)}, ${bare(r.path)}, ${bare(r.arn)},
         ${bare(r.createDate)}, ${bare(r.assumeRolePolicyDocument)}, ${bare(r.description)}, ${bare(r.maxSessionDuration)}, ${bare(r.permissionsBoundary)})
       VALUES (${role.roleId}, ${a}, ${role.roleName}, ${role.roleName.toLowerCase()}, ${role.path}, ${role.arn}, ${role.createDate},
         ${role.assumeRolePolicyDocument}, ${role.description}, ${role.maxSessionDuration}, ${role.permissionsBoundary})`,
-      ),
-      ...insertTagsStmts(db, a, "role", role.roleId, tags),
-      ...attachPolicies.map((arn) =>
-        // Only policies that exist (the AWS-managed seed may lag behind a service's table).
-        statement(
-          db,
-          sql`INSERT INTO ${pa} (${bare(pa.accountId)}, ${bare(pa.entityType)}, ${bare(pa.entityId)}, ${bare(pa.policyArn)})
+    ),
+    ...insertTagsStmts(db, a, "role", role.roleId, tags),
+    ...attachPolicies.map((arn) =>
+      // Only policies that exist (the AWS-managed seed may lag behind a service's table).
+      statement(
+        db,
+        sql`INSERT INTO ${pa} (${bare(pa.accountId)}, ${bare(pa.entityType)}, ${bare(pa.entityId)}, ${bare(pa.policyArn)})
         SELECT ${a}, 'role', ${role.roleId}, ${arn} WHERE EXISTS (SELECT 1 FROM ${awsManagedPolicies} WHERE ${awsManagedPolicies.arn} = ${arn})
           OR EXISTS (SELECT 1 FROM ${policies} WHERE ${policies.accountId} = ${a} AND ${policies.arn} = ${arn})`,
-        ),
       ),
-    ],
-    "RolesPerAccount",
+    ),
+  ];
+}
+
+/** Labs (src/labs/): every field of a role a template sets, in place. */
+export function updateRoleStmt(
+  db: Db,
+  role: Pick<
+    RoleRow,
+    "accountId" | "roleId" | "path" | "arn" | "assumeRolePolicyDocument" | "description" | "maxSessionDuration" | "permissionsBoundary"
+  >,
+): D1PreparedStatement {
+  const r = roles;
+  return statement(
+    db,
+    sql`UPDATE ${r} SET ${bare(r.path)} = ${role.path}, ${bare(r.arn)} = ${role.arn}, ${bare(r.assumeRolePolicyDocument)} = ${role.assumeRolePolicyDocument},
+      ${bare(r.description)} = ${role.description}, ${bare(r.maxSessionDuration)} = ${role.maxSessionDuration}, ${bare(r.permissionsBoundary)} = ${role.permissionsBoundary}
+    WHERE ${r.accountId} = ${role.accountId} AND ${r.roleId} = ${role.roleId}`,
   );
+}
+
+/** Labs: a role with its policies and tags, taken out of any instance profile. */
+export function deleteRoleCascadeStmts(db: Db, accountId: string, roleId: string): D1PreparedStatement[] {
+  const pa = policyAttachments;
+  const ip = inlinePolicies;
+  return [
+    statement(
+      db,
+      sql`UPDATE ${instanceProfiles} SET ${bare(instanceProfiles.roleId)} = NULL WHERE ${instanceProfiles.accountId} = ${accountId} AND ${instanceProfiles.roleId} = ${roleId}`,
+    ),
+    statement(db, sql`DELETE FROM ${pa} WHERE ${pa.accountId} = ${accountId} AND ${pa.entityType} = 'role' AND ${pa.entityId} = ${roleId}`),
+    statement(db, sql`DELETE FROM ${ip} WHERE ${ip.accountId} = ${accountId} AND ${ip.entityType} = 'role' AND ${ip.entityId} = ${roleId}`),
+    deleteTagsStmt(db, accountId, "role", roleId),
+    statement(db, sql`DELETE FROM ${roles} WHERE ${roles.accountId} = ${accountId} AND ${roles.roleId} = ${roleId}`),
+  ];
+}
+
+/** Inserts a role with its tags and (service-linked roles) the managed policies that exist of `attachPolicies`. */
+export async function insertRole(w: Write, role: RoleRow, tags: TagRow[], attachPolicies: string[] = []): Promise<CreateOutcome> {
+  return runCreate(w, insertRoleStmts(w.db, role, tags, attachPolicies), "RolesPerAccount");
 }
 
 /** Only the fields given change; false when the role vanished meanwhile. */

@@ -88,6 +88,81 @@ export async function listUsers(
 
 export type CreateUserResult = { ok: true; user: UserRow; tags: TagRow[] } | { ok: false; reason: "exists" | "limit" };
 
+/** A new user's row (unless the account is at USERS_PER_ACCOUNT: then the first statement changes nothing) and its tags. */
+export function insertUserStmts(
+  db: Db,
+  accountId: string,
+  u: {
+    userId: string;
+    userName: string;
+    path: string;
+    arn: string;
+    createDate: string;
+    permissionsBoundary: string | null;
+    tags: TagRow[];
+  },
+): D1PreparedStatement[] {
+  const t = users;
+  return [
+    statement(
+      db,
+      sql`INSERT INTO ${t} (${bare(t.userId)}, ${bare(t.accountId)}, ${bare(t.userName)}, ${bare(t.nameLower)}, ${bare(t.path)}, ${bare(t.arn)},
+        ${bare(t.createDate)}, ${bare(t.permissionsBoundary)})
+      SELECT ${u.userId}, ${accountId}, ${u.userName}, ${u.userName.toLowerCase()}, ${u.path}, ${u.arn}, ${u.createDate}, ${u.permissionsBoundary}
+      WHERE (SELECT COUNT(*) FROM ${t} WHERE ${t.accountId} = ${accountId}) < ${USERS_PER_ACCOUNT}`,
+    ),
+    ...insertTagsStmts(db, accountId, "user", u.userId, u.tags),
+  ];
+}
+
+/** Labs (src/labs/): a user's path (with its ARN) and permissions boundary set in place. */
+export function updateUserStmt(
+  db: Db,
+  accountId: string,
+  userId: string,
+  f: { path: string; arn: string; permissionsBoundary: string | null },
+): D1PreparedStatement {
+  return statement(
+    db,
+    sql`UPDATE ${users} SET ${bare(users.path)} = ${f.path}, ${bare(users.arn)} = ${f.arn}, ${bare(users.permissionsBoundary)} = ${f.permissionsBoundary}
+    WHERE ${users.accountId} = ${accountId} AND ${users.userId} = ${userId}`,
+  );
+}
+
+/**
+ * Labs (src/labs/): a user and everything that hangs off it (the rows DeleteUser's clean-up steps
+ * remove one by one: login profile, keys, certificates, SSH keys, service credentials, MFA devices,
+ * policies, memberships), its tags and password history.
+ */
+export function deleteUserCascadeStmts(db: Db, accountId: string, userId: string): D1PreparedStatement[] {
+  const own = (
+    table: typeof accessKeys | typeof signingCertificates | typeof sshPublicKeys | typeof serviceSpecificCredentials | typeof mfaDevices,
+  ) => statement(db, sql`DELETE FROM ${table} WHERE ${table.accountId} = ${accountId} AND ${table.userId} = ${userId}`);
+  return [
+    statement(
+      db,
+      sql`DELETE FROM ${loginProfiles} WHERE ${loginProfiles.accountId} = ${accountId} AND ${loginProfiles.userId} = ${userId}`,
+    ),
+    own(accessKeys),
+    own(signingCertificates),
+    own(sshPublicKeys),
+    own(serviceSpecificCredentials),
+    own(mfaDevices),
+    statement(
+      db,
+      sql`DELETE FROM ${inlinePolicies} WHERE ${inlinePolicies.entityType} = 'user' AND ${inlinePolicies.entityId} = ${userId}`,
+    ),
+    statement(
+      db,
+      sql`DELETE FROM ${policyAttachments} WHERE ${policyAttachments.entityType} = 'user' AND ${policyAttachments.entityId} = ${userId}`,
+    ),
+    statement(db, sql`DELETE FROM ${groupMembers} WHERE ${groupMembers.accountId} = ${accountId} AND ${groupMembers.userId} = ${userId}`),
+    statement(db, sql`DELETE FROM ${passwordHistory} WHERE ${passwordHistory.userId} = ${userId}`),
+    deleteTagsStmt(db, accountId, "user", userId),
+    statement(db, sql`DELETE FROM ${users} WHERE ${users.accountId} = ${accountId} AND ${users.userId} = ${userId}`),
+  ];
+}
+
 /**
  * Inserts a user (and its tags) unless the account already holds USERS_PER_ACCOUNT users.
  * A concurrent create of the same name (any case) hits the unique index: "exists".
@@ -104,18 +179,7 @@ export async function createUser(
     tags: TagRow[];
   },
 ): Promise<CreateUserResult> {
-  const { db, account: accountId } = w;
-  const t = users;
-  const stmts: D1PreparedStatement[] = [
-    statement(
-      db,
-      sql`INSERT INTO ${t} (${bare(t.userId)}, ${bare(t.accountId)}, ${bare(t.userName)}, ${bare(t.nameLower)}, ${bare(t.path)}, ${bare(t.arn)},
-        ${bare(t.createDate)}, ${bare(t.permissionsBoundary)})
-      SELECT ${u.userId}, ${accountId}, ${u.userName}, ${u.userName.toLowerCase()}, ${u.path}, ${u.arn}, ${u.createDate}, ${u.permissionsBoundary}
-      WHERE (SELECT COUNT(*) FROM ${t} WHERE ${t.accountId} = ${accountId}) < ${USERS_PER_ACCOUNT}`,
-    ),
-    ...insertTagsStmts(db, accountId, "user", u.userId, u.tags),
-  ];
+  const stmts = insertUserStmts(w.db, w.account, u);
   try {
     const [ins] = await writeBatch(w, stmts);
     if ((ins?.meta.changes ?? 0) === 0) return { ok: false, reason: "limit" };

@@ -851,3 +851,27 @@ export const cloudtrailEvents = sqliteTable(
   (t) => [index("cloudtrail_events_account_time").on(t.accountId, t.eventTime, t.seq), index("cloudtrail_events_time").on(t.eventTime)],
 );
 // --- end cloudtrail ---
+// --- labs (issue 21, migration 0028) ---
+/** One apply of a lab template to new learner accounts (POST /_iamlab/labs): the template as sent, JSON. */
+export const labs = sqliteTable("labs", {
+  labId: text("lab_id").primaryKey(),
+  template: text("template").notNull(),
+  createDate: text("create_date").notNull(),
+});
+
+/** Per account: the template last applied (what the lab owns there), a saved snapshot, and its lab. */
+export const labAccounts = sqliteTable(
+  "lab_accounts",
+  {
+    accountId: text("account_id").primaryKey(),
+    /** NULL when the template was applied to an existing account (PUT /_iamlab/accounts/:id/lab) */
+    labId: text("lab_id"),
+    /** the template, JSON (validated) */
+    template: text("template").notNull(),
+    /** POST …/lab/snapshot: the account's state exported as a template, JSON */
+    snapshot: text("snapshot"),
+    appliedDate: text("applied_date").notNull(),
+  },
+  (t) => [index("lab_accounts_lab").on(t.labId, t.accountId)],
+);
+// --- end labs ---

@@ -161,3 +161,11 @@ export function deleteTagsStmt(db: Db, accountId: string, kind: TaggedKind, id: 
       AND NOT ${entityExists(accountId, kind, id)}`,
   );
 }
+
+/** Labs (src/labs/): every tag of a resource that stays, before its new tag set is inserted in the same batch. */
+export function clearTagsStmt(db: Db, accountId: string, kind: TaggedKind, id: string): D1PreparedStatement {
+  return statement(
+    db,
+    sql`DELETE FROM ${tags} WHERE ${tags.accountId} = ${accountId} AND ${tags.resourceId} = ${id} AND ${tags.resourceType} = ${kind}`,
+  );
+}

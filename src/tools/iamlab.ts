@@ -10,6 +10,7 @@
  *       documented local root key).
  *   iamlab explain <decision id> [--iamlab-profile P]   the learner's own decision explanation
  *       (GET /_iamlab/my/decisions/<id>, SigV4-signed with the same credentials).
+ *   iamlab lab apply|check|export|reset …   lab templates over the admin API (./lab-cli.ts).
  *
  * The endpoint: --endpoint-url, else the profile's iamlab_endpoint_url or endpoint_url, else
  * IAMLAB_ENDPOINT, else http://127.0.0.1:8787. Files: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE
@@ -32,6 +33,7 @@ import {
   type StaticCredentials,
 } from "./aws-config.ts";
 import { LOCAL_DEFAULTS } from "./local-config.ts";
+import { labCommand } from "./lab-cli.ts";
 
 const DEFAULT_ENDPOINT = "http://127.0.0.1:8787";
 
@@ -190,8 +192,9 @@ const [command, ...rest] = process.argv.slice(2);
 if (command === "credentials") await credentialsCommand(rest);
 else if (command === "aws") await awsCommand(rest);
 else if (command === "explain") await explainCommand(rest);
+else if (command === "lab") await labCommand(rest);
 else
   die(
-    "usage: iamlab credentials --profile P | iamlab aws [--iamlab-profile P] <aws cli args> | iamlab explain <decision id> [--iamlab-profile P]",
+    "usage: iamlab credentials --profile P | iamlab aws [--iamlab-profile P] <aws cli args> | iamlab explain <decision id> [--iamlab-profile P] | iamlab lab apply|check|export|reset …",
     2,
   );

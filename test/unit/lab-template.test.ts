@@ -1,0 +1,102 @@
+/**
+ * Lab templates (issue 21), pure: validation with JSON-pointer errors, the schema file in step with
+ * the validator's fields, and export reproducing a template from the state it describes.
+ */
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { CHECK_KINDS, validateTemplate, type LabTemplate } from "../../src/labs/template";
+import { completePasswordPolicy, desiredState, exportTemplate } from "../../src/labs/state";
+import { generatePassword } from "../../src/labs/secrets";
+import { passwordPolicyViolation } from "../../src/lib/password";
+
+const example = JSON.parse(readFileSync("labs/examples/least-privilege.json", "utf8")) as LabTemplate;
+const schema = JSON.parse(readFileSync("schema/lab-template.schema.json", "utf8")) as {
+  properties: Record<string, { items?: { properties?: Record<string, unknown> } }>;
+};
+const MANAGED = new Map([["administratoraccess", "arn:aws:iam::aws:policy/AdministratorAccess"]]);
+
+describe("validateTemplate", () => {
+  it("accepts the example", () => {
+    expect(validateTemplate(example)).toMatchObject({ ok: true });
+  });
+
+  it("reports every problem with its JSON pointer", () => {
+    const r = validateTemplate({
+      users: [{ name: "a b" }, { name: "A" }, { name: "a", tags: { "aws:x": "1" } }],
+      groups: [{ name: "g", inlinePolicies: { p: { Statement: [{ Effect: "Allow", Action: "s3:GetObject" }] } } }],
+      roles: [{ name: "r" }],
+      instanceProfiles: [{ name: "ip", role: "nope" }],
+      checks: [{ can: { principal: "a", action: "s3 get" } }, { exists: { user: "a" }, userInGroup: { user: "a", group: "g" } }],
+      extra: 1,
+    });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors.map((e) => e.path)).toEqual(
+      expect.arrayContaining([
+        "/extra",
+        "/users/0/name",
+        "/users/2/name",
+        "/users/2/tags/aws:x",
+        "/groups/0/inlinePolicies/p",
+        "/roles/0/trustPolicy",
+        "/instanceProfiles/0/role",
+        "/checks/0/can/action",
+        "/checks/1",
+      ]),
+    );
+    expect(r.errors.find((e) => e.path === "/users/2/name")!.message).toContain('Duplicate user name "a"');
+    // The engine's own MalformedPolicyDocument wording
+    expect(r.errors.find((e) => e.path === "/groups/0/inlinePolicies/p")!.message).toBe("Policy statement must contain resources.");
+  });
+
+  it("escapes pointer segments (RFC 6901)", () => {
+    const r = validateTemplate({ users: [{ name: "u", tags: { "a/b": 3 } }] });
+    expect(!r.ok && r.errors[0]!.path).toBe("/users/0/tags/a~1b");
+  });
+});
+
+describe("the JSON Schema", () => {
+  it("names the fields the validator knows", () => {
+    expect(Object.keys(schema.properties).sort()).toEqual(
+      ["$schema", "description", "account", "policies", "groups", "users", "roles", "instanceProfiles", "checks"].sort(),
+    );
+    const checkProps = Object.keys(schema.properties.checks!.items!.properties!);
+    for (const k of CHECK_KINDS) expect(checkProps).toContain(k);
+    expect(Object.keys(schema.properties.users!.items!.properties!).sort()).toEqual(
+      ["name", "path", "tags", "password", "accessKeys", "mfa", "groups", "policies", "inlinePolicies", "permissionsBoundary"].sort(),
+    );
+  });
+});
+
+describe("desired state and export", () => {
+  it("export gives back the template its state came from (account id as ${account})", () => {
+    const d = desiredState(example, "111122223333", MANAGED, new Set());
+    expect(d.ok).toBe(true);
+    if (!d.ok) return;
+    const t = exportTemplate(d.state, "111122223333", example.checks);
+    const { description: _, ...rest } = example;
+    expect(t).toEqual(rest);
+  });
+
+  it("an unknown policy name is an error at its reference", () => {
+    const d = desiredState({ users: [{ name: "u", policies: ["Nope"] }] }, "111122223333", MANAGED, new Set());
+    expect(d).toEqual({ ok: false, errors: [{ path: "/users/0/policies/0", message: expect.stringContaining('"Nope"') }] });
+  });
+});
+
+describe("generated passwords", () => {
+  it("comply with a strict password policy", () => {
+    const policy = completePasswordPolicy({
+      MinimumPasswordLength: 32,
+      RequireSymbols: true,
+      RequireNumbers: true,
+      RequireUppercaseCharacters: true,
+      RequireLowercaseCharacters: true,
+    });
+    for (let i = 0; i < 50; i++) {
+      const p = generatePassword(policy);
+      expect(p.length).toBe(32);
+      expect(passwordPolicyViolation(p, policy)).toBeNull();
+    }
+  });
+});
