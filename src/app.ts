@@ -44,6 +44,7 @@ import { ownDecision } from "./admin/my-decisions";
 import { REQUEST_LOG_MARKER, type RequestLogEntry } from "./lib/request-log";
 import { WORKLOAD_CREDENTIALS_PATH, workloadCredentials } from "./workloads/credentials";
 import { registerIdpPublicRoutes } from "./admin/idp";
+import { consoleApp } from "./console/routes";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -64,6 +65,11 @@ registerIdpPublicRoutes(app);
 // --- lambda (issue 16): GetFunction's Code.Location, a signed URL (src/services/lambda/code-location.ts) ---
 app.get("/_iamlab/lambda-code", (c) => serveCode(c.env, new URL(c.req.url), now()));
 app.route("/_iamlab", admin);
+// ---- console (issue 20): the web console, server-rendered (src/console/) ----
+app.use("/console/*", (c, next) => ensureBootstrapped(c.env).then(next));
+app.route("/console", consoleApp);
+app.get("/console", (c) => c.redirect("/console/", 303));
+// ---- end console ----
 app.onError((e, c) => {
   console.error("unhandled error", e instanceof Error ? (e.stack ?? e.message) : e);
   return c.json({ error: "InternalError", message: "The request failed; see the server log." }, 500);
