@@ -44,7 +44,7 @@ import { ownDecision } from "./admin/my-decisions";
 import { REQUEST_LOG_MARKER, type RequestLogEntry } from "./lib/request-log";
 import { WORKLOAD_CREDENTIALS_PATH, workloadCredentials } from "./workloads/credentials";
 import { registerIdpPublicRoutes } from "./admin/idp";
-import { consoleApp } from "./console/routes";
+import { consoleApp, isAwsRequest } from "./console/routes";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -66,9 +66,14 @@ registerIdpPublicRoutes(app);
 app.get("/_iamlab/lambda-code", (c) => serveCode(c.env, new URL(c.req.url), now()));
 app.route("/_iamlab", admin);
 // ---- console (issue 20): the web console, server-rendered (src/console/) ----
-app.use("/console/*", (c, next) => ensureBootstrapped(c.env).then(next));
-app.route("/console", consoleApp);
-app.get("/console", (c) => c.redirect("/console/", 303));
+// Signed requests under /console (S3 path-style, a bucket named "console") stay AWS requests.
+const consoleOrAws = async (c: Context<{ Bindings: Env }>) => {
+  if (isAwsRequest(c.req.raw)) return c.env.IAMLAB_REQUEST_LOG ? loggedAws(c) : handleAws(c);
+  await ensureBootstrapped(c.env);
+  return consoleApp.fetch(c.req.raw, c.env, c.executionCtx);
+};
+app.all("/console", consoleOrAws);
+app.all("/console/*", consoleOrAws);
 // ---- end console ----
 app.onError((e, c) => {
   console.error("unhandled error", e instanceof Error ? (e.stack ?? e.message) : e);

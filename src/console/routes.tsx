@@ -45,7 +45,18 @@ import type { ActionContext } from "../services/action";
 
 type C = Context<{ Bindings: Env }>;
 
-export const consoleApp = new Hono<{ Bindings: Env }>();
+export const consoleApp = new Hono<{ Bindings: Env }>({ strict: false }).basePath("/console");
+
+/**
+ * True for a request that speaks AWS's protocol (SigV4 or SigV2 in a header or the query): an S3
+ * path-style request for a bucket named "console" goes to S3, not to the console.
+ */
+export function isAwsRequest(raw: Request): boolean {
+  const auth = raw.headers.get("authorization") ?? "";
+  if (auth.startsWith("AWS4-") || auth.startsWith("AWS ")) return true;
+  const q = new URL(raw.url).searchParams;
+  return q.has("X-Amz-Signature") || q.has("X-Amz-Credential") || q.has("AWSAccessKeyId");
+}
 
 /** Every console response: no caching, no framing, scripts and styles from /console/static only. */
 const SECURITY_HEADERS: Record<string, string> = {
@@ -53,7 +64,8 @@ const SECURITY_HEADERS: Record<string, string> = {
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   "x-frame-options": "DENY",
   "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
+  // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on form posts, which the origin check refuses.
+  "referrer-policy": "same-origin",
   "cache-control": "no-store",
 };
 

@@ -21,7 +21,8 @@ export class ConsoleClient {
     const headers = new Headers(init.headers);
     if (this.cookies.size) headers.set("cookie", this.cookieHeader());
     const res = await fetch(`${this.base}${path}`, { ...init, headers, redirect: "manual" });
-    const setCookies = res.headers.getSetCookie();
+    // Node's Headers has getSetCookie (the Workers types in tsconfig do not declare it).
+    const setCookies = (res.headers as unknown as { getSetCookie(): string[] }).getSetCookie();
     for (const c of setCookies) {
       const [pair] = c.split(";");
       const eq = pair!.indexOf("=");

@@ -19,7 +19,8 @@ import {
   UpdateAccountPasswordPolicyCommand,
 } from "@aws-sdk/client-iam";
 import { withAccount, type AccountFixture } from "../helpers/fixtures";
-import { adminFetch } from "../helpers/sandbox";
+import { adminFetch, url } from "../helpers/sandbox";
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { ConsoleClient } from "../helpers/console-browser";
 import { hotp, timeStep } from "../../src/lib/totp";
 
@@ -390,5 +391,18 @@ describe("policy editor and Switch Role", () => {
     await a.iam.send(new AttachUserPolicyCommand({ UserName: "keys-only", PolicyArn: "arn:aws:iam::aws:policy/IAMReadOnlyAccess" }));
     const k = await a.iam.send(new CreateAccessKeyCommand({ UserName: "keys-only" }));
     expect(k.AccessKey!.AccessKeyId).toMatch(/^AKIA/);
+  });
+});
+
+describe("routing", () => {
+  it("/console redirects to sign-in; signed S3 path-style requests for a bucket named console still reach S3", async () => {
+    const r = await fetch(`${url()}/console`, { redirect: "manual" });
+    expect(r.status).toBe(303);
+    expect(r.headers.get("location")).toBe("/console/signin");
+    const s3 = new S3Client({ endpoint: url(), region: "us-east-1", forcePathStyle: true, credentials: a.creds, maxAttempts: 1 });
+    await s3.send(new CreateBucketCommand({ Bucket: "console" }));
+    await s3.send(new PutObjectCommand({ Bucket: "console", Key: "signin", Body: "an object" }));
+    const got = await s3.send(new GetObjectCommand({ Bucket: "console", Key: "signin" }));
+    expect(await got.Body!.transformToString()).toBe("an object");
   });
 });
