@@ -233,7 +233,7 @@ export function registerPages(app: Hono<{ Bindings: Env }>, guard: Guard, render
         ))}
         <h2>Attached policies</h2>
         {show(attached, (o) => (
-          <PolicyLinks list={o.AttachedPolicies} />
+          <PolicyLinks list={o.AttachedPolicies} manage={{ path: `/console/groups/${q(name)}`, csrf: state.csrf }} />
         ))}
         <h2>Inline policies</h2>
         {show(inline, (o) => (
@@ -308,7 +308,7 @@ export function registerPages(app: Hono<{ Bindings: Env }>, guard: Guard, render
         ))}
         <h2>Permissions policies</h2>
         {show(attached, (o) => (
-          <PolicyLinks list={o.AttachedPolicies} />
+          <PolicyLinks list={o.AttachedPolicies} manage={{ path: `/console/roles/${q(name)}`, csrf: state.csrf }} />
         ))}
         {show(inline, (o) => (
           <Table head={["Inline policy"]} rows={o.PolicyNames.map((n) => [n])} empty="No inline policies." />
@@ -517,12 +517,37 @@ export function registerPages(app: Hono<{ Bindings: Env }>, guard: Guard, render
 
 // ---------------------------------------------------------------- page bodies
 
-const PolicyLinks = ({ list }: { list: { PolicyName: string; PolicyArn: string }[] }) => (
-  <Table
-    head={["Policy", "ARN"]}
-    rows={list.map((p) => [<a href={`/console/policy?arn=${q(p.PolicyArn)}`}>{p.PolicyName}</a>, p.PolicyArn])}
-    empty="None."
-  />
+/**
+ * Attached managed policies; with `manage` (the entity's console path and the CSRF token) a Detach
+ * button per policy and an Attach form (AttachUserPolicy / AttachRolePolicy / AttachGroupPolicy).
+ */
+const PolicyLinks = ({ list, manage }: { list: { PolicyName: string; PolicyArn: string }[]; manage?: { path: string; csrf: string } }) => (
+  <>
+    <Table
+      head={manage ? ["Policy", "ARN", ""] : ["Policy", "ARN"]}
+      rows={list.map((p) => {
+        const row: Child[] = [<a href={`/console/policy?arn=${q(p.PolicyArn)}`}>{p.PolicyName}</a>, p.PolicyArn];
+        if (manage)
+          row.push(
+            <form method="post" action={`${manage.path}/detach`} class="inline">
+              <Csrf token={manage.csrf} />
+              <input type="hidden" name="arn" value={p.PolicyArn} />
+              <button type="submit">Detach</button>
+            </form>,
+          );
+        return row;
+      })}
+      empty="None."
+    />
+    {manage ? (
+      <form method="post" action={`${manage.path}/attach`} class="card">
+        <Csrf token={manage.csrf} />
+        <label for="attach-arn">Attach a managed policy (ARN)</label>
+        <input id="attach-arn" name="arn" placeholder="arn:aws:iam::aws:policy/ReadOnlyAccess" />
+        <button type="submit">Attach policy</button>
+      </form>
+    ) : null}
+  </>
 );
 
 /** The principals a trust policy's Allow statements name (what "Trusted entities" shows). */
@@ -533,7 +558,7 @@ function trusted(doc: string | undefined): string[] {
     const sts = Array.isArray(d.Statement) ? d.Statement : [d.Statement];
     const out: string[] = [];
     for (const s of sts as { Effect?: string; Principal?: unknown; Action?: unknown }[]) {
-      if (!s || s.Effect !== "Allow") continue;
+      if (s?.Effect !== "Allow") continue;
       const p = s.Principal;
       if (p === "*") out.push("Anyone (*)");
       else if (p && typeof p === "object")
@@ -606,12 +631,15 @@ async function userPage(
       ))}
       <h2>Attached policies</h2>
       {show(attached, (o) => (
-        <PolicyLinks list={o.AttachedPolicies} />
+        <PolicyLinks list={o.AttachedPolicies} manage={{ path: `/console/users/${q(name)}`, csrf: state.csrf }} />
       ))}
       <h2>Inline policies</h2>
       {show(inline, (o) => (
         <Table head={["Name"]} rows={o.PolicyNames.map((n) => [n])} empty="None." />
       ))}
+      <p>
+        <a href={`/console/access-advisor?arn=${q(u.ok ? u.output.User.Arn : "")}`}>Access Advisor (last accessed services)</a>
+      </p>
       <h2>Access keys</h2>
       {show(keys, (o) => (
         <Table
@@ -628,6 +656,10 @@ async function userPage(
       {show(mfa, (o) => (
         <Table head={["Serial number", "Enabled"]} rows={o.MFADevices.map((d) => [d.SerialNumber, d.EnableDate])} empty="No MFA device." />
       ))}
+      <form method="post" action={`/console/users/${q(name)}/mfa`}>
+        <Csrf token={state.csrf} />
+        <button type="submit">Assign virtual MFA device</button>
+      </form>
       <Cli
         cmd={[
           `aws iam get-user --user-name ${sh(name)}`,

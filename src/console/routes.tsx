@@ -39,6 +39,7 @@ import { call } from "./call";
 import { Csrf, Notice, Page, type Frame } from "./views/layout";
 import { CONSOLE_CSS, CONSOLE_JS } from "./static";
 import { registerPages, switchRolePage, type ConsoleState } from "./pages";
+import { registerMorePages } from "./pages-more";
 import { getLoginProfile, getPasswordPolicy } from "../store/iam-passwords";
 import { tokenKey } from "../sessions/issue";
 import type { ActionContext } from "../services/action";
@@ -79,7 +80,7 @@ consoleApp.get("/static/console.js", () => new Response(CONSOLE_JS, { headers: {
 
 const secure = (c: C) => new URL(c.req.url).protocol === "https:";
 
-function html(c: C, body: string | Promise<string>, status = 200, cookies: string[] = []): Promise<Response> {
+function html(_c: C, body: string | Promise<string>, status = 200, cookies: string[] = []): Promise<Response> {
   return Promise.resolve(body).then((b) => {
     const headers = new Headers({ "content-type": "text/html; charset=utf-8" });
     for (const k of cookies) headers.append("set-cookie", k);
@@ -304,7 +305,7 @@ const MfaForm = ({ csrf, error }: { csrf: string; error?: string }) => (
 
 consoleApp.get("/mfa", async (c) => {
   const s = await sessionOf(c, getDb(c.env.DB), now());
-  if (!s || s.row.stage !== "mfa") return redirect("/console/signin");
+  if (s?.row.stage !== "mfa") return redirect("/console/signin");
   return html(c, String(<MfaForm csrf={s.row.csrf} />));
 });
 
@@ -313,7 +314,7 @@ consoleApp.post("/mfa", async (c) => {
   const t = now();
   const s = await sessionOf(c, db, t);
   const f = await form(c);
-  if (!s || s.row.stage !== "mfa") return redirect("/console/signin");
+  if (s?.row.stage !== "mfa") return redirect("/console/signin");
   if (!sameOrigin(c) || !f._csrf || !timingSafeEqual(f._csrf, s.row.csrf)) return forbidden(c, "Invalid CSRF token.");
   const target = targetOf(s.row, null);
   const r = await checkMfaCode(db, target, f.code ?? "", t);
@@ -369,7 +370,7 @@ const ChangePasswordForm = ({ csrf, error, user }: { csrf: string; error?: strin
 
 consoleApp.get("/change-password", async (c) => {
   const s = await sessionOf(c, getDb(c.env.DB), now());
-  if (!s || s.row.stage !== "password") return redirect("/console/signin");
+  if (s?.row.stage !== "password") return redirect("/console/signin");
   return html(c, String(<ChangePasswordForm csrf={s.row.csrf} user={s.row.userName ?? ""} />));
 });
 
@@ -378,7 +379,7 @@ consoleApp.post("/change-password", async (c) => {
   const t = now();
   const s = await sessionOf(c, db, t);
   const f = await form(c);
-  if (!s || s.row.stage !== "password") return redirect("/console/signin");
+  if (s?.row.stage !== "password") return redirect("/console/signin");
   if (!sameOrigin(c) || !f._csrf || !timingSafeEqual(f._csrf, s.row.csrf)) return forbidden(c, "Invalid CSRF token.");
   const again = (error: string) => html(c, String(<ChangePasswordForm csrf={s.row.csrf} user={s.row.userName ?? ""} error={error} />), 400);
   if ((f.new ?? "") !== (f.confirm ?? "")) return again("The new passwords do not match.");
@@ -495,6 +496,7 @@ consoleApp.post("/switch-back", async (c) => {
 });
 
 registerPages(consoleApp, guard, render);
+registerMorePages(consoleApp, guard, render);
 
 consoleApp.all("*", (c) =>
   html(

@@ -406,3 +406,58 @@ describe("routing", () => {
     expect(await got.Body!.transformToString()).toBe("an object");
   });
 });
+
+describe("more IAM pages", () => {
+  it("attaches and detaches a managed policy, assigns a virtual MFA device from its QR page, and shows the credential report, Access Advisor and the simulator", async () => {
+    await a.iam.send(new CreateUserCommand({ UserName: "pages-user" }));
+    const c = new ConsoleClient();
+    await c.signIn(a.id, "root", ROOT_PW);
+    const csrf = await c.csrf();
+    const arn = "arn:aws:iam::aws:policy/IAMReadOnlyAccess";
+    expect((await c.post("/console/users/pages-user/attach", { _csrf: csrf, arn })).location).toBe("/console/users/pages-user");
+    const { ListAttachedUserPoliciesCommand, ListMFADevicesCommand } = await import("@aws-sdk/client-iam");
+    const attached = async () =>
+      (await a.iam.send(new ListAttachedUserPoliciesCommand({ UserName: "pages-user" }))).AttachedPolicies!.map((p) => p.PolicyArn);
+    expect(await attached()).toEqual([arn]);
+    expect((await c.get("/console/users/pages-user")).text).toContain("IAMReadOnlyAccess");
+    await c.post("/console/users/pages-user/detach", { _csrf: csrf, arn });
+    expect(await attached()).toEqual([]);
+    // A policy that does not exist: IAM's error, nothing attached.
+    const bad = await c.post("/console/users/pages-user/attach", { _csrf: csrf, arn: "arn:aws:iam::aws:policy/NoSuchPolicy" });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain("NoSuchEntity");
+
+    const mfa = await c.post("/console/users/pages-user/mfa", { _csrf: csrf });
+    expect(mfa.text).toContain('src="data:image/png;base64,iVBORw0KGgo');
+    const serial = /data-testid="mfa-serial">([^<]+)</.exec(mfa.text)![1]!;
+    const seed = /data-testid="mfa-seed">([^<]+)</.exec(mfa.text)![1]!;
+    const s = timeStep(Date.now());
+    const enabled = await c.post("/console/users/pages-user/mfa/enable", {
+      _csrf: csrf,
+      serial,
+      code1: await hotp(seed, s - 2),
+      code2: await hotp(seed, s - 1),
+    });
+    expect(enabled.location).toBe("/console/users/pages-user");
+    expect((await a.iam.send(new ListMFADevicesCommand({ UserName: "pages-user" }))).MFADevices!.map((d) => d.SerialNumber)).toEqual([
+      serial,
+    ]);
+
+    let report = await c.get("/console/credential-report");
+    for (let i = 0; i < 20 && report.text.includes("being generated"); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      report = await c.get("/console/credential-report");
+    }
+    expect(report.text).toContain("password_enabled");
+    expect(report.text).toContain("pages-user");
+
+    const advisor = await c.get(`/console/access-advisor?arn=${encodeURIComponent(`arn:aws:iam::${a.id}:user/pages-user`)}`);
+    expect(advisor.status).toBe(200);
+    expect(advisor.text).toContain("Last accessed services of");
+
+    const sim = await c.get(
+      `/console/simulator?principal=${encodeURIComponent(`arn:aws:iam::${a.id}:user/pages-user`)}&actions=iam:ListUsers&resource=*`,
+    );
+    expect(sim.text).toContain("implicitDeny");
+  });
+});

@@ -23,6 +23,8 @@ const NAV: [string, string][] = [
   ["/console/roles", "Roles"],
   ["/console/policies", "Policies"],
   ["/console/password-policy", "Password policy"],
+  ["/console/credential-report", "Credential report"],
+  ["/console/simulator", "Policy simulator"],
   ["/console/account-alias", "Account alias"],
   ["/console/why-denied", "Why was I denied?"],
   ["/console/switch-role", "Switch role"],
