@@ -461,3 +461,25 @@ describe("more IAM pages", () => {
     expect(sim.text).toContain("implicitDeny");
   });
 });
+
+describe("root password through the admin API", () => {
+  it("is set at account creation or later, checked like AWS's root password, and removable", async () => {
+    const weak = await adminFetch("/accounts", { method: "POST", body: JSON.stringify({ rootPassword: "short" }) });
+    expect(weak.status).toBe(400);
+    expect(((await weak.json()) as { error: string }).error).toBe("InvalidRootPassword");
+    const made = await adminFetch("/accounts", { method: "POST", body: JSON.stringify({ rootPassword: ROOT_PW }) });
+    expect(made.status).toBe(201);
+    const id = ((await made.json()) as { accountId: string }).accountId;
+    expect((await new ConsoleClient().signIn(id, "root", ROOT_PW)).location).toBe("/console/home");
+    // The password is never echoed, and removing it closes root sign-in.
+    const row = await (await adminFetch(`/accounts/${id}`)).text();
+    expect(row).not.toMatch(/pbkdf2|password/i);
+    expect((await adminFetch(`/accounts/${id}/root-password`, { method: "PUT", body: JSON.stringify({ password: null }) })).status).toBe(
+      200,
+    );
+    expect((await new ConsoleClient().signIn(id, "root", ROOT_PW)).status).toBe(401);
+    expect(
+      (await adminFetch("/accounts/000000000000/root-password", { method: "PUT", body: JSON.stringify({ password: ROOT_PW }) })).status,
+    ).toBe(404);
+  });
+});
