@@ -99,7 +99,8 @@ export function registerPages(app: Hono<{ Bindings: Env }>, guard: Guard, render
   get("/home", async (_c, state) => {
     const { ctx } = state;
     const [summary, aliases, identity] = await Promise.all([
-      call<{ SummaryMap: Record<string, number> }>(ctx, "iam", "GetAccountSummary"),
+      // SummaryMap is an XML map: its entries as [key, value] pairs.
+      call<{ SummaryMap: { entries: [string, number][] } }>(ctx, "iam", "GetAccountSummary"),
       call<{ AccountAliases: string[] }>(ctx, "iam", "ListAccountAliases"),
       call<{ Arn: string; UserId: string; Account: string }>(ctx, "sts", "GetCallerIdentity"),
     ]);
@@ -124,9 +125,10 @@ export function registerPages(app: Hono<{ Bindings: Env }>, guard: Guard, render
           </p>
         </div>
         <h2>IAM resources</h2>
-        {show(summary, (s) => (
-          <Table head={["Resource", "Count"]} rows={counts.filter((k) => k in s.SummaryMap).map((k) => [k, String(s.SummaryMap[k])])} />
-        ))}
+        {show(summary, (s) => {
+          const map = new Map(s.SummaryMap.entries);
+          return <Table head={["Resource", "Count"]} rows={counts.filter((k) => map.has(k)).map((k) => [k, String(map.get(k))])} />;
+        })}
         <Cli cmd={["aws iam get-account-summary", "aws sts get-caller-identity"]} />
       </>,
     );

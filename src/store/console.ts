@@ -10,10 +10,12 @@ import { accounts, consoleSessions, consoleSigninFailures } from "./schema";
 export type ConsoleSessionRow = Row<typeof consoleSessions>;
 export type ConsoleStage = "mfa" | "password" | "active";
 
+/** Inserts a session; the account's expired sessions go in the same batch (nothing else prunes them). */
 export async function insertConsoleSession(db: Db, row: ConsoleSessionRow): Promise<void> {
   const t = consoleSessions;
   const cols = Object.entries(row) as [keyof ConsoleSessionRow, unknown][];
-  await statement(
+  const prune = statement(db, sql`DELETE FROM ${t} WHERE ${t.accountId} = ${row.accountId} AND ${t.expiresAt} <= ${row.createdAt}`);
+  const insert = statement(
     db,
     sql`INSERT INTO ${t} (${sql.join(
       cols.map(([k]) => bare(t[k])),
@@ -22,7 +24,8 @@ export async function insertConsoleSession(db: Db, row: ConsoleSessionRow): Prom
       cols.map(([, v]) => sql`${v ?? null}`),
       sql`, `,
     )})`,
-  ).run();
+  );
+  await db.$client.batch([prune, insert]);
 }
 
 /** A live session (not expired at `now`), or undefined. */

@@ -61,6 +61,7 @@ describe("root sign-in and the session cookie", () => {
     const home = await c.get("/console/home");
     expect(home.status).toBe(200);
     expect(home.text).toContain(`arn:aws:iam::${a.id}:root`);
+    expect(home.text).toMatch(/<td>Users<\/td><td>\d+<\/td>/);
     expect(home.headers.get("content-security-policy")).toContain("script-src 'self'");
     expect(home.headers.get("x-frame-options")).toBe("DENY");
     expect(home.headers.get("cache-control")).toBe("no-store");
