@@ -12,7 +12,7 @@ import { call, tagMembers, type CallFailure, type ConsoleResult } from "./call";
 import { Cli, Csrf, decodeURIComponentSafe, Failure, Notice, Page, PolicyJson, sh, Table, type Frame } from "./views/layout";
 import { ExplanationTree } from "./views/explanation";
 import { validatePolicy, type PolicyType } from "./validate-policy";
-import { decisionForCaller, getDecision, recentDecisions } from "../authz/decisions";
+import { decisionForCaller, getDecision, recentDecisions, type DecisionRecord } from "../authz/decisions";
 import { denialReason } from "../admin/denial-reason";
 
 type C = Context<{ Bindings: Env }>;
@@ -466,10 +466,20 @@ export function registerPages(app: Hono<{ Bindings: Env }>, guard: Guard, render
   get("/why-denied", async (c, state) => {
     const id = (c.req.query("id") ?? "").trim();
     const account = state.row.accountId;
+    const caller = state.ctx.caller.principal;
+    // One's own decisions need no permission (the panel of a denied page shows them too); another
+    // principal's are read as AWS reads them: sts:DecodeAuthorizationMessage, authorized by the engine.
+    const own = (d: DecisionRecord) => caller.kind === "root" || d.request.principal.arn === caller.arn;
     const rec = id ? await getDecision(id, state.ctx.db) : undefined;
+    let mine = rec && rec.accountId === account && own(rec) ? decisionForCaller(rec) : undefined;
+    let refused: CallFailure | undefined;
+    if (id && !mine && rec && rec.accountId === account) {
+      const r = await call(state.ctx, "sts", "DecodeAuthorizationMessage", { EncodedMessage: id });
+      if (r.ok) mine = decisionForCaller(rec);
+      else refused = r;
+    }
     // Another account's decision reads as unknown (ids reveal nothing across accounts).
-    const mine = rec && rec.accountId === account ? decisionForCaller(rec) : undefined;
-    const recent = (await recentDecisions(account, state.ctx.db, 50)).filter((d) => d.decision !== "allow").slice(0, 20);
+    const recent = (await recentDecisions(account, state.ctx.db, 100)).filter((d) => d.decision !== "allow" && own(d)).slice(0, 20);
     return page(
       state,
       "Why was I denied?",
@@ -481,13 +491,14 @@ export function registerPages(app: Hono<{ Bindings: Env }>, guard: Guard, render
           <input id="id" name="id" value={id} />
           <button type="submit">Explain</button>
         </form>
-        {id && !mine ? (
+        {refused ? <Failure f={refused} /> : null}
+        {id && !mine && !refused ? (
           <Notice kind="error">
             No decision {id} of account {account}: unknown, expired (decisions are kept for a day) or another account's.
           </Notice>
         ) : null}
         {mine ? <ExplanationTree view={mine} /> : null}
-        <h2>Recent denials in this account</h2>
+        <h2>{caller.kind === "root" ? "Recent denials in this account" : "Your recent denials"}</h2>
         <Table
           head={["Time", "Principal", "Action", "Resource", "Reason"]}
           rows={recent.map((d) => {

@@ -33,14 +33,21 @@ import {
   signValue,
   verifyValue,
 } from "./cookies";
-import { checkMfaCode, checkPassword, CONSOLE_SESSION_MS, issueConsoleCredentials, PENDING_MS, type SigninTarget } from "./signin";
+import {
+  checkMfaCode,
+  checkPassword,
+  CONSOLE_SESSION_MS,
+  issueConsoleCredentials,
+  passwordState,
+  PENDING_MS,
+  type SigninTarget,
+} from "./signin";
 import { consoleActionContext, consoleCaller, inRole } from "./context";
 import { call } from "./call";
 import { Csrf, Notice, Page, type Frame } from "./views/layout";
 import { CONSOLE_CSS, CONSOLE_JS } from "./static";
 import { registerPages, switchRolePage, type ConsoleState } from "./pages";
 import { registerMorePages } from "./pages-more";
-import { getLoginProfile, getPasswordPolicy } from "../store/iam-passwords";
 import { tokenKey } from "../sessions/issue";
 import type { ActionContext } from "../services/action";
 
@@ -75,6 +82,22 @@ consoleApp.use("*", async (c, next) => {
   for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!c.res.headers.has(k) || k !== "cache-control") c.res.headers.set(k, v);
 });
 
+consoleApp.onError((e, c) => {
+  console.error("console error", e instanceof Error ? (e.stack ?? e.message) : e);
+  return html(
+    c,
+    String(
+      <Page frame={{ title: "Something went wrong" }}>
+        <Notice kind="error">The console could not complete the request; see the server log.</Notice>
+        <p>
+          <a href="/console/home">Dashboard</a>
+        </p>
+      </Page>,
+    ),
+    500,
+  );
+});
+
 consoleApp.get("/static/console.css", () => new Response(CONSOLE_CSS, { headers: { "content-type": "text/css; charset=utf-8" } }));
 consoleApp.get("/static/console.js", () => new Response(CONSOLE_JS, { headers: { "content-type": "text/javascript; charset=utf-8" } }));
 
@@ -100,8 +123,12 @@ function sameOrigin(c: C): boolean {
   return !origin || origin === new URL(c.req.url).origin;
 }
 
+/** Console forms are small: a policy document (IAM's 131,072 characters) is the largest field. */
+const MAX_FORM_BYTES = 256 * 1024;
+
 async function form(c: C): Promise<Record<string, string>> {
   const ct = c.req.header("content-type") ?? "";
+  if (Number(c.req.header("content-length") ?? 0) > MAX_FORM_BYTES) return {};
   if (!ct.includes("application/x-www-form-urlencoded") && !ct.includes("multipart/form-data")) return {};
   const body = await c.req.parseBody();
   const out: Record<string, string> = {};
@@ -321,7 +348,7 @@ consoleApp.post("/mfa", async (c) => {
   if (!r.ok) return html(c, String(<MfaForm csrf={s.row.csrf} error={r.message} />), 401);
   // The password step decided whether a change is due; it is asked again here (cheap, and current).
   const creds = await issueConsoleCredentials(c.env, db, target, t, t);
-  const mustChange = target.kind === "user" && (await passwordChangeDue(db, target, t));
+  const mustChange = target.kind === "user" && (await passwordState(db, target.accountId, target.userId!, t)) !== "ok";
   const stage = mustChange ? "password" : "active";
   const cookie = await rotate(
     c,
@@ -338,14 +365,6 @@ consoleApp.post("/mfa", async (c) => {
   );
   return redirect(stage === "active" ? "/console/home" : "/console/change-password", [cookie, clearCookieHeader(SIGNIN_COOKIE, secure(c))]);
 });
-
-async function passwordChangeDue(db: Db, t: SigninTarget, at: number): Promise<boolean> {
-  const p = await getLoginProfile(db, t.accountId, t.userId!);
-  if (!p) return false;
-  const policy = await getPasswordPolicy(db, t.accountId);
-  const maxAge = policy?.MaxPasswordAge;
-  return p.passwordResetRequired || (!!maxAge && Date.parse(p.passwordLastChanged ?? p.createDate) + maxAge * 86_400_000 <= at);
-}
 
 const ChangePasswordForm = ({ csrf, error, user }: { csrf: string; error?: string | undefined; user: string }) => (
   <Page frame={{ title: "Change password" }}>

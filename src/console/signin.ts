@@ -89,14 +89,15 @@ export async function checkPassword(db: Db, account: string, userName: string, p
   }
   const good = await verifyPassword(password, hash ?? (await (dummyHash ??= hashPassword("iamlab-dummy"))));
   if (!target || !hash || !good) return failure(db, acct.id, userKey, now);
-  let mustChangePassword = resetRequired;
+  let mustChangePassword = false;
   if (target.kind === "user") {
-    const policy = await getPasswordPolicy(db, acct.id);
-    const maxAge = policy?.MaxPasswordAge;
-    const expired = !!maxAge && !!lastChanged && Date.parse(lastChanged) + maxAge * 86_400_000 <= now;
+    const due = await passwordState(db, acct.id, target.userId!, now, {
+      passwordResetRequired: resetRequired,
+      passwordLastChanged: lastChanged,
+    });
     // HardExpiry: only an administrator may set a new password (AWS).
-    if (expired && policy?.HardExpiry) return { ok: false, message: MESSAGES.expiredHard };
-    mustChangePassword ||= expired;
+    if (due === "hardExpired") return { ok: false, message: MESSAGES.expiredHard };
+    mustChangePassword = due === "change";
   }
   const devices = await listUserDevices(db, acct.id, target.kind === "root" ? ROOT_USER_ID : target.userId!, undefined, 8);
   if (devices.length === 0) await clearSigninFailures(db, acct.id, userKey);
@@ -130,13 +131,31 @@ async function lockedFor(db: Db, account: string, userKey: string, now: number):
   return f?.lockedUntil && f.lockedUntil > now ? Math.ceil((f.lockedUntil - now) / 60_000) : 0;
 }
 
+/** Counts a failure; the attempt that reaches the limit still reads "incorrect", the next ones "locked" (lockedFor). */
 async function failure(db: Db, account: string, userKey: string, now: number): Promise<{ ok: false; message: string }> {
-  const f = await recordSigninFailure(db, account, userKey, now, FAILURE_WINDOW_MS, MAX_FAILURES, LOCK_MS);
-  // The attempt that reaches the limit still reads "incorrect"; the next ones read "locked".
-  return {
-    ok: false,
-    message: f && f.failures > MAX_FAILURES && f.lockedUntil ? MESSAGES.locked(Math.ceil(LOCK_MS / 60_000)) : MESSAGES.incorrect,
-  };
+  await recordSigninFailure(db, account, userKey, now, FAILURE_WINDOW_MS, MAX_FAILURES, LOCK_MS);
+  return { ok: false, message: MESSAGES.incorrect };
+}
+
+/**
+ * Whether an IAM user's password must change before the console opens: PasswordResetRequired, or
+ * older than the policy's MaxPasswordAge ("hardExpired" with HardExpiry: an administrator must reset it).
+ */
+export async function passwordState(
+  db: Db,
+  account: string,
+  userId: string,
+  now: number,
+  known?: { passwordResetRequired: boolean; passwordLastChanged: string | null },
+): Promise<"ok" | "change" | "hardExpired"> {
+  const profile = known ?? (await getLoginProfile(db, account, userId));
+  if (!profile) return "ok";
+  const policy = await getPasswordPolicy(db, account);
+  const maxAge = policy?.MaxPasswordAge;
+  const changed = profile.passwordLastChanged ? Date.parse(profile.passwordLastChanged) : Number.NaN;
+  const expired = !!maxAge && Number.isFinite(changed) && changed + maxAge * 86_400_000 <= now;
+  if (expired && policy?.HardExpiry) return "hardExpired";
+  return profile.passwordResetRequired || expired ? "change" : "ok";
 }
 
 export function principalOf(t: SigninTarget): Principal {

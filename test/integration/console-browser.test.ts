@@ -139,10 +139,12 @@ describe.skipIf(!haveBrowser)("console in Chromium (Playwright)", () => {
     await page.goto(`${url()}/console/policies/new`);
     await page.fill("#policy-name", "browser-policy");
     await page.fill("#policy-doc", '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObjekt","Resource":"*"}]}');
-    await page.waitForFunction('document.querySelector("#findings")?.textContent?.includes("Invalid action")');
+    // Selectors, not waitForFunction: the console's CSP forbids the eval that polling a string needs.
+    await page.waitForSelector("#findings .finding.ERROR");
+    expect(await page.textContent("#findings")).toContain("Invalid action");
     await shot(page, "console-policy-editor");
     await page.fill("#policy-doc", '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}');
-    await page.waitForFunction('document.querySelector("#findings")?.textContent?.includes("No findings")');
+    await page.waitForSelector("#findings .finding.ok");
     await page.click("main form.card button[type=submit]");
     await page.waitForURL(/\/console\/policy\?arn=/);
     const mine = await a.iam.send(new ListPoliciesCommand({ Scope: "Local" }));

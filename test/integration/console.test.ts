@@ -137,6 +137,18 @@ describe("IAM users", () => {
     const why = await c.get(`/console/why-denied?id=${encodeURIComponent(id)}`);
     expect(why.text).toContain("iam:ListUsers");
     expect(why.text).toContain("What would change the decision");
+    // Another principal's decision is read as AWS reads it: sts:DecodeAuthorizationMessage, authorized by the engine.
+    await userWithPassword(a, "nosy");
+    const nosy = new ConsoleClient();
+    await nosy.signIn(a.id, "nosy", USER_PW);
+    const refused = await nosy.get(`/console/why-denied?id=${encodeURIComponent(id)}`);
+    expect(refused.text).toContain("sts:DecodeAuthorizationMessage");
+    expect(refused.text).toContain(DENIED);
+    expect(refused.text).not.toContain("OnlyGetUser");
+    expect((await nosy.get("/console/why-denied")).text).not.toContain("user/reader");
+    const root = new ConsoleClient();
+    await root.signIn(a.id, "root", ROOT_PW);
+    expect((await root.get("/console/why-denied")).text).toContain("user/reader");
     // PasswordLastUsed records the console sign-in.
     const u = await a.iam.send(new GetUserCommand({ UserName: "reader" }));
     expect(u.User!.PasswordLastUsed).toBeInstanceOf(Date);
