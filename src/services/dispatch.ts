@@ -1,6 +1,7 @@
 /**
  * One AWS call made from inside the sandbox on behalf of a principal — a function's program calls
- * as its execution role, CreateFunction reading its code from S3 as the caller — through the same
+ * as its execution role, CreateFunction reading its code from S3 as the caller, a console page as
+ * the signed-in user (src/console/call.ts) — through the same
  * pipeline as a request from outside: session restrictions, last-used bookkeeping, runAction
  * (authorization with the target's resource policies, the handler, cache and consistency
  * bookkeeping). Only the wire is skipped: params arrive as the operation's members in JSON.

@@ -19,7 +19,7 @@ import {
   UpdateAccountPasswordPolicyCommand,
 } from "@aws-sdk/client-iam";
 import { withAccount, type AccountFixture } from "../helpers/fixtures";
-import { adminFetch, url } from "../helpers/sandbox";
+import { adminFetch, setClock, url } from "../helpers/sandbox";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { ConsoleClient } from "../helpers/console-browser";
 import { hotp, timeStep } from "../../src/lib/totp";
@@ -494,5 +494,21 @@ describe("root password through the admin API", () => {
     expect(
       (await adminFetch("/accounts/000000000000/root-password", { method: "PUT", body: JSON.stringify({ password: ROOT_PW }) })).status,
     ).toBe(404);
+  });
+});
+
+describe("session expiry", () => {
+  it("ends a console session after 12 hours (the sandbox clock moves)", async () => {
+    const c = new ConsoleClient();
+    await c.signIn(a.id, "root", ROOT_PW);
+    expect((await c.get("/console/home")).status).toBe(200);
+    try {
+      await setClock(11 * 3600 * 1000);
+      expect((await c.get("/console/home")).status).toBe(200);
+      await setClock(12 * 3600 * 1000 + 60_000);
+      expect((await c.get("/console/home")).location).toBe("/console/signin");
+    } finally {
+      await setClock(0);
+    }
   });
 });
