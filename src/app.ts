@@ -53,6 +53,7 @@ import { deployRefusal } from "./limits/deploy-safety";
 import { registerSamlIdpPublicRoutes } from "./admin/saml-idp";
 import { beginTrail, recordCall } from "./services/cloudtrail/recorder";
 import { labSchema, myLabResults } from "./labs/routes";
+import { consoleApp, isAwsRequest } from "./console/routes";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -87,6 +88,16 @@ app.get("/_iamlab/labs/schema", () => labSchema());
 app.get("/_iamlab/my/lab/results", (c) => signedAdminView(c, myLabResults));
 // --- end labs ---
 app.route("/_iamlab", admin);
+// ---- console (issue 20): the web console, server-rendered (src/console/) ----
+// Signed requests under /console (S3 path-style, a bucket named "console") stay AWS requests.
+const consoleOrAws = async (c: Context<{ Bindings: Env }>) => {
+  if (isAwsRequest(c.req.raw)) return c.env.IAMLAB_REQUEST_LOG ? loggedAws(c) : handleAws(c);
+  await ensureBootstrapped(c.env);
+  return consoleApp.fetch(c.req.raw, c.env, c.executionCtx);
+};
+app.all("/console", consoleOrAws);
+app.all("/console/*", consoleOrAws);
+// ---- end console ----
 app.onError((e, c) => {
   console.error("unhandled error", e instanceof Error ? (e.stack ?? e.message) : e);
   return c.json({ error: "InternalError", message: "The request failed; see the server log." }, 500);

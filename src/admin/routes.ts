@@ -29,6 +29,8 @@ import { accountCap, countAccounts } from "../limits/quotas";
 // --- saml (issue 19) ---
 import { registerSamlIdpAdminRoutes } from "./saml-idp";
 import { registerLabAdminRoutes } from "../labs/routes";
+import { setRootPassword } from "../store/console";
+import { hashPassword, passwordPolicyViolation } from "../lib/password";
 
 export const admin = new Hono<{ Bindings: Env }>();
 
@@ -118,6 +120,9 @@ admin.post("/accounts", async (c) => {
     return json(400, { error: "InvalidAccountId", message: "accountId must be 12 digits." });
   if (body.alias !== undefined && (typeof body.alias !== "string" || !ALIAS.test(body.alias)))
     return json(400, { error: "InvalidAlias", message: "alias must be 3-63 lower-case letters, digits and single hyphens." });
+  // console (issue 20): the root user's console password, checked like AWS's root password (IAM's default policy).
+  const rootPassword = body.rootPassword === undefined ? undefined : rootPasswordProblem(body.rootPassword);
+  if (rootPassword && !rootPassword.ok) return json(400, { error: "InvalidRootPassword", message: rootPassword.message });
   const learner = body.learner === undefined ? undefined : parseLearner(body.learner);
   if (typeof learner === "string") return json(400, { error: "InvalidLearner", message: learner });
   const db = getDb(c.env.DB);
@@ -149,6 +154,7 @@ admin.post("/accounts", async (c) => {
         }
         const cfg = defaultConsistency(c.env);
         if (cfg.mode !== "off") await setConsistency(c.env, db, id, cfg);
+        if (rootPassword?.ok) await setRootPassword(db, id, await hashPassword(rootPassword.password));
         return json(201, { ...created, ...onboarded });
       }
     } catch (e) {
@@ -243,6 +249,27 @@ admin.post("/accounts/:id/root-access-key", async (c) => {
   afterAdminChange(id);
   return json(201, { accountId: id, rootAccessKeyId: key.id, rootSecretAccessKey: key.secret });
 });
+
+// ---- console (issue 20): the root user's console password ({"password": "…"}, or null to remove it) ----
+admin.put("/accounts/:id/root-password", async (c) => {
+  const id = c.req.param("id");
+  const body = await jsonObject(c.req.raw);
+  if (body instanceof Response) return body;
+  if (!body || !("password" in body))
+    return json(400, { error: "InvalidRequest", message: 'Send {"password": "…"} (or {"password": null} to remove it).' });
+  const checked = body.password === null ? null : rootPasswordProblem(body.password);
+  if (checked && !checked.ok) return json(400, { error: "InvalidRootPassword", message: checked.message });
+  const hash = checked ? await hashPassword(checked.password) : null;
+  if (!ACCOUNT_ID.test(id) || !(await setRootPassword(getDb(c.env.DB), id, hash))) return noSuchAccount(id);
+  return json(200, { accountId: id, rootPassword: hash ? "set" : "removed" });
+});
+
+function rootPasswordProblem(v: unknown): { ok: true; password: string } | { ok: false; message: string } {
+  if (typeof v !== "string" || v.length > 128) return { ok: false, message: "rootPassword must be a string of at most 128 characters." };
+  const violation = passwordPolicyViolation(v, null);
+  return violation ? { ok: false, message: violation } : { ok: true, password: v };
+}
+// ---- end console ----
 
 admin.post("/accounts/:id/reset", async (c) => {
   const id = c.req.param("id");

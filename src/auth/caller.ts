@@ -42,8 +42,11 @@ export interface CallerSession {
   expiration: number;
   mfaAuthenticated: boolean;
   mfaAuthTime?: number;
-  /** GetSessionToken / GetFederationToken sessions may not call most IAM/STS actions */
-  kind: "assumedRole" | "sessionToken" | "federation";
+  /**
+   * GetSessionToken / GetFederationToken sessions may not call most IAM/STS actions; `console`: an
+   * IAM user's or the root user's console sign-in (issue 20), which may call what the principal may.
+   */
+  kind: "assumedRole" | "sessionToken" | "federation" | "console";
   /** session policies (inline `Policy` and the documents of `PolicyArns`), as JSON, each with an id for explanations */
   sessionPolicies?: { id: string; json: string }[];
   tags?: Record<string, string>;

@@ -14,7 +14,7 @@ import type { AuthzRequest, Decision, PolicyExplanation } from "../policy/index"
 import type { ActionContext } from "../services/action";
 import { isoSeconds } from "../lib/clock";
 import type { Db } from "../store/db";
-import { DECISION_RETENTION_MS, loadDecision, saveDecision } from "../store/decisions";
+import { DECISION_RETENTION_MS, loadDecision, recentDecisionRecords, saveDecision } from "../store/decisions";
 
 export interface DecisionRecord {
   decisionId: string;
@@ -206,4 +206,20 @@ export function decisionForCaller(rec: DecisionRecord): CallerDecisionView {
   )
     explanation.note = `The ${rec.request.action.toLowerCase().startsWith("sts:") ? "trust policy" : "resource-based policy"} of account ${owner} does not allow this request; its content belongs to that account and is not shown.`;
   return view;
+}
+
+// --- console (issue 20) ---
+/** The account's recent decisions (this isolate's ring, then D1's), newest first, without duplicates. */
+export async function recentDecisions(accountId: string, db: Db, limit: number): Promise<DecisionRecord[]> {
+  const out = new Map<string, DecisionRecord>();
+  const here = [...(byAccount.get(accountId) ?? [])].reverse();
+  for (const id of here) {
+    const r = records.get(id);
+    if (r) out.set(id, r);
+  }
+  for (const json of await recentDecisionRecords(db, accountId, limit)) {
+    const r = JSON.parse(json) as DecisionRecord;
+    if (!out.has(r.decisionId)) out.set(r.decisionId, r);
+  }
+  return [...out.values()].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0)).slice(0, limit);
 }

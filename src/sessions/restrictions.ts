@@ -27,7 +27,8 @@ export function sessionApiRestriction(caller: Caller, service: string, action: s
     const name = act === "getsessiontoken" ? "GetSessionToken" : "GetFederationToken";
     return errors.accessDenied(`Cannot call ${name} with session credentials`);
   }
-  if (s.kind === "assumedRole") return null;
+  // A console sign-in is the user itself (with MFA keys and a token issue time), not a restricted session.
+  if (s.kind === "assumedRole" || s.kind === "console") return null;
   if (svc === "iam") {
     if (s.kind === "sessionToken" && s.mfaAuthenticated) return null;
     return errors.invalidClientTokenId();

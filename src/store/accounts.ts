@@ -27,8 +27,8 @@ import { isoSeconds } from "../lib/clock";
 import { newAccessKeyId, newIncarnation, newSecretAccessKey } from "../lib/ids";
 
 /** An account as the store returns it: its id, alias, creation date and generation. */
-export type AccountRow = Row<typeof accounts, "writeMark" | "consistencyMode" | "consistencyConfig" | "incarnation">;
-const ACCOUNT = selectList(accounts, ["writeMark", "consistencyMode", "consistencyConfig", "incarnation"]);
+export type AccountRow = Row<typeof accounts, "writeMark" | "consistencyMode" | "consistencyConfig" | "incarnation" | "rootPasswordHash">;
+const ACCOUNT = selectList(accounts, ["writeMark", "consistencyMode", "consistencyConfig", "incarnation", "rootPasswordHash"]);
 
 export async function getAccount(db: Db, id: string): Promise<AccountRow | undefined> {
   return first<AccountRow>(db, sql`SELECT ${ACCOUNT} FROM ${accounts} WHERE ${accounts.id} = ${id}`);

@@ -3,7 +3,7 @@
  * a day. Bookkeeping of the authorization path, in the store's one dialect (src/store/db.ts) with the plain `Db`.
  */
 import { sql } from "drizzle-orm";
-import { bare, first, statement, type Db } from "./db";
+import { all, bare, first, statement, type Db } from "./db";
 import { decisions } from "./schema";
 
 export const DECISION_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -33,4 +33,15 @@ export async function loadDecision(db: Db, decisionId: string): Promise<string |
     sql`SELECT ${decisions.record} AS "record" FROM ${decisions} WHERE ${decisions.decisionId} = ${decisionId}`,
   );
   return row?.record;
+}
+
+// --- console (issue 20): "Why was I denied?" lists the account's recent decisions ---
+/** The account's most recent kept decisions (records as JSON), newest first. */
+export async function recentDecisionRecords(db: Db, accountId: string, limit: number): Promise<string[]> {
+  const t = decisions;
+  const rows = await all<{ record: string }>(
+    db,
+    sql`SELECT ${t.record} AS "record" FROM ${t} WHERE ${t.accountId} = ${accountId} ORDER BY ${t.createdAt} DESC LIMIT ${limit}`,
+  );
+  return rows.map((r) => r.record);
 }

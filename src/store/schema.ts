@@ -31,6 +31,8 @@ export const accounts = sqliteTable("accounts", {
   /** the account's own rate limits, JSON (src/limits/config.ts AccountRateLimits); null = the sandbox's */
   rateLimits: text("rate_limits"),
   // --- end hosted ---
+  /** console (issue 20): the root user's console password, PBKDF2 (src/lib/password.ts); NULL = root cannot sign in */
+  rootPasswordHash: text("root_password_hash"),
 });
 
 export const accessKeys = sqliteTable(
@@ -875,3 +877,48 @@ export const labAccounts = sqliteTable(
   (t) => [index("lab_accounts_lab").on(t.labId, t.accountId)],
 );
 // --- end labs ---
+// --- console (issue 20, migration 0027) ---
+/**
+ * Console sessions, server-side: the cookie holds a random id (HMAC-signed), this row its SHA-256.
+ * `stage`: mfa (password accepted, code pending) | password (a forced change pending) | active.
+ * The principal's temporary credentials (an STS session of kind "console") and, after Switch Role,
+ * the role session's are kept here only, never sent to the browser.
+ */
+export const consoleSessions = sqliteTable(
+  "console_sessions",
+  {
+    idHash: text("id_hash").primaryKey(),
+    accountId: text("account_id").notNull(),
+    principalKind: text("principal_kind").notNull(),
+    userName: text("user_name"),
+    userId: text("user_id"),
+    stage: text("stage").notNull(),
+    csrf: text("csrf").notNull(),
+    mfaTime: integer("mfa_time"),
+    stsAccessKeyId: text("sts_access_key_id"),
+    stsToken: text("sts_token"),
+    roleArn: text("role_arn"),
+    roleDisplay: text("role_display"),
+    roleAccessKeyId: text("role_access_key_id"),
+    roleToken: text("role_token"),
+    roleExpiresAt: integer("role_expires_at"),
+    sourceIp: text("source_ip").notNull().default(""),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("console_sessions_account").on(t.accountId)],
+);
+
+/** Failed console sign-ins per account and user name (lower-cased; `root` for the root user). */
+export const consoleSigninFailures = sqliteTable(
+  "console_signin_failures",
+  {
+    accountId: text("account_id").notNull(),
+    userKey: text("user_key").notNull(),
+    failures: integer("failures").notNull(),
+    firstFailure: integer("first_failure").notNull(),
+    lockedUntil: integer("locked_until"),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.userKey] })],
+);
+// --- end console ---
