@@ -1,0 +1,300 @@
+/**
+ * Every edge of the graph is a decision of the real engine (src/policy `evaluate`, as the live
+ * authorizer uses it): this module only builds the engine's inputs (principal, PolicySet, request)
+ * from the graph's state and remembers the answers. Pruning, exact by construction:
+ *
+ * - principals with the same policies (account, kind, identity, boundary, tags, SCPs) form a class and
+ *   are evaluated once — unless a policy depends on who the principal is (policy variables,
+ *   `aws:Principal*` / `aws:username` / `aws:userid` keys): such a principal is a class of its own;
+ * - a resource without a resource-based policy is evaluated once per class and *match group*: the
+ *   resources that every Resource / NotResource element of the class's policies matches alike;
+ * - a resource policy that names a principal (its ARN, or the role behind a session) or depends on who
+ *   calls is evaluated for that principal alone; for the others of its class, once.
+ */
+import { buildContext } from "../policy/context";
+import type { CompiledStatement } from "../policy/document";
+import {
+  evaluate,
+  parsePolicy,
+  type CompiledPolicy,
+  type PolicyKind,
+  type PolicySet,
+  type PolicySource,
+  type Principal,
+} from "../policy/index";
+import { matchAction } from "../policy/match/action";
+import { matchResource, resourceTarget } from "../policy/match/resource";
+import type { AccountState, GraphInput, PolicyDoc, PrincipalVertex, ResourceType, ResourceVertex, Via } from "./types";
+
+/** Policy ids that allow everything by default: not worth naming as what formed an edge. */
+const DEFAULT_ALLOWS = new Set([
+  "arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess",
+  "arn:aws:organizations::aws:policy/resource_control_policy/p-RCPFullAWSAccess",
+]);
+
+/** Text that makes a policy's outcome depend on which principal calls (checked on the document, conservatively). */
+const PRINCIPAL_DEPENDENT = /\$\{|aws:principal|aws:username|aws:userid/i;
+
+export interface PrincipalNode {
+  vertex: PrincipalVertex;
+  principal: Principal;
+  account: AccountState;
+  identity: PolicySource[];
+  boundary?: PolicySource[];
+  /** aws:PrincipalTag/…, aws:PrincipalOrgID … */
+  context: Record<string, string | string[]>;
+  classId: string;
+  /** Identity-side Allow statements (candidate actions come from these). */
+  allows: CompiledStatement[];
+  /** Statements with a Resource / NotResource element (identity, boundary, SCPs): the match groups. */
+  resourceStatements: CompiledStatement[];
+  /** Lower-cased ARNs a resource policy would name it by (its own, the role behind its session). */
+  names: string[];
+}
+
+export interface ResourceNode {
+  arn: string;
+  account: string;
+  type?: ResourceType;
+  vertex?: ResourceVertex;
+  /** The resource-based policy (a role's trust policy for sts:AssumeRole). */
+  policy?: PolicySource[];
+  requireResourceAllow?: boolean;
+  /** Lower-cased ARNs its policy names in Principal / NotPrincipal. */
+  named?: Set<string>;
+  /** Its policy depends on who calls (conditions on aws:Principal* …): evaluate per principal. */
+  dependent?: boolean;
+  /** Allow statements of its policy (candidate actions). */
+  allows?: CompiledStatement[];
+}
+
+export interface Check {
+  allowed: boolean;
+  via: Via[];
+}
+
+const DENIED: Check = Object.freeze({ allowed: false, via: [] as Via[] }) as Check;
+
+export class Evaluator {
+  private readonly compiled = new Map<string, CompiledPolicy | null>();
+  private readonly memo = new Map<string, Check>();
+  private readonly groups = new Map<string, string>();
+  private readonly classIds = new Map<string, string>();
+  private readonly scps = new Map<string, PolicySource[][] | undefined>();
+  private readonly rcps = new Map<string, PolicySource[][] | undefined>();
+  private readonly rcpStatements = new Map<string, CompiledStatement[]>();
+  private readonly rcpServices: ReadonlySet<string>;
+  readonly accounts = new Map<string, AccountState>();
+  /** Engine evaluations run (for the figures). */
+  evaluations = 0;
+
+  constructor(input: GraphInput) {
+    this.rcpServices = new Set((input.rcpServices ?? []).map((s) => s.toLowerCase()));
+    for (const a of input.accounts) {
+      this.accounts.set(a.accountId, a);
+      this.scps.set(
+        a.accountId,
+        a.scps?.map((level) => this.sources(level, "scp")),
+      );
+      const rcps = a.rcps?.map((level) => this.sources(level, "rcp"));
+      this.rcps.set(a.accountId, rcps);
+      this.rcpStatements.set(a.accountId, rcps ? withResource(rcps.flat()) : []);
+    }
+  }
+
+  /** A document compiled once (the same text shares one compiled policy); null when it does not parse. */
+  compile(json: string, kind: PolicyKind): CompiledPolicy | null {
+    const key = `${kind}\n${json}`;
+    let c = this.compiled.get(key);
+    if (c === undefined) {
+      const r = parsePolicy(json, kind);
+      c = r.ok ? r.policy : null;
+      this.compiled.set(key, c);
+    }
+    return c;
+  }
+
+  sources(docs: readonly PolicyDoc[], kind: "identity" | "boundary" | "scp" | "rcp" | "resource" | "trust"): PolicySource[] {
+    const type = kind === "trust" ? "resource" : kind;
+    const out: PolicySource[] = [];
+    for (const d of docs) {
+      const policy = this.compile(d.json, kind);
+      if (policy) out.push(d.name ? { id: d.id, type, name: d.name, policy } : { id: d.id, type, policy });
+    }
+    return out;
+  }
+
+  /** The engine's principal and inputs for a root user, IAM user or role (its sessions). */
+  principalNode(
+    vertex: PrincipalVertex,
+    principal: Principal,
+    account: AccountState,
+    docs: { identity: PolicyDoc[]; boundary?: PolicyDoc; tags?: Record<string, string> },
+  ): PrincipalNode {
+    const identity = this.sources(docs.identity, "identity");
+    const boundary = docs.boundary ? this.sources([docs.boundary], "boundary") : undefined;
+    const context: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(docs.tags ?? {})) context[`aws:PrincipalTag/${k}`] = v;
+    if (account.orgId) {
+      context["aws:PrincipalOrgID"] = account.orgId;
+      if (account.orgPath) context["aws:PrincipalOrgPaths"] = [account.orgPath];
+    }
+    const texts = [...docs.identity.map((d) => d.json), docs.boundary?.json ?? "", ...(account.scps?.flat().map((d) => d.json) ?? [])];
+    const dependent = texts.some((t) => PRINCIPAL_DEPENDENT.test(t));
+    const classKey = dependent
+      ? `arn\n${vertex.id}`
+      : [
+          account.accountId,
+          principal.kind,
+          principal.serviceLinkedRole ? "slr" : "",
+          ...docs.identity.map((d) => `${d.id}\n${this.intern(d.json)}`),
+          `b\n${docs.boundary ? this.intern(docs.boundary.json) : ""}`,
+          JSON.stringify(context),
+        ].join("\u0001");
+    let classId = this.classIds.get(classKey);
+    if (!classId) this.classIds.set(classKey, (classId = `c${this.classIds.size}`));
+    const all = [...identity, ...(boundary ?? []), ...(this.scps.get(account.accountId)?.flat() ?? [])];
+    const names = [vertex.id.toLowerCase()];
+    return {
+      vertex,
+      principal,
+      account,
+      identity,
+      boundary,
+      context,
+      classId,
+      allows: identity.flatMap((s) => s.policy.statements.filter((st) => st.effect === "Allow")),
+      resourceStatements: withResource(all),
+      names,
+    };
+  }
+
+  private readonly interned = new Map<string, number>();
+  private intern(text: string): number {
+    let n = this.interned.get(text);
+    if (n === undefined) this.interned.set(text, (n = this.interned.size));
+    return n;
+  }
+
+  /** A resource as the engine sees it; `kind` "trust" for a role (sts:AssumeRole), "key" for KMS (its policy must allow). */
+  resourceNode(
+    arn: string,
+    account: string,
+    policy: string | undefined,
+    kind: "resource" | "trust" = "resource",
+    mandatory = false,
+  ): ResourceNode {
+    const node: ResourceNode = { arn, account };
+    if (policy === undefined) return node;
+    const sources = this.sources([{ id: arn, json: policy }], kind);
+    node.policy = sources;
+    node.requireResourceAllow = mandatory || kind === "trust";
+    node.dependent = PRINCIPAL_DEPENDENT.test(policy);
+    const named = new Set<string>();
+    const allows: CompiledStatement[] = [];
+    for (const s of sources) {
+      for (const st of s.policy.statements) {
+        if (st.principal) for (const a of st.principal.arns) named.add(a.toLowerCase());
+        if (st.effect === "Allow") allows.push(st);
+      }
+    }
+    node.named = named;
+    node.allows = allows;
+    return node;
+  }
+
+  /** Whether the resource's policy must be evaluated for this principal alone. */
+  singlesOut(p: PrincipalNode, r: ResourceNode): boolean {
+    if (!r.policy) return false;
+    if (r.dependent) return true;
+    for (const n of p.names) if (r.named!.has(n)) return true;
+    return false;
+  }
+
+  /** Which of the class's Resource elements match this resource: resources alike need one evaluation. */
+  matchGroup(p: PrincipalNode, r: ResourceNode): string {
+    const key = `${p.classId}\n${r.arn}`;
+    let g = this.groups.get(key);
+    if (g !== undefined) return g;
+    const target = resourceTarget(r.arn);
+    const ctx = buildContext({ principal: p.principal, action: "", resource: r.arn, resourceAccount: r.account, context: p.context });
+    let bits = `${r.account}:`;
+    for (const s of p.resourceStatements) bits += matchResource(s.resource!, target, ctx, false).matched ? "1" : "0";
+    for (const s of this.rcpStatements.get(r.account) ?? []) bits += matchResource(s.resource!, target, ctx, false).matched ? "1" : "0";
+    this.groups.set(key, (g = bits));
+    return g;
+  }
+
+  /**
+   * The engine's decision on `p` performing `action` on `r` (context: extra request keys such as
+   * iam:PassedToService). Allowed decisions carry the Allow statements that formed them.
+   */
+  check(p: PrincipalNode, action: string, r: ResourceNode, extra?: Record<string, string>): Check {
+    const who = this.singlesOut(p, r) ? p.vertex.id : p.classId;
+    const where = r.policy ? r.arn : this.matchGroup(p, r);
+    const key = `${who}\n${action}\n${where}${extra ? `\n${JSON.stringify(extra)}` : ""}`;
+    let c = this.memo.get(key);
+    if (c) return c;
+    c = this.run(p, action, r, extra);
+    this.memo.set(key, c);
+    return c;
+  }
+
+  private run(p: PrincipalNode, action: string, r: ResourceNode, extra?: Record<string, string>): Check {
+    const set: PolicySet = { identity: p.identity };
+    if (p.boundary) set.boundary = p.boundary;
+    const scps = this.scps.get(p.account.accountId);
+    if (scps) set.scps = scps;
+    const owner = this.accounts.get(r.account);
+    const rcps = this.rcps.get(r.account);
+    if (rcps && this.rcpServices.has(action.slice(0, action.indexOf(":")).toLowerCase())) set.rcps = rcps;
+    if (r.policy) {
+      set.resource = r.policy;
+      if (r.requireResourceAllow) set.requireResourceAllow = true;
+    }
+    const context: Record<string, string | string[]> = { ...p.context, ...extra };
+    if (owner?.orgId) {
+      context["aws:ResourceOrgID"] = owner.orgId;
+      if (owner.orgPath) context["aws:ResourceOrgPaths"] = [owner.orgPath];
+    }
+    const request = { principal: p.principal, action, resource: r.arn, resourceAccount: r.account, context };
+    this.evaluations++;
+    if (evaluate(request, set, { explain: false }).decision !== "allow") return DENIED;
+    // Allowed: once more with the explanation on, for the statements that formed the edge.
+    const d = evaluate(request, set, { explain: true });
+    const via: Via[] = [];
+    for (const pe of d.explanation.policies) {
+      if (DEFAULT_ALLOWS.has(pe.id)) continue;
+      for (const st of pe.statements) {
+        if (!st.matched || st.effect !== "Allow") continue;
+        const v: Via = { action, type: pe.type, policy: pe.id, statement: st.index };
+        if (st.sid) v.sid = st.sid;
+        via.push(v);
+      }
+    }
+    return { allowed: true, via };
+  }
+
+  /** Whether the trust policy lets the AWS service (`ec2.amazonaws.com` …) assume the role. */
+  serviceMayAssume(service: string, trust: ResourceNode): boolean {
+    if (!trust.policy) return false;
+    const principal: Principal = { kind: "service", account: "", arn: service, userId: service, serviceName: service };
+    this.evaluations++;
+    const request = { principal, action: "sts:AssumeRole", resource: trust.arn, resourceAccount: trust.account, context: {} };
+    return evaluate(request, { identity: [], resource: trust.policy, requireResourceAllow: true }, { explain: false }).decision === "allow";
+  }
+
+  /** Whether some of the class's identity Allow statements (or the resource policy's) reach the action. */
+  mayAllow(p: PrincipalNode, actionLower: string, r?: ResourceNode): boolean {
+    if (p.principal.kind === "root") return true;
+    for (const s of p.allows) if (matchAction(s.action, actionLower).matched) return true;
+    if (r?.allows) for (const s of r.allows) if (matchAction(s.action, actionLower).matched) return true;
+    return false;
+  }
+}
+
+function withResource(sources: readonly PolicySource[]): CompiledStatement[] {
+  const out: CompiledStatement[] = [];
+  for (const s of sources) for (const st of s.policy.statements) if (st.resource) out.push(st);
+  return out;
+}

@@ -1,0 +1,188 @@
+/**
+ * PMapper's catalogue of privilege-escalation techniques, each one a set of engine decisions:
+ *
+ * - edges between principals (`from` can become or act as `to`): sts:AssumeRole (trust policy AND
+ *   the caller's identity side; across accounts both sides, `B:root` delegating to B's identity
+ *   policies — the engine's rule), iam:CreateAccessKey / CreateLoginProfile / UpdateLoginProfile on
+ *   another user, iam:UpdateAssumeRolePolicy on a role, iam:PassRole of a role that EC2 / Lambda may
+ *   assume together with ec2:RunInstances, or lambda:CreateFunction + lambda:InvokeFunction;
+ * - admin-equivalence (a principal able to grant itself anything): `*` allowed on its own, or
+ *   iam:Attach/PutUserPolicy (RolePolicy) on itself, Attach/PutGroupPolicy on one of its groups,
+ *   CreatePolicyVersion (SetDefaultPolicyVersion, with another version to switch to) on a customer
+ *   managed policy attached to it, AddUserToGroup into a group whose policies would make it admin.
+ *   A principal with a permissions boundary must also be able to delete its boundary.
+ *
+ * Simplifications (PMapper's too, where noted): CreateLoginProfile and UpdateLoginProfile are both
+ * offered whether or not the user has a password; PassRole + RunInstances does not require an
+ * existing instance profile; the requests carry no MFA, source IP or tag keys, so statements that
+ * need them do not match (explicit Denies conditioned on their absence with …IfExists do).
+ */
+import type { PrincipalNode, ResourceNode } from "./evaluator";
+import type { PermissionsGraph } from "./graph";
+import type { EscalationStep, PrincipalEdge, Technique, Via } from "./types";
+
+/** The region the sandbox's compute requests name (RunInstances, CreateFunction). */
+const REGION = "us-east-1";
+
+export function escalationSelfSteps(g: PermissionsGraph, p: PrincipalNode): EscalationStep | undefined {
+  const id = p.vertex.id;
+  const self = (technique: Technique, via: Via[], target?: string): EscalationStep =>
+    target ? { from: id, to: id, technique, target, via } : { from: id, to: id, technique, via };
+  if (p.vertex.kind === "root") return self("*:*", []);
+  const user = p.vertex.kind === "user";
+  const account = p.account;
+  const u = user ? account.users.find((x) => x.arn === id) : undefined;
+  // A boundary caps whatever the principal grants itself, unless it can remove the boundary too.
+  let boundaryVia: Via[] = [];
+  if (p.boundary) {
+    const c = g.can(p, user ? "iam:DeleteUserPermissionsBoundary" : "iam:DeleteRolePermissionsBoundary", id);
+    if (!c.allowed) return undefined;
+    boundaryVia = c.via;
+  }
+  const tries: Array<[Technique, string, string | undefined]> = user
+    ? [
+        ["iam:AttachUserPolicy", id, undefined],
+        ["iam:PutUserPolicy", id, undefined],
+      ]
+    : [
+        ["iam:AttachRolePolicy", id, undefined],
+        ["iam:PutRolePolicy", id, undefined],
+      ];
+  const first = g.can(p, tries[0]![0], id);
+  if (first.allowed && allowsEverything(p, first.via)) return self("*:*", first.via);
+  if (user) {
+    for (const name of u?.groups ?? []) {
+      const grp = account.groups.find((x) => x.name === name);
+      if (!grp) continue;
+      tries.push(["iam:AttachGroupPolicy", grp.arn, grp.arn], ["iam:PutGroupPolicy", grp.arn, grp.arn]);
+    }
+  }
+  for (const src of p.identity) {
+    const pol = account.policies.find((x) => x.arn === src.id);
+    if (!pol) continue;
+    tries.push(["iam:CreatePolicyVersion", pol.arn, pol.arn]);
+    if (pol.versions > 1) tries.push(["iam:SetDefaultPolicyVersion", pol.arn, pol.arn]);
+  }
+  for (const [technique, resource, target] of tries) {
+    const c = g.can(p, technique, resource);
+    if (c.allowed) return self(technique, [...c.via, ...boundaryVia], target);
+  }
+  if (user) {
+    for (const grp of account.groups) {
+      const c = g.can(p, "iam:AddUserToGroup", grp.arn);
+      if (!c.allowed) continue;
+      // Would the group's own policies let the user grant itself anything?
+      const member = g.evaluator.principalNode({ ...p.vertex, id: `${id}#${grp.arn}` }, p.principal, account, {
+        identity: grp.policies,
+        boundary: u?.boundary,
+        tags: u?.tags,
+      });
+      const after = g.evaluator.check(member, "iam:AttachUserPolicy", g.resourceNode(id));
+      if (after.allowed) return self("iam:AddUserToGroup", [...c.via, ...after.via, ...boundaryVia], grp.arn);
+    }
+  }
+  return undefined;
+}
+
+/** An identity statement with Action "*" allowed it: admin on its own, not by a technique. */
+function allowsEverything(p: PrincipalNode, via: Via[]): boolean {
+  return via.some((v) => {
+    if (v.type !== "identity") return false;
+    const st = p.identity.find((s) => s.id === v.policy)?.policy.statements[v.statement];
+    return st !== undefined && !st.action.not && st.action.values.includes("*");
+  });
+}
+
+/** Every edge between principals, computed per class of principals (members singled out by a trust policy on their own). */
+export function principalEdges(g: PermissionsGraph): PrincipalEdge[] {
+  const out: PrincipalEdge[] = [];
+  const trust = new Map<string, ResourceNode>();
+  const roles = g.principals.filter((p) => p.vertex.kind === "role");
+  const users = g.principals.filter((p) => p.vertex.kind === "user");
+  for (const r of roles) {
+    const state = r.account.roles.find((x) => x.arn === r.vertex.id)!;
+    trust.set(r.vertex.id, g.evaluator.resourceNode(r.vertex.id, r.account.accountId, state.trust, "trust"));
+  }
+  const ec2Roles = roles.filter((r) => g.evaluator.serviceMayAssume("ec2.amazonaws.com", trust.get(r.vertex.id)!));
+  const lambdaRoles = roles.filter((r) => g.evaluator.serviceMayAssume("lambda.amazonaws.com", trust.get(r.vertex.id)!));
+  const seenClass = new Set<string>();
+  for (const rep of g.principals) {
+    if (seenClass.has(rep.classId)) continue;
+    seenClass.add(rep.classId);
+    const members = g.classOf(rep);
+    const emit = (to: string, technique: Technique, via: Via[], target?: string, only?: PrincipalNode) => {
+      for (const m of only ? [only] : members) {
+        if (m.vertex.id === to) continue;
+        const e: PrincipalEdge = { kind: "principal", from: m.vertex.id, to, technique, via };
+        if (target) e.target = target;
+        out.push(e);
+      }
+    };
+    // sts:AssumeRole: the trust policy may single out members (naming their ARN).
+    for (const r of roles) {
+      const node = trust.get(r.vertex.id)!;
+      const shared = members.filter((m) => !g.evaluator.singlesOut(m, node));
+      if (shared.length) {
+        const c = g.evaluator.check(shared[0]!, "sts:AssumeRole", node);
+        if (c.allowed) for (const m of shared) emit(r.vertex.id, "sts:AssumeRole", c.via, undefined, m);
+      }
+      for (const m of members) {
+        if (shared.includes(m)) continue;
+        const c = g.evaluator.check(m, "sts:AssumeRole", node);
+        if (c.allowed) emit(r.vertex.id, "sts:AssumeRole", c.via, undefined, m);
+      }
+    }
+    const account = rep.vertex.account;
+    // The root user already controls every principal of its account: only its assume-role edges say something.
+    if (rep.vertex.kind === "root") continue;
+    // IAM has no resource policies: a class decides alike for every member.
+    for (const u of users) {
+      if (u.vertex.account !== account) continue;
+      for (const t of ["iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile"] as const) {
+        const c = g.can(rep, t, u.vertex.id);
+        if (c.allowed) {
+          emit(u.vertex.id, t, c.via);
+          break;
+        }
+      }
+    }
+    for (const r of roles) {
+      if (r.vertex.account !== account) continue;
+      const c = g.can(rep, "iam:UpdateAssumeRolePolicy", r.vertex.id);
+      if (c.allowed) emit(r.vertex.id, "iam:UpdateAssumeRolePolicy", c.via);
+    }
+    passRole(g, rep, ec2Roles, "ec2.amazonaws.com", "iam:PassRole+ec2:RunInstances", [
+      ["ec2:RunInstances", `arn:aws:ec2:${REGION}:${account}:instance/*`],
+    ]).forEach(([to, via]) => emit(to, "iam:PassRole+ec2:RunInstances", via));
+    passRole(g, rep, lambdaRoles, "lambda.amazonaws.com", "iam:PassRole+lambda:CreateFunction", [
+      ["lambda:CreateFunction", `arn:aws:lambda:${REGION}:${account}:function:*`],
+      ["lambda:InvokeFunction", `arn:aws:lambda:${REGION}:${account}:function:*`],
+    ]).forEach(([to, via]) => emit(to, "iam:PassRole+lambda:CreateFunction", via));
+  }
+  return out;
+}
+
+/** Roles of p's account the service may assume, that p may pass to it, when p may also launch the compute. */
+function passRole(
+  g: PermissionsGraph,
+  p: PrincipalNode,
+  roles: PrincipalNode[],
+  service: string,
+  _technique: Technique,
+  launch: Array<[string, string]>,
+): Array<[string, Via[]]> {
+  const mine = roles.filter((r) => r.vertex.account === p.vertex.account);
+  if (!mine.length) return [];
+  const launchVia: Via[] = [];
+  for (const [action, arn] of launch) {
+    const c = g.can(p, action, arn);
+    if (!c.allowed) return [];
+    launchVia.push(...c.via);
+  }
+  const out: Array<[string, Via[]]> = [];
+  for (const r of mine) {
+    const c = g.can(p, "iam:PassRole", r.vertex.id, { "iam:PassedToService": service });
+    if (c.allowed) out.push([r.vertex.id, [...c.via, ...launchVia]]);
+  }
+  return out;
+}
