@@ -151,13 +151,25 @@ export function principalEdges(g: PermissionsGraph): PrincipalEdge[] {
       const c = g.can(rep, "iam:UpdateAssumeRolePolicy", r.vertex.id);
       if (c.allowed) emit(r.vertex.id, "iam:UpdateAssumeRolePolicy", c.via);
     }
-    passRole(g, rep, ec2Roles, "ec2.amazonaws.com", "iam:PassRole+ec2:RunInstances", [
-      ["ec2:RunInstances", `arn:aws:ec2:${REGION}:${account}:instance/*`],
-    ]).forEach(([to, via]) => emit(to, "iam:PassRole+ec2:RunInstances", via));
-    passRole(g, rep, lambdaRoles, "lambda.amazonaws.com", "iam:PassRole+lambda:CreateFunction", [
-      ["lambda:CreateFunction", `arn:aws:lambda:${REGION}:${account}:function:*`],
-      ["lambda:InvokeFunction", `arn:aws:lambda:${REGION}:${account}:function:*`],
-    ]).forEach(([to, via]) => emit(to, "iam:PassRole+lambda:CreateFunction", via));
+    const launches: Array<[PrincipalNode[], string, Technique, Array<[string, string]>]> = [
+      [
+        ec2Roles,
+        "ec2.amazonaws.com",
+        "iam:PassRole+ec2:RunInstances",
+        [["ec2:RunInstances", `arn:aws:ec2:${REGION}:${account}:instance/*`]],
+      ],
+      [
+        lambdaRoles,
+        "lambda.amazonaws.com",
+        "iam:PassRole+lambda:CreateFunction",
+        [
+          ["lambda:CreateFunction", `arn:aws:lambda:${REGION}:${account}:function:*`],
+          ["lambda:InvokeFunction", `arn:aws:lambda:${REGION}:${account}:function:*`],
+        ],
+      ],
+    ];
+    for (const [candidates, service, technique, launch] of launches)
+      for (const [to, via] of passRole(g, rep, candidates, service, launch)) emit(to, technique, via);
   }
   return out;
 }
@@ -168,7 +180,6 @@ function passRole(
   p: PrincipalNode,
   roles: PrincipalNode[],
   service: string,
-  _technique: Technique,
   launch: Array<[string, string]>,
 ): Array<[string, Via[]]> {
   const mine = roles.filter((r) => r.vertex.account === p.vertex.account);
