@@ -11,7 +11,7 @@
  * - a resource policy that names a principal (its ARN, or the role behind a session) or depends on who
  *   calls is evaluated for that principal alone; for the others of its class, once.
  */
-import { buildContext } from "../policy/context";
+import { buildContext, type RequestContext } from "../policy/context";
 import type { CompiledStatement } from "../policy/document";
 import {
   evaluate,
@@ -23,7 +23,9 @@ import {
   type Principal,
 } from "../policy/index";
 import { matchAction } from "../policy/match/action";
-import { matchResource, resourceTarget } from "../policy/match/resource";
+import { matchPrincipal } from "../policy/match/principal";
+import { matchResource, resourceTarget, type CompiledResourceElement } from "../policy/match/resource";
+import { actionsFor } from "./catalog-actions";
 import type { AccountState, GraphInput, PolicyDoc, PrincipalVertex, ResourceType, ResourceVertex, Via } from "./types";
 
 /** Policy ids that allow everything by default: not worth naming as what formed an edge. */
@@ -66,19 +68,54 @@ export interface ResourceNode {
   dependent?: boolean;
   /** Allow statements of its policy (candidate actions). */
   allows?: CompiledStatement[];
+  /** Its policy's text with its own ARN left out: resources whose policies differ only by their ARN decide alike. */
+  shape?: number;
+  /** The ARN the policy was written for (a bucket's, for its objects too): named as the policy of its edges. */
+  base?: string;
 }
 
 export interface Check {
-  allowed: boolean;
-  via: Via[];
+  readonly allowed: boolean;
+  /** The statements that formed the decision (explained on first read: most decisions are never shown). */
+  readonly via: Via[];
 }
 
-const DENIED: Check = Object.freeze({ allowed: false, via: [] as Via[] }) as Check;
+export interface ActionGroup {
+  /** The action evaluated for the group. */
+  rep: string;
+  actions: string[];
+}
+
+const DENIED: Check = Object.freeze({ allowed: false, via: [] as Via[] });
+
+class Allowed implements Check {
+  readonly allowed = true;
+  private explained?: Via[];
+  constructor(private readonly explain: () => Via[]) {}
+  get via(): Via[] {
+    this.explained ??= this.explain();
+    return this.explained;
+  }
+}
+
+/** A shared decision seen from one resource: its resource-based policy named by that resource's ARN. */
+class AsResource implements Check {
+  constructor(
+    private readonly c: Check,
+    private readonly policyId: string,
+  ) {}
+  get allowed(): boolean {
+    return this.c.allowed;
+  }
+  get via(): Via[] {
+    return this.c.via.map((v) => (v.type === "resource" && v.policy !== this.policyId ? { ...v, policy: this.policyId } : v));
+  }
+}
 
 export class Evaluator {
   private readonly compiled = new Map<string, CompiledPolicy | null>();
   private readonly memo = new Map<string, Check>();
-  private readonly groups = new Map<string, string>();
+  private readonly groups = new Map<string, Map<string, string>>();
   private readonly classIds = new Map<string, string>();
   private readonly scps = new Map<string, PolicySource[][] | undefined>();
   private readonly rcps = new Map<string, PolicySource[][] | undefined>();
@@ -188,6 +225,8 @@ export class Evaluator {
     if (policy === undefined) return node;
     const sources = this.sources([{ id: arn, json: policy }], kind);
     node.policy = sources;
+    node.base = arn;
+    node.shape = this.intern(`${kind}\n${mandatory}\n${policy.split(arn).join("\u0000")}`);
     node.requireResourceAllow = mandatory || kind === "trust";
     node.dependent = PRINCIPAL_DEPENDENT.test(policy);
     const named = new Set<string>();
@@ -211,19 +250,99 @@ export class Evaluator {
     return false;
   }
 
-  /** Which of the class's Resource elements match this resource: resources alike need one evaluation. */
+  /**
+   * Which of the class's Resource elements match this resource: resources alike need one evaluation.
+   * Elements that match every resource (`"Resource": "*"`) say nothing and are left out; equal
+   * elements count once.
+   */
   matchGroup(p: PrincipalNode, r: ResourceNode): string {
-    const key = `${p.classId}\n${r.arn}`;
-    let g = this.groups.get(key);
+    let perClass = this.groups.get(p.classId);
+    if (!perClass) this.groups.set(p.classId, (perClass = new Map()));
+    let g = perClass.get(r.arn);
     if (g !== undefined) return g;
-    const target = resourceTarget(r.arn);
-    const ctx = buildContext({ principal: p.principal, action: "", resource: r.arn, resourceAccount: r.account, context: p.context });
-    let bits = `${r.account}:`;
-    for (const s of p.resourceStatements) bits += matchResource(s.resource!, target, ctx, false).matched ? "1" : "0";
-    for (const s of this.rcpStatements.get(r.account) ?? []) bits += matchResource(s.resource!, target, ctx, false).matched ? "1" : "0";
-    this.groups.set(key, (g = bits));
+    const elements = this.elementsOf(p, r.account);
+    if (elements.length === 0) g = r.account;
+    else {
+      const target = resourceTarget(r.arn);
+      const ctx = this.contextOf(p);
+      g = `${r.account}:`;
+      for (const el of elements) g += matchResource(el, target, ctx, false).matched ? "1" : "0";
+    }
+    perClass.set(r.arn, g);
     return g;
   }
+
+  /** The distinct Resource elements of the class's statements (identity, boundary, SCPs) and of the owner's RCPs, `*` left out. */
+  private elementsOf(p: PrincipalNode, owner: string): CompiledResourceElement[] {
+    const key = `${p.classId}\n${owner}`;
+    let els = this.elements.get(key);
+    if (els) return els;
+    const seen = new Map<string, CompiledResourceElement>();
+    for (const s of [...p.resourceStatements, ...(this.rcpStatements.get(owner) ?? [])]) {
+      const el = s.resource!;
+      if (!el.not && el.values.length === 1 && el.values[0] === "*") continue;
+      const k = `${el.not}\n${el.values.join("\n")}`;
+      if (!seen.has(k)) seen.set(k, el);
+    }
+    els = [...seen.values()];
+    this.elements.set(key, els);
+    return els;
+  }
+  private readonly elements = new Map<string, CompiledResourceElement[]>();
+
+  /** The request context of a principal (policy variables in Resource elements are its keys). */
+  private contextOf(p: PrincipalNode): RequestContext {
+    let ctx = this.contexts.get(p.vertex.id);
+    if (!ctx) {
+      ctx = buildContext({ principal: p.principal, action: "", resource: "*", resourceAccount: p.account.accountId, context: p.context });
+      this.contexts.set(p.vertex.id, ctx);
+    }
+    return ctx;
+  }
+  private readonly contexts = new Map<string, RequestContext>();
+
+  /** Which of the policy's own Resource elements match the resource (with its shape, what its decisions depend on). */
+  private policyGroup(p: PrincipalNode, r: ResourceNode): string {
+    const key = `${r.arn}\n${r.shape}`;
+    let g = this.policyBits.get(key);
+    if (g !== undefined) return g;
+    const target = resourceTarget(r.arn);
+    const ctx = buildContext({ principal: p.principal, action: "", resource: r.arn, resourceAccount: r.account, context: {} });
+    g = `${r.shape}:`;
+    for (const src of r.policy!)
+      for (const s of src.policy.statements) if (s.resource) g += matchResource(s.resource, target, ctx, false).matched ? "1" : "0";
+    this.policyBits.set(key, g);
+    return g;
+  }
+  private readonly policyBits = new Map<string, string>();
+
+  /** What p's decisions on r depend on besides the action: resources with the same key are decided alike. */
+  resourceKey(p: PrincipalNode, r: ResourceNode): string {
+    if (!r.policy) return this.matchGroup(p, r);
+    if (!this.inPlay(p, r)) return `${r.requireResourceAllow ? "!" : "~"}${this.matchGroup(p, r)}`;
+    return `${this.policyGroup(p, r)}\n${this.matchGroup(p, r)}`;
+  }
+
+  /**
+   * Whether the resource's policy can say anything about p: some statement's Principal matches it (or it
+   * has a NotPrincipal). A policy none of whose statements names p decides as no policy would (the
+   * engine finds no Allow and no Deny in it), so resources whose policies all pass p by share decisions.
+   */
+  inPlay(p: PrincipalNode, r: ResourceNode): boolean {
+    if (!r.policy) return false;
+    if (this.singlesOut(p, r)) return true;
+    const key = `${p.classId}\n${r.shape}`;
+    let v = this.inPlayMemo.get(key);
+    if (v === undefined) {
+      v = false;
+      for (const src of r.policy)
+        for (const st of src.policy.statements)
+          if (!st.principal || st.principal.not || matchPrincipal(st.principal, p.principal, false).matched) v = true;
+      this.inPlayMemo.set(key, v);
+    }
+    return v;
+  }
+  private readonly inPlayMemo = new Map<string, boolean>();
 
   /**
    * The engine's decision on `p` performing `action` on `r` (context: extra request keys such as
@@ -231,14 +350,58 @@ export class Evaluator {
    */
   check(p: PrincipalNode, action: string, r: ResourceNode, extra?: Record<string, string>): Check {
     const who = this.singlesOut(p, r) ? p.vertex.id : p.classId;
-    const where = r.policy ? r.arn : this.matchGroup(p, r);
+    const where = this.resourceKey(p, r);
     const key = `${who}\n${action}\n${where}${extra ? `\n${JSON.stringify(extra)}` : ""}`;
     let c = this.memo.get(key);
-    if (c) return c;
-    c = this.run(p, action, r, extra);
-    this.memo.set(key, c);
-    return c;
+    if (!c) {
+      c = this.run(p, action, r, extra);
+      this.memo.set(key, c);
+    }
+    return r.base && c.allowed ? new AsResource(c, r.base) : c;
   }
+
+  /**
+   * The catalogued actions of the resource type (on the ARN plus `suffix`) that some Allow statement
+   * reaches, grouped by which statements in play (identity, boundary, SCPs, RCPs, resource policy) their
+   * Action elements match: actions of one group are decided alike by the engine, so one decides for all.
+   */
+  actionGroups(
+    p: PrincipalNode,
+    r: ResourceNode,
+    type: ResourceType,
+    suffix: string,
+    only?: string,
+  ): { groups: ActionGroup[]; size: number } {
+    const inPlay = this.inPlay(p, r);
+    const key = `${p.classId}\n${inPlay ? r.shape : ""}\n${r.account}\n${type}\n${suffix}\n${only ?? ""}`;
+    let out = this.signatures.get(key);
+    if (out) return out;
+    const statements: CompiledStatement[] = [];
+    const add = (sources: readonly PolicySource[] | undefined) => {
+      if (sources) for (const src of sources) statements.push(...src.policy.statements);
+    };
+    add(p.identity);
+    add(p.boundary);
+    for (const level of this.scps.get(p.account.accountId) ?? []) add(level);
+    for (const level of this.rcps.get(r.account) ?? []) add(level);
+    if (inPlay) add(r.policy);
+    const bySig = new Map<string, ActionGroup>();
+    let size = 0;
+    for (const a of actionsFor(type)) {
+      if (a.suffix !== suffix || (only !== undefined && a.lower !== only)) continue;
+      size++;
+      if (!this.mayAllow(p, a.lower, inPlay ? r : undefined)) continue;
+      let sig = "";
+      for (const st of statements) sig += matchAction(st.action, a.lower).matched ? "1" : "0";
+      const g = bySig.get(sig);
+      if (g) g.actions.push(a.action);
+      else bySig.set(sig, { rep: a.action, actions: [a.action] });
+    }
+    out = { groups: [...bySig.values()], size };
+    this.signatures.set(key, out);
+    return out;
+  }
+  private readonly signatures = new Map<string, { groups: ActionGroup[]; size: number }>();
 
   private run(p: PrincipalNode, action: string, r: ResourceNode, extra?: Record<string, string>): Check {
     const set: PolicySet = { identity: p.identity };
@@ -260,19 +423,21 @@ export class Evaluator {
     const request = { principal: p.principal, action, resource: r.arn, resourceAccount: r.account, context };
     this.evaluations++;
     if (evaluate(request, set, { explain: false }).decision !== "allow") return DENIED;
-    // Allowed: once more with the explanation on, for the statements that formed the edge.
-    const d = evaluate(request, set, { explain: true });
-    const via: Via[] = [];
-    for (const pe of d.explanation.policies) {
-      if (DEFAULT_ALLOWS.has(pe.id)) continue;
-      for (const st of pe.statements) {
-        if (!st.matched || st.effect !== "Allow") continue;
-        const v: Via = { action, type: pe.type, policy: pe.id, statement: st.index };
-        if (st.sid) v.sid = st.sid;
-        via.push(v);
+    // Allowed: the statements that formed it come from the same evaluation with the explanation on, when asked.
+    return new Allowed(() => {
+      const d = evaluate(request, set, { explain: true });
+      const via: Via[] = [];
+      for (const pe of d.explanation.policies) {
+        if (DEFAULT_ALLOWS.has(pe.id)) continue;
+        for (const st of pe.statements) {
+          if (!st.matched || st.effect !== "Allow") continue;
+          const v: Via = { action, type: pe.type, policy: pe.id, statement: st.index };
+          if (st.sid) v.sid = st.sid;
+          via.push(v);
+        }
       }
-    }
-    return { allowed: true, via };
+      return via;
+    });
   }
 
   /** Whether the trust policy lets the AWS service (`ec2.amazonaws.com` …) assume the role. */

@@ -4,7 +4,7 @@
  * techniques), every one a decision of the real engine (./evaluator.ts). Principal edges are computed
  * when the graph is built; access edges on demand, pruned by the filters asked for.
  */
-import { actionsFor, serviceOf, type CandidateAction } from "./catalog-actions";
+import { serviceOf } from "./catalog-actions";
 import { Evaluator, type Check, type PrincipalNode, type ResourceNode } from "./evaluator";
 import { escalationSelfSteps, principalEdges } from "./techniques";
 import type {
@@ -50,6 +50,12 @@ export interface Reacher {
 }
 
 const ROLE_SESSION = "iamlab-graph";
+
+/** What a principal may do on one resource. */
+interface Hit {
+  actions: string[];
+  readonly via: Via[];
+}
 
 export class PermissionsGraph {
   readonly evaluator: Evaluator;
@@ -161,58 +167,85 @@ export class PermissionsGraph {
     const wantAction = filter.action?.toLowerCase();
     const resources = this.resources.filter((r) => resourceWanted(r.vertex, filter, wantAction));
     const principals = filter.principal ? this.principals.filter((p) => p.vertex.id === filter.principal) : this.principals;
+    const ev = this.evaluator;
+    // Members a resource policy singles out (names them, or depends on who calls) are decided alone.
+    const singled = new Map<string, Map<number, Hit | null>>();
+    resources.forEach((r, i) => {
+      if (!r.node.policy) return;
+      for (const p of principals) {
+        if (!ev.singlesOut(p, r.node)) continue;
+        let mine = singled.get(p.vertex.id);
+        if (!mine) singled.set(p.vertex.id, (mine = new Map()));
+        mine.set(i, this.accessOn(p, r, wantAction));
+      }
+    });
+    // Everyone else: one answer per class and resource, shared by resources alike for the class.
+    const perClass = new Map<string, Array<Hit | null>>();
+    for (const p of principals) {
+      if (perClass.has(p.classId)) continue;
+      const bySig = new Map<string, Hit | null>();
+      const hits = resources.map((r) => {
+        if (r.vertex.account !== p.vertex.account && !r.node.policy) return null; // cross account needs the resource side
+        const sig = `${r.vertex.kind}|${ev.resourceKey(p, r.node)}|${r.objects ? ev.resourceKey(p, r.objects) : ""}`;
+        let hit = bySig.get(sig);
+        if (hit === undefined) bySig.set(sig, (hit = this.accessOn(p, r, wantAction)));
+        return hit;
+      });
+      perClass.set(p.classId, hits);
+    }
     const edges: AccessEdge[] = [];
     let total = 0;
-    // One representative per class decides for the members no resource policy singles out.
-    const done = new Map<string, Map<string, { actions: string[]; via: Via[] } | null>>();
     for (const p of principals) {
-      let perClass = done.get(p.classId);
-      if (!perClass) done.set(p.classId, (perClass = new Map()));
-      for (const r of resources) {
-        if (r.vertex.account !== p.vertex.account && !r.node.policy) continue; // cross account needs the resource side
-        // Resources alike for this class (same type, same match groups, no policy) share one answer.
-        const ev = this.evaluator;
-        const shared = !r.node.policy || !ev.singlesOut(p, r.node);
-        const sig = !shared
-          ? ""
-          : r.node.policy
-            ? r.vertex.id
-            : `${r.vertex.kind}|${ev.matchGroup(p, r.node)}|${r.objects ? ev.matchGroup(p, r.objects) : ""}`;
-        let hit = shared ? perClass.get(sig) : undefined;
-        if (hit === undefined) {
-          hit = this.accessOn(p, r, wantAction);
-          if (shared) perClass.set(sig, hit);
-        }
+      const shared = perClass.get(p.classId)!;
+      const mine = singled.get(p.vertex.id);
+      for (let i = 0; i < resources.length; i++) {
+        const own = mine?.get(i);
+        const hit = own !== undefined ? own : shared[i];
         if (!hit) continue;
         total++;
-        if (edges.length < limit) edges.push({ from: p.vertex.id, to: r.vertex.id, kind: "access", actions: hit.actions, via: hit.via });
+        if (edges.length < limit)
+          edges.push({ from: p.vertex.id, to: resources[i]!.vertex.id, kind: "access", actions: hit.actions, via: hit.via });
       }
     }
     return { edges, total };
   }
 
-  /** The actions p may perform on the resource, with the statements that allow them; null for none. */
+  /**
+   * The actions p may perform on the resource, with the statements that allow them; null for none.
+   * Candidate actions that the statements in play match alike are decided by one evaluation.
+   */
   private accessOn(
     p: PrincipalNode,
     r: { vertex: ResourceVertex; node: ResourceNode; objects?: ResourceNode },
     wantAction: string | undefined,
-  ): { actions: string[]; via: Via[] } | null {
-    const all = actionsFor(r.vertex.kind);
-    const allowed: string[] = [];
-    const via: Via[] = [];
+  ): Hit | null {
+    const ev = this.evaluator;
+    const allowed: Array<{ actions: string[]; check: Check }> = [];
+    let count = 0;
     let candidates = 0;
-    for (const a of all) {
-      if (wantAction !== undefined && a.lower !== wantAction) continue;
-      candidates++;
-      if (!this.evaluator.mayAllow(p, a.lower, r.node)) continue;
-      const c = this.evaluator.check(p, a.action, nodeFor(r, a));
-      if (!c.allowed) continue;
-      allowed.push(a.action);
-      via.push(...c.via);
+    for (const node of r.objects ? [r.node, r.objects] : [r.node]) {
+      const suffix = node === r.objects ? "/*" : "";
+      const { groups, size } = ev.actionGroups(p, node, r.vertex.kind, suffix, wantAction);
+      candidates += size;
+      for (const grp of groups) {
+        const c = ev.check(p, grp.rep, node);
+        if (!c.allowed) continue;
+        allowed.push({ actions: grp.actions, check: c });
+        count += grp.actions.length;
+      }
     }
-    if (allowed.length === 0) return null;
-    const actions = wantAction === undefined && allowed.length === candidates ? [`${serviceOf(r.vertex.kind)}:*`] : allowed;
-    return { actions, via: compactVia(via) };
+    if (count === 0) return null;
+    const actions =
+      wantAction === undefined && count === candidates ? [`${serviceOf(r.vertex.kind)}:*`] : allowed.flatMap((x) => x.actions).sort();
+    // The statements, read only when the edge is shown.
+    let via: Via[] | undefined;
+    return {
+      actions,
+      get via() {
+        via ??= compactVia(allowed.flatMap((x) => x.check.via));
+        return via;
+      },
+    };
   }
 
   /** The engine's decision for any principal, action and resource ARN (the inventory's policy applies when the ARN is one of its resources). */
@@ -318,18 +351,15 @@ export class PermissionsGraph {
   }
 }
 
-function nodeFor(r: { node: ResourceNode; objects?: ResourceNode }, a: CandidateAction): ResourceNode {
-  return a.suffix && r.objects ? r.objects : r.node;
-}
-
-/** One entry per (policy, statement), the actions it allowed joined. */
+/** One entry per (policy, statement): an access edge's `actions` say what they allow together. */
 function compactVia(via: Via[]): Via[] {
   const seen = new Map<string, Via>();
   for (const v of via) {
     const key = `${v.type}\n${v.policy}\n${v.statement}`;
-    const had = seen.get(key);
-    if (!had) seen.set(key, { ...v });
-    else if (!had.action.split(",").includes(v.action)) had.action += `,${v.action}`;
+    if (!seen.has(key)) {
+      const { action: _action, ...statement } = v;
+      seen.set(key, statement);
+    }
   }
   return [...seen.values()];
 }

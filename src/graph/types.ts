@@ -87,7 +87,8 @@ export interface GraphInput {
 
 /** One statement that took part in forming an edge. */
 export interface Via {
-  action: string;
+  /** The action decided (principal edges, reach); access edges list their actions on the edge itself. */
+  action?: string;
   /** identity | resource | boundary | scp | rcp (the trust policy is the role's resource policy) */
   type: string;
   policy: string;
