@@ -150,6 +150,7 @@ const sizes = process.argv
   .filter((x) => x > 0);
 for (const n of sizes.length ? sizes : [100, 300, 1000]) {
   const state = account(n);
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const g = new PermissionsGraph({ accounts: [state], rcpServices: ["s3", "sqs", "kms", "ecr", "sts"] });
   const t1 = performance.now();
@@ -163,8 +164,9 @@ for (const n of sizes.length ? sizes : [100, 300, 1000]) {
   const t5 = performance.now();
   const json = JSON.stringify(d);
   const t6 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
   const ms = (x: number) => `${x.toFixed(0)} ms`;
   console.log(
-    `N=${n}: principals ${g.principals.length} (classes ${g.classCount}), resources ${g.resources.length}; build ${ms(t1 - t0)}, access edges ${ms(t2 - t1)} (${d.accessEdges.total} edges, ${d.accessEdges.returned} returned), escalations ${ms(t3 - t2)} (${esc.length} paths), reach ${ms(t4 - t3)} (${who.length} principals), DOT ${ms(t5 - t4)} (${(dot.length / 1e6).toFixed(1)} MB), JSON ${ms(t6 - t5)} (${(json.length / 1e6).toFixed(1)} MB); total ${ms(t6 - t0)}; engine evaluations ${g.evaluator.evaluations}; principal edges ${g.principalEdges.length}`,
+    `N=${n}: principals ${g.principals.length} (classes ${g.classCount}), resources ${g.resources.length}; build ${ms(t1 - t0)}, access edges ${ms(t2 - t1)} (${d.accessEdges.total} edges, ${d.accessEdges.returned} returned), escalations ${ms(t3 - t2)} (${esc.length} paths), reach ${ms(t4 - t3)} (${who.length} principals), DOT ${ms(t5 - t4)} (${(dot.length / 1e6).toFixed(1)} MB), JSON ${ms(t6 - t5)} (${(json.length / 1e6).toFixed(1)} MB); total ${ms(t6 - t0)} wall, ${ms((cpu.user + cpu.system) / 1000)} CPU; engine evaluations ${g.evaluator.evaluations}; principal edges ${g.principalEdges.length}`,
   );
 }

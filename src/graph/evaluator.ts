@@ -256,26 +256,25 @@ export class Evaluator {
    * elements count once.
    */
   matchGroup(p: PrincipalNode, r: ResourceNode): string {
+    const elements = this.elementsOf(p, r.account);
+    if (elements.length === 0) return r.account;
     let perClass = this.groups.get(p.classId);
     if (!perClass) this.groups.set(p.classId, (perClass = new Map()));
     let g = perClass.get(r.arn);
     if (g !== undefined) return g;
-    const elements = this.elementsOf(p, r.account);
-    if (elements.length === 0) g = r.account;
-    else {
-      const target = resourceTarget(r.arn);
-      const ctx = this.contextOf(p);
-      g = `${r.account}:`;
-      for (const el of elements) g += matchResource(el, target, ctx, false).matched ? "1" : "0";
-    }
+    const target = resourceTarget(r.arn);
+    const ctx = this.contextOf(p);
+    g = `${r.account}:`;
+    for (const el of elements) g += matchResource(el, target, ctx, false).matched ? "1" : "0";
     perClass.set(r.arn, g);
     return g;
   }
 
   /** The distinct Resource elements of the class's statements (identity, boundary, SCPs) and of the owner's RCPs, `*` left out. */
   private elementsOf(p: PrincipalNode, owner: string): CompiledResourceElement[] {
-    const key = `${p.classId}\n${owner}`;
-    let els = this.elements.get(key);
+    let byOwner = this.elements.get(p.classId);
+    if (!byOwner) this.elements.set(p.classId, (byOwner = new Map()));
+    let els = byOwner.get(owner);
     if (els) return els;
     const seen = new Map<string, CompiledResourceElement>();
     for (const s of [...p.resourceStatements, ...(this.rcpStatements.get(owner) ?? [])]) {
@@ -285,10 +284,10 @@ export class Evaluator {
       if (!seen.has(k)) seen.set(k, el);
     }
     els = [...seen.values()];
-    this.elements.set(key, els);
+    byOwner.set(owner, els);
     return els;
   }
-  private readonly elements = new Map<string, CompiledResourceElement[]>();
+  private readonly elements = new Map<string, Map<string, CompiledResourceElement[]>>();
 
   /** The request context of a principal (policy variables in Resource elements are its keys). */
   private contextOf(p: PrincipalNode): RequestContext {

@@ -17,7 +17,7 @@
  * existing instance profile; the requests carry no MFA, source IP or tag keys, so statements that
  * need them do not match (explicit Denies conditioned on their absence with …IfExists do).
  */
-import type { PrincipalNode, ResourceNode } from "./evaluator";
+import type { Check, PrincipalNode, ResourceNode } from "./evaluator";
 import type { PermissionsGraph } from "./graph";
 import type { EscalationStep, PrincipalEdge, Technique, Via } from "./types";
 
@@ -136,20 +136,37 @@ export function principalEdges(g: PermissionsGraph): PrincipalEdge[] {
     // The root user already controls every principal of its account: only its assume-role edges say something.
     if (rep.vertex.kind === "root") continue;
     // IAM has no resource policies: a class decides alike for every member.
+    // Targets the class's Resource elements match alike are decided once (resourceKey).
+    const once = new Map<string, [Technique, Check] | null>();
     for (const u of users) {
       if (u.vertex.account !== account) continue;
-      for (const t of ["iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile"] as const) {
-        const c = g.can(rep, t, u.vertex.id);
-        if (c.allowed) {
-          emit(u.vertex.id, t, c.via);
-          break;
+      const node = g.resourceNode(u.vertex.id);
+      const key = g.evaluator.resourceKey(rep, node);
+      let hit = once.get(key);
+      if (hit === undefined) {
+        hit = null;
+        for (const t of ["iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile"] as const) {
+          const c = g.evaluator.check(rep, t, node);
+          if (c.allowed) {
+            hit = [t, c];
+            break;
+          }
         }
+        once.set(key, hit);
       }
+      if (hit) emit(u.vertex.id, hit[0], hit[1].via);
     }
+    once.clear();
     for (const r of roles) {
       if (r.vertex.account !== account) continue;
-      const c = g.can(rep, "iam:UpdateAssumeRolePolicy", r.vertex.id);
-      if (c.allowed) emit(r.vertex.id, "iam:UpdateAssumeRolePolicy", c.via);
+      const node = g.resourceNode(r.vertex.id);
+      const key = g.evaluator.resourceKey(rep, node);
+      let hit = once.get(key);
+      if (hit === undefined) {
+        const c = g.evaluator.check(rep, "iam:UpdateAssumeRolePolicy", node);
+        once.set(key, (hit = c.allowed ? ["iam:UpdateAssumeRolePolicy", c] : null));
+      }
+      if (hit) emit(r.vertex.id, hit[0], hit[1].via);
     }
     const launches: Array<[PrincipalNode[], string, Technique, Array<[string, string]>]> = [
       [
