@@ -44,6 +44,7 @@ import { ownDecision } from "./admin/my-decisions";
 import { REQUEST_LOG_MARKER, type RequestLogEntry } from "./lib/request-log";
 import { WORKLOAD_CREDENTIALS_PATH, workloadCredentials } from "./workloads/credentials";
 import { registerIdpPublicRoutes } from "./admin/idp";
+import { myGraph, type GraphView } from "./admin/graph-routes";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -53,6 +54,11 @@ app.get("/_iamlab/health", (c) => health(c.env, () => ensureBootstrapped(c.env))
 app.get("/_iamlab/my/decisions/:id", (c) => myDecision(c, c.req.param("id")));
 // The same with the id's ":" as "/": curl 7.x's --aws-sigv4 signs a ":" in the path unencoded (SigV4 encodes it).
 app.get("/_iamlab/my/decisions/:request/:suffix", (c) => myDecision(c, `${c.req.param("request")}:${c.req.param("suffix")}`));
+// ---- the Permissions Graph of the caller's own account (issue 20; src/admin/graph-routes.ts) ----
+app.get("/_iamlab/my/graph", (c) => ownGraph(c, "graph"));
+app.get("/_iamlab/my/graph/escalations", (c) => ownGraph(c, "escalations"));
+app.get("/_iamlab/my/graph/reach", (c) => ownGraph(c, "reach"));
+// ---- end Permissions Graph ----
 // ---- workloads (issue 16): the container-credentials endpoint of EC2 instances (and Lambda functions) ----
 // Authorized by its own workload token (Authorization header), before the admin API's token check.
 app.get(WORKLOAD_CREDENTIALS_PATH, (c) => workloadCredentials(c.env, c.req.raw));
@@ -153,6 +159,19 @@ async function myDecision(c: Context<{ Bindings: Env }>, id: string): Promise<Re
     await ensureBootstrapped(c.env);
     const auth = await authenticated(c, new URL(c.req.url), new Uint8Array(), newRequestId(), undefined);
     return await ownDecision(auth.ctx, id);
+  } catch (e) {
+    if (!(e instanceof AwsError)) throw e;
+    return c.json({ error: e.code, message: e.message }, e.status as 400);
+  }
+}
+
+/** GET /_iamlab/my/graph…, authenticated like any AWS request, authorized as iam:GetAccountAuthorizationDetails. */
+async function ownGraph(c: Context<{ Bindings: Env }>, view: GraphView): Promise<Response> {
+  try {
+    await ensureBootstrapped(c.env);
+    const url = new URL(c.req.url);
+    const auth = await authenticated(c, url, new Uint8Array(), newRequestId(), undefined);
+    return await myGraph(auth.ctx, view, url);
   } catch (e) {
     if (!(e instanceof AwsError)) throw e;
     return c.json({ error: e.code, message: e.message }, e.status as 400);

@@ -19,6 +19,7 @@ import { defaultConsistency } from "../consistency/defaults";
 import { forgetAccountState, queueStateOf, resetAccountState } from "./account-lifecycle";
 import { createLearner, learnerSnippets, parseLearner } from "./onboarding";
 import { registerIdpAdminRoutes } from "./idp";
+import { registerGraphAdminRoutes } from "./graph-routes";
 
 export const admin = new Hono<{ Bindings: Env }>();
 
@@ -304,5 +305,9 @@ admin.post("/clock", async (c) => {
 
 // ---- federation (issue 19): the built-in OIDC identity provider ----
 registerIdpAdminRoutes(admin);
+
+// ---- the Permissions Graph (issue 20): src/admin/graph-routes.ts ----
+registerGraphAdminRoutes(admin);
+// ---- end Permissions Graph ----
 
 admin.all("*", (c) => json(404, { error: "NotFound", message: `No admin route ${c.req.method} ${c.req.path}` }));
