@@ -9,7 +9,7 @@
  *                                                  may call iam:GetAccountAuthorizationDetails
  *
  * Graph filters: `action`, `service`, `resource` (an ARN, or a prefix ending in `*`), `principal`,
- * `edges=all|access|principal`, `limit` (access edges returned, default 10,000; the total is counted).
+ * `edges=all|access|principal`, `limit` (access edges returned, default 2,000; the total is counted).
  */
 import type { Hono } from "hono";
 import type { Env } from "../env";
@@ -33,7 +33,7 @@ export type GraphView = "graph" | "escalations" | "reach";
 const ACCOUNT_ID = /^\d{12}$/;
 const ACTION = /^[A-Za-z0-9-]+:[A-Za-z0-9]+$/;
 const MAX_ACCOUNTS = 10;
-const DEFAULT_LIMIT = 10_000;
+const DEFAULT_LIMIT = 2_000;
 const MAX_LIMIT = 100_000;
 
 function json(status: number, body: unknown): Response {

@@ -105,6 +105,21 @@ export function principalEdges(g: PermissionsGraph): PrincipalEdge[] {
   }
   const ec2Roles = roles.filter((r) => g.evaluator.serviceMayAssume("ec2.amazonaws.com", trust.get(r.vertex.id)!));
   const lambdaRoles = roles.filter((r) => g.evaluator.serviceMayAssume("lambda.amazonaws.com", trust.get(r.vertex.id)!));
+  // Per role, the principals its trust policy singles out: named by ARN, or everyone when it depends on who calls.
+  const byName = new Map(g.principals.map((p) => [p.vertex.id.toLowerCase(), p]));
+  const singled = new Map<string, Set<PrincipalNode> | "all">();
+  for (const r of roles) {
+    const node = trust.get(r.vertex.id)!;
+    if (node.dependent) singled.set(r.vertex.id, "all");
+    else if (node.named?.size) {
+      const set = new Set<PrincipalNode>();
+      for (const n of node.named) {
+        const p = byName.get(n);
+        if (p) set.add(p);
+      }
+      singled.set(r.vertex.id, set);
+    }
+  }
   const seenClass = new Set<string>();
   for (const rep of g.principals) {
     if (seenClass.has(rep.classId)) continue;
@@ -118,17 +133,24 @@ export function principalEdges(g: PermissionsGraph): PrincipalEdge[] {
         out.push(e);
       }
     };
-    // sts:AssumeRole: the trust policy may single out members (naming their ARN).
+    // sts:AssumeRole: the trust policy may single out members (naming their ARN); the others share one decision.
+    const sharedTrust = new Map<string, Check>();
     for (const r of roles) {
       const node = trust.get(r.vertex.id)!;
-      const shared = members.filter((m) => !g.evaluator.singlesOut(m, node));
-      if (shared.length) {
-        const c = g.evaluator.check(shared[0]!, "sts:AssumeRole", node);
-        if (c.allowed) for (const m of shared) emit(r.vertex.id, "sts:AssumeRole", c.via, undefined, m);
-      }
+      const alone = singled.get(r.vertex.id);
+      let shared: Check | undefined;
       for (const m of members) {
-        if (shared.includes(m)) continue;
-        const c = g.evaluator.check(m, "sts:AssumeRole", node);
+        if (m === r) continue;
+        let c: Check;
+        if (alone === "all" || alone?.has(m)) c = g.evaluator.check(m, "sts:AssumeRole", node);
+        else {
+          if (!shared) {
+            const key = g.evaluator.resourceKey(m, node);
+            shared = sharedTrust.get(key);
+            if (!shared) sharedTrust.set(key, (shared = g.evaluator.check(m, "sts:AssumeRole", node)));
+          }
+          c = shared;
+        }
         if (c.allowed) emit(r.vertex.id, "sts:AssumeRole", c.via, undefined, m);
       }
     }
