@@ -9,7 +9,7 @@
  *                                                  may call iam:GetAccountAuthorizationDetails
  *
  * Graph filters: `action`, `service`, `resource` (an ARN, or a prefix ending in `*`), `principal`,
- * `edges=all|access|principal`, `limit` (access edges returned, default 2,000; the total is counted).
+ * `edges=all|access|principal`, `adminEdges=true` (admin-equivalent principals' edges, left out by default), `limit` (access edges returned, default 2,000; the total is counted).
  */
 import type { Hono } from "hono";
 import type { Env } from "../env";
@@ -20,7 +20,7 @@ import {
   graphDocument,
   PermissionsGraph,
   toDot,
-  type AccessFilter,
+  type GraphFilter,
   type AccountState,
   type EscalationStep,
   type GraphDocument,
@@ -56,9 +56,9 @@ function accountList(first: string | undefined, url: URL): string[] | Response {
 }
 
 /** The graph's filters from the query string; a ready 400 when one is malformed. */
-function filters(url: URL): (AccessFilter & { edges?: "all" | "access" | "principal" }) | Response {
+function filters(url: URL): GraphFilter | Response {
   const p = url.searchParams;
-  const f: AccessFilter & { edges?: "all" | "access" | "principal" } = { limit: DEFAULT_LIMIT };
+  const f: GraphFilter = { limit: DEFAULT_LIMIT };
   const action = p.get("action");
   if (action !== null) {
     if (!ACTION.test(action)) return bad("action must be service:Action, without wildcards (e.g. s3:GetObject).");
@@ -86,6 +86,11 @@ function filters(url: URL): (AccessFilter & { edges?: "all" | "access" | "princi
   if (edges !== null) {
     if (edges !== "all" && edges !== "access" && edges !== "principal") return bad("edges must be all, access or principal.");
     f.edges = edges;
+  }
+  const adminEdges = p.get("adminEdges");
+  if (adminEdges !== null) {
+    if (adminEdges !== "true" && adminEdges !== "false") return bad("adminEdges must be true or false.");
+    f.adminEdges = adminEdges === "true";
   }
   return f;
 }

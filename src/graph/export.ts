@@ -15,6 +15,12 @@
 import type { AccessFilter, PermissionsGraph } from "./graph";
 import type { AccessEdge, Edge, PrincipalEdge, Vertex } from "./types";
 
+export interface GraphFilter extends AccessFilter {
+  edges?: "all" | "access" | "principal";
+  /** Include the principal edges of admin-equivalent principals (default: left out). */
+  adminEdges?: boolean;
+}
+
 export interface GraphDocument {
   accounts: string[];
   vertices: Vertex[];
@@ -24,16 +30,18 @@ export interface GraphDocument {
   stats: { principals: number; resources: number; classes: number; evaluations: number; ms: number };
 }
 
-export function graphDocument(
-  g: PermissionsGraph,
-  filter: AccessFilter & { edges?: "all" | "access" | "principal" },
-  started: number,
-  now: () => number,
-): GraphDocument {
+export function graphDocument(g: PermissionsGraph, filter: GraphFilter, started: number, now: () => number): GraphDocument {
   const kinds = filter.edges ?? "all";
   const access = kinds === "principal" ? { edges: [] as AccessEdge[], total: 0 } : g.access(filter);
   const principalEdges: PrincipalEdge[] =
-    kinds === "access" ? [] : g.principalEdges.filter((e) => !filter.principal || e.from === filter.principal || e.to === filter.principal);
+    kinds === "access"
+      ? []
+      : g.principalEdges.filter(
+          (e) =>
+            (!filter.principal || e.from === filter.principal || e.to === filter.principal) &&
+            // An admin-equivalent principal's edges add no escalation: shown only when asked for.
+            (filter.adminEdges || !g.byId.get(e.from)?.vertex.admin),
+        );
   const wanted = new Set<string>();
   for (const e of access.edges) wanted.add(e.to);
   const narrowed = filter.resource !== undefined || filter.service !== undefined || filter.action !== undefined;

@@ -250,7 +250,22 @@ export class PermissionsGraph {
 
   /** The engine's decision for any principal, action and resource ARN (the inventory's policy applies when the ARN is one of its resources). */
   can(p: PrincipalNode, action: string, resourceArn: string, extra?: Record<string, string>): Check {
-    return this.evaluator.check(p, action, this.resourceNode(resourceArn), extra);
+    return this.evaluator.check(p, action, this.nodeFor(resourceArn, action), extra);
+  }
+
+  private readonly trustNodes = new Map<string, ResourceNode>();
+
+  /** The resource as the action sees it: a role's trust policy is its resource policy for STS actions only. */
+  nodeFor(arn: string, action: string): ResourceNode {
+    if (!action.toLowerCase().startsWith("sts:")) return this.resourceNode(arn);
+    let n = this.trustNodes.get(arn);
+    if (!n) {
+      const role = this.byId.get(arn);
+      const state = role?.vertex.kind === "role" ? role.account.roles.find((r) => r.arn === arn) : undefined;
+      n = state ? this.evaluator.resourceNode(arn, role!.account.accountId, state.trust, "trust") : this.resourceNode(arn);
+      this.trustNodes.set(arn, n);
+    }
+    return n;
   }
 
   private readonly adhoc = new Map<string, ResourceNode>();
@@ -331,10 +346,10 @@ export class PermissionsGraph {
    * that reaches one of them through principal edges (assume-role chains, escalation techniques).
    */
   reach(resource: string, action: string): Reacher[] {
-    const node = this.resourceNode(resource);
+    const node = this.nodeFor(resource, action);
     const direct = new Map<string, Via[]>();
     for (const p of this.principals) {
-      if (node.account && node.account !== p.vertex.account && !node.policy && !resource.includes(":iam::")) continue;
+      if (node.account !== p.vertex.account && !node.policy) continue; // cross account needs the resource side
       const c = this.evaluator.check(p, action, node);
       if (c.allowed) direct.set(p.vertex.id, c.via);
     }

@@ -2,5 +2,5 @@
 export { PermissionsGraph } from "./graph";
 export type { AccessFilter, AccessResult, Reacher } from "./graph";
 export { graphDocument, toDot } from "./export";
-export type { GraphDocument } from "./export";
+export type { GraphDocument, GraphFilter } from "./export";
 export type * from "./types";

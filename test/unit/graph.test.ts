@@ -349,3 +349,27 @@ describe("export", () => {
     expect(dot).toContain('"arn:aws:iam::111111111111:user/we\\"ird" -> "arn:aws:s3:::b"');
   });
 });
+
+describe("reach on a role", () => {
+  it("sts:AssumeRole is decided with the role's trust policy", () => {
+    const acct = account(A, {
+      users: [user(A, "named", [inline("u", "p", allow("sts:AssumeRole"))]), user(A, "other", [inline("u", "p", allow("sts:AssumeRole"))])],
+      roles: [role(A, "Target", trust({ AWS: arnU(A, "named") }))],
+    });
+    const who = new PermissionsGraph({ accounts: [acct] }).reach(arnR(A, "Target"), "sts:AssumeRole");
+    expect(who.map((r) => r.principal)).toEqual([arnU(A, "named")]);
+    expect(who[0]!.via.map((v) => v.type).sort()).toEqual(["identity", "resource"]);
+  });
+});
+
+describe("graph document", () => {
+  it("leaves an admin-equivalent principal's edges out unless adminEdges", () => {
+    const acct = account(A, { users: [user(A, "boss", [ADMIN]), user(A, "e")] });
+    const g = new PermissionsGraph({ accounts: [acct] });
+    const from = (d: ReturnType<typeof graphDocument>) => d.edges.filter((e) => e.kind === "principal" && e.from === arnU(A, "boss"));
+    expect(from(graphDocument(g, {}, 0, () => 0))).toEqual([]);
+    expect(from(graphDocument(g, { adminEdges: true }, 0, () => 0))).toEqual([
+      expect.objectContaining({ to: arnU(A, "e"), technique: "iam:CreateAccessKey" }),
+    ]);
+  });
+});
