@@ -45,6 +45,7 @@ import { REQUEST_LOG_MARKER, type RequestLogEntry } from "./lib/request-log";
 import { WORKLOAD_CREDENTIALS_PATH, workloadCredentials } from "./workloads/credentials";
 import { registerIdpPublicRoutes } from "./admin/idp";
 import { myGraph, type GraphView } from "./admin/graph-routes";
+import { GRAPH_PAGE_CSP, GRAPH_PAGE_HTML, GRAPH_PAGE_JS } from "./graph/page";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -58,6 +59,9 @@ app.get("/_iamlab/my/decisions/:request/:suffix", (c) => myDecision(c, `${c.req.
 app.get("/_iamlab/my/graph", (c) => ownGraph(c, "graph"));
 app.get("/_iamlab/my/graph/escalations", (c) => ownGraph(c, "escalations"));
 app.get("/_iamlab/my/graph/reach", (c) => ownGraph(c, "reach"));
+// The lab author's page over the admin graph routes (src/graph/page.ts): static, the token stays in the browser tab.
+app.get("/console/graph", () => graphPage(GRAPH_PAGE_HTML, "text/html; charset=utf-8"));
+app.get("/console/graph.js", () => graphPage(GRAPH_PAGE_JS, "text/javascript; charset=utf-8"));
 // ---- end Permissions Graph ----
 // ---- workloads (issue 16): the container-credentials endpoint of EC2 instances (and Lambda functions) ----
 // Authorized by its own workload token (Authorization header), before the admin API's token check.
@@ -163,6 +167,18 @@ async function myDecision(c: Context<{ Bindings: Env }>, id: string): Promise<Re
     if (!(e instanceof AwsError)) throw e;
     return c.json({ error: e.code, message: e.message }, e.status as 400);
   }
+}
+
+function graphPage(body: string, type: string): Response {
+  return new Response(body, {
+    headers: {
+      "content-type": type,
+      "content-security-policy": GRAPH_PAGE_CSP,
+      "x-content-type-options": "nosniff",
+      "referrer-policy": "no-referrer",
+      "x-frame-options": "DENY",
+    },
+  });
 }
 
 /** GET /_iamlab/my/graph…, authenticated like any AWS request, authorized as iam:GetAccountAuthorizationDetails. */
