@@ -24,6 +24,17 @@ import type { EscalationStep, PrincipalEdge, Technique, Via } from "./types";
 /** The region the sandbox's compute requests name (RunInstances, CreateFunction). */
 const REGION = "us-east-1";
 
+/** An MFA-authenticated session's keys: a decision denied without them and allowed with them needs MFA (PMapper's "MFA required"). */
+const WITH_MFA = { "aws:MultiFactorAuthPresent": "true", "aws:MultiFactorAuthAge": "0" };
+
+/** The decision, or the decision for an MFA-authenticated session when only that one allows. */
+function decideMfa(g: PermissionsGraph, p: PrincipalNode, action: string, node: ResourceNode): { check: Check; mfa: boolean } | null {
+  const c = g.evaluator.check(p, action, node);
+  if (c.allowed) return { check: c, mfa: false };
+  const m = g.evaluator.check(p, action, node, WITH_MFA);
+  return m.allowed ? { check: m, mfa: true } : null;
+}
+
 export function escalationSelfSteps(g: PermissionsGraph, p: PrincipalNode): EscalationStep | undefined {
   const id = p.vertex.id;
   const self = (technique: Technique, via: Via[], target?: string): EscalationStep =>
@@ -125,70 +136,83 @@ export function principalEdges(g: PermissionsGraph): PrincipalEdge[] {
     if (seenClass.has(rep.classId)) continue;
     seenClass.add(rep.classId);
     const members = g.classOf(rep);
-    const emit = (to: string, technique: Technique, via: Via[], target?: string, only?: PrincipalNode) => {
+    const emit = (to: string, technique: Technique, via: Via[], only?: PrincipalNode, mfa = false) => {
       for (const m of only ? [only] : members) {
         if (m.vertex.id === to) continue;
         const e: PrincipalEdge = { kind: "principal", from: m.vertex.id, to, technique, via };
-        if (target) e.target = target;
+        if (mfa) e.mfa = true;
         out.push(e);
       }
     };
     // sts:AssumeRole: the trust policy may single out members (naming their ARN); the others share one decision.
-    const sharedTrust = new Map<string, Check>();
+    type Hit = { check: Check; mfa: boolean } | null;
+    const sharedTrust = new Map<string, Hit>();
     for (const r of roles) {
       const node = trust.get(r.vertex.id)!;
       const alone = singled.get(r.vertex.id);
-      let shared: Check | undefined;
+      let shared: Hit | undefined;
       for (const m of members) {
         if (m === r) continue;
-        let c: Check;
-        if (alone === "all" || alone?.has(m)) c = g.evaluator.check(m, "sts:AssumeRole", node);
+        let hit: Hit;
+        if (alone === "all" || alone?.has(m)) hit = decideMfa(g, m, "sts:AssumeRole", node);
         else {
-          if (!shared) {
+          if (shared === undefined) {
             const key = g.evaluator.resourceKey(m, node);
             shared = sharedTrust.get(key);
-            if (!shared) sharedTrust.set(key, (shared = g.evaluator.check(m, "sts:AssumeRole", node)));
+            if (shared === undefined) sharedTrust.set(key, (shared = decideMfa(g, m, "sts:AssumeRole", node)));
           }
-          c = shared;
+          hit = shared;
         }
-        if (c.allowed) emit(r.vertex.id, "sts:AssumeRole", c.via, undefined, m);
+        if (hit) emit(r.vertex.id, "sts:AssumeRole", hit.check.via, m, hit.mfa);
       }
     }
     const account = rep.vertex.account;
     // The root user already controls every principal of its account: only its assume-role edges say something.
     if (rep.vertex.kind === "root") continue;
     // IAM has no resource policies: a class decides alike for every member.
-    // Targets the class's Resource elements match alike are decided once (resourceKey).
-    const once = new Map<string, [Technique, Check] | null>();
+    // Targets the class's Resource elements match alike (and alike in what PMapper asks of them: a
+    // password or not, two access keys or fewer) are decided once.
+    const once = new Map<string, Array<[Technique, Check, boolean]>>();
     for (const u of users) {
       if (u.vertex.account !== account) continue;
+      const state = u.account.users.find((x) => x.arn === u.vertex.id);
       const node = g.resourceNode(u.vertex.id);
-      const key = g.evaluator.resourceKey(rep, node);
-      let hit = once.get(key);
-      if (hit === undefined) {
-        hit = null;
-        for (const t of ["iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile"] as const) {
-          const c = g.evaluator.check(rep, t, node);
-          if (c.allowed) {
-            hit = [t, c];
+      const full = (state?.accessKeys ?? 0) >= 2;
+      const key = `${g.evaluator.resourceKey(rep, node)}|${state?.hasPassword}|${full}`;
+      let hits = once.get(key);
+      if (hits === undefined) {
+        hits = [];
+        // CreateAccessKey; at the quota of two keys, DeleteAccessKey first (PMapper's rule).
+        const create = decideMfa(g, rep, "iam:CreateAccessKey", node);
+        const del = full && create ? decideMfa(g, rep, "iam:DeleteAccessKey", node) : null;
+        if (create && (!full || del))
+          hits.push(["iam:CreateAccessKey", del ? merged(create.check, del.check) : create.check, create.mfa || Boolean(del?.mfa)]);
+        // A password: UpdateLoginProfile when it has one, CreateLoginProfile when not (unknown: either).
+        const pw: Technique[] =
+          state?.hasPassword === true
+            ? ["iam:UpdateLoginProfile"]
+            : state?.hasPassword === false
+              ? ["iam:CreateLoginProfile"]
+              : ["iam:CreateLoginProfile", "iam:UpdateLoginProfile"];
+        for (const t of pw) {
+          const d = decideMfa(g, rep, t, node);
+          if (d) {
+            hits.push([t, d.check, d.mfa]);
             break;
           }
         }
-        once.set(key, hit);
+        once.set(key, hits);
       }
-      if (hit) emit(u.vertex.id, hit[0], hit[1].via);
+      for (const [t, c, mfa] of hits) emit(u.vertex.id, t, c.via, undefined, mfa);
     }
-    once.clear();
+    const onceRole = new Map<string, { check: Check; mfa: boolean } | null>();
     for (const r of roles) {
       if (r.vertex.account !== account) continue;
       const node = g.resourceNode(r.vertex.id);
       const key = g.evaluator.resourceKey(rep, node);
-      let hit = once.get(key);
-      if (hit === undefined) {
-        const c = g.evaluator.check(rep, "iam:UpdateAssumeRolePolicy", node);
-        once.set(key, (hit = c.allowed ? ["iam:UpdateAssumeRolePolicy", c] : null));
-      }
-      if (hit) emit(r.vertex.id, hit[0], hit[1].via);
+      let hit = onceRole.get(key);
+      if (hit === undefined) onceRole.set(key, (hit = decideMfa(g, rep, "iam:UpdateAssumeRolePolicy", node)));
+      if (hit) emit(r.vertex.id, "iam:UpdateAssumeRolePolicy", hit.check.via, undefined, hit.mfa);
     }
     const launches: Array<[PrincipalNode[], string, Technique, Array<[string, string]>]> = [
       [
@@ -211,6 +235,16 @@ export function principalEdges(g: PermissionsGraph): PrincipalEdge[] {
       for (const [to, via] of passRole(g, rep, candidates, service, launch)) emit(to, technique, via);
   }
   return out;
+}
+
+/** Two decisions as one (both needed): their statements together. */
+function merged(a: Check, b: Check): Check {
+  return {
+    allowed: true,
+    get via() {
+      return [...a.via, ...b.via];
+    },
+  };
 }
 
 /** Roles of p's account the service may assume, that p may pass to it, when p may also launch the compute. */

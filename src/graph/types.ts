@@ -21,6 +21,10 @@ export interface UserState {
   groups: string[];
   boundary?: PolicyDoc;
   tags?: Record<string, string>;
+  /** It has a console password (login profile): UpdateLoginProfile, not CreateLoginProfile, sets one. Unknown: both count. */
+  hasPassword?: boolean;
+  /** Its access keys (two is the quota: CreateAccessKey then needs DeleteAccessKey too). */
+  accessKeys?: number;
 }
 
 export interface GroupState {
@@ -152,6 +156,8 @@ export interface EscalationStep {
   technique: Technique;
   /** The resource the technique acts on (role, user, group, policy), when not `to` itself. */
   target?: string;
+  /** Allowed only to an MFA-authenticated session (aws:MultiFactorAuthPresent "true"), as PMapper marks it. */
+  mfa?: true;
   via: Via[];
 }
 

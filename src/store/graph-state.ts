@@ -59,8 +59,11 @@ export async function loadGraphState(db: Db, accountId: string): Promise<Account
     chainRows,
   ] = await Promise.all([
     q<{ alias: string | null }>(sql`SELECT alias FROM accounts WHERE id = ${accountId}`),
-    q<Entity>(sql`SELECT user_id AS id, user_name AS name, arn, path, permissions_boundary AS boundary FROM users
-      WHERE account_id = ${accountId} ORDER BY name_lower`),
+    q<Entity & { hasPassword: number; accessKeys: number }>(sql`SELECT u.user_id AS id, u.user_name AS name, u.arn, u.path,
+      u.permissions_boundary AS boundary,
+      EXISTS (SELECT 1 FROM login_profiles lp WHERE lp.user_id = u.user_id) AS "hasPassword",
+      (SELECT COUNT(*) FROM access_keys k WHERE k.account_id = u.account_id AND k.user_id = u.user_id) AS "accessKeys"
+      FROM users u WHERE u.account_id = ${accountId} ORDER BY u.name_lower`),
     q<Entity>(sql`SELECT group_id AS id, group_name AS name, arn, path, NULL AS boundary FROM groups
       WHERE account_id = ${accountId} ORDER BY name_lower`),
     q<{ userId: string; groupName: string }>(sql`SELECT gm.user_id AS "userId", g.group_name AS "groupName" FROM group_members gm
@@ -143,6 +146,8 @@ export async function loadGraphState(db: Db, accountId: string): Promise<Account
         groups: groupsOf.get(u.id) ?? [],
         boundary: s.boundary,
         tags: s.tags,
+        hasPassword: Boolean(u.hasPassword),
+        accessKeys: u.accessKeys,
       };
     }),
     groups: groups.map((g) => ({ arn: g.arn, name: g.name, id: g.id, policies: ownPolicies.get(g.id) ?? [] })),

@@ -368,8 +368,52 @@ describe("graph document", () => {
     const g = new PermissionsGraph({ accounts: [acct] });
     const from = (d: ReturnType<typeof graphDocument>) => d.edges.filter((e) => e.kind === "principal" && e.from === arnU(A, "boss"));
     expect(from(graphDocument(g, {}, 0, () => 0))).toEqual([]);
-    expect(from(graphDocument(g, { adminEdges: true }, 0, () => 0))).toEqual([
-      expect.objectContaining({ to: arnU(A, "e"), technique: "iam:CreateAccessKey" }),
+    expect(from(graphDocument(g, { adminEdges: true }, 0, () => 0)).map((e) => e.kind === "principal" && [e.to, e.technique])).toEqual([
+      [arnU(A, "e"), "iam:CreateAccessKey"],
+      [arnU(A, "e"), "iam:CreateLoginProfile"],
     ]);
+  });
+});
+
+describe("PMapper's conditions on the techniques", () => {
+  const ADMIN_USER = (more: object = {}) => user(A, "boss", [ADMIN], more);
+  const techniquesTo = (acct: AccountState, from: string, to: string) =>
+    new PermissionsGraph({ accounts: [acct] }).principalEdges.filter((e) => e.from === from && e.to === to).map((e) => e.technique);
+
+  it("a trust policy requiring MFA gives an edge marked mfa", () => {
+    const mfaTrust = doc({
+      Effect: "Allow",
+      Principal: { AWS: A },
+      Action: "sts:AssumeRole",
+      Condition: { Bool: { "aws:MultiFactorAuthPresent": "true" } },
+    });
+    const acct = account(A, { users: [user(A, "e", [inline("u", "p", allow("sts:AssumeRole"))])], roles: [role(A, "Guarded", mfaTrust)] });
+    const e = new PermissionsGraph({ accounts: [acct] }).principalEdges.find((x) => x.from === arnU(A, "e"))!;
+    expect(e).toMatchObject({ to: arnR(A, "Guarded"), technique: "sts:AssumeRole", mfa: true });
+  });
+
+  it("CreateLoginProfile for a user without a password, UpdateLoginProfile for one with", () => {
+    const both = [inline("u", "p", allow(["iam:CreateLoginProfile", "iam:UpdateLoginProfile"]))];
+    expect(
+      techniquesTo(account(A, { users: [user(A, "e", both), ADMIN_USER({ hasPassword: false })] }), arnU(A, "e"), arnU(A, "boss")),
+    ).toEqual(["iam:CreateLoginProfile"]);
+    expect(
+      techniquesTo(account(A, { users: [user(A, "e", both), ADMIN_USER({ hasPassword: true })] }), arnU(A, "e"), arnU(A, "boss")),
+    ).toEqual(["iam:UpdateLoginProfile"]);
+    const createOnly = [inline("u", "p", allow("iam:CreateLoginProfile"))];
+    expect(
+      techniquesTo(account(A, { users: [user(A, "e", createOnly), ADMIN_USER({ hasPassword: true })] }), arnU(A, "e"), arnU(A, "boss")),
+    ).toEqual([]);
+  });
+
+  it("a user at two access keys needs DeleteAccessKey too", () => {
+    const create = [inline("u", "p", allow("iam:CreateAccessKey"))];
+    expect(
+      techniquesTo(account(A, { users: [user(A, "e", create), ADMIN_USER({ accessKeys: 2 })] }), arnU(A, "e"), arnU(A, "boss")),
+    ).toEqual([]);
+    const both = [inline("u", "p", allow(["iam:CreateAccessKey", "iam:DeleteAccessKey"]))];
+    expect(techniquesTo(account(A, { users: [user(A, "e", both), ADMIN_USER({ accessKeys: 2 })] }), arnU(A, "e"), arnU(A, "boss"))).toEqual(
+      ["iam:CreateAccessKey"],
+    );
   });
 });
