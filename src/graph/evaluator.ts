@@ -9,7 +9,13 @@
  * - a resource without a resource-based policy is evaluated once per class and *match group*: the
  *   resources that every Resource / NotResource element of the class's policies matches alike;
  * - a resource policy that names a principal (its ARN, or the role behind a session) or depends on who
- *   calls is evaluated for that principal alone; for the others of its class, once.
+ *   calls is evaluated for that principal alone; for the others of its class, once — and resources whose
+ *   policies differ only by their own ARN (AWS's default topic and key policies) share that decision;
+ *   a policy none of whose statements names the class is decided as no policy;
+ * - the catalogued actions of a resource type that the statements in play match alike (same statements'
+ *   Action elements) are decided by one of them.
+ * Keys the class shares (account, kind, tags, organization) do not split a class; only the principal's
+ * own ARN, name and id (`aws:PrincipalArn`, `aws:username`, `aws:userid`, policy variables) do.
  */
 import { buildContext, type RequestContext } from "../policy/context";
 import type { CompiledStatement } from "../policy/document";
@@ -34,8 +40,12 @@ const DEFAULT_ALLOWS = new Set([
   "arn:aws:organizations::aws:policy/resource_control_policy/p-RCPFullAWSAccess",
 ]);
 
-/** Text that makes a policy's outcome depend on which principal calls (checked on the document, conservatively). */
-const PRINCIPAL_DEPENDENT = /\$\{|aws:principal|aws:username|aws:userid/i;
+/**
+ * Text that makes a policy's outcome depend on which member of a class calls (checked on the document,
+ * conservatively: any policy variable counts). aws:PrincipalTag, aws:PrincipalAccount, aws:PrincipalOrgID,
+ * aws:PrincipalType … are the same for the whole class.
+ */
+const PRINCIPAL_DEPENDENT = /\$\{|aws:principalarn|aws:username|aws:userid/i;
 
 export interface PrincipalNode {
   vertex: PrincipalVertex;
@@ -125,8 +135,12 @@ export class Evaluator {
   /** Engine evaluations run (for the figures). */
   evaluations = 0;
 
+  /** Some account's RCPs depend on who calls: every principal is then a class of its own. */
+  private readonly rcpsDependent: boolean;
+
   constructor(input: GraphInput) {
     this.rcpServices = new Set((input.rcpServices ?? []).map((s) => s.toLowerCase()));
+    this.rcpsDependent = input.accounts.some((a) => a.rcps?.flat().some((d) => PRINCIPAL_DEPENDENT.test(d.json)));
     for (const a of input.accounts) {
       this.accounts.set(a.accountId, a);
       this.scps.set(
@@ -177,7 +191,7 @@ export class Evaluator {
       if (account.orgPath) context["aws:PrincipalOrgPaths"] = [account.orgPath];
     }
     const texts = [...docs.identity.map((d) => d.json), docs.boundary?.json ?? "", ...(account.scps?.flat().map((d) => d.json) ?? [])];
-    const dependent = texts.some((t) => PRINCIPAL_DEPENDENT.test(t));
+    const dependent = this.rcpsDependent || texts.some((t) => PRINCIPAL_DEPENDENT.test(t));
     const classKey = dependent
       ? `arn\n${vertex.id}`
       : [
@@ -302,6 +316,8 @@ export class Evaluator {
 
   /** Which of the policy's own Resource elements match the resource (with its shape, what its decisions depend on). */
   private policyGroup(p: PrincipalNode, r: ResourceNode): string {
+    // Variables in its Resource elements resolve per principal: such a policy is its resource's alone.
+    if (r.dependent) return r.arn;
     const key = `${r.arn}\n${r.shape}`;
     let g = this.policyBits.get(key);
     if (g !== undefined) return g;

@@ -417,3 +417,50 @@ describe("PMapper's conditions on the techniques", () => {
     );
   });
 });
+
+describe("classes stay exact", () => {
+  it("a resource policy conditioned on aws:PrincipalArn decides per principal", () => {
+    const policy = doc({
+      Effect: "Allow",
+      Principal: "*",
+      Action: "s3:GetObject",
+      Resource: "arn:aws:s3:::p/*",
+      Condition: { ArnEquals: { "aws:PrincipalArn": arnU(A, "u1") } },
+    });
+    const same = [inline("shared", "p", allow("sqs:ListQueues"))];
+    const g = new PermissionsGraph({
+      accounts: [account(A, { users: [user(A, "u1", same), user(A, "u2", same)], resources: [bucket("p", policy)] })],
+    });
+    expect(g.classCount).toBeLessThan(g.principals.length);
+    expect(g.access({ resource: "arn:aws:s3:::p" }).edges.map((e) => e.from)).toEqual([`arn:aws:iam::${A}:root`, arnU(A, "u1")]);
+  });
+
+  it("an RCP conditioned on aws:PrincipalOrgID keeps principals of another organization out", () => {
+    const rcp = {
+      id: "p-rcp",
+      json: doc(
+        { Effect: "Allow", Principal: "*", Action: "*", Resource: "*" },
+        {
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: "*",
+          Condition: { StringNotEqualsIfExists: { "aws:PrincipalOrgID": "o-mine" } },
+        },
+      ),
+    };
+    const open = doc({ Effect: "Allow", Principal: { AWS: "*" }, Action: "s3:GetObject", Resource: "arn:aws:s3:::shared/*" });
+    const reader = [inline("u", "p", allow("s3:GetObject"))];
+    const g = new PermissionsGraph({
+      accounts: [
+        account(A, { orgId: "o-mine", rcps: [[rcp]], resources: [bucket("shared", open)] }),
+        account(B, { orgId: "o-other", users: [user(B, "outsider", reader)] }),
+        account("333333333333", { orgId: "o-mine", users: [user("333333333333", "insider", reader)] }),
+      ],
+      rcpServices: ["s3"],
+    });
+    const from = g.access({ action: "s3:GetObject" }).edges.map((e) => e.from);
+    expect(from).toContain(arnU("333333333333", "insider"));
+    expect(from).not.toContain(arnU(B, "outsider"));
+  });
+});
