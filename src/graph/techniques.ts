@@ -5,7 +5,8 @@
  *   the caller's identity side; across accounts both sides, `B:root` delegating to B's identity
  *   policies — the engine's rule), iam:CreateAccessKey / CreateLoginProfile / UpdateLoginProfile on
  *   another user, iam:UpdateAssumeRolePolicy on a role, iam:PassRole of a role that EC2 / Lambda may
- *   assume together with ec2:RunInstances, or lambda:CreateFunction + lambda:InvokeFunction;
+ *   assume together with ec2:RunInstances, or lambda:CreateFunction + lambda:InvokeFunction, and
+ *   lambda:UpdateFunctionCode on an existing function (its code then runs as its execution role);
  * - admin-equivalence (a principal able to grant itself anything): `*` allowed on its own, or
  *   iam:Attach/PutUserPolicy (RolePolicy) on itself, Attach/PutGroupPolicy on one of its groups,
  *   CreatePolicyVersion (SetDefaultPolicyVersion, with another version to switch to) on a customer
@@ -131,11 +132,24 @@ export function principalEdges(g: PermissionsGraph): PrincipalEdge[] {
       singled.set(r.vertex.id, set);
     }
   }
+  // Lambda functions whose execution role is one of the graph's roles.
+  const functions: Array<{ node: ResourceNode; role: string }> = [];
+  for (const r of g.resources) {
+    const state = g.evaluator.accounts.get(r.vertex.account)?.resources.find((x) => x.arn === r.vertex.id);
+    if (r.vertex.kind === "lambda:function" && state?.role && g.byId.get(state.role)?.vertex.kind === "role")
+      functions.push({ node: r.node, role: state.role });
+  }
   const seenClass = new Set<string>();
   for (const rep of g.principals) {
     if (seenClass.has(rep.classId)) continue;
     seenClass.add(rep.classId);
     const members = g.classOf(rep);
+    const emitTarget = (to: string, technique: Technique, via: Via[], target: string, m: PrincipalNode, mfa: boolean) => {
+      if (m.vertex.id === to) return;
+      const e: PrincipalEdge = { kind: "principal", from: m.vertex.id, to, technique, target, via };
+      if (mfa) e.mfa = true;
+      out.push(e);
+    };
     const emit = (to: string, technique: Technique, via: Via[], only?: PrincipalNode, mfa = false) => {
       for (const m of only ? [only] : members) {
         if (m.vertex.id === to) continue;
@@ -213,6 +227,17 @@ export function principalEdges(g: PermissionsGraph): PrincipalEdge[] {
       let hit = onceRole.get(key);
       if (hit === undefined) onceRole.set(key, (hit = decideMfa(g, rep, "iam:UpdateAssumeRolePolicy", node)));
       if (hit) emit(r.vertex.id, "iam:UpdateAssumeRolePolicy", hit.check.via, undefined, hit.mfa);
+    }
+    // Changing an existing function's code runs that code as its execution role (PMapper's Lambda edge).
+    for (const fn of functions) {
+      if (fn.node.account !== account) continue;
+      let shared: { check: Check; mfa: boolean } | null | undefined;
+      for (const m of members) {
+        let hit: { check: Check; mfa: boolean } | null;
+        if (g.evaluator.singlesOut(m, fn.node)) hit = decideMfa(g, m, "lambda:UpdateFunctionCode", fn.node);
+        else hit = shared === undefined ? (shared = decideMfa(g, m, "lambda:UpdateFunctionCode", fn.node)) : shared;
+        if (hit) emitTarget(fn.role, "lambda:UpdateFunctionCode", hit.check.via, fn.node.arn, m, hit.mfa);
+      }
     }
     const launches: Array<[PrincipalNode[], string, Technique, Array<[string, string]>]> = [
       [

@@ -62,6 +62,8 @@ export interface ResourceState {
   type: ResourceType;
   /** The resource-based policy (bucket, queue, topic, key, repository, function policy); absent when none. */
   policy?: string;
+  /** Lambda functions: the execution role (whoever may change the function's code acts as it). */
+  role?: string;
 }
 
 export interface AccountState {
@@ -138,6 +140,7 @@ export type Technique =
   | "iam:UpdateAssumeRolePolicy"
   | "iam:PassRole+ec2:RunInstances"
   | "iam:PassRole+lambda:CreateFunction"
+  | "lambda:UpdateFunctionCode"
   | "iam:AttachUserPolicy"
   | "iam:PutUserPolicy"
   | "iam:AttachGroupPolicy"

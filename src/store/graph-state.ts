@@ -97,8 +97,9 @@ export async function loadGraphState(db: Db, accountId: string): Promise<Account
     q<{ region: string; name: string; policy: string | null }>(
       sql`SELECT region, name, policy FROM ecr_repositories WHERE account_id = ${accountId} ORDER BY region, name`,
     ),
-    q<{ region: string; name: string; policy: string | null }>(
-      sql`SELECT region, name, policy FROM lambda_functions WHERE account_id = ${accountId} ORDER BY region, name`,
+    q<{ region: string; name: string; policy: string | null; role: string | null }>(
+      sql`SELECT region, name, policy, json_extract(config, '$.Role') AS role FROM lambda_functions
+      WHERE account_id = ${accountId} ORDER BY region, name`,
     ),
     loadAccountPolicies(db, accountId, "user"),
     loadAccountPolicies(db, accountId, "role"),
@@ -131,8 +132,11 @@ export async function loadGraphState(db: Db, accountId: string): Promise<Account
     // ECR statements name no Resource: the engine reads them as about the repository (as the authorizer does).
     resources.push(withPolicy({ arn, type: "ecr:repository" }, x.policy ? enginePolicy(x.policy, arn) : null));
   }
-  for (const x of functions)
-    resources.push(withPolicy({ arn: `arn:aws:lambda:${x.region}:${accountId}:function:${x.name}`, type: "lambda:function" }, x.policy));
+  for (const x of functions) {
+    const fn: ResourceState = { arn: `arn:aws:lambda:${x.region}:${accountId}:function:${x.name}`, type: "lambda:function" };
+    if (x.role) fn.role = x.role;
+    resources.push(withPolicy(fn, x.policy));
+  }
   const chain = chainDocuments(accountId, chainRows);
   const state: AccountState = {
     accountId,

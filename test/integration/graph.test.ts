@@ -16,6 +16,8 @@ import {
   PutUserPolicyCommand,
 } from "@aws-sdk/client-iam";
 import { CreateBucketCommand, PutBucketPolicyCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { lambdaZip } from "../helpers/zip";
 import { adminFetch, url, type Creds } from "../helpers/sandbox";
 import { keyCreds, withAccount, type AccountFixture } from "../helpers/fixtures";
 
@@ -217,6 +219,36 @@ describe("GET /_iamlab/accounts/:id/graph", () => {
     expect((await adminFetch("/accounts/999999999990/graph")).status).toBe(404);
     expect((await adminFetch(`/accounts/${a.id}/graph/reach?resource=arn:aws:s3:::x`)).status).toBe(400);
     expect((await fetch(`${url()}/_iamlab/accounts/${a.id}/graph`)).status).toBe(401);
+  });
+});
+
+describe("lambda:UpdateFunctionCode on an existing function", () => {
+  it("reaches the function's execution role (the loader reads the role from the function's configuration)", async () => {
+    await a.iam.send(new CreateRoleCommand({ RoleName: "FnAdmin", AssumeRolePolicyDocument: trust({ Service: "lambda.amazonaws.com" }) }));
+    await a.iam.send(new AttachRolePolicyCommand({ RoleName: "FnAdmin", PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }));
+    const lambda = new LambdaClient({ endpoint: url(), region: "us-east-1", credentials: a.creds });
+    const fn = await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: "nightly",
+        Runtime: "nodejs20.x",
+        Handler: "index.handler",
+        Role: arn("role", "FnAdmin"),
+        Code: { ZipFile: lambdaZip() },
+      }),
+    );
+    await a.iam.send(new CreateUserCommand({ UserName: "coder" }));
+    await a.iam.send(
+      new PutUserPolicyCommand({
+        UserName: "coder",
+        PolicyName: "code",
+        PolicyDocument: doc({ Effect: "Allow", Action: "lambda:UpdateFunctionCode", Resource: fn.FunctionArn }),
+      }),
+    );
+    const body = (await (await adminFetch(`/accounts/${a.id}/graph/escalations`)).json()) as {
+      paths: Array<{ principal: string; steps: Array<Step & { target?: string }> }>;
+    };
+    const coder = body.paths.find((p) => p.principal === arn("user", "coder"))!;
+    expect(coder.steps[0]).toMatchObject({ technique: "lambda:UpdateFunctionCode", to: arn("role", "FnAdmin"), target: fn.FunctionArn });
   });
 });
 

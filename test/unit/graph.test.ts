@@ -464,3 +464,18 @@ describe("classes stay exact", () => {
     expect(from).not.toContain(arnU(B, "outsider"));
   });
 });
+
+describe("lambda:UpdateFunctionCode", () => {
+  it("changing an existing function's code reaches its execution role", () => {
+    const fn = { arn: `arn:aws:lambda:us-east-1:${A}:function:nightly`, type: "lambda:function" as const, role: arnR(A, "FnAdmin") };
+    const acct = account(A, {
+      users: [user(A, "e", [inline("u", "p", allow("lambda:UpdateFunctionCode", fn.arn))]), user(A, "x")],
+      roles: [role(A, "FnAdmin", trust({ Service: "lambda.amazonaws.com" }), [ADMIN])],
+      resources: [fn],
+    });
+    const g = new PermissionsGraph({ accounts: [acct] });
+    const p = g.escalations().find((x) => x.principal === arnU(A, "e"))!;
+    expect(p.steps[0]).toMatchObject({ technique: "lambda:UpdateFunctionCode", to: arnR(A, "FnAdmin"), target: fn.arn });
+    expect(g.escalations().some((x) => x.principal === arnU(A, "x"))).toBe(false);
+  });
+});
