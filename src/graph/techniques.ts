@@ -20,7 +20,7 @@
  */
 import type { Check, PrincipalNode, ResourceNode } from "./evaluator";
 import type { PermissionsGraph } from "./graph";
-import type { EscalationStep, PrincipalEdge, Technique, Via } from "./types";
+import type { EscalationStep, PrincipalEdge, Technique, UserState, Via } from "./types";
 
 /** The region the sandbox's compute requests name (RunInstances, CreateFunction). */
 const REGION = "us-east-1";
@@ -135,10 +135,12 @@ export function principalEdges(g: PermissionsGraph): PrincipalEdge[] {
   // Lambda functions whose execution role is one of the graph's roles.
   const functions: Array<{ node: ResourceNode; role: string }> = [];
   for (const r of g.resources) {
+    if (r.vertex.kind !== "lambda:function") continue;
     const state = g.evaluator.accounts.get(r.vertex.account)?.resources.find((x) => x.arn === r.vertex.id);
-    if (r.vertex.kind === "lambda:function" && state?.role && g.byId.get(state.role)?.vertex.kind === "role")
-      functions.push({ node: r.node, role: state.role });
+    if (state?.role && g.byId.get(state.role)?.vertex.kind === "role") functions.push({ node: r.node, role: state.role });
   }
+  const userStates = new Map<string, UserState>();
+  for (const a of g.evaluator.accounts.values()) for (const u of a.users) userStates.set(u.arn, u);
   const seenClass = new Set<string>();
   for (const rep of g.principals) {
     if (seenClass.has(rep.classId)) continue;
@@ -189,7 +191,7 @@ export function principalEdges(g: PermissionsGraph): PrincipalEdge[] {
     const once = new Map<string, Array<[Technique, Check, boolean]>>();
     for (const u of users) {
       if (u.vertex.account !== account) continue;
-      const state = u.account.users.find((x) => x.arn === u.vertex.id);
+      const state = userStates.get(u.vertex.id);
       const node = g.resourceNode(u.vertex.id);
       const full = (state?.accessKeys ?? 0) >= 2;
       const key = `${g.evaluator.resourceKey(rep, node)}|${state?.hasPassword}|${full}`;
