@@ -4,6 +4,7 @@
  * scoping PassRole removes the path), access edges and filters, reach through an assume-role chain,
  * cross-account graphs, DOT output, and the signed /_iamlab/my/graph for the account's own principals.
  */
+import { spawnSync } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { Hash } from "@smithy/hash-node";
@@ -208,6 +209,13 @@ describe("GET /_iamlab/accounts/:id/graph", () => {
     expect(lines[0]).toBe("digraph iamlab {");
     expect(lines.at(-1)).toBe("}");
     for (const l of lines.slice(1, -1)) expect(l).toMatch(/^ {2}(rankdir=LR;|node \[.*\];|"[^"]*(?:\\"[^"]*)*"( -> "[^"]*")? \[.*\];)$/);
+    // Where Graphviz is installed, it must render the file.
+    const dot = spawnSync("dot", ["-Tsvg"], { input: text, encoding: "utf8" });
+    if (!dot.error) {
+      expect(dot.stderr).toBe("");
+      expect(dot.status).toBe(0);
+      expect(dot.stdout).toContain("<svg");
+    }
   });
 
   it("rejects malformed filters and unknown accounts", async () => {
