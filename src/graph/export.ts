@@ -39,8 +39,10 @@ export function graphDocument(g: PermissionsGraph, filter: GraphFilter, started:
       : g.principalEdges.filter(
           (e) =>
             (!filter.principal || e.from === filter.principal || e.to === filter.principal) &&
-            // An admin-equivalent principal's edges add no escalation: shown only when asked for.
-            (filter.adminEdges || !g.byId.get(e.from)?.vertex.admin),
+            // An admin-equivalent principal's edges inside its own account add no escalation: shown when asked for.
+            (filter.adminEdges ||
+              !g.byId.get(e.from)?.vertex.admin ||
+              g.byId.get(e.from)?.vertex.account !== g.byId.get(e.to)?.vertex.account),
         );
   const wanted = new Set<string>();
   for (const e of access.edges) wanted.add(e.to);

@@ -286,28 +286,34 @@ export class PermissionsGraph {
   }
 
   /**
-   * Escalation paths: for every principal that is not admin-equivalent, the shortest chain of
-   * principal edges to one that is (or to `target`), ending with the admin's own technique.
+   * Escalation paths: for every principal that is not admin-equivalent in an account, the shortest chain
+   * of principal edges to one that is (an admin role of another account counts: being admin in your own
+   * account says nothing of theirs), ending with that admin's own technique; or, with `target`, to that
+   * principal. A principal admin only through one of the techniques (not `*` itself) is listed too.
    */
   escalations(target?: string): EscalationPath[] {
-    const goals = target
-      ? this.principals.filter((p) => p.vertex.id === target)
-      : this.principals.filter((p) => p.vertex.admin && p.vertex.kind !== "root");
-    const next = this.backwardSearch(goals.map((g) => g.vertex.id));
     const out: EscalationPath[] = [];
-    for (const p of this.principals) {
-      const id = p.vertex.id;
-      if (!target && p.vertex.admin) {
-        // Admin on its own through a technique that is an escalation (not merely `*:*` or root).
-        if (p.vertex.admin.technique !== "*:*") out.push({ principal: id, reaches: id, steps: [p.vertex.admin] });
-        continue;
+    if (target) {
+      const next = this.backwardSearch(this.principals.some((p) => p.vertex.id === target) ? [target] : []);
+      for (const p of this.principals)
+        if (p.vertex.id !== target && next.has(p.vertex.id))
+          out.push({ principal: p.vertex.id, reaches: target, steps: this.pathFrom(p.vertex.id, next) });
+      return out;
+    }
+    for (const p of this.principals)
+      if (p.vertex.admin && p.vertex.admin.technique !== "*:*")
+        out.push({ principal: p.vertex.id, reaches: p.vertex.id, steps: [p.vertex.admin] });
+    for (const account of this.evaluator.accounts.keys()) {
+      const goals = this.principals.filter((p) => p.vertex.account === account && p.vertex.admin && p.vertex.kind !== "root");
+      const next = this.backwardSearch(goals.map((g) => g.vertex.id));
+      for (const p of this.principals) {
+        const id = p.vertex.id;
+        if ((p.vertex.account === account && p.vertex.admin) || !next.has(id)) continue;
+        const steps = this.pathFrom(id, next);
+        const end = steps[steps.length - 1]!.to;
+        steps.push(this.byId.get(end)!.vertex.admin!);
+        out.push({ principal: id, reaches: end, steps });
       }
-      if (id === target || !next.has(id)) continue;
-      const steps = this.pathFrom(id, next);
-      const end = steps[steps.length - 1]!.to;
-      const admin = this.byId.get(end)?.vertex.admin;
-      if (!target && admin) steps.push(admin);
-      out.push({ principal: id, reaches: end, steps });
     }
     return out;
   }

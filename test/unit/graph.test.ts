@@ -479,3 +479,16 @@ describe("lambda:UpdateFunctionCode", () => {
     expect(g.escalations().some((x) => x.principal === arnU(A, "x"))).toBe(false);
   });
 });
+
+describe("cross-account escalation", () => {
+  it("an admin of B reaching A's admin role is an escalation into A", () => {
+    const g = new PermissionsGraph({
+      accounts: [account(A, { roles: [role(A, "Admin", trust({ AWS: B }), [ADMIN])] }), account(B, { users: [user(B, "ops", [ADMIN])] })],
+    });
+    const paths = g.escalations();
+    expect(paths.map((p) => [p.principal, p.reaches]).sort()).toEqual([
+      [`arn:aws:iam::${B}:root`, arnR(A, "Admin")],
+      [arnU(B, "ops"), arnR(A, "Admin")],
+    ]);
+  });
+});
