@@ -7,15 +7,15 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser } from "playwright-core";
-import { AttachRolePolicyCommand, CreateRoleCommand, CreateUserCommand, PutUserPolicyCommand } from "@aws-sdk/client-iam";
+import { CreateUserCommand } from "@aws-sdk/client-iam";
 import { url, vars } from "../helpers/sandbox";
 import { withAccount, type AccountFixture } from "../helpers/fixtures";
+import { passRoleLab } from "../helpers/graph-lab";
 
 const CHROMIUM = process.env.IAMLAB_CHROMIUM ?? "/usr/bin/chromium";
 const available = existsSync(CHROMIUM);
 if (!available) console.warn(`graph-page.test.ts: skipped — no Chromium at ${CHROMIUM} (apt-get install chromium, or set IAMLAB_CHROMIUM)`);
 
-const doc = (...Statement: object[]) => JSON.stringify({ Version: "2012-10-17", Statement });
 const HOSTILE = "x<img src=x onerror=alert(1)>";
 
 describe.skipIf(!available)("/console/graph", () => {
@@ -24,21 +24,7 @@ describe.skipIf(!available)("/console/graph", () => {
 
   beforeAll(async () => {
     a = await withAccount();
-    await a.iam.send(new CreateUserCommand({ UserName: "dev" }));
-    await a.iam.send(
-      new PutUserPolicyCommand({
-        UserName: "dev",
-        PolicyName: "launch",
-        PolicyDocument: doc({ Effect: "Allow", Action: ["ec2:RunInstances", "iam:PassRole"], Resource: "*" }),
-      }),
-    );
-    await a.iam.send(
-      new CreateRoleCommand({
-        RoleName: "AdminRole",
-        AssumeRolePolicyDocument: doc({ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }),
-      }),
-    );
-    await a.iam.send(new AttachRolePolicyCommand({ RoleName: "AdminRole", PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }));
+    await passRoleLab(a.iam);
     // IAM names allow only + = , . @ _ - besides letters and digits: the odd characters a name can carry.
     await a.iam.send(new CreateUserCommand({ UserName: "name+with=odd,chars@x" }));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });

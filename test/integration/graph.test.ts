@@ -6,8 +6,6 @@
  */
 import { spawnSync } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
-import { SignatureV4 } from "@smithy/signature-v4";
-import { Hash } from "@smithy/hash-node";
 import {
   AttachRolePolicyCommand,
   CreateAccessKeyCommand,
@@ -19,32 +17,12 @@ import {
 import { CreateBucketCommand, PutBucketPolicyCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { lambdaZip } from "../helpers/zip";
-import { adminFetch, url, type Creds } from "../helpers/sandbox";
+import { passRoleLab } from "../helpers/graph-lab";
+import { adminFetch, signedGet, url } from "../helpers/sandbox";
 import { keyCreds, withAccount, type AccountFixture } from "../helpers/fixtures";
 
 const doc = (...Statement: object[]) => JSON.stringify({ Version: "2012-10-17", Statement });
 const trust = (Principal: object) => doc({ Effect: "Allow", Principal, Action: "sts:AssumeRole" });
-
-async function signedGet(path: string, creds: Creds): Promise<Response> {
-  const u = new URL(path, url());
-  const query: Record<string, string> = {};
-  u.searchParams.forEach((v, k) => {
-    query[k] = v;
-  });
-  const signer = new SignatureV4({ credentials: creds, region: "us-east-1", service: "iam", sha256: Hash.bind(null, "sha256") });
-  const signed = await signer.sign({
-    method: "GET",
-    protocol: u.protocol,
-    hostname: u.hostname,
-    port: Number(u.port),
-    path: u.pathname,
-    query,
-    headers: { host: u.host },
-  });
-  const headers = { ...(signed.headers as Record<string, string>) };
-  delete headers.host;
-  return fetch(u, { headers });
-}
 
 interface Step {
   from: string;
@@ -61,16 +39,7 @@ beforeAll(async () => {
   a = await withAccount();
   b = await withAccount();
   // The PassRole escalation lab: a developer who may launch instances and pass any role.
-  await a.iam.send(new CreateUserCommand({ UserName: "dev" }));
-  await a.iam.send(
-    new PutUserPolicyCommand({
-      UserName: "dev",
-      PolicyName: "launch",
-      PolicyDocument: doc({ Effect: "Allow", Action: ["ec2:RunInstances", "iam:PassRole"], Resource: "*" }),
-    }),
-  );
-  await a.iam.send(new CreateRoleCommand({ RoleName: "AdminRole", AssumeRolePolicyDocument: trust({ Service: "ec2.amazonaws.com" }) }));
-  await a.iam.send(new AttachRolePolicyCommand({ RoleName: "AdminRole", PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }));
+  await passRoleLab(a.iam);
   // A reader role the analyst may assume, allowed to read one bucket.
   await a.iam.send(new CreateUserCommand({ UserName: "analyst" }));
   await a.iam.send(
