@@ -54,6 +54,8 @@ import { registerSamlIdpPublicRoutes } from "./admin/saml-idp";
 import { beginTrail, recordCall } from "./services/cloudtrail/recorder";
 import { labSchema, myLabResults } from "./labs/routes";
 import { consoleApp, isAwsRequest } from "./console/routes";
+import { myGraph, type GraphView } from "./admin/graph-routes";
+import { GRAPH_PAGE_CSP, GRAPH_PAGE_HTML, GRAPH_PAGE_JS } from "./graph/page";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -71,6 +73,14 @@ app.get("/_iamlab/health", (c) => health(c.env, () => ensureBootstrapped(c.env))
 app.get("/_iamlab/my/decisions/:id", (c) => myDecision(c, c.req.param("id")));
 // The same with the id's ":" as "/": curl 7.x's --aws-sigv4 signs a ":" in the path unencoded (SigV4 encodes it).
 app.get("/_iamlab/my/decisions/:request/:suffix", (c) => myDecision(c, `${c.req.param("request")}:${c.req.param("suffix")}`));
+// ---- the Permissions Graph of the caller's own account (issue 20; src/admin/graph-routes.ts) ----
+app.get("/_iamlab/my/graph", (c) => ownGraph(c, "graph"));
+app.get("/_iamlab/my/graph/escalations", (c) => ownGraph(c, "escalations"));
+app.get("/_iamlab/my/graph/reach", (c) => ownGraph(c, "reach"));
+// The lab author's page over the admin graph routes (src/graph/page.ts): static, the token stays in the browser tab.
+app.get("/console/graph", () => graphPage(GRAPH_PAGE_HTML, "text/html; charset=utf-8"));
+app.get("/console/graph.js", () => graphPage(GRAPH_PAGE_JS, "text/javascript; charset=utf-8"));
+// ---- end Permissions Graph ----
 // ---- workloads (issue 16): the container-credentials endpoint of EC2 instances (and Lambda functions) ----
 // Authorized by its own workload token (Authorization header), before the admin API's token check.
 app.get(WORKLOAD_CREDENTIALS_PATH, (c) => workloadCredentials(c.env, c.req.raw));
@@ -199,6 +209,31 @@ async function myDecision(c: Context<{ Bindings: Env }>, id: string): Promise<Re
     await ensureBootstrapped(c.env);
     const auth = await authenticated(c, new URL(c.req.url), new Uint8Array(), newRequestId(), undefined);
     return await ownDecision(auth.ctx, id);
+  } catch (e) {
+    if (!(e instanceof AwsError)) throw e;
+    return c.json({ error: e.code, message: e.message }, e.status as 400);
+  }
+}
+
+function graphPage(body: string, type: string): Response {
+  return new Response(body, {
+    headers: {
+      "content-type": type,
+      "content-security-policy": GRAPH_PAGE_CSP,
+      "x-content-type-options": "nosniff",
+      "referrer-policy": "no-referrer",
+      "x-frame-options": "DENY",
+    },
+  });
+}
+
+/** GET /_iamlab/my/graph…, authenticated like any AWS request, authorized as iam:GetAccountAuthorizationDetails. */
+async function ownGraph(c: Context<{ Bindings: Env }>, view: GraphView): Promise<Response> {
+  try {
+    await ensureBootstrapped(c.env);
+    const url = new URL(c.req.url);
+    const auth = await authenticated(c, url, new Uint8Array(), newRequestId(), undefined);
+    return await myGraph(auth.ctx, view, url);
   } catch (e) {
     if (!(e instanceof AwsError)) throw e;
     return c.json({ error: e.code, message: e.message }, e.status as 400);

@@ -31,6 +31,7 @@ import { registerSamlIdpAdminRoutes } from "./saml-idp";
 import { registerLabAdminRoutes } from "../labs/routes";
 import { setRootPassword } from "../store/console";
 import { hashPassword, passwordPolicyViolation } from "../lib/password";
+import { registerGraphAdminRoutes } from "./graph-routes";
 
 export const admin = new Hono<{ Bindings: Env }>();
 
@@ -395,5 +396,9 @@ registerSamlIdpAdminRoutes(admin);
 
 // ---- labs (issue 21): templates, apply / converge, export, reset, grading ----
 registerLabAdminRoutes(admin);
+
+// ---- the Permissions Graph (issue 20): src/admin/graph-routes.ts ----
+registerGraphAdminRoutes(admin);
+// ---- end Permissions Graph ----
 
 admin.all("*", (c) => json(404, { error: "NotFound", message: `No admin route ${c.req.method} ${c.req.path}` }));

@@ -47,11 +47,20 @@ const policyArn = (row: ChainRow, id: string, rcp: boolean) =>
   MANAGED[id]?.arn ??
   `arn:aws:organizations::${row.mgmt}:policy/${row.orgId}/${rcp ? "resource_control_policy" : "service_control_policy"}/${id}`;
 
-/** Builds the chain from loadOrgChain's rows (ordered root first). Pure. */
-export function buildChain(account: string, rows: ChainRow[], compiled: CompiledPolicyCache): OrgChain | undefined {
+/** The chain as documents (policy id and text per level), before compilation. */
+export interface OrgChainDocs {
+  orgId: string;
+  path: string;
+  scps?: Array<Array<{ id: string; json: string }>>;
+  rcps?: Array<Array<{ id: string; json: string }>>;
+}
+
+/** The chain's documents from loadOrgChain's rows (ordered root first). Pure. */
+export function chainDocuments(account: string, rows: ChainRow[]): OrgChainDocs | undefined {
   const top = rows[0];
   if (!top) return undefined;
-  const levels = new Map<number, { target: string; scps: PolicySource[]; rcps: PolicySource[] }>();
+  type Doc = { id: string; json: string };
+  const levels = new Map<number, { target: string; scps: Doc[]; rcps: Doc[] }>();
   for (const r of rows) {
     let lvl = levels.get(r.depth);
     if (!lvl) levels.set(r.depth, (lvl = { target: r.targetId, scps: [], rcps: [] }));
@@ -59,10 +68,7 @@ export function buildChain(account: string, rows: ChainRow[], compiled: Compiled
     const rcp = r.policyType === RCP_TYPE;
     const body = MANAGED[r.policyId]?.content ?? r.content;
     if (body === null) continue; // a policy deleted under us
-    const id = policyArn(r, r.policyId, rcp);
-    const kind = rcp ? "rcp" : "scp";
-    const source: PolicySource = { id, type: kind, policy: compiled.get(`${id}#${body}`, body, kind) };
-    (rcp ? lvl.rcps : lvl.scps).push(source);
+    (rcp ? lvl.rcps : lvl.scps).push({ id: policyArn(r, r.policyId, rcp), json: body });
   }
   const ordered = [...levels.entries()].sort((a, b) => b[0] - a[0]).map(([, l]) => l);
   // The path names the parents (root, then OUs), not the account itself.
@@ -70,12 +76,26 @@ export function buildChain(account: string, rows: ChainRow[], compiled: Compiled
     .slice(0, -1)
     .map((l) => `${l.target}/`)
     .join("")}`;
-  const chain: OrgChain = { orgId: top.orgId, path };
+  const chain: OrgChainDocs = { orgId: top.orgId, path };
   // Neither SCPs nor RCPs touch the management account (its principals, its resources).
   if (top.mgmt !== account) {
     if (top.scpEnabled) chain.scps = ordered.map((l) => l.scps);
     if (top.rcpEnabled) chain.rcps = ordered.map((l) => l.rcps);
   }
+  return chain;
+}
+
+/** Builds the chain from loadOrgChain's rows (ordered root first). Pure. */
+export function buildChain(account: string, rows: ChainRow[], compiled: CompiledPolicyCache): OrgChain | undefined {
+  const docs = chainDocuments(account, rows);
+  if (!docs) return undefined;
+  const compile = (kind: "scp" | "rcp") => (levels: Array<Array<{ id: string; json: string }>>) =>
+    levels.map((level) =>
+      level.map((d): PolicySource => ({ id: d.id, type: kind, policy: compiled.get(`${d.id}#${d.json}`, d.json, kind) })),
+    );
+  const chain: OrgChain = { orgId: docs.orgId, path: docs.path };
+  if (docs.scps) chain.scps = compile("scp")(docs.scps);
+  if (docs.rcps) chain.rcps = compile("rcp")(docs.rcps);
   return chain;
 }
 

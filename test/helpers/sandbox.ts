@@ -113,21 +113,26 @@ export async function rawSigned(
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
 
-/** A SigV4-signed GET of an iamlab path (GET /_iamlab/my/decisions/<id> …), signed like any AWS request. */
+/** A SigV4-signed GET of an iamlab path (GET /_iamlab/my/decisions/<id> …, a query string too), signed like any AWS request. */
 export async function signedGet(path: string, creds: Creds): Promise<Response> {
-  const u = new URL(url());
+  const u = new URL(path, url());
+  const query: Record<string, string> = {};
+  u.searchParams.forEach((v, k) => {
+    query[k] = v;
+  });
   const signer = new SignatureV4({ credentials: creds, region: "us-east-1", service: "sts", sha256: Hash.bind(null, "sha256") });
   const signed = await signer.sign({
     method: "GET",
     protocol: u.protocol,
     hostname: u.hostname,
     port: Number(u.port),
-    path,
+    path: u.pathname,
+    query,
     headers: { host: u.host },
   });
   const headers = { ...(signed.headers as Record<string, string>) };
   delete headers.host;
-  return fetch(`${u.origin}${path}`, { headers });
+  return fetch(u, { headers });
 }
 
 /** Pulls `<Tag>value</Tag>` out of an XML body (tests only). */
