@@ -62,15 +62,47 @@ export interface StoredEvent extends Omit<TrailRow, "resources"> {
 const t = cloudtrailEvents;
 
 /**
- * Writes events in one statement: the rows travel as one JSON parameter and SQLite unpacks them
- * (json_each), so a flush of hundreds of events is one statement, not one per row (D1 binds at most
- * 100 parameters per statement). A row for an account that does not exist (a call naming an ARN of
+ * Writes events in few statements: the rows travel as JSON parameters (chunks, below) that SQLite
+ * unpacks (json_each), so a flush of hundreds of events is not one statement per row (D1 binds at
+ * most 100 parameters per statement). A row for an account that does not exist (a call naming an ARN of
  * an account nobody owns) is dropped. With `pruneBefore`, older events go in the same batch.
  */
+/**
+ * A flush's rows travel in chunks of about this many characters of JSON: one parameter past D1's
+ * string limit fails the whole batch (SQLITE_TOOBIG), so a burst of large events becomes several
+ * statements of one batch.
+ */
+const CHUNK_CHARS = 256 * 1024;
+/** A larger event is stored without its requestParameters / responseElements (CloudTrail caps events at 256 KB). */
+const MAX_EVENT_CHARS = 256 * 1024;
+
+/** The record without its bulk, saying so; undefined when even that is too large. */
+function slimmed(body: string): string | undefined {
+  try {
+    const record = JSON.parse(body) as Record<string, unknown>;
+    record.requestParameters = null;
+    record.responseElements = null;
+    record.additionalEventData = { iamlab: "requestParameters and responseElements omitted: the event was over 256 KB" };
+    const out = JSON.stringify(record);
+    return out.length <= MAX_EVENT_CHARS ? out : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function insertEvents(db: Db, rows: readonly TrailRow[], pruneBefore?: number): Promise<void> {
   if (!rows.length) return;
-  const packed = JSON.stringify(
-    rows.map((r) => [
+  const chunks: string[][] = [];
+  let chunk: string[] = [];
+  let size = 0;
+  for (const row of rows) {
+    let r = row;
+    if (r.body.length > MAX_EVENT_CHARS) {
+      const body = slimmed(r.body);
+      if (body === undefined) continue;
+      r = { ...r, body };
+    }
+    const packed = JSON.stringify([
       r.accountId,
       r.eventId,
       r.eventTime,
@@ -82,21 +114,29 @@ export async function insertEvents(db: Db, rows: readonly TrailRow[], pruneBefor
       r.accessKeyId ?? null,
       JSON.stringify(r.resources),
       r.body,
-    ]),
-  );
+    ]);
+    if (size + packed.length > CHUNK_CHARS && chunk.length) {
+      chunks.push(chunk);
+      chunk = [];
+      size = 0;
+    }
+    chunk.push(packed);
+    size += packed.length + 1;
+  }
+  if (chunk.length) chunks.push(chunk);
   const v = (i: number) => sql.raw(`json_extract(e.value, '$[${i}]')`);
-  const stmts = [
+  const stmts = chunks.map((c) =>
     statement(
       db,
       sql`INSERT INTO ${t} (${bare(t.accountId)}, ${bare(t.eventId)}, ${bare(t.eventTime)}, ${bare(t.eventName)}, ${bare(t.eventSource)},
           ${bare(t.category)}, ${bare(t.readOnly)}, ${bare(t.username)}, ${bare(t.accessKeyId)}, ${bare(t.resources)}, ${bare(t.body)})
         SELECT ${v(0)}, ${v(1)}, ${v(2)}, ${v(3)}, ${v(4)}, ${v(5)}, ${v(6)}, ${v(7)}, ${v(8)}, ${v(9)}, ${v(10)}
-        FROM json_each(${packed}) e
+        FROM json_each(${`[${c.join(",")}]`}) e
         WHERE ${v(0)} IN (SELECT ${accounts.id} FROM ${accounts})`,
     ),
-  ];
+  );
   if (pruneBefore !== undefined) stmts.push(statement(db, sql`DELETE FROM ${t} WHERE ${t.eventTime} < ${pruneBefore}`));
-  await db.$client.batch(stmts);
+  if (stmts.length) await db.$client.batch(stmts);
 }
 
 function attributeCondition(a: NonNullable<EventQuery["attribute"]>): SQL {

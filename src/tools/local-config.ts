@@ -31,6 +31,7 @@ export const TEST_VARS: Record<string, string> = {
   // --- end hosted ---
   // --- cloudtrail (issue 21): recording on ("" = not "off") ---
   IAMLAB_TRAIL: "",
+  IAMLAB_CACHE_MB: "",
 };
 
 // --- hosted (issue 22) ---

@@ -75,3 +75,22 @@ describe("cloudtrail store", () => {
     expect(left.results.map((r) => r.id)).toEqual(["new", "newer"]);
   });
 });
+
+describe("cloudtrail store: large flushes", () => {
+  it("a burst of large events is split into chunks (no SQLITE_TOOBIG), an event over 256 KB keeps everything but its parameters", async () => {
+    const db = getDb(env.DB);
+    const C = "720000000003";
+    await createAccount(db, C, null, T);
+    const big = (id: string, chars: number) =>
+      row(C, id, { body: JSON.stringify({ eventID: id, requestParameters: { doc: "x".repeat(chars) } }) });
+    // 40 events of 100 KB: 4 MB in one flush.
+    const rows = Array.from({ length: 40 }, (_, i) => big(`big-${i}`, 100_000));
+    await insertEvents(db, [...rows, big("huge", 600_000)]);
+    const found = await lookupEvents(db, C, { limit: 100 }, T + 1000);
+    const ids = found.map((e) => e.eventId);
+    expect(ids.filter((id) => id.startsWith("big-"))).toHaveLength(40);
+    const huge = found.find((e) => e.eventId === "huge")!;
+    expect(huge.record.requestParameters).toBeNull();
+    expect(JSON.stringify(huge.record.additionalEventData)).toContain("over 256 KB");
+  });
+});
