@@ -8,33 +8,17 @@
  *   with IAM (issuer URL, the provider ARN it gets, key ids).
  * The issuer names the host the request came to, always as https (IAM accepts only https providers).
  */
-import type { Context, Hono } from "hono";
+import type { Hono } from "hono";
 import type { Env } from "../env";
 import { getDb } from "../store/db";
-import { getAccount } from "../store/accounts";
+import { accountExists, EXPIRES_IN_MESSAGE, invalid, json, jsonBody, noSuchAccount, validExpiresIn, type IdpContext } from "./idp-http";
 import { now } from "../lib/time";
 import { afterAdminChange } from "../cache/index";
 import { builtinIssuer, discoveryDocument, mintIdToken, publishedKeys, rotateSigningKey } from "../federation/builtin-idp";
 import { listIdpKeys } from "../store/idp-keys";
 import type { JsonObject } from "../lib/jwt";
 
-type C = Context<{ Bindings: Env }>;
-
-const ACCOUNT_ID = /^\d{12}$/;
-const MAX_BODY = 64 * 1024;
-/** Tokens live at most a day (AWS's web identity sessions last at most 12 hours anyway). */
-const MAX_EXPIRES_IN = 86_400;
-
-function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "cache-control": "no-store" } });
-}
-
-const noSuchAccount = (id: string) => json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
-const invalid = (message: string) => json(400, { error: "InvalidRequest", message });
-
-async function accountExists(c: C, id: string): Promise<boolean> {
-  return ACCOUNT_ID.test(id) && (await getAccount(getDb(c.env.DB), id)) !== undefined;
-}
+type C = IdpContext;
 
 const issuerOf = (c: C, account: string) => builtinIssuer(new URL(c.req.url).host, account);
 
@@ -69,11 +53,7 @@ function parseMint(v: unknown): MintBody | string {
     return "aud must be a string or a non-empty list of strings.";
   if (b.claims !== undefined && (typeof b.claims !== "object" || b.claims === null || Array.isArray(b.claims)))
     return "claims must be a JSON object.";
-  if (
-    b.expiresIn !== undefined &&
-    (typeof b.expiresIn !== "number" || !Number.isInteger(b.expiresIn) || b.expiresIn < 1 || b.expiresIn > MAX_EXPIRES_IN)
-  )
-    return `expiresIn must be an integer number of seconds from 1 to ${MAX_EXPIRES_IN}.`;
+  if (b.expiresIn !== undefined && !validExpiresIn(b.expiresIn)) return EXPIRES_IN_MESSAGE;
   return {
     sub: b.sub,
     aud: aud as string | string[],
@@ -99,18 +79,9 @@ export function registerIdpAdminRoutes(admin: Hono<{ Bindings: Env }>): void {
 
   admin.post("/accounts/:id/idp/oidc/token", async (c) => {
     const id = c.req.param("id");
-    if (Number(c.req.header("content-length") ?? 0) > MAX_BODY)
-      return json(413, { error: "RequestEntityTooLarge", message: `The body must be at most ${MAX_BODY} bytes.` });
-    const text = await c.req.text();
-    if (text.length > MAX_BODY)
-      return json(413, { error: "RequestEntityTooLarge", message: `The body must be at most ${MAX_BODY} bytes.` });
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return invalid("Body must be JSON.");
-    }
-    const req = parseMint(body);
+    const read = await jsonBody(c);
+    if (read instanceof Response) return read;
+    const req = parseMint(read.body);
     if (typeof req === "string") return invalid(req);
     if (!(await accountExists(c, id))) return noSuchAccount(id);
     const issuer = issuerOf(c, id);

@@ -8,28 +8,15 @@
  *   nameIdFormat?, expiresIn?, issuedAt?, audience?, recipient?, sign?}` → `{samlResponse, …}`.
  * The entity ID names the host the request came to, as https.
  */
-import type { Context, Hono } from "hono";
+import type { Hono } from "hono";
 import type { Env } from "../env";
 import { getDb } from "../store/db";
-import { getAccount } from "../store/accounts";
+import { accountExists, EXPIRES_IN_MESSAGE, invalid, json, jsonBody, noSuchAccount, validExpiresIn, type IdpContext } from "./idp-http";
 import { now } from "../lib/time";
 import { builtinSamlEntityId, metadataXml, mintSamlResponse, samlSigningKey, type SamlMintRequest } from "../federation/builtin-saml-idp";
 
-type C = Context<{ Bindings: Env }>;
+type C = IdpContext;
 
-const ACCOUNT_ID = /^\d{12}$/;
-const MAX_BODY = 64 * 1024;
-const MAX_EXPIRES_IN = 86_400;
-
-function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "cache-control": "no-store" } });
-}
-const noSuchAccount = (id: string) => json(404, { error: "NoSuchAccount", message: `Account ${id} does not exist.` });
-const invalid = (message: string) => json(400, { error: "InvalidRequest", message });
-
-async function accountExists(c: C, id: string): Promise<boolean> {
-  return ACCOUNT_ID.test(id) && (await getAccount(getDb(c.env.DB), id)) !== undefined;
-}
 const entityOf = (c: C, account: string) => builtinSamlEntityId(new URL(c.req.url).host, account);
 
 const isStringMap = (v: unknown): v is Record<string, string> =>
@@ -76,8 +63,7 @@ export function parseSamlMint(v: unknown): SamlMintRequest | string {
     out.attributes = a as Record<string, string | string[]>;
   }
   if (b.expiresIn !== undefined) {
-    if (typeof b.expiresIn !== "number" || !Number.isInteger(b.expiresIn) || b.expiresIn < 1 || b.expiresIn > MAX_EXPIRES_IN)
-      return `expiresIn must be an integer number of seconds from 1 to ${MAX_EXPIRES_IN}.`;
+    if (!validExpiresIn(b.expiresIn)) return EXPIRES_IN_MESSAGE;
     out.expiresIn = b.expiresIn;
   }
   if (b.issuedAt !== undefined) {
@@ -120,16 +106,9 @@ export function registerSamlIdpAdminRoutes(admin: Hono<{ Bindings: Env }>): void
 
   admin.post("/accounts/:id/idp/saml/response", async (c) => {
     const id = c.req.param("id");
-    const text = Number(c.req.header("content-length") ?? 0) > MAX_BODY ? undefined : await c.req.text();
-    if (text === undefined || text.length > MAX_BODY)
-      return json(413, { error: "RequestEntityTooLarge", message: `The body must be at most ${MAX_BODY} bytes.` });
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return invalid("Body must be JSON.");
-    }
-    const req = parseSamlMint(body);
+    const read = await jsonBody(c);
+    if (read instanceof Response) return read;
+    const req = parseSamlMint(read.body);
     if (typeof req === "string") return invalid(req);
     if (!(await accountExists(c, id))) return noSuchAccount(id);
     const entityId = entityOf(c, id);

@@ -23,8 +23,8 @@ import {
 import { withAccount, type AccountFixture } from "../helpers/fixtures";
 import { url } from "../helpers/sandbox";
 import { hotp, timeStep } from "../../src/lib/totp";
+import { CHROMIUM } from "../helpers/chromium";
 
-const CHROMIUM = process.env.IAMLAB_CHROMIUM ?? "/usr/bin/chromium";
 const haveBrowser = existsSync(CHROMIUM);
 if (!haveBrowser)
   console.warn(`console-browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set IAMLAB_CHROMIUM).`);

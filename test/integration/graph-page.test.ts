@@ -11,8 +11,8 @@ import { CreateUserCommand } from "@aws-sdk/client-iam";
 import { url, vars } from "../helpers/sandbox";
 import { withAccount, type AccountFixture } from "../helpers/fixtures";
 import { passRoleLab } from "../helpers/graph-lab";
+import { CHROMIUM } from "../helpers/chromium";
 
-const CHROMIUM = process.env.IAMLAB_CHROMIUM ?? "/usr/bin/chromium";
 const available = existsSync(CHROMIUM);
 if (!available) console.warn(`graph-page.test.ts: skipped — no Chromium at ${CHROMIUM} (apt-get install chromium, or set IAMLAB_CHROMIUM)`);
 
