@@ -22,7 +22,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import {
-  IAMClient,
+  type IAMClient,
   CreateUserCommand,
   CreateAccessKeyCommand,
   PutUserPolicyCommand,
@@ -30,7 +30,7 @@ import {
   PutRolePolicyCommand,
   DeleteRolePolicyCommand,
 } from "@aws-sdk/client-iam";
-import { STSClient, AssumeRoleCommand } from "@aws-sdk/client-sts";
+import { type STSClient, AssumeRoleCommand } from "@aws-sdk/client-sts";
 import { accountCreds, createAccount, iam, sts, url, type Creds } from "../helpers/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";
 import { startSandbox, type Sandbox } from "../../src/tools/sandbox";

@@ -98,7 +98,7 @@ export function checkAttributes(attrs: Readonly<Record<string, string>>, fifo: b
       if (n < int.min || n > int.max) throw sqsErr.invalidAttributeValue(name);
       out[name] = String(n);
     } else if (name === "Policy") {
-      continue;
+      // Policy is parsed and stored on its own (queues.ts / policy.ts), not as a plain attribute.
     } else if (TEXT_ATTRIBUTES.has(name)) {
       if (name !== "KmsMasterKeyId" && value !== "") {
         try {
