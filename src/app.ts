@@ -30,6 +30,7 @@ import { now } from "./lib/time";
 import { sessionResolverFor } from "./sessions/resolver";
 import { sessionApiRestriction } from "./sessions/restrictions";
 import { dataPlaneFor, setConsistency } from "./consistency/client";
+import { DurableObjectUnavailable, unavailableErrorFor } from "./lib/durable";
 import { defaultConsistency } from "./consistency/defaults";
 import { recordUsage } from "./services/usage";
 import { authCacheTtl } from "./cache/index";
@@ -109,6 +110,7 @@ app.all("/console", consoleOrAws);
 app.all("/console/*", consoleOrAws);
 // ---- end console ----
 app.onError((e, c) => {
+  if (e instanceof DurableObjectUnavailable) return c.json({ error: e.code, message: e.message }, 503);
   console.error("unhandled error", e instanceof Error ? (e.stack ?? e.message) : e);
   return c.json({ error: "InternalError", message: "The request failed; see the server log." }, 500);
 });
@@ -481,7 +483,14 @@ async function handleModel(
     return send(res, ctx.explain ? ctx.decisionId : undefined, ctx.caller.consistency?.pending);
   } catch (e) {
     // A throttled request gets its service's own answer (SlowDown, TooManyRequestsException …: issue 22).
-    const err = e instanceof Throttled ? throttlingErrorFor(model.metadata.service) : e instanceof AwsError ? e : internal(e, requestId);
+    const err =
+      e instanceof Throttled
+        ? throttlingErrorFor(model.metadata.service)
+        : e instanceof DurableObjectUnavailable // issue 22: a failed Durable Object, in the service's words
+          ? unavailableErrorFor(model.metadata.service)
+          : e instanceof AwsError
+            ? e
+            : internal(e, requestId);
     if (log) noteError(log, ctx, err);
     if (ctx && called) recordCall(ctx, called, err); // before the explanation is added to the message
     // Accounts whose lab opted in: the denial's one-line reason after AWS's message.

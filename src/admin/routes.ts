@@ -2,6 +2,7 @@
  * Admin API (JSON) under /_iamlab/, guarded by the admin bearer token: sandbox accounts
  * (create / list / get / delete with everything they own) and, where enabled, the test clock.
  */
+import { DURABLE_BINDINGS, durableStub, injectDurableFaults, injectedDurableFaults, type DurableBinding } from "../lib/durable";
 import { Hono } from "hono";
 import type { Env } from "../env";
 import { getDb } from "../store/db";
@@ -280,7 +281,7 @@ admin.post("/accounts/:id/reset", async (c) => {
 
 // ---- eventual consistency (per account) ----
 function consistencyStub(env: Env, id: string) {
-  return env.CONSISTENCY.get(env.CONSISTENCY.idFromName(id));
+  return durableStub(env.CONSISTENCY, id, "CONSISTENCY");
 }
 
 admin.get("/accounts/:id/consistency", async (c) => {
@@ -388,6 +389,35 @@ admin.post("/clock", async (c) => {
   afterClockMove();
   return json(200, { now: new Date(now()).toISOString(), offsetMs: clockOffset() });
 });
+
+// ---- hosted (issue 22): fault injection for tests — the next n calls to a Durable Object binding fail ----
+admin.get("/faults", (_c) => json(200, { durableObjects: injectedDurableFaults() }));
+admin.post("/faults", async (c) => {
+  if (c.env.IAMLAB_TEST_CLOCK !== "true")
+    return json(403, {
+      error: "FaultsDisabled",
+      message: "Fault injection is a test switch: set IAMLAB_TEST_CLOCK=true (never on a deploy).",
+    });
+  const body = await jsonObject(c.req.raw);
+  if (body instanceof Response) return body;
+  const binding = body?.durableObject;
+  const failures = body?.failures;
+  const account = body?.accountId;
+  if (
+    !DURABLE_BINDINGS.includes(binding as DurableBinding) ||
+    typeof account !== "string" ||
+    typeof failures !== "number" ||
+    !Number.isInteger(failures) ||
+    failures < 0
+  )
+    return json(400, {
+      error: "InvalidRequest",
+      message: `Send {durableObject: ${DURABLE_BINDINGS.join(" | ")}, accountId: string, failures: whole number ≥ 0}.`,
+    });
+  injectDurableFaults(binding as DurableBinding, account, failures);
+  return json(200, { durableObjects: injectedDurableFaults() });
+});
+// ---- end hosted ----
 
 // ---- federation (issue 19): the built-in OIDC identity provider ----
 registerIdpAdminRoutes(admin);

@@ -14,9 +14,10 @@ import type { DataPlane } from "../auth/authenticate";
 import type { CallerConsistency } from "../auth/caller";
 import { authCacheTtl, peek, readTicket, remember, scopes } from "../cache/index";
 import { BoundedMap, estimateBytes } from "../lib/bounded";
+import { durableStub } from "../lib/durable";
 
 export async function setConsistency(env: Env, db: Db, accountId: string, cfg: ConsistencyConfig): Promise<void> {
-  const stub = env.CONSISTENCY.get(env.CONSISTENCY.idFromName(accountId));
+  const stub = durableStub(env.CONSISTENCY, accountId, "CONSISTENCY");
   await stub.configure(cfg);
   await db
     .update(t.accounts)
@@ -35,7 +36,7 @@ export async function dataPlaneView(
   latestGeneration: number,
   now: number,
 ): Promise<{ view: ConsistencyView; snapshot?: AccountSnapshot }> {
-  const stub = env.CONSISTENCY.get(env.CONSISTENCY.idFromName(accountId));
+  const stub = durableStub(env.CONSISTENCY, accountId, "CONSISTENCY");
   const view = await stub.view(now, latestGeneration, haveGeneration(accountId));
   if (view.visibleGeneration >= latestGeneration) return { view };
   const key = `${accountId}/${view.visibleGeneration}`;
@@ -55,7 +56,7 @@ function haveGeneration(accountId: string): number | undefined {
 }
 
 export function stub(env: Env, accountId: string) {
-  return env.CONSISTENCY.get(env.CONSISTENCY.idFromName(accountId));
+  return durableStub(env.CONSISTENCY, accountId, "CONSISTENCY");
 }
 
 /**

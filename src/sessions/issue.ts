@@ -1,6 +1,7 @@
 /** Issuing temporary credentials: new ASIA key + secret + MAC'd token, stored in the account's DO. */
 import type { Env } from "../env";
 import { errors } from "../protocol/errors";
+import { durableStub } from "../lib/durable";
 import { newAccessKeyId, newSecretAccessKey } from "../lib/ids";
 import { assumedRoleArn } from "../lib/arn";
 import { newSessionId, signToken } from "./token";
@@ -45,7 +46,7 @@ async function incarnationOf(env: Env, account: string): Promise<string> {
 }
 
 export function sessionsStub(env: Env, account: string) {
-  return env.SESSIONS.get(env.SESSIONS.idFromName(account));
+  return durableStub(env.SESSIONS, account, "SESSIONS");
 }
 
 export type Credentials = {

@@ -4,6 +4,7 @@
  * as its resource policy, so the engine applies AWS's rules (same account: identity policy OR queue
  * policy; across accounts: both; a policy naming an account delegates to its identity policies).
  */
+import { durableStub } from "../../lib/durable";
 import { AwsError } from "../../protocol/errors";
 import type { ActionContext, AuthzTarget } from "../action";
 import { getQueue, type QueueRow } from "../../store/sqs-queues";
@@ -60,9 +61,8 @@ export function queueTarget(q: QueueRow): AuthzTarget {
   return t;
 }
 
-export function queueStub(ctx: ActionContext, q: Pick<QueueRow, "queueId">) {
-  const ns = ctx.env.SQS_QUEUES;
-  return ns.get(ns.idFromName(q.queueId));
+export function queueStub(ctx: ActionContext, q: Pick<QueueRow, "queueId" | "accountId">) {
+  return durableStub(ctx.env.SQS_QUEUES, q.queueId, "SQS_QUEUES", q.accountId);
 }
 
 /**

@@ -4,6 +4,7 @@
  * SendMessage, checked by the same rules. Authorization is the caller's business (SNS authorizes
  * the service principal against the queue policy before it calls `deliverToQueue`).
  */
+import { durableStub } from "../../lib/durable";
 import type { Env } from "../../env";
 import type { Db } from "../../store/db";
 import { getQueue, type QueueRow } from "../../store/sqs-queues";
@@ -63,6 +64,6 @@ export async function deliverToQueue(env: Env, q: QueueRow, m: ServiceMessage, n
     msg.dedupId = m.dedupId!;
   }
   const ns = env.SQS_QUEUES;
-  const [sent] = await ns.get(ns.idFromName(q.queueId)).send([msg], now);
+  const [sent] = await durableStub(ns, q.queueId, "SQS_QUEUES", q.accountId).send([msg], now);
   return { sent: true, messageId: sent!.messageId };
 }
