@@ -2,6 +2,7 @@
 import type { SessionsDO } from "./sessions/sessions-do";
 import type { ConsistencyDO } from "./consistency/consistency-do";
 import type { SqsQueueDO } from "./services/sqs/queue-do";
+import type { RateLimitDO } from "./limits/limiter-do";
 
 export interface Env {
   DB: D1Database;
@@ -11,6 +12,8 @@ export interface Env {
   CONSISTENCY: DurableObjectNamespace<ConsistencyDO>;
   /** SQS: one object per queue incarnation holding its messages (metadata in D1). */
   SQS_QUEUES: DurableObjectNamespace<SqsQueueDO>;
+  /** issue 22: the accounts' authoritative rate-limit buckets (exact across isolates); absent = per-isolate limits */
+  RATE_LIMITS?: DurableObjectNamespace<RateLimitDO>;
   /** The account that exists on first start (default 123456789012). */
   IAMLAB_DEFAULT_ACCOUNT_ID?: string;
   /** Root access key of the default account; both must be set for it to be created. */

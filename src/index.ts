@@ -6,6 +6,7 @@ import { cacheBudgetBytes, setCacheBudget } from "./lib/bounded";
 export { SessionsDO } from "./sessions/sessions-do";
 export { ConsistencyDO } from "./consistency/consistency-do";
 export { SqsQueueDO } from "./services/sqs/queue-do";
+export { RateLimitDO } from "./limits/limiter-do";
 
 let budgetApplied = false;
 

@@ -12,7 +12,10 @@ import type { Caller } from "../auth/caller";
 import type { Db } from "../store/db";
 import { getAccountRateLimits } from "../store/account-limits";
 import { BoundedMap } from "../lib/bounded";
-import { readStoredRateLimits, type AccountRateLimits } from "./config";
+import { effectiveRule, readStoredRateLimits, type AccountRateLimits, type RateLimits } from "./config";
+import { admitLeased, type Need } from "./leases";
+import type { LeaseWant, RateLimitDO } from "./limiter-do";
+import { durableStub } from "../lib/durable";
 import { admitSigned, sandboxRateLimits, sourceIpAllowed, spendSourceIp } from "./rate-limiter";
 import { Throttled } from "./throttling-errors";
 
@@ -53,6 +56,43 @@ export function forgetAccountRateLimits(account: string): void {
 
 export interface LimiterEnv {
   IAMLAB_RATE_LIMITS?: string;
+  /** the accounts' authoritative buckets (exact limits across isolates); without it each isolate counts alone */
+  RATE_LIMITS?: DurableObjectNamespace<RateLimitDO>;
+}
+
+let fallbackLoggedAt = 0;
+
+/**
+ * The account's and key's buckets through leases from the account's RateLimitDO; when the object
+ * fails, this isolate's own buckets decide (fail open to the per-isolate limit: see leases.ts).
+ */
+async function admitShared(
+  ns: DurableObjectNamespace<RateLimitDO>,
+  limits: RateLimits,
+  own: AccountRateLimits | undefined,
+  account: string,
+  accessKeyId: string,
+  now: number,
+  background: (p: Promise<unknown>) => void,
+): Promise<boolean> {
+  const needs: Need[] = [];
+  const accountRule = effectiveRule(limits.account, own?.account);
+  const keyRule = effectiveRule(limits.accessKey, own?.accessKey);
+  if (accountRule) needs.push({ bucket: `a:${account}`, rule: accountRule });
+  if (keyRule && accessKeyId) needs.push({ bucket: `k:${accessKeyId}`, rule: keyRule });
+  if (needs.length === 0) return true;
+  try {
+    // The stub is made only when a lease is fetched: a request with tokens in hand touches no object.
+    const source = { lease: (wants: LeaseWant[]) => durableStub(ns, account, "RATE_LIMITS").lease(wants) };
+    const ok = admitLeased(source, needs, background);
+    return ok === true || (ok !== false && (await ok));
+  } catch (e) {
+    if (now - fallbackLoggedAt > 60_000) {
+      fallbackLoggedAt = now;
+      console.error("rate limiter object unavailable; this isolate's own buckets decide:", e instanceof Error ? e.message : e);
+    }
+    return admitSigned(limits, own, account, accessKeyId, now);
+  }
 }
 
 /** One authenticated (or anonymous) request: throws Throttled when its account, key or source IP is over its rule. */
@@ -73,7 +113,10 @@ export async function enforceRateLimit(
   }
   const account = caller.principal.account;
   const own = await ownRulesOf(db, account, Math.max(ttlMs, 1000), background);
-  if (!admitSigned(limits, own, account, caller.accessKeyId, now)) throw new Throttled();
+  const admitted = env.RATE_LIMITS
+    ? await admitShared(env.RATE_LIMITS, limits, own, account, caller.accessKeyId, now, background)
+    : admitSigned(limits, own, account, caller.accessKeyId, now);
+  if (!admitted) throw new Throttled();
 }
 
 /** Before authenticating: throws Throttled when `sourceIp` spent its allowance of requests without a valid identity. */

@@ -172,6 +172,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       SESSIONS: { className: "SessionsDO", useSQLite: true },
       CONSISTENCY: { className: "ConsistencyDO", useSQLite: true },
       SQS_QUEUES: { className: "SqsQueueDO", useSQLite: true },
+      RATE_LIMITS: { className: "RateLimitDO", useSQLite: true },
     },
     ...(persist
       ? {

@@ -60,6 +60,7 @@ beforeAll(async () => {
       SESSIONS: { className: "SessionsDO", useSQLite: true, ...(owner ? {} : { scriptName: "a" }) },
       CONSISTENCY: { className: "ConsistencyDO", useSQLite: true, ...(owner ? {} : { scriptName: "a" }) },
       SQS_QUEUES: { className: "SqsQueueDO", useSQLite: true, ...(owner ? {} : { scriptName: "a" }) },
+      RATE_LIMITS: { className: "RateLimitDO", useSQLite: true, ...(owner ? {} : { scriptName: "a" }) },
     },
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   });
@@ -198,5 +199,53 @@ describe("two isolates on the same state", () => {
     await iam.send(new DeleteRoleCommand({ RoleName: role }));
     expect(await refused(() => stsAt(urlA, session).send(new GetCallerIdentityCommand({})))).toBe(true);
     expect(await msUntilRefused(viaB)).toBeLessThanOrEqual(TTL_MS + SLACK_MS);
+  });
+});
+
+// --- rate limits exact across isolates (issue 22): leases from the account's RateLimitDO ---
+describe("an account's rate limit holds across both isolates together", () => {
+  async function newAccount(limits: unknown): Promise<Creds> {
+    const headers = { authorization: `Bearer ${TEST_VARS.IAMLAB_ADMIN_TOKEN}`, "content-type": "application/json" };
+    const res = await fetch(`${urlA}/_iamlab/accounts`, { method: "POST", headers, body: "{}" });
+    const a = (await res.json()) as { accountId: string; rootAccessKeyId: string; rootSecretAccessKey: string };
+    const put = await fetch(`${urlA}/_iamlab/accounts/${a.accountId}/limits`, { method: "PUT", headers, body: JSON.stringify(limits) });
+    expect(put.status).toBe(200);
+    return { accessKeyId: a.rootAccessKeyId, secretAccessKey: a.rootSecretAccessKey };
+  }
+
+  /** Requests alternating between A and B for `ms`: how many were admitted and over how many seconds. */
+  async function alternate(creds: Creds, ms: number, pauseMs = 0): Promise<{ admitted: number; throttled: number; seconds: number }> {
+    let admitted = 0;
+    let throttled = 0;
+    const start = Date.now();
+    for (let i = 0; Date.now() - start < ms; i++) {
+      try {
+        await stsAt(i % 2 ? urlB : urlA, creds).send(new GetCallerIdentityCommand({}));
+        admitted++;
+      } catch (e) {
+        if ((e as { name?: string }).name !== "Throttling") throw e;
+        throttled++;
+      }
+      if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+    }
+    return { admitted, throttled, seconds: (Date.now() - start) / 1000 };
+  }
+
+  it("a tight loop through A and B gets at most burst + rate × t (+ one lease per isolate), not twice that", async () => {
+    const rule = { perSecond: 2, burst: 10 };
+    const creds = await newAccount({ account: rule, accessKey: "off" });
+    const { admitted, throttled, seconds } = await alternate(creds, 2500);
+    // Each isolate counting alone would admit about 2 × (10 + 2t); the shared bucket allows 10 + 2t.
+    expect(throttled).toBeGreaterThan(0);
+    expect(admitted).toBeGreaterThanOrEqual(rule.burst);
+    expect(admitted).toBeLessThanOrEqual(rule.burst + Math.ceil(rule.perSecond * seconds) + 2);
+  });
+
+  it("an account under its limit is not refused through either isolate", async () => {
+    // 5 requests per second against a rule of 5/s with a burst of 10: leases never run dry for long.
+    const creds = await newAccount({ account: { perSecond: 5, burst: 10 }, accessKey: "off" });
+    const { admitted, throttled } = await alternate(creds, 2000, 200);
+    expect(throttled).toBe(0);
+    expect(admitted).toBeGreaterThan(0);
   });
 });
