@@ -301,7 +301,9 @@ async function authenticated(
   // Rate limits (issue 22): per source IP for requests without a valid identity, per account and key after.
   const sourceIp = sourceIpOf(raw);
   const background = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
-  enforceSourceIp(c.env, sourceIp);
+  // A classroom shares one NAT address: failures are counted per claimed key too (rate-limiter.ts).
+  const claimedKey = parsed?.accessKeyId;
+  enforceSourceIp(c.env, sourceIp, claimedKey);
   if (parsed === null && anonymousService) {
     const payload = await anonymousPayload({ method: raw.method, url, headers: raw.headers }, body);
     const ctx = actionContext(c, db, anonymousCaller(), requestId, t, ANONYMOUS_REGION, url);
@@ -322,7 +324,7 @@ async function authenticated(
       parsed,
     );
   } catch (e) {
-    if (e instanceof AwsError && e.status < 500) noteFailedAuthentication(c.env, sourceIp);
+    if (e instanceof AwsError && e.status < 500) noteFailedAuthentication(c.env, sourceIp, claimedKey);
     throw e;
   }
   const { caller, signature, payload } = authn;

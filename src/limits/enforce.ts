@@ -119,12 +119,15 @@ export async function enforceRateLimit(
   if (!admitted) throw new Throttled();
 }
 
-/** Before authenticating: throws Throttled when `sourceIp` spent its allowance of requests without a valid identity. */
-export function enforceSourceIp(env: LimiterEnv, sourceIp: string): void {
-  if (!sourceIpAllowed(sandboxRateLimits(env), sourceIp, Date.now())) throw new Throttled();
+/**
+ * Before authenticating: throws Throttled when `sourceIp` spent its allowance of requests without a
+ * valid identity claiming `claimedKey` (the request's access key id; anonymous: none), or all of them.
+ */
+export function enforceSourceIp(env: LimiterEnv, sourceIp: string, claimedKey?: string): void {
+  if (!sourceIpAllowed(sandboxRateLimits(env), sourceIp, Date.now(), claimedKey)) throw new Throttled();
 }
 
-/** A failed authentication spends one of the source IP's tokens. */
-export function noteFailedAuthentication(env: LimiterEnv, sourceIp: string): void {
-  spendSourceIp(sandboxRateLimits(env), sourceIp, Date.now());
+/** A failed authentication spends one of the source IP's tokens (for the key it claimed, and of the IP's ceiling). */
+export function noteFailedAuthentication(env: LimiterEnv, sourceIp: string, claimedKey?: string): void {
+  spendSourceIp(sandboxRateLimits(env), sourceIp, Date.now(), claimedKey);
 }

@@ -74,11 +74,7 @@ function fetchLeases(source: LeaseSource, needs: Need[]): Promise<boolean> {
  * promise of that when a lease had to be fetched first. `background` runs the prefetch of the next
  * chunk behind the response. Throws when the object fails (the caller falls back).
  */
-export function admitLeased(
-  source: LeaseSource,
-  needs: Need[],
-  background: (p: Promise<unknown>) => void,
-): boolean | Promise<boolean> {
+export function admitLeased(source: LeaseSource, needs: Need[], background: (p: Promise<unknown>) => void): boolean | Promise<boolean> {
   const empty = needs.filter((n) => tokensOf(n) < 1);
   if (empty.length === 0) {
     spend(needs);

@@ -64,18 +64,38 @@ export function admitSigned(
   return true;
 }
 
-/** Whether `ip` may still make requests without a valid identity (checked before authenticating). */
-export function sourceIpAllowed(limits: RateLimits, ip: string, now: number): boolean {
+/**
+ * Requests without a valid identity are counted per source IP **and the access key id they claim**
+ * (a classroom behind one NAT: one learner's script looping on a bad secret throttles that key's
+ * attempts, not the class), under a per-IP ceiling of IP_CEILING times the rule for all of them
+ * together (rotating claimed key ids buys an attacker no more than that).
+ */
+export const IP_CEILING = 10;
+
+function ipRules(rule: RateRule): { own: RateRule; all: RateRule } {
+  return { own: rule, all: { perSecond: rule.perSecond * IP_CEILING, burst: rule.burst * IP_CEILING } };
+}
+
+/** Whether `ip` may still make requests without a valid identity claiming `claimedKey` (checked before authenticating). */
+export function sourceIpAllowed(limits: RateLimits, ip: string, now: number, claimedKey = "-"): boolean {
   const rule = limits.sourceIp;
-  return !rule || hasToken(bucketOf(`ip:${ip}`, rule, now), rule, now);
+  if (!rule) return true;
+  const { own, all } = ipRules(rule);
+  return hasToken(bucketOf(`ip:${ip}|${claimedKey}`, own, now), own, now) && hasToken(bucketOf(`ip:${ip}`, all, now), all, now);
 }
 
 /** A request of `ip` without a valid identity (anonymous, or failed authentication) spends a token. */
-export function spendSourceIp(limits: RateLimits, ip: string, now: number): void {
+export function spendSourceIp(limits: RateLimits, ip: string, now: number, claimedKey = "-"): void {
   const rule = limits.sourceIp;
   if (!rule) return;
-  const b = bucketOf(`ip:${ip}`, rule, now);
-  if (hasToken(b, rule, now)) b.tokens -= 1;
+  const { own, all } = ipRules(rule);
+  for (const [key, r] of [
+    [`ip:${ip}|${claimedKey}`, own],
+    [`ip:${ip}`, all],
+  ] as const) {
+    const b = bucketOf(key, r, now);
+    if (hasToken(b, r, now)) b.tokens -= 1;
+  }
 }
 
 /** Failed admin-token attempts of `ip`: undefined while allowed, else the seconds until the next attempt may be made. */

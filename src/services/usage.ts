@@ -4,8 +4,8 @@
  * path never waits for it. AWS records every authenticated attempt, allowed or denied.
  */
 import type { ActionContext } from "./action";
-import { recordAccessKeyUse } from "../store/iam-access-keys";
-import { recordActivity } from "../store/access-activity";
+import { accessKeyUseStatement } from "../store/iam-access-keys";
+import { activityStatements } from "../store/access-activity";
 import { recordRoleUse } from "../store/iam-roles";
 import { isoSeconds } from "../lib/clock";
 import { afterUsageBookkeeping } from "../cache/index";
@@ -41,13 +41,23 @@ async function write(ctx: ActionContext, service: string, action: string, keyUse
   const r = ctx.request;
   const p = c.principal;
   try {
-    const writes: Promise<void>[] = [];
-    if (keyUse) writes.push(recordAccessKeyUse(ctx.db, c.accessKeyId, { date: r.now, service, region: r.region }));
+    // One D1 batch for both (one round trip behind the response, not two).
+    const stmts: D1PreparedStatement[] = [];
+    const keyStmt = keyUse ? accessKeyUseStatement(ctx.db, c.accessKeyId, { date: r.now, service, region: r.region }) : undefined;
+    if (keyStmt) stmts.push(keyStmt);
     if (entityArn)
-      writes.push(
-        recordActivity(ctx.db, { accountId: p.account, principalArn: p.arn, entityArn, service, action, region: r.region, now: r.now }),
+      stmts.push(
+        ...activityStatements(ctx.db, {
+          accountId: p.account,
+          principalArn: p.arn,
+          entityArn,
+          service,
+          action,
+          region: r.region,
+          now: r.now,
+        }),
       );
-    await Promise.all(writes);
+    if (stmts.length) await ctx.db.$client.batch(stmts);
     // Last-used data is part of IAM reads (GetAccessKeyLastUsed, RoleLastUsed, Access Advisor).
     afterUsageBookkeeping(p.account);
   } catch (e) {

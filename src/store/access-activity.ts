@@ -44,6 +44,11 @@ export interface ActivityInput {
  * for tracked services, the action row. Meant to run after the response (ctx.waitUntil).
  */
 export async function recordActivity(db: Db, a: ActivityInput): Promise<void> {
+  await db.$client.batch(activityStatements(db, a));
+}
+
+/** The upserts recordActivity runs, for callers batching them with other writes. */
+export function activityStatements(db: Db, a: ActivityInput): D1PreparedStatement[] {
   const t = accessActivity;
   const when = isoSeconds(a.now);
   const upsert = (action: string) =>
@@ -59,7 +64,7 @@ export async function recordActivity(db: Db, a: ActivityInput): Promise<void> {
     );
   const stmts = [upsert("")];
   if (TRACKED_SERVICES.has(a.service.toLowerCase()) && a.action) stmts.push(upsert(a.action));
-  await db.$client.batch(stmts);
+  return stmts;
 }
 
 /** An activity row as the store returns it: every column of `access_activity` but account_id and principal_arn. */

@@ -187,14 +187,19 @@ export interface KeyUse {
  * temporary keys) are ignored.
  */
 export async function recordAccessKeyUse(db: Db, keyId: string, use: KeyUse): Promise<void> {
+  await accessKeyUseStatement(db, keyId, use)?.run();
+}
+
+/** The UPDATE recordAccessKeyUse runs (undefined for an invalid date), for callers batching it with other writes. */
+export function accessKeyUseStatement(db: Db, keyId: string, use: KeyUse): D1PreparedStatement | undefined {
   const ms = typeof use.date === "number" ? use.date : use.date instanceof Date ? use.date.getTime() : Date.parse(use.date);
-  if (!Number.isFinite(ms)) return;
+  if (!Number.isFinite(ms)) return undefined;
   const minute = isoSeconds(Math.floor(ms / 60_000) * 60_000);
   const k = accessKeys;
-  await statement(
+  return statement(
     db,
     sql`UPDATE ${k} SET ${bare(k.lastUsedDate)} = ${minute}, ${bare(k.lastUsedService)} = ${use.service}, ${bare(k.lastUsedRegion)} = ${use.region}
       WHERE ${k.accessKeyId} = ${keyId} AND (${k.lastUsedDate} IS NULL OR ${k.lastUsedDate} < ${minute}
         OR (${k.lastUsedDate} = ${minute} AND (${k.lastUsedService} IS NOT ${use.service} OR ${k.lastUsedRegion} IS NOT ${use.region})))`,
-  ).run();
+  );
 }

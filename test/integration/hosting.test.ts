@@ -200,7 +200,7 @@ describe("a sandbox with low per-IP limits and small caps", () => {
     expect(((await over.json()) as { error: string }).error).toBe("AccountLimitExceeded");
   });
 
-  it("failed authentications are limited per source IP; then even valid requests from it wait", async () => {
+  it("failed authentications are limited per source IP and claimed key: a classmate behind the same NAT is unaffected until the IP's ceiling", async () => {
     const unknown: Creds = { accessKeyId: "AKIAIOSFODNN7UNKNOWN", secretAccessKey: "x".repeat(40) };
     for (let i = 0; i < 4; i++)
       await expectAwsError(iam(unknown, "us-east-1", sb.url).send(new ListUsersCommand({})), "InvalidClientTokenId", 403);
@@ -209,6 +209,12 @@ describe("a sandbox with low per-IP limits and small caps", () => {
       accessKeyId: LOCAL_DEFAULTS.IAMLAB_ROOT_ACCESS_KEY_ID,
       secretAccessKey: LOCAL_DEFAULTS.IAMLAB_ROOT_SECRET_ACCESS_KEY,
     };
+    await iam(root, "us-east-1", sb.url).send(new ListUsersCommand({})); // another key from the same address works
+    // Rotating claimed key ids buys no more than the IP's ceiling (10 × the rule: 40 failures here).
+    for (let i = 0; i < 36; i++) {
+      const rotated: Creds = { accessKeyId: `AKIAIOSFODNN7ROT${String(i).padStart(4, "0")}`, secretAccessKey: "x".repeat(40) };
+      await expectAwsError(iam(rotated, "us-east-1", sb.url).send(new ListUsersCommand({})), "InvalidClientTokenId", 403);
+    }
     await expectAwsError(iam(root, "us-east-1", sb.url).send(new ListUsersCommand({})), "Throttling", 400);
   });
 

@@ -81,6 +81,11 @@ describe("the isolate's limiter", () => {
     spendSourceIp(limits, "10.0.0.1", 0);
     expect(sourceIpAllowed(limits, "10.0.0.1", 0)).toBe(false);
     expect(sourceIpAllowed(limits, "10.0.0.2", 0)).toBe(true);
+    // Behind one NAT: another claimed key from the same address has its own allowance…
+    expect(sourceIpAllowed(limits, "10.0.0.1", 0, "AKIAOTHER")).toBe(true);
+    // …up to the address's ceiling (10 × the rule) for all claimed keys together.
+    for (let i = 0; i < 18; i++) spendSourceIp(limits, "10.0.0.1", 0, `AKIA${i}`);
+    expect(sourceIpAllowed(limits, "10.0.0.1", 0, "AKIAOTHER")).toBe(false);
     expect(adminLockout(limits, "10.0.0.1", 0)).toBeUndefined();
     noteAdminFailure(limits, "10.0.0.1", 0);
     expect(adminLockout(limits, "10.0.0.1", 0)).toBe(10);
