@@ -61,7 +61,7 @@ function fetchLeases(source: LeaseSource, needs: Need[]): Promise<boolean> {
     .lease(needs.map((n) => ({ bucket: n.bucket, rule: n.rule, want: chunkOf(n.rule) })))
     .then((granted) => {
       if (granted.some((g) => g < 1)) return false;
-      needs.forEach((n, i) => leases.set(n.bucket, { tokens: tokensOf(n) + granted[i]!, rule: n.rule }));
+      for (const [i, n] of needs.entries()) leases.set(n.bucket, { tokens: tokensOf(n) + granted[i]!, rule: n.rule });
       return true;
     })
     .finally(() => inflight.delete(key));
