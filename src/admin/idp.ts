@@ -17,6 +17,10 @@ import { afterAdminChange } from "../cache/index";
 import { builtinIssuer, discoveryDocument, mintIdToken, publishedKeys, rotateSigningKey } from "../federation/builtin-idp";
 import { listIdpKeys } from "../store/idp-keys";
 import type { JsonObject } from "../lib/jwt";
+import { consoleActionContext } from "../console/context";
+import { anonymousCaller } from "../auth/anonymous";
+import { call } from "../console/call";
+import { issueSigninToken } from "../console/sso";
 
 type C = IdpContext;
 
@@ -89,6 +93,45 @@ export function registerIdpAdminRoutes(admin: Hono<{ Bindings: Env }>): void {
     if (!minted) return noSuchAccount(id);
     return json(201, { token: minted.token, issuer, claims: minted.claims });
   });
+
+  // ---- console SSO (issues 19/20): "sign in as learner X" — a token of this IdP, AssumeRoleWithWebIdentity
+  // for `roleArn` (the role's trust policy decides, as for any web identity), then a federation-endpoint
+  // sign-in link (valid once, 15 minutes). Body: the token's {sub, aud?, claims?} + {roleArn, sessionName?, durationSeconds?}.
+  admin.post("/accounts/:id/idp/oidc/console-link", async (c) => {
+    const id = c.req.param("id");
+    const read = await jsonBody(c);
+    if (read instanceof Response) return read;
+    const req = parseMint(read.body);
+    if (typeof req === "string") return invalid(req);
+    const b = read.body as { roleArn?: unknown; sessionName?: unknown; durationSeconds?: unknown };
+    if (typeof b.roleArn !== "string") return invalid("roleArn must be the ARN of the role to sign in as.");
+    if (!(await accountExists(c, id))) return noSuchAccount(id);
+    const db = getDb(c.env.DB);
+    const t = now();
+    const minted = await mintIdToken(db, id, issuerOf(c, id), req, t);
+    if (!minted) return noSuchAccount(id);
+    const ctx = consoleActionContext(c.env, db, anonymousCaller(), c.req.raw, t, (p) => c.executionCtx.waitUntil(p));
+    const r = await call<{ Credentials: { AccessKeyId: string; SessionToken: string } }>(ctx, "sts", "AssumeRoleWithWebIdentity", {
+      RoleArn: b.roleArn,
+      RoleSessionName:
+        typeof b.sessionName === "string"
+          ? b.sessionName
+          : req.sub
+              .replace(/[^\w+=,.@-]/g, "-")
+              .slice(0, 64)
+              .padEnd(2, "-"),
+      WebIdentityToken: minted.token,
+      ...(typeof b.durationSeconds === "number" ? { DurationSeconds: b.durationSeconds } : {}),
+    });
+    if (!r.ok) return json(r.code === "AccessDenied" ? 403 : 400, { error: r.code, message: r.message, decisionId: r.decisionId });
+    const token = await issueSigninToken(db, id, r.output.Credentials.AccessKeyId, r.output.Credentials.SessionToken, undefined, t);
+    const url = new URL("/console/federation", c.req.url);
+    url.searchParams.set("Action", "login");
+    url.searchParams.set("Destination", "/console/home");
+    url.searchParams.set("SigninToken", token);
+    return json(201, { url: url.toString() });
+  });
+  // ---- end console SSO ----
 
   admin.post("/accounts/:id/idp/oidc/rotate", async (c) => {
     const id = c.req.param("id");

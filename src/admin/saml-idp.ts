@@ -13,7 +13,15 @@ import type { Env } from "../env";
 import { getDb } from "../store/db";
 import { accountExists, EXPIRES_IN_MESSAGE, invalid, json, jsonBody, noSuchAccount, validExpiresIn, type IdpContext } from "./idp-http";
 import { now } from "../lib/time";
-import { builtinSamlEntityId, metadataXml, mintSamlResponse, samlSigningKey, type SamlMintRequest } from "../federation/builtin-saml-idp";
+import {
+  builtinSamlEntityId,
+  metadataXml,
+  mintSamlResponse,
+  retireSamlSigningKey,
+  rotateSamlSigningKey,
+  samlSigningKey,
+  type SamlMintRequest,
+} from "../federation/builtin-saml-idp";
 
 type C = IdpContext;
 
@@ -86,7 +94,7 @@ export function registerSamlIdpPublicRoutes(app: Hono<{ Bindings: Env }>): void 
     if (!(await accountExists(c, account))) return noSuchAccount(account);
     const key = await samlSigningKey(getDb(c.env.DB), account, now());
     if (!key) return noSuchAccount(account);
-    return new Response(metadataXml(entityOf(c, account), key.certificate), {
+    return new Response(metadataXml(entityOf(c, account), key.certificate, key.previousCertificate), {
       status: 200,
       headers: { "content-type": "application/samlmetadata+xml", "cache-control": "no-store" },
     });
@@ -101,7 +109,12 @@ export function registerSamlIdpAdminRoutes(admin: Hono<{ Bindings: Env }>): void
     const key = await samlSigningKey(getDb(c.env.DB), id, now());
     if (!key) return noSuchAccount(id);
     const entityId = entityOf(c, id);
-    return json(200, { entityId, metadataUrl: `${entityId}/metadata`, metadata: metadataXml(entityId, key.certificate) });
+    return json(200, {
+      entityId,
+      metadataUrl: `${entityId}/metadata`,
+      metadata: metadataXml(entityId, key.certificate, key.previousCertificate),
+      rotating: Boolean(key.previousCertificate),
+    });
   });
 
   admin.post("/accounts/:id/idp/saml/response", async (c) => {
@@ -116,4 +129,36 @@ export function registerSamlIdpAdminRoutes(admin: Hono<{ Bindings: Env }>): void
     if (!minted) return noSuchAccount(id);
     return json(201, { samlResponse: minted.samlResponse, entityId, notOnOrAfter: new Date(minted.notOnOrAfter).toISOString() });
   });
+
+  // ---- console SSO (issues 19/20): key rotation and "sign in as learner X" links ----
+  admin.post("/accounts/:id/idp/saml/rotate", async (c) => {
+    const id = c.req.param("id");
+    if (!(await accountExists(c, id)) || !(await rotateSamlSigningKey(getDb(c.env.DB), id, now()))) return noSuchAccount(id);
+    return json(200, { rotating: true, message: "A new key signs from now on; the metadata publishes both certificates until retire." });
+  });
+
+  admin.post("/accounts/:id/idp/saml/retire", async (c) => {
+    const id = c.req.param("id");
+    if (!(await accountExists(c, id))) return noSuchAccount(id);
+    const retired = await retireSamlSigningKey(getDb(c.env.DB), id);
+    return json(200, { retired, rotating: false });
+  });
+
+  // A one-click console sign-in for a lab identity: a page that posts a freshly signed response to /console/saml.
+  admin.post("/accounts/:id/idp/saml/console-link", async (c) => {
+    const id = c.req.param("id");
+    const read = await jsonBody(c);
+    if (read instanceof Response) return read;
+    const req = parseSamlMint(read.body);
+    if (typeof req === "string") return invalid(req);
+    if (!(await accountExists(c, id))) return noSuchAccount(id);
+    const minted = await mintSamlResponse(getDb(c.env.DB), id, entityOf(c, id), req, now());
+    if (!minted) return noSuchAccount(id);
+    const relay = (read.body as { relayState?: unknown }).relayState;
+    const url = new URL("/console/saml/post", c.req.url);
+    url.searchParams.set("SAMLResponse", minted.samlResponse);
+    if (typeof relay === "string") url.searchParams.set("RelayState", relay);
+    return json(201, { url: url.toString(), notOnOrAfter: new Date(minted.notOnOrAfter).toISOString() });
+  });
+  // ---- end console SSO ----
 }

@@ -48,6 +48,7 @@ import { Csrf, Notice, Page, type Frame } from "./views/layout";
 import { CONSOLE_CSS, CONSOLE_JS } from "./static";
 import { registerPages, switchRolePage, type ConsoleState } from "./pages";
 import { registerMorePages } from "./pages-more";
+import { registerSsoRoutes } from "./sso";
 import { tokenKey } from "../sessions/issue";
 import type { ActionContext } from "../services/action";
 
@@ -516,6 +517,20 @@ consoleApp.post("/switch-back", async (c) => {
 
 registerPages(consoleApp, guard, render);
 registerMorePages(consoleApp, guard, render);
+
+// ---- console SSO (issues 19/20): SAML into the console and the federation endpoint (./sso.tsx) ----
+registerSsoRoutes(consoleApp, {
+  html: (c, body, status, cookies) => html(c, body, status, cookies),
+  redirect,
+  form,
+  sameOrigin,
+  startSession,
+  async endCurrentSession(c, db, t) {
+    const old = await sessionOf(c, db, t);
+    if (old) await deleteConsoleSession(db, old.hash);
+  },
+});
+// ---- end console SSO ----
 
 consoleApp.all("*", (c) =>
   html(

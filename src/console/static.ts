@@ -28,6 +28,7 @@ dl.request{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px}dl.re
 `;
 
 export const CONSOLE_JS = `
+(function(){var f=document.querySelector("form[data-autosubmit]");if(f)f.submit();})();
 (function(){
   var doc=document.getElementById("policy-doc");var out=document.getElementById("findings");
   if(!doc||!out)return;

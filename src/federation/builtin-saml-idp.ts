@@ -7,7 +7,7 @@
  * attributes — what `aws sts assume-role-with-saml --saml-assertion` takes.
  */
 import type { Db } from "../store/db";
-import { addSamlIdpKey, getSamlIdpKey, type SamlIdpKey } from "../store/saml-idp-keys";
+import { addSamlIdpKey, getSamlIdpKey, retirePreviousSamlIdpKey, rotateSamlIdpKey, type SamlIdpKey } from "../store/saml-idp-keys";
 import { selfSignedCertificate } from "../lib/x509-writer";
 import { fromBase64, toBase64, utf8 } from "../lib/encoding";
 import { AWS_ATTRIBUTE, signedResponseXml, type SignWhat } from "./saml/build";
@@ -24,6 +24,11 @@ export const builtinSamlEntityId = (host: string, account: string) => `https://$
 export async function samlSigningKey(db: Db, account: string, now: number): Promise<SamlIdpKey | undefined> {
   const found = await getSamlIdpKey(db, account);
   if (found) return found;
+  await addSamlIdpKey(db, account, await newSigningKey(account, now));
+  return getSamlIdpKey(db, account);
+}
+
+async function newSigningKey(account: string, now: number): Promise<SamlIdpKey> {
   const pair = (await crypto.subtle.generateKey(
     { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
     true,
@@ -31,24 +36,36 @@ export async function samlSigningKey(db: Db, account: string, now: number): Prom
   )) as CryptoKeyPair;
   const der = await selfSignedCertificate(pair, `iamlab SAML IdP ${account}`, now - 86_400_000, now + CERT_YEARS * 365 * 86_400_000);
   const pkcs8 = new Uint8Array((await crypto.subtle.exportKey("pkcs8", pair.privateKey)) as ArrayBuffer);
-  await addSamlIdpKey(db, account, { privatePkcs8: toBase64(pkcs8), certificate: toBase64(der), createdAt: now });
-  return getSamlIdpKey(db, account);
+  return { privatePkcs8: toBase64(pkcs8), certificate: toBase64(der), createdAt: now };
 }
+
+/**
+ * Key rotation, as an IdP does it: "rotate" makes a new key that signs from now on while the
+ * metadata publishes both certificates (update the IAM SAML provider with it: IAM accepts a
+ * signature by any certificate of the provider's metadata); "retire" drops the old certificate.
+ */
+export async function rotateSamlSigningKey(db: Db, account: string, now: number): Promise<boolean> {
+  if (!(await samlSigningKey(db, account, now))) return false;
+  return rotateSamlIdpKey(db, account, await newSigningKey(account, now));
+}
+
+export { retirePreviousSamlIdpKey as retireSamlSigningKey };
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;");
 
 /** The IdP metadata document to register with CreateSAMLProvider. */
-export function metadataXml(entityId: string, certificate: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<md:EntityDescriptor xmlns:md="${MD_NS}" entityID="${esc(entityId)}">
-  <md:IDPSSODescriptor WantAuthnRequestsSigned="false" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+export function metadataXml(entityId: string, certificate: string, previousCertificate?: string | null): string {
+  const descriptor = (cert: string) => `
     <md:KeyDescriptor use="signing">
       <ds:KeyInfo xmlns:ds="${DSIG_NS}">
         <ds:X509Data>
-          <ds:X509Certificate>${certificate}</ds:X509Certificate>
+          <ds:X509Certificate>${cert}</ds:X509Certificate>
         </ds:X509Data>
       </ds:KeyInfo>
-    </md:KeyDescriptor>
+    </md:KeyDescriptor>`;
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<md:EntityDescriptor xmlns:md="${MD_NS}" entityID="${esc(entityId)}">
+  <md:IDPSSODescriptor WantAuthnRequestsSigned="false" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">${descriptor(certificate)}${previousCertificate ? descriptor(previousCertificate) : ""}
     <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>
     <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:transient</md:NameIDFormat>
     <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${esc(entityId)}/sso"/>

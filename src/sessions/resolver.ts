@@ -68,7 +68,7 @@ export async function resolveSession(
   accessKeyId: string,
   token: string,
   now: number,
-): Promise<{ secret: string; caller: Caller }> {
+): Promise<{ secret: string; caller: Caller; record: SessionRecord }> {
   const key = tokenKey(env);
   const account = accountOfAccessKeyId(accessKeyId);
   if (!key || !account || !accessKeyId.startsWith("ASIA")) throw errors.invalidClientTokenId();
@@ -105,7 +105,7 @@ export async function resolveSession(
   if (live.consistencyMode !== "off")
     caller.consistency = { mode: live.consistencyMode, latestGeneration: live.generation, visibleGeneration: live.generation, pending: 0 };
   if (!live.exists) caller.entityDeleted = true;
-  return { secret: rec.secretAccessKey, caller };
+  return { secret: rec.secretAccessKey, caller, record: rec };
 }
 
 const resolvers = new WeakMap<Env, SessionResolver>();

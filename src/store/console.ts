@@ -5,7 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import { bare, first, selectList, statement, type Db, type Row } from "./db";
-import { accounts, consoleSessions, consoleSigninFailures } from "./schema";
+import { accounts, consoleSamlUsed, consoleSessions, consoleSigninFailures, consoleSigninTokens } from "./schema";
 
 export type ConsoleSessionRow = Row<typeof consoleSessions>;
 export type ConsoleStage = "mfa" | "password" | "active";
@@ -135,3 +135,43 @@ export async function setRootPassword(db: Db, accountId: string, hash: string | 
   );
   return row !== undefined;
 }
+
+// --- console SSO (issues 19/20) ---
+
+export type SigninTokenRow = Row<typeof consoleSigninTokens>;
+
+/** Stores a sign-in token (its hash); expired tokens go in the same batch. */
+export async function insertSigninToken(db: Db, row: SigninTokenRow, now: number): Promise<void> {
+  const t = consoleSigninTokens;
+  await db.$client.batch([
+    statement(db, sql`DELETE FROM ${t} WHERE ${t.expiresAt} <= ${now}`),
+    statement(
+      db,
+      sql`INSERT INTO ${t} (${bare(t.tokenHash)}, ${bare(t.accountId)}, ${bare(t.accessKeyId)}, ${bare(t.sessionToken)}, ${bare(t.sessionSeconds)}, ${bare(t.expiresAt)})
+        VALUES (${row.tokenHash}, ${row.accountId}, ${row.accessKeyId}, ${row.sessionToken}, ${row.sessionSeconds ?? null}, ${row.expiresAt})`,
+    ),
+  ]);
+}
+
+/** Takes a live sign-in token (deleting it: single use), or undefined. */
+export async function takeSigninToken(db: Db, tokenHash: string, now: number): Promise<SigninTokenRow | undefined> {
+  const t = consoleSigninTokens;
+  return first<SigninTokenRow>(
+    db,
+    sql`DELETE FROM ${t} WHERE ${t.tokenHash} = ${tokenHash} AND ${t.expiresAt} > ${now} RETURNING ${selectList(t)}`,
+  );
+}
+
+/** Marks a SAML response used; false when it already was (a replay). Expired marks go in the same batch. */
+export async function markSamlResponseUsed(db: Db, responseHash: string, expiresAt: number, now: number): Promise<boolean> {
+  const t = consoleSamlUsed;
+  const [, inserted] = await db.$client.batch([
+    statement(db, sql`DELETE FROM ${t} WHERE ${t.expiresAt} <= ${now}`),
+    statement(
+      db,
+      sql`INSERT INTO ${t} (${bare(t.responseHash)}, ${bare(t.expiresAt)}) VALUES (${responseHash}, ${expiresAt}) ON CONFLICT DO NOTHING`,
+    ),
+  ]);
+  return (inserted?.meta.changes ?? 0) > 0;
+}
+// --- end console SSO ---

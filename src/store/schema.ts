@@ -823,6 +823,8 @@ export const samlIdpKeys = sqliteTable("saml_idp_keys", {
   certificate: text("certificate").notNull(),
   /** epoch ms */
   createdAt: integer("created_at").notNull(),
+  /** key rotation (migration 0031): the certificate rotated out, still published until retired */
+  previousCertificate: text("previous_certificate"),
 });
 // --- end saml ---
 // --- cloudtrail (issue 21, migration 0029) ---
@@ -922,3 +924,29 @@ export const consoleSigninFailures = sqliteTable(
   (t) => [primaryKey({ columns: [t.accountId, t.userKey] })],
 );
 // --- end console ---
+// --- console SSO (issues 19/20, migration 0031) ---
+/** The federation endpoint's sign-in tokens (getSigninToken → login), by SHA-256; single use. */
+export const consoleSigninTokens = sqliteTable(
+  "console_signin_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    accountId: text("account_id").notNull(),
+    accessKeyId: text("access_key_id").notNull(),
+    sessionToken: text("session_token").notNull(),
+    /** the SessionDuration asked for; null = the credentials' own remaining lifetime */
+    sessionSeconds: integer("session_seconds"),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("console_signin_tokens_expiry").on(t.expiresAt)],
+);
+
+/** SAML responses that opened a console session (SHA-256 of the document), kept until they expire. */
+export const consoleSamlUsed = sqliteTable(
+  "console_saml_used",
+  {
+    responseHash: text("response_hash").primaryKey(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("console_saml_used_expiry").on(t.expiresAt)],
+);
+// --- end console SSO ---
