@@ -10,6 +10,7 @@ import type { Jwk } from "../lib/jwt";
 import type { Db } from "../store/db";
 import { BoundedMap } from "../lib/bounded";
 import { builtinAccountOf, publishedKeys } from "./builtin-idp";
+import { egressRefusal } from "./egress";
 
 const FETCH_TIMEOUT_MS = 5_000;
 const CACHE_MS = 10 * 60_000;
@@ -25,16 +26,52 @@ const external = new BoundedMap<string, { keys: Jwk[]; expires: number }>(
   (e, k) => 2 * k.length + 2048 * e.keys.length,
 );
 
+/** Redirects are followed by hand (at most 3), each hop checked like the first (egress.ts). */
 async function fetchJson(url: string): Promise<unknown> {
-  const res = await fetch(url, {
-    signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
-    headers: { accept: "application/json" },
-    redirect: "follow",
-  });
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  const text = await res.text();
-  if (text.length > MAX_DOCUMENT_BYTES) throw new Error("document too large");
-  return JSON.parse(text) as unknown;
+  let at = url;
+  for (let hop = 0; hop <= 3; hop++) {
+    const refused = egressRefusal(at);
+    if (refused) throw new Error(`refused to fetch ${at}: ${refused}`);
+    const res = await fetch(at, {
+      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+      headers: { accept: "application/json" },
+      redirect: "manual",
+    });
+    const next = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
+    if (next) {
+      await res.body?.cancel();
+      at = new URL(next, at).toString();
+      continue;
+    }
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return JSON.parse(await readCapped(res, MAX_DOCUMENT_BYTES)) as unknown;
+  }
+  throw new Error("too many redirects");
+}
+
+/** The body as text, refused as soon as it passes `max` bytes (never held whole). */
+async function readCapped(res: Response, max: number): Promise<string> {
+  const reader = res.body?.getReader();
+  if (!reader) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw new Error("document too large");
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let o = 0;
+  for (const c of chunks) {
+    all.set(c, o);
+    o += c.byteLength;
+  }
+  return new TextDecoder().decode(all);
 }
 
 /** `issuer` is the provider URL without `https://`. */
