@@ -56,7 +56,7 @@ import { beginTrail, recordCall } from "./services/cloudtrail/recorder";
 import { labSchema, myLabResults } from "./labs/routes";
 import { consoleApp, isAwsRequest } from "./console/routes";
 import { myGraph, type GraphView } from "./admin/graph-routes";
-import { GRAPH_PAGE_CSP, GRAPH_PAGE_HTML, GRAPH_PAGE_JS } from "./graph/page";
+import { GRAPH_PAGE_CSP, GRAPH_PAGE_HTML, GRAPH_PAGE_HTML_SESSION, GRAPH_PAGE_JS } from "./graph/page";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -81,6 +81,8 @@ app.get("/_iamlab/my/graph/reach", (c) => ownGraph(c, "reach"));
 // The lab author's page over the admin graph routes (src/graph/page.ts): static, the token stays in the browser tab.
 app.get("/console/graph", () => graphPage(GRAPH_PAGE_HTML, "text/html; charset=utf-8"));
 app.get("/console/graph.js", () => graphPage(GRAPH_PAGE_JS, "text/javascript; charset=utf-8"));
+// The same page for a signed-in console user: its data through the console session (/console/graph/data…).
+app.get("/console/my-graph", () => graphPage(GRAPH_PAGE_HTML_SESSION, "text/html; charset=utf-8"));
 // ---- end Permissions Graph ----
 // ---- workloads (issue 16): the container-credentials endpoint of EC2 instances (and Lambda functions) ----
 // Authorized by its own workload token (Authorization header), before the admin API's token check.

@@ -49,6 +49,9 @@ import { CONSOLE_CSS, CONSOLE_JS } from "./static";
 import { registerPages, switchRolePage, type ConsoleState } from "./pages";
 import { registerMorePages } from "./pages-more";
 import { registerSsoRoutes } from "./sso";
+import { myGraph } from "../admin/graph-routes";
+import { admitConsoleSignin, sandboxRateLimits } from "../limits/rate-limiter";
+import { AwsError } from "../protocol/errors";
 import { tokenKey } from "../sessions/issue";
 import type { ActionContext } from "../services/action";
 
@@ -265,6 +268,9 @@ consoleApp.get("/", async (c) => {
 consoleApp.get("/signin", (c) => signinPage(c));
 
 consoleApp.post("/signin", async (c) => {
+  // Per source IP: every attempt costs a PBKDF2, and spraying many user names dodges the per-name lock.
+  if (!admitConsoleSignin(sandboxRateLimits(c.env), c.req.header("cf-connecting-ip") ?? "127.0.0.1", Date.now()))
+    return signinPage(c, 429, { error: "Too many sign-in attempts from your network. Wait a minute and try again." });
   const f = await form(c);
   if (!(await signinCsrfOk(c, f)))
     return forbidden(c, "The sign-in form expired or did not come from this console. Reload the page and try again.");
@@ -531,6 +537,32 @@ registerSsoRoutes(consoleApp, {
   },
 });
 // ---- end console SSO ----
+
+// ---- the Permissions Graph of the signed-in principal's account (the page is /console/my-graph, src/graph/page.ts) ----
+for (const [suffix, view] of [
+  ["", "graph"],
+  ["/escalations", "escalations"],
+  ["/reach", "reach"],
+] as const)
+  consoleApp.get(`/graph/data${suffix}`, async (c) => {
+    const g = await guard(c);
+    if (g instanceof Response) return Response.json({ error: "NotSignedIn", message: "Sign in to the console first." }, { status: 401 });
+    try {
+      return await myGraph(g.state.ctx, view, new URL(c.req.url));
+    } catch (e) {
+      if (!(e instanceof AwsError)) throw e;
+      const id = g.state.ctx.decisionId;
+      return Response.json(
+        {
+          error: e.code,
+          message: e.message,
+          ...(id ? { decisionId: id, explanation: `why: /console/why-denied?id=${id}` } : {}),
+        },
+        { status: e.status },
+      );
+    }
+  });
+// ---- end graph ----
 
 consoleApp.all("*", (c) =>
   html(

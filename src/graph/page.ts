@@ -43,8 +43,21 @@ svg text{font-size:11px;font-family:system-ui,sans-serif}
 </body></html>
 `;
 
+/**
+ * The same page for a signed-in console user (`/console/my-graph`, linked from the console's
+ * navigation): no token, no account list — the data comes from `/console/graph/data…` with the
+ * console session, for the principal's own account, when it may call iam:GetAccountAuthorizationDetails.
+ */
+export const GRAPH_PAGE_HTML_SESSION = GRAPH_PAGE_HTML.replace("<body>", '<body data-mode="session">')
+  .replace('<label>Admin token<input id="token" type="password" autocomplete="off" required></label>', '<input id="token" type="hidden">')
+  .replace(
+    '<label>Accounts (comma-separated)<input id="accounts" placeholder="123456789012" required></label>',
+    '<input id="accounts" type="hidden"><a href="/console/home" style="align-self:center">← Console</a>',
+  );
+
 export const GRAPH_PAGE_JS = `"use strict";
 const $ = (id) => document.getElementById(id);
+const SESSION = document.body.dataset.mode === "session";
 const out = $("out"), status = $("status");
 $("token").value = sessionStorage.getItem("iamlab-admin-token") || "";
 $("accounts").value = sessionStorage.getItem("iamlab-graph-accounts") || "";
@@ -60,14 +73,15 @@ function query(view) {
   if (accounts.length > 1) p.set("accounts", accounts.slice(1).join(","));
   const suffix = view === "graph" || view === "dot" ? "" : "/" + view;
   if (view === "dot") p.set("format", "dot");
+  if (SESSION) { p.delete("accounts"); return "/console/graph/data" + suffix + "?" + p; }
   return "/_iamlab/accounts/" + encodeURIComponent(accounts[0] || "") + "/graph" + suffix + "?" + p;
 }
 async function call(view) {
   status.textContent = "Computing…"; out.replaceChildren();
   const t = performance.now();
-  const res = await fetch(query(view), { headers: { authorization: "Bearer " + $("token").value } });
+  const res = await fetch(query(view), SESSION ? { credentials: "same-origin" } : { headers: { authorization: "Bearer " + $("token").value } });
   const ms = Math.round(performance.now() - t);
-  if (!res.ok) { const e = await res.json().catch(() => ({})); status.textContent = res.status + " " + (e.error || "") + ": " + (e.message || ""); return null; }
+  if (!res.ok) { const e = await res.json().catch(() => ({})); status.textContent = res.status + " " + (e.error || "") + ": " + (e.message || "") + (e.explanation ? " — " + e.explanation : ""); return null; }
   status.textContent = "Answered in " + ms + " ms.";
   return view === "dot" ? res.text() : res.json();
 }

@@ -23,6 +23,8 @@ export interface RateLimits {
   sourceIp: RateRule | null;
   /** failed admin-token attempts per source IP (the admin API answers 429 once spent) */
   adminFailures: RateRule | null;
+  /** console sign-in attempts per source IP (each costs a PBKDF2: name spraying across many users) */
+  consoleSignin: RateRule | null;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimits = {
@@ -30,6 +32,8 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   accessKey: { perSecond: 10, burst: 50 },
   sourceIp: { perSecond: 10, burst: 50 },
   adminFailures: { perSecond: 0.1, burst: 10 },
+  // 60 attempts at once, then one every 3 s (20 a minute): a class behind one NAT signing in together fits.
+  consoleSignin: { perSecond: 1 / 3, burst: 60 },
 };
 
 /** An account's own rules: each replaces the sandbox's rule for that account ("off": unlimited). */
@@ -57,7 +61,7 @@ export function parseRule(v: unknown, name: string): RateRule | "off" | string {
   return { perSecond, burst };
 }
 
-const SANDBOX_KEYS = ["account", "accessKey", "sourceIp", "adminFailures"] as const;
+const SANDBOX_KEYS = ["account", "accessKey", "sourceIp", "adminFailures", "consoleSignin"] as const;
 
 /**
  * IAMLAB_RATE_LIMITS: unset or "" = the defaults; "off" = no limit at all; else a JSON object
@@ -66,7 +70,7 @@ const SANDBOX_KEYS = ["account", "accessKey", "sourceIp", "adminFailures"] as co
  */
 export function parseRateLimits(raw: string | undefined): RateLimits | string {
   if (raw === undefined || raw.trim() === "") return DEFAULT_RATE_LIMITS;
-  if (raw.trim() === "off") return { account: null, accessKey: null, sourceIp: null, adminFailures: null };
+  if (raw.trim() === "off") return { account: null, accessKey: null, sourceIp: null, adminFailures: null, consoleSignin: null };
   let v: unknown;
   try {
     v = JSON.parse(raw);

@@ -117,3 +117,13 @@ export function noteAdminFailure(limits: RateLimits, ip: string, now: number): v
 export function resetBuckets(): void {
   buckets.clear();
 }
+
+/** A console sign-in attempt of `ip`: true (a token spent) while its allowance lasts. */
+export function admitConsoleSignin(limits: RateLimits, ip: string, now: number): boolean {
+  const rule = limits.consoleSignin;
+  if (!rule) return true;
+  const b = bucketOf(`signin:${ip}`, rule, now);
+  if (!hasToken(b, rule, now)) return false;
+  b.tokens -= 1;
+  return true;
+}

@@ -45,6 +45,7 @@ export const UNTHROTTLED_RATE_LIMITS = JSON.stringify({
   accessKey: { perSecond: 1_000_000, burst: 1_000_000 },
   sourceIp: { perSecond: 1_000_000, burst: 1_000_000 },
   adminFailures: { perSecond: 1_000_000, burst: 1_000_000 },
+  consoleSignin: { perSecond: 1_000_000, burst: 1_000_000 },
 });
 TEST_VARS.IAMLAB_RATE_LIMITS = UNTHROTTLED_RATE_LIMITS;
 // --- end hosted ---

@@ -154,7 +154,11 @@ describe("a sandbox with low per-IP limits and small caps", () => {
       persistTo: false,
       vars: {
         ...TEST_VARS,
-        IAMLAB_RATE_LIMITS: JSON.stringify({ sourceIp: { perSecond: 0.001, burst: 4 }, adminFailures: { perSecond: 0.001, burst: 3 } }),
+        IAMLAB_RATE_LIMITS: JSON.stringify({
+          sourceIp: { perSecond: 0.001, burst: 4 },
+          adminFailures: { perSecond: 0.001, burst: 3 },
+          consoleSignin: { perSecond: 0.001, burst: 3 },
+        }),
         IAMLAB_MAX_ACCOUNTS: "3",
         IAMLAB_MAX_ACCOUNT_STORAGE_BYTES: "1000",
         IAMLAB_MAX_QUEUE_MESSAGES: "2",
@@ -216,6 +220,26 @@ describe("a sandbox with low per-IP limits and small caps", () => {
       await expectAwsError(iam(rotated, "us-east-1", sb.url).send(new ListUsersCommand({})), "InvalidClientTokenId", 403);
     }
     await expectAwsError(iam(root, "us-east-1", sb.url).send(new ListUsersCommand({})), "Throttling", 400);
+  });
+
+  it("console sign-in attempts are limited per source IP (name spraying), with the sign-in page's 429", async () => {
+    const attempt = async (user: string) => {
+      const page = await fetch(`${sb.url}/console/signin`);
+      const cookie = (page.headers as unknown as { getSetCookie(): string[] }).getSetCookie()[0]!.split(";")[0]!;
+      const csrf = /name="_csrf" value="([^"]*)"/.exec(await page.text())![1]!;
+      const res = await fetch(`${sb.url}/console/signin`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ _csrf: csrf, account: "123456789012", username: user, password: "Wrong-Passw0rd!" }).toString(),
+      });
+      return { status: res.status, text: await res.text() };
+    };
+    // Three different user names (each name's own lock would allow five each), then the address is out.
+    for (const user of ["alice", "bob", "carol"]) expect((await attempt(user)).status).toBe(401);
+    const fourth = await attempt("dave");
+    expect(fourth.status).toBe(429);
+    expect(fourth.text).toContain("Too many sign-in attempts from your network");
   });
 
   it("failed admin attempts are limited per source IP (429 with Retry-After), the right token included", async () => {

@@ -33,7 +33,7 @@ describe("token bucket", () => {
 describe("configuration", () => {
   it("IAMLAB_RATE_LIMITS: unset = defaults, off, partial JSON, and clear errors", () => {
     expect(parseRateLimits(undefined)).toEqual(DEFAULT_RATE_LIMITS);
-    expect(parseRateLimits("off")).toEqual({ account: null, accessKey: null, sourceIp: null, adminFailures: null });
+    expect(parseRateLimits("off")).toEqual({ account: null, accessKey: null, sourceIp: null, adminFailures: null, consoleSignin: null });
     expect(parseRateLimits('{"account":{"perSecond":5,"burst":10},"sourceIp":"off"}')).toEqual({
       ...DEFAULT_RATE_LIMITS,
       account: { perSecond: 5, burst: 10 },

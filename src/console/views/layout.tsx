@@ -27,6 +27,7 @@ const NAV: [string, string][] = [
   ["/console/simulator", "Policy simulator"],
   ["/console/account-alias", "Account alias"],
   ["/console/why-denied", "Why was I denied?"],
+  ["/console/my-graph", "Permissions graph"],
   ["/console/switch-role", "Switch role"],
 ];
 
