@@ -135,8 +135,8 @@ export function registerPages(app: Hono<{ Bindings: Env }>, guard: Guard, render
   });
 
   // ---------------------------------------------------------------- users
-  get("/users", async (_c, state) => {
-    const r = await call<{ Users: UserOut[] }>(state.ctx, "iam", "ListUsers", { MaxItems: "1000" });
+  get("/users", async (c, state) => {
+    const r = await call<Paged<{ Users: UserOut[] }>>(state.ctx, "iam", "ListUsers", pageParams(c));
     return page(
       state,
       "Users",
@@ -157,6 +157,7 @@ export function registerPages(app: Hono<{ Bindings: Env }>, guard: Guard, render
             empty="No users."
           />
         ))}
+        <Pager r={r} path="/console/users" c={c} />
         <Cli cmd="aws iam list-users" />
       </>,
     );
@@ -193,8 +194,8 @@ export function registerPages(app: Hono<{ Bindings: Env }>, guard: Guard, render
   });
 
   // ---------------------------------------------------------------- groups
-  get("/groups", async (_c, state) => {
-    const r = await call<{ Groups: GroupOut[] }>(state.ctx, "iam", "ListGroups", { MaxItems: "1000" });
+  get("/groups", async (c, state) => {
+    const r = await call<Paged<{ Groups: GroupOut[] }>>(state.ctx, "iam", "ListGroups", pageParams(c));
     return page(
       state,
       "User groups",
@@ -206,6 +207,7 @@ export function registerPages(app: Hono<{ Bindings: Env }>, guard: Guard, render
             empty="No groups."
           />
         ))}
+        <Pager r={r} path="/console/groups" c={c} />
         <Cli cmd="aws iam list-groups" />
       </>,
     );
@@ -239,16 +241,17 @@ export function registerPages(app: Hono<{ Bindings: Env }>, guard: Guard, render
         ))}
         <h2>Inline policies</h2>
         {show(inline, (o) => (
-          <Table head={["Name"]} rows={o.PolicyNames.map((n) => [n])} empty="None." />
+          <InlineList kind="groups" entity={name} names={o.PolicyNames} />
         ))}
+        <DeleteLink href={`/console/delete/groups/${q(name)}`} what="group" />
         <Cli cmd={[`aws iam get-group --group-name ${sh(name)}`, `aws iam list-attached-group-policies --group-name ${sh(name)}`]} />
       </>,
     );
   });
 
   // ---------------------------------------------------------------- roles
-  get("/roles", async (_c, state) => {
-    const r = await call<{ Roles: RoleOut[] }>(state.ctx, "iam", "ListRoles", { MaxItems: "1000" });
+  get("/roles", async (c, state) => {
+    const r = await call<Paged<{ Roles: RoleOut[] }>>(state.ctx, "iam", "ListRoles", pageParams(c));
     return page(
       state,
       "Roles",
@@ -265,6 +268,7 @@ export function registerPages(app: Hono<{ Bindings: Env }>, guard: Guard, render
             empty="No roles."
           />
         ))}
+        <Pager r={r} path="/console/roles" c={c} />
         <Cli cmd="aws iam list-roles" />
       </>,
     );
@@ -306,6 +310,9 @@ export function registerPages(app: Hono<{ Bindings: Env }>, guard: Guard, render
               account's principal always needs both.
             </p>
             <PolicyJson doc={o.Role.AssumeRolePolicyDocument} />
+            <p>
+              <a href={`/console/roles/${q(name)}/trust`}>Edit trust policy</a>
+            </p>
           </>
         ))}
         <h2>Permissions policies</h2>
@@ -313,8 +320,9 @@ export function registerPages(app: Hono<{ Bindings: Env }>, guard: Guard, render
           <PolicyLinks list={o.AttachedPolicies} manage={{ path: `/console/roles/${q(name)}`, csrf: state.csrf }} />
         ))}
         {show(inline, (o) => (
-          <Table head={["Inline policy"]} rows={o.PolicyNames.map((n) => [n])} empty="No inline policies." />
+          <InlineList kind="roles" entity={name} names={o.PolicyNames} />
         ))}
+        <DeleteLink href={`/console/delete/roles/${q(name)}`} what="role" />
         <Cli cmd={[`aws iam get-role --role-name ${sh(name)}`, `aws iam list-attached-role-policies --role-name ${sh(name)}`]} />
       </>,
     );
@@ -323,7 +331,7 @@ export function registerPages(app: Hono<{ Bindings: Env }>, guard: Guard, render
   // ---------------------------------------------------------------- policies
   get("/policies", async (c, state) => {
     const scope = c.req.query("scope") === "All" ? "All" : c.req.query("scope") === "AWS" ? "AWS" : "Local";
-    const r = await call<{ Policies: PolicyOut[] }>(state.ctx, "iam", "ListPolicies", { Scope: scope, MaxItems: "1000" });
+    const r = await call<Paged<{ Policies: PolicyOut[] }>>(state.ctx, "iam", "ListPolicies", pageParams(c, { Scope: scope }));
     return page(
       state,
       "Policies",
@@ -344,6 +352,7 @@ export function registerPages(app: Hono<{ Bindings: Env }>, guard: Guard, render
             empty="No policies."
           />
         ))}
+        <Pager r={r} path="/console/policies" c={c} />
         <Cli cmd={`aws iam list-policies --scope ${scope}`} />
       </>,
     );
@@ -392,6 +401,7 @@ export function registerPages(app: Hono<{ Bindings: Env }>, guard: Guard, render
         {show(doc, (o) => (
           <PolicyJson doc={o.PolicyVersion.Document} />
         ))}
+        {arn.startsWith("arn:aws:iam::aws:") ? null : <DeleteLink href={`/console/delete/policies?arn=${q(arn)}`} what="policy" />}
         <Cli
           cmd={[`aws iam get-policy --policy-arn ${sh(arn)}`, `aws iam get-policy-version --policy-arn ${sh(arn)} --version-id ${sh(vid)}`]}
         />
@@ -534,6 +544,57 @@ export function registerPages(app: Hono<{ Bindings: Env }>, guard: Guard, render
  * Attached managed policies; with `manage` (the entity's console path and the CSRF token) a Detach
  * button per policy and an Attach form (AttachUserPolicy / AttachRolePolicy / AttachGroupPolicy).
  */
+/** A list page's window: 100 per page from `?marker=` (IAM's own Marker), and a name prefix filter `?prefix=`. */
+type Paged<T> = T & { IsTruncated?: boolean; Marker?: string };
+const PAGE_SIZE = "100";
+function pageParams(c: C, extra: Record<string, string> = {}): Record<string, string> {
+  const marker = c.req.query("marker");
+  const prefix = c.req.query("path");
+  return { MaxItems: PAGE_SIZE, ...(marker ? { Marker: marker } : {}), ...(prefix ? { PathPrefix: prefix } : {}), ...extra };
+}
+
+/** "Next page" when IAM says there is more (IsTruncated + Marker); "First page" once paging. */
+const Pager = ({ r, path, c }: { r: ConsoleResult<{ IsTruncated?: boolean; Marker?: string }>; path: string; c: C }) => {
+  if (!r.ok) return null;
+  const keep = new URLSearchParams();
+  for (const k of ["scope", "path"]) {
+    const v = c.req.query(k);
+    if (v) keep.set(k, v);
+  }
+  const next = new URLSearchParams(keep);
+  if (r.output.Marker) next.set("marker", r.output.Marker);
+  const first = keep.toString();
+  return (
+    <p class="pager" data-testid="pager">
+      {c.req.query("marker") ? <a href={`${path}${first ? `?${first}` : ""}`}>First page</a> : null}
+      {c.req.query("marker") && r.output.IsTruncated ? " · " : null}
+      {r.output.IsTruncated && r.output.Marker ? <a href={`${path}?${next}`}>Next page</a> : null}
+    </p>
+  );
+};
+
+/** Inline policies with links to edit each, and to add one. */
+const InlineList = ({ kind, entity, names }: { kind: "users" | "groups" | "roles"; entity: string; names: string[] }) => (
+  <>
+    <Table
+      head={["Name"]}
+      rows={names.map((n) => [<a href={`/console/inline/${kind}/${q(entity)}?policy=${q(n)}`}>{n}</a>])}
+      empty="None."
+    />
+    <p>
+      <a href={`/console/inline/${kind}/${q(entity)}`}>Add inline policy</a>
+    </p>
+  </>
+);
+
+const DeleteLink = ({ href, what }: { href: string; what: string }) => (
+  <p>
+    <a href={href} class="danger" data-testid="delete-link">
+      Delete {what}…
+    </a>
+  </p>
+);
+
 const PolicyLinks = ({ list, manage }: { list: { PolicyName: string; PolicyArn: string }[]; manage?: { path: string; csrf: string } }) => (
   <>
     <Table
@@ -648,7 +709,7 @@ async function userPage(
       ))}
       <h2>Inline policies</h2>
       {show(inline, (o) => (
-        <Table head={["Name"]} rows={o.PolicyNames.map((n) => [n])} empty="None." />
+        <InlineList kind="users" entity={name} names={o.PolicyNames} />
       ))}
       <p>
         <a href={`/console/access-advisor?arn=${q(u.ok ? u.output.User.Arn : "")}`}>Access Advisor (last accessed services)</a>
@@ -673,6 +734,7 @@ async function userPage(
         <Csrf token={state.csrf} />
         <button type="submit">Assign virtual MFA device</button>
       </form>
+      <DeleteLink href={`/console/delete/users/${q(name)}`} what="user" />
       <Cli
         cmd={[
           `aws iam get-user --user-name ${sh(name)}`,

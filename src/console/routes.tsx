@@ -48,6 +48,7 @@ import { Csrf, Notice, Page, type Frame } from "./views/layout";
 import { CONSOLE_CSS, CONSOLE_JS } from "./static";
 import { registerPages, switchRolePage, type ConsoleState } from "./pages";
 import { registerMorePages } from "./pages-more";
+import { registerEditPages } from "./pages-edit";
 import { registerSsoRoutes } from "./sso";
 import { myGraph } from "../admin/graph-routes";
 import { admitConsoleSignin, sandboxRateLimits } from "../limits/rate-limiter";
@@ -523,6 +524,7 @@ consoleApp.post("/switch-back", async (c) => {
 
 registerPages(consoleApp, guard, render);
 registerMorePages(consoleApp, guard, render);
+registerEditPages(consoleApp, guard, render);
 
 // ---- console SSO (issues 19/20): SAML into the console and the federation endpoint (./sso.tsx) ----
 registerSsoRoutes(consoleApp, {
