@@ -50,6 +50,7 @@ import { registerPages, switchRolePage, type ConsoleState } from "./pages";
 import { registerMorePages } from "./pages-more";
 import { registerEditPages } from "./pages-edit";
 import { registerSsoRoutes } from "./sso";
+import { registerAuthorRoutes } from "./author";
 import { myGraph } from "../admin/graph-routes";
 import { admitConsoleSignin, sandboxRateLimits } from "../limits/rate-limiter";
 import { AwsError } from "../protocol/errors";
@@ -539,6 +540,9 @@ registerSsoRoutes(consoleApp, {
   },
 });
 // ---- end console SSO ----
+
+// ---- the lab author's view (./author.tsx) ----
+registerAuthorRoutes(consoleApp, { html: (c, body, status, cookies) => html(c, body, status, cookies), redirect, form, sameOrigin });
 
 // ---- the Permissions Graph of the signed-in principal's account (the page is /console/my-graph, src/graph/page.ts) ----
 for (const [suffix, view] of [
