@@ -123,22 +123,30 @@ export function registerAuthorRoutes(app: Hono<{ Bindings: Env }>, kit: Kit): vo
     const g = await guard(c);
     if (g instanceof Response) return g;
     const from = Math.max(0, Number(c.req.query("from")) || 0);
-    const all = await listAccounts(getDb(c.env.DB));
+    const find = (c.req.query("find") ?? "").trim().toLowerCase();
+    // Newest first (a class's accounts were made last); `?find=` narrows by id or alias.
+    const all = (await listAccounts(getDb(c.env.DB)))
+      .reverse()
+      .filter((a) => !find || a.id.includes(find) || (a.alias ?? "").toLowerCase().includes(find));
     const shown = all.slice(from, from + PAGE);
     return html(
       c,
       frame(
         `Accounts (${all.length})`,
         <>
+          <form method="get" action="/console/author" class="inline">
+            <input name="find" value={find} placeholder="account id or alias" />
+            <button type="submit">Find</button>
+          </form>
           <Table
             head={["Account", "Alias", "Created"]}
             rows={shown.map((a) => [<a href={`/console/author/accounts/${q(a.id)}`}>{a.id}</a>, a.alias ?? "", a.createDate])}
             empty="No accounts."
           />
           <p class="pager">
-            {from > 0 ? <a href={`/console/author?from=${Math.max(0, from - PAGE)}`}>Previous</a> : null}
+            {from > 0 ? <a href={`/console/author?from=${Math.max(0, from - PAGE)}&find=${q(find)}`}>Previous</a> : null}
             {from > 0 && from + PAGE < all.length ? " · " : null}
-            {from + PAGE < all.length ? <a href={`/console/author?from=${from + PAGE}`}>Next</a> : null}
+            {from + PAGE < all.length ? <a href={`/console/author?from=${from + PAGE}&find=${q(find)}`}>Next</a> : null}
           </p>
         </>,
         g.csrf,

@@ -40,8 +40,10 @@ import {
   issueConsoleCredentials,
   passwordState,
   PENDING_MS,
+  principalOf,
   type SigninTarget,
 } from "./signin";
+import { recordConsoleLogin, type ConsoleLoginFacts } from "../services/cloudtrail/console-login";
 import { consoleActionContext, consoleCaller, inRole } from "./context";
 import { call } from "./call";
 import { Csrf, Notice, Page, type Frame } from "./views/layout";
@@ -283,7 +285,11 @@ consoleApp.post("/signin", async (c) => {
   const user = root ? "" : (f.username ?? "").slice(0, 64);
   if (!root && !user) return signinPage(c, 400, { error: "Enter the IAM user name (or choose Root user).", account });
   const out = await checkPassword(db, account, user, (f.password ?? "").slice(0, 128), t);
-  if (!out.ok) return signinPage(c, 401, { error: out.message, account, user, root });
+  if (!out.ok) {
+    if (out.accountId)
+      loginEvent(c, out.accountId, { ok: false, ...(root ? {} : { userName: user }), userKnown: out.userKnown ?? false }, false, t);
+    return signinPage(c, 401, { error: out.message, account, user, root });
+  }
   const target = out.target;
   const base = {
     accountId: target.accountId,
@@ -308,6 +314,7 @@ consoleApp.post("/signin", async (c) => {
     return redirect("/console/mfa", [cookie]);
   }
   const creds = await issueConsoleCredentials(c.env, db, target, null, t);
+  loginEvent(c, target.accountId, { ok: true, caller: { principal: principalOf(target), accessKeyId: "", generation: 0 } }, false, t);
   const stage = out.mustChangePassword ? "password" : "active";
   const cookie = await startSession(
     c,
@@ -323,6 +330,21 @@ consoleApp.post("/signin", async (c) => {
   );
   return redirect(stage === "active" ? "/console/home" : "/console/change-password", [cookie, clearCookieHeader(SIGNIN_COOKIE, secure(c))]);
 });
+
+/** CloudTrail's ConsoleLogin event of this sign-in, behind the response (src/services/cloudtrail/console-login.ts). */
+export function loginEvent(c: C, account: string, outcome: ConsoleLoginFacts["outcome"], mfaUsed: boolean, t: number): void {
+  c.executionCtx.waitUntil(
+    recordConsoleLogin(c.env, {
+      account,
+      outcome,
+      mfaUsed,
+      loginTo: `${new URL(c.req.url).origin}/console/home`,
+      sourceIp: c.req.header("cf-connecting-ip") ?? "127.0.0.1",
+      userAgent: c.req.header("user-agent") ?? "",
+      now: t,
+    }),
+  );
+}
 
 const MfaForm = ({ csrf, error }: { csrf: string; error?: string }) => (
   <Page frame={{ title: "Multi-factor authentication" }}>
@@ -354,9 +376,19 @@ consoleApp.post("/mfa", async (c) => {
   if (!sameOrigin(c) || !f._csrf || !timingSafeEqual(f._csrf, s.row.csrf)) return forbidden(c, "Invalid CSRF token.");
   const target = targetOf(s.row, null);
   const r = await checkMfaCode(db, target, f.code ?? "", t);
-  if (!r.ok) return html(c, String(<MfaForm csrf={s.row.csrf} error={r.message} />), 401);
+  if (!r.ok) {
+    loginEvent(
+      c,
+      target.accountId,
+      { ok: false, ...(target.kind === "root" ? {} : { userName: target.userName ?? "" }), userKnown: true },
+      true,
+      t,
+    );
+    return html(c, String(<MfaForm csrf={s.row.csrf} error={r.message} />), 401);
+  }
   // The password step decided whether a change is due; it is asked again here (cheap, and current).
   const creds = await issueConsoleCredentials(c.env, db, target, t, t);
+  loginEvent(c, target.accountId, { ok: true, caller: { principal: principalOf(target), accessKeyId: "", generation: 0 } }, true, t);
   const mustChange = target.kind === "user" && (await passwordState(db, target.accountId, target.userId!, t)) !== "ok";
   const stage = mustChange ? "password" : "active";
   const cookie = await rotate(

@@ -53,7 +53,8 @@ export interface SigninTarget {
 }
 
 export type PasswordOutcome =
-  | { ok: false; message: string }
+  /** accountId and userKnown when the account exists (CloudTrail's ConsoleLogin failure is recorded there) */
+  | { ok: false; message: string; accountId?: string; userKnown?: boolean }
   | { ok: true; target: SigninTarget; needsMfa: boolean; mustChangePassword: boolean };
 
 // A hash to verify against when the user does not exist, so a wrong name costs what a wrong password costs.
@@ -69,8 +70,9 @@ export async function checkPassword(db: Db, account: string, userName: string, p
     return { ok: false, message: MESSAGES.incorrect };
   }
   const lock = await lockedFor(db, acct.id, userKey, now);
-  if (lock) return { ok: false, message: MESSAGES.locked(lock) };
+  if (lock) return { ok: false, message: MESSAGES.locked(lock), accountId: acct.id, userKnown: root };
   let target: SigninTarget | undefined;
+  let userKnown = root;
   let hash: string | null = null;
   let resetRequired = false;
   let lastChanged: string | null = null;
@@ -79,6 +81,7 @@ export async function checkPassword(db: Db, account: string, userName: string, p
     hash = acct.rootPasswordHash;
   } else {
     const user = await userByName(db, acct.id, userName);
+    userKnown = !!user;
     const profile = user ? await getLoginProfile(db, acct.id, user.userId) : null;
     if (user && profile) {
       target = { accountId: acct.id, alias: acct.alias, kind: "user", userName: user.userName, userId: user.userId, userArn: user.arn };
@@ -88,7 +91,7 @@ export async function checkPassword(db: Db, account: string, userName: string, p
     }
   }
   const good = await verifyPassword(password, hash ?? (await (dummyHash ??= hashPassword("iamlab-dummy"))));
-  if (!target || !hash || !good) return failure(db, acct.id, userKey, now);
+  if (!target || !hash || !good) return { ...(await failure(db, acct.id, userKey, now)), accountId: acct.id, userKnown };
   let mustChangePassword = false;
   if (target.kind === "user") {
     const due = await passwordState(db, acct.id, target.userId!, now, {
@@ -96,7 +99,7 @@ export async function checkPassword(db: Db, account: string, userName: string, p
       passwordLastChanged: lastChanged,
     });
     // HardExpiry: only an administrator may set a new password (AWS).
-    if (due === "hardExpired") return { ok: false, message: MESSAGES.expiredHard };
+    if (due === "hardExpired") return { ok: false, message: MESSAGES.expiredHard, accountId: acct.id, userKnown: true };
     mustChangePassword = due === "change";
   }
   const devices = await listUserDevices(db, acct.id, target.kind === "root" ? ROOT_USER_ID : target.userId!, undefined, 8);

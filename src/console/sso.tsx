@@ -37,6 +37,7 @@ import { resolveSession } from "../sessions/resolver";
 import { issueSession } from "../sessions/issue";
 import { AwsError } from "../protocol/errors";
 import { timingSafeEqual } from "../lib/crypto";
+import { recordConsoleLogin } from "../services/cloudtrail/console-login";
 
 type C = Context<{ Bindings: Env }>;
 
@@ -358,6 +359,20 @@ async function openConsole(
 ): Promise<Response> {
   await kit.endCurrentSession(c, db, t);
   const m = /^arn:aws:sts::(\d{12}):(.+)$/.exec(principalArn);
+  // CloudTrail's ConsoleLogin, as the federated principal (recorded behind the response).
+  const signedIn = await resolveSession(c.env, creds.AccessKeyId, creds.SessionToken, t).catch(() => undefined);
+  if (signedIn && m)
+    c.executionCtx.waitUntil(
+      recordConsoleLogin(c.env, {
+        account: m[1]!,
+        outcome: { ok: true, caller: signedIn.caller },
+        mfaUsed: false,
+        loginTo: `${new URL(c.req.url).origin}${destination}`,
+        sourceIp: c.req.header("cf-connecting-ip") ?? "127.0.0.1",
+        userAgent: c.req.header("user-agent") ?? "",
+        now: t,
+      }),
+    );
   const cookie = await kit.startSession(
     c,
     db,

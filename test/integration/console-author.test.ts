@@ -51,9 +51,10 @@ describe("the lab author's view", () => {
     await expect(learner.send(new ListUsersCommand({}))).rejects.toThrow(/not authorized/);
     await a.iam.send(new GetUserCommand({ UserName: "learner" }));
     const c = await author();
-    const list = await c.get("/console/author");
+    const list = await c.get(`/console/author?find=${a.id}`);
     expect(list.status).toBe(200);
     expect(list.text).toContain(`/console/author/accounts/${a.id}`);
+    expect(list.text).toContain("Accounts (1)");
     // The recorder writes behind responses (about 50 ms).
     await new Promise((r) => setTimeout(r, 300));
     const page = await c.get(`/console/author/accounts/${a.id}`);

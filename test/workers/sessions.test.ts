@@ -34,7 +34,7 @@ describe("SessionsDO", () => {
   it("stores, resolves and revokes sessions; the alarm removes only expired ones", async () => {
     const account = "210987654321";
     await createAccount(getDb(env.DB), account, null, Date.now());
-    const stub = sessionsStub(env, account);
+    const stub = env.SESSIONS.get(env.SESSIONS.idFromName(account)); // the raw stub: runInDurableObject needs it
     const now = Date.now();
     // 15 minutes and one hour
     const old = await issueSession(env, now, rootSession(account, now, 900_000));

@@ -10,7 +10,6 @@ import { getDb } from "../../src/store/db";
 import { createAccount, deleteAccount } from "../../src/store/accounts";
 import { issueSession, sessionsStub, tokenKey } from "../../src/sessions/issue";
 import { resolveSession } from "../../src/sessions/resolver";
-import { stub as consistencyStub } from "../../src/consistency/client";
 import { forgetAccountState } from "../../src/admin/account-lifecycle";
 import { decisionForCaller, getDecision, recordDecision, type DecisionRecord } from "../../src/authz/decisions";
 import { loadDecision } from "../../src/store/decisions";
@@ -52,10 +51,10 @@ describe("an account id created again", () => {
     await createAccount(db, account, null, Date.now());
     const now = Date.now();
     await issueSession(env, now, rootSession(account, now));
-    const sessions = sessionsStub(env, account);
+    const sessions = env.SESSIONS.get(env.SESSIONS.idFromName(account)); // raw stubs: runInDurableObject needs them
     expect(await sessions.count()).toBe(1);
     expect(await runInDurableObject(sessions, (_i, state) => state.storage.getAlarm())).not.toBeNull();
-    const consistency = consistencyStub(env, account);
+    const consistency = env.CONSISTENCY.get(env.CONSISTENCY.idFromName(account));
     await consistency.configure({ mode: "fixed", delayMs: 60_000 });
     await consistency.setPaused(true);
     expect(await consistency.getConfig()).toMatchObject({ config: { mode: "fixed" }, paused: true });
