@@ -13,6 +13,7 @@ import type { Db } from "../store/db";
 import { writeBatch } from "../store/write";
 import { afterAdminChange } from "../cache/index";
 import { stub as consistencyStub, setConsistency } from "../consistency/client";
+import { applyResources, hasResources } from "./resources";
 import { iamArn } from "../lib/arn";
 import { isoSeconds } from "../lib/clock";
 import { newAccessKeyId, newSecretAccessKey, newUniqueId } from "../lib/ids";
@@ -138,6 +139,13 @@ export async function applyTemplate(env: Env, db: Db, accountId: string, templat
   if (template.account?.consistency && !sameState(want.account.consistency, current.account.consistency)) {
     await setConsistency(env, db, accountId, want.account.consistency);
     plan.changes.updated.push("account/consistency");
+  }
+  // ---- service resources (src/labs/resources.ts): after the IAM batch, through the services' own actions.
+  if (hasResources(template)) {
+    const r = await applyResources(env, db, accountId, template, { now: o.now, reset: o.prune === "all" });
+    if (!r.ok) return r;
+    plan.changes.created.push(...r.changes.created);
+    plan.changes.updated.push(...r.changes.updated);
   }
   return { ok: true, changes: plan.changes, users };
 }

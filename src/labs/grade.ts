@@ -16,6 +16,12 @@ import { decisionForCaller, getDecision } from "../authz/decisions";
 import { denialReason, policyLabel } from "../admin/denial-reason";
 import { s3Target } from "../services/s3/common";
 import { getBucket } from "../store/s3-buckets";
+import { getQueue } from "../store/sqs-queues";
+import { getTopic } from "../store/sns";
+import { getRepository } from "../store/ecr-repositories";
+import { queueTarget } from "../services/sqs/common";
+import { topicTarget } from "../services/sns/common";
+import { repositoryTarget } from "../services/ecr/common";
 import { getAccount } from "../store/accounts";
 import { readLabRows } from "../store/labs";
 import { assumedRoleArn, iamArn, parseArn, rootArn } from "../lib/arn";
@@ -210,12 +216,26 @@ function principalOf(g: Grader, ref: string): Who {
   return `No ${kind ?? "user or role"} named ${name} in account ${g.accountId}.`;
 }
 
-/** The resource-based policy a request on `resource` meets: an S3 bucket's, or a role's trust policy (sts:*). */
+/** The resource-based policy a request on `resource` meets: a bucket's, queue's, topic's or repository's, or a role's trust policy (sts:*). */
 async function targetOf(g: Grader, action: string, resource: string, context: Record<string, string | string[]>): Promise<AuthzTarget> {
   const arn = parseArn(resource);
   if (arn?.service === "s3") {
     const bucket = await getBucket(g.db, arn.resource.split("/")[0]!);
     if (bucket) return s3Target(bucket, resource, context);
+  }
+  // The other resource-based policies a lab template can set (src/labs/resources.ts): queue, topic, repository.
+  if (arn?.service === "sqs") {
+    const q = await getQueue(g.db, arn.account, arn.resource);
+    if (q) return { ...queueTarget(q), context: { ...context, "aws:ResourceAccount": q.accountId } };
+  }
+  if (arn?.service === "sns") {
+    const t = await getTopic(g.db, { accountId: arn.account, region: arn.region || "us-east-1", name: arn.resource });
+    if (t) return topicTarget(t, context);
+  }
+  if (arn?.service === "ecr" && arn.resource.startsWith("repository/")) {
+    const name = arn.resource.slice("repository/".length);
+    const repo = await getRepository(g.db, arn.account, arn.region || "us-east-1", name);
+    if (repo) return repositoryTarget({ registry: arn.account, region: arn.region || "us-east-1", name, arn: resource, repo }, context);
   }
   if (
     arn?.service === "iam" &&

@@ -28,6 +28,7 @@ import { currentState, exportTemplate } from "./state";
 import { ACCOUNT_VAR, validateTemplate, type LabTemplate, type TemplateError } from "./template";
 import { gradeAccount } from "./grade";
 import { trailFor } from "./trail";
+import { exportResources, validateResources } from "./resources";
 import schema from "../../schema/lab-template.schema.json";
 
 function json(status: number, body: unknown): Response {
@@ -106,6 +107,9 @@ export function registerLabAdminRoutes(admin: Hono<{ Bindings: Env }>): void {
     // Account aliases are unique across the sandbox: one per learner needs the account id in it.
     if (learners > 1 && template.account?.alias !== undefined && !template.account.alias.includes(ACCOUNT_VAR))
       return invalid([{ path: "/account/alias", message: `Aliases are unique: with several learners, put ${ACCOUNT_VAR} in the alias.` }]);
+    // Bucket names are global: with several learners each needs ${account} in it (src/labs/resources.ts).
+    const bucketNames = learners > 1 ? validateResources({ buckets: template.buckets ?? [] }, learners) : [];
+    if (bucketNames.length) return invalid(bucketNames);
     const db = getDb(c.env.DB);
     const t0 = Date.now();
     const labId = `lab-${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`;
@@ -265,7 +269,11 @@ async function newLearnerAccount(env: Env, db: Db) {
 async function exportAccount(env: Env, db: Db, id: string): Promise<LabTemplate> {
   const [rows, { config }, rec] = await Promise.all([readLabRows(db, id), consistencyStub(env, id).getConfig(), getLabAccount(db, id)]);
   const checks = rec ? (JSON.parse(rec.template) as LabTemplate).checks : undefined;
-  return exportTemplate(currentState(rows, config).state, id, checks);
+  const iam = exportTemplate(currentState(rows, config).state, id, checks);
+  const resources = await exportResources(env, db, id);
+  // The resource sections before the checks (a template reads top-down: entities, then checks).
+  const { checks: exportedChecks, ...rest } = iam;
+  return { ...rest, ...resources, ...(exportedChecks ? { checks: exportedChecks } : {}) };
 }
 
 /** GET /_iamlab/labs/schema: the template format's JSON Schema (public, for editors). */

@@ -9,6 +9,7 @@
  * The published JSON Schema (schema/lab-template.schema.json) describes the same format.
  */
 import { parsePolicy, type PolicyKind } from "../policy/index";
+import { RESOURCE_KEYS, validateResources, type ResourceSections } from "./resources";
 
 export type PolicyDocument = Record<string, unknown>;
 export type Tags = Record<string, string>;
@@ -137,7 +138,7 @@ export const CHECK_KINDS = [
 ] as const satisfies readonly (keyof CheckSpec)[];
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
-export interface LabTemplate {
+export interface LabTemplate extends ResourceSections {
   description?: string;
   account?: AccountSpec;
   policies?: ManagedPolicySpec[];
@@ -156,20 +157,9 @@ export interface TemplateError {
 
 export type TemplateResult = { ok: true; template: LabTemplate } | { ok: false; errors: TemplateError[] };
 
-/** `${account}` in names, ARNs and documents: the learner account's id. */
-export const ACCOUNT_VAR = "${account}";
+import { ACCOUNT_VAR, substituteAccount } from "./substitute";
 
-/** Replaces `${account}` in every string of a JSON value. */
-export function substituteAccount<T>(value: T, accountId: string): T {
-  if (typeof value === "string") return value.split(ACCOUNT_VAR).join(accountId) as T;
-  if (Array.isArray(value)) return value.map((v) => substituteAccount(v, accountId)) as T;
-  if (value && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = substituteAccount(v, accountId);
-    return out as T;
-  }
-  return value;
-}
+export { ACCOUNT_VAR, substituteAccount };
 
 // ---- limits, AWS's where AWS has one
 const NAME = /^[\w+=,.@-]+$/;
@@ -196,7 +186,19 @@ const ROLE_KEYS = [
   "tags",
 ];
 const PROFILE_KEYS = ["name", "path", "role", "tags"];
-const TOP_KEYS = ["$schema", "description", "account", "policies", "groups", "users", "roles", "instanceProfiles", "checks"];
+const TOP_KEYS = [
+  "$schema",
+  "description",
+  "account",
+  "policies",
+  "groups",
+  "users",
+  "roles",
+  "instanceProfiles",
+  "checks",
+  // --- service resources (src/labs/resources.ts) ---
+  ...RESOURCE_KEYS,
+];
 const ACCOUNT_KEYS = ["alias", "passwordPolicy", "consistency", "explainDenials"];
 const PASSWORD_POLICY_KEYS: Record<string, "number" | "boolean"> = {
   MinimumPasswordLength: "number",
@@ -557,5 +559,7 @@ export function validateTemplate(input: unknown): TemplateResult {
   void userNames;
   void policyNames;
 
+  // ---- service resources (src/labs/resources.ts)
+  errors.push(...validateResources(input));
   return errors.length ? { ok: false, errors } : { ok: true, template: input as LabTemplate };
 }

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { RESOURCE_KEYS, validateResources } from "../../src/labs/resources";
 import { CHECK_KINDS, validateTemplate, type LabTemplate } from "../../src/labs/template";
 import { completePasswordPolicy, desiredState, exportTemplate } from "../../src/labs/state";
 import { generatePassword } from "../../src/labs/secrets";
@@ -58,7 +59,7 @@ describe("validateTemplate", () => {
 describe("the JSON Schema", () => {
   it("names the fields the validator knows", () => {
     expect(Object.keys(schema.properties).sort()).toEqual(
-      ["$schema", "description", "account", "policies", "groups", "users", "roles", "instanceProfiles", "checks"].sort(),
+      ["$schema", "description", "account", "policies", "groups", "users", "roles", "instanceProfiles", "checks", ...RESOURCE_KEYS].sort(),
     );
     const checkProps = Object.keys(schema.properties.checks!.items!.properties!);
     for (const k of CHECK_KINDS) expect(checkProps).toContain(k);
@@ -98,5 +99,52 @@ describe("generated passwords", () => {
       expect(p.length).toBe(32);
       expect(passwordPolicyViolation(p, policy)).toBeNull();
     }
+  });
+});
+
+describe("service resources in templates (src/labs/resources.ts)", () => {
+  const doc = {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::${account}:root" }, Action: "s3:GetObject", Resource: "*" }],
+  };
+  it("accepts buckets, queues, topics, keys and repositories with their policies", () => {
+    const r = validateTemplate({
+      buckets: [
+        { name: "data-${account}", policy: doc, publicAccessBlock: { BlockPublicPolicy: true }, objects: [{ key: "a.txt", body: "hi" }] },
+      ],
+      queues: [{ name: "jobs", policy: doc }, { name: "jobs.fifo" }],
+      topics: [{ name: "alerts", subscriptions: [{ queue: "jobs", rawMessageDelivery: true }] }],
+      keys: [{ alias: "lab/data", description: "lab key" }],
+      repositories: [{ name: "team/app", policy: doc }],
+    });
+    expect(r).toMatchObject({ ok: true });
+  });
+
+  it("reports every problem with its pointer", () => {
+    const r = validateTemplate({
+      buckets: [{ name: "Bad_Bucket" }, { name: "ok-bucket", policy: { Statement: "x" } }, { name: "ok-bucket" }],
+      queues: [{ name: "q", attributes: { Policy: "{}" } }],
+      topics: [{ name: "t", subscriptions: [{ queue: "missing" }] }],
+      keys: [{ alias: "aws/s3" }],
+      repositories: [{ name: "UPPER" }],
+    });
+    expect(r.ok).toBe(false);
+    const paths = r.ok ? [] : r.errors.map((e) => e.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        "/buckets/0/name",
+        "/buckets/1/policy",
+        "/buckets/2/name",
+        "/queues/0/attributes/Policy",
+        "/topics/0/subscriptions/0/queue",
+        "/keys/0/alias",
+        "/repositories/0/name",
+      ]),
+    );
+  });
+
+  it("asks for ${account} in bucket names when a template serves several learners (S3 names are global)", () => {
+    expect(validateResources({ buckets: [{ name: "shared-bucket" }] }, 30).map((e) => e.path)).toEqual(["/buckets/0/name"]);
+    expect(validateResources({ buckets: [{ name: "b-${account}" }] }, 30)).toEqual([]);
   });
 });

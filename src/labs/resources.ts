@@ -1,0 +1,552 @@
+/**
+ * Service resources in lab templates (issue 21): S3 buckets (policy, public access block, tags, seed
+ * objects), SQS queues (attributes, policy, tags), SNS topics (policy, subscriptions of the account's
+ * own queues), KMS keys (found by alias; description, key policy, tags) and ECR repositories
+ * (repository policy, tags), each with resource-based policies the engine enforces like any other.
+ *
+ * Applied through the services' own actions, called as the account's root (src/services/dispatch.ts):
+ * ids, ARNs, validation and storage are exactly what an API call makes, and each call lands in the
+ * account's CloudTrail as the root's (user agent `iamlab-lab`). Converging: a resource that exists is
+ * kept and its policy is replaced only when it differs, so a re-apply writes nothing; a reset (`prune:
+ * "all"`) also removes a policy the template does not have and restores seed objects. Resources are
+ * applied after the IAM batch: each call is atomic, a failing one is reported with its JSON pointer and
+ * leaves the earlier ones in place (a re-apply continues). A template applied to several learners needs
+ * `${account}` in bucket names (S3 names are global), checked before anything is applied.
+ * Not in templates yet: Lambda functions, EC2 instances, organizations.
+ */
+import type { Env } from "../env";
+import type { Db } from "../store/db";
+import type { ActionContext } from "../services/action";
+import { callAs } from "../services/dispatch";
+import { rootArn } from "../lib/arn";
+import { parsePolicy, type PolicyKind } from "../policy/index";
+import { enginePolicy } from "../store/ecr-repositories";
+import { ACCOUNT_VAR, substituteAccount } from "./substitute";
+import type { PolicyDocument, Tags, TemplateError } from "./template";
+
+export interface BucketSpec {
+  name: string;
+  policy?: PolicyDocument;
+  publicAccessBlock?: Partial<Record<"BlockPublicAcls" | "IgnorePublicAcls" | "BlockPublicPolicy" | "RestrictPublicBuckets", boolean>>;
+  tags?: Tags;
+  objects?: { key: string; body: string; contentType?: string }[];
+}
+export interface QueueSpec {
+  name: string;
+  policy?: PolicyDocument;
+  attributes?: Record<string, string>;
+  tags?: Tags;
+}
+export interface TopicSpec {
+  name: string;
+  policy?: PolicyDocument;
+  tags?: Tags;
+  /** the account's own queues (by template name) subscribed to the topic */
+  subscriptions?: { queue: string; rawMessageDelivery?: boolean }[];
+}
+export interface KeySpec {
+  /** the alias that identifies the key (without `alias/`) */
+  alias: string;
+  description?: string;
+  policy?: PolicyDocument;
+  tags?: Tags;
+}
+export interface RepositorySpec {
+  name: string;
+  policy?: PolicyDocument;
+  tags?: Tags;
+}
+
+export interface ResourceSections {
+  buckets?: BucketSpec[];
+  queues?: QueueSpec[];
+  topics?: TopicSpec[];
+  keys?: KeySpec[];
+  repositories?: RepositorySpec[];
+}
+
+export const RESOURCE_KEYS = ["buckets", "queues", "topics", "keys", "repositories"] as const;
+
+// ---------------------------------------------------------------- validation (pure)
+
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const QUEUE = /^(?:[\w-]{1,80}|[\w-]{1,75}\.fifo)$/;
+const TOPIC = /^[\w-]{1,256}$/;
+const KEY_ALIAS = /^[\w/-]{1,250}$/;
+const REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+const SAMPLE = "123456789012";
+const MAX_ITEMS = 50;
+const MAX_OBJECT_BYTES = 64 * 1024;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const pointer = (parts: readonly (string | number)[]) =>
+  parts.map((p) => `/${String(p).replace(/~/g, "~0").replace(/\//g, "~1")}`).join("");
+
+/** Every problem of the resource sections, with JSON pointers; `learners` > 1 requires `${account}` in bucket names. */
+export function validateResources(input: Record<string, unknown>, learners = 1): TemplateError[] {
+  const errors: TemplateError[] = [];
+  const err = (at: (string | number)[], message: string) => errors.push({ path: pointer(at), message });
+  const items = (key: string): Record<string, unknown>[] => {
+    const v = input[key];
+    if (v === undefined) return [];
+    if (!Array.isArray(v)) {
+      err([key], "Must be an array.");
+      return [];
+    }
+    if (v.length > MAX_ITEMS) err([key], `At most ${MAX_ITEMS} items.`);
+    return v.map((x, i) => {
+      if (isObject(x)) return x;
+      err([key, i], "Must be an object.");
+      return {};
+    });
+  };
+  const known = (o: Record<string, unknown>, at: (string | number)[], keys: string[]) => {
+    for (const k of Object.keys(o)) if (!keys.includes(k)) err([...at, k], `Unknown field "${k}"; expected one of ${keys.join(", ")}.`);
+  };
+  const named = (o: Record<string, unknown>, at: (string | number)[], field: string, re: RegExp, what: string): string | undefined => {
+    const v = o[field];
+    if (typeof v !== "string") return void err([...at, field], "Must be a string.");
+    if (!re.test(v.split(ACCOUNT_VAR).join(SAMPLE))) return void err([...at, field], `Must be ${what}.`);
+    return v;
+  };
+  const policy = (o: Record<string, unknown>, at: (string | number)[], kind: PolicyKind = "resource", ecr = false) => {
+    if (o.policy === undefined) return;
+    if (!isObject(o.policy)) return void err([...at, "policy"], "Must be a policy document (an object with Version and Statement).");
+    const text = JSON.stringify(substituteAccount(o.policy, SAMPLE));
+    // ECR repository policies have no Resource element: the repository is the resource (as SetRepositoryPolicy reads them).
+    const r = parsePolicy(ecr ? enginePolicy(text, `arn:aws:ecr:us-east-1:${SAMPLE}:repository/sample`) : text, kind);
+    if (!r.ok) err([...at, "policy"], r.message);
+  };
+  const tags = (o: Record<string, unknown>, at: (string | number)[]) => {
+    if (o.tags === undefined) return;
+    if (!isObject(o.tags) || Object.values(o.tags).some((v) => typeof v !== "string"))
+      err([...at, "tags"], "Must be an object of tag keys to string values.");
+    else if (Object.keys(o.tags).length > 50) err([...at, "tags"], "At most 50 tags.");
+  };
+  const unique = (list: Record<string, unknown>[], key: string, field: string, what: string) => {
+    const seen = new Map<string, number>();
+    list.forEach((o, i) => {
+      const n = typeof o[field] === "string" ? (o[field] as string).toLowerCase() : undefined;
+      if (n === undefined) return;
+      if (seen.has(n)) err([key, i, field], `Duplicate ${what} "${o[field] as string}" (also at /${key}/${seen.get(n)}).`);
+      else seen.set(n, i);
+    });
+  };
+
+  const buckets = items("buckets");
+  buckets.forEach((b, i) => {
+    const at = ["buckets", i];
+    known(b, at, ["name", "policy", "publicAccessBlock", "tags", "objects"]);
+    const name = named(b, at, "name", BUCKET, "an S3 bucket name: 3-63 lower-case letters, digits, dots and hyphens");
+    if (name && learners > 1 && !name.includes(ACCOUNT_VAR))
+      err([...at, "name"], `Bucket names are global: a template applied to ${learners} learners needs ${ACCOUNT_VAR} in each bucket name.`);
+    policy(b, at);
+    tags(b, at);
+    const pab = b.publicAccessBlock;
+    if (pab !== undefined) {
+      if (!isObject(pab)) err([...at, "publicAccessBlock"], "Must be an object of the four public access block settings.");
+      else
+        for (const [k, v] of Object.entries(pab))
+          if (!["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"].includes(k) || typeof v !== "boolean")
+            err(
+              [...at, "publicAccessBlock", k],
+              "Must be one of BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets: true or false.",
+            );
+    }
+    const objects = b.objects;
+    if (objects !== undefined) {
+      if (!Array.isArray(objects) || objects.length > 20) err([...at, "objects"], "Must be an array of at most 20 objects.");
+      else
+        for (const [j, o] of objects.entries()) {
+          if (!isObject(o) || typeof o.key !== "string" || !o.key || o.key.length > 1024 || typeof o.body !== "string") {
+            err([...at, "objects", j], "Must be {key, body, contentType?} with a key of 1-1024 characters and a string body.");
+            continue;
+          }
+          known(o, [...at, "objects", j], ["key", "body", "contentType"]);
+          if (new TextEncoder().encode(o.body).byteLength > MAX_OBJECT_BYTES)
+            err([...at, "objects", j, "body"], "At most 64 KB per seed object.");
+        }
+    }
+  });
+  unique(buckets, "buckets", "name", "bucket name");
+
+  const queues = items("queues");
+  queues.forEach((q, i) => {
+    const at = ["queues", i];
+    known(q, at, ["name", "policy", "attributes", "tags"]);
+    named(q, at, "name", QUEUE, "an SQS queue name: 1-80 letters, digits, - and _ (FIFO: ending in .fifo)");
+    policy(q, at);
+    tags(q, at);
+    if (q.attributes !== undefined && (!isObject(q.attributes) || Object.values(q.attributes).some((v) => typeof v !== "string")))
+      err([...at, "attributes"], "Must be an object of SQS attribute names to string values.");
+    if (isObject(q.attributes) && "Policy" in q.attributes) err([...at, "attributes", "Policy"], 'Give the queue policy as "policy".');
+  });
+  unique(queues, "queues", "name", "queue name");
+
+  const queueNames = new Set(queues.map((q) => (typeof q.name === "string" ? q.name : "")));
+  const topics = items("topics");
+  topics.forEach((t, i) => {
+    const at = ["topics", i];
+    known(t, at, ["name", "policy", "tags", "subscriptions"]);
+    named(t, at, "name", TOPIC, "an SNS topic name: 1-256 letters, digits, - and _");
+    policy(t, at);
+    tags(t, at);
+    const subs = t.subscriptions;
+    if (subs !== undefined) {
+      if (!Array.isArray(subs)) err([...at, "subscriptions"], "Must be an array of {queue}.");
+      else
+        for (const [j, s] of subs.entries()) {
+          if (!isObject(s) || typeof s.queue !== "string") {
+            err([...at, "subscriptions", j], "Must be {queue: <a queue of this template>}.");
+            continue;
+          }
+          if (!queueNames.has(s.queue)) err([...at, "subscriptions", j, "queue"], `No queue named ${s.queue} in this template.`);
+          if (s.rawMessageDelivery !== undefined && typeof s.rawMessageDelivery !== "boolean")
+            err([...at, "subscriptions", j, "rawMessageDelivery"], "Must be true or false.");
+        }
+    }
+  });
+  unique(topics, "topics", "name", "topic name");
+
+  const keys = items("keys");
+  keys.forEach((k, i) => {
+    const at = ["keys", i];
+    known(k, at, ["alias", "description", "policy", "tags"]);
+    const alias = named(k, at, "alias", KEY_ALIAS, "a KMS alias name (without alias/): letters, digits, /, _ and -");
+    if (alias?.toLowerCase().startsWith("aws/")) err([...at, "alias"], "Aliases beginning with aws/ are reserved for AWS managed keys.");
+    if (k.description !== undefined && (typeof k.description !== "string" || k.description.length > 8192))
+      err([...at, "description"], "Must be a string of at most 8192 characters.");
+    policy(k, at);
+    tags(k, at);
+  });
+  unique(keys, "keys", "alias", "key alias");
+
+  const repositories = items("repositories");
+  repositories.forEach((r, i) => {
+    const at = ["repositories", i];
+    known(r, at, ["name", "policy", "tags"]);
+    named(r, at, "name", REPOSITORY, "an ECR repository name: lower-case letters, digits, and . _ - / between them");
+    policy(r, at, "resource", true);
+    tags(r, at);
+  });
+  unique(repositories, "repositories", "name", "repository name");
+  return errors;
+}
+
+// ---------------------------------------------------------------- applying
+
+export interface ResourceChanges {
+  created: string[];
+  updated: string[];
+}
+
+/** JSON documents compared by meaning (key order and whitespace aside). */
+function sameDoc(a: unknown, b: unknown): boolean {
+  const norm = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(norm)
+      : isObject(v)
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, norm(v[k])]),
+          )
+        : v;
+  return JSON.stringify(norm(a)) === JSON.stringify(norm(b));
+}
+function parseDoc(text: unknown): unknown {
+  if (typeof text !== "string") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    try {
+      return JSON.parse(decodeURIComponent(text));
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+const tagList = (t: Tags | undefined, k = "Key", v = "Value") => Object.entries(t ?? {}).map(([key, value]) => ({ [k]: key, [v]: value }));
+
+/** The account's root as the caller of the services' actions. */
+function rootContext(env: Env, db: Db, account: string, now: number, waits: Promise<unknown>[]): ActionContext {
+  return {
+    env,
+    db,
+    caller: { principal: { kind: "root", account, arn: rootArn(account), userId: account }, accessKeyId: "", generation: 0 },
+    request: {
+      requestId: crypto.randomUUID(),
+      now,
+      sourceIp: "127.0.0.1",
+      region: "us-east-1",
+      userAgent: "iamlab-lab",
+      secureTransport: true,
+    },
+    waitUntil: (p) => void waits.push(p.catch(() => undefined)),
+  };
+}
+
+/**
+ * Creates or converges the template's resources in `account`. `reset`: also remove policies the
+ * template does not give and rewrite seed objects. Returns the changes, or the first failure's pointer.
+ */
+export async function applyResources(
+  env: Env,
+  db: Db,
+  account: string,
+  raw: ResourceSections,
+  o: { now: number; reset: boolean },
+): Promise<{ ok: true; changes: ResourceChanges } | { ok: false; errors: TemplateError[] }> {
+  const t = substituteAccount(raw, account);
+  const waits: Promise<unknown>[] = [];
+  const ctx = rootContext(env, db, account, o.now, waits);
+  const changes: ResourceChanges = { created: [], updated: [] };
+  const fail = (at: (string | number)[], code: string, message: string) => ({
+    ok: false as const,
+    errors: [{ path: pointer(at), message: `${code}: ${message}` }],
+  });
+  const run = async (service: string, action: string, params: Record<string, unknown>) => callAs(ctx, service, action, params);
+  try {
+    // ---- S3
+    for (const [i, b] of (t.buckets ?? []).entries()) {
+      const at = ["buckets", i];
+      const made = await run("s3", "CreateBucket", { Bucket: b.name });
+      if (made.ok) changes.created.push(`bucket/${b.name}`);
+      else if (made.error.code !== "BucketAlreadyOwnedByYou") return fail([...at, "name"], made.error.code, made.error.message);
+      if (b.publicAccessBlock) {
+        const r = await run("s3", "PutPublicAccessBlock", { Bucket: b.name, PublicAccessBlockConfiguration: b.publicAccessBlock });
+        if (!r.ok) return fail([...at, "publicAccessBlock"], r.error.code, r.error.message);
+      }
+      const cur = await run("s3", "GetBucketPolicy", { Bucket: b.name });
+      const curDoc = cur.ok ? parseDoc((cur.output as { Policy?: string }).Policy) : undefined;
+      if (b.policy && !sameDoc(curDoc, b.policy)) {
+        const r = await run("s3", "PutBucketPolicy", { Bucket: b.name, Policy: JSON.stringify(b.policy) });
+        if (!r.ok) return fail([...at, "policy"], r.error.code, r.error.message);
+        if (!made.ok) changes.updated.push(`bucket/${b.name}/policy`);
+      } else if (!b.policy && curDoc !== undefined && o.reset) {
+        await run("s3", "DeleteBucketPolicy", { Bucket: b.name });
+        changes.updated.push(`bucket/${b.name}/policy`);
+      }
+      if (b.tags) await run("s3", "PutBucketTagging", { Bucket: b.name, Tagging: { TagSet: tagList(b.tags) } });
+      for (const [j, obj] of (b.objects ?? []).entries()) {
+        if (!o.reset && !made.ok && (await run("s3", "HeadObject", { Bucket: b.name, Key: obj.key })).ok) continue;
+        const r = await run("s3", "PutObject", {
+          Bucket: b.name,
+          Key: obj.key,
+          Body: obj.body,
+          ContentType: obj.contentType ?? "text/plain",
+        });
+        if (!r.ok) return fail([...at, "objects", j], r.error.code, r.error.message);
+      }
+    }
+    // ---- SQS
+    const queueArns = new Map<string, string>();
+    for (const [i, q] of (t.queues ?? []).entries()) {
+      const at = ["queues", i];
+      const found = await run("sqs", "GetQueueUrl", { QueueName: q.name });
+      let url: string;
+      if (!found.ok) {
+        const attrs: Record<string, string> = { ...(q.attributes ?? {}) };
+        if (q.name.endsWith(".fifo")) attrs.FifoQueue = "true";
+        if (q.policy) attrs.Policy = JSON.stringify(q.policy);
+        const r = await run("sqs", "CreateQueue", { QueueName: q.name, Attributes: attrs, ...(q.tags ? { tags: q.tags } : {}) });
+        if (!r.ok) return fail([...at, "name"], r.error.code, r.error.message);
+        url = (r.output as { QueueUrl: string }).QueueUrl;
+        changes.created.push(`queue/${q.name}`);
+      } else {
+        url = (found.output as { QueueUrl: string }).QueueUrl;
+        const cur = await run("sqs", "GetQueueAttributes", { QueueUrl: url, AttributeNames: ["All"] });
+        const curAttrs = cur.ok ? ((cur.output as { Attributes?: Record<string, string> }).Attributes ?? {}) : {};
+        const set: Record<string, string> = {};
+        for (const [k, v] of Object.entries(q.attributes ?? {})) if (curAttrs[k] !== v) set[k] = v;
+        const curPolicy = parseDoc(curAttrs.Policy);
+        if (q.policy && !sameDoc(curPolicy, q.policy)) set.Policy = JSON.stringify(q.policy);
+        else if (!q.policy && curPolicy !== undefined && o.reset) set.Policy = "";
+        if (Object.keys(set).length) {
+          const r = await run("sqs", "SetQueueAttributes", { QueueUrl: url, Attributes: set });
+          if (!r.ok) return fail([...at, set.Policy !== undefined ? "policy" : "attributes"], r.error.code, r.error.message);
+          changes.updated.push(`queue/${q.name}`);
+        }
+      }
+      queueArns.set(q.name, `arn:aws:sqs:us-east-1:${account}:${q.name}`);
+      void url;
+    }
+    // ---- SNS
+    for (const [i, tp] of (t.topics ?? []).entries()) {
+      const at = ["topics", i];
+      const r = await run("sns", "CreateTopic", { Name: tp.name, ...(tp.tags ? { Tags: tagList(tp.tags) } : {}) });
+      if (!r.ok) return fail([...at, "name"], r.error.code, r.error.message);
+      const arn = (r.output as { TopicArn: string }).TopicArn;
+      const attrs = await run("sns", "GetTopicAttributes", { TopicArn: arn });
+      const curPolicy = attrs.ok ? parseDoc((attrs.output as { Attributes?: Record<string, string> }).Attributes?.Policy) : undefined;
+      if (tp.policy && !sameDoc(curPolicy, tp.policy)) {
+        const s = await run("sns", "SetTopicAttributes", {
+          TopicArn: arn,
+          AttributeName: "Policy",
+          AttributeValue: JSON.stringify(tp.policy),
+        });
+        if (!s.ok) return fail([...at, "policy"], s.error.code, s.error.message);
+        changes.updated.push(`topic/${tp.name}/policy`);
+      }
+      if (tp.subscriptions?.length) {
+        const listed = await run("sns", "ListSubscriptionsByTopic", { TopicArn: arn });
+        const have = new Set(
+          listed.ok
+            ? ((listed.output as { Subscriptions?: { Endpoint?: string }[] }).Subscriptions ?? []).map((s) => s.Endpoint ?? "")
+            : [],
+        );
+        for (const [j, sub] of tp.subscriptions.entries()) {
+          const endpoint = queueArns.get(sub.queue) ?? `arn:aws:sqs:us-east-1:${account}:${sub.queue}`;
+          if (have.has(endpoint)) continue;
+          const s = await run("sns", "Subscribe", { TopicArn: arn, Protocol: "sqs", Endpoint: endpoint, ReturnSubscriptionArn: true });
+          if (!s.ok) return fail([...at, "subscriptions", j], s.error.code, s.error.message);
+          const subArn = (s.output as { SubscriptionArn?: string }).SubscriptionArn;
+          if (sub.rawMessageDelivery && subArn)
+            await run("sns", "SetSubscriptionAttributes", {
+              SubscriptionArn: subArn,
+              AttributeName: "RawMessageDelivery",
+              AttributeValue: "true",
+            });
+          changes.created.push(`subscription/${tp.name}/${sub.queue}`);
+        }
+      }
+    }
+    // ---- KMS (a key is found by its alias)
+    for (const [i, k] of (t.keys ?? []).entries()) {
+      const at = ["keys", i];
+      const aliasName = `alias/${k.alias}`;
+      const found = await run("kms", "DescribeKey", { KeyId: aliasName });
+      if (!found.ok) {
+        const r = await run("kms", "CreateKey", {
+          ...(k.description !== undefined ? { Description: k.description } : {}),
+          ...(k.policy ? { Policy: JSON.stringify(k.policy) } : {}),
+          ...(k.tags ? { Tags: tagList(k.tags, "TagKey", "TagValue") } : {}),
+        });
+        if (!r.ok) return fail([...at, k.policy ? "policy" : "alias"], r.error.code, r.error.message);
+        const keyId = (r.output as { KeyMetadata: { KeyId: string } }).KeyMetadata.KeyId;
+        const a = await run("kms", "CreateAlias", { AliasName: aliasName, TargetKeyId: keyId });
+        if (!a.ok) return fail([...at, "alias"], a.error.code, a.error.message);
+        changes.created.push(`key/${k.alias}`);
+      } else if (k.policy) {
+        const keyId = (found.output as { KeyMetadata: { KeyId: string } }).KeyMetadata.KeyId;
+        const cur = await run("kms", "GetKeyPolicy", { KeyId: keyId, PolicyName: "default" });
+        if (!cur.ok || !sameDoc(parseDoc((cur.output as { Policy?: string }).Policy), k.policy)) {
+          const r = await run("kms", "PutKeyPolicy", { KeyId: keyId, PolicyName: "default", Policy: JSON.stringify(k.policy) });
+          if (!r.ok) return fail([...at, "policy"], r.error.code, r.error.message);
+          changes.updated.push(`key/${k.alias}/policy`);
+        }
+      }
+    }
+    // ---- ECR
+    for (const [i, repo] of (t.repositories ?? []).entries()) {
+      const at = ["repositories", i];
+      const found = await run("ecr", "DescribeRepositories", { repositoryNames: [repo.name] });
+      if (!found.ok) {
+        const r = await run("ecr", "CreateRepository", { repositoryName: repo.name, ...(repo.tags ? { tags: tagList(repo.tags) } : {}) });
+        if (!r.ok) return fail([...at, "name"], r.error.code, r.error.message);
+        changes.created.push(`repository/${repo.name}`);
+      }
+      const cur = await run("ecr", "GetRepositoryPolicy", { repositoryName: repo.name });
+      const curDoc = cur.ok ? parseDoc((cur.output as { policyText?: string }).policyText) : undefined;
+      if (repo.policy && !sameDoc(curDoc, repo.policy)) {
+        const r = await run("ecr", "SetRepositoryPolicy", { repositoryName: repo.name, policyText: JSON.stringify(repo.policy) });
+        if (!r.ok) return fail([...at, "policy"], r.error.code, r.error.message);
+        if (found.ok) changes.updated.push(`repository/${repo.name}/policy`);
+      } else if (!repo.policy && curDoc !== undefined && o.reset) {
+        await run("ecr", "DeleteRepositoryPolicy", { repositoryName: repo.name });
+        changes.updated.push(`repository/${repo.name}/policy`);
+      }
+    }
+    return { ok: true, changes };
+  } finally {
+    await Promise.all(waits);
+  }
+}
+
+/** Whether a template has any resource section. */
+export function hasResources(t: ResourceSections): boolean {
+  return RESOURCE_KEYS.some((k) => (t[k]?.length ?? 0) > 0);
+}
+
+/** `123456789012` → `${account}` in every string (as the IAM part of an export does). */
+function generalize<T>(value: T, account: string): T {
+  if (typeof value === "string") return value.split(account).join(ACCOUNT_VAR) as T;
+  if (Array.isArray(value)) return value.map((v) => generalize(v, account)) as T;
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, generalize(v, account)])) as T;
+  return value;
+}
+
+/**
+ * The account's resources as template sections: names and resource policies (and a bucket's public
+ * access block). Data (objects, messages) and service defaults are not exported, so applying the
+ * export to a new account and exporting that gives the same sections.
+ */
+export async function exportResources(env: Env, db: Db, account: string): Promise<ResourceSections> {
+  const waits: Promise<unknown>[] = [];
+  const ctx = rootContext(env, db, account, Date.now(), waits);
+  const run = (service: string, action: string, params: Record<string, unknown> = {}) => callAs(ctx, service, action, params);
+  const out: ResourceSections = {};
+  try {
+    const buckets = await run("s3", "ListBuckets", {});
+    for (const b of buckets.ok ? ((buckets.output as { Buckets?: { Name: string }[] }).Buckets ?? []) : []) {
+      const spec: BucketSpec = { name: b.Name };
+      const p = await run("s3", "GetBucketPolicy", { Bucket: b.Name });
+      const doc = p.ok ? parseDoc((p.output as { Policy?: string }).Policy) : undefined;
+      if (isObject(doc)) spec.policy = doc;
+      const pab = await run("s3", "GetPublicAccessBlock", { Bucket: b.Name });
+      const cfg = pab.ok
+        ? (pab.output as { PublicAccessBlockConfiguration?: BucketSpec["publicAccessBlock"] }).PublicAccessBlockConfiguration
+        : undefined;
+      if (cfg) spec.publicAccessBlock = cfg;
+      (out.buckets ??= []).push(spec);
+    }
+    const queues = await run("sqs", "ListQueues", {});
+    for (const url of queues.ok ? ((queues.output as { QueueUrls?: string[] }).QueueUrls ?? []) : []) {
+      const name = decodeURIComponent(url.slice(url.lastIndexOf("/") + 1));
+      const spec: QueueSpec = { name };
+      const a = await run("sqs", "GetQueueAttributes", { QueueUrl: url, AttributeNames: ["Policy"] });
+      const doc = a.ok ? parseDoc((a.output as { Attributes?: Record<string, string> }).Attributes?.Policy) : undefined;
+      if (isObject(doc)) spec.policy = doc;
+      (out.queues ??= []).push(spec);
+    }
+    const topics = await run("sns", "ListTopics", {});
+    for (const { TopicArn } of topics.ok ? ((topics.output as { Topics?: { TopicArn: string }[] }).Topics ?? []) : []) {
+      const spec: TopicSpec = { name: TopicArn.slice(TopicArn.lastIndexOf(":") + 1) };
+      const a = await run("sns", "GetTopicAttributes", { TopicArn });
+      const doc = a.ok ? parseDoc((a.output as { Attributes?: Record<string, string> }).Attributes?.Policy) : undefined;
+      if (isObject(doc)) spec.policy = doc;
+      const subs = await run("sns", "ListSubscriptionsByTopic", { TopicArn });
+      const queueSubs = (
+        subs.ok ? ((subs.output as { Subscriptions?: { Protocol?: string; Endpoint?: string }[] }).Subscriptions ?? []) : []
+      )
+        .filter((s) => s.Protocol === "sqs" && s.Endpoint?.includes(`:${account}:`))
+        .map((s) => ({ queue: s.Endpoint!.slice(s.Endpoint!.lastIndexOf(":") + 1) }));
+      if (queueSubs.length) spec.subscriptions = queueSubs;
+      (out.topics ??= []).push(spec);
+    }
+    const aliases = await run("kms", "ListAliases", {});
+    for (const a of aliases.ok ? ((aliases.output as { Aliases?: { AliasName: string; TargetKeyId?: string }[] }).Aliases ?? []) : []) {
+      if (!a.TargetKeyId || a.AliasName.startsWith("alias/aws/")) continue;
+      const spec: KeySpec = { alias: a.AliasName.slice("alias/".length) };
+      const d = await run("kms", "DescribeKey", { KeyId: a.TargetKeyId });
+      const description = d.ok ? (d.output as { KeyMetadata?: { Description?: string } }).KeyMetadata?.Description : undefined;
+      if (description) spec.description = description;
+      const p = await run("kms", "GetKeyPolicy", { KeyId: a.TargetKeyId, PolicyName: "default" });
+      const doc = p.ok ? parseDoc((p.output as { Policy?: string }).Policy) : undefined;
+      if (isObject(doc)) spec.policy = doc;
+      (out.keys ??= []).push(spec);
+    }
+    const repos = await run("ecr", "DescribeRepositories", {});
+    for (const r of repos.ok ? ((repos.output as { repositories?: { repositoryName: string }[] }).repositories ?? []) : []) {
+      const spec: RepositorySpec = { name: r.repositoryName };
+      const p = await run("ecr", "GetRepositoryPolicy", { repositoryName: r.repositoryName });
+      const doc = p.ok ? parseDoc((p.output as { policyText?: string }).policyText) : undefined;
+      if (isObject(doc)) spec.policy = doc;
+      (out.repositories ??= []).push(spec);
+    }
+  } finally {
+    await Promise.all(waits);
+  }
+  return generalize(out, account);
+}

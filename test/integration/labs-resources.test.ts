@@ -1,0 +1,199 @@
+/**
+ * Service resources in lab templates (issue 21): a template with a bucket (policy, public access
+ * block, a seed object), queues (policy), a topic subscribed to a queue, a KMS key found by alias and
+ * an ECR repository, applied to two learners; the learners' real SDK clients see them and their
+ * resource policies are enforced; re-applying writes nothing; export round-trips; a reset restores
+ * what a learner changed; bad templates are refused with pointers before anything is applied.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { DeleteBucketPolicyCommand, GetBucketPolicyCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import KMS from "aws-sdk/clients/kms";
+import ECR from "aws-sdk/clients/ecr";
+import { CreateAccessKeyCommand, IAMClient } from "@aws-sdk/client-iam";
+import { adminFetch, url, type Creds } from "../helpers/sandbox";
+import { keyCreds } from "../helpers/fixtures";
+import { codeOf } from "../helpers/aws-errors";
+
+const post = (path: string, body: unknown) => adminFetch(path, { method: "POST", body: JSON.stringify(body) });
+const put = (path: string, body: unknown) => adminFetch(path, { method: "PUT", body: JSON.stringify(body) });
+const opts = (c: Creds) => ({ endpoint: url(), region: "us-east-1", credentials: c, maxAttempts: 1 });
+
+const readerDoc = {
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Sid: "Reader",
+      Effect: "Allow",
+      Principal: { AWS: "arn:aws:iam::${account}:user/reader" },
+      Action: "s3:GetObject",
+      Resource: "arn:aws:s3:::data-${account}/*",
+    },
+  ],
+};
+const TEMPLATE = {
+  users: [
+    { name: "reader", accessKeys: 1 },
+    { name: "outsider", accessKeys: 1 },
+  ],
+  buckets: [
+    {
+      name: "data-${account}",
+      policy: readerDoc,
+      publicAccessBlock: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
+      objects: [{ key: "hello.txt", body: "hello learner" }],
+    },
+  ],
+  queues: [
+    {
+      name: "jobs",
+      policy: {
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Service: "sns.amazonaws.com" },
+            Action: "sqs:SendMessage",
+            Resource: "arn:aws:sqs:us-east-1:${account}:jobs",
+            Condition: { ArnEquals: { "aws:SourceArn": "arn:aws:sns:us-east-1:${account}:alerts" } },
+          },
+          {
+            Sid: "ReaderSends",
+            Effect: "Allow",
+            Principal: { AWS: "arn:aws:iam::${account}:user/reader" },
+            Action: "sqs:SendMessage",
+            Resource: "arn:aws:sqs:us-east-1:${account}:jobs",
+          },
+        ],
+      },
+    },
+  ],
+  topics: [{ name: "alerts", subscriptions: [{ queue: "jobs", rawMessageDelivery: true }] }],
+  keys: [{ alias: "lab/data", description: "the lab's key" }],
+  checks: [
+    { id: "reader-reads", can: { principal: "reader", action: "s3:GetObject", resource: "arn:aws:s3:::data-${account}/hello.txt" } },
+    {
+      id: "outsider-cannot",
+      cannot: { principal: "outsider", action: "s3:GetObject", resource: "arn:aws:s3:::data-${account}/hello.txt" },
+    },
+    { id: "reader-sends", can: { principal: "reader", action: "sqs:SendMessage", resource: "arn:aws:sqs:us-east-1:${account}:jobs" } },
+    { id: "outsider-sends", can: { principal: "outsider", action: "sqs:SendMessage", resource: "arn:aws:sqs:us-east-1:${account}:jobs" } },
+  ],
+  repositories: [
+    {
+      name: "team/app",
+      policy: {
+        Version: "2012-10-17",
+        Statement: [{ Sid: "Pull", Effect: "Allow", Principal: { AWS: "arn:aws:iam::${account}:root" }, Action: "ecr:BatchGetImage" }],
+      },
+    },
+  ],
+};
+
+interface Learner {
+  accountId: string;
+  rootAccessKeyId: string;
+  rootSecretAccessKey: string;
+  users: Record<string, { accessKeys?: { accessKeyId: string; secretAccessKey: string }[] }>;
+}
+let learners: Learner[];
+const root = (l: Learner): Creds => ({ accessKeyId: l.rootAccessKeyId, secretAccessKey: l.rootSecretAccessKey });
+const userKey = (l: Learner, name: string): Creds => l.users[name]!.accessKeys![0]!;
+
+beforeAll(async () => {
+  const r = await post("/labs", { template: TEMPLATE, learners: 2 });
+  if (r.status !== 201) throw new Error(`POST /labs: ${r.status} ${await r.text()}`);
+  learners = ((await r.json()) as { learners: Learner[] }).learners;
+}, 60_000);
+
+describe("resources in a lab template", () => {
+  it("creates each learner's resources, seen by the real clients, with their policies enforced", async () => {
+    for (const l of learners) {
+      const bucket = `data-${l.accountId}`;
+      const s3 = (c: Creds) => new S3Client({ ...opts(c), forcePathStyle: true });
+      const policy = JSON.parse((await s3(root(l)).send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy!);
+      expect(policy.Statement[0].Principal.AWS).toBe(`arn:aws:iam::${l.accountId}:user/reader`);
+      // The reader has no identity policy: the bucket policy alone lets it read; the outsider is refused.
+      const body = await (
+        await s3(userKey(l, "reader")).send(new GetObjectCommand({ Bucket: bucket, Key: "hello.txt" }))
+      ).Body!.transformToString();
+      expect(body).toBe("hello learner");
+      expect(
+        codeOf(
+          await s3(userKey(l, "outsider"))
+            .send(new GetObjectCommand({ Bucket: bucket, Key: "hello.txt" }))
+            .catch((e) => e),
+        ),
+      ).toBe("AccessDenied");
+      const sqs = new SQSClient(opts(root(l)));
+      const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: "jobs" }));
+      const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["Policy"] }));
+      expect(attrs.Attributes?.Policy).toContain(`arn:aws:sns:us-east-1:${l.accountId}:alerts`);
+      // KMS and ECR through the v2 SDK (the v3 clients are not installed here).
+      const v2 = { endpoint: url(), region: "us-east-1", credentials: root(l), maxRetries: 0 };
+      const kms = new KMS(v2);
+      const key = await kms.describeKey({ KeyId: "alias/lab/data" }).promise();
+      expect(key.KeyMetadata?.Description).toBe("the lab's key");
+      expect((await kms.getKeyPolicy({ KeyId: key.KeyMetadata!.KeyId, PolicyName: "default" }).promise()).Policy).toContain(
+        `arn:aws:iam::${l.accountId}:root`,
+      );
+      const ecr = new ECR(v2);
+      expect((await ecr.getRepositoryPolicy({ repositoryName: "team/app" }).promise()).policyText).toContain("ecr:BatchGetImage");
+    }
+    // The two learners' queues are their own (the same name in two accounts).
+    expect(learners[0]!.accountId).not.toBe(learners[1]!.accountId);
+  });
+
+  it("re-applying the same template changes nothing; export round-trips through a new account", async () => {
+    const l = learners[0]!;
+    const again = await put(`/accounts/${l.accountId}/lab`, { template: TEMPLATE });
+    expect(again.status).toBe(200);
+    const changes = ((await again.json()) as { changes: { created: string[]; updated: string[]; deleted: string[] } }).changes;
+    expect(changes).toEqual({ created: [], updated: [], deleted: [] });
+
+    const exported = (await (await adminFetch(`/accounts/${l.accountId}/lab/export`)).json()) as Record<string, unknown>;
+    expect((exported.buckets as { name: string }[]).map((b) => b.name)).toEqual(["data-${account}"]);
+    expect((exported.topics as { subscriptions?: unknown }[])[0]!.subscriptions).toEqual([{ queue: "jobs" }]);
+    const fresh = await post("/labs", { template: { ...exported, users: TEMPLATE.users }, learners: 1 });
+    expect(fresh.status).toBe(201);
+    const other = ((await fresh.json()) as { learners: Learner[] }).learners[0]!;
+    const reexported = (await (await adminFetch(`/accounts/${other.accountId}/lab/export`)).json()) as Record<string, unknown>;
+    for (const k of ["buckets", "queues", "topics", "keys", "repositories"]) expect(reexported[k]).toEqual(exported[k]);
+  });
+
+  it("a reset restores a bucket policy the learner deleted", async () => {
+    const l = learners[1]!;
+    const s3 = new S3Client({ ...opts(root(l)), forcePathStyle: true });
+    await s3.send(new DeleteBucketPolicyCommand({ Bucket: `data-${l.accountId}` }));
+    expect(codeOf(await s3.send(new GetBucketPolicyCommand({ Bucket: `data-${l.accountId}` })).catch((e) => e))).toBe("NoSuchBucketPolicy");
+    expect((await post(`/accounts/${l.accountId}/lab/reset`, {})).status).toBe(200);
+    expect((await s3.send(new GetBucketPolicyCommand({ Bucket: `data-${l.accountId}` }))).Policy).toContain("Reader");
+  });
+
+  it("grades with the resources' own policies (bucket and queue policies grant the reader, not the outsider)", async () => {
+    const l = learners[0]!;
+    const r = (await (await adminFetch(`/accounts/${l.accountId}/lab/results`)).json()) as {
+      checks: { id: string; status: string; detail?: string }[];
+    };
+    const status = Object.fromEntries(r.checks.map((c) => [c.id, c.status]));
+    expect(status).toEqual({ "reader-reads": "pass", "outsider-cannot": "pass", "reader-sends": "pass", "outsider-sends": "fail" });
+  });
+
+  it("refuses bad resource sections with pointers, applying nothing", async () => {
+    const bad = await post("/labs", {
+      template: { buckets: [{ name: "shared-name" }], topics: [{ name: "t", subscriptions: [{ queue: "nope" }] }] },
+      learners: 3,
+    });
+    expect(bad.status).toBe(400);
+    const body = (await bad.json()) as { errors: { path: string }[] };
+    expect(body.errors.map((e) => e.path)).toEqual(expect.arrayContaining(["/topics/0/subscriptions/0/queue"]));
+    const collide = await post("/labs", { template: { buckets: [{ name: "shared-name" }] }, learners: 3 });
+    expect(((await collide.json()) as { errors: { path: string; message: string }[] }).errors[0]).toMatchObject({
+      path: "/buckets/0/name",
+    });
+  });
+});
+void ReceiveMessageCommand;
+void IAMClient;
+void CreateAccessKeyCommand;
+void keyCreds;
