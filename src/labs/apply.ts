@@ -49,8 +49,9 @@ import {
   type LabState,
   type TagList,
 } from "./state";
-import type { LabTemplate, TemplateError } from "./template";
+import { pointer, type LabTemplate, type TemplateError } from "./template";
 import { generatePassword } from "./secrets";
+import { accountQuotaErrors } from "./quotas"; // labsorg (issue 21)
 
 export interface UserSecrets {
   password?: string;
@@ -119,6 +120,9 @@ export async function applyTemplate(env: Env, db: Db, accountId: string, templat
   const previous = record ? (JSON.parse(record.template) as LabTemplate) : undefined;
   const owned = ownedBy(previous);
   const plan = planStatements(db, accountId, want, current, ids, o.prune === "all" ? null : owned, isoSeconds(o.now));
+  // labsorg (issue 21): the account's entity counts after this plan stay within IAM's quotas.
+  const over = accountQuotaErrors(current, plan.changes);
+  if (over.length) return { ok: false, errors: over.map((q) => ({ path: pointer(q.path), message: q.message })) };
   const users = await plan.secrets();
 
   const recordText = o.record === undefined ? JSON.stringify(template) : o.record;

@@ -9,6 +9,7 @@
  * The published JSON Schema (schema/lab-template.schema.json) describes the same format.
  */
 import { parsePolicy, type PolicyKind } from "../policy/index";
+import { templateQuotaErrors } from "./quotas"; // labsorg (issue 21)
 
 export type PolicyDocument = Record<string, unknown>;
 export type Tags = Record<string, string>;
@@ -212,7 +213,7 @@ const PASSWORD_POLICY_KEYS: Record<string, "number" | "boolean"> = {
 const CHECK_COMMON_KEYS = ["id", "description", "points", "hint"];
 const ENTITY_KINDS: EntityKind[] = ["user", "group", "role", "policy", "instanceProfile"];
 
-const pointer = (parts: readonly (string | number)[]): string =>
+export const pointer = (parts: readonly (string | number)[]): string =>
   parts.map((p) => `/${String(p).replace(/~/g, "~0").replace(/\//g, "~1")}`).join("");
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -556,6 +557,9 @@ export function validateTemplate(input: unknown): TemplateResult {
   }
   void userNames;
   void policyNames;
+
+  // labsorg (issue 21): IAM's size quotas, with the IAM API's messages (./quotas.ts).
+  for (const q of templateQuotaErrors(input, SAMPLE_ACCOUNT)) err(q.path, q.message);
 
   return errors.length ? { ok: false, errors } : { ok: true, template: input as LabTemplate };
 }
