@@ -70,7 +70,8 @@ export interface UserSpec extends PolicyHolder {
   /** a console password (generated): true, or with the reset-required flag */
   password?: boolean | { resetRequired?: boolean };
   /** how many access keys (generated), 0–2 */
-  accessKeys?: number;
+  /** a count of Active keys, or one entry per key with its status (labsorg, issue 21) */
+  accessKeys?: number | { status?: KeyStatus }[];
   /** a virtual MFA device enabled for the user (its seed is returned) */
   mfa?: boolean;
   groups?: string[];
@@ -220,6 +221,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 
 /** A sample account id for checking documents that use `${account}` before any account exists. */
 const SAMPLE_ACCOUNT = "123456789012";
+export type KeyStatus = "Active" | "Inactive";
 
 /** Validates a parsed template; every error found, not only the first. */
 export function validateTemplate(input: unknown): TemplateResult {
@@ -416,8 +418,24 @@ export function validateTemplate(input: unknown): TemplateResult {
           err([...at, "password", "resetRequired"], "Must be true or false.");
       }
     }
-    if (u.accessKeys !== undefined && (!Number.isInteger(u.accessKeys) || (u.accessKeys as number) < 0 || (u.accessKeys as number) > 2))
-      err([...at, "accessKeys"], "Must be 0, 1 or 2 (IAM allows two access keys per user).");
+    if (Array.isArray(u.accessKeys)) {
+      // labsorg (issue 21): one entry per key, each with its status.
+      for (const [j, k] of list(u.accessKeys, [...at, "accessKeys"], 2).entries()) {
+        if (!isObject(k)) err([...at, "accessKeys", j], 'Must be an object such as {"status": "Inactive"}.');
+        else {
+          known(k, [...at, "accessKeys", j], ["status"]);
+          if (k.status !== undefined && k.status !== "Active" && k.status !== "Inactive")
+            err([...at, "accessKeys", j, "status"], 'Must be "Active" or "Inactive".');
+        }
+      }
+    } else if (
+      u.accessKeys !== undefined &&
+      (!Number.isInteger(u.accessKeys) || (u.accessKeys as number) < 0 || (u.accessKeys as number) > 2)
+    )
+      err(
+        [...at, "accessKeys"],
+        'Must be 0, 1 or 2 (IAM allows two access keys per user), or a list of up to 2 {"status": "Active"|"Inactive"}.',
+      );
     if (u.mfa !== undefined && typeof u.mfa !== "boolean") err([...at, "mfa"], "Must be true or false.");
     for (const [j, g] of list(u.groups, [...at, "groups"], 10).entries()) {
       if (typeof g !== "string") err([...at, "groups", j], "Must be a group name.");
