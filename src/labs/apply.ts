@@ -20,7 +20,7 @@ import { newAccessKeyId, newSecretAccessKey, newUniqueId } from "../lib/ids";
 import { hashPassword, type PasswordPolicy } from "../lib/password";
 import { newTotpSeed } from "../lib/totp";
 import { updateAccountSettings } from "../store/accounts";
-import { insertUserKeyStmt, deleteKeyStmt } from "../store/iam-access-keys";
+import { insertUserKeyStmt, deleteKeyStmt, setKeyStatusStmt } from "../store/iam-access-keys";
 import { setAliasStmts, clearAliasStmts } from "../store/iam-account";
 import { attachByIdStmt, clearPoliciesStmts, putInlineByIdStmt } from "../store/iam-attachments";
 import { addMemberStmt, clearMembershipsStmt, deleteGroupCascadeStmts, insertGroupStmt, updateGroupPathStmt } from "../store/iam-groups";
@@ -50,8 +50,9 @@ import {
   type LabState,
   type TagList,
 } from "./state";
-import type { LabTemplate, TemplateError } from "./template";
+import { pointer, type LabTemplate, type TemplateError } from "./template";
 import { generatePassword } from "./secrets";
+import { accountQuotaErrors } from "./quotas"; // labsorg (issue 21)
 
 export interface UserSecrets {
   password?: string;
@@ -120,6 +121,9 @@ export async function applyTemplate(env: Env, db: Db, accountId: string, templat
   const previous = record ? (JSON.parse(record.template) as LabTemplate) : undefined;
   const owned = ownedBy(previous);
   const plan = planStatements(db, accountId, want, current, ids, o.prune === "all" ? null : owned, isoSeconds(o.now));
+  // labsorg (issue 21): the account's entity counts after this plan stay within IAM's quotas.
+  const over = accountQuotaErrors(current, plan.changes);
+  if (over.length) return { ok: false, errors: over.map((q) => ({ path: pointer(q.path), message: q.message })) };
   const users = await plan.secrets();
 
   const recordText = o.record === undefined ? JSON.stringify(template) : o.record;
@@ -340,11 +344,20 @@ function planStatements(
       stmts.push(setPasswordResetRequiredStmt(db, account, userId, u.password.resetRequired));
     // access keys: new ones generated; extra ones (the newest) removed
     const have = entry.keys.length;
-    for (let i = have; i < u.accessKeys; i++) {
-      const key = { accessKeyId: newAccessKeyId(account, false), secret: newSecretAccessKey(), createDate: now };
-      stmts.push(insertUserKeyStmt(db, account, user, key));
+    // Keys made in one batch share a create date and are read back ordered by id: sort the new
+    // ones by id so the template's i-th status lands on the key read back i-th (labsorg, issue 21).
+    const made = Array.from({ length: Math.max(0, u.accessKeys - have) }, () => ({
+      accessKeyId: newAccessKeyId(account, false),
+      secret: newSecretAccessKey(),
+      createDate: now,
+    })).sort((a, b) => (a.accessKeyId < b.accessKeyId ? -1 : 1));
+    for (const [j, key] of made.entries()) {
+      stmts.push(insertUserKeyStmt(db, account, user, { ...key, status: u.keyStatuses[have + j] ?? "Active" }));
       (s.accessKeys ??= []).push({ accessKeyId: key.accessKeyId, secretAccessKey: key.secret });
     }
+    for (let i = 0; i < Math.min(have, u.accessKeys); i++)
+      if ((c?.keyStatuses[i] ?? "Active") !== u.keyStatuses[i])
+        stmts.push(setKeyStatusStmt(db, account, entry.keys[i]!, u.keyStatuses[i] ?? "Active"));
     for (const keyId of entry.keys.slice(u.accessKeys)) stmts.push(deleteKeyStmt(db, account, keyId));
     // MFA: a virtual device named after the user, enabled
     if (u.mfa && !entry.mfaSerials.length) {

@@ -7,7 +7,8 @@
  *   GET  /accounts/:id/lab              the template the account last received, and its snapshot
  *   GET  /accounts/:id/lab/export       the account's current state as a template
  *   POST /accounts/:id/lab/snapshot     saves the current state; POST …/lab/reset {"to": "snapshot"} returns to it
- *   POST /accounts/:id/lab/reset        back to the template's state (entities the template lacks are deleted)
+ *   POST /accounts/:id/lab/reset        back to the template's state (entities the template lacks are deleted;
+ *                                       sessions issued before it are revoked: ./revoke.ts)
  *   GET  /accounts/:id/lab/results      the account's grade
  * Public: GET /_iamlab/labs/schema (the JSON Schema); signed: GET /_iamlab/my/lab/results (a learner's own grade).
  */
@@ -30,6 +31,8 @@ import { gradeAccount } from "./grade";
 import { trailFor } from "./trail";
 import { exportResources, validateResources } from "./resources";
 import schema from "../../schema/lab-template.schema.json";
+// labsorg (issue 21): a reset revokes the account's earlier sessions
+import { revokeAccountSessions } from "./revoke";
 
 function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
@@ -239,7 +242,9 @@ export function registerLabAdminRoutes(admin: Hono<{ Bindings: Env }>): void {
     // The recorded template stays the account's (a snapshot's checks are the template's).
     const r = await applyTemplate(c.env, db, id, JSON.parse(source) as LabTemplate, { now: now(), prune: "all", record: null });
     if (!r.ok) return invalid(r.errors);
-    return json(200, { accountId: id, resetTo: to, changes: r.changes, users: r.users });
+    // labsorg (issue 21): sessions issued before the reset end (only once the reset applied).
+    await revokeAccountSessions(c.env, db, id);
+    return json(200, { accountId: id, resetTo: to, changes: r.changes, users: r.users, sessionsRevoked: true });
   });
 
   admin.get("/accounts/:id/lab/results", async (c) => {

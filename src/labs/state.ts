@@ -9,7 +9,15 @@
 import type { PasswordPolicy } from "../lib/password";
 import type { LabRows } from "../store/labs";
 import { OFF, parseConfig, type ConsistencyConfig } from "../consistency/delay";
-import { ACCOUNT_VAR, substituteAccount, type LabTemplate, type PolicyDocument, type Tags, type TemplateError } from "./template";
+import {
+  ACCOUNT_VAR,
+  substituteAccount,
+  type KeyStatus,
+  type LabTemplate,
+  type PolicyDocument,
+  type Tags,
+  type TemplateError,
+} from "./template";
 
 export type TagList = [string, string][];
 export type InlineList = [string, string][];
@@ -37,6 +45,8 @@ export interface UserState {
   boundary: string | null;
   password: { resetRequired: boolean } | null;
   accessKeys: number;
+  /** each key's status, oldest first (ties by key id) — labsorg, issue 21 */
+  keyStatuses: KeyStatus[];
   mfa: boolean;
   /** group names, lower-case, sorted */
   groups: string[];
@@ -171,7 +181,10 @@ export function desiredState(
         tags: tagList(u.tags),
         boundary: u.permissionsBoundary ? resolve(u.permissionsBoundary, `/users/${i}/permissionsBoundary`) : null,
         password: !u.password ? null : { resetRequired: typeof u.password === "object" && u.password.resetRequired === true },
-        accessKeys: u.accessKeys ?? 0,
+        accessKeys: Array.isArray(u.accessKeys) ? u.accessKeys.length : (u.accessKeys ?? 0),
+        keyStatuses: Array.isArray(u.accessKeys)
+          ? u.accessKeys.map((k): KeyStatus => k.status ?? "Active")
+          : new Array<KeyStatus>(u.accessKeys ?? 0).fill("Active"),
         mfa: u.mfa ?? false,
         groups: (u.groups ?? []).map((g) => g.toLowerCase()).sort(),
         policies: refs(u.policies, `/users/${i}/policies`),
@@ -310,7 +323,7 @@ export function exportTemplate(state: LabState, account: string, checks?: LabTem
             path: u.path === "/" ? undefined : u.path,
             tags: tagsOf(u.tags),
             password: u.password ? (u.password.resetRequired ? { resetRequired: true } : true) : undefined,
-            accessKeys: u.accessKeys || undefined,
+            accessKeys: u.keyStatuses.includes("Inactive") ? u.keyStatuses.map((status) => ({ status })) : u.accessKeys || undefined,
             mfa: u.mfa || undefined,
             groups: u.groups.length ? u.groups.map((g) => groupName.get(g) ?? g) : undefined,
             policies: refs(u.policies),
@@ -386,7 +399,11 @@ export function currentState(rows: LabRows, consistency: ConsistencyConfig): { s
   const roleById = new Map(rows.roles.map((r) => [r.roleId, r.roleName.toLowerCase()]));
   const login = new Map(rows.logins.map((l) => [l.userId, !!l.passwordResetRequired]));
   const keys = new Map<string, string[]>();
-  for (const k of rows.keys) keys.set(k.userId, [...(keys.get(k.userId) ?? []), k.accessKeyId]);
+  const statuses = new Map<string, KeyStatus[]>();
+  for (const k of rows.keys) {
+    keys.set(k.userId, [...(keys.get(k.userId) ?? []), k.accessKeyId]);
+    statuses.set(k.userId, [...(statuses.get(k.userId) ?? []), k.status === "Inactive" ? "Inactive" : "Active"]);
+  }
   const mfa = new Map<string, string[]>();
   for (const d of rows.mfa) mfa.set(d.userId, [...(mfa.get(d.userId) ?? []), d.serialNumber]);
   const groupsOf = new Map<string, string[]>();
@@ -439,6 +456,7 @@ export function currentState(rows: LabRows, consistency: ConsistencyConfig): { s
           boundary: u.permissionsBoundary,
           password: reset === undefined ? null : { resetRequired: reset },
           accessKeys: k.length,
+          keyStatuses: statuses.get(u.userId) ?? [],
           mfa: devices.length > 0,
           groups: (groupsOf.get(u.userId) ?? []).sort(),
           policies: policiesOf("user", u.userId),

@@ -10,6 +10,7 @@
  */
 import { parsePolicy, type PolicyKind } from "../policy/index";
 import { RESOURCE_KEYS, validateResources, type ResourceSections } from "./resources";
+import { templateQuotaErrors } from "./quotas"; // labsorg (issue 21)
 
 export type PolicyDocument = Record<string, unknown>;
 export type Tags = Record<string, string>;
@@ -70,7 +71,8 @@ export interface UserSpec extends PolicyHolder {
   /** a console password (generated): true, or with the reset-required flag */
   password?: boolean | { resetRequired?: boolean };
   /** how many access keys (generated), 0–2 */
-  accessKeys?: number;
+  /** a count of Active keys, or one entry per key with its status (labsorg, issue 21) */
+  accessKeys?: number | { status?: KeyStatus }[];
   /** a virtual MFA device enabled for the user (its seed is returned) */
   mfa?: boolean;
   groups?: string[];
@@ -214,13 +216,14 @@ const PASSWORD_POLICY_KEYS: Record<string, "number" | "boolean"> = {
 const CHECK_COMMON_KEYS = ["id", "description", "points", "hint"];
 const ENTITY_KINDS: EntityKind[] = ["user", "group", "role", "policy", "instanceProfile"];
 
-const pointer = (parts: readonly (string | number)[]): string =>
+export const pointer = (parts: readonly (string | number)[]): string =>
   parts.map((p) => `/${String(p).replace(/~/g, "~0").replace(/\//g, "~1")}`).join("");
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** A sample account id for checking documents that use `${account}` before any account exists. */
 const SAMPLE_ACCOUNT = "123456789012";
+export type KeyStatus = "Active" | "Inactive";
 
 /** Validates a parsed template; every error found, not only the first. */
 export function validateTemplate(input: unknown): TemplateResult {
@@ -417,8 +420,24 @@ export function validateTemplate(input: unknown): TemplateResult {
           err([...at, "password", "resetRequired"], "Must be true or false.");
       }
     }
-    if (u.accessKeys !== undefined && (!Number.isInteger(u.accessKeys) || (u.accessKeys as number) < 0 || (u.accessKeys as number) > 2))
-      err([...at, "accessKeys"], "Must be 0, 1 or 2 (IAM allows two access keys per user).");
+    if (Array.isArray(u.accessKeys)) {
+      // labsorg (issue 21): one entry per key, each with its status.
+      for (const [j, k] of list(u.accessKeys, [...at, "accessKeys"], 2).entries()) {
+        if (!isObject(k)) err([...at, "accessKeys", j], 'Must be an object such as {"status": "Inactive"}.');
+        else {
+          known(k, [...at, "accessKeys", j], ["status"]);
+          if (k.status !== undefined && k.status !== "Active" && k.status !== "Inactive")
+            err([...at, "accessKeys", j, "status"], 'Must be "Active" or "Inactive".');
+        }
+      }
+    } else if (
+      u.accessKeys !== undefined &&
+      (!Number.isInteger(u.accessKeys) || (u.accessKeys as number) < 0 || (u.accessKeys as number) > 2)
+    )
+      err(
+        [...at, "accessKeys"],
+        'Must be 0, 1 or 2 (IAM allows two access keys per user), or a list of up to 2 {"status": "Active"|"Inactive"}.',
+      );
     if (u.mfa !== undefined && typeof u.mfa !== "boolean") err([...at, "mfa"], "Must be true or false.");
     for (const [j, g] of list(u.groups, [...at, "groups"], 10).entries()) {
       if (typeof g !== "string") err([...at, "groups", j], "Must be a group name.");
@@ -561,5 +580,8 @@ export function validateTemplate(input: unknown): TemplateResult {
 
   // ---- service resources (src/labs/resources.ts)
   errors.push(...validateResources(input));
+  // labsorg (issue 21): IAM's size quotas, with the IAM API's messages (./quotas.ts).
+  for (const q of templateQuotaErrors(input, SAMPLE_ACCOUNT)) err(q.path, q.message);
+
   return errors.length ? { ok: false, errors } : { ok: true, template: input as LabTemplate };
 }

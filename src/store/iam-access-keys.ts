@@ -31,14 +31,23 @@ export function insertUserKeyStmt(
   db: Db,
   accountId: string,
   user: { userId: string; userName: string },
-  key: { accessKeyId: string; secret: string; createDate: string },
+  key: { accessKeyId: string; secret: string; createDate: string; status?: "Active" | "Inactive" },
 ): D1PreparedStatement {
   const k = accessKeys;
   return statement(
     db,
     sql`INSERT INTO ${k} (${bare(k.accessKeyId)}, ${bare(k.accountId)}, ${bare(k.userId)}, ${bare(k.userName)}, ${bare(k.secret)},
       ${bare(k.status)}, ${bare(k.createDate)})
-    VALUES (${key.accessKeyId}, ${accountId}, ${user.userId}, ${user.userName}, ${key.secret}, 'Active', ${key.createDate})`,
+    VALUES (${key.accessKeyId}, ${accountId}, ${user.userId}, ${user.userName}, ${key.secret}, ${key.status ?? "Active"}, ${key.createDate})`,
+  );
+}
+
+/** Labs: one access key's status set (template `accessKeys: [{status}]`, issue 21). */
+export function setKeyStatusStmt(db: Db, accountId: string, accessKeyId: string, status: "Active" | "Inactive"): D1PreparedStatement {
+  const k = accessKeys;
+  return statement(
+    db,
+    sql`UPDATE ${k} SET ${bare(k.status)} = ${status} WHERE ${k.accountId} = ${accountId} AND ${k.accessKeyId} = ${accessKeyId}`,
   );
 }
 

@@ -107,7 +107,7 @@ export interface LabRows {
   profiles: { instanceProfileId: string; instanceProfileName: string; path: string; roleId: string | null }[];
   tags: { resourceType: string; resourceId: string; key: string; value: string }[];
   logins: { userId: string; passwordResetRequired: number }[];
-  keys: { accessKeyId: string; userId: string; createDate: string }[];
+  keys: { accessKeyId: string; userId: string; createDate: string; status: string }[];
   mfa: { serialNumber: string; userId: string }[];
 }
 
@@ -167,7 +167,7 @@ export async function readLabRows(db: Db, accountId: string): Promise<LabRows> {
       FROM ${s.loginProfiles} WHERE ${s.loginProfiles.accountId} = ${accountId}`,
     ),
     q(
-      sql`SELECT ${s.accessKeys.accessKeyId} AS "accessKeyId", ${s.accessKeys.userId} AS "userId", ${s.accessKeys.createDate} AS "createDate"
+      sql`SELECT ${s.accessKeys.accessKeyId} AS "accessKeyId", ${s.accessKeys.userId} AS "userId", ${s.accessKeys.createDate} AS "createDate", ${s.accessKeys.status} AS "status"
       FROM ${s.accessKeys} WHERE ${s.accessKeys.accountId} = ${accountId} AND ${s.accessKeys.userId} IS NOT NULL
       ORDER BY ${s.accessKeys.createDate}, ${s.accessKeys.accessKeyId}`,
     ),
