@@ -12,7 +12,8 @@
  * applied after the IAM batch: each call is atomic, a failing one is reported with its JSON pointer and
  * leaves the earlier ones in place (a re-apply continues). A template applied to several learners needs
  * `${account}` in bucket names (S3 names are global), checked before anything is applied.
- * Not in templates yet: Lambda functions, EC2 instances, organizations.
+ * EC2 `instances` (with the template's instance profile) are found again by an `iamlab:lab-instance` tag.
+ * Not in templates yet: Lambda functions, organizations.
  */
 import type { Env } from "../env";
 import type { Db } from "../store/db";
@@ -57,7 +58,17 @@ export interface RepositorySpec {
   tags?: Tags;
 }
 
+/** An EC2 instance found again by its `iamlab:lab-instance` tag (= name); the template's instance profile passes its role. */
+export interface InstanceSpec {
+  name: string;
+  instanceProfile?: string;
+  imageId?: string;
+  instanceType?: string;
+  tags?: Tags;
+}
+
 export interface ResourceSections {
+  instances?: InstanceSpec[];
   buckets?: BucketSpec[];
   queues?: QueueSpec[];
   topics?: TopicSpec[];
@@ -65,7 +76,9 @@ export interface ResourceSections {
   repositories?: RepositorySpec[];
 }
 
-export const RESOURCE_KEYS = ["buckets", "queues", "topics", "keys", "repositories"] as const;
+export const RESOURCE_KEYS = ["buckets", "queues", "topics", "keys", "repositories", "instances"] as const;
+export const INSTANCE_TAG = "iamlab:lab-instance";
+const DEFAULT_IMAGE = "ami-0abcdef1234567890";
 
 // ---------------------------------------------------------------- validation (pure)
 
@@ -230,6 +243,25 @@ export function validateResources(input: Record<string, unknown>, learners = 1):
     tags(r, at);
   });
   unique(repositories, "repositories", "name", "repository name");
+
+  const profiles = new Set(
+    (Array.isArray(input.instanceProfiles) ? input.instanceProfiles : []).map((p) =>
+      isObject(p) && typeof p.name === "string" ? p.name : "",
+    ),
+  );
+  const instances = items("instances");
+  instances.forEach((x, i) => {
+    const at = ["instances", i];
+    known(x, at, ["name", "instanceProfile", "imageId", "instanceType", "tags"]);
+    named(x, at, "name", /^[\w.@+=:/-]{1,128}$/, "1-128 letters, digits and _.@+=:/-");
+    if (x.instanceProfile !== undefined && (typeof x.instanceProfile !== "string" || !profiles.has(x.instanceProfile)))
+      err([...at, "instanceProfile"], `No instance profile named ${String(x.instanceProfile)} in this template.`);
+    if (x.imageId !== undefined && (typeof x.imageId !== "string" || !/^ami-[0-9a-f]{8,17}$/.test(x.imageId)))
+      err([...at, "imageId"], "Must be an AMI id (ami-…).");
+    if (x.instanceType !== undefined && typeof x.instanceType !== "string") err([...at, "instanceType"], "Must be a string.");
+    tags(x, at);
+  });
+  unique(instances, "instances", "name", "instance name");
   return errors;
 }
 
@@ -458,6 +490,32 @@ export async function applyResources(
         changes.updated.push(`repository/${repo.name}/policy`);
       }
     }
+    // ---- EC2 (an instance is found again by its iamlab:lab-instance tag)
+    for (const [i, x] of (t.instances ?? []).entries()) {
+      const at = ["instances", i];
+      const found = await run("ec2", "DescribeInstances", {
+        Filters: [
+          { Name: `tag:${INSTANCE_TAG}`, Values: [x.name] },
+          { Name: "instance-state-name", Values: ["pending", "running", "stopping", "stopped"] },
+        ],
+      });
+      const have = found.ok
+        ? ((found.output as { Reservations?: { Instances?: unknown[] }[] }).Reservations ?? []).flatMap((r) => r.Instances ?? [])
+        : [];
+      if (have.length) continue;
+      const r = await run("ec2", "RunInstances", {
+        ImageId: x.imageId ?? DEFAULT_IMAGE,
+        InstanceType: x.instanceType ?? "t3.micro",
+        MinCount: 1,
+        MaxCount: 1,
+        ...(x.instanceProfile ? { IamInstanceProfile: { Name: x.instanceProfile } } : {}),
+        TagSpecifications: [
+          { ResourceType: "instance", Tags: [{ Key: INSTANCE_TAG, Value: x.name }, { Key: "Name", Value: x.name }, ...tagList(x.tags)] },
+        ],
+      });
+      if (!r.ok) return fail([...at, x.instanceProfile ? "instanceProfile" : "name"], r.error.code, r.error.message);
+      changes.created.push(`instance/${x.name}`);
+    }
     return { ok: true, changes };
   } finally {
     await Promise.all(waits);
@@ -536,6 +594,31 @@ export async function exportResources(env: Env, db: Db, account: string): Promis
       const doc = p.ok ? parseDoc((p.output as { Policy?: string }).Policy) : undefined;
       if (isObject(doc)) spec.policy = doc;
       (out.keys ??= []).push(spec);
+    }
+    const reservations = await run("ec2", "DescribeInstances", {
+      Filters: [{ Name: "instance-state-name", Values: ["pending", "running", "stopping", "stopped"] }],
+    });
+    type Described = {
+      Tags?: { Key: string; Value: string }[];
+      IamInstanceProfile?: { Arn?: string };
+      ImageId?: string;
+      InstanceType?: string;
+    };
+    for (const inst of reservations.ok
+      ? ((reservations.output as { Reservations?: { Instances?: Described[] }[] }).Reservations ?? []).flatMap((r) => r.Instances ?? [])
+      : []) {
+      const name = inst.Tags?.find((x) => x.Key === INSTANCE_TAG)?.Value;
+      if (!name) continue; // only the template's own instances (a learner's are data)
+      const spec: InstanceSpec = { name };
+      const profileArn = inst.IamInstanceProfile?.Arn;
+      if (profileArn) spec.instanceProfile = profileArn.slice(profileArn.lastIndexOf("/") + 1);
+      if (inst.ImageId && inst.ImageId !== DEFAULT_IMAGE) spec.imageId = inst.ImageId;
+      if (inst.InstanceType && inst.InstanceType !== "t3.micro") spec.instanceType = inst.InstanceType;
+      const tags = Object.fromEntries(
+        (inst.Tags ?? []).filter((x) => x.Key !== INSTANCE_TAG && !(x.Key === "Name" && x.Value === name)).map((x) => [x.Key, x.Value]),
+      );
+      if (Object.keys(tags).length) spec.tags = tags;
+      (out.instances ??= []).push(spec);
     }
     const repos = await run("ecr", "DescribeRepositories", {});
     for (const r of repos.ok ? ((repos.output as { repositories?: { repositoryName: string }[] }).repositories ?? []) : []) {

@@ -11,6 +11,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, S
 import KMS from "aws-sdk/clients/kms";
 import ECR from "aws-sdk/clients/ecr";
 import { CreateAccessKeyCommand, IAMClient } from "@aws-sdk/client-iam";
+import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { adminFetch, url, type Creds } from "../helpers/sandbox";
 import { keyCreds } from "../helpers/fixtures";
 import { codeOf } from "../helpers/aws-errors";
@@ -36,6 +37,17 @@ const TEMPLATE = {
     { name: "reader", accessKeys: 1 },
     { name: "outsider", accessKeys: 1 },
   ],
+  roles: [
+    {
+      name: "app",
+      trustPolicy: {
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      },
+    },
+  ],
+  instanceProfiles: [{ name: "app", role: "app" }],
+  instances: [{ name: "web", instanceProfile: "app", tags: { team: "blue" } }],
   buckets: [
     {
       name: "data-${account}",
@@ -140,6 +152,14 @@ describe("resources in a lab template", () => {
       const ecr = new ECR(v2);
       expect((await ecr.getRepositoryPolicy({ repositoryName: "team/app" }).promise()).policyText).toContain("ecr:BatchGetImage");
     }
+    for (const l of learners) {
+      const described = await new EC2Client(opts(root(l))).send(
+        new DescribeInstancesCommand({ Filters: [{ Name: "tag:iamlab:lab-instance", Values: ["web"] }] }),
+      );
+      const inst = described.Reservations?.flatMap((r) => r.Instances ?? []) ?? [];
+      expect(inst).toHaveLength(1);
+      expect(inst[0]!.IamInstanceProfile?.Arn).toBe(`arn:aws:iam::${l.accountId}:instance-profile/app`);
+    }
     // The two learners' queues are their own (the same name in two accounts).
     expect(learners[0]!.accountId).not.toBe(learners[1]!.accountId);
   });
@@ -154,11 +174,12 @@ describe("resources in a lab template", () => {
     const exported = (await (await adminFetch(`/accounts/${l.accountId}/lab/export`)).json()) as Record<string, unknown>;
     expect((exported.buckets as { name: string }[]).map((b) => b.name)).toEqual(["data-${account}"]);
     expect((exported.topics as { subscriptions?: unknown }[])[0]!.subscriptions).toEqual([{ queue: "jobs" }]);
-    const fresh = await post("/labs", { template: { ...exported, users: TEMPLATE.users }, learners: 1 });
+    const fresh = await post("/labs", { template: exported, learners: 1 });
     expect(fresh.status).toBe(201);
     const other = ((await fresh.json()) as { learners: Learner[] }).learners[0]!;
     const reexported = (await (await adminFetch(`/accounts/${other.accountId}/lab/export`)).json()) as Record<string, unknown>;
-    for (const k of ["buckets", "queues", "topics", "keys", "repositories"]) expect(reexported[k]).toEqual(exported[k]);
+    expect(exported.instances).toEqual([{ name: "web", instanceProfile: "app", tags: { team: "blue" } }]);
+    for (const k of ["buckets", "queues", "topics", "keys", "repositories", "instances"]) expect(reexported[k]).toEqual(exported[k]);
   });
 
   it("a reset restores a bucket policy the learner deleted", async () => {
