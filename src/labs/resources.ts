@@ -13,7 +13,8 @@
  * leaves the earlier ones in place (a re-apply continues). A template applied to several learners needs
  * `${account}` in bucket names (S3 names are global), checked before anything is applied.
  * EC2 `instances` (with the template's instance profile) are found again by an `iamlab:lab-instance` tag.
- * Not in templates yet: Lambda functions, organizations.
+ * Lambda `functions` get a package holding their `iamlab.json` program (export does not read programs back).
+ * Not in templates yet: organizations.
  */
 import type { Env } from "../env";
 import type { Db } from "../store/db";
@@ -22,6 +23,9 @@ import { callAs } from "../services/dispatch";
 import { rootArn } from "../lib/arn";
 import { parsePolicy, type PolicyKind } from "../policy/index";
 import { enginePolicy } from "../store/ecr-repositories";
+import { storedZip } from "../services/lambda/zip";
+import { PROGRAM_FILE } from "../services/lambda/program";
+import { toBase64 } from "../lib/encoding";
 import { ACCOUNT_VAR, substituteAccount } from "./substitute";
 import type { PolicyDocument, Tags, TemplateError } from "./template";
 
@@ -67,7 +71,21 @@ export interface InstanceSpec {
   tags?: Tags;
 }
 
+/** A Lambda function: its execution role (a role of the template), and the `iamlab.json` program Invoke runs as that role. */
+export interface FunctionSpec {
+  name: string;
+  role: string;
+  runtime?: string;
+  handler?: string;
+  /** the calls Invoke makes as the execution role (src/services/lambda/program.ts) */
+  program?: { service: string; action: string; params?: Record<string, unknown> }[];
+  environment?: Record<string, string>;
+  /** resource-based permissions (AddPermission) */
+  permissions?: { sid: string; principal: string; action?: string; sourceArn?: string }[];
+}
+
 export interface ResourceSections {
+  functions?: FunctionSpec[];
   instances?: InstanceSpec[];
   buckets?: BucketSpec[];
   queues?: QueueSpec[];
@@ -76,7 +94,7 @@ export interface ResourceSections {
   repositories?: RepositorySpec[];
 }
 
-export const RESOURCE_KEYS = ["buckets", "queues", "topics", "keys", "repositories", "instances"] as const;
+export const RESOURCE_KEYS = ["buckets", "queues", "topics", "keys", "repositories", "instances", "functions"] as const;
 export const INSTANCE_TAG = "iamlab:lab-instance";
 const DEFAULT_IMAGE = "ami-0abcdef1234567890";
 
@@ -262,6 +280,40 @@ export function validateResources(input: Record<string, unknown>, learners = 1):
     tags(x, at);
   });
   unique(instances, "instances", "name", "instance name");
+
+  const roles = new Set(
+    (Array.isArray(input.roles) ? input.roles : []).map((r) => (isObject(r) && typeof r.name === "string" ? r.name : "")),
+  );
+  const functions = items("functions");
+  functions.forEach((f, i) => {
+    const at = ["functions", i];
+    known(f, at, ["name", "role", "runtime", "handler", "program", "environment", "permissions"]);
+    named(f, at, "name", /^[\w-]{1,64}$/, "a Lambda function name: 1-64 letters, digits, - and _");
+    if (typeof f.role !== "string" || !roles.has(f.role)) err([...at, "role"], `Must name a role of this template (the execution role).`);
+    if (f.program !== undefined) {
+      if (!Array.isArray(f.program) || f.program.length > 20)
+        err([...at, "program"], "Must be a list of at most 20 calls {service, action, params?}.");
+      else
+        for (const [j, call] of f.program.entries())
+          if (
+            !isObject(call) ||
+            typeof call.service !== "string" ||
+            typeof call.action !== "string" ||
+            (call.params !== undefined && !isObject(call.params))
+          )
+            err([...at, "program", j], "Must be {service, action, params?}.");
+    }
+    if (f.environment !== undefined && (!isObject(f.environment) || Object.values(f.environment).some((v) => typeof v !== "string")))
+      err([...at, "environment"], "Must be an object of variable names to string values.");
+    if (f.permissions !== undefined) {
+      if (!Array.isArray(f.permissions)) err([...at, "permissions"], "Must be a list of {sid, principal, action?, sourceArn?}.");
+      else
+        for (const [j, p] of f.permissions.entries())
+          if (!isObject(p) || typeof p.sid !== "string" || !/^[\w-]{1,100}$/.test(p.sid) || typeof p.principal !== "string")
+            err([...at, "permissions", j], "Must be {sid (1-100 letters, digits, - and _), principal, action?, sourceArn?}.");
+    }
+  });
+  unique(functions, "functions", "name", "function name");
   return errors;
 }
 
@@ -516,6 +568,58 @@ export async function applyResources(
       if (!r.ok) return fail([...at, x.instanceProfile ? "instanceProfile" : "name"], r.error.code, r.error.message);
       changes.created.push(`instance/${x.name}`);
     }
+    // ---- Lambda (after the IAM batch: the execution role exists; as root, iam:PassRole is allowed)
+    for (const [i, f] of (t.functions ?? []).entries()) {
+      const at = ["functions", i];
+      const found = await run("lambda", "GetFunction", { FunctionName: f.name });
+      if (!found.ok) {
+        // Without a program the package holds a placeholder handler (iamlab runs no code; Invoke answers null).
+        const file = f.program?.length
+          ? {
+              name: PROGRAM_FILE,
+              text: JSON.stringify({ calls: f.program.map((c) => ({ ...c, params: c.params ?? {} })), failOnError: false }),
+            }
+          : { name: "index.js", text: "exports.handler = async () => null;\n" };
+        const zip = storedZip([{ name: file.name, data: new TextEncoder().encode(file.text) }]);
+        const r = await run("lambda", "CreateFunction", {
+          FunctionName: f.name,
+          Runtime: f.runtime ?? "nodejs20.x",
+          Handler: f.handler ?? "index.handler",
+          Role: `arn:aws:iam::${account}:role/${f.role}`,
+          Code: { ZipFile: toBase64(zip) },
+          ...(f.environment ? { Environment: { Variables: f.environment } } : {}),
+        });
+        if (!r.ok)
+          return fail(
+            [...at, r.error.message.includes(PROGRAM_FILE) ? "program" : /role/i.test(r.error.message) ? "role" : "name"],
+            r.error.code,
+            r.error.message,
+          );
+        changes.created.push(`function/${f.name}`);
+      }
+      if (f.permissions?.length) {
+        const pol = await run("lambda", "GetPolicy", { FunctionName: f.name });
+        const sids = new Set(
+          pol.ok
+            ? (
+                (parseDoc((pol.output as { Policy?: string }).Policy) as { Statement?: { Sid?: string }[] } | undefined)?.Statement ?? []
+              ).map((x) => x.Sid)
+            : [],
+        );
+        for (const [j, p] of f.permissions.entries()) {
+          if (sids.has(p.sid)) continue;
+          const r = await run("lambda", "AddPermission", {
+            FunctionName: f.name,
+            StatementId: p.sid,
+            Principal: p.principal,
+            Action: p.action ?? "lambda:InvokeFunction",
+            ...(p.sourceArn ? { SourceArn: p.sourceArn } : {}),
+          });
+          if (!r.ok) return fail([...at, "permissions", j], r.error.code, r.error.message);
+          changes.updated.push(`function/${f.name}/permission/${p.sid}`);
+        }
+      }
+    }
     return { ok: true, changes };
   } finally {
     await Promise.all(waits);
@@ -619,6 +723,46 @@ export async function exportResources(env: Env, db: Db, account: string): Promis
       );
       if (Object.keys(tags).length) spec.tags = tags;
       (out.instances ??= []).push(spec);
+    }
+    const fns = await run("lambda", "ListFunctions", {});
+    for (const fn of fns.ok
+      ? ((
+          fns.output as {
+            Functions?: {
+              FunctionName: string;
+              Role: string;
+              Runtime?: string;
+              Handler?: string;
+              Environment?: { Variables?: Record<string, string> };
+            }[];
+          }
+        ).Functions ?? [])
+      : []) {
+      const spec: FunctionSpec = { name: fn.FunctionName, role: fn.Role.slice(fn.Role.lastIndexOf("/") + 1) };
+      if (fn.Runtime && fn.Runtime !== "nodejs20.x") spec.runtime = fn.Runtime;
+      if (fn.Handler && fn.Handler !== "index.handler") spec.handler = fn.Handler;
+      if (fn.Environment?.Variables && Object.keys(fn.Environment.Variables).length) spec.environment = fn.Environment.Variables;
+      const pol = await run("lambda", "GetPolicy", { FunctionName: fn.FunctionName });
+      const statements = pol.ok
+        ? ((
+            parseDoc((pol.output as { Policy?: string }).Policy) as {
+              Statement?: {
+                Sid?: string;
+                Principal?: { Service?: string; AWS?: string };
+                Action?: string;
+                Condition?: { ArnLike?: Record<string, string> };
+              }[];
+            }
+          )?.Statement ?? [])
+        : [];
+      const permissions = statements.map((x) => ({
+        sid: x.Sid ?? "",
+        principal: x.Principal?.Service ?? x.Principal?.AWS ?? "",
+        ...(x.Action && x.Action !== "lambda:InvokeFunction" ? { action: x.Action } : {}),
+        ...(x.Condition?.ArnLike?.["AWS:SourceArn"] ? { sourceArn: x.Condition.ArnLike["AWS:SourceArn"] } : {}),
+      }));
+      if (permissions.length) spec.permissions = permissions;
+      (out.functions ??= []).push(spec);
     }
     const repos = await run("ecr", "DescribeRepositories", {});
     for (const r of repos.ok ? ((repos.output as { repositories?: { repositoryName: string }[] }).repositories ?? []) : []) {

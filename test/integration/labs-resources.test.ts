@@ -12,6 +12,7 @@ import KMS from "aws-sdk/clients/kms";
 import ECR from "aws-sdk/clients/ecr";
 import { CreateAccessKeyCommand, IAMClient } from "@aws-sdk/client-iam";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { adminFetch, url, type Creds } from "../helpers/sandbox";
 import { keyCreds } from "../helpers/fixtures";
 import { codeOf } from "../helpers/aws-errors";
@@ -39,6 +40,19 @@ const TEMPLATE = {
   ],
   roles: [
     {
+      name: "fn",
+      trustPolicy: {
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      },
+      inlinePolicies: {
+        read: {
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::data-${account}/*" }],
+        },
+      },
+    },
+    {
       name: "app",
       trustPolicy: {
         Version: "2012-10-17",
@@ -47,6 +61,14 @@ const TEMPLATE = {
     },
   ],
   instanceProfiles: [{ name: "app", role: "app" }],
+  functions: [
+    {
+      name: "reporter",
+      role: "fn",
+      program: [{ service: "s3", action: "GetObject", params: { Bucket: "data-${account}", Key: "hello.txt" } }],
+      permissions: [{ sid: "FromS3", principal: "s3.amazonaws.com", sourceArn: "arn:aws:s3:::data-${account}" }],
+    },
+  ],
   instances: [{ name: "web", instanceProfile: "app", tags: { team: "blue" } }],
   buckets: [
     {
@@ -160,6 +182,15 @@ describe("resources in a lab template", () => {
       expect(inst).toHaveLength(1);
       expect(inst[0]!.IamInstanceProfile?.Arn).toBe(`arn:aws:iam::${l.accountId}:instance-profile/app`);
     }
+    // The function runs its program as its execution role: the role's own policy lets it read the object.
+    for (const l of learners) {
+      const out = await new LambdaClient(opts(root(l))).send(
+        new InvokeCommand({ FunctionName: "reporter", Payload: new TextEncoder().encode("{}") }),
+      );
+      expect(out.StatusCode).toBe(200);
+      expect(out.FunctionError).toBeUndefined();
+      expect(new TextDecoder().decode(out.Payload)).toContain("hello learner");
+    }
     // The two learners' queues are their own (the same name in two accounts).
     expect(learners[0]!.accountId).not.toBe(learners[1]!.accountId);
   });
@@ -179,7 +210,15 @@ describe("resources in a lab template", () => {
     const other = ((await fresh.json()) as { learners: Learner[] }).learners[0]!;
     const reexported = (await (await adminFetch(`/accounts/${other.accountId}/lab/export`)).json()) as Record<string, unknown>;
     expect(exported.instances).toEqual([{ name: "web", instanceProfile: "app", tags: { team: "blue" } }]);
-    for (const k of ["buckets", "queues", "topics", "keys", "repositories", "instances"]) expect(reexported[k]).toEqual(exported[k]);
+    expect(exported.functions).toEqual([
+      {
+        name: "reporter",
+        role: "fn",
+        permissions: [{ sid: "FromS3", principal: "s3.amazonaws.com", sourceArn: "arn:aws:s3:::data-${account}" }],
+      },
+    ]);
+    for (const k of ["buckets", "queues", "topics", "keys", "repositories", "instances", "functions"])
+      expect(reexported[k]).toEqual(exported[k]);
   });
 
   it("a reset restores a bucket policy the learner deleted", async () => {
