@@ -7,14 +7,12 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { DeleteBucketPolicyCommand, GetBucketPolicyCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
 import KMS from "aws-sdk/clients/kms";
 import ECR from "aws-sdk/clients/ecr";
-import { CreateAccessKeyCommand, IAMClient } from "@aws-sdk/client-iam";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { adminFetch, url, type Creds } from "../helpers/sandbox";
-import { keyCreds } from "../helpers/fixtures";
 import { codeOf } from "../helpers/aws-errors";
 
 const post = (path: string, body: unknown) => adminFetch(path, { method: "POST", body: JSON.stringify(body) });
@@ -253,7 +251,3 @@ describe("resources in a lab template", () => {
     });
   });
 });
-void ReceiveMessageCommand;
-void IAMClient;
-void CreateAccessKeyCommand;
-void keyCreds;
