@@ -13,7 +13,7 @@ import type { Child } from "hono/jsx";
 import type { Env } from "../env";
 import { call, type CallFailure } from "./call";
 import { Cli, Csrf, Failure, Notice, Page, sh } from "./views/layout";
-import { validatePolicy, type PolicyType } from "./validate-policy";
+import { PolicyEditor } from "./views/editor";
 import type { ConsoleState } from "./pages";
 
 type C = Context<{ Bindings: Env }>;
@@ -34,30 +34,6 @@ type InlineKind = keyof typeof INLINE;
 const isInlineKind = (k: string): k is InlineKind => k in INLINE;
 
 const EMPTY_POLICY = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "", Resource: "*" }] }, null, 2);
-
-const Editor = ({ state, doc, type }: { state: ConsoleState; doc: string; type: PolicyType }) => (
-  <>
-    <label for="policy-doc">Policy editor (JSON)</label>
-    <textarea
-      id="policy-doc"
-      name="document"
-      spellcheck={false}
-      data-validate-url="/console/policies/validate"
-      data-csrf={state.csrf}
-      data-policy-type={type}
-    >
-      {doc}
-    </textarea>
-    <div id="findings" data-testid="findings" aria-live="polite">
-      {validatePolicy(doc, type).map((f) => (
-        <div class={`finding ${f.findingType}`}>
-          {f.findingType} — {f.title}
-          {f.statement !== undefined ? ` (statement ${f.statement + 1})` : ""}: {f.detail}
-        </div>
-      ))}
-    </div>
-  </>
-);
 
 function prettyDoc(doc: string | undefined): string {
   if (!doc) return "";
@@ -240,7 +216,7 @@ export function registerEditPages(app: Hono<{ Bindings: Env }>, guard: Guard, re
         {o.failure ? <Failure f={o.failure} /> : null}
         <form method="post" action={`/console/roles/${q(name)}/trust`} class="card">
           <Csrf token={state.csrf} />
-          <Editor state={state} doc={doc} type="TRUST_POLICY" />
+          <PolicyEditor csrf={state.csrf} doc={doc} type="TRUST_POLICY" />
           <button type="submit">Update policy</button>
         </form>
         <Cli cmd={`aws iam update-assume-role-policy --role-name ${sh(name)} --policy-document file://trust.json`} />
@@ -287,7 +263,7 @@ export function registerEditPages(app: Hono<{ Bindings: Env }>, guard: Guard, re
           <Csrf token={state.csrf} />
           <label for="policy-name">Policy name</label>
           <input id="policy-name" name="name" value={o.name ?? policy ?? ""} required readonly={policy !== undefined} />
-          <Editor state={state} doc={doc ?? EMPTY_POLICY} type="IDENTITY_POLICY" />
+          <PolicyEditor csrf={state.csrf} doc={doc ?? EMPTY_POLICY} type="IDENTITY_POLICY" />
           <button type="submit">Save policy</button>
         </form>
         {policy ? (

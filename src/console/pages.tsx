@@ -11,6 +11,7 @@ import type { ConsoleSessionRow } from "../store/console";
 import { call, tagMembers, type CallFailure, type ConsoleResult } from "./call";
 import { Cli, Csrf, decodeURIComponentSafe, Failure, Notice, Page, PolicyJson, sh, Table, type Frame } from "./views/layout";
 import { ExplanationTree } from "./views/explanation";
+import { PolicyEditor } from "./views/editor";
 import { validatePolicy, type PolicyType } from "./validate-policy";
 import { decisionForCaller, getDecision, recentDecisions, type DecisionRecord } from "../authz/decisions";
 import { denialReason } from "../admin/denial-reason";
@@ -782,7 +783,6 @@ const SAMPLE_POLICY = `{
 
 function newPolicyPage(state: ConsoleState, o: { failure?: CallFailure; name?: string; document?: string; description?: string }) {
   const doc = o.document ?? SAMPLE_POLICY;
-  const findings = validatePolicy(doc);
   return page(
     state,
     "Create policy",
@@ -794,25 +794,7 @@ function newPolicyPage(state: ConsoleState, o: { failure?: CallFailure; name?: s
         <input id="policy-name" name="name" value={o.name ?? ""} required />
         <label for="description">Description</label>
         <input id="description" name="description" value={o.description ?? ""} />
-        <label for="policy-doc">Policy editor (JSON)</label>
-        <textarea
-          id="policy-doc"
-          name="document"
-          spellcheck={false}
-          data-validate-url="/console/policies/validate"
-          data-csrf={state.csrf}
-          data-policy-type="IDENTITY_POLICY"
-        >
-          {doc}
-        </textarea>
-        <div id="findings" data-testid="findings" aria-live="polite">
-          {findings.map((f) => (
-            <div class={`finding ${f.findingType}`}>
-              {f.findingType} — {f.title}
-              {f.statement !== undefined ? ` (statement ${f.statement + 1})` : ""}: {f.detail}
-            </div>
-          ))}
-        </div>
+        <PolicyEditor csrf={state.csrf} doc={doc} type="IDENTITY_POLICY" />
         <button type="submit">Create policy</button>
       </form>
       <Cli cmd="aws iam create-policy --policy-name <name> --policy-document file://policy.json" />

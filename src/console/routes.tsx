@@ -332,13 +332,20 @@ consoleApp.post("/signin", async (c) => {
 });
 
 /** CloudTrail's ConsoleLogin event of this sign-in, behind the response (src/services/cloudtrail/console-login.ts). */
-export function loginEvent(c: C, account: string, outcome: ConsoleLoginFacts["outcome"], mfaUsed: boolean, t: number): void {
+export function loginEvent(
+  c: C,
+  account: string,
+  outcome: ConsoleLoginFacts["outcome"],
+  mfaUsed: boolean,
+  t: number,
+  destination = "/console/home",
+): void {
   c.executionCtx.waitUntil(
     recordConsoleLogin(c.env, {
       account,
       outcome,
       mfaUsed,
-      loginTo: `${new URL(c.req.url).origin}/console/home`,
+      loginTo: `${new URL(c.req.url).origin}${destination}`,
       sourceIp: c.req.header("cf-connecting-ip") ?? "127.0.0.1",
       userAgent: c.req.header("user-agent") ?? "",
       now: t,
@@ -570,6 +577,7 @@ registerSsoRoutes(consoleApp, {
     const old = await sessionOf(c, db, t);
     if (old) await deleteConsoleSession(db, old.hash);
   },
+  loginEvent,
 });
 // ---- end console SSO ----
 

@@ -37,7 +37,7 @@ import { resolveSession } from "../sessions/resolver";
 import { issueSession } from "../sessions/issue";
 import { AwsError } from "../protocol/errors";
 import { timingSafeEqual } from "../lib/crypto";
-import { recordConsoleLogin } from "../services/cloudtrail/console-login";
+import type { ConsoleLoginFacts } from "../services/cloudtrail/console-login";
 
 type C = Context<{ Bindings: Env }>;
 
@@ -50,6 +50,8 @@ export interface ConsoleKit {
   startSession(c: C, db: Db, fields: Omit<ConsoleSessionRow, "idHash" | "csrf" | "createdAt">, t: number): Promise<string>;
   /** ends the browser's current console session, if any */
   endCurrentSession(c: C, db: Db, t: number): Promise<void>;
+  /** CloudTrail's ConsoleLogin event of a sign-in, behind the response */
+  loginEvent(c: C, account: string, outcome: ConsoleLoginFacts["outcome"], mfaUsed: boolean, t: number, destination?: string): void;
 }
 
 export const SIGNIN_TOKEN_MS = 15 * 60_000;
@@ -361,18 +363,7 @@ async function openConsole(
   const m = /^arn:aws:sts::(\d{12}):(.+)$/.exec(principalArn);
   // CloudTrail's ConsoleLogin, as the federated principal (recorded behind the response).
   const signedIn = await resolveSession(c.env, creds.AccessKeyId, creds.SessionToken, t).catch(() => undefined);
-  if (signedIn && m)
-    c.executionCtx.waitUntil(
-      recordConsoleLogin(c.env, {
-        account: m[1]!,
-        outcome: { ok: true, caller: signedIn.caller },
-        mfaUsed: false,
-        loginTo: `${new URL(c.req.url).origin}${destination}`,
-        sourceIp: c.req.header("cf-connecting-ip") ?? "127.0.0.1",
-        userAgent: c.req.header("user-agent") ?? "",
-        now: t,
-      }),
-    );
+  if (signedIn && m) kit.loginEvent(c, m[1]!, { ok: true, caller: signedIn.caller }, false, t, destination);
   const cookie = await kit.startSession(
     c,
     db,

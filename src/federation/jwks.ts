@@ -11,6 +11,7 @@ import type { Db } from "../store/db";
 import { BoundedMap } from "../lib/bounded";
 import { builtinAccountOf, publishedKeys } from "./builtin-idp";
 import { egressRefusal } from "./egress";
+import { readBodyLimited } from "../protocol/body";
 
 const FETCH_TIMEOUT_MS = 5_000;
 const CACHE_MS = 10 * 60_000;
@@ -44,34 +45,10 @@ async function fetchJson(url: string): Promise<unknown> {
       continue;
     }
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    return JSON.parse(await readCapped(res, MAX_DOCUMENT_BYTES)) as unknown;
+    const bytes = await readBodyLimited(res, MAX_DOCUMENT_BYTES, () => new AwsError("InvalidRequest", "document too large", 400));
+    return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
   }
   throw new Error("too many redirects");
-}
-
-/** The body as text, refused as soon as it passes `max` bytes (never held whole). */
-async function readCapped(res: Response, max: number): Promise<string> {
-  const reader = res.body?.getReader();
-  if (!reader) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      throw new Error("document too large");
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let o = 0;
-  for (const c of chunks) {
-    all.set(c, o);
-    o += c.byteLength;
-  }
-  return new TextDecoder().decode(all);
 }
 
 /** `issuer` is the provider URL without `https://`. */

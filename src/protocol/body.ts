@@ -59,7 +59,8 @@ export async function readS3Body(req: Request): Promise<Uint8Array> {
 
 /** `refuse`: the error for a body over `max` (given the declared size, or the bytes read so far). */
 export async function readBodyLimited(
-  req: Request,
+  // A request, or a fetched response (the same framing: the runtime holds a body to its Content-Length).
+  req: Pick<Request, "headers" | "body" | "arrayBuffer">,
   max = MAX_BODY_BYTES,
   refuse: (size: number) => AwsError = tooLarge,
 ): Promise<Uint8Array> {
