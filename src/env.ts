@@ -47,4 +47,8 @@ export interface Env {
   // --- end hosted ---
   /** "off": no CloudTrail events are recorded (benchmarks); default on (src/services/cloudtrail/recorder.ts). */
   IAMLAB_TRAIL?: string;
+  // --- sso (issue 19): external OIDC issuer egress ---
+  /** Which external OIDC issuers' discovery/JWKS may be fetched (src/federation/egress.ts): unset = public https hosts only, "off", "any", or "host,.domain,…". */
+  IAMLAB_OIDC_EGRESS?: string;
+  // --- end sso ---
 }

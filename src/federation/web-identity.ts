@@ -16,6 +16,7 @@ import { decodeJwt, supportedAlgorithm, verifyJwt, type DecodedJwt, type Jwk, ty
 import type { Db } from "../store/db";
 import { findOidcProviderByUrl, type OidcProvider } from "../store/iam-identity-providers";
 import { issuerKeys } from "./jwks";
+import type { IssuerEgress } from "./egress";
 
 /** How far `nbf` / `iat` may lie in the future (clocks of IdPs drift); `exp` gets none. */
 export const CLOCK_SKEW_SECONDS = 300;
@@ -137,8 +138,18 @@ function candidateKeys(jwt: DecodedJwt, keys: Jwk[]): Jwk[] {
   return typeof kid === "string" ? usable.filter((k) => k.kid === kid) : usable;
 }
 
-/** Verifies `token` for a role of `account` (throws STS's errors); `ttlMs` is the isolate cache lifetime. */
-export async function verifyWebIdentity(db: Db, account: string, token: string, now: number, ttlMs: number): Promise<WebIdentity> {
+/**
+ * Verifies `token` for a role of `account` (throws STS's errors); `ttlMs` is the isolate cache
+ * lifetime, `egress` the external issuers that may be fetched (IAMLAB_OIDC_EGRESS).
+ */
+export async function verifyWebIdentity(
+  db: Db,
+  account: string,
+  token: string,
+  now: number,
+  ttlMs: number,
+  egress: IssuerEgress,
+): Promise<WebIdentity> {
   // Token files often end with a newline (`jq -r … > token`), which some clients send along.
   const jwt = decodeJwt(token.trim());
   // A critical header extension we do not implement makes the token unverifiable (RFC 7515 §4.1.11).
@@ -150,7 +161,7 @@ export async function verifyWebIdentity(db: Db, account: string, token: string, 
   // Google's ID tokens may name their issuer without a scheme (`accounts.google.com`): it is the same provider.
   const provider = await findOidcProviderByUrl(db, account, iss.startsWith("https://") ? iss.slice(8) : iss);
   if (!provider) throw webIdentityErrors.noProvider(iss);
-  const candidates = candidateKeys(jwt, await issuerKeys(db, provider.url, now, ttlMs));
+  const candidates = candidateKeys(jwt, await issuerKeys(db, provider.url, now, ttlMs, egress));
   if (candidates.length === 0) throw webIdentityErrors.noKey();
   let verified = false;
   for (const k of candidates) if ((verified = await verifyJwt(jwt, k))) break;

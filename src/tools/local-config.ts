@@ -32,6 +32,8 @@ export const TEST_VARS: Record<string, string> = {
   // --- cloudtrail (issue 21): recording on ("" = not "off") ---
   IAMLAB_TRAIL: "",
   IAMLAB_CACHE_MB: "",
+  // --- sso (issue 19): the default egress policy for external OIDC issuers ---
+  IAMLAB_OIDC_EGRESS: "",
 };
 
 // --- hosted (issue 22) ---

@@ -14,6 +14,7 @@ import { defineAction } from "../action";
 import { s } from "../../protocol/shapes";
 import { authCacheTtl } from "../../cache/index";
 import { verifyWebIdentity } from "../../federation/web-identity";
+import { parseIssuerEgress } from "../../federation/egress";
 import { findRoleToAssume } from "./role-lookup";
 import { stsShapes } from "./common";
 import { assumeRoleAsFederated } from "./federated-session";
@@ -38,7 +39,14 @@ export const AssumeRoleWithWebIdentity = defineAction({
   load: (i, ctx) => findRoleToAssume(ctx, i.RoleArn),
   // Authorized in the handler: the principal is known only once the token is verified.
   async handler(i, ctx, loaded) {
-    const w = await verifyWebIdentity(ctx.db, loaded.account, i.WebIdentityToken, ctx.request.now, authCacheTtl(ctx.env));
+    const w = await verifyWebIdentity(
+      ctx.db,
+      loaded.account,
+      i.WebIdentityToken,
+      ctx.request.now,
+      authCacheTtl(ctx.env),
+      parseIssuerEgress(ctx.env.IAMLAB_OIDC_EGRESS),
+    );
     const session = await assumeRoleAsFederated(ctx, "sts:AssumeRoleWithWebIdentity", i, loaded, i.RoleSessionName, {
       providerArn: w.provider.arn,
       conditionKeys: w.conditionKeys,
