@@ -117,8 +117,8 @@ export function registerSamlIdpAdminRoutes(admin: Hono<{ Bindings: Env }>): void
     });
   });
 
-  admin.post("/accounts/:id/idp/saml/response", async (c) => {
-    const id = c.req.param("id");
+  /** A signed response minted from the request's JSON body (the mint request), or the refusal to answer. */
+  async function mintFromBody(c: C, id: string) {
     const read = await jsonBody(c);
     if (read instanceof Response) return read;
     const req = parseSamlMint(read.body);
@@ -126,8 +126,14 @@ export function registerSamlIdpAdminRoutes(admin: Hono<{ Bindings: Env }>): void
     if (!(await accountExists(c, id))) return noSuchAccount(id);
     const entityId = entityOf(c, id);
     const minted = await mintSamlResponse(getDb(c.env.DB), id, entityId, req, now());
-    if (!minted) return noSuchAccount(id);
-    return json(201, { samlResponse: minted.samlResponse, entityId, notOnOrAfter: new Date(minted.notOnOrAfter).toISOString() });
+    return minted ? { ...minted, entityId, body: read.body as { relayState?: unknown } } : noSuchAccount(id);
+  }
+
+  admin.post("/accounts/:id/idp/saml/response", async (c) => {
+    const minted = await mintFromBody(c, c.req.param("id"));
+    if (minted instanceof Response) return minted;
+    const { samlResponse, entityId, notOnOrAfter } = minted;
+    return json(201, { samlResponse, entityId, notOnOrAfter: new Date(notOnOrAfter).toISOString() });
   });
 
   // ---- console SSO (issues 19/20): key rotation and "sign in as learner X" links ----
@@ -146,15 +152,9 @@ export function registerSamlIdpAdminRoutes(admin: Hono<{ Bindings: Env }>): void
 
   // A one-click console sign-in for a lab identity: a page that posts a freshly signed response to /console/saml.
   admin.post("/accounts/:id/idp/saml/console-link", async (c) => {
-    const id = c.req.param("id");
-    const read = await jsonBody(c);
-    if (read instanceof Response) return read;
-    const req = parseSamlMint(read.body);
-    if (typeof req === "string") return invalid(req);
-    if (!(await accountExists(c, id))) return noSuchAccount(id);
-    const minted = await mintSamlResponse(getDb(c.env.DB), id, entityOf(c, id), req, now());
-    if (!minted) return noSuchAccount(id);
-    const relay = (read.body as { relayState?: unknown }).relayState;
+    const minted = await mintFromBody(c, c.req.param("id"));
+    if (minted instanceof Response) return minted;
+    const relay = minted.body.relayState;
     const url = new URL("/console/saml/post", c.req.url);
     url.searchParams.set("SAMLResponse", minted.samlResponse);
     if (typeof relay === "string") url.searchParams.set("RelayState", relay);

@@ -33,9 +33,10 @@
  * | last-used memo (services/usage.ts) | key/entity, minute             | the minute                | –        | 20,000 / 4 MiB      | – |
  * | lower-cased context keys (policy/context.ts) | key name             | immutable                 | –        | 4,096               | – |
  * | rate-limit buckets (limits/rate-limiter.ts) | account / key / IP   | refilled over time        | –        | 100,000 / 32 MiB    | – (an evicted bucket starts full) |
+ * | rate-limit leases (limits/leases.ts) | account / key bucket          | until spent; rule-tagged  | –        | 100,000 / 16 MiB    | – (an evicted lease's tokens are lost: stricter) |
  * | accounts' own limits (limits/enforce.ts) | account                   | refreshed behind requests | –        | 20,000 / 8 MiB      | admin limits API |
  *
- * The byte bounds below are declarations (about 155 MiB in all): the isolate scales them by one factor to
+ * The byte bounds below are declarations (about 171 MiB in all): the isolate scales them by one factor to
  * fit IAMLAB_CACHE_MB (default 48 MiB; a Worker isolate has 128 MB), src/lib/bounded.ts setCacheBudget.
  * Misses are not cached (a new key must work at once). Times are real time, not the sandbox clock.
  */

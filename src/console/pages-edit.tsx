@@ -64,10 +64,18 @@ async function list<T>(
   return r.ok ? pick(r.output) : r;
 }
 
+/** Every read's list, or the first read's failure. */
+function allLists<T>(reads: (T[] | CallFailure)[]): T[][] | CallFailure {
+  const failed = reads.find((r): r is CallFailure => !Array.isArray(r));
+  return failed ?? (reads as T[][]);
+}
+
 /** What AWS's console removes before deleting a user, then DeleteUser. */
 async function userPlan(state: ConsoleState, name: string): Promise<Step[] | CallFailure> {
   const U = { UserName: name };
-  const reads = await Promise.all([
+  // The console password only when there is one (AWS's console reads it first, too): read beside the lists.
+  const [profile, ...reads] = await Promise.all([
+    call(state.ctx, "iam", "GetLoginProfile", U),
     list(state, "ListAccessKeys", U, (o: { AccessKeyMetadata: { AccessKeyId: string }[] }) =>
       o.AccessKeyMetadata.map((k) => k.AccessKeyId),
     ),
@@ -87,35 +95,17 @@ async function userPlan(state: ConsoleState, name: string): Promise<Step[] | Cal
     ),
     list(state, "ListUserPolicies", U, (o: { PolicyNames: string[] }) => o.PolicyNames),
   ]);
-  const failed = reads.find((r): r is CallFailure => !Array.isArray(r));
-  if (failed) return failed;
-  // The console password only when there is one (AWS's console reads it first, too).
-  const profile = await call(state.ctx, "iam", "GetLoginProfile", U);
+  const lists = allLists(reads);
+  if (!Array.isArray(lists)) return lists;
   if (!profile.ok && profile.code !== "NoSuchEntity") return profile;
-  const [keys, mfa, ssh, certs, creds, groups, attached, inline] = reads as string[][];
-  const s = (action: string, params: Record<string, unknown>, label: string, ignore?: string[]): Step => ({
-    service: "iam",
-    action,
-    params: { ...U, ...params },
-    label,
-    ...(ignore ? { ignore } : {}),
-  });
+  const [keys, mfa, ssh, certs, creds, groups, attached, inline] = lists;
+  const s = (action: string, params: Record<string, unknown>, label: string) => step(action, { ...U, ...params }, label);
   return [
     ...keys!.map((k) => s("DeleteAccessKey", { AccessKeyId: k }, `access key ${k}`)),
     ...(profile.ok ? [s("DeleteLoginProfile", {}, "console password")] : []),
     ...mfa!.flatMap((m) => [
       s("DeactivateMFADevice", { SerialNumber: m }, `MFA device ${m}`),
-      ...(m.includes(":mfa/")
-        ? [
-            {
-              service: "iam" as const,
-              action: "DeleteVirtualMFADevice",
-              params: { SerialNumber: m },
-              label: `virtual MFA device ${m}`,
-              ignore: ["NoSuchEntity"],
-            },
-          ]
-        : []),
+      ...(m.includes(":mfa/") ? [step("DeleteVirtualMFADevice", { SerialNumber: m }, `virtual MFA device ${m}`, ["NoSuchEntity"])] : []),
     ]),
     ...ssh!.map((k) => s("DeleteSSHPublicKey", { SSHPublicKeyId: k }, `SSH public key ${k}`)),
     ...certs!.map((k) => s("DeleteSigningCertificate", { CertificateId: k }, `signing certificate ${k}`)),
@@ -138,9 +128,9 @@ async function rolePlan(state: ConsoleState, name: string): Promise<Step[] | Cal
     ),
     list(state, "ListRolePolicies", R, (o: { PolicyNames: string[] }) => o.PolicyNames),
   ]);
-  const failed = reads.find((r): r is CallFailure => !Array.isArray(r));
-  if (failed) return failed;
-  const [profiles, attached, inline] = reads as string[][];
+  const lists = allLists(reads);
+  if (!Array.isArray(lists)) return lists;
+  const [profiles, attached, inline] = lists;
   return [
     ...profiles!.map((p) => step("RemoveRoleFromInstanceProfile", { ...R, InstanceProfileName: p }, `instance profile ${p}`)),
     ...attached!.map((p) => step("DetachRolePolicy", { ...R, PolicyArn: p }, `attached policy ${p}`)),
@@ -158,9 +148,9 @@ async function groupPlan(state: ConsoleState, name: string): Promise<Step[] | Ca
     ),
     list(state, "ListGroupPolicies", G, (o: { PolicyNames: string[] }) => o.PolicyNames),
   ]);
-  const failed = reads.find((r): r is CallFailure => !Array.isArray(r));
-  if (failed) return failed;
-  const [users, attached, inline] = reads as string[][];
+  const lists = allLists(reads);
+  if (!Array.isArray(lists)) return lists;
+  const [users, attached, inline] = lists;
   return [
     ...users!.map((u) => step("RemoveUserFromGroup", { ...G, UserName: u }, `member ${u}`)),
     ...attached!.map((p) => step("DetachGroupPolicy", { ...G, PolicyArn: p }, `attached policy ${p}`)),
@@ -188,13 +178,19 @@ async function policyPlan(state: ConsoleState, arn: string): Promise<Step[] | Ca
       ),
     ),
   ]);
-  const failed = reads.find((r): r is CallFailure => !Array.isArray(r));
-  if (failed) return failed;
-  const [detach, versions] = reads as Step[][];
+  const lists = allLists(reads);
+  if (!Array.isArray(lists)) return lists;
+  const [detach, versions] = lists;
   return [...detach!, ...versions!, step("DeletePolicy", P, `policy ${arn}`)];
 }
 
-const step = (action: string, params: Record<string, unknown>, label: string): Step => ({ service: "iam", action, params, label });
+const step = (action: string, params: Record<string, unknown>, label: string, ignore?: string[]): Step => ({
+  service: "iam",
+  action,
+  params,
+  label,
+  ...(ignore ? { ignore } : {}),
+});
 
 const PLANS = { users: userPlan, roles: rolePlan, groups: groupPlan, policies: policyPlan } as const;
 type DeleteKind = keyof typeof PLANS;
