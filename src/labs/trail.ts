@@ -4,13 +4,14 @@
  * data events included, matched on eventSource/eventName, the caller (userIdentity.arn, or for a
  * role's sessions sessionContext.sessionIssuer.arn) and, for successful calls only, no errorCode.
  * With `IAMLAB_TRAIL=off` nothing is recorded and such checks report `unavailable` (never a pass).
- * Events are written about 50 ms behind their response: a check right after a call may miss it.
+ * Events are written up to a second behind their response; the grader first writes what its own
+ * isolate holds (`flushTrail`), so a check right after a call in the same isolate sees it.
  */
 import type { Env } from "../env";
 import { getDb } from "../store/db";
 import { now } from "../lib/time";
 import { lookupEvents } from "../services/cloudtrail";
-import { trailEnabled } from "../services/cloudtrail/recorder";
+import { flushTrail, trailEnabled } from "../services/cloudtrail/recorder";
 
 export interface TrailQuery {
   accountId: string;
@@ -46,6 +47,7 @@ export function trailFor(env: Env): TrailReader {
     async countEvents(q) {
       const [service, eventName] = q.action.split(":");
       if (!service || !eventName) return 0;
+      await flushTrail(env);
       const events = await lookupEvents(
         getDb(env.DB),
         q.accountId,

@@ -63,3 +63,11 @@ export function fromBase64(text: string): Uint8Array | null {
 }
 
 export const utf8 = new TextEncoder();
+
+/** A BLOB column's value as D1 hands it back (an ArrayBuffer, a view, or — from `.all()` — an array of numbers). */
+export function bytesOf(v: unknown): Uint8Array | undefined {
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (Array.isArray(v)) return Uint8Array.from(v as number[]);
+  return undefined;
+}

@@ -11,6 +11,7 @@ import { sql } from "drizzle-orm";
 import { all, bare, first, selectList, statement, type Db, type Row } from "./db";
 import { s3Buckets, s3Objects } from "./schema";
 import { bucketOf, tagsOf, type BucketRow } from "./s3-buckets";
+import { bytesOf } from "../lib/encoding";
 
 export interface ObjectRow {
   bucket: string;
@@ -48,13 +49,6 @@ function parseJson(s: string): Record<string, string> {
 }
 
 /** A BLOB as D1 answers it: an ArrayBuffer, or an array of byte values (older D1). */
-function bytesOf(v: unknown): Uint8Array | undefined {
-  if (v instanceof ArrayBuffer) return new Uint8Array(v);
-  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-  if (Array.isArray(v)) return Uint8Array.from(v as number[]);
-  return undefined;
-}
-
 const objectOf = (r: RawObject): ObjectRow => ({
   ...(r.r2Key === "" ? { inline: bytesOf(r.body) ?? new Uint8Array(0) } : {}),
   bucket: r.bucket,

@@ -832,27 +832,23 @@ export const samlIdpKeys = sqliteTable("saml_idp_keys", {
  * CloudTrail events, one row per recipient account (a cross-account call is stored in both accounts
  * with one sharedEventID). `body` is the record JSON; the other columns serve LookupAttributes.
  */
-export const cloudtrailEvents = sqliteTable(
-  "cloudtrail_events",
+/**
+ * CloudTrail events (migration 0032): per account and flush, one segment — the events' LookupEvents
+ * columns in `meta` (JSON, one array per event) and their records in `body` (gzipped NDJSON; a
+ * TEXT body, from before 0032, is one plain record). See src/store/cloudtrail-events.ts.
+ */
+export const cloudtrailSegments = sqliteTable(
+  "cloudtrail_segments",
   {
     seq: integer("seq").primaryKey(),
     accountId: text("account_id").notNull(),
-    eventId: text("event_id").notNull(),
-    /** epoch ms, sandbox clock */
-    eventTime: integer("event_time").notNull(),
-    eventName: text("event_name").notNull(),
-    eventSource: text("event_source").notNull(),
-    /** "Management" | "Data" */
-    category: text("category").notNull(),
-    /** 0 | 1 */
-    readOnly: integer("read_only").notNull(),
-    username: text("username"),
-    accessKeyId: text("access_key_id"),
-    /** JSON array of LookupEvents' {ResourceType, ResourceName} */
-    resources: text("resources").notNull().default("[]"),
-    body: text("body").notNull(),
+    /** epoch ms of its oldest and newest events (sandbox clock) */
+    firstTime: integer("first_time").notNull(),
+    lastTime: integer("last_time").notNull(),
+    meta: text("meta").notNull(),
+    body: blob("body").notNull(),
   },
-  (t) => [index("cloudtrail_events_account_time").on(t.accountId, t.eventTime, t.seq), index("cloudtrail_events_time").on(t.eventTime)],
+  (t) => [index("cloudtrail_segments_account_time").on(t.accountId, t.lastTime, t.seq), index("cloudtrail_segments_time").on(t.lastTime)],
 );
 // --- end cloudtrail ---
 // --- labs (issue 21, migration 0028) ---

@@ -13,7 +13,7 @@ import { AwsError } from "../../protocol/errors";
 import type { XmlValue } from "../../protocol/xml";
 import type { Db } from "../../store/db";
 import { queryEvents, type EventQuery, type LookupAttributeKey, type StoredEvent } from "../../store/cloudtrail-events";
-import { RETENTION_MS } from "./recorder";
+import { flushTrail, RETENTION_MS } from "./recorder";
 import { fromBase64, toBase64 } from "../../lib/encoding";
 
 const KEYS: readonly LookupAttributeKey[] = [
@@ -122,6 +122,7 @@ export const LookupEvents = defineAction({
       if (!token || token.p !== params) throw err.nextToken();
       after = { time: token.t, seq: token.s };
     }
+    await flushTrail(ctx.env); // this isolate's calls so far, as a reader expects
     const rows = await queryEvents(ctx.db, ctx.caller.principal.account, {
       ...(attribute ? { attribute } : {}),
       startTime: Math.max(start ?? 0, now - RETENTION_MS),

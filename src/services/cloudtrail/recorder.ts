@@ -4,21 +4,25 @@
  * fill it (first resource, foreign account, result), and `recordCall` turns it into rows
  * (./event.ts) — the client never waits for the trail.
  *
- * Rows are buffered per isolate and written by one D1 batch every FLUSH_MS: the request that finds
- * no flush scheduled schedules one in its own `waitUntil`, and the others only append plain rows to
- * the buffer (no promise or I/O object crosses requests); a flush is one INSERT of all its rows
- * (src/store/cloudtrail-events.ts). Measured with bench/trail.ts (GetUser, 2 connections, local):
- * one D1 write per request cut throughput by ~90 % (76 vs 1011 req/s), buffered batches of one
- * statement per row by ~45 %, one statement per flush by 10–35 % (runs differ on a shared machine;
- * locally D1's SQLite runs in the same process as the Worker, so its inserts take the Worker's CPU —
- * deployed, D1 is a service of its own and the Worker pays the rows and one subrequest per flush,
- * which could not be measured here). A Durable Object per account would also batch, but
- * costs a hop per request and a second place to query; D1 keeps LookupEvents (and labs' grading)
- * one indexed query. The price: events of an isolate evicted within FLUSH_MS of a call are lost,
- * and an event is visible about FLUSH_MS after its response (AWS: typically minutes).
+ * Rows are buffered per isolate and written every FLUSH_MS (or as soon as FLUSH_ROWS are waiting):
+ * the request that finds no flush scheduled schedules one in its own `waitUntil`, and the others
+ * only append plain rows to the buffer (no promise or I/O object crosses requests). A flush is one
+ * D1 batch: one segment per account (src/store/cloudtrail-events.ts).
+ *
+ * Measured with bench/trail.ts (GetUser, 2 connections, local; on vs off in the same run): the cost
+ * was in the number of D1 calls, not in the bytes — locally D1's SQLite runs in the Worker's process,
+ * and a flush every 50 ms (20 D1 calls a second) took 35–42 % of GetUser's throughput whatever it
+ * wrote (even `SELECT 1`), one flush a second about 7–12 % (machine noise is ±5 %). Deployed, D1 is a
+ * service of its own and the Worker pays one subrequest per flush. A Durable Object per account
+ * would also batch but costs a hop per request and a second place to query.
+ *
+ * The price: events of an isolate evicted within FLUSH_MS of a call are lost, and another isolate's
+ * readers see an event up to FLUSH_MS after its response (AWS: typically within 5 minutes). Readers
+ * in the same isolate (LookupEvents, grading, trail delivery) call `flushTrail` first: they see every
+ * call answered before them.
  *
  * `IAMLAB_TRAIL=off` turns recording off (the bench's "off" side).
- * Retention: 90 days. Older rows are pruned in a flush's batch at most every 10 minutes per
+ * Retention: 90 days. Older segments are pruned in a flush's batch at most every 10 minutes per
  * isolate; LookupEvents never returns older events whatever pruning has done (sandbox clock).
  */
 import type { Env } from "../../env";
@@ -35,29 +39,50 @@ export const RETENTION_MS = 90 * 24 * 3600 * 1000;
 const PRUNE_EVERY_MS = 10 * 60 * 1000;
 let lastPrune = Number.NEGATIVE_INFINITY;
 
-/** How long rows gather before their batch is written (ms). */
-const FLUSH_MS = 50;
-/** Rows per INSERT: their JSON parameter stays well under D1's 2 MB per value (a record is ~1–2 KB). */
-const BATCH_ROWS = 200;
+/** How long rows gather before they are written (ms). */
+const FLUSH_MS = 1000;
+/** A buffer this long is written at once (memory, and one flush's D1 batch, stay bounded). */
+const FLUSH_ROWS = 5000;
 const buffer: TrailRow[] = [];
+/** The scheduled flush, if any. */
 let flushing: Promise<void> | undefined;
+/** Writes under way (a reader waits for them: their rows are no longer in the buffer). */
+let writing = 0;
 
-/** Writes the buffer after FLUSH_MS, then whatever arrived meanwhile, until it is empty. Never rejects (each batch's error is logged). */
-async function flushSoon(db: Db): Promise<void> {
-  await new Promise((r) => setTimeout(r, FLUSH_MS));
+/** Writes what the buffer holds now, in the caller's own request context. Never rejects (errors are logged). */
+async function writeBuffer(db: Db): Promise<void> {
   while (buffer.length) {
-    const rows = buffer.splice(0, BATCH_ROWS);
+    const rows = buffer.splice(0, FLUSH_ROWS);
     const t = now();
     const prune = Math.abs(t - lastPrune) >= PRUNE_EVERY_MS; // the sandbox clock may also move back
     if (prune) lastPrune = t;
+    writing++;
     try {
       await insertEvents(db, rows, prune ? t - RETENTION_MS : undefined);
     } catch (e) {
       console.error(`cloudtrail: recording ${rows.length} event(s) failed`, e instanceof Error ? e.message : e);
+    } finally {
+      writing--;
     }
   }
+}
+
+/** Writes the buffer after FLUSH_MS, then whatever arrived meanwhile, until it is empty. Never rejects. */
+async function flushSoon(db: Db): Promise<void> {
+  await new Promise((r) => setTimeout(r, FLUSH_MS));
+  await writeBuffer(db);
   // In the same turn as the last look at the buffer: a row added after it schedules the next flush.
   flushing = undefined;
+}
+
+/**
+ * Makes every event this isolate has recorded so far readable: writes the buffer and waits (at most
+ * 5 s) for writes other requests have under way. For readers: LookupEvents, grading, delivery.
+ */
+export async function flushTrail(env: Env): Promise<void> {
+  if (!trailEnabled(env)) return;
+  await writeBuffer(getDb(env.DB));
+  for (let waited = 0; writing > 0 && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
 }
 
 export function trailEnabled(env: Env): boolean {
@@ -93,9 +118,9 @@ export function recordCall(ctx: ActionContext, def: RegisteredAction, err?: AwsE
     );
     if (!rows.length) return;
     buffer.push(...rows);
-    if (!flushing) {
-      const db = getDb(ctx.env.DB);
-      flushing = flushSoon(db);
+    if (buffer.length >= FLUSH_ROWS) ctx.waitUntil(writeBuffer(getDb(ctx.env.DB)));
+    else if (!flushing) {
+      flushing = flushSoon(getDb(ctx.env.DB));
       ctx.waitUntil(flushing);
     }
   } catch (e) {
