@@ -100,6 +100,9 @@ app.get("/_iamlab/lambda-code", (c) => serveCode(c.env, new URL(c.req.url), now(
 app.get("/_iamlab/labs/schema", () => labSchema());
 app.get("/_iamlab/my/lab/results", (c) => signedAdminView(c, myLabResults));
 // --- end labs ---
+// The admin API sees the default account from the first request on (a fresh `npm start` answered
+// NoSuchAccount for it until some AWS or console request had bootstrapped it).
+app.use("/_iamlab/*", (c, next) => ensureBootstrapped(c.env).then(next));
 app.route("/_iamlab", admin);
 // ---- console (issue 20): the web console, server-rendered (src/console/) ----
 // Signed requests under /console (S3 path-style, a bucket named "console") stay AWS requests.

@@ -69,3 +69,18 @@ describe("the default account across restarts (persisted state)", () => {
     await expectAwsError(clients(sandbox, DEFAULT_KEY).sts.send(new GetCallerIdentityCommand({})), "InvalidClientTokenId", 403);
   }, 120_000);
 });
+
+describe("the default account on a fresh sandbox", () => {
+  it("exists for the admin API from the first request (no AWS request needed to bootstrap it)", async () => {
+    const fresh = await startSandbox({ persistTo: false, port: 0, vars: { IAMLAB_RATE_LIMITS: UNTHROTTLED_RATE_LIMITS } });
+    try {
+      const res = await fetch(`${fresh.url}/_iamlab/accounts/123456789012`, {
+        headers: { authorization: `Bearer ${LOCAL_DEFAULTS.IAMLAB_ADMIN_TOKEN}` },
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { accountId?: string }).accountId).toBe("123456789012");
+    } finally {
+      await fresh.stop();
+    }
+  });
+});
