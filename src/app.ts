@@ -571,5 +571,8 @@ function send(res: WireResponse, decisionId?: string, pendingChanges?: number): 
   if (decisionId) headers["x-iamlab-decision-id"] = decisionId;
   // Eventual consistency: how many changes of the caller's account have not reached the data plane yet.
   if (pendingChanges !== undefined) headers["x-iamlab-pending-changes"] = String(pendingChanges);
-  return new Response(res.body, { status: res.status, headers });
+  // A stored object's Content-Encoding (S3) describes bytes already encoded: without "manual",
+  // workerd would compress them once more on the way out.
+  const encoded = Object.keys(headers).some((k) => k.toLowerCase() === "content-encoding");
+  return new Response(res.body, { status: res.status, headers, ...(encoded ? { encodeBody: "manual" as const } : {}) });
 }

@@ -3,6 +3,7 @@ import type { SessionsDO } from "./sessions/sessions-do";
 import type { ConsistencyDO } from "./consistency/consistency-do";
 import type { SqsQueueDO } from "./services/sqs/queue-do";
 import type { RateLimitDO } from "./limits/limiter-do";
+import type { TrailDeliveryDO } from "./services/cloudtrail/delivery-do";
 
 export interface Env {
   DB: D1Database;
@@ -14,6 +15,8 @@ export interface Env {
   SQS_QUEUES: DurableObjectNamespace<SqsQueueDO>;
   /** issue 22: the accounts' authoritative rate-limit buckets (exact across isolates); absent = per-isolate limits */
   RATE_LIMITS?: DurableObjectNamespace<RateLimitDO>;
+  /** CloudTrail trails' delivery to S3, one object per account (src/services/cloudtrail/delivery-do.ts) */
+  TRAIL_DELIVERY?: DurableObjectNamespace<TrailDeliveryDO>;
   /** The account that exists on first start (default 123456789012). */
   IAMLAB_DEFAULT_ACCOUNT_ID?: string;
   /** Root access key of the default account; both must be set for it to be created. */
@@ -36,6 +39,8 @@ export interface Env {
   // --- hosted (issue 22) ---
   /** Rate limits (src/limits/config.ts): unset = the documented defaults, "off", or JSON {"account":{"perSecond":20,"burst":100},"accessKey":…,"sourceIp":…,"adminFailures":…}. */
   IAMLAB_RATE_LIMITS?: string;
+  /** seconds between a logging trail's deliveries to S3 (default 300, AWS's ~5 minutes) */
+  IAMLAB_TRAIL_DELIVERY_SECONDS?: string;
   /** "true" when served locally (startSandbox sets it): a Worker without it is a deploy and refuses the documented local secrets. */
   IAMLAB_LOCAL?: string;
   /** Sandbox-wide cap on the number of accounts (admin API creates); default 10,000. */

@@ -7,6 +7,7 @@ export { SessionsDO } from "./sessions/sessions-do";
 export { ConsistencyDO } from "./consistency/consistency-do";
 export { SqsQueueDO } from "./services/sqs/queue-do";
 export { RateLimitDO } from "./limits/limiter-do";
+export { TrailDeliveryDO } from "./services/cloudtrail/delivery-do";
 
 let budgetApplied = false;
 

@@ -3,6 +3,8 @@
  * (create / list / get / delete with everything they own) and, where enabled, the test clock.
  */
 import { DURABLE_BINDINGS, durableStub, injectDurableFaults, injectedDurableFaults, type DurableBinding } from "../lib/durable";
+import { flushTrail } from "../services/cloudtrail/recorder";
+import { deliveryStub } from "../services/cloudtrail/trails";
 import { Hono } from "hono";
 import type { Env } from "../env";
 import { getDb } from "../store/db";
@@ -426,6 +428,16 @@ registerSamlIdpAdminRoutes(admin);
 
 // ---- labs (issue 21): templates, apply / converge, export, reset, grading ----
 registerLabAdminRoutes(admin);
+
+// ---- CloudTrail (issue 21): a trail's delivery now, not at its next alarm (labs, tests) ----
+admin.post("/accounts/:id/cloudtrail/deliver", async (c) => {
+  const id = c.req.param("id");
+  if (!(await getAccount(getDb(c.env.DB), id))) return noSuchAccount(id);
+  await flushTrail(c.env); // this isolate's events first (the Durable Object may run elsewhere)
+  const stub = deliveryStub(c, id);
+  const trails = stub ? await stub.deliverNow(id) : [];
+  return json(200, { accountId: id, trails });
+});
 
 // ---- the Permissions Graph (issue 20): src/admin/graph-routes.ts ----
 registerGraphAdminRoutes(admin);

@@ -15,9 +15,9 @@
  */
 import { AwsError } from "../protocol/errors";
 
-export type DurableBinding = "SESSIONS" | "CONSISTENCY" | "SQS_QUEUES" | "RATE_LIMITS";
+export type DurableBinding = "SESSIONS" | "CONSISTENCY" | "SQS_QUEUES" | "RATE_LIMITS" | "TRAIL_DELIVERY";
 
-export const DURABLE_BINDINGS: readonly DurableBinding[] = ["SESSIONS", "CONSISTENCY", "SQS_QUEUES", "RATE_LIMITS"];
+export const DURABLE_BINDINGS: readonly DurableBinding[] = ["SESSIONS", "CONSISTENCY", "SQS_QUEUES", "RATE_LIMITS", "TRAIL_DELIVERY"];
 
 /** A Durable Object could not answer: the pipeline turns it into the service's own 5xx (unavailableErrorFor). */
 export class DurableObjectUnavailable extends AwsError {

@@ -68,7 +68,7 @@ export async function callAs(
   }
 }
 
-/** A model operation's input from JSON members; a blob member may be given as text (its UTF-8 bytes). */
+/** A model operation's input from JSON members; a blob member may be given as text (its UTF-8 bytes) or bytes. */
 function modelInput(model: (typeof MODELS)[string], name: string, params: Record<string, unknown>): object {
   const op = model.operations[name];
   const shape = structureOf(model, op?.input);
@@ -84,7 +84,13 @@ function modelInput(model: (typeof MODELS)[string], name: string, params: Record
   const input: Value = {};
   for (const [k, m] of Object.entries(shape.members)) {
     const given = params[k];
-    const raw = typeof given === "string" && shapeOf(model, m).type === "blob" ? toBase64(new TextEncoder().encode(given)) : given;
+    const blob = shapeOf(model, m).type === "blob";
+    const raw =
+      blob && typeof given === "string"
+        ? toBase64(new TextEncoder().encode(given))
+        : blob && given instanceof Uint8Array
+          ? toBase64(given)
+          : given;
     const v = readJsonValue(model, m, raw);
     if (v !== undefined) input[k] = v;
   }

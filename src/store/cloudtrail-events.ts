@@ -13,7 +13,7 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 import { accounts, cloudtrailSegments } from "./schema";
-import { all, bare, statement, type Db } from "./db";
+import { all, bare, first, statement, type Db } from "./db";
 import { gunzip, gzip } from "../lib/gzip";
 import { bytesOf } from "../lib/encoding";
 
@@ -289,4 +289,27 @@ async function readRecords(db: Db, segments: ReadonlySet<number>): Promise<Map<n
     }
   }
   return out;
+}
+
+/** The newest segment's seq of an account (0 when none): where a trail that starts logging now begins. */
+export async function latestSegmentSeq(db: Db, account: string): Promise<number> {
+  const r = await first<{ seq: number | null }>(db, sql`SELECT max(${t.seq}) AS seq FROM ${t} WHERE ${t.accountId} = ${account}`);
+  return r?.seq ?? 0;
+}
+
+/** One segment as trail delivery reads it: its seq and its events' records, in order. */
+export interface SegmentRecords {
+  seq: number;
+  records: string[];
+}
+
+/** An account's segments after `afterSeq`, oldest first, at most `limit` (trail delivery). */
+export async function segmentsAfter(db: Db, account: string, afterSeq: number, limit: number): Promise<SegmentRecords[]> {
+  const rows = await all<{ seq: number }>(
+    db,
+    sql`SELECT ${t.seq} AS seq FROM ${t} WHERE ${t.accountId} = ${account} AND ${t.seq} > ${afterSeq} ORDER BY ${t.seq} LIMIT ${limit}`,
+  );
+  if (!rows.length) return [];
+  const records = await readRecords(db, new Set(rows.map((r) => r.seq)));
+  return rows.map((r) => ({ seq: r.seq, records: records.get(r.seq) ?? [] }));
 }

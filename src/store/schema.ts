@@ -850,6 +850,39 @@ export const cloudtrailSegments = sqliteTable(
   },
   (t) => [index("cloudtrail_segments_account_time").on(t.accountId, t.lastTime, t.seq), index("cloudtrail_segments_time").on(t.lastTime)],
 );
+/** CloudTrail trails (migration 0033): settings, logging state, delivery cursor and status. */
+export const cloudtrailTrails = sqliteTable(
+  "cloudtrail_trails",
+  {
+    accountId: text("account_id").notNull(),
+    region: text("region").notNull(),
+    name: text("name").notNull(),
+    s3Bucket: text("s3_bucket").notNull(),
+    s3KeyPrefix: text("s3_key_prefix"),
+    snsTopicName: text("sns_topic_name"),
+    includeGlobal: integer("include_global").notNull().default(1),
+    multiRegion: integer("multi_region").notNull().default(0),
+    logValidation: integer("log_validation").notNull().default(0),
+    kmsKeyId: text("kms_key_id"),
+    cwLogGroupArn: text("cw_log_group_arn"),
+    cwRoleArn: text("cw_role_arn"),
+    /** JSON: PutEventSelectors' EventSelectors, or null for the default (all management events) */
+    eventSelectors: text("event_selectors"),
+    advancedEventSelectors: text("advanced_event_selectors"),
+    tags: text("tags").notNull().default("{}"),
+    isLogging: integer("is_logging").notNull().default(0),
+    startLoggingTime: integer("start_logging_time"),
+    stopLoggingTime: integer("stop_logging_time"),
+    /** the last cloudtrail_segments.seq delivery has looked at */
+    deliveredSeq: integer("delivered_seq").notNull().default(0),
+    latestDeliveryTime: integer("latest_delivery_time"),
+    latestDeliveryError: text("latest_delivery_error"),
+    latestDeliveryAttemptTime: integer("latest_delivery_attempt_time"),
+    latestDeliveryAttemptOk: integer("latest_delivery_attempt_ok"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.region, t.name] }), index("cloudtrail_trails_logging").on(t.isLogging, t.accountId)],
+);
 // --- end cloudtrail ---
 // --- labs (issue 21, migration 0028) ---
 /** One apply of a lab template to new learner accounts (POST /_iamlab/labs): the template as sent, JSON. */

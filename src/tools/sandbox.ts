@@ -173,6 +173,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       CONSISTENCY: { className: "ConsistencyDO", useSQLite: true },
       SQS_QUEUES: { className: "SqsQueueDO", useSQLite: true },
       RATE_LIMITS: { className: "RateLimitDO", useSQLite: true },
+      TRAIL_DELIVERY: { className: "TrailDeliveryDO", useSQLite: true },
     },
     ...(persist
       ? {

@@ -324,7 +324,24 @@ export const MODEL_CONFIG: readonly ModelConfig[] = [
   {
     service: "cloudtrail",
     model: "cloudtrail-2013-11-01",
-    operations: ["LookupEvents"],
+    operations: [
+      "LookupEvents",
+      // Trails delivering to S3 (issue 21, session 4).
+      "CreateTrail",
+      "GetTrail",
+      "DescribeTrails",
+      "ListTrails",
+      "UpdateTrail",
+      "DeleteTrail",
+      "StartLogging",
+      "StopLogging",
+      "GetTrailStatus",
+      "GetEventSelectors",
+      "PutEventSelectors",
+      "AddTags",
+      "RemoveTags",
+      "ListTags",
+    ],
     // As KMS, a JSON 1.1 service answering AccessDeniedException with 400 (unconfirmed for CloudTrail).
     errors: { accessDeniedStatus: 400 },
   },
