@@ -21,7 +21,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { adminFetch, iam, setClock, sts, url, type Creds } from "../helpers/sandbox";
+import { adminFetch, iam, rawSigned, setClock, sts, url, type Creds } from "../helpers/sandbox";
 import { keyCreds, withAccount, type AccountFixture } from "../helpers/fixtures";
 import { expectAwsError } from "../helpers/aws-errors";
 import { waitFor } from "../helpers/wait";
@@ -165,6 +165,42 @@ describe("the record of an IAM user's call", () => {
     expect(r.responseElements).toBeNull();
     expect(r.readOnly).toBe(false);
     expect(r.requestID).toBe((err.$metadata as { requestId?: string } | undefined)?.requestId);
+  });
+});
+
+describe("calls that fail before they are authenticated", () => {
+  // AWS (IAM user guide, "Logging IAM and AWS STS API requests"): CloudTrail logs all *authenticated*
+  // requests; of unauthenticated ones only AssumeRoleWithSAML / AssumeRoleWithWebIdentity. A bad
+  // signature, an unknown key or an unknown action leaves no event; an authenticated call that fails
+  // its validation is recorded with its errorCode.
+  it("a wrong signature, an unknown key and an unknown action are not recorded; a validation error is", async () => {
+    const bob = await userWithKey(a, "bob-pre");
+    const marker = "pre-auth-marker";
+    const bad = await rawSigned(
+      { Action: "GetUser", Version: "2010-05-08", UserName: marker },
+      { service: "iam", creds: { ...bob.creds, secretAccessKey: `${bob.creds.secretAccessKey}x` } },
+    );
+    expect(bad.status).toBe(403);
+    expect(bad.text).toContain("SignatureDoesNotMatch");
+    const unknownKey = await rawSigned(
+      { Action: "GetUser", Version: "2010-05-08", UserName: marker },
+      { service: "iam", creds: { accessKeyId: "AKIAXXXXXXXXXXXXXXXX", secretAccessKey: "x" } },
+    );
+    expect(unknownKey.text).toContain("InvalidClientTokenId");
+    const unknownAction = await rawSigned(
+      { Action: "GetUserz", Version: "2010-05-08", UserName: marker },
+      { service: "iam", creds: bob.creds },
+    );
+    expect(unknownAction.text).toContain("InvalidAction");
+    // An authenticated call whose input is refused: recorded, with its error.
+    await expectAwsError(iam(bob.creds).send(new GetUserCommand({ UserName: "bad name!" })), "ValidationError", 400);
+    const events = await lookup(bob.creds, { LookupAttributes: [{ AttributeKey: "Username", AttributeValue: "bob-pre" }] }, (e) =>
+      e.some((x) => recordOf(x).errorCode === "ValidationError"),
+    );
+    const names = events.map((e) => e.EventName);
+    expect(names).not.toContain("GetUserz");
+    expect(events.filter((e) => e.CloudTrailEvent!.includes(marker))).toEqual([]);
+    expect(recordOf(events.find((x) => recordOf(x).errorCode === "ValidationError")!).eventName).toBe("GetUser");
   });
 });
 
