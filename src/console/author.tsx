@@ -24,6 +24,7 @@ import { adminLockout, noteAdminFailure, sandboxRateLimits } from "../limits/rat
 import { getAccount, listAccounts } from "../store/accounts";
 import { stub as consistencyStub } from "../consistency/client";
 import { queryEvents } from "../store/cloudtrail-events";
+import { flushTrail } from "../services/cloudtrail/recorder";
 import { decisionForCaller, recentDecisions } from "../authz/decisions";
 import { builtinSamlEntityId, mintSamlResponse } from "../federation/builtin-saml-idp";
 
@@ -163,6 +164,7 @@ export function registerAuthorRoutes(app: Hono<{ Bindings: Env }>, kit: Kit): vo
     if (!account) return html(c, frame("No such account", <Notice kind="error">No account {id}.</Notice>, g.csrf), 404);
     const t = now();
     const stub = consistencyStub(c.env, id);
+    await flushTrail(c.env); // this isolate's latest calls, as any trail reader sees them
     const [{ config, paused }, pending, events, decisions] = await Promise.all([
       stub.getConfig(),
       stub.pendingChanges(t),

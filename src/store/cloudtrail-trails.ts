@@ -27,11 +27,17 @@ export async function listTrails(db: Db, accountId: string): Promise<TrailRow[]>
   return all<TrailRow>(db, sql`SELECT ${COLS} FROM ${T} WHERE ${T.accountId} = ${accountId} ORDER BY ${T.region}, ${T.name}`);
 }
 
-/** Logging trails of every account (the delivery run's work list), or of one. */
+/**
+ * The trails a delivery run serves (of every account, or of one): those logging, and those stopped
+ * since their last delivery attempt (their events up to StopLogging still go out, once).
+ */
 export async function loggingTrails(db: Db, accountId?: string): Promise<TrailRow[]> {
   return all<TrailRow>(
     db,
-    sql`SELECT ${COLS} FROM ${T} WHERE ${T.isLogging} = 1 ${accountId !== undefined ? sql`AND ${T.accountId} = ${accountId}` : sql``}
+    sql`SELECT ${COLS} FROM ${T}
+      WHERE (${T.isLogging} = 1 OR (${T.stopLoggingTime} IS NOT NULL
+        AND (${T.latestDeliveryAttemptTime} IS NULL OR ${T.latestDeliveryAttemptTime} < ${T.stopLoggingTime})))
+      ${accountId !== undefined ? sql`AND ${T.accountId} = ${accountId}` : sql``}
       ORDER BY ${T.accountId}, ${T.region}, ${T.name}`,
   );
 }

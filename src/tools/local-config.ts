@@ -31,6 +31,8 @@ export const TEST_VARS: Record<string, string> = {
   // --- end hosted ---
   // --- cloudtrail (issue 21): recording on ("" = not "off") ---
   IAMLAB_TRAIL: "",
+  // trails deliver on their alarm every 300 s (the default); tests ask for delivery through the admin API
+  IAMLAB_TRAIL_DELIVERY_SECONDS: "",
   IAMLAB_CACHE_MB: "",
   // --- sso (issue 19): the default egress policy for external OIDC issuers ---
   IAMLAB_OIDC_EGRESS: "",

@@ -210,7 +210,15 @@ describe("CloudTrail trails", () => {
     const stopped = await c.send(new GetTrailStatusCommand({ Name: "lab" }));
     expect(stopped.IsLogging).toBe(false);
     expect(stopped.StopLoggingTime).toBeInstanceOf(Date);
-    await a.iam.send(new GetUserCommand({ UserName: "alice" }));
+    // Records carry whole seconds: a call in StopLogging's own second cannot be told apart from it.
+    await new Promise((r) => setTimeout(r, 1100));
+    await a.iam.send(new CreateUserCommand({ UserName: "after-stop" }));
+    // One last delivery takes the events up to StopLogging (StopLogging itself included), not the ones after.
+    const last = await deliver(a.id);
+    expect(last.trails).toHaveLength(1);
+    const lastRecords = (await Promise.all(last.trails[0]!.files.map((f) => records(b, bucket, f)))).flat();
+    expect(lastRecords.map((r) => r.eventName)).toContain("StopLogging");
+    expect(lastRecords.some((r) => JSON.stringify(r.requestParameters ?? {}).includes("after-stop"))).toBe(false);
     expect((await deliver(a.id)).trails).toEqual([]);
 
     await c.send(new DeleteTrailCommand({ Name: "lab" }));

@@ -10,6 +10,8 @@ const trail = {
   eventSelectors: null as string | null,
   advancedEventSelectors: null as string | null,
   startLoggingTime: null as number | null,
+  stopLoggingTime: null as number | null,
+  isLogging: 1,
 };
 const mgmtRead: TrailRecord = {
   eventSource: "iam.amazonaws.com",
@@ -53,6 +55,18 @@ const cases: [string, Parameters<typeof selects>[0], TrailRecord, boolean][] = [
     { ...trail, startLoggingTime: Date.parse("2026-01-02T00:00:00Z") },
     { ...mgmtRead, eventTime: "2026-01-01T00:00:00Z" },
     false,
+  ],
+  [
+    "after StopLogging",
+    { ...trail, isLogging: 0, stopLoggingTime: Date.parse("2026-01-02T00:00:00Z") },
+    { ...mgmtRead, eventTime: "2026-01-02T00:00:01Z" },
+    false,
+  ],
+  [
+    "up to StopLogging",
+    { ...trail, isLogging: 0, stopLoggingTime: Date.parse("2026-01-02T00:00:00Z") },
+    { ...mgmtRead, eventTime: "2026-01-02T00:00:00Z" },
+    true,
   ],
   ["WriteOnly: read refused", basic([{ ReadWriteType: "WriteOnly" }]), mgmtRead, false],
   ["WriteOnly: write taken", basic([{ ReadWriteType: "WriteOnly" }]), mgmtWrite, true],

@@ -124,18 +124,26 @@ function fieldMatches(f: FieldSelector, r: TrailRecord): boolean {
 
 /** Whether the trail delivers this record. */
 export function selects(
-  trail: Pick<TrailRow, "region" | "multiRegion" | "includeGlobal" | "eventSelectors" | "advancedEventSelectors" | "startLoggingTime">,
+  trail: Pick<
+    TrailRow,
+    | "region"
+    | "multiRegion"
+    | "includeGlobal"
+    | "eventSelectors"
+    | "advancedEventSelectors"
+    | "startLoggingTime"
+    | "stopLoggingTime"
+    | "isLogging"
+  >,
   r: TrailRecord,
 ): boolean {
   if (trail.multiRegion !== 1 && r.awsRegion !== undefined && r.awsRegion !== trail.region) return false;
   if (trail.includeGlobal !== 1 && GLOBAL_SOURCES.has(r.eventSource ?? "")) return false;
   // Events of before the trail (last) started logging are not its own.
-  if (
-    trail.startLoggingTime !== null &&
-    typeof r.eventTime === "string" &&
-    Date.parse(r.eventTime) < Math.floor(trail.startLoggingTime / 1000) * 1000
-  )
-    return false;
+  const at = typeof r.eventTime === "string" ? Date.parse(r.eventTime) : undefined;
+  if (at !== undefined && trail.startLoggingTime !== null && at < Math.floor(trail.startLoggingTime / 1000) * 1000) return false;
+  // …nor those after it stopped (the final delivery of a stopped trail takes events up to StopLogging).
+  if (at !== undefined && trail.isLogging !== 1 && trail.stopLoggingTime !== null && at > trail.stopLoggingTime) return false;
   const advanced = parseSelectors<AdvancedEventSelector>(trail.advancedEventSelectors);
   if (advanced) return advanced.some((s) => (s.FieldSelectors ?? []).every((f) => fieldMatches(f, r)));
   const basic = parseSelectors<EventSelector>(trail.eventSelectors);

@@ -266,11 +266,13 @@ function onTrail<I extends object>(
   name: string,
   nameOf: (i: I) => string | undefined,
   handler: (i: I, ctx: ActionContext, t: TrailRow) => Promise<XmlValue | undefined> | XmlValue | undefined,
+  effect: "read" | "none" = "none",
 ): RegisteredAction {
   return defineAction({
     service: "cloudtrail",
     name,
-    effect: "none",
+    // `read` for AWS's Read/List actions (only IAM and STS answers are ever cached: a trail's status is always fresh)
+    effect,
     input: {},
     load: (raw, ctx: ActionContext) => loadTrail(ctx, trailRef(ctx, nameOf(raw as I))),
     target: (_raw, _ctx, t: TrailRow) => trailTarget(t),
@@ -282,6 +284,7 @@ export const GetTrail = onTrail<NameInput>(
   "GetTrail",
   (i) => i.Name,
   (_i, _ctx, t) => ({ Trail: trailOut(t, true) }),
+  "read",
 );
 
 export const UpdateTrail = onTrail<NameInput & TrailSettings>(
@@ -343,7 +346,11 @@ export const StopLogging = onTrail<NameInput>(
   "StopLogging",
   (i) => i.Name,
   async (_i, ctx, t) => {
-    if (t.isLogging === 1) await updateTrail(ctx.db, t, { isLogging: 0, stopLoggingTime: ctx.request.now });
+    if (t.isLogging === 1) {
+      await updateTrail(ctx.db, t, { isLogging: 0, stopLoggingTime: ctx.request.now });
+      // What was recorded until now still goes out, on the next alarm (or deliver-now).
+      await deliveryStub(ctx, t.accountId)?.schedule(t.accountId);
+    }
     return {};
   },
 );
@@ -367,6 +374,7 @@ export const GetTrailStatus = onTrail<NameInput>(
     o.TimeLoggingStopped = isoOrEmpty(t.stopLoggingTime);
     return o;
   },
+  "read",
 );
 
 const DEFAULT_SELECTORS: EventSelector[] = [
@@ -384,6 +392,7 @@ export const GetEventSelectors = onTrail<{ TrailName?: string }>(
       EventSelectors: (parseSelectors<EventSelector>(t.eventSelectors) ?? DEFAULT_SELECTORS) as unknown as XmlValue,
     };
   },
+  "read",
 );
 
 const DATA_TYPES = new Set(["AWS::S3::Object", "AWS::Lambda::Function", "AWS::DynamoDB::Table"]);
@@ -504,7 +513,7 @@ export const RemoveTags = defineAction({
 export const ListTags = defineAction({
   service: "cloudtrail",
   name: "ListTags",
-  effect: "none",
+  effect: "read",
   input: {},
   load: async (raw, ctx: ActionContext) => {
     const ids = (raw as { ResourceIdList?: string[] }).ResourceIdList ?? [];
@@ -524,7 +533,7 @@ export const ListTags = defineAction({
 export const DescribeTrails = defineAction({
   service: "cloudtrail",
   name: "DescribeTrails",
-  effect: "none",
+  effect: "read",
   input: {},
   target: (_raw, ctx: ActionContext) => ({ resource: "*", resourceAccount: ctx.caller.principal.account }),
   handler: async (raw, ctx) => {
@@ -543,7 +552,7 @@ export const DescribeTrails = defineAction({
 export const ListTrails = defineAction({
   service: "cloudtrail",
   name: "ListTrails",
-  effect: "none",
+  effect: "read",
   input: {},
   target: (_raw, ctx: ActionContext) => ({ resource: "*", resourceAccount: ctx.caller.principal.account }),
   handler: async (_raw, ctx) => ({
