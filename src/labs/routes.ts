@@ -155,6 +155,11 @@ export function registerLabAdminRoutes(admin: Hono<{ Bindings: Env }>): void {
       // The deployment's default consistency mode, unless the template sets one: after the setup, which learners see at once.
       const cfg = defaultConsistency(c.env);
       if (!template.account?.consistency && cfg.mode !== "off") await setConsistency(c.env, db, account.accountId, cfg);
+      // labsorg4 (issue 21): the learner's member accounts too, unless their own templates set a mode.
+      for (const m of applied.members ?? []) {
+        const own = template.organization?.accounts?.find((a) => a.name === m.name)?.template?.account?.consistency;
+        if (!own && cfg.mode !== "off") await setConsistency(c.env, db, m.accountId, cfg);
+      }
       const row = await getAccount(db, account.accountId);
       return {
         learner,

@@ -12,6 +12,7 @@ import {
   CreateOrganizationalUnitCommand,
   DescribeOrganizationCommand,
   DescribePolicyCommand,
+  LeaveOrganizationCommand,
   ListAccountsCommand,
   ListOrganizationalUnitsForParentCommand,
   ListPoliciesCommand,
@@ -34,11 +35,19 @@ const denyCreateUser = {
   Version: "2012-10-17",
   Statement: [{ Sid: "NoUsers", Effect: "Deny", Action: "iam:CreateUser", Resource: "*" }],
 };
+const denyLeave = {
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Deny", Action: "organizations:LeaveOrganization", Resource: "*" }],
+};
 const TEMPLATE = {
   users: [{ name: "admin", accessKeys: 1, policies: ["AdministratorAccess"] }],
   organization: {
     units: [{ name: "Sandbox" }, { name: "Workloads", units: [{ name: "Prod" }] }],
-    policies: [{ name: "DenyCreateUser", description: "No IAM users in Prod", content: denyCreateUser, targets: ["Workloads/Prod"] }],
+    policies: [
+      { name: "DenyCreateUser", description: "No IAM users in Prod", content: denyCreateUser, targets: ["Workloads/Prod"] },
+      // A target by account name (and the root's): the member cannot leave.
+      { name: "DenyLeave", content: denyLeave, targets: ["Root", "sandbox"] },
+    ],
     accounts: [
       {
         name: "prod",
@@ -154,6 +163,13 @@ describe("lab templates: organization", () => {
     );
     const made = await iam(await accessRole(member("sandbox").accountId)).send(new CreateUserCommand({ UserName: "learner-made" }));
     expect(made.User!.UserName).toBe("learner-made");
+    // DenyLeave is attached to the sandbox account by its name.
+    const left = await expectAwsError(
+      orgs(await accessRole(member("sandbox").accountId)).send(new LeaveOrganizationCommand({})),
+      "AccessDeniedException",
+      400,
+    );
+    expect(left.message).toContain("with an explicit deny in a service control policy");
   });
 
   it("grading names a member account; the SCP that decides is in the explanation", async () => {
@@ -218,9 +234,7 @@ describe("lab templates: organization", () => {
     const section = first.organization as Record<string, unknown>;
     // The learner's own OU and user are part of the state now: drop them from the comparison's source.
     expect((section.units as { name: string }[]).map((u) => u.name)).toEqual(["Mine", "Sandbox", "Workloads"]);
-    expect(section.policies).toEqual([
-      { name: "DenyCreateUser", description: "No IAM users in Prod", content: denyCreateUser, targets: ["Workloads/Prod"] },
-    ]);
+    expect(section.policies).toEqual(TEMPLATE.organization.policies);
     const accounts = section.accounts as { name: string; parent?: string; template?: { users?: { name: string }[] } }[];
     expect(accounts.map((a) => [a.name, a.parent])).toEqual([
       ["prod", "Workloads/Prod"],
@@ -234,6 +248,8 @@ describe("lab templates: organization", () => {
     const copy = ((await r.json()) as { learners: Learner[] }).learners[0]!;
     const again = await exported(copy.accountId);
     expect(again.organization).toEqual(first.organization);
+    // The whole file, not only the section: creating the organization added nothing to the IAM part.
+    expect(again).toEqual(template);
   }, 60_000);
 
   it("a reset returns to the template: the learner's OU and the member's extra user go", async () => {
@@ -249,6 +265,33 @@ describe("lab templates: organization", () => {
     expect(sandbox.accounts.find((a) => a.name === "sandbox")!.template).toBeUndefined();
     expect((await exported(learner.accountId)).organization).toEqual(TEMPLATE.organization);
   }, 60_000);
+});
+
+describe("lab templates: organization for several learners", () => {
+  it("each learner gets an organization and member accounts of its own", async () => {
+    const r = await post("/labs", { template: TEMPLATE, learners: 3 });
+    expect(r.status).toBe(201);
+    const list = ((await r.json()) as { learners: Learner[] }).learners;
+    const ids = list.flatMap((l) => [l.accountId, ...l.members.map((m) => m.accountId)]);
+    expect(new Set(ids).size).toBe(9);
+    const orgIds = new Set<string>();
+    for (const l of list) {
+      const o = orgs({ accessKeyId: l.rootAccessKeyId, secretAccessKey: l.rootSecretAccessKey });
+      const org = (await o.send(new DescribeOrganizationCommand({}))).Organization!;
+      orgIds.add(org.Id!);
+      const accounts = (await o.send(new ListAccountsCommand({}))).Accounts!;
+      expect(accounts.map((a) => a.Id).sort()).toEqual([l.accountId, ...l.members.map((m) => m.accountId)].sort());
+    }
+    expect(orgIds.size).toBe(3);
+  }, 120_000);
+
+  it("with several learners, members' aliases need ${account} (checked before any account is made)", async () => {
+    const t = { organization: { accounts: [{ name: "m", template: { account: { alias: "same-alias" } } }] } };
+    const r = await post("/labs", { template: t, learners: 2 });
+    expect(r.status).toBe(400);
+    const body = (await r.json()) as { errors: { path: string }[] };
+    expect(body.errors.map((e) => e.path)).toEqual(["/organization/accounts/0/template/account/alias"]);
+  });
 });
 
 describe("lab templates: organization errors", () => {
@@ -312,7 +355,13 @@ describe("lab templates: organization errors", () => {
     await expectAwsError(orgs(root).send(new DescribeOrganizationCommand({})), "AWSOrganizationsNotInUseException", 400);
     expect(await count()).toBe(before);
 
-    const fixed = { organization: { ...failing.organization, accounts: [failing.organization.accounts[0]!] } };
+    const fixed = {
+      organization: {
+        ...failing.organization,
+        policies: [TEMPLATE.organization.policies[0]!],
+        accounts: [failing.organization.accounts[0]!],
+      },
+    };
     const ok = await put(`/accounts/${target.accountId}/lab`, { template: fixed });
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { members: Member[] }).members.map((m) => m.name)).toEqual(["prod"]);
