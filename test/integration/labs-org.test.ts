@@ -167,7 +167,7 @@ describe("lab templates: organization", () => {
     const left = await expectAwsError(
       orgs(await accessRole(member("sandbox").accountId)).send(new LeaveOrganizationCommand({})),
       "AccessDeniedException",
-      400,
+      403,
     );
     expect(left.message).toContain("with an explicit deny in a service control policy");
   });
