@@ -39,6 +39,8 @@ export type OrgPolicyType = typeof SCP | typeof RCP;
 /** Policy types AWS has that iamlab does not serve (Organizations answers InvalidInputException for them here). */
 const UNSERVED_TYPES = ["TAG_POLICY", "BACKUP_POLICY", "AISERVICES_OPT_OUT_POLICY", "CHATBOT_POLICY", "DECLARATIVE_POLICY_EC2"];
 export const ROOT = "Root";
+/** In a member's template: the management account's id (`${account}` there is the member's own). */
+export const MANAGEMENT_VAR = "${managementAccount}";
 export const DEFAULT_ACCESS_ROLE = "OrganizationAccountAccessRole";
 
 export interface OrgUnitSpec {
@@ -62,7 +64,7 @@ export interface MemberSpec {
   parent?: string;
   /** the role CreateAccount makes, trusting the management account (default OrganizationAccountAccessRole) */
   roleName?: string;
-  /** the member account's own template (`${account}` is the member's id); no organization, no checks */
+  /** the member account's own template (`${account}` is the member's id, `${managementAccount}` the learner's); no organization, no checks */
   template?: LabTemplate;
 }
 export interface OrganizationSpec {
@@ -237,7 +239,7 @@ export function validateOrganization(input: unknown, nested: (t: unknown) => Tem
             'Checks belong to the top-level template (a can/cannot check names the member with "account").',
           );
         const base = pointer(["organization", ...at, "template"]);
-        for (const e of nested(m.template))
+        for (const e of nested(substituteVar(m.template, MANAGEMENT_VAR, SAMPLE)))
           if (!e.path.startsWith("/organization") && !e.path.startsWith("/checks"))
             errors.push({ path: base + e.path, message: e.message });
       }
@@ -577,7 +579,8 @@ export async function applyOrganization(
       }
       memberIds.set(m.name, id);
       result.accountId = id;
-      const applied = await o.applyMember(id, withAccessRole(m.template, roleName, account), o.reset);
+      const nested = m.template ? substituteVar(m.template, MANAGEMENT_VAR, account) : undefined;
+      const applied = await o.applyMember(id, withAccessRole(nested, roleName, account), o.reset);
       if (!applied.ok) {
         const base = pointer(["organization", ...at, "template"]);
         throw new StepFailed(applied.errors.map((e) => ({ path: base + e.path, message: `${m.name} (${id}): ${e.message}` })));
@@ -730,7 +733,7 @@ export async function exportOrganization(
       if (a.Email !== defaultEmail(a.Name, account)) m.email = a.Email;
       if (parent !== ROOT) m.parent = parent;
       if (roleName && roleName !== DEFAULT_ACCESS_ROLE) m.roleName = roleName;
-      if (Object.keys(template).length) m.template = template;
+      if (Object.keys(template).length) m.template = generalize(template, account, MANAGEMENT_VAR);
       accounts.push(m);
     }
     const policies: OrgPolicySpec[] = [];
@@ -787,14 +790,23 @@ function withoutAccessRole(t: LabTemplate, management: string): { template: LabT
   return { template: roles.length ? { ...rest, roles } : rest, roleName: access.name };
 }
 
-function generalize<T>(value: T, account: string): T {
-  if (typeof value === "string") return value.split(account).join(ACCOUNT_VAR) as T;
-  if (Array.isArray(value)) return value.map((v) => generalize(v, account)) as T;
+/** `account`'s id → `name` (default `${account}`) in every string. */
+function generalize<T>(value: T, account: string, name = ACCOUNT_VAR): T {
+  if (typeof value === "string") return value.split(account).join(name) as T;
+  if (Array.isArray(value)) return value.map((v) => generalize(v, account, name)) as T;
   if (isObject(value))
     return Object.fromEntries(
       Object.entries(value)
         .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => [k, generalize(v, account)]),
+        .map(([k, v]) => [k, generalize(v, account, name)]),
     ) as T;
   return value;
+}
+
+/** `name` → `value` in every string. */
+function substituteVar<T>(v: T, name: string, value: string): T {
+  if (typeof v === "string") return v.split(name).join(value) as T;
+  if (Array.isArray(v)) return v.map((x) => substituteVar(x, name, value)) as T;
+  if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substituteVar(x, name, value)])) as T;
+  return v;
 }

@@ -52,7 +52,20 @@ const TEMPLATE = {
       {
         name: "prod",
         parent: "Workloads/Prod",
-        template: { users: [{ name: "dev", accessKeys: 1, policies: ["AdministratorAccess"] }] },
+        template: {
+          users: [{ name: "dev", accessKeys: 1, policies: ["AdministratorAccess"] }],
+          // A role the management account may assume: ${managementAccount} is the learner's account.
+          roles: [
+            {
+              name: "Auditor",
+              trustPolicy: {
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::${managementAccount}:root" }, Action: "sts:AssumeRole" }],
+              },
+              policies: ["ReadOnlyAccess"],
+            },
+          ],
+        },
       },
       { name: "sandbox", parent: "Sandbox" },
     ],
@@ -151,6 +164,14 @@ describe("lab templates: organization", () => {
     expect(attached.Policies!.map((p) => p.Name).sort()).toEqual(["DenyCreateUser", "FullAWSAccess"]);
     const accounts = (await o.send(new ListAccountsCommand({}))).Accounts!;
     expect(accounts.map((a) => a.Name).sort()).toEqual([learner.accountId, "prod", "sandbox"].sort());
+  });
+
+  it("a member's role trusts the learner's account through ${managementAccount}", async () => {
+    const prod = member("prod").accountId;
+    const r = await sts(learner.users.admin!.accessKeys![0]!).send(
+      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${prod}:role/Auditor`, RoleSessionName: "audit" }),
+    );
+    expect(r.AssumedRoleUser!.Arn).toBe(`arn:aws:sts::${prod}:assumed-role/Auditor/audit`);
   });
 
   it("the SCP denies iam:CreateUser in the Prod member through OrganizationAccountAccessRole; Sandbox's may", async () => {
