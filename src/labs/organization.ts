@@ -32,6 +32,7 @@ import { forgetAccountState } from "../admin/account-lifecycle";
 import { afterAdminChange } from "../cache/index";
 import { ACCOUNT_VAR, substituteAccount } from "./substitute";
 import type { LabTemplate, PolicyDocument, TemplateError } from "./template";
+import type { UserSecrets } from "./apply";
 
 export const SCP = "SERVICE_CONTROL_POLICY";
 export const RCP = "RESOURCE_CONTROL_POLICY";
@@ -84,7 +85,7 @@ export interface MemberResult {
   parent: string;
   rootAccessKeyId?: string;
   rootSecretAccessKey?: string;
-  users: Record<string, unknown>;
+  users: Record<string, UserSecrets>;
 }
 
 // ---------------------------------------------------------------- validation (pure)
@@ -376,7 +377,7 @@ export type ApplyMember = (
   account: string,
   template: LabTemplate,
   reset: boolean,
-) => Promise<{ ok: true; users: Record<string, unknown> } | { ok: false; errors: TemplateError[] }>;
+) => Promise<{ ok: true; users: Record<string, UserSecrets>; changes: OrgChanges } | { ok: false; errors: TemplateError[] }>;
 
 export interface OrgChanges {
   created: string[];
@@ -586,6 +587,9 @@ export async function applyOrganization(
         throw new StepFailed(applied.errors.map((e) => ({ path: base + e.path, message: `${m.name} (${id}): ${e.message}` })));
       }
       result.users = applied.users;
+      // The member's own changes, named after it: `account/prod/user/dev`.
+      for (const k of ["created", "updated", "deleted"] as const)
+        changes[k].push(...applied.changes[k].map((c) => `account/${m.name}/${c}`));
       members.push(result);
     }
 

@@ -9,6 +9,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   AttachPolicyCommand,
+  CreateAccountCommand,
   CreateOrganizationalUnitCommand,
   DescribeOrganizationCommand,
   DescribePolicyCommand,
@@ -236,6 +237,7 @@ describe("lab templates: organization", () => {
     )!;
     await o.send(new AttachPolicyCommand({ PolicyId: policy.Id!, TargetId: sandbox.Id! }));
     await o.send(new CreateOrganizationalUnitCommand({ ParentId: root.Id!, Name: "Mine" }));
+    await o.send(new CreateAccountCommand({ AccountName: "extra", Email: "extra@example.com" }));
 
     const r = await put(`/accounts/${learner.accountId}/lab`, { template: TEMPLATE });
     expect(r.status).toBe(200);
@@ -248,6 +250,8 @@ describe("lab templates: organization", () => {
     expect(onSandbox.Policies!.map((p) => p.Name)).toEqual(["FullAWSAccess"]);
     const top = (await o.send(new ListOrganizationalUnitsForParentCommand({ ParentId: root.Id! }))).OrganizationalUnits!;
     expect(top.map((u) => u.Name).sort()).toEqual(["Mine", "Sandbox", "Workloads"]);
+    const names = (await o.send(new ListAccountsCommand({}))).Accounts!.map((a) => a.Name);
+    expect(names).toContain("extra");
   });
 
   it("export round-trips: export → apply to a new account → export gives the same organization section", async () => {
@@ -258,11 +262,12 @@ describe("lab templates: organization", () => {
     expect(section.policies).toEqual(TEMPLATE.organization.policies);
     const accounts = section.accounts as { name: string; parent?: string; template?: { users?: { name: string }[] } }[];
     expect(accounts.map((a) => [a.name, a.parent])).toEqual([
+      ["extra", undefined],
       ["prod", "Workloads/Prod"],
       ["sandbox", "Sandbox"],
     ]);
-    expect(accounts[0]!.template!.users!.map((u) => u.name)).toEqual(["dev"]);
-    expect(accounts[1]!.template!.users!.map((u) => u.name)).toEqual(["learner-made"]);
+    expect(accounts[1]!.template!.users!.map((u) => u.name)).toEqual(["dev"]);
+    expect(accounts[2]!.template!.users!.map((u) => u.name)).toEqual(["learner-made"]);
     const { checks: _checks, ...template } = first;
     const r = await post("/labs", { template });
     expect(r.status).toBe(201);
@@ -277,11 +282,13 @@ describe("lab templates: organization", () => {
     const r = await post(`/accounts/${learner.accountId}/lab/reset`, {});
     expect(r.status).toBe(200);
     const { changes } = (await r.json()) as { changes: Changes };
-    expect(changes.deleted).toContain("ou/Mine");
+    expect(changes.deleted).toEqual(expect.arrayContaining(["ou/Mine", "account/extra", "account/sandbox/user/learner-made"]));
     const o = orgs(mgmt);
     const root = (await o.send(new ListRootsCommand({}))).Roots![0]!;
     const top = (await o.send(new ListOrganizationalUnitsForParentCommand({ ParentId: root.Id! }))).OrganizationalUnits!;
     expect(top.map((u) => u.Name).sort()).toEqual(["Sandbox", "Workloads"]);
+    const names = (await o.send(new ListAccountsCommand({}))).Accounts!.map((a) => a.Name).sort();
+    expect(names).toEqual([learner.accountId, "prod", "sandbox"].sort());
     const sandbox = (await exported(learner.accountId)).organization as { accounts: { name: string; template?: unknown }[] };
     expect(sandbox.accounts.find((a) => a.name === "sandbox")!.template).toBeUndefined();
     expect((await exported(learner.accountId)).organization).toEqual(TEMPLATE.organization);
