@@ -308,6 +308,10 @@ async function resetCommand(args: string[]): Promise<void> {
   );
   const users = r.body.users as Record<string, UserSecrets>;
   if (Object.keys(users).length) process.stdout.write(`new credentials: ${JSON.stringify(users, null, 2)}\n`);
+  // labsorg4 (issue 21): the member accounts' new credentials (users the reset made again)
+  for (const m of (r.body.members ?? []) as NonNullable<Learner["members"]>)
+    if (Object.keys(m.users).length)
+      process.stdout.write(`new credentials in member ${m.name} (${m.accountId}): ${JSON.stringify(m.users, null, 2)}\n`);
 }
 
 export async function labCommand(args: string[]): Promise<void> {
