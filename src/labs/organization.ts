@@ -105,7 +105,8 @@ const ORG_KEYS = ["featureSet", "policyTypes", "units", "policies", "accounts"];
 const UNIT_KEYS = ["name", "units"];
 const POLICY_KEYS = ["name", "type", "description", "content", "targets"];
 const MEMBER_KEYS = ["name", "email", "parent", "roleName", "template"];
-// API reference patterns: AccountName [\u0020-\u007E]{1,50}; Email 6-64 characters with one @; RoleName [\w+=,.@-]{1,64}.
+// CreateAccount's input rules: Email 6-64 characters with one @ (confirmed in the SDK docs); AccountName [\u0020-\u007E]{1,50}
+// and RoleName [\w+=,.@-]{1,64} are the API reference's patterns as remembered, not confirmed here.
 const ACCOUNT_NAME = /^[\u0020-\u007E]{1,50}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;

@@ -14,7 +14,7 @@
  * `${account}` in bucket names (S3 names are global), checked before anything is applied.
  * EC2 `instances` (with the template's instance profile) are found again by an `iamlab:lab-instance` tag.
  * Lambda `functions` get a package holding their `iamlab.json` program (export does not read programs back).
- * Not in templates yet: organizations.
+ * Organizations: ./organization.ts (labsorg4).
  */
 import type { Env } from "../env";
 import type { Db } from "../store/db";
