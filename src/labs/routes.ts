@@ -35,6 +35,7 @@ import schema from "../../schema/lab-template.schema.json";
 import { revokeAccountSessions } from "./revoke";
 // labsorg4 (issue 21): organizations in templates
 import { exportOrganization, type MemberResult } from "./organization";
+import { accountCap, countAccounts } from "../limits/quotas";
 
 function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
@@ -137,6 +138,14 @@ export function registerLabAdminRoutes(admin: Hono<{ Bindings: Env }>): void {
     const memberNames = memberNameErrors(template, learners);
     if (memberNames.length) return invalid(memberNames);
     const db = getDb(c.env.DB);
+    // labsorg4 (issue 21): the sandbox-wide account cap (IAMLAB_MAX_ACCOUNTS), member accounts included, before any is made.
+    const needed = learners * (1 + (template.organization?.accounts?.length ?? 0));
+    const cap = accountCap(c.env);
+    if ((await countAccounts(db)) + needed > cap)
+      return json(409, {
+        error: "AccountLimitExceeded",
+        message: `This lab needs ${needed} accounts and the sandbox holds at most ${cap} (IAMLAB_MAX_ACCOUNTS); nothing was created.`,
+      });
     const t0 = Date.now();
     const labId = `lab-${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`;
     const text = JSON.stringify(template);
