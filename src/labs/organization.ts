@@ -20,9 +20,7 @@
  */
 import type { Env } from "../env";
 import type { Db } from "../store/db";
-import type { ActionContext } from "../services/action";
 import { callAs, type CallResult } from "../services/dispatch";
-import { rootArn } from "../lib/arn";
 import { parsePolicy } from "../policy/index";
 import { rcpRulesHold } from "../services/organizations/policy-grammar";
 import { deleteAccount, restoreRootKey } from "../store/accounts";
@@ -33,6 +31,7 @@ import { afterAdminChange } from "../cache/index";
 import { ACCOUNT_VAR, substituteAccount } from "./substitute";
 import type { LabTemplate, PolicyDocument, TemplateError } from "./template";
 import type { UserSecrets } from "./apply";
+import { generalize, rootContext, sameDoc } from "./resources";
 
 export const SCP = "SERVICE_CONTROL_POLICY";
 export const RCP = "RESOURCE_CONTROL_POLICY";
@@ -318,24 +317,6 @@ function policyContentProblem(type: OrgPolicyType, text: string): string | undef
 }
 
 // ---------------------------------------------------------------- applying
-
-/** The management account's root as the caller of Organizations' actions (as ./resources.ts calls the services). */
-function rootContext(env: Env, db: Db, account: string, now: number, waits: Promise<unknown>[]): ActionContext {
-  return {
-    env,
-    db,
-    caller: { principal: { kind: "root", account, arn: rootArn(account), userId: account }, accessKeyId: "", generation: 0 },
-    request: {
-      requestId: crypto.randomUUID(),
-      now,
-      sourceIp: "127.0.0.1",
-      region: "us-east-1",
-      userAgent: "iamlab-lab",
-      secureTransport: true,
-    },
-    waitUntil: (p) => void waits.push(p.catch(() => undefined)),
-  };
-}
 
 /** A step that failed: its pointer and AWS's error. */
 class StepFailed extends Error {
@@ -652,10 +633,10 @@ export async function applyOrganization(
     }
     return { ok: true, changes, members };
   } catch (e) {
-    if (!(e instanceof StepFailed)) throw e;
     // Undo what this apply created, newest first (each step is one API call; a failing undo step leaves
-    // what a re-apply converges anyway).
+    // what a re-apply converges anyway) — after an unexpected error too, which then goes on up.
     for (const step of undo.reverse()) await step().catch(() => undefined);
+    if (!(e instanceof StepFailed)) throw e;
     return { ok: false, errors: e.errors };
   } finally {
     await Promise.all(waits);
@@ -668,21 +649,6 @@ function parse(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** JSON documents compared by meaning (key order aside). */
-function sameDoc(a: unknown, b: unknown): boolean {
-  const norm = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(norm)
-      : isObject(v)
-        ? Object.fromEntries(
-            Object.keys(v)
-              .sort()
-              .map((k) => [k, norm(v[k])]),
-          )
-        : v;
-  return JSON.stringify(norm(a)) === JSON.stringify(norm(b));
 }
 
 // ---------------------------------------------------------------- export
@@ -769,10 +735,7 @@ export async function exportOrganization(
     // The members' templates are already in their own ids' terms: only the rest says `${account}` for the management account.
     const general = generalize(section, account);
     if (accounts.length)
-      general.accounts = accounts.map((m) => ({
-        ...generalize({ ...m, template: undefined }, account),
-        ...(m.template ? { template: m.template } : {}),
-      }));
+      general.accounts = accounts.map(({ template, ...m }) => ({ ...generalize(m, account), ...(template ? { template } : {}) }));
     return general;
   } finally {
     await Promise.all(waits);
@@ -793,19 +756,6 @@ function withoutAccessRole(t: LabTemplate, management: string): { template: LabT
   const roles = (t.roles ?? []).filter((r) => r !== access);
   const { roles: _roles, ...rest } = t;
   return { template: roles.length ? { ...rest, roles } : rest, roleName: access.name };
-}
-
-/** `account`'s id → `name` (default `${account}`) in every string. */
-function generalize<T>(value: T, account: string, name = ACCOUNT_VAR): T {
-  if (typeof value === "string") return value.split(account).join(name) as T;
-  if (Array.isArray(value)) return value.map((v) => generalize(v, account, name)) as T;
-  if (isObject(value))
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => [k, generalize(v, account, name)]),
-    ) as T;
-  return value;
 }
 
 /** `name` → `value` in every string. */
