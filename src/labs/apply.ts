@@ -53,7 +53,8 @@ import {
 import { pointer, type LabTemplate, type TemplateError } from "./template";
 import { generatePassword } from "./secrets";
 import { accountQuotaErrors } from "./quotas"; // labsorg (issue 21)
-import { applyOrganization, type MemberResult } from "./organization"; // labsorg4 (issue 21)
+import { applyOrganization } from "./organization"; // labsorg4 (issue 21)
+import type { MemberResult } from "./organization-spec";
 
 export interface UserSecrets {
   password?: string;

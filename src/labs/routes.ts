@@ -34,7 +34,8 @@ import schema from "../../schema/lab-template.schema.json";
 // labsorg (issue 21): a reset revokes the account's earlier sessions
 import { revokeAccountSessions } from "./revoke";
 // labsorg4 (issue 21): organizations in templates
-import { exportOrganization, type MemberResult } from "./organization";
+import { exportOrganization } from "./organization";
+import type { MemberResult } from "./organization-spec";
 import { accountCap, countAccounts } from "../limits/quotas";
 
 function json(status: number, body: unknown): Response {

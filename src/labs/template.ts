@@ -11,7 +11,7 @@
 import { parsePolicy, type PolicyKind } from "../policy/index";
 import { RESOURCE_KEYS, validateResources, type ResourceSections } from "./resources";
 import { templateQuotaErrors } from "./quotas"; // labsorg (issue 21)
-import { validateOrganization, type OrganizationSpec } from "./organization"; // labsorg4 (issue 21)
+import { validateOrganization, type OrganizationSpec } from "./organization-spec"; // labsorg4 (issue 21)
 
 export type PolicyDocument = Record<string, unknown>;
 export type Tags = Record<string, string>;

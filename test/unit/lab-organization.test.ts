@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { validateTemplate } from "../../src/labs/template";
-import { defaultEmail, unitPaths, wantedTypes, withAccessRole } from "../../src/labs/organization";
+import { defaultEmail, unitPaths, wantedTypes, withAccessRole } from "../../src/labs/organization-spec";
 
 const deny = (action = "iam:CreateUser") => ({ Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: action, Resource: "*" }] });
 const errorsOf = (t: unknown) => {
