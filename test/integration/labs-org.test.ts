@@ -295,6 +295,31 @@ describe("lab templates: organization", () => {
   }, 60_000);
 });
 
+describe("lab templates: organization snapshots", () => {
+  it("a snapshot holds the organization; a reset to it removes what came after", async () => {
+    const r = await post("/labs", { template: TEMPLATE });
+    const l = ((await r.json()) as { learners: Learner[] }).learners[0]!;
+    const root: Creds = { accessKeyId: l.rootAccessKeyId, secretAccessKey: l.rootSecretAccessKey };
+    const o = orgs(root);
+    const rootId = (await o.send(new ListRootsCommand({}))).Roots![0]!.Id!;
+    await o.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: "Kept" }));
+    const snap = await post(`/accounts/${l.accountId}/lab/snapshot`, {});
+    expect(snap.status).toBe(201);
+    const { snapshot } = (await snap.json()) as { snapshot: { organization: { units: { name: string }[] } } };
+    expect(snapshot.organization.units.map((u) => u.name)).toEqual(["Kept", "Sandbox", "Workloads"]);
+    await o.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: "Later" }));
+    const reset = await post(`/accounts/${l.accountId}/lab/reset`, { to: "snapshot" });
+    expect(reset.status).toBe(200);
+    const top = (await o.send(new ListOrganizationalUnitsForParentCommand({ ParentId: rootId }))).OrganizationalUnits!;
+    expect(top.map((u) => u.Name).sort()).toEqual(["Kept", "Sandbox", "Workloads"]);
+    // The member is reachable as before (the access role survives the member's reset).
+    const prod = l.members.find((m) => m.name === "prod")!.accountId;
+    await sts(l.users.admin!.accessKeys![0]!).send(
+      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${prod}:role/OrganizationAccountAccessRole`, RoleSessionName: "after-reset" }),
+    );
+  }, 60_000);
+});
+
 describe("lab templates: organization for several learners", () => {
   it("each learner gets an organization and member accounts of its own", async () => {
     const r = await post("/labs", { template: TEMPLATE, learners: 3 });
