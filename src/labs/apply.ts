@@ -53,6 +53,8 @@ import {
 import { pointer, type LabTemplate, type TemplateError } from "./template";
 import { generatePassword } from "./secrets";
 import { accountQuotaErrors } from "./quotas"; // labsorg (issue 21)
+import { applyOrganization } from "./organization"; // labsorg4 (issue 21)
+import type { MemberResult } from "./organization-spec";
 
 export interface UserSecrets {
   password?: string;
@@ -66,7 +68,9 @@ export interface Changes {
   deleted: string[];
 }
 
-export type ApplyResult = { ok: true; changes: Changes; users: Record<string, UserSecrets> } | { ok: false; errors: TemplateError[] };
+export type ApplyResult =
+  | { ok: true; changes: Changes; users: Record<string, UserSecrets>; members?: MemberResult[] }
+  | { ok: false; errors: TemplateError[] };
 
 export interface ApplyOptions {
   now: number;
@@ -101,15 +105,17 @@ export async function applyTemplate(env: Env, db: Db, accountId: string, templat
     getLabAccount(db, accountId),
   ]);
   const { state: current, ids } = currentState(rows, config);
-  const refArns: string[] = [
-    ...[...(template.groups ?? []), ...(template.users ?? []), ...(template.roles ?? [])].flatMap((e) => e.policies ?? []),
-    ...[...(template.users ?? []), ...(template.roles ?? [])].flatMap((e) => (e.permissionsBoundary ? [e.permissionsBoundary] : [])),
-  ].filter((r) => r.startsWith(AWS_POLICY_PREFIX));
-  const managed = await awsManagedByName(db, referencedPolicyNames(template), refArns);
   const existingArns = new Set([...ids.policies.values()].map((p) => p.arn));
-  const d = desiredState(template, accountId, managed, existingArns);
+  const d = await resolveTemplate(db, template, accountId, existingArns);
   if (!d.ok) return d;
   const want = d.state;
+  // labsorg4 (issue 21): the member accounts' templates resolve too, before anything is written.
+  for (const [i, m] of (template.organization?.accounts ?? []).entries()) {
+    if (!m.template) continue;
+    const nested = await resolveTemplate(db, m.template, "123456789012", new Set());
+    if (!nested.ok)
+      return { ok: false, errors: nested.errors.map((e) => ({ ...e, path: `/organization/accounts/${i}/template${e.path}` })) };
+  }
   if (want.account.alias && want.account.alias !== current.account.alias) {
     const holder = await accountAliasHolder(db, want.account.alias);
     if (holder && holder !== accountId)
@@ -151,7 +157,28 @@ export async function applyTemplate(env: Env, db: Db, accountId: string, templat
     plan.changes.created.push(...r.changes.created);
     plan.changes.updated.push(...r.changes.updated);
   }
-  return { ok: true, changes: plan.changes, users };
+  // ---- labsorg4 (issue 21): the organization, after the account's own state (./organization.ts); member
+  // accounts' templates go through this same function.
+  const org = await applyOrganization(env, db, accountId, template.organization, previous?.organization, {
+    now: o.now,
+    reset: o.prune === "all",
+    applyMember: (member, t, reset) => applyTemplate(env, db, member, t, { now: o.now, prune: reset ? "all" : "owned" }),
+  });
+  if (!org.ok) return org;
+  plan.changes.created.push(...org.changes.created);
+  plan.changes.updated.push(...org.changes.updated);
+  plan.changes.deleted.push(...org.changes.deleted);
+  return { ok: true, changes: plan.changes, users, ...(org.members.length ? { members: org.members } : {}) };
+}
+
+/** The template's desired state, its policy references resolved against its own and AWS's managed policies. */
+async function resolveTemplate(db: Db, template: LabTemplate, accountId: string, existingArns: ReadonlySet<string>) {
+  const refArns: string[] = [
+    ...[...(template.groups ?? []), ...(template.users ?? []), ...(template.roles ?? [])].flatMap((e) => e.policies ?? []),
+    ...[...(template.users ?? []), ...(template.roles ?? [])].flatMap((e) => (e.permissionsBoundary ? [e.permissionsBoundary] : [])),
+  ].filter((r) => r.startsWith(AWS_POLICY_PREFIX));
+  const managed = await awsManagedByName(db, referencedPolicyNames(template), refArns);
+  return desiredState(template, accountId, managed, existingArns);
 }
 
 /**

@@ -30,6 +30,7 @@ import { OFF } from "../consistency/delay";
 import { currentState, type CurrentIds, type LabState } from "./state";
 import { CHECK_KINDS, substituteAccount, type AccessQuery, type CheckKind, type CheckSpec, type LabTemplate } from "./template";
 import type { TrailReader } from "./trail";
+import { listMembers, orgOfAccount } from "../store/org-organizations"; // labsorg4 (issue 21)
 
 export type CheckStatus = "pass" | "fail" | "unavailable";
 
@@ -77,9 +78,7 @@ export async function gradeAccount(
   now: number,
   waitUntil: (p: Promise<unknown>) => void,
 ): Promise<AccountResults> {
-  const [rows, account] = await Promise.all([readLabRows(db, accountId), getAccount(db, accountId)]);
-  const { state, ids } = currentState(rows, OFF);
-  const g: Grader = { env, db, accountId, state, ids, trail, now, waitUntil, generation: account?.generation ?? 0 };
+  const g = await graderFor(env, db, accountId, trail, now, waitUntil);
   const checks: CheckResult[] = [];
   for (const [i, c] of (template.checks ?? []).entries()) checks.push(await gradeCheck(g, c, i));
   const score = checks.reduce((s, c) => s + c.earned, 0);
@@ -91,6 +90,31 @@ export async function gradeAccount(
     failed: checks.filter((c) => !c.passed).length,
     checks,
   };
+}
+
+async function graderFor(
+  env: Env,
+  db: Db,
+  accountId: string,
+  trail: TrailReader,
+  now: number,
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<Grader> {
+  const [rows, account] = await Promise.all([readLabRows(db, accountId), getAccount(db, accountId)]);
+  const { state, ids } = currentState(rows, OFF);
+  return { env, db, accountId, state, ids, trail, now, waitUntil, generation: account?.generation ?? 0 };
+}
+
+/**
+ * labsorg4 (issue 21): the grader of a member account of the organization `g`'s account manages, by the
+ * member's name (a check with `account`), or why there is none.
+ */
+async function memberGrader(g: Grader, name: string): Promise<Grader | string> {
+  const org = await orgOfAccount(g.db, g.accountId);
+  if (!org || org.accountId !== g.accountId) return `Account ${g.accountId} manages no organization: no member account ${name}.`;
+  const member = (await listMembers(g.db, org.orgId)).find((m) => m.name === name && m.accountId !== g.accountId);
+  if (!member) return `The organization ${org.orgId} has no member account named ${name}.`;
+  return graderFor(g.env, g.db, member.accountId, g.trail, g.now, g.waitUntil);
 }
 
 interface Grader {
@@ -109,12 +133,15 @@ type Outcome = Pick<CheckResult, "status" | "detail" | "decision">;
 
 async function gradeCheck(g: Grader, c: CheckSpec, index: number): Promise<CheckResult> {
   const kind = CHECK_KINDS.find((k) => c[k] !== undefined)!;
-  const spec = substituteAccount(c, g.accountId);
+  // labsorg4 (issue 21): a can/cannot naming a member account runs there (`${account}`: the member's id).
+  const memberName = kind === "can" || kind === "cannot" ? c[kind]!.account : undefined;
+  const where = memberName === undefined ? g : await memberGrader(g, memberName);
+  const spec = substituteAccount(c, typeof where === "string" ? g.accountId : where.accountId);
   let o: Outcome;
   switch (kind) {
     case "can":
     case "cannot":
-      o = await accessCheck(g, spec[kind]!, kind === "can");
+      o = typeof where === "string" ? { status: "fail", detail: where } : await accessCheck(where, spec[kind]!, kind === "can", memberName);
       break;
     case "exists":
     case "notExists":
@@ -251,9 +278,10 @@ async function targetOf(g: Grader, action: string, resource: string, context: Re
   return { resource, context };
 }
 
-async function accessCheck(g: Grader, q: AccessQuery, expectAllow: boolean): Promise<Outcome> {
+async function accessCheck(g: Grader, q: AccessQuery, expectAllow: boolean, member?: string): Promise<Outcome> {
   const who = principalOf(g, q.principal);
   if (typeof who === "string") return { status: "fail", detail: who };
+  if (member !== undefined) who.label += ` of member account ${member} (${g.accountId})`;
   const context = q.context ?? {};
   const mfa = context["aws:MultiFactorAuthPresent"];
   if (who.caller.session && mfa !== undefined) who.caller.session.mfaAuthenticated = String(mfa) === "true";

@@ -14,7 +14,7 @@
  * `${account}` in bucket names (S3 names are global), checked before anything is applied.
  * EC2 `instances` (with the template's instance profile) are found again by an `iamlab:lab-instance` tag.
  * Lambda `functions` get a package holding their `iamlab.json` program (export does not read programs back).
- * Not in templates yet: organizations.
+ * Organizations: ./organization.ts (labsorg4).
  */
 import type { Env } from "../env";
 import type { Db } from "../store/db";
@@ -325,7 +325,7 @@ export interface ResourceChanges {
 }
 
 /** JSON documents compared by meaning (key order and whitespace aside). */
-function sameDoc(a: unknown, b: unknown): boolean {
+export function sameDoc(a: unknown, b: unknown): boolean {
   const norm = (v: unknown): unknown =>
     Array.isArray(v)
       ? v.map(norm)
@@ -353,8 +353,8 @@ function parseDoc(text: unknown): unknown {
 
 const tagList = (t: Tags | undefined, k = "Key", v = "Value") => Object.entries(t ?? {}).map(([key, value]) => ({ [k]: key, [v]: value }));
 
-/** The account's root as the caller of the services' actions. */
-function rootContext(env: Env, db: Db, account: string, now: number, waits: Promise<unknown>[]): ActionContext {
+/** The account's root as the caller of the services' actions (and of Organizations': ./organization.ts). */
+export function rootContext(env: Env, db: Db, account: string, now: number, waits: Promise<unknown>[]): ActionContext {
   return {
     env,
     db,
@@ -631,11 +631,11 @@ export function hasResources(t: ResourceSections): boolean {
   return RESOURCE_KEYS.some((k) => (t[k]?.length ?? 0) > 0);
 }
 
-/** `123456789012` → `${account}` in every string (as the IAM part of an export does). */
-function generalize<T>(value: T, account: string): T {
-  if (typeof value === "string") return value.split(account).join(ACCOUNT_VAR) as T;
-  if (Array.isArray(value)) return value.map((v) => generalize(v, account)) as T;
-  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, generalize(v, account)])) as T;
+/** `123456789012` → `${account}` (or `name`) in every string (as the IAM part of an export does). */
+export function generalize<T>(value: T, account: string, name = ACCOUNT_VAR): T {
+  if (typeof value === "string") return value.split(account).join(name) as T;
+  if (Array.isArray(value)) return value.map((v) => generalize(v, account, name)) as T;
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, generalize(v, account, name)])) as T;
   return value;
 }
 

@@ -33,6 +33,10 @@ import { exportResources, validateResources } from "./resources";
 import schema from "../../schema/lab-template.schema.json";
 // labsorg (issue 21): a reset revokes the account's earlier sessions
 import { revokeAccountSessions } from "./revoke";
+// labsorg4 (issue 21): organizations in templates
+import { exportOrganization } from "./organization";
+import type { MemberResult } from "./organization-spec";
+import { accountCap, countAccounts } from "../limits/quotas";
 
 function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
@@ -80,6 +84,25 @@ function consoleUrl(origin: string, accountId: string): string {
   return `${origin}/console?account=${accountId}`;
 }
 
+/** labsorg4 (issue 21): member accounts reported like the learner's own account (ids, root key when new, console, users' secrets). */
+const membersOut = (origin: string, members: MemberResult[] | undefined) =>
+  members?.length ? { members: members.map((m) => ({ ...m, consoleUrl: consoleUrl(origin, m.accountId) })) } : {};
+
+/** labsorg4 (issue 21): with several learners, each learner's member accounts need `${account}` in their aliases and bucket names too. */
+function memberNameErrors(template: LabTemplate, learners: number): TemplateError[] {
+  if (learners < 2) return [];
+  return (template.organization?.accounts ?? []).flatMap((m, i) => {
+    const at = `/organization/accounts/${i}/template`;
+    const alias = m.template?.account?.alias;
+    const errs: TemplateError[] =
+      alias !== undefined && !alias.includes(ACCOUNT_VAR)
+        ? [{ path: `${at}/account/alias`, message: `Aliases are unique: with several learners, put ${ACCOUNT_VAR} in the alias.` }]
+        : [];
+    const buckets = validateResources({ buckets: m.template?.buckets ?? [] }, learners).map((e) => ({ ...e, path: at + e.path }));
+    return [...errs, ...buckets];
+  });
+}
+
 /** Runs `f` over `items`, at most `n` at once, keeping the order of the results. */
 async function pool<T, R>(items: T[], n: number, f: (t: T, i: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
@@ -113,7 +136,17 @@ export function registerLabAdminRoutes(admin: Hono<{ Bindings: Env }>): void {
     // Bucket names are global: with several learners each needs ${account} in it (src/labs/resources.ts).
     const bucketNames = learners > 1 ? validateResources({ buckets: template.buckets ?? [] }, learners) : [];
     if (bucketNames.length) return invalid(bucketNames);
+    const memberNames = memberNameErrors(template, learners);
+    if (memberNames.length) return invalid(memberNames);
     const db = getDb(c.env.DB);
+    // labsorg4 (issue 21): the sandbox-wide account cap (IAMLAB_MAX_ACCOUNTS), member accounts included, before any is made.
+    const needed = learners * (1 + (template.organization?.accounts?.length ?? 0));
+    const cap = accountCap(c.env);
+    if ((await countAccounts(db)) + needed > cap)
+      return json(409, {
+        error: "AccountLimitExceeded",
+        message: `This lab needs ${needed} accounts and the sandbox holds at most ${cap} (IAMLAB_MAX_ACCOUNTS); nothing was created.`,
+      });
     const t0 = Date.now();
     const labId = `lab-${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`;
     const text = JSON.stringify(template);
@@ -132,6 +165,11 @@ export function registerLabAdminRoutes(admin: Hono<{ Bindings: Env }>): void {
       // The deployment's default consistency mode, unless the template sets one: after the setup, which learners see at once.
       const cfg = defaultConsistency(c.env);
       if (!template.account?.consistency && cfg.mode !== "off") await setConsistency(c.env, db, account.accountId, cfg);
+      // labsorg4 (issue 21): the learner's member accounts too, unless their own templates set a mode.
+      for (const m of applied.members ?? []) {
+        const own = template.organization?.accounts?.find((a) => a.name === m.name)?.template?.account?.consistency;
+        if (!own && cfg.mode !== "off") await setConsistency(c.env, db, m.accountId, cfg);
+      }
       const row = await getAccount(db, account.accountId);
       return {
         learner,
@@ -141,6 +179,7 @@ export function registerLabAdminRoutes(admin: Hono<{ Bindings: Env }>): void {
         rootSecretAccessKey: account.rootSecretAccessKey,
         consoleUrl: consoleUrl(origin, account.accountId),
         users: applied.users,
+        ...membersOut(origin, applied.members),
       };
     };
     const first = await setUp(0);
@@ -191,7 +230,14 @@ export function registerLabAdminRoutes(admin: Hono<{ Bindings: Env }>): void {
     if (template instanceof Response) return template;
     const r = await applyTemplate(c.env, db, id, template, { now: now(), prune: "owned" });
     if (!r.ok) return invalid(r.errors);
-    return json(200, { accountId: id, changes: r.changes, users: r.users, consoleUrl: consoleUrl(new URL(c.req.url).origin, id) });
+    const origin = new URL(c.req.url).origin;
+    return json(200, {
+      accountId: id,
+      changes: r.changes,
+      users: r.users,
+      consoleUrl: consoleUrl(origin, id),
+      ...membersOut(origin, r.members),
+    });
   });
 
   admin.get("/accounts/:id/lab", async (c) => {
@@ -244,7 +290,16 @@ export function registerLabAdminRoutes(admin: Hono<{ Bindings: Env }>): void {
     if (!r.ok) return invalid(r.errors);
     // labsorg (issue 21): sessions issued before the reset end (only once the reset applied).
     await revokeAccountSessions(c.env, db, id);
-    return json(200, { accountId: id, resetTo: to, changes: r.changes, users: r.users, sessionsRevoked: true });
+    // labsorg4 (issue 21): and in the member accounts the reset applied the members' templates to.
+    for (const m of r.members ?? []) await revokeAccountSessions(c.env, db, m.accountId);
+    return json(200, {
+      accountId: id,
+      resetTo: to,
+      changes: r.changes,
+      users: r.users,
+      ...membersOut(new URL(c.req.url).origin, r.members),
+      sessionsRevoked: true,
+    });
   });
 
   admin.get("/accounts/:id/lab/results", async (c) => {
@@ -276,9 +331,11 @@ async function exportAccount(env: Env, db: Db, id: string): Promise<LabTemplate>
   const checks = rec ? (JSON.parse(rec.template) as LabTemplate).checks : undefined;
   const iam = exportTemplate(currentState(rows, config).state, id, checks);
   const resources = await exportResources(env, db, id);
+  // labsorg4 (issue 21): the organization the account manages, members with their own exports.
+  const organization = await exportOrganization(env, db, id, (member) => exportAccount(env, db, member));
   // The resource sections before the checks (a template reads top-down: entities, then checks).
   const { checks: exportedChecks, ...rest } = iam;
-  return { ...rest, ...resources, ...(exportedChecks ? { checks: exportedChecks } : {}) };
+  return { ...rest, ...resources, ...(organization ? { organization } : {}), ...(exportedChecks ? { checks: exportedChecks } : {}) };
 }
 
 /** GET /_iamlab/labs/schema: the template format's JSON Schema (public, for editors). */

@@ -11,6 +11,7 @@
 import { parsePolicy, type PolicyKind } from "../policy/index";
 import { RESOURCE_KEYS, validateResources, type ResourceSections } from "./resources";
 import { templateQuotaErrors } from "./quotas"; // labsorg (issue 21)
+import { validateOrganization, type OrganizationSpec } from "./organization-spec"; // labsorg4 (issue 21)
 
 export type PolicyDocument = Record<string, unknown>;
 export type Tags = Record<string, string>;
@@ -105,6 +106,8 @@ export interface AccessQuery {
   resource?: string;
   /** condition keys of the simulated request: `aws:MultiFactorAuthPresent: "true"`, `aws:SourceIp: 203.0.113.9` … */
   context?: Record<string, string | string[]>;
+  /** labsorg4 (issue 21): a member account of the template's organization, by name (default: the learner's own account) */
+  account?: string;
 }
 
 export type EntityKind = "user" | "group" | "role" | "policy" | "instanceProfile";
@@ -149,6 +152,8 @@ export interface LabTemplate extends ResourceSections {
   roles?: RoleSpec[];
   instanceProfiles?: InstanceProfileSpec[];
   checks?: CheckSpec[];
+  /** labsorg4 (issue 21): the account as the management account of its own organization (./organization.ts) */
+  organization?: OrganizationSpec;
 }
 
 export interface TemplateError {
@@ -200,6 +205,8 @@ const TOP_KEYS = [
   "checks",
   // --- service resources (src/labs/resources.ts) ---
   ...RESOURCE_KEYS,
+  // --- labsorg4 (issue 21): organizations (src/labs/organization.ts) ---
+  "organization",
 ];
 const ACCOUNT_KEYS = ["alias", "passwordPolicy", "consistency", "explainDenials"];
 const PASSWORD_POLICY_KEYS: Record<string, "number" | "boolean"> = {
@@ -494,6 +501,10 @@ export function validateTemplate(input: unknown): TemplateResult {
   }
 
   // ---- checks
+  const org = input.organization;
+  const memberNames = new Set(
+    isObject(org) && Array.isArray(org.accounts) ? org.accounts.map((m) => (isObject(m) && typeof m.name === "string" ? m.name : "")) : [],
+  );
   const checks = list(input.checks, ["checks"], MAX_CHECKS);
   const checkIds = new Set<string>();
   for (const [i, c] of checks.entries()) {
@@ -530,8 +541,11 @@ export function validateTemplate(input: unknown): TemplateResult {
     switch (kind) {
       case "can":
       case "cannot": {
-        known(body, bat, ["principal", "action", "resource", "context"]);
+        known(body, bat, ["principal", "action", "resource", "context", "account"]);
         needString("principal");
+        // labsorg4 (issue 21): the check runs in a member account of the template's organization.
+        if (body.account !== undefined && !memberNames.has(String(body.account)))
+          err([...bat, "account"], "Must be the name of one of the template's organization accounts (/organization/accounts).");
         needString("action");
         if (typeof body.action === "string" && !ACTION.test(body.action))
           err([...bat, "action"], "Must be an action such as s3:GetObject.");
@@ -582,6 +596,13 @@ export function validateTemplate(input: unknown): TemplateResult {
   errors.push(...validateResources(input));
   // labsorg (issue 21): IAM's size quotas, with the IAM API's messages (./quotas.ts).
   for (const q of templateQuotaErrors(input, SAMPLE_ACCOUNT)) err(q.path, q.message);
+  // labsorg4 (issue 21): the organization section, member templates validated as templates.
+  errors.push(
+    ...validateOrganization(input.organization, (t) => {
+      const r = validateTemplate(t);
+      return r.ok ? [] : r.errors;
+    }),
+  );
 
   return errors.length ? { ok: false, errors } : { ok: true, template: input as LabTemplate };
 }

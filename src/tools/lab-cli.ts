@@ -138,17 +138,40 @@ interface Learner {
   rootSecretAccessKey: string;
   consoleUrl: string;
   users: Record<string, UserSecrets>;
+  /** labsorg4 (issue 21): the member accounts of the learner's organization (a root key when made now) */
+  members?: {
+    name: string;
+    accountId: string;
+    rootAccessKeyId?: string;
+    rootSecretAccessKey?: string;
+    consoleUrl: string;
+    users: Record<string, UserSecrets>;
+  }[];
 }
 
-/** One CSV row per learner and credential holder (the root user first, then each user with secrets). */
+/**
+ * One CSV row per learner and credential holder (the root user first, then each user with secrets);
+ * then the same for each member account of the learner's organization, its name in `member` (labsorg4).
+ */
 function learnersCsv(learners: Learner[]): string {
   const rows: string[][] = [
-    ["learner", "account_id", "alias", "console_url", "user", "access_key_id", "secret_access_key", "password", "mfa_serial", "mfa_seed"],
+    [
+      "learner",
+      "account_id",
+      "alias",
+      "console_url",
+      "user",
+      "access_key_id",
+      "secret_access_key",
+      "password",
+      "mfa_serial",
+      "mfa_seed",
+      "member",
+    ],
   ];
-  for (const l of learners) {
-    const base = [l.learner, l.accountId, l.alias ?? "", l.consoleUrl];
-    rows.push([...base, "root", l.rootAccessKeyId, l.rootSecretAccessKey, "", "", ""]);
-    for (const [user, s] of Object.entries(l.users)) {
+  const holders = (base: string[], member: string, root: { id?: string; secret?: string }, users: Record<string, UserSecrets>) => {
+    if (root.id) rows.push([...base, "root", root.id, root.secret ?? "", "", "", "", member]);
+    for (const [user, s] of Object.entries(users)) {
       const keys = s.accessKeys?.length ? s.accessKeys : [undefined];
       keys.forEach((k, i) => {
         rows.push([
@@ -159,9 +182,15 @@ function learnersCsv(learners: Learner[]): string {
           i === 0 ? (s.password ?? "") : "",
           i === 0 ? (s.mfa?.serialNumber ?? "") : "",
           i === 0 ? (s.mfa?.seed ?? "") : "",
+          member,
         ]);
       });
     }
+  };
+  for (const l of learners) {
+    holders([l.learner, l.accountId, l.alias ?? "", l.consoleUrl], "", { id: l.rootAccessKeyId, secret: l.rootSecretAccessKey }, l.users);
+    for (const m of l.members ?? [])
+      holders([l.learner, m.accountId, "", m.consoleUrl], m.name, { id: m.rootAccessKeyId, secret: m.rootSecretAccessKey }, m.users);
   }
   return `${toCsv(rows)}\n`;
 }
@@ -197,8 +226,16 @@ async function applyCommand(args: string[]): Promise<void> {
   );
   process.stdout.write(
     table([
-      ["LEARNER", "ACCOUNT", "ALIAS", "ROOT ACCESS KEY", "USERS WITH CREDENTIALS"],
-      ...list.map((l) => [l.learner, l.accountId, l.alias ?? "-", l.rootAccessKeyId, Object.keys(l.users).join(",") || "-"]),
+      ["LEARNER", "ACCOUNT", "ALIAS", "ROOT ACCESS KEY", "USERS WITH CREDENTIALS", "MEMBER ACCOUNTS"],
+      ...list.map((l) => [
+        l.learner,
+        l.accountId,
+        l.alias ?? "-",
+        l.rootAccessKeyId,
+        Object.keys(l.users).join(",") || "-",
+        // labsorg4 (issue 21): name=id of each member account of the learner's organization
+        l.members?.map((m) => `${m.name}=${m.accountId}`).join(",") || "-",
+      ]),
     ]),
   );
   process.stdout.write(
@@ -271,6 +308,10 @@ async function resetCommand(args: string[]): Promise<void> {
   );
   const users = r.body.users as Record<string, UserSecrets>;
   if (Object.keys(users).length) process.stdout.write(`new credentials: ${JSON.stringify(users, null, 2)}\n`);
+  // labsorg4 (issue 21): the member accounts' new credentials (users the reset made again)
+  for (const m of (r.body.members ?? []) as NonNullable<Learner["members"]>)
+    if (Object.keys(m.users).length)
+      process.stdout.write(`new credentials in member ${m.name} (${m.accountId}): ${JSON.stringify(m.users, null, 2)}\n`);
 }
 
 export async function labCommand(args: string[]): Promise<void> {

@@ -29,6 +29,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { LambdaClient, ListFunctionsCommand } from "@aws-sdk/client-lambda";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { CreateAccountCommand, CreateOrganizationCommand, OrganizationsClient } from "@aws-sdk/client-organizations"; // labsorg4
 import { accountCreds, adminFetch, createAccount, iam, rawSigned, sts, url, type Creds } from "../helpers/sandbox";
 import { codeOf, expectAwsError } from "../helpers/aws-errors";
 import { startSandbox, type Sandbox } from "../../src/tools/sandbox";
@@ -202,6 +203,22 @@ describe("a sandbox with low per-IP limits and small caps", () => {
     });
     expect(over.status).toBe(409);
     expect(((await over.json()) as { error: string }).error).toBe("AccountLimitExceeded");
+    // labsorg4 (issue 21): a lab refuses before making any account; Organizations' CreateAccount answers AWS's limit reason.
+    const lab = await fetch(`${sb.url}/_iamlab/labs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${sb.vars.IAMLAB_ADMIN_TOKEN}` },
+      body: JSON.stringify({ template: { organization: { accounts: [{ name: "m" }] } } }),
+    });
+    expect(lab.status).toBe(409);
+    expect(((await lab.json()) as { error: string }).error).toBe("AccountLimitExceeded");
+    const orgs = new OrganizationsClient(opts(accountCreds(a), sb.url));
+    await orgs.send(new CreateOrganizationCommand({}));
+    const limit = await expectAwsError(
+      orgs.send(new CreateAccountCommand({ AccountName: "m", Email: "m@example.com" })),
+      "ConstraintViolationException",
+      400,
+    );
+    expect(limit.message).toMatch(/IAMLAB_MAX_ACCOUNTS/);
   });
 
   it("failed authentications are limited per source IP and claimed key: a classmate behind the same NAT is unaffected until the IP's ceiling", async () => {

@@ -10,7 +10,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { CreateUserCommand, GetUserCommand } from "@aws-sdk/client-iam";
-import { iam, url, vars } from "../helpers/sandbox";
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { iam, sts, url, vars } from "../helpers/sandbox";
 import { expectAwsError } from "../helpers/aws-errors";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -58,6 +59,7 @@ describe("iamlab lab (CLI)", () => {
       "password",
       "mfa_serial",
       "mfa_seed",
+      "member",
     ]);
     const root = rows.find((r) => r[0] === "cli-1" && r[4] === "root")!;
     const accountId = root[1]!;
@@ -86,6 +88,30 @@ describe("iamlab lab (CLI)", () => {
     expect(reset.code, reset.err).toBe(0);
     expect(reset.out).toContain("deleted user/stray");
     await expectAwsError(c.send(new GetUserCommand({ UserName: "stray" })), "NoSuchEntity", 404);
+  }, 120_000);
+
+  // labsorg4 (issue 21): member accounts' credentials in the table and the CSV, like the learner's own.
+  it("apply of an organization template lists each learner's member accounts and their root keys", async () => {
+    const csv = path.join(dir, "org.csv");
+    const applied = await lab(["apply", path.join(ROOT, "labs/examples/organization.yaml"), "--csv", csv, "--name-prefix", "org"]);
+    expect(applied.code, applied.err).toBe(0);
+    expect(applied.out).toMatch(/MEMBER ACCOUNTS/);
+    expect(applied.out).toMatch(/prod=\d{12},sandbox=\d{12}/);
+    const rows = readFileSync(csv, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => l.split(","));
+    const own = rows.find((r) => r[4] === "root" && r[10] === "")!;
+    const prod = rows.find((r) => r[4] === "root" && r[10] === "prod")!;
+    expect(prod[1]).toMatch(/^\d{12}$/);
+    expect(prod[1]).not.toBe(own[1]);
+    expect(prod[3]).toContain(`account=${prod[1]}`);
+    const who = await sts({ accessKeyId: prod[5]!, secretAccessKey: prod[6]! }).send(new GetCallerIdentityCommand({}));
+    expect(who.Account).toBe(prod[1]);
+    expect(rows.filter((r) => r[4] === "root" && r[10] === "sandbox")).toHaveLength(1);
+    const check = await lab(["check", own[1]!]);
+    expect(check.code, check.err).toBe(0);
+    expect(check.out).toContain(`${own[1]}  3/3`);
   }, 120_000);
 
   it("reports an invalid template with the file's line and column, and applies nothing", async () => {

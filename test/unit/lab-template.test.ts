@@ -59,7 +59,19 @@ describe("validateTemplate", () => {
 describe("the JSON Schema", () => {
   it("names the fields the validator knows", () => {
     expect(Object.keys(schema.properties).sort()).toEqual(
-      ["$schema", "description", "account", "policies", "groups", "users", "roles", "instanceProfiles", "checks", ...RESOURCE_KEYS].sort(),
+      [
+        "$schema",
+        "description",
+        "account",
+        "policies",
+        "groups",
+        "users",
+        "roles",
+        "instanceProfiles",
+        "checks",
+        ...RESOURCE_KEYS,
+        "organization",
+      ].sort(),
     );
     const checkProps = Object.keys(schema.properties.checks!.items!.properties!);
     for (const k of CHECK_KINDS) expect(checkProps).toContain(k);

@@ -36,6 +36,7 @@ import { tagContext } from "./tags";
 import { afterAdminChange } from "../../cache/index";
 import type { Db } from "../../store/db";
 import type { XmlValue } from "../../protocol/xml";
+import { accountCap, countAccounts } from "../../limits/quotas"; // labsorg4 (issue 21)
 
 const anywhere = () => ({ resource: "*" });
 /** Authorization on the root, OU or account an id names (Service Authorization Reference: account, organizationalunit, root). */
@@ -96,6 +97,13 @@ export const CreateAccount = defineAction({
     const input = i as CreateAccountInput;
     const org = await managedOrg(ctx);
     const tags = validateTags(input.Tags ?? []);
+    // labsorg4 (issue 21): members are sandbox accounts, under the sandbox-wide cap (IAMLAB_MAX_ACCOUNTS) like
+    // the admin API's. AWS's reason is ACCOUNT_NUMBER_LIMIT_EXCEEDED; its exact message is not confirmed here.
+    if ((await countAccounts(ctx.db)) >= accountCap(ctx.env))
+      throw orgErrors.constraint(
+        "ACCOUNT_NUMBER_LIMIT_EXCEEDED",
+        "You attempted to exceed the limit on the number of accounts in an organization (this sandbox's IAMLAB_MAX_ACCOUNTS).",
+      );
     const now = ctx.request.now;
     const date = isoSeconds(now);
     let created: string | undefined;
