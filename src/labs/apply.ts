@@ -14,6 +14,7 @@ import { writeBatch } from "../store/write";
 import { afterAdminChange } from "../cache/index";
 import { stub as consistencyStub, setConsistency } from "../consistency/client";
 import { applyResources, hasResources } from "./resources";
+import { pruneResources } from "./prune";
 import { iamArn } from "../lib/arn";
 import { isoSeconds } from "../lib/clock";
 import { newAccessKeyId, newSecretAccessKey, newUniqueId } from "../lib/ids";
@@ -66,6 +67,8 @@ export interface Changes {
   created: string[];
   updated: string[];
   deleted: string[];
+  /** a reset's deletions of learner-made resources that failed (`kind/name: Code: message`) */
+  notDeleted?: string[];
 }
 
 export type ApplyResult =
@@ -156,6 +159,12 @@ export async function applyTemplate(env: Env, db: Db, accountId: string, templat
     if (!r.ok) return r;
     plan.changes.created.push(...r.changes.created);
     plan.changes.updated.push(...r.changes.updated);
+  }
+  // A reset also removes the service resources the learner made (./prune.ts), whatever the template has.
+  if (o.prune === "all") {
+    const pruned = await pruneResources(env, db, accountId, template, o.now);
+    plan.changes.deleted.push(...pruned.deleted);
+    if (pruned.failed.length) plan.changes.notDeleted = pruned.failed;
   }
   // ---- labsorg4 (issue 21): the organization, after the account's own state (./organization.ts); member
   // accounts' templates go through this same function.

@@ -10,6 +10,7 @@ import { DeleteBucketPolicyCommand, GetBucketPolicyCommand, GetObjectCommand, S3
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
 import KMS from "aws-sdk/clients/kms";
 import ECR from "aws-sdk/clients/ecr";
+import SNS from "aws-sdk/clients/sns";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { adminFetch, url, type Creds } from "../helpers/sandbox";
@@ -226,6 +227,88 @@ describe("resources in a lab template", () => {
     expect(codeOf(await s3.send(new GetBucketPolicyCommand({ Bucket: `data-${l.accountId}` })).catch((e) => e))).toBe("NoSuchBucketPolicy");
     expect((await post(`/accounts/${l.accountId}/lab/reset`, {})).status).toBe(200);
     expect((await s3.send(new GetBucketPolicyCommand({ Bucket: `data-${l.accountId}` }))).Policy).toContain("Reader");
+  });
+
+  it("a reset removes what the learner made: buckets, extra objects, queues, topics, keys, repositories, instances, functions, trails", async () => {
+    const l = learners[1]!;
+    const c = root(l);
+    const s3 = new S3Client({ ...opts(c), forcePathStyle: true });
+    const sqs = new SQSClient(opts(c));
+    const { CreateBucketCommand, PutObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketPolicyCommand } = await import(
+      "@aws-sdk/client-s3"
+    );
+    const { CreateQueueCommand, ListQueuesCommand } = await import("@aws-sdk/client-sqs");
+    const { RunInstancesCommand } = await import("@aws-sdk/client-ec2");
+    const { CloudTrailClient, CreateTrailCommand, ListTrailsCommand } = await import("@aws-sdk/client-cloudtrail");
+    const kms = new KMS({ ...opts(c), credentials: c });
+    const ecr = new ECR({ ...opts(c), credentials: c });
+    const mine = `mine-${l.accountId}`;
+    await s3.send(new CreateBucketCommand({ Bucket: mine }));
+    await s3.send(new PutObjectCommand({ Bucket: mine, Key: "a.txt", Body: "x" }));
+    await s3.send(new PutObjectCommand({ Bucket: `data-${l.accountId}`, Key: "learner.txt", Body: "x" }));
+    await sqs.send(new CreateQueueCommand({ QueueName: "learner-queue" }));
+    const sns = new SNS({ ...opts(c), credentials: c });
+    await sns.createTopic({ Name: "learner-topic" }).promise();
+    const key = await kms.createKey({}).promise();
+    await kms.createAlias({ AliasName: "alias/learner", TargetKeyId: key.KeyMetadata!.KeyId }).promise();
+    await ecr.createRepository({ repositoryName: "learner-repo" }).promise();
+    const ec2 = new EC2Client(opts(c));
+    await ec2.send(new RunInstancesCommand({ ImageId: "ami-0abcdef1234567890", InstanceType: "t3.micro", MinCount: 1, MaxCount: 1 }));
+    await s3.send(
+      new PutBucketPolicyCommand({
+        Bucket: mine,
+        Policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "cloudtrail.amazonaws.com" },
+              Action: ["s3:GetBucketAcl", "s3:PutObject"],
+              Resource: [`arn:aws:s3:::${mine}`, `arn:aws:s3:::${mine}/*`],
+            },
+          ],
+        }),
+      }),
+    );
+    const ct = new CloudTrailClient(opts(c));
+    await ct.send(new CreateTrailCommand({ Name: "learner-trail", S3BucketName: mine }));
+
+    const r = await post(`/accounts/${l.accountId}/lab/reset`, {});
+    expect(r.status).toBe(200);
+    const body = (await r.json()) as { changes: { deleted: string[]; notDeleted?: string[] } };
+    expect(body.changes.notDeleted).toBeUndefined();
+    expect(body.changes.deleted).toEqual(
+      expect.arrayContaining([
+        `bucket/${mine}`,
+        `bucket/data-${l.accountId}/learner.txt`,
+        "queue/learner-queue",
+        "topic/learner-topic",
+        "alias/learner",
+        `key/${key.KeyMetadata!.KeyId}`,
+        "repository/learner-repo",
+        "trail/learner-trail",
+      ]),
+    );
+    expect(body.changes.deleted.some((d) => d.startsWith("instance/i-"))).toBe(true);
+    const buckets = ((await s3.send(new ListBucketsCommand({}))).Buckets ?? []).map((b) => b.Name);
+    expect(buckets).toEqual([`data-${l.accountId}`]);
+    const objects = ((await s3.send(new ListObjectsV2Command({ Bucket: `data-${l.accountId}` }))).Contents ?? []).map((o) => o.Key);
+    expect(objects).toEqual(["hello.txt"]);
+    expect(((await sqs.send(new ListQueuesCommand({}))).QueueUrls ?? []).some((u) => u.endsWith("/learner-queue"))).toBe(false);
+    expect(((await sns.listTopics({}).promise()).Topics ?? []).some((x) => x.TopicArn?.endsWith(":learner-topic"))).toBe(false);
+    expect((await kms.describeKey({ KeyId: key.KeyMetadata!.KeyId }).promise()).KeyMetadata?.KeyState).toBe("PendingDeletion");
+    expect((await kms.describeKey({ KeyId: "alias/lab/data" }).promise()).KeyMetadata?.KeyState).toBe("Enabled");
+    expect(((await ecr.describeRepositories({}).promise()).repositories ?? []).map((x) => x.repositoryName)).not.toContain("learner-repo");
+    expect((await ct.send(new ListTrailsCommand({}))).Trails).toEqual([]);
+    const running = (
+      (await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "instance-state-name", Values: ["running", "pending"] }] })))
+        .Reservations ?? []
+    )
+      .flatMap((x) => x.Instances ?? [])
+      .map((i) => i.Tags?.find((t) => t.Key === "iamlab:lab-instance")?.Value);
+    expect(running).toEqual(["web"]);
+    // The template's function is still there.
+    expect((await new LambdaClient(opts(c)).send(new InvokeCommand({ FunctionName: "reporter" }))).StatusCode).toBe(200);
   });
 
   it("grades with the resources' own policies (bucket and queue policies grant the reader, not the outsider)", async () => {

@@ -315,7 +315,8 @@ export const DeleteTrail = onTrail<NameInput>(
   "DeleteTrail",
   (i) => i.Name,
   async (_i, ctx, t) => {
-    if (t.region !== (ctx.request.region || "us-east-1") && t.multiRegion === 1)
+    // AWS: "This operation must be called from the Region in which the trail was created."
+    if (t.region !== (ctx.request.region || "us-east-1"))
       throw e400("InvalidHomeRegionException", `The trail ${t.name} can be deleted only in its home region ${t.region}.`);
     if (!(await deleteTrail(ctx.db, t))) throw notFound(ctx, t);
     return {};
