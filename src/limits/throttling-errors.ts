@@ -10,7 +10,8 @@
  * | EC2                          | RequestLimitExceeded      | 503    | EC2 API "Request throttling" page |
  * | Lambda (REST-JSON)           | TooManyRequestsException, Reason CallerRateLimitExceeded | 429 | Lambda API reference |
  * | SQS (JSON, query-compatible) | RequestThrottled          | 403    | SQS model (awsQueryError RequestThrottled, 403) |
- * | Organizations                | TooManyRequestsException  | 400    | Organizations API reference (400 per its model) |
+ * | Organizations                | TooManyRequestsException  | 429    | Organizations' Smithy model (httpError 429, in the SDK v3 client) |
+ * | CloudTrail                   | ThrottlingException       | 429    | CloudTrail's Smithy model (httpError 429) |
  * | KMS, ECR, others (JSON)      | ThrottlingException "Rate exceeded" | 400 | KMS/ECR API references (ThrottlingException) |
  */
 import { AwsError } from "../protocol/errors";
@@ -41,8 +42,10 @@ export function throttlingErrorFor(service: string | undefined): AwsError {
       return new AwsError(
         "TooManyRequestsException",
         "You have sent too many requests in too short a period of time. The quota helps protect against denial-of-service attacks. Try again later.",
-        400,
+        429,
       );
+    case "cloudtrail":
+      return new AwsError("ThrottlingException", "Rate exceeded", 429);
     default:
       return new AwsError("ThrottlingException", "Rate exceeded", 400);
   }

@@ -98,18 +98,18 @@ describe("CloudTrail trails", () => {
     const bucket = `trail-logs-${a.id}`;
     const c = ct(a.creds);
     const b = s3(a.creds);
-    await expectAwsError(c.send(new CreateTrailCommand({ Name: "lab", S3BucketName: bucket })), "S3BucketDoesNotExistException", 400);
+    await expectAwsError(c.send(new CreateTrailCommand({ Name: "lab", S3BucketName: bucket })), "S3BucketDoesNotExistException", 404);
     await b.send(new CreateBucketCommand({ Bucket: bucket }));
     // No policy: CloudTrail may not write (even in the bucket owner's own account).
     await expectAwsError(
       c.send(new CreateTrailCommand({ Name: "lab", S3BucketName: bucket })),
       "InsufficientS3BucketPolicyException",
-      400,
+      403,
       `Incorrect S3 bucket policy is detected for bucket: ${bucket}`,
     );
     // A policy for another trail's ARN is not enough (aws:SourceArn).
     await b.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: trailBucketPolicy(bucket, a.id, "other") }));
-    await expectAwsError(c.send(new CreateTrailCommand({ Name: "lab", S3BucketName: bucket })), "InsufficientS3BucketPolicyException", 400);
+    await expectAwsError(c.send(new CreateTrailCommand({ Name: "lab", S3BucketName: bucket })), "InsufficientS3BucketPolicyException", 403);
     await b.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: trailBucketPolicy(bucket, a.id, "lab") }));
     await expectAwsError(c.send(new CreateTrailCommand({ Name: "l", S3BucketName: bucket })), "InvalidTrailNameException", 400);
     await expectAwsError(c.send(new CreateTrailCommand({ Name: "-lab", S3BucketName: bucket })), "InvalidTrailNameException", 400);
@@ -144,7 +144,7 @@ describe("CloudTrail trails", () => {
     await expectAwsError(
       c.send(new GetTrailCommand({ Name: "nope" })),
       "TrailNotFoundException",
-      400,
+      404,
       `Unknown trail: arn:aws:cloudtrail:us-east-1:${a.id}:trail/nope for the user: ${a.id}`,
     );
     // Tags by ARN.
@@ -285,7 +285,7 @@ describe("CloudTrail trails", () => {
     await expectAwsError(
       c.send(new CreateTrailCommand({ Name: "x-acct", S3BucketName: bucket })),
       "InsufficientS3BucketPolicyException",
-      400,
+      403,
     );
     await ob.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: trailBucketPolicy(bucket, learner.id, "x-acct") }));
     await c.send(new CreateTrailCommand({ Name: "x-acct", S3BucketName: bucket }));
@@ -304,7 +304,7 @@ describe("CloudTrail trails", () => {
     await expectAwsError(
       c.send(new UpdateTrailCommand({ Name: "x-acct", S3BucketName: other })),
       "InsufficientS3BucketPolicyException",
-      400,
+      403,
     );
     expect((await c.send(new GetTrailCommand({ Name: "x-acct" }))).Trail?.S3BucketName).toBe(bucket);
   });
@@ -329,7 +329,7 @@ describe("CloudTrail trails", () => {
     await expectAwsError(
       c.send(new CreateTrailCommand({ Name: "t6x", S3BucketName: bucket })),
       "MaximumNumberOfTrailsExceededException",
-      400,
+      403,
     );
     // Another region has its own five.
     await ct(a.creds, "eu-west-1").send(new CreateTrailCommand({ Name: "t6x", S3BucketName: bucket }));
@@ -341,7 +341,7 @@ describe("CloudTrail trails", () => {
         new CreateTrailCommand({ Name: "denied", S3BucketName: bucket }),
       ),
       "AccessDeniedException",
-      400,
+      403,
     );
   });
 });

@@ -544,7 +544,7 @@ describe("LookupEvents", () => {
     await expectAwsError(
       trail(nobody.creds).send(new LookupEventsCommand({})),
       "AccessDeniedException",
-      400,
+      403,
       `User: arn:aws:iam::${a.id}:user/nobody is not authorized to perform: cloudtrail:LookupEvents because no identity-based policy allows the cloudtrail:LookupEvents action`,
     );
   });

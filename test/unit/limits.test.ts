@@ -113,7 +113,8 @@ describe("throttling answers per service", () => {
     ["ec2", "RequestLimitExceeded", 503],
     ["lambda", "TooManyRequestsException", 429],
     ["sqs", "RequestThrottled", 403],
-    ["organizations", "TooManyRequestsException", 400],
+    ["organizations", "TooManyRequestsException", 429],
+    ["cloudtrail", "ThrottlingException", 429],
     ["kms", "ThrottlingException", 400],
     ["ecr", "ThrottlingException", 400],
   ] as const)("%s: %s %d", (service, code, status) => {

@@ -342,8 +342,8 @@ export const MODEL_CONFIG: readonly ModelConfig[] = [
       "RemoveTags",
       "ListTags",
     ],
-    // As KMS, a JSON 1.1 service answering AccessDeniedException with 400 (unconfirmed for CloudTrail).
-    errors: { accessDeniedStatus: 400 },
+    // AccessDeniedException is 403 in CloudTrail's Smithy model (httpError 403, as the SDK v3 client carries it).
+    errors: {},
   },
 ];
 

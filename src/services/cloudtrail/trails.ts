@@ -30,6 +30,9 @@ import { bucketPolicyAllows, trailArn } from "./trail-bucket";
 import { parseSelectors, type AdvancedEventSelector, type EventSelector } from "./selectors";
 
 const e400 = (code: string, message: string) => new AwsError(code, message, 400);
+// The statuses of CloudTrail's Smithy model (httpError) where they are not 400.
+const e403 = (code: string, message: string) => new AwsError(code, message, 403);
+const e404 = (code: string, message: string) => new AwsError(code, message, 404);
 
 // ---- names, ARNs, lookups ----
 
@@ -69,7 +72,7 @@ function trailRef(ctx: ActionContext, nameOrArn: string | undefined): TrailRef {
 }
 
 const notFound = (ctx: ActionContext, ref: TrailRef) =>
-  e400("TrailNotFoundException", `Unknown trail: ${trailArn(ref)} for the user: ${ctx.caller.principal.account}`);
+  e404("TrailNotFoundException", `Unknown trail: ${trailArn(ref)} for the user: ${ctx.caller.principal.account}`);
 
 /** The trail a call names: in the caller's account only (another account's ARN is unknown to it), or a multi-region trail's shadow. */
 async function loadTrail(ctx: ActionContext, ref: TrailRef): Promise<TrailRow> {
@@ -183,11 +186,11 @@ function checkSettings(i: TrailSettings): void {
 /** The bucket must exist and its policy must let CloudTrail deliver this trail (checked as AWS does, on create and on update). */
 async function checkBucket(ctx: ActionContext, trail: TrailRow): Promise<void> {
   const bucket = await getBucket(ctx.db, trail.s3Bucket);
-  if (!bucket) throw e400("S3BucketDoesNotExistException", `S3 bucket ${trail.s3Bucket} does not exist.`);
+  if (!bucket) throw e404("S3BucketDoesNotExistException", `S3 bucket ${trail.s3Bucket} does not exist.`);
   const r = await bucketPolicyAllows(ctx, trail, bucket);
   if (!r.allowed) {
     ctx.decisionId = r.decisionId;
-    throw e400("InsufficientS3BucketPolicyException", `Incorrect S3 bucket policy is detected for bucket: ${trail.s3Bucket}`);
+    throw e403("InsufficientS3BucketPolicyException", `Incorrect S3 bucket policy is detected for bucket: ${trail.s3Bucket}`);
   }
 }
 
@@ -235,7 +238,7 @@ export const CreateTrail = defineAction({
     const created = await createTrail(ctx.db, row);
     if (created === "exists") throw e400("TrailAlreadyExistsException", `Trail ${ref.name} already exists for customer: ${ref.accountId}`);
     if (created === "limit")
-      throw e400("MaximumNumberOfTrailsExceededException", `User: ${ref.accountId} already has ${MAX_TRAILS} trails in ${ref.region}.`);
+      throw e403("MaximumNumberOfTrailsExceededException", `User: ${ref.accountId} already has ${MAX_TRAILS} trails in ${ref.region}.`);
     return trailOut(full, false);
   },
 });

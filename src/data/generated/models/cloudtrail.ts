@@ -3,7 +3,7 @@
 import type { ServiceModel } from "../../../protocol/model";
 
 export const CLOUDTRAIL_MODEL: ServiceModel = {
-metadata: {"service":"cloudtrail","protocol":"json","apiVersion":"2013-11-01","endpointPrefix":"cloudtrail","signingName":"cloudtrail","errors":{"accessDenied":"AccessDeniedException","unknownOperation":"UnknownOperationException","validation":"ValidationException","accessDeniedStatus":400},"source":"aws-sdk@2.1693.0 apis/cloudtrail-2013-11-01.min.json","jsonVersion":"1.1","targetPrefix":"com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"},
+metadata: {"service":"cloudtrail","protocol":"json","apiVersion":"2013-11-01","endpointPrefix":"cloudtrail","signingName":"cloudtrail","errors":{"accessDenied":"AccessDeniedException","unknownOperation":"UnknownOperationException","validation":"ValidationException"},"source":"aws-sdk@2.1693.0 apis/cloudtrail-2013-11-01.min.json","jsonVersion":"1.1","targetPrefix":"com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"},
 operations: {
 "LookupEvents": {"name":"LookupEvents","http":{"method":"POST","requestUri":"/"},"input":5,"output":10},
 "CreateTrail": {"name":"CreateTrail","http":{"method":"POST","requestUri":"/"},"input":14,"output":15},
