@@ -119,8 +119,10 @@ export async function pruneResources(env: Env, db: Db, account: string, raw: Res
       const name = f.FunctionName ?? "";
       if (!functions.has(name)) done(`function/${name}`, await run("lambda", "DeleteFunction", { FunctionName: name }));
     }
-    // ---- CloudTrail: templates have no trails; a learner's trails go, each deleted in its home region (AWS).
+    // ---- CloudTrail: trails the template lacks go, each deleted in its home region (AWS).
+    const trails = new Set((t.trails ?? []).map((x) => x.name));
     for (const x of list<{ TrailARN?: string; Name?: string; HomeRegion?: string }>(out(await run("cloudtrail", "ListTrails")).Trails)) {
+      if (trails.has(x.Name ?? "") && (x.HomeRegion ?? "us-east-1") === "us-east-1") continue;
       const home = { ...ctx, request: { ...ctx.request, region: x.HomeRegion ?? ctx.request.region } };
       done(`trail/${x.Name ?? ""}`, await callAs(home, "cloudtrail", "DeleteTrail", { Name: x.TrailARN }));
     }

@@ -14,6 +14,8 @@
  * `${account}` in bucket names (S3 names are global), checked before anything is applied.
  * EC2 `instances` (with the template's instance profile) are found again by an `iamlab:lab-instance` tag.
  * Lambda `functions` get a package holding their `iamlab.json` program (export does not read programs back).
+ * CloudTrail `trails` are applied last (CreateTrail checks the bucket policy the template's bucket got),
+ * with their basic event selectors and logging state (on unless `logging: false`).
  * Organizations: ./organization.ts (labsorg4).
  */
 import type { Env } from "../env";
@@ -28,6 +30,8 @@ import { PROGRAM_FILE } from "../services/lambda/program";
 import { toBase64 } from "../lib/encoding";
 import { ACCOUNT_VAR, substituteAccount } from "./substitute";
 import type { PolicyDocument, Tags, TemplateError } from "./template";
+import type { EventSelector } from "../services/cloudtrail/selectors";
+import { checkTrailName } from "../services/cloudtrail/trails";
 
 export interface BucketSpec {
   name: string;
@@ -84,7 +88,22 @@ export interface FunctionSpec {
   permissions?: { sid: string; principal: string; action?: string; sourceArn?: string }[];
 }
 
+/** A CloudTrail trail delivering to a bucket (whose policy must let cloudtrail.amazonaws.com write: the template's bucket policy). */
+export interface TrailSpec {
+  name: string;
+  bucket: string;
+  prefix?: string;
+  multiRegion?: boolean;
+  includeGlobalServiceEvents?: boolean;
+  /** logging (default true) */
+  logging?: boolean;
+  /** basic event selectors (PutEventSelectors); absent: all management events */
+  eventSelectors?: EventSelector[];
+  tags?: Tags;
+}
+
 export interface ResourceSections {
+  trails?: TrailSpec[];
   functions?: FunctionSpec[];
   instances?: InstanceSpec[];
   buckets?: BucketSpec[];
@@ -94,7 +113,7 @@ export interface ResourceSections {
   repositories?: RepositorySpec[];
 }
 
-export const RESOURCE_KEYS = ["buckets", "queues", "topics", "keys", "repositories", "instances", "functions"] as const;
+export const RESOURCE_KEYS = ["buckets", "queues", "topics", "keys", "repositories", "instances", "functions", "trails"] as const;
 export const INSTANCE_TAG = "iamlab:lab-instance";
 const DEFAULT_IMAGE = "ami-0abcdef1234567890";
 
@@ -314,6 +333,55 @@ export function validateResources(input: Record<string, unknown>, learners = 1):
     }
   });
   unique(functions, "functions", "name", "function name");
+
+  const trails = items("trails");
+  trails.forEach((tr, i) => {
+    const at = ["trails", i];
+    known(tr, at, ["name", "bucket", "prefix", "multiRegion", "includeGlobalServiceEvents", "logging", "eventSelectors", "tags"]);
+    if (typeof tr.name !== "string") err([...at, "name"], "Must be a string.");
+    else
+      try {
+        checkTrailName(tr.name);
+      } catch (e) {
+        err([...at, "name"], e instanceof Error ? e.message : String(e));
+      }
+    named(tr, at, "bucket", BUCKET, "an S3 bucket name (the bucket the trail delivers to)");
+    if (tr.prefix !== undefined && (typeof tr.prefix !== "string" || tr.prefix.length > 200 || /^\/|\/$/.test(tr.prefix)))
+      err([...at, "prefix"], "Must be a key prefix of at most 200 characters, not starting or ending with /.");
+    for (const k of ["multiRegion", "includeGlobalServiceEvents", "logging"])
+      if (tr[k] !== undefined && typeof tr[k] !== "boolean") err([...at, k], "Must be true or false.");
+    const sel = tr.eventSelectors;
+    if (sel !== undefined) {
+      if (!Array.isArray(sel) || sel.length < 1 || sel.length > 5) err([...at, "eventSelectors"], "Must be a list of 1-5 event selectors.");
+      else
+        for (const [j, x] of sel.entries()) {
+          if (!isObject(x)) {
+            err(
+              [...at, "eventSelectors", j],
+              "Must be {ReadWriteType?, IncludeManagementEvents?, DataResources?, ExcludeManagementEventSources?}.",
+            );
+            continue;
+          }
+          known(
+            x,
+            [...at, "eventSelectors", j],
+            ["ReadWriteType", "IncludeManagementEvents", "DataResources", "ExcludeManagementEventSources"],
+          );
+          if (x.ReadWriteType !== undefined && !["ReadOnly", "WriteOnly", "All"].includes(x.ReadWriteType as string))
+            err([...at, "eventSelectors", j, "ReadWriteType"], "Must be ReadOnly, WriteOnly or All.");
+          if (x.DataResources !== undefined && !Array.isArray(x.DataResources))
+            err([...at, "eventSelectors", j, "DataResources"], "Must be a list of {Type, Values}.");
+          for (const [k, d] of (Array.isArray(x.DataResources) ? x.DataResources : []).entries())
+            if (!isObject(d) || !["AWS::S3::Object", "AWS::Lambda::Function"].includes(d.Type as string) || !Array.isArray(d.Values))
+              err(
+                [...at, "eventSelectors", j, "DataResources", k],
+                "Must be {Type: AWS::S3::Object | AWS::Lambda::Function, Values: [ARN or prefix …]}.",
+              );
+        }
+    }
+    tags(tr, at);
+  });
+  unique(trails, "trails", "name", "trail name");
   return errors;
 }
 
@@ -620,10 +688,72 @@ export async function applyResources(
         }
       }
     }
+    // ---- CloudTrail (after the buckets: CreateTrail checks the bucket policy)
+    for (const [i, tr] of (t.trails ?? []).entries()) {
+      const at = ["trails", i];
+      const got = await run("cloudtrail", "GetTrail", { Name: tr.name });
+      const want = {
+        S3BucketName: tr.bucket,
+        S3KeyPrefix: tr.prefix ?? "",
+        IsMultiRegionTrail: tr.multiRegion ?? false,
+        IncludeGlobalServiceEvents: tr.includeGlobalServiceEvents ?? true,
+      };
+      if (!got.ok) {
+        const r = await run("cloudtrail", "CreateTrail", {
+          Name: tr.name,
+          ...want,
+          ...(tr.prefix === undefined ? { S3KeyPrefix: undefined } : {}),
+          ...(tr.tags ? { TagsList: tagList(tr.tags) } : {}),
+        });
+        if (!r.ok) return fail([...at, r.error.code.includes("Bucket") ? "bucket" : "name"], r.error.code, r.error.message);
+        changes.created.push(`trail/${tr.name}`);
+      } else {
+        const cur = (got.output as { Trail?: Record<string, unknown> }).Trail ?? {};
+        const curView = {
+          S3BucketName: cur.S3BucketName,
+          S3KeyPrefix: cur.S3KeyPrefix ?? "",
+          IsMultiRegionTrail: cur.IsMultiRegionTrail,
+          IncludeGlobalServiceEvents: cur.IncludeGlobalServiceEvents,
+        };
+        if (!sameDoc(curView, want)) {
+          const r = await run("cloudtrail", "UpdateTrail", { Name: tr.name, ...want });
+          if (!r.ok) return fail([...at, "bucket"], r.error.code, r.error.message);
+          changes.updated.push(`trail/${tr.name}`);
+        }
+      }
+      const sel = await run("cloudtrail", "GetEventSelectors", { TrailName: tr.name });
+      const curSel = sel.ok ? (sel.output as { EventSelectors?: unknown }).EventSelectors : undefined;
+      const wantSel = normalSelectors(tr.eventSelectors ?? DEFAULT_TRAIL_SELECTORS);
+      if (!sameDoc(normalSelectors((curSel as EventSelector[] | undefined) ?? DEFAULT_TRAIL_SELECTORS), wantSel)) {
+        const r = await run("cloudtrail", "PutEventSelectors", { TrailName: tr.name, EventSelectors: wantSel });
+        if (!r.ok) return fail([...at, "eventSelectors"], r.error.code, r.error.message);
+        if (got.ok) changes.updated.push(`trail/${tr.name}/eventSelectors`);
+      }
+      const status = await run("cloudtrail", "GetTrailStatus", { Name: tr.name });
+      const logging = status.ok && (status.output as { IsLogging?: boolean }).IsLogging === true;
+      const wantLogging = tr.logging ?? true;
+      if (logging !== wantLogging) {
+        const r = await run("cloudtrail", wantLogging ? "StartLogging" : "StopLogging", { Name: tr.name });
+        if (!r.ok) return fail([...at, "logging"], r.error.code, r.error.message);
+        if (got.ok) changes.updated.push(`trail/${tr.name}/logging`);
+      }
+    }
     return { ok: true, changes };
   } finally {
     await Promise.all(waits);
   }
+}
+
+const DEFAULT_TRAIL_SELECTORS: EventSelector[] = [{ ReadWriteType: "All", IncludeManagementEvents: true }];
+
+/** Basic event selectors with CloudTrail's defaults filled in (as GetEventSelectors answers them). */
+function normalSelectors(list: readonly EventSelector[]): EventSelector[] {
+  return list.map((x) => ({
+    ReadWriteType: x.ReadWriteType ?? "All",
+    IncludeManagementEvents: x.IncludeManagementEvents ?? true,
+    DataResources: (x.DataResources ?? []).map((d) => ({ Type: d.Type, Values: d.Values ?? [] })),
+    ExcludeManagementEventSources: x.ExcludeManagementEventSources ?? [],
+  }));
 }
 
 /** Whether a template has any resource section. */
@@ -763,6 +893,27 @@ export async function exportResources(env: Env, db: Db, account: string): Promis
       }));
       if (permissions.length) spec.permissions = permissions;
       (out.functions ??= []).push(spec);
+    }
+    const trails = await run("cloudtrail", "ListTrails", {});
+    for (const x of trails.ok ? ((trails.output as { Trails?: { TrailARN: string; Name: string }[] }).Trails ?? []) : []) {
+      const got = await run("cloudtrail", "GetTrail", { Name: x.TrailARN });
+      const tr = got.ok ? ((got.output as { Trail?: Record<string, unknown> }).Trail ?? {}) : {};
+      const spec: TrailSpec = { name: x.Name, bucket: String(tr.S3BucketName ?? "") };
+      if (typeof tr.S3KeyPrefix === "string") spec.prefix = tr.S3KeyPrefix;
+      if (tr.IsMultiRegionTrail === true) spec.multiRegion = true;
+      if (tr.IncludeGlobalServiceEvents === false) spec.includeGlobalServiceEvents = false;
+      const status = await run("cloudtrail", "GetTrailStatus", { Name: x.TrailARN });
+      if (status.ok && (status.output as { IsLogging?: boolean }).IsLogging !== true) spec.logging = false;
+      const sel = await run("cloudtrail", "GetEventSelectors", { TrailName: x.TrailARN });
+      const selectors = sel.ok ? (sel.output as { EventSelectors?: EventSelector[] }).EventSelectors : undefined;
+      if (selectors && !sameDoc(normalSelectors(selectors), normalSelectors(DEFAULT_TRAIL_SELECTORS)))
+        spec.eventSelectors = selectors.map((e) => ({
+          ...(e.ReadWriteType && e.ReadWriteType !== "All" ? { ReadWriteType: e.ReadWriteType } : {}),
+          ...(e.IncludeManagementEvents === false ? { IncludeManagementEvents: false } : {}),
+          ...(e.DataResources?.length ? { DataResources: e.DataResources } : {}),
+          ...(e.ExcludeManagementEventSources?.length ? { ExcludeManagementEventSources: e.ExcludeManagementEventSources } : {}),
+        }));
+      (out.trails ??= []).push(spec);
     }
     const repos = await run("ecr", "DescribeRepositories", {});
     for (const r of repos.ok ? ((repos.output as { repositories?: { repositoryName: string }[] }).repositories ?? []) : []) {
