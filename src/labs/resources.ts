@@ -13,7 +13,7 @@
  * leaves the earlier ones in place (a re-apply continues). A template applied to several learners needs
  * `${account}` in bucket names (S3 names are global), checked before anything is applied.
  * EC2 `instances` (with the template's instance profile) are found again by an `iamlab:lab-instance` tag.
- * Lambda `functions` get a package holding their `iamlab.json` program (export does not read programs back).
+ * Lambda `functions` get a package holding their `iamlab.json` program (export reads it back).
  * CloudTrail `trails` are applied last (CreateTrail checks the bucket policy the template's bucket got),
  * with their basic event selectors and logging state (on unless `logging: false`).
  * Organizations: ./organization.ts (labsorg4).
@@ -26,6 +26,7 @@ import { rootArn } from "../lib/arn";
 import { parsePolicy, type PolicyKind } from "../policy/index";
 import { enginePolicy } from "../store/ecr-repositories";
 import { storedZip } from "../services/lambda/zip";
+import { getFunction } from "../store/lambda-functions";
 import { PROGRAM_FILE } from "../services/lambda/program";
 import { toBase64 } from "../lib/encoding";
 import { ACCOUNT_VAR, substituteAccount } from "./substitute";
@@ -872,6 +873,17 @@ export async function exportResources(env: Env, db: Db, account: string): Promis
       if (fn.Runtime && fn.Runtime !== "nodejs20.x") spec.runtime = fn.Runtime;
       if (fn.Handler && fn.Handler !== "index.handler") spec.handler = fn.Handler;
       if (fn.Environment?.Variables && Object.keys(fn.Environment.Variables).length) spec.environment = fn.Environment.Variables;
+      // The program as the package's iamlab.json holds it (kept parsed with the function).
+      const row = await getFunction(db, { accountId: account, region: ctx.request.region || "us-east-1", name: fn.FunctionName });
+      const program = row?.program ? parseDoc(row.program) : undefined;
+      const calls =
+        isObject(program) && Array.isArray(program.calls) ? (program.calls as { service: string; action: string; params?: object }[]) : [];
+      if (calls.length)
+        spec.program = calls.map((c) => ({
+          service: c.service,
+          action: c.action,
+          ...(c.params && Object.keys(c.params).length ? { params: c.params as Record<string, unknown> } : {}),
+        }));
       const pol = await run("lambda", "GetPolicy", { FunctionName: fn.FunctionName });
       const statements = pol.ok
         ? ((

@@ -213,10 +213,12 @@ describe("resources in a lab template", () => {
       {
         name: "reporter",
         role: "fn",
+        // The program is read back from the function (as its package's iamlab.json holds it).
+        program: [{ service: "s3", action: "GetObject", params: { Bucket: "data-${account}", Key: "hello.txt" } }],
         permissions: [{ sid: "FromS3", principal: "s3.amazonaws.com", sourceArn: "arn:aws:s3:::data-${account}" }],
       },
     ]);
-    for (const k of ["buckets", "queues", "topics", "keys", "repositories", "instances", "functions"])
+    for (const k of ["buckets", "queues", "topics", "keys", "repositories", "instances", "functions", "trails"])
       expect(reexported[k]).toEqual(exported[k]);
   });
 
