@@ -32,6 +32,8 @@ import {
   deletePasswordPolicyStmt,
   insertLoginProfileStmts,
   putPasswordPolicyStmt,
+  rememberLabPasswordStmt,
+  restoreLabPasswordStmt,
   setPasswordResetRequiredStmt,
 } from "../store/iam-passwords";
 import { deletePolicyCascadeStmts, insertPolicyStmts, replacePolicyVersionsStmts, type PolicyEntityType } from "../store/iam-policies";
@@ -340,6 +342,10 @@ function planStatements(
   const passwordPolicy: PasswordPolicy | null = want.account.passwordPolicy;
   for (const u of want.users) {
     const c = stillThere(curUsers, ids.users, u.name);
+    // A reset gives the user back the password the lab printed, if the learner changed it.
+    const known = ids.users.get(lower(u.name));
+    if (owned === null && u.password && c?.password && known)
+      stmts.push(restoreLabPasswordStmt(db, account, known.userId, u.password.resetRequired, now));
     if (c && sameState(u, c)) continue;
     const arn = iamArn(account, "user", u.path, u.name);
     let entry = ids.users.get(lower(u.name));
@@ -373,7 +379,11 @@ function planStatements(
       const resetRequired = u.password.resetRequired;
       pending.push(async () => {
         s.password = generatePassword(passwordPolicy);
-        stmts.push(...insertLoginProfileStmts(db, account, userId, await hashPassword(s.password), now, resetRequired));
+        const hash = await hashPassword(s.password);
+        stmts.push(
+          ...insertLoginProfileStmts(db, account, userId, hash, now, resetRequired),
+          rememberLabPasswordStmt(db, account, userId, hash),
+        );
       });
     } else if (!u.password && c?.password) stmts.push(deleteLoginProfileStmt(db, account, userId));
     else if (u.password && c?.password && u.password.resetRequired !== c.password.resetRequired)

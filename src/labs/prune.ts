@@ -1,7 +1,7 @@
 /**
  * A reset's second half for service resources (issue 21): what the learner made that the template
  * does not have goes — buckets (emptied first, multipart uploads aborted), objects the learner added
- * to the template's buckets, queues, topics, customer-managed keys (scheduled for deletion: KMS
+ * to the template's buckets, queues (the template's are purged), topics, customer-managed keys (scheduled for deletion: KMS
  * never deletes a key at once, AWS's minimum window is 7 days) and their aliases, repositories (with
  * their images), running instances, functions and CloudTrail trails. Each through the service's own
  * API as the account's root, like the rest of the labs code (./resources.ts), so every deletion is
@@ -61,6 +61,8 @@ export async function pruneResources(env: Env, db: Db, account: string, raw: Res
     for (const url of list<string>(out(await run("sqs", "ListQueues")).QueueUrls)) {
       const name = url.slice(url.lastIndexOf("/") + 1);
       if (!queues.has(name)) done(`queue/${name}`, await run("sqs", "DeleteQueue", { QueueUrl: url }));
+      // The template's queues start empty again (SQS allows one purge a minute: a second reset within it keeps them).
+      else await run("sqs", "PurgeQueue", { QueueUrl: url });
     }
     // ---- SNS
     const topics = new Set((t.topics ?? []).map((x) => x.name));

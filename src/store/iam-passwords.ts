@@ -6,7 +6,7 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 import { all, bare, first, selectList, statement, type Db, type Row } from "./db";
-import { loginProfiles, passwordHistory, passwordPolicies, users } from "./schema";
+import { labPasswords, loginProfiles, passwordHistory, passwordPolicies, users } from "./schema";
 import { writeBatch, type Write } from "./write";
 import type { PasswordPolicy } from "../lib/password";
 
@@ -110,6 +110,38 @@ export function insertLoginProfileStmts(
     ),
     ...historyStatements(db, accountId, userId, hash, now),
   ];
+}
+
+/** Labs: remembers the hash a lab gave the user (a reset restores it). */
+export function rememberLabPasswordStmt(db: Db, accountId: string, userId: string, hash: string): D1PreparedStatement {
+  const l = labPasswords;
+  return statement(
+    db,
+    sql`INSERT INTO ${l} (${bare(l.userId)}, ${bare(l.accountId)}, ${bare(l.passwordHash)}) VALUES (${userId}, ${accountId}, ${hash})
+      ON CONFLICT (${bare(l.userId)}) DO UPDATE SET ${bare(l.passwordHash)} = excluded.${bare(l.passwordHash)}, ${bare(l.accountId)} = excluded.${bare(l.accountId)}`,
+  );
+}
+
+/**
+ * Labs' reset: the lab's password back over one the learner changed (with the template's
+ * reset-required flag); nothing when it is unchanged or the lab never set one.
+ */
+export function restoreLabPasswordStmt(
+  db: Db,
+  accountId: string,
+  userId: string,
+  resetRequired: boolean,
+  now: string,
+): D1PreparedStatement {
+  const t = loginProfiles;
+  const l = labPasswords;
+  const lab = sql`(SELECT ${l.passwordHash} FROM ${l} WHERE ${l.userId} = ${userId} AND ${l.accountId} = ${accountId})`;
+  return statement(
+    db,
+    sql`UPDATE ${t} SET ${bare(t.passwordHash)} = ${lab}, ${bare(t.passwordResetRequired)} = ${resetRequired ? 1 : 0},
+        ${bare(t.passwordLastChanged)} = ${now}
+      WHERE ${profileOf(accountId, userId)} AND ${lab} IS NOT NULL AND ${lab} != ${t.passwordHash}`,
+  );
 }
 
 /** Labs: the reset-required flag of a login profile. */

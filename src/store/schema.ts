@@ -262,6 +262,13 @@ export const loginProfiles = sqliteTable("login_profiles", {
   passwordLastChanged: text("password_last_changed").notNull(),
 });
 
+/** Labs (migration 0034): the password hash a lab gave a user, which a reset restores. */
+export const labPasswords = sqliteTable("lab_passwords", {
+  userId: text("user_id").primaryKey(),
+  accountId: text("account_id").notNull(),
+  passwordHash: text("password_hash").notNull(),
+});
+
 /** Previous password hashes, for PasswordReusePrevention. */
 export const passwordHistory = sqliteTable(
   "password_history",

@@ -85,3 +85,50 @@ describe("POST /_iamlab/accounts/:id/lab/reset revokes earlier sessions", () => 
     expect((await sts(s).send(new GetCallerIdentityCommand({}))).Arn).toBe(`arn:aws:iam::${learner.accountId}:user/dev`);
   });
 });
+
+describe("a reset gives back the console password the lab printed", () => {
+  it("a password the learner changed works no more; after the reset the printed one does again", async () => {
+    const { url } = await import("../helpers/sandbox");
+    const { IAMClient, UpdateLoginProfileCommand } = await import("@aws-sdk/client-iam");
+    const made = await adminFetch("/labs", {
+      method: "POST",
+      body: JSON.stringify({ template: { users: [{ name: "pw-user", password: true }] }, learners: 1 }),
+    });
+    expect(made.status).toBe(201);
+    const l = (
+      (await made.json()) as {
+        learners: {
+          accountId: string;
+          rootAccessKeyId: string;
+          rootSecretAccessKey: string;
+          users: Record<string, { password?: string }>;
+        }[];
+      }
+    ).learners[0]!;
+    const printed = l.users["pw-user"]!.password!;
+    const signIn = async (password: string) => {
+      const page = await fetch(`${url()}/console/signin`);
+      const cookie = (page.headers as unknown as { getSetCookie(): string[] }).getSetCookie()[0]!.split(";")[0]!;
+      const csrf = /name="_csrf" value="([^"]*)"/.exec(await page.text())![1]!;
+      const res = await fetch(`${url()}/console/signin`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ _csrf: csrf, account: l.accountId, username: "pw-user", password }).toString(),
+      });
+      return res.status;
+    };
+    expect(await signIn(printed)).toBe(303);
+    const root = new IAMClient({
+      endpoint: url(),
+      region: "us-east-1",
+      credentials: { accessKeyId: l.rootAccessKeyId, secretAccessKey: l.rootSecretAccessKey },
+      maxAttempts: 1,
+    });
+    await root.send(new UpdateLoginProfileCommand({ UserName: "pw-user", Password: "Learner-Changed-1!" }));
+    expect(await signIn(printed)).toBe(401);
+    expect((await adminFetch(`/accounts/${l.accountId}/lab/reset`, { method: "POST", body: "{}" })).status).toBe(200);
+    expect(await signIn(printed)).toBe(303);
+    expect(await signIn("Learner-Changed-1!")).toBe(401);
+  });
+});
