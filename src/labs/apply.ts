@@ -26,7 +26,7 @@ import { setAliasStmts, clearAliasStmts } from "../store/iam-account";
 import { attachByIdStmt, clearPoliciesStmts, putInlineByIdStmt } from "../store/iam-attachments";
 import { addMemberStmt, clearMembershipsStmt, deleteGroupCascadeStmts, insertGroupStmt, updateGroupPathStmt } from "../store/iam-groups";
 import { deleteInstanceProfileCascadeStmts, insertInstanceProfileStmts, updateInstanceProfileStmt } from "../store/iam-instance-profiles";
-import { deleteUserDevicesStmt, insertEnabledDeviceStmt } from "../store/iam-mfa";
+import { deleteDeviceStmt, deleteUserDevicesStmt, insertEnabledDeviceStmt } from "../store/iam-mfa";
 import {
   deleteLoginProfileStmt,
   deletePasswordPolicyStmt,
@@ -63,6 +63,8 @@ export interface UserSecrets {
   password?: string;
   accessKeys?: { accessKeyId: string; secretAccessKey: string }[];
   mfa?: { serialNumber: string; seed: string };
+  /** every device created now, when the template gives the user more than one */
+  mfaDevices?: { serialNumber: string; seed: string }[];
 }
 
 export interface Changes {
@@ -405,13 +407,23 @@ function planStatements(
       if ((c?.keyStatuses[i] ?? "Active") !== u.keyStatuses[i])
         stmts.push(setKeyStatusStmt(db, account, entry.keys[i]!, u.keyStatuses[i] ?? "Active"));
     for (const keyId of entry.keys.slice(u.accessKeys)) stmts.push(deleteKeyStmt(db, account, keyId));
-    // MFA: a virtual device named after the user, enabled
-    if (u.mfa && !entry.mfaSerials.length) {
-      const serialNumber = iamArn(account, "mfa", "/", u.name);
-      const seed = newTotpSeed();
-      stmts.push(insertEnabledDeviceStmt(db, account, { serialNumber, deviceName: u.name, seed, userId, createDate: now }));
-      s.mfa = { serialNumber, seed };
-    } else if (!u.mfa && entry.mfaSerials.length) stmts.push(deleteUserDevicesStmt(db, account, userId));
+    // MFA: virtual devices named after the user (alice, alice-2, …), enabled
+    const devices = entry.mfaSerials;
+    if (u.mfa > devices.length) {
+      const taken = new Set(devices);
+      for (let n = 1; taken.size < u.mfa; n++) {
+        const deviceName = n === 1 ? u.name : `${u.name}-${n}`;
+        const serialNumber = iamArn(account, "mfa", "/", deviceName);
+        if (taken.has(serialNumber)) continue;
+        taken.add(serialNumber);
+        const seed = newTotpSeed();
+        stmts.push(insertEnabledDeviceStmt(db, account, { serialNumber, deviceName, seed, userId, createDate: now }));
+        s.mfa ??= { serialNumber, seed };
+        (s.mfaDevices ??= []).push({ serialNumber, seed });
+      }
+      if (s.mfaDevices?.length === 1) delete s.mfaDevices;
+    } else if (u.mfa === 0 && devices.length) stmts.push(deleteUserDevicesStmt(db, account, userId));
+    else for (const serial of devices.slice(u.mfa)) stmts.push(deleteDeviceStmt(db, account, serial));
     // groups
     if (!c || !sameState(u.groups, c.groups)) {
       if (c) stmts.push(clearMembershipsStmt(db, account, userId));

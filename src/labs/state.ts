@@ -47,7 +47,8 @@ export interface UserState {
   accessKeys: number;
   /** each key's status, oldest first (ties by key id) — labsorg, issue 21 */
   keyStatuses: KeyStatus[];
-  mfa: boolean;
+  /** how many virtual MFA devices */
+  mfa: number;
   /** group names, lower-case, sorted */
   groups: string[];
   policies: string[];
@@ -185,7 +186,7 @@ export function desiredState(
         keyStatuses: Array.isArray(u.accessKeys)
           ? u.accessKeys.map((k): KeyStatus => k.status ?? "Active")
           : new Array<KeyStatus>(u.accessKeys ?? 0).fill("Active"),
-        mfa: u.mfa ?? false,
+        mfa: u.mfa === true ? 1 : typeof u.mfa === "number" ? u.mfa : 0,
         groups: (u.groups ?? []).map((g) => g.toLowerCase()).sort(),
         policies: refs(u.policies, `/users/${i}/policies`),
         inline: inlineList(u.inlinePolicies, account),
@@ -324,7 +325,7 @@ export function exportTemplate(state: LabState, account: string, checks?: LabTem
             tags: tagsOf(u.tags),
             password: u.password ? (u.password.resetRequired ? { resetRequired: true } : true) : undefined,
             accessKeys: u.keyStatuses.includes("Inactive") ? u.keyStatuses.map((status) => ({ status })) : u.accessKeys || undefined,
-            mfa: u.mfa || undefined,
+            mfa: u.mfa === 0 ? undefined : u.mfa === 1 ? true : u.mfa,
             groups: u.groups.length ? u.groups.map((g) => groupName.get(g) ?? g) : undefined,
             policies: refs(u.policies),
             inlinePolicies: inlineOf(u.inline),
@@ -457,7 +458,7 @@ export function currentState(rows: LabRows, consistency: ConsistencyConfig): { s
           password: reset === undefined ? null : { resetRequired: reset },
           accessKeys: k.length,
           keyStatuses: statuses.get(u.userId) ?? [],
-          mfa: devices.length > 0,
+          mfa: devices.length,
           groups: (groupsOf.get(u.userId) ?? []).sort(),
           policies: policiesOf("user", u.userId),
           inline: inlineOf("user", u.userId),

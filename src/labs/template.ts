@@ -74,8 +74,8 @@ export interface UserSpec extends PolicyHolder {
   /** how many access keys (generated), 0–2 */
   /** a count of Active keys, or one entry per key with its status (labsorg, issue 21) */
   accessKeys?: number | { status?: KeyStatus }[];
-  /** a virtual MFA device enabled for the user (its seed is returned) */
-  mfa?: boolean;
+  /** virtual MFA devices enabled for the user (seeds returned): true = one, or how many (IAM allows 8) */
+  mfa?: boolean | number;
   groups?: string[];
   permissionsBoundary?: string;
 }
@@ -445,7 +445,8 @@ export function validateTemplate(input: unknown): TemplateResult {
         [...at, "accessKeys"],
         'Must be 0, 1 or 2 (IAM allows two access keys per user), or a list of up to 2 {"status": "Active"|"Inactive"}.',
       );
-    if (u.mfa !== undefined && typeof u.mfa !== "boolean") err([...at, "mfa"], "Must be true or false.");
+    if (u.mfa !== undefined && typeof u.mfa !== "boolean" && !(Number.isInteger(u.mfa) && (u.mfa as number) >= 0 && (u.mfa as number) <= 8))
+      err([...at, "mfa"], "Must be true, false, or how many virtual MFA devices (0-8: IAM allows 8 per user).");
     for (const [j, g] of list(u.groups, [...at, "groups"], 10).entries()) {
       if (typeof g !== "string") err([...at, "groups", j], "Must be a group name.");
       else if (!groupNames.has(g.toLowerCase())) err([...at, "groups", j], `No group "${g}" in the template's groups.`);

@@ -119,6 +119,12 @@ export function insertEnabledDeviceStmt(
   );
 }
 
+/** Labs: one of a user's MFA devices removed (a template with fewer devices). */
+export function deleteDeviceStmt(db: Db, accountId: string, serialNumber: string): D1PreparedStatement {
+  const t = mfaDevices;
+  return statement(db, sql`DELETE FROM ${t} WHERE ${t.accountId} = ${accountId} AND ${t.serialNumber} = ${serialNumber}`);
+}
+
 /** Labs: every MFA device of a user removed (a template's `mfa: false`). */
 export function deleteUserDevicesStmt(db: Db, accountId: string, userId: string): D1PreparedStatement {
   const t = mfaDevices;

@@ -129,6 +129,7 @@ interface UserSecrets {
   password?: string;
   accessKeys?: { accessKeyId: string; secretAccessKey: string }[];
   mfa?: { serialNumber: string; seed: string };
+  mfaDevices?: { serialNumber: string; seed: string }[];
 }
 interface Learner {
   learner: string;
@@ -185,6 +186,8 @@ function learnersCsv(learners: Learner[]): string {
           member,
         ]);
       });
+      // A user's further MFA devices: a row each.
+      for (const d of (s.mfaDevices ?? []).slice(1)) rows.push([...base, user, "", "", "", d.serialNumber, d.seed, member]);
     }
   };
   for (const l of learners) {

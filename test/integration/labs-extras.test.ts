@@ -71,3 +71,45 @@ describe("access-key status in templates", () => {
     ]);
   });
 });
+
+describe("several MFA devices per user in templates", () => {
+  it("makes each device with its seed, each usable; converges down; round-trips export; refuses more than 8", async () => {
+    const { ListMFADevicesCommand } = await import("@aws-sdk/client-iam");
+    const { hotp, timeStep } = await import("../../src/lib/totp");
+    const { GetSessionTokenCommand } = await import("@aws-sdk/client-sts");
+    const a = await withAccount();
+    const first = (await put(a.id, { users: [{ name: "mo", accessKeys: 1, mfa: 3 }] })) as Applied & {
+      users: Record<string, { mfa?: { serialNumber: string; seed: string }; mfaDevices?: { serialNumber: string; seed: string }[] }>;
+    };
+    const devices = first.users.mo!.mfaDevices!;
+    expect(devices.map((d) => d.serialNumber)).toEqual([
+      `arn:aws:iam::${a.id}:mfa/mo`,
+      `arn:aws:iam::${a.id}:mfa/mo-2`,
+      `arn:aws:iam::${a.id}:mfa/mo-3`,
+    ]);
+    expect(first.users.mo!.mfa).toEqual(devices[0]);
+    const listed = await a.iam.send(new ListMFADevicesCommand({ UserName: "mo" }));
+    expect((listed.MFADevices ?? []).map((d) => d.SerialNumber).sort()).toEqual(devices.map((d) => d.serialNumber).sort());
+    // The third device's seed works for GetSessionToken (each device is the user's own).
+    const key = first.users.mo!.accessKeys![0]!;
+    const third = devices[2]!;
+    const code = await hotp(third.seed, timeStep(Date.now()));
+    const session = await sts({ accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }).send(
+      new GetSessionTokenCommand({ SerialNumber: third.serialNumber, TokenCode: code }),
+    );
+    expect(session.Credentials?.SessionToken).toBeTruthy();
+    const exported = (await (await adminFetch(`/accounts/${a.id}/lab/export`)).json()) as { users: { name: string; mfa?: unknown }[] };
+    expect(exported.users.find((u) => u.name === "mo")!.mfa).toBe(3);
+    // Down to one: the later devices go, the first (and its seed) stays.
+    const down = await put(a.id, { users: [{ name: "mo", accessKeys: 1, mfa: true }] });
+    expect(down.users.mo).toBeUndefined();
+    const left = await a.iam.send(new ListMFADevicesCommand({ UserName: "mo" }));
+    expect((left.MFADevices ?? []).map((d) => d.SerialNumber)).toEqual([`arn:aws:iam::${a.id}:mfa/mo`]);
+    const bad = await adminFetch(`/accounts/${a.id}/lab`, {
+      method: "PUT",
+      body: JSON.stringify({ template: { users: [{ name: "mo", mfa: 9 }] } }),
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: { path: string }[] }).errors[0]!.path).toBe("/users/0/mfa");
+  });
+});
