@@ -133,33 +133,36 @@ type Outcome = Pick<CheckResult, "status" | "detail" | "decision">;
 
 async function gradeCheck(g: Grader, c: CheckSpec, index: number): Promise<CheckResult> {
   const kind = CHECK_KINDS.find((k) => c[k] !== undefined)!;
-  // labsorg4 (issue 21): a can/cannot naming a member account runs there (`${account}`: the member's id).
-  const memberName = kind === "can" || kind === "cannot" ? c[kind]!.account : undefined;
+  // labsorg4 (issue 21): a check naming a member account runs there (`${account}`: the member's id) —
+  // `account` on the check (any kind), or on a can/cannot's query.
+  const memberName = c.account ?? (kind === "can" || kind === "cannot" ? c[kind]!.account : undefined);
   const where = memberName === undefined ? g : await memberGrader(g, memberName);
   const spec = substituteAccount(c, typeof where === "string" ? g.accountId : where.accountId);
   let o: Outcome;
-  switch (kind) {
-    case "can":
-    case "cannot":
-      o = typeof where === "string" ? { status: "fail", detail: where } : await accessCheck(where, spec[kind]!, kind === "can", memberName);
-      break;
-    case "exists":
-    case "notExists":
-      o = existsCheck(g, spec[kind]!, kind === "exists");
-      break;
-    case "trustRequiresMfa":
-      o = trustRequiresMfa(g, spec.trustRequiresMfa!.role);
-      break;
-    case "noUserWithPolicy":
-      o = noUserWithPolicy(g, spec.noUserWithPolicy!.policy);
-      break;
-    case "userInGroup":
-      o = userInGroup(g, spec.userInGroup!.user, spec.userInGroup!.group);
-      break;
-    case "usedAction":
-      o = await usedAction(g, spec.usedAction!);
-      break;
-  }
+  if (typeof where === "string") o = { status: "fail", detail: where };
+  else
+    switch (kind) {
+      case "can":
+      case "cannot":
+        o = await accessCheck(where, spec[kind]!, kind === "can", memberName);
+        break;
+      case "exists":
+      case "notExists":
+        o = existsCheck(where, spec[kind]!, kind === "exists");
+        break;
+      case "trustRequiresMfa":
+        o = trustRequiresMfa(where, spec.trustRequiresMfa!.role);
+        break;
+      case "noUserWithPolicy":
+        o = noUserWithPolicy(where, spec.noUserWithPolicy!.policy);
+        break;
+      case "userInGroup":
+        o = userInGroup(where, spec.userInGroup!.user, spec.userInGroup!.group);
+        break;
+      case "usedAction":
+        o = await usedAction(where, spec.usedAction!);
+        break;
+    }
   const points = c.points ?? 1;
   const passed = o.status === "pass";
   const r: CheckResult = {

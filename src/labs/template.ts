@@ -118,6 +118,8 @@ export interface CheckSpec {
   description?: string;
   points?: number;
   hint?: string;
+  /** the check runs in this member account of the template's organization (any kind of check) */
+  account?: string;
   can?: AccessQuery;
   cannot?: AccessQuery;
   exists?: EntityRef;
@@ -220,7 +222,7 @@ const PASSWORD_POLICY_KEYS: Record<string, "number" | "boolean"> = {
   PasswordReusePrevention: "number",
   HardExpiry: "boolean",
 };
-const CHECK_COMMON_KEYS = ["id", "description", "points", "hint"];
+const CHECK_COMMON_KEYS = ["id", "description", "points", "hint", "account"];
 const ENTITY_KINDS: EntityKind[] = ["user", "group", "role", "policy", "instanceProfile"];
 
 export const pointer = (parts: readonly (string | number)[]): string =>
@@ -528,6 +530,8 @@ export function validateTemplate(input: unknown): TemplateResult {
     if (c.points !== undefined && (typeof c.points !== "number" || !(c.points >= 0) || c.points > 1000))
       err([...at, "points"], "Must be a number from 0 to 1000.");
     for (const k of ["description", "hint"]) if (c[k] !== undefined && typeof c[k] !== "string") err([...at, k], "Must be a string.");
+    if (c.account !== undefined && !memberNames.has(String(c.account)))
+      err([...at, "account"], "Must be the name of one of the template's organization accounts (/organization/accounts).");
     const kind = kinds[0] as CheckKind;
     const body = c[kind];
     const bat = [...at, kind];

@@ -79,6 +79,10 @@ const TEMPLATE = {
     },
     { id: "sandbox-users", can: { account: "sandbox", principal: "role/OrganizationAccountAccessRole", action: "iam:CreateUser" } },
     { id: "dev-creates", can: { account: "prod", principal: "dev", action: "iam:CreateUser" }, hint: "The SCP on Prod denies it." },
+    // `account` on the check: any kind of check runs in that member account (state, and its trail).
+    { id: "prod-has-dev", account: "prod", exists: { user: "dev" } },
+    { id: "prod-called", account: "prod", usedAction: { action: "sts:GetCallerIdentity" } },
+    { id: "sandbox-listed-roles", account: "sandbox", usedAction: { action: "iam:ListRoles" } },
   ],
 };
 
@@ -211,7 +215,11 @@ describe("lab templates: organization", () => {
     expect(byId["dev-creates"]!.status).toBe("fail");
     expect(byId["dev-creates"]!.detail).toMatch(/explicit Deny in the service control policy arn:aws:organizations::\d{12}:policy\//);
     expect(byId["dev-creates"]!.hint).toBe("The SCP on Prod denies it.");
-    expect([res.score, res.maxScore]).toEqual([3, 4]);
+    expect(byId["prod-has-dev"]!.status).toBe("pass");
+    // The member roots' GetCallerIdentity (the test above) is in prod's own trail; nobody listed sandbox's roles.
+    expect(byId["prod-called"]!.status).toBe("pass");
+    expect(byId["sandbox-listed-roles"]!.status).toBe("fail");
+    expect([res.score, res.maxScore]).toEqual([5, 7]);
   });
 
   it("re-applying the same template writes nothing", async () => {
@@ -363,7 +371,7 @@ describe("lab templates: organization errors", () => {
         ],
         accounts: [{ name: "dev", parent: "Nowhere", template: { users: [{ name: "bad name!" }] } }],
       },
-      checks: [{ can: { account: "nobody", principal: "x", action: "iam:GetUser" } }],
+      checks: [{ can: { account: "nobody", principal: "x", action: "iam:GetUser" } }, { account: "nobody", exists: { user: "x" } }],
     };
     const r = await post("/labs", { template: bad });
     expect(r.status).toBe(400);
@@ -378,6 +386,7 @@ describe("lab templates: organization errors", () => {
         "/organization/accounts/0/parent",
         "/organization/accounts/0/template/users/0/name",
         "/checks/0/can/account",
+        "/checks/1/account",
       ]),
     );
     expect(body.errors.find((e) => e.path === "/organization/policies/0/content")!.message).toMatch(/^MalformedPolicyDocumentException/);
