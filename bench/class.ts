@@ -79,7 +79,12 @@ const statuses = (r: LoadResult) =>
     .join(", ");
 
 // The tests' pinned configuration (no consistency delay, no request log).
-const sandbox = await startSandbox({ port: 0, persistTo: false, vars: TEST_VARS });
+// BENCH_TRAIL=off: the same class without CloudTrail recording (to see what the trail costs a class).
+const sandbox = await startSandbox({
+  port: 0,
+  persistTo: false,
+  vars: { ...TEST_VARS, ...(process.env.BENCH_TRAIL === "off" ? { IAMLAB_TRAIL: "off" } : {}) },
+});
 try {
   const url = sandbox.url;
   log(`seeding ${LEARNERS} learners`);

@@ -75,6 +75,10 @@ const t = cloudtrailSegments;
 const LINES = 4096;
 /** A segment holds at most this many characters of records (gzipped, far below D1's 2 MB per value). */
 const SEGMENT_CHARS = 1024 * 1024;
+/** A segment with more characters of records than this is gzipped; a smaller one is stored as plain NDJSON text. */
+const GZIP_FROM_CHARS = 16 * 1024;
+/** Small segments travel in JSON parameters of about this size (one past D1's string limit would fail the batch). */
+const CHUNK_CHARS = 256 * 1024;
 /** A larger event is stored without its requestParameters / responseElements (CloudTrail caps events at 256 KB). */
 const MAX_EVENT_CHARS = 256 * 1024;
 
@@ -133,6 +137,11 @@ export async function insertEvents(db: Db, rows: readonly TrailRow[], pruneBefor
     else byAccount.set(r.accountId, [r]);
   }
   const stmts: D1PreparedStatement[] = [];
+  // Small segments (a class: many accounts, a few events each per flush) travel together as one
+  // JSON parameter of one statement, their records as plain NDJSON; only larger ones are gzipped,
+  // one statement each (bench/class.ts: a statement and a CompressionStream per account per flush
+  // cost the class mix ~10 %).
+  const small: string[] = [];
   for (const [account, list] of byAccount) {
     let meta: Meta[] = [];
     let lines: string[] = [];
@@ -140,15 +149,18 @@ export async function insertEvents(db: Db, rows: readonly TrailRow[], pruneBefor
     const close = async () => {
       if (!lines.length) return;
       const times = meta.map((m) => m[1]);
-      const body = await gzip(lines.join("\n"));
-      stmts.push(
-        statement(
-          db,
-          sql`INSERT INTO ${t} (${bare(t.accountId)}, ${bare(t.firstTime)}, ${bare(t.lastTime)}, ${bare(t.meta)}, ${bare(t.body)})
-            SELECT ${account}, ${Math.min(...times)}, ${Math.max(...times)}, ${JSON.stringify(meta)}, ${body}
-            WHERE EXISTS (SELECT 1 FROM ${accounts} WHERE ${accounts.id} = ${account})`,
-        ),
-      );
+      const [first, last] = [Math.min(...times), Math.max(...times)];
+      const text = lines.join("\n");
+      if (chars <= GZIP_FROM_CHARS) small.push(JSON.stringify([account, first, last, JSON.stringify(meta), text]));
+      else
+        stmts.push(
+          statement(
+            db,
+            sql`INSERT INTO ${t} (${bare(t.accountId)}, ${bare(t.firstTime)}, ${bare(t.lastTime)}, ${bare(t.meta)}, ${bare(t.body)})
+              SELECT ${account}, ${first}, ${last}, ${JSON.stringify(meta)}, ${await gzip(text)}
+              WHERE EXISTS (SELECT 1 FROM ${accounts} WHERE ${accounts.id} = ${account})`,
+          ),
+        );
       meta = [];
       lines = [];
       chars = 0;
@@ -163,8 +175,36 @@ export async function insertEvents(db: Db, rows: readonly TrailRow[], pruneBefor
     }
     await close();
   }
+  const v = (i: number) => sql.raw(`json_extract(e.value, '$[${i}]')`);
+  for (const chunk of chunked(small))
+    stmts.push(
+      statement(
+        db,
+        sql`INSERT INTO ${t} (${bare(t.accountId)}, ${bare(t.firstTime)}, ${bare(t.lastTime)}, ${bare(t.meta)}, ${bare(t.body)})
+          SELECT ${v(0)}, ${v(1)}, ${v(2)}, ${v(3)}, ${v(4)} FROM json_each(${`[${chunk.join(",")}]`}) e
+          WHERE ${v(0)} IN (SELECT ${accounts.id} FROM ${accounts})`,
+      ),
+    );
   if (pruneBefore !== undefined) stmts.push(statement(db, sql`DELETE FROM ${t} WHERE ${t.lastTime} < ${pruneBefore}`));
   if (stmts.length) await db.$client.batch(stmts);
+}
+
+/** Packed rows in chunks of about CHUNK_CHARS of JSON each. */
+function chunked(packed: readonly string[]): string[][] {
+  const chunks: string[][] = [];
+  let chunk: string[] = [];
+  let size = 0;
+  for (const p of packed) {
+    if (size + p.length > CHUNK_CHARS && chunk.length) {
+      chunks.push(chunk);
+      chunk = [];
+      size = 0;
+    }
+    chunk.push(p);
+    size += p.length + 1;
+  }
+  if (chunk.length) chunks.push(chunk);
+  return chunks;
 }
 
 /** The JSON text an attribute's value appears as in `meta` (a cheap SQL pre-filter; TypeScript decides). */
@@ -267,7 +307,7 @@ export async function queryEvents(db: Db, account: string, q: EventQuery): Promi
 
 const utf8Decoder = new TextDecoder();
 
-/** The records of the given segments, each unpacked once (a TEXT body is one plain record). */
+/** The records of the given segments, each unpacked once (a TEXT body is plain NDJSON, a BLOB gzipped NDJSON). */
 async function readRecords(db: Db, segments: ReadonlySet<number>): Promise<Map<number, string[]>> {
   const ids = [...segments];
   const out = new Map<number, string[]>();
@@ -281,7 +321,8 @@ async function readRecords(db: Db, segments: ReadonlySet<number>): Promise<Map<n
       )})`,
     );
     for (const r of rows) {
-      if (typeof r.body === "string") out.set(r.seq, [r.body]);
+      // Plain NDJSON (small segments; a record migrated from before 0032 is one line of it).
+      if (typeof r.body === "string") out.set(r.seq, r.body.split("\n"));
       else {
         const bytes = bytesOf(r.body);
         if (bytes) out.set(r.seq, utf8Decoder.decode(await gunzip(bytes)).split("\n"));
