@@ -7,7 +7,7 @@
  * per event (with its record as TEXT) was most of the trail's cost on the request path — bench/trail.ts
  * measured GetUser 37–42 % slower with the trail on. A segment is one row for all of an account's
  * events of a flush: their LookupEvents columns as a small JSON array (`meta`), their records as
- * one gzipped NDJSON blob (~8× smaller). Reads filter segments in SQL (account, time, and a
+ * NDJSON — gzipped (~8× smaller) when over 16 KB, plain text below. Reads filter segments in SQL (account, time, and a
  * substring pre-filter on `meta` for the attribute) and events in TypeScript; only the records of
  * the page returned are unpacked.
  */

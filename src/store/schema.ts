@@ -841,8 +841,8 @@ export const samlIdpKeys = sqliteTable("saml_idp_keys", {
  */
 /**
  * CloudTrail events (migration 0032): per account and flush, one segment — the events' LookupEvents
- * columns in `meta` (JSON, one array per event) and their records in `body` (gzipped NDJSON; a
- * TEXT body, from before 0032, is one plain record). See src/store/cloudtrail-events.ts.
+ * columns in `meta` (JSON, one array per event) and their records in `body` (NDJSON: a BLOB gzipped,
+ * TEXT plain — small segments, and records from before 0032). See src/store/cloudtrail-events.ts.
  */
 export const cloudtrailSegments = sqliteTable(
   "cloudtrail_segments",
