@@ -422,6 +422,14 @@ function parseDoc(text: unknown): unknown {
 
 const tagList = (t: Tags | undefined, k = "Key", v = "Value") => Object.entries(t ?? {}).map(([key, value]) => ({ [k]: key, [v]: value }));
 
+/** A service's tag list (`[{Key, Value}]`, KMS's `[{TagKey, TagValue}]`) as a template's tags; undefined when none. */
+function tagsFrom(list: unknown, k = "Key", v = "Value"): Tags | undefined {
+  if (!Array.isArray(list) || !list.length) return undefined;
+  const out: Tags = {};
+  for (const x of list as Record<string, unknown>[]) if (typeof x[k] === "string") out[x[k] as string] = String(x[v] ?? "");
+  return Object.keys(out).length ? out : undefined;
+}
+
 /** The account's root as the caller of the services' actions (and of Organizations': ./organization.ts). */
 export function rootContext(env: Env, db: Db, account: string, now: number, waits: Promise<unknown>[]): ActionContext {
   return {
@@ -792,6 +800,9 @@ export async function exportResources(env: Env, db: Db, account: string): Promis
         ? (pab.output as { PublicAccessBlockConfiguration?: BucketSpec["publicAccessBlock"] }).PublicAccessBlockConfiguration
         : undefined;
       if (cfg) spec.publicAccessBlock = cfg;
+      const tagging = await run("s3", "GetBucketTagging", { Bucket: b.Name });
+      const bucketTags = tagging.ok ? tagsFrom((tagging.output as { TagSet?: unknown }).TagSet) : undefined;
+      if (bucketTags) spec.tags = bucketTags;
       (out.buckets ??= []).push(spec);
     }
     const queues = await run("sqs", "ListQueues", {});
@@ -801,6 +812,9 @@ export async function exportResources(env: Env, db: Db, account: string): Promis
       const a = await run("sqs", "GetQueueAttributes", { QueueUrl: url, AttributeNames: ["Policy"] });
       const doc = a.ok ? parseDoc((a.output as { Attributes?: Record<string, string> }).Attributes?.Policy) : undefined;
       if (isObject(doc)) spec.policy = doc;
+      const qt = await run("sqs", "ListQueueTags", { QueueUrl: url });
+      const queueTags = qt.ok ? (qt.output as { Tags?: Record<string, string> }).Tags : undefined;
+      if (queueTags && Object.keys(queueTags).length) spec.tags = queueTags;
       (out.queues ??= []).push(spec);
     }
     const topics = await run("sns", "ListTopics", {});
@@ -816,6 +830,9 @@ export async function exportResources(env: Env, db: Db, account: string): Promis
         .filter((s) => s.Protocol === "sqs" && s.Endpoint?.includes(`:${account}:`))
         .map((s) => ({ queue: s.Endpoint!.slice(s.Endpoint!.lastIndexOf(":") + 1) }));
       if (queueSubs.length) spec.subscriptions = queueSubs;
+      const tt = await run("sns", "ListTagsForResource", { ResourceArn: TopicArn });
+      const topicTags = tt.ok ? tagsFrom((tt.output as { Tags?: unknown }).Tags) : undefined;
+      if (topicTags) spec.tags = topicTags;
       (out.topics ??= []).push(spec);
     }
     const aliases = await run("kms", "ListAliases", {});
@@ -828,6 +845,9 @@ export async function exportResources(env: Env, db: Db, account: string): Promis
       const p = await run("kms", "GetKeyPolicy", { KeyId: a.TargetKeyId, PolicyName: "default" });
       const doc = p.ok ? parseDoc((p.output as { Policy?: string }).Policy) : undefined;
       if (isObject(doc)) spec.policy = doc;
+      const kt = await run("kms", "ListResourceTags", { KeyId: a.TargetKeyId });
+      const keyTags = kt.ok ? tagsFrom((kt.output as { Tags?: unknown }).Tags, "TagKey", "TagValue") : undefined;
+      if (keyTags) spec.tags = keyTags;
       (out.keys ??= []).push(spec);
     }
     const reservations = await run("ec2", "DescribeInstances", {
@@ -925,6 +945,11 @@ export async function exportResources(env: Env, db: Db, account: string): Promis
           ...(e.DataResources?.length ? { DataResources: e.DataResources } : {}),
           ...(e.ExcludeManagementEventSources?.length ? { ExcludeManagementEventSources: e.ExcludeManagementEventSources } : {}),
         }));
+      const lt = await run("cloudtrail", "ListTags", { ResourceIdList: [x.TrailARN] });
+      const trailTags = lt.ok
+        ? tagsFrom((lt.output as { ResourceTagList?: { TagsList?: unknown }[] }).ResourceTagList?.[0]?.TagsList)
+        : undefined;
+      if (trailTags) spec.tags = trailTags;
       (out.trails ??= []).push(spec);
     }
     const repos = await run("ecr", "DescribeRepositories", {});
@@ -933,6 +958,9 @@ export async function exportResources(env: Env, db: Db, account: string): Promis
       const p = await run("ecr", "GetRepositoryPolicy", { repositoryName: r.repositoryName });
       const doc = p.ok ? parseDoc((p.output as { policyText?: string }).policyText) : undefined;
       if (isObject(doc)) spec.policy = doc;
+      const rt = await run("ecr", "ListTagsForResource", { resourceArn: (r as { repositoryArn?: string }).repositoryArn });
+      const repoTags = rt.ok ? tagsFrom((rt.output as { tags?: unknown }).tags) : undefined;
+      if (repoTags) spec.tags = repoTags;
       (out.repositories ??= []).push(spec);
     }
   } finally {

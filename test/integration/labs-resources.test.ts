@@ -75,6 +75,7 @@ const TEMPLATE = {
       policy: readerDoc,
       publicAccessBlock: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
       objects: [{ key: "hello.txt", body: "hello learner" }],
+      tags: { course: "iam101" },
     },
   ],
   queues: [
@@ -101,8 +102,8 @@ const TEMPLATE = {
       },
     },
   ],
-  topics: [{ name: "alerts", subscriptions: [{ queue: "jobs", rawMessageDelivery: true }] }],
-  keys: [{ alias: "lab/data", description: "the lab's key" }],
+  topics: [{ name: "alerts", subscriptions: [{ queue: "jobs", rawMessageDelivery: true }], tags: { team: "ops" } }],
+  keys: [{ alias: "lab/data", description: "the lab's key", tags: { data: "pii" } }],
   checks: [
     { id: "reader-reads", can: { principal: "reader", action: "s3:GetObject", resource: "arn:aws:s3:::data-${account}/hello.txt" } },
     {
@@ -204,6 +205,10 @@ describe("resources in a lab template", () => {
     const exported = (await (await adminFetch(`/accounts/${l.accountId}/lab/export`)).json()) as Record<string, unknown>;
     expect((exported.buckets as { name: string }[]).map((b) => b.name)).toEqual(["data-${account}"]);
     expect((exported.topics as { subscriptions?: unknown }[])[0]!.subscriptions).toEqual([{ queue: "jobs" }]);
+    // Tags come back too (bucket, topic, key …).
+    expect((exported.buckets as { tags?: unknown }[])[0]!.tags).toEqual({ course: "iam101" });
+    expect((exported.topics as { tags?: unknown }[])[0]!.tags).toEqual({ team: "ops" });
+    expect((exported.keys as { tags?: unknown }[])[0]!.tags).toEqual({ data: "pii" });
     const fresh = await post("/labs", { template: exported, learners: 1 });
     expect(fresh.status).toBe(201);
     const other = ((await fresh.json()) as { learners: Learner[] }).learners[0]!;

@@ -100,7 +100,13 @@ describe("trails in a lab template", () => {
     expect(changes.updated.filter((c) => c.startsWith("trail/"))).toEqual([]);
     const exported = (await (await adminFetch(`/accounts/${l.accountId}/lab/export`)).json()) as { trails?: unknown };
     expect(exported.trails).toEqual([
-      { name: "lab-trail", bucket: "audit-${account}", prefix: "audit", eventSelectors: [{ ReadWriteType: "WriteOnly" }] },
+      {
+        name: "lab-trail",
+        bucket: "audit-${account}",
+        prefix: "audit",
+        eventSelectors: [{ ReadWriteType: "WriteOnly" }],
+        tags: { course: "iam101" },
+      },
     ]);
   });
 
