@@ -1,7 +1,8 @@
 /**
  * A reset's second half for service resources (issue 21): what the learner made that the template
  * does not have goes — buckets (emptied first, multipart uploads aborted), objects the learner added
- * to the template's buckets, queues (the template's are purged), topics, customer-managed keys (scheduled for deletion: KMS
+ * to the template's buckets, queues (the template's are purged), topics (and other subscriptions of
+ * the template's topics), customer-managed keys (scheduled for deletion: KMS
  * never deletes a key at once, AWS's minimum window is 7 days) and their aliases, repositories (with
  * their images), running instances, functions and CloudTrail trails. Each through the service's own
  * API as the account's root, like the rest of the labs code (./resources.ts), so every deletion is
@@ -65,11 +66,24 @@ export async function pruneResources(env: Env, db: Db, account: string, raw: Res
       else await run("sqs", "PurgeQueue", { QueueUrl: url });
     }
     // ---- SNS
-    const topics = new Set((t.topics ?? []).map((x) => x.name));
+    const topics = new Map(
+      (t.topics ?? []).map((x) => [x.name, new Set((x.subscriptions ?? []).map((q) => `arn:aws:sqs:us-east-1:${account}:${q.queue}`))]),
+    );
     for (const x of list<{ TopicArn?: string }>(out(await run("sns", "ListTopics")).Topics)) {
       const arn = x.TopicArn ?? "";
       const name = arn.slice(arn.lastIndexOf(":") + 1);
-      if (!topics.has(name)) done(`topic/${name}`, await run("sns", "DeleteTopic", { TopicArn: arn }));
+      const subscribed = topics.get(name);
+      if (!subscribed) {
+        done(`topic/${name}`, await run("sns", "DeleteTopic", { TopicArn: arn }));
+        continue;
+      }
+      // The template's topic keeps the template's subscriptions only.
+      const subs = list<{ SubscriptionArn?: string; Protocol?: string; Endpoint?: string }>(
+        out(await run("sns", "ListSubscriptionsByTopic", { TopicArn: arn })).Subscriptions,
+      );
+      for (const sub of subs)
+        if (!(sub.Protocol === "sqs" && subscribed.has(sub.Endpoint ?? "")) && sub.SubscriptionArn?.startsWith("arn:"))
+          done(`subscription/${name}/${sub.Endpoint ?? ""}`, await run("sns", "Unsubscribe", { SubscriptionArn: sub.SubscriptionArn }));
     }
     // ---- KMS: keys are the template's by alias; other customer keys are scheduled for deletion.
     const aliases = new Set((t.keys ?? []).map((k) => `alias/${k.alias}`));

@@ -256,6 +256,8 @@ describe("resources in a lab template", () => {
     await sqs.send(new CreateQueueCommand({ QueueName: "learner-queue" }));
     const sns = new SNS({ ...opts(c), credentials: c });
     await sns.createTopic({ Name: "learner-topic" }).promise();
+    const alerts = `arn:aws:sns:us-east-1:${l.accountId}:alerts`;
+    await sns.subscribe({ TopicArn: alerts, Protocol: "sqs", Endpoint: `arn:aws:sqs:us-east-1:${l.accountId}:learner-queue` }).promise();
     const key = await kms.createKey({}).promise();
     await kms.createAlias({ AliasName: "alias/learner", TargetKeyId: key.KeyMetadata!.KeyId }).promise();
     await ecr.createRepository({ repositoryName: "learner-repo" }).promise();
@@ -290,6 +292,7 @@ describe("resources in a lab template", () => {
         `bucket/data-${l.accountId}/learner.txt`,
         "queue/learner-queue",
         "topic/learner-topic",
+        `subscription/alerts/arn:aws:sqs:us-east-1:${l.accountId}:learner-queue`,
         "alias/learner",
         `key/${key.KeyMetadata!.KeyId}`,
         "repository/learner-repo",
@@ -303,6 +306,8 @@ describe("resources in a lab template", () => {
     expect(objects).toEqual(["hello.txt"]);
     expect(((await sqs.send(new ListQueuesCommand({}))).QueueUrls ?? []).some((u) => u.endsWith("/learner-queue"))).toBe(false);
     expect(((await sns.listTopics({}).promise()).Topics ?? []).some((x) => x.TopicArn?.endsWith(":learner-topic"))).toBe(false);
+    const left = (await sns.listSubscriptionsByTopic({ TopicArn: alerts }).promise()).Subscriptions ?? [];
+    expect(left.map((x) => x.Endpoint)).toEqual([`arn:aws:sqs:us-east-1:${l.accountId}:jobs`]);
     expect((await kms.describeKey({ KeyId: key.KeyMetadata!.KeyId }).promise()).KeyMetadata?.KeyState).toBe("PendingDeletion");
     expect((await kms.describeKey({ KeyId: "alias/lab/data" }).promise()).KeyMetadata?.KeyState).toBe("Enabled");
     expect(((await ecr.describeRepositories({}).promise()).repositories ?? []).map((x) => x.repositoryName)).not.toContain("learner-repo");
