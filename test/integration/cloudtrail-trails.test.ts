@@ -38,6 +38,8 @@ import { adminFetch, url, type Creds } from "../helpers/sandbox";
 import { withAccount } from "../helpers/fixtures";
 import { expectAwsError } from "../helpers/aws-errors";
 import { waitFor } from "../helpers/wait";
+import { awsCliAt, hasAwsCli } from "../helpers/aws-cli";
+import { existsSync } from "node:fs";
 import { TEST_VARS } from "../../src/tools/local-config";
 import { startSandbox, type Sandbox } from "../../src/tools/sandbox";
 
@@ -374,4 +376,45 @@ describe("CloudTrail delivery on its own clock", () => {
     expect(recs.map((r) => r.eventName)).toContain("CreateUser");
     expect((await c.send(new GetTrailStatusCommand({ Name: "tick" }))).LatestDeliveryTime).toBeInstanceOf(Date);
   });
+});
+
+describe("aws cloudtrail (CLI v1 and v2)", () => {
+  it.skipIf(!hasAwsCli)(
+    "create-trail, start-logging, get-trail-status, describe-trails and the refusal without a bucket policy",
+    async () => {
+      for (const bin of ["aws", "/usr/bin/aws"]) {
+        if (!existsSync(bin) && bin !== "aws") continue;
+        const a = await withAccount();
+        const bucket = `cli-logs-${a.id}`;
+        await s3(a.creds).send(new CreateBucketCommand({ Bucket: bucket }));
+        const refused = await awsCliAt(bin, a.creds, "cloudtrail", "create-trail", "--name", "cli", "--s3-bucket-name", bucket).then(
+          () => "",
+          (e: unknown) => String(e),
+        );
+        expect(refused).toContain("InsufficientS3BucketPolicyException");
+        await s3(a.creds).send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: trailBucketPolicy(bucket, a.id, "cli") }));
+        const made = await awsCliAt<{ TrailARN: string }>(
+          bin,
+          a.creds,
+          "cloudtrail",
+          "create-trail",
+          "--name",
+          "cli",
+          "--s3-bucket-name",
+          bucket,
+        );
+        expect(made.TrailARN).toBe(`arn:aws:cloudtrail:us-east-1:${a.id}:trail/cli`);
+        await awsCliAt(bin, a.creds, "cloudtrail", "start-logging", "--name", "cli");
+        const status = await awsCliAt<{ IsLogging: boolean }>(bin, a.creds, "cloudtrail", "get-trail-status", "--name", "cli");
+        expect(status.IsLogging).toBe(true);
+        const described = await awsCliAt<{ trailList: { Name: string; HomeRegion: string }[] }>(
+          bin,
+          a.creds,
+          "cloudtrail",
+          "describe-trails",
+        );
+        expect(described.trailList.map((t) => [t.Name, t.HomeRegion])).toEqual([["cli", "us-east-1"]]);
+      }
+    },
+  );
 });
