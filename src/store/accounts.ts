@@ -138,10 +138,24 @@ export async function deleteAccount(db: Db, id: string): Promise<boolean> {
   const extra = await listAccountTables(db);
   const res = await db.$client.batch<{ id: string }>([
     statement(db, sql`DELETE FROM ${accounts} WHERE ${accounts.id} = ${id} RETURNING ${bare(accounts.id)}`),
+    membersLeaveStmt(db, id),
     // Tables found by their account_id column (not all of them in the schema): the column by its name.
     ...extra.map((table) => statement(db, sql`DELETE FROM ${sql.identifier(table)} WHERE account_id = ${id}`)),
   ]);
   return (res[0]?.results.length ?? 0) > 0;
+}
+
+/**
+ * The members of the organization `id` manages leave it (before its rows go, in the same batch): a
+ * management account deleted or emptied by the admin API leaves standalone accounts behind, not
+ * memberships of an organization that no longer exists. (AWS refuses to close a management account
+ * with members; the admin API is the lab author's teardown.)
+ */
+function membersLeaveStmt(db: Db, id: string): D1PreparedStatement {
+  return statement(
+    db,
+    sql`DELETE FROM ${sql.identifier("org_accounts")} WHERE org_id IN (SELECT org_id FROM ${sql.identifier("org_organizations")} WHERE account_id = ${id})`,
+  );
 }
 
 /** Tables added by later migrations are found by their account_id column, so deletion never misses one. */
@@ -174,6 +188,7 @@ export async function resetAccount(db: Db, id: string): Promise<boolean> {
       sql`UPDATE ${a} SET ${bare(a.generation)} = ${a.generation} + 1, ${bare(a.incarnation)} = ${newIncarnation()}
         WHERE ${a.id} = ${id} RETURNING ${bare(a.id)}`,
     ),
+    membersLeaveStmt(db, id),
     ...tables
       .filter((t) => t !== getTableName(accessKeys))
       .map((table) => statement(db, sql`DELETE FROM ${sql.identifier(table)} WHERE account_id = ${id}`)),

@@ -330,3 +330,22 @@ describe("an organization of sandbox accounts", () => {
     await expectAwsError(org.send(new DescribeOrganizationCommand({})), "AWSOrganizationsNotInUseException", 400);
   });
 });
+
+describe("deleting a management account through the admin API", () => {
+  it("its members become standalone accounts (no membership of an organization that is gone)", async () => {
+    const m = await withAccount();
+    const o = orgs(m.creds);
+    await o.send(new CreateOrganizationCommand({ FeatureSet: "ALL" }));
+    const started = await o.send(new CreateAccountCommand({ Email: "gone@example.com", AccountName: "gone" }));
+    const done = await o.send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: started.CreateAccountStatus!.Id! }));
+    const memberId = done.CreateAccountStatus!.AccountId!;
+    const res = await adminFetch(`/accounts/${memberId}/root-access-key`, { method: "POST" });
+    const k = (await res.json()) as { rootAccessKeyId: string; rootSecretAccessKey: string };
+    const memberCreds = { accessKeyId: k.rootAccessKeyId, secretAccessKey: k.rootSecretAccessKey };
+    expect((await orgs(memberCreds).send(new DescribeOrganizationCommand({}))).Organization!.MasterAccountId).toBe(m.id);
+    expect((await adminFetch(`/accounts/${m.id}`, { method: "DELETE" })).status).toBe(200);
+    await expectAwsError(orgs(memberCreds).send(new DescribeOrganizationCommand({})), "AWSOrganizationsNotInUseException", 400);
+    // The member can start an organization of its own.
+    await orgs(memberCreds).send(new CreateOrganizationCommand({ FeatureSet: "ALL" }));
+  });
+});
