@@ -138,7 +138,7 @@ export async function deleteAccount(db: Db, id: string): Promise<boolean> {
   const extra = await listAccountTables(db);
   const res = await db.$client.batch<{ id: string }>([
     statement(db, sql`DELETE FROM ${accounts} WHERE ${accounts.id} = ${id} RETURNING ${bare(accounts.id)}`),
-    membersLeaveStmt(db, id),
+    ...membersLeaveStmts(db, id),
     // Tables found by their account_id column (not all of them in the schema): the column by its name.
     ...extra.map((table) => statement(db, sql`DELETE FROM ${sql.identifier(table)} WHERE account_id = ${id}`)),
   ]);
@@ -151,11 +151,17 @@ export async function deleteAccount(db: Db, id: string): Promise<boolean> {
  * memberships of an organization that no longer exists. (AWS refuses to close a management account
  * with members; the admin API is the lab author's teardown.)
  */
-function membersLeaveStmt(db: Db, id: string): D1PreparedStatement {
-  return statement(
-    db,
-    sql`DELETE FROM ${sql.identifier("org_accounts")} WHERE org_id IN (SELECT org_id FROM ${sql.identifier("org_organizations")} WHERE account_id = ${id})`,
-  );
+function membersLeaveStmts(db: Db, id: string): D1PreparedStatement[] {
+  const orgOf = sql`(SELECT org_id FROM ${sql.identifier("org_organizations")} WHERE account_id = ${id})`;
+  return [
+    // Their generation moves: cached organization chains (SCPs, RCPs) of the old generation are not used again.
+    statement(
+      db,
+      sql`UPDATE ${accounts} SET ${bare(accounts.generation)} = ${accounts.generation} + 1
+        WHERE ${accounts.id} IN (SELECT account_id FROM ${sql.identifier("org_accounts")} WHERE org_id IN ${orgOf} AND account_id != ${id})`,
+    ),
+    statement(db, sql`DELETE FROM ${sql.identifier("org_accounts")} WHERE org_id IN ${orgOf}`),
+  ];
 }
 
 /** Tables added by later migrations are found by their account_id column, so deletion never misses one. */
@@ -188,7 +194,7 @@ export async function resetAccount(db: Db, id: string): Promise<boolean> {
       sql`UPDATE ${a} SET ${bare(a.generation)} = ${a.generation} + 1, ${bare(a.incarnation)} = ${newIncarnation()}
         WHERE ${a.id} = ${id} RETURNING ${bare(a.id)}`,
     ),
-    membersLeaveStmt(db, id),
+    ...membersLeaveStmts(db, id),
     ...tables
       .filter((t) => t !== getTableName(accessKeys))
       .map((table) => statement(db, sql`DELETE FROM ${sql.identifier(table)} WHERE account_id = ${id}`)),
