@@ -144,3 +144,35 @@ describe("trails in a lab template", () => {
     expect(paths).toEqual(expect.arrayContaining(["/trails/0/name", "/trails/1/eventSelectors/0/ReadWriteType", "/trails/1/logging"]));
   });
 });
+
+describe("the cloudtrail-audit example lab", () => {
+  it("applies, logs to its bucket, and grades: the auditor's LookupEvents turns the last check green", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { parse } = await import("yaml");
+    const { LookupEventsCommand } = await import("@aws-sdk/client-cloudtrail");
+    const template = parse(readFileSync("labs/examples/cloudtrail-audit.yaml", "utf8")) as unknown;
+    const r = await post("/labs", { template, learners: 1 });
+    expect(r.status).toBe(201);
+    const learner = ((await r.json()) as { learners: (Learner & { users: Record<string, { accessKeys?: Creds[] }> })[] }).learners[0]!;
+    const k = learner.users.auditor!.accessKeys![0]! as unknown as { accessKeyId: string; secretAccessKey: string };
+    const grade = async () =>
+      Object.fromEntries(
+        (
+          (await (await adminFetch(`/accounts/${learner.accountId}/lab/results`)).json()) as { checks: { id: string; status: string }[] }
+        ).checks.map((c) => [c.id, c.status]),
+      );
+    expect(await grade()).toEqual({
+      "auditor-reads-logs": "pass",
+      "intern-cannot-stop-trail": "pass",
+      "intern-cannot-read-logs": "pass",
+      "auditor-looked": "fail",
+    });
+    await new CloudTrailClient(opts(k)).send(new LookupEventsCommand({}));
+    expect((await grade())["auditor-looked"]).toBe("pass");
+    const d = (await (await post(`/accounts/${learner.accountId}/cloudtrail/deliver`, {})).json()) as {
+      trails: { files: string[]; error?: string }[];
+    };
+    expect(d.trails[0]!.error).toBeUndefined();
+    expect(d.trails[0]!.files.length).toBeGreaterThan(0);
+  });
+});

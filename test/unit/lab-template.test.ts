@@ -160,3 +160,12 @@ describe("service resources in templates (src/labs/resources.ts)", () => {
     expect(validateResources({ buckets: [{ name: "b-${account}" }] }, 30)).toEqual([]);
   });
 });
+
+describe("the example templates in labs/examples", () => {
+  it.each(["least-privilege.yaml", "organization.yaml", "cloudtrail-audit.yaml"])("%s is valid", async (file) => {
+    const { parse } = await import("yaml");
+    const t: unknown = parse(readFileSync(`labs/examples/${file}`, "utf8"));
+    const r = validateTemplate(t);
+    expect(r.ok ? [] : r.errors).toEqual([]);
+  });
+});
