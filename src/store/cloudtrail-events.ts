@@ -234,8 +234,9 @@ function matches(m: Meta, a: NonNullable<EventQuery["attribute"]>): boolean {
   }
 }
 
-/** Segments read per query while looking for a page. */
-const SEGMENTS_PER_READ = 50;
+/** Segments read per query while looking for a page: few at first (a busy account's segment holds thousands of events), doubling. */
+const FIRST_READ = 4;
+const MAX_READ = 64;
 
 interface Found {
   seq: number;
@@ -255,13 +256,14 @@ export async function queryEvents(db: Db, account: string, q: EventQuery): Promi
   if (q.after) conds.push(sql`${t.firstTime} <= ${q.after.time}`);
   const found: Found[] = [];
   let cursor: { time: number; seq: number } | undefined;
+  let read = FIRST_READ;
   for (;;) {
     const page = await all<{ seq: number; lastTime: number; meta: string }>(
       db,
       sql`SELECT ${t.seq} AS seq, ${t.lastTime} AS lastTime, ${t.meta} AS meta FROM ${t}
           WHERE ${sql.join(conds, sql` AND `)}
           ${cursor ? sql`AND (${t.lastTime} < ${cursor.time} OR (${t.lastTime} = ${cursor.time} AND ${t.seq} < ${cursor.seq}))` : sql``}
-          ORDER BY ${t.lastTime} DESC, ${t.seq} DESC LIMIT ${SEGMENTS_PER_READ}`,
+          ORDER BY ${t.lastTime} DESC, ${t.seq} DESC LIMIT ${read}`,
     );
     for (const s of page) {
       (JSON.parse(s.meta) as Meta[]).forEach((m, line) => {
@@ -274,7 +276,8 @@ export async function queryEvents(db: Db, account: string, q: EventQuery): Promi
       });
     }
     const last = page[page.length - 1];
-    if (page.length < SEGMENTS_PER_READ || !last) break;
+    if (page.length < read || !last) break;
+    read = Math.min(read * 2, MAX_READ);
     cursor = { time: last.lastTime, seq: last.seq };
     // Every segment not yet read holds only events at or before last.lastTime: once the page is
     // complete with newer events, they cannot change it.
