@@ -21,7 +21,7 @@
 import type { Env } from "../env";
 import type { Db } from "../store/db";
 import type { ActionContext } from "../services/action";
-import { callAs } from "../services/dispatch";
+import { callAs, type CallResult } from "../services/dispatch";
 import { rootArn } from "../lib/arn";
 import { parsePolicy, type PolicyKind } from "../policy/index";
 import { enginePolicy } from "../store/ecr-repositories";
@@ -422,6 +422,27 @@ function parseDoc(text: unknown): unknown {
 
 const tagList = (t: Tags | undefined, k = "Key", v = "Value") => Object.entries(t ?? {}).map(([key, value]) => ({ [k]: key, [v]: value }));
 
+/**
+ * Converges an existing resource's tags to the template's (when it names tags; on a reset, no tags
+ * means none): sets what differs and removes the others. True when something changed.
+ */
+async function convergeTags(
+  current: Tags | undefined,
+  want: Tags | undefined,
+  reset: boolean,
+  set: (tags: Tags) => Promise<CallResult>,
+  remove: (keys: string[]) => Promise<CallResult>,
+): Promise<boolean> {
+  if (want === undefined && !reset) return false;
+  const cur = current ?? {};
+  const target = want ?? {};
+  const changed = Object.fromEntries(Object.entries(target).filter(([k, v]) => cur[k] !== v));
+  const gone = Object.keys(cur).filter((k) => !(k in target));
+  if (Object.keys(changed).length) await set(changed);
+  if (gone.length) await remove(gone);
+  return Object.keys(changed).length > 0 || gone.length > 0;
+}
+
 /** A service's tag list (`[{Key, Value}]`, KMS's `[{TagKey, TagValue}]`) as a template's tags; undefined when none. */
 function tagsFrom(list: unknown, k = "Key", v = "Value"): Tags | undefined {
   if (!Array.isArray(list) || !list.length) return undefined;
@@ -529,6 +550,15 @@ export async function applyResources(
           if (!r.ok) return fail([...at, set.Policy !== undefined ? "policy" : "attributes"], r.error.code, r.error.message);
           changes.updated.push(`queue/${q.name}`);
         }
+        const qt = await run("sqs", "ListQueueTags", { QueueUrl: url });
+        const tagged = await convergeTags(
+          qt.ok ? (qt.output as { Tags?: Tags }).Tags : undefined,
+          q.tags,
+          o.reset,
+          (tags) => run("sqs", "TagQueue", { QueueUrl: url, Tags: tags }),
+          (keys) => run("sqs", "UntagQueue", { QueueUrl: url, TagKeys: keys }),
+        );
+        if (tagged) changes.updated.push(`queue/${q.name}/tags`);
       }
       queueArns.set(q.name, `arn:aws:sqs:us-east-1:${account}:${q.name}`);
       void url;
@@ -536,9 +566,20 @@ export async function applyResources(
     // ---- SNS
     for (const [i, tp] of (t.topics ?? []).entries()) {
       const at = ["topics", i];
-      const r = await run("sns", "CreateTopic", { Name: tp.name, ...(tp.tags ? { Tags: tagList(tp.tags) } : {}) });
+      // Tags only when creating: SNS refuses CreateTopic of an existing topic with other tags (they converge below).
+      const existed = (await run("sns", "GetTopicAttributes", { TopicArn: `arn:aws:sns:us-east-1:${account}:${tp.name}` })).ok;
+      const r = await run("sns", "CreateTopic", { Name: tp.name, ...(tp.tags && !existed ? { Tags: tagList(tp.tags) } : {}) });
       if (!r.ok) return fail([...at, "name"], r.error.code, r.error.message);
       const arn = (r.output as { TopicArn: string }).TopicArn;
+      const tt = await run("sns", "ListTagsForResource", { ResourceArn: arn });
+      const topicTagged = await convergeTags(
+        tt.ok ? tagsFrom((tt.output as { Tags?: unknown }).Tags) : undefined,
+        tp.tags,
+        o.reset,
+        (tags) => run("sns", "TagResource", { ResourceArn: arn, Tags: tagList(tags) }),
+        (keys) => run("sns", "UntagResource", { ResourceArn: arn, TagKeys: keys }),
+      );
+      if (topicTagged) changes.updated.push(`topic/${tp.name}/tags`);
       const attrs = await run("sns", "GetTopicAttributes", { TopicArn: arn });
       const curPolicy = attrs.ok ? parseDoc((attrs.output as { Attributes?: Record<string, string> }).Attributes?.Policy) : undefined;
       if (tp.policy && !sameDoc(curPolicy, tp.policy)) {
@@ -589,14 +630,25 @@ export async function applyResources(
         const a = await run("kms", "CreateAlias", { AliasName: aliasName, TargetKeyId: keyId });
         if (!a.ok) return fail([...at, "alias"], a.error.code, a.error.message);
         changes.created.push(`key/${k.alias}`);
-      } else if (k.policy) {
+      } else {
         const keyId = (found.output as { KeyMetadata: { KeyId: string } }).KeyMetadata.KeyId;
-        const cur = await run("kms", "GetKeyPolicy", { KeyId: keyId, PolicyName: "default" });
-        if (!cur.ok || !sameDoc(parseDoc((cur.output as { Policy?: string }).Policy), k.policy)) {
-          const r = await run("kms", "PutKeyPolicy", { KeyId: keyId, PolicyName: "default", Policy: JSON.stringify(k.policy) });
-          if (!r.ok) return fail([...at, "policy"], r.error.code, r.error.message);
-          changes.updated.push(`key/${k.alias}/policy`);
+        if (k.policy) {
+          const cur = await run("kms", "GetKeyPolicy", { KeyId: keyId, PolicyName: "default" });
+          if (!cur.ok || !sameDoc(parseDoc((cur.output as { Policy?: string }).Policy), k.policy)) {
+            const r = await run("kms", "PutKeyPolicy", { KeyId: keyId, PolicyName: "default", Policy: JSON.stringify(k.policy) });
+            if (!r.ok) return fail([...at, "policy"], r.error.code, r.error.message);
+            changes.updated.push(`key/${k.alias}/policy`);
+          }
         }
+        const kt = await run("kms", "ListResourceTags", { KeyId: keyId });
+        const keyTagged = await convergeTags(
+          kt.ok ? tagsFrom((kt.output as { Tags?: unknown }).Tags, "TagKey", "TagValue") : undefined,
+          k.tags,
+          o.reset,
+          (tags) => run("kms", "TagResource", { KeyId: keyId, Tags: tagList(tags, "TagKey", "TagValue") }),
+          (keys) => run("kms", "UntagResource", { KeyId: keyId, TagKeys: keys }),
+        );
+        if (keyTagged) changes.updated.push(`key/${k.alias}/tags`);
       }
     }
     // ---- ECR
@@ -607,6 +659,19 @@ export async function applyResources(
         const r = await run("ecr", "CreateRepository", { repositoryName: repo.name, ...(repo.tags ? { tags: tagList(repo.tags) } : {}) });
         if (!r.ok) return fail([...at, "name"], r.error.code, r.error.message);
         changes.created.push(`repository/${repo.name}`);
+      } else {
+        const repoArn = ((found.output as { repositories?: { repositoryArn?: string }[] }).repositories ?? [])[0]?.repositoryArn;
+        if (repoArn) {
+          const rt = await run("ecr", "ListTagsForResource", { resourceArn: repoArn });
+          const repoTagged = await convergeTags(
+            rt.ok ? tagsFrom((rt.output as { tags?: unknown }).tags) : undefined,
+            repo.tags,
+            o.reset,
+            (tags) => run("ecr", "TagResource", { resourceArn: repoArn, tags: tagList(tags) }),
+            (keys) => run("ecr", "UntagResource", { resourceArn: repoArn, tagKeys: keys }),
+          );
+          if (repoTagged) changes.updated.push(`repository/${repo.name}/tags`);
+        }
       }
       const cur = await run("ecr", "GetRepositoryPolicy", { repositoryName: repo.name });
       const curDoc = cur.ok ? parseDoc((cur.output as { policyText?: string }).policyText) : undefined;
@@ -729,6 +794,16 @@ export async function applyResources(
           if (!r.ok) return fail([...at, "bucket"], r.error.code, r.error.message);
           changes.updated.push(`trail/${tr.name}`);
         }
+        const trailArn = String(cur.TrailARN ?? "");
+        const lt = await run("cloudtrail", "ListTags", { ResourceIdList: [trailArn] });
+        const trailTagged = await convergeTags(
+          lt.ok ? tagsFrom((lt.output as { ResourceTagList?: { TagsList?: unknown }[] }).ResourceTagList?.[0]?.TagsList) : undefined,
+          tr.tags,
+          o.reset,
+          (tags) => run("cloudtrail", "AddTags", { ResourceId: trailArn, TagsList: tagList(tags) }),
+          (keys) => run("cloudtrail", "RemoveTags", { ResourceId: trailArn, TagsList: keys.map((Key) => ({ Key })) }),
+        );
+        if (trailTagged) changes.updated.push(`trail/${tr.name}/tags`);
       }
       const sel = await run("cloudtrail", "GetEventSelectors", { TrailName: tr.name });
       const curSel = sel.ok ? (sel.output as { EventSelectors?: unknown }).EventSelectors : undefined;

@@ -323,6 +323,39 @@ describe("resources in a lab template", () => {
     expect((await new LambdaClient(opts(c)).send(new InvokeCommand({ FunctionName: "reporter" }))).StatusCode).toBe(200);
   });
 
+  it("re-applying converges tags a learner changed (set back, extras removed)", async () => {
+    const l = learners[0]!;
+    const c = root(l);
+    const kms = new KMS({ ...opts(c), credentials: c });
+    const sns = new SNS({ ...opts(c), credentials: c });
+    const keyId = (await kms.describeKey({ KeyId: "alias/lab/data" }).promise()).KeyMetadata!.KeyId;
+    await kms
+      .tagResource({
+        KeyId: keyId,
+        Tags: [
+          { TagKey: "data", TagValue: "public" },
+          { TagKey: "extra", TagValue: "x" },
+        ],
+      })
+      .promise();
+    const topic = `arn:aws:sns:us-east-1:${l.accountId}:alerts`;
+    await sns.untagResource({ ResourceArn: topic, TagKeys: ["team"] }).promise();
+    const r = await put(`/accounts/${l.accountId}/lab`, { template: TEMPLATE });
+    const text = await r.text();
+    expect(r.status, text).toBe(200);
+    const changes = (JSON.parse(text) as { changes: { updated: string[] } }).changes;
+    expect(changes.updated).toEqual(expect.arrayContaining(["key/lab/data/tags", "topic/alerts/tags"]));
+    const tags = (await kms.listResourceTags({ KeyId: keyId }).promise()).Tags ?? [];
+    expect(tags.map((t) => [t.TagKey, t.TagValue])).toEqual([["data", "pii"]]);
+    expect(((await sns.listTagsForResource({ ResourceArn: topic }).promise()).Tags ?? []).map((t) => [t.Key, t.Value])).toEqual([
+      ["team", "ops"],
+    ]);
+    // And once converged, nothing more to do.
+    const again = ((await (await put(`/accounts/${l.accountId}/lab`, { template: TEMPLATE })).json()) as { changes: { updated: string[] } })
+      .changes;
+    expect(again.updated.filter((u) => u.endsWith("/tags"))).toEqual([]);
+  });
+
   it("grades with the resources' own policies (bucket and queue policies grant the reader, not the outsider)", async () => {
     const l = learners[0]!;
     const r = (await (await adminFetch(`/accounts/${l.accountId}/lab/results`)).json()) as {
