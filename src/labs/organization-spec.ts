@@ -9,6 +9,7 @@ import { rcpRulesHold } from "../services/organizations/policy-grammar";
 import { ACCOUNT_VAR, substituteAccount } from "./substitute";
 import type { LabTemplate, PolicyDocument, TemplateError } from "./template";
 import type { UserSecrets } from "./apply";
+import { isObject, pointer, validator } from "./validation";
 
 export const SCP = "SERVICE_CONTROL_POLICY";
 export const RCP = "RESOURCE_CONTROL_POLICY";
@@ -87,10 +88,6 @@ const ACCOUNT_NAME = /^[\u0020-\u007E]{1,50}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const pointer = (parts: readonly (string | number)[]) =>
-  parts.map((p) => `/${String(p).replace(/~/g, "~0").replace(/\//g, "~1")}`).join("");
-
 /** The OU paths of a units tree, parents first: `Workloads`, `Workloads/Prod` … */
 export function unitPaths(units: OrgUnitSpec[] | undefined, prefix = ""): string[] {
   return (units ?? []).flatMap((u) => {
@@ -111,21 +108,9 @@ export function wantedTypes(o: OrganizationSpec): OrgPolicyType[] {
  */
 export function validateOrganization(input: unknown, nested: (t: unknown) => TemplateError[]): TemplateError[] {
   const errors: TemplateError[] = [];
-  const err = (at: (string | number)[], message: string) => void errors.push({ path: pointer(["organization", ...at]), message });
+  const { err, known, list } = validator(errors, ["organization"]);
   if (input === undefined) return errors;
   if (!isObject(input)) return [{ path: "/organization", message: "Must be an object." }];
-  const known = (o: Record<string, unknown>, at: (string | number)[], keys: string[]) => {
-    for (const k of Object.keys(o)) if (!keys.includes(k)) err([...at, k], `Unknown field "${k}"; expected one of ${keys.join(", ")}.`);
-  };
-  const list = (v: unknown, at: (string | number)[], max: number): unknown[] => {
-    if (v === undefined) return [];
-    if (!Array.isArray(v)) {
-      err(at, "Must be an array.");
-      return [];
-    }
-    if (v.length > max) err(at, `At most ${max} items.`);
-    return v;
-  };
   known(input, [], ORG_KEYS);
   if (input.featureSet !== undefined && input.featureSet !== "ALL")
     err(

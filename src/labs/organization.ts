@@ -49,9 +49,7 @@ import {
   withAccessRole,
 } from "./organization-spec";
 import { generalize, rootContext, sameDoc } from "./resources";
-
-const pointer = (parts: readonly (string | number)[]) =>
-  parts.map((p) => `/${String(p).replace(/~/g, "~0").replace(/\//g, "~1")}`).join("");
+import { pointer } from "./validation";
 
 // ---------------------------------------------------------------- applying
 

@@ -13,13 +13,13 @@ import { ACCOUNT_QUOTAS, type AccountQuota, quotaMessage, SUMMARY_QUOTAS } from 
 import type { Changes } from "./apply";
 import { INLINE_SIZE_LIMIT } from "../store/iam-attachments";
 import type { PolicyEntityType } from "../store/iam-policies";
+import { isObject } from "./validation";
 
 export interface QuotaError {
   path: (string | number)[];
   message: string;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const size = (doc: unknown, account: string) => policySizeWithoutWhitespace(JSON.stringify(doc).split("${account}").join(account));
 const items = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 

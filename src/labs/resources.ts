@@ -29,6 +29,7 @@ import { storedZip } from "../services/lambda/zip";
 import { getFunction } from "../store/lambda-functions";
 import { PROGRAM_FILE } from "../services/lambda/program";
 import { toBase64 } from "../lib/encoding";
+import { isObject, pointer, validator } from "./validation";
 import { ACCOUNT_VAR, substituteAccount } from "./substitute";
 import type { PolicyDocument, Tags, TemplateError } from "./template";
 import type { EventSelector } from "../services/cloudtrail/selectors";
@@ -129,14 +130,10 @@ const SAMPLE = "123456789012";
 const MAX_ITEMS = 50;
 const MAX_OBJECT_BYTES = 64 * 1024;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const pointer = (parts: readonly (string | number)[]) =>
-  parts.map((p) => `/${String(p).replace(/~/g, "~0").replace(/\//g, "~1")}`).join("");
-
 /** Every problem of the resource sections, with JSON pointers; `learners` > 1 requires `${account}` in bucket names. */
 export function validateResources(input: Record<string, unknown>, learners = 1): TemplateError[] {
   const errors: TemplateError[] = [];
-  const err = (at: (string | number)[], message: string) => errors.push({ path: pointer(at), message });
+  const { err, known } = validator(errors);
   const items = (key: string): Record<string, unknown>[] => {
     const v = input[key];
     if (v === undefined) return [];
@@ -150,9 +147,6 @@ export function validateResources(input: Record<string, unknown>, learners = 1):
       err([key, i], "Must be an object.");
       return {};
     });
-  };
-  const known = (o: Record<string, unknown>, at: (string | number)[], keys: string[]) => {
-    for (const k of Object.keys(o)) if (!keys.includes(k)) err([...at, k], `Unknown field "${k}"; expected one of ${keys.join(", ")}.`);
   };
   const named = (o: Record<string, unknown>, at: (string | number)[], field: string, re: RegExp, what: string): string | undefined => {
     const v = o[field];
@@ -776,7 +770,7 @@ export async function applyResources(
         const r = await run("cloudtrail", "CreateTrail", {
           Name: tr.name,
           ...want,
-          ...(tr.prefix === undefined ? { S3KeyPrefix: undefined } : {}),
+          S3KeyPrefix: tr.prefix, // none: no prefix (UpdateTrail below takes "" for that)
           ...(tr.tags ? { TagsList: tagList(tr.tags) } : {}),
         });
         if (!r.ok) return fail([...at, r.error.code.includes("Bucket") ? "bucket" : "name"], r.error.code, r.error.message);

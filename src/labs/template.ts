@@ -9,6 +9,7 @@
  * The published JSON Schema (schema/lab-template.schema.json) describes the same format.
  */
 import { parsePolicy, type PolicyKind } from "../policy/index";
+import { isObject, validator } from "./validation";
 import { RESOURCE_KEYS, validateResources, type ResourceSections } from "./resources";
 import { templateQuotaErrors } from "./quotas"; // labsorg (issue 21)
 import { validateOrganization, type OrganizationSpec } from "./organization-spec"; // labsorg4 (issue 21)
@@ -225,10 +226,7 @@ const PASSWORD_POLICY_KEYS: Record<string, "number" | "boolean"> = {
 const CHECK_COMMON_KEYS = ["id", "description", "points", "hint", "account"];
 const ENTITY_KINDS: EntityKind[] = ["user", "group", "role", "policy", "instanceProfile"];
 
-export const pointer = (parts: readonly (string | number)[]): string =>
-  parts.map((p) => `/${String(p).replace(/~/g, "~0").replace(/\//g, "~1")}`).join("");
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+export { pointer } from "./validation";
 
 /** A sample account id for checking documents that use `${account}` before any account exists. */
 const SAMPLE_ACCOUNT = "123456789012";
@@ -237,14 +235,8 @@ export type KeyStatus = "Active" | "Inactive";
 /** Validates a parsed template; every error found, not only the first. */
 export function validateTemplate(input: unknown): TemplateResult {
   const errors: TemplateError[] = [];
-  const err = (path: (string | number)[], message: string): false => {
-    errors.push({ path: pointer(path), message });
-    return false;
-  };
-
-  const known = (obj: Record<string, unknown>, at: (string | number)[], keys: readonly string[]) => {
-    for (const k of Object.keys(obj)) if (!keys.includes(k)) err([...at, k], `Unknown field "${k}"; expected one of ${keys.join(", ")}.`);
-  };
+  const v = validator(errors);
+  const { err, known } = v;
   const str = (v: unknown, at: (string | number)[], o: { min?: number; max: number; pattern?: RegExp; what?: string }): v is string => {
     if (typeof v !== "string") return err(at, "Must be a string.");
     const text = v.split(ACCOUNT_VAR).join(SAMPLE_ACCOUNT);
@@ -257,15 +249,7 @@ export function validateTemplate(input: unknown): TemplateResult {
   const path = (v: unknown, at: (string | number)[]) => {
     if (v !== undefined) str(v, at, { max: 512, pattern: PATH, what: 'an IAM path: "/" or "/segment/…/"' });
   };
-  const list = (v: unknown, at: (string | number)[], max = MAX_ENTITIES_PER_KIND): unknown[] => {
-    if (v === undefined) return [];
-    if (!Array.isArray(v)) {
-      err(at, "Must be an array.");
-      return [];
-    }
-    if (v.length > max) err(at, `At most ${max} items.`);
-    return v;
-  };
+  const list = (x: unknown, at: (string | number)[], max = MAX_ENTITIES_PER_KIND): unknown[] => v.list(x, at, max);
   const tags = (v: unknown, at: (string | number)[]) => {
     if (v === undefined) return;
     if (!isObject(v)) return void err(at, "Must be an object of tag keys to string values.");

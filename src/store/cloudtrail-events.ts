@@ -124,7 +124,8 @@ function metaOf(r: TrailRow): Meta {
 }
 
 /**
- * Writes events, one statement per account (and per ~1 MB of records): one D1 batch for the flush.
+ * Writes events as one D1 batch for the flush: one segment per account (and per ~1 MB of records);
+ * the small segments share one statement, each gzipped one has its own.
  * Events of an account that does not exist (a call naming an ARN of an account nobody owns) are
  * dropped. With `pruneBefore`, segments whose newest event is older go in the same batch.
  */
@@ -310,7 +311,14 @@ export async function queryEvents(db: Db, account: string, q: EventQuery): Promi
 
 const utf8Decoder = new TextDecoder();
 
-/** The records of the given segments, each unpacked once (a TEXT body is plain NDJSON, a BLOB gzipped NDJSON). */
+/** A segment's records: a TEXT body is plain NDJSON (small segments; a record migrated from before 0032 is one line of it), a BLOB gzipped NDJSON. */
+async function recordsOf(body: unknown): Promise<string[] | undefined> {
+  if (typeof body === "string") return body.split("\n");
+  const bytes = bytesOf(body);
+  return bytes ? utf8Decoder.decode(await gunzip(bytes)).split("\n") : undefined;
+}
+
+/** The records of the given segments, each unpacked once. */
 async function readRecords(db: Db, segments: ReadonlySet<number>): Promise<Map<number, string[]>> {
   const ids = [...segments];
   const out = new Map<number, string[]>();
@@ -324,12 +332,8 @@ async function readRecords(db: Db, segments: ReadonlySet<number>): Promise<Map<n
       )})`,
     );
     for (const r of rows) {
-      // Plain NDJSON (small segments; a record migrated from before 0032 is one line of it).
-      if (typeof r.body === "string") out.set(r.seq, r.body.split("\n"));
-      else {
-        const bytes = bytesOf(r.body);
-        if (bytes) out.set(r.seq, utf8Decoder.decode(await gunzip(bytes)).split("\n"));
-      }
+      const records = await recordsOf(r.body);
+      if (records) out.set(r.seq, records);
     }
   }
   return out;
@@ -347,13 +351,12 @@ export interface SegmentRecords {
   records: string[];
 }
 
-/** An account's segments after `afterSeq`, oldest first, at most `limit` (trail delivery). */
+/** An account's segments after `afterSeq`, oldest first, at most `limit` (trail delivery), in one query. */
 export async function segmentsAfter(db: Db, account: string, afterSeq: number, limit: number): Promise<SegmentRecords[]> {
-  const rows = await all<{ seq: number }>(
+  const rows = await all<{ seq: number; body: unknown }>(
     db,
-    sql`SELECT ${t.seq} AS seq FROM ${t} WHERE ${t.accountId} = ${account} AND ${t.seq} > ${afterSeq} ORDER BY ${t.seq} LIMIT ${limit}`,
+    sql`SELECT ${t.seq} AS seq, ${t.body} AS body FROM ${t} WHERE ${t.accountId} = ${account} AND ${t.seq} > ${afterSeq}
+      ORDER BY ${t.seq} LIMIT ${limit}`,
   );
-  if (!rows.length) return [];
-  const records = await readRecords(db, new Set(rows.map((r) => r.seq)));
-  return rows.map((r) => ({ seq: r.seq, records: records.get(r.seq) ?? [] }));
+  return Promise.all(rows.map(async (r) => ({ seq: r.seq, records: (await recordsOf(r.body)) ?? [] })));
 }

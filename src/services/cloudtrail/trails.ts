@@ -179,7 +179,7 @@ function checkSettings(i: TrailSettings): void {
     throw e400("InvalidS3PrefixException", "S3 prefix must be at most 200 characters long.");
   if (i.S3KeyPrefix !== undefined && (i.S3KeyPrefix.endsWith("/") || i.S3KeyPrefix.startsWith("/")))
     throw e400("InvalidS3PrefixException", `Invalid S3 prefix: ${i.S3KeyPrefix}. The prefix must not start or end with a slash.`);
-  if ((i.CloudWatchLogsLogGroupArn === undefined) !== (i.CloudWatchLogsRoleArn === undefined) && i.CloudWatchLogsRoleArn !== undefined)
+  if (i.CloudWatchLogsRoleArn !== undefined && i.CloudWatchLogsLogGroupArn === undefined)
     throw e400("InvalidCloudWatchLogsLogGroupArnException", "You must specify a log group and role ARN.");
 }
 
